@@ -1,0 +1,83 @@
+//! One handler per request kind; each returns a response or an error the client shows.
+
+use crate::daemon::Daemon;
+use crate::store::StoreError;
+use bolt_shared::model::*;
+use bolt_shared::protocol::*;
+use std::sync::Arc;
+
+pub type HandlerResult = Result<Response, ErrorBody>;
+
+impl From<StoreError> for ErrorBody {
+    fn from(err: StoreError) -> Self {
+        tracing::error!(%err, "store error while handling a request");
+        ErrorBody::new(ErrorCode::Internal, err.to_string())
+    }
+}
+
+pub async fn handle(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
+    match request {
+        Request::Ping => Ok(Response::Pong),
+        Request::Status => status(daemon).await,
+        // Subscribe is handled by the connection itself.
+        Request::Subscribe => Ok(Response::Subscribed),
+        other => Err(ErrorBody::new(
+            ErrorCode::BadRequest,
+            format!("{} is not supported by this boltd yet", request_name(&other)),
+        )),
+    }
+}
+
+fn request_name(request: &Request) -> String {
+    serde_json::to_value(request)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
+        .unwrap_or_else(|| "this request".into())
+}
+
+async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
+    let counts = daemon
+        .store
+        .readers
+        .read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM work_orders GROUP BY state")?;
+            let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+            let mut counts = Vec::new();
+            for row in rows {
+                let (state, count) = row?;
+                if let Some(state) = WorkOrderState::parse(&state) {
+                    counts.push(StateCount { state, count: count as u64 });
+                }
+            }
+            let scalar = |sql: &str| -> Result<u64, StoreError> {
+                Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+            };
+            Ok((
+                counts,
+                scalar("SELECT COUNT(*) FROM runs WHERE state = 'available'")?,
+                scalar("SELECT COUNT(*) FROM runs WHERE state IN ('claimed', 'started')")?,
+                scalar("SELECT COUNT(*) FROM projects")?,
+                scalar("SELECT COUNT(*) FROM workflows WHERE deleted_at IS NULL")?,
+            ))
+        })
+        .await?;
+    let (counts, queue_depth, running, projects, workflows) = counts;
+    let now = chrono::Utc::now();
+    Ok(Response::Status(DaemonStatus {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        protocol: PROTOCOL_VERSION,
+        pid: std::process::id(),
+        started_at: daemon.started_at,
+        uptime_secs: (now - daemon.started_at).num_seconds().max(0) as u64,
+        data_dir: daemon.data_dir.display().to_string(),
+        socket: daemon.socket.display().to_string(),
+        http_listen: daemon.http_listen(),
+        queue_depth,
+        running,
+        workers: daemon.config.workers(),
+        projects,
+        workflows,
+        work_orders: counts.iter().map(|c| c.count).sum(),
+        counts,
+    }))
+}

@@ -1,0 +1,9 @@
+//! boltd's library: the store, the socket server, triggers, the run queue and the
+//! OpenFn-compatible engine (also used by `bolt execute`).
+
+pub mod daemon;
+pub mod events;
+pub mod ipc;
+pub mod lifecycle;
+pub mod run;
+pub mod store;

@@ -1,0 +1,74 @@
+//! Starting boltd: lock, socket, store, servers, signals, shutdown.
+
+use crate::daemon::Daemon;
+use crate::lifecycle::{PidLock, prepare_socket, private_dir};
+use crate::store::Store;
+use anyhow::Context;
+use bolt_shared::paths::Resolved;
+use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
+use interprocess::os::unix::local_socket::ListenerOptionsExt;
+use std::sync::Arc;
+
+/// Runs the daemon until SIGTERM/SIGINT.
+pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::Result<()> {
+    let mut config = resolved.config.clone();
+    if let Some(listen) = http_override {
+        config.http.listen = listen;
+    }
+    private_dir(&resolved.data_dir)?;
+    // The lock comes first: a second boltd must not touch a live daemon's socket.
+    let lock = PidLock::acquire(&resolved.data_dir)?;
+    prepare_socket(&resolved.socket)?;
+
+    let readers = config.workers().clamp(2, 8);
+    let store = Store::open(&resolved.data_dir, readers)
+        .with_context(|| format!("opening the store in {}", resolved.data_dir.display()))?;
+
+    let name = resolved
+        .socket
+        .as_path()
+        .to_fs_name::<GenericFilePath>()
+        .with_context(|| format!("socket path {}", resolved.socket.display()))?;
+    let listener = ListenerOptions::new()
+        .name(name)
+        .mode(0o600)
+        .create_tokio()
+        .with_context(|| format!("listening on {}", resolved.socket.display()))?;
+
+    let daemon = Arc::new(Daemon::new(
+        config,
+        resolved.data_dir.clone(),
+        resolved.socket.clone(),
+        store,
+    ));
+    tracing::info!(
+        pid = std::process::id(),
+        data_dir = %resolved.data_dir.display(),
+        socket = %resolved.socket.display(),
+        pidfile = %lock.path().display(),
+        "boltd started"
+    );
+
+    let ipc = tokio::spawn(crate::ipc::serve(daemon.clone(), listener));
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    daemon.shut_down();
+    let _ = ipc.await;
+    let _ = std::fs::remove_file(&resolved.socket);
+    drop(lock);
+    tracing::info!("boltd stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        // Without signal handlers the only way out is being killed; wait forever.
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+}

@@ -1,0 +1,129 @@
+//! The SQLite store: migrations, one writer thread, a pool of read connections.
+//!
+//! All writes go through [`Writer`], a thread that owns the only write connection and
+//! commits queued writes together (group commit): many webhook requests share one fsync,
+//! and each caller hears back only after its own rows are durable.
+
+mod migrations;
+mod reader;
+mod writer;
+
+pub use reader::Readers;
+pub use writer::Writer;
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the store at {path} was written by a newer bolt (schema {found}, this bolt knows {known}): upgrade bolt")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("migration {number} failed: {source}")]
+    Migration {
+        number: i64,
+        source: rusqlite::Error,
+    },
+    #[error("the store's writer has stopped")]
+    WriterGone,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone)]
+pub struct Store {
+    pub writer: Writer,
+    pub readers: Readers,
+    pub path: PathBuf,
+}
+
+pub const DB_FILE: &str = "bolt.db";
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path, readers: usize) -> StoreResult<Store> {
+        let path = data_dir.join(DB_FILE);
+        let mut conn = open_connection(&path)?;
+        migrations::apply(&mut conn, &path)?;
+        let readers = Readers::open(&path, readers.max(1))?;
+        let writer = Writer::start(conn);
+        Ok(Store {
+            writer,
+            readers,
+            path,
+        })
+    }
+}
+
+/// Opens a connection with the pragmas every bolt connection uses.
+pub fn open_connection(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32000;",
+    )?;
+    Ok(conn)
+}
+
+/// Current time as stored: microseconds since the Unix epoch.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+pub fn from_micros(us: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub fn schema_version(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_empty_dir_and_reopens_without_reapplying() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1).unwrap();
+        drop(store);
+        let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
+        let version = schema_version(&conn).unwrap();
+        assert_eq!(version, migrations::latest());
+        drop(conn);
+        Store::open(dir.path(), 1).unwrap();
+        let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), version);
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn refuses_a_store_from_the_future() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
+            conn.execute_batch("PRAGMA user_version = 999").unwrap();
+        }
+        let err = Store::open(dir.path(), 1).err().unwrap();
+        assert!(err.to_string().contains("newer bolt"), "{err}");
+    }
+}

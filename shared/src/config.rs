@@ -1,0 +1,182 @@
+//! `bolt.toml`: the settings shared by `boltd` and `bolt`, with embedded defaults.
+//!
+//! Every field has a default, so bolt runs with no config file at all. See
+//! `config/bolt.toml` for the documented reference.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the store, key file, pidfile and socket live.
+    pub data_dir: Option<PathBuf>,
+    /// The local socket; defaults to `<data_dir>/run/boltd.sock`.
+    pub socket: Option<PathBuf>,
+    pub log_level: Option<String>,
+    pub http: HttpConfig,
+    pub engine: EngineConfig,
+    pub retention: RetentionConfig,
+    pub tui: TuiConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address the webhook server listens on; empty string disables it.
+    pub listen: String,
+    /// Base URL shown for webhook triggers (defaults to `http://<listen>`).
+    pub public_url: Option<String>,
+    /// Largest accepted webhook body; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// How long `webhook_reply: after_completion` waits before answering.
+    pub sync_reply_timeout_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:4000".into(),
+            public_url: None,
+            max_body_bytes: 10 * 1024 * 1024,
+            sync_reply_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// Runs executed at once; 0 = number of CPUs.
+    pub workers: usize,
+    /// Wall-clock limit for a whole run.
+    pub run_timeout_secs: u64,
+    /// Memory limit of one run's JavaScript heap.
+    pub memory_limit_mb: u64,
+    /// Largest output state stored per step; larger ones are kept as "too large".
+    pub max_dataclip_bytes: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            workers: 0,
+            run_timeout_secs: 300,
+            memory_limit_mb: 500,
+            max_dataclip_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// How often the retention sweep runs.
+    pub interval_secs: u64,
+    /// Rows deleted or wiped per transaction, so webhooks never wait long.
+    pub batch_size: usize,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            interval_secs: 600,
+            batch_size: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TuiConfig {
+    /// `auto` (honours NO_COLOR), `full`, `reduced` (16 colours) or `none`.
+    pub color: Option<String>,
+    /// Use ASCII symbols instead of Unicode ones.
+    pub ascii: bool,
+    /// Overrides of the default keymap: action name → key (e.g. `rerun = "r"`).
+    pub keys: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// Reads a config file; a missing file that was not asked for explicitly yields defaults.
+    pub fn load(path: &Path, explicit: bool) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text, path),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                Ok(Config::default())
+            }
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|err| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: err.to_string(),
+        })
+    }
+
+    pub fn workers(&self) -> usize {
+        if self.engine.workers == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        } else {
+            self.engine.workers
+        }
+    }
+
+    /// The base URL webhook triggers are reachable at.
+    pub fn public_url(&self) -> Option<String> {
+        if let Some(url) = &self.http.public_url {
+            return Some(url.trim_end_matches('/').to_string());
+        }
+        if self.http.listen.is_empty() {
+            None
+        } else {
+            Some(format!("http://{}", self.http.listen))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let cfg = Config::parse("", Path::new("bolt.toml")).unwrap();
+        assert_eq!(cfg, Config::default());
+        assert_eq!(cfg.http.listen, "127.0.0.1:4000");
+    }
+
+    #[test]
+    fn typo_is_reported_with_position() {
+        let err = Config::parse("[http]\nlisten_on = \"x\"\n", Path::new("bolt.toml")).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("listen_on"), "{text}");
+        assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn shipped_example_config_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/bolt.toml");
+        let cfg = Config::load(&path, true).unwrap();
+        assert_eq!(cfg.http.max_body_bytes, 10 * 1024 * 1024);
+    }
+}

@@ -1,0 +1,12 @@
+//! Shared by `boltd` and `bolt`: the domain model, the socket protocol, configuration,
+//! default paths and a blocking socket client.
+
+pub mod client;
+pub mod config;
+pub mod model;
+pub mod paths;
+pub mod protocol;
+pub mod timespec;
+
+pub use config::Config;
+pub use protocol::{PROTOCOL_VERSION, Request, Response};

@@ -1,0 +1,504 @@
+//! Domain types shared by the daemon, the TUI and scripts.
+//!
+//! The vocabulary follows OpenFn Lightning (work orders, runs, steps, dataclips) so that
+//! people moving over recognise every word, and so Lightning's state rules carry over.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Declares a string-like enum with a stable snake_case wire/storage name.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(text: &str) -> Result<Self, String> {
+                Self::parse(&text.to_ascii_lowercase()).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                    format!("unknown {} '{}': expected one of {}", stringify!($name), text, names.join(", "))
+                })
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Run states as Lightning has them: available → claimed → started → final.
+    RunState {
+        Available => "available",
+        Claimed => "claimed",
+        Started => "started",
+        Success => "success",
+        Failed => "failed",
+        Crashed => "crashed",
+        Cancelled => "cancelled",
+        Killed => "killed",
+        Exception => "exception",
+        Lost => "lost",
+    }
+);
+
+impl RunState {
+    pub fn is_final(self) -> bool {
+        !matches!(self, RunState::Available | RunState::Claimed | RunState::Started)
+    }
+}
+
+wire_enum!(
+    /// Work order states: pending/running while a run is in flight, else its latest run's state.
+    WorkOrderState {
+        Pending => "pending",
+        Running => "running",
+        Success => "success",
+        Failed => "failed",
+        Crashed => "crashed",
+        Cancelled => "cancelled",
+        Killed => "killed",
+        Exception => "exception",
+        Lost => "lost",
+        Rejected => "rejected",
+    }
+);
+
+impl WorkOrderState {
+    pub fn is_final(self) -> bool {
+        !matches!(self, WorkOrderState::Pending | WorkOrderState::Running)
+    }
+
+    /// The work order state that mirrors a run state.
+    pub fn from_run(state: RunState) -> Self {
+        match state {
+            RunState::Available | RunState::Claimed => WorkOrderState::Pending,
+            RunState::Started => WorkOrderState::Running,
+            RunState::Success => WorkOrderState::Success,
+            RunState::Failed => WorkOrderState::Failed,
+            RunState::Crashed => WorkOrderState::Crashed,
+            RunState::Cancelled => WorkOrderState::Cancelled,
+            RunState::Killed => WorkOrderState::Killed,
+            RunState::Exception => WorkOrderState::Exception,
+            RunState::Lost => WorkOrderState::Lost,
+        }
+    }
+}
+
+wire_enum!(
+    /// Why a step ended, as OpenFn's worker reports it.
+    ExitReason {
+        Success => "success",
+        Fail => "fail",
+        Crash => "crash",
+        Kill => "kill",
+        Cancel => "cancel",
+        Exception => "exception",
+        Lost => "lost",
+    }
+);
+
+impl ExitReason {
+    /// The run state a run ends in when this is its deciding reason.
+    pub fn run_state(self) -> RunState {
+        match self {
+            ExitReason::Success => RunState::Success,
+            ExitReason::Fail => RunState::Failed,
+            ExitReason::Crash => RunState::Crashed,
+            ExitReason::Kill => RunState::Killed,
+            ExitReason::Cancel => RunState::Cancelled,
+            ExitReason::Exception => RunState::Exception,
+            ExitReason::Lost => RunState::Lost,
+        }
+    }
+}
+
+wire_enum!(
+    DataclipType {
+        HttpRequest => "http_request",
+        Global => "global",
+        StepResult => "step_result",
+        SavedInput => "saved_input",
+    }
+);
+
+wire_enum!(
+    ConditionType {
+        Always => "always",
+        OnJobSuccess => "on_job_success",
+        OnJobFailure => "on_job_failure",
+        JsExpression => "js_expression",
+    }
+);
+
+wire_enum!(
+    TriggerType {
+        Webhook => "webhook",
+        Cron => "cron",
+    }
+);
+
+wire_enum!(
+    WebhookReply {
+        BeforeStart => "before_start",
+        AfterCompletion => "after_completion",
+    }
+);
+
+wire_enum!(
+    /// What started a work order or run.
+    Origin {
+        Webhook => "webhook",
+        Cron => "cron",
+        Manual => "manual",
+        Rerun => "rerun",
+        Retry => "retry",
+    }
+);
+
+wire_enum!(
+    LogLevel {
+        Debug => "debug",
+        Info => "info",
+        Warn => "warn",
+        Error => "error",
+        Success => "success",
+        Always => "always",
+    }
+);
+
+impl LogLevel {
+    /// Severity rank for "at least this level" filters (success/always rank with info).
+    pub fn rank(self) -> u8 {
+        match self {
+            LogLevel::Debug => 0,
+            LogLevel::Info | LogLevel::Success | LogLevel::Always => 1,
+            LogLevel::Warn => 2,
+            LogLevel::Error => 3,
+        }
+    }
+}
+
+wire_enum!(
+    /// Why a dataclip body is missing.
+    WipeReason {
+        Retention => "retention",
+        ZeroPersistence => "zero_persistence",
+        TooLarge => "too_large",
+    }
+);
+
+wire_enum!(
+    /// Which timestamp a date filter or sort uses.
+    TimeField {
+        Received => "received",
+        Activity => "activity",
+    }
+);
+
+wire_enum!(
+    /// Where a full-text search hit was found.
+    MatchSource {
+        Input => "input",
+        Output => "output",
+        Log => "log",
+        Id => "id",
+    }
+);
+
+/// A short, shareable reference: the last characters of a UUID v7 (its random part).
+pub fn short_ref(id: &str) -> String {
+    let hex: String = id.chars().filter(|c| *c != '-').collect();
+    hex.chars().skip(hex.len().saturating_sub(SHORT_REF_LEN)).collect()
+}
+
+pub const SHORT_REF_LEN: usize = 8;
+
+/// Daemon facts for `bolt status`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DaemonStatus {
+    pub version: String,
+    pub protocol: u32,
+    pub pid: u32,
+    pub started_at: DateTime<Utc>,
+    pub uptime_secs: u64,
+    pub data_dir: String,
+    pub socket: String,
+    pub http_listen: Option<String>,
+    pub queue_depth: u64,
+    pub running: u64,
+    pub workers: usize,
+    pub projects: u64,
+    pub workflows: u64,
+    pub work_orders: u64,
+    pub counts: Vec<StateCount>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StateCount {
+    pub state: WorkOrderState,
+    pub count: u64,
+}
+
+/// The first error of a work order, for list rows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FirstError {
+    pub job: String,
+    pub error_type: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Where a search matched, with a snippet around the hit (`[` `]` mark the match).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SearchHit {
+    pub source: MatchSource,
+    pub snippet: String,
+}
+
+/// One row of the history list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WorkOrderRow {
+    pub id: String,
+    pub short_ref: String,
+    pub project: String,
+    pub workflow_id: String,
+    pub workflow: String,
+    pub state: WorkOrderState,
+    pub origin: Origin,
+    pub received_at: DateTime<Utc>,
+    pub last_activity: DateTime<Utc>,
+    pub duration_ms: Option<i64>,
+    pub run_count: u32,
+    pub first_error: Option<FirstError>,
+    pub input_wiped: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hit: Option<SearchHit>,
+}
+
+/// Filters for the history list, shared by `bolt runs`, bulk reruns and the TUI.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct WorkOrderFilter {
+    #[serde(default)]
+    pub states: Vec<WorkOrderState>,
+    #[serde(default)]
+    pub workflow: Option<String>,
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub by: Option<TimeField>,
+    #[serde(default)]
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WorkOrderPage {
+    pub rows: Vec<WorkOrderRow>,
+    /// Pass as `after` to get the next (older) page; `None` at the end.
+    pub next_cursor: Option<String>,
+    pub counts: Vec<StateCount>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DataclipInfo {
+    pub id: String,
+    pub kind: DataclipType,
+    pub name: Option<String>,
+    pub size_bytes: Option<u64>,
+    pub wiped_at: Option<DateTime<Utc>>,
+    pub wipe_reason: Option<WipeReason>,
+    /// The stored JSON text, exactly as stored; `None` when wiped or not requested.
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepView {
+    pub id: String,
+    pub short_ref: String,
+    pub job_id: String,
+    pub job: String,
+    pub exit_reason: Option<ExitReason>,
+    pub error_type: Option<String>,
+    pub error_message: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    /// True when this step was attached from an earlier run (not executed by this run).
+    pub attached: bool,
+    pub input: Option<DataclipInfo>,
+    pub output: Option<DataclipInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunView {
+    pub id: String,
+    pub short_ref: String,
+    pub work_order_id: String,
+    pub state: RunState,
+    pub error_type: Option<String>,
+    pub origin: Origin,
+    pub starting_job: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub attempt: u32,
+    pub steps: Vec<StepView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WorkOrderView {
+    pub row: WorkOrderRow,
+    pub input: Option<DataclipInfo>,
+    pub runs: Vec<RunView>,
+}
+
+/// What `bolt show REF` resolved the reference to.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RefKind {
+    WorkOrder,
+    Run,
+    Step,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ShowResult {
+    pub kind: RefKind,
+    /// The id the reference resolved to.
+    pub id: String,
+    pub work_order: WorkOrderView,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogLine {
+    pub id: i64,
+    pub run_id: String,
+    pub step_id: Option<String>,
+    pub source: String,
+    pub level: LogLevel,
+    pub message: String,
+    pub timestamp: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TriggerView {
+    pub id: String,
+    pub key: String,
+    pub kind: TriggerType,
+    pub enabled: bool,
+    pub cron_expression: Option<String>,
+    /// The schedule in words, e.g. "At 02:00 every day".
+    pub cron_description: Option<String>,
+    pub next_fire: Option<DateTime<Utc>>,
+    pub custom_path: Option<String>,
+    pub webhook_url: Option<String>,
+    pub webhook_reply: Option<WebhookReply>,
+    pub auth: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JobView {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub adaptor: String,
+    pub credential: Option<String>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EdgeView {
+    pub id: String,
+    pub key: String,
+    pub source_trigger: Option<String>,
+    pub source_job: Option<String>,
+    pub target_job: String,
+    pub condition: ConditionType,
+    pub expression: Option<String>,
+    pub label: Option<String>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WorkflowView {
+    pub id: String,
+    pub project: String,
+    pub key: String,
+    pub name: String,
+    pub enabled: bool,
+    pub version: i64,
+    pub triggers: Vec<TriggerView>,
+    pub jobs: Vec<JobView>,
+    pub edges: Vec<EdgeView>,
+    pub success_24h: u64,
+    pub failed_24h: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CredentialSummary {
+    pub name: String,
+    pub keys: Vec<String>,
+    pub used_by: Vec<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of `bolt failures`: failed work orders grouped by where and how they failed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FailureGroup {
+    pub workflow: String,
+    pub job: String,
+    pub error_type: String,
+    pub count: u64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub example_ref: String,
+    pub example_message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ref_takes_the_random_tail() {
+        assert_eq!(short_ref("0190a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"), "3e4f5a6b");
+    }
+
+    #[test]
+    fn enums_round_trip_through_text() {
+        for state in WorkOrderState::ALL {
+            assert_eq!(WorkOrderState::parse(state.as_str()), Some(*state));
+        }
+        let err = "bogus".parse::<RunState>().unwrap_err();
+        assert!(err.contains("available"), "{err}");
+    }
+
+    #[test]
+    fn work_order_mirrors_run_states() {
+        assert_eq!(WorkOrderState::from_run(RunState::Claimed), WorkOrderState::Pending);
+        assert_eq!(WorkOrderState::from_run(RunState::Started), WorkOrderState::Running);
+        assert_eq!(WorkOrderState::from_run(RunState::Lost), WorkOrderState::Lost);
+    }
+}

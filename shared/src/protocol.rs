@@ -1,0 +1,332 @@
+//! The socket protocol between `boltd` and its clients.
+//!
+//! JSON lines: every frame is one JSON object followed by `\n`. The client opens with
+//! `Hello`; the daemon answers with its own `Hello` (or an error frame on a version
+//! mismatch). After that the client sends `Request` frames with an id of its choosing and
+//! gets exactly one `Response` or `Error` frame with the same id; after `Subscribe` it also
+//! receives `Event` frames. A frame that is not valid JSON, not a known message, or larger
+//! than [`MAX_FRAME_BYTES`] gets an error frame; the connection stays usable.
+
+use crate::model::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Bumped on every incompatible change to the frames below.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest frame either side accepts (a deploy of a big project or a large dataclip fits).
+pub const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    Hello { protocol: u32, client: String },
+    Request { id: u64, request: Request },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Hello {
+        protocol: u32,
+        daemon: String,
+    },
+    Response {
+        id: u64,
+        response: Box<Response>,
+    },
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
+        error: ErrorBody,
+    },
+    Event {
+        event: Box<Event>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame could not be read (bad JSON, unknown message, too large).
+    BadFrame,
+    /// The protocol versions differ.
+    ProtocolMismatch,
+    /// A request arrived before the handshake.
+    NoHandshake,
+    /// The request's arguments are wrong (message says which and how to fix).
+    BadRequest,
+    NotFound,
+    /// The request conflicts with the current state (e.g. rerun of a wiped input).
+    Conflict,
+    /// Something failed inside the daemon; it keeps running.
+    Internal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The input of a manual run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum ManualInput {
+    /// A JSON value written by the user; becomes a `saved_input` dataclip.
+    Json { value: Value },
+    /// A named dataclip saved earlier with `bolt input save`.
+    Named { name: String },
+    /// No input: `{}`.
+    Empty,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Request {
+    Ping,
+    Status,
+    /// Stream events on this connection from now on.
+    Subscribe,
+
+    /// Validate and apply a project.yaml. `base_dir` resolves `{path: ./file.js}` bodies.
+    Deploy {
+        yaml: String,
+        file_name: String,
+        base_dir: Option<String>,
+        dry_run: bool,
+    },
+    Export {
+        project: Option<String>,
+    },
+    ListWorkflows,
+    GetWorkflow {
+        workflow: String,
+    },
+    SetWorkflowEnabled {
+        workflow: String,
+        enabled: bool,
+    },
+    /// Replace a job's body; creates a new workflow version.
+    UpdateJob {
+        workflow: String,
+        job: String,
+        body: String,
+    },
+    SetProjectSettings {
+        project: Option<String>,
+        settings: ProjectSettings,
+    },
+
+    CredentialSet {
+        name: String,
+        body: Value,
+    },
+    CredentialList,
+    CredentialRemove {
+        name: String,
+    },
+
+    Trigger {
+        workflow: String,
+        input: ManualInput,
+        wait: bool,
+    },
+    ListWorkOrders {
+        filter: WorkOrderFilter,
+        limit: u32,
+        after: Option<String>,
+    },
+    Show {
+        reference: String,
+        /// Include dataclip bodies.
+        bodies: bool,
+    },
+    Dataclip {
+        id: String,
+    },
+    Logs {
+        reference: String,
+        level: Option<LogLevel>,
+        after_id: Option<i64>,
+    },
+    Rerun {
+        reference: String,
+        from_job: Option<String>,
+    },
+    RerunMatching {
+        filter: WorkOrderFilter,
+        from_job: Option<String>,
+    },
+    Cancel {
+        reference: String,
+    },
+    SaveInput {
+        reference: String,
+        step: String,
+        name: String,
+    },
+    Failures {
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+/// Per-project settings that `bolt project set` and project.yaml change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ProjectSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_retention_days: Option<Option<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataclip_retention_days: Option<Option<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Option<u32>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeployReport {
+    pub project: String,
+    pub applied: bool,
+    pub changes: Vec<DeployChange>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeployChange {
+    /// created | updated | deleted
+    pub action: String,
+    /// workflow | job | trigger | edge | project
+    pub what: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TriggerResult {
+    pub work_order_id: String,
+    pub run_id: String,
+    /// Set when the request asked to wait for completion.
+    pub final_state: Option<RunState>,
+    pub output: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RerunOutcome {
+    pub work_order_id: String,
+    pub run_id: Option<String>,
+    /// Why the work order was skipped, when it was.
+    pub skipped: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Response {
+    Pong,
+    Status(DaemonStatus),
+    Subscribed,
+    Deployed(DeployReport),
+    Exported { yaml: String },
+    Workflows { workflows: Vec<WorkflowView> },
+    Workflow(Box<WorkflowView>),
+    Done { message: String },
+    Credentials { credentials: Vec<CredentialSummary> },
+    Triggered(TriggerResult),
+    WorkOrders(WorkOrderPage),
+    Shown(Box<ShowResult>),
+    Dataclip(DataclipInfo),
+    Logs { lines: Vec<LogLine> },
+    Reruns { outcomes: Vec<RerunOutcome> },
+    Failures { groups: Vec<FailureGroup> },
+}
+
+/// Live changes, pushed to subscribed connections.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    WorkOrderChanged {
+        id: String,
+        state: WorkOrderState,
+        created: bool,
+    },
+    RunChanged {
+        id: String,
+        work_order_id: String,
+        state: RunState,
+        created: bool,
+    },
+    StepChanged {
+        id: String,
+        run_id: String,
+        job: String,
+        exit_reason: Option<ExitReason>,
+    },
+    Log(LogLine),
+    WorkflowsChanged,
+    /// Progress of a bulk rerun started by any client.
+    BulkProgress {
+        done: u64,
+        total: u64,
+    },
+    /// The subscriber fell behind and missed `missed` events; it should refresh.
+    Lagged {
+        missed: u64,
+    },
+}
+
+/// Encodes one frame as a JSON line.
+pub fn encode<T: Serialize>(frame: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let mut bytes = serde_json::to_vec(frame)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// The message a client shows when the daemon speaks another protocol version.
+pub fn mismatch_message(client_protocol: u32, daemon_protocol: u32) -> String {
+    format!(
+        "bolt {} speaks protocol {client_protocol}, boltd speaks {daemon_protocol}: restart boltd (or use the matching bolt)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_single_json_lines() {
+        let frame = ClientFrame::Request {
+            id: 7,
+            request: Request::Show {
+                reference: "abc".into(),
+                bodies: true,
+            },
+        };
+        let bytes = encode(&frame).unwrap();
+        assert_eq!(bytes.iter().filter(|b| **b == b'\n').count(), 1);
+        let back: ClientFrame = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back, frame);
+    }
+
+    #[test]
+    fn mismatch_message_names_both_versions() {
+        let text = mismatch_message(1, 2);
+        assert!(text.contains("protocol 1"), "{text}");
+        assert!(text.contains("boltd speaks 2"), "{text}");
+        assert!(text.contains("restart boltd"), "{text}");
+    }
+}
