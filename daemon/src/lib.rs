@@ -2,6 +2,7 @@
 //! OpenFn-compatible engine (also used by `bolt execute`).
 
 pub mod daemon;
+pub mod engine;
 pub mod events;
 pub mod ipc;
 pub mod lifecycle;

@@ -1,0 +1,1 @@
+//! The built-in adaptors (language-common, language-http) and their Rust host functions.

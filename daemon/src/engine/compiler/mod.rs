@@ -1,0 +1,1 @@
+//! OpenFn compiler transforms on a real JS parser (oxc).

@@ -1,0 +1,1 @@
+//! Running compiled jobs and workflows in QuickJS.
