@@ -1,6 +1,7 @@
 //! boltd's library: the store, the socket server, triggers, the run queue and the
 //! OpenFn-compatible engine (also used by `bolt execute`).
 
+pub mod cli;
 pub mod daemon;
 pub mod engine;
 pub mod events;

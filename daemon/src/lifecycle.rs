@@ -55,7 +55,11 @@ impl PidLock {
             let _ = file.read_to_string(&mut pid);
             let pid = pid.trim();
             return Err(LifecycleError::AlreadyRunning {
-                pid: if pid.is_empty() { "unknown".into() } else { pid.to_string() },
+                pid: if pid.is_empty() {
+                    "unknown".into()
+                } else {
+                    pid.to_string()
+                },
                 data_dir: data_dir.to_path_buf(),
             });
         }

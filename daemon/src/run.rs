@@ -62,7 +62,10 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         // Without signal handlers the only way out is being killed; wait forever.
         std::future::pending::<()>().await;
         return;

@@ -69,9 +69,14 @@ impl Client {
             client: announced,
         })?;
         match client.read_frame()? {
-            ServerFrame::Hello { protocol: theirs, daemon } => {
+            ServerFrame::Hello {
+                protocol: theirs,
+                daemon,
+            } => {
                 if theirs != protocol {
-                    return Err(ClientError::ProtocolMismatch(mismatch_message(protocol, theirs)));
+                    return Err(ClientError::ProtocolMismatch(mismatch_message(
+                        protocol, theirs,
+                    )));
                 }
                 client.daemon_version = daemon;
                 Ok(client)
@@ -114,7 +119,10 @@ impl Client {
         loop {
             match self.read_frame()? {
                 ServerFrame::Response { id: got, response } if got == id => return Ok(*response),
-                ServerFrame::Error { id: Some(got), error } if got == id => {
+                ServerFrame::Error {
+                    id: Some(got),
+                    error,
+                } if got == id => {
                     return Err(ClientError::Daemon(error));
                 }
                 ServerFrame::Error { id: None, error } => return Err(ClientError::Daemon(error)),

@@ -63,7 +63,10 @@ wire_enum!(
 
 impl RunState {
     pub fn is_final(self) -> bool {
-        !matches!(self, RunState::Available | RunState::Claimed | RunState::Started)
+        !matches!(
+            self,
+            RunState::Available | RunState::Claimed | RunState::Started
+        )
     }
 }
 
@@ -228,7 +231,9 @@ wire_enum!(
 /// A short, shareable reference: the last characters of a UUID v7 (its random part).
 pub fn short_ref(id: &str) -> String {
     let hex: String = id.chars().filter(|c| *c != '-').collect();
-    hex.chars().skip(hex.len().saturating_sub(SHORT_REF_LEN)).collect()
+    hex.chars()
+        .skip(hex.len().saturating_sub(SHORT_REF_LEN))
+        .collect()
 }
 
 pub const SHORT_REF_LEN: usize = 8;
@@ -483,7 +488,10 @@ mod tests {
 
     #[test]
     fn short_ref_takes_the_random_tail() {
-        assert_eq!(short_ref("0190a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"), "3e4f5a6b");
+        assert_eq!(
+            short_ref("0190a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"),
+            "3e4f5a6b"
+        );
     }
 
     #[test]
@@ -497,8 +505,17 @@ mod tests {
 
     #[test]
     fn work_order_mirrors_run_states() {
-        assert_eq!(WorkOrderState::from_run(RunState::Claimed), WorkOrderState::Pending);
-        assert_eq!(WorkOrderState::from_run(RunState::Started), WorkOrderState::Running);
-        assert_eq!(WorkOrderState::from_run(RunState::Lost), WorkOrderState::Lost);
+        assert_eq!(
+            WorkOrderState::from_run(RunState::Claimed),
+            WorkOrderState::Pending
+        );
+        assert_eq!(
+            WorkOrderState::from_run(RunState::Started),
+            WorkOrderState::Running
+        );
+        assert_eq!(
+            WorkOrderState::from_run(RunState::Lost),
+            WorkOrderState::Lost
+        );
     }
 }

@@ -46,10 +46,7 @@ pub fn socket_in(data_dir: &Path) -> PathBuf {
 }
 
 pub fn resolve(overrides: &Overrides) -> Result<Resolved, ConfigError> {
-    let explicit = overrides
-        .config
-        .clone()
-        .or_else(|| env_path(ENV_CONFIG));
+    let explicit = overrides.config.clone().or_else(|| env_path(ENV_CONFIG));
     let (config, config_path) = match explicit {
         Some(path) => (Config::load(&path, true)?, Some(path)),
         None => match default_config_path() {

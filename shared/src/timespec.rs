@@ -19,7 +19,8 @@ pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Strin
              or a date such as 2026-11-27 or 2026-11-27T10:00:00Z"
         )
     })?;
-    let span = chrono::Duration::from_std(span).map_err(|_| format!("the duration '{text}' is too long"))?;
+    let span = chrono::Duration::from_std(span)
+        .map_err(|_| format!("the duration '{text}' is too long"))?;
     Ok(now - span)
 }
 
@@ -51,8 +52,14 @@ mod tests {
 
     #[test]
     fn durations_count_back_from_now() {
-        assert_eq!(parse_time("2h", now()).unwrap().to_rfc3339(), "2026-11-27T10:00:00+00:00");
-        assert_eq!(parse_time("7d", now()).unwrap().to_rfc3339(), "2026-11-20T12:00:00+00:00");
+        assert_eq!(
+            parse_time("2h", now()).unwrap().to_rfc3339(),
+            "2026-11-27T10:00:00+00:00"
+        );
+        assert_eq!(
+            parse_time("7d", now()).unwrap().to_rfc3339(),
+            "2026-11-20T12:00:00+00:00"
+        );
     }
 
     #[test]
@@ -62,7 +69,9 @@ mod tests {
             "2026-11-01T00:00:00+00:00"
         );
         assert_eq!(
-            parse_time("2026-11-01T08:30:00+01:00", now()).unwrap().to_rfc3339(),
+            parse_time("2026-11-01T08:30:00+01:00", now())
+                .unwrap()
+                .to_rfc3339(),
             "2026-11-01T07:30:00+00:00"
         );
     }

@@ -1,1 +1,43 @@
-fn main() {}
+//! bolt: the terminal client of boltd — the TUI and plain subcommands for scripts.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use cli::Global;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bolt",
+    version,
+    about = "Workflow automation in your terminal: the client of boltd"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start boltd if it isn't running, deploy the example project into an empty store, open the TUI.
+    Up(cli::up::UpArgs),
+    /// Show the daemon's version, uptime, data dir, queue and counts.
+    Status(cli::status::StatusArgs),
+    /// Run boltd in the foreground (same flags as `boltd`).
+    Daemon(bolt_daemon::cli::DaemonArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Up(args)) => cli::exit_with(cli::up::run(&cli.global, &args)),
+        Some(Command::Status(args)) => cli::exit_with(cli::status::run(&cli.global, &args)),
+        Some(Command::Daemon(args)) => bolt_daemon::cli::main(args),
+        None => cli::exit_with(cli::status::run(
+            &cli.global,
+            &cli::status::StatusArgs { json: false },
+        )),
+    }
+}

@@ -10,7 +10,10 @@ pub enum Frame {
 }
 
 /// Reads up to the next `\n`, never buffering more than `cap` bytes of one frame.
-pub async fn read_frame<R: AsyncBufRead + Unpin>(reader: &mut R, cap: usize) -> std::io::Result<Frame> {
+pub async fn read_frame<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    cap: usize,
+) -> std::io::Result<Frame> {
     let mut line = Vec::new();
     let mut skipped = 0usize;
     loop {
@@ -54,11 +57,17 @@ mod tests {
         let mut data: Vec<u8> = vec![b'x'; 100];
         data.extend_from_slice(b"\n{\"ok\":1}\n");
         let mut reader = tokio::io::BufReader::with_capacity(16, &data[..]);
-        assert!(matches!(read_frame(&mut reader, 10).await.unwrap(), Frame::TooLarge(101)));
+        assert!(matches!(
+            read_frame(&mut reader, 10).await.unwrap(),
+            Frame::TooLarge(101)
+        ));
         match read_frame(&mut reader, 10).await.unwrap() {
             Frame::Line(line) => assert_eq!(line, b"{\"ok\":1}\n"),
             _ => panic!("expected a line"),
         }
-        assert!(matches!(read_frame(&mut reader, 10).await.unwrap(), Frame::Closed));
+        assert!(matches!(
+            read_frame(&mut reader, 10).await.unwrap(),
+            Frame::Closed
+        ));
     }
 }

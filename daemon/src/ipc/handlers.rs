@@ -23,7 +23,10 @@ pub async fn handle(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
         Request::Subscribe => Ok(Response::Subscribed),
         other => Err(ErrorBody::new(
             ErrorCode::BadRequest,
-            format!("{} is not supported by this boltd yet", request_name(&other)),
+            format!(
+                "{} is not supported by this boltd yet",
+                request_name(&other)
+            ),
         )),
     }
 }
@@ -40,13 +43,19 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         .store
         .readers
         .read(|conn| {
-            let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM work_orders GROUP BY state")?;
-            let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+            let mut stmt =
+                conn.prepare_cached("SELECT state, COUNT(*) FROM work_orders GROUP BY state")?;
+            let rows = stmt.query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
             let mut counts = Vec::new();
             for row in rows {
                 let (state, count) = row?;
                 if let Some(state) = WorkOrderState::parse(&state) {
-                    counts.push(StateCount { state, count: count as u64 });
+                    counts.push(StateCount {
+                        state,
+                        count: count as u64,
+                    });
                 }
             }
             let scalar = |sql: &str| -> Result<u64, StoreError> {

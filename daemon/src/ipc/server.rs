@@ -54,8 +54,12 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
         let line = match read_frame(&mut reader, MAX_FRAME_BYTES).await {
             Ok(Frame::Line(line)) => line,
             Ok(Frame::TooLarge(size)) => {
-                let message = format!("frame of {size} bytes is over the {MAX_FRAME_BYTES}-byte limit and was ignored");
-                let _ = out.send(error_frame(None, ErrorCode::BadFrame, message)).await;
+                let message = format!(
+                    "frame of {size} bytes is over the {MAX_FRAME_BYTES}-byte limit and was ignored"
+                );
+                let _ = out
+                    .send(error_frame(None, ErrorCode::BadFrame, message))
+                    .await;
                 continue;
             }
             Ok(Frame::Closed) | Err(_) => break,
@@ -66,8 +70,12 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
         let frame: ClientFrame = match serde_json::from_slice(&line) {
             Ok(frame) => frame,
             Err(err) => {
-                let message = format!("cannot read this frame ({err}): send one JSON object per line, see the protocol in bolt-shared");
-                let _ = out.send(error_frame(request_id(&line), ErrorCode::BadFrame, message)).await;
+                let message = format!(
+                    "cannot read this frame ({err}): send one JSON object per line, see the protocol in bolt-shared"
+                );
+                let _ = out
+                    .send(error_frame(request_id(&line), ErrorCode::BadFrame, message))
+                    .await;
                 continue;
             }
         };
@@ -78,7 +86,9 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                         "{client} speaks protocol {protocol}, boltd {} speaks {PROTOCOL_VERSION}: restart boltd (or use the matching bolt)",
                         env!("CARGO_PKG_VERSION")
                     );
-                    let _ = out.send(error_frame(None, ErrorCode::ProtocolMismatch, message)).await;
+                    let _ = out
+                        .send(error_frame(None, ErrorCode::ProtocolMismatch, message))
+                        .await;
                     break;
                 }
                 greeted = true;
@@ -90,15 +100,23 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
             }
             ClientFrame::Request { id, .. } if !greeted => {
                 let message = "send a hello frame first: {\"type\":\"hello\",\"protocol\":N,\"client\":\"name\"}";
-                let _ = out.send(error_frame(Some(id), ErrorCode::NoHandshake, message)).await;
+                let _ = out
+                    .send(error_frame(Some(id), ErrorCode::NoHandshake, message))
+                    .await;
             }
-            ClientFrame::Request { id, request: Request::Subscribe } => {
+            ClientFrame::Request {
+                id,
+                request: Request::Subscribe,
+            } => {
                 if !subscribed {
                     subscribed = true;
                     tokio::spawn(forward_events(daemon.clone(), out.clone()));
                 }
                 let _ = out
-                    .send(ServerFrame::Response { id, response: Box::new(Response::Subscribed) })
+                    .send(ServerFrame::Response {
+                        id,
+                        response: Box::new(Response::Subscribed),
+                    })
                     .await;
             }
             ClientFrame::Request { id, request } => {
@@ -106,8 +124,14 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 let out = out.clone();
                 tokio::spawn(async move {
                     let frame = match handlers::handle(&daemon, request).await {
-                        Ok(response) => ServerFrame::Response { id, response: Box::new(response) },
-                        Err(error) => ServerFrame::Error { id: Some(id), error },
+                        Ok(response) => ServerFrame::Response {
+                            id,
+                            response: Box::new(response),
+                        },
+                        Err(error) => ServerFrame::Error {
+                            id: Some(id),
+                            error,
+                        },
                     };
                     let _ = out.send(frame).await;
                 });
@@ -123,10 +147,18 @@ async fn forward_events(daemon: Arc<Daemon>, out: mpsc::Sender<ServerFrame>) {
     loop {
         let event = match events.recv().await {
             Ok(event) => event,
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => Event::Lagged { missed },
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                Event::Lagged { missed }
+            }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
         };
-        if out.send(ServerFrame::Event { event: Box::new(event) }).await.is_err() {
+        if out
+            .send(ServerFrame::Event {
+                event: Box::new(event),
+            })
+            .await
+            .is_err()
+        {
             break;
         }
     }

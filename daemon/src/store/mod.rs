@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("the store at {path} was written by a newer bolt (schema {found}, this bolt knows {known}): upgrade bolt")]
+    #[error(
+        "the store at {path} was written by a newer bolt (schema {found}, this bolt knows {known}): upgrade bolt"
+    )]
     TooNew {
         path: PathBuf,
         found: i64,

@@ -24,10 +24,15 @@ impl Readers {
     }
 
     /// Runs `f` on a pooled connection, blocking the current thread.
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let (lock, ready) = &*self.pool;
         let conn = {
-            let mut conns = lock.lock().map_err(|_| StoreError::Invalid("reader pool poisoned".into()))?;
+            let mut conns = lock
+                .lock()
+                .map_err(|_| StoreError::Invalid("reader pool poisoned".into()))?;
             loop {
                 if let Some(conn) = conns.pop() {
                     break conn;

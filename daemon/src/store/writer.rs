@@ -72,7 +72,9 @@ impl Writer {
             };
             Box::new(move |committed: bool| {
                 let outcome = match (outcome, committed) {
-                    (Ok(_), false) => Err(StoreError::Invalid("the write could not be committed".into())),
+                    (Ok(_), false) => Err(StoreError::Invalid(
+                        "the write could not be committed".into(),
+                    )),
                     (other, _) => other,
                 };
                 let _ = reply.send(outcome);

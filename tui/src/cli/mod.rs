@@ -1,0 +1,66 @@
+//! Plain subcommands for scripts and runbooks: human text by default, `--json` for machines.
+
+pub mod daemon_cmd;
+pub mod output;
+pub mod status;
+pub mod up;
+
+use bolt_shared::client::{Client, ClientError};
+use bolt_shared::paths::{Overrides, Resolved, resolve};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code when no daemon answers, so scripts can tell "down" from "failed".
+pub const EXIT_NOT_RUNNING: u8 = 2;
+
+/// Options every subcommand shares.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Global {
+    /// Socket of the boltd to talk to (env: BOLT_SOCKET).
+    #[arg(long, global = true, value_name = "PATH", env = "BOLT_SOCKET")]
+    pub socket: Option<PathBuf>,
+    /// Config file (env: BOLT_CONFIG).
+    #[arg(long, global = true, value_name = "FILE", env = "BOLT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory (env: BOLT_DATA_DIR); the socket defaults to <data-dir>/run/boltd.sock.
+    #[arg(long, global = true, value_name = "DIR", env = "BOLT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Global {
+    pub fn resolve(&self) -> anyhow::Result<Resolved> {
+        Ok(resolve(&Overrides {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            socket: self.socket.clone(),
+        })?)
+    }
+
+    pub fn connect(&self) -> Result<Client, CliError> {
+        let resolved = self.resolve().map_err(CliError::Other)?;
+        Client::connect(&resolved.socket).map_err(CliError::Client)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+/// Prints an error the way every subcommand does and picks the exit code.
+pub fn exit_with(result: Result<(), CliError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Client(err)) if err.is_not_running() => {
+            eprintln!("{err}");
+            ExitCode::from(EXIT_NOT_RUNNING)
+        }
+        Err(err) => {
+            eprintln!("bolt: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
