@@ -7,5 +7,6 @@ pub mod engine;
 pub mod events;
 pub mod ipc;
 pub mod lifecycle;
+pub mod project;
 pub mod run;
 pub mod store;

@@ -104,11 +104,13 @@ pub enum Request {
     /// Stream events on this connection from now on.
     Subscribe,
 
-    /// Validate and apply a project.yaml. `base_dir` resolves `{path: ./file.js}` bodies.
+    /// Validate and apply a project.yaml. `files` holds the `{path: ./file.js}` job bodies
+    /// the file refers to, read by the client relative to the file.
     Deploy {
         yaml: String,
         file_name: String,
-        base_dir: Option<String>,
+        #[serde(default)]
+        files: std::collections::BTreeMap<String, String>,
         dry_run: bool,
     },
     Export {

@@ -1,0 +1,101 @@
+//! The normalized project: what a project.yaml means, independent of how it was written.
+
+use bolt_shared::model::{ConditionType, TriggerType, WebhookReply};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectSpec {
+    pub name: String,
+    pub description: Option<String>,
+    pub settings: ProjectSettingsSpec,
+    pub workflows: Vec<WorkflowSpec>,
+    /// Credential keys of the file mapped to the credential names bolt stores.
+    pub credentials: Vec<CredentialRef>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectSettingsSpec {
+    pub concurrency: Option<u32>,
+    pub retention_policy: Option<String>,
+    pub history_retention_days: Option<u32>,
+    pub dataclip_retention_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CredentialRef {
+    pub key: String,
+    pub name: String,
+    pub owner: Option<String>,
+}
+
+/// A workflow as deployed; its JSON form is the immutable version snapshot runs pin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowSpec {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub settings: WorkflowSettings,
+    pub jobs: Vec<JobSpec>,
+    pub triggers: Vec<TriggerSpec>,
+    pub edges: Vec<EdgeSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowSettings {
+    pub concurrency: Option<u32>,
+    pub run_timeout_secs: Option<u64>,
+    pub memory_limit_mb: Option<u64>,
+    pub max_attempts: Option<u32>,
+    pub retry_backoff_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub key: String,
+    pub name: String,
+    pub adaptor: String,
+    /// The credential's name in bolt (`bolt credential set NAME`).
+    pub credential: Option<String>,
+    pub body: String,
+    /// Where the body came from, when it was `{path: ./file.js}` (kept for export).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TriggerSpec {
+    pub key: String,
+    pub kind: TriggerType,
+    pub enabled: bool,
+    pub cron_expression: Option<String>,
+    pub custom_path: Option<String>,
+    pub webhook_reply: WebhookReply,
+    /// Credential names holding `api_key` or `username`/`password` for webhook auth.
+    #[serde(default)]
+    pub webhook_auth: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EdgeSpec {
+    pub key: String,
+    pub source_trigger: Option<String>,
+    pub source_job: Option<String>,
+    pub target_job: String,
+    pub condition: ConditionType,
+    pub expression: Option<String>,
+    pub label: Option<String>,
+    pub enabled: bool,
+}
+
+impl WorkflowSpec {
+    pub fn job(&self, key: &str) -> Option<&JobSpec> {
+        self.jobs.iter().find(|j| j.key == key)
+    }
+}
+
+/// The outcome of parsing: the spec plus non-fatal warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub spec: ProjectSpec,
+    pub warnings: Vec<String>,
+}
