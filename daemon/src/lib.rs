@@ -2,6 +2,7 @@
 //! OpenFn-compatible engine (also used by `bolt execute`).
 
 pub mod cli;
+pub mod credentials;
 pub mod daemon;
 pub mod engine;
 pub mod events;
@@ -9,4 +10,6 @@ pub mod ipc;
 pub mod lifecycle;
 pub mod project;
 pub mod run;
+pub mod secrets;
 pub mod store;
+pub mod workflows;

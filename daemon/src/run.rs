@@ -24,6 +24,8 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let store = Store::open(&resolved.data_dir, readers)
         .with_context(|| format!("opening the store in {}", resolved.data_dir.display()))?;
 
+    let vault = crate::secrets::Vault::open(&resolved.data_dir)?;
+
     let name = resolved
         .socket
         .as_path()
@@ -40,6 +42,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
         resolved.data_dir.clone(),
         resolved.socket.clone(),
         store,
+        vault,
     ));
     tracing::info!(
         pid = std::process::id(),

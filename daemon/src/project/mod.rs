@@ -11,7 +11,17 @@ mod spec;
 mod validate;
 
 pub use cron::{CronSchedule, parse_cron};
-pub use deploy::{apply, plan_changes};
+pub use deploy::{apply, audit, content_hash, plan_changes, write_workflow};
+
+/// An audit event without metadata.
+pub fn audit_event(
+    conn: &rusqlite::Connection,
+    action: &str,
+    subject_type: &str,
+    subject: &str,
+) -> crate::store::StoreResult<()> {
+    audit(conn, action, subject_type, subject, None)
+}
 pub use export::export_yaml;
 pub use parse::{DEFAULT_ADAPTOR, DirFiles, FileSource, parse_project};
 pub use spec::*;

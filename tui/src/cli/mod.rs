@@ -1,7 +1,9 @@
 //! Plain subcommands for scripts and runbooks: human text by default, `--json` for machines.
 
+pub mod credential;
 pub mod daemon_cmd;
 pub mod output;
+pub mod projects;
 pub mod status;
 pub mod up;
 

@@ -4,6 +4,9 @@
 use super::{CliError, Global, daemon_cmd};
 use bolt_shared::client::Client;
 
+/// The example project, built in so `bolt up` works from anywhere.
+pub const EXAMPLE_PROJECT: &str = include_str!("../../../config/example-project.yaml");
+
 #[derive(clap::Args, Debug)]
 pub struct UpArgs {
     /// Start the daemon and deploy the example, but don't open the TUI.
@@ -25,7 +28,31 @@ pub fn run(global: &Global, args: &UpArgs) -> Result<(), CliError> {
         Err(err) => return Err(err.into()),
     };
     let status = client.status()?;
+    if status.projects == 0 {
+        let report = super::projects::deploy_text(
+            &mut client,
+            EXAMPLE_PROJECT.to_string(),
+            "config/example-project.yaml (built in)".into(),
+            Default::default(),
+            false,
+        )?;
+        println!(
+            "deployed the example project `{}` ({} changes)",
+            report.project,
+            report.changes.len()
+        );
+    }
+    let status = client.status()?;
     println!("{}", super::status::describe(&status));
+    for workflow in super::projects::fetch_workflows(&mut client)? {
+        for trigger in &workflow.triggers {
+            println!(
+                "  {}: {}",
+                workflow.name,
+                super::projects::trigger_summary(trigger)
+            );
+        }
+    }
     let _ = args.no_tui;
     Ok(())
 }

@@ -1,5 +1,8 @@
 //! One handler per request kind; each returns a response or an error the client shows.
 
+mod credentials;
+mod projects;
+
 use crate::daemon::Daemon;
 use crate::store::StoreError;
 use bolt_shared::model::*;
@@ -10,9 +13,22 @@ pub type HandlerResult = Result<Response, ErrorBody>;
 
 impl From<StoreError> for ErrorBody {
     fn from(err: StoreError) -> Self {
-        tracing::error!(%err, "store error while handling a request");
-        ErrorBody::new(ErrorCode::Internal, err.to_string())
+        match err {
+            // Invalid carries a message meant for the user (what is wrong and how to fix it).
+            StoreError::Invalid(message) => ErrorBody::new(ErrorCode::BadRequest, message),
+            StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows) => {
+                ErrorBody::new(ErrorCode::NotFound, "not found")
+            }
+            other => {
+                tracing::error!(err = %other, "store error while handling a request");
+                ErrorBody::new(ErrorCode::Internal, other.to_string())
+            }
+        }
     }
+}
+
+pub fn bad_request(message: impl Into<String>) -> ErrorBody {
+    ErrorBody::new(ErrorCode::BadRequest, message)
 }
 
 pub async fn handle(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
@@ -21,6 +37,26 @@ pub async fn handle(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
         Request::Status => status(daemon).await,
         // Subscribe is handled by the connection itself.
         Request::Subscribe => Ok(Response::Subscribed),
+        Request::Deploy {
+            yaml,
+            file_name,
+            files,
+            dry_run,
+        } => projects::deploy(daemon, yaml, file_name, files, dry_run).await,
+        Request::Export { project } => projects::export(daemon, project).await,
+        Request::ListWorkflows => projects::list(daemon).await,
+        Request::GetWorkflow { workflow } => projects::get(daemon, workflow).await,
+        Request::SetWorkflowEnabled { workflow, enabled } => {
+            projects::set_enabled(daemon, workflow, enabled).await
+        }
+        Request::UpdateJob {
+            workflow,
+            job,
+            body,
+        } => projects::update_job(daemon, workflow, job, body).await,
+        Request::CredentialSet { name, body } => credentials::set(daemon, name, body).await,
+        Request::CredentialList => credentials::list(daemon).await,
+        Request::CredentialRemove { name } => credentials::remove(daemon, name).await,
         other => Err(ErrorBody::new(
             ErrorCode::BadRequest,
             format!(

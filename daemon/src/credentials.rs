@@ -1,0 +1,133 @@
+//! Credentials: encrypted at rest, listed by name and keys only, loaded for runs.
+
+use crate::project::audit_event;
+use crate::secrets::Vault;
+use crate::store::{StoreError, StoreResult, from_micros, new_id, now_micros};
+use bolt_shared::model::CredentialSummary;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+/// Creates or replaces a credential. Returns true when it was created.
+pub fn set(conn: &Connection, vault: &Vault, name: &str, body: &Value) -> StoreResult<bool> {
+    if name.trim().is_empty() {
+        return Err(StoreError::Invalid("a credential needs a name".into()));
+    }
+    let Value::Object(map) = body else {
+        return Err(StoreError::Invalid(
+            "a credential must be a JSON object, e.g. {\"username\": \"…\", \"password\": \"…\"}"
+                .into(),
+        ));
+    };
+    let keys: Vec<&String> = map.keys().collect();
+    let keys = serde_json::to_string(&keys).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let sealed = vault
+        .encrypt(body.to_string().as_bytes())
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let now = now_micros();
+    let existed: bool = conn
+        .query_row("SELECT 1 FROM credentials WHERE name = ?1", [name], |_| {
+            Ok(true)
+        })
+        .optional()?
+        .unwrap_or(false);
+    conn.execute(
+        "INSERT INTO credentials (id, name, body, keys, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+         ON CONFLICT (name) DO UPDATE SET body = excluded.body, keys = excluded.keys, updated_at = excluded.updated_at",
+        params![new_id(), name, sealed, keys, now],
+    )?;
+    audit_event(
+        conn,
+        if existed { "updated" } else { "created" },
+        "credential",
+        name,
+    )?;
+    Ok(!existed)
+}
+
+pub fn remove(conn: &Connection, name: &str) -> StoreResult<()> {
+    let removed = conn.execute("DELETE FROM credentials WHERE name = ?1", [name])?;
+    if removed == 0 {
+        return Err(StoreError::Invalid(format!(
+            "there is no credential named `{name}` (see `bolt credential list`)"
+        )));
+    }
+    audit_event(conn, "deleted", "credential", name)
+}
+
+pub fn list(conn: &Connection) -> StoreResult<Vec<CredentialSummary>> {
+    let users = usage(conn)?;
+    let mut stmt =
+        conn.prepare_cached("SELECT name, keys, updated_at FROM credentials ORDER BY name")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (name, keys, updated) = row?;
+        out.push(CredentialSummary {
+            keys: serde_json::from_str(&keys).unwrap_or_default(),
+            used_by: users
+                .iter()
+                .filter(|(c, _)| *c == name)
+                .map(|(_, job)| job.clone())
+                .collect(),
+            name,
+            updated_at: from_micros(updated),
+        });
+    }
+    // Referenced but not set yet: shown so people see what is missing.
+    for (credential, job) in &users {
+        if !out.iter().any(|c| &c.name == credential) {
+            out.push(CredentialSummary {
+                name: credential.clone(),
+                keys: vec![],
+                used_by: vec![job.clone()],
+                updated_at: from_micros(0),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// (credential name, "workflow / job") for every live job that uses a credential.
+fn usage(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT j.credential, w.name || ' / ' || j.name FROM jobs j JOIN workflows w ON w.id = j.workflow_id
+         WHERE j.credential IS NOT NULL AND w.deleted_at IS NULL ORDER BY w.name, j.position",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn exists(conn: &Connection, name: &str) -> StoreResult<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM credentials WHERE name = ?1", [name], |_| {
+            Ok(true)
+        })
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Decrypts a credential for a run; `None` when it is not set.
+pub fn load(conn: &Connection, vault: &Vault, name: &str) -> StoreResult<Option<Value>> {
+    let sealed: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT body FROM credentials WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(sealed) = sealed else {
+        return Ok(None);
+    };
+    let plain = vault
+        .decrypt(&sealed)
+        .map_err(|e| StoreError::Invalid(format!("credential `{name}`: {e}")))?;
+    let value = serde_json::from_slice(&plain)
+        .map_err(|e| StoreError::Invalid(format!("credential `{name}` is not JSON: {e}")))?;
+    Ok(Some(value))
+}

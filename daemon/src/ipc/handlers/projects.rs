@@ -1,0 +1,148 @@
+//! Deploy, export, workflows.
+
+use super::{HandlerResult, bad_request};
+use crate::daemon::Daemon;
+use crate::project::{self, parse_project};
+use crate::{credentials, workflows};
+use bolt_shared::protocol::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub async fn deploy(
+    daemon: &Arc<Daemon>,
+    yaml: String,
+    file_name: String,
+    files: BTreeMap<String, String>,
+    dry_run: bool,
+) -> HandlerResult {
+    let read = move |path: &str| {
+        files.get(path).cloned().ok_or_else(|| {
+            "the file was not sent with the deploy (is it next to the project file?)".to_string()
+        })
+    };
+    let parsed = parse_project(&yaml, &file_name, &read)
+        .map_err(|errors| bad_request(errors.to_string()))?;
+    let mut warnings = parsed.warnings;
+    let spec = parsed.spec;
+    let missing: Vec<(String, String)> = daemon
+        .store
+        .readers
+        .read({
+            let spec = spec.clone();
+            move |conn| {
+                let mut missing = Vec::new();
+                for workflow in &spec.workflows {
+                    for job in &workflow.jobs {
+                        if let Some(name) = &job.credential {
+                            if !credentials::exists(conn, name)? {
+                                missing.push((
+                                    name.clone(),
+                                    format!("{} / {}", workflow.name, job.name),
+                                ));
+                            }
+                        }
+                    }
+                }
+                Ok(missing)
+            }
+        })
+        .await?;
+    for (name, job) in missing {
+        warnings.push(format!(
+            "job `{job}` uses credential `{name}`, which is not set in bolt yet: its runs will fail until you run `bolt credential set '{name}' --from-file credential.json`"
+        ));
+    }
+    let project_name = spec.name.clone();
+    let changes = if dry_run {
+        daemon
+            .store
+            .readers
+            .read(move |conn| project::plan_changes(conn, &spec))
+            .await?
+    } else {
+        let source = file_name.clone();
+        let changes = daemon
+            .store
+            .writer
+            .write(move |tx| project::apply(tx, &spec, Some(&source)))
+            .await?;
+        if !changes.is_empty() {
+            daemon.events.publish(Event::WorkflowsChanged);
+        }
+        changes
+    };
+    Ok(Response::Deployed(DeployReport {
+        project: project_name,
+        applied: !dry_run,
+        changes,
+        warnings,
+    }))
+}
+
+pub async fn export(daemon: &Arc<Daemon>, project_name: Option<String>) -> HandlerResult {
+    let yaml = daemon
+        .store
+        .readers
+        .read(move |conn| project::export_yaml(conn, project_name.as_deref()))
+        .await?;
+    Ok(Response::Exported { yaml })
+}
+
+pub async fn list(daemon: &Arc<Daemon>) -> HandlerResult {
+    let url = daemon.public_url();
+    let views = daemon
+        .store
+        .readers
+        .read(move |conn| {
+            workflows::all(conn)?
+                .iter()
+                .map(|d| workflows::view(conn, d, url.as_deref()))
+                .collect()
+        })
+        .await?;
+    Ok(Response::Workflows { workflows: views })
+}
+
+pub async fn get(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
+    let url = daemon.public_url();
+    let view = daemon
+        .store
+        .readers
+        .read(move |conn| {
+            workflows::view(conn, &workflows::find(conn, &reference)?, url.as_deref())
+        })
+        .await?;
+    Ok(Response::Workflow(Box::new(view)))
+}
+
+pub async fn set_enabled(daemon: &Arc<Daemon>, reference: String, enabled: bool) -> HandlerResult {
+    let name = daemon
+        .store
+        .writer
+        .write(move |tx| workflows::set_enabled(tx, &reference, enabled))
+        .await?;
+    daemon.events.publish(Event::WorkflowsChanged);
+    Ok(Response::Done {
+        message: format!(
+            "workflow {name} is {}",
+            if enabled { "enabled" } else { "disabled" }
+        ),
+    })
+}
+
+pub async fn update_job(
+    daemon: &Arc<Daemon>,
+    reference: String,
+    job: String,
+    body: String,
+) -> HandlerResult {
+    let version = daemon
+        .store
+        .writer
+        .write(move |tx| workflows::update_job(tx, &reference, &job, &body))
+        .await?;
+    daemon.events.publish(Event::WorkflowsChanged);
+    Ok(Response::Done {
+        message: format!("saved as version {version}"),
+    })
+}

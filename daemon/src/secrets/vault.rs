@@ -1,0 +1,152 @@
+//! AES-256-GCM encryption of credential bodies. The key comes from `BOLT_ENCRYPTION_KEY`
+//! (base64 of 32 bytes) or from a key file generated on first start with mode 0600.
+
+use aes_gcm::aead::{Aead, Generate, Key, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+pub const ENV_KEY: &str = "BOLT_ENCRYPTION_KEY";
+pub const KEY_FILE: &str = "bolt.key";
+const NONCE_LEN: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error(
+        "{ENV_KEY} must be the base64 encoding of exactly 32 random bytes (generate one with `openssl rand -base64 32`)"
+    )]
+    BadEnvKey,
+    #[error(
+        "the key file {path} is damaged (expected base64 of 32 bytes): restore it from backup, or the stored credentials cannot be read"
+    )]
+    BadKeyFile { path: String },
+    #[error("cannot read or create the key file {path}: {source}")]
+    KeyFileIo {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "a stored credential could not be decrypted: it was written with another encryption key"
+    )]
+    Decrypt,
+    #[error("encryption failed")]
+    Encrypt,
+}
+
+#[derive(Clone)]
+pub struct Vault {
+    cipher: Aes256Gcm,
+}
+
+impl Vault {
+    /// The vault of a data dir: the environment key if set, else the key file (created if absent).
+    pub fn open(data_dir: &Path) -> Result<Vault, VaultError> {
+        if let Ok(text) = std::env::var(ENV_KEY) {
+            if !text.trim().is_empty() {
+                let bytes = STANDARD
+                    .decode(text.trim())
+                    .map_err(|_| VaultError::BadEnvKey)?;
+                return Self::from_bytes(&bytes).ok_or(VaultError::BadEnvKey);
+            }
+        }
+        let path = data_dir.join(KEY_FILE);
+        let io_err = |source| VaultError::KeyFileIo {
+            path: path.display().to_string(),
+            source,
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let bytes = STANDARD
+                    .decode(text.trim())
+                    .map_err(|_| VaultError::BadKeyFile {
+                        path: path.display().to_string(),
+                    })?;
+                Self::from_bytes(&bytes).ok_or(VaultError::BadKeyFile {
+                    path: path.display().to_string(),
+                })
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let key = Key::<Aes256Gcm>::generate();
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .map_err(io_err)?;
+                file.write_all(STANDARD.encode(key.as_slice()).as_bytes())
+                    .map_err(io_err)?;
+                file.sync_all().map_err(io_err)?;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(io_err)?;
+                tracing::info!(path = %path.display(), "generated a new credential encryption key; back it up");
+                Ok(Vault {
+                    cipher: Aes256Gcm::new(&key),
+                })
+            }
+            Err(err) => Err(io_err(err)),
+        }
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Vault> {
+        let key: [u8; 32] = bytes.try_into().ok()?;
+        Some(Vault {
+            cipher: Aes256Gcm::new(&Key::<Aes256Gcm>::from(key)),
+        })
+    }
+
+    /// nonce || ciphertext+tag
+    pub fn encrypt(&self, plain: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let nonce = Nonce::generate();
+        let sealed = self
+            .cipher
+            .encrypt(&nonce, plain)
+            .map_err(|_| VaultError::Encrypt)?;
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(nonce.as_slice());
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    pub fn decrypt(&self, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
+        if sealed.len() < NONCE_LEN {
+            return Err(VaultError::Decrypt);
+        }
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| VaultError::Decrypt)?;
+        self.cipher
+            .decrypt(&Nonce::from(nonce), body)
+            .map_err(|_| VaultError::Decrypt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_is_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path()).unwrap();
+        let sealed = vault.encrypt(b"s3cret").unwrap();
+        assert!(!sealed.windows(6).any(|w| w == b"s3cret"));
+        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+        let again = Vault::open(dir.path()).unwrap();
+        assert_eq!(again.decrypt(&sealed).unwrap(), b"s3cret");
+    }
+
+    #[test]
+    fn wrong_key_cannot_decrypt() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let sealed = Vault::open(a.path()).unwrap().encrypt(b"x").unwrap();
+        assert!(Vault::open(b.path()).unwrap().decrypt(&sealed).is_err());
+    }
+}

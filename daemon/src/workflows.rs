@@ -1,0 +1,233 @@
+//! Reading and changing deployed workflows (for `bolt workflows`, the TUI and the runner).
+
+use crate::project::{self, WorkflowSpec, parse_cron};
+use crate::store::{StoreError, StoreResult, now_micros};
+use bolt_shared::model::*;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// A live workflow row with its latest spec.
+pub struct Deployed {
+    pub id: String,
+    pub project_id: String,
+    pub project: String,
+    pub enabled: bool,
+    pub version: i64,
+    pub version_id: String,
+    pub spec: WorkflowSpec,
+}
+
+const SELECT_DEPLOYED: &str =
+    "SELECT w.id, w.project_id, p.name, w.enabled, w.version, v.id, v.snapshot
+     FROM workflows w JOIN projects p ON p.id = w.project_id
+     JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
+     WHERE w.deleted_at IS NULL";
+
+fn deployed_row(
+    row: &rusqlite::Row,
+) -> rusqlite::Result<(String, String, String, bool, i64, String, String)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
+fn to_deployed(raw: (String, String, String, bool, i64, String, String)) -> StoreResult<Deployed> {
+    let (id, project_id, project, enabled, version, version_id, snapshot) = raw;
+    let spec = serde_json::from_str(&snapshot)
+        .map_err(|e| StoreError::Invalid(format!("unreadable workflow snapshot: {e}")))?;
+    Ok(Deployed {
+        id,
+        project_id,
+        project,
+        enabled,
+        version,
+        version_id,
+        spec,
+    })
+}
+
+pub fn all(conn: &Connection) -> StoreResult<Vec<Deployed>> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT_DEPLOYED} ORDER BY p.name, w.name"))?;
+    let rows = stmt.query_map([], deployed_row)?;
+    rows.map(|r| to_deployed(r?)).collect()
+}
+
+/// Finds a workflow by id, key or name (case-insensitive), with a helpful error.
+pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT_DEPLOYED} AND (w.id = ?1 OR w.key = ?1 OR lower(w.name) = lower(?1)) ORDER BY w.id LIMIT 2"
+    ))?;
+    let found: Vec<_> = stmt
+        .query_map([reference], deployed_row)?
+        .collect::<Result<_, _>>()?;
+    match found.len() {
+        1 => to_deployed(
+            found
+                .into_iter()
+                .next()
+                .ok_or_else(|| StoreError::Invalid("vanished".into()))?,
+        ),
+        0 => {
+            let names: Vec<String> = all(conn)?.into_iter().map(|d| d.spec.key).collect();
+            Err(StoreError::Invalid(format!(
+                "no workflow `{reference}`; the workflows are: {}",
+                if names.is_empty() {
+                    "(none — deploy a project first)".into()
+                } else {
+                    names.join(", ")
+                }
+            )))
+        }
+        _ => Err(StoreError::Invalid(format!(
+            "`{reference}` names several workflows; use its id (see `bolt workflows`)"
+        ))),
+    }
+}
+
+/// The version a work order or run pinned.
+pub fn version(conn: &Connection, version_id: &str) -> StoreResult<(i64, WorkflowSpec)> {
+    let (version, snapshot): (i64, String) = conn.query_row(
+        "SELECT version, snapshot FROM workflow_versions WHERE id = ?1",
+        [version_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let spec = serde_json::from_str(&snapshot)
+        .map_err(|e| StoreError::Invalid(format!("unreadable workflow snapshot: {e}")))?;
+    Ok((version, spec))
+}
+
+pub fn view(
+    conn: &Connection,
+    deployed: &Deployed,
+    public_url: Option<&str>,
+) -> StoreResult<WorkflowView> {
+    let mut triggers = Vec::new();
+    for trigger in &deployed.spec.triggers {
+        let id: Option<String> = conn
+            .query_row(
+                "SELECT id FROM triggers WHERE workflow_id = ?1 AND key = ?2",
+                params![deployed.id, trigger.key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let id = id.unwrap_or_default();
+        let schedule = trigger
+            .cron_expression
+            .as_deref()
+            .and_then(|e| parse_cron(e).ok());
+        let webhook_url = (trigger.kind == TriggerType::Webhook).then(|| {
+            let tail = trigger.custom_path.clone().unwrap_or_else(|| id.clone());
+            format!("{}/i/{tail}", public_url.unwrap_or(""))
+        });
+        triggers.push(TriggerView {
+            id,
+            key: trigger.key.clone(),
+            kind: trigger.kind,
+            enabled: trigger.enabled,
+            cron_expression: trigger.cron_expression.clone(),
+            cron_description: schedule.as_ref().map(|s| s.describe()),
+            next_fire: schedule
+                .as_ref()
+                .and_then(|s| s.next_after(chrono::Utc::now())),
+            custom_path: trigger.custom_path.clone(),
+            webhook_url,
+            webhook_reply: Some(trigger.webhook_reply),
+            auth: trigger.webhook_auth.clone(),
+        });
+    }
+    let since = now_micros() - 24 * 3600 * 1_000_000;
+    let (success, failed): (i64, i64) = conn.query_row(
+        "SELECT COUNT(*) FILTER (WHERE state = 'success'),
+                COUNT(*) FILTER (WHERE state IN ('failed', 'crashed', 'killed', 'exception', 'lost'))
+         FROM work_orders WHERE workflow_id = ?1 AND last_activity >= ?2",
+        params![deployed.id, since],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(WorkflowView {
+        id: deployed.id.clone(),
+        project: deployed.project.clone(),
+        key: deployed.spec.key.clone(),
+        name: deployed.spec.name.clone(),
+        enabled: deployed.enabled,
+        version: deployed.version,
+        triggers,
+        jobs: deployed
+            .spec
+            .jobs
+            .iter()
+            .map(|j| JobView {
+                id: j.key.clone(),
+                key: j.key.clone(),
+                name: j.name.clone(),
+                adaptor: j.adaptor.clone(),
+                credential: j.credential.clone(),
+                body: j.body.clone(),
+            })
+            .collect(),
+        edges: deployed
+            .spec
+            .edges
+            .iter()
+            .map(|e| EdgeView {
+                id: e.key.clone(),
+                key: e.key.clone(),
+                source_trigger: e.source_trigger.clone(),
+                source_job: e.source_job.clone(),
+                target_job: e.target_job.clone(),
+                condition: e.condition,
+                expression: e.expression.clone(),
+                label: e.label.clone(),
+                enabled: e.enabled,
+            })
+            .collect(),
+        success_24h: success as u64,
+        failed_24h: failed as u64,
+    })
+}
+
+pub fn set_enabled(conn: &Connection, reference: &str, enabled: bool) -> StoreResult<String> {
+    let deployed = find(conn, reference)?;
+    conn.execute(
+        "UPDATE workflows SET enabled = ?2, updated_at = ?3 WHERE id = ?1",
+        params![deployed.id, enabled, now_micros()],
+    )?;
+    project::audit_event(
+        conn,
+        if enabled { "enabled" } else { "disabled" },
+        "workflow",
+        &deployed.spec.key,
+    )?;
+    Ok(deployed.spec.name)
+}
+
+/// Replaces a job's code, creating a new workflow version. Returns the new version number.
+pub fn update_job(conn: &Connection, reference: &str, job: &str, body: &str) -> StoreResult<i64> {
+    let deployed = find(conn, reference)?;
+    let mut spec = deployed.spec.clone();
+    let Some(target) = spec.jobs.iter_mut().find(|j| j.key == job || j.name == job) else {
+        let keys: Vec<&str> = deployed.spec.jobs.iter().map(|j| j.key.as_str()).collect();
+        return Err(StoreError::Invalid(format!(
+            "workflow `{}` has no job `{job}`; its jobs are: {}",
+            deployed.spec.key,
+            keys.join(", ")
+        )));
+    };
+    if target.body == body {
+        return Ok(deployed.version);
+    }
+    target.body = body.to_string();
+    target.body_path = None;
+    project::write_workflow(conn, &deployed.project_id, &spec, now_micros())?;
+    project::audit_event(
+        conn,
+        "job_updated",
+        "workflow",
+        &format!("{}/{job}", deployed.spec.key),
+    )?;
+    Ok(deployed.version + 1)
+}

@@ -1,0 +1,215 @@
+//! `bolt deploy`, `bolt export`, `bolt workflows`.
+
+use super::{CliError, Global, output};
+use anyhow::{Context, anyhow};
+use bolt_daemon::project::{FileSource, parse_project};
+use bolt_shared::client::Client;
+use bolt_shared::model::{TriggerType, WorkflowView};
+use bolt_shared::protocol::{DeployReport, Request, Response};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct DeployArgs {
+    /// The project file (Lightning's project.yaml format).
+    pub file: PathBuf,
+    /// Show what would change without applying it.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// Project name (needed only when there are several).
+    pub project: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct WorkflowsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads `{path: …}` bodies from disk and remembers them, to send along with the deploy.
+struct Collect {
+    dir: PathBuf,
+    files: RefCell<BTreeMap<String, String>>,
+}
+
+impl FileSource for Collect {
+    fn read(&self, relative: &str) -> Result<String, String> {
+        let path = self.dir.join(relative);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        self.files
+            .borrow_mut()
+            .insert(relative.to_string(), text.clone());
+        Ok(text)
+    }
+}
+
+/// Deploys a project file; the daemon validates it again and applies it in one transaction.
+pub fn deploy_file(
+    client: &mut Client,
+    file: &Path,
+    dry_run: bool,
+) -> Result<DeployReport, CliError> {
+    let yaml =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let collect = Collect {
+        dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
+        files: RefCell::new(BTreeMap::new()),
+    };
+    let name = file.display().to_string();
+    // Checked here first so errors point at the user's own files before anything is sent.
+    parse_project(&yaml, &name, &collect).map_err(|errors| anyhow!("{errors}"))?;
+    deploy_text(client, yaml, name, collect.files.into_inner(), dry_run)
+}
+
+pub fn deploy_text(
+    client: &mut Client,
+    yaml: String,
+    file_name: String,
+    files: BTreeMap<String, String>,
+    dry_run: bool,
+) -> Result<DeployReport, CliError> {
+    match client.request(Request::Deploy {
+        yaml,
+        file_name,
+        files,
+        dry_run,
+    })? {
+        Response::Deployed(report) => Ok(report),
+        other => Err(anyhow!("unexpected answer: {other:?}").into()),
+    }
+}
+
+pub fn print_report(report: &DeployReport) {
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if report.changes.is_empty() {
+        println!("project {}: no changes", report.project);
+        return;
+    }
+    for change in &report.changes {
+        let mark = match change.action.as_str() {
+            "created" => '+',
+            "deleted" => '-',
+            _ => '~',
+        };
+        println!("{mark} {} {} {}", change.action, change.what, change.name);
+    }
+    let verb = if report.applied {
+        "applied"
+    } else {
+        "would apply (dry run; nothing changed)"
+    };
+    println!(
+        "project {}: {verb} {} change{}",
+        report.project,
+        report.changes.len(),
+        if report.changes.len() == 1 { "" } else { "s" }
+    );
+}
+
+pub fn deploy(global: &Global, args: &DeployArgs) -> Result<(), CliError> {
+    let mut client = global.connect()?;
+    let report = deploy_file(&mut client, &args.file, args.dry_run)?;
+    if args.json {
+        output::print_json(&report)?;
+    } else {
+        print_report(&report);
+    }
+    Ok(())
+}
+
+pub fn export(global: &Global, args: &ExportArgs) -> Result<(), CliError> {
+    let mut client = global.connect()?;
+    let yaml = match client.request(Request::Export {
+        project: args.project.clone(),
+    })? {
+        Response::Exported { yaml } => yaml,
+        other => return Err(anyhow!("unexpected answer: {other:?}").into()),
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &yaml)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{yaml}"),
+    }
+    Ok(())
+}
+
+pub fn fetch_workflows(client: &mut Client) -> Result<Vec<WorkflowView>, CliError> {
+    match client.request(Request::ListWorkflows)? {
+        Response::Workflows { workflows } => Ok(workflows),
+        other => Err(anyhow!("unexpected answer: {other:?}").into()),
+    }
+}
+
+pub fn workflows(global: &Global, args: &WorkflowsArgs) -> Result<(), CliError> {
+    let mut client = global.connect()?;
+    let workflows = fetch_workflows(&mut client)?;
+    if args.json {
+        output::print_json(&workflows)?;
+        return Ok(());
+    }
+    if workflows.is_empty() {
+        println!("no workflows yet: deploy a project with `bolt deploy project.yaml`");
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    for wf in &workflows {
+        let triggers: Vec<String> = wf.triggers.iter().map(trigger_summary).collect();
+        rows.push(vec![
+            wf.key.clone(),
+            wf.name.clone(),
+            if wf.enabled {
+                "on".into()
+            } else {
+                "off".into()
+            },
+            format!("v{}", wf.version),
+            format!("{} / {}", wf.success_24h, wf.failed_24h),
+            triggers.join("; "),
+        ]);
+    }
+    println!(
+        "{}",
+        output::table(
+            &["KEY", "NAME", "ON", "VERSION", "24h ✔/✘", "TRIGGERS"],
+            &rows
+        )
+    );
+    Ok(())
+}
+
+pub fn trigger_summary(trigger: &bolt_shared::model::TriggerView) -> String {
+    let off = if trigger.enabled { "" } else { " (disabled)" };
+    match trigger.kind {
+        TriggerType::Webhook => format!(
+            "webhook POST {}{off}",
+            trigger.webhook_url.as_deref().unwrap_or("?")
+        ),
+        TriggerType::Cron => {
+            let next = trigger
+                .next_fire
+                .map(|t| format!(", next {}", t.format("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_default();
+            format!(
+                "cron '{}' — {}{next}{off}",
+                trigger.cron_expression.as_deref().unwrap_or("?"),
+                trigger.cron_description.as_deref().unwrap_or("")
+            )
+        }
+    }
+}
