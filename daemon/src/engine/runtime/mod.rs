@@ -1,1 +1,132 @@
 //! Running compiled jobs and workflows in QuickJS.
+//!
+//! - [`step`]: one step in a fresh runtime + context with OpenFn's sandbox.
+//! - [`workflow`]: plan traversal, edge conditions, results.
+//! - [`errors`]: OpenFn's error classification; [`logs`]: log records and their formats.
+//! - [`cli`]: `bolt execute` (plan loading, output, exit codes), used by the `bolt` binary.
+
+mod adaptor_bridge;
+pub mod cli;
+pub mod conditions;
+pub mod errors;
+mod loader;
+pub mod logs;
+pub mod prepare;
+pub mod state;
+pub mod step;
+pub mod workflow;
+
+pub use crate::engine::CancelToken;
+use crate::engine::{EngineEvent, Limits, Plan, RunOutcome};
+use bolt_shared::model::ExitReason;
+use logs::{LogRecord, LogSink, LogSource};
+use std::sync::Arc;
+
+/// Stack size of the engine thread (QuickJS uses at most 1 MiB of it).
+const ENGINE_THREAD_STACK: usize = 8 * 1024 * 1024;
+
+/// How a plan is run.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    pub limits: Limits,
+    pub cancel: CancelToken,
+    /// Clone state before each operation (OpenFn `--immutable`).
+    pub immutable: bool,
+    /// Stop after this step (OpenFn `--end`/`--only`).
+    pub end: Option<String>,
+    pub compile: prepare::CompileMode,
+}
+
+/// Where step events and log records go.
+#[derive(Clone)]
+pub struct EventSink {
+    on_log: LogSink,
+    on_event: Arc<dyn Fn(EngineEvent) + Send + Sync>,
+}
+
+impl EventSink {
+    pub fn new(on_log: LogSink, on_event: Arc<dyn Fn(EngineEvent) + Send + Sync>) -> Self {
+        EventSink { on_log, on_event }
+    }
+
+    /// Everything as [`EngineEvent`]s on a channel (the daemon's view). Spacer lines are dropped.
+    pub fn channel(tx: tokio::sync::mpsc::UnboundedSender<EngineEvent>) -> Self {
+        let log_tx = tx.clone();
+        EventSink {
+            on_log: Arc::new(move |record: LogRecord| {
+                if record.source == LogSource::Spacer {
+                    return;
+                }
+                let _ = log_tx.send(EngineEvent::Log {
+                    step_id: record.step_id.clone(),
+                    source: record.source.as_str().to_string(),
+                    level: record.level.stored(),
+                    message: record.message(),
+                    time: record.time,
+                });
+            }),
+            on_event: Arc::new(move |event| {
+                let _ = tx.send(event);
+            }),
+        }
+    }
+
+    pub fn log(&self, record: LogRecord) {
+        (self.on_log)(record)
+    }
+
+    pub fn event(&self, event: EngineEvent) {
+        (self.on_event)(event)
+    }
+
+    pub fn log_sink(&self) -> LogSink {
+        self.on_log.clone()
+    }
+}
+
+/// Runs a plan on a new engine thread with its own current-thread tokio runtime.
+pub async fn run_on_engine_thread(plan: Plan, input: serde_json::Value, options: RunOptions, sink: EventSink) -> RunOutcome {
+    run_plan_detailed(plan, input, options, sink).await.outcome
+}
+
+/// Like [`run_on_engine_thread`], with the abort error and failure count.
+pub async fn run_plan_detailed(plan: Plan, input: serde_json::Value, options: RunOptions, sink: EventSink) -> workflow::PlanResult {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("bolt-engine".into())
+        .stack_size(ENGINE_THREAD_STACK)
+        .spawn(move || {
+            let _ = tx.send(run_plan_blocking(&plan, input, &options, &sink));
+        });
+    let failed = |message: String| workflow::PlanResult {
+        outcome: RunOutcome {
+            exit_reason: ExitReason::Exception,
+            error_type: Some("EngineError".into()),
+            error_message: Some(message),
+            final_state: None,
+        },
+        abort: None,
+        failed_steps: 0,
+    };
+    if let Err(e) = spawned {
+        return failed(format!("could not start the engine thread: {e}"));
+    }
+    rx.await.unwrap_or_else(|_| failed("the engine thread stopped unexpectedly".into()))
+}
+
+/// Runs a plan on the calling thread (which must not be inside a tokio runtime).
+pub fn run_plan_blocking(plan: &Plan, input: serde_json::Value, options: &RunOptions, sink: &EventSink) -> workflow::PlanResult {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(workflow::run_plan(plan, input, options, sink)),
+        Err(e) => workflow::PlanResult {
+            outcome: RunOutcome {
+                exit_reason: ExitReason::Exception,
+                error_type: Some("EngineError".into()),
+                error_message: Some(format!("could not start the engine's event loop: {e}")),
+                final_state: None,
+            },
+            abort: None,
+            failed_steps: 0,
+        },
+    }
+}

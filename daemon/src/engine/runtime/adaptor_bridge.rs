@@ -1,0 +1,20 @@
+//! The one place the runtime meets the built-in adaptors: module sources for the loader and
+//! the host functions installed as `globalThis.__bolt_host`.
+
+use rquickjs::{Ctx, Object};
+
+/// Module names bolt can import, as a job writes them.
+pub fn known_modules() -> Vec<&'static str> {
+    vec!["@openfn/language-common", "@openfn/language-http"]
+}
+
+/// The ES module source of a built-in adaptor (`None` when bolt doesn't have it).
+pub fn module_source(name: &str) -> Option<String> {
+    let _ = name;
+    None
+}
+
+/// Adds the adaptors' host functions to the `__bolt_host` object.
+pub fn install_host<'js>(_ctx: &Ctx<'js>, _host: &Object<'js>) -> rquickjs::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,370 @@
+//! Runs one step: a fresh QuickJS runtime and context with OpenFn's sandbox, the job module
+//! evaluated, its operations awaited in sequence, and the result cleaned — or the error
+//! classified, with the input state as mutated.
+
+use super::CancelToken;
+use super::adaptor_bridge;
+use super::errors::{self, ErrorContext, OperationInfo, PositionMapper, Severity, StepError, ThrownInfo};
+use super::loader::{self, JobLoader, JobResolver};
+use super::logs::{Level, LogArg, LogRecord, LogSink, LogSource};
+use rquickjs::context::EvalOptions;
+use rquickjs::function::{Async, Func};
+use rquickjs::module::Module;
+use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Function, Object, Promise, Value};
+use serde_json::Value as Json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+const BUFFER_JS: &str = include_str!("js/buffer.js");
+const PRELUDE_JS: &str = include_str!("js/prelude.js");
+/// The module name the job is evaluated under; stack frames carry it.
+pub const JOB_MODULE: &str = "job.js";
+const PRELUDE_NAME: &str = "bolt:prelude";
+/// QuickJS stack budget; generous, but well inside the engine thread's stack.
+const MAX_STACK_BYTES: usize = 1024 * 1024;
+
+const NOT_INTERRUPTED: u8 = 0;
+const INTERRUPT_TIMEOUT: u8 = 1;
+const INTERRUPT_CANCEL: u8 = 2;
+
+/// Everything a step needs.
+pub struct StepRequest {
+    pub step_id: String,
+    /// The compiled ES module.
+    pub code: String,
+    pub positions: Option<Arc<dyn PositionMapper>>,
+    pub operations: Vec<OperationInfo>,
+    /// The assembled input state.
+    pub input: Json,
+    pub immutable: bool,
+    pub timeout: Duration,
+    pub memory_bytes: usize,
+    pub max_state_bytes: usize,
+    pub cancel: CancelToken,
+    pub sink: LogSink,
+}
+
+/// How a step ended.
+#[derive(Debug)]
+pub enum StepOutcome {
+    /// The cleaned final state (`None`: the job returned nothing).
+    Success { output: Option<Json> },
+    /// A fail-severity error; `state` already carries `errors[stepId]`.
+    Failed { state: Json, error: StepError },
+    /// Crash, kill or cancel: the run stops.
+    Aborted { error: StepError },
+}
+
+pub async fn run_step(req: StepRequest) -> StepOutcome {
+    let reason = Arc::new(AtomicU8::new(NOT_INTERRUPTED));
+    let deadline = Instant::now() + req.timeout;
+    let runtime = match new_runtime(&req, deadline, reason.clone()).await {
+        Ok(rt) => rt,
+        Err(e) => return aborted(Severity::Crash, "RuntimeCrash", format!("could not start the JavaScript runtime: {e}")),
+    };
+    let context = match AsyncContext::full(&runtime).await {
+        Ok(c) => c,
+        Err(e) => return aborted(Severity::Crash, "RuntimeCrash", format!("could not create a JavaScript context: {e}")),
+    };
+    let request = &req;
+    let interrupt = reason.clone();
+    let work = context.async_with(async move |ctx| run_in_context(ctx, request, &interrupt).await);
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        _ = tokio::time::sleep_until(deadline.into()) => timeout_error(&req),
+        _ = req.cancel.cancelled() => cancel_error(),
+    };
+    drop(context);
+    drop(runtime);
+    outcome
+}
+
+async fn new_runtime(req: &StepRequest, deadline: Instant, reason: Arc<AtomicU8>) -> rquickjs::Result<AsyncRuntime> {
+    let runtime = AsyncRuntime::new()?;
+    runtime.set_memory_limit(req.memory_bytes).await;
+    runtime.set_max_stack_size(MAX_STACK_BYTES).await;
+    let cancel = req.cancel.clone();
+    runtime
+        .set_interrupt_handler(Some(Box::new(move || {
+            if cancel.is_cancelled() {
+                reason.store(INTERRUPT_CANCEL, Ordering::SeqCst);
+                true
+            } else if Instant::now() >= deadline {
+                reason.store(INTERRUPT_TIMEOUT, Ordering::SeqCst);
+                true
+            } else {
+                false
+            }
+        })))
+        .await;
+    runtime.set_loader(JobResolver, JobLoader).await;
+    Ok(runtime)
+}
+
+fn aborted(severity: Severity, name: &str, message: String) -> StepOutcome {
+    StepOutcome::Aborted { error: StepError::engine(severity, name, message) }
+}
+
+fn timeout_error(req: &StepRequest) -> StepOutcome {
+    let ms = req.timeout.as_millis();
+    aborted(Severity::Kill, "TimeoutError", format!("Job took longer than {ms}ms to complete"))
+}
+
+fn cancel_error() -> StepOutcome {
+    aborted(Severity::Cancel, "CancelError", "The run was cancelled".to_string())
+}
+
+/// A failure inside the context: a thrown JS value, or an engine-made error.
+enum Thrown<'js> {
+    Value(Value<'js>),
+    Engine(StepError),
+}
+
+fn caught<'js>(ctx: &Ctx<'js>, error: CaughtError<'js>) -> Thrown<'js> {
+    match error {
+        CaughtError::Exception(e) => Thrown::Value(e.into_value()),
+        CaughtError::Value(v) => Thrown::Value(v),
+        CaughtError::Error(rquickjs::Error::Allocation) => {
+            Thrown::Engine(StepError::engine(Severity::Kill, "OOMError", "Run exceeded maximum memory usage"))
+        }
+        CaughtError::Error(e) => {
+            let _ = ctx;
+            Thrown::Engine(StepError::engine(Severity::Crash, "RuntimeCrash", e.to_string()))
+        }
+    }
+}
+
+/// The prelude's internals, kept while the step runs.
+struct Internals<'js> {
+    object: Object<'js>,
+}
+
+impl<'js> Internals<'js> {
+    fn func(&self, name: &str) -> rquickjs::Result<Function<'js>> {
+        self.object.get(name)
+    }
+}
+
+async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8) -> StepOutcome {
+    let cx = ErrorContext {
+        step_id: &req.step_id,
+        job_module: JOB_MODULE,
+        positions: req.positions.as_deref(),
+        operations: &req.operations,
+    };
+    let internals = match install_sandbox(&ctx, req) {
+        Ok(i) => i,
+        Err(e) => return aborted(Severity::Crash, "RuntimeCrash", format!("sandbox setup failed: {e}")),
+    };
+    let input = match ctx.json_parse(serde_json::to_string(&req.input).unwrap_or_else(|_| "{}".into())) {
+        Ok(v) => v,
+        Err(e) => return aborted(Severity::Crash, "RuntimeCrash", format!("invalid input state: {e}")),
+    };
+    let _ = ctx.globals().set("state", input.clone());
+
+    let result = evaluate_job(&ctx, req, &internals, input.clone()).await;
+    let thrown = match result {
+        Ok(value) => return success(&ctx, req, &internals, value),
+        Err(thrown) => thrown,
+    };
+    match reason.load(Ordering::SeqCst) {
+        INTERRUPT_TIMEOUT => return timeout_error(req),
+        INTERRUPT_CANCEL => return cancel_error(),
+        _ => {}
+    }
+    let error = match thrown {
+        Thrown::Engine(error) => error,
+        Thrown::Value(value) => describe(&ctx, &internals, value, &cx),
+    };
+    if error.severity != Severity::Fail {
+        return StepOutcome::Aborted { error };
+    }
+    let state = cleaned(&ctx, &internals, input)
+        .ok()
+        .flatten()
+        .and_then(|text| serde_json::from_str::<Json>(&text).ok())
+        .unwrap_or_else(|| req.input.clone());
+    StepOutcome::Failed { state: with_error(state, &req.step_id, &error), error }
+}
+
+/// Adds `errors[stepId]`, keeping the position of an existing `errors` key.
+pub fn with_error(mut state: Json, step_id: &str, error: &StepError) -> Json {
+    if let Json::Object(map) = &mut state {
+        let errors = map.entry("errors").or_insert_with(|| Json::Object(Default::default()));
+        if !errors.is_object() {
+            *errors = Json::Object(Default::default());
+        }
+        if let Json::Object(errors) = errors {
+            errors.insert(step_id.to_string(), error.serialized.clone());
+        }
+    }
+    state
+}
+
+fn success<'js>(ctx: &Ctx<'js>, req: &StepRequest, internals: &Internals<'js>, value: Value<'js>) -> StepOutcome {
+    let text = match cleaned(ctx, internals, value) {
+        Ok(text) => text,
+        Err(thrown) => {
+            let cx = ErrorContext { step_id: &req.step_id, job_module: JOB_MODULE, positions: None, operations: &[] };
+            let error = match thrown {
+                Thrown::Engine(e) => e,
+                Thrown::Value(v) => describe(ctx, internals, v, &cx),
+            };
+            return StepOutcome::Aborted { error };
+        }
+    };
+    let Some(text) = text else { return StepOutcome::Success { output: None } };
+    if text.len() > req.max_state_bytes {
+        let mb = req.max_state_bytes / (1024 * 1024);
+        return aborted(Severity::Kill, "StateTooLargeError", format!("State exceeds the limit of {mb}mb"));
+    }
+    match serde_json::from_str(&text) {
+        Ok(output) => StepOutcome::Success { output: Some(output) },
+        Err(e) => aborted(Severity::Crash, "RuntimeCrash", format!("final state is not JSON: {e}")),
+    }
+}
+
+/// The prelude's cleaning: `None` for "no state", else the JSON text.
+fn cleaned<'js>(ctx: &Ctx<'js>, internals: &Internals<'js>, value: Value<'js>) -> Result<Option<String>, Thrown<'js>> {
+    let final_state = internals.func("finalState").catch(ctx).map_err(|e| caught(ctx, e))?;
+    final_state.call::<_, Option<String>>((value,)).catch(ctx).map_err(|e| caught(ctx, e))
+}
+
+fn describe<'js>(ctx: &Ctx<'js>, internals: &Internals<'js>, value: Value<'js>, cx: &ErrorContext<'_>) -> StepError {
+    let info = internals
+        .func("errorInfo")
+        .and_then(|f| f.call::<_, Value>((value,)))
+        .ok()
+        .and_then(|v| ctx.json_stringify(v).ok().flatten())
+        .and_then(|s| s.to_string().ok())
+        .and_then(|s| serde_json::from_str::<ThrownInfo>(&s).ok());
+    match info {
+        Some(info) => errors::classify(&info, cx),
+        None => StepError::engine(Severity::Kill, "OOMError", "Run exceeded maximum memory usage"),
+    }
+}
+
+fn install_sandbox<'js>(ctx: &Ctx<'js>, req: &StepRequest) -> rquickjs::Result<Internals<'js>> {
+    let mut options = EvalOptions::default();
+    options.filename = Some(PRELUDE_NAME.to_string());
+    options.strict = true;
+    let buffer: Value = ctx.eval_with_options(BUFFER_JS, options)?;
+    let mut options = EvalOptions::default();
+    options.filename = Some(PRELUDE_NAME.to_string());
+    let prelude: Function = ctx.eval_with_options(PRELUDE_JS, options)?;
+    let with_buffer: Function = prelude.call((buffer,))?;
+
+    let host = Object::new(ctx.clone())?;
+    host.set("jobModuleName", JOB_MODULE)?;
+    host.set("preludeName", PRELUDE_NAME)?;
+    let sink = req.sink.clone();
+    let step_id = req.step_id.clone();
+    host.set(
+        "jobLog",
+        Function::new(ctx.clone(), move |level: String, args: String| {
+            emit_console(&sink, &step_id, LogSource::Job, &level, &args);
+        })?,
+    )?;
+    let sink = req.sink.clone();
+    let step_id = req.step_id.clone();
+    host.set(
+        "runtimeLog",
+        Function::new(ctx.clone(), move |level: String, message: String| {
+            (sink)(LogRecord::text(Some(&step_id), LogSource::Runtime, Level::parse(&level), message));
+        })?,
+    )?;
+    host.set(
+        "sleep",
+        Func::from(Async(|ms: f64| async move {
+            let ms = if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 };
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        })),
+    )?;
+    let internals: Object = with_buffer.call((host,))?;
+
+    // Host functions for adaptor code, and a raw console for adaptor output.
+    let bolt_host = Object::new(ctx.clone())?;
+    let sink = req.sink.clone();
+    let step_id = req.step_id.clone();
+    bolt_host.set(
+        "print",
+        Function::new(ctx.clone(), move |level: String, args: String| {
+            emit_console(&sink, &step_id, LogSource::Adaptor, &level, &args);
+        })?,
+    )?;
+    adaptor_bridge::install_host(ctx, &bolt_host)?;
+    let make_console: Function = internals.get("makeConsole")?;
+    let print: Function = bolt_host.get("print")?;
+    let adaptor_console: Object = make_console.call((print,))?;
+    bolt_host.set("console", adaptor_console)?;
+    define_hidden(ctx, "__bolt_host", bolt_host.into_value())?;
+
+    let runtime = Object::new(ctx.clone())?;
+    runtime.set("defer", internals.get::<_, Value>("defer")?)?;
+    define_hidden(ctx, "__bolt_runtime", runtime.into_value())?;
+    Ok(Internals { object: internals })
+}
+
+fn define_hidden<'js>(ctx: &Ctx<'js>, name: &str, value: Value<'js>) -> rquickjs::Result<()> {
+    let object_ctor: Object = ctx.globals().get("Object")?;
+    let define: Function = object_ctor.get("defineProperty")?;
+    let descriptor = Object::new(ctx.clone())?;
+    descriptor.set("value", value)?;
+    descriptor.set("enumerable", false)?;
+    define.call::<_, Value>((ctx.globals(), name, descriptor))?;
+    Ok(())
+}
+
+fn emit_console(sink: &LogSink, step_id: &str, source: LogSource, level: &str, args: &str) {
+    let descriptors: Vec<Json> = serde_json::from_str(args).unwrap_or_default();
+    (sink)(LogRecord {
+        step_id: Some(step_id.to_string()),
+        source,
+        level: Level::parse(level),
+        args: descriptors.iter().map(LogArg::from_descriptor).collect(),
+        time: chrono::Utc::now(),
+    });
+}
+
+/// Evaluates the job module and runs its operations; the resolved step result.
+async fn evaluate_job<'js>(ctx: &Ctx<'js>, req: &StepRequest, internals: &Internals<'js>, input: Value<'js>) -> Result<Value<'js>, Thrown<'js>> {
+    // Adaptors load before code generation is locked down (bundled libraries probe `Function`).
+    for name in imported_adaptors(&req.code) {
+        let promise = Module::import(ctx, name.clone()).catch(ctx).map_err(|e| caught(ctx, e))?;
+        settle(ctx, promise).await?;
+    }
+    internals.func("lockdown").and_then(|f| f.call::<_, ()>(())).catch(ctx).map_err(|e| caught(ctx, e))?;
+
+    let module = Module::declare(ctx.clone(), JOB_MODULE, req.code.as_str()).catch(ctx).map_err(|e| caught(ctx, e))?;
+    let (module, evaluated) = module.eval().catch(ctx).map_err(|e| caught(ctx, e))?;
+    settle(ctx, evaluated).await?;
+    let namespace = module.namespace().catch(ctx).map_err(|e| caught(ctx, e))?;
+    let run = internals.func("runOperations").catch(ctx).map_err(|e| caught(ctx, e))?;
+    let promise: Promise = run.call((namespace, input, req.immutable)).catch(ctx).map_err(|e| caught(ctx, e))?;
+    settle(ctx, promise).await
+}
+
+async fn settle<'js>(ctx: &Ctx<'js>, promise: Promise<'js>) -> Result<Value<'js>, Thrown<'js>> {
+    promise.into_future::<Value>().await.catch(ctx).map_err(|e| caught(ctx, e))
+}
+
+/// Adaptor modules the compiled code imports (by a quoted module specifier).
+fn imported_adaptors(code: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for quote in ['"', '\''] {
+        let prefix = format!("{quote}@openfn/language-");
+        let mut rest = code;
+        while let Some(at) = rest.find(&prefix) {
+            let tail = &rest[at + 1..];
+            if let Some(end) = tail.find(quote) {
+                let name = loader::module_base_name(&tail[..end]).to_string();
+                if adaptor_bridge::module_source(&name).is_some() && !found.contains(&name) {
+                    found.push(name);
+                }
+            }
+            rest = &rest[at + prefix.len()..];
+        }
+    }
+    found
+}
