@@ -1,11 +1,16 @@
 //! The daemon's shared context: configuration, store, event bus, shutdown signal.
 
+use crate::engine::CancelToken;
 use crate::events::EventBus;
 use crate::secrets::Vault;
 use crate::store::Store;
 use bolt_shared::Config;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use tokio::sync::Notify;
 use tokio::sync::watch;
 
 pub struct Daemon {
@@ -18,6 +23,10 @@ pub struct Daemon {
     pub vault: Vault,
     pub events: EventBus,
     pub started_at: DateTime<Utc>,
+    /// Wakes the dispatcher when runs are queued or finish.
+    pub queue: Notify,
+    running: Mutex<HashMap<String, CancelToken>>,
+    log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
 }
 
@@ -39,7 +48,51 @@ impl Daemon {
             vault,
             events: EventBus::new(),
             started_at: Utc::now(),
+            queue: Notify::new(),
+            running: Mutex::new(HashMap::new()),
+            log_ids: AtomicI64::new(0),
             shutdown,
+        }
+    }
+
+    /// Log line ids are handed out here so a line can be published before it is written.
+    pub fn next_log_id(&self) -> i64 {
+        self.log_ids.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn set_log_id_floor(&self, max_id: i64) {
+        self.log_ids.store(max_id, Ordering::Relaxed);
+    }
+
+    pub fn track_run(&self, run_id: &str, token: CancelToken) {
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(run_id.to_string(), token);
+        }
+    }
+
+    pub fn untrack_run(&self, run_id: &str) {
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(run_id);
+        }
+    }
+
+    pub fn running_count(&self) -> usize {
+        self.running.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// Interrupts a running run; false when it is not running here.
+    pub fn cancel_running(&self, run_id: &str) -> bool {
+        match self
+            .running
+            .lock()
+            .ok()
+            .and_then(|r| r.get(run_id).cloned())
+        {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
         }
     }
 

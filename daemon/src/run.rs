@@ -52,11 +52,23 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
         "boltd started"
     );
 
+    recover(&daemon).await?;
+    if !daemon.config.http.listen.is_empty() {
+        let addr = crate::webhook::serve(daemon.clone(), &daemon.config.http.listen).await?;
+        if let Ok(mut slot) = daemon.http_listen.write() {
+            *slot = Some(addr.to_string());
+        }
+        tracing::info!(%addr, "webhook server listening");
+    }
     let ipc = tokio::spawn(crate::ipc::serve(daemon.clone(), listener));
+    let dispatcher = tokio::spawn(crate::dispatcher::run(daemon.clone()));
+    let scheduler = tokio::spawn(crate::scheduler::run(daemon.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down");
     daemon.shut_down();
     let _ = ipc.await;
+    let _ = scheduler.await;
+    let _ = dispatcher.await;
     let _ = std::fs::remove_file(&resolved.socket);
     drop(lock);
     tracing::info!("boltd stopped");
@@ -77,4 +89,31 @@ async fn wait_for_signal() {
         _ = term.recv() => {},
         _ = int.recv() => {},
     }
+}
+
+/// Marks runs a crash left in flight as lost, queues retries their policy asks for, and
+/// picks up the log line counter.
+async fn recover(daemon: &Arc<Daemon>) -> anyhow::Result<()> {
+    let (lost, retried, max_log) = daemon
+        .store
+        .writer
+        .write(|tx| {
+            let lost = crate::runs::mark_lost(tx)?;
+            let retried = crate::runner::retry_lost(tx, &lost)?;
+            let max_log: i64 =
+                tx.query_row("SELECT COALESCE(MAX(id), 0) FROM log_lines", [], |r| {
+                    r.get(0)
+                })?;
+            Ok((lost, retried, max_log))
+        })
+        .await?;
+    daemon.set_log_id_floor(max_log);
+    if !lost.is_empty() {
+        tracing::warn!(
+            lost = lost.len(),
+            retried = retried.len(),
+            "runs interrupted by the last shutdown were marked lost"
+        );
+    }
+    Ok(())
 }

@@ -37,6 +37,22 @@ impl Writer {
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
+    /// Queues a write without waiting for it (log lines while a run goes on). Writes are
+    /// applied in order, so a later awaited write implies this one was committed.
+    pub fn write_detached<F>(&self, f: F)
+    where
+        F: FnOnce(&Transaction<'_>) -> StoreResult<()> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        if self.submit(f, reply).is_ok() {
+            tokio::spawn(async move {
+                if let Ok(Err(err)) = answer.await {
+                    tracing::error!(%err, "a background write failed");
+                }
+            });
+        }
+    }
+
     /// Blocking form of [`Writer::write`], for threads outside the async runtime.
     pub fn write_blocking<T, F>(&self, f: F) -> StoreResult<T>
     where

@@ -120,7 +120,11 @@ pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
         // A thrown string/number: JobError with the value as message.
         return job_error(info.repr.clone().unwrap_or_default(), None);
     }
-    let class = info.constructor_name.clone().or_else(|| info.name.clone()).unwrap_or_default();
+    let class = info
+        .constructor_name
+        .clone()
+        .or_else(|| info.name.clone())
+        .unwrap_or_default();
     let message = translate_message(info.message.as_deref().unwrap_or(""));
     let stack = info.stack.as_deref();
 
@@ -129,11 +133,21 @@ pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
     }
     if info.name.as_deref() == Some("InternalError") || class == "InternalError" {
         if message.contains("out of memory") {
-            return StepError::engine(Severity::Kill, "OOMError", "Run exceeded maximum memory usage");
+            return StepError::engine(
+                Severity::Kill,
+                "OOMError",
+                "Run exceeded maximum memory usage",
+            );
         }
         if message.contains("stack overflow") {
             let pos = job_position(stack, cx);
-            return runtime_error("RangeError", "Maximum call stack size exceeded", pos, stack, cx);
+            return runtime_error(
+                "RangeError",
+                "Maximum call stack size exceeded",
+                pos,
+                stack,
+                cx,
+            );
         }
     }
     if let Some(index) = info.adaptor_operation {
@@ -143,12 +157,19 @@ pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
         let pos = job_position(stack, cx);
         return runtime_error(&class, &message, pos, stack, cx);
     }
-    if info.severity.as_deref() == Some("crash") || class == "ReferenceError" || class == "SyntaxError" {
+    if info.severity.as_deref() == Some("crash")
+        || class == "ReferenceError"
+        || class == "SyntaxError"
+    {
         let pos = job_position(stack, cx);
         return crash_error(&class, &message, pos, cx);
     }
     if class == "EvalError" {
-        return StepError::engine(Severity::Kill, "SecurityError", "Illegal eval statement detected");
+        return StepError::engine(
+            Severity::Kill,
+            "SecurityError",
+            "Illegal eval statement detected",
+        );
     }
     job_error(message, stack)
 }
@@ -176,7 +197,13 @@ fn position_json(pos: Option<(u32, u32)>) -> Value {
     }
 }
 
-fn runtime_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, stack: Option<&str>, cx: &ErrorContext<'_>) -> StepError {
+fn runtime_error(
+    subtype: &str,
+    message: &str,
+    pos: Option<(u32, u32)>,
+    stack: Option<&str>,
+    cx: &ErrorContext<'_>,
+) -> StepError {
     let full = format!("{subtype}: {message}");
     let mut serialized = Map::new();
     serialized.insert("source".into(), json!("runtime"));
@@ -192,11 +219,19 @@ fn runtime_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, stack: O
         subtype: Some(subtype.to_string()),
         message: full.clone(),
         serialized: Value::Object(serialized),
-        report: vec![ReportLine::Blank, ReportLine::Text(with_stack(&full, stack, pos))],
+        report: vec![
+            ReportLine::Blank,
+            ReportLine::Text(with_stack(&full, stack, pos)),
+        ],
     }
 }
 
-fn crash_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, cx: &ErrorContext<'_>) -> StepError {
+fn crash_error(
+    subtype: &str,
+    message: &str,
+    pos: Option<(u32, u32)>,
+    cx: &ErrorContext<'_>,
+) -> StepError {
     let full = format!("{subtype}: {message}");
     StepError {
         severity: Severity::Crash,
@@ -207,11 +242,19 @@ fn crash_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, cx: &Error
             "source": "runtime", "name": "RuntimeCrash", "pos": position_json(pos), "step": cx.step_id,
             "severity": "crash", "subtype": subtype, "message": full,
         }),
-        report: vec![ReportLine::Blank, ReportLine::Text(with_stack(&full, None, pos))],
+        report: vec![
+            ReportLine::Blank,
+            ReportLine::Text(with_stack(&full, None, pos)),
+        ],
     }
 }
 
-fn adaptor_error(info: &ThrownInfo, message: &str, index: usize, cx: &ErrorContext<'_>) -> StepError {
+fn adaptor_error(
+    info: &ThrownInfo,
+    message: &str,
+    index: usize,
+    cx: &ErrorContext<'_>,
+) -> StepError {
     let operation = cx.operations.get(index);
     let mut details = Map::new();
     details.insert("message".into(), json!(message));
@@ -235,10 +278,17 @@ fn adaptor_error(info: &ThrownInfo, message: &str, index: usize, cx: &ErrorConte
     let mut report = vec![ReportLine::Blank];
     if let Some(op) = operation {
         let name = op.name.as_deref().unwrap_or("anonymous");
-        report.push(ReportLine::Text(format!("Error reported by \"{name}()\" operation line {}:", op.line)));
+        report.push(ReportLine::Text(format!(
+            "Error reported by \"{name}()\" operation line {}:",
+            op.line
+        )));
     }
     let class = info.name.clone().unwrap_or_else(|| "Error".into());
-    report.push(ReportLine::Text(with_stack(&format!("{class}: {message}"), info.stack.as_deref(), None)));
+    report.push(ReportLine::Text(with_stack(
+        &format!("{class}: {message}"),
+        info.stack.as_deref(),
+        None,
+    )));
     report.push(ReportLine::Text("Additional error details:".into()));
     report.push(ReportLine::Json(Value::Object(details)));
     StepError {
@@ -269,9 +319,13 @@ pub fn job_position(stack: Option<&str>, cx: &ErrorContext<'_>) -> Option<(u32, 
     let stack = stack?;
     let marker = format!("{}:", cx.job_module);
     for line in stack.lines() {
-        let Some(at) = line.find(&marker) else { continue };
+        let Some(at) = line.find(&marker) else {
+            continue;
+        };
         let rest = &line[at + marker.len()..];
-        let mut nums = rest.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+        let mut nums = rest
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty());
         let line_no: u32 = nums.next()?.parse().ok()?;
         let column: u32 = nums.next().and_then(|c| c.parse().ok()).unwrap_or(1);
         return match cx.positions {
@@ -318,14 +372,29 @@ mod tests {
             translate_message("cannot read property 'deep' of undefined"),
             "Cannot read properties of undefined (reading 'deep')"
         );
-        assert_eq!(translate_message("invalid array length"), "Invalid array length");
+        assert_eq!(
+            translate_message("invalid array length"),
+            "Invalid array length"
+        );
     }
 
     #[test]
     fn thrown_string_is_a_job_error() {
-        let info = ThrownInfo { kind: "string".into(), repr: Some("boom".into()), ..Default::default() };
-        let cx = ErrorContext { step_id: "job-1", job_module: "job", positions: None, operations: &[] };
+        let info = ThrownInfo {
+            kind: "string".into(),
+            repr: Some("boom".into()),
+            ..Default::default()
+        };
+        let cx = ErrorContext {
+            step_id: "job-1",
+            job_module: "job",
+            positions: None,
+            operations: &[],
+        };
         let e = classify(&info, &cx);
-        assert_eq!(e.serialized, json!({"source":"runtime","name":"JobError","severity":"fail","message":"boom"}));
+        assert_eq!(
+            e.serialized,
+            json!({"source":"runtime","name":"JobError","severity":"fail","message":"boom"})
+        );
     }
 }

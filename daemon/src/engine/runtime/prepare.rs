@@ -26,7 +26,10 @@ pub enum CompileMode {
 pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, StepError> {
     let source = step.expression.clone().unwrap_or_default();
     match mode {
-        CompileMode::AsIs => Ok(PreparedJob { code: source, ..PreparedJob::default() }),
+        CompileMode::AsIs => Ok(PreparedJob {
+            code: source,
+            ..PreparedJob::default()
+        }),
         CompileMode::Compile => compile(&source, step.adaptor.as_deref()),
     }
 }
@@ -34,7 +37,14 @@ pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, StepEr
 fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, StepError> {
     let _ = adaptor;
     if source.contains("export default") {
-        return Ok(PreparedJob { code: source.to_string(), ..PreparedJob::default() });
+        return Ok(PreparedJob {
+            code: source.to_string(),
+            ..PreparedJob::default()
+        });
     }
-    Err(StepError::engine(Severity::Crash, "CompileError", "the job compiler is not available yet"))
+    Err(StepError::engine(
+        Severity::Crash,
+        "CompileError",
+        "the job compiler is not available yet",
+    ))
 }

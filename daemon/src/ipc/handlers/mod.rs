@@ -2,6 +2,7 @@
 
 mod credentials;
 mod projects;
+mod runs;
 
 use crate::daemon::Daemon;
 use crate::store::StoreError;
@@ -57,6 +58,12 @@ pub async fn handle(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
         Request::CredentialSet { name, body } => credentials::set(daemon, name, body).await,
         Request::CredentialList => credentials::list(daemon).await,
         Request::CredentialRemove { name } => credentials::remove(daemon, name).await,
+        Request::Trigger {
+            workflow,
+            input,
+            wait,
+        } => runs::trigger(daemon, workflow, input, wait).await,
+        Request::Cancel { reference } => runs::cancel(daemon, reference).await,
         other => Err(ErrorBody::new(
             ErrorCode::BadRequest,
             format!(

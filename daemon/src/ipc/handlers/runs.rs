@@ -1,0 +1,148 @@
+//! Manual triggers and cancelling.
+
+use super::{HandlerResult, bad_request};
+use crate::daemon::Daemon;
+use crate::intake;
+use crate::runs::{Input, NewWorkOrder};
+use crate::store::StoreError;
+use crate::workflows;
+use bolt_shared::model::{DataclipType, Origin, RunState};
+use bolt_shared::protocol::*;
+use rusqlite::{OptionalExtension, params};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn trigger(
+    daemon: &Arc<Daemon>,
+    workflow: String,
+    input: ManualInput,
+    wait: bool,
+) -> HandlerResult {
+    let (deployed, input) = daemon
+        .store
+        .readers
+        .read(move |conn| {
+            let deployed = workflows::find(conn, &workflow)?;
+            let input = match input {
+                ManualInput::Json { value } => Input::New { kind: DataclipType::SavedInput, body: value.to_string(), request: None, name: None },
+                ManualInput::Empty => Input::New { kind: DataclipType::Global, body: "{}".into(), request: None, name: None },
+                ManualInput::Named { name } => {
+                    let id: Option<(String, Option<String>)> = conn
+                        .query_row("SELECT id, body FROM dataclips WHERE name = ?1", [&name], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    match id {
+                        Some((id, Some(_))) => Input::Existing(id),
+                        Some((_, None)) => return Err(StoreError::Invalid(format!("the saved input `{name}` was wiped"))),
+                        None => return Err(StoreError::Invalid(format!("there is no saved input named `{name}`; save one with `bolt input save REF --step JOB --name {name}`"))),
+                    }
+                }
+            };
+            Ok((deployed, input))
+        })
+        .await?;
+    let events = wait.then(|| daemon.events.subscribe());
+    let created = intake::submit(
+        daemon,
+        NewWorkOrder {
+            workflow_id: deployed.id,
+            project_id: deployed.project_id,
+            version_id: deployed.version_id,
+            trigger_id: None,
+            origin: Origin::Manual,
+            input,
+            starting_job: None,
+            priority: 0,
+        },
+    )
+    .await?;
+    let mut result = TriggerResult {
+        work_order_id: created.work_order_id,
+        run_id: created.run_id.clone(),
+        final_state: None,
+        output: None,
+    };
+    if let Some(events) = events {
+        let timeout = Duration::from_secs(daemon.config.engine.run_timeout_secs + 30);
+        if let Some(done) = intake::wait_for_run(daemon, events, &created.run_id, timeout).await? {
+            result.final_state = Some(done.state);
+            result.output = done.final_state;
+        }
+    }
+    Ok(Response::Triggered(result))
+}
+
+/// Cancels a queued run at once, or interrupts a running one.
+pub async fn cancel(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
+    let resolved = daemon
+        .store
+        .readers
+        .read(move |conn| crate::refs::resolve_run(conn, &reference))
+        .await?;
+    let run_id = resolved.run_id;
+    let id = run_id.clone();
+    let (state, wo, wo_state) = daemon
+        .store
+        .writer
+        .write(move |tx| {
+            let (state, wo): (String, String) = tx.query_row(
+                "SELECT state, work_order_id FROM runs WHERE id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if state == "available" {
+                tx.execute(
+                    "UPDATE runs SET state = 'cancelled', finished_at = ?2 WHERE id = ?1",
+                    params![id, crate::store::now_micros()],
+                )?;
+                let wo_state = crate::runs::refresh_work_order(tx, &wo)?;
+                return Ok((RunState::Cancelled, wo, Some(wo_state)));
+            }
+            Ok((
+                RunState::parse(&state).unwrap_or(RunState::Exception),
+                wo,
+                None,
+            ))
+        })
+        .await?;
+    if let Some(wo_state) = wo_state {
+        daemon.events.publish(Event::RunChanged {
+            id: run_id.clone(),
+            work_order_id: wo.clone(),
+            state: RunState::Cancelled,
+            created: false,
+        });
+        daemon.events.publish(Event::WorkOrderChanged {
+            id: wo,
+            state: wo_state,
+            created: false,
+        });
+        return Ok(Response::Done {
+            message: format!(
+                "run {} cancelled before it started",
+                bolt_shared::model::short_ref(&run_id)
+            ),
+        });
+    }
+    if state.is_final() {
+        return Err(bad_request(format!(
+            "run {} already ended ({state}); nothing to cancel",
+            bolt_shared::model::short_ref(&run_id)
+        )));
+    }
+    // Claimed or started: interrupt it; the runner records `cancelled`.
+    for _ in 0..50 {
+        if daemon.cancel_running(&run_id) {
+            return Ok(Response::Done {
+                message: format!(
+                    "run {} is being cancelled",
+                    bolt_shared::model::short_ref(&run_id)
+                ),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(bad_request(format!(
+        "run {} is {state} but not running in this boltd",
+        bolt_shared::model::short_ref(&run_id)
+    )))
+}

@@ -1,0 +1,722 @@
+//! Executing one claimed run: load its pinned version and input, run it through the
+//! engine, and record every step, dataclip and log line (scrubbed) as it happens.
+
+use crate::daemon::Daemon;
+use crate::engine::{self, CancelToken, EngineEvent, Limits, RunOutcome};
+use crate::project::WorkflowSpec;
+use crate::runs::{insert_run, refresh_work_order};
+use crate::secrets::Scrubber;
+use crate::store::dataclips::{self, NewDataclip};
+use crate::store::{StoreError, StoreResult, new_id, now_micros};
+use crate::{credentials, plan, workflows};
+use bolt_shared::model::*;
+use bolt_shared::protocol::Event;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything a run needs, read once before it starts.
+struct RunContext {
+    run_id: String,
+    work_order_id: String,
+    project_id: String,
+    version_id: String,
+    spec: WorkflowSpec,
+    start: Option<String>,
+    starting_job: Option<String>,
+    input_dataclip_id: String,
+    input: Option<Value>,
+    input_wiped: Option<WipeReason>,
+    erase_all: bool,
+    attempt: i64,
+    max_attempts: i64,
+    backoff_secs: i64,
+    run_timeout: Duration,
+    memory_mb: u64,
+}
+
+fn load_context(
+    conn: &Connection,
+    run_id: &str,
+    daemon_config: &bolt_shared::Config,
+) -> StoreResult<RunContext> {
+    let row = conn.query_row(
+        "SELECT r.work_order_id, r.version_id, r.starting_job, r.dataclip_id, r.origin, r.attempt,
+                w.project_id, p.retention_policy, w.max_attempts, w.retry_backoff_secs, w.run_timeout_secs, w.memory_limit_mb,
+                d.type, d.body, d.request, d.wipe_reason, t.key
+         FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
+         JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
+         LEFT JOIN dataclips d ON d.id = r.dataclip_id
+         LEFT JOIN triggers t ON t.id = wo.trigger_id
+         WHERE r.id = ?1",
+        [run_id],
+        |r| {
+            Ok((
+                (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, i64>(5)?),
+                (r.get::<_, String>(6)?, r.get::<_, String>(7)?, r.get::<_, i64>(8)?, r.get::<_, i64>(9)?, r.get::<_, Option<i64>>(10)?, r.get::<_, Option<i64>>(11)?),
+                (r.get::<_, Option<String>>(12)?, r.get::<_, Option<String>>(13)?, r.get::<_, Option<String>>(14)?, r.get::<_, Option<String>>(15)?, r.get::<_, Option<String>>(16)?),
+            ))
+        },
+    )?;
+    let (
+        (work_order_id, version_id, starting_job, dataclip_id, _origin, attempt),
+        (project_id, policy, max_attempts, backoff, timeout, memory),
+        (kind, body, request, wipe_reason, trigger_key),
+    ) = row;
+    let (_, spec) = workflows::version(conn, &version_id)?;
+    let input = match body {
+        None => None,
+        Some(body) => {
+            let value: Value = serde_json::from_str(&body)
+                .map_err(|e| StoreError::Invalid(format!("stored input is not JSON: {e}")))?;
+            // Webhook inputs reach the job as {data, request}, as in Lightning.
+            if kind.as_deref() == Some("http_request") {
+                let request: Value = request
+                    .and_then(|r| serde_json::from_str(&r).ok())
+                    .unwrap_or(Value::Null);
+                Some(serde_json::json!({ "data": value, "request": request }))
+            } else {
+                Some(value)
+            }
+        }
+    };
+    let start = plan::start_of(&spec, starting_job.as_deref(), trigger_key.as_deref());
+    Ok(RunContext {
+        starting_job,
+        run_id: run_id.to_string(),
+        work_order_id,
+        project_id,
+        version_id,
+        start,
+        input_dataclip_id: dataclip_id,
+        input_wiped: if input.is_none() {
+            Some(
+                wipe_reason
+                    .as_deref()
+                    .and_then(WipeReason::parse)
+                    .unwrap_or(WipeReason::Retention),
+            )
+        } else {
+            None
+        },
+        input,
+        erase_all: policy == "erase_all",
+        attempt,
+        max_attempts,
+        backoff_secs: backoff,
+        run_timeout: Duration::from_secs(
+            timeout
+                .map(|t| t as u64)
+                .unwrap_or(daemon_config.engine.run_timeout_secs),
+        ),
+        memory_mb: memory
+            .map(|m| m as u64)
+            .unwrap_or(daemon_config.engine.memory_limit_mb),
+        spec,
+    })
+}
+
+/// A run's end, before it is written.
+struct Ending {
+    state: RunState,
+    error_type: Option<String>,
+    error_message: Option<String>,
+    final_state: Option<Value>,
+}
+
+/// Runs a claimed run to completion. Never panics on user input; every failure is recorded.
+pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
+    if let Err(err) = execute_inner(&daemon, &run_id, cancel).await {
+        tracing::error!(run = %run_id, %err, "run could not be recorded; marking it as an exception");
+        let id = run_id.clone();
+        let result = daemon
+            .store
+            .writer
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
+                     WHERE id = ?1 AND state IN ('claimed', 'started')",
+                    params![id, format!("boltd could not run this: {err}"), now_micros()],
+                )?;
+                let wo: Option<String> = tx.query_row("SELECT work_order_id FROM runs WHERE id = ?1", [&id], |r| r.get(0)).optional()?;
+                if let Some(wo) = wo {
+                    refresh_work_order(tx, &wo)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(err) = result {
+            tracing::error!(run = %run_id, %err, "could not mark the run as an exception");
+        }
+    }
+}
+
+async fn execute_inner(daemon: &Arc<Daemon>, run_id: &str, cancel: CancelToken) -> StoreResult<()> {
+    let config = daemon.config.clone();
+    let id = run_id.to_string();
+    let ctx = daemon
+        .store
+        .readers
+        .read(move |conn| load_context(conn, &id, &config))
+        .await?;
+
+    // started
+    {
+        let id = ctx.run_id.clone();
+        let wo = ctx.work_order_id.clone();
+        let state = daemon
+            .store
+            .writer
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE runs SET state = 'started', started_at = ?2 WHERE id = ?1",
+                    params![id, now_micros()],
+                )?;
+                refresh_work_order(tx, &wo)
+            })
+            .await?;
+        daemon.events.publish(Event::RunChanged {
+            id: ctx.run_id.clone(),
+            work_order_id: ctx.work_order_id.clone(),
+            state: RunState::Started,
+            created: false,
+        });
+        daemon.events.publish(Event::WorkOrderChanged {
+            id: ctx.work_order_id.clone(),
+            state,
+            created: false,
+        });
+    }
+
+    let ending = match prepare(daemon, &ctx).await? {
+        Err(ending) => ending,
+        Ok((plan, input, scrubber)) => {
+            run_engine(daemon, &ctx, plan, input, scrubber, cancel).await?
+        }
+    };
+    finish(daemon, &ctx, ending).await
+}
+
+/// Checks the input and credentials; loads credentials into the plan.
+async fn prepare(
+    daemon: &Arc<Daemon>,
+    ctx: &RunContext,
+) -> StoreResult<Result<(engine::Plan, Value, Scrubber), Ending>> {
+    let Some(input) = ctx.input.clone() else {
+        let reason = ctx.input_wiped.unwrap_or(WipeReason::Retention);
+        return Ok(Err(Ending {
+            state: RunState::Exception,
+            error_type: Some("InputError".into()),
+            error_message: Some(format!(
+                "the input of this work order was wiped ({reason}), so it cannot run"
+            )),
+            final_state: None,
+        }));
+    };
+    let Some(start) = ctx.start.clone() else {
+        return Ok(Err(Ending {
+            state: RunState::Exception,
+            error_type: Some("ValidationError".into()),
+            error_message: Some("the workflow has no job to start at".into()),
+            final_state: None,
+        }));
+    };
+    let wanted: Vec<String> = plan::reachable_jobs(&ctx.spec, &start)
+        .into_iter()
+        .filter_map(|job| ctx.spec.job(job).and_then(|j| j.credential.clone()))
+        .collect();
+    let vault = daemon.vault.clone();
+    let loaded = daemon
+        .store
+        .readers
+        .read(move |conn| {
+            let mut out = BTreeMap::new();
+            let mut missing = Vec::new();
+            for name in wanted {
+                match credentials::load(conn, &vault, &name)? {
+                    Some(body) => {
+                        out.insert(name, body);
+                    }
+                    None => missing.push(name),
+                }
+            }
+            Ok((out, missing))
+        })
+        .await;
+    let (loaded, missing) = match loaded {
+        Ok(found) => found,
+        Err(err) => {
+            return Ok(Err(Ending {
+                state: RunState::Exception,
+                error_type: Some("CredentialLoadError".into()),
+                error_message: Some(err.to_string()),
+                final_state: None,
+            }));
+        }
+    };
+    if let Some(name) = missing.first() {
+        return Ok(Err(Ending {
+            state: RunState::Exception,
+            error_type: Some("CredentialLoadError".into()),
+            error_message: Some(format!(
+                "credential `{name}` is not set in bolt: set it with `bolt credential set '{name}' --from-file credential.json`, then rerun"
+            )),
+            final_state: None,
+        }));
+    }
+    if !loaded.is_empty() {
+        let names: Vec<String> = loaded.keys().cloned().collect();
+        let run = ctx.run_id.clone();
+        daemon.store.writer.write_detached(move |tx| {
+            for name in names {
+                crate::project::audit(
+                    tx,
+                    "used",
+                    "credential",
+                    &name,
+                    Some(serde_json::json!({ "run": run })),
+                )?;
+            }
+            Ok(())
+        });
+    }
+    let bodies: Vec<&Value> = loaded.values().collect();
+    let scrubber = Scrubber::new(&bodies);
+    if ctx.erase_all {
+        // Zero persistence: the input is gone as soon as the run has read it.
+        let clip = ctx.input_dataclip_id.clone();
+        daemon
+            .store
+            .writer
+            .write(move |tx| dataclips::wipe(tx, &clip, WipeReason::ZeroPersistence))
+            .await?;
+    }
+    Ok(Ok((
+        plan::build(&ctx.spec, Some(start), &loaded),
+        input,
+        scrubber,
+    )))
+}
+
+/// Records engine events as they arrive.
+struct Recorder<'a> {
+    daemon: &'a Arc<Daemon>,
+    ctx: &'a RunContext,
+    scrubber: Scrubber,
+    /// engine step id → stored step id
+    steps: HashMap<String, String>,
+    /// Recent outputs and their dataclip ids, so a step's input reuses its upstream output.
+    outputs: Vec<(Value, String)>,
+    first_step: bool,
+}
+
+impl Recorder<'_> {
+    fn is_job(&self, job_id: &str) -> bool {
+        self.ctx.spec.job(job_id).is_some()
+    }
+
+    fn store_clip(&mut self, value: &Value, kind: DataclipType) -> (String, Option<NewClip>) {
+        if let Some((_, id)) = self.outputs.iter().find(|(v, _)| v == value) {
+            return (id.clone(), None);
+        }
+        let mut clean = value.clone();
+        if let Value::Object(map) = &mut clean {
+            map.remove("configuration");
+        }
+        self.scrubber.scrub_json(&mut clean);
+        let text = clean.to_string();
+        let too_large = text.len() > self.daemon.config.engine.max_dataclip_bytes;
+        let id = new_id();
+        let clip = NewClip {
+            id: id.clone(),
+            kind,
+            size: text.len(),
+            wipe: if self.ctx.erase_all {
+                Some(WipeReason::ZeroPersistence)
+            } else if too_large {
+                Some(WipeReason::TooLarge)
+            } else {
+                None
+            },
+            index: if self.ctx.erase_all || too_large {
+                None
+            } else {
+                Some(dataclips::index_text(&clean))
+            },
+            body: text,
+        };
+        (id, Some(clip))
+    }
+
+    fn handle(&mut self, event: EngineEvent) {
+        match event {
+            EngineEvent::StepStarted {
+                step_id,
+                job_id,
+                input,
+            } => {
+                if !self.is_job(&job_id) {
+                    return;
+                }
+                let (clip_id, clip) = if self.first_step && Some(&input) == self.ctx.input.as_ref()
+                {
+                    (self.ctx.input_dataclip_id.clone(), None)
+                } else {
+                    self.store_clip(&input, DataclipType::StepResult)
+                };
+                self.first_step = false;
+                let db_step = new_id();
+                self.steps.insert(step_id, db_step.clone());
+                let job_name = self
+                    .ctx
+                    .spec
+                    .job(&job_id)
+                    .map(|j| j.name.clone())
+                    .unwrap_or_else(|| job_id.clone());
+                let (run, wo, project) = (
+                    self.ctx.run_id.clone(),
+                    self.ctx.work_order_id.clone(),
+                    self.ctx.project_id.clone(),
+                );
+                let (step, job, name) = (db_step.clone(), job_id.clone(), job_name);
+                self.daemon.store.writer.write_detached(move |tx| {
+                    if let Some(clip) = clip {
+                        clip.insert(tx, &project, &wo, "input")?;
+                    }
+                    tx.execute(
+                        "INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![step, run, job, name, clip_id, now_micros()],
+                    )?;
+                    tx.execute("INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)", params![run, step])?;
+                    Ok(())
+                });
+                self.daemon.events.publish(Event::StepChanged {
+                    id: db_step,
+                    run_id: self.ctx.run_id.clone(),
+                    job: job_id,
+                    exit_reason: None,
+                });
+            }
+            EngineEvent::Log {
+                step_id,
+                source,
+                level,
+                message,
+                time,
+            } => {
+                // Triggers are steps to the engine but not to people: drop their chatter.
+                if step_id.as_deref().is_some_and(|s| {
+                    !self.steps.contains_key(s) && self.ctx.spec.triggers.iter().any(|t| t.key == s)
+                }) {
+                    return;
+                }
+                let message = self.scrubber.scrub(&message);
+                let step = step_id.and_then(|s| self.steps.get(&s).cloned());
+                let id = self.daemon.next_log_id();
+                let line = LogLine {
+                    id,
+                    run_id: self.ctx.run_id.clone(),
+                    step_id: step.clone(),
+                    source,
+                    level,
+                    message,
+                    timestamp: time,
+                };
+                let stored = line.clone();
+                let wo = self.ctx.work_order_id.clone();
+                self.daemon.store.writer.write_detached(move |tx| {
+                    tx.execute(
+                        "INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![stored.id, stored.run_id, stored.step_id, stored.source, stored.level.as_str(), stored.message, stored.timestamp.timestamp_micros()],
+                    )?;
+                    dataclips::index(tx, &wo, "log", &stored.id.to_string(), &stored.message)
+                });
+                self.daemon.events.publish(Event::Log(line));
+            }
+            EngineEvent::StepFinished {
+                step_id,
+                job_id,
+                exit_reason,
+                error_type,
+                error_message,
+                output,
+                ..
+            } => {
+                if !self.is_job(&job_id) {
+                    return;
+                }
+                let Some(db_step) = self.steps.get(&step_id).cloned() else {
+                    return;
+                };
+                let (clip_id, clip) = match &output {
+                    Some(value) => {
+                        let (id, clip) = self.store_clip(value, DataclipType::StepResult);
+                        self.outputs.push((value.clone(), id.clone()));
+                        if self.outputs.len() > 8 {
+                            self.outputs.remove(0);
+                        }
+                        (Some(id), clip)
+                    }
+                    None => (None, None),
+                };
+                let message = error_message.map(|m| self.scrubber.scrub(&m));
+                let (wo, project, step) = (
+                    self.ctx.work_order_id.clone(),
+                    self.ctx.project_id.clone(),
+                    db_step.clone(),
+                );
+                self.daemon.store.writer.write_detached(move |tx| {
+                    if let Some(clip) = clip {
+                        clip.insert(tx, &project, &wo, "output")?;
+                    }
+                    tx.execute(
+                        "UPDATE steps SET output_dataclip_id = ?2, exit_reason = ?3, error_type = ?4, error_message = ?5, finished_at = ?6 WHERE id = ?1",
+                        params![step, clip_id, exit_reason.as_str(), error_type, message, now_micros()],
+                    )?;
+                    Ok(())
+                });
+                self.daemon.events.publish(Event::StepChanged {
+                    id: db_step,
+                    run_id: self.ctx.run_id.clone(),
+                    job: job_id,
+                    exit_reason: Some(exit_reason),
+                });
+            }
+        }
+    }
+}
+
+/// A dataclip prepared outside the writer, inserted inside it.
+struct NewClip {
+    id: String,
+    kind: DataclipType,
+    body: String,
+    size: usize,
+    wipe: Option<WipeReason>,
+    index: Option<String>,
+}
+
+impl NewClip {
+    fn insert(
+        self,
+        conn: &Connection,
+        project: &str,
+        work_order: &str,
+        source: &str,
+    ) -> StoreResult<()> {
+        let now = now_micros();
+        let body = if self.wipe.is_some() {
+            None
+        } else {
+            Some(self.body.as_str())
+        };
+        conn.execute(
+            "INSERT INTO dataclips (id, project_id, type, body, size_bytes, wiped_at, wipe_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![self.id, project, self.kind.as_str(), body, self.size as i64, self.wipe.map(|_| now), self.wipe.map(|w| w.as_str()), now],
+        )?;
+        if let Some(text) = self.index {
+            dataclips::index(conn, work_order, source, &self.id, &text)?;
+        }
+        Ok(())
+    }
+}
+
+async fn run_engine(
+    daemon: &Arc<Daemon>,
+    ctx: &RunContext,
+    plan: engine::Plan,
+    input: Value,
+    scrubber: Scrubber,
+    cancel: CancelToken,
+) -> StoreResult<Ending> {
+    let limits = Limits {
+        step_timeout: ctx.run_timeout,
+        memory_bytes: (ctx.memory_mb as usize).saturating_mul(1024 * 1024),
+        max_state_bytes: daemon
+            .config
+            .engine
+            .max_dataclip_bytes
+            .max(1024 * 1024)
+            .saturating_mul(10),
+    };
+    let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+    let engine_cancel = cancel.clone();
+    let mut engine = tokio::spawn(engine::execute(plan, input, limits, events, engine_cancel));
+    let mut recorder = Recorder {
+        daemon,
+        ctx,
+        scrubber,
+        steps: HashMap::new(),
+        outputs: Vec::new(),
+        first_step: true,
+    };
+    let deadline = tokio::time::sleep(ctx.run_timeout + Duration::from_secs(5));
+    tokio::pin!(deadline);
+    let mut timed_out = false;
+    let outcome: Option<RunOutcome> = loop {
+        tokio::select! {
+            Some(event) = incoming.recv() => recorder.handle(event),
+            done = &mut engine => {
+                while let Ok(event) = incoming.try_recv() {
+                    recorder.handle(event);
+                }
+                break done.ok();
+            }
+            _ = &mut deadline, if !timed_out => {
+                // The engine bounds each step; this bounds the whole run.
+                timed_out = true;
+                cancel.cancel();
+            }
+        }
+    };
+    let Some(outcome) = outcome else {
+        return Ok(Ending {
+            state: RunState::Exception,
+            error_type: Some("ExecutionError".into()),
+            error_message: Some("the engine stopped unexpectedly".into()),
+            final_state: None,
+        });
+    };
+    if timed_out {
+        return Ok(Ending {
+            state: RunState::Killed,
+            error_type: Some("TimeoutError".into()),
+            error_message: Some(format!(
+                "the run took longer than its {} s limit",
+                ctx.run_timeout.as_secs()
+            )),
+            final_state: None,
+        });
+    }
+    let mut final_state = outcome.final_state;
+    if let Some(state) = &mut final_state {
+        recorder.scrubber.scrub_json(state);
+    }
+    Ok(Ending {
+        state: outcome.exit_reason.run_state(),
+        error_type: outcome.error_type,
+        error_message: outcome.error_message.map(|m| recorder.scrubber.scrub(&m)),
+        final_state,
+    })
+}
+
+async fn finish(daemon: &Arc<Daemon>, ctx: &RunContext, ending: Ending) -> StoreResult<()> {
+    let run_id = ctx.run_id.clone();
+    let wo = ctx.work_order_id.clone();
+    let project = ctx.project_id.clone();
+    let state = ending.state;
+    let retry = retry_of(ctx, state);
+    let final_body = if ctx.erase_all {
+        None
+    } else {
+        ending.final_state.as_ref().map(Value::to_string)
+    };
+    let (error_type, error_message) = (ending.error_type.clone(), ending.error_message.clone());
+    let version_id = ctx.version_id.clone();
+    let start = ctx.starting_job.clone();
+    let input_clip = ctx.input_dataclip_id.clone();
+    let (wo_state, retry_run) = daemon
+        .store
+        .writer
+        .write(move |tx| {
+            let final_clip = match final_body {
+                Some(body) => Some(dataclips::insert(
+                    tx,
+                    &NewDataclip { project_id: Some(&project), kind: DataclipType::StepResult, body: Some(&body), request: None, name: None, wipe_reason: None, size_bytes: None },
+                )?),
+                None => None,
+            };
+            tx.execute(
+                "UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1",
+                params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
+            )?;
+            let retry_run = match retry {
+                Some((attempt, not_before)) => Some(insert_run(tx, &wo, &version_id, start.as_deref(), &input_clip, Origin::Retry, 1, attempt, not_before)?),
+                None => None,
+            };
+            Ok((refresh_work_order(tx, &wo)?, retry_run))
+        })
+        .await?;
+    daemon.events.publish(Event::RunChanged {
+        id: ctx.run_id.clone(),
+        work_order_id: ctx.work_order_id.clone(),
+        state,
+        created: false,
+    });
+    if let Some(run) = retry_run {
+        daemon.events.publish(Event::RunChanged {
+            id: run,
+            work_order_id: ctx.work_order_id.clone(),
+            state: RunState::Available,
+            created: true,
+        });
+        daemon.queue.notify_one();
+    }
+    daemon.events.publish(Event::WorkOrderChanged {
+        id: ctx.work_order_id.clone(),
+        state: wo_state,
+        created: false,
+    });
+    Ok(())
+}
+
+/// (attempt, not_before) of the retry the workflow's policy asks for, if any.
+fn retry_of(ctx: &RunContext, state: RunState) -> Option<(i64, i64)> {
+    let failed = matches!(
+        state,
+        RunState::Failed
+            | RunState::Crashed
+            | RunState::Killed
+            | RunState::Exception
+            | RunState::Lost
+    );
+    if !failed || ctx.attempt >= ctx.max_attempts || ctx.erase_all || ctx.input.is_none() {
+        return None;
+    }
+    let delay = ctx
+        .backoff_secs
+        .max(0)
+        .saturating_mul(1 << (ctx.attempt - 1).clamp(0, 16));
+    Some((ctx.attempt + 1, now_micros() + delay * 1_000_000))
+}
+
+/// Retries for runs found lost at start-up, per their workflow's policy.
+pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<Vec<String>> {
+    let mut queued = Vec::new();
+    for (run_id, work_order_id) in lost {
+        let row: Option<(String, Option<String>, String, i64, i64, i64, String, Option<String>)> = conn
+            .query_row(
+                "SELECT r.version_id, r.starting_job, r.dataclip_id, r.attempt, w.max_attempts, w.retry_backoff_secs, p.retention_policy, d.body
+                 FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id JOIN workflows w ON w.id = wo.workflow_id
+                 JOIN projects p ON p.id = w.project_id LEFT JOIN dataclips d ON d.id = r.dataclip_id WHERE r.id = ?1",
+                [run_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+            )
+            .optional()?;
+        let Some((version, start, clip, attempt, max, backoff, policy, body)) = row else {
+            continue;
+        };
+        if attempt >= max || policy == "erase_all" || body.is_none() {
+            continue;
+        }
+        let delay = backoff
+            .max(0)
+            .saturating_mul(1 << (attempt - 1).clamp(0, 16));
+        let run = insert_run(
+            conn,
+            work_order_id,
+            &version,
+            start.as_deref(),
+            &clip,
+            Origin::Retry,
+            1,
+            attempt + 1,
+            now_micros() + delay * 1_000_000,
+        )?;
+        refresh_work_order(conn, work_order_id)?;
+        queued.push(run);
+    }
+    Ok(queued)
+}

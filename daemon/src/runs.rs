@@ -1,0 +1,228 @@
+//! Work orders and runs in the store: creating them, deriving states as Lightning does,
+//! and recovering runs a crash left behind.
+
+use crate::store::dataclips::{self, NewDataclip};
+use crate::store::{StoreError, StoreResult, new_id, now_micros};
+use bolt_shared::model::*;
+use bolt_shared::protocol::Event;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Where a new work order's input comes from.
+pub enum Input {
+    New {
+        kind: DataclipType,
+        body: String,
+        request: Option<String>,
+        name: Option<String>,
+    },
+    Existing(String),
+}
+
+pub struct NewWorkOrder {
+    pub workflow_id: String,
+    pub project_id: String,
+    pub version_id: String,
+    pub trigger_id: Option<String>,
+    pub origin: Origin,
+    pub input: Input,
+    /// Job key to start at; `None` starts at the trigger.
+    pub starting_job: Option<String>,
+    /// 0 = immediate (manual runs, reruns), 1 = normal.
+    pub priority: i64,
+}
+
+pub struct Created {
+    pub work_order_id: String,
+    pub run_id: String,
+    pub events: Vec<Event>,
+}
+
+pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<Created> {
+    let now = now_micros();
+    let work_order_id = new_id();
+    let dataclip_id = match &new.input {
+        Input::Existing(id) => id.clone(),
+        Input::New {
+            kind,
+            body,
+            request,
+            name,
+        } => dataclips::insert(
+            conn,
+            &NewDataclip {
+                project_id: Some(&new.project_id),
+                kind: *kind,
+                body: Some(body),
+                request: request.as_deref(),
+                name: name.as_deref(),
+                wipe_reason: None,
+                size_bytes: None,
+            },
+        )?,
+    };
+    conn.execute(
+        "INSERT INTO work_orders (id, workflow_id, version_id, trigger_id, origin, dataclip_id, state, received_at, last_activity, run_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, 1)",
+        params![work_order_id, new.workflow_id, new.version_id, new.trigger_id, new.origin.as_str(), dataclip_id, now],
+    )?;
+    if let Input::New { body, .. } = &new.input {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
+            dataclips::index(
+                conn,
+                &work_order_id,
+                "input",
+                &dataclip_id,
+                &dataclips::index_text(&value),
+            )?;
+        }
+    }
+    let run_id = insert_run(
+        conn,
+        &work_order_id,
+        &new.version_id,
+        new.starting_job.as_deref(),
+        &dataclip_id,
+        new.origin,
+        new.priority,
+        1,
+        0,
+    )?;
+    Ok(Created {
+        events: vec![
+            Event::WorkOrderChanged {
+                id: work_order_id.clone(),
+                state: WorkOrderState::Pending,
+                created: true,
+            },
+            Event::RunChanged {
+                id: run_id.clone(),
+                work_order_id: work_order_id.clone(),
+                state: RunState::Available,
+                created: true,
+            },
+        ],
+        work_order_id,
+        run_id,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn insert_run(
+    conn: &Connection,
+    work_order_id: &str,
+    version_id: &str,
+    starting_job: Option<&str>,
+    dataclip_id: &str,
+    origin: Origin,
+    priority: i64,
+    attempt: i64,
+    not_before: i64,
+) -> StoreResult<String> {
+    let run_id = new_id();
+    conn.execute(
+        "INSERT INTO runs (id, work_order_id, version_id, starting_job, dataclip_id, origin, state, priority, attempt, not_before, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'available', ?7, ?8, ?9, ?10)",
+        params![run_id, work_order_id, version_id, starting_job, dataclip_id, origin.as_str(), priority, attempt, not_before, now_micros()],
+    )?;
+    Ok(run_id)
+}
+
+/// Re-derives a work order's state from its runs: the latest run's state, unless another
+/// run is still in flight (started before available before claimed). Also refreshes the
+/// list columns (run count, duration, first error) and bumps last activity.
+pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult<WorkOrderState> {
+    let in_flight: Option<String> = conn
+        .query_row(
+            "SELECT state FROM runs WHERE work_order_id = ?1 AND state IN ('started', 'available', 'claimed')
+             ORDER BY CASE state WHEN 'started' THEN 0 WHEN 'available' THEN 1 ELSE 2 END, id DESC LIMIT 1",
+            [work_order_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let (latest_id, latest_state, started, finished): (String, String, Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT id, state, started_at, finished_at FROM runs WHERE work_order_id = ?1 ORDER BY id DESC LIMIT 1",
+        [work_order_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let run_state = |text: &str| {
+        RunState::parse(text)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown run state {text}")))
+    };
+    let state = WorkOrderState::from_run(run_state(in_flight.as_deref().unwrap_or(&latest_state))?);
+    let run_count: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM runs WHERE work_order_id = ?1",
+        [work_order_id],
+        |r| r.get(0),
+    )?;
+    let duration = match (started, finished) {
+        (Some(s), Some(f)) => Some((f - s) / 1000),
+        _ => None,
+    };
+    // The first step of the latest run that did not succeed, else the run's own error.
+    let step_error: Option<(String, Option<String>, Option<String>)> = conn
+        .query_row(
+            "SELECT s.job_name, s.error_type, s.error_message FROM run_steps rs JOIN steps s ON s.id = rs.step_id
+             WHERE rs.run_id = ?1 AND s.exit_reason IS NOT NULL AND s.exit_reason <> 'success' ORDER BY s.started_at LIMIT 1",
+            [&latest_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let error = match step_error {
+        Some(found) => Some(found),
+        None => conn
+            .query_row(
+                "SELECT COALESCE(starting_job, ''), error_type, error_message FROM runs WHERE id = ?1 AND error_type IS NOT NULL",
+                [&latest_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?,
+    };
+    let (error_job, error_type, error_message) = match error {
+        Some((job, kind, message)) => (Some(job), kind, message),
+        None => (None, None, None),
+    };
+    conn.execute(
+        "UPDATE work_orders SET state = ?2, last_activity = ?3, run_count = ?4, duration_ms = ?5,
+            error_job = ?6, error_type = ?7, error_message = ?8 WHERE id = ?1",
+        params![
+            work_order_id,
+            state.as_str(),
+            now_micros(),
+            run_count,
+            duration,
+            error_job,
+            error_type,
+            error_message
+        ],
+    )?;
+    Ok(state)
+}
+
+/// Marks runs a crashed daemon left `claimed`/`started` as lost, as Lightning's janitor
+/// does, and returns the affected (run id, work order id) pairs.
+pub fn mark_lost(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
+    let now = now_micros();
+    let mut stmt = conn.prepare(
+        "SELECT id, work_order_id, state FROM runs WHERE state IN ('claimed', 'started')",
+    )?;
+    let lost: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (run_id, work_order_id, state) in &lost {
+        let error_type = if state == "claimed" {
+            "LostAfterClaim"
+        } else {
+            "LostAfterStart"
+        };
+        conn.execute(
+            "UPDATE runs SET state = 'lost', error_type = ?2, error_message = ?3, finished_at = ?4 WHERE id = ?1",
+            params![run_id, error_type, "boltd stopped while this run was in progress (crash, kill or power loss)", now],
+        )?;
+        conn.execute(
+            "UPDATE steps SET exit_reason = 'lost', error_type = ?2, finished_at = ?3 WHERE run_id = ?1 AND finished_at IS NULL",
+            params![run_id, error_type, now],
+        )?;
+        refresh_work_order(conn, work_order_id)?;
+    }
+    Ok(lost.into_iter().map(|(r, w, _)| (r, w)).collect())
+}

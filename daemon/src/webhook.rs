@@ -1,0 +1,450 @@
+//! The webhook server: `POST /i/<trigger-id or custom_path>[/more/path][?query]`.
+//!
+//! Status codes follow Lightning: 200 with the ids once the work order is durable, 201 with
+//! the final state in `after_completion` mode, 401 missing auth, 404 unknown trigger or
+//! wrong auth, 403 disabled, 413 too large, 415 unreadable body.
+
+use crate::daemon::Daemon;
+use crate::intake;
+use crate::runs::{Input, NewWorkOrder};
+use crate::store::StoreResult;
+use crate::{credentials, workflows};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use bolt_shared::model::{DataclipType, Origin, TriggerType, WebhookReply};
+use rusqlite::OptionalExtension;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+
+pub fn router(daemon: Arc<Daemon>) -> Router {
+    Router::new()
+        .route("/i/{*rest}", axum::routing::any(webhook))
+        .route("/health", axum::routing::get(|| async { "ok" }))
+        .with_state(daemon)
+}
+
+/// Serves webhooks until shutdown; returns the bound address.
+pub async fn serve(daemon: Arc<Daemon>, listen: &str) -> anyhow::Result<std::net::SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen for webhooks on {listen}: {e} (set [http] listen in bolt.toml or --http)"
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    let mut shutdown = daemon.shutdown_signal();
+    let app = router(daemon);
+    tokio::spawn(async move {
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = shutdown.changed().await;
+            })
+            .await;
+        if let Err(err) = result {
+            tracing::error!(%err, "webhook server stopped");
+        }
+    });
+    Ok(addr)
+}
+
+fn reply(status: StatusCode, body: Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn not_found() -> Response {
+    reply(StatusCode::NOT_FOUND, json!({"error": "Webhook not found"}))
+}
+
+/// What a trigger needs for intake.
+struct Found {
+    trigger_id: String,
+    enabled: bool,
+    workflow_enabled: bool,
+    workflow_ref: String,
+    reply: WebhookReply,
+    auth: Vec<String>,
+}
+
+fn find_trigger(conn: &rusqlite::Connection, segment: &str) -> StoreResult<Option<Found>> {
+    Ok(conn
+        .query_row(
+            "SELECT t.id, t.key, t.enabled, w.enabled, w.id, t.webhook_reply, t.auth, t.type
+             FROM triggers t JOIN workflows w ON w.id = t.workflow_id
+             WHERE (t.id = ?1 OR t.custom_path = ?1) AND w.deleted_at IS NULL",
+            [segment],
+            |r| {
+                Ok((
+                    Found {
+                        trigger_id: r.get(0)?,
+                        enabled: r.get(2)?,
+                        workflow_enabled: r.get(3)?,
+                        workflow_ref: r.get(4)?,
+                        reply: WebhookReply::parse(&r.get::<_, String>(5)?)
+                            .unwrap_or(WebhookReply::BeforeStart),
+                        auth: r
+                            .get::<_, Option<String>>(6)?
+                            .and_then(|a| serde_json::from_str(&a).ok())
+                            .unwrap_or_default(),
+                    },
+                    r.get::<_, String>(7)?,
+                ))
+            },
+        )
+        .optional()?
+        .filter(|(_, kind)| kind == TriggerType::Webhook.as_str())
+        .map(|(found, _)| found))
+}
+
+async fn webhook(
+    State(daemon): State<Arc<Daemon>>,
+    method: Method,
+    Path(rest): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let mut segments = rest.split('/').filter(|s| !s.is_empty());
+    let Some(first) = segments.next().map(str::to_string) else {
+        return not_found();
+    };
+    let extra: Vec<String> = segments.map(str::to_string).collect();
+    let lookup = first.clone();
+    let found = match daemon
+        .store
+        .readers
+        .read(move |conn| find_trigger(conn, &lookup))
+        .await
+    {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(),
+        Err(err) => return internal(err),
+    };
+    if method == Method::GET {
+        return reply(
+            StatusCode::OK,
+            json!({"message": "bolt webhook trigger found. Make a POST request to execute this workflow."}),
+        );
+    }
+    if method != Method::POST && method != Method::PUT {
+        return reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"error": "method_not_allowed", "message": "webhooks take POST requests"}),
+        );
+    }
+    if !found.enabled || !found.workflow_enabled {
+        return reply(
+            StatusCode::FORBIDDEN,
+            json!({"error": "trigger_disabled", "message": "this webhook trigger or its workflow is disabled; enable it to accept requests"}),
+        );
+    }
+    if !found.auth.is_empty() {
+        match check_auth(&daemon, &found.auth, &headers).await {
+            AuthOutcome::Ok => {}
+            AuthOutcome::Missing => {
+                return reply(StatusCode::UNAUTHORIZED, json!({"error": "Unauthorized"}));
+            }
+            AuthOutcome::Wrong => return not_found(),
+            AuthOutcome::Failed(message) => {
+                return reply(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"error": "internal", "message": message}),
+                );
+            }
+        }
+    }
+    let limit = daemon.config.http.max_body_bytes;
+    let too_large = || {
+        reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": "request_entity_too_large", "message": format!("the body is larger than this server's limit of {limit} bytes ([http] max_body_bytes)")}),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return too_large();
+    }
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => return too_large(),
+    };
+    let data = match parse_body(&headers, &bytes) {
+        Ok(data) => data,
+        Err(message) => {
+            return reply(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                json!({"error": "unsupported_media_type", "message": message}),
+            );
+        }
+    };
+    let request = json!({
+        "method": method.as_str(),
+        "path": extra,
+        "query_params": query_params(query.as_deref()),
+        "headers": stored_headers(&headers),
+    });
+    let workflow_ref = found.workflow_ref.clone();
+    let deployed = match daemon
+        .store
+        .readers
+        .read(move |conn| workflows::find(conn, &workflow_ref))
+        .await
+    {
+        Ok(deployed) => deployed,
+        Err(err) => return internal(err),
+    };
+    let sync = found.reply == WebhookReply::AfterCompletion;
+    let events = sync.then(|| daemon.events.subscribe());
+    let new = NewWorkOrder {
+        workflow_id: deployed.id,
+        project_id: deployed.project_id,
+        version_id: deployed.version_id,
+        trigger_id: Some(found.trigger_id),
+        origin: Origin::Webhook,
+        input: Input::New {
+            kind: DataclipType::HttpRequest,
+            body: data.to_string(),
+            request: Some(request.to_string()),
+            name: None,
+        },
+        starting_job: None,
+        priority: 1,
+    };
+    let created = match intake::submit(&daemon, new).await {
+        Ok(created) => created,
+        Err(err) => return internal(err),
+    };
+    let ids = json!({"work_order_id": created.work_order_id, "run_id": created.run_id});
+    let mut response = match events {
+        None => reply(StatusCode::OK, ids),
+        Some(events) => {
+            let wait = Duration::from_secs(daemon.config.http.sync_reply_timeout_secs);
+            match intake::wait_for_run(&daemon, events, &created.run_id, wait).await {
+                Ok(Some(done)) => reply(
+                    StatusCode::CREATED,
+                    json!({
+                        "data": done.final_state.unwrap_or(Value::Null),
+                        "meta": {
+                            "work_order_id": created.work_order_id,
+                            "run_id": created.run_id,
+                            "state": done.state,
+                            "error_type": done.error_type,
+                            "error_message": done.error_message,
+                        }
+                    }),
+                ),
+                Ok(None) => {
+                    let mut body = ids.clone();
+                    body["message"] = json!(format!(
+                        "the run did not finish within {} s; it goes on — follow it with `bolt show {}`",
+                        wait.as_secs(),
+                        created.work_order_id
+                    ));
+                    reply(StatusCode::ACCEPTED, body)
+                }
+                Err(err) => return internal(err),
+            }
+        }
+    };
+    for (name, value) in [
+        ("x-meta-work-order-id", &created.work_order_id),
+        ("x-meta-run-id", &created.run_id),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+fn internal(err: impl std::fmt::Display) -> Response {
+    tracing::error!(%err, "webhook intake failed");
+    reply(
+        StatusCode::SERVICE_UNAVAILABLE,
+        json!({"error": "service_unavailable", "message": "boltd could not store the request; nothing was kept, retry later"}),
+    )
+}
+
+/// JSON (any content type that parses) or an urlencoded form; anything else is refused.
+fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, String> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| "the form body is not UTF-8".to_string())?;
+        return Ok(Value::Object(form_pairs(text)));
+    }
+    serde_json::from_slice(bytes).map_err(|err| {
+        if content_type.is_empty() || content_type.contains("json") {
+            format!("the body is not valid JSON ({err}); send a JSON document with Content-Type: application/json")
+        } else {
+            format!("bolt cannot read a `{content_type}` body: send JSON (application/json) or a form (application/x-www-form-urlencoded)")
+        }
+    })
+}
+
+fn form_pairs(text: &str) -> Map<String, Value> {
+    let mut map = Map::new();
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        map.insert(percent_decode(key), Value::String(percent_decode(value)));
+    }
+    map
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_params(query: Option<&str>) -> Value {
+    Value::Object(query.map(form_pairs).unwrap_or_default())
+}
+
+/// Request headers as stored in the input: lower-case names, secrets left out.
+fn stored_headers(headers: &HeaderMap) -> Value {
+    let mut map = Map::new();
+    for (name, value) in headers {
+        let name = name.as_str();
+        if matches!(
+            name,
+            "authorization" | "x-api-key" | "cookie" | "proxy-authorization"
+        ) {
+            continue;
+        }
+        map.insert(
+            name.to_string(),
+            Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        );
+    }
+    Value::Object(map)
+}
+
+enum AuthOutcome {
+    Ok,
+    Missing,
+    Wrong,
+    Failed(String),
+}
+
+async fn check_auth(daemon: &Arc<Daemon>, names: &[String], headers: &HeaderMap) -> AuthOutcome {
+    let api_key = headers.get("x-api-key").map(|v| v.as_bytes().to_vec());
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        })
+        .map(|v| v.trim().to_string());
+    if api_key.is_none() && basic.is_none() {
+        return AuthOutcome::Missing;
+    }
+    let vault = daemon.vault.clone();
+    let names = names.to_vec();
+    let bodies = daemon
+        .store
+        .readers
+        .read(move |conn| {
+            let mut bodies = Vec::new();
+            for name in names {
+                if let Some(body) = credentials::load(conn, &vault, &name)? {
+                    bodies.push(body);
+                }
+            }
+            Ok(bodies)
+        })
+        .await;
+    let bodies = match bodies {
+        Ok(bodies) => bodies,
+        Err(err) => return AuthOutcome::Failed(err.to_string()),
+    };
+    let mut ok = false;
+    for body in &bodies {
+        if let (Some(given), Some(expected)) =
+            (&api_key, body.get("api_key").and_then(Value::as_str))
+        {
+            ok |= bool::from(given.as_slice().ct_eq(expected.as_bytes()));
+        }
+        if let (Some(given), Some(user), Some(pass)) = (
+            &basic,
+            body.get("username").and_then(Value::as_str),
+            body.get("password").and_then(Value::as_str),
+        ) {
+            let expected =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+            ok |= bool::from(given.as_bytes().ct_eq(expected.as_bytes()));
+        }
+    }
+    if ok {
+        AuthOutcome::Ok
+    } else {
+        AuthOutcome::Wrong
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_and_queries_decode() {
+        let map = form_pairs("a=1&b=hello+world&c=%2Fx%3D");
+        assert_eq!(map["b"], "hello world");
+        assert_eq!(map["c"], "/x=");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+
+    #[test]
+    fn auth_headers_are_never_stored() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", HeaderValue::from_static("secret"));
+        headers.insert("authorization", HeaderValue::from_static("Basic abc"));
+        headers.insert("x-source", HeaderValue::from_static("clinic"));
+        let stored = stored_headers(&headers).to_string();
+        assert!(
+            !stored.contains("secret") && !stored.contains("abc"),
+            "{stored}"
+        );
+        assert!(stored.contains("clinic"));
+    }
+}
