@@ -129,6 +129,7 @@ CREATE INDEX work_orders_state ON work_orders(state, id);
 CREATE INDEX work_orders_workflow ON work_orders(workflow_id, id);
 CREATE INDEX work_orders_workflow_state ON work_orders(workflow_id, state, id);
 CREATE INDEX work_orders_activity ON work_orders(last_activity, id);
+CREATE INDEX work_orders_dataclip ON work_orders(dataclip_id);
 
 CREATE TABLE runs (
     id                  TEXT PRIMARY KEY,
@@ -150,6 +151,8 @@ CREATE TABLE runs (
     finished_at         INTEGER
 );
 CREATE INDEX runs_work_order ON runs(work_order_id, id);
+CREATE INDEX runs_dataclip ON runs(dataclip_id);
+CREATE INDEX runs_final ON runs(final_dataclip_id);
 CREATE INDEX runs_queue ON runs(priority, id) WHERE state = 'available';
 CREATE INDEX runs_active ON runs(state) WHERE state IN ('claimed', 'started');
 
@@ -167,6 +170,9 @@ CREATE TABLE steps (
     finished_at        INTEGER
 );
 CREATE INDEX steps_run ON steps(run_id, id);
+-- For retention: is a dataclip still referenced?
+CREATE INDEX steps_input ON steps(input_dataclip_id);
+CREATE INDEX steps_output ON steps(output_dataclip_id);
 
 -- Which steps a run shows: its own, plus earlier steps attached by a rerun from a step.
 CREATE TABLE run_steps (

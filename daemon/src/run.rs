@@ -63,11 +63,13 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let ipc = tokio::spawn(crate::ipc::serve(daemon.clone(), listener));
     let dispatcher = tokio::spawn(crate::dispatcher::run(daemon.clone()));
     let scheduler = tokio::spawn(crate::scheduler::run(daemon.clone()));
+    let retention = tokio::spawn(crate::retention::run(daemon.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down");
     daemon.shut_down();
     let _ = ipc.await;
     let _ = scheduler.await;
+    let _ = retention.await;
     let _ = dispatcher.await;
     let _ = std::fs::remove_file(&resolved.socket);
     drop(lock);

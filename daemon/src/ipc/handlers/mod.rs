@@ -1,6 +1,7 @@
 //! One handler per request kind; each returns a response or an error the client shows.
 
 mod credentials;
+mod history;
 mod projects;
 mod runs;
 
@@ -64,21 +65,35 @@ pub async fn handle(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
             wait,
         } => runs::trigger(daemon, workflow, input, wait).await,
         Request::Cancel { reference } => runs::cancel(daemon, reference).await,
-        other => Err(ErrorBody::new(
-            ErrorCode::BadRequest,
-            format!(
-                "{} is not supported by this boltd yet",
-                request_name(&other)
-            ),
-        )),
+        Request::ListWorkOrders {
+            filter,
+            limit,
+            after,
+        } => history::list(daemon, filter, limit, after).await,
+        Request::Show { reference, bodies } => history::show(daemon, reference, bodies).await,
+        Request::Dataclip { id } => history::dataclip(daemon, id).await,
+        Request::Logs {
+            reference,
+            level,
+            after_id,
+        } => history::logs(daemon, reference, level, after_id).await,
+        Request::Rerun {
+            reference,
+            from_job,
+        } => history::rerun(daemon, reference, from_job).await,
+        Request::RerunMatching { filter, from_job } => {
+            history::rerun_matching(daemon, filter, from_job).await
+        }
+        Request::SaveInput {
+            reference,
+            step,
+            name,
+        } => history::save_input(daemon, reference, step, name).await,
+        Request::Failures { since } => history::failures(daemon, since).await,
+        Request::SetProjectSettings { project, settings } => {
+            history::set_project(daemon, project, settings).await
+        }
     }
-}
-
-fn request_name(request: &Request) -> String {
-    serde_json::to_value(request)
-        .ok()
-        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
-        .unwrap_or_else(|| "this request".into())
 }
 
 async fn status(daemon: &Arc<Daemon>) -> HandlerResult {

@@ -1,0 +1,245 @@
+//! History, inspection, reruns, saved inputs, triage, project settings.
+
+use super::{HandlerResult, bad_request};
+use crate::daemon::Daemon;
+use crate::reprocess;
+use crate::store::now_micros;
+use crate::{history, project};
+use bolt_shared::model::*;
+use bolt_shared::protocol::*;
+use rusqlite::params;
+use std::sync::Arc;
+
+pub async fn list(
+    daemon: &Arc<Daemon>,
+    filter: WorkOrderFilter,
+    limit: u32,
+    after: Option<String>,
+) -> HandlerResult {
+    let page = daemon
+        .store
+        .readers
+        .read(move |conn| history::list(conn, &filter, limit, after.as_deref()))
+        .await?;
+    Ok(Response::WorkOrders(page))
+}
+
+pub async fn show(daemon: &Arc<Daemon>, reference: String, bodies: bool) -> HandlerResult {
+    let shown = daemon
+        .store
+        .readers
+        .read(move |conn| history::show(conn, &reference, bodies))
+        .await?;
+    Ok(Response::Shown(Box::new(shown)))
+}
+
+pub async fn dataclip(daemon: &Arc<Daemon>, id: String) -> HandlerResult {
+    Ok(Response::Dataclip(
+        daemon
+            .store
+            .readers
+            .read(move |conn| history::dataclip(conn, &id))
+            .await?,
+    ))
+}
+
+pub async fn logs(
+    daemon: &Arc<Daemon>,
+    reference: String,
+    level: Option<LogLevel>,
+    after_id: Option<i64>,
+) -> HandlerResult {
+    let lines = daemon
+        .store
+        .readers
+        .read(move |conn| history::logs(conn, &reference, level, after_id))
+        .await?;
+    Ok(Response::Logs { lines })
+}
+
+pub async fn rerun(
+    daemon: &Arc<Daemon>,
+    reference: String,
+    from_job: Option<String>,
+) -> HandlerResult {
+    let queued = daemon
+        .store
+        .writer
+        .write(move |tx| reprocess::rerun(tx, &reference, from_job.as_deref()))
+        .await?;
+    for event in queued.events {
+        daemon.events.publish(event);
+    }
+    daemon.queue.notify_one();
+    Ok(Response::Reruns {
+        outcomes: vec![queued.outcome],
+    })
+}
+
+/// Reruns every matching work order in received order, 100 per transaction, reporting progress.
+pub async fn rerun_matching(
+    daemon: &Arc<Daemon>,
+    filter: WorkOrderFilter,
+    from_job: Option<String>,
+) -> HandlerResult {
+    let ids = daemon
+        .store
+        .readers
+        .read(move |conn| reprocess::matching_ids(conn, &filter))
+        .await?;
+    let total = ids.len() as u64;
+    let mut outcomes = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(100) {
+        let chunk = chunk.to_vec();
+        let from = from_job.clone();
+        let queued = daemon
+            .store
+            .writer
+            .write(move |tx| {
+                chunk
+                    .iter()
+                    .map(|id| reprocess::rerun_or_skip(tx, id, from.as_deref()))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        for item in queued {
+            for event in item.events {
+                daemon.events.publish(event);
+            }
+            outcomes.push(item.outcome);
+        }
+        daemon.queue.notify_one();
+        daemon.events.publish(Event::BulkProgress {
+            done: outcomes.len() as u64,
+            total,
+        });
+    }
+    Ok(Response::Reruns { outcomes })
+}
+
+pub async fn save_input(
+    daemon: &Arc<Daemon>,
+    reference: String,
+    step: String,
+    name: String,
+) -> HandlerResult {
+    let label = name.clone();
+    let id = daemon
+        .store
+        .writer
+        .write(move |tx| reprocess::save_input(tx, &reference, &step, &name))
+        .await?;
+    Ok(Response::Done {
+        message: format!(
+            "saved input `{label}` ({}); run with it: bolt trigger WORKFLOW --input-name {label}",
+            short_ref(&id)
+        ),
+    })
+}
+
+pub async fn failures(
+    daemon: &Arc<Daemon>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> HandlerResult {
+    let groups = daemon
+        .store
+        .readers
+        .read(move |conn| history::failures(conn, since))
+        .await?;
+    Ok(Response::Failures { groups })
+}
+
+pub async fn set_project(
+    daemon: &Arc<Daemon>,
+    name: Option<String>,
+    settings: ProjectSettings,
+) -> HandlerResult {
+    if let Some(policy) = &settings.retention_policy {
+        if policy != "retain_all" && policy != "erase_all" {
+            return Err(bad_request(format!(
+                "unknown retention_policy `{policy}`: use retain_all or erase_all"
+            )));
+        }
+    }
+    if let (Some(Some(history)), Some(Some(dataclip))) = (
+        settings.history_retention_days,
+        settings.dataclip_retention_days,
+    ) {
+        if dataclip > history {
+            return Err(bad_request(
+                "dataclip_retention_days can't be longer than history_retention_days",
+            ));
+        }
+    }
+    let message = daemon
+        .store
+        .writer
+        .write(move |tx| {
+            let id: String = match &name {
+                Some(name) => tx
+                    .query_row("SELECT id FROM projects WHERE name = ?1", [name], |r| {
+                        r.get(0)
+                    })
+                    .map_err(|_| {
+                        crate::store::StoreError::Invalid(format!("there is no project `{name}`"))
+                    })?,
+                None => {
+                    let mut stmt = tx.prepare("SELECT id FROM projects")?;
+                    let ids: Vec<String> = stmt
+                        .query_map([], |r| r.get(0))?
+                        .collect::<Result<_, _>>()?;
+                    match ids.as_slice() {
+                        [one] => one.clone(),
+                        [] => {
+                            return Err(crate::store::StoreError::Invalid(
+                                "there is no project yet: deploy one first".into(),
+                            ));
+                        }
+                        _ => {
+                            return Err(crate::store::StoreError::Invalid(
+                                "there are several projects: name one with --project".into(),
+                            ));
+                        }
+                    }
+                }
+            };
+            if let Some(value) = settings.history_retention_days {
+                tx.execute(
+                    "UPDATE projects SET history_retention_days = ?2 WHERE id = ?1",
+                    params![id, value],
+                )?;
+            }
+            if let Some(value) = settings.dataclip_retention_days {
+                tx.execute(
+                    "UPDATE projects SET dataclip_retention_days = ?2 WHERE id = ?1",
+                    params![id, value],
+                )?;
+            }
+            if let Some(value) = &settings.retention_policy {
+                tx.execute(
+                    "UPDATE projects SET retention_policy = ?2 WHERE id = ?1",
+                    params![id, value],
+                )?;
+            }
+            if let Some(value) = settings.concurrency {
+                tx.execute(
+                    "UPDATE projects SET concurrency = ?2 WHERE id = ?1",
+                    params![id, value],
+                )?;
+            }
+            tx.execute(
+                "UPDATE projects SET updated_at = ?2 WHERE id = ?1",
+                params![id, now_micros()],
+            )?;
+            project::audit(
+                tx,
+                "settings_updated",
+                "project",
+                &id,
+                serde_json::to_value(&settings).ok(),
+            )?;
+            Ok("project settings saved".to_string())
+        })
+        .await?;
+    Ok(Response::Done { message })
+}

@@ -1,0 +1,159 @@
+//! Per-project retention, applied in small batches so webhooks never wait behind it:
+//! `history_retention_days` deletes old work orders, `dataclip_retention_days` wipes old
+//! bodies (keeping their metadata). Named (saved) inputs are never touched.
+
+use crate::daemon::Daemon;
+use crate::store::dataclips;
+use crate::store::{StoreResult, now_micros};
+use bolt_shared::model::WipeReason;
+use rusqlite::{Connection, params};
+use std::sync::Arc;
+use std::time::Duration;
+
+const DAY_MICROS: i64 = 24 * 3600 * 1_000_000;
+
+pub async fn run(daemon: Arc<Daemon>) {
+    let mut shutdown = daemon.shutdown_signal();
+    let every = Duration::from_secs(daemon.config.retention.interval_secs.max(1));
+    loop {
+        match sweep(&daemon).await {
+            Ok((deleted, wiped)) if deleted + wiped > 0 => {
+                tracing::info!(deleted, wiped, "retention sweep")
+            }
+            Ok(_) => {}
+            Err(err) => tracing::error!(%err, "retention sweep failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// One full sweep; returns (work orders deleted, dataclips wiped).
+pub async fn sweep(daemon: &Arc<Daemon>) -> StoreResult<(usize, usize)> {
+    let batch = daemon.config.retention.batch_size.max(1);
+    let projects: Vec<(String, Option<i64>, Option<i64>)> = daemon
+        .store
+        .readers
+        .read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, history_retention_days, dataclip_retention_days FROM projects",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await?;
+    let (mut deleted, mut wiped) = (0, 0);
+    for (project, history, dataclip) in projects {
+        if let Some(days) = history {
+            let cutoff = now_micros() - days * DAY_MICROS;
+            loop {
+                let project = project.clone();
+                let n = daemon
+                    .store
+                    .writer
+                    .write(move |tx| delete_history_batch(tx, &project, cutoff, batch))
+                    .await?;
+                deleted += n;
+                if n < batch {
+                    break;
+                }
+            }
+        }
+        if let Some(days) = dataclip {
+            let cutoff = now_micros() - days * DAY_MICROS;
+            loop {
+                let project = project.clone();
+                let n = daemon
+                    .store
+                    .writer
+                    .write(move |tx| wipe_batch(tx, &project, cutoff, batch))
+                    .await?;
+                wiped += n;
+                if n < batch {
+                    break;
+                }
+            }
+        }
+    }
+    Ok((deleted, wiped))
+}
+
+/// Deletes up to `batch` finished work orders last active before `cutoff`, with their runs,
+/// steps, logs, index entries and the dataclips nothing else refers to.
+pub fn delete_history_batch(
+    conn: &Connection,
+    project: &str,
+    cutoff: i64,
+    batch: usize,
+) -> StoreResult<usize> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT wo.id FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id
+         WHERE w.project_id = ?1 AND wo.last_activity < ?2 AND wo.state NOT IN ('pending', 'running') LIMIT ?3",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map(params![project, cutoff, batch as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        let mut clips: Vec<String> = Vec::new();
+        let mut collect = |sql: &str| -> StoreResult<()> {
+            let mut stmt = conn.prepare_cached(sql)?;
+            for clip in stmt.query_map([id], |r| r.get::<_, Option<String>>(0))? {
+                if let Some(clip) = clip? {
+                    clips.push(clip);
+                }
+            }
+            Ok(())
+        };
+        collect("SELECT dataclip_id FROM work_orders WHERE id = ?1")?;
+        collect(
+            "SELECT dataclip_id FROM runs WHERE work_order_id = ?1 UNION SELECT final_dataclip_id FROM runs WHERE work_order_id = ?1",
+        )?;
+        collect(
+            "SELECT s.input_dataclip_id FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.work_order_id = ?1
+             UNION SELECT s.output_dataclip_id FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.work_order_id = ?1",
+        )?;
+        let mut docs =
+            conn.prepare_cached("SELECT rowid FROM search_docs WHERE work_order_id = ?1")?;
+        let rowids: Vec<i64> = docs
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for rowid in rowids {
+            conn.execute("DELETE FROM search_fts WHERE rowid = ?1", [rowid])?;
+        }
+        conn.execute("DELETE FROM search_docs WHERE work_order_id = ?1", [id])?;
+        conn.execute("DELETE FROM work_orders WHERE id = ?1", [id])?;
+        clips.sort();
+        clips.dedup();
+        for clip in clips {
+            conn.execute(
+                "DELETE FROM dataclips WHERE id = ?1 AND name IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM work_orders WHERE dataclip_id = ?1)
+                 AND NOT EXISTS (SELECT 1 FROM runs WHERE dataclip_id = ?1 OR final_dataclip_id = ?1)
+                 AND NOT EXISTS (SELECT 1 FROM steps WHERE input_dataclip_id = ?1 OR output_dataclip_id = ?1)",
+                [&clip],
+            )?;
+        }
+    }
+    Ok(ids.len())
+}
+
+/// Wipes up to `batch` bodies created before `cutoff` (not named, not global).
+pub fn wipe_batch(
+    conn: &Connection,
+    project: &str,
+    cutoff: i64,
+    batch: usize,
+) -> StoreResult<usize> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM dataclips WHERE project_id = ?1 AND created_at < ?2 AND wiped_at IS NULL AND name IS NULL AND type <> 'global' LIMIT ?3",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map(params![project, cutoff, batch as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        dataclips::wipe(conn, id, WipeReason::Retention)?;
+    }
+    Ok(ids.len())
+}
