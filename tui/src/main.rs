@@ -34,6 +34,29 @@ enum Command {
     /// Manage credentials (encrypted at rest; values are never shown).
     #[command(subcommand)]
     Credential(cli::credential::CredentialCommand),
+    /// List work orders, newest first, with filters and full-text search.
+    Runs(cli::history::RunsArgs),
+    /// Show a work order, run or step: runs, steps, errors, inputs and outputs.
+    Show(cli::history::ShowArgs),
+    /// Print the log lines of a run or step (--follow while it runs).
+    Logs(cli::history::LogsArgs),
+    /// Rerun a work order from the start or from a step; or all matching work orders.
+    Rerun(cli::history::RerunArgs),
+    /// Cancel a queued or running run.
+    Cancel {
+        /// Work order (its latest run), run, or step.
+        reference: String,
+    },
+    /// Run a workflow by hand.
+    Trigger(cli::history::TriggerArgs),
+    /// Saved inputs.
+    #[command(subcommand)]
+    Input(cli::history::InputCommand),
+    /// Failed work orders grouped by workflow, job and error: what is broken right now.
+    Failures(cli::history::FailuresArgs),
+    /// Project settings (retention, zero persistence, concurrency).
+    #[command(subcommand)]
+    Project(cli::history::ProjectCommand),
     /// Run boltd in the foreground (same flags as `boltd`).
     Daemon(bolt_daemon::cli::DaemonArgs),
 }
@@ -52,6 +75,19 @@ fn main() -> ExitCode {
         }
         Some(Command::Credential(command)) => {
             cli::exit_with(cli::credential::run(&cli.global, &command))
+        }
+        Some(Command::Runs(args)) => cli::exit_with(cli::history::runs(&cli.global, &args)),
+        Some(Command::Show(args)) => cli::exit_with(cli::history::show(&cli.global, &args)),
+        Some(Command::Logs(args)) => cli::exit_with(cli::history::logs(&cli.global, &args)),
+        Some(Command::Rerun(args)) => cli::exit_with(cli::history::rerun(&cli.global, &args)),
+        Some(Command::Cancel { reference }) => {
+            cli::exit_with(cli::history::cancel(&cli.global, &reference))
+        }
+        Some(Command::Trigger(args)) => cli::exit_with(cli::history::trigger(&cli.global, &args)),
+        Some(Command::Input(command)) => cli::exit_with(cli::history::input(&cli.global, &command)),
+        Some(Command::Failures(args)) => cli::exit_with(cli::history::failures(&cli.global, &args)),
+        Some(Command::Project(command)) => {
+            cli::exit_with(cli::history::project(&cli.global, &command))
         }
         Some(Command::Daemon(args)) => bolt_daemon::cli::main(args),
         None => cli::exit_with(cli::status::run(

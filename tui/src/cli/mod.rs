@@ -2,6 +2,7 @@
 
 pub mod credential;
 pub mod daemon_cmd;
+pub mod history;
 pub mod output;
 pub mod projects;
 pub mod status;

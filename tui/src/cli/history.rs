@@ -1,0 +1,796 @@
+//! `bolt runs`, `show`, `logs`, `rerun`, `cancel`, `trigger`, `input save`, `failures`,
+//! `project set`: the on-call person's questions, answered from a script or a shell.
+
+use super::{CliError, Global, output};
+use anyhow::{Context, anyhow, bail};
+use bolt_shared::client::Client;
+use bolt_shared::model::*;
+use bolt_shared::protocol::{Event, ManualInput, ProjectSettings, Request, Response};
+use bolt_shared::timespec::{format_duration_ms, parse_time};
+use std::io::Read;
+use std::path::PathBuf;
+
+/// The filters shared by `bolt runs` and `bolt rerun --all-matching`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    /// Work order states, comma-separated: pending, running, success, failed, crashed,
+    /// cancelled, killed, exception, lost, rejected.
+    #[arg(long, value_delimiter = ',', value_name = "S[,S]")]
+    pub status: Vec<String>,
+    /// Workflow key, name or id.
+    #[arg(long, value_name = "W")]
+    pub workflow: Option<String>,
+    /// From this time: a duration back from now (30m, 2h, 7d) or a date (2026-11-27, RFC 3339).
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// Up to this time (same forms as --since).
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+    /// Which time --since/--until and the order use: received or activity.
+    #[arg(long, value_name = "received|activity")]
+    pub by: Option<String>,
+    /// Full-text search over step inputs, outputs and logs, or an id / short ref.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn to_filter(&self) -> anyhow::Result<WorkOrderFilter> {
+        let now = chrono::Utc::now();
+        let states = self
+            .status
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().parse::<WorkOrderState>().map_err(|e| anyhow!(e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WorkOrderFilter {
+            states,
+            workflow: self.workflow.clone(),
+            since: self
+                .since
+                .as_deref()
+                .map(|t| parse_time(t, now))
+                .transpose()
+                .map_err(|e| anyhow!("--since: {e}"))?,
+            until: self
+                .until
+                .as_deref()
+                .map(|t| parse_time(t, now))
+                .transpose()
+                .map_err(|e| anyhow!("--until: {e}"))?,
+            by: self
+                .by
+                .as_deref()
+                .map(|b| b.parse::<TimeField>().map_err(|e| anyhow!("--by: {e}")))
+                .transpose()?,
+            search: self.search.clone(),
+        })
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunsArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Rows per page.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Continue after this cursor (printed at the end of the previous page).
+    #[arg(long, value_name = "CURSOR")]
+    pub after: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn state_symbol(state: WorkOrderState) -> &'static str {
+    match state {
+        WorkOrderState::Success => "✔",
+        WorkOrderState::Failed => "✘",
+        WorkOrderState::Crashed | WorkOrderState::Killed | WorkOrderState::Exception => "⚠",
+        WorkOrderState::Cancelled => "⊘",
+        WorkOrderState::Lost => "?",
+        WorkOrderState::Running => "●",
+        WorkOrderState::Pending => "…",
+        WorkOrderState::Rejected => "⛔",
+    }
+}
+
+fn expect<T>(response: Response, pick: impl FnOnce(Response) -> Option<T>) -> Result<T, CliError> {
+    let text = format!("{response:?}");
+    pick(response).ok_or_else(|| anyhow!("unexpected answer from boltd: {text}").into())
+}
+
+pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
+    let filter = args.filter.to_filter()?;
+    let mut client = global.connect()?;
+    let page = expect(
+        client.request(Request::ListWorkOrders {
+            filter,
+            limit: args.limit,
+            after: args.after.clone(),
+        })?,
+        |r| match r {
+            Response::WorkOrders(page) => Some(page),
+            _ => None,
+        },
+    )?;
+    if args.json {
+        output::print_json(&page)?;
+        return Ok(());
+    }
+    if page.rows.is_empty() {
+        println!("no work orders match");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = page
+        .rows
+        .iter()
+        .map(|row| {
+            let error = row
+                .first_error
+                .as_ref()
+                .map(|e| {
+                    format!(
+                        "{}: {}{}",
+                        e.job,
+                        e.error_type
+                            .as_deref()
+                            .map(|t| format!("{t} "))
+                            .unwrap_or_default(),
+                        e.message.as_deref().unwrap_or("")
+                    )
+                })
+                .unwrap_or_default();
+            let hit = row
+                .hit
+                .as_ref()
+                .map(|h| format!("in {}: {}", h.source, h.snippet))
+                .unwrap_or_default();
+            vec![
+                row.short_ref.clone(),
+                row.received_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                row.workflow.clone(),
+                format!("{} {}", state_symbol(row.state), row.state),
+                row.duration_ms.map(format_duration_ms).unwrap_or_default(),
+                row.origin.to_string(),
+                row.run_count.to_string(),
+                truncate(if hit.is_empty() { &error } else { &hit }, 70),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        output::table(
+            &[
+                "REF",
+                "RECEIVED (UTC)",
+                "WORKFLOW",
+                "STATE",
+                "DURATION",
+                "TRIGGER",
+                "RUNS",
+                "FIRST ERROR / MATCH"
+            ],
+            &rows
+        )
+    );
+    if !page.counts.is_empty() {
+        let counts: Vec<String> = page
+            .counts
+            .iter()
+            .map(|c| format!("{} {} {}", state_symbol(c.state), c.state, c.count))
+            .collect();
+        println!("\n{}", counts.join("   "));
+    }
+    if let Some(cursor) = page.next_cursor {
+        println!("more: bolt runs --after {cursor} (same filters)");
+    }
+    Ok(())
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    let one_line = text.replace('\n', " ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let mut out: String = one_line.chars().take(max - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ShowArgs {
+    /// A work order, run or step: full id or short ref.
+    pub reference: String,
+    /// Print stored bodies exactly as stored instead of pretty JSON.
+    #[arg(long)]
+    pub raw: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn body_text(info: &DataclipInfo, raw: bool) -> String {
+    if let Some(reason) = info.wipe_reason {
+        return match reason {
+            WipeReason::TooLarge => format!(
+                "(not stored: too large, {} bytes)",
+                info.size_bytes.unwrap_or(0)
+            ),
+            WipeReason::ZeroPersistence => {
+                "(wiped: erased after use by the project's zero-persistence policy)".into()
+            }
+            WipeReason::Retention => {
+                "(wiped: erased by the project's data retention policy)".into()
+            }
+        };
+    }
+    let Some(body) = &info.body else {
+        return "(no body)".into();
+    };
+    if raw {
+        return body.clone();
+    }
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| body.clone())
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines()
+        .map(|l| format!("{by}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn show(global: &Global, args: &ShowArgs) -> Result<(), CliError> {
+    let mut client = global.connect()?;
+    let shown = expect(
+        client.request(Request::Show {
+            reference: args.reference.clone(),
+            bodies: true,
+        })?,
+        |r| match r {
+            Response::Shown(shown) => Some(*shown),
+            _ => None,
+        },
+    )?;
+    if args.json {
+        output::print_json(&shown)?;
+        return Ok(());
+    }
+    let wo = &shown.work_order;
+    let row = &wo.row;
+    println!(
+        "work order {}  {}  {} {}  received {}  trigger {}",
+        row.short_ref,
+        row.workflow,
+        state_symbol(row.state),
+        row.state,
+        row.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        row.origin
+    );
+    println!("id {}", row.id);
+    for run in &wo.runs {
+        if shown.kind == RefKind::Run && run.id != shown.id {
+            continue;
+        }
+        println!(
+            "\nrun {} ({}, attempt {}, version {})  {}{}",
+            run.short_ref,
+            run.origin,
+            run.attempt,
+            run.version,
+            run.state,
+            run.error_type
+                .as_deref()
+                .map(|e| format!(" — {e}"))
+                .unwrap_or_default()
+        );
+        for step in &run.steps {
+            if shown.kind == RefKind::Step && step.id != shown.id {
+                continue;
+            }
+            let exit = step
+                .exit_reason
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "running".into());
+            let duration = step.duration_ms.map(format_duration_ms).unwrap_or_default();
+            let attached = if step.attached {
+                "  (from an earlier run)"
+            } else {
+                ""
+            };
+            println!(
+                "  step {}  {}  {exit}  {duration}{attached}",
+                step.short_ref, step.job
+            );
+            if step.error_type.is_some() || step.error_message.is_some() {
+                println!(
+                    "    error: {} {}",
+                    step.error_type.as_deref().unwrap_or(""),
+                    step.error_message.as_deref().unwrap_or("")
+                );
+            }
+            if let Some(input) = &step.input {
+                println!(
+                    "    input ({}):\n{}",
+                    short_ref(&input.id),
+                    indent(&body_text(input, args.raw), "      ")
+                );
+            }
+            if let Some(output) = &step.output {
+                println!(
+                    "    output ({}):\n{}",
+                    short_ref(&output.id),
+                    indent(&body_text(output, args.raw), "      ")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LogsArgs {
+    /// A work order (its latest run), run or step.
+    pub reference: String,
+    /// Keep printing new lines until the run ends.
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Only lines at or above this level: debug, info, warn, error.
+    #[arg(long)]
+    pub level: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn print_line(line: &LogLine, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(line)?);
+    } else {
+        println!(
+            "{} [{}] {:<7} {}",
+            line.timestamp.format("%H:%M:%S%.3f"),
+            line.source,
+            line.level,
+            line.message
+        );
+    }
+    Ok(())
+}
+
+pub fn logs(global: &Global, args: &LogsArgs) -> Result<(), CliError> {
+    let level = args
+        .level
+        .as_deref()
+        .map(|l| l.parse::<LogLevel>().map_err(|e| anyhow!(e)))
+        .transpose()?;
+    let mut client = global.connect()?;
+    let mut watcher = if args.follow {
+        let mut watcher = global.connect()?;
+        watcher.subscribe()?;
+        Some(watcher)
+    } else {
+        None
+    };
+    let lines = expect(
+        client.request(Request::Logs {
+            reference: args.reference.clone(),
+            level,
+            after_id: None,
+        })?,
+        |r| match r {
+            Response::Logs { lines } => Some(lines),
+            _ => None,
+        },
+    )?;
+    let mut last = 0;
+    for line in &lines {
+        print_line(line, args.json)?;
+        last = line.id;
+    }
+    let Some(watcher) = watcher.as_mut() else {
+        return Ok(());
+    };
+    let shown = expect(
+        client.request(Request::Show {
+            reference: args.reference.clone(),
+            bodies: false,
+        })?,
+        |r| match r {
+            Response::Shown(s) => Some(*s),
+            _ => None,
+        },
+    )?;
+    let run_id = shown
+        .work_order
+        .runs
+        .iter()
+        .find(|r| shown.kind != RefKind::Run || r.id == shown.id)
+        .map(|r| (r.id.clone(), r.state));
+    let Some((run_id, state)) = run_id else {
+        return Ok(());
+    };
+    if state.is_final() {
+        return Ok(());
+    }
+    loop {
+        match watcher.next_event()? {
+            Event::Log(line) if line.run_id == run_id && line.id > last => {
+                if level.is_none_or(|l| line.level.rank() >= l.rank()) {
+                    print_line(&line, args.json)?;
+                }
+                last = line.id;
+            }
+            Event::RunChanged { id, state, .. } if id == run_id && state.is_final() => {
+                eprintln!("run {} ended: {state}", short_ref(&run_id));
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RerunArgs {
+    /// The work order, run or step to rerun (not with --all-matching).
+    pub reference: Option<String>,
+    /// Start at this job with the input it had in the run (upstream steps are attached).
+    #[arg(long, value_name = "JOB")]
+    pub from: Option<String>,
+    /// Rerun every work order matching the filters, oldest first.
+    #[arg(long)]
+    pub all_matching: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Confirm a bulk rerun.
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn rerun(global: &Global, args: &RerunArgs) -> Result<(), CliError> {
+    let mut client = global.connect()?;
+    let request = match (&args.reference, args.all_matching) {
+        (Some(reference), false) => Request::Rerun {
+            reference: reference.clone(),
+            from_job: args.from.clone(),
+        },
+        (None, true) => {
+            let filter = args.filter.to_filter()?;
+            let count = count_matching(&mut client, &filter)?;
+            if !args.yes {
+                return Err(anyhow!(
+                    "{count} work order{} match; add --yes to rerun {} (oldest first{})",
+                    if count == 1 { "" } else { "s" },
+                    if count == 1 { "it" } else { "them" },
+                    args.from
+                        .as_deref()
+                        .map(|j| format!(", from job {j}"))
+                        .unwrap_or_default()
+                )
+                .into());
+            }
+            eprintln!("rerunning {count} work orders, oldest first…");
+            Request::RerunMatching {
+                filter,
+                from_job: args.from.clone(),
+            }
+        }
+        (Some(_), true) => {
+            return Err(anyhow!("give a reference or --all-matching with filters, not both").into());
+        }
+        (None, false) => {
+            return Err(anyhow!(
+                "say what to rerun: a reference (bolt rerun REF) or --all-matching with filters"
+            )
+            .into());
+        }
+    };
+    let outcomes = expect(client.request(request)?, |r| match r {
+        Response::Reruns { outcomes } => Some(outcomes),
+        _ => None,
+    })?;
+    if args.json {
+        output::print_json(&outcomes)?;
+        return Ok(());
+    }
+    let queued = outcomes.iter().filter(|o| o.run_id.is_some()).count();
+    for outcome in &outcomes {
+        match (&outcome.run_id, &outcome.skipped) {
+            (Some(run), _) if outcomes.len() == 1 => println!(
+                "queued run {} in work order {}",
+                short_ref(run),
+                short_ref(&outcome.work_order_id)
+            ),
+            (None, Some(reason)) => {
+                println!("skipped {}: {reason}", short_ref(&outcome.work_order_id))
+            }
+            _ => {}
+        }
+    }
+    if outcomes.len() > 1 || args.all_matching {
+        println!("{queued} queued, {} skipped", outcomes.len() - queued);
+    }
+    if queued == 0 && outcomes.len() == 1 {
+        return Err(anyhow!("nothing was rerun").into());
+    }
+    Ok(())
+}
+
+fn count_matching(client: &mut Client, filter: &WorkOrderFilter) -> Result<u64, CliError> {
+    let page = expect(
+        client.request(Request::ListWorkOrders {
+            filter: filter.clone(),
+            limit: 1,
+            after: None,
+        })?,
+        |r| match r {
+            Response::WorkOrders(page) => Some(page),
+            _ => None,
+        },
+    )?;
+    let wanted = &filter.states;
+    Ok(page
+        .counts
+        .iter()
+        .filter(|c| wanted.is_empty() || wanted.contains(&c.state))
+        .map(|c| c.count)
+        .sum())
+}
+
+pub fn cancel(global: &Global, reference: &str) -> Result<(), CliError> {
+    let mut client = global.connect()?;
+    let message = expect(
+        client.request(Request::Cancel {
+            reference: reference.to_string(),
+        })?,
+        |r| match r {
+            Response::Done { message } => Some(message),
+            _ => None,
+        },
+    )?;
+    println!("{message}");
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TriggerArgs {
+    /// Workflow key, name or id.
+    pub workflow: String,
+    /// Input JSON from a file, or - for standard input (default: {}).
+    #[arg(long, value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
+    /// A saved input (bolt input save).
+    #[arg(long, value_name = "NAME", conflicts_with = "input")]
+    pub input_name: Option<String>,
+    /// Wait for the run to finish and print its final state.
+    #[arg(long)]
+    pub wait: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn trigger(global: &Global, args: &TriggerArgs) -> Result<(), CliError> {
+    let input = match (&args.input, &args.input_name) {
+        (Some(path), _) => {
+            let text = if path.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .context("reading the input from standard input")?;
+                text
+            } else {
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+            };
+            let value = serde_json::from_str(&text).map_err(|e| {
+                anyhow!(
+                    "the input is not valid JSON (line {}, column {}): {e}",
+                    e.line(),
+                    e.column()
+                )
+            })?;
+            ManualInput::Json { value }
+        }
+        (None, Some(name)) => ManualInput::Named { name: name.clone() },
+        (None, None) => ManualInput::Empty,
+    };
+    let mut client = global.connect()?;
+    let result = expect(
+        client.request(Request::Trigger {
+            workflow: args.workflow.clone(),
+            input,
+            wait: args.wait,
+        })?,
+        |r| match r {
+            Response::Triggered(t) => Some(t),
+            _ => None,
+        },
+    )?;
+    if args.json {
+        output::print_json(&result)?;
+    } else {
+        println!(
+            "work order {} run {}",
+            short_ref(&result.work_order_id),
+            short_ref(&result.run_id)
+        );
+        if let Some(state) = result.final_state {
+            println!("finished: {state}");
+            if let Some(output) = &result.output {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(output).map_err(anyhow::Error::from)?
+                );
+            }
+        }
+    }
+    if result.final_state.is_some_and(|s| s != RunState::Success) {
+        return Err(anyhow!(
+            "the run did not succeed ({}); see bolt show {}",
+            result
+                .final_state
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            short_ref(&result.work_order_id)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum InputCommand {
+    /// Keep a step's input as a named input that retention never deletes.
+    Save {
+        /// Work order, run or step.
+        reference: String,
+        /// The job whose input to keep.
+        #[arg(long)]
+        step: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub fn input(global: &Global, command: &InputCommand) -> Result<(), CliError> {
+    let InputCommand::Save {
+        reference,
+        step,
+        name,
+    } = command;
+    let mut client = global.connect()?;
+    let message = expect(
+        client.request(Request::SaveInput {
+            reference: reference.clone(),
+            step: step.clone(),
+            name: name.clone(),
+        })?,
+        |r| match r {
+            Response::Done { message } => Some(message),
+            _ => None,
+        },
+    )?;
+    println!("{message}");
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FailuresArgs {
+    /// Only failures active since then (30m, 2h, 7d, a date). Default: 24h.
+    #[arg(long, value_name = "T", default_value = "24h")]
+    pub since: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn failures(global: &Global, args: &FailuresArgs) -> Result<(), CliError> {
+    let since = parse_time(&args.since, chrono::Utc::now()).map_err(|e| anyhow!("--since: {e}"))?;
+    let mut client = global.connect()?;
+    let groups = expect(
+        client.request(Request::Failures { since: Some(since) })?,
+        |r| match r {
+            Response::Failures { groups } => Some(groups),
+            _ => None,
+        },
+    )?;
+    if args.json {
+        output::print_json(&groups)?;
+        return Ok(());
+    }
+    if groups.is_empty() {
+        println!("no failures since {}", since.format("%Y-%m-%d %H:%M UTC"));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            vec![
+                g.count.to_string(),
+                g.workflow.clone(),
+                g.job.clone(),
+                g.error_type.clone(),
+                g.first_seen.format("%m-%d %H:%M").to_string(),
+                g.last_seen.format("%m-%d %H:%M").to_string(),
+                g.example_ref.clone(),
+                truncate(g.example_message.as_deref().unwrap_or(""), 50),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        output::table(
+            &[
+                "COUNT", "WORKFLOW", "JOB", "ERROR", "FIRST", "LAST", "EXAMPLE", "MESSAGE"
+            ],
+            &rows
+        )
+    );
+    Ok(())
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ProjectCommand {
+    /// Change retention and concurrency settings of a project.
+    Set {
+        /// Project name (needed only when there are several).
+        #[arg(long)]
+        project: Option<String>,
+        /// Delete work orders older than this many days ("none" keeps them).
+        #[arg(long, value_name = "DAYS|none")]
+        history_retention_days: Option<String>,
+        /// Wipe input/output bodies older than this many days ("none" keeps them).
+        #[arg(long, value_name = "DAYS|none")]
+        dataclip_retention_days: Option<String>,
+        /// retain_all, or erase_all (zero persistence: inputs wiped once read, outputs never stored).
+        #[arg(long)]
+        retention_policy: Option<String>,
+        /// Runs of this project at once ("none" = no limit).
+        #[arg(long, value_name = "N|none")]
+        concurrency: Option<String>,
+    },
+}
+
+fn days(text: &Option<String>, flag: &str) -> anyhow::Result<Option<Option<u32>>> {
+    match text.as_deref() {
+        None => Ok(None),
+        Some("none") => Ok(Some(None)),
+        Some(n) => match n.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Some(Some(n))),
+            _ => bail!("{flag} takes a whole number above 0, or none"),
+        },
+    }
+}
+
+pub fn project(global: &Global, command: &ProjectCommand) -> Result<(), CliError> {
+    let ProjectCommand::Set {
+        project,
+        history_retention_days,
+        dataclip_retention_days,
+        retention_policy,
+        concurrency,
+    } = command;
+    let settings = ProjectSettings {
+        history_retention_days: days(history_retention_days, "--history-retention-days")?,
+        dataclip_retention_days: days(dataclip_retention_days, "--dataclip-retention-days")?,
+        retention_policy: retention_policy.clone(),
+        concurrency: days(concurrency, "--concurrency")?,
+    };
+    let mut client = global.connect()?;
+    let message = expect(
+        client.request(Request::SetProjectSettings {
+            project: project.clone(),
+            settings,
+        })?,
+        |r| match r {
+            Response::Done { message } => Some(message),
+            _ => None,
+        },
+    )?;
+    println!("{message}");
+    Ok(())
+}
