@@ -100,6 +100,8 @@ pub struct OperationInfo {
 /// Everything needed to attribute an error to the job's source.
 pub struct ErrorContext<'a> {
     pub step_id: &'a str,
+    /// The compiled module source (QuickJS positions refer to it).
+    pub code: &'a str,
     pub job_module: &'a str,
     pub positions: Option<&'a dyn PositionMapper>,
     pub operations: &'a [OperationInfo],
@@ -121,8 +123,17 @@ pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
         return job_error(info.repr.clone().unwrap_or_default(), None);
     }
     let class = info.constructor_name.clone().or_else(|| info.name.clone()).unwrap_or_default();
-    let message = translate_message(info.message.as_deref().unwrap_or(""));
     let stack = info.stack.as_deref();
+    let raw = compiled_position(stack, cx);
+    let message = translate_message(info.message.as_deref().unwrap_or(""));
+    let (message, refined) = match raw {
+        Some((line, column)) => {
+            let (message, column) = v8_style(cx.code, line, column, &message);
+            (message, Some((line, column)))
+        }
+        None => (message, None),
+    };
+    let mapped = refined.and_then(|(line, column)| map_position(line, column, cx));
 
     if let Some(crash) = &info.crash {
         return crash_error(crash, &message, None, cx);
@@ -132,20 +143,17 @@ pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
             return StepError::engine(Severity::Kill, "OOMError", "Run exceeded maximum memory usage");
         }
         if message.contains("stack overflow") {
-            let pos = job_position(stack, cx);
-            return runtime_error("RangeError", "Maximum call stack size exceeded", pos, stack, cx);
+            return runtime_error("RangeError", "Maximum call stack size exceeded", mapped, stack, cx);
         }
     }
     if let Some(index) = info.adaptor_operation {
         return adaptor_error(info, &message, index, cx);
     }
     if class == "TypeError" || class == "RangeError" {
-        let pos = job_position(stack, cx);
-        return runtime_error(&class, &message, pos, stack, cx);
+        return runtime_error(&class, &message, mapped, stack, cx);
     }
     if info.severity.as_deref() == Some("crash") || class == "ReferenceError" || class == "SyntaxError" {
-        let pos = job_position(stack, cx);
-        return crash_error(&class, &message, pos, cx);
+        return crash_error(&class, &message, mapped, cx);
     }
     if class == "EvalError" {
         return StepError::engine(Severity::Kill, "SecurityError", "Illegal eval statement detected");
@@ -264,8 +272,8 @@ fn with_stack(headline: &str, stack: Option<&str>, pos: Option<(u32, u32)>) -> S
     text
 }
 
-/// The first stack frame inside the job module, mapped to the original source.
-pub fn job_position(stack: Option<&str>, cx: &ErrorContext<'_>) -> Option<(u32, u32)> {
+/// The first stack frame inside the job module (compiled-code line and column).
+pub fn compiled_position(stack: Option<&str>, cx: &ErrorContext<'_>) -> Option<(u32, u32)> {
     let stack = stack?;
     let marker = format!("{}:", cx.job_module);
     for line in stack.lines() {
@@ -274,12 +282,87 @@ pub fn job_position(stack: Option<&str>, cx: &ErrorContext<'_>) -> Option<(u32, 
         let mut nums = rest.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
         let line_no: u32 = nums.next()?.parse().ok()?;
         let column: u32 = nums.next().and_then(|c| c.parse().ok()).unwrap_or(1);
-        return match cx.positions {
-            Some(mapper) => mapper.original(line_no, column),
-            None => Some((line_no, column)),
-        };
+        return Some((line_no, column));
     }
     None
+}
+
+fn map_position(line: u32, column: u32, cx: &ErrorContext<'_>) -> Option<(u32, u32)> {
+    match cx.positions {
+        Some(mapper) => mapper.original(line, column),
+        None => Some((line, column)),
+    }
+}
+
+fn is_chain_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '$' || c == '.'
+}
+
+/// The `a.b.c` chain around a 0-based char index: (start, end) char indices.
+fn chain_at(chars: &[char], index: usize) -> Option<(usize, usize)> {
+    if index >= chars.len() || !is_chain_char(chars[index]) {
+        return None;
+    }
+    let mut start = index;
+    while start > 0 && is_chain_char(chars[start - 1]) {
+        start -= 1;
+    }
+    let mut end = index;
+    while end < chars.len() && is_chain_char(chars[end]) {
+        end += 1;
+    }
+    Some((start, end))
+}
+
+/// QuickJS reports positions and messages a little differently from V8; OpenFn's outputs
+/// carry V8's. Using the source line, names the callee of "is not a function" and moves the
+/// column to where V8 puts it (the property read, the `new` keyword).
+fn v8_style(code: &str, line: u32, column: u32, message: &str) -> (String, u32) {
+    let Some(text) = code.lines().nth(line.saturating_sub(1) as usize) else {
+        return (message.to_string(), column);
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let index = column.saturating_sub(1) as usize;
+    if message == "is not a function" {
+        let callee = |start: usize, end: usize| -> Option<String> {
+            (chars.get(end) == Some(&'(')).then(|| chars[start..end].iter().collect())
+        };
+        let mut found = chain_at(&chars, index).and_then(|(s, e)| callee(s, e).map(|c| (c, s)));
+        if found.is_none() {
+            let mut i = index.min(chars.len());
+            while i > 0 {
+                i -= 1;
+                if chars[i] == '(' && i > 0 {
+                    if let Some((s, e)) = chain_at(&chars, i - 1) {
+                        if e == i {
+                            found = Some((chars[s..e].iter().collect(), s));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((name, start)) = found {
+            let column = name.rfind('.').map_or(start + 1, |dot| start + dot + 2) as u32;
+            return (format!("{name} is not a function"), column);
+        }
+        return (message.to_string(), column);
+    }
+    if let Some(rest) = message.strip_prefix("Cannot read properties of ").or_else(|| message.strip_prefix("Cannot set properties of ")) {
+        let property = rest.split_once("'").and_then(|(_, p)| p.split_once('\'')).map(|(p, _)| p);
+        if let (Some(property), Some((start, end))) = (property, chain_at(&chars, index)) {
+            let chain: String = chars[start..end].iter().collect();
+            let needle = format!(".{property}");
+            if let Some(at) = chain.find(&needle) {
+                let column = (start + chain[..at].chars().count() + 2) as u32;
+                return (message.to_string(), column);
+            }
+        }
+    }
+    if index >= 4 && chars[index - 4..index].iter().collect::<String>() == "new " {
+        return (message.to_string(), column - 4);
+    }
+    (message.to_string(), column)
 }
 
 /// Rewrites QuickJS error messages into V8's wording, which OpenFn's outputs contain.
@@ -324,7 +407,7 @@ mod tests {
     #[test]
     fn thrown_string_is_a_job_error() {
         let info = ThrownInfo { kind: "string".into(), repr: Some("boom".into()), ..Default::default() };
-        let cx = ErrorContext { step_id: "job-1", job_module: "job", positions: None, operations: &[] };
+        let cx = ErrorContext { step_id: "job-1", code: "", job_module: "job", positions: None, operations: &[] };
         let e = classify(&info, &cx);
         assert_eq!(e.serialized, json!({"source":"runtime","name":"JobError","severity":"fail","message":"boom"}));
     }

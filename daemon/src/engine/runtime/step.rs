@@ -149,11 +149,12 @@ impl<'js> Internals<'js> {
 async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8) -> StepOutcome {
     let cx = ErrorContext {
         step_id: &req.step_id,
+        code: &req.code,
         job_module: JOB_MODULE,
         positions: req.positions.as_deref(),
         operations: &req.operations,
     };
-    let internals = match install_sandbox(&ctx, req) {
+    let internals = match install_sandbox(&ctx, req).catch(&ctx) {
         Ok(i) => i,
         Err(e) => return aborted(Severity::Crash, "RuntimeCrash", format!("sandbox setup failed: {e}")),
     };
@@ -206,7 +207,7 @@ fn success<'js>(ctx: &Ctx<'js>, req: &StepRequest, internals: &Internals<'js>, v
     let text = match cleaned(ctx, internals, value) {
         Ok(text) => text,
         Err(thrown) => {
-            let cx = ErrorContext { step_id: &req.step_id, job_module: JOB_MODULE, positions: None, operations: &[] };
+            let cx = ErrorContext { step_id: &req.step_id, code: &req.code, job_module: JOB_MODULE, positions: None, operations: &[] };
             let error = match thrown {
                 Thrown::Engine(e) => e,
                 Thrown::Value(v) => describe(ctx, internals, v, &cx),
@@ -283,21 +284,18 @@ fn install_sandbox<'js>(ctx: &Ctx<'js>, req: &StepRequest) -> rquickjs::Result<I
     )?;
     let internals: Object = with_buffer.call((host,))?;
 
-    // Host functions for adaptor code, and a raw console for adaptor output.
+    // Host functions for adaptor code; `print` is the raw console adaptors write to.
     let bolt_host = Object::new(ctx.clone())?;
     let sink = req.sink.clone();
     let step_id = req.step_id.clone();
     bolt_host.set(
         "print",
-        Function::new(ctx.clone(), move |level: String, args: String| {
-            emit_console(&sink, &step_id, LogSource::Adaptor, &level, &args);
+        Function::new(ctx.clone(), move |level: String, line: String| {
+            let level = if level == "log" { Level::Info } else { Level::parse(&level) };
+            (sink)(LogRecord::text(Some(&step_id), LogSource::Adaptor, level, line));
         })?,
     )?;
     adaptor_bridge::install_host(ctx, &bolt_host)?;
-    let make_console: Function = internals.get("makeConsole")?;
-    let print: Function = bolt_host.get("print")?;
-    let adaptor_console: Object = make_console.call((print,))?;
-    bolt_host.set("console", adaptor_console)?;
     define_hidden(ctx, "__bolt_host", bolt_host.into_value())?;
 
     let runtime = Object::new(ctx.clone())?;
