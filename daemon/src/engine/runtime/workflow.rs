@@ -143,7 +143,8 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
         let outcome = match &step.expression {
             None => StepOutcome::Success { output: Some(without_configuration(&state)) },
             Some(_) => {
-                let job = match prepared.get(&job_id) {
+                let ready = options.prepared.as_ref().and_then(|p| p.get(&job_id)).or_else(|| prepared.get(&job_id));
+                let job = match ready {
                     Some(job) => Ok(job.clone()),
                     None => prepare::prepare(step, options.compile).inspect(|job| {
                         prepared.insert(job_id.clone(), job.clone());
