@@ -7,6 +7,14 @@ const host = () => globalThis.__bolt_host || {};
 // Printing: adaptor output goes to the host console as raw, Node-formatted lines.
 // ---------------------------------------------------------------------------------------
 
+// Type checks by internal tag: job code may run in another realm, where instanceof fails.
+const tagOf = (v) => Object.prototype.toString.call(v).slice(8, -1);
+const isDate = (v) => tagOf(v) === 'Date';
+const isRegExp = (v) => tagOf(v) === 'RegExp';
+const isMap = (v) => tagOf(v) === 'Map';
+const isSet = (v) => tagOf(v) === 'Set';
+const isError = (v) => tagOf(v) === 'Error';
+
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const BREAK_LENGTH = 80;
 
@@ -117,9 +125,9 @@ function formatValue(ctx, value, depth) {
   }
   if (typeof value === 'function' && Object.keys(value).length === 0) return functionLabel(value);
   if (ctx.seen.includes(value)) return '[Circular *1]';
-  if (value instanceof Date) return isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
-  if (value instanceof RegExp) return String(value);
-  if (value instanceof Error) return value.stack || `${value.name}: ${value.message}`;
+  if (isDate(value)) return isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (isRegExp(value)) return String(value);
+  if (isError(value)) return value.stack || `${value.name}: ${value.message}`;
   if (depth > 2) {
     if (Array.isArray(value)) return '[Array]';
     const name = value.constructor && value.constructor.name;
@@ -151,10 +159,10 @@ function formatValue(ctx, value, depth) {
       grouped = regrouped.length !== before;
       output.splice(0, output.length, ...regrouped);
     }
-  } else if (value instanceof Map) {
+  } else if (isMap(value)) {
     braces = [`Map(${value.size}) {`, '}'];
     for (const [k, v] of value) output.push(`${formatValue(ctx, k, depth + 1)} => ${formatValue(ctx, v, depth + 1)}`);
-  } else if (value instanceof Set) {
+  } else if (isSet(value)) {
     braces = [`Set(${value.size}) {`, '}'];
     for (const v of value) output.push(formatValue(ctx, v, depth + 1));
   } else {
@@ -227,15 +235,15 @@ function print(level, ...args) {
 const isPlainObject = (v) => {
   if (v === null || typeof v !== 'object') return false;
   const proto = Object.getPrototypeOf(v);
-  return proto === null || proto === Object.prototype;
+  return proto === null || (Object.getPrototypeOf(proto) === null && tagOf(v) === 'Object');
 };
 
-const isBinary = (v) => v instanceof Uint8Array || v instanceof ArrayBuffer;
+const isBinary = (v) => ['Uint8Array', 'ArrayBuffer'].includes(tagOf(v));
 
 const isStreamLike = (v) => !!v && typeof v === 'object' && (typeof v.pipe === 'function' || typeof v.pipeTo === 'function');
 
 function expandReference(state, value) {
-  if (isBinary(value) || value instanceof RegExp) return value;
+  if (isBinary(value) || isRegExp(value)) return value;
   if (Array.isArray(value)) return value.map((v) => expandReference(state, v));
   if (typeof value === 'object' && value !== null && !isStreamLike(value)) {
     return Object.keys(value).reduce((acc, key) => ({ ...acc, [key]: expandReference(state, value[key]) }), {});
@@ -863,7 +871,7 @@ export function cursor(value, options = {}) {
     const chosen = resolvedValue ?? defaultValue;
     if (typeof chosen === 'string') {
       const date = parseDate(chosen, cursorStart);
-      if (date instanceof Date) {
+      if (isDate(date)) {
         state[cursorKey] = formatter?.(date) ?? date.toISOString();
         const shown = formatter ? state[cursorKey] : formatDate(date, 'HH:mm d MMM yyyy (OOO)');
         print('log', `Setting ${cursorKey} "${chosen}" to: ${shown}`);
@@ -894,7 +902,7 @@ const ordinal = (n) => {
 
 const pad = (n, width) => String(Math.abs(n)).padStart(width, '0');
 
-const toDateValue = (d) => (d instanceof Date ? new Date(d.getTime()) : typeof d === 'number' ? new Date(d) : new Date(NaN));
+const toDateValue = (d) => (isDate(d) ? new Date(d.getTime()) : typeof d === 'number' ? new Date(d) : new Date(NaN));
 
 function isoWeek(d) {
   const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
@@ -1207,7 +1215,7 @@ function encode(data, options = { parseJson: true }) {
       print('log', e.message);
     }
   }
-  if (isBinary(str)) return bytesToBase64(str instanceof ArrayBuffer ? new Uint8Array(str) : str);
+  if (isBinary(str)) return bytesToBase64(tagOf(str) === 'ArrayBuffer' ? new Uint8Array(str) : str);
   return bytesToBase64(utf8Encode(String(str)));
 }
 
@@ -1431,7 +1439,7 @@ function logResponse(response) {
   if (method && url && duration && statusCode) {
     const urlWithQuery = Object.keys(query || {}).length ? `${url}?${formEncodeQuery(query)}` : url;
     const message = `${method} ${urlWithQuery} - ${statusCode} in ${duration}ms`;
-    if (response instanceof Error) {
+    if (isError(response)) {
       print('error', message);
       print('error', 'response body: ');
       print('error', response.body || '[no body]');
@@ -1547,7 +1555,7 @@ async function sendRequest(description) {
 function requestBody(body) {
   if (!body) return {};
   if (body instanceof FormBody) return { bodyText: body.encode() };
-  if (isBinary(body)) return { bodyBase64: bytesToBase64(body instanceof ArrayBuffer ? new Uint8Array(body) : body) };
+  if (isBinary(body)) return { bodyBase64: bytesToBase64(tagOf(body) === 'ArrayBuffer' ? new Uint8Array(body) : body) };
   if (typeof body === 'string') return { bodyText: body };
   if (typeof body === 'object') return { bodyText: JSON.stringify(body) };
   throw new Error('Unsupported body type');
@@ -1596,8 +1604,8 @@ async function request(method, fullUrlOrPath, options = {}) {
 
   if (errors !== false) {
     const mapped = errors[response.statusCode];
-    const isError = typeof mapped === 'boolean' ? mapped : mapped || response.statusCode >= 400;
-    if (isError) {
+    const failed = typeof mapped === 'boolean' ? mapped : mapped || response.statusCode >= 400;
+    if (failed) {
       const errorBody = readResponseBody(response);
       const message = typeof mapped === 'function'
         ? mapped(response)
@@ -1764,9 +1772,9 @@ function isEqual(a, b) {
   if (a === b || (a !== a && b !== b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
-  if (a instanceof Date) return a.getTime() === b.getTime();
-  if (a instanceof RegExp) return String(a) === String(b);
-  if (a instanceof Map || a instanceof Set) return isEqual([...a], [...b]);
+  if (isDate(a)) return a.getTime() === b.getTime();
+  if (isRegExp(a)) return String(a) === String(b);
+  if (isMap(a) || isSet(a)) return isEqual([...a], [...b]);
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && isEqual(a[k], b[k]));
@@ -1880,15 +1888,15 @@ function isPlainObjectLike(value) {
 function cloneDeep(value, seen = new Map()) {
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return seen.get(value);
-  if (value instanceof Date) return new Date(value.getTime());
-  if (value instanceof RegExp) return new RegExp(value.source, value.flags);
-  if (value instanceof Map) {
+  if (isDate(value)) return new Date(value.getTime());
+  if (isRegExp(value)) return new RegExp(value.source, value.flags);
+  if (isMap(value)) {
     const copy = new Map();
     seen.set(value, copy);
     value.forEach((v, k) => copy.set(k, cloneDeep(v, seen)));
     return copy;
   }
-  if (value instanceof Set) {
+  if (isSet(value)) {
     const copy = new Set();
     seen.set(value, copy);
     value.forEach((v) => copy.add(cloneDeep(v, seen)));
@@ -1996,7 +2004,7 @@ function omitBy(object, predicate) {
 function isEmpty(value) {
   if (value == null) return true;
   if (Array.isArray(value) || typeof value === 'string') return value.length === 0;
-  if (value instanceof Map || value instanceof Set) return value.size === 0;
+  if (isMap(value) || isSet(value)) return value.size === 0;
   if (typeof value === 'object') return Object.keys(value).length === 0;
   return true;
 }
@@ -2102,7 +2110,7 @@ const lodashFunctions = {
   },
   partition: (c, p) => { const f = iteratee(p); const yes = []; const no = []; for (const v of collectionValues(c)) (f(v) ? yes : no).push(v); return [yes, no]; },
   flatMap: (c, f) => mapCollection(c, f).flat(),
-  size: (c) => (c == null ? 0 : c instanceof Map || c instanceof Set ? c.size : typeof c === 'string' || Array.isArray(c) ? c.length : Object.keys(c).length),
+  size: (c) => (c == null ? 0 : isMap(c) || isSet(c) ? c.size : typeof c === 'string' || Array.isArray(c) ? c.length : Object.keys(c).length),
   sample: (c) => { const v = collectionValues(c); return v[Math.floor(Math.random() * v.length)]; },
   shuffle: (c) => { const v = collectionValues(c); for (let i = v.length - 1; i > 0; i--) { const j = Math.floor(Math.random() * (i + 1)); [v[i], v[j]] = [v[j], v[i]]; } return v; },
   chunk: (array, size = 1) => { const s = Math.max(Math.trunc(size), 0); const out = []; if (!s) return out; for (let i = 0; i < (array || []).length; i += s) out.push(array.slice(i, i + s)); return out; },
@@ -2163,8 +2171,8 @@ const lodashFunctions = {
   isNull: (v) => v === null,
   isUndefined: (v) => v === undefined,
   isFunction: (v) => typeof v === 'function',
-  isDate: (v) => v instanceof Date,
-  isRegExp: (v) => v instanceof RegExp,
+  isDate,
+  isRegExp,
   isMatch: (object, source) => matches(source)(object),
   castArray: (...args) => (args.length === 0 ? [] : Array.isArray(args[0]) ? args[0] : [args[0]]),
   toArray: (v) => (v == null ? [] : typeof v === 'string' ? Array.from(v) : collectionValues(v)),
@@ -2201,7 +2209,7 @@ const lodashFunctions = {
   once: (f) => { let done = false; let value; return (...args) => { if (!done) { done = true; value = f(...args); } return value; }; },
   negate: (f) => (...args) => !f(...args),
   flow: (...fns) => (...args) => fns.flat().reduce((acc, f, i) => (i === 0 ? f(...acc) : f(acc)), args),
-  attempt: (f, ...args) => { try { return f(...args); } catch (e) { return e instanceof Error ? e : new Error(e); } },
+  attempt: (f, ...args) => { try { return f(...args); } catch (e) { return isError(e) ? e : new Error(e); } },
 };
 
 // Things a Proxy is probed for by the engine itself; answering them must not throw.
