@@ -54,7 +54,8 @@ function functionLabel(fn) {
 function groupArrayElements(ctx, output, value) {
   let totalLength = 0;
   let maxLength = 0;
-  const outputLength = output.length;
+  const hasMore = Array.isArray(value) && value.length > 100;
+  const outputLength = hasMore ? output.length - 1 : output.length;
   const separatorSpace = 2;
   const dataLen = new Array(outputLength);
   for (let i = 0; i < outputLength; i++) {
@@ -96,6 +97,7 @@ function groupArrayElements(ctx, output, value) {
       line += numeric ? output[j].padStart(maxLineLength[j - i] - separatorSpace) : output[j];
       rows.push(line);
     }
+    if (hasMore) rows.push(output[outputLength]);
     return rows;
   }
   return output;
@@ -129,7 +131,8 @@ function formatValue(ctx, value, depth) {
   if (isRegExp(value)) return String(value);
   if (isError(value)) return value.stack || `${value.name}: ${value.message}`;
   if (depth > 2) {
-    if (Array.isArray(value)) return '[Array]';
+    if (Array.isArray(value)) return value.length === 0 ? '[]' : '[Array]';
+    if (Object.keys(value).length === 0 && tagOf(value) === 'Object') return '{}';
     const name = value.constructor && value.constructor.name;
     return name && name !== 'Object' ? `[${name}]` : '[Object]';
   }
@@ -153,12 +156,6 @@ function formatValue(ctx, value, depth) {
     for (const key of Object.keys(value)) {
       if (!/^\d+$/.test(key)) output.push(`${IDENTIFIER.test(key) ? key : quoteString(key)}: ${formatValue(ctx, value[key], depth + 1)}`);
     }
-    if (output.length > 6) {
-      const before = output.length;
-      const regrouped = groupArrayElements(ctx, output, value);
-      grouped = regrouped.length !== before;
-      output.splice(0, output.length, ...regrouped);
-    }
   } else if (isMap(value)) {
     braces = [`Map(${value.size}) {`, '}'];
     for (const [k, v] of value) output.push(`${formatValue(ctx, k, depth + 1)} => ${formatValue(ctx, v, depth + 1)}`);
@@ -177,6 +174,12 @@ function formatValue(ctx, value, depth) {
   }
   ctx.indentation -= 2;
   ctx.seen.pop();
+  if (Array.isArray(value) && output.length > 6) {
+    const before = output.length;
+    const regrouped = groupArrayElements(ctx, output, value);
+    grouped = regrouped.length !== before;
+    output.splice(0, output.length, ...regrouped);
+  }
   if (output.length === 0) {
     if (Array.isArray(value)) return '[]';
     return braces[0] === '{' ? '{}' : `${braces[0]}}`;
@@ -342,6 +345,18 @@ function safeJson(value) {
 
 /** All values matching `path` in `json`, taken from the live object (not copies). */
 function queryJson(path, json) {
+  const found = locateJson(path, json);
+  // jsonpath-plus evaluates `.length` as a JavaScript property of arrays and strings.
+  const lengthOf = String(path).match(/^(.*)\.length$/);
+  if (found.length === 0 && lengthOf) {
+    return locateJson(lengthOf[1], json)
+      .filter((v) => Array.isArray(v) || typeof v === 'string')
+      .map((v) => v.length);
+  }
+  return found;
+}
+
+function locateJson(path, json) {
   const text = safeJson(json);
   if (text === undefined) return [];
   let locations;
@@ -631,54 +646,67 @@ function schemaValidator(root) {
       .reduce((node, key) => (node == null ? undefined : node[key]), root);
   };
 
-  // Returns the first error (AJV's allErrors: false) or null.
+  // Returns AJV's errors with allErrors: false: the first failure, preceded by the failures
+  // of the branches of a failed anyOf/oneOf. [] when valid.
   function check(schema, data, instancePath, schemaPath) {
-    if (schema === true || schema === undefined) return null;
+    if (schema === true || schema === undefined) return [];
     const fail = (keyword, params, message, path = `${schemaPath}/${keyword}`) => ({
       instancePath, schemaPath: path, keyword, params, message,
     });
-    if (schema === false) return fail('false schema', {}, 'boolean schema is false', schemaPath);
+    if (schema === false) return [fail('false schema', {}, 'boolean schema is false', schemaPath)];
     if (schema.$ref) {
       const target = resolveRef(schema.$ref);
-      const error = check(target, data, instancePath, schema.$ref);
-      if (error) return error;
+      const errors = check(target, data, instancePath, schema.$ref);
+      if (errors.length) return errors;
     }
     if (schema.type !== undefined) {
       const types = [].concat(schema.type);
       if (!types.some((t) => matchesType(data, t))) {
-        return fail('type', { type: Array.isArray(schema.type) ? schema.type : schema.type }, `must be ${types.join(',')}`);
+        return [fail('type', { type: Array.isArray(schema.type) ? schema.type : schema.type }, `must be ${types.join(',')}`)];
       }
     }
     if ('const' in schema && !deepEqual(data, schema.const)) {
-      return fail('const', { allowedValue: schema.const }, 'must be equal to constant');
+      return [fail('const', { allowedValue: schema.const }, 'must be equal to constant')];
     }
     if (schema.enum && !schema.enum.some((v) => deepEqual(v, data))) {
-      return fail('enum', { allowedValues: schema.enum }, 'must be equal to one of the allowed values');
+      return [fail('enum', { allowedValues: schema.enum }, 'must be equal to one of the allowed values')];
     }
-    if (schema.not !== undefined && !check(schema.not, data, instancePath, `${schemaPath}/not`)) {
-      return fail('not', {}, 'must NOT be valid');
+    if (schema.not !== undefined && check(schema.not, data, instancePath, `${schemaPath}/not`).length === 0) {
+      return [fail('not', {}, 'must NOT be valid')];
     }
-    if (schema.anyOf && !schema.anyOf.some((s, i) => !check(s, data, instancePath, `${schemaPath}/anyOf/${i}`))) {
-      return fail('anyOf', {}, 'must match a schema in anyOf');
+    if (schema.anyOf) {
+      const branchErrors = [];
+      const anyValid = schema.anyOf.some((s, i) => {
+        const errors = check(s, data, instancePath, `${schemaPath}/anyOf/${i}`);
+        branchErrors.push(...errors);
+        return errors.length === 0;
+      });
+      if (!anyValid) return [...branchErrors, fail('anyOf', {}, 'must match a schema in anyOf')];
     }
     if (schema.oneOf) {
-      const passing = schema.oneOf.map((s, i) => !check(s, data, instancePath, `${schemaPath}/oneOf/${i}`))
-        .reduce((acc, ok, i) => (ok ? [...acc, i] : acc), []);
+      const branchErrors = [];
+      const passing = [];
+      schema.oneOf.forEach((s, i) => {
+        const errors = check(s, data, instancePath, `${schemaPath}/oneOf/${i}`);
+        if (errors.length === 0) passing.push(i);
+        else branchErrors.push(...errors);
+      });
       if (passing.length !== 1) {
-        return fail('oneOf', { passingSchemas: passing.length > 1 ? passing.slice(0, 2) : null }, 'must match exactly one schema in oneOf');
+        const error = fail('oneOf', { passingSchemas: passing.length > 1 ? passing.slice(0, 2) : null }, 'must match exactly one schema in oneOf');
+        return passing.length === 0 ? [...branchErrors, error] : [error];
       }
     }
     if (schema.allOf) {
       for (let i = 0; i < schema.allOf.length; i++) {
-        const error = check(schema.allOf[i], data, instancePath, `${schemaPath}/allOf/${i}`);
-        if (error) return error;
+        const errors = check(schema.allOf[i], data, instancePath, `${schemaPath}/allOf/${i}`);
+        if (errors.length) return errors;
       }
     }
     if (schema.if !== undefined && (schema.then !== undefined || schema.else !== undefined)) {
-      const branch = check(schema.if, data, instancePath, `${schemaPath}/if`) ? 'else' : 'then';
+      const branch = check(schema.if, data, instancePath, `${schemaPath}/if`).length ? 'else' : 'then';
       if (schema[branch] !== undefined) {
-        const error = check(schema[branch], data, instancePath, `${schemaPath}/${branch}`);
-        if (error) return fail('if', { failingKeyword: branch }, `must match "${branch}" schema`);
+        const errors = check(schema[branch], data, instancePath, `${schemaPath}/${branch}`);
+        if (errors.length) return [...errors, fail('if', { failingKeyword: branch }, `must match "${branch}" schema`)];
       }
     }
     if (typeof data === 'number') {
@@ -688,40 +716,40 @@ function schemaValidator(root) {
       ];
       for (const [keyword, comparison, ok] of limits) {
         if (typeof schema[keyword] === 'number' && !ok(data, schema[keyword])) {
-          return fail(keyword, { comparison, limit: schema[keyword] }, `must be ${comparison} ${schema[keyword]}`);
+          return [fail(keyword, { comparison, limit: schema[keyword] }, `must be ${comparison} ${schema[keyword]}`)];
         }
       }
       if (typeof schema.multipleOf === 'number') {
         const q = data / schema.multipleOf;
         if (Math.abs(Math.round(q) - q) > 1e-9) {
-          return fail('multipleOf', { multipleOf: schema.multipleOf }, `must be multiple of ${schema.multipleOf}`);
+          return [fail('multipleOf', { multipleOf: schema.multipleOf }, `must be multiple of ${schema.multipleOf}`)];
         }
       }
     }
     if (typeof data === 'string') {
       const length = [...data].length;
       if (typeof schema.maxLength === 'number' && length > schema.maxLength) {
-        return fail('maxLength', { limit: schema.maxLength }, `must NOT have more than ${schema.maxLength} characters`);
+        return [fail('maxLength', { limit: schema.maxLength }, `must NOT have more than ${schema.maxLength} characters`)];
       }
       if (typeof schema.minLength === 'number' && length < schema.minLength) {
-        return fail('minLength', { limit: schema.minLength }, `must NOT have fewer than ${schema.minLength} characters`);
+        return [fail('minLength', { limit: schema.minLength }, `must NOT have fewer than ${schema.minLength} characters`)];
       }
       if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(data)) {
-        return fail('pattern', { pattern: schema.pattern }, `must match pattern "${schema.pattern}"`);
+        return [fail('pattern', { pattern: schema.pattern }, `must match pattern "${schema.pattern}"`)];
       }
     }
     if (Array.isArray(data)) {
       if (typeof schema.maxItems === 'number' && data.length > schema.maxItems) {
-        return fail('maxItems', { limit: schema.maxItems }, `must NOT have more than ${schema.maxItems} items`);
+        return [fail('maxItems', { limit: schema.maxItems }, `must NOT have more than ${schema.maxItems} items`)];
       }
       if (typeof schema.minItems === 'number' && data.length < schema.minItems) {
-        return fail('minItems', { limit: schema.minItems }, `must NOT have fewer than ${schema.minItems} items`);
+        return [fail('minItems', { limit: schema.minItems }, `must NOT have fewer than ${schema.minItems} items`)];
       }
       if (schema.uniqueItems === true) {
         for (let i = data.length - 1; i > 0; i--) {
           for (let j = i - 1; j >= 0; j--) {
             if (deepEqual(data[i], data[j])) {
-              return fail('uniqueItems', { i, j }, `must NOT have duplicate items (items ## ${j} and ${i} are identical)`);
+              return [fail('uniqueItems', { i, j }, `must NOT have duplicate items (items ## ${j} and ${i} are identical)`)];
             }
           }
         }
@@ -730,8 +758,8 @@ function schemaValidator(root) {
       if (tuple) {
         for (let i = 0; i < Math.min(tuple.length, data.length); i++) {
           const key = Array.isArray(schema.prefixItems) ? 'prefixItems' : 'items';
-          const error = check(tuple[i], data[i], `${instancePath}/${i}`, `${schemaPath}/${key}/${i}`);
-          if (error) return error;
+          const errors = check(tuple[i], data[i], `${instancePath}/${i}`, `${schemaPath}/${key}/${i}`);
+          if (errors.length) return errors;
         }
       }
       const rest = Array.isArray(schema.items) ? schema.additionalItems : tuple && schema.prefixItems ? schema.items : schema.items;
@@ -739,32 +767,32 @@ function schemaValidator(root) {
         const from = tuple ? tuple.length : 0;
         const key = Array.isArray(schema.items) ? 'additionalItems' : 'items';
         for (let i = from; i < data.length; i++) {
-          if (rest === false) return fail(key, { limit: from }, `must NOT have more than ${from} items`);
-          const error = check(rest, data[i], `${instancePath}/${i}`, `${schemaPath}/${key}`);
-          if (error) return error;
+          if (rest === false) return [fail(key, { limit: from }, `must NOT have more than ${from} items`)];
+          const errors = check(rest, data[i], `${instancePath}/${i}`, `${schemaPath}/${key}`);
+          if (errors.length) return errors;
         }
       }
-      if (schema.contains !== undefined && !data.some((item, i) => !check(schema.contains, item, `${instancePath}/${i}`, `${schemaPath}/contains`))) {
-        return fail('contains', { minContains: 1 }, 'must contain at least 1 valid item(s)');
+      if (schema.contains !== undefined && !data.some((item, i) => check(schema.contains, item, `${instancePath}/${i}`, `${schemaPath}/contains`).length === 0)) {
+        return [fail('contains', { minContains: 1 }, 'must contain at least 1 valid item(s)')];
       }
     }
     if (jsonType(data) === 'object') {
       const keys = Object.keys(data);
       if (typeof schema.maxProperties === 'number' && keys.length > schema.maxProperties) {
-        return fail('maxProperties', { limit: schema.maxProperties }, `must NOT have more than ${schema.maxProperties} properties`);
+        return [fail('maxProperties', { limit: schema.maxProperties }, `must NOT have more than ${schema.maxProperties} properties`)];
       }
       if (typeof schema.minProperties === 'number' && keys.length < schema.minProperties) {
-        return fail('minProperties', { limit: schema.minProperties }, `must NOT have fewer than ${schema.minProperties} properties`);
+        return [fail('minProperties', { limit: schema.minProperties }, `must NOT have fewer than ${schema.minProperties} properties`)];
       }
       for (const name of schema.required || []) {
         if (data[name] === undefined) {
-          return fail('required', { missingProperty: name }, `must have required property '${name}'`);
+          return [fail('required', { missingProperty: name }, `must have required property '${name}'`)];
         }
       }
       if (schema.propertyNames !== undefined) {
         for (const key of keys) {
-          const error = check(schema.propertyNames, key, instancePath, `${schemaPath}/propertyNames`);
-          if (error) return fail('propertyNames', { propertyName: key }, 'property name must be valid');
+          const errors = check(schema.propertyNames, key, instancePath, `${schemaPath}/propertyNames`);
+          if (errors.length) return [...errors, fail('propertyNames', { propertyName: key }, 'property name must be valid')];
         }
       }
       if (schema.additionalProperties !== undefined && schema.additionalProperties !== true) {
@@ -773,34 +801,34 @@ function schemaValidator(root) {
         for (const key of keys) {
           if (declared.includes(key) || patterns.some((p) => p.test(key))) continue;
           if (schema.additionalProperties === false) {
-            return fail('additionalProperties', { additionalProperty: key }, 'must NOT have additional properties');
+            return [fail('additionalProperties', { additionalProperty: key }, 'must NOT have additional properties')];
           }
-          const error = check(schema.additionalProperties, data[key], `${instancePath}/${pointerEscape(key)}`, `${schemaPath}/additionalProperties`);
-          if (error) return error;
+          const errors = check(schema.additionalProperties, data[key], `${instancePath}/${pointerEscape(key)}`, `${schemaPath}/additionalProperties`);
+          if (errors.length) return errors;
         }
       }
       for (const [key, sub] of Object.entries(schema.properties || {})) {
         if (data[key] !== undefined) {
-          const error = check(sub, data[key], `${instancePath}/${pointerEscape(key)}`, `${schemaPath}/properties/${pointerEscape(key)}`);
-          if (error) return error;
+          const errors = check(sub, data[key], `${instancePath}/${pointerEscape(key)}`, `${schemaPath}/properties/${pointerEscape(key)}`);
+          if (errors.length) return errors;
         }
       }
       for (const [pattern, sub] of Object.entries(schema.patternProperties || {})) {
         const regexp = new RegExp(pattern, 'u');
         for (const key of keys) {
           if (!regexp.test(key)) continue;
-          const error = check(sub, data[key], `${instancePath}/${pointerEscape(key)}`, `${schemaPath}/patternProperties/${pointerEscape(pattern)}`);
-          if (error) return error;
+          const errors = check(sub, data[key], `${instancePath}/${pointerEscape(key)}`, `${schemaPath}/patternProperties/${pointerEscape(pattern)}`);
+          if (errors.length) return errors;
         }
       }
     }
-    return null;
+    return [];
   }
 
   const validateData = (data) => {
-    const error = check(root, data, '', '#');
-    validateData.errors = error ? [error] : null;
-    return !error;
+    const errors = check(root, data, '', '#');
+    validateData.errors = errors.length ? errors : null;
+    return errors.length === 0;
   };
   return validateData;
 }
@@ -1008,6 +1036,16 @@ function expandLongFormats(formatStr) {
 
 const TOKEN_PATTERN = /[yYQqMLwIdDecihHKkms]o|(\w)\1*|''|'(''|[^'])+('|$)|./g;
 
+// date-fns refuses D/DD/YY/YYYY (moment-style tokens that mean something else) and warns on
+// other D… / Y… tokens.
+function protectedToken(token, formatStr, input) {
+  if (!/^(D+|Y+)$/.test(token)) return;
+  const subject = token[0] === 'Y' ? 'years' : 'days of the month';
+  const message = `Use \`${token.toLowerCase()}\` instead of \`${token}\` (in \`${formatStr}\`) for formatting ${subject} to the input \`${input}\`; see: https://github.com/date-fns/date-fns/blob/master/docs/unicodeTokens.md`;
+  print('warn', message);
+  if (['D', 'DD', 'YY', 'YYYY'].includes(token)) throw new RangeError(message);
+}
+
 /** date-fns `format`, evaluated in UTC. */
 function formatDate(date, formatStr) {
   const d = toDateValue(date);
@@ -1023,6 +1061,7 @@ function formatDate(date, formatStr) {
       return ordinal(value);
     }
     if (/^[A-Za-z]/.test(token)) {
+      protectedToken(token, formatStr, String(date));
       if (!/[GyYRuQqMLwIdDEeciabBhHKkmsSXxOzTt]/.test(token[0])) {
         throw new RangeError(`Format string contains an unescaped latin alphabet character \`${token[0]}\``);
       }
@@ -1046,6 +1085,7 @@ function parseDateString(dateStr, formatStr, referenceDate) {
       rest = rest.slice(literal.length);
       continue;
     }
+    protectedToken(token, formatStr, dateStr);
     const letter = token[0];
     const n = token.length;
     const take = (regexp) => {
@@ -1301,7 +1341,8 @@ function parseHttpUrl(input) {
   const pathname = normalizePath(rawPath).replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/g, (c) => encodeURIComponent(c));
   const search = m[4] && m[4].length > 1 ? m[4].replace(/[ "<>`#]/g, (c) => encodeURIComponent(c)) : '';
   const origin = `${protocol}//${host}`;
-  return { protocol, hostname, port, host, origin, pathname, search, href: `${origin}${pathname}${search}` };
+  const hash = m[5] && m[5].length > 1 ? m[5].replace(/[ "<>`]/g, (c) => encodeURIComponent(c)) : '';
+  return { protocol, hostname, port, host, origin, pathname, search, hash, href: `${origin}${pathname}${search}${hash}` };
 }
 
 function normalizePath(path) {
