@@ -45,7 +45,6 @@ pub fn resolve_adaptor(spec: &str) -> Result<&'static str, String> {
 }
 
 /// The export names of an adaptor module, for the compiler's auto-imports.
-#[allow(dead_code)]
 pub fn exports(specifier: &str) -> Option<&'static [&'static str]> {
     adaptors::resolve(specifier).ok().map(|a| a.exports)
 }
