@@ -115,27 +115,35 @@ fn zero_durations(value: &mut Value) {
     }
 }
 
-/// `12ms` → `Nms` so timings compare equal.
+/// `12ms`, `1.333s` and `"duration":12` → `N…` so timings compare equal.
 fn mask_timings(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::new();
-    let mut digits = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        if !digits.is_empty() {
-            if c == 'm' && chars.peek() == Some(&'s') {
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric()) {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            let rest: String = chars[i..chars.len().min(i + 2)].iter().collect();
+            let after_duration_key = out.ends_with("\"duration\":");
+            if rest == "ms" {
+                out.push_str("<time>");
+                i += 2;
+            } else if rest.starts_with('s') && !chars.get(i + 1).is_some_and(|c| c.is_alphanumeric()) {
+                out.push_str("<time>");
+                i += 1;
+            } else if after_duration_key {
                 out.push('N');
             } else {
-                out.push_str(&digits);
+                out.extend(&chars[start..i]);
             }
-            digits.clear();
+            continue;
         }
-        out.push(c);
+        out.push(chars[i]);
+        i += 1;
     }
-    out.push_str(&digits);
     out
 }
 

@@ -48,3 +48,8 @@ pub fn resolve_adaptor(spec: &str) -> Result<&'static str, String> {
 pub fn exports(specifier: &str) -> Option<&'static [&'static str]> {
     adaptors::resolve(specifier).ok().map(|a| a.exports)
 }
+
+/// `@openfn/language-common to version 3.3.4`, for the runtime's info log.
+pub fn describe_adaptor(spec: &str) -> Option<String> {
+    adaptors::resolve(spec).ok().map(|a| format!("{} to version {}", a.specifier, a.version))
+}

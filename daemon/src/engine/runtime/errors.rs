@@ -26,6 +26,8 @@ pub struct StepError {
     pub serialized: Value,
     /// Extra lines the runtime logs after "aborted with error" (stack, details).
     pub report: Vec<ReportLine>,
+    /// Where in the original job source it happened (1-based line and column).
+    pub pos: Option<(u32, u32)>,
 }
 
 /// A runtime log line describing an error.
@@ -52,6 +54,7 @@ impl StepError {
             subtype: None,
             serialized: json!({"source": "runtime", "name": name, "severity": sev, "message": message}),
             report: vec![ReportLine::Text(format!("{name}: {message}"))],
+            pos: None,
             message,
         }
     }
@@ -161,18 +164,15 @@ pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
     job_error(message, stack)
 }
 
-fn job_error(message: String, stack: Option<&str>) -> StepError {
-    let mut report = vec![ReportLine::Text(match stack {
-        Some(stack) if !stack.is_empty() => format!("Error: {message}\n{}", stack.trim_end()),
-        _ => format!("Error: {message}"),
-    })];
-    report.insert(0, ReportLine::Blank);
+fn job_error(message: String, _stack: Option<&str>) -> StepError {
+    let report = vec![ReportLine::Blank, ReportLine::Text(message.clone())];
     StepError {
         severity: Severity::Fail,
         name: "JobError".into(),
         subtype: None,
         serialized: json!({"source": "runtime", "name": "JobError", "severity": "fail", "message": message}),
         report,
+        pos: None,
         message,
     }
 }
@@ -201,6 +201,7 @@ fn runtime_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, stack: O
         message: full.clone(),
         serialized: Value::Object(serialized),
         report: vec![ReportLine::Blank, ReportLine::Text(with_stack(&full, stack, pos))],
+        pos,
     }
 }
 
@@ -215,7 +216,16 @@ fn crash_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, cx: &Error
             "source": "runtime", "name": "RuntimeCrash", "pos": position_json(pos), "step": cx.step_id,
             "severity": "crash", "subtype": subtype, "message": full,
         }),
-        report: vec![ReportLine::Blank, ReportLine::Text(with_stack(&full, None, pos))],
+        report: {
+            let mut report = vec![ReportLine::Blank, ReportLine::Text(with_stack(&full, None, pos))];
+            if subtype == "InvalidOperationError" {
+                report.push(ReportLine::Text(
+                    "Ensure all top-level function or method calls are wrapped in an operation, like fn()".into(),
+                ));
+            }
+            report
+        },
+        pos,
     }
 }
 
@@ -256,6 +266,7 @@ fn adaptor_error(info: &ThrownInfo, message: &str, index: usize, cx: &ErrorConte
         message: message.to_string(),
         serialized: Value::Object(serialized),
         report,
+        pos: None,
     }
 }
 
@@ -276,8 +287,12 @@ fn with_stack(headline: &str, stack: Option<&str>, pos: Option<(u32, u32)>) -> S
 pub fn compiled_position(stack: Option<&str>, cx: &ErrorContext<'_>) -> Option<(u32, u32)> {
     let stack = stack?;
     let marker = format!("{}:", cx.job_module);
-    for line in stack.lines() {
-        let Some(at) = line.find(&marker) else { continue };
+    for line in stack.lines().filter(|l| l.trim_start().starts_with("at ")) {
+        if line.contains("(native)") || line.contains(BOLT_PRELUDE) {
+            continue;
+        }
+        // Only an error raised in the job's own code has a position (OpenFn reads the top frame).
+        let Some(at) = line.find(&marker) else { return None };
         let rest = &line[at + marker.len()..];
         let mut nums = rest.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
         let line_no: u32 = nums.next()?.parse().ok()?;
@@ -365,6 +380,9 @@ fn v8_style(code: &str, line: u32, column: u32, message: &str) -> (String, u32) 
     (message.to_string(), column)
 }
 
+/// Frames of bolt's prelude are not the job's.
+const BOLT_PRELUDE: &str = "bolt:prelude";
+
 /// Rewrites QuickJS error messages into V8's wording, which OpenFn's outputs contain.
 pub fn translate_message(message: &str) -> String {
     let quoted = |rest: &str| -> Option<(String, String)> {
@@ -382,6 +400,11 @@ pub fn translate_message(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("cannot set property ") {
         if let Some((prop, target)) = quoted(rest) {
             return format!("Cannot set properties of {target} (setting '{prop}')");
+        }
+    }
+    if let Some(at) = message.find(" (line ") {
+        if message.ends_with(')') && message[at..].contains(" column ") {
+            return message[..at].to_string();
         }
     }
     match message {

@@ -120,6 +120,7 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
         }
     };
     let steps: HashMap<&str, &PlanStep> = plan.steps.iter().map(|s| (s.id.as_str(), s)).collect();
+    rt(sink, None, Level::Info, if plan.steps.len() == 1 { "Executing job" } else { "Executing workflow" });
     let mut prepared: HashMap<String, PreparedJob> = HashMap::new();
     let mut queue: VecDeque<(String, Value)> = VecDeque::from([(start, input)]);
     let mut visits: HashMap<String, usize> = HashMap::new();
@@ -138,6 +139,9 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
         let state = assemble_state(&input, step.configuration.as_ref(), step.state.as_ref());
         sink.event(EngineEvent::StepStarted { step_id: step_key.clone(), job_id: job_id.clone(), input: without_configuration(&state) });
         rt(sink, Some(&step_key), Level::Info, format!("Starting step {}", step.name.as_deref().unwrap_or(&job_id)));
+        if let Some(adaptor) = step.adaptor.as_deref().and_then(|a| super::adaptor_bridge::describe_adaptor(a)) {
+            rt(sink, Some(&step_key), Level::Info, format!("Resolved adaptor {adaptor}"));
+        }
         let started = Instant::now();
 
         let outcome = match &step.expression {
@@ -172,18 +176,20 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
             }
         };
         let duration = started.elapsed();
-        let ms = duration.as_millis();
+        let duration_text = format_duration(duration);
         let label = step.name.clone().unwrap_or_else(|| job_id.clone());
 
         let (output, failed) = match outcome {
             StepOutcome::Success { output } => {
-                rt(sink, Some(&step_key), Level::Success, format!("{label} completed in {ms}ms"));
+                if step.expression.is_some() {
+                    rt(sink, Some(&step_key), Level::Success, format!("{label} completed in {duration_text}"));
+                }
                 finished(sink, &step_key, &job_id, ExitReason::Success, None, output.clone(), duration);
                 (output, false)
             }
             StepOutcome::Failed { state, error } => {
                 failed_steps += 1;
-                rt(sink, Some(&step_key), Level::Error, format!("{label} aborted with error ({ms}ms)"));
+                rt(sink, Some(&step_key), Level::Error, format!("{label} aborted with error ({duration_text})"));
                 report(sink, &step_key, &error.report);
                 sink.log(LogRecord::spacer(Some(&step_key)));
                 rt(sink, Some(&step_key), Level::Error, format!("Check state.errors.{job_id} for details"));
@@ -191,7 +197,10 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
                 (Some(state), true)
             }
             StepOutcome::Aborted { error } => {
-                log_abort(sink, &step_key, &label, ms, &error);
+                log_abort(sink, &step_key, &label, &duration_text, &error);
+                if plan.steps.len() > 1 {
+                    log_source_position(sink, &step_key, &label, step, &error);
+                }
                 finished(sink, &step_key, &job_id, exit_reason(error.severity), Some(&error), None, duration);
                 return aborted(error, failed_steps);
             }
@@ -290,19 +299,47 @@ fn report(sink: &EventSink, step_key: &str, lines: &[ReportLine]) {
     }
 }
 
-fn log_abort(sink: &EventSink, step_key: &str, label: &str, ms: u128, error: &StepError) {
+/// OpenFn's duration text: `12ms`, `1.333s`, `2m 5s`.
+pub fn format_duration(duration: std::time::Duration) -> String {
+    let ms = duration.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        let text = format!("{:.3}", ms as f64 / 1000.0);
+        format!("{}s", text.trim_end_matches('0').trim_end_matches('.'))
+    } else {
+        format!("{}m {}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+/// "Error occurred at: b", the source line and a caret under the column.
+fn log_source_position(sink: &EventSink, step_key: &str, label: &str, step: &PlanStep, error: &StepError) {
+    let (Some((line, column)), Some(source)) = (error.pos, step.expression.as_deref()) else { return };
+    let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) else { return };
+    let mut record = LogRecord::text(Some(step_key), LogSource::Runtime, Level::Error, "Error occurred at:");
+    record.args.push(super::logs::LogArg::Str(label.to_string()));
+    sink.log(record);
+    let prefix = format!("{line}: ");
+    rt(sink, Some(step_key), Level::Error, format!("{prefix}{text}"));
+    let width = prefix.chars().count() + text.chars().count();
+    let at = prefix.chars().count() + column.saturating_sub(1) as usize;
+    let caret: String = (0..width.max(at + 1)).map(|i| if i == at { '^' } else { ' ' }).collect();
+    rt(sink, Some(step_key), Level::Error, caret);
+}
+
+fn log_abort(sink: &EventSink, step_key: &str, label: &str, duration_text: &str, error: &StepError) {
     match error.name.as_str() {
         "TimeoutError" => {
             let limit = error.message.trim_start_matches("Job took longer than ").trim_end_matches(" to complete");
             rt(sink, Some(step_key), Level::Error, format!("Error: Timeout expired ({limit})"));
         }
         "SecurityError" => {
-            rt(sink, Some(step_key), Level::Error, format!("{label} aborted with error ({ms}ms)"));
+            rt(sink, Some(step_key), Level::Error, format!("{label} aborted with error ({duration_text})"));
             sink.log(LogRecord::spacer(Some(step_key)));
             rt(sink, Some(step_key), Level::Error, error.message.clone());
         }
         _ => {
-            rt(sink, Some(step_key), Level::Error, format!("{label} aborted with error ({ms}ms)"));
+            rt(sink, Some(step_key), Level::Error, format!("{label} aborted with error ({duration_text})"));
             sink.log(LogRecord::spacer(Some(step_key)));
             rt(sink, Some(step_key), Level::Error, "CRITICAL ERROR! Aborting execution");
             for line in &error.report {
