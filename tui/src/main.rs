@@ -1,6 +1,7 @@
 //! bolt: the terminal client of boltd — the TUI and plain subcommands for scripts.
 
 mod cli;
+mod execute;
 
 use clap::{Parser, Subcommand};
 use cli::Global;
@@ -57,6 +58,8 @@ enum Command {
     /// Project settings (retention, zero persistence, concurrency).
     #[command(subcommand)]
     Project(cli::history::ProjectCommand),
+    /// Run a job or workflow file locally, like `openfn execute` (no daemon needed).
+    Execute(execute::ExecuteArgs),
     /// Run boltd in the foreground (same flags as `boltd`).
     Daemon(bolt_daemon::cli::DaemonArgs),
 }
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Some(Command::Project(command)) => {
             cli::exit_with(cli::history::project(&cli.global, &command))
         }
+        Some(Command::Execute(args)) => execute::run(args),
         Some(Command::Daemon(args)) => bolt_daemon::cli::main(args),
         None => cli::exit_with(cli::status::run(
             &cli.global,

@@ -1,1 +1,353 @@
-//! OpenFn compiler transforms on a real JS parser (oxc).
+//! OpenFn's job compiler, on oxc: turns a job expression into the ES module OpenFn's
+//! runtime executes, applying OpenFn's transforms in OpenFn's order —
+//! lazy state (`$`), promise chains (`_defer`), ensure-exports, top-level operations and
+//! add-imports — with OpenFn's quirks where they change behaviour.
+//!
+//! The job is parsed with oxc; transforms are decided on the syntax tree (with a scope
+//! model that mirrors the one OpenFn uses) and applied as exact span edits, so untouched
+//! code, comments and layout survive and map back to the job through [`SourceMap`].
+
+mod edits;
+mod imports;
+mod lazy_state;
+mod promises;
+mod scopes;
+mod source_map;
+mod syntax;
+mod tree;
+
+#[cfg(test)]
+mod tests;
+
+use oxc::allocator::Allocator;
+use oxc::ast::ast::{ArrayExpression, ExportDefaultDeclarationKind, Expression, Program, Statement};
+use oxc::diagnostics::OxcDiagnostic;
+use oxc::parser::{ParseOptions, Parser};
+use oxc::semantic::SemanticBuilder;
+use oxc::span::{GetSpan, SourceType, Span};
+
+use edits::{Edit, Edits, Piece};
+use source_map::{CodeWriter, LineIndex};
+use tree::Tree;
+
+pub use source_map::SourceMap;
+
+/// What to compile against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Module specifier of the adaptor, e.g. "@openfn/language-common"; None = no adaptor.
+    pub adaptor: Option<String>,
+    /// Names that adaptor exports (used to decide which identifiers to import). Empty means
+    /// unknown: then every undeclared identifier except well-known globals is imported.
+    pub adaptor_exports: Vec<String>,
+}
+
+/// A compiled job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiled {
+    /// An ES module: imports from the adaptor / "@openfn/runtime", body statements,
+    /// `export default [ops]`.
+    pub code: String,
+    /// Maps a (line, column) in `code` (1-based line, 0-based column) to the original
+    /// job's position.
+    pub source_map: SourceMap,
+    /// The operations moved into `export default [...]`, in order.
+    pub operations: Vec<Operation>,
+}
+
+/// One operation of the default export (OpenFn's source-map "operations" index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// Callee name (`fn`, `each`, `_defer`); None for member calls like `http.get()`.
+    pub name: Option<String>,
+    /// 1-based line of the call in the job; None for a synthesised `_defer(...)`.
+    pub line: Option<u32>,
+    /// 1-based position in the operation list.
+    pub order: u32,
+}
+
+/// Why a job does not compile. `column` is 0-based, like OpenFn's `(line:column)`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}{}", position_suffix(*.line, *.column))]
+pub struct CompileError {
+    pub message: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+fn position_suffix(line: Option<u32>, column: Option<u32>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!(" (line {line}, column {column})"),
+        (Some(line), None) => format!(" (line {line})"),
+        _ => String::new(),
+    }
+}
+
+impl CompileError {
+    fn at(source: &str, message: String, offset: u32) -> Self {
+        let (line, column) = LineIndex::new(source).position(offset);
+        Self {
+            message,
+            line: Some(line),
+            column: Some(column),
+        }
+    }
+
+    fn from_diagnostic(source: &str, diagnostic: &OxcDiagnostic) -> Self {
+        let message = format!("SyntaxError: {}", diagnostic.message);
+        match diagnostic.labels.first() {
+            Some(label) => Self::at(source, message, label.offset()),
+            None => Self {
+                message,
+                line: None,
+                column: None,
+            },
+        }
+    }
+
+    fn unbound_catch(source: &str, span: Span) -> Self {
+        Self::at(
+            source,
+            "null does not match type Pattern: OpenFn's compiler cannot look up names \
+             through a `catch` clause without a binding; write `catch (e)` instead of `catch`"
+                .into(),
+            span.start,
+        )
+    }
+}
+
+const RUNTIME_IMPORT: &str = "import { defer as _defer } from \"@openfn/runtime\";";
+
+/// Compiles a job expression the way OpenFn's compiler does.
+pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, CompileError> {
+    let allocator = Allocator::default();
+    let parse_options = ParseOptions {
+        preserve_parens: false,
+        ..ParseOptions::default()
+    };
+    let parsed = Parser::new(&allocator, source, SourceType::mjs())
+        .with_options(parse_options)
+        .parse();
+    if let Some(error) = parsed.diagnostics.errors().next() {
+        return Err(CompileError::from_diagnostic(source, error));
+    }
+    if parsed.panicked {
+        return Err(CompileError {
+            message: "SyntaxError: the job could not be parsed".into(),
+            line: None,
+            column: None,
+        });
+    }
+    let program = &parsed.program;
+    let semantic = SemanticBuilder::new()
+        .with_build_nodes(true)
+        .with_check_syntax_error(true)
+        .build(program);
+    if let Some(error) = semantic.diagnostics.errors().next() {
+        return Err(CompileError::from_diagnostic(source, error));
+    }
+    let tree = Tree::new(semantic.semantic.nodes());
+    if let Some(rejected) = syntax::find_rejected(program, &tree) {
+        return Err(CompileError::at(source, rejected.message, rejected.span.start));
+    }
+    let scopes = scopes::Scopes::new(&tree);
+
+    let lazy = lazy_state::plan(source, &tree, &scopes)?;
+    let promises = promises::plan(source, program, &tree, &lazy)?;
+    let layout = Layout::plan(program, &lazy);
+    let imports = match &options.adaptor {
+        Some(adaptor) => {
+            let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
+                .map_err(|u| CompileError::unbound_catch(source, u.0))?;
+            let names = imports::used_exports(&dangling, &options.adaptor_exports);
+            (!names.is_empty()).then(|| (adaptor.as_str(), names))
+        }
+        None => None,
+    };
+
+    let mut edits = Edits::default();
+    edits.extend(lazy.edits);
+    edits.extend(promises.edits);
+    let code = emit(source, &layout, promises.needs_import, imports, &mut edits);
+    let index = LineIndex::new(source);
+    let operations = layout
+        .hoisted
+        .iter()
+        .zip(1..)
+        .map(|(op, order)| {
+            let deferred = promises.rewritten.contains(&op.call);
+            Operation {
+                name: if deferred { Some("_defer".into()) } else { op.name.clone() },
+                line: (!deferred).then(|| index.position(op.call.start).0),
+                order,
+            }
+        })
+        .collect();
+    Ok(Compiled {
+        code: code.0,
+        source_map: code.1,
+        operations,
+    })
+}
+
+/// A top-level operation call to move into the default export.
+struct Hoisted {
+    statement: Span,
+    call: Span,
+    name: Option<String>,
+}
+
+/// Where things go at the top level (ensure-exports + top-level-operations).
+struct Layout {
+    /// Top-level statements (directives included), in source order.
+    statements: Vec<Span>,
+    /// Statements that are import declarations, as a prefix length of `statements`.
+    leading_imports: usize,
+    hoisted: Vec<Hoisted>,
+    target: ExportTarget,
+}
+
+enum ExportTarget {
+    /// No default export: add `export default [ops]` at the end.
+    Synthesized,
+    /// The job ends with `export default [...]`: append the operations to it.
+    Existing { insert_at: u32, empty: bool },
+    /// Some other default export: OpenFn leaves the module alone.
+    Untouched,
+}
+
+impl Layout {
+    fn plan(program: &Program<'_>, lazy: &lazy_state::LazyState) -> Self {
+        let mut statements: Vec<Span> = program.directives.iter().map(|d| d.span).collect();
+        statements.extend(program.body.iter().map(GetSpan::span));
+        let leading_imports = if program.directives.is_empty() {
+            program
+                .body
+                .iter()
+                .take_while(|s| matches!(s, Statement::ImportDeclaration(_)))
+                .count()
+        } else {
+            0
+        };
+        let has_default = program
+            .body
+            .iter()
+            .any(|s| matches!(s, Statement::ExportDefaultDeclaration(_)));
+        let target = if !has_default {
+            ExportTarget::Synthesized
+        } else {
+            match program.body.last() {
+                Some(Statement::ExportDefaultDeclaration(export)) => match &export.declaration {
+                    ExportDefaultDeclarationKind::ArrayExpression(array) => existing_target(array),
+                    _ => ExportTarget::Untouched,
+                },
+                _ => ExportTarget::Untouched,
+            }
+        };
+        let mut hoisted = Vec::new();
+        if !matches!(target, ExportTarget::Untouched) {
+            for statement in &program.body {
+                if let Statement::ExpressionStatement(s) = statement
+                    && let Expression::CallExpression(call) = &s.expression
+                    && !lazy.is_wrapped(call.span)
+                {
+                    let name = match &call.callee {
+                        Expression::Identifier(id) => Some(id.name.to_string()),
+                        _ => None,
+                    };
+                    hoisted.push(Hoisted {
+                        statement: s.span,
+                        call: call.span,
+                        name,
+                    });
+                }
+            }
+        }
+        Self {
+            statements,
+            leading_imports,
+            hoisted,
+            target,
+        }
+    }
+}
+
+fn existing_target(array: &ArrayExpression<'_>) -> ExportTarget {
+    match array.elements.last() {
+        Some(last) => ExportTarget::Existing {
+            insert_at: last.span().end,
+            empty: false,
+        },
+        None => ExportTarget::Existing {
+            insert_at: array.span.start + 1,
+            empty: true,
+        },
+    }
+}
+
+/// Writes the compiled module: adaptor import header, the job's remaining statements (with
+/// the runtime import after its leading imports), then the operations.
+fn emit(
+    source: &str,
+    layout: &Layout,
+    runtime_import: bool,
+    imports: Option<(&str, Vec<String>)>,
+    edits: &mut Edits,
+) -> (String, SourceMap) {
+    if let ExportTarget::Existing { insert_at, empty } = layout.target {
+        let mut pieces = Vec::new();
+        for (i, op) in layout.hoisted.iter().enumerate() {
+            if i > 0 || !empty {
+                pieces.push(Piece::Text(", ".into(), op.call.start));
+            }
+            pieces.push(Piece::Source(op.call));
+        }
+        if !pieces.is_empty() {
+            edits.push(Edit::new(Span::empty(insert_at), pieces));
+        }
+    }
+
+    let mut out = CodeWriter::new(source);
+    if let Some((adaptor, names)) = imports {
+        out.insert(
+            &format!("import {{ {} }} from \"{adaptor}\";\n", names.join(", ")),
+            None,
+        );
+        out.insert(&format!("export * from \"{adaptor}\";\n"), None);
+    }
+    if runtime_import && layout.leading_imports == 0 {
+        out.insert(&format!("{RUNTIME_IMPORT}\n"), None);
+    }
+    let hoisted: Vec<Span> = layout.hoisted.iter().map(|h| h.statement).collect();
+    let mut position = 0;
+    for (i, statement) in layout.statements.iter().enumerate() {
+        edits.render(Span::new(position, statement.start), &mut out);
+        position = statement.end;
+        if hoisted.contains(statement) {
+            continue;
+        }
+        edits.render(*statement, &mut out);
+        // Removing a neighbour must not let this statement run into the next one.
+        if !source[..statement.end as usize].ends_with(';') {
+            out.insert(";", Some(statement.end));
+        }
+        if runtime_import && layout.leading_imports > 0 && i + 1 == layout.leading_imports {
+            out.insert(&format!("\n{RUNTIME_IMPORT}"), Some(statement.end));
+        }
+    }
+    edits.render(Span::new(position, source.len() as u32), &mut out);
+    if matches!(layout.target, ExportTarget::Synthesized) {
+        if !out.ends_with("\n") && !out.is_empty() {
+            out.insert("\n", None);
+        }
+        out.insert("export default [", None);
+        for (i, op) in layout.hoisted.iter().enumerate() {
+            if i > 0 {
+                out.insert(", ", None);
+            }
+            edits.render(op.call, &mut out);
+        }
+        out.insert("];\n", None);
+    }
+    out.finish()
+}

@@ -1,20 +1,55 @@
 //! The one place the runtime meets the built-in adaptors: module sources for the loader and
-//! the host functions installed as `globalThis.__bolt_host`.
+//! the host functions installed as `globalThis.__bolt_host` (contract: `adaptors/mod.rs`).
 
-use rquickjs::{Ctx, Object};
+use crate::engine::adaptors::{self, host};
+use rquickjs::function::{Async, Func};
+use rquickjs::{Ctx, Exception, Function, Object};
 
 /// Module names bolt can import, as a job writes them.
+#[allow(dead_code)]
 pub fn known_modules() -> Vec<&'static str> {
-    vec!["@openfn/language-common", "@openfn/language-http"]
+    adaptors::all().iter().map(|a| a.specifier).collect()
 }
 
 /// The ES module source of a built-in adaptor (`None` when bolt doesn't have it).
-pub fn module_source(name: &str) -> Option<String> {
-    let _ = name;
-    None
+pub fn module_source(name: &str) -> Option<&'static str> {
+    adaptors::all().iter().find(|a| a.specifier == name).map(|a| a.source)
 }
 
 /// Adds the adaptors' host functions to the `__bolt_host` object.
-pub fn install_host<'js>(_ctx: &Ctx<'js>, _host: &Object<'js>) -> rquickjs::Result<()> {
+pub fn install_host<'js>(ctx: &Ctx<'js>, host_object: &Object<'js>) -> rquickjs::Result<()> {
+    host_object.set(
+        "jsonpath",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, path: String, json: String| {
+            host::jsonpath_locate(&path, &json).map_err(|message| Exception::throw_message(&ctx, &message))
+        })?,
+    )?;
+    host_object.set(
+        "parseCsv",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, text: String, options: String| {
+            host::parse_csv(&text, &options).map_err(|message| Exception::throw_message(&ctx, &message))
+        })?,
+    )?;
+    host_object.set(
+        "http",
+        Func::from(Async(|ctx: Ctx<'js>, request: String| async move {
+            host::http_request(request).await.map_err(|message| Exception::throw_message(&ctx, &message))
+        })),
+    )?;
     Ok(())
+}
+
+/// Resolves `-a`/step adaptor spellings to a module specifier, or explains what bolt has.
+pub fn resolve_adaptor(spec: &str) -> Result<&'static str, String> {
+    adaptors::resolve(spec).map(|a| a.specifier).map_err(|e| e.to_string())
+}
+
+/// The export names of an adaptor module, for the compiler's auto-imports.
+pub fn exports(specifier: &str) -> Option<&'static [&'static str]> {
+    adaptors::resolve(specifier).ok().map(|a| a.exports)
+}
+
+/// `@openfn/language-common to version 3.3.4`, for the runtime's info log.
+pub fn describe_adaptor(spec: &str) -> Option<String> {
+    adaptors::resolve(spec).ok().map(|a| format!("{} to version {}", a.specifier, a.version))
 }

@@ -26,6 +26,8 @@ pub struct StepError {
     pub serialized: Value,
     /// Extra lines the runtime logs after "aborted with error" (stack, details).
     pub report: Vec<ReportLine>,
+    /// Where in the original job source it happened (1-based line and column).
+    pub pos: Option<(u32, u32)>,
 }
 
 /// A runtime log line describing an error.
@@ -52,6 +54,7 @@ impl StepError {
             subtype: None,
             serialized: json!({"source": "runtime", "name": name, "severity": sev, "message": message}),
             report: vec![ReportLine::Text(format!("{name}: {message}"))],
+            pos: None,
             message,
         }
     }
@@ -100,6 +103,8 @@ pub struct OperationInfo {
 /// Everything needed to attribute an error to the job's source.
 pub struct ErrorContext<'a> {
     pub step_id: &'a str,
+    /// The compiled module source (QuickJS positions refer to it).
+    pub code: &'a str,
     pub job_module: &'a str,
     pub positions: Option<&'a dyn PositionMapper>,
     pub operations: &'a [OperationInfo],
@@ -120,72 +125,54 @@ pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
         // A thrown string/number: JobError with the value as message.
         return job_error(info.repr.clone().unwrap_or_default(), None);
     }
-    let class = info
-        .constructor_name
-        .clone()
-        .or_else(|| info.name.clone())
-        .unwrap_or_default();
-    let message = translate_message(info.message.as_deref().unwrap_or(""));
+    let class = info.constructor_name.clone().or_else(|| info.name.clone()).unwrap_or_default();
     let stack = info.stack.as_deref();
+    let raw = compiled_position(stack, cx);
+    let message = translate_message(info.message.as_deref().unwrap_or(""));
+    let (message, refined) = match raw {
+        Some((line, column)) => {
+            let (message, column) = v8_style(cx.code, line, column, &message);
+            (message, Some((line, column)))
+        }
+        None => (message, None),
+    };
+    let mapped = refined.and_then(|(line, column)| map_position(line, column, cx));
 
     if let Some(crash) = &info.crash {
         return crash_error(crash, &message, None, cx);
     }
     if info.name.as_deref() == Some("InternalError") || class == "InternalError" {
         if message.contains("out of memory") {
-            return StepError::engine(
-                Severity::Kill,
-                "OOMError",
-                "Run exceeded maximum memory usage",
-            );
+            return StepError::engine(Severity::Kill, "OOMError", "Run exceeded maximum memory usage");
         }
         if message.contains("stack overflow") {
-            let pos = job_position(stack, cx);
-            return runtime_error(
-                "RangeError",
-                "Maximum call stack size exceeded",
-                pos,
-                stack,
-                cx,
-            );
+            return runtime_error("RangeError", "Maximum call stack size exceeded", mapped, stack, cx);
         }
     }
     if let Some(index) = info.adaptor_operation {
         return adaptor_error(info, &message, index, cx);
     }
     if class == "TypeError" || class == "RangeError" {
-        let pos = job_position(stack, cx);
-        return runtime_error(&class, &message, pos, stack, cx);
+        return runtime_error(&class, &message, mapped, stack, cx);
     }
-    if info.severity.as_deref() == Some("crash")
-        || class == "ReferenceError"
-        || class == "SyntaxError"
-    {
-        let pos = job_position(stack, cx);
-        return crash_error(&class, &message, pos, cx);
+    if info.severity.as_deref() == Some("crash") || class == "ReferenceError" || class == "SyntaxError" {
+        return crash_error(&class, &message, mapped, cx);
     }
     if class == "EvalError" {
-        return StepError::engine(
-            Severity::Kill,
-            "SecurityError",
-            "Illegal eval statement detected",
-        );
+        return StepError::engine(Severity::Kill, "SecurityError", "Illegal eval statement detected");
     }
     job_error(message, stack)
 }
 
-fn job_error(message: String, stack: Option<&str>) -> StepError {
-    let mut report = vec![ReportLine::Text(match stack {
-        Some(stack) if !stack.is_empty() => format!("Error: {message}\n{}", stack.trim_end()),
-        _ => format!("Error: {message}"),
-    })];
-    report.insert(0, ReportLine::Blank);
+fn job_error(message: String, _stack: Option<&str>) -> StepError {
+    let report = vec![ReportLine::Blank, ReportLine::Text(message.clone())];
     StepError {
         severity: Severity::Fail,
         name: "JobError".into(),
         subtype: None,
         serialized: json!({"source": "runtime", "name": "JobError", "severity": "fail", "message": message}),
         report,
+        pos: None,
         message,
     }
 }
@@ -197,13 +184,7 @@ fn position_json(pos: Option<(u32, u32)>) -> Value {
     }
 }
 
-fn runtime_error(
-    subtype: &str,
-    message: &str,
-    pos: Option<(u32, u32)>,
-    stack: Option<&str>,
-    cx: &ErrorContext<'_>,
-) -> StepError {
+fn runtime_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, stack: Option<&str>, cx: &ErrorContext<'_>) -> StepError {
     let full = format!("{subtype}: {message}");
     let mut serialized = Map::new();
     serialized.insert("source".into(), json!("runtime"));
@@ -219,19 +200,12 @@ fn runtime_error(
         subtype: Some(subtype.to_string()),
         message: full.clone(),
         serialized: Value::Object(serialized),
-        report: vec![
-            ReportLine::Blank,
-            ReportLine::Text(with_stack(&full, stack, pos)),
-        ],
+        report: vec![ReportLine::Blank, ReportLine::Text(with_stack(&full, stack, pos))],
+        pos,
     }
 }
 
-fn crash_error(
-    subtype: &str,
-    message: &str,
-    pos: Option<(u32, u32)>,
-    cx: &ErrorContext<'_>,
-) -> StepError {
+fn crash_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, cx: &ErrorContext<'_>) -> StepError {
     let full = format!("{subtype}: {message}");
     StepError {
         severity: Severity::Crash,
@@ -242,19 +216,20 @@ fn crash_error(
             "source": "runtime", "name": "RuntimeCrash", "pos": position_json(pos), "step": cx.step_id,
             "severity": "crash", "subtype": subtype, "message": full,
         }),
-        report: vec![
-            ReportLine::Blank,
-            ReportLine::Text(with_stack(&full, None, pos)),
-        ],
+        report: {
+            let mut report = vec![ReportLine::Blank, ReportLine::Text(with_stack(&full, None, pos))];
+            if subtype == "InvalidOperationError" {
+                report.push(ReportLine::Text(
+                    "Ensure all top-level function or method calls are wrapped in an operation, like fn()".into(),
+                ));
+            }
+            report
+        },
+        pos,
     }
 }
 
-fn adaptor_error(
-    info: &ThrownInfo,
-    message: &str,
-    index: usize,
-    cx: &ErrorContext<'_>,
-) -> StepError {
+fn adaptor_error(info: &ThrownInfo, message: &str, index: usize, cx: &ErrorContext<'_>) -> StepError {
     let operation = cx.operations.get(index);
     let mut details = Map::new();
     details.insert("message".into(), json!(message));
@@ -278,17 +253,10 @@ fn adaptor_error(
     let mut report = vec![ReportLine::Blank];
     if let Some(op) = operation {
         let name = op.name.as_deref().unwrap_or("anonymous");
-        report.push(ReportLine::Text(format!(
-            "Error reported by \"{name}()\" operation line {}:",
-            op.line
-        )));
+        report.push(ReportLine::Text(format!("Error reported by \"{name}()\" operation line {}:", op.line)));
     }
     let class = info.name.clone().unwrap_or_else(|| "Error".into());
-    report.push(ReportLine::Text(with_stack(
-        &format!("{class}: {message}"),
-        info.stack.as_deref(),
-        None,
-    )));
+    report.push(ReportLine::Text(with_stack(&format!("{class}: {message}"), info.stack.as_deref(), None)));
     report.push(ReportLine::Text("Additional error details:".into()));
     report.push(ReportLine::Json(Value::Object(details)));
     StepError {
@@ -298,6 +266,7 @@ fn adaptor_error(
         message: message.to_string(),
         serialized: Value::Object(serialized),
         report,
+        pos: None,
     }
 }
 
@@ -314,27 +283,105 @@ fn with_stack(headline: &str, stack: Option<&str>, pos: Option<(u32, u32)>) -> S
     text
 }
 
-/// The first stack frame inside the job module, mapped to the original source.
-pub fn job_position(stack: Option<&str>, cx: &ErrorContext<'_>) -> Option<(u32, u32)> {
+/// The first stack frame inside the job module (compiled-code line and column).
+pub fn compiled_position(stack: Option<&str>, cx: &ErrorContext<'_>) -> Option<(u32, u32)> {
     let stack = stack?;
     let marker = format!("{}:", cx.job_module);
-    for line in stack.lines() {
-        let Some(at) = line.find(&marker) else {
+    for line in stack.lines().filter(|l| l.trim_start().starts_with("at ")) {
+        if line.contains("(native)") || line.contains(BOLT_PRELUDE) {
             continue;
-        };
+        }
+        // Only an error raised in the job's own code has a position (OpenFn reads the top frame).
+        let Some(at) = line.find(&marker) else { return None };
         let rest = &line[at + marker.len()..];
-        let mut nums = rest
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|s| !s.is_empty());
+        let mut nums = rest.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
         let line_no: u32 = nums.next()?.parse().ok()?;
         let column: u32 = nums.next().and_then(|c| c.parse().ok()).unwrap_or(1);
-        return match cx.positions {
-            Some(mapper) => mapper.original(line_no, column),
-            None => Some((line_no, column)),
-        };
+        return Some((line_no, column));
     }
     None
 }
+
+fn map_position(line: u32, column: u32, cx: &ErrorContext<'_>) -> Option<(u32, u32)> {
+    match cx.positions {
+        Some(mapper) => mapper.original(line, column),
+        None => Some((line, column)),
+    }
+}
+
+fn is_chain_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '$' || c == '.'
+}
+
+/// The `a.b.c` chain around a 0-based char index: (start, end) char indices.
+fn chain_at(chars: &[char], index: usize) -> Option<(usize, usize)> {
+    if index >= chars.len() || !is_chain_char(chars[index]) {
+        return None;
+    }
+    let mut start = index;
+    while start > 0 && is_chain_char(chars[start - 1]) {
+        start -= 1;
+    }
+    let mut end = index;
+    while end < chars.len() && is_chain_char(chars[end]) {
+        end += 1;
+    }
+    Some((start, end))
+}
+
+/// QuickJS reports positions and messages a little differently from V8; OpenFn's outputs
+/// carry V8's. Using the source line, names the callee of "is not a function" and moves the
+/// column to where V8 puts it (the property read, the `new` keyword).
+fn v8_style(code: &str, line: u32, column: u32, message: &str) -> (String, u32) {
+    let Some(text) = code.lines().nth(line.saturating_sub(1) as usize) else {
+        return (message.to_string(), column);
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let index = column.saturating_sub(1) as usize;
+    if message == "is not a function" {
+        let callee = |start: usize, end: usize| -> Option<String> {
+            (chars.get(end) == Some(&'(')).then(|| chars[start..end].iter().collect())
+        };
+        let mut found = chain_at(&chars, index).and_then(|(s, e)| callee(s, e).map(|c| (c, s)));
+        if found.is_none() {
+            let mut i = index.min(chars.len());
+            while i > 0 {
+                i -= 1;
+                if chars[i] == '(' && i > 0 {
+                    if let Some((s, e)) = chain_at(&chars, i - 1) {
+                        if e == i {
+                            found = Some((chars[s..e].iter().collect(), s));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((name, start)) = found {
+            let column = name.rfind('.').map_or(start + 1, |dot| start + dot + 2) as u32;
+            return (format!("{name} is not a function"), column);
+        }
+        return (message.to_string(), column);
+    }
+    if let Some(rest) = message.strip_prefix("Cannot read properties of ").or_else(|| message.strip_prefix("Cannot set properties of ")) {
+        let property = rest.split_once("'").and_then(|(_, p)| p.split_once('\'')).map(|(p, _)| p);
+        if let (Some(property), Some((start, end))) = (property, chain_at(&chars, index)) {
+            let chain: String = chars[start..end].iter().collect();
+            let needle = format!(".{property}");
+            if let Some(at) = chain.find(&needle) {
+                let column = (start + chain[..at].chars().count() + 2) as u32;
+                return (message.to_string(), column);
+            }
+        }
+    }
+    if index >= 4 && chars[index - 4..index].iter().collect::<String>() == "new " {
+        return (message.to_string(), column - 4);
+    }
+    (message.to_string(), column)
+}
+
+/// Frames of bolt's prelude are not the job's.
+const BOLT_PRELUDE: &str = "bolt:prelude";
 
 /// Rewrites QuickJS error messages into V8's wording, which OpenFn's outputs contain.
 pub fn translate_message(message: &str) -> String {
@@ -355,6 +402,11 @@ pub fn translate_message(message: &str) -> String {
             return format!("Cannot set properties of {target} (setting '{prop}')");
         }
     }
+    if let Some(at) = message.find(" (line ") {
+        if message.ends_with(')') && message[at..].contains(" column ") {
+            return message[..at].to_string();
+        }
+    }
     match message {
         "invalid array length" => "Invalid array length".to_string(),
         "not a function" => "is not a function".to_string(),
@@ -372,29 +424,14 @@ mod tests {
             translate_message("cannot read property 'deep' of undefined"),
             "Cannot read properties of undefined (reading 'deep')"
         );
-        assert_eq!(
-            translate_message("invalid array length"),
-            "Invalid array length"
-        );
+        assert_eq!(translate_message("invalid array length"), "Invalid array length");
     }
 
     #[test]
     fn thrown_string_is_a_job_error() {
-        let info = ThrownInfo {
-            kind: "string".into(),
-            repr: Some("boom".into()),
-            ..Default::default()
-        };
-        let cx = ErrorContext {
-            step_id: "job-1",
-            job_module: "job",
-            positions: None,
-            operations: &[],
-        };
+        let info = ThrownInfo { kind: "string".into(), repr: Some("boom".into()), ..Default::default() };
+        let cx = ErrorContext { step_id: "job-1", code: "", job_module: "job", positions: None, operations: &[] };
         let e = classify(&info, &cx);
-        assert_eq!(
-            e.serialized,
-            json!({"source":"runtime","name":"JobError","severity":"fail","message":"boom"})
-        );
+        assert_eq!(e.serialized, json!({"source":"runtime","name":"JobError","severity":"fail","message":"boom"}));
     }
 }

@@ -35,6 +35,8 @@ pub struct RunOptions {
     /// Stop after this step (OpenFn `--end`/`--only`).
     pub end: Option<String>,
     pub compile: prepare::CompileMode,
+    /// Steps compiled in advance (by id); others are compiled when first run.
+    pub prepared: Option<Arc<std::collections::HashMap<String, prepare::PreparedJob>>>,
 }
 
 /// Where step events and log records go.

@@ -2,7 +2,9 @@
 //! This is where the compiler plugs in.
 
 use super::errors::{OperationInfo, PositionMapper, Severity, StepError};
+use super::adaptor_bridge;
 use crate::engine::PlanStep;
+use crate::engine::compiler::{self, CompileOptions, SourceMap};
 use std::sync::Arc;
 
 /// A step's code, ready to evaluate.
@@ -26,25 +28,41 @@ pub enum CompileMode {
 pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, StepError> {
     let source = step.expression.clone().unwrap_or_default();
     match mode {
-        CompileMode::AsIs => Ok(PreparedJob {
-            code: source,
-            ..PreparedJob::default()
-        }),
+        CompileMode::AsIs => Ok(PreparedJob { code: source, ..PreparedJob::default() }),
         CompileMode::Compile => compile(&source, step.adaptor.as_deref()),
     }
 }
 
 fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, StepError> {
-    let _ = adaptor;
-    if source.contains("export default") {
-        return Ok(PreparedJob {
-            code: source.to_string(),
-            ..PreparedJob::default()
-        });
+    let mut options = CompileOptions::default();
+    if let Some(spec) = adaptor {
+        let specifier = adaptor_bridge::resolve_adaptor(spec)
+            .map_err(|message| StepError::engine(Severity::Crash, "CompileError", message))?;
+        options.adaptor = Some(specifier.to_string());
+        options.adaptor_exports = adaptor_bridge::exports(specifier)
+            .unwrap_or_default()
+            .iter()
+            .map(|name| name.to_string())
+            .collect();
     }
-    Err(StepError::engine(
-        Severity::Crash,
-        "CompileError",
-        "the job compiler is not available yet",
-    ))
+    let compiled = compiler::compile(source, &options)
+        .map_err(|e| StepError::engine(Severity::Crash, "CompileError", e.to_string()))?;
+    Ok(PreparedJob {
+        code: compiled.code,
+        positions: Some(Arc::new(MappedPositions(compiled.source_map))),
+        operations: compiled
+            .operations
+            .into_iter()
+            .map(|op| OperationInfo { name: op.name, line: op.line.map_or(-1, i64::from) })
+            .collect(),
+    })
+}
+
+/// The compiler's source map, from QuickJS's 1-based columns to OpenFn's 1-based columns.
+struct MappedPositions(SourceMap);
+
+impl PositionMapper for MappedPositions {
+    fn original(&self, line: u32, column: u32) -> Option<(u32, u32)> {
+        self.0.original_position(line, column.saturating_sub(1)).map(|(l, c)| (l, c + 1))
+    }
 }

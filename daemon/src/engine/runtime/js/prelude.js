@@ -109,7 +109,7 @@
     const deny = function Function() {
       throw new EvalError('Code generation from strings disallowed for this context');
     };
-    const denyEval = function eval() {
+    const denyEval = () => {
       throw new EvalError('Code generation from strings disallowed for this context');
     };
     deny.prototype = Function.prototype;

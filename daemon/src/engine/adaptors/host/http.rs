@@ -1,0 +1,410 @@
+//! One HTTP exchange for language-http / language-common's `request`, with undici's
+//! behaviour where OpenFn's outputs depend on it: headers and body timeouts, a bounded
+//! number of followed redirects (else the 3xx is returned), and Node-style error values.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// undici's default connect timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the JS side asks for. Field names are the JS contract (camelCase).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpRequest {
+    method: String,
+    url: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    #[serde(default)]
+    body_text: Option<String>,
+    #[serde(default)]
+    body_base64: Option<String>,
+    #[serde(default = "default_timeout_ms")]
+    timeout_ms: u64,
+    #[serde(default)]
+    max_redirections: u32,
+    #[serde(default = "default_true")]
+    reject_unauthorized: bool,
+    #[serde(default)]
+    want_base64: bool,
+}
+
+fn default_timeout_ms() -> u64 {
+    300_000
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A network-level failure, shaped like the error undici/Node would throw (own props in
+/// Node's order), so `details` in OpenFn's AdaptorError come out the same.
+#[derive(Debug)]
+struct NetError(Value);
+
+/// Performs the request and returns `{"ok":true,"status","headers":[[k,v]…],"url",
+/// "bodyText","bodyBase64"?}` or `{"ok":false,"error":{"name","message","code",…}}`.
+/// `Err` only when `request_json` itself is malformed.
+pub async fn http_request(request_json: String) -> Result<String, String> {
+    let request: HttpRequest =
+        serde_json::from_str(&request_json).map_err(|e| format!("invalid HTTP request: {e}"))?;
+    let result = match perform(&request).await {
+        Ok(response) => response,
+        Err(NetError(error)) => json!({ "ok": false, "error": error }),
+    };
+    serde_json::to_string(&result).map_err(|e| e.to_string())
+}
+
+fn client(reject_unauthorized: bool) -> Result<reqwest::Client, NetError> {
+    static VERIFYING: OnceLock<reqwest::Client> = OnceLock::new();
+    static INSECURE: OnceLock<reqwest::Client> = OnceLock::new();
+    let cell = if reject_unauthorized {
+        &VERIFYING
+    } else {
+        &INSECURE
+    };
+    if let Some(client) = cell.get() {
+        return Ok(client.clone());
+    }
+    // Building a rustls client without a process-wide provider panics; another part of the
+    // daemon may already have installed one, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(CONNECT_TIMEOUT)
+        .no_proxy()
+        .tls_danger_accept_invalid_certs(!reject_unauthorized)
+        .build()
+        .map_err(|e| plain_error("Error", &format!("cannot build HTTP client: {e}"), None))?;
+    Ok(cell.get_or_init(|| client).clone())
+}
+
+async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
+    let client = client(request.reject_unauthorized)?;
+    let mut method = Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| invalid_argument(&format!("invalid method: {}", request.method)))?;
+    let mut url = Url::parse(&request.url)
+        .map_err(|_| plain_error("TypeError", "Invalid URL", Some("ERR_INVALID_URL")))?;
+    let headers = header_map(&request.headers)?;
+    let mut body = match (&request.body_text, &request.body_base64) {
+        (Some(text), _) => Some(text.as_bytes().to_vec()),
+        (None, Some(encoded)) => Some(
+            BASE64
+                .decode(encoded)
+                .map_err(|e| invalid_argument(&format!("invalid base64 body: {e}")))?,
+        ),
+        (None, None) => None,
+    };
+    let timeout = Duration::from_millis(request.timeout_ms.max(1));
+    let mut redirects_left = request.max_redirections;
+    loop {
+        let mut builder = client
+            .request(method.clone(), url.clone())
+            .headers(headers.clone());
+        if let Some(bytes) = &body {
+            builder = builder.body(bytes.clone());
+        }
+        let mut response = match tokio::time::timeout(timeout, builder.send()).await {
+            Err(_) => return Err(undici_error("HeadersTimeoutError", "Headers Timeout Error", "UND_ERR_HEADERS_TIMEOUT")),
+            Ok(Err(e)) => return Err(network_error(&e, &url)),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status();
+        if status.is_redirection()
+            && redirects_left > 0
+            && let Some(next) = redirect_target(&response, &url)
+        {
+            redirects_left -= 1;
+            if status == StatusCode::SEE_OTHER && method != Method::HEAD
+                || matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
+                    && method == Method::POST
+            {
+                method = Method::GET;
+                body = None;
+            }
+            url = next;
+            continue;
+        }
+        let mut bytes = Vec::new();
+        loop {
+            match tokio::time::timeout(timeout, response.chunk()).await {
+                Err(_) => return Err(undici_error("BodyTimeoutError", "Body Timeout Error", "UND_ERR_BODY_TIMEOUT")),
+                Ok(Err(e)) => return Err(network_error(&e, &url)),
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(chunk))) => bytes.extend_from_slice(&chunk),
+            }
+        }
+        let headers: Vec<Value> = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                json!([name.as_str(), String::from_utf8_lossy(value.as_bytes())])
+            })
+            .collect();
+        let mut result = json!({
+            "ok": true,
+            "status": status.as_u16(),
+            "headers": headers,
+            "url": response.url().as_str(),
+            "bodyText": String::from_utf8_lossy(&bytes),
+        });
+        if request.want_base64 {
+            result["bodyBase64"] = Value::String(BASE64.encode(&bytes));
+        }
+        return Ok(result);
+    }
+}
+
+fn redirect_target(response: &reqwest::Response, base: &Url) -> Option<Url> {
+    let location = response.headers().get(LOCATION)?.to_str().ok()?;
+    base.join(location).ok()
+}
+
+fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap, NetError> {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        let header_name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| invalid_argument(&format!("invalid {name} header")))?;
+        let header_value = HeaderValue::from_str(value)
+            .map_err(|_| invalid_argument(&format!("invalid {name} header")))?;
+        map.append(header_name, header_value);
+    }
+    Ok(map)
+}
+
+fn undici_error(name: &str, message: &str, code: &str) -> NetError {
+    NetError(json!({ "name": name, "message": message, "code": code }))
+}
+
+fn invalid_argument(message: &str) -> NetError {
+    undici_error("InvalidArgumentError", message, "UND_ERR_INVALID_ARG")
+}
+
+fn plain_error(name: &str, message: &str, code: Option<&str>) -> NetError {
+    let mut error = json!({ "name": name, "message": message });
+    if let Some(code) = code {
+        error["code"] = Value::from(code);
+    }
+    NetError(error)
+}
+
+/// Maps a reqwest failure onto the Node/undici error a job would have seen.
+fn network_error(error: &reqwest::Error, url: &Url) -> NetError {
+    let host = url.host_str().unwrap_or_default().to_string();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let chain = error_chain(error);
+    if let Some(io) = find_io_error(error) {
+        use std::io::ErrorKind;
+        let (code, errno) = match io.kind() {
+            ErrorKind::ConnectionRefused => ("ECONNREFUSED", -111),
+            ErrorKind::ConnectionReset => ("ECONNRESET", -104),
+            ErrorKind::TimedOut => ("ETIMEDOUT", -110),
+            ErrorKind::HostUnreachable => ("EHOSTUNREACH", -113),
+            ErrorKind::NetworkUnreachable => ("ENETUNREACH", -101),
+            _ => ("", 0),
+        };
+        if !code.is_empty() && error.is_connect() {
+            return NetError(json!({
+                "name": "Error",
+                "message": format!("connect {code} {host}:{port}"),
+                "errno": errno,
+                "code": code,
+                "syscall": "connect",
+                "address": host,
+                "port": port,
+            }));
+        }
+        if code == "ECONNRESET" {
+            return NetError(json!({"name": "Error", "message": "read ECONNRESET", "errno": errno, "code": code, "syscall": "read"}));
+        }
+    }
+    if error.is_connect() && error.is_timeout() {
+        return undici_error(
+            "ConnectTimeoutError",
+            &format!("Connect Timeout Error (attempted address: {host}:{port}, timeout: 10000ms)"),
+            "UND_ERR_CONNECT_TIMEOUT",
+        );
+    }
+    let lower = chain.to_ascii_lowercase();
+    if error.is_connect() && (lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve")) {
+        return NetError(json!({
+            "name": "Error",
+            "message": format!("getaddrinfo ENOTFOUND {host}"),
+            "errno": -3008,
+            "code": "ENOTFOUND",
+            "syscall": "getaddrinfo",
+            "hostname": host,
+        }));
+    }
+    if lower.contains("certificate") || lower.contains("tls") {
+        return plain_error("Error", &chain, Some("ERR_TLS_CERT"));
+    }
+    if error.is_connect() || error.is_request() || error.is_body() {
+        return undici_error("SocketError", "other side closed", "UND_ERR_SOCKET");
+    }
+    plain_error("Error", &chain, None)
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn find_io_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    /// A one-connection-per-request HTTP/1.1 server on 127.0.0.1 answering with `respond`,
+    /// which gets the request head and body. Returns its base URL.
+    fn serve(respond: fn(&str, &str) -> String) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut head = String::new();
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                            break;
+                        }
+                        head.push_str(&line);
+                    }
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let reply = respond(&head, &String::from_utf8_lossy(&body));
+                    let _ = stream.write_all(reply.as_bytes());
+                });
+            }
+        });
+        format!("http://{address}")
+    }
+
+    fn reply(status: &str, content_type: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    async fn call(request: Value) -> Value {
+        serde_json::from_str(&http_request(request.to_string()).await.unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn sends_method_headers_and_body_and_returns_status_headers_text() {
+        let base = serve(|head, body| {
+            let echoed = format!(
+                "{}|{}|{body}",
+                head.lines().next().unwrap(),
+                head.lines().any(|l| l.eq_ignore_ascii_case("x-trace: t1"))
+            );
+            reply("201 Created", "text/plain", &echoed)
+        });
+        let got = call(json!({
+            "method": "POST", "url": format!("{base}/items?a=1"),
+            "headers": [["X-Trace", "t1"]], "bodyText": "{\"n\":1}", "timeoutMs": 5000,
+        }))
+        .await;
+        assert_eq!(got["ok"], true);
+        assert_eq!(got["status"], 201);
+        assert_eq!(got["bodyText"], "POST /items?a=1 HTTP/1.1|true|{\"n\":1}");
+        assert_eq!(got["headers"][0], json!(["content-type", "text/plain"]));
+    }
+
+    #[tokio::test]
+    async fn headers_timeout_becomes_undici_error() {
+        let base = serve(|_, _| {
+            std::thread::sleep(Duration::from_millis(800));
+            reply("200 OK", "text/plain", "late")
+        });
+        let got = call(json!({"method": "GET", "url": base, "timeoutMs": 100})).await;
+        assert_eq!(
+            got["error"],
+            json!({"name": "HeadersTimeoutError", "message": "Headers Timeout Error", "code": "UND_ERR_HEADERS_TIMEOUT"})
+        );
+    }
+
+    #[tokio::test]
+    async fn connection_refused_looks_like_node() {
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let got = call(json!({"method": "GET", "url": format!("http://127.0.0.1:{port}/x")})).await;
+        assert_eq!(got["ok"], false);
+        assert_eq!(got["error"]["code"], "ECONNREFUSED");
+        assert_eq!(got["error"]["message"], format!("connect ECONNREFUSED 127.0.0.1:{port}"));
+        assert_eq!(got["error"]["port"], port);
+    }
+
+    #[tokio::test]
+    async fn redirects_followed_only_when_allowed() {
+        let base = serve(|head, _| {
+            if head.starts_with("GET /old") {
+                "HTTP/1.1 302 Found\r\nLocation: /new\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+            } else {
+                reply("200 OK", "text/plain", head.lines().next().unwrap())
+            }
+        });
+        let followed = call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 5})).await;
+        assert_eq!(followed["status"], 200);
+        assert_eq!(followed["bodyText"], "GET /new HTTP/1.1");
+        let kept = call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 0})).await;
+        assert_eq!(kept["status"], 302);
+    }
+
+    #[tokio::test]
+    async fn base64_body_both_ways() {
+        let base = serve(|_, body| reply("200 OK", "application/octet-stream", body));
+        let got = call(json!({
+            "method": "PUT", "url": base, "bodyBase64": BASE64.encode("hi"), "wantBase64": true,
+        }))
+        .await;
+        assert_eq!(got["bodyBase64"], BASE64.encode("hi"));
+    }
+
+    #[tokio::test]
+    async fn malformed_request_is_an_err() {
+        assert!(http_request("{".to_string()).await.is_err());
+        let got = call(json!({"method": "GET", "url": "not a url"})).await;
+        assert_eq!(got["error"]["code"], "ERR_INVALID_URL");
+    }
+}

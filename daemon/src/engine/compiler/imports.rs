@@ -1,0 +1,169 @@
+//! Which adaptor exports the job uses (OpenFn's `add-imports` transform): every identifier
+//! not declared anywhere around it ("dangling"), skipping property names, object keys,
+//! shorthand values and anything inside a top-level `const x = { ... }` literal.
+
+use std::collections::HashSet;
+
+use oxc::ast::AstKind;
+use oxc::ast::ast::PropertyKey;
+use oxc::semantic::NodeId;
+use oxc::span::{GetSpan, Span};
+
+use super::lazy_state::LazyState;
+use super::promises::Promises;
+use super::scopes::{Scopes, UnboundCatch};
+use super::tree::Tree;
+
+/// Names OpenFn never imports in "unknown exports" mode. OpenFn joins them into one
+/// unanchored alternation, so the first must start a name, the last end it, and the
+/// others may appear anywhere in it.
+const GLOBALS: &[&str] = &[
+    "AggregateError", "Array", "ArrayBuffer", "AsyncFuction", "AsyncGenerator", "atob",
+    "Atomics", "BigInt", "BigInt64Array", "BigUint64Array", "Blob", "Boolean", "btoa",
+    "Buffer", "clearInterval", "clearTimeout", "console", "DataView", "Date", "decodeURI",
+    "decodeURIComponent", "encodeURI", "encodeURIComponent", "Error", "eval", "EvalError",
+    "Event", "exports", "FinalizationRegistry", "Float32Array", "Float64Array", "Function",
+    "Generator", "global", "Infinity", "Int16Array", "Int32Array", "Int8Array", "isFinite",
+    "isNaN", "JSON", "Map", "Math", "module", "Number", "Object", "parseFloat", "parseInt",
+    "process", "Promise", "Proxy", "RangeError", "ReferenceError", "Reflect", "RegExp",
+    "require", "Set", "setInterval", "setTimeout", "SharedArrayBuffer", "state", "String",
+    "Symbol", "TypedArray", "Uint16Array", "Uint32Array", "Uint8Array", "Uint8ClampedArray",
+    "URIError", "URL", "WeakMap", "WeakRef", "WeakSet",
+];
+
+/// The names to import from the adaptor, in `exports` order. With no known exports, every
+/// dangling identifier except OpenFn's globals.
+pub(crate) fn used_exports(
+    dangling: &HashSet<String>,
+    exports: &[String],
+) -> Vec<String> {
+    if exports.is_empty() {
+        let mut names: Vec<String> = dangling
+            .iter()
+            .filter(|name| !matches_globals(name))
+            .cloned()
+            .collect();
+        names.sort();
+        return names;
+    }
+    let mut seen = HashSet::new();
+    exports
+        .iter()
+        .filter(|e| dangling.contains(e.as_str()) && seen.insert(e.as_str()))
+        .cloned()
+        .collect()
+}
+
+fn matches_globals(name: &str) -> bool {
+    let last = GLOBALS.len() - 1;
+    GLOBALS.iter().enumerate().any(|(i, global)| match i {
+        0 => name.starts_with(global),
+        i if i == last => name.ends_with(global),
+        _ => name.contains(global),
+    })
+}
+
+/// Every dangling identifier of the compiled program.
+pub(crate) fn dangling_identifiers(
+    tree: &Tree<'_, '_>,
+    scopes: &Scopes<'_, '_, '_>,
+    lazy: &LazyState,
+    promises: &Promises,
+) -> Result<HashSet<String>, UnboundCatch> {
+    let mut dangling = HashSet::new();
+    for (id, kind) in tree.all() {
+        let (name, span) = match kind {
+            AstKind::IdentifierReference(r) if r.name == "$" && lazy.renamed.contains(&r.span) => {
+                ("state", r.span)
+            }
+            AstKind::IdentifierReference(r) => (r.name.as_str(), r.span),
+            AstKind::BindingIdentifier(b) => (b.name.as_str(), b.span),
+            AstKind::IdentifierName(n) => (n.name.as_str(), n.span),
+            AstKind::LabelIdentifier(l) => (l.name.as_str(), l.span),
+            _ => continue,
+        };
+        if name == "undefined" || name == "NaN" || is_skipped(tree, id, name, span) {
+            continue;
+        }
+        // Parameters of the arrows the compiler adds.
+        if (name == "state" && lazy.inside_wrap(span))
+            || (name == "p" && promises.tails.iter().any(|t| t.start <= span.start && span.end <= t.end))
+        {
+            continue;
+        }
+        if tree.in_top_level_object_literal(id) || scopes.is_declared(id, name, false)? {
+            continue;
+        }
+        dangling.insert(name.to_string());
+    }
+    Ok(dangling)
+}
+
+/// Positions OpenFn never treats as a variable use.
+fn is_skipped(tree: &Tree<'_, '_>, id: NodeId, name: &str, span: Span) -> bool {
+    let Some(parent) = tree.parent(id) else {
+        return false;
+    };
+    match tree.kind(parent) {
+        AstKind::ImportSpecifier(_) => true,
+        AstKind::StaticMemberExpression(m) => m.property.span == span || is_in_computed_property(tree, parent),
+        AstKind::ComputedMemberExpression(m) => {
+            m.expression.span() == span || is_in_computed_property(tree, parent)
+        }
+        AstKind::PrivateFieldExpression(_) => is_in_computed_property(tree, parent),
+        AstKind::ObjectProperty(p) => key_name(&p.key) == Some(name),
+        AstKind::BindingProperty(p) => key_name(&p.key) == Some(name),
+        AstKind::AssignmentTargetPropertyProperty(p) => key_name(&p.name) == Some(name),
+        AstKind::AssignmentTargetPropertyIdentifier(p) => p.init.is_none(),
+        _ => false,
+    }
+}
+
+/// Whether the member chain containing `member` (as its object side) is itself the
+/// computed property of an outer member expression: `x[a.b]` skips `a`.
+fn is_in_computed_property(tree: &Tree<'_, '_>, member: NodeId) -> bool {
+    let mut target = member;
+    while let Some(parent) = tree.parent(target) {
+        match tree.kind(parent) {
+            AstKind::ComputedMemberExpression(m) => {
+                if m.expression.span() == tree.span(target) {
+                    return true;
+                }
+            }
+            AstKind::StaticMemberExpression(_) | AstKind::PrivateFieldExpression(_) => {}
+            _ => return false,
+        }
+        target = parent;
+    }
+    false
+}
+
+fn key_name<'a>(key: &'a PropertyKey<'a>) -> Option<&'a str> {
+    match key {
+        PropertyKey::StaticIdentifier(id) => Some(id.name.as_str()),
+        PropertyKey::Identifier(id) => Some(id.name.as_str()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_exports_mode_skips_globals_like_openfn() {
+        let dangling: HashSet<String> = ["fn", "console", "myState", "WeakSetX", "AggregateErrorish", "xWeakSet"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        // Substring matches: "WeakSetX" contains "Set"; matching is case-sensitive.
+        assert_eq!(used_exports(&dangling, &[]), vec!["fn", "myState"]);
+    }
+
+    #[test]
+    fn known_exports_keep_export_order() {
+        let dangling: HashSet<String> = ["fnIf", "fn", "other"].into_iter().map(String::from).collect();
+        let exports: Vec<String> = ["fn", "each", "fnIf"].into_iter().map(String::from).collect();
+        assert_eq!(used_exports(&dangling, &exports), vec!["fn", "fnIf"]);
+    }
+}

@@ -1,0 +1,300 @@
+//! Behaviour tests for the compiler: one group per transform, then OpenFn's conformance
+//! fixtures compared structurally with OpenFn's own compiled output.
+
+use super::*;
+
+mod fixtures;
+mod structure;
+
+/// `@openfn/language-common` 3.3.4 exports (`Object.keys(require(...))`, minus `default`).
+pub(crate) const COMMON_EXPORTS: &[&str] = &[
+    "_", "alterState", "arrayToString", "as", "asData", "assert", "beta", "chunk", "combine",
+    "composeNextState", "cursor", "dataPath", "dataValue", "dateFns", "debug", "each",
+    "execute", "field", "fields", "fn", "fnIf", "group", "http", "humanProper", "index",
+    "join", "jsonValue", "lastReferenceValue", "log", "map", "merge", "parseCsv",
+    "referencePath", "scrubEmojis", "source", "sourceValue", "splitKeys", "toArray", "util",
+    "validate",
+];
+
+/// `@openfn/language-http` 7.2.10 exports.
+pub(crate) const HTTP_EXPORTS: &[&str] = &[
+    "alterState", "arrayToString", "as", "chunk", "combine", "cursor", "dataPath",
+    "dataValue", "dateFns", "del", "each", "execute", "field", "fields", "fn", "fnIf", "get",
+    "group", "humanProper", "lastReferenceValue", "map", "merge", "parseCsv", "parseXML",
+    "patch", "post", "put", "request", "scrubEmojis", "sourceValue", "splitKeys", "toArray",
+    "util",
+];
+
+pub(crate) fn common() -> CompileOptions {
+    CompileOptions {
+        adaptor: Some("@openfn/language-common".into()),
+        adaptor_exports: COMMON_EXPORTS.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+pub(crate) fn http() -> CompileOptions {
+    CompileOptions {
+        adaptor: Some("@openfn/language-http".into()),
+        adaptor_exports: HTTP_EXPORTS.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn code(source: &str) -> String {
+    compile(source, &common()).expect("compiles").code
+}
+
+fn error(source: &str) -> CompileError {
+    compile(source, &common()).expect_err("must not compile")
+}
+
+// ---- ensure-exports and top-level operations ----
+
+#[test]
+fn top_level_calls_become_the_default_export_in_order() {
+    assert_eq!(
+        code("fn(a);\nconst x = 1;\neach(b, fn(c));\n"),
+        "import { each, fn } from \"@openfn/language-common\";\n\
+         export * from \"@openfn/language-common\";\n\
+         \nconst x = 1;\n\nexport default [fn(a), each(b, fn(c))];\n"
+    );
+}
+
+#[test]
+fn only_call_statements_are_hoisted() {
+    let out = code("if (x) { fn(a) }\nawait fn(b);\nx = fn(c);\nhttp.get(d);\nfn?.(e);\n");
+    assert!(out.ends_with("export default [http.get(d)];\n"), "{out}");
+    assert!(out.contains("if (x) { fn(a) }"));
+    assert!(out.contains("await fn(b);"));
+}
+
+#[test]
+fn existing_default_array_gets_operations_appended() {
+    let out = code("fn(a);\nexport default [fn(b),];\n");
+    assert!(out.contains("export default [fn(b), fn(a),];"), "{out}");
+    let out = code("fn(a);\nexport default [];");
+    assert!(out.contains("export default [fn(a)];"), "{out}");
+}
+
+#[test]
+fn other_default_exports_leave_the_module_alone() {
+    let out = code("fn(a);\nexport default foo;\n");
+    assert!(out.contains("fn(a);\nexport default foo;"), "{out}");
+    let out = code("export default [];\nfn(a);\n");
+    assert!(out.contains("export default [];\nfn(a);"), "{out}");
+}
+
+#[test]
+fn named_exports_do_not_count_as_a_default_export() {
+    let out = code("export const x = 1;\nfn(a);");
+    assert!(out.contains("export const x = 1;"));
+    assert!(out.ends_with("export default [fn(a)];\n"), "{out}");
+}
+
+#[test]
+fn statements_left_behind_keep_a_semicolon() {
+    // Without it, `b` and `[1]` would join into `b[1]` once `fn(x)` is moved away.
+    let out = code("const a = b\nfn(x)\n;[1].forEach(f)");
+    assert!(out.contains("const a = b;"), "{out}");
+}
+
+// ---- lazy state ----
+
+#[test]
+fn dollar_wraps_the_whole_argument_of_the_nearest_call() {
+    let cases = [
+        ("get($.data.endpoint)", "get(state => state.data.endpoint)"),
+        ("get(`hello ${$.data}`)", "get(state => `hello ${state.data}`)"),
+        ("get($.a + \" \" + $.b)", "get(state => state.a + \" \" + state.b)"),
+        ("get(city[$.location])", "get(state => city[state.location])"),
+        ("get(!$.data.x)", "get(state => !state.data.x)"),
+        ("fn($.f($.age))", "fn(state => state.f(state.age))"),
+        ("post('/x', { name: $.data.name })", "post('/x', state => ({ name: state.data.name }))"),
+        (
+            "each($.data.items, post(`/i/${$.data.id}`, $.data))",
+            "each(state => state.data.items, post(state => `/i/${state.data.id}`, state => state.data))",
+        ),
+        ("cursor($.a || $.b)", "cursor(state => state.a || state.b)"),
+        ("fn(() => { get($.data) })", "fn(() => { get(state => state.data) })"),
+        ("fnIf($.tags.includes('x'), y)", "fnIf((state => state.tags.includes)('x'), y)"),
+        ("fn($.a + g($.b))", "fn(state => state.a + g(state => state.b))"),
+        ("fn(state => $.a)", "fn(state => state.a)"),
+        ("fn(1, $.f($.a.b))", "fn(1, state => state.f(state.a.b))"),
+        ("fn($.f(x)(y))", "fn((state => state.f(x))(y))"),
+        ("fn(new Foo($.a))", "fn(state => new Foo(state.a))"),
+        ("fn($[0])", "fn(state => state[0])"),
+    ];
+    for (job, expected) in cases {
+        let out = compile(job, &CompileOptions::default()).expect(job).code;
+        assert_eq!(out, format!("export default [{expected}];\n"), "{job}");
+    }
+}
+
+#[test]
+fn dollar_left_alone_where_openfn_leaves_it() {
+    for job in ["fn(\"$.a.b\")", "fn(($) => $.a)", "fn($)", "fn(function f($) { return $.a })"] {
+        let out = compile(job, &CompileOptions::default()).expect(job).code;
+        assert_eq!(out, format!("export default [{job}];\n"));
+    }
+    // A top-level `const $` does not count (OpenFn ignores the global scope).
+    let out = compile("const $ = 1;\nfn($.a)", &CompileOptions::default()).expect("compiles");
+    assert!(out.code.contains("fn(state => state.a)"));
+    // Inside a top-level object literal nothing is transformed.
+    let out = compile("const o = { a: $.b };", &CompileOptions::default()).expect("compiles");
+    assert!(out.code.contains("const o = { a: $.b };"));
+}
+
+#[test]
+fn dollar_outside_an_operation_is_an_error() {
+    let e = error("const name = $.data.name;\nfn(s => s);");
+    assert_eq!(e.message, "Lazy State Error: Must be inside an operation");
+    assert_eq!((e.line, e.column), (Some(1), Some(13)));
+    assert_eq!(
+        e.to_string(),
+        "Lazy State Error: Must be inside an operation (line 1, column 13)"
+    );
+    for job in ["fn(() => { $.a = 1 })", "fn(function() { return $.a })", "new Foo($.a)"] {
+        assert!(error(job).message.contains("Must be inside an operation"), "{job}");
+    }
+}
+
+#[test]
+fn dollar_in_an_arrow_argument_needs_a_state_parameter() {
+    assert_eq!(
+        error("fn(s => $.a)").message,
+        "Lazy State Error: parameter \"s\" should be called \"state\""
+    );
+    assert_eq!(error("fn((a, b) => $.a)").message, "Lazy State Error: parent has wrong arity");
+}
+
+// ---- promises ----
+
+#[test]
+fn then_and_catch_chains_become_defer_calls() {
+    let cases = [
+        ("fn(a).then(f).then(g)", "_defer(fn(a), p => p.then(f).then(g))"),
+        ("fn(a).catch(h)", "_defer(fn(a), undefined, h)"),
+        ("fn(a).catch(h).then(f)", "_defer(fn(a), p => p.then(f), h)"),
+        ("fn(a).then(f).catch(h)", "_defer(fn(a), p => p.then(f).catch(h))"),
+        (
+            "each(\"$.data[*]\", post(x).then(s => s))",
+            "each(\"$.data[*]\", _defer(post(x), p => p.then(s => s)))",
+        ),
+        ("fn(s => s).then($.data)", "_defer(fn(s => s), p => p.then(state => state.data))"),
+        ("each(x, fn(s).then(f)).then(g)", "_defer(each(x, fn(s).then(f)), p => p.then(g))"),
+        ("fn(s => get().then(f))", "fn(s => get().then(f))"),
+    ];
+    for (job, expected) in cases {
+        let out = compile(job, &CompileOptions::default()).expect(job).code;
+        let has_defer = expected.contains("_defer(");
+        let import = if has_defer { format!("{RUNTIME_IMPORT}\n") } else { String::new() };
+        assert_eq!(out, format!("{import}export default [{expected}];\n"), "{job}");
+    }
+}
+
+#[test]
+fn runtime_import_goes_after_the_jobs_own_imports() {
+    let out = compile("import x from 'y';\nfn(a).then(f);", &common()).expect("compiles");
+    assert_eq!(
+        out.code,
+        "import { fn } from \"@openfn/language-common\";\n\
+         export * from \"@openfn/language-common\";\n\
+         import x from 'y';\n\
+         import { defer as _defer } from \"@openfn/runtime\";\n\
+         export default [_defer(fn(a), p => p.then(f))];\n"
+    );
+    assert_eq!(
+        out.operations,
+        vec![Operation { name: Some("_defer".into()), line: None, order: 1 }]
+    );
+}
+
+#[test]
+fn a_chain_not_on_a_call_is_refused() {
+    assert!(error("x.then(f);").message.contains("must follow an operation call"));
+}
+
+// ---- add-imports ----
+
+#[test]
+fn imports_only_undeclared_adaptor_exports() {
+    let out = code("const each = 1;\nfn(s => merge(s, map));\nnotAnExport(1);");
+    assert!(out.starts_with("import { fn, map, merge } from \"@openfn/language-common\";\n"), "{out}");
+}
+
+#[test]
+fn no_import_and_no_export_star_when_nothing_is_used() {
+    let out = code("notAnExport(1);");
+    assert_eq!(out, "export default [notAnExport(1)];\n");
+}
+
+#[test]
+fn property_names_keys_and_shorthands_are_not_imports() {
+    let out = code("x.fn;\ny = { each: 1 };\nz = { map };\nw = a[merge];\nconst o = { k: field() };");
+    assert!(!out.contains("import {"), "{out}");
+}
+
+#[test]
+fn declarations_count_function_wide_like_openfn() {
+    // ast-types hoists block-scoped declarations to the enclosing function.
+    let out = code("if (x) { const fn = 1 }\nfn(s => s);");
+    assert!(!out.contains("import {"), "{out}");
+    // A class method name is looked up like a variable.
+    let out = code("class A { map() {} }");
+    assert!(out.starts_with("import { map }"), "{out}");
+}
+
+#[test]
+fn no_adaptor_means_no_imports() {
+    let out = compile("fn(a)", &CompileOptions::default()).expect("compiles");
+    assert_eq!(out.code, "export default [fn(a)];\n");
+}
+
+#[test]
+fn unknown_exports_import_every_undeclared_name_but_globals() {
+    let options = CompileOptions { adaptor: Some("x".into()), adaptor_exports: vec![] };
+    let out = compile("fn(s => { console.log(JSON.stringify(s)); return s })", &options).expect("ok");
+    assert!(out.code.starts_with("import { fn } from \"x\";\nexport * from \"x\";\n"), "{}", out.code);
+}
+
+// ---- syntax OpenFn rejects ----
+
+#[test]
+fn syntax_openfn_rejects_fails_to_compile() {
+    for (job, message) in [
+        ("const big = 10n;", "Unexpected token ILLEGAL"),
+        ("const n = 1_000;", "Unexpected token ILLEGAL"),
+        ("class A { #x = 1 }", "Unexpected token ILLEGAL"),
+        ("#!/usr/bin/env node\nfn(x)", "Unexpected token ILLEGAL"),
+        ("class A { static x = 1 }", "did not recognize object of type \"PropertyDefinition\""),
+        ("fn(s => { try { x() } catch { return s } })", "null does not match type Pattern"),
+        ("fn(s => {", "SyntaxError"),
+    ] {
+        let e = error(job);
+        assert!(e.message.contains(message), "{job}: {e}");
+        assert!(e.line.is_some(), "{job}");
+    }
+    // Accepted modern syntax.
+    code("x ??= a?.b ?? c; x ||= 1; const r = /(?<y>\\d)/s; try {} catch { }");
+}
+
+// ---- source map ----
+
+#[test]
+fn source_map_points_back_into_the_job() {
+    let job = "// comment\nconst x = 1;\nfn(s => s.data.x.y);\n";
+    let compiled = compile(job, &common()).expect("compiles");
+    let lines: Vec<&str> = compiled.code.lines().collect();
+    let (line, text) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.starts_with("export default"))
+        .expect("export line");
+    let column = text.find("s.data").expect("s.data") as u32;
+    assert_eq!(
+        compiled.source_map.original_position(line as u32 + 1, column),
+        Some((3, 8))
+    );
+    assert_eq!(compiled.source_map.original_position(1, 0), None);
+    let x_line = lines.iter().position(|l| l.starts_with("const x")).expect("const") as u32 + 1;
+    assert_eq!(compiled.source_map.original_position(x_line, 6), Some((2, 6)));
+}
