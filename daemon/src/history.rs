@@ -550,11 +550,13 @@ pub fn failures(
 ) -> StoreResult<Vec<FailureGroup>> {
     let since = since.map(|s| s.timestamp_micros()).unwrap_or(0);
     let mut stmt = conn.prepare_cached(
-        "SELECT w.name, COALESCE(wo.error_job, '(run)'), COALESCE(wo.error_type, wo.state), COUNT(*), MIN(wo.received_at), MAX(wo.last_activity), MAX(wo.id),
-                (SELECT error_message FROM work_orders x WHERE x.id = MAX(wo.id))
-         FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id
-         WHERE wo.state IN ('failed', 'crashed', 'killed', 'exception', 'lost') AND wo.last_activity >= ?1
-         GROUP BY wo.workflow_id, wo.error_job, COALESCE(wo.error_type, wo.state) ORDER BY COUNT(*) DESC, MAX(wo.last_activity) DESC",
+        "SELECT g.workflow, g.job, g.error_type, g.n, g.first_seen, g.last_seen, g.example, x.error_message FROM (
+             SELECT w.name AS workflow, COALESCE(wo.error_job, '(run)') AS job, COALESCE(wo.error_type, wo.state) AS error_type,
+                    COUNT(*) AS n, MIN(wo.received_at) AS first_seen, MAX(wo.last_activity) AS last_seen, MAX(wo.id) AS example
+             FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id
+             WHERE wo.state IN ('failed', 'crashed', 'killed', 'exception', 'lost') AND wo.last_activity >= ?1
+             GROUP BY wo.workflow_id, wo.error_job, COALESCE(wo.error_type, wo.state)
+         ) g JOIN work_orders x ON x.id = g.example ORDER BY g.n DESC, g.last_seen DESC",
     )?;
     let rows = stmt.query_map([since], |r| {
         Ok(FailureGroup {

@@ -236,7 +236,7 @@ pub struct RerunOutcome {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
     Pong,
     Status(DaemonStatus),
@@ -322,6 +322,36 @@ mod tests {
         assert_eq!(bytes.iter().filter(|b| **b == b'\n').count(), 1);
         let back: ClientFrame = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(back, frame);
+    }
+
+    #[test]
+    fn every_response_round_trips() {
+        let shown = Response::Shown(Box::new(ShowResult {
+            kind: RefKind::Step,
+            id: "x".into(),
+            work_order: WorkOrderView {
+                row: WorkOrderRow {
+                    id: "w".into(),
+                    short_ref: "w".into(),
+                    project: "p".into(),
+                    workflow_id: "f".into(),
+                    workflow: "f".into(),
+                    state: WorkOrderState::Failed,
+                    origin: Origin::Webhook,
+                    received_at: chrono::Utc::now(),
+                    last_activity: chrono::Utc::now(),
+                    duration_ms: None,
+                    run_count: 1,
+                    first_error: None,
+                    input_wiped: false,
+                    hit: None,
+                },
+                input: None,
+                runs: vec![],
+            },
+        }));
+        let text = serde_json::to_string(&shown).unwrap();
+        assert_eq!(serde_json::from_str::<Response>(&text).unwrap(), shown);
     }
 
     #[test]

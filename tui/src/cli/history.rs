@@ -481,7 +481,9 @@ pub fn rerun(global: &Global, args: &RerunArgs) -> Result<(), CliError> {
             }
         }
         (Some(_), true) => {
-            return Err(anyhow!("give a reference or --all-matching with filters, not both").into());
+            return Err(
+                anyhow!("give a reference or --all-matching with filters, not both").into(),
+            );
         }
         (None, false) => {
             return Err(anyhow!(

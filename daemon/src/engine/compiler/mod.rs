@@ -20,7 +20,9 @@ mod tree;
 mod tests;
 
 use oxc::allocator::Allocator;
-use oxc::ast::ast::{ArrayExpression, ExportDefaultDeclarationKind, Expression, Program, Statement};
+use oxc::ast::ast::{
+    ArrayExpression, ExportDefaultDeclarationKind, Expression, Program, Statement,
+};
 use oxc::diagnostics::OxcDiagnostic;
 use oxc::parser::{ParseOptions, Parser};
 use oxc::semantic::SemanticBuilder;
@@ -148,7 +150,11 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
     }
     let tree = Tree::new(semantic.semantic.nodes());
     if let Some(rejected) = syntax::find_rejected(program, &tree) {
-        return Err(CompileError::at(source, rejected.message, rejected.span.start));
+        return Err(CompileError::at(
+            source,
+            rejected.message,
+            rejected.span.start,
+        ));
     }
     let scopes = scopes::Scopes::new(&tree);
 
@@ -177,7 +183,11 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
         .map(|(op, order)| {
             let deferred = promises.rewritten.contains(&op.call);
             Operation {
-                name: if deferred { Some("_defer".into()) } else { op.name.clone() },
+                name: if deferred {
+                    Some("_defer".into())
+                } else {
+                    op.name.clone()
+                },
                 line: (!deferred).then(|| index.position(op.call.start).0),
                 order,
             }

@@ -1,8 +1,8 @@
 //! Turning a plan step's expression into the module the runtime evaluates.
 //! This is where the compiler plugs in.
 
-use super::errors::{OperationInfo, PositionMapper, Severity, StepError};
 use super::adaptor_bridge;
+use super::errors::{OperationInfo, PositionMapper, Severity, StepError};
 use crate::engine::PlanStep;
 use crate::engine::compiler::{self, CompileOptions, SourceMap};
 use std::sync::Arc;
@@ -28,7 +28,10 @@ pub enum CompileMode {
 pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, StepError> {
     let source = step.expression.clone().unwrap_or_default();
     match mode {
-        CompileMode::AsIs => Ok(PreparedJob { code: source, ..PreparedJob::default() }),
+        CompileMode::AsIs => Ok(PreparedJob {
+            code: source,
+            ..PreparedJob::default()
+        }),
         CompileMode::Compile => compile(&source, step.adaptor.as_deref()),
     }
 }
@@ -53,7 +56,10 @@ fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, StepError
         operations: compiled
             .operations
             .into_iter()
-            .map(|op| OperationInfo { name: op.name, line: op.line.map_or(-1, i64::from) })
+            .map(|op| OperationInfo {
+                name: op.name,
+                line: op.line.map_or(-1, i64::from),
+            })
             .collect(),
     })
 }
@@ -63,6 +69,8 @@ struct MappedPositions(SourceMap);
 
 impl PositionMapper for MappedPositions {
     fn original(&self, line: u32, column: u32) -> Option<(u32, u32)> {
-        self.0.original_position(line, column.saturating_sub(1)).map(|(l, c)| (l, c + 1))
+        self.0
+            .original_position(line, column.saturating_sub(1))
+            .map(|(l, c)| (l, c + 1))
     }
 }

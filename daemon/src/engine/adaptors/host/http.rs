@@ -113,7 +113,13 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
             builder = builder.body(bytes.clone());
         }
         let mut response = match tokio::time::timeout(timeout, builder.send()).await {
-            Err(_) => return Err(undici_error("HeadersTimeoutError", "Headers Timeout Error", "UND_ERR_HEADERS_TIMEOUT")),
+            Err(_) => {
+                return Err(undici_error(
+                    "HeadersTimeoutError",
+                    "Headers Timeout Error",
+                    "UND_ERR_HEADERS_TIMEOUT",
+                ));
+            }
             Ok(Err(e)) => return Err(network_error(&e, &url)),
             Ok(Ok(response)) => response,
         };
@@ -136,7 +142,13 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
         let mut bytes = Vec::new();
         loop {
             match tokio::time::timeout(timeout, response.chunk()).await {
-                Err(_) => return Err(undici_error("BodyTimeoutError", "Body Timeout Error", "UND_ERR_BODY_TIMEOUT")),
+                Err(_) => {
+                    return Err(undici_error(
+                        "BodyTimeoutError",
+                        "Body Timeout Error",
+                        "UND_ERR_BODY_TIMEOUT",
+                    ));
+                }
                 Ok(Err(e)) => return Err(network_error(&e, &url)),
                 Ok(Ok(None)) => break,
                 Ok(Ok(Some(chunk))) => bytes.extend_from_slice(&chunk),
@@ -145,9 +157,7 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
         let headers: Vec<Value> = response
             .headers()
             .iter()
-            .map(|(name, value)| {
-                json!([name.as_str(), String::from_utf8_lossy(value.as_bytes())])
-            })
+            .map(|(name, value)| json!([name.as_str(), String::from_utf8_lossy(value.as_bytes())]))
             .collect();
         let mut result = json!({
             "ok": true,
@@ -223,7 +233,9 @@ fn network_error(error: &reqwest::Error, url: &Url) -> NetError {
             }));
         }
         if code == "ECONNRESET" {
-            return NetError(json!({"name": "Error", "message": "read ECONNRESET", "errno": errno, "code": code, "syscall": "read"}));
+            return NetError(
+                json!({"name": "Error", "message": "read ECONNRESET", "errno": errno, "code": code, "syscall": "read"}),
+            );
         }
     }
     if error.is_connect() && error.is_timeout() {
@@ -234,7 +246,9 @@ fn network_error(error: &reqwest::Error, url: &Url) -> NetError {
         );
     }
     let lower = chain.to_ascii_lowercase();
-    if error.is_connect() && (lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve")) {
+    if error.is_connect()
+        && (lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve"))
+    {
         return NetError(json!({
             "name": "Error",
             "message": format!("getaddrinfo ENOTFOUND {host}"),
@@ -371,7 +385,10 @@ mod tests {
         let got = call(json!({"method": "GET", "url": format!("http://127.0.0.1:{port}/x")})).await;
         assert_eq!(got["ok"], false);
         assert_eq!(got["error"]["code"], "ECONNREFUSED");
-        assert_eq!(got["error"]["message"], format!("connect ECONNREFUSED 127.0.0.1:{port}"));
+        assert_eq!(
+            got["error"]["message"],
+            format!("connect ECONNREFUSED 127.0.0.1:{port}")
+        );
         assert_eq!(got["error"]["port"], port);
     }
 
@@ -384,10 +401,14 @@ mod tests {
                 reply("200 OK", "text/plain", head.lines().next().unwrap())
             }
         });
-        let followed = call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 5})).await;
+        let followed =
+            call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 5}))
+                .await;
         assert_eq!(followed["status"], 200);
         assert_eq!(followed["bodyText"], "GET /new HTTP/1.1");
-        let kept = call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 0})).await;
+        let kept =
+            call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 0}))
+                .await;
         assert_eq!(kept["status"], 302);
     }
 

@@ -121,10 +121,9 @@ fn operand_end(chars: &[char], start: usize) -> usize {
         match chars.get(i) {
             Some('.') => {
                 i += 1;
-                while chars
-                    .get(i)
-                    .is_some_and(|ch| ch.is_alphanumeric() || *ch == '_' || *ch == '$' || *ch == '*')
-                {
+                while chars.get(i).is_some_and(|ch| {
+                    ch.is_alphanumeric() || *ch == '_' || *ch == '$' || *ch == '*'
+                }) {
                     i += 1;
                 }
             }
@@ -163,7 +162,10 @@ mod tests {
 
     #[test]
     fn wildcard_over_array_gives_indices() {
-        let got = locate("$.data.orders[*]", r#"{"data":{"orders":[{"id":1},{"id":2}]}}"#);
+        let got = locate(
+            "$.data.orders[*]",
+            r#"{"data":{"orders":[{"id":1},{"id":2}]}}"#,
+        );
         assert_eq!(
             got,
             serde_json::json!([["data", "orders", 0], ["data", "orders", 1]])
