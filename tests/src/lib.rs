@@ -1,1 +1,269 @@
-//! e2e helpers
+//! Helpers for end-to-end tests: real `boltd` processes on temp data dirs and sockets, the
+//! real `bolt` binary, real HTTP on 127.0.0.1.
+
+use bolt_shared::client::Client;
+use bolt_shared::model::*;
+use bolt_shared::protocol::{Request, Response};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A binary of this workspace, built next to the test executable.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is not built; run the tests with `cargo test --workspace`", path.display());
+    path
+}
+
+pub fn fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(relative)
+}
+
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub socket: PathBuf,
+    pub http: String,
+    child: Option<Child>,
+    env: Vec<(String, String)>,
+}
+
+impl Daemon {
+    /// Starts a fresh boltd on a temp dir, webhooks on an ephemeral loopback port.
+    pub fn start() -> Daemon {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(env: &[(&str, &str)]) -> Daemon {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let socket = dir.path().join("run/boltd.sock");
+        let mut daemon = Daemon {
+            dir,
+            socket,
+            http: String::new(),
+            child: None,
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        daemon.restart();
+        daemon
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// (Re)starts boltd on the same data dir and waits until it answers.
+    pub fn restart(&mut self) {
+        let child = self.spawn();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(mut client) = Client::connect(&self.socket) {
+                let status = client.status().expect("status");
+                self.http = status.http_listen.expect("webhook server address");
+                return;
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("boltd exited early: {status}");
+                }
+            }
+            assert!(Instant::now() < deadline, "boltd did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts another boltd process on this data dir without waiting (for refusal tests).
+    pub fn spawn(&self) -> Child {
+        let mut command = Command::new(bin("boltd"));
+        command
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .arg("--socket")
+            .arg(&self.socket)
+            .arg("--http")
+            .arg("127.0.0.1:0")
+            .env_remove("BOLT_CONFIG")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command.spawn().expect("spawn boltd")
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(&self.socket).expect("connect to boltd")
+    }
+
+    pub fn request(&self, request: Request) -> Response {
+        self.client().request(request).expect("request")
+    }
+
+    /// Runs the real `bolt` binary against this daemon.
+    pub fn bolt(&self, args: &[&str]) -> Output {
+        self.bolt_with_stdin(args, None)
+    }
+
+    pub fn bolt_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(bin("bolt"))
+            .arg("--socket")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("BOLT_CONFIG")
+            .env_remove("BOLT_DATA_DIR")
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn bolt");
+        if let Some(text) = stdin {
+            child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write stdin");
+        }
+        child.wait_with_output().expect("bolt output")
+    }
+
+    /// `bolt ARGS --json`, parsed; panics with stderr when it fails.
+    pub fn bolt_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.bolt(&all);
+        assert!(out.status.success(), "bolt {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bolt {args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
+    pub fn deploy(&self, yaml_path: &Path) {
+        let out = self.bolt(&["deploy", yaml_path.to_str().expect("utf-8 path")]);
+        assert!(out.status.success(), "deploy failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Writes a project file into the data dir's parent and deploys it.
+    pub fn deploy_text(&self, yaml: &str) -> PathBuf {
+        let path = self.dir.path().join("project.yaml");
+        std::fs::write(&path, yaml).expect("write project");
+        self.deploy(&path);
+        path
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> HttpReply {
+        http(&self.http, "POST", path, &[("content-type", "application/json")], body.as_bytes())
+    }
+
+    /// Waits until the work order reaches a final state and returns its view.
+    pub fn wait_work_order(&self, id: &str) -> WorkOrderView {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let view = self.show(id);
+            let settled = view.row.state.is_final() && view.runs.iter().all(|r| r.state.is_final());
+            if settled {
+                return view;
+            }
+            assert!(Instant::now() < deadline, "work order {id} did not finish: {:?}", view.row.state);
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    pub fn show(&self, reference: &str) -> WorkOrderView {
+        match self.request(Request::Show { reference: reference.to_string(), bodies: true }) {
+            Response::Shown(shown) => shown.work_order,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    pub fn list(&self, filter: WorkOrderFilter, limit: u32, after: Option<String>) -> WorkOrderPage {
+        match self.request(Request::ListWorkOrders { filter, limit, after }) {
+            Response::WorkOrders(page) => page,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("running")
+    }
+
+    /// SIGKILL: no cleanup at all, as in a power cut or OOM kill.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM and wait: a graceful stop.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        child.wait().expect("wait boltd")
+    }
+
+    /// Reads the SQLite file's bytes (WAL included): for "secret never stored" checks.
+    pub fn database_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for name in ["bolt.db", "bolt.db-wal"] {
+            if let Ok(mut file) = std::fs::File::open(self.dir.path().join(name)) {
+                let _ = file.read_to_end(&mut bytes);
+            }
+        }
+        bytes
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+#[derive(Debug)]
+pub struct HttpReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpReply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// A minimal HTTP/1.1 request over a fresh connection (the server under test is ours).
+pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpReply {
+    let mut stream = TcpStream::connect(addr).expect("connect to webhook server");
+    stream.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("send head");
+    // A server may answer (413) before reading a large body; a failed write is fine then.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    HttpReply { status, headers, body }
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 || tail.len() < size {
+            break;
+        }
+        out.push_str(&tail[..size]);
+        rest = tail[size..].trim_start_matches("\r\n");
+    }
+    out
+}
