@@ -15,12 +15,18 @@ pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let path = dir.join(name);
-    assert!(path.exists(), "{} is not built; run the tests with `cargo test --workspace`", path.display());
+    assert!(
+        path.exists(),
+        "{} is not built; run the tests with `cargo test --workspace`",
+        path.display()
+    );
     path
 }
 
 pub fn fixture(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(relative)
 }
 
 pub struct Daemon {
@@ -45,7 +51,10 @@ impl Daemon {
             socket,
             http: String::new(),
             child: None,
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         daemon.restart();
         daemon
@@ -116,13 +125,22 @@ impl Daemon {
             .args(args)
             .env_remove("BOLT_CONFIG")
             .env_remove("BOLT_DATA_DIR")
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn bolt");
         if let Some(text) = stdin {
-            child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write stdin");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(text.as_bytes())
+                .expect("write stdin");
         }
         child.wait_with_output().expect("bolt output")
     }
@@ -132,13 +150,27 @@ impl Daemon {
         let mut all = args.to_vec();
         all.push("--json");
         let out = self.bolt(&all);
-        assert!(out.status.success(), "bolt {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bolt {args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+        assert!(
+            out.status.success(),
+            "bolt {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "bolt {args:?} printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
     }
 
     pub fn deploy(&self, yaml_path: &Path) {
         let out = self.bolt(&["deploy", yaml_path.to_str().expect("utf-8 path")]);
-        assert!(out.status.success(), "deploy failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "deploy failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Writes a project file into the data dir's parent and deploys it.
@@ -150,7 +182,13 @@ impl Daemon {
     }
 
     pub fn post(&self, path: &str, body: &str) -> HttpReply {
-        http(&self.http, "POST", path, &[("content-type", "application/json")], body.as_bytes())
+        http(
+            &self.http,
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        )
     }
 
     /// Waits until the work order reaches a final state and returns its view.
@@ -162,20 +200,36 @@ impl Daemon {
             if settled {
                 return view;
             }
-            assert!(Instant::now() < deadline, "work order {id} did not finish: {:?}", view.row.state);
+            assert!(
+                Instant::now() < deadline,
+                "work order {id} did not finish: {:?}",
+                view.row.state
+            );
             std::thread::sleep(Duration::from_millis(30));
         }
     }
 
     pub fn show(&self, reference: &str) -> WorkOrderView {
-        match self.request(Request::Show { reference: reference.to_string(), bodies: true }) {
+        match self.request(Request::Show {
+            reference: reference.to_string(),
+            bodies: true,
+        }) {
             Response::Shown(shown) => shown.work_order,
             other => panic!("unexpected {other:?}"),
         }
     }
 
-    pub fn list(&self, filter: WorkOrderFilter, limit: u32, after: Option<String>) -> WorkOrderPage {
-        match self.request(Request::ListWorkOrders { filter, limit, after }) {
+    pub fn list(
+        &self,
+        filter: WorkOrderFilter,
+        limit: u32,
+        after: Option<String>,
+    ) -> WorkOrderPage {
+        match self.request(Request::ListWorkOrders {
+            filter,
+            limit,
+            after,
+        }) {
             Response::WorkOrders(page) => page,
             other => panic!("unexpected {other:?}"),
         }
@@ -196,7 +250,10 @@ impl Daemon {
     /// SIGTERM and wait: a graceful stop.
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("running");
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         child.wait().expect("wait boltd")
     }
 
@@ -232,10 +289,21 @@ impl HttpReply {
 }
 
 /// A minimal HTTP/1.1 request over a fresh connection (the server under test is ours).
-pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpReply {
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpReply {
     let mut stream = TcpStream::connect(addr).expect("connect to webhook server");
-    stream.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
-    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -248,17 +316,37 @@ pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
-    HttpReply { status, headers, body }
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    HttpReply {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(body: &str) -> String {
     let mut out = String::new();
     let mut rest = body;
     while let Some((size, tail)) = rest.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if size == 0 || tail.len() < size {
             break;
         }

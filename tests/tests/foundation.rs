@@ -29,9 +29,17 @@ fn handshake_and_status_json() {
     assert_eq!(status["queue_depth"], 0);
     assert!(status["uptime_secs"].is_u64());
     // The socket is private: 0600 in a 0700 directory.
-    let mode = std::fs::metadata(&daemon.socket).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&daemon.socket)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
-    let dir_mode = std::fs::metadata(daemon.socket.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    let dir_mode = std::fs::metadata(daemon.socket.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dir_mode, 0o700);
 }
 
@@ -52,7 +60,10 @@ fn kill_9_then_restart_works_and_keeps_the_store() {
     let mut daemon = Daemon::start();
     daemon.deploy_text(include_str!("../../config/example-project.yaml"));
     daemon.kill9();
-    assert!(daemon.socket.exists(), "a killed daemon leaves its socket behind");
+    assert!(
+        daemon.socket.exists(),
+        "a killed daemon leaves its socket behind"
+    );
     daemon.restart();
     let status = daemon.client().status().unwrap();
     assert_eq!(status.workflows, 2, "the store survived");
@@ -76,7 +87,9 @@ fn garbage_and_oversized_frames_get_errors_and_the_daemon_keeps_serving() {
         ServerFrame::Error { error, .. } => assert_eq!(error.code, ErrorCode::BadFrame),
         other => panic!("{other:?}"),
     }
-    stream.write_all(b"{\"type\":\"request\",\"id\":9,\"request\":{\"kind\":\"no_such_thing\"}}\n").unwrap();
+    stream
+        .write_all(b"{\"type\":\"request\",\"id\":9,\"request\":{\"kind\":\"no_such_thing\"}}\n")
+        .unwrap();
     match read_frame(&mut reader) {
         ServerFrame::Error { id, error } => {
             assert_eq!(id, Some(9));
@@ -85,7 +98,15 @@ fn garbage_and_oversized_frames_get_errors_and_the_daemon_keeps_serving() {
         other => panic!("{other:?}"),
     }
     // Before the handshake a valid request is refused, politely.
-    stream.write_all(&encode(&ClientFrame::Request { id: 1, request: Request::Ping }).unwrap()).unwrap();
+    stream
+        .write_all(
+            &encode(&ClientFrame::Request {
+                id: 1,
+                request: Request::Ping,
+            })
+            .unwrap(),
+        )
+        .unwrap();
     match read_frame(&mut reader) {
         ServerFrame::Error { error, .. } => assert_eq!(error.code, ErrorCode::NoHandshake),
         other => panic!("{other:?}"),
@@ -101,9 +122,25 @@ fn garbage_and_oversized_frames_get_errors_and_the_daemon_keeps_serving() {
         other => panic!("{other:?}"),
     }
     // The same connection still works after a proper hello.
-    stream.write_all(&encode(&ClientFrame::Hello { protocol: PROTOCOL_VERSION, client: "test".into() }).unwrap()).unwrap();
+    stream
+        .write_all(
+            &encode(&ClientFrame::Hello {
+                protocol: PROTOCOL_VERSION,
+                client: "test".into(),
+            })
+            .unwrap(),
+        )
+        .unwrap();
     assert!(matches!(read_frame(&mut reader), ServerFrame::Hello { .. }));
-    stream.write_all(&encode(&ClientFrame::Request { id: 2, request: Request::Ping }).unwrap()).unwrap();
+    stream
+        .write_all(
+            &encode(&ClientFrame::Request {
+                id: 2,
+                request: Request::Ping,
+            })
+            .unwrap(),
+        )
+        .unwrap();
     match read_frame(&mut reader) {
         ServerFrame::Response { id, response } => {
             assert_eq!(id, 2);
@@ -118,11 +155,19 @@ fn garbage_and_oversized_frames_get_errors_and_the_daemon_keeps_serving() {
 #[test]
 fn protocol_mismatch_says_to_restart_boltd() {
     let daemon = Daemon::start();
-    let err = Client::connect_as(&daemon.socket, "bolt-old", PROTOCOL_VERSION + 1).err().unwrap();
+    let err = Client::connect_as(&daemon.socket, "bolt-old", PROTOCOL_VERSION + 1)
+        .err()
+        .unwrap();
     match err {
         ClientError::ProtocolMismatch(message) => {
-            assert!(message.contains(&format!("protocol {}", PROTOCOL_VERSION + 1)), "{message}");
-            assert!(message.contains(&format!("speaks {PROTOCOL_VERSION}")), "{message}");
+            assert!(
+                message.contains(&format!("protocol {}", PROTOCOL_VERSION + 1)),
+                "{message}"
+            );
+            assert!(
+                message.contains(&format!("speaks {PROTOCOL_VERSION}")),
+                "{message}"
+            );
             assert!(message.contains("restart boltd"), "{message}");
         }
         other => panic!("{other:?}"),
@@ -133,11 +178,22 @@ fn protocol_mismatch_says_to_restart_boltd() {
 fn status_without_a_daemon_says_how_to_start_it_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("nothing.sock");
-    let out = Command::new(bin("bolt")).arg("--socket").arg(&socket).arg("status").output().unwrap();
+    let out = Command::new(bin("bolt"))
+        .arg("--socket")
+        .arg(&socket)
+        .arg("status")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("boltd is not running at {}", socket.display())), "{stderr}");
-    assert!(stderr.contains("start it with `boltd` or `bolt up`"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("boltd is not running at {}", socket.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("start it with `boltd` or `bolt up`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -162,17 +218,32 @@ fn bolt_up_starts_one_daemon_deploys_the_example_and_is_idempotent() {
             .output()
             .unwrap()
     };
-    std::fs::write(dir.path().join("none.toml"), "[http]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("none.toml"),
+        "[http]\nlisten = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
     let first = run();
     let stdout = String::from_utf8_lossy(&first.stdout);
-    assert!(first.status.success(), "{stdout}{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     assert!(stdout.contains("deployed the example project"), "{stdout}");
-    assert!(stdout.contains("/i/visits"), "the webhook URL is printed: {stdout}");
+    assert!(
+        stdout.contains("/i/visits"),
+        "the webhook URL is printed: {stdout}"
+    );
     let pid = std::fs::read_to_string(dir.path().join("boltd.pid")).unwrap();
     let second = run();
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("already running"));
     assert!(!String::from_utf8_lossy(&second.stdout).contains("deployed the example"));
-    assert_eq!(std::fs::read_to_string(dir.path().join("boltd.pid")).unwrap(), pid, "no second daemon");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("boltd.pid")).unwrap(),
+        pid,
+        "no second daemon"
+    );
     let _ = Command::new("kill").arg(pid.trim()).status();
 }

@@ -13,7 +13,23 @@ fn bolt() -> Command {
 fn help_lists_the_commands_runbooks_use() {
     let out = bolt().arg("--help").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    for command in ["up", "status", "deploy", "export", "workflows", "credential", "runs", "show", "logs", "rerun", "cancel", "trigger", "input", "failures", "execute"] {
+    for command in [
+        "up",
+        "status",
+        "deploy",
+        "export",
+        "workflows",
+        "credential",
+        "runs",
+        "show",
+        "logs",
+        "rerun",
+        "cancel",
+        "trigger",
+        "input",
+        "failures",
+        "execute",
+    ] {
         assert!(text.contains(command), "`{command}` missing from:\n{text}");
     }
 }
@@ -21,7 +37,16 @@ fn help_lists_the_commands_runbooks_use() {
 #[test]
 fn bad_time_filter_is_explained() {
     let dir = tempfile::tempdir().unwrap();
-    let out = bolt().args(["--socket", dir.path().join("s").to_str().unwrap(), "runs", "--since", "last tuesday"]).output().unwrap();
+    let out = bolt()
+        .args([
+            "--socket",
+            dir.path().join("s").to_str().unwrap(),
+            "runs",
+            "--since",
+            "last tuesday",
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("--since") && text.contains("2h"), "{text}");
@@ -32,8 +57,14 @@ fn bad_config_file_names_the_file_and_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("bolt.toml");
     std::fs::write(&config, "[http]\nlisten = 4000\n").unwrap();
-    let out = bolt().args(["--config", config.to_str().unwrap(), "status"]).output().unwrap();
+    let out = bolt()
+        .args(["--config", config.to_str().unwrap(), "status"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("bolt.toml") && text.contains("line 2"), "{text}");
+    assert!(
+        text.contains("bolt.toml") && text.contains("line 2"),
+        "{text}"
+    );
 }
