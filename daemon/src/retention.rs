@@ -10,7 +10,17 @@ use rusqlite::{Connection, params};
 use std::sync::Arc;
 use std::time::Duration;
 
-const DAY_MICROS: i64 = 24 * 3600 * 1_000_000;
+/// Test hook: how many seconds a retention "day" lasts (default 86400).
+pub const ENV_DAY_SECS: &str = "BOLT_RETENTION_DAY_SECS";
+
+fn day_micros() -> i64 {
+    let secs = std::env::var(ENV_DAY_SECS)
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(24 * 3600);
+    secs * 1_000_000
+}
 
 pub async fn run(daemon: Arc<Daemon>) {
     let mut shutdown = daemon.shutdown_signal();
@@ -46,8 +56,9 @@ pub async fn sweep(daemon: &Arc<Daemon>) -> StoreResult<(usize, usize)> {
         .await?;
     let (mut deleted, mut wiped) = (0, 0);
     for (project, history, dataclip) in projects {
+        tracing::debug!(%project, ?history, ?dataclip, "retention sweep of a project");
         if let Some(days) = history {
-            let cutoff = now_micros() - days * DAY_MICROS;
+            let cutoff = now_micros() - days * day_micros();
             loop {
                 let project = project.clone();
                 let n = daemon
@@ -62,7 +73,7 @@ pub async fn sweep(daemon: &Arc<Daemon>) -> StoreResult<(usize, usize)> {
             }
         }
         if let Some(days) = dataclip {
-            let cutoff = now_micros() - days * DAY_MICROS;
+            let cutoff = now_micros() - days * day_micros();
             loop {
                 let project = project.clone();
                 let n = daemon

@@ -98,7 +98,15 @@ impl Daemon {
             .env_remove("BOLT_CONFIG")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            // A file, not a pipe nobody reads: a full pipe would block the daemon's logging.
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.dir.path().join("boltd.log"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            );
         for (key, value) in &self.env {
             command.env(key, value);
         }

@@ -48,7 +48,7 @@ fn second_instance_is_refused_naming_the_pid() {
     let daemon = Daemon::start();
     let second = daemon.spawn().wait_with_output().unwrap();
     assert!(!second.status.success());
-    let stderr = String::from_utf8_lossy(&second.stderr);
+    let stderr = std::fs::read_to_string(daemon.data_dir().join("boltd.log")).unwrap();
     assert!(stderr.contains("already running"), "{stderr}");
     assert!(stderr.contains(&daemon.pid().to_string()), "{stderr}");
     // The first one is untouched.
