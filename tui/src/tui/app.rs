@@ -63,7 +63,7 @@ const HINTS: &[(Context, &[(Command, &str)])] = &[
         &[
             (Command::Open, "open"),
             (Command::Rerun, "rerun"),
-            (Command::RerunFrom, "from…"),
+            (Command::RerunFrom, "from step"),
             (Command::Mark, "mark"),
             (Command::MarkAllMatching, "all"),
             (Command::Cancel, "cancel"),
@@ -605,6 +605,9 @@ impl App {
         for overlay in &self.overlays {
             overlay.draw(frame, area, &self.theme, &self.keymap);
         }
+        if self.theme.ascii {
+            asciify(frame.buffer_mut());
+        }
     }
 
     fn draw_bulk(&self, frame: &mut Frame, area: Rect, bulk: &Bulk) {
@@ -648,6 +651,32 @@ impl App {
         left.push(Span::raw(" ".repeat(width.saturating_sub(used + right))));
         left.push(Span::styled(connection, self.theme.tone(tone)));
         frame.render_widget(Paragraph::new(Line::from(left)), area);
+    }
+}
+
+/// Safety net for terminals without Unicode: whatever non-ASCII text slipped through
+/// (punctuation in messages, borders of widgets, user data) becomes a plain look-alike.
+fn asciify(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in buffer.content.iter_mut() {
+        let symbol = cell.symbol();
+        if symbol.is_ascii() {
+            continue;
+        }
+        let plain = match symbol {
+            "—" | "–" | "─" | "━" | "═" => "-",
+            "│" | "┃" | "║" => "|",
+            "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => "+",
+            "·" | "•" | "●" | "◆" => "*",
+            "…" => "~",
+            "▸" | "▶" | "→" => ">",
+            "◂" | "←" => "<",
+            "▾" | "▼" | "↓" => "v",
+            "▲" | "↑" => "^",
+            "█" | "▉" | "▊" | "▋" | "▌" | "▍" | "▎" | "▏" => "#",
+            "" => "",
+            _ => "?",
+        };
+        cell.set_symbol(plain);
     }
 }
 

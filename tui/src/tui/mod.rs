@@ -12,6 +12,7 @@ pub mod source;
 pub mod theme;
 pub mod widgets;
 
+#[allow(unused_imports)]
 pub use measure::measure_bytes;
 pub use theme::ColorMode;
 

@@ -29,7 +29,7 @@ struct Glyphs {
     trigger: &'static str,
 }
 
-const UNICODE: Glyphs = Glyphs { h: "─", v: "│", tl: "┌", tr: "┐", bl: "└", br: "┘", tee: "├", corner: "└", arrow: "▶", down: "▼", trigger: "⚡" };
+const UNICODE: Glyphs = Glyphs { h: "─", v: "│", tl: "┌", tr: "┐", bl: "└", br: "┘", tee: "├", corner: "└", arrow: "▶", down: "▼", trigger: "◇" };
 const ASCII: Glyphs = Glyphs { h: "-", v: "|", tl: "+", tr: "+", bl: "+", br: "+", tee: "+", corner: "`", arrow: ">", down: "v", trigger: "*" };
 
 pub fn edge_label(edge: &EdgeView) -> String {

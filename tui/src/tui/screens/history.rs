@@ -27,6 +27,20 @@ const REFRESH_PAGE: u32 = 50;
 /// Fetch the next page when the selection is this close to the last loaded row.
 const PREFETCH: usize = 10;
 
+/// Header counts: outcomes first (failures next to successes), then what is in flight.
+const COUNT_ORDER: [WorkOrderState; 10] = [
+    WorkOrderState::Success,
+    WorkOrderState::Failed,
+    WorkOrderState::Crashed,
+    WorkOrderState::Killed,
+    WorkOrderState::Exception,
+    WorkOrderState::Lost,
+    WorkOrderState::Rejected,
+    WorkOrderState::Cancelled,
+    WorkOrderState::Running,
+    WorkOrderState::Pending,
+];
+
 /// The since/until text as the user typed it (shown in the filter line).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FilterText {
@@ -325,15 +339,15 @@ impl History {
             ("", "") => "any time".to_string(),
             (since, "") => format!("since {since}"),
             ("", until) => format!("until {until}"),
-            (since, until) => format!("{since} – {until}"),
+            (since, until) => format!("{since} to {until}"),
         };
         let by = match f.by.unwrap_or(TimeField::Received) {
             TimeField::Received => "received",
             TimeField::Activity => "last activity",
         };
-        let mut text = format!("status {states} · workflow {workflow} · {time} ({by})");
+        let mut text = format!("status {states} | workflow {workflow} | {time} ({by})");
         if let Some(search) = &f.search {
-            text.push_str(&format!(" · search \"{search}\""));
+            text.push_str(&format!(" | search \"{search}\""));
         }
         text
     }
@@ -346,7 +360,7 @@ impl History {
         let mut lines: Vec<Line> = Vec::new();
         // Title with counts for the current filter.
         let mut title = vec![Span::styled(format!(" bolt {} History ", theme.arrow()), theme.title())];
-        for state in WorkOrderState::ALL {
+        for state in &COUNT_ORDER {
             if let Some(count) = self.counts.iter().find(|c| c.state == *state).filter(|c| c.count > 0) {
                 let (symbol, tone) = theme.work_order_state(*state);
                 title.push(Span::styled(format!(" {symbol} {}", thousands(count.count)), theme.tone(tone)));
@@ -428,7 +442,7 @@ impl History {
         let mut spans = vec![
             Span::styled(format!(" {pointer}{mark} "), base),
             Span::styled(fit(&when(row.received_at, now), 13, theme.ascii), base),
-            Span::styled(fit(&row.workflow, wf, theme.ascii), base),
+            Span::styled(fit(&row.workflow, wf - 1, theme.ascii) + " ", base),
             Span::styled(fit(&state_text, 13, theme.ascii), base.patch(state_style)),
             Span::styled(fit(&duration, 8, theme.ascii), base),
             Span::styled(fit(row.origin.as_str(), 9, theme.ascii), base),
