@@ -1,9 +1,9 @@
 //! What a key press or a daemon message asks the app to do. Components return actions;
 //! the app runs them from a queue, so components never reach into each other.
 
+use super::screens::history::FilterText;
 use super::source::Tag;
 use super::widgets::overlay::Overlay;
-use super::screens::history::FilterText;
 use super::widgets::picker::PickPurpose;
 use super::widgets::prompt::PromptPurpose;
 use bolt_shared::model::WorkOrderFilter;
@@ -36,23 +36,39 @@ pub enum Action {
     Back,
     Go(ScreenId),
     /// Open the run detail of a reference; `search` carries a history search to highlight.
-    OpenDetail { reference: String, search: Option<String> },
-    OpenGraph { workflow_id: String },
+    OpenDetail {
+        reference: String,
+        search: Option<String>,
+    },
+    OpenGraph {
+        workflow_id: String,
+    },
     Send(Tag, Request),
     Banner(Banner),
     Overlay(Box<Overlay>),
     /// Close the topmost overlay (used after a nested dialog finished).
     CloseOverlay,
     /// Ask which job to rerun a work order from (needs the workflow list the app holds).
-    PickRerunJob { reference: String, workflow_id: String },
+    PickRerunJob {
+        reference: String,
+        workflow_id: String,
+    },
     /// Open the workflow picker for the filter form.
     PickFilterWorkflow,
     /// Open the job editor for a job of a workflow.
-    EditJob { workflow_id: String, job_id: String },
+    EditJob {
+        workflow_id: String,
+        job_id: String,
+    },
     /// Open the manual-run input editor.
-    TriggerInput { workflow_id: String },
+    TriggerInput {
+        workflow_id: String,
+    },
     /// Start reruns of several work orders, one request each, with a progress bar.
-    BulkRerun { references: Vec<String>, from_job: Option<String> },
+    BulkRerun {
+        references: Vec<String>,
+        from_job: Option<String>,
+    },
     /// A prompt was answered.
     Prompted(PromptPurpose, String),
     /// An item was picked from a fuzzy list.
@@ -64,11 +80,17 @@ pub enum Action {
 
 impl Action {
     pub fn info(text: impl Into<String>) -> Action {
-        Action::Banner(Banner { kind: BannerKind::Info, text: text.into() })
+        Action::Banner(Banner {
+            kind: BannerKind::Info,
+            text: text.into(),
+        })
     }
 
     pub fn error(text: impl Into<String>) -> Action {
-        Action::Banner(Banner { kind: BannerKind::Error, text: text.into() })
+        Action::Banner(Banner {
+            kind: BannerKind::Error,
+            text: text.into(),
+        })
     }
 
     pub fn overlay(overlay: Overlay) -> Action {

@@ -83,9 +83,30 @@ const HINTS: &[(Context, &[(Command, &str)])] = &[
             (Command::EditJob, "edit job"),
         ],
     ),
-    (Context::Workflows, &[(Command::Open, "graph"), (Command::ToggleEnabled, "on/off"), (Command::TriggerRun, "run")]),
-    (Context::Graph, &[(Command::EditJob, "edit job"), (Command::TriggerRun, "run"), (Command::ToggleEnabled, "on/off")]),
-    (Context::Credentials, &[(Command::New, "new"), (Command::Edit, "edit"), (Command::Delete, "remove")]),
+    (
+        Context::Workflows,
+        &[
+            (Command::Open, "graph"),
+            (Command::ToggleEnabled, "on/off"),
+            (Command::TriggerRun, "run"),
+        ],
+    ),
+    (
+        Context::Graph,
+        &[
+            (Command::EditJob, "edit job"),
+            (Command::TriggerRun, "run"),
+            (Command::ToggleEnabled, "on/off"),
+        ],
+    ),
+    (
+        Context::Credentials,
+        &[
+            (Command::New, "new"),
+            (Command::Edit, "edit"),
+            (Command::Delete, "remove"),
+        ],
+    ),
 ];
 
 impl App {
@@ -116,7 +137,10 @@ impl App {
         self.run(reload);
         self.run(Workflows::load());
         if let Some(reference) = open_ref {
-            self.run(Action::OpenDetail { reference, search: None });
+            self.run(Action::OpenDetail {
+                reference,
+                search: None,
+            });
         }
     }
 
@@ -161,9 +185,8 @@ impl App {
             Some(banner) if banner.kind == BannerKind::Info => self.banner = None,
             _ => {}
         }
-        match self.keymap.resolve(self.context(), &key) {
-            Some(command) => self.command(command),
-            None => {}
+        if let Some(command) = self.keymap.resolve(self.context(), &key) {
+            self.command(command);
         }
         true
     }
@@ -202,11 +225,23 @@ impl App {
             .filter(|b| !matches!(b.command, Command::Palette))
             .map(|b| PickItem {
                 label: b.command.name().to_string(),
-                hint: format!("{} ({})", b.help, b.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" ")),
+                hint: format!(
+                    "{} ({})",
+                    b.help,
+                    b.keys
+                        .iter()
+                        .map(|k| k.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
                 value: b.command.name().to_string(),
             })
             .collect();
-        Picker::new(format!("Command — {}", context.title()), items, PickPurpose::Palette)
+        Picker::new(
+            format!("Command — {}", context.title()),
+            items,
+            PickPurpose::Palette,
+        )
     }
 
     /// Runs an action and everything it leads to.
@@ -234,7 +269,9 @@ impl App {
                     }
                     match screen {
                         ScreenId::Workflows => queue.push_back(Workflows::load()),
-                        ScreenId::Credentials => queue.push_back(super::screens::credentials::Credentials::load()),
+                        ScreenId::Credentials => {
+                            queue.push_back(super::screens::credentials::Credentials::load())
+                        }
                         _ => {}
                     }
                 }
@@ -247,59 +284,130 @@ impl App {
                     }
                     self.route.push(ScreenId::Detail);
                 }
-                Action::OpenGraph { workflow_id } => match self.workflows.list.iter().find(|w| w.id == workflow_id) {
-                    Some(workflow) => {
-                        self.graph = Some(Graph::new(workflow.clone(), &self.theme));
-                        self.route.push(ScreenId::Graph);
+                Action::OpenGraph { workflow_id } => {
+                    match self.workflows.list.iter().find(|w| w.id == workflow_id) {
+                        Some(workflow) => {
+                            self.graph = Some(Graph::new(workflow.clone(), &self.theme));
+                            self.route.push(ScreenId::Graph);
+                        }
+                        None => queue
+                            .push_back(Action::error("that workflow is gone; reloading the list")),
                     }
-                    None => queue.push_back(Action::error("that workflow is gone; reloading the list")),
-                },
+                }
                 Action::Send(tag, request) => self.outbox.push((tag, request)),
                 Action::Banner(banner) => self.banner = Some(banner),
                 Action::Overlay(overlay) => self.overlays.push(*overlay),
                 Action::CloseOverlay => {
                     self.overlays.pop();
                 }
-                Action::PickRerunJob { reference, workflow_id } => match self.workflows.list.iter().find(|w| w.id == workflow_id) {
+                Action::PickRerunJob {
+                    reference,
+                    workflow_id,
+                } => match self.workflows.list.iter().find(|w| w.id == workflow_id) {
                     Some(workflow) => {
-                        let items = workflow.jobs.iter().map(|j| PickItem { label: j.name.clone(), hint: j.adaptor.clone(), value: j.id.clone() }).collect();
-                        self.overlays.push(Overlay::Picker(Picker::new(format!("Rerun {} from which step?", workflow.name), items, PickPurpose::RerunFrom { reference })));
+                        let items = workflow
+                            .jobs
+                            .iter()
+                            .map(|j| PickItem {
+                                label: j.name.clone(),
+                                hint: j.adaptor.clone(),
+                                value: j.id.clone(),
+                            })
+                            .collect();
+                        self.overlays.push(Overlay::Picker(Picker::new(
+                            format!("Rerun {} from which step?", workflow.name),
+                            items,
+                            PickPurpose::RerunFrom { reference },
+                        )));
                     }
                     None => {
-                        queue.push_back(Action::error("the workflow list is not loaded yet; try again in a moment"));
+                        queue.push_back(Action::error(
+                            "the workflow list is not loaded yet; try again in a moment",
+                        ));
                         queue.push_back(Workflows::load());
                     }
                 },
                 Action::PickFilterWorkflow => {
-                    let mut items = vec![PickItem { label: "any workflow".into(), hint: String::new(), value: String::new() }];
-                    items.extend(self.workflows.list.iter().map(|w| PickItem { label: w.name.clone(), hint: w.project.clone(), value: w.name.clone() }));
-                    self.overlays.push(Overlay::Picker(Picker::new("Workflow", items, PickPurpose::FilterWorkflow)));
+                    let mut items = vec![PickItem {
+                        label: "any workflow".into(),
+                        hint: String::new(),
+                        value: String::new(),
+                    }];
+                    items.extend(self.workflows.list.iter().map(|w| PickItem {
+                        label: w.name.clone(),
+                        hint: w.project.clone(),
+                        value: w.name.clone(),
+                    }));
+                    self.overlays.push(Overlay::Picker(Picker::new(
+                        "Workflow",
+                        items,
+                        PickPurpose::FilterWorkflow,
+                    )));
                 }
-                Action::EditJob { workflow_id, job_id } => {
-                    let found = self.workflows.list.iter().find(|w| w.id == workflow_id).and_then(|w| w.jobs.iter().find(|j| j.id == job_id).map(|j| (w, j)));
+                Action::EditJob {
+                    workflow_id,
+                    job_id,
+                } => {
+                    let found = self
+                        .workflows
+                        .list
+                        .iter()
+                        .find(|w| w.id == workflow_id)
+                        .and_then(|w| w.jobs.iter().find(|j| j.id == job_id).map(|j| (w, j)));
                     match found {
-                        Some((workflow, job)) => self.overlays.push(Overlay::JobEditor(Box::new(JobEditor::new(
-                            workflow.id.clone(),
-                            job.id.clone(),
-                            job.name.clone(),
-                            job.body.clone(),
-                            &self.theme,
-                        )))),
+                        Some((workflow, job)) => {
+                            self.overlays
+                                .push(Overlay::JobEditor(Box::new(JobEditor::new(
+                                    workflow.id.clone(),
+                                    job.id.clone(),
+                                    job.name.clone(),
+                                    job.body.clone(),
+                                    &self.theme,
+                                ))))
+                        }
                         None => {
-                            queue.push_back(Action::error("that job is not in the loaded workflows; reloading them"));
+                            queue.push_back(Action::error(
+                                "that job is not in the loaded workflows; reloading them",
+                            ));
                             queue.push_back(Workflows::load());
                         }
                     }
                 }
                 Action::TriggerInput { workflow_id } => {
-                    let name = self.workflows.list.iter().find(|w| w.id == workflow_id).map(|w| w.name.clone()).unwrap_or_else(|| workflow_id.clone());
-                    self.overlays.push(Overlay::TriggerEditor(Box::new(TriggerEditor::new(workflow_id, name, &self.theme))));
+                    let name = self
+                        .workflows
+                        .list
+                        .iter()
+                        .find(|w| w.id == workflow_id)
+                        .map(|w| w.name.clone())
+                        .unwrap_or_else(|| workflow_id.clone());
+                    self.overlays
+                        .push(Overlay::TriggerEditor(Box::new(TriggerEditor::new(
+                            workflow_id,
+                            name,
+                            &self.theme,
+                        ))));
                 }
-                Action::BulkRerun { references, from_job } => {
-                    self.bulk = Some(Bulk { total: references.len() as u64, done: 0, skipped: Vec::new(), failed: Vec::new(), matching: false });
+                Action::BulkRerun {
+                    references,
+                    from_job,
+                } => {
+                    self.bulk = Some(Bulk {
+                        total: references.len() as u64,
+                        done: 0,
+                        skipped: Vec::new(),
+                        failed: Vec::new(),
+                        matching: false,
+                    });
                     self.history.marked.clear();
                     for reference in references {
-                        self.outbox.push((Tag::BulkItem, Request::Rerun { reference, from_job: from_job.clone() }));
+                        self.outbox.push((
+                            Tag::BulkItem,
+                            Request::Rerun {
+                                reference,
+                                from_job: from_job.clone(),
+                            },
+                        ));
                     }
                 }
                 Action::Prompted(purpose, text) => queue.push_back(self.prompted(purpose, text)),
@@ -315,7 +423,15 @@ impl App {
                         }
                     }
                     PickPurpose::RerunFrom { reference } => {
-                        queue.push_back(Action::Send(Tag::Action { what: "rerun from the chosen step".into() }, Request::Rerun { reference, from_job: Some(value) }));
+                        queue.push_back(Action::Send(
+                            Tag::Action {
+                                what: "rerun from the chosen step".into(),
+                            },
+                            Request::Rerun {
+                                reference,
+                                from_job: Some(value),
+                            },
+                        ));
                     }
                 },
                 Action::ApplyFilter(built) => {
@@ -337,7 +453,8 @@ impl App {
     fn prompted(&mut self, purpose: PromptPurpose, text: String) -> Action {
         match purpose {
             PromptPurpose::HistorySearch => {
-                self.history.filter.search = Some(text.trim().to_string()).filter(|t| !t.is_empty());
+                self.history.filter.search =
+                    Some(text.trim().to_string()).filter(|t| !t.is_empty());
                 self.history.all_matching = false;
                 self.history.reload()
             }
@@ -361,7 +478,16 @@ impl App {
                 if name.is_empty() {
                     return Action::error("an input needs a name; nothing saved");
                 }
-                Action::Send(Tag::Action { what: format!("input saved as \"{name}\"") }, Request::SaveInput { reference, step, name })
+                Action::Send(
+                    Tag::Action {
+                        what: format!("input saved as \"{name}\""),
+                    },
+                    Request::SaveInput {
+                        reference,
+                        step,
+                        name,
+                    },
+                )
             }
         }
     }
@@ -400,7 +526,9 @@ impl App {
     fn failed(&mut self, tag: Tag, message: String) {
         self.history.request_failed(&tag);
         let what = match &tag {
-            Tag::HistoryReload | Tag::HistoryMore | Tag::HistoryRefresh => "loading the history".to_string(),
+            Tag::HistoryReload | Tag::HistoryMore | Tag::HistoryRefresh => {
+                "loading the history".to_string()
+            }
             Tag::Show { reference } => {
                 if let Some(detail) = self.detail.as_mut() {
                     detail.request_failed();
@@ -425,7 +553,10 @@ impl App {
             }
             Tag::Trigger => "manual run".to_string(),
         };
-        self.banner = Some(Banner { kind: BannerKind::Error, text: format!("{what} failed: {message}") });
+        self.banner = Some(Banner {
+            kind: BannerKind::Error,
+            text: format!("{what} failed: {message}"),
+        });
     }
 
     fn response(&mut self, tag: Tag, response: Response) {
@@ -453,10 +584,10 @@ impl App {
                 Action::None
             }
             (Tag::Workflows, Response::Workflows { workflows }) => {
-                if let Some(graph) = self.graph.as_mut() {
-                    if let Some(fresh) = workflows.iter().find(|w| w.id == graph.workflow.id) {
-                        graph.replace(fresh.clone());
-                    }
+                if let Some(graph) = self.graph.as_mut()
+                    && let Some(fresh) = workflows.iter().find(|w| w.id == graph.workflow.id)
+                {
+                    graph.replace(fresh.clone());
                 }
                 self.workflows.apply(workflows);
                 Action::None
@@ -468,7 +599,8 @@ impl App {
             (Tag::BulkItem, Response::Reruns { outcomes }) => {
                 if let Some(bulk) = self.bulk.as_mut() {
                     bulk.done += 1;
-                    bulk.skipped.extend(outcomes.iter().filter_map(|o| o.skipped.clone()));
+                    bulk.skipped
+                        .extend(outcomes.iter().filter_map(|o| o.skipped.clone()));
                 }
                 self.finish_bulk_if_done();
                 Action::None
@@ -478,11 +610,20 @@ impl App {
                 Action::info(rerun_summary(&outcomes))
             }
             (Tag::Trigger, Response::Triggered(result)) => Action::Many(vec![
-                Action::OpenDetail { reference: result.work_order_id.clone(), search: None },
-                Action::info(format!("started work order {}", bolt_shared::model::short_ref(&result.work_order_id))),
+                Action::OpenDetail {
+                    reference: result.work_order_id.clone(),
+                    search: None,
+                },
+                Action::info(format!(
+                    "started work order {}",
+                    bolt_shared::model::short_ref(&result.work_order_id)
+                )),
             ]),
             (Tag::Action { what }, response) => self.action_done(what, response),
-            (tag, other) => Action::error(format!("boltd answered {tag:?} with an unexpected {}", response_kind(&other))),
+            (tag, other) => Action::error(format!(
+                "boltd answered {tag:?} with an unexpected {}",
+                response_kind(&other)
+            )),
         };
         self.run(action);
     }
@@ -491,13 +632,23 @@ impl App {
         let reload = match &response {
             Response::Done { .. } | Response::Workflow(_) => {
                 // Enable/disable, job saves and credential changes show up in lists.
-                Action::Many(vec![Workflows::load(), if self.screen() == ScreenId::Credentials { super::screens::credentials::Credentials::load() } else { Action::None }])
+                Action::Many(vec![
+                    Workflows::load(),
+                    if self.screen() == ScreenId::Credentials {
+                        super::screens::credentials::Credentials::load()
+                    } else {
+                        Action::None
+                    },
+                ])
             }
             _ => Action::None,
         };
         let banner = match response {
             Response::Reruns { outcomes } => {
-                let skipped: Vec<&str> = outcomes.iter().filter_map(|o| o.skipped.as_deref()).collect();
+                let skipped: Vec<&str> = outcomes
+                    .iter()
+                    .filter_map(|o| o.skipped.as_deref())
+                    .collect();
                 if !skipped.is_empty() {
                     Action::error(format!("{what}: skipped — {}", skipped.join("; ")))
                 } else {
@@ -519,11 +670,23 @@ impl App {
         let started = bulk.total - bulk.failed.len() as u64 - bulk.skipped.len() as u64;
         let mut text = format!("bulk rerun finished: {started} started");
         if !bulk.skipped.is_empty() {
-            text.push_str(&format!(", {} skipped ({})", bulk.skipped.len(), bulk.skipped.join("; ")));
+            text.push_str(&format!(
+                ", {} skipped ({})",
+                bulk.skipped.len(),
+                bulk.skipped.join("; ")
+            ));
         }
-        let kind = if bulk.failed.is_empty() { BannerKind::Info } else { BannerKind::Error };
+        let kind = if bulk.failed.is_empty() {
+            BannerKind::Info
+        } else {
+            BannerKind::Error
+        };
         if !bulk.failed.is_empty() {
-            text.push_str(&format!(", {} failed ({})", bulk.failed.len(), bulk.failed.join("; ")));
+            text.push_str(&format!(
+                ", {} failed ({})",
+                bulk.failed.len(),
+                bulk.failed.join("; ")
+            ));
         }
         self.banner = Some(Banner { kind, text });
         self.bulk = None;
@@ -538,7 +701,15 @@ impl App {
                         bulk.total = *total;
                     }
                     Some(_) => return false,
-                    None => self.bulk = Some(Bulk { total: *total, done: *done, skipped: Vec::new(), failed: Vec::new(), matching: true }),
+                    None => {
+                        self.bulk = Some(Bulk {
+                            total: *total,
+                            done: *done,
+                            skipped: Vec::new(),
+                            failed: Vec::new(),
+                            matching: true,
+                        })
+                    }
                 }
                 if done >= total {
                     self.bulk = None;
@@ -594,12 +765,30 @@ impl App {
         }
         if let Some(banner) = &self.banner {
             let (prefix, style) = match banner.kind {
-                BannerKind::Error => (if self.theme.ascii { "ERROR" } else { "✘" }, self.theme.tone(Tone::Bad).add_modifier(ratatui::style::Modifier::REVERSED)),
-                BannerKind::Info => (if self.theme.ascii { "--" } else { "ℹ" }, self.theme.tone(Tone::Live)),
+                BannerKind::Error => (
+                    if self.theme.ascii { "ERROR" } else { "✘" },
+                    self.theme
+                        .tone(Tone::Bad)
+                        .add_modifier(ratatui::style::Modifier::REVERSED),
+                ),
+                BannerKind::Info => (
+                    if self.theme.ascii { "--" } else { "ℹ" },
+                    self.theme.tone(Tone::Live),
+                ),
             };
-            let dismiss = if banner.kind == BannerKind::Error { "  (Esc)" } else { "" };
+            let dismiss = if banner.kind == BannerKind::Error {
+                "  (Esc)"
+            } else {
+                ""
+            };
             let text = format!(" {prefix} {}{dismiss}", banner.text.replace('\n', " "));
-            frame.render_widget(Paragraph::new(Span::styled(super::widgets::text::fit(&text, area.width as usize, self.theme.ascii), style)), banner_area);
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    super::widgets::text::fit(&text, area.width as usize, self.theme.ascii),
+                    style,
+                )),
+                banner_area,
+            );
         }
         self.draw_status(frame, status);
         for overlay in &self.overlays {
@@ -611,7 +800,11 @@ impl App {
     }
 
     fn draw_bulk(&self, frame: &mut Frame, area: Rect, bulk: &Bulk) {
-        let ratio = if bulk.total == 0 { 0.0 } else { (bulk.done as f64 / bulk.total as f64).clamp(0.0, 1.0) };
+        let ratio = if bulk.total == 0 {
+            0.0
+        } else {
+            (bulk.done as f64 / bulk.total as f64).clamp(0.0, 1.0)
+        };
         let mut label = format!("rerunning {}/{}", bulk.done, bulk.total);
         if !bulk.skipped.is_empty() {
             label.push_str(&format!(" · {} skipped", bulk.skipped.len()));
@@ -619,7 +812,15 @@ impl App {
         if !bulk.failed.is_empty() {
             label.push_str(&format!(" · {} failed", bulk.failed.len()));
         }
-        let gauge = Gauge::default().ratio(ratio).label(label).gauge_style(self.theme.tone(Tone::Live).add_modifier(ratatui::style::Modifier::REVERSED)).use_unicode(!self.theme.ascii);
+        let gauge = Gauge::default()
+            .ratio(ratio)
+            .label(label)
+            .gauge_style(
+                self.theme
+                    .tone(Tone::Live)
+                    .add_modifier(ratatui::style::Modifier::REVERSED),
+            )
+            .use_unicode(!self.theme.ascii);
         frame.render_widget(gauge, area);
     }
 
@@ -637,12 +838,28 @@ impl App {
                 spans.push(Span::raw(format!(" {label} ")));
             }
         }
-        spans.push(Span::styled(format!(" {}", self.keymap.keys_for(context, Command::Help)), self.theme.key()));
+        spans.push(Span::styled(
+            format!(" {}", self.keymap.keys_for(context, Command::Help)),
+            self.theme.key(),
+        ));
         spans.push(Span::raw(" keys"));
         let (connection, tone) = match &self.connection {
-            Connection::Connecting => (format!("boltd {} connecting", self.theme.dot(false)), Tone::Waiting),
-            Connection::Connected { .. } => (format!("boltd {} connected", self.theme.dot(true)), Tone::Good),
-            Connection::Down { retry_in, .. } => (format!("boltd {} down, retrying in {}s", self.theme.dot(false), retry_in.as_secs().max(1)), Tone::Bad),
+            Connection::Connecting => (
+                format!("boltd {} connecting", self.theme.dot(false)),
+                Tone::Waiting,
+            ),
+            Connection::Connected { .. } => (
+                format!("boltd {} connected", self.theme.dot(true)),
+                Tone::Good,
+            ),
+            Connection::Down { retry_in, .. } => (
+                format!(
+                    "boltd {} down, retrying in {}s",
+                    self.theme.dot(false),
+                    retry_in.as_secs().max(1)
+                ),
+                Tone::Bad,
+            ),
         };
         let width = area.width as usize;
         let right = unicode_width::UnicodeWidthStr::width(connection.as_str()) + 1;
@@ -665,7 +882,9 @@ fn asciify(buffer: &mut ratatui::buffer::Buffer) {
         let plain = match symbol {
             "—" | "–" | "─" | "━" | "═" => "-",
             "│" | "┃" | "║" => "|",
-            "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => "+",
+            "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => {
+                "+"
+            }
             "·" | "•" | "●" | "◆" => "*",
             "…" => "~",
             "▸" | "▶" | "→" => ">",
@@ -684,7 +903,14 @@ fn rerun_summary(outcomes: &[RerunOutcome]) -> String {
     let started = outcomes.iter().filter(|o| o.run_id.is_some()).count();
     let skipped = outcomes.iter().filter(|o| o.skipped.is_some()).count();
     match (started, skipped) {
-        (1, 0) => format!("started run {}", outcomes.iter().find_map(|o| o.run_id.as_deref()).map(bolt_shared::model::short_ref).unwrap_or_default()),
+        (1, 0) => format!(
+            "started run {}",
+            outcomes
+                .iter()
+                .find_map(|o| o.run_id.as_deref())
+                .map(bolt_shared::model::short_ref)
+                .unwrap_or_default()
+        ),
         (n, 0) => format!("{n} reruns started"),
         (n, s) => format!("{n} reruns started, {s} skipped"),
     }

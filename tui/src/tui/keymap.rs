@@ -222,10 +222,20 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         (Global, "ctrl-u,pgup", HalfPageUp, "half a page up"),
         (Global, "ctrl-r,F5", Refresh, "reload from boltd"),
         (History, "enter", Open, "open the work order"),
-        (History, "r", Rerun, "rerun (marked rows, or this one) from the start"),
+        (
+            History,
+            "r",
+            Rerun,
+            "rerun (marked rows, or this one) from the start",
+        ),
         (History, "R", RerunFrom, "rerun from a chosen step"),
         (History, "space", Mark, "mark / unmark row"),
-        (History, "A", MarkAllMatching, "select all matching the filter"),
+        (
+            History,
+            "A",
+            MarkAllMatching,
+            "select all matching the filter",
+        ),
         (History, "x", Cancel, "cancel the work order"),
         (History, "/", Search, "search inputs, outputs and logs"),
         (History, "f", Filter, "edit the filter"),
@@ -240,7 +250,12 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         (Detail, "r", Rerun, "rerun from the start"),
         (Detail, "R", RerunFrom, "rerun from this step"),
         (Detail, "x", Cancel, "cancel the work order"),
-        (Detail, "s", SaveInput, "save this step's input as a named input"),
+        (
+            Detail,
+            "s",
+            SaveInput,
+            "save this step's input as a named input",
+        ),
         (Detail, "w,y", WriteFile, "write the value to a file"),
         (Detail, "e", EditJob, "edit this step's job"),
         (Detail, "L", LogLevel, "cycle the log level filter"),
@@ -296,7 +311,9 @@ impl Keymap {
                 continue;
             };
             let Some(specs) = parse_key_list(keys) else {
-                warnings.push(format!("[tui.keys] cannot read the key '{keys}' for '{name}'"));
+                warnings.push(format!(
+                    "[tui.keys] cannot read the key '{keys}' for '{name}'"
+                ));
                 continue;
             };
             let mut used = false;
@@ -324,10 +341,10 @@ impl Keymap {
                 .find(|b| b.context == ctx && b.keys.iter().any(|k| k.matches(key)))
                 .map(|b| b.command)
         };
-        if context != Context::Global {
-            if let Some(command) = find(context) {
-                return Some(command);
-            }
+        if context != Context::Global
+            && let Some(command) = find(context)
+        {
+            return Some(command);
         }
         find(Context::Global)
     }
@@ -349,13 +366,22 @@ impl Keymap {
     pub fn keys_for(&self, context: Context, command: Command) -> String {
         self.bindings
             .iter()
-            .find(|b| b.command == command && (b.context == context || b.context == Context::Global))
-            .map(|b| b.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join("/"))
+            .find(|b| {
+                b.command == command && (b.context == context || b.context == Context::Global)
+            })
+            .map(|b| {
+                b.keys
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
             .unwrap_or_default()
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -367,22 +393,43 @@ mod tests {
     fn screen_bindings_win_over_global_ones() {
         let keymap = Keymap::default();
         let space = key(KeyCode::Char(' '));
-        assert_eq!(keymap.resolve(Context::History, &space), Some(Command::Mark));
+        assert_eq!(
+            keymap.resolve(Context::History, &space),
+            Some(Command::Mark)
+        );
         assert_eq!(keymap.resolve(Context::Detail, &space), Some(Command::Fold));
-        assert_eq!(keymap.resolve(Context::Workflows, &key(KeyCode::Char('j'))), Some(Command::Down));
-        assert_eq!(keymap.resolve(Context::Workflows, &key(KeyCode::Down)), Some(Command::Down));
+        assert_eq!(
+            keymap.resolve(Context::Workflows, &key(KeyCode::Char('j'))),
+            Some(Command::Down)
+        );
+        assert_eq!(
+            keymap.resolve(Context::Workflows, &key(KeyCode::Down)),
+            Some(Command::Down)
+        );
     }
 
     #[test]
     fn shifted_letters_and_ctrl_keys_resolve() {
         let keymap = Keymap::default();
         let shift_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(keymap.resolve(Context::History, &shift_g), Some(Command::Bottom));
+        assert_eq!(
+            keymap.resolve(Context::History, &shift_g),
+            Some(Command::Bottom)
+        );
         let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
-        assert_eq!(keymap.resolve(Context::History, &ctrl_d), Some(Command::HalfPageDown));
+        assert_eq!(
+            keymap.resolve(Context::History, &ctrl_d),
+            Some(Command::HalfPageDown)
+        );
         // plain d on credentials is delete, ctrl-d is still half page
-        assert_eq!(keymap.resolve(Context::Credentials, &key(KeyCode::Char('d'))), Some(Command::Delete));
-        assert_eq!(keymap.resolve(Context::Credentials, &ctrl_d), Some(Command::HalfPageDown));
+        assert_eq!(
+            keymap.resolve(Context::Credentials, &key(KeyCode::Char('d'))),
+            Some(Command::Delete)
+        );
+        assert_eq!(
+            keymap.resolve(Context::Credentials, &ctrl_d),
+            Some(Command::HalfPageDown)
+        );
     }
 
     #[test]
@@ -394,11 +441,26 @@ mod tests {
         overrides.insert("help".to_string(), "ctrl-".to_string());
         let (keymap, warnings) = Keymap::with_overrides(&overrides);
         let ctrl_e = KeyEvent::new(KeyCode::Char('e'), KeyModifiers::CONTROL);
-        assert_eq!(keymap.resolve(Context::History, &ctrl_e), Some(Command::Rerun));
-        assert_eq!(keymap.resolve(Context::Detail, &ctrl_e), Some(Command::Rerun));
-        assert_eq!(keymap.resolve(Context::History, &key(KeyCode::Char('r'))), None);
-        assert_eq!(keymap.resolve(Context::History, &key(KeyCode::Char('m'))), Some(Command::Mark));
-        assert_eq!(keymap.resolve(Context::Detail, &key(KeyCode::Char(' '))), Some(Command::Fold));
+        assert_eq!(
+            keymap.resolve(Context::History, &ctrl_e),
+            Some(Command::Rerun)
+        );
+        assert_eq!(
+            keymap.resolve(Context::Detail, &ctrl_e),
+            Some(Command::Rerun)
+        );
+        assert_eq!(
+            keymap.resolve(Context::History, &key(KeyCode::Char('r'))),
+            None
+        );
+        assert_eq!(
+            keymap.resolve(Context::History, &key(KeyCode::Char('m'))),
+            Some(Command::Mark)
+        );
+        assert_eq!(
+            keymap.resolve(Context::Detail, &key(KeyCode::Char(' '))),
+            Some(Command::Fold)
+        );
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings.iter().any(|w| w.contains("frobnicate")));
     }

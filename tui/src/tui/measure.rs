@@ -39,13 +39,34 @@ pub struct Measurement {
 
 /// An app with a loaded history, workflows and a live connection (no daemon involved).
 pub fn demo_app(color: ColorMode) -> App {
-    let mut app = App::new(Theme { color, ascii: false }, Keymap::default());
+    let mut app = App::new(
+        Theme {
+            color,
+            ascii: false,
+        },
+        Keymap::default(),
+    );
     app.start(None);
     app.outbox.clear();
-    app.handle_incoming(Incoming::Connection(Connection::Connected { daemon: "boltd 0.1.0".into() }));
-    app.handle_incoming(Incoming::Response { tag: Tag::HistoryReload, result: Ok(Response::WorkOrders(fixtures::page(100, Some("next")))) });
-    app.handle_incoming(Incoming::Response { tag: Tag::Workflows, result: Ok(Response::Workflows { workflows: fixtures::workflows() }) });
-    app.handle_incoming(Incoming::Response { tag: Tag::Credentials, result: Ok(Response::Credentials { credentials: fixtures::credentials() }) });
+    app.handle_incoming(Incoming::Connection(Connection::Connected {
+        daemon: "boltd 0.1.0".into(),
+    }));
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::HistoryReload,
+        result: Ok(Response::WorkOrders(fixtures::page(100, Some("next")))),
+    });
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::Workflows,
+        result: Ok(Response::Workflows {
+            workflows: fixtures::workflows(),
+        }),
+    });
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::Credentials,
+        result: Ok(Response::Credentials {
+            credentials: fixtures::credentials(),
+        }),
+    });
     app
 }
 
@@ -53,13 +74,24 @@ pub fn demo_app(color: ColorMode) -> App {
 pub fn measure(width: u16, height: u16, color: ColorMode) -> anyhow::Result<Vec<Measurement>> {
     let counter = CountingWriter::default();
     let backend = CrosstermBackend::new(counter.clone());
-    let mut terminal = Terminal::with_options(backend, TerminalOptions { viewport: Viewport::Fixed(Rect::new(0, 0, width, height)) })?;
+    let mut terminal = Terminal::with_options(
+        backend,
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, width, height)),
+        },
+    )?;
     let mut app = demo_app(color);
     let mut results = Vec::new();
-    let mut step = |action: &'static str, app: &mut App, terminal: &mut Terminal<CrosstermBackend<CountingWriter>>| -> anyhow::Result<()> {
+    let mut step = |action: &'static str,
+                    app: &mut App,
+                    terminal: &mut Terminal<CrosstermBackend<CountingWriter>>|
+     -> anyhow::Result<()> {
         let before = counter.0.load(Ordering::Relaxed);
         terminal.draw(|frame| app.draw(frame))?;
-        results.push(Measurement { action, bytes: counter.0.load(Ordering::Relaxed) - before });
+        results.push(Measurement {
+            action,
+            bytes: counter.0.load(Ordering::Relaxed) - before,
+        });
         Ok(())
     };
     step("first paint", &mut app, &mut terminal)?;
@@ -76,14 +108,20 @@ pub fn measure(width: u16, height: u16, color: ColorMode) -> anyhow::Result<Vec<
     }
     for (tag, _) in source.sent.drain(..) {
         if let Tag::Show { .. } = tag {
-            app.handle_incoming(Incoming::Response { tag, result: Ok(Response::Shown(Box::new(fixtures::show_failed()))) });
+            app.handle_incoming(Incoming::Response {
+                tag,
+                result: Ok(Response::Shown(Box::new(fixtures::show_failed()))),
+            });
         }
     }
     let logs: Vec<Tag> = app.outbox.drain(..).map(|(tag, _)| tag).collect();
     for tag in logs {
         if let Tag::Logs { run_id } = &tag {
             let lines = fixtures::logs(run_id, 6);
-            app.handle_incoming(Incoming::Response { tag, result: Ok(Response::Logs { lines }) });
+            app.handle_incoming(Incoming::Response {
+                tag,
+                result: Ok(Response::Logs { lines }),
+            });
         }
     }
     step("open run detail", &mut app, &mut terminal)?;
@@ -96,7 +134,8 @@ pub fn measure(width: u16, height: u16, color: ColorMode) -> anyhow::Result<Vec<
 
 /// The report `bolt tui --measure` prints: bytes written per action at 120×40.
 pub fn measure_bytes() -> anyhow::Result<String> {
-    let mut report = String::from("bytes written to the terminal per action (120x40, full colour)\n");
+    let mut report =
+        String::from("bytes written to the terminal per action (120x40, full colour)\n");
     for m in measure(120, 40, ColorMode::Full)? {
         report.push_str(&format!("  {:<22} {:>6} B\n", m.action, m.bytes));
     }

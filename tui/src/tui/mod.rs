@@ -42,7 +42,7 @@ pub struct TuiOptions {
 /// Everything the UI loop reacts to, on one channel.
 pub enum UiEvent {
     Terminal(TermEvent),
-    Incoming(Incoming),
+    Incoming(Box<Incoming>),
     InputFailed(String),
 }
 
@@ -61,7 +61,9 @@ pub fn build_app(options: &TuiOptions) -> App {
 pub fn run(options: TuiOptions) -> anyhow::Result<()> {
     let mut app = build_app(&options);
     let (tx, rx) = channel::<UiEvent>();
-    let mut source = SocketSource::spawn(options.socket.clone(), tx.clone(), UiEvent::Incoming);
+    let mut source = SocketSource::spawn(options.socket.clone(), tx.clone(), |incoming| {
+        UiEvent::Incoming(Box::new(incoming))
+    });
     let stop = Arc::new(AtomicBool::new(false));
     spawn_input(tx, stop.clone());
     let mut terminal = ratatui::init();
@@ -104,7 +106,7 @@ pub fn apply(app: &mut App, event: UiEvent) -> anyhow::Result<bool> {
         UiEvent::Terminal(TermEvent::Key(key)) => app.handle_key(key),
         UiEvent::Terminal(TermEvent::Resize(..)) => true,
         UiEvent::Terminal(_) => false,
-        UiEvent::Incoming(incoming) => app.handle_incoming(incoming),
+        UiEvent::Incoming(incoming) => app.handle_incoming(*incoming),
         UiEvent::InputFailed(message) => anyhow::bail!("cannot read the terminal: {message}"),
     })
 }
@@ -115,7 +117,12 @@ fn flush_outbox(app: &mut App, source: &mut dyn DataSource) {
     }
 }
 
-fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, rx: &Receiver<UiEvent>, source: &mut dyn DataSource) -> anyhow::Result<()> {
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    rx: &Receiver<UiEvent>,
+    source: &mut dyn DataSource,
+) -> anyhow::Result<()> {
     flush_outbox(app, source);
     terminal.draw(|frame| app.draw(frame))?;
     while let Ok(first) = rx.recv() {

@@ -22,12 +22,18 @@ pub enum Tag {
     HistoryMore,
     /// The newest page again, merged into what is shown (live updates).
     HistoryRefresh,
-    Show { reference: String },
-    Logs { run_id: String },
+    Show {
+        reference: String,
+    },
+    Logs {
+        run_id: String,
+    },
     Workflows,
     Credentials,
     /// A one-off action; the answer becomes a banner.
-    Action { what: String },
+    Action {
+        what: String,
+    },
     /// One rerun out of a marked set.
     BulkItem,
     /// A `RerunMatching` for all rows matching the filter.
@@ -39,14 +45,22 @@ pub enum Tag {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Connection {
     Connecting,
-    Connected { daemon: String },
+    Connected {
+        daemon: String,
+    },
     /// Down; the next attempt is in `retry_in`.
-    Down { error: String, retry_in: Duration },
+    Down {
+        error: String,
+        retry_in: Duration,
+    },
 }
 
 #[derive(Debug)]
 pub enum Incoming {
-    Response { tag: Tag, result: Result<Response, String> },
+    Response {
+        tag: Tag,
+        result: Result<Response, String>,
+    },
     Event(Event),
     Connection(Connection),
 }
@@ -117,7 +131,12 @@ impl SocketSource {
     }
 }
 
-fn request_loop<E>(socket: &std::path::Path, inbox: &Receiver<(Tag, Request)>, out: &Sender<E>, wrap: fn(Incoming) -> E) {
+fn request_loop<E>(
+    socket: &std::path::Path,
+    inbox: &Receiver<(Tag, Request)>,
+    out: &Sender<E>,
+    wrap: fn(Incoming) -> E,
+) {
     let mut client: Option<Client> = None;
     for (tag, request) in inbox {
         let mut result = None;
@@ -155,7 +174,12 @@ fn request_loop<E>(socket: &std::path::Path, inbox: &Receiver<(Tag, Request)>, o
     }
 }
 
-fn event_loop<E>(socket: &std::path::Path, out: &Sender<E>, wrap: fn(Incoming) -> E, stop: &AtomicBool) {
+fn event_loop<E>(
+    socket: &std::path::Path,
+    out: &Sender<E>,
+    wrap: fn(Incoming) -> E,
+    stop: &AtomicBool,
+) {
     let mut backoff = FIRST_RETRY;
     let send = |incoming| out.send(wrap(incoming)).is_ok();
     while !stop.load(Ordering::Relaxed) {
@@ -182,7 +206,10 @@ fn event_loop<E>(socket: &std::path::Path, out: &Sender<E>, wrap: fn(Incoming) -
             },
             Err(err) => describe(&err),
         };
-        if !send(Incoming::Connection(Connection::Down { error, retry_in: backoff })) {
+        if !send(Incoming::Connection(Connection::Down {
+            error,
+            retry_in: backoff,
+        })) {
             return;
         }
         // Sleep in slices so quitting is not held up by a long backoff.

@@ -92,7 +92,9 @@ impl Theme {
     /// A search match: reverse video works in every mode; colour adds to it.
     pub fn matched(&self) -> Style {
         match self.color {
-            ColorMode::None | ColorMode::Auto => Style::default().add_modifier(Modifier::UNDERLINED | Modifier::BOLD),
+            ColorMode::None | ColorMode::Auto => {
+                Style::default().add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
+            }
             _ => Style::default().fg(Color::Black).bg(Color::Yellow),
         }
     }
@@ -171,6 +173,7 @@ impl Theme {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -185,7 +188,10 @@ mod tests {
     #[test]
     fn every_state_has_a_symbol_in_both_sets() {
         for ascii in [false, true] {
-            let theme = Theme { color: ColorMode::None, ascii };
+            let theme = Theme {
+                color: ColorMode::None,
+                ascii,
+            };
             for state in WorkOrderState::ALL {
                 let (label, _) = theme.state_label(*state);
                 assert!(label.contains(state.as_str()), "{label}");

@@ -39,27 +39,44 @@ impl Credentials {
     pub fn handle(&mut self, command: Command, theme: &Theme) -> Action {
         match command {
             Command::Up => self.selected = self.selected.saturating_sub(1),
-            Command::Down => self.selected = (self.selected + 1).min(self.list.len().saturating_sub(1)),
+            Command::Down => {
+                self.selected = (self.selected + 1).min(self.list.len().saturating_sub(1))
+            }
             Command::Top => self.selected = 0,
             Command::Bottom => self.selected = self.list.len().saturating_sub(1),
             Command::Refresh => return Self::load(),
             Command::Back | Command::Quit => return Action::Back,
-            Command::New => return Action::overlay(Overlay::CredForm(Box::new(CredForm::new(None, theme)))),
+            Command::New => {
+                return Action::overlay(Overlay::CredForm(Box::new(CredForm::new(None, theme))));
+            }
             Command::Edit | Command::Open => {
                 if let Some(c) = self.list.get(self.selected) {
-                    return Action::overlay(Overlay::CredForm(Box::new(CredForm::new(Some((&c.name, &c.keys)), theme))));
+                    return Action::overlay(Overlay::CredForm(Box::new(CredForm::new(
+                        Some((&c.name, &c.keys)),
+                        theme,
+                    ))));
                 }
             }
             Command::Delete => {
                 if let Some(c) = self.list.get(self.selected) {
                     let mut lines = vec![format!("Remove credential {}?", c.name)];
                     if !c.used_by.is_empty() {
-                        lines.push(format!("Used by: {} — these jobs will run without it.", c.used_by.join(", ")));
+                        lines.push(format!(
+                            "Used by: {} — these jobs will run without it.",
+                            c.used_by.join(", ")
+                        ));
                     }
                     return Action::overlay(Overlay::Confirm(Confirm::new(
                         "Remove credential",
                         lines,
-                        Action::Send(Tag::Action { what: format!("credential {} removed", c.name) }, Request::CredentialRemove { name: c.name.clone() }),
+                        Action::Send(
+                            Tag::Action {
+                                what: format!("credential {} removed", c.name),
+                            },
+                            Request::CredentialRemove {
+                                name: c.name.clone(),
+                            },
+                        ),
                     )));
                 }
             }
@@ -72,19 +89,40 @@ impl Credentials {
         let width = area.width as usize;
         let mut lines = vec![
             Line::from(vec![
-                Span::styled(format!(" bolt {} Credentials", theme.arrow()), theme.title()),
+                Span::styled(
+                    format!(" bolt {} Credentials", theme.arrow()),
+                    theme.title(),
+                ),
                 Span::styled("   values are never shown", theme.tone(Tone::Muted)),
             ]),
             Line::from(Span::styled(
-                fit(&format!("    {}{}{}{}", fit("NAME", 20, true), fit("KEYS", 34, true), fit("UPDATED", 14, true), "USED BY"), width, theme.ascii),
+                fit(
+                    &format!(
+                        "    {}{}{}{}",
+                        fit("NAME", 20, true),
+                        fit("KEYS", 34, true),
+                        fit("UPDATED", 14, true),
+                        "USED BY"
+                    ),
+                    width,
+                    theme.ascii,
+                ),
                 theme.title(),
             )),
         ];
         for (index, credential) in self.list.iter().enumerate() {
             let selected = index == self.selected;
-            let base = if selected { theme.selected() } else { Style::default() };
+            let base = if selected {
+                theme.selected()
+            } else {
+                Style::default()
+            };
             let pointer = if selected { theme.pointer() } else { " " };
-            let used = if credential.used_by.is_empty() { "(unused)".to_string() } else { credential.used_by.join(", ") };
+            let used = if credential.used_by.is_empty() {
+                "(unused)".to_string()
+            } else {
+                credential.used_by.join(", ")
+            };
             let text = format!(
                 "  {pointer} {}{}{}{}",
                 fit(&credential.name, 20, theme.ascii),
@@ -92,10 +130,17 @@ impl Credentials {
                 fit(&when(credential.updated_at, now), 14, theme.ascii),
                 used
             );
-            lines.push(Line::from(Span::styled(fit(&text, width, theme.ascii), base)));
+            lines.push(Line::from(Span::styled(
+                fit(&text, width, theme.ascii),
+                base,
+            )));
         }
         if self.list.is_empty() {
-            let text = if self.loaded { "   no credentials — n creates one" } else { "   loading…" };
+            let text = if self.loaded {
+                "   no credentials — n creates one"
+            } else {
+                "   loading…"
+            };
             lines.push(Line::from(Span::styled(text, theme.tone(Tone::Muted))));
         }
         frame.render_widget(Paragraph::new(lines), area);

@@ -10,7 +10,9 @@ use crate::tui::widgets::json::JsonView;
 use crate::tui::widgets::overlay::Overlay;
 use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
 use crate::tui::widgets::text::{clip_spans, fit, highlight, when};
-use bolt_shared::model::{DataclipInfo, ExitReason, LogLevel, LogLine, RunView, ShowResult, StepView, WipeReason};
+use bolt_shared::model::{
+    DataclipInfo, ExitReason, LogLevel, LogLine, RunView, ShowResult, StepView, WipeReason,
+};
 use bolt_shared::protocol::{Event, Request};
 use bolt_shared::timespec::format_duration_ms;
 use chrono::{DateTime, Local, Utc};
@@ -79,13 +81,25 @@ impl Detail {
 
     pub fn load(&mut self) -> Action {
         self.refresh_in_flight = true;
-        Action::Send(Tag::Show { reference: self.reference.clone() }, Request::Show { reference: self.reference.clone(), bodies: true })
+        Action::Send(
+            Tag::Show {
+                reference: self.reference.clone(),
+            },
+            Request::Show {
+                reference: self.reference.clone(),
+                bodies: true,
+            },
+        )
     }
 
     /// Runs newest first.
     pub fn runs(&self) -> Vec<&RunView> {
-        let mut runs: Vec<&RunView> = self.shown.iter().flat_map(|s| s.work_order.runs.iter()).collect();
-        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        let mut runs: Vec<&RunView> = self
+            .shown
+            .iter()
+            .flat_map(|s| s.work_order.runs.iter())
+            .collect();
+        runs.sort_by_key(|r| std::cmp::Reverse(r.created_at));
         runs
     }
 
@@ -106,14 +120,21 @@ impl Detail {
         let first_load = self.shown.is_none();
         let keep_run = self.run().map(|r| r.id.clone());
         let keep_job = self.step().map(|s| s.job_id.clone());
-        let resolved_run = (result.kind == bolt_shared::model::RefKind::Run).then(|| result.id.clone());
-        let resolved_step = (result.kind == bolt_shared::model::RefKind::Step).then(|| result.id.clone());
+        let resolved_run =
+            (result.kind == bolt_shared::model::RefKind::Run).then(|| result.id.clone());
+        let resolved_step =
+            (result.kind == bolt_shared::model::RefKind::Step).then(|| result.id.clone());
         self.shown = Some(result);
         let runs: Vec<RunView> = self.runs().into_iter().cloned().collect();
         self.run_index = keep_run
             .or(resolved_run)
             .and_then(|id| runs.iter().position(|r| r.id == id))
-            .or_else(|| resolved_step.as_ref().and_then(|id| runs.iter().position(|r| r.steps.iter().any(|s| &s.id == id))))
+            .or_else(|| {
+                resolved_step.as_ref().and_then(|id| {
+                    runs.iter()
+                        .position(|r| r.steps.iter().any(|s| &s.id == id))
+                })
+            })
             .unwrap_or(0);
         let run = runs.get(self.run_index);
         let steps = run.map(|r| r.steps.as_slice()).unwrap_or(&[]);
@@ -134,7 +155,10 @@ impl Detail {
 
     fn rebuild_views(&mut self) {
         let (input, output) = match self.step() {
-            Some(step) => (body_text(step.input.as_ref()), body_text(step.output.as_ref())),
+            Some(step) => (
+                body_text(step.input.as_ref()),
+                body_text(step.output.as_ref()),
+            ),
             None => (None, None),
         };
         self.input = JsonView::new(input.as_deref().unwrap_or(""));
@@ -146,7 +170,9 @@ impl Detail {
     }
 
     fn fetch_logs_if_needed(&mut self) -> Action {
-        let Some(run) = self.run() else { return Action::None };
+        let Some(run) = self.run() else {
+            return Action::None;
+        };
         if self.logs_run.as_deref() == Some(run.id.as_str()) {
             return Action::None;
         }
@@ -154,7 +180,16 @@ impl Detail {
         self.logs_run = Some(run_id.clone());
         self.logs.clear();
         self.log_offset = 0;
-        Action::Send(Tag::Logs { run_id: run_id.clone() }, Request::Logs { reference: run_id, level: None, after_id: None })
+        Action::Send(
+            Tag::Logs {
+                run_id: run_id.clone(),
+            },
+            Request::Logs {
+                reference: run_id,
+                level: None,
+                after_id: None,
+            },
+        )
     }
 
     pub fn apply_logs(&mut self, run_id: &str, lines: Vec<LogLine>) {
@@ -186,11 +221,17 @@ impl Detail {
 
     /// Follow-up after a Show answer: a refresh that was asked for meanwhile.
     pub fn take_pending_refresh(&mut self) -> Action {
-        if std::mem::take(&mut self.refresh_again) { self.load() } else { Action::None }
+        if std::mem::take(&mut self.refresh_again) {
+            self.load()
+        } else {
+            Action::None
+        }
     }
 
     pub fn on_event(&mut self, event: &Event) -> (bool, Action) {
-        let Some(work_order_id) = self.work_order_id() else { return (false, Action::None) };
+        let Some(work_order_id) = self.work_order_id() else {
+            return (false, Action::None);
+        };
         let ours = |run_id: &str| self.runs().iter().any(|r| r.id == run_id);
         match event {
             Event::Log(line) if self.logs_run.as_deref() == Some(line.run_id.as_str()) => {
@@ -198,7 +239,9 @@ impl Detail {
                 (true, Action::None)
             }
             Event::WorkOrderChanged { id, .. } if *id == work_order_id => (false, self.refresh()),
-            Event::RunChanged { work_order_id: wo, .. } if *wo == work_order_id => (false, self.refresh()),
+            Event::RunChanged {
+                work_order_id: wo, ..
+            } if *wo == work_order_id => (false, self.refresh()),
             Event::StepChanged { run_id, .. } if ours(run_id) => (false, self.refresh()),
             Event::Lagged { .. } => (false, self.refresh()),
             _ => (false, Action::None),
@@ -237,7 +280,8 @@ impl Detail {
             Tab::Logs => {
                 let count = self.visible_logs().len();
                 let max = count.saturating_sub(self.log_height.get().max(1));
-                self.log_offset = (self.log_offset as isize + delta).clamp(0, max as isize) as usize;
+                self.log_offset =
+                    (self.log_offset as isize + delta).clamp(0, max as isize) as usize;
                 if delta < 0 {
                     self.follow = false;
                 }
@@ -262,14 +306,23 @@ impl Detail {
             self.log_offset = *first;
         }
         match &self.search {
-            Some(term) => Action::info(format!("\"{term}\": {input} in input, {output} in output, {logs} in logs")),
+            Some(term) => Action::info(format!(
+                "\"{term}\": {input} in input, {output} in output, {logs} in logs"
+            )),
             None => Action::None,
         }
     }
 
     fn log_matches(&self) -> Vec<usize> {
-        let Some(term) = self.search.as_deref().map(str::to_lowercase) else { return Vec::new() };
-        self.visible_logs().iter().enumerate().filter(|(_, l)| l.message.to_lowercase().contains(&term)).map(|(i, _)| i).collect()
+        let Some(term) = self.search.as_deref().map(str::to_lowercase) else {
+            return Vec::new();
+        };
+        self.visible_logs()
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.message.to_lowercase().contains(&term))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     pub fn handle(&mut self, command: Command) -> Action {
@@ -287,7 +340,11 @@ impl Detail {
             Command::NextTab | Command::PrevTab => {
                 let order = [Tab::Input, Tab::Output, Tab::Logs];
                 let at = order.iter().position(|t| *t == self.tab).unwrap_or(0);
-                let next = if command == Command::NextTab { (at + 1) % 3 } else { (at + 2) % 3 };
+                let next = if command == Command::NextTab {
+                    (at + 1) % 3
+                } else {
+                    (at + 2) % 3
+                };
                 self.tab = order[next];
                 if self.tab == Tab::Logs && self.follow {
                     self.scroll_logs_to_end();
@@ -348,7 +405,11 @@ impl Detail {
                 match self.tab {
                     Tab::Logs => {
                         let matches = self.log_matches();
-                        if let Some(next) = matches.iter().find(|i| **i > self.log_offset).or(matches.first()) {
+                        if let Some(next) = matches
+                            .iter()
+                            .find(|i| **i > self.log_offset)
+                            .or(matches.first())
+                        {
                             self.log_offset = *next;
                             self.follow = false;
                         }
@@ -385,53 +446,99 @@ impl Detail {
                 Action::None
             }
             Command::Rerun | Command::RerunFrom => {
-                let Some(wo) = self.work_order_id() else { return Action::None };
-                let from = if command == Command::RerunFrom { self.step().map(|s| (s.job_id.clone(), s.job.clone())) } else { None };
+                let Some(wo) = self.work_order_id() else {
+                    return Action::None;
+                };
+                let from = if command == Command::RerunFrom {
+                    self.step().map(|s| (s.job_id.clone(), s.job.clone()))
+                } else {
+                    None
+                };
                 let what = match &from {
                     Some((_, job)) => format!("rerun from {job}"),
                     None => "rerun from the start".to_string(),
                 };
-                Action::Send(Tag::Action { what }, Request::Rerun { reference: wo, from_job: from.map(|(id, _)| id) })
+                Action::Send(
+                    Tag::Action { what },
+                    Request::Rerun {
+                        reference: wo,
+                        from_job: from.map(|(id, _)| id),
+                    },
+                )
             }
             Command::Cancel => {
-                let Some(shown) = &self.shown else { return Action::None };
+                let Some(shown) = &self.shown else {
+                    return Action::None;
+                };
                 let row = &shown.work_order.row;
                 if row.state.is_final() {
-                    return Action::info(format!("{} already finished ({})", row.short_ref, row.state));
+                    return Action::info(format!(
+                        "{} already finished ({})",
+                        row.short_ref, row.state
+                    ));
                 }
                 Action::overlay(Overlay::Confirm(Confirm::new(
                     "Cancel work order",
                     vec![format!("Cancel {} ({})?", row.short_ref, row.workflow)],
-                    Action::Send(Tag::Action { what: format!("cancel {}", row.short_ref) }, Request::Cancel { reference: row.id.clone() }),
+                    Action::Send(
+                        Tag::Action {
+                            what: format!("cancel {}", row.short_ref),
+                        },
+                        Request::Cancel {
+                            reference: row.id.clone(),
+                        },
+                    ),
                 )))
             }
             Command::SaveInput => {
-                let (Some(wo), Some(step)) = (self.work_order_id(), self.step()) else { return Action::None };
+                let (Some(wo), Some(step)) = (self.work_order_id(), self.step()) else {
+                    return Action::None;
+                };
                 if step.input.as_ref().is_none_or(|i| i.body.is_none()) {
                     return Action::error("this step's input is not stored, so it cannot be saved");
                 }
                 Action::overlay(Overlay::Prompt(Prompt::new(
                     format!("Save the input of {} as (name)", step.job),
                     String::new(),
-                    PromptPurpose::SaveInputName { reference: wo, step: step.id.clone() },
+                    PromptPurpose::SaveInputName {
+                        reference: wo,
+                        step: step.id.clone(),
+                    },
                 )))
             }
             Command::WriteFile => {
-                let Some(step) = self.step() else { return Action::None };
+                let Some(step) = self.step() else {
+                    return Action::None;
+                };
                 let (what, contents) = match self.tab {
                     Tab::Input => ("input", self.input.value_at_cursor()),
                     Tab::Output => ("output", self.output.value_at_cursor()),
-                    Tab::Logs => ("logs", self.visible_logs().iter().map(|l| format!("{} {} {}\n", l.timestamp.to_rfc3339(), l.level, l.message)).collect()),
+                    Tab::Logs => (
+                        "logs",
+                        self.visible_logs()
+                            .iter()
+                            .map(|l| {
+                                format!("{} {} {}\n", l.timestamp.to_rfc3339(), l.level, l.message)
+                            })
+                            .collect(),
+                    ),
                 };
                 if contents.is_empty() {
                     return Action::error(format!("the {what} of this step is not stored"));
                 }
                 let extension = if self.tab == Tab::Logs { "log" } else { "json" };
                 let path = format!("bolt-{}-{}.{extension}", step.short_ref, what);
-                Action::overlay(Overlay::Prompt(Prompt::new("Write to file", path, PromptPurpose::WritePath { contents })))
+                Action::overlay(Overlay::Prompt(Prompt::new(
+                    "Write to file",
+                    path,
+                    PromptPurpose::WritePath { contents },
+                )))
             }
             Command::EditJob => match (&self.shown, self.step()) {
-                (Some(shown), Some(step)) => Action::EditJob { workflow_id: shown.work_order.row.workflow_id.clone(), job_id: step.job_id.clone() },
+                (Some(shown), Some(step)) => Action::EditJob {
+                    workflow_id: shown.work_order.row.workflow_id.clone(),
+                    job_id: step.job_id.clone(),
+                },
                 _ => Action::None,
             },
             _ => Action::None,
@@ -440,24 +547,50 @@ impl Detail {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
         let Some(shown) = &self.shown else {
-            frame.render_widget(Paragraph::new(format!(" loading {}…", self.reference)), area);
+            frame.render_widget(
+                Paragraph::new(format!(" loading {}…", self.reference)),
+                area,
+            );
             return;
         };
         let row = &shown.work_order.row;
-        let [title, runs_line, body] = Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(3)]).areas(area);
+        let [title, runs_line, body] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(3),
+        ])
+        .areas(area);
         let (state_text, state_style) = theme.state_label(row.state);
         let arrow = theme.arrow();
         let header = vec![
-            Span::styled(format!(" bolt {arrow} History {arrow} wo {}  ", row.short_ref), theme.title()),
+            Span::styled(
+                format!(" bolt {arrow} History {arrow} wo {}  ", row.short_ref),
+                theme.title(),
+            ),
             Span::raw(format!("{}   ", row.workflow)),
             Span::styled(state_text, state_style),
-            Span::raw(format!("   received {}   {}", when(row.received_at, now), row.origin)),
+            Span::raw(format!(
+                "   received {}   {}",
+                when(row.received_at, now),
+                row.origin
+            )),
         ];
-        frame.render_widget(Paragraph::new(Line::from(clip_spans(header, area.width as usize))), title);
-        frame.render_widget(Paragraph::new(Line::from(self.runs_spans(theme, area.width as usize))), runs_line);
+        frame.render_widget(
+            Paragraph::new(Line::from(clip_spans(header, area.width as usize))),
+            title,
+        );
+        frame.render_widget(
+            Paragraph::new(Line::from(self.runs_spans(theme, area.width as usize))),
+            runs_line,
+        );
 
-        let steps_width = if area.width >= 100 { area.width * 2 / 5 } else { 34.min(area.width / 2) };
-        let [left, right] = Layout::horizontal([Constraint::Length(steps_width), Constraint::Min(10)]).areas(body);
+        let steps_width = if area.width >= 100 {
+            area.width * 2 / 5
+        } else {
+            34.min(area.width / 2)
+        };
+        let [left, right] =
+            Layout::horizontal([Constraint::Length(steps_width), Constraint::Min(10)]).areas(body);
         self.draw_steps(frame, left, theme);
         self.draw_content(frame, right, theme);
     }
@@ -467,7 +600,8 @@ impl Detail {
         let total = runs.len();
         let mut spans = vec![Span::raw(" Runs: ")];
         for (index, run) in runs.iter().enumerate() {
-            let (symbol, tone) = theme.work_order_state(bolt_shared::model::WorkOrderState::from_run(run.state));
+            let (symbol, tone) =
+                theme.work_order_state(bolt_shared::model::WorkOrderState::from_run(run.state));
             let selected = index == self.run_index;
             let mut style = theme.tone(tone);
             if selected {
@@ -476,7 +610,11 @@ impl Detail {
             let time = run.created_at.with_timezone(&Local).format("%H:%M");
             let mut text = format!("#{} {symbol} {} {time}", total - index, run.state);
             if let Some(job) = &run.starting_job {
-                let name = run.steps.first().map(|s| s.job.as_str()).unwrap_or(job.as_str());
+                let name = run
+                    .steps
+                    .first()
+                    .map(|s| s.job.as_str())
+                    .unwrap_or(job.as_str());
                 text.push_str(&format!(" (from {name})"));
             }
             spans.push(Span::styled(text, style));
@@ -515,23 +653,40 @@ impl Detail {
         for (index, step) in run.steps.iter().enumerate() {
             let (symbol, tone) = theme.step_symbol(step.exit_reason);
             let selected = index == self.step_index;
-            let base = if selected && focused { theme.selected() } else { Style::default() };
+            let base = if selected && focused {
+                theme.selected()
+            } else {
+                Style::default()
+            };
             let pointer = if selected { theme.pointer() } else { " " };
-            let duration = step.duration_ms.map(format_duration_ms).unwrap_or_else(|| "…".into());
+            let duration = step
+                .duration_ms
+                .map(format_duration_ms)
+                .unwrap_or_else(|| "…".into());
             let error = step.error_type.clone().unwrap_or_default();
             let attached = if step.attached { " (earlier run)" } else { "" };
             let tail = format!(" {error:<10} {duration:>6}");
             let name_width = width.saturating_sub(4 + tail.chars().count());
             let name = format!("{}{attached}", step.job);
             lines.push(Line::from(vec![
-                Span::styled(format!("{pointer}"), base),
+                Span::styled(pointer.to_string(), base),
                 Span::styled(format!("{symbol} "), base.patch(theme.tone(tone))),
                 Span::styled(fit(&name, name_width, theme.ascii), base),
-                Span::styled(fit(&tail, width.saturating_sub(2 + name_width + symbol.chars().count()), theme.ascii), base.patch(theme.tone(tone))),
+                Span::styled(
+                    fit(
+                        &tail,
+                        width.saturating_sub(2 + name_width + symbol.chars().count()),
+                        theme.ascii,
+                    ),
+                    base.patch(theme.tone(tone)),
+                ),
             ]));
         }
         if run.steps.is_empty() {
-            lines.push(Line::from(Span::styled(format!(" no steps yet ({})", run.state), theme.tone(Tone::Muted))));
+            lines.push(Line::from(Span::styled(
+                format!(" no steps yet ({})", run.state),
+                theme.tone(Tone::Muted),
+            )));
         }
         if let Some(step) = self.step() {
             lines.push(Line::from(""));
@@ -544,9 +699,16 @@ impl Detail {
         let focused = self.focus == Focus::Content;
         let name = self.step().map(|s| s.job.clone()).unwrap_or_default();
         let mut title = vec![Span::styled(format!(" {name} "), theme.title())];
-        for (tab, label) in [(Tab::Input, "input"), (Tab::Output, "output"), (Tab::Logs, "logs")] {
+        for (tab, label) in [
+            (Tab::Input, "input"),
+            (Tab::Output, "output"),
+            (Tab::Logs, "logs"),
+        ] {
             if tab == self.tab {
-                title.push(Span::styled(format!("[{label}]"), theme.title().add_modifier(Modifier::UNDERLINED)));
+                title.push(Span::styled(
+                    format!("[{label}]"),
+                    theme.title().add_modifier(Modifier::UNDERLINED),
+                ));
             } else {
                 title.push(Span::styled(format!(" {label} "), theme.tone(Tone::Muted)));
             }
@@ -554,7 +716,10 @@ impl Detail {
         if self.tab == Tab::Logs {
             let level = self.log_level.map(|l| format!(" ≥{l}")).unwrap_or_default();
             let follow = if self.follow { " following" } else { "" };
-            title.push(Span::styled(format!("{level}{follow} "), theme.tone(Tone::Live)));
+            title.push(Span::styled(
+                format!("{level}{follow} "),
+                theme.tone(Tone::Live),
+            ));
         }
         let block = self.block(Line::from(title), focused, theme);
         let inner = block.inner(area);
@@ -567,7 +732,11 @@ impl Detail {
                     _ => (step.and_then(|s| s.output.as_ref()), &self.output),
                 };
                 match missing_reason(info, step) {
-                    Some(reason) => frame.render_widget(Paragraph::new(Span::styled(format!(" {reason}"), theme.tone(Tone::Muted))).wrap(Wrap { trim: false }), inner),
+                    Some(reason) => frame.render_widget(
+                        Paragraph::new(Span::styled(format!(" {reason}"), theme.tone(Tone::Muted)))
+                            .wrap(Wrap { trim: false }),
+                        inner,
+                    ),
                     None => view.draw(frame, inner, theme, focused),
                 }
             }
@@ -579,8 +748,15 @@ impl Detail {
         self.log_height.set(area.height as usize);
         let logs = self.visible_logs();
         if logs.is_empty() {
-            let text = if self.logs.is_empty() { " no log lines" } else { " no lines at this level (L changes it)" };
-            frame.render_widget(Paragraph::new(Span::styled(text, theme.tone(Tone::Muted))), area);
+            let text = if self.logs.is_empty() {
+                " no log lines"
+            } else {
+                " no lines at this level (L changes it)"
+            };
+            frame.render_widget(
+                Paragraph::new(Span::styled(text, theme.tone(Tone::Muted))),
+                area,
+            );
             return;
         }
         let step_id = self.step().map(|s| s.id.clone());
@@ -595,20 +771,29 @@ impl Detail {
                 let gutter = if mine { "│" } else { " " };
                 let mut spans = vec![
                     Span::styled(format!("{gutter}{time} "), theme.tone(Tone::Muted)),
-                    Span::styled(format!("{:<5} ", line.level.as_str().to_uppercase()), level_style),
+                    Span::styled(
+                        format!("{:<5} ", line.level.as_str().to_uppercase()),
+                        level_style,
+                    ),
                 ];
-                spans.extend(highlight(&line.message, self.search.as_deref(), level_style, theme.matched()));
+                spans.extend(highlight(
+                    &line.message,
+                    self.search.as_deref(),
+                    level_style,
+                    theme.matched(),
+                ));
                 Line::from(clip_spans(spans, area.width as usize))
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), area);
     }
-
 }
 
 /// The first step that did not succeed, where on-call people look first.
 fn failed_step(steps: &[StepView]) -> Option<usize> {
-    steps.iter().position(|s| matches!(s.exit_reason, Some(reason) if reason != ExitReason::Success))
+    steps
+        .iter()
+        .position(|s| matches!(s.exit_reason, Some(reason) if reason != ExitReason::Success))
 }
 
 fn body_text(info: Option<&DataclipInfo>) -> Option<String> {
@@ -617,19 +802,33 @@ fn body_text(info: Option<&DataclipInfo>) -> Option<String> {
 
 /// Why a dataclip cannot be shown, in words; `None` when its body is there.
 pub fn missing_reason(info: Option<&DataclipInfo>, step: Option<&StepView>) -> Option<String> {
-    let Some(step) = step else { return Some("no step selected".into()) };
+    let Some(step) = step else {
+        return Some("no step selected".into());
+    };
     let Some(info) = info else {
-        return Some(if step.finished_at.is_none() { "not produced yet: the step is still running".into() } else { "this step has no data here".into() });
+        return Some(if step.finished_at.is_none() {
+            "not produced yet: the step is still running".into()
+        } else {
+            "this step has no data here".into()
+        });
     };
     if info.body.is_some() {
         return None;
     }
-    let on = info.wiped_at.map(|at| format!(" on {}", at.with_timezone(&Local).format("%Y-%m-%d %H:%M"))).unwrap_or_default();
+    let on = info
+        .wiped_at
+        .map(|at| format!(" on {}", at.with_timezone(&Local).format("%Y-%m-%d %H:%M")))
+        .unwrap_or_default();
     Some(match info.wipe_reason {
         Some(WipeReason::Retention) => format!("erased by the project's retention policy{on}"),
-        Some(WipeReason::ZeroPersistence) => "not kept: the project is set to zero persistence (no data is stored)".into(),
+        Some(WipeReason::ZeroPersistence) => {
+            "not kept: the project is set to zero persistence (no data is stored)".into()
+        }
         Some(WipeReason::TooLarge) => {
-            let size = info.size_bytes.map(|b| format!(" ({} KB)", b / 1024)).unwrap_or_default();
+            let size = info
+                .size_bytes
+                .map(|b| format!(" ({} KB)", b / 1024))
+                .unwrap_or_default();
             format!("too large to store{size}: the data was processed but not saved")
         }
         None => "not loaded".into(),
@@ -639,8 +838,14 @@ pub fn missing_reason(info: Option<&DataclipInfo>, step: Option<&StepView>) -> O
 fn step_facts(step: &StepView, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if let Some(reason) = step.exit_reason.filter(|r| *r != ExitReason::Success) {
-        let kind = step.error_type.clone().unwrap_or_else(|| reason.to_string());
-        lines.push(Line::from(Span::styled(format!("Error: {kind}"), theme.tone(Tone::Bad))));
+        let kind = step
+            .error_type
+            .clone()
+            .unwrap_or_else(|| reason.to_string());
+        lines.push(Line::from(Span::styled(
+            format!("Error: {kind}"),
+            theme.tone(Tone::Bad),
+        )));
         if let Some(message) = &step.error_message {
             for part in message.lines() {
                 lines.push(Line::from(part.to_string()));
@@ -653,6 +858,7 @@ fn step_facts(step: &StepView, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::tui::fixtures;
@@ -661,7 +867,10 @@ mod tests {
     fn opens_on_the_failed_step_of_the_newest_run() {
         let mut detail = Detail::new("7qk2m9".into(), None);
         let action = detail.apply_show(fixtures::show_failed());
-        assert!(matches!(action, Action::Send(Tag::Logs { .. }, Request::Logs { .. })));
+        assert!(matches!(
+            action,
+            Action::Send(Tag::Logs { .. }, Request::Logs { .. })
+        ));
         assert_eq!(detail.run_index, 0);
         assert_eq!(detail.step().unwrap().job, "Validate Visit");
         assert!(detail.input.lines().len() > 3);
@@ -672,7 +881,13 @@ mod tests {
         let mut detail = Detail::new("7qk2m9".into(), None);
         detail.apply_show(fixtures::show_failed());
         match detail.handle(Command::RerunFrom) {
-            Action::Send(_, Request::Rerun { reference, from_job }) => {
+            Action::Send(
+                _,
+                Request::Rerun {
+                    reference,
+                    from_job,
+                },
+            ) => {
                 assert_eq!(reference, fixtures::show_failed().work_order.row.id);
                 assert_eq!(from_job.as_deref(), Some("job-validate"));
             }
@@ -685,11 +900,23 @@ mod tests {
         let mut info = fixtures::dataclip(None);
         info.wipe_reason = Some(WipeReason::Retention);
         let step = &fixtures::show_failed().work_order.runs[0].steps[0];
-        assert!(missing_reason(Some(&info), Some(step)).unwrap().contains("retention policy"));
+        assert!(
+            missing_reason(Some(&info), Some(step))
+                .unwrap()
+                .contains("retention policy")
+        );
         info.wipe_reason = Some(WipeReason::TooLarge);
-        assert!(missing_reason(Some(&info), Some(step)).unwrap().contains("too large"));
+        assert!(
+            missing_reason(Some(&info), Some(step))
+                .unwrap()
+                .contains("too large")
+        );
         info.wipe_reason = Some(WipeReason::ZeroPersistence);
-        assert!(missing_reason(Some(&info), Some(step)).unwrap().contains("zero persistence"));
+        assert!(
+            missing_reason(Some(&info), Some(step))
+                .unwrap()
+                .contains("zero persistence")
+        );
     }
 
     #[test]

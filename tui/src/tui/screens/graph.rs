@@ -29,8 +29,32 @@ struct Glyphs {
     trigger: &'static str,
 }
 
-const UNICODE: Glyphs = Glyphs { h: "─", v: "│", tl: "┌", tr: "┐", bl: "└", br: "┘", tee: "├", corner: "└", arrow: "▶", down: "▼", trigger: "◇" };
-const ASCII: Glyphs = Glyphs { h: "-", v: "|", tl: "+", tr: "+", bl: "+", br: "+", tee: "+", corner: "`", arrow: ">", down: "v", trigger: "*" };
+const UNICODE: Glyphs = Glyphs {
+    h: "─",
+    v: "│",
+    tl: "┌",
+    tr: "┐",
+    bl: "└",
+    br: "┘",
+    tee: "├",
+    corner: "└",
+    arrow: "▶",
+    down: "▼",
+    trigger: "◇",
+};
+const ASCII: Glyphs = Glyphs {
+    h: "-",
+    v: "|",
+    tl: "+",
+    tr: "+",
+    bl: "+",
+    br: "+",
+    tee: "+",
+    corner: "`",
+    arrow: ">",
+    down: "v",
+    trigger: "*",
+};
 
 pub fn edge_label(edge: &EdgeView) -> String {
     let mut text = match (&edge.label, edge.condition) {
@@ -41,7 +65,11 @@ pub fn edge_label(edge: &EdgeView) -> String {
         (_, ConditionType::JsExpression) => {
             let expression = edge.expression.clone().unwrap_or_default();
             let short: String = expression.chars().take(24).collect();
-            if short.len() < expression.len() { format!("if {short}…") } else { format!("if {short}") }
+            if short.len() < expression.len() {
+                format!("if {short}…")
+            } else {
+                format!("if {short}")
+            }
         }
     };
     if !edge.enabled {
@@ -56,7 +84,11 @@ pub fn trigger_text(workflow: &WorkflowView) -> Vec<String> {
         .iter()
         .map(|t| match t.kind {
             TriggerType::Webhook => {
-                let path = t.webhook_url.clone().or_else(|| t.custom_path.clone()).unwrap_or_else(|| format!("/i/{}", t.id));
+                let path = t
+                    .webhook_url
+                    .clone()
+                    .or_else(|| t.custom_path.clone())
+                    .unwrap_or_else(|| format!("/i/{}", t.id));
                 format!("webhook {path}")
             }
             TriggerType::Cron => {
@@ -85,11 +117,18 @@ impl Drawer<'_> {
     }
 
     fn children(&self, job_id: &str) -> Vec<&EdgeView> {
-        self.workflow.edges.iter().filter(|e| e.source_job.as_deref() == Some(job_id)).collect()
+        self.workflow
+            .edges
+            .iter()
+            .filter(|e| e.source_job.as_deref() == Some(job_id))
+            .collect()
     }
 
     fn push(&mut self, spans: Vec<Span<'static>>, job: Option<String>) {
-        self.out.push(GraphLine { line: Line::from(spans), job });
+        self.out.push(GraphLine {
+            line: Line::from(spans),
+            job,
+        });
     }
 
     /// The three lines of a job box; `prefixes` are what goes left of each line.
@@ -98,24 +137,41 @@ impl Drawer<'_> {
         let name = job.name.clone();
         let inner = name.width() + 2;
         let selected = self.selected == Some(job.id.as_str());
-        let name_style = if selected { self.theme.selected().add_modifier(Modifier::BOLD) } else { self.theme.title() };
-        let border = if selected { Style::default().add_modifier(Modifier::BOLD) } else { Style::default() };
+        let name_style = if selected {
+            self.theme.selected().add_modifier(Modifier::BOLD)
+        } else {
+            self.theme.title()
+        };
+        let border = if selected {
+            Style::default().add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        };
         let [top, middle, bottom] = prefixes;
         let mut line = top;
-        line.push(Span::styled(format!("{}{}{}", g.tl, g.h.repeat(inner), g.tr), border));
+        line.push(Span::styled(
+            format!("{}{}{}", g.tl, g.h.repeat(inner), g.tr),
+            border,
+        ));
         self.push(line, None);
         let mut line = middle;
         line.push(Span::styled(g.v.to_string(), border));
         line.push(Span::styled(format!(" {name} "), name_style));
         line.push(Span::styled(g.v.to_string(), border));
         let adaptor = job.adaptor.trim_start_matches("@openfn/language-");
-        line.push(Span::styled(format!(" {adaptor}"), self.theme.tone(Tone::Muted)));
+        line.push(Span::styled(
+            format!(" {adaptor}"),
+            self.theme.tone(Tone::Muted),
+        ));
         if job.credential.is_some() {
             line.push(Span::styled(" (credential)", self.theme.tone(Tone::Muted)));
         }
         self.push(line, Some(job.id.clone()));
         let mut line = bottom;
-        line.push(Span::styled(format!("{}{}{}", g.bl, g.h.repeat(inner), g.br), border));
+        line.push(Span::styled(
+            format!("{}{}{}", g.bl, g.h.repeat(inner), g.br),
+            border,
+        ));
         self.push(line, None);
     }
 
@@ -131,21 +187,43 @@ impl Drawer<'_> {
         let g = self.g;
         for (index, (edge, label)) in edges.iter().zip(&labels).enumerate() {
             let last = index + 1 == edges.len();
-            let connector = format!("  {}{} {label:<label_width$} {}{} ", if last { g.corner } else { g.tee }, g.h, g.h.repeat(2), g.arrow);
-            let through = format!("  {}{}", g.v, " ".repeat(connector.width().saturating_sub(3)));
-            let after = if last { " ".repeat(connector.width()) } else { through.clone() };
+            let connector = format!(
+                "  {}{} {label:<label_width$} {}{} ",
+                if last { g.corner } else { g.tee },
+                g.h,
+                g.h.repeat(2),
+                g.arrow
+            );
+            let through = format!(
+                "  {}{}",
+                g.v,
+                " ".repeat(connector.width().saturating_sub(3))
+            );
+            let after = if last {
+                " ".repeat(connector.width())
+            } else {
+                through.clone()
+            };
             let tone = match edge.condition {
                 ConditionType::OnJobFailure => Tone::Bad,
                 ConditionType::OnJobSuccess => Tone::Good,
                 _ => Tone::Muted,
             };
             let target = edge.target_job.clone();
-            let Some(job) = self.job(&target).cloned() else { continue };
-            let connector_spans = vec![Span::styled(prefix.to_string(), muted), Span::styled(connector.clone(), self.theme.tone(tone))];
+            let Some(job) = self.job(&target).cloned() else {
+                continue;
+            };
+            let connector_spans = vec![
+                Span::styled(prefix.to_string(), muted),
+                Span::styled(connector.clone(), self.theme.tone(tone)),
+            ];
             if !self.drawn.insert(target.clone()) {
                 let mut spans = connector_spans;
                 let up = if self.theme.ascii { "^" } else { "↑" };
-                spans.push(Span::styled(format!("{up} {} (drawn above)", job.name), self.theme.title()));
+                spans.push(Span::styled(
+                    format!("{up} {} (drawn above)", job.name),
+                    self.theme.title(),
+                ));
                 self.push(spans, Some(job.id.clone()));
                 continue;
             }
@@ -163,32 +241,91 @@ impl Drawer<'_> {
 }
 
 /// Draws the whole workflow; `selected` is the job id to highlight.
-pub fn draw_graph(workflow: &WorkflowView, selected: Option<&str>, theme: &Theme) -> Vec<GraphLine> {
+pub fn draw_graph(
+    workflow: &WorkflowView,
+    selected: Option<&str>,
+    theme: &Theme,
+) -> Vec<GraphLine> {
     let g = if theme.ascii { &ASCII } else { &UNICODE };
-    let mut drawer = Drawer { workflow, g, theme, selected, drawn: HashSet::new(), out: Vec::new() };
+    let mut drawer = Drawer {
+        workflow,
+        g,
+        theme,
+        selected,
+        drawn: HashSet::new(),
+        out: Vec::new(),
+    };
     let triggers = trigger_text(workflow);
     for (trigger, text) in workflow.triggers.iter().zip(triggers) {
         let off = if trigger.enabled { "" } else { "  (off)" };
-        drawer.push(vec![Span::styled(format!(" {} {text}{off}", g.trigger), theme.tone(Tone::Accent))], None);
-        let edges: Vec<EdgeView> = workflow.edges.iter().filter(|e| e.source_trigger.as_deref() == Some(trigger.id.as_str())).cloned().collect();
+        drawer.push(
+            vec![Span::styled(
+                format!(" {} {text}{off}", g.trigger),
+                theme.tone(Tone::Accent),
+            )],
+            None,
+        );
+        let edges: Vec<EdgeView> = workflow
+            .edges
+            .iter()
+            .filter(|e| e.source_trigger.as_deref() == Some(trigger.id.as_str()))
+            .cloned()
+            .collect();
         for edge in edges {
-            drawer.push(vec![Span::styled(format!(" {} {}", g.v, edge_label(&edge)), theme.tone(Tone::Muted))], None);
-            drawer.push(vec![Span::styled(format!(" {}", g.down), theme.tone(Tone::Muted))], None);
-            if let Some(job) = drawer.job(&edge.target_job).cloned() {
-                if drawer.drawn.insert(job.id.clone()) {
-                    drawer.draw_box(&job, [vec![Span::raw(" ")], vec![Span::raw(" ")], vec![Span::raw(" ")]]);
-                    drawer.subtree(&job.id, " ");
-                }
+            drawer.push(
+                vec![Span::styled(
+                    format!(" {} {}", g.v, edge_label(&edge)),
+                    theme.tone(Tone::Muted),
+                )],
+                None,
+            );
+            drawer.push(
+                vec![Span::styled(
+                    format!(" {}", g.down),
+                    theme.tone(Tone::Muted),
+                )],
+                None,
+            );
+            if let Some(job) = drawer.job(&edge.target_job).cloned()
+                && drawer.drawn.insert(job.id.clone())
+            {
+                drawer.draw_box(
+                    &job,
+                    [
+                        vec![Span::raw(" ")],
+                        vec![Span::raw(" ")],
+                        vec![Span::raw(" ")],
+                    ],
+                );
+                drawer.subtree(&job.id, " ");
             }
         }
         drawer.push(vec![], None);
     }
     // Jobs nothing leads to (yet) still deserve a box.
-    let orphans: Vec<JobView> = workflow.jobs.iter().filter(|j| !drawer.drawn.contains(&j.id)).cloned().collect();
+    let orphans: Vec<JobView> = workflow
+        .jobs
+        .iter()
+        .filter(|j| !drawer.drawn.contains(&j.id))
+        .cloned()
+        .collect();
     for job in orphans {
         if drawer.drawn.insert(job.id.clone()) {
-            drawer.push(vec![Span::styled(" (not connected to a trigger)", theme.tone(Tone::Muted))], None);
-            drawer.draw_box(&job, [vec![Span::raw(" ")], vec![Span::raw(" ")], vec![Span::raw(" ")]]);
+            drawer.push(
+                vec![Span::styled(
+                    " (not connected to a trigger)",
+                    theme.tone(Tone::Muted),
+                )],
+                None,
+            );
+            drawer.draw_box(
+                &job,
+                [
+                    vec![Span::raw(" ")],
+                    vec![Span::raw(" ")],
+                    vec![Span::raw(" ")],
+                ],
+            );
             drawer.subtree(&job.id, " ");
         }
     }
@@ -199,10 +336,10 @@ pub fn draw_graph(workflow: &WorkflowView, selected: Option<&str>, theme: &Theme
 pub fn job_order(workflow: &WorkflowView, theme: &Theme) -> Vec<String> {
     let mut seen = Vec::new();
     for line in draw_graph(workflow, None, theme) {
-        if let Some(job) = line.job {
-            if !seen.contains(&job) {
-                seen.push(job);
-            }
+        if let Some(job) = line.job
+            && !seen.contains(&job)
+        {
+            seen.push(job);
         }
     }
     seen

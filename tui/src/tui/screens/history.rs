@@ -8,7 +8,9 @@ use crate::tui::widgets::confirm::Confirm;
 use crate::tui::widgets::overlay::Overlay;
 use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
 use crate::tui::widgets::text::{clip_spans, fit, snippet_spans, thousands, when};
-use bolt_shared::model::{StateCount, TimeField, WorkOrderFilter, WorkOrderPage, WorkOrderRow, WorkOrderState};
+use bolt_shared::model::{
+    StateCount, TimeField, WorkOrderFilter, WorkOrderPage, WorkOrderRow, WorkOrderState,
+};
 use bolt_shared::protocol::{Event, Request};
 use bolt_shared::timespec::format_duration_ms;
 use chrono::{DateTime, Utc};
@@ -83,7 +85,11 @@ impl History {
         self.reloading = true;
         Action::Send(
             Tag::HistoryReload,
-            Request::ListWorkOrders { filter: self.filter.clone(), limit: PAGE, after: None },
+            Request::ListWorkOrders {
+                filter: self.filter.clone(),
+                limit: PAGE,
+                after: None,
+            },
         )
     }
 
@@ -106,7 +112,8 @@ impl History {
     pub fn apply_more(&mut self, page: WorkOrderPage) {
         self.loading_more = false;
         let known: BTreeSet<String> = self.rows.iter().map(|r| r.id.clone()).collect();
-        self.rows.extend(page.rows.into_iter().filter(|r| !known.contains(&r.id)));
+        self.rows
+            .extend(page.rows.into_iter().filter(|r| !known.contains(&r.id)));
         self.next_cursor = page.next_cursor;
     }
 
@@ -125,7 +132,7 @@ impl History {
         let added = fresh.len();
         if added > 0 {
             let was_empty = self.rows.is_empty();
-            fresh.extend(self.rows.drain(..));
+            fresh.append(&mut self.rows);
             self.rows = fresh;
             if !was_empty {
                 self.selected += added;
@@ -148,7 +155,11 @@ impl History {
         self.refresh_in_flight = true;
         Action::Send(
             Tag::HistoryRefresh,
-            Request::ListWorkOrders { filter: self.filter.clone(), limit: REFRESH_PAGE, after: None },
+            Request::ListWorkOrders {
+                filter: self.filter.clone(),
+                limit: REFRESH_PAGE,
+                after: None,
+            },
         )
     }
 
@@ -189,7 +200,11 @@ impl History {
                 self.loading_more = true;
                 Action::Send(
                     Tag::HistoryMore,
-                    Request::ListWorkOrders { filter: self.filter.clone(), limit: PAGE, after: Some(after) },
+                    Request::ListWorkOrders {
+                        filter: self.filter.clone(),
+                        limit: PAGE,
+                        after: Some(after),
+                    },
                 )
             }
             None => Action::None,
@@ -232,7 +247,10 @@ impl History {
             Command::HalfPageUp => self.move_to(self.selected.saturating_sub(half)),
             Command::Refresh => self.reload(),
             Command::Open => match self.selected_row() {
-                Some(row) => Action::OpenDetail { reference: row.id.clone(), search: self.filter.search.clone() },
+                Some(row) => Action::OpenDetail {
+                    reference: row.id.clone(),
+                    search: self.filter.search.clone(),
+                },
                 None => Action::None,
             },
             Command::Mark => {
@@ -253,19 +271,34 @@ impl History {
             }
             Command::Rerun => self.rerun(None),
             Command::RerunFrom => match self.selected_row() {
-                Some(row) => Action::PickRerunJob { reference: row.id.clone(), workflow_id: row.workflow_id.clone() },
+                Some(row) => Action::PickRerunJob {
+                    reference: row.id.clone(),
+                    workflow_id: row.workflow_id.clone(),
+                },
                 None => Action::None,
             },
             Command::Cancel => match self.selected_row() {
-                Some(row) if !row.state.is_final() => Action::overlay(Overlay::Confirm(Confirm::new(
-                    "Cancel work order",
-                    vec![format!("Cancel {} ({}) — {}?", row.short_ref, row.workflow, row.state)],
-                    Action::Send(
-                        Tag::Action { what: format!("cancel {}", row.short_ref) },
-                        Request::Cancel { reference: row.id.clone() },
-                    ),
-                ))),
-                Some(row) => Action::info(format!("{} already finished ({})", row.short_ref, row.state)),
+                Some(row) if !row.state.is_final() => {
+                    Action::overlay(Overlay::Confirm(Confirm::new(
+                        "Cancel work order",
+                        vec![format!(
+                            "Cancel {} ({}) — {}?",
+                            row.short_ref, row.workflow, row.state
+                        )],
+                        Action::Send(
+                            Tag::Action {
+                                what: format!("cancel {}", row.short_ref),
+                            },
+                            Request::Cancel {
+                                reference: row.id.clone(),
+                            },
+                        ),
+                    )))
+                }
+                Some(row) => Action::info(format!(
+                    "{} already finished ({})",
+                    row.short_ref, row.state
+                )),
                 None => Action::None,
             },
             Command::Search => Action::overlay(Overlay::Prompt(Prompt::new(
@@ -297,31 +330,53 @@ impl History {
             return Action::overlay(Overlay::Confirm(Confirm::new(
                 "Rerun all matching",
                 vec![
-                    format!("Rerun ALL {} work orders matching the filter, from the start?", thousands(total)),
+                    format!(
+                        "Rerun ALL {} work orders matching the filter, from the start?",
+                        thousands(total)
+                    ),
                     format!("Filter: {}", self.filter_summary()),
                     "boltd queues them oldest first; progress shows below.".to_string(),
                 ],
-                Action::Send(Tag::BulkMatching, Request::RerunMatching { filter: self.filter.clone(), from_job }),
+                Action::Send(
+                    Tag::BulkMatching,
+                    Request::RerunMatching {
+                        filter: self.filter.clone(),
+                        from_job,
+                    },
+                ),
             )));
         }
         if !self.marked.is_empty() {
             // Oldest first, so reruns happen in the order the work arrived.
-            let mut refs: Vec<&WorkOrderRow> = self.rows.iter().filter(|r| self.marked.contains(&r.id)).collect();
+            let mut refs: Vec<&WorkOrderRow> = self
+                .rows
+                .iter()
+                .filter(|r| self.marked.contains(&r.id))
+                .collect();
             refs.sort_by_key(|r| r.received_at);
             let references: Vec<String> = refs.iter().map(|r| r.id.clone()).collect();
             let count = references.len();
             return Action::overlay(Overlay::Confirm(Confirm::new(
                 "Rerun marked",
-                vec![
-                    format!("Rerun {count} marked work order{} from the start, oldest first?", if count == 1 { "" } else { "s" }),
-                ],
-                Action::BulkRerun { references, from_job },
+                vec![format!(
+                    "Rerun {count} marked work order{} from the start, oldest first?",
+                    if count == 1 { "" } else { "s" }
+                )],
+                Action::BulkRerun {
+                    references,
+                    from_job,
+                },
             )));
         }
         match self.selected_row() {
             Some(row) => Action::Send(
-                Tag::Action { what: format!("rerun of {}", row.short_ref) },
-                Request::Rerun { reference: row.id.clone(), from_job },
+                Tag::Action {
+                    what: format!("rerun of {}", row.short_ref),
+                },
+                Request::Rerun {
+                    reference: row.id.clone(),
+                    from_job,
+                },
             ),
             None => Action::None,
         }
@@ -332,10 +387,17 @@ impl History {
         let states = if f.states.is_empty() {
             "any".to_string()
         } else {
-            f.states.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+            f.states
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
         };
         let workflow = f.workflow.clone().unwrap_or_else(|| "any".into());
-        let time = match (self.filter_text.since.as_str(), self.filter_text.until.as_str()) {
+        let time = match (
+            self.filter_text.since.as_str(),
+            self.filter_text.until.as_str(),
+        ) {
             ("", "") => "any time".to_string(),
             (since, "") => format!("since {since}"),
             ("", until) => format!("until {until}"),
@@ -359,23 +421,48 @@ impl History {
         let width = area.width as usize;
         let mut lines: Vec<Line> = Vec::new();
         // Title with counts for the current filter.
-        let mut title = vec![Span::styled(format!(" bolt {} History ", theme.arrow()), theme.title())];
+        let mut title = vec![Span::styled(
+            format!(" bolt {} History ", theme.arrow()),
+            theme.title(),
+        )];
         for state in &COUNT_ORDER {
-            if let Some(count) = self.counts.iter().find(|c| c.state == *state).filter(|c| c.count > 0) {
+            if let Some(count) = self
+                .counts
+                .iter()
+                .find(|c| c.state == *state)
+                .filter(|c| c.count > 0)
+            {
                 let (symbol, tone) = theme.work_order_state(*state);
-                title.push(Span::styled(format!(" {symbol} {}", thousands(count.count)), theme.tone(tone)));
+                title.push(Span::styled(
+                    format!(" {symbol} {}", thousands(count.count)),
+                    theme.tone(tone),
+                ));
             }
         }
         lines.push(Line::from(clip_spans(title, width)));
-        lines.push(Line::from(Span::styled(fit(&format!(" Filter: {}", self.filter_summary()), width, theme.ascii), theme.tone(Tone::Muted))));
+        lines.push(Line::from(Span::styled(
+            fit(
+                &format!(" Filter: {}", self.filter_summary()),
+                width,
+                theme.ascii,
+            ),
+            theme.tone(Tone::Muted),
+        )));
         lines.push(Line::from(self.info_line(theme, width)));
-        lines.push(Line::from(Span::styled(self.header_text(width, theme), theme.title())));
+        lines.push(Line::from(Span::styled(
+            self.header_text(width, theme),
+            theme.title(),
+        )));
         let table_height = (area.height as usize).saturating_sub(lines.len());
         self.height.set(table_height.max(1));
         for index in self.offset..(self.offset + table_height).min(self.rows.len()) {
             lines.push(self.row_line(&self.rows[index], index == self.selected, theme, width, now));
         }
-        let shown = self.rows.len().saturating_sub(self.offset).min(table_height);
+        let shown = self
+            .rows
+            .len()
+            .saturating_sub(self.offset)
+            .min(table_height);
         if shown < table_height {
             let tail = if !self.loaded || self.reloading {
                 "loading…"
@@ -388,7 +475,10 @@ impl History {
             } else {
                 ""
             };
-            lines.push(Line::from(Span::styled(fit(&format!("   {tail}"), width, theme.ascii), theme.tone(Tone::Muted))));
+            lines.push(Line::from(Span::styled(
+                fit(&format!("   {tail}"), width, theme.ascii),
+                theme.tone(Tone::Muted),
+            )));
         }
         frame.render_widget(Paragraph::new(lines), area);
     }
@@ -397,22 +487,39 @@ impl History {
         let mut parts: Vec<Span> = Vec::new();
         if self.new_count > 0 {
             let arrow = if theme.ascii { "^" } else { "▲" };
-            parts.push(Span::styled(format!(" {arrow} {} new — g to show ", self.new_count), theme.tone(Tone::Live)));
+            parts.push(Span::styled(
+                format!(" {arrow} {} new — g to show ", self.new_count),
+                theme.tone(Tone::Live),
+            ));
         }
         if self.all_matching {
             parts.push(Span::styled(
-                format!(" {} all {} matching selected (r reruns, Esc clears) ", theme.mark(), thousands(self.total_matching())),
+                format!(
+                    " {} all {} matching selected (r reruns, Esc clears) ",
+                    theme.mark(),
+                    thousands(self.total_matching())
+                ),
                 theme.tone(Tone::Warn),
             ));
         } else if !self.marked.is_empty() {
             parts.push(Span::styled(
-                format!(" {} {} marked (r reruns, Esc clears) ", theme.mark(), self.marked.len()),
+                format!(
+                    " {} {} marked (r reruns, Esc clears) ",
+                    theme.mark(),
+                    self.marked.len()
+                ),
                 theme.tone(Tone::Warn),
             ));
         }
-        let used: usize = parts.iter().map(|s| unicode_width::UnicodeWidthStr::width(s.content.as_ref())).sum();
+        let used: usize = parts
+            .iter()
+            .map(|s| unicode_width::UnicodeWidthStr::width(s.content.as_ref()))
+            .sum();
         let rule = if theme.ascii { "-" } else { "─" };
-        parts.push(Span::styled(rule.repeat(width.saturating_sub(used)), theme.tone(Tone::Muted)));
+        parts.push(Span::styled(
+            rule.repeat(width.saturating_sub(used)),
+            theme.tone(Tone::Muted),
+        ));
         clip_spans(parts, width)
     }
 
@@ -423,8 +530,19 @@ impl History {
 
     fn header_text(&self, width: usize, theme: &Theme) -> String {
         let (wf, show_ref) = Self::columns(width);
-        let last = if self.filter.search.is_some() { "MATCH" } else { "FIRST ERROR" };
-        let mut text = format!("    {}{}{}{}{}", fit("RECEIVED", 13, true), fit("WORKFLOW", wf, true), fit("STATE", 13, true), fit("DUR", 8, true), fit("TRIGGER", 9, true));
+        let last = if self.filter.search.is_some() {
+            "MATCH"
+        } else {
+            "FIRST ERROR"
+        };
+        let mut text = format!(
+            "    {}{}{}{}{}",
+            fit("RECEIVED", 13, true),
+            fit("WORKFLOW", wf, true),
+            fit("STATE", 13, true),
+            fit("DUR", 8, true),
+            fit("TRIGGER", 9, true)
+        );
         if show_ref {
             text.push_str(&fit("REF", 10, true));
         }
@@ -432,11 +550,26 @@ impl History {
         fit(&text, width, theme.ascii)
     }
 
-    fn row_line(&self, row: &WorkOrderRow, selected: bool, theme: &Theme, width: usize, now: DateTime<Utc>) -> Line<'static> {
+    fn row_line(
+        &self,
+        row: &WorkOrderRow,
+        selected: bool,
+        theme: &Theme,
+        width: usize,
+        now: DateTime<Utc>,
+    ) -> Line<'static> {
         let (wf, show_ref) = Self::columns(width);
-        let base = if selected { theme.selected() } else { Style::default() };
+        let base = if selected {
+            theme.selected()
+        } else {
+            Style::default()
+        };
         let pointer = if selected { theme.pointer() } else { " " };
-        let mark = if self.all_matching || self.marked.contains(&row.id) { theme.mark() } else { " " };
+        let mark = if self.all_matching || self.marked.contains(&row.id) {
+            theme.mark()
+        } else {
+            " "
+        };
         let (state_text, state_style) = theme.state_label(row.state);
         let duration = row.duration_ms.map(format_duration_ms).unwrap_or_default();
         let mut spans = vec![
@@ -448,32 +581,55 @@ impl History {
             Span::styled(fit(row.origin.as_str(), 9, theme.ascii), base),
         ];
         if show_ref {
-            spans.push(Span::styled(fit(&row.short_ref, 10, theme.ascii), base.patch(theme.tone(Tone::Muted))));
+            spans.push(Span::styled(
+                fit(&row.short_ref, 10, theme.ascii),
+                base.patch(theme.tone(Tone::Muted)),
+            ));
         }
         let used: usize = crate::tui::widgets::text::spans_width(&spans);
         let rest = width.saturating_sub(used);
         let mut tail: Vec<Span<'static>> = if let Some(hit) = &row.hit {
-            let mut v = vec![Span::styled(format!("in {}: ", hit.source), base.patch(theme.tone(Tone::Muted)))];
-            v.extend(snippet_spans(&hit.snippet, base, base.patch(theme.matched())));
+            let mut v = vec![Span::styled(
+                format!("in {}: ", hit.source),
+                base.patch(theme.tone(Tone::Muted)),
+            )];
+            v.extend(snippet_spans(
+                &hit.snippet,
+                base,
+                base.patch(theme.matched()),
+            ));
             v
         } else if let Some(error) = &row.first_error {
-            let message = error.message.clone().or_else(|| error.error_type.clone()).unwrap_or_default();
-            vec![Span::styled(format!("{}: {}", error.job, message), base.patch(theme.tone(Tone::Bad)))]
+            let message = error
+                .message
+                .clone()
+                .or_else(|| error.error_type.clone())
+                .unwrap_or_default();
+            vec![Span::styled(
+                format!("{}: {}", error.job, message),
+                base.patch(theme.tone(Tone::Bad)),
+            )]
         } else if row.input_wiped {
-            vec![Span::styled("input erased".to_string(), base.patch(theme.tone(Tone::Muted)))]
+            vec![Span::styled(
+                "input erased".to_string(),
+                base.patch(theme.tone(Tone::Muted)),
+            )]
         } else {
             Vec::new()
         };
         tail = clip_spans(tail, rest);
         let tail_width = crate::tui::widgets::text::spans_width(&tail);
-        tail.push(Span::styled(" ".repeat(rest.saturating_sub(tail_width)), base));
+        tail.push(Span::styled(
+            " ".repeat(rest.saturating_sub(tail_width)),
+            base,
+        ));
         spans.extend(tail);
         Line::from(spans)
     }
-
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::tui::fixtures;
@@ -491,10 +647,15 @@ mod tests {
         assert!(matches!(history.handle(Command::Down), Action::None));
         let action = history.handle(Command::Bottom);
         match action {
-            Action::Send(Tag::HistoryMore, Request::ListWorkOrders { after, .. }) => assert_eq!(after.as_deref(), Some("cursor-1")),
+            Action::Send(Tag::HistoryMore, Request::ListWorkOrders { after, .. }) => {
+                assert_eq!(after.as_deref(), Some("cursor-1"))
+            }
             other => panic!("expected a page request, got {other:?}"),
         }
-        assert!(matches!(history.handle(Command::Up), Action::None), "no second request while one is in flight");
+        assert!(
+            matches!(history.handle(Command::Up), Action::None),
+            "no second request while one is in flight"
+        );
     }
 
     #[test]
@@ -503,16 +664,29 @@ mod tests {
         history.handle(Command::Down);
         history.handle(Command::Down);
         let selected_id = history.selected_row().unwrap().id.clone();
-        let (_, action) = history.on_event(&Event::WorkOrderChanged { id: "new".into(), state: WorkOrderState::Running, created: true });
+        let (_, action) = history.on_event(&Event::WorkOrderChanged {
+            id: "new".into(),
+            state: WorkOrderState::Running,
+            created: true,
+        });
         assert!(matches!(action, Action::Send(Tag::HistoryRefresh, _)));
         // A second event while the refresh is in flight is coalesced.
-        let (_, again) = history.on_event(&Event::WorkOrderChanged { id: "new2".into(), state: WorkOrderState::Running, created: true });
+        let (_, again) = history.on_event(&Event::WorkOrderChanged {
+            id: "new2".into(),
+            state: WorkOrderState::Running,
+            created: true,
+        });
         assert!(matches!(again, Action::None));
         let mut page = fixtures::page(5, None);
-        page.rows.insert(0, fixtures::row(100, WorkOrderState::Running));
-        page.rows.insert(0, fixtures::row(101, WorkOrderState::Pending));
+        page.rows
+            .insert(0, fixtures::row(100, WorkOrderState::Running));
+        page.rows
+            .insert(0, fixtures::row(101, WorkOrderState::Pending));
         let follow_up = history.apply_refresh(page);
-        assert!(matches!(follow_up, Action::Send(Tag::HistoryRefresh, _)), "the coalesced event is fetched after");
+        assert!(
+            matches!(follow_up, Action::Send(Tag::HistoryRefresh, _)),
+            "the coalesced event is fetched after"
+        );
         assert_eq!(history.selected_row().unwrap().id, selected_id);
         assert_eq!(history.new_count, 2);
         assert_eq!(history.offset, 2);
@@ -525,7 +699,13 @@ mod tests {
     fn rerun_uses_marks_then_all_matching_then_the_row() {
         let mut history = loaded(5);
         match history.handle(Command::Rerun) {
-            Action::Send(_, Request::Rerun { reference, from_job: None }) => assert_eq!(reference, history.rows[0].id),
+            Action::Send(
+                _,
+                Request::Rerun {
+                    reference,
+                    from_job: None,
+                },
+            ) => assert_eq!(reference, history.rows[0].id),
             other => panic!("{other:?}"),
         }
         history.handle(Command::Mark);
@@ -533,11 +713,18 @@ mod tests {
         match history.handle(Command::Rerun) {
             Action::Overlay(overlay) => match *overlay {
                 Overlay::Confirm(confirm) => {
-                    assert!(confirm.lines[0].contains("Rerun 2 marked"), "{:?}", confirm.lines);
+                    assert!(
+                        confirm.lines[0].contains("Rerun 2 marked"),
+                        "{:?}",
+                        confirm.lines
+                    );
                     match confirm.on_yes {
                         Some(Action::BulkRerun { references, .. }) => {
                             // oldest first: row 1 is older than row 0
-                            assert_eq!(references, vec![history.rows[1].id.clone(), history.rows[0].id.clone()]);
+                            assert_eq!(
+                                references,
+                                vec![history.rows[1].id.clone(), history.rows[0].id.clone()]
+                            );
                         }
                         other => panic!("{other:?}"),
                     }
@@ -551,8 +738,18 @@ mod tests {
         match history.handle(Command::Rerun) {
             Action::Overlay(overlay) => match *overlay {
                 Overlay::Confirm(confirm) => {
-                    assert!(confirm.lines[0].contains("ALL 1,224"), "{:?}", confirm.lines);
-                    assert!(matches!(confirm.on_yes, Some(Action::Send(Tag::BulkMatching, Request::RerunMatching { .. }))));
+                    assert!(
+                        confirm.lines[0].contains("ALL 1,224"),
+                        "{:?}",
+                        confirm.lines
+                    );
+                    assert!(matches!(
+                        confirm.on_yes,
+                        Some(Action::Send(
+                            Tag::BulkMatching,
+                            Request::RerunMatching { .. }
+                        ))
+                    ));
                 }
                 other => panic!("{}", other.name()),
             },
@@ -564,9 +761,15 @@ mod tests {
     fn esc_clears_search_before_quitting() {
         let mut history = loaded(3);
         history.filter.search = Some("P-0042".into());
-        assert!(matches!(history.handle(Command::Back), Action::Send(Tag::HistoryReload, _)));
+        assert!(matches!(
+            history.handle(Command::Back),
+            Action::Send(Tag::HistoryReload, _)
+        ));
         assert!(history.filter.search.is_none());
-        assert!(matches!(history.handle(Command::Back), Action::None), "Esc never quits");
+        assert!(
+            matches!(history.handle(Command::Back), Action::None),
+            "Esc never quits"
+        );
         assert!(matches!(history.handle(Command::Quit), Action::Quit));
     }
 }

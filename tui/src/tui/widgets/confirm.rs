@@ -17,7 +17,11 @@ pub struct Confirm {
 
 impl Confirm {
     pub fn new(title: impl Into<String>, lines: Vec<String>, on_yes: Action) -> Confirm {
-        Confirm { title: title.into(), lines, on_yes: Some(on_yes) }
+        Confirm {
+            title: title.into(),
+            lines,
+            on_yes: Some(on_yes),
+        }
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
@@ -26,7 +30,9 @@ impl Confirm {
                 Some(action) => Outcome::Done(action),
                 None => Outcome::Close,
             },
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => Outcome::Close,
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                Outcome::Close
+            }
             _ => Outcome::Stay,
         }
     }

@@ -55,8 +55,11 @@ impl CredForm {
                 area
             })
             .collect();
-        let existing_keys: Vec<String> = existing.map(|(_, keys)| keys.to_vec()).unwrap_or_default();
-        let http_like = existing_keys.iter().all(|k| HTTP_FIELDS.iter().any(|(key, _, _)| key == k));
+        let existing_keys: Vec<String> =
+            existing.map(|(_, keys)| keys.to_vec()).unwrap_or_default();
+        let http_like = existing_keys
+            .iter()
+            .all(|k| HTTP_FIELDS.iter().any(|(key, _, _)| key == k));
         let mut raw = TextArea::new(vec!["{".into(), "  ".into(), "}".into()]);
         raw.set_mask_char(mask);
         CredForm {
@@ -114,7 +117,9 @@ impl CredForm {
         if is_save(&key) {
             return match self.body() {
                 Ok((name, body)) => Outcome::Done(Action::Send(
-                    Tag::Action { what: format!("credential {name} saved") },
+                    Tag::Action {
+                        what: format!("credential {name} saved"),
+                    },
                     Request::CredentialSet { name, body },
                 )),
                 Err(message) => {
@@ -183,7 +188,11 @@ impl CredForm {
         let inner = popup(frame, area, 76, 16, &title, theme);
         let muted = theme.tone(Tone::Muted);
         let label = |index: usize, text: &str| {
-            let style = if self.focus == index { theme.selected() } else { theme.title() };
+            let style = if self.focus == index {
+                theme.selected()
+            } else {
+                theme.title()
+            };
             Span::styled(format!(" {text:<13}"), style)
         };
         let mut lines = vec![Line::from(label(0, "Name"))];
@@ -191,7 +200,10 @@ impl CredForm {
             Kind::Http => "http (baseUrl, username, password, access_token)",
             Kind::Raw => "raw JSON",
         };
-        lines.push(Line::from(vec![Span::raw(format!(" {:<13}{kind_text}", "Kind")), Span::styled("  ctrl-t switches", muted)]));
+        lines.push(Line::from(vec![
+            Span::raw(format!(" {:<13}{kind_text}", "Kind")),
+            Span::styled("  ctrl-t switches", muted),
+        ]));
         match self.kind {
             Kind::Http => {
                 for (index, (_, text, secret)) in HTTP_FIELDS.iter().enumerate() {
@@ -203,7 +215,10 @@ impl CredForm {
                     lines.push(Line::from(spans));
                 }
             }
-            Kind::Raw => lines.push(Line::from(vec![label(1, "JSON"), Span::styled("(hidden; ctrl-r reveals)", muted)])),
+            Kind::Raw => lines.push(Line::from(vec![
+                label(1, "JSON"),
+                Span::styled("(hidden; ctrl-r reveals)", muted),
+            ])),
         }
         let fields_end = lines.len() as u16;
         let raw_height = if self.kind == Kind::Raw { 6 } else { 0 };
@@ -212,18 +227,32 @@ impl CredForm {
         }
         if !self.existing_keys.is_empty() {
             lines.push(Line::from(Span::styled(
-                format!(" Saving replaces all values (now: {}). Blank fields are left out.", self.existing_keys.join(", ")),
+                format!(
+                    " Saving replaces all values (now: {}). Blank fields are left out.",
+                    self.existing_keys.join(", ")
+                ),
                 theme.tone(Tone::Warn),
             )));
         }
         match &self.error {
-            Some(error) => lines.push(Line::from(Span::styled(format!(" {error}"), theme.tone(Tone::Bad)))),
+            Some(error) => lines.push(Line::from(Span::styled(
+                format!(" {error}"),
+                theme.tone(Tone::Bad),
+            ))),
             None => lines.push(Line::from("")),
         }
-        lines.push(Line::from(Span::styled(" ctrl-s/F2 save · Tab next field · Esc cancel", muted)));
+        lines.push(Line::from(Span::styled(
+            " ctrl-s/F2 save · Tab next field · Esc cancel",
+            muted,
+        )));
         frame.render_widget(Paragraph::new(lines), inner);
 
-        let field_rect = |row: u16, width: u16| Rect { x: inner.x + 15, y: inner.y + row, width: width.min(inner.width.saturating_sub(16)), height: 1 };
+        let field_rect = |row: u16, width: u16| Rect {
+            x: inner.x + 15,
+            y: inner.y + row,
+            width: width.min(inner.width.saturating_sub(16)),
+            height: 1,
+        };
         let hide_cursor = |area: &TextArea<'static>, focused: bool| {
             let mut area = area.clone();
             if !focused {
@@ -235,11 +264,19 @@ impl CredForm {
         match self.kind {
             Kind::Http => {
                 for (index, field) in self.fields.iter().enumerate() {
-                    frame.render_widget(&hide_cursor(field, self.focus == index + 1), field_rect(2 + index as u16, 38));
+                    frame.render_widget(
+                        &hide_cursor(field, self.focus == index + 1),
+                        field_rect(2 + index as u16, 38),
+                    );
                 }
             }
             Kind::Raw => {
-                let rect = Rect { x: inner.x + 1, y: inner.y + fields_end, width: inner.width.saturating_sub(2), height: raw_height };
+                let rect = Rect {
+                    x: inner.x + 1,
+                    y: inner.y + fields_end,
+                    width: inner.width.saturating_sub(2),
+                    height: raw_height,
+                };
                 frame.render_widget(&hide_cursor(&self.raw, self.focus == 1), rect);
             }
         }
@@ -247,12 +284,16 @@ impl CredForm {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::tui::theme::ColorMode;
 
     fn theme() -> Theme {
-        Theme { color: ColorMode::None, ascii: false }
+        Theme {
+            color: ColorMode::None,
+            ascii: false,
+        }
     }
 
     fn type_text(form: &mut CredForm, text: &str) {
@@ -272,12 +313,18 @@ mod tests {
         type_text(&mut form, "s3cret");
         let (name, body) = form.body().unwrap();
         assert_eq!(name, "dhis2");
-        assert_eq!(body, serde_json::json!({"baseUrl": "https://play.dhis2.org", "password": "s3cret"}));
+        assert_eq!(
+            body,
+            serde_json::json!({"baseUrl": "https://play.dhis2.org", "password": "s3cret"})
+        );
     }
 
     #[test]
     fn raw_form_requires_a_json_object() {
-        let mut form = CredForm::new(Some(("odk", &["token".to_string(), "project".to_string()])), &theme());
+        let mut form = CredForm::new(
+            Some(("odk", &["token".to_string(), "project".to_string()])),
+            &theme(),
+        );
         assert_eq!(form.kind, Kind::Raw);
         form.raw = TextArea::new(vec!["[1]".into()]);
         assert!(form.body().unwrap_err().contains("JSON object"));

@@ -15,7 +15,11 @@ const MAX_LCS_CELLS: usize = 4_000_000;
 pub fn diff_lines(old: &str, new: &str, context: usize) -> Vec<DiffLine> {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
-    let full = if a.len() * b.len() > MAX_LCS_CELLS { naive(&a, &b) } else { lcs(&a, &b) };
+    let full = if a.len() * b.len() > MAX_LCS_CELLS {
+        naive(&a, &b)
+    } else {
+        lcs(&a, &b)
+    };
     trim_context(full, context)
 }
 
@@ -25,7 +29,11 @@ fn lcs(a: &[&str], b: &[&str]) -> Vec<DiffLine> {
     let at = |i: usize, j: usize| i * (m + 1) + j;
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            table[at(i, j)] = if a[i] == b[j] { table[at(i + 1, j + 1)] + 1 } else { table[at(i + 1, j)].max(table[at(i, j + 1)]) };
+            table[at(i, j)] = if a[i] == b[j] {
+                table[at(i + 1, j + 1)] + 1
+            } else {
+                table[at(i + 1, j)].max(table[at(i, j + 1)])
+            };
         }
     }
     let (mut i, mut j) = (0, 0);
@@ -90,6 +98,7 @@ fn trim_context(lines: Vec<DiffLine>, context: usize) -> Vec<DiffLine> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -113,6 +122,10 @@ mod tests {
 
     #[test]
     fn identical_text_has_no_changes() {
-        assert!(diff_lines("x\ny", "x\ny", 3).iter().all(|l| !matches!(l, DiffLine::Added(_) | DiffLine::Removed(_))));
+        assert!(
+            diff_lines("x\ny", "x\ny", 3)
+                .iter()
+                .all(|l| !matches!(l, DiffLine::Added(_) | DiffLine::Removed(_)))
+        );
     }
 }

@@ -24,7 +24,13 @@ pub enum Field {
     By,
 }
 
-const FIELDS: [Field; 5] = [Field::States, Field::Workflow, Field::Since, Field::Until, Field::By];
+const FIELDS: [Field; 5] = [
+    Field::States,
+    Field::Workflow,
+    Field::Since,
+    Field::Until,
+    Field::By,
+];
 
 pub struct FilterForm {
     pub states: Vec<WorkOrderState>,
@@ -55,7 +61,11 @@ impl FilterForm {
 
     fn move_field(&mut self, forward: bool) {
         let index = FIELDS.iter().position(|f| *f == self.field).unwrap_or(0);
-        let next = if forward { (index + 1) % FIELDS.len() } else { (index + FIELDS.len() - 1) % FIELDS.len() };
+        let next = if forward {
+            (index + 1) % FIELDS.len()
+        } else {
+            (index + FIELDS.len() - 1) % FIELDS.len()
+        };
         self.field = FIELDS[next];
     }
 
@@ -64,7 +74,13 @@ impl FilterForm {
         let now = Utc::now();
         let since_text = self.since.lines().join("").trim().to_string();
         let until_text = self.until.lines().join("").trim().to_string();
-        let read = |t: &str| if t.is_empty() { Ok(None) } else { parse_time(t, now).map(Some) };
+        let read = |t: &str| {
+            if t.is_empty() {
+                Ok(None)
+            } else {
+                parse_time(t, now).map(Some)
+            }
+        };
         let filter = WorkOrderFilter {
             states: self.states.clone(),
             workflow: self.workflow.clone(),
@@ -73,7 +89,13 @@ impl FilterForm {
             by: Some(self.by),
             search: self.search.clone(),
         };
-        Ok((filter, FilterText { since: since_text, until: until_text }))
+        Ok((
+            filter,
+            FilterText {
+                since: since_text,
+                until: until_text,
+            },
+        ))
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
@@ -101,8 +123,12 @@ impl FilterForm {
         self.error = None;
         match self.field {
             Field::States => match key.code {
-                KeyCode::Left | KeyCode::Char('h') => self.state_cursor = self.state_cursor.saturating_sub(1),
-                KeyCode::Right | KeyCode::Char('l') => self.state_cursor = (self.state_cursor + 1).min(WorkOrderState::ALL.len() - 1),
+                KeyCode::Left | KeyCode::Char('h') => {
+                    self.state_cursor = self.state_cursor.saturating_sub(1)
+                }
+                KeyCode::Right | KeyCode::Char('l') => {
+                    self.state_cursor = (self.state_cursor + 1).min(WorkOrderState::ALL.len() - 1)
+                }
                 KeyCode::Char(' ') | KeyCode::Char('x') => {
                     let state = WorkOrderState::ALL[self.state_cursor];
                     match self.states.iter().position(|s| *s == state) {
@@ -116,7 +142,9 @@ impl FilterForm {
                 _ => {}
             },
             Field::Workflow => match key.code {
-                KeyCode::Char(' ') | KeyCode::Right | KeyCode::Char('p') => return Outcome::Keep(Action::PickFilterWorkflow),
+                KeyCode::Char(' ') | KeyCode::Right | KeyCode::Char('p') => {
+                    return Outcome::Keep(Action::PickFilterWorkflow);
+                }
                 KeyCode::Backspace | KeyCode::Delete => self.workflow = None,
                 _ => {}
             },
@@ -127,7 +155,10 @@ impl FilterForm {
                 self.until.input(key);
             }
             Field::By => {
-                if matches!(key.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) {
+                if matches!(
+                    key.code,
+                    KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right
+                ) {
                     self.by = match self.by {
                         TimeField::Received => TimeField::Activity,
                         TimeField::Activity => TimeField::Received,
@@ -141,7 +172,11 @@ impl FilterForm {
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let inner = popup(frame, area, 78, 12, "Filter", theme);
         let label = |field: Field, text: &str| {
-            let style = if self.field == field { theme.selected() } else { theme.title() };
+            let style = if self.field == field {
+                theme.selected()
+            } else {
+                theme.title()
+            };
             Span::styled(format!(" {text:<9}"), style)
         };
         let mut status = vec![label(Field::States, "Status")];
@@ -178,15 +213,29 @@ impl FilterForm {
                 }),
                 Span::styled("   space switches", muted),
             ]),
-            Line::from(Span::styled("           times: 2h, 7d, 30m, 2026-11-27 or 2026-11-27T10:00:00Z", muted)),
+            Line::from(Span::styled(
+                "           times: 2h, 7d, 30m, 2026-11-27 or 2026-11-27T10:00:00Z",
+                muted,
+            )),
         ];
         match &self.error {
-            Some(error) => lines.push(Line::from(Span::styled(format!(" {error}"), theme.tone(Tone::Bad)))),
+            Some(error) => lines.push(Line::from(Span::styled(
+                format!(" {error}"),
+                theme.tone(Tone::Bad),
+            ))),
             None => lines.push(Line::from("")),
         }
-        lines.push(Line::from(Span::styled(" Enter apply · Tab next field · Esc cancel", muted)));
+        lines.push(Line::from(Span::styled(
+            " Enter apply · Tab next field · Esc cancel",
+            muted,
+        )));
         frame.render_widget(Paragraph::new(lines), inner);
-        let text_rect = |row: u16| Rect { x: inner.x + 11, y: inner.y + row, width: inner.width.saturating_sub(12), height: 1 };
+        let text_rect = |row: u16| Rect {
+            x: inner.x + 11,
+            y: inner.y + row,
+            width: inner.width.saturating_sub(12),
+            height: 1,
+        };
         let mut since = self.since.clone();
         let mut until = self.until.clone();
         for (area, field) in [(&mut since, Field::Since), (&mut until, Field::Until)] {
@@ -200,6 +249,7 @@ impl FilterForm {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use ratatui::crossterm::event::KeyModifiers;
@@ -239,6 +289,10 @@ mod tests {
             press(&mut form, KeyCode::Char(c));
         }
         assert!(matches!(press(&mut form, KeyCode::Enter), Outcome::Stay));
-        assert!(form.error.as_deref().unwrap_or("").contains("2h"), "{:?}", form.error);
+        assert!(
+            form.error.as_deref().unwrap_or("").contains("2h"),
+            "{:?}",
+            form.error
+        );
     }
 }

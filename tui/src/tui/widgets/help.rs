@@ -18,7 +18,11 @@ pub struct Help {
 
 impl Help {
     pub fn new(context: Context) -> Help {
-        Help { context, scroll: 0, height: Cell::new(10) }
+        Help {
+            context,
+            scroll: 0,
+            height: Cell::new(10),
+        }
     }
 
     /// (keys, help) rows: the screen's own first, then the global ones it does not shadow.
@@ -27,7 +31,12 @@ impl Help {
             .for_context(self.context)
             .into_iter()
             .map(|b| {
-                let keys = b.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" ");
+                let keys = b
+                    .keys
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 (keys, b.help.to_string(), b.context == Context::Global)
             })
             .collect()
@@ -49,7 +58,9 @@ impl Help {
             _ => {}
         }
         match key.code {
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => Outcome::Close,
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {
+                Outcome::Close
+            }
             _ => Outcome::Stay,
         }
     }
@@ -61,21 +72,37 @@ impl Help {
         let inner = popup(frame, area, 70, height, &title, theme);
         let visible = (inner.height as usize).saturating_sub(1);
         self.height.set(visible);
-        let key_width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(4).min(22);
+        let key_width = rows
+            .iter()
+            .map(|r| r.0.chars().count())
+            .max()
+            .unwrap_or(4)
+            .min(22);
         let mut lines: Vec<Line> = rows
             .iter()
             .skip(self.scroll)
             .take(visible)
             .map(|(keys, help, global)| {
-                let help_style = if *global { theme.tone(Tone::Muted) } else { ratatui::style::Style::default() };
+                let help_style = if *global {
+                    theme.tone(Tone::Muted)
+                } else {
+                    ratatui::style::Style::default()
+                };
                 Line::from(vec![
                     Span::styled(format!(" {:<key_width$}  ", keys), theme.key()),
                     Span::styled(help.clone(), help_style),
                 ])
             })
             .collect();
-        let more = if self.scroll + visible < rows.len() { "  j/↓ more" } else { "" };
-        lines.push(Line::from(Span::styled(format!(" Esc/? close{more}"), theme.tone(Tone::Muted))));
+        let more = if self.scroll + visible < rows.len() {
+            "  j/↓ more"
+        } else {
+            ""
+        };
+        lines.push(Line::from(Span::styled(
+            format!(" Esc/? close{more}"),
+            theme.tone(Tone::Muted),
+        )));
         frame.render_widget(Paragraph::new(lines), inner);
     }
 }

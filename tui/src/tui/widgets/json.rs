@@ -18,7 +18,11 @@ const FOLD_ABOVE: usize = 50;
 #[derive(Debug, Clone, PartialEq)]
 pub enum LineBody {
     Scalar(String, Tone),
-    Open { open: char, summary: String, folded: bool },
+    Open {
+        open: char,
+        summary: String,
+        folded: bool,
+    },
     Close(char),
 }
 
@@ -51,7 +55,10 @@ fn escape(key: &str) -> String {
 impl JsonView {
     pub fn new(text: &str) -> JsonView {
         let value = serde_json::from_str::<Value>(text).ok();
-        let mut view = JsonView { raw: text.to_string(), ..JsonView::default() };
+        let mut view = JsonView {
+            raw: text.to_string(),
+            ..JsonView::default()
+        };
         if let Some(value) = &value {
             collect_big(value, "", &mut view.folded);
         }
@@ -69,7 +76,12 @@ impl JsonView {
             Some(value) => walk(value, "", None, 0, folded, &mut out),
             None => {
                 for (index, line) in self.raw.lines().enumerate() {
-                    out.push(JsonLine { depth: 0, path: format!("#{index}"), key: None, body: LineBody::Scalar(line.to_string(), Tone::Accent) });
+                    out.push(JsonLine {
+                        depth: 0,
+                        path: format!("#{index}"),
+                        key: None,
+                        body: LineBody::Scalar(line.to_string(), Tone::Accent),
+                    });
                 }
             }
         }
@@ -100,7 +112,9 @@ impl JsonView {
     /// Folds or unfolds the collection on the cursor line (or the one a closing line ends).
     pub fn toggle_fold(&mut self) {
         let lines = self.lines();
-        let Some(line) = lines.get(self.cursor) else { return };
+        let Some(line) = lines.get(self.cursor) else {
+            return;
+        };
         let path = line.path.clone();
         if !matches!(line.body, LineBody::Open { .. } | LineBody::Close(_)) {
             return;
@@ -137,7 +151,9 @@ impl JsonView {
 
     /// Paths of matching lines over the whole document, folded parts included.
     fn match_paths(&self) -> Vec<String> {
-        let Some(term) = self.search.as_deref().map(str::to_lowercase) else { return Vec::new() };
+        let Some(term) = self.search.as_deref().map(str::to_lowercase) else {
+            return Vec::new();
+        };
         self.lines_with(&HashSet::new())
             .into_iter()
             .filter(|line| {
@@ -150,7 +166,9 @@ impl JsonView {
     }
 
     fn jump_to_match(&mut self, index: usize) {
-        let Some(path) = self.match_paths().get(index).cloned() else { return };
+        let Some(path) = self.match_paths().get(index).cloned() else {
+            return;
+        };
         // Unfold every ancestor so the match is visible.
         let mut prefix = String::new();
         for part in path.split('/').skip(1) {
@@ -167,8 +185,14 @@ impl JsonView {
 
     /// The value under the cursor, pretty-printed (the whole document at the top).
     pub fn value_at_cursor(&self) -> String {
-        let Some(value) = &self.value else { return self.raw.clone() };
-        let path = self.lines().get(self.cursor).map(|l| l.path.clone()).unwrap_or_default();
+        let Some(value) = &self.value else {
+            return self.raw.clone();
+        };
+        let path = self
+            .lines()
+            .get(self.cursor)
+            .map(|l| l.path.clone())
+            .unwrap_or_default();
         let picked = value.pointer(&path).unwrap_or(value);
         serde_json::to_string_pretty(picked).unwrap_or_default()
     }
@@ -185,22 +209,44 @@ impl JsonView {
             .skip(self.offset)
             .take(area.height as usize)
             .map(|(index, line)| {
-                let base = if focused && index == self.cursor { theme.selected() } else { Style::default() };
+                let base = if focused && index == self.cursor {
+                    theme.selected()
+                } else {
+                    Style::default()
+                };
                 let marker = match &line.body {
                     LineBody::Open { folded: true, .. } => theme.fold_closed(),
                     LineBody::Open { folded: false, .. } => theme.fold_open(),
                     _ => " ",
                 };
-                let mut spans = vec![Span::styled(format!("{}{marker} ", "  ".repeat(line.depth)), base)];
+                let mut spans = vec![Span::styled(
+                    format!("{}{marker} ", "  ".repeat(line.depth)),
+                    base,
+                )];
                 if let Some(key) = &line.key {
-                    spans.extend(highlight(&format!("\"{key}\""), term, base.patch(theme.tone(Tone::Accent)), base.patch(hit)));
+                    spans.extend(highlight(
+                        &format!("\"{key}\""),
+                        term,
+                        base.patch(theme.tone(Tone::Accent)),
+                        base.patch(hit),
+                    ));
                     spans.push(Span::styled(": ", base));
                 }
                 match &line.body {
-                    LineBody::Scalar(text, tone) => spans.extend(highlight(text, term, base.patch(theme.tone(*tone)), base.patch(hit))),
-                    LineBody::Open { open, summary, folded: true } => {
-                        spans.push(Span::styled(format!("{open} {summary} {}", if *open == '{' { '}' } else { ']' }), base.patch(theme.tone(Tone::Muted))))
-                    }
+                    LineBody::Scalar(text, tone) => spans.extend(highlight(
+                        text,
+                        term,
+                        base.patch(theme.tone(*tone)),
+                        base.patch(hit),
+                    )),
+                    LineBody::Open {
+                        open,
+                        summary,
+                        folded: true,
+                    } => spans.push(Span::styled(
+                        format!("{open} {summary} {}", if *open == '{' { '}' } else { ']' }),
+                        base.patch(theme.tone(Tone::Muted)),
+                    )),
                     LineBody::Open { open, .. } => spans.push(Span::styled(open.to_string(), base)),
                     LineBody::Close(close) => spans.push(Span::styled(close.to_string(), base)),
                 }
@@ -218,8 +264,15 @@ impl JsonView {
 
 fn collect_big(value: &Value, path: &str, folded: &mut HashSet<String>) {
     let children: Vec<(String, &Value)> = match value {
-        Value::Object(map) => map.iter().map(|(k, v)| (format!("{path}/{}", escape(k)), v)).collect(),
-        Value::Array(items) => items.iter().enumerate().map(|(i, v)| (format!("{path}/{i}"), v)).collect(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (format!("{path}/{}", escape(k)), v))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{path}/{i}"), v))
+            .collect(),
         _ => return,
     };
     if children.len() > FOLD_ABOVE && !path.is_empty() {
@@ -230,10 +283,34 @@ fn collect_big(value: &Value, path: &str, folded: &mut HashSet<String>) {
     }
 }
 
-fn walk(value: &Value, path: &str, key: Option<String>, depth: usize, folded: &HashSet<String>, out: &mut Vec<JsonLine>) {
-    let (open, close, children): (char, char, Vec<(Option<String>, String, &Value)>) = match value {
-        Value::Object(map) => ('{', '}', map.iter().map(|(k, v)| (Some(k.clone()), format!("{path}/{}", escape(k)), v)).collect()),
-        Value::Array(items) => ('[', ']', items.iter().enumerate().map(|(i, v)| (None, format!("{path}/{i}"), v)).collect()),
+/// (key for objects, JSON pointer, value) of each child.
+type Children<'a> = Vec<(Option<String>, String, &'a Value)>;
+
+fn walk(
+    value: &Value,
+    path: &str,
+    key: Option<String>,
+    depth: usize,
+    folded: &HashSet<String>,
+    out: &mut Vec<JsonLine>,
+) {
+    let (open, close, children): (char, char, Children) = match value {
+        Value::Object(map) => (
+            '{',
+            '}',
+            map.iter()
+                .map(|(k, v)| (Some(k.clone()), format!("{path}/{}", escape(k)), v))
+                .collect(),
+        ),
+        Value::Array(items) => (
+            '[',
+            ']',
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (None, format!("{path}/{i}"), v))
+                .collect(),
+        ),
         scalar => {
             let (text, tone) = match scalar {
                 Value::String(s) => (serde_json::to_string(s).unwrap_or_default(), Tone::Good),
@@ -241,7 +318,12 @@ fn walk(value: &Value, path: &str, key: Option<String>, depth: usize, folded: &H
                 Value::Bool(b) => (b.to_string(), Tone::Warn),
                 _ => ("null".to_string(), Tone::Muted),
             };
-            out.push(JsonLine { depth, path: path.to_string(), key, body: LineBody::Scalar(text, tone) });
+            out.push(JsonLine {
+                depth,
+                path: path.to_string(),
+                key,
+                body: LineBody::Scalar(text, tone),
+            });
             return;
         }
     };
@@ -253,17 +335,32 @@ fn walk(value: &Value, path: &str, key: Option<String>, depth: usize, folded: &H
         (_, n) => format!("{n} items"),
     };
     let is_folded = folded.contains(path);
-    out.push(JsonLine { depth, path: path.to_string(), key, body: LineBody::Open { open, summary, folded: is_folded } });
+    out.push(JsonLine {
+        depth,
+        path: path.to_string(),
+        key,
+        body: LineBody::Open {
+            open,
+            summary,
+            folded: is_folded,
+        },
+    });
     if is_folded {
         return;
     }
     for (child_key, child_path, child) in children {
         walk(child, &child_path, child_key, depth + 1, folded, out);
     }
-    out.push(JsonLine { depth, path: path.to_string(), key: None, body: LineBody::Close(close) });
+    out.push(JsonLine {
+        depth,
+        path: path.to_string(),
+        key: None,
+        body: LineBody::Close(close),
+    });
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -277,7 +374,14 @@ mod tests {
         view.toggle_fold();
         let lines = view.lines();
         assert!(lines.len() < before);
-        assert_eq!(lines[1].body, LineBody::Open { open: '{', summary: "2 keys".into(), folded: true });
+        assert_eq!(
+            lines[1].body,
+            LineBody::Open {
+                open: '{',
+                summary: "2 keys".into(),
+                folded: true
+            }
+        );
         view.toggle_fold();
         assert_eq!(view.lines().len(), before);
     }

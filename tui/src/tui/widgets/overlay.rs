@@ -82,7 +82,14 @@ impl Overlay {
 }
 
 /// A centred box of at most `width`×`height`, cleared, with a titled border; returns the inside.
-pub fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str, theme: &Theme) -> Rect {
+pub fn popup(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    height: u16,
+    title: &str,
+    theme: &Theme,
+) -> Rect {
     let width = width.min(area.width);
     let height = height.min(area.height);
     let rect = Rect {
@@ -94,7 +101,11 @@ pub fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str
     frame.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_type(if theme.ascii { ratatui::widgets::BorderType::Plain } else { ratatui::widgets::BorderType::Rounded })
+        .border_type(if theme.ascii {
+            ratatui::widgets::BorderType::Plain
+        } else {
+            ratatui::widgets::BorderType::Rounded
+        })
         .title(format!(" {title} "))
         .title_style(theme.title());
     let inner = block.inner(rect);
@@ -114,5 +125,6 @@ pub fn single_line(initial: &str) -> ratatui_textarea::TextArea<'static> {
 pub fn is_save(key: &KeyEvent) -> bool {
     use ratatui::crossterm::event::{KeyCode, KeyModifiers};
     matches!(key.code, KeyCode::F(2))
-        || (key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('s') | KeyCode::Char('S')))
+        || (key.modifiers.contains(KeyModifiers::CONTROL)
+            && matches!(key.code, KeyCode::Char('s') | KeyCode::Char('S')))
 }

@@ -14,8 +14,13 @@ pub enum PromptPurpose {
     DetailSearch,
     WorkflowSearch,
     /// Write `contents` to the typed path.
-    WritePath { contents: String },
-    SaveInputName { reference: String, step: String },
+    WritePath {
+        contents: String,
+    },
+    SaveInputName {
+        reference: String,
+        step: String,
+    },
 }
 
 pub struct Prompt {
@@ -26,7 +31,11 @@ pub struct Prompt {
 
 impl Prompt {
     pub fn new(title: impl Into<String>, initial: String, purpose: PromptPurpose) -> Prompt {
-        Prompt { title: title.into(), input: single_line(&initial), purpose }
+        Prompt {
+            title: title.into(),
+            input: single_line(&initial),
+            purpose,
+        }
     }
 
     pub fn text(&self) -> String {

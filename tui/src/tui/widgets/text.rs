@@ -7,7 +7,10 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Cuts `text` to `width` columns (with an ellipsis when cut) and pads it to exactly `width`.
 pub fn fit(text: &str, width: usize, ascii: bool) -> String {
-    let text: String = text.chars().map(|c| if c == '\n' || c == '\t' { ' ' } else { c }).collect();
+    let text: String = text
+        .chars()
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+        .collect();
     if text.width() <= width {
         let pad = width - text.width();
         return format!("{text}{}", " ".repeat(pad));
@@ -59,7 +62,9 @@ pub fn snippet_spans(snippet: &str, base: Style, hit: Style) -> Vec<Span<'static
     let mut spans = Vec::new();
     let mut rest = snippet;
     while let Some(open) = rest.find('[') {
-        let Some(close) = rest[open..].find(']') else { break };
+        let Some(close) = rest[open..].find(']') else {
+            break;
+        };
         if open > 0 {
             spans.push(Span::styled(rest[..open].to_string(), base));
         }
@@ -136,7 +141,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -145,6 +150,7 @@ pub fn thousands(n: u64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -158,14 +164,23 @@ mod tests {
 
     #[test]
     fn snippets_mark_the_match() {
-        let spans = snippet_spans("…patient [P-0042] missing", Style::default(), Style::default().bold());
+        let spans = snippet_spans(
+            "…patient [P-0042] missing",
+            Style::default(),
+            Style::default().bold(),
+        );
         let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(texts, vec!["…patient ", "P-0042", " missing"]);
     }
 
     #[test]
     fn highlight_is_case_insensitive() {
-        let spans = highlight("Visit visit", Some("VISIT"), Style::default(), Style::default().bold());
+        let spans = highlight(
+            "Visit visit",
+            Some("VISIT"),
+            Style::default(),
+            Style::default().bold(),
+        );
         assert_eq!(spans.len(), 3);
         assert_eq!(spans[2].content, "visit");
     }
