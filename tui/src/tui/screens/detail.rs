@@ -446,9 +446,12 @@ impl Detail {
                 Action::None
             }
             Command::Rerun | Command::RerunFrom => {
+                // From the start: the work order. From a step: the run on screen, so the
+                // step's input is taken from that run (boltd matches the job by key or name).
                 let Some(wo) = self.work_order_id() else {
                     return Action::None;
                 };
+                let run_id = self.run().map(|r| r.id.clone());
                 let from = if command == Command::RerunFrom {
                     self.step().map(|s| (s.job_id.clone(), s.job.clone()))
                 } else {
@@ -458,11 +461,15 @@ impl Detail {
                     Some((_, job)) => format!("rerun from {job}"),
                     None => "rerun from the start".to_string(),
                 };
+                let reference = match (&from, run_id) {
+                    (Some(_), Some(run_id)) => run_id,
+                    _ => wo,
+                };
                 Action::Send(
                     Tag::Action { what },
                     Request::Rerun {
-                        reference: wo,
-                        from_job: from.map(|(id, _)| id),
+                        reference,
+                        from_job: from.map(|(key, _)| key),
                     },
                 )
             }
@@ -491,9 +498,11 @@ impl Detail {
                 )))
             }
             Command::SaveInput => {
-                let (Some(wo), Some(step)) = (self.work_order_id(), self.step()) else {
+                // boltd finds the step within the referenced run, by step id.
+                let (Some(run), Some(step)) = (self.run(), self.step()) else {
                     return Action::None;
                 };
+                let run_id = run.id.clone();
                 if step.input.as_ref().is_none_or(|i| i.body.is_none()) {
                     return Action::error("this step's input is not stored, so it cannot be saved");
                 }
@@ -501,7 +510,7 @@ impl Detail {
                     format!("Save the input of {} as (name)", step.job),
                     String::new(),
                     PromptPurpose::SaveInputName {
-                        reference: wo,
+                        reference: run_id,
                         step: step.id.clone(),
                     },
                 )))
@@ -888,7 +897,8 @@ mod tests {
                     from_job,
                 },
             ) => {
-                assert_eq!(reference, fixtures::show_failed().work_order.row.id);
+                // the newest run, where the failed step on screen comes from
+                assert_eq!(reference, fixtures::show_failed().work_order.runs[1].id);
                 assert_eq!(from_job.as_deref(), Some("job-validate"));
             }
             other => panic!("{other:?}"),
