@@ -118,7 +118,13 @@ impl Detail {
     pub fn apply_show(&mut self, result: ShowResult) -> Action {
         self.refresh_in_flight = false;
         let first_load = self.shown.is_none();
-        let keep_run = self.run().map(|r| r.id.clone());
+        // Someone looking at the newest run keeps looking at the newest one, so a rerun
+        // started from here comes into view; an older run stays selected.
+        let keep_run = self
+            .run()
+            .map(|r| r.id.clone())
+            .filter(|_| self.run_index != 0);
+        let old_newest = self.runs().first().map(|r| r.id.clone());
         let keep_job = self.step().map(|s| s.job_id.clone());
         let resolved_run =
             (result.kind == bolt_shared::model::RefKind::Run).then(|| result.id.clone());
@@ -146,7 +152,7 @@ impl Detail {
         .or_else(|| failed_step(steps))
         .unwrap_or(steps.len().saturating_sub(1));
         let live = run.is_some_and(|r| !r.state.is_final());
-        if first_load {
+        if first_load || run.map(|r| r.id.clone()) != old_newest && self.run_index == 0 {
             self.follow = live;
         }
         self.rebuild_views();
@@ -781,7 +787,7 @@ impl Detail {
                 let mut spans = vec![
                     Span::styled(format!("{gutter}{time} "), theme.tone(Tone::Muted)),
                     Span::styled(
-                        format!("{:<5} ", line.level.as_str().to_uppercase()),
+                        format!("{:<7} ", line.level.as_str().to_uppercase()),
                         level_style,
                     ),
                 ];

@@ -464,8 +464,10 @@ impl History {
             .saturating_sub(self.offset)
             .min(table_height);
         if shown < table_height {
-            let tail = if !self.loaded || self.reloading {
+            let tail = if self.reloading {
                 "loading…"
+            } else if !self.loaded {
+                "not loaded (boltd unreachable?) — ctrl-r retries"
             } else if self.rows.is_empty() {
                 "no work orders match this filter"
             } else if self.loading_more {

@@ -328,6 +328,16 @@ fn walk(
         }
     };
     let count = children.len();
+    if count == 0 {
+        let empty = if open == '{' { "{}" } else { "[]" };
+        out.push(JsonLine {
+            depth,
+            path: path.to_string(),
+            key,
+            body: LineBody::Scalar(empty.to_string(), Tone::Muted),
+        });
+        return;
+    }
     let summary = match (open, count) {
         ('{', 1) => "1 key".to_string(),
         ('{', n) => format!("{n} keys"),
