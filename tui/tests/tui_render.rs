@@ -250,7 +250,7 @@ fn run_detail_opens_on_the_failed_step_with_its_error_and_input() {
     let logs = render(&app, 120, 40);
     assert!(logs.contains("[logs]"));
     assert!(
-        logs.contains("ERROR JobError: visit has no patient"),
+        logs.contains("ERROR   JobError: visit has no patient"),
         "{logs}"
     );
     // And at 80x24 the error is still on screen.
