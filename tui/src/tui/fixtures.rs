@@ -343,7 +343,7 @@ pub fn workflows() -> Vec<WorkflowView> {
             edges: vec![
                 edge(
                     "e1",
-                    Some("tr-visit"),
+                    Some("webhook"),
                     None,
                     "job-validate",
                     ConditionType::Always,

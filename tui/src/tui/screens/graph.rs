@@ -113,7 +113,7 @@ struct Drawer<'a> {
 
 impl Drawer<'_> {
     fn job(&self, id: &str) -> Option<&JobView> {
-        self.workflow.jobs.iter().find(|j| j.id == id)
+        self.workflow.jobs.iter().find(|j| j.id == id || j.key == id)
     }
 
     fn children(&self, job_id: &str) -> Vec<&EdgeView> {
@@ -268,7 +268,8 @@ pub fn draw_graph(
         let edges: Vec<EdgeView> = workflow
             .edges
             .iter()
-            .filter(|e| e.source_trigger.as_deref() == Some(trigger.id.as_str()))
+            // Edges name their trigger by id or by key, depending on where the view was built.
+            .filter(|e| e.source_trigger.as_deref().is_some_and(|t| t == trigger.id || t == trigger.key))
             .cloned()
             .collect();
         for edge in edges {

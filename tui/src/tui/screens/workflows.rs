@@ -161,7 +161,7 @@ impl Workflows {
                     fit("NAME", name_width, true),
                     fit("TRIGGER", trigger_width, true),
                     fit("ON", 6, true),
-                    fit("24h ok / fail", 14, true),
+                    fit("24h ok/fail", 14, true),
                     "NEXT"
                 ),
                 width,
