@@ -2,6 +2,7 @@
 
 mod cli;
 mod execute;
+mod tui;
 
 use clap::{Parser, Subcommand};
 use cli::Global;
@@ -16,6 +17,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(flatten)]
     global: Global,
+    #[command(flatten)]
+    display: cli::open::DisplayArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -24,6 +27,8 @@ struct Cli {
 enum Command {
     /// Start boltd if it isn't running, deploy the example project into an empty store, open the TUI.
     Up(cli::up::UpArgs),
+    /// Open the TUI on a work order, run or step (a full id or a short ref).
+    Open { reference: String },
     /// Show the daemon's version, uptime, data dir, queue and counts.
     Status(cli::status::StatusArgs),
     /// Validate a project.yaml, show what changes, and apply it in one transaction.
@@ -60,6 +65,9 @@ enum Command {
     Project(cli::history::ProjectCommand),
     /// Run a job or workflow file locally, like `openfn execute` (no daemon needed).
     Execute(execute::ExecuteArgs),
+    /// Print performance figures (engine, store, TUI bytes).
+    #[command(subcommand)]
+    Bench(cli::bench::BenchCommand),
     /// Run boltd in the foreground (same flags as `boltd`).
     Daemon(bolt_daemon::cli::DaemonArgs),
 }
@@ -69,7 +77,10 @@ fn main() -> ExitCode {
     sigpipe::reset();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Up(args)) => cli::exit_with(cli::up::run(&cli.global, &args)),
+        Some(Command::Up(args)) => cli::exit_with(cli::up::run(&cli.global, &cli.display, &args)),
+        Some(Command::Open { reference }) => {
+            cli::exit_with(cli::open::open(&cli.global, &cli.display, Some(reference)))
+        }
         Some(Command::Status(args)) => cli::exit_with(cli::status::run(&cli.global, &args)),
         Some(Command::Deploy(args)) => cli::exit_with(cli::projects::deploy(&cli.global, &args)),
         Some(Command::Export(args)) => cli::exit_with(cli::projects::export(&cli.global, &args)),
@@ -94,9 +105,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Execute(args)) => execute::run(args),
         Some(Command::Daemon(args)) => bolt_daemon::cli::main(args),
-        None => cli::exit_with(cli::status::run(
-            &cli.global,
-            &cli::status::StatusArgs { json: false },
-        )),
+        Some(Command::Bench(command)) => cli::exit_with(cli::bench::run(&command)),
+        None => cli::exit_with(cli::open::open(&cli.global, &cli.display, None)),
     }
 }

@@ -1,8 +1,10 @@
 //! Plain subcommands for scripts and runbooks: human text by default, `--json` for machines.
 
+pub mod bench;
 pub mod credential;
 pub mod daemon_cmd;
 pub mod history;
+pub mod open;
 pub mod output;
 pub mod projects;
 pub mod status;

@@ -14,7 +14,11 @@ pub struct UpArgs {
     pub no_tui: bool,
 }
 
-pub fn run(global: &Global, args: &UpArgs) -> Result<(), CliError> {
+pub fn run(
+    global: &Global,
+    display: &super::open::DisplayArgs,
+    args: &UpArgs,
+) -> Result<(), CliError> {
     let resolved = global.resolve()?;
     let mut client = match Client::connect(&resolved.socket) {
         Ok(client) => {
@@ -53,6 +57,9 @@ pub fn run(global: &Global, args: &UpArgs) -> Result<(), CliError> {
             );
         }
     }
-    let _ = args.no_tui;
-    Ok(())
+    if args.no_tui {
+        return Ok(());
+    }
+    drop(client);
+    super::open::open(global, display, None)
 }

@@ -1,0 +1,125 @@
+//! What a key press or a daemon message asks the app to do. Components return actions;
+//! the app runs them from a queue, so components never reach into each other.
+
+use super::screens::history::FilterText;
+use super::source::Tag;
+use super::widgets::overlay::Overlay;
+use super::widgets::picker::PickPurpose;
+use super::widgets::prompt::PromptPurpose;
+use bolt_shared::model::WorkOrderFilter;
+use bolt_shared::protocol::Request;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenId {
+    History,
+    Detail,
+    Workflows,
+    Graph,
+    Credentials,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BannerKind {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Banner {
+    pub kind: BannerKind,
+    pub text: String,
+}
+
+pub enum Action {
+    None,
+    Quit,
+    Back,
+    Go(ScreenId),
+    /// Open the run detail of a reference; `search` carries a history search to highlight.
+    OpenDetail {
+        reference: String,
+        search: Option<String>,
+    },
+    OpenGraph {
+        workflow_id: String,
+    },
+    Send(Tag, Request),
+    Banner(Banner),
+    Overlay(Box<Overlay>),
+    /// Close the topmost overlay (used after a nested dialog finished).
+    CloseOverlay,
+    /// Ask which job to rerun a work order from (needs the workflow list the app holds).
+    PickRerunJob {
+        reference: String,
+        workflow_id: String,
+    },
+    /// Open the workflow picker for the filter form.
+    PickFilterWorkflow,
+    /// Open the job editor for a job of a workflow.
+    EditJob {
+        workflow_id: String,
+        job_id: String,
+    },
+    /// Open the manual-run input editor.
+    TriggerInput {
+        workflow_id: String,
+    },
+    /// Start reruns of several work orders, one request each, with a progress bar.
+    BulkRerun {
+        references: Vec<String>,
+        from_job: Option<String>,
+    },
+    /// A prompt was answered.
+    Prompted(PromptPurpose, String),
+    /// An item was picked from a fuzzy list.
+    Picked(PickPurpose, String),
+    /// The filter form was applied.
+    ApplyFilter(Box<(WorkOrderFilter, FilterText)>),
+    Many(Vec<Action>),
+}
+
+impl Action {
+    pub fn info(text: impl Into<String>) -> Action {
+        Action::Banner(Banner {
+            kind: BannerKind::Info,
+            text: text.into(),
+        })
+    }
+
+    pub fn error(text: impl Into<String>) -> Action {
+        Action::Banner(Banner {
+            kind: BannerKind::Error,
+            text: text.into(),
+        })
+    }
+
+    pub fn overlay(overlay: Overlay) -> Action {
+        Action::Overlay(Box::new(overlay))
+    }
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::None => f.write_str("None"),
+            Action::Quit => f.write_str("Quit"),
+            Action::Back => f.write_str("Back"),
+            Action::Go(s) => write!(f, "Go({s:?})"),
+            Action::OpenDetail { reference, .. } => write!(f, "OpenDetail({reference})"),
+            Action::OpenGraph { workflow_id } => write!(f, "OpenGraph({workflow_id})"),
+            Action::Send(tag, req) => write!(f, "Send({tag:?}, {req:?})"),
+            Action::Banner(b) => write!(f, "Banner({b:?})"),
+            Action::Overlay(o) => write!(f, "Overlay({})", o.name()),
+            Action::CloseOverlay => f.write_str("CloseOverlay"),
+            Action::PickRerunJob { reference, .. } => write!(f, "PickRerunJob({reference})"),
+            Action::PickFilterWorkflow => f.write_str("PickFilterWorkflow"),
+            Action::EditJob { job_id, .. } => write!(f, "EditJob({job_id})"),
+            Action::TriggerInput { workflow_id } => write!(f, "TriggerInput({workflow_id})"),
+            Action::BulkRerun { references, .. } => write!(f, "BulkRerun({})", references.len()),
+            Action::Prompted(p, text) => write!(f, "Prompted({p:?}, {text})"),
+            Action::Picked(p, value) => write!(f, "Picked({p:?}, {value})"),
+            Action::ApplyFilter(b) => write!(f, "ApplyFilter({:?})", b.0),
+            Action::Many(list) => write!(f, "Many({list:?})"),
+        }
+    }
+}

@@ -1,0 +1,924 @@
+//! The app: screens, dialogs, the action queue, and the routing of daemon answers. It does
+//! no I/O except writing files the user asked for; requests go to `outbox` and the runtime
+//! forwards them to the data source.
+
+use super::action::{Action, Banner, BannerKind, ScreenId};
+use super::keymap::{Command, Context, Keymap};
+use super::screens::credentials::Credentials;
+use super::screens::detail::Detail;
+use super::screens::history::History;
+use super::screens::workflows::{Graph, Workflows};
+use super::source::{Connection, Incoming, Tag};
+use super::theme::{Theme, Tone};
+use super::widgets::editor::{JobEditor, TriggerEditor};
+use super::widgets::help::Help;
+use super::widgets::overlay::{Outcome, Overlay};
+use super::widgets::picker::{PickItem, PickPurpose, Picker};
+use super::widgets::prompt::PromptPurpose;
+use super::widgets::text::clip_spans;
+use bolt_shared::protocol::{Event, Request, RerunOutcome, Response};
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Gauge, Paragraph};
+use std::collections::VecDeque;
+
+/// A bulk rerun in progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bulk {
+    pub total: u64,
+    pub done: u64,
+    pub skipped: Vec<String>,
+    pub failed: Vec<String>,
+    /// True for `RerunMatching` (progress comes from events).
+    pub matching: bool,
+}
+
+pub struct App {
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub route: Vec<ScreenId>,
+    pub history: History,
+    pub detail: Option<Detail>,
+    pub workflows: Workflows,
+    pub graph: Option<Graph>,
+    pub credentials: Credentials,
+    pub overlays: Vec<Overlay>,
+    pub banner: Option<Banner>,
+    pub connection: Connection,
+    pub bulk: Option<Bulk>,
+    /// Requests waiting to be handed to the data source.
+    pub outbox: Vec<(Tag, Request)>,
+    pub quit: bool,
+    pub now: fn() -> DateTime<Utc>,
+    was_down: bool,
+}
+
+/// Short key hints per screen for the status line (the full list is behind `?`).
+const HINTS: &[(Context, &[(Command, &str)])] = &[
+    (
+        Context::History,
+        &[
+            (Command::Open, "open"),
+            (Command::Rerun, "rerun"),
+            (Command::RerunFrom, "from step"),
+            (Command::Mark, "mark"),
+            (Command::MarkAllMatching, "all"),
+            (Command::Cancel, "cancel"),
+            (Command::Search, "search"),
+            (Command::Filter, "filter"),
+        ],
+    ),
+    (
+        Context::Detail,
+        &[
+            (Command::NextPane, "pane"),
+            (Command::NextTab, "tab"),
+            (Command::Rerun, "rerun"),
+            (Command::RerunFrom, "from step"),
+            (Command::SaveInput, "save input"),
+            (Command::WriteFile, "write"),
+            (Command::EditJob, "edit job"),
+        ],
+    ),
+    (
+        Context::Workflows,
+        &[
+            (Command::Open, "graph"),
+            (Command::ToggleEnabled, "on/off"),
+            (Command::TriggerRun, "run"),
+        ],
+    ),
+    (
+        Context::Graph,
+        &[
+            (Command::EditJob, "edit job"),
+            (Command::TriggerRun, "run"),
+            (Command::ToggleEnabled, "on/off"),
+        ],
+    ),
+    (
+        Context::Credentials,
+        &[
+            (Command::New, "new"),
+            (Command::Edit, "edit"),
+            (Command::Delete, "remove"),
+        ],
+    ),
+];
+
+impl App {
+    pub fn new(theme: Theme, keymap: Keymap) -> App {
+        App {
+            theme,
+            keymap,
+            route: vec![ScreenId::History],
+            history: History::default(),
+            detail: None,
+            workflows: Workflows::default(),
+            graph: None,
+            credentials: Credentials::default(),
+            overlays: Vec::new(),
+            banner: None,
+            connection: Connection::Connecting,
+            bulk: None,
+            outbox: Vec::new(),
+            quit: false,
+            now: Utc::now,
+            was_down: false,
+        }
+    }
+
+    /// First requests: the history, the workflows (for pickers), and a reference to open.
+    pub fn start(&mut self, open_ref: Option<String>) {
+        let reload = self.history.reload();
+        self.run(reload);
+        self.run(Workflows::load());
+        if let Some(reference) = open_ref {
+            self.run(Action::OpenDetail {
+                reference,
+                search: None,
+            });
+        }
+    }
+
+    pub fn screen(&self) -> ScreenId {
+        self.route.last().copied().unwrap_or(ScreenId::History)
+    }
+
+    pub fn context(&self) -> Context {
+        match self.screen() {
+            ScreenId::History => Context::History,
+            ScreenId::Detail => Context::Detail,
+            ScreenId::Workflows => Context::Workflows,
+            ScreenId::Graph => Context::Graph,
+            ScreenId::Credentials => Context::Credentials,
+        }
+    }
+
+    /// Handles a key. Returns whether anything may have changed on screen.
+    pub fn handle_key(&mut self, key: KeyEvent) -> bool {
+        if key.kind == KeyEventKind::Release {
+            return false;
+        }
+        if let Some(top) = self.overlays.last_mut() {
+            match top.handle_key(key, &self.keymap) {
+                Outcome::Stay => {}
+                Outcome::Close => {
+                    self.overlays.pop();
+                }
+                Outcome::Done(action) => {
+                    self.overlays.pop();
+                    self.run(action);
+                }
+                Outcome::Keep(action) => self.run(action),
+            }
+            return true;
+        }
+        match &self.banner {
+            Some(banner) if banner.kind == BannerKind::Error && key.code == KeyCode::Esc => {
+                self.banner = None;
+                return true;
+            }
+            Some(banner) if banner.kind == BannerKind::Info => self.banner = None,
+            _ => {}
+        }
+        if let Some(command) = self.keymap.resolve(self.context(), &key) {
+            self.command(command);
+        }
+        true
+    }
+
+    /// Runs a command as if its key was pressed on the current screen.
+    pub fn command(&mut self, command: Command) {
+        let action = match command {
+            Command::Help => Action::overlay(Overlay::Help(Help::new(self.context()))),
+            Command::Palette => Action::overlay(Overlay::Picker(self.palette())),
+            Command::GoHistory => Action::Go(ScreenId::History),
+            Command::GoWorkflows => Action::Go(ScreenId::Workflows),
+            Command::GoCredentials => Action::Go(ScreenId::Credentials),
+            _ => match self.screen() {
+                ScreenId::History => self.history.handle(command),
+                ScreenId::Detail => match self.detail.as_mut() {
+                    Some(detail) => detail.handle(command),
+                    None => Action::Back,
+                },
+                ScreenId::Workflows => self.workflows.handle(command),
+                ScreenId::Graph => match self.graph.as_mut() {
+                    Some(graph) => graph.handle(command, &self.theme),
+                    None => Action::Back,
+                },
+                ScreenId::Credentials => self.credentials.handle(command, &self.theme),
+            },
+        };
+        self.run(action);
+    }
+
+    fn palette(&self) -> Picker {
+        let context = self.context();
+        let items = self
+            .keymap
+            .for_context(context)
+            .into_iter()
+            .filter(|b| !matches!(b.command, Command::Palette))
+            .map(|b| PickItem {
+                label: b.command.name().to_string(),
+                hint: format!(
+                    "{} ({})",
+                    b.help,
+                    b.keys
+                        .iter()
+                        .map(|k| k.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                value: b.command.name().to_string(),
+            })
+            .collect();
+        Picker::new(
+            format!("Command — {}", context.title()),
+            items,
+            PickPurpose::Palette,
+        )
+    }
+
+    /// Runs an action and everything it leads to.
+    pub fn run(&mut self, action: Action) {
+        let mut queue = VecDeque::from([action]);
+        while let Some(action) = queue.pop_front() {
+            match action {
+                Action::None => {}
+                Action::Quit => self.quit = true,
+                Action::Back => {
+                    if self.route.len() > 1 {
+                        match self.route.pop() {
+                            Some(ScreenId::Detail) => self.detail = None,
+                            Some(ScreenId::Graph) => self.graph = None,
+                            _ => {}
+                        }
+                    }
+                }
+                Action::Go(screen) => {
+                    self.route.truncate(1);
+                    self.detail = None;
+                    self.graph = None;
+                    if screen != ScreenId::History {
+                        self.route.push(screen);
+                    }
+                    match screen {
+                        ScreenId::Workflows => queue.push_back(Workflows::load()),
+                        ScreenId::Credentials => {
+                            queue.push_back(super::screens::credentials::Credentials::load())
+                        }
+                        _ => {}
+                    }
+                }
+                Action::OpenDetail { reference, search } => {
+                    let mut detail = Detail::new(reference, search);
+                    queue.push_back(detail.load());
+                    self.detail = Some(detail);
+                    if self.screen() == ScreenId::Detail {
+                        self.route.pop();
+                    }
+                    self.route.push(ScreenId::Detail);
+                }
+                Action::OpenGraph { workflow_id } => {
+                    match self.workflows.list.iter().find(|w| w.id == workflow_id) {
+                        Some(workflow) => {
+                            self.graph = Some(Graph::new(workflow.clone(), &self.theme));
+                            self.route.push(ScreenId::Graph);
+                        }
+                        None => queue
+                            .push_back(Action::error("that workflow is gone; reloading the list")),
+                    }
+                }
+                Action::Send(tag, request) => self.outbox.push((tag, request)),
+                Action::Banner(banner) => self.banner = Some(banner),
+                Action::Overlay(overlay) => self.overlays.push(*overlay),
+                Action::CloseOverlay => {
+                    self.overlays.pop();
+                }
+                Action::PickRerunJob {
+                    reference,
+                    workflow_id,
+                } => match self.workflows.list.iter().find(|w| w.id == workflow_id) {
+                    Some(workflow) => {
+                        let items = workflow
+                            .jobs
+                            .iter()
+                            .map(|j| PickItem {
+                                label: j.name.clone(),
+                                hint: j.adaptor.clone(),
+                                value: j.id.clone(),
+                            })
+                            .collect();
+                        self.overlays.push(Overlay::Picker(Picker::new(
+                            format!("Rerun {} from which step?", workflow.name),
+                            items,
+                            PickPurpose::RerunFrom { reference },
+                        )));
+                    }
+                    None => {
+                        queue.push_back(Action::error(
+                            "the workflow list is not loaded yet; try again in a moment",
+                        ));
+                        queue.push_back(Workflows::load());
+                    }
+                },
+                Action::PickFilterWorkflow => {
+                    let mut items = vec![PickItem {
+                        label: "any workflow".into(),
+                        hint: String::new(),
+                        value: String::new(),
+                    }];
+                    items.extend(self.workflows.list.iter().map(|w| PickItem {
+                        label: w.name.clone(),
+                        hint: w.project.clone(),
+                        value: w.name.clone(),
+                    }));
+                    self.overlays.push(Overlay::Picker(Picker::new(
+                        "Workflow",
+                        items,
+                        PickPurpose::FilterWorkflow,
+                    )));
+                }
+                Action::EditJob {
+                    workflow_id,
+                    job_id,
+                } => {
+                    let found = self
+                        .workflows
+                        .list
+                        .iter()
+                        .find(|w| w.id == workflow_id)
+                        .and_then(|w| w.jobs.iter().find(|j| j.id == job_id).map(|j| (w, j)));
+                    match found {
+                        Some((workflow, job)) => {
+                            self.overlays
+                                .push(Overlay::JobEditor(Box::new(JobEditor::new(
+                                    workflow.id.clone(),
+                                    job.id.clone(),
+                                    job.name.clone(),
+                                    job.body.clone(),
+                                    &self.theme,
+                                ))))
+                        }
+                        None => {
+                            queue.push_back(Action::error(
+                                "that job is not in the loaded workflows; reloading them",
+                            ));
+                            queue.push_back(Workflows::load());
+                        }
+                    }
+                }
+                Action::TriggerInput { workflow_id } => {
+                    let name = self
+                        .workflows
+                        .list
+                        .iter()
+                        .find(|w| w.id == workflow_id)
+                        .map(|w| w.name.clone())
+                        .unwrap_or_else(|| workflow_id.clone());
+                    self.overlays
+                        .push(Overlay::TriggerEditor(Box::new(TriggerEditor::new(
+                            workflow_id,
+                            name,
+                            &self.theme,
+                        ))));
+                }
+                Action::BulkRerun {
+                    references,
+                    from_job,
+                } => {
+                    self.bulk = Some(Bulk {
+                        total: references.len() as u64,
+                        done: 0,
+                        skipped: Vec::new(),
+                        failed: Vec::new(),
+                        matching: false,
+                    });
+                    self.history.marked.clear();
+                    for reference in references {
+                        self.outbox.push((
+                            Tag::BulkItem,
+                            Request::Rerun {
+                                reference,
+                                from_job: from_job.clone(),
+                            },
+                        ));
+                    }
+                }
+                Action::Prompted(purpose, text) => queue.push_back(self.prompted(purpose, text)),
+                Action::Picked(purpose, value) => match purpose {
+                    PickPurpose::Palette => {
+                        if let Some(command) = Command::parse(&value) {
+                            self.command(command);
+                        }
+                    }
+                    PickPurpose::FilterWorkflow => {
+                        if let Some(Overlay::Filter(form)) = self.overlays.last_mut() {
+                            form.workflow = Some(value).filter(|v| !v.is_empty());
+                        }
+                    }
+                    PickPurpose::RerunFrom { reference } => {
+                        queue.push_back(Action::Send(
+                            Tag::Action {
+                                what: "rerun from the chosen step".into(),
+                            },
+                            Request::Rerun {
+                                reference,
+                                from_job: Some(value),
+                            },
+                        ));
+                    }
+                },
+                Action::ApplyFilter(built) => {
+                    let (filter, text) = *built;
+                    self.history.filter = filter;
+                    self.history.filter_text = text;
+                    self.history.all_matching = false;
+                    queue.push_back(self.history.reload());
+                }
+                Action::Many(actions) => {
+                    for (index, action) in actions.into_iter().enumerate() {
+                        queue.insert(index, action);
+                    }
+                }
+            }
+        }
+    }
+
+    fn prompted(&mut self, purpose: PromptPurpose, text: String) -> Action {
+        match purpose {
+            PromptPurpose::HistorySearch => {
+                self.history.filter.search =
+                    Some(text.trim().to_string()).filter(|t| !t.is_empty());
+                self.history.all_matching = false;
+                self.history.reload()
+            }
+            PromptPurpose::DetailSearch => match self.detail.as_mut() {
+                Some(detail) => detail.apply_search(text),
+                None => Action::None,
+            },
+            PromptPurpose::WorkflowSearch => self.workflows.find(&text),
+            PromptPurpose::WritePath { contents } => {
+                let path = text.trim();
+                if path.is_empty() {
+                    return Action::error("no file name given; nothing written");
+                }
+                match std::fs::write(path, contents.as_bytes()) {
+                    Ok(()) => Action::info(format!("wrote {} bytes to {path}", contents.len())),
+                    Err(err) => Action::error(format!("could not write {path}: {err}")),
+                }
+            }
+            PromptPurpose::SaveInputName { reference, step } => {
+                let name = text.trim().to_string();
+                if name.is_empty() {
+                    return Action::error("an input needs a name; nothing saved");
+                }
+                Action::Send(
+                    Tag::Action {
+                        what: format!("input saved as \"{name}\""),
+                    },
+                    Request::SaveInput {
+                        reference,
+                        step,
+                        name,
+                    },
+                )
+            }
+        }
+    }
+
+    /// Handles a message from the data source. Returns whether the screen may have changed.
+    pub fn handle_incoming(&mut self, incoming: Incoming) -> bool {
+        match incoming {
+            Incoming::Response { tag, result } => {
+                match result {
+                    Ok(response) => self.response(tag, response),
+                    Err(message) => self.failed(tag, message),
+                }
+                true
+            }
+            Incoming::Event(event) => self.event(event),
+            Incoming::Connection(connection) => {
+                let now_up = matches!(connection, Connection::Connected { .. });
+                if now_up && self.was_down {
+                    // Back after an outage: everything on screen may be stale.
+                    let reload = self.history.reload();
+                    self.run(reload);
+                    self.run(Workflows::load());
+                    if let Some(detail) = self.detail.as_mut() {
+                        let refresh = detail.refresh();
+                        self.run(refresh);
+                    }
+                }
+                self.was_down = matches!(connection, Connection::Down { .. });
+                let changed = self.connection != connection;
+                self.connection = connection;
+                changed
+            }
+        }
+    }
+
+    fn failed(&mut self, tag: Tag, message: String) {
+        self.history.request_failed(&tag);
+        let what = match &tag {
+            Tag::HistoryReload | Tag::HistoryMore | Tag::HistoryRefresh => {
+                "loading the history".to_string()
+            }
+            Tag::Show { reference } => {
+                if let Some(detail) = self.detail.as_mut() {
+                    detail.request_failed();
+                }
+                format!("opening {reference}")
+            }
+            Tag::Logs { .. } => "loading logs".to_string(),
+            Tag::Workflows => "loading workflows".to_string(),
+            Tag::Credentials => "loading credentials".to_string(),
+            Tag::Action { what } => what.clone(),
+            Tag::BulkItem => {
+                if let Some(bulk) = self.bulk.as_mut() {
+                    bulk.done += 1;
+                    bulk.failed.push(message);
+                }
+                self.finish_bulk_if_done();
+                return;
+            }
+            Tag::BulkMatching => {
+                self.bulk = None;
+                "rerun of all matching".to_string()
+            }
+            Tag::Trigger => "manual run".to_string(),
+        };
+        self.banner = Some(Banner {
+            kind: BannerKind::Error,
+            text: format!("{what} failed: {message}"),
+        });
+    }
+
+    fn response(&mut self, tag: Tag, response: Response) {
+        let action = match (tag, response) {
+            (Tag::HistoryReload, Response::WorkOrders(page)) => {
+                self.history.apply_reload(page);
+                Action::None
+            }
+            (Tag::HistoryMore, Response::WorkOrders(page)) => {
+                self.history.apply_more(page);
+                Action::None
+            }
+            (Tag::HistoryRefresh, Response::WorkOrders(page)) => self.history.apply_refresh(page),
+            (Tag::Show { reference }, Response::Shown(result)) => match self.detail.as_mut() {
+                Some(detail) if detail.reference == reference => {
+                    let first = detail.apply_show(*result);
+                    Action::Many(vec![first, detail.take_pending_refresh()])
+                }
+                _ => Action::None,
+            },
+            (Tag::Logs { run_id }, Response::Logs { lines }) => {
+                if let Some(detail) = self.detail.as_mut() {
+                    detail.apply_logs(&run_id, lines);
+                }
+                Action::None
+            }
+            (Tag::Workflows, Response::Workflows { workflows }) => {
+                if let Some(graph) = self.graph.as_mut()
+                    && let Some(fresh) = workflows.iter().find(|w| w.id == graph.workflow.id)
+                {
+                    graph.replace(fresh.clone());
+                }
+                self.workflows.apply(workflows);
+                Action::None
+            }
+            (Tag::Credentials, Response::Credentials { credentials }) => {
+                self.credentials.apply(credentials);
+                Action::None
+            }
+            (Tag::BulkItem, Response::Reruns { outcomes }) => {
+                if let Some(bulk) = self.bulk.as_mut() {
+                    bulk.done += 1;
+                    bulk.skipped
+                        .extend(outcomes.iter().filter_map(|o| o.skipped.clone()));
+                }
+                self.finish_bulk_if_done();
+                Action::None
+            }
+            (Tag::BulkMatching, Response::Reruns { outcomes }) => {
+                self.bulk = None;
+                Action::info(rerun_summary(&outcomes))
+            }
+            (Tag::Trigger, Response::Triggered(result)) => Action::Many(vec![
+                Action::OpenDetail {
+                    reference: result.work_order_id.clone(),
+                    search: None,
+                },
+                Action::info(format!(
+                    "started work order {}",
+                    bolt_shared::model::short_ref(&result.work_order_id)
+                )),
+            ]),
+            (Tag::Action { what }, response) => self.action_done(what, response),
+            (tag, other) => Action::error(format!(
+                "boltd answered {tag:?} with an unexpected {}",
+                response_kind(&other)
+            )),
+        };
+        self.run(action);
+    }
+
+    fn action_done(&mut self, what: String, response: Response) -> Action {
+        let reload = match &response {
+            Response::Done { .. } | Response::Workflow(_) => {
+                // Enable/disable, job saves and credential changes show up in lists.
+                Action::Many(vec![
+                    Workflows::load(),
+                    if self.screen() == ScreenId::Credentials {
+                        super::screens::credentials::Credentials::load()
+                    } else {
+                        Action::None
+                    },
+                ])
+            }
+            _ => Action::None,
+        };
+        let banner = match response {
+            Response::Reruns { outcomes } => {
+                let skipped: Vec<&str> = outcomes
+                    .iter()
+                    .filter_map(|o| o.skipped.as_deref())
+                    .collect();
+                if !skipped.is_empty() {
+                    Action::error(format!("{what}: skipped — {}", skipped.join("; ")))
+                } else {
+                    Action::info(format!("{what}: {}", rerun_summary(&outcomes)))
+                }
+            }
+            Response::Done { message } if message.is_empty() => Action::info(what),
+            Response::Done { message } => Action::info(format!("{what}: {message}")),
+            _ => Action::info(what),
+        };
+        Action::Many(vec![banner, reload])
+    }
+
+    fn finish_bulk_if_done(&mut self) {
+        let Some(bulk) = &self.bulk else { return };
+        if bulk.done < bulk.total {
+            return;
+        }
+        let started = bulk.total - bulk.failed.len() as u64 - bulk.skipped.len() as u64;
+        let mut text = format!("bulk rerun finished: {started} started");
+        if !bulk.skipped.is_empty() {
+            text.push_str(&format!(
+                ", {} skipped ({})",
+                bulk.skipped.len(),
+                bulk.skipped.join("; ")
+            ));
+        }
+        let kind = if bulk.failed.is_empty() {
+            BannerKind::Info
+        } else {
+            BannerKind::Error
+        };
+        if !bulk.failed.is_empty() {
+            text.push_str(&format!(
+                ", {} failed ({})",
+                bulk.failed.len(),
+                bulk.failed.join("; ")
+            ));
+        }
+        self.banner = Some(Banner { kind, text });
+        self.bulk = None;
+    }
+
+    fn event(&mut self, event: Event) -> bool {
+        match &event {
+            Event::BulkProgress { done, total } => {
+                match self.bulk.as_mut() {
+                    Some(bulk) if bulk.matching || bulk.total == 0 => {
+                        bulk.done = *done;
+                        bulk.total = *total;
+                    }
+                    Some(_) => return false,
+                    None => {
+                        self.bulk = Some(Bulk {
+                            total: *total,
+                            done: *done,
+                            skipped: Vec::new(),
+                            failed: Vec::new(),
+                            matching: true,
+                        })
+                    }
+                }
+                if done >= total {
+                    self.bulk = None;
+                }
+                return true;
+            }
+            Event::WorkflowsChanged => {
+                self.run(Workflows::load());
+                return false;
+            }
+            _ => {}
+        }
+        let (history_changed, history_action) = self.history.on_event(&event);
+        self.run(history_action);
+        let mut detail_changed = false;
+        if let Some(detail) = self.detail.as_mut() {
+            let (changed, action) = detail.on_event(&event);
+            detail_changed = changed;
+            self.run(action);
+        }
+        history_changed || detail_changed
+    }
+
+    pub fn draw(&self, frame: &mut Frame) {
+        let area = frame.area();
+        let banner_height = u16::from(self.banner.is_some());
+        let bulk_height = u16::from(self.bulk.is_some());
+        let [main, bulk_area, banner_area, status] = Layout::vertical([
+            Constraint::Min(1),
+            Constraint::Length(bulk_height),
+            Constraint::Length(banner_height),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let now = (self.now)();
+        match self.screen() {
+            ScreenId::History => self.history.draw(frame, main, &self.theme, now),
+            ScreenId::Detail => {
+                if let Some(detail) = &self.detail {
+                    detail.draw(frame, main, &self.theme, now);
+                }
+            }
+            ScreenId::Workflows => self.workflows.draw(frame, main, &self.theme, now),
+            ScreenId::Graph => {
+                if let Some(graph) = &self.graph {
+                    graph.draw(frame, main, &self.theme);
+                }
+            }
+            ScreenId::Credentials => self.credentials.draw(frame, main, &self.theme, now),
+        }
+        if let Some(bulk) = &self.bulk {
+            self.draw_bulk(frame, bulk_area, bulk);
+        }
+        if let Some(banner) = &self.banner {
+            let (prefix, style) = match banner.kind {
+                BannerKind::Error => (
+                    if self.theme.ascii { "ERROR" } else { "✘" },
+                    self.theme
+                        .tone(Tone::Bad)
+                        .add_modifier(ratatui::style::Modifier::REVERSED),
+                ),
+                BannerKind::Info => (
+                    if self.theme.ascii { "--" } else { "ℹ" },
+                    self.theme.tone(Tone::Live),
+                ),
+            };
+            let dismiss = if banner.kind == BannerKind::Error {
+                "  (Esc)"
+            } else {
+                ""
+            };
+            let text = format!(" {prefix} {}{dismiss}", banner.text.replace('\n', " "));
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    super::widgets::text::fit(&text, area.width as usize, self.theme.ascii),
+                    style,
+                )),
+                banner_area,
+            );
+        }
+        self.draw_status(frame, status);
+        for overlay in &self.overlays {
+            overlay.draw(frame, area, &self.theme, &self.keymap);
+        }
+        if self.theme.ascii {
+            asciify(frame.buffer_mut());
+        }
+    }
+
+    fn draw_bulk(&self, frame: &mut Frame, area: Rect, bulk: &Bulk) {
+        let ratio = if bulk.total == 0 {
+            0.0
+        } else {
+            (bulk.done as f64 / bulk.total as f64).clamp(0.0, 1.0)
+        };
+        let mut label = format!("rerunning {}/{}", bulk.done, bulk.total);
+        if !bulk.skipped.is_empty() {
+            label.push_str(&format!(" · {} skipped", bulk.skipped.len()));
+        }
+        if !bulk.failed.is_empty() {
+            label.push_str(&format!(" · {} failed", bulk.failed.len()));
+        }
+        let gauge = Gauge::default()
+            .ratio(ratio)
+            .label(label)
+            .gauge_style(
+                self.theme
+                    .tone(Tone::Live)
+                    .add_modifier(ratatui::style::Modifier::REVERSED),
+            )
+            .use_unicode(!self.theme.ascii);
+        frame.render_widget(gauge, area);
+    }
+
+    fn draw_status(&self, frame: &mut Frame, area: Rect) {
+        let context = self.context();
+        let mut spans = Vec::new();
+        if let Some((_, hints)) = HINTS.iter().find(|(c, _)| *c == context) {
+            for (command, label) in hints.iter() {
+                let keys = self.keymap.keys_for(context, *command);
+                let first = keys.split('/').next().unwrap_or("").to_string();
+                if first.is_empty() {
+                    continue;
+                }
+                spans.push(Span::styled(format!(" {first}"), self.theme.key()));
+                spans.push(Span::raw(format!(" {label} ")));
+            }
+        }
+        spans.push(Span::styled(
+            format!(" {}", self.keymap.keys_for(context, Command::Help)),
+            self.theme.key(),
+        ));
+        spans.push(Span::raw(" keys"));
+        let (connection, tone) = match &self.connection {
+            Connection::Connecting => (
+                format!("boltd {} connecting", self.theme.dot(false)),
+                Tone::Waiting,
+            ),
+            Connection::Connected { .. } => (
+                format!("boltd {} connected", self.theme.dot(true)),
+                Tone::Good,
+            ),
+            Connection::Down { retry_in, .. } => (
+                format!(
+                    "boltd {} down, retrying in {}s",
+                    self.theme.dot(false),
+                    retry_in.as_secs().max(1)
+                ),
+                Tone::Bad,
+            ),
+        };
+        let width = area.width as usize;
+        let right = unicode_width::UnicodeWidthStr::width(connection.as_str()) + 1;
+        let mut left = clip_spans(spans, width.saturating_sub(right + 1));
+        let used = super::widgets::text::spans_width(&left);
+        left.push(Span::raw(" ".repeat(width.saturating_sub(used + right))));
+        left.push(Span::styled(connection, self.theme.tone(tone)));
+        frame.render_widget(Paragraph::new(Line::from(left)), area);
+    }
+}
+
+/// Safety net for terminals without Unicode: whatever non-ASCII text slipped through
+/// (punctuation in messages, borders of widgets, user data) becomes a plain look-alike.
+fn asciify(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in buffer.content.iter_mut() {
+        let symbol = cell.symbol();
+        if symbol.is_ascii() {
+            continue;
+        }
+        let plain = match symbol {
+            "—" | "–" | "─" | "━" | "═" => "-",
+            "│" | "┃" | "║" => "|",
+            "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => {
+                "+"
+            }
+            "·" | "•" | "●" | "◆" => "*",
+            "…" => "~",
+            "▸" | "▶" | "→" => ">",
+            "◂" | "←" => "<",
+            "▾" | "▼" | "↓" => "v",
+            "▲" | "↑" => "^",
+            "█" | "▉" | "▊" | "▋" | "▌" | "▍" | "▎" | "▏" => "#",
+            "" => "",
+            _ => "?",
+        };
+        cell.set_symbol(plain);
+    }
+}
+
+fn rerun_summary(outcomes: &[RerunOutcome]) -> String {
+    let started = outcomes.iter().filter(|o| o.run_id.is_some()).count();
+    let skipped = outcomes.iter().filter(|o| o.skipped.is_some()).count();
+    match (started, skipped) {
+        (1, 0) => format!(
+            "started run {}",
+            outcomes
+                .iter()
+                .find_map(|o| o.run_id.as_deref())
+                .map(bolt_shared::model::short_ref)
+                .unwrap_or_default()
+        ),
+        (n, 0) => format!("{n} reruns started"),
+        (n, s) => format!("{n} reruns started, {s} skipped"),
+    }
+}
+
+fn response_kind(response: &Response) -> String {
+    serde_json::to_value(response)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "answer".into())
+}

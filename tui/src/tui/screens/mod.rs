@@ -1,0 +1,7 @@
+//! Full-screen views. Each has `draw(&self, …)` and `handle(&mut self, Command) -> Action`.
+
+pub mod credentials;
+pub mod detail;
+pub mod graph;
+pub mod history;
+pub mod workflows;

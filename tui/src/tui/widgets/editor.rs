@@ -1,0 +1,359 @@
+//! Text editors: a job's code (saved as a new version after showing the diff) and the
+//! input of a manual run.
+
+use super::diff::{DiffLine, diff_lines};
+use super::overlay::{Outcome, Overlay, is_save, popup};
+use crate::tui::action::Action;
+use crate::tui::source::Tag;
+use crate::tui::theme::{Theme, Tone};
+use bolt_shared::protocol::{ManualInput, Request};
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui_textarea::TextArea;
+
+fn code_area(text: &str, theme: &Theme) -> TextArea<'static> {
+    let mut area = TextArea::new(text.lines().map(str::to_string).collect());
+    area.set_line_number_style(theme.tone(Tone::Muted));
+    area.set_tab_length(2);
+    area
+}
+
+pub struct JobEditor {
+    pub workflow_id: String,
+    pub job_id: String,
+    pub job_name: String,
+    pub original: String,
+    pub text: TextArea<'static>,
+}
+
+impl JobEditor {
+    pub fn new(
+        workflow_id: String,
+        job_id: String,
+        job_name: String,
+        body: String,
+        theme: &Theme,
+    ) -> JobEditor {
+        JobEditor {
+            text: code_area(&body, theme),
+            workflow_id,
+            job_id,
+            job_name,
+            original: body,
+        }
+    }
+
+    pub fn body(&self) -> String {
+        self.text.lines().join("\n")
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        if is_save(&key) {
+            let body = self.body();
+            if body.trim_end() == self.original.trim_end() {
+                return Outcome::Done(Action::info(format!(
+                    "{}: no changes to save",
+                    self.job_name
+                )));
+            }
+            let diff = diff_lines(&self.original, &body, 2);
+            let save = Action::Many(vec![
+                Action::Send(
+                    Tag::Action {
+                        what: format!("save of {}", self.job_name),
+                    },
+                    Request::UpdateJob {
+                        workflow: self.workflow_id.clone(),
+                        job: self.job_id.clone(),
+                        body,
+                    },
+                ),
+                Action::CloseOverlay,
+            ]);
+            return Outcome::Keep(Action::overlay(Overlay::Diff(DiffView::new(
+                &self.job_name,
+                diff,
+                save,
+            ))));
+        }
+        if key.code == KeyCode::Esc {
+            return if self.body() == self.original {
+                Outcome::Close
+            } else {
+                Outcome::Done(Action::info(format!(
+                    "changes to {} discarded",
+                    self.job_name
+                )))
+            };
+        }
+        self.text.input(key);
+        Outcome::Stay
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let inner = popup(
+            frame,
+            area,
+            area.width.saturating_sub(4),
+            area.height.saturating_sub(2),
+            &format!("Edit job: {}", self.job_name),
+            theme,
+        );
+        let [text, help] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+        frame.render_widget(&self.text, text);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                " ctrl-s/F2 review & save (new version) · Esc discard",
+                theme.tone(Tone::Muted),
+            )),
+            help,
+        );
+    }
+}
+
+/// The change a save makes, with y/n.
+pub struct DiffView {
+    pub title: String,
+    pub lines: Vec<DiffLine>,
+    pub scroll: usize,
+    pub on_yes: Option<Action>,
+}
+
+impl DiffView {
+    pub fn new(name: &str, lines: Vec<DiffLine>, on_yes: Action) -> DiffView {
+        DiffView {
+            title: format!("Save {name}? (new version)"),
+            lines,
+            scroll: 0,
+            on_yes: Some(on_yes),
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        match key.code {
+            KeyCode::Char('y') | KeyCode::Enter => match self.on_yes.take() {
+                Some(action) => Outcome::Done(action),
+                None => Outcome::Close,
+            },
+            KeyCode::Char('n') | KeyCode::Esc => Outcome::Close,
+            KeyCode::Char('j') | KeyCode::Down => {
+                self.scroll = (self.scroll + 1).min(self.lines.len().saturating_sub(1));
+                Outcome::Stay
+            }
+            KeyCode::Char('k') | KeyCode::Up => {
+                self.scroll = self.scroll.saturating_sub(1);
+                Outcome::Stay
+            }
+            _ => Outcome::Stay,
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let height = (self.lines.len() as u16 + 4).min(area.height);
+        let inner = popup(frame, area, 90, height, &self.title, theme);
+        let [body, help] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+        let lines: Vec<Line> = self
+            .lines
+            .iter()
+            .skip(self.scroll)
+            .map(|line| match line {
+                DiffLine::Same(text) => Line::from(format!("  {text}")),
+                DiffLine::Removed(text) => {
+                    Line::from(Span::styled(format!("- {text}"), theme.tone(Tone::Bad)))
+                }
+                DiffLine::Added(text) => {
+                    Line::from(Span::styled(format!("+ {text}"), theme.tone(Tone::Good)))
+                }
+                DiffLine::Skipped(n) => Line::from(Span::styled(
+                    format!("  … {n} unchanged lines"),
+                    theme.tone(Tone::Muted),
+                )),
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), body);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                " y/Enter save · n/Esc back to editing · j/k scroll",
+                theme.tone(Tone::Muted),
+            )),
+            help,
+        );
+    }
+}
+
+/// The input of a manual run: JSON, `@name` for a saved input, or empty for `{}`.
+pub struct TriggerEditor {
+    pub workflow_id: String,
+    pub workflow_name: String,
+    pub text: TextArea<'static>,
+    pub error: Option<String>,
+}
+
+impl TriggerEditor {
+    pub fn new(workflow_id: String, workflow_name: String, theme: &Theme) -> TriggerEditor {
+        TriggerEditor {
+            workflow_id,
+            workflow_name,
+            text: code_area("{\n  \n}", theme),
+            error: None,
+        }
+    }
+
+    /// Reads the typed input.
+    pub fn input(&self) -> Result<ManualInput, String> {
+        let text = self.text.lines().join("\n");
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Ok(ManualInput::Empty);
+        }
+        if let Some(name) = trimmed.strip_prefix('@') {
+            return Ok(ManualInput::Named {
+                name: name.trim().to_string(),
+            });
+        }
+        serde_json::from_str(trimmed)
+            .map(|value| ManualInput::Json { value })
+            .map_err(|err| format!("not valid JSON: {err}"))
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        if is_save(&key) {
+            return match self.input() {
+                Ok(input) => Outcome::Done(Action::Send(
+                    Tag::Trigger,
+                    Request::Trigger {
+                        workflow: self.workflow_id.clone(),
+                        input,
+                        wait: false,
+                    },
+                )),
+                Err(message) => {
+                    self.error = Some(message);
+                    Outcome::Stay
+                }
+            };
+        }
+        if key.code == KeyCode::Esc {
+            return Outcome::Close;
+        }
+        self.error = None;
+        self.text.input(key);
+        Outcome::Stay
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let inner = popup(
+            frame,
+            area,
+            80,
+            area.height.saturating_sub(4).min(20),
+            &format!("Run {} by hand — input", self.workflow_name),
+            theme,
+        );
+        let [text, error, help] = Layout::vertical([
+            Constraint::Min(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        frame.render_widget(&self.text, text);
+        if let Some(message) = &self.error {
+            frame.render_widget(
+                Paragraph::new(Span::styled(format!(" {message}"), theme.tone(Tone::Bad))),
+                error,
+            );
+        }
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                " ctrl-s/F2 run · JSON, or @name for a saved input, empty = {} · Esc cancel",
+                theme.tone(Tone::Muted),
+            )),
+            help,
+        );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::tui::theme::ColorMode;
+    use ratatui::crossterm::event::KeyModifiers;
+
+    fn theme() -> Theme {
+        Theme {
+            color: ColorMode::None,
+            ascii: false,
+        }
+    }
+
+    #[test]
+    fn trigger_input_reads_json_names_and_empty() {
+        let mut editor = TriggerEditor::new("wf".into(), "Visit Intake".into(), &theme());
+        editor.text = TextArea::new(vec!["{\"a\": 1}".into()]);
+        assert_eq!(
+            editor.input().unwrap(),
+            ManualInput::Json {
+                value: serde_json::json!({"a": 1})
+            }
+        );
+        editor.text = TextArea::new(vec!["@monday-visits".into()]);
+        assert_eq!(
+            editor.input().unwrap(),
+            ManualInput::Named {
+                name: "monday-visits".into()
+            }
+        );
+        editor.text = TextArea::new(vec!["".into()]);
+        assert_eq!(editor.input().unwrap(), ManualInput::Empty);
+        editor.text = TextArea::new(vec!["{oops".into()]);
+        let ctrl_s = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert!(matches!(editor.handle_key(ctrl_s), Outcome::Stay));
+        assert!(
+            editor
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .contains("not valid JSON")
+        );
+    }
+
+    #[test]
+    fn saving_a_job_shows_the_diff_first() {
+        let mut editor = JobEditor::new(
+            "wf".into(),
+            "job".into(),
+            "Validate".into(),
+            "fn(s => s)\n".into(),
+            &theme(),
+        );
+        editor.text.insert_str("// checked\n");
+        let ctrl_s = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        match editor.handle_key(ctrl_s) {
+            Outcome::Keep(Action::Overlay(overlay)) => match *overlay {
+                Overlay::Diff(mut diff) => {
+                    assert!(
+                        diff.lines.contains(&DiffLine::Added("// checked".into())),
+                        "{:?}",
+                        diff.lines
+                    );
+                    match diff.handle_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)) {
+                        Outcome::Done(Action::Many(actions)) => {
+                            assert!(
+                                matches!(&actions[0], Action::Send(_, Request::UpdateJob { body, .. }) if body.starts_with("// checked"))
+                            );
+                        }
+                        _ => panic!("y should save"),
+                    }
+                }
+                other => panic!("{}", other.name()),
+            },
+            _ => panic!("expected the diff"),
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! A fuzzy-filtered list: the command palette, the workflow picker, the job picker.
+
+use super::overlay::{Outcome, popup, single_line};
+use crate::tui::action::Action;
+use crate::tui::theme::{Theme, Tone};
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui_textarea::TextArea;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PickPurpose {
+    /// Value is a command name.
+    Palette,
+    /// Value is a workflow name, or empty for "any".
+    FilterWorkflow,
+    /// Value is a job id to rerun `reference` from.
+    RerunFrom { reference: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct PickItem {
+    pub label: String,
+    /// Shown dimmed after the label (keys, descriptions); not searched.
+    pub hint: String,
+    pub value: String,
+}
+
+pub struct Picker {
+    pub title: String,
+    pub items: Vec<PickItem>,
+    pub query: TextArea<'static>,
+    pub selected: usize,
+    pub purpose: PickPurpose,
+}
+
+/// One visible item with the matched character positions of its label.
+pub struct Match<'a> {
+    pub item: &'a PickItem,
+    pub positions: Vec<usize>,
+}
+
+impl Picker {
+    pub fn new(title: impl Into<String>, items: Vec<PickItem>, purpose: PickPurpose) -> Picker {
+        Picker {
+            title: title.into(),
+            items,
+            query: single_line(""),
+            selected: 0,
+            purpose,
+        }
+    }
+
+    pub fn query_text(&self) -> String {
+        self.query.lines().join("")
+    }
+
+    /// Items matching the query, best first (all items in order for an empty query).
+    pub fn matches(&self) -> Vec<Match<'_>> {
+        let query = self.query_text();
+        if query.trim().is_empty() {
+            return self
+                .items
+                .iter()
+                .map(|item| Match {
+                    item,
+                    positions: Vec::new(),
+                })
+                .collect();
+        }
+        let matcher = SkimMatcherV2::default().ignore_case();
+        let mut scored: Vec<(i64, Match)> = self
+            .items
+            .iter()
+            .filter_map(|item| {
+                matcher
+                    .fuzzy_indices(&item.label, query.trim())
+                    .map(|(score, positions)| (score, Match { item, positions }))
+            })
+            .collect();
+        scored.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+        scored.into_iter().map(|(_, m)| m).collect()
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => Outcome::Close,
+            KeyCode::Enter => match self.matches().get(self.selected) {
+                Some(m) => {
+                    Outcome::Done(Action::Picked(self.purpose.clone(), m.item.value.clone()))
+                }
+                None => Outcome::Stay,
+            },
+            KeyCode::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                Outcome::Stay
+            }
+            KeyCode::Char('p') | KeyCode::Char('k') if ctrl => {
+                self.selected = self.selected.saturating_sub(1);
+                Outcome::Stay
+            }
+            KeyCode::Down => {
+                self.step_down();
+                Outcome::Stay
+            }
+            KeyCode::Char('n') | KeyCode::Char('j') if ctrl => {
+                self.step_down();
+                Outcome::Stay
+            }
+            _ => {
+                if self.query.input(key) {
+                    self.selected = 0;
+                }
+                Outcome::Stay
+            }
+        }
+    }
+
+    fn step_down(&mut self) {
+        let count = self.matches().len();
+        if self.selected + 1 < count {
+            self.selected += 1;
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let height = (self.items.len() as u16 + 4).clamp(6, 20);
+        let inner = popup(frame, area, 76, height, &self.title, theme);
+        let [input, list] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+        let prompt_width = 2;
+        frame.render_widget(
+            Paragraph::new(Span::styled("> ", theme.key())),
+            Rect {
+                width: prompt_width,
+                ..input
+            },
+        );
+        frame.render_widget(
+            &self.query,
+            Rect {
+                x: input.x + prompt_width,
+                width: input.width.saturating_sub(prompt_width),
+                ..input
+            },
+        );
+        let matches = self.matches();
+        let visible = list.height as usize;
+        let start = self.selected.saturating_sub(visible.saturating_sub(1));
+        let mut lines = Vec::new();
+        for (index, m) in matches.iter().enumerate().skip(start).take(visible) {
+            let selected = index == self.selected;
+            let base = if selected {
+                theme.selected()
+            } else {
+                ratatui::style::Style::default()
+            };
+            let mut spans = vec![Span::styled(
+                if selected {
+                    format!("{} ", theme.pointer())
+                } else {
+                    "  ".into()
+                },
+                base,
+            )];
+            for (position, c) in m.item.label.chars().enumerate() {
+                let style = if m.positions.contains(&position) {
+                    base.patch(theme.matched())
+                } else {
+                    base
+                };
+                spans.push(Span::styled(c.to_string(), style));
+            }
+            if !m.item.hint.is_empty() {
+                spans.push(Span::styled(
+                    format!("  {}", m.item.hint),
+                    base.patch(theme.tone(Tone::Muted)),
+                ));
+            }
+            lines.push(Line::from(spans));
+        }
+        if matches.is_empty() {
+            lines.push(Line::from(Span::styled(
+                "  nothing matches",
+                theme.tone(Tone::Muted),
+            )));
+        }
+        frame.render_widget(Paragraph::new(lines), list);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn item(label: &str) -> PickItem {
+        PickItem {
+            label: label.into(),
+            hint: String::new(),
+            value: label.into(),
+        }
+    }
+
+    #[test]
+    fn typing_filters_fuzzily_and_enter_picks() {
+        let mut picker = Picker::new(
+            "t",
+            vec![item("rerun"), item("go-workflows"), item("go-credentials")],
+            PickPurpose::Palette,
+        );
+        for c in "gwf".chars() {
+            picker.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        let labels: Vec<&str> = picker
+            .matches()
+            .iter()
+            .map(|m| m.item.label.as_str())
+            .collect();
+        assert_eq!(labels, vec!["go-workflows"]);
+        match picker.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) {
+            Outcome::Done(Action::Picked(PickPurpose::Palette, value)) => {
+                assert_eq!(value, "go-workflows")
+            }
+            _ => panic!("expected a pick"),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Small text helpers: fixed-width cells, times for humans, search-hit highlighting.
+
+use chrono::{DateTime, Local, Utc};
+use ratatui::style::Style;
+use ratatui::text::Span;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Cuts `text` to `width` columns (with an ellipsis when cut) and pads it to exactly `width`.
+pub fn fit(text: &str, width: usize, ascii: bool) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+        .collect();
+    if text.width() <= width {
+        let pad = width - text.width();
+        return format!("{text}{}", " ".repeat(pad));
+    }
+    let ellipsis = if ascii { "~" } else { "…" };
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push_str(ellipsis);
+    used += 1;
+    out.push_str(&" ".repeat(width.saturating_sub(used)));
+    out
+}
+
+/// Received times: the time of day for today, the date too for older ones (local time).
+pub fn when(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&Local);
+    if local.date_naive() == now.with_timezone(&Local).date_naive() {
+        local.format("%H:%M:%S").to_string()
+    } else {
+        local.format("%b %d %H:%M").to_string()
+    }
+}
+
+/// "in 15h 12m" / "in 3m" for next fire times.
+pub fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (at - now).num_seconds();
+    if secs <= 0 {
+        return "due".to_string();
+    }
+    let (h, m) = (secs / 3600, (secs % 3600) / 60);
+    match (h, m) {
+        (0, 0) => format!("in {secs}s"),
+        (0, m) => format!("in {m}m"),
+        (h, m) if h < 48 => format!("in {h}h {m:02}m"),
+        (h, _) => format!("in {}d", h / 24),
+    }
+}
+
+/// Splits a daemon snippet where `[`…`]` marks the match into styled spans.
+pub fn snippet_spans(snippet: &str, base: Style, hit: Style) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    let mut rest = snippet;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']') else {
+            break;
+        };
+        if open > 0 {
+            spans.push(Span::styled(rest[..open].to_string(), base));
+        }
+        spans.push(Span::styled(rest[open + 1..open + close].to_string(), hit));
+        rest = &rest[open + close + 1..];
+    }
+    if !rest.is_empty() {
+        spans.push(Span::styled(rest.to_string(), base));
+    }
+    spans
+}
+
+/// Splits `text` into spans with every case-insensitive occurrence of `needle` highlighted.
+pub fn highlight(text: &str, needle: Option<&str>, base: Style, hit: Style) -> Vec<Span<'static>> {
+    let Some(needle) = needle.filter(|n| !n.is_empty()) else {
+        return vec![Span::styled(text.to_string(), base)];
+    };
+    let lower = text.to_lowercase();
+    let needle = needle.to_lowercase();
+    // Lowercasing can change byte lengths outside ASCII; fall back to no highlight then.
+    if lower.len() != text.len() {
+        return vec![Span::styled(text.to_string(), base)];
+    }
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while let Some(found) = lower[at..].find(&needle) {
+        let start = at + found;
+        let end = start + needle.len();
+        if start > at {
+            spans.push(Span::styled(text[at..start].to_string(), base));
+        }
+        spans.push(Span::styled(text[start..end].to_string(), hit));
+        at = end;
+    }
+    if at < text.len() {
+        spans.push(Span::styled(text[at..].to_string(), base));
+    }
+    spans
+}
+
+/// Total display width of a set of spans.
+pub fn spans_width(spans: &[Span<'_>]) -> usize {
+    spans.iter().map(|s| s.content.width()).sum()
+}
+
+/// Truncates spans to `width` columns (keeping styles).
+pub fn clip_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let w = span.content.width();
+        if used + w <= width {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        let mut text = String::new();
+        for c in span.content.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > width {
+                break;
+            }
+            used += cw;
+            text.push(c);
+        }
+        out.push(Span::styled(text, span.style));
+        break;
+    }
+    out
+}
+
+/// "1,204"
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_pads_and_cuts_to_the_column() {
+        assert_eq!(fit("abc", 5, false), "abc  ");
+        assert_eq!(fit("abcdefgh", 5, false), "abcd…");
+        assert_eq!(fit("abcdefgh", 5, true), "abcd~");
+        assert_eq!(fit("✔ ok", 6, false).width(), 6);
+    }
+
+    #[test]
+    fn snippets_mark_the_match() {
+        let spans = snippet_spans(
+            "…patient [P-0042] missing",
+            Style::default(),
+            Style::default().bold(),
+        );
+        let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(texts, vec!["…patient ", "P-0042", " missing"]);
+    }
+
+    #[test]
+    fn highlight_is_case_insensitive() {
+        let spans = highlight(
+            "Visit visit",
+            Some("VISIT"),
+            Style::default(),
+            Style::default().bold(),
+        );
+        assert_eq!(spans.len(), 3);
+        assert_eq!(spans[2].content, "visit");
+    }
+
+    #[test]
+    fn counts_get_separators() {
+        assert_eq!(thousands(1204), "1,204");
+        assert_eq!(thousands(17), "17");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+}
