@@ -7,6 +7,8 @@
 //! Cases in [`KNOWN_EXCEPTIONS`] are reported but do not fail the test; each says why
 //! OpenFn's behaviour can't be matched. Any other mismatch fails it.
 
+#![allow(clippy::unwrap_used)]
+
 use bolt_daemon::engine::cli::{ExecuteOptions, execute};
 use serde_json::Value;
 use std::io::Write;
@@ -73,7 +75,10 @@ impl Write for Captured {
 /// output redirected to `output`.
 fn options(case: &Path, output: &Path) -> ExecuteOptions {
     let text = std::fs::read_to_string(case.join("args.txt")).unwrap();
-    let line = text.lines().find(|l| !l.starts_with('#') && !l.trim().is_empty()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .unwrap();
     let mut args = line.split(' ');
     let mut options = ExecuteOptions {
         path: case.join(args.next().unwrap()),
@@ -131,7 +136,9 @@ fn mask_timings(text: &str) -> String {
             if rest == "ms" {
                 out.push_str("<time>");
                 i += 2;
-            } else if rest.starts_with('s') && !chars.get(i + 1).is_some_and(|c| c.is_alphanumeric()) {
+            } else if rest.starts_with('s')
+                && !chars.get(i + 1).is_some_and(|c| c.is_alphanumeric())
+            {
                 out.push_str("<time>");
                 i += 1;
             } else if after_duration_key {
@@ -162,7 +169,9 @@ fn comparable_logs(log: &str) -> Vec<String> {
                     "JOB" => lines.push(format!("JOB {} {}", record["level"], message)),
                     "R/T" => {
                         let first = match message.get(0) {
-                            Some(Value::String(s)) => s.lines().next().unwrap_or_default().to_string(),
+                            Some(Value::String(s)) => {
+                                s.lines().next().unwrap_or_default().to_string()
+                            }
                             Some(other) => other.to_string(),
                             None => String::new(),
                         };
@@ -190,7 +199,11 @@ fn run_case(case: &Path, scratch: &Path) -> CaseResult {
     let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
     let mut problems = Vec::new();
 
-    let expected_code: i32 = std::fs::read_to_string(case.join("exit_code.txt")).unwrap().trim().parse().unwrap();
+    let expected_code: i32 = std::fs::read_to_string(case.join("exit_code.txt"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     if code != expected_code {
         problems.push(format!("exit code {code}, expected {expected_code}"));
     }
@@ -224,7 +237,11 @@ fn run_case(case: &Path, scratch: &Path) -> CaseResult {
     let expected_log = std::fs::read_to_string(case.join("log.txt")).unwrap_or_default();
     let (e, a) = (comparable_logs(&expected_log), comparable_logs(&log));
     if e != a {
-        let first = e.iter().zip(a.iter()).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
+        let first = e
+            .iter()
+            .zip(a.iter())
+            .position(|(x, y)| x != y)
+            .unwrap_or(e.len().min(a.len()));
         problems.push(format!(
             "logs differ at line {first}\n      expected: {:?}\n      actual:   {:?}",
             e.get(first),
@@ -243,7 +260,15 @@ fn every_openfn_conformance_case() {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && p.file_name().unwrap().to_string_lossy().chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit())
+        })
         .filter(|p| p.file_name().unwrap().to_string_lossy().contains(&filter))
         .collect();
     cases.sort();
@@ -253,7 +278,9 @@ fn every_openfn_conformance_case() {
     println!("\n{:<48} result", "case");
     for case in &cases {
         let result = run_case(case, scratch.path());
-        let exception = KNOWN_EXCEPTIONS.iter().find(|(name, _)| *name == result.name);
+        let exception = KNOWN_EXCEPTIONS
+            .iter()
+            .find(|(name, _)| *name == result.name);
         let status = match (result.problems.is_empty(), exception) {
             (true, None) => {
                 passed += 1;
@@ -274,6 +301,10 @@ fn every_openfn_conformance_case() {
             println!("    {problem}");
         }
     }
-    println!("\n{passed}/{} cases pass; {} known exceptions", cases.len(), KNOWN_EXCEPTIONS.len());
+    println!(
+        "\n{passed}/{} cases pass; {} known exceptions",
+        cases.len(),
+        KNOWN_EXCEPTIONS.len()
+    );
     assert!(unexpected.is_empty(), "unexpected failures: {unexpected:?}");
 }

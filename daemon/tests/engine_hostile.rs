@@ -1,46 +1,90 @@
 //! Hostile jobs: each must end with the right exit reason within its limit, and the test
 //! process must survive all of them.
 
+#![allow(clippy::unwrap_used)]
+
 use bolt_daemon::engine::runtime::logs::LogRecord;
 use bolt_daemon::engine::runtime::prepare::CompileMode;
-use bolt_daemon::engine::runtime::{EventSink, RunOptions, run_plan_detailed, workflow::PlanResult};
+use bolt_daemon::engine::runtime::{
+    EventSink, RunOptions, run_plan_detailed, workflow::PlanResult,
+};
 use bolt_daemon::engine::{CancelToken, Limits, Plan, PlanStep};
 use bolt_shared::model::ExitReason;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-async fn run_module(code: &str, limits: Limits, cancel: CancelToken) -> (PlanResult, Vec<LogRecord>) {
+async fn run_module(
+    code: &str,
+    limits: Limits,
+    cancel: CancelToken,
+) -> (PlanResult, Vec<LogRecord>) {
     let plan = Plan {
-        steps: vec![PlanStep { id: "job-1".into(), expression: Some(code.into()), ..Default::default() }],
+        steps: vec![PlanStep {
+            id: "job-1".into(),
+            expression: Some(code.into()),
+            ..Default::default()
+        }],
         start: None,
     };
     let logs = Arc::new(Mutex::new(Vec::new()));
     let sink_logs = logs.clone();
-    let sink = EventSink::new(Arc::new(move |r| sink_logs.lock().unwrap().push(r)), Arc::new(|_| {}));
-    let options = RunOptions { limits, cancel, compile: CompileMode::AsIs, ..Default::default() };
-    let result = run_plan_detailed(plan, json!({"data": {}, "configuration": {}}), options, sink).await;
+    let sink = EventSink::new(
+        Arc::new(move |r| sink_logs.lock().unwrap().push(r)),
+        Arc::new(|_| {}),
+    );
+    let options = RunOptions {
+        limits,
+        cancel,
+        compile: CompileMode::AsIs,
+        ..Default::default()
+    };
+    let result = run_plan_detailed(
+        plan,
+        json!({"data": {}, "configuration": {}}),
+        options,
+        sink,
+    )
+    .await;
     let logs = logs.lock().unwrap().clone();
     (result, logs)
 }
 
 fn limits(timeout_ms: u64) -> Limits {
-    Limits { step_timeout: Duration::from_millis(timeout_ms), memory_bytes: 64 * 1024 * 1024, max_state_bytes: 8 * 1024 * 1024 }
+    Limits {
+        step_timeout: Duration::from_millis(timeout_ms),
+        memory_bytes: 64 * 1024 * 1024,
+        max_state_bytes: 8 * 1024 * 1024,
+    }
 }
 
 #[tokio::test]
 async fn infinite_loop_is_killed_at_the_timeout() {
     let started = Instant::now();
-    let (result, _) = run_module("export default [s => { while (true) {} }];", limits(300), CancelToken::new()).await;
+    let (result, _) = run_module(
+        "export default [s => { while (true) {} }];",
+        limits(300),
+        CancelToken::new(),
+    )
+    .await;
     assert_eq!(result.outcome.exit_reason, ExitReason::Kill);
     assert_eq!(result.outcome.error_type.as_deref(), Some("TimeoutError"));
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn never_resolving_promise_is_killed_at_the_timeout() {
     let started = Instant::now();
-    let (result, _) = run_module("export default [s => new Promise(() => {})];", limits(300), CancelToken::new()).await;
+    let (result, _) = run_module(
+        "export default [s => new Promise(() => {})];",
+        limits(300),
+        CancelToken::new(),
+    )
+    .await;
     assert_eq!(result.outcome.exit_reason, ExitReason::Kill);
     assert_eq!(result.outcome.error_type.as_deref(), Some("TimeoutError"));
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -50,7 +94,12 @@ async fn never_resolving_promise_is_killed_at_the_timeout() {
 async fn memory_bomb_is_killed() {
     let code = "export default [s => { const a = []; while (true) a.push(new Array(100000).fill('x' + a.length)); }];";
     let (result, _) = run_module(code, limits(20_000), CancelToken::new()).await;
-    assert_eq!(result.outcome.exit_reason, ExitReason::Kill, "{:?}", result.outcome);
+    assert_eq!(
+        result.outcome.exit_reason,
+        ExitReason::Kill,
+        "{:?}",
+        result.outcome
+    );
     assert_eq!(result.outcome.error_type.as_deref(), Some("OOMError"));
 }
 
@@ -58,10 +107,18 @@ async fn memory_bomb_is_killed() {
 async fn deep_recursion_is_a_range_error_like_node() {
     let code = "const f = n => f(n + 1) + 1;\nexport default [s => f(0)];";
     let (result, _) = run_module(code, limits(20_000), CancelToken::new()).await;
-    assert_eq!(result.outcome.exit_reason, ExitReason::Fail, "{:?}", result.outcome);
+    assert_eq!(
+        result.outcome.exit_reason,
+        ExitReason::Fail,
+        "{:?}",
+        result.outcome
+    );
     assert_eq!(result.outcome.error_type.as_deref(), Some("RangeError"));
     let state = result.outcome.final_state.unwrap();
-    assert_eq!(state["errors"]["job-1"]["message"], json!("RangeError: Maximum call stack size exceeded"));
+    assert_eq!(
+        state["errors"]["job-1"]["message"],
+        json!("RangeError: Maximum call stack size exceeded")
+    );
 }
 
 #[tokio::test]
@@ -74,7 +131,11 @@ async fn eval_and_function_constructor_are_security_errors() {
     ] {
         let (result, _) = run_module(code, limits(5_000), CancelToken::new()).await;
         assert_eq!(result.outcome.exit_reason, ExitReason::Kill, "{code}");
-        assert_eq!(result.outcome.error_type.as_deref(), Some("SecurityError"), "{code}");
+        assert_eq!(
+            result.outcome.error_type.as_deref(),
+            Some("SecurityError"),
+            "{code}"
+        );
     }
 }
 
@@ -82,8 +143,16 @@ async fn eval_and_function_constructor_are_security_errors() {
 async fn giant_output_is_killed_as_state_too_large() {
     let code = "export default [s => ({ big: 'x'.repeat(10 * 1024 * 1024) })];";
     let (result, _) = run_module(code, limits(20_000), CancelToken::new()).await;
-    assert_eq!(result.outcome.exit_reason, ExitReason::Kill, "{:?}", result.outcome);
-    assert_eq!(result.outcome.error_type.as_deref(), Some("StateTooLargeError"));
+    assert_eq!(
+        result.outcome.exit_reason,
+        ExitReason::Kill,
+        "{:?}",
+        result.outcome
+    );
+    assert_eq!(
+        result.outcome.error_type.as_deref(),
+        Some("StateTooLargeError")
+    );
 }
 
 #[tokio::test]
@@ -95,7 +164,12 @@ async fn cancelling_interrupts_a_busy_step() {
         trigger.cancel();
     });
     let started = Instant::now();
-    let (result, _) = run_module("export default [s => { while (true) {} }];", limits(60_000), cancel).await;
+    let (result, _) = run_module(
+        "export default [s => { while (true) {} }];",
+        limits(60_000),
+        cancel,
+    )
+    .await;
     assert_eq!(result.outcome.exit_reason, ExitReason::Cancel);
     assert!(started.elapsed() < Duration::from_secs(5));
 }

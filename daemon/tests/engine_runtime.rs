@@ -1,9 +1,13 @@
 //! The runtime on plain compiled modules (no adaptors): sandbox globals, console, timers,
 //! state rules and error classification.
 
+#![allow(clippy::unwrap_used)]
+
 use bolt_daemon::engine::runtime::logs::{LogRecord, LogSource, Sanitize, render_args};
 use bolt_daemon::engine::runtime::prepare::CompileMode;
-use bolt_daemon::engine::runtime::{EventSink, RunOptions, run_plan_detailed, workflow::PlanResult};
+use bolt_daemon::engine::runtime::{
+    EventSink, RunOptions, run_plan_detailed, workflow::PlanResult,
+};
 use bolt_daemon::engine::{Limits, Plan, PlanStep};
 use bolt_shared::model::ExitReason;
 use serde_json::{Value, json};
@@ -11,13 +15,24 @@ use std::sync::{Arc, Mutex};
 
 async fn run(code: &str, input: Value) -> (PlanResult, Vec<LogRecord>) {
     let plan = Plan {
-        steps: vec![PlanStep { id: "job-1".into(), expression: Some(code.into()), ..Default::default() }],
+        steps: vec![PlanStep {
+            id: "job-1".into(),
+            expression: Some(code.into()),
+            ..Default::default()
+        }],
         start: None,
     };
     let logs = Arc::new(Mutex::new(Vec::new()));
     let sink_logs = logs.clone();
-    let sink = EventSink::new(Arc::new(move |r| sink_logs.lock().unwrap().push(r)), Arc::new(|_| {}));
-    let options = RunOptions { limits: Limits::default(), compile: CompileMode::AsIs, ..Default::default() };
+    let sink = EventSink::new(
+        Arc::new(move |r| sink_logs.lock().unwrap().push(r)),
+        Arc::new(|_| {}),
+    );
+    let options = RunOptions {
+        limits: Limits::default(),
+        compile: CompileMode::AsIs,
+        ..Default::default()
+    };
     let result = run_plan_detailed(plan, input, options, sink).await;
     let logs = logs.lock().unwrap().clone();
     (result, logs)
@@ -33,7 +48,11 @@ fn job_lines(logs: &[LogRecord]) -> Vec<String> {
 #[tokio::test]
 async fn operations_run_in_sequence_and_configuration_is_dropped() {
     let code = "export default [s => ({ ...s, a: 1 }), async s => { await new Promise(r => setTimeout(r, 5)); return { ...s, b: s.a + 1 }; }];";
-    let (result, _) = run(code, json!({"data": {"x": 1}, "configuration": {"secret": "s"}})).await;
+    let (result, _) = run(
+        code,
+        json!({"data": {"x": 1}, "configuration": {"secret": "s"}}),
+    )
+    .await;
     assert_eq!(result.outcome.exit_reason, ExitReason::Success);
     assert_eq!(
         serde_json::to_string(&result.outcome.final_state.unwrap()).unwrap(),
@@ -58,7 +77,8 @@ async fn console_follows_openfn_formatting() {
     assert_eq!(
         job_lines(&logs),
         vec![
-            "a 1 {\n  \"configuration\": {\n    \"k\": \"****\"\n  },\n  \"x\": [\n    1\n  ]\n}".to_string(),
+            "a 1 {\n  \"configuration\": {\n    \"k\": \"****\"\n  },\n  \"x\": [\n    1\n  ]\n}"
+                .to_string(),
             "undefined".to_string(),
             "NaN".to_string(),
         ]
@@ -71,8 +91,15 @@ async fn console_has_only_openfn_methods_and_is_frozen() {
     let (result, _) = run(code, json!({})).await;
     assert_eq!(result.outcome.exit_reason, ExitReason::Fail);
     let error = &result.outcome.final_state.unwrap()["errors"]["job-1"];
-    assert_eq!(error["message"], json!("TypeError: console.table is not a function"));
-    let (result, _) = run("export default [s => { console.x = 1; return s; }];", json!({})).await;
+    assert_eq!(
+        error["message"],
+        json!("TypeError: console.table is not a function")
+    );
+    let (result, _) = run(
+        "export default [s => { console.x = 1; return s; }];",
+        json!({}),
+    )
+    .await;
     assert_eq!(result.outcome.error_type.as_deref(), Some("TypeError"));
 }
 
@@ -82,7 +109,18 @@ async fn sandbox_has_no_node_or_quickjs_extras() {
     let (result, _) = run(code, json!({})).await;
     assert_eq!(
         result.outcome.final_state.unwrap()["t"],
-        json!(["undefined", "undefined", "undefined", "undefined", "undefined", "undefined", "function", "function", "function", "object"])
+        json!([
+            "undefined",
+            "undefined",
+            "undefined",
+            "undefined",
+            "undefined",
+            "undefined",
+            "function",
+            "function",
+            "function",
+            "object"
+        ])
     );
 }
 
@@ -112,7 +150,10 @@ async fn type_error_positions_point_into_the_module() {
     let code = "export default [state => {\n  return state.data.missing.deep;\n}];";
     let (result, _) = run(code, json!({"data": {}})).await;
     let error = result.outcome.final_state.unwrap()["errors"]["job-1"].clone();
-    assert_eq!(error["message"], json!("TypeError: Cannot read properties of undefined (reading 'deep')"));
+    assert_eq!(
+        error["message"],
+        json!("TypeError: Cannot read properties of undefined (reading 'deep')")
+    );
     assert_eq!(error["pos"]["line"], json!(2));
 }
 
@@ -121,8 +162,14 @@ async fn reference_error_crashes_without_output() {
     let (result, logs) = run("export default [s => nope];", json!({})).await;
     assert_eq!(result.outcome.exit_reason, ExitReason::Crash);
     assert_eq!(result.outcome.final_state, None);
-    assert_eq!(result.outcome.error_message.as_deref(), Some("ReferenceError: nope is not defined"));
-    assert!(logs.iter().any(|r| r.message() == "CRITICAL ERROR! Aborting execution"));
+    assert_eq!(
+        result.outcome.error_message.as_deref(),
+        Some("ReferenceError: nope is not defined")
+    );
+    assert!(
+        logs.iter()
+            .any(|r| r.message() == "CRITICAL ERROR! Aborting execution")
+    );
 }
 
 #[tokio::test]
@@ -140,20 +187,8 @@ async fn falsy_result_warns_and_passes_an_empty_object() {
 async fn defer_from_openfn_runtime_catches_and_chains() {
     let code = "import { defer as _defer } from '@openfn/runtime';\nexport default [_defer(s => { throw new Error('x'); }, p => p.then(s => ({ ...s, thenRan: true })), (e, s) => ({ ...s, caught: e.message }))];";
     let (result, _) = run(code, json!({"data": {}})).await;
-    assert_eq!(result.outcome.final_state.unwrap(), json!({"data": {}, "caught": "x"}));
-}
-
-#[tokio::test]
-async fn debug_positions() {
-    for code in [
-        "export default [state => {\n  console.table([{ a: 1 }]);\n  return state;\n}];",
-        "export default [state => {\n  return state.data.missing.deep;\n}];",
-        "export default [state => {\n  const list = new Array(-1);\n  return { ...state, list };\n}];",
-        "export default [state => {\n  const x = 1;\n  return   foo.bar(x);\n}];",
-        "export default [state => {\n  const x = 1;\n  return   state.foo(x);\n}];",
-        "export default [state => {\n  const x = 1;\n  return   JSON.parse('not json');\n}];",
-    ] {
-        let (result, _) = run(code, json!({"data": {}})).await;
-        eprintln!("{:?} / {:?}", result.outcome.final_state.map(|s| s["errors"].clone()), result.abort.map(|a| a.report));
-    }
+    assert_eq!(
+        result.outcome.final_state.unwrap(),
+        json!({"data": {}, "caught": "x"})
+    );
 }

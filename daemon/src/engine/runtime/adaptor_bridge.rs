@@ -13,7 +13,10 @@ pub fn known_modules() -> Vec<&'static str> {
 
 /// The ES module source of a built-in adaptor (`None` when bolt doesn't have it).
 pub fn module_source(name: &str) -> Option<&'static str> {
-    adaptors::all().iter().find(|a| a.specifier == name).map(|a| a.source)
+    adaptors::all()
+        .iter()
+        .find(|a| a.specifier == name)
+        .map(|a| a.source)
 }
 
 /// Adds the adaptors' host functions to the `__bolt_host` object.
@@ -21,19 +24,26 @@ pub fn install_host<'js>(ctx: &Ctx<'js>, host_object: &Object<'js>) -> rquickjs:
     host_object.set(
         "jsonpath",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, path: String, json: String| {
-            host::jsonpath_locate(&path, &json).map_err(|message| Exception::throw_message(&ctx, &message))
+            host::jsonpath_locate(&path, &json)
+                .map_err(|message| Exception::throw_message(&ctx, &message))
         })?,
     )?;
     host_object.set(
         "parseCsv",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, text: String, options: String| {
-            host::parse_csv(&text, &options).map_err(|message| Exception::throw_message(&ctx, &message))
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, text: String, options: String| {
+                host::parse_csv(&text, &options)
+                    .map_err(|message| Exception::throw_message(&ctx, &message))
+            },
+        )?,
     )?;
     host_object.set(
         "http",
         Func::from(Async(|ctx: Ctx<'js>, request: String| async move {
-            host::http_request(request).await.map_err(|message| Exception::throw_message(&ctx, &message))
+            host::http_request(request)
+                .await
+                .map_err(|message| Exception::throw_message(&ctx, &message))
         })),
     )?;
     Ok(())
@@ -41,7 +51,9 @@ pub fn install_host<'js>(ctx: &Ctx<'js>, host_object: &Object<'js>) -> rquickjs:
 
 /// Resolves `-a`/step adaptor spellings to a module specifier, or explains what bolt has.
 pub fn resolve_adaptor(spec: &str) -> Result<&'static str, String> {
-    adaptors::resolve(spec).map(|a| a.specifier).map_err(|e| e.to_string())
+    adaptors::resolve(spec)
+        .map(|a| a.specifier)
+        .map_err(|e| e.to_string())
 }
 
 /// The export names of an adaptor module, for the compiler's auto-imports.
@@ -51,5 +63,7 @@ pub fn exports(specifier: &str) -> Option<&'static [&'static str]> {
 
 /// `@openfn/language-common to version 3.3.4`, for the runtime's info log.
 pub fn describe_adaptor(spec: &str) -> Option<String> {
-    adaptors::resolve(spec).ok().map(|a| format!("{} to version {}", a.specifier, a.version))
+    adaptors::resolve(spec)
+        .ok()
+        .map(|a| format!("{} to version {}", a.specifier, a.version))
 }

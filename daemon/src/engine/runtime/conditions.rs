@@ -9,7 +9,11 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConditionError {
     #[error("Failed to compile edge condition {from}->{to} ({reason})")]
-    Compile { from: String, to: String, reason: String },
+    Compile {
+        from: String,
+        to: String,
+        reason: String,
+    },
     #[error("{0}")]
     Threw(String),
 }
@@ -28,13 +32,24 @@ fn function_source(expression: &str) -> String {
 /// Checks that an expression compiles (done for every edge before the run starts).
 pub fn check(from: &str, to: &str, expression: &str) -> Result<(), ConditionError> {
     with_context(|ctx| {
-        ctx.eval::<Function, _>(function_source(expression)).catch(ctx).map(|_| ()).map_err(|e| e.to_string())
+        ctx.eval::<Function, _>(function_source(expression))
+            .catch(ctx)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     })
-    .map_err(|reason| ConditionError::Compile { from: from.into(), to: to.into(), reason })
+    .map_err(|reason| ConditionError::Compile {
+        from: from.into(),
+        to: to.into(),
+        reason,
+    })
 }
 
 /// Decides whether an edge is followed, given the upstream step's cleaned output.
-pub fn passes(condition: &EdgeCondition, output: Option<&Value>, upstream: &str) -> Result<bool, ConditionError> {
+pub fn passes(
+    condition: &EdgeCondition,
+    output: Option<&Value>,
+    upstream: &str,
+) -> Result<bool, ConditionError> {
     let upstream_error = output
         .and_then(|s| s.get("errors"))
         .and_then(|e| e.get(upstream))
@@ -58,23 +73,40 @@ fn is_truthy(v: &Value) -> bool {
     }
 }
 
-fn evaluate(expression: &str, output: Option<&Value>, upstream: &str) -> Result<bool, ConditionError> {
-    let state = output.map(|v| v.to_string()).unwrap_or_else(|| "undefined".into());
+fn evaluate(
+    expression: &str,
+    output: Option<&Value>,
+    upstream: &str,
+) -> Result<bool, ConditionError> {
+    let state = output
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "undefined".into());
     with_context(|ctx| {
-        let f: Function = ctx.eval(function_source(expression)).catch(ctx).map_err(|e| e.to_string())?;
+        let f: Function = ctx
+            .eval(function_source(expression))
+            .catch(ctx)
+            .map_err(|e| e.to_string())?;
         let state = if output.is_some() {
-            ctx.json_parse(state).catch(ctx).map_err(|e| e.to_string())?
+            ctx.json_parse(state)
+                .catch(ctx)
+                .map_err(|e| e.to_string())?
         } else {
             rquickjs::Value::new_undefined(ctx.clone())
         };
-        let result: rquickjs::Value = f.call((state, upstream)).catch(ctx).map_err(|e| e.to_string())?;
+        let result: rquickjs::Value = f
+            .call((state, upstream))
+            .catch(ctx)
+            .map_err(|e| e.to_string())?;
         let boolean: Function = ctx.globals().get("Boolean").map_err(|e| e.to_string())?;
-        boolean.call::<_, bool>((result,)).map_err(|e| e.to_string())
+        boolean
+            .call::<_, bool>((result,))
+            .map_err(|e| e.to_string())
     })
     .map_err(ConditionError::Threw)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -90,14 +122,23 @@ mod tests {
     #[test]
     fn on_job_failure_checks_the_upstream_error_only() {
         let out = json!({"errors": {"a": {"message": "x"}}});
-        assert_eq!(passes(&EdgeCondition::OnJobFailure, Some(&out), "a"), Ok(true));
-        assert_eq!(passes(&EdgeCondition::OnJobSuccess, Some(&out), "b"), Ok(true));
+        assert_eq!(
+            passes(&EdgeCondition::OnJobFailure, Some(&out), "a"),
+            Ok(true)
+        );
+        assert_eq!(
+            passes(&EdgeCondition::OnJobSuccess, Some(&out), "b"),
+            Ok(true)
+        );
     }
 
     #[test]
     fn a_throwing_condition_is_an_error() {
         let cond = EdgeCondition::Expression("state.nope.deeper".into());
-        assert!(matches!(passes(&cond, Some(&json!({})), "a"), Err(ConditionError::Threw(_))));
+        assert!(matches!(
+            passes(&cond, Some(&json!({})), "a"),
+            Err(ConditionError::Threw(_))
+        ));
         assert!(check("a", "b", "state.x ===").is_err());
     }
 }

@@ -125,7 +125,11 @@ pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
         // A thrown string/number: JobError with the value as message.
         return job_error(info.repr.clone().unwrap_or_default(), None);
     }
-    let class = info.constructor_name.clone().or_else(|| info.name.clone()).unwrap_or_default();
+    let class = info
+        .constructor_name
+        .clone()
+        .or_else(|| info.name.clone())
+        .unwrap_or_default();
     let stack = info.stack.as_deref();
     let raw = compiled_position(stack, cx);
     let message = translate_message(info.message.as_deref().unwrap_or(""));
@@ -143,10 +147,20 @@ pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
     }
     if info.name.as_deref() == Some("InternalError") || class == "InternalError" {
         if message.contains("out of memory") {
-            return StepError::engine(Severity::Kill, "OOMError", "Run exceeded maximum memory usage");
+            return StepError::engine(
+                Severity::Kill,
+                "OOMError",
+                "Run exceeded maximum memory usage",
+            );
         }
         if message.contains("stack overflow") {
-            return runtime_error("RangeError", "Maximum call stack size exceeded", mapped, stack, cx);
+            return runtime_error(
+                "RangeError",
+                "Maximum call stack size exceeded",
+                mapped,
+                stack,
+                cx,
+            );
         }
     }
     if let Some(index) = info.adaptor_operation {
@@ -155,11 +169,18 @@ pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
     if class == "TypeError" || class == "RangeError" {
         return runtime_error(&class, &message, mapped, stack, cx);
     }
-    if info.severity.as_deref() == Some("crash") || class == "ReferenceError" || class == "SyntaxError" {
+    if info.severity.as_deref() == Some("crash")
+        || class == "ReferenceError"
+        || class == "SyntaxError"
+    {
         return crash_error(&class, &message, mapped, cx);
     }
     if class == "EvalError" {
-        return StepError::engine(Severity::Kill, "SecurityError", "Illegal eval statement detected");
+        return StepError::engine(
+            Severity::Kill,
+            "SecurityError",
+            "Illegal eval statement detected",
+        );
     }
     job_error(message, stack)
 }
@@ -184,7 +205,13 @@ fn position_json(pos: Option<(u32, u32)>) -> Value {
     }
 }
 
-fn runtime_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, stack: Option<&str>, cx: &ErrorContext<'_>) -> StepError {
+fn runtime_error(
+    subtype: &str,
+    message: &str,
+    pos: Option<(u32, u32)>,
+    stack: Option<&str>,
+    cx: &ErrorContext<'_>,
+) -> StepError {
     let full = format!("{subtype}: {message}");
     let mut serialized = Map::new();
     serialized.insert("source".into(), json!("runtime"));
@@ -200,12 +227,20 @@ fn runtime_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, stack: O
         subtype: Some(subtype.to_string()),
         message: full.clone(),
         serialized: Value::Object(serialized),
-        report: vec![ReportLine::Blank, ReportLine::Text(with_stack(&full, stack, pos))],
+        report: vec![
+            ReportLine::Blank,
+            ReportLine::Text(with_stack(&full, stack, pos)),
+        ],
         pos,
     }
 }
 
-fn crash_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, cx: &ErrorContext<'_>) -> StepError {
+fn crash_error(
+    subtype: &str,
+    message: &str,
+    pos: Option<(u32, u32)>,
+    cx: &ErrorContext<'_>,
+) -> StepError {
     let full = format!("{subtype}: {message}");
     StepError {
         severity: Severity::Crash,
@@ -217,7 +252,10 @@ fn crash_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, cx: &Error
             "severity": "crash", "subtype": subtype, "message": full,
         }),
         report: {
-            let mut report = vec![ReportLine::Blank, ReportLine::Text(with_stack(&full, None, pos))];
+            let mut report = vec![
+                ReportLine::Blank,
+                ReportLine::Text(with_stack(&full, None, pos)),
+            ];
             if subtype == "InvalidOperationError" {
                 report.push(ReportLine::Text(
                     "Ensure all top-level function or method calls are wrapped in an operation, like fn()".into(),
@@ -229,7 +267,12 @@ fn crash_error(subtype: &str, message: &str, pos: Option<(u32, u32)>, cx: &Error
     }
 }
 
-fn adaptor_error(info: &ThrownInfo, message: &str, index: usize, cx: &ErrorContext<'_>) -> StepError {
+fn adaptor_error(
+    info: &ThrownInfo,
+    message: &str,
+    index: usize,
+    cx: &ErrorContext<'_>,
+) -> StepError {
     let operation = cx.operations.get(index);
     let mut details = Map::new();
     details.insert("message".into(), json!(message));
@@ -253,10 +296,17 @@ fn adaptor_error(info: &ThrownInfo, message: &str, index: usize, cx: &ErrorConte
     let mut report = vec![ReportLine::Blank];
     if let Some(op) = operation {
         let name = op.name.as_deref().unwrap_or("anonymous");
-        report.push(ReportLine::Text(format!("Error reported by \"{name}()\" operation line {}:", op.line)));
+        report.push(ReportLine::Text(format!(
+            "Error reported by \"{name}()\" operation line {}:",
+            op.line
+        )));
     }
     let class = info.name.clone().unwrap_or_else(|| "Error".into());
-    report.push(ReportLine::Text(with_stack(&format!("{class}: {message}"), info.stack.as_deref(), None)));
+    report.push(ReportLine::Text(with_stack(
+        &format!("{class}: {message}"),
+        info.stack.as_deref(),
+        None,
+    )));
     report.push(ReportLine::Text("Additional error details:".into()));
     report.push(ReportLine::Json(Value::Object(details)));
     StepError {
@@ -292,9 +342,11 @@ pub fn compiled_position(stack: Option<&str>, cx: &ErrorContext<'_>) -> Option<(
             continue;
         }
         // Only an error raised in the job's own code has a position (OpenFn reads the top frame).
-        let Some(at) = line.find(&marker) else { return None };
+        let at = line.find(&marker)?;
         let rest = &line[at + marker.len()..];
-        let mut nums = rest.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+        let mut nums = rest
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty());
         let line_no: u32 = nums.next()?.parse().ok()?;
         let column: u32 = nums.next().and_then(|c| c.parse().ok()).unwrap_or(1);
         return Some((line_no, column));
@@ -347,13 +399,13 @@ fn v8_style(code: &str, line: u32, column: u32, message: &str) -> (String, u32) 
             let mut i = index.min(chars.len());
             while i > 0 {
                 i -= 1;
-                if chars[i] == '(' && i > 0 {
-                    if let Some((s, e)) = chain_at(&chars, i - 1) {
-                        if e == i {
-                            found = Some((chars[s..e].iter().collect(), s));
-                            break;
-                        }
-                    }
+                if chars[i] == '('
+                    && i > 0
+                    && let Some((s, e)) = chain_at(&chars, i - 1)
+                    && e == i
+                {
+                    found = Some((chars[s..e].iter().collect(), s));
+                    break;
                 }
             }
         }
@@ -363,8 +415,14 @@ fn v8_style(code: &str, line: u32, column: u32, message: &str) -> (String, u32) 
         }
         return (message.to_string(), column);
     }
-    if let Some(rest) = message.strip_prefix("Cannot read properties of ").or_else(|| message.strip_prefix("Cannot set properties of ")) {
-        let property = rest.split_once("'").and_then(|(_, p)| p.split_once('\'')).map(|(p, _)| p);
+    if let Some(rest) = message
+        .strip_prefix("Cannot read properties of ")
+        .or_else(|| message.strip_prefix("Cannot set properties of "))
+    {
+        let property = rest
+            .split_once("'")
+            .and_then(|(_, p)| p.split_once('\''))
+            .map(|(p, _)| p);
         if let (Some(property), Some((start, end))) = (property, chain_at(&chars, index)) {
             let chain: String = chars[start..end].iter().collect();
             let needle = format!(".{property}");
@@ -392,20 +450,22 @@ pub fn translate_message(message: &str) -> String {
         let target = tail.strip_prefix(" of ")?;
         Some((prop.to_string(), target.to_string()))
     };
-    if let Some(rest) = message.strip_prefix("cannot read property ") {
-        if let Some((prop, target)) = quoted(rest) {
-            return format!("Cannot read properties of {target} (reading '{prop}')");
-        }
+    if let Some(rest) = message.strip_prefix("cannot read property ")
+        && let Some((prop, target)) = quoted(rest)
+    {
+        return format!("Cannot read properties of {target} (reading '{prop}')");
     }
-    if let Some(rest) = message.strip_prefix("cannot set property ") {
-        if let Some((prop, target)) = quoted(rest) {
-            return format!("Cannot set properties of {target} (setting '{prop}')");
-        }
+    if let Some(rest) = message.strip_prefix("cannot set property ")
+        && let Some((prop, target)) = quoted(rest)
+    {
+        return format!("Cannot set properties of {target} (setting '{prop}')");
     }
-    if let Some(at) = message.find(" (line ") {
-        if message.ends_with(')') && message[at..].contains(" column ") {
-            return message[..at].to_string();
-        }
+    // V8 (Node 20) has no "(line 1 column 2)" suffix on JSON.parse errors.
+    if let Some(at) = message.find(" (line ")
+        && message.ends_with(')')
+        && message[at..].contains(" column ")
+    {
+        return message[..at].to_string();
     }
     match message {
         "invalid array length" => "Invalid array length".to_string(),
@@ -415,6 +475,7 @@ pub fn translate_message(message: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -424,14 +485,30 @@ mod tests {
             translate_message("cannot read property 'deep' of undefined"),
             "Cannot read properties of undefined (reading 'deep')"
         );
-        assert_eq!(translate_message("invalid array length"), "Invalid array length");
+        assert_eq!(
+            translate_message("invalid array length"),
+            "Invalid array length"
+        );
     }
 
     #[test]
     fn thrown_string_is_a_job_error() {
-        let info = ThrownInfo { kind: "string".into(), repr: Some("boom".into()), ..Default::default() };
-        let cx = ErrorContext { step_id: "job-1", code: "", job_module: "job", positions: None, operations: &[] };
+        let info = ThrownInfo {
+            kind: "string".into(),
+            repr: Some("boom".into()),
+            ..Default::default()
+        };
+        let cx = ErrorContext {
+            step_id: "job-1",
+            code: "",
+            job_module: "job",
+            positions: None,
+            operations: &[],
+        };
         let e = classify(&info, &cx);
-        assert_eq!(e.serialized, json!({"source":"runtime","name":"JobError","severity":"fail","message":"boom"}));
+        assert_eq!(
+            e.serialized,
+            json!({"source":"runtime","name":"JobError","severity":"fail","message":"boom"})
+        );
     }
 }

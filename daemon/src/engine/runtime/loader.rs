@@ -20,7 +20,13 @@ pub fn module_base_name(name: &str) -> &str {
 pub struct JobResolver;
 
 impl Resolver for JobResolver {
-    fn resolve<'js>(&mut self, ctx: &Ctx<'js>, _base: &str, name: &str, _attributes: Option<ImportAttributes<'js>>) -> Result<String> {
+    fn resolve<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        _base: &str,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> Result<String> {
         let base = module_base_name(name);
         if base == RUNTIME_MODULE || adaptor_bridge::module_source(base).is_some() {
             Ok(base.to_string())
@@ -33,7 +39,12 @@ impl Resolver for JobResolver {
 pub struct JobLoader;
 
 impl Loader for JobLoader {
-    fn load<'js>(&mut self, ctx: &Ctx<'js>, name: &str, _attributes: Option<ImportAttributes<'js>>) -> Result<Module<'js, Declared>> {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> Result<Module<'js, Declared>> {
         if name == RUNTIME_MODULE {
             return Module::declare(ctx.clone(), name, RUNTIME_SOURCE);
         }

@@ -120,7 +120,11 @@ impl LogArg {
         match d.get("t").and_then(Value::as_str).unwrap_or("u") {
             "s" => LogArg::Str(v.as_str().unwrap_or_default().to_string()),
             "n" => {
-                let text = d.get("s").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| v.to_string());
+                let text = d
+                    .get("s")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string());
                 LogArg::Primitive(v, text)
             }
             "b" => {
@@ -146,7 +150,12 @@ pub struct LogRecord {
 }
 
 impl LogRecord {
-    pub fn text(step_id: Option<&str>, source: LogSource, level: Level, message: impl Into<String>) -> LogRecord {
+    pub fn text(
+        step_id: Option<&str>,
+        source: LogSource,
+        level: Level,
+        message: impl Into<String>,
+    ) -> LogRecord {
         LogRecord {
             step_id: step_id.map(str::to_string),
             source,
@@ -157,11 +166,17 @@ impl LogRecord {
     }
 
     pub fn spacer(step_id: Option<&str>) -> LogRecord {
-        LogRecord { args: Vec::new(), ..LogRecord::text(step_id, LogSource::Spacer, Level::Error, "") }
+        LogRecord {
+            args: Vec::new(),
+            ..LogRecord::text(step_id, LogSource::Spacer, Level::Error, "")
+        }
     }
 
     pub fn json(step_id: Option<&str>, source: LogSource, level: Level, value: Value) -> LogRecord {
-        LogRecord { args: vec![LogArg::Object(value)], ..LogRecord::text(step_id, source, level, "") }
+        LogRecord {
+            args: vec![LogArg::Object(value)],
+            ..LogRecord::text(step_id, source, level, "")
+        }
     }
 
     /// The message as one line of text (arguments joined by spaces), as stored by bolt.
@@ -196,11 +211,20 @@ impl Sanitize {
 }
 
 fn sanitize_arg(arg: &LogArg, policy: Sanitize) -> LogArg {
-    let LogArg::Object(value) = arg else { return arg.clone() };
+    let LogArg::Object(value) = arg else {
+        return arg.clone();
+    };
     match policy {
         Sanitize::None => arg.clone(),
         Sanitize::Remove => LogArg::Null,
-        Sanitize::Obfuscate => LogArg::Str(if value.is_array() { "[array]" } else { "[object]" }.to_string()),
+        Sanitize::Obfuscate => LogArg::Str(
+            if value.is_array() {
+                "[array]"
+            } else {
+                "[object]"
+            }
+            .to_string(),
+        ),
         Sanitize::Summarize => LogArg::Str(match value {
             Value::Array(items) if items.is_empty() => "(empty array)".to_string(),
             Value::Array(items) => format!("(array with {} items)", items.len()),
@@ -256,6 +280,7 @@ pub fn json_args(args: &[LogArg], policy: Sanitize) -> Option<Value> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -264,13 +289,22 @@ mod tests {
     fn lone_null_is_skipped_but_undefined_prints() {
         assert_eq!(render_args(&[LogArg::Null], Sanitize::None), None);
         assert_eq!(render_args(&[], Sanitize::None), None);
-        assert_eq!(render_args(&[LogArg::Undefined], Sanitize::None).as_deref(), Some("undefined"));
-        assert_eq!(json_args(&[LogArg::Undefined], Sanitize::None), Some(json!([null])));
+        assert_eq!(
+            render_args(&[LogArg::Undefined], Sanitize::None).as_deref(),
+            Some("undefined")
+        );
+        assert_eq!(
+            json_args(&[LogArg::Undefined], Sanitize::None),
+            Some(json!([null]))
+        );
     }
 
     #[test]
     fn summarize_sorts_keys() {
         let arg = LogArg::Object(json!({"b": 1, "a": 2}));
-        assert_eq!(render_args(&[arg], Sanitize::Summarize).as_deref(), Some("(object with keys a, b)"));
+        assert_eq!(
+            render_args(&[arg], Sanitize::Summarize).as_deref(),
+            Some("(object with keys a, b)")
+        );
     }
 }

@@ -87,12 +87,22 @@ impl EventSink {
 }
 
 /// Runs a plan on a new engine thread with its own current-thread tokio runtime.
-pub async fn run_on_engine_thread(plan: Plan, input: serde_json::Value, options: RunOptions, sink: EventSink) -> RunOutcome {
+pub async fn run_on_engine_thread(
+    plan: Plan,
+    input: serde_json::Value,
+    options: RunOptions,
+    sink: EventSink,
+) -> RunOutcome {
     run_plan_detailed(plan, input, options, sink).await.outcome
 }
 
 /// Like [`run_on_engine_thread`], with the abort error and failure count.
-pub async fn run_plan_detailed(plan: Plan, input: serde_json::Value, options: RunOptions, sink: EventSink) -> workflow::PlanResult {
+pub async fn run_plan_detailed(
+    plan: Plan,
+    input: serde_json::Value,
+    options: RunOptions,
+    sink: EventSink,
+) -> workflow::PlanResult {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("bolt-engine".into())
@@ -113,12 +123,21 @@ pub async fn run_plan_detailed(plan: Plan, input: serde_json::Value, options: Ru
     if let Err(e) = spawned {
         return failed(format!("could not start the engine thread: {e}"));
     }
-    rx.await.unwrap_or_else(|_| failed("the engine thread stopped unexpectedly".into()))
+    rx.await
+        .unwrap_or_else(|_| failed("the engine thread stopped unexpectedly".into()))
 }
 
 /// Runs a plan on the calling thread (which must not be inside a tokio runtime).
-pub fn run_plan_blocking(plan: &Plan, input: serde_json::Value, options: &RunOptions, sink: &EventSink) -> workflow::PlanResult {
-    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+pub fn run_plan_blocking(
+    plan: &Plan,
+    input: serde_json::Value,
+    options: &RunOptions,
+    sink: &EventSink,
+) -> workflow::PlanResult {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime.block_on(workflow::run_plan(plan, input, options, sink)),
         Err(e) => workflow::PlanResult {
             outcome: RunOutcome {

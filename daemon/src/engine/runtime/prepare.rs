@@ -1,8 +1,8 @@
 //! Turning a plan step's expression into the module the runtime evaluates.
 //! This is where the compiler plugs in.
 
-use super::errors::{OperationInfo, PositionMapper, Severity, StepError};
 use super::adaptor_bridge;
+use super::errors::{OperationInfo, PositionMapper, Severity, StepError};
 use crate::engine::PlanStep;
 use crate::engine::compiler::{self, CompileOptions, SourceMap};
 use std::sync::Arc;
@@ -25,19 +25,23 @@ pub enum CompileMode {
 }
 
 /// Compiles a step's expression for its adaptor.
-pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, StepError> {
+pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, Box<StepError>> {
     let source = step.expression.clone().unwrap_or_default();
     match mode {
-        CompileMode::AsIs => Ok(PreparedJob { code: source, ..PreparedJob::default() }),
+        CompileMode::AsIs => Ok(PreparedJob {
+            code: source,
+            ..PreparedJob::default()
+        }),
         CompileMode::Compile => compile(&source, step.adaptor.as_deref()),
     }
 }
 
-fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, StepError> {
+fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, Box<StepError>> {
     let mut options = CompileOptions::default();
     if let Some(spec) = adaptor {
-        let specifier = adaptor_bridge::resolve_adaptor(spec)
-            .map_err(|message| StepError::engine(Severity::Crash, "CompileError", message))?;
+        let specifier = adaptor_bridge::resolve_adaptor(spec).map_err(|message| {
+            Box::new(StepError::engine(Severity::Crash, "CompileError", message))
+        })?;
         options.adaptor = Some(specifier.to_string());
         options.adaptor_exports = adaptor_bridge::exports(specifier)
             .unwrap_or_default()
@@ -45,15 +49,23 @@ fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, StepError
             .map(|name| name.to_string())
             .collect();
     }
-    let compiled = compiler::compile(source, &options)
-        .map_err(|e| StepError::engine(Severity::Crash, "CompileError", e.to_string()))?;
+    let compiled = compiler::compile(source, &options).map_err(|e| {
+        Box::new(StepError::engine(
+            Severity::Crash,
+            "CompileError",
+            e.to_string(),
+        ))
+    })?;
     Ok(PreparedJob {
         code: compiled.code,
         positions: Some(Arc::new(MappedPositions(compiled.source_map))),
         operations: compiled
             .operations
             .into_iter()
-            .map(|op| OperationInfo { name: op.name, line: op.line.map_or(-1, i64::from) })
+            .map(|op| OperationInfo {
+                name: op.name,
+                line: op.line.map_or(-1, i64::from),
+            })
             .collect(),
     })
 }
@@ -63,6 +75,8 @@ struct MappedPositions(SourceMap);
 
 impl PositionMapper for MappedPositions {
     fn original(&self, line: u32, column: u32) -> Option<(u32, u32)> {
-        self.0.original_position(line, column.saturating_sub(1)).map(|(l, c)| (l, c + 1))
+        self.0
+            .original_position(line, column.saturating_sub(1))
+            .map(|(l, c)| (l, c + 1))
     }
 }

@@ -4,7 +4,11 @@ use serde_json::{Map, Value};
 
 /// Step state keys first, then the input over them; `configuration` is the input's merged
 /// with the step's; `data` is shallow-merged unless the input's is an array or a primitive.
-pub fn assemble_state(input: &Value, step_configuration: Option<&Value>, step_state: Option<&Value>) -> Value {
+pub fn assemble_state(
+    input: &Value,
+    step_configuration: Option<&Value>,
+    step_state: Option<&Value>,
+) -> Value {
     let empty = Map::new();
     let input_map = input.as_object().unwrap_or(&empty);
     let defaults = step_state.and_then(Value::as_object).unwrap_or(&empty);
@@ -44,6 +48,7 @@ pub fn assemble_state(input: &Value, step_configuration: Option<&Value>, step_st
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -63,7 +68,11 @@ mod tests {
 
     #[test]
     fn array_data_is_kept() {
-        let out = assemble_state(&json!({"data": [1, 2]}), None, Some(&json!({"data": {"a": 1}})));
+        let out = assemble_state(
+            &json!({"data": [1, 2]}),
+            None,
+            Some(&json!({"data": {"a": 1}})),
+        );
         assert_eq!(out["data"], json!([1, 2]));
     }
 }

@@ -4,13 +4,17 @@
 
 use super::CancelToken;
 use super::adaptor_bridge;
-use super::errors::{self, ErrorContext, OperationInfo, PositionMapper, Severity, StepError, ThrownInfo};
+use super::errors::{
+    self, ErrorContext, OperationInfo, PositionMapper, Severity, StepError, ThrownInfo,
+};
 use super::loader::{self, JobLoader, JobResolver};
 use super::logs::{Level, LogArg, LogRecord, LogSink, LogSource};
 use rquickjs::context::EvalOptions;
 use rquickjs::function::{Async, Func};
 use rquickjs::module::Module;
-use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Function, Object, Promise, Value};
+use rquickjs::{
+    AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Function, Object, Promise, Value,
+};
 use serde_json::Value as Json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -61,11 +65,23 @@ pub async fn run_step(req: StepRequest) -> StepOutcome {
     let deadline = Instant::now() + req.timeout;
     let runtime = match new_runtime(&req, deadline, reason.clone()).await {
         Ok(rt) => rt,
-        Err(e) => return aborted(Severity::Crash, "RuntimeCrash", format!("could not start the JavaScript runtime: {e}")),
+        Err(e) => {
+            return aborted(
+                Severity::Crash,
+                "RuntimeCrash",
+                format!("could not start the JavaScript runtime: {e}"),
+            );
+        }
     };
     let context = match AsyncContext::full(&runtime).await {
         Ok(c) => c,
-        Err(e) => return aborted(Severity::Crash, "RuntimeCrash", format!("could not create a JavaScript context: {e}")),
+        Err(e) => {
+            return aborted(
+                Severity::Crash,
+                "RuntimeCrash",
+                format!("could not create a JavaScript context: {e}"),
+            );
+        }
     };
     let request = &req;
     let interrupt = reason.clone();
@@ -80,7 +96,11 @@ pub async fn run_step(req: StepRequest) -> StepOutcome {
     outcome
 }
 
-async fn new_runtime(req: &StepRequest, deadline: Instant, reason: Arc<AtomicU8>) -> rquickjs::Result<AsyncRuntime> {
+async fn new_runtime(
+    req: &StepRequest,
+    deadline: Instant,
+    reason: Arc<AtomicU8>,
+) -> rquickjs::Result<AsyncRuntime> {
     let runtime = AsyncRuntime::new()?;
     runtime.set_memory_limit(req.memory_bytes).await;
     runtime.set_max_stack_size(MAX_STACK_BYTES).await;
@@ -103,22 +123,32 @@ async fn new_runtime(req: &StepRequest, deadline: Instant, reason: Arc<AtomicU8>
 }
 
 fn aborted(severity: Severity, name: &str, message: String) -> StepOutcome {
-    StepOutcome::Aborted { error: StepError::engine(severity, name, message) }
+    StepOutcome::Aborted {
+        error: StepError::engine(severity, name, message),
+    }
 }
 
 fn timeout_error(req: &StepRequest) -> StepOutcome {
     let ms = req.timeout.as_millis();
-    aborted(Severity::Kill, "TimeoutError", format!("Job took longer than {ms}ms to complete"))
+    aborted(
+        Severity::Kill,
+        "TimeoutError",
+        format!("Job took longer than {ms}ms to complete"),
+    )
 }
 
 fn cancel_error() -> StepOutcome {
-    aborted(Severity::Cancel, "CancelError", "The run was cancelled".to_string())
+    aborted(
+        Severity::Cancel,
+        "CancelError",
+        "The run was cancelled".to_string(),
+    )
 }
 
 /// A failure inside the context: a thrown JS value, or an engine-made error.
 enum Thrown<'js> {
     Value(Value<'js>),
-    Engine(StepError),
+    Engine(Box<StepError>),
 }
 
 fn caught<'js>(ctx: &Ctx<'js>, error: CaughtError<'js>) -> Thrown<'js> {
@@ -126,11 +156,19 @@ fn caught<'js>(ctx: &Ctx<'js>, error: CaughtError<'js>) -> Thrown<'js> {
         CaughtError::Exception(e) => Thrown::Value(e.into_value()),
         CaughtError::Value(v) => Thrown::Value(v),
         CaughtError::Error(rquickjs::Error::Allocation) => {
-            Thrown::Engine(StepError::engine(Severity::Kill, "OOMError", "Run exceeded maximum memory usage"))
+            Thrown::Engine(Box::new(StepError::engine(
+                Severity::Kill,
+                "OOMError",
+                "Run exceeded maximum memory usage",
+            )))
         }
         CaughtError::Error(e) => {
             let _ = ctx;
-            Thrown::Engine(StepError::engine(Severity::Crash, "RuntimeCrash", e.to_string()))
+            Thrown::Engine(Box::new(StepError::engine(
+                Severity::Crash,
+                "RuntimeCrash",
+                e.to_string(),
+            )))
         }
     }
 }
@@ -156,12 +194,25 @@ async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8
     };
     let internals = match install_sandbox(&ctx, req).catch(&ctx) {
         Ok(i) => i,
-        Err(e) => return aborted(Severity::Crash, "RuntimeCrash", format!("sandbox setup failed: {e}")),
+        Err(e) => {
+            return aborted(
+                Severity::Crash,
+                "RuntimeCrash",
+                format!("sandbox setup failed: {e}"),
+            );
+        }
     };
-    let input = match ctx.json_parse(serde_json::to_string(&req.input).unwrap_or_else(|_| "{}".into())) {
-        Ok(v) => v,
-        Err(e) => return aborted(Severity::Crash, "RuntimeCrash", format!("invalid input state: {e}")),
-    };
+    let input =
+        match ctx.json_parse(serde_json::to_string(&req.input).unwrap_or_else(|_| "{}".into())) {
+            Ok(v) => v,
+            Err(e) => {
+                return aborted(
+                    Severity::Crash,
+                    "RuntimeCrash",
+                    format!("invalid input state: {e}"),
+                );
+            }
+        };
     let _ = ctx.globals().set("state", input.clone());
 
     let result = evaluate_job(&ctx, req, &internals, input.clone()).await;
@@ -175,7 +226,7 @@ async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8
         _ => {}
     }
     let error = match thrown {
-        Thrown::Engine(error) => error,
+        Thrown::Engine(error) => *error,
         Thrown::Value(value) => describe(&ctx, &internals, value, &cx),
     };
     if error.severity != Severity::Fail {
@@ -186,13 +237,18 @@ async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8
         .flatten()
         .and_then(|text| serde_json::from_str::<Json>(&text).ok())
         .unwrap_or_else(|| req.input.clone());
-    StepOutcome::Failed { state: with_error(state, &req.step_id, &error), error }
+    StepOutcome::Failed {
+        state: with_error(state, &req.step_id, &error),
+        error,
+    }
 }
 
 /// Adds `errors[stepId]`, keeping the position of an existing `errors` key.
 pub fn with_error(mut state: Json, step_id: &str, error: &StepError) -> Json {
     if let Json::Object(map) = &mut state {
-        let errors = map.entry("errors").or_insert_with(|| Json::Object(Default::default()));
+        let errors = map
+            .entry("errors")
+            .or_insert_with(|| Json::Object(Default::default()));
         if !errors.is_object() {
             *errors = Json::Object(Default::default());
         }
@@ -203,36 +259,74 @@ pub fn with_error(mut state: Json, step_id: &str, error: &StepError) -> Json {
     state
 }
 
-fn success<'js>(ctx: &Ctx<'js>, req: &StepRequest, internals: &Internals<'js>, value: Value<'js>) -> StepOutcome {
+fn success<'js>(
+    ctx: &Ctx<'js>,
+    req: &StepRequest,
+    internals: &Internals<'js>,
+    value: Value<'js>,
+) -> StepOutcome {
     let text = match cleaned(ctx, internals, value) {
         Ok(text) => text,
         Err(thrown) => {
-            let cx = ErrorContext { step_id: &req.step_id, code: &req.code, job_module: JOB_MODULE, positions: None, operations: &[] };
+            let cx = ErrorContext {
+                step_id: &req.step_id,
+                code: &req.code,
+                job_module: JOB_MODULE,
+                positions: None,
+                operations: &[],
+            };
             let error = match thrown {
-                Thrown::Engine(e) => e,
+                Thrown::Engine(e) => *e,
                 Thrown::Value(v) => describe(ctx, internals, v, &cx),
             };
             return StepOutcome::Aborted { error };
         }
     };
-    let Some(text) = text else { return StepOutcome::Success { output: None } };
+    let Some(text) = text else {
+        return StepOutcome::Success { output: None };
+    };
     if text.len() > req.max_state_bytes {
         let mb = req.max_state_bytes / (1024 * 1024);
-        return aborted(Severity::Kill, "StateTooLargeError", format!("State exceeds the limit of {mb}mb"));
+        return aborted(
+            Severity::Kill,
+            "StateTooLargeError",
+            format!("State exceeds the limit of {mb}mb"),
+        );
     }
     match serde_json::from_str(&text) {
-        Ok(output) => StepOutcome::Success { output: Some(output) },
-        Err(e) => aborted(Severity::Crash, "RuntimeCrash", format!("final state is not JSON: {e}")),
+        Ok(output) => StepOutcome::Success {
+            output: Some(output),
+        },
+        Err(e) => aborted(
+            Severity::Crash,
+            "RuntimeCrash",
+            format!("final state is not JSON: {e}"),
+        ),
     }
 }
 
 /// The prelude's cleaning: `None` for "no state", else the JSON text.
-fn cleaned<'js>(ctx: &Ctx<'js>, internals: &Internals<'js>, value: Value<'js>) -> Result<Option<String>, Thrown<'js>> {
-    let final_state = internals.func("finalState").catch(ctx).map_err(|e| caught(ctx, e))?;
-    final_state.call::<_, Option<String>>((value,)).catch(ctx).map_err(|e| caught(ctx, e))
+fn cleaned<'js>(
+    ctx: &Ctx<'js>,
+    internals: &Internals<'js>,
+    value: Value<'js>,
+) -> Result<Option<String>, Thrown<'js>> {
+    let final_state = internals
+        .func("finalState")
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
+    final_state
+        .call::<_, Option<String>>((value,))
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))
 }
 
-fn describe<'js>(ctx: &Ctx<'js>, internals: &Internals<'js>, value: Value<'js>, cx: &ErrorContext<'_>) -> StepError {
+fn describe<'js>(
+    ctx: &Ctx<'js>,
+    internals: &Internals<'js>,
+    value: Value<'js>,
+    cx: &ErrorContext<'_>,
+) -> StepError {
     let info = internals
         .func("errorInfo")
         .and_then(|f| f.call::<_, Value>((value,)))
@@ -242,7 +336,11 @@ fn describe<'js>(ctx: &Ctx<'js>, internals: &Internals<'js>, value: Value<'js>, 
         .and_then(|s| serde_json::from_str::<ThrownInfo>(&s).ok());
     match info {
         Some(info) => errors::classify(&info, cx),
-        None => StepError::engine(Severity::Kill, "OOMError", "Run exceeded maximum memory usage"),
+        None => StepError::engine(
+            Severity::Kill,
+            "OOMError",
+            "Run exceeded maximum memory usage",
+        ),
     }
 }
 
@@ -272,13 +370,22 @@ fn install_sandbox<'js>(ctx: &Ctx<'js>, req: &StepRequest) -> rquickjs::Result<I
     host.set(
         "runtimeLog",
         Function::new(ctx.clone(), move |level: String, message: String| {
-            (sink)(LogRecord::text(Some(&step_id), LogSource::Runtime, Level::parse(&level), message));
+            (sink)(LogRecord::text(
+                Some(&step_id),
+                LogSource::Runtime,
+                Level::parse(&level),
+                message,
+            ));
         })?,
     )?;
     host.set(
         "sleep",
         Func::from(Async(|ms: f64| async move {
-            let ms = if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 };
+            let ms = if ms.is_finite() && ms > 0.0 {
+                ms as u64
+            } else {
+                0
+            };
             tokio::time::sleep(Duration::from_millis(ms)).await;
         })),
     )?;
@@ -291,8 +398,17 @@ fn install_sandbox<'js>(ctx: &Ctx<'js>, req: &StepRequest) -> rquickjs::Result<I
     bolt_host.set(
         "print",
         Function::new(ctx.clone(), move |level: String, line: String| {
-            let level = if level == "log" { Level::Info } else { Level::parse(&level) };
-            (sink)(LogRecord::text(Some(&step_id), LogSource::Adaptor, level, line));
+            let level = if level == "log" {
+                Level::Info
+            } else {
+                Level::parse(&level)
+            };
+            (sink)(LogRecord::text(
+                Some(&step_id),
+                LogSource::Adaptor,
+                level,
+                line,
+            ));
         })?,
     )?;
     adaptor_bridge::install_host(ctx, &bolt_host)?;
@@ -326,25 +442,48 @@ fn emit_console(sink: &LogSink, step_id: &str, source: LogSource, level: &str, a
 }
 
 /// Evaluates the job module and runs its operations; the resolved step result.
-async fn evaluate_job<'js>(ctx: &Ctx<'js>, req: &StepRequest, internals: &Internals<'js>, input: Value<'js>) -> Result<Value<'js>, Thrown<'js>> {
+async fn evaluate_job<'js>(
+    ctx: &Ctx<'js>,
+    req: &StepRequest,
+    internals: &Internals<'js>,
+    input: Value<'js>,
+) -> Result<Value<'js>, Thrown<'js>> {
     // Adaptors load before code generation is locked down (bundled libraries probe `Function`).
     for name in imported_adaptors(&req.code) {
-        let promise = Module::import(ctx, name.clone()).catch(ctx).map_err(|e| caught(ctx, e))?;
+        let promise = Module::import(ctx, name.clone())
+            .catch(ctx)
+            .map_err(|e| caught(ctx, e))?;
         settle(ctx, promise).await?;
     }
-    internals.func("lockdown").and_then(|f| f.call::<_, ()>(())).catch(ctx).map_err(|e| caught(ctx, e))?;
+    internals
+        .func("lockdown")
+        .and_then(|f| f.call::<_, ()>(()))
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
 
-    let module = Module::declare(ctx.clone(), JOB_MODULE, req.code.as_str()).catch(ctx).map_err(|e| caught(ctx, e))?;
+    let module = Module::declare(ctx.clone(), JOB_MODULE, req.code.as_str())
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
     let (module, evaluated) = module.eval().catch(ctx).map_err(|e| caught(ctx, e))?;
     settle(ctx, evaluated).await?;
     let namespace = module.namespace().catch(ctx).map_err(|e| caught(ctx, e))?;
-    let run = internals.func("runOperations").catch(ctx).map_err(|e| caught(ctx, e))?;
-    let promise: Promise = run.call((namespace, input, req.immutable)).catch(ctx).map_err(|e| caught(ctx, e))?;
+    let run = internals
+        .func("runOperations")
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
+    let promise: Promise = run
+        .call((namespace, input, req.immutable))
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
     settle(ctx, promise).await
 }
 
 async fn settle<'js>(ctx: &Ctx<'js>, promise: Promise<'js>) -> Result<Value<'js>, Thrown<'js>> {
-    promise.into_future::<Value>().await.catch(ctx).map_err(|e| caught(ctx, e))
+    promise
+        .into_future::<Value>()
+        .await
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))
 }
 
 /// Adaptor modules the compiled code imports (by a quoted module specifier).

@@ -29,11 +29,15 @@ fn rt(sink: &EventSink, step: Option<&str>, level: Level, message: impl Into<Str
 }
 
 /// Checks start, edge targets, cycles and condition syntax before anything runs.
-pub fn validate(plan: &Plan) -> Result<String, StepError> {
+pub fn validate(plan: &Plan) -> Result<String, Box<StepError>> {
     let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
     let start = match &plan.start {
         Some(start) => start.clone(),
-        None => plan.steps.first().map(|s| s.id.clone()).ok_or_else(|| validation("The plan has no steps"))?,
+        None => plan
+            .steps
+            .first()
+            .map(|s| s.id.clone())
+            .ok_or_else(|| validation("The plan has no steps"))?,
     };
     if !ids.contains(&start.as_str()) {
         return Err(validation(&format!("Could not find start job: {start}")));
@@ -44,8 +48,9 @@ pub fn validate(plan: &Plan) -> Result<String, StepError> {
                 return Err(validation(&format!("Cannot find job: {}", edge.target)));
             }
             if let EdgeCondition::Expression(expression) = &edge.condition {
-                conditions::check(&step.id, &edge.target, expression)
-                    .map_err(|e| StepError::engine(Severity::Crash, "ValidationError", e.to_string()))?;
+                conditions::check(&step.id, &edge.target, expression).map_err(|e| {
+                    StepError::engine(Severity::Crash, "ValidationError", e.to_string())
+                })?;
             }
         }
     }
@@ -55,14 +60,22 @@ pub fn validate(plan: &Plan) -> Result<String, StepError> {
     Ok(start)
 }
 
-fn validation(message: &str) -> StepError {
-    StepError::engine(Severity::Crash, "ValidationError", message)
+fn validation(message: &str) -> Box<StepError> {
+    Box::new(StepError::engine(
+        Severity::Crash,
+        "ValidationError",
+        message,
+    ))
 }
 
 /// A pair of steps closing a cycle (reported as `child <-> parent`, like OpenFn).
 fn find_cycle(plan: &Plan) -> Option<(String, String)> {
     let by_id: HashMap<&str, &PlanStep> = plan.steps.iter().map(|s| (s.id.as_str(), s)).collect();
-    fn visit<'a>(id: &'a str, by_id: &HashMap<&'a str, &'a PlanStep>, path: &mut Vec<&'a str>) -> Option<(String, String)> {
+    fn visit<'a>(
+        id: &'a str,
+        by_id: &HashMap<&'a str, &'a PlanStep>,
+        path: &mut Vec<&'a str>,
+    ) -> Option<(String, String)> {
         let step = by_id.get(id)?;
         for edge in &step.next {
             if path.contains(&edge.target.as_str()) {
@@ -109,18 +122,37 @@ fn exit_reason(severity: Severity) -> ExitReason {
 }
 
 /// Runs a plan to the end (on the current thread's tokio runtime).
-pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &EventSink) -> PlanResult {
+pub async fn run_plan(
+    plan: &Plan,
+    input: Value,
+    options: &RunOptions,
+    sink: &EventSink,
+) -> PlanResult {
     let start = match validate(plan) {
         Ok(start) => start,
         Err(error) => {
             rt(sink, None, Level::Error, "Error validating execution plan");
-            sink.log(LogRecord::json(None, LogSource::Runtime, Level::Error, serde_json::json!({"name": error.name, "message": error.message})));
+            sink.log(LogRecord::json(
+                None,
+                LogSource::Runtime,
+                Level::Error,
+                serde_json::json!({"name": error.name, "message": error.message}),
+            ));
             rt(sink, None, Level::Error, "Aborting");
-            return aborted(error, 0);
+            return aborted(*error, 0);
         }
     };
     let steps: HashMap<&str, &PlanStep> = plan.steps.iter().map(|s| (s.id.as_str(), s)).collect();
-    rt(sink, None, Level::Info, if plan.steps.len() == 1 { "Executing job" } else { "Executing workflow" });
+    rt(
+        sink,
+        None,
+        Level::Info,
+        if plan.steps.len() == 1 {
+            "Executing job"
+        } else {
+            "Executing workflow"
+        },
+    );
     let mut prepared: HashMap<String, PreparedJob> = HashMap::new();
     let mut queue: VecDeque<(String, Value)> = VecDeque::from([(start, input)]);
     let mut visits: HashMap<String, usize> = HashMap::new();
@@ -129,25 +161,58 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
 
     while let Some((job_id, input)) = queue.pop_front() {
         if options.cancel.is_cancelled() {
-            return aborted(StepError::engine(Severity::Cancel, "CancelError", "The run was cancelled"), failed_steps);
+            return aborted(
+                StepError::engine(Severity::Cancel, "CancelError", "The run was cancelled"),
+                failed_steps,
+            );
         }
-        let Some(step) = steps.get(job_id.as_str()).copied() else { continue };
+        let Some(step) = steps.get(job_id.as_str()).copied() else {
+            continue;
+        };
         let visit = visits.entry(job_id.clone()).or_insert(0);
-        let step_key = if *visit == 0 { job_id.clone() } else { format!("{job_id}-{visit}") };
+        let step_key = if *visit == 0 {
+            job_id.clone()
+        } else {
+            format!("{job_id}-{visit}")
+        };
         *visit += 1;
 
         let state = assemble_state(&input, step.configuration.as_ref(), step.state.as_ref());
-        sink.event(EngineEvent::StepStarted { step_id: step_key.clone(), job_id: job_id.clone(), input: without_configuration(&state) });
-        rt(sink, Some(&step_key), Level::Info, format!("Starting step {}", step.name.as_deref().unwrap_or(&job_id)));
-        if let Some(adaptor) = step.adaptor.as_deref().and_then(|a| super::adaptor_bridge::describe_adaptor(a)) {
-            rt(sink, Some(&step_key), Level::Info, format!("Resolved adaptor {adaptor}"));
+        sink.event(EngineEvent::StepStarted {
+            step_id: step_key.clone(),
+            job_id: job_id.clone(),
+            input: without_configuration(&state),
+        });
+        rt(
+            sink,
+            Some(&step_key),
+            Level::Info,
+            format!("Starting step {}", step.name.as_deref().unwrap_or(&job_id)),
+        );
+        if let Some(adaptor) = step
+            .adaptor
+            .as_deref()
+            .and_then(super::adaptor_bridge::describe_adaptor)
+        {
+            rt(
+                sink,
+                Some(&step_key),
+                Level::Info,
+                format!("Resolved adaptor {adaptor}"),
+            );
         }
         let started = Instant::now();
 
         let outcome = match &step.expression {
-            None => StepOutcome::Success { output: Some(without_configuration(&state)) },
+            None => StepOutcome::Success {
+                output: Some(without_configuration(&state)),
+            },
             Some(_) => {
-                let ready = options.prepared.as_ref().and_then(|p| p.get(&job_id)).or_else(|| prepared.get(&job_id));
+                let ready = options
+                    .prepared
+                    .as_ref()
+                    .and_then(|p| p.get(&job_id))
+                    .or_else(|| prepared.get(&job_id));
                 let job = match ready {
                     Some(job) => Ok(job.clone()),
                     None => prepare::prepare(step, options.compile).inspect(|job| {
@@ -171,7 +236,7 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
                         })
                         .await
                     }
-                    Err(error) => StepOutcome::Aborted { error },
+                    Err(error) => StepOutcome::Aborted { error: *error },
                 }
             }
         };
@@ -182,18 +247,49 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
         let (output, failed) = match outcome {
             StepOutcome::Success { output } => {
                 if step.expression.is_some() {
-                    rt(sink, Some(&step_key), Level::Success, format!("{label} completed in {duration_text}"));
+                    rt(
+                        sink,
+                        Some(&step_key),
+                        Level::Success,
+                        format!("{label} completed in {duration_text}"),
+                    );
                 }
-                finished(sink, &step_key, &job_id, ExitReason::Success, None, output.clone(), duration);
+                finished(
+                    sink,
+                    &step_key,
+                    &job_id,
+                    ExitReason::Success,
+                    None,
+                    output.clone(),
+                    duration,
+                );
                 (output, false)
             }
             StepOutcome::Failed { state, error } => {
                 failed_steps += 1;
-                rt(sink, Some(&step_key), Level::Error, format!("{label} aborted with error ({duration_text})"));
+                rt(
+                    sink,
+                    Some(&step_key),
+                    Level::Error,
+                    format!("{label} aborted with error ({duration_text})"),
+                );
                 report(sink, &step_key, &error.report);
                 sink.log(LogRecord::spacer(Some(&step_key)));
-                rt(sink, Some(&step_key), Level::Error, format!("Check state.errors.{job_id} for details"));
-                finished(sink, &step_key, &job_id, ExitReason::Fail, Some(&error), Some(state.clone()), duration);
+                rt(
+                    sink,
+                    Some(&step_key),
+                    Level::Error,
+                    format!("Check state.errors.{job_id} for details"),
+                );
+                finished(
+                    sink,
+                    &step_key,
+                    &job_id,
+                    ExitReason::Fail,
+                    Some(&error),
+                    Some(state.clone()),
+                    duration,
+                );
                 (Some(state), true)
             }
             StepOutcome::Aborted { error } => {
@@ -201,7 +297,15 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
                 if plan.steps.len() > 1 {
                     log_source_position(sink, &step_key, &label, step, &error);
                 }
-                finished(sink, &step_key, &job_id, exit_reason(error.severity), Some(&error), None, duration);
+                finished(
+                    sink,
+                    &step_key,
+                    &job_id,
+                    exit_reason(error.severity),
+                    Some(&error),
+                    None,
+                    duration,
+                );
                 return aborted(error, failed_steps);
             }
         };
@@ -218,10 +322,16 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
             match conditions::passes(&edge.condition, output.as_ref(), &job_id) {
                 Ok(true) => {
                     took_edge = true;
-                    queue.push_back((edge.target.clone(), output.clone().unwrap_or(Value::Object(Map::new()))));
+                    queue.push_back((
+                        edge.target.clone(),
+                        output.clone().unwrap_or(Value::Object(Map::new())),
+                    ));
                 }
                 Ok(false) => {}
-                Err(ConditionError::Threw(message)) | Err(ConditionError::Compile { reason: message, .. }) => {
+                Err(ConditionError::Threw(message))
+                | Err(ConditionError::Compile {
+                    reason: message, ..
+                }) => {
                     let error = StepError::engine(Severity::Crash, "EdgeConditionError", message);
                     return aborted(error, failed_steps);
                 }
@@ -232,11 +342,16 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
         }
     }
 
-    let defined: Vec<&(String, Option<Value>, bool)> = leaves.iter().filter(|(_, out, _)| out.is_some()).collect();
+    let defined: Vec<&(String, Option<Value>, bool)> =
+        leaves.iter().filter(|(_, out, _)| out.is_some()).collect();
     let final_state = match defined.as_slice() {
         [] => None,
         [(_, out, _)] => out.clone(),
-        many => Some(Value::Object(many.iter().map(|(key, out, _)| (key.clone(), out.clone().unwrap_or(Value::Null))).collect())),
+        many => Some(Value::Object(
+            many.iter()
+                .map(|(key, out, _)| (key.clone(), out.clone().unwrap_or(Value::Null)))
+                .collect(),
+        )),
     };
     let leaf_failed = leaves.iter().any(|(_, _, failed)| *failed);
     let (exit_reason, error_type, error_message) = if leaf_failed {
@@ -246,7 +361,12 @@ pub async fn run_plan(plan: &Plan, input: Value, options: &RunOptions, sink: &Ev
         (ExitReason::Success, None, None)
     };
     PlanResult {
-        outcome: RunOutcome { exit_reason, error_type, error_message, final_state },
+        outcome: RunOutcome {
+            exit_reason,
+            error_type,
+            error_message,
+            final_state,
+        },
         abort: None,
         failed_steps,
     }
@@ -258,11 +378,24 @@ fn final_errors(leaves: &[(String, Option<Value>, bool)]) -> (Option<String>, Op
         if !failed {
             continue;
         }
-        let job_id = key.rsplit_once('-').filter(|(_, n)| n.chars().all(|c| c.is_ascii_digit())).map_or(key.as_str(), |(id, _)| id);
-        let error = out.as_ref().and_then(|o| o.get("errors")).and_then(|e| e.get(job_id).or_else(|| e.get(key)));
+        let job_id = key
+            .rsplit_once('-')
+            .filter(|(_, n)| n.chars().all(|c| c.is_ascii_digit()))
+            .map_or(key.as_str(), |(id, _)| id);
+        let error = out
+            .as_ref()
+            .and_then(|o| o.get("errors"))
+            .and_then(|e| e.get(job_id).or_else(|| e.get(key)));
         if let Some(error) = error {
-            let kind = error.get("subtype").or_else(|| error.get("name")).and_then(Value::as_str).map(str::to_string);
-            let message = error.get("message").and_then(Value::as_str).map(str::to_string);
+            let kind = error
+                .get("subtype")
+                .or_else(|| error.get("name"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             return (kind, message);
         }
     }
@@ -277,7 +410,15 @@ fn without_configuration(state: &Value) -> Value {
     state
 }
 
-fn finished(sink: &EventSink, step_key: &str, job_id: &str, reason: ExitReason, error: Option<&StepError>, output: Option<Value>, duration: std::time::Duration) {
+fn finished(
+    sink: &EventSink,
+    step_key: &str,
+    job_id: &str,
+    reason: ExitReason,
+    error: Option<&StepError>,
+    output: Option<Value>,
+    duration: std::time::Duration,
+) {
     sink.event(EngineEvent::StepFinished {
         step_id: step_key.to_string(),
         job_id: job_id.to_string(),
@@ -294,7 +435,12 @@ fn report(sink: &EventSink, step_key: &str, lines: &[ReportLine]) {
         match line {
             ReportLine::Blank => sink.log(LogRecord::spacer(Some(step_key))),
             ReportLine::Text(text) => rt(sink, Some(step_key), Level::Error, text.clone()),
-            ReportLine::Json(value) => sink.log(LogRecord::json(Some(step_key), LogSource::Runtime, Level::Error, value.clone())),
+            ReportLine::Json(value) => sink.log(LogRecord::json(
+                Some(step_key),
+                LogSource::Runtime,
+                Level::Error,
+                value.clone(),
+            )),
         }
     }
 }
@@ -313,35 +459,88 @@ pub fn format_duration(duration: std::time::Duration) -> String {
 }
 
 /// "Error occurred at: b", the source line and a caret under the column.
-fn log_source_position(sink: &EventSink, step_key: &str, label: &str, step: &PlanStep, error: &StepError) {
-    let (Some((line, column)), Some(source)) = (error.pos, step.expression.as_deref()) else { return };
-    let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) else { return };
-    let mut record = LogRecord::text(Some(step_key), LogSource::Runtime, Level::Error, "Error occurred at:");
-    record.args.push(super::logs::LogArg::Str(label.to_string()));
+fn log_source_position(
+    sink: &EventSink,
+    step_key: &str,
+    label: &str,
+    step: &PlanStep,
+    error: &StepError,
+) {
+    let (Some((line, column)), Some(source)) = (error.pos, step.expression.as_deref()) else {
+        return;
+    };
+    let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) else {
+        return;
+    };
+    let mut record = LogRecord::text(
+        Some(step_key),
+        LogSource::Runtime,
+        Level::Error,
+        "Error occurred at:",
+    );
+    record
+        .args
+        .push(super::logs::LogArg::Str(label.to_string()));
     sink.log(record);
     let prefix = format!("{line}: ");
-    rt(sink, Some(step_key), Level::Error, format!("{prefix}{text}"));
+    rt(
+        sink,
+        Some(step_key),
+        Level::Error,
+        format!("{prefix}{text}"),
+    );
     let width = prefix.chars().count() + text.chars().count();
     let at = prefix.chars().count() + column.saturating_sub(1) as usize;
-    let caret: String = (0..width.max(at + 1)).map(|i| if i == at { '^' } else { ' ' }).collect();
+    let caret: String = (0..width.max(at + 1))
+        .map(|i| if i == at { '^' } else { ' ' })
+        .collect();
     rt(sink, Some(step_key), Level::Error, caret);
 }
 
-fn log_abort(sink: &EventSink, step_key: &str, label: &str, duration_text: &str, error: &StepError) {
+fn log_abort(
+    sink: &EventSink,
+    step_key: &str,
+    label: &str,
+    duration_text: &str,
+    error: &StepError,
+) {
     match error.name.as_str() {
         "TimeoutError" => {
-            let limit = error.message.trim_start_matches("Job took longer than ").trim_end_matches(" to complete");
-            rt(sink, Some(step_key), Level::Error, format!("Error: Timeout expired ({limit})"));
+            let limit = error
+                .message
+                .trim_start_matches("Job took longer than ")
+                .trim_end_matches(" to complete");
+            rt(
+                sink,
+                Some(step_key),
+                Level::Error,
+                format!("Error: Timeout expired ({limit})"),
+            );
         }
         "SecurityError" => {
-            rt(sink, Some(step_key), Level::Error, format!("{label} aborted with error ({duration_text})"));
+            rt(
+                sink,
+                Some(step_key),
+                Level::Error,
+                format!("{label} aborted with error ({duration_text})"),
+            );
             sink.log(LogRecord::spacer(Some(step_key)));
             rt(sink, Some(step_key), Level::Error, error.message.clone());
         }
         _ => {
-            rt(sink, Some(step_key), Level::Error, format!("{label} aborted with error ({duration_text})"));
+            rt(
+                sink,
+                Some(step_key),
+                Level::Error,
+                format!("{label} aborted with error ({duration_text})"),
+            );
             sink.log(LogRecord::spacer(Some(step_key)));
-            rt(sink, Some(step_key), Level::Error, "CRITICAL ERROR! Aborting execution");
+            rt(
+                sink,
+                Some(step_key),
+                Level::Error,
+                "CRITICAL ERROR! Aborting execution",
+            );
             for line in &error.report {
                 if let ReportLine::Text(text) = line {
                     rt(sink, Some(step_key), Level::Error, text.clone());

@@ -36,7 +36,11 @@ pub struct LogLevels {
 
 impl Default for LogLevels {
     fn default() -> Self {
-        LogLevels { cli: Threshold::DEFAULT, runtime: Threshold::DEFAULT, job: Threshold::DEBUG }
+        LogLevels {
+            cli: Threshold::DEFAULT,
+            runtime: Threshold::DEFAULT,
+            job: Threshold::DEBUG,
+        }
     }
 }
 
@@ -51,13 +55,19 @@ impl LogLevels {
             }
             match spec.split_once('=') {
                 None => {
-                    let t = Threshold::parse(spec).ok_or_else(|| format!("unknown log level {spec:?}"))?;
+                    let t = Threshold::parse(spec)
+                        .ok_or_else(|| format!("unknown log level {spec:?}"))?;
                     if t != Threshold::DEFAULT {
-                        levels = LogLevels { cli: t, runtime: t, job: t };
+                        levels = LogLevels {
+                            cli: t,
+                            runtime: t,
+                            job: t,
+                        };
                     }
                 }
                 Some((component, level)) => {
-                    let t = Threshold::parse(level).ok_or_else(|| format!("unknown log level {level:?}"))?;
+                    let t = Threshold::parse(level)
+                        .ok_or_else(|| format!("unknown log level {level:?}"))?;
                     match component.to_ascii_lowercase().as_str() {
                         "cli" => levels.cli = t,
                         "runtime" | "rt" | "r/t" => levels.runtime = t,
@@ -82,8 +92,18 @@ pub struct LogPrinter {
 }
 
 impl LogPrinter {
-    pub fn new(out: Box<dyn Write + Send>, levels: LogLevels, json: bool, sanitize: Sanitize) -> Self {
-        LogPrinter { out: Arc::new(Mutex::new(out)), levels, json, sanitize }
+    pub fn new(
+        out: Box<dyn Write + Send>,
+        levels: LogLevels,
+        json: bool,
+        sanitize: Sanitize,
+    ) -> Self {
+        LogPrinter {
+            out: Arc::new(Mutex::new(out)),
+            levels,
+            json,
+            sanitize,
+        }
     }
 
     fn threshold(&self, source: LogSource) -> Threshold {
@@ -104,7 +124,11 @@ impl LogPrinter {
             LogSource::Spacer => Some(String::new()),
             LogSource::Adaptor => render_args(&record.args, Sanitize::None),
             source => {
-                let policy = if source == LogSource::Job { self.sanitize } else { Sanitize::None };
+                let policy = if source == LogSource::Job {
+                    self.sanitize
+                } else {
+                    Sanitize::None
+                };
                 if self.json {
                     let message = json_args(&record.args, policy)?;
                     let nanos = record.time.timestamp_nanos_opt().unwrap_or_default();
@@ -117,7 +141,12 @@ impl LogPrinter {
                     Some(line.to_string())
                 } else {
                     let text = render_args(&record.args, policy)?;
-                    Some(format!("[{}] {} {}", source.as_str(), record.level.icon(), text))
+                    Some(format!(
+                        "[{}] {} {}",
+                        source.as_str(),
+                        record.level.icon(),
+                        text
+                    ))
                 }
             }
         }

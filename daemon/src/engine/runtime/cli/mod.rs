@@ -53,7 +53,11 @@ fn cli(printer: &LogPrinter, level: Level, message: impl Into<String>) {
 
 fn elapsed(started: Instant) -> String {
     let ms = started.elapsed().as_millis();
-    if ms < 1000 { format!("{ms}ms") } else { format!("{:.2}s", ms as f64 / 1000.0) }
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format!("{:.2}s", ms as f64 / 1000.0)
+    }
 }
 
 /// Runs `bolt execute`; logs go to `out`. Returns the process exit code.
@@ -70,7 +74,11 @@ pub fn execute(options: ExecuteOptions, out: Box<dyn Write + Send>) -> i32 {
             return 1;
         }
         (_, Some(None)) => {
-            cli(&bootstrap, Level::Error, "--sanitize must be one of none, remove, obfuscate, summarize");
+            cli(
+                &bootstrap,
+                Level::Error,
+                "--sanitize must be one of none, remove, obfuscate, summarize",
+            );
             return 1;
         }
     };
@@ -91,10 +99,12 @@ fn run(options: &ExecuteOptions, printer: &LogPrinter, started: Instant) -> Resu
     for spec in &options.adaptors {
         adaptor_bridge::resolve_adaptor(spec)?;
     }
-    let mut loaded = plan_file::load(&options.path, &options.adaptors).map_err(|e| e.to_string())?;
+    let mut loaded =
+        plan_file::load(&options.path, &options.adaptors).map_err(|e| e.to_string())?;
     for step in &loaded.plan.steps {
         if let Some(adaptor) = &step.adaptor {
-            adaptor_bridge::resolve_adaptor(adaptor).map_err(|e| format!("step {}: {e}", step.id))?;
+            adaptor_bridge::resolve_adaptor(adaptor)
+                .map_err(|e| format!("step {}: {e}", step.id))?;
         }
     }
 
@@ -102,13 +112,18 @@ fn run(options: &ExecuteOptions, printer: &LogPrinter, started: Instant) -> Resu
 
     let mut end = loaded.end.take();
     if let Some(start) = options.start.as_deref().or(options.only.as_deref()) {
-        loaded.plan.start = Some(plan_file::find_step(&loaded.plan, start).map_err(|e| e.to_string())?);
+        loaded.plan.start =
+            Some(plan_file::find_step(&loaded.plan, start).map_err(|e| e.to_string())?);
     }
     if let Some(stop) = options.end.as_deref().or(options.only.as_deref()) {
         end = Some(plan_file::find_step(&loaded.plan, stop).map_err(|e| e.to_string())?);
     }
 
-    let mode = if options.no_compile { CompileMode::AsIs } else { CompileMode::Compile };
+    let mode = if options.no_compile {
+        CompileMode::AsIs
+    } else {
+        CompileMode::Compile
+    };
     let mut prepared = std::collections::HashMap::new();
     for step in &loaded.plan.steps {
         if step.expression.is_none() {
@@ -121,11 +136,18 @@ fn run(options: &ExecuteOptions, printer: &LogPrinter, started: Instant) -> Resu
             Err(error) => return Ok(compile_failed(printer, step, &error)),
         }
     }
-    cli(printer, Level::Success, "Compiled all expressions in workflow");
+    cli(
+        printer,
+        Level::Success,
+        "Compiled all expressions in workflow",
+    );
 
     let timeout_ms = options.timeout_ms.or(loaded.timeout_ms).unwrap_or(300_000);
     let run_options = RunOptions {
-        limits: Limits { step_timeout: Duration::from_millis(timeout_ms), ..Limits::default() },
+        limits: Limits {
+            step_timeout: Duration::from_millis(timeout_ms),
+            ..Limits::default()
+        },
         immutable: options.immutable,
         end,
         compile: mode,
@@ -133,19 +155,33 @@ fn run(options: &ExecuteOptions, printer: &LogPrinter, started: Instant) -> Resu
         ..RunOptions::default()
     };
     let log_printer = printer.clone();
-    let sink = EventSink::new(Arc::new(move |record: LogRecord| log_printer.print(&record)), Arc::new(|_| {}));
+    let sink = EventSink::new(
+        Arc::new(move |record: LogRecord| log_printer.print(&record)),
+        Arc::new(|_| {}),
+    );
     let plan = loaded.plan;
     let result = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .stack_size(8 * 1024 * 1024)
-            .spawn_scoped(scope, || run_plan_blocking(&plan, input, &run_options, &sink))
+            .spawn_scoped(scope, || {
+                run_plan_blocking(&plan, input, &run_options, &sink)
+            })
             .map_err(|e| e.to_string())?
             .join()
             .map_err(|_| "the engine thread panicked".to_string())
     })?;
 
-    if result.abort.is_some() || !matches!(result.outcome.exit_reason, ExitReason::Success | ExitReason::Fail) {
-        cli(printer, Level::Always, format!("Workflow failed in {}.", elapsed(started)));
+    if result.abort.is_some()
+        || !matches!(
+            result.outcome.exit_reason,
+            ExitReason::Success | ExitReason::Fail
+        )
+    {
+        cli(
+            printer,
+            Level::Always,
+            format!("Workflow failed in {}.", elapsed(started)),
+        );
         return Ok(1);
     }
     let text = serialize_output(result.outcome.final_state.as_ref());
@@ -154,16 +190,37 @@ fn run(options: &ExecuteOptions, printer: &LogPrinter, started: Instant) -> Resu
         cli(printer, Level::Always, text);
     } else {
         let path = options.output_path.clone().unwrap_or_else(|| {
-            options.path.parent().map(|p| p.join("output.json")).unwrap_or_else(|| PathBuf::from("output.json"))
+            options
+                .path
+                .parent()
+                .map(|p| p.join("output.json"))
+                .unwrap_or_else(|| PathBuf::from("output.json"))
         });
-        std::fs::write(&path, text.as_bytes()).map_err(|e| format!("could not write {}: {e}", path.display()))?;
-        cli(printer, Level::Success, format!("State written to {}", path.display()));
+        std::fs::write(&path, text.as_bytes())
+            .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+        cli(
+            printer,
+            Level::Success,
+            format!("State written to {}", path.display()),
+        );
     }
     if result.failed_steps > 0 {
-        cli(printer, Level::Warn, format!("Errors reported in {} jobs", result.failed_steps));
-        cli(printer, Level::Success, format!("Finished in {}", elapsed(started)));
+        cli(
+            printer,
+            Level::Warn,
+            format!("Errors reported in {} jobs", result.failed_steps),
+        );
+        cli(
+            printer,
+            Level::Success,
+            format!("Finished in {}", elapsed(started)),
+        );
     } else {
-        cli(printer, Level::Success, format!("Finished in {} ✨", elapsed(started)));
+        cli(
+            printer,
+            Level::Success,
+            format!("Finished in {} ✨", elapsed(started)),
+        );
     }
     Ok(0)
 }
@@ -175,9 +232,15 @@ fn load_state(options: &ExecuteOptions, printer: &LogPrinter) -> Result<Value, S
         return Ok(state);
     }
     if let Some(path) = &options.state_path {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("could not read {}: {e}", path.display()))?;
-        let state = serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
-        cli(printer, Level::Success, format!("Loaded state from {}", path.display()));
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+        let state = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
+        cli(
+            printer,
+            Level::Success,
+            format!("Loaded state from {}", path.display()),
+        );
         return Ok(state);
     }
     Ok(json!({"data": {}, "configuration": {}}))
@@ -189,7 +252,11 @@ fn compile_failed(printer: &LogPrinter, step: &PlanStep, error: &StepError) -> i
     cli(printer, Level::Error, error.message.clone());
     printer.print(&LogRecord::spacer(None));
     if let Some(source) = &step.expression {
-        cli(printer, Level::Always, format!("Check the syntax of the job expression:\n\n{source}"));
+        cli(
+            printer,
+            Level::Always,
+            format!("Check the syntax of the job expression:\n\n{source}"),
+        );
     }
     printer.print(&LogRecord::spacer(None));
     cli(printer, Level::Error, "Critical error: aborting command");

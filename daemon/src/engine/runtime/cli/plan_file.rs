@@ -18,24 +18,39 @@ pub struct LoadedPlan {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFileError {
     #[error("could not read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not valid JSON: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("{0}")]
     Invalid(String),
 }
 
 fn read(path: &Path) -> Result<String, PlanFileError> {
-    std::fs::read_to_string(path).map_err(|source| PlanFileError::Read { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| PlanFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn read_json(path: &Path) -> Result<Value, PlanFileError> {
-    serde_json::from_str(&read(path)?).map_err(|source| PlanFileError::Json { path: path.to_path_buf(), source })
+    serde_json::from_str(&read(path)?).map_err(|source| PlanFileError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// OpenFn's `isPath`: one line ending in a source/JSON extension.
 fn is_path(text: &str) -> bool {
-    !text.contains('\n') && [".js", ".ts", ".json", ".ojs"].iter().any(|ext| text.trim().ends_with(ext))
+    !text.contains('\n')
+        && [".js", ".ts", ".json", ".ojs"]
+            .iter()
+            .any(|ext| text.trim().ends_with(ext))
 }
 
 /// Loads a `.js` job (with the `-a` adaptors) or a workflow file.
@@ -49,10 +64,20 @@ pub fn load(path: &Path, adaptors: &[String]) -> Result<LoadedPlan, PlanFileErro
             adaptor: adaptors.first().cloned(),
             ..PlanStep::default()
         };
-        return Ok(LoadedPlan { plan: Plan { steps: vec![step], start: None }, single_job: true, ..Default::default() });
+        return Ok(LoadedPlan {
+            plan: Plan {
+                steps: vec![step],
+                start: None,
+            },
+            single_job: true,
+            ..Default::default()
+        });
     }
     if !adaptors.is_empty() {
-        return Err(PlanFileError::Invalid("adaptor and workflow provided: set adaptors on the workflow's steps instead of -a".into()));
+        return Err(PlanFileError::Invalid(
+            "adaptor and workflow provided: set adaptors on the workflow's steps instead of -a"
+                .into(),
+        ));
     }
     let base = path.parent().unwrap_or(Path::new("."));
     let document = read_json(path)?;
@@ -62,7 +87,10 @@ pub fn load(path: &Path, adaptors: &[String]) -> Result<LoadedPlan, PlanFileErro
 /// Builds a plan from a parsed workflow document; paths resolve against `base`.
 pub fn from_document(document: &Value, base: &Path) -> Result<LoadedPlan, PlanFileError> {
     let empty = Map::new();
-    let options = document.get("options").and_then(Value::as_object).unwrap_or(&empty);
+    let options = document
+        .get("options")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let (workflow, legacy) = if let Some(workflow) = document.get("workflow") {
         (workflow, false)
     } else if document.get("steps").is_some() {
@@ -86,10 +114,16 @@ pub fn from_document(document: &Value, base: &Path) -> Result<LoadedPlan, PlanFi
         .or_else(|| document.get("start"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    let wf_options = workflow.get("options").and_then(Value::as_object).unwrap_or(&empty);
+    let wf_options = workflow
+        .get("options")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let option = |key: &str| options.get(key).or_else(|| wf_options.get(key));
     Ok(LoadedPlan {
-        plan: Plan { steps, start: start.or_else(|| option("start").and_then(Value::as_str).map(str::to_string)) },
+        plan: Plan {
+            steps,
+            start: start.or_else(|| option("start").and_then(Value::as_str).map(str::to_string)),
+        },
         end: option("end").and_then(Value::as_str).map(str::to_string),
         timeout_ms: option("timeout").and_then(Value::as_u64),
         single_job: false,
@@ -121,7 +155,12 @@ fn step(raw: &Value, index: usize, base: &Path) -> Result<PlanStep, PlanFileErro
     let adaptor = raw
         .get("adaptor")
         .and_then(Value::as_str)
-        .or_else(|| raw.get("adaptors").and_then(Value::as_array).and_then(|a| a.first()).and_then(Value::as_str))
+        .or_else(|| {
+            raw.get("adaptors")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(Value::as_str)
+        })
         .map(str::to_string);
     Ok(PlanStep {
         name: raw.get("name").and_then(Value::as_str).map(str::to_string),
@@ -146,7 +185,12 @@ pub fn condition_from_str(text: &str) -> EdgeCondition {
 }
 
 fn edges(next: Option<&Value>) -> Result<Vec<PlanEdge>, PlanFileError> {
-    let edge = |target: &str, condition: EdgeCondition| PlanEdge { target: target.to_string(), condition, disabled: false, label: None };
+    let edge = |target: &str, condition: EdgeCondition| PlanEdge {
+        target: target.to_string(),
+        condition,
+        disabled: false,
+        label: None,
+    };
     match next {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(target)) => Ok(vec![edge(target, EdgeCondition::Always)]),
@@ -162,13 +206,18 @@ fn edges(next: Option<&Value>) -> Result<Vec<PlanEdge>, PlanFileError> {
                         Some(Value::String(text)) => condition_from_str(text),
                         _ => EdgeCondition::Never,
                     },
-                    disabled: obj.get("disabled").and_then(Value::as_bool).unwrap_or(false),
+                    disabled: obj
+                        .get("disabled")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
                     label: obj.get("label").and_then(Value::as_str).map(str::to_string),
                 },
                 _ => edge(target, EdgeCondition::Never),
             })
             .collect()),
-        Some(_) => Err(PlanFileError::Invalid("next must be a step id or an object of edges".into())),
+        Some(_) => Err(PlanFileError::Invalid(
+            "next must be a step id or an object of edges".into(),
+        )),
     }
 }
 
@@ -185,11 +234,14 @@ pub fn find_step(plan: &Plan, query: &str) -> Result<String, PlanFileError> {
     match matches.as_slice() {
         [one] => Ok(one.id.clone()),
         [] => Err(PlanFileError::Invalid(format!("no step matches {query:?}"))),
-        _ => Err(PlanFileError::Invalid(format!("{query:?} matches several steps; be more specific"))),
+        _ => Err(PlanFileError::Invalid(format!(
+            "{query:?} matches several steps; be more specific"
+        ))),
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -205,7 +257,10 @@ mod tests {
         assert_eq!(next[0].condition, EdgeCondition::Always);
         assert_eq!(next[1].condition, EdgeCondition::OnJobFailure);
         assert_eq!(next[2].condition, EdgeCondition::Never);
-        assert_eq!(next[3].condition, EdgeCondition::Expression("state.ok".into()));
+        assert_eq!(
+            next[3].condition,
+            EdgeCondition::Expression("state.ok".into())
+        );
         assert!(next[3].disabled);
         assert_eq!(loaded.plan.start.as_deref(), Some("a"));
     }
