@@ -7,6 +7,8 @@
 //! Cases in [`KNOWN_EXCEPTIONS`] are reported but do not fail the test; each says why
 //! OpenFn's behaviour can't be matched. Any other mismatch fails it.
 
+#![allow(clippy::unwrap_used)]
+
 use bolt_daemon::engine::cli::{ExecuteOptions, execute};
 use serde_json::Value;
 use std::io::Write;

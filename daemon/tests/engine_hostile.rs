@@ -1,6 +1,8 @@
 //! Hostile jobs: each must end with the right exit reason within its limit, and the test
 //! process must survive all of them.
 
+#![allow(clippy::unwrap_used)]
+
 use bolt_daemon::engine::runtime::logs::LogRecord;
 use bolt_daemon::engine::runtime::prepare::CompileMode;
 use bolt_daemon::engine::runtime::{

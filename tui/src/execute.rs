@@ -84,5 +84,20 @@ impl From<ExecuteArgs> for ExecuteOptions {
 /// Runs `bolt execute` with logs on stdout; the exit code follows OpenFn's CLI.
 pub fn run(args: ExecuteArgs) -> ExitCode {
     let code = execute(args.into(), Box::new(std::io::stdout()));
+    if std::env::var_os(crate::bench_engine::REPORT_RSS_ENV).is_some() {
+        report_peak_rss();
+    }
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// For `bolt bench engine`: the peak resident set size of this process, from /proc.
+fn report_peak_rss() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(kb) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    {
+        eprintln!("max-rss-kb {kb}");
+    }
 }

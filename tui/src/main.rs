@@ -1,5 +1,6 @@
 //! bolt: the terminal client of boltd — the TUI and plain subcommands for scripts.
 
+mod bench_engine;
 mod cli;
 mod execute;
 mod tui;

@@ -4,12 +4,22 @@ use super::CliError;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchCommand {
+    /// Engine overhead: in-process runs, cold `bolt execute`, a 10,000-record job
+    /// (and the same under Node's @openfn/runtime when --node-dir has it installed).
+    Engine {
+        /// A directory with @openfn/runtime and @openfn/language-common installed (npm).
+        #[arg(long, value_name = "DIR")]
+        node_dir: Option<std::path::PathBuf>,
+    },
     /// Bytes the TUI writes to the terminal per action (120×40 history view).
     Tui,
 }
 
 pub fn run(command: &BenchCommand) -> Result<(), CliError> {
     match command {
+        BenchCommand::Engine { node_dir } => {
+            crate::bench_engine::bench_engine_with(node_dir.as_deref())?
+        }
         BenchCommand::Tui => print!("{}", crate::tui::measure_bytes()?),
     }
     Ok(())

@@ -342,9 +342,7 @@ pub fn compiled_position(stack: Option<&str>, cx: &ErrorContext<'_>) -> Option<(
             continue;
         }
         // Only an error raised in the job's own code has a position (OpenFn reads the top frame).
-        let Some(at) = line.find(&marker) else {
-            return None;
-        };
+        let at = line.find(&marker)?;
         let rest = &line[at + marker.len()..];
         let mut nums = rest
             .split(|c: char| !c.is_ascii_digit())
@@ -401,13 +399,13 @@ fn v8_style(code: &str, line: u32, column: u32, message: &str) -> (String, u32) 
             let mut i = index.min(chars.len());
             while i > 0 {
                 i -= 1;
-                if chars[i] == '(' && i > 0 {
-                    if let Some((s, e)) = chain_at(&chars, i - 1) {
-                        if e == i {
-                            found = Some((chars[s..e].iter().collect(), s));
-                            break;
-                        }
-                    }
+                if chars[i] == '('
+                    && i > 0
+                    && let Some((s, e)) = chain_at(&chars, i - 1)
+                    && e == i
+                {
+                    found = Some((chars[s..e].iter().collect(), s));
+                    break;
                 }
             }
         }
@@ -452,20 +450,22 @@ pub fn translate_message(message: &str) -> String {
         let target = tail.strip_prefix(" of ")?;
         Some((prop.to_string(), target.to_string()))
     };
-    if let Some(rest) = message.strip_prefix("cannot read property ") {
-        if let Some((prop, target)) = quoted(rest) {
-            return format!("Cannot read properties of {target} (reading '{prop}')");
-        }
+    if let Some(rest) = message.strip_prefix("cannot read property ")
+        && let Some((prop, target)) = quoted(rest)
+    {
+        return format!("Cannot read properties of {target} (reading '{prop}')");
     }
-    if let Some(rest) = message.strip_prefix("cannot set property ") {
-        if let Some((prop, target)) = quoted(rest) {
-            return format!("Cannot set properties of {target} (setting '{prop}')");
-        }
+    if let Some(rest) = message.strip_prefix("cannot set property ")
+        && let Some((prop, target)) = quoted(rest)
+    {
+        return format!("Cannot set properties of {target} (setting '{prop}')");
     }
-    if let Some(at) = message.find(" (line ") {
-        if message.ends_with(')') && message[at..].contains(" column ") {
-            return message[..at].to_string();
-        }
+    // V8 (Node 20) has no "(line 1 column 2)" suffix on JSON.parse errors.
+    if let Some(at) = message.find(" (line ")
+        && message.ends_with(')')
+        && message[at..].contains(" column ")
+    {
+        return message[..at].to_string();
     }
     match message {
         "invalid array length" => "Invalid array length".to_string(),
@@ -475,6 +475,7 @@ pub fn translate_message(message: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

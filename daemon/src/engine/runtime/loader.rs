@@ -1,13 +1,38 @@
-//! Module resolution for jobs: the built-in adaptors and `@openfn/runtime`; nothing else.
+//! Module resolution for jobs: bolt's prelude, the built-in adaptors and `@openfn/runtime`;
+//! nothing else. Built-in modules are compiled to QuickJS bytecode at build time (`embed!`),
+//! so a step loads them without parsing ~100 KB of JavaScript each time.
 
 use super::adaptor_bridge;
-use rquickjs::loader::{ImportAttributes, Loader, Resolver};
+use rquickjs::loader::{Bundle, ImportAttributes, Loader, Resolver};
 use rquickjs::module::{Declared, Module};
 use rquickjs::{Ctx, Exception, Result};
 
 /// `@openfn/runtime` exposes `defer`, taken from the prelude's hidden runtime object.
 pub const RUNTIME_MODULE: &str = "@openfn/runtime";
 const RUNTIME_SOURCE: &str = "const r = globalThis.__bolt_runtime;\nexport const defer = r.defer;\nexport default { defer };\n";
+/// bolt's own modules; jobs and adaptors can't import them.
+pub const PRELUDE_MODULE: &str = "bolt:prelude";
+const BOLT_PREFIX: &str = "bolt:";
+
+/// Bytecode of the prelude and of language-common (the same file as `adaptors::all()` has).
+/// Modules with imports can't be precompiled this way; language-http (5 KB) loads from source.
+static BUNDLE: Bundle = rquickjs::embed! {
+    "bolt:prelude": "src/engine/runtime/js/prelude.js",
+    "bolt:buffer": "src/engine/runtime/js/buffer.js",
+    "@openfn/language-common": "src/engine/adaptors/js/common.js",
+};
+
+// The embedded bytecode is rebuilt whenever these files change.
+const _TRACK_SOURCES: [&str; 4] = [
+    include_str!("js/prelude.js"),
+    include_str!("js/buffer.js"),
+    include_str!("../adaptors/js/common.js"),
+    include_str!("../adaptors/js/http.js"),
+];
+
+fn in_bundle(name: &str) -> bool {
+    BUNDLE.iter().any(|(n, _)| *n == name)
+}
 
 /// Strips a version suffix: `@openfn/language-http@7.2.10` → `@openfn/language-http`.
 pub fn module_base_name(name: &str) -> &str {
@@ -23,13 +48,21 @@ impl Resolver for JobResolver {
     fn resolve<'js>(
         &mut self,
         ctx: &Ctx<'js>,
-        _base: &str,
+        base: &str,
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> Result<String> {
-        let base = module_base_name(name);
-        if base == RUNTIME_MODULE || adaptor_bridge::module_source(base).is_some() {
-            Ok(base.to_string())
+        if name.starts_with(BOLT_PREFIX) {
+            // Only bolt's own modules (and the host, importing the prelude) may load these.
+            return if base.starts_with(BOLT_PREFIX) || base.is_empty() || base == "eval_script" {
+                Ok(name.to_string())
+            } else {
+                Err(import_error(ctx, name))
+            };
+        }
+        let base_name = module_base_name(name);
+        if base_name == RUNTIME_MODULE || adaptor_bridge::module_source(base_name).is_some() {
+            Ok(base_name.to_string())
         } else {
             Err(import_error(ctx, name))
         }
@@ -43,10 +76,14 @@ impl Loader for JobLoader {
         &mut self,
         ctx: &Ctx<'js>,
         name: &str,
-        _attributes: Option<ImportAttributes<'js>>,
+        attributes: Option<ImportAttributes<'js>>,
     ) -> Result<Module<'js, Declared>> {
         if name == RUNTIME_MODULE {
             return Module::declare(ctx.clone(), name, RUNTIME_SOURCE);
+        }
+        if in_bundle(name) {
+            let mut bundle = BUNDLE;
+            return bundle.load(ctx, name, attributes);
         }
         match adaptor_bridge::module_source(name) {
             Some(source) => Module::declare(ctx.clone(), name, source),

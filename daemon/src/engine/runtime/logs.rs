@@ -280,6 +280,7 @@ pub fn json_args(args: &[LogArg], policy: Sanitize) -> Option<Value> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

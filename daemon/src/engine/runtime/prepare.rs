@@ -25,7 +25,7 @@ pub enum CompileMode {
 }
 
 /// Compiles a step's expression for its adaptor.
-pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, StepError> {
+pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, Box<StepError>> {
     let source = step.expression.clone().unwrap_or_default();
     match mode {
         CompileMode::AsIs => Ok(PreparedJob {
@@ -36,11 +36,12 @@ pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, StepEr
     }
 }
 
-fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, StepError> {
+fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, Box<StepError>> {
     let mut options = CompileOptions::default();
     if let Some(spec) = adaptor {
-        let specifier = adaptor_bridge::resolve_adaptor(spec)
-            .map_err(|message| StepError::engine(Severity::Crash, "CompileError", message))?;
+        let specifier = adaptor_bridge::resolve_adaptor(spec).map_err(|message| {
+            Box::new(StepError::engine(Severity::Crash, "CompileError", message))
+        })?;
         options.adaptor = Some(specifier.to_string());
         options.adaptor_exports = adaptor_bridge::exports(specifier)
             .unwrap_or_default()
@@ -48,8 +49,13 @@ fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, StepError
             .map(|name| name.to_string())
             .collect();
     }
-    let compiled = compiler::compile(source, &options)
-        .map_err(|e| StepError::engine(Severity::Crash, "CompileError", e.to_string()))?;
+    let compiled = compiler::compile(source, &options).map_err(|e| {
+        Box::new(StepError::engine(
+            Severity::Crash,
+            "CompileError",
+            e.to_string(),
+        ))
+    })?;
     Ok(PreparedJob {
         code: compiled.code,
         positions: Some(Arc::new(MappedPositions(compiled.source_map))),

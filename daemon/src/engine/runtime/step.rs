@@ -9,7 +9,6 @@ use super::errors::{
 };
 use super::loader::{self, JobLoader, JobResolver};
 use super::logs::{Level, LogArg, LogRecord, LogSink, LogSource};
-use rquickjs::context::EvalOptions;
 use rquickjs::function::{Async, Func};
 use rquickjs::module::Module;
 use rquickjs::{
@@ -20,11 +19,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-const BUFFER_JS: &str = include_str!("js/buffer.js");
-const PRELUDE_JS: &str = include_str!("js/prelude.js");
 /// The module name the job is evaluated under; stack frames carry it.
 pub const JOB_MODULE: &str = "job.js";
-const PRELUDE_NAME: &str = "bolt:prelude";
+const PRELUDE_NAME: &str = loader::PRELUDE_MODULE;
 /// QuickJS stack budget; generous, but well inside the engine thread's stack.
 const MAX_STACK_BYTES: usize = 1024 * 1024;
 
@@ -148,25 +145,27 @@ fn cancel_error() -> StepOutcome {
 /// A failure inside the context: a thrown JS value, or an engine-made error.
 enum Thrown<'js> {
     Value(Value<'js>),
-    Engine(StepError),
+    Engine(Box<StepError>),
 }
 
 fn caught<'js>(ctx: &Ctx<'js>, error: CaughtError<'js>) -> Thrown<'js> {
     match error {
         CaughtError::Exception(e) => Thrown::Value(e.into_value()),
         CaughtError::Value(v) => Thrown::Value(v),
-        CaughtError::Error(rquickjs::Error::Allocation) => Thrown::Engine(StepError::engine(
-            Severity::Kill,
-            "OOMError",
-            "Run exceeded maximum memory usage",
-        )),
+        CaughtError::Error(rquickjs::Error::Allocation) => {
+            Thrown::Engine(Box::new(StepError::engine(
+                Severity::Kill,
+                "OOMError",
+                "Run exceeded maximum memory usage",
+            )))
+        }
         CaughtError::Error(e) => {
             let _ = ctx;
-            Thrown::Engine(StepError::engine(
+            Thrown::Engine(Box::new(StepError::engine(
                 Severity::Crash,
                 "RuntimeCrash",
                 e.to_string(),
-            ))
+            )))
         }
     }
 }
@@ -190,7 +189,7 @@ async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8
         positions: req.positions.as_deref(),
         operations: &req.operations,
     };
-    let internals = match install_sandbox(&ctx, req).catch(&ctx) {
+    let internals = match install_sandbox(&ctx, req).await.catch(&ctx) {
         Ok(i) => i,
         Err(e) => {
             return aborted(
@@ -224,7 +223,7 @@ async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8
         _ => {}
     }
     let error = match thrown {
-        Thrown::Engine(error) => error,
+        Thrown::Engine(error) => *error,
         Thrown::Value(value) => describe(&ctx, &internals, value, &cx),
     };
     if error.severity != Severity::Fail {
@@ -274,7 +273,7 @@ fn success<'js>(
                 operations: &[],
             };
             let error = match thrown {
-                Thrown::Engine(e) => e,
+                Thrown::Engine(e) => *e,
                 Thrown::Value(v) => describe(ctx, internals, v, &cx),
             };
             return StepOutcome::Aborted { error };
@@ -342,18 +341,18 @@ fn describe<'js>(
     }
 }
 
-fn install_sandbox<'js>(ctx: &Ctx<'js>, req: &StepRequest) -> rquickjs::Result<Internals<'js>> {
-    let mut options = EvalOptions::default();
-    options.filename = Some(PRELUDE_NAME.to_string());
-    options.strict = true;
-    let buffer: Value = ctx.eval_with_options(BUFFER_JS, options)?;
-    let mut options = EvalOptions::default();
-    options.filename = Some(PRELUDE_NAME.to_string());
-    let prelude: Function = ctx.eval_with_options(PRELUDE_JS, options)?;
-    let with_buffer: Function = prelude.call((buffer,))?;
+async fn install_sandbox<'js>(
+    ctx: &Ctx<'js>,
+    req: &StepRequest,
+) -> rquickjs::Result<Internals<'js>> {
+    let namespace: Object = Module::import(ctx, PRELUDE_NAME)?.into_future().await?;
+    let make_sandbox: Function = namespace.get("default")?;
+    let buffer: Object = Module::import(ctx, "bolt:buffer")?.into_future().await?;
+    let buffer: Value = buffer.get("default")?;
 
     let host = Object::new(ctx.clone())?;
     host.set("jobModuleName", JOB_MODULE)?;
+    host.set("Buffer", buffer)?;
     host.set("preludeName", PRELUDE_NAME)?;
     let sink = req.sink.clone();
     let step_id = req.step_id.clone();
@@ -387,7 +386,7 @@ fn install_sandbox<'js>(ctx: &Ctx<'js>, req: &StepRequest) -> rquickjs::Result<I
             tokio::time::sleep(Duration::from_millis(ms)).await;
         })),
     )?;
-    let internals: Object = with_buffer.call((host,))?;
+    let internals: Object = make_sandbox.call((host,))?;
 
     // Host functions for adaptor code; `print` is the raw console adaptors write to.
     let bolt_host = Object::new(ctx.clone())?;

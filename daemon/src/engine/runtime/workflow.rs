@@ -29,7 +29,7 @@ fn rt(sink: &EventSink, step: Option<&str>, level: Level, message: impl Into<Str
 }
 
 /// Checks start, edge targets, cycles and condition syntax before anything runs.
-pub fn validate(plan: &Plan) -> Result<String, StepError> {
+pub fn validate(plan: &Plan) -> Result<String, Box<StepError>> {
     let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
     let start = match &plan.start {
         Some(start) => start.clone(),
@@ -60,8 +60,12 @@ pub fn validate(plan: &Plan) -> Result<String, StepError> {
     Ok(start)
 }
 
-fn validation(message: &str) -> StepError {
-    StepError::engine(Severity::Crash, "ValidationError", message)
+fn validation(message: &str) -> Box<StepError> {
+    Box::new(StepError::engine(
+        Severity::Crash,
+        "ValidationError",
+        message,
+    ))
 }
 
 /// A pair of steps closing a cycle (reported as `child <-> parent`, like OpenFn).
@@ -135,7 +139,7 @@ pub async fn run_plan(
                 serde_json::json!({"name": error.name, "message": error.message}),
             ));
             rt(sink, None, Level::Error, "Aborting");
-            return aborted(error, 0);
+            return aborted(*error, 0);
         }
     };
     let steps: HashMap<&str, &PlanStep> = plan.steps.iter().map(|s| (s.id.as_str(), s)).collect();
@@ -188,7 +192,7 @@ pub async fn run_plan(
         if let Some(adaptor) = step
             .adaptor
             .as_deref()
-            .and_then(|a| super::adaptor_bridge::describe_adaptor(a))
+            .and_then(super::adaptor_bridge::describe_adaptor)
         {
             rt(
                 sink,
@@ -232,7 +236,7 @@ pub async fn run_plan(
                         })
                         .await
                     }
-                    Err(error) => StepOutcome::Aborted { error },
+                    Err(error) => StepOutcome::Aborted { error: *error },
                 }
             }
         };

@@ -241,6 +241,7 @@ pub fn find_step(plan: &Plan, query: &str) -> Result<String, PlanFileError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

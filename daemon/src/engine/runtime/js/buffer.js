@@ -1,7 +1,7 @@
 // A small Node-compatible `Buffer` (the subset OpenFn jobs use): Buffer.from/alloc/concat/
 // isBuffer/byteLength, toString with utf8/base64/base64url/hex/latin1/ascii, toJSON.
 // Calling the constructor directly throws, like OpenFn's SafeBuffer.
-(() => {
+export default (() => {
   const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   const B64_INDEX = new Map([...B64].map((c, i) => [c, i]));
   B64_INDEX.set('-', 62);
@@ -160,4 +160,4 @@
   }
 
   return Buffer;
-})()
+})();

@@ -1,7 +1,8 @@
-// bolt's sandbox prelude. Evaluated once per step, before the job module, as a script that
-// returns a function; Rust calls it with the host hooks and keeps the returned internals.
-// Everything here is closed over, so jobs only see what is put on `globalThis` explicitly.
-(Buffer) => (host) => {
+// bolt's sandbox prelude, imported once per step before the job module. Rust calls the
+// default export with the host hooks and keeps the returned internals. Everything here is
+// closed over, so jobs only see what is put on `globalThis` explicitly.
+export default (host) => {
+  const Buffer = host.Buffer;
   const NULL_STATE = Symbol('bolt.null-state');
   const JOB_MODULE = host.jobModuleName;
 
@@ -224,4 +225,4 @@
   }
 
   return { runOperations, finalState, errorInfo, lockdown, defer, safeStringify, clone, makeConsole };
-}
+};

@@ -1,0 +1,254 @@
+//! `bolt bench engine`: figures for the engine (printed, never asserted).
+//!
+//! - in-process overhead of a trivial one-step job (compile + fresh QuickJS runtime + run),
+//! - cold `bolt execute` of a trivial job (wall time; max RSS as reported by the child),
+//! - a 10,000-record map/filter/reduce job, and the same job under Node's `@openfn/runtime`
+//!   when `--node-dir <dir>` (or `BOLT_BENCH_NODE_DIR`) points at a directory whose
+//!   `node_modules` holds it.
+
+use anyhow::{Context, Result, bail};
+use bolt_daemon::engine::runtime::logs::LogRecord;
+use bolt_daemon::engine::runtime::prepare::CompileMode;
+use bolt_daemon::engine::runtime::{EventSink, RunOptions, run_plan_blocking};
+use bolt_daemon::engine::{Plan, PlanStep};
+use bolt_shared::model::ExitReason;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Env var that makes `bolt execute` print its peak RSS (kB) to stderr on exit.
+pub const REPORT_RSS_ENV: &str = "BOLT_BENCH_REPORT_RSS";
+
+const BIG_JOB: &str = "export default [state => {\n  const rows = state.data.records\n    .map(r => ({ ...r, total: r.price * r.qty }))\n    .filter(r => r.total % 3 !== 0);\n  const sum = rows.reduce((acc, r) => acc + r.total, 0);\n  return { data: { count: rows.length, sum } };\n}];\n";
+
+/// Entry point: reads `--node-dir <dir>` from the command line or `BOLT_BENCH_NODE_DIR`.
+pub fn bench_engine() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let from_args = args
+        .iter()
+        .position(|a| a == "--node-dir")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
+    let node_dir = from_args.or_else(|| std::env::var_os("BOLT_BENCH_NODE_DIR").map(PathBuf::from));
+    bench_engine_with(node_dir.as_deref())
+}
+
+pub fn bench_engine_with(node_dir: Option<&Path>) -> Result<()> {
+    println!(
+        "bolt engine benchmark ({} build)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    trivial_in_process()?;
+    cold_execute()?;
+    big_job(node_dir)?;
+    Ok(())
+}
+
+fn quiet_sink() -> EventSink {
+    EventSink::new(Arc::new(|_: LogRecord| {}), Arc::new(|_| {}))
+}
+
+fn one_step(expression: &str, adaptor: Option<&str>) -> Plan {
+    Plan {
+        steps: vec![PlanStep {
+            id: "job-1".into(),
+            expression: Some(expression.into()),
+            adaptor: adaptor.map(str::to_string),
+            ..PlanStep::default()
+        }],
+        start: None,
+    }
+}
+
+fn run_once(plan: &Plan, input: &Value, mode: CompileMode) -> Result<Duration> {
+    let options = RunOptions {
+        compile: mode,
+        ..RunOptions::default()
+    };
+    let started = Instant::now();
+    let result = run_plan_blocking(plan, input.clone(), &options, &quiet_sink());
+    let elapsed = started.elapsed();
+    if result.outcome.exit_reason != ExitReason::Success {
+        bail!("benchmark job failed: {:?}", result.outcome);
+    }
+    Ok(elapsed)
+}
+
+fn summary(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mean = samples.iter().map(|d| ms(*d)).sum::<f64>() / samples.len().max(1) as f64;
+    let median = samples.get(samples.len() / 2).copied().unwrap_or_default();
+    let p95 = samples
+        .get(samples.len() * 95 / 100)
+        .copied()
+        .unwrap_or_default();
+    format!(
+        "mean {mean:.3} ms, median {:.3} ms, p95 {:.3} ms (n={})",
+        ms(median),
+        ms(p95),
+        samples.len()
+    )
+}
+
+fn trivial_in_process() -> Result<()> {
+    let input = json!({"data": {}, "configuration": {}});
+    for (label, plan, mode) in [
+        (
+            "plain module, no adaptor",
+            one_step("export default [s => s];", None),
+            CompileMode::AsIs,
+        ),
+        (
+            "fn(s => s) with language-common, compiled",
+            one_step("fn(s => s);", Some("common")),
+            CompileMode::Compile,
+        ),
+    ] {
+        run_once(&plan, &input, mode)?;
+        let samples = (0..200)
+            .map(|_| run_once(&plan, &input, mode))
+            .collect::<Result<Vec<_>>>()?;
+        println!("in-process trivial job ({label}): {}", summary(samples));
+    }
+    Ok(())
+}
+
+fn cold_execute() -> Result<()> {
+    let exe = std::env::current_exe().context("locating the bolt executable")?;
+    let dir = tempfile::tempdir()?;
+    let job = dir.path().join("job.js");
+    std::fs::write(&job, "fn(s => ({ ...s, ok: true }));\n")?;
+    let mut samples = Vec::new();
+    let mut peak_kb = 0u64;
+    for _ in 0..20 {
+        let started = Instant::now();
+        let output = Command::new(&exe)
+            .args(["execute", "job.js", "-a", "common", "-o", "out.json"])
+            .current_dir(dir.path())
+            .env(REPORT_RSS_ENV, "1")
+            .output()
+            .context("running bolt execute")?;
+        samples.push(started.elapsed());
+        if !output.status.success() {
+            bail!(
+                "bolt execute failed: {}",
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if let Some(kb) = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("max-rss-kb "))
+            .and_then(|v| v.trim().parse().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+    }
+    println!(
+        "cold `bolt execute job.js -a common`: wall {}",
+        summary(samples)
+    );
+    println!(
+        "cold `bolt execute` max RSS: {:.1} MiB",
+        peak_kb as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn big_input() -> Value {
+    let records: Vec<Value> = (0..10_000)
+        .map(|i| json!({"id": i, "name": format!("item {i}"), "price": (i % 97) + 1, "qty": (i % 7) + 1}))
+        .collect();
+    json!({"data": {"records": records}, "configuration": {}})
+}
+
+fn big_job(node_dir: Option<&Path>) -> Result<()> {
+    let input = big_input();
+    let plan = one_step(BIG_JOB, None);
+    run_once(&plan, &input, CompileMode::AsIs)?;
+    let samples = (0..10)
+        .map(|_| run_once(&plan, &input, CompileMode::AsIs))
+        .collect::<Result<Vec<_>>>()?;
+    let bolt_median = {
+        let mut s = samples.clone();
+        s.sort();
+        s[s.len() / 2]
+    };
+    println!(
+        "10,000-record map/filter/reduce, bolt: {}",
+        summary(samples)
+    );
+    let Some(dir) = node_dir else {
+        println!(
+            "10,000-record job under Node: skipped (pass --node-dir <dir with node_modules/@openfn/runtime>)"
+        );
+        return Ok(());
+    };
+    let node_ms = node_big_job(dir, &input)?;
+    let bolt_ms = bolt_median.as_secs_f64() * 1000.0;
+    println!(
+        "10,000-record map/filter/reduce, Node @openfn/runtime: median {node_ms:.3} ms (n=10)"
+    );
+    println!("ratio bolt/node: {:.2}", bolt_ms / node_ms);
+    Ok(())
+}
+
+/// Runs the same job with Node's `@openfn/runtime` (same state, same module) and returns
+/// the median in-process time in ms (JSON parse of the input included, as in bolt's figure).
+fn node_big_job(dir: &Path, input: &Value) -> Result<f64> {
+    // The script sits in `dir` so that `@openfn/runtime` resolves from its node_modules.
+    let stem = format!(".bolt-bench-{}", std::process::id());
+    let files = [
+        dir.join(format!("{stem}.mjs")),
+        dir.join(format!("{stem}.state.json")),
+        dir.join(format!("{stem}.job.js")),
+    ];
+    std::fs::write(&files[1], input.to_string())?;
+    std::fs::write(&files[2], BIG_JOB)?;
+    let script = format!(
+        "import {{ readFileSync }} from 'node:fs';\n\
+         import run from '@openfn/runtime';\n\
+         const src = readFileSync({job:?}, 'utf8');\n\
+         const text = readFileSync({state:?}, 'utf8');\n\
+         const noop = () => {{}};\n\
+         const logger = {{ log: noop, info: noop, debug: noop, warn: noop, error: noop, success: noop, always: noop, break: noop, print: noop, proxy: noop, timer: () => noop, options: {{}} }};\n\
+         const times = [];\n\
+         for (let i = 0; i < 11; i++) {{\n\
+           const t = performance.now();\n\
+           await run(src, JSON.parse(text), {{ logger, jobLogger: logger }});\n\
+           if (i > 0) times.push(performance.now() - t);\n\
+         }}\n\
+         times.sort((a, b) => a - b);\n\
+         console.log('median-ms', times[Math.floor(times.length / 2)]);\n",
+        job = files[2].display().to_string(),
+        state = files[1].display().to_string(),
+    );
+    std::fs::write(&files[0], script)?;
+    let output = Command::new("node")
+        .args(["--experimental-vm-modules", "--no-warnings"])
+        .arg(&files[0])
+        .current_dir(dir)
+        .output();
+    for file in &files {
+        let _ = std::fs::remove_file(file);
+    }
+    let output = output.context("running node")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("median-ms "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .with_context(|| {
+            format!(
+                "node benchmark failed: {stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+}
