@@ -13,7 +13,7 @@ use bolt_daemon::engine::runtime::{EventSink, RunOptions, run_plan_blocking};
 use bolt_daemon::engine::{Plan, PlanStep};
 use bolt_shared::model::ExitReason;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,18 +22,6 @@ use std::time::{Duration, Instant};
 pub const REPORT_RSS_ENV: &str = "BOLT_BENCH_REPORT_RSS";
 
 const BIG_JOB: &str = "export default [state => {\n  const rows = state.data.records\n    .map(r => ({ ...r, total: r.price * r.qty }))\n    .filter(r => r.total % 3 !== 0);\n  const sum = rows.reduce((acc, r) => acc + r.total, 0);\n  return { data: { count: rows.length, sum } };\n}];\n";
-
-/// Entry point: reads `--node-dir <dir>` from the command line or `BOLT_BENCH_NODE_DIR`.
-pub fn bench_engine() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let from_args = args
-        .iter()
-        .position(|a| a == "--node-dir")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from);
-    let node_dir = from_args.or_else(|| std::env::var_os("BOLT_BENCH_NODE_DIR").map(PathBuf::from));
-    bench_engine_with(node_dir.as_deref())
-}
 
 pub fn bench_engine_with(node_dir: Option<&Path>) -> Result<()> {
     println!(
