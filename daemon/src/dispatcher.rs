@@ -11,6 +11,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// (run, workflow, project, workflow concurrency, project concurrency)
+type Candidate = (String, String, String, Option<i64>, Option<i64>);
+
 pub async fn run(daemon: Arc<Daemon>) {
     let workers = daemon.config.workers().max(1);
     let mut shutdown = daemon.shutdown_signal();
@@ -72,7 +75,7 @@ fn claim(conn: &Connection, limit: usize) -> StoreResult<Vec<String>> {
          WHERE r.state = 'available' AND r.not_before <= ?1
          ORDER BY r.priority, r.id LIMIT 512",
     )?;
-    let candidates: Vec<(String, String, String, Option<i64>, Option<i64>)> = stmt
+    let candidates: Vec<Candidate> = stmt
         .query_map([now_micros()], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?

@@ -375,10 +375,10 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
         |r| r.get(0),
     )?;
     let mut input = dataclip_info(conn, input_id.as_deref(), bodies)?;
-    if let (Some(info), Some(id)) = (&mut input, input_id.as_deref()) {
-        if info.kind == DataclipType::HttpRequest {
-            info.body = as_job_input(conn, id, info.body.take())?;
-        }
+    if let (Some(info), Some(id)) = (&mut input, input_id.as_deref())
+        && info.kind == DataclipType::HttpRequest
+    {
+        info.body = as_job_input(conn, id, info.body.take())?;
     }
     let mut runs = Vec::new();
     let mut stmt = conn.prepare_cached(
@@ -485,10 +485,10 @@ fn steps_of(conn: &Connection, run_id: &str, bodies: bool) -> StoreResult<Vec<St
     ) in rows
     {
         let mut input_info = dataclip_info(conn, input.as_deref(), bodies)?;
-        if let (Some(info), Some(clip)) = (&mut input_info, input.as_deref()) {
-            if info.kind == DataclipType::HttpRequest {
-                info.body = as_job_input(conn, clip, info.body.take())?;
-            }
+        if let (Some(info), Some(clip)) = (&mut input_info, input.as_deref())
+            && info.kind == DataclipType::HttpRequest
+        {
+            info.body = as_job_input(conn, clip, info.body.take())?;
         }
         steps.push(StepView {
             short_ref: short_ref(&id),

@@ -11,6 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+/// (state, error type, error message, final state body)
+type FinishedRow = (String, Option<String>, Option<String>, Option<String>);
+
 /// Commits the work order, its input and its run, then announces them. Returns only
 /// after the rows are durable.
 pub async fn submit(daemon: &Arc<Daemon>, new: NewWorkOrder) -> StoreResult<Created> {
@@ -71,7 +74,7 @@ pub async fn wait_for_run(
         .store
         .readers
         .read(move |conn| {
-            let row: Option<(String, Option<String>, Option<String>, Option<String>)> = conn
+            let row: Option<FinishedRow> = conn
                 .query_row(
                     "SELECT r.state, r.error_type, r.error_message, d.body FROM runs r LEFT JOIN dataclips d ON d.id = r.final_dataclip_id WHERE r.id = ?1",
                     [&id],

@@ -32,10 +32,10 @@ pub fn start_of(
     if let Some(job) = starting_job {
         return Some(job.to_string());
     }
-    if let Some(trigger) = trigger_key {
-        if spec.triggers.iter().any(|t| t.key == trigger) {
-            return Some(trigger.to_string());
-        }
+    if let Some(trigger) = trigger_key
+        && spec.triggers.iter().any(|t| t.key == trigger)
+    {
+        return Some(trigger.to_string());
     }
     if let Some(trigger) = spec.triggers.iter().find(|t| {
         spec.edges

@@ -12,6 +12,16 @@ use bolt_shared::model::*;
 use bolt_shared::protocol::{Event, RerunOutcome};
 use rusqlite::{Connection, OptionalExtension, params};
 
+/// (type, body, request, wiped at, wipe reason, project)
+type ClipRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
 /// What a queued rerun announces.
 pub struct Queued {
     pub outcome: RerunOutcome,
@@ -238,7 +248,7 @@ pub fn save_input(
         ))
     })?;
     let clip = clip.ok_or_else(|| StoreError::Invalid("that step has no stored input".into()))?;
-    let (kind, body, request, wiped, reason, project): (String, Option<String>, Option<String>, Option<i64>, Option<String>, Option<String>) = conn.query_row(
+    let (kind, body, request, wiped, reason, project): ClipRow = conn.query_row(
         "SELECT type, body, request, wiped_at, wipe_reason, project_id FROM dataclips WHERE id = ?1",
         [&clip],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),

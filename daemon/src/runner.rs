@@ -17,6 +17,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// (version, starting job, input dataclip, attempt, max attempts, backoff, retention policy, input body)
+type LostRow = (
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<String>,
+);
+
 /// Everything a run needs, read once before it starts.
 struct RunContext {
     run_id: String,
@@ -686,7 +698,7 @@ fn retry_of(ctx: &RunContext, state: RunState) -> Option<(i64, i64)> {
 pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<Vec<String>> {
     let mut queued = Vec::new();
     for (run_id, work_order_id) in lost {
-        let row: Option<(String, Option<String>, String, i64, i64, i64, String, Option<String>)> = conn
+        let row: Option<LostRow> = conn
             .query_row(
                 "SELECT r.version_id, r.starting_job, r.dataclip_id, r.attempt, w.max_attempts, w.retry_backoff_secs, p.retention_policy, d.body
                  FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id JOIN workflows w ON w.id = wo.workflow_id

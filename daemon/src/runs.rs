@@ -65,16 +65,16 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, 1)",
         params![work_order_id, new.workflow_id, new.version_id, new.trigger_id, new.origin.as_str(), dataclip_id, now],
     )?;
-    if let Input::New { body, .. } = &new.input {
-        if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
-            dataclips::index(
-                conn,
-                &work_order_id,
-                "input",
-                &dataclip_id,
-                &dataclips::index_text(&value),
-            )?;
-        }
+    if let Input::New { body, .. } = &new.input
+        && let Ok(value) = serde_json::from_str::<serde_json::Value>(body)
+    {
+        dataclips::index(
+            conn,
+            &work_order_id,
+            "input",
+            &dataclip_id,
+            &dataclips::index_text(&value),
+        )?;
     }
     let run_id = insert_run(
         conn,

@@ -75,10 +75,10 @@ impl Daemon {
                 self.http = status.http_listen.expect("webhook server address");
                 return;
             }
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!("boltd exited early: {status}");
-                }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!("boltd exited early: {status}");
             }
             assert!(Instant::now() < deadline, "boltd did not start");
             std::thread::sleep(Duration::from_millis(20));

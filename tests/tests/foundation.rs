@@ -9,14 +9,14 @@ use std::os::unix::net::UnixStream;
 use std::process::Command;
 
 fn raw(daemon: &Daemon) -> (UnixStream, BufReader<UnixStream>) {
-    let stream = UnixStream::connect(&daemon.socket).unwrap();
-    let reader = BufReader::new(stream.try_clone().unwrap());
+    let stream = UnixStream::connect(&daemon.socket).expect("connect");
+    let reader = BufReader::new(stream.try_clone().expect("clone stream"));
     (stream, reader)
 }
 
 fn read_frame(reader: &mut BufReader<UnixStream>) -> ServerFrame {
     let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
+    reader.read_line(&mut line).expect("read frame");
     serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad frame {line:?}: {e}"))
 }
 

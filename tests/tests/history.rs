@@ -49,7 +49,10 @@ workflows:
 fn post(daemon: &Daemon, path: &str, body: &str) -> String {
     let reply = daemon.post(path, body);
     assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.json()["work_order_id"].as_str().unwrap().to_string()
+    reply.json()["work_order_id"]
+        .as_str()
+        .expect("work order id")
+        .to_string()
 }
 
 fn seeded() -> (Daemon, Vec<String>) {

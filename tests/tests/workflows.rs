@@ -101,7 +101,7 @@ fn work_order_id(reply: &bolt_e2e::HttpReply) -> String {
 }
 
 fn count_work_orders(daemon: &Daemon) -> u64 {
-    daemon.client().status().unwrap().work_orders
+    daemon.client().status().expect("status").work_orders
 }
 
 #[test]

@@ -6,13 +6,24 @@ use bolt_shared::model::{TriggerType, WebhookReply};
 use rusqlite::{Connection, OptionalExtension};
 use serde_yaml_ng::{Mapping, Value};
 
+/// (id, name, description, retention policy, history days, dataclip days, concurrency)
+type ProjectRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<u32>,
+    Option<u32>,
+    Option<u32>,
+);
+
 fn s(text: &str) -> Value {
     Value::String(text.to_string())
 }
 
 /// Exports the named project (or the only one) as YAML text.
 pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<String> {
-    let row: Option<(String, String, Option<String>, String, Option<u32>, Option<u32>, Option<u32>)> = match project {
+    let row: Option<ProjectRow> = match project {
         Some(name) => conn
             .query_row(
                 "SELECT id, name, description, retention_policy, history_retention_days, dataclip_retention_days, concurrency FROM projects WHERE name = ?1",
@@ -100,10 +111,10 @@ pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<Stri
             let mut t = Mapping::new();
             t.insert(s("type"), s(trigger.kind.as_str()));
             t.insert(s("enabled"), Value::Bool(trigger.enabled));
-            if trigger.kind == TriggerType::Cron {
-                if let Some(expr) = &trigger.cron_expression {
-                    t.insert(s("cron_expression"), s(expr));
-                }
+            if trigger.kind == TriggerType::Cron
+                && let Some(expr) = &trigger.cron_expression
+            {
+                t.insert(s("cron_expression"), s(expr));
             }
             if let Some(path) = &trigger.custom_path {
                 t.insert(s("custom_path"), s(path));

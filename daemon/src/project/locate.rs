@@ -17,14 +17,14 @@ pub fn locate(source: &str, path: &[&str]) -> Option<(usize, usize)> {
             continue;
         }
         let indent = line.len() - trimmed.len();
-        if let Some(parent) = parent_indent {
-            if indent <= parent {
-                // Left the parent's block without finding the next key.
-                if found.is_some() && depth > 0 {
-                    return found;
-                }
-                return None;
+        if let Some(parent) = parent_indent
+            && indent <= parent
+        {
+            // Left the parent's block without finding the next key.
+            if found.is_some() && depth > 0 {
+                return found;
             }
+            return None;
         }
         if key_of(trimmed).is_some_and(|key| key == path[depth]) {
             found = Some((number + 1, indent + 1));

@@ -280,14 +280,15 @@ pub fn parse_project(
             .number(top, "dataclip_retention_days", &[])
             .map(|n| n as u32),
     };
-    if let Some(policy) = &settings.retention_policy {
-        if policy != "retain_all" && policy != "erase_all" {
-            ctx.error(
-                &["retention_policy"],
-                format!("unknown retention_policy `{policy}`"),
-                "use `retain_all` or `erase_all`",
-            );
-        }
+    if let Some(policy) = &settings.retention_policy
+        && policy != "retain_all"
+        && policy != "erase_all"
+    {
+        ctx.error(
+            &["retention_policy"],
+            format!("unknown retention_policy `{policy}`"),
+            "use `retain_all` or `erase_all`",
+        );
     }
     let credentials = parse_credentials(&mut ctx, top.get("credentials"));
     let mut workflows = Vec::new();

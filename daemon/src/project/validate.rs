@@ -74,17 +74,17 @@ pub fn validate(spec: &ProjectSpec, report: &mut Report) {
                     format!("use one of: {}", list(&jobs)),
                 );
             }
-            if let Some(source) = &edge.source_job {
-                if !jobs.contains(source.as_str()) {
-                    report(
-                        &[&at[..], &["source_job"]].concat(),
-                        format!(
-                            "edge `{}` starts at job `{source}`, which this workflow does not have",
-                            edge.key
-                        ),
-                        format!("use one of: {}", list(&jobs)),
-                    );
-                }
+            if let Some(source) = &edge.source_job
+                && !jobs.contains(source.as_str())
+            {
+                report(
+                    &[&at[..], &["source_job"]].concat(),
+                    format!(
+                        "edge `{}` starts at job `{source}`, which this workflow does not have",
+                        edge.key
+                    ),
+                    format!("use one of: {}", list(&jobs)),
+                );
             }
             if let Some(source) = &edge.source_trigger {
                 if !triggers.contains(source.as_str()) {

@@ -80,14 +80,13 @@ impl Scrubber {
             return;
         }
         match value {
-            Value::String(s) => {
+            Value::String(s)
                 if self
                     .secrets
                     .iter()
-                    .any(|secret| s.contains(secret.as_str()))
-                {
-                    *s = self.scrub(s);
-                }
+                    .any(|secret| s.contains(secret.as_str())) =>
+            {
+                *s = self.scrub(s);
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_json(v)),
             Value::Object(map) => {

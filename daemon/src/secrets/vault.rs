@@ -44,13 +44,13 @@ pub struct Vault {
 impl Vault {
     /// The vault of a data dir: the environment key if set, else the key file (created if absent).
     pub fn open(data_dir: &Path) -> Result<Vault, VaultError> {
-        if let Ok(text) = std::env::var(ENV_KEY) {
-            if !text.trim().is_empty() {
-                let bytes = STANDARD
-                    .decode(text.trim())
-                    .map_err(|_| VaultError::BadEnvKey)?;
-                return Self::from_bytes(&bytes).ok_or(VaultError::BadEnvKey);
-            }
+        if let Ok(text) = std::env::var(ENV_KEY)
+            && !text.trim().is_empty()
+        {
+            let bytes = STANDARD
+                .decode(text.trim())
+                .map_err(|_| VaultError::BadEnvKey)?;
+            return Self::from_bytes(&bytes).ok_or(VaultError::BadEnvKey);
         }
         let path = data_dir.join(KEY_FILE);
         let io_err = |source| VaultError::KeyFileIo {

@@ -166,7 +166,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
             let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
                 .map_err(|u| CompileError::unbound_catch(source, u.0))?;
             let names = imports::used_exports(&dangling, &options.adaptor_exports);
-            (!names.is_empty()).then(|| (adaptor.as_str(), names))
+            (!names.is_empty()).then_some((adaptor.as_str(), names))
         }
         None => None,
     };

@@ -455,3 +455,14 @@ fn source_map_points_back_into_the_job() {
         Some((2, 6))
     );
 }
+
+#[test]
+fn http_jobs_import_from_language_http() {
+    let compiled = super::compile("get('/patients');\nfn(state => state);\n", &http()).unwrap();
+    assert!(
+        compiled.code.contains("@openfn/language-http"),
+        "{}",
+        compiled.code
+    );
+    assert!(compiled.code.contains("get"), "{}", compiled.code);
+}

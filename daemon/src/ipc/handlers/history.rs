@@ -154,22 +154,22 @@ pub async fn set_project(
     name: Option<String>,
     settings: ProjectSettings,
 ) -> HandlerResult {
-    if let Some(policy) = &settings.retention_policy {
-        if policy != "retain_all" && policy != "erase_all" {
-            return Err(bad_request(format!(
-                "unknown retention_policy `{policy}`: use retain_all or erase_all"
-            )));
-        }
+    if let Some(policy) = &settings.retention_policy
+        && policy != "retain_all"
+        && policy != "erase_all"
+    {
+        return Err(bad_request(format!(
+            "unknown retention_policy `{policy}`: use retain_all or erase_all"
+        )));
     }
     if let (Some(Some(history)), Some(Some(dataclip))) = (
         settings.history_retention_days,
         settings.dataclip_retention_days,
-    ) {
-        if dataclip > history {
-            return Err(bad_request(
-                "dataclip_retention_days can't be longer than history_retention_days",
-            ));
-        }
+    ) && dataclip > history
+    {
+        return Err(bad_request(
+            "dataclip_retention_days can't be longer than history_retention_days",
+        ));
     }
     let message = daemon
         .store

@@ -33,13 +33,11 @@ pub async fn deploy(
                 let mut missing = Vec::new();
                 for workflow in &spec.workflows {
                     for job in &workflow.jobs {
-                        if let Some(name) = &job.credential {
-                            if !credentials::exists(conn, name)? {
-                                missing.push((
-                                    name.clone(),
-                                    format!("{} / {}", workflow.name, job.name),
-                                ));
-                            }
+                        if let Some(name) = &job.credential
+                            && !credentials::exists(conn, name)?
+                        {
+                            missing
+                                .push((name.clone(), format!("{} / {}", workflow.name, job.name)));
                         }
                     }
                 }
