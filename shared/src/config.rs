@@ -59,7 +59,7 @@ impl Default for HttpConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineConfig {
-    /// Runs executed at once; 0 = number of CPUs.
+    /// Runs executed at once; 0 = twice the number of CPUs (at least 4).
     pub workers: usize,
     /// Wall-clock limit for a whole run.
     pub run_timeout_secs: u64,
@@ -131,11 +131,14 @@ impl Config {
         })
     }
 
+    /// Runs at once. The default is twice the CPU count (at least 4): runs spend much of
+    /// their time waiting on the disk and on the services their jobs call.
     pub fn workers(&self) -> usize {
         if self.engine.workers == 0 {
             std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
+                .map(|n| n.get() * 2)
+                .unwrap_or(4)
+                .max(4)
         } else {
             self.engine.workers
         }

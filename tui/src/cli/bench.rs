@@ -11,6 +11,8 @@ pub enum BenchCommand {
         #[arg(long, value_name = "DIR")]
         node_dir: Option<std::path::PathBuf>,
     },
+    /// Webhook requests acknowledged per second and end-to-end runs per second.
+    Webhooks(super::bench_webhooks::WebhookBenchArgs),
     /// Bytes the TUI writes to the terminal per action (120×40 history view).
     Tui,
 }
@@ -20,6 +22,7 @@ pub fn run(command: &BenchCommand) -> Result<(), CliError> {
         BenchCommand::Engine { node_dir } => {
             crate::bench_engine::bench_engine_with(node_dir.as_deref())?
         }
+        BenchCommand::Webhooks(args) => super::bench_webhooks::run(args)?,
         BenchCommand::Tui => print!("{}", crate::tui::measure_bytes()?),
     }
     Ok(())
