@@ -655,8 +655,9 @@ impl App {
                     Action::info(format!("{what}: {}", rerun_summary(&outcomes)))
                 }
             }
+            // boltd's messages say what happened; they need no prefix.
             Response::Done { message } if message.is_empty() => Action::info(what),
-            Response::Done { message } => Action::info(format!("{what}: {message}")),
+            Response::Done { message } => Action::info(message),
             _ => Action::info(what),
         };
         Action::Many(vec![banner, reload])

@@ -113,7 +113,10 @@ struct Drawer<'a> {
 
 impl Drawer<'_> {
     fn job(&self, id: &str) -> Option<&JobView> {
-        self.workflow.jobs.iter().find(|j| j.id == id || j.key == id)
+        self.workflow
+            .jobs
+            .iter()
+            .find(|j| j.id == id || j.key == id)
     }
 
     fn children(&self, job_id: &str) -> Vec<&EdgeView> {
@@ -269,7 +272,11 @@ pub fn draw_graph(
             .edges
             .iter()
             // Edges name their trigger by id or by key, depending on where the view was built.
-            .filter(|e| e.source_trigger.as_deref().is_some_and(|t| t == trigger.id || t == trigger.key))
+            .filter(|e| {
+                e.source_trigger
+                    .as_deref()
+                    .is_some_and(|t| t == trigger.id || t == trigger.key)
+            })
             .cloned()
             .collect();
         for edge in edges {

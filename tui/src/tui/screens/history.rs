@@ -7,7 +7,7 @@ use crate::tui::theme::{Theme, Tone};
 use crate::tui::widgets::confirm::Confirm;
 use crate::tui::widgets::overlay::Overlay;
 use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
-use crate::tui::widgets::text::{clip_spans, fit, snippet_spans, thousands, when};
+use crate::tui::widgets::text::{clip_spans, fit, focus_snippet, snippet_spans, thousands, when};
 use bolt_shared::model::{
     StateCount, TimeField, WorkOrderFilter, WorkOrderPage, WorkOrderRow, WorkOrderState,
 };
@@ -591,12 +591,11 @@ impl History {
         let used: usize = crate::tui::widgets::text::spans_width(&spans);
         let rest = width.saturating_sub(used);
         let mut tail: Vec<Span<'static>> = if let Some(hit) = &row.hit {
-            let mut v = vec![Span::styled(
-                format!("in {}: ", hit.source),
-                base.patch(theme.tone(Tone::Muted)),
-            )];
+            let label = format!("in {}: ", hit.source);
+            let room = rest.saturating_sub(label.len());
+            let mut v = vec![Span::styled(label, base.patch(theme.tone(Tone::Muted)))];
             v.extend(snippet_spans(
-                &hit.snippet,
+                &focus_snippet(&hit.snippet, room),
                 base,
                 base.patch(theme.matched()),
             ));
