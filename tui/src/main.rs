@@ -7,13 +7,13 @@ fn main() -> anyhow::Result<()> {
     if args.next().as_deref() != Some("tui") {
         return Ok(());
     }
-    let mut options = tui::TuiOptions {
-        socket: bolt_shared::paths::socket_in(&bolt_shared::paths::default_data_dir()),
-        open_ref: None,
-        color: tui::ColorMode::Auto,
-        ascii: false,
-        keys: Default::default(),
+    let config = match bolt_shared::paths::default_config_path() {
+        Some(path) => bolt_shared::Config::load(&path, false)?,
+        None => bolt_shared::Config::default(),
     };
+    let socket = bolt_shared::paths::socket_in(&bolt_shared::paths::default_data_dir());
+    let mut options =
+        tui::TuiOptions::from_config(socket, None, &config.tui).map_err(anyhow::Error::msg)?;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--socket" => options.socket = args.next().map(Into::into).unwrap_or(options.socket),
