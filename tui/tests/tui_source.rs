@@ -113,10 +113,10 @@ fn wait_for(
 ) -> Incoming {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        if let Ok(incoming) = rx.recv_timeout(Duration::from_millis(100)) {
-            if pred(&incoming) {
-                return incoming;
-            }
+        if let Ok(incoming) = rx.recv_timeout(Duration::from_millis(100))
+            && pred(&incoming)
+        {
+            return incoming;
         }
     }
     panic!("timed out waiting for {what}");
