@@ -20,6 +20,7 @@ use tui::fixtures;
 use tui::measure::demo_app;
 use tui::source::{Connection, Incoming, Tag};
 use tui::theme::ColorMode;
+use tui::widgets::overlay::Overlay;
 
 fn render(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
@@ -620,4 +621,83 @@ fn a_row_move_writes_under_a_kilobyte() {
     assert!(bytes("row move (k)") <= 1024, "{results:?}");
     assert!(bytes("idle redraw") < 64, "{results:?}");
     assert!(bytes("first paint") > bytes("row move (j)") * 5);
+}
+
+#[test]
+fn filter_form_shows_states_in_words_and_picks_a_workflow() {
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('f'));
+    let form = render(&app, 120, 40);
+    for expected in [
+        "Filter",
+        "[ ] ✘ failed",
+        "[ ] ✔ success",
+        "Workflow  any",
+        "Since",
+        "Time by   received",
+    ] {
+        assert!(form.contains(expected), "missing {expected:?} in\n{form}");
+    }
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Right);
+    }
+    press(&mut app, KeyCode::Char(' ')); // failed
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char(' ')); // opens the workflow picker
+    type_text(&mut app, "vis");
+    assert!(render(&app, 120, 40).contains("Visit Intake"));
+    match app.overlays.last() {
+        Some(Overlay::Picker(picker)) => {
+            let labels: Vec<&str> = picker
+                .matches()
+                .iter()
+                .map(|m| m.item.label.as_str())
+                .collect();
+            assert_eq!(labels, vec!["Visit Intake"], "fuzzy filtered");
+        }
+        _ => panic!("the workflow picker is open"),
+    }
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Tab);
+    type_text(&mut app, "7d");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.overlays.is_empty());
+    match app.outbox.pop() {
+        Some((
+            Tag::HistoryReload,
+            Request::ListWorkOrders {
+                filter,
+                after: None,
+                ..
+            },
+        )) => {
+            assert_eq!(filter.states, vec![WorkOrderState::Failed]);
+            assert_eq!(filter.workflow.as_deref(), Some("Visit Intake"));
+            assert!(filter.since.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        render(&app, 120, 40)
+            .contains("status failed | workflow Visit Intake | since 7d (received)")
+    );
+}
+
+#[test]
+fn write_to_file_saves_the_value_under_the_cursor() {
+    let mut app = demo_app(ColorMode::Full);
+    open_detail(&mut app);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("input.json");
+    press(&mut app, KeyCode::Char('w'));
+    assert!(render(&app, 120, 40).contains("Write to file"));
+    // Replace the suggested name with our path.
+    press(&mut app, KeyCode::Home);
+    app.handle_key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL));
+    type_text(&mut app, path.to_str().unwrap());
+    press(&mut app, KeyCode::Enter);
+    let written = std::fs::read_to_string(&path).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(value["data"]["visit_id"], "V-7781");
+    assert!(render(&app, 120, 40).contains("bytes to"));
 }

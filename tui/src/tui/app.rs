@@ -655,8 +655,9 @@ impl App {
                     Action::info(format!("{what}: {}", rerun_summary(&outcomes)))
                 }
             }
+            // boltd's messages say what happened; they need no prefix.
             Response::Done { message } if message.is_empty() => Action::info(what),
-            Response::Done { message } => Action::info(format!("{what}: {message}")),
+            Response::Done { message } => Action::info(message),
             _ => Action::info(what),
         };
         Action::Many(vec![banner, reload])
@@ -824,26 +825,8 @@ impl App {
         frame.render_widget(gauge, area);
     }
 
-    fn draw_status(&self, frame: &mut Frame, area: Rect) {
-        let context = self.context();
-        let mut spans = Vec::new();
-        if let Some((_, hints)) = HINTS.iter().find(|(c, _)| *c == context) {
-            for (command, label) in hints.iter() {
-                let keys = self.keymap.keys_for(context, *command);
-                let first = keys.split('/').next().unwrap_or("").to_string();
-                if first.is_empty() {
-                    continue;
-                }
-                spans.push(Span::styled(format!(" {first}"), self.theme.key()));
-                spans.push(Span::raw(format!(" {label} ")));
-            }
-        }
-        spans.push(Span::styled(
-            format!(" {}", self.keymap.keys_for(context, Command::Help)),
-            self.theme.key(),
-        ));
-        spans.push(Span::raw(" keys"));
-        let (connection, tone) = match &self.connection {
+    fn connection_text(&self) -> (String, Tone) {
+        match &self.connection {
             Connection::Connecting => (
                 format!("boltd {} connecting", self.theme.dot(false)),
                 Tone::Waiting,
@@ -860,9 +843,41 @@ impl App {
                 ),
                 Tone::Bad,
             ),
-        };
+        }
+    }
+
+    fn draw_status(&self, frame: &mut Frame, area: Rect) {
+        let context = self.context();
+        let mut spans = Vec::new();
         let width = area.width as usize;
+        let (connection, tone) = self.connection_text();
         let right = unicode_width::UnicodeWidthStr::width(connection.as_str()) + 1;
+        // "? keys" always shows; other hints only as many as fit whole.
+        let help = format!(" {} keys", self.keymap.keys_for(context, Command::Help));
+        let mut room = width.saturating_sub(right + 1 + help.len());
+        if let Some((_, hints)) = HINTS.iter().find(|(c, _)| *c == context) {
+            for (command, label) in hints.iter() {
+                let keys = self.keymap.keys_for(context, *command);
+                let first = keys.split('/').next().unwrap_or("").to_string();
+                if first.is_empty() {
+                    continue;
+                }
+                let key = format!(" {first}");
+                let text = format!(" {label} ");
+                let cost = unicode_width::UnicodeWidthStr::width(key.as_str()) + text.len();
+                if cost > room {
+                    break;
+                }
+                room -= cost;
+                spans.push(Span::styled(key, self.theme.key()));
+                spans.push(Span::raw(text));
+            }
+        }
+        spans.push(Span::styled(
+            format!(" {}", self.keymap.keys_for(context, Command::Help)),
+            self.theme.key(),
+        ));
+        spans.push(Span::raw(" keys"));
         let mut left = clip_spans(spans, width.saturating_sub(right + 1));
         let used = super::widgets::text::spans_width(&left);
         left.push(Span::raw(" ".repeat(width.saturating_sub(used + right))));

@@ -39,6 +39,27 @@ pub struct TuiOptions {
     pub keys: BTreeMap<String, String>,
 }
 
+impl TuiOptions {
+    /// Options from the `[tui]` section of bolt.toml (color, ascii, keys).
+    pub fn from_config(
+        socket: PathBuf,
+        open_ref: Option<String>,
+        config: &bolt_shared::config::TuiConfig,
+    ) -> Result<TuiOptions, String> {
+        let color = match &config.color {
+            Some(text) => text.parse()?,
+            None => ColorMode::Auto,
+        };
+        Ok(TuiOptions {
+            socket,
+            open_ref,
+            color,
+            ascii: config.ascii,
+            keys: config.keys.clone(),
+        })
+    }
+}
+
 /// Everything the UI loop reacts to, on one channel.
 pub enum UiEvent {
     Terminal(TermEvent),

@@ -17,6 +17,23 @@ pub enum ColorMode {
     None,
 }
 
+impl std::str::FromStr for ColorMode {
+    type Err = String;
+
+    /// Reads `[tui] color` from bolt.toml: `auto`, `full`, `reduced` or `none`.
+    fn from_str(text: &str) -> Result<ColorMode, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(ColorMode::Auto),
+            "full" => Ok(ColorMode::Full),
+            "reduced" | "16" | "basic" => Ok(ColorMode::Reduced),
+            "none" | "off" | "no" | "mono" => Ok(ColorMode::None),
+            other => Err(format!(
+                "unknown [tui] color '{other}': expected auto, full, reduced or none"
+            )),
+        }
+    }
+}
+
 impl ColorMode {
     /// Resolves `Auto` against the environment (`NO_COLOR` set and non-empty → no colour).
     pub fn resolve(self, no_color_env: Option<&str>) -> ColorMode {
@@ -183,6 +200,18 @@ mod tests {
         assert_eq!(ColorMode::Auto.resolve(Some("")), ColorMode::Full);
         assert_eq!(ColorMode::Auto.resolve(None), ColorMode::Full);
         assert_eq!(ColorMode::Reduced.resolve(Some("1")), ColorMode::Reduced);
+    }
+
+    #[test]
+    fn color_modes_read_from_config_text() {
+        assert_eq!("Reduced".parse::<ColorMode>(), Ok(ColorMode::Reduced));
+        assert_eq!("none".parse::<ColorMode>(), Ok(ColorMode::None));
+        assert!(
+            "loud"
+                .parse::<ColorMode>()
+                .unwrap_err()
+                .contains("auto, full")
+        );
     }
 
     #[test]

@@ -308,6 +308,15 @@ impl Detail {
         let input = self.input.set_search(self.search.clone());
         let output = self.output.set_search(self.search.clone());
         let logs = self.log_matches().len();
+        // Show the cursor on the match in the tab being looked at.
+        let here = match self.tab {
+            Tab::Input => input,
+            Tab::Output => output,
+            Tab::Logs => logs,
+        };
+        if here > 0 {
+            self.focus = Focus::Content;
+        }
         if let Some(first) = self.log_matches().first() {
             self.log_offset = *first;
         }

@@ -7,7 +7,7 @@ use crate::tui::theme::{Theme, Tone};
 use crate::tui::widgets::confirm::Confirm;
 use crate::tui::widgets::overlay::Overlay;
 use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
-use crate::tui::widgets::text::{clip_spans, fit, snippet_spans, thousands, when};
+use crate::tui::widgets::text::{clip_spans, fit, focus_snippet, snippet_spans, thousands, when};
 use bolt_shared::model::{
     StateCount, TimeField, WorkOrderFilter, WorkOrderPage, WorkOrderRow, WorkOrderState,
 };
@@ -525,26 +525,29 @@ impl History {
         clip_spans(parts, width)
     }
 
-    fn columns(width: usize) -> (usize, bool) {
+    /// (workflow width, show REF, show TRIGGER): narrow terminals keep room for the error.
+    fn columns(width: usize) -> (usize, bool, bool) {
         let workflow = if width >= 110 { 20 } else { 16 };
-        (workflow, width >= 100)
+        (workflow, width >= 100, width >= 90)
     }
 
     fn header_text(&self, width: usize, theme: &Theme) -> String {
-        let (wf, show_ref) = Self::columns(width);
+        let (wf, show_ref, show_trigger) = Self::columns(width);
         let last = if self.filter.search.is_some() {
             "MATCH"
         } else {
             "FIRST ERROR"
         };
         let mut text = format!(
-            "    {}{}{}{}{}",
+            "    {}{}{}{}",
             fit("RECEIVED", 13, true),
             fit("WORKFLOW", wf, true),
             fit("STATE", 13, true),
             fit("DUR", 8, true),
-            fit("TRIGGER", 9, true)
         );
+        if show_trigger {
+            text.push_str(&fit("TRIGGER", 9, true));
+        }
         if show_ref {
             text.push_str(&fit("REF", 10, true));
         }
@@ -560,7 +563,7 @@ impl History {
         width: usize,
         now: DateTime<Utc>,
     ) -> Line<'static> {
-        let (wf, show_ref) = Self::columns(width);
+        let (wf, show_ref, show_trigger) = Self::columns(width);
         let base = if selected {
             theme.selected()
         } else {
@@ -580,8 +583,10 @@ impl History {
             Span::styled(fit(&row.workflow, wf - 1, theme.ascii) + " ", base),
             Span::styled(fit(&state_text, 13, theme.ascii), base.patch(state_style)),
             Span::styled(fit(&duration, 8, theme.ascii), base),
-            Span::styled(fit(row.origin.as_str(), 9, theme.ascii), base),
         ];
+        if show_trigger {
+            spans.push(Span::styled(fit(row.origin.as_str(), 9, theme.ascii), base));
+        }
         if show_ref {
             spans.push(Span::styled(
                 fit(&row.short_ref, 10, theme.ascii),
@@ -591,12 +596,11 @@ impl History {
         let used: usize = crate::tui::widgets::text::spans_width(&spans);
         let rest = width.saturating_sub(used);
         let mut tail: Vec<Span<'static>> = if let Some(hit) = &row.hit {
-            let mut v = vec![Span::styled(
-                format!("in {}: ", hit.source),
-                base.patch(theme.tone(Tone::Muted)),
-            )];
+            let label = format!("in {}: ", hit.source);
+            let room = rest.saturating_sub(label.len());
+            let mut v = vec![Span::styled(label, base.patch(theme.tone(Tone::Muted)))];
             v.extend(snippet_spans(
-                &hit.snippet,
+                &focus_snippet(&hit.snippet, room),
                 base,
                 base.patch(theme.matched()),
             ));

@@ -248,7 +248,7 @@ impl CredForm {
         frame.render_widget(Paragraph::new(lines), inner);
 
         let field_rect = |row: u16, width: u16| Rect {
-            x: inner.x + 15,
+            x: inner.x + 14,
             y: inner.y + row,
             width: width.min(inner.width.saturating_sub(16)),
             height: 1,

@@ -170,7 +170,7 @@ impl FilterForm {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let inner = popup(frame, area, 78, 12, "Filter", theme);
+        let inner = popup(frame, area, 96, 13, "Filter", theme);
         let label = |field: Field, text: &str| {
             let style = if self.field == field {
                 theme.selected()
@@ -179,7 +179,11 @@ impl FilterForm {
             };
             Span::styled(format!(" {text:<9}"), style)
         };
-        let mut status = vec![label(Field::States, "Status")];
+        // Two rows of five states, each with its word: symbols alone are too cryptic here.
+        let mut rows = [
+            vec![label(Field::States, "Status")],
+            vec![Span::raw(" ".repeat(10))],
+        ];
         for (index, state) in WorkOrderState::ALL.iter().enumerate() {
             let (symbol, tone) = theme.work_order_state(*state);
             let on = self.states.contains(state);
@@ -188,14 +192,16 @@ impl FilterForm {
             if self.field == Field::States && index == self.state_cursor {
                 style = style.patch(theme.selected());
             }
-            status.push(Span::styled(format!(" {check}{symbol}"), style));
+            let cell = format!("{check} {symbol} {state}");
+            rows[index / 5].push(Span::styled(format!(" {cell:<15}"), style));
         }
-        let cursor_state = WorkOrderState::ALL[self.state_cursor];
         let muted = theme.tone(Tone::Muted);
+        let [first, second] = rows;
         let mut lines = vec![
-            Line::from(status),
+            Line::from(first),
+            Line::from(second),
             Line::from(Span::styled(
-                format!("           ←/→ choose ({cursor_state}), space toggles, a = any state"),
+                "           ←/→ choose, space toggles, a = any state",
                 muted,
             )),
             Line::from(vec![
@@ -243,8 +249,8 @@ impl FilterForm {
                 area.set_cursor_style(Style::default());
             }
         }
-        frame.render_widget(&since, text_rect(3));
-        frame.render_widget(&until, text_rect(4));
+        frame.render_widget(&since, text_rect(4));
+        frame.render_widget(&until, text_rect(5));
     }
 }
 

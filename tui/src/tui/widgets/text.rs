@@ -77,6 +77,20 @@ pub fn snippet_spans(snippet: &str, base: Style, hit: Style) -> Vec<Span<'static
     spans
 }
 
+/// Cuts the front of a search snippet so its `[`match`]` shows in a column `width` wide.
+pub fn focus_snippet(snippet: &str, width: usize) -> String {
+    let chars: Vec<char> = snippet.chars().collect();
+    let Some(open) = chars.iter().position(|c| *c == '[') else {
+        return snippet.to_string();
+    };
+    let lead = width / 3;
+    if chars.len() <= width || open <= lead {
+        return snippet.to_string();
+    }
+    let start = open - lead;
+    format!("…{}", chars[start + 1..].iter().collect::<String>())
+}
+
 /// Splits `text` into spans with every case-insensitive occurrence of `needle` highlighted.
 pub fn highlight(text: &str, needle: Option<&str>, base: Style, hit: Style) -> Vec<Span<'static>> {
     let Some(needle) = needle.filter(|n| !n.is_empty()) else {
@@ -171,6 +185,16 @@ mod tests {
         );
         let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(texts, vec!["…patient ", "P-0042", " missing"]);
+    }
+
+    #[test]
+    fn long_snippets_are_cut_so_the_match_shows() {
+        let snippet = format!("{}[P-0052]{}", "x".repeat(60), "y".repeat(10));
+        let focused = focus_snippet(&snippet, 30);
+        assert!(focused.starts_with('…'));
+        let at = focused.chars().position(|c| c == '[').unwrap();
+        assert_eq!(at, 10);
+        assert_eq!(focus_snippet("short [hit]", 30), "short [hit]");
     }
 
     #[test]
