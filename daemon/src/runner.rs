@@ -390,13 +390,15 @@ impl Recorder<'_> {
                     self.ctx.project_id.clone(),
                 );
                 let (step, job, name) = (db_step.clone(), job_id.clone(), job_name);
+                // Times are taken as the engine reports them, not when the writer gets to them.
+                let started_at = now_micros();
                 self.daemon.store.writer.write_detached(move |tx| {
                     if let Some(clip) = clip {
                         clip.insert(tx, &project, &wo, "input")?;
                     }
                     tx.execute(
                         "INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![step, run, job, name, clip_id, now_micros()],
+                        params![step, run, job, name, clip_id, started_at],
                     )?;
                     tx.execute("INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)", params![run, step])?;
                     Ok(())
@@ -476,13 +478,14 @@ impl Recorder<'_> {
                     self.ctx.project_id.clone(),
                     db_step.clone(),
                 );
+                let finished_at = now_micros();
                 self.daemon.store.writer.write_detached(move |tx| {
                     if let Some(clip) = clip {
                         clip.insert(tx, &project, &wo, "output")?;
                     }
                     tx.execute(
                         "UPDATE steps SET output_dataclip_id = ?2, exit_reason = ?3, error_type = ?4, error_message = ?5, finished_at = ?6 WHERE id = ?1",
-                        params![step, clip_id, exit_reason.as_str(), error_type, message, now_micros()],
+                        params![step, clip_id, exit_reason.as_str(), error_type, message, finished_at],
                     )?;
                     Ok(())
                 });
