@@ -543,3 +543,17 @@ fn kill_9_during_a_run_marks_it_lost_and_the_retry_policy_reruns_it() {
     assert_eq!(retry.origin, Origin::Retry);
     assert_eq!(view.row.state, WorkOrderState::Success);
 }
+
+#[test]
+fn after_completion_webhooks_answer_201_with_the_final_state() {
+    let daemon = Daemon::start();
+    daemon.deploy_text(
+        "name: sync\nworkflows:\n  w:\n    jobs:\n      double:\n        body: |\n          fn(state => ({ data: { doubled: state.data.n * 2 } }))\n    triggers:\n      webhook:\n        type: webhook\n        custom_path: sync\n        webhook_reply: after_completion\n    edges:\n      webhook->double: {source_trigger: webhook, target_job: double, condition_type: always}\n",
+    );
+    let reply = daemon.post("/i/sync", r#"{"n": 21}"#);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!(body["data"]["data"]["doubled"], 42);
+    assert_eq!(body["meta"]["state"], "success");
+    assert!(body["meta"]["work_order_id"].is_string());
+}

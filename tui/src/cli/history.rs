@@ -475,6 +475,7 @@ pub fn rerun(global: &Global, args: &RerunArgs) -> Result<(), CliError> {
                 .into());
             }
             eprintln!("rerunning {count} work orders, oldest first…");
+            show_progress(global);
             Request::RerunMatching {
                 filter,
                 from_job: args.from.clone(),
@@ -521,6 +522,26 @@ pub fn rerun(global: &Global, args: &RerunArgs) -> Result<(), CliError> {
         return Err(anyhow!("nothing was rerun").into());
     }
     Ok(())
+}
+
+/// Prints the daemon's bulk progress events to stderr while the request runs.
+fn show_progress(global: &Global) {
+    let Ok(mut watcher) = global.connect() else {
+        return;
+    };
+    if watcher.subscribe().is_err() {
+        return;
+    }
+    std::thread::spawn(move || {
+        while let Ok(event) = watcher.next_event() {
+            if let Event::BulkProgress { done, total } = event {
+                eprintln!("  queued {done}/{total}");
+                if done >= total {
+                    break;
+                }
+            }
+        }
+    });
 }
 
 fn count_matching(client: &mut Client, filter: &WorkOrderFilter) -> Result<u64, CliError> {
