@@ -4,11 +4,11 @@
 //! the final state in `after_completion` mode, 401 missing auth, 404 unknown trigger or
 //! wrong auth, 403 disabled, 413 too large, 415 unreadable body.
 
+use crate::credentials;
 use crate::daemon::Daemon;
 use crate::intake;
 use crate::runs::{Input, NewWorkOrder};
 use crate::store::StoreResult;
-use crate::{credentials, workflows};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
@@ -70,7 +70,9 @@ struct Found {
     trigger_id: String,
     enabled: bool,
     workflow_enabled: bool,
-    workflow_ref: String,
+    workflow_id: String,
+    project_id: String,
+    version_id: String,
     reply: WebhookReply,
     auth: Vec<String>,
 }
@@ -78,8 +80,9 @@ struct Found {
 fn find_trigger(conn: &rusqlite::Connection, segment: &str) -> StoreResult<Option<Found>> {
     Ok(conn
         .query_row(
-            "SELECT t.id, t.key, t.enabled, w.enabled, w.id, t.webhook_reply, t.auth, t.type
+            "SELECT t.id, t.key, t.enabled, w.enabled, w.id, t.webhook_reply, t.auth, t.type, w.project_id, v.id
              FROM triggers t JOIN workflows w ON w.id = t.workflow_id
+             JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
              WHERE (t.id = ?1 OR t.custom_path = ?1) AND w.deleted_at IS NULL",
             [segment],
             |r| {
@@ -88,7 +91,9 @@ fn find_trigger(conn: &rusqlite::Connection, segment: &str) -> StoreResult<Optio
                         trigger_id: r.get(0)?,
                         enabled: r.get(2)?,
                         workflow_enabled: r.get(3)?,
-                        workflow_ref: r.get(4)?,
+                        workflow_id: r.get(4)?,
+                        project_id: r.get(8)?,
+                        version_id: r.get(9)?,
                         reply: WebhookReply::parse(&r.get::<_, String>(5)?)
                             .unwrap_or(WebhookReply::BeforeStart),
                         auth: r
@@ -195,22 +200,12 @@ async fn webhook(
         "query_params": query_params(query.as_deref()),
         "headers": stored_headers(&headers),
     });
-    let workflow_ref = found.workflow_ref.clone();
-    let deployed = match daemon
-        .store
-        .readers
-        .read(move |conn| workflows::find(conn, &workflow_ref))
-        .await
-    {
-        Ok(deployed) => deployed,
-        Err(err) => return internal(err),
-    };
     let sync = found.reply == WebhookReply::AfterCompletion;
     let events = sync.then(|| daemon.events.subscribe());
     let new = NewWorkOrder {
-        workflow_id: deployed.id,
-        project_id: deployed.project_id,
-        version_id: deployed.version_id,
+        workflow_id: found.workflow_id,
+        project_id: found.project_id,
+        version_id: found.version_id,
         trigger_id: Some(found.trigger_id),
         origin: Origin::Webhook,
         input: Input::New {
