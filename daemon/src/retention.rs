@@ -59,36 +59,42 @@ pub async fn sweep(daemon: &Arc<Daemon>) -> StoreResult<(usize, usize)> {
         tracing::debug!(%project, ?history, ?dataclip, "retention sweep of a project");
         if let Some(days) = history {
             let cutoff = now_micros() - days * day_micros();
-            loop {
-                let project = project.clone();
-                let n = daemon
-                    .store
-                    .writer
-                    .write(move |tx| delete_history_batch(tx, &project, cutoff, batch))
-                    .await?;
-                deleted += n;
-                if n < batch {
-                    break;
-                }
-            }
+            deleted += drain(daemon, batch, &project, move |tx, p| {
+                delete_history_batch(tx, p, cutoff, batch)
+            })
+            .await?;
         }
         if let Some(days) = dataclip {
             let cutoff = now_micros() - days * day_micros();
-            loop {
-                let project = project.clone();
-                let n = daemon
-                    .store
-                    .writer
-                    .write(move |tx| wipe_batch(tx, &project, cutoff, batch))
-                    .await?;
-                wiped += n;
-                if n < batch {
-                    break;
-                }
-            }
+            wiped += drain(daemon, batch, &project, move |tx, p| {
+                wipe_batch(tx, p, cutoff, batch)
+            })
+            .await?;
         }
     }
     Ok((deleted, wiped))
+}
+
+/// Runs `step` in its own transaction until a batch comes back short; returns the total.
+async fn drain(
+    daemon: &Arc<Daemon>,
+    batch: usize,
+    project: &str,
+    step: impl Fn(&Connection, &str) -> StoreResult<usize> + Clone + Send + 'static,
+) -> StoreResult<usize> {
+    let mut total = 0;
+    loop {
+        let (project, step) = (project.to_string(), step.clone());
+        let n = daemon
+            .store
+            .writer
+            .write(move |tx| step(tx, &project))
+            .await?;
+        total += n;
+        if n < batch {
+            return Ok(total);
+        }
+    }
 }
 
 /// Deletes up to `batch` finished work orders last active before `cutoff`, with their runs,

@@ -82,6 +82,17 @@ pub struct RunsArgs {
     pub json: bool,
 }
 
+/// Sends a request answered with a plain message and prints the message.
+fn print_done(global: &Global, request: Request) -> Result<(), CliError> {
+    let mut client = global.connect()?;
+    let message = expect(client.request(request)?, |r| match r {
+        Response::Done { message } => Some(message),
+        _ => None,
+    })?;
+    println!("{message}");
+    Ok(())
+}
+
 pub fn state_symbol(state: WorkOrderState) -> &'static str {
     match state {
         WorkOrderState::Success => "✔",
@@ -566,18 +577,12 @@ fn count_matching(client: &mut Client, filter: &WorkOrderFilter) -> Result<u64, 
 }
 
 pub fn cancel(global: &Global, reference: &str) -> Result<(), CliError> {
-    let mut client = global.connect()?;
-    let message = expect(
-        client.request(Request::Cancel {
+    print_done(
+        global,
+        Request::Cancel {
             reference: reference.to_string(),
-        })?,
-        |r| match r {
-            Response::Done { message } => Some(message),
-            _ => None,
         },
-    )?;
-    println!("{message}");
-    Ok(())
+    )
 }
 
 #[derive(clap::Args, Debug)]
@@ -686,20 +691,14 @@ pub fn input(global: &Global, command: &InputCommand) -> Result<(), CliError> {
         step,
         name,
     } = command;
-    let mut client = global.connect()?;
-    let message = expect(
-        client.request(Request::SaveInput {
+    print_done(
+        global,
+        Request::SaveInput {
             reference: reference.clone(),
             step: step.clone(),
             name: name.clone(),
-        })?,
-        |r| match r {
-            Response::Done { message } => Some(message),
-            _ => None,
         },
-    )?;
-    println!("{message}");
-    Ok(())
+    )
 }
 
 #[derive(clap::Args, Debug)]
@@ -803,17 +802,11 @@ pub fn project(global: &Global, command: &ProjectCommand) -> Result<(), CliError
         retention_policy: retention_policy.clone(),
         concurrency: days(concurrency, "--concurrency")?,
     };
-    let mut client = global.connect()?;
-    let message = expect(
-        client.request(Request::SetProjectSettings {
+    print_done(
+        global,
+        Request::SetProjectSettings {
             project: project.clone(),
             settings,
-        })?,
-        |r| match r {
-            Response::Done { message } => Some(message),
-            _ => None,
         },
-    )?;
-    println!("{message}");
-    Ok(())
+    )
 }
