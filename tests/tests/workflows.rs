@@ -557,3 +557,23 @@ fn after_completion_webhooks_answer_201_with_the_final_state() {
     assert_eq!(body["meta"]["state"], "success");
     assert!(body["meta"]["work_order_id"].is_string());
 }
+
+#[test]
+fn hostile_jobs_are_killed_within_their_limits_and_the_daemon_carries_on() {
+    let daemon = Daemon::start();
+    daemon.deploy_text(
+        "name: hostile\nworkflows:\n  loop:\n    run_timeout_secs: 1\n    jobs:\n      spin:\n        body: |\n          fn(state => { while (true) {} })\n    triggers:\n      webhook: {type: webhook, custom_path: loop}\n    edges:\n      webhook->spin: {source_trigger: webhook, target_job: spin, condition_type: always}\n  hog:\n    memory_limit_mb: 32\n    jobs:\n      eat:\n        body: |\n          fn(state => { const a = []; while (true) { a.push('x'.repeat(1024 * 1024)); } })\n    triggers:\n      webhook: {type: webhook, custom_path: hog}\n    edges:\n      webhook->eat: {source_trigger: webhook, target_job: eat, condition_type: always}\n",
+    );
+    let started = Instant::now();
+    let looping = daemon.wait_work_order(&work_order_id(&daemon.post("/i/loop", "{}")));
+    assert_eq!(looping.row.state, WorkOrderState::Killed, "{looping:#?}");
+    assert_eq!(
+        looping.runs[0].steps[0].error_type.as_deref(),
+        Some("TimeoutError")
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let hog = daemon.wait_work_order(&work_order_id(&daemon.post("/i/hog", "{}")));
+    assert_eq!(hog.row.state, WorkOrderState::Killed, "{hog:#?}");
+    // Still serving.
+    assert_eq!(daemon.client().status().unwrap().running, 0);
+}
