@@ -20,7 +20,9 @@ mod tree;
 mod tests;
 
 use oxc::allocator::Allocator;
-use oxc::ast::ast::{ArrayExpression, ExportDefaultDeclarationKind, Expression, Program, Statement};
+use oxc::ast::ast::{
+    ArrayExpression, ExportDefaultDeclarationKind, Expression, Program, Statement,
+};
 use oxc::diagnostics::OxcDiagnostic;
 use oxc::parser::{ParseOptions, Parser};
 use oxc::semantic::SemanticBuilder;
@@ -148,7 +150,11 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
     }
     let tree = Tree::new(semantic.semantic.nodes());
     if let Some(rejected) = syntax::find_rejected(program, &tree) {
-        return Err(CompileError::at(source, rejected.message, rejected.span.start));
+        return Err(CompileError::at(
+            source,
+            rejected.message,
+            rejected.span.start,
+        ));
     }
     let scopes = scopes::Scopes::new(&tree);
 
@@ -160,7 +166,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
             let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
                 .map_err(|u| CompileError::unbound_catch(source, u.0))?;
             let names = imports::used_exports(&dangling, &options.adaptor_exports);
-            (!names.is_empty()).then(|| (adaptor.as_str(), names))
+            (!names.is_empty()).then_some((adaptor.as_str(), names))
         }
         None => None,
     };
@@ -177,7 +183,11 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
         .map(|(op, order)| {
             let deferred = promises.rewritten.contains(&op.call);
             Operation {
-                name: if deferred { Some("_defer".into()) } else { op.name.clone() },
+                name: if deferred {
+                    Some("_defer".into())
+                } else {
+                    op.name.clone()
+                },
                 line: (!deferred).then(|| index.position(op.call.start).0),
                 order,
             }
@@ -289,9 +299,10 @@ fn is_block_like(statement: &Statement<'_>) -> bool {
         | Statement::SwitchStatement(_)
         | Statement::LabeledStatement(_)
         | Statement::WithStatement(_) => true,
-        Statement::ExportDeclaration(e) => {
-            !matches!(e.declaration, oxc::ast::ast::Declaration::VariableDeclaration(_))
-        }
+        Statement::ExportDeclaration(e) => !matches!(
+            e.declaration,
+            oxc::ast::ast::Declaration::VariableDeclaration(_)
+        ),
         Statement::ExportDefaultDeclaration(e) => !e.declaration.is_expression(),
         _ => false,
     }
@@ -354,7 +365,8 @@ fn emit(
         edits.render(*statement, &mut out);
         // Removing a neighbour must not let this statement run into the next one.
         let text = &source[..statement.end as usize];
-        if !text.ends_with(';') && !(*block_like && text.ends_with('}')) {
+        let terminated = text.ends_with(';') || (*block_like && text.ends_with('}'));
+        if !terminated {
             out.insert(";", Some(statement.end));
         }
         if runtime_import && layout.leading_imports > 0 && i + 1 == layout.leading_imports {

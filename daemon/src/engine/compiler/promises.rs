@@ -42,7 +42,9 @@ pub(crate) fn plan(
         if within_rewritten || !is_promise_call(call) || lazy.is_wrapped(call.callee.span()) {
             continue;
         }
-        let in_function = tree.ancestors(id).any(|a| is_function_or_block(tree.kind(a)));
+        let in_function = tree
+            .ancestors(id)
+            .any(|a| is_function_or_block(tree.kind(a)));
         if in_function || lazy.inside_wrap(call.span) || tree.in_top_level_object_literal(id) {
             continue;
         }

@@ -44,7 +44,10 @@ fn single_job_cases() -> Vec<Case> {
         .map(|entry| entry.path())
         .filter(|dir| dir.join("job.js").is_file() && dir.join("args.txt").is_file())
         .map(|dir| Case {
-            name: dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            name: dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             dir,
         })
         .collect();
@@ -66,7 +69,10 @@ fn every_single_job_fixture_compiles_like_openfn() {
         if log.contains("Failed to compile job") {
             refused += 1;
             if let Ok(compiled) = result {
-                failures.push(format!("{}: OpenFn refused, we compiled:\n{}", case.name, compiled.code));
+                failures.push(format!(
+                    "{}: OpenFn refused, we compiled:\n{}",
+                    case.name, compiled.code
+                ));
             }
             continue;
         }
@@ -96,7 +102,13 @@ fn every_single_job_fixture_compiles_like_openfn() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
     assert_eq!(refused, 4, "compile failures recorded by OpenFn");
     assert!(compared >= 120);
 }
@@ -105,9 +117,15 @@ fn every_single_job_fixture_compiles_like_openfn() {
 fn compiler_failures_report_openfns_reason() {
     let dir = fixtures_dir();
     let expect = [
-        ("023-compiler-optional-catch-binding-multiline", "null does not match type Pattern"),
+        (
+            "023-compiler-optional-catch-binding-multiline",
+            "null does not match type Pattern",
+        ),
         ("024-compiler-bigint-rejected", "Unexpected token ILLEGAL"),
-        ("025-compiler-lazy-state-outside-operation", "Lazy State Error: Must be inside an operation"),
+        (
+            "025-compiler-lazy-state-outside-operation",
+            "Lazy State Error: Must be inside an operation",
+        ),
         ("073-error-compile-syntax-error", "SyntaxError"),
     ];
     for (case, message) in expect {
@@ -130,8 +148,11 @@ fn dump_compiled_fixtures() {
         let job = fs::read_to_string(case.dir.join("job.js")).expect("job.js");
         let args = fs::read_to_string(case.dir.join("args.txt")).expect("args.txt");
         if let Ok(compiled) = compile(&job, &options_for(&args)) {
-            fs::write(Path::new(&target).join(format!("{}.js", case.name)), compiled.code)
-                .expect("write");
+            fs::write(
+                Path::new(&target).join(format!("{}.js", case.name)),
+                compiled.code,
+            )
+            .expect("write");
         }
     }
 }

@@ -50,7 +50,11 @@ pub(crate) fn shape(code: &str) -> Shape {
         if let AstKind::ImportDeclaration(import) = kind {
             let names = imports.entry(import.source.value.to_string()).or_default();
             for specifier in import.specifiers.iter().flatten() {
-                names.insert(format!("{} as {}", specifier.name(), specifier.local().name));
+                names.insert(format!(
+                    "{} as {}",
+                    specifier.name(),
+                    specifier.local().name
+                ));
             }
             import_spans.push(span);
             nodes.push(format!("Import({})", import.source.value));
