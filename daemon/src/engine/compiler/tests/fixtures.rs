@@ -156,3 +156,54 @@ fn dump_compiled_fixtures() {
         }
     }
 }
+
+/// Differential check against OpenFn's compiler: for every `<job>.js` in
+/// `$BOLT_COMPILE_JOBS`, compares our result with `<job>.oracle.js` (OpenFn's output; absent
+/// when OpenFn refused the job), compiling with language-common's exports.
+#[test]
+#[ignore = "tooling: set BOLT_COMPILE_JOBS to a directory of jobs and OpenFn outputs"]
+fn compare_with_openfn_outputs() {
+    let Ok(dir) = std::env::var("BOLT_COMPILE_JOBS") else {
+        return;
+    };
+    let mut jobs: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("jobs directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            name.ends_with(".js") && !name.ends_with(".oracle.js") && !name.ends_with(".out.js")
+        })
+        .collect();
+    jobs.sort();
+    let mut differences = Vec::new();
+    for job_path in &jobs {
+        let job = fs::read_to_string(job_path).expect("job");
+        let oracle = fs::read_to_string(job_path.with_extension("oracle.js")).ok();
+        let ours = compile(&job, &common());
+        let name = job_path.display();
+        match (ours, oracle) {
+            (Ok(c), Some(theirs)) => {
+                if shape(&c.code) != shape(&theirs) {
+                    differences.push(format!(
+                        "{name}: differs\n{job}--- ours\n{}--- openfn\n{theirs}",
+                        c.code
+                    ));
+                }
+            }
+            (Ok(c), None) => differences.push(format!(
+                "{name}: OpenFn refused, ours:\n{job}---\n{}",
+                c.code
+            )),
+            (Err(e), Some(theirs)) => differences.push(format!(
+                "{name}: we refused ({e}), OpenFn:\n{job}---\n{theirs}"
+            )),
+            (Err(_), None) => {}
+        }
+    }
+    println!(
+        "{} jobs, {} differ\n\n{}",
+        jobs.len(),
+        differences.len(),
+        differences.join("\n\n")
+    );
+}
