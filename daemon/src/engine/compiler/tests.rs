@@ -3,6 +3,7 @@
 
 use super::*;
 
+mod differential;
 mod fixtures;
 mod structure;
 
