@@ -18,25 +18,84 @@ use super::tree::Tree;
 /// unanchored alternation, so the first must start a name, the last end it, and the
 /// others may appear anywhere in it.
 const GLOBALS: &[&str] = &[
-    "AggregateError", "Array", "ArrayBuffer", "AsyncFuction", "AsyncGenerator", "atob",
-    "Atomics", "BigInt", "BigInt64Array", "BigUint64Array", "Blob", "Boolean", "btoa",
-    "Buffer", "clearInterval", "clearTimeout", "console", "DataView", "Date", "decodeURI",
-    "decodeURIComponent", "encodeURI", "encodeURIComponent", "Error", "eval", "EvalError",
-    "Event", "exports", "FinalizationRegistry", "Float32Array", "Float64Array", "Function",
-    "Generator", "global", "Infinity", "Int16Array", "Int32Array", "Int8Array", "isFinite",
-    "isNaN", "JSON", "Map", "Math", "module", "Number", "Object", "parseFloat", "parseInt",
-    "process", "Promise", "Proxy", "RangeError", "ReferenceError", "Reflect", "RegExp",
-    "require", "Set", "setInterval", "setTimeout", "SharedArrayBuffer", "state", "String",
-    "Symbol", "TypedArray", "Uint16Array", "Uint32Array", "Uint8Array", "Uint8ClampedArray",
-    "URIError", "URL", "WeakMap", "WeakRef", "WeakSet",
+    "AggregateError",
+    "Array",
+    "ArrayBuffer",
+    "AsyncFuction",
+    "AsyncGenerator",
+    "atob",
+    "Atomics",
+    "BigInt",
+    "BigInt64Array",
+    "BigUint64Array",
+    "Blob",
+    "Boolean",
+    "btoa",
+    "Buffer",
+    "clearInterval",
+    "clearTimeout",
+    "console",
+    "DataView",
+    "Date",
+    "decodeURI",
+    "decodeURIComponent",
+    "encodeURI",
+    "encodeURIComponent",
+    "Error",
+    "eval",
+    "EvalError",
+    "Event",
+    "exports",
+    "FinalizationRegistry",
+    "Float32Array",
+    "Float64Array",
+    "Function",
+    "Generator",
+    "global",
+    "Infinity",
+    "Int16Array",
+    "Int32Array",
+    "Int8Array",
+    "isFinite",
+    "isNaN",
+    "JSON",
+    "Map",
+    "Math",
+    "module",
+    "Number",
+    "Object",
+    "parseFloat",
+    "parseInt",
+    "process",
+    "Promise",
+    "Proxy",
+    "RangeError",
+    "ReferenceError",
+    "Reflect",
+    "RegExp",
+    "require",
+    "Set",
+    "setInterval",
+    "setTimeout",
+    "SharedArrayBuffer",
+    "state",
+    "String",
+    "Symbol",
+    "TypedArray",
+    "Uint16Array",
+    "Uint32Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "URIError",
+    "URL",
+    "WeakMap",
+    "WeakRef",
+    "WeakSet",
 ];
 
 /// The names to import from the adaptor, in `exports` order. With no known exports, every
 /// dangling identifier except OpenFn's globals.
-pub(crate) fn used_exports(
-    dangling: &HashSet<String>,
-    exports: &[String],
-) -> Vec<String> {
+pub(crate) fn used_exports(dangling: &HashSet<String>, exports: &[String]) -> Vec<String> {
     if exports.is_empty() {
         let mut names: Vec<String> = dangling
             .iter()
@@ -87,7 +146,11 @@ pub(crate) fn dangling_identifiers(
         }
         // Parameters of the arrows the compiler adds.
         if (name == "state" && lazy.inside_wrap(span))
-            || (name == "p" && promises.tails.iter().any(|t| t.start <= span.start && span.end <= t.end))
+            || (name == "p"
+                && promises
+                    .tails
+                    .iter()
+                    .any(|t| t.start <= span.start && span.end <= t.end))
         {
             continue;
         }
@@ -106,7 +169,9 @@ fn is_skipped(tree: &Tree<'_, '_>, id: NodeId, name: &str, span: Span) -> bool {
     };
     match tree.kind(parent) {
         AstKind::ImportSpecifier(_) => true,
-        AstKind::StaticMemberExpression(m) => m.property.span == span || is_in_computed_property(tree, parent),
+        AstKind::StaticMemberExpression(m) => {
+            m.property.span == span || is_in_computed_property(tree, parent)
+        }
         AstKind::ComputedMemberExpression(m) => {
             m.expression.span() == span || is_in_computed_property(tree, parent)
         }
@@ -152,18 +217,31 @@ mod tests {
 
     #[test]
     fn unknown_exports_mode_skips_globals_like_openfn() {
-        let dangling: HashSet<String> = ["fn", "console", "myState", "WeakSetX", "AggregateErrorish", "xWeakSet"]
-            .into_iter()
-            .map(String::from)
-            .collect();
+        let dangling: HashSet<String> = [
+            "fn",
+            "console",
+            "myState",
+            "WeakSetX",
+            "AggregateErrorish",
+            "xWeakSet",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
         // Substring matches: "WeakSetX" contains "Set"; matching is case-sensitive.
         assert_eq!(used_exports(&dangling, &[]), vec!["fn", "myState"]);
     }
 
     #[test]
     fn known_exports_keep_export_order() {
-        let dangling: HashSet<String> = ["fnIf", "fn", "other"].into_iter().map(String::from).collect();
-        let exports: Vec<String> = ["fn", "each", "fnIf"].into_iter().map(String::from).collect();
+        let dangling: HashSet<String> = ["fnIf", "fn", "other"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let exports: Vec<String> = ["fn", "each", "fnIf"]
+            .into_iter()
+            .map(String::from)
+            .collect();
         assert_eq!(used_exports(&dangling, &exports), vec!["fn", "fnIf"]);
     }
 }

@@ -144,7 +144,9 @@ fn wrap_enclosing_argument(
                 return Err(lazy_error(source, "parent has wrong arity", arrow.span));
             }
             let name = match arrow.params.items.first().map(|p| &p.pattern) {
-                Some(BindingPattern::BindingIdentifier(id)) if arrow.params.items[0].initializer.is_none() => {
+                Some(BindingPattern::BindingIdentifier(id))
+                    if arrow.params.items[0].initializer.is_none() =>
+                {
                     id.name.as_str()
                 }
                 _ => "undefined",

@@ -20,7 +20,9 @@ mod tree;
 mod tests;
 
 use oxc::allocator::Allocator;
-use oxc::ast::ast::{ArrayExpression, ExportDefaultDeclarationKind, Expression, Program, Statement};
+use oxc::ast::ast::{
+    ArrayExpression, ExportDefaultDeclarationKind, Expression, Program, Statement,
+};
 use oxc::diagnostics::OxcDiagnostic;
 use oxc::parser::{ParseOptions, Parser};
 use oxc::semantic::SemanticBuilder;
@@ -148,7 +150,11 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
     }
     let tree = Tree::new(semantic.semantic.nodes());
     if let Some(rejected) = syntax::find_rejected(program, &tree) {
-        return Err(CompileError::at(source, rejected.message, rejected.span.start));
+        return Err(CompileError::at(
+            source,
+            rejected.message,
+            rejected.span.start,
+        ));
     }
     let scopes = scopes::Scopes::new(&tree);
 
@@ -160,7 +166,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
             let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
                 .map_err(|u| CompileError::unbound_catch(source, u.0))?;
             let names = imports::used_exports(&dangling, &options.adaptor_exports);
-            (!names.is_empty()).then(|| (adaptor.as_str(), names))
+            (!names.is_empty()).then_some((adaptor.as_str(), names))
         }
         None => None,
     };
@@ -177,7 +183,11 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
         .map(|(op, order)| {
             let deferred = promises.rewritten.contains(&op.call);
             Operation {
-                name: if deferred { Some("_defer".into()) } else { op.name.clone() },
+                name: if deferred {
+                    Some("_defer".into())
+                } else {
+                    op.name.clone()
+                },
                 line: (!deferred).then(|| index.position(op.call.start).0),
                 order,
             }
@@ -199,8 +209,9 @@ struct Hoisted {
 
 /// Where things go at the top level (ensure-exports + top-level-operations).
 struct Layout {
-    /// Top-level statements (directives included), in source order.
-    statements: Vec<Span>,
+    /// Top-level statements (directives included), in source order, and whether each is
+    /// block-like (ends with its own `}` that needs no semicolon).
+    statements: Vec<(Span, bool)>,
     /// Statements that are import declarations, as a prefix length of `statements`.
     leading_imports: usize,
     hoisted: Vec<Hoisted>,
@@ -218,8 +229,9 @@ enum ExportTarget {
 
 impl Layout {
     fn plan(program: &Program<'_>, lazy: &lazy_state::LazyState) -> Self {
-        let mut statements: Vec<Span> = program.directives.iter().map(|d| d.span).collect();
-        statements.extend(program.body.iter().map(GetSpan::span));
+        let mut statements: Vec<(Span, bool)> =
+            program.directives.iter().map(|d| (d.span, false)).collect();
+        statements.extend(program.body.iter().map(|s| (s.span(), is_block_like(s))));
         let leading_imports = if program.directives.is_empty() {
             program
                 .body
@@ -272,6 +284,30 @@ impl Layout {
     }
 }
 
+/// Statements that end with their own block: no semicolon needed after them.
+fn is_block_like(statement: &Statement<'_>) -> bool {
+    match statement {
+        Statement::FunctionDeclaration(_)
+        | Statement::ClassDeclaration(_)
+        | Statement::BlockStatement(_)
+        | Statement::IfStatement(_)
+        | Statement::ForStatement(_)
+        | Statement::ForInStatement(_)
+        | Statement::ForOfStatement(_)
+        | Statement::WhileStatement(_)
+        | Statement::TryStatement(_)
+        | Statement::SwitchStatement(_)
+        | Statement::LabeledStatement(_)
+        | Statement::WithStatement(_) => true,
+        Statement::ExportDeclaration(e) => !matches!(
+            e.declaration,
+            oxc::ast::ast::Declaration::VariableDeclaration(_)
+        ),
+        Statement::ExportDefaultDeclaration(e) => !e.declaration.is_expression(),
+        _ => false,
+    }
+}
+
 fn existing_target(array: &ArrayExpression<'_>) -> ExportTarget {
     match array.elements.last() {
         Some(last) => ExportTarget::Existing {
@@ -320,7 +356,7 @@ fn emit(
     }
     let hoisted: Vec<Span> = layout.hoisted.iter().map(|h| h.statement).collect();
     let mut position = 0;
-    for (i, statement) in layout.statements.iter().enumerate() {
+    for (i, (statement, block_like)) in layout.statements.iter().enumerate() {
         edits.render(Span::new(position, statement.start), &mut out);
         position = statement.end;
         if hoisted.contains(statement) {
@@ -328,7 +364,9 @@ fn emit(
         }
         edits.render(*statement, &mut out);
         // Removing a neighbour must not let this statement run into the next one.
-        if !source[..statement.end as usize].ends_with(';') {
+        let text = &source[..statement.end as usize];
+        let terminated = text.ends_with(';') || (*block_like && text.ends_with('}'));
+        if !terminated {
             out.insert(";", Some(statement.end));
         }
         if runtime_import && layout.leading_imports > 0 && i + 1 == layout.leading_imports {

@@ -45,7 +45,10 @@ impl SourceMap {
         }
         let line = &mut self.lines[index];
         // A later segment at the same column replaces an earlier, empty one.
-        if line.last().is_some_and(|last| last.out_column == segment.out_column) {
+        if line
+            .last()
+            .is_some_and(|last| last.out_column == segment.out_column)
+        {
             line.pop();
         }
         line.push(segment);
@@ -62,7 +65,10 @@ impl<'s> LineIndex<'s> {
     pub(crate) fn new(source: &'s str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
-        Self { source, line_starts }
+        Self {
+            source,
+            line_starts,
+        }
     }
 
     /// (1-based line, 0-based UTF-16 column) of a byte offset.

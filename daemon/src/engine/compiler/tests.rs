@@ -3,25 +3,88 @@
 
 use super::*;
 
+mod differential;
 mod fixtures;
 mod structure;
 
 /// `@openfn/language-common` 3.3.4 exports (`Object.keys(require(...))`, minus `default`).
 pub(crate) const COMMON_EXPORTS: &[&str] = &[
-    "_", "alterState", "arrayToString", "as", "asData", "assert", "beta", "chunk", "combine",
-    "composeNextState", "cursor", "dataPath", "dataValue", "dateFns", "debug", "each",
-    "execute", "field", "fields", "fn", "fnIf", "group", "http", "humanProper", "index",
-    "join", "jsonValue", "lastReferenceValue", "log", "map", "merge", "parseCsv",
-    "referencePath", "scrubEmojis", "source", "sourceValue", "splitKeys", "toArray", "util",
+    "_",
+    "alterState",
+    "arrayToString",
+    "as",
+    "asData",
+    "assert",
+    "beta",
+    "chunk",
+    "combine",
+    "composeNextState",
+    "cursor",
+    "dataPath",
+    "dataValue",
+    "dateFns",
+    "debug",
+    "each",
+    "execute",
+    "field",
+    "fields",
+    "fn",
+    "fnIf",
+    "group",
+    "http",
+    "humanProper",
+    "index",
+    "join",
+    "jsonValue",
+    "lastReferenceValue",
+    "log",
+    "map",
+    "merge",
+    "parseCsv",
+    "referencePath",
+    "scrubEmojis",
+    "source",
+    "sourceValue",
+    "splitKeys",
+    "toArray",
+    "util",
     "validate",
 ];
 
 /// `@openfn/language-http` 7.2.10 exports.
 pub(crate) const HTTP_EXPORTS: &[&str] = &[
-    "alterState", "arrayToString", "as", "chunk", "combine", "cursor", "dataPath",
-    "dataValue", "dateFns", "del", "each", "execute", "field", "fields", "fn", "fnIf", "get",
-    "group", "humanProper", "lastReferenceValue", "map", "merge", "parseCsv", "parseXML",
-    "patch", "post", "put", "request", "scrubEmojis", "sourceValue", "splitKeys", "toArray",
+    "alterState",
+    "arrayToString",
+    "as",
+    "chunk",
+    "combine",
+    "cursor",
+    "dataPath",
+    "dataValue",
+    "dateFns",
+    "del",
+    "each",
+    "execute",
+    "field",
+    "fields",
+    "fn",
+    "fnIf",
+    "get",
+    "group",
+    "humanProper",
+    "lastReferenceValue",
+    "map",
+    "merge",
+    "parseCsv",
+    "parseXML",
+    "patch",
+    "post",
+    "put",
+    "request",
+    "scrubEmojis",
+    "sourceValue",
+    "splitKeys",
+    "toArray",
     "util",
 ];
 
@@ -103,20 +166,41 @@ fn statements_left_behind_keep_a_semicolon() {
 fn dollar_wraps_the_whole_argument_of_the_nearest_call() {
     let cases = [
         ("get($.data.endpoint)", "get(state => state.data.endpoint)"),
-        ("get(`hello ${$.data}`)", "get(state => `hello ${state.data}`)"),
-        ("get($.a + \" \" + $.b)", "get(state => state.a + \" \" + state.b)"),
-        ("get(city[$.location])", "get(state => city[state.location])"),
+        (
+            "get(`hello ${$.data}`)",
+            "get(state => `hello ${state.data}`)",
+        ),
+        (
+            "get($.a + \" \" + $.b)",
+            "get(state => state.a + \" \" + state.b)",
+        ),
+        (
+            "get(city[$.location])",
+            "get(state => city[state.location])",
+        ),
         ("get(!$.data.x)", "get(state => !state.data.x)"),
         ("fn($.f($.age))", "fn(state => state.f(state.age))"),
-        ("post('/x', { name: $.data.name })", "post('/x', state => ({ name: state.data.name }))"),
+        (
+            "post('/x', { name: $.data.name })",
+            "post('/x', state => ({ name: state.data.name }))",
+        ),
         (
             "each($.data.items, post(`/i/${$.data.id}`, $.data))",
             "each(state => state.data.items, post(state => `/i/${state.data.id}`, state => state.data))",
         ),
         ("cursor($.a || $.b)", "cursor(state => state.a || state.b)"),
-        ("fn(() => { get($.data) })", "fn(() => { get(state => state.data) })"),
-        ("fnIf($.tags.includes('x'), y)", "fnIf((state => state.tags.includes)('x'), y)"),
-        ("fn($.a + g($.b))", "fn(state => state.a + g(state => state.b))"),
+        (
+            "fn(() => { get($.data) })",
+            "fn(() => { get(state => state.data) })",
+        ),
+        (
+            "fnIf($.tags.includes('x'), y)",
+            "fnIf((state => state.tags.includes)('x'), y)",
+        ),
+        (
+            "fn($.a + g($.b))",
+            "fn(state => state.a + g(state => state.b))",
+        ),
         ("fn(state => $.a)", "fn(state => state.a)"),
         ("fn(1, $.f($.a.b))", "fn(1, state => state.f(state.a.b))"),
         ("fn($.f(x)(y))", "fn((state => state.f(x))(y))"),
@@ -131,7 +215,12 @@ fn dollar_wraps_the_whole_argument_of_the_nearest_call() {
 
 #[test]
 fn dollar_left_alone_where_openfn_leaves_it() {
-    for job in ["fn(\"$.a.b\")", "fn(($) => $.a)", "fn($)", "fn(function f($) { return $.a })"] {
+    for job in [
+        "fn(\"$.a.b\")",
+        "fn(($) => $.a)",
+        "fn($)",
+        "fn(function f($) { return $.a })",
+    ] {
         let out = compile(job, &CompileOptions::default()).expect(job).code;
         assert_eq!(out, format!("export default [{job}];\n"));
     }
@@ -152,8 +241,15 @@ fn dollar_outside_an_operation_is_an_error() {
         e.to_string(),
         "Lazy State Error: Must be inside an operation (line 1, column 13)"
     );
-    for job in ["fn(() => { $.a = 1 })", "fn(function() { return $.a })", "new Foo($.a)"] {
-        assert!(error(job).message.contains("Must be inside an operation"), "{job}");
+    for job in [
+        "fn(() => { $.a = 1 })",
+        "fn(function() { return $.a })",
+        "new Foo($.a)",
+    ] {
+        assert!(
+            error(job).message.contains("Must be inside an operation"),
+            "{job}"
+        );
     }
 }
 
@@ -163,7 +259,10 @@ fn dollar_in_an_arrow_argument_needs_a_state_parameter() {
         error("fn(s => $.a)").message,
         "Lazy State Error: parameter \"s\" should be called \"state\""
     );
-    assert_eq!(error("fn((a, b) => $.a)").message, "Lazy State Error: parent has wrong arity");
+    assert_eq!(
+        error("fn((a, b) => $.a)").message,
+        "Lazy State Error: parent has wrong arity"
+    );
 }
 
 // ---- promises ----
@@ -171,23 +270,43 @@ fn dollar_in_an_arrow_argument_needs_a_state_parameter() {
 #[test]
 fn then_and_catch_chains_become_defer_calls() {
     let cases = [
-        ("fn(a).then(f).then(g)", "_defer(fn(a), p => p.then(f).then(g))"),
+        (
+            "fn(a).then(f).then(g)",
+            "_defer(fn(a), p => p.then(f).then(g))",
+        ),
         ("fn(a).catch(h)", "_defer(fn(a), undefined, h)"),
         ("fn(a).catch(h).then(f)", "_defer(fn(a), p => p.then(f), h)"),
-        ("fn(a).then(f).catch(h)", "_defer(fn(a), p => p.then(f).catch(h))"),
+        (
+            "fn(a).then(f).catch(h)",
+            "_defer(fn(a), p => p.then(f).catch(h))",
+        ),
         (
             "each(\"$.data[*]\", post(x).then(s => s))",
             "each(\"$.data[*]\", _defer(post(x), p => p.then(s => s)))",
         ),
-        ("fn(s => s).then($.data)", "_defer(fn(s => s), p => p.then(state => state.data))"),
-        ("each(x, fn(s).then(f)).then(g)", "_defer(each(x, fn(s).then(f)), p => p.then(g))"),
+        (
+            "fn(s => s).then($.data)",
+            "_defer(fn(s => s), p => p.then(state => state.data))",
+        ),
+        (
+            "each(x, fn(s).then(f)).then(g)",
+            "_defer(each(x, fn(s).then(f)), p => p.then(g))",
+        ),
         ("fn(s => get().then(f))", "fn(s => get().then(f))"),
     ];
     for (job, expected) in cases {
         let out = compile(job, &CompileOptions::default()).expect(job).code;
         let has_defer = expected.contains("_defer(");
-        let import = if has_defer { format!("{RUNTIME_IMPORT}\n") } else { String::new() };
-        assert_eq!(out, format!("{import}export default [{expected}];\n"), "{job}");
+        let import = if has_defer {
+            format!("{RUNTIME_IMPORT}\n")
+        } else {
+            String::new()
+        };
+        assert_eq!(
+            out,
+            format!("{import}export default [{expected}];\n"),
+            "{job}"
+        );
     }
 }
 
@@ -204,13 +323,21 @@ fn runtime_import_goes_after_the_jobs_own_imports() {
     );
     assert_eq!(
         out.operations,
-        vec![Operation { name: Some("_defer".into()), line: None, order: 1 }]
+        vec![Operation {
+            name: Some("_defer".into()),
+            line: None,
+            order: 1
+        }]
     );
 }
 
 #[test]
 fn a_chain_not_on_a_call_is_refused() {
-    assert!(error("x.then(f);").message.contains("must follow an operation call"));
+    assert!(
+        error("x.then(f);")
+            .message
+            .contains("must follow an operation call")
+    );
 }
 
 // ---- add-imports ----
@@ -218,7 +345,10 @@ fn a_chain_not_on_a_call_is_refused() {
 #[test]
 fn imports_only_undeclared_adaptor_exports() {
     let out = code("const each = 1;\nfn(s => merge(s, map));\nnotAnExport(1);");
-    assert!(out.starts_with("import { fn, map, merge } from \"@openfn/language-common\";\n"), "{out}");
+    assert!(
+        out.starts_with("import { fn, map, merge } from \"@openfn/language-common\";\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -229,7 +359,8 @@ fn no_import_and_no_export_star_when_nothing_is_used() {
 
 #[test]
 fn property_names_keys_and_shorthands_are_not_imports() {
-    let out = code("x.fn;\ny = { each: 1 };\nz = { map };\nw = a[merge];\nconst o = { k: field() };");
+    let out =
+        code("x.fn;\ny = { each: 1 };\nz = { map };\nw = a[merge];\nconst o = { k: field() };");
     assert!(!out.contains("import {"), "{out}");
 }
 
@@ -251,9 +382,21 @@ fn no_adaptor_means_no_imports() {
 
 #[test]
 fn unknown_exports_import_every_undeclared_name_but_globals() {
-    let options = CompileOptions { adaptor: Some("x".into()), adaptor_exports: vec![] };
-    let out = compile("fn(s => { console.log(JSON.stringify(s)); return s })", &options).expect("ok");
-    assert!(out.code.starts_with("import { fn } from \"x\";\nexport * from \"x\";\n"), "{}", out.code);
+    let options = CompileOptions {
+        adaptor: Some("x".into()),
+        adaptor_exports: vec![],
+    };
+    let out = compile(
+        "fn(s => { console.log(JSON.stringify(s)); return s })",
+        &options,
+    )
+    .expect("ok");
+    assert!(
+        out.code
+            .starts_with("import { fn } from \"x\";\nexport * from \"x\";\n"),
+        "{}",
+        out.code
+    );
 }
 
 // ---- syntax OpenFn rejects ----
@@ -265,8 +408,14 @@ fn syntax_openfn_rejects_fails_to_compile() {
         ("const n = 1_000;", "Unexpected token ILLEGAL"),
         ("class A { #x = 1 }", "Unexpected token ILLEGAL"),
         ("#!/usr/bin/env node\nfn(x)", "Unexpected token ILLEGAL"),
-        ("class A { static x = 1 }", "did not recognize object of type \"PropertyDefinition\""),
-        ("fn(s => { try { x() } catch { return s } })", "null does not match type Pattern"),
+        (
+            "class A { static x = 1 }",
+            "did not recognize object of type \"PropertyDefinition\"",
+        ),
+        (
+            "fn(s => { try { x() } catch { return s } })",
+            "null does not match type Pattern",
+        ),
         ("fn(s => {", "SyntaxError"),
     ] {
         let e = error(job);
@@ -291,10 +440,19 @@ fn source_map_points_back_into_the_job() {
         .expect("export line");
     let column = text.find("s.data").expect("s.data") as u32;
     assert_eq!(
-        compiled.source_map.original_position(line as u32 + 1, column),
+        compiled
+            .source_map
+            .original_position(line as u32 + 1, column),
         Some((3, 8))
     );
     assert_eq!(compiled.source_map.original_position(1, 0), None);
-    let x_line = lines.iter().position(|l| l.starts_with("const x")).expect("const") as u32 + 1;
-    assert_eq!(compiled.source_map.original_position(x_line, 6), Some((2, 6)));
+    let x_line = lines
+        .iter()
+        .position(|l| l.starts_with("const x"))
+        .expect("const") as u32
+        + 1;
+    assert_eq!(
+        compiled.source_map.original_position(x_line, 6),
+        Some((2, 6))
+    );
 }
