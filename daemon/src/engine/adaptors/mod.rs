@@ -192,6 +192,7 @@ fn strip_version(spec: &str) -> &str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -216,8 +217,14 @@ mod tests {
         let error = resolve("@openfn/language-salesforce@4").unwrap_err();
         let message = error.to_string();
         assert!(message.contains("salesforce"), "{message}");
-        assert!(message.contains("@openfn/language-common@3.3.4"), "{message}");
-        assert!(message.contains("@openfn/language-http@7.2.10"), "{message}");
+        assert!(
+            message.contains("@openfn/language-common@3.3.4"),
+            "{message}"
+        );
+        assert!(
+            message.contains("@openfn/language-http@7.2.10"),
+            "{message}"
+        );
     }
 
     /// The names a module source exports, read from its `export` statements.
@@ -257,7 +264,12 @@ mod tests {
         for adaptor in all() {
             let mut declared: Vec<String> = adaptor.exports.iter().map(|s| s.to_string()).collect();
             declared.sort();
-            assert_eq!(exported_names(adaptor.source), declared, "{}", adaptor.short_name);
+            assert_eq!(
+                exported_names(adaptor.source),
+                declared,
+                "{}",
+                adaptor.short_name
+            );
         }
     }
 }

@@ -145,8 +145,16 @@ fn single_byte(option: &str, value: &Value, default: u8) -> Result<u8, String> {
 /// csv-parse trims spaces and tabs; we trim any whitespace except line breaks inside values.
 fn trim_field(field: &str, left: bool, right: bool) -> String {
     let is_blank = |c: char| c == ' ' || c == '\t';
-    let field = if left { field.trim_start_matches(is_blank) } else { field };
-    let field = if right { field.trim_end_matches(is_blank) } else { field };
+    let field = if left {
+        field.trim_start_matches(is_blank)
+    } else {
+        field
+    };
+    let field = if right {
+        field.trim_end_matches(is_blank)
+    } else {
+        field
+    };
     field.to_string()
 }
 
@@ -161,6 +169,7 @@ fn csv_error(error: &csv::Error) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -197,7 +206,10 @@ mod tests {
             "CSV_RECORD_INCONSISTENT_COLUMNS: Invalid Record Length: columns length is 2, got 3 on line 2"
         );
         let err = parse_csv("a,b\n1,2,3\n", r#"{"columns":false}"#).unwrap_err();
-        assert!(err.starts_with("CSV_RECORD_INCONSISTENT_FIELDS_LENGTH"), "{err}");
+        assert!(
+            err.starts_with("CSV_RECORD_INCONSISTENT_FIELDS_LENGTH"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -129,7 +129,13 @@ function formatValue(ctx, value, depth) {
   if (ctx.seen.includes(value)) return '[Circular *1]';
   if (isDate(value)) return isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (isRegExp(value)) return String(value);
-  if (isError(value)) return value.stack || `${value.name}: ${value.message}`;
+  if (isError(value)) {
+    // QuickJS stacks hold only the frames; Node's start with "Name: message".
+    const head = value.message ? `${value.name}: ${value.message}` : String(value.name);
+    const stack = typeof value.stack === 'string' ? value.stack : '';
+    if (!stack) return `[${head}]`;
+    return stack.startsWith(head) ? stack : `${head}\n${stack.replace(/\n$/, '')}`;
+  }
   if (depth > 2) {
     if (Array.isArray(value)) return value.length === 0 ? '[]' : '[Array]';
     if (Object.keys(value).length === 0 && tagOf(value) === 'Object') return '{}';
@@ -1495,7 +1501,8 @@ function logResponse(response) {
 class FormBody {
   constructor() {
     this.fields = [];
-    this.boundary = `----formdata-bolt-${String(Math.random()).slice(2, 13).padStart(11, '0')}`;
+    // Same shape as undici's FormData boundary.
+    this.boundary = `----formdata-undici-0${String(Math.floor(Math.random() * 1e11)).padStart(11, '0')}`;
   }
 
   append(name, value) {
