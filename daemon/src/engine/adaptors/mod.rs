@@ -32,6 +32,8 @@
 //! (the same instance the job imports: module state such as `cursor`'s key is shared).
 
 pub mod host;
+#[cfg(test)]
+mod quickjs_tests;
 
 use thiserror::Error;
 
