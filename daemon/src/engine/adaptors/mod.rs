@@ -30,6 +30,20 @@
 //! with `.toString("base64" | "utf8")`. `@openfn/language-http` imports
 //! `@openfn/language-common`, so the loader must resolve that specifier to the common module
 //! (the same instance the job imports: module state such as `cursor`'s key is shared).
+//! Module state (cursor key and start time, validate's schema cache) lives for as long as
+//! the module instance: load the modules afresh for every run, as OpenFn's CLI does.
+//!
+//! `util.__bolt` (non-enumerable, on common's `util` export) holds `inspect(value)` and
+//! `formatArgs(args)`: Node's `util.inspect`/`util.format` output, for any host code that
+//! needs console lines formatted the Node way.
+//!
+//! Known differences from the npm packages: `parseCsv` takes a string only (no streams) and
+//! single-character delimiter/quote/escape; `parseXML` throws (no cheerio); `_` holds the
+//! lodash functions real jobs use and throws `lodash function _.x is not available in bolt`
+//! for the rest (and for chaining `_(x)`); `dateFns` has `format` and `parse` in UTC;
+//! `validate` implements JSON Schema's core keywords with AJV's messages but no `format`;
+//! `parseAs: 'stream'` gives text; only `tls.rejectUnauthorized` of the TLS options is used;
+//! `util.uuid()` uses `Math.random`.
 
 pub mod host;
 #[cfg(test)]
