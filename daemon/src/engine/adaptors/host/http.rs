@@ -105,6 +105,7 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
     };
     let timeout = Duration::from_millis(request.timeout_ms.max(1));
     let mut redirects_left = request.max_redirections;
+    let mut visited = vec![url.clone()];
     loop {
         let mut builder = client
             .request(method.clone(), url.clone())
@@ -129,6 +130,13 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
             && let Some(next) = redirect_target(&response, &url)
         {
             redirects_left -= 1;
+            if visited.contains(&next) {
+                return Err(invalid_argument(&format!(
+                    "Redirect loop detected. Cannot redirect to {}. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.",
+                    next.origin().ascii_serialization()
+                )));
+            }
+            visited.push(next.clone());
             // undici's redirect handler: 303 (and 301/302 after POST) become a body-less GET,
             // and credentials are not sent to another origin.
             if status == StatusCode::SEE_OTHER && method != Method::HEAD
@@ -426,6 +434,24 @@ mod tests {
             call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 0}))
                 .await;
         assert_eq!(kept["status"], 302);
+    }
+
+    #[tokio::test]
+    async fn redirect_loops_fail_like_undici() {
+        let base = serve(|_, _| {
+            "HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+        });
+        let got =
+            call(json!({"method": "GET", "url": format!("{base}/loop"), "maxRedirections": 5}))
+                .await;
+        assert_eq!(got["error"]["name"], "InvalidArgumentError");
+        assert_eq!(got["error"]["code"], "UND_ERR_INVALID_ARG");
+        assert!(
+            got["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Redirect loop detected.")
+        );
     }
 
     #[tokio::test]
