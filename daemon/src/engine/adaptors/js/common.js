@@ -349,9 +349,48 @@ function safeJson(value) {
   });
 }
 
+// Plain member paths (`$.a.b[0]['c d'][*]`) are walked directly on the live object: no JSON
+// round trip of the whole state per call. Anything else (filters, `..`, slices, unions) goes
+// to the host's JSONPath engine.
+const SIMPLE_SEGMENT = /^(?:\.([A-Za-z_$][\w$]*)|\.\*|\[\*\]|\[(\d+)\]|\['([^'\\]*)'\]|\["([^"\\]*)"\])/;
+
+function simplePath(path) {
+  let rest = String(path).trim();
+  if (rest.startsWith('$')) rest = rest.slice(1);
+  else if (!rest.startsWith('[')) rest = `.${rest}`;
+  const segments = [];
+  while (rest.length) {
+    const m = rest.match(SIMPLE_SEGMENT);
+    if (!m) return null;
+    if (m[0] === '.*' || m[0] === '[*]') segments.push({ wildcard: true });
+    else segments.push({ key: m[1] ?? (m[2] !== undefined ? Number(m[2]) : (m[3] ?? m[4])) });
+    rest = rest.slice(m[0].length);
+  }
+  return segments;
+}
+
+function walkPath(segments, json) {
+  let nodes = [json];
+  for (const segment of segments) {
+    const next = [];
+    for (const node of nodes) {
+      if (node === null || (typeof node !== 'object' && typeof node !== 'function')) continue;
+      if (segment.wildcard) {
+        if (Array.isArray(node)) next.push(...node);
+        else for (const key of Object.keys(node)) next.push(node[key]);
+      } else if (Object.prototype.hasOwnProperty.call(node, segment.key)) {
+        next.push(node[segment.key]);
+      }
+    }
+    nodes = next;
+  }
+  return nodes;
+}
+
 /** All values matching `path` in `json`, taken from the live object (not copies). */
 function queryJson(path, json) {
-  const found = locateJson(path, json);
+  const segments = simplePath(path);
+  const found = segments ? walkPath(segments, json) : locateJson(path, json);
   // jsonpath-plus evaluates `.length` as a JavaScript property of arrays and strings.
   const lengthOf = String(path).match(/^(.*)\.length$/);
   if (found.length === 0 && lengthOf) {
