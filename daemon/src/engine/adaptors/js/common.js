@@ -683,7 +683,40 @@ const deepEqual = (a, b) => {
 
 const pointerEscape = (k) => String(k).replace(/~/g, '~0').replace(/\//g, '~1');
 
+const SCHEMA_KEYWORDS = new Set([
+  '$id', '$schema', '$ref', '$comment', '$defs', '$anchor', '$dynamicRef', '$dynamicAnchor', '$recursiveRef',
+  '$recursiveAnchor', '$vocabulary', 'definitions', 'title', 'description', 'default', 'examples', 'readOnly',
+  'writeOnly', 'deprecated', 'type', 'enum', 'const', 'multipleOf', 'maximum', 'minimum', 'exclusiveMaximum',
+  'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'format', 'items', 'additionalItems', 'prefixItems',
+  'maxItems', 'minItems', 'uniqueItems', 'contains', 'maxContains', 'minContains', 'maxProperties', 'minProperties',
+  'required', 'properties', 'patternProperties', 'additionalProperties', 'dependencies', 'dependentRequired',
+  'dependentSchemas', 'propertyNames', 'if', 'then', 'else', 'allOf', 'anyOf', 'oneOf', 'not',
+  'unevaluatedProperties', 'unevaluatedItems', 'contentMediaType', 'contentEncoding', 'contentSchema', 'nullable',
+]);
+
+// AJV's strict mode, as OpenFn runs it: unknown keywords and (without ajv-formats) every
+// `format` make compiling the schema throw.
+function assertStrictSchema(schema, path = '#') {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return;
+  for (const key of Object.keys(schema)) {
+    if (!SCHEMA_KEYWORDS.has(key)) throw new Error(`strict mode: unknown keyword: "${key}"`);
+  }
+  if (schema.format !== undefined) {
+    throw new Error(`unknown format "${schema.format}" ignored in schema at path "${path}"`);
+  }
+  for (const key of ['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas']) {
+    for (const [name, sub] of Object.entries(schema[key] || {})) assertStrictSchema(sub, `${path}/${key}/${pointerEscape(name)}`);
+  }
+  for (const key of ['items', 'prefixItems', 'allOf', 'anyOf', 'oneOf']) {
+    if (Array.isArray(schema[key])) schema[key].forEach((sub, i) => assertStrictSchema(sub, `${path}/${key}/${i}`));
+  }
+  for (const key of ['items', 'additionalItems', 'additionalProperties', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedProperties', 'unevaluatedItems']) {
+    if (schema[key] !== undefined && !Array.isArray(schema[key])) assertStrictSchema(schema[key], `${path}/${key}`);
+  }
+}
+
 function schemaValidator(root) {
+  assertStrictSchema(root);
   const resolveRef = (ref) => {
     if (!ref.startsWith('#')) throw new Error(`can't resolve reference ${ref} from id #`);
     return ref.slice(1).split('/').filter(Boolean)
