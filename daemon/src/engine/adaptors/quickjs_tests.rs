@@ -3,21 +3,30 @@
 #![allow(clippy::unwrap_used)] // tests may unwrap
 use std::sync::{Arc, Mutex};
 
+use rquickjs::function::{Async, Func};
 use rquickjs::loader::{BuiltinLoader, BuiltinResolver};
-use rquickjs::{Context, Ctx, Exception, Function, Module, Object, Runtime};
+use rquickjs::{
+    AsyncContext, AsyncRuntime, CatchResultExt, Context, Ctx, Exception, Function, Module, Object,
+    Runtime,
+};
 
 use super::{all, host};
 
 /// Evaluates `test_module` (which may import both adaptors) and returns
 /// `globalThis.result` plus every line the adaptors printed.
-fn run_module(test_module: &str) -> (String, Vec<String>) {
-    let runtime = Runtime::new().unwrap();
+fn adaptor_loader() -> (BuiltinResolver, BuiltinLoader) {
     let mut resolver = BuiltinResolver::default();
     let mut loader = BuiltinLoader::default();
     for adaptor in all() {
         resolver.add_module(adaptor.specifier);
         loader.add_module(adaptor.specifier, adaptor.source);
     }
+    (resolver, loader)
+}
+
+fn run_module(test_module: &str) -> (String, Vec<String>) {
+    let runtime = Runtime::new().unwrap();
+    let (resolver, loader) = adaptor_loader();
     runtime.set_loader(resolver, loader);
     let context = Context::full(&runtime).unwrap();
     let printed = Arc::new(Mutex::new(Vec::new()));
@@ -161,5 +170,133 @@ fn http_module_links_and_fails_like_openfn_without_network() {
     assert_eq!(
         result["initial"],
         serde_json::json!({"references": [], "data": {"x": 1}})
+    );
+}
+
+/// A local HTTP/1.1 server answering every request with a JSON echo of it.
+fn echo_server() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = Vec::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push(line.trim_end().to_string());
+            }
+            let header = |name: &str| {
+                head.iter().find_map(|l| {
+                    let (key, value) = l.split_once(':')?;
+                    key.eq_ignore_ascii_case(name)
+                        .then(|| value.trim().to_string())
+                })
+            };
+            let length: usize = header("content-length").map_or(0, |v| v.parse().unwrap());
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let echo = serde_json::json!({
+                "requestLine": head[0],
+                "contentType": header("content-type"),
+                "authorization": header("authorization"),
+                "body": String::from_utf8_lossy(&body),
+            })
+            .to_string();
+            let status = if head[0].contains("/missing") {
+                "404 Not Found"
+            } else {
+                "200 OK"
+            };
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{echo}",
+                echo.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    format!("http://{address}")
+}
+
+fn install_async_host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
+    install_host(ctx, Arc::new(Mutex::new(Vec::new())))?;
+    let host_object: Object = ctx.globals().get("__bolt_host")?;
+    host_object.set(
+        "http",
+        Func::from(Async(|ctx: Ctx<'js>, request: String| async move {
+            host::http_request(request)
+                .await
+                .map_err(|message| Exception::throw_message(&ctx, &message))
+        })),
+    )
+}
+
+#[tokio::test]
+async fn http_requests_go_through_the_async_host_function() {
+    let base = echo_server();
+    let runtime = AsyncRuntime::new().unwrap();
+    let (resolver, loader) = adaptor_loader();
+    runtime.set_loader(resolver, loader).await;
+    let context = AsyncContext::full(&runtime).await.unwrap();
+    let source = format!(
+        r#"
+        import {{ execute, get, post, each }} from '@openfn/language-http';
+        const final = await execute(
+          get('/items', {{ query: {{ page: 2, q: 'a b' }} }}),
+          (s) => ({{ ...s, getEcho: s.data }}),
+          each([{{ id: 1 }}], post((s) => `/items/${{s.data.id}}`, (s) => s.data)),
+        )({{ data: {{ before: true }}, configuration: {{ baseUrl: '{base}/api', username: 'u', password: 'p' }} }});
+        let failure;
+        try {{
+          await execute(get('{base}/missing'))({{ data: {{}} }});
+        }} catch (e) {{
+          failure = {{ message: e.message, statusCode: e.statusCode, statusMessage: e.statusMessage, body: e.body }};
+        }}
+        globalThis.result = JSON.stringify({{ final, failure }});
+        "#
+    );
+    let result: String = context
+        .async_with(async |ctx| {
+            install_async_host(&ctx).unwrap();
+            let promise = Module::evaluate(ctx.clone(), "test-job", source.as_str())
+                .catch(&ctx)
+                .unwrap();
+            promise.into_future::<()>().await.catch(&ctx).unwrap();
+            ctx.globals().get::<_, String>("result").unwrap()
+        })
+        .await;
+    let result: serde_json::Value = serde_json::from_str(&result).unwrap();
+    let final_state = &result["final"];
+    assert_eq!(
+        final_state["getEcho"],
+        serde_json::json!({
+            "requestLine": "GET /api/items?page=2&q=a%20b HTTP/1.1",
+            "contentType": "application/json",
+            "authorization": "Basic dTpw",
+            "body": "",
+        })
+    );
+    assert_eq!(
+        final_state["data"]["requestLine"],
+        "POST /api/items/1 HTTP/1.1"
+    );
+    assert_eq!(final_state["data"]["body"], r#"{"id":1}"#);
+    assert_eq!(
+        final_state["references"],
+        serde_json::json!([{"before": true}, {"id": 1}])
+    );
+    assert_eq!(final_state["response"]["statusCode"], 200);
+    assert_eq!(final_state["response"]["method"], "POST");
+    assert_eq!(
+        result["failure"]["message"],
+        format!("GET to {base}/missing returned 404: Not Found")
+    );
+    assert_eq!(
+        result["failure"]["body"]["requestLine"],
+        "GET /missing HTTP/1.1"
     );
 }
