@@ -41,7 +41,8 @@
 //! single-character delimiter/quote/escape; `parseXML` throws (no cheerio); `_` holds the
 //! lodash functions real jobs use and throws `lodash function _.x is not available in bolt`
 //! for the rest (and for chaining `_(x)`); `dateFns` has `format` and `parse` in UTC;
-//! `validate` implements JSON Schema's core keywords with AJV's messages but no `format`;
+//! `validate` implements JSON Schema's core keywords with AJV's messages and strict mode
+//! (a `format` fails to compile, as in OpenFn, which has no ajv-formats);
 //! `parseAs: 'stream'` gives text; only `tls.rejectUnauthorized` of the TLS options is used;
 //! `util.uuid()` uses `Math.random`.
 

@@ -15,7 +15,7 @@ const isMap = (v) => tagOf(v) === 'Map';
 const isSet = (v) => tagOf(v) === 'Set';
 const isError = (v) => tagOf(v) === 'Error';
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const BREAK_LENGTH = 80;
 
 function quoteString(str) {
@@ -134,7 +134,8 @@ function formatValue(ctx, value, depth) {
     const head = value.message ? `${value.name}: ${value.message}` : String(value.name);
     const stack = typeof value.stack === 'string' ? value.stack : '';
     if (!stack) return `[${head}]`;
-    return stack.startsWith(head) ? stack : `${head}\n${stack.replace(/\n$/, '')}`;
+    const text = stack.startsWith(head) ? stack : `${head}\n${stack.replace(/\n$/, '')}`;
+    return ctx.indentation ? text.replace(/\n/g, `\n${' '.repeat(ctx.indentation)}`) : text;
   }
   if (depth > 2) {
     if (Array.isArray(value)) return value.length === 0 ? '[]' : '[Array]';
