@@ -1019,10 +1019,26 @@ function isoWeek(d) {
   return Math.ceil(((target - yearStart) / DAY_MS + 1) / 7);
 }
 
+const utcDay = (d) => Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+const startOfWeek = (time) => time - new Date(time).getUTCDay() * DAY_MS;
+
+// date-fns' local week-numbering year (weeks start on Sunday; week 1 contains 1 January).
+function localWeekYear(d) {
+  const year = d.getUTCFullYear();
+  const day = utcDay(d);
+  if (day >= startOfWeek(Date.UTC(year + 1, 0, 1))) return year + 1;
+  if (day >= startOfWeek(Date.UTC(year, 0, 1))) return year;
+  return year - 1;
+}
+
 function localWeek(d) {
-  const jan1 = new Date(Date.UTC(d.getUTCFullYear(), 0, 1));
-  const day = Math.floor((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - jan1) / DAY_MS);
-  return Math.floor((day + jan1.getUTCDay()) / 7) + 1;
+  const start = startOfWeek(Date.UTC(localWeekYear(d), 0, 1));
+  return Math.round((startOfWeek(utcDay(d)) - start) / (7 * DAY_MS)) + 1;
+}
+
+function isoWeekYear(d) {
+  const thursday = utcDay(d) + (4 - (d.getUTCDay() || 7)) * DAY_MS;
+  return new Date(thursday).getUTCFullYear();
 }
 
 const dayOfYear = (d) => Math.floor((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / DAY_MS) + 1;
@@ -1038,18 +1054,17 @@ function formatToken(token, d) {
   switch (letter) {
     case 'G': return n <= 3 ? (year > 0 ? 'AD' : 'BC') : n === 4 ? (year > 0 ? 'Anno Domini' : 'Before Christ') : (year > 0 ? 'A' : 'B');
     case 'y': case 'Y': case 'R': case 'u': {
-      if (letter === 'y' && n === 2) return pad(year % 100, 2);
-      if (letter === 'Y' && n === 2) return pad(year % 100, 2);
-      if (n === 2 && letter !== 'u') return pad(year % 100, 2);
-      if (token === 'yo') return ordinal(year);
-      return pad(year, n);
+      const value = letter === 'Y' ? localWeekYear(d) : letter === 'R' ? isoWeekYear(d) : year;
+      if (n === 2 && letter !== 'u') return pad(value % 100, 2);
+      return pad(value, n);
     }
     case 'Q': case 'q': {
       const quarter = Math.floor(month / 3) + 1;
       if (n === 1) return String(quarter);
       if (n === 2) return pad(quarter, 2);
       if (n === 3) return `Q${quarter}`;
-      return ['1st quarter', '2nd quarter', '3rd quarter', '4th quarter'][quarter - 1];
+      if (n === 4) return ['1st quarter', '2nd quarter', '3rd quarter', '4th quarter'][quarter - 1];
+      return String(quarter);
     }
     case 'M': case 'L':
       if (n === 1) return String(month + 1);
@@ -1075,6 +1090,18 @@ function formatToken(token, d) {
       if (n === 5) return WEEKDAYS[weekday][0];
       return WEEKDAYS[weekday].slice(0, 2);
     }
+    case 'b': {
+      const period = hours === 12 ? 'noon' : hours === 0 ? 'midnight' : null;
+      if (n <= 2) return period || (hours < 12 ? 'AM' : 'PM');
+      if (n === 3) return period || (hours < 12 ? 'am' : 'pm');
+      if (n === 5) return period ? (period === 'noon' ? 'n' : 'mi') : (hours < 12 ? 'a' : 'p');
+      return period || (hours < 12 ? 'a.m.' : 'p.m.');
+    }
+    case 'B':
+      if (hours >= 17) return 'in the evening';
+      if (hours >= 12) return 'in the afternoon';
+      if (hours >= 4) return 'in the morning';
+      return 'at night';
     case 'a': {
       const upper = hours < 12 ? 'AM' : 'PM';
       if (n <= 2) return upper;
