@@ -1200,7 +1200,20 @@ function parseDateString(dateStr, formatStr, referenceDate) {
       rest = rest.slice(m[0].length);
       return m[0];
     };
-    const number = (max) => take(new RegExp(`^\\d{${n === 1 ? 1 : n},${Math.max(n, max)}}`));
+    // date-fns reads up to N digits for an N-letter numeric token ("MM" accepts "3").
+    const number = (max) => take(new RegExp(`^\\d{1,${Math.max(n, max)}}`));
+    if (/^[yYQqMLwIdDecihHKkms]o$/.test(token)) {
+      const m = take(/^\d+(st|nd|rd|th)/);
+      if (!m) return invalid();
+      const value = parseInt(m, 10);
+      if (letter === 'y') set.year = value;
+      else if (letter === 'M' || letter === 'L') set.month = value - 1;
+      else if (letter === 'd') set.day = value;
+      else if ('hHkK'.includes(letter)) { set.hours = value; set.hourStyle = letter; }
+      else if (letter === 'm') set.minutes = value;
+      else if (letter === 's') set.seconds = value;
+      continue;
+    }
     let v;
     switch (letter) {
       case 'y': case 'Y': case 'u': case 'R':
@@ -1236,6 +1249,10 @@ function parseDateString(dateStr, formatStr, referenceDate) {
       case 'H': case 'h': case 'k': case 'K':
         v = number(2);
         if (v === null) return invalid();
+        {
+          const [low, high] = { H: [0, 23], h: [1, 12], k: [1, 24], K: [0, 11] }[letter];
+          if (Number(v) < low || Number(v) > high) return invalid();
+        }
         set.hours = Number(v);
         set.hourStyle = letter;
         break;
@@ -1275,7 +1292,7 @@ function parseDateString(dateStr, formatStr, referenceDate) {
         throw new RangeError(`Format string contains an unescaped latin alphabet character \`${letter}\``);
     }
   }
-  if (rest.length) return invalid();
+  if (/\S/.test(rest)) return invalid();
   if (set.timestamp !== undefined) return new Date(set.timestamp);
   const ref = toDateValue(referenceDate);
   if (isNaN(ref.getTime())) return invalid();
