@@ -39,8 +39,9 @@
 //!
 //! Known differences from the npm packages: `parseCsv` takes a string only (no streams) and
 //! single-character delimiter/quote/escape; `parseXML` throws (no cheerio); `_` holds the
-//! lodash functions real jobs use and throws `lodash function _.x is not available in bolt`
-//! for the rest (and for chaining `_(x)`); `dateFns` has `format` and `parse` in UTC;
+//! lodash functions real jobs use (plus `_(x)`/`_.chain(x)` chains over them) and throws
+//! `lodash function _.x is not available in bolt` for the rest; `dateFns` has `format` and
+//! `parse` in UTC;
 //! `validate` implements JSON Schema's core keywords with AJV's messages and strict mode
 //! (a `format` fails to compile, as in OpenFn, which has no ajv-formats);
 //! `parseAs: 'stream'` gives text; only `tls.rejectUnauthorized` of the TLS options is used;

@@ -2384,9 +2384,39 @@ function unsupportedLodash(name) {
   return new Error(`lodash function _.${name} is not available in bolt`);
 }
 
-const lodash = new Proxy(function lodashWrapper() {
-  throw new Error('lodash chaining (_(value)) is not available in bolt');
-}, {
+// Methods that stay wrapped in an implicit chain `_(value).…` (lodash returns plain values
+// from the others, e.g. `_(xs).sum()`); in an explicit `_.chain(value)` everything stays
+// wrapped until `.value()`.
+const CHAINABLE = new Set([
+  'map', 'filter', 'reject', 'sortBy', 'orderBy', 'groupBy', 'keyBy', 'countBy', 'uniq', 'uniqBy', 'uniqWith',
+  'flatten', 'flattenDeep', 'flattenDepth', 'flatMap', 'compact', 'chunk', 'pick', 'omit', 'pickBy', 'omitBy',
+  'mapValues', 'mapKeys', 'keys', 'values', 'toPairs', 'entries', 'fromPairs', 'zipObject', 'invert', 'concat',
+  'difference', 'differenceBy', 'union', 'unionBy', 'intersection', 'intersectionBy', 'without', 'xor', 'take',
+  'takeRight', 'drop', 'dropRight', 'tail', 'initial', 'reverse', 'zip', 'unzip', 'partition', 'merge',
+  'mergeWith', 'defaults', 'assign', 'extend', 'set', 'shuffle', 'castArray', 'toArray', 'range', 'times',
+]);
+
+function wrapChain(value, explicit) {
+  return new Proxy({}, {
+    get(target, property) {
+      if (typeof property === 'symbol' || property === 'then') return undefined;
+      if (['value', 'valueOf', 'toJSON', 'commit'].includes(property)) return () => value;
+      if (property === 'chain') return () => wrapChain(value, true);
+      if (!Object.prototype.hasOwnProperty.call(lodashFunctions, property)) throw unsupportedLodash(property);
+      return (...args) => {
+        const result = lodashFunctions[property](value, ...args);
+        return explicit || CHAINABLE.has(property) ? wrapChain(result, explicit) : result;
+      };
+    },
+  });
+}
+
+lodashFunctions.chain = (value) => wrapChain(value, true);
+
+const lodash = new Proxy(function lodashWrapper() {}, {
+  apply(target, thisArg, args) {
+    return wrapChain(args[0], false);
+  },
   get(target, property) {
     if (typeof property === 'symbol') return target[property];
     if (Object.prototype.hasOwnProperty.call(lodashFunctions, property)) return lodashFunctions[property];
