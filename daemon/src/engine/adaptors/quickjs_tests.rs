@@ -109,6 +109,7 @@ fn common_operations_run_in_quickjs() {
         globalThis.result = JSON.stringify({
           paid: final.paid, rows: final.rows, since: final.since, last: final.last,
           formatted: final.formatted, grouped: final.grouped, missing,
+          chained: _([3, 1, 2]).sortBy().map((x) => x * 2).value(),
           validation: final.validationErrors[0].errors[0].message,
         });
         "#,
@@ -124,6 +125,7 @@ fn common_operations_run_in_quickjs() {
             "formatted": "Thursday, 29th February 2024 13:45",
             "grouped": {"a": [{"k": "a"}, {"k": "a"}], "b": [{"k": "b"}]},
             "missing": "lodash function _.debounce is not available in bolt",
+            "chained": [2, 4, 6],
             "validation": "must be >= 0",
         })
     );
