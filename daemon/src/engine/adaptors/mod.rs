@@ -30,8 +30,26 @@
 //! with `.toString("base64" | "utf8")`. `@openfn/language-http` imports
 //! `@openfn/language-common`, so the loader must resolve that specifier to the common module
 //! (the same instance the job imports: module state such as `cursor`'s key is shared).
+//! Module state (cursor key and start time, validate's schema cache) lives for as long as
+//! the module instance: load the modules afresh for every run, as OpenFn's CLI does.
+//!
+//! `util.__bolt` (non-enumerable, on common's `util` export) holds `inspect(value)` and
+//! `formatArgs(args)`: Node's `util.inspect`/`util.format` output, for any host code that
+//! needs console lines formatted the Node way.
+//!
+//! Known differences from the npm packages: `parseCsv` takes a string only (no streams) and
+//! single-character delimiter/quote/escape; `parseXML` throws (no cheerio); `_` holds the
+//! lodash functions real jobs use (plus `_(x)`/`_.chain(x)` chains over them) and throws
+//! `lodash function _.x is not available in bolt` for the rest; `dateFns` has `format` and
+//! `parse` in UTC;
+//! `validate` implements JSON Schema's core keywords with AJV's messages and strict mode
+//! (a `format` fails to compile, as in OpenFn, which has no ajv-formats);
+//! `parseAs: 'stream'` gives text; only `tls.rejectUnauthorized` of the TLS options is used;
+//! `util.uuid()` uses `Math.random`.
 
 pub mod host;
+#[cfg(test)]
+mod quickjs_tests;
 
 use thiserror::Error;
 
@@ -192,6 +210,7 @@ fn strip_version(spec: &str) -> &str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -216,8 +235,14 @@ mod tests {
         let error = resolve("@openfn/language-salesforce@4").unwrap_err();
         let message = error.to_string();
         assert!(message.contains("salesforce"), "{message}");
-        assert!(message.contains("@openfn/language-common@3.3.4"), "{message}");
-        assert!(message.contains("@openfn/language-http@7.2.10"), "{message}");
+        assert!(
+            message.contains("@openfn/language-common@3.3.4"),
+            "{message}"
+        );
+        assert!(
+            message.contains("@openfn/language-http@7.2.10"),
+            "{message}"
+        );
     }
 
     /// The names a module source exports, read from its `export` statements.
@@ -257,7 +282,12 @@ mod tests {
         for adaptor in all() {
             let mut declared: Vec<String> = adaptor.exports.iter().map(|s| s.to_string()).collect();
             declared.sort();
-            assert_eq!(exported_names(adaptor.source), declared, "{}", adaptor.short_name);
+            assert_eq!(
+                exported_names(adaptor.source),
+                declared,
+                "{}",
+                adaptor.short_name
+            );
         }
     }
 }

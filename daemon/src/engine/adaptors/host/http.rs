@@ -93,7 +93,7 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
         .map_err(|_| invalid_argument(&format!("invalid method: {}", request.method)))?;
     let mut url = Url::parse(&request.url)
         .map_err(|_| plain_error("TypeError", "Invalid URL", Some("ERR_INVALID_URL")))?;
-    let headers = header_map(&request.headers)?;
+    let mut headers = header_map(&request.headers)?;
     let mut body = match (&request.body_text, &request.body_base64) {
         (Some(text), _) => Some(text.as_bytes().to_vec()),
         (None, Some(encoded)) => Some(
@@ -105,6 +105,7 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
     };
     let timeout = Duration::from_millis(request.timeout_ms.max(1));
     let mut redirects_left = request.max_redirections;
+    let mut visited = vec![url.clone()];
     loop {
         let mut builder = client
             .request(method.clone(), url.clone())
@@ -113,7 +114,13 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
             builder = builder.body(bytes.clone());
         }
         let mut response = match tokio::time::timeout(timeout, builder.send()).await {
-            Err(_) => return Err(undici_error("HeadersTimeoutError", "Headers Timeout Error", "UND_ERR_HEADERS_TIMEOUT")),
+            Err(_) => {
+                return Err(undici_error(
+                    "HeadersTimeoutError",
+                    "Headers Timeout Error",
+                    "UND_ERR_HEADERS_TIMEOUT",
+                ));
+            }
             Ok(Err(e)) => return Err(network_error(&e, &url)),
             Ok(Ok(response)) => response,
         };
@@ -123,12 +130,34 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
             && let Some(next) = redirect_target(&response, &url)
         {
             redirects_left -= 1;
+            if visited.contains(&next) {
+                return Err(invalid_argument(&format!(
+                    "Redirect loop detected. Cannot redirect to {}. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.",
+                    next.origin().ascii_serialization()
+                )));
+            }
+            visited.push(next.clone());
+            // undici's redirect handler: 303 (and 301/302 after POST) become a body-less GET,
+            // and credentials are not sent to another origin.
             if status == StatusCode::SEE_OTHER && method != Method::HEAD
                 || matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
                     && method == Method::POST
             {
                 method = Method::GET;
                 body = None;
+                let content_headers: Vec<HeaderName> = headers
+                    .keys()
+                    .filter(|name| name.as_str().starts_with("content-"))
+                    .cloned()
+                    .collect();
+                for name in content_headers {
+                    headers.remove(name);
+                }
+            }
+            if next.origin() != url.origin() {
+                for name in ["authorization", "cookie", "proxy-authorization"] {
+                    headers.remove(name);
+                }
             }
             url = next;
             continue;
@@ -136,7 +165,13 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
         let mut bytes = Vec::new();
         loop {
             match tokio::time::timeout(timeout, response.chunk()).await {
-                Err(_) => return Err(undici_error("BodyTimeoutError", "Body Timeout Error", "UND_ERR_BODY_TIMEOUT")),
+                Err(_) => {
+                    return Err(undici_error(
+                        "BodyTimeoutError",
+                        "Body Timeout Error",
+                        "UND_ERR_BODY_TIMEOUT",
+                    ));
+                }
                 Ok(Err(e)) => return Err(network_error(&e, &url)),
                 Ok(Ok(None)) => break,
                 Ok(Ok(Some(chunk))) => bytes.extend_from_slice(&chunk),
@@ -145,9 +180,7 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
         let headers: Vec<Value> = response
             .headers()
             .iter()
-            .map(|(name, value)| {
-                json!([name.as_str(), String::from_utf8_lossy(value.as_bytes())])
-            })
+            .map(|(name, value)| json!([name.as_str(), String::from_utf8_lossy(value.as_bytes())]))
             .collect();
         let mut result = json!({
             "ok": true,
@@ -223,7 +256,9 @@ fn network_error(error: &reqwest::Error, url: &Url) -> NetError {
             }));
         }
         if code == "ECONNRESET" {
-            return NetError(json!({"name": "Error", "message": "read ECONNRESET", "errno": errno, "code": code, "syscall": "read"}));
+            return NetError(
+                json!({"name": "Error", "message": "read ECONNRESET", "errno": errno, "code": code, "syscall": "read"}),
+            );
         }
     }
     if error.is_connect() && error.is_timeout() {
@@ -234,7 +269,9 @@ fn network_error(error: &reqwest::Error, url: &Url) -> NetError {
         );
     }
     let lower = chain.to_ascii_lowercase();
-    if error.is_connect() && (lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve")) {
+    if error.is_connect()
+        && (lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve"))
+    {
         return NetError(json!({
             "name": "Error",
             "message": format!("getaddrinfo ENOTFOUND {host}"),
@@ -276,6 +313,7 @@ fn find_io_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use std::io::{BufRead, BufReader, Read, Write};
@@ -371,7 +409,10 @@ mod tests {
         let got = call(json!({"method": "GET", "url": format!("http://127.0.0.1:{port}/x")})).await;
         assert_eq!(got["ok"], false);
         assert_eq!(got["error"]["code"], "ECONNREFUSED");
-        assert_eq!(got["error"]["message"], format!("connect ECONNREFUSED 127.0.0.1:{port}"));
+        assert_eq!(
+            got["error"]["message"],
+            format!("connect ECONNREFUSED 127.0.0.1:{port}")
+        );
         assert_eq!(got["error"]["port"], port);
     }
 
@@ -384,11 +425,55 @@ mod tests {
                 reply("200 OK", "text/plain", head.lines().next().unwrap())
             }
         });
-        let followed = call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 5})).await;
+        let followed =
+            call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 5}))
+                .await;
         assert_eq!(followed["status"], 200);
         assert_eq!(followed["bodyText"], "GET /new HTTP/1.1");
-        let kept = call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 0})).await;
+        let kept =
+            call(json!({"method": "GET", "url": format!("{base}/old"), "maxRedirections": 0}))
+                .await;
         assert_eq!(kept["status"], 302);
+    }
+
+    #[tokio::test]
+    async fn redirect_loops_fail_like_undici() {
+        let base = serve(|_, _| {
+            "HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+        });
+        let got =
+            call(json!({"method": "GET", "url": format!("{base}/loop"), "maxRedirections": 5}))
+                .await;
+        assert_eq!(got["error"]["name"], "InvalidArgumentError");
+        assert_eq!(got["error"]["code"], "UND_ERR_INVALID_ARG");
+        assert!(
+            got["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Redirect loop detected.")
+        );
+    }
+
+    #[tokio::test]
+    async fn see_other_turns_post_into_get_without_body() {
+        let base = serve(|head, body| {
+            if head.starts_with("POST /form") {
+                "HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+            } else {
+                let has_content_type = head.to_ascii_lowercase().contains("content-type");
+                reply(
+                    "200 OK",
+                    "text/plain",
+                    &format!("{}|{has_content_type}|{body}", head.lines().next().unwrap()),
+                )
+            }
+        });
+        let got = call(json!({
+            "method": "POST", "url": format!("{base}/form"), "maxRedirections": 1,
+            "headers": [["Content-Type", "application/json"]], "bodyText": "{}",
+        }))
+        .await;
+        assert_eq!(got["bodyText"], "GET /done HTTP/1.1|false|");
     }
 
     #[tokio::test]

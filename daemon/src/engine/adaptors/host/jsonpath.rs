@@ -121,10 +121,9 @@ fn operand_end(chars: &[char], start: usize) -> usize {
         match chars.get(i) {
             Some('.') => {
                 i += 1;
-                while chars
-                    .get(i)
-                    .is_some_and(|ch| ch.is_alphanumeric() || *ch == '_' || *ch == '$' || *ch == '*')
-                {
+                while chars.get(i).is_some_and(|ch| {
+                    ch.is_alphanumeric() || *ch == '_' || *ch == '$' || *ch == '*'
+                }) {
                     i += 1;
                 }
             }
@@ -154,6 +153,7 @@ fn operand_end(chars: &[char], start: usize) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -163,7 +163,10 @@ mod tests {
 
     #[test]
     fn wildcard_over_array_gives_indices() {
-        let got = locate("$.data.orders[*]", r#"{"data":{"orders":[{"id":1},{"id":2}]}}"#);
+        let got = locate(
+            "$.data.orders[*]",
+            r#"{"data":{"orders":[{"id":1},{"id":2}]}}"#,
+        );
         assert_eq!(
             got,
             serde_json::json!([["data", "orders", 0], ["data", "orders", 1]])
