@@ -132,12 +132,12 @@ pub async fn run_plan(
         Ok(start) => start,
         Err(error) => {
             rt(sink, None, Level::Error, "Error validating execution plan");
-            sink.log(LogRecord::json(
-                None,
-                LogSource::Runtime,
-                Level::Error,
-                serde_json::json!({"name": error.name, "message": error.message}),
-            ));
+            let mut record = LogRecord::text(None, LogSource::Runtime, Level::Error, "");
+            record.args = vec![super::logs::LogArg::Error {
+                name: error.name.clone(),
+                message: error.message.clone(),
+            }];
+            sink.log(record);
             rt(sink, None, Level::Error, "Aborting");
             return aborted(*error, 0);
         }
