@@ -103,7 +103,8 @@ fn aborted(error: StepError, failed_steps: usize) -> PlanResult {
     PlanResult {
         outcome: RunOutcome {
             exit_reason: exit_reason(error.severity),
-            error_type: Some(error.error_type()),
+            // The run reports the wrapper class (RuntimeCrash, TimeoutError…), as Lightning does.
+            error_type: Some(error.name.clone()),
             error_message: Some(error.message.clone()),
             final_state: None,
         },
