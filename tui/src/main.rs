@@ -11,6 +11,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at start-up
 enum Command {
     /// Run a job or workflow file locally, like `openfn execute`.
     Execute(execute::ExecuteArgs),
