@@ -194,3 +194,24 @@ async fn cancel_token_stops_the_run() {
     let outcome = execute(plan, json!({}), Limits::default(), tx, cancel).await;
     assert_eq!(outcome.exit_reason, ExitReason::Cancel);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_rules_drop_response_and_configuration_from_outputs() {
+    let plan = Plan {
+        steps: vec![step(
+            "a",
+            "fn(s => ({ ...s, response: { statusCode: 200 }, kept: true }))",
+            &[],
+        )],
+        start: None,
+    };
+    let (outcome, _) = run(
+        plan,
+        json!({"data": {}, "configuration": {"password": "p"}}),
+    )
+    .await;
+    assert_eq!(
+        outcome.final_state.unwrap(),
+        json!({"data": {}, "kept": true})
+    );
+}

@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub compile: prepare::CompileMode,
     /// Steps compiled in advance (by id); others are compiled when first run.
     pub prepared: Option<Arc<std::collections::HashMap<String, prepare::PreparedJob>>>,
+    /// Drop `response` from step outputs too, as OpenFn's worker (Lightning) does; the CLI keeps it.
+    pub worker_mode: bool,
 }
 
 /// Where step events and log records go.

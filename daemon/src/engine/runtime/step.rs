@@ -39,6 +39,8 @@ pub struct StepRequest {
     /// The assembled input state.
     pub input: Json,
     pub immutable: bool,
+    /// Top-level keys dropped from the final state (`configuration`; the worker adds `response`).
+    pub remove_props: Vec<String>,
     pub timeout: Duration,
     pub memory_bytes: usize,
     pub max_state_bytes: usize,
@@ -353,6 +355,7 @@ async fn install_sandbox<'js>(
     let host = Object::new(ctx.clone())?;
     host.set("jobModuleName", JOB_MODULE)?;
     host.set("Buffer", buffer)?;
+    host.set("statePropsToRemove", req.remove_props.clone())?;
     host.set("preludeName", PRELUDE_NAME)?;
     let sink = req.sink.clone();
     let step_id = req.step_id.clone();

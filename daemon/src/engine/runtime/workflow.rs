@@ -229,6 +229,11 @@ pub async fn run_plan(
                             operations: job.operations,
                             input: state,
                             immutable: options.immutable,
+                            remove_props: if options.worker_mode {
+                                vec!["configuration".into(), "response".into()]
+                            } else {
+                                vec!["configuration".into()]
+                            },
                             timeout: options.limits.step_timeout,
                             memory_bytes: options.limits.memory_bytes,
                             max_state_bytes: options.limits.max_state_bytes,

@@ -202,10 +202,13 @@ export default (host) => {
     return await reducer(state);
   }
 
-  // Final state: null-state -> undefined; drop configuration; JSON round trip.
+  // Final state: null-state -> undefined; drop configuration (and, in worker mode,
+  // response); JSON round trip.
   function finalState(result) {
     if (result === undefined || (result && result[NULL_STATE])) return undefined;
-    if (result && typeof result === 'object' && !Array.isArray(result)) delete result.configuration;
+    if (result && typeof result === 'object' && !Array.isArray(result)) {
+      for (const key of host.statePropsToRemove) delete result[key];
+    }
     return safeStringify(result);
   }
 
