@@ -456,3 +456,39 @@ fn source_map_points_back_into_the_job() {
         Some((2, 6))
     );
 }
+
+/// Prints how long `compile` takes for a typical job; run with
+/// `cargo test --release -p bolt-daemon --lib compile_speed -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing"]
+fn compile_speed() {
+    let typical = include_str!(
+        "../../../../tests/fixtures/openfn-conformance/002-compiler-top-level-declarations/job.js"
+    );
+    let larger: String = (0..50)
+        .map(|i| {
+            format!(
+                "each($.data.items_{i}, fn(state => ({{ ...state, n{i}: state.data.x + {i} }})))\n  .then(s => s);\nconst helper{i} = (x) => x * {i};\n"
+            )
+        })
+        .collect();
+    for (name, job) in [
+        ("typical (20 lines)", typical.to_string()),
+        ("150 lines", larger),
+    ] {
+        let runs = 2000;
+        compile(&job, &common()).expect("compiles");
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(compile(&job, &common()).expect("compiles"));
+        }
+        let per_run = start.elapsed() / runs;
+        println!("compile {name}: {per_run:?} per job");
+    }
+}
+
+#[test]
+fn syntax_errors_read_well() {
+    let e = error("fn(state => {\n  return { ...state, broken: [1, 2 };\n});\n");
+    assert_eq!(e.to_string(), "SyntaxError: Expected `,` or `]` but found `}` (line 2, column 35)");
+}
