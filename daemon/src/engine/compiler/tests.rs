@@ -5,6 +5,7 @@ use super::*;
 
 mod differential;
 mod fixtures;
+mod node_run;
 mod structure;
 
 /// `@openfn/language-common` 3.3.4 exports (`Object.keys(require(...))`, minus `default`).
@@ -490,5 +491,8 @@ fn compile_speed() {
 #[test]
 fn syntax_errors_read_well() {
     let e = error("fn(state => {\n  return { ...state, broken: [1, 2 };\n});\n");
-    assert_eq!(e.to_string(), "SyntaxError: Expected `,` or `]` but found `}` (line 2, column 35)");
+    assert_eq!(
+        e.to_string(),
+        "SyntaxError: Expected `,` or `]` but found `}` (line 2, column 35)"
+    );
 }
