@@ -14,7 +14,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// The adaptor named by `-a` in a case's CLI arguments.
-fn options_for(args: &str) -> CompileOptions {
+pub(crate) fn options_for(args: &str) -> CompileOptions {
     let line = args
         .lines()
         .find(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
@@ -32,12 +32,12 @@ fn options_for(args: &str) -> CompileOptions {
     }
 }
 
-struct Case {
-    name: String,
-    dir: PathBuf,
+pub(crate) struct Case {
+    pub name: String,
+    pub dir: PathBuf,
 }
 
-fn single_job_cases() -> Vec<Case> {
+pub(crate) fn single_job_cases() -> Vec<Case> {
     let mut cases: Vec<Case> = fs::read_dir(fixtures_dir())
         .expect("fixtures directory")
         .filter_map(|entry| entry.ok())
