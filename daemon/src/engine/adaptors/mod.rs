@@ -44,7 +44,8 @@
 //! `parse` in UTC;
 //! `validate` implements JSON Schema's core keywords with AJV's messages and strict mode
 //! (a `format` fails to compile, as in OpenFn, which has no ajv-formats);
-//! `parseAs: 'stream'` gives text; only `tls.rejectUnauthorized` of the TLS options is used;
+//! `parseAs: 'stream'` gives text; of the TLS options, `rejectUnauthorized`, `ca`, `cert` and
+//! `key` (PEM) are used;
 //! `util.uuid()` uses `Math.random`.
 
 pub mod host;

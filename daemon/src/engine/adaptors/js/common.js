@@ -1726,6 +1726,17 @@ function requestBody(body) {
   throw new Error('Unsupported body type');
 }
 
+// Node's `ca` / `cert` / `key` TLS options as PEM text (strings or Buffers).
+function tlsMaterial(tls) {
+  if (!tls || typeof tls !== 'object') return undefined;
+  const pem = (v) => (v == null ? undefined : isBinary(v) ? utf8Decode(tagOf(v) === 'ArrayBuffer' ? new Uint8Array(v) : v) : String(v));
+  return {
+    ca: [].concat(tls.ca ?? []).map(pem).filter(Boolean),
+    cert: pem(tls.cert),
+    key: pem(tls.key),
+  };
+}
+
 const REDIRECT_STATUSES = [300, 301, 302, 303, 304, 305, 307, 308];
 
 /** One HTTP request: `{url, method, statusCode, statusMessage, headers, body, duration, query?}`. */
@@ -1757,6 +1768,7 @@ async function request(method, fullUrlOrPath, options = {}) {
     timeoutMs: typeof timeout === 'number' && timeout > 0 ? timeout : 300000,
     maxRedirections: typeof maxRedirections === 'number' ? maxRedirections : 0,
     rejectUnauthorized: !(tls && tls.rejectUnauthorized === false),
+    tls: tlsMaterial(tls),
     wantBase64: parseAs === 'base64',
   });
   const response = {
