@@ -111,8 +111,11 @@ fn client_for(request: &HttpRequest) -> Result<reqwest::Client, NetError> {
     builder.build().map_err(tls_error)
 }
 
+/// undici speaks HTTP/1.1 only (its HTTP/2 is opt-in), and the response headers a job sees
+/// differ between the two, so bolt does the same.
 fn base_builder(reject_unauthorized: bool) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
+        .http1_only()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .no_proxy()
