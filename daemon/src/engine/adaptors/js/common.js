@@ -2058,10 +2058,6 @@ function uniqBy(array, fnOrKey) {
   return result;
 }
 
-function isPlainObjectLike(value) {
-  return isPlainObject(value);
-}
-
 function cloneDeep(value, seen = new Map()) {
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return seen.get(value);
@@ -2093,9 +2089,9 @@ function mergeInto(target, source, customizer) {
     if (custom !== undefined) {
       target[key] = custom;
     } else if (Array.isArray(srcValue)) {
-      target[key] = mergeInto(Array.isArray(objValue) ? objValue : isPlainObjectLike(objValue) ? Object.assign([], objValue) : [], srcValue, customizer);
-    } else if (isPlainObjectLike(srcValue)) {
-      target[key] = mergeInto(isPlainObjectLike(objValue) || Array.isArray(objValue) ? objValue : {}, srcValue, customizer);
+      target[key] = mergeInto(Array.isArray(objValue) ? objValue : isPlainObject(objValue) ? Object.assign([], objValue) : [], srcValue, customizer);
+    } else if (isPlainObject(srcValue)) {
+      target[key] = mergeInto(isPlainObject(objValue) || Array.isArray(objValue) ? objValue : {}, srcValue, customizer);
     } else if (srcValue !== undefined || !(key in target)) {
       target[key] = srcValue;
     }
@@ -2123,11 +2119,6 @@ const capitalize = (s) => {
   const str = String(s ?? '');
   return str.charAt(0).toUpperCase() + str.slice(1).toLowerCase();
 };
-
-function debounceUnavailable() {
-  throw new Error('lodash function _.debounce is not available in bolt');
-}
-void debounceUnavailable;
 
 function flattenDepth(array, depth = 1) {
   return depth < 1 ? Array.from(array || []) : (array || []).reduce((acc, v) => acc.concat(Array.isArray(v) ? flattenDepth(v, depth - 1) : [v]), []);
