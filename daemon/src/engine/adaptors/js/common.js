@@ -1726,6 +1726,17 @@ function requestBody(body) {
   throw new Error('Unsupported body type');
 }
 
+// Node's `ca` / `cert` / `key` TLS options as PEM text (strings or Buffers).
+function tlsMaterial(tls) {
+  if (!tls || typeof tls !== 'object') return undefined;
+  const pem = (v) => (v == null ? undefined : isBinary(v) ? utf8Decode(tagOf(v) === 'ArrayBuffer' ? new Uint8Array(v) : v) : String(v));
+  return {
+    ca: [].concat(tls.ca ?? []).map(pem).filter(Boolean),
+    cert: pem(tls.cert),
+    key: pem(tls.key),
+  };
+}
+
 const REDIRECT_STATUSES = [300, 301, 302, 303, 304, 305, 307, 308];
 
 /** One HTTP request: `{url, method, statusCode, statusMessage, headers, body, duration, query?}`. */
@@ -1757,6 +1768,7 @@ async function request(method, fullUrlOrPath, options = {}) {
     timeoutMs: typeof timeout === 'number' && timeout > 0 ? timeout : 300000,
     maxRedirections: typeof maxRedirections === 'number' ? maxRedirections : 0,
     rejectUnauthorized: !(tls && tls.rejectUnauthorized === false),
+    tls: tlsMaterial(tls),
     wantBase64: parseAs === 'base64',
   });
   const response = {
@@ -2046,10 +2058,6 @@ function uniqBy(array, fnOrKey) {
   return result;
 }
 
-function isPlainObjectLike(value) {
-  return isPlainObject(value);
-}
-
 function cloneDeep(value, seen = new Map()) {
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return seen.get(value);
@@ -2081,9 +2089,9 @@ function mergeInto(target, source, customizer) {
     if (custom !== undefined) {
       target[key] = custom;
     } else if (Array.isArray(srcValue)) {
-      target[key] = mergeInto(Array.isArray(objValue) ? objValue : isPlainObjectLike(objValue) ? Object.assign([], objValue) : [], srcValue, customizer);
-    } else if (isPlainObjectLike(srcValue)) {
-      target[key] = mergeInto(isPlainObjectLike(objValue) || Array.isArray(objValue) ? objValue : {}, srcValue, customizer);
+      target[key] = mergeInto(Array.isArray(objValue) ? objValue : isPlainObject(objValue) ? Object.assign([], objValue) : [], srcValue, customizer);
+    } else if (isPlainObject(srcValue)) {
+      target[key] = mergeInto(isPlainObject(objValue) || Array.isArray(objValue) ? objValue : {}, srcValue, customizer);
     } else if (srcValue !== undefined || !(key in target)) {
       target[key] = srcValue;
     }
@@ -2111,11 +2119,6 @@ const capitalize = (s) => {
   const str = String(s ?? '');
   return str.charAt(0).toUpperCase() + str.slice(1).toLowerCase();
 };
-
-function debounceUnavailable() {
-  throw new Error('lodash function _.debounce is not available in bolt');
-}
-void debounceUnavailable;
 
 function flattenDepth(array, depth = 1) {
   return depth < 1 ? Array.from(array || []) : (array || []).reduce((acc, v) => acc.concat(Array.isArray(v) ? flattenDepth(v, depth - 1) : [v]), []);
