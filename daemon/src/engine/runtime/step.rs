@@ -84,7 +84,8 @@ pub async fn run_step(req: StepRequest) -> StepOutcome {
     };
     let request = &req;
     let interrupt = reason.clone();
-    let work = context.async_with(async move |ctx| run_in_context(ctx, request, &interrupt).await);
+    let work = context
+        .async_with(async move |ctx| run_in_context(ctx, request, &interrupt, deadline).await);
     let outcome = tokio::select! {
         outcome = work => outcome,
         _ = tokio::time::sleep_until(deadline.into()) => timeout_error(&req),
@@ -183,7 +184,12 @@ impl<'js> Internals<'js> {
     }
 }
 
-async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8) -> StepOutcome {
+async fn run_in_context<'js>(
+    ctx: Ctx<'js>,
+    req: &StepRequest,
+    reason: &AtomicU8,
+    deadline: Instant,
+) -> StepOutcome {
     let cx = ErrorContext {
         step_id: &req.step_id,
         code: &req.code,
@@ -191,7 +197,7 @@ async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8
         positions: req.positions.as_deref(),
         operations: &req.operations,
     };
-    let internals = match install_sandbox(&ctx, req).await.catch(&ctx) {
+    let internals = match install_sandbox(&ctx, req, deadline).await.catch(&ctx) {
         Ok(i) => i,
         Err(e) => {
             return aborted(
@@ -346,6 +352,7 @@ fn describe<'js>(
 async fn install_sandbox<'js>(
     ctx: &Ctx<'js>,
     req: &StepRequest,
+    deadline: Instant,
 ) -> rquickjs::Result<Internals<'js>> {
     let namespace: Object = Module::import(ctx, PRELUDE_NAME)?.into_future().await?;
     let make_sandbox: Function = namespace.get("default")?;
@@ -356,6 +363,13 @@ async fn install_sandbox<'js>(
     host.set("jobModuleName", JOB_MODULE)?;
     host.set("Buffer", buffer)?;
     host.set("statePropsToRemove", req.remove_props.clone())?;
+    let cancel = req.cancel.clone();
+    host.set(
+        "expired",
+        Function::new(ctx.clone(), move || {
+            cancel.is_cancelled() || Instant::now() >= deadline
+        })?,
+    )?;
     host.set("preludeName", PRELUDE_NAME)?;
     let sink = req.sink.clone();
     let step_id = req.step_id.clone();

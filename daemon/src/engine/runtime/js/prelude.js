@@ -105,6 +105,20 @@ export default (host) => {
   define('Buffer', Buffer);
   Object.freeze(Buffer.prototype);
 
+  // QuickJS only checks for interrupts on calls and loops, and a chain of `.then` callbacks
+  // can keep its job queue busy forever; once the step has expired, callbacks stop running.
+  const originalThen = Promise.prototype.then;
+  const guard = (callback) => (typeof callback !== 'function' ? callback : function (value) {
+    if (host.expired()) throw new Error('The step has ended');
+    return callback(value);
+  });
+  Object.defineProperty(Promise.prototype, 'then', {
+    value: function then(onFulfilled, onRejected) {
+      return originalThen.call(this, guard(onFulfilled), guard(onRejected));
+    },
+    writable: true, enumerable: false, configurable: true,
+  });
+
   // Code generation from strings is forbidden, as in OpenFn's vm context.
   function lockdown() {
     const deny = function Function() {
