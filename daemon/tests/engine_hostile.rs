@@ -228,6 +228,33 @@ async fn endless_await_recursion_is_killed_at_the_timeout() {
     let started = Instant::now();
     let code = "export default [s => new Promise(() => { const f = async () => { await null; f(); }; f(); })];";
     let (result, _) = run_module(code, limits(300), CancelToken::new()).await;
-    assert_eq!(result.outcome.exit_reason, ExitReason::Kill, "{:?}", result.outcome);
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert_eq!(
+        result.outcome.exit_reason,
+        ExitReason::Kill,
+        "{:?}",
+        result.outcome
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn catastrophic_regex_is_killed_at_the_timeout() {
+    let started = Instant::now();
+    let code = "export default [s => ({ m: /(a+)+$/.test('a'.repeat(40) + 'b') })];";
+    let (result, _) = run_module(code, limits(300), CancelToken::new()).await;
+    assert_eq!(
+        result.outcome.exit_reason,
+        ExitReason::Kill,
+        "{:?}",
+        result.outcome
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
 }
