@@ -32,7 +32,7 @@ use edits::{Edit, Edits, Piece};
 use source_map::{CodeWriter, LineIndex};
 use tree::Tree;
 
-pub use source_map::SourceMap;
+pub use source_map::{Operation, SourceMap};
 
 /// What to compile against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,21 +51,8 @@ pub struct Compiled {
     /// `export default [ops]`.
     pub code: String,
     /// Maps a (line, column) in `code` (1-based line, 0-based column) to the original
-    /// job's position.
+    /// job's position; also lists the operations (`source_map.operations()`).
     pub source_map: SourceMap,
-    /// The operations moved into `export default [...]`, in order.
-    pub operations: Vec<Operation>,
-}
-
-/// One operation of the default export (OpenFn's source-map "operations" index).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operation {
-    /// Callee name (`fn`, `each`, `_defer`); None for member calls like `http.get()`.
-    pub name: Option<String>,
-    /// 1-based line of the call in the job; None for a synthesised `_defer(...)`.
-    pub line: Option<u32>,
-    /// 1-based position in the operation list.
-    pub order: u32,
 }
 
 /// Why a job does not compile. `column` is 0-based, like OpenFn's `(line:column)`.
@@ -174,7 +161,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
     let mut edits = Edits::default();
     edits.extend(lazy.edits);
     edits.extend(promises.edits);
-    let code = emit(source, &layout, promises.needs_import, imports, &mut edits);
+    let (code, mut source_map) = emit(source, &layout, promises.needs_import, imports, &mut edits);
     let index = LineIndex::new(source);
     let operations = layout
         .hoisted
@@ -193,11 +180,8 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
             }
         })
         .collect();
-    Ok(Compiled {
-        code: code.0,
-        source_map: code.1,
-        operations,
-    })
+    source_map.set_operations(operations);
+    Ok(Compiled { code, source_map })
 }
 
 /// A top-level operation call to move into the default export.
