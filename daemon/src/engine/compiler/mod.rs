@@ -6,6 +6,17 @@
 //! The job is parsed with oxc; transforms are decided on the syntax tree (with a scope
 //! model that mirrors the one OpenFn uses) and applied as exact span edits, so untouched
 //! code, comments and layout survive and map back to the job through [`SourceMap`].
+//!
+//! Where OpenFn's compiler hangs or emits broken code, this one refuses with a clear error:
+//! a `.then()` chain not hanging off a call (`x.then(f)`), `$` in the arguments of a
+//! hand-written `state.f(...)`, `$` in a spread argument. Known small differences: regular
+//! expression patterns are not validated at compile time (an invalid one fails when the
+//! module loads instead), and `foo()().then(f)` / `op().catch()` are deferred sensibly
+//! rather than reproducing OpenFn's malformed output.
+//!
+//! Checks against OpenFn (see `tests/`): the conformance fixtures' `compiled.js`, 153 edge
+//! cases with OpenFn's outputs, and an ignored test that runs OpenFn's and our modules under
+//! Node with the real `@openfn/runtime` (`OPENFN_NODE_MODULES=… cargo test -- --ignored`).
 
 mod edits;
 mod imports;
