@@ -6,6 +6,17 @@
 //! The job is parsed with oxc; transforms are decided on the syntax tree (with a scope
 //! model that mirrors the one OpenFn uses) and applied as exact span edits, so untouched
 //! code, comments and layout survive and map back to the job through [`SourceMap`].
+//!
+//! Where OpenFn's compiler hangs or emits broken code, this one refuses with a clear error:
+//! a `.then()` chain not hanging off a call (`x.then(f)`), `$` in the arguments of a
+//! hand-written `state.f(...)`, `$` in a spread argument. Known small differences: regular
+//! expression patterns are not validated at compile time (an invalid one fails when the
+//! module loads instead), and `foo()().then(f)` / `op().catch()` are deferred sensibly
+//! rather than reproducing OpenFn's malformed output.
+//!
+//! Checks against OpenFn (see `tests/`): the conformance fixtures' `compiled.js`, 153 edge
+//! cases with OpenFn's outputs, and an ignored test that runs OpenFn's and our modules under
+//! Node with the real `@openfn/runtime` (`OPENFN_NODE_MODULES=… cargo test -- --ignored`).
 
 mod edits;
 mod imports;
@@ -32,7 +43,7 @@ use edits::{Edit, Edits, Piece};
 use source_map::{CodeWriter, LineIndex};
 use tree::Tree;
 
-pub use source_map::SourceMap;
+pub use source_map::{Operation, SourceMap};
 
 /// What to compile against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,21 +62,8 @@ pub struct Compiled {
     /// `export default [ops]`.
     pub code: String,
     /// Maps a (line, column) in `code` (1-based line, 0-based column) to the original
-    /// job's position.
+    /// job's position; also lists the operations (`source_map.operations()`).
     pub source_map: SourceMap,
-    /// The operations moved into `export default [...]`, in order.
-    pub operations: Vec<Operation>,
-}
-
-/// One operation of the default export (OpenFn's source-map "operations" index).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operation {
-    /// Callee name (`fn`, `each`, `_defer`); None for member calls like `http.get()`.
-    pub name: Option<String>,
-    /// 1-based line of the call in the job; None for a synthesised `_defer(...)`.
-    pub line: Option<u32>,
-    /// 1-based position in the operation list.
-    pub order: u32,
 }
 
 /// Why a job does not compile. `column` is 0-based, like OpenFn's `(line:column)`.
@@ -174,7 +172,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
     let mut edits = Edits::default();
     edits.extend(lazy.edits);
     edits.extend(promises.edits);
-    let code = emit(source, &layout, promises.needs_import, imports, &mut edits);
+    let (code, mut source_map) = emit(source, &layout, promises.needs_import, imports, &mut edits);
     let index = LineIndex::new(source);
     let operations = layout
         .hoisted
@@ -193,11 +191,8 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
             }
         })
         .collect();
-    Ok(Compiled {
-        code: code.0,
-        source_map: code.1,
-        operations,
-    })
+    source_map.set_operations(operations);
+    Ok(Compiled { code, source_map })
 }
 
 /// A top-level operation call to move into the default export.

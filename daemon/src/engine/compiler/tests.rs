@@ -323,8 +323,8 @@ fn runtime_import_goes_after_the_jobs_own_imports() {
          export default [_defer(fn(a), p => p.then(f))];\n"
     );
     assert_eq!(
-        out.operations,
-        vec![Operation {
+        out.source_map.operations(),
+        [Operation {
             name: Some("_defer".into()),
             line: None,
             order: 1
@@ -569,7 +569,7 @@ fn promise_chain_on_a_new_expression_is_deferred_like_openfn() {
 fn operations_index_names_and_lines() {
     let out = compile("fn(a);\n\nhttp.get(b);\neach(c, fn(d)).then(e);", &common()).expect("ok");
     assert_eq!(
-        out.operations,
+        out.source_map.operations(),
         vec![
             Operation {
                 name: Some("fn".into()),

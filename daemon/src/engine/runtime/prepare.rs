@@ -82,15 +82,17 @@ fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, Box<StepE
     })?;
     Ok(PreparedJob {
         code: compiled.code,
-        positions: Some(Arc::new(MappedPositions(compiled.source_map))),
         operations: compiled
-            .operations
-            .into_iter()
+            .source_map
+            .operations()
+            .iter()
+            .cloned()
             .map(|op| OperationInfo {
                 name: op.name,
                 line: op.line.map_or(-1, i64::from),
             })
             .collect(),
+        positions: Some(Arc::new(MappedPositions(compiled.source_map))),
     })
 }
 
