@@ -156,7 +156,20 @@ async fn a_failed_leaf_fails_the_run_and_a_crash_stops_it() {
     };
     let (outcome, events) = run(plan, json!({"data": {}})).await;
     assert_eq!(outcome.exit_reason, ExitReason::Crash);
-    assert_eq!(outcome.error_type.as_deref(), Some("ReferenceError"));
+    assert_eq!(outcome.error_type.as_deref(), Some("RuntimeCrash"));
+    let a_finished = events.iter().find_map(|e| match e {
+        EngineEvent::StepFinished {
+            step_id,
+            exit_reason,
+            error_type,
+            ..
+        } if step_id == "a" => Some((*exit_reason, error_type.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        a_finished,
+        Some((ExitReason::Crash, Some("ReferenceError".into())))
+    );
     assert_eq!(outcome.final_state, None);
     assert!(
         !events
@@ -180,4 +193,25 @@ async fn cancel_token_stops_the_run() {
     });
     let outcome = execute(plan, json!({}), Limits::default(), tx, cancel).await;
     assert_eq!(outcome.exit_reason, ExitReason::Cancel);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_rules_drop_response_and_configuration_from_outputs() {
+    let plan = Plan {
+        steps: vec![step(
+            "a",
+            "fn(s => ({ ...s, response: { statusCode: 200 }, kept: true }))",
+            &[],
+        )],
+        start: None,
+    };
+    let (outcome, _) = run(
+        plan,
+        json!({"data": {}, "configuration": {"password": "p"}}),
+    )
+    .await;
+    assert_eq!(
+        outcome.final_state.unwrap(),
+        json!({"data": {}, "kept": true})
+    );
 }

@@ -186,3 +186,75 @@ async fn a_pending_timer_is_cut_off_by_cancel() {
     let (result, _) = run_module(code, limits(120_000), cancel).await;
     assert_eq!(result.outcome.exit_reason, ExitReason::Cancel);
 }
+
+#[tokio::test]
+async fn endless_microtask_chain_is_killed_at_the_timeout() {
+    let started = Instant::now();
+    let code = "export default [s => new Promise(() => { const spin = () => Promise.resolve().then(spin); spin(); })];";
+    let (result, _) = run_module(code, limits(300), CancelToken::new()).await;
+    assert_eq!(
+        result.outcome.exit_reason,
+        ExitReason::Kill,
+        "{:?}",
+        result.outcome
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn busy_interval_is_killed_at_the_timeout() {
+    let started = Instant::now();
+    let code = "export default [s => new Promise(() => { setInterval(() => { for (let i = 0; i < 1e5; i++); }, 0); })];";
+    let (result, _) = run_module(code, limits(300), CancelToken::new()).await;
+    assert_eq!(
+        result.outcome.exit_reason,
+        ExitReason::Kill,
+        "{:?}",
+        result.outcome
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn endless_await_recursion_is_killed_at_the_timeout() {
+    let started = Instant::now();
+    let code = "export default [s => new Promise(() => { const f = async () => { await null; f(); }; f(); })];";
+    let (result, _) = run_module(code, limits(300), CancelToken::new()).await;
+    assert_eq!(
+        result.outcome.exit_reason,
+        ExitReason::Kill,
+        "{:?}",
+        result.outcome
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn catastrophic_regex_is_killed_at_the_timeout() {
+    let started = Instant::now();
+    let code = "export default [s => ({ m: /(a+)+$/.test('a'.repeat(40) + 'b') })];";
+    let (result, _) = run_module(code, limits(300), CancelToken::new()).await;
+    assert_eq!(
+        result.outcome.exit_reason,
+        ExitReason::Kill,
+        "{:?}",
+        result.outcome
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -192,3 +192,14 @@ async fn defer_from_openfn_runtime_catches_and_chains() {
         json!({"data": {}, "caught": "x"})
     );
 }
+
+#[tokio::test]
+async fn jobs_cannot_import_bolt_internals_or_unknown_modules() {
+    for code in [
+        "import p from 'bolt:prelude';\nexport default [s => s];",
+        "import x from 'node:fs';\nexport default [s => s];",
+    ] {
+        let (result, _) = run(code, json!({})).await;
+        assert_eq!(result.outcome.exit_reason, ExitReason::Crash, "{code}");
+    }
+}

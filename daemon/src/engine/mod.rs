@@ -147,7 +147,9 @@ pub struct RunOutcome {
     pub final_state: Option<serde_json::Value>,
 }
 
-/// Runs a whole plan. Events (step start/finish, every log line) are sent as they happen.
+/// Runs a whole plan with the worker's (Lightning's) state rules: `configuration` and
+/// `response` are dropped from step outputs. Events (step start/finish, every log line)
+/// are sent as they happen.
 pub async fn execute(
     plan: Plan,
     input: serde_json::Value,
@@ -158,6 +160,7 @@ pub async fn execute(
     let options = runtime::RunOptions {
         limits,
         cancel,
+        worker_mode: true,
         ..runtime::RunOptions::default()
     };
     runtime::run_on_engine_thread(plan, input, options, runtime::EventSink::channel(events)).await

@@ -25,13 +25,31 @@
 //! Errors the modules throw that OpenFn reports as `AdaptorError` (http status errors,
 //! `assert`, URL errors, timeouts) are created inside the adaptor module, so the first stack
 //! frame of such an error lies in the module named by [`AdaptorModule::specifier`]; that is
-//! how OpenFn's runtime tells an adaptor error from a job error. The modules also rely on the
-//! globals the runtime provides: `console`, `setTimeout`, and `Buffer.from(string, encoding)`
-//! with `.toString("base64" | "utf8")`. `@openfn/language-http` imports
+//! how OpenFn's runtime tells an adaptor error from a job error. Apart from `__bolt_host`
+//! the modules need only ES built-ins (`console` just as the fallback for `print`); byte
+//! arrays (a `Buffer` subclass of `Uint8Array` included) are sent as binary request bodies.
+//! `@openfn/language-http` imports
 //! `@openfn/language-common`, so the loader must resolve that specifier to the common module
 //! (the same instance the job imports: module state such as `cursor`'s key is shared).
+//! Module state (cursor key and start time, validate's schema cache) lives for as long as
+//! the module instance: load the modules afresh for every run, as OpenFn's CLI does.
+//!
+//! `util.__bolt` (non-enumerable, on common's `util` export) holds `inspect(value)` and
+//! `formatArgs(args)`: Node's `util.inspect`/`util.format` output, for any host code that
+//! needs console lines formatted the Node way.
+//!
+//! Known differences from the npm packages: `parseCsv` takes a string only (no streams) and
+//! single-character delimiter/quote/escape; `parseXML` throws (no cheerio); `_` holds the
+//! lodash functions real jobs use (plus `_(x)`/`_.chain(x)` chains over them) and throws
+//! `lodash function _.x is not available in bolt` for the rest; `dateFns` has `format` and
+//! `parse`, in UTC; `validate` implements JSON Schema's core keywords with AJV's messages and
+//! strict mode (a `format` fails to compile, as in OpenFn, which has no ajv-formats);
+//! `parseAs: 'stream'` gives text; of the TLS options, `rejectUnauthorized`, `ca`, `cert` and
+//! `key` (PEM) are used; `util.uuid()` uses `Math.random`.
 
 pub mod host;
+#[cfg(test)]
+mod quickjs_tests;
 
 use thiserror::Error;
 
@@ -192,6 +210,7 @@ fn strip_version(spec: &str) -> &str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -157,7 +157,9 @@ pub(crate) fn dangling_identifiers(
         if tree.in_top_level_object_literal(id) || scopes.is_declared(id, name, false)? {
             continue;
         }
-        dangling.insert(name.to_string());
+        if !dangling.contains(name) {
+            dangling.insert(name.to_string());
+        }
     }
     Ok(dangling)
 }

@@ -6,6 +6,17 @@
 //! The job is parsed with oxc; transforms are decided on the syntax tree (with a scope
 //! model that mirrors the one OpenFn uses) and applied as exact span edits, so untouched
 //! code, comments and layout survive and map back to the job through [`SourceMap`].
+//!
+//! Where OpenFn's compiler hangs or emits broken code, this one refuses with a clear error:
+//! a `.then()` chain not hanging off a call (`x.then(f)`), `$` in the arguments of a
+//! hand-written `state.f(...)`, `$` in a spread argument. Known small differences: regular
+//! expression patterns are not validated at compile time (an invalid one fails when the
+//! module loads instead), and `foo()().then(f)` / `op().catch()` are deferred sensibly
+//! rather than reproducing OpenFn's malformed output.
+//!
+//! Checks against OpenFn (see `tests/`): the conformance fixtures' `compiled.js`, 153 edge
+//! cases with OpenFn's outputs, and an ignored test that runs OpenFn's and our modules under
+//! Node with the real `@openfn/runtime` (`OPENFN_NODE_MODULES=… cargo test -- --ignored`).
 
 mod edits;
 mod imports;
@@ -32,7 +43,7 @@ use edits::{Edit, Edits, Piece};
 use source_map::{CodeWriter, LineIndex};
 use tree::Tree;
 
-pub use source_map::SourceMap;
+pub use source_map::{Operation, SourceMap};
 
 /// What to compile against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,21 +62,8 @@ pub struct Compiled {
     /// `export default [ops]`.
     pub code: String,
     /// Maps a (line, column) in `code` (1-based line, 0-based column) to the original
-    /// job's position.
+    /// job's position; also lists the operations (`source_map.operations()`).
     pub source_map: SourceMap,
-    /// The operations moved into `export default [...]`, in order.
-    pub operations: Vec<Operation>,
-}
-
-/// One operation of the default export (OpenFn's source-map "operations" index).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operation {
-    /// Callee name (`fn`, `each`, `_defer`); None for member calls like `http.get()`.
-    pub name: Option<String>,
-    /// 1-based line of the call in the job; None for a synthesised `_defer(...)`.
-    pub line: Option<u32>,
-    /// 1-based position in the operation list.
-    pub order: u32,
 }
 
 /// Why a job does not compile. `column` is 0-based, like OpenFn's `(line:column)`.
@@ -174,7 +172,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
     let mut edits = Edits::default();
     edits.extend(lazy.edits);
     edits.extend(promises.edits);
-    let code = emit(source, &layout, promises.needs_import, imports, &mut edits);
+    let (code, mut source_map) = emit(source, &layout, promises.needs_import, imports, &mut edits);
     let index = LineIndex::new(source);
     let operations = layout
         .hoisted
@@ -193,11 +191,8 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
             }
         })
         .collect();
-    Ok(Compiled {
-        code: code.0,
-        source_map: code.1,
-        operations,
-    })
+    source_map.set_operations(operations);
+    Ok(Compiled { code, source_map })
 }
 
 /// A top-level operation call to move into the default export.
@@ -209,8 +204,9 @@ struct Hoisted {
 
 /// Where things go at the top level (ensure-exports + top-level-operations).
 struct Layout {
-    /// Top-level statements (directives included), in source order.
-    statements: Vec<Span>,
+    /// Top-level statements (directives included), in source order, and whether each is
+    /// block-like (ends with its own `}` that needs no semicolon).
+    statements: Vec<(Span, bool)>,
     /// Statements that are import declarations, as a prefix length of `statements`.
     leading_imports: usize,
     hoisted: Vec<Hoisted>,
@@ -228,8 +224,9 @@ enum ExportTarget {
 
 impl Layout {
     fn plan(program: &Program<'_>, lazy: &lazy_state::LazyState) -> Self {
-        let mut statements: Vec<Span> = program.directives.iter().map(|d| d.span).collect();
-        statements.extend(program.body.iter().map(GetSpan::span));
+        let mut statements: Vec<(Span, bool)> =
+            program.directives.iter().map(|d| (d.span, false)).collect();
+        statements.extend(program.body.iter().map(|s| (s.span(), is_block_like(s))));
         let leading_imports = if program.directives.is_empty() {
             program
                 .body
@@ -282,6 +279,30 @@ impl Layout {
     }
 }
 
+/// Statements that end with their own block: no semicolon needed after them.
+fn is_block_like(statement: &Statement<'_>) -> bool {
+    match statement {
+        Statement::FunctionDeclaration(_)
+        | Statement::ClassDeclaration(_)
+        | Statement::BlockStatement(_)
+        | Statement::IfStatement(_)
+        | Statement::ForStatement(_)
+        | Statement::ForInStatement(_)
+        | Statement::ForOfStatement(_)
+        | Statement::WhileStatement(_)
+        | Statement::TryStatement(_)
+        | Statement::SwitchStatement(_)
+        | Statement::LabeledStatement(_)
+        | Statement::WithStatement(_) => true,
+        Statement::ExportDeclaration(e) => !matches!(
+            e.declaration,
+            oxc::ast::ast::Declaration::VariableDeclaration(_)
+        ),
+        Statement::ExportDefaultDeclaration(e) => !e.declaration.is_expression(),
+        _ => false,
+    }
+}
+
 fn existing_target(array: &ArrayExpression<'_>) -> ExportTarget {
     match array.elements.last() {
         Some(last) => ExportTarget::Existing {
@@ -330,7 +351,7 @@ fn emit(
     }
     let hoisted: Vec<Span> = layout.hoisted.iter().map(|h| h.statement).collect();
     let mut position = 0;
-    for (i, statement) in layout.statements.iter().enumerate() {
+    for (i, (statement, block_like)) in layout.statements.iter().enumerate() {
         edits.render(Span::new(position, statement.start), &mut out);
         position = statement.end;
         if hoisted.contains(statement) {
@@ -338,7 +359,9 @@ fn emit(
         }
         edits.render(*statement, &mut out);
         // Removing a neighbour must not let this statement run into the next one.
-        if !source[..statement.end as usize].ends_with(';') {
+        let text = &source[..statement.end as usize];
+        let terminated = text.ends_with(';') || (*block_like && text.ends_with('}'));
+        if !terminated {
             out.insert(";", Some(statement.end));
         }
         if runtime_import && layout.leading_imports > 0 && i + 1 == layout.leading_imports {

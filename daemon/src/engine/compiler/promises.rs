@@ -73,39 +73,41 @@ fn rewrite_chain<'a>(
     lazy: &LazyState,
     promises: &mut Promises,
 ) -> Result<(), CompileError> {
-    // Walk down `.then()/.catch()` calls to the operation call they hang off.
+    // Walk down `.then()/.catch()` calls to the operation they hang off: a call (or, as in
+    // OpenFn, a `new` expression).
     let mut next = chain;
     let mut outer: Option<&CallExpression<'_>> = None;
-    let operation = loop {
-        match member_property_name(&next.callee) {
-            Some("then" | "catch") => {
-                let object = expression_member_object(&next.callee);
-                match object {
-                    Some(Expression::CallExpression(inner)) => {
-                        outer = Some(next);
-                        next = inner;
-                    }
-                    _ => {
-                        return Err(CompileError::at(
-                            source,
-                            "Promise chains (.then/.catch) must follow an operation call, like fn(...).then(...)".into(),
-                            chain.span.start,
-                        ));
-                    }
-                }
+    let operation: Span = loop {
+        if !matches!(member_property_name(&next.callee), Some("then" | "catch")) {
+            break next.span;
+        }
+        match expression_member_object(&next.callee) {
+            Some(Expression::CallExpression(inner)) => {
+                outer = Some(next);
+                next = inner;
             }
-            _ => break next,
+            Some(Expression::NewExpression(new)) => {
+                outer = Some(next);
+                break new.span;
+            }
+            _ => {
+                return Err(CompileError::at(
+                    source,
+                    "Promise chains (.then/.catch) must follow an operation call, like fn(...).then(...)".into(),
+                    chain.span.start,
+                ));
+            }
         }
     };
-    if lazy.is_wrapped(operation.span) {
+    if lazy.is_wrapped(operation) {
         return Err(CompileError::at(
             source,
             "Lazy State Error: $ cannot be used as the operation of a promise chain".into(),
-            operation.span.start,
+            operation.start,
         ));
     }
 
-    let op = operation.span;
+    let op = operation;
     let mut pieces = vec![
         Piece::Text("_defer(".into(), chain.span.start),
         Piece::Source(op),

@@ -28,22 +28,47 @@ type Names<'a> = HashSet<&'a str>;
 
 pub(crate) struct Scopes<'t, 's, 'a> {
     tree: &'t Tree<'s, 'a>,
+    /// For each node (by index), the nearest scope-establishing node, itself included.
+    nearest: Vec<NodeId>,
+    /// Names declared by each scope node (by index), scanned on first use.
     cache: RefCell<HashMap<NodeId, Result<Names<'a>, UnboundCatch>>>,
 }
 
 impl<'t, 's, 'a> Scopes<'t, 's, 'a> {
     pub(crate) fn new(tree: &'t Tree<'s, 'a>) -> Self {
+        // Nodes come parent-first, so a parent's nearest scope is known before its children.
+        let mut nearest: Vec<NodeId> = Vec::with_capacity(tree.nodes.len());
+        for (id, kind) in tree.all() {
+            let scope = match tree.parent(id) {
+                Some(parent) if !is_scope(kind) => {
+                    nearest.get(parent.index()).copied().unwrap_or(NodeId::ROOT)
+                }
+                _ => id,
+            };
+            if nearest.len() <= id.index() {
+                nearest.resize(id.index() + 1, NodeId::ROOT);
+            }
+            nearest[id.index()] = scope;
+        }
         Self {
             tree,
+            nearest,
             cache: RefCell::default(),
         }
     }
 
+    fn nearest(&self, id: NodeId) -> NodeId {
+        self.nearest
+            .get(id.index())
+            .copied()
+            .unwrap_or(NodeId::ROOT)
+    }
+
     /// Scope-establishing ancestors of `id` (including `id` itself), nearest first.
     pub(crate) fn scopes_of(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        std::iter::once(id)
-            .chain(self.tree.ancestors(id))
-            .filter(|&n| is_scope(self.tree.kind(n)))
+        std::iter::successors(Some(self.nearest(id)), |&scope| {
+            self.tree.parent(scope).map(|parent| self.nearest(parent))
+        })
     }
 
     /// Whether `name` is declared in a scope enclosing `id`, as ast-types' `scope.declares`

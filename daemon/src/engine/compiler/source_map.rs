@@ -16,14 +16,36 @@ struct Segment {
     exact: bool,
 }
 
+/// One operation of the default export (OpenFn's source-map "operations" index), used to
+/// say which operation an error came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// Callee name (`fn`, `each`, `_defer`); None for member calls like `http.get()`.
+    pub name: Option<String>,
+    /// 1-based line of the call in the job; None for a synthesised `_defer(...)`.
+    pub line: Option<u32>,
+    /// 1-based position in the operation list.
+    pub order: u32,
+}
+
 /// Output position → original job position.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceMap {
     /// `lines[i]` holds the segments of output line `i + 1`, in column order.
     lines: Vec<Vec<Segment>>,
+    operations: Vec<Operation>,
 }
 
 impl SourceMap {
+    /// The operations moved into `export default [...]`, in order (index = operation index).
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+
+    pub(crate) fn set_operations(&mut self, operations: Vec<Operation>) {
+        self.operations = operations;
+    }
+
     /// The job position (line, column) of output position (`line`, `column`), if that
     /// output text came from the job.
     pub fn original_position(&self, line: u32, column: u32) -> Option<(u32, u32)> {

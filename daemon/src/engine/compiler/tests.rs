@@ -3,7 +3,9 @@
 
 use super::*;
 
+mod differential;
 mod fixtures;
+mod node_run;
 mod structure;
 
 /// `@openfn/language-common` 3.3.4 exports (`Object.keys(require(...))`, minus `default`).
@@ -321,8 +323,8 @@ fn runtime_import_goes_after_the_jobs_own_imports() {
          export default [_defer(fn(a), p => p.then(f))];\n"
     );
     assert_eq!(
-        out.operations,
-        vec![Operation {
+        out.source_map.operations(),
+        [Operation {
             name: Some("_defer".into()),
             line: None,
             order: 1
@@ -456,13 +458,176 @@ fn source_map_points_back_into_the_job() {
     );
 }
 
+/// Prints how long `compile` takes for a typical job; run with
+/// `cargo test --release -p bolt-daemon --lib compile_speed -- --ignored --nocapture`.
 #[test]
-fn http_jobs_import_from_language_http() {
-    let compiled = super::compile("get('/patients');\nfn(state => state);\n", &http()).unwrap();
-    assert!(
-        compiled.code.contains("@openfn/language-http"),
-        "{}",
-        compiled.code
+#[ignore = "timing"]
+fn compile_speed() {
+    let typical = include_str!(
+        "../../../../tests/fixtures/openfn-conformance/002-compiler-top-level-declarations/job.js"
     );
-    assert!(compiled.code.contains("get"), "{}", compiled.code);
+    let larger: String = (0..50)
+        .map(|i| {
+            format!(
+                "each($.data.items_{i}, fn(state => ({{ ...state, n{i}: state.data.x + {i} }})))\n  .then(s => s);\nconst helper{i} = (x) => x * {i};\n"
+            )
+        })
+        .collect();
+    for (name, job) in [
+        ("typical (20 lines)", typical.to_string()),
+        ("150 lines", larger),
+    ] {
+        let runs = 2000;
+        compile(&job, &common()).expect("compiles");
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(compile(&job, &common()).expect("compiles"));
+        }
+        let per_run = start.elapsed() / runs;
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            let allocator = oxc::allocator::Allocator::default();
+            let parsed =
+                oxc::parser::Parser::new(&allocator, &job, oxc::span::SourceType::mjs()).parse();
+            let semantic = oxc::semantic::SemanticBuilder::new()
+                .with_build_nodes(true)
+                .with_check_syntax_error(true)
+                .build(&parsed.program);
+            std::hint::black_box(semantic.semantic.nodes().len());
+        }
+        let analysis = start.elapsed() / runs;
+        println!("compile {name}: {per_run:?} per job, of which oxc parse + semantic {analysis:?}");
+    }
+}
+
+#[test]
+fn syntax_errors_read_well() {
+    let e = error("fn(state => {\n  return { ...state, broken: [1, 2 };\n});\n");
+    assert_eq!(
+        e.to_string(),
+        "SyntaxError: Expected `,` or `]` but found `}` (line 2, column 35)"
+    );
+}
+
+#[test]
+fn unknown_exports_mode_excludes_names_like_openfns_regex() {
+    // OpenFn's globals regex is unanchored in the middle: "Map", "Set", "state"… anywhere.
+    let options = CompileOptions {
+        adaptor: Some("x".into()),
+        adaptor_exports: vec![],
+    };
+    let job = "myMap(1); foo(2); mySetter(3); stateful(4); data(5); AggregateErrorX(6); xWeakSet(7); WeakSetx(8);";
+    let out = compile(job, &options).expect("compiles");
+    assert!(
+        out.code.starts_with("import { data, foo } from \"x\";\n"),
+        "{}",
+        out.code
+    );
+}
+
+#[test]
+fn empty_and_comment_only_jobs_export_no_operations() {
+    assert_eq!(code(""), "export default [];\n");
+    assert_eq!(
+        code("// nothing here\n"),
+        "// nothing here\nexport default [];\n"
+    );
+}
+
+#[test]
+fn windows_line_endings_keep_lines_mapped() {
+    let compiled = compile("const a = 1;\r\nfn(s => s);\r\n", &common()).expect("compiles");
+    assert!(compiled.code.contains("const a = 1;\r\n"));
+    let line = compiled
+        .code
+        .lines()
+        .position(|l| l.starts_with("export default"))
+        .expect("export") as u32
+        + 1;
+    let column = compiled
+        .code
+        .lines()
+        .nth(line as usize - 1)
+        .and_then(|l| l.find("fn("))
+        .expect("fn") as u32;
+    assert_eq!(
+        compiled.source_map.original_position(line, column),
+        Some((2, 0))
+    );
+}
+
+#[test]
+fn promise_chain_on_a_new_expression_is_deferred_like_openfn() {
+    let out = compile("new Promise(r => r()).then(f)", &CompileOptions::default()).expect("ok");
+    assert!(
+        out.code
+            .ends_with("export default [_defer(new Promise(r => r()), p => p.then(f))];\n")
+    );
+}
+
+#[test]
+fn operations_index_names_and_lines() {
+    let out = compile("fn(a);\n\nhttp.get(b);\neach(c, fn(d)).then(e);", &common()).expect("ok");
+    assert_eq!(
+        out.source_map.operations(),
+        vec![
+            Operation {
+                name: Some("fn".into()),
+                line: Some(1),
+                order: 1
+            },
+            Operation {
+                name: None,
+                line: Some(3),
+                order: 2
+            },
+            Operation {
+                name: Some("_defer".into()),
+                line: None,
+                order: 3
+            },
+        ]
+    );
+}
+
+#[test]
+fn lazy_state_inside_an_unbound_catch_fails_like_openfn() {
+    // Even without an adaptor: looking up `$` runs into the `catch {` clause.
+    let e = compile(
+        "fn(s => { try {} catch { merge($.a) } })",
+        &CompileOptions::default(),
+    )
+    .expect_err("OpenFn fails");
+    assert!(
+        e.message.starts_with("null does not match type Pattern"),
+        "{e}"
+    );
+    // Without `$` and without an adaptor nothing looks names up: it compiles.
+    compile(
+        "fn(s => { try {} catch { merge(1) } })",
+        &CompileOptions::default(),
+    )
+    .expect("ok");
+}
+
+#[test]
+fn wrapped_text_maps_to_the_argument() {
+    let compiled = compile("get($.data.url);", &CompileOptions::default()).expect("ok");
+    let line = compiled
+        .code
+        .lines()
+        .position(|l| l.contains("state =>"))
+        .expect("line") as u32
+        + 1;
+    let text = compiled.code.lines().nth(line as usize - 1).expect("text");
+    let arrow = text.find("state =>").expect("arrow") as u32;
+    let data = text.find(".data").expect("data") as u32;
+    assert_eq!(
+        compiled.source_map.original_position(line, arrow),
+        Some((1, 4))
+    );
+    assert_eq!(
+        compiled.source_map.original_position(line, data),
+        Some((1, 5))
+    );
 }

@@ -2,17 +2,36 @@
 //! questions OpenFn's transforms ask: is this a statement, a scope, a member expression…
 
 use oxc::ast::AstKind;
-use oxc::ast::ast::{Expression, Function, FunctionType};
+use oxc::ast::ast::{Expression, Function, FunctionType, Statement};
 use oxc::semantic::{AstNodes, NodeId};
 use oxc::span::{GetSpan, Span};
 
 pub(crate) struct Tree<'s, 'a> {
     pub nodes: &'s AstNodes<'a>,
+    /// Spans of the object literals in top-level `const|let|var x = { ... }`.
+    top_level_objects: Vec<Span>,
 }
 
 impl<'s, 'a> Tree<'s, 'a> {
     pub(crate) fn new(nodes: &'s AstNodes<'a>) -> Self {
-        Self { nodes }
+        let top_level_objects = nodes
+            .program()
+            .body
+            .iter()
+            .filter_map(|statement| match statement {
+                Statement::VariableDeclaration(declaration) => Some(declaration),
+                _ => None,
+            })
+            .flat_map(|declaration| declaration.declarations.iter())
+            .filter_map(|declarator| match &declarator.init {
+                Some(Expression::ObjectExpression(object)) => Some(object.span),
+                _ => None,
+            })
+            .collect();
+        Self {
+            nodes,
+            top_level_objects,
+        }
     }
 
     pub(crate) fn kind(&self, id: NodeId) -> AstKind<'a> {
@@ -44,24 +63,13 @@ impl<'s, 'a> Tree<'s, 'a> {
     /// True inside `const|let|var x = { ... }` written directly at the top level: OpenFn's
     /// transforms (lazy state, promises, add-imports) skip such object literals entirely.
     pub(crate) fn in_top_level_object_literal(&self, id: NodeId) -> bool {
-        let mut child = id;
-        for ancestor in self.ancestors(id) {
-            if let AstKind::VariableDeclarator(declarator) = self.kind(ancestor)
-                && let Some(Expression::ObjectExpression(object)) = &declarator.init
-                && object.span == self.span(child)
-                && matches!(self.kind(child), AstKind::ObjectExpression(_))
-            {
-                let declaration = self.parent(ancestor);
-                let program = declaration.and_then(|d| self.parent(d));
-                if let Some(program) = program
-                    && matches!(self.kind(program), AstKind::Program(_))
-                {
-                    return true;
-                }
-            }
-            child = ancestor;
+        if self.top_level_objects.is_empty() {
+            return false;
         }
-        false
+        let span = self.span(id);
+        self.top_level_objects
+            .iter()
+            .any(|object| object.start <= span.start && span.end <= object.end)
     }
 }
 

@@ -111,6 +111,11 @@ pub enum LogArg {
     Function,
     /// An object after the JSON round trip (configuration already masked).
     Object(Value),
+    /// An error logged by the runtime: JSON `{name, message}`, text `Name: message`.
+    Error {
+        name: String,
+        message: String,
+    },
 }
 
 impl LogArg {
@@ -259,6 +264,7 @@ pub fn render_args(args: &[LogArg], policy: Sanitize) -> Option<String> {
             LogArg::Undefined | LogArg::Function => "undefined".to_string(),
             LogArg::Null => "null".to_string(),
             LogArg::Object(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+            LogArg::Error { name, message } => format!("{name}: {message}"),
         })
         .collect();
     Some(parts.join(" "))
@@ -274,6 +280,9 @@ pub fn json_args(args: &[LogArg], policy: Sanitize) -> Option<Value> {
                 LogArg::Primitive(v, _) => v,
                 LogArg::Undefined | LogArg::Function | LogArg::Null => Value::Null,
                 LogArg::Object(v) => v,
+                LogArg::Error { name, message } => {
+                    serde_json::json!({"name": name, "message": message})
+                }
             })
             .collect(),
     ))

@@ -4,6 +4,19 @@
 //! - [`workflow`]: plan traversal, edge conditions, results.
 //! - [`errors`]: OpenFn's error classification; [`logs`]: log records and their formats.
 //! - [`cli`]: `bolt execute` (plan loading, output, exit codes), used by the `bolt` binary.
+//!
+//! Every step gets a fresh QuickJS runtime and context. The prelude (`js/prelude.js`) builds
+//! OpenFn's sandbox globals, the operation loop and the final-state cleaning; the prelude,
+//! `Buffer` and language-common are QuickJS bytecode compiled at build time.
+//!
+//! Known differences from OpenFn's Node runtime:
+//! - adaptor module state (common's cursor key/start, validate's schema cache) does not carry
+//!   over from one step to the next, since each step loads the adaptors afresh;
+//! - QuickJS has no `Intl`, so locale-dependent formatting (`toLocaleString`) differs;
+//! - error messages are QuickJS's, rewritten to V8's wording for the common cases (property
+//!   reads/writes of undefined/null, "x is not a function", invalid array length, JSON.parse
+//!   positions); error stacks in logs show the job position and adaptor frames only;
+//! - edge conditions are evaluated without a `console`.
 
 mod adaptor_bridge;
 pub mod cli;
@@ -37,6 +50,8 @@ pub struct RunOptions {
     pub compile: prepare::CompileMode,
     /// Steps compiled in advance (by id); others are compiled when first run.
     pub prepared: Option<Arc<std::collections::HashMap<String, prepare::PreparedJob>>>,
+    /// Drop `response` from step outputs too, as OpenFn's worker (Lightning) does; the CLI keeps it.
+    pub worker_mode: bool,
 }
 
 /// Where step events and log records go.

@@ -5,7 +5,8 @@ use super::adaptor_bridge;
 use super::errors::{OperationInfo, PositionMapper, Severity, StepError};
 use crate::engine::PlanStep;
 use crate::engine::compiler::{self, CompileOptions, SourceMap};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A step's code, ready to evaluate.
 #[derive(Clone, Default)]
@@ -24,7 +25,8 @@ pub enum CompileMode {
     AsIs,
 }
 
-/// Compiles a step's expression for its adaptor.
+/// Compiles a step's expression for its adaptor. Results are cached per process (the
+/// daemon runs the same jobs again and again; compiling is deterministic).
 pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, Box<StepError>> {
     let source = step.expression.clone().unwrap_or_default();
     match mode {
@@ -32,8 +34,30 @@ pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, Box<St
             code: source,
             ..PreparedJob::default()
         }),
-        CompileMode::Compile => compile(&source, step.adaptor.as_deref()),
+        CompileMode::Compile => {
+            let key = (source, step.adaptor.clone());
+            if let Some(job) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
+                return Ok(job);
+            }
+            let job = compile(&key.0, key.1.as_deref())?;
+            if let Ok(mut cache) = cache().lock() {
+                if cache.len() >= CACHE_ENTRIES {
+                    cache.clear();
+                }
+                cache.insert(key, job.clone());
+            }
+            Ok(job)
+        }
     }
+}
+
+const CACHE_ENTRIES: usize = 512;
+
+type CompileCache = HashMap<(String, Option<String>), PreparedJob>;
+
+fn cache() -> &'static Mutex<CompileCache> {
+    static CACHE: OnceLock<Mutex<CompileCache>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, Box<StepError>> {
@@ -58,15 +82,17 @@ fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, Box<StepE
     })?;
     Ok(PreparedJob {
         code: compiled.code,
-        positions: Some(Arc::new(MappedPositions(compiled.source_map))),
         operations: compiled
-            .operations
-            .into_iter()
+            .source_map
+            .operations()
+            .iter()
+            .cloned()
             .map(|op| OperationInfo {
                 name: op.name,
                 line: op.line.map_or(-1, i64::from),
             })
             .collect(),
+        positions: Some(Arc::new(MappedPositions(compiled.source_map))),
     })
 }
 

@@ -39,6 +39,8 @@ pub struct StepRequest {
     /// The assembled input state.
     pub input: Json,
     pub immutable: bool,
+    /// Top-level keys dropped from the final state (`configuration`; the worker adds `response`).
+    pub remove_props: Vec<String>,
     pub timeout: Duration,
     pub memory_bytes: usize,
     pub max_state_bytes: usize,
@@ -82,7 +84,8 @@ pub async fn run_step(req: StepRequest) -> StepOutcome {
     };
     let request = &req;
     let interrupt = reason.clone();
-    let work = context.async_with(async move |ctx| run_in_context(ctx, request, &interrupt).await);
+    let work = context
+        .async_with(async move |ctx| run_in_context(ctx, request, &interrupt, deadline).await);
     let outcome = tokio::select! {
         outcome = work => outcome,
         _ = tokio::time::sleep_until(deadline.into()) => timeout_error(&req),
@@ -181,7 +184,12 @@ impl<'js> Internals<'js> {
     }
 }
 
-async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8) -> StepOutcome {
+async fn run_in_context<'js>(
+    ctx: Ctx<'js>,
+    req: &StepRequest,
+    reason: &AtomicU8,
+    deadline: Instant,
+) -> StepOutcome {
     let cx = ErrorContext {
         step_id: &req.step_id,
         code: &req.code,
@@ -189,7 +197,7 @@ async fn run_in_context<'js>(ctx: Ctx<'js>, req: &StepRequest, reason: &AtomicU8
         positions: req.positions.as_deref(),
         operations: &req.operations,
     };
-    let internals = match install_sandbox(&ctx, req).await.catch(&ctx) {
+    let internals = match install_sandbox(&ctx, req, deadline).await.catch(&ctx) {
         Ok(i) => i,
         Err(e) => {
             return aborted(
@@ -344,6 +352,7 @@ fn describe<'js>(
 async fn install_sandbox<'js>(
     ctx: &Ctx<'js>,
     req: &StepRequest,
+    deadline: Instant,
 ) -> rquickjs::Result<Internals<'js>> {
     let namespace: Object = Module::import(ctx, PRELUDE_NAME)?.into_future().await?;
     let make_sandbox: Function = namespace.get("default")?;
@@ -353,6 +362,14 @@ async fn install_sandbox<'js>(
     let host = Object::new(ctx.clone())?;
     host.set("jobModuleName", JOB_MODULE)?;
     host.set("Buffer", buffer)?;
+    host.set("statePropsToRemove", req.remove_props.clone())?;
+    let cancel = req.cancel.clone();
+    host.set(
+        "expired",
+        Function::new(ctx.clone(), move || {
+            cancel.is_cancelled() || Instant::now() >= deadline
+        })?,
+    )?;
     host.set("preludeName", PRELUDE_NAME)?;
     let sink = req.sink.clone();
     let step_id = req.step_id.clone();

@@ -103,7 +103,8 @@ fn aborted(error: StepError, failed_steps: usize) -> PlanResult {
     PlanResult {
         outcome: RunOutcome {
             exit_reason: exit_reason(error.severity),
-            error_type: Some(error.error_type()),
+            // The run reports the wrapper class (RuntimeCrash, TimeoutError…), as Lightning does.
+            error_type: Some(error.name.clone()),
             error_message: Some(error.message.clone()),
             final_state: None,
         },
@@ -132,12 +133,12 @@ pub async fn run_plan(
         Ok(start) => start,
         Err(error) => {
             rt(sink, None, Level::Error, "Error validating execution plan");
-            sink.log(LogRecord::json(
-                None,
-                LogSource::Runtime,
-                Level::Error,
-                serde_json::json!({"name": error.name, "message": error.message}),
-            ));
+            let mut record = LogRecord::text(None, LogSource::Runtime, Level::Error, "");
+            record.args = vec![super::logs::LogArg::Error {
+                name: error.name.clone(),
+                message: error.message.clone(),
+            }];
+            sink.log(record);
             rt(sink, None, Level::Error, "Aborting");
             return aborted(*error, 0);
         }
@@ -228,6 +229,11 @@ pub async fn run_plan(
                             operations: job.operations,
                             input: state,
                             immutable: options.immutable,
+                            remove_props: if options.worker_mode {
+                                vec!["configuration".into(), "response".into()]
+                            } else {
+                                vec!["configuration".into()]
+                            },
                             timeout: options.limits.step_timeout,
                             memory_bytes: options.limits.memory_bytes,
                             max_state_bytes: options.limits.max_state_bytes,

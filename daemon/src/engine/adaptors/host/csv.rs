@@ -71,6 +71,24 @@ pub fn parse_csv(text: &str, options_json: &str) -> Result<String, String> {
     }
     let trim_left = options.ltrim || options.trim;
     let trim_right = options.rtrim || options.trim;
+    let quote_byte = match &options.quote {
+        Value::Bool(false) | Value::Null => None,
+        quote => Some(single_byte("quote", quote, b'"')?),
+    };
+    let escape_byte = match &options.escape {
+        Value::Bool(false) | Value::Null => quote_byte,
+        escape => Some(single_byte("escape", escape, b'"')?),
+    };
+    let normalized = trim_blanks(
+        text,
+        Syntax {
+            delimiter: single_byte("delimiter", &options.delimiter, b',')? as char,
+            quote: quote_byte.map(char::from),
+            escape: escape_byte.map(char::from),
+        },
+        trim_left,
+        trim_right,
+    );
 
     let mut columns: Option<Vec<String>> = match &options.columns {
         Value::Array(names) => Some(names.iter().map(column_name).collect()),
@@ -78,13 +96,10 @@ pub fn parse_csv(text: &str, options_json: &str) -> Result<String, String> {
     };
     let header_row = options.columns == Value::Bool(true);
     let mut records = Vec::new();
-    for result in builder.from_reader(text.as_bytes()).records() {
+    for result in builder.from_reader(normalized.as_bytes()).records() {
         let record = result.map_err(|e| csv_error(&e))?;
         let line = record.position().map_or(0, |p| p.line());
-        let fields: Vec<String> = record
-            .iter()
-            .map(|field| trim_field(field, trim_left, trim_right))
-            .collect();
+        let fields: Vec<String> = record.iter().map(str::to_string).collect();
         if options.skip_empty_lines && fields.len() == 1 && fields[0].is_empty() {
             continue;
         }
@@ -142,20 +157,89 @@ fn single_byte(option: &str, value: &Value, default: u8) -> Result<u8, String> {
     }
 }
 
-/// csv-parse trims spaces and tabs; we trim any whitespace except line breaks inside values.
-fn trim_field(field: &str, left: bool, right: bool) -> String {
-    let is_blank = |c: char| c == ' ' || c == '\t';
-    let field = if left {
-        field.trim_start_matches(is_blank)
-    } else {
-        field
+/// The characters that delimit fields.
+#[derive(Clone, Copy)]
+struct Syntax {
+    delimiter: char,
+    quote: Option<char>,
+    escape: Option<char>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    Start,
+    Unquoted,
+    Quoted,
+    AfterQuote,
+}
+
+const fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// csv-parse trims blanks *around* fields, before unquoting: `1, "x, y" ,2` is three fields
+/// and the blanks inside quotes stay. The csv crate only trims after unquoting (and treats a
+/// quote after a blank as text), so the blanks outside quotes are removed here first.
+fn trim_blanks(text: &str, syntax: Syntax, left: bool, right: bool) -> String {
+    if !left && !right {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut field = String::new();
+    let mut state = Field::Start;
+    let mut chars = text.chars().peekable();
+    let flush = |field: &mut String, out: &mut String| {
+        let value = if right {
+            field.trim_end_matches(is_blank)
+        } else {
+            field.as_str()
+        };
+        out.push_str(value);
+        field.clear();
     };
-    let field = if right {
-        field.trim_end_matches(is_blank)
-    } else {
-        field
-    };
-    field.to_string()
+    while let Some(c) = chars.next() {
+        let ends_field = c == syntax.delimiter || c == '\n' || c == '\r';
+        match state {
+            Field::Start | Field::Unquoted if ends_field => {
+                flush(&mut field, &mut out);
+                out.push(c);
+                state = Field::Start;
+            }
+            Field::Start if left && is_blank(c) => {}
+            Field::Start if Some(c) == syntax.quote => {
+                if !left {
+                    out.push_str(&field);
+                    field.clear();
+                }
+                out.push(c);
+                state = Field::Quoted;
+            }
+            Field::Start if !left && is_blank(c) => field.push(c),
+            Field::Start | Field::Unquoted => {
+                field.push(c);
+                state = Field::Unquoted;
+            }
+            Field::Quoted => {
+                out.push(c);
+                if Some(c) == syntax.escape && chars.peek().copied() == syntax.quote {
+                    if let Some(next) = chars.next() {
+                        out.push(next);
+                    }
+                } else if Some(c) == syntax.quote {
+                    state = Field::AfterQuote;
+                }
+            }
+            Field::AfterQuote if right && is_blank(c) => {}
+            Field::AfterQuote => {
+                out.push(c);
+                if ends_field {
+                    state = Field::Start;
+                }
+            }
+        }
+    }
+    flush(&mut field, &mut out);
+    out
 }
 
 fn csv_error(error: &csv::Error) -> String {
@@ -169,6 +253,7 @@ fn csv_error(error: &csv::Error) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -209,6 +294,26 @@ mod tests {
             err.starts_with("CSV_RECORD_INCONSISTENT_FIELDS_LENGTH"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn blanks_around_quotes_are_trimmed_but_not_inside() {
+        let got = parse(
+            "a,b,c\n1, \"x, y\" ,2\n \" q \" ,\t\"a\"\"b\"\t, z \n",
+            "{}",
+        );
+        assert_eq!(
+            got,
+            serde_json::json!([
+                {"a": "1", "b": "x, y", "c": "2"},
+                {"a": " q ", "b": "a\"b", "c": "z"}
+            ])
+        );
+        let untrimmed = parse(
+            " a ,b\n 1 ,2\n",
+            r#"{"trim":false,"ltrim":false,"rtrim":false}"#,
+        );
+        assert_eq!(untrimmed, serde_json::json!([{" a ": " 1 ", "b": "2"}]));
     }
 
     #[test]

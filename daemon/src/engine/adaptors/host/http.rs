@@ -33,8 +33,27 @@ struct HttpRequest {
     max_redirections: u32,
     #[serde(default = "default_true")]
     reject_unauthorized: bool,
+    /// PEM texts from the `tls` option (Node's `ca`, `cert`, `key`).
+    #[serde(default)]
+    tls: TlsMaterial,
     #[serde(default)]
     want_base64: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TlsMaterial {
+    #[serde(default)]
+    ca: Vec<String>,
+    #[serde(default)]
+    cert: Option<String>,
+    #[serde(default)]
+    key: Option<String>,
+}
+
+impl TlsMaterial {
+    fn is_empty(&self) -> bool {
+        self.ca.is_empty() && self.cert.is_none() && self.key.is_none()
+    }
 }
 
 fn default_timeout_ms() -> u64 {
@@ -63,6 +82,46 @@ pub async fn http_request(request_json: String) -> Result<String, String> {
     serde_json::to_string(&result).map_err(|e| e.to_string())
 }
 
+fn client_for(request: &HttpRequest) -> Result<reqwest::Client, NetError> {
+    if request.tls.is_empty() {
+        return client(request.reject_unauthorized);
+    }
+    // Custom CAs or a client certificate: a client for this request only (rare; not pooled).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls_error = |e: reqwest::Error| {
+        plain_error(
+            "Error",
+            &format!("invalid TLS options: {e}"),
+            Some("ERR_TLS_OPTIONS"),
+        )
+    };
+    let mut builder = base_builder(request.reject_unauthorized);
+    if !request.tls.ca.is_empty() {
+        let mut roots = Vec::new();
+        for pem in &request.tls.ca {
+            roots.extend(reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(tls_error)?);
+        }
+        // Node's `ca` replaces the default trust store.
+        builder = builder.tls_certs_only(roots);
+    }
+    if let Some(cert) = &request.tls.cert {
+        let pem = format!("{cert}\n{}", request.tls.key.as_deref().unwrap_or_default());
+        builder = builder.identity(reqwest::Identity::from_pem(pem.as_bytes()).map_err(tls_error)?);
+    }
+    builder.build().map_err(tls_error)
+}
+
+/// undici speaks HTTP/1.1 only (its HTTP/2 is opt-in), and the response headers a job sees
+/// differ between the two, so bolt does the same.
+fn base_builder(reject_unauthorized: bool) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .http1_only()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(CONNECT_TIMEOUT)
+        .no_proxy()
+        .tls_danger_accept_invalid_certs(!reject_unauthorized)
+}
+
 fn client(reject_unauthorized: bool) -> Result<reqwest::Client, NetError> {
     static VERIFYING: OnceLock<reqwest::Client> = OnceLock::new();
     static INSECURE: OnceLock<reqwest::Client> = OnceLock::new();
@@ -77,23 +136,19 @@ fn client(reject_unauthorized: bool) -> Result<reqwest::Client, NetError> {
     // Building a rustls client without a process-wide provider panics; another part of the
     // daemon may already have installed one, which is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(CONNECT_TIMEOUT)
-        .no_proxy()
-        .tls_danger_accept_invalid_certs(!reject_unauthorized)
+    let client = base_builder(reject_unauthorized)
         .build()
         .map_err(|e| plain_error("Error", &format!("cannot build HTTP client: {e}"), None))?;
     Ok(cell.get_or_init(|| client).clone())
 }
 
 async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
-    let client = client(request.reject_unauthorized)?;
+    let client = client_for(request)?;
     let mut method = Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| invalid_argument(&format!("invalid method: {}", request.method)))?;
     let mut url = Url::parse(&request.url)
         .map_err(|_| plain_error("TypeError", "Invalid URL", Some("ERR_INVALID_URL")))?;
-    let headers = header_map(&request.headers)?;
+    let mut headers = header_map(&request.headers)?;
     let mut body = match (&request.body_text, &request.body_base64) {
         (Some(text), _) => Some(text.as_bytes().to_vec()),
         (None, Some(encoded)) => Some(
@@ -105,6 +160,7 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
     };
     let timeout = Duration::from_millis(request.timeout_ms.max(1));
     let mut redirects_left = request.max_redirections;
+    let mut visited = vec![url.clone()];
     loop {
         let mut builder = client
             .request(method.clone(), url.clone())
@@ -129,12 +185,34 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
             && let Some(next) = redirect_target(&response, &url)
         {
             redirects_left -= 1;
+            if visited.contains(&next) {
+                return Err(invalid_argument(&format!(
+                    "Redirect loop detected. Cannot redirect to {}. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.",
+                    next.origin().ascii_serialization()
+                )));
+            }
+            visited.push(next.clone());
+            // undici's redirect handler: 303 (and 301/302 after POST) become a body-less GET,
+            // and credentials are not sent to another origin.
             if status == StatusCode::SEE_OTHER && method != Method::HEAD
                 || matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
                     && method == Method::POST
             {
                 method = Method::GET;
                 body = None;
+                let content_headers: Vec<HeaderName> = headers
+                    .keys()
+                    .filter(|name| name.as_str().starts_with("content-"))
+                    .cloned()
+                    .collect();
+                for name in content_headers {
+                    headers.remove(name);
+                }
+            }
+            if next.origin() != url.origin() {
+                for name in ["authorization", "cookie", "proxy-authorization"] {
+                    headers.remove(name);
+                }
             }
             url = next;
             continue;
@@ -290,6 +368,7 @@ fn find_io_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use std::io::{BufRead, BufReader, Read, Write};
@@ -413,6 +492,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn redirect_loops_fail_like_undici() {
+        let base = serve(|_, _| {
+            "HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+        });
+        let got =
+            call(json!({"method": "GET", "url": format!("{base}/loop"), "maxRedirections": 5}))
+                .await;
+        assert_eq!(got["error"]["name"], "InvalidArgumentError");
+        assert_eq!(got["error"]["code"], "UND_ERR_INVALID_ARG");
+        assert!(
+            got["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Redirect loop detected.")
+        );
+    }
+
+    #[tokio::test]
+    async fn see_other_turns_post_into_get_without_body() {
+        let base = serve(|head, body| {
+            if head.starts_with("POST /form") {
+                "HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+            } else {
+                let has_content_type = head.to_ascii_lowercase().contains("content-type");
+                reply(
+                    "200 OK",
+                    "text/plain",
+                    &format!("{}|{has_content_type}|{body}", head.lines().next().unwrap()),
+                )
+            }
+        });
+        let got = call(json!({
+            "method": "POST", "url": format!("{base}/form"), "maxRedirections": 1,
+            "headers": [["Content-Type", "application/json"]], "bodyText": "{}",
+        }))
+        .await;
+        assert_eq!(got["bodyText"], "GET /done HTTP/1.1|false|");
+    }
+
+    #[tokio::test]
     async fn base64_body_both_ways() {
         let base = serve(|_, body| reply("200 OK", "application/octet-stream", body));
         let got = call(json!({
@@ -420,6 +539,17 @@ mod tests {
         }))
         .await;
         assert_eq!(got["bodyBase64"], BASE64.encode("hi"));
+    }
+
+    #[tokio::test]
+    async fn bad_tls_material_is_a_structured_error() {
+        let got = call(json!({
+            "method": "GET", "url": "https://127.0.0.1:1/x",
+            "tls": {"cert": "not a certificate", "key": "not a key"},
+        }))
+        .await;
+        assert_eq!(got["ok"], false);
+        assert_eq!(got["error"]["code"], "ERR_TLS_OPTIONS");
     }
 
     #[tokio::test]

@@ -153,6 +153,7 @@ fn operand_end(chars: &[char], start: usize) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

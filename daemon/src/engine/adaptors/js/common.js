@@ -15,7 +15,7 @@ const isMap = (v) => tagOf(v) === 'Map';
 const isSet = (v) => tagOf(v) === 'Set';
 const isError = (v) => tagOf(v) === 'Error';
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const BREAK_LENGTH = 80;
 
 function quoteString(str) {
@@ -129,7 +129,14 @@ function formatValue(ctx, value, depth) {
   if (ctx.seen.includes(value)) return '[Circular *1]';
   if (isDate(value)) return isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (isRegExp(value)) return String(value);
-  if (isError(value)) return value.stack || `${value.name}: ${value.message}`;
+  if (isError(value)) {
+    // QuickJS stacks hold only the frames; Node's start with "Name: message".
+    const head = value.message ? `${value.name}: ${value.message}` : String(value.name);
+    const stack = typeof value.stack === 'string' ? value.stack : '';
+    if (!stack) return `[${head}]`;
+    const text = stack.startsWith(head) ? stack : `${head}\n${stack.replace(/\n$/, '')}`;
+    return ctx.indentation ? text.replace(/\n/g, `\n${' '.repeat(ctx.indentation)}`) : text;
+  }
   if (depth > 2) {
     if (Array.isArray(value)) return value.length === 0 ? '[]' : '[Array]';
     if (Object.keys(value).length === 0 && tagOf(value) === 'Object') return '{}';
@@ -343,9 +350,48 @@ function safeJson(value) {
   });
 }
 
+// Plain member paths (`$.a.b[0]['c d'][*]`) are walked directly on the live object: no JSON
+// round trip of the whole state per call. Anything else (filters, `..`, slices, unions) goes
+// to the host's JSONPath engine.
+const SIMPLE_SEGMENT = /^(?:\.([A-Za-z_$][\w$]*)|\.\*|\[\*\]|\[(\d+)\]|\['([^'\\]*)'\]|\["([^"\\]*)"\])/;
+
+function simplePath(path) {
+  let rest = String(path).trim();
+  if (rest.startsWith('$')) rest = rest.slice(1);
+  else if (!rest.startsWith('[')) rest = `.${rest}`;
+  const segments = [];
+  while (rest.length) {
+    const m = rest.match(SIMPLE_SEGMENT);
+    if (!m) return null;
+    if (m[0] === '.*' || m[0] === '[*]') segments.push({ wildcard: true });
+    else segments.push({ key: m[1] ?? (m[2] !== undefined ? Number(m[2]) : (m[3] ?? m[4])) });
+    rest = rest.slice(m[0].length);
+  }
+  return segments;
+}
+
+function walkPath(segments, json) {
+  let nodes = [json];
+  for (const segment of segments) {
+    const next = [];
+    for (const node of nodes) {
+      if (node === null || (typeof node !== 'object' && typeof node !== 'function')) continue;
+      if (segment.wildcard) {
+        if (Array.isArray(node)) next.push(...node);
+        else for (const key of Object.keys(node)) next.push(node[key]);
+      } else if (Object.prototype.hasOwnProperty.call(node, segment.key)) {
+        next.push(node[segment.key]);
+      }
+    }
+    nodes = next;
+  }
+  return nodes;
+}
+
 /** All values matching `path` in `json`, taken from the live object (not copies). */
 function queryJson(path, json) {
-  const found = locateJson(path, json);
+  const segments = simplePath(path);
+  const found = segments ? walkPath(segments, json) : locateJson(path, json);
   // jsonpath-plus evaluates `.length` as a JavaScript property of arrays and strings.
   const lengthOf = String(path).match(/^(.*)\.length$/);
   if (found.length === 0 && lengthOf) {
@@ -638,7 +684,40 @@ const deepEqual = (a, b) => {
 
 const pointerEscape = (k) => String(k).replace(/~/g, '~0').replace(/\//g, '~1');
 
+const SCHEMA_KEYWORDS = new Set([
+  '$id', '$schema', '$ref', '$comment', '$defs', '$anchor', '$dynamicRef', '$dynamicAnchor', '$recursiveRef',
+  '$recursiveAnchor', '$vocabulary', 'definitions', 'title', 'description', 'default', 'examples', 'readOnly',
+  'writeOnly', 'deprecated', 'type', 'enum', 'const', 'multipleOf', 'maximum', 'minimum', 'exclusiveMaximum',
+  'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'format', 'items', 'additionalItems', 'prefixItems',
+  'maxItems', 'minItems', 'uniqueItems', 'contains', 'maxContains', 'minContains', 'maxProperties', 'minProperties',
+  'required', 'properties', 'patternProperties', 'additionalProperties', 'dependencies', 'dependentRequired',
+  'dependentSchemas', 'propertyNames', 'if', 'then', 'else', 'allOf', 'anyOf', 'oneOf', 'not',
+  'unevaluatedProperties', 'unevaluatedItems', 'contentMediaType', 'contentEncoding', 'contentSchema', 'nullable',
+]);
+
+// AJV's strict mode, as OpenFn runs it: unknown keywords and (without ajv-formats) every
+// `format` make compiling the schema throw.
+function assertStrictSchema(schema, path = '#') {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return;
+  for (const key of Object.keys(schema)) {
+    if (!SCHEMA_KEYWORDS.has(key)) throw new Error(`strict mode: unknown keyword: "${key}"`);
+  }
+  if (schema.format !== undefined) {
+    throw new Error(`unknown format "${schema.format}" ignored in schema at path "${path}"`);
+  }
+  for (const key of ['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas']) {
+    for (const [name, sub] of Object.entries(schema[key] || {})) assertStrictSchema(sub, `${path}/${key}/${pointerEscape(name)}`);
+  }
+  for (const key of ['items', 'prefixItems', 'allOf', 'anyOf', 'oneOf']) {
+    if (Array.isArray(schema[key])) schema[key].forEach((sub, i) => assertStrictSchema(sub, `${path}/${key}/${i}`));
+  }
+  for (const key of ['items', 'additionalItems', 'additionalProperties', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedProperties', 'unevaluatedItems']) {
+    if (schema[key] !== undefined && !Array.isArray(schema[key])) assertStrictSchema(schema[key], `${path}/${key}`);
+  }
+}
+
 function schemaValidator(root) {
+  assertStrictSchema(root);
   const resolveRef = (ref) => {
     if (!ref.startsWith('#')) throw new Error(`can't resolve reference ${ref} from id #`);
     return ref.slice(1).split('/').filter(Boolean)
@@ -940,10 +1019,26 @@ function isoWeek(d) {
   return Math.ceil(((target - yearStart) / DAY_MS + 1) / 7);
 }
 
+const utcDay = (d) => Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+const startOfWeek = (time) => time - new Date(time).getUTCDay() * DAY_MS;
+
+// date-fns' local week-numbering year (weeks start on Sunday; week 1 contains 1 January).
+function localWeekYear(d) {
+  const year = d.getUTCFullYear();
+  const day = utcDay(d);
+  if (day >= startOfWeek(Date.UTC(year + 1, 0, 1))) return year + 1;
+  if (day >= startOfWeek(Date.UTC(year, 0, 1))) return year;
+  return year - 1;
+}
+
 function localWeek(d) {
-  const jan1 = new Date(Date.UTC(d.getUTCFullYear(), 0, 1));
-  const day = Math.floor((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - jan1) / DAY_MS);
-  return Math.floor((day + jan1.getUTCDay()) / 7) + 1;
+  const start = startOfWeek(Date.UTC(localWeekYear(d), 0, 1));
+  return Math.round((startOfWeek(utcDay(d)) - start) / (7 * DAY_MS)) + 1;
+}
+
+function isoWeekYear(d) {
+  const thursday = utcDay(d) + (4 - (d.getUTCDay() || 7)) * DAY_MS;
+  return new Date(thursday).getUTCFullYear();
 }
 
 const dayOfYear = (d) => Math.floor((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / DAY_MS) + 1;
@@ -959,18 +1054,17 @@ function formatToken(token, d) {
   switch (letter) {
     case 'G': return n <= 3 ? (year > 0 ? 'AD' : 'BC') : n === 4 ? (year > 0 ? 'Anno Domini' : 'Before Christ') : (year > 0 ? 'A' : 'B');
     case 'y': case 'Y': case 'R': case 'u': {
-      if (letter === 'y' && n === 2) return pad(year % 100, 2);
-      if (letter === 'Y' && n === 2) return pad(year % 100, 2);
-      if (n === 2 && letter !== 'u') return pad(year % 100, 2);
-      if (token === 'yo') return ordinal(year);
-      return pad(year, n);
+      const value = letter === 'Y' ? localWeekYear(d) : letter === 'R' ? isoWeekYear(d) : year;
+      if (n === 2 && letter !== 'u') return pad(value % 100, 2);
+      return pad(value, n);
     }
     case 'Q': case 'q': {
       const quarter = Math.floor(month / 3) + 1;
       if (n === 1) return String(quarter);
       if (n === 2) return pad(quarter, 2);
       if (n === 3) return `Q${quarter}`;
-      return ['1st quarter', '2nd quarter', '3rd quarter', '4th quarter'][quarter - 1];
+      if (n === 4) return ['1st quarter', '2nd quarter', '3rd quarter', '4th quarter'][quarter - 1];
+      return String(quarter);
     }
     case 'M': case 'L':
       if (n === 1) return String(month + 1);
@@ -996,6 +1090,18 @@ function formatToken(token, d) {
       if (n === 5) return WEEKDAYS[weekday][0];
       return WEEKDAYS[weekday].slice(0, 2);
     }
+    case 'b': {
+      const period = hours === 12 ? 'noon' : hours === 0 ? 'midnight' : null;
+      if (n <= 2) return period || (hours < 12 ? 'AM' : 'PM');
+      if (n === 3) return period || (hours < 12 ? 'am' : 'pm');
+      if (n === 5) return period ? (period === 'noon' ? 'n' : 'mi') : (hours < 12 ? 'a' : 'p');
+      return period || (hours < 12 ? 'a.m.' : 'p.m.');
+    }
+    case 'B':
+      if (hours >= 17) return 'in the evening';
+      if (hours >= 12) return 'in the afternoon';
+      if (hours >= 4) return 'in the morning';
+      return 'at night';
     case 'a': {
       const upper = hours < 12 ? 'AM' : 'PM';
       if (n <= 2) return upper;
@@ -1094,7 +1200,20 @@ function parseDateString(dateStr, formatStr, referenceDate) {
       rest = rest.slice(m[0].length);
       return m[0];
     };
-    const number = (max) => take(new RegExp(`^\\d{${n === 1 ? 1 : n},${Math.max(n, max)}}`));
+    // date-fns reads up to N digits for an N-letter numeric token ("MM" accepts "3").
+    const number = (max) => take(new RegExp(`^\\d{1,${Math.max(n, max)}}`));
+    if (/^[yYQqMLwIdDecihHKkms]o$/.test(token)) {
+      const m = take(/^\d+(st|nd|rd|th)/);
+      if (!m) return invalid();
+      const value = parseInt(m, 10);
+      if (letter === 'y') set.year = value;
+      else if (letter === 'M' || letter === 'L') set.month = value - 1;
+      else if (letter === 'd') set.day = value;
+      else if ('hHkK'.includes(letter)) { set.hours = value; set.hourStyle = letter; }
+      else if (letter === 'm') set.minutes = value;
+      else if (letter === 's') set.seconds = value;
+      continue;
+    }
     let v;
     switch (letter) {
       case 'y': case 'Y': case 'u': case 'R':
@@ -1130,6 +1249,10 @@ function parseDateString(dateStr, formatStr, referenceDate) {
       case 'H': case 'h': case 'k': case 'K':
         v = number(2);
         if (v === null) return invalid();
+        {
+          const [low, high] = { H: [0, 23], h: [1, 12], k: [1, 24], K: [0, 11] }[letter];
+          if (Number(v) < low || Number(v) > high) return invalid();
+        }
         set.hours = Number(v);
         set.hourStyle = letter;
         break;
@@ -1169,7 +1292,7 @@ function parseDateString(dateStr, formatStr, referenceDate) {
         throw new RangeError(`Format string contains an unescaped latin alphabet character \`${letter}\``);
     }
   }
-  if (rest.length) return invalid();
+  if (/\S/.test(rest)) return invalid();
   if (set.timestamp !== undefined) return new Date(set.timestamp);
   const ref = toDateValue(referenceDate);
   if (isNaN(ref.getTime())) return invalid();
@@ -1495,7 +1618,8 @@ function logResponse(response) {
 class FormBody {
   constructor() {
     this.fields = [];
-    this.boundary = `----formdata-bolt-${String(Math.random()).slice(2, 13).padStart(11, '0')}`;
+    // Same shape as undici's FormData boundary.
+    this.boundary = `----formdata-undici-0${String(Math.floor(Math.random() * 1e11)).padStart(11, '0')}`;
   }
 
   append(name, value) {
@@ -1602,6 +1726,17 @@ function requestBody(body) {
   throw new Error('Unsupported body type');
 }
 
+// Node's `ca` / `cert` / `key` TLS options as PEM text (strings or Buffers).
+function tlsMaterial(tls) {
+  if (!tls || typeof tls !== 'object') return undefined;
+  const pem = (v) => (v == null ? undefined : isBinary(v) ? utf8Decode(tagOf(v) === 'ArrayBuffer' ? new Uint8Array(v) : v) : String(v));
+  return {
+    ca: [].concat(tls.ca ?? []).map(pem).filter(Boolean),
+    cert: pem(tls.cert),
+    key: pem(tls.key),
+  };
+}
+
 const REDIRECT_STATUSES = [300, 301, 302, 303, 304, 305, 307, 308];
 
 /** One HTTP request: `{url, method, statusCode, statusMessage, headers, body, duration, query?}`. */
@@ -1633,6 +1768,7 @@ async function request(method, fullUrlOrPath, options = {}) {
     timeoutMs: typeof timeout === 'number' && timeout > 0 ? timeout : 300000,
     maxRedirections: typeof maxRedirections === 'number' ? maxRedirections : 0,
     rejectUnauthorized: !(tls && tls.rejectUnauthorized === false),
+    tls: tlsMaterial(tls),
     wantBase64: parseAs === 'base64',
   });
   const response = {
@@ -1922,10 +2058,6 @@ function uniqBy(array, fnOrKey) {
   return result;
 }
 
-function isPlainObjectLike(value) {
-  return isPlainObject(value);
-}
-
 function cloneDeep(value, seen = new Map()) {
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return seen.get(value);
@@ -1957,9 +2089,9 @@ function mergeInto(target, source, customizer) {
     if (custom !== undefined) {
       target[key] = custom;
     } else if (Array.isArray(srcValue)) {
-      target[key] = mergeInto(Array.isArray(objValue) ? objValue : isPlainObjectLike(objValue) ? Object.assign([], objValue) : [], srcValue, customizer);
-    } else if (isPlainObjectLike(srcValue)) {
-      target[key] = mergeInto(isPlainObjectLike(objValue) || Array.isArray(objValue) ? objValue : {}, srcValue, customizer);
+      target[key] = mergeInto(Array.isArray(objValue) ? objValue : isPlainObject(objValue) ? Object.assign([], objValue) : [], srcValue, customizer);
+    } else if (isPlainObject(srcValue)) {
+      target[key] = mergeInto(isPlainObject(objValue) || Array.isArray(objValue) ? objValue : {}, srcValue, customizer);
     } else if (srcValue !== undefined || !(key in target)) {
       target[key] = srcValue;
     }
@@ -1987,11 +2119,6 @@ const capitalize = (s) => {
   const str = String(s ?? '');
   return str.charAt(0).toUpperCase() + str.slice(1).toLowerCase();
 };
-
-function debounceUnavailable() {
-  throw new Error('lodash function _.debounce is not available in bolt');
-}
-void debounceUnavailable;
 
 function flattenDepth(array, depth = 1) {
   return depth < 1 ? Array.from(array || []) : (array || []).reduce((acc, v) => acc.concat(Array.isArray(v) ? flattenDepth(v, depth - 1) : [v]), []);
@@ -2260,9 +2387,39 @@ function unsupportedLodash(name) {
   return new Error(`lodash function _.${name} is not available in bolt`);
 }
 
-const lodash = new Proxy(function lodashWrapper() {
-  throw new Error('lodash chaining (_(value)) is not available in bolt');
-}, {
+// Methods that stay wrapped in an implicit chain `_(value).…` (lodash returns plain values
+// from the others, e.g. `_(xs).sum()`); in an explicit `_.chain(value)` everything stays
+// wrapped until `.value()`.
+const CHAINABLE = new Set([
+  'map', 'filter', 'reject', 'sortBy', 'orderBy', 'groupBy', 'keyBy', 'countBy', 'uniq', 'uniqBy', 'uniqWith',
+  'flatten', 'flattenDeep', 'flattenDepth', 'flatMap', 'compact', 'chunk', 'pick', 'omit', 'pickBy', 'omitBy',
+  'mapValues', 'mapKeys', 'keys', 'values', 'toPairs', 'entries', 'fromPairs', 'zipObject', 'invert', 'concat',
+  'difference', 'differenceBy', 'union', 'unionBy', 'intersection', 'intersectionBy', 'without', 'xor', 'take',
+  'takeRight', 'drop', 'dropRight', 'tail', 'initial', 'reverse', 'zip', 'unzip', 'partition', 'merge',
+  'mergeWith', 'defaults', 'assign', 'extend', 'set', 'shuffle', 'castArray', 'toArray', 'range', 'times',
+]);
+
+function wrapChain(value, explicit) {
+  return new Proxy({}, {
+    get(target, property) {
+      if (typeof property === 'symbol' || property === 'then') return undefined;
+      if (['value', 'valueOf', 'toJSON', 'commit'].includes(property)) return () => value;
+      if (property === 'chain') return () => wrapChain(value, true);
+      if (!Object.prototype.hasOwnProperty.call(lodashFunctions, property)) throw unsupportedLodash(property);
+      return (...args) => {
+        const result = lodashFunctions[property](value, ...args);
+        return explicit || CHAINABLE.has(property) ? wrapChain(result, explicit) : result;
+      };
+    },
+  });
+}
+
+lodashFunctions.chain = (value) => wrapChain(value, true);
+
+const lodash = new Proxy(function lodashWrapper() {}, {
+  apply(target, thisArg, args) {
+    return wrapChain(args[0], false);
+  },
   get(target, property) {
     if (typeof property === 'symbol') return target[property];
     if (Object.prototype.hasOwnProperty.call(lodashFunctions, property)) return lodashFunctions[property];

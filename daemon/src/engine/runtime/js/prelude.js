@@ -105,6 +105,20 @@ export default (host) => {
   define('Buffer', Buffer);
   Object.freeze(Buffer.prototype);
 
+  // QuickJS only checks for interrupts on calls and loops, and a chain of `.then` callbacks
+  // can keep its job queue busy forever; once the step has expired, callbacks stop running.
+  const originalThen = Promise.prototype.then;
+  const guard = (callback) => (typeof callback !== 'function' ? callback : function (value) {
+    if (host.expired()) throw new Error('The step has ended');
+    return callback(value);
+  });
+  Object.defineProperty(Promise.prototype, 'then', {
+    value: function then(onFulfilled, onRejected) {
+      return originalThen.call(this, guard(onFulfilled), guard(onRejected));
+    },
+    writable: true, enumerable: false, configurable: true,
+  });
+
   // Code generation from strings is forbidden, as in OpenFn's vm context.
   function lockdown() {
     const deny = function Function() {
@@ -202,10 +216,13 @@ export default (host) => {
     return await reducer(state);
   }
 
-  // Final state: null-state -> undefined; drop configuration; JSON round trip.
+  // Final state: null-state -> undefined; drop configuration (and, in worker mode,
+  // response); JSON round trip.
   function finalState(result) {
     if (result === undefined || (result && result[NULL_STATE])) return undefined;
-    if (result && typeof result === 'object' && !Array.isArray(result)) delete result.configuration;
+    if (result && typeof result === 'object' && !Array.isArray(result)) {
+      for (const key of host.statePropsToRemove) delete result[key];
+    }
     return safeStringify(result);
   }
 
