@@ -701,3 +701,36 @@ fn write_to_file_saves_the_value_under_the_cursor() {
     assert_eq!(value["data"]["visit_id"], "V-7781");
     assert!(render(&app, 120, 40).contains("bytes to"));
 }
+
+#[test]
+fn tiny_terminals_never_panic() {
+    let mut app = demo_app(ColorMode::Full);
+    let sizes = [(1, 1), (10, 3), (20, 5), (40, 10), (80, 24)];
+    let mut draw_all = |app: &App| {
+        for (w, h) in sizes {
+            render(app, w, h);
+        }
+    };
+    draw_all(&app);
+    press(&mut app, KeyCode::Char('?'));
+    draw_all(&app);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('f'));
+    draw_all(&app);
+    press(&mut app, KeyCode::Esc);
+    open_detail(&mut app);
+    draw_all(&app);
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('l'));
+    draw_all(&app);
+    press(&mut app, KeyCode::Char('2'));
+    draw_all(&app);
+    press(&mut app, KeyCode::Enter);
+    draw_all(&app);
+    press(&mut app, KeyCode::Char('e'));
+    draw_all(&app);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Char('n'));
+    draw_all(&app);
+}
