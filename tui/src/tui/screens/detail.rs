@@ -689,7 +689,12 @@ impl Detail {
                 .unwrap_or_else(|| "…".into());
             let error = step.error_type.clone().unwrap_or_default();
             let attached = if step.attached { " (earlier run)" } else { "" };
-            let tail = format!(" {error:<10} {duration:>6}");
+            // Narrow panes keep the job name readable; the error type is spelled out below.
+            let tail = if width >= 44 {
+                format!(" {error:<10} {duration:>6}")
+            } else {
+                format!(" {duration:>6}")
+            };
             let name_width = width.saturating_sub(4 + tail.chars().count());
             let name = format!("{}{attached}", step.job);
             lines.push(Line::from(vec![
