@@ -706,7 +706,7 @@ fn write_to_file_saves_the_value_under_the_cursor() {
 fn tiny_terminals_never_panic() {
     let mut app = demo_app(ColorMode::Full);
     let sizes = [(1, 1), (10, 3), (20, 5), (40, 10), (80, 24)];
-    let mut draw_all = |app: &App| {
+    let draw_all = |app: &App| {
         for (w, h) in sizes {
             render(app, w, h);
         }
