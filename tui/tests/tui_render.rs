@@ -233,6 +233,7 @@ fn run_detail_opens_on_the_failed_step_with_its_error_and_input() {
         "Steps",
         "✘ Validate Visit",
         "✔ Report Bad Visit",
+        "· Summarise Visit  (not run)",
         "Error: JobError",
         "visit has no patient",
         "at line 3, column 29 of the job",
