@@ -233,6 +233,7 @@ fn run_detail_opens_on_the_failed_step_with_its_error_and_input() {
         "Steps",
         "✘ Validate Visit",
         "✔ Report Bad Visit",
+        "· Summarise Visit  (not run)",
         "Error: JobError",
         "visit has no patient",
         "at line 3, column 29 of the job",
@@ -700,4 +701,37 @@ fn write_to_file_saves_the_value_under_the_cursor() {
     let value: serde_json::Value = serde_json::from_str(&written).unwrap();
     assert_eq!(value["data"]["visit_id"], "V-7781");
     assert!(render(&app, 120, 40).contains("bytes to"));
+}
+
+#[test]
+fn tiny_terminals_never_panic() {
+    let mut app = demo_app(ColorMode::Full);
+    let sizes = [(1, 1), (10, 3), (20, 5), (40, 10), (80, 24)];
+    let draw_all = |app: &App| {
+        for (w, h) in sizes {
+            render(app, w, h);
+        }
+    };
+    draw_all(&app);
+    press(&mut app, KeyCode::Char('?'));
+    draw_all(&app);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('f'));
+    draw_all(&app);
+    press(&mut app, KeyCode::Esc);
+    open_detail(&mut app);
+    draw_all(&app);
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('l'));
+    draw_all(&app);
+    press(&mut app, KeyCode::Char('2'));
+    draw_all(&app);
+    press(&mut app, KeyCode::Enter);
+    draw_all(&app);
+    press(&mut app, KeyCode::Char('e'));
+    draw_all(&app);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Char('n'));
+    draw_all(&app);
 }

@@ -572,6 +572,8 @@ impl App {
             (Tag::HistoryRefresh, Response::WorkOrders(page)) => self.history.apply_refresh(page),
             (Tag::Show { reference }, Response::Shown(result)) => match self.detail.as_mut() {
                 Some(detail) if detail.reference == reference => {
+                    let workflow_id = result.work_order.row.workflow_id.clone();
+                    detail.workflow_jobs = jobs_of(&self.workflows.list, &workflow_id);
                     let first = detail.apply_show(*result);
                     Action::Many(vec![first, detail.take_pending_refresh()])
                 }
@@ -590,6 +592,12 @@ impl App {
                     graph.replace(fresh.clone());
                 }
                 self.workflows.apply(workflows);
+                if let Some(detail) = self.detail.as_mut()
+                    && let Some(shown) = &detail.shown
+                {
+                    let workflow_id = shown.work_order.row.workflow_id.clone();
+                    detail.workflow_jobs = jobs_of(&self.workflows.list, &workflow_id);
+                }
                 Action::None
             }
             (Tag::Credentials, Response::Credentials { credentials }) => {
@@ -912,6 +920,23 @@ fn asciify(buffer: &mut ratatui::buffer::Buffer) {
         };
         cell.set_symbol(plain);
     }
+}
+
+/// (key, name) of a workflow's jobs, for "not run" lines in the run detail.
+fn jobs_of(
+    workflows: &[bolt_shared::model::WorkflowView],
+    workflow_id: &str,
+) -> Vec<(String, String)> {
+    workflows
+        .iter()
+        .find(|w| w.id == workflow_id)
+        .map(|w| {
+            w.jobs
+                .iter()
+                .map(|j| (j.key.clone(), j.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn rerun_summary(outcomes: &[RerunOutcome]) -> String {

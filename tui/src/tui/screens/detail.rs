@@ -52,6 +52,8 @@ pub struct Detail {
     log_height: Cell<usize>,
     pub follow: bool,
     pub search: Option<String>,
+    /// (key, name) of the workflow's jobs, to list the ones this run did not reach.
+    pub workflow_jobs: Vec<(String, String)>,
     refresh_in_flight: bool,
     refresh_again: bool,
 }
@@ -74,6 +76,7 @@ impl Detail {
             log_height: Cell::new(10),
             follow: false,
             search,
+            workflow_jobs: Vec::new(),
             refresh_in_flight: false,
             refresh_again: false,
         }
@@ -689,7 +692,12 @@ impl Detail {
                 .unwrap_or_else(|| "…".into());
             let error = step.error_type.clone().unwrap_or_default();
             let attached = if step.attached { " (earlier run)" } else { "" };
-            let tail = format!(" {error:<10} {duration:>6}");
+            // Narrow panes keep the job name readable; the error type is spelled out below.
+            let tail = if width >= 44 {
+                format!(" {error:<10} {duration:>6}")
+            } else {
+                format!(" {duration:>6}")
+            };
             let name_width = width.saturating_sub(4 + tail.chars().count());
             let name = format!("{}{attached}", step.job);
             lines.push(Line::from(vec![
@@ -705,6 +713,15 @@ impl Detail {
                     base.patch(theme.tone(tone)),
                 ),
             ]));
+        }
+        for (key, name) in &self.workflow_jobs {
+            if !run.steps.iter().any(|s| &s.job_id == key) {
+                let dot = if theme.ascii { "." } else { "·" };
+                lines.push(Line::from(Span::styled(
+                    fit(&format!(" {dot} {name}  (not run)"), width, theme.ascii),
+                    theme.tone(Tone::Muted),
+                )));
+            }
         }
         if run.steps.is_empty() {
             lines.push(Line::from(Span::styled(

@@ -77,8 +77,14 @@ impl History {
         self.rows.get(self.selected)
     }
 
+    /// How many work orders match the whole filter. boltd's counts cover every state (so the
+    /// header can show them all), so a status filter is applied here.
     pub fn total_matching(&self) -> u64 {
-        self.counts.iter().map(|c| c.count).sum()
+        self.counts
+            .iter()
+            .filter(|c| self.filter.states.is_empty() || self.filter.states.contains(&c.state))
+            .map(|c| c.count)
+            .sum()
     }
 
     pub fn reload(&mut self) -> Action {
@@ -761,6 +767,14 @@ mod tests {
             },
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn all_matching_counts_only_the_filtered_states() {
+        let mut history = loaded(3);
+        assert_eq!(history.total_matching(), 1224);
+        history.filter.states = vec![WorkOrderState::Failed, WorkOrderState::Crashed];
+        assert_eq!(history.total_matching(), 19);
     }
 
     #[test]

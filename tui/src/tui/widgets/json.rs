@@ -179,6 +179,9 @@ impl JsonView {
         self.folded.remove("");
         if let Some(at) = self.lines().iter().position(|l| l.path == path) {
             self.cursor = at;
+            // A third of the view above the match, so its surroundings show too.
+            let height = self.height.get().max(1);
+            self.offset = at.saturating_sub(height / 3);
             self.keep_visible();
         }
     }
