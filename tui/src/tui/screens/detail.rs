@@ -637,9 +637,11 @@ impl Detail {
             let time = run.created_at.with_timezone(&Local).format("%H:%M");
             let mut text = format!("#{} {symbol} {} {time}", total - index, run.state);
             if let Some(job) = &run.starting_job {
+                // The starting job's display name, from the step that ran it.
                 let name = run
                     .steps
-                    .first()
+                    .iter()
+                    .find(|s| &s.job_id == job)
                     .map(|s| s.job.as_str())
                     .unwrap_or(job.as_str());
                 text.push_str(&format!(" (from {name})"));
