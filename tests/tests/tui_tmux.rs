@@ -160,7 +160,10 @@ fn triage_a_failure_and_rerun_it_from_the_failed_step() {
     daemon.deploy(&project);
     tmux.keys(&["R"]);
     let rerun = tmux.wait_for("#2 ✔ success");
-    assert!(rerun.contains("(from Transform)"), "the new run says where it started:\n{rerun}");
+    assert!(
+        rerun.contains("(from Transform)"),
+        "the new run says where it started:\n{rerun}"
+    );
     assert!(
         rerun.contains("Load (earlier run)"),
         "the upstream step is attached, not re-run:\n{rerun}"
