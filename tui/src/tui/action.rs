@@ -53,6 +53,10 @@ pub enum Action {
         reference: String,
         workflow_id: String,
     },
+    /// Ask which job to rerun the marked (or all matching) work orders from.
+    PickBulkRerunJob {
+        workflow_id: String,
+    },
     /// Open the workflow picker for the filter form.
     PickFilterWorkflow,
     /// Open the job editor for a job of a workflow.
@@ -112,6 +116,9 @@ impl std::fmt::Debug for Action {
             Action::Overlay(o) => write!(f, "Overlay({})", o.name()),
             Action::CloseOverlay => f.write_str("CloseOverlay"),
             Action::PickRerunJob { reference, .. } => write!(f, "PickRerunJob({reference})"),
+            Action::PickBulkRerunJob { workflow_id } => {
+                write!(f, "PickBulkRerunJob({workflow_id})")
+            }
             Action::PickFilterWorkflow => f.write_str("PickFilterWorkflow"),
             Action::EditJob { job_id, .. } => write!(f, "EditJob({job_id})"),
             Action::TriggerInput { workflow_id } => write!(f, "TriggerInput({workflow_id})"),

@@ -327,6 +327,35 @@ impl App {
                         queue.push_back(Workflows::load());
                     }
                 },
+                Action::PickBulkRerunJob { workflow_id } => {
+                    match self.workflows.list.iter().find(|w| w.id == workflow_id) {
+                        Some(workflow) => {
+                            let items = workflow
+                                .jobs
+                                .iter()
+                                .map(|j| PickItem {
+                                    label: j.name.clone(),
+                                    hint: j.adaptor.clone(),
+                                    value: j.id.clone(),
+                                })
+                                .collect();
+                            self.overlays.push(Overlay::Picker(Picker::new(
+                                format!(
+                                    "Rerun the selected {} work orders from which step?",
+                                    workflow.name
+                                ),
+                                items,
+                                PickPurpose::BulkRerunFrom,
+                            )));
+                        }
+                        None => {
+                            queue.push_back(Action::error(
+                                "the workflow list is not loaded yet; try again in a moment",
+                            ));
+                            queue.push_back(Workflows::load());
+                        }
+                    }
+                }
                 Action::PickFilterWorkflow => {
                     let mut items = vec![PickItem {
                         label: "any workflow".into(),
@@ -421,6 +450,9 @@ impl App {
                         if let Some(Overlay::Filter(form)) = self.overlays.last_mut() {
                             form.workflow = Some(value).filter(|v| !v.is_empty());
                         }
+                    }
+                    PickPurpose::BulkRerunFrom => {
+                        queue.push_back(self.history.rerun(Some(value)));
                     }
                     PickPurpose::RerunFrom { reference } => {
                         queue.push_back(Action::Send(

@@ -276,6 +276,9 @@ impl History {
                 Action::None
             }
             Command::Rerun => self.rerun(None),
+            Command::RerunFrom if self.all_matching || !self.marked.is_empty() => {
+                self.pick_bulk_rerun_job()
+            }
             Command::RerunFrom => match self.selected_row() {
                 Some(row) => Action::PickRerunJob {
                     reference: row.id.clone(),
@@ -329,16 +332,45 @@ impl History {
         }
     }
 
+    /// `R` with marked rows or all matching: a step can only be chosen when they all
+    /// belong to one workflow (as in Lightning).
+    fn pick_bulk_rerun_job(&self) -> Action {
+        let workflows: BTreeSet<&str> = if self.all_matching {
+            if self.filter.workflow.is_none() {
+                return Action::error(
+                    "to rerun all matching from a step, filter by one workflow first (f)",
+                );
+            }
+            self.rows.iter().map(|r| r.workflow_id.as_str()).collect()
+        } else {
+            self.rows
+                .iter()
+                .filter(|r| self.marked.contains(&r.id))
+                .map(|r| r.workflow_id.as_str())
+                .collect()
+        };
+        match workflows.into_iter().collect::<Vec<_>>().as_slice() {
+            [one] => Action::PickBulkRerunJob {
+                workflow_id: one.to_string(),
+            },
+            [] => Action::None,
+            _ => Action::error(
+                "the marked work orders belong to several workflows: a step can be chosen only for one workflow",
+            ),
+        }
+    }
+
     /// `r`: all matching, the marked rows, or the selected one.
-    fn rerun(&mut self, from_job: Option<String>) -> Action {
+    pub fn rerun(&mut self, from_job: Option<String>) -> Action {
         if self.all_matching {
             let total = self.total_matching();
             return Action::overlay(Overlay::Confirm(Confirm::new(
                 "Rerun all matching",
                 vec![
                     format!(
-                        "Rerun ALL {} work orders matching the filter, from the start?",
-                        thousands(total)
+                        "Rerun ALL {} work orders matching the filter, {}?",
+                        thousands(total),
+                        from_text(&from_job)
                     ),
                     format!("Filter: {}", self.filter_summary()),
                     "boltd queues them oldest first; progress shows below.".to_string(),
@@ -365,8 +397,9 @@ impl History {
             return Action::overlay(Overlay::Confirm(Confirm::new(
                 "Rerun marked",
                 vec![format!(
-                    "Rerun {count} marked work order{} from the start, oldest first?",
-                    if count == 1 { "" } else { "s" }
+                    "Rerun {count} marked work order{} {}, oldest first?",
+                    if count == 1 { "" } else { "s" },
+                    from_text(&from_job)
                 )],
                 Action::BulkRerun {
                     references,
@@ -708,6 +741,47 @@ mod tests {
     }
 
     #[test]
+    fn rerun_from_a_step_in_bulk_needs_one_workflow() {
+        let mut history = loaded(6);
+        // Marked rows of one workflow: pick a step of that workflow.
+        let first = history.rows[0].clone();
+        let same: Vec<usize> = (0..history.rows.len())
+            .filter(|&i| history.rows[i].workflow_id == first.workflow_id)
+            .collect();
+        for &i in &same[..2.min(same.len())] {
+            history.marked.insert(history.rows[i].id.clone());
+        }
+        match history.handle(Command::RerunFrom) {
+            Action::PickBulkRerunJob { workflow_id } => assert_eq!(workflow_id, first.workflow_id),
+            other => panic!("{other:?}"),
+        }
+        // The confirmation names the step.
+        match history.rerun(Some("transform".into())) {
+            Action::Overlay(overlay) => match *overlay {
+                Overlay::Confirm(confirm) => assert!(
+                    confirm.lines.join(" ").contains("from step transform"),
+                    "{:?}",
+                    confirm.lines
+                ),
+                other => panic!("{}", other.name()),
+            },
+            other => panic!("{other:?}"),
+        }
+        // Marks across workflows are refused with a reason.
+        if let Some(other) = history
+            .rows
+            .iter()
+            .find(|r| r.workflow_id != first.workflow_id)
+        {
+            history.marked.insert(other.id.clone());
+            assert!(matches!(
+                history.handle(Command::RerunFrom),
+                Action::Banner(_)
+            ));
+        }
+    }
+
+    #[test]
     fn rerun_uses_marks_then_all_matching_then_the_row() {
         let mut history = loaded(5);
         match history.handle(Command::Rerun) {
@@ -791,5 +865,13 @@ mod tests {
             "Esc never quits"
         );
         assert!(matches!(history.handle(Command::Quit), Action::Quit));
+    }
+}
+
+/// "from the start" or "from step <job>", for confirmations.
+fn from_text(from_job: &Option<String>) -> String {
+    match from_job {
+        Some(job) => format!("from step {job}"),
+        None => "from the start".to_string(),
     }
 }

@@ -20,6 +20,8 @@ pub enum PickPurpose {
     FilterWorkflow,
     /// Value is a job id to rerun `reference` from.
     RerunFrom { reference: String },
+    /// Value is a job id to rerun the marked or all matching work orders from.
+    BulkRerunFrom,
 }
 
 #[derive(Debug, Clone)]
