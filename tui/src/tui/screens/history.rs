@@ -867,7 +867,6 @@ mod tests {
         assert!(matches!(history.handle(Command::Quit), Action::Quit));
     }
 }
-
 /// "from the start" or "from step <job>", for confirmations.
 fn from_text(from_job: &Option<String>) -> String {
     match from_job {
