@@ -673,6 +673,14 @@ impl History {
     }
 }
 
+/// "from the start" or "from step <job>", for confirmations.
+fn from_text(from_job: &Option<String>) -> String {
+    match from_job {
+        Some(job) => format!("from step {job}"),
+        None => "from the start".to_string(),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -865,12 +873,5 @@ mod tests {
             "Esc never quits"
         );
         assert!(matches!(history.handle(Command::Quit), Action::Quit));
-    }
-}
-/// "from the start" or "from step <job>", for confirmations.
-fn from_text(from_job: &Option<String>) -> String {
-    match from_job {
-        Some(job) => format!("from step {job}"),
-        None => "from the start".to_string(),
     }
 }
