@@ -13,6 +13,8 @@ pub enum BenchCommand {
     },
     /// Bytes the TUI writes to the terminal per action (120×40 history view).
     Tui,
+    /// History at scale: seeds N work orders, then times filter pages, search, show, bulk rerun.
+    History(super::bench_history::HistoryBenchArgs),
 }
 
 pub fn run(command: &BenchCommand) -> Result<(), CliError> {
@@ -21,6 +23,7 @@ pub fn run(command: &BenchCommand) -> Result<(), CliError> {
             crate::bench_engine::bench_engine_with(node_dir.as_deref())?
         }
         BenchCommand::Tui => print!("{}", crate::tui::measure_bytes()?),
+        BenchCommand::History(args) => super::bench_history::run(args)?,
     }
     Ok(())
 }
