@@ -45,7 +45,11 @@ pub struct HistoryBenchArgs {
 pub fn run(args: &HistoryBenchArgs) -> anyhow::Result<()> {
     let temp = match &args.dir {
         Some(_) => None,
-        None => Some(tempfile::Builder::new().prefix("bolt-bench-history-").tempdir()?),
+        None => Some(
+            tempfile::Builder::new()
+                .prefix("bolt-bench-history-")
+                .tempdir()?,
+        ),
     };
     let dir: PathBuf = match (&args.dir, &temp) {
         (Some(dir), _) => dir.clone(),
@@ -169,16 +173,45 @@ const SYLLABLES: &[&str] = &[
     "om", "tal", "re", "bu", "xi", "an", "mo", "ku", "se", "di", "lan", "po", "ve", "jo", "ti",
 ];
 const DIAGNOSES: &[&str] = &[
-    "fever", "cough", "diarrhoea", "pneumonia", "anaemia", "hypertension", "diabetes",
-    "tuberculosis", "measles", "injury", "malnutrition", "asthma",
+    "fever",
+    "cough",
+    "diarrhoea",
+    "pneumonia",
+    "anaemia",
+    "hypertension",
+    "diabetes",
+    "tuberculosis",
+    "measles",
+    "injury",
+    "malnutrition",
+    "asthma",
 ];
-const CLINICS: &[&str] = &["Hill", "Riverside", "Market", "Lakeview", "Northgate", "Old Town"];
+const CLINICS: &[&str] = &[
+    "Hill",
+    "Riverside",
+    "Market",
+    "Lakeview",
+    "Northgate",
+    "Old Town",
+];
 const ITEMS: &[&str] = &[
-    "malaria-rdt", "paracetamol", "ors-sachet", "amoxicillin", "zinc", "bednet", "vitamin-a",
-    "iron-folate", "bp-check", "glucose-strip",
+    "malaria-rdt",
+    "paracetamol",
+    "ors-sachet",
+    "amoxicillin",
+    "zinc",
+    "bednet",
+    "vitamin-a",
+    "iron-folate",
+    "bp-check",
+    "glucose-strip",
 ];
-const FIRST_NAMES: &[&str] = &["Amina", "Joseph", "Grace", "Peter", "Fatima", "John", "Mary", "Ali"];
-const LAST_NAMES: &[&str] = &["Okafor", "Mensah", "Banda", "Otieno", "Diallo", "Phiri", "Kamau"];
+const FIRST_NAMES: &[&str] = &[
+    "Amina", "Joseph", "Grace", "Peter", "Fatima", "John", "Mary", "Ali",
+];
+const LAST_NAMES: &[&str] = &[
+    "Okafor", "Mensah", "Banda", "Otieno", "Diallo", "Phiri", "Kamau",
+];
 
 /// A made-up word from 2–3 syllables: ~27,000 of them, so most are rare.
 fn word(rng: &mut Rng) -> String {
@@ -211,12 +244,18 @@ fn patient_record(rng: &mut Rng, patient: &str, day: &str) -> Value {
     let mut size = record.to_string().len();
     let mut history = Vec::new();
     while size < target {
-        let diagnosis = if rng.chance(5) { COMMON_WORD } else { *rng.pick(DIAGNOSES) };
+        let diagnosis = if rng.chance(5) {
+            COMMON_WORD
+        } else {
+            *rng.pick(DIAGNOSES)
+        };
+        let note_words = 6 + rng.below(10);
+        let notes = words(rng, note_words);
         let entry = json!({
             "date": format!("2026-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28)),
             "diagnosis": diagnosis,
             "treatment": [rng.pick(ITEMS), rng.pick(ITEMS)],
-            "notes": words(rng, 6 + rng.below(10)),
+            "notes": notes,
         });
         size += entry.to_string().len() + 1;
         history.push(entry);
@@ -278,9 +317,18 @@ impl Outcome {
         match self {
             Outcome::Success => None,
             Outcome::Failed => Some(("Error", "visit has no items")),
-            Outcome::Crashed => Some(("RuntimeCrash", "TypeError: cannot read properties of undefined (reading 'qty')")),
-            Outcome::Killed => Some(("TimeoutError", "the step ran longer than the run timeout (300s)")),
-            Outcome::Lost => Some(("LostAfterStart", "boltd stopped while this run was in progress (crash, kill or power loss)")),
+            Outcome::Crashed => Some((
+                "RuntimeCrash",
+                "TypeError: cannot read properties of undefined (reading 'qty')",
+            )),
+            Outcome::Killed => Some((
+                "TimeoutError",
+                "the step ran longer than the run timeout (300s)",
+            )),
+            Outcome::Lost => Some((
+                "LostAfterStart",
+                "boltd stopped while this run was in progress (crash, kill or power loss)",
+            )),
         }
     }
 }
@@ -336,9 +384,15 @@ fn clip(rng: &mut Rng, micros: i64, kind: &'static str, patient: &str, day: &str
 fn generate(rng: &mut Rng, workflows: &[Workflow], received: i64, patients: u64) -> SeedWorkOrder {
     // Most traffic is webhook visits; the nightly workflow gets the rest.
     let workflow = if rng.chance(75) {
-        workflows.iter().position(|w| w.trigger_type == "webhook").unwrap_or(0)
+        workflows
+            .iter()
+            .position(|w| w.trigger_type == "webhook")
+            .unwrap_or(0)
     } else {
-        workflows.iter().position(|w| w.trigger_type == "cron").unwrap_or(1)
+        workflows
+            .iter()
+            .position(|w| w.trigger_type == "cron")
+            .unwrap_or(1)
     };
     let wf = &workflows[workflow];
     let outcome = Outcome::pick(rng);
@@ -346,7 +400,11 @@ fn generate(rng: &mut Rng, workflows: &[Workflow], received: i64, patients: u64)
     let day = chrono::DateTime::from_timestamp_micros(received)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default();
-    let kind = if wf.trigger_type == "webhook" { "http_request" } else { "global" };
+    let kind = if wf.trigger_type == "webhook" {
+        "http_request"
+    } else {
+        "global"
+    };
     let input = clip(rng, received, kind, &patient, &day);
     let run_id = id_at(received + 1_000);
     // Which jobs ran: the success path, or stop at the first job on failure.
@@ -364,17 +422,37 @@ fn generate(rng: &mut Rng, workflows: &[Workflow], received: i64, patients: u64)
         let last = i + 1 == path.len();
         let step_outcome = if i == 0 && outcome == Outcome::Failed {
             Outcome::Failed
-        } else if last { outcome } else { Outcome::Success };
+        } else if last {
+            outcome
+        } else {
+            Outcome::Success
+        };
         let output = (step_outcome == Outcome::Success || step_outcome == Outcome::Failed)
             .then(|| clip(rng, finished, "step_result", &patient, &day));
         let mut logs = vec![
-            ("info", format!("{name}: processing visit for {patient} at {}", rng.pick(CLINICS))),
-            ("info", format!("{} items checked, notes: {}", 1 + rng.below(5), words(rng, 4))),
+            (
+                "info",
+                format!(
+                    "{name}: processing visit for {patient} at {}",
+                    rng.pick(CLINICS)
+                ),
+            ),
+            (
+                "info",
+                format!(
+                    "{} items checked, notes: {}",
+                    1 + rng.below(5),
+                    words(rng, 4)
+                ),
+            ),
         ];
         if let Some((kind, message)) = step_outcome.error() {
             logs.push(("error", format!("{kind}: {message} ({patient})")));
         } else if rng.chance(30) {
-            logs.push(("warn", format!("slow lookup for {patient}: {}ms", rng.below(3000))));
+            logs.push((
+                "warn",
+                format!("slow lookup for {patient}: {}ms", rng.below(3000)),
+            ));
         }
         steps.push(SeedStep {
             id: id_at(started),
@@ -405,7 +483,14 @@ fn generate(rng: &mut Rng, workflows: &[Workflow], received: i64, patients: u64)
     }
 }
 
-fn insert_clip(tx: &Transaction, project: &str, wo: &str, source: &str, clip: &SeedClip, at: i64) -> StoreResult<()> {
+fn insert_clip(
+    tx: &Transaction,
+    project: &str,
+    wo: &str,
+    source: &str,
+    clip: &SeedClip,
+    at: i64,
+) -> StoreResult<()> {
     tx.prepare_cached(
         "INSERT INTO dataclips (id, project_id, type, body, request, size_bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
@@ -414,7 +499,12 @@ fn insert_clip(tx: &Transaction, project: &str, wo: &str, source: &str, clip: &S
 }
 
 /// Inserts a batch of work orders with the daemon's schema and search indexing.
-fn insert_batch(tx: &Transaction, workflows: &[Workflow], batch: &[SeedWorkOrder], mut log_id: i64) -> StoreResult<i64> {
+fn insert_batch(
+    tx: &Transaction,
+    workflows: &[Workflow],
+    batch: &[SeedWorkOrder],
+    mut log_id: i64,
+) -> StoreResult<i64> {
     for wo in batch {
         let wf = &workflows[wo.workflow];
         insert_clip(tx, &wf.project_id, &wo.id, "input", &wo.input, wo.received)?;
@@ -429,6 +519,12 @@ fn insert_batch(tx: &Transaction, workflows: &[Workflow], batch: &[SeedWorkOrder
             wo.received, wo.finished, (wo.finished - wo.received) / 1000,
             failing.map(|s| &s.job_name), failing.and_then(|s| s.error).map(|e| e.0), failing.and_then(|s| s.error).map(|e| e.1)
         ])?;
+        // Outputs first: the run points at its final dataclip.
+        for step in &wo.steps {
+            if let Some(output) = &step.output {
+                insert_clip(tx, &wf.project_id, &wo.id, "output", output, step.finished)?;
+            }
+        }
         let run_error = wo.outcome.error();
         tx.prepare_cached(
             "INSERT INTO runs (id, work_order_id, version_id, dataclip_id, origin, state, error_type, error_message,
@@ -442,9 +538,6 @@ fn insert_batch(tx: &Transaction, workflows: &[Workflow], batch: &[SeedWorkOrder
             wo.received, wo.received + 2_000, wo.finished
         ])?;
         for step in &wo.steps {
-            if let Some(output) = &step.output {
-                insert_clip(tx, &wf.project_id, &wo.id, "output", output, step.finished)?;
-            }
             tx.prepare_cached(
                 "INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, output_dataclip_id, exit_reason,
                     error_type, error_message, started_at, finished_at)
@@ -454,8 +547,10 @@ fn insert_batch(tx: &Transaction, workflows: &[Workflow], batch: &[SeedWorkOrder
                 step.id, wo.run_id, step.job_key, step.job_name, step.input, step.output.as_ref().map(|c| &c.id),
                 step.exit_reason, step.error.map(|e| e.0), step.error.map(|e| e.1), step.started, step.finished
             ])?;
-            tx.prepare_cached("INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)")?
-                .execute(params![wo.run_id, step.id])?;
+            tx.prepare_cached(
+                "INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)",
+            )?
+            .execute(params![wo.run_id, step.id])?;
             for (i, (level, message)) in step.logs.iter().enumerate() {
                 log_id += 1;
                 tx.prepare_cached(
@@ -517,7 +612,14 @@ fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<See
         }
         bytes += batch
             .iter()
-            .map(|w| w.input.body.len() + w.steps.iter().filter_map(|s| s.output.as_ref()).map(|c| c.body.len()).sum::<usize>())
+            .map(|w| {
+                w.input.body.len()
+                    + w.steps
+                        .iter()
+                        .filter_map(|s| s.output.as_ref())
+                        .map(|c| c.body.len())
+                        .sum::<usize>()
+            })
             .sum::<usize>() as u64;
         done += batch.len() as u64;
         let wfs = workflows.to_vec();
@@ -591,7 +693,12 @@ fn time_query(
     Ok(())
 }
 
-fn measure(store: &Store, workflows: &[Workflow], seeded: &Seeded, total: u64) -> anyhow::Result<()> {
+fn measure(
+    store: &Store,
+    workflows: &[Workflow],
+    seeded: &Seeded,
+    total: u64,
+) -> anyhow::Result<()> {
     let mut rng = Rng(0xBE7C);
     let now = chrono::Utc::now();
     let week_ago = now - chrono::Duration::days(7);
@@ -603,32 +710,82 @@ fn measure(store: &Store, workflows: &[Workflow], seeded: &Seeded, total: u64) -
         ..WorkOrderFilter::default()
     };
     println!("queries (daemon functions on a read connection):");
-    time_query(store, "filter failed+workflow+7d, first page (counts)", 10.0, &mut rng, |conn, rng| {
-        Ok(history::list(conn, &failed_filter(rng), 50, None)?.rows.len())
-    })?;
+    time_query(
+        store,
+        "filter failed+workflow+7d, first page (counts)",
+        10.0,
+        &mut rng,
+        |conn, rng| {
+            Ok(history::list(conn, &failed_filter(rng), 50, None)?
+                .rows
+                .len())
+        },
+    )?;
     let span_micros = (now - week_ago).num_microseconds().unwrap_or(0).max(1) as u64;
-    time_query(store, "filter failed+workflow+7d, later page", 10.0, &mut rng, |conn, rng| {
-        let cursor = id_at(week_ago.timestamp_micros() + rng.below(span_micros) as i64);
-        Ok(history::list(conn, &failed_filter(rng), 50, Some(&cursor))?.rows.len())
-    })?;
+    time_query(
+        store,
+        "filter failed+workflow+7d, later page",
+        10.0,
+        &mut rng,
+        |conn, rng| {
+            let cursor = id_at(week_ago.timestamp_micros() + rng.below(span_micros) as i64);
+            Ok(history::list(conn, &failed_filter(rng), 50, Some(&cursor))?
+                .rows
+                .len())
+        },
+    )?;
     let search = |text: String| WorkOrderFilter {
         search: Some(text),
         ..WorkOrderFilter::default()
     };
     let patients = &seeded.sample_patients;
-    time_query(store, "search rare patient id, first page (counts)", 50.0, &mut rng, |conn, rng| {
-        Ok(history::list(conn, &search(rng.pick(patients).clone()), 50, None)?.rows.len())
-    })?;
-    time_query(store, &format!("search common word `{COMMON_WORD}`, first page"), 50.0, &mut rng, |conn, _| {
-        Ok(history::list(conn, &search(COMMON_WORD.into()), 50, None)?.rows.len())
-    })?;
+    time_query(
+        store,
+        "search rare patient id, first page (counts)",
+        50.0,
+        &mut rng,
+        |conn, rng| {
+            Ok(
+                history::list(conn, &search(rng.pick(patients).clone()), 50, None)?
+                    .rows
+                    .len(),
+            )
+        },
+    )?;
+    time_query(
+        store,
+        &format!("search common word `{COMMON_WORD}`, first page"),
+        50.0,
+        &mut rng,
+        |conn, _| {
+            Ok(history::list(conn, &search(COMMON_WORD.into()), 50, None)?
+                .rows
+                .len())
+        },
+    )?;
     let ids = &seeded.sample_ids;
-    time_query(store, "show random work order with bodies", 5.0, &mut rng, |conn, rng| {
-        Ok(history::show(conn, rng.pick(ids), true)?.work_order.runs.len())
-    })?;
+    time_query(
+        store,
+        "show random work order with bodies",
+        5.0,
+        &mut rng,
+        |conn, rng| {
+            Ok(
+                history::show(conn, rng.pick(ids.as_slice()).as_str(), true)?
+                    .work_order
+                    .runs
+                    .len(),
+            )
+        },
+    )?;
     size_per_work_order(store, total)?;
     bulk_rerun(store)?;
-    explain(store, &keys[0], week_ago, patients.first().map_or("P-000001", |p| p.as_str()))
+    explain(
+        store,
+        &keys[0],
+        week_ago,
+        patients.first().map_or("P-000001", |p| p.as_str()),
+    )
 }
 
 fn size_per_work_order(store: &Store, total: u64) -> anyhow::Result<()> {
@@ -678,7 +835,11 @@ fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
                 .collect::<Result<Vec<_>, _>>()
         })?;
         for q in outcomes {
-            if q.outcome.run_id.is_some() { queued += 1 } else { skipped += 1 }
+            if q.outcome.run_id.is_some() {
+                queued += 1
+            } else {
+                skipped += 1
+            }
         }
     }
     let total = started.elapsed();
@@ -693,18 +854,29 @@ fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
 }
 
 /// Query plans of the list and count queries, to see which index each one uses.
-fn explain(store: &Store, workflow: &str, since: chrono::DateTime<chrono::Utc>, patient: &str) -> anyhow::Result<()> {
+fn explain(
+    store: &Store,
+    workflow: &str,
+    since: chrono::DateTime<chrono::Utc>,
+    patient: &str,
+) -> anyhow::Result<()> {
     let cases = [
-        ("filter", WorkOrderFilter {
-            states: vec![WorkOrderState::Failed],
-            workflow: Some(workflow.to_string()),
-            since: Some(since),
-            ..WorkOrderFilter::default()
-        }),
-        ("search", WorkOrderFilter {
-            search: Some(patient.to_string()),
-            ..WorkOrderFilter::default()
-        }),
+        (
+            "filter",
+            WorkOrderFilter {
+                states: vec![WorkOrderState::Failed],
+                workflow: Some(workflow.to_string()),
+                since: Some(since),
+                ..WorkOrderFilter::default()
+            },
+        ),
+        (
+            "search",
+            WorkOrderFilter {
+                search: Some(patient.to_string()),
+                ..WorkOrderFilter::default()
+            },
+        ),
     ];
     println!("query plans (list page and state counts, as history.rs builds them):");
     store.readers.read_blocking(|conn| {
