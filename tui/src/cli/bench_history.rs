@@ -583,7 +583,9 @@ fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<See
     let generator = std::thread::spawn(move || {
         let mut rng = Rng(0x5EED);
         let mut i = 0u64;
+        let mut busy = Duration::ZERO;
         while i < total {
+            let began = Instant::now();
             let n = SEED_BATCH.min(total - i);
             let batch: Vec<SeedWorkOrder> = (i..i + n)
                 .map(|k| {
@@ -592,11 +594,17 @@ fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<See
                 })
                 .collect();
             i += n;
+            busy += began.elapsed();
             if sender.send(batch).is_err() {
                 break;
             }
         }
+        busy
     });
+    // Seeding only: a bigger page cache for the writer (the daemon uses 32 MB); reset below.
+    store
+        .writer
+        .write_blocking(|tx| Ok(tx.execute_batch("PRAGMA cache_size = -1000000")?))?;
     let started = Instant::now();
     let mut log_id: i64 = 0;
     let mut done = 0u64;
@@ -635,14 +643,21 @@ fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<See
             );
         }
     }
-    generator
+    let generating = generator
         .join()
         .map_err(|_| anyhow!("the seed generator panicked"))?;
+    store
+        .writer
+        .write_blocking(|tx| Ok(tx.execute_batch("PRAGMA cache_size = -32000")?))?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "seed: {total} work orders, {log_id} log lines, {:.0} MB dataclip JSON in {secs:.1}s = {:.0} work orders/s",
         bytes as f64 / 1e6,
         total as f64 / secs
+    );
+    println!(
+        "  (generating the JSON took {:.1}s on its own thread; the rest is SQLite + FTS indexing)",
+        generating.as_secs_f64()
     );
     // The record's patient id sits at a fixed place: {"patient_id":"P-000123",…
     sample_patients.retain(|p| p.starts_with("P-"));
@@ -763,6 +778,16 @@ fn measure(
                 .len())
         },
     )?;
+    time_query(store, &format!("  of which state counts for `{COMMON_WORD}`"), 50.0, &mut rng, |conn, _| {
+        Ok(history::counts(conn, &search(COMMON_WORD.into()))?.len())
+    })?;
+    println!("proposed search rewrite (prototype here, not in the daemon): stream FTS hits newest first, stop at a page:");
+    time_query(store, "  rewrite: rare patient id page + hits", 50.0, &mut rng, |conn, rng| {
+        streaming_search_page(conn, rng.pick(patients.as_slice()).as_str(), 50)
+    })?;
+    time_query(store, &format!("  rewrite: common word `{COMMON_WORD}` page + hits"), 50.0, &mut rng, |conn, _| {
+        streaming_search_page(conn, COMMON_WORD, 50)
+    })?;
     let ids = &seeded.sample_ids;
     time_query(
         store,
@@ -786,6 +811,44 @@ fn measure(
         week_ago,
         patients.first().map_or("P-000001", |p| p.as_str()),
     )
+}
+
+/// The search page as proposed for history.rs: FTS5 walks its hits by rowid, newest
+/// document first, and the walk stops once a page of distinct work orders is found, instead
+/// of materialising every hit (`wo.id IN (… MATCH …)`) and re-running the whole MATCH per
+/// row for the hit snippet. Search rows come newest-indexed first, which is received order
+/// except for work orders rerun later.
+fn streaming_search_page(conn: &rusqlite::Connection, text: &str, limit: usize) -> StoreResult<usize> {
+    let Some(query) = history::fts_query(text) else {
+        return Ok(0);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid
+         WHERE search_fts MATCH ?1 ORDER BY f.rowid DESC",
+    )?;
+    let mut rows = stmt.query([&query])?;
+    let mut ids: Vec<String> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+            if ids.len() > limit {
+                break;
+            }
+        }
+    }
+    drop(rows);
+    ids.truncate(limit);
+    // Each row as the list shows it, with where the search matched (one indexed lookup).
+    let mut hit = conn.prepare_cached(
+        "SELECT sd.source, sd.ref_id FROM search_docs sd CROSS JOIN search_fts f ON f.rowid = sd.rowid
+         WHERE sd.work_order_id = ?1 AND search_fts MATCH ?2 ORDER BY sd.rowid LIMIT 1",
+    )?;
+    for id in &ids {
+        history::work_order_row(conn, id)?;
+        hit.query_row([id, &query], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    }
+    Ok(ids.len())
 }
 
 fn size_per_work_order(store: &Store, total: u64) -> anyhow::Result<()> {
@@ -899,6 +962,22 @@ fn explain(
                     let (id, parent, detail) = row?;
                     println!("    [{id}<-{parent}] {detail}");
                 }
+            }
+        }
+        let query = history::fts_query(patient).unwrap_or_default();
+        for (what, sql, params) in [
+            ("rewrite page", "SELECT sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid WHERE search_fts MATCH ?1 ORDER BY f.rowid DESC", vec![query.clone()]),
+            ("rewrite hit", "SELECT sd.source, sd.ref_id FROM search_docs sd CROSS JOIN search_fts f ON f.rowid = sd.rowid WHERE sd.work_order_id = ?1 AND search_fts MATCH ?2 ORDER BY sd.rowid LIMIT 1", vec!["x".to_string(), query.clone()]),
+            ("current hit_for", "SELECT sd.source, sd.ref_id FROM search_docs sd WHERE sd.work_order_id = ?1 AND sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?2) ORDER BY sd.rowid LIMIT 1", vec!["x".to_string(), query.clone()]),
+        ] {
+            println!("  search {what}:");
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(3)?))
+            })?;
+            for row in rows {
+                let (id, parent, detail) = row?;
+                println!("    [{id}<-{parent}] {detail}");
             }
         }
         Ok(())
