@@ -736,6 +736,13 @@ fn measure(
                 .len())
         },
     )?;
+    time_query(
+        store,
+        "  of which state counts (workflow+7d)",
+        10.0,
+        &mut rng,
+        |conn, rng| Ok(history::counts(conn, &failed_filter(rng))?.len()),
+    )?;
     let span_micros = (now - week_ago).num_microseconds().unwrap_or(0).max(1) as u64;
     time_query(
         store,
@@ -778,18 +785,38 @@ fn measure(
                 .len())
         },
     )?;
-    time_query(store, &format!("  of which state counts for `{COMMON_WORD}`"), 50.0, &mut rng, |conn, _| {
-        Ok(history::counts(conn, &search(COMMON_WORD.into()))?.len())
-    })?;
-    println!("proposed search rewrite (prototype here, not in the daemon): stream FTS hits newest first, stop at a page:");
+    time_query(
+        store,
+        &format!("  of which state counts for `{COMMON_WORD}`"),
+        50.0,
+        &mut rng,
+        |conn, _| Ok(history::counts(conn, &search(COMMON_WORD.into()))?.len()),
+    )?;
+    println!(
+        "proposed search rewrite (prototype here, not in the daemon): stream FTS hits newest first, stop at a page:"
+    );
     for prefix in [true, false] {
-        let terms = if prefix { "prefix terms" } else { "exact terms" };
-        time_query(store, &format!("  rewrite, {terms}: rare patient id"), 50.0, &mut rng, |conn, rng| {
-            streaming_search_page(conn, rng.pick(patients.as_slice()).as_str(), 50, prefix)
-        })?;
-        time_query(store, &format!("  rewrite, {terms}: `{COMMON_WORD}`"), 50.0, &mut rng, |conn, _| {
-            streaming_search_page(conn, COMMON_WORD, 50, prefix)
-        })?;
+        let terms = if prefix {
+            "prefix terms"
+        } else {
+            "exact terms"
+        };
+        time_query(
+            store,
+            &format!("  rewrite, {terms}: rare patient id"),
+            50.0,
+            &mut rng,
+            |conn, rng| {
+                streaming_search_page(conn, rng.pick(patients.as_slice()).as_str(), 50, prefix)
+            },
+        )?;
+        time_query(
+            store,
+            &format!("  rewrite, {terms}: `{COMMON_WORD}`"),
+            50.0,
+            &mut rng,
+            |conn, _| streaming_search_page(conn, COMMON_WORD, 50, prefix),
+        )?;
     }
     let ids = &seeded.sample_ids;
     time_query(
@@ -988,7 +1015,7 @@ fn explain(
         let query = history::fts_query(patient).unwrap_or_default();
         for (what, sql, params) in [
             ("rewrite page", "SELECT sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid WHERE search_fts MATCH ?1 ORDER BY f.rowid DESC", vec![query.clone()]),
-            ("rewrite hit", "SELECT sd.source, sd.ref_id FROM search_docs sd CROSS JOIN search_fts f ON f.rowid = sd.rowid WHERE sd.work_order_id = ?1 AND search_fts MATCH ?2 ORDER BY sd.rowid LIMIT 1", vec!["x".to_string(), query.clone()]),
+            ("rewrite hit texts", "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER) WHERE sd.work_order_id = ?1 ORDER BY sd.rowid", vec!["x".to_string()]),
             ("current hit_for", "SELECT sd.source, sd.ref_id FROM search_docs sd WHERE sd.work_order_id = ?1 AND sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?2) ORDER BY sd.rowid LIMIT 1", vec!["x".to_string(), query.clone()]),
         ] {
             println!("  search {what}:");
