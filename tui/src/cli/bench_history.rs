@@ -634,7 +634,7 @@ fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<See
         log_id = store
             .writer
             .write_blocking(move |tx| insert_batch(tx, &wfs, &batch, log_id))?;
-        if done % (SEED_BATCH * 20) == 0 || done == total {
+        if done.is_multiple_of(SEED_BATCH * 20) || done == total {
             let secs = started.elapsed().as_secs_f64();
             println!(
                 "  seeded {done:>9} work orders in {secs:7.1}s ({:.0}/s, {:.1} MB/s of dataclip JSON)",
