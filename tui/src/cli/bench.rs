@@ -15,6 +15,8 @@ pub enum BenchCommand {
     Webhooks(super::bench_webhooks::WebhookBenchArgs),
     /// Bytes the TUI writes to the terminal per action (120×40 history view).
     Tui,
+    /// History at scale: seeds N work orders, then times filter pages, search, show, bulk rerun.
+    History(super::bench_history::HistoryBenchArgs),
 }
 
 pub fn run(command: &BenchCommand) -> Result<(), CliError> {
@@ -24,6 +26,7 @@ pub fn run(command: &BenchCommand) -> Result<(), CliError> {
         }
         BenchCommand::Webhooks(args) => super::bench_webhooks::run(args)?,
         BenchCommand::Tui => print!("{}", crate::tui::measure_bytes()?),
+        BenchCommand::History(args) => super::bench_history::run(args)?,
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Plain subcommands for scripts and runbooks: human text by default, `--json` for machines.
 
 pub mod bench;
+pub mod bench_history;
 pub mod bench_webhooks;
 pub mod credential;
 pub mod daemon_cmd;

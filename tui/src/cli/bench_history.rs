@@ -1,0 +1,1035 @@
+//! `bolt bench history`: seeds a store with N realistic work orders (straight into SQLite,
+//! indexed for search exactly as the daemon indexes them), then times the history queries
+//! people use with the daemon's own functions: filter pages, full-text search, `show`,
+//! and queueing a 10,000 work order bulk rerun. Prints figures; asserts nothing.
+
+use anyhow::{Context, anyhow};
+use bolt_daemon::history;
+use bolt_daemon::project::{apply, parse_project};
+use bolt_daemon::reprocess;
+use bolt_daemon::store::dataclips;
+use bolt_daemon::store::{DB_FILE, Store, StoreResult};
+use bolt_shared::model::{WorkOrderFilter, WorkOrderState};
+use rusqlite::{Transaction, params};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const EXAMPLE_PROJECT: &str = include_str!("../../../config/example-project.yaml");
+/// Work orders written per writer transaction while seeding.
+const SEED_BATCH: u64 = 5_000;
+/// How far back received times are spread.
+const HISTORY_DAYS: i64 = 30;
+/// Repetitions per query (fewer if a query blows its time budget).
+const REPEATS: usize = 200;
+const QUERY_BUDGET: Duration = Duration::from_secs(30);
+/// Work orders per writer transaction in a bulk rerun (as the daemon's handler does).
+const RERUN_CHUNK: usize = 100;
+const RERUN_COUNT: usize = 10_000;
+/// A diagnosis word put in roughly a third of the records: the "common word" search.
+const COMMON_WORD: &str = "malaria";
+
+#[derive(clap::Args, Debug)]
+pub struct HistoryBenchArgs {
+    /// How many work orders to seed.
+    #[arg(long, default_value_t = 100_000)]
+    pub work_orders: u64,
+    /// Where to put the store (default: a temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Keep the seeded store afterwards (its path is printed).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+pub fn run(args: &HistoryBenchArgs) -> anyhow::Result<()> {
+    let temp = match &args.dir {
+        Some(_) => None,
+        None => Some(
+            tempfile::Builder::new()
+                .prefix("bolt-bench-history-")
+                .tempdir()?,
+        ),
+    };
+    let dir: PathBuf = match (&args.dir, &temp) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(t)) => t.path().to_path_buf(),
+        (None, None) => return Err(anyhow!("no directory for the store")),
+    };
+    std::fs::create_dir_all(&dir)?;
+    println!(
+        "bolt bench history: {} work orders in {} ({} cores)",
+        args.work_orders,
+        dir.display(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let result = bench(&dir, args.work_orders);
+    if args.keep {
+        if let Some(temp) = temp {
+            let kept = temp.keep();
+            println!("kept the store in {}", kept.display());
+        } else {
+            println!("kept the store in {}", dir.display());
+        }
+    } else if temp.is_none() {
+        for name in [DB_FILE, "bolt.db-wal", "bolt.db-shm"] {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
+    }
+    result
+}
+
+fn bench(dir: &Path, work_orders: u64) -> anyhow::Result<()> {
+    let store = Store::open(dir, 2)?;
+    let deployed = deploy_example(&store)?;
+    let seeded = seed(&store, &deployed, work_orders)?;
+    measure(&store, &deployed, &seeded, work_orders)
+}
+
+/// A deployed workflow: ids the seeded rows point at and the jobs its runs step through.
+#[derive(Clone)]
+struct Workflow {
+    key: String,
+    id: String,
+    project_id: String,
+    version_id: String,
+    trigger_id: String,
+    trigger_type: String,
+    /// (key, name) in execution order.
+    jobs: Vec<(String, String)>,
+}
+
+fn deploy_example(store: &Store) -> anyhow::Result<Vec<Workflow>> {
+    let no_files = |path: &str| Err(format!("the example project reads no files ({path})"));
+    let parsed = parse_project(EXAMPLE_PROJECT, "example-project.yaml", &no_files)
+        .map_err(|errors| anyhow!("{errors}"))?;
+    store
+        .writer
+        .write_blocking(move |tx| apply(tx, &parsed.spec, None))?;
+    let workflows = store.readers.read_blocking(|conn| {
+        let mut stmt = conn.prepare(
+            "SELECT w.key, w.id, w.project_id,
+                    (SELECT v.id FROM workflow_versions v WHERE v.workflow_id = w.id ORDER BY v.version DESC LIMIT 1),
+                    t.id, t.type
+             FROM workflows w JOIN triggers t ON t.workflow_id = w.id ORDER BY w.key",
+        )?;
+        let rows: Vec<Workflow> = stmt
+            .query_map([], |r| {
+                Ok(Workflow {
+                    key: r.get(0)?,
+                    id: r.get(1)?,
+                    project_id: r.get(2)?,
+                    version_id: r.get(3)?,
+                    trigger_id: r.get(4)?,
+                    trigger_type: r.get(5)?,
+                    jobs: Vec::new(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::new();
+        for mut w in rows {
+            let mut jobs =
+                conn.prepare("SELECT key, name FROM jobs WHERE workflow_id = ?1 ORDER BY position, key")?;
+            w.jobs = jobs
+                .query_map([&w.id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            out.push(w);
+        }
+        Ok(out)
+    })?;
+    if workflows.len() != 2 {
+        return Err(anyhow!(
+            "expected the example project's 2 workflows, found {}",
+            workflows.len()
+        ));
+    }
+    Ok(workflows)
+}
+
+/// A small, fast, seeded generator (splitmix64): reproducible data without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ra", "tu", "ben", "zo", "fi", "nar", "el", "du", "sha", "pe", "gor", "vi",
+    "om", "tal", "re", "bu", "xi", "an", "mo", "ku", "se", "di", "lan", "po", "ve", "jo", "ti",
+];
+const DIAGNOSES: &[&str] = &[
+    "fever",
+    "cough",
+    "diarrhoea",
+    "pneumonia",
+    "anaemia",
+    "hypertension",
+    "diabetes",
+    "tuberculosis",
+    "measles",
+    "injury",
+    "malnutrition",
+    "asthma",
+];
+const CLINICS: &[&str] = &[
+    "Hill",
+    "Riverside",
+    "Market",
+    "Lakeview",
+    "Northgate",
+    "Old Town",
+];
+const ITEMS: &[&str] = &[
+    "malaria-rdt",
+    "paracetamol",
+    "ors-sachet",
+    "amoxicillin",
+    "zinc",
+    "bednet",
+    "vitamin-a",
+    "iron-folate",
+    "bp-check",
+    "glucose-strip",
+];
+const FIRST_NAMES: &[&str] = &[
+    "Amina", "Joseph", "Grace", "Peter", "Fatima", "John", "Mary", "Ali",
+];
+const LAST_NAMES: &[&str] = &[
+    "Okafor", "Mensah", "Banda", "Otieno", "Diallo", "Phiri", "Kamau",
+];
+
+/// A made-up word from 2–3 syllables: ~27,000 of them, so most are rare.
+fn word(rng: &mut Rng) -> String {
+    let n = 2 + rng.below(2);
+    (0..n).map(|_| *rng.pick(SYLLABLES)).collect()
+}
+
+fn words(rng: &mut Rng, count: u64) -> String {
+    (0..count).map(|_| word(rng)).collect::<Vec<_>>().join(" ")
+}
+
+/// A patient-like record of 1–4 KB with nested arrays.
+fn patient_record(rng: &mut Rng, patient: &str, day: &str) -> Value {
+    let target = 1024 + rng.below(3 * 1024) as usize;
+    let items: Vec<Value> = (0..1 + rng.below(4))
+        .map(|_| {
+            json!({"code": rng.pick(ITEMS), "qty": 1 + rng.below(5), "lot": format!("L-{}", rng.below(10_000))})
+        })
+        .collect();
+    let mut record = json!({
+        "patient_id": patient,
+        "name": format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES)),
+        "clinic": rng.pick(CLINICS),
+        "visit_date": day,
+        "vitals": {"temp_c": 36.0 + rng.below(40) as f64 / 10.0, "bp": format!("{}/{}", 100 + rng.below(50), 60 + rng.below(30)), "weight_kg": 20 + rng.below(70)},
+        "items": items,
+        "notes": words(rng, 8),
+        "history": [],
+    });
+    let mut size = record.to_string().len();
+    let mut history = Vec::new();
+    while size < target {
+        let diagnosis = if rng.chance(5) {
+            COMMON_WORD
+        } else {
+            *rng.pick(DIAGNOSES)
+        };
+        let note_words = 6 + rng.below(10);
+        let notes = words(rng, note_words);
+        let entry = json!({
+            "date": format!("2026-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28)),
+            "diagnosis": diagnosis,
+            "treatment": [rng.pick(ITEMS), rng.pick(ITEMS)],
+            "notes": notes,
+        });
+        size += entry.to_string().len() + 1;
+        history.push(entry);
+    }
+    record["history"] = Value::Array(history);
+    record
+}
+
+/// UUID v7 for a time in microseconds, so id order is time order.
+fn id_at(micros: i64) -> String {
+    let micros = micros.max(0) as u64;
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        micros / 1_000_000,
+        ((micros % 1_000_000) * 1000) as u32,
+    );
+    uuid::Uuid::new_v7(ts).to_string()
+}
+
+/// How a seeded work order ended.
+#[derive(Clone, Copy, PartialEq)]
+enum Outcome {
+    Success,
+    Failed,
+    Crashed,
+    Killed,
+    Lost,
+}
+
+impl Outcome {
+    fn pick(rng: &mut Rng) -> Outcome {
+        match rng.below(100) {
+            0..85 => Outcome::Success,
+            85..95 => Outcome::Failed,
+            95..97 => Outcome::Crashed,
+            97..99 => Outcome::Killed,
+            _ => Outcome::Lost,
+        }
+    }
+    fn state(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failed => "failed",
+            Outcome::Crashed => "crashed",
+            Outcome::Killed => "killed",
+            Outcome::Lost => "lost",
+        }
+    }
+    fn exit_reason(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failed => "fail",
+            Outcome::Crashed => "crash",
+            Outcome::Killed => "kill",
+            Outcome::Lost => "lost",
+        }
+    }
+    fn error(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Outcome::Success => None,
+            Outcome::Failed => Some(("Error", "visit has no items")),
+            Outcome::Crashed => Some((
+                "RuntimeCrash",
+                "TypeError: cannot read properties of undefined (reading 'qty')",
+            )),
+            Outcome::Killed => Some((
+                "TimeoutError",
+                "the step ran longer than the run timeout (300s)",
+            )),
+            Outcome::Lost => Some((
+                "LostAfterStart",
+                "boltd stopped while this run was in progress (crash, kill or power loss)",
+            )),
+        }
+    }
+}
+
+struct SeedClip {
+    id: String,
+    kind: &'static str,
+    body: String,
+    request: Option<String>,
+    index: String,
+}
+
+struct SeedStep {
+    id: String,
+    job_key: String,
+    job_name: String,
+    input: String,
+    output: Option<SeedClip>,
+    exit_reason: &'static str,
+    error: Option<(&'static str, &'static str)>,
+    started: i64,
+    finished: i64,
+    logs: Vec<(&'static str, String)>,
+}
+
+/// One work order with its input, run, steps, outputs and log lines, ready to insert.
+struct SeedWorkOrder {
+    id: String,
+    workflow: usize,
+    received: i64,
+    finished: i64,
+    outcome: Outcome,
+    input: SeedClip,
+    run_id: String,
+    steps: Vec<SeedStep>,
+}
+
+fn clip(rng: &mut Rng, micros: i64, kind: &'static str, patient: &str, day: &str) -> SeedClip {
+    let value = patient_record(rng, patient, day);
+    let request = (kind == "http_request").then(|| {
+        json!({"method": "POST", "path": "/i/visits", "query_params": {}, "headers": {"content-type": "application/json"}})
+            .to_string()
+    });
+    SeedClip {
+        id: id_at(micros),
+        kind,
+        index: dataclips::index_text(&value),
+        body: value.to_string(),
+        request,
+    }
+}
+
+fn generate(rng: &mut Rng, workflows: &[Workflow], received: i64, patients: u64) -> SeedWorkOrder {
+    // Most traffic is webhook visits; the nightly workflow gets the rest.
+    let workflow = if rng.chance(75) {
+        workflows
+            .iter()
+            .position(|w| w.trigger_type == "webhook")
+            .unwrap_or(0)
+    } else {
+        workflows
+            .iter()
+            .position(|w| w.trigger_type == "cron")
+            .unwrap_or(1)
+    };
+    let wf = &workflows[workflow];
+    let outcome = Outcome::pick(rng);
+    let patient = format!("P-{:06}", rng.below(patients));
+    let day = chrono::DateTime::from_timestamp_micros(received)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let kind = if wf.trigger_type == "webhook" {
+        "http_request"
+    } else {
+        "global"
+    };
+    let input = clip(rng, received, kind, &patient, &day);
+    let run_id = id_at(received + 1_000);
+    // Which jobs ran: the success path, or stop at the first job on failure.
+    let path: Vec<&(String, String)> = match (wf.jobs.len(), outcome) {
+        (n, Outcome::Success) if n >= 2 => vec![&wf.jobs[0], &wf.jobs[n - 1]],
+        (n, Outcome::Failed) if n >= 3 && rng.chance(50) => vec![&wf.jobs[0], &wf.jobs[1]],
+        _ => wf.jobs.iter().take(1).collect(),
+    };
+    let mut steps = Vec::new();
+    let mut at = received + 5_000;
+    let mut previous = input.id.clone();
+    for (i, (key, name)) in path.iter().enumerate() {
+        let started = at;
+        let finished = started + 20_000 + rng.below(400_000) as i64;
+        let last = i + 1 == path.len();
+        let step_outcome = if i == 0 && outcome == Outcome::Failed {
+            Outcome::Failed
+        } else if last {
+            outcome
+        } else {
+            Outcome::Success
+        };
+        let output = (step_outcome == Outcome::Success || step_outcome == Outcome::Failed)
+            .then(|| clip(rng, finished, "step_result", &patient, &day));
+        let mut logs = vec![
+            (
+                "info",
+                format!(
+                    "{name}: processing visit for {patient} at {}",
+                    rng.pick(CLINICS)
+                ),
+            ),
+            (
+                "info",
+                format!(
+                    "{} items checked, notes: {}",
+                    1 + rng.below(5),
+                    words(rng, 4)
+                ),
+            ),
+        ];
+        if let Some((kind, message)) = step_outcome.error() {
+            logs.push(("error", format!("{kind}: {message} ({patient})")));
+        } else if rng.chance(30) {
+            logs.push((
+                "warn",
+                format!("slow lookup for {patient}: {}ms", rng.below(3000)),
+            ));
+        }
+        steps.push(SeedStep {
+            id: id_at(started),
+            job_key: key.clone(),
+            job_name: name.clone(),
+            input: previous.clone(),
+            exit_reason: step_outcome.exit_reason(),
+            error: step_outcome.error(),
+            started,
+            finished,
+            logs,
+            output,
+        });
+        if let Some(out) = &steps[steps.len() - 1].output {
+            previous = out.id.clone();
+        }
+        at = finished + 1_000;
+    }
+    SeedWorkOrder {
+        id: id_at(received),
+        workflow,
+        received,
+        finished: at,
+        outcome,
+        input,
+        run_id,
+        steps,
+    }
+}
+
+fn insert_clip(
+    tx: &Transaction,
+    project: &str,
+    wo: &str,
+    source: &str,
+    clip: &SeedClip,
+    at: i64,
+) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO dataclips (id, project_id, type, body, request, size_bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![clip.id, project, clip.kind, clip.body, clip.request, clip.body.len() as i64, at])?;
+    dataclips::index(tx, wo, source, &clip.id, &clip.index)
+}
+
+/// Inserts a batch of work orders with the daemon's schema and search indexing.
+fn insert_batch(
+    tx: &Transaction,
+    workflows: &[Workflow],
+    batch: &[SeedWorkOrder],
+    mut log_id: i64,
+) -> StoreResult<i64> {
+    for wo in batch {
+        let wf = &workflows[wo.workflow];
+        insert_clip(tx, &wf.project_id, &wo.id, "input", &wo.input, wo.received)?;
+        let failing = wo.steps.iter().find(|s| s.error.is_some());
+        tx.prepare_cached(
+            "INSERT INTO work_orders (id, workflow_id, version_id, trigger_id, origin, dataclip_id, state, received_at,
+                last_activity, duration_ms, run_count, error_job, error_type, error_message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13)",
+        )?
+        .execute(params![
+            wo.id, wf.id, wf.version_id, wf.trigger_id, wf.trigger_type, wo.input.id, wo.outcome.state(),
+            wo.received, wo.finished, (wo.finished - wo.received) / 1000,
+            failing.map(|s| &s.job_name), failing.and_then(|s| s.error).map(|e| e.0), failing.and_then(|s| s.error).map(|e| e.1)
+        ])?;
+        // Outputs first: the run points at its final dataclip.
+        for step in &wo.steps {
+            if let Some(output) = &step.output {
+                insert_clip(tx, &wf.project_id, &wo.id, "output", output, step.finished)?;
+            }
+        }
+        let run_error = wo.outcome.error();
+        tx.prepare_cached(
+            "INSERT INTO runs (id, work_order_id, version_id, dataclip_id, origin, state, error_type, error_message,
+                final_dataclip_id, created_at, claimed_at, started_at, finished_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)",
+        )?
+        .execute(params![
+            wo.run_id, wo.id, wf.version_id, wo.input.id, wf.trigger_type, wo.outcome.state(),
+            run_error.map(|e| e.0), run_error.map(|e| e.1),
+            wo.steps.last().and_then(|s| s.output.as_ref()).map(|c| &c.id),
+            wo.received, wo.received + 2_000, wo.finished
+        ])?;
+        for step in &wo.steps {
+            tx.prepare_cached(
+                "INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, output_dataclip_id, exit_reason,
+                    error_type, error_message, started_at, finished_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                step.id, wo.run_id, step.job_key, step.job_name, step.input, step.output.as_ref().map(|c| &c.id),
+                step.exit_reason, step.error.map(|e| e.0), step.error.map(|e| e.1), step.started, step.finished
+            ])?;
+            tx.prepare_cached(
+                "INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)",
+            )?
+            .execute(params![wo.run_id, step.id])?;
+            for (i, (level, message)) in step.logs.iter().enumerate() {
+                log_id += 1;
+                tx.prepare_cached(
+                    "INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp) VALUES (?1, ?2, ?3, 'JOB', ?4, ?5, ?6)",
+                )?
+                .execute(params![log_id, wo.run_id, step.id, level, message, step.started + i as i64 * 1_000])?;
+                dataclips::index(tx, &wo.id, "log", &log_id.to_string(), message)?;
+            }
+        }
+    }
+    Ok(log_id)
+}
+
+/// What seeding leaves for the measurements: a sample of ids and patients to look up.
+struct Seeded {
+    sample_ids: Vec<String>,
+    sample_patients: Vec<String>,
+}
+
+fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<Seeded> {
+    let now = chrono::Utc::now().timestamp_micros();
+    let span = HISTORY_DAYS * 86_400_000_000;
+    let start = now - span;
+    // About four visits per patient: a patient id is rare but exists.
+    let patients = (total / 4).clamp(1, 999_999);
+    let step = span / total.max(1) as i64;
+    // Generate on one thread while the writer inserts the previous batch on the other.
+    let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<SeedWorkOrder>>(1);
+    let generator_workflows = workflows.to_vec();
+    let generator = std::thread::spawn(move || {
+        let mut rng = Rng(0x5EED);
+        let mut i = 0u64;
+        let mut busy = Duration::ZERO;
+        while i < total {
+            let began = Instant::now();
+            let n = SEED_BATCH.min(total - i);
+            let batch: Vec<SeedWorkOrder> = (i..i + n)
+                .map(|k| {
+                    let received = start + k as i64 * step + rng.below(step.max(1) as u64) as i64;
+                    generate(&mut rng, &generator_workflows, received, patients)
+                })
+                .collect();
+            i += n;
+            busy += began.elapsed();
+            if sender.send(batch).is_err() {
+                break;
+            }
+        }
+        busy
+    });
+    // Seeding only: a bigger page cache for the writer (the daemon uses 32 MB); reset below.
+    store
+        .writer
+        .write_blocking(|tx| Ok(tx.execute_batch("PRAGMA cache_size = -1000000")?))?;
+    let started = Instant::now();
+    let mut log_id: i64 = 0;
+    let mut done = 0u64;
+    let mut sample_ids = Vec::new();
+    let mut sample_patients = Vec::new();
+    let mut bytes = 0u64;
+    for batch in batches {
+        for wo in batch.iter().step_by(97) {
+            sample_ids.push(wo.id.clone());
+            if let Some(p) = wo.input.body.get(15..23) {
+                sample_patients.push(p.to_string());
+            }
+        }
+        bytes += batch
+            .iter()
+            .map(|w| {
+                w.input.body.len()
+                    + w.steps
+                        .iter()
+                        .filter_map(|s| s.output.as_ref())
+                        .map(|c| c.body.len())
+                        .sum::<usize>()
+            })
+            .sum::<usize>() as u64;
+        done += batch.len() as u64;
+        let wfs = workflows.to_vec();
+        log_id = store
+            .writer
+            .write_blocking(move |tx| insert_batch(tx, &wfs, &batch, log_id))?;
+        if done.is_multiple_of(SEED_BATCH * 20) || done == total {
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "  seeded {done:>9} work orders in {secs:7.1}s ({:.0}/s, {:.1} MB/s of dataclip JSON)",
+                done as f64 / secs,
+                bytes as f64 / secs / 1e6
+            );
+        }
+    }
+    let generating = generator
+        .join()
+        .map_err(|_| anyhow!("the seed generator panicked"))?;
+    store
+        .writer
+        .write_blocking(|tx| Ok(tx.execute_batch("PRAGMA cache_size = -32000")?))?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "seed: {total} work orders, {log_id} log lines, {:.0} MB dataclip JSON in {secs:.1}s = {:.0} work orders/s",
+        bytes as f64 / 1e6,
+        total as f64 / secs
+    );
+    println!(
+        "  (generating the JSON took {:.1}s on its own thread; the rest is SQLite + FTS indexing)",
+        generating.as_secs_f64()
+    );
+    // The record's patient id sits at a fixed place: {"patient_id":"P-000123",…
+    sample_patients.retain(|p| p.starts_with("P-"));
+    Ok(Seeded {
+        sample_ids,
+        sample_patients,
+    })
+}
+
+/// p50/p95 of repeated timings, in milliseconds.
+struct Timings(Vec<Duration>);
+
+impl Timings {
+    fn percentile(&self, p: usize) -> f64 {
+        let mut sorted = self.0.clone();
+        sorted.sort();
+        let i = (sorted.len() * p / 100).min(sorted.len().saturating_sub(1));
+        sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    }
+}
+
+/// Runs `query` up to REPEATS times (within QUERY_BUDGET) with a fresh random parameter each.
+fn time_query(
+    store: &Store,
+    label: &str,
+    target_ms: f64,
+    rng: &mut Rng,
+    mut query: impl FnMut(&rusqlite::Connection, &mut Rng) -> StoreResult<usize>,
+) -> anyhow::Result<()> {
+    let mut timings = Vec::new();
+    let mut rows = 0usize;
+    let budget = Instant::now();
+    while timings.len() < REPEATS && (timings.is_empty() || budget.elapsed() < QUERY_BUDGET) {
+        let started = Instant::now();
+        rows += store.readers.read_blocking(|conn| query(conn, rng))?;
+        timings.push(started.elapsed());
+    }
+    let t = Timings(timings);
+    let p95 = t.percentile(95);
+    println!(
+        "  {label:<46} p50 {:8.2} ms  p95 {:8.2} ms  (n={}, avg rows {:.1}; target p95 <= {target_ms} ms: {})",
+        t.percentile(50),
+        p95,
+        t.0.len(),
+        rows as f64 / t.0.len() as f64,
+        if p95 <= target_ms { "met" } else { "MISSED" }
+    );
+    Ok(())
+}
+
+fn measure(
+    store: &Store,
+    workflows: &[Workflow],
+    seeded: &Seeded,
+    total: u64,
+) -> anyhow::Result<()> {
+    let mut rng = Rng(0xBE7C);
+    let now = chrono::Utc::now();
+    let week_ago = now - chrono::Duration::days(7);
+    let keys: Vec<String> = workflows.iter().map(|w| w.key.clone()).collect();
+    let failed_filter = |rng: &mut Rng| WorkOrderFilter {
+        states: vec![WorkOrderState::Failed],
+        workflow: Some(rng.pick(&keys).clone()),
+        since: Some(week_ago),
+        ..WorkOrderFilter::default()
+    };
+    println!("queries (daemon functions on a read connection):");
+    time_query(
+        store,
+        "filter failed+workflow+7d, first page (counts)",
+        10.0,
+        &mut rng,
+        |conn, rng| {
+            Ok(history::list(conn, &failed_filter(rng), 50, None)?
+                .rows
+                .len())
+        },
+    )?;
+    time_query(
+        store,
+        "  of which state counts (workflow+7d)",
+        10.0,
+        &mut rng,
+        |conn, rng| Ok(history::counts(conn, &failed_filter(rng))?.len()),
+    )?;
+    let span_micros = (now - week_ago).num_microseconds().unwrap_or(0).max(1) as u64;
+    time_query(
+        store,
+        "filter failed+workflow+7d, later page",
+        10.0,
+        &mut rng,
+        |conn, rng| {
+            let cursor = id_at(week_ago.timestamp_micros() + rng.below(span_micros) as i64);
+            Ok(history::list(conn, &failed_filter(rng), 50, Some(&cursor))?
+                .rows
+                .len())
+        },
+    )?;
+    let search = |text: String| WorkOrderFilter {
+        search: Some(text),
+        ..WorkOrderFilter::default()
+    };
+    let patients = &seeded.sample_patients;
+    time_query(
+        store,
+        "search rare patient id, first page (counts)",
+        50.0,
+        &mut rng,
+        |conn, rng| {
+            Ok(
+                history::list(conn, &search(rng.pick(patients).clone()), 50, None)?
+                    .rows
+                    .len(),
+            )
+        },
+    )?;
+    time_query(
+        store,
+        &format!("search common word `{COMMON_WORD}`, first page"),
+        50.0,
+        &mut rng,
+        |conn, _| {
+            Ok(history::list(conn, &search(COMMON_WORD.into()), 50, None)?
+                .rows
+                .len())
+        },
+    )?;
+    time_query(
+        store,
+        &format!("  of which state counts for `{COMMON_WORD}`"),
+        50.0,
+        &mut rng,
+        |conn, _| Ok(history::counts(conn, &search(COMMON_WORD.into()))?.len()),
+    )?;
+    println!(
+        "proposed search rewrite (prototype here, not in the daemon): stream FTS hits newest first, stop at a page:"
+    );
+    for prefix in [true, false] {
+        let terms = if prefix {
+            "prefix terms"
+        } else {
+            "exact terms"
+        };
+        time_query(
+            store,
+            &format!("  rewrite, {terms}: rare patient id"),
+            50.0,
+            &mut rng,
+            |conn, rng| {
+                streaming_search_page(conn, rng.pick(patients.as_slice()).as_str(), 50, prefix)
+            },
+        )?;
+        time_query(
+            store,
+            &format!("  rewrite, {terms}: `{COMMON_WORD}`"),
+            50.0,
+            &mut rng,
+            |conn, _| streaming_search_page(conn, COMMON_WORD, 50, prefix),
+        )?;
+    }
+    let ids = &seeded.sample_ids;
+    time_query(
+        store,
+        "show random work order with bodies",
+        5.0,
+        &mut rng,
+        |conn, rng| {
+            Ok(
+                history::show(conn, rng.pick(ids.as_slice()).as_str(), true)?
+                    .work_order
+                    .runs
+                    .len(),
+            )
+        },
+    )?;
+    size_per_work_order(store, total)?;
+    bulk_rerun(store)?;
+    explain(
+        store,
+        &keys[0],
+        week_ago,
+        patients.first().map_or("P-000001", |p| p.as_str()),
+    )
+}
+
+/// The search page as proposed for history.rs: FTS5 walks its hits by rowid, newest
+/// document first, and the walk stops once a page of distinct work orders is found, instead
+/// of materialising every hit (`wo.id IN (… MATCH …)`) and re-running the whole MATCH per
+/// row for the hit snippet. Rows come newest-indexed first, which is received order except
+/// for work orders rerun later. `prefix` keeps today's `"word"*` terms; without it the terms
+/// are exact, which FTS5 can walk lazily (a prefix term merges every matching doclist first).
+/// The hit is found by reading the row's few indexed texts, not by another MATCH.
+fn streaming_search_page(
+    conn: &rusqlite::Connection,
+    text: &str,
+    limit: usize,
+    prefix: bool,
+) -> StoreResult<usize> {
+    let Some(mut query) = history::fts_query(text) else {
+        return Ok(0);
+    };
+    if !prefix {
+        query = query.replace("\"*", "\"");
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid
+         WHERE search_fts MATCH ?1 ORDER BY f.rowid DESC",
+    )?;
+    let mut rows = stmt.query([&query])?;
+    let mut ids: Vec<String> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+            if ids.len() > limit {
+                break;
+            }
+        }
+    }
+    drop(rows);
+    ids.truncate(limit);
+    let term = text.split_whitespace().next().unwrap_or("").to_lowercase();
+    let mut docs = conn.prepare_cached(
+        "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd
+         LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id
+         LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER)
+         WHERE sd.work_order_id = ?1 ORDER BY sd.rowid",
+    )?;
+    for id in &ids {
+        history::work_order_row(conn, id)?;
+        let mut texts = docs.query([id])?;
+        while let Some(doc) = texts.next()? {
+            let body: Option<String> = doc.get(1)?;
+            if body.is_some_and(|b| b.to_lowercase().contains(&term)) {
+                break;
+            }
+        }
+    }
+    Ok(ids.len())
+}
+
+fn size_per_work_order(store: &Store, total: u64) -> anyhow::Result<()> {
+    store.writer.write_blocking(|_| Ok(()))?;
+    // A checkpoint can't run inside the writer's transaction: use a separate connection.
+    let conn = bolt_daemon::store::open_connection(&store.path)?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    let size = |suffix: &str| {
+        let mut path = store.path.clone().into_os_string();
+        path.push(suffix);
+        std::fs::metadata(PathBuf::from(path)).map_or(0, |m| m.len())
+    };
+    let bytes = size("") + size("-wal") + size("-shm");
+    println!(
+        "  database size: {:.1} MB = {:.1} KB per work order",
+        bytes as f64 / 1e6,
+        bytes as f64 / total.max(1) as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let failed = WorkOrderFilter {
+        states: vec![WorkOrderState::Failed],
+        ..WorkOrderFilter::default()
+    };
+    let mut ids = store
+        .readers
+        .read_blocking(|conn| reprocess::matching_ids(conn, &failed))?;
+    if ids.len() < RERUN_COUNT {
+        ids = store
+            .readers
+            .read_blocking(|conn| reprocess::matching_ids(conn, &WorkOrderFilter::default()))?;
+    }
+    let matched = started.elapsed();
+    ids.truncate(RERUN_COUNT);
+    let count = ids.len();
+    let mut queued = 0usize;
+    let mut skipped = 0usize;
+    for chunk in ids.chunks(RERUN_CHUNK) {
+        let chunk = chunk.to_vec();
+        let outcomes = store.writer.write_blocking(move |tx| {
+            chunk
+                .iter()
+                .map(|id| reprocess::rerun_or_skip(tx, id, None))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        for q in outcomes {
+            if q.outcome.run_id.is_some() {
+                queued += 1
+            } else {
+                skipped += 1
+            }
+        }
+    }
+    let total = started.elapsed();
+    println!(
+        "  bulk rerun of {count} work orders: matching_ids {:.0} ms, queued {queued} (skipped {skipped}) in {:.2} s total ({:.0}/s, {} per transaction)",
+        matched.as_secs_f64() * 1000.0,
+        total.as_secs_f64(),
+        count as f64 / total.as_secs_f64(),
+        RERUN_CHUNK
+    );
+    Ok(())
+}
+
+/// Query plans of the list and count queries, to see which index each one uses.
+fn explain(
+    store: &Store,
+    workflow: &str,
+    since: chrono::DateTime<chrono::Utc>,
+    patient: &str,
+) -> anyhow::Result<()> {
+    let cases = [
+        (
+            "filter",
+            WorkOrderFilter {
+                states: vec![WorkOrderState::Failed],
+                workflow: Some(workflow.to_string()),
+                since: Some(since),
+                ..WorkOrderFilter::default()
+            },
+        ),
+        (
+            "search",
+            WorkOrderFilter {
+                search: Some(patient.to_string()),
+                ..WorkOrderFilter::default()
+            },
+        ),
+    ];
+    println!("query plans (list page and state counts, as history.rs builds them):");
+    store.readers.read_blocking(|conn| {
+        for (label, filter) in &cases {
+            let (where_sql, params) = history::filter_sql(conn, filter)?;
+            let counts_filter = WorkOrderFilter { states: Vec::new(), ..filter.clone() };
+            let (count_where, count_params) = history::filter_sql(conn, &counts_filter)?;
+            let page = format!(
+                "SELECT wo.id FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
+                 LEFT JOIN dataclips d ON d.id = wo.dataclip_id {where_sql} ORDER BY wo.id DESC LIMIT 51"
+            );
+            let counts = format!("SELECT wo.state, COUNT(*) FROM work_orders wo {count_where} GROUP BY wo.state");
+            for (what, sql, params) in [("page", page, params), ("counts", counts, count_params)] {
+                println!("  {label} {what}:");
+                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(3)?))
+                })?;
+                for row in rows {
+                    let (id, parent, detail) = row?;
+                    println!("    [{id}<-{parent}] {detail}");
+                }
+            }
+        }
+        let query = history::fts_query(patient).unwrap_or_default();
+        for (what, sql, params) in [
+            ("rewrite page", "SELECT sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid WHERE search_fts MATCH ?1 ORDER BY f.rowid DESC", vec![query.clone()]),
+            ("rewrite hit texts", "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER) WHERE sd.work_order_id = ?1 ORDER BY sd.rowid", vec!["x".to_string()]),
+            ("current hit_for", "SELECT sd.source, sd.ref_id FROM search_docs sd WHERE sd.work_order_id = ?1 AND sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?2) ORDER BY sd.rowid LIMIT 1", vec!["x".to_string(), query.clone()]),
+        ] {
+            println!("  search {what}:");
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(3)?))
+            })?;
+            for row in rows {
+                let (id, parent, detail) = row?;
+                println!("    [{id}<-{parent}] {detail}");
+            }
+        }
+        Ok(())
+    })
+    .context("explaining the queries")?;
+    Ok(())
+}
