@@ -54,6 +54,13 @@ fn looks_like_ref(text: &str) -> bool {
     t.len() >= 6 && t.len() <= 36 && t.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
+/// The smallest UUID v7 (as text) of a millisecond: ids of that instant sort at or after it.
+fn uuid_v7_floor(millis: i64) -> String {
+    let ms = millis.clamp(0, (1 << 48) - 1) as u64;
+    let hex = format!("{ms:012x}");
+    format!("{}-{}-7000-8000-000000000000", &hex[..8], &hex[8..])
+}
+
 /// The WHERE clause and parameters for a filter (without paging).
 pub fn filter_sql(
     conn: &Connection,
@@ -85,13 +92,24 @@ pub fn filter_sql(
         TimeField::Received => "wo.received_at",
         TimeField::Activity => "wo.last_activity",
     };
+    let by_received = filter.by.unwrap_or(TimeField::Received) == TimeField::Received;
     if let Some(since) = filter.since {
         clauses.push(format!("{column} >= ?"));
         params.push(SqlValue::Integer(since.timestamp_micros()));
+        if by_received {
+            // Ids are UUID v7 taken at receipt: the id bound lets indexes ending in id
+            // (workflow/state, id) range-scan instead of reading every row of the workflow.
+            clauses.push("wo.id >= ?".into());
+            params.push(SqlValue::Text(uuid_v7_floor(since.timestamp_millis() - 1)));
+        }
     }
     if let Some(until) = filter.until {
         clauses.push(format!("{column} < ?"));
         params.push(SqlValue::Integer(until.timestamp_micros()));
+        if by_received {
+            clauses.push("wo.id < ?".into());
+            params.push(SqlValue::Text(uuid_v7_floor(until.timestamp_millis() + 1)));
+        }
     }
     if let Some(search) = filter
         .search
@@ -234,41 +252,47 @@ fn hit_for(conn: &Connection, work_order_id: &str, search: &str) -> StoreResult<
             snippet: work_order_id.to_string(),
         }));
     }
-    let Some(query) = fts_query(search) else {
+    // A work order has only a few indexed documents: read them and find the first that
+    // holds the first term, instead of matching the whole index again per row.
+    let term = search
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    if term.is_empty() {
         return Ok(None);
-    };
-    let doc: Option<(String, String)> = conn
-        .query_row(
-            "SELECT sd.source, sd.ref_id FROM search_docs sd WHERE sd.work_order_id = ?1
-             AND sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?2) ORDER BY sd.rowid LIMIT 1",
-            [work_order_id, &query],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((source, ref_id)) = doc else {
-        return Ok(looks_like_ref(search).then(|| SearchHit {
-            source: MatchSource::Id,
-            snippet: search.to_string(),
-        }));
-    };
-    let text: Option<String> = if source == "log" {
-        conn.query_row(
-            "SELECT message FROM log_lines WHERE id = ?1",
-            [ref_id.parse::<i64>().unwrap_or(-1)],
-            |r| r.get(0),
-        )
-        .optional()?
-    } else {
-        conn.query_row("SELECT body FROM dataclips WHERE id = ?1", [&ref_id], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .flatten()
-    };
-    let source = MatchSource::parse(&source).unwrap_or(MatchSource::Input);
-    Ok(Some(SearchHit {
-        source,
-        snippet: snippet(text.as_deref().unwrap_or(""), search),
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT sd.source, sd.ref_id FROM search_docs sd WHERE sd.work_order_id = ?1 ORDER BY sd.rowid",
+    )?;
+    let docs: Vec<(String, String)> = stmt
+        .query_map([work_order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (source, ref_id) in docs {
+        let text: Option<String> = if source == "log" {
+            let id = ref_id.parse::<i64>().unwrap_or(-1);
+            conn.query_row("SELECT message FROM log_lines WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+        } else {
+            conn.query_row("SELECT body FROM dataclips WHERE id = ?1", [&ref_id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten()
+        };
+        let Some(text) = text else { continue };
+        if text.to_lowercase().contains(&term) {
+            return Ok(Some(SearchHit {
+                source: MatchSource::parse(&source).unwrap_or(MatchSource::Input),
+                snippet: snippet(&text, search),
+            }));
+        }
+    }
+    Ok(looks_like_ref(search).then(|| SearchHit {
+        source: MatchSource::Id,
+        snippet: search.to_string(),
     }))
 }
 
@@ -584,6 +608,14 @@ mod tests {
             Some("\"P-0042\"* \"hill\"*")
         );
         assert_eq!(fts_query("  ").as_deref(), None);
+    }
+
+    #[test]
+    fn v7_floor_orders_with_real_ids() {
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = chrono::Utc::now().timestamp_millis();
+        assert!(uuid_v7_floor(now - 1000) < id);
+        assert!(uuid_v7_floor(now + 1000) > id);
     }
 
     #[test]
