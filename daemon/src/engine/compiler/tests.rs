@@ -8,98 +8,24 @@ mod fixtures;
 mod node_run;
 mod structure;
 
-/// `@openfn/language-common` 3.3.4 exports (`Object.keys(require(...))`, minus `default`).
-pub(crate) const COMMON_EXPORTS: &[&str] = &[
-    "_",
-    "alterState",
-    "arrayToString",
-    "as",
-    "asData",
-    "assert",
-    "beta",
-    "chunk",
-    "combine",
-    "composeNextState",
-    "cursor",
-    "dataPath",
-    "dataValue",
-    "dateFns",
-    "debug",
-    "each",
-    "execute",
-    "field",
-    "fields",
-    "fn",
-    "fnIf",
-    "group",
-    "http",
-    "humanProper",
-    "index",
-    "join",
-    "jsonValue",
-    "lastReferenceValue",
-    "log",
-    "map",
-    "merge",
-    "parseCsv",
-    "referencePath",
-    "scrubEmojis",
-    "source",
-    "sourceValue",
-    "splitKeys",
-    "toArray",
-    "util",
-    "validate",
-];
-
-/// `@openfn/language-http` 7.2.10 exports.
-pub(crate) const HTTP_EXPORTS: &[&str] = &[
-    "alterState",
-    "arrayToString",
-    "as",
-    "chunk",
-    "combine",
-    "cursor",
-    "dataPath",
-    "dataValue",
-    "dateFns",
-    "del",
-    "each",
-    "execute",
-    "field",
-    "fields",
-    "fn",
-    "fnIf",
-    "get",
-    "group",
-    "humanProper",
-    "lastReferenceValue",
-    "map",
-    "merge",
-    "parseCsv",
-    "parseXML",
-    "patch",
-    "post",
-    "put",
-    "request",
-    "scrubEmojis",
-    "sourceValue",
-    "splitKeys",
-    "toArray",
-    "util",
-];
+/// An adaptor's export list, the same one the runtime compiles jobs with.
+fn exports_of(adaptor: &str) -> Vec<String> {
+    crate::engine::adaptors::resolve(adaptor)
+        .map(|module| module.exports.iter().map(|s| s.to_string()).collect())
+        .unwrap_or_default()
+}
 
 pub(crate) fn common() -> CompileOptions {
     CompileOptions {
         adaptor: Some("@openfn/language-common".into()),
-        adaptor_exports: COMMON_EXPORTS.iter().map(|s| s.to_string()).collect(),
+        adaptor_exports: exports_of("common"),
     }
 }
 
 pub(crate) fn http() -> CompileOptions {
     CompileOptions {
         adaptor: Some("@openfn/language-http".into()),
-        adaptor_exports: HTTP_EXPORTS.iter().map(|s| s.to_string()).collect(),
+        adaptor_exports: exports_of("http"),
     }
 }
 
