@@ -21,6 +21,10 @@ pub struct WebhookBenchArgs {
     /// Concurrent connections.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Only acknowledge: the workflow's concurrency is 0, so runs stay queued and the
+    /// figure shows intake alone, without runs competing for the CPU and the writer.
+    #[arg(long)]
+    pub queue_only: bool,
 }
 
 const PROJECT: &str = "name: bench\nworkflows:\n  echo:\n    name: Echo\n    jobs:\n      echo:\n        name: Echo\n        adaptor: '@openfn/language-common@3.3.4'\n        body: |\n          fn(state => ({ ...state, data: { ...state.data, seen: true } }))\n    triggers:\n      webhook:\n        type: webhook\n        custom_path: bench\n    edges:\n      webhook->echo:\n        source_trigger: webhook\n        target_job: echo\n        condition_type: always\n";
@@ -91,7 +95,7 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         false,
     )?;
     println!(
-        "bolt webhook benchmark ({} build, {} CPUs): {} requests, {} connections, one-step job",
+        "bolt webhook benchmark ({} build, {} CPUs): {} requests, {} connections, one-step job{}",
         if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -101,7 +105,12 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
             .map(|n| n.get())
             .unwrap_or(1),
         args.requests,
-        args.concurrency
+        args.concurrency,
+        if args.queue_only {
+            " (queue only: no runs execute)"
+        } else {
+            ""
+        }
     );
     let url = format!("http://{addr}/i/bench");
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -170,6 +179,9 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99)
     );
+    if args.queue_only {
+        return Ok(());
+    }
     // End to end: until every run is final.
     let deadline = Instant::now() + Duration::from_secs(1800);
     loop {
