@@ -3,15 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use bolt_daemon::engine::runtime::logs::LogRecord;
-use bolt_daemon::engine::runtime::prepare::CompileMode;
-use bolt_daemon::engine::runtime::{
-    EventSink, RunOptions, run_plan_detailed, workflow::PlanResult,
-};
-use bolt_daemon::engine::{CancelToken, Limits, Plan, PlanStep};
+use bolt_daemon::engine::runtime::workflow::PlanResult;
+use bolt_daemon::engine::{CancelToken, Limits};
 use bolt_shared::model::ExitReason;
 use serde_json::json;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 async fn run_module(
@@ -19,35 +17,13 @@ async fn run_module(
     limits: Limits,
     cancel: CancelToken,
 ) -> (PlanResult, Vec<LogRecord>) {
-    let plan = Plan {
-        steps: vec![PlanStep {
-            id: "job-1".into(),
-            expression: Some(code.into()),
-            ..Default::default()
-        }],
-        start: None,
-    };
-    let logs = Arc::new(Mutex::new(Vec::new()));
-    let sink_logs = logs.clone();
-    let sink = EventSink::new(
-        Arc::new(move |r| sink_logs.lock().unwrap().push(r)),
-        Arc::new(|_| {}),
-    );
-    let options = RunOptions {
+    common::run_module_with(
+        code,
+        json!({"data": {}, "configuration": {}}),
         limits,
         cancel,
-        compile: CompileMode::AsIs,
-        ..Default::default()
-    };
-    let result = run_plan_detailed(
-        plan,
-        json!({"data": {}, "configuration": {}}),
-        options,
-        sink,
     )
-    .await;
-    let logs = logs.lock().unwrap().clone();
-    (result, logs)
+    .await
 }
 
 fn limits(timeout_ms: u64) -> Limits {

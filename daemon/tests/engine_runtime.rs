@@ -3,39 +3,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use bolt_daemon::engine::runtime::logs::{LogRecord, LogSource, Sanitize, render_args};
-use bolt_daemon::engine::runtime::prepare::CompileMode;
-use bolt_daemon::engine::runtime::{
-    EventSink, RunOptions, run_plan_detailed, workflow::PlanResult,
-};
-use bolt_daemon::engine::{Limits, Plan, PlanStep};
+use bolt_daemon::engine::runtime::workflow::PlanResult;
+use bolt_daemon::engine::{CancelToken, Limits};
 use bolt_shared::model::ExitReason;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 
 async fn run(code: &str, input: Value) -> (PlanResult, Vec<LogRecord>) {
-    let plan = Plan {
-        steps: vec![PlanStep {
-            id: "job-1".into(),
-            expression: Some(code.into()),
-            ..Default::default()
-        }],
-        start: None,
-    };
-    let logs = Arc::new(Mutex::new(Vec::new()));
-    let sink_logs = logs.clone();
-    let sink = EventSink::new(
-        Arc::new(move |r| sink_logs.lock().unwrap().push(r)),
-        Arc::new(|_| {}),
-    );
-    let options = RunOptions {
-        limits: Limits::default(),
-        compile: CompileMode::AsIs,
-        ..Default::default()
-    };
-    let result = run_plan_detailed(plan, input, options, sink).await;
-    let logs = logs.lock().unwrap().clone();
-    (result, logs)
+    common::run_module_with(code, input, Limits::default(), CancelToken::default()).await
 }
 
 fn job_lines(logs: &[LogRecord]) -> Vec<String> {
