@@ -25,6 +25,8 @@ pub struct Daemon {
     pub started_at: DateTime<Utc>,
     /// Wakes the dispatcher when runs are queued or finish.
     pub queue: Notify,
+    /// Webhook triggers by path; dropped whenever workflows may have changed.
+    pub webhook_triggers: crate::webhook_triggers::TriggerCache,
     running: Mutex<HashMap<String, CancelToken>>,
     log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
@@ -49,6 +51,7 @@ impl Daemon {
             events: EventBus::new(),
             started_at: Utc::now(),
             queue: Notify::new(),
+            webhook_triggers: Default::default(),
             running: Mutex::new(HashMap::new()),
             log_ids: AtomicI64::new(0),
             shutdown,

@@ -68,15 +68,23 @@ fn claim(conn: &Connection, limit: usize) -> StoreResult<Vec<String>> {
             *active_by_project.entry(project).or_default() += count;
         }
     }
+    let blocked_now = workflows_at_limit(conn, &active_by_workflow, &active_by_project)?;
+    if blocked_now.all {
+        // Every workflow is held or full (e.g. concurrency 0): nothing can be claimed, and
+        // scanning a long queue for nothing would cost the writer on every new run.
+        return Ok(Vec::new());
+    }
+    let blocked_json = serde_json::to_string(&blocked_now.ids).unwrap_or_else(|_| "[]".into());
     let mut stmt = conn.prepare_cached(
         "SELECT r.id, wo.workflow_id, w.project_id, w.concurrency, p.concurrency
          FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
          JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
          WHERE r.state = 'available' AND r.not_before <= ?1
+           AND wo.workflow_id NOT IN (SELECT value FROM json_each(?2))
          ORDER BY r.priority, r.id LIMIT 512",
     )?;
     let candidates: Vec<Candidate> = stmt
-        .query_map([now_micros()], |r| {
+        .query_map(params![now_micros(), blocked_json], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<Result<_, _>>()?;
@@ -91,20 +99,68 @@ fn claim(conn: &Connection, limit: usize) -> StoreResult<Vec<String>> {
         }
         let workflow_active = active_by_workflow.get(&workflow).copied().unwrap_or(0);
         let project_active = active_by_project.get(&project).copied().unwrap_or(0);
-        // A workflow's own limit overrides the project's, as in Lightning.
-        let at_limit = match (workflow_limit, project_limit) {
-            (Some(limit), _) => workflow_active >= limit,
-            (None, Some(limit)) => project_active >= limit,
-            (None, None) => false,
-        };
-        if at_limit {
+        if limit_reached(workflow_limit, project_limit, workflow_active, project_active) {
             blocked.push(workflow);
             continue;
         }
-        conn.execute("UPDATE runs SET state = 'claimed', claimed_at = ?2 WHERE id = ?1 AND state = 'available'", params![run_id, now_micros()])?;
+        conn.prepare_cached("UPDATE runs SET state = 'claimed', claimed_at = ?2 WHERE id = ?1 AND state = 'available'")?.execute(params![run_id, now_micros()])?;
         *active_by_workflow.entry(workflow).or_default() += 1;
         *active_by_project.entry(project).or_default() += 1;
         claimed.push(run_id);
     }
     Ok(claimed)
+}
+
+/// Workflows that can't take another run right now, and whether that is all of them.
+struct AtLimit {
+    ids: Vec<String>,
+    all: bool,
+}
+
+fn workflows_at_limit(
+    conn: &Connection,
+    active_by_workflow: &HashMap<String, i64>,
+    active_by_project: &HashMap<String, i64>,
+) -> StoreResult<AtLimit> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT w.id, w.project_id, w.concurrency, p.concurrency
+         FROM workflows w JOIN projects p ON p.id = w.project_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+            r.get::<_, Option<i64>>(3)?,
+        ))
+    })?;
+    let mut ids = Vec::new();
+    let mut total = 0usize;
+    for row in rows {
+        let (workflow, project, workflow_limit, project_limit) = row?;
+        total += 1;
+        let workflow_active = active_by_workflow.get(&workflow).copied().unwrap_or(0);
+        let project_active = active_by_project.get(&project).copied().unwrap_or(0);
+        if limit_reached(workflow_limit, project_limit, workflow_active, project_active) {
+            ids.push(workflow);
+        }
+    }
+    Ok(AtLimit {
+        all: ids.len() == total,
+        ids,
+    })
+}
+
+/// A workflow's own limit overrides the project's, as in Lightning.
+fn limit_reached(
+    workflow_limit: Option<i64>,
+    project_limit: Option<i64>,
+    workflow_active: i64,
+    project_active: i64,
+) -> bool {
+    match (workflow_limit, project_limit) {
+        (Some(limit), _) => workflow_active >= limit,
+        (None, Some(limit)) => project_active >= limit,
+        (None, None) => false,
+    }
 }

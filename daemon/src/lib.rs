@@ -23,4 +23,5 @@ pub mod scheduler;
 pub mod secrets;
 pub mod store;
 pub mod webhook;
+pub mod webhook_triggers;
 pub mod workflows;

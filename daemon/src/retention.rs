@@ -137,7 +137,7 @@ pub fn delete_history_batch(
             .query_map([id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         for rowid in rowids {
-            conn.execute("DELETE FROM search_fts WHERE rowid = ?1", [rowid])?;
+            crate::store::fts_queue::delete(conn, rowid)?;
         }
         conn.execute("DELETE FROM search_docs WHERE work_order_id = ?1", [id])?;
         conn.execute("DELETE FROM work_orders WHERE id = ?1", [id])?;

@@ -147,10 +147,8 @@ pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
             .store
             .writer
             .write(move |tx| {
-                tx.execute(
-                    "UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
-                     WHERE id = ?1 AND state IN ('claimed', 'started')",
-                    params![id, format!("boltd could not run this: {err}"), now_micros()],
+                tx.prepare_cached("UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
+                     WHERE id = ?1 AND state IN ('claimed', 'started')")?.execute(params![id, format!("boltd could not run this: {err}"), now_micros()],
                 )?;
                 let wo: Option<String> = tx.query_row("SELECT work_order_id FROM runs WHERE id = ?1", [&id], |r| r.get(0)).optional()?;
                 if let Some(wo) = wo {
@@ -180,9 +178,7 @@ async fn execute_inner(daemon: &Arc<Daemon>, run_id: &str, cancel: CancelToken) 
         let id = ctx.run_id.clone();
         let wo = ctx.work_order_id.clone();
         daemon.store.writer.write_detached(move |tx| {
-            tx.execute(
-                "UPDATE runs SET state = 'started', started_at = ?2 WHERE id = ?1",
-                params![id, now_micros()],
+            tx.prepare_cached("UPDATE runs SET state = 'started', started_at = ?2 WHERE id = ?1")?.execute(params![id, now_micros()],
             )?;
             refresh_work_order(tx, &wo).map(|_| ())
         });
@@ -396,11 +392,9 @@ impl Recorder<'_> {
                     if let Some(clip) = clip {
                         clip.insert(tx, &project, &wo, "input")?;
                     }
-                    tx.execute(
-                        "INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![step, run, job, name, clip_id, started_at],
+                    tx.prepare_cached("INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![step, run, job, name, clip_id, started_at],
                     )?;
-                    tx.execute("INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)", params![run, step])?;
+                    tx.prepare_cached("INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)")?.execute(params![run, step])?;
                     Ok(())
                 });
                 self.daemon.events.publish(Event::StepChanged {
@@ -438,9 +432,7 @@ impl Recorder<'_> {
                 let stored = line.clone();
                 let wo = self.ctx.work_order_id.clone();
                 self.daemon.store.writer.write_detached(move |tx| {
-                    tx.execute(
-                        "INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![stored.id, stored.run_id, stored.step_id, stored.source, stored.level.as_str(), stored.message, stored.timestamp.timestamp_micros()],
+                    tx.prepare_cached("INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![stored.id, stored.run_id, stored.step_id, stored.source, stored.level.as_str(), stored.message, stored.timestamp.timestamp_micros()],
                     )?;
                     dataclips::index(tx, &wo, "log", &stored.id.to_string(), &stored.message)
                 });
@@ -483,9 +475,7 @@ impl Recorder<'_> {
                     if let Some(clip) = clip {
                         clip.insert(tx, &project, &wo, "output")?;
                     }
-                    tx.execute(
-                        "UPDATE steps SET output_dataclip_id = ?2, exit_reason = ?3, error_type = ?4, error_message = ?5, finished_at = ?6 WHERE id = ?1",
-                        params![step, clip_id, exit_reason.as_str(), error_type, message, finished_at],
+                    tx.prepare_cached("UPDATE steps SET output_dataclip_id = ?2, exit_reason = ?3, error_type = ?4, error_message = ?5, finished_at = ?6 WHERE id = ?1")?.execute(params![step, clip_id, exit_reason.as_str(), error_type, message, finished_at],
                     )?;
                     Ok(())
                 });
@@ -524,9 +514,7 @@ impl NewClip {
         } else {
             Some(self.body.as_str())
         };
-        conn.execute(
-            "INSERT INTO dataclips (id, project_id, type, body, size_bytes, wiped_at, wipe_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![self.id, project, self.kind.as_str(), body, self.size as i64, self.wipe.map(|_| now), self.wipe.map(|w| w.as_str()), now],
+        conn.prepare_cached("INSERT INTO dataclips (id, project_id, type, body, size_bytes, wiped_at, wipe_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(params![self.id, project, self.kind.as_str(), body, self.size as i64, self.wipe.map(|_| now), self.wipe.map(|w| w.as_str()), now],
         )?;
         if let Some(text) = self.index {
             dataclips::index(conn, work_order, source, &self.id, &text)?;
@@ -640,9 +628,7 @@ async fn finish(daemon: &Arc<Daemon>, ctx: &RunContext, ending: Ending) -> Store
                 )?),
                 None => None,
             };
-            tx.execute(
-                "UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1",
-                params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
+            tx.prepare_cached("UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1")?.execute(params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
             )?;
             let retry_run = match retry {
                 Some((attempt, not_before)) => Some(insert_run(tx, &wo, &version_id, start.as_deref(), &input_clip, Origin::Retry, 1, attempt, not_before)?),

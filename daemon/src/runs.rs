@@ -60,10 +60,8 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
             },
         )?,
     };
-    conn.execute(
-        "INSERT INTO work_orders (id, workflow_id, version_id, trigger_id, origin, dataclip_id, state, received_at, last_activity, run_count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, 1)",
-        params![work_order_id, new.workflow_id, new.version_id, new.trigger_id, new.origin.as_str(), dataclip_id, now],
+    conn.prepare_cached("INSERT INTO work_orders (id, workflow_id, version_id, trigger_id, origin, dataclip_id, state, received_at, last_activity, run_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, 1)")?.execute(params![work_order_id, new.workflow_id, new.version_id, new.trigger_id, new.origin.as_str(), dataclip_id, now],
     )?;
     if let Input::New { body, .. } = &new.input
         && let Ok(value) = serde_json::from_str::<serde_json::Value>(body)
@@ -119,10 +117,8 @@ pub fn insert_run(
     not_before: i64,
 ) -> StoreResult<String> {
     let run_id = new_id();
-    conn.execute(
-        "INSERT INTO runs (id, work_order_id, version_id, starting_job, dataclip_id, origin, state, priority, attempt, not_before, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'available', ?7, ?8, ?9, ?10)",
-        params![run_id, work_order_id, version_id, starting_job, dataclip_id, origin.as_str(), priority, attempt, not_before, now_micros()],
+    conn.prepare_cached("INSERT INTO runs (id, work_order_id, version_id, starting_job, dataclip_id, origin, state, priority, attempt, not_before, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'available', ?7, ?8, ?9, ?10)")?.execute(params![run_id, work_order_id, version_id, starting_job, dataclip_id, origin.as_str(), priority, attempt, not_before, now_micros()],
     )?;
     Ok(run_id)
 }
@@ -181,10 +177,8 @@ pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult
         Some((job, kind, message)) => (Some(job), kind, message),
         None => (None, None, None),
     };
-    conn.execute(
-        "UPDATE work_orders SET state = ?2, last_activity = ?3, run_count = ?4, duration_ms = ?5,
-            error_job = ?6, error_type = ?7, error_message = ?8 WHERE id = ?1",
-        params![
+    conn.prepare_cached("UPDATE work_orders SET state = ?2, last_activity = ?3, run_count = ?4, duration_ms = ?5,
+            error_job = ?6, error_type = ?7, error_message = ?8 WHERE id = ?1")?.execute(params![
             work_order_id,
             state.as_str(),
             now_micros(),
@@ -214,13 +208,9 @@ pub fn mark_lost(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
         } else {
             "LostAfterStart"
         };
-        conn.execute(
-            "UPDATE runs SET state = 'lost', error_type = ?2, error_message = ?3, finished_at = ?4 WHERE id = ?1",
-            params![run_id, error_type, "boltd stopped while this run was in progress (crash, kill or power loss)", now],
+        conn.prepare_cached("UPDATE runs SET state = 'lost', error_type = ?2, error_message = ?3, finished_at = ?4 WHERE id = ?1")?.execute(params![run_id, error_type, "boltd stopped while this run was in progress (crash, kill or power loss)", now],
         )?;
-        conn.execute(
-            "UPDATE steps SET exit_reason = 'lost', error_type = ?2, finished_at = ?3 WHERE run_id = ?1 AND finished_at IS NULL",
-            params![run_id, error_type, now],
+        conn.prepare_cached("UPDATE steps SET exit_reason = 'lost', error_type = ?2, finished_at = ?3 WHERE run_id = ?1 AND finished_at IS NULL")?.execute(params![run_id, error_type, now],
         )?;
         refresh_work_order(conn, work_order_id)?;
     }

@@ -7,16 +7,15 @@
 use crate::credentials;
 use crate::daemon::Daemon;
 use crate::intake;
+use crate::webhook_triggers;
 use crate::runs::{Input, NewWorkOrder};
-use crate::store::StoreResult;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use bolt_shared::model::{DataclipType, Origin, TriggerType, WebhookReply};
-use rusqlite::OptionalExtension;
+use bolt_shared::model::{DataclipType, Origin, WebhookReply};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,51 +64,6 @@ fn not_found() -> Response {
     reply(StatusCode::NOT_FOUND, json!({"error": "Webhook not found"}))
 }
 
-/// What a trigger needs for intake.
-struct Found {
-    trigger_id: String,
-    enabled: bool,
-    workflow_enabled: bool,
-    workflow_id: String,
-    project_id: String,
-    version_id: String,
-    reply: WebhookReply,
-    auth: Vec<String>,
-}
-
-fn find_trigger(conn: &rusqlite::Connection, segment: &str) -> StoreResult<Option<Found>> {
-    Ok(conn
-        .query_row(
-            "SELECT t.id, t.key, t.enabled, w.enabled, w.id, t.webhook_reply, t.auth, t.type, w.project_id, v.id
-             FROM triggers t JOIN workflows w ON w.id = t.workflow_id
-             JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
-             WHERE (t.id = ?1 OR t.custom_path = ?1) AND w.deleted_at IS NULL",
-            [segment],
-            |r| {
-                Ok((
-                    Found {
-                        trigger_id: r.get(0)?,
-                        enabled: r.get(2)?,
-                        workflow_enabled: r.get(3)?,
-                        workflow_id: r.get(4)?,
-                        project_id: r.get(8)?,
-                        version_id: r.get(9)?,
-                        reply: WebhookReply::parse(&r.get::<_, String>(5)?)
-                            .unwrap_or(WebhookReply::BeforeStart),
-                        auth: r
-                            .get::<_, Option<String>>(6)?
-                            .and_then(|a| serde_json::from_str(&a).ok())
-                            .unwrap_or_default(),
-                    },
-                    r.get::<_, String>(7)?,
-                ))
-            },
-        )
-        .optional()?
-        .filter(|(_, kind)| kind == TriggerType::Webhook.as_str())
-        .map(|(found, _)| found))
-}
-
 async fn webhook(
     State(daemon): State<Arc<Daemon>>,
     method: Method,
@@ -123,13 +77,7 @@ async fn webhook(
         return not_found();
     };
     let extra: Vec<String> = segments.map(str::to_string).collect();
-    let lookup = first.clone();
-    let found = match daemon
-        .store
-        .readers
-        .read(move |conn| find_trigger(conn, &lookup))
-        .await
-    {
+    let found = match webhook_triggers::lookup(&daemon, &first).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(),
         Err(err) => return internal(err),
@@ -203,10 +151,10 @@ async fn webhook(
     let sync = found.reply == WebhookReply::AfterCompletion;
     let events = sync.then(|| daemon.events.subscribe());
     let new = NewWorkOrder {
-        workflow_id: found.workflow_id,
-        project_id: found.project_id,
-        version_id: found.version_id,
-        trigger_id: Some(found.trigger_id),
+        workflow_id: found.workflow_id.clone(),
+        project_id: found.project_id.clone(),
+        version_id: found.version_id.clone(),
+        trigger_id: Some(found.trigger_id.clone()),
         origin: Origin::Webhook,
         input: Input::New {
             kind: DataclipType::HttpRequest,

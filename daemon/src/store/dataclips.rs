@@ -27,10 +27,8 @@ pub fn insert(conn: &Connection, clip: &NewDataclip) -> StoreResult<String> {
         .size_bytes
         .or(clip.body.map(str::len))
         .map(|n| n as i64);
-    conn.execute(
-        "INSERT INTO dataclips (id, project_id, type, body, request, name, size_bytes, wiped_at, wipe_reason, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
+    conn.prepare_cached("INSERT INTO dataclips (id, project_id, type, body, request, name, size_bytes, wiped_at, wipe_reason, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?.execute(params![
             id,
             clip.project_id,
             clip.kind.as_str(),
@@ -48,9 +46,7 @@ pub fn insert(conn: &Connection, clip: &NewDataclip) -> StoreResult<String> {
 
 /// Removes a body (keeping the row and its size) and its index entries.
 pub fn wipe(conn: &Connection, id: &str, reason: WipeReason) -> StoreResult<()> {
-    conn.execute(
-        "UPDATE dataclips SET body = NULL, request = NULL, wiped_at = ?2, wipe_reason = ?3 WHERE id = ?1 AND wiped_at IS NULL",
-        params![id, now_micros(), reason.as_str()],
+    conn.prepare_cached("UPDATE dataclips SET body = NULL, request = NULL, wiped_at = ?2, wipe_reason = ?3 WHERE id = ?1 AND wiped_at IS NULL")?.execute(params![id, now_micros(), reason.as_str()],
     )?;
     unindex_ref(conn, id)
 }
@@ -66,16 +62,11 @@ pub fn index(
     if text.is_empty() {
         return Ok(());
     }
-    conn.execute(
-        "INSERT INTO search_docs (work_order_id, source, ref_id) VALUES (?1, ?2, ?3)",
-        params![work_order_id, source, ref_id],
+    conn.prepare_cached("INSERT INTO search_docs (work_order_id, source, ref_id) VALUES (?1, ?2, ?3)")?.execute(params![work_order_id, source, ref_id],
     )?;
     let rowid = conn.last_insert_rowid();
     let text: String = text.chars().take(MAX_INDEXED_CHARS).collect();
-    conn.execute(
-        "INSERT INTO search_fts (rowid, text) VALUES (?1, ?2)",
-        params![rowid, text],
-    )?;
+    super::fts_queue::insert(conn, rowid, text)?;
     Ok(())
 }
 
@@ -85,8 +76,8 @@ pub fn unindex_ref(conn: &Connection, ref_id: &str) -> StoreResult<()> {
         .query_map([ref_id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for rowid in rows {
-        conn.execute("DELETE FROM search_fts WHERE rowid = ?1", [rowid])?;
-        conn.execute("DELETE FROM search_docs WHERE rowid = ?1", [rowid])?;
+        super::fts_queue::delete(conn, rowid)?;
+        conn.prepare_cached("DELETE FROM search_docs WHERE rowid = ?1")?.execute([rowid])?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! and each caller hears back only after its own rows are durable.
 
 pub mod dataclips;
+pub mod fts_queue;
 mod migrations;
 mod reader;
 mod writer;
@@ -69,6 +70,8 @@ impl Store {
 pub fn open_connection(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Hot paths use prepare_cached; the default 16 entries would keep evicting them.
+    conn.set_prepared_statement_cache_capacity(256);
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;

@@ -1,11 +1,14 @@
 //! The single writer: a thread that owns the write connection and group-commits.
 
-use super::{StoreError, StoreResult};
+use super::{StoreError, StoreResult, fts_queue};
 use rusqlite::{Connection, Transaction};
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
-type Job = Box<dyn FnOnce(&Transaction<'_>) -> Box<dyn FnOnce(bool) + Send> + Send>;
+/// A queued write: runs in the batch's transaction, says whether it succeeded, and hands
+/// back what answers its caller once the batch's commit is known.
+type Job = Box<dyn FnOnce(&Transaction<'_>) -> (bool, Reply) + Send>;
+type Reply = Box<dyn FnOnce(bool) + Send>;
 
 /// How many queued writes may share one commit.
 const MAX_BATCH: usize = 256;
@@ -71,22 +74,24 @@ impl Writer {
     {
         let job: Job = Box::new(move |tx| {
             // Each job runs in its own savepoint so one failure doesn't spoil the batch.
-            let outcome = match tx.execute_batch("SAVEPOINT job") {
+            // Cached statements: parsing these for every job is measurable at webhook rates.
+            let outcome = match run_cached(tx, "SAVEPOINT job") {
                 Ok(()) => {
                     let result = f(tx);
                     let end = if result.is_ok() {
-                        "RELEASE job"
+                        run_cached(tx, "RELEASE job")
                     } else {
-                        "ROLLBACK TO job; RELEASE job"
+                        run_cached(tx, "ROLLBACK TO job").and_then(|()| run_cached(tx, "RELEASE job"))
                     };
-                    match tx.execute_batch(end) {
+                    match end {
                         Ok(()) => result,
                         Err(e) => Err(StoreError::Sqlite(e)),
                     }
                 }
                 Err(e) => Err(StoreError::Sqlite(e)),
             };
-            Box::new(move |committed: bool| {
+            let succeeded = outcome.is_ok();
+            let reply: Reply = Box::new(move |committed: bool| {
                 let outcome = match (outcome, committed) {
                     (Ok(_), false) => Err(StoreError::Invalid(
                         "the write could not be committed".into(),
@@ -94,13 +99,19 @@ impl Writer {
                     (other, _) => other,
                 };
                 let _ = reply.send(outcome);
-            })
+            });
+            (succeeded, reply)
         });
         self.jobs.send(job).map_err(|_| StoreError::WriterGone)
     }
 }
 
+fn run_cached(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+    fts_queue::queue_on_this_thread();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -117,7 +128,23 @@ fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                 continue;
             }
         };
-        let replies: Vec<_> = batch.into_iter().map(|job| job(&tx)).collect();
+        let mut index = Vec::new();
+        let replies: Vec<Reply> = batch
+            .into_iter()
+            .map(|job| {
+                let (succeeded, reply) = job(&tx);
+                let queued = fts_queue::take();
+                if succeeded {
+                    index.extend(queued);
+                }
+                reply
+            })
+            .collect();
+        if let Err(err) = fts_queue::insert_all(&tx, index) {
+            // The rows are written; only their search entries are missing. Not worth
+            // failing every caller of the batch for.
+            tracing::error!(%err, "full-text indexing failed for a batch");
+        }
         let committed = match tx.commit() {
             Ok(()) => true,
             Err(err) => {

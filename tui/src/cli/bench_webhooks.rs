@@ -87,9 +87,15 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (_daemon, mut client, addr) = start_daemon()?;
+    // Queue only: concurrency 0 holds every run in the queue, so only intake is measured.
+    let project = if args.queue_only {
+        PROJECT.replacen("    name: Echo\n", "    name: Echo\n    concurrency: 0\n", 1)
+    } else {
+        PROJECT.to_string()
+    };
     super::projects::deploy_text(
         &mut client,
-        PROJECT.into(),
+        project,
         "bench.yaml".into(),
         Default::default(),
         false,

@@ -34,6 +34,36 @@ pub fn bad_request(message: impl Into<String>) -> ErrorBody {
 }
 
 pub async fn handle(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
+    let may_change_triggers = !is_read_only(&request);
+    let result = dispatch(daemon, request).await;
+    if may_change_triggers {
+        // After the commit, so the next webhook lookup reads the new triggers.
+        daemon.webhook_triggers.invalidate();
+    }
+    result
+}
+
+/// Requests that never change workflows or triggers. Anything not listed here drops the
+/// webhook trigger cache, so a new kind of request is safe by default.
+fn is_read_only(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::Ping
+            | Request::Status
+            | Request::Subscribe
+            | Request::Export { .. }
+            | Request::ListWorkflows
+            | Request::GetWorkflow { .. }
+            | Request::CredentialList
+            | Request::ListWorkOrders { .. }
+            | Request::Show { .. }
+            | Request::Dataclip { .. }
+            | Request::Logs { .. }
+            | Request::Failures { .. }
+    )
+}
+
+async fn dispatch(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
     match request {
         Request::Ping => Ok(Response::Pong),
         Request::Status => status(daemon).await,
