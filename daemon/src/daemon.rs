@@ -25,6 +25,10 @@ pub struct Daemon {
     pub started_at: DateTime<Utc>,
     /// Wakes the dispatcher when runs are queued or finish.
     pub queue: Notify,
+    /// One permit per configured worker: how many runs execute job code at once. More runs
+    /// than that are in flight (loading, waiting for their commits), so the CPU stays busy
+    /// while others wait on the disk.
+    pub engine_slots: tokio::sync::Semaphore,
     /// Webhook triggers by path; dropped whenever workflows may have changed.
     pub webhook_triggers: crate::webhook_triggers::TriggerCache,
     running: Mutex<HashMap<String, CancelToken>>,
@@ -41,6 +45,7 @@ impl Daemon {
         vault: Vault,
     ) -> Daemon {
         let (shutdown, _) = watch::channel(false);
+        let engine_slots = tokio::sync::Semaphore::new(config.workers().max(1));
         Daemon {
             config,
             data_dir,
@@ -51,6 +56,7 @@ impl Daemon {
             events: EventBus::new(),
             started_at: Utc::now(),
             queue: Notify::new(),
+            engine_slots,
             webhook_triggers: Default::default(),
             running: Mutex::new(HashMap::new()),
             log_ids: AtomicI64::new(0),

@@ -14,8 +14,13 @@ use std::time::Duration;
 /// (run, workflow, project, workflow concurrency, project concurrency)
 type Candidate = (String, String, String, Option<i64>, Option<i64>);
 
+/// Runs in flight (claimed, not yet recorded) per worker. Only `workers` of them execute
+/// job code at a time (`Daemon::engine_slots`); the rest load their context or wait for
+/// their commits, which is most of a short run's life.
+const IN_FLIGHT_PER_WORKER: usize = 8;
+
 pub async fn run(daemon: Arc<Daemon>) {
-    let workers = daemon.config.workers().max(1);
+    let workers = daemon.config.workers().max(1) * IN_FLIGHT_PER_WORKER;
     let mut shutdown = daemon.shutdown_signal();
     loop {
         let free = workers.saturating_sub(daemon.running_count());
@@ -99,7 +104,12 @@ fn claim(conn: &Connection, limit: usize) -> StoreResult<Vec<String>> {
         }
         let workflow_active = active_by_workflow.get(&workflow).copied().unwrap_or(0);
         let project_active = active_by_project.get(&project).copied().unwrap_or(0);
-        if limit_reached(workflow_limit, project_limit, workflow_active, project_active) {
+        if limit_reached(
+            workflow_limit,
+            project_limit,
+            workflow_active,
+            project_active,
+        ) {
             blocked.push(workflow);
             continue;
         }
@@ -141,7 +151,12 @@ fn workflows_at_limit(
         total += 1;
         let workflow_active = active_by_workflow.get(&workflow).copied().unwrap_or(0);
         let project_active = active_by_project.get(&project).copied().unwrap_or(0);
-        if limit_reached(workflow_limit, project_limit, workflow_active, project_active) {
+        if limit_reached(
+            workflow_limit,
+            project_limit,
+            workflow_active,
+            project_active,
+        ) {
             ids.push(workflow);
         }
     }

@@ -20,7 +20,7 @@ pub async fn submit(daemon: &Arc<Daemon>, new: NewWorkOrder) -> StoreResult<Crea
     let created = daemon
         .store
         .writer
-        .write(move |tx| create_work_order(tx, &new))
+        .write_repeatable(move |tx| create_work_order(tx, &new))
         .await?;
     for event in &created.events {
         daemon.events.publish(event.clone());
@@ -75,9 +75,8 @@ pub async fn wait_for_run(
         .readers
         .read(move |conn| {
             let row: Option<FinishedRow> = conn
-                .query_row(
-                    "SELECT r.state, r.error_type, r.error_message, d.body FROM runs r LEFT JOIN dataclips d ON d.id = r.final_dataclip_id WHERE r.id = ?1",
-                    [&id],
+                .prepare_cached("SELECT r.state, r.error_type, r.error_message, d.body FROM runs r LEFT JOIN dataclips d ON d.id = r.final_dataclip_id WHERE r.id = ?1")?
+                .query_row([&id],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
@@ -98,9 +97,8 @@ async fn run_state(daemon: &Arc<Daemon>, run_id: &str) -> Option<RunState> {
         .readers
         .read(move |conn| {
             Ok(conn
-                .query_row("SELECT state FROM runs WHERE id = ?1", [&id], |r| {
-                    r.get::<_, String>(0)
-                })
+                .prepare_cached("SELECT state FROM runs WHERE id = ?1")?
+                .query_row([&id], |r| r.get::<_, String>(0))
                 .optional()?)
         })
         .await

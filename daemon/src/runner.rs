@@ -54,16 +54,14 @@ fn load_context(
     run_id: &str,
     daemon_config: &bolt_shared::Config,
 ) -> StoreResult<RunContext> {
-    let row = conn.query_row(
-        "SELECT r.work_order_id, r.version_id, r.starting_job, r.dataclip_id, r.origin, r.attempt,
+    let row = conn.prepare_cached("SELECT r.work_order_id, r.version_id, r.starting_job, r.dataclip_id, r.origin, r.attempt,
                 w.project_id, p.retention_policy, w.max_attempts, w.retry_backoff_secs, w.run_timeout_secs, w.memory_limit_mb,
                 d.type, d.body, d.request, d.wipe_reason, t.key
          FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
          JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
          LEFT JOIN dataclips d ON d.id = r.dataclip_id
          LEFT JOIN triggers t ON t.id = wo.trigger_id
-         WHERE r.id = ?1",
-        [run_id],
+         WHERE r.id = ?1")?.query_row([run_id],
         |r| {
             Ok((
                 (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, i64>(5)?),
@@ -150,7 +148,7 @@ pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
                 tx.prepare_cached("UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
                      WHERE id = ?1 AND state IN ('claimed', 'started')")?.execute(params![id, format!("boltd could not run this: {err}"), now_micros()],
                 )?;
-                let wo: Option<String> = tx.query_row("SELECT work_order_id FROM runs WHERE id = ?1", [&id], |r| r.get(0)).optional()?;
+                let wo: Option<String> = tx.prepare_cached("SELECT work_order_id FROM runs WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
                 if let Some(wo) = wo {
                     refresh_work_order(tx, &wo)?;
                 }
@@ -172,14 +170,22 @@ async fn execute_inner(daemon: &Arc<Daemon>, run_id: &str, cancel: CancelToken) 
         .read(move |conn| load_context(conn, &id, &config))
         .await?;
 
+    // Wait for an engine slot before the run counts as started. Released once the engine
+    // is done, so waiting for the final commit doesn't hold a slot.
+    let slot = daemon
+        .engine_slots
+        .acquire()
+        .await
+        .map_err(|_| StoreError::Invalid("the daemon is shutting down".into()))?;
+
     // Started: not awaited — the writer applies writes in order, and the run's final write,
     // which is awaited, comes after it. Saves a commit round trip per run.
     {
         let id = ctx.run_id.clone();
         let wo = ctx.work_order_id.clone();
         daemon.store.writer.write_detached(move |tx| {
-            tx.prepare_cached("UPDATE runs SET state = 'started', started_at = ?2 WHERE id = ?1")?.execute(params![id, now_micros()],
-            )?;
+            tx.prepare_cached("UPDATE runs SET state = 'started', started_at = ?2 WHERE id = ?1")?
+                .execute(params![id, now_micros()])?;
             refresh_work_order(tx, &wo).map(|_| ())
         });
         daemon.events.publish(Event::RunChanged {
@@ -201,6 +207,7 @@ async fn execute_inner(daemon: &Arc<Daemon>, run_id: &str, cancel: CancelToken) 
             run_engine(daemon, &ctx, plan, input, scrubber, cancel).await?
         }
     };
+    drop(slot);
     finish(daemon, &ctx, ending).await
 }
 
@@ -233,23 +240,27 @@ async fn prepare(
         .filter_map(|job| ctx.spec.job(job).and_then(|j| j.credential.clone()))
         .collect();
     let vault = daemon.vault.clone();
-    let loaded = daemon
-        .store
-        .readers
-        .read(move |conn| {
-            let mut out = BTreeMap::new();
-            let mut missing = Vec::new();
-            for name in wanted {
-                match credentials::load(conn, &vault, &name)? {
-                    Some(body) => {
-                        out.insert(name, body);
+    let loaded = if wanted.is_empty() {
+        Ok((BTreeMap::new(), Vec::new()))
+    } else {
+        daemon
+            .store
+            .readers
+            .read(move |conn| {
+                let mut out = BTreeMap::new();
+                let mut missing = Vec::new();
+                for name in wanted {
+                    match credentials::load(conn, &vault, &name)? {
+                        Some(body) => {
+                            out.insert(name, body);
+                        }
+                        None => missing.push(name),
                     }
-                    None => missing.push(name),
                 }
-            }
-            Ok((out, missing))
-        })
-        .await;
+                Ok((out, missing))
+            })
+            .await
+    };
     let (loaded, missing) = match loaded {
         Ok(found) => found,
         Err(err) => {
@@ -685,11 +696,10 @@ pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<V
     let mut queued = Vec::new();
     for (run_id, work_order_id) in lost {
         let row: Option<LostRow> = conn
-            .query_row(
-                "SELECT r.version_id, r.starting_job, r.dataclip_id, r.attempt, w.max_attempts, w.retry_backoff_secs, p.retention_policy, d.body
+            .prepare_cached("SELECT r.version_id, r.starting_job, r.dataclip_id, r.attempt, w.max_attempts, w.retry_backoff_secs, p.retention_policy, d.body
                  FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id JOIN workflows w ON w.id = wo.workflow_id
-                 JOIN projects p ON p.id = w.project_id LEFT JOIN dataclips d ON d.id = r.dataclip_id WHERE r.id = ?1",
-                [run_id],
+                 JOIN projects p ON p.id = w.project_id LEFT JOIN dataclips d ON d.id = r.dataclip_id WHERE r.id = ?1")?
+            .query_row([run_id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
             )
             .optional()?;

@@ -128,16 +128,13 @@ pub fn insert_run(
 /// list columns (run count, duration, first error) and bumps last activity.
 pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult<WorkOrderState> {
     let in_flight: Option<String> = conn
-        .query_row(
-            "SELECT state FROM runs WHERE work_order_id = ?1 AND state IN ('started', 'available', 'claimed')
-             ORDER BY CASE state WHEN 'started' THEN 0 WHEN 'available' THEN 1 ELSE 2 END, id DESC LIMIT 1",
-            [work_order_id],
+        .prepare_cached("SELECT state FROM runs WHERE work_order_id = ?1 AND state IN ('started', 'available', 'claimed')
+             ORDER BY CASE state WHEN 'started' THEN 0 WHEN 'available' THEN 1 ELSE 2 END, id DESC LIMIT 1")?
+        .query_row([work_order_id],
             |r| r.get(0),
         )
         .optional()?;
-    let (latest_id, latest_state, started, finished): (String, String, Option<i64>, Option<i64>) = conn.query_row(
-        "SELECT id, state, started_at, finished_at FROM runs WHERE work_order_id = ?1 ORDER BY id DESC LIMIT 1",
-        [work_order_id],
+    let (latest_id, latest_state, started, finished): (String, String, Option<i64>, Option<i64>) = conn.prepare_cached("SELECT id, state, started_at, finished_at FROM runs WHERE work_order_id = ?1 ORDER BY id DESC LIMIT 1")?.query_row([work_order_id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     let run_state = |text: &str| {
@@ -145,30 +142,26 @@ pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult
             .ok_or_else(|| StoreError::Invalid(format!("unknown run state {text}")))
     };
     let state = WorkOrderState::from_run(run_state(in_flight.as_deref().unwrap_or(&latest_state))?);
-    let run_count: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM runs WHERE work_order_id = ?1",
-        [work_order_id],
-        |r| r.get(0),
-    )?;
+    let run_count: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM runs WHERE work_order_id = ?1")?
+        .query_row([work_order_id], |r| r.get(0))?;
     let duration = match (started, finished) {
         (Some(s), Some(f)) => Some((f - s) / 1000),
         _ => None,
     };
     // The first step of the latest run that did not succeed, else the run's own error.
     let step_error: Option<(String, Option<String>, Option<String>)> = conn
-        .query_row(
-            "SELECT s.job_name, s.error_type, s.error_message FROM run_steps rs JOIN steps s ON s.id = rs.step_id
-             WHERE rs.run_id = ?1 AND s.exit_reason IS NOT NULL AND s.exit_reason <> 'success' ORDER BY s.started_at LIMIT 1",
-            [&latest_id],
+        .prepare_cached("SELECT s.job_name, s.error_type, s.error_message FROM run_steps rs JOIN steps s ON s.id = rs.step_id
+             WHERE rs.run_id = ?1 AND s.exit_reason IS NOT NULL AND s.exit_reason <> 'success' ORDER BY s.started_at LIMIT 1")?
+        .query_row([&latest_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
     let error = match step_error {
         Some(found) => Some(found),
         None => conn
-            .query_row(
-                "SELECT COALESCE(starting_job, ''), error_type, error_message FROM runs WHERE id = ?1 AND error_type IS NOT NULL",
-                [&latest_id],
+            .prepare_cached("SELECT COALESCE(starting_job, ''), error_type, error_message FROM runs WHERE id = ?1 AND error_type IS NOT NULL")?
+            .query_row([&latest_id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?,
@@ -177,18 +170,20 @@ pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult
         Some((job, kind, message)) => (Some(job), kind, message),
         None => (None, None, None),
     };
-    conn.prepare_cached("UPDATE work_orders SET state = ?2, last_activity = ?3, run_count = ?4, duration_ms = ?5,
-            error_job = ?6, error_type = ?7, error_message = ?8 WHERE id = ?1")?.execute(params![
-            work_order_id,
-            state.as_str(),
-            now_micros(),
-            run_count,
-            duration,
-            error_job,
-            error_type,
-            error_message
-        ],
-    )?;
+    conn.prepare_cached(
+        "UPDATE work_orders SET state = ?2, last_activity = ?3, run_count = ?4, duration_ms = ?5,
+            error_job = ?6, error_type = ?7, error_message = ?8 WHERE id = ?1",
+    )?
+    .execute(params![
+        work_order_id,
+        state.as_str(),
+        now_micros(),
+        run_count,
+        duration,
+        error_job,
+        error_type,
+        error_message
+    ])?;
     Ok(state)
 }
 

@@ -7,8 +7,8 @@
 use crate::credentials;
 use crate::daemon::Daemon;
 use crate::intake;
-use crate::webhook_triggers;
 use crate::runs::{Input, NewWorkOrder};
+use crate::webhook_triggers;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};

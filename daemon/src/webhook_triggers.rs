@@ -85,12 +85,11 @@ pub struct Found {
 
 fn find_trigger(conn: &rusqlite::Connection, segment: &str) -> StoreResult<Option<Found>> {
     Ok(conn
-        .query_row(
-            "SELECT t.id, t.key, t.enabled, w.enabled, w.id, t.webhook_reply, t.auth, t.type, w.project_id, v.id
+        .prepare_cached("SELECT t.id, t.key, t.enabled, w.enabled, w.id, t.webhook_reply, t.auth, t.type, w.project_id, v.id
              FROM triggers t JOIN workflows w ON w.id = t.workflow_id
              JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
-             WHERE (t.id = ?1 OR t.custom_path = ?1) AND w.deleted_at IS NULL",
-            [segment],
+             WHERE (t.id = ?1 OR t.custom_path = ?1) AND w.deleted_at IS NULL")?
+        .query_row([segment],
             |r| {
                 Ok((
                     Found {

@@ -91,11 +91,9 @@ pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
 
 /// The version a work order or run pinned.
 pub fn version(conn: &Connection, version_id: &str) -> StoreResult<(i64, WorkflowSpec)> {
-    let (version, snapshot): (i64, String) = conn.query_row(
-        "SELECT version, snapshot FROM workflow_versions WHERE id = ?1",
-        [version_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (version, snapshot): (i64, String) = conn
+        .prepare_cached("SELECT version, snapshot FROM workflow_versions WHERE id = ?1")?
+        .query_row([version_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let spec = serde_json::from_str(&snapshot)
         .map_err(|e| StoreError::Invalid(format!("unreadable workflow snapshot: {e}")))?;
     Ok((version, spec))
@@ -109,11 +107,8 @@ pub fn view(
     let mut triggers = Vec::new();
     for trigger in &deployed.spec.triggers {
         let id: Option<String> = conn
-            .query_row(
-                "SELECT id FROM triggers WHERE workflow_id = ?1 AND key = ?2",
-                params![deployed.id, trigger.key],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT id FROM triggers WHERE workflow_id = ?1 AND key = ?2")?
+            .query_row(params![deployed.id, trigger.key], |r| r.get(0))
             .optional()?;
         let id = id.unwrap_or_default();
         let schedule = trigger
@@ -141,11 +136,9 @@ pub fn view(
         });
     }
     let since = now_micros() - 24 * 3600 * 1_000_000;
-    let (success, failed): (i64, i64) = conn.query_row(
-        "SELECT COUNT(*) FILTER (WHERE state = 'success'),
+    let (success, failed): (i64, i64) = conn.prepare_cached("SELECT COUNT(*) FILTER (WHERE state = 'success'),
                 COUNT(*) FILTER (WHERE state IN ('failed', 'crashed', 'killed', 'exception', 'lost'))
-         FROM work_orders WHERE workflow_id = ?1 AND last_activity >= ?2",
-        params![deployed.id, since],
+         FROM work_orders WHERE workflow_id = ?1 AND last_activity >= ?2")?.query_row(params![deployed.id, since],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     Ok(WorkflowView {

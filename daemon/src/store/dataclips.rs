@@ -62,8 +62,10 @@ pub fn index(
     if text.is_empty() {
         return Ok(());
     }
-    conn.prepare_cached("INSERT INTO search_docs (work_order_id, source, ref_id) VALUES (?1, ?2, ?3)")?.execute(params![work_order_id, source, ref_id],
-    )?;
+    conn.prepare_cached(
+        "INSERT INTO search_docs (work_order_id, source, ref_id) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![work_order_id, source, ref_id])?;
     let rowid = conn.last_insert_rowid();
     let text: String = text.chars().take(MAX_INDEXED_CHARS).collect();
     super::fts_queue::insert(conn, rowid, text)?;
@@ -77,7 +79,8 @@ pub fn unindex_ref(conn: &Connection, ref_id: &str) -> StoreResult<()> {
         .collect::<Result<_, _>>()?;
     for rowid in rows {
         super::fts_queue::delete(conn, rowid)?;
-        conn.prepare_cached("DELETE FROM search_docs WHERE rowid = ?1")?.execute([rowid])?;
+        conn.prepare_cached("DELETE FROM search_docs WHERE rowid = ?1")?
+            .execute([rowid])?;
     }
     Ok(())
 }

@@ -48,7 +48,12 @@ pub fn delete(conn: &Connection, rowid: i64) -> rusqlite::Result<()> {
 
 /// Takes what the job that just ran queued (the writer keeps it or drops it).
 pub fn take() -> Vec<(i64, String)> {
-    PENDING.with(|p| p.borrow_mut().as_mut().map(std::mem::take).unwrap_or_default())
+    PENDING.with(|p| {
+        p.borrow_mut()
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    })
 }
 
 /// Inserts the batch's queued entries, in the order they were queued.

@@ -4,6 +4,7 @@
 //! commits queued writes together (group commit): many webhook requests share one fsync,
 //! and each caller hears back only after its own rows are durable.
 
+mod checkpointer;
 pub mod dataclips;
 pub mod fts_queue;
 mod migrations;
@@ -46,6 +47,7 @@ pub struct Store {
     pub writer: Writer,
     pub readers: Readers,
     pub path: PathBuf,
+    _checkpointer: checkpointer::Checkpointer,
 }
 
 pub const DB_FILE: &str = "bolt.db";
@@ -56,12 +58,16 @@ impl Store {
         let path = data_dir.join(DB_FILE);
         let mut conn = open_connection(&path)?;
         migrations::apply(&mut conn, &path)?;
+        // Checkpoints run on their own thread, not inside the writer's commits.
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
         let readers = Readers::open(&path, readers.max(1))?;
+        let _checkpointer = checkpointer::Checkpointer::start(&path)?;
         let writer = Writer::start(conn);
         Ok(Store {
             writer,
             readers,
             path,
+            _checkpointer,
         })
     }
 }

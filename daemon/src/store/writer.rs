@@ -1,17 +1,36 @@
 //! The single writer: a thread that owns the write connection and group-commits.
+//!
+//! Every write runs in a savepoint of the batch's transaction, so one failing write
+//! doesn't spoil the others. Savepoints aren't free (SQLite copies each page a savepoint
+//! touches to a sub-journal), so writes that can safely run twice — webhook intake — are
+//! "repeatable": a run of them shares one savepoint, and only if one of them fails is the
+//! group rolled back and each run again in a savepoint of its own.
 
 use super::{StoreError, StoreResult, fts_queue};
 use rusqlite::{Connection, Transaction};
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
-/// A queued write: runs in the batch's transaction, says whether it succeeded, and hands
-/// back what answers its caller once the batch's commit is known.
-type Job = Box<dyn FnOnce(&Transaction<'_>) -> (bool, Reply) + Send>;
 type Reply = Box<dyn FnOnce(bool) + Send>;
 
+/// A queued write: runs in the batch's transaction, says whether it succeeded, and hands
+/// back what answers its caller once the batch's commit is known.
+type OnceJob = Box<dyn FnOnce(&Transaction<'_>) -> (bool, Reply) + Send>;
+
+/// A write that may run more than once (its earlier attempt rolled back); only the last
+/// attempt's outcome reaches the caller.
+trait RepeatableJob: Send {
+    fn attempt(&mut self, tx: &Transaction<'_>) -> bool;
+    fn finish(self: Box<Self>, committed: bool);
+}
+
+enum Job {
+    Once(OnceJob),
+    Repeatable(Box<dyn RepeatableJob>),
+}
+
 /// How many queued writes may share one commit.
-const MAX_BATCH: usize = 256;
+const MAX_BATCH: usize = 512;
 
 #[derive(Clone)]
 pub struct Writer {
@@ -37,6 +56,26 @@ impl Writer {
     {
         let (reply, answer) = oneshot::channel();
         self.submit(f, reply)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Like [`Writer::write`] for a write that only touches the database, so running it
+    /// again after rolling back its first attempt is harmless. Such writes share
+    /// savepoints, which makes them much cheaper in bulk.
+    pub async fn write_repeatable<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Repeat {
+            f,
+            outcome: None,
+            reply,
+        };
+        self.jobs
+            .send(Job::Repeatable(Box::new(job)))
+            .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
@@ -72,40 +111,73 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
-        let job: Job = Box::new(move |tx| {
-            // Each job runs in its own savepoint so one failure doesn't spoil the batch.
-            // Cached statements: parsing these for every job is measurable at webhook rates.
-            let outcome = match run_cached(tx, "SAVEPOINT job") {
-                Ok(()) => {
-                    let result = f(tx);
-                    let end = if result.is_ok() {
-                        run_cached(tx, "RELEASE job")
-                    } else {
-                        run_cached(tx, "ROLLBACK TO job").and_then(|()| run_cached(tx, "RELEASE job"))
-                    };
-                    match end {
-                        Ok(()) => result,
-                        Err(e) => Err(StoreError::Sqlite(e)),
-                    }
-                }
-                Err(e) => Err(StoreError::Sqlite(e)),
-            };
+        let job: OnceJob = Box::new(move |tx| {
+            let outcome = in_savepoint(tx, f);
             let succeeded = outcome.is_ok();
             let reply: Reply = Box::new(move |committed: bool| {
-                let outcome = match (outcome, committed) {
-                    (Ok(_), false) => Err(StoreError::Invalid(
-                        "the write could not be committed".into(),
-                    )),
-                    (other, _) => other,
-                };
-                let _ = reply.send(outcome);
+                let _ = reply.send(confirm(outcome, committed));
             });
             (succeeded, reply)
         });
-        self.jobs.send(job).map_err(|_| StoreError::WriterGone)
+        self.jobs
+            .send(Job::Once(job))
+            .map_err(|_| StoreError::WriterGone)
     }
 }
 
+struct Repeat<T, F> {
+    f: F,
+    outcome: Option<StoreResult<T>>,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> RepeatableJob for Repeat<T, F>
+where
+    T: Send + 'static,
+    F: FnMut(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+{
+    fn attempt(&mut self, tx: &Transaction<'_>) -> bool {
+        let outcome = (self.f)(tx);
+        let succeeded = outcome.is_ok();
+        self.outcome = Some(outcome);
+        succeeded
+    }
+
+    fn finish(self: Box<Self>, committed: bool) {
+        let outcome = self
+            .outcome
+            .unwrap_or_else(|| Err(StoreError::Invalid("the write never ran".into())));
+        let _ = self.reply.send(confirm(outcome, committed));
+    }
+}
+
+/// A write's result as its caller sees it: a success that wasn't committed is a failure.
+fn confirm<T>(outcome: StoreResult<T>, committed: bool) -> StoreResult<T> {
+    match (outcome, committed) {
+        (Ok(_), false) => Err(StoreError::Invalid(
+            "the write could not be committed".into(),
+        )),
+        (other, _) => other,
+    }
+}
+
+/// Runs `f` in its own savepoint: an error rolls back exactly its changes.
+fn in_savepoint<T>(
+    tx: &Transaction<'_>,
+    f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>,
+) -> StoreResult<T> {
+    run_cached(tx, "SAVEPOINT job")?;
+    let result = f(tx);
+    let end = if result.is_ok() {
+        run_cached(tx, "RELEASE job")
+    } else {
+        run_cached(tx, "ROLLBACK TO job").and_then(|()| run_cached(tx, "RELEASE job"))
+    };
+    end?;
+    result
+}
+
+// Cached statements: parsing these for every job is measurable at webhook rates.
 fn run_cached(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
     tx.prepare_cached(sql)?.execute([]).map(|_| ())
 }
@@ -129,17 +201,20 @@ fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
             }
         };
         let mut index = Vec::new();
-        let replies: Vec<Reply> = batch
-            .into_iter()
-            .map(|job| {
-                let (succeeded, reply) = job(&tx);
-                let queued = fts_queue::take();
-                if succeeded {
-                    index.extend(queued);
+        let mut finishers: Vec<Finisher> = Vec::with_capacity(batch.len());
+        let mut group: Vec<Box<dyn RepeatableJob>> = Vec::new();
+        for job in batch {
+            match job {
+                Job::Repeatable(job) => group.push(job),
+                Job::Once(job) => {
+                    run_group(&tx, std::mem::take(&mut group), &mut index, &mut finishers);
+                    let (succeeded, reply) = job(&tx);
+                    keep_index_if(succeeded, &mut index);
+                    finishers.push(Finisher::Once(reply));
                 }
-                reply
-            })
-            .collect();
+            }
+        }
+        run_group(&tx, group, &mut index, &mut finishers);
         if let Err(err) = fts_queue::insert_all(&tx, index) {
             // The rows are written; only their search entries are missing. Not worth
             // failing every caller of the batch for.
@@ -152,8 +227,158 @@ fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                 false
             }
         };
-        for reply in replies {
-            reply(committed);
+        for finisher in finishers {
+            match finisher {
+                Finisher::Once(reply) => reply(committed),
+                Finisher::Repeatable(job) => job.finish(committed),
+            }
         }
+    }
+}
+
+enum Finisher {
+    Once(Reply),
+    Repeatable(Box<dyn RepeatableJob>),
+}
+
+/// Runs consecutive repeatable jobs under one savepoint; if any fails, rolls the group back
+/// and runs each on its own so only the failing ones fail.
+fn run_group(
+    tx: &Transaction<'_>,
+    mut group: Vec<Box<dyn RepeatableJob>>,
+    index: &mut Vec<(i64, String)>,
+    finishers: &mut Vec<Finisher>,
+) {
+    if group.is_empty() {
+        return;
+    }
+    let together = run_cached(tx, "SAVEPOINT grp").is_ok() && {
+        let all_ok = group.iter_mut().all(|job| job.attempt(tx));
+        let released = all_ok && run_cached(tx, "RELEASE grp").is_ok();
+        if !released {
+            let _ = run_cached(tx, "ROLLBACK TO grp").and_then(|()| run_cached(tx, "RELEASE grp"));
+        }
+        released
+    };
+    if together {
+        keep_index_if(true, index);
+    } else {
+        fts_queue::take();
+        for job in group.iter_mut() {
+            let succeeded = in_savepoint(tx, |tx| {
+                if job.attempt(tx) {
+                    Ok(())
+                } else {
+                    Err(StoreError::Invalid("write failed".into()))
+                }
+            })
+            .is_ok();
+            keep_index_if(succeeded, index);
+        }
+    }
+    finishers.extend(group.into_iter().map(Finisher::Repeatable));
+}
+
+/// Keeps the search entries the last write queued only if that write succeeded.
+fn keep_index_if(succeeded: bool, index: &mut Vec<(i64, String)>) {
+    let queued = fts_queue::take();
+    if succeeded {
+        index.extend(queued);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Store, StoreError};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1).unwrap();
+        store
+            .writer
+            .write(|tx| Ok(tx.execute_batch("CREATE TABLE t (v INTEGER UNIQUE)")?))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    fn values(store: &Store) -> Vec<i64> {
+        store
+            .readers
+            .read_blocking(|conn| {
+                let mut stmt = conn.prepare("SELECT v FROM t ORDER BY v")?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                Ok(rows.collect::<Result<Vec<i64>, _>>()?)
+            })
+            .unwrap()
+    }
+
+    /// Many repeatable writes share a batch; the one that fails (a duplicate) fails alone,
+    /// the others are committed exactly once even though they ran twice.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_repeatable_write_fails_alone() {
+        let (_dir, store) = store().await;
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let mut waits = Vec::new();
+        for v in [1, 2, 2, 3, 4] {
+            let (writer, attempts) = (store.writer.clone(), attempts.clone());
+            waits.push(tokio::spawn(async move {
+                writer
+                    .write_repeatable(move |tx| {
+                        attempts.fetch_add(1, Ordering::SeqCst);
+                        tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                        Ok(v)
+                    })
+                    .await
+            }));
+        }
+        let mut failed = 0;
+        for wait in waits {
+            match wait.await.unwrap() {
+                Ok(_) => {}
+                Err(StoreError::Sqlite(_)) => failed += 1,
+                Err(other) => panic!("unexpected error: {other}"),
+            }
+        }
+        assert_eq!(failed, 1, "only the duplicate fails");
+        assert_eq!(values(&store), vec![1, 2, 3, 4]);
+        assert!(attempts.load(Ordering::SeqCst) >= 5);
+    }
+
+    /// Search entries of a write that failed never reach the index; those of writes that
+    /// succeeded do, once the batch commits.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn search_entries_follow_their_write() {
+        let (_dir, store) = store().await;
+        let index = |v: i64, word: &'static str| {
+            let writer = store.writer.clone();
+            async move {
+                writer
+                    .write(move |tx| {
+                        super::super::dataclips::index(tx, "wo", "input", "ref", word)?;
+                        tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                        Ok(())
+                    })
+                    .await
+            }
+        };
+        index(1, "kept").await.unwrap();
+        index(1, "dropped").await.unwrap_err();
+        let hits = |word: &'static str| {
+            store
+                .readers
+                .read_blocking(move |conn| {
+                    Ok(conn.query_row(
+                        "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH ?1",
+                        [word],
+                        |r| r.get::<_, i64>(0),
+                    )?)
+                })
+                .unwrap()
+        };
+        assert_eq!(hits("kept"), 1);
+        assert_eq!(hits("dropped"), 0);
     }
 }

@@ -5,12 +5,10 @@
 //! one-step project, fires N requests from C concurrent keep-alive connections, then waits
 //! for every run to finish.
 
-use super::CliError;
+use super::{CliError, load_gen, proc_cpu};
 use anyhow::{Context, anyhow};
 use bolt_shared::client::Client;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug)]
@@ -26,6 +24,9 @@ pub struct WebhookBenchArgs {
     #[arg(long)]
     pub queue_only: bool,
 }
+
+/// The store's writer thread, as the kernel names it (15 characters at most).
+const WRITER_THREAD: &str = "bolt-store-writ";
 
 const PROJECT: &str = "name: bench\nworkflows:\n  echo:\n    name: Echo\n    jobs:\n      echo:\n        name: Echo\n        adaptor: '@openfn/language-common@3.3.4'\n        body: |\n          fn(state => ({ ...state, data: { ...state.data, seen: true } }))\n    triggers:\n      webhook:\n        type: webhook\n        custom_path: bench\n    edges:\n      webhook->echo:\n        source_trigger: webhook\n        target_job: echo\n        condition_type: always\n";
 
@@ -89,7 +90,11 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
     let (_daemon, mut client, addr) = start_daemon()?;
     // Queue only: concurrency 0 holds every run in the queue, so only intake is measured.
     let project = if args.queue_only {
-        PROJECT.replacen("    name: Echo\n", "    name: Echo\n    concurrency: 0\n", 1)
+        PROJECT.replacen(
+            "    name: Echo\n",
+            "    name: Echo\n    concurrency: 0\n",
+            1,
+        )
     } else {
         PROJECT.to_string()
     };
@@ -118,64 +123,27 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
             ""
         }
     );
-    let url = format!("http://{addr}/i/bench");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)?;
-    let sent = Arc::new(AtomicUsize::new(0));
+    let pid = _daemon.child.id();
+    let cpu_before = proc_cpu::process(pid);
+    let writer_before = proc_cpu::thread(pid, WRITER_THREAD);
     let started = Instant::now();
-    let results: Vec<(Vec<Duration>, usize)> = runtime.block_on(async {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(args.concurrency)
-            .build()
-            .map_err(anyhow::Error::from)?;
-        let mut tasks = Vec::new();
-        for _ in 0..args.concurrency {
-            let (http, url, sent, total) = (http.clone(), url.clone(), sent.clone(), args.requests);
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut failures = 0usize;
-                loop {
-                    let n = sent.fetch_add(1, Ordering::Relaxed);
-                    if n >= total {
-                        break;
-                    }
-                    let body = format!("{{\"patient_id\": \"P-{n:07}\", \"clinic\": \"bench\"}}");
-                    let at = Instant::now();
-                    let ok = match http
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                    {
-                        Ok(response) => {
-                            response.status().as_u16() == 200 && response.bytes().await.is_ok()
-                        }
-                        Err(_) => false,
-                    };
-                    latencies.push(at.elapsed());
-                    if !ok {
-                        failures += 1;
-                    }
-                }
-                (latencies, failures)
-            }));
-        }
-        let mut out = Vec::new();
-        for task in tasks {
-            out.push(task.await.map_err(anyhow::Error::from)?);
-        }
-        Ok::<_, anyhow::Error>(out)
-    })?;
+    let outcome = runtime.block_on(load_gen::run(
+        &addr,
+        "/i/bench",
+        args.concurrency,
+        args.requests,
+        200,
+        |n| format!("{{\"patient_id\": \"P-{n:07}\", \"clinic\": \"bench\"}}"),
+    ))?;
     let acked_in = started.elapsed();
-    let mut latencies: Vec<Duration> = results
-        .iter()
-        .flat_map(|(l, _)| l.iter().copied())
-        .collect();
-    let failures: usize = results.iter().map(|(_, f)| f).sum();
+    let cpu_after = proc_cpu::process(pid);
+    let writer_after = proc_cpu::thread(pid, WRITER_THREAD);
+    let mut latencies = outcome.latencies;
+    let failures = outcome.failures;
     latencies.sort();
     let acked = latencies.len() - failures;
     println!(
@@ -184,6 +152,22 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         acked_in.as_secs_f64(),
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99)
+    );
+    let per_request = |before: Option<Duration>, after: Option<Duration>| {
+        before
+            .zip(after)
+            .map(|(b, a)| {
+                format!(
+                    "{:.0} µs",
+                    (a - b).as_secs_f64() * 1e6 / acked.max(1) as f64
+                )
+            })
+            .unwrap_or_else(|| "n/a".into())
+    };
+    println!(
+        "daemon CPU per acknowledged request: {} (of which the store writer thread {})",
+        per_request(cpu_before, cpu_after),
+        per_request(writer_before, writer_after)
     );
     if args.queue_only {
         return Ok(());
@@ -198,7 +182,8 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         if Instant::now() > deadline {
             return Err(anyhow!("runs did not finish within 30 minutes").into());
         }
-        std::thread::sleep(Duration::from_millis(20));
+        // Not too often: each status call counts work orders, which costs the daemon CPU.
+        std::thread::sleep(Duration::from_millis(100));
     }
     let done_in = started.elapsed();
     let status = client.status()?;
@@ -214,5 +199,12 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         status.work_orders,
         done_in.as_secs_f64()
     );
+    let cpu_done = proc_cpu::process(pid);
+    if let Some((before, after)) = cpu_before.zip(cpu_done) {
+        println!(
+            "daemon CPU per completed run (intake + run + storage): {:.0} µs",
+            (after - before).as_secs_f64() * 1e6 / status.work_orders.max(1) as f64
+        );
+    }
     Ok(())
 }

@@ -1,0 +1,41 @@
+//! WAL checkpoints on a thread of their own.
+//!
+//! SQLite's automatic checkpoint runs inside the commit that crosses the threshold, i.e.
+//! on the writer thread, where it holds up every queued write (webhook acks included).
+//! The writer connection turns it off; this thread copies the WAL back into the database
+//! every moment instead, without blocking the writer (PASSIVE mode).
+
+use super::{StoreResult, open_connection};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+const EVERY: Duration = Duration::from_millis(250);
+
+/// Keeps the checkpointer running; it stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct Checkpointer {
+    _alive: mpsc::Sender<()>,
+}
+
+impl Checkpointer {
+    pub fn start(path: &Path) -> StoreResult<Checkpointer> {
+        let conn = open_connection(path)?;
+        let (alive, stop) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("bolt-store-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(EVERY) {
+                    let done = conn
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
+                    if let Err(err) = done {
+                        tracing::warn!(%err, "WAL checkpoint failed; will retry");
+                    }
+                }
+            })
+            .map_err(|e| {
+                super::StoreError::Invalid(format!("cannot start the checkpointer: {e}"))
+            })?;
+        Ok(Checkpointer { _alive: alive })
+    }
+}
