@@ -577,3 +577,26 @@ fn hostile_jobs_are_killed_within_their_limits_and_the_daemon_carries_on() {
     // Still serving.
     assert_eq!(daemon.client().status().unwrap().running, 0);
 }
+
+/// Webhook triggers are cached in memory for speed; every change to them must show at once.
+#[test]
+fn webhook_changes_take_effect_immediately() {
+    let daemon = Daemon::start();
+    daemon.deploy_text(PIPELINE);
+    assert_eq!(daemon.post("/i/pipeline", r#"{"id": 1}"#).status, 200);
+
+    daemon.request(Request::SetWorkflowEnabled {
+        workflow: "pipeline".into(),
+        enabled: false,
+    });
+    assert_eq!(daemon.post("/i/pipeline", r#"{"id": 2}"#).status, 403);
+    daemon.request(Request::SetWorkflowEnabled {
+        workflow: "pipeline".into(),
+        enabled: true,
+    });
+    assert_eq!(daemon.post("/i/pipeline", r#"{"id": 3}"#).status, 200);
+
+    daemon.deploy_text(&PIPELINE.replace("custom_path: pipeline", "custom_path: moved"));
+    assert_eq!(daemon.post("/i/pipeline", r#"{"id": 4}"#).status, 404);
+    assert_eq!(daemon.post("/i/moved", r#"{"id": 5}"#).status, 200);
+}
