@@ -134,6 +134,8 @@ struct Ending {
     error_type: Option<String>,
     error_message: Option<String>,
     final_state: Option<Value>,
+    /// The stored dataclip that already holds the final state.
+    final_dataclip_id: Option<String>,
 }
 
 /// Runs a claimed run to completion. Never panics on user input; every failure is recorded.
@@ -225,6 +227,7 @@ async fn prepare(
                 "the input of this work order was wiped ({reason}), so it cannot run"
             )),
             final_state: None,
+            final_dataclip_id: None,
         }));
     };
     let Some(start) = ctx.start.clone() else {
@@ -233,6 +236,7 @@ async fn prepare(
             error_type: Some("ValidationError".into()),
             error_message: Some("the workflow has no job to start at".into()),
             final_state: None,
+            final_dataclip_id: None,
         }));
     };
     let wanted: Vec<String> = plan::reachable_jobs(&ctx.spec, &start)
@@ -269,6 +273,7 @@ async fn prepare(
                 error_type: Some("CredentialLoadError".into()),
                 error_message: Some(err.to_string()),
                 final_state: None,
+                final_dataclip_id: None,
             }));
         }
     };
@@ -280,6 +285,7 @@ async fn prepare(
                 "credential `{name}` is not set in bolt: set it with `bolt credential set '{name}' --from-file credential.json`, then rerun"
             )),
             final_state: None,
+            final_dataclip_id: None,
         }));
     }
     if !loaded.is_empty() {
@@ -323,18 +329,34 @@ struct Recorder<'a> {
     scrubber: Scrubber,
     /// engine step id → stored step id
     steps: HashMap<String, String>,
-    /// Recent outputs and their dataclip ids, so a step's input reuses its upstream output.
-    outputs: Vec<(Value, String)>,
+    /// Recent outputs, their dataclip ids and whether the body is stored, so a step's
+    /// input and the run's final state reuse the dataclip of the output they equal.
+    outputs: Vec<(Value, String, bool)>,
     first_step: bool,
 }
 
 impl Recorder<'_> {
+    fn stored_output(&self, id: &str) -> bool {
+        self.outputs
+            .iter()
+            .any(|(_, known, stored)| known == id && *stored)
+    }
+
+    /// The stored dataclip of a step output equal to `state`, if there is one.
+    fn dataclip_of(&self, state: &Value) -> Option<String> {
+        self.outputs
+            .iter()
+            .rev()
+            .find(|(value, _, stored)| *stored && value == state)
+            .map(|(_, id, _)| id.clone())
+    }
+
     fn is_job(&self, job_id: &str) -> bool {
         self.ctx.spec.job(job_id).is_some()
     }
 
     fn store_clip(&mut self, value: &Value, kind: DataclipType) -> (String, Option<NewClip>) {
-        if let Some((_, id)) = self.outputs.iter().find(|(v, _)| v == value) {
+        if let Some((_, id, _)) = self.outputs.iter().find(|(v, _, _)| v == value) {
             return (id.clone(), None);
         }
         let mut clean = value.clone();
@@ -467,7 +489,11 @@ impl Recorder<'_> {
                 let (clip_id, clip) = match &output {
                     Some(value) => {
                         let (id, clip) = self.store_clip(value, DataclipType::StepResult);
-                        self.outputs.push((value.clone(), id.clone()));
+                        let stored = match &clip {
+                            Some(clip) => clip.wipe.is_none(),
+                            None => self.stored_output(&id),
+                        };
+                        self.outputs.push((value.clone(), id.clone(), stored));
                         if self.outputs.len() > 8 {
                             self.outputs.remove(0);
                         }
@@ -588,6 +614,7 @@ async fn run_engine(
             error_type: Some("ExecutionError".into()),
             error_message: Some("the engine stopped unexpectedly".into()),
             final_state: None,
+            final_dataclip_id: None,
         });
     };
     if timed_out {
@@ -599,9 +626,13 @@ async fn run_engine(
                 ctx.run_timeout.as_secs()
             )),
             final_state: None,
+            final_dataclip_id: None,
         });
     }
     let mut final_state = outcome.final_state;
+    // Usually the final state is the last step's output: point at that dataclip rather
+    // than store the same body twice.
+    let final_dataclip_id = final_state.as_ref().and_then(|s| recorder.dataclip_of(s));
     if let Some(state) = &mut final_state {
         recorder.scrubber.scrub_json(state);
     }
@@ -610,6 +641,7 @@ async fn run_engine(
         error_type: outcome.error_type,
         error_message: outcome.error_message.map(|m| recorder.scrubber.scrub(&m)),
         final_state,
+        final_dataclip_id,
     })
 }
 
@@ -619,7 +651,8 @@ async fn finish(daemon: &Arc<Daemon>, ctx: &RunContext, ending: Ending) -> Store
     let project = ctx.project_id.clone();
     let state = ending.state;
     let retry = retry_of(ctx, state);
-    let final_body = if ctx.erase_all {
+    let reused_clip = ending.final_dataclip_id.clone();
+    let final_body = if ctx.erase_all || reused_clip.is_some() {
         None
     } else {
         ending.final_state.as_ref().map(Value::to_string)
@@ -637,7 +670,7 @@ async fn finish(daemon: &Arc<Daemon>, ctx: &RunContext, ending: Ending) -> Store
                     tx,
                     &NewDataclip { project_id: Some(&project), kind: DataclipType::StepResult, body: Some(&body), request: None, name: None, wipe_reason: None, size_bytes: None },
                 )?),
-                None => None,
+                None => reused_clip,
             };
             tx.prepare_cached("UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1")?.execute(params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
             )?;
