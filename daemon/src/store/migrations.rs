@@ -4,7 +4,10 @@ use super::{StoreError, StoreResult, schema_version};
 use rusqlite::Connection;
 use std::path::Path;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_initial.sql")),
+    (2, include_str!("../../migrations/0002_history_counts.sql")),
+];
 
 pub fn latest() -> i64 {
     MIGRATIONS.last().map(|(n, _)| *n).unwrap_or(0)

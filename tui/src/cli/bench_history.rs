@@ -741,7 +741,7 @@ fn measure(
         "  of which state counts (workflow+7d)",
         10.0,
         &mut rng,
-        |conn, rng| Ok(history::counts(conn, &failed_filter(rng))?.len()),
+        |conn, rng| Ok(history::counts(conn, &failed_filter(rng))?.0.len()),
     )?;
     let span_micros = (now - week_ago).num_microseconds().unwrap_or(0).max(1) as u64;
     time_query(
@@ -790,7 +790,7 @@ fn measure(
         &format!("  of which state counts for `{COMMON_WORD}`"),
         50.0,
         &mut rng,
-        |conn, _| Ok(history::counts(conn, &search(COMMON_WORD.into()))?.len()),
+        |conn, _| Ok(history::counts(conn, &search(COMMON_WORD.into()))?.0.len()),
     )?;
     println!(
         "proposed search rewrite (prototype here, not in the daemon): stream FTS hits newest first, stop at a page:"
