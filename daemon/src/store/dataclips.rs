@@ -66,16 +66,21 @@ pub fn index(
     if text.is_empty() {
         return Ok(());
     }
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO search_docs (work_order_id, source, ref_id) VALUES (?1, ?2, ?3)",
-        params![work_order_id, source, ref_id],
-    )?;
+    )?
+    .execute(params![work_order_id, source, ref_id])?;
     let rowid = conn.last_insert_rowid();
-    let text: String = text.chars().take(MAX_INDEXED_CHARS).collect();
-    conn.execute(
-        "INSERT INTO search_fts (rowid, text) VALUES (?1, ?2)",
-        params![rowid, text],
-    )?;
+    // Only long texts are cut (a byte count at or under the limit is a char count too).
+    let cut: String;
+    let text = if text.len() <= MAX_INDEXED_CHARS {
+        text
+    } else {
+        cut = text.chars().take(MAX_INDEXED_CHARS).collect();
+        &cut
+    };
+    conn.prepare_cached("INSERT INTO search_fts (rowid, text) VALUES (?1, ?2)")?
+        .execute(params![rowid, text])?;
     Ok(())
 }
 
