@@ -871,6 +871,30 @@ mod tests {
     }
 
     #[test]
+    fn capped_search_counts_read_as_lower_bounds() {
+        fn confirm_text(history: &mut History) -> String {
+            match history.rerun(None) {
+                Action::Overlay(overlay) => match *overlay {
+                    Overlay::Confirm(confirm) => confirm.lines.join("\n"),
+                    _ => panic!("expected a confirmation"),
+                },
+                other => panic!("expected a confirmation, got {other:?}"),
+            }
+        }
+        let mut history = History::default();
+        history.height.set(10);
+        let mut page = fixtures::page(3, None);
+        page.counts_capped = true;
+        history.apply_reload(page);
+        history.all_matching = true;
+        let text = confirm_text(&mut history);
+        assert!(text.contains("ALL 1,224+ work orders"), "{text}");
+        history.apply_refresh(fixtures::page(3, None));
+        let text = confirm_text(&mut history);
+        assert!(text.contains("ALL 1,224 work orders"), "{text}");
+    }
+
+    #[test]
     fn esc_clears_search_before_quitting() {
         let mut history = loaded(3);
         history.filter.search = Some("P-0042".into());
