@@ -29,7 +29,8 @@ pub struct FilterArgs {
     /// Which time --since/--until and the order use: received or activity.
     #[arg(long, value_name = "received|activity")]
     pub by: Option<String>,
-    /// Full-text search over step inputs, outputs and logs, or an id / short ref.
+    /// Full-text search over step inputs, outputs and logs (every word, whole words;
+    /// `word*` matches a prefix), or an id / short ref.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
 }
