@@ -180,7 +180,12 @@ pub fn page(
     };
     let mut rows = Vec::with_capacity(found.len());
     for (id, _, how) in found {
-        let mut row = work_order_row(conn, &id)?;
+        // Retention may delete a work order between the walk and here: leave it out.
+        let mut row = match work_order_row(conn, &id) {
+            Ok(row) => row,
+            Err(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows)) => continue,
+            Err(err) => return Err(err),
+        };
         row.hit = hit_for(conn, &id, how, search)?;
         rows.push(row);
     }
