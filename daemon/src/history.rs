@@ -1,6 +1,12 @@
 //! History queries: the work order list with filters, full-text search and keyset pages;
 //! inspecting a work order, run or step; logs; the failure triage view.
 
+mod counts;
+mod search;
+
+pub use counts::HOUR_MICROS;
+pub use search::{SEARCH_COUNT_LIMIT, fts_query, ref_tail, snippet};
+
 use crate::refs;
 use crate::store::{StoreError, StoreResult, from_micros};
 use bolt_shared::model::*;
@@ -38,22 +44,6 @@ fn row_from(r: &Row) -> rusqlite::Result<WorkOrderRow> {
     })
 }
 
-/// Turns what a person typed into an FTS5 query: every word must appear, as a prefix.
-pub fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .map(|t| t.replace('"', ""))
-        .filter(|t| !t.is_empty())
-        .map(|t| format!("\"{t}\"*"))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
-}
-
-fn looks_like_ref(text: &str) -> bool {
-    let t = text.trim();
-    t.len() >= 6 && t.len() <= 36 && t.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-}
-
 /// The smallest UUID v7 (as text) of a millisecond: ids of that instant sort at or after it.
 fn uuid_v7_floor(millis: i64) -> String {
     let ms = millis.clamp(0, (1 << 48) - 1) as u64;
@@ -61,7 +51,100 @@ fn uuid_v7_floor(millis: i64) -> String {
     format!("{}-{}-7000-8000-000000000000", &hex[..8], &hex[8..])
 }
 
-/// The WHERE clause and parameters for a filter (without paging).
+/// A workflow named by id, key or name, including deleted ones (they still have history).
+fn resolve_workflow(conn: &Connection, workflow: &str) -> StoreResult<String> {
+    crate::workflows::find(conn, workflow)
+        .map(|d| d.id)
+        .or_else(|err| {
+            conn.query_row(
+                "SELECT id FROM workflows WHERE id = ?1 OR key = ?1 OR lower(name) = lower(?1) LIMIT 1",
+                [workflow],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .ok_or(err)
+        })
+}
+
+/// A filter with its workflow resolved and its times in microseconds, to test work orders
+/// one at a time (search pages check each match against it).
+pub struct ResolvedFilter {
+    pub states: Vec<WorkOrderState>,
+    pub workflow_id: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub by_activity: bool,
+}
+
+impl ResolvedFilter {
+    pub fn new(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<ResolvedFilter> {
+        Ok(ResolvedFilter {
+            states: filter.states.clone(),
+            workflow_id: filter
+                .workflow
+                .as_deref()
+                .map(|w| resolve_workflow(conn, w))
+                .transpose()?,
+            since: filter.since.map(|t| t.timestamp_micros()),
+            until: filter.until.map(|t| t.timestamp_micros()),
+            by_activity: filter.by == Some(TimeField::Activity),
+        })
+    }
+
+    fn matches_ignoring_states(&self, facts: &Facts) -> bool {
+        let at = if self.by_activity {
+            facts.last_activity
+        } else {
+            facts.received_at
+        };
+        self.workflow_id
+            .as_ref()
+            .is_none_or(|w| *w == facts.workflow_id)
+            && self.since.is_none_or(|s| at >= s)
+            && self.until.is_none_or(|u| at < u)
+    }
+
+    fn matches_states(&self, facts: &Facts) -> bool {
+        self.states.is_empty() || self.states.contains(&facts.state)
+    }
+}
+
+/// What a filter looks at in a work order.
+struct Facts {
+    workflow_id: String,
+    state: WorkOrderState,
+    received_at: i64,
+    last_activity: i64,
+}
+
+fn facts_of(conn: &Connection, id: &str) -> StoreResult<Option<Facts>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT workflow_id, state, received_at, last_activity FROM work_orders WHERE id = ?1",
+    )?;
+    Ok(stmt
+        .query_row([id], |r| {
+            Ok(Facts {
+                workflow_id: r.get(0)?,
+                state: WorkOrderState::parse(&r.get::<_, String>(1)?)
+                    .unwrap_or(WorkOrderState::Exception),
+                received_at: r.get(2)?,
+                last_activity: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+fn search_text(filter: &WorkOrderFilter) -> Option<&str> {
+    filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// The WHERE clause and parameters for a filter (without paging). Search text becomes a
+/// match against the whole index: right for bulk reruns, which need every match; list
+/// pages walk the index instead (see `search`).
 pub fn filter_sql(
     conn: &Connection,
     filter: &WorkOrderFilter,
@@ -79,14 +162,8 @@ pub fn filter_sql(
         );
     }
     if let Some(workflow) = &filter.workflow {
-        let id = crate::workflows::find(conn, workflow).map(|d| d.id).or_else(|err| {
-            // Deleted workflows still have history: match them by key or name too.
-            conn.query_row("SELECT id FROM workflows WHERE id = ?1 OR key = ?1 OR lower(name) = lower(?1) LIMIT 1", [workflow], |r| r.get::<_, String>(0))
-                .optional()?
-                .ok_or(err)
-        })?;
         clauses.push("wo.workflow_id = ?".into());
-        params.push(SqlValue::Text(id));
+        params.push(SqlValue::Text(resolve_workflow(conn, workflow)?));
     }
     let column = match filter.by.unwrap_or(TimeField::Received) {
         TimeField::Received => "wo.received_at",
@@ -111,27 +188,23 @@ pub fn filter_sql(
             params.push(SqlValue::Text(uuid_v7_floor(until.timestamp_millis() + 1)));
         }
     }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(search) = search_text(filter) {
         let mut alternatives = Vec::new();
         if let Some(query) = fts_query(search) {
             alternatives.push("wo.id IN (SELECT sd.work_order_id FROM search_docs sd WHERE sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?))".to_string());
             params.push(SqlValue::Text(query));
         }
-        if looks_like_ref(search) {
-            let tail = search.to_ascii_lowercase().replace('-', "");
-            alternatives.push("replace(wo.id, '-', '') LIKE '%' || ?".into());
-            alternatives.push("wo.id IN (SELECT work_order_id FROM runs WHERE replace(id, '-', '') LIKE '%' || ?)".into());
-            alternatives.push("wo.id IN (SELECT r.work_order_id FROM steps s JOIN runs r ON r.id = s.run_id WHERE replace(s.id, '-', '') LIKE '%' || ?)".into());
-            params.extend(std::iter::repeat_n(SqlValue::Text(tail), 3));
+        let named = search::ref_matches(conn, search)?;
+        if !named.is_empty() {
+            let marks: Vec<&str> = named.iter().map(|_| "?").collect();
+            alternatives.push(format!("wo.id IN ({})", marks.join(", ")));
+            params.extend(named.into_iter().map(SqlValue::Text));
         }
-        if !alternatives.is_empty() {
-            clauses.push(format!("({})", alternatives.join(" OR ")));
-        }
+        clauses.push(if alternatives.is_empty() {
+            "0".into()
+        } else {
+            format!("({})", alternatives.join(" OR "))
+        });
     }
     let sql = if clauses.is_empty() {
         String::new()
@@ -141,7 +214,9 @@ pub fn filter_sql(
     Ok((sql, params))
 }
 
-/// One page of work orders, newest first, continuing after `after` (a cursor from the last page).
+/// One page of work orders, newest first, continuing after `after` (a cursor from the last
+/// page). The first page also carries the header counts. With search text the rows are
+/// ordered by their newest matching document instead (see `search`).
 pub fn list(
     conn: &Connection,
     filter: &WorkOrderFilter,
@@ -149,8 +224,18 @@ pub fn list(
     after: Option<&str>,
 ) -> StoreResult<WorkOrderPage> {
     let limit = limit.clamp(1, 1000);
+    let resolved = ResolvedFilter::new(conn, filter)?;
+    if let Some(text) = search_text(filter) {
+        let page = search::page(conn, &resolved, text, limit, after)?;
+        return Ok(WorkOrderPage {
+            rows: page.rows,
+            next_cursor: page.next_cursor,
+            counts: page.counts,
+            counts_capped: page.counts_capped,
+        });
+    }
     let (mut where_sql, mut params) = filter_sql(conn, filter)?;
-    let by_activity = filter.by == Some(TimeField::Activity);
+    let by_activity = resolved.by_activity;
     if let Some(cursor) = after {
         let keyset = if by_activity {
             let (activity, id) = cursor
@@ -197,13 +282,8 @@ pub fn list(
     } else {
         None
     };
-    if let Some(search) = filter.search.as_deref() {
-        for row in &mut rows {
-            row.hit = hit_for(conn, &row.id, search)?;
-        }
-    }
     let counts = if after.is_none() {
-        counts(conn, filter)?
+        counts::state_counts(conn, filter, &resolved)?
     } else {
         Vec::new()
     };
@@ -211,121 +291,22 @@ pub fn list(
         rows,
         next_cursor,
         counts,
+        counts_capped: false,
     })
 }
 
-/// Counts by state for a filter (ignoring its state selection, so the header shows them all).
-pub fn counts(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Vec<StateCount>> {
-    let unfiltered = WorkOrderFilter {
-        states: Vec::new(),
-        ..filter.clone()
-    };
-    let (where_sql, params) = filter_sql(conn, &unfiltered)?;
-    let sql =
-        format!("SELECT wo.state, COUNT(*) FROM work_orders wo {where_sql} GROUP BY wo.state");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(params.iter()), |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (state, count) = row?;
-        if let Some(state) = WorkOrderState::parse(&state) {
-            out.push(StateCount {
-                state,
-                count: count as u64,
-            });
+/// Counts by state for a filter, ignoring its state selection (so the header shows them
+/// all). With search text: the first `SEARCH_COUNT_LIMIT` matches, and whether there are
+/// more.
+pub fn counts(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<(Vec<StateCount>, bool)> {
+    let resolved = ResolvedFilter::new(conn, filter)?;
+    match search_text(filter) {
+        Some(text) => {
+            let page = search::page(conn, &resolved, text, 1, None)?;
+            Ok((page.counts, page.counts_capped))
         }
+        None => Ok((counts::state_counts(conn, filter, &resolved)?, false)),
     }
-    Ok(out)
-}
-
-/// Where a search matched in a work order, with a snippet around the first term.
-fn hit_for(conn: &Connection, work_order_id: &str, search: &str) -> StoreResult<Option<SearchHit>> {
-    if looks_like_ref(search)
-        && work_order_id
-            .replace('-', "")
-            .ends_with(&search.to_ascii_lowercase().replace('-', ""))
-    {
-        return Ok(Some(SearchHit {
-            source: MatchSource::Id,
-            snippet: work_order_id.to_string(),
-        }));
-    }
-    // A work order has only a few indexed documents: read them and find the first that
-    // holds the first term, instead of matching the whole index again per row.
-    let term = search
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_lowercase();
-    if term.is_empty() {
-        return Ok(None);
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT sd.source, sd.ref_id FROM search_docs sd WHERE sd.work_order_id = ?1 ORDER BY sd.rowid",
-    )?;
-    let docs: Vec<(String, String)> = stmt
-        .query_map([work_order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (source, ref_id) in docs {
-        let text: Option<String> = if source == "log" {
-            let id = ref_id.parse::<i64>().unwrap_or(-1);
-            conn.query_row("SELECT message FROM log_lines WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?
-        } else {
-            conn.query_row("SELECT body FROM dataclips WHERE id = ?1", [&ref_id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .flatten()
-        };
-        let Some(text) = text else { continue };
-        if text.to_lowercase().contains(&term) {
-            return Ok(Some(SearchHit {
-                source: MatchSource::parse(&source).unwrap_or(MatchSource::Input),
-                snippet: snippet(&text, search),
-            }));
-        }
-    }
-    Ok(looks_like_ref(search).then(|| SearchHit {
-        source: MatchSource::Id,
-        snippet: search.to_string(),
-    }))
-}
-
-/// ~80 characters around the first search term, the match marked with [ ].
-pub fn snippet(text: &str, search: &str) -> String {
-    let term = search
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_lowercase();
-    let lower = text.to_lowercase();
-    let Some(at) = lower.find(&term).filter(|_| !term.is_empty()) else {
-        return text.chars().take(80).collect();
-    };
-    // Work in chars so multi-byte text never splits.
-    let start_char = lower[..at].chars().count();
-    let term_chars = term.chars().count();
-    let chars: Vec<char> = text.chars().collect();
-    let from = start_char.saturating_sub(30);
-    let to = (start_char + term_chars + 40).min(chars.len());
-    let mut out = String::new();
-    if from > 0 {
-        out.push('…');
-    }
-    out.extend(&chars[from..start_char]);
-    out.push('[');
-    out.extend(&chars[start_char..(start_char + term_chars).min(chars.len())]);
-    out.push(']');
-    out.extend(&chars[(start_char + term_chars).min(chars.len())..to]);
-    if to < chars.len() {
-        out.push('…');
-    }
-    out
 }
 
 fn dataclip_info(
@@ -598,15 +579,19 @@ pub fn failures(
 }
 
 #[cfg(test)]
+mod store_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn search_text_becomes_prefix_terms() {
+    fn search_text_becomes_whole_word_terms() {
         assert_eq!(
             fts_query("P-0042 hill").as_deref(),
-            Some("\"P-0042\"* \"hill\"*")
+            Some("\"P-0042\" \"hill\"")
         );
+        assert_eq!(fts_query("hil* \"x").as_deref(), Some("\"hil\"* \"x\""));
         assert_eq!(fts_query("  ").as_deref(), None);
     }
 

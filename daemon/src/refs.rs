@@ -1,7 +1,7 @@
 //! Resolving what people paste: a full id or a short ref of a work order, run or step.
 
 use crate::store::{StoreError, StoreResult};
-use bolt_shared::model::RefKind;
+use bolt_shared::model::{RefKind, SHORT_REF_LEN};
 use rusqlite::{Connection, OptionalExtension};
 
 pub struct Resolved {
@@ -27,13 +27,36 @@ fn find_in(conn: &Connection, table: &str, reference: &str) -> StoreResult<Vec<S
     if reference.len() < 6 || !reference.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return Ok(Vec::new());
     }
-    // Short refs are the random tail of the id: match on the suffix.
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id FROM {table} WHERE replace(id, '-', '') LIKE '%' || ?1 LIMIT 2"
-    ))?;
-    let ids = stmt
-        .query_map([reference.replace('-', "")], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    find_by_tail(conn, table, &reference.replace('-', ""), 2)
+}
+
+/// Ids of `table` ending in `tail` (hex digits, no dashes), at most `limit` of them.
+/// Tails of 8 or more digits (short refs are 8) use the `substr(id, -8)` index; shorter
+/// tails scan every id.
+pub fn find_by_tail(
+    conn: &Connection,
+    table: &str,
+    tail: &str,
+    limit: u32,
+) -> StoreResult<Vec<String>> {
+    let tail = tail.to_ascii_lowercase();
+    if !tail.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(Vec::new());
+    }
+    let ids = if tail.len() >= SHORT_REF_LEN {
+        let last = &tail[tail.len() - SHORT_REF_LEN..];
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id FROM {table} WHERE substr(id, -8) = ?1 AND replace(id, '-', '') LIKE '%' || ?2 LIMIT ?3"
+        ))?;
+        stmt.query_map(rusqlite::params![last, tail, limit], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    } else {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id FROM {table} WHERE replace(id, '-', '') LIKE '%' || ?1 LIMIT ?2"
+        ))?;
+        stmt.query_map(rusqlite::params![tail, limit], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    };
     Ok(ids)
 }
 

@@ -321,7 +321,12 @@ pub struct WorkOrderPage {
     pub rows: Vec<WorkOrderRow>,
     /// Pass as `after` to get the next (older) page; `None` at the end.
     pub next_cursor: Option<String>,
+    /// Work orders per state for the filter, ignoring its state selection (first page only).
     pub counts: Vec<StateCount>,
+    /// The counts are lower bounds: a search matched more work orders than boltd counts
+    /// for one page (the newest matches were counted). Shown as "N+".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counts_capped: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -67,7 +67,12 @@ pub fn index(
     )?
     .execute(params![work_order_id, source, ref_id])?;
     let rowid = conn.last_insert_rowid();
-    let text: String = text.chars().take(MAX_INDEXED_CHARS).collect();
+    // fts_queue takes the text by value: it may hold it until the end of the batch.
+    let text: String = if text.len() <= MAX_INDEXED_CHARS {
+        text.to_string()
+    } else {
+        text.chars().take(MAX_INDEXED_CHARS).collect()
+    };
     super::fts_queue::insert(conn, rowid, text)?;
     Ok(())
 }

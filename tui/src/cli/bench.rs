@@ -17,6 +17,9 @@ pub enum BenchCommand {
     Tui,
     /// History at scale: seeds N work orders, then times filter pages, search, show, bulk rerun.
     History(super::bench_history::HistoryBenchArgs),
+    /// Fills a data directory with N realistic work orders (for `bench history --existing`
+    /// or a real boltd).
+    Seed(super::bench_history::SeedArgs),
 }
 
 pub fn run(command: &BenchCommand) -> Result<(), CliError> {
@@ -27,6 +30,7 @@ pub fn run(command: &BenchCommand) -> Result<(), CliError> {
         BenchCommand::Webhooks(args) => super::bench_webhooks::run(args)?,
         BenchCommand::Tui => print!("{}", crate::tui::measure_bytes()?),
         BenchCommand::History(args) => super::bench_history::run(args)?,
+        BenchCommand::Seed(args) => super::bench_history::run_seed(args)?,
     }
     Ok(())
 }

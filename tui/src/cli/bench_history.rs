@@ -17,7 +17,12 @@ use std::time::{Duration, Instant};
 
 const EXAMPLE_PROJECT: &str = include_str!("../../../config/example-project.yaml");
 /// Work orders written per writer transaction while seeding.
-const SEED_BATCH: u64 = 5_000;
+const SEED_BATCH: u64 = 20_000;
+/// FTS5 keeps new index entries in memory up to this many bytes before writing a segment
+/// (default 1 MB). Seeding raises it so a transaction's entries become one segment instead
+/// of hundreds that automerge then merges again; queries read the same kind of b-tree.
+const SEED_FTS_HASHSIZE: i64 = 512 * 1024 * 1024;
+const DEFAULT_FTS_HASHSIZE: i64 = 1024 * 1024;
 /// How far back received times are spread.
 const HISTORY_DAYS: i64 = 30;
 /// Repetitions per query (fewer if a query blows its time budget).
@@ -40,9 +45,46 @@ pub struct HistoryBenchArgs {
     /// Keep the seeded store afterwards (its path is printed).
     #[arg(long)]
     pub keep: bool,
+    /// Measure the store already in --dir (from `bolt bench seed`) instead of seeding one.
+    /// The bulk rerun adds runs to it.
+    #[arg(long, requires = "dir")]
+    pub existing: bool,
+}
+
+/// `bolt bench seed`: fills a store with realistic history and keeps it.
+#[derive(clap::Args, Debug)]
+pub struct SeedArgs {
+    /// How many work orders to seed.
+    #[arg(long)]
+    pub work_orders: u64,
+    /// The data directory to fill (created if needed; bolt.db inside must not exist yet).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+pub fn run_seed(args: &SeedArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.dir)?;
+    if args.dir.join(DB_FILE).exists() {
+        return Err(anyhow!(
+            "{} already holds a store; seed into an empty directory",
+            args.dir.display()
+        ));
+    }
+    let store = Store::open(&args.dir, 2)?;
+    let deployed = deploy_example(&store)?;
+    seed(&store, &deployed, args.work_orders)?;
+    size_per_work_order(&store, args.work_orders)?;
+    println!(
+        "seeded store: {} (boltd --data-dir {0}, or bolt bench history --existing --dir {0})",
+        args.dir.display()
+    );
+    Ok(())
 }
 
 pub fn run(args: &HistoryBenchArgs) -> anyhow::Result<()> {
+    if let (true, Some(dir)) = (args.existing, &args.dir) {
+        return bench_existing(dir);
+    }
     let temp = match &args.dir {
         Some(_) => None,
         None => Some(
@@ -79,6 +121,42 @@ pub fn run(args: &HistoryBenchArgs) -> anyhow::Result<()> {
     result
 }
 
+/// Measures a store seeded earlier: samples ids and patients from it.
+fn bench_existing(dir: &Path) -> anyhow::Result<()> {
+    if !dir.join(DB_FILE).exists() {
+        return Err(anyhow!("no store in {}", dir.display()));
+    }
+    let store = Store::open(dir, 2)?;
+    let deployed = load_workflows(&store)?;
+    let (total, seeded) = store.readers.read_blocking(|conn| {
+        let total: i64 = conn.query_row("SELECT COUNT(*) FROM work_orders", [], |r| r.get(0))?;
+        let mut ids = conn.prepare("SELECT id FROM work_orders WHERE rowid % 97 = 0")?;
+        let sample_ids: Vec<String> = ids
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        // The record's patient id sits at a fixed place: {"patient_id":"P-000123",…
+        let mut patients = conn.prepare(
+            "SELECT substr(body, 16, 8) FROM dataclips WHERE rowid % 97 = 0 AND type <> 'step_result'",
+        )?;
+        let mut sample_patients: Vec<String> = patients
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        sample_patients.retain(|p| p.starts_with("P-"));
+        Ok((
+            total as u64,
+            Seeded {
+                sample_ids,
+                sample_patients,
+            },
+        ))
+    })?;
+    println!(
+        "bolt bench history: the existing store in {} ({total} work orders)",
+        dir.display()
+    );
+    measure(&store, &deployed, &seeded, total)
+}
+
 fn bench(dir: &Path, work_orders: u64) -> anyhow::Result<()> {
     let store = Store::open(dir, 2)?;
     let deployed = deploy_example(&store)?;
@@ -106,6 +184,11 @@ fn deploy_example(store: &Store) -> anyhow::Result<Vec<Workflow>> {
     store
         .writer
         .write_blocking(move |tx| apply(tx, &parsed.spec, None))?;
+    load_workflows(store)
+}
+
+/// The example project's workflows as deployed in the store.
+fn load_workflows(store: &Store) -> anyhow::Result<Vec<Workflow>> {
     let workflows = store.readers.read_blocking(|conn| {
         let mut stmt = conn.prepare(
             "SELECT w.key, w.id, w.project_id,
@@ -564,6 +647,15 @@ fn insert_batch(
     Ok(log_id)
 }
 
+/// FTS5 stores this setting in the index itself: seeding sets it and puts it back.
+fn set_fts_hashsize(tx: &Transaction, bytes: i64) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO search_fts (search_fts, rank) VALUES ('hashsize', ?1)",
+        [bytes],
+    )?;
+    Ok(())
+}
+
 /// What seeding leaves for the measurements: a sample of ids and patients to look up.
 struct Seeded {
     sample_ids: Vec<String>,
@@ -601,10 +693,17 @@ fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<See
         }
         busy
     });
-    // Seeding only: a bigger page cache for the writer (the daemon uses 32 MB); reset below.
-    store
-        .writer
-        .write_blocking(|tx| Ok(tx.execute_batch("PRAGMA cache_size = -1000000")?))?;
+    // A connection of its own, one plain transaction per batch. Not the daemon's writer:
+    // it runs each job in a savepoint, and with the statement journal in memory every
+    // statement's release walks the savepoint's whole journal, so a 20,000 work order job
+    // slows down quadratically. A bigger page cache than the daemon's 32 MB, for seeding.
+    let mut conn = bolt_daemon::store::open_connection(&store.path)?;
+    conn.execute_batch("PRAGMA cache_size = -1000000")?;
+    {
+        let tx = conn.transaction()?;
+        set_fts_hashsize(&tx, SEED_FTS_HASHSIZE)?;
+        tx.commit()?;
+    }
     let started = Instant::now();
     let mut log_id: i64 = 0;
     let mut done = 0u64;
@@ -630,11 +729,10 @@ fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<See
             })
             .sum::<usize>() as u64;
         done += batch.len() as u64;
-        let wfs = workflows.to_vec();
-        log_id = store
-            .writer
-            .write_blocking(move |tx| insert_batch(tx, &wfs, &batch, log_id))?;
-        if done.is_multiple_of(SEED_BATCH * 20) || done == total {
+        let tx = conn.transaction()?;
+        log_id = insert_batch(&tx, workflows, &batch, log_id)?;
+        tx.commit()?;
+        if done.is_multiple_of(SEED_BATCH * 5) || done == total {
             let secs = started.elapsed().as_secs_f64();
             println!(
                 "  seeded {done:>9} work orders in {secs:7.1}s ({:.0}/s, {:.1} MB/s of dataclip JSON)",
@@ -646,9 +744,12 @@ fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<See
     let generating = generator
         .join()
         .map_err(|_| anyhow!("the seed generator panicked"))?;
-    store
-        .writer
-        .write_blocking(|tx| Ok(tx.execute_batch("PRAGMA cache_size = -32000")?))?;
+    {
+        let tx = conn.transaction()?;
+        set_fts_hashsize(&tx, DEFAULT_FTS_HASHSIZE)?;
+        tx.commit()?;
+    }
+    drop(conn);
     let secs = started.elapsed().as_secs_f64();
     println!(
         "seed: {total} work orders, {log_id} log lines, {:.0} MB dataclip JSON in {secs:.1}s = {:.0} work orders/s",
@@ -741,7 +842,7 @@ fn measure(
         "  of which state counts (workflow+7d)",
         10.0,
         &mut rng,
-        |conn, rng| Ok(history::counts(conn, &failed_filter(rng))?.len()),
+        |conn, rng| Ok(history::counts(conn, &failed_filter(rng))?.0.len()),
     )?;
     let span_micros = (now - week_ago).num_microseconds().unwrap_or(0).max(1) as u64;
     time_query(
@@ -776,7 +877,7 @@ fn measure(
     )?;
     time_query(
         store,
-        &format!("search common word `{COMMON_WORD}`, first page"),
+        &format!("search common word `{COMMON_WORD}`, first page (counts)"),
         50.0,
         &mut rng,
         |conn, _| {
@@ -787,38 +888,80 @@ fn measure(
     )?;
     time_query(
         store,
-        &format!("  of which state counts for `{COMMON_WORD}`"),
+        &format!("  of which state counts for `{COMMON_WORD}` (capped)"),
         50.0,
         &mut rng,
-        |conn, _| Ok(history::counts(conn, &search(COMMON_WORD.into()))?.len()),
+        |conn, _| Ok(history::counts(conn, &search(COMMON_WORD.into()))?.0.len()),
     )?;
-    println!(
-        "proposed search rewrite (prototype here, not in the daemon): stream FTS hits newest first, stop at a page:"
-    );
-    for prefix in [true, false] {
-        let terms = if prefix {
-            "prefix terms"
-        } else {
-            "exact terms"
-        };
+    // Cursors of the common word's pages 2..=20, collected once.
+    let cursors = store.readers.read_blocking(|conn| {
+        let mut cursors = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..20 {
+            let page = history::list(conn, &search(COMMON_WORD.into()), 50, cursor.as_deref())?;
+            match page.next_cursor {
+                Some(next) => {
+                    cursors.push(next.clone());
+                    cursor = Some(next);
+                }
+                None => break,
+            }
+        }
+        Ok(cursors)
+    })?;
+    if !cursors.is_empty() {
         time_query(
             store,
-            &format!("  rewrite, {terms}: rare patient id"),
+            &format!("search `{COMMON_WORD}`, a later page (2..20)"),
             50.0,
             &mut rng,
             |conn, rng| {
-                streaming_search_page(conn, rng.pick(patients.as_slice()).as_str(), 50, prefix)
+                let cursor = rng.pick(&cursors);
+                Ok(
+                    history::list(conn, &search(COMMON_WORD.into()), 50, Some(cursor))?
+                        .rows
+                        .len(),
+                )
             },
         )?;
-        time_query(
-            store,
-            &format!("  rewrite, {terms}: `{COMMON_WORD}`"),
-            50.0,
-            &mut rng,
-            |conn, _| streaming_search_page(conn, COMMON_WORD, 50, prefix),
-        )?;
     }
+    time_query(
+        store,
+        &format!("search `{COMMON_WORD}` + failed+workflow+7d, first page"),
+        50.0,
+        &mut rng,
+        |conn, rng| {
+            let filter = WorkOrderFilter {
+                search: Some(COMMON_WORD.into()),
+                ..failed_filter(rng)
+            };
+            Ok(history::list(conn, &filter, 50, None)?.rows.len())
+        },
+    )?;
+    time_query(
+        store,
+        &format!("search `{COMMON_WORD}*` (word prefix), first page"),
+        50.0,
+        &mut rng,
+        |conn, _| {
+            Ok(
+                history::list(conn, &search(format!("{COMMON_WORD}*")), 50, None)?
+                    .rows
+                    .len(),
+            )
+        },
+    )?;
     let ids = &seeded.sample_ids;
+    time_query(
+        store,
+        "show random work order by short ref, with bodies",
+        5.0,
+        &mut rng,
+        |conn, rng| {
+            let short = bolt_shared::model::short_ref(rng.pick(ids.as_slice()).as_str());
+            Ok(history::show(conn, &short, true)?.work_order.runs.len())
+        },
+    )?;
     time_query(
         store,
         "show random work order with bodies",
@@ -841,62 +984,6 @@ fn measure(
         week_ago,
         patients.first().map_or("P-000001", |p| p.as_str()),
     )
-}
-
-/// The search page as proposed for history.rs: FTS5 walks its hits by rowid, newest
-/// document first, and the walk stops once a page of distinct work orders is found, instead
-/// of materialising every hit (`wo.id IN (… MATCH …)`) and re-running the whole MATCH per
-/// row for the hit snippet. Rows come newest-indexed first, which is received order except
-/// for work orders rerun later. `prefix` keeps today's `"word"*` terms; without it the terms
-/// are exact, which FTS5 can walk lazily (a prefix term merges every matching doclist first).
-/// The hit is found by reading the row's few indexed texts, not by another MATCH.
-fn streaming_search_page(
-    conn: &rusqlite::Connection,
-    text: &str,
-    limit: usize,
-    prefix: bool,
-) -> StoreResult<usize> {
-    let Some(mut query) = history::fts_query(text) else {
-        return Ok(0);
-    };
-    if !prefix {
-        query = query.replace("\"*", "\"");
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid
-         WHERE search_fts MATCH ?1 ORDER BY f.rowid DESC",
-    )?;
-    let mut rows = stmt.query([&query])?;
-    let mut ids: Vec<String> = Vec::new();
-    while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        if !ids.contains(&id) {
-            ids.push(id);
-            if ids.len() > limit {
-                break;
-            }
-        }
-    }
-    drop(rows);
-    ids.truncate(limit);
-    let term = text.split_whitespace().next().unwrap_or("").to_lowercase();
-    let mut docs = conn.prepare_cached(
-        "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd
-         LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id
-         LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER)
-         WHERE sd.work_order_id = ?1 ORDER BY sd.rowid",
-    )?;
-    for id in &ids {
-        history::work_order_row(conn, id)?;
-        let mut texts = docs.query([id])?;
-        while let Some(doc) = texts.next()? {
-            let body: Option<String> = doc.get(1)?;
-            if body.is_some_and(|b| b.to_lowercase().contains(&term)) {
-                break;
-            }
-        }
-    }
-    Ok(ids.len())
 }
 
 fn size_per_work_order(store: &Store, total: u64) -> anyhow::Result<()> {
@@ -964,61 +1051,70 @@ fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Query plans of the list and count queries, to see which index each one uses.
+/// Query plans of the list page for status/workflow/date combinations, the counts and the
+/// search walk, to see which index each one uses.
 fn explain(
     store: &Store,
     workflow: &str,
     since: chrono::DateTime<chrono::Utc>,
     patient: &str,
 ) -> anyhow::Result<()> {
+    let failed = vec![WorkOrderState::Failed];
     let cases = [
         (
-            "filter",
-            WorkOrderFilter {
-                states: vec![WorkOrderState::Failed],
-                workflow: Some(workflow.to_string()),
-                since: Some(since),
-                ..WorkOrderFilter::default()
-            },
+            "failed+workflow+7d",
+            failed.clone(),
+            Some(workflow),
+            Some(since),
         ),
-        (
-            "search",
-            WorkOrderFilter {
-                search: Some(patient.to_string()),
-                ..WorkOrderFilter::default()
-            },
-        ),
+        ("failed+7d", failed.clone(), None, Some(since)),
+        ("workflow+7d", Vec::new(), Some(workflow), Some(since)),
+        ("failed+workflow", failed, Some(workflow), None),
     ];
-    println!("query plans (list page and state counts, as history.rs builds them):");
+    println!("query plans (as history.rs builds them):");
     store.readers.read_blocking(|conn| {
-        for (label, filter) in &cases {
-            let (where_sql, params) = history::filter_sql(conn, filter)?;
-            let counts_filter = WorkOrderFilter { states: Vec::new(), ..filter.clone() };
-            let (count_where, count_params) = history::filter_sql(conn, &counts_filter)?;
-            let page = format!(
-                "SELECT wo.id FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
-                 LEFT JOIN dataclips d ON d.id = wo.dataclip_id {where_sql} ORDER BY wo.id DESC LIMIT 51"
-            );
-            let counts = format!("SELECT wo.state, COUNT(*) FROM work_orders wo {count_where} GROUP BY wo.state");
-            for (what, sql, params) in [("page", page, params), ("counts", counts, count_params)] {
-                println!("  {label} {what}:");
-                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-                let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(3)?))
-                })?;
-                for row in rows {
-                    let (id, parent, detail) = row?;
-                    println!("    [{id}<-{parent}] {detail}");
-                }
-            }
+        let mut plans: Vec<(String, String, Vec<rusqlite::types::Value>)> = Vec::new();
+        for (label, states, workflow, since) in cases {
+            let filter = WorkOrderFilter {
+                states,
+                workflow: workflow.map(str::to_string),
+                since,
+                ..WorkOrderFilter::default()
+            };
+            let (where_sql, params) = history::filter_sql(conn, &filter)?;
+            plans.push((
+                format!("filter page {label}"),
+                format!(
+                    "SELECT wo.id FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
+                     LEFT JOIN dataclips d ON d.id = wo.dataclip_id {where_sql} ORDER BY wo.id DESC LIMIT 51"
+                ),
+                params,
+            ));
         }
-        let query = history::fts_query(patient).unwrap_or_default();
-        for (what, sql, params) in [
-            ("rewrite page", "SELECT sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid WHERE search_fts MATCH ?1 ORDER BY f.rowid DESC", vec![query.clone()]),
-            ("rewrite hit texts", "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER) WHERE sd.work_order_id = ?1 ORDER BY sd.rowid", vec!["x".to_string()]),
-            ("current hit_for", "SELECT sd.source, sd.ref_id FROM search_docs sd WHERE sd.work_order_id = ?1 AND sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?2) ORDER BY sd.rowid LIMIT 1", vec!["x".to_string(), query.clone()]),
-        ] {
-            println!("  search {what}:");
+        let text = |t: &str| rusqlite::types::Value::Text(t.to_string());
+        let int = rusqlite::types::Value::Integer;
+        plans.push((
+            "counts: hourly buckets of a workflow".into(),
+            "SELECT state, SUM(n) FROM work_order_counts WHERE workflow_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY state".into(),
+            vec![text("x"), int(0), int(1)],
+        ));
+        plans.push((
+            "counts: hourly buckets of all workflows".into(),
+            "SELECT state, SUM(n) FROM work_order_counts INDEXED BY work_order_counts_hour WHERE hour >= ?1 AND hour < ?2 GROUP BY state".into(),
+            vec![int(0), int(1)],
+        ));
+        plans.push((
+            "search walk".into(),
+            "SELECT f.rowid, sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid WHERE search_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC".into(),
+            vec![text(&history::fts_query(patient).unwrap_or_default()), int(i64::MAX)],
+        ));
+        plans.push((
+            "show by short ref".into(),
+            "SELECT id FROM work_orders WHERE substr(id, -8) = ?1 AND replace(id, '-', '') LIKE '%' || ?2 LIMIT 2".into(),
+            vec![text("01234567"), text("01234567")],
+        ));
+        for (what, sql, params) in plans {
+            println!("  {what}:");
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
             let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(3)?))

@@ -29,7 +29,8 @@ pub struct FilterArgs {
     /// Which time --since/--until and the order use: received or activity.
     #[arg(long, value_name = "received|activity")]
     pub by: Option<String>,
-    /// Full-text search over step inputs, outputs and logs, or an id / short ref.
+    /// Full-text search over step inputs, outputs and logs (every word, whole words;
+    /// `word*` matches a prefix), or an id / short ref.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
 }
@@ -189,7 +190,10 @@ pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
         let counts: Vec<String> = page
             .counts
             .iter()
-            .map(|c| format!("{} {} {}", state_symbol(c.state), c.state, c.count))
+            .map(|c| {
+                let plus = if page.counts_capped { "+" } else { "" };
+                format!("{} {} {}{plus}", state_symbol(c.state), c.state, c.count)
+            })
             .collect();
         println!("\n{}", counts.join("   "));
     }
@@ -476,8 +480,8 @@ pub fn rerun(global: &Global, args: &RerunArgs) -> Result<(), CliError> {
             if !args.yes {
                 return Err(anyhow!(
                     "{count} work order{} match; add --yes to rerun {} (oldest first{})",
-                    if count == 1 { "" } else { "s" },
-                    if count == 1 { "it" } else { "them" },
+                    if count == "1" { "" } else { "s" },
+                    if count == "1" { "it" } else { "them" },
                     args.from
                         .as_deref()
                         .map(|j| format!(", from job {j}"))
@@ -555,7 +559,8 @@ fn show_progress(global: &Global) {
     });
 }
 
-fn count_matching(client: &mut Client, filter: &WorkOrderFilter) -> Result<u64, CliError> {
+/// How many work orders match, as text ("1000+" when a search matched more than boltd counts).
+fn count_matching(client: &mut Client, filter: &WorkOrderFilter) -> Result<String, CliError> {
     let page = expect(
         client.request(Request::ListWorkOrders {
             filter: filter.clone(),
@@ -568,12 +573,16 @@ fn count_matching(client: &mut Client, filter: &WorkOrderFilter) -> Result<u64, 
         },
     )?;
     let wanted = &filter.states;
-    Ok(page
+    let count: u64 = page
         .counts
         .iter()
         .filter(|c| wanted.is_empty() || wanted.contains(&c.state))
         .map(|c| c.count)
-        .sum())
+        .sum();
+    Ok(format!(
+        "{count}{}",
+        if page.counts_capped { "+" } else { "" }
+    ))
 }
 
 pub fn cancel(global: &Global, reference: &str) -> Result<(), CliError> {

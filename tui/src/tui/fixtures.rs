@@ -90,6 +90,7 @@ pub fn page(n: usize, next_cursor: Option<&str>) -> WorkOrderPage {
         rows: (0..n).map(|i| row(i, state_for(i))).collect(),
         next_cursor: next_cursor.map(str::to_string),
         counts: counts(),
+        counts_capped: false,
     }
 }
 

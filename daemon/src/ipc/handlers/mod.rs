@@ -131,21 +131,8 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         .store
         .readers
         .read(|conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT state, COUNT(*) FROM work_orders GROUP BY state")?;
-            let rows = stmt.query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-            })?;
-            let mut counts = Vec::new();
-            for row in rows {
-                let (state, count) = row?;
-                if let Some(state) = WorkOrderState::parse(&state) {
-                    counts.push(StateCount {
-                        state,
-                        count: count as u64,
-                    });
-                }
-            }
+            // The hourly buckets (kept by triggers): no scan of every work order.
+            let (counts, _) = crate::history::counts(conn, &WorkOrderFilter::default())?;
             let scalar = |sql: &str| -> Result<u64, StoreError> {
                 Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
             };

@@ -62,6 +62,8 @@ pub struct History {
     pub filter: WorkOrderFilter,
     pub filter_text: FilterText,
     pub counts: Vec<StateCount>,
+    /// The counts are lower bounds (a search matched more than boltd counts): shown "N+".
+    pub counts_capped: bool,
     pub next_cursor: Option<String>,
     pub loading_more: bool,
     pub reloading: bool,
@@ -87,6 +89,11 @@ impl History {
             .sum()
     }
 
+    /// "+" after counts that are lower bounds.
+    fn plus(&self) -> &'static str {
+        if self.counts_capped { "+" } else { "" }
+    }
+
     pub fn reload(&mut self) -> Action {
         self.reloading = true;
         Action::Send(
@@ -103,6 +110,7 @@ impl History {
         let keep = self.selected_row().map(|r| r.id.clone());
         self.rows = page.rows;
         self.counts = page.counts;
+        self.counts_capped = page.counts_capped;
         self.next_cursor = page.next_cursor;
         self.reloading = false;
         self.loading_more = false;
@@ -128,6 +136,7 @@ impl History {
     pub fn apply_refresh(&mut self, page: WorkOrderPage) -> Action {
         self.refresh_in_flight = false;
         self.counts = page.counts;
+        self.counts_capped = page.counts_capped;
         let mut fresh = Vec::new();
         for row in page.rows {
             match self.rows.iter_mut().find(|r| r.id == row.id) {
@@ -368,8 +377,9 @@ impl History {
                 "Rerun all matching",
                 vec![
                     format!(
-                        "Rerun ALL {} work orders matching the filter, {}?",
+                        "Rerun ALL {}{} work orders matching the filter, {}?",
                         thousands(total),
+                        self.plus(),
                         from_text(&from_job)
                     ),
                     format!("Filter: {}", self.filter_summary()),
@@ -473,7 +483,7 @@ impl History {
             {
                 let (symbol, tone) = theme.work_order_state(*state);
                 title.push(Span::styled(
-                    format!(" {symbol} {}", thousands(count.count)),
+                    format!(" {symbol} {}{}", thousands(count.count), self.plus()),
                     theme.tone(tone),
                 ));
             }
@@ -536,9 +546,10 @@ impl History {
         if self.all_matching {
             parts.push(Span::styled(
                 format!(
-                    " {} all {} matching selected (r reruns, Esc clears) ",
+                    " {} all {}{} matching selected (r reruns, Esc clears) ",
                     theme.mark(),
-                    thousands(self.total_matching())
+                    thousands(self.total_matching()),
+                    self.plus()
                 ),
                 theme.tone(Tone::Warn),
             ));
@@ -857,6 +868,30 @@ mod tests {
         assert_eq!(history.total_matching(), 1224);
         history.filter.states = vec![WorkOrderState::Failed, WorkOrderState::Crashed];
         assert_eq!(history.total_matching(), 19);
+    }
+
+    #[test]
+    fn capped_search_counts_read_as_lower_bounds() {
+        fn confirm_text(history: &mut History) -> String {
+            match history.rerun(None) {
+                Action::Overlay(overlay) => match *overlay {
+                    Overlay::Confirm(confirm) => confirm.lines.join("\n"),
+                    _ => panic!("expected a confirmation"),
+                },
+                other => panic!("expected a confirmation, got {other:?}"),
+            }
+        }
+        let mut history = History::default();
+        history.height.set(10);
+        let mut page = fixtures::page(3, None);
+        page.counts_capped = true;
+        history.apply_reload(page);
+        history.all_matching = true;
+        let text = confirm_text(&mut history);
+        assert!(text.contains("ALL 1,224+ work orders"), "{text}");
+        history.apply_refresh(fixtures::page(3, None));
+        let text = confirm_text(&mut history);
+        assert!(text.contains("ALL 1,224 work orders"), "{text}");
     }
 
     #[test]

@@ -1,0 +1,139 @@
+//! Work orders per state for a filter (the history header). Received-time windows add up
+//! the hourly buckets of `work_order_counts` (kept exact by triggers, migration 0002) and
+//! read work orders only in the partial hours at the window's edges; so a 7-day window of
+//! a million work orders costs a few hundred bucket rows plus at most two hours of rows.
+//! Activity-time windows have no buckets (activity moves) and count the rows themselves.
+
+use super::{ResolvedFilter, filter_sql};
+use crate::store::{StoreResult, from_micros};
+use bolt_shared::model::*;
+use rusqlite::{Connection, params_from_iter};
+use std::collections::BTreeMap;
+
+/// Bucket width: one hour in microseconds (the SQL in migration 0002 uses the same number).
+pub const HOUR_MICROS: i64 = 3_600_000_000;
+
+/// Counts by state for a filter without search text, ignoring its state selection.
+pub fn state_counts(
+    conn: &Connection,
+    filter: &WorkOrderFilter,
+    resolved: &ResolvedFilter,
+) -> StoreResult<Vec<StateCount>> {
+    let unfiltered = WorkOrderFilter {
+        states: Vec::new(),
+        search: None,
+        ..filter.clone()
+    };
+    if resolved.by_activity {
+        return scan(conn, &unfiltered);
+    }
+    let (since, until) = (resolved.since, resolved.until);
+    // Whole hours inside the window: [first_hour, end_hour).
+    let first_hour = since.map(|s| ceil_div(s, HOUR_MICROS));
+    let end_hour = until.map(|u| u.div_euclid(HOUR_MICROS));
+    if let (Some(first), Some(end)) = (first_hour, end_hour)
+        && first >= end
+    {
+        // Less than an hour or two: read the rows.
+        return scan(conn, &unfiltered);
+    }
+    let mut totals: BTreeMap<WorkOrderState, u64> = BTreeMap::new();
+    let mut add = |counts: Vec<StateCount>| {
+        for c in counts {
+            *totals.entry(c.state).or_default() += c.count;
+        }
+    };
+    add(buckets(
+        conn,
+        resolved.workflow_id.as_deref(),
+        first_hour.unwrap_or(i64::MIN),
+        end_hour.unwrap_or(i64::MAX),
+    )?);
+    if let (Some(since), Some(first)) = (since, first_hour)
+        && since < first * HOUR_MICROS
+    {
+        add(scan(
+            conn,
+            &window(&unfiltered, since, first * HOUR_MICROS),
+        )?);
+    }
+    if let (Some(until), Some(end)) = (until, end_hour)
+        && end * HOUR_MICROS < until
+    {
+        add(scan(conn, &window(&unfiltered, end * HOUR_MICROS, until))?);
+    }
+    Ok(totals
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(state, count)| StateCount { state, count })
+        .collect())
+}
+
+fn ceil_div(a: i64, b: i64) -> i64 {
+    -((-a).div_euclid(b))
+}
+
+/// The filter narrowed to received times in [from, to).
+fn window(filter: &WorkOrderFilter, from: i64, to: i64) -> WorkOrderFilter {
+    WorkOrderFilter {
+        since: Some(from_micros(from)),
+        until: Some(from_micros(to)),
+        by: Some(TimeField::Received),
+        ..filter.clone()
+    }
+}
+
+/// Sums of the hourly buckets in [first_hour, end_hour), for one workflow or all.
+fn buckets(
+    conn: &Connection,
+    workflow_id: Option<&str>,
+    first_hour: i64,
+    end_hour: i64,
+) -> StoreResult<Vec<StateCount>> {
+    let rows: Vec<(String, i64)> = match workflow_id {
+        Some(workflow) => conn
+            .prepare_cached(
+                "SELECT state, SUM(n) FROM work_order_counts
+                 WHERE workflow_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY state",
+            )?
+            .query_map(rusqlite::params![workflow, first_hour, end_hour], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?,
+        None => conn
+            .prepare_cached(
+                "SELECT state, SUM(n) FROM work_order_counts INDEXED BY work_order_counts_hour
+                 WHERE hour >= ?1 AND hour < ?2 GROUP BY state",
+            )?
+            .query_map(rusqlite::params![first_hour, end_hour], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(to_counts(rows))
+}
+
+/// Counts by reading the matching work orders.
+pub fn scan(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Vec<StateCount>> {
+    let (where_sql, params) = filter_sql(conn, filter)?;
+    let sql =
+        format!("SELECT wo.state, COUNT(*) FROM work_orders wo {where_sql} GROUP BY wo.state");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows: Vec<(String, i64)> = stmt
+        .query_map(params_from_iter(params.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(to_counts(rows))
+}
+
+fn to_counts(rows: Vec<(String, i64)>) -> Vec<StateCount> {
+    rows.into_iter()
+        .filter_map(|(state, count)| {
+            Some(StateCount {
+                state: WorkOrderState::parse(&state)?,
+                count: count.max(0) as u64,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,345 @@
+//! Full-text search pages. The FTS index is walked newest document first and the walk stops
+//! as soon as a page of distinct work orders is found, so a word that matches half the store
+//! costs about as much as a rare one. A work order is listed at its newest matching document;
+//! the cursor is that document's FTS rowid, so later pages continue below it and new
+//! matches (which get higher rowids) never shift or repeat rows.
+
+use super::{ResolvedFilter, facts_of, work_order_row};
+use crate::refs;
+use crate::store::{StoreError, StoreResult};
+use bolt_shared::model::*;
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::{BTreeMap, HashSet};
+
+/// Work orders tallied for the header counts of a search before they are reported as
+/// lower bounds (`counts_capped`): counting every match of a common word would read the
+/// whole index.
+pub const SEARCH_COUNT_LIMIT: usize = 1_000;
+/// FTS hits one page request walks at most; a filter that rejects almost every match
+/// returns a short (even empty) page with a cursor to continue from, instead of reading
+/// the whole index.
+const WALK_BUDGET: usize = 100_000;
+/// Cursor prefix of search pages (plain lists use work order ids).
+const CURSOR_PREFIX: &str = "s";
+/// Work orders matched by id or short ref sort above every indexed document.
+const REF_KEY_BASE: i64 = i64::MAX - 16;
+
+/// Turns what a person typed into an FTS5 query: every word must appear as a whole token
+/// (`word*` asks for a word prefix). Exact tokens are walked lazily by FTS5; a prefix term
+/// first merges the doclists of every word it expands to, which for a common word reads
+/// the whole index, so prefixes are opt-in.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .filter_map(|word| {
+            let prefix = word.ends_with('*');
+            let bare: String = word.chars().filter(|c| *c != '"' && *c != '*').collect();
+            (!bare.is_empty()).then(|| {
+                if prefix {
+                    format!("\"{bare}\"*")
+                } else {
+                    format!("\"{bare}\"")
+                }
+            })
+        })
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// The hex digits of a search that may be an id or short ref (at least a short ref's 8).
+pub fn ref_tail(text: &str) -> Option<String> {
+    let t = text.trim();
+    let ok = t.len() <= 36 && t.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    let tail: String = t.chars().filter(|c| *c != '-').collect();
+    (ok && tail.len() >= SHORT_REF_LEN).then(|| tail.to_ascii_lowercase())
+}
+
+/// Work orders a search names by its own id or short ref, or by a run's or step's.
+pub(super) fn ref_matches(conn: &Connection, search: &str) -> StoreResult<Vec<String>> {
+    let Some(tail) = ref_tail(search) else {
+        return Ok(Vec::new());
+    };
+    let mut ids: Vec<String> = refs::find_by_tail(conn, "work_orders", &tail, 4)?;
+    for run in refs::find_by_tail(conn, "runs", &tail, 4)? {
+        ids.push(conn.query_row(
+            "SELECT work_order_id FROM runs WHERE id = ?1",
+            [&run],
+            |r| r.get(0),
+        )?);
+    }
+    for step in refs::find_by_tail(conn, "steps", &tail, 4)? {
+        ids.push(conn.query_row(
+            "SELECT r.work_order_id FROM steps s JOIN runs r ON r.id = s.run_id WHERE s.id = ?1",
+            [&step],
+            |r| r.get(0),
+        )?);
+    }
+    ids.sort();
+    ids.dedup();
+    ids.reverse();
+    Ok(ids)
+}
+
+fn parse_cursor(cursor: &str) -> StoreResult<i64> {
+    cursor
+        .strip_prefix(CURSOR_PREFIX)
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| StoreError::Invalid(format!("bad search cursor `{cursor}`")))
+}
+
+/// Where a listed work order was found: its id, or an indexed document.
+#[derive(Clone, Copy)]
+enum Found {
+    Ref,
+    Doc(i64),
+}
+
+/// A page of search results, the header counts (first page only) and whether they are
+/// lower bounds.
+pub struct SearchPage {
+    pub rows: Vec<WorkOrderRow>,
+    pub next_cursor: Option<String>,
+    pub counts: Vec<StateCount>,
+    pub counts_capped: bool,
+}
+
+/// One page of work orders matching `filter` (whose search text is `search`).
+pub fn page(
+    conn: &Connection,
+    filter: &ResolvedFilter,
+    search: &str,
+    limit: u32,
+    after: Option<&str>,
+) -> StoreResult<SearchPage> {
+    let limit = limit as usize;
+    let below = after.map(parse_cursor).transpose()?.unwrap_or(i64::MAX);
+    let counting = after.is_none();
+    let mut walk = Walk {
+        conn,
+        filter,
+        below,
+        seen: HashSet::new(),
+        found: Vec::new(),
+        tally: BTreeMap::new(),
+        tallied: 0,
+        limit,
+        counting,
+    };
+    let refs = ref_matches(conn, search)?;
+    for (i, id) in refs.iter().enumerate() {
+        let key = REF_KEY_BASE - i as i64;
+        if key < below {
+            walk.consider(id, key, Found::Ref)?;
+        } else {
+            // Listed on an earlier page.
+            walk.seen.insert(id.clone());
+        }
+    }
+    let mut exhausted = true;
+    let mut resume_below = None;
+    if let Some(query) = fts_query(search) {
+        let mut stmt = conn.prepare_cached(
+            "SELECT f.rowid, sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid
+             WHERE search_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC",
+        )?;
+        let mut hits = stmt.query(rusqlite::params![query, below.min(REF_KEY_BASE - 16)])?;
+        let mut walked = 0usize;
+        while let Some(hit) = hits.next()? {
+            if walk.done() {
+                exhausted = false;
+                break;
+            }
+            walked += 1;
+            if walked > WALK_BUDGET {
+                exhausted = false;
+                resume_below = Some(hit.get::<_, i64>(0)? + 1);
+                break;
+            }
+            let rowid: i64 = hit.get(0)?;
+            let id: String = hit.get(1)?;
+            if walk.seen.contains(&id) {
+                continue;
+            }
+            if after.is_some() && shown_above(conn, &query, &id, below, &refs)? {
+                walk.seen.insert(id);
+                continue;
+            }
+            walk.consider(&id, rowid, Found::Doc(rowid))?;
+        }
+    }
+    let Walk {
+        mut found, tally, ..
+    } = walk;
+    let next_cursor = if found.len() > limit {
+        found.truncate(limit);
+        found
+            .last()
+            .map(|(_, key, _)| format!("{CURSOR_PREFIX}{key}"))
+    } else {
+        resume_below.map(|key| format!("{CURSOR_PREFIX}{key}"))
+    };
+    let mut rows = Vec::with_capacity(found.len());
+    for (id, _, how) in found {
+        // Retention may delete a work order between the walk and here: leave it out.
+        let mut row = match work_order_row(conn, &id) {
+            Ok(row) => row,
+            Err(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows)) => continue,
+            Err(err) => return Err(err),
+        };
+        row.hit = hit_for(conn, &id, how, search)?;
+        rows.push(row);
+    }
+    let counts = tally
+        .into_iter()
+        .map(|(state, count)| StateCount { state, count })
+        .collect();
+    Ok(SearchPage {
+        rows,
+        next_cursor,
+        counts,
+        counts_capped: counting && !exhausted,
+    })
+}
+
+/// The state of one page's walk over matching work orders.
+struct Walk<'a> {
+    conn: &'a Connection,
+    filter: &'a ResolvedFilter,
+    below: i64,
+    seen: HashSet<String>,
+    /// Work orders for the page (one more than the limit, to know whether there is a
+    /// next page), with their key and where they were found.
+    found: Vec<(String, i64, Found)>,
+    tally: BTreeMap<WorkOrderState, u64>,
+    tallied: usize,
+    limit: usize,
+    counting: bool,
+}
+
+impl Walk<'_> {
+    fn done(&self) -> bool {
+        self.found.len() > self.limit && (!self.counting || self.tallied >= SEARCH_COUNT_LIMIT)
+    }
+
+    /// A work order met for the first time at `key`: count it and keep it for the page if
+    /// it passes the filter.
+    fn consider(&mut self, id: &str, key: i64, how: Found) -> StoreResult<()> {
+        self.seen.insert(id.to_string());
+        debug_assert!(key < self.below);
+        // Documents of a work order deleted by retention may outlive it briefly.
+        let Some(facts) = facts_of(self.conn, id)? else {
+            return Ok(());
+        };
+        if !self.filter.matches_ignoring_states(&facts) {
+            return Ok(());
+        }
+        if self.counting && self.tallied < SEARCH_COUNT_LIMIT {
+            self.tallied += 1;
+            *self.tally.entry(facts.state).or_default() += 1;
+        }
+        if self.found.len() <= self.limit && self.filter.matches_states(&facts) {
+            self.found.push((id.to_string(), key, how));
+        }
+        Ok(())
+    }
+}
+
+/// Whether a work order met below the cursor was already listed above it: named by the
+/// search as an id, or with a matching document at or above the cursor.
+fn shown_above(
+    conn: &Connection,
+    query: &str,
+    id: &str,
+    below: i64,
+    refs: &[String],
+) -> StoreResult<bool> {
+    if refs.iter().any(|r| r == id) {
+        return Ok(true);
+    }
+    let mut docs = conn
+        .prepare_cached("SELECT rowid FROM search_docs WHERE work_order_id = ?1 AND rowid >= ?2")?;
+    let higher: Vec<i64> = docs
+        .query_map(rusqlite::params![id, below], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut matches =
+        conn.prepare_cached("SELECT 1 FROM search_fts WHERE search_fts MATCH ?1 AND rowid = ?2")?;
+    for rowid in higher {
+        if matches
+            .query_row(rusqlite::params![query, rowid], |_| Ok(()))
+            .optional()?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Where a listed work order matched, with a snippet of the matching document.
+fn hit_for(
+    conn: &Connection,
+    work_order_id: &str,
+    how: Found,
+    search: &str,
+) -> StoreResult<Option<SearchHit>> {
+    let Found::Doc(rowid) = how else {
+        return Ok(Some(SearchHit {
+            source: MatchSource::Id,
+            snippet: work_order_id.to_string(),
+        }));
+    };
+    let doc: Option<(String, Option<String>)> = conn
+        .query_row(
+            "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd
+             LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id
+             LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER)
+             WHERE sd.rowid = ?1",
+            [rowid],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(doc.map(|(source, text)| SearchHit {
+        source: MatchSource::parse(&source).unwrap_or(MatchSource::Input),
+        snippet: text.map(|t| snippet(&t, search)).unwrap_or_default(),
+    }))
+}
+
+/// The first search word as typed, without FTS syntax, lowercased.
+fn first_term(search: &str) -> String {
+    search
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| *c != '"' && *c != '*')
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// ~80 characters around the first search term, the match marked with [ ].
+pub fn snippet(text: &str, search: &str) -> String {
+    let term = first_term(search);
+    let lower = text.to_lowercase();
+    let Some(at) = lower.find(&term).filter(|_| !term.is_empty()) else {
+        return text.chars().take(80).collect();
+    };
+    // Work in chars so multi-byte text never splits.
+    let start_char = lower[..at].chars().count();
+    let term_chars = term.chars().count();
+    let chars: Vec<char> = text.chars().collect();
+    let from = start_char.saturating_sub(30);
+    let to = (start_char + term_chars + 40).min(chars.len());
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    out.extend(&chars[from..start_char.min(chars.len())]);
+    out.push('[');
+    out.extend(&chars[start_char.min(chars.len())..(start_char + term_chars).min(chars.len())]);
+    out.push(']');
+    out.extend(&chars[(start_char + term_chars).min(chars.len())..to]);
+    if to < chars.len() {
+        out.push('…');
+    }
+    out
+}
