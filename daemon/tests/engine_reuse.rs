@@ -327,3 +327,89 @@ async fn execute_runs_many_times_in_sequence_and_survives_a_killed_run() {
         }
     }
 }
+
+/// Prepares this thread's next context the way an idle engine worker does.
+fn prepare_here() {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(warm::prepare());
+    assert!(warm::has_prepared());
+}
+
+#[test]
+fn a_prepared_context_gives_jobs_openfns_sandbox_and_nothing_of_earlier_runs() {
+    on_own_thread(|| {
+        let first = run(
+            "fn(s => { globalThis.leaked = 1; fn.marked = 1; return { data: { ran: true } }; });",
+            Some("common"),
+            limits(10_000),
+        );
+        assert_eq!(output(&first)["data"]["ran"], json!(true));
+        let probe = "fn(s => ({ data: {
+            leaked: typeof globalThis.leaked,
+            marked: typeof fn.marked,
+            consoleFrozen: Object.isFrozen(console),
+            print: typeof globalThis.print,
+            timers: typeof setTimeout + typeof setInterval,
+            buffer: Buffer.from('aGk=', 'base64').toString(),
+            evalDenied: (() => { try { eval('1'); return false; } catch (e) { return true; } })(),
+        } }));";
+        let expected = json!({
+            "leaked": "undefined",
+            "marked": "undefined",
+            "consoleFrozen": true,
+            "print": "undefined",
+            "timers": "functionfunction",
+            "buffer": "hi",
+            "evalDenied": true,
+        });
+        prepare_here();
+        let with_common = run(probe, Some("common"), limits(10_000));
+        assert!(
+            !warm::has_prepared(),
+            "the run must use the prepared context"
+        );
+        assert_eq!(output(&with_common)["data"], expected);
+
+        prepare_here();
+        let http = run(
+            "fn(s => ({ data: { get: typeof get, each: typeof each } }));",
+            Some("http"),
+            limits(10_000),
+        );
+        assert_eq!(
+            output(&http)["data"],
+            json!({"get": "function", "each": "function"})
+        );
+
+        prepare_here();
+        let plain = run(
+            "export default [s => ({ data: { leaked: typeof globalThis.leaked } })];",
+            None,
+            limits(10_000),
+        );
+        assert_eq!(output(&plain)["data"], json!({"leaked": "undefined"}));
+    });
+}
+
+#[test]
+fn a_memory_bomb_in_a_prepared_context_leaves_the_next_one_working() {
+    on_own_thread(|| {
+        prepare_here();
+        let bomb = run(
+            "export default [s => { const a = []; while (true) a.push(new Array(100000).fill('x' + a.length)); }];",
+            None,
+            limits(20_000),
+        );
+        assert_eq!(bomb.outcome.error_type.as_deref(), Some("OOMError"));
+        assert!(!warm::has_spare());
+        prepare_here();
+        assert_eq!(
+            output(&run(NORMAL, None, limits(10_000)))["data"]["ok"],
+            json!(true)
+        );
+        assert!(warm::has_spare());
+    });
+}

@@ -154,7 +154,11 @@ pub fn run_plan_blocking(
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(workflow::run_plan(plan, input, options, sink)),
+        Ok(runtime) => runtime.block_on(async {
+            let result = workflow::run_plan(plan, input, options, sink).await;
+            warm::finish_retired().await;
+            result
+        }),
         Err(e) => workflow::PlanResult {
             outcome: RunOutcome {
                 exit_reason: ExitReason::Exception,

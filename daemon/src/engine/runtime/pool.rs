@@ -2,7 +2,8 @@
 //!
 //! A run used to start a thread (8 MiB stack) and a tokio event loop of its own. Workers now
 //! stay alive after a run and wait for the next one, keeping their event loop and their
-//! spare QuickJS runtime (see [`super::warm`]). A run never waits for a busy worker: when
+//! spare QuickJS runtime; after handing a result over, a worker drops the finished context
+//! and, if no run is waiting, prepares the next run's context (see [`super::warm`]). A run never waits for a busy worker: when
 //! none is idle a new one starts, so a long job can't hold up the others. At most
 //! [`MAX_IDLE_WORKERS`] idle workers are kept; a worker finding the idle list full ends.
 
@@ -68,9 +69,18 @@ fn worker_main(first: Work, jobs: Sender<Work>, inbox: Receiver<Work>) {
             _ => false,
         };
         deliver();
-        if parked {
-            next = inbox.recv().ok();
+        event_loop.block_on(super::warm::finish_retired());
+        if !parked {
+            break;
         }
+        // With nothing waiting, get the next run's context ready while idle.
+        next = match inbox.try_recv() {
+            Ok(work) => Some(work),
+            Err(_) => {
+                event_loop.block_on(super::warm::prepare());
+                inbox.recv().ok()
+            }
+        };
     }
     super::warm::discard();
 }

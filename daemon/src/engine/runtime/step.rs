@@ -63,28 +63,11 @@ pub enum StepOutcome {
 pub async fn run_step(req: StepRequest) -> StepOutcome {
     let reason = Arc::new(AtomicU8::new(NOT_INTERRUPTED));
     let deadline = Instant::now() + req.timeout;
-    let warm = match warm::take().await {
-        Ok(warm) => warm,
-        Err(e) => {
-            return aborted(
-                Severity::Crash,
-                "RuntimeCrash",
-                format!("could not start the JavaScript runtime: {e}"),
-            );
-        }
+    let (warm, context) = match ready_context().await {
+        Ok(ready) => ready,
+        Err(outcome) => return outcome,
     };
-    let runtime = &warm.runtime;
-    set_limits(runtime, &req, deadline, reason.clone()).await;
-    let context = match AsyncContext::full(runtime).await {
-        Ok(c) => c,
-        Err(e) => {
-            return aborted(
-                Severity::Crash,
-                "RuntimeCrash",
-                format!("could not create a JavaScript context: {e}"),
-            );
-        }
-    };
+    set_limits(&warm.runtime, &req, deadline, reason.clone()).await;
     let request = &req;
     let interrupt = reason.clone();
     let work = context
@@ -94,11 +77,31 @@ pub async fn run_step(req: StepRequest) -> StepOutcome {
         _ = tokio::time::sleep_until(deadline.into()) => timeout_error(&req),
         _ = req.cancel.cancelled() => cancel_error(),
     };
-    drop(context);
-    if runtime_reusable(&outcome) {
-        warm::give_back(warm).await;
-    }
+    let reusable = runtime_reusable(&outcome);
+    warm::retire(warm, context, reusable).await;
     outcome
+}
+
+/// The context prepared in advance on this thread, or a new one.
+async fn ready_context() -> Result<(warm::WarmRuntime, AsyncContext), StepOutcome> {
+    if let Some(prepared) = warm::take_prepared().await {
+        return Ok((prepared.warm, prepared.context));
+    }
+    let warm = warm::take().await.map_err(|e| {
+        aborted(
+            Severity::Crash,
+            "RuntimeCrash",
+            format!("could not start the JavaScript runtime: {e}"),
+        )
+    })?;
+    let context = AsyncContext::full(&warm.runtime).await.map_err(|e| {
+        aborted(
+            Severity::Crash,
+            "RuntimeCrash",
+            format!("could not create a JavaScript context: {e}"),
+        )
+    })?;
+    Ok((warm, context))
 }
 
 /// Per-step limits, set on a new or reused runtime alike.
