@@ -85,6 +85,24 @@ fn worker_main(first: Work, jobs: Sender<Work>, inbox: Receiver<Work>) {
     super::warm::discard();
 }
 
+/// Runs `f` on an engine worker and waits for its result (for callers outside tokio).
+pub fn run_blocking<R, F>(f: F) -> Result<R, String>
+where
+    R: Send + 'static,
+    F: FnOnce(&tokio::runtime::Runtime) -> R + Send + 'static,
+{
+    let (tx, rx) = channel();
+    submit(Box::new(move |event_loop: &tokio::runtime::Runtime| {
+        let result = f(event_loop);
+        Box::new(move || {
+            let _ = tx.send(result);
+        })
+    }))
+    .map_err(|e| format!("could not start the engine thread: {e}"))?;
+    rx.recv()
+        .map_err(|_| "the engine thread stopped unexpectedly".to_string())
+}
+
 /// How many workers are idle now (for tests and diagnostics).
 pub fn idle_workers() -> usize {
     IDLE.lock().map(|idle| idle.len()).unwrap_or(0)
