@@ -1,6 +1,8 @@
 //! `bolt bench engine`: figures for the engine (printed, never asserted).
 //!
-//! - in-process overhead of a trivial one-step job (compile + fresh QuickJS runtime + run),
+//! - in-process overhead of a trivial one-step job (compile + fresh QuickJS context + run), on
+//!   the calling thread (`run_plan_blocking`, as `bolt execute` runs) and the way boltd runs
+//!   it (`engine::execute` awaited from a tokio runtime, run after run, on pooled workers),
 //! - cold `bolt execute` of a trivial job (wall time; max RSS as reported by the child),
 //! - a 10,000-record map/filter/reduce job, and the same job under Node's `@openfn/runtime`
 //!   when `--node-dir <dir>` (or `BOLT_BENCH_NODE_DIR`) points at a directory whose
@@ -10,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use bolt_daemon::engine::runtime::logs::LogRecord;
 use bolt_daemon::engine::runtime::prepare::CompileMode;
 use bolt_daemon::engine::runtime::{EventSink, RunOptions, run_plan_blocking};
-use bolt_daemon::engine::{Plan, PlanStep};
+use bolt_daemon::engine::{CancelToken, Limits, Plan, PlanStep};
 use bolt_shared::model::ExitReason;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -105,7 +107,77 @@ fn trivial_in_process() -> Result<()> {
             .collect::<Result<Vec<_>>>()?;
         println!("in-process trivial job ({label}): {}", summary(samples));
     }
+    daemon_path(&input)
+}
+
+/// boltd's path: `engine::execute` awaited from a multi-threaded tokio runtime, run after
+/// run, with the event channel drained as the runner does.
+fn daemon_path(input: &Value) -> Result<()> {
+    let event_loop = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let cases = [
+        ("plain module, no adaptor", None),
+        ("fn(s => s) with language-common", Some("common")),
+    ];
+    // Back to back, and with 2 ms between runs (boltd records each run before the next
+    // starts, which gives an idle worker time to prepare the next context).
+    for gap in [Duration::ZERO, Duration::from_millis(2)] {
+        for (label, adaptor) in cases {
+            let samples = daemon_runs(&event_loop, input, adaptor, gap)?;
+            let pace = if gap.is_zero() {
+                "back to back".to_string()
+            } else {
+                format!("{} ms apart", gap.as_millis())
+            };
+            println!(
+                "daemon path, engine::execute, runs {pace} ({label}): {}",
+                summary(samples)
+            );
+        }
+    }
     Ok(())
+}
+
+fn daemon_runs(
+    event_loop: &tokio::runtime::Runtime,
+    input: &Value,
+    adaptor: Option<&str>,
+    gap: Duration,
+) -> Result<Vec<Duration>> {
+    let plan = match adaptor {
+        Some(adaptor) => one_step("fn(s => s);", Some(adaptor)),
+        // `execute` always compiles; this module compiles to itself.
+        None => one_step("export default [s => s];", None),
+    };
+    event_loop.block_on(async {
+        let mut samples = Vec::new();
+        for i in 0..220 {
+            let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+            let started = Instant::now();
+            let engine = tokio::spawn(bolt_daemon::engine::execute(
+                plan.clone(),
+                input.clone(),
+                Limits::default(),
+                events,
+                CancelToken::new(),
+            ));
+            let outcome = engine.await?;
+            while incoming.try_recv().is_ok() {}
+            let elapsed = started.elapsed();
+            if outcome.exit_reason != ExitReason::Success {
+                bail!("benchmark job failed: {outcome:?}");
+            }
+            if i >= 20 {
+                samples.push(elapsed);
+            }
+            if !gap.is_zero() {
+                tokio::time::sleep(gap).await;
+            }
+        }
+        Ok::<_, anyhow::Error>(samples)
+    })
 }
 
 fn cold_execute() -> Result<()> {

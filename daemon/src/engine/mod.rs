@@ -2,9 +2,9 @@
 //! embedded QuickJS with OpenFn's sandbox and state rules, with language-common and
 //! language-http built in. Knows nothing of SQLite, sockets or HTTP servers.
 //!
-//! [`execute`] runs a whole plan on a dedicated engine thread (with its own current-thread
-//! tokio runtime and an 8 MiB stack), so it can be awaited from any tokio runtime and a
-//! runaway job never blocks the caller's workers.
+//! [`execute`] runs a whole plan on an engine worker thread (with its own current-thread
+//! tokio runtime and an 8 MiB stack; workers are kept between runs), so it can be awaited
+//! from any tokio runtime and a runaway job never blocks the caller's workers.
 
 pub mod adaptors;
 pub mod compiler;

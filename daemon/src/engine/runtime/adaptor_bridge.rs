@@ -2,8 +2,8 @@
 //! the host functions installed as `globalThis.__bolt_host` (contract: `adaptors/mod.rs`).
 
 use crate::engine::adaptors::{self, host};
-use rquickjs::function::{Async, Func};
-use rquickjs::{Ctx, Exception, Function, Object};
+use rquickjs::function::Async;
+use rquickjs::{Ctx, Exception, Object};
 
 /// Module names bolt can import, as a job writes them.
 #[allow(dead_code)]
@@ -23,28 +23,28 @@ pub fn module_source(name: &str) -> Option<&'static str> {
 pub fn install_host<'js>(ctx: &Ctx<'js>, host_object: &Object<'js>) -> rquickjs::Result<()> {
     host_object.set(
         "jsonpath",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, path: String, json: String| {
+        super::warm::host_function(ctx, |ctx: Ctx<'js>, path: String, json: String| {
             host::jsonpath_locate(&path, &json)
                 .map_err(|message| Exception::throw_message(&ctx, &message))
         })?,
     )?;
     host_object.set(
         "parseCsv",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>, text: String, options: String| {
-                host::parse_csv(&text, &options)
-                    .map_err(|message| Exception::throw_message(&ctx, &message))
-            },
-        )?,
+        super::warm::host_function(ctx, |ctx: Ctx<'js>, text: String, options: String| {
+            host::parse_csv(&text, &options)
+                .map_err(|message| Exception::throw_message(&ctx, &message))
+        })?,
     )?;
     host_object.set(
         "http",
-        Func::from(Async(|ctx: Ctx<'js>, request: String| async move {
-            host::http_request(request)
-                .await
-                .map_err(|message| Exception::throw_message(&ctx, &message))
-        })),
+        super::warm::host_function(
+            ctx,
+            Async(|ctx: Ctx<'js>, request: String| async move {
+                host::http_request(request)
+                    .await
+                    .map_err(|message| Exception::throw_message(&ctx, &message))
+            }),
+        ),
     )?;
     Ok(())
 }

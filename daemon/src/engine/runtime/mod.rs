@@ -1,11 +1,13 @@
 //! Running compiled jobs and workflows in QuickJS.
 //!
-//! - [`step`]: one step in a fresh runtime + context with OpenFn's sandbox.
+//! - [`step`]: one step in a fresh context with OpenFn's sandbox.
 //! - [`workflow`]: plan traversal, edge conditions, results.
 //! - [`errors`]: OpenFn's error classification; [`logs`]: log records and their formats.
 //! - [`cli`]: `bolt execute` (plan loading, output, exit codes), used by the `bolt` binary.
 //!
-//! Every step gets a fresh QuickJS runtime and context. The prelude (`js/prelude.js`) builds
+//! Every step gets a fresh QuickJS context; the runtime under it is reused from the previous
+//! step on the same thread when that step left nothing behind ([`warm`]), and plans run on
+//! engine worker threads kept between runs ([`pool`]). The prelude (`js/prelude.js`) builds
 //! OpenFn's sandbox globals, the operation loop and the final-state cleaning; the prelude,
 //! `Buffer` and language-common are QuickJS bytecode compiled at build time.
 //!
@@ -24,9 +26,11 @@ pub mod conditions;
 pub mod errors;
 mod loader;
 pub mod logs;
+pub mod pool;
 pub mod prepare;
 pub mod state;
 pub mod step;
+pub mod warm;
 pub mod workflow;
 
 pub use crate::engine::CancelToken;
@@ -34,9 +38,6 @@ use crate::engine::{EngineEvent, Limits, Plan, RunOutcome};
 use bolt_shared::model::ExitReason;
 use logs::{LogRecord, LogSink, LogSource};
 use std::sync::Arc;
-
-/// Stack size of the engine thread (QuickJS uses at most 1 MiB of it).
-const ENGINE_THREAD_STACK: usize = 8 * 1024 * 1024;
 
 /// How a plan is run.
 #[derive(Clone, Default)]
@@ -101,7 +102,7 @@ impl EventSink {
     }
 }
 
-/// Runs a plan on a new engine thread with its own current-thread tokio runtime.
+/// Runs a plan on an engine worker thread ([`pool`]) with its own current-thread tokio runtime.
 pub async fn run_on_engine_thread(
     plan: Plan,
     input: serde_json::Value,
@@ -119,12 +120,12 @@ pub async fn run_plan_detailed(
     sink: EventSink,
 ) -> workflow::PlanResult {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let spawned = std::thread::Builder::new()
-        .name("bolt-engine".into())
-        .stack_size(ENGINE_THREAD_STACK)
-        .spawn(move || {
-            let _ = tx.send(run_plan_blocking(&plan, input, &options, &sink));
-        });
+    let submitted = pool::submit(Box::new(move |event_loop: &tokio::runtime::Runtime| {
+        let result = event_loop.block_on(workflow::run_plan(&plan, input, &options, &sink));
+        Box::new(move || {
+            let _ = tx.send(result);
+        })
+    }));
     let failed = |message: String| workflow::PlanResult {
         outcome: RunOutcome {
             exit_reason: ExitReason::Exception,
@@ -135,7 +136,7 @@ pub async fn run_plan_detailed(
         abort: None,
         failed_steps: 0,
     };
-    if let Err(e) = spawned {
+    if let Err(e) = submitted {
         return failed(format!("could not start the engine thread: {e}"));
     }
     rx.await
@@ -153,7 +154,11 @@ pub fn run_plan_blocking(
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(workflow::run_plan(plan, input, options, sink)),
+        Ok(runtime) => runtime.block_on(async {
+            let result = workflow::run_plan(plan, input, options, sink).await;
+            warm::finish_retired().await;
+            result
+        }),
         Err(e) => workflow::PlanResult {
             outcome: RunOutcome {
                 exit_reason: ExitReason::Exception,

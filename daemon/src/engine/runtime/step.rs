@@ -7,9 +7,10 @@ use super::adaptor_bridge;
 use super::errors::{
     self, ErrorContext, OperationInfo, PositionMapper, Severity, StepError, ThrownInfo,
 };
-use super::loader::{self, JobLoader, JobResolver};
+use super::loader;
 use super::logs::{Level, LogArg, LogRecord, LogSink, LogSource};
-use rquickjs::function::{Async, Func};
+use super::warm;
+use rquickjs::function::Async;
 use rquickjs::module::Module;
 use rquickjs::{
     AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Function, Object, Promise, Value,
@@ -62,26 +63,11 @@ pub enum StepOutcome {
 pub async fn run_step(req: StepRequest) -> StepOutcome {
     let reason = Arc::new(AtomicU8::new(NOT_INTERRUPTED));
     let deadline = Instant::now() + req.timeout;
-    let runtime = match new_runtime(&req, deadline, reason.clone()).await {
-        Ok(rt) => rt,
-        Err(e) => {
-            return aborted(
-                Severity::Crash,
-                "RuntimeCrash",
-                format!("could not start the JavaScript runtime: {e}"),
-            );
-        }
+    let (warm, context) = match ready_context().await {
+        Ok(ready) => ready,
+        Err(outcome) => return outcome,
     };
-    let context = match AsyncContext::full(&runtime).await {
-        Ok(c) => c,
-        Err(e) => {
-            return aborted(
-                Severity::Crash,
-                "RuntimeCrash",
-                format!("could not create a JavaScript context: {e}"),
-            );
-        }
-    };
+    set_limits(&warm.runtime, &req, deadline, reason.clone()).await;
     let request = &req;
     let interrupt = reason.clone();
     let work = context
@@ -91,17 +77,40 @@ pub async fn run_step(req: StepRequest) -> StepOutcome {
         _ = tokio::time::sleep_until(deadline.into()) => timeout_error(&req),
         _ = req.cancel.cancelled() => cancel_error(),
     };
-    drop(context);
-    drop(runtime);
+    let reusable = runtime_reusable(&outcome);
+    warm::retire(warm, context, reusable).await;
     outcome
 }
 
-async fn new_runtime(
+/// The context prepared in advance on this thread, or a new one.
+async fn ready_context() -> Result<(warm::WarmRuntime, AsyncContext), StepOutcome> {
+    if let Some(prepared) = warm::take_prepared().await {
+        return Ok((prepared.warm, prepared.context));
+    }
+    let warm = warm::take().await.map_err(|e| {
+        aborted(
+            Severity::Crash,
+            "RuntimeCrash",
+            format!("could not start the JavaScript runtime: {e}"),
+        )
+    })?;
+    let context = AsyncContext::full(&warm.runtime).await.map_err(|e| {
+        aborted(
+            Severity::Crash,
+            "RuntimeCrash",
+            format!("could not create a JavaScript context: {e}"),
+        )
+    })?;
+    Ok((warm, context))
+}
+
+/// Per-step limits, set on a new or reused runtime alike.
+async fn set_limits(
+    runtime: &AsyncRuntime,
     req: &StepRequest,
     deadline: Instant,
     reason: Arc<AtomicU8>,
-) -> rquickjs::Result<AsyncRuntime> {
-    let runtime = AsyncRuntime::new()?;
+) {
     runtime.set_memory_limit(req.memory_bytes).await;
     runtime.set_max_stack_size(MAX_STACK_BYTES).await;
     let cancel = req.cancel.clone();
@@ -118,8 +127,15 @@ async fn new_runtime(
             }
         })))
         .await;
-    runtime.set_loader(JobResolver, JobLoader).await;
-    Ok(runtime)
+}
+
+/// A runtime whose step was killed or cancelled is never reused: it may have run out of
+/// memory mid-operation or hold the half-finished work of an interrupted job.
+fn runtime_reusable(outcome: &StepOutcome) -> bool {
+    match outcome {
+        StepOutcome::Success { .. } | StepOutcome::Failed { .. } => true,
+        StepOutcome::Aborted { error } => error.severity == Severity::Crash,
+    }
 }
 
 fn aborted(severity: Severity, name: &str, message: String) -> StepOutcome {
@@ -366,7 +382,7 @@ async fn install_sandbox<'js>(
     let cancel = req.cancel.clone();
     host.set(
         "expired",
-        Function::new(ctx.clone(), move || {
+        warm::host_function(ctx, move || {
             cancel.is_cancelled() || Instant::now() >= deadline
         })?,
     )?;
@@ -375,7 +391,7 @@ async fn install_sandbox<'js>(
     let step_id = req.step_id.clone();
     host.set(
         "jobLog",
-        Function::new(ctx.clone(), move |level: String, args: String| {
+        warm::host_function(ctx, move |level: String, args: String| {
             emit_console(&sink, &step_id, LogSource::Job, &level, &args);
         })?,
     )?;
@@ -383,7 +399,7 @@ async fn install_sandbox<'js>(
     let step_id = req.step_id.clone();
     host.set(
         "runtimeLog",
-        Function::new(ctx.clone(), move |level: String, message: String| {
+        warm::host_function(ctx, move |level: String, message: String| {
             (sink)(LogRecord::text(
                 Some(&step_id),
                 LogSource::Runtime,
@@ -394,14 +410,17 @@ async fn install_sandbox<'js>(
     )?;
     host.set(
         "sleep",
-        Func::from(Async(|ms: f64| async move {
-            let ms = if ms.is_finite() && ms > 0.0 {
-                ms as u64
-            } else {
-                0
-            };
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-        })),
+        warm::host_function(
+            ctx,
+            Async(|ms: f64| async move {
+                let ms = if ms.is_finite() && ms > 0.0 {
+                    ms as u64
+                } else {
+                    0
+                };
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }),
+        ),
     )?;
     let internals: Object = make_sandbox.call((host,))?;
 
@@ -411,7 +430,7 @@ async fn install_sandbox<'js>(
     let step_id = req.step_id.clone();
     bolt_host.set(
         "print",
-        Function::new(ctx.clone(), move |level: String, line: String| {
+        warm::host_function(ctx, move |level: String, line: String| {
             let level = if level == "log" {
                 Level::Info
             } else {

@@ -8,7 +8,7 @@ use super::adaptor_bridge;
 use super::errors::StepError;
 use super::logs::{Level, LogRecord, LogSource, Sanitize};
 use super::prepare::{self, CompileMode};
-use super::{EventSink, RunOptions, run_plan_blocking};
+use super::{EventSink, RunOptions};
 use crate::engine::{Limits, PlanStep};
 use bolt_shared::model::ExitReason;
 use log_output::{LogLevels, LogPrinter};
@@ -160,15 +160,9 @@ fn run(options: &ExecuteOptions, printer: &LogPrinter, started: Instant) -> Resu
         Arc::new(|_| {}),
     );
     let plan = loaded.plan;
-    let result = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(8 * 1024 * 1024)
-            .spawn_scoped(scope, || {
-                run_plan_blocking(&plan, input, &run_options, &sink)
-            })
-            .map_err(|e| e.to_string())?
-            .join()
-            .map_err(|_| "the engine thread panicked".to_string())
+    // On an engine worker ([`super::pool`]), like boltd's runs.
+    let result = super::pool::run_blocking(move |event_loop| {
+        event_loop.block_on(super::workflow::run_plan(&plan, input, &run_options, &sink))
     })?;
 
     if result.abort.is_some()
