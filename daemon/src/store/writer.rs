@@ -182,7 +182,7 @@ fn run_cached(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
     tx.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+fn run(conn: Connection, jobs: mpsc::Receiver<Job>) {
     fts_queue::queue_on_this_thread();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
@@ -192,29 +192,25 @@ fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let tx = match conn.transaction() {
-            Ok(tx) => tx,
-            Err(err) => {
-                tracing::error!(%err, "cannot begin a write transaction");
-                // Dropping the jobs drops their reply channels: callers see WriterGone.
-                continue;
-            }
-        };
-        let mut index = Vec::new();
-        let mut finishers: Vec<Finisher> = Vec::with_capacity(batch.len());
-        let mut group: Vec<Box<dyn RepeatableJob>> = Vec::new();
+        let (mut repeatable, mut once) = (Vec::new(), Vec::new());
         for job in batch {
             match job {
-                Job::Repeatable(job) => group.push(job),
-                Job::Once(job) => {
-                    run_group(&tx, std::mem::take(&mut group), &mut index, &mut finishers);
-                    let (succeeded, reply) = job(&tx);
-                    keep_index_if(succeeded, &mut index);
-                    finishers.push(Finisher::Once(reply));
-                }
+                Job::Repeatable(job) => repeatable.push(job),
+                Job::Once(job) => once.push(job),
             }
         }
-        run_group(&tx, group, &mut index, &mut finishers);
+        let mut index = Vec::new();
+        let Some(tx) = begin_with_repeatables(&conn, &mut repeatable, &mut index) else {
+            // Dropping the jobs drops their reply channels: callers see WriterGone.
+            continue;
+        };
+        let mut finishers: Vec<Finisher> =
+            repeatable.into_iter().map(Finisher::Repeatable).collect();
+        for job in once {
+            let (succeeded, reply) = job(&tx);
+            keep_index_if(succeeded, &mut index);
+            finishers.push(Finisher::Once(reply));
+        }
         if let Err(err) = fts_queue::insert_all(&tx, index) {
             // The rows are written; only their search entries are missing. Not worth
             // failing every caller of the batch for.
@@ -241,42 +237,54 @@ enum Finisher {
     Repeatable(Box<dyn RepeatableJob>),
 }
 
-/// Runs consecutive repeatable jobs under one savepoint; if any fails, rolls the group back
-/// and runs each on its own so only the failing ones fail.
-fn run_group(
-    tx: &Transaction<'_>,
-    mut group: Vec<Box<dyn RepeatableJob>>,
+/// Begins the batch's transaction and applies its repeatable writes first, with no
+/// savepoint at all (the cheapest way: every savepoint level makes SQLite journal pages
+/// again). If one of them fails, the transaction holds nothing else yet, so it is rolled
+/// back whole and each is run again in a savepoint of its own: only the failing ones fail.
+/// Repeatable writes going ahead of the batch's other writes is fine: all of them commit
+/// together, and none waits on another within a batch.
+fn begin_with_repeatables<'c>(
+    conn: &'c Connection,
+    jobs: &mut [Box<dyn RepeatableJob>],
     index: &mut Vec<(i64, String)>,
-    finishers: &mut Vec<Finisher>,
-) {
-    if group.is_empty() {
-        return;
-    }
-    let together = run_cached(tx, "SAVEPOINT grp").is_ok() && {
-        let all_ok = group.iter_mut().all(|job| job.attempt(tx));
-        let released = all_ok && run_cached(tx, "RELEASE grp").is_ok();
-        if !released {
-            let _ = run_cached(tx, "ROLLBACK TO grp").and_then(|()| run_cached(tx, "RELEASE grp"));
+) -> Option<Transaction<'c>> {
+    // The writer thread owns the only write connection, so no other transaction can be
+    // open on it: the unchecked form (a shared borrow) is safe and lets this function
+    // begin a second transaction after rolling back the first.
+    let begin = |conn: &'c Connection| match conn.unchecked_transaction() {
+        Ok(tx) => Some(tx),
+        Err(err) => {
+            tracing::error!(%err, "cannot begin a write transaction");
+            None
         }
-        released
     };
-    if together {
-        keep_index_if(true, index);
-    } else {
+    if jobs.is_empty() {
+        return begin(conn);
+    }
+    {
+        let tx = begin(conn)?;
+        if jobs.iter_mut().all(|job| job.attempt(&tx)) {
+            keep_index_if(true, index);
+            return Some(tx);
+        }
         fts_queue::take();
-        for job in group.iter_mut() {
-            let succeeded = in_savepoint(tx, |tx| {
-                if job.attempt(tx) {
-                    Ok(())
-                } else {
-                    Err(StoreError::Invalid("write failed".into()))
-                }
-            })
-            .is_ok();
-            keep_index_if(succeeded, index);
+        if let Err(err) = tx.rollback() {
+            tracing::error!(%err, "rolling back a failed group of writes failed");
         }
     }
-    finishers.extend(group.into_iter().map(Finisher::Repeatable));
+    let tx = begin(conn)?;
+    for job in jobs.iter_mut() {
+        let succeeded = in_savepoint(&tx, |tx| {
+            if job.attempt(tx) {
+                Ok(())
+            } else {
+                Err(StoreError::Invalid("write failed".into()))
+            }
+        })
+        .is_ok();
+        keep_index_if(succeeded, index);
+    }
+    Some(tx)
 }
 
 /// Keeps the search entries the last write queued only if that write succeeded.
