@@ -12,6 +12,10 @@ use std::time::Duration;
 
 const EVERY: Duration = Duration::from_millis(250);
 
+/// WAL frames (pages) past which a checkpoint may hold up the writer: under sustained
+/// writes a passive checkpoint never catches up, and the WAL would grow without bound.
+const MAX_WAL_FRAMES: i64 = 16_384;
+
 /// Keeps the checkpointer running; it stops when the last clone is dropped.
 #[derive(Clone)]
 pub struct Checkpointer {
@@ -26,9 +30,7 @@ impl Checkpointer {
             .name("bolt-store-checkpoint".into())
             .spawn(move || {
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(EVERY) {
-                    let done = conn
-                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
-                    if let Err(err) = done {
+                    if let Err(err) = checkpoint(&conn) {
                         tracing::warn!(%err, "WAL checkpoint failed; will retry");
                     }
                 }
@@ -38,4 +40,19 @@ impl Checkpointer {
             })?;
         Ok(Checkpointer { _alive: alive })
     }
+}
+
+/// Copies what it can without blocking anyone; if the WAL has grown past
+/// [`MAX_WAL_FRAMES`] anyway, waits for the writer and truncates the WAL (a pause of
+/// milliseconds in writes, rarely).
+fn checkpoint(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let frames = |mode: &str| {
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            r.get::<_, i64>(1)
+        })
+    };
+    if frames("PASSIVE")? > MAX_WAL_FRAMES {
+        frames("TRUNCATE")?;
+    }
+    Ok(())
 }
