@@ -20,10 +20,10 @@ type Candidate = (String, String, String, Option<i64>, Option<i64>);
 const IN_FLIGHT_PER_WORKER: usize = 8;
 
 pub async fn run(daemon: Arc<Daemon>) {
-    let workers = daemon.config.workers().max(1) * IN_FLIGHT_PER_WORKER;
+    let max_in_flight = daemon.config.workers().max(1) * IN_FLIGHT_PER_WORKER;
     let mut shutdown = daemon.shutdown_signal();
     loop {
-        let free = workers.saturating_sub(daemon.running_count());
+        let free = max_in_flight.saturating_sub(daemon.running_count());
         if free > 0 {
             match daemon.store.writer.write(move |tx| claim(tx, free)).await {
                 Ok(claimed) => {

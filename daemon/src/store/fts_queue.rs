@@ -21,17 +21,18 @@ pub fn queue_on_this_thread() {
 
 /// Indexes `text` under `rowid` now, or at the end of the batch on the writer thread.
 pub fn insert(conn: &Connection, rowid: i64, text: String) -> rusqlite::Result<()> {
-    let queued = PENDING.with(|p| match p.borrow_mut().as_mut() {
+    // The text comes back only when this thread doesn't queue.
+    let not_queued = PENDING.with(|p| match p.borrow_mut().as_mut() {
         Some(pending) => {
-            pending.push((rowid, text.clone()));
-            true
+            pending.push((rowid, text));
+            None
         }
-        None => false,
+        None => Some(text),
     });
-    if queued {
-        return Ok(());
+    match not_queued {
+        Some(text) => insert_now(conn, rowid, &text),
+        None => Ok(()),
     }
-    insert_now(conn, rowid, &text)
 }
 
 /// Removes `rowid` from the index, including an insert still waiting in the queue.

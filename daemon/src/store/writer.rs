@@ -204,12 +204,11 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>) {
             // Dropping the jobs drops their reply channels: callers see WriterGone.
             continue;
         };
-        let mut finishers: Vec<Finisher> =
-            repeatable.into_iter().map(Finisher::Repeatable).collect();
+        let mut replies: Vec<Reply> = Vec::with_capacity(once.len());
         for job in once {
             let (succeeded, reply) = job(&tx);
             keep_index_if(succeeded, &mut index);
-            finishers.push(Finisher::Once(reply));
+            replies.push(reply);
         }
         if let Err(err) = fts_queue::insert_all(&tx, index) {
             // The rows are written; only their search entries are missing. Not worth
@@ -223,18 +222,13 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>) {
                 false
             }
         };
-        for finisher in finishers {
-            match finisher {
-                Finisher::Once(reply) => reply(committed),
-                Finisher::Repeatable(job) => job.finish(committed),
-            }
+        for job in repeatable {
+            job.finish(committed);
+        }
+        for reply in replies {
+            reply(committed);
         }
     }
-}
-
-enum Finisher {
-    Once(Reply),
-    Repeatable(Box<dyn RepeatableJob>),
 }
 
 /// Begins the batch's transaction and applies its repeatable writes first, with no
