@@ -1,7 +1,7 @@
 //! History queries: the work order list with filters, full-text search and keyset pages;
 //! inspecting a work order, run or step; logs; the failure triage view.
 
-mod counts;
+pub mod counts;
 mod search;
 
 pub use counts::HOUR_MICROS;

@@ -1,6 +1,6 @@
 //! Resolving what people paste: a full id or a short ref of a work order, run or step.
 
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, fts_queue};
 use bolt_shared::model::{RefKind, SHORT_REF_LEN};
 use rusqlite::{Connection, OptionalExtension};
 
@@ -30,9 +30,53 @@ fn find_in(conn: &Connection, table: &str, reference: &str) -> StoreResult<Vec<S
     find_by_tail(conn, table, &reference.replace('-', ""), 2)
 }
 
+/// The letter a table's short refs carry in the `short_refs` index (migration 0004).
+fn ref_letter(table: &str) -> Option<char> {
+    match table {
+        "work_orders" => Some('w'),
+        "runs" => Some('r'),
+        "steps" => Some('s'),
+        _ => None,
+    }
+}
+
+/// The `short_refs` token of an id: its table's letter and the id's last 8 hex digits.
+fn ref_token(letter: char, id: &str) -> String {
+    let tail = &id[id.len().saturating_sub(SHORT_REF_LEN)..];
+    format!("{letter}{}", tail.to_ascii_lowercase())
+}
+
+/// Makes a new work order, run or step findable by its short ref. Call it in the write
+/// that inserts the row (on the store's writer the entry joins the batch's index flush).
+pub fn index_new(conn: &Connection, table: &str, id: &str) -> StoreResult<()> {
+    let Some(letter) = ref_letter(table) else {
+        return Err(StoreError::Invalid(format!("{table} has no short refs")));
+    };
+    fts_queue::short_ref(conn, ref_token(letter, id), id.to_string())?;
+    Ok(())
+}
+
+/// Removes the short refs of rows that are being deleted.
+pub fn unindex(conn: &Connection, table: &str, ids: &[String]) -> StoreResult<()> {
+    let Some(letter) = ref_letter(table) else {
+        return Ok(());
+    };
+    let mut stmt =
+        conn.prepare_cached("DELETE FROM short_refs WHERE short_refs MATCH ?1 AND id = ?2")?;
+    for id in ids {
+        stmt.execute(rusqlite::params![quoted(&ref_token(letter, id)), id])?;
+    }
+    Ok(())
+}
+
+/// An FTS5 string literal (tokens are hex digits and a letter, but never trust input).
+fn quoted(token: &str) -> String {
+    format!("\"{}\"", token.replace('"', "\"\""))
+}
+
 /// Ids of `table` ending in `tail` (hex digits, no dashes), at most `limit` of them.
-/// Tails of 8 or more digits (short refs are 8) use the `substr(id, -8)` index; shorter
-/// tails scan every id.
+/// Tails of 8 or more digits (short refs are 8) are looked up in the `short_refs` index;
+/// shorter tails scan every id.
 pub fn find_by_tail(
     conn: &Connection,
     table: &str,
@@ -43,19 +87,25 @@ pub fn find_by_tail(
     if !tail.chars().all(|c| c.is_ascii_hexdigit()) {
         return Ok(Vec::new());
     }
-    let ids = if tail.len() >= SHORT_REF_LEN {
-        let last = &tail[tail.len() - SHORT_REF_LEN..];
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT id FROM {table} WHERE substr(id, -8) = ?1 AND replace(id, '-', '') LIKE '%' || ?2 LIMIT ?3"
-        ))?;
-        stmt.query_map(rusqlite::params![last, tail, limit], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
-    } else {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT id FROM {table} WHERE replace(id, '-', '') LIKE '%' || ?1 LIMIT ?2"
-        ))?;
-        stmt.query_map(rusqlite::params![tail, limit], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
+    let ids = match ref_letter(table) {
+        Some(letter) if tail.len() >= SHORT_REF_LEN => {
+            let token = ref_token(letter, &tail);
+            // The row must still exist: a cascade (a deleted work order's runs and steps)
+            // may have left its entry behind.
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT r.id FROM short_refs r JOIN {table} t ON t.id = r.id
+                 WHERE short_refs MATCH ?1 AND replace(r.id, '-', '') LIKE '%' || ?2 LIMIT ?3"
+            ))?;
+            stmt.query_map(rusqlite::params![quoted(&token), tail, limit], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        }
+        _ => {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT id FROM {table} WHERE replace(id, '-', '') LIKE '%' || ?1 LIMIT ?2"
+            ))?;
+            stmt.query_map(rusqlite::params![tail, limit], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        }
     };
     Ok(ids)
 }
@@ -123,4 +173,97 @@ pub fn resolve(conn: &Connection, reference: &str) -> StoreResult<Resolved> {
 
 pub fn resolve_run(conn: &Connection, reference: &str) -> StoreResult<Resolved> {
     resolve(conn, reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{DB_FILE, Store, open_connection};
+
+    fn store_with_work_order(id: &str) -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path(), 1).unwrap());
+        let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
+        conn.execute_batch(
+            "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+             INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
+             INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, '{}', 'h', 0);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity)
+             VALUES (?1, 'w', 'v', 'webhook', 'pending', 0, 0)",
+            [id],
+        )
+        .unwrap();
+        (dir, conn)
+    }
+
+    #[test]
+    fn short_refs_find_the_row_until_it_is_unindexed_or_deleted() {
+        let id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+        let (_dir, conn) = store_with_work_order(id);
+        index_new(&conn, "work_orders", id).unwrap();
+        assert_eq!(
+            find_by_tail(&conn, "work_orders", "2E3F4A5B", 2).unwrap(),
+            [id]
+        );
+        assert_eq!(
+            find_by_tail(&conn, "work_orders", "0c1d2e3f4a5b", 2).unwrap(),
+            [id]
+        );
+        // Same last 8 digits, different longer tail.
+        assert!(
+            find_by_tail(&conn, "work_orders", "ffff2e3f4a5b", 2)
+                .unwrap()
+                .is_empty()
+        );
+        // Another table's ref with the same digits is not this one.
+        assert!(
+            find_by_tail(&conn, "runs", "2e3f4a5b", 2)
+                .unwrap()
+                .is_empty()
+        );
+
+        unindex(&conn, "work_orders", &[id.to_string()]).unwrap();
+        assert!(
+            find_by_tail(&conn, "work_orders", "2e3f4a5b", 2)
+                .unwrap()
+                .is_empty()
+        );
+
+        // An entry left behind by a cascade never resolves to a missing row.
+        index_new(&conn, "work_orders", id).unwrap();
+        conn.execute("DELETE FROM work_orders WHERE id = ?1", [id])
+            .unwrap();
+        assert!(
+            find_by_tail(&conn, "work_orders", "2e3f4a5b", 2)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn stores_from_before_the_short_ref_index_are_backfilled_on_upgrade() {
+        let id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+        let (dir, conn) = store_with_work_order(id);
+        // As a store written before migration 4 would be: no short_refs table.
+        conn.execute_batch("DROP TABLE short_refs; PRAGMA user_version = 3;")
+            .unwrap();
+        conn.execute_batch(
+            "CREATE INDEX work_orders_short_ref ON work_orders(substr(id, -8));
+             CREATE INDEX runs_short_ref ON runs(substr(id, -8));
+             CREATE INDEX steps_short_ref ON steps(substr(id, -8));
+             CREATE TRIGGER work_order_counts_insert AFTER INSERT ON work_orders BEGIN SELECT 1; END;
+             CREATE TRIGGER work_order_counts_update AFTER UPDATE ON work_orders BEGIN SELECT 1; END;",
+        )
+        .unwrap();
+        drop(conn);
+        drop(Store::open(dir.path(), 1).unwrap());
+        let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
+        assert_eq!(
+            find_by_tail(&conn, "work_orders", "2e3f4a5b", 2).unwrap(),
+            [id]
+        );
+    }
 }

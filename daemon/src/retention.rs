@@ -3,6 +3,7 @@
 //! bodies (keeping their metadata). Named (saved) inputs are never touched.
 
 use crate::daemon::Daemon;
+use crate::refs;
 use crate::store::dataclips;
 use crate::store::{StoreResult, now_micros};
 use bolt_shared::model::WipeReason;
@@ -140,6 +141,7 @@ pub fn delete_history_batch(
             crate::store::fts_queue::delete(conn, rowid)?;
         }
         conn.execute("DELETE FROM search_docs WHERE work_order_id = ?1", [id])?;
+        unindex_refs(conn, id)?;
         conn.execute("DELETE FROM work_orders WHERE id = ?1", [id])?;
         clips.sort();
         clips.dedup();
@@ -154,6 +156,22 @@ pub fn delete_history_batch(
         }
     }
     Ok(ids.len())
+}
+
+/// Removes the short refs of a work order, its runs and their steps (deleted with it).
+fn unindex_refs(conn: &Connection, work_order_id: &str) -> StoreResult<()> {
+    let ids = |sql: &str| -> StoreResult<Vec<String>> {
+        Ok(conn
+            .prepare_cached(sql)?
+            .query_map([work_order_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    };
+    let steps =
+        ids("SELECT s.id FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.work_order_id = ?1")?;
+    let runs = ids("SELECT id FROM runs WHERE work_order_id = ?1")?;
+    refs::unindex(conn, "steps", &steps)?;
+    refs::unindex(conn, "runs", &runs)?;
+    refs::unindex(conn, "work_orders", &[work_order_id.to_string()])
 }
 
 /// Wipes up to `batch` bodies created before `cutoff` (not named, not global).

@@ -428,6 +428,7 @@ impl Recorder<'_> {
                     tx.prepare_cached("INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![step, run, job, name, clip_id, started_at],
                     )?;
                     tx.prepare_cached("INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)")?.execute(params![run, step])?;
+                    crate::refs::index_new(tx, "steps", &step)?;
                     Ok(())
                 });
                 self.daemon.events.publish(Event::StepChanged {

@@ -1,6 +1,8 @@
 //! Work orders and runs in the store: creating them, deriving states as Lightning does,
 //! and recovering runs a crash left behind.
 
+use crate::history::counts;
+use crate::refs;
 use crate::store::dataclips::{self, NewDataclip};
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
 use bolt_shared::model::*;
@@ -63,6 +65,13 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
     conn.prepare_cached("INSERT INTO work_orders (id, workflow_id, version_id, trigger_id, origin, dataclip_id, state, received_at, last_activity, run_count)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, 1)")?.execute(params![work_order_id, new.workflow_id, new.version_id, new.trigger_id, new.origin.as_str(), dataclip_id, now],
     )?;
+    counts::record_new(
+        conn,
+        &new.workflow_id,
+        now,
+        WorkOrderState::Pending.as_str(),
+    )?;
+    refs::index_new(conn, "work_orders", &work_order_id)?;
     if let Input::New { body, .. } = &new.input
         && let Ok(value) = serde_json::from_str::<serde_json::Value>(body)
     {
@@ -120,6 +129,7 @@ pub fn insert_run(
     conn.prepare_cached("INSERT INTO runs (id, work_order_id, version_id, starting_job, dataclip_id, origin, state, priority, attempt, not_before, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'available', ?7, ?8, ?9, ?10)")?.execute(params![run_id, work_order_id, version_id, starting_job, dataclip_id, origin.as_str(), priority, attempt, not_before, now_micros()],
     )?;
+    refs::index_new(conn, "runs", &run_id)?;
     Ok(run_id)
 }
 
@@ -170,6 +180,10 @@ pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult
         Some((job, kind, message)) => (Some(job), kind, message),
         None => (None, None, None),
     };
+    let (workflow_id, received_at, previous): (String, i64, String) = conn
+        .prepare_cached("SELECT workflow_id, received_at, state FROM work_orders WHERE id = ?1")?
+        .query_row([work_order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    counts::record_change(conn, &workflow_id, received_at, &previous, state.as_str())?;
     conn.prepare_cached(
         "UPDATE work_orders SET state = ?2, last_activity = ?3, run_count = ?4, duration_ms = ?5,
             error_job = ?6, error_type = ?7, error_message = ?8 WHERE id = ?1",

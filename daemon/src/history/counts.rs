@@ -1,17 +1,57 @@
 //! Work orders per state for a filter (the history header). Received-time windows add up
-//! the hourly buckets of `work_order_counts` (kept exact by triggers, migration 0002) and
+//! the hourly buckets of `work_order_counts` (kept exact by [`record_new`] and
+//! [`record_change`], and by a trigger for deletes; migrations 0002 and 0004) and
 //! read work orders only in the partial hours at the window's edges; so a 7-day window of
 //! a million work orders costs a few hundred bucket rows plus at most two hours of rows.
 //! Activity-time windows have no buckets (activity moves) and count the rows themselves.
 
 use super::{ResolvedFilter, filter_sql};
-use crate::store::{StoreResult, from_micros};
+use crate::store::{StoreResult, from_micros, fts_queue};
 use bolt_shared::model::*;
 use rusqlite::{Connection, params_from_iter};
 use std::collections::BTreeMap;
 
 /// Bucket width: one hour in microseconds (the SQL in migration 0002 uses the same number).
 pub const HOUR_MICROS: i64 = 3_600_000_000;
+
+/// Counts a new work order in its bucket. Every insert into `work_orders` must call it,
+/// in the same transaction.
+pub fn record_new(
+    conn: &Connection,
+    workflow_id: &str,
+    received_at: i64,
+    state: &str,
+) -> StoreResult<()> {
+    bump(
+        conn,
+        workflow_id,
+        received_at.div_euclid(HOUR_MICROS),
+        state,
+        1,
+    )
+}
+
+/// Moves a work order from one state's bucket to another's. Every change of
+/// `work_orders.state` must call it, in the same transaction.
+pub fn record_change(
+    conn: &Connection,
+    workflow_id: &str,
+    received_at: i64,
+    from: &str,
+    to: &str,
+) -> StoreResult<()> {
+    if from == to {
+        return Ok(());
+    }
+    let hour = received_at.div_euclid(HOUR_MICROS);
+    bump(conn, workflow_id, hour, from, -1)?;
+    bump(conn, workflow_id, hour, to, 1)
+}
+
+fn bump(conn: &Connection, workflow_id: &str, hour: i64, state: &str, by: i64) -> StoreResult<()> {
+    fts_queue::count(conn, workflow_id, hour, state, by)?;
+    Ok(())
+}
 
 /// Counts by state for a filter without search text, ignoring its state selection.
 pub fn state_counts(

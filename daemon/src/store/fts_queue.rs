@@ -2,16 +2,35 @@
 //!
 //! The writer runs every job in its own savepoint, and FTS5 flushes its pending index data
 //! to a new segment at every savepoint: indexing inside each job wrote one tiny segment per
-//! webhook and kept FTS5 merging them. The writer thread turns queueing on; `index` then
-//! parks the text here, the writer keeps a job's entries only if the job succeeded, and
-//! inserts them all once, outside any savepoint, just before the commit. Other threads
-//! (tests, tools that write the store directly) insert at once.
+//! webhook and kept FTS5 merging them. The writer thread turns queueing on; `insert` and
+//! `short_ref` then park their entries here, the writer keeps a job's entries only if the
+//! job succeeded, and inserts them all once, outside any savepoint, just before the commit.
+//! Other threads (tests, tools that write the store directly) insert at once.
+//! Two FTS5 tables are fed this way: `search_fts` (search text) and `short_refs` (refs.rs).
+//! The history counts (history/counts.rs) are too: a batch's changes to a bucket add up to
+//! one update instead of one per work order.
 
 use rusqlite::{Connection, params};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// An entry waiting for the end of the batch.
+pub enum Entry {
+    /// Search text for the `search_docs` row `rowid`.
+    Search { rowid: i64, text: String },
+    /// A short-ref token and the id it stands for.
+    ShortRef { token: String, id: String },
+    /// A change to a `work_order_counts` bucket.
+    Count {
+        workflow_id: String,
+        hour: i64,
+        state: String,
+        by: i64,
+    },
+}
 
 thread_local! {
-    static PENDING: RefCell<Option<Vec<(i64, String)>>> = const { RefCell::new(None) };
+    static PENDING: RefCell<Option<Vec<Entry>>> = const { RefCell::new(None) };
 }
 
 /// Makes this thread queue index inserts (the writer thread calls it once).
@@ -21,25 +40,53 @@ pub fn queue_on_this_thread() {
 
 /// Indexes `text` under `rowid` now, or at the end of the batch on the writer thread.
 pub fn insert(conn: &Connection, rowid: i64, text: String) -> rusqlite::Result<()> {
-    // The text comes back only when this thread doesn't queue.
+    add(conn, Entry::Search { rowid, text })
+}
+
+/// Indexes a short-ref token for `id` now, or at the end of the batch on the writer thread.
+pub fn short_ref(conn: &Connection, token: String, id: String) -> rusqlite::Result<()> {
+    add(conn, Entry::ShortRef { token, id })
+}
+
+/// Changes a history count bucket now, or at the end of the batch on the writer thread.
+pub fn count(
+    conn: &Connection,
+    workflow_id: &str,
+    hour: i64,
+    state: &str,
+    by: i64,
+) -> rusqlite::Result<()> {
+    add(
+        conn,
+        Entry::Count {
+            workflow_id: workflow_id.to_string(),
+            hour,
+            state: state.to_string(),
+            by,
+        },
+    )
+}
+
+fn add(conn: &Connection, entry: Entry) -> rusqlite::Result<()> {
+    // The entry comes back only when this thread doesn't queue.
     let not_queued = PENDING.with(|p| match p.borrow_mut().as_mut() {
         Some(pending) => {
-            pending.push((rowid, text));
+            pending.push(entry);
             None
         }
-        None => Some(text),
+        None => Some(entry),
     });
     match not_queued {
-        Some(text) => insert_now(conn, rowid, &text),
+        Some(entry) => insert_now(conn, &entry),
         None => Ok(()),
     }
 }
 
-/// Removes `rowid` from the index, including an insert still waiting in the queue.
+/// Removes `rowid` from the search index, including an insert still waiting in the queue.
 pub fn delete(conn: &Connection, rowid: i64) -> rusqlite::Result<()> {
     PENDING.with(|p| {
         if let Some(pending) = p.borrow_mut().as_mut() {
-            pending.retain(|(id, _)| *id != rowid);
+            pending.retain(|e| !matches!(e, Entry::Search { rowid: r, .. } if *r == rowid));
         }
     });
     conn.prepare_cached("DELETE FROM search_fts WHERE rowid = ?1")?
@@ -48,7 +95,7 @@ pub fn delete(conn: &Connection, rowid: i64) -> rusqlite::Result<()> {
 }
 
 /// Takes what the job that just ran queued (the writer keeps it or drops it).
-pub fn take() -> Vec<(i64, String)> {
+pub fn take() -> Vec<Entry> {
     PENDING.with(|p| {
         p.borrow_mut()
             .as_mut()
@@ -58,15 +105,64 @@ pub fn take() -> Vec<(i64, String)> {
 }
 
 /// Inserts the batch's queued entries, in the order they were queued.
-pub fn insert_all(conn: &Connection, entries: Vec<(i64, String)>) -> rusqlite::Result<()> {
-    for (rowid, text) in entries {
-        insert_now(conn, rowid, &text)?;
+/// Count changes to the same bucket are added up first. Every entry is tried even when an
+/// earlier one fails; the first error is returned.
+pub fn insert_all(conn: &Connection, entries: Vec<Entry>) -> rusqlite::Result<()> {
+    let mut buckets: BTreeMap<(String, i64, String), i64> = BTreeMap::new();
+    let mut first_error = None;
+    let mut note = |result: rusqlite::Result<()>| {
+        if let Err(err) = result {
+            first_error.get_or_insert(err);
+        }
+    };
+    for entry in entries {
+        match entry {
+            Entry::Count {
+                workflow_id,
+                hour,
+                state,
+                by,
+            } => *buckets.entry((workflow_id, hour, state)).or_default() += by,
+            other => note(insert_now(conn, &other)),
+        }
     }
+    for ((workflow_id, hour, state), by) in buckets {
+        if by != 0 {
+            note(bump(conn, &workflow_id, hour, &state, by));
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+fn bump(
+    conn: &Connection,
+    workflow_id: &str,
+    hour: i64,
+    state: &str,
+    by: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO work_order_counts (workflow_id, hour, state, n) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (workflow_id, hour, state) DO UPDATE SET n = n + excluded.n",
+    )?
+    .execute(params![workflow_id, hour, state, by])?;
     Ok(())
 }
 
-fn insert_now(conn: &Connection, rowid: i64, text: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO search_fts (rowid, text) VALUES (?1, ?2)")?
-        .execute(params![rowid, text])?;
+fn insert_now(conn: &Connection, entry: &Entry) -> rusqlite::Result<()> {
+    match entry {
+        Entry::Search { rowid, text } => conn
+            .prepare_cached("INSERT INTO search_fts (rowid, text) VALUES (?1, ?2)")?
+            .execute(params![rowid, text])?,
+        Entry::ShortRef { token, id } => conn
+            .prepare_cached("INSERT INTO short_refs (ref, id) VALUES (?1, ?2)")?
+            .execute(params![token, id])?,
+        Entry::Count {
+            workflow_id,
+            hour,
+            state,
+            by,
+        } => return bump(conn, workflow_id, *hour, state, *by),
+    };
     Ok(())
 }

@@ -8,6 +8,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_initial.sql")),
     (2, include_str!("../../migrations/0002_history_counts.sql")),
     (3, include_str!("../../migrations/0003_search_docs_ref.sql")),
+    (4, include_str!("../../migrations/0004_cheaper_intake.sql")),
 ];
 
 pub fn latest() -> i64 {

@@ -211,9 +211,9 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>) {
             replies.push(reply);
         }
         if let Err(err) = fts_queue::insert_all(&tx, index) {
-            // The rows are written; only their search entries are missing. Not worth
-            // failing every caller of the batch for.
-            tracing::error!(%err, "full-text indexing failed for a batch");
+            // The rows are written; only some index entries or counts are missing. Not
+            // worth failing every caller of the batch for.
+            tracing::error!(%err, "index or count updates failed for a batch");
         }
         let committed = match tx.commit() {
             Ok(()) => true,
@@ -240,7 +240,7 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>) {
 fn begin_with_repeatables<'c>(
     conn: &'c Connection,
     jobs: &mut [Box<dyn RepeatableJob>],
-    index: &mut Vec<(i64, String)>,
+    index: &mut Vec<fts_queue::Entry>,
 ) -> Option<Transaction<'c>> {
     // The writer thread owns the only write connection, so no other transaction can be
     // open on it: the unchecked form (a shared borrow) is safe and lets this function
@@ -282,7 +282,7 @@ fn begin_with_repeatables<'c>(
 }
 
 /// Keeps the search entries the last write queued only if that write succeeded.
-fn keep_index_if(succeeded: bool, index: &mut Vec<(i64, String)>) {
+fn keep_index_if(succeeded: bool, index: &mut Vec<fts_queue::Entry>) {
     let queued = fts_queue::take();
     if succeeded {
         index.extend(queued);

@@ -5,7 +5,9 @@
 
 use anyhow::{Context, anyhow};
 use bolt_daemon::history;
+use bolt_daemon::history::counts;
 use bolt_daemon::project::{apply, parse_project};
+use bolt_daemon::refs;
 use bolt_daemon::reprocess;
 use bolt_daemon::store::dataclips;
 use bolt_daemon::store::{DB_FILE, Store, StoreResult};
@@ -602,6 +604,9 @@ fn insert_batch(
             wo.received, wo.finished, (wo.finished - wo.received) / 1000,
             failing.map(|s| &s.job_name), failing.and_then(|s| s.error).map(|e| e.0), failing.and_then(|s| s.error).map(|e| e.1)
         ])?;
+        counts::record_new(tx, &wf.id, wo.received, wo.outcome.state())?;
+        refs::index_new(tx, "work_orders", &wo.id)?;
+        refs::index_new(tx, "runs", &wo.run_id)?;
         // Outputs first: the run points at its final dataclip.
         for step in &wo.steps {
             if let Some(output) = &step.output {
@@ -634,6 +639,7 @@ fn insert_batch(
                 "INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)",
             )?
             .execute(params![wo.run_id, step.id])?;
+            refs::index_new(tx, "steps", &step.id)?;
             for (i, (level, message)) in step.logs.iter().enumerate() {
                 log_id += 1;
                 tx.prepare_cached(
