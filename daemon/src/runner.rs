@@ -140,27 +140,46 @@ struct Ending {
 
 /// Runs a claimed run to completion. Never panics on user input; every failure is recorded.
 pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
-    if let Err(err) = execute_inner(&daemon, &run_id, cancel).await {
-        tracing::error!(run = %run_id, %err, "run could not be recorded; marking it as an exception");
-        let id = run_id.clone();
-        let result = daemon
-            .store
-            .writer
-            .write(move |tx| {
-                tx.prepare_cached("UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
-                     WHERE id = ?1 AND state IN ('claimed', 'started')")?.execute(params![id, format!("boltd could not run this: {err}"), now_micros()],
-                )?;
-                let wo: Option<String> = tx.prepare_cached("SELECT work_order_id FROM runs WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
-                if let Some(wo) = wo {
-                    refresh_work_order(tx, &wo)?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(err) = result {
-            tracing::error!(run = %run_id, %err, "could not mark the run as an exception");
+    let Err(err) = execute_inner(&daemon, &run_id, cancel).await else {
+        return;
+    };
+    tracing::error!(run = %run_id, %err, "run could not be recorded; marking it as an exception");
+    let message = format!("boltd could not run this: {err}");
+    // The store may be briefly unavailable (that may be why the run failed): keep trying,
+    // so the run doesn't stay claimed or started until the next restart.
+    let mut pause = Duration::from_millis(500);
+    for attempt in 1..=MARK_EXCEPTION_ATTEMPTS {
+        match mark_exception(&daemon, &run_id, &message).await {
+            Ok(()) => return,
+            Err(err) if attempt == MARK_EXCEPTION_ATTEMPTS => {
+                tracing::error!(run = %run_id, %err, "could not mark the run as an exception; it will be marked lost on the next start");
+            }
+            Err(_) => {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
         }
     }
+}
+
+const MARK_EXCEPTION_ATTEMPTS: u32 = 6;
+
+async fn mark_exception(daemon: &Arc<Daemon>, run_id: &str, message: &str) -> StoreResult<()> {
+    let (id, message) = (run_id.to_string(), message.to_string());
+    daemon
+        .store
+        .writer
+        .write(move |tx| {
+            tx.prepare_cached("UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
+                 WHERE id = ?1 AND state IN ('claimed', 'started')")?.execute(params![id, message, now_micros()],
+            )?;
+            let wo: Option<String> = tx.prepare_cached("SELECT work_order_id FROM runs WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
+            if let Some(wo) = wo {
+                refresh_work_order(tx, &wo)?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 async fn execute_inner(daemon: &Arc<Daemon>, run_id: &str, cancel: CancelToken) -> StoreResult<()> {

@@ -16,6 +16,9 @@ const EVERY: Duration = Duration::from_millis(250);
 /// writes a passive checkpoint never catches up, and the WAL would grow without bound.
 const MAX_WAL_FRAMES: i64 = 16_384;
 
+/// How long a checkpoint waits for the writer or readers before giving up until next time.
+const MAX_WAIT: Duration = Duration::from_millis(100);
+
 /// Keeps the checkpointer running; it stops when the last clone is dropped.
 #[derive(Clone)]
 pub struct Checkpointer {
@@ -25,13 +28,20 @@ pub struct Checkpointer {
 impl Checkpointer {
     pub fn start(path: &Path) -> StoreResult<Checkpointer> {
         let conn = open_connection(path)?;
+        // A TRUNCATE checkpoint holds the write lock while it waits for readers: never long
+        // (the writer's own busy wait would otherwise run out and fail its batch).
+        conn.busy_timeout(MAX_WAIT)?;
         let (alive, stop) = mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("bolt-store-checkpoint".into())
             .spawn(move || {
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(EVERY) {
-                    if let Err(err) = checkpoint(&conn) {
-                        tracing::warn!(%err, "WAL checkpoint failed; will retry");
+                    match checkpoint(&conn) {
+                        Ok(()) => {}
+                        Err(err) if is_busy(&err) => {
+                            tracing::debug!("WAL checkpoint busy; will retry");
+                        }
+                        Err(err) => tracing::warn!(%err, "WAL checkpoint failed; will retry"),
                     }
                 }
             })
@@ -40,6 +50,13 @@ impl Checkpointer {
             })?;
         Ok(Checkpointer { _alive: alive })
     }
+}
+
+fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// Copies what it can without blocking anyone; if the WAL has grown past

@@ -7,7 +7,7 @@
 //! group rolled back and each run again in a savepoint of its own.
 
 use super::{StoreError, StoreResult, fts_queue};
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
@@ -245,7 +245,14 @@ fn begin_with_repeatables<'c>(
     // The writer thread owns the only write connection, so no other transaction can be
     // open on it: the unchecked form (a shared borrow) is safe and lets this function
     // begin a second transaction after rolling back the first.
-    let begin = |conn: &'c Connection| match conn.unchecked_transaction() {
+    // IMMEDIATE: the write lock is taken (waiting for it if need be) before anything is
+    // read. A deferred transaction starts as a read at some snapshot; if the checkpointer
+    // restarts the WAL before its first write, the upgrade fails at once with
+    // SQLITE_BUSY_SNAPSHOT (no busy wait), and with it every write of the batch.
+    let begin = |conn: &'c Connection| match Transaction::new_unchecked(
+        conn,
+        TransactionBehavior::Immediate,
+    ) {
         Ok(tx) => Some(tx),
         Err(err) => {
             tracing::error!(%err, "cannot begin a write transaction");
