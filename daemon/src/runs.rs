@@ -137,36 +137,57 @@ pub fn insert_run(
 /// run is still in flight (started before available before claimed). Also refreshes the
 /// list columns (run count, duration, first error) and bumps last activity.
 pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult<WorkOrderState> {
-    let in_flight: Option<String> = conn
-        .prepare_cached("SELECT state FROM runs WHERE work_order_id = ?1 AND state IN ('started', 'available', 'claimed')
-             ORDER BY CASE state WHEN 'started' THEN 0 WHEN 'available' THEN 1 ELSE 2 END, id DESC LIMIT 1")?
-        .query_row([work_order_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let (latest_id, latest_state, started, finished): (String, String, Option<i64>, Option<i64>) = conn.prepare_cached("SELECT id, state, started_at, finished_at FROM runs WHERE work_order_id = ?1 ORDER BY id DESC LIMIT 1")?.query_row([work_order_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
+    // One read of the work order's runs (usually one or two) instead of a query for each
+    // answer: ordering by id in SQL here made SQLite re-prepare the statement on every call.
+    let runs: Vec<(String, String, Option<i64>, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT id, state, started_at, finished_at FROM runs WHERE work_order_id = ?1",
+        )?
+        .query_map([work_order_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let Some((latest_id, latest_state, started, finished)) =
+        runs.iter().max_by(|a, b| a.0.cmp(&b.0)).cloned()
+    else {
+        return Err(StoreError::Invalid(format!(
+            "work order {work_order_id} has no runs"
+        )));
+    };
+    // In flight: started before available before claimed; the newest of a kind first.
+    let in_flight_rank = |state: &str| match state {
+        "started" => Some(0),
+        "available" => Some(1),
+        "claimed" => Some(2),
+        _ => None,
+    };
+    let in_flight = runs
+        .iter()
+        .filter_map(|(id, state, _, _)| in_flight_rank(state).map(|rank| (rank, id, state)))
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, _, state)| state.clone());
     let run_state = |text: &str| {
         RunState::parse(text)
             .ok_or_else(|| StoreError::Invalid(format!("unknown run state {text}")))
     };
     let state = WorkOrderState::from_run(run_state(in_flight.as_deref().unwrap_or(&latest_state))?);
-    let run_count: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM runs WHERE work_order_id = ?1")?
-        .query_row([work_order_id], |r| r.get(0))?;
+    let run_count = runs.len() as i64;
     let duration = match (started, finished) {
         (Some(s), Some(f)) => Some((f - s) / 1000),
         _ => None,
     };
     // The first step of the latest run that did not succeed, else the run's own error.
-    let step_error: Option<(String, Option<String>, Option<String>)> = conn
-        .prepare_cached("SELECT s.job_name, s.error_type, s.error_message FROM run_steps rs JOIN steps s ON s.id = rs.step_id
-             WHERE rs.run_id = ?1 AND s.exit_reason IS NOT NULL AND s.exit_reason <> 'success' ORDER BY s.started_at LIMIT 1")?
-        .query_row([&latest_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+    // (Earliest picked here, not by ORDER BY: see above.)
+    type StepError = (Option<i64>, String, Option<String>, Option<String>);
+    let failed_steps: Vec<StepError> = conn
+        .prepare_cached("SELECT s.started_at, s.job_name, s.error_type, s.error_message FROM run_steps rs JOIN steps s ON s.id = rs.step_id
+             WHERE rs.run_id = ?1 AND s.exit_reason IS NOT NULL AND s.exit_reason <> 'success'")?
+        .query_map([&latest_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let step_error = failed_steps
+        .into_iter()
+        .min_by_key(|(started_at, ..)| *started_at)
+        .map(|(_, job, kind, message)| (job, kind, message));
     let error = match step_error {
         Some(found) => Some(found),
         None => conn
