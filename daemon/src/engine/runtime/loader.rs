@@ -14,21 +14,52 @@ const RUNTIME_SOURCE: &str = "const r = globalThis.__bolt_runtime;\nexport const
 pub const PRELUDE_MODULE: &str = "bolt:prelude";
 const BOLT_PREFIX: &str = "bolt:";
 
-/// Bytecode of the prelude and of language-common (the same file as `adaptors::all()` has).
-/// Modules with imports can't be precompiled this way; language-http (5 KB) loads from source.
+/// Bytecode of the prelude, `Buffer` and every built-in adaptor module (the same files as
+/// `adaptors::all()` and `adaptors::sub_modules()` have). QuickJS resolves a module's imports
+/// when it compiles it, and the macro's compiler has no module loader: it finds only modules
+/// compiled before, in the same context. So this list is in dependency order — a module
+/// comes after everything it imports.
 static BUNDLE: Bundle = rquickjs::embed! {
     "bolt:prelude": "src/engine/runtime/js/prelude.js",
     "bolt:buffer": "src/engine/runtime/js/buffer.js",
+    "@openfn/language-common/internal/helpers": "src/engine/adaptors/js/common/helpers.js",
+    "@openfn/language-common/internal/inspect": "src/engine/adaptors/js/common/inspect.js",
+    "@openfn/language-common/internal/bytes": "src/engine/adaptors/js/common/bytes.js",
+    "@openfn/language-common/internal/request": "src/engine/adaptors/js/common/request.js",
+    "@openfn/language-common/core": "src/engine/adaptors/js/common/core.js",
+    "@openfn/language-common/log": "src/engine/adaptors/js/common/log.js",
+    "@openfn/language-common/dates": "src/engine/adaptors/js/common/dates.js",
+    "@openfn/language-common/cursor": "src/engine/adaptors/js/common/cursor.js",
+    "@openfn/language-common/csv": "src/engine/adaptors/js/common/csv.js",
+    "@openfn/language-common/validate": "src/engine/adaptors/js/common/validate.js",
+    "@openfn/language-common/util": "src/engine/adaptors/js/common/util.js",
+    "@openfn/language-common/lodash": "src/engine/adaptors/js/common/lodash.js",
     "@openfn/language-common": "src/engine/adaptors/js/common.js",
+    "@openfn/language-http": "src/engine/adaptors/js/http.js",
 };
 
 // The embedded bytecode is rebuilt whenever these files change.
-const _TRACK_SOURCES: [&str; 4] = [
+const _TRACK_SOURCES: [&str; 16] = [
     include_str!("js/prelude.js"),
     include_str!("js/buffer.js"),
     include_str!("../adaptors/js/common.js"),
     include_str!("../adaptors/js/http.js"),
+    include_str!("../adaptors/js/common/core.js"),
+    include_str!("../adaptors/js/common/log.js"),
+    include_str!("../adaptors/js/common/cursor.js"),
+    include_str!("../adaptors/js/common/dates.js"),
+    include_str!("../adaptors/js/common/csv.js"),
+    include_str!("../adaptors/js/common/validate.js"),
+    include_str!("../adaptors/js/common/util.js"),
+    include_str!("../adaptors/js/common/lodash.js"),
+    include_str!("../adaptors/js/common/helpers.js"),
+    include_str!("../adaptors/js/common/inspect.js"),
+    include_str!("../adaptors/js/common/bytes.js"),
+    include_str!("../adaptors/js/common/request.js"),
 ];
+
+/// Where a module's name must start for it to count as adaptor code (and see internals).
+const ADAPTOR_PREFIX: &str = "@openfn/language-";
 
 fn in_bundle(name: &str) -> bool {
     BUNDLE.iter().any(|(n, _)| *n == name)
@@ -61,10 +92,14 @@ impl Resolver for JobResolver {
             };
         }
         let base_name = module_base_name(name);
-        if base_name == RUNTIME_MODULE || adaptor_bridge::module_source(base_name).is_some() {
-            Ok(base_name.to_string())
-        } else {
-            Err(import_error(ctx, name))
+        if base_name == RUNTIME_MODULE {
+            return Ok(base_name.to_string());
+        }
+        // Internal adaptor modules are for the adaptor modules themselves, not for jobs.
+        match adaptor_bridge::module_source(base_name) {
+            Some((_, true)) => Ok(base_name.to_string()),
+            Some((_, false)) if base.starts_with(ADAPTOR_PREFIX) => Ok(base_name.to_string()),
+            _ => Err(import_error(ctx, name)),
         }
     }
 }
@@ -86,7 +121,7 @@ impl Loader for JobLoader {
             return bundle.load(ctx, name, attributes);
         }
         match adaptor_bridge::module_source(name) {
-            Some(source) => Module::declare(ctx.clone(), name, source),
+            Some((source, _)) => Module::declare(ctx.clone(), name, source),
             None => Err(import_error(ctx, name)),
         }
     }

@@ -529,7 +529,7 @@ fn imported_adaptors(code: &str) -> Vec<String> {
             let tail = &rest[at + 1..];
             if let Some(end) = tail.find(quote) {
                 let name = loader::module_base_name(&tail[..end]).to_string();
-                if adaptor_bridge::module_source(&name).is_some() && !found.contains(&name) {
+                if adaptor_bridge::importable_by_jobs(&name) && !found.contains(&name) {
                     found.push(name);
                 }
             }
