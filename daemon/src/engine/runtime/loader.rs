@@ -15,48 +15,10 @@ pub const PRELUDE_MODULE: &str = "bolt:prelude";
 const BOLT_PREFIX: &str = "bolt:";
 
 /// Bytecode of the prelude, `Buffer` and every built-in adaptor module (the same files as
-/// `adaptors::all()` and `adaptors::sub_modules()` have). QuickJS resolves a module's imports
-/// when it compiles it, and the macro's compiler has no module loader: it finds only modules
-/// compiled before, in the same context. So this list is in dependency order — a module
-/// comes after everything it imports.
-static BUNDLE: Bundle = rquickjs::embed! {
-    "bolt:prelude": "src/engine/runtime/js/prelude.js",
-    "bolt:buffer": "src/engine/runtime/js/buffer.js",
-    "@openfn/language-common/internal/helpers": "src/engine/adaptors/js/common/helpers.js",
-    "@openfn/language-common/internal/inspect": "src/engine/adaptors/js/common/inspect.js",
-    "@openfn/language-common/internal/bytes": "src/engine/adaptors/js/common/bytes.js",
-    "@openfn/language-common/internal/request": "src/engine/adaptors/js/common/request.js",
-    "@openfn/language-common/core": "src/engine/adaptors/js/common/core.js",
-    "@openfn/language-common/log": "src/engine/adaptors/js/common/log.js",
-    "@openfn/language-common/dates": "src/engine/adaptors/js/common/dates.js",
-    "@openfn/language-common/cursor": "src/engine/adaptors/js/common/cursor.js",
-    "@openfn/language-common/csv": "src/engine/adaptors/js/common/csv.js",
-    "@openfn/language-common/validate": "src/engine/adaptors/js/common/validate.js",
-    "@openfn/language-common/util": "src/engine/adaptors/js/common/util.js",
-    "@openfn/language-common/lodash": "src/engine/adaptors/js/common/lodash.js",
-    "@openfn/language-common": "src/engine/adaptors/js/common.js",
-    "@openfn/language-http": "src/engine/adaptors/js/http.js",
-};
-
-// The embedded bytecode is rebuilt whenever these files change.
-const _TRACK_SOURCES: [&str; 16] = [
-    include_str!("js/prelude.js"),
-    include_str!("js/buffer.js"),
-    include_str!("../adaptors/js/common.js"),
-    include_str!("../adaptors/js/http.js"),
-    include_str!("../adaptors/js/common/core.js"),
-    include_str!("../adaptors/js/common/log.js"),
-    include_str!("../adaptors/js/common/cursor.js"),
-    include_str!("../adaptors/js/common/dates.js"),
-    include_str!("../adaptors/js/common/csv.js"),
-    include_str!("../adaptors/js/common/validate.js"),
-    include_str!("../adaptors/js/common/util.js"),
-    include_str!("../adaptors/js/common/lodash.js"),
-    include_str!("../adaptors/js/common/helpers.js"),
-    include_str!("../adaptors/js/common/inspect.js"),
-    include_str!("../adaptors/js/common/bytes.js"),
-    include_str!("../adaptors/js/common/request.js"),
-];
+/// `adaptors::all()` and `adaptors::sub_modules()` have), compiled by `build.rs` — which
+/// lists them and rebuilds the bytecode whenever one of the files changes.
+static BUNDLE: Bundle =
+    rquickjs::loader::bundle::Bundle(include!(concat!(env!("OUT_DIR"), "/bundle.rs")));
 
 /// Where a module's name must start for it to count as adaptor code (and see internals).
 const ADAPTOR_PREFIX: &str = "@openfn/language-";
@@ -135,5 +97,24 @@ fn import_error(ctx: &Ctx<'_>, name: &str) -> rquickjs::Error {
             exception.throw()
         }
         Err(e) => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::adaptors;
+
+    #[test]
+    fn every_adaptor_module_is_precompiled() {
+        for adaptor in adaptors::all() {
+            assert!(in_bundle(adaptor.specifier), "{}", adaptor.specifier);
+        }
+        for module in adaptors::sub_modules() {
+            assert!(in_bundle(module.specifier), "{}", module.specifier);
+        }
+        for (name, bytes) in BUNDLE.iter() {
+            eprintln!("{name}: {} bytes", bytes.len());
+        }
     }
 }
