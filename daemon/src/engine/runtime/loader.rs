@@ -5,7 +5,7 @@
 use super::adaptor_bridge;
 use rquickjs::loader::{Bundle, ImportAttributes, Loader, Resolver};
 use rquickjs::module::{Declared, Module};
-use rquickjs::{Ctx, Exception, Result};
+use rquickjs::{Ctx, Exception, Result, Value};
 
 /// `@openfn/runtime` exposes `defer`, taken from the prelude's hidden runtime object.
 pub const RUNTIME_MODULE: &str = "@openfn/runtime";
@@ -13,6 +13,8 @@ const RUNTIME_SOURCE: &str = "const r = globalThis.__bolt_runtime;\nexport const
 /// bolt's own modules; jobs and adaptors can't import them.
 pub const PRELUDE_MODULE: &str = "bolt:prelude";
 const BOLT_PREFIX: &str = "bolt:";
+/// bolt's `Buffer`, loaded on first use (see [`evaluate_now`]).
+pub const BUFFER_MODULE: &str = "bolt:buffer";
 
 /// Bytecode of the prelude, `Buffer` and every built-in adaptor module (the same files as
 /// `adaptors::all()` and `adaptors::sub_modules()` have), compiled by `build.rs` — which
@@ -87,6 +89,19 @@ impl Loader for JobLoader {
             None => Err(import_error(ctx, name)),
         }
     }
+}
+
+/// Loads and evaluates one of bolt's precompiled modules right away, from a host function
+/// (which can't await an import), and returns its default export. The module must have no
+/// imports and no top-level await — then it has run when `eval` returns — and must be
+/// evaluated at most once per context.
+pub fn evaluate_now<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Value<'js>> {
+    let mut bundle = BUNDLE;
+    let (module, evaluated) = bundle.load(ctx, name, None)?.eval()?;
+    if let Some(Err(error)) = evaluated.result::<Value>() {
+        return Err(error);
+    }
+    module.namespace()?.get("default")
 }
 
 fn import_error(ctx: &Ctx<'_>, name: &str) -> rquickjs::Error {

@@ -372,12 +372,16 @@ async fn install_sandbox<'js>(
 ) -> rquickjs::Result<Internals<'js>> {
     let namespace: Object = Module::import(ctx, PRELUDE_NAME)?.into_future().await?;
     let make_sandbox: Function = namespace.get("default")?;
-    let buffer: Object = Module::import(ctx, "bolt:buffer")?.into_future().await?;
-    let buffer: Value = buffer.get("default")?;
 
     let host = Object::new(ctx.clone())?;
     host.set("jobModuleName", JOB_MODULE)?;
-    host.set("Buffer", buffer)?;
+    // `Buffer` is loaded when a job first reads it: a getter can't await an import.
+    host.set(
+        "loadBuffer",
+        warm::host_function(ctx, |ctx: Ctx<'js>| {
+            loader::evaluate_now(&ctx, loader::BUFFER_MODULE)
+        })?,
+    )?;
     host.set("statePropsToRemove", req.remove_props.clone())?;
     let cancel = req.cancel.clone();
     host.set(

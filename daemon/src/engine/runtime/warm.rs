@@ -11,7 +11,7 @@
 //! Work that doesn't depend on the step is kept off the path a caller waits on: a finished
 //! step's context is dropped after its result is handed over ([`retire`], [`finish_retired`]),
 //! and an engine worker with nothing to do prepares the next step's context in advance
-//! ([`prepare`]): a fresh context in which only bolt's own modules (the prelude, `Buffer`,
+//! ([`prepare`]): a fresh context in which only bolt's own modules (the prelude and
 //! language-common's core) have been evaluated — no job code and no step data has ever been in it,
 //! and module evaluation reads no globals, so it is the context the step would have made.
 //!
@@ -55,9 +55,9 @@ thread_local! {
 
 /// Modules evaluated in a prepared context: bolt's own, and the part of language-common
 /// nearly every job imports (compiled jobs import its sub-modules, not the whole adaptor).
-const PRELOADED_MODULES: [&str; 3] = [
+/// (`Buffer` is loaded when a job first reads it.)
+const PRELOADED_MODULES: [&str; 2] = [
     super::loader::PRELUDE_MODULE,
-    "bolt:buffer",
     "@openfn/language-common/core",
 ];
 /// Memory limit while a context is prepared (each step sets its own afterwards).
