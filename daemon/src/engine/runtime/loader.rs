@@ -116,9 +116,14 @@ fn import_error(ctx: &Ctx<'_>, name: &str) -> rquickjs::Error {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
+    use crate::engine::PlanStep;
     use crate::engine::adaptors;
+    use crate::engine::runtime::prepare::{self, CompileMode};
+    use rquickjs::{Context, Runtime};
+    use std::sync::{Arc, Mutex};
 
     #[test]
     fn every_adaptor_module_is_precompiled() {
@@ -128,8 +133,109 @@ mod tests {
         for module in adaptors::sub_modules() {
             assert!(in_bundle(module.specifier), "{}", module.specifier);
         }
-        for (name, bytes) in BUNDLE.iter() {
-            eprintln!("{name}: {} bytes", bytes.len());
+        assert!(in_bundle(PRELUDE_MODULE) && in_bundle(BUFFER_MODULE));
+    }
+
+    /// bolt's loader, noting every module it loads.
+    struct Recording(Arc<Mutex<Vec<String>>>);
+
+    impl Loader for Recording {
+        fn load<'js>(
+            &mut self,
+            ctx: &Ctx<'js>,
+            name: &str,
+            attributes: Option<ImportAttributes<'js>>,
+        ) -> Result<Module<'js, Declared>> {
+            self.0.lock().unwrap().push(name.to_string());
+            JobLoader.load(ctx, name, attributes)
         }
+    }
+
+    /// Compiles `expression` for `adaptor` as the runtime does, evaluates the job module and
+    /// returns the modules that were loaded for it.
+    fn modules_loaded_by(expression: &str, adaptor: &str) -> Vec<String> {
+        let step = PlanStep {
+            id: "job".into(),
+            expression: Some(expression.into()),
+            adaptor: Some(adaptor.into()),
+            ..PlanStep::default()
+        };
+        let job = prepare::prepare(&step, CompileMode::Compile).unwrap();
+        let loaded = Arc::new(Mutex::new(Vec::new()));
+        let runtime = Runtime::new().unwrap();
+        runtime.set_loader(JobResolver, Recording(loaded.clone()));
+        let context = Context::full(&runtime).unwrap();
+        context.with(|ctx| {
+            let (_, evaluated) = Module::declare(ctx.clone(), "job.js", job.code)
+                .unwrap()
+                .eval()
+                .unwrap();
+            evaluated.finish::<()>().unwrap();
+        });
+        let mut loaded = loaded.lock().unwrap().clone();
+        loaded.sort();
+        loaded
+    }
+
+    #[test]
+    fn a_job_using_only_fn_loads_core_and_its_helpers_only() {
+        assert_eq!(
+            modules_loaded_by("fn(s => s);", "common"),
+            [
+                "@openfn/language-common/core",
+                "@openfn/language-common/internal/helpers"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_job_loads_the_modules_of_the_names_it_uses() {
+        let loaded = modules_loaded_by("fn(s => s);\nlog('hi');\ncursor('today');", "common");
+        for module in ["log", "cursor", "dates", "internal/inspect"] {
+            assert!(
+                loaded.contains(&format!("@openfn/language-common/{module}")),
+                "{module}: {loaded:?}"
+            );
+        }
+        for module in ["lodash", "validate", "util", "internal/request"] {
+            assert!(
+                !loaded.contains(&format!("@openfn/language-common/{module}")),
+                "{module}: {loaded:?}"
+            );
+        }
+        assert!(!loaded.contains(&"@openfn/language-common".to_string()));
+    }
+
+    #[test]
+    fn an_http_job_loads_neither_lodash_nor_validate() {
+        let loaded = modules_loaded_by("get('https://example.com');\nfn(s => s);", "http");
+        assert!(loaded.contains(&"@openfn/language-http".to_string()));
+        assert!(loaded.contains(&"@openfn/language-common/internal/request".to_string()));
+        for module in ["lodash", "validate", "util"] {
+            assert!(
+                !loaded.contains(&format!("@openfn/language-common/{module}")),
+                "{module}: {loaded:?}"
+            );
+        }
+    }
+
+    fn declares(job: &str) -> bool {
+        let runtime = Runtime::new().unwrap();
+        runtime.set_loader(JobResolver, JobLoader);
+        let context = Context::full(&runtime).unwrap();
+        context.with(|ctx| Module::declare(ctx.clone(), "job.js", job).is_ok())
+    }
+
+    #[test]
+    fn jobs_cannot_import_internal_modules() {
+        assert!(!declares(
+            "import { host } from '@openfn/language-common/internal/helpers';"
+        ));
+        assert!(declares(
+            "import { fn } from '@openfn/language-common/core';"
+        ));
+        assert!(declares(
+            "import { fn } from '@openfn/language-common@3.3.4';"
+        ));
     }
 }
