@@ -38,6 +38,10 @@ const MODULES: &[(&str, &str)] = &[
         "src/engine/adaptors/js/common/core.js",
     ),
     (
+        "@openfn/language-common/data",
+        "src/engine/adaptors/js/common/data.js",
+    ),
+    (
         "@openfn/language-common/log",
         "src/engine/adaptors/js/common/log.js",
     ),

@@ -184,6 +184,7 @@ const COMMON_CORE: &str = "@openfn/language-common/core";
 /// language-common's public sub-modules, in the order the export routing looks them up.
 const COMMON_PARTS: &[&str] = &[
     COMMON_CORE,
+    "@openfn/language-common/data",
     "@openfn/language-common/log",
     "@openfn/language-common/cursor",
     "@openfn/language-common/dates",
@@ -193,42 +194,49 @@ const COMMON_PARTS: &[&str] = &[
     "@openfn/language-common/lodash",
 ];
 
-static SUB_MODULES: [SubModule; 12] = [
+static SUB_MODULES: [SubModule; 13] = [
     SubModule {
         specifier: COMMON_CORE,
         source: include_str!("js/common/core.js"),
         exports: &[
             "alterState",
             "arrayToString",
-            "as",
-            "asData",
-            "assert",
-            "beta",
             "chunk",
             "combine",
             "composeNextState",
             "dataPath",
-            "dataValue",
-            "each",
             "execute",
             "field",
             "fields",
             "fn",
-            "fnIf",
-            "group",
             "humanProper",
             "index",
+            "referencePath",
+            "splitKeys",
+            "toArray",
+        ],
+        internal: false,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/data",
+        source: include_str!("js/common/data.js"),
+        exports: &[
+            "as",
+            "asData",
+            "assert",
+            "beta",
+            "dataValue",
+            "each",
+            "fnIf",
+            "group",
             "join",
             "jsonValue",
             "lastReferenceValue",
             "map",
             "merge",
-            "referencePath",
             "scrubEmojis",
             "source",
             "sourceValue",
-            "splitKeys",
-            "toArray",
         ],
         internal: false,
     },
@@ -481,7 +489,8 @@ mod tests {
         assert_eq!(http.module_of("execute"), Some("@openfn/language-http"));
         assert_eq!(http.module_of("util"), Some("@openfn/language-http"));
         assert_eq!(http.module_of("get"), Some("@openfn/language-http"));
-        assert_eq!(http.module_of("each"), Some("@openfn/language-common/core"));
+        assert_eq!(http.module_of("each"), Some("@openfn/language-common/data"));
+        assert_eq!(http.module_of("fn"), Some("@openfn/language-common/core"));
         assert_eq!(
             http.module_of("parseCsv"),
             Some("@openfn/language-common/csv")

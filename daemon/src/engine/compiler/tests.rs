@@ -345,7 +345,8 @@ fn routed_header_imports_each_name_from_its_module_on_one_line() {
     assert_eq!(
         out,
         "import { _ } from \"@openfn/language-common/lodash\"; \
-         import { each, fn } from \"@openfn/language-common/core\"; \
+         import { each } from \"@openfn/language-common/data\"; \
+         import { fn } from \"@openfn/language-common/core\"; \
          import { log } from \"@openfn/language-common/log\";\n\
          export { execute } from \"@openfn/language-common/core\";\n\
          \n\n\n\nexport default [fn(a), each(b, fn(c)), log('x'), fn(s => _.get(s, 'a'))];\n"
@@ -362,7 +363,8 @@ fn routed_header_for_http_takes_execute_and_its_own_names_from_http() {
         header,
         [
             "import { cursor } from \"@openfn/language-common/cursor\"; \
-             import { each, fn } from \"@openfn/language-common/core\"; \
+             import { each } from \"@openfn/language-common/data\"; \
+             import { fn } from \"@openfn/language-common/core\"; \
              import { get, post } from \"@openfn/language-http\";",
             "export { execute } from \"@openfn/language-http\";",
         ]

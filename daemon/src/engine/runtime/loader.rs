@@ -178,11 +178,16 @@ mod tests {
     }
 
     #[test]
-    fn a_job_using_only_fn_loads_core_and_its_helpers_only() {
+    fn a_job_using_only_fn_loads_the_core_module_only() {
         assert_eq!(
             modules_loaded_by("fn(s => s);", "common"),
+            ["@openfn/language-common/core"]
+        );
+        assert_eq!(
+            modules_loaded_by("each('$.data[*]', fn(s => s));", "common"),
             [
                 "@openfn/language-common/core",
+                "@openfn/language-common/data",
                 "@openfn/language-common/internal/helpers"
             ]
         );

@@ -56,9 +56,10 @@ thread_local! {
 /// Modules evaluated in a prepared context: bolt's own, and the part of language-common
 /// nearly every job imports (compiled jobs import its sub-modules, not the whole adaptor).
 /// (`Buffer` is loaded when a job first reads it.)
-const PRELOADED_MODULES: [&str; 2] = [
+const PRELOADED_MODULES: [&str; 3] = [
     super::loader::PRELUDE_MODULE,
     "@openfn/language-common/core",
+    "@openfn/language-common/data",
 ];
 /// Memory limit while a context is prepared (each step sets its own afterwards).
 const PREPARE_MEMORY_LIMIT: usize = 64 * 1024 * 1024;

@@ -8,36 +8,38 @@
 import {
   alterState,
   arrayToString,
-  as,
-  asData,
-  assert,
-  beta,
   chunk,
   combine,
   composeNextState,
   dataPath,
-  dataValue,
-  each,
   execute,
   field,
   fields,
   fn,
-  fnIf,
-  group,
   humanProper,
   index,
+  referencePath,
+  splitKeys,
+  toArray,
+} from '@openfn/language-common/core';
+import {
+  as,
+  asData,
+  assert,
+  beta,
+  dataValue,
+  each,
+  fnIf,
+  group,
   join,
   jsonValue,
   lastReferenceValue,
   map,
   merge,
-  referencePath,
   scrubEmojis,
   source,
   sourceValue,
-  splitKeys,
-  toArray,
-} from '@openfn/language-common/core';
+} from '@openfn/language-common/data';
 import { debug, log } from '@openfn/language-common/log';
 import { cursor } from '@openfn/language-common/cursor';
 import { dateFns } from '@openfn/language-common/dates';
@@ -47,6 +49,7 @@ import { http, util } from '@openfn/language-common/util';
 import { _ } from '@openfn/language-common/lodash';
 
 export * from '@openfn/language-common/core';
+export * from '@openfn/language-common/data';
 export * from '@openfn/language-common/log';
 export * from '@openfn/language-common/cursor';
 export * from '@openfn/language-common/dates';

@@ -7,26 +7,28 @@ import {
   composeNextState,
   alterState,
   arrayToString,
-  as,
   chunk,
   combine,
   dataPath,
-  dataValue,
-  each,
   field,
   fields,
   fn,
+  humanProper,
+  splitKeys,
+  toArray,
+} from '@openfn/language-common/core';
+import {
+  as,
+  dataValue,
+  each,
   fnIf,
   group,
-  humanProper,
   lastReferenceValue,
   map,
   merge,
   scrubEmojis,
   sourceValue,
-  splitKeys,
-  toArray,
-} from '@openfn/language-common/core';
+} from '@openfn/language-common/data';
 import { cursor } from '@openfn/language-common/cursor';
 import { dateFns } from '@openfn/language-common/dates';
 import { parseCsv } from '@openfn/language-common/csv';
