@@ -28,9 +28,15 @@
 //! how OpenFn's runtime tells an adaptor error from a job error. Apart from `__bolt_host`
 //! the modules need only ES built-ins (`console` just as the fallback for `print`); byte
 //! arrays (a `Buffer` subclass of `Uint8Array` included) are sent as binary request bodies.
-//! `@openfn/language-http` imports
-//! `@openfn/language-common`, so the loader must resolve that specifier to the common module
-//! (the same instance the job imports: module state such as `cursor`'s key is shared).
+//!
+//! language-common is split into sub-modules ([`sub_modules`], `js/common/*.js`, all named
+//! `@openfn/language-common/…` so their errors count as adaptor errors): `core` (`fn`,
+//! `execute`… with no imports), `data`, `log`, `cursor`, `dates`, `csv`, `validate`, `util`,
+//! `lodash`, and internal helpers only adaptor modules may import. `@openfn/language-common`
+//! itself only re-exports them. Compiled jobs import each name from the module that has it
+//! ([`AdaptorModule::module_of`]), so a step loads only the code its job uses; so does
+//! `@openfn/language-http`. The loader must give every importer the same instance of a
+//! module in a context: module state such as `cursor`'s key is shared.
 //! Module state (cursor key and start time, validate's schema cache) lives for as long as
 //! the module instance: load the modules afresh for every run, as OpenFn's CLI does.
 //!
