@@ -544,4 +544,47 @@ mod tests {
         );
         assert!(module_source("@openfn/language-common/nope").is_none());
     }
+
+    /// Every name a module's code uses but doesn't declare or import: with no export list,
+    /// the compiler imports exactly those (minus well-known globals) from the "adaptor".
+    fn undeclared_names(source: &str) -> Vec<String> {
+        use crate::engine::compiler::{CompileOptions, compile};
+        let options = CompileOptions {
+            adaptor: Some("undeclared".into()),
+            ..CompileOptions::default()
+        };
+        let compiled = compile(source, &options).unwrap();
+        match compiled.code.strip_prefix("import { ") {
+            Some(rest) if rest.contains("} from \"undeclared\";") => rest
+                [..rest.find(" }").unwrap()]
+                .split(", ")
+                .map(String::from)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn modules_use_no_undeclared_names() {
+        // Built-ins the compiler's list of globals doesn't have, and class method names
+        // (OpenFn's add-imports, which the compiler mirrors, counts those as uses).
+        const BUILT_INS: &[&str] = &["Uint8Array", "append", "constructor", "contentType"];
+        let sources = all()
+            .iter()
+            .map(|a| (a.specifier, a.source, a.exports))
+            .chain(
+                sub_modules()
+                    .iter()
+                    .map(|m| (m.specifier, m.source, m.exports)),
+            );
+        for (specifier, source, exports) in sources {
+            // The compiler counts an export alias (`export { lodash as _ }`) as a use.
+            let unknown: Vec<String> = undeclared_names(source)
+                .into_iter()
+                .filter(|name| !BUILT_INS.contains(&name.as_str()))
+                .filter(|name| !exports.contains(&name.as_str()))
+                .collect();
+            assert!(unknown.is_empty(), "{specifier} uses {unknown:?}");
+        }
+    }
 }

@@ -2,6 +2,8 @@
 
 import { isDate, printLine } from '@openfn/language-common/internal/helpers';
 
+const DAY_MS = 86400000;
+
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
