@@ -112,6 +112,50 @@ async fn buffer_from_round_trips_base64_and_utf8() {
 }
 
 #[tokio::test]
+async fn buffer_loaded_on_first_use_is_the_frozen_global_jobs_always_had() {
+    // Replacing a built-in before the first use doesn't change what `Buffer` is made of.
+    let code = "export default [s => {
+        const real = Uint8Array;
+        globalThis.Uint8Array = function Fake() {};
+        const B = Buffer;
+        globalThis.Uint8Array = real;
+        const d = Object.getOwnPropertyDescriptor(globalThis, 'Buffer');
+        const bytes = Buffer.from('hi');
+        let direct;
+        try { new Buffer(2); } catch (e) { direct = e.message; }
+        const first = { same: B === Buffer && B === globalThis.Buffer, frozen: Object.isFrozen(B),
+          protoFrozen: Object.isFrozen(B.prototype), data: 'value' in d, writable: d.writable,
+          enumerable: d.enumerable, isBuffer: Buffer.isBuffer(bytes), typed: bytes instanceof real, text: bytes.toString('hex'), direct };
+        Buffer = 1;
+        return { first, assigned: globalThis.Buffer };
+    }, s => ({ ...s, deleted: (delete globalThis.Buffer, typeof Buffer) })];";
+    let (result, _) = run(code, json!({})).await;
+    assert_eq!(
+        result.outcome.final_state.unwrap(),
+        json!({
+            "first": {
+                "same": true, "frozen": true, "protoFrozen": true, "data": true,
+                "writable": true, "enumerable": false, "isBuffer": true, "typed": true,
+                "text": "6869",
+                "direct": "Do not call Buffer() constructor directly, use Buffer.from() or Buffer.alloc()",
+            },
+            "assigned": 1,
+            "deleted": "undefined",
+        })
+    );
+}
+
+#[tokio::test]
+async fn buffer_can_be_replaced_before_its_first_use() {
+    let code = "export default [s => { globalThis.Buffer = 'mine'; return { b: Buffer, keys: Object.keys(globalThis).includes('Buffer') }; }];";
+    let (result, _) = run(code, json!({})).await;
+    assert_eq!(
+        result.outcome.final_state.unwrap(),
+        json!({"b": "mine", "keys": false})
+    );
+}
+
+#[tokio::test]
 async fn failure_reports_the_input_as_mutated_not_the_last_result() {
     let code = "export default [s => { s.data.touched = true; return { ...s, data: { replaced: 1 } }; }, s => { throw new Error('boom'); }];";
     let (result, _) = run(code, json!({"data": {"a": 1}})).await;

@@ -28,9 +28,15 @@
 //! how OpenFn's runtime tells an adaptor error from a job error. Apart from `__bolt_host`
 //! the modules need only ES built-ins (`console` just as the fallback for `print`); byte
 //! arrays (a `Buffer` subclass of `Uint8Array` included) are sent as binary request bodies.
-//! `@openfn/language-http` imports
-//! `@openfn/language-common`, so the loader must resolve that specifier to the common module
-//! (the same instance the job imports: module state such as `cursor`'s key is shared).
+//!
+//! language-common is split into sub-modules ([`sub_modules`], `js/common/*.js`, all named
+//! `@openfn/language-common/…` so their errors count as adaptor errors): `core` (`fn`,
+//! `execute`… with no imports), `data`, `log`, `cursor`, `dates`, `csv`, `validate`, `util`,
+//! `lodash`, and internal helpers only adaptor modules may import. `@openfn/language-common`
+//! itself only re-exports them. Compiled jobs import each name from the module that has it
+//! ([`AdaptorModule::module_of`]), so a step loads only the code its job uses; so does
+//! `@openfn/language-http`. The loader must give every importer the same instance of a
+//! module in a context: module state such as `cursor`'s key is shared.
 //! Module state (cursor key and start time, validate's schema cache) lives for as long as
 //! the module instance: load the modules afresh for every run, as OpenFn's CLI does.
 //!
@@ -53,7 +59,7 @@ mod quickjs_tests;
 
 use thiserror::Error;
 
-/// One built-in adaptor module.
+/// One built-in adaptor, as jobs name it (`@openfn/language-common`).
 #[derive(Debug)]
 pub struct AdaptorModule {
     /// The import specifier jobs use, e.g. `"@openfn/language-common"`.
@@ -66,6 +72,23 @@ pub struct AdaptorModule {
     pub source: &'static str,
     /// Every name the module exports (incl. `default`), for the compiler's auto-imports.
     pub exports: &'static [&'static str],
+    /// The exports this module defines itself (the rest it re-exports from `parts`).
+    pub defines: &'static [&'static str],
+    /// The sub-modules whose exports it re-exports, which jobs may import directly.
+    pub parts: &'static [&'static str],
+}
+
+/// A module an adaptor is built from (language-common is split into several, so that a step
+/// loads only the code its job uses).
+#[derive(Debug)]
+pub struct SubModule {
+    /// `@openfn/language-common/...`: errors thrown in it count as adaptor errors.
+    pub specifier: &'static str,
+    pub source: &'static str,
+    /// Every name it exports.
+    pub exports: &'static [&'static str],
+    /// Internal modules hold shared helpers; only adaptor modules may import them.
+    pub internal: bool,
 }
 
 /// An adaptor name bolt does not have.
@@ -157,6 +180,171 @@ const HTTP_EXPORTS: &[&str] = &[
     "util",
 ];
 
+/// The names language-http defines itself; the rest are language-common's.
+const HTTP_DEFINES: &[&str] = &[
+    "default", "del", "execute", "get", "parseXML", "patch", "post", "put", "request", "util",
+];
+
+const COMMON_CORE: &str = "@openfn/language-common/core";
+
+/// language-common's public sub-modules, in the order the export routing looks them up.
+const COMMON_PARTS: &[&str] = &[
+    COMMON_CORE,
+    "@openfn/language-common/data",
+    "@openfn/language-common/log",
+    "@openfn/language-common/cursor",
+    "@openfn/language-common/dates",
+    "@openfn/language-common/csv",
+    "@openfn/language-common/validate",
+    "@openfn/language-common/util",
+    "@openfn/language-common/lodash",
+];
+
+static SUB_MODULES: [SubModule; 13] = [
+    SubModule {
+        specifier: COMMON_CORE,
+        source: include_str!("js/common/core.js"),
+        exports: &[
+            "alterState",
+            "arrayToString",
+            "chunk",
+            "combine",
+            "composeNextState",
+            "dataPath",
+            "execute",
+            "field",
+            "fields",
+            "fn",
+            "humanProper",
+            "index",
+            "referencePath",
+            "splitKeys",
+            "toArray",
+        ],
+        internal: false,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/data",
+        source: include_str!("js/common/data.js"),
+        exports: &[
+            "as",
+            "asData",
+            "assert",
+            "beta",
+            "dataValue",
+            "each",
+            "fnIf",
+            "group",
+            "join",
+            "jsonValue",
+            "lastReferenceValue",
+            "map",
+            "merge",
+            "scrubEmojis",
+            "source",
+            "sourceValue",
+        ],
+        internal: false,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/log",
+        source: include_str!("js/common/log.js"),
+        exports: &["debug", "log"],
+        internal: false,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/cursor",
+        source: include_str!("js/common/cursor.js"),
+        exports: &["cursor"],
+        internal: false,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/dates",
+        source: include_str!("js/common/dates.js"),
+        exports: &["dateFns"],
+        internal: false,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/csv",
+        source: include_str!("js/common/csv.js"),
+        exports: &["parseCsv"],
+        internal: false,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/validate",
+        source: include_str!("js/common/validate.js"),
+        exports: &["validate"],
+        internal: false,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/util",
+        source: include_str!("js/common/util.js"),
+        exports: &["http", "util"],
+        internal: false,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/lodash",
+        source: include_str!("js/common/lodash.js"),
+        exports: &["_"],
+        internal: false,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/internal/helpers",
+        source: include_str!("js/common/helpers.js"),
+        exports: &[
+            "collectionValues",
+            "expandReferences",
+            "get",
+            "host",
+            "isBinary",
+            "isDate",
+            "isError",
+            "isMap",
+            "isPlainObject",
+            "isRegExp",
+            "isSet",
+            "parseDate",
+            "printLine",
+            "queryJson",
+            "set",
+            "tagOf",
+            "toPath",
+        ],
+        internal: true,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/internal/inspect",
+        source: include_str!("js/common/inspect.js"),
+        exports: &["formatArgs", "inspect", "print"],
+        internal: true,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/internal/bytes",
+        source: include_str!("js/common/bytes.js"),
+        exports: &["base64ToBytes", "bytesToBase64", "utf8Decode", "utf8Encode"],
+        internal: true,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/internal/request",
+        source: include_str!("js/common/request.js"),
+        exports: &[
+            "ERROR_ABSOLUTE_URL",
+            "ERROR_URL_MISMATCH",
+            "assertRelativeUrl",
+            "decode",
+            "encode",
+            "encodeFormBody",
+            "logResponse",
+            "makeBasicAuthHeader",
+            "parseUrl",
+            "request",
+            "throwError",
+            "uuid",
+        ],
+        internal: true,
+    },
+];
+
 static ADAPTORS: [AdaptorModule; 2] = [
     AdaptorModule {
         specifier: "@openfn/language-common",
@@ -164,6 +352,8 @@ static ADAPTORS: [AdaptorModule; 2] = [
         version: "3.3.4",
         source: include_str!("js/common.js"),
         exports: COMMON_EXPORTS,
+        defines: &["default"],
+        parts: COMMON_PARTS,
     },
     AdaptorModule {
         specifier: "@openfn/language-http",
@@ -171,12 +361,50 @@ static ADAPTORS: [AdaptorModule; 2] = [
         version: "7.2.10",
         source: include_str!("js/http.js"),
         exports: HTTP_EXPORTS,
+        defines: HTTP_DEFINES,
+        parts: COMMON_PARTS,
     },
 ];
 
 /// Every built-in adaptor.
 pub fn all() -> &'static [AdaptorModule] {
     &ADAPTORS
+}
+
+/// Every sub-module the built-in adaptors are made of.
+pub fn sub_modules() -> &'static [SubModule] {
+    &SUB_MODULES
+}
+
+/// The source of any built-in adaptor module (an adaptor or a sub-module), and whether job
+/// code may import it (internal sub-modules are for adaptor modules only).
+pub fn module_source(specifier: &str) -> Option<(&'static str, bool)> {
+    if let Some(adaptor) = all().iter().find(|a| a.specifier == specifier) {
+        return Some((adaptor.source, true));
+    }
+    sub_modules()
+        .iter()
+        .find(|m| m.specifier == specifier)
+        .map(|m| (m.source, !m.internal))
+}
+
+impl AdaptorModule {
+    /// The module a job should import `name` from: the adaptor itself for what it defines,
+    /// otherwise the sub-module that exports it. `None` when the adaptor doesn't export it.
+    pub fn module_of(&self, name: &str) -> Option<&'static str> {
+        if !self.exports.contains(&name) {
+            return None;
+        }
+        if self.defines.contains(&name) {
+            return Some(self.specifier);
+        }
+        let part = self.parts.iter().find(|part| {
+            sub_modules()
+                .iter()
+                .any(|m| m.specifier == **part && m.exports.contains(&name))
+        });
+        Some(part.copied().unwrap_or(self.specifier))
+    }
 }
 
 /// Finds an adaptor by `common`, `http`, `common@3.3.4`, `@openfn/language-http@7.2.10`,
@@ -245,49 +473,118 @@ mod tests {
         );
     }
 
-    /// The names a module source exports, read from its `export` statements.
-    fn exported_names(source: &str) -> Vec<String> {
-        let mut names = Vec::new();
-        let mut rest = source;
-        while let Some(at) = rest.find("export ") {
-            rest = &rest[at + "export ".len()..];
-            if let Some(clause) = rest.strip_prefix('{') {
-                let end = clause.find('}').unwrap();
-                for item in clause[..end].split(',') {
-                    let item = item.trim();
-                    if !item.is_empty() {
-                        names.push(item.rsplit(' ').next().unwrap().to_string());
-                    }
-                }
-            } else if rest.starts_with("default") {
-                names.push("default".to_string());
-            } else {
-                let declaration = rest
-                    .trim_start_matches("async ")
-                    .trim_start_matches("function ")
-                    .trim_start_matches("const ");
-                let name: String = declaration
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
-                    .collect();
-                names.push(name);
-            }
-        }
-        names.sort();
-        names
+    #[test]
+    fn routes_each_export_to_the_module_that_defines_it() {
+        let common = resolve("common").unwrap();
+        assert_eq!(common.module_of("fn"), Some("@openfn/language-common/core"));
+        assert_eq!(
+            common.module_of("execute"),
+            Some("@openfn/language-common/core")
+        );
+        assert_eq!(
+            common.module_of("_"),
+            Some("@openfn/language-common/lodash")
+        );
+        assert_eq!(common.module_of("log"), Some("@openfn/language-common/log"));
+        assert_eq!(
+            common.module_of("util"),
+            Some("@openfn/language-common/util")
+        );
+        assert_eq!(common.module_of("nope"), None);
+        let http = resolve("http").unwrap();
+        assert_eq!(http.module_of("execute"), Some("@openfn/language-http"));
+        assert_eq!(http.module_of("util"), Some("@openfn/language-http"));
+        assert_eq!(http.module_of("get"), Some("@openfn/language-http"));
+        assert_eq!(http.module_of("each"), Some("@openfn/language-common/data"));
+        assert_eq!(http.module_of("fn"), Some("@openfn/language-common/core"));
+        assert_eq!(
+            http.module_of("parseCsv"),
+            Some("@openfn/language-common/csv")
+        );
+        // language-common's `_` is not re-exported by language-http.
+        assert_eq!(http.module_of("_"), None);
     }
 
     #[test]
-    fn export_lists_match_the_module_sources() {
+    fn every_export_of_an_adaptor_has_a_module() {
         for adaptor in all() {
-            let mut declared: Vec<String> = adaptor.exports.iter().map(|s| s.to_string()).collect();
-            declared.sort();
-            assert_eq!(
-                exported_names(adaptor.source),
-                declared,
-                "{}",
-                adaptor.short_name
+            for name in adaptor.exports {
+                let module = adaptor.module_of(name).unwrap();
+                if *name != "default" && !adaptor.defines.contains(name) {
+                    assert_ne!(module, adaptor.specifier, "{}: {name}", adaptor.short_name);
+                }
+            }
+        }
+        // Every public sub-module export is one of language-common's exports.
+        let common = resolve("common").unwrap();
+        for module in sub_modules().iter().filter(|m| !m.internal) {
+            for name in module.exports {
+                assert_eq!(common.module_of(name), Some(module.specifier), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn sub_modules_are_named_as_adaptor_code() {
+        // The runtime tells adaptor errors by the first stack frame's file.
+        for module in sub_modules() {
+            assert!(module.specifier.starts_with("@openfn/language-common/"));
+        }
+        assert_eq!(
+            module_source("@openfn/language-common/core").map(|m| m.1),
+            Some(true)
+        );
+        assert_eq!(
+            module_source("@openfn/language-common/internal/helpers").map(|m| m.1),
+            Some(false)
+        );
+        assert_eq!(
+            module_source("@openfn/language-http").map(|m| m.1),
+            Some(true)
+        );
+        assert!(module_source("@openfn/language-common/nope").is_none());
+    }
+
+    /// Every name a module's code uses but doesn't declare or import: with no export list,
+    /// the compiler imports exactly those (minus well-known globals) from the "adaptor".
+    fn undeclared_names(source: &str) -> Vec<String> {
+        use crate::engine::compiler::{CompileOptions, compile};
+        let options = CompileOptions {
+            adaptor: Some("undeclared".into()),
+            ..CompileOptions::default()
+        };
+        let compiled = compile(source, &options).unwrap();
+        match compiled.code.strip_prefix("import { ") {
+            Some(rest) if rest.contains("} from \"undeclared\";") => rest
+                [..rest.find(" }").unwrap()]
+                .split(", ")
+                .map(String::from)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn modules_use_no_undeclared_names() {
+        // Built-ins the compiler's list of globals doesn't have, and class method names
+        // (OpenFn's add-imports, which the compiler mirrors, counts those as uses).
+        const BUILT_INS: &[&str] = &["Uint8Array", "append", "constructor", "contentType"];
+        let sources = all()
+            .iter()
+            .map(|a| (a.specifier, a.source, a.exports))
+            .chain(
+                sub_modules()
+                    .iter()
+                    .map(|m| (m.specifier, m.source, m.exports)),
             );
+        for (specifier, source, exports) in sources {
+            // The compiler counts an export alias (`export { lodash as _ }`) as a use.
+            let unknown: Vec<String> = undeclared_names(source)
+                .into_iter()
+                .filter(|name| !BUILT_INS.contains(&name.as_str()))
+                .filter(|name| !exports.contains(&name.as_str()))
+                .collect();
+            assert!(unknown.is_empty(), "{specifier} uses {unknown:?}");
         }
     }
 }

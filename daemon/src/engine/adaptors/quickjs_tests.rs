@@ -10,7 +10,7 @@ use rquickjs::{
     Runtime,
 };
 
-use super::{all, host};
+use super::{all, host, sub_modules};
 
 /// Evaluates `test_module` (which may import both adaptors) and returns
 /// `globalThis.result` plus every line the adaptors printed.
@@ -20,6 +20,10 @@ fn adaptor_loader() -> (BuiltinResolver, BuiltinLoader) {
     for adaptor in all() {
         resolver.add_module(adaptor.specifier);
         loader.add_module(adaptor.specifier, adaptor.source);
+    }
+    for module in sub_modules() {
+        resolver.add_module(module.specifier);
+        loader.add_module(module.specifier, module.source);
     }
     (resolver, loader)
 }
@@ -301,4 +305,72 @@ async fn http_requests_go_through_the_async_host_function() {
         result["failure"]["body"]["requestLine"],
         "GET /missing HTTP/1.1"
     );
+}
+
+/// The names a module really exports, read from its namespace in QuickJS.
+fn exported_names(specifier: &str) -> Vec<String> {
+    let (result, _) = run_module(&format!(
+        "import * as ns from '{specifier}';\nglobalThis.result = JSON.stringify(Object.keys(ns));"
+    ));
+    let mut names: Vec<String> = serde_json::from_str(&result).unwrap();
+    names.sort();
+    names
+}
+
+fn sorted(names: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn module_exports_match_the_rust_tables() {
+    for module in sub_modules() {
+        assert_eq!(
+            exported_names(module.specifier),
+            sorted(module.exports),
+            "{}",
+            module.specifier
+        );
+    }
+    for adaptor in all() {
+        assert_eq!(
+            exported_names(adaptor.specifier),
+            sorted(adaptor.exports),
+            "{}",
+            adaptor.specifier
+        );
+    }
+}
+
+#[test]
+fn the_facade_and_its_sub_modules_share_one_instance() {
+    let (result, printed) = run_module(
+        r#"
+        import common, { cursor, validate, _ } from '@openfn/language-common';
+        import { cursor as directCursor } from '@openfn/language-common/cursor';
+        import { validate as directValidate } from '@openfn/language-common/validate';
+        import { cursor as httpCursor } from '@openfn/language-http';
+        // The key set through one import is the key the other uses.
+        const state = cursor('a', { key: 'since' })({});
+        directCursor('b')(state);
+        globalThis.result = JSON.stringify({
+          state,
+          same: cursor === directCursor && cursor === httpCursor && validate === directValidate,
+          defaultKeys: Object.keys(common).length,
+          lodash: common._ === _,
+        });
+        "#,
+    );
+    let result: serde_json::Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(
+        result,
+        serde_json::json!({
+            "state": {"since": "b"},
+            "same": true,
+            "defaultKeys": 40,
+            "lodash": true,
+        })
+    );
+    assert_eq!(printed.len(), 2);
 }

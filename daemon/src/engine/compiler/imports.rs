@@ -5,10 +5,11 @@
 use std::collections::HashSet;
 
 use oxc::ast::AstKind;
-use oxc::ast::ast::PropertyKey;
+use oxc::ast::ast::{Declaration, Program, PropertyKey, Statement};
 use oxc::semantic::NodeId;
 use oxc::span::{GetSpan, Span};
 
+use super::ExportModules;
 use super::lazy_state::LazyState;
 use super::promises::Promises;
 use super::scopes::{Scopes, UnboundCatch};
@@ -111,6 +112,69 @@ pub(crate) fn used_exports(dangling: &HashSet<String>, exports: &[String]) -> Ve
         .filter(|e| dangling.contains(e.as_str()) && seen.insert(e.as_str()))
         .cloned()
         .collect()
+}
+
+/// The two header lines that import the used adaptor names and re-export the adaptor for
+/// the runtime (which reads the job namespace's `execute`). OpenFn's form without
+/// `modules`: `import { a, b } from "adaptor";` / `export * from "adaptor";`. With
+/// `modules`, each name comes from the module that provides it (all imports on the first
+/// line, so the source map's line offset stays the same) and only `execute` is
+/// re-exported — by `export *` when the job exports its own `execute`, which must win.
+pub(crate) fn header(
+    adaptor: &str,
+    names: &[String],
+    modules: Option<&ExportModules>,
+    job_exports_execute: bool,
+) -> String {
+    let Some(modules) = modules else {
+        return format!(
+            "import {{ {} }} from \"{adaptor}\";\nexport * from \"{adaptor}\";\n",
+            names.join(", ")
+        );
+    };
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for name in names {
+        let module = modules.by_name.get(name).map_or(adaptor, String::as_str);
+        match groups.iter_mut().find(|(m, _)| *m == module) {
+            Some((_, group)) => group.push(name),
+            None => groups.push((module, vec![name])),
+        }
+    }
+    let imports: Vec<String> = groups
+        .iter()
+        .map(|(module, group)| format!("import {{ {} }} from \"{module}\";", group.join(", ")))
+        .collect();
+    let execute = &modules.execute;
+    let reexport = if job_exports_execute {
+        format!("export * from \"{execute}\";")
+    } else {
+        format!("export {{ execute }} from \"{execute}\";")
+    };
+    format!("{}\n{reexport}\n", imports.join(" "))
+}
+
+/// Whether the module itself exports `name` (declared or listed in an export clause).
+pub(crate) fn exports_name(program: &Program<'_>, name: &str) -> bool {
+    program.body.iter().any(|statement| match statement {
+        Statement::ExportNamedDeclaration(export) => {
+            export.specifiers.iter().any(|s| s.exported.name() == name)
+        }
+        Statement::ExportFromDeclaration(export) => {
+            export.specifiers.iter().any(|s| s.exported.name() == name)
+        }
+        Statement::ExportAllDeclaration(export) => {
+            export.exported.as_ref().is_some_and(|e| e.name() == name)
+        }
+        Statement::ExportDeclaration(export) => match &export.declaration {
+            Declaration::VariableDeclaration(variables) => variables.declarations.iter().any(|d| {
+                d.id.get_binding_identifiers()
+                    .iter()
+                    .any(|id| id.name == name)
+            }),
+            other => other.id().is_some_and(|id| id.name == name),
+        },
+        _ => false,
+    })
 }
 
 fn matches_globals(name: &str) -> bool {

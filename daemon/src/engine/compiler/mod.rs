@@ -30,6 +30,8 @@ mod tree;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
+
 use oxc::allocator::Allocator;
 use oxc::ast::ast::{
     ArrayExpression, ExportDefaultDeclarationKind, Expression, Program, Statement,
@@ -53,6 +55,18 @@ pub struct CompileOptions {
     /// Names that adaptor exports (used to decide which identifiers to import). Empty means
     /// unknown: then every undeclared identifier except well-known globals is imported.
     pub adaptor_exports: Vec<String>,
+    /// Where each adaptor export lives when the adaptor is split into modules (bolt's
+    /// built-in adaptors). `None`: everything comes from `adaptor`, as in OpenFn.
+    pub export_modules: Option<ExportModules>,
+}
+
+/// The modules an adaptor's exports are imported from, instead of the adaptor itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportModules {
+    /// Export name → specifier of the module that provides it.
+    pub by_name: BTreeMap<String, String>,
+    /// The module whose `execute` the job re-exports.
+    pub execute: String,
 }
 
 /// A compiled job.
@@ -164,7 +178,14 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
             let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
                 .map_err(|u| CompileError::unbound_catch(source, u.0))?;
             let names = imports::used_exports(&dangling, &options.adaptor_exports);
-            (!names.is_empty()).then_some((adaptor.as_str(), names))
+            (!names.is_empty()).then(|| {
+                imports::header(
+                    adaptor,
+                    &names,
+                    options.export_modules.as_ref(),
+                    imports::exports_name(program, "execute"),
+                )
+            })
         }
         None => None,
     };
@@ -316,13 +337,13 @@ fn existing_target(array: &ArrayExpression<'_>) -> ExportTarget {
     }
 }
 
-/// Writes the compiled module: adaptor import header, the job's remaining statements (with
+/// Writes the compiled module: adaptor import header (two lines), the job's remaining statements (with
 /// the runtime import after its leading imports), then the operations.
 fn emit(
     source: &str,
     layout: &Layout,
     runtime_import: bool,
-    imports: Option<(&str, Vec<String>)>,
+    header: Option<String>,
     edits: &mut Edits,
 ) -> (String, SourceMap) {
     if let ExportTarget::Existing { insert_at, empty } = layout.target {
@@ -339,12 +360,8 @@ fn emit(
     }
 
     let mut out = CodeWriter::new(source);
-    if let Some((adaptor, names)) = imports {
-        out.insert(
-            &format!("import {{ {} }} from \"{adaptor}\";\n", names.join(", ")),
-            None,
-        );
-        out.insert(&format!("export * from \"{adaptor}\";\n"), None);
+    if let Some(header) = header {
+        out.insert(&header, None);
     }
     if runtime_import && layout.leading_imports == 0 {
         out.insert(&format!("{RUNTIME_IMPORT}\n"), None);

@@ -19,6 +19,7 @@ pub(crate) fn common() -> CompileOptions {
     CompileOptions {
         adaptor: Some("@openfn/language-common".into()),
         adaptor_exports: exports_of("common"),
+        ..CompileOptions::default()
     }
 }
 
@@ -26,6 +27,7 @@ pub(crate) fn http() -> CompileOptions {
     CompileOptions {
         adaptor: Some("@openfn/language-http".into()),
         adaptor_exports: exports_of("http"),
+        ..CompileOptions::default()
     }
 }
 
@@ -312,6 +314,7 @@ fn unknown_exports_import_every_undeclared_name_but_globals() {
     let options = CompileOptions {
         adaptor: Some("x".into()),
         adaptor_exports: vec![],
+        ..CompileOptions::default()
     };
     let out = compile(
         "fn(s => { console.log(JSON.stringify(s)); return s })",
@@ -323,6 +326,116 @@ fn unknown_exports_import_every_undeclared_name_but_globals() {
             .starts_with("import { fn } from \"x\";\nexport * from \"x\";\n"),
         "{}",
         out.code
+    );
+}
+
+/// `options` with bolt's module routing, as the runtime compiles jobs for its own adaptors.
+fn routed(options: CompileOptions) -> CompileOptions {
+    let adaptor = options.adaptor.clone().expect("an adaptor");
+    CompileOptions {
+        export_modules: crate::engine::runtime::adaptor_bridge::export_modules(&adaptor),
+        ..options
+    }
+}
+
+#[test]
+fn routed_header_imports_each_name_from_its_module_on_one_line() {
+    let job = "fn(a);\neach(b, fn(c));\nlog('x');\nfn(s => _.get(s, 'a'));\n";
+    let out = compile(job, &routed(common())).expect("compiles").code;
+    assert_eq!(
+        out,
+        "import { _ } from \"@openfn/language-common/lodash\"; \
+         import { each } from \"@openfn/language-common/data\"; \
+         import { fn } from \"@openfn/language-common/core\"; \
+         import { log } from \"@openfn/language-common/log\";\n\
+         export { execute } from \"@openfn/language-common/core\";\n\
+         \n\n\n\nexport default [fn(a), each(b, fn(c)), log('x'), fn(s => _.get(s, 'a'))];\n"
+    );
+}
+
+#[test]
+fn routed_header_for_http_takes_execute_and_its_own_names_from_http() {
+    let job =
+        "get('/x');\neach('$.data[*]', post('/y', s => s.data));\nfn(s => s);\ncursor('today');\n";
+    let out = compile(job, &routed(http())).expect("compiles").code;
+    let header: Vec<&str> = out.lines().take(2).collect();
+    assert_eq!(
+        header,
+        [
+            "import { cursor } from \"@openfn/language-common/cursor\"; \
+             import { each } from \"@openfn/language-common/data\"; \
+             import { fn } from \"@openfn/language-common/core\"; \
+             import { get, post } from \"@openfn/language-http\";",
+            "export { execute } from \"@openfn/language-http\";",
+        ]
+    );
+}
+
+#[test]
+fn routed_header_lets_a_job_s_own_execute_win() {
+    let job = "export function execute(...ops) { return s => s; }\nfn(a);\n";
+    let out = compile(job, &routed(common())).expect("compiles").code;
+    assert!(
+        out.starts_with(
+            "import { fn } from \"@openfn/language-common/core\";\n\
+             export * from \"@openfn/language-common/core\";\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn routed_header_keeps_lines_and_the_source_map() {
+    let job = "fn(s => {\n  throw new Error('x');\n});\nlog('a');\n";
+    let plain = compile(job, &common()).expect("compiles");
+    let split = compile(job, &routed(common())).expect("compiles");
+    assert!(
+        plain
+            .code
+            .starts_with("import { fn, log } from \"@openfn/language-common\";\n")
+    );
+    let body = |code: &str| code.lines().skip(2).map(String::from).collect::<Vec<_>>();
+    assert_eq!(body(&plain.code), body(&split.code));
+    for line in 1..=plain.code.lines().count() as u32 {
+        for column in [0, 4, 10] {
+            assert_eq!(
+                plain.source_map.original_position(line, column),
+                split.source_map.original_position(line, column),
+                "{line}:{column}"
+            );
+        }
+    }
+    assert_eq!(plain.source_map.operations(), split.source_map.operations());
+}
+
+#[test]
+fn without_routing_the_header_is_openfns() {
+    let out = compile("fn(a); log(b);", &common()).expect("compiles").code;
+    assert!(
+        out.starts_with(
+            "import { fn, log } from \"@openfn/language-common\";\n\
+             export * from \"@openfn/language-common\";\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_job_using_only_fn_imports_only_the_core_module() {
+    let out = compile("fn(s => s);", &routed(common()))
+        .expect("compiles")
+        .code;
+    let modules: Vec<&str> = out
+        .lines()
+        .take(2)
+        .flat_map(|line| line.split('"').skip(1).step_by(2))
+        .collect();
+    assert_eq!(
+        modules,
+        [
+            "@openfn/language-common/core",
+            "@openfn/language-common/core"
+        ]
     );
 }
 
@@ -441,6 +554,7 @@ fn unknown_exports_mode_excludes_names_like_openfns_regex() {
     let options = CompileOptions {
         adaptor: Some("x".into()),
         adaptor_exports: vec![],
+        ..CompileOptions::default()
     };
     let job = "myMap(1); foo(2); mySetter(3); stateful(4); data(5); AggregateErrorX(6); xWeakSet(7); WeakSetx(8);";
     let out = compile(job, &options).expect("compiles");

@@ -2,6 +2,7 @@
 //! the host functions installed as `globalThis.__bolt_host` (contract: `adaptors/mod.rs`).
 
 use crate::engine::adaptors::{self, host};
+use crate::engine::compiler::ExportModules;
 use rquickjs::function::Async;
 use rquickjs::{Ctx, Exception, Object};
 
@@ -11,12 +12,30 @@ pub fn known_modules() -> Vec<&'static str> {
     adaptors::all().iter().map(|a| a.specifier).collect()
 }
 
-/// The ES module source of a built-in adaptor (`None` when bolt doesn't have it).
-pub fn module_source(name: &str) -> Option<&'static str> {
-    adaptors::all()
+/// The ES module source of a built-in adaptor module, and whether job code may import it
+/// (`None` when bolt doesn't have it).
+pub fn module_source(name: &str) -> Option<(&'static str, bool)> {
+    adaptors::module_source(name)
+}
+
+/// Whether job code may import this module (an adaptor or one of its public sub-modules).
+pub fn importable_by_jobs(name: &str) -> bool {
+    matches!(module_source(name), Some((_, true)))
+}
+
+/// Where a job compiled for `specifier` imports each adaptor name from (the sub-modules
+/// language-common is split into), for the compiler's header.
+pub fn export_modules(specifier: &str) -> Option<ExportModules> {
+    let adaptor = adaptors::resolve(specifier).ok()?;
+    let by_name = adaptor
+        .exports
         .iter()
-        .find(|a| a.specifier == name)
-        .map(|a| a.source)
+        .filter_map(|name| Some((name.to_string(), adaptor.module_of(name)?.to_string())))
+        .collect();
+    Some(ExportModules {
+        by_name,
+        execute: adaptor.module_of("execute")?.to_string(),
+    })
 }
 
 /// Adds the adaptors' host functions to the `__bolt_host` object.

@@ -5,7 +5,7 @@
 use super::adaptor_bridge;
 use rquickjs::loader::{Bundle, ImportAttributes, Loader, Resolver};
 use rquickjs::module::{Declared, Module};
-use rquickjs::{Ctx, Exception, Result};
+use rquickjs::{Ctx, Exception, Result, Value};
 
 /// `@openfn/runtime` exposes `defer`, taken from the prelude's hidden runtime object.
 pub const RUNTIME_MODULE: &str = "@openfn/runtime";
@@ -13,22 +13,17 @@ const RUNTIME_SOURCE: &str = "const r = globalThis.__bolt_runtime;\nexport const
 /// bolt's own modules; jobs and adaptors can't import them.
 pub const PRELUDE_MODULE: &str = "bolt:prelude";
 const BOLT_PREFIX: &str = "bolt:";
+/// bolt's `Buffer`, loaded on first use (see [`evaluate_now`]).
+pub const BUFFER_MODULE: &str = "bolt:buffer";
 
-/// Bytecode of the prelude and of language-common (the same file as `adaptors::all()` has).
-/// Modules with imports can't be precompiled this way; language-http (5 KB) loads from source.
-static BUNDLE: Bundle = rquickjs::embed! {
-    "bolt:prelude": "src/engine/runtime/js/prelude.js",
-    "bolt:buffer": "src/engine/runtime/js/buffer.js",
-    "@openfn/language-common": "src/engine/adaptors/js/common.js",
-};
+/// Bytecode of the prelude, `Buffer` and every built-in adaptor module (the same files as
+/// `adaptors::all()` and `adaptors::sub_modules()` have), compiled by `build.rs` — which
+/// lists them and rebuilds the bytecode whenever one of the files changes.
+static BUNDLE: Bundle =
+    rquickjs::loader::bundle::Bundle(include!(concat!(env!("OUT_DIR"), "/bundle.rs")));
 
-// The embedded bytecode is rebuilt whenever these files change.
-const _TRACK_SOURCES: [&str; 4] = [
-    include_str!("js/prelude.js"),
-    include_str!("js/buffer.js"),
-    include_str!("../adaptors/js/common.js"),
-    include_str!("../adaptors/js/http.js"),
-];
+/// Where a module's name must start for it to count as adaptor code (and see internals).
+const ADAPTOR_PREFIX: &str = "@openfn/language-";
 
 fn in_bundle(name: &str) -> bool {
     BUNDLE.iter().any(|(n, _)| *n == name)
@@ -61,10 +56,14 @@ impl Resolver for JobResolver {
             };
         }
         let base_name = module_base_name(name);
-        if base_name == RUNTIME_MODULE || adaptor_bridge::module_source(base_name).is_some() {
-            Ok(base_name.to_string())
-        } else {
-            Err(import_error(ctx, name))
+        if base_name == RUNTIME_MODULE {
+            return Ok(base_name.to_string());
+        }
+        // Internal adaptor modules are for the adaptor modules themselves, not for jobs.
+        match adaptor_bridge::module_source(base_name) {
+            Some((_, true)) => Ok(base_name.to_string()),
+            Some((_, false)) if base.starts_with(ADAPTOR_PREFIX) => Ok(base_name.to_string()),
+            _ => Err(import_error(ctx, name)),
         }
     }
 }
@@ -86,10 +85,23 @@ impl Loader for JobLoader {
             return bundle.load(ctx, name, attributes);
         }
         match adaptor_bridge::module_source(name) {
-            Some(source) => Module::declare(ctx.clone(), name, source),
+            Some((source, _)) => Module::declare(ctx.clone(), name, source),
             None => Err(import_error(ctx, name)),
         }
     }
+}
+
+/// Loads and evaluates one of bolt's precompiled modules right away, from a host function
+/// (which can't await an import), and returns its default export. The module must have no
+/// imports and no top-level await — then it has run when `eval` returns — and must be
+/// evaluated at most once per context.
+pub fn evaluate_now<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Value<'js>> {
+    let mut bundle = BUNDLE;
+    let (module, evaluated) = bundle.load(ctx, name, None)?.eval()?;
+    if let Some(Err(error)) = evaluated.result::<Value>() {
+        return Err(error);
+    }
+    module.namespace()?.get("default")
 }
 
 fn import_error(ctx: &Ctx<'_>, name: &str) -> rquickjs::Error {
@@ -100,5 +112,135 @@ fn import_error(ctx: &Ctx<'_>, name: &str) -> rquickjs::Error {
             exception.throw()
         }
         Err(e) => e,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+    use crate::engine::PlanStep;
+    use crate::engine::adaptors;
+    use crate::engine::runtime::prepare::{self, CompileMode};
+    use rquickjs::{Context, Runtime};
+    use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn every_adaptor_module_is_precompiled() {
+        for adaptor in adaptors::all() {
+            assert!(in_bundle(adaptor.specifier), "{}", adaptor.specifier);
+        }
+        for module in adaptors::sub_modules() {
+            assert!(in_bundle(module.specifier), "{}", module.specifier);
+        }
+        assert!(in_bundle(PRELUDE_MODULE) && in_bundle(BUFFER_MODULE));
+    }
+
+    /// bolt's loader, noting every module it loads.
+    struct Recording(Arc<Mutex<Vec<String>>>);
+
+    impl Loader for Recording {
+        fn load<'js>(
+            &mut self,
+            ctx: &Ctx<'js>,
+            name: &str,
+            attributes: Option<ImportAttributes<'js>>,
+        ) -> Result<Module<'js, Declared>> {
+            self.0.lock().unwrap().push(name.to_string());
+            JobLoader.load(ctx, name, attributes)
+        }
+    }
+
+    /// Compiles `expression` for `adaptor` as the runtime does, evaluates the job module and
+    /// returns the modules that were loaded for it.
+    fn modules_loaded_by(expression: &str, adaptor: &str) -> Vec<String> {
+        let step = PlanStep {
+            id: "job".into(),
+            expression: Some(expression.into()),
+            adaptor: Some(adaptor.into()),
+            ..PlanStep::default()
+        };
+        let job = prepare::prepare(&step, CompileMode::Compile).unwrap();
+        let loaded = Arc::new(Mutex::new(Vec::new()));
+        let runtime = Runtime::new().unwrap();
+        runtime.set_loader(JobResolver, Recording(loaded.clone()));
+        let context = Context::full(&runtime).unwrap();
+        context.with(|ctx| {
+            let (_, evaluated) = Module::declare(ctx.clone(), "job.js", job.code)
+                .unwrap()
+                .eval()
+                .unwrap();
+            evaluated.finish::<()>().unwrap();
+        });
+        let mut loaded = loaded.lock().unwrap().clone();
+        loaded.sort();
+        loaded
+    }
+
+    #[test]
+    fn a_job_using_only_fn_loads_the_core_module_only() {
+        assert_eq!(
+            modules_loaded_by("fn(s => s);", "common"),
+            ["@openfn/language-common/core"]
+        );
+        assert_eq!(
+            modules_loaded_by("each('$.data[*]', fn(s => s));", "common"),
+            [
+                "@openfn/language-common/core",
+                "@openfn/language-common/data",
+                "@openfn/language-common/internal/helpers"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_job_loads_the_modules_of_the_names_it_uses() {
+        let loaded = modules_loaded_by("fn(s => s);\nlog('hi');\ncursor('today');", "common");
+        for module in ["log", "cursor", "dates", "internal/inspect"] {
+            assert!(
+                loaded.contains(&format!("@openfn/language-common/{module}")),
+                "{module}: {loaded:?}"
+            );
+        }
+        for module in ["lodash", "validate", "util", "internal/request"] {
+            assert!(
+                !loaded.contains(&format!("@openfn/language-common/{module}")),
+                "{module}: {loaded:?}"
+            );
+        }
+        assert!(!loaded.contains(&"@openfn/language-common".to_string()));
+    }
+
+    #[test]
+    fn an_http_job_loads_neither_lodash_nor_validate() {
+        let loaded = modules_loaded_by("get('https://example.com');\nfn(s => s);", "http");
+        assert!(loaded.contains(&"@openfn/language-http".to_string()));
+        assert!(loaded.contains(&"@openfn/language-common/internal/request".to_string()));
+        for module in ["lodash", "validate", "util"] {
+            assert!(
+                !loaded.contains(&format!("@openfn/language-common/{module}")),
+                "{module}: {loaded:?}"
+            );
+        }
+    }
+
+    fn declares(job: &str) -> bool {
+        let runtime = Runtime::new().unwrap();
+        runtime.set_loader(JobResolver, JobLoader);
+        let context = Context::full(&runtime).unwrap();
+        context.with(|ctx| Module::declare(ctx.clone(), "job.js", job).is_ok())
+    }
+
+    #[test]
+    fn jobs_cannot_import_internal_modules() {
+        assert!(!declares(
+            "import { host } from '@openfn/language-common/internal/helpers';"
+        ));
+        assert!(declares(
+            "import { fn } from '@openfn/language-common/core';"
+        ));
+        assert!(declares(
+            "import { fn } from '@openfn/language-common@3.3.4';"
+        ));
     }
 }

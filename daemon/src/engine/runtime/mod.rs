@@ -20,7 +20,7 @@
 //!   positions); error stacks in logs show the job position and adaptor frames only;
 //! - edge conditions are evaluated without a `console`.
 
-mod adaptor_bridge;
+pub(crate) mod adaptor_bridge;
 pub mod cli;
 pub mod conditions;
 pub mod errors;

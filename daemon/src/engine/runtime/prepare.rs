@@ -72,6 +72,8 @@ fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, Box<StepE
             .iter()
             .map(|name| name.to_string())
             .collect();
+        // bolt's adaptors are split into modules: import only the ones the job uses.
+        options.export_modules = adaptor_bridge::export_modules(specifier);
     }
     let compiled = compiler::compile(source, &options).map_err(|e| {
         Box::new(StepError::engine(

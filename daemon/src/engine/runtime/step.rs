@@ -372,12 +372,16 @@ async fn install_sandbox<'js>(
 ) -> rquickjs::Result<Internals<'js>> {
     let namespace: Object = Module::import(ctx, PRELUDE_NAME)?.into_future().await?;
     let make_sandbox: Function = namespace.get("default")?;
-    let buffer: Object = Module::import(ctx, "bolt:buffer")?.into_future().await?;
-    let buffer: Value = buffer.get("default")?;
 
     let host = Object::new(ctx.clone())?;
     host.set("jobModuleName", JOB_MODULE)?;
-    host.set("Buffer", buffer)?;
+    // `Buffer` is loaded when a job first reads it: a getter can't await an import.
+    host.set(
+        "loadBuffer",
+        warm::host_function(ctx, |ctx: Ctx<'js>| {
+            loader::evaluate_now(&ctx, loader::BUFFER_MODULE)
+        })?,
+    )?;
     host.set("statePropsToRemove", req.remove_props.clone())?;
     let cancel = req.cancel.clone();
     host.set(
@@ -529,7 +533,7 @@ fn imported_adaptors(code: &str) -> Vec<String> {
             let tail = &rest[at + 1..];
             if let Some(end) = tail.find(quote) {
                 let name = loader::module_base_name(&tail[..end]).to_string();
-                if adaptor_bridge::module_source(&name).is_some() && !found.contains(&name) {
+                if adaptor_bridge::importable_by_jobs(&name) && !found.contains(&name) {
                     found.push(name);
                 }
             }

@@ -11,8 +11,8 @@
 //! Work that doesn't depend on the step is kept off the path a caller waits on: a finished
 //! step's context is dropped after its result is handed over ([`retire`], [`finish_retired`]),
 //! and an engine worker with nothing to do prepares the next step's context in advance
-//! ([`prepare`]): a fresh context in which only bolt's own modules (the prelude, `Buffer`,
-//! language-common) have been evaluated — no job code and no step data has ever been in it,
+//! ([`prepare`]): a fresh context in which only bolt's own modules (the prelude and
+//! language-common's core) have been evaluated — no job code and no step data has ever been in it,
 //! and module evaluation reads no globals, so it is the context the step would have made.
 //!
 //! One runtime-wide cache needs care: rquickjs remembers the prototype of Rust functions
@@ -53,11 +53,13 @@ thread_local! {
     static RETIRED: RefCell<Option<Retired>> = const { RefCell::new(None) };
 }
 
-/// Modules evaluated in a prepared context: bolt's own, and the adaptor most jobs use.
+/// Modules evaluated in a prepared context: bolt's own, and the part of language-common
+/// nearly every job imports (compiled jobs import its sub-modules, not the whole adaptor).
+/// (`Buffer` is loaded when a job first reads it.)
 const PRELOADED_MODULES: [&str; 3] = [
     super::loader::PRELUDE_MODULE,
-    "bolt:buffer",
-    "@openfn/language-common",
+    "@openfn/language-common/core",
+    "@openfn/language-common/data",
 ];
 /// Memory limit while a context is prepared (each step sets its own afterwards).
 const PREPARE_MEMORY_LIMIT: usize = 64 * 1024 * 1024;

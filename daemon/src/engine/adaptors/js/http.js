@@ -1,47 +1,48 @@
 // bolt's built-in @openfn/language-http (behaviour of 7.2.10), written for QuickJS.
-// The HTTP engine itself is language-common's util.request (as in OpenFn).
+// The HTTP engine itself is language-common's util.request (as in OpenFn). The common names
+// come straight from language-common's sub-modules, so an http step doesn't load all of it.
 
 import {
   execute as commonExecute,
   composeNextState,
-  util as commonUtil,
   alterState,
   arrayToString,
-  as,
   chunk,
   combine,
-  cursor,
   dataPath,
-  dataValue,
-  dateFns,
-  each,
   field,
   fields,
   fn,
+  humanProper,
+  splitKeys,
+  toArray,
+} from '@openfn/language-common/core';
+import {
+  as,
+  dataValue,
+  each,
   fnIf,
   group,
-  humanProper,
   lastReferenceValue,
   map,
   merge,
-  parseCsv,
   scrubEmojis,
   sourceValue,
-  splitKeys,
-  toArray,
-} from '@openfn/language-common';
-
-const {
-  request: commonRequest,
+} from '@openfn/language-common/data';
+import { cursor } from '@openfn/language-common/cursor';
+import { dateFns } from '@openfn/language-common/dates';
+import { parseCsv } from '@openfn/language-common/csv';
+import { expandReferences } from '@openfn/language-common/internal/helpers';
+import { print } from '@openfn/language-common/internal/inspect';
+import {
+  request as commonRequest,
   makeBasicAuthHeader,
-  expandReferences,
   encodeFormBody,
   logResponse,
   encode,
   decode,
   uuid,
-} = commonUtil;
-const { print } = commonUtil.__bolt;
+} from '@openfn/language-common/internal/request';
 
 function addAuth(configuration, headers) {
   if (headers.Authorization) return;

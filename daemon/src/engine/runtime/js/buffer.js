@@ -1,9 +1,13 @@
 // A small Node-compatible `Buffer` (the subset OpenFn jobs use): Buffer.from/alloc/concat/
 // isBuffer/byteLength, toString with utf8/base64/base64url/hex/latin1/ascii, toJSON.
 // Calling the constructor directly throws, like OpenFn's SafeBuffer.
-export default (() => {
+//
+// The prelude loads this module the first time a job reads `Buffer` (most never do), so the
+// default export is a factory: the prelude passes the built-ins the class is defined with as
+// they were when the sandbox was set up, before any job code ran.
+export default ({ Uint8Array: Base, Map: MapClass, species }) => {
   const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const B64_INDEX = new Map([...B64].map((c, i) => [c, i]));
+  const B64_INDEX = new MapClass([...B64].map((c, i) => [c, i]));
   B64_INDEX.set('-', 62);
   B64_INDEX.set('_', 63);
 
@@ -98,14 +102,14 @@ export default (() => {
   }
 
   let constructing = false;
-  class Buffer extends Uint8Array {
+  class Buffer extends Base {
     constructor(...args) {
       if (!constructing) {
         throw new Error('Do not call Buffer() constructor directly, use Buffer.from() or Buffer.alloc()');
       }
       super(...args);
     }
-    static get [Symbol.species]() { return Uint8Array; }
+    static get [species]() { return Uint8Array; }
     static from(value, encodingOrOffset, length) {
       if (typeof value === 'string') return make(encodeString(value, encodingOrOffset));
       if (value instanceof ArrayBuffer) return make(value, encodingOrOffset ?? 0, length ?? value.byteLength - (encodingOrOffset ?? 0));
@@ -160,4 +164,4 @@ export default (() => {
   }
 
   return Buffer;
-})();
+};

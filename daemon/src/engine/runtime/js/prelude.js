@@ -2,7 +2,6 @@
 // default export with the host hooks and keeps the returned internals. Everything here is
 // closed over, so jobs only see what is put on `globalThis` explicitly.
 export default (host) => {
-  const Buffer = host.Buffer;
   const NULL_STATE = Symbol('bolt.null-state');
   const JOB_MODULE = host.jobModuleName;
 
@@ -97,13 +96,36 @@ export default (host) => {
   const define = (name, value) => Object.defineProperty(g, name, {
     value: Object.freeze(value), writable: true, enumerable: false, configurable: true,
   });
+  // A global made on first read (most jobs never read it): the accessor replaces itself with
+  // the data property `define` would have made, so only a property descriptor read before
+  // the first use tells the difference.
+  const defineLazily = (name, make) => {
+    let value;
+    const settle = (v) => Object.defineProperty(g, name, {
+      value: v, writable: true, enumerable: false, configurable: true,
+    });
+    Object.defineProperty(g, name, {
+      get() {
+        if (value === undefined) value = make();
+        settle(value);
+        return value;
+      },
+      set(v) { settle(v); },
+      enumerable: false, configurable: true,
+    });
+  };
+  // What `Buffer`'s class is built from, taken before any job code can replace it.
+  const bufferBuiltins = { Uint8Array, Map, species: Symbol.species };
   define('console', makeConsole(host.jobLog));
   define('setTimeout', setTimeout);
   define('clearTimeout', clearTimer);
   define('setInterval', setInterval);
   define('clearInterval', clearTimer);
-  define('Buffer', Buffer);
-  Object.freeze(Buffer.prototype);
+  defineLazily('Buffer', () => {
+    const Buffer = host.loadBuffer()(bufferBuiltins);
+    Object.freeze(Buffer.prototype);
+    return Object.freeze(Buffer);
+  });
 
   // QuickJS only checks for interrupts on calls and loops, and a chain of `.then` callbacks
   // can keep its job queue busy forever; once the step has expired, callbacks stop running.
