@@ -75,7 +75,7 @@ pub async fn wait_for_run(
         .readers
         .read(move |conn| {
             let row: Option<FinishedRow> = conn
-                .prepare_cached("SELECT r.state, r.error_type, r.error_message, d.body FROM runs r LEFT JOIN dataclips d ON d.id = r.final_dataclip_id WHERE r.id = ?1")?
+                .prepare_cached("SELECT r.state, r.error_type, r.error_message, d.body FROM runs r LEFT JOIN dataclips d ON d.id = r.final_dataclip_id WHERE r.id = +?1")?
                 .query_row([&id],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )

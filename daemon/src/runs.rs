@@ -177,11 +177,12 @@ pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult
         _ => None,
     };
     // The first step of the latest run that did not succeed, else the run's own error.
-    // (Earliest picked here, not by ORDER BY: see above.)
+    // Earliest picked here, not by ORDER BY, and no join on the bound id: either made
+    // SQLite re-prepare the statement on every call.
     type StepError = (Option<i64>, String, Option<String>, Option<String>);
     let failed_steps: Vec<StepError> = conn
-        .prepare_cached("SELECT s.started_at, s.job_name, s.error_type, s.error_message FROM run_steps rs JOIN steps s ON s.id = rs.step_id
-             WHERE rs.run_id = ?1 AND s.exit_reason IS NOT NULL AND s.exit_reason <> 'success'")?
+        .prepare_cached("SELECT started_at, job_name, error_type, error_message FROM steps
+             WHERE id IN (SELECT step_id FROM run_steps WHERE run_id = ?1) AND exit_reason IS NOT NULL AND exit_reason <> 'success'")?
         .query_map([&latest_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<_, _>>()?;
     let step_error = failed_steps
