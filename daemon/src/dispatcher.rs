@@ -25,8 +25,17 @@ pub async fn run(daemon: Arc<Daemon>) {
     loop {
         let free = max_in_flight.saturating_sub(daemon.running_count());
         if free > 0 {
-            match daemon.store.writer.write(move |tx| claim(tx, free)).await {
-                Ok(claimed) => {
+            match daemon
+                .store
+                .writer
+                .write_repeatable(move |tx| claim(tx, free))
+                .await
+            {
+                Ok(Claimed {
+                    runs: claimed,
+                    more,
+                }) => {
+                    let short = claimed.len() < free;
                     for run_id in claimed {
                         let token = CancelToken::new();
                         daemon.track_run(&run_id, token.clone());
@@ -36,6 +45,11 @@ pub async fn run(daemon: Arc<Daemon>) {
                             daemon.untrack_run(&run_id);
                             daemon.queue.notify_one();
                         });
+                    }
+                    if short && more {
+                        // Some candidates were passed over (their workflow filled up during
+                        // the claim); the next claim leaves those workflows out in SQL.
+                        continue;
                     }
                 }
                 Err(err) => tracing::error!(%err, "claiming runs failed"),
@@ -50,9 +64,21 @@ pub async fn run(daemon: Arc<Daemon>) {
     }
 }
 
+/// What a claim took, and whether it stopped short of the queue's end.
+struct Claimed {
+    runs: Vec<String>,
+    more: bool,
+}
+
+/// Candidates read per claim: enough for the free slots and some passed over. Reading a
+/// fixed 512 cost the writer ~0.1 ms per finished run with a deep queue.
+fn candidate_limit(free: usize) -> usize {
+    (free * 2 + 16).min(512)
+}
+
 /// Claims up to `limit` runs. FIFO per workflow: once a workflow is at its limit, none of
 /// its later runs jump ahead.
-fn claim(conn: &Connection, limit: usize) -> StoreResult<Vec<String>> {
+fn claim(conn: &Connection, limit: usize) -> StoreResult<Claimed> {
     let mut active_by_workflow: HashMap<String, i64> = HashMap::new();
     let mut active_by_project: HashMap<String, i64> = HashMap::new();
     {
@@ -77,7 +103,10 @@ fn claim(conn: &Connection, limit: usize) -> StoreResult<Vec<String>> {
     if blocked_now.all {
         // Every workflow is held or full (e.g. concurrency 0): nothing can be claimed, and
         // scanning a long queue for nothing would cost the writer on every new run.
-        return Ok(Vec::new());
+        return Ok(Claimed {
+            runs: Vec::new(),
+            more: false,
+        });
     }
     let blocked_json = serde_json::to_string(&blocked_now.ids).unwrap_or_else(|_| "[]".into());
     let mut stmt = conn.prepare_cached(
@@ -86,13 +115,15 @@ fn claim(conn: &Connection, limit: usize) -> StoreResult<Vec<String>> {
          JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
          WHERE r.state = 'available' AND r.not_before <= ?1
            AND wo.workflow_id NOT IN (SELECT value FROM json_each(?2))
-         ORDER BY r.priority, r.id LIMIT 512",
+         ORDER BY r.priority, r.id LIMIT ?3",
     )?;
+    let wanted = candidate_limit(limit);
     let candidates: Vec<Candidate> = stmt
-        .query_map(params![now_micros(), blocked_json], |r| {
+        .query_map(params![now_micros(), blocked_json, wanted as i64], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<Result<_, _>>()?;
+    let more = candidates.len() >= wanted;
     let mut claimed = Vec::new();
     let mut blocked: Vec<String> = Vec::new();
     for (run_id, workflow, project, workflow_limit, project_limit) in candidates {
@@ -118,7 +149,10 @@ fn claim(conn: &Connection, limit: usize) -> StoreResult<Vec<String>> {
         *active_by_project.entry(project).or_default() += 1;
         claimed.push(run_id);
     }
-    Ok(claimed)
+    Ok(Claimed {
+        runs: claimed,
+        more,
+    })
 }
 
 /// Workflows that can't take another run right now, and whether that is all of them.

@@ -315,12 +315,12 @@ async fn prepare(
         let names: Vec<String> = loaded.keys().cloned().collect();
         let run = ctx.run_id.clone();
         daemon.store.writer.write_detached(move |tx| {
-            for name in names {
+            for name in &names {
                 crate::project::audit(
                     tx,
                     "used",
                     "credential",
-                    &name,
+                    name,
                     Some(serde_json::json!({ "run": run })),
                 )?;
             }
@@ -445,7 +445,7 @@ impl Recorder<'_> {
                 // Times are taken as the engine reports them, not when the writer gets to them.
                 let started_at = now_micros();
                 self.daemon.store.writer.write_detached(move |tx| {
-                    if let Some(clip) = clip {
+                    if let Some(clip) = &clip {
                         clip.insert(tx, &project, &wo, "input")?;
                     }
                     tx.prepare_cached("INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![step, run, job, name, clip_id, started_at],
@@ -533,7 +533,7 @@ impl Recorder<'_> {
                 );
                 let finished_at = now_micros();
                 self.daemon.store.writer.write_detached(move |tx| {
-                    if let Some(clip) = clip {
+                    if let Some(clip) = &clip {
                         clip.insert(tx, &project, &wo, "output")?;
                     }
                     tx.prepare_cached("UPDATE steps SET output_dataclip_id = ?2, exit_reason = ?3, error_type = ?4, error_message = ?5, finished_at = ?6 WHERE id = ?1")?.execute(params![step, clip_id, exit_reason.as_str(), error_type, message, finished_at],
@@ -563,7 +563,7 @@ struct NewClip {
 
 impl NewClip {
     fn insert(
-        self,
+        &self,
         conn: &Connection,
         project: &str,
         work_order: &str,
@@ -577,8 +577,8 @@ impl NewClip {
         };
         conn.prepare_cached("INSERT INTO dataclips (id, project_id, type, body, size_bytes, wiped_at, wipe_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(params![self.id, project, self.kind.as_str(), body, self.size as i64, self.wipe.map(|_| now), self.wipe.map(|w| w.as_str()), now],
         )?;
-        if let Some(text) = self.index {
-            dataclips::index(conn, work_order, source, &self.id, &text)?;
+        if let Some(text) = &self.index {
+            dataclips::index(conn, work_order, source, &self.id, text)?;
         }
         Ok(())
     }
@@ -688,13 +688,13 @@ async fn finish(daemon: &Arc<Daemon>, ctx: &RunContext, ending: Ending) -> Store
     let (wo_state, retry_run) = daemon
         .store
         .writer
-        .write(move |tx| {
-            let final_clip = match final_body {
+        .write_repeatable(move |tx| {
+            let final_clip = match &final_body {
                 Some(body) => Some(dataclips::insert(
                     tx,
-                    &NewDataclip { project_id: Some(&project), kind: DataclipType::StepResult, body: Some(&body), request: None, name: None, wipe_reason: None, size_bytes: None },
+                    &NewDataclip { project_id: Some(&project), kind: DataclipType::StepResult, body: Some(body), request: None, name: None, wipe_reason: None, size_bytes: None },
                 )?),
-                None => reused_clip,
+                None => reused_clip.clone(),
             };
             tx.prepare_cached("UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1")?.execute(params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
             )?;

@@ -79,14 +79,21 @@ impl Writer {
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// Queues a write without waiting for it (log lines while a run goes on). Writes are
-    /// applied in order, so a later awaited write implies this one was committed.
+    /// Queues a repeatable write (see [`Writer::write_repeatable`]) without waiting for it:
+    /// a run's records while it goes on. Detached writes are applied in the order they
+    /// were queued, and before the one-off writes of their batch, so a write awaited
+    /// after them implies they were committed.
     pub fn write_detached<F>(&self, f: F)
     where
-        F: FnOnce(&Transaction<'_>) -> StoreResult<()> + Send + 'static,
+        F: FnMut(&Transaction<'_>) -> StoreResult<()> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        if self.submit(f, reply).is_ok() {
+        let job = Repeat {
+            f,
+            outcome: None,
+            reply,
+        };
+        if self.jobs.send(Job::Repeatable(Box::new(job))).is_ok() {
             tokio::spawn(async move {
                 if let Ok(Err(err)) = answer.await {
                     tracing::error!(%err, "a background write failed");
