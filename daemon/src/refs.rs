@@ -74,6 +74,14 @@ fn quoted(token: &str) -> String {
     format!("\"{}\"", token.replace('"', "\"\""))
 }
 
+/// The lookup of ids by short ref: ?1 the quoted token, ?2 the tail, ?3 the limit.
+pub fn short_ref_sql(table: &str) -> String {
+    format!(
+        "SELECT r.id FROM short_refs r JOIN {table} t ON t.id = r.id
+         WHERE short_refs MATCH ?1 AND replace(r.id, '-', '') LIKE '%' || ?2 LIMIT ?3"
+    )
+}
+
 /// Ids of `table` ending in `tail` (hex digits, no dashes), at most `limit` of them.
 /// Tails of 8 or more digits (short refs are 8) are looked up in the `short_refs` index;
 /// shorter tails scan every id.
@@ -92,10 +100,7 @@ pub fn find_by_tail(
             let token = ref_token(letter, &tail);
             // The row must still exist: a cascade (a deleted work order's runs and steps)
             // may have left its entry behind.
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT r.id FROM short_refs r JOIN {table} t ON t.id = r.id
-                 WHERE short_refs MATCH ?1 AND replace(r.id, '-', '') LIKE '%' || ?2 LIMIT ?3"
-            ))?;
+            let mut stmt = conn.prepare_cached(&short_ref_sql(table))?;
             stmt.query_map(rusqlite::params![quoted(&token), tail, limit], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
         }

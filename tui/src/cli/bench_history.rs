@@ -1116,8 +1116,8 @@ fn explain(
         ));
         plans.push((
             "show by short ref".into(),
-            "SELECT id FROM work_orders WHERE substr(id, -8) = ?1 AND replace(id, '-', '') LIKE '%' || ?2 LIMIT 2".into(),
-            vec![text("01234567"), text("01234567")],
+            refs::short_ref_sql("work_orders"),
+            vec![text("\"w01234567\""), text("01234567"), int(2)],
         ));
         for (what, sql, params) in plans {
             println!("  {what}:");
