@@ -9,9 +9,17 @@
 --   digits; `id` holds the whole id (see refs.rs).
 -- * The count triggers made every work order insert and state change a multi-row statement
 --   (with its statement journal). The counts are now kept by the code that changes a work
---   order's state (history/counts.rs); deletes are rare and keep their trigger.
+--   order's state (history/counts.rs); deletes are rare and keep a trigger, now an upsert:
+--   the +1 of a work order created in the same write batch may not be in its bucket yet.
 DROP TRIGGER work_order_counts_insert;
 DROP TRIGGER work_order_counts_update;
+DROP TRIGGER work_order_counts_delete;
+
+CREATE TRIGGER work_order_counts_delete AFTER DELETE ON work_orders BEGIN
+    INSERT INTO work_order_counts (workflow_id, hour, state, n)
+    VALUES (OLD.workflow_id, OLD.received_at / 3600000000, OLD.state, -1)
+    ON CONFLICT (workflow_id, hour, state) DO UPDATE SET n = n - 1;
+END;
 
 DROP INDEX work_orders_short_ref;
 DROP INDEX runs_short_ref;

@@ -155,7 +155,9 @@ pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
     for attempt in 1..=MARK_EXCEPTION_ATTEMPTS {
         match mark_exception(&daemon, &run_id, &message).await {
             Ok(()) => return,
-            Err(err) if attempt == MARK_EXCEPTION_ATTEMPTS => {
+            Err(err)
+                if attempt == MARK_EXCEPTION_ATTEMPTS || matches!(err, StoreError::WriterGone) =>
+            {
                 tracing::error!(run = %run_id, %err, "could not mark the run as an exception; it will be marked lost on the next start");
             }
             Err(_) => {

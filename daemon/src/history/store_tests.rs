@@ -361,3 +361,24 @@ fn bucketed_counts_equal_counting_the_rows_through_updates_and_deletes() {
     let unique: HashSet<_> = after.iter().map(|c| c.state).collect();
     assert_eq!(unique.len(), after.len());
 }
+
+#[test]
+fn a_work_order_created_and_deleted_in_one_write_batch_leaves_its_bucket_at_zero() {
+    let mut fx = Fixture::new();
+    // As on the store's writer thread: the +1 waits for the end of the batch.
+    crate::store::fts_queue::queue_on_this_thread();
+    let id = fx.add("wf-a", "success", "{}", "{}", "l");
+    fx.conn
+        .execute("DELETE FROM work_orders WHERE id = ?1", [&id])
+        .unwrap();
+    crate::store::fts_queue::insert_all(&fx.conn, crate::store::fts_queue::take()).unwrap();
+    let total: i64 = fx
+        .conn
+        .query_row(
+            "SELECT COALESCE(SUM(n), 0) FROM work_order_counts",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(total, 0);
+}

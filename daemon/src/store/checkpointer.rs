@@ -28,18 +28,21 @@ pub struct Checkpointer {
 impl Checkpointer {
     pub fn start(path: &Path) -> StoreResult<Checkpointer> {
         let conn = open_connection(path)?;
-        // A TRUNCATE checkpoint holds the write lock while it waits for readers: never long
-        // (the writer's own busy wait would otherwise run out and fail its batch).
-        conn.busy_timeout(MAX_WAIT)?;
         let (alive, stop) = mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("bolt-store-checkpoint".into())
             .spawn(move || {
+                let mut missed = 0u32;
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(EVERY) {
-                    match checkpoint(&conn) {
-                        Ok(()) => {}
-                        Err(err) if is_busy(&err) => {
-                            tracing::debug!("WAL checkpoint busy; will retry");
+                    match checkpoint(&conn, missed) {
+                        Ok(Truncation::NotNeeded | Truncation::Done) => missed = 0,
+                        Ok(Truncation::Missed) => {
+                            missed += 1;
+                            if missed.is_multiple_of(40) {
+                                tracing::warn!(missed, "the WAL keeps growing: truncation blocked by a busy writer or a long read");
+                            } else {
+                                tracing::debug!(missed, "WAL truncation blocked; will retry");
+                            }
                         }
                         Err(err) => tracing::warn!(%err, "WAL checkpoint failed; will retry"),
                     }
@@ -52,24 +55,40 @@ impl Checkpointer {
     }
 }
 
-fn is_busy(err: &rusqlite::Error) -> bool {
-    matches!(
-        err.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
+enum Truncation {
+    NotNeeded,
+    Done,
+    /// Blocked by the writer or readers (SQLite then checkpoints passively instead).
+    Missed,
+}
+
+/// How long a truncation waits for the writer and readers: briefly at first (it holds the
+/// write lock while it waits for readers, and every webhook ack waits behind it), longer
+/// once it has missed several times in a row, so a busy writer can't starve it for ever.
+fn truncate_wait(missed: u32) -> Duration {
+    if missed < 4 { MAX_WAIT } else { MAX_WAIT * 10 }
 }
 
 /// Copies what it can without blocking anyone; if the WAL has grown past
 /// [`MAX_WAL_FRAMES`] anyway, waits for the writer and truncates the WAL (a pause of
 /// milliseconds in writes, rarely).
-fn checkpoint(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    let frames = |mode: &str| {
+fn checkpoint(conn: &rusqlite::Connection, missed: u32) -> rusqlite::Result<Truncation> {
+    // (busy, frames in the WAL): a blocked checkpoint reports busy = 1, not an error.
+    let run = |mode: &str| {
         conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
-            r.get::<_, i64>(1)
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
         })
     };
-    if frames("PASSIVE")? > MAX_WAL_FRAMES {
-        frames("TRUNCATE")?;
+    conn.busy_timeout(Duration::ZERO)?;
+    let (_, frames) = run("PASSIVE")?;
+    if frames <= MAX_WAL_FRAMES {
+        return Ok(Truncation::NotNeeded);
     }
-    Ok(())
+    conn.busy_timeout(truncate_wait(missed))?;
+    let (busy, _) = run("TRUNCATE")?;
+    Ok(if busy == 0 {
+        Truncation::Done
+    } else {
+        Truncation::Missed
+    })
 }
