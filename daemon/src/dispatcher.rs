@@ -64,6 +64,56 @@ pub async fn run(daemon: Arc<Daemon>) {
     }
 }
 
+/// Runs claimed or started, per workflow and per project.
+#[derive(Default)]
+struct Active {
+    by_workflow: HashMap<String, i64>,
+    by_project: HashMap<String, i64>,
+}
+
+impl Active {
+    fn load(conn: &Connection) -> StoreResult<Active> {
+        let mut active = Active::default();
+        let mut stmt = conn.prepare_cached(
+            "SELECT wo.workflow_id, w.project_id, COUNT(*) FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
+             JOIN workflows w ON w.id = wo.workflow_id WHERE r.state IN ('claimed', 'started') GROUP BY wo.workflow_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (workflow, project, count) = row?;
+            active.add(workflow, project, count);
+        }
+        Ok(active)
+    }
+
+    fn add(&mut self, workflow: String, project: String, count: i64) {
+        *self.by_workflow.entry(workflow).or_default() += count;
+        *self.by_project.entry(project).or_default() += count;
+    }
+
+    /// Whether a workflow can take no further run under its (or its project's) limit.
+    fn full(
+        &self,
+        workflow: &str,
+        project: &str,
+        workflow_limit: Option<i64>,
+        project_limit: Option<i64>,
+    ) -> bool {
+        limit_reached(
+            workflow_limit,
+            project_limit,
+            self.by_workflow.get(workflow).copied().unwrap_or(0),
+            self.by_project.get(project).copied().unwrap_or(0),
+        )
+    }
+}
+
 /// What a claim took, and whether it stopped short of the queue's end.
 struct Claimed {
     runs: Vec<String>,
@@ -79,27 +129,8 @@ fn candidate_limit(free: usize) -> usize {
 /// Claims up to `limit` runs. FIFO per workflow: once a workflow is at its limit, none of
 /// its later runs jump ahead.
 fn claim(conn: &Connection, limit: usize) -> StoreResult<Claimed> {
-    let mut active_by_workflow: HashMap<String, i64> = HashMap::new();
-    let mut active_by_project: HashMap<String, i64> = HashMap::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT wo.workflow_id, w.project_id, COUNT(*) FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
-             JOIN workflows w ON w.id = wo.workflow_id WHERE r.state IN ('claimed', 'started') GROUP BY wo.workflow_id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (workflow, project, count) = row?;
-            *active_by_workflow.entry(workflow).or_default() += count;
-            *active_by_project.entry(project).or_default() += count;
-        }
-    }
-    let blocked_now = workflows_at_limit(conn, &active_by_workflow, &active_by_project)?;
+    let mut active = Active::load(conn)?;
+    let blocked_now = workflows_at_limit(conn, &active)?;
     if blocked_now.all {
         // Every workflow is held or full (e.g. concurrency 0): nothing can be claimed, and
         // scanning a long queue for nothing would cost the writer on every new run.
@@ -133,20 +164,12 @@ fn claim(conn: &Connection, limit: usize) -> StoreResult<Claimed> {
         if blocked.contains(&workflow) {
             continue;
         }
-        let workflow_active = active_by_workflow.get(&workflow).copied().unwrap_or(0);
-        let project_active = active_by_project.get(&project).copied().unwrap_or(0);
-        if limit_reached(
-            workflow_limit,
-            project_limit,
-            workflow_active,
-            project_active,
-        ) {
+        if active.full(&workflow, &project, workflow_limit, project_limit) {
             blocked.push(workflow);
             continue;
         }
         conn.prepare_cached("UPDATE runs SET state = 'claimed', claimed_at = ?2 WHERE id = ?1 AND state = 'available'")?.execute(params![run_id, now_micros()])?;
-        *active_by_workflow.entry(workflow).or_default() += 1;
-        *active_by_project.entry(project).or_default() += 1;
+        active.add(workflow, project, 1);
         claimed.push(run_id);
     }
     Ok(Claimed {
@@ -161,11 +184,7 @@ struct AtLimit {
     all: bool,
 }
 
-fn workflows_at_limit(
-    conn: &Connection,
-    active_by_workflow: &HashMap<String, i64>,
-    active_by_project: &HashMap<String, i64>,
-) -> StoreResult<AtLimit> {
+fn workflows_at_limit(conn: &Connection, active: &Active) -> StoreResult<AtLimit> {
     let mut stmt = conn.prepare_cached(
         "SELECT w.id, w.project_id, w.concurrency, p.concurrency
          FROM workflows w JOIN projects p ON p.id = w.project_id",
@@ -183,14 +202,7 @@ fn workflows_at_limit(
     for row in rows {
         let (workflow, project, workflow_limit, project_limit) = row?;
         total += 1;
-        let workflow_active = active_by_workflow.get(&workflow).copied().unwrap_or(0);
-        let project_active = active_by_project.get(&project).copied().unwrap_or(0);
-        if limit_reached(
-            workflow_limit,
-            project_limit,
-            workflow_active,
-            project_active,
-        ) {
+        if active.full(&workflow, &project, workflow_limit, project_limit) {
             ids.push(workflow);
         }
     }
