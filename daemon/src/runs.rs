@@ -177,14 +177,27 @@ pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult
         _ => None,
     };
     // The first step of the latest run that did not succeed, else the run's own error.
-    // Earliest picked here, not by ORDER BY, and no join on the bound id: either made
-    // SQLite re-prepare the statement on every call.
+    // Earliest picked here, not by ORDER BY, and no join or `IN (subquery)` on the bound
+    // id: the first two made SQLite re-prepare the statement on every call, the third
+    // builds a temporary B-tree on every call. A run has a handful of steps.
     type StepError = (Option<i64>, String, Option<String>, Option<String>);
-    let failed_steps: Vec<StepError> = conn
-        .prepare_cached("SELECT started_at, job_name, error_type, error_message FROM steps
-             WHERE id IN (SELECT step_id FROM run_steps WHERE run_id = ?1) AND exit_reason IS NOT NULL AND exit_reason <> 'success'")?
-        .query_map([&latest_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+    let step_ids: Vec<String> = conn
+        .prepare_cached("SELECT step_id FROM run_steps WHERE run_id = ?1")?
+        .query_map([&latest_id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    let mut failed_steps: Vec<StepError> = Vec::new();
+    for step_id in &step_ids {
+        let failed = conn
+            .prepare_cached(
+                "SELECT started_at, job_name, error_type, error_message FROM steps
+                 WHERE id = ?1 AND exit_reason IS NOT NULL AND exit_reason <> 'success'",
+            )?
+            .query_row([step_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        failed_steps.extend(failed);
+    }
     let step_error = failed_steps
         .into_iter()
         .min_by_key(|(started_at, ..)| *started_at)

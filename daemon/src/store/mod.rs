@@ -65,10 +65,15 @@ impl Store {
         // caller hears back (see writer.rs). CHECK constraints are skipped: the writer
         // writes only values bolt's own enums produce, and SQLite builds a temporary table
         // for every `IN (…)` check of every row.
+        // A smaller page cache than readers': SQLite scans the writer's whole cache at
+        // every commit after a B-tree page split (balance_nonroot renumbers a page through
+        // a number past the end of the file), so its size is paid per commit; the writer
+        // only needs the rightmost pages of its B-trees and recent rows.
         conn.execute_batch(
             "PRAGMA wal_autocheckpoint = 0;
              PRAGMA synchronous = NORMAL;
-             PRAGMA ignore_check_constraints = ON;",
+             PRAGMA ignore_check_constraints = ON;
+             PRAGMA cache_size = -8000;",
         )?;
         let wal = open_wal(&path)?;
         let readers = Readers::open(&path, readers.max(1))?;
