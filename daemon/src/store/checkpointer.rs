@@ -16,10 +16,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-const EVERY: Duration = Duration::from_millis(250);
+/// How often it copies while writes come in: often, so each copy (and the fsync of the
+/// database that ends it) stays small and a WAL restart has little left to copy.
+const BUSY_EVERY: Duration = Duration::from_millis(50);
 
-/// WAL frames (pages, 64 MiB) past which the writer is asked to restart the WAL.
-const MAX_WAL_FRAMES: i64 = 16_384;
+/// How often it looks when the last look found nothing new to copy.
+const IDLE_EVERY: Duration = Duration::from_millis(500);
+
+/// WAL frames (pages, 16 MiB) past which the writer is asked to restart the WAL. A restart
+/// holds up writes while it copies what the last passive checkpoint left (a few ms with
+/// passive checkpoints this frequent); a small WAL keeps SQLite's page lookups in it cheap.
+const MAX_WAL_FRAMES: i64 = 4_096;
 
 /// Keeps the checkpointer running; it stops when the last clone is dropped.
 #[derive(Clone)]
@@ -35,22 +42,38 @@ impl Checkpointer {
         std::thread::Builder::new()
             .name("bolt-store-checkpoint".into())
             .spawn(move || {
-                let mut asked = 0u32;
-                while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(EVERY) {
-                    match checkpoint(&conn) {
-                        Ok(frames) if frames > MAX_WAL_FRAMES => {
-                            // Still set from last time: the writer could not restart it yet.
-                            if wal_restart.swap(true, Ordering::AcqRel) {
-                                asked += 1;
-                                if asked.is_multiple_of(40) {
-                                    tracing::warn!(frames, "the WAL keeps growing: its restart is blocked by long reads");
-                                }
-                            } else {
-                                asked = 0;
-                            }
+                let (mut asked, mut last_frames) = (0u32, 0i64);
+                let mut every = IDLE_EVERY;
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+                    let frames = match checkpoint(&conn) {
+                        Ok(frames) => frames,
+                        Err(err) => {
+                            tracing::warn!(%err, "WAL checkpoint failed; will retry");
+                            every = IDLE_EVERY;
+                            continue;
                         }
-                        Ok(_) => asked = 0,
-                        Err(err) => tracing::warn!(%err, "WAL checkpoint failed; will retry"),
+                    };
+                    // The WAL changed since the last look (grew, or was restarted): writes
+                    // are coming in.
+                    every = if frames != last_frames {
+                        BUSY_EVERY
+                    } else {
+                        IDLE_EVERY
+                    };
+                    last_frames = frames;
+                    if frames <= MAX_WAL_FRAMES {
+                        asked = 0;
+                    } else if wal_restart.swap(true, Ordering::AcqRel) {
+                        // Still set from last time: the writer could not restart it yet.
+                        asked += 1;
+                        if asked.is_multiple_of(40) {
+                            tracing::warn!(
+                                frames,
+                                "the WAL keeps growing: its restart is blocked by long reads"
+                            );
+                        }
+                    } else {
+                        asked = 0;
                     }
                 }
             })
@@ -63,5 +86,5 @@ impl Checkpointer {
 
 /// Copies what it can without blocking anyone; returns the WAL's size in frames.
 fn checkpoint(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
 }

@@ -19,6 +19,10 @@ pub struct WebhookBenchArgs {
     /// Concurrent connections.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Send at this many requests per second (open loop; latency counts from when each
+    /// request was due) instead of each connection sending as soon as it is answered.
+    #[arg(long)]
+    pub rate: Option<f64>,
     /// Only acknowledge: the workflow's concurrency is 0, so runs stay queued and the
     /// figure shows intake alone, without runs competing for the CPU and the writer.
     #[arg(long)]
@@ -106,7 +110,7 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         false,
     )?;
     println!(
-        "bolt webhook benchmark ({} build, {} CPUs): {} requests, {} connections, one-step job{}",
+        "bolt webhook benchmark ({} build, {} CPUs): {} requests, {} connections{}, one-step job{}",
         if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -117,6 +121,10 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
             .unwrap_or(1),
         args.requests,
         args.concurrency,
+        match args.rate {
+            Some(rate) => format!(" at {rate:.0} req/s (open loop)"),
+            None => " (closed loop)".into(),
+        },
         if args.queue_only {
             " (queue only: no runs execute)"
         } else {
@@ -136,6 +144,10 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         "/i/bench",
         args.concurrency,
         args.requests,
+        match args.rate {
+            Some(rate) => load_gen::Pace::Rate(rate),
+            None => load_gen::Pace::ClosedLoop,
+        },
         200,
         |n| format!("{{\"patient_id\": \"P-{n:07}\", \"clinic\": \"bench\"}}"),
     ))?;

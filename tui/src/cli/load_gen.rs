@@ -2,6 +2,12 @@
 //! connections on loopback, each sending one POST at a time and reading the whole reply.
 //! A general-purpose client spends more CPU per request than the daemon does, and on a
 //! 2-core machine that CPU is taken from the daemon being measured.
+//!
+//! Closed loop by default: each connection sends its next request as soon as the last is
+//! answered, which finds the most the server can take. With a rate it is open loop: request
+//! n is due at start + n / rate, whatever happened to the others, and its latency counts
+//! from when it was due, so a stall shows up in the latency of every request it held back
+//! (no "coordinated omission").
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,21 +22,35 @@ pub struct Outcome {
     pub failures: usize,
 }
 
+/// When requests are due: as fast as answers come back, or at a fixed rate.
+#[derive(Clone, Copy)]
+pub enum Pace {
+    ClosedLoop,
+    /// Requests per second, from the moment the run starts.
+    Rate(f64),
+}
+
 /// Sends `total` POSTs of `body_for(n)` to `path` on `addr` from `connections` connections.
 pub async fn run(
     addr: &str,
     path: &str,
     connections: usize,
     total: usize,
+    pace: Pace,
     expect_status: u16,
     body_for: fn(usize) -> String,
 ) -> anyhow::Result<Outcome> {
     let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let due = move |n: usize| match pace {
+        Pace::ClosedLoop => None,
+        Pace::Rate(rate) => Some(start + Duration::from_secs_f64(n as f64 / rate)),
+    };
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let (addr, path, next) = (addr.to_string(), path.to_string(), next.clone());
         tasks.push(tokio::spawn(async move {
-            connection(&addr, &path, &next, total, expect_status, body_for).await
+            connection(&addr, &path, &next, total, due, expect_status, body_for).await
         }));
     }
     let mut outcome = Outcome {
@@ -50,6 +70,7 @@ async fn connection(
     path: &str,
     next: &AtomicUsize,
     total: usize,
+    due: impl Fn(usize) -> Option<Instant>,
     expect_status: u16,
     body_for: fn(usize) -> String,
 ) -> anyhow::Result<Outcome> {
@@ -70,7 +91,13 @@ async fn connection(
             "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
         );
-        let at = Instant::now();
+        let at = match due(n) {
+            Some(when) => {
+                tokio::time::sleep_until(when.into()).await;
+                when
+            }
+            None => Instant::now(),
+        };
         stream.write_all(request.as_bytes()).await?;
         let status = read_response(&mut stream, &mut buffer).await?;
         outcome.latencies.push(at.elapsed());
