@@ -50,6 +50,8 @@ pub struct Store {
     pub readers: Readers,
     pub path: PathBuf,
     _checkpointer: checkpointer::Checkpointer,
+    /// Set by the checkpointer when the WAL has grown too big; the writer restarts it.
+    wal_restart: Arc<AtomicBool>,
 }
 
 pub const DB_FILE: &str = "bolt.db";
@@ -79,12 +81,13 @@ impl Store {
         let readers = Readers::open(&path, readers.max(1))?;
         let wal_restart = Arc::new(AtomicBool::new(false));
         let _checkpointer = checkpointer::Checkpointer::start(&path, wal_restart.clone())?;
-        let writer = Writer::start(conn, wal, wal_restart);
+        let writer = Writer::start(conn, wal, wal_restart.clone());
         Ok(Store {
             writer,
             readers,
             path,
             _checkpointer,
+            wal_restart,
         })
     }
 }
@@ -147,6 +150,7 @@ pub fn schema_version(conn: &Connection) -> StoreResult<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::Ordering;
 
     #[test]
     fn opens_empty_dir_and_reopens_without_reapplying() {
@@ -164,6 +168,62 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    /// Frames in the WAL, as a reader sees it.
+    fn wal_frames(store: &Store) -> i64 {
+        store
+            .readers
+            .read_blocking(|conn| {
+                Ok(conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?)
+            })
+            .unwrap()
+    }
+
+    /// When asked, the writer copies the WAL into the database and starts writing it from
+    /// the beginning again, so under constant writes the WAL stops growing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_writer_restarts_a_grown_wal_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1).unwrap();
+        store
+            .writer
+            .write(|tx| Ok(tx.execute_batch("CREATE TABLE t (v TEXT)")?))
+            .await
+            .unwrap();
+        for i in 0..200 {
+            store
+                .writer
+                .write(move |tx| {
+                    tx.execute("INSERT INTO t (v) VALUES (?1)", [format!("{i:04096}")])?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        }
+        let grown = wal_frames(&store);
+        assert!(grown >= 200, "each write adds frames: {grown}");
+        store.wal_restart.store(true, Ordering::SeqCst);
+        store
+            .writer
+            .write(|tx| {
+                Ok(tx
+                    .execute("INSERT INTO t (v) VALUES ('after')", [])
+                    .map(|_| ())?)
+            })
+            .await
+            .unwrap();
+        let after = wal_frames(&store);
+        assert!(
+            after < 20,
+            "the WAL started again from the beginning: {after} frames"
+        );
+        assert!(!store.wal_restart.load(Ordering::SeqCst));
+        let rows: i64 = store
+            .readers
+            .read_blocking(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(rows, 201, "nothing was lost on the way");
     }
 
     #[test]

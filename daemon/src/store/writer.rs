@@ -531,6 +531,33 @@ mod tests {
         assert!(attempts.load(Ordering::SeqCst) >= 5);
     }
 
+    /// Writes of all kinds queued together are all committed and answered, the one-off
+    /// ones after the repeatable ones queued with them (a batch gathers writes while the
+    /// previous one is being synced, then commits them together).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_queued_together_are_all_committed_and_answered() {
+        let (_dir, store) = store().await;
+        let mut waits = Vec::new();
+        for v in 0..300i64 {
+            let writer = store.writer.clone();
+            waits.push(tokio::spawn(async move {
+                let insert = move |tx: &rusqlite::Transaction<'_>| {
+                    tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                    Ok(v)
+                };
+                if v % 3 == 0 {
+                    writer.write(insert).await
+                } else {
+                    writer.write_repeatable(insert).await
+                }
+            }));
+        }
+        for (v, wait) in waits.into_iter().enumerate() {
+            assert_eq!(wait.await.unwrap().unwrap(), v as i64);
+        }
+        assert_eq!(values(&store), (0..300).collect::<Vec<i64>>());
+    }
+
     /// Search entries of a write that failed never reach the index; those of writes that
     /// succeeded do, once the batch commits.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
