@@ -19,12 +19,23 @@ type Candidate = (String, String, String, Option<i64>, Option<i64>);
 /// their commits, which is most of a short run's life.
 const IN_FLIGHT_PER_WORKER: usize = 8;
 
+/// Under load a claim waits until this many slots are free, so that one claim's queries
+/// (the writer's, ~50 µs) serve several runs rather than one each time a run ends. The
+/// engine doesn't go idle meanwhile: the other in-flight runs (at least 4 per worker) keep
+/// it busy.
+const CLAIM_AT_LEAST: usize = 4;
+
+/// Whether to claim now, with `free` of `max_in_flight` slots free.
+fn worth_claiming(free: usize, max_in_flight: usize) -> bool {
+    free > 0 && free >= CLAIM_AT_LEAST.min(max_in_flight)
+}
+
 pub async fn run(daemon: Arc<Daemon>) {
     let max_in_flight = daemon.config.workers().max(1) * IN_FLIGHT_PER_WORKER;
     let mut shutdown = daemon.shutdown_signal();
     loop {
         let free = max_in_flight.saturating_sub(daemon.running_count());
-        if free > 0 {
+        if worth_claiming(free, max_in_flight) {
             match daemon
                 .store
                 .writer
@@ -223,5 +234,27 @@ fn limit_reached(
         (Some(limit), _) => workflow_active >= limit,
         (None, Some(limit)) => project_active >= limit,
         (None, None) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An idle daemon claims at once; a busy one waits for a few free slots, then claims
+    /// them together.
+    #[test]
+    fn claims_wait_for_a_few_free_slots_only_under_load() {
+        assert!(worth_claiming(16, 16), "idle: a new run starts at once");
+        assert!(!worth_claiming(0, 16));
+        assert!(
+            !worth_claiming(CLAIM_AT_LEAST - 1, 16),
+            "busy: wait for more"
+        );
+        assert!(worth_claiming(CLAIM_AT_LEAST, 16));
+        assert!(
+            worth_claiming(2, 2),
+            "a tiny pool never waits for more than it has"
+        );
     }
 }
