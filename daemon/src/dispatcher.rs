@@ -20,14 +20,13 @@ type Candidate = (String, String, String, Option<i64>, Option<i64>);
 const IN_FLIGHT_PER_WORKER: usize = 8;
 
 /// Under load a claim waits until this many slots are free, so that one claim's queries
-/// (the writer's, ~50 µs) serve several runs rather than one each time a run ends. The
-/// engine doesn't go idle meanwhile: the other in-flight runs (at least 4 per worker) keep
-/// it busy.
+/// (the writer's, ~50 µs) serve several runs rather than one each time a run ends. It
+/// doesn't wait while an engine worker is idle: a run claimed then starts at once.
 const CLAIM_AT_LEAST: usize = 4;
 
 /// Whether to claim now, with `free` of `max_in_flight` slots free.
-fn worth_claiming(free: usize, max_in_flight: usize) -> bool {
-    free > 0 && free >= CLAIM_AT_LEAST.min(max_in_flight)
+fn worth_claiming(free: usize, max_in_flight: usize, engine_idle: bool) -> bool {
+    free > 0 && (engine_idle || free >= CLAIM_AT_LEAST.min(max_in_flight))
 }
 
 pub async fn run(daemon: Arc<Daemon>) {
@@ -35,7 +34,11 @@ pub async fn run(daemon: Arc<Daemon>) {
     let mut shutdown = daemon.shutdown_signal();
     loop {
         let free = max_in_flight.saturating_sub(daemon.running_count());
-        if worth_claiming(free, max_in_flight) {
+        if worth_claiming(
+            free,
+            max_in_flight,
+            daemon.engine_slots.available_permits() > 0,
+        ) {
             match daemon
                 .store
                 .writer
@@ -242,18 +245,25 @@ mod tests {
     use super::*;
 
     /// An idle daemon claims at once; a busy one waits for a few free slots, then claims
-    /// them together.
+    /// them together, unless an engine worker has nothing to do.
     #[test]
     fn claims_wait_for_a_few_free_slots_only_under_load() {
-        assert!(worth_claiming(16, 16), "idle: a new run starts at once");
-        assert!(!worth_claiming(0, 16));
         assert!(
-            !worth_claiming(CLAIM_AT_LEAST - 1, 16),
+            worth_claiming(16, 16, true),
+            "idle: a new run starts at once"
+        );
+        assert!(!worth_claiming(0, 16, true), "no slot free");
+        assert!(
+            !worth_claiming(CLAIM_AT_LEAST - 1, 16, false),
             "busy: wait for more"
         );
-        assert!(worth_claiming(CLAIM_AT_LEAST, 16));
+        assert!(worth_claiming(CLAIM_AT_LEAST, 16, false));
         assert!(
-            worth_claiming(2, 2),
+            worth_claiming(1, 16, true),
+            "an idle engine worker never waits"
+        );
+        assert!(
+            worth_claiming(2, 2, false),
             "a tiny pool never waits for more than it has"
         );
     }
