@@ -20,6 +20,9 @@ pub enum Entry {
     Search { rowid: i64, text: String },
     /// A short-ref token and the id it stands for.
     ShortRef { token: String, id: String },
+    /// `rowid` was removed from the index: a `Search` entry for it queued earlier in the
+    /// batch (even by another write) must not be inserted at the end.
+    Forget { rowid: i64 },
     /// A change to a `work_order_counts` bucket.
     Count {
         workflow_id: String,
@@ -82,11 +85,12 @@ fn add(conn: &Connection, entry: Entry) -> rusqlite::Result<()> {
     }
 }
 
-/// Removes `rowid` from the search index, including an insert still waiting in the queue.
+/// Removes `rowid` from the search index, including an insert still waiting for the end
+/// of the batch (queued by this write or an earlier one of the batch).
 pub fn delete(conn: &Connection, rowid: i64) -> rusqlite::Result<()> {
     PENDING.with(|p| {
         if let Some(pending) = p.borrow_mut().as_mut() {
-            pending.retain(|e| !matches!(e, Entry::Search { rowid: r, .. } if *r == rowid));
+            pending.push(Entry::Forget { rowid });
         }
     });
     conn.prepare_cached("DELETE FROM search_fts WHERE rowid = ?1")?
@@ -108,6 +112,7 @@ pub fn take() -> Vec<Entry> {
 /// Count changes to the same bucket are added up first. Every entry is tried even when an
 /// earlier one fails; the first error is returned.
 pub fn insert_all(conn: &Connection, entries: Vec<Entry>) -> rusqlite::Result<()> {
+    let entries = without_forgotten(entries);
     let mut buckets: BTreeMap<(String, i64, String), i64> = BTreeMap::new();
     let mut first_error = None;
     let mut note = |result: rusqlite::Result<()>| {
@@ -132,6 +137,26 @@ pub fn insert_all(conn: &Connection, entries: Vec<Entry>) -> rusqlite::Result<()
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// Drops every search insert that a later `Forget` of the same rowid cancels (a rowid may
+/// be forgotten and then used again, so only later ones count).
+fn without_forgotten(entries: Vec<Entry>) -> Vec<Entry> {
+    let mut forgotten = std::collections::HashSet::new();
+    let mut kept: Vec<Entry> = entries
+        .into_iter()
+        .rev()
+        .filter(|entry| match entry {
+            Entry::Forget { rowid } => {
+                forgotten.insert(*rowid);
+                false
+            }
+            Entry::Search { rowid, .. } => !forgotten.contains(rowid),
+            _ => true,
+        })
+        .collect();
+    kept.reverse();
+    kept
 }
 
 fn bump(
@@ -163,6 +188,42 @@ fn insert_now(conn: &Connection, entry: &Entry) -> rusqlite::Result<()> {
             state,
             by,
         } => return bump(conn, workflow_id, *hour, state, *by),
+        // Cancels queued inserts only (see `without_forgotten`); the row itself was
+        // deleted from the index when it was forgotten.
+        Entry::Forget { .. } => 0,
     };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn search(rowid: i64, text: &str) -> Entry {
+        Entry::Search {
+            rowid,
+            text: text.into(),
+        }
+    }
+
+    /// A document removed later in the batch (by any write) is not indexed at the end; one
+    /// added again under the same rowid after its removal is.
+    #[test]
+    fn a_removal_cancels_only_the_inserts_queued_before_it() {
+        let kept = without_forgotten(vec![
+            search(1, "first"),
+            search(2, "other"),
+            Entry::Forget { rowid: 1 },
+            search(1, "again"),
+            Entry::Forget { rowid: 3 },
+        ]);
+        let texts: Vec<(i64, String)> = kept
+            .into_iter()
+            .map(|entry| match entry {
+                Entry::Search { rowid, text } => (rowid, text),
+                _ => panic!("only search inserts remain"),
+            })
+            .collect();
+        assert_eq!(texts, vec![(2, "other".into()), (1, "again".into())]);
+    }
 }

@@ -96,19 +96,32 @@ impl Store {
 
 /// The database's write-ahead log, for the writer's syncer. It exists once a connection has
 /// opened the database in WAL mode, and stays the same file while any connection is open.
+/// SQLite may have just created it: its directory is synced too, or the file's entry (and
+/// with it every acknowledged write) could vanish in a power cut before the first
+/// checkpoint syncs it.
 fn open_wal(db: &Path) -> StoreResult<std::fs::File> {
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
-    std::fs::OpenOptions::new()
+    let wal = PathBuf::from(wal);
+    let failed = |what: &str, path: &Path, e: std::io::Error| {
+        StoreError::Invalid(format!("cannot {what} {}: {e}", path.display()))
+    };
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(&wal)
-        .map_err(|e| {
-            StoreError::Invalid(format!(
-                "cannot open the write-ahead log {}: {e}",
-                Path::new(&wal).display()
-            ))
-        })
+        .map_err(|e| failed("open the write-ahead log", &wal, e))?;
+    if let Some(dir) = db.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| failed("sync the data directory", dir, e))?;
+    }
+    Ok(file)
 }
 
 /// How long a connection waits for a lock another holds before it reports the store busy.

@@ -211,26 +211,37 @@ struct Committed {
 }
 
 /// The writer's side of the syncer: hands committed batches over and knows whether some
-/// are still waiting for the disk.
+/// are still waiting for the disk, or whether the disk has failed.
 struct Syncer {
     batches: mpsc::Sender<Committed>,
     unsynced: Arc<AtomicUsize>,
+    failed: Arc<AtomicBool>,
 }
 
 impl Syncer {
     fn start(wal: File) -> Syncer {
         let (batches, to_sync) = mpsc::channel::<Committed>();
         let unsynced = Arc::new(AtomicUsize::new(0));
-        let counter = unsynced.clone();
+        let failed = Arc::new(AtomicBool::new(false));
+        let (counter, failure) = (unsynced.clone(), failed.clone());
         std::thread::Builder::new()
             .name("bolt-store-sync".into())
-            .spawn(move || sync_then_answer(wal, to_sync, counter))
+            .spawn(move || sync_then_answer(wal, to_sync, counter, failure))
             .expect("spawning the store syncer thread");
-        Syncer { batches, unsynced }
+        Syncer {
+            batches,
+            unsynced,
+            failed,
+        }
     }
 
     fn busy(&self) -> bool {
         self.unsynced.load(Ordering::Acquire) > 0
+    }
+
+    /// An `fdatasync` of the WAL failed: nothing written since can be called durable.
+    fn failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
     }
 
     fn hand_over(&self, batch: Committed) {
@@ -238,26 +249,36 @@ impl Syncer {
         if self.batches.send(batch).is_err() {
             // The syncer never stops before the writer; if it did, dropping the batch drops
             // its reply channels and callers see WriterGone.
+            self.unsynced.fetch_sub(1, Ordering::AcqRel);
             tracing::error!("the store's syncer has stopped");
         }
     }
 }
 
 /// Makes committed batches durable, then answers their callers, in commit order. One
-/// `fdatasync` covers every batch committed before it started.
-fn sync_then_answer(wal: File, batches: mpsc::Receiver<Committed>, unsynced: Arc<AtomicUsize>) {
+/// `fdatasync` covers every batch committed before it started. After a failed `fdatasync`
+/// every later batch fails too: Linux may report a lost write once and then let the next
+/// sync succeed, and SQLite's recovery stops at the first missing WAL frame, so later
+/// frames could be lost even though their own sync "worked".
+fn sync_then_answer(
+    wal: File,
+    batches: mpsc::Receiver<Committed>,
+    unsynced: Arc<AtomicUsize>,
+    failed: Arc<AtomicBool>,
+) {
     while let Ok(first) = batches.recv() {
         let mut ready = vec![first];
         ready.extend(batches.try_iter());
-        let durable = match wal.sync_data() {
-            Ok(()) => true,
-            Err(err) => {
-                // The rows are in the database but maybe not on disk: callers hear that
-                // their write failed and may retry, rather than be told it is safe.
-                tracing::error!(%err, "syncing the write-ahead log failed");
-                false
-            }
-        };
+        if !failed.load(Ordering::Acquire)
+            && let Err(err) = wal.sync_data()
+        {
+            tracing::error!(
+                %err,
+                "the disk failed to store the write-ahead log: boltd refuses every write from now on; check the disk, then restart boltd"
+            );
+            failed.store(true, Ordering::Release);
+        }
+        let durable = !failed.load(Ordering::Acquire);
         unsynced.fetch_sub(ready.len(), Ordering::AcqRel);
         for batch in ready {
             let done = batch.committed && durable;
@@ -276,9 +297,16 @@ const GATHER_POLL: Duration = Duration::from_micros(200);
 
 fn run(conn: Connection, jobs: mpsc::Receiver<Job>, syncer: Syncer, wal_restart: Arc<AtomicBool>) {
     fts_queue::queue_on_this_thread();
+    let mut restart_blocked_at: Option<std::time::Instant> = None;
     while let Ok(first) = jobs.recv() {
-        if wal_restart.load(Ordering::Acquire) && restart_wal(&conn) {
-            wal_restart.store(false, Ordering::Release);
+        let retry_due = restart_blocked_at.is_none_or(|at| at.elapsed() >= RESTART_RETRY);
+        if retry_due && wal_restart.load(Ordering::Acquire) {
+            if restart_wal(&conn) {
+                wal_restart.store(false, Ordering::Release);
+                restart_blocked_at = None;
+            } else {
+                restart_blocked_at = Some(std::time::Instant::now());
+            }
         }
         let Some(tx) = begin(&conn) else {
             // Dropping the job drops its reply channel: its caller sees WriterGone.
@@ -306,11 +334,20 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>, syncer: Syncer, wal_restart:
             // worth failing every caller of the batch for.
             tracing::error!(%err, "index or count updates failed for a batch");
         }
-        let committed = match tx.commit() {
-            Ok(()) => true,
-            Err(err) => {
-                tracing::error!(%err, "commit failed");
-                false
+        let committed = if syncer.failed() {
+            // Nothing can be made durable any more (see sync_then_answer): keep the store
+            // as it was, so that callers told "failed" find nothing of their write.
+            if let Err(err) = tx.rollback() {
+                tracing::error!(%err, "rolling back after a failed sync failed");
+            }
+            false
+        } else {
+            match tx.commit() {
+                Ok(()) => true,
+                Err(err) => {
+                    tracing::error!(%err, "commit failed");
+                    false
+                }
             }
         };
         syncer.hand_over(Committed {
@@ -370,8 +407,13 @@ fn restart_wal(conn: &Connection) -> bool {
     }
 }
 
-/// How long a WAL restart waits for readers (and a running passive checkpoint).
-const RESTART_WAIT: Duration = Duration::from_millis(50);
+/// How long a WAL restart waits for readers (and a running passive checkpoint). Every
+/// write waits meanwhile.
+const RESTART_WAIT: Duration = Duration::from_millis(10);
+
+/// After a blocked restart (a long read, or a passive checkpoint copying), how long the
+/// writer goes on before trying again, rather than holding up every batch.
+const RESTART_RETRY: Duration = Duration::from_secs(1);
 
 /// The writes of one transaction as they arrive. Repeatable writes are applied at once,
 /// with no savepoint (every savepoint makes SQLite copy the pages it touches to a
