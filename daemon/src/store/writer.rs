@@ -600,6 +600,40 @@ mod tests {
         assert_eq!(values(&store), (0..300).collect::<Vec<i64>>());
     }
 
+    /// Once the disk fails a sync, no write is called durable again: the batch whose sync
+    /// failed is reported failed, and later writes are refused and leave nothing behind,
+    /// even if a later sync would "succeed". (A pipe stands in for the WAL: syncing one
+    /// fails with EINVAL.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn after_a_failed_sync_every_later_write_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let conn = super::super::open_connection(&path).unwrap();
+        conn.execute_batch("PRAGMA synchronous = NORMAL; CREATE TABLE t (v INTEGER)")
+            .unwrap();
+        let (_reader, pipe) = std::io::pipe().unwrap();
+        let not_syncable = std::fs::File::from(std::os::fd::OwnedFd::from(pipe));
+        let writer = super::Writer::start(conn, not_syncable, Default::default());
+        let insert = |v: i64| {
+            let writer = writer.clone();
+            async move {
+                writer
+                    .write_repeatable(move |tx| {
+                        tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                        Ok(())
+                    })
+                    .await
+            }
+        };
+        insert(1).await.unwrap_err();
+        insert(2).await.unwrap_err();
+        let check = super::super::open_connection(&path).unwrap();
+        let later: i64 = check
+            .query_row("SELECT COUNT(*) FROM t WHERE v = 2", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(later, 0, "a write refused after the failure leaves nothing");
+    }
+
     /// Search entries of a write that failed never reach the index; those of writes that
     /// succeeded do, once the batch commits.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
