@@ -1,10 +1,10 @@
 //! The single writer: a thread that owns the write connection and group-commits.
 //!
-//! Every write runs in a savepoint of the batch's transaction, so one failing write
-//! doesn't spoil the others. Savepoints aren't free (SQLite copies each page a savepoint
-//! touches to a sub-journal), so writes that can safely run twice — webhook intake — are
-//! "repeatable": a run of them shares one savepoint, and only if one of them fails is the
-//! group rolled back and each run again in a savepoint of its own.
+//! One failing write doesn't spoil the others of its batch. One-off writes each run in a
+//! savepoint of their own. Savepoints aren't free (SQLite copies each page a savepoint
+//! touches to a sub-journal), so writes that can safely run twice — webhook intake, a run's
+//! records — are "repeatable": they run with no savepoint at all, and only if one of them
+//! fails is the transaction rolled back and each run again in a savepoint of its own.
 //!
 //! The writer connection commits without waiting for the disk (`synchronous = NORMAL`);
 //! the syncer thread then makes the WAL durable (`fdatasync`) and only then answers the
@@ -428,7 +428,7 @@ struct Batch {
     repeatable: Vec<Box<dyn RepeatableJob>>,
     once: Vec<OnceJob>,
     /// A repeatable write failed: the transaction holds writes to roll back.
-    failed: bool,
+    repeatable_failed: bool,
     index: Vec<fts_queue::Entry>,
 }
 
@@ -445,9 +445,9 @@ impl Batch {
         for job in group {
             match job {
                 Job::Repeatable(mut job) => {
-                    if !self.failed {
-                        self.failed = !job.attempt(tx);
-                        if !self.failed {
+                    if !self.repeatable_failed {
+                        self.repeatable_failed = !job.attempt(tx);
+                        if !self.repeatable_failed {
                             self.index.extend(fts_queue::take());
                         }
                     }
@@ -466,7 +466,7 @@ impl Batch {
         conn: &'c Connection,
         tx: Transaction<'c>,
     ) -> Option<(Transaction<'c>, Done)> {
-        let tx = if self.failed {
+        let tx = if self.repeatable_failed {
             fts_queue::take();
             self.index.clear();
             if let Err(err) = tx.rollback() {
