@@ -27,6 +27,12 @@ pub struct WebhookBenchArgs {
     /// figure shows intake alone, without runs competing for the CPU and the writer.
     #[arg(long)]
     pub queue_only: bool,
+    /// First measure the harness floor: the same load, pace and connections as GETs of the
+    /// webhook URL, which boltd answers without touching the store. On a small machine the
+    /// load generator, the daemon's HTTP stack and the scheduler set this floor; no durable
+    /// figure can be better.
+    #[arg(long)]
+    pub floor: bool,
 }
 
 /// The store's writer thread, as the kernel names it (15 characters at most).
@@ -135,6 +141,34 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)?;
+    let pace = match args.rate {
+        Some(rate) => load_gen::Pace::Rate(rate),
+        None => load_gen::Pace::ClosedLoop,
+    };
+    if args.floor {
+        let started = Instant::now();
+        let outcome = runtime.block_on(load_gen::run(
+            &addr,
+            "/i/bench",
+            args.concurrency,
+            args.requests,
+            pace,
+            200,
+            load_gen::Request::Get,
+        ))?;
+        let took = started.elapsed();
+        let mut latencies = outcome.latencies;
+        latencies.sort();
+        let answered = latencies.len() - outcome.failures;
+        println!(
+            "harness floor (GET of the webhook URL, no store): {:.0} req/s  ({answered} ok, {} failed in {:.2} s); latency p50 {:.2} ms, p99 {:.2} ms",
+            answered as f64 / took.as_secs_f64(),
+            outcome.failures,
+            took.as_secs_f64(),
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99)
+        );
+    }
     let pid = _daemon.child.id();
     let cpu_before = proc_cpu::process(pid);
     let writer_before = proc_cpu::thread(pid, WRITER_THREAD);
@@ -144,12 +178,11 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         "/i/bench",
         args.concurrency,
         args.requests,
-        match args.rate {
-            Some(rate) => load_gen::Pace::Rate(rate),
-            None => load_gen::Pace::ClosedLoop,
-        },
+        pace,
         200,
-        |n| format!("{{\"patient_id\": \"P-{n:07}\", \"clinic\": \"bench\"}}"),
+        load_gen::Request::Post(|n| {
+            format!("{{\"patient_id\": \"P-{n:07}\", \"clinic\": \"bench\"}}")
+        }),
     ))?;
     let acked_in = started.elapsed();
     let cpu_after = proc_cpu::process(pid);

@@ -30,7 +30,31 @@ pub enum Pace {
     Rate(f64),
 }
 
-/// Sends `total` POSTs of `body_for(n)` to `path` on `addr` from `connections` connections.
+/// What each request is.
+#[derive(Clone, Copy)]
+pub enum Request {
+    /// A POST whose JSON body for request n is `body_for(n)`.
+    Post(fn(usize) -> String),
+    /// A GET with no body.
+    Get,
+}
+
+impl Request {
+    fn text(self, n: usize, addr: &str, path: &str) -> String {
+        match self {
+            Request::Post(body_for) => {
+                let body = body_for(n);
+                format!(
+                    "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            }
+            Request::Get => format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\n\r\n"),
+        }
+    }
+}
+
+/// Sends `total` requests to `path` on `addr` from `connections` connections.
 pub async fn run(
     addr: &str,
     path: &str,
@@ -38,7 +62,7 @@ pub async fn run(
     total: usize,
     pace: Pace,
     expect_status: u16,
-    body_for: fn(usize) -> String,
+    request: Request,
 ) -> anyhow::Result<Outcome> {
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
@@ -50,7 +74,7 @@ pub async fn run(
     for _ in 0..connections {
         let (addr, path, next) = (addr.to_string(), path.to_string(), next.clone());
         tasks.push(tokio::spawn(async move {
-            connection(&addr, &path, &next, total, due, expect_status, body_for).await
+            connection(&addr, &path, &next, total, due, expect_status, request).await
         }));
     }
     let mut outcome = Outcome {
@@ -72,7 +96,7 @@ async fn connection(
     total: usize,
     due: impl Fn(usize) -> Option<Instant>,
     expect_status: u16,
-    body_for: fn(usize) -> String,
+    request: Request,
 ) -> anyhow::Result<Outcome> {
     let mut stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
@@ -86,11 +110,7 @@ async fn connection(
         if n >= total {
             return Ok(outcome);
         }
-        let body = body_for(n);
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
+        let text = request.text(n, addr, path);
         let at = match due(n) {
             Some(when) => {
                 tokio::time::sleep_until(when.into()).await;
@@ -98,7 +118,7 @@ async fn connection(
             }
             None => Instant::now(),
         };
-        stream.write_all(request.as_bytes()).await?;
+        stream.write_all(text.as_bytes()).await?;
         let status = read_response(&mut stream, &mut buffer).await?;
         outcome.latencies.push(at.elapsed());
         if status != expect_status {
