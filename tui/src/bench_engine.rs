@@ -3,6 +3,8 @@
 //! - in-process overhead of a trivial one-step job (compile + fresh QuickJS context + run), on
 //!   the calling thread (`run_plan_blocking`, as `bolt execute` runs) and the way boltd runs
 //!   it (`engine::execute` awaited from a tokio runtime, run after run, on pooled workers),
+//! - the engine's ceiling: as many runs per second as `engine::execute` completes with every
+//!   core busy and nothing else to do (no HTTP, no store), and the CPU each run takes,
 //! - cold `bolt execute` of a trivial job (wall time; max RSS as reported by the child),
 //! - a 10,000-record map/filter/reduce job, and the same job under Node's `@openfn/runtime`
 //!   when `--node-dir <dir>` (or `BOLT_BENCH_NODE_DIR`) points at a directory whose
@@ -35,6 +37,7 @@ pub fn bench_engine_with(node_dir: Option<&Path>) -> Result<()> {
         }
     );
     trivial_in_process()?;
+    engine_ceiling()?;
     cold_execute()?;
     big_job(node_dir)?;
     Ok(())
@@ -178,6 +181,76 @@ fn daemon_runs(
         }
         Ok::<_, anyhow::Error>(samples)
     })
+}
+
+/// The webhook benchmark's job (`bolt bench webhooks`).
+const WEBHOOK_BENCH_JOB: &str = "fn(state => ({ ...state, data: { ...state.data, seen: true } }))";
+
+/// Runs in flight per core while the ceiling is measured: enough to keep every engine
+/// worker busy while finished runs hand their results back.
+const CEILING_RUNS_PER_CORE: usize = 4;
+
+/// How many runs per second the engine alone completes with all cores busy, and its CPU per
+/// run (preparing the next context and dropping the last one included). No end-to-end
+/// figure can beat this: boltd adds intake, storage and scheduling on the same cores.
+fn engine_ceiling() -> Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let event_loop = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .enable_all()
+        .build()?;
+    let plan = one_step(WEBHOOK_BENCH_JOB, Some("common"));
+    let input = json!({"data": {"patient_id": "P-0000001", "clinic": "bench"}});
+    let run_for = |runs: usize| -> Result<(Duration, Option<Duration>)> {
+        let cpu_before = crate::cli::proc_cpu::process(std::process::id());
+        let started = Instant::now();
+        event_loop.block_on(async {
+            let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let mut lanes = Vec::new();
+            for _ in 0..cores * CEILING_RUNS_PER_CORE {
+                let (plan, input, next) = (plan.clone(), input.clone(), next.clone());
+                lanes.push(tokio::spawn(async move {
+                    while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < runs {
+                        let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+                        let outcome = bolt_daemon::engine::execute(
+                            plan.clone(),
+                            input.clone(),
+                            Limits::default(),
+                            events,
+                            CancelToken::new(),
+                        )
+                        .await;
+                        while incoming.try_recv().is_ok() {}
+                        if outcome.exit_reason != ExitReason::Success {
+                            bail!("benchmark job failed: {outcome:?}");
+                        }
+                    }
+                    Ok::<_, anyhow::Error>(())
+                }));
+            }
+            for lane in lanes {
+                lane.await??;
+            }
+            Ok::<_, anyhow::Error>(())
+        })?;
+        let elapsed = started.elapsed();
+        let cpu = crate::cli::proc_cpu::process(std::process::id())
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before));
+        Ok((elapsed, cpu))
+    };
+    run_for(500)?; // warm the workers and the compile cache
+    let runs = 10_000;
+    let (elapsed, cpu) = run_for(runs)?;
+    println!(
+        "engine ceiling ({cores} cores busy, one-step job of `bench webhooks`, no HTTP or store): {:.0} runs/s, CPU per run {}",
+        runs as f64 / elapsed.as_secs_f64(),
+        cpu.map_or("n/a".into(), |cpu| format!(
+            "{:.2} ms",
+            cpu.as_secs_f64() * 1000.0 / runs as f64
+        ))
+    );
+    Ok(())
 }
 
 fn cold_execute() -> Result<()> {
