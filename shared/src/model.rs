@@ -256,6 +256,29 @@ pub struct DaemonStatus {
     pub workflows: u64,
     pub work_orders: u64,
     pub counts: Vec<StateCount>,
+    /// How the store's durable writes have done since boltd started (absent from older
+    /// daemons).
+    #[serde(default)]
+    pub store: StoreTimings,
+}
+
+/// How long the store's durable writes take, since boltd started.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoreTimings {
+    /// Each write, from being queued to its caller hearing it is on disk (a webhook's 200
+    /// waits for this).
+    pub writes: Latencies,
+    /// Each `fdatasync` of the write-ahead log: the disk's share of a write.
+    pub wal_syncs: Latencies,
+}
+
+/// A distribution of durations, in microseconds (to within 1%).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Latencies {
+    pub count: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

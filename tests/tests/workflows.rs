@@ -632,10 +632,34 @@ fn the_webhook_benchmark_acknowledges_and_runs_every_request() {
         "(300 ok, 0 failed",
         "webhooks acknowledged (durable 200):",
         "(300 succeeded of 300 work orders",
+        "boltd's store so far: writes on disk in p50",
     ] {
         assert!(
             stdout.contains(expected),
             "missing {expected:?} in:\n{stdout}"
         );
     }
+}
+
+/// `bolt status` tells how long durable writes and WAL syncs take, so a slow disk shows
+/// without a profiler.
+#[test]
+fn status_reports_how_long_durable_writes_take() {
+    let daemon = Daemon::start();
+    daemon.deploy_text(PIPELINE);
+    assert_eq!(daemon.post("/i/pipeline", r#"{"id": 1}"#).status, 200);
+    let status = daemon.bolt_json(&["status"]);
+    let store = &status["store"];
+    for part in ["writes", "wal_syncs"] {
+        let latencies = &store[part];
+        assert!(latencies["count"].as_u64().unwrap() >= 1, "{status:#}");
+        let (p50, max) = (
+            latencies["p50_us"].as_u64().unwrap(),
+            latencies["max_us"].as_u64().unwrap(),
+        );
+        assert!(0 < p50 && p50 <= max, "{status:#}");
+    }
+    let text = daemon.bolt(&["status"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("store      writes on disk in p50 "), "{text}");
 }

@@ -9,6 +9,7 @@ pub mod dataclips;
 pub mod fts_queue;
 mod migrations;
 mod reader;
+pub mod timings;
 mod writer;
 
 pub use reader::Readers;
@@ -49,6 +50,7 @@ pub struct Store {
     pub writer: Writer,
     pub readers: Readers,
     pub path: PathBuf,
+    pub timings: Arc<timings::Timings>,
     _checkpointer: checkpointer::Checkpointer,
     /// Set by the checkpointer when the WAL has grown too big; the writer restarts it.
     /// (The two hold their own handles; this one lets tests ask for a restart.)
@@ -83,11 +85,13 @@ impl Store {
         let readers = Readers::open(&path, readers.max(1))?;
         let wal_restart = Arc::new(AtomicBool::new(false));
         let _checkpointer = checkpointer::Checkpointer::start(&path, wal_restart.clone())?;
-        let writer = Writer::start(conn, wal, wal_restart.clone());
+        let timings = Arc::new(timings::Timings::default());
+        let writer = Writer::start(conn, wal, wal_restart.clone(), timings.clone());
         Ok(Store {
             writer,
             readers,
             path,
+            timings,
             _checkpointer,
             wal_restart,
         })

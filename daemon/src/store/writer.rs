@@ -11,13 +11,14 @@
 //! batch's callers. So a caller still hears back only once its rows are on disk, while the
 //! writer already gathers the next batch instead of waiting on the disk.
 
+use super::timings::Timings;
 use super::{StoreError, StoreResult, fts_queue};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::fs::File;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 type Reply = Box<dyn FnOnce(bool) + Send>;
@@ -38,21 +39,42 @@ enum Job {
     Repeatable(Box<dyn RepeatableJob>),
 }
 
+/// A write and when it was queued (for the store's timings).
+struct Queued {
+    job: Job,
+    at: Instant,
+}
+
+impl From<Job> for Queued {
+    fn from(job: Job) -> Self {
+        Queued {
+            job,
+            at: Instant::now(),
+        }
+    }
+}
+
 /// How many queued writes may share one commit.
 const MAX_BATCH: usize = 512;
 
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Queued>,
 }
 
 impl Writer {
     /// Starts the writer on `conn` (which must commit with `synchronous = NORMAL`) and its
     /// syncer on `wal`, the database's write-ahead log. The writer restarts the WAL when
-    /// `wal_restart` is set (by the checkpointer).
-    pub fn start(conn: Connection, wal: File, wal_restart: Arc<AtomicBool>) -> Writer {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let syncer = Syncer::start(wal);
+    /// `wal_restart` is set (by the checkpointer). How long writes and syncs take goes to
+    /// `timings`.
+    pub fn start(
+        conn: Connection,
+        wal: File,
+        wal_restart: Arc<AtomicBool>,
+        timings: Arc<Timings>,
+    ) -> Writer {
+        let (tx, rx) = mpsc::channel::<Queued>();
+        let syncer = Syncer::start(wal, timings);
         std::thread::Builder::new()
             .name("bolt-store-writer".into())
             .spawn(move || run(conn, rx, syncer, wal_restart))
@@ -87,7 +109,7 @@ impl Writer {
             reply,
         };
         self.jobs
-            .send(Job::Repeatable(Box::new(job)))
+            .send(Job::Repeatable(Box::new(job)).into())
             .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
@@ -106,7 +128,11 @@ impl Writer {
             outcome: None,
             reply,
         };
-        if self.jobs.send(Job::Repeatable(Box::new(job))).is_ok() {
+        if self
+            .jobs
+            .send(Job::Repeatable(Box::new(job)).into())
+            .is_ok()
+        {
             tokio::spawn(async move {
                 if let Ok(Err(err)) = answer.await {
                     tracing::error!(%err, "a background write failed");
@@ -140,7 +166,7 @@ impl Writer {
             (succeeded, reply)
         });
         self.jobs
-            .send(Job::Once(job))
+            .send(Job::Once(job).into())
             .map_err(|_| StoreError::WriterGone)
     }
 }
@@ -208,6 +234,8 @@ struct Committed {
     committed: bool,
     repeatable: Vec<Box<dyn RepeatableJob>>,
     replies: Vec<Reply>,
+    /// When each of its writes was queued.
+    queued: Vec<Instant>,
 }
 
 /// The writer's side of the syncer: hands committed batches over and knows whether some
@@ -219,14 +247,14 @@ struct Syncer {
 }
 
 impl Syncer {
-    fn start(wal: File) -> Syncer {
+    fn start(wal: File, timings: Arc<Timings>) -> Syncer {
         let (batches, to_sync) = mpsc::channel::<Committed>();
         let unsynced = Arc::new(AtomicUsize::new(0));
         let failed = Arc::new(AtomicBool::new(false));
         let (counter, failure) = (unsynced.clone(), failed.clone());
         std::thread::Builder::new()
             .name("bolt-store-sync".into())
-            .spawn(move || sync_then_answer(wal, to_sync, counter, failure))
+            .spawn(move || sync_then_answer(wal, to_sync, counter, failure, &timings))
             .expect("spawning the store syncer thread");
         Syncer {
             batches,
@@ -265,13 +293,20 @@ fn sync_then_answer(
     batches: mpsc::Receiver<Committed>,
     unsynced: Arc<AtomicUsize>,
     failed: Arc<AtomicBool>,
+    timings: &Timings,
 ) {
     while let Ok(first) = batches.recv() {
         let mut ready = vec![first];
         ready.extend(batches.try_iter());
-        if !failed.load(Ordering::Acquire)
-            && let Err(err) = wal.sync_data()
-        {
+        let syncing = Instant::now();
+        let synced = if failed.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            let synced = wal.sync_data();
+            timings.record_sync(syncing.elapsed());
+            synced
+        };
+        if let Err(err) = synced {
             tracing::error!(
                 %err,
                 "the disk failed to store the write-ahead log: boltd refuses every write from now on; check the disk, then restart boltd"
@@ -280,22 +315,34 @@ fn sync_then_answer(
         }
         let durable = !failed.load(Ordering::Acquire);
         unsynced.fetch_sub(ready.len(), Ordering::AcqRel);
-        for batch in ready {
+        for batch in &mut ready {
             let done = batch.committed && durable;
-            for job in batch.repeatable {
+            for job in batch.repeatable.drain(..) {
                 job.finish(done);
             }
-            for reply in batch.replies {
+            for reply in batch.replies.drain(..) {
                 reply(done);
             }
         }
+        let answered = Instant::now();
+        timings.record_writes(
+            ready
+                .iter()
+                .flat_map(|batch| &batch.queued)
+                .map(|queued| answered.saturating_duration_since(*queued)),
+        );
     }
 }
 
 /// How often the writer looks again whether the syncer is free while it gathers writes.
 const GATHER_POLL: Duration = Duration::from_micros(200);
 
-fn run(conn: Connection, jobs: mpsc::Receiver<Job>, syncer: Syncer, wal_restart: Arc<AtomicBool>) {
+fn run(
+    conn: Connection,
+    jobs: mpsc::Receiver<Queued>,
+    syncer: Syncer,
+    wal_restart: Arc<AtomicBool>,
+) {
     fts_queue::queue_on_this_thread();
     let mut restart_blocked_at: Option<std::time::Instant> = None;
     while let Ok(first) = jobs.recv() {
@@ -354,12 +401,13 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>, syncer: Syncer, wal_restart:
             committed,
             repeatable: done.repeatable,
             replies: done.replies,
+            queued: done.queued,
         });
     }
 }
 
 /// `first` and whatever else is already queued, up to `max` writes.
-fn gather(first: Job, jobs: &mpsc::Receiver<Job>, max: usize) -> Vec<Job> {
+fn gather(first: Queued, jobs: &mpsc::Receiver<Queued>, max: usize) -> Vec<Queued> {
     let mut group = vec![first];
     group.extend(jobs.try_iter().take(max.saturating_sub(1)));
     group
@@ -430,6 +478,8 @@ struct Batch {
     /// A repeatable write failed: the transaction holds writes to roll back.
     repeatable_failed: bool,
     index: Vec<fts_queue::Entry>,
+    /// When each write was queued.
+    queued: Vec<Instant>,
 }
 
 /// What a finished batch commits and answers.
@@ -437,12 +487,14 @@ struct Done {
     repeatable: Vec<Box<dyn RepeatableJob>>,
     replies: Vec<Reply>,
     index: Vec<fts_queue::Entry>,
+    queued: Vec<Instant>,
 }
 
 impl Batch {
-    fn add(&mut self, tx: &Transaction<'_>, group: Vec<Job>) {
+    fn add(&mut self, tx: &Transaction<'_>, group: Vec<Queued>) {
         self.len += group.len();
-        for job in group {
+        for Queued { job, at } in group {
+            self.queued.push(at);
             match job {
                 Job::Repeatable(mut job) => {
                     if !self.repeatable_failed {
@@ -500,6 +552,7 @@ impl Batch {
                 repeatable: self.repeatable,
                 replies,
                 index: self.index,
+                queued: self.queued,
             },
         ))
     }
@@ -613,7 +666,8 @@ mod tests {
             .unwrap();
         let (_reader, pipe) = std::io::pipe().unwrap();
         let not_syncable = std::fs::File::from(std::os::fd::OwnedFd::from(pipe));
-        let writer = super::Writer::start(conn, not_syncable, Default::default());
+        let writer =
+            super::Writer::start(conn, not_syncable, Default::default(), Default::default());
         let insert = |v: i64| {
             let writer = writer.clone();
             async move {

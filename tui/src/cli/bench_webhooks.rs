@@ -214,6 +214,7 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         per_request(cpu_before, cpu_after),
         per_request(writer_before, writer_after)
     );
+    print_store_timings(&mut client)?;
     if args.queue_only {
         return Ok(());
     }
@@ -250,6 +251,15 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
             "daemon CPU per completed run (intake + run + storage): {:.0} µs",
             (after - before).as_secs_f64() * 1e6 / status.work_orders.max(1) as f64
         );
+    }
+    print_store_timings(&mut client)?;
+    Ok(())
+}
+
+/// The daemon's own account of its durable writes so far (deploying the project included).
+fn print_store_timings(client: &mut Client) -> anyhow::Result<()> {
+    if let Some(store) = super::status::describe_store(&client.status()?.store) {
+        println!("boltd's store so far: {store}");
     }
     Ok(())
 }

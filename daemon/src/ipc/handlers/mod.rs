@@ -163,5 +163,6 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         workflows,
         work_orders: counts.iter().map(|c| c.count).sum(),
         counts,
+        store: daemon.store.timings.summary(),
     }))
 }
