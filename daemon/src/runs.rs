@@ -16,8 +16,26 @@ pub enum Input {
         body: String,
         request: Option<String>,
         name: Option<String>,
+        /// The body's search text, worked out before it reaches the store's single writer
+        /// thread (see [`Input::json`]).
+        search_text: String,
     },
     Existing(String),
+}
+
+impl Input {
+    /// A new input dataclip holding `value`. Serialising it and extracting its search text
+    /// happen here, on the caller's thread, so a big webhook body doesn't hold up the
+    /// writer, which every other write waits behind.
+    pub fn json(kind: DataclipType, value: &serde_json::Value, request: Option<String>) -> Input {
+        Input::New {
+            kind,
+            body: value.to_string(),
+            request,
+            name: None,
+            search_text: dataclips::index_text(value),
+        }
+    }
 }
 
 pub struct NewWorkOrder {
@@ -49,6 +67,7 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
             body,
             request,
             name,
+            ..
         } => dataclips::insert(
             conn,
             &NewDataclip {
@@ -72,16 +91,8 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
         WorkOrderState::Pending.as_str(),
     )?;
     refs::index_new(conn, "work_orders", &work_order_id)?;
-    if let Input::New { body, .. } = &new.input
-        && let Ok(value) = serde_json::from_str::<serde_json::Value>(body)
-    {
-        dataclips::index(
-            conn,
-            &work_order_id,
-            "input",
-            &dataclip_id,
-            &dataclips::index_text(&value),
-        )?;
+    if let Input::New { search_text, .. } = &new.input {
+        dataclips::index(conn, &work_order_id, "input", &dataclip_id, search_text)?;
     }
     let run_id = insert_run(
         conn,

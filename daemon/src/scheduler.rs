@@ -103,12 +103,7 @@ pub async fn tick(daemon: &Arc<Daemon>, now: DateTime<Utc>) -> StoreResult<usize
             origin: Origin::Cron,
             input: match input {
                 Some(id) => Input::Existing(id),
-                None => Input::New {
-                    kind: DataclipType::Global,
-                    body: "{}".into(),
-                    request: None,
-                    name: None,
-                },
+                None => Input::json(DataclipType::Global, &serde_json::json!({}), None),
             },
             starting_job: None,
             priority: 1,

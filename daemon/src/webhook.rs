@@ -156,12 +156,7 @@ async fn webhook(
         version_id: found.version_id.clone(),
         trigger_id: Some(found.trigger_id.clone()),
         origin: Origin::Webhook,
-        input: Input::New {
-            kind: DataclipType::HttpRequest,
-            body: data.to_string(),
-            request: Some(request.to_string()),
-            name: None,
-        },
+        input: Input::json(DataclipType::HttpRequest, &data, Some(request.to_string())),
         starting_job: None,
         priority: 1,
     };

@@ -33,6 +33,71 @@ pub struct WebhookBenchArgs {
     /// figure can be better.
     #[arg(long)]
     pub floor: bool,
+    /// Make each webhook body about this many bytes: a patient record with free-text notes
+    /// (every word is full-text indexed). The default is a small record (~50 bytes).
+    #[arg(long)]
+    pub body_bytes: Option<usize>,
+}
+
+/// Words for the notes of a bigger body: clinical-sounding, varied enough that the
+/// full-text index gets many distinct terms.
+const NOTE_WORDS: &[&str] = &[
+    "fever",
+    "cough",
+    "malaria",
+    "negative",
+    "positive",
+    "referred",
+    "clinic",
+    "follow-up",
+    "dose",
+    "paracetamol",
+    "amoxicillin",
+    "weight",
+    "height",
+    "district",
+    "village",
+    "visit",
+    "antenatal",
+    "vaccination",
+    "measles",
+    "polio",
+    "screening",
+    "stable",
+    "discharged",
+    "admitted",
+    "rapid",
+    "test",
+    "result",
+    "pending",
+    "mother",
+    "child",
+    "household",
+    "water",
+];
+
+/// The body of request `n`: a patient record, padded with notes to about `bytes` bytes.
+fn body(n: usize, bytes: Option<usize>) -> String {
+    let record = format!("{{\"patient_id\": \"P-{n:07}\", \"clinic\": \"bench\"");
+    let Some(bytes) = bytes else {
+        return record + "}";
+    };
+    let room = bytes.saturating_sub(record.len() + r#", "notes": ""}"#.len());
+    let mut notes = String::new();
+    let mut pick = n;
+    loop {
+        let word = format!("{}{}", NOTE_WORDS[pick % NOTE_WORDS.len()], pick % 97);
+        let separator = usize::from(!notes.is_empty());
+        if notes.len() + separator + word.len() > room {
+            break;
+        }
+        if separator == 1 {
+            notes.push(' ');
+        }
+        notes.push_str(&word);
+        pick = pick.wrapping_mul(31).wrapping_add(7);
+    }
+    format!("{record}, \"notes\": \"{notes}\"}}")
 }
 
 /// The store's writer thread, as the kernel names it (15 characters at most).
@@ -116,7 +181,7 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         false,
     )?;
     println!(
-        "bolt webhook benchmark ({} build, {} CPUs): {} requests, {} connections{}, one-step job{}",
+        "bolt webhook benchmark ({} build, {} CPUs): {} requests of {} bytes, {} connections{}, one-step job{}",
         if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -126,6 +191,7 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
             .map(|n| n.get())
             .unwrap_or(1),
         args.requests,
+        body(0, args.body_bytes).len(),
         args.concurrency,
         match args.rate {
             Some(rate) => format!(" at {rate:.0} req/s (open loop)"),
@@ -180,8 +246,9 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         args.requests,
         pace,
         200,
-        load_gen::Request::Post(|n| {
-            format!("{{\"patient_id\": \"P-{n:07}\", \"clinic\": \"bench\"}}")
+        load_gen::Request::Post({
+            let bytes = args.body_bytes;
+            std::sync::Arc::new(move |n| body(n, bytes))
         }),
     ))?;
     let acked_in = started.elapsed();
@@ -262,4 +329,27 @@ fn print_store_timings(client: &mut Client) -> anyhow::Result<()> {
         println!("boltd's store so far: {store}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body;
+
+    #[test]
+    fn bodies_are_json_of_about_the_size_asked_for() {
+        for bytes in [None, Some(1_000), Some(20_000)] {
+            for n in [0, 1, 12_345] {
+                let text = body(n, bytes);
+                let value: serde_json::Value = serde_json::from_str(&text).expect(&text);
+                assert_eq!(value["patient_id"], format!("P-{n:07}"));
+                if let Some(bytes) = bytes {
+                    assert!(
+                        text.len() <= bytes && text.len() + 32 >= bytes,
+                        "{}",
+                        text.len()
+                    );
+                }
+            }
+        }
+    }
 }

@@ -30,17 +30,20 @@ pub enum Pace {
     Rate(f64),
 }
 
+/// Makes the body of request n.
+pub type BodyFor = Arc<dyn Fn(usize) -> String + Send + Sync>;
+
 /// What each request is.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum Request {
     /// A POST whose JSON body for request n is `body_for(n)`.
-    Post(fn(usize) -> String),
+    Post(BodyFor),
     /// A GET with no body.
     Get,
 }
 
 impl Request {
-    fn text(self, n: usize, addr: &str, path: &str) -> String {
+    fn text(&self, n: usize, addr: &str, path: &str) -> String {
         match self {
             Request::Post(body_for) => {
                 let body = body_for(n);
@@ -73,8 +76,9 @@ pub async fn run(
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let (addr, path, next) = (addr.to_string(), path.to_string(), next.clone());
+        let request = request.clone();
         tasks.push(tokio::spawn(async move {
-            connection(&addr, &path, &next, total, due, expect_status, request).await
+            connection(&addr, &path, &next, total, due, expect_status, &request).await
         }));
     }
     let mut outcome = Outcome {
@@ -96,7 +100,7 @@ async fn connection(
     total: usize,
     due: impl Fn(usize) -> Option<Instant>,
     expect_status: u16,
-    request: Request,
+    request: &Request,
 ) -> anyhow::Result<Outcome> {
     let mut stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;

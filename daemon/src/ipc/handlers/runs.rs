@@ -24,8 +24,8 @@ pub async fn trigger(
         .read(move |conn| {
             let deployed = workflows::find(conn, &workflow)?;
             let input = match input {
-                ManualInput::Json { value } => Input::New { kind: DataclipType::SavedInput, body: value.to_string(), request: None, name: None },
-                ManualInput::Empty => Input::New { kind: DataclipType::Global, body: "{}".into(), request: None, name: None },
+                ManualInput::Json { value } => Input::json(DataclipType::SavedInput, &value, None),
+                ManualInput::Empty => Input::json(DataclipType::Global, &serde_json::json!({}), None),
                 ManualInput::Named { name } => {
                     let id: Option<(String, Option<String>)> = conn
                         .query_row("SELECT id, body FROM dataclips WHERE name = ?1", [&name], |r| Ok((r.get(0)?, r.get(1)?)))
