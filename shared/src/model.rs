@@ -265,8 +265,8 @@ pub struct DaemonStatus {
 /// How long the store's durable writes take, since boltd started.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StoreTimings {
-    /// Each write, from being queued to its caller hearing it is on disk (a webhook's 200
-    /// waits for this).
+    /// Each write that reached the disk, from being queued to being answered: webhook
+    /// intake, a run's records, deploys (a webhook's 200 waits for one).
     pub writes: Latencies,
     /// Each `fdatasync` of the write-ahead log: the disk's share of a write.
     pub wal_syncs: Latencies,

@@ -187,7 +187,8 @@ fn daemon_runs(
 const WEBHOOK_BENCH_JOB: &str = "fn(state => ({ ...state, data: { ...state.data, seen: true } }))";
 
 /// Runs in flight per core while the ceiling is measured: enough to keep every engine
-/// worker busy while finished runs hand their results back.
+/// worker busy while finished runs hand their results back (but never more than the
+/// engine keeps workers for, or cold workers would start and end all the time).
 const CEILING_RUNS_PER_CORE: usize = 4;
 
 /// How many runs per second the engine alone completes with all cores busy, and its CPU per
@@ -207,7 +208,9 @@ fn engine_ceiling() -> Result<()> {
         event_loop.block_on(async {
             let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let mut lanes = Vec::new();
-            for _ in 0..cores * CEILING_RUNS_PER_CORE {
+            let in_flight = (cores * CEILING_RUNS_PER_CORE)
+                .min(bolt_daemon::engine::runtime::pool::MAX_IDLE_WORKERS);
+            for _ in 0..in_flight {
                 let (plan, input, next) = (plan.clone(), input.clone(), next.clone());
                 lanes.push(tokio::spawn(async move {
                     while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < runs {

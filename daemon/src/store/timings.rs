@@ -1,7 +1,8 @@
-//! How long the store's durable writes take, since boltd started: each write from being
-//! queued to its caller hearing "on disk" (what a webhook's 200 waits for), and each
-//! `fdatasync` of the WAL (the disk's share of it). `bolt status` shows both, so a slow or
-//! struggling disk is visible without a profiler.
+//! How long the store's durable writes take, since boltd started: each write that reached
+//! the disk, from being queued to being answered (every write counts: webhook intake, a
+//! run's records, deploys; a webhook's 200 waits for one), and each `fdatasync` of the WAL
+//! (the disk's share of it). `bolt status` shows both, so a slow or struggling disk is
+//! visible without a profiler.
 
 use bolt_shared::model::{Latencies, StoreTimings};
 use hdrhistogram::Histogram;
@@ -35,7 +36,8 @@ fn micros(duration: Duration) -> u64 {
 }
 
 impl Timings {
-    /// Records how long each write of a batch waited, from being queued to being answered.
+    /// Records how long each write of a durable batch waited, from being queued to being
+    /// answered.
     pub fn record_writes(&self, waits: impl Iterator<Item = Duration>) {
         if let Ok(mut writes) = self.writes.lock() {
             for wait in waits {

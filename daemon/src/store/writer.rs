@@ -315,22 +315,25 @@ fn sync_then_answer(
         }
         let durable = !failed.load(Ordering::Acquire);
         unsynced.fetch_sub(ready.len(), Ordering::AcqRel);
-        for batch in &mut ready {
+        for batch in ready {
             let done = batch.committed && durable;
-            for job in batch.repeatable.drain(..) {
+            for job in batch.repeatable {
                 job.finish(done);
             }
-            for reply in batch.replies.drain(..) {
+            for reply in batch.replies {
                 reply(done);
             }
+            // Only writes now on disk: a refused write says nothing about the disk's pace.
+            if done {
+                let answered = Instant::now();
+                timings.record_writes(
+                    batch
+                        .queued
+                        .iter()
+                        .map(|queued| answered.saturating_duration_since(*queued)),
+                );
+            }
         }
-        let answered = Instant::now();
-        timings.record_writes(
-            ready
-                .iter()
-                .flat_map(|batch| &batch.queued)
-                .map(|queued| answered.saturating_duration_since(*queued)),
-        );
     }
 }
 
