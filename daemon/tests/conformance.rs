@@ -156,8 +156,61 @@ fn mask_timings(text: &str) -> String {
     out
 }
 
+/// Whose log: the recorded one holds the day it was recorded (`cursor('today')` logs it),
+/// ours the day the test runs.
+#[derive(Clone, Copy)]
+enum Days {
+    Recorded,
+    Today,
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `27 Nov 2026` → `<day>`: any such date in a recorded log, and in ours only today's (or
+/// yesterday's, should the run cross midnight UTC), so a wrong day still fails.
+fn mask_days(line: &str, days: Days) -> String {
+    let accepted: Vec<String> = match days {
+        Days::Recorded => Vec::new(),
+        Days::Today => {
+            let now = chrono::Utc::now();
+            [now, now - chrono::Duration::days(1)]
+                .iter()
+                .flat_map(|day| {
+                    [
+                        day.format("%-d %b %Y").to_string(),
+                        day.format("%d %b %Y").to_string(),
+                    ]
+                })
+                .collect()
+        }
+    };
+    let words: Vec<&str> = line.split(' ').collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if let [day, month, year] = words[i..words.len().min(i + 3)] {
+            let is_date = (1..=2).contains(&day.len())
+                && day.chars().all(|c| c.is_ascii_digit())
+                && MONTHS.contains(&month)
+                && year.len() == 4
+                && year.chars().all(|c| c.is_ascii_digit());
+            let date = format!("{day} {month} {year}");
+            if is_date && (matches!(days, Days::Recorded) || accepted.contains(&date)) {
+                out.push("<day>".into());
+                i += 3;
+                continue;
+            }
+        }
+        out.push(words[i].to_string());
+        i += 1;
+    }
+    out.join(" ")
+}
+
 /// The comparable log lines: JOB messages, R/T first lines, raw adaptor lines.
-fn comparable_logs(log: &str) -> Vec<String> {
+fn comparable_logs(log: &str, days: Days) -> Vec<String> {
     let mut lines = Vec::new();
     for line in log.lines() {
         if line.trim().is_empty() {
@@ -182,7 +235,7 @@ fn comparable_logs(log: &str) -> Vec<String> {
                     _ => {}
                 }
             }
-            _ => lines.push(format!("RAW {}", mask_timings(line))),
+            _ => lines.push(format!("RAW {}", mask_days(&mask_timings(line), days))),
         }
     }
     lines
@@ -272,8 +325,8 @@ fn run_case(case: &Path, scratch: &Path) -> CaseResult {
     let expected_log = std::fs::read_to_string(case.join("log.txt")).unwrap_or_default();
     compare_logs(
         "JSON",
-        comparable_logs(&expected_log),
-        comparable_logs(&log),
+        comparable_logs(&expected_log, Days::Recorded),
+        comparable_logs(&log, Days::Today),
         &mut problems,
     );
 
@@ -351,4 +404,22 @@ fn every_openfn_conformance_case() {
         KNOWN_EXCEPTIONS.len()
     );
     assert!(unexpected.is_empty(), "unexpected failures: {unexpected:?}");
+}
+
+#[test]
+fn recorded_days_are_masked_and_ours_only_when_they_are_today() {
+    let line = "Setting cursor \"today\" to: 00:00 27 Nov 2026 (GMT+0)";
+    assert_eq!(
+        mask_days(line, Days::Recorded),
+        "Setting cursor \"today\" to: 00:00 <day> (GMT+0)"
+    );
+    let today = chrono::Utc::now().format("%-d %b %Y").to_string();
+    let ours = format!("Setting cursor \"today\" to: 00:00 {today} (GMT+0)");
+    assert_eq!(
+        mask_days(&ours, Days::Today),
+        "Setting cursor \"today\" to: 00:00 <day> (GMT+0)"
+    );
+    // A wrong day stays, so the comparison fails.
+    let wrong = "Setting cursor \"today\" to: 00:00 1 Jan 1999 (GMT+0)";
+    assert_eq!(mask_days(wrong, Days::Today), wrong);
 }
