@@ -157,21 +157,13 @@ fn daemon_runs(
     event_loop.block_on(async {
         let mut samples = Vec::new();
         for i in 0..220 {
-            let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
             let started = Instant::now();
-            let engine = tokio::spawn(bolt_daemon::engine::execute(
-                plan.clone(),
-                input.clone(),
-                Limits::default(),
-                events,
-                CancelToken::new(),
-            ));
-            let outcome = engine.await?;
-            while incoming.try_recv().is_ok() {}
+            tokio::spawn({
+                let (plan, input) = (plan.clone(), input.clone());
+                async move { execute_as_boltd(&plan, &input).await }
+            })
+            .await??;
             let elapsed = started.elapsed();
-            if outcome.exit_reason != ExitReason::Success {
-                bail!("benchmark job failed: {outcome:?}");
-            }
             if i >= 20 {
                 samples.push(elapsed);
             }
@@ -182,9 +174,6 @@ fn daemon_runs(
         Ok::<_, anyhow::Error>(samples)
     })
 }
-
-/// The webhook benchmark's job (`bolt bench webhooks`).
-const WEBHOOK_BENCH_JOB: &str = "fn(state => ({ ...state, data: { ...state.data, seen: true } }))";
 
 /// Runs in flight per core while the ceiling is measured: enough to keep every engine
 /// worker busy while finished runs hand their results back (but never more than the
@@ -200,7 +189,7 @@ fn engine_ceiling() -> Result<()> {
         .worker_threads(cores)
         .enable_all()
         .build()?;
-    let plan = one_step(WEBHOOK_BENCH_JOB, Some("common"));
+    let plan = one_step(crate::cli::bench_webhooks::BENCH_JOB, Some("common"));
     let input = json!({"data": {"patient_id": "P-0000001", "clinic": "bench"}});
     let run_for = |runs: usize| -> Result<(Duration, Option<Duration>)> {
         let cpu_before = crate::cli::proc_cpu::process(std::process::id());
@@ -214,19 +203,7 @@ fn engine_ceiling() -> Result<()> {
                 let (plan, input, next) = (plan.clone(), input.clone(), next.clone());
                 lanes.push(tokio::spawn(async move {
                     while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < runs {
-                        let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
-                        let outcome = bolt_daemon::engine::execute(
-                            plan.clone(),
-                            input.clone(),
-                            Limits::default(),
-                            events,
-                            CancelToken::new(),
-                        )
-                        .await;
-                        while incoming.try_recv().is_ok() {}
-                        if outcome.exit_reason != ExitReason::Success {
-                            bail!("benchmark job failed: {outcome:?}");
-                        }
+                        execute_as_boltd(&plan, &input).await?;
                     }
                     Ok::<_, anyhow::Error>(())
                 }));
@@ -253,6 +230,24 @@ fn engine_ceiling() -> Result<()> {
             cpu.as_secs_f64() * 1000.0 / runs as f64
         ))
     );
+    Ok(())
+}
+
+/// One run the way boltd makes it: `engine::execute` with its events drained.
+async fn execute_as_boltd(plan: &Plan, input: &Value) -> Result<()> {
+    let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = bolt_daemon::engine::execute(
+        plan.clone(),
+        input.clone(),
+        Limits::default(),
+        events,
+        CancelToken::new(),
+    )
+    .await;
+    while incoming.try_recv().is_ok() {}
+    if outcome.exit_reason != ExitReason::Success {
+        bail!("benchmark job failed: {outcome:?}");
+    }
     Ok(())
 }
 

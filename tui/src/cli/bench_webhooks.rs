@@ -118,7 +118,21 @@ fn body(n: usize, bytes: Option<usize>) -> String {
 /// The store's writer thread, as the kernel names it (15 characters at most).
 const WRITER_THREAD: &str = "bolt-store-writ";
 
-const PROJECT: &str = "name: bench\nworkflows:\n  echo:\n    name: Echo\n    jobs:\n      echo:\n        name: Echo\n        adaptor: '@openfn/language-common@3.3.4'\n        body: |\n          fn(state => ({ ...state, data: { ...state.data, seen: true } }))\n    triggers:\n      webhook:\n        type: webhook\n        custom_path: bench\n    edges:\n      webhook->echo:\n        source_trigger: webhook\n        target_job: echo\n        condition_type: always\n";
+/// The one-step job every benchmark webhook runs (`bolt bench engine` runs it too).
+pub const BENCH_JOB: &str = "fn(state => ({ ...state, data: { ...state.data, seen: true } }))";
+
+/// The benchmark's project: one webhook (`/i/bench`) into one `BENCH_JOB` step;
+/// `concurrency: 0` holds every run in the queue.
+fn project(queue_only: bool) -> String {
+    let concurrency = if queue_only {
+        "    concurrency: 0\n"
+    } else {
+        ""
+    };
+    format!(
+        "name: bench\nworkflows:\n  echo:\n    name: Echo\n{concurrency}    jobs:\n      echo:\n        name: Echo\n        adaptor: '@openfn/language-common@3.3.4'\n        body: |\n          {BENCH_JOB}\n    triggers:\n      webhook:\n        type: webhook\n        custom_path: bench\n    edges:\n      webhook->echo:\n        source_trigger: webhook\n        target_job: echo\n        condition_type: always\n"
+    )
+}
 
 struct Daemon {
     child: Child,
@@ -167,6 +181,41 @@ fn start_daemon() -> anyhow::Result<(Daemon, Client, String)> {
     }
 }
 
+/// One round of load: how many requests were answered as expected, in how long.
+struct Round {
+    answered: usize,
+    failures: usize,
+    took: Duration,
+    /// Sorted.
+    latencies: Vec<Duration>,
+}
+
+impl Round {
+    fn of(outcome: load_gen::Outcome, took: Duration) -> Round {
+        let mut latencies = outcome.latencies;
+        latencies.sort();
+        Round {
+            answered: latencies.len() - outcome.failures,
+            failures: outcome.failures,
+            took,
+            latencies,
+        }
+    }
+
+    /// `what: N req/s  (n ok, f failed in s); latency p50 …, p99 …`
+    fn describe(&self, what: &str) -> String {
+        format!(
+            "{what}: {:.0} req/s  ({} ok, {} failed in {:.2} s); latency p50 {:.2} ms, p99 {:.2} ms",
+            self.answered as f64 / self.took.as_secs_f64(),
+            self.answered,
+            self.failures,
+            self.took.as_secs_f64(),
+            percentile(&self.latencies, 0.50),
+            percentile(&self.latencies, 0.99)
+        )
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -178,19 +227,10 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (_daemon, mut client, addr) = start_daemon()?;
-    // Queue only: concurrency 0 holds every run in the queue, so only intake is measured.
-    let project = if args.queue_only {
-        PROJECT.replacen(
-            "    name: Echo\n",
-            "    name: Echo\n    concurrency: 0\n",
-            1,
-        )
-    } else {
-        PROJECT.to_string()
-    };
+    // Queue only: runs stay queued, so only intake is measured.
     super::projects::deploy_text(
         &mut client,
-        project,
+        project(args.queue_only),
         "bench.yaml".into(),
         Default::default(),
         false,
@@ -226,7 +266,7 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         Some(rate) => load_gen::Pace::Rate(rate),
         None => load_gen::Pace::ClosedLoop,
     };
-    if args.floor {
+    let fire = |request| {
         let started = Instant::now();
         let outcome = runtime.block_on(load_gen::run(
             &addr,
@@ -235,55 +275,33 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
             args.requests,
             pace,
             200,
-            load_gen::Request::Get,
+            request,
         ))?;
-        let took = started.elapsed();
-        let mut latencies = outcome.latencies;
-        latencies.sort();
-        let answered = latencies.len() - outcome.failures;
+        Ok::<_, anyhow::Error>(Round::of(outcome, started.elapsed()))
+    };
+    if args.floor {
+        let floor = fire(load_gen::Request::Get)?;
         println!(
-            "harness floor (GET of the webhook URL, no store): {:.0} req/s  ({answered} ok, {} failed in {:.2} s); latency p50 {:.2} ms, p99 {:.2} ms",
-            answered as f64 / took.as_secs_f64(),
-            outcome.failures,
-            took.as_secs_f64(),
-            percentile(&latencies, 0.50),
-            percentile(&latencies, 0.99)
+            "{}",
+            floor.describe("harness floor (GET of the webhook URL, no store)")
         );
     }
     let pid = _daemon.child.id();
     let cpu_before = proc_cpu::process(pid);
     let writer_before = proc_cpu::thread(pid, WRITER_THREAD);
     let started = Instant::now();
-    let outcome = runtime.block_on(load_gen::run(
-        &addr,
-        "/i/bench",
-        args.concurrency,
-        args.requests,
-        pace,
-        200,
-        load_gen::Request::Post({
-            // Made in advance: building a 16 KB body per request would take the load
-            // generator's CPU from the daemon it measures.
-            let bodies: Vec<String> = (0..BODY_VARIANTS)
-                .map(|n| body(n, args.body_bytes))
-                .collect();
-            std::sync::Arc::new(move |n| with_patient(&bodies[n % BODY_VARIANTS], n))
-        }),
-    ))?;
-    let acked_in = started.elapsed();
+    let round = fire(load_gen::Request::Post({
+        // Made in advance: building a 16 KB body per request would take the load
+        // generator's CPU from the daemon it measures.
+        let bodies: Vec<String> = (0..BODY_VARIANTS)
+            .map(|n| body(n, args.body_bytes))
+            .collect();
+        std::sync::Arc::new(move |n| with_patient(&bodies[n % BODY_VARIANTS], n))
+    }))?;
     let cpu_after = proc_cpu::process(pid);
     let writer_after = proc_cpu::thread(pid, WRITER_THREAD);
-    let mut latencies = outcome.latencies;
-    let failures = outcome.failures;
-    latencies.sort();
-    let acked = latencies.len() - failures;
-    println!(
-        "webhooks acknowledged (durable 200): {:.0} req/s  ({acked} ok, {failures} failed in {:.2} s); latency p50 {:.2} ms, p99 {:.2} ms",
-        acked as f64 / acked_in.as_secs_f64(),
-        acked_in.as_secs_f64(),
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99)
-    );
+    println!("{}", round.describe("webhooks acknowledged (durable 200)"));
+    let acked = round.answered;
     let per_request = |before: Option<Duration>, after: Option<Duration>| {
         before
             .zip(after)
