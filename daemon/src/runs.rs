@@ -11,16 +11,18 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 /// Where a new work order's input comes from.
 pub enum Input {
-    New {
-        kind: DataclipType,
-        body: String,
-        request: Option<String>,
-        name: Option<String>,
-        /// The body's search text, worked out before it reaches the store's single writer
-        /// thread (see [`Input::json`]).
-        search_text: String,
-    },
+    New(NewInput),
     Existing(String),
+}
+
+/// A new input dataclip: its JSON text and its search text, made together by
+/// [`Input::json`] (private fields, so the two can't disagree).
+pub struct NewInput {
+    kind: DataclipType,
+    body: String,
+    request: Option<String>,
+    /// Worked out before the body reaches the store's single writer thread.
+    search_text: String,
 }
 
 impl Input {
@@ -28,13 +30,12 @@ impl Input {
     /// happen here, on the caller's thread, so a big webhook body doesn't hold up the
     /// writer, which every other write waits behind.
     pub fn json(kind: DataclipType, value: &serde_json::Value, request: Option<String>) -> Input {
-        Input::New {
+        Input::New(NewInput {
             kind,
             body: value.to_string(),
             request,
-            name: None,
             search_text: dataclips::index_text(value),
-        }
+        })
     }
 }
 
@@ -62,20 +63,14 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
     let work_order_id = new_id();
     let dataclip_id = match &new.input {
         Input::Existing(id) => id.clone(),
-        Input::New {
-            kind,
-            body,
-            request,
-            name,
-            ..
-        } => dataclips::insert(
+        Input::New(input) => dataclips::insert(
             conn,
             &NewDataclip {
                 project_id: Some(&new.project_id),
-                kind: *kind,
-                body: Some(body),
-                request: request.as_deref(),
-                name: name.as_deref(),
+                kind: input.kind,
+                body: Some(&input.body),
+                request: input.request.as_deref(),
+                name: None,
                 wipe_reason: None,
                 size_bytes: None,
             },
@@ -91,8 +86,14 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
         WorkOrderState::Pending.as_str(),
     )?;
     refs::index_new(conn, "work_orders", &work_order_id)?;
-    if let Input::New { search_text, .. } = &new.input {
-        dataclips::index(conn, &work_order_id, "input", &dataclip_id, search_text)?;
+    if let Input::New(input) = &new.input {
+        dataclips::index(
+            conn,
+            &work_order_id,
+            "input",
+            &dataclip_id,
+            &input.search_text,
+        )?;
     }
     let run_id = insert_run(
         conn,
