@@ -34,6 +34,16 @@ pub struct Daemon {
     running: Mutex<HashMap<String, CancelToken>>,
     log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
+    stop: watch::Sender<Option<StopMode>>,
+}
+
+/// How boltd was asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    /// Let the runs under way finish first (up to the configured grace).
+    Drain,
+    /// Exit as soon as the servers have stopped.
+    Now,
 }
 
 impl Daemon {
@@ -45,6 +55,7 @@ impl Daemon {
         vault: Vault,
     ) -> Daemon {
         let (shutdown, _) = watch::channel(false);
+        let (stop, _) = watch::channel(None);
         let engine_slots = tokio::sync::Semaphore::new(config.workers().max(1));
         Daemon {
             config,
@@ -61,6 +72,7 @@ impl Daemon {
             running: Mutex::new(HashMap::new()),
             log_ids: AtomicI64::new(0),
             shutdown,
+            stop,
         }
     }
 
@@ -111,6 +123,25 @@ impl Daemon {
 
     pub fn shut_down(&self) {
         let _ = self.shutdown.send(true);
+    }
+
+    /// Whether boltd has begun to shut down (it takes no more webhooks or runs).
+    pub fn is_stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Asks the daemon to stop (`bolt stop`); a later `Now` cuts a drain short.
+    pub fn request_stop(&self, mode: StopMode) {
+        self.stop.send_modify(|current| {
+            if *current != Some(StopMode::Now) {
+                *current = Some(mode);
+            }
+        });
+    }
+
+    /// Stop requests from clients, as they come.
+    pub fn stop_requests(&self) -> watch::Receiver<Option<StopMode>> {
+        self.stop.subscribe()
     }
 
     pub fn http_listen(&self) -> Option<String> {

@@ -21,6 +21,7 @@ pub mod runner;
 pub mod runs;
 pub mod scheduler;
 pub mod secrets;
+pub mod shutdown;
 pub mod store;
 pub mod webhook;
 pub mod webhook_triggers;

@@ -1,15 +1,18 @@
 //! Starting boltd: lock, socket, store, servers, signals, shutdown.
 
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, StopMode};
 use crate::lifecycle::{PidLock, prepare_socket, private_dir};
+use crate::shutdown::{self, Signals};
 use crate::store::Store;
 use anyhow::Context;
 use bolt_shared::paths::Resolved;
 use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
 use interprocess::os::unix::local_socket::ListenerOptionsExt;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
-/// Runs the daemon until SIGTERM/SIGINT.
+/// Runs the daemon until SIGTERM, SIGINT or `bolt stop`.
 pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::Result<()> {
     let mut config = resolved.config.clone();
     if let Some(listen) = http_override {
@@ -52,46 +55,61 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
         "boltd started"
     );
 
+    let mut signals = Signals::install();
     recover(&daemon).await?;
+    let mut webhooks = None;
     if !daemon.config.http.listen.is_empty() {
-        let addr = crate::webhook::serve(daemon.clone(), &daemon.config.http.listen).await?;
+        let (addr, server) =
+            crate::webhook::serve(daemon.clone(), &daemon.config.http.listen).await?;
         if let Ok(mut slot) = daemon.http_listen.write() {
             *slot = Some(addr.to_string());
         }
+        webhooks = Some(server);
         tracing::info!(%addr, "webhook server listening");
     }
-    let ipc = tokio::spawn(crate::ipc::serve(daemon.clone(), listener));
+    let (close_ipc, ipc_closed) = tokio::sync::watch::channel(false);
+    let ipc = tokio::spawn(crate::ipc::serve(daemon.clone(), listener, ipc_closed));
     let dispatcher = tokio::spawn(crate::dispatcher::run(daemon.clone()));
     let scheduler = tokio::spawn(crate::scheduler::run(daemon.clone()));
     let retention = tokio::spawn(crate::retention::run(daemon.clone()));
-    wait_for_signal().await;
-    tracing::info!("shutting down");
+
+    let mode = shutdown::wait_for_stop(&daemon, &mut signals).await;
+    tracing::info!(?mode, "shutting down: no more webhooks or new runs");
+    // Webhooks, claims, cron and retention stop; the runs under way go on.
     daemon.shut_down();
-    let _ = ipc.await;
     let _ = scheduler.await;
     let _ = retention.await;
     let _ = dispatcher.await;
+    let grace = match mode {
+        StopMode::Drain => Duration::from_secs(daemon.config.engine.shutdown_grace_secs),
+        StopMode::Now => Duration::ZERO,
+    };
+    let deadline = Instant::now() + grace;
+    let left = match mode {
+        StopMode::Drain => shutdown::drain(&daemon, &mut signals, deadline).await,
+        StopMode::Now => daemon.running_count(),
+    };
+    if left > 0 {
+        tracing::warn!(
+            left,
+            "stopping with runs unfinished: the next start marks them lost (and retries them where the workflow's policy says so)"
+        );
+    }
+    // Answer the webhooks already taken (their work orders are on disk either way).
+    if let Some(webhooks) = webhooks {
+        let answer_by = deadline.max(Instant::now() + WEBHOOK_ANSWER_GRACE);
+        let _ = tokio::time::timeout_at(answer_by, webhooks).await;
+    }
+    let _ = close_ipc.send(true);
+    let _ = ipc.await;
     let _ = std::fs::remove_file(&resolved.socket);
     drop(lock);
     tracing::info!("boltd stopped");
     Ok(())
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        // Without signal handlers the only way out is being killed; wait forever.
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {},
-        _ = int.recv() => {},
-    }
-}
+/// However boltd stops, how long requests under way get to be answered.
+const WEBHOOK_ANSWER_GRACE: Duration = Duration::from_secs(2);
 
 /// Marks runs a crash left in flight as lost, queues retries their policy asks for, and
 /// picks up the log line counter.

@@ -28,8 +28,12 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .with_state(daemon)
 }
 
-/// Serves webhooks until shutdown; returns the bound address.
-pub async fn serve(daemon: Arc<Daemon>, listen: &str) -> anyhow::Result<std::net::SocketAddr> {
+/// Serves webhooks until shutdown; returns the bound address and the server's task, which
+/// ends once the requests under way at shutdown have been answered.
+pub async fn serve(
+    daemon: Arc<Daemon>,
+    listen: &str,
+) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
         anyhow::anyhow!(
             "cannot listen for webhooks on {listen}: {e} (set [http] listen in bolt.toml or --http)"
@@ -38,7 +42,7 @@ pub async fn serve(daemon: Arc<Daemon>, listen: &str) -> anyhow::Result<std::net
     let addr = listener.local_addr()?;
     let mut shutdown = daemon.shutdown_signal();
     let app = router(daemon);
-    tokio::spawn(async move {
+    let server = tokio::spawn(async move {
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = shutdown.changed().await;
@@ -48,7 +52,7 @@ pub async fn serve(daemon: Arc<Daemon>, listen: &str) -> anyhow::Result<std::net
             tracing::error!(%err, "webhook server stopped");
         }
     });
-    Ok(addr)
+    Ok((addr, server))
 }
 
 fn reply(status: StatusCode, body: Value) -> Response {

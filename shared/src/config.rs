@@ -67,6 +67,9 @@ pub struct EngineConfig {
     pub memory_limit_mb: u64,
     /// Largest output state stored per step; larger ones are kept as "too large".
     pub max_dataclip_bytes: usize,
+    /// On SIGTERM, SIGINT or `bolt stop`, how long runs already under way may take to
+    /// finish before boltd exits anyway (runs it leaves are marked lost at the next start).
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for EngineConfig {
@@ -76,6 +79,7 @@ impl Default for EngineConfig {
             run_timeout_secs: 300,
             memory_limit_mb: 500,
             max_dataclip_bytes: 10 * 1024 * 1024,
+            shutdown_grace_secs: 30,
         }
     }
 }

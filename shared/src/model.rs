@@ -260,6 +260,9 @@ pub struct DaemonStatus {
     /// daemons).
     #[serde(default)]
     pub store: StoreTimings,
+    /// boltd was asked to stop and is letting the runs under way finish.
+    #[serde(default)]
+    pub stopping: bool,
 }
 
 /// How long the store's durable writes take, since boltd started.

@@ -186,6 +186,11 @@ pub enum Request {
     Failures {
         since: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Stop boltd: take no more webhooks or runs, let the runs under way finish (up to the
+    /// configured grace; all at once with `now`), then exit.
+    Stop {
+        now: bool,
+    },
 }
 
 /// Per-project settings that `bolt project set` and project.yaml change.
@@ -242,18 +247,38 @@ pub enum Response {
     Status(DaemonStatus),
     Subscribed,
     Deployed(DeployReport),
-    Exported { yaml: String },
-    Workflows { workflows: Vec<WorkflowView> },
+    Exported {
+        yaml: String,
+    },
+    Workflows {
+        workflows: Vec<WorkflowView>,
+    },
     Workflow(Box<WorkflowView>),
-    Done { message: String },
-    Credentials { credentials: Vec<CredentialSummary> },
+    Done {
+        message: String,
+    },
+    Credentials {
+        credentials: Vec<CredentialSummary>,
+    },
     Triggered(TriggerResult),
     WorkOrders(WorkOrderPage),
     Shown(Box<ShowResult>),
     Dataclip(DataclipInfo),
-    Logs { lines: Vec<LogLine> },
-    Reruns { outcomes: Vec<RerunOutcome> },
-    Failures { groups: Vec<FailureGroup> },
+    Logs {
+        lines: Vec<LogLine>,
+    },
+    Reruns {
+        outcomes: Vec<RerunOutcome>,
+    },
+    Failures {
+        groups: Vec<FailureGroup>,
+    },
+    /// boltd is stopping; `in_flight` runs are under way and get up to `grace_secs` to finish
+    /// (0 when stopping now).
+    Stopping {
+        in_flight: usize,
+        grace_secs: u64,
+    },
 }
 
 /// Live changes, pushed to subscribed connections.

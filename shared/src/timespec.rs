@@ -24,10 +24,13 @@ pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Strin
     Ok(now - span)
 }
 
-/// "3.2s", "41s", "2m 05s", "1h 04m": short enough for a table column.
+/// "<1ms", "12ms", "3.2s", "41s", "2m 05s", "1h 04m": short enough for a table column.
+/// Durations are kept in whole milliseconds, so 0 means under one (not "took no time").
 pub fn format_duration_ms(ms: i64) -> String {
     let ms = ms.max(0);
-    if ms < 1_000 {
+    if ms == 0 {
+        "<1ms".to_string()
+    } else if ms < 1_000 {
         format!("{ms}ms")
     } else if ms < 10_000 {
         format!("{:.1}s", ms as f64 / 1000.0)
@@ -84,6 +87,7 @@ mod tests {
 
     #[test]
     fn durations_format_compactly() {
+        assert_eq!(format_duration_ms(0), "<1ms");
         assert_eq!(format_duration_ms(12), "12ms");
         assert_eq!(format_duration_ms(3_200), "3.2s");
         assert_eq!(format_duration_ms(125_000), "2m 05s");

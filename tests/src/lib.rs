@@ -265,6 +265,22 @@ impl Daemon {
         child.wait().expect("wait boltd")
     }
 
+    /// Waits for boltd to exit on its own (after `bolt stop`); panics past `within`.
+    pub fn wait_exited(&mut self, within: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait boltd") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                panic!("boltd did not exit within {within:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Reads the SQLite file's bytes (WAL included): for "secret never stored" checks.
     pub fn database_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::new();

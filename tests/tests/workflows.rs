@@ -524,15 +524,8 @@ fn manual_trigger_and_cron_fire_once_per_minute_with_the_last_success_as_input()
 #[test]
 fn kill_9_during_a_run_marks_it_lost_and_the_retry_policy_reruns_it() {
     let mut daemon = Daemon::start();
-    daemon.deploy_text(
-        "name: slow\nworkflows:\n  slow:\n    name: Slow\n    max_attempts: 2\n    retry_backoff_secs: 0\n    jobs:\n      wait:\n        body: |\n          fn(state => { const end = Date.now() + 1500; while (Date.now() < end) {} return { ...state, done: true }; });\n    triggers:\n      webhook: {type: webhook, custom_path: slow}\n    edges:\n      webhook->wait: {source_trigger: webhook, target_job: wait, condition_type: always}\n",
-    );
-    let id = work_order_id(&daemon.post("/i/slow", "{}"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while daemon.show(&id).row.state != WorkOrderState::Running {
-        assert!(Instant::now() < deadline, "never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    daemon.deploy_text(&slow_project(2));
+    let id = start_slow_run(&daemon);
     daemon.kill9();
     daemon.restart();
     let view = daemon.wait_work_order(&id);
@@ -543,6 +536,89 @@ fn kill_9_during_a_run_marks_it_lost_and_the_retry_policy_reruns_it() {
     assert_eq!(retry.state, RunState::Success);
     assert_eq!(retry.origin, Origin::Retry);
     assert_eq!(view.row.state, WorkOrderState::Success);
+}
+
+/// A workflow whose one job keeps the CPU busy for 1.5 s; `max_attempts` for its retries.
+fn slow_project(max_attempts: u32) -> String {
+    format!(
+        "name: slow\nworkflows:\n  slow:\n    name: Slow\n    max_attempts: {max_attempts}\n    retry_backoff_secs: 0\n    jobs:\n      wait:\n        body: |\n          fn(state => {{ const end = Date.now() + 1500; while (Date.now() < end) {{}} return {{ ...state, done: true }}; }});\n    triggers:\n      webhook: {{type: webhook, custom_path: slow}}\n    edges:\n      webhook->wait: {{source_trigger: webhook, target_job: wait, condition_type: always}}\n"
+    )
+}
+
+/// Posts to the slow workflow and waits until its run is executing; returns the work order.
+fn start_slow_run(daemon: &Daemon) -> String {
+    let id = work_order_id(&daemon.post("/i/slow", "{}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while daemon.show(&id).row.state != WorkOrderState::Running {
+        assert!(Instant::now() < deadline, "never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    id
+}
+
+#[test]
+fn bolt_stop_lets_the_run_under_way_finish_then_exits() {
+    let mut daemon = Daemon::start();
+    daemon.deploy_text(&slow_project(1));
+    let id = start_slow_run(&daemon);
+    let out = daemon.bolt(&["stop"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 run under way may take up to 30 s"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("boltd stopped"), "{stdout}");
+    // `bolt stop` returns once boltd has exited, so a new one can start at once.
+    assert!(daemon.wait_exited(Duration::from_secs(2)).success());
+    assert!(
+        !daemon.data_dir().join("boltd.pid").exists(),
+        "the pidfile is gone"
+    );
+    daemon.restart();
+    let view = daemon.wait_work_order(&id);
+    assert_eq!(
+        view.runs.len(),
+        1,
+        "finished before the stop, not lost: {view:#?}"
+    );
+    assert_eq!(view.runs[0].state, RunState::Success);
+    assert_eq!(view.row.state, WorkOrderState::Success);
+
+    let out = daemon.bolt(&["stop", "--json"]);
+    assert!(out.status.success());
+    let stopped: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(stopped["was_running"], true);
+    assert_eq!(stopped["runs_in_flight"], 0);
+    daemon.wait_exited(Duration::from_secs(2));
+    // Stopping a stopped boltd is not an error: the state asked for holds.
+    let out = daemon.bolt(&["stop"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("boltd is not running"));
+}
+
+#[test]
+fn bolt_stop_now_leaves_the_run_under_way_to_be_marked_lost() {
+    let mut daemon = Daemon::start();
+    daemon.deploy_text(&slow_project(1));
+    let id = start_slow_run(&daemon);
+    let out = daemon.bolt(&["stop", "--now"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("will be marked lost at the next start"),
+        "{stdout}"
+    );
+    daemon.wait_exited(Duration::from_secs(2));
+    daemon.restart();
+    let view = daemon.wait_work_order(&id);
+    assert_eq!(view.runs.len(), 1, "{view:#?}");
+    assert_eq!(view.runs[0].state, RunState::Lost);
+    assert_eq!(view.runs[0].error_type.as_deref(), Some("LostAfterStart"));
 }
 
 #[test]

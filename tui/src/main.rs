@@ -32,6 +32,8 @@ enum Command {
     Open { reference: String },
     /// Show the daemon's version, uptime, data dir, queue and counts.
     Status(cli::status::StatusArgs),
+    /// Stop boltd: no more webhooks or runs; the runs under way finish first (--now: don't wait).
+    Stop(cli::stop::StopArgs),
     /// Validate a project.yaml, show what changes, and apply it in one transaction.
     Deploy(cli::projects::DeployArgs),
     /// Write a deployed project back as project.yaml.
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
             cli::exit_with(cli::open::open(&cli.global, &cli.display, Some(reference)))
         }
         Some(Command::Status(args)) => cli::exit_with(cli::status::run(&cli.global, &args)),
+        Some(Command::Stop(args)) => cli::exit_with(cli::stop::run(&cli.global, &args)),
         Some(Command::Deploy(args)) => cli::exit_with(cli::projects::deploy(&cli.global, &args)),
         Some(Command::Export(args)) => cli::exit_with(cli::projects::export(&cli.global, &args)),
         Some(Command::Workflows(args)) => {

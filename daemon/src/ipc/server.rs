@@ -5,11 +5,11 @@ use bolt_shared::protocol::*;
 use interprocess::local_socket::tokio::{Listener, Stream, prelude::*};
 use std::sync::Arc;
 use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-/// Accepts clients until the daemon shuts down.
-pub async fn serve(daemon: Arc<Daemon>, listener: Listener) {
-    let mut shutdown = daemon.shutdown_signal();
+/// Accepts clients until `closed` turns true: after the shutdown's drain, so `bolt status`
+/// and `bolt stop --now` still work while the runs under way finish.
+pub async fn serve(daemon: Arc<Daemon>, listener: Listener, mut closed: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -22,7 +22,7 @@ pub async fn serve(daemon: Arc<Daemon>, listener: Listener) {
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 }
             },
-            _ = shutdown.changed() => break,
+            _ = closed.changed() => break,
         }
     }
 }

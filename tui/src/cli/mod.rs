@@ -12,6 +12,7 @@ pub mod output;
 pub mod proc_cpu;
 pub mod projects;
 pub mod status;
+pub mod stop;
 pub mod up;
 
 use bolt_shared::client::{Client, ClientError};

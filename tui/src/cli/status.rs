@@ -22,7 +22,7 @@ pub fn run(global: &Global, args: &StatusArgs) -> Result<(), CliError> {
 
 pub fn describe(status: &DaemonStatus) -> String {
     let mut text = format!(
-        "boltd {} (protocol {}) running as pid {}, up {}\n\
+        "boltd {} (protocol {}) {} as pid {}, up {}\n\
          data dir   {}\n\
          socket     {}\n\
          webhooks   {}\n\
@@ -30,8 +30,17 @@ pub fn describe(status: &DaemonStatus) -> String {
          projects   {}, workflows {}, work orders {}",
         status.version,
         status.protocol,
+        if status.stopping {
+            "stopping (letting the runs under way finish)"
+        } else {
+            "running"
+        },
         status.pid,
-        bolt_shared::timespec::format_duration_ms(status.uptime_secs as i64 * 1000),
+        // Whole seconds: a daemon up for under one is "0s", not "<1ms".
+        match status.uptime_secs {
+            0 => "0s".to_string(),
+            secs => bolt_shared::timespec::format_duration_ms(secs as i64 * 1000),
+        },
         status.data_dir,
         status.socket,
         status

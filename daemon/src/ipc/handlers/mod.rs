@@ -60,6 +60,7 @@ fn is_read_only(request: &Request) -> bool {
             | Request::Dataclip { .. }
             | Request::Logs { .. }
             | Request::Failures { .. }
+            | Request::Stop { .. }
     )
 }
 
@@ -123,6 +124,25 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
         Request::SetProjectSettings { project, settings } => {
             history::set_project(daemon, project, settings).await
         }
+        Request::Stop { now } => Ok(stop(daemon, now)),
+    }
+}
+
+/// Asks boltd to stop; the answer says how many runs are under way and how long they get.
+fn stop(daemon: &Arc<Daemon>, now: bool) -> Response {
+    let mode = if now {
+        crate::daemon::StopMode::Now
+    } else {
+        crate::daemon::StopMode::Drain
+    };
+    daemon.request_stop(mode);
+    Response::Stopping {
+        in_flight: daemon.running_count(),
+        grace_secs: if now {
+            0
+        } else {
+            daemon.config.engine.shutdown_grace_secs
+        },
     }
 }
 
@@ -164,5 +184,6 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         work_orders: counts.iter().map(|c| c.count).sum(),
         counts,
         store: daemon.store.timings.summary(),
+        stopping: daemon.is_stopping(),
     }))
 }

@@ -1,0 +1,161 @@
+//! `bolt stop`: ask boltd to stop and wait until it has, so a script can start another.
+
+use super::{CliError, Global, output};
+use bolt_shared::client::{Client, ClientError};
+use bolt_shared::protocol::{Request, Response};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug)]
+pub struct StopArgs {
+    /// Don't let the runs under way finish: they are marked lost at the next start (and
+    /// retried where their workflow's policy says so).
+    #[arg(long)]
+    pub now: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `bolt stop --json` prints.
+#[derive(Serialize)]
+struct Stopped {
+    /// False when no boltd answered in the first place.
+    was_running: bool,
+    pid: Option<u32>,
+    /// Runs under way when boltd was asked to stop.
+    runs_in_flight: usize,
+    waited_ms: u128,
+}
+
+/// How long past the runs' grace boltd may take to answer its last webhooks and exit.
+const EXIT_MARGIN: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(100);
+
+pub fn run(global: &Global, args: &StopArgs) -> Result<(), CliError> {
+    let socket = global.resolve().map_err(CliError::Other)?.socket;
+    let mut client = match Client::connect(&socket) {
+        Ok(client) => client,
+        Err(err) if err.is_not_running() => {
+            return report(
+                args,
+                Stopped {
+                    was_running: false,
+                    pid: None,
+                    runs_in_flight: 0,
+                    waited_ms: 0,
+                },
+                &format!(
+                    "boltd is not running (nothing answers on {})",
+                    socket.display()
+                ),
+            );
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let status = client.status()?;
+    let started = Instant::now();
+    let (in_flight, grace_secs) = match client.request(Request::Stop { now: args.now })? {
+        Response::Stopping {
+            in_flight,
+            grace_secs,
+        } => (in_flight, grace_secs),
+        other => return Err(ClientError::Unexpected(format!("{other:?}")).into()),
+    };
+    drop(client);
+    if !args.json {
+        println!("{}", describe_stopping(status.pid, in_flight, grace_secs));
+    }
+    let pidfile = PathBuf::from(&status.data_dir).join("boltd.pid");
+    let limit = Duration::from_secs(grace_secs) + EXIT_MARGIN;
+    wait_until_gone(&socket, &pidfile, status.pid, limit).map_err(CliError::Other)?;
+    let waited = started.elapsed();
+    report(
+        args,
+        Stopped {
+            was_running: true,
+            pid: Some(status.pid),
+            runs_in_flight: in_flight,
+            waited_ms: waited.as_millis(),
+        },
+        &format!("boltd stopped ({:.1} s)", waited.as_secs_f64()),
+    )
+}
+
+fn report(args: &StopArgs, stopped: Stopped, text: &str) -> Result<(), CliError> {
+    if args.json {
+        output::print_json(&stopped)?;
+    } else {
+        println!("{text}");
+    }
+    Ok(())
+}
+
+fn describe_stopping(pid: u32, in_flight: usize, grace_secs: u64) -> String {
+    match (in_flight, grace_secs) {
+        (0, _) => format!("boltd (pid {pid}) is stopping; no runs are under way"),
+        (n, 0) => format!(
+            "boltd (pid {pid}) is stopping now; {} under way will be marked lost at the next start",
+            runs(n)
+        ),
+        (n, grace) => format!(
+            "boltd (pid {pid}) is stopping; {} under way may take up to {grace} s to finish \
+             (`bolt stop --now` to stop at once)",
+            runs(n)
+        ),
+    }
+}
+
+fn runs(n: usize) -> String {
+    if n == 1 {
+        "1 run".to_string()
+    } else {
+        format!("{n} runs")
+    }
+}
+
+/// Waits until boltd no longer answers on its socket and has given up its pidfile: from then
+/// on a new boltd can start on the same data dir.
+fn wait_until_gone(socket: &Path, pidfile: &Path, pid: u32, limit: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let answering = !matches!(Client::connect(socket), Err(ref err) if err.is_not_running());
+        if !answering && !holds_pidfile(pidfile, pid) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            anyhow::bail!(
+                "boltd (pid {pid}) has not exited after {} s: see its log, run `bolt stop --now`, \
+                 or `kill {pid}`",
+                limit.as_secs()
+            );
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Whether the pidfile still names `pid` (boltd removes it on its way out).
+fn holds_pidfile(pidfile: &Path, pid: u32) -> bool {
+    std::fs::read_to_string(pidfile)
+        .map(|text| text.trim() == pid.to_string())
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_says_what_happens_to_the_runs_under_way() {
+        assert!(describe_stopping(7, 0, 30).contains("no runs are under way"));
+        let draining = describe_stopping(7, 2, 30);
+        assert!(
+            draining.contains("2 runs under way may take up to 30 s"),
+            "{draining}"
+        );
+        assert!(draining.contains("bolt stop --now"), "{draining}");
+        let now = describe_stopping(7, 1, 0);
+        assert!(now.contains("1 run under way will be marked lost"), "{now}");
+    }
+}
