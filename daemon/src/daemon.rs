@@ -101,6 +101,15 @@ impl Daemon {
         self.running.lock().map(|r| r.len()).unwrap_or(0)
     }
 
+    /// Runs executing job code now (holding an engine slot); the other runs in flight are
+    /// loading, waiting for a slot, or waiting for their last write.
+    pub fn executing_count(&self) -> usize {
+        self.config
+            .workers()
+            .max(1)
+            .saturating_sub(self.engine_slots.available_permits())
+    }
+
     /// Interrupts a running run; false when it is not running here.
     pub fn cancel_running(&self, run_id: &str) -> bool {
         match self
@@ -123,6 +132,13 @@ impl Daemon {
 
     pub fn shut_down(&self) {
         let _ = self.shutdown.send(true);
+    }
+
+    /// Returns once boltd has begun to shut down (at once if it has).
+    pub async fn until_stopping(&self) {
+        let mut shutdown = self.shutdown.subscribe();
+        // The guard `wait_for` returns is dropped here, not held across an await.
+        let _ = shutdown.wait_for(|stopping| *stopping).await.is_ok();
     }
 
     /// Whether boltd has begun to shut down (it takes no more webhooks or runs).

@@ -188,6 +188,31 @@ async fn mark_exception(daemon: &Arc<Daemon>, run_id: &str, message: &str) -> St
         .await
 }
 
+/// Puts a claimed run that never started back in the queue, for the next start to run.
+async fn release_claim(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<()> {
+    let id = ctx.run_id.clone();
+    let released = daemon
+        .store
+        .writer
+        .write(move |tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE runs SET state = 'available', claimed_at = NULL WHERE id = ?1 AND state = 'claimed'",
+                )?
+                .execute([&id])?)
+        })
+        .await?;
+    if released > 0 {
+        daemon.events.publish(Event::RunChanged {
+            id: ctx.run_id.clone(),
+            work_order_id: ctx.work_order_id.clone(),
+            state: RunState::Available,
+            created: false,
+        });
+    }
+    Ok(())
+}
+
 async fn execute_inner(daemon: &Arc<Daemon>, run_id: &str, cancel: CancelToken) -> StoreResult<()> {
     let config = daemon.config.clone();
     let id = run_id.to_string();
@@ -198,12 +223,16 @@ async fn execute_inner(daemon: &Arc<Daemon>, run_id: &str, cancel: CancelToken) 
         .await?;
 
     // Wait for an engine slot before the run counts as started. Released once the engine
-    // is done, so waiting for the final commit doesn't hold a slot.
-    let slot = daemon
-        .engine_slots
-        .acquire()
-        .await
-        .map_err(|_| StoreError::Invalid("the daemon is shutting down".into()))?;
+    // is done, so waiting for the final commit doesn't hold a slot. A run still waiting
+    // when boltd stops has not begun: it goes back to the queue rather than starting (or
+    // being marked lost at the next start).
+    let slot = tokio::select! {
+        biased;
+        _ = daemon.until_stopping() => return release_claim(daemon, &ctx).await,
+        slot = daemon.engine_slots.acquire() => {
+            slot.map_err(|_| StoreError::Invalid("the daemon is shutting down".into()))?
+        }
+    };
 
     // Started: not awaited — the writer applies writes in order, and the run's final write,
     // which is awaited, comes after it. Saves a commit round trip per run.

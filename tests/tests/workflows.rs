@@ -602,6 +602,37 @@ fn bolt_stop_lets_the_run_under_way_finish_then_exits() {
 }
 
 #[test]
+fn bolt_stop_puts_runs_that_have_not_started_back_in_the_queue() {
+    // One worker: the second run is claimed but waits for the first to finish.
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), "[engine]\nworkers = 1\n").unwrap();
+    let mut daemon = Daemon::start_with(&[("BOLT_CONFIG", config.path().to_str().unwrap())]);
+    daemon.deploy_text(&slow_project(1));
+    let first = start_slow_run(&daemon);
+    let second = work_order_id(&daemon.post("/i/slow", "{}"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while daemon.show(&second).runs[0].state != RunState::Claimed {
+        assert!(Instant::now() < deadline, "the second run was never claimed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = daemon.bolt(&["stop"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("1 run under way"), "{stdout}");
+    daemon.wait_exited(Duration::from_secs(2));
+    let restarted_at = chrono::Utc::now();
+    daemon.restart();
+    for id in [&first, &second] {
+        let view = daemon.wait_work_order(id);
+        assert_eq!(view.runs.len(), 1, "neither run was lost: {view:#?}");
+        assert_eq!(view.runs[0].state, RunState::Success);
+    }
+    // The second run did not start while boltd was stopping: it waited for the next start.
+    let started = daemon.show(&second).runs[0].started_at.expect("started");
+    assert!(started > restarted_at, "started {started}, restarted {restarted_at}");
+}
+
+#[test]
 fn bolt_stop_now_leaves_the_run_under_way_to_be_marked_lost() {
     let mut daemon = Daemon::start();
     daemon.deploy_text(&slow_project(1));

@@ -137,7 +137,8 @@ fn stop(daemon: &Arc<Daemon>, now: bool) -> Response {
     };
     daemon.request_stop(mode);
     Response::Stopping {
-        in_flight: daemon.running_count(),
+        // Claimed runs that haven't started go back to the queue: they don't count.
+        in_flight: daemon.executing_count(),
         grace_secs: if now {
             0
         } else {
