@@ -43,6 +43,22 @@ impl PidLock {
     /// Takes the data dir's lock before anything else (socket, store) is touched.
     pub fn acquire(data_dir: &Path) -> Result<PidLock, LifecycleError> {
         let path = data_dir.join("boltd.pid");
+        // A boltd on its way out removes the pidfile, then lets go of its lock: a lock taken
+        // on the file it removed would guard nothing, so take it again on the new file.
+        // (A plain File, not a PidLock, until then: dropping a PidLock removes the pidfile.)
+        let mut attempts = 0;
+        loop {
+            let file = Self::lock(data_dir, &path)?;
+            attempts += 1;
+            if names_file(&path, &file) || attempts == 3 {
+                return Ok(PidLock { _file: file, path });
+            }
+        }
+    }
+
+    /// Opens, locks and writes the pidfile.
+    fn lock(data_dir: &Path, path: &Path) -> Result<File, LifecycleError> {
+        let path = path.to_path_buf();
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -67,11 +83,20 @@ impl PidLock {
         file.rewind().map_err(io_err(&path))?;
         writeln!(file, "{}", std::process::id()).map_err(io_err(&path))?;
         file.sync_all().map_err(io_err(&path))?;
-        Ok(PidLock { _file: file, path })
+        Ok(file)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Whether `path` still names the open `file`.
+fn names_file(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
     }
 }
 

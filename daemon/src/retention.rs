@@ -92,7 +92,8 @@ async fn drain(
             .write(move |tx| step(tx, &project))
             .await?;
         total += n;
-        if n < batch {
+        // A long sweep must not hold up a stop; the next start goes on where it left off.
+        if n < batch || daemon.is_stopping() {
             return Ok(total);
         }
     }

@@ -77,8 +77,6 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     tracing::info!(?mode, "shutting down: no more webhooks or new runs");
     // Webhooks, claims, cron and retention stop; the runs under way go on.
     daemon.shut_down();
-    let _ = scheduler.await;
-    let _ = retention.await;
     let _ = dispatcher.await;
     let grace = match mode {
         StopMode::Drain => Duration::from_secs(daemon.config.engine.shutdown_grace_secs),
@@ -95,11 +93,14 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
             "stopping with runs unfinished: the next start marks them lost (and retries them where the workflow's policy says so)"
         );
     }
-    // Answer the webhooks already taken (their work orders are on disk either way).
+    // Answer the webhooks already taken (their work orders are on disk either way), and let
+    // a cron tick or a retention batch under way commit.
+    let answer_by = Instant::now() + LAST_WRITES_GRACE;
     if let Some(webhooks) = webhooks {
-        let answer_by = deadline.max(Instant::now() + WEBHOOK_ANSWER_GRACE);
         let _ = tokio::time::timeout_at(answer_by, webhooks).await;
     }
+    let _ = tokio::time::timeout_at(answer_by, scheduler).await;
+    let _ = tokio::time::timeout_at(answer_by, retention).await;
     let _ = close_ipc.send(true);
     let _ = ipc.await;
     let _ = std::fs::remove_file(&resolved.socket);
@@ -108,8 +109,8 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     Ok(())
 }
 
-/// However boltd stops, how long requests under way get to be answered.
-const WEBHOOK_ANSWER_GRACE: Duration = Duration::from_secs(2);
+/// After the runs, how long the webhook replies, cron tick and retention batch under way get.
+const LAST_WRITES_GRACE: Duration = Duration::from_secs(2);
 
 /// Marks runs a crash left in flight as lost, queues retries their policy asks for, and
 /// picks up the log line counter.

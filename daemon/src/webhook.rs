@@ -169,11 +169,23 @@ async fn webhook(
         Err(err) => return internal(err),
     };
     let ids = json!({"work_order_id": created.work_order_id, "run_id": created.run_id});
-    let mut response = match events {
+    let response = match events {
         None => reply(StatusCode::OK, ids),
         Some(events) => {
             let wait = Duration::from_secs(daemon.config.http.sync_reply_timeout_secs);
-            match intake::wait_for_run(&daemon, events, &created.run_id, wait).await {
+            // A stopping boltd answers at once: its run may wait for the next start.
+            let waited = tokio::select! {
+                waited = intake::wait_for_run(&daemon, events, &created.run_id, wait) => waited,
+                _ = daemon.until_stopping() => {
+                    let mut body = ids.clone();
+                    body["message"] = json!(format!(
+                        "boltd is stopping: the run finishes before it exits, or at its next start if it had not begun — follow it with `bolt show {}`",
+                        created.work_order_id
+                    ));
+                    return with_meta_headers(reply(StatusCode::ACCEPTED, body), &created);
+                }
+            };
+            match waited {
                 Ok(Some(done)) => reply(
                     StatusCode::CREATED,
                     json!({
@@ -200,6 +212,11 @@ async fn webhook(
             }
         }
     };
+    with_meta_headers(response, &created)
+}
+
+/// Lightning's `x-meta-*` headers: the ids of what the request created.
+fn with_meta_headers(mut response: Response, created: &crate::runs::Created) -> Response {
     for (name, value) in [
         ("x-meta-work-order-id", &created.work_order_id),
         ("x-meta-run-id", &created.run_id),

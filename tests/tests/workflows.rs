@@ -540,8 +540,13 @@ fn kill_9_during_a_run_marks_it_lost_and_the_retry_policy_reruns_it() {
 
 /// A workflow whose one job keeps the CPU busy for 1.5 s; `max_attempts` for its retries.
 fn slow_project(max_attempts: u32) -> String {
+    busy_project(max_attempts, 1500)
+}
+
+/// A workflow whose one job keeps the CPU busy for `millis`.
+fn busy_project(max_attempts: u32, millis: u32) -> String {
     format!(
-        "name: slow\nworkflows:\n  slow:\n    name: Slow\n    max_attempts: {max_attempts}\n    retry_backoff_secs: 0\n    jobs:\n      wait:\n        body: |\n          fn(state => {{ const end = Date.now() + 1500; while (Date.now() < end) {{}} return {{ ...state, done: true }}; }});\n    triggers:\n      webhook: {{type: webhook, custom_path: slow}}\n    edges:\n      webhook->wait: {{source_trigger: webhook, target_job: wait, condition_type: always}}\n"
+        "name: slow\nworkflows:\n  slow:\n    name: Slow\n    max_attempts: {max_attempts}\n    retry_backoff_secs: 0\n    jobs:\n      wait:\n        body: |\n          fn(state => {{ const end = Date.now() + {millis}; while (Date.now() < end) {{}} return {{ ...state, done: true }}; }});\n    triggers:\n      webhook: {{type: webhook, custom_path: slow}}\n    edges:\n      webhook->wait: {{source_trigger: webhook, target_job: wait, condition_type: always}}\n"
     )
 }
 
@@ -574,7 +579,7 @@ fn bolt_stop_lets_the_run_under_way_finish_then_exits() {
     );
     assert!(stdout.contains("boltd stopped"), "{stdout}");
     // `bolt stop` returns once boltd has exited, so a new one can start at once.
-    assert!(daemon.wait_exited(Duration::from_secs(2)).success());
+    assert!(daemon.wait_exited(Duration::from_millis(100)).success());
     assert!(
         !daemon.data_dir().join("boltd.pid").exists(),
         "the pidfile is gone"
@@ -612,7 +617,10 @@ fn bolt_stop_puts_runs_that_have_not_started_back_in_the_queue() {
     let second = work_order_id(&daemon.post("/i/slow", "{}"));
     let deadline = Instant::now() + Duration::from_secs(5);
     while daemon.show(&second).runs[0].state != RunState::Claimed {
-        assert!(Instant::now() < deadline, "the second run was never claimed");
+        assert!(
+            Instant::now() < deadline,
+            "the second run was never claimed"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let out = daemon.bolt(&["stop"]);
@@ -629,7 +637,43 @@ fn bolt_stop_puts_runs_that_have_not_started_back_in_the_queue() {
     }
     // The second run did not start while boltd was stopping: it waited for the next start.
     let started = daemon.show(&second).runs[0].started_at.expect("started");
-    assert!(started > restarted_at, "started {started}, restarted {restarted_at}");
+    assert!(
+        started > restarted_at,
+        "started {started}, restarted {restarted_at}"
+    );
+}
+
+#[test]
+fn sigterm_lets_the_run_under_way_finish_too() {
+    let mut daemon = Daemon::start();
+    daemon.deploy_text(&slow_project(1));
+    let id = start_slow_run(&daemon);
+    assert!(daemon.stop().success());
+    daemon.restart();
+    let view = daemon.wait_work_order(&id);
+    assert_eq!(view.runs.len(), 1, "{view:#?}");
+    assert_eq!(view.runs[0].state, RunState::Success);
+}
+
+#[test]
+fn a_run_longer_than_the_grace_is_left_to_be_marked_lost() {
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), "[engine]\nshutdown_grace_secs = 1\n").unwrap();
+    let mut daemon = Daemon::start_with(&[("BOLT_CONFIG", config.path().to_str().unwrap())]);
+    daemon.deploy_text(&busy_project(1, 6000));
+    let id = start_slow_run(&daemon);
+    let stopped = daemon.bolt_json(&["stop"]);
+    assert_eq!(stopped["runs_in_flight"], 1);
+    let waited = stopped["waited_ms"].as_u64().unwrap();
+    assert!(
+        (900..4000).contains(&waited),
+        "waited {waited} ms for a 1 s grace"
+    );
+    daemon.wait_exited(Duration::from_millis(100));
+    daemon.restart();
+    let view = daemon.wait_work_order(&id);
+    assert_eq!(view.runs[0].state, RunState::Lost);
+    assert_eq!(view.runs[0].error_type.as_deref(), Some("LostAfterStart"));
 }
 
 #[test]

@@ -31,7 +31,7 @@ pub fn describe(status: &DaemonStatus) -> String {
         status.version,
         status.protocol,
         if status.stopping {
-            "stopping (letting the runs under way finish)"
+            "stopping"
         } else {
             "running"
         },

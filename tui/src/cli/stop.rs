@@ -29,45 +29,59 @@ struct Stopped {
     waited_ms: u128,
 }
 
+const PIDFILE: &str = "boltd.pid";
+
 /// How long past the runs' grace boltd may take to answer its last webhooks and exit.
 const EXIT_MARGIN: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(100);
 
 pub fn run(global: &Global, args: &StopArgs) -> Result<(), CliError> {
-    let socket = global.resolve().map_err(CliError::Other)?.socket;
+    let resolved = global.resolve().map_err(CliError::Other)?;
+    let socket = resolved.socket;
+    let started = Instant::now();
     let mut client = match Client::connect(&socket) {
         Ok(client) => client,
         Err(err) if err.is_not_running() => {
-            return report(
-                args,
-                Stopped {
-                    was_running: false,
-                    pid: None,
-                    runs_in_flight: 0,
-                    waited_ms: 0,
-                },
-                &format!(
+            // It may be on its way out already (its socket closes before it exits).
+            let pidfile = resolved.data_dir.join(PIDFILE);
+            let exiting = pid_in(&pidfile).filter(|pid| process_alive(*pid) == Some(true));
+            if let Some(pid) = exiting {
+                wait_until_gone(&socket, &pidfile, pid, EXIT_MARGIN).map_err(CliError::Other)?;
+            }
+            let text = match exiting {
+                Some(pid) => format!(
+                    "boltd (pid {pid}) was already stopping; it has exited ({:.1} s)",
+                    started.elapsed().as_secs_f64()
+                ),
+                None => format!(
                     "boltd is not running (nothing answers on {})",
                     socket.display()
                 ),
-            );
+            };
+            let stopped = Stopped {
+                was_running: exiting.is_some(),
+                pid: exiting,
+                runs_in_flight: 0,
+                waited_ms: started.elapsed().as_millis(),
+            };
+            return report(args, stopped, &text);
         }
-        Err(err) => return Err(err.into()),
+        Err(err) => return Err(cannot_ask(err, &resolved.data_dir.join(PIDFILE))),
     };
     let status = client.status()?;
-    let started = Instant::now();
-    let (in_flight, grace_secs) = match client.request(Request::Stop { now: args.now })? {
-        Response::Stopping {
+    let pidfile = PathBuf::from(&status.data_dir).join(PIDFILE);
+    let (in_flight, grace_secs) = match client.request(Request::Stop { now: args.now }) {
+        Ok(Response::Stopping {
             in_flight,
             grace_secs,
-        } => (in_flight, grace_secs),
-        other => return Err(ClientError::Unexpected(format!("{other:?}")).into()),
+        }) => (in_flight, grace_secs),
+        Ok(other) => return Err(ClientError::Unexpected(format!("{other:?}")).into()),
+        Err(err) => return Err(cannot_ask(err, &pidfile)),
     };
     drop(client);
     if !args.json {
         println!("{}", describe_stopping(status.pid, in_flight, grace_secs));
     }
-    let pidfile = PathBuf::from(&status.data_dir).join("boltd.pid");
     let limit = Duration::from_secs(grace_secs) + EXIT_MARGIN;
     wait_until_gone(&socket, &pidfile, status.pid, limit).map_err(CliError::Other)?;
     let waited = started.elapsed();
@@ -115,13 +129,26 @@ fn runs(n: usize) -> String {
     }
 }
 
-/// Waits until boltd no longer answers on its socket and has given up its pidfile: from then
-/// on a new boltd can start on the same data dir.
+/// A daemon that can't take the request (an older boltd, another protocol): say how else
+/// to stop it.
+fn cannot_ask(err: ClientError, pidfile: &Path) -> CliError {
+    let how = match pid_in(pidfile) {
+        Some(pid) => format!("`kill {pid}` (SIGTERM lets the runs under way finish)"),
+        None => "SIGTERM to its process (it lets the runs under way finish)".to_string(),
+    };
+    CliError::Other(anyhow::anyhow!(
+        "{err}\nThis boltd can't be stopped by this bolt; stop it with {how}"
+    ))
+}
+
+/// Waits until boltd no longer answers on its socket, has given up its pidfile and has
+/// exited: from then on a new boltd can start on the same data dir.
 fn wait_until_gone(socket: &Path, pidfile: &Path, pid: u32, limit: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + limit;
     loop {
         let answering = !matches!(Client::connect(socket), Err(ref err) if err.is_not_running());
-        if !answering && !holds_pidfile(pidfile, pid) {
+        // The pidfile goes just before the lock is let go; the process's end is certain.
+        if !answering && !holds_pidfile(pidfile, pid) && process_alive(pid) != Some(true) {
             return Ok(());
         }
         if Instant::now() >= deadline {
@@ -137,14 +164,34 @@ fn wait_until_gone(socket: &Path, pidfile: &Path, pid: u32, limit: Duration) -> 
 
 /// Whether the pidfile still names `pid` (boltd removes it on its way out).
 fn holds_pidfile(pidfile: &Path, pid: u32) -> bool {
-    std::fs::read_to_string(pidfile)
-        .map(|text| text.trim() == pid.to_string())
-        .unwrap_or(false)
+    pid_in(pidfile) == Some(pid)
+}
+
+fn pid_in(pidfile: &Path) -> Option<u32> {
+    std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()
+}
+
+/// Whether process `pid` is alive (a zombie is not): Linux's /proc says; `None` where there
+/// is no /proc, or when boltd's pid is from another pid namespace (then the pidfile decides).
+fn process_alive(pid: u32) -> Option<bool> {
+    if !Path::new("/proc/self/stat").exists() {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (command) S …": the state follows the last ')'.
+    let state = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+    Some(!matches!(state, 'Z' | 'X'))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn this_process_is_alive_and_a_made_up_one_is_not() {
+        assert_eq!(process_alive(std::process::id()), Some(true));
+        assert_ne!(process_alive(u32::MAX - 1), Some(true));
+    }
 
     #[test]
     fn the_message_says_what_happens_to_the_runs_under_way() {
