@@ -103,6 +103,20 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let _ = tokio::time::timeout_at(answer_by, retention).await;
     let _ = close_ipc.send(true);
     let _ = ipc.await;
+    // Nothing more is written: leave one self-contained database file (for backups).
+    let store = daemon.clone();
+    match tokio::task::spawn_blocking(move || store.store.fold_wal()).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
+            tracing::warn!(
+                "writes still under way kept the write-ahead log from being folded into the database; the next start does it"
+            )
+        }
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "could not fold the write-ahead log into the database; the next start does it")
+        }
+        Err(err) => tracing::warn!(%err, "the final checkpoint stopped unexpectedly"),
+    }
     let _ = std::fs::remove_file(&resolved.socket);
     drop(lock);
     tracing::info!("boltd stopped");

@@ -649,6 +649,10 @@ fn sigterm_lets_the_run_under_way_finish_too() {
     daemon.deploy_text(&slow_project(1));
     let id = start_slow_run(&daemon);
     assert!(daemon.stop().success());
+    // A clean stop folds the write-ahead log into bolt.db: the file alone is a full copy.
+    let wal = daemon.data_dir().join("bolt.db-wal");
+    let wal_bytes = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal_bytes, 0, "{} still holds writes", wal.display());
     daemon.restart();
     let view = daemon.wait_work_order(&id);
     assert_eq!(view.runs.len(), 1, "{view:#?}");

@@ -98,6 +98,22 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Copies the whole write-ahead log into the database file and empties it, so that after
+    /// a clean stop `bolt.db` alone holds everything. Waits up to [`FOLD_WAIT`] for writes
+    /// still under way; returns false when they kept it from finishing (the next start
+    /// reads the log as usual: nothing is lost either way).
+    pub fn fold_wal(&self) -> StoreResult<bool> {
+        let conn = open_connection(&self.path)?;
+        conn.busy_timeout(FOLD_WAIT)?;
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy == 0)
+    }
+}
+
+/// How long the final checkpoint of a clean stop waits for writes still under way.
+const FOLD_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The database's write-ahead log, for the writer's syncer. It exists once a connection has
 /// opened the database in WAL mode, and stays the same file while any connection is open.
 /// SQLite may have just created it: its directory is synced too, or the file's entry (and
