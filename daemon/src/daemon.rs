@@ -131,7 +131,9 @@ impl Daemon {
     }
 
     pub fn shut_down(&self) {
-        let _ = self.shutdown.send(true);
+        // `send_replace`, not `send`: `send` keeps nothing when no receiver is alive, and
+        // `is_stopping` / `until_stopping` read the value later.
+        self.shutdown.send_replace(true);
     }
 
     /// Returns once boltd has begun to shut down (at once if it has).

@@ -42,9 +42,13 @@ pub fn run(global: &Global, args: &StopArgs) -> Result<(), CliError> {
     let mut client = match Client::connect(&socket) {
         Ok(client) => client,
         Err(err) if err.is_not_running() => {
-            // It may be on its way out already (its socket closes before it exits).
+            // It may be on its way out already (its socket closes before it exits). Only
+            // the pidfile beside the socket speaks for this boltd: with `--socket` elsewhere,
+            // the data dir's pidfile may belong to another one.
             let pidfile = resolved.data_dir.join(PIDFILE);
-            let exiting = pid_in(&pidfile).filter(|pid| process_alive(*pid) == Some(true));
+            let exiting = pid_in(&pidfile)
+                .filter(|_| socket.starts_with(&resolved.data_dir))
+                .filter(|pid| process_alive(*pid) == Some(true));
             if let Some(pid) = exiting {
                 wait_until_gone(&socket, &pidfile, pid, EXIT_MARGIN).map_err(CliError::Other)?;
             }
