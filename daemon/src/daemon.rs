@@ -46,6 +46,16 @@ pub enum StopMode {
     Now,
 }
 
+impl StopMode {
+    /// How long the runs under way get to finish.
+    pub fn grace(self, config: &Config) -> std::time::Duration {
+        match self {
+            StopMode::Drain => std::time::Duration::from_secs(config.engine.shutdown_grace_secs),
+            StopMode::Now => std::time::Duration::ZERO,
+        }
+    }
+}
+
 impl Daemon {
     pub fn new(
         config: Config,

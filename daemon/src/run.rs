@@ -78,11 +78,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     // Webhooks, claims, cron and retention stop; the runs under way go on.
     daemon.shut_down();
     let _ = dispatcher.await;
-    let grace = match mode {
-        StopMode::Drain => Duration::from_secs(daemon.config.engine.shutdown_grace_secs),
-        StopMode::Now => Duration::ZERO,
-    };
-    let deadline = Instant::now() + grace;
+    let deadline = Instant::now() + mode.grace(&daemon.config);
     let left = match mode {
         StopMode::Drain => shutdown::drain(&daemon, &mut signals, deadline).await,
         StopMode::Now => daemon.running_count(),

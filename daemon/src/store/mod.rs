@@ -96,9 +96,7 @@ impl Store {
             wal_restart,
         })
     }
-}
 
-impl Store {
     /// Copies the whole write-ahead log into the database file and empties it, so that after
     /// a clean stop `bolt.db` alone holds everything. Waits up to [`FOLD_WAIT`] for writes
     /// still under way; returns false when they kept it from finishing (the next start

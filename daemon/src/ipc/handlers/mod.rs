@@ -139,11 +139,7 @@ fn stop(daemon: &Arc<Daemon>, now: bool) -> Response {
     Response::Stopping {
         // Claimed runs that haven't started go back to the queue: they don't count.
         in_flight: daemon.executing_count(),
-        grace_secs: if now {
-            0
-        } else {
-            daemon.config.engine.shutdown_grace_secs
-        },
+        grace_secs: mode.grace(&daemon.config).as_secs(),
     }
 }
 
