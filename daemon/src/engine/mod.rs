@@ -8,6 +8,7 @@
 
 pub mod adaptors;
 pub mod compiler;
+pub mod node;
 pub mod runtime;
 
 pub use runtime::cli;

@@ -54,8 +54,10 @@
 //! `key` (PEM) are used; `util.uuid()` uses `Math.random`.
 
 pub mod host;
+pub mod installed;
 #[cfg(test)]
 mod quickjs_tests;
+pub mod spec;
 
 use thiserror::Error;
 
