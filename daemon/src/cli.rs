@@ -28,6 +28,14 @@ pub struct DaemonArgs {
 
 /// Runs boltd in the foreground until SIGTERM/SIGINT; returns the process exit code.
 pub fn main(args: DaemonArgs) -> ExitCode {
+    // Before any file or thread exists: everything boltd creates is its user's alone.
+    crate::files::private_umask();
+    let code = run(args);
+    crate::logging::flush(std::time::Duration::from_secs(2));
+    code
+}
+
+fn run(args: DaemonArgs) -> ExitCode {
     let resolved = match resolve(&Overrides {
         config: args.config.clone(),
         data_dir: args.data_dir.clone(),
@@ -35,7 +43,7 @@ pub fn main(args: DaemonArgs) -> ExitCode {
     }) {
         Ok(resolved) => resolved,
         Err(err) => {
-            eprintln!("boltd: {err}");
+            crate::logging::print_error(&format!("boltd: {err}"));
             return ExitCode::from(2);
         }
     };
@@ -47,11 +55,7 @@ pub fn main(args: DaemonArgs) -> ExitCode {
         .unwrap_or_else(|| "info".into());
     let filter = tracing_subscriber::EnvFilter::try_new(&level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    crate::logging::init(filter);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -59,14 +63,14 @@ pub fn main(args: DaemonArgs) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(err) => {
-            eprintln!("boltd: cannot start the async runtime: {err}");
+            crate::logging::print_error(&format!("boltd: cannot start the async runtime: {err}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(crate::run::run(resolved, args.http)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("boltd: {err:#}");
+            crate::logging::print_error(&format!("boltd: {err:#}"));
             ExitCode::FAILURE
         }
     }

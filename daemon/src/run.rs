@@ -1,7 +1,8 @@
 //! Starting boltd: lock, socket, store, servers, signals, shutdown.
 
 use crate::daemon::{Daemon, StopMode};
-use crate::lifecycle::{PidLock, prepare_socket, private_dir};
+use crate::files;
+use crate::lifecycle::{PidLock, SocketFile, prepare_socket};
 use crate::shutdown::{self, Signals};
 use crate::store::Store;
 use anyhow::Context;
@@ -18,27 +19,31 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     if let Some(listen) = http_override {
         config.http.listen = listen;
     }
-    private_dir(&resolved.data_dir)?;
+    files::ensure_private_dir(&resolved.data_dir, files::DATA_DIR)?;
     // The lock comes first: a second boltd must not touch a live daemon's socket.
     let lock = PidLock::acquire(&resolved.data_dir)?;
-    prepare_socket(&resolved.socket)?;
+    let socket_dir = prepare_socket(&resolved.socket)?;
 
+    let vault = crate::secrets::Vault::open(&resolved.data_dir)?;
+    files::tighten_store_files(&resolved.data_dir.join(crate::store::DB_FILE))?;
     let readers = config.workers().clamp(2, 8);
     let store = Store::open(&resolved.data_dir, readers)
         .with_context(|| format!("opening the store in {}", resolved.data_dir.display()))?;
-
-    let vault = crate::secrets::Vault::open(&resolved.data_dir)?;
 
     let name = resolved
         .socket
         .as_path()
         .to_fs_name::<GenericFilePath>()
         .with_context(|| format!("socket path {}", resolved.socket.display()))?;
+    // No name reclamation: the socket is removed at exit only if it is still this one.
     let listener = ListenerOptions::new()
         .name(name)
         .mode(0o600)
+        .reclaim_name(false)
         .create_tokio()
         .with_context(|| format!("listening on {}", resolved.socket.display()))?;
+    let socket_file = SocketFile::bound(&resolved.socket);
+    drop(socket_dir);
 
     let daemon = Arc::new(Daemon::new(
         config,
@@ -101,7 +106,8 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let _ = ipc.await;
     // Nothing more is written: leave one self-contained database file (for backups).
     let store = daemon.clone();
-    match tokio::task::spawn_blocking(move || store.store.fold_wal()).await {
+    let fold = tokio::task::spawn_blocking(move || store.store.fold_wal());
+    match fold.await {
         Ok(Ok(true)) => {}
         Ok(Ok(false)) => {
             tracing::warn!(
@@ -113,7 +119,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
         }
         Err(err) => tracing::warn!(%err, "the final checkpoint stopped unexpectedly"),
     }
-    let _ = std::fs::remove_file(&resolved.socket);
+    socket_file.remove();
     drop(lock);
     tracing::info!("boltd stopped");
     Ok(())

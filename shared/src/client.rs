@@ -6,11 +6,41 @@ use interprocess::local_socket::{GenericFilePath, Stream, ToFsName, prelude::*};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+/// The `daemon_user` of bolt.toml, set once the config is read (see [`trust_daemon_user`]).
+static DAEMON_USER: RwLock<Option<String>> = RwLock::new(None);
+
+/// Also trust a daemon running as `user` (a name or a uid): the `daemon_user` setting.
+/// Every later connection of this process checks against it.
+pub fn trust_daemon_user(user: Option<String>) {
+    if let Ok(mut slot) = DAEMON_USER.write() {
+        *slot = user.filter(|u| !u.trim().is_empty());
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("boltd is not running at {} — start it with `boltd` or `bolt up`", path.display())]
     NotRunning { path: PathBuf },
+    #[error(
+        "refusing to talk to {}: it is served by {found}, not by you ({you}), root{}; bolt sends nothing to a daemon it does not trust. If that daemon is yours, set `daemon_user = \"{found_name}\"` in bolt.toml; otherwise remove the socket or point bolt at your own (--socket)",
+        path.display(),
+        also_trusted(daemon_user.as_deref())
+    )]
+    UntrustedDaemon {
+        path: PathBuf,
+        /// Who serves the socket, e.g. "mallory (uid 1001)".
+        found: String,
+        found_name: String,
+        you: String,
+        daemon_user: Option<String>,
+    },
+    #[error("cannot tell who serves {}: {source}; bolt sends nothing to a daemon it cannot identify", path.display())]
+    UnknownPeer {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     ProtocolMismatch(String),
     #[error("{0}")]
@@ -57,6 +87,7 @@ impl Client {
             std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => not_running(),
             _ => ClientError::Io(err),
         })?;
+        check_peer(socket, &stream)?;
         let announced = format!("{client} {}", env!("CARGO_PKG_VERSION"));
         let mut client = Client {
             stream: BufReader::new(stream),
@@ -159,5 +190,62 @@ impl Client {
             Response::Status(status) => Ok(status),
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
+    }
+}
+
+/// Refuses a daemon whose uid is not the caller's, root's or the configured `daemon_user`'s:
+/// whoever listens on the socket path gets every request, credentials included.
+fn check_peer(socket: &Path, stream: &Stream) -> Result<(), ClientError> {
+    let creds = stream.peer_creds().map_err(|source| ClientError::UnknownPeer {
+        path: socket.to_path_buf(),
+        source,
+    })?;
+    let Some(uid) = creds.euid() else {
+        return Err(ClientError::UnknownPeer {
+            path: socket.to_path_buf(),
+            source: std::io::Error::other("the system did not report the daemon's uid"),
+        });
+    };
+    let daemon_user = DAEMON_USER.read().ok().and_then(|u| u.clone());
+    if trusted(uid, crate::users::current_uid(), daemon_user.as_deref()) {
+        return Ok(());
+    }
+    Err(ClientError::UntrustedDaemon {
+        path: socket.to_path_buf(),
+        found: crate::users::describe(uid),
+        found_name: crate::users::chown_name(uid),
+        you: crate::users::describe(crate::users::current_uid()),
+        daemon_user,
+    })
+}
+
+/// The configured daemon user, as the refusal names it.
+fn also_trusted(daemon_user: Option<&str>) -> String {
+    match daemon_user {
+        Some(user) => format!(" or the configured daemon_user `{user}`"),
+        None => String::new(),
+    }
+}
+
+/// Whether a daemon running as `daemon` may be talked to by `caller`.
+fn trusted(daemon: u32, caller: u32, daemon_user: Option<&str>) -> bool {
+    daemon == caller
+        || daemon == 0
+        || daemon_user.is_some_and(|user| crate::users::resolve(user) == Ok(daemon))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusts_the_caller_root_and_the_daemon_user_only() {
+        assert!(trusted(1000, 1000, None));
+        assert!(trusted(0, 1000, None));
+        assert!(!trusted(1001, 1000, None));
+        assert!(!trusted(1001, 0, None), "root does not trust any user's daemon");
+        assert!(trusted(1001, 0, Some("1001")));
+        assert!(!trusted(1002, 0, Some("1001")));
+        assert!(trusted(0, 1000, Some("root")));
     }
 }

@@ -26,6 +26,9 @@ pub struct Config {
     /// The local socket; defaults to `<data_dir>/run/boltd.sock`.
     pub socket: Option<PathBuf>,
     pub log_level: Option<String>,
+    /// The user boltd runs as, when it is neither the caller nor root (a name or a uid):
+    /// `bolt` talks only to a daemon running as one of those three.
+    pub daemon_user: Option<String>,
     pub http: HttpConfig,
     pub engine: EngineConfig,
     pub retention: RetentionConfig,

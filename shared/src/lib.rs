@@ -7,6 +7,7 @@ pub mod model;
 pub mod paths;
 pub mod protocol;
 pub mod timespec;
+pub mod users;
 
 pub use config::Config;
 pub use protocol::{PROTOCOL_VERSION, Request, Response};

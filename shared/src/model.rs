@@ -263,6 +263,45 @@ pub struct DaemonStatus {
     /// boltd was asked to stop and is letting the runs under way finish.
     #[serde(default)]
     pub stopping: bool,
+    /// Whether the store takes writes, and if not since when, why and what to do.
+    #[serde(default)]
+    pub store_health: StoreHealth,
+    /// Log lines boltd could not write to its stderr (a full disk, a closed pipe) and
+    /// dropped, since it started.
+    #[serde(default)]
+    pub log_lines_dropped: u64,
+}
+
+/// Whether the store takes writes. After a failed write or `fdatasync` boltd refuses
+/// writes (webhooks get 503) until a test write reaches the disk again.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoreHealth {
+    /// True when writes are taken.
+    pub writable: bool,
+    /// When boltd began refusing writes.
+    pub refusing_since: Option<DateTime<Utc>>,
+    /// What failed, with the operating system's error: "a commit failed: No space left on
+    /// device (os error 28)".
+    pub reason: Option<String>,
+    /// What to do about it.
+    pub advice: Option<String>,
+    /// When boltd last tried whether the disk takes writes again.
+    pub last_probe: Option<DateTime<Utc>>,
+    /// Times the store stopped taking writes since boltd started (and resumed, if writable).
+    pub faults: u64,
+}
+
+impl Default for StoreHealth {
+    fn default() -> Self {
+        StoreHealth {
+            writable: true,
+            refusing_since: None,
+            reason: None,
+            advice: None,
+            last_probe: None,
+            faults: 0,
+        }
+    }
 }
 
 /// How long the store's durable writes take, since boltd started.

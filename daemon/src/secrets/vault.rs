@@ -23,6 +23,8 @@ pub enum VaultError {
         "the key file {path} is damaged (expected base64 of 32 bytes): restore it from backup, or the stored credentials cannot be read"
     )]
     BadKeyFile { path: String },
+    #[error(transparent)]
+    UnsafeKeyFile(#[from] crate::files::FileError),
     #[error("cannot read or create the key file {path}: {source}")]
     KeyFileIo {
         path: String,
@@ -57,7 +59,7 @@ impl Vault {
             path: path.display().to_string(),
             source,
         };
-        match std::fs::read_to_string(&path) {
+        match read_key_file(&path) {
             Ok(text) => {
                 let bytes = STANDARD
                     .decode(text.trim())
@@ -68,7 +70,7 @@ impl Vault {
                     path: path.display().to_string(),
                 })
             }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            Err(KeyRead::Missing) => {
                 let key = Key::<Aes256Gcm>::generate();
                 let mut file = std::fs::OpenOptions::new()
                     .write(true)
@@ -86,7 +88,7 @@ impl Vault {
                     cipher: Aes256Gcm::new(&key),
                 })
             }
-            Err(err) => Err(io_err(err)),
+            Err(KeyRead::Unsafe(err)) => Err(err.into()),
         }
     }
 
@@ -122,6 +124,53 @@ impl Vault {
     }
 }
 
+enum KeyRead {
+    Missing,
+    Unsafe(crate::files::FileError),
+}
+
+/// Reads the key file, which must be boltd's user's own regular file that nobody else can
+/// read, reached without following a link (a link could hand boltd another user's key, or
+/// make it write its new key over another file).
+fn read_key_file(path: &Path) -> Result<String, KeyRead> {
+    use crate::files;
+    let mut file = match files::open_no_follow(
+        std::fs::OpenOptions::new().read(true),
+        path,
+        "key file",
+        || {
+            format!(
+                "replace the link with the key itself: `cp --remove-destination \"$(readlink -f {p})\" {p}`",
+                p = path.display()
+            )
+        },
+    ) {
+        Ok(file) => file,
+        Err(files::FileError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return Err(KeyRead::Missing);
+        }
+        Err(err) => return Err(KeyRead::Unsafe(err)),
+    };
+    files::check_own_file(
+        &file,
+        path,
+        "key file",
+        Some("anyone who reads it can decrypt every stored credential"),
+    )
+    .map_err(KeyRead::Unsafe)?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut file, &mut text).map_err(|source| {
+        KeyRead::Unsafe(files::FileError::Io {
+            what: "key file",
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +189,22 @@ mod tests {
         assert_eq!(mode, 0o600);
         let again = Vault::open(dir.path()).unwrap();
         assert_eq!(again.decrypt(&sealed).unwrap(), b"s3cret");
+    }
+
+    #[test]
+    fn a_key_file_others_can_read_or_a_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        Vault::open(dir.path()).unwrap();
+        let key = dir.path().join(KEY_FILE);
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Vault::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("mode 0644") && err.contains("chmod 600"), "{err}");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let elsewhere = dir.path().join("elsewhere.key");
+        std::fs::rename(&key, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &key).unwrap();
+        let err = Vault::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
     }
 
     #[test]

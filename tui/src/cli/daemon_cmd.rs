@@ -4,18 +4,22 @@ use anyhow::{Context, bail};
 use bolt_shared::client::Client;
 use bolt_shared::paths::Resolved;
 use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Starts `bolt daemon` detached, logging to `<data_dir>/boltd.log`, and waits for its socket.
 pub fn spawn_background(resolved: &Resolved) -> anyhow::Result<Client> {
-    bolt_daemon::lifecycle::private_dir(&resolved.data_dir)?;
+    use bolt_daemon::files;
+    files::ensure_private_dir(&resolved.data_dir, files::DATA_DIR)?;
     let log_path = resolved.data_dir.join("boltd.log");
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
+    let log = files::open_no_follow(
+        OpenOptions::new().create(true).append(true).mode(0o600),
+        &log_path,
+        "log file",
+        || format!("`rm {}`", log_path.display()),
+    )
         .with_context(|| format!("opening {}", log_path.display()))?;
     let exe = std::env::current_exe().context("finding the bolt executable")?;
     let mut command = Command::new(exe);

@@ -39,11 +39,14 @@ pub struct Global {
 
 impl Global {
     pub fn resolve(&self) -> anyhow::Result<Resolved> {
-        Ok(resolve(&Overrides {
+        let resolved = resolve(&Overrides {
             config: self.config.clone(),
             data_dir: self.data_dir.clone(),
             socket: self.socket.clone(),
-        })?)
+        })?;
+        // Every connection this process makes checks who serves the socket against it.
+        bolt_shared::client::trust_daemon_user(resolved.config.daemon_user.clone());
+        Ok(resolved)
     }
 
     pub fn connect(&self) -> Result<Client, CliError> {

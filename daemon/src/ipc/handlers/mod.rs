@@ -182,5 +182,7 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         counts,
         store: daemon.store.timings.summary(),
         stopping: daemon.is_stopping(),
+        store_health: Default::default(),
+        log_lines_dropped: crate::logging::dropped_lines(),
     }))
 }
