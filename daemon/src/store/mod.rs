@@ -7,13 +7,18 @@
 mod checkpointer;
 pub mod dataclips;
 pub mod fts_queue;
+pub mod health;
 mod migrations;
 mod reader;
+mod recovery;
+mod syncer;
 pub mod timings;
 mod writer;
 
+use checkpointer::Checkpointer;
+pub use health::{Health, Refusal};
 pub use reader::Readers;
-pub use writer::Writer;
+pub use writer::{Writer, WriterParts};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -39,6 +44,9 @@ pub enum StoreError {
     },
     #[error("the store's writer has stopped")]
     WriterGone,
+    /// The disk failed a write or a sync: nothing is stored until it takes writes again.
+    #[error("{0}")]
+    Refusing(Refusal),
     #[error("{0}")]
     Invalid(String),
 }
@@ -51,7 +59,9 @@ pub struct Store {
     pub readers: Readers,
     pub path: PathBuf,
     pub timings: Arc<timings::Timings>,
-    _checkpointer: checkpointer::Checkpointer,
+    /// Whether the store takes writes (see `health.rs`).
+    pub health: Arc<Health>,
+    _checkpointer: Checkpointer,
     /// Set by the checkpointer when the WAL has grown too big; the writer restarts it.
     /// (The two hold their own handles; this one lets tests ask for a restart.)
     #[cfg_attr(not(test), allow(dead_code))]
@@ -63,35 +73,37 @@ pub const DB_FILE: &str = "bolt.db";
 impl Store {
     /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
     pub fn open(data_dir: &Path, readers: usize) -> StoreResult<Store> {
+        Self::open_with(data_dir, readers, Arc::new(Health::new(data_dir)))
+    }
+
+    /// Like [`Store::open`], with the health (and so the test write) given.
+    pub fn open_with(data_dir: &Path, readers: usize, health: Arc<Health>) -> StoreResult<Store> {
         let path = data_dir.join(DB_FILE);
+        create_private(&path)?;
         let mut conn = open_connection(&path)?;
         migrations::apply(&mut conn, &path)?;
-        // Checkpoints run on their own thread, not inside the writer's commits. Commits
-        // don't wait for the disk: the writer's syncer makes the WAL durable before any
-        // caller hears back (see writer.rs). CHECK constraints are skipped: the writer
-        // writes only values bolt's own enums produce, and SQLite builds a temporary table
-        // for every `IN (…)` check of every row.
-        // A smaller page cache than readers': SQLite scans the writer's whole cache at
-        // every commit after a B-tree page split (balance_nonroot renumbers a page through
-        // a number past the end of the file), so its size is paid per commit; the writer
-        // only needs the rightmost pages of its B-trees and recent rows.
-        conn.execute_batch(
-            "PRAGMA wal_autocheckpoint = 0;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA ignore_check_constraints = ON;
-             PRAGMA cache_size = -8000;",
-        )?;
+        writer_pragmas(&conn)?;
         let wal = open_wal(&path)?;
         let readers = Readers::open(&path, readers.max(1))?;
         let wal_restart = Arc::new(AtomicBool::new(false));
-        let _checkpointer = checkpointer::Checkpointer::start(&path, wal_restart.clone())?;
+        let _checkpointer = Checkpointer::start(&path, wal_restart.clone(), health.clone())?;
         let timings = Arc::new(timings::Timings::default());
-        let writer = Writer::start(conn, wal, wal_restart.clone(), timings.clone());
+        let writer = Writer::start(WriterParts {
+            conn,
+            wal,
+            db: path.clone(),
+            wal_restart: wal_restart.clone(),
+            timings: timings.clone(),
+            health: health.clone(),
+            readers: Some(readers.clone()),
+            checkpointer: Some(_checkpointer.clone()),
+        });
         Ok(Store {
             writer,
             readers,
             path,
             timings,
+            health,
             _checkpointer,
             wal_restart,
         })
@@ -102,6 +114,11 @@ impl Store {
     /// still under way; returns false when they kept it from finishing (the next start
     /// reads the log as usual: nothing is lost either way).
     pub fn fold_wal(&self) -> StoreResult<bool> {
+        // While writes are refused the log may hold frames the disk lost: the next start
+        // reads it from the disk instead.
+        if let Some(refusal) = self.health.refusal() {
+            return Err(StoreError::Refusing(refusal));
+        }
         let conn = open_connection(&self.path)?;
         conn.busy_timeout(FOLD_WAIT)?;
         let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
@@ -111,6 +128,44 @@ impl Store {
 
 /// How long the final checkpoint of a clean stop waits for writes still under way.
 const FOLD_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Creates the database file readable only by its owner, whatever the umask.
+fn create_private(path: &Path) -> StoreResult<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|e| StoreError::Invalid(format!("cannot create {}: {e}", path.display())))
+}
+
+/// Opens the writer's connection (see [`writer_pragmas`]).
+fn open_writer(path: &Path) -> StoreResult<Connection> {
+    let conn = open_connection(path)?;
+    writer_pragmas(&conn)?;
+    Ok(conn)
+}
+
+/// Checkpoints run on their own thread, not inside the writer's commits. Commits don't wait
+/// for the disk: the writer's syncer makes the WAL durable before any caller hears back
+/// (see writer.rs). CHECK constraints are skipped: the writer writes only values bolt's own
+/// enums produce, and SQLite builds a temporary table for every `IN (…)` check of every
+/// row. A smaller page cache than readers': SQLite scans the writer's whole cache at every
+/// commit after a B-tree page split (balance_nonroot renumbers a page through a number past
+/// the end of the file), so its size is paid per commit; the writer only needs the
+/// rightmost pages of its B-trees and recent rows.
+fn writer_pragmas(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "PRAGMA wal_autocheckpoint = 0;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA ignore_check_constraints = ON;
+         PRAGMA cache_size = -8000;",
+    )?;
+    Ok(())
+}
 
 /// The database's write-ahead log, for the writer's syncer. It exists once a connection has
 /// opened the database in WAL mode, and stays the same file while any connection is open.
@@ -149,6 +204,13 @@ const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 pub fn open_connection(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // The last connection to close would copy the log into the database: after a failed
+    // sync that could make a lost write permanent (see writer.rs). The next open, or a
+    // clean stop's `fold_wal`, does it instead.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
     // Hot paths use prepare_cached; the default 16 entries would keep evicting them.
     conn.set_prepared_statement_cache_capacity(256);
     conn.execute_batch(

@@ -10,33 +10,131 @@
 //! the syncer thread then makes the WAL durable (`fdatasync`) and only then answers the
 //! batch's callers. So a caller still hears back only once its rows are on disk, while the
 //! writer already gathers the next batch instead of waiting on the disk.
+//!
+//! # When the disk fails
+//!
+//! A write or commit the disk refuses (no space, an I/O error, a read-only filesystem) or a
+//! failed `fdatasync` of the WAL puts the store into refusing writes ([`Health`]): the batch
+//! and every write after it are answered with an error at once (webhooks answer 503), so
+//! nothing is acknowledged that is not on disk. Reads go on.
+//!
+//! A failed `fdatasync` is the hard case. Linux reports a lost write-back once and may let
+//! the next sync succeed, while the lost pages are still readable from the page cache — or
+//! already dropped from it. Frames after the hole would be acknowledged yet lost at the next
+//! crash (SQLite's recovery stops at the first frame whose checksum fails), and a checkpoint
+//! copying from the cache could make a loss permanent in the database. So once a test write
+//! in the data dir reaches the disk, the writer resumes only like this (`recovery.rs`):
+//!
+//! 1. the checkpointer (which copies nothing while writes are refused) and every read
+//!    connection close, then the writer's own: no connection of this process is left;
+//! 2. the writer opens the database afresh. As the only connection, SQLite discards its
+//!    shared-memory index and rebuilds it from the log file, checking every frame's
+//!    checksum: the log is taken to its last intact commit, whatever the cache held;
+//! 3. `wal_checkpoint(TRUNCATE)` copies that log into the database file, syncs it and
+//!    empties the log, so no later frame depends on one written before the fault;
+//! 4. a probe transaction (an audit row) is committed and the log `fdatasync`ed through a
+//!    newly opened descriptor (the old one's error state says nothing about the new);
+//! 5. only then are writes taken again. Reads reopen either way; a step that fails leaves
+//!    the store refusing until the next attempt.
+//!
+//! Connections never checkpoint as they close (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`): the last
+//! one would copy the log, frames the disk may have lost included. (Another process holding
+//! the database open keeps SQLite's index alive; step 2 then rebuilds nothing.)
 
+use super::health::{FaultKind, Health, Refusal, disk_fault};
+use super::recovery::Recovery;
+use super::syncer::{Committed, Syncer};
 use super::timings::Timings;
-use super::{StoreError, StoreResult, fts_queue};
+use super::{Checkpointer, Readers, StoreError, StoreResult, fts_queue};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::fs::File;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
-type Reply = Box<dyn FnOnce(bool) + Send>;
+/// Why a batch's writes were not made durable, for each of its callers.
+#[derive(Debug, Clone)]
+pub(super) enum Failure {
+    /// The store refuses writes (a disk fault).
+    Refused(Refusal),
+    /// The transaction could not be committed for another reason.
+    NotCommitted(String),
+}
 
-/// A queued write: runs in the batch's transaction, says whether it succeeded, and hands
-/// back what answers its caller once the batch's commit is known.
-type OnceJob = Box<dyn FnOnce(&Transaction<'_>) -> (bool, Reply) + Send>;
+impl Failure {
+    pub(super) fn error(&self) -> StoreError {
+        match self {
+            Failure::Refused(refusal) => StoreError::Refusing(refusal.clone()),
+            Failure::NotCommitted(why) => {
+                StoreError::Invalid(format!("the write could not be committed: {why}"))
+            }
+        }
+    }
+
+    /// The store's refusal (it refuses writes now), or a plain failure if it doesn't.
+    pub(super) fn refused(health: &Health, otherwise: &str) -> Failure {
+        health
+            .refusal()
+            .map(Failure::Refused)
+            .unwrap_or_else(|| Failure::NotCommitted(otherwise.to_string()))
+    }
+}
+
+/// Answers a write's caller once its batch's fate is known: `Ok` once durable.
+pub(super) type Reply = Box<dyn FnOnce(Result<(), Failure>) + Send>;
+
+/// How a write's attempt went.
+pub(super) enum Attempt {
+    Done,
+    /// The write itself failed (a constraint, a bug): it fails alone.
+    Failed,
+    /// The disk failed it: the whole batch is refused.
+    Fault(String, FaultKind),
+}
+
+impl Attempt {
+    fn of<T>(outcome: &StoreResult<T>) -> Attempt {
+        match outcome {
+            Ok(_) => Attempt::Done,
+            Err(StoreError::Sqlite(err)) => match disk_fault(err) {
+                Some((text, kind)) => Attempt::Fault(text, kind),
+                None => Attempt::Failed,
+            },
+            Err(_) => Attempt::Failed,
+        }
+    }
+}
+
+/// A write that runs once, in a savepoint of its own.
+trait OnceJob: Send {
+    /// Runs in the batch's transaction; hands back what answers the caller.
+    fn run(self: Box<Self>, tx: &Transaction<'_>) -> (Attempt, Reply);
+    /// Answers the caller without running.
+    fn refuse(self: Box<Self>, failure: Failure);
+}
 
 /// A write that may run more than once (its earlier attempt rolled back); only the last
 /// attempt's outcome reaches the caller.
-trait RepeatableJob: Send {
-    fn attempt(&mut self, tx: &Transaction<'_>) -> bool;
-    fn finish(self: Box<Self>, committed: bool);
+pub(super) trait RepeatableJob: Send {
+    fn attempt(&mut self, tx: &Transaction<'_>) -> Attempt;
+    fn finish(self: Box<Self>, durable: Result<(), Failure>);
 }
 
 enum Job {
-    Once(OnceJob),
+    Once(Box<dyn OnceJob>),
     Repeatable(Box<dyn RepeatableJob>),
+}
+
+impl Job {
+    fn refuse(self, failure: Failure) {
+        match self {
+            Job::Once(job) => job.refuse(failure),
+            Job::Repeatable(job) => job.finish(Err(failure)),
+        }
+    }
 }
 
 /// A write and when it was queued (for the store's timings).
@@ -60,26 +158,54 @@ const MAX_BATCH: usize = 512;
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Queued>,
+    health: Arc<Health>,
+}
+
+/// What the writer thread owns and works with.
+pub struct WriterParts {
+    /// The write connection; it must commit with `synchronous = NORMAL`.
+    pub conn: Connection,
+    /// The database's write-ahead log, for the syncer.
+    pub wal: File,
+    /// The database file, to reopen it after a disk fault.
+    pub db: PathBuf,
+    /// Set by the checkpointer when the WAL should be restarted.
+    pub wal_restart: Arc<AtomicBool>,
+    pub timings: Arc<Timings>,
+    pub health: Arc<Health>,
+    /// The other connections of the process, closed and reopened with the writer's after a
+    /// disk fault.
+    pub readers: Option<Readers>,
+    pub checkpointer: Option<Checkpointer>,
 }
 
 impl Writer {
-    /// Starts the writer on `conn` (which must commit with `synchronous = NORMAL`) and its
-    /// syncer on `wal`, the database's write-ahead log. The writer restarts the WAL when
-    /// `wal_restart` is set (by the checkpointer). How long writes and syncs take goes to
-    /// `timings`.
-    pub fn start(
-        conn: Connection,
-        wal: File,
-        wal_restart: Arc<AtomicBool>,
-        timings: Arc<Timings>,
-    ) -> Writer {
+    /// Starts the writer thread and its syncer.
+    pub fn start(parts: WriterParts) -> Writer {
         let (tx, rx) = mpsc::channel::<Queued>();
-        let syncer = Syncer::start(wal, timings);
+        let health = parts.health.clone();
+        let syncer = Syncer::start(parts.wal, parts.timings, parts.health.clone());
+        let thread = Thread {
+            conn: Some(parts.conn),
+            syncer,
+            wal_restart: parts.wal_restart,
+            health: parts.health,
+            recovery: Recovery::new(parts.db, parts.readers, parts.checkpointer),
+            restart_blocked_at: None,
+        };
         std::thread::Builder::new()
             .name("bolt-store-writer".into())
-            .spawn(move || run(conn, rx, syncer, wal_restart))
+            .spawn(move || thread.run(&rx))
             .expect("spawning the store writer thread");
-        Writer { jobs: tx }
+        Writer { jobs: tx, health }
+    }
+
+    /// The store's refusal, when it refuses writes: callers hear it at once.
+    fn refusing(&self) -> StoreResult<()> {
+        match self.health.refusal() {
+            Some(refusal) => Err(StoreError::Refusing(refusal)),
+            None => Ok(()),
+        }
     }
 
     /// Runs `f` inside a transaction; resolves once the transaction is committed.
@@ -89,6 +215,7 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
+        self.refusing()?;
         let (reply, answer) = oneshot::channel();
         self.submit(f, reply)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
@@ -102,6 +229,7 @@ impl Writer {
         T: Send + 'static,
         F: FnMut(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
+        self.refusing()?;
         let (reply, answer) = oneshot::channel();
         let job = Repeat {
             f,
@@ -117,11 +245,15 @@ impl Writer {
     /// Queues a repeatable write (see [`Writer::write_repeatable`]) without waiting for it:
     /// a run's records while it goes on. Detached writes are applied in the order they
     /// were queued, and before the one-off writes of their batch, so a write awaited
-    /// after them implies they were committed.
+    /// after them implies they were committed. While the store refuses writes they are
+    /// dropped (a run checks its records before it is recorded as finished).
     pub fn write_detached<F>(&self, f: F)
     where
         F: FnMut(&Transaction<'_>) -> StoreResult<()> + Send + 'static,
     {
+        if !self.health.writable() {
+            return;
+        }
         let (reply, answer) = oneshot::channel();
         let job = Repeat {
             f,
@@ -134,8 +266,10 @@ impl Writer {
             .is_ok()
         {
             tokio::spawn(async move {
-                if let Ok(Err(err)) = answer.await {
-                    tracing::error!(%err, "a background write failed");
+                match answer.await {
+                    // The store's refusal is logged once, by the store.
+                    Ok(Err(StoreError::Refusing(_))) | Ok(Ok(())) | Err(_) => {}
+                    Ok(Err(err)) => tracing::error!(%err, "a background write failed"),
                 }
             });
         }
@@ -147,6 +281,7 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
+        self.refusing()?;
         let (reply, answer) = oneshot::channel();
         self.submit(f, reply)?;
         answer.blocking_recv().map_err(|_| StoreError::WriterGone)?
@@ -157,17 +292,34 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
-        let job: OnceJob = Box::new(move |tx| {
-            let outcome = in_savepoint(tx, f);
-            let succeeded = outcome.is_ok();
-            let reply: Reply = Box::new(move |committed: bool| {
-                let _ = reply.send(confirm(outcome, committed));
-            });
-            (succeeded, reply)
-        });
         self.jobs
-            .send(Job::Once(job).into())
+            .send(Job::Once(Box::new(Once { f, reply })).into())
             .map_err(|_| StoreError::WriterGone)
+    }
+}
+
+struct Once<T, F> {
+    f: F,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> OnceJob for Once<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, tx: &Transaction<'_>) -> (Attempt, Reply) {
+        let Once { f, reply } = *self;
+        let outcome = in_savepoint(tx, f);
+        let attempt = Attempt::of(&outcome);
+        let reply: Reply = Box::new(move |durable| {
+            let _ = reply.send(confirm(outcome, durable));
+        });
+        (attempt, reply)
+    }
+
+    fn refuse(self: Box<Self>, failure: Failure) {
+        let _ = self.reply.send(Err(failure.error()));
     }
 }
 
@@ -182,27 +334,30 @@ where
     T: Send + 'static,
     F: FnMut(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
 {
-    fn attempt(&mut self, tx: &Transaction<'_>) -> bool {
+    fn attempt(&mut self, tx: &Transaction<'_>) -> Attempt {
         let outcome = (self.f)(tx);
-        let succeeded = outcome.is_ok();
+        let attempt = Attempt::of(&outcome);
         self.outcome = Some(outcome);
-        succeeded
+        attempt
     }
 
-    fn finish(self: Box<Self>, committed: bool) {
-        let outcome = self
-            .outcome
-            .unwrap_or_else(|| Err(StoreError::Invalid("the write never ran".into())));
-        let _ = self.reply.send(confirm(outcome, committed));
+    fn finish(self: Box<Self>, durable: Result<(), Failure>) {
+        let outcome = match (self.outcome, &durable) {
+            (Some(outcome), _) => outcome,
+            // Never attempted: the batch stopped before it.
+            (None, Err(failure)) => Err(failure.error()),
+            (None, Ok(())) => Err(StoreError::Invalid("the write never ran".into())),
+        };
+        let _ = self.reply.send(confirm(outcome, durable));
     }
 }
 
-/// A write's result as its caller sees it: a success that wasn't committed is a failure.
-fn confirm<T>(outcome: StoreResult<T>, committed: bool) -> StoreResult<T> {
-    match (outcome, committed) {
-        (Ok(_), false) => Err(StoreError::Invalid(
-            "the write could not be committed".into(),
-        )),
+/// A write's result as its caller sees it: a success that isn't durable is a failure, and
+/// a refusal of the whole store says more than the disk error the write itself met.
+fn confirm<T>(outcome: StoreResult<T>, durable: Result<(), Failure>) -> StoreResult<T> {
+    match (outcome, durable) {
+        (_, Err(failure @ Failure::Refused(_))) => Err(failure.error()),
+        (Ok(_), Err(failure)) => Err(failure.error()),
         (other, _) => other,
     }
 }
@@ -219,8 +374,13 @@ fn in_savepoint<T>(
     } else {
         run_cached(tx, "ROLLBACK TO job").and_then(|()| run_cached(tx, "RELEASE job"))
     };
-    end?;
-    result
+    match (result, end) {
+        // The write's own error says more (a full disk makes SQLite roll back the whole
+        // transaction, savepoint included).
+        (Err(err), _) => Err(err),
+        (Ok(_), Err(err)) => Err(err.into()),
+        (Ok(value), Ok(())) => Ok(value),
+    }
 }
 
 // Cached statements: parsing these for every job is measurable at webhook rates.
@@ -228,184 +388,160 @@ fn run_cached(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
     tx.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// A batch the writer has committed: whether it committed, and who to tell once it is
-/// durable.
-struct Committed {
-    committed: bool,
-    repeatable: Vec<Box<dyn RepeatableJob>>,
-    replies: Vec<Reply>,
-    /// When each of its writes was queued.
-    queued: Vec<Instant>,
-}
-
-/// The writer's side of the syncer: hands committed batches over and knows whether some
-/// are still waiting for the disk, or whether the disk has failed.
-struct Syncer {
-    batches: mpsc::Sender<Committed>,
-    unsynced: Arc<AtomicUsize>,
-    failed: Arc<AtomicBool>,
-}
-
-impl Syncer {
-    fn start(wal: File, timings: Arc<Timings>) -> Syncer {
-        let (batches, to_sync) = mpsc::channel::<Committed>();
-        let unsynced = Arc::new(AtomicUsize::new(0));
-        let failed = Arc::new(AtomicBool::new(false));
-        let (counter, failure) = (unsynced.clone(), failed.clone());
-        std::thread::Builder::new()
-            .name("bolt-store-sync".into())
-            .spawn(move || sync_then_answer(wal, to_sync, counter, failure, &timings))
-            .expect("spawning the store syncer thread");
-        Syncer {
-            batches,
-            unsynced,
-            failed,
-        }
-    }
-
-    fn busy(&self) -> bool {
-        self.unsynced.load(Ordering::Acquire) > 0
-    }
-
-    /// An `fdatasync` of the WAL failed: nothing written since can be called durable.
-    fn failed(&self) -> bool {
-        self.failed.load(Ordering::Acquire)
-    }
-
-    fn hand_over(&self, batch: Committed) {
-        self.unsynced.fetch_add(1, Ordering::AcqRel);
-        if self.batches.send(batch).is_err() {
-            // The syncer never stops before the writer; if it did, dropping the batch drops
-            // its reply channels and callers see WriterGone.
-            self.unsynced.fetch_sub(1, Ordering::AcqRel);
-            tracing::error!("the store's syncer has stopped");
-        }
-    }
-}
-
-/// Makes committed batches durable, then answers their callers, in commit order. One
-/// `fdatasync` covers every batch committed before it started. After a failed `fdatasync`
-/// every later batch fails too: Linux may report a lost write once and then let the next
-/// sync succeed, and SQLite's recovery stops at the first missing WAL frame, so later
-/// frames could be lost even though their own sync "worked".
-fn sync_then_answer(
-    wal: File,
-    batches: mpsc::Receiver<Committed>,
-    unsynced: Arc<AtomicUsize>,
-    failed: Arc<AtomicBool>,
-    timings: &Timings,
-) {
-    while let Ok(first) = batches.recv() {
-        let mut ready = vec![first];
-        ready.extend(batches.try_iter());
-        let syncing = Instant::now();
-        let synced = if failed.load(Ordering::Acquire) {
-            Ok(())
-        } else {
-            let synced = wal.sync_data();
-            timings.record_sync(syncing.elapsed());
-            synced
-        };
-        if let Err(err) = synced {
-            tracing::error!(
-                %err,
-                "the disk failed to store the write-ahead log: boltd refuses every write from now on; check the disk, then restart boltd"
-            );
-            failed.store(true, Ordering::Release);
-        }
-        let durable = !failed.load(Ordering::Acquire);
-        unsynced.fetch_sub(ready.len(), Ordering::AcqRel);
-        for batch in ready {
-            let done = batch.committed && durable;
-            for job in batch.repeatable {
-                job.finish(done);
-            }
-            for reply in batch.replies {
-                reply(done);
-            }
-            // Only writes now on disk: a refused write says nothing about the disk's pace.
-            if done {
-                let answered = Instant::now();
-                timings.record_writes(
-                    batch
-                        .queued
-                        .iter()
-                        .map(|queued| answered.saturating_duration_since(*queued)),
-                );
-            }
-        }
-    }
-}
-
 /// How often the writer looks again whether the syncer is free while it gathers writes.
 const GATHER_POLL: Duration = Duration::from_micros(200);
 
-fn run(
-    conn: Connection,
-    jobs: mpsc::Receiver<Queued>,
+/// How long the writer waits for a write before it looks at the store's health again.
+const IDLE_LOOK: Duration = Duration::from_millis(500);
+
+/// The writer thread's state.
+struct Thread {
+    /// `None` after a failed reopen (the store refuses writes meanwhile).
+    conn: Option<Connection>,
     syncer: Syncer,
     wal_restart: Arc<AtomicBool>,
-) {
-    fts_queue::queue_on_this_thread();
-    let mut restart_blocked_at: Option<std::time::Instant> = None;
-    while let Ok(first) = jobs.recv() {
-        let retry_due = restart_blocked_at.is_none_or(|at| at.elapsed() >= RESTART_RETRY);
-        if retry_due && wal_restart.load(Ordering::Acquire) {
-            if restart_wal(&conn) {
-                wal_restart.store(false, Ordering::Release);
-                restart_blocked_at = None;
-            } else {
-                restart_blocked_at = Some(std::time::Instant::now());
+    health: Arc<Health>,
+    recovery: Recovery,
+    restart_blocked_at: Option<Instant>,
+}
+
+impl Thread {
+    fn run(mut self, jobs: &mpsc::Receiver<Queued>) {
+        fts_queue::queue_on_this_thread();
+        loop {
+            if !self.health.writable() || self.conn.is_none() {
+                if !self.while_refusing(jobs) {
+                    return;
+                }
+                continue;
             }
+            let first = match jobs.recv_timeout(IDLE_LOOK) {
+                Ok(first) => first,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            self.restart_wal_if_asked();
+            self.write_batch(first, jobs);
         }
-        let Some(tx) = begin(&conn) else {
-            // Dropping the job drops its reply channel: its caller sees WriterGone.
-            continue;
+    }
+
+    /// Answers writes with the refusal and, when due, tries to take writes again. Returns
+    /// false once no one can send writes any more.
+    fn while_refusing(&mut self, jobs: &mpsc::Receiver<Queued>) -> bool {
+        match jobs.recv_timeout(self.recovery.wait().max(Duration::from_millis(10))) {
+            Ok(queued) => queued.job.refuse(Failure::refused(
+                &self.health,
+                "the store could not be reopened",
+            )),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+        }
+        // Batches still waiting for the syncer are answered first.
+        if self.recovery.wait().is_zero() && !self.syncer.busy() {
+            self.recovery
+                .attempt(&mut self.conn, &self.syncer, &self.health);
+        }
+        true
+    }
+
+    fn restart_wal_if_asked(&mut self) {
+        let retry_due = self
+            .restart_blocked_at
+            .is_none_or(|at| at.elapsed() >= RESTART_RETRY);
+        if !retry_due || !self.wal_restart.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(conn) = self.conn.as_ref() else {
+            return;
+        };
+        if restart_wal(conn) {
+            self.wal_restart.store(false, Ordering::Release);
+            self.restart_blocked_at = None;
+        } else {
+            self.restart_blocked_at = Some(Instant::now());
+        }
+    }
+
+    /// Writes `first` and whatever else comes while the syncer is busy, in one transaction,
+    /// and hands the batch to the syncer.
+    fn write_batch(&mut self, first: Queued, jobs: &mpsc::Receiver<Queued>) {
+        let (health, syncer) = (&self.health, &self.syncer);
+        let Some(conn) = self.conn.as_ref() else {
+            first.job.refuse(Failure::refused(health, "no connection"));
+            return;
+        };
+        let tx = match begin(conn) {
+            Ok(tx) => tx,
+            Err(err) => {
+                let failure = failure_of(health, &err, "a write transaction could not begin");
+                first.job.refuse(failure);
+                return;
+            }
         };
         let mut batch = Batch::default();
-        batch.add(&tx, gather(first, &jobs, MAX_BATCH));
+        batch.add(&tx, gather(first, jobs, MAX_BATCH));
         // Group commit: while the syncer is still making the previous commit durable, a
         // commit now would only wait behind it; keep taking writes into this transaction
         // instead, and commit as soon as the syncer is free. Under load that makes batches
         // several times larger (SQLite rewrites ~3 pages of each of ~30 B-trees per commit
         // whatever its size); when idle, nothing waits.
-        while batch.len < MAX_BATCH && syncer.busy() {
+        while batch.len < MAX_BATCH && syncer.busy() && batch.fault.is_none() {
             match jobs.recv_timeout(GATHER_POLL) {
-                Ok(job) => batch.add(&tx, gather(job, &jobs, MAX_BATCH - batch.len)),
+                Ok(job) => batch.add(&tx, gather(job, jobs, MAX_BATCH - batch.len)),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
-        let Some((tx, done)) = batch.finish(&conn, tx) else {
-            continue;
-        };
-        if let Err(err) = fts_queue::insert_all(&tx, done.index) {
-            // The rows are written; only some index entries or counts are missing. Not
-            // worth failing every caller of the batch for.
-            tracing::error!(%err, "index or count updates failed for a batch");
-        }
-        let committed = if syncer.failed() {
-            // Nothing can be made durable any more (see sync_then_answer): keep the store
-            // as it was, so that callers told "failed" find nothing of their write.
-            if let Err(err) = tx.rollback() {
-                tracing::error!(%err, "rolling back after a failed sync failed");
+        let (tx, mut done) = batch.finish(conn, tx);
+        let outcome = match (tx, done.fault.take()) {
+            (_, Some((text, kind))) => {
+                // The transaction (if any) rolls back as it is dropped.
+                health.refuse("a write failed", &text, kind);
+                Err(Failure::refused(health, &text))
             }
-            false
-        } else {
-            match tx.commit() {
-                Ok(()) => true,
-                Err(err) => {
-                    tracing::error!(%err, "commit failed");
-                    false
+            (None, None) => Err(Failure::NotCommitted(
+                "the transaction could not be begun again".into(),
+            )),
+            (Some(tx), None) => {
+                if let Err(err) = fts_queue::insert_all(&tx, done.index) {
+                    // The rows are written; only some index entries or counts are missing.
+                    // Not worth failing every caller of the batch for.
+                    tracing::error!(%err, "index or count updates failed for a batch");
+                }
+                if !health.writable() {
+                    // A sync failed meanwhile: nothing can be called durable until the store
+                    // is reopened. Keep the store as it was, so that callers told "failed"
+                    // find nothing of their write.
+                    if let Err(err) = tx.rollback() {
+                        tracing::error!(%err, "rolling back a refused batch failed");
+                    }
+                    Err(Failure::refused(health, "a sync failed"))
+                } else {
+                    tx.commit()
+                        .map_err(|err| failure_of(health, &err, "a commit failed"))
                 }
             }
         };
         syncer.hand_over(Committed {
-            committed,
+            outcome,
             repeatable: done.repeatable,
             replies: done.replies,
             queued: done.queued,
         });
+    }
+}
+
+/// A failed commit or begin: a disk fault makes the store refuse writes.
+fn failure_of(health: &Health, err: &rusqlite::Error, what: &str) -> Failure {
+    match disk_fault(err) {
+        Some((text, kind)) => {
+            health.refuse(what, &text, kind);
+            Failure::refused(health, &text)
+        }
+        None => {
+            tracing::error!(%err, "{what}");
+            Failure::NotCommitted(err.to_string())
+        }
     }
 }
 
@@ -420,16 +556,11 @@ fn gather(first: Queued, jobs: &mpsc::Receiver<Queued>, max: usize) -> Vec<Queue
 /// be) before anything is read. A deferred transaction starts as a read at some snapshot; if
 /// a checkpoint restarts the WAL before its first write, the upgrade fails at once with
 /// SQLITE_BUSY_SNAPSHOT (no busy wait), and with it every write of the batch.
-fn begin(conn: &Connection) -> Option<Transaction<'_>> {
+fn begin(conn: &Connection) -> rusqlite::Result<Transaction<'_>> {
     // The writer thread owns the only write connection and commits each transaction
     // before it begins the next: the unchecked form (a shared borrow) is safe.
-    match Transaction::new_unchecked(conn, TransactionBehavior::Immediate) {
-        Ok(tx) => Some(tx),
-        Err(err) => {
-            tracing::error!(%err, "cannot begin a write transaction");
-            None
-        }
-    }
+    Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+        .inspect_err(|err| tracing::error!(%err, "cannot begin a write transaction"))
 }
 
 /// Copies the whole WAL into the database and makes the next commit write the WAL from its
@@ -472,14 +603,17 @@ const RESTART_RETRY: Duration = Duration::from_secs(1);
 /// run again in a savepoint of its own, so only the failing ones fail. One-off writes can't
 /// run twice: they are held until the end and run last, each in its own savepoint.
 /// Repeatable writes going ahead of one-off ones is fine: all of them commit together, and
-/// none waits on another within a batch.
+/// none waits on another within a batch. A disk fault stops the batch: nothing more runs,
+/// and all of it is refused.
 #[derive(Default)]
 struct Batch {
     len: usize,
     repeatable: Vec<Box<dyn RepeatableJob>>,
-    once: Vec<OnceJob>,
+    once: Vec<Box<dyn OnceJob>>,
     /// A repeatable write failed: the transaction holds writes to roll back.
     repeatable_failed: bool,
+    /// The disk failed a write: what it said.
+    fault: Option<(String, FaultKind)>,
     index: Vec<fts_queue::Entry>,
     /// When each write was queued.
     queued: Vec<Instant>,
@@ -491,6 +625,7 @@ struct Done {
     replies: Vec<Reply>,
     index: Vec<fts_queue::Entry>,
     queued: Vec<Instant>,
+    fault: Option<(String, FaultKind)>,
 }
 
 impl Batch {
@@ -500,10 +635,11 @@ impl Batch {
             self.queued.push(at);
             match job {
                 Job::Repeatable(mut job) => {
-                    if !self.repeatable_failed {
-                        self.repeatable_failed = !job.attempt(tx);
-                        if !self.repeatable_failed {
-                            self.index.extend(fts_queue::take());
+                    if !self.repeatable_failed && self.fault.is_none() {
+                        match lost_transaction(tx, job.attempt(tx)) {
+                            Attempt::Done => self.index.extend(fts_queue::take()),
+                            Attempt::Failed => self.repeatable_failed = true,
+                            Attempt::Fault(text, kind) => self.fault = Some((text, kind)),
                         }
                     }
                     self.repeatable.push(job);
@@ -514,50 +650,113 @@ impl Batch {
     }
 
     /// Runs the held one-off writes (after redoing the repeatable ones one by one if one of
-    /// them failed); returns the transaction to commit, or `None` if no transaction could
-    /// be begun again (callers then see WriterGone).
+    /// them failed); returns the transaction to commit — `None` if it could not be begun
+    /// again — and what answers the callers.
     fn finish<'c>(
         mut self,
         conn: &'c Connection,
         tx: Transaction<'c>,
-    ) -> Option<(Transaction<'c>, Done)> {
-        let tx = if self.repeatable_failed {
+    ) -> (Option<Transaction<'c>>, Done) {
+        let mut tx = Some(tx);
+        if self.fault.is_none() && self.repeatable_failed {
             fts_queue::take();
             self.index.clear();
-            if let Err(err) = tx.rollback() {
+            if let Some(Err(err)) = tx.take().map(Transaction::rollback) {
                 tracing::error!(%err, "rolling back a failed group of writes failed");
             }
-            let tx = begin(conn)?;
-            for job in &mut self.repeatable {
-                let succeeded = in_savepoint(&tx, |tx| {
-                    if job.attempt(tx) {
-                        Ok(())
-                    } else {
-                        Err(StoreError::Invalid("write failed".into()))
+            match begin(conn) {
+                Ok(again) => {
+                    for job in &mut self.repeatable {
+                        let attempt = lost_transaction(
+                            &again,
+                            in_savepoint_attempt(&again, |tx| job.attempt(tx)),
+                        );
+                        if let Attempt::Fault(text, kind) = attempt {
+                            self.fault = Some((text, kind));
+                            break;
+                        }
+                        keep_index_if(matches!(attempt, Attempt::Done), &mut self.index);
                     }
-                })
-                .is_ok();
-                keep_index_if(succeeded, &mut self.index);
+                    tx = Some(again);
+                }
+                Err(err) => {
+                    if let Some(fault) = disk_fault(&err) {
+                        self.fault = Some(fault);
+                    }
+                }
             }
-            tx
-        } else {
-            tx
-        };
+        }
         let mut replies: Vec<Reply> = Vec::with_capacity(self.once.len());
         for job in self.once {
-            let (succeeded, reply) = job(&tx);
-            keep_index_if(succeeded, &mut self.index);
-            replies.push(reply);
+            match (&tx, &self.fault) {
+                (Some(open), None) => {
+                    let (attempt, reply) = job.run(open);
+                    let attempt = lost_transaction(open, attempt);
+                    if let Attempt::Fault(text, kind) = &attempt {
+                        self.fault = Some((text.clone(), *kind));
+                    }
+                    keep_index_if(matches!(attempt, Attempt::Done), &mut self.index);
+                    replies.push(reply);
+                }
+                // Not run: answered with the batch's failure.
+                _ => replies.push(Box::new(move |durable: Result<(), Failure>| {
+                    job.refuse(durable.err().unwrap_or_else(|| {
+                        Failure::NotCommitted("the write never ran".into())
+                    }))
+                })),
+            }
         }
-        Some((
+        if self.fault.is_some() {
+            fts_queue::take();
+            self.index.clear();
+        }
+        (
             tx,
             Done {
                 repeatable: self.repeatable,
                 replies,
                 index: self.index,
                 queued: self.queued,
+                fault: self.fault,
             },
-        ))
+        )
+    }
+}
+
+/// A failed write after which SQLite rolled back the whole transaction itself (it does on
+/// a full disk, an I/O error or no memory): the batch can't go on, or later writes would
+/// each commit on their own, outside the batch.
+fn lost_transaction(tx: &Transaction<'_>, attempt: Attempt) -> Attempt {
+    match attempt {
+        Attempt::Failed if tx.is_autocommit() => Attempt::Fault(
+            "SQLite rolled back the transaction after a failed write".into(),
+            FaultKind::Io,
+        ),
+        other => other,
+    }
+}
+
+/// A repeatable write's attempt in a savepoint of its own.
+fn in_savepoint_attempt(
+    tx: &Transaction<'_>,
+    attempt: impl FnOnce(&Transaction<'_>) -> Attempt,
+) -> Attempt {
+    let mut outcome = Attempt::Failed;
+    let saved = in_savepoint(tx, |tx| {
+        outcome = attempt(tx);
+        match outcome {
+            Attempt::Done => Ok(()),
+            _ => Err(StoreError::Invalid("write failed".into())),
+        }
+    });
+    match (saved, outcome) {
+        // The savepoint itself failed on the disk.
+        (Err(StoreError::Sqlite(err)), Attempt::Done) => match disk_fault(&err) {
+            Some((text, kind)) => Attempt::Fault(text, kind),
+            None => Attempt::Failed,
+        },
+        (Err(_), Attempt::Done) => Attempt::Failed,
+        (_, outcome) => outcome,
     }
 }
 
@@ -571,9 +770,10 @@ fn keep_index_if(succeeded: bool, index: &mut Vec<fts_queue::Entry>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Store, StoreError};
+    use super::super::{Health, Readers, Store, StoreError};
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Duration;
 
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
@@ -656,39 +856,132 @@ mod tests {
         assert_eq!(values(&store), (0..300).collect::<Vec<i64>>());
     }
 
-    /// Once the disk fails a sync, no write is called durable again: the batch whose sync
-    /// failed is reported failed, and later writes are refused and leave nothing behind,
-    /// even if a later sync would "succeed". (A pipe stands in for the WAL: syncing one
-    /// fails with EINVAL.)
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn after_a_failed_sync_every_later_write_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
+    /// A writer on `dir/t.db` with table `t` (and bolt's audit table, where the probe
+    /// transaction goes), syncing through `wal` (the real log if `None`); the test write
+    /// succeeds while `disk_ok`.
+    fn writer_on(
+        dir: &std::path::Path,
+        wal: Option<std::fs::File>,
+        disk_ok: Arc<AtomicBool>,
+        setup: &str,
+    ) -> (super::Writer, Arc<Health>, Readers) {
+        let path = dir.join("t.db");
         let conn = super::super::open_connection(&path).unwrap();
-        conn.execute_batch("PRAGMA synchronous = NORMAL; CREATE TABLE t (v INTEGER)")
-            .unwrap();
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; CREATE TABLE IF NOT EXISTS t (v INTEGER);
+             CREATE TABLE IF NOT EXISTS audit_events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
+                 action TEXT NOT NULL, subject TEXT NOT NULL, metadata TEXT);",
+        )
+        .unwrap();
+        conn.execute_batch(setup).unwrap();
+        let wal = wal.unwrap_or_else(|| super::super::open_wal(&path).unwrap());
+        let health = Arc::new(Health::with_probe(
+            dir,
+            Box::new(move || {
+                if disk_ok.load(Ordering::SeqCst) {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::from_raw_os_error(28))
+                }
+            }),
+        ));
+        let readers = Readers::open(&path, 1).unwrap();
+        let writer = super::Writer::start(super::WriterParts {
+            conn,
+            wal,
+            db: path,
+            wal_restart: Default::default(),
+            timings: Default::default(),
+            health: health.clone(),
+            readers: Some(readers.clone()),
+            checkpointer: None,
+        });
+        (writer, health, readers)
+    }
+
+    async fn insert(writer: &super::Writer, v: i64) -> Result<(), StoreError> {
+        writer
+            .write_repeatable(move |tx| {
+                tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                Ok(())
+            })
+            .await
+    }
+
+    fn count(readers: &Readers, sql: &'static str) -> i64 {
+        readers
+            .read_blocking(move |conn| Ok(conn.query_row(sql, [], |r| r.get(0))?))
+            .unwrap()
+    }
+
+    async fn until_writable(health: &Health) {
+        tokio::time::timeout(Duration::from_secs(20), health.until_writable())
+            .await
+            .expect("the store takes writes again");
+    }
+
+    /// Once the disk fails a sync, no write is called durable until the store has been
+    /// reopened: the batch whose sync failed is refused, later writes are refused at once and
+    /// leave nothing behind, reads go on. While the test write fails the store keeps
+    /// refusing; once it succeeds the writer reopens the store and takes writes again by
+    /// itself. (A pipe stands in for the WAL: syncing one fails with EINVAL; the reopen
+    /// syncs the real log.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_sync_refuses_writes_until_a_test_write_succeeds_then_resumes() {
+        let dir = tempfile::tempdir().unwrap();
         let (_reader, pipe) = std::io::pipe().unwrap();
         let not_syncable = std::fs::File::from(std::os::fd::OwnedFd::from(pipe));
-        let writer =
-            super::Writer::start(conn, not_syncable, Default::default(), Default::default());
-        let insert = |v: i64| {
-            let writer = writer.clone();
-            async move {
-                writer
-                    .write_repeatable(move |tx| {
-                        tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
-                        Ok(())
-                    })
-                    .await
-            }
-        };
-        insert(1).await.unwrap_err();
-        insert(2).await.unwrap_err();
-        let check = super::super::open_connection(&path).unwrap();
-        let later: i64 = check
-            .query_row("SELECT COUNT(*) FROM t WHERE v = 2", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(later, 0, "a write refused after the failure leaves nothing");
+        let disk_ok = Arc::new(AtomicBool::new(false));
+        let (writer, health, readers) = writer_on(dir.path(), Some(not_syncable), disk_ok.clone(), "");
+        let err = insert(&writer, 1).await.unwrap_err();
+        assert!(matches!(err, StoreError::Refusing(_)), "{err}");
+        assert!(err.to_string().contains("fdatasync"), "{err}");
+        assert!(!health.writable());
+        let err = insert(&writer, 2).await.unwrap_err();
+        assert!(matches!(err, StoreError::Refusing(_)), "refused at once: {err}");
+        assert_eq!(count(&readers, "SELECT COUNT(*) FROM t WHERE v = 2"), 0, "reads go on");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(!health.writable(), "still refusing while the test write fails");
+        let snapshot = health.snapshot();
+        assert!(snapshot.last_probe.is_some(), "{snapshot:?}");
+        assert!(
+            snapshot.reason.as_deref().unwrap_or_default().contains("No space left on device"),
+            "{snapshot:?}"
+        );
+        disk_ok.store(true, Ordering::SeqCst);
+        until_writable(&health).await;
+        insert(&writer, 3).await.unwrap();
+        assert_eq!(count(&readers, "SELECT COUNT(*) FROM t WHERE v IN (2, 3)"), 1);
+        assert_eq!(
+            count(&readers, "SELECT COUNT(*) FROM audit_events WHERE action = 'store_resumed'"),
+            1,
+            "the probe transaction is recorded"
+        );
+        assert_eq!(health.faults(), 1);
+    }
+
+    /// A write the disk refuses (here the database reaches its page limit, which SQLite
+    /// reports as a full disk) refuses its whole batch, acknowledges nothing, and the store
+    /// takes writes again once the test write succeeds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_disk_refuses_the_batch_and_writes_resume_by_themselves() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk_ok = Arc::new(AtomicBool::new(false));
+        let (writer, health, readers) =
+            writer_on(dir.path(), None, disk_ok.clone(), "PRAGMA max_page_count = 12;");
+        insert(&writer, 1).await.unwrap();
+        let big = writer.write(|tx| {
+            tx.execute("INSERT INTO t (v) VALUES (zeroblob(1000000))", [])?;
+            Ok(())
+        });
+        let err = big.await.unwrap_err();
+        assert!(matches!(err, StoreError::Refusing(_)), "{err}");
+        assert!(err.to_string().contains("no space left"), "{err}");
+        assert!(matches!(insert(&writer, 2).await, Err(StoreError::Refusing(_))));
+        disk_ok.store(true, Ordering::SeqCst);
+        until_writable(&health).await;
+        insert(&writer, 3).await.unwrap();
+        assert_eq!(count(&readers, "SELECT COUNT(*) FROM t"), 2, "1 and 3, nothing else");
     }
 
     /// Search entries of a write that failed never reach the index; those of writes that

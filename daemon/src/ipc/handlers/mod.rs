@@ -18,6 +18,8 @@ impl From<StoreError> for ErrorBody {
         match err {
             // Invalid carries a message meant for the user (what is wrong and how to fix it).
             StoreError::Invalid(message) => ErrorBody::new(ErrorCode::BadRequest, message),
+            // The store says what failed and what to do; it logged it once already.
+            StoreError::Refusing(refusal) => ErrorBody::new(ErrorCode::Internal, refusal.to_string()),
             StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows) => {
                 ErrorBody::new(ErrorCode::NotFound, "not found")
             }
