@@ -33,6 +33,14 @@ pub async fn run(daemon: Arc<Daemon>) {
     let max_in_flight = daemon.config.workers().max(1) * IN_FLIGHT_PER_WORKER;
     let mut shutdown = daemon.shutdown_signal();
     loop {
+        if !daemon.store.health.writable() {
+            // A claim is a write: wait until the store takes writes again.
+            tokio::select! {
+                _ = daemon.store.health.until_writable() => {}
+                _ = shutdown.changed() => break,
+            }
+            continue;
+        }
         let free = max_in_flight.saturating_sub(daemon.running_count());
         if worth_claiming(
             free,
@@ -66,6 +74,8 @@ pub async fn run(daemon: Arc<Daemon>) {
                         continue;
                     }
                 }
+                // The store logs its own refusal once.
+                Err(crate::store::StoreError::Refusing(_)) => {}
                 Err(err) => tracing::error!(%err, "claiming runs failed"),
             }
         }

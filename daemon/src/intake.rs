@@ -38,37 +38,64 @@ pub struct Finished {
 }
 
 /// Waits for `run_id` to reach a final state. `events` must be subscribed before the run
-/// was submitted, so its end can't be missed.
+/// was submitted, so its end can't be missed. A run boltd could not record (a disk fault)
+/// is followed to the run that replaced it.
 pub async fn wait_for_run(
     daemon: &Arc<Daemon>,
     mut events: broadcast::Receiver<Event>,
     run_id: &str,
     timeout: Duration,
 ) -> StoreResult<Option<Finished>> {
-    let waited = tokio::time::timeout(timeout, async {
-        loop {
-            match events.recv().await {
-                Ok(Event::RunChanged { id, state, .. }) if id == run_id && state.is_final() => {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut run_id = run_id.to_string();
+    loop {
+        let waited = tokio::time::timeout_at(deadline, until_final(daemon, &mut events, &run_id)).await;
+        if !matches!(waited, Ok(true)) {
+            return Ok(None);
+        }
+        let finished = finished(daemon, &run_id).await?;
+        let unrecorded = finished
+            .as_ref()
+            .is_some_and(|f| f.error_type.as_deref() == Some(crate::unrecorded::ERROR_TYPE));
+        let next = if unrecorded {
+            replacement(daemon, &run_id).await?
+        } else {
+            None
+        };
+        match next {
+            Some(next) => run_id = next,
+            None => return Ok(finished),
+        }
+    }
+}
+
+/// True once `run_id` has reached a final state; false if the event bus closed.
+async fn until_final(
+    daemon: &Arc<Daemon>,
+    events: &mut broadcast::Receiver<Event>,
+    run_id: &str,
+) -> bool {
+    loop {
+        match events.recv().await {
+            Ok(Event::RunChanged { id, state, .. }) if id == run_id && state.is_final() => {
+                return true;
+            }
+            Ok(_) => {}
+            // Fell behind: check the store directly below.
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                if run_state(daemon, run_id)
+                    .await
+                    .is_some_and(RunState::is_final)
+                {
                     return true;
                 }
-                Ok(_) => {}
-                // Fell behind: check the store directly below.
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    if run_state(daemon, run_id)
-                        .await
-                        .is_some_and(RunState::is_final)
-                    {
-                        return true;
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => return false,
             }
+            Err(broadcast::error::RecvError::Closed) => return false,
         }
-    })
-    .await;
-    if !matches!(waited, Ok(true)) {
-        return Ok(None);
     }
+}
+
+async fn finished(daemon: &Arc<Daemon>, run_id: &str) -> StoreResult<Option<Finished>> {
     let id = run_id.to_string();
     daemon
         .store
@@ -86,6 +113,23 @@ pub async fn wait_for_run(
                 error_type,
                 error_message,
             }))
+        })
+        .await
+}
+
+/// The run queued after `run_id` in its work order (ids are time-ordered).
+async fn replacement(daemon: &Arc<Daemon>, run_id: &str) -> StoreResult<Option<String>> {
+    let id = run_id.to_string();
+    daemon
+        .store
+        .readers
+        .read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT id FROM runs WHERE work_order_id = (SELECT work_order_id FROM runs WHERE id = ?1) AND id > ?1 ORDER BY id LIMIT 1",
+                )?
+                .query_row([&id], |r| r.get::<_, String>(0))
+                .optional()?)
         })
         .await
 }

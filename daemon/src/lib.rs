@@ -25,6 +25,7 @@ pub mod scheduler;
 pub mod secrets;
 pub mod shutdown;
 pub mod store;
+pub mod unrecorded;
 pub mod webhook;
 pub mod webhook_triggers;
 pub mod workflows;

@@ -32,6 +32,8 @@ pub async fn run(daemon: Arc<Daemon>) {
                 tracing::info!(deleted, wiped, "retention sweep")
             }
             Ok(_) => {}
+            // Retention waits for a store that takes writes; it said so once already.
+            Err(crate::store::StoreError::Refusing(_)) => {}
             Err(err) => tracing::error!(%err, "retention sweep failed"),
         }
         tokio::select! {

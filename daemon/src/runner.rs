@@ -8,6 +8,7 @@ use crate::runs::{insert_run, refresh_work_order};
 use crate::secrets::Scrubber;
 use crate::store::dataclips::{self, NewDataclip};
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
+use crate::unrecorded::{self, Expected, Requeued};
 use crate::{credentials, plan, workflows};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
@@ -144,9 +145,27 @@ struct Ending {
 
 /// Runs a claimed run to completion. Never panics on user input; every failure is recorded.
 pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
-    let Err(err) = execute_inner(&daemon, &run_id, cancel).await else {
+    // A run whose records can't be kept doesn't start; it waits for the store (still
+    // claimed: if boltd stops first, the next start finds it lost).
+    tokio::select! {
+        biased;
+        _ = daemon.store.health.until_writable() => {}
+        _ = daemon.until_stopping() => return,
+    }
+    let faults = daemon.store.health.faults();
+    let Err(err) = execute_inner(&daemon, &run_id, cancel, faults).await else {
         return;
     };
+    if matches!(err, StoreError::Refusing(_)) || daemon.store.health.faults() != faults {
+        // boltd's fault, not the job's: once the disk takes writes again the run ends as
+        // unrecorded and runs again.
+        let why = match &err {
+            StoreError::Refusing(refusal) => refusal.explain(),
+            other => other.to_string(),
+        };
+        crate::unrecorded::once_the_store_recovers(&daemon, &run_id, why).await;
+        return;
+    }
     tracing::error!(run = %run_id, %err, "run could not be recorded; marking it as an exception");
     let message = format!("boltd could not run this: {err}");
     // The store may be briefly unavailable (that may be why the run failed): keep trying,
@@ -213,7 +232,14 @@ async fn release_claim(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<()
     Ok(())
 }
 
-async fn execute_inner(daemon: &Arc<Daemon>, run_id: &str, cancel: CancelToken) -> StoreResult<()> {
+/// `faults`: the store's fault count when the run began; a fault since may have cost the
+/// run some of its records.
+async fn execute_inner(
+    daemon: &Arc<Daemon>,
+    run_id: &str,
+    cancel: CancelToken,
+    faults: u64,
+) -> StoreResult<()> {
     let config = daemon.config.clone();
     let id = run_id.to_string();
     let ctx = daemon
@@ -257,14 +283,14 @@ async fn execute_inner(daemon: &Arc<Daemon>, run_id: &str, cancel: CancelToken) 
         });
     }
 
-    let ending = match prepare(daemon, &ctx).await? {
-        Err(ending) => ending,
+    let (ending, expected) = match prepare(daemon, &ctx).await? {
+        Err(ending) => (ending, Expected::default()),
         Ok((plan, input, scrubber)) => {
             run_engine(daemon, &ctx, plan, input, scrubber, cancel).await?
         }
     };
     drop(slot);
-    finish(daemon, &ctx, ending).await
+    finish(daemon, &ctx, ending, expected, faults).await
 }
 
 /// Checks the input and credentials; loads credentials into the plan.
@@ -387,6 +413,8 @@ struct Recorder<'a> {
     /// input and the run's final state reuse the dataclip of the output they equal.
     outputs: Vec<(Value, String, bool)>,
     first_step: bool,
+    /// What it queued for the store, to check before the run is recorded as finished.
+    expected: Expected,
 }
 
 impl Recorder<'_> {
@@ -485,6 +513,7 @@ impl Recorder<'_> {
                     crate::refs::index_new(tx, "steps", &step)?;
                     Ok(())
                 });
+                self.expected.steps += 1;
                 self.daemon.events.publish(Event::StepChanged {
                     id: db_step,
                     run_id: self.ctx.run_id.clone(),
@@ -524,6 +553,7 @@ impl Recorder<'_> {
                     )?;
                     dataclips::index(tx, &wo, "log", &stored.id.to_string(), &stored.message)
                 });
+                self.expected.log_lines += 1;
                 self.daemon.events.publish(Event::Log(line));
             }
             EngineEvent::StepFinished {
@@ -571,6 +601,7 @@ impl Recorder<'_> {
                     )?;
                     Ok(())
                 });
+                self.expected.finished_steps += 1;
                 self.daemon.events.publish(Event::StepChanged {
                     id: db_step,
                     run_id: self.ctx.run_id.clone(),
@@ -622,7 +653,7 @@ async fn run_engine(
     input: Value,
     scrubber: Scrubber,
     cancel: CancelToken,
-) -> StoreResult<Ending> {
+) -> StoreResult<(Ending, Expected)> {
     let limits = Limits {
         step_timeout: ctx.run_timeout,
         memory_bytes: (ctx.memory_mb as usize).saturating_mul(1024 * 1024),
@@ -643,6 +674,7 @@ async fn run_engine(
         steps: HashMap::new(),
         outputs: Vec::new(),
         first_step: true,
+        expected: Expected::default(),
     };
     let deadline = tokio::time::sleep(ctx.run_timeout + Duration::from_secs(5));
     tokio::pin!(deadline);
@@ -663,17 +695,21 @@ async fn run_engine(
             }
         }
     };
+    let expected = recorder.expected;
     let Some(outcome) = outcome else {
-        return Ok(Ending {
-            state: RunState::Exception,
-            error_type: Some("ExecutionError".into()),
-            error_message: Some("the engine stopped unexpectedly".into()),
-            final_state: None,
-            final_dataclip_id: None,
-        });
+        return Ok((
+            Ending {
+                state: RunState::Exception,
+                error_type: Some("ExecutionError".into()),
+                error_message: Some("the engine stopped unexpectedly".into()),
+                final_state: None,
+                final_dataclip_id: None,
+            },
+            expected,
+        ));
     };
     if timed_out {
-        return Ok(Ending {
+        return Ok((Ending {
             state: RunState::Killed,
             error_type: Some("TimeoutError".into()),
             error_message: Some(format!(
@@ -682,7 +718,7 @@ async fn run_engine(
             )),
             final_state: None,
             final_dataclip_id: None,
-        });
+        }, expected));
     }
     let mut final_state = outcome.final_state;
     // Usually the final state is the last step's output: point at that dataclip rather
@@ -691,16 +727,35 @@ async fn run_engine(
     if let Some(state) = &mut final_state {
         recorder.scrubber.scrub_json(state);
     }
-    Ok(Ending {
-        state: outcome.exit_reason.run_state(),
-        error_type: outcome.error_type,
-        error_message: outcome.error_message.map(|m| recorder.scrubber.scrub(&m)),
-        final_state,
-        final_dataclip_id,
-    })
+    Ok((
+        Ending {
+            state: outcome.exit_reason.run_state(),
+            error_type: outcome.error_type,
+            error_message: outcome.error_message.map(|m| recorder.scrubber.scrub(&m)),
+            final_state,
+            final_dataclip_id,
+        },
+        expected,
+    ))
 }
 
-async fn finish(daemon: &Arc<Daemon>, ctx: &RunContext, ending: Ending) -> StoreResult<()> {
+/// How a run's final write went.
+enum Finished {
+    /// Recorded as it ended: the work order's state and the retry its policy queued.
+    Recorded(WorkOrderState, Option<String>),
+    /// Some of its records were lost to a disk fault: ended as unrecorded and queued again.
+    Requeued(Requeued),
+}
+
+/// Records how the run ended. If the store had a disk fault since the run began and some
+/// of its records did not make it, it is ended as unrecorded and queued again instead.
+async fn finish(
+    daemon: &Arc<Daemon>,
+    ctx: &RunContext,
+    ending: Ending,
+    expected: Expected,
+    faults: u64,
+) -> StoreResult<()> {
     let run_id = ctx.run_id.clone();
     let wo = ctx.work_order_id.clone();
     let project = ctx.project_id.clone();
@@ -716,10 +771,23 @@ async fn finish(daemon: &Arc<Daemon>, ctx: &RunContext, ending: Ending) -> Store
     let version_id = ctx.version_id.clone();
     let start = ctx.starting_job.clone();
     let input_clip = ctx.input_dataclip_id.clone();
-    let (wo_state, retry_run) = daemon
+    let health = daemon.store.health.clone();
+    let finished = daemon
         .store
         .writer
         .write_repeatable(move |tx| {
+            // On the writer thread, in order after the run's own records: a fault counted
+            // here happened before this write.
+            if health.faults() != faults
+                && !unrecorded::records_complete(tx, &run_id, &expected)?
+                && let Some(requeued) = unrecorded::end_and_requeue(
+                    tx,
+                    &run_id,
+                    "the disk refused some of its records while it ran",
+                )?
+            {
+                return Ok(Finished::Requeued(requeued));
+            }
             let final_clip = match &final_body {
                 Some(body) => Some(dataclips::insert(
                     tx,
@@ -733,9 +801,17 @@ async fn finish(daemon: &Arc<Daemon>, ctx: &RunContext, ending: Ending) -> Store
                 Some((attempt, not_before)) => Some(insert_run(tx, &wo, &version_id, start.as_deref(), &input_clip, Origin::Retry, 1, attempt, not_before)?),
                 None => None,
             };
-            Ok((refresh_work_order(tx, &wo)?, retry_run))
+            Ok(Finished::Recorded(refresh_work_order(tx, &wo)?, retry_run))
         })
         .await?;
+    let (wo_state, retry_run) = match finished {
+        Finished::Recorded(wo_state, retry_run) => (wo_state, retry_run),
+        Finished::Requeued(requeued) => {
+            tracing::warn!(run = %ctx.run_id, retry = ?requeued.retry, "a run lost records to a disk fault: queued again");
+            unrecorded::announce(daemon, &requeued);
+            return Ok(());
+        }
+    };
     daemon.events.publish(Event::RunChanged {
         id: ctx.run_id.clone(),
         work_order_id: ctx.work_order_id.clone(),

@@ -24,8 +24,12 @@ pub async fn run(daemon: Arc<Daemon>) {
         .map(Duration::from_millis);
     loop {
         let now = Utc::now();
-        if let Err(err) = tick(&daemon, now).await {
-            tracing::error!(%err, "cron check failed");
+        match tick(&daemon, now).await {
+            Ok(_) => {}
+            Err(crate::store::StoreError::Refusing(_)) => {
+                tracing::warn!("cron triggers due this minute did not fire: the store refuses writes (see `bolt status`)");
+            }
+            Err(err) => tracing::error!(%err, "cron check failed"),
         }
         let wait = check.unwrap_or_else(|| {
             let into_minute = Duration::from_millis(

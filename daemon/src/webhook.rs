@@ -228,12 +228,32 @@ fn with_meta_headers(mut response: Response, created: &crate::runs::Created) -> 
     response
 }
 
-fn internal(err: impl std::fmt::Display) -> Response {
-    tracing::error!(%err, "webhook intake failed");
-    reply(
+/// Seconds a client is told to wait before it sends a request boltd could not store.
+const RETRY_AFTER_SECS: u64 = 10;
+
+/// 503: nothing of the request was kept. A store refusing writes (a disk fault) says why
+/// and since when, and is logged once by the store rather than per request.
+fn internal(err: impl Into<crate::store::StoreError>) -> Response {
+    let err = err.into();
+    let message = match &err {
+        crate::store::StoreError::Refusing(refusal) => format!(
+            "boltd is not storing requests since {}: {}. Nothing of this request was kept; send it again later",
+            refusal.since.format("%Y-%m-%d %H:%M:%S UTC"),
+            refusal.explain()
+        ),
+        other => {
+            tracing::error!(err = %other, "webhook intake failed");
+            "boltd could not store the request; nothing was kept, send it again later".into()
+        }
+    };
+    let mut response = reply(
         StatusCode::SERVICE_UNAVAILABLE,
-        json!({"error": "service_unavailable", "message": "boltd could not store the request; nothing was kept, retry later"}),
-    )
+        json!({"error": "service_unavailable", "message": message, "retry_after_secs": RETRY_AFTER_SECS}),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    response
 }
 
 /// JSON (any content type that parses) or an urlencoded form; anything else is refused.

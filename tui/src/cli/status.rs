@@ -1,7 +1,7 @@
 //! `bolt status`: is the daemon up, and what is it doing.
 
 use super::{CliError, Global, output};
-use bolt_shared::model::{DaemonStatus, Latencies, StoreTimings};
+use bolt_shared::model::{DaemonStatus, Latencies, StoreHealth, StoreTimings};
 
 #[derive(clap::Args, Debug)]
 pub struct StatusArgs {
@@ -63,10 +63,49 @@ pub fn describe(status: &DaemonStatus) -> String {
             .collect();
         text.push_str(&format!("\nby state   {}", counts.join(", ")));
     }
+    if let Some(health) = describe_health(&status.store_health, chrono::Utc::now()) {
+        text.push_str(&format!("\n{health}"));
+    }
     if let Some(store) = describe_store(&status.store) {
         text.push_str(&format!("\nstore      {store}"));
     }
+    if status.log_lines_dropped > 0 {
+        text.push_str(&format!(
+            "\nlog        {} lines could not be written to boltd's stderr (full disk or closed output) and were dropped",
+            status.log_lines_dropped
+        ));
+    }
     text
+}
+
+/// The store's health, when there is something to say: refusing writes (since when, why,
+/// what to do) or, once writable again, how often it refused them.
+pub fn describe_health(health: &StoreHealth, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+    if health.writable {
+        return (health.faults > 0).then(|| {
+            format!(
+                "health     takes writes (refused them {} time{} since start after disk faults; see boltd's log)",
+                health.faults,
+                if health.faults == 1 { "" } else { "s" }
+            )
+        });
+    }
+    let since = match health.refusing_since {
+        Some(since) => format!(
+            " since {} ({} ago)",
+            since.format("%Y-%m-%d %H:%M:%S UTC"),
+            bolt_shared::timespec::format_duration_ms((now - since).num_milliseconds().max(1000))
+        ),
+        None => String::new(),
+    };
+    let mut text = format!(
+        "health     REFUSING WRITES{since}: webhooks get 503, nothing new is stored\n           why: {}",
+        health.reason.as_deref().unwrap_or("unknown")
+    );
+    if let Some(advice) = &health.advice {
+        text.push_str(&format!("\n           what to do: {advice}"));
+    }
+    Some(text)
 }
 
 /// How long durable writes and WAL syncs have taken since boltd started, in one line;
@@ -97,6 +136,30 @@ fn describe_latencies(latencies: &Latencies) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_refusing_writes_says_since_when_why_and_what_to_do() {
+        let now = chrono::Utc::now();
+        assert_eq!(describe_health(&StoreHealth::default(), now), None);
+        let health = StoreHealth {
+            writable: false,
+            refusing_since: Some(now - chrono::Duration::seconds(90)),
+            reason: Some("a commit failed: No space left on device (os error 28)".into()),
+            advice: Some("free space on the filesystem of /data".into()),
+            last_probe: Some(now),
+            faults: 1,
+        };
+        let text = describe_health(&health, now).unwrap();
+        assert!(text.starts_with("health     REFUSING WRITES since "), "{text}");
+        assert!(text.contains("(1m 30s ago)"), "{text}");
+        assert!(text.contains("why: a commit failed: No space left on device"), "{text}");
+        assert!(text.contains("what to do: free space on the filesystem of /data"), "{text}");
+        let healed = StoreHealth {
+            faults: 2,
+            ..StoreHealth::default()
+        };
+        assert!(describe_health(&healed, now).unwrap().contains("refused them 2 times"));
+    }
 
     #[test]
     fn store_timings_read_in_milliseconds_and_stay_out_until_a_write() {

@@ -163,7 +163,12 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
                 scalar("SELECT COUNT(*) FROM workflows WHERE deleted_at IS NULL")?,
             ))
         })
-        .await?;
+        .await
+        // The store's health matters most when it can't be read: answer without counts.
+        .unwrap_or_else(|err| {
+            tracing::warn!(%err, "status: the store could not be read");
+            Default::default()
+        });
     let (counts, queue_depth, running, projects, workflows) = counts;
     let now = chrono::Utc::now();
     Ok(Response::Status(DaemonStatus {
@@ -184,7 +189,7 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         counts,
         store: daemon.store.timings.summary(),
         stopping: daemon.is_stopping(),
-        store_health: Default::default(),
+        store_health: daemon.store.health.snapshot(),
         log_lines_dropped: crate::logging::dropped_lines(),
     }))
 }

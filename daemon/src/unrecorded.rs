@@ -1,0 +1,167 @@
+//! Runs boltd itself could not record (the disk refused writes while they ran): they end as
+//! exceptions and run again once the store takes writes, whatever the workflow's retry
+//! policy says — the work was acknowledged, and it is boltd's fault, not the job's.
+
+use crate::daemon::Daemon;
+use crate::runs::{insert_run, refresh_work_order};
+use crate::store::{StoreError, StoreResult, now_micros};
+use bolt_shared::model::{Origin, RunState, WorkOrderState};
+use bolt_shared::protocol::Event;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::sync::Arc;
+
+/// The error type such runs end with.
+pub const ERROR_TYPE: &str = "StoreError";
+
+/// What a run queued for its records while it ran.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expected {
+    pub steps: usize,
+    pub finished_steps: usize,
+    pub log_lines: usize,
+}
+
+/// Whether every record a run queued is in the store. Its records are written without
+/// waiting; while the store refused writes, some were dropped.
+pub fn records_complete(conn: &Connection, run_id: &str, expected: &Expected) -> StoreResult<bool> {
+    let (steps, finished): (i64, i64) = conn
+        .prepare_cached("SELECT COUNT(*), COUNT(finished_at) FROM steps WHERE run_id = ?1")?
+        .query_row([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let log_lines: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM log_lines WHERE run_id = ?1")?
+        .query_row([run_id], |r| r.get(0))?;
+    Ok(steps as usize == expected.steps
+        && finished as usize == expected.finished_steps
+        && log_lines as usize == expected.log_lines)
+}
+
+/// A run ended as unrecorded, and its replacement.
+#[derive(Debug, Clone)]
+pub struct Requeued {
+    pub run_id: String,
+    pub work_order_id: String,
+    /// The new run, unless the input is gone (wiped: the run can't be repeated).
+    pub retry: Option<String>,
+    pub work_order_state: WorkOrderState,
+}
+
+/// Ends a run boltd could not record as an exception saying why, and queues it again with
+/// the same input and attempt number (the workflow's retries are left for the job's own
+/// failures). `None` if the run had already ended.
+pub fn end_and_requeue(conn: &Connection, run_id: &str, why: &str) -> StoreResult<Option<Requeued>> {
+    type Row = (String, String, Option<String>, Option<String>, i64, i64, bool);
+    let row: Option<Row> = conn
+        .prepare_cached(
+            "SELECT r.work_order_id, r.version_id, r.starting_job, r.dataclip_id, r.attempt, r.priority,
+                    d.body IS NOT NULL
+             FROM runs r LEFT JOIN dataclips d ON d.id = r.dataclip_id
+             WHERE r.id = +?1 AND r.state IN ('available', 'claimed', 'started')",
+        )?
+        .query_row([run_id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .optional()?;
+    let Some((work_order_id, version, start, clip, attempt, priority, has_input)) = row else {
+        return Ok(None);
+    };
+    let retry = match (&clip, has_input) {
+        (Some(clip), true) => Some(insert_run(
+            conn,
+            &work_order_id,
+            &version,
+            start.as_deref(),
+            clip,
+            Origin::Retry,
+            priority,
+            attempt,
+            now_micros(),
+        )?),
+        _ => None,
+    };
+    let message = match &retry {
+        Some(_) => format!(
+            "boltd could not record this run ({why}); it was queued again once the store took writes (not counted against the workflow's retries)"
+        ),
+        None => format!(
+            "boltd could not record this run ({why}); its input is gone, so it could not be queued again"
+        ),
+    };
+    conn.prepare_cached(
+        "UPDATE runs SET state = 'exception', error_type = ?2, error_message = ?3, finished_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![run_id, ERROR_TYPE, message, now_micros()])?;
+    let work_order_state = refresh_work_order(conn, &work_order_id)?;
+    Ok(Some(Requeued {
+        run_id: run_id.to_string(),
+        work_order_id,
+        retry,
+        work_order_state,
+    }))
+}
+
+/// Tells followers (the TUI, waiting webhooks) and the dispatcher.
+pub fn announce(daemon: &Daemon, requeued: &Requeued) {
+    daemon.events.publish(Event::RunChanged {
+        id: requeued.run_id.clone(),
+        work_order_id: requeued.work_order_id.clone(),
+        state: RunState::Exception,
+        created: false,
+    });
+    if let Some(retry) = &requeued.retry {
+        daemon.events.publish(Event::RunChanged {
+            id: retry.clone(),
+            work_order_id: requeued.work_order_id.clone(),
+            state: RunState::Available,
+            created: true,
+        });
+        daemon.queue.notify_one();
+    }
+    daemon.events.publish(Event::WorkOrderChanged {
+        id: requeued.work_order_id.clone(),
+        state: requeued.work_order_state,
+        created: false,
+    });
+}
+
+/// Waits until the store takes writes again, then ends the run as unrecorded and queues it
+/// again. Gives up when boltd stops first: the next start finds the run lost.
+pub async fn once_the_store_recovers(daemon: &Arc<Daemon>, run_id: &str, why: String) {
+    loop {
+        tokio::select! {
+            biased;
+            _ = daemon.until_stopping() => {
+                tracing::warn!(run = %run_id, "boltd stops before the store took writes again: the next start marks this run lost");
+                return;
+            }
+            _ = daemon.store.health.until_writable() => {}
+        }
+        let (id, reason) = (run_id.to_string(), why.clone());
+        match daemon
+            .store
+            .writer
+            .write(move |tx| end_and_requeue(tx, &id, &reason))
+            .await
+        {
+            Ok(Some(requeued)) => {
+                tracing::warn!(run = %run_id, retry = ?requeued.retry, "a run boltd could not record was queued again");
+                announce(daemon, &requeued);
+                return;
+            }
+            Ok(None) => return,
+            // Refused again: the disk failed again before this went through.
+            Err(StoreError::Refusing(_)) => continue,
+            Err(err) => {
+                tracing::error!(run = %run_id, %err, "could not end a run boltd failed to record; the next start marks it lost");
+                return;
+            }
+        }
+    }
+}
