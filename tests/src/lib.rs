@@ -35,6 +35,22 @@ pub struct Daemon {
     pub http: String,
     child: Option<Child>,
     env: Vec<(String, String)>,
+    /// The data dir: the temp dir itself unless [`Options::data_dir`] said otherwise.
+    data: PathBuf,
+    /// What boltd's stderr is, if not `boltd.log` in the temp dir.
+    stderr: Option<fn() -> Stdio>,
+}
+
+/// How [`Daemon::start_with_options`] starts boltd.
+#[derive(Default)]
+pub struct Options {
+    pub env: Vec<(String, String)>,
+    /// Default: the temp dir.
+    pub data_dir: Option<PathBuf>,
+    /// Default: `<data dir>/run/boltd.sock`.
+    pub socket: Option<PathBuf>,
+    /// Default: `boltd.log` in the temp dir (a file, not a pipe nobody reads).
+    pub stderr: Option<fn() -> Stdio>,
 }
 
 impl Daemon {
@@ -45,23 +61,41 @@ impl Daemon {
 
     pub fn start_with(env: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::tempdir().expect("temp dir");
-        let socket = dir.path().join("run/boltd.sock");
+        Self::start_with_options(
+            dir,
+            Options {
+                env: env
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                ..Options::default()
+            },
+        )
+    }
+
+    /// Starts boltd in `dir` (which the daemon keeps, and removes when dropped).
+    pub fn start_with_options(dir: tempfile::TempDir, options: Options) -> Daemon {
+        let data = options
+            .data_dir
+            .unwrap_or_else(|| dir.path().to_path_buf());
+        let socket = options
+            .socket
+            .unwrap_or_else(|| data.join("run/boltd.sock"));
         let mut daemon = Daemon {
             dir,
             socket,
             http: String::new(),
             child: None,
-            env: env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            env: options.env,
+            data,
+            stderr: options.stderr,
         };
         daemon.restart();
         daemon
     }
 
     pub fn data_dir(&self) -> &Path {
-        self.dir.path()
+        &self.data
     }
 
     /// (Re)starts boltd on the same data dir and waits until it answers.
@@ -90,7 +124,7 @@ impl Daemon {
         let mut command = Command::new(bin("boltd"));
         command
             .arg("--data-dir")
-            .arg(self.dir.path())
+            .arg(&self.data)
             .arg("--socket")
             .arg(&self.socket)
             .arg("--http")
@@ -99,18 +133,29 @@ impl Daemon {
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             // A file, not a pipe nobody reads: a full pipe would block the daemon's logging.
-            .stderr(
-                std::fs::OpenOptions::new()
+            .stderr(match self.stderr {
+                Some(stderr) => stderr(),
+                None => std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
-                    .open(self.dir.path().join("boltd.log"))
+                    .open(self.log_path())
                     .map(Stdio::from)
                     .unwrap_or_else(|_| Stdio::null()),
-            );
+            });
         for (key, value) in &self.env {
             command.env(key, value);
         }
         command.spawn().expect("spawn boltd")
+    }
+
+    /// Where boltd's stderr goes by default.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("boltd.log")
+    }
+
+    /// boltd's log so far (for assertion messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
     pub fn client(&self) -> Client {
@@ -285,7 +330,7 @@ impl Daemon {
     pub fn database_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::new();
         for name in ["bolt.db", "bolt.db-wal"] {
-            if let Ok(mut file) = std::fs::File::open(self.dir.path().join(name)) {
+            if let Ok(mut file) = std::fs::File::open(self.data.join(name)) {
                 let _ = file.read_to_end(&mut bytes);
             }
         }
@@ -297,6 +342,49 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// Runs boltd with `args` (plus `--http 127.0.0.1:0`) until it exits on its own, as it
+/// does when it refuses to start; panics if it is still running after 20 s. Returns its
+/// exit status and stderr.
+pub fn boltd_refusal(args: &[&std::ffi::OsStr]) -> (std::process::ExitStatus, String) {
+    let log = tempfile::NamedTempFile::new().expect("temp file");
+    let mut child = Command::new(bin("boltd"))
+        .args(args)
+        .arg("--http")
+        .arg("127.0.0.1:0")
+        .env_remove("BOLT_CONFIG")
+        .env_remove("BOLT_ENCRYPTION_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log.reopen().expect("reopen temp file")))
+        .spawn()
+        .expect("spawn boltd");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait boltd") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "boltd did not refuse to start: {}",
+                std::fs::read_to_string(log.path()).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status, std::fs::read_to_string(log.path()).unwrap_or_default())
+}
+
+/// Whether the tests run as root (needed to mount a small filesystem or act as another
+/// user); tests that need it print a notice and pass when not.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 #[derive(Debug)]

@@ -32,7 +32,7 @@ impl Refusal {
     /// What failed, and what the disk says now.
     pub fn explain(&self) -> String {
         match &self.latest {
-            Some(latest) => format!("{} (since then: {latest})", self.reason),
+            Some(latest) => format!("{}; since then {latest}", self.reason),
             None => self.reason.clone(),
         }
     }
@@ -240,7 +240,7 @@ pub fn disk_fault(err: &rusqlite::Error) -> Option<(String, FaultKind)> {
         _ => return None,
     };
     let text = match kind {
-        FaultKind::Full => "no space left on the device (SQLite: database or disk is full)".into(),
+        FaultKind::Full => "the disk is full (SQLite: database or disk is full)".into(),
         _ => format!(
             "{} (SQLite error {})",
             message.as_deref().unwrap_or("disk I/O error"),
@@ -291,7 +291,7 @@ mod tests {
         let refusal = health.refusal().unwrap();
         let reason = refusal.explain();
         assert!(
-            reason.starts_with("a commit failed: disk I/O error (since then: a test write in"),
+            reason.starts_with("a commit failed: disk I/O error; since then a test write in"),
             "{reason}"
         );
         assert!(reason.contains("No space left on device (os error 28)"), "{reason}");

@@ -976,7 +976,7 @@ mod tests {
         });
         let err = big.await.unwrap_err();
         assert!(matches!(err, StoreError::Refusing(_)), "{err}");
-        assert!(err.to_string().contains("no space left"), "{err}");
+        assert!(err.to_string().contains("the disk is full"), "{err}");
         assert!(matches!(insert(&writer, 2).await, Err(StoreError::Refusing(_))));
         disk_ok.store(true, Ordering::SeqCst);
         until_writable(&health).await;

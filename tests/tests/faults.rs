@@ -1,0 +1,315 @@
+//! Faults that must not stop boltd: a stderr that refuses every write, and a disk that
+//! fills up under webhook load and then has space again.
+
+use bolt_e2e::{Daemon, Options, is_root};
+use bolt_shared::model::{RunState, WorkOrderState};
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PROJECT: &str = r#"
+name: faults
+workflows:
+  intake:
+    name: Intake
+    jobs:
+      keep:
+        name: Keep
+        adaptor: '@openfn/language-common@3.3.4'
+        body: |
+          fn(state => { console.log('kept', state.data.n); return state; });
+    triggers:
+      webhook:
+        type: webhook
+        custom_path: intake
+    edges:
+      webhook->keep:
+        source_trigger: webhook
+        target_job: keep
+        condition_type: always
+  slow:
+    name: Slow
+    jobs:
+      wait:
+        name: Wait
+        adaptor: '@openfn/language-common@3.3.4'
+        body: |
+          fn(state => { console.log('waiting'); const end = Date.now() + 3000; while (Date.now() < end) {} return { ...state, data: { waited: true } }; });
+    triggers:
+      webhook:
+        type: webhook
+        custom_path: slow
+    edges:
+      webhook->wait:
+        source_trigger: webhook
+        target_job: wait
+        condition_type: always
+"#;
+
+fn work_order_id(reply: &bolt_e2e::HttpReply) -> String {
+    reply.json()["work_order_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no work order id: {}", reply.body))
+        .to_string()
+}
+
+fn dev_full() -> Stdio {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::null())
+}
+
+fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    Stdio::from(writer)
+}
+
+/// boltd whose every stderr write fails serves webhooks, runs, `bolt trigger`, `bolt
+/// status` (which counts the lines it dropped) and stops at once when asked.
+fn serves_with_a_broken_stderr(stderr: fn() -> Stdio) {
+    let mut daemon = Daemon::start_with_options(
+        tempfile::tempdir().unwrap(),
+        Options {
+            env: vec![("RUST_LOG".into(), "debug".into())],
+            stderr: Some(stderr),
+            ..Options::default()
+        },
+    );
+    daemon.deploy_text(PROJECT);
+    let ids: Vec<String> = (0..20)
+        .map(|n| {
+            let reply = daemon.post("/i/intake", &json!({ "n": n }).to_string());
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            work_order_id(&reply)
+        })
+        .collect();
+    for id in &ids {
+        assert_eq!(daemon.wait_work_order(id).row.state, WorkOrderState::Success);
+    }
+    let triggered = daemon.bolt(&["trigger", "intake", "--wait", "--json"]);
+    assert!(
+        triggered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&triggered.stderr)
+    );
+    let status = daemon.bolt_json(&["status"]);
+    assert!(
+        status["log_lines_dropped"].as_u64().unwrap_or(0) > 0,
+        "{status}"
+    );
+    assert_eq!(status["store_health"]["writable"], true, "{status}");
+    let text = daemon.bolt(&["status"]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout)
+            .contains("lines could not be written to boltd's stderr"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    let asked = Instant::now();
+    let stop = daemon.bolt(&["stop"]);
+    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
+    assert!(daemon.wait_exited(Duration::from_secs(15)).success());
+    assert!(asked.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn boltd_with_stderr_on_dev_full_serves_webhooks_runs_and_stops() {
+    serves_with_a_broken_stderr(dev_full);
+}
+
+#[test]
+fn boltd_with_stderr_a_closed_pipe_serves_webhooks_runs_and_stops() {
+    serves_with_a_broken_stderr(closed_pipe);
+}
+
+/// A small filesystem mounted for one test, unmounted when dropped.
+struct Tmpfs {
+    path: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(path: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(path).ok()?;
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .arg(path)
+            .status()
+            .ok()?;
+        mounted.success().then(|| Tmpfs {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).status();
+    }
+}
+
+/// Fills the filesystem of `path` with a file until the disk refuses more.
+fn fill(path: &Path) {
+    let mut file = std::fs::File::create(path).unwrap();
+    let chunk = vec![7u8; 64 * 1024];
+    while file.write_all(&chunk).is_ok() {}
+    // The last partial chunk: down to the last byte.
+    while file.write_all(&[7u8]).is_ok() {}
+}
+
+/// The disk fills up under webhook load: boltd answers 503 (with Retry-After, saying why)
+/// and acknowledges nothing it could not store, `bolt status` says the store refuses
+/// writes, why and what to do; once space is freed it takes writes again without a
+/// restart, every acknowledged request has its work order, and a run whose records the
+/// disk refused runs again and succeeds.
+#[test]
+fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() {
+    if !is_root() {
+        eprintln!("not root: skipping the disk-full test (it mounts a small tmpfs)");
+        return;
+    }
+    let disk_dir = tempfile::tempdir().unwrap();
+    let Some(disk) = Tmpfs::mount(&disk_dir.path().join("disk"), "16m") else {
+        eprintln!("cannot mount a tmpfs: skipping the disk-full test");
+        return;
+    };
+    let data = disk.path.join("data");
+    let mut daemon = Daemon::start_with_options(
+        tempfile::tempdir().unwrap(),
+        Options {
+            data_dir: Some(data.clone()),
+            ..Options::default()
+        },
+    );
+    daemon.deploy_text(PROJECT);
+    let mut acked: Vec<String> = Vec::new();
+    for n in 0..5 {
+        let reply = daemon.post("/i/intake", &json!({ "n": n }).to_string());
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        acked.push(work_order_id(&reply));
+    }
+
+    // A run under way when the disk fills: its records will be refused.
+    let slow = work_order_id(&daemon.post("/i/slow", "{}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while daemon.show(&slow).runs.first().map(|r| r.state) != Some(RunState::Started) {
+        assert!(Instant::now() < deadline, "the slow run did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let slow_started = Instant::now();
+
+    let filler = disk.path.join("filler");
+    fill(&filler);
+    let body = json!({ "n": "x", "notes": "a clinic visit with a long free-text note ".repeat(200) })
+        .to_string();
+    let (mut refused, mut in_a_row) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while in_a_row < 5 {
+        assert!(Instant::now() < deadline, "no 503 while the disk is full");
+        let reply = daemon.post("/i/intake", &body);
+        match reply.status {
+            200 => {
+                acked.push(work_order_id(&reply));
+                in_a_row = 0;
+            }
+            503 => {
+                refused += 1;
+                in_a_row += 1;
+                let retry_after = reply
+                    .headers
+                    .iter()
+                    .find(|(name, _)| name == "retry-after")
+                    .map(|(_, value)| value.as_str());
+                assert_eq!(retry_after, Some("10"), "{:?}", reply.headers);
+                let message = reply.json()["message"].as_str().unwrap_or_default().to_lowercase();
+                assert!(message.contains("disk is full"), "{message}");
+                assert!(message.contains("nothing of this request was kept"), "{message}");
+            }
+            other => panic!("unexpected {other}: {}", reply.body),
+        }
+    }
+    assert!(refused >= 5);
+
+    let status = daemon.bolt_json(&["status"]);
+    let health = &status["store_health"];
+    assert_eq!(health["writable"], false, "{status}");
+    assert!(health["refusing_since"].is_string(), "{status}");
+    let reason = health["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("the disk is full"), "{status}");
+    assert!(reason.contains("No space left on device (os error 28)"), "the OS error: {status}");
+    assert!(
+        health["advice"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("free space on the filesystem of {}", data.display())),
+        "{status}"
+    );
+    let text = String::from_utf8_lossy(&daemon.bolt(&["status"]).stdout).into_owned();
+    assert!(text.contains("REFUSING WRITES since"), "{text}");
+    assert!(text.contains("what to do: free space"), "{text}");
+    // Manual triggers are refused at once, saying why, rather than hanging.
+    let asked = Instant::now();
+    let trigger = daemon.bolt(&["trigger", "intake"]);
+    assert!(!trigger.status.success());
+    assert!(
+        String::from_utf8_lossy(&trigger.stderr).contains("not storing anything"),
+        "{}",
+        String::from_utf8_lossy(&trigger.stderr)
+    );
+    assert!(asked.elapsed() < Duration::from_secs(5));
+    // Reads go on.
+    assert!(daemon.bolt(&["runs"]).status.success());
+
+    // Let the slow run end while writes are refused.
+    std::thread::sleep(Duration::from_millis(4000).saturating_sub(slow_started.elapsed()));
+    std::fs::remove_file(&filler).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = daemon.post("/i/intake", &json!({ "n": "after" }).to_string());
+        if reply.status == 200 {
+            acked.push(work_order_id(&reply));
+            break;
+        }
+        assert_eq!(reply.status, 503, "{}", reply.body);
+        assert!(
+            Instant::now() < deadline,
+            "writes did not resume after space was freed: {}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = daemon.bolt_json(&["status"]);
+    assert_eq!(status["store_health"]["writable"], true, "{status}");
+    assert!(status["store_health"]["faults"].as_u64().unwrap_or(0) >= 1, "{status}");
+
+    for id in &acked {
+        let view = daemon.wait_work_order(id);
+        assert_eq!(view.row.state, WorkOrderState::Success, "{id}: {view:?}");
+    }
+    let slow_view = daemon.wait_work_order(&slow);
+    assert_eq!(slow_view.row.state, WorkOrderState::Success, "{slow_view:?}");
+    // Newest first: the run queued again succeeded; the one the disk failed says why.
+    let [again, first] = slow_view.runs.as_slice() else {
+        panic!("two runs: {slow_view:?}");
+    };
+    assert_eq!(first.state, RunState::Exception, "{slow_view:?}");
+    assert_eq!(first.error_type.as_deref(), Some("StoreError"));
+    assert_eq!(again.state, RunState::Success, "{slow_view:?}");
+    assert_eq!(again.attempt, first.attempt, "not counted against the retry policy");
+
+    // Nothing acknowledged is lost across a crash either, and nothing refused was kept.
+    daemon.kill9();
+    daemon.restart();
+    for id in &acked {
+        assert_eq!(daemon.show(id).row.id, *id);
+    }
+    let listed = daemon.bolt_json(&["runs", "--workflow", "intake", "--limit", "500"]);
+    let rows = listed["rows"].as_array().map(Vec::len);
+    assert_eq!(rows, Some(acked.len()), "no work order beyond the acknowledged ones");
+    drop(daemon);
+    drop(disk);
+}
