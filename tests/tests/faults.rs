@@ -168,24 +168,10 @@ fn fill(path: &Path) {
 /// disk refused runs again and succeeds.
 #[test]
 fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() {
-    if !is_root() {
-        eprintln!("not root: skipping the disk-full test (it mounts a small tmpfs)");
-        return;
-    }
-    let disk_dir = tempfile::tempdir().unwrap();
-    let Some(disk) = Tmpfs::mount(&disk_dir.path().join("disk"), "16m") else {
-        eprintln!("cannot mount a tmpfs: skipping the disk-full test");
+    let Some(mut on_disk) = SmallDisk::start() else {
         return;
     };
-    let data = disk.path.join("data");
-    let mut daemon = Daemon::start_with_options(
-        tempfile::tempdir().unwrap(),
-        Options {
-            data_dir: Some(data.clone()),
-            ..Options::default()
-        },
-    );
-    daemon.deploy_text(PROJECT);
+    let (daemon, disk, data) = (&mut on_disk.daemon, &on_disk.disk, on_disk.data.clone());
     let mut acked: Vec<String> = Vec::new();
     for n in 0..5 {
         let reply = daemon.post("/i/intake", &json!({ "n": n }).to_string());
@@ -194,13 +180,7 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
     }
 
     // A run under way when the disk fills: its records will be refused.
-    let slow = work_order_id(&daemon.post("/i/slow", "{}"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while daemon.show(&slow).runs.first().map(|r| r.state) != Some(RunState::Started) {
-        assert!(Instant::now() < deadline, "the slow run did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let slow_started = Instant::now();
+    let (slow, slow_started) = start_slow_run(daemon);
 
     let filler = disk.path.join("filler");
     fill(&filler);
@@ -310,6 +290,84 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
     let listed = daemon.bolt_json(&["runs", "--workflow", "intake", "--limit", "500"]);
     let rows = listed["rows"].as_array().map(Vec::len);
     assert_eq!(rows, Some(acked.len()), "no work order beyond the acknowledged ones");
-    drop(daemon);
-    drop(disk);
+}
+
+/// `bolt stop` while the disk is full and a run waits to be recorded: boltd stops at once
+/// (not after its 30 s grace), and the next start marks the run lost.
+#[test]
+fn bolt_stop_does_not_wait_for_a_run_the_full_disk_holds_up() {
+    let Some(mut on_disk) = SmallDisk::start() else {
+        return;
+    };
+    let daemon = &mut on_disk.daemon;
+    let (slow, slow_started) = start_slow_run(daemon);
+    let filler = on_disk.disk.path.join("filler");
+    fill(&filler);
+    let body = json!({ "notes": "a long note ".repeat(1000) }).to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while daemon.post("/i/intake", &body).status != 503 {
+        assert!(Instant::now() < deadline, "no 503 while the disk is full");
+    }
+    // The slow run's job ends; its records wait for the disk.
+    std::thread::sleep(Duration::from_millis(3500).saturating_sub(slow_started.elapsed()));
+    assert_eq!(daemon.bolt_json(&["status"])["running"], 1);
+    let asked = Instant::now();
+    let stop = daemon.bolt(&["stop"]);
+    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
+    assert!(daemon.wait_exited(Duration::from_secs(10)).success());
+    assert!(asked.elapsed() < Duration::from_secs(10), "{:?}", asked.elapsed());
+    std::fs::remove_file(&filler).unwrap();
+    daemon.restart();
+    let view = daemon.wait_work_order(&slow);
+    assert_eq!(view.runs[0].state, RunState::Lost, "{view:?}");
+}
+
+/// boltd on a small tmpfs of its own, with the project deployed. Dropped in field order:
+/// boltd stops before the filesystem is unmounted.
+struct SmallDisk {
+    daemon: Daemon,
+    disk: Tmpfs,
+    data: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// `None` (with a notice) when not root or the mount fails.
+    fn start() -> Option<SmallDisk> {
+        if !is_root() {
+            eprintln!("not root: skipping a disk-full test (it mounts a small tmpfs)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let Some(disk) = Tmpfs::mount(&dir.path().join("disk"), "16m") else {
+            eprintln!("cannot mount a tmpfs: skipping a disk-full test");
+            return None;
+        };
+        let data = disk.path.join("data");
+        let daemon = Daemon::start_with_options(
+            tempfile::tempdir().unwrap(),
+            Options {
+                data_dir: Some(data.clone()),
+                ..Options::default()
+            },
+        );
+        daemon.deploy_text(PROJECT);
+        Some(SmallDisk {
+            daemon,
+            disk,
+            data,
+            _dir: dir,
+        })
+    }
+}
+
+/// Posts to the slow workflow and waits until its run has started (its job takes 3 s).
+fn start_slow_run(daemon: &Daemon) -> (String, Instant) {
+    let slow = work_order_id(&daemon.post("/i/slow", "{}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while daemon.show(&slow).runs.first().map(|r| r.state) != Some(RunState::Started) {
+        assert!(Instant::now() < deadline, "the slow run did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (slow, Instant::now())
 }

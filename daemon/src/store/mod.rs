@@ -321,6 +321,19 @@ mod tests {
         assert_eq!(rows, 201, "nothing was lost on the way");
     }
 
+    /// bolt.db is created 0600 whatever the umask, and SQLite gives its log and
+    /// shared-memory index the database's mode.
+    #[test]
+    fn the_database_and_its_log_and_index_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1).unwrap();
+        for path in crate::files::store_files(&store.path) {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+    }
+
     #[test]
     fn refuses_a_store_from_the_future() {
         let dir = tempfile::tempdir().unwrap();
