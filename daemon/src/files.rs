@@ -39,15 +39,14 @@ pub enum FileError {
     #[error("the {} {} is not a directory: choose another {}", role.what, path.display(), role.flag)]
     NotADirectory { role: Role, path: PathBuf },
     #[error(
-        "the {} {} belongs to {owner}, not to boltd's user {you} or root: that user could read or replace what boltd keeps there. Fix: `chown {you_name} {}` (as root, if you trust what is in it), or choose another {}",
-        role.what, path.display(), path.display(), role.flag
+        "the {} {} belongs to {}, not to boltd's user {} or root: that user could read or replace what boltd keeps there. Fix: `chown {} {}` (as root, if you trust what is in it), or choose another {}",
+        role.what, path.display(), users::describe(*owner), users::describe(users::current_uid()),
+        users::chown_name(users::current_uid()), path.display(), role.flag
     )]
     DirOwnedByOther {
         role: Role,
         path: PathBuf,
-        owner: String,
-        you: String,
-        you_name: String,
+        owner: u32,
     },
     #[error(
         "the {} {} is writable by {by} (mode {mode:04o}) and not sticky: another user could replace boltd's files in it. Fix: `chmod 700 {}`, or choose another {}",
@@ -78,15 +77,14 @@ pub enum FileError {
         links: u64,
     },
     #[error(
-        "the {what} {} belongs to {owner}, not to boltd's user {you}: that user could read or replace it. Fix: `chown {you_name} {}` (as root, once you are sure it is yours)",
-        path.display(), path.display()
+        "the {what} {} belongs to {}, not to boltd's user {}: that user could read or replace it. Fix: `chown {} {}` (as root, once you are sure it is yours)",
+        path.display(), users::describe(*owner), users::describe(users::current_uid()),
+        users::chown_name(users::current_uid()), path.display()
     )]
     FileOwnedByOther {
         what: &'static str,
         path: PathBuf,
-        owner: String,
-        you: String,
-        you_name: String,
+        owner: u32,
     },
     #[error("the {what} {} can be read by other users (mode {mode:04o}): {why}. Fix: `chmod 600 {}`", path.display(), path.display())]
     FileOpenToOthers {
@@ -160,9 +158,7 @@ pub fn check_dir(dir: &Path, role: Role) -> Result<(), FileError> {
         return Err(FileError::DirOwnedByOther {
             role,
             path: dir.to_path_buf(),
-            owner: users::describe(meta.uid()),
-            you: users::describe(me),
-            you_name: users::chown_name(me),
+            owner: meta.uid(),
         });
     }
     let mode = meta.mode() & 0o7777;
@@ -235,9 +231,7 @@ fn check_own_metadata(
         return Err(FileError::FileOwnedByOther {
             what,
             path: path.to_path_buf(),
-            owner: users::describe(meta.uid()),
-            you: users::describe(me),
-            you_name: users::chown_name(me),
+            owner: meta.uid(),
         });
     }
     if meta.nlink() > 1 {
@@ -332,7 +326,11 @@ mod tests {
         ensure_private_dir(&sub, DATA_DIR).unwrap();
         assert_eq!(mode(&sub), 0o700);
         assert_eq!(mode(&shared.join("a")), 0o700);
-        assert_eq!(mode(&shared), 0o1777, "a directory boltd did not create keeps its mode");
+        assert_eq!(
+            mode(&shared),
+            0o1777,
+            "a directory boltd did not create keeps its mode"
+        );
         ensure_private_dir(&shared, SOCKET_DIR).unwrap();
         assert_eq!(mode(&shared), 0o1777);
     }
@@ -343,7 +341,10 @@ mod tests {
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
         let err = check_dir(dir.path(), DATA_DIR).unwrap_err().to_string();
         assert!(err.contains("writable by everyone (mode 0777)"), "{err}");
-        assert!(err.contains(&format!("`chmod 700 {}`", dir.path().display())), "{err}");
+        assert!(
+            err.contains(&format!("`chmod 700 {}`", dir.path().display())),
+            "{err}"
+        );
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o770)).unwrap();
         let err = check_dir(dir.path(), DATA_DIR).unwrap_err().to_string();
         assert!(err.contains("writable by its group"), "{err}");
@@ -379,12 +380,18 @@ mod tests {
         let err = check_own_file(&open(), &key, "key file", Some("it decrypts credentials"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("mode 0644") && err.contains("`chmod 600"), "{err}");
+        assert!(
+            err.contains("mode 0644") && err.contains("`chmod 600"),
+            "{err}"
+        );
         fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
         check_own_file(&open(), &key, "key file", Some("it decrypts credentials")).unwrap();
         fs::hard_link(&key, dir.path().join("other")).unwrap();
         let err = check_own_file(&open(), &key, "key file", None).unwrap_err();
-        assert!(matches!(err, FileError::HardLinked { links: 2, .. }), "{err}");
+        assert!(
+            matches!(err, FileError::HardLinked { links: 2, .. }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -49,7 +49,8 @@ pub async fn wait_for_run(
     let deadline = tokio::time::Instant::now() + timeout;
     let mut run_id = run_id.to_string();
     loop {
-        let waited = tokio::time::timeout_at(deadline, until_final(daemon, &mut events, &run_id)).await;
+        let waited =
+            tokio::time::timeout_at(deadline, until_final(daemon, &mut events, &run_id)).await;
         if !matches!(waited, Ok(true)) {
             return Ok(None);
         }

@@ -290,9 +290,15 @@ mod tests {
         let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
         let err = prepare_socket(&socket).err().unwrap().to_string();
         assert!(err.contains("listening on the socket"), "{err}");
-        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
         drop(listener);
-        assert!(socket.exists(), "a dropped std listener leaves its socket file");
+        assert!(
+            socket.exists(),
+            "a dropped std listener leaves its socket file"
+        );
         drop(prepare_socket(&socket).unwrap());
         assert!(!socket.exists(), "the stale socket is gone");
         fs::write(&socket, "not a socket").unwrap();

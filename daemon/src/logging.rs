@@ -7,9 +7,9 @@
 //! panics ("failed printing to stderr") or holds up the thread that logged it.
 
 use std::io::Write;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Lines waiting for the stderr thread; past this they are dropped.

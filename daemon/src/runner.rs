@@ -709,16 +709,19 @@ async fn run_engine(
         ));
     };
     if timed_out {
-        return Ok((Ending {
-            state: RunState::Killed,
-            error_type: Some("TimeoutError".into()),
-            error_message: Some(format!(
-                "the run took longer than its {} s limit",
-                ctx.run_timeout.as_secs()
-            )),
-            final_state: None,
-            final_dataclip_id: None,
-        }, expected));
+        return Ok((
+            Ending {
+                state: RunState::Killed,
+                error_type: Some("TimeoutError".into()),
+                error_message: Some(format!(
+                    "the run took longer than its {} s limit",
+                    ctx.run_timeout.as_secs()
+                )),
+                final_state: None,
+                final_dataclip_id: None,
+            },
+            expected,
+        ));
     }
     let mut final_state = outcome.final_state;
     // Usually the final state is the last step's output: point at that dataclip rather

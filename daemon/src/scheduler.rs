@@ -27,7 +27,9 @@ pub async fn run(daemon: Arc<Daemon>) {
         match tick(&daemon, now).await {
             Ok(_) => {}
             Err(crate::store::StoreError::Refusing(_)) => {
-                tracing::warn!("cron triggers due this minute did not fire: the store refuses writes (see `bolt status`)");
+                tracing::warn!(
+                    "cron triggers due this minute did not fire: the store refuses writes (see `bolt status`)"
+                );
             }
             Err(err) => tracing::error!(%err, "cron check failed"),
         }

@@ -48,8 +48,20 @@ pub struct Requeued {
 /// Ends a run boltd could not record as an exception saying why, and queues it again with
 /// the same input and attempt number (the workflow's retries are left for the job's own
 /// failures). `None` if the run had already ended.
-pub fn end_and_requeue(conn: &Connection, run_id: &str, why: &str) -> StoreResult<Option<Requeued>> {
-    type Row = (String, String, Option<String>, Option<String>, i64, i64, bool);
+pub fn end_and_requeue(
+    conn: &Connection,
+    run_id: &str,
+    why: &str,
+) -> StoreResult<Option<Requeued>> {
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        i64,
+        i64,
+        bool,
+    );
     let row: Option<Row> = conn
         .prepare_cached(
             "SELECT r.work_order_id, r.version_id, r.starting_job, r.dataclip_id, r.attempt, r.priority,

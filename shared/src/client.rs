@@ -187,7 +187,7 @@ impl Client {
 
     pub fn status(&mut self) -> Result<DaemonStatus, ClientError> {
         match self.request(Request::Status)? {
-            Response::Status(status) => Ok(status),
+            Response::Status(status) => Ok(*status),
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
     }
@@ -196,10 +196,12 @@ impl Client {
 /// Refuses a daemon whose uid is not the caller's, root's or the configured `daemon_user`'s:
 /// whoever listens on the socket path gets every request, credentials included.
 fn check_peer(socket: &Path, stream: &Stream) -> Result<(), ClientError> {
-    let creds = stream.peer_creds().map_err(|source| ClientError::UnknownPeer {
-        path: socket.to_path_buf(),
-        source,
-    })?;
+    let creds = stream
+        .peer_creds()
+        .map_err(|source| ClientError::UnknownPeer {
+            path: socket.to_path_buf(),
+            source,
+        })?;
     let Some(uid) = creds.euid() else {
         return Err(ClientError::UnknownPeer {
             path: socket.to_path_buf(),
@@ -243,7 +245,10 @@ mod tests {
         assert!(trusted(1000, 1000, None));
         assert!(trusted(0, 1000, None));
         assert!(!trusted(1001, 1000, None));
-        assert!(!trusted(1001, 0, None), "root does not trust any user's daemon");
+        assert!(
+            !trusted(1001, 0, None),
+            "root does not trust any user's daemon"
+        );
         assert!(trusted(1001, 0, Some("1001")));
         assert!(!trusted(1002, 0, Some("1001")));
         assert!(trusted(0, 1000, Some("root")));

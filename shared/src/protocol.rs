@@ -244,7 +244,7 @@ pub struct RerunOutcome {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
     Pong,
-    Status(DaemonStatus),
+    Status(Box<DaemonStatus>),
     Subscribed,
     Deployed(DeployReport),
     Exported {

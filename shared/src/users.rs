@@ -9,7 +9,10 @@ pub fn current_uid() -> u32 {
 
 /// The login name of `uid`, if the system knows one.
 pub fn name_of(uid: u32) -> Option<String> {
-    User::from_uid(Uid::from_raw(uid)).ok().flatten().map(|u| u.name)
+    User::from_uid(Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| u.name)
 }
 
 /// `alice (uid 1000)`, or `uid 1000` for a uid without a name.

@@ -75,9 +75,7 @@ impl Daemon {
 
     /// Starts boltd in `dir` (which the daemon keeps, and removes when dropped).
     pub fn start_with_options(dir: tempfile::TempDir, options: Options) -> Daemon {
-        let data = options
-            .data_dir
-            .unwrap_or_else(|| dir.path().to_path_buf());
+        let data = options.data_dir.unwrap_or_else(|| dir.path().to_path_buf());
         let socket = options
             .socket
             .unwrap_or_else(|| data.join("run/boltd.sock"));
@@ -374,7 +372,10 @@ pub fn boltd_refusal(args: &[&std::ffi::OsStr]) -> (std::process::ExitStatus, St
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    (status, std::fs::read_to_string(log.path()).unwrap_or_default())
+    (
+        status,
+        std::fs::read_to_string(log.path()).unwrap_or_default(),
+    )
 }
 
 /// Whether the tests run as root (needed to mount a small filesystem or act as another

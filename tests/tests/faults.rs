@@ -73,7 +73,7 @@ fn closed_pipe() -> Stdio {
 /// status` (which counts the lines it dropped) and stops at once when asked.
 fn serves_with_a_broken_stderr(stderr: fn() -> Stdio) {
     let mut daemon = Daemon::start_with_options(
-        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().expect("temp dir"),
         Options {
             env: vec![("RUST_LOG".into(), "debug".into())],
             stderr: Some(stderr),
@@ -89,7 +89,10 @@ fn serves_with_a_broken_stderr(stderr: fn() -> Stdio) {
         })
         .collect();
     for id in &ids {
-        assert_eq!(daemon.wait_work_order(id).row.state, WorkOrderState::Success);
+        assert_eq!(
+            daemon.wait_work_order(id).row.state,
+            WorkOrderState::Success
+        );
     }
     let triggered = daemon.bolt(&["trigger", "intake", "--wait", "--json"]);
     assert!(
@@ -112,7 +115,11 @@ fn serves_with_a_broken_stderr(stderr: fn() -> Stdio) {
     );
     let asked = Instant::now();
     let stop = daemon.bolt(&["stop"]);
-    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
     assert!(daemon.wait_exited(Duration::from_secs(15)).success());
     assert!(asked.elapsed() < Duration::from_secs(15));
 }
@@ -136,7 +143,13 @@ impl Tmpfs {
     fn mount(path: &Path, size: &str) -> Option<Tmpfs> {
         std::fs::create_dir_all(path).ok()?;
         let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(path)
             .status()
             .ok()?;
@@ -154,7 +167,7 @@ impl Drop for Tmpfs {
 
 /// Fills the filesystem of `path` with a file until the disk refuses more.
 fn fill(path: &Path) {
-    let mut file = std::fs::File::create(path).unwrap();
+    let mut file = std::fs::File::create(path).expect("create the filler");
     let chunk = vec![7u8; 64 * 1024];
     while file.write_all(&chunk).is_ok() {}
     // The last partial chunk: down to the last byte.
@@ -184,8 +197,9 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
 
     let filler = disk.path.join("filler");
     fill(&filler);
-    let body = json!({ "n": "x", "notes": "a clinic visit with a long free-text note ".repeat(200) })
-        .to_string();
+    let body =
+        json!({ "n": "x", "notes": "a clinic visit with a long free-text note ".repeat(200) })
+            .to_string();
     let (mut refused, mut in_a_row) = (0, 0);
     let deadline = Instant::now() + Duration::from_secs(30);
     while in_a_row < 5 {
@@ -205,9 +219,15 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
                     .find(|(name, _)| name == "retry-after")
                     .map(|(_, value)| value.as_str());
                 assert_eq!(retry_after, Some("10"), "{:?}", reply.headers);
-                let message = reply.json()["message"].as_str().unwrap_or_default().to_lowercase();
+                let message = reply.json()["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase();
                 assert!(message.contains("disk is full"), "{message}");
-                assert!(message.contains("nothing of this request was kept"), "{message}");
+                assert!(
+                    message.contains("nothing of this request was kept"),
+                    "{message}"
+                );
             }
             other => panic!("unexpected {other}: {}", reply.body),
         }
@@ -220,12 +240,18 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
     assert!(health["refusing_since"].is_string(), "{status}");
     let reason = health["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("the disk is full"), "{status}");
-    assert!(reason.contains("No space left on device (os error 28)"), "the OS error: {status}");
+    assert!(
+        reason.contains("No space left on device (os error 28)"),
+        "the OS error: {status}"
+    );
     assert!(
         health["advice"]
             .as_str()
             .unwrap_or_default()
-            .contains(&format!("free space on the filesystem of {}", data.display())),
+            .contains(&format!(
+                "free space on the filesystem of {}",
+                data.display()
+            )),
         "{status}"
     );
     let text = String::from_utf8_lossy(&daemon.bolt(&["status"]).stdout).into_owned();
@@ -264,14 +290,21 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
     }
     let status = daemon.bolt_json(&["status"]);
     assert_eq!(status["store_health"]["writable"], true, "{status}");
-    assert!(status["store_health"]["faults"].as_u64().unwrap_or(0) >= 1, "{status}");
+    assert!(
+        status["store_health"]["faults"].as_u64().unwrap_or(0) >= 1,
+        "{status}"
+    );
 
     for id in &acked {
         let view = daemon.wait_work_order(id);
         assert_eq!(view.row.state, WorkOrderState::Success, "{id}: {view:?}");
     }
     let slow_view = daemon.wait_work_order(&slow);
-    assert_eq!(slow_view.row.state, WorkOrderState::Success, "{slow_view:?}");
+    assert_eq!(
+        slow_view.row.state,
+        WorkOrderState::Success,
+        "{slow_view:?}"
+    );
     // Newest first: the run queued again succeeded; the one the disk failed says why.
     let [again, first] = slow_view.runs.as_slice() else {
         panic!("two runs: {slow_view:?}");
@@ -279,7 +312,10 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
     assert_eq!(first.state, RunState::Exception, "{slow_view:?}");
     assert_eq!(first.error_type.as_deref(), Some("StoreError"));
     assert_eq!(again.state, RunState::Success, "{slow_view:?}");
-    assert_eq!(again.attempt, first.attempt, "not counted against the retry policy");
+    assert_eq!(
+        again.attempt, first.attempt,
+        "not counted against the retry policy"
+    );
 
     // Nothing acknowledged is lost across a crash either, and nothing refused was kept.
     daemon.kill9();
@@ -289,7 +325,11 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
     }
     let listed = daemon.bolt_json(&["runs", "--workflow", "intake", "--limit", "500"]);
     let rows = listed["rows"].as_array().map(Vec::len);
-    assert_eq!(rows, Some(acked.len()), "no work order beyond the acknowledged ones");
+    assert_eq!(
+        rows,
+        Some(acked.len()),
+        "no work order beyond the acknowledged ones"
+    );
 }
 
 /// `bolt stop` while the disk is full and a run waits to be recorded: boltd stops at once
@@ -313,9 +353,17 @@ fn bolt_stop_does_not_wait_for_a_run_the_full_disk_holds_up() {
     assert_eq!(daemon.bolt_json(&["status"])["running"], 1);
     let asked = Instant::now();
     let stop = daemon.bolt(&["stop"]);
-    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
     assert!(daemon.wait_exited(Duration::from_secs(10)).success());
-    assert!(asked.elapsed() < Duration::from_secs(10), "{:?}", asked.elapsed());
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        asked.elapsed()
+    );
     std::fs::remove_file(&filler).unwrap();
     daemon.restart();
     let view = daemon.wait_work_order(&slow);
@@ -338,14 +386,14 @@ impl SmallDisk {
             eprintln!("not root: skipping a disk-full test (it mounts a small tmpfs)");
             return None;
         }
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("temp dir");
         let Some(disk) = Tmpfs::mount(&dir.path().join("disk"), "16m") else {
             eprintln!("cannot mount a tmpfs: skipping a disk-full test");
             return None;
         };
         let data = disk.path.join("data");
         let daemon = Daemon::start_with_options(
-            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().expect("temp dir"),
             Options {
                 data_dir: Some(data.clone()),
                 ..Options::default()

@@ -34,7 +34,10 @@ fn a_regular_file_at_the_socket_path_is_refused_and_left_alone() {
     let (status, stderr) = boltd_refusal(&args(&dir.path().join("data"), &socket));
     assert!(!status.success());
     assert!(
-        stderr.contains(&format!("the socket path {} is a regular file", socket.display())),
+        stderr.contains(&format!(
+            "the socket path {} is a regular file",
+            socket.display()
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("never another kind of file"), "{stderr}");
@@ -49,9 +52,19 @@ fn a_socket_in_a_directory_everyone_can_write_is_refused_with_the_fix() {
     fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
     let (status, stderr) = boltd_refusal(&args(&dir.path().join("data"), &open.join("boltd.sock")));
     assert!(!status.success());
-    assert!(stderr.contains("is writable by everyone (mode 0777)"), "{stderr}");
-    assert!(stderr.contains(&format!("`chmod 700 {}`", open.display())), "{stderr}");
-    assert_eq!(mode(&open), 0o777, "boltd changes no directory it did not create");
+    assert!(
+        stderr.contains("is writable by everyone (mode 0777)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("`chmod 700 {}`", open.display())),
+        "{stderr}"
+    );
+    assert_eq!(
+        mode(&open),
+        0o777,
+        "boltd changes no directory it did not create"
+    );
     assert!(!open.join("boltd.sock").exists());
 }
 
@@ -63,10 +76,23 @@ fn a_data_dir_everyone_can_write_is_refused_with_the_fix() {
     fs::set_permissions(&data, fs::Permissions::from_mode(0o757)).unwrap();
     let (status, stderr) = boltd_refusal(&args(&data, &dir.path().join("run/boltd.sock")));
     assert!(!status.success());
-    assert!(stderr.contains(&format!("the data dir {} is writable by everyone", data.display())), "{stderr}");
-    assert!(stderr.contains(&format!("`chmod 700 {}`", data.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "the data dir {} is writable by everyone",
+            data.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("`chmod 700 {}`", data.display())),
+        "{stderr}"
+    );
     assert_eq!(mode(&data), 0o757);
-    assert_eq!(fs::read_dir(&data).unwrap().count(), 0, "nothing was created in it");
+    assert_eq!(
+        fs::read_dir(&data).unwrap().count(),
+        0,
+        "nothing was created in it"
+    );
 }
 
 /// A socket placed directly in a shared sticky directory (as /tmp is): boltd serves on it
@@ -91,7 +117,11 @@ fn a_socket_directly_in_a_sticky_shared_directory_leaves_its_mode_alone() {
     assert_eq!(mode(&socket), 0o600);
     assert_eq!(mode(&data), 0o700, "a data dir boltd creates is private");
     let status = daemon.bolt(&["status"]);
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     assert!(daemon.stop().success());
     assert_eq!(mode(&shared), 0o1777);
     assert!(!socket.exists(), "its own socket is removed at exit");
@@ -107,11 +137,22 @@ fn a_second_boltd_on_the_same_socket_is_refused_while_the_first_keeps_serving() 
     assert!(!status.success());
     assert!(stderr.contains("is listening on the socket"), "{stderr}");
     assert!(stderr.contains(&format!("pid {}", first.pid())), "{stderr}");
-    assert!(stderr.contains("does not take over a live socket"), "{stderr}");
+    assert!(
+        stderr.contains("does not take over a live socket"),
+        "{stderr}"
+    );
     let answer = first.bolt(&["status", "--json"]);
-    assert!(answer.status.success(), "{}", String::from_utf8_lossy(&answer.stderr));
+    assert!(
+        answer.status.success(),
+        "{}",
+        String::from_utf8_lossy(&answer.stderr)
+    );
     let status: serde_json::Value = serde_json::from_slice(&answer.stdout).unwrap();
-    assert_eq!(status["pid"], first.pid(), "clients still reach the first boltd");
+    assert_eq!(
+        status["pid"],
+        first.pid(),
+        "clients still reach the first boltd"
+    );
     assert_eq!(status["data_dir"], first.data_dir().display().to_string());
 }
 
@@ -138,7 +179,10 @@ fn a_pidfile_that_is_a_symlink_is_refused_and_its_target_untouched() {
     assert!(!status.success());
     assert!(stderr.contains("the pidfile"), "{stderr}");
     assert!(stderr.contains("is a symbolic link"), "{stderr}");
-    assert!(stderr.contains(&format!("`rm {}`", data.join("boltd.pid").display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("`rm {}`", data.join("boltd.pid").display())),
+        "{stderr}"
+    );
     assert_eq!(
         fs::read_to_string(&target).unwrap(),
         "root:x:0:0:root:/root:/bin/bash\n"
@@ -155,8 +199,14 @@ fn a_key_file_others_can_read_or_that_another_user_owns_is_refused() {
     let args = args(daemon.data_dir(), &daemon.socket);
     let (status, stderr) = boltd_refusal(&args);
     assert!(!status.success());
-    assert!(stderr.contains("can be read by other users (mode 0644)"), "{stderr}");
-    assert!(stderr.contains(&format!("`chmod 600 {}`", key.display())), "{stderr}");
+    assert!(
+        stderr.contains("can be read by other users (mode 0644)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("`chmod 600 {}`", key.display())),
+        "{stderr}"
+    );
     fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
     if !is_root() {
         eprintln!("not root: skipping the key file owned by another user");
@@ -167,10 +217,17 @@ fn a_key_file_others_can_read_or_that_another_user_owns_is_refused() {
     assert!(!status.success());
     assert!(stderr.contains("the key file"), "{stderr}");
     assert!(stderr.contains("uid 65534"), "{stderr}");
-    assert!(stderr.contains(&format!("`chown root {}`", key.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("`chown root {}`", key.display())),
+        "{stderr}"
+    );
     std::os::unix::fs::chown(&key, Some(0), Some(0)).unwrap();
     daemon.restart();
-    assert_eq!(fs::read_to_string(&key).unwrap(), key_text, "the key is untouched");
+    assert_eq!(
+        fs::read_to_string(&key).unwrap(),
+        key_text,
+        "the key is untouched"
+    );
 }
 
 /// Everything boltd creates is its user's alone: the database with its log and index, the
@@ -179,7 +236,13 @@ fn a_key_file_others_can_read_or_that_another_user_owns_is_refused() {
 fn files_boltd_creates_are_private() {
     let daemon = Daemon::start();
     let data = daemon.data_dir();
-    for name in ["bolt.db", "bolt.db-wal", "bolt.db-shm", "bolt.key", "boltd.pid"] {
+    for name in [
+        "bolt.db",
+        "bolt.db-wal",
+        "bolt.db-shm",
+        "bolt.key",
+        "boltd.pid",
+    ] {
         assert_eq!(mode(&data.join(name)), 0o600, "{name}");
     }
     assert_eq!(mode(&daemon.socket), 0o600);
@@ -207,11 +270,23 @@ fn other_user() -> Option<(u32, u32)> {
             .parse::<u32>()
             .ok()
     };
-    let id = |flag: &str| Command::new("id").args([flag, OTHER_USER]).output().ok().and_then(uid);
+    let id = |flag: &str| {
+        Command::new("id")
+            .args([flag, OTHER_USER])
+            .output()
+            .ok()
+            .and_then(uid)
+    };
     if id("-u").is_none() {
         // Another test run may make it meanwhile: look again whatever this says.
         let _ = Command::new("useradd")
-            .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OTHER_USER])
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                OTHER_USER,
+            ])
             .status();
     }
     Some((id("-u")?, id("-g")?))
@@ -232,7 +307,7 @@ fn spawn_as((uid, gid): (u32, u32), data: &Path, stderr: Stdio) -> std::process:
         .uid(uid)
         .gid(gid)
         .spawn()
-        .unwrap()
+        .expect("spawn boltd as another user")
 }
 
 /// A daemon running as another user: `bolt` refuses to talk to it (sends nothing) and says
@@ -264,7 +339,10 @@ fn the_client_refuses_a_daemon_running_as_another_user() {
                 fs::read_to_string(dir.path().join("boltd.log")).unwrap_or_default()
             );
         }
-        assert!(Instant::now() < deadline, "boltd as {OTHER_USER} did not start");
+        assert!(
+            Instant::now() < deadline,
+            "boltd as {OTHER_USER} did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let bolt = |config: Option<&Path>| {
@@ -287,8 +365,14 @@ fn the_client_refuses_a_daemon_running_as_another_user() {
     let _ = stopped;
     assert!(!refused.status.success(), "{stderr}");
     assert!(stderr.contains("refusing to talk to"), "{stderr}");
-    assert!(stderr.contains(&format!("{OTHER_USER} (uid {uid})")), "{stderr}");
-    assert!(stderr.contains(&format!("daemon_user = \"{OTHER_USER}\"")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{OTHER_USER} (uid {uid})")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("daemon_user = \"{OTHER_USER}\"")),
+        "{stderr}"
+    );
 
     // The same daemon, trusted through bolt.toml.
     let mut child = spawn_as((uid, gid), &data, Stdio::null());

@@ -198,7 +198,10 @@ mod tests {
         let key = dir.path().join(KEY_FILE);
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = Vault::open(dir.path()).err().unwrap().to_string();
-        assert!(err.contains("mode 0644") && err.contains("chmod 600"), "{err}");
+        assert!(
+            err.contains("mode 0644") && err.contains("chmod 600"),
+            "{err}"
+        );
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
         let elsewhere = dir.path().join("elsewhere.key");
         std::fs::rename(&key, &elsewhere).unwrap();

@@ -294,10 +294,23 @@ mod tests {
             reason.starts_with("a commit failed: disk I/O error; since then a test write in"),
             "{reason}"
         );
-        assert!(reason.contains("No space left on device (os error 28)"), "{reason}");
-        assert!(refusal.advice.contains(&format!("`df -h {}`", dir.path().display())), "{}", refusal.advice);
+        assert!(
+            reason.contains("No space left on device (os error 28)"),
+            "{reason}"
+        );
+        assert!(
+            refusal
+                .advice
+                .contains(&format!("`df -h {}`", dir.path().display())),
+            "{}",
+            refusal.advice
+        );
         let snapshot = health.snapshot();
-        assert!(!snapshot.writable && snapshot.refusing_since.is_some() && snapshot.last_probe.is_some());
+        assert!(
+            !snapshot.writable
+                && snapshot.refusing_since.is_some()
+                && snapshot.last_probe.is_some()
+        );
         health.resume();
         assert!(health.writable() && health.refusal().is_none());
         assert_eq!(health.faults(), 1, "the count of faults stays");

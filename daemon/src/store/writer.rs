@@ -700,9 +700,11 @@ impl Batch {
                 }
                 // Not run: answered with the batch's failure.
                 _ => replies.push(Box::new(move |durable: Result<(), Failure>| {
-                    job.refuse(durable.err().unwrap_or_else(|| {
-                        Failure::NotCommitted("the write never ran".into())
-                    }))
+                    job.refuse(
+                        durable
+                            .err()
+                            .unwrap_or_else(|| Failure::NotCommitted("the write never ran".into())),
+                    )
                 })),
             }
         }
@@ -932,28 +934,49 @@ mod tests {
         let (_reader, pipe) = std::io::pipe().unwrap();
         let not_syncable = std::fs::File::from(std::os::fd::OwnedFd::from(pipe));
         let disk_ok = Arc::new(AtomicBool::new(false));
-        let (writer, health, readers) = writer_on(dir.path(), Some(not_syncable), disk_ok.clone(), "");
+        let (writer, health, readers) =
+            writer_on(dir.path(), Some(not_syncable), disk_ok.clone(), "");
         let err = insert(&writer, 1).await.unwrap_err();
         assert!(matches!(err, StoreError::Refusing(_)), "{err}");
         assert!(err.to_string().contains("fdatasync"), "{err}");
         assert!(!health.writable());
         let err = insert(&writer, 2).await.unwrap_err();
-        assert!(matches!(err, StoreError::Refusing(_)), "refused at once: {err}");
-        assert_eq!(count(&readers, "SELECT COUNT(*) FROM t WHERE v = 2"), 0, "reads go on");
+        assert!(
+            matches!(err, StoreError::Refusing(_)),
+            "refused at once: {err}"
+        );
+        assert_eq!(
+            count(&readers, "SELECT COUNT(*) FROM t WHERE v = 2"),
+            0,
+            "reads go on"
+        );
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert!(!health.writable(), "still refusing while the test write fails");
+        assert!(
+            !health.writable(),
+            "still refusing while the test write fails"
+        );
         let snapshot = health.snapshot();
         assert!(snapshot.last_probe.is_some(), "{snapshot:?}");
         assert!(
-            snapshot.reason.as_deref().unwrap_or_default().contains("No space left on device"),
+            snapshot
+                .reason
+                .as_deref()
+                .unwrap_or_default()
+                .contains("No space left on device"),
             "{snapshot:?}"
         );
         disk_ok.store(true, Ordering::SeqCst);
         until_writable(&health).await;
         insert(&writer, 3).await.unwrap();
-        assert_eq!(count(&readers, "SELECT COUNT(*) FROM t WHERE v IN (2, 3)"), 1);
         assert_eq!(
-            count(&readers, "SELECT COUNT(*) FROM audit_events WHERE action = 'store_resumed'"),
+            count(&readers, "SELECT COUNT(*) FROM t WHERE v IN (2, 3)"),
+            1
+        );
+        assert_eq!(
+            count(
+                &readers,
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'store_resumed'"
+            ),
             1,
             "the probe transaction is recorded"
         );
@@ -967,8 +990,12 @@ mod tests {
     async fn a_full_disk_refuses_the_batch_and_writes_resume_by_themselves() {
         let dir = tempfile::tempdir().unwrap();
         let disk_ok = Arc::new(AtomicBool::new(false));
-        let (writer, health, readers) =
-            writer_on(dir.path(), None, disk_ok.clone(), "PRAGMA max_page_count = 12;");
+        let (writer, health, readers) = writer_on(
+            dir.path(),
+            None,
+            disk_ok.clone(),
+            "PRAGMA max_page_count = 12;",
+        );
         insert(&writer, 1).await.unwrap();
         let big = writer.write(|tx| {
             tx.execute("INSERT INTO t (v) VALUES (zeroblob(1000000))", [])?;
@@ -977,11 +1004,18 @@ mod tests {
         let err = big.await.unwrap_err();
         assert!(matches!(err, StoreError::Refusing(_)), "{err}");
         assert!(err.to_string().contains("the disk is full"), "{err}");
-        assert!(matches!(insert(&writer, 2).await, Err(StoreError::Refusing(_))));
+        assert!(matches!(
+            insert(&writer, 2).await,
+            Err(StoreError::Refusing(_))
+        ));
         disk_ok.store(true, Ordering::SeqCst);
         until_writable(&health).await;
         insert(&writer, 3).await.unwrap();
-        assert_eq!(count(&readers, "SELECT COUNT(*) FROM t"), 2, "1 and 3, nothing else");
+        assert_eq!(
+            count(&readers, "SELECT COUNT(*) FROM t"),
+            2,
+            "1 and 3, nothing else"
+        );
     }
 
     /// Search entries of a write that failed never reach the index; those of writes that

@@ -20,7 +20,7 @@ pub fn spawn_background(resolved: &Resolved) -> anyhow::Result<Client> {
         "log file",
         || format!("`rm {}`", log_path.display()),
     )
-        .with_context(|| format!("opening {}", log_path.display()))?;
+    .with_context(|| format!("opening {}", log_path.display()))?;
     let exe = std::env::current_exe().context("finding the bolt executable")?;
     let mut command = Command::new(exe);
     command

@@ -150,15 +150,28 @@ mod tests {
             faults: 1,
         };
         let text = describe_health(&health, now).unwrap();
-        assert!(text.starts_with("health     REFUSING WRITES since "), "{text}");
+        assert!(
+            text.starts_with("health     REFUSING WRITES since "),
+            "{text}"
+        );
         assert!(text.contains("(1m 30s ago)"), "{text}");
-        assert!(text.contains("why: a commit failed: No space left on device"), "{text}");
-        assert!(text.contains("what to do: free space on the filesystem of /data"), "{text}");
+        assert!(
+            text.contains("why: a commit failed: No space left on device"),
+            "{text}"
+        );
+        assert!(
+            text.contains("what to do: free space on the filesystem of /data"),
+            "{text}"
+        );
         let healed = StoreHealth {
             faults: 2,
             ..StoreHealth::default()
         };
-        assert!(describe_health(&healed, now).unwrap().contains("refused them 2 times"));
+        assert!(
+            describe_health(&healed, now)
+                .unwrap()
+                .contains("refused them 2 times")
+        );
     }
 
     #[test]

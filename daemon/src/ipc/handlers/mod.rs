@@ -19,7 +19,9 @@ impl From<StoreError> for ErrorBody {
             // Invalid carries a message meant for the user (what is wrong and how to fix it).
             StoreError::Invalid(message) => ErrorBody::new(ErrorCode::BadRequest, message),
             // The store says what failed and what to do; it logged it once already.
-            StoreError::Refusing(refusal) => ErrorBody::new(ErrorCode::Internal, refusal.to_string()),
+            StoreError::Refusing(refusal) => {
+                ErrorBody::new(ErrorCode::Internal, refusal.to_string())
+            }
             StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows) => {
                 ErrorBody::new(ErrorCode::NotFound, "not found")
             }
@@ -171,7 +173,7 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         });
     let (counts, queue_depth, running, projects, workflows) = counts;
     let now = chrono::Utc::now();
-    Ok(Response::Status(DaemonStatus {
+    Ok(Response::Status(Box::new(DaemonStatus {
         version: env!("CARGO_PKG_VERSION").to_string(),
         protocol: PROTOCOL_VERSION,
         pid: std::process::id(),
@@ -191,5 +193,5 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         stopping: daemon.is_stopping(),
         store_health: daemon.store.health.snapshot(),
         log_lines_dropped: crate::logging::dropped_lines(),
-    }))
+    })))
 }
