@@ -124,6 +124,14 @@ fn run(
         let frames = match checkpoint(open) {
             Ok(frames) => frames,
             Err(err) => {
+                // The disk failed the copy or a sync: a second try could succeed where the
+                // first lost a write (Linux reports it once) and copy lost pages from the
+                // cache. The store refuses writes and reopens itself instead.
+                if let Some((text, kind)) = super::health::disk_fault(&err) {
+                    health.refuse("a checkpoint failed", &text, kind);
+                    every = IDLE_EVERY;
+                    continue;
+                }
                 // Once a minute for the same error: a full disk fails every attempt.
                 let text = err.to_string();
                 let repeat = last_warning.as_ref().is_some_and(|(last, at)| {

@@ -1,7 +1,8 @@
 //! Whether the store takes writes.
 //!
-//! A commit that fails for the disk's sake (no space, an I/O error, a read-only remount) or a
-//! failed `fdatasync` of the write-ahead log puts the store into refusing writes: every
+//! A write, commit or checkpoint that fails for the disk's sake (no space, an I/O error, a
+//! read-only remount) or a failed `fdatasync` of the write-ahead log puts the store into
+//! refusing writes: every
 //! write is answered at once with [`Refusal`] (webhooks get 503), reads go on. The writer
 //! then tries a small file write in the data dir every second; once one reaches the disk it
 //! reopens the database (see the writer's module doc for why that is safe) and takes writes

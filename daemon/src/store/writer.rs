@@ -13,10 +13,10 @@
 //!
 //! # When the disk fails
 //!
-//! A write or commit the disk refuses (no space, an I/O error, a read-only filesystem) or a
-//! failed `fdatasync` of the WAL puts the store into refusing writes ([`Health`]): the batch
-//! and every write after it are answered with an error at once (webhooks answer 503), so
-//! nothing is acknowledged that is not on disk. Reads go on.
+//! A write, commit or checkpoint the disk refuses (no space, an I/O error, a read-only
+//! filesystem) or a failed `fdatasync` of the WAL puts the store into refusing writes
+//! ([`Health`]): the batch and every write after it are answered with an error at once
+//! (webhooks answer 503), so nothing is acknowledged that is not on disk. Reads go on.
 //!
 //! A failed `fdatasync` is the hard case. Linux reports a lost write-back once and may let
 //! the next sync succeed, while the lost pages are still readable from the page cache — or
@@ -25,8 +25,9 @@
 //! copying from the cache could make a loss permanent in the database. So once a test write
 //! in the data dir reaches the disk, the writer resumes only like this (`recovery.rs`):
 //!
-//! 1. the checkpointer (which copies nothing while writes are refused) and every read
-//!    connection close, then the writer's own: no connection of this process is left;
+//! 1. the checkpointer (which copies nothing while writes are refused: a second attempt
+//!    could copy pages the disk lost from the cache) and every read connection close, then
+//!    the writer's own: no connection of this process is left;
 //! 2. the writer opens the database afresh. As the only connection, SQLite discards its
 //!    shared-memory index and rebuilds it from the log file, checking every frame's
 //!    checksum: the log is taken to its last intact commit, whatever the cache held;
@@ -503,12 +504,28 @@ impl Thread {
                 "the transaction could not be begun again".into(),
             )),
             (Some(tx), None) => {
-                if let Err(err) = fts_queue::insert_all(&tx, done.index) {
+                let indexed = fts_queue::insert_all(&tx, done.index);
+                let fault = indexed.as_ref().err().and_then(disk_fault).or_else(|| {
+                    // SQLite rolled the transaction back itself (a full disk, an I/O error).
+                    tx.is_autocommit().then(|| {
+                        (
+                            "SQLite rolled back the transaction after a failed write".into(),
+                            FaultKind::Io,
+                        )
+                    })
+                });
+                if let Err(err) = &indexed
+                    && fault.is_none()
+                {
                     // The rows are written; only some index entries or counts are missing.
                     // Not worth failing every caller of the batch for.
                     tracing::error!(%err, "index or count updates failed for a batch");
                 }
-                if !health.writable() {
+                if let Some((text, kind)) = fault {
+                    drop(tx);
+                    health.refuse("a write failed", &text, kind);
+                    Err(Failure::refused(health, &text))
+                } else if !health.writable() {
                     // A sync failed meanwhile: nothing can be called durable until the store
                     // is reopened. Keep the store as it was, so that callers told "failed"
                     // find nothing of their write.
