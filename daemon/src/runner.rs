@@ -163,6 +163,7 @@ pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
             StoreError::Refusing(refusal) => refusal.explain(),
             other => other.to_string(),
         };
+        tracing::warn!(run = %run_id, "the store refused this run's records: it runs again once the store takes writes");
         crate::unrecorded::once_the_store_recovers(&daemon, &run_id, why).await;
         return;
     }
