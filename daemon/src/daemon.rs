@@ -31,6 +31,8 @@ pub struct Daemon {
     pub engine_slots: tokio::sync::Semaphore,
     /// Webhook triggers by path; dropped whenever workflows may have changed.
     pub webhook_triggers: crate::webhook_triggers::TriggerCache,
+    /// The collections tokens of the runs under way.
+    pub run_tokens: std::sync::Arc<crate::collections::token::RunTokens>,
     running: Mutex<HashMap<String, CancelToken>>,
     log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
@@ -67,6 +69,9 @@ impl Daemon {
         let (shutdown, _) = watch::channel(false);
         let (stop, _) = watch::channel(None);
         let engine_slots = tokio::sync::Semaphore::new(config.workers().max(1));
+        let run_tokens = crate::collections::token::RunTokens::new(
+            vault.derive_key(crate::collections::token::KEY_PURPOSE),
+        );
         Daemon {
             config,
             data_dir,
@@ -79,6 +84,7 @@ impl Daemon {
             queue: Notify::new(),
             engine_slots,
             webhook_triggers: Default::default(),
+            run_tokens,
             running: Mutex::new(HashMap::new()),
             log_ids: AtomicI64::new(0),
             shutdown,

@@ -25,6 +25,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
     Router::new()
         .route("/i/{*rest}", axum::routing::any(webhook))
         .route("/health", axum::routing::get(|| async { "ok" }))
+        .merge(crate::collections::api::router())
         .with_state(daemon)
 }
 
@@ -237,7 +238,7 @@ fn internal(err: impl std::fmt::Display) -> Response {
 }
 
 /// JSON (any content type that parses) or an urlencoded form; anything else is refused.
-fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, String> {
+pub(crate) fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, String> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -260,7 +261,7 @@ fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, String> {
     })
 }
 
-fn form_pairs(text: &str) -> Map<String, Value> {
+pub(crate) fn form_pairs(text: &str) -> Map<String, Value> {
     let mut map = Map::new();
     for pair in text.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -269,7 +270,7 @@ fn form_pairs(text: &str) -> Map<String, Value> {
     map
 }
 
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -180,6 +180,12 @@ pub fn schema_version(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
 }
 
+/// Brings a test's own connection to the current schema (without the writer's threads).
+#[cfg(test)]
+pub(crate) fn migrate_for_tests(conn: &mut Connection, path: &Path) {
+    migrations::apply(conn, path).expect("migrations apply");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
