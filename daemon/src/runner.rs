@@ -1,6 +1,7 @@
 //! Executing one claimed run: load its pinned version and input, run it through the
 //! engine, and record every step, dataclip and log line (scrubbed) as it happens.
 
+use crate::collections::{self, token::LiveToken};
 use crate::daemon::Daemon;
 use crate::engine::{self, CancelToken, EngineEvent, Limits, RunOutcome};
 use crate::project::WorkflowSpec;
@@ -8,7 +9,6 @@ use crate::runs::{insert_run, refresh_work_order};
 use crate::secrets::Scrubber;
 use crate::store::dataclips::{self, NewDataclip};
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
-use crate::collections::{self, token::LiveToken};
 use crate::{credentials, plan, workflows};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
@@ -388,14 +388,14 @@ async fn prepare(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<Result<P
         // Past the run's own limit the token is refused anyway; the margin covers the wait
         // for the engine and the end of the last step.
         let ttl = ctx.run_timeout + Duration::from_secs(60);
-        daemon
-            .run_tokens
-            .issue(&ctx.run_id, &ctx.project_id, ttl)
+        daemon.run_tokens.issue(&ctx.run_id, &ctx.project_id, ttl)
     });
-    let access = collections_token.as_ref().map(|token| collections::RunAccess {
-        endpoint: collections::endpoint_for(daemon.http_listen().as_deref()),
-        token: token.as_str().to_string(),
-    });
+    let access = collections_token
+        .as_ref()
+        .map(|token| collections::RunAccess {
+            endpoint: collections::endpoint_for(daemon.http_listen().as_deref()),
+            token: token.as_str().to_string(),
+        });
     if access.as_ref().is_some_and(|a| a.endpoint.is_none()) {
         notes.push("this run uses collections, but boltd serves no HTTP ([http] listen is empty in bolt.toml), so its jobs get no collections_endpoint".to_string());
     }

@@ -112,6 +112,9 @@ pub enum Request {
         #[serde(default)]
         files: std::collections::BTreeMap<String, String>,
         dry_run: bool,
+        /// Delete the project's collections the file doesn't list (with their items).
+        #[serde(default)]
+        prune_collections: bool,
     },
     Export {
         project: Option<String>,

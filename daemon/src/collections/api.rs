@@ -58,7 +58,12 @@ pub fn router() -> Router<Arc<Daemon>> {
 }
 
 fn reply(status: StatusCode, body: &Value) -> Response {
-    (status, [(header::CONTENT_TYPE, JSON_TYPE)], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, JSON_TYPE)],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn unauthorized() -> Response {
@@ -371,7 +376,11 @@ async fn send_items(
     limit: usize,
     tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
-    if tx.send(Ok(Bytes::from_static(b"{\"items\": ["))).await.is_err() {
+    if tx
+        .send(Ok(Bytes::from_static(b"{\"items\": [")))
+        .await
+        .is_err()
+    {
         return;
     }
     let mut chunk = String::new();
@@ -411,7 +420,11 @@ async fn send_items(
             in_chunk += 1;
             if in_chunk == CHUNK_ITEMS {
                 in_chunk = 0;
-                if tx.send(Ok(Bytes::from(std::mem::take(&mut chunk)))).await.is_err() {
+                if tx
+                    .send(Ok(Bytes::from(std::mem::take(&mut chunk))))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -457,14 +470,23 @@ async fn put_one(
     body: Map<String, Value>,
 ) -> Response {
     match body.get("value") {
-        Some(Value::String(value)) => write_items(daemon, collection, vec![(key, value.clone())]).await,
+        Some(Value::String(value)) => {
+            write_items(daemon, collection, vec![(key, value.clone())]).await
+        }
         // Lightning's answer when the value doesn't cast to a string.
-        Some(_) => reply(StatusCode::OK, &json!({"error": "Format error", "upserted": 0})),
+        Some(_) => reply(
+            StatusCode::OK,
+            &json!({"error": "Format error", "upserted": 0}),
+        ),
         None => bad_request("the body needs a `value` (a string, e.g. JSON text)"),
     }
 }
 
-async fn put_all(daemon: &Arc<Daemon>, collection: Collection, body: Map<String, Value>) -> Response {
+async fn put_all(
+    daemon: &Arc<Daemon>,
+    collection: Collection,
+    body: Map<String, Value>,
+) -> Response {
     let Some(Value::Array(items)) = body.get("items") else {
         return bad_request("the body needs `items`, a list of {\"key\": …, \"value\": …}");
     };
@@ -549,9 +571,7 @@ async fn delete_all(daemon: &Arc<Daemon>, collection: Collection, key: Option<St
     match daemon
         .store
         .writer
-        .write(move |tx| {
-            store::delete_matching(tx, &collection.id, pattern.as_ref(), now_micros())
-        })
+        .write(move |tx| store::delete_matching(tx, &collection.id, pattern.as_ref(), now_micros()))
         .await
     {
         Ok(deleted) => reply(

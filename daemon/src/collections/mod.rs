@@ -116,11 +116,11 @@ mod tests {
     #[test]
     fn the_adaptor_is_added_when_code_uses_collections() {
         assert_eq!(
-            adaptors_for_job(
+            adaptors_for_job("@openfn/language-common@3.3.4", "collections.get('x', 'k')"),
+            [
                 "@openfn/language-common@3.3.4",
-                "collections.get('x', 'k')"
-            ),
-            ["@openfn/language-common@3.3.4", "@openfn/language-collections@0.8.0"]
+                "@openfn/language-collections@0.8.0"
+            ]
         );
         assert_eq!(
             adaptors_for_job("@openfn/language-common@latest", "fn(s => s)"),

@@ -84,9 +84,12 @@ pub enum PutError {
 /// one `-`, `_` or `.` (URL-safe).
 pub fn validate_name(name: &str) -> Result<(), String> {
     let words_ok = !name.is_empty()
-        && name
-            .split(['-', '_', '.'])
-            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        && name.split(['-', '_', '.']).all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
     if words_ok {
         Ok(())
     } else {
@@ -272,9 +275,8 @@ pub fn put_all(
         .query_row([&collection.id], |r| r.get(0))?;
     let mut next = last.map_or(now, |last| now.max(last.saturating_add(1)));
     let mut added = 0i64;
-    let mut update = conn.prepare_cached(
-        "UPDATE collection_items SET value = ?2, updated_at = ?3 WHERE id = ?1",
-    )?;
+    let mut update = conn
+        .prepare_cached("UPDATE collection_items SET value = ?2, updated_at = ?3 WHERE id = ?1")?;
     let mut insert = conn.prepare_cached(
         "INSERT INTO collection_items (collection_id, key, value, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -344,7 +346,13 @@ pub fn delete_matching(
     Ok(count as u64)
 }
 
-fn shrink(conn: &Connection, collection_id: &str, bytes: i64, items: i64, now: i64) -> StoreResult<()> {
+fn shrink(
+    conn: &Connection,
+    collection_id: &str,
+    bytes: i64,
+    items: i64,
+    now: i64,
+) -> StoreResult<()> {
     conn.prepare_cached(
         "UPDATE collections SET byte_size = MAX(byte_size - ?2, 0), item_count = MAX(item_count - ?3, 0), updated_at = ?4 WHERE id = ?1",
     )?
@@ -405,22 +413,36 @@ mod tests {
         assert!(!create(&conn, "p1", "stock", 11).unwrap());
         let c = find(&conn, "p1", "stock").unwrap().unwrap();
         // One batch, one microsecond: positions still strictly increase.
-        let written = put_all(&conn, &c, &items(&[("b", "1"), ("a", "22"), ("c", "333")]), &LIMITS, 100)
-            .unwrap()
-            .unwrap();
+        let written = put_all(
+            &conn,
+            &c,
+            &items(&[("b", "1"), ("a", "22"), ("c", "333")]),
+            &LIMITS,
+            100,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(written, 3);
         let all = page(&conn, &c.id, &ItemQuery::default(), 10).unwrap();
         assert_eq!(
-            all.iter().map(|i| (i.key.as_str(), i.created_at)).collect::<Vec<_>>(),
+            all.iter()
+                .map(|i| (i.key.as_str(), i.created_at))
+                .collect::<Vec<_>>(),
             [("b", 100), ("a", 101), ("c", 102)]
         );
         // An update keeps the place; a new key goes last even if the clock went back.
         put_all(&conn, &c, &items(&[("a", "x"), ("d", "4")]), &LIMITS, 50)
             .unwrap()
             .unwrap();
-        assert_eq!(keys(&conn, &c, &ItemQuery::default(), 10), ["b", "a", "c", "d"]);
+        assert_eq!(
+            keys(&conn, &c, &ItemQuery::default(), 10),
+            ["b", "a", "c", "d"]
+        );
         let a = get(&conn, &c.id, "a").unwrap().unwrap();
-        assert_eq!((a.value.as_str(), a.created_at, a.updated_at), ("x", 101, 50));
+        assert_eq!(
+            (a.value.as_str(), a.created_at, a.updated_at),
+            ("x", 101, 50)
+        );
         let c = find(&conn, "p1", "stock").unwrap().unwrap();
         assert_eq!(c.item_count, 4);
         assert_eq!(c.byte_size, (1 + 1) + (1 + 1) + (1 + 3) + (1 + 1));
@@ -436,7 +458,12 @@ mod tests {
         create(&conn, "p1", "q", 0).unwrap();
         let c = find(&conn, "p1", "q").unwrap().unwrap();
         let batch: Vec<(String, String)> = (0..7)
-            .map(|i| (format!("{}:{i}", if i % 2 == 0 { "even" } else { "odd" }), i.to_string()))
+            .map(|i| {
+                (
+                    format!("{}:{i}", if i % 2 == 0 { "even" } else { "odd" }),
+                    i.to_string(),
+                )
+            })
             .collect();
         put_all(&conn, &c, &batch, &LIMITS, 1_000).unwrap().unwrap();
         let first = page(&conn, &c.id, &ItemQuery::default(), 3).unwrap();
@@ -450,7 +477,10 @@ mod tests {
             pattern: Some(KeyPattern::new("even:*")),
             ..ItemQuery::default()
         };
-        assert_eq!(keys(&conn, &c, &evens, 10), ["even:0", "even:2", "even:4", "even:6"]);
+        assert_eq!(
+            keys(&conn, &c, &evens, 10),
+            ["even:0", "even:2", "even:4", "even:6"]
+        );
         let window = ItemQuery {
             created_after: Some(1_002),
             created_before: Some(1_005),
@@ -480,13 +510,20 @@ mod tests {
         put_all(
             &conn,
             &c,
-            &items(&[("foo:123:bar1", "1"), ("foo:234:boo", "2"), ("foo:345:bar2", "3")]),
+            &items(&[
+                ("foo:123:bar1", "1"),
+                ("foo:234:boo", "2"),
+                ("foo:345:bar2", "3"),
+            ]),
             &LIMITS,
             1,
         )
         .unwrap()
         .unwrap();
-        assert_eq!(delete_matching(&conn, &c.id, Some(&KeyPattern::new("foo:*:bar*")), 2).unwrap(), 2);
+        assert_eq!(
+            delete_matching(&conn, &c.id, Some(&KeyPattern::new("foo:*:bar*")), 2).unwrap(),
+            2
+        );
         assert_eq!(keys(&conn, &c, &ItemQuery::default(), 10), ["foo:234:boo"]);
         assert_eq!(delete_matching(&conn, &c.id, None, 3).unwrap(), 1);
         let c = find(&conn, "p1", "q").unwrap().unwrap();
@@ -503,28 +540,58 @@ mod tests {
             max_collection_bytes: 20,
         };
         // Characters, not bytes: five accented letters fit.
-        assert!(put_all(&conn, &c, &items(&[("k", "ééééé")]), &small, 1).unwrap().is_ok());
-        let err = put_all(&conn, &c, &items(&[("ok", "1"), ("long", "123456")]), &small, 2)
-            .unwrap()
-            .unwrap_err();
-        assert!(matches!(err, PutError::ValueTooLong { ref key, chars: 6, limit: 5 } if key == "long"), "{err:?}");
+        assert!(
+            put_all(&conn, &c, &items(&[("k", "ééééé")]), &small, 1)
+                .unwrap()
+                .is_ok()
+        );
+        let err = put_all(
+            &conn,
+            &c,
+            &items(&[("ok", "1"), ("long", "123456")]),
+            &small,
+            2,
+        )
+        .unwrap()
+        .unwrap_err();
+        assert!(
+            matches!(err, PutError::ValueTooLong { ref key, chars: 6, limit: 5 } if key == "long"),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("max_value_chars"), "{err}");
         let err = put_all(&conn, &c, &items(&[("a", "1"), ("a", "2")]), &small, 3)
             .unwrap()
             .unwrap_err();
         assert_eq!(err, PutError::DuplicateKey("a".into()));
         // 11 bytes held ("k" and five two-byte letters), 12 more would make 23.
-        let err = put_all(&conn, &c, &items(&[("x", "12345"), ("y", "12345")]), &small, 4)
-            .unwrap()
-            .unwrap_err();
+        let err = put_all(
+            &conn,
+            &c,
+            &items(&[("x", "12345"), ("y", "12345")]),
+            &small,
+            4,
+        )
+        .unwrap()
+        .unwrap_err();
         assert!(
-            matches!(err, PutError::CollectionFull { size: 23, limit: 20, .. }),
+            matches!(
+                err,
+                PutError::CollectionFull {
+                    size: 23,
+                    limit: 20,
+                    ..
+                }
+            ),
             "{err:?}"
         );
         // Nothing of the refused writes is there.
         assert_eq!(keys(&conn, &c, &ItemQuery::default(), 10), ["k"]);
         // A write that shrinks a collection is allowed even over the limit.
-        assert!(put_all(&conn, &c, &items(&[("k", "é")]), &small, 5).unwrap().is_ok());
+        assert!(
+            put_all(&conn, &c, &items(&[("k", "é")]), &small, 5)
+                .unwrap()
+                .is_ok()
+        );
     }
 
     #[test]
@@ -536,7 +603,9 @@ mod tests {
         assert!(!exists_elsewhere(&conn, "p1", "shared-name").unwrap());
         create(&conn, "p2", "shared-name", 0).unwrap();
         let one = find(&conn, "p1", "shared-name").unwrap().unwrap();
-        put_all(&conn, &one, &items(&[("k", "v")]), &LIMITS, 1).unwrap().unwrap();
+        put_all(&conn, &one, &items(&[("k", "v")]), &LIMITS, 1)
+            .unwrap()
+            .unwrap();
         let two = find(&conn, "p2", "shared-name").unwrap().unwrap();
         assert!(get(&conn, &two.id, "k").unwrap().is_none());
         assert_eq!(delete(&conn, "p1", "shared-name").unwrap(), Some(1));

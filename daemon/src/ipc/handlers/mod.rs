@@ -75,7 +75,11 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
             file_name,
             files,
             dry_run,
-        } => projects::deploy(daemon, yaml, file_name, files, dry_run).await,
+            prune_collections,
+        } => {
+            let options = crate::project::DeployOptions { prune_collections };
+            projects::deploy(daemon, yaml, file_name, files, dry_run, options).await
+        }
         Request::Export { project } => projects::export(daemon, project).await,
         Request::ListWorkflows => projects::list(daemon).await,
         Request::GetWorkflow { workflow } => projects::get(daemon, workflow).await,
