@@ -776,3 +776,238 @@ workflows:
     );
     assert_eq!(final_output(&view)["data"], json!({"published": 43}));
 }
+
+/// The real adaptor: a job that names only language-common and uses `collections.`, as
+/// jobs on Lightning do; boltd adds @openfn/language-collections@0.8.0 to its step.
+const ADAPTOR_JOB: &str = r#"
+name: stockroom
+collections:
+  stock:
+    name: stock
+workflows:
+  snapshot:
+    name: Snapshot
+    jobs:
+      snapshot:
+        name: Snapshot
+        adaptor: '@openfn/language-common@3.3.4'
+        body: |
+          collections.set('stock', item => item.key, $.data.items);
+          collections.get('stock', 'ward-a:1');
+          fn(state => { state.exact = state.data; return state; });
+          collections.get('stock', 'ward-b:*');
+          fn(state => { state.matched = state.data.map(e => e.key); return state; });
+          collections.each('stock', { key: 'ward-*', pageSize: 2 }, (state, value, key) => {
+            state.walked = (state.walked || []).concat(key);
+          });
+          collections.remove('stock', 'ward-a:1');
+          collections.remove('stock', 'ward-b:*');
+          collections.get('stock', '*');
+          fn(state => {
+            state.left = state.data.map(e => e.key);
+            delete state.data;
+            return state;
+          });
+    triggers:
+      webhook:
+        type: webhook
+        custom_path: snapshot
+    edges:
+      webhook->snapshot: {source_trigger: webhook, target_job: snapshot, condition_type: always}
+"#;
+
+#[test]
+#[ignore = "needs the npm collections adaptor (adaptor-loader/node-builtins branches)"]
+fn the_real_collections_adaptor_works_against_boltd() {
+    let daemon = Daemon::start();
+    bolt_e2e::install_npm_adaptor(daemon.data_dir(), "@openfn/language-collections", "0.8.0");
+    deploy_file(&daemon, "stockroom.yaml", ADAPTOR_JOB);
+    let items: Vec<Value> = (0..6)
+        .map(|i| json!({"key": format!("ward-{}:{i}", if i % 2 == 0 { "a" } else { "b" }), "n": i}))
+        .collect();
+    let view = run_webhook(&daemon, "/i/snapshot", &json!({"items": items}).to_string());
+    assert_eq!(view.row.state, WorkOrderState::Success, "{view:?}");
+    let out = final_output(&view);
+    assert_eq!(out["exact"], json!({"key": "ward-a:1", "n": 1}));
+    assert_eq!(out["matched"], json!(["ward-b:1", "ward-b:3", "ward-b:5"]));
+    assert_eq!(
+        out["walked"],
+        json!([
+            "ward-a:0", "ward-b:1", "ward-a:2", "ward-b:3", "ward-a:4", "ward-b:5"
+        ]),
+        "each() follows the cursor past pages of two"
+    );
+    assert_eq!(out["left"], json!(["ward-a:0", "ward-a:2", "ward-a:4"]));
+    assert!(out.get("configuration").is_none());
+}
+
+/// A run that holds its token out (reversed, so the scrubber lets it through) and waits
+/// until `control/done` is set, so a real adaptor outside can use the token meanwhile.
+const HOLD: &str = r#"
+name: stockroom
+collections:
+  stock:
+    name: stock
+  control:
+    name: control
+workflows:
+  hold:
+    name: Hold
+    jobs:
+      hold:
+        name: Hold
+        adaptor: '@openfn/language-http@7.2.10'
+        body: |
+          // Lends this run's collections. token out and waits until it is told it is done.
+          fn(async state => {
+            const { collections_endpoint: base, collections_token: token } = state.configuration;
+            console.log('token ' + token.split('').reverse().join(''));
+            for (let i = 0; i < 600; i++) {
+              const s = await request('GET', base + '/control/done', {
+                headers: { Authorization: 'Bearer ' + token }, errors: false, parseAs: 'text',
+              })({ ...state });
+              if (s.response.statusCode === 200) return { data: { released: true } };
+              await new Promise(resolve => setTimeout(resolve, 100));
+            }
+            throw new Error('never released');
+          });
+    triggers:
+      webhook:
+        type: webhook
+        custom_path: hold
+    edges:
+      webhook->hold: {source_trigger: webhook, target_job: hold, condition_type: always}
+"#;
+
+/// The real adaptor's operations, called as the runtime calls them (`op(state)`).
+const PROBE: &str = r#"
+import { collections } from '@openfn/language-collections';
+let state = {
+  configuration: { collections_endpoint: process.env.ENDPOINT, collections_token: process.env.TOKEN },
+  data: {},
+};
+const run = async op => { state = await op(state); return state; };
+const out = {};
+const items = [];
+for (let i = 0; i < 2500; i++) items.push({ key: `ward-${i % 2 ? 'b' : 'a'}:${String(i).padStart(4, '0')}`, n: i });
+await run(collections.set('stock', item => item.key, items));
+await run(collections.get('stock', 'ward-a:0002'));
+out.exact = state.data;
+await run(collections.get('stock', 'nope'));
+out.missing = state.data;
+await run(collections.get('stock', 'ward-b:000*'));
+out.matched = state.data.map(e => e.key);
+await run(collections.get('stock', { key: 'ward-a:*', createdAfter: '2000-01-01T00:00:00Z' }));
+out.filtered = state.data.length;
+out.walked = [];
+await run(collections.each('stock', { key: 'ward-*', pageSize: 700 }, (s, value, key) => { out.walked.push(key); }));
+out.limited = [];
+await run(collections.each('stock', { key: 'ward-b:*', limit: 3 }, (s, value, key) => { out.limited.push(value.n); }));
+out.limitedCursor = typeof state.data.cursor;
+await run(collections.remove('stock', 'ward-a:0000'));
+await run(collections.remove('stock', 'ward-b:*'));
+await run(collections.get('stock', '*'));
+out.left = state.data.length;
+try {
+  await run(collections.get('no-such-collection', 'k'));
+} catch (e) {
+  out.unknown = e.message;
+}
+await run(collections.set('control', 'done', true));
+console.log(JSON.stringify(out));
+"#;
+
+#[test]
+fn the_real_adaptor_under_node_talks_to_boltd_unchanged() {
+    let daemon = Daemon::start();
+    let packages = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("npm")
+        .args([
+            "install",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ])
+        .arg(packages.path())
+        .arg("@openfn/language-collections@0.8.0")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("npm (Node.js 20 and npm are needed for this test)");
+    assert!(status.success(), "npm install failed");
+    std::fs::write(packages.path().join("probe.mjs"), PROBE).unwrap();
+    deploy_file(&daemon, "stockroom.yaml", HOLD);
+    let reply = daemon.post("/i/hold", "{}");
+    let id = reply.json()["work_order_id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let token = loop {
+        let lines = match daemon.request(bolt_shared::protocol::Request::Logs {
+            reference: id.clone(),
+            level: None,
+            after_id: None,
+        }) {
+            bolt_shared::protocol::Response::Logs { lines } => lines,
+            other => panic!("unexpected {other:?}"),
+        };
+        if let Some(line) = lines.iter().find_map(|l| l.message.strip_prefix("token ")) {
+            break line.chars().rev().collect::<String>();
+        }
+        assert!(Instant::now() < deadline, "the run never lent its token");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let probe = std::process::Command::new("node")
+        .arg(packages.path().join("probe.mjs"))
+        .current_dir(packages.path())
+        .env("ENDPOINT", format!("http://{}/collections", daemon.http))
+        .env("TOKEN", &token)
+        .output()
+        .expect("run node");
+    assert!(
+        probe.status.success(),
+        "the adaptor failed: {}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&probe.stdout);
+    let out: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("no result ({e}): {stdout}"));
+    assert_eq!(out["exact"], json!({"key": "ward-a:0002", "n": 2}));
+    assert_eq!(out["missing"], json!({}));
+    assert_eq!(
+        out["matched"],
+        json!([
+            "ward-b:0001",
+            "ward-b:0003",
+            "ward-b:0005",
+            "ward-b:0007",
+            "ward-b:0009"
+        ])
+    );
+    assert_eq!(out["filtered"], 1250);
+    let walked = out["walked"].as_array().unwrap();
+    assert_eq!(
+        walked.len(),
+        2500,
+        "each() follows the cursor across pages of 700"
+    );
+    assert_eq!(walked[0], "ward-a:0000");
+    assert_eq!(walked[2499], "ward-b:2499");
+    assert_eq!(out["limited"], json!([1, 3, 5]));
+    assert_eq!(
+        out["limitedCursor"], "string",
+        "a stop at the limit leaves a cursor"
+    );
+    assert_eq!(out["left"], 1249);
+    assert_eq!(out["unknown"], "COLLECTION_NOT_FOUND");
+    let view = daemon.wait_work_order(&id);
+    assert_eq!(view.row.state, WorkOrderState::Success);
+    // The run is over: its token is too.
+    let auth = format!("Bearer {token}");
+    let reply = http(
+        &daemon.http,
+        "GET",
+        "/collections/stock",
+        &[("authorization", &auth)],
+        b"",
+    );
+    assert_eq!(reply.status, 401);
+}
