@@ -1,4 +1,5 @@
-//! The webhook server: `POST /i/<trigger-id or custom_path>[/more/path][?query]`.
+//! The webhook server: `POST /i/<trigger-id or custom_path>[/more/path][?query]`. The same
+//! server answers the collections API at `/collections` ([`crate::collections::api`]).
 //!
 //! Status codes follow Lightning: 200 with the ids once the work order is durable, 201 with
 //! the final state in `after_completion` mode, 401 missing auth, 404 unknown trigger or
