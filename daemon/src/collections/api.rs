@@ -18,6 +18,9 @@
 //! `max_value_chars`, 402 `exceeds_limit` past `max_collection_bytes` (Lightning's code for
 //! its storage limit), each with a `message` that says what to change.
 
+// A refusal is the HTTP answer itself; it is returned once per request, never kept.
+#![allow(clippy::result_large_err)]
+
 use super::pattern::KeyPattern;
 use super::store::{self, Collection, Item, ItemQuery, Limits, PutError};
 use crate::daemon::Daemon;

@@ -37,6 +37,10 @@ pub fn mentions_collections(body: &str) -> bool {
 
 /// Whether an adaptor spec names the collections adaptor (any version or spelling).
 pub fn is_collections_adaptor(adaptor: &str) -> bool {
+    // Asked for every job of every run: most adaptors are ruled out without parsing.
+    if !adaptor.contains("collections") {
+        return false;
+    }
     match AdaptorSpec::parse(adaptor) {
         Ok(spec) => spec.name == ADAPTOR_NAME,
         Err(_) => adaptor.trim().starts_with(ADAPTOR_NAME),
