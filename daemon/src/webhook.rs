@@ -42,13 +42,11 @@ pub async fn serve(
         )
     })?;
     let addr = listener.local_addr()?;
-    let mut shutdown = daemon.shutdown_signal();
+    let closing = daemon.clone();
     let app = router(daemon);
     let server = tokio::spawn(async move {
         let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown.changed().await;
-            })
+            .with_graceful_shutdown(async move { closing.until_http_closes().await })
             .await;
         if let Err(err) = result {
             tracing::error!(%err, "webhook server stopped");
@@ -78,6 +76,18 @@ async fn webhook(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // While a stopping boltd lets its runs finish, the server stays up for their
+    // collections requests, but takes no more work.
+    if daemon.is_stopping() && method != Method::GET {
+        let mut response = reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": "service_unavailable", "message": "boltd is stopping and takes no more requests; nothing was kept, retry once it is back"}),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        return response;
+    }
     let mut segments = rest.split('/').filter(|s| !s.is_empty());
     let Some(first) = segments.next().map(str::to_string) else {
         return not_found();

@@ -1011,3 +1011,90 @@ fn the_real_adaptor_under_node_talks_to_boltd_unchanged() {
     );
     assert_eq!(reply.status, 401);
 }
+
+#[test]
+fn runs_finishing_during_a_stop_still_reach_their_collections() {
+    let mut daemon = Daemon::start();
+    let project = r#"
+name: stores
+collections:
+  stock:
+    name: stock
+workflows:
+  slow:
+    name: Slow
+    jobs:
+      slow:
+        name: Slow
+        adaptor: '@openfn/language-http@7.2.10'
+        body: |
+          // Writes to its collections. after a while, when boltd may be stopping.
+          fn(async state => {
+            const { collections_endpoint: base, collections_token: token } = state.configuration;
+            console.log('started');
+            await new Promise(resolve => setTimeout(resolve, 1500));
+            const s = await request('POST', base + '/stock', {
+              headers: { Authorization: 'Bearer ' + token },
+              body: { items: [{ key: 'during-drain', value: '1' }] }, errors: false,
+            })({ ...state });
+            return { data: { status: s.response.statusCode } };
+          });
+    triggers:
+      webhook:
+        type: webhook
+        custom_path: slow
+    edges:
+      webhook->slow: {source_trigger: webhook, target_job: slow, condition_type: always}
+"#;
+    deploy_file(&daemon, "slow.yaml", project);
+    let reply = daemon.post("/i/slow", "{}");
+    let id = reply.json()["work_order_id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let started = match daemon.request(bolt_shared::protocol::Request::Logs {
+            reference: id.clone(),
+            level: None,
+            after_id: None,
+        }) {
+            bolt_shared::protocol::Response::Logs { lines } => {
+                lines.iter().any(|l| l.message == "started")
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+        if started {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(daemon.pid().to_string())
+        .status();
+    // Stopping: new webhooks are refused with a clear answer, the run goes on.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let refused = loop {
+        let reply = daemon.post("/i/slow", "{}");
+        if reply.status == 503 {
+            break reply;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "webhooks were still taken: {}",
+            reply.body
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(refused.body.contains("stopping"), "{}", refused.body);
+    assert!(daemon.wait_exited(Duration::from_secs(30)).success());
+    daemon.restart();
+    let view = daemon.wait_work_order(&id);
+    assert_eq!(view.row.state, WorkOrderState::Success, "{view:?}");
+    assert_eq!(
+        final_output(&view)["data"]["status"],
+        200,
+        "the collections API answered during the drain"
+    );
+    let item = daemon.bolt_json(&["collections", "get", "stock", "during-drain"]);
+    assert_eq!(item["value"], 1);
+}
