@@ -35,6 +35,41 @@ pub fn mentions_collections(body: &str) -> bool {
     body.contains("collections.")
 }
 
+/// The collection names job code passes literally to the adaptor's operations
+/// (`collections.get('stock', …)`), in order of first use; names built at run time are
+/// not seen.
+pub fn names_used(body: &str) -> Vec<String> {
+    const OPERATIONS: &[&str] = &["get", "set", "each", "remove"];
+    let mut names: Vec<String> = Vec::new();
+    for (at, _) in body.match_indices("collections.") {
+        let rest = &body[at + "collections.".len()..];
+        let Some(operation) = OPERATIONS.iter().find(|op| rest.starts_with(*op)) else {
+            continue;
+        };
+        let rest = rest[operation.len()..].trim_start();
+        let Some(rest) = rest.strip_prefix('(') else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let Some(quote) = rest
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '\'' | '"' | '`'))
+        else {
+            continue;
+        };
+        let rest = &rest[1..];
+        let Some(end) = rest.find(quote) else {
+            continue;
+        };
+        let name = &rest[..end];
+        if !name.contains("${") && !name.is_empty() && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
 /// Whether an adaptor spec names the collections adaptor (any version or spelling).
 pub fn is_collections_adaptor(adaptor: &str) -> bool {
     // Asked for every job of every run: most adaptors are ruled out without parsing.
@@ -141,6 +176,20 @@ mod tests {
         );
         assert!(step_uses_collections("collections@0.8.0", "fn(s => s)"));
         assert!(!step_uses_collections("common", "get('recollections')"));
+    }
+
+    #[test]
+    fn literal_collection_names_are_found() {
+        let body = "collections.get('stock-ledger', {key: '2025-05:*'});\n\
+                    collections.set( \"stock-summary\", k => k, $.x);\n\
+                    each($.called, collections.remove(`triage-queue`, $.data.key));\n\
+                    collections.get(`${$.prefix}-x`, 'k'); collections.each(name, {});\n\
+                    collections.get('stock-ledger', 'again');";
+        assert_eq!(
+            names_used(body),
+            ["stock-ledger", "stock-summary", "triage-queue"]
+        );
+        assert!(names_used("fn(s => s)").is_empty());
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub fn plan(
 }
 
 /// What a deploy leaves alone that the user may not expect: collections the file doesn't
-/// list keep their items unless the deploy prunes them.
+/// list keep their items unless the deploy prunes them; and jobs that name a collection
+/// the project won't have (their runs would fail with COLLECTION_NOT_FOUND).
 pub fn warnings(
     conn: &Connection,
     spec: &ProjectSpec,
@@ -111,24 +112,41 @@ pub fn warnings(
             |r| r.get(0),
         )
         .optional()?;
-    let Some(project_id) = project_id else {
-        return Ok(Vec::new());
+    let existing = match &project_id {
+        Some(id) => collections::list(conn, id)?,
+        None => Vec::new(),
     };
-    if options.prune_collections {
-        return Ok(Vec::new());
-    }
-    Ok(collections::list(conn, &project_id)?
-        .into_iter()
-        .filter(|c| !spec.collections.iter().any(|w| w.name == c.name))
-        .map(|c| {
-            format!(
+    let mut warnings = Vec::new();
+    if !options.prune_collections {
+        for kept in existing
+            .iter()
+            .filter(|c| !spec.collections.iter().any(|w| w.name == c.name))
+        {
+            warnings.push(format!(
                 "collection `{}` ({} item{}) is not in the file: it is kept with its items (deploy with --prune-collections to delete it)",
-                c.name,
-                c.item_count,
-                if c.item_count == 1 { "" } else { "s" }
-            )
-        })
-        .collect())
+                kept.name,
+                kept.item_count,
+                if kept.item_count == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    let will_have = |name: &str| {
+        spec.collections.iter().any(|c| c.name == name)
+            || (!options.prune_collections && existing.iter().any(|c| c.name == name))
+    };
+    for workflow in &spec.workflows {
+        for job in &workflow.jobs {
+            for name in crate::collections::names_used(&job.body) {
+                if !will_have(&name) {
+                    warnings.push(format!(
+                        "job `{} / {}` uses collection `{name}`, which project `{}` does not have: its runs will fail with COLLECTION_NOT_FOUND until you add it under `collections:` (or run `bolt collections create {name}`)",
+                        workflow.name, job.name, spec.name
+                    ));
+                }
+            }
+        }
+    }
+    Ok(warnings)
 }
 
 /// Writes the kept parts of `spec` into the caller's transaction.

@@ -375,3 +375,29 @@ fn bad_collection_names_and_cursor_jobs_are_errors() {
         parsed.warnings
     );
 }
+
+#[test]
+fn jobs_naming_a_collection_the_project_lacks_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 1).unwrap();
+    let spec = parse(LIGHTNING_EXPORT).unwrap().spec;
+    let mut typo = spec.clone();
+    typo.workflows[0].jobs[0].body = "collections.set('patient-cache', 'k', $.data);".into();
+    let warnings = store
+        .readers
+        .read_blocking(move |conn| kept::warnings(conn, &typo, DeployOptions::default()))
+        .unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("`patient-cache`")
+            && warnings[0].contains("COLLECTION_NOT_FOUND")
+            && warnings[0].contains("Sync / Fetch Patients"),
+        "{warnings:?}"
+    );
+    // The file's own collections, and those the store keeps, are fine.
+    let warnings = store
+        .readers
+        .read_blocking(move |conn| kept::warnings(conn, &spec, DeployOptions::default()))
+        .unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
