@@ -31,9 +31,13 @@ pub struct Daemon {
     pub engine_slots: tokio::sync::Semaphore,
     /// Webhook triggers by path; dropped whenever workflows may have changed.
     pub webhook_triggers: crate::webhook_triggers::TriggerCache,
+    /// The collections tokens of the runs under way.
+    pub run_tokens: std::sync::Arc<crate::collections::token::RunTokens>,
     running: Mutex<HashMap<String, CancelToken>>,
     log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
+    /// Closes the HTTP server: after the drain, as runs under way still use the collections API.
+    http_close: watch::Sender<bool>,
     stop: watch::Sender<Option<StopMode>>,
 }
 
@@ -65,8 +69,12 @@ impl Daemon {
         vault: Vault,
     ) -> Daemon {
         let (shutdown, _) = watch::channel(false);
+        let (http_close, _) = watch::channel(false);
         let (stop, _) = watch::channel(None);
         let engine_slots = tokio::sync::Semaphore::new(config.workers().max(1));
+        let run_tokens = crate::collections::token::RunTokens::new(
+            vault.derive_key(crate::collections::token::KEY_PURPOSE),
+        );
         Daemon {
             config,
             data_dir,
@@ -79,9 +87,11 @@ impl Daemon {
             queue: Notify::new(),
             engine_slots,
             webhook_triggers: Default::default(),
+            run_tokens,
             running: Mutex::new(HashMap::new()),
             log_ids: AtomicI64::new(0),
             shutdown,
+            http_close,
             stop,
         }
     }
@@ -144,6 +154,18 @@ impl Daemon {
         // `send_replace`, not `send`: `send` keeps nothing when no receiver is alive, and
         // `is_stopping` / `until_stopping` read the value later.
         self.shutdown.send_replace(true);
+    }
+
+    /// Resolves once the HTTP server should close (the runs under way are done).
+    pub async fn until_http_closes(&self) {
+        let mut close = self.http_close.subscribe();
+        let _ = close.wait_for(|closing| *closing).await.is_ok();
+    }
+
+    /// Closes the HTTP server; until then a stopping boltd refuses webhooks with 503 but
+    /// still serves the collections API to the runs it lets finish.
+    pub fn close_http(&self) {
+        self.http_close.send_replace(true);
     }
 
     /// Returns once boltd has begun to shut down (at once if it has).

@@ -2,6 +2,7 @@
 //! OpenFn-compatible engine (also used by `bolt execute`).
 
 pub mod cli;
+pub mod collections;
 pub mod credentials;
 pub mod daemon;
 pub mod dispatcher;

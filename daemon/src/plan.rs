@@ -1,5 +1,6 @@
 //! Turning a pinned workflow version into the engine's plan.
 
+use crate::collections::{RunAccess, adaptors_for_job, step_uses_collections};
 use crate::engine::{EdgeCondition, Plan, PlanEdge, PlanStep};
 use crate::project::{EdgeSpec, WorkflowSpec};
 use bolt_shared::model::ConditionType;
@@ -50,11 +51,13 @@ pub fn start_of(
         .map(|j| j.key.clone())
 }
 
-/// Builds the plan; `credentials` maps credential names to their (decrypted) bodies.
+/// Builds the plan; `credentials` maps credential names to their (decrypted) bodies, and
+/// `collections` is what steps that use collections get in their configuration.
 pub fn build(
     spec: &WorkflowSpec,
     start: Option<String>,
     credentials: &BTreeMap<String, Value>,
+    collections: Option<&RunAccess>,
 ) -> Plan {
     let mut steps = Vec::new();
     for trigger in &spec.triggers {
@@ -71,15 +74,25 @@ pub fn build(
         });
     }
     for job in &spec.jobs {
+        let credential = job
+            .credential
+            .as_ref()
+            .and_then(|c| credentials.get(c).cloned());
+        let configuration = match collections {
+            Some(access) if step_uses_collections(&job.adaptor, &job.body) => {
+                Some(access.configure(credential))
+            }
+            _ => credential,
+        };
+        // The job's own adaptor, plus the collections adaptor when its code uses
+        // `collections.`; the step loads only the first until PlanStep takes a list.
+        let adaptors = adaptors_for_job(&job.adaptor, &job.body);
         steps.push(PlanStep {
             id: job.key.clone(),
             name: Some(job.name.clone()),
             expression: Some(job.body.clone()),
-            adaptor: Some(job.adaptor.clone()),
-            configuration: job
-                .credential
-                .as_ref()
-                .and_then(|c| credentials.get(c).cloned()),
+            adaptor: adaptors.into_iter().next(),
+            configuration,
             state: None,
             next: spec
                 .edges

@@ -95,7 +95,9 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
         );
     }
     // Answer the webhooks already taken (their work orders are on disk either way), and let
-    // a cron tick or a retention batch under way commit.
+    // a cron tick or a retention batch under way commit. The HTTP server stayed up for the
+    // runs' collections requests until now.
+    daemon.close_http();
     let answer_by = Instant::now() + LAST_WRITES_GRACE;
     if let Some(webhooks) = webhooks {
         let _ = tokio::time::timeout_at(answer_by, webhooks).await;

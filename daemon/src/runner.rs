@@ -1,6 +1,7 @@
 //! Executing one claimed run: load its pinned version and input, run it through the
 //! engine, and record every step, dataclip and log line (scrubbed) as it happens.
 
+use crate::collections::{self, token::LiveToken};
 use crate::daemon::Daemon;
 use crate::engine::{self, CancelToken, EngineEvent, Limits, RunOutcome};
 use crate::project::WorkflowSpec;
@@ -286,19 +287,37 @@ async fn execute_inner(
 
     let (ending, expected) = match prepare(daemon, &ctx).await? {
         Err(ending) => (ending, Expected::default()),
-        Ok((plan, input, scrubber)) => {
-            run_engine(daemon, &ctx, plan, input, scrubber, cancel).await?
+        Ok(prepared) => {
+            let Prepared {
+                plan,
+                input,
+                scrubber,
+                notes,
+                collections_token,
+            } = prepared;
+            let ended = run_engine(daemon, &ctx, plan, input, scrubber, notes, cancel).await;
+            // The run's collections token dies with the run, before its end is recorded.
+            drop(collections_token);
+            ended?
         }
     };
     drop(slot);
     finish(daemon, &ctx, ending, expected, faults).await
 }
 
-/// Checks the input and credentials; loads credentials into the plan.
-async fn prepare(
-    daemon: &Arc<Daemon>,
-    ctx: &RunContext,
-) -> StoreResult<Result<(engine::Plan, Value, Scrubber), Ending>> {
+/// What a run needs from [`prepare`] to start.
+struct Prepared {
+    plan: engine::Plan,
+    input: Value,
+    scrubber: Scrubber,
+    /// Lines for the run's log before its first step (what boltd noticed about the run).
+    notes: Vec<String>,
+    /// Held while the run lasts: its collections API token works only until dropped.
+    collections_token: Option<LiveToken>,
+}
+
+/// Checks the input and credentials; loads credentials (and collections access) into the plan.
+async fn prepare(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<Result<Prepared, Ending>> {
     let Some(input) = ctx.input.clone() else {
         let reason = ctx.input_wiped.unwrap_or(WipeReason::Retention);
         return Ok(Err(Ending {
@@ -320,10 +339,16 @@ async fn prepare(
             final_dataclip_id: None,
         }));
     };
-    let wanted: Vec<String> = plan::reachable_jobs(&ctx.spec, &start)
-        .into_iter()
+    let reachable = plan::reachable_jobs(&ctx.spec, &start);
+    let wanted: Vec<String> = reachable
+        .iter()
         .filter_map(|job| ctx.spec.job(job).and_then(|j| j.credential.clone()))
         .collect();
+    let uses_collections = reachable.iter().any(|job| {
+        ctx.spec
+            .job(job)
+            .is_some_and(|j| collections::step_uses_collections(&j.adaptor, &j.body))
+    });
     let vault = daemon.vault.clone();
     let loaded = if wanted.is_empty() {
         Ok((BTreeMap::new(), Vec::new()))
@@ -385,7 +410,27 @@ async fn prepare(
             Ok(())
         });
     }
-    let bodies: Vec<&Value> = loaded.values().collect();
+    let mut notes = Vec::new();
+    let collections_token = uses_collections.then(|| {
+        // Past the run's own limit the token is refused anyway; the margin covers the wait
+        // for the engine and the end of the last step.
+        let ttl = ctx.run_timeout + Duration::from_secs(60);
+        daemon.run_tokens.issue(&ctx.run_id, &ctx.project_id, ttl)
+    });
+    let access = collections_token
+        .as_ref()
+        .map(|token| collections::RunAccess {
+            endpoint: collections::endpoint_for(daemon.http_listen().as_deref()),
+            token: token.as_str().to_string(),
+        });
+    if access.as_ref().is_some_and(|a| a.endpoint.is_none()) {
+        notes.push("this run uses collections, but boltd serves no HTTP ([http] listen is empty in bolt.toml), so its jobs get no collections_endpoint".to_string());
+    }
+    // The token is scrubbed from logs and outputs like a credential's secrets.
+    let token_body = access
+        .as_ref()
+        .map(|a| serde_json::json!({ "collections_token": a.token }));
+    let bodies: Vec<&Value> = loaded.values().chain(token_body.as_ref()).collect();
     let scrubber = Scrubber::new(&bodies);
     if ctx.erase_all {
         // Zero persistence: the input is gone as soon as the run has read it.
@@ -396,11 +441,13 @@ async fn prepare(
             .write(move |tx| dataclips::wipe(tx, &clip, WipeReason::ZeroPersistence))
             .await?;
     }
-    Ok(Ok((
-        plan::build(&ctx.spec, Some(start), &loaded),
+    Ok(Ok(Prepared {
+        plan: plan::build(&ctx.spec, Some(start), &loaded, access.as_ref()),
         input,
         scrubber,
-    )))
+        notes,
+        collections_token,
+    }))
 }
 
 /// Records engine events as they arrive.
@@ -653,6 +700,7 @@ async fn run_engine(
     plan: engine::Plan,
     input: Value,
     scrubber: Scrubber,
+    notes: Vec<String>,
     cancel: CancelToken,
 ) -> StoreResult<(Ending, Expected)> {
     let limits = Limits {
@@ -677,6 +725,15 @@ async fn run_engine(
         first_step: true,
         expected: Expected::default(),
     };
+    for message in notes {
+        recorder.handle(EngineEvent::Log {
+            step_id: None,
+            source: "R/T".into(),
+            level: LogLevel::Warn,
+            message,
+            time: chrono::Utc::now(),
+        });
+    }
     let deadline = tokio::time::sleep(ctx.run_timeout + Duration::from_secs(5));
     tokio::pin!(deadline);
     let mut timed_out = false;

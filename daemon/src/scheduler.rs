@@ -60,22 +60,22 @@ pub async fn tick(daemon: &Arc<Daemon>, now: DateTime<Utc>) -> StoreResult<usize
         .readers
         .read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT t.id, t.cron_expression, w.id FROM triggers t JOIN workflows w ON w.id = t.workflow_id
+                "SELECT t.id, t.cron_expression, w.id, t.key FROM triggers t JOIN workflows w ON w.id = t.workflow_id
                  WHERE t.type = 'cron' AND t.enabled = 1 AND w.enabled = 1 AND w.deleted_at IS NULL",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?;
             let mut due = Vec::new();
             for row in rows {
-                let (trigger, expression, workflow) = row?;
+                let (trigger, expression, workflow, key) = row?;
                 if expression.and_then(|e| parse_cron(&e).ok()).is_some_and(|s| s.matches(minute)) {
-                    due.push((trigger, workflow));
+                    due.push((trigger, workflow, key));
                 }
             }
             Ok(due)
         })
         .await?;
     let mut fired = 0;
-    for (trigger, workflow) in due {
+    for (trigger, workflow, trigger_key) in due {
         let stamp = minute.timestamp();
         let claim_trigger = trigger.clone();
         let first = daemon
@@ -95,10 +95,18 @@ pub async fn tick(daemon: &Arc<Daemon>, now: DateTime<Utc>) -> StoreResult<usize
             .store
             .readers
             .read(move |conn| {
-                Ok((
-                    workflows::find(conn, &workflow)?,
-                    last_success_input(conn, &workflow)?,
-                ))
+                let deployed = workflows::find(conn, &workflow)?;
+                let cursor_job = deployed
+                    .spec
+                    .triggers
+                    .iter()
+                    .find(|t| t.key == trigger_key)
+                    .and_then(|t| t.cron_cursor_job.clone());
+                let input = match cursor_job {
+                    Some(job) => last_job_output(conn, &workflow, &job)?,
+                    None => last_success_input(conn, &workflow)?,
+                };
+                Ok((deployed, input))
             })
             .await?;
         let new = NewWorkOrder {
@@ -120,7 +128,24 @@ pub async fn tick(daemon: &Arc<Daemon>, now: DateTime<Utc>) -> StoreResult<usize
     Ok(fired)
 }
 
-/// As Lightning: the final state of the workflow's last successful run (not wiped).
+/// As Lightning with a `cron_cursor_job`: the output of that job's last successful step in
+/// this workflow (not wiped). Walks work orders newest first, so it stops at the first hit.
+fn last_job_output(conn: &Connection, workflow_id: &str, job: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT s.output_dataclip_id FROM work_orders wo
+             JOIN runs r ON r.work_order_id = wo.id
+             JOIN steps s ON s.run_id = r.id
+             JOIN dataclips d ON d.id = s.output_dataclip_id
+             WHERE wo.workflow_id = ?1 AND s.job_key = ?2 AND s.exit_reason = 'success' AND d.wiped_at IS NULL
+             ORDER BY wo.id DESC, s.finished_at DESC LIMIT 1",
+            params![workflow_id, job],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// As Lightning without one: the final state of the workflow's last successful run (not wiped).
 fn last_success_input(conn: &Connection, workflow_id: &str) -> StoreResult<Option<String>> {
     Ok(conn
         .query_row(

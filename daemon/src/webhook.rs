@@ -1,4 +1,5 @@
-//! The webhook server: `POST /i/<trigger-id or custom_path>[/more/path][?query]`.
+//! The webhook server: `POST /i/<trigger-id or custom_path>[/more/path][?query]`. The same
+//! server answers the collections API at `/collections` ([`crate::collections::api`]).
 //!
 //! Status codes follow Lightning: 200 with the ids once the work order is durable, 201 with
 //! the final state in `after_completion` mode, 401 missing auth, 404 unknown trigger or
@@ -25,6 +26,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
     Router::new()
         .route("/i/{*rest}", axum::routing::any(webhook))
         .route("/health", axum::routing::get(|| async { "ok" }))
+        .merge(crate::collections::api::router())
         .with_state(daemon)
 }
 
@@ -40,13 +42,11 @@ pub async fn serve(
         )
     })?;
     let addr = listener.local_addr()?;
-    let mut shutdown = daemon.shutdown_signal();
+    let closing = daemon.clone();
     let app = router(daemon);
     let server = tokio::spawn(async move {
         let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown.changed().await;
-            })
+            .with_graceful_shutdown(async move { closing.until_http_closes().await })
             .await;
         if let Err(err) = result {
             tracing::error!(%err, "webhook server stopped");
@@ -76,6 +76,18 @@ async fn webhook(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // While a stopping boltd lets its runs finish, the server stays up for their
+    // collections requests, but takes no more work.
+    if daemon.is_stopping() && method != Method::GET {
+        let mut response = reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": "service_unavailable", "message": "boltd is stopping and takes no more requests; nothing was kept, retry once it is back"}),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        return response;
+    }
     let mut segments = rest.split('/').filter(|s| !s.is_empty());
     let Some(first) = segments.next().map(str::to_string) else {
         return not_found();
@@ -257,7 +269,7 @@ fn internal(err: impl Into<crate::store::StoreError>) -> Response {
 }
 
 /// JSON (any content type that parses) or an urlencoded form; anything else is refused.
-fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, String> {
+pub(crate) fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, String> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -280,7 +292,7 @@ fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, String> {
     })
 }
 
-fn form_pairs(text: &str) -> Map<String, Value> {
+pub(crate) fn form_pairs(text: &str) -> Map<String, Value> {
     let mut map = Map::new();
     for pair in text.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -289,7 +301,7 @@ fn form_pairs(text: &str) -> Map<String, Value> {
     map
 }
 
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -32,6 +32,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub engine: EngineConfig,
     pub retention: RetentionConfig,
+    pub collections: CollectionsConfig,
     pub tui: TuiConfig,
 }
 
@@ -101,6 +102,28 @@ impl Default for RetentionConfig {
         Self {
             interval_secs: 600,
             batch_size: 500,
+        }
+    }
+}
+
+/// Limits of the collections store (Lightning's key-value collections).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CollectionsConfig {
+    /// Longest value, in characters (Lightning: 1,000,000).
+    pub max_value_chars: usize,
+    /// Most bytes one collection may hold (keys and values together).
+    pub max_collection_bytes: u64,
+    /// Largest request body the collections API reads (an upsert of many items).
+    pub max_request_bytes: usize,
+}
+
+impl Default for CollectionsConfig {
+    fn default() -> Self {
+        Self {
+            max_value_chars: 1_000_000,
+            max_collection_bytes: 256 * 1024 * 1024,
+            max_request_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -188,5 +211,6 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/bolt.toml");
         let cfg = Config::load(&path, true).unwrap();
         assert_eq!(cfg.http.max_body_bytes, 10 * 1024 * 1024);
+        assert_eq!(cfg.collections, CollectionsConfig::default());
     }
 }

@@ -539,6 +539,26 @@ pub struct CredentialSummary {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A collection of a project (Lightning's key-value store), as `bolt collections list` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CollectionSummary {
+    pub name: String,
+    pub items: u64,
+    /// Keys and values together, in bytes (what the size limit counts).
+    pub bytes: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One item of a collection. `value` is text, as stored (the adaptor stores JSON text).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CollectionItem {
+    pub key: String,
+    pub value: String,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
 /// One line of `bolt failures`: failed work orders grouped by where and how they failed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FailureGroup {

@@ -112,6 +112,9 @@ pub enum Request {
         #[serde(default)]
         files: std::collections::BTreeMap<String, String>,
         dry_run: bool,
+        /// Delete the project's collections the file doesn't list (with their items).
+        #[serde(default)]
+        prune_collections: bool,
     },
     Export {
         project: Option<String>,
@@ -190,6 +193,47 @@ pub enum Request {
     /// configured grace; all at once with `now`), then exit.
     Stop {
         now: bool,
+    },
+
+    /// Collections (`project`: needed only when there are several projects).
+    CollectionList {
+        project: Option<String>,
+    },
+    CollectionCreate {
+        project: Option<String>,
+        name: String,
+    },
+    /// Deletes a collection with all its items.
+    CollectionDelete {
+        project: Option<String>,
+        name: String,
+    },
+    /// One item by its exact key.
+    CollectionGet {
+        project: Option<String>,
+        name: String,
+        key: String,
+    },
+    /// A page of items, in order; `pattern` as Lightning's (`*`), `cursor` from the last page.
+    CollectionItems {
+        project: Option<String>,
+        name: String,
+        pattern: Option<String>,
+        cursor: Option<String>,
+        limit: u32,
+    },
+    /// Sets one item; `value` is stored as given (JSON text).
+    CollectionSet {
+        project: Option<String>,
+        name: String,
+        key: String,
+        value: String,
+    },
+    /// Removes one item, or every item matching `key` when it holds a `*`.
+    CollectionRemove {
+        project: Option<String>,
+        name: String,
+        key: String,
     },
 }
 
@@ -278,6 +322,30 @@ pub enum Response {
     Stopping {
         in_flight: usize,
         grace_secs: u64,
+    },
+    Collections {
+        project: String,
+        collections: Vec<CollectionSummary>,
+    },
+    CollectionItem {
+        project: String,
+        collection: String,
+        item: Option<CollectionItem>,
+    },
+    CollectionItems {
+        project: String,
+        collection: String,
+        items: Vec<CollectionItem>,
+        /// Asks for the next page; `None` on the last.
+        cursor: Option<String>,
+    },
+    CollectionChanged {
+        project: String,
+        collection: String,
+        /// What changed, for people ("set `k`", "removed 3 items matching `a*`").
+        message: String,
+        /// Items written or removed.
+        count: u64,
     },
 }
 

@@ -43,6 +43,8 @@ enum Command {
     /// Manage credentials (encrypted at rest; values are never shown).
     #[command(subcommand)]
     Credential(cli::credential::CredentialCommand),
+    /// A project's collections: the key-value store jobs use through the collections adaptor.
+    Collections(cli::collections::CollectionsArgs),
     /// List work orders, newest first, with filters and full-text search.
     Runs(cli::history::RunsArgs),
     /// Show a work order, run or step: runs, steps, errors, inputs and outputs.
@@ -93,6 +95,9 @@ fn main() -> ExitCode {
         }
         Some(Command::Credential(command)) => {
             cli::exit_with(cli::credential::run(&cli.global, &command))
+        }
+        Some(Command::Collections(args)) => {
+            cli::exit_with(cli::collections::run(&cli.global, &args))
         }
         Some(Command::Runs(args)) => cli::exit_with(cli::history::runs(&cli.global, &args)),
         Some(Command::Show(args)) => cli::exit_with(cli::history::show(&cli.global, &args)),

@@ -1,6 +1,7 @@
 //! Applying a project to the store: a diff, then one transaction. Every changed workflow
 //! gets a new immutable version; deploying the same file twice changes nothing.
 
+use super::kept::{self, DeployOptions};
 use super::spec::*;
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
 use bolt_shared::protocol::DeployChange;
@@ -52,9 +53,16 @@ fn project_id(conn: &Connection, name: &str) -> StoreResult<Option<String>> {
 }
 
 /// What deploying `spec` would change.
-pub fn plan_changes(conn: &Connection, spec: &ProjectSpec) -> StoreResult<Vec<DeployChange>> {
+pub fn plan_changes(
+    conn: &Connection,
+    spec: &ProjectSpec,
+    options: DeployOptions,
+) -> StoreResult<Vec<DeployChange>> {
     let mut changes = Vec::new();
-    let current = match project_id(conn, &spec.name)? {
+    let existing = project_id(conn, &spec.name)?;
+    let (kept_changes, kept_settings_changed) =
+        kept::plan(conn, existing.as_deref(), spec, options)?;
+    let current = match existing {
         Some(id) => {
             let (description, policy, history, dataclip, concurrency): (Option<String>, String, Option<u32>, Option<u32>, Option<u32>) = conn.query_row(
                 "SELECT description, retention_policy, history_retention_days, dataclip_retention_days, concurrency FROM projects WHERE id = ?1",
@@ -67,7 +75,8 @@ pub fn plan_changes(conn: &Connection, spec: &ProjectSpec) -> StoreResult<Vec<De
                 || s.history_retention_days.is_some_and(|d| Some(d) != history)
                 || s.dataclip_retention_days
                     .is_some_and(|d| Some(d) != dataclip)
-                || s.concurrency.is_some_and(|c| Some(c) != concurrency);
+                || s.concurrency.is_some_and(|c| Some(c) != concurrency)
+                || kept_settings_changed;
             if settings_changed {
                 changes.push(change("updated", "project", &spec.name));
             }
@@ -112,6 +121,7 @@ pub fn plan_changes(conn: &Connection, spec: &ProjectSpec) -> StoreResult<Vec<De
             changes.push(change("deleted", "workflow", &old.name));
         }
     }
+    changes.extend(kept_changes);
     Ok(changes)
 }
 
@@ -183,8 +193,9 @@ pub fn apply(
     conn: &Connection,
     spec: &ProjectSpec,
     source_file: Option<&str>,
+    options: DeployOptions,
 ) -> StoreResult<Vec<DeployChange>> {
-    let changes = plan_changes(conn, spec)?;
+    let changes = plan_changes(conn, spec, options)?;
     let now = now_micros();
     let project_id = match project_id(conn, &spec.name)? {
         Some(id) => id,
@@ -216,6 +227,7 @@ pub fn apply(
             now
         ],
     )?;
+    kept::apply(conn, &project_id, spec, options, now)?;
     let current = current_workflows(conn, &project_id)?;
     for (key, (id, _)) in &current {
         if !spec.workflows.iter().any(|w| &w.key == key) {

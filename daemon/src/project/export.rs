@@ -1,6 +1,7 @@
 //! Writing a deployed project back as project.yaml, in the format deploy reads.
 
 use super::deploy::current_workflows;
+use super::kept;
 use crate::store::{StoreError, StoreResult};
 use bolt_shared::model::{TriggerType, WebhookReply};
 use rusqlite::{Connection, OptionalExtension};
@@ -69,7 +70,24 @@ pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<Stri
         }
     }
     let workflows = current_workflows(conn, &id)?;
+    let kept = kept::read(conn, &id)?;
+    // The file's own credential entries (keys, owners) first; jobs refer to them by key.
     let mut credentials = Mapping::new();
+    for credential in &kept.credentials {
+        let mut c = Mapping::new();
+        c.insert(s("name"), s(&credential.name));
+        if let Some(owner) = &credential.owner {
+            c.insert(s("owner"), s(owner));
+        }
+        credentials.insert(s(&credential.key), Value::Mapping(c));
+    }
+    let credential_key = |name: &str| -> String {
+        kept.credentials
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.key.clone())
+            .unwrap_or_else(|| name.to_string())
+    };
     let mut workflow_map = Mapping::new();
     let mut ordered: Vec<_> = workflows.into_values().collect();
     ordered.sort_by(|a, b| a.0.cmp(&b.0));
@@ -93,14 +111,17 @@ pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<Stri
             let mut j = Mapping::new();
             j.insert(s("name"), s(&job.name));
             j.insert(s("adaptor"), s(&job.adaptor));
+            let key = job.credential.as_deref().map(credential_key);
             j.insert(
                 s("credential"),
-                job.credential.as_deref().map(s).unwrap_or(Value::Null),
+                key.as_deref().map(s).unwrap_or(Value::Null),
             );
-            if let Some(credential) = &job.credential {
+            if let (Some(key), Some(credential)) = (&key, &job.credential)
+                && !credentials.contains_key(key.as_str())
+            {
                 let mut c = Mapping::new();
                 c.insert(s("name"), s(credential));
-                credentials.insert(s(credential), Value::Mapping(c));
+                credentials.insert(s(key), Value::Mapping(c));
             }
             j.insert(s("body"), s(&job.body));
             jobs.insert(s(&job.key), Value::Mapping(j));
@@ -118,6 +139,9 @@ pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<Stri
             }
             if let Some(path) = &trigger.custom_path {
                 t.insert(s("custom_path"), s(path));
+            }
+            if let Some(job) = &trigger.cron_cursor_job {
+                t.insert(s("cron_cursor_job"), s(job));
             }
             if trigger.webhook_reply != WebhookReply::BeforeStart {
                 t.insert(s("webhook_reply"), s(trigger.webhook_reply.as_str()));
@@ -162,7 +186,21 @@ pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<Stri
             Value::Mapping(credentials)
         },
     );
+    if !kept.collections.is_empty() {
+        let mut collections = Mapping::new();
+        for name in &kept.collections {
+            let mut c = Mapping::new();
+            c.insert(s("name"), s(name));
+            collections.insert(s(name), Value::Mapping(c));
+        }
+        top.insert(s("collections"), Value::Mapping(collections));
+    }
     top.insert(s("workflows"), Value::Mapping(workflow_map));
+    if let Some(channels) = &kept.channels {
+        let channels = serde_yaml_ng::to_value(channels)
+            .map_err(|e| StoreError::Invalid(format!("cannot write channels: {e}")))?;
+        top.insert(s("channels"), channels);
+    }
     serde_yaml_ng::to_string(&Value::Mapping(top))
         .map_err(|e| StoreError::Invalid(format!("cannot write YAML: {e}")))
 }

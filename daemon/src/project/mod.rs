@@ -5,6 +5,7 @@
 mod cron;
 mod deploy;
 mod export;
+pub mod kept;
 mod locate;
 mod parse;
 mod spec;
@@ -12,6 +13,7 @@ mod validate;
 
 pub use cron::{CronSchedule, parse_cron};
 pub use deploy::{apply, audit, content_hash, plan_changes, write_workflow};
+pub use kept::DeployOptions;
 
 /// An audit event without metadata.
 pub fn audit_event(

@@ -34,14 +34,7 @@ impl<F: Fn(&str) -> Result<String, String>> FileSource for F {
 pub const DEFAULT_ADAPTOR: &str = "@openfn/language-common@latest";
 
 /// Lightning bookkeeping that may appear in exports; accepted silently.
-const IGNORED_PROJECT_KEYS: &[&str] = &[
-    "collections",
-    "channels",
-    "id",
-    "project_id",
-    "inserted_at",
-    "updated_at",
-];
+const IGNORED_PROJECT_KEYS: &[&str] = &["id", "project_id", "inserted_at", "updated_at"];
 const IGNORED_WORKFLOW_KEYS: &[&str] = &[
     "id",
     "project_id",
@@ -259,6 +252,8 @@ pub fn parse_project(
             "retention_policy",
             "history_retention_days",
             "dataclip_retention_days",
+            "collections",
+            "channels",
         ],
         IGNORED_PROJECT_KEYS,
     );
@@ -291,6 +286,8 @@ pub fn parse_project(
         );
     }
     let credentials = parse_credentials(&mut ctx, top.get("credentials"));
+    let collections = parse_collections(&mut ctx, top.get("collections"));
+    let channels = parse_channels(&mut ctx, top.get("channels"));
     let mut workflows = Vec::new();
     if let Some(map) = ctx.mapping(top.get("workflows"), &["workflows"], "`workflows`") {
         for (key, value) in map {
@@ -306,6 +303,8 @@ pub fn parse_project(
         settings,
         workflows,
         credentials,
+        collections,
+        channels,
     };
     validate(&spec, &mut |path: &[&str],
                           message: String,
@@ -362,6 +361,84 @@ fn parse_credentials(ctx: &mut Ctx, value: Option<&Value>) -> Vec<CredentialRef>
         });
     }
     refs
+}
+
+/// Lightning state kept in exported collection entries; accepted silently.
+const IGNORED_COLLECTION_KEYS: &[&str] = &[
+    "id",
+    "project_id",
+    "byte_size_sum",
+    "inserted_at",
+    "updated_at",
+];
+
+fn parse_collections(ctx: &mut Ctx, value: Option<&Value>) -> Vec<CollectionSpec> {
+    let mut collections: Vec<CollectionSpec> = Vec::new();
+    let Some(map) = ctx.mapping(value, &["collections"], "`collections`") else {
+        return collections;
+    };
+    for (key, entry) in map {
+        let key = key_text(key);
+        let path = ["collections", key.as_str()];
+        let name = match entry {
+            Value::Mapping(m) => {
+                ctx.unknown_keys(m, &path, &["name"], IGNORED_COLLECTION_KEYS);
+                ctx.string(m, "name", &path)
+            }
+            Value::Null => None,
+            _ => {
+                ctx.error(
+                    &path,
+                    "a collection entry must be a mapping with `name`",
+                    format!("write `{key}:` and under it `name: {key}`"),
+                );
+                continue;
+            }
+        };
+        let name = name.unwrap_or_else(|| key.clone());
+        if let Err(message) = crate::collections::store::validate_name(&name) {
+            ctx.error(
+                &path,
+                message,
+                "rename it (Lightning allows the same names)",
+            );
+            continue;
+        }
+        if collections.iter().any(|c| c.name == name) {
+            ctx.error(
+                &path,
+                format!("two collections are named `{name}`"),
+                "keep one entry per collection",
+            );
+            continue;
+        }
+        collections.push(CollectionSpec { key, name });
+    }
+    collections
+}
+
+/// `channels:` as written (Lightning's experimental HTTP proxy): kept for export, not run.
+fn parse_channels(ctx: &mut Ctx, value: Option<&Value>) -> Option<serde_json::Value> {
+    let value = value.filter(|v| !v.is_null())?;
+    let json = match serde_json::to_value(value) {
+        Ok(json) => json,
+        Err(err) => {
+            ctx.error(
+                &["channels"],
+                format!("`channels` cannot be kept as written: {err}"),
+                "use plain YAML mappings, strings, numbers and booleans in it",
+            );
+            return None;
+        }
+    };
+    let empty = json.as_object().is_some_and(|m| m.is_empty());
+    if !empty {
+        ctx.warn(
+            &["channels"],
+            "`channels` (Lightning's HTTP proxy) are kept and exported, but bolt does not serve them",
+        );
+    }
+    Some(json)
 }
 
 fn parse_workflow(
@@ -588,8 +665,13 @@ fn parse_trigger(ctx: &mut Ctx, workflow: &str, key: &str, value: &Value) -> Opt
             WebhookReply::BeforeStart
         }
     };
-    if map.contains_key("cron_cursor_job") {
-        ctx.warn(&path, "`cron_cursor_job` is not supported yet: the cron input is the final state of the last successful run");
+    let mut cron_cursor_job = ctx.string(map, "cron_cursor_job", &path);
+    if cron_cursor_job.is_some() && kind != TriggerType::Cron {
+        ctx.warn(
+            &[&path[..], &["cron_cursor_job"]].concat(),
+            format!("`cron_cursor_job` applies to cron triggers only; trigger `{key}` is not one (ignored)"),
+        );
+        cron_cursor_job = None;
     }
     let webhook_auth = match map.get("webhook_auth") {
         None | Some(Value::Null) => Vec::new(),
@@ -615,6 +697,7 @@ fn parse_trigger(ctx: &mut Ctx, workflow: &str, key: &str, value: &Value) -> Opt
         custom_path: ctx.string(map, "custom_path", &path),
         webhook_reply,
         webhook_auth,
+        cron_cursor_job,
     })
 }
 
@@ -683,6 +766,23 @@ fn parse_edge(ctx: &mut Ctx, workflow: &str, key: &str, value: &Value) -> Option
             return None;
         }
     };
+    let mut condition = condition;
+    let mut enabled = ctx.boolean(map, "enabled", &path, true);
+    // Older Lightning exports hold such edges from triggers (Lightning refuses them now):
+    // there is no job before a trigger, so success always holds and failure never does.
+    if source_trigger.is_some() {
+        match condition {
+            ConditionType::OnJobSuccess => {
+                ctx.warn(&path, format!("edge `{key}` starts at a trigger but says `on_job_success` (older Lightning exports do): there is no job before it, so it runs as `always` and is exported as `always`"));
+                condition = ConditionType::Always;
+            }
+            ConditionType::OnJobFailure if enabled => {
+                ctx.warn(&path, format!("edge `{key}` starts at a trigger but says `on_job_failure` (older Lightning exports do), which can never happen: it is deployed disabled"));
+                enabled = false;
+            }
+            _ => {}
+        }
+    }
     Some(EdgeSpec {
         key: key.to_string(),
         source_trigger,
@@ -691,6 +791,6 @@ fn parse_edge(ctx: &mut Ctx, workflow: &str, key: &str, value: &Value) -> Option
         condition,
         expression: ctx.string(map, "condition_expression", &path),
         label: ctx.string(map, "condition_label", &path),
-        enabled: ctx.boolean(map, "enabled", &path, true),
+        enabled,
     })
 }

@@ -11,6 +11,20 @@ pub struct ProjectSpec {
     pub workflows: Vec<WorkflowSpec>,
     /// Credential keys of the file mapped to the credential names bolt stores.
     pub credentials: Vec<CredentialRef>,
+    /// The project's collections (Lightning's key-value store), by name.
+    #[serde(default)]
+    pub collections: Vec<CollectionSpec>,
+    /// Lightning's `channels:` (its HTTP proxy), kept as written so export gives them back;
+    /// bolt does not run them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionSpec {
+    /// The entry's key in the file (Lightning writes the name).
+    pub key: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -73,6 +87,10 @@ pub struct TriggerSpec {
     /// Credential names holding `api_key` or `username`/`password` for webhook auth.
     #[serde(default)]
     pub webhook_auth: Vec<String>,
+    /// Cron triggers: the job (key) whose last successful output is the next run's input
+    /// (Lightning's `cron_cursor_job`); none: the final state of the last successful run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron_cursor_job: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

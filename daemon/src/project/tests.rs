@@ -98,7 +98,7 @@ fn deploy_twice_changes_nothing_and_export_round_trips() {
     let spec = parse(EXAMPLE).unwrap().spec;
     let first = store.writer.write_blocking({
         let spec = spec.clone();
-        move |tx| apply(tx, &spec, None)
+        move |tx| apply(tx, &spec, None, Default::default())
     });
     let first = first.unwrap();
     assert!(
@@ -108,7 +108,7 @@ fn deploy_twice_changes_nothing_and_export_round_trips() {
     );
     let again = store.writer.write_blocking({
         let spec = spec.clone();
-        move |tx| apply(tx, &spec, None)
+        move |tx| apply(tx, &spec, None, Default::default())
     });
     assert!(again.unwrap().is_empty());
     let yaml = store
@@ -119,7 +119,7 @@ fn deploy_twice_changes_nothing_and_export_round_trips() {
     assert_eq!(reparsed.workflows, spec.workflows);
     let third = store
         .writer
-        .write_blocking(move |tx| apply(tx, &reparsed, None))
+        .write_blocking(move |tx| apply(tx, &reparsed, None, Default::default()))
         .unwrap();
     assert!(
         third.is_empty(),
@@ -137,11 +137,11 @@ fn changing_a_job_creates_a_new_version_and_reports_it() {
     changed.workflows.remove(1);
     store
         .writer
-        .write_blocking(move |tx| apply(tx, &spec, None))
+        .write_blocking(move |tx| apply(tx, &spec, None, Default::default()))
         .unwrap();
     let changes = store
         .writer
-        .write_blocking(move |tx| apply(tx, &changed, None))
+        .write_blocking(move |tx| apply(tx, &changed, None, Default::default()))
         .unwrap();
     let text: Vec<String> = changes
         .iter()
@@ -166,4 +166,238 @@ fn changing_a_job_creates_a_new_version_and_reports_it() {
         })
         .unwrap();
     assert_eq!(versions, 2);
+}
+
+/// A Lightning export with what bolt used to drop: collections, channels, credential owners,
+/// a cron cursor job.
+const LIGHTNING_EXPORT: &str = r#"
+name: openhie-project
+description: Patients from the registry
+credentials:
+  jane@acme.org-HAPI-FHIR:
+    name: HAPI FHIR
+    owner: jane@acme.org
+collections:
+  patients-cache:
+    name: patients-cache
+  ward.counts:
+    name: ward.counts
+workflows:
+  Sync:
+    name: Sync
+    jobs:
+      Fetch-Patients:
+        name: Fetch Patients
+        adaptor: '@openfn/language-http@7.2.10'
+        credential: jane@acme.org-HAPI-FHIR
+        body: |
+          collections.set('patients-cache', 'last', $.data);
+      Report:
+        name: Report
+        adaptor: '@openfn/language-common@latest'
+        credential: null
+        body: fn(s => s);
+    triggers:
+      cron:
+        type: cron
+        cron_expression: '0 6 * * *'
+        enabled: true
+        cron_cursor_job: Fetch-Patients
+    edges:
+      cron->Fetch-Patients:
+        source_trigger: cron
+        target_job: Fetch-Patients
+        condition_type: always
+        enabled: true
+      Fetch-Patients->Report:
+        source_job: Fetch-Patients
+        target_job: Report
+        condition_type: on_job_success
+        enabled: true
+channels:
+  registry-proxy:
+    name: registry-proxy
+    destination_url: https://registry.example.org/api
+    enabled: true
+    destination_credential: jane@acme.org-HAPI-FHIR
+"#;
+
+fn deploy(store: &Store, spec: &ProjectSpec, options: DeployOptions) -> Vec<String> {
+    let spec = spec.clone();
+    store
+        .writer
+        .write_blocking(move |tx| apply(tx, &spec, None, options))
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {}", c.action, c.what, c.name))
+        .collect()
+}
+
+#[test]
+fn the_rest_of_a_lightning_export_is_kept_by_deploy_and_export() {
+    let parsed = parse(LIGHTNING_EXPORT).unwrap();
+    let warnings = parsed.warnings.join("\n");
+    assert!(warnings.contains("channels"), "{warnings}");
+    assert!(!warnings.contains("cron_cursor_job"), "{warnings}");
+    let spec = parsed.spec;
+    assert_eq!(
+        spec.collections
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["patients-cache", "ward.counts"]
+    );
+    assert_eq!(
+        spec.workflows[0].triggers[0].cron_cursor_job.as_deref(),
+        Some("Fetch-Patients")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 1).unwrap();
+    let changes = deploy(&store, &spec, DeployOptions::default());
+    assert!(
+        changes.contains(&"created collection patients-cache".to_string()),
+        "{changes:?}"
+    );
+    let yaml = store
+        .readers
+        .read_blocking(|conn| export_yaml(conn, None))
+        .unwrap();
+    for expected in [
+        "owner: jane@acme.org",
+        "credential: jane@acme.org-HAPI-FHIR",
+        "cron_cursor_job: Fetch-Patients",
+        "patients-cache:",
+        "ward.counts:",
+        "destination_url: https://registry.example.org/api",
+    ] {
+        assert!(yaml.contains(expected), "{expected} missing from:\n{yaml}");
+    }
+    let reparsed = parse(&yaml).unwrap().spec;
+    assert_eq!(reparsed.workflows, spec.workflows);
+    assert_eq!(reparsed.credentials, spec.credentials);
+    assert_eq!(reparsed.collections, spec.collections);
+    assert_eq!(reparsed.channels, spec.channels);
+    assert!(
+        deploy(&store, &reparsed, DeployOptions::default()).is_empty(),
+        "export -> deploy changes nothing"
+    );
+}
+
+#[test]
+fn collections_left_out_of_the_file_are_kept_unless_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 1).unwrap();
+    let spec = parse(LIGHTNING_EXPORT).unwrap().spec;
+    deploy(&store, &spec, DeployOptions::default());
+    let mut fewer = spec.clone();
+    fewer.collections.retain(|c| c.name != "ward.counts");
+    let warnings = store
+        .readers
+        .read_blocking({
+            let fewer = fewer.clone();
+            move |conn| kept::warnings(conn, &fewer, DeployOptions::default())
+        })
+        .unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("ward.counts") && w.contains("--prune-collections")),
+        "{warnings:?}"
+    );
+    assert!(deploy(&store, &fewer, DeployOptions::default()).is_empty());
+    let names = |store: &Store| {
+        store
+            .readers
+            .read_blocking(|conn| Ok(kept::read(conn, &project_id_of(conn))?.collections))
+            .unwrap()
+    };
+    assert_eq!(names(&store), ["patients-cache", "ward.counts"]);
+    let pruned = deploy(
+        &store,
+        &fewer,
+        DeployOptions {
+            prune_collections: true,
+        },
+    );
+    assert_eq!(pruned, ["deleted collection ward.counts"]);
+    assert_eq!(names(&store), ["patients-cache"]);
+}
+
+fn project_id_of(conn: &rusqlite::Connection) -> String {
+    conn.query_row("SELECT id FROM projects", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn trigger_edges_from_older_exports_are_fixed_with_a_warning() {
+    let yaml = "name: x\nworkflows:\n  w:\n    jobs:\n      a:\n        body: fn(s => s)\n      b:\n        body: fn(s => s)\n    triggers:\n      webhook:\n        type: webhook\n      cron:\n        type: cron\n        cron_expression: '0 * * * *'\n    edges:\n      webhook->a:\n        source_trigger: webhook\n        target_job: a\n        condition_type: on_job_success\n      cron->b:\n        source_trigger: cron\n        target_job: b\n        condition_type: on_job_failure\n";
+    let parsed = parse(yaml).unwrap();
+    let edges = &parsed.spec.workflows[0].edges;
+    assert_eq!(
+        edges[0].condition,
+        bolt_shared::model::ConditionType::Always
+    );
+    assert!(edges[0].enabled);
+    assert_eq!(
+        edges[1].condition,
+        bolt_shared::model::ConditionType::OnJobFailure
+    );
+    assert!(
+        !edges[1].enabled,
+        "on_job_failure from a trigger is disabled"
+    );
+    let warnings = parsed.warnings.join("\n");
+    assert!(
+        warnings.contains("webhook->a") && warnings.contains("runs as `always`"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("cron->b") && warnings.contains("deployed disabled"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn bad_collection_names_and_cursor_jobs_are_errors() {
+    let yaml = "name: x\ncollections:\n  Bad Name:\n    name: Bad Name\nworkflows:\n  w:\n    jobs:\n      a:\n        body: fn(s => s)\n    triggers:\n      cron:\n        type: cron\n        cron_expression: '0 * * * *'\n        cron_cursor_job: nope\n";
+    let err = parse(yaml).unwrap_err().to_string();
+    assert!(
+        err.contains("`Bad Name` is not a valid collection name"),
+        "{err}"
+    );
+    assert!(err.contains("job `nope`"), "{err}");
+    let webhook = "name: x\nworkflows:\n  w:\n    jobs:\n      a:\n        body: fn(s => s)\n    triggers:\n      webhook:\n        type: webhook\n        cron_cursor_job: a\n";
+    let parsed = parse(webhook).unwrap();
+    assert_eq!(parsed.spec.workflows[0].triggers[0].cron_cursor_job, None);
+    assert!(
+        parsed.warnings.join("\n").contains("cron triggers only"),
+        "{:?}",
+        parsed.warnings
+    );
+}
+
+#[test]
+fn jobs_naming_a_collection_the_project_lacks_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 1).unwrap();
+    let spec = parse(LIGHTNING_EXPORT).unwrap().spec;
+    let mut typo = spec.clone();
+    typo.workflows[0].jobs[0].body = "collections.set('patient-cache', 'k', $.data);".into();
+    let warnings = store
+        .readers
+        .read_blocking(move |conn| kept::warnings(conn, &typo, DeployOptions::default()))
+        .unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("`patient-cache`")
+            && warnings[0].contains("COLLECTION_NOT_FOUND")
+            && warnings[0].contains("Sync / Fetch Patients"),
+        "{warnings:?}"
+    );
+    // The file's own collections, and those the store keeps, are fine.
+    let warnings = store
+        .readers
+        .read_blocking(move |conn| kept::warnings(conn, &spec, DeployOptions::default()))
+        .unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
 }

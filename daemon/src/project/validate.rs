@@ -62,6 +62,26 @@ pub fn validate(spec: &ProjectSpec, report: &mut Report) {
         }
         let jobs: BTreeSet<&str> = workflow.jobs.iter().map(|j| j.key.as_str()).collect();
         let triggers: BTreeSet<&str> = workflow.triggers.iter().map(|t| t.key.as_str()).collect();
+        for trigger in &workflow.triggers {
+            if let Some(job) = &trigger.cron_cursor_job
+                && !jobs.contains(job.as_str())
+            {
+                report(
+                    &[
+                        "workflows",
+                        wf,
+                        "triggers",
+                        trigger.key.as_str(),
+                        "cron_cursor_job",
+                    ],
+                    format!(
+                        "trigger `{}` takes its input from job `{job}`, which this workflow does not have",
+                        trigger.key
+                    ),
+                    format!("use one of: {}", list(&jobs)),
+                );
+            }
+        }
         for edge in &workflow.edges {
             let at = ["workflows", wf, "edges", edge.key.as_str()];
             if !jobs.contains(edge.target_job.as_str()) {
@@ -97,10 +117,13 @@ pub fn validate(spec: &ProjectSpec, report: &mut Report) {
                         format!("use one of: {}", list(&triggers)),
                     );
                 }
-                if matches!(
-                    edge.condition,
-                    ConditionType::OnJobSuccess | ConditionType::OnJobFailure
-                ) {
+                // Parsing turned `on_job_success` into `always` and disabled `on_job_failure`.
+                if edge.enabled
+                    && matches!(
+                        edge.condition,
+                        ConditionType::OnJobSuccess | ConditionType::OnJobFailure
+                    )
+                {
                     report(
                         &at,
                         format!(

@@ -41,6 +41,8 @@ pub enum VaultError {
 #[derive(Clone)]
 pub struct Vault {
     cipher: Aes256Gcm,
+    /// The data dir's secret, from which keys for other purposes are derived.
+    secret: [u8; 32],
 }
 
 impl Vault {
@@ -84,9 +86,7 @@ impl Vault {
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
                     .map_err(io_err)?;
                 tracing::info!(path = %path.display(), "generated a new credential encryption key; back it up");
-                Ok(Vault {
-                    cipher: Aes256Gcm::new(&key),
-                })
+                Self::from_bytes(key.as_slice()).ok_or(VaultError::Encrypt)
             }
             Err(KeyRead::Unsafe(err)) => Err(err.into()),
         }
@@ -96,7 +96,18 @@ impl Vault {
         let key: [u8; 32] = bytes.try_into().ok()?;
         Some(Vault {
             cipher: Aes256Gcm::new(&Key::<Aes256Gcm>::from(key)),
+            secret: key,
         })
+    }
+
+    /// A key for another purpose (HMAC-SHA256 of the purpose under the data dir's secret),
+    /// so one secret to back up serves all, and no derived key reveals another.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.secret)
+            .expect("HMAC takes a key of any length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// nonce || ciphertext+tag
@@ -208,6 +219,17 @@ mod tests {
         std::os::unix::fs::symlink(&elsewhere, &key).unwrap();
         let err = Vault::open(dir.path()).err().unwrap().to_string();
         assert!(err.contains("symbolic link"), "{err}");
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path()).unwrap();
+        let a = vault.derive_key("a");
+        assert_ne!(a, vault.derive_key("b"));
+        assert_eq!(a, Vault::open(dir.path()).unwrap().derive_key("a"));
+        let other = tempfile::tempdir().unwrap();
+        assert_ne!(a, Vault::open(other.path()).unwrap().derive_key("a"));
     }
 
     #[test]

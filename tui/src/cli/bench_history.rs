@@ -185,7 +185,7 @@ fn deploy_example(store: &Store) -> anyhow::Result<Vec<Workflow>> {
         .map_err(|errors| anyhow!("{errors}"))?;
     store
         .writer
-        .write_blocking(move |tx| apply(tx, &parsed.spec, None))?;
+        .write_blocking(move |tx| apply(tx, &parsed.spec, None, Default::default()))?;
     load_workflows(store)
 }
 

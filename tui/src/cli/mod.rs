@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_history;
 pub mod bench_webhooks;
+pub mod collections;
 pub mod credential;
 pub mod daemon_cmd;
 pub mod history;

@@ -17,6 +17,10 @@ pub struct DeployArgs {
     /// Show what would change without applying it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Delete the project's collections the file doesn't list, with all their items
+    /// (without it they are kept, with a warning).
+    #[arg(long)]
+    pub prune_collections: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -59,6 +63,7 @@ pub fn deploy_file(
     client: &mut Client,
     file: &Path,
     dry_run: bool,
+    prune_collections: bool,
 ) -> Result<DeployReport, CliError> {
     let yaml =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -69,7 +74,16 @@ pub fn deploy_file(
     let name = file.display().to_string();
     // Checked here first so errors point at the user's own files before anything is sent.
     parse_project(&yaml, &name, &collect).map_err(|errors| anyhow!("{errors}"))?;
-    deploy_text(client, yaml, name, collect.files.into_inner(), dry_run)
+    send_deploy(
+        client,
+        Request::Deploy {
+            yaml,
+            file_name: name,
+            files: collect.files.into_inner(),
+            dry_run,
+            prune_collections,
+        },
+    )
 }
 
 pub fn deploy_text(
@@ -79,12 +93,20 @@ pub fn deploy_text(
     files: BTreeMap<String, String>,
     dry_run: bool,
 ) -> Result<DeployReport, CliError> {
-    match client.request(Request::Deploy {
-        yaml,
-        file_name,
-        files,
-        dry_run,
-    })? {
+    send_deploy(
+        client,
+        Request::Deploy {
+            yaml,
+            file_name,
+            files,
+            dry_run,
+            prune_collections: false,
+        },
+    )
+}
+
+fn send_deploy(client: &mut Client, request: Request) -> Result<DeployReport, CliError> {
+    match client.request(request)? {
         Response::Deployed(report) => Ok(report),
         other => Err(anyhow!("unexpected answer: {other:?}").into()),
     }
@@ -121,7 +143,12 @@ pub fn print_report(report: &DeployReport) {
 
 pub fn deploy(global: &Global, args: &DeployArgs) -> Result<(), CliError> {
     let mut client = global.connect()?;
-    let report = deploy_file(&mut client, &args.file, args.dry_run)?;
+    let report = deploy_file(
+        &mut client,
+        &args.file,
+        args.dry_run,
+        args.prune_collections,
+    )?;
     if args.json {
         output::print_json(&report)?;
     } else {

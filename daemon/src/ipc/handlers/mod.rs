@@ -1,5 +1,6 @@
 //! One handler per request kind; each returns a response or an error the client shows.
 
+mod collections;
 mod credentials;
 mod history;
 mod projects;
@@ -65,6 +66,14 @@ fn is_read_only(request: &Request) -> bool {
             | Request::Logs { .. }
             | Request::Failures { .. }
             | Request::Stop { .. }
+            // Collections hold data, never workflows or triggers.
+            | Request::CollectionList { .. }
+            | Request::CollectionCreate { .. }
+            | Request::CollectionDelete { .. }
+            | Request::CollectionGet { .. }
+            | Request::CollectionItems { .. }
+            | Request::CollectionSet { .. }
+            | Request::CollectionRemove { .. }
     )
 }
 
@@ -79,7 +88,11 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
             file_name,
             files,
             dry_run,
-        } => projects::deploy(daemon, yaml, file_name, files, dry_run).await,
+            prune_collections,
+        } => {
+            let options = crate::project::DeployOptions { prune_collections };
+            projects::deploy(daemon, yaml, file_name, files, dry_run, options).await
+        }
         Request::Export { project } => projects::export(daemon, project).await,
         Request::ListWorkflows => projects::list(daemon).await,
         Request::GetWorkflow { workflow } => projects::get(daemon, workflow).await,
@@ -129,6 +142,32 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
             history::set_project(daemon, project, settings).await
         }
         Request::Stop { now } => Ok(stop(daemon, now)),
+        Request::CollectionList { project } => collections::list(daemon, project).await,
+        Request::CollectionCreate { project, name } => {
+            collections::create(daemon, project, name).await
+        }
+        Request::CollectionDelete { project, name } => {
+            collections::delete(daemon, project, name).await
+        }
+        Request::CollectionGet { project, name, key } => {
+            collections::get(daemon, project, name, key).await
+        }
+        Request::CollectionItems {
+            project,
+            name,
+            pattern,
+            cursor,
+            limit,
+        } => collections::items(daemon, project, name, pattern, cursor, limit).await,
+        Request::CollectionSet {
+            project,
+            name,
+            key,
+            value,
+        } => collections::set(daemon, project, name, key, value).await,
+        Request::CollectionRemove { project, name, key } => {
+            collections::remove(daemon, project, name, key).await
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub async fn deploy(
     file_name: String,
     files: BTreeMap<String, String>,
     dry_run: bool,
+    options: project::DeployOptions,
 ) -> HandlerResult {
     let read = move |path: &str| {
         files.get(path).cloned().ok_or_else(|| {
@@ -24,13 +25,14 @@ pub async fn deploy(
         .map_err(|errors| bad_request(errors.to_string()))?;
     let mut warnings = parsed.warnings;
     let spec = parsed.spec;
-    let missing: Vec<(String, String)> = daemon
+    let (missing, kept_warnings) = daemon
         .store
         .readers
         .read({
             let spec = spec.clone();
             move |conn| {
-                let mut missing = Vec::new();
+                let kept = project::kept::warnings(conn, &spec, options)?;
+                let mut missing: Vec<(String, String)> = Vec::new();
                 for workflow in &spec.workflows {
                     for job in &workflow.jobs {
                         if let Some(name) = &job.credential
@@ -41,10 +43,11 @@ pub async fn deploy(
                         }
                     }
                 }
-                Ok(missing)
+                Ok((missing, kept))
             }
         })
         .await?;
+    warnings.extend(kept_warnings);
     for (name, job) in missing {
         warnings.push(format!(
             "job `{job}` uses credential `{name}`, which is not set in bolt yet: its runs will fail until you run `bolt credential set '{name}' --from-file credential.json`"
@@ -55,14 +58,14 @@ pub async fn deploy(
         daemon
             .store
             .readers
-            .read(move |conn| project::plan_changes(conn, &spec))
+            .read(move |conn| project::plan_changes(conn, &spec, options))
             .await?
     } else {
         let source = file_name.clone();
         let changes = daemon
             .store
             .writer
-            .write(move |tx| project::apply(tx, &spec, Some(&source)))
+            .write(move |tx| project::apply(tx, &spec, Some(&source), options))
             .await?;
         if !changes.is_empty() {
             daemon.events.publish(Event::WorkflowsChanged);

@@ -1,0 +1,347 @@
+//! `bolt collections`: a project's collections and their items, with the same rules (key
+//! patterns, size limits) as the HTTP API jobs use.
+
+use super::{HandlerResult, bad_request};
+use crate::collections::api::{decode_cursor, encode_cursor};
+use crate::collections::pattern::{KeyPattern, is_pattern};
+use crate::collections::store::{self, Collection, Item, ItemQuery, Limits};
+use crate::daemon::Daemon;
+use crate::store::{StoreError, StoreResult, from_micros, now_micros};
+use bolt_shared::model::{CollectionItem, CollectionSummary};
+use bolt_shared::protocol::{ErrorBody, ErrorCode, Response};
+use rusqlite::{Connection, OptionalExtension};
+use std::sync::Arc;
+
+/// Most items one page may ask for.
+const MAX_PAGE: u32 = 1000;
+
+/// The project a request means: the named one, or the only one there is.
+fn project(conn: &Connection, name: Option<&str>) -> StoreResult<(String, String)> {
+    if let Some(name) = name {
+        let found: Option<String> = conn
+            .query_row("SELECT id FROM projects WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        return match found {
+            Some(id) => Ok((id, name.to_string())),
+            None => Err(StoreError::Invalid(format!(
+                "there is no project named `{name}`; the projects are: {}",
+                project_names(conn)?
+            ))),
+        };
+    }
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM projects ORDER BY name LIMIT 2")?;
+    let found: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    match found.len() {
+        0 => Err(StoreError::Invalid(
+            "there is no project yet: deploy one with `bolt deploy project.yaml`".into(),
+        )),
+        1 => Ok(found.into_iter().next().unwrap_or_default()),
+        _ => Err(StoreError::Invalid(format!(
+            "there are several projects ({}): name one with --project",
+            project_names(conn)?
+        ))),
+    }
+}
+
+fn project_names(conn: &Connection) -> StoreResult<String> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM projects ORDER BY name")?;
+    let names: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(if names.is_empty() {
+        "(none)".into()
+    } else {
+        names.join(", ")
+    })
+}
+
+/// The collection, or an error naming the ones the project has.
+fn collection(
+    conn: &Connection,
+    project_id: &str,
+    project_name: &str,
+    name: &str,
+) -> StoreResult<Result<Collection, ErrorBody>> {
+    if let Some(found) = store::find(conn, project_id, name)? {
+        return Ok(Ok(found));
+    }
+    let names: Vec<String> = store::list(conn, project_id)?
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    Ok(Err(ErrorBody::new(
+        ErrorCode::NotFound,
+        format!(
+            "project `{project_name}` has no collection `{name}` (it has: {}); create it with `bolt collections create {name}` or under `collections:` in project.yaml",
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            }
+        ),
+    )))
+}
+
+fn summary(c: Collection) -> CollectionSummary {
+    CollectionSummary {
+        name: c.name,
+        items: c.item_count.max(0) as u64,
+        bytes: c.byte_size.max(0) as u64,
+        created_at: from_micros(c.created_at),
+        updated_at: from_micros(c.updated_at),
+    }
+}
+
+fn item(i: Item) -> CollectionItem {
+    CollectionItem {
+        key: i.key,
+        value: i.value,
+        created: from_micros(i.created_at),
+        updated: from_micros(i.updated_at),
+    }
+}
+
+pub async fn list(daemon: &Arc<Daemon>, project_name: Option<String>) -> HandlerResult {
+    let (project, collections) = daemon
+        .store
+        .readers
+        .read(move |conn| {
+            let (id, name) = project(conn, project_name.as_deref())?;
+            Ok((name, store::list(conn, &id)?))
+        })
+        .await?;
+    Ok(Response::Collections {
+        project,
+        collections: collections.into_iter().map(summary).collect(),
+    })
+}
+
+pub async fn create(
+    daemon: &Arc<Daemon>,
+    project_name: Option<String>,
+    name: String,
+) -> HandlerResult {
+    store::validate_name(&name).map_err(bad_request)?;
+    let target = name.clone();
+    let (project, created) = daemon
+        .store
+        .writer
+        .write(move |tx| {
+            let (id, project) = project(tx, project_name.as_deref())?;
+            let created = store::create(tx, &id, &target, now_micros())?;
+            if created {
+                crate::project::audit_event(
+                    tx,
+                    "created",
+                    "collection",
+                    &format!("{project}/{target}"),
+                )?;
+            }
+            Ok((project, created))
+        })
+        .await?;
+    Ok(Response::CollectionChanged {
+        message: if created {
+            format!("created collection `{name}` in project `{project}`")
+        } else {
+            format!("collection `{name}` already exists in project `{project}`")
+        },
+        project,
+        collection: name,
+        count: u64::from(created),
+    })
+}
+
+pub async fn delete(
+    daemon: &Arc<Daemon>,
+    project_name: Option<String>,
+    name: String,
+) -> HandlerResult {
+    let target = name.clone();
+    let (project, deleted) = daemon
+        .store
+        .writer
+        .write(move |tx| {
+            let (id, project) = project(tx, project_name.as_deref())?;
+            let deleted = store::delete(tx, &id, &target)?;
+            if deleted.is_some() {
+                crate::project::audit_event(
+                    tx,
+                    "deleted",
+                    "collection",
+                    &format!("{project}/{target}"),
+                )?;
+            }
+            Ok((project, deleted))
+        })
+        .await?;
+    match deleted {
+        Some(items) => Ok(Response::CollectionChanged {
+            message: format!(
+                "deleted collection `{name}` of project `{project}` with its {items} item{}",
+                if items == 1 { "" } else { "s" }
+            ),
+            project,
+            collection: name,
+            count: items.max(0) as u64,
+        }),
+        None => Err(ErrorBody::new(
+            ErrorCode::NotFound,
+            format!("project `{project}` has no collection `{name}`"),
+        )),
+    }
+}
+
+pub async fn get(
+    daemon: &Arc<Daemon>,
+    project_name: Option<String>,
+    name: String,
+    key: String,
+) -> HandlerResult {
+    daemon
+        .store
+        .readers
+        .read(move |conn| {
+            let (id, project) = project(conn, project_name.as_deref())?;
+            let found = match collection(conn, &id, &project, &name)? {
+                Ok(found) => found,
+                Err(err) => return Ok(Err(err)),
+            };
+            Ok(Ok(Response::CollectionItem {
+                item: store::get(conn, &found.id, &key)?.map(item),
+                project,
+                collection: name,
+            }))
+        })
+        .await?
+}
+
+pub async fn items(
+    daemon: &Arc<Daemon>,
+    project_name: Option<String>,
+    name: String,
+    pattern: Option<String>,
+    cursor: Option<String>,
+    limit: u32,
+) -> HandlerResult {
+    let after = match cursor.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(
+            decode_cursor(text)
+                .ok_or_else(|| bad_request(format!("cursor `{text}` is not one boltd gave")))?,
+        ),
+    };
+    let limit = limit.clamp(1, MAX_PAGE) as usize;
+    daemon
+        .store
+        .readers
+        .read(move |conn| {
+            let (id, project) = project(conn, project_name.as_deref())?;
+            let found = match collection(conn, &id, &project, &name)? {
+                Ok(found) => found,
+                Err(err) => return Ok(Err(err)),
+            };
+            let query = ItemQuery {
+                pattern: pattern.as_deref().map(KeyPattern::new),
+                after,
+                ..ItemQuery::default()
+            };
+            // One more than asked: whether it exists says if there is a next page.
+            let mut page = store::page(conn, &found.id, &query, limit + 1)?;
+            let cursor = if page.len() > limit {
+                page.truncate(limit);
+                page.last().map(|i| encode_cursor(i.created_at))
+            } else {
+                None
+            };
+            Ok(Ok(Response::CollectionItems {
+                project,
+                collection: name,
+                items: page.into_iter().map(item).collect(),
+                cursor,
+            }))
+        })
+        .await?
+}
+
+pub async fn set(
+    daemon: &Arc<Daemon>,
+    project_name: Option<String>,
+    name: String,
+    key: String,
+    value: String,
+) -> HandlerResult {
+    let limits = Limits::from(&daemon.config.collections);
+    let (target, stored) = (name.clone(), key.clone());
+    daemon
+        .store
+        .writer
+        .write(move |tx| {
+            let (id, project) = project(tx, project_name.as_deref())?;
+            let found = match collection(tx, &id, &project, &target)? {
+                Ok(found) => found,
+                Err(err) => return Ok(Err(err)),
+            };
+            match store::put_all(tx, &found, &[(stored, value)], &limits, now_micros())? {
+                Ok(_) => Ok(Ok(project)),
+                Err(refused) => Ok(Err(bad_request(refused.to_string()))),
+            }
+        })
+        .await?
+        .map(|project| Response::CollectionChanged {
+            message: format!("set `{key}` in collection `{name}`"),
+            project,
+            collection: name,
+            count: 1,
+        })
+}
+
+pub async fn remove(
+    daemon: &Arc<Daemon>,
+    project_name: Option<String>,
+    name: String,
+    key: String,
+) -> HandlerResult {
+    let (target, wanted) = (name.clone(), key.clone());
+    let outcome = daemon
+        .store
+        .writer
+        .write(move |tx| {
+            let (id, project) = project(tx, project_name.as_deref())?;
+            let found = match collection(tx, &id, &project, &target)? {
+                Ok(found) => found,
+                Err(err) => return Ok(Err(err)),
+            };
+            let removed = if is_pattern(&wanted) {
+                store::delete_matching(
+                    tx,
+                    &found.id,
+                    Some(&KeyPattern::new(&wanted)),
+                    now_micros(),
+                )?
+            } else {
+                u64::from(store::delete_key(tx, &found.id, &wanted, now_micros())?)
+            };
+            Ok(Ok((project, removed)))
+        })
+        .await??;
+    let (project, removed) = outcome;
+    let message = match (is_pattern(&key), removed) {
+        (true, n) => format!(
+            "removed {n} item{} matching `{key}` from collection `{name}`",
+            if n == 1 { "" } else { "s" }
+        ),
+        (false, 0) => format!("collection `{name}` has no key `{key}`: nothing removed"),
+        (false, _) => format!("removed `{key}` from collection `{name}`"),
+    };
+    Ok(Response::CollectionChanged {
+        project,
+        collection: name,
+        message,
+        count: removed,
+    })
+}
