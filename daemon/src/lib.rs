@@ -9,6 +9,7 @@ pub mod engine;
 pub mod events;
 pub mod history;
 pub mod intake;
+pub mod installer;
 pub mod ipc;
 pub mod lifecycle;
 pub mod plan;

@@ -75,7 +75,7 @@ pub fn build(
             id: job.key.clone(),
             name: Some(job.name.clone()),
             expression: Some(job.body.clone()),
-            adaptor: Some(job.adaptor.clone()),
+            adaptor: Some(job.run_adaptor().to_string()),
             configuration: job
                 .credential
                 .as_ref()

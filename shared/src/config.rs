@@ -30,6 +30,7 @@ pub struct Config {
     pub engine: EngineConfig,
     pub retention: RetentionConfig,
     pub tui: TuiConfig,
+    pub adaptors: AdaptorsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -104,6 +105,19 @@ impl Default for RetentionConfig {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+pub struct AdaptorsConfig {
+    /// The npm registry adaptors are installed from (see [`Config::adaptor_registry`]).
+    pub registry: Option<String>,
+}
+
+/// The public npm registry.
+pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
+
+/// npm's own settings for the registry, honoured so one setting serves npm and bolt.
+pub const REGISTRY_ENV: [&str; 2] = ["npm_config_registry", "NPM_CONFIG_REGISTRY"];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct TuiConfig {
     /// `auto` (honours NO_COLOR), `full`, `reduced` (16 colours) or `none`.
     pub color: Option<String>,
@@ -146,6 +160,26 @@ impl Config {
         } else {
             self.engine.workers
         }
+    }
+
+    /// The registry adaptors are installed from: `npm_config_registry` (then
+    /// `NPM_CONFIG_REGISTRY`) from the environment, else `[adaptors] registry`, else the
+    /// public npm registry. A command-line `--registry` wins over all of these.
+    pub fn adaptor_registry(&self) -> String {
+        REGISTRY_ENV
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .map(|value| value.trim().to_string())
+            .find(|value| !value.is_empty())
+            .or_else(|| {
+                self.adaptors
+                    .registry
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(String::from)
+            })
+            .unwrap_or_else(|| DEFAULT_REGISTRY.to_string())
     }
 
     /// The base URL webhook triggers are reachable at.

@@ -1,6 +1,7 @@
 //! Deploy, export, workflows.
 
-use super::{HandlerResult, bad_request};
+use super::{HandlerResult, Progress, bad_request};
+use crate::installer::deploy as adaptors_deploy;
 use crate::daemon::Daemon;
 use crate::project::{self, parse_project};
 use crate::{credentials, workflows};
@@ -14,6 +15,8 @@ pub async fn deploy(
     file_name: String,
     files: BTreeMap<String, String>,
     dry_run: bool,
+    install: bool,
+    progress: Progress,
 ) -> HandlerResult {
     let read = move |path: &str| {
         files.get(path).cloned().ok_or_else(|| {
@@ -23,7 +26,22 @@ pub async fn deploy(
     let parsed = parse_project(&yaml, &file_name, &read)
         .map_err(|errors| bad_request(errors.to_string()))?;
     let mut warnings = parsed.warnings;
-    let spec = parsed.spec;
+    let mut spec = parsed.spec;
+    let installer = super::adaptors::installer_for(daemon, None)?;
+    let prepared = adaptors_deploy::prepare(
+        &installer,
+        &spec,
+        adaptors_deploy::Mode { install, dry_run },
+        &*progress,
+    )
+    .await
+    .map_err(bad_request)?;
+    for workflow in &mut spec.workflows {
+        for job in &mut workflow.jobs {
+            job.resolved_adaptor = prepared.resolved.get(&job.adaptor).cloned();
+        }
+    }
+    warnings.extend(prepared.warnings);
     let missing: Vec<(String, String)> = daemon
         .store
         .readers
@@ -74,6 +92,7 @@ pub async fn deploy(
         applied: !dry_run,
         changes,
         warnings,
+        adaptors: prepared.adaptors,
     }))
 }
 
