@@ -325,28 +325,30 @@ impl Installer {
         })
     }
 
-    /// Scans an installed adaptor again with this bolt's built-in tables (a newer bolt
-    /// may provide more), updating its manifest when the answer changed.
+    /// Scans an installed adaptor again when its scan is stale (this bolt's tables of
+    /// built-ins classify an import differently), updating its manifest.
     pub async fn rescan(
         &self,
         adaptor: InstalledAdaptor,
         report: Report<'_>,
     ) -> Result<InstalledAdaptor, InstallError> {
+        if !scan::is_stale(&adaptor.manifest.scanned_specifiers) {
+            return Ok(adaptor);
+        }
         let root = adaptor.root.clone();
         let package_dir = adaptor.package_dir();
         let findings = tokio::task::spawn_blocking(move || scan::scan(&root, &package_dir))
             .await
             .map_err(|e| InstallError::Other(format!("the scan stopped: {e}")))?;
         let unsupported: Vec<String> = findings.unsupported.keys().cloned().collect();
-        if unsupported == adaptor.manifest.unsupported_builtins
-            && findings.unsupported == adaptor.manifest.unsupported_importers
-        {
-            return Ok(adaptor);
-        }
         let _lock = transaction::lock(&self.adaptors, report).await?;
+        if !adaptor.root.join(MANIFEST_FILE).is_file() {
+            return Ok(adaptor); // removed meanwhile
+        }
         let mut manifest = adaptor.manifest.clone();
         manifest.unsupported_builtins = unsupported;
         manifest.unsupported_importers = findings.unsupported;
+        manifest.scanned_specifiers = findings.specifiers;
         let text = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| InstallError::Other(e.to_string()))?;
         let temp = adaptor.root.join(format!(".{MANIFEST_FILE}.new"));
@@ -357,6 +359,23 @@ impl Installer {
             root: adaptor.root,
             manifest,
         })
+    }
+
+    /// Rescans every installed adaptor whose scan is stale (boltd does this at start, so
+    /// the manifests the loader reads follow this bolt's tables). Returns how many changed.
+    pub async fn refresh_stale(&self, report: Report<'_>) -> usize {
+        let mut refreshed = 0;
+        for adaptor in self.adaptors.list() {
+            if !scan::is_stale(&adaptor.manifest.scanned_specifiers) {
+                continue;
+            }
+            let label = format!("{}@{}", adaptor.manifest.name, adaptor.manifest.version);
+            match self.rescan(adaptor, report).await {
+                Ok(_) => refreshed += 1,
+                Err(error) => tracing::warn!(adaptor = %label, %error, "cannot rescan an installed adaptor"),
+            }
+        }
+        refreshed
     }
 
     async fn resolve(
@@ -543,6 +562,7 @@ impl Installer {
             common: common_source(resolution, top),
             unsupported_builtins: findings.unsupported.keys().cloned().collect(),
             unsupported_importers: findings.unsupported,
+            scanned_specifiers: findings.specifiers,
         };
         let text =
             serde_json::to_vec_pretty(&manifest).map_err(|e| InstallError::Other(e.to_string()))?;
@@ -654,6 +674,22 @@ fn common_source(resolution: &Resolution, top: usize) -> CommonSource {
                 built_in_common_version()
             )),
         },
+    }
+}
+
+/// At boltd's start: rescans installed adaptors whose scan an older bolt made, so their
+/// manifests follow this bolt's tables of Node built-ins.
+pub async fn refresh_at_start(daemon: Arc<crate::daemon::Daemon>) {
+    let adaptors = InstalledAdaptors::in_data_dir(&daemon.data_dir);
+    if adaptors.list().is_empty() {
+        return;
+    }
+    let Ok(installer) = Installer::new(adaptors, &daemon.config.adaptor_registry()) else {
+        return;
+    };
+    let refreshed = installer.refresh_stale(&|_| {}).await;
+    if refreshed > 0 {
+        tracing::info!(refreshed, "rescanned installed adaptors for this bolt's Node built-ins");
     }
 }
 

@@ -44,6 +44,9 @@ pub struct VersionMeta {
     pub cpu: Vec<String>,
     #[serde(default, deserialize_with = "lenient_value")]
     pub deprecated: Value,
+    /// `{"node": ">=20"}`: npm prefers versions whose engines fit the Node it runs on.
+    #[serde(default, deserialize_with = "lenient_value", skip_serializing_if = "Value::is_null")]
+    pub engines: Value,
     #[serde(default)]
     pub dist: Dist,
 }
@@ -91,6 +94,11 @@ impl VersionMeta {
             .and_then(|meta| meta.get("optional"))
             .and_then(Value::as_bool)
             .unwrap_or(false)
+    }
+
+    /// The `engines.node` range, if any.
+    pub fn node_engine(&self) -> Option<&str> {
+        self.engines.get("node").and_then(Value::as_str)
     }
 
     /// npm's `os`/`cpu` filters against this machine (`!linux` excludes, `linux` includes).

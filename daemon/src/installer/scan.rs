@@ -16,6 +16,10 @@
 //!   followed: their own imports never run.
 //!
 //! What it misses is caught at load time, where the loader refuses the module by name.
+//!
+//! The answer depends on bolt's tables of built-ins and replacements, which grow with
+//! bolt: the manifest keeps how each bare specifier was classified ([`Findings::specifiers`])
+//! so a newer bolt can tell a stale scan ([`is_stale`]) and scan again.
 
 use crate::engine::node::{self, Builtin};
 use oxc::allocator::Allocator;
@@ -41,7 +45,26 @@ pub struct Findings {
     /// Module name (without `node:`) → the first file (relative to the install root) that
     /// imports it.
     pub unsupported: BTreeMap<String, String>,
+    /// Every bare specifier met → how bolt's tables classified it ([`classify`]).
+    pub specifiers: BTreeMap<String, String>,
     pub files_scanned: usize,
+}
+
+/// How bolt's tables classify a bare specifier: `unsupported`, `provided` (a Node
+/// built-in bolt has), `replaced` (an npm package bolt serves itself) or `package`.
+pub fn classify(specifier: &str) -> &'static str {
+    match node::builtin(specifier) {
+        Some(Builtin::Unsupported { .. }) => "unsupported",
+        Some(Builtin::Provided(_)) => "provided",
+        None if node::replacement(split_bare(specifier).0).is_some() => "replaced",
+        None => "package",
+    }
+}
+
+/// Whether a scan recorded with `specifiers` would come out differently with this bolt's
+/// tables (no record at all counts as stale).
+pub fn is_stale(specifiers: &BTreeMap<String, String>) -> bool {
+    specifiers.is_empty() || specifiers.iter().any(|(s, was)| classify(s) != was)
 }
 
 /// Scans the adaptor at `package_dir` inside the install root `root`.
@@ -71,6 +94,13 @@ pub fn scan(root: &Path, package_dir: &Path) -> Findings {
         findings.files_scanned += 1;
         let dir = file.parent().unwrap_or(root).to_path_buf();
         for (specifier, mode) in imports {
+            let relative = specifier.starts_with('.') || specifier.starts_with('/');
+            if !relative && !specifier.contains("://") {
+                findings
+                    .specifiers
+                    .entry(specifier.clone())
+                    .or_insert_with(|| classify(&specifier).to_string());
+            }
             match target(root, &dir, &specifier, mode) {
                 Target::File(next) => queue.push(next),
                 Target::Unsupported(name) => {
@@ -544,5 +574,12 @@ mod tests {
             "node_modules/driver/lib/index.js"
         );
         assert_eq!(findings.files_scanned, 5);
+        assert_eq!(findings.specifiers["net"], "unsupported");
+        assert_eq!(findings.specifiers["driver"], "package");
+        assert!(!is_stale(&findings.specifiers));
+        let mut changed = findings.specifiers.clone();
+        changed.insert("net".into(), "provided".into());
+        assert!(is_stale(&changed));
+        assert!(is_stale(&BTreeMap::new()));
     }
 }

@@ -1,11 +1,30 @@
 //! Which version of a package a dependency spec gets, by npm's rules (npm-pick-manifest):
 //! a dist-tag names one version; for a semver range, the `latest` tag's version when it
-//! satisfies the range, else the highest satisfying version, preferring versions that are
-//! not deprecated. Ranges are node-semver's (`^1.2.3`, `~1.2`, `>=1 <2`, `1.x`, `*`, `||`,
-//! hyphen ranges, pre-releases only when the range names one on the same version).
+//! satisfies the range (and is neither deprecated nor made for a newer Node), else the
+//! highest satisfying version, preferring versions that are not deprecated, then versions
+//! whose `engines.node` accepts [`NODE_VERSION`]. Ranges are node-semver's (`^1.2.3`,
+//! `~1.2`, `>=1 <2`, `1.x`, `*`, `||`, hyphen ranges, pre-releases only when the range
+//! names one on the same version).
 
 use super::packument::{Packument, VersionMeta};
 use nodejs_semver::{Range, Version};
+
+/// The Node version bolt installs for, as npm would under it: the Node adaptors are built
+/// and tested on, and whose APIs bolt's sandbox follows. A dependency whose newest release
+/// needs a newer Node gets its newest release that doesn't, as npm picks under Node 20.
+pub const NODE_VERSION: &str = "20.20.2";
+
+/// Whether a version's `engines.node` accepts [`NODE_VERSION`] (no engines: yes).
+fn engine_ok(meta: &VersionMeta) -> bool {
+    let Some(range) = meta.node_engine() else {
+        return true;
+    };
+    match (Range::parse(range), Version::parse(NODE_VERSION)) {
+        (Ok(range), Ok(node)) => range.satisfies_with_prerelease(&node, true),
+        // npm ignores engines it cannot read.
+        _ => true,
+    }
+}
 
 /// What a dependency spec (the value in package.json's `dependencies`) asks for.
 #[derive(Debug, Clone)]
@@ -100,6 +119,8 @@ pub fn pick<'p>(packument: &'p Packument, wanted: &Wanted) -> Option<&'p Version
                 .get("latest")
                 .and_then(|v| packument.versions.get_key_value(v))
                 && Version::parse(latest.0).is_ok_and(|v| range.satisfies(&v))
+                && !latest.1.is_deprecated()
+                && engine_ok(latest.1)
             {
                 return Some(latest.1);
             }
@@ -109,12 +130,14 @@ pub fn pick<'p>(packument: &'p Packument, wanted: &Wanted) -> Option<&'p Version
                 .filter_map(|(text, meta)| Some((Version::parse(text).ok()?, meta)))
                 .filter(|(version, _)| range.satisfies(version))
                 .collect();
-            candidates.sort_by(|a, b| b.0.cmp(&a.0));
-            candidates
-                .iter()
-                .find(|(_, meta)| !meta.is_deprecated())
-                .or_else(|| candidates.first())
-                .map(|(_, meta)| *meta)
+            // npm-pick-manifest's order: not deprecated, then engines fit, then newest.
+            candidates.sort_by(|a, b| {
+                (!b.1.is_deprecated())
+                    .cmp(&!a.1.is_deprecated())
+                    .then_with(|| engine_ok(b.1).cmp(&engine_ok(a.1)))
+                    .then_with(|| b.0.cmp(&a.0))
+            });
+            candidates.first().map(|(_, meta)| *meta)
         }
     }
 }
@@ -233,6 +256,17 @@ mod tests {
         p.versions.get_mut("1.1.0").unwrap().deprecated = "broken".into();
         assert_eq!(picked(&p, "^1").as_deref(), Some("1.0.0"));
         assert_eq!(picked(&p, "1.1.0").as_deref(), Some("1.1.0"));
+    }
+
+    #[test]
+    fn versions_for_a_newer_node_give_way_like_npm_under_node_20() {
+        let mut p = packument(&["1.10.2", "1.11.2", "2.0.0"], "1.11.2");
+        p.versions.get_mut("1.11.2").unwrap().engines = serde_json::json!({"node": ">=22.0.0"});
+        p.versions.get_mut("1.10.2").unwrap().engines = serde_json::json!({"node": ">=20.0.0"});
+        assert_eq!(picked(&p, "^1.10.0").as_deref(), Some("1.10.2"));
+        // When nothing fits the engine, the newest still wins (npm installs it with a warning).
+        assert_eq!(picked(&p, "~1.11.0").as_deref(), Some("1.11.2"));
+        assert_eq!(picked(&p, "1.11.2").as_deref(), Some("1.11.2"));
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub struct Manifest {
     /// that imports it, for error messages.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub unsupported_importers: std::collections::BTreeMap<String, String>,
+    /// How the install-time scan classified each bare import it met (`net` →
+    /// `unsupported`, `undici` → `replaced`…): a newer bolt whose tables say otherwise
+    /// scans the adaptor again (`installer::scan::is_stale`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub scanned_specifiers: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,6 +227,7 @@ mod tests {
             },
             unsupported_builtins: vec![],
             unsupported_importers: Default::default(),
+            scanned_specifiers: Default::default(),
         };
         std::fs::write(
             dir.join(MANIFEST_FILE),
