@@ -289,7 +289,8 @@ async fn check_builtins(
         .unsupported_builtins
         .iter()
         .map(|module| {
-            let why = match node::builtin(module) {
+            let prefixed = format!("node:{module}");
+            let why = match node::builtin(module).or_else(|| node::builtin(&prefixed)) {
                 Some(Builtin::Unsupported { why }) => why.to_string(),
                 _ => "is not available in bolt".to_string(),
             };
