@@ -166,9 +166,14 @@ impl Config {
     /// `NPM_CONFIG_REGISTRY`) from the environment, else `[adaptors] registry`, else the
     /// public npm registry. A command-line `--registry` wins over all of these.
     pub fn adaptor_registry(&self) -> String {
+        self.adaptor_registry_with(|name| std::env::var(name).ok())
+    }
+
+    /// [`Config::adaptor_registry`] with the environment given.
+    pub fn adaptor_registry_with(&self, env: impl Fn(&str) -> Option<String>) -> String {
         REGISTRY_ENV
             .iter()
-            .filter_map(|name| std::env::var(name).ok())
+            .filter_map(|name| env(name))
             .map(|value| value.trim().to_string())
             .find(|value| !value.is_empty())
             .or_else(|| {
@@ -212,6 +217,31 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("listen_on"), "{text}");
         assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn the_registry_comes_from_npm_s_variable_then_the_file_then_npmjs() {
+        let none = |_: &str| None;
+        assert_eq!(
+            Config::default().adaptor_registry_with(none),
+            "https://registry.npmjs.org/"
+        );
+        let cfg = Config::parse(
+            "[adaptors]\nregistry = \"https://npm.example.org/\"\n",
+            Path::new("bolt.toml"),
+        )
+        .unwrap();
+        assert_eq!(cfg.adaptor_registry_with(none), "https://npm.example.org/");
+        let env =
+            |name: &str| (name == "NPM_CONFIG_REGISTRY").then(|| "http://127.0.0.1:9/".into());
+        assert_eq!(cfg.adaptor_registry_with(env), "http://127.0.0.1:9/");
+        let both = |name: &str| match name {
+            "npm_config_registry" => Some("http://first/".into()),
+            _ => Some("http://second/".into()),
+        };
+        assert_eq!(cfg.adaptor_registry_with(both), "http://first/");
+        let blank = |_: &str| Some("  ".to_string());
+        assert_eq!(cfg.adaptor_registry_with(blank), "https://npm.example.org/");
     }
 
     #[test]

@@ -424,6 +424,33 @@ mod tests {
     }
 
     #[test]
+    fn progress_frames_name_their_request() {
+        let frame = ServerFrame::Progress {
+            id: 9,
+            progress: Box::new(InstallProgress::Fetched {
+                adaptor: "@openfn/language-fhir@5.0.15".into(),
+                package: "lodash@4.17.21".into(),
+                bytes: 10,
+                done: 1,
+                total: 18,
+                done_bytes: 10,
+            }),
+        };
+        let text = String::from_utf8(encode(&frame).unwrap()).unwrap();
+        assert!(
+            text.starts_with(r#"{"type":"progress","id":9,"progress":{"event":"fetched""#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<ServerFrame>(&text).unwrap(), frame);
+        // An older client's deploy request (no `install`) still installs.
+        let request: Request = serde_json::from_str(
+            r#"{"kind":"deploy","yaml":"","file_name":"p.yaml","dry_run":false}"#,
+        )
+        .unwrap();
+        assert!(matches!(request, Request::Deploy { install: true, .. }));
+    }
+
+    #[test]
     fn mismatch_message_names_both_versions() {
         let text = mismatch_message(1, 2);
         assert!(text.contains("protocol 1"), "{text}");

@@ -258,7 +258,11 @@ fn serve(stream: TcpStream, state: &Mutex<State>, hits: &AtomicUsize, delay: Dur
         } else if let Some(bytes) = state.tarballs.get(&path) {
             ("200 OK", "application/octet-stream", bytes.clone())
         } else {
-            ("404 Not Found", "application/json", b"{\"error\":\"Not found\"}".to_vec())
+            (
+                "404 Not Found",
+                "application/json",
+                b"{\"error\":\"Not found\"}".to_vec(),
+            )
         }
     };
     if path.starts_with("tarballs/") {

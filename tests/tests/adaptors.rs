@@ -171,7 +171,10 @@ fn openmrs_5_5_0_from_npm_gets_the_built_in_common_with_a_note() {
 fn fhir_5_0_15_from_npm_installs_its_own_common_3_2_3() {
     let data = tempfile::tempdir().expect("temp");
     let (stdout, stderr) = ok(&direct(data.path(), &["adaptor", "add", "fhir@5.0.15"]));
-    assert!(stderr.contains("boltd is not running: installing into"), "{stderr}");
+    assert!(
+        stderr.contains("boltd is not running: installing into"),
+        "{stderr}"
+    );
     assert!(
         stdout.contains("installed @openfn/language-fhir@5.0.15"),
         "{stdout}"
@@ -213,7 +216,10 @@ fn a_project_using_language_mssql_is_refused_naming_net_and_tls() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert!(needs.contains(&"net") && needs.contains(&"tls"), "{needs:?}");
+    assert!(
+        needs.contains(&"net") && needs.contains(&"tls"),
+        "{needs:?}"
+    );
 }
 
 #[test]
@@ -239,7 +245,10 @@ fn deploy_installs_a_missing_adaptor_and_rm_refuses_while_jobs_pin_it() {
     );
     assert!(refused.contains("--force"), "{refused}");
     let (removed, _) = ok(&daemon.bolt(&["adaptor", "rm", "openmrs@5.5.0", "--force"]));
-    assert!(removed.contains("removed @openfn/language-openmrs@5.5.0"), "{removed}");
+    assert!(
+        removed.contains("removed @openfn/language-openmrs@5.5.0"),
+        "{removed}"
+    );
     assert_nothing_installed(daemon.data_dir(), "rm --force");
 }
 
@@ -274,7 +283,10 @@ fn install_errors_are_specific_and_leave_nothing_installed() {
     ]);
     let data = tempfile::tempdir().expect("temp");
     let add = |spec: &str, registry: &str| {
-        direct(data.path(), &["adaptor", "add", spec, "--registry", registry])
+        direct(
+            data.path(),
+            &["adaptor", "add", spec, "--registry", registry],
+        )
     };
     let url = registry.url.as_str();
     let cases: Vec<(&str, &str, Vec<String>)> = vec![
@@ -346,7 +358,10 @@ fn install_errors_are_specific_and_leave_nothing_installed() {
     // Through boltd, the same error reaches the client.
     let daemon = Daemon::start();
     let stderr = fails(&daemon.bolt(&["adaptor", "add", "nope@1.0.0", "--registry", url]));
-    assert!(stderr.contains("has no package named @openfn/language-nope"), "{stderr}");
+    assert!(
+        stderr.contains("has no package named @openfn/language-nope"),
+        "{stderr}"
+    );
     assert_nothing_installed(daemon.data_dir(), "through boltd");
 }
 
@@ -367,7 +382,13 @@ fn a_bundle_installs_offline_and_a_tampered_one_is_refused() {
     let (stdout, _) = ok(&direct(
         work.path(),
         &[
-            "adaptor", "bundle", "x@1.0.0", "-o", &bundle_path, "--registry", &registry.url,
+            "adaptor",
+            "bundle",
+            "x@1.0.0",
+            "-o",
+            &bundle_path,
+            "--registry",
+            &registry.url,
         ],
     ));
     assert!(stdout.contains("wrote"), "{stdout}");
@@ -384,10 +405,18 @@ fn a_bundle_installs_offline_and_a_tampered_one_is_refused() {
     let (stdout, _) = ok(&direct(
         offline.path(),
         &[
-            "adaptor", "add", "--from-file", &bundle_path, "--registry", UNREACHABLE,
+            "adaptor",
+            "add",
+            "--from-file",
+            &bundle_path,
+            "--registry",
+            UNREACHABLE,
         ],
     ));
-    assert!(stdout.contains("installed @openfn/language-x@1.0.0 (3 packages)"), "{stdout}");
+    assert!(
+        stdout.contains("installed @openfn/language-x@1.0.0 (3 packages)"),
+        "{stdout}"
+    );
     let list = json(&direct(offline.path(), &["adaptor", "list", "--json"]));
     assert_eq!(list[0]["source"], "file:x.bundle");
     assert_eq!(list[0]["common"]["source"], "built_in");
@@ -434,7 +463,14 @@ fn npm_pack_tarballs_install_with_their_dependencies_and_no_registry() {
     let data = tempfile::tempdir().expect("temp");
     let stderr = fails(&direct(
         data.path(),
-        &["adaptor", "add", "--from-file", &x, "--registry", UNREACHABLE],
+        &[
+            "adaptor",
+            "add",
+            "--from-file",
+            &x,
+            "--registry",
+            UNREACHABLE,
+        ],
     ));
     assert!(stderr.contains("needs helper@^1.0.0"), "{stderr}");
     assert!(stderr.contains("is not in the given files"), "{stderr}");
@@ -444,10 +480,19 @@ fn npm_pack_tarballs_install_with_their_dependencies_and_no_registry() {
     let (stdout, _) = ok(&direct(
         data.path(),
         &[
-            "adaptor", "add", "--from-file", &x, &h, "--registry", UNREACHABLE,
+            "adaptor",
+            "add",
+            "--from-file",
+            &x,
+            &h,
+            "--registry",
+            UNREACHABLE,
         ],
     ));
-    assert!(stdout.contains("installed @openfn/language-x@2.0.0 (2 packages)"), "{stdout}");
+    assert!(
+        stdout.contains("installed @openfn/language-x@2.0.0 (2 packages)"),
+        "{stdout}"
+    );
     assert_eq!(on_disk(data.path()).0, ["@openfn/language-x@2.0.0"]);
     let root = data.path().join("adaptors/@openfn/language-x@2.0.0");
     assert_eq!(version_in(&root, "node_modules/helper"), "1.3.0");
@@ -458,11 +503,23 @@ fn npm_pack_tarballs_install_with_their_dependencies_and_no_registry() {
     // Through boltd, boltd reads the files; a path it cannot read is named.
     let daemon = Daemon::start();
     let (stdout, _) = ok(&daemon.bolt(&[
-        "adaptor", "add", "--from-file", &x, &h, "--registry", UNREACHABLE,
+        "adaptor",
+        "add",
+        "--from-file",
+        &x,
+        &h,
+        "--registry",
+        UNREACHABLE,
     ]));
-    assert!(stdout.contains("installed @openfn/language-x@2.0.0"), "{stdout}");
+    assert!(
+        stdout.contains("installed @openfn/language-x@2.0.0"),
+        "{stdout}"
+    );
     let stderr = fails(&daemon.bolt(&["adaptor", "add", "--from-file", "/nonexistent/x.tgz"]));
-    assert!(stderr.contains("boltd cannot read /nonexistent/x.tgz"), "{stderr}");
+    assert!(
+        stderr.contains("boltd cannot read /nonexistent/x.tgz"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -498,7 +555,13 @@ fn deploy_installs_what_is_missing_resolves_latest_and_records_it() {
         .as_array()
         .expect("list")
         .iter()
-        .map(|a| format!("{}@{}", a["name"].as_str().unwrap_or(""), a["version"].as_str().unwrap_or("")))
+        .map(|a| {
+            format!(
+                "{}@{}",
+                a["name"].as_str().unwrap_or(""),
+                a["version"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     assert_eq!(
         installed,
@@ -531,15 +594,24 @@ fn no_install_and_offline_deploys_apply_and_warn_with_the_commands() {
     let daemon = Daemon::start_with(&[("npm_config_registry", registry.url.as_str())]);
     let file = write_project(daemon.data_dir(), &yaml);
     let (stdout, stderr) = ok(&daemon.bolt(&["deploy", &file, "--no-install"]));
-    assert!(stderr.contains("job `WF / Job a` uses y@1.0.0, which is not installed"), "{stderr}");
-    assert!(stderr.contains("`bolt adaptor add @openfn/language-y@1.0.0`"), "{stderr}");
+    assert!(
+        stderr.contains("job `WF / Job a` uses y@1.0.0, which is not installed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`bolt adaptor add @openfn/language-y@1.0.0`"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("until it is, the job runs on bolt's built-in common 3.3.4"),
         "{stderr}"
     );
     assert!(stdout.contains("NOT installed"), "{stdout}");
     assert!(stdout.contains("applied"), "{stdout}");
-    assert_eq!(daemon.bolt_json(&["adaptor", "list"]), serde_json::json!([]));
+    assert_eq!(
+        daemon.bolt_json(&["adaptor", "list"]),
+        serde_json::json!([])
+    );
     assert_eq!(registry.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
 
     let offline = Daemon::start_with(&[("npm_config_registry", UNREACHABLE)]);
@@ -550,12 +622,18 @@ fn no_install_and_offline_deploys_apply_and_warn_with_the_commands() {
         stderr.contains(&format!("cannot reach the npm registry at {UNREACHABLE}")),
         "{stderr}"
     );
-    assert!(stderr.contains("`bolt adaptor add @openfn/language-y@1.0.0`"), "{stderr}");
+    assert!(
+        stderr.contains("`bolt adaptor add @openfn/language-y@1.0.0`"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("`bolt adaptor bundle @openfn/language-y@1.0.0 -o y-1.0.0.bundle`"),
         "{stderr}"
     );
-    assert!(stderr.contains("`bolt adaptor add --from-file y-1.0.0.bundle`"), "{stderr}");
+    assert!(
+        stderr.contains("`bolt adaptor add --from-file y-1.0.0.bundle`"),
+        "{stderr}"
+    );
     let workflows = offline.bolt_json(&["workflows"]);
     assert_eq!(workflows.as_array().map(Vec::len), Some(1));
 }
@@ -590,8 +668,17 @@ fn two_installs_at_once_take_turns() {
         second.wait_with_output().expect("second"),
     ];
     let stdouts: Vec<String> = outputs.iter().map(|o| ok(o).0).collect();
-    let installed = stdouts.iter().filter(|s| s.contains("installed @openfn/language-x@1.0.0")).count();
-    let already = stdouts.iter().filter(|s| s.contains("already installed")).count();
+    let installed = stdouts
+        .iter()
+        .filter(|s| s.contains("installed @openfn/language-x@1.0.0"))
+        .count();
+    let already = stdouts
+        .iter()
+        .filter(|s| s.contains("already installed"))
+        .count();
     assert_eq!((installed, already), (1, 1), "{stdouts:?}");
-    assert_eq!(on_disk(data.path()), (vec!["@openfn/language-x@1.0.0".to_string()], vec![]));
+    assert_eq!(
+        on_disk(data.path()),
+        (vec!["@openfn/language-x@1.0.0".to_string()], vec![])
+    );
 }

@@ -52,7 +52,11 @@ pub struct Unavailable {
 
 /// The tarball's file name inside a bundle.
 pub fn member_name(meta: &VersionMeta) -> String {
-    format!("packages/{}-{}.tgz", meta.name.replace('/', "+"), meta.version)
+    format!(
+        "packages/{}-{}.tgz",
+        meta.name.replace('/', "+"),
+        meta.version
+    )
 }
 
 /// Writes a bundle to `path` (through a temporary file, so a failure leaves no partial

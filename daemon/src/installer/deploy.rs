@@ -112,8 +112,16 @@ pub async fn prepare(
                 prepared.warnings.push(format!(
                     "{} {}: {why}; {} fail until the adaptor is fixed",
                     jobs_label(&jobs),
-                    if jobs.len() == 1 { "names it" } else { "name it" },
-                    if jobs.len() == 1 { "its runs" } else { "their runs" },
+                    if jobs.len() == 1 {
+                        "names it"
+                    } else {
+                        "name it"
+                    },
+                    if jobs.len() == 1 {
+                        "its runs"
+                    } else {
+                        "their runs"
+                    },
                 ));
                 continue;
             }
@@ -236,10 +244,7 @@ pub async fn prepare(
     if refusals.is_empty() {
         Ok(prepared)
     } else {
-        Err(format!(
-            "{}\nnothing was deployed",
-            refusals.join("\n")
-        ))
+        Err(format!("{}\nnothing was deployed", refusals.join("\n")))
     }
 }
 
@@ -346,7 +351,11 @@ fn missing_warning(
     let meanwhile = match adaptors::all().iter().find(|a| a.specifier == name) {
         Some(module) => format!(
             "until it is, {} on bolt's built-in {} {}",
-            if jobs.len() == 1 { "the job runs" } else { "the jobs run" },
+            if jobs.len() == 1 {
+                "the job runs"
+            } else {
+                "the jobs run"
+            },
             module.short_name,
             module.version
         ),
@@ -386,7 +395,13 @@ mod tests {
         ] {
             assert_eq!(need(adaptor), Need::BuiltIn, "{adaptor}");
         }
-        for adaptor in ["common@2.1.1", "http@6.5.1", "openmrs@5.5.0", "dhis2", "@myorg/x@1.0.0"] {
+        for adaptor in [
+            "common@2.1.1",
+            "http@6.5.1",
+            "openmrs@5.5.0",
+            "dhis2",
+            "@myorg/x@1.0.0",
+        ] {
             assert!(matches!(need(adaptor), Need::Package(_)), "{adaptor}");
         }
         assert!(matches!(need("openmrs@^5"), Need::Unreadable(_)));
@@ -402,13 +417,24 @@ mod tests {
             &["W / J".into()],
             None,
         );
-        assert!(text.contains("the job runs on bolt's built-in common 3.3.4"), "{text}");
+        assert!(
+            text.contains("the job runs on bolt's built-in common 3.3.4"),
+            "{text}"
+        );
         assert!(
             text.contains("`bolt adaptor add @openfn/language-common@2.1.1`"),
             "{text}"
         );
-        assert!(text.contains("`bolt adaptor bundle @openfn/language-common@2.1.1 -o common-2.1.1.bundle`"), "{text}");
-        assert!(text.contains("`bolt adaptor add --from-file common-2.1.1.bundle`"), "{text}");
+        assert!(
+            text.contains(
+                "`bolt adaptor bundle @openfn/language-common@2.1.1 -o common-2.1.1.bundle`"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("`bolt adaptor add --from-file common-2.1.1.bundle`"),
+            "{text}"
+        );
         let text = missing_warning(
             "@openfn/language-openmrs",
             "openmrs@5.5.0",
@@ -416,8 +442,14 @@ mod tests {
             &["A / B".into(), "A / C".into()],
             Some("cannot reach the npm registry at X"),
         );
-        assert!(text.starts_with("cannot reach the npm registry at X\n"), "{text}");
-        assert!(text.contains("jobs `A / B`, `A / C` use openmrs@5.5.0"), "{text}");
+        assert!(
+            text.starts_with("cannot reach the npm registry at X\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("jobs `A / B`, `A / C` use openmrs@5.5.0"),
+            "{text}"
+        );
         assert!(text.contains("the jobs' runs fail until it is"), "{text}");
     }
 }

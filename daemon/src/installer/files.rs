@@ -87,8 +87,11 @@ fn tarball_meta(bytes: &[u8], path: &Path) -> Result<VersionMeta, InstallError> 
         detail,
     };
     let manifest = tarball::read_package_json(bytes).map_err(|e| bad(e.to_string()))?;
-    let mut meta: VersionMeta = serde_json::from_value(manifest)
-        .map_err(|e| bad(format!("its package.json has no usable name and version: {e}")))?;
+    let mut meta: VersionMeta = serde_json::from_value(manifest).map_err(|e| {
+        bad(format!(
+            "its package.json has no usable name and version: {e}"
+        ))
+    })?;
     if meta.name.is_empty() || nodejs_semver::Version::parse(&meta.version).is_err() {
         return Err(bad(format!(
             "its package.json names {:?} version {:?}: an npm package needs both",
@@ -135,7 +138,8 @@ fn read_bundle(
                 },
             },
         )?;
-        read.local.add(package.meta, Arc::new(data), label.to_string());
+        read.local
+            .add(package.meta, Arc::new(data), label.to_string());
     }
     for missing in index.unavailable {
         read.local

@@ -26,7 +26,9 @@ use crate::engine::adaptors::installed::{
     CommonSource, InstalledAdaptor, InstalledAdaptors, InstalledPackage, MANIFEST_FILE, Manifest,
 };
 use crate::engine::adaptors::spec::{AdaptorSpec, VersionWanted};
-use bolt_shared::adaptors::{AdaptorAddReport, AdaptorCommon, AdaptorInfo, CommonKind, InstallProgress};
+use bolt_shared::adaptors::{
+    AdaptorAddReport, AdaptorCommon, AdaptorInfo, CommonKind, InstallProgress,
+};
 use registry::{FetchError, Registry};
 use resolve::{COMMON, Resolution, ResolveError};
 use sources::{LocalPackages, PickError, Sources};
@@ -264,7 +266,10 @@ impl Installer {
                 "name the adaptors to bundle, e.g. `bolt adaptor bundle openmrs@5.5.0 -o openmrs.bundle`".into(),
             ));
         }
-        let sources = Arc::new(Sources::new(Some(self.registry.clone()), LocalPackages::default()));
+        let sources = Arc::new(Sources::new(
+            Some(self.registry.clone()),
+            LocalPackages::default(),
+        ));
         let cache = TarballCache::default();
         let mut index = bundle::BundleIndex {
             format: bundle::FORMAT.into(),
@@ -288,7 +293,10 @@ impl Installer {
             });
             let resolution = self.resolve(&sources, &spec.name, &spec_text).await?;
             let Some(top) = resolution.tree.top(&spec.name) else {
-                return Err(InstallError::Other(format!("{} was not resolved", spec.name)));
+                return Err(InstallError::Other(format!(
+                    "{} was not resolved",
+                    spec.name
+                )));
             };
             let adaptor = resolution.tree.nodes[top].meta.id();
             let fetched = self
@@ -349,12 +357,14 @@ impl Installer {
         manifest.unsupported_builtins = unsupported;
         manifest.unsupported_importers = findings.unsupported;
         manifest.scanned_specifiers = findings.specifiers;
-        let text = serde_json::to_vec_pretty(&manifest)
-            .map_err(|e| InstallError::Other(e.to_string()))?;
+        let text =
+            serde_json::to_vec_pretty(&manifest).map_err(|e| InstallError::Other(e.to_string()))?;
         let temp = adaptor.root.join(format!(".{MANIFEST_FILE}.new"));
         std::fs::write(&temp, text)
             .and_then(|()| std::fs::rename(&temp, adaptor.root.join(MANIFEST_FILE)))
-            .map_err(|e| InstallError::io(format!("cannot update {}", adaptor.root.display()), e))?;
+            .map_err(|e| {
+                InstallError::io(format!("cannot update {}", adaptor.root.display()), e)
+            })?;
         Ok(InstalledAdaptor {
             root: adaptor.root,
             manifest,
@@ -372,7 +382,9 @@ impl Installer {
             let label = format!("{}@{}", adaptor.manifest.name, adaptor.manifest.version);
             match self.rescan(adaptor, report).await {
                 Ok(_) => refreshed += 1,
-                Err(error) => tracing::warn!(adaptor = %label, %error, "cannot rescan an installed adaptor"),
+                Err(error) => {
+                    tracing::warn!(adaptor = %label, %error, "cannot rescan an installed adaptor")
+                }
             }
         }
         refreshed
@@ -390,7 +402,7 @@ impl Installer {
             built_in_common_version(),
         )
         .await
-        .map_err(|error| self.resolve_error(name, spec, error))
+        .map_err(|error| self.resolve_error(name, spec, *error))
     }
 
     fn resolve_error(&self, adaptor: &str, spec: &str, error: ResolveError) -> InstallError {
@@ -408,10 +420,7 @@ impl Installer {
         error: PickError,
     ) -> InstallError {
         if let PickError::Fetch(FetchError::Unreachable { url, detail }) = &error {
-            return InstallError::Unreachable {
-                url: url.clone(),
-                detail: detail.clone(),
-            };
+            return self.unreachable(url, detail);
         }
         if !chain.is_empty() {
             return InstallError::Dependency {
@@ -436,10 +445,23 @@ impl Installer {
                     .unwrap_or_else(|| "the given files".into()),
                 nearest,
             },
-            PickError::Fetch(fetch) => InstallError::Other(format!(
-                "cannot read {package} from the registry: {fetch}"
-            )),
+            PickError::Fetch(fetch) => {
+                InstallError::Other(format!("cannot read {package} from the registry: {fetch}"))
+            }
             other => InstallError::Spec(resolve::describe(package, spec, &other)),
+        }
+    }
+
+    /// The registry's own URL when `url` is one of its documents (what users configure).
+    fn unreachable(&self, url: &str, detail: &str) -> InstallError {
+        let base = self.registry.url();
+        InstallError::Unreachable {
+            url: if url.starts_with(base) || url.is_empty() {
+                base.to_string()
+            } else {
+                url.to_string()
+            },
+            detail: detail.to_string(),
         }
     }
 
@@ -527,19 +549,20 @@ impl Installer {
             .collect();
         let root = staging.dir().to_path_buf();
         let package_dir = root.join("node_modules").join(&adaptor.name);
-        let findings = tokio::task::spawn_blocking(move || -> Result<scan::Findings, InstallError> {
-            for (dest, id, bytes) in jobs {
-                tarball::unpack(&bytes, &dest, tarball::Limits::default()).map_err(|e| {
-                    InstallError::BadPackage {
-                        package: id,
-                        detail: e.to_string(),
-                    }
-                })?;
-            }
-            Ok(scan::scan(&root, &package_dir))
-        })
-        .await
-        .map_err(|e| InstallError::Other(format!("unpacking stopped: {e}")))??;
+        let findings =
+            tokio::task::spawn_blocking(move || -> Result<scan::Findings, InstallError> {
+                for (dest, id, bytes) in jobs {
+                    tarball::unpack(&bytes, &dest, tarball::Limits::default()).map_err(|e| {
+                        InstallError::BadPackage {
+                            package: id,
+                            detail: e.to_string(),
+                        }
+                    })?;
+                }
+                Ok(scan::scan(&root, &package_dir))
+            })
+            .await
+            .map_err(|e| InstallError::Other(format!("unpacking stopped: {e}")))??;
         let manifest = Manifest {
             name: adaptor.name.clone(),
             version: adaptor.version.clone(),
@@ -556,7 +579,12 @@ impl Installer {
                     name: tree.nodes[i].meta.name.clone(),
                     version: tree.nodes[i].meta.version.clone(),
                     path: tree.path(i).display().to_string(),
-                    integrity: tree.nodes[i].meta.dist.integrity.clone().unwrap_or_default(),
+                    integrity: tree.nodes[i]
+                        .meta
+                        .dist
+                        .integrity
+                        .clone()
+                        .unwrap_or_default(),
                 })
                 .collect(),
             common: common_source(resolution, top),
@@ -616,16 +644,23 @@ async fn fetch_one(
         Some(bytes) => bytes,
         None => {
             let Some(registry) = sources.registry() else {
-                return Err(InstallError::Other(format!("{id} is not in the given files")));
+                return Err(InstallError::Other(format!(
+                    "{id} is not in the given files"
+                )));
             };
             let url = &meta.dist.tarball;
-            let bytes = registry.tarball(url, &mut |_| {}).await.map_err(|error| match error {
-                FetchError::Unreachable { url, detail } => InstallError::Unreachable { url, detail },
-                other => InstallError::BadPackage {
-                    package: id.clone(),
-                    detail: format!("cannot download its tarball: {other}"),
-                },
-            })?;
+            let bytes = registry
+                .tarball(url, &mut |_| {})
+                .await
+                .map_err(|error| match error {
+                    FetchError::Unreachable { url, detail } => {
+                        InstallError::Unreachable { url, detail }
+                    }
+                    other => InstallError::BadPackage {
+                        package: id.clone(),
+                        detail: format!("cannot download its tarball: {other}"),
+                    },
+                })?;
             Arc::new(bytes)
         }
     };
@@ -689,7 +724,10 @@ pub async fn refresh_at_start(daemon: Arc<crate::daemon::Daemon>) {
     };
     let refreshed = installer.refresh_stale(&|_| {}).await;
     if refreshed > 0 {
-        tracing::info!(refreshed, "rescanned installed adaptors for this bolt's Node built-ins");
+        tracing::info!(
+            refreshed,
+            "rescanned installed adaptors for this bolt's Node built-ins"
+        );
     }
 }
 

@@ -36,7 +36,11 @@ pub struct VersionMeta {
     #[serde(default, deserialize_with = "lenient_value")]
     pub peer_dependencies_meta: Value,
     /// `true` (every dependency), a list of names, or absent. npm accepts both spellings.
-    #[serde(default, alias = "bundledDependencies", deserialize_with = "lenient_value")]
+    #[serde(
+        default,
+        alias = "bundledDependencies",
+        deserialize_with = "lenient_value"
+    )]
     pub bundle_dependencies: Value,
     #[serde(default, deserialize_with = "lenient_list")]
     pub os: Vec<String>,
@@ -45,7 +49,11 @@ pub struct VersionMeta {
     #[serde(default, deserialize_with = "lenient_value")]
     pub deprecated: Value,
     /// `{"node": ">=20"}`: npm prefers versions whose engines fit the Node it runs on.
-    #[serde(default, deserialize_with = "lenient_value", skip_serializing_if = "Value::is_null")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_value",
+        skip_serializing_if = "Value::is_null"
+    )]
     pub engines: Value,
     #[serde(default)]
     pub dist: Dist,

@@ -111,7 +111,11 @@ fn client() -> Result<reqwest::Client, String> {
     let client = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(READ_TIMEOUT)
-        .user_agent(concat!("bolt/", env!("CARGO_PKG_VERSION"), " (adaptor installer)"))
+        .user_agent(concat!(
+            "bolt/",
+            env!("CARGO_PKG_VERSION"),
+            " (adaptor installer)"
+        ))
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
     Ok(CLIENT.get_or_init(|| client).clone())

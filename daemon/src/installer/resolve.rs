@@ -222,7 +222,7 @@ pub async fn resolve(
     sources: &Arc<Sources>,
     roots: &[(String, String)],
     built_in_common: &str,
-) -> Result<Resolution, ResolveError> {
+) -> Result<Resolution, Box<ResolveError>> {
     let root_meta = VersionMeta {
         dependencies: roots.iter().cloned().collect(),
         ..VersionMeta::default()
@@ -291,7 +291,7 @@ impl Resolver<'_> {
         folder: String,
         spec: String,
         kind: EdgeKind,
-    ) -> Result<(), ResolveError> {
+    ) -> Result<(), Box<ResolveError>> {
         let (package, range) = match classify(&spec) {
             SpecKind::Registry => (folder.clone(), spec.clone()),
             SpecKind::Alias { package, spec } => (package, spec),
@@ -311,8 +311,7 @@ impl Resolver<'_> {
         for (level, at) in chain.iter().enumerate() {
             if let Some(&existing) = self.tree.nodes[*at].children.get(&folder) {
                 let meta = &self.tree.nodes[existing].meta;
-                if meta.name == package && self.sources.satisfies(&package, &range, &meta.version)
-                {
+                if meta.name == package && self.sources.satisfies(&package, &range, &meta.version) {
                     self.record(from, &folder, &package, &range, kind, Some(existing));
                     return Ok(());
                 }
@@ -379,7 +378,9 @@ impl Resolver<'_> {
             children: BTreeMap::new(),
             via: Some(from),
         });
-        self.tree.nodes[parent].children.insert(folder.clone(), index);
+        self.tree.nodes[parent]
+            .children
+            .insert(folder.clone(), index);
         // Packages below `parent` that found this name higher up now find the new one
         // (can_place checked their ranges accept it).
         let tree = &self.tree;
@@ -414,7 +415,9 @@ impl Resolver<'_> {
                     let above = tree.nodes[target]
                         .parent
                         .is_some_and(|p| p != at && tree.is_within(at, p));
-                    !above || (e.package == package && self.sources.satisfies(package, &e.spec, version))
+                    !above
+                        || (e.package == package
+                            && self.sources.satisfies(package, &e.spec, version))
                 }
                 None => !e.built_in,
             })
@@ -447,7 +450,7 @@ impl Resolver<'_> {
         spec: String,
         kind: EdgeKind,
         error: PickError,
-    ) -> Result<(), ResolveError> {
+    ) -> Result<(), Box<ResolveError>> {
         if kind == EdgeKind::Optional {
             self.warnings.push(format!(
                 "skipped the optional dependency {folder}@{spec} of {}: {}",
@@ -457,12 +460,12 @@ impl Resolver<'_> {
             self.record(from, &folder, &folder, &spec, kind, None);
             return Ok(());
         }
-        Err(ResolveError {
+        Err(Box::new(ResolveError {
             package: folder,
             spec,
             chain: self.tree.id_chain(from),
             error,
-        })
+        }))
     }
 
     fn common_note(&self, range: &str, error: &PickError) -> String {
@@ -594,9 +597,9 @@ mod tests {
                 } else {
                     i
                 };
-                let found = tree.lookup(start, &folder).unwrap_or_else(|| {
-                    panic!("{} cannot find {folder}", tree.path(i).display())
-                });
+                let found = tree
+                    .lookup(start, &folder)
+                    .unwrap_or_else(|| panic!("{} cannot find {folder}", tree.path(i).display()));
                 assert!(
                     sources.satisfies(&folder, &spec, &tree.nodes[found].meta.version),
                     "{} finds {folder}@{} for {spec}",
@@ -638,7 +641,10 @@ mod tests {
         // x and y are nested under a (the root has other majors of them). x finds d@1 at
         // the root; then y needs d@2: putting it in a's folder would hand x the wrong d.
         let sources = sources(&[
-            ("app@1.0.0", &[("a", "1"), ("x", "2"), ("y", "2"), ("d", "1")]),
+            (
+                "app@1.0.0",
+                &[("a", "1"), ("x", "2"), ("y", "2"), ("d", "1")],
+            ),
             ("a@1.0.0", &[("x", "1"), ("y", "1")]),
             ("x@1.0.0", &[("d", "1")]),
             ("x@2.0.0", &[]),
@@ -708,8 +714,7 @@ mod tests {
                 if meta.name == "plugin" {
                     meta.peer_dependencies.insert("host".into(), "^1".into());
                     meta.peer_dependencies.insert("extra".into(), "^1".into());
-                    meta.peer_dependencies_meta =
-                        serde_json::json!({"extra": {"optional": true}});
+                    meta.peer_dependencies_meta = serde_json::json!({"extra": {"optional": true}});
                 }
             },
         );
@@ -777,7 +782,11 @@ mod tests {
         );
         let fallback = &resolution.common_fallbacks[0];
         assert_eq!(fallback.wanted, "3.3.5");
-        assert!(fallback.note.contains("built-in common 3.3.4"), "{}", fallback.note);
+        assert!(
+            fallback.note.contains("built-in common 3.3.4"),
+            "{}",
+            fallback.note
+        );
         let adaptor = resolution.tree.top("@openfn/language-x").unwrap();
         assert_eq!(resolution.tree.lookup(adaptor, COMMON), None);
         assert_eq!(resolution.tree.edge_target(adaptor, COMMON), Some(None));
@@ -786,13 +795,19 @@ mod tests {
     #[tokio::test]
     async fn aliases_install_another_package_under_the_name() {
         let sources = sources(&[
-            ("app@1.0.0", &[("old-common", "npm:@openfn/language-common@2")]),
+            (
+                "app@1.0.0",
+                &[("old-common", "npm:@openfn/language-common@2")],
+            ),
             ("@openfn/language-common@2.1.1", &[]),
         ]);
         let resolution = run(&sources, "app@1.0.0").await;
         let node = resolution.tree.top("old-common").unwrap();
         assert_eq!(resolution.tree.nodes[node].meta.name, COMMON);
-        assert_eq!(resolution.tree.path(node), PathBuf::from("node_modules/old-common"));
+        assert_eq!(
+            resolution.tree.path(node),
+            PathBuf::from("node_modules/old-common")
+        );
     }
 
     #[tokio::test]

@@ -494,9 +494,18 @@ mod tests {
         });
         let import = Mode::Import.conditions();
         let require = Mode::Require.conditions();
-        assert_eq!(exports_target(&exports, ".", import).unwrap(), "./dist/index.js");
-        assert_eq!(exports_target(&exports, ".", require).unwrap(), "./dist/index.cjs");
-        assert_eq!(exports_target(&exports, "./util", import).unwrap(), "./dist/util.js");
+        assert_eq!(
+            exports_target(&exports, ".", import).unwrap(),
+            "./dist/index.js"
+        );
+        assert_eq!(
+            exports_target(&exports, ".", require).unwrap(),
+            "./dist/index.cjs"
+        );
+        assert_eq!(
+            exports_target(&exports, "./util", import).unwrap(),
+            "./dist/util.js"
+        );
         assert_eq!(
             exports_target(&exports, "./lib/a/b", import).unwrap(),
             "./dist/lib/a/b.js"
@@ -504,7 +513,10 @@ mod tests {
         assert_eq!(exports_target(&exports, "./nope", import), None);
         let sugar = serde_json::json!({"import": "./m.js", "default": "./c.js"});
         assert_eq!(exports_target(&sugar, ".", require).unwrap(), "./c.js");
-        assert_eq!(exports_target(&serde_json::json!("./x.js"), ".", import).unwrap(), "./x.js");
+        assert_eq!(
+            exports_target(&serde_json::json!("./x.js"), ".", import).unwrap(),
+            "./x.js"
+        );
     }
 
     fn write(root: &Path, path: &str, text: &str) {

@@ -31,8 +31,7 @@ impl LocalPackages {
             });
         // `latest` among files means the newest version given.
         let newer = packument.dist_tags.get("latest").is_none_or(|latest| {
-            crate::engine::adaptors::installed::compare_versions(&meta.version, latest)
-                .is_gt()
+            crate::engine::adaptors::installed::compare_versions(&meta.version, latest).is_gt()
         });
         if newer {
             packument
@@ -72,7 +71,9 @@ pub enum PickError {
     /// The spec is not something a registry serves (or not readable).
     BadSpec(String),
     /// The registry has no such package.
-    UnknownPackage { registry: String },
+    UnknownPackage {
+        registry: String,
+    },
     /// The registry (or the files) have the package, but no version matching.
     NoVersion {
         registry: Option<String>,
@@ -81,7 +82,9 @@ pub enum PickError {
         note: Option<String>,
     },
     /// Not in the files, and no registry to ask (`--from-file` without a registry).
-    NotInFiles { registry_error: Option<FetchError> },
+    NotInFiles {
+        registry_error: Option<FetchError>,
+    },
     Fetch(FetchError),
 }
 
@@ -263,5 +266,7 @@ impl Sources {
 /// A poisoned lock only means another task panicked mid-update of a cache: the data is
 /// still a valid cache.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

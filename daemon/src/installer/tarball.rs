@@ -70,7 +70,11 @@ pub fn check_integrity(
     shasum: Option<&str>,
 ) -> Result<String, IntegrityError> {
     if let Some(sri) = integrity.map(str::trim).filter(|s| !s.is_empty()) {
-        let strength = |algo: &str| ["sha1", "sha256", "sha384", "sha512"].iter().position(|a| *a == algo);
+        let strength = |algo: &str| {
+            ["sha1", "sha256", "sha384", "sha512"]
+                .iter()
+                .position(|a| *a == algo)
+        };
         let best = sri
             .split_whitespace()
             .filter_map(|entry| {
@@ -181,8 +185,8 @@ pub fn unpack(tgz: &[u8], dest: &Path, limits: Limits) -> Result<Unpacked, Unpac
                 make_parent(&target)?;
                 clear_for_file(&target, &shown)?;
                 let mut file = open_new(&target, executable).map_err(io(&target))?;
-                let copied = std::io::copy(&mut (&mut entry).take(size), &mut file)
-                    .map_err(corrupt)?;
+                let copied =
+                    std::io::copy(&mut (&mut entry).take(size), &mut file).map_err(corrupt)?;
                 file.flush().map_err(io(&target))?;
                 done.files += 1;
                 done.bytes += copied;
@@ -450,7 +454,11 @@ pub(crate) mod tests {
         assert_eq!(actual, sri);
         // shasum only when there is no integrity.
         let hex = "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d";
-        assert!(check_integrity(bytes, None, Some(hex)).unwrap().starts_with("sha1-"));
+        assert!(
+            check_integrity(bytes, None, Some(hex))
+                .unwrap()
+                .starts_with("sha1-")
+        );
         assert!(check_integrity(bytes, None, Some("00")).is_err());
         assert!(matches!(
             check_integrity(bytes, Some("md5-xyz"), None),
@@ -589,8 +597,12 @@ pub(crate) mod tests {
             unpack(&tgz, &dir.path().join("b"), limits),
             Err(UnpackError::TooLarge(_))
         ));
-        let error = unpack(b"not a tarball at all", &dir.path().join("c"), Limits::default())
-            .unwrap_err();
+        let error = unpack(
+            b"not a tarball at all",
+            &dir.path().join("c"),
+            Limits::default(),
+        )
+        .unwrap_err();
         assert!(matches!(error, UnpackError::Corrupt(_)), "{error}");
         let no_manifest = TarBuilder::new().file("package/index.js", b"1").gzip();
         let error = unpack(&no_manifest, &dir.path().join("d"), Limits::default()).unwrap_err();

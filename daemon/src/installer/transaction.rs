@@ -33,7 +33,9 @@ pub async fn lock(adaptors: &InstalledAdaptors, report: Report<'_>) -> Result<Lo
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| InstallError::io(format!("cannot open the lock file {}", path.display()), e))?;
+        .map_err(|e| {
+            InstallError::io(format!("cannot open the lock file {}", path.display()), e)
+        })?;
     let started = std::time::Instant::now();
     let mut told = false;
     loop {
@@ -128,11 +130,7 @@ fn unique(label: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    format!(
-        "{}-{}-{nanos}",
-        label.replace('/', "+"),
-        std::process::id()
-    )
+    format!("{}-{}-{nanos}", label.replace('/', "+"), std::process::id())
 }
 
 /// `@openfn/` folders hold scoped installs; an empty one goes with its last version.
@@ -184,7 +182,10 @@ impl Staging {
         }
         std::fs::rename(&self.dir, &self.destination).map_err(|e| {
             InstallError::io(
-                format!("cannot move the install into {}", self.destination.display()),
+                format!(
+                    "cannot move the install into {}",
+                    self.destination.display()
+                ),
                 e,
             )
         })?;
@@ -252,7 +253,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(adaptors.root()).unwrap().permissions().mode();
+            let mode = std::fs::metadata(adaptors.root())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o700);
         }
     }
@@ -268,7 +272,10 @@ mod tests {
         let seen = waited.clone();
         let second = tokio::spawn(async move {
             let report = move |event| {
-                if matches!(event, bolt_shared::adaptors::InstallProgress::Waiting { .. }) {
+                if matches!(
+                    event,
+                    bolt_shared::adaptors::InstallProgress::Waiting { .. }
+                ) {
                     seen.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
             };

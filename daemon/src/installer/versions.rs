@@ -302,7 +302,9 @@ mod tests {
     #[test]
     fn nearest_versions_surround_the_missing_one() {
         let p = packument(
-            &["3.2.0", "3.2.1", "3.3.0", "3.3.4", "3.3.6", "3.4.0", "3.5.0", "4.0.0"],
+            &[
+                "3.2.0", "3.2.1", "3.3.0", "3.3.4", "3.3.6", "3.4.0", "3.5.0", "4.0.0",
+            ],
             "4.0.0",
         );
         assert_eq!(
@@ -310,6 +312,9 @@ mod tests {
             ["3.2.1", "3.3.0", "3.3.4", "3.3.6", "3.4.0", "3.5.0"]
         );
         assert_eq!(nearest(&p, "0.1.0").len(), 6);
-        assert_eq!(nearest(&p, "9.0.0").last().map(String::as_str), Some("4.0.0"));
+        assert_eq!(
+            nearest(&p, "9.0.0").last().map(String::as_str),
+            Some("4.0.0")
+        );
     }
 }

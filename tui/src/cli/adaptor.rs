@@ -117,8 +117,11 @@ fn direct_installer(resolved: &Resolved, registry: Option<&str>) -> Result<Insta
     let registry = registry
         .map(String::from)
         .unwrap_or_else(|| resolved.config.adaptor_registry());
-    Installer::new(InstalledAdaptors::in_data_dir(&resolved.data_dir), &registry)
-        .map_err(|e| CliError::Other(anyhow!("{e}")))
+    Installer::new(
+        InstalledAdaptors::in_data_dir(&resolved.data_dir),
+        &registry,
+    )
+    .map_err(|e| CliError::Other(anyhow!("{e}")))
 }
 
 fn add(global: &Global, args: &AddArgs) -> Result<(), CliError> {
@@ -132,9 +135,7 @@ fn add(global: &Global, args: &AddArgs) -> Result<(), CliError> {
     let files = args
         .from_file
         .iter()
-        .map(|f| {
-            std::path::absolute(f).map_err(|e| anyhow!("{}: {e}", f.display()).into())
-        })
+        .map(|f| std::path::absolute(f).map_err(|e| anyhow!("{}: {e}", f.display()).into()))
         .collect::<Result<Vec<PathBuf>, CliError>>()?;
     let printer = ProgressPrinter::new(args.json);
     let report = match daemon(global)? {
@@ -266,7 +267,10 @@ fn list(global: &Global, json: bool) -> Result<(), CliError> {
         .collect();
     println!(
         "{}",
-        output::table(&["ADAPTOR", "VERSION", "COMMON", "PACKAGES", "SOURCE"], &rows)
+        output::table(
+            &["ADAPTOR", "VERSION", "COMMON", "PACKAGES", "SOURCE"],
+            &rows
+        )
     );
     for adaptor in &adaptors {
         if let (CommonKind::BuiltIn, Some(note)) = (adaptor.common.source, &adaptor.common.note) {
@@ -301,15 +305,16 @@ fn remove(global: &Global, args: &RmArgs) -> Result<(), CliError> {
                 let pinned = pins::pinning_jobs_in(&resolved.data_dir, &name, &version)
                     .map_err(|e| anyhow!("cannot read the deployed workflows: {e}"))?;
                 if !pinned.is_empty() {
-                    return Err(anyhow!("{}", pins::pinned_message(&name, &version, &pinned)).into());
+                    return Err(
+                        anyhow!("{}", pins::pinned_message(&name, &version, &pinned)).into(),
+                    );
                 }
             }
             let quiet = |_| {};
             let removed = runtime()?
                 .block_on(installer.remove(&name, &version, &quiet))
                 .map_err(|e| CliError::Other(anyhow!("{e}")))?;
-            let removed =
-                removed.ok_or_else(|| anyhow!("{name}@{version} is not installed"))?;
+            let removed = removed.ok_or_else(|| anyhow!("{name}@{version} is not installed"))?;
             installer::info(&removed)
         }
     };

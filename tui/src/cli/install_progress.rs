@@ -160,7 +160,9 @@ mod tests {
         });
         assert_eq!(
             text.as_deref(),
-            Some("@openfn/language-fhir@5.0.15: 3/18 packages, 1.2 MB (fetched lodash@4.17.21, 318 KB)")
+            Some(
+                "@openfn/language-fhir@5.0.15: 3/18 packages, 1.2 MB (fetched lodash@4.17.21, 318 KB)"
+            )
         );
         assert!(transient);
         assert_eq!(human_bytes(512), "512 B");

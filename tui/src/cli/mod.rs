@@ -2,6 +2,7 @@
 
 pub mod adaptor;
 pub mod bench;
+pub mod bench_adaptors;
 pub mod bench_history;
 pub mod bench_webhooks;
 pub mod credential;

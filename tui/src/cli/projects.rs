@@ -2,10 +2,10 @@
 
 use super::install_progress::ProgressPrinter;
 use super::{CliError, Global, output};
-use bolt_daemon::engine::adaptors::spec::AdaptorSpec;
-use bolt_shared::adaptors::{DeployAdaptorStatus, InstallProgress};
 use anyhow::{Context, anyhow};
+use bolt_daemon::engine::adaptors::spec::AdaptorSpec;
 use bolt_daemon::project::{FileSource, parse_project};
+use bolt_shared::adaptors::{DeployAdaptorStatus, InstallProgress};
 use bolt_shared::client::Client;
 use bolt_shared::model::{TriggerType, WorkflowView};
 use bolt_shared::protocol::{DeployReport, Request, Response};
@@ -130,8 +130,9 @@ pub fn print_report(report: &DeployReport) {
             DeployAdaptorStatus::Missing => "NOT installed (see the warnings)",
         };
         match &adaptor.resolved {
-            Some(resolved) if AdaptorSpec::parse(&adaptor.adaptor)
-                .is_ok_and(|spec| spec.exact_version().is_none()) =>
+            Some(resolved)
+                if AdaptorSpec::parse(&adaptor.adaptor)
+                    .is_ok_and(|spec| spec.exact_version().is_none()) =>
             {
                 println!("adaptor {} → {resolved}: {status}", adaptor.adaptor)
             }

@@ -129,4 +129,3 @@ pub async fn remove(
         )),
     }
 }
-

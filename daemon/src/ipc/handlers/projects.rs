@@ -1,8 +1,8 @@
 //! Deploy, export, workflows.
 
 use super::{HandlerResult, Progress, bad_request};
-use crate::installer::deploy as adaptors_deploy;
 use crate::daemon::Daemon;
+use crate::installer::deploy as adaptors_deploy;
 use crate::project::{self, parse_project};
 use crate::{credentials, workflows};
 use bolt_shared::protocol::*;
