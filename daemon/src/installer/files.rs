@@ -92,7 +92,9 @@ fn tarball_meta(bytes: &[u8], path: &Path) -> Result<VersionMeta, InstallError> 
             "its package.json has no usable name and version: {e}"
         ))
     })?;
-    if meta.name.is_empty() || nodejs_semver::Version::parse(&meta.version).is_err() {
+    if !super::resolve::valid_package_name(&meta.name)
+        || !super::resolve::valid_version(&meta.version)
+    {
         return Err(bad(format!(
             "its package.json names {:?} version {:?}: an npm package needs both",
             meta.name, meta.version
@@ -117,6 +119,16 @@ fn read_bundle(
     })?;
     for package in index.packages {
         let id = package.meta.id();
+        if !super::resolve::valid_package_name(&package.meta.name)
+            || !super::resolve::valid_version(&package.meta.version)
+        {
+            return Err(InstallError::BadFile {
+                path: path.display().to_string(),
+                detail: format!(
+                    "the bundle lists a package named {id:?}, which is not a valid npm name and version"
+                ),
+            });
+        }
         let data = files
             .remove(&package.file)
             .ok_or_else(|| InstallError::BadFile {

@@ -171,7 +171,11 @@ impl Installer {
         request: AddRequest,
         report: Report<'_>,
     ) -> Result<AdaptorAddReport, InstallError> {
-        let files = files::read(&request.files)?;
+        // Bundles can be large and every tarball in them is hashed: off the async threads.
+        let paths = request.files.clone();
+        let files = tokio::task::spawn_blocking(move || files::read(&paths))
+            .await
+            .map_err(|e| InstallError::Other(format!("reading the files stopped: {e}")))??;
         let mut roots: Vec<(String, VersionWanted)> = Vec::new();
         for spec in &request.specs {
             if let Some(path) = &spec.local_path {

@@ -292,8 +292,18 @@ impl Resolver<'_> {
         spec: String,
         kind: EdgeKind,
     ) -> Result<(), Box<ResolveError>> {
+        // Names become folders: a package naming a dependency `../../x` must not write there.
+        if !valid_package_name(&folder) {
+            let error = PickError::BadSpec(format!("{folder:?} is not a valid npm package name"));
+            return self.skip_or_fail(from, folder, spec, kind, error);
+        }
         let (package, range) = match classify(&spec) {
             SpecKind::Registry => (folder.clone(), spec.clone()),
+            SpecKind::Alias { package, .. } if !valid_package_name(&package) => {
+                let error =
+                    PickError::BadSpec(format!("{package:?} is not a valid npm package name"));
+                return self.skip_or_fail(from, folder, spec, kind, error);
+            }
             SpecKind::Alias { package, spec } => (package, spec),
             SpecKind::NotRegistry => {
                 let error = PickError::BadSpec(format!(
@@ -349,6 +359,13 @@ impl Resolver<'_> {
                 return self.skip_or_fail(from, folder, range, kind, error);
             }
         };
+        if !valid_version(&meta.version) {
+            let error = PickError::BadSpec(format!(
+                "the registry gives {package} the version {:?}, which is not a semver version",
+                meta.version
+            ));
+            return self.skip_or_fail(from, folder, range, kind, error);
+        }
         if kind == EdgeKind::Optional && !meta.fits_platform() {
             self.record(from, &folder, &package, &range, kind, None);
             return Ok(());
@@ -496,6 +513,34 @@ impl Resolver<'_> {
             _ => format!("{COMMON}@{range} is not in the given files; {built_in}"),
         }
     }
+}
+
+/// An npm package name that is safe as a folder: `name` or `@scope/name`, each part made of
+/// the characters npm has ever allowed (old packages may have capitals), none `.`-led.
+pub fn valid_package_name(name: &str) -> bool {
+    let parts: Vec<&str> = match name.strip_prefix('@') {
+        Some(scoped) => scoped.split('/').collect(),
+        None => vec![name],
+    };
+    let expected = if name.starts_with('@') { 2 } else { 1 };
+    name.len() <= 214
+        && parts.len() == expected
+        && parts.iter().all(|part| {
+            !part.is_empty()
+                && !part.starts_with('.')
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._~!*'()".contains(c))
+        })
+}
+
+/// A version that is safe as part of a folder name and is semver.
+pub fn valid_version(version: &str) -> bool {
+    !version.is_empty()
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-+.".contains(c))
+        && nodejs_semver::Version::parse(version).is_ok()
 }
 
 /// One line for why `package@spec` could not be had.
@@ -808,6 +853,38 @@ mod tests {
             resolution.tree.path(node),
             PathBuf::from("node_modules/old-common")
         );
+    }
+
+    #[test]
+    fn names_and_versions_that_would_escape_are_refused() {
+        for good in [
+            "lodash",
+            "JSONStream",
+            "@openfn/language-common",
+            "lodash.set",
+            "a_b-c",
+        ] {
+            assert!(valid_package_name(good), "{good}");
+        }
+        for bad in [
+            "", "..", "../x", "a/b", "@scope", "@scope/", "@a/b/c", ".hidden", "a\\b", "a b",
+            "@../x",
+        ] {
+            assert!(!valid_package_name(bad), "{bad}");
+        }
+        assert!(valid_version("1.0.0-rc.12+build.5"));
+        for bad in ["", "../1.0.0", "1.0", "1.0.0/x"] {
+            assert!(!valid_version(bad), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hostile_dependency_name_fails_the_install() {
+        let sources = sources(&[("app@1.0.0", &[("../../evil", "1")])]);
+        let error = resolve(&sources, &[("app".into(), "1.0.0".into())], "3.3.4")
+            .await
+            .unwrap_err();
+        assert!(matches!(error.error, PickError::BadSpec(_)), "{error:?}");
     }
 
     #[tokio::test]

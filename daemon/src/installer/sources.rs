@@ -223,7 +223,13 @@ impl Sources {
             Err(error) => return Err(PickError::Fetch(error)),
         };
         versions::pick(&packument, &wanted)
-            .map(|meta| Arc::new(meta.clone()))
+            .map(|meta| {
+                // The document was asked for by this name: what a version says of itself
+                // must not move it elsewhere on disk.
+                let mut meta = meta.clone();
+                meta.name = name.to_string();
+                Arc::new(meta)
+            })
             .ok_or_else(|| PickError::NoVersion {
                 registry: Some(registry.url().to_string()),
                 nearest: versions::nearest(&packument, spec),
