@@ -582,6 +582,11 @@ fn deploy_installs_what_is_missing_resolves_latest_and_records_it() {
         .expect("x");
     assert_eq!(x["resolved"], "@openfn/language-x@1.1.0");
     assert_eq!(x["status"], "installed");
+    // Without resolving again (--no-install), the recorded version stays: nothing changes.
+    let report = daemon.bolt_json(&["deploy", &file, "--no-install"]);
+    assert_eq!(report["changes"], serde_json::json!([]));
+    let refused = fails(&daemon.bolt(&["adaptor", "rm", "@openfn/language-x@1.1.0"]));
+    assert!(refused.contains("(job `Job a`)"), "{refused}");
 }
 
 #[test]
