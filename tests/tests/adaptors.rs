@@ -351,6 +351,13 @@ fn install_errors_are_specific_and_leave_nothing_installed() {
         }
         assert_nothing_installed(data.path(), spec);
     }
+    // Several at once: every tree is resolved before anything installs.
+    let stderr = fails(&direct(
+        data.path(),
+        &["adaptor", "add", "x@1.0.0", "nope@1.0.0", "--registry", url],
+    ));
+    assert!(stderr.contains("@openfn/language-nope"), "{stderr}");
+    assert_nothing_installed(data.path(), "x and nope");
     // A good one installs; install scripts never run.
     ok(&add("x", url));
     assert_eq!(on_disk(data.path()).0, ["@openfn/language-x@1.1.0"]);

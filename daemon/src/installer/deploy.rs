@@ -110,18 +110,9 @@ pub async fn prepare(
             }
             Need::Unreadable(why) => {
                 prepared.warnings.push(format!(
-                    "{} {}: {why}; {} fail until the adaptor is fixed",
-                    jobs_label(&jobs),
-                    if jobs.len() == 1 {
-                        "names it"
-                    } else {
-                        "name it"
-                    },
-                    if jobs.len() == 1 {
-                        "its runs"
-                    } else {
-                        "their runs"
-                    },
+                    "{} adaptor `{text}`, which bolt cannot use ({why}): {} fail until it is fixed",
+                    names(&jobs),
+                    if jobs.len() == 1 { "its runs" } else { "their runs" },
                 ));
                 continue;
             }
@@ -137,7 +128,7 @@ pub async fn prepare(
                         (None, false)
                     }
                     Err(error) => {
-                        refusals.push(format!("{} {text}: {error}", jobs_label(&jobs)));
+                        refusals.push(format!("{} {text}: {error}", names(&jobs)));
                         continue;
                     }
                 }
@@ -320,6 +311,14 @@ fn jobs_label(jobs: &[String]) -> String {
         "job{} {}",
         if jobs.len() == 1 { "" } else { "s" },
         quoted.join(", ")
+    )
+}
+
+fn names(jobs: &[String]) -> String {
+    format!(
+        "{} {}",
+        jobs_label(jobs),
+        if jobs.len() == 1 { "names" } else { "name" }
     )
 }
 

@@ -202,6 +202,9 @@ impl Installer {
         let lock = transaction::lock(&self.adaptors, report).await?;
         let cache = TarballCache::default();
         let mut outcome = AdaptorAddReport::default();
+        // Every tree is resolved before anything is downloaded: a misspelt name or a
+        // version that doesn't exist stops the command before it installs anything.
+        let mut resolved = Vec::new();
         for (name, wanted) in roots {
             if let VersionWanted::Exact(version) = &wanted
                 && !request.force
@@ -228,6 +231,9 @@ impl Installer {
                 outcome.already_installed.push(info(&installed));
                 continue;
             }
+            resolved.push((resolution, top));
+        }
+        for (resolution, top) in resolved {
             outcome.warnings.extend(resolution.warnings.iter().cloned());
             for warning in &resolution.warnings {
                 report(InstallProgress::Warning {

@@ -143,7 +143,7 @@ enum Target {
 }
 
 fn target(root: &Path, dir: &Path, specifier: &str, mode: Mode) -> Target {
-    if specifier.starts_with("./") || specifier.starts_with("../") || specifier == "." {
+    if specifier.starts_with('.') {
         return resolve_file(&dir.join(specifier)).map_or(Target::Ignore, Target::File);
     }
     if specifier.starts_with('/') || specifier.contains("://") {

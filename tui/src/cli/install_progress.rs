@@ -42,8 +42,7 @@ impl ProgressPrinter {
             }
             return;
         }
-        let (text, transient) = describe(&event);
-        let Some(text) = text else {
+        let (Some(text), transient) = describe(&event) else {
             return;
         };
         if self.style == Style::Terminal {
@@ -56,7 +55,7 @@ impl ProgressPrinter {
                 *open = false;
             }
             let _ = stderr.flush();
-        } else if !transient || matches!(event, InstallProgress::Fetched { .. }) {
+        } else {
             let _ = writeln!(stderr, "{text}");
         }
     }
