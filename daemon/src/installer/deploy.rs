@@ -98,26 +98,27 @@ pub async fn prepare(
     let mut refusals = Vec::new();
     let mut registry_down: Option<String> = None;
     for (text, jobs) in by_adaptor {
-        let spec = match need(&text) {
-            Need::BuiltIn => {
-                prepared.adaptors.push(DeployAdaptor {
-                    adaptor: text,
-                    resolved: None,
-                    status: DeployAdaptorStatus::BuiltIn,
-                    jobs,
-                });
-                continue;
-            }
-            Need::Unreadable(why) => {
-                prepared.warnings.push(format!(
+        let spec =
+            match need(&text) {
+                Need::BuiltIn => {
+                    prepared.adaptors.push(DeployAdaptor {
+                        adaptor: text,
+                        resolved: None,
+                        status: DeployAdaptorStatus::BuiltIn,
+                        jobs,
+                    });
+                    continue;
+                }
+                Need::Unreadable(why) => {
+                    prepared.warnings.push(format!(
                     "{} adaptor `{text}`, which bolt cannot use ({why}): {} fail until it is fixed",
                     names(&jobs),
                     if jobs.len() == 1 { "its runs" } else { "their runs" },
                 ));
-                continue;
-            }
-            Need::Package(spec) => spec,
-        };
+                    continue;
+                }
+                Need::Package(spec) => spec,
+            };
         let (version, recorded) = match &spec.version {
             VersionWanted::Exact(version) => (Some(version.clone()), false),
             VersionWanted::Latest if mode.install && registry_down.is_none() => {
