@@ -91,6 +91,26 @@ fn assert_nothing_installed(data: &Path, after: &str) {
     assert!(leftovers.is_empty(), "{after}: left {leftovers:?}");
 }
 
+/// `action subject` of the adaptor changes in a data dir's audit log.
+fn audited(data: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(data.join("bolt.db")).expect("open store");
+    let mut stmt = conn
+        .prepare(
+            "SELECT action, subject FROM audit_events WHERE action LIKE 'adaptor.%' ORDER BY id",
+        )
+        .expect("query");
+    stmt.query_map([], |r| {
+        Ok(format!(
+            "{} {}",
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?
+        ))
+    })
+    .expect("rows")
+    .map(|r| r.expect("row"))
+    .collect()
+}
+
 fn version_in(root: &Path, package_dir: &str) -> String {
     let text = std::fs::read_to_string(root.join(package_dir).join("package.json"))
         .unwrap_or_else(|e| panic!("{package_dir}: {e}"));
@@ -250,6 +270,13 @@ fn deploy_installs_a_missing_adaptor_and_rm_refuses_while_jobs_pin_it() {
         "{removed}"
     );
     assert_nothing_installed(daemon.data_dir(), "rm --force");
+    assert_eq!(
+        audited(daemon.data_dir()),
+        [
+            "adaptor.installed @openfn/language-openmrs@5.5.0",
+            "adaptor.removed @openfn/language-openmrs@5.5.0"
+        ]
+    );
 }
 
 // --- a mock registry: every failure leaves nothing installed -------------------------

@@ -58,6 +58,12 @@ pub async fn add(
         .map_err(install_error)?;
     for adaptor in &report.installed {
         tracing::info!(adaptor = %adaptor.spec(), source = %adaptor.source, "adaptor installed");
+        let metadata = serde_json::json!({
+            "source": adaptor.source,
+            "integrity": adaptor.integrity,
+            "packages": adaptor.packages,
+        });
+        audit(daemon, "installed", adaptor.spec(), metadata).await;
     }
     Ok(Response::AdaptorsAdded(report))
 }
@@ -121,11 +127,31 @@ pub async fn remove(
     {
         Some(removed) => {
             tracing::info!(adaptor = %format!("{name}@{version}"), "adaptor removed");
+            let metadata = serde_json::json!({ "forced": force });
+            audit(daemon, "removed", format!("{name}@{version}"), metadata).await;
             Ok(Response::AdaptorRemoved(installer::info(&removed)))
         }
         None => Err(ErrorBody::new(
             ErrorCode::NotFound,
             format!("{name}@{version} is not installed"),
         )),
+    }
+}
+
+/// Records an install or removal in the audit log (`adaptor.installed`, `adaptor.removed`).
+/// The change is made either way: a failed audit write is logged, not returned.
+pub async fn audit(
+    daemon: &Daemon,
+    action: &'static str,
+    subject: String,
+    metadata: serde_json::Value,
+) {
+    let written = daemon
+        .store
+        .writer
+        .write(move |tx| crate::project::audit(tx, action, "adaptor", &subject, Some(metadata)))
+        .await;
+    if let Err(error) = written {
+        tracing::warn!(%error, action, "cannot record an adaptor change in the audit log");
     }
 }

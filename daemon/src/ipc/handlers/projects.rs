@@ -73,6 +73,14 @@ pub async fn deploy(
         }
     }
     warnings.extend(prepared.warnings);
+    for adaptor in &prepared.adaptors {
+        if adaptor.status == bolt_shared::adaptors::DeployAdaptorStatus::InstalledNow
+            && let Some(resolved) = &adaptor.resolved
+        {
+            let metadata = serde_json::json!({ "by": "deploy", "project": spec.name });
+            super::adaptors::audit(daemon, "installed", resolved.clone(), metadata).await;
+        }
+    }
     let missing: Vec<(String, String)> = daemon
         .store
         .readers
