@@ -115,6 +115,8 @@ pub enum InstallProgress {
         total: u64,
         done_bytes: u64,
     },
+    /// Everything is downloaded; the packages are being unpacked and scanned.
+    Unpacking { adaptor: String, packages: u64 },
     /// An adaptor version is in place.
     Installed {
         adaptor: String,

@@ -559,6 +559,10 @@ impl Installer {
             .collect();
         let root = staging.dir().to_path_buf();
         let package_dir = root.join("node_modules").join(&adaptor.name);
+        report(InstallProgress::Unpacking {
+            adaptor: adaptor.id(),
+            packages: jobs.len() as u64,
+        });
         let findings =
             tokio::task::spawn_blocking(move || -> Result<scan::Findings, InstallError> {
                 for (dest, id, bytes) in jobs {

@@ -47,6 +47,12 @@ impl ProgressPrinter {
         };
         if self.style == Style::Terminal {
             if transient {
+                // One screen line, or the next rewrite would leave the wrapped part behind.
+                let width = ratatui::crossterm::terminal::size()
+                    .map(|(w, _)| usize::from(w).saturating_sub(1))
+                    .unwrap_or(79)
+                    .max(20);
+                let text: String = text.chars().take(width).collect();
                 let _ = write!(stderr, "\r\x1b[K{text}");
                 *open = true;
             } else {
@@ -105,6 +111,13 @@ fn describe(event: &InstallProgress) -> (Option<String>, bool) {
                 "{adaptor}: {done}/{total} packages, {} (fetched {package}, {})",
                 human_bytes(*done_bytes),
                 human_bytes(*bytes)
+            )),
+            true,
+        ),
+        InstallProgress::Unpacking { adaptor, packages } => (
+            Some(format!(
+                "{adaptor}: unpacking {packages} package{}…",
+                plural(*packages)
             )),
             true,
         ),
