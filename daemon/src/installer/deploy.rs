@@ -14,10 +14,10 @@
 
 use super::{AddRequest, InstallError, Installer, Report};
 use crate::engine::adaptors;
-use crate::engine::adaptors::installed::InstalledAdaptor;
+use crate::engine::adaptors::installed::{InstalledAdaptor, InstalledAdaptors};
 use crate::engine::adaptors::spec::{AdaptorSpec, VersionWanted};
 use crate::engine::node::{self, Builtin};
-use crate::project::ProjectSpec;
+use crate::project::{ProjectSpec, WorkflowSpec};
 use bolt_shared::adaptors::{DeployAdaptor, DeployAdaptorStatus};
 use std::collections::BTreeMap;
 
@@ -68,6 +68,38 @@ pub struct Prepared {
     pub warnings: Vec<String>,
     /// Adaptor spellings whose `@latest` was resolved → `name@version`.
     pub resolved: BTreeMap<String, String>,
+    /// Some `@latest` could not be resolved now ([`record_resolutions`] then keeps the
+    /// last deploy's version).
+    pub unresolved_latest: bool,
+}
+
+/// Writes each job's `resolved_adaptor`: what `@latest` resolved to now, else (when it
+/// could not be resolved now) what the last deploy of the same job recorded, while that
+/// version is still installed.
+pub fn record_resolutions(
+    spec: &mut ProjectSpec,
+    prepared: &Prepared,
+    previous: &BTreeMap<String, WorkflowSpec>,
+    installed: &InstalledAdaptors,
+) {
+    let still_installed = |resolved: &String| {
+        AdaptorSpec::parse(resolved).is_ok_and(|spec| {
+            spec.exact_version()
+                .is_some_and(|version| installed.find(&spec.name, version).is_some())
+        })
+    };
+    for workflow in &mut spec.workflows {
+        for job in &mut workflow.jobs {
+            job.resolved_adaptor = prepared.resolved.get(&job.adaptor).cloned().or_else(|| {
+                previous
+                    .get(&workflow.key)
+                    .and_then(|old| old.job(&job.key))
+                    .filter(|old| old.adaptor == job.adaptor)
+                    .and_then(|old| old.resolved_adaptor.clone())
+                    .filter(still_installed)
+            });
+        }
+    }
 }
 
 /// What deploy may do about adaptors.
@@ -138,6 +170,7 @@ pub async fn prepare(
         };
         let Some(version) = version else {
             // `@latest` unresolved: runs use the newest installed version, if any.
+            prepared.unresolved_latest = true;
             let newest = installer.adaptors().versions(&spec.name).into_iter().next();
             let status = if newest.is_some() {
                 DeployAdaptorStatus::Installed
@@ -406,6 +439,89 @@ mod tests {
         }
         assert!(matches!(need("openmrs@^5"), Need::Unreadable(_)));
         assert!(matches!(need("openmrs=/tmp/x"), Need::Unreadable(_)));
+    }
+
+    fn workflow(jobs: &[(&str, &str, Option<&str>)]) -> WorkflowSpec {
+        WorkflowSpec {
+            key: "wf".into(),
+            name: "WF".into(),
+            settings: Default::default(),
+            jobs: jobs
+                .iter()
+                .map(|(key, adaptor, resolved)| crate::project::JobSpec {
+                    key: key.to_string(),
+                    name: key.to_string(),
+                    adaptor: adaptor.to_string(),
+                    credential: None,
+                    body: "fn(s => s)".into(),
+                    body_path: None,
+                    resolved_adaptor: resolved.map(String::from),
+                })
+                .collect(),
+            triggers: vec![],
+            edges: vec![],
+        }
+    }
+
+    #[test]
+    fn an_unresolved_latest_keeps_the_last_deploys_version_while_installed() {
+        let temp = tempfile::tempdir().unwrap();
+        let installed = InstalledAdaptors::new(temp.path());
+        let root = installed.install_root("@openfn/language-x", "1.1.0");
+        std::fs::create_dir_all(&root).unwrap();
+        let manifest = serde_json::json!({
+            "name": "@openfn/language-x", "version": "1.1.0", "integrity": "sha512-x",
+            "source": "r", "installed_at": "t", "packages": [],
+            "common": {"kind": "built_in"}
+        });
+        std::fs::write(root.join("bolt-adaptor.json"), manifest.to_string()).unwrap();
+        let previous = BTreeMap::from([(
+            "wf".to_string(),
+            workflow(&[
+                ("a", "x@latest", Some("@openfn/language-x@1.1.0")),
+                ("b", "y@latest", Some("@openfn/language-y@2.0.0")),
+                ("c", "x@latest", Some("@openfn/language-x@1.1.0")),
+            ]),
+        )]);
+        let mut spec = ProjectSpec {
+            name: "p".into(),
+            description: None,
+            settings: Default::default(),
+            workflows: vec![workflow(&[
+                ("a", "x@latest", None),
+                ("b", "y@latest", None),
+                ("c", "x", None),
+                ("d", "z@latest", None),
+            ])],
+            credentials: vec![],
+        };
+        let prepared = Prepared {
+            resolved: BTreeMap::from([(
+                "z@latest".to_string(),
+                "@openfn/language-z@3.0.0".to_string(),
+            )]),
+            unresolved_latest: true,
+            ..Prepared::default()
+        };
+        record_resolutions(&mut spec, &prepared, &previous, &installed);
+        let resolved: Vec<Option<&str>> = spec.workflows[0]
+            .jobs
+            .iter()
+            .map(|j| j.resolved_adaptor.as_deref())
+            .collect();
+        assert_eq!(
+            resolved,
+            [
+                // Kept: same job, same spelling, still installed.
+                Some("@openfn/language-x@1.1.0"),
+                // Not installed any more: runs fall back to the newest installed.
+                None,
+                // The spelling changed: not the same choice.
+                None,
+                // Resolved now.
+                Some("@openfn/language-z@3.0.0"),
+            ]
+        );
     }
 
     #[test]

@@ -36,42 +36,24 @@ pub async fn deploy(
     )
     .await
     .map_err(bad_request)?;
-    // `@latest` that could not be resolved now (offline, --no-install) keeps what the last
-    // deploy resolved it to, while that version is still installed.
-    let previous = daemon
-        .store
-        .readers
-        .read({
-            let project = spec.name.clone();
-            move |conn| {
+    // An `@latest` not resolved now (offline, --no-install) keeps the last deploy's version.
+    let previous = if prepared.unresolved_latest {
+        let project = spec.name.clone();
+        daemon
+            .store
+            .readers
+            .read(move |conn| {
                 Ok(workflows::all(conn)?
                     .into_iter()
                     .filter(|d| d.project == project)
                     .map(|d| (d.spec.key.clone(), d.spec))
                     .collect::<BTreeMap<_, _>>())
-            }
-        })
-        .await?;
-    for workflow in &mut spec.workflows {
-        for job in &mut workflow.jobs {
-            job.resolved_adaptor = prepared.resolved.get(&job.adaptor).cloned().or_else(|| {
-                previous
-                    .get(&workflow.key)
-                    .and_then(|old| old.job(&job.key))
-                    .filter(|old| old.adaptor == job.adaptor)
-                    .and_then(|old| old.resolved_adaptor.clone())
-                    .filter(|resolved| {
-                        crate::engine::adaptors::spec::AdaptorSpec::parse(resolved).is_ok_and(
-                            |spec| {
-                                spec.exact_version().is_some_and(|v| {
-                                    installer.adaptors().find(&spec.name, v).is_some()
-                                })
-                            },
-                        )
-                    })
-            });
-        }
-    }
+            })
+            .await?
+    } else {
+        BTreeMap::new()
+    };
+    adaptors_deploy::record_resolutions(&mut spec, &prepared, &previous, installer.adaptors());
     warnings.extend(prepared.warnings);
     for adaptor in &prepared.adaptors {
         if adaptor.status == bolt_shared::adaptors::DeployAdaptorStatus::InstalledNow
