@@ -121,6 +121,8 @@ pub struct MockRegistry {
     pub hits: Arc<AtomicUsize>,
     /// Delay before each tarball response.
     pub tarball_delay: Arc<Mutex<Duration>>,
+    /// When set, every request must carry this `authorization` header (else 401).
+    pub required_auth: Arc<Mutex<Option<String>>>,
 }
 
 impl MockRegistry {
@@ -137,12 +139,14 @@ impl MockRegistry {
             stop: Arc::new(AtomicBool::new(false)),
             hits: Arc::new(AtomicUsize::new(0)),
             tarball_delay: Arc::new(Mutex::new(Duration::ZERO)),
+            required_auth: Arc::new(Mutex::new(None)),
         };
         registry.publish(packages);
         let state = registry.state.clone();
         let stop = registry.stop.clone();
         let hits = registry.hits.clone();
         let delay = registry.tarball_delay.clone();
+        let auth = registry.required_auth.clone();
         listener.set_nonblocking(true).expect("nonblocking");
         std::thread::spawn(move || {
             while !stop.load(Ordering::SeqCst) {
@@ -151,7 +155,8 @@ impl MockRegistry {
                         let state = state.clone();
                         let hits = hits.clone();
                         let delay = *delay.lock().expect("delay");
-                        std::thread::spawn(move || serve(stream, &state, &hits, delay));
+                        let auth = auth.lock().expect("auth").clone();
+                        std::thread::spawn(move || serve(stream, &state, &hits, delay, auth));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -222,7 +227,13 @@ impl Drop for MockRegistry {
     }
 }
 
-fn serve(stream: TcpStream, state: &Mutex<State>, hits: &AtomicUsize, delay: Duration) {
+fn serve(
+    stream: TcpStream,
+    state: &Mutex<State>,
+    hits: &AtomicUsize,
+    delay: Duration,
+    required_auth: Option<String>,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
@@ -232,12 +243,19 @@ fn serve(stream: TcpStream, state: &Mutex<State>, hits: &AtomicUsize, delay: Dur
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
+    let mut authorization = None;
     loop {
         let mut line = String::new();
         match reader.read_line(&mut line) {
             Ok(0) | Err(_) => break,
             Ok(_) if line == "\r\n" || line == "\n" => break,
-            Ok(_) => {}
+            Ok(_) => {
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("authorization")
+                {
+                    authorization = Some(value.trim().to_string());
+                }
+            }
         }
     }
     let path = request_line
@@ -249,7 +267,13 @@ fn serve(stream: TcpStream, state: &Mutex<State>, hits: &AtomicUsize, delay: Dur
     hits.fetch_add(1, Ordering::SeqCst);
     let (status, content_type, body) = {
         let state = state.lock().expect("state");
-        if let Some(doc) = state.documents.get(&path) {
+        if required_auth.is_some() && authorization != required_auth {
+            (
+                "401 Unauthorized",
+                "application/json",
+                b"{\"error\":\"login\"}".to_vec(),
+            )
+        } else if let Some(doc) = state.documents.get(&path) {
             (
                 "200 OK",
                 "application/vnd.npm.install-v1+json",

@@ -721,3 +721,44 @@ fn two_installs_at_once_take_turns() {
         (vec!["@openfn/language-x@1.0.0".to_string()], vec![])
     );
 }
+
+#[test]
+fn a_registry_that_needs_a_login_takes_credentials_in_its_url_and_never_shows_them() {
+    let registry = MockRegistry::start(&[
+        scoped("x", "1.0.0").dep("dep-a", "1"),
+        MockPackage::new("dep-a", "1.0.0"),
+    ]);
+    // "reader:s3cret-token" in base64.
+    *registry.required_auth.lock().expect("auth") =
+        Some("Basic cmVhZGVyOnMzY3JldC10b2tlbg==".into());
+    let data = tempfile::tempdir().expect("temp");
+    let stderr = fails(&direct(
+        data.path(),
+        &["adaptor", "add", "x@1.0.0", "--registry", &registry.url],
+    ));
+    assert!(stderr.contains("refused access (HTTP 401)"), "{stderr}");
+    assert_nothing_installed(data.path(), "no credentials");
+    let with_login = registry
+        .url
+        .replace("http://", "http://reader:s3cret-token@");
+    let out = direct(
+        data.path(),
+        &["adaptor", "add", "x@1.0.0", "--registry", &with_login],
+    );
+    let (stdout, stderr) = ok(&out);
+    assert!(
+        stdout.contains("installed @openfn/language-x@1.0.0 (2 packages)"),
+        "{stdout}"
+    );
+    let (listing, _) = ok(&direct(data.path(), &["adaptor", "list", "--json"]));
+    for text in [&stdout, &stderr, &listing] {
+        assert!(!text.contains("s3cret"), "{text}");
+    }
+    let manifest = std::fs::read_to_string(
+        data.path()
+            .join("adaptors/@openfn/language-x@1.0.0/bolt-adaptor.json"),
+    )
+    .expect("manifest");
+    assert!(!manifest.contains("s3cret"), "{manifest}");
+    assert!(listing.contains("http://***@127.0.0.1"), "{listing}");
+}

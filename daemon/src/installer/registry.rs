@@ -1,7 +1,9 @@
 //! The npm registry client: package metadata (abbreviated documents) and tarballs, over
 //! reqwest with rustls, with timeouts and a few retries for what a retry can fix
-//! (connection failures, timeouts, 5xx, 429). Auth tokens and scoped registries are not
-//! supported: every package comes from the one registry URL.
+//! (connection failures, timeouts, 5xx, 429). Every package comes from the one registry
+//! URL (no per-scope registries). A registry that needs a login takes the credentials in
+//! its URL (`https://user:token@host/`): they go out as HTTP Basic auth, to the registry's
+//! own host only (its documents and tarballs), and every message shows the URL without them.
 
 use super::packument::Packument;
 use std::io::Read;
@@ -26,7 +28,7 @@ pub enum FetchError {
     #[error("cannot reach {url}: {detail}")]
     Unreachable { url: String, detail: String },
     #[error(
-        "{url} refused access (HTTP {status}): bolt does not send registry credentials; use a registry that serves the package without a login, or install with --from-file"
+        "{url} refused access (HTTP {status}): give the registry's credentials in its URL (https://user:token@host/) or install with --from-file"
     )]
     Denied { url: String, status: u16 },
     #[error("{url} answered HTTP {status}")]
@@ -38,9 +40,20 @@ pub enum FetchError {
 }
 
 /// One registry, by its base URL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Registry {
+    /// For requests (credentials included).
     base: String,
+    /// For people: without credentials.
+    shown: String,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("url", &self.shown)
+            .finish()
+    }
 }
 
 impl Registry {
@@ -58,11 +71,13 @@ impl Registry {
         if !base.ends_with('/') {
             base.push('/');
         }
-        Ok(Registry { base })
+        let shown = redact(&base);
+        Ok(Registry { base, shown })
     }
 
+    /// The registry's URL as messages and manifests show it (never its credentials).
     pub fn url(&self) -> &str {
-        &self.base
+        &self.shown
     }
 
     /// Where the metadata of `name` is: scoped names keep their `@` and escape the `/`.
@@ -75,7 +90,7 @@ impl Registry {
         let url = self.packument_url(name);
         let bytes = fetch(&url, Some(ABBREVIATED), MAX_PACKUMENT_BYTES, &mut |_| {}).await?;
         serde_json::from_slice(&bytes).map_err(|e| FetchError::Invalid {
-            url,
+            url: redact(&url),
             detail: e.to_string(),
         })
     }
@@ -86,17 +101,27 @@ impl Registry {
         url: &str,
         on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Vec<u8>, FetchError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| FetchError::Invalid {
-            url: url.to_string(),
+        let mut parsed = reqwest::Url::parse(url).map_err(|e| FetchError::Invalid {
+            url: redact(url),
             detail: format!("not a tarball URL: {e}"),
         })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(FetchError::Invalid {
-                url: url.to_string(),
+                url: redact(url),
                 detail: "tarball URLs must be http(s)".into(),
             });
         }
-        fetch(url, None, MAX_TARBALL_BYTES, on_bytes).await
+        // The registry's credentials go along to its own host, as npm sends its token.
+        if let Ok(base) = reqwest::Url::parse(&self.base)
+            && !base.username().is_empty()
+            && parsed.username().is_empty()
+            && base.host_str() == parsed.host_str()
+            && base.port_or_known_default() == parsed.port_or_known_default()
+        {
+            let _ = parsed.set_username(base.username());
+            let _ = parsed.set_password(base.password());
+        }
+        fetch(parsed.as_str(), None, MAX_TARBALL_BYTES, on_bytes).await
     }
 }
 
@@ -129,8 +154,9 @@ async fn fetch(
     limit: u64,
     on_bytes: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Vec<u8>, FetchError> {
+    let shown = redact(url);
     let client = client().map_err(|detail| FetchError::Unreachable {
-        url: url.to_string(),
+        url: shown.clone(),
         detail,
     })?;
     let mut last = None;
@@ -138,14 +164,14 @@ async fn fetch(
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(250 * 4u64.pow(attempt - 1))).await;
         }
-        match fetch_once(&client, url, accept, limit, on_bytes).await {
+        match fetch_once(&client, url, &shown, accept, limit, on_bytes).await {
             Ok(bytes) => return Ok(bytes),
             Err((error, retry)) if retry => last = Some(error),
             Err((error, _)) => return Err(error),
         }
     }
     Err(last.unwrap_or_else(|| FetchError::Unreachable {
-        url: url.to_string(),
+        url: shown,
         detail: "no attempt was made".into(),
     }))
 }
@@ -154,6 +180,7 @@ async fn fetch(
 async fn fetch_once(
     client: &reqwest::Client,
     url: &str,
+    shown: &str,
     accept: Option<&str>,
     limit: u64,
     on_bytes: &mut (dyn FnMut(u64) + Send),
@@ -161,7 +188,7 @@ async fn fetch_once(
     let unreachable = |e: reqwest::Error| {
         (
             FetchError::Unreachable {
-                url: url.to_string(),
+                url: shown.to_string(),
                 detail: root_cause(&e),
             },
             true,
@@ -178,7 +205,7 @@ async fn fetch_once(
         404 => {
             return Err((
                 FetchError::NotFound {
-                    url: url.to_string(),
+                    url: shown.to_string(),
                 },
                 false,
             ));
@@ -186,7 +213,7 @@ async fn fetch_once(
         401 | 403 => {
             return Err((
                 FetchError::Denied {
-                    url: url.to_string(),
+                    url: shown.to_string(),
                     status,
                 },
                 false,
@@ -196,7 +223,7 @@ async fn fetch_once(
             let retry = status == 429 || status >= 500;
             return Err((
                 FetchError::Status {
-                    url: url.to_string(),
+                    url: shown.to_string(),
                     status,
                 },
                 retry,
@@ -206,7 +233,7 @@ async fn fetch_once(
     let too_large = || {
         (
             FetchError::TooLarge {
-                url: url.to_string(),
+                url: shown.to_string(),
                 limit,
             },
             false,
@@ -238,7 +265,7 @@ async fn fetch_once(
         .map_err(|e| {
             (
                 FetchError::Invalid {
-                    url: url.to_string(),
+                    url: shown.to_string(),
                     detail: format!("bad gzip encoding: {e}"),
                 },
                 true,
@@ -248,6 +275,19 @@ async fn fetch_once(
         return Err(too_large());
     }
     Ok(plain)
+}
+
+/// `url` without its credentials (`https://***@host/`).
+pub fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("***");
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => "(an unreadable URL)".to_string(),
+    }
 }
 
 /// The innermost cause ("Connection refused (os error 111)"), which says more than
@@ -279,6 +319,13 @@ mod tests {
             "http://127.0.0.1:9/npm/@openfn%2flanguage-common"
         );
         assert!(Registry::new("ftp://x").is_err());
+        let private = Registry::new("https://me:s3cret@npm.example.org/").unwrap();
+        assert_eq!(private.url(), "https://***@npm.example.org/");
+        assert!(!format!("{private:?}").contains("s3cret"));
+        assert_eq!(
+            redact("https://npm.example.org/x"),
+            "https://npm.example.org/x"
+        );
         assert!(Registry::new("registry.npmjs.org").is_err());
     }
 
@@ -290,6 +337,10 @@ mod tests {
             panic!("{error:?}");
         };
         assert_eq!(url, "http://127.0.0.1:1/x");
+        let private = Registry::new("http://me:s3cret@127.0.0.1:1/").unwrap();
+        let error = private.packument("x").await.unwrap_err().to_string();
+        assert!(!error.contains("s3cret"), "{error}");
+        assert!(error.contains("http://***@127.0.0.1:1/x"), "{error}");
         assert!(detail.to_lowercase().contains("refused"), "{detail}");
     }
 }
