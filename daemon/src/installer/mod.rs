@@ -11,6 +11,8 @@
 
 pub mod bundle;
 pub mod deploy;
+mod error;
+mod fetch;
 mod files;
 pub mod packument;
 pub mod pins;
@@ -29,12 +31,14 @@ use crate::engine::adaptors::spec::{AdaptorSpec, VersionWanted};
 use bolt_shared::adaptors::{
     AdaptorAddReport, AdaptorCommon, AdaptorInfo, CommonKind, InstallProgress,
 };
+pub use error::InstallError;
+use fetch::{TarballCache, fetch_one};
 use registry::{FetchError, Registry};
 use resolve::{COMMON, Resolution, ResolveError};
 use sources::{LocalPackages, PickError, Sources};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Where progress goes (a terminal, JSON lines, socket frames).
@@ -42,78 +46,6 @@ pub type Report<'a> = &'a (dyn Fn(InstallProgress) + Send + Sync);
 
 /// How many tarballs download at once.
 const PARALLEL_DOWNLOADS: usize = 8;
-
-#[derive(Debug, thiserror::Error)]
-pub enum InstallError {
-    #[error("{0}")]
-    Spec(String),
-    #[error(
-        "the registry {registry} has no package named {name}: check the adaptor's name (short names such as `dhis2` mean @openfn/language-dhis2)"
-    )]
-    UnknownAdaptor { name: String, registry: String },
-    #[error("{place} has no {name} version {wanted}{}", nearest_list(.nearest))]
-    NoSuchVersion {
-        name: String,
-        wanted: String,
-        place: String,
-        nearest: Vec<String>,
-    },
-    #[error(
-        "cannot reach the npm registry at {url} ({detail}): check the network and the registry setting (`[adaptors] registry` in bolt.toml, or npm_config_registry), or install offline with `bolt adaptor add --from-file PKG.tgz…` (a bundle from `bolt adaptor bundle` on a connected machine)"
-    )]
-    Unreachable { url: String, detail: String },
-    #[error("{needed_by} needs {package}@{spec}, which cannot be installed: {detail}")]
-    Dependency {
-        needed_by: String,
-        package: String,
-        spec: String,
-        detail: String,
-    },
-    #[error(
-        "{package} failed its integrity check ({url}): expected {expected}, got {actual}; nothing was installed"
-    )]
-    Integrity {
-        package: String,
-        url: String,
-        expected: String,
-        actual: String,
-    },
-    #[error("{package}: {detail}; nothing was installed")]
-    BadPackage { package: String, detail: String },
-    #[error("{path}: {detail}")]
-    BadFile { path: String, detail: String },
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
-    #[error("{0}")]
-    NotInstalled(String),
-    #[error("{0}")]
-    Other(String),
-}
-
-fn nearest_list(nearest: &[String]) -> String {
-    if nearest.is_empty() {
-        String::new()
-    } else {
-        format!("; nearest versions: {}", nearest.join(", "))
-    }
-}
-
-impl InstallError {
-    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
-        InstallError::Io {
-            what: what.into(),
-            source,
-        }
-    }
-
-    /// The registry could not be reached (deploy warns and goes on instead of failing).
-    pub fn is_unreachable(&self) -> bool {
-        matches!(self, InstallError::Unreachable { .. })
-    }
-}
 
 /// What `bolt adaptor add` asks for.
 #[derive(Debug, Clone, Default)]
@@ -620,81 +552,6 @@ impl Installer {
             manifest,
         })
     }
-}
-
-/// Tarballs already fetched in this command, by `name@version` (several adaptors share
-/// dependencies).
-#[derive(Clone, Default)]
-struct TarballCache(Arc<Mutex<HashMap<String, Arc<Vec<u8>>>>>);
-
-impl TarballCache {
-    fn get(&self, id: &str) -> Option<Arc<Vec<u8>>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            .cloned()
-    }
-
-    fn put(&self, id: String, bytes: Arc<Vec<u8>>) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, bytes);
-    }
-}
-
-/// One package's tarball, checked against its integrity.
-async fn fetch_one(
-    sources: &Sources,
-    cache: &TarballCache,
-    meta: &packument::VersionMeta,
-) -> Result<Arc<Vec<u8>>, InstallError> {
-    let id = meta.id();
-    if let Some(bytes) = cache.get(&id) {
-        return Ok(bytes);
-    }
-    let bytes = match sources.local().tarball(&id) {
-        Some(bytes) => bytes,
-        None => {
-            let Some(registry) = sources.registry() else {
-                return Err(InstallError::Other(format!(
-                    "{id} is not in the given files"
-                )));
-            };
-            let url = &meta.dist.tarball;
-            let bytes = registry
-                .tarball(url, &mut |_| {})
-                .await
-                .map_err(|error| match error {
-                    FetchError::Unreachable { url, detail } => {
-                        InstallError::Unreachable { url, detail }
-                    }
-                    other => InstallError::BadPackage {
-                        package: id.clone(),
-                        detail: format!("cannot download its tarball: {other}"),
-                    },
-                })?;
-            Arc::new(bytes)
-        }
-    };
-    let dist = &meta.dist;
-    tarball::check_integrity(&bytes, dist.integrity.as_deref(), dist.shasum.as_deref()).map_err(
-        |error| match error {
-            tarball::IntegrityError::Mismatch { expected, actual } => InstallError::Integrity {
-                package: id.clone(),
-                url: dist.tarball.clone(),
-                expected,
-                actual,
-            },
-            tarball::IntegrityError::Unusable(why) => InstallError::BadPackage {
-                package: id.clone(),
-                detail: why,
-            },
-        },
-    )?;
-    cache.put(id, bytes.clone());
-    Ok(bytes)
 }
 
 /// How the adaptor at `top` gets language-common.
