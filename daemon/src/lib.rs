@@ -10,6 +10,7 @@ pub mod engine;
 pub mod events;
 pub mod files;
 pub mod history;
+pub mod installer;
 pub mod intake;
 pub mod ipc;
 pub mod lifecycle;

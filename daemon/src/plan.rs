@@ -86,7 +86,7 @@ pub fn build(
         };
         // The job's own adaptor, plus the collections adaptor when its code uses
         // `collections.`; the step loads only the first until PlanStep takes a list.
-        let adaptors = adaptors_for_job(&job.adaptor, &job.body);
+        let adaptors = adaptors_for_job(job.run_adaptor(), &job.body);
         steps.push(PlanStep {
             id: job.key.clone(),
             name: Some(job.name.clone()),

@@ -1,5 +1,6 @@
 //! A blocking socket client for `bolt` subcommands and the TUI (which runs it on a thread).
 
+use crate::adaptors::InstallProgress;
 use crate::model::*;
 use crate::protocol::*;
 use interprocess::local_socket::{GenericFilePath, Stream, ToFsName, prelude::*};
@@ -144,11 +145,25 @@ impl Client {
 
     /// Sends a request and waits for its answer; events arriving meanwhile are queued.
     pub fn request(&mut self, request: Request) -> Result<Response, ClientError> {
+        self.request_with_progress(request, &mut |_| {})
+    }
+
+    /// Like [`Client::request`], handing each progress frame of this request to `progress`
+    /// as it arrives.
+    pub fn request_with_progress(
+        &mut self,
+        request: Request,
+        progress: &mut dyn FnMut(InstallProgress),
+    ) -> Result<Response, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&ClientFrame::Request { id, request })?;
         loop {
             match self.read_frame()? {
+                ServerFrame::Progress {
+                    id: got,
+                    progress: event,
+                } if got == id => progress(*event),
                 ServerFrame::Response { id: got, response } if got == id => return Ok(*response),
                 ServerFrame::Error {
                     id: Some(got),

@@ -34,6 +34,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub collections: CollectionsConfig,
     pub tui: TuiConfig,
+    pub adaptors: AdaptorsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -130,6 +131,19 @@ impl Default for CollectionsConfig {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+pub struct AdaptorsConfig {
+    /// The npm registry adaptors are installed from (see [`Config::adaptor_registry`]).
+    pub registry: Option<String>,
+}
+
+/// The public npm registry.
+pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
+
+/// npm's own settings for the registry, honoured so one setting serves npm and bolt.
+pub const REGISTRY_ENV: [&str; 2] = ["npm_config_registry", "NPM_CONFIG_REGISTRY"];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct TuiConfig {
     /// `auto` (honours NO_COLOR), `full`, `reduced` (16 colours) or `none`.
     pub color: Option<String>,
@@ -174,6 +188,31 @@ impl Config {
         }
     }
 
+    /// The registry adaptors are installed from: `npm_config_registry` (then
+    /// `NPM_CONFIG_REGISTRY`) from the environment, else `[adaptors] registry`, else the
+    /// public npm registry. A command-line `--registry` wins over all of these.
+    pub fn adaptor_registry(&self) -> String {
+        self.adaptor_registry_with(|name| std::env::var(name).ok())
+    }
+
+    /// [`Config::adaptor_registry`] with the environment given.
+    pub fn adaptor_registry_with(&self, env: impl Fn(&str) -> Option<String>) -> String {
+        REGISTRY_ENV
+            .iter()
+            .filter_map(|name| env(name))
+            .map(|value| value.trim().to_string())
+            .find(|value| !value.is_empty())
+            .or_else(|| {
+                self.adaptors
+                    .registry
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(String::from)
+            })
+            .unwrap_or_else(|| DEFAULT_REGISTRY.to_string())
+    }
+
     /// The base URL webhook triggers are reachable at.
     pub fn public_url(&self) -> Option<String> {
         if let Some(url) = &self.http.public_url {
@@ -204,6 +243,31 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("listen_on"), "{text}");
         assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn the_registry_comes_from_npm_s_variable_then_the_file_then_npmjs() {
+        let none = |_: &str| None;
+        assert_eq!(
+            Config::default().adaptor_registry_with(none),
+            "https://registry.npmjs.org/"
+        );
+        let cfg = Config::parse(
+            "[adaptors]\nregistry = \"https://npm.example.org/\"\n",
+            Path::new("bolt.toml"),
+        )
+        .unwrap();
+        assert_eq!(cfg.adaptor_registry_with(none), "https://npm.example.org/");
+        let env =
+            |name: &str| (name == "NPM_CONFIG_REGISTRY").then(|| "http://127.0.0.1:9/".into());
+        assert_eq!(cfg.adaptor_registry_with(env), "http://127.0.0.1:9/");
+        let both = |name: &str| match name {
+            "npm_config_registry" => Some("http://first/".into()),
+            _ => Some("http://second/".into()),
+        };
+        assert_eq!(cfg.adaptor_registry_with(both), "http://first/");
+        let blank = |_: &str| Some("  ".to_string());
+        assert_eq!(cfg.adaptor_registry_with(blank), "https://npm.example.org/");
     }
 
     #[test]

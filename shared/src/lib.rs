@@ -1,6 +1,7 @@
 //! Shared by `boltd` and `bolt`: the domain model, the socket protocol, configuration,
 //! default paths and a blocking socket client.
 
+pub mod adaptors;
 pub mod client;
 pub mod config;
 pub mod model;

@@ -4,9 +4,12 @@
 //! `Hello`; the daemon answers with its own `Hello` (or an error frame on a version
 //! mismatch). After that the client sends `Request` frames with an id of its choosing and
 //! gets exactly one `Response` or `Error` frame with the same id; after `Subscribe` it also
-//! receives `Event` frames. A frame that is not valid JSON, not a known message, or larger
+//! receives `Event` frames. A long request (an adaptor install, a deploy that installs
+//! adaptors) may send `Progress` frames with its id before that one answer; clients that
+//! don't show progress skip them. A frame that is not valid JSON, not a known message, or larger
 //! than [`MAX_FRAME_BYTES`] gets an error frame; the connection stays usable.
 
+use crate::adaptors::{AdaptorAddReport, AdaptorInfo, DeployAdaptor, InstallProgress};
 use crate::model::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -42,6 +45,11 @@ pub enum ServerFrame {
     },
     Event {
         event: Box<Event>,
+    },
+    /// Progress of the request `id`, sent before its response.
+    Progress {
+        id: u64,
+        progress: Box<InstallProgress>,
     },
 }
 
@@ -115,6 +123,10 @@ pub enum Request {
         /// Delete the project's collections the file doesn't list (with their items).
         #[serde(default)]
         prune_collections: bool,
+        /// Install the adaptor versions the project needs that are missing (`bolt deploy
+        /// --no-install` sends false: deploy then only warns).
+        #[serde(default = "yes")]
+        install: bool,
     },
     Export {
         project: Option<String>,
@@ -189,6 +201,26 @@ pub enum Request {
     Failures {
         since: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Install adaptor versions from the registry (`specs`) and/or from `npm pack` tarballs
+    /// and bundles (`files`: absolute paths, read by boltd). Progress frames follow.
+    AdaptorAdd {
+        specs: Vec<String>,
+        #[serde(default)]
+        files: Vec<String>,
+        /// Overrides the registry boltd would use.
+        #[serde(default)]
+        registry: Option<String>,
+        /// Reinstall versions that are already installed.
+        #[serde(default)]
+        force: bool,
+    },
+    AdaptorList,
+    /// Remove one installed version; refused while a deployed job pins it, unless `force`.
+    AdaptorRemove {
+        spec: String,
+        #[serde(default)]
+        force: bool,
+    },
     /// Stop boltd: take no more webhooks or runs, let the runs under way finish (up to the
     /// configured grace; all at once with `now`), then exit.
     Stop {
@@ -256,6 +288,13 @@ pub struct DeployReport {
     pub applied: bool,
     pub changes: Vec<DeployChange>,
     pub warnings: Vec<String>,
+    /// The npm adaptors the project's jobs name, and what deploy did about each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adaptors: Vec<DeployAdaptor>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -347,6 +386,11 @@ pub enum Response {
         /// Items written or removed.
         count: u64,
     },
+    AdaptorsAdded(AdaptorAddReport),
+    Adaptors {
+        adaptors: Vec<AdaptorInfo>,
+    },
+    AdaptorRemoved(AdaptorInfo),
 }
 
 /// Live changes, pushed to subscribed connections.
@@ -445,6 +489,33 @@ mod tests {
         }));
         let text = serde_json::to_string(&shown).unwrap();
         assert_eq!(serde_json::from_str::<Response>(&text).unwrap(), shown);
+    }
+
+    #[test]
+    fn progress_frames_name_their_request() {
+        let frame = ServerFrame::Progress {
+            id: 9,
+            progress: Box::new(InstallProgress::Fetched {
+                adaptor: "@openfn/language-fhir@5.0.15".into(),
+                package: "lodash@4.17.21".into(),
+                bytes: 10,
+                done: 1,
+                total: 18,
+                done_bytes: 10,
+            }),
+        };
+        let text = String::from_utf8(encode(&frame).unwrap()).unwrap();
+        assert!(
+            text.starts_with(r#"{"type":"progress","id":9,"progress":{"event":"fetched""#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<ServerFrame>(&text).unwrap(), frame);
+        // An older client's deploy request (no `install`) still installs.
+        let request: Request = serde_json::from_str(
+            r#"{"kind":"deploy","yaml":"","file_name":"p.yaml","dry_run":false}"#,
+        )
+        .unwrap();
+        assert!(matches!(request, Request::Deploy { install: true, .. }));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Helpers for end-to-end tests: real `boltd` processes on temp data dirs and sockets, the
 //! real `bolt` binary, real HTTP on 127.0.0.1.
 
+pub mod mock_registry;
+
 use bolt_shared::client::Client;
 use bolt_shared::model::*;
 use bolt_shared::protocol::{Request, Response};

@@ -40,6 +40,9 @@ enum Command {
     Export(cli::projects::ExportArgs),
     /// List workflows with their webhook URLs and cron schedules.
     Workflows(cli::projects::WorkflowsArgs),
+    /// npm adaptors: add (from the registry or files), list, rm, bundle (for offline installs).
+    #[command(subcommand)]
+    Adaptor(cli::adaptor::AdaptorCommand),
     /// Manage credentials (encrypted at rest; values are never shown).
     #[command(subcommand)]
     Credential(cli::credential::CredentialCommand),
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Some(Command::Workflows(args)) => {
             cli::exit_with(cli::projects::workflows(&cli.global, &args))
         }
+        Some(Command::Adaptor(command)) => cli::exit_with(cli::adaptor::run(&cli.global, &command)),
         Some(Command::Credential(command)) => {
             cli::exit_with(cli::credential::run(&cli.global, &command))
         }

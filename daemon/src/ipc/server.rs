@@ -122,8 +122,17 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
             ClientFrame::Request { id, request } => {
                 let daemon = daemon.clone();
                 let out = out.clone();
+                let progress_out = out.clone();
+                // Progress is best effort: a client too slow to read it loses some frames,
+                // never the response.
+                let progress: handlers::Progress = Arc::new(move |event| {
+                    let _ = progress_out.try_send(ServerFrame::Progress {
+                        id,
+                        progress: Box::new(event),
+                    });
+                });
                 tokio::spawn(async move {
-                    let frame = match handlers::handle(&daemon, request).await {
+                    let frame = match handlers::handle(&daemon, request, progress).await {
                         Ok(response) => ServerFrame::Response {
                             id,
                             response: Box::new(response),

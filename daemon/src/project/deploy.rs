@@ -139,6 +139,7 @@ fn diff_workflow(old: &WorkflowSpec, new: &WorkflowSpec, changes: &mut Vec<Deplo
         |a, b| {
             a.name == b.name
                 && a.adaptor == b.adaptor
+                && a.resolved_adaptor == b.resolved_adaptor
                 && a.credential == b.credential
                 && a.body == b.body
         },

@@ -600,6 +600,7 @@ fn parse_job(
         credential,
         body,
         body_path,
+        resolved_adaptor: None,
     })
 }
 

@@ -74,6 +74,17 @@ pub struct JobSpec {
     /// Where the body came from, when it was `{path: ./file.js}` (kept for export).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_path: Option<String>,
+    /// What deploy resolved an unpinned adaptor (`openmrs@latest`) to, e.g.
+    /// `@openfn/language-openmrs@5.5.0`: runs use it; export keeps `adaptor` as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_adaptor: Option<String>,
+}
+
+impl JobSpec {
+    /// The adaptor runs load: the deploy-time resolution of `@latest`, else as written.
+    pub fn run_adaptor(&self) -> &str {
+        self.resolved_adaptor.as_deref().unwrap_or(&self.adaptor)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

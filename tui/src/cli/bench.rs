@@ -17,6 +17,9 @@ pub enum BenchCommand {
     Tui,
     /// History at scale: seeds N work orders, then times filter pages, search, show, bulk rerun.
     History(super::bench_history::HistoryBenchArgs),
+    /// Cold install time of npm adaptors from the registry (default: openmrs@5.5.0 and
+    /// fhir@5.0.15), each run a new process on a fresh data dir.
+    Adaptors(super::bench_adaptors::AdaptorBenchArgs),
     /// Fills a data directory with N realistic work orders (for `bench history --existing`
     /// or a real boltd).
     Seed(super::bench_history::SeedArgs),
@@ -31,6 +34,7 @@ pub fn run(command: &BenchCommand) -> Result<(), CliError> {
         BenchCommand::Tui => print!("{}", crate::tui::measure_bytes()?),
         BenchCommand::History(args) => super::bench_history::run(args)?,
         BenchCommand::Seed(args) => super::bench_history::run_seed(args)?,
+        BenchCommand::Adaptors(args) => super::bench_adaptors::run(args)?,
     }
     Ok(())
 }

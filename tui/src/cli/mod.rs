@@ -1,12 +1,15 @@
 //! Plain subcommands for scripts and runbooks: human text by default, `--json` for machines.
 
+pub mod adaptor;
 pub mod bench;
+pub mod bench_adaptors;
 pub mod bench_history;
 pub mod bench_webhooks;
 pub mod collections;
 pub mod credential;
 pub mod daemon_cmd;
 pub mod history;
+pub mod install_progress;
 pub mod load_gen;
 pub mod open;
 pub mod output;

@@ -1,8 +1,11 @@
 //! `bolt deploy`, `bolt export`, `bolt workflows`.
 
+use super::install_progress::ProgressPrinter;
 use super::{CliError, Global, output};
 use anyhow::{Context, anyhow};
+use bolt_daemon::engine::adaptors::spec::AdaptorSpec;
 use bolt_daemon::project::{FileSource, parse_project};
+use bolt_shared::adaptors::{DeployAdaptorStatus, InstallProgress};
 use bolt_shared::client::Client;
 use bolt_shared::model::{TriggerType, WorkflowView};
 use bolt_shared::protocol::{DeployReport, Request, Response};
@@ -21,6 +24,10 @@ pub struct DeployArgs {
     /// (without it they are kept, with a warning).
     #[arg(long)]
     pub prune_collections: bool,
+    /// Don't install the adaptor versions the project needs that are missing; warn instead.
+    #[arg(long)]
+    pub no_install: bool,
+    /// Print the report as JSON (install progress goes to stderr as JSON lines).
     #[arg(long)]
     pub json: bool,
 }
@@ -58,12 +65,15 @@ impl FileSource for Collect {
     }
 }
 
-/// Deploys a project file; the daemon validates it again and applies it in one transaction.
+/// Deploys a project file; the daemon validates it again, installs the adaptors it needs
+/// (progress goes to `progress`), and applies it in one transaction.
 pub fn deploy_file(
     client: &mut Client,
     file: &Path,
     dry_run: bool,
     prune_collections: bool,
+    install: bool,
+    progress: &mut dyn FnMut(InstallProgress),
 ) -> Result<DeployReport, CliError> {
     let yaml =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -74,18 +84,18 @@ pub fn deploy_file(
     let name = file.display().to_string();
     // Checked here first so errors point at the user's own files before anything is sent.
     parse_project(&yaml, &name, &collect).map_err(|errors| anyhow!("{errors}"))?;
-    send_deploy(
-        client,
-        Request::Deploy {
-            yaml,
-            file_name: name,
-            files: collect.files.into_inner(),
-            dry_run,
-            prune_collections,
-        },
-    )
+    let request = Request::Deploy {
+        yaml,
+        file_name: name,
+        files: collect.files.into_inner(),
+        dry_run,
+        prune_collections,
+        install,
+    };
+    deploy_request(client, request, progress)
 }
 
+/// Deploys project text (adaptors it needs are installed, without progress shown).
 pub fn deploy_text(
     client: &mut Client,
     yaml: String,
@@ -93,20 +103,23 @@ pub fn deploy_text(
     files: BTreeMap<String, String>,
     dry_run: bool,
 ) -> Result<DeployReport, CliError> {
-    send_deploy(
-        client,
-        Request::Deploy {
-            yaml,
-            file_name,
-            files,
-            dry_run,
-            prune_collections: false,
-        },
-    )
+    let request = Request::Deploy {
+        yaml,
+        file_name,
+        files,
+        dry_run,
+        prune_collections: false,
+        install: true,
+    };
+    deploy_request(client, request, &mut |_| {})
 }
 
-fn send_deploy(client: &mut Client, request: Request) -> Result<DeployReport, CliError> {
-    match client.request(request)? {
+fn deploy_request(
+    client: &mut Client,
+    request: Request,
+    progress: &mut dyn FnMut(InstallProgress),
+) -> Result<DeployReport, CliError> {
+    match client.request_with_progress(request, progress)? {
         Response::Deployed(report) => Ok(report),
         other => Err(anyhow!("unexpected answer: {other:?}").into()),
     }
@@ -115,6 +128,24 @@ fn send_deploy(client: &mut Client, request: Request) -> Result<DeployReport, Cl
 pub fn print_report(report: &DeployReport) {
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
+    }
+    for adaptor in &report.adaptors {
+        let status = match adaptor.status {
+            DeployAdaptorStatus::BuiltIn => continue,
+            DeployAdaptorStatus::Installed => "installed",
+            DeployAdaptorStatus::InstalledNow => "installed now",
+            DeployAdaptorStatus::Missing => "NOT installed (see the warnings)",
+        };
+        match &adaptor.resolved {
+            Some(resolved)
+                if AdaptorSpec::parse(&adaptor.adaptor)
+                    .is_ok_and(|spec| spec.exact_version().is_none()) =>
+            {
+                println!("adaptor {} → {resolved}: {status}", adaptor.adaptor)
+            }
+            Some(resolved) => println!("adaptor {resolved}: {status}"),
+            None => println!("adaptor {}: {status}", adaptor.adaptor),
+        }
     }
     if report.changes.is_empty() {
         println!("project {}: no changes", report.project);
@@ -143,12 +174,17 @@ pub fn print_report(report: &DeployReport) {
 
 pub fn deploy(global: &Global, args: &DeployArgs) -> Result<(), CliError> {
     let mut client = global.connect()?;
+    let printer = ProgressPrinter::new(args.json);
     let report = deploy_file(
         &mut client,
         &args.file,
         args.dry_run,
         args.prune_collections,
-    )?;
+        !args.no_install,
+        &mut |event| printer.event(event),
+    );
+    printer.finish();
+    let report = report?;
     if args.json {
         output::print_json(&report)?;
     } else {

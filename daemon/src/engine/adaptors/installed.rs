@@ -45,6 +45,15 @@ pub struct Manifest {
     /// such an adaptor is installed but fails at deploy and load, naming them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsupported_builtins: Vec<String>,
+    /// For each of `unsupported_builtins`, the first file (relative to the install root)
+    /// that imports it, for error messages.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unsupported_importers: std::collections::BTreeMap<String, String>,
+    /// How the install-time scan classified each bare import it met (`net` →
+    /// `unsupported`, `undici` → `replaced`…): a newer bolt whose tables say otherwise
+    /// scans the adaptor again (`installer::scan::is_stale`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub scanned_specifiers: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,6 +226,8 @@ mod tests {
                 note: Some("the registry has no 3.3.5".into()),
             },
             unsupported_builtins: vec![],
+            unsupported_importers: Default::default(),
+            scanned_specifiers: Default::default(),
         };
         std::fs::write(
             dir.join(MANIFEST_FILE),

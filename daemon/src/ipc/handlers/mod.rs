@@ -1,5 +1,6 @@
 //! One handler per request kind; each returns a response or an error the client shows.
 
+mod adaptors;
 mod collections;
 mod credentials;
 mod history;
@@ -13,6 +14,10 @@ use bolt_shared::protocol::*;
 use std::sync::Arc;
 
 pub type HandlerResult = Result<Response, ErrorBody>;
+
+/// Sends progress frames for the request being handled (a long install, a deploy that
+/// installs adaptors); handlers that have none to send ignore it.
+pub type Progress = Arc<dyn Fn(bolt_shared::adaptors::InstallProgress) + Send + Sync>;
 
 impl From<StoreError> for ErrorBody {
     fn from(err: StoreError) -> Self {
@@ -38,9 +43,9 @@ pub fn bad_request(message: impl Into<String>) -> ErrorBody {
     ErrorBody::new(ErrorCode::BadRequest, message)
 }
 
-pub async fn handle(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
+pub async fn handle(daemon: &Arc<Daemon>, request: Request, progress: Progress) -> HandlerResult {
     let may_change_triggers = !is_read_only(&request);
-    let result = dispatch(daemon, request).await;
+    let result = dispatch(daemon, request, progress).await;
     if may_change_triggers {
         // After the commit, so the next webhook lookup reads the new triggers.
         daemon.webhook_triggers.invalidate();
@@ -74,10 +79,13 @@ fn is_read_only(request: &Request) -> bool {
             | Request::CollectionItems { .. }
             | Request::CollectionSet { .. }
             | Request::CollectionRemove { .. }
+            | Request::AdaptorAdd { .. }
+            | Request::AdaptorList
+            | Request::AdaptorRemove { .. }
     )
 }
 
-async fn dispatch(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
+async fn dispatch(daemon: &Arc<Daemon>, request: Request, progress: Progress) -> HandlerResult {
     match request {
         Request::Ping => Ok(Response::Pong),
         Request::Status => status(daemon).await,
@@ -89,9 +97,17 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
             files,
             dry_run,
             prune_collections,
+            install,
         } => {
-            let options = crate::project::DeployOptions { prune_collections };
-            projects::deploy(daemon, yaml, file_name, files, dry_run, options).await
+            let input = projects::DeployInput {
+                yaml,
+                file_name,
+                files,
+                dry_run,
+                install,
+                options: crate::project::DeployOptions { prune_collections },
+            };
+            projects::deploy(daemon, input, progress).await
         }
         Request::Export { project } => projects::export(daemon, project).await,
         Request::ListWorkflows => projects::list(daemon).await,
@@ -167,6 +183,16 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
         } => collections::set(daemon, project, name, key, value).await,
         Request::CollectionRemove { project, name, key } => {
             collections::remove(daemon, project, name, key).await
+        }
+        Request::AdaptorAdd {
+            specs,
+            files,
+            registry,
+            force,
+        } => adaptors::add(daemon, specs, files, registry, force, progress).await,
+        Request::AdaptorList => adaptors::list(daemon).await,
+        Request::AdaptorRemove { spec, force } => {
+            adaptors::remove(daemon, spec, force, progress).await
         }
     }
 }

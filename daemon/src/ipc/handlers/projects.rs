@@ -1,21 +1,35 @@
 //! Deploy, export, workflows.
 
-use super::{HandlerResult, bad_request};
+use super::{HandlerResult, Progress, bad_request};
 use crate::daemon::Daemon;
+use crate::installer::deploy as adaptors_deploy;
 use crate::project::{self, parse_project};
 use crate::{credentials, workflows};
 use bolt_shared::protocol::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub async fn deploy(
-    daemon: &Arc<Daemon>,
-    yaml: String,
-    file_name: String,
-    files: BTreeMap<String, String>,
-    dry_run: bool,
-    options: project::DeployOptions,
-) -> HandlerResult {
+/// A deploy request as the handler takes it.
+pub struct DeployInput {
+    pub yaml: String,
+    pub file_name: String,
+    /// The `{path: …}` bodies the client read, by the path the file gives.
+    pub files: BTreeMap<String, String>,
+    pub dry_run: bool,
+    /// Install the adaptor versions the project needs (false: only warn).
+    pub install: bool,
+    pub options: project::DeployOptions,
+}
+
+pub async fn deploy(daemon: &Arc<Daemon>, input: DeployInput, progress: Progress) -> HandlerResult {
+    let DeployInput {
+        yaml,
+        file_name,
+        files,
+        dry_run,
+        install,
+        options,
+    } = input;
     let read = move |path: &str| {
         files.get(path).cloned().ok_or_else(|| {
             "the file was not sent with the deploy (is it next to the project file?)".to_string()
@@ -24,7 +38,43 @@ pub async fn deploy(
     let parsed = parse_project(&yaml, &file_name, &read)
         .map_err(|errors| bad_request(errors.to_string()))?;
     let mut warnings = parsed.warnings;
-    let spec = parsed.spec;
+    let mut spec = parsed.spec;
+    let installer = super::adaptors::installer_for(daemon, None)?;
+    let prepared = adaptors_deploy::prepare(
+        &installer,
+        &spec,
+        adaptors_deploy::Mode { install, dry_run },
+        &*progress,
+    )
+    .await
+    .map_err(bad_request)?;
+    // An `@latest` not resolved now (offline, --no-install) keeps the last deploy's version.
+    let previous = if prepared.unresolved_latest {
+        let project = spec.name.clone();
+        daemon
+            .store
+            .readers
+            .read(move |conn| {
+                Ok(workflows::all(conn)?
+                    .into_iter()
+                    .filter(|d| d.project == project)
+                    .map(|d| (d.spec.key.clone(), d.spec))
+                    .collect::<BTreeMap<_, _>>())
+            })
+            .await?
+    } else {
+        BTreeMap::new()
+    };
+    adaptors_deploy::record_resolutions(&mut spec, &prepared, &previous, installer.adaptors());
+    warnings.extend(prepared.warnings);
+    for adaptor in &prepared.adaptors {
+        if adaptor.status == bolt_shared::adaptors::DeployAdaptorStatus::InstalledNow
+            && let Some(resolved) = &adaptor.resolved
+        {
+            let metadata = serde_json::json!({ "by": "deploy", "project": spec.name });
+            super::adaptors::audit(daemon, "installed", resolved.clone(), metadata).await;
+        }
+    }
     let (missing, kept_warnings) = daemon
         .store
         .readers
@@ -77,6 +127,7 @@ pub async fn deploy(
         applied: !dry_run,
         changes,
         warnings,
+        adaptors: prepared.adaptors,
     }))
 }
 
