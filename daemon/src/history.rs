@@ -387,7 +387,8 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
     }
     let mut runs = Vec::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT id, state, error_type, error_message, origin, starting_job, version_id, created_at, claimed_at, started_at, finished_at, attempt
+        "SELECT id, state, error_type, error_message, origin, starting_job, version_id, created_at, claimed_at, started_at, finished_at, attempt,
+                log_lines_dropped, log_bytes_dropped
          FROM runs WHERE work_order_id = ?1 ORDER BY id DESC",
     )?;
     let run_rows: Vec<_> = stmt
@@ -407,6 +408,10 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
                     r.get::<_, Option<i64>>(10)?,
                     r.get::<_, i64>(11)?,
                 ),
+                LogsDropped {
+                    lines: r.get::<_, i64>(12)?.max(0) as u64,
+                    bytes: r.get::<_, i64>(13)?.max(0) as u64,
+                },
             ))
         })?
         .collect::<Result<_, _>>()?;
@@ -419,6 +424,7 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
         starting_job,
         version_id,
         (created, claimed, started, finished, attempt),
+        logs_dropped,
     ) in run_rows
     {
         let version: i64 = conn.query_row(
@@ -441,6 +447,7 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
             finished_at: finished.map(from_micros),
             attempt: attempt as u32,
             steps,
+            logs_dropped,
             id,
         });
     }
@@ -514,38 +521,62 @@ fn steps_of(conn: &Connection, run_id: &str, bodies: bool) -> StoreResult<Vec<St
     Ok(steps)
 }
 
-/// Log lines of a run (or of one step), oldest first, at or above `level`.
+/// Most log lines in one answer; `bolt logs` and the TUI ask for the next page.
+pub const LOG_PAGE_LINES: usize = 10_000;
+/// Most bytes of log messages in one answer (at least one line, however long).
+pub const LOG_PAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A page of log lines of a run (or of one step), oldest first, at or above `level`, after
+/// the line `after_id`; `more` when later lines did not fit in this page.
 pub fn logs(
     conn: &Connection,
     reference: &str,
     level: Option<LogLevel>,
     after_id: Option<i64>,
-) -> StoreResult<Vec<LogLine>> {
+) -> StoreResult<(Vec<LogLine>, bool)> {
     let resolved = refs::resolve(conn, reference)?;
     let step = (resolved.kind == RefKind::Step).then(|| resolved.id.clone());
+    // The level filter is in the query, so a page is never emptied by it.
+    let levels: Vec<&str> = LogLevel::ALL
+        .iter()
+        .filter(|l| level.is_none_or(|wanted| l.rank() >= wanted.rank()))
+        .map(|l| l.as_str())
+        .collect();
     let mut stmt = conn.prepare_cached(
         "SELECT id, run_id, step_id, source, level, message, timestamp FROM log_lines
-         WHERE run_id = ?1 AND (?2 IS NULL OR step_id = ?2) AND id > ?3 ORDER BY id LIMIT 10000",
+         WHERE run_id = ?1 AND (?2 IS NULL OR step_id = ?2) AND id > ?3
+           AND level IN (SELECT value FROM json_each(?4))
+         ORDER BY id LIMIT ?5",
     )?;
-    let rows = stmt.query_map(
-        rusqlite::params![resolved.run_id, step, after_id.unwrap_or(0)],
-        |r| {
-            Ok(LogLine {
-                id: r.get(0)?,
-                run_id: r.get(1)?,
-                step_id: r.get(2)?,
-                source: r.get(3)?,
-                level: LogLevel::parse(&r.get::<_, String>(4)?).unwrap_or(LogLevel::Info),
-                message: r.get(5)?,
-                timestamp: from_micros(r.get(6)?),
-            })
-        },
-    )?;
-    let mut lines: Vec<LogLine> = rows.collect::<Result<_, _>>()?;
-    if let Some(level) = level {
-        lines.retain(|l| l.level.rank() >= level.rank());
+    let levels = serde_json::to_string(&levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut rows = stmt.query(rusqlite::params![
+        resolved.run_id,
+        step,
+        after_id.unwrap_or(0),
+        levels,
+        LOG_PAGE_LINES as i64 + 1
+    ])?;
+    let mut lines = Vec::new();
+    let mut bytes = 0usize;
+    let mut more = false;
+    while let Some(r) = rows.next()? {
+        if lines.len() == LOG_PAGE_LINES || (bytes >= LOG_PAGE_BYTES && !lines.is_empty()) {
+            more = true;
+            break;
+        }
+        let line = LogLine {
+            id: r.get(0)?,
+            run_id: r.get(1)?,
+            step_id: r.get(2)?,
+            source: r.get(3)?,
+            level: LogLevel::parse(&r.get::<_, String>(4)?).unwrap_or(LogLevel::Info),
+            message: r.get(5)?,
+            timestamp: from_micros(r.get(6)?),
+        };
+        bytes += line.message.len();
+        lines.push(line);
     }
-    Ok(lines)
+    Ok((lines, more))
 }
 
 /// Failed work orders grouped by (workflow, job, error type): what is broken right now.

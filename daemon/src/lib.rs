@@ -11,6 +11,7 @@ pub mod history;
 pub mod intake;
 pub mod ipc;
 pub mod lifecycle;
+pub mod log_caps;
 pub mod plan;
 pub mod project;
 pub mod refs;

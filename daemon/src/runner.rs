@@ -5,6 +5,7 @@ use crate::daemon::Daemon;
 use crate::engine::{self, CancelToken, EngineEvent, Limits, RunOutcome};
 use crate::project::WorkflowSpec;
 use crate::runs::{insert_run, refresh_work_order};
+use crate::log_caps::{Admit, Dropped, LogCaps, cut_line};
 use crate::secrets::Scrubber;
 use crate::store::dataclips::{self, NewDataclip};
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
@@ -120,13 +121,17 @@ fn load_context(
         attempt,
         max_attempts,
         backoff_secs: backoff,
+        // Workflows deployed before a ceiling was lowered (or with a 0 that older boltds
+        // accepted) still get the operator's limits.
         run_timeout: Duration::from_secs(
             timeout
-                .map(|t| t as u64)
+                .filter(|t| *t > 0)
+                .map(|t| (t as u64).min(daemon_config.engine.max_run_timeout_secs))
                 .unwrap_or(daemon_config.engine.run_timeout_secs),
         ),
         memory_mb: memory
-            .map(|m| m as u64)
+            .filter(|m| *m > 0)
+            .map(|m| (m as u64).min(daemon_config.engine.max_memory_limit_mb))
             .unwrap_or(daemon_config.engine.memory_limit_mb),
         spec,
     })
@@ -140,6 +145,8 @@ struct Ending {
     final_state: Option<Value>,
     /// The stored dataclip that already holds the final state.
     final_dataclip_id: Option<String>,
+    /// Log lines the run's log caps dropped.
+    logs_dropped: Dropped,
 }
 
 /// Runs a claimed run to completion. Never panics on user input; every failure is recorded.
@@ -282,6 +289,7 @@ async fn prepare(
             )),
             final_state: None,
             final_dataclip_id: None,
+            logs_dropped: Dropped::default(),
         }));
     };
     let Some(start) = ctx.start.clone() else {
@@ -291,6 +299,7 @@ async fn prepare(
             error_message: Some("the workflow has no job to start at".into()),
             final_state: None,
             final_dataclip_id: None,
+            logs_dropped: Dropped::default(),
         }));
     };
     let wanted: Vec<String> = plan::reachable_jobs(&ctx.spec, &start)
@@ -328,6 +337,7 @@ async fn prepare(
                 error_message: Some(err.to_string()),
                 final_state: None,
                 final_dataclip_id: None,
+                logs_dropped: Dropped::default(),
             }));
         }
     };
@@ -340,6 +350,7 @@ async fn prepare(
             )),
             final_state: None,
             final_dataclip_id: None,
+            logs_dropped: Dropped::default(),
         }));
     }
     if !loaded.is_empty() {
@@ -376,11 +387,24 @@ async fn prepare(
     )))
 }
 
+/// Where bolt's own notes in a run's log come from.
+const NOTICE_SOURCE: &str = "BOLT";
+
+/// A log line before it has an id (held back by the log caps, or about to be stored).
+struct PendingLine {
+    step: Option<String>,
+    source: String,
+    level: LogLevel,
+    message: String,
+    time: chrono::DateTime<chrono::Utc>,
+}
+
 /// Records engine events as they arrive.
 struct Recorder<'a> {
     daemon: &'a Arc<Daemon>,
     ctx: &'a RunContext,
     scrubber: Scrubber,
+    log_caps: LogCaps<PendingLine>,
     /// engine step id → stored step id
     steps: HashMap<String, String>,
     /// Recent outputs, their dataclip ids and whether the body is stored, so a step's
@@ -403,6 +427,47 @@ impl Recorder<'_> {
             .rev()
             .find(|(value, _, stored)| *stored && value == state)
             .map(|(_, id, _)| id.clone())
+    }
+
+    fn store_line(&mut self, line: PendingLine) {
+        let id = self.daemon.next_log_id();
+        let line = LogLine {
+            id,
+            run_id: self.ctx.run_id.clone(),
+            step_id: line.step,
+            source: line.source,
+            level: line.level,
+            message: line.message,
+            timestamp: line.time,
+        };
+        let stored = line.clone();
+        let wo = self.ctx.work_order_id.clone();
+        self.daemon.store.writer.write_detached(move |tx| {
+            tx.prepare_cached("INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![stored.id, stored.run_id, stored.step_id, stored.source, stored.level.as_str(), stored.message, stored.timestamp.timestamp_micros()],
+            )?;
+            dataclips::index(tx, &wo, "log", &stored.id.to_string(), &stored.message)
+        });
+        self.daemon.events.publish(Event::Log(line));
+    }
+
+    /// Stores the lines held back by the log caps, after a notice of what was dropped.
+    fn flush_held_lines(&mut self) -> Dropped {
+        let (dropped, held) = self.log_caps.finish();
+        if dropped.lines > 0 {
+            let time = held.first().map(|l| l.time).unwrap_or_else(chrono::Utc::now);
+            let message = self.log_caps.notice(dropped);
+            self.store_line(PendingLine {
+                step: None,
+                source: NOTICE_SOURCE.into(),
+                level: LogLevel::Warn,
+                message,
+                time,
+            });
+        }
+        for line in held {
+            self.store_line(line);
+        }
+        dropped
     }
 
     fn is_job(&self, job_id: &str) -> bool {
@@ -505,26 +570,32 @@ impl Recorder<'_> {
                 }) {
                     return;
                 }
-                let message = self.scrubber.scrub(&message);
-                let step = step_id.and_then(|s| self.steps.get(&s).cloned());
-                let id = self.daemon.next_log_id();
-                let line = LogLine {
-                    id,
-                    run_id: self.ctx.run_id.clone(),
-                    step_id: step.clone(),
+                // Scrubbed whole before it is cut, so a cut can't leave half a secret.
+                let message = cut_line(
+                    self.scrubber.scrub(&message),
+                    self.daemon.config.logs.max_line_bytes,
+                );
+                let line = PendingLine {
+                    step: step_id.and_then(|s| self.steps.get(&s).cloned()),
                     source,
                     level,
                     message,
-                    timestamp: time,
+                    time,
                 };
-                let stored = line.clone();
-                let wo = self.ctx.work_order_id.clone();
-                self.daemon.store.writer.write_detached(move |tx| {
-                    tx.prepare_cached("INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![stored.id, stored.run_id, stored.step_id, stored.source, stored.level.as_str(), stored.message, stored.timestamp.timestamp_micros()],
-                    )?;
-                    dataclips::index(tx, &wo, "log", &stored.id.to_string(), &stored.message)
-                });
-                self.daemon.events.publish(Event::Log(line));
+                let was_holding = self.log_caps.holding();
+                if let (Admit::Store, Some(line)) =
+                    self.log_caps.admit(line.message.len() as u64, line)
+                {
+                    self.store_line(line);
+                } else if !was_holding {
+                    self.store_line(PendingLine {
+                        step: None,
+                        source: NOTICE_SOURCE.into(),
+                        level: LogLevel::Warn,
+                        message: "bolt holds this run's log lines back from here on: it is near its log limits ([logs] in bolt.toml); the last lines are stored when the run ends, after a note of how many were dropped".into(),
+                        time,
+                    });
+                }
             }
             EngineEvent::StepFinished {
                 step_id,
@@ -640,6 +711,7 @@ async fn run_engine(
         daemon,
         ctx,
         scrubber,
+        log_caps: LogCaps::new(&daemon.config.logs),
         steps: HashMap::new(),
         outputs: Vec::new(),
         first_step: true,
@@ -663,6 +735,7 @@ async fn run_engine(
             }
         }
     };
+    let logs_dropped = recorder.flush_held_lines();
     let Some(outcome) = outcome else {
         return Ok(Ending {
             state: RunState::Exception,
@@ -670,6 +743,7 @@ async fn run_engine(
             error_message: Some("the engine stopped unexpectedly".into()),
             final_state: None,
             final_dataclip_id: None,
+            logs_dropped,
         });
     };
     if timed_out {
@@ -682,6 +756,7 @@ async fn run_engine(
             )),
             final_state: None,
             final_dataclip_id: None,
+            logs_dropped,
         });
     }
     let mut final_state = outcome.final_state;
@@ -697,6 +772,7 @@ async fn run_engine(
         error_message: outcome.error_message.map(|m| recorder.scrubber.scrub(&m)),
         final_state,
         final_dataclip_id,
+        logs_dropped,
     })
 }
 
@@ -713,6 +789,7 @@ async fn finish(daemon: &Arc<Daemon>, ctx: &RunContext, ending: Ending) -> Store
         ending.final_state.as_ref().map(Value::to_string)
     };
     let (error_type, error_message) = (ending.error_type.clone(), ending.error_message.clone());
+    let logs_dropped = ending.logs_dropped;
     let version_id = ctx.version_id.clone();
     let start = ctx.starting_job.clone();
     let input_clip = ctx.input_dataclip_id.clone();
@@ -729,6 +806,10 @@ async fn finish(daemon: &Arc<Daemon>, ctx: &RunContext, ending: Ending) -> Store
             };
             tx.prepare_cached("UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1")?.execute(params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
             )?;
+            if logs_dropped.lines > 0 {
+                tx.prepare_cached("UPDATE runs SET log_lines_dropped = ?2, log_bytes_dropped = ?3 WHERE id = ?1")?
+                    .execute(params![run_id, logs_dropped.lines as i64, logs_dropped.bytes as i64])?;
+            }
             let retry_run = match retry {
                 Some((attempt, not_before)) => Some(insert_run(tx, &wo, &version_id, start.as_deref(), &input_clip, Origin::Retry, 1, attempt, not_before)?),
                 None => None,

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod config;
+pub mod escape;
 pub mod model;
 pub mod paths;
 pub mod protocol;

@@ -401,6 +401,22 @@ pub struct RunView {
     pub finished_at: Option<DateTime<Utc>>,
     pub attempt: u32,
     pub steps: Vec<StepView>,
+    /// Log lines (and their bytes) dropped because the run logged more than its caps.
+    #[serde(default, skip_serializing_if = "LogsDropped::is_none")]
+    pub logs_dropped: LogsDropped,
+}
+
+/// What a run's log caps dropped (`[logs]` in bolt.toml).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LogsDropped {
+    pub lines: u64,
+    pub bytes: u64,
+}
+
+impl LogsDropped {
+    pub fn is_none(&self) -> bool {
+        self.lines == 0
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

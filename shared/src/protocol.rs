@@ -264,8 +264,12 @@ pub enum Response {
     WorkOrders(WorkOrderPage),
     Shown(Box<ShowResult>),
     Dataclip(DataclipInfo),
+    /// A page of log lines; `more` when there are later lines: ask again with `after_id`
+    /// set to the last line's id.
     Logs {
         lines: Vec<LogLine>,
+        #[serde(default)]
+        more: bool,
     },
     Reruns {
         outcomes: Vec<RerunOutcome>,

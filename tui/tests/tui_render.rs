@@ -68,7 +68,7 @@ fn open_detail(app: &mut App) {
             let lines = fixtures::logs(run_id, 4);
             app.handle_incoming(Incoming::Response {
                 tag,
-                result: Ok(Response::Logs { lines }),
+                result: Ok(Response::Logs { lines, more: false }),
             });
         }
     }

@@ -5,6 +5,7 @@
 mod cron;
 mod deploy;
 mod export;
+mod limits;
 mod locate;
 mod parse;
 mod spec;
@@ -23,6 +24,7 @@ pub fn audit_event(
     audit(conn, action, subject_type, subject, None)
 }
 pub use export::export_yaml;
+pub use limits::check_ceilings;
 pub use parse::{DEFAULT_ADAPTOR, DirFiles, FileSource, parse_project};
 pub use spec::*;
 

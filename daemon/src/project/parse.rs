@@ -173,6 +173,22 @@ impl Ctx<'_> {
         }
     }
 
+    /// A limit (seconds, megabytes): a whole number above 0; 0 would fail every run.
+    fn limit(&mut self, map: &Mapping, key: &str, path: &[&str], workflow: &str) -> Option<u64> {
+        let value = self.number(map, key, path)?;
+        if value == 0 {
+            let mut at = path.to_vec();
+            at.push(key);
+            self.error(
+                &at,
+                format!("workflow `{workflow}`: `{key}` is 0, which would fail every run"),
+                format!("use a value of at least 1, or remove `{key}` to use boltd's default"),
+            );
+            return None;
+        }
+        Some(value)
+    }
+
     fn mapping<'v>(
         &mut self,
         value: Option<&'v Value>,
@@ -400,8 +416,8 @@ fn parse_workflow(
     );
     let settings = WorkflowSettings {
         concurrency: ctx.number(map, "concurrency", &path).map(|n| n as u32),
-        run_timeout_secs: ctx.number(map, "run_timeout_secs", &path),
-        memory_limit_mb: ctx.number(map, "memory_limit_mb", &path),
+        run_timeout_secs: ctx.limit(map, "run_timeout_secs", &path, key),
+        memory_limit_mb: ctx.limit(map, "memory_limit_mb", &path, key),
         max_attempts: ctx.number(map, "max_attempts", &path).map(|n| n as u32),
         retry_backoff_secs: ctx.number(map, "retry_backoff_secs", &path),
     };

@@ -37,6 +37,10 @@ pub struct WebhookBenchArgs {
     /// (every word is full-text indexed). The default is a small record (~50 bytes).
     #[arg(long)]
     pub body_bytes: Option<usize>,
+    /// Start this many `bolt logs --follow` processes on a long-running run before the load,
+    /// to see what live followers cost webhook intake.
+    #[arg(long, default_value_t = 0)]
+    pub followers: usize,
 }
 
 /// Words for the notes of a bigger body: clinical-sounding, varied enough that the
@@ -134,9 +138,95 @@ fn project(queue_only: bool) -> String {
     )
 }
 
+/// A workflow whose one run logs a line every 200 ms for ten minutes: what the followers
+/// follow.
+const FOLLOWED_PROJECT: &str = "name: bench-follow\nworkflows:\n  ticker:\n    name: Ticker\n    run_timeout_secs: 900\n    jobs:\n      tick:\n        name: Tick\n        body: |\n          fn(async state => { for (let i = 0; i < 3000; i++) { console.log('tick', i); await new Promise(r => setTimeout(r, 200)); } return state; })\n    triggers:\n      webhook:\n        type: webhook\n        custom_path: ticker\n    edges:\n      webhook->tick:\n        source_trigger: webhook\n        target_job: tick\n        condition_type: always\n";
+
+/// `bolt logs --follow` processes, killed when dropped.
+struct Followers {
+    children: Vec<Child>,
+}
+
+impl Drop for Followers {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+        }
+        for child in &mut self.children {
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts a long run and `count` followers of it; returns once they have all connected.
+fn start_followers(
+    client: &mut Client,
+    socket: &std::path::Path,
+    count: usize,
+) -> anyhow::Result<(Followers, String)> {
+    super::projects::deploy_text(
+        client,
+        FOLLOWED_PROJECT.to_string(),
+        "bench-follow.yaml".into(),
+        Default::default(),
+        false,
+    )?;
+    let triggered = match client.request(bolt_shared::protocol::Request::Trigger {
+        workflow: "ticker".into(),
+        input: bolt_shared::protocol::ManualInput::Empty,
+        wait: false,
+    })? {
+        bolt_shared::protocol::Response::Triggered(t) => t,
+        other => return Err(anyhow!("unexpected answer: {other:?}")),
+    };
+    let mut followers = Followers {
+        children: Vec::with_capacity(count),
+    };
+    // Each follower has connected once it has printed its first line (it subscribes before
+    // it reads the lines so far); a thread per follower then drains what it prints.
+    let (ready, connected) = std::sync::mpsc::channel();
+    for _ in 0..count {
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("--socket")
+            .arg(socket)
+            .arg("logs")
+            .arg("--follow")
+            .arg(&triggered.run_id)
+            .env_remove("BOLT_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting a follower")?;
+        if let Some(stdout) = child.stdout.take() {
+            let ready = ready.clone();
+            std::thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    use std::io::BufRead;
+                    let mut lines = std::io::BufReader::new(stdout).lines();
+                    if lines.next().is_some() {
+                        let _ = ready.send(());
+                    }
+                    for _ in lines {}
+                })
+                .context("starting a follower's reader")?;
+        }
+        followers.children.push(child);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for _ in 0..count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        connected
+            .recv_timeout(left)
+            .map_err(|_| anyhow!("the followers did not all start within 60 s"))?;
+    }
+    Ok((followers, triggered.run_id))
+}
+
 struct Daemon {
     child: Child,
     _dir: tempfile::TempDir,
+    socket: std::path::PathBuf,
 }
 
 impl Drop for Daemon {
@@ -164,10 +254,14 @@ fn start_daemon() -> anyhow::Result<(Daemon, Client, String)> {
         .stderr(Stdio::inherit())
         .spawn()
         .context("starting boltd")?;
-    let daemon = Daemon { child, _dir: dir };
+    let daemon = Daemon {
+        child,
+        _dir: dir,
+        socket,
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(mut client) = Client::connect(&socket) {
+        if let Ok(mut client) = Client::connect(&daemon.socket) {
             let addr = client
                 .status()?
                 .http_listen
@@ -235,8 +329,13 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         Default::default(),
         false,
     )?;
+    let followed = if args.followers > 0 {
+        Some(start_followers(&mut client, &_daemon.socket, args.followers)?)
+    } else {
+        None
+    };
     println!(
-        "bolt webhook benchmark ({} build, {} CPUs): {} requests of {} bytes, {} connections{}, one-step job{}",
+        "bolt webhook benchmark ({} build, {} CPUs): {} requests of {} bytes, {} connections{}, one-step job{}{}",
         if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -256,6 +355,14 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
             " (queue only: no runs execute)"
         } else {
             ""
+        },
+        if args.followers > 0 {
+            format!(
+                "; {} `bolt logs --follow` processes on a running run",
+                args.followers
+            )
+        } else {
+            String::new()
         }
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -319,6 +426,12 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         per_request(writer_before, writer_after)
     );
     print_store_timings(&mut client)?;
+    if let Some((followers, run_id)) = followed {
+        let still = followers.children.len();
+        drop(followers);
+        let _ = client.request(bolt_shared::protocol::Request::Cancel { reference: run_id });
+        println!("followers: {still} still connected at the end of the load");
+    }
     if args.queue_only {
         return Ok(());
     }

@@ -65,11 +65,11 @@ pub fn exit_with(result: Result<(), CliError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Client(err)) if err.is_not_running() => {
-            eprintln!("{err}");
+            crate::say_err!("{err}");
             ExitCode::from(EXIT_NOT_RUNNING)
         }
         Err(err) => {
-            eprintln!("bolt: {err}");
+            crate::say_err!("bolt: {err}");
             ExitCode::FAILURE
         }
     }

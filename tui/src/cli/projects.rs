@@ -92,10 +92,10 @@ pub fn deploy_text(
 
 pub fn print_report(report: &DeployReport) {
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        crate::say_err!("warning: {warning}");
     }
     if report.changes.is_empty() {
-        println!("project {}: no changes", report.project);
+        crate::say!("project {}: no changes", report.project);
         return;
     }
     for change in &report.changes {
@@ -104,14 +104,14 @@ pub fn print_report(report: &DeployReport) {
             "deleted" => '-',
             _ => '~',
         };
-        println!("{mark} {} {} {}", change.action, change.what, change.name);
+        crate::say!("{mark} {} {} {}", change.action, change.what, change.name);
     }
     let verb = if report.applied {
         "applied"
     } else {
         "would apply (dry run; nothing changed)"
     };
-    println!(
+    crate::say!(
         "project {}: {verb} {} change{}",
         report.project,
         report.changes.len(),
@@ -142,7 +142,7 @@ pub fn export(global: &Global, args: &ExportArgs) -> Result<(), CliError> {
         Some(path) => {
             std::fs::write(path, &yaml)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("wrote {}", path.display());
+            crate::say_err!("wrote {}", path.display());
         }
         None => print!("{yaml}"),
     }
@@ -164,7 +164,7 @@ pub fn workflows(global: &Global, args: &WorkflowsArgs) -> Result<(), CliError> 
         return Ok(());
     }
     if workflows.is_empty() {
-        println!("no workflows yet: deploy a project with `bolt deploy project.yaml`");
+        crate::say!("no workflows yet: deploy a project with `bolt deploy project.yaml`");
         return Ok(());
     }
     let mut rows = Vec::new();
@@ -183,7 +183,7 @@ pub fn workflows(global: &Global, args: &WorkflowsArgs) -> Result<(), CliError> 
             triggers.join("; "),
         ]);
     }
-    println!(
+    crate::say!(
         "{}",
         output::table(
             &["KEY", "NAME", "ON", "VERSION", "24h ✔/✘", "TRIGGERS"],

@@ -84,7 +84,7 @@ pub fn run(global: &Global, args: &StopArgs) -> Result<(), CliError> {
     };
     drop(client);
     if !args.json {
-        println!("{}", describe_stopping(status.pid, in_flight, grace_secs));
+        crate::say!("{}", describe_stopping(status.pid, in_flight, grace_secs));
     }
     let limit = Duration::from_secs(grace_secs) + EXIT_MARGIN;
     wait_until_gone(&socket, &pidfile, status.pid, limit).map_err(CliError::Other)?;
@@ -105,7 +105,7 @@ fn report(args: &StopArgs, stopped: Stopped, text: &str) -> Result<(), CliError>
     if args.json {
         output::print_json(&stopped)?;
     } else {
-        println!("{text}");
+        crate::say!("{text}");
     }
     Ok(())
 }

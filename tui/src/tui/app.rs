@@ -611,11 +611,11 @@ impl App {
                 }
                 _ => Action::None,
             },
-            (Tag::Logs { run_id }, Response::Logs { lines }) => {
-                if let Some(detail) = self.detail.as_mut() {
-                    detail.apply_logs(&run_id, lines);
+            (Tag::Logs { run_id }, Response::Logs { lines, more }) => {
+                match self.detail.as_mut() {
+                    Some(detail) => detail.apply_log_page(&run_id, lines, more),
+                    None => Action::None,
                 }
-                Action::None
             }
             (Tag::Workflows, Response::Workflows { workflows }) => {
                 if let Some(graph) = self.graph.as_mut()

@@ -22,6 +22,8 @@ pub async fn deploy(
     };
     let parsed = parse_project(&yaml, &file_name, &read)
         .map_err(|errors| bad_request(errors.to_string()))?;
+    project::check_ceilings(&parsed.spec, &daemon.config.engine, &yaml, &file_name)
+        .map_err(|errors| bad_request(errors.to_string()))?;
     let mut warnings = parsed.warnings;
     let spec = parsed.spec;
     let missing: Vec<(String, String)> = daemon

@@ -201,16 +201,35 @@ impl Detail {
         )
     }
 
+    /// A page of the run's log; asks for the next one while boltd says there is more.
+    pub fn apply_log_page(&mut self, run_id: &str, lines: Vec<LogLine>, more: bool) -> Action {
+        let last = lines.last().map(|l| l.id);
+        self.apply_logs(run_id, lines);
+        match last {
+            Some(after) if more && self.logs_run.as_deref() == Some(run_id) => Action::Send(
+                Tag::Logs {
+                    run_id: run_id.to_string(),
+                },
+                Request::Logs {
+                    reference: run_id.to_string(),
+                    level: None,
+                    after_id: Some(after),
+                },
+            ),
+            _ => Action::None,
+        }
+    }
+
     pub fn apply_logs(&mut self, run_id: &str, lines: Vec<LogLine>) {
         if self.logs_run.as_deref() != Some(run_id) {
             return;
         }
+        // Kept ordered by id; lines nearly always come in order, so this appends.
         for line in lines {
-            if !self.logs.iter().any(|l| l.id == line.id) {
-                self.logs.push(line);
+            if let Err(at) = self.logs.binary_search_by_key(&line.id, |l| l.id) {
+                self.logs.insert(at, line);
             }
         }
-        self.logs.sort_by_key(|l| l.id);
         if self.follow {
             self.scroll_logs_to_end();
         }
