@@ -252,9 +252,15 @@ mod tests {
     fn stores_from_before_the_short_ref_index_are_backfilled_on_upgrade() {
         let id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
         let (dir, conn) = store_with_work_order(id);
-        // As a store written before migration 4 would be: no short_refs table.
-        conn.execute_batch("DROP TABLE short_refs; PRAGMA user_version = 3;")
-            .unwrap();
+        // As a store written before migration 4 would be: no short_refs table (nor the
+        // columns of later migrations).
+        conn.execute_batch(
+            "DROP TABLE short_refs;
+             ALTER TABLE runs DROP COLUMN log_lines_dropped;
+             ALTER TABLE runs DROP COLUMN log_bytes_dropped;
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
         conn.execute_batch(
             "CREATE INDEX work_orders_short_ref ON work_orders(substr(id, -8));
              CREATE INDEX runs_short_ref ON runs(substr(id, -8));

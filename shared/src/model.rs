@@ -263,6 +263,9 @@ pub struct DaemonStatus {
     /// boltd was asked to stop and is letting the runs under way finish.
     #[serde(default)]
     pub stopping: bool,
+    /// Socket connections receiving live events (TUIs, `bolt logs --follow`).
+    #[serde(default)]
+    pub subscribers: u64,
 }
 
 /// How long the store's durable writes take, since boltd started.

@@ -423,62 +423,29 @@ pub fn logs(global: &Global, args: &LogsArgs) -> Result<(), CliError> {
         .map(|l| l.parse::<LogLevel>().map_err(|e| anyhow!(e)))
         .transpose()?;
     let mut client = global.connect()?;
-    let mut watcher = if args.follow {
-        let mut watcher = global.connect()?;
-        watcher.subscribe()?;
-        Some(watcher)
-    } else {
-        None
-    };
     let mut printer = LinePrinter {
         json: args.json,
         limit: args.limit,
         printed: 0,
         last_id: 0,
     };
-    // Page by page: a run may have far more lines than one answer holds.
-    loop {
-        let (lines, more) = expect(
-            client.request(Request::Logs {
-                reference: args.reference.clone(),
-                level,
-                after_id: Some(printer.last_id),
-            })?,
-            |r| match r {
-                Response::Logs { lines, more } => Some((lines, more)),
-                _ => None,
-            },
-        )?;
-        for line in &lines {
-            if !printer.print(line)? {
-                printer.stopped();
-                return Ok(());
-            }
+    // Subscribed before the lines so far are read, so none falls between the two.
+    let followed = if args.follow {
+        let (run_id, state) = run_of(&mut client, &args.reference)?;
+        let mut watcher = global.connect()?;
+        if watcher.subscribe_run(&run_id).is_err() {
+            // A boltd older than run subscriptions: everything, filtered here.
+            watcher = global.connect()?;
+            watcher.subscribe()?;
         }
-        if !more || lines.is_empty() {
-            break;
-        }
-    }
-    let Some(watcher) = watcher.as_mut() else {
-        return Ok(());
+        Some((watcher, run_id, state))
+    } else {
+        None
     };
-    let shown = expect(
-        client.request(Request::Show {
-            reference: args.reference.clone(),
-            bodies: false,
-        })?,
-        |r| match r {
-            Response::Shown(s) => Some(*s),
-            _ => None,
-        },
-    )?;
-    let run_id = shown
-        .work_order
-        .runs
-        .iter()
-        .find(|r| shown.kind != RefKind::Run || r.id == shown.id)
-        .map(|r| (r.id.clone(), r.state));
-    let Some((run_id, state)) = run_id else {
+    if !print_stored_lines(&mut client, &args.reference, level, &mut printer)? {
+        return Ok(());
+    }
+    let Some((mut watcher, run_id, state)) = followed else {
         return Ok(());
     };
     if state.is_final() {
@@ -497,14 +464,72 @@ pub fn logs(global: &Global, args: &LogsArgs) -> Result<(), CliError> {
                 crate::say_err!("run {} ended: {state}", short_ref(&run_id));
                 return Ok(());
             }
-            Event::Lagged { missed } => {
-                crate::say_err!(
-                    "bolt: missed {missed} live event{} (this terminal fell behind); `bolt logs {}` prints every stored line",
-                    if missed == 1 { "" } else { "s" },
-                    args.reference
-                );
+            Event::Lagged { .. } => {
+                // boltd dropped events this terminal didn't take in time: read what was
+                // stored meanwhile, and whether the run has ended.
+                if !print_stored_lines(&mut client, &args.reference, level, &mut printer)? {
+                    return Ok(());
+                }
+                let (_, state) = run_of(&mut client, &args.reference)?;
+                if state.is_final() {
+                    crate::say_err!("run {} ended: {state}", short_ref(&run_id));
+                    return Ok(());
+                }
             }
             _ => {}
+        }
+    }
+}
+
+/// The run a reference means (a work order's latest run) and its state.
+fn run_of(client: &mut Client, reference: &str) -> Result<(String, RunState), CliError> {
+    let shown = expect(
+        client.request(Request::Show {
+            reference: reference.to_string(),
+            bodies: false,
+        })?,
+        |r| match r {
+            Response::Shown(s) => Some(*s),
+            _ => None,
+        },
+    )?;
+    shown
+        .work_order
+        .runs
+        .iter()
+        .find(|r| shown.kind != RefKind::Run || r.id == shown.id)
+        .map(|r| (r.id.clone(), r.state))
+        .ok_or_else(|| anyhow!("work order {reference} has no run yet").into())
+}
+
+/// Prints the stored lines after the last one printed, page by page; false once the
+/// printer's limit stopped it.
+fn print_stored_lines(
+    client: &mut Client,
+    reference: &str,
+    level: Option<LogLevel>,
+    printer: &mut LinePrinter,
+) -> Result<bool, CliError> {
+    loop {
+        let (lines, more) = expect(
+            client.request(Request::Logs {
+                reference: reference.to_string(),
+                level,
+                after_id: Some(printer.last_id),
+            })?,
+            |r| match r {
+                Response::Logs { lines, more } => Some((lines, more)),
+                _ => None,
+            },
+        )?;
+        for line in &lines {
+            if !printer.print(line)? {
+                printer.stopped();
+                return Ok(false);
+            }
+        }
+        if !more || lines.is_empty() {
+            return Ok(true);
         }
     }
 }

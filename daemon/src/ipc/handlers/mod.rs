@@ -51,6 +51,7 @@ fn is_read_only(request: &Request) -> bool {
         Request::Ping
             | Request::Status
             | Request::Subscribe
+            | Request::SubscribeRun { .. }
             | Request::Export { .. }
             | Request::ListWorkflows
             | Request::GetWorkflow { .. }
@@ -69,7 +70,7 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request) -> HandlerResult {
         Request::Ping => Ok(Response::Pong),
         Request::Status => status(daemon).await,
         // Subscribe is handled by the connection itself.
-        Request::Subscribe => Ok(Response::Subscribed),
+        Request::Subscribe | Request::SubscribeRun { .. } => Ok(Response::Subscribed),
         Request::Deploy {
             yaml,
             file_name,
@@ -182,5 +183,6 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         counts,
         store: daemon.store.timings.summary(),
         stopping: daemon.is_stopping(),
+        subscribers: daemon.fanout.count() as u64,
     }))
 }
