@@ -131,6 +131,7 @@ impl Fanout {
         subscribers.retain_mut(|subscriber| {
             let mine: EventBatch = match &subscriber.filter {
                 Filter::All => everything.clone(),
+                filter if !everything.iter().any(|e| filter.wants(e)) => Arc::new([]),
                 filter => everything
                     .iter()
                     .filter(|e| filter.wants(e))

@@ -158,12 +158,8 @@ impl Drop for Followers {
     }
 }
 
-/// Starts a long run and `count` followers of it; returns once they have all connected.
-fn start_followers(
-    client: &mut Client,
-    socket: &std::path::Path,
-    count: usize,
-) -> anyhow::Result<(Followers, String)> {
+/// Deploys the ticker workflow and starts its run; returns the run's id.
+fn start_followed_run(client: &mut Client) -> anyhow::Result<String> {
     super::projects::deploy_text(
         client,
         FOLLOWED_PROJECT.to_string(),
@@ -171,14 +167,34 @@ fn start_followers(
         Default::default(),
         false,
     )?;
-    let triggered = match client.request(bolt_shared::protocol::Request::Trigger {
+    match client.request(bolt_shared::protocol::Request::Trigger {
         workflow: "ticker".into(),
         input: bolt_shared::protocol::ManualInput::Empty,
         wait: false,
     })? {
-        bolt_shared::protocol::Response::Triggered(t) => t,
-        other => return Err(anyhow!("unexpected answer: {other:?}")),
-    };
+        bolt_shared::protocol::Response::Triggered(t) => Ok(t.run_id),
+        other => Err(anyhow!("unexpected answer: {other:?}")),
+    }
+}
+
+/// The benchmark's project (queue only: runs stay queued, so only intake is measured).
+fn deploy_bench_project(client: &mut Client, queue_only: bool) -> anyhow::Result<()> {
+    super::projects::deploy_text(
+        client,
+        project(queue_only),
+        "bench.yaml".into(),
+        Default::default(),
+        false,
+    )?;
+    Ok(())
+}
+
+/// Starts `count` followers of the run; returns once they have all connected.
+fn start_followers(
+    socket: &std::path::Path,
+    run_id: &str,
+    count: usize,
+) -> anyhow::Result<Followers> {
     let mut followers = Followers {
         children: Vec::with_capacity(count),
     };
@@ -191,7 +207,7 @@ fn start_followers(
             .arg(socket)
             .arg("logs")
             .arg("--follow")
-            .arg(&triggered.run_id)
+            .arg(run_id)
             .env_remove("BOLT_CONFIG")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -220,7 +236,7 @@ fn start_followers(
             .recv_timeout(left)
             .map_err(|_| anyhow!("the followers did not all start within 60 s"))?;
     }
-    Ok((followers, triggered.run_id))
+    Ok(followers)
 }
 
 struct Daemon {
@@ -320,20 +336,6 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let (_daemon, mut client, addr) = start_daemon()?;
-    // Queue only: runs stay queued, so only intake is measured.
-    super::projects::deploy_text(
-        &mut client,
-        project(args.queue_only),
-        "bench.yaml".into(),
-        Default::default(),
-        false,
-    )?;
-    let followed = if args.followers > 0 {
-        Some(start_followers(&mut client, &_daemon.socket, args.followers)?)
-    } else {
-        None
-    };
     println!(
         "bolt webhook benchmark ({} build, {} CPUs): {} requests of {} bytes, {} connections{}, one-step job{}{}",
         if cfg!(debug_assertions) {
@@ -358,7 +360,7 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         },
         if args.followers > 0 {
             format!(
-                "; {} `bolt logs --follow` processes on a running run",
+                "; first on a boltd with a running run, then on another with {} `bolt logs --follow` processes following that run",
                 args.followers
             )
         } else {
@@ -373,10 +375,10 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         Some(rate) => load_gen::Pace::Rate(rate),
         None => load_gen::Pace::ClosedLoop,
     };
-    let fire = |request| {
+    let fire = |addr: &str, request| {
         let started = Instant::now();
         let outcome = runtime.block_on(load_gen::run(
-            &addr,
+            addr,
             "/i/bench",
             args.concurrency,
             args.requests,
@@ -386,8 +388,43 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         ))?;
         Ok::<_, anyhow::Error>(Round::of(outcome, started.elapsed()))
     };
+    // Made in advance: building a 16 KB body per request would take the load generator's
+    // CPU from the daemon it measures.
+    let post = load_gen::Request::Post({
+        let bodies: Vec<String> = (0..BODY_VARIANTS)
+            .map(|n| body(n, args.body_bytes))
+            .collect();
+        std::sync::Arc::new(move |n| with_patient(&bodies[n % BODY_VARIANTS], n))
+    });
+    // With followers: the same load first on a fresh boltd with the followed run going on
+    // but nobody following it, so the two figures differ by the followers alone (not by
+    // the work orders the first load left behind).
+    let alone_p99 = if args.followers > 0 {
+        let (_reference, mut client, addr) = start_daemon()?;
+        deploy_bench_project(&mut client, args.queue_only)?;
+        start_followed_run(&mut client)?;
+        let alone = fire(&addr, post.clone())?;
+        println!(
+            "{}",
+            alone.describe("webhooks acknowledged, no followers (the followed run going on)")
+        );
+        Some(percentile(&alone.latencies, 0.99))
+    } else {
+        None
+    };
+    let (_daemon, mut client, addr) = start_daemon()?;
+    deploy_bench_project(&mut client, args.queue_only)?;
+    let followed_run = if args.followers > 0 {
+        Some(start_followed_run(&mut client)?)
+    } else {
+        None
+    };
+    let followers = match &followed_run {
+        Some(run_id) => Some(start_followers(&_daemon.socket, run_id, args.followers)?),
+        None => None,
+    };
     if args.floor {
-        let floor = fire(load_gen::Request::Get)?;
+        let floor = fire(&addr, load_gen::Request::Get)?;
         println!(
             "{}",
             floor.describe("harness floor (GET of the webhook URL, no store)")
@@ -397,17 +434,25 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
     let cpu_before = proc_cpu::process(pid);
     let writer_before = proc_cpu::thread(pid, WRITER_THREAD);
     let started = Instant::now();
-    let round = fire(load_gen::Request::Post({
-        // Made in advance: building a 16 KB body per request would take the load
-        // generator's CPU from the daemon it measures.
-        let bodies: Vec<String> = (0..BODY_VARIANTS)
-            .map(|n| body(n, args.body_bytes))
-            .collect();
-        std::sync::Arc::new(move |n| with_patient(&bodies[n % BODY_VARIANTS], n))
-    }))?;
+    let round = fire(&addr, post)?;
     let cpu_after = proc_cpu::process(pid);
     let writer_after = proc_cpu::thread(pid, WRITER_THREAD);
-    println!("{}", round.describe("webhooks acknowledged (durable 200)"));
+    let label = match &followers {
+        Some(f) => format!(
+            "webhooks acknowledged with {} followers (durable 200)",
+            f.children.len()
+        ),
+        None => "webhooks acknowledged (durable 200)".to_string(),
+    };
+    println!("{}", round.describe(&label));
+    if let Some(alone) = alone_p99 {
+        let with = percentile(&round.latencies, 0.99);
+        println!(
+            "p99 with followers / without: {:.2} ms / {alone:.2} ms = {:.2}×",
+            with,
+            with / alone.max(0.001)
+        );
+    }
     let acked = round.answered;
     let per_request = |before: Option<Duration>, after: Option<Duration>| {
         before
@@ -426,11 +471,9 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         per_request(writer_before, writer_after)
     );
     print_store_timings(&mut client)?;
-    if let Some((followers, run_id)) = followed {
-        let still = followers.children.len();
+    if let Some(run_id) = followed_run {
         drop(followers);
         let _ = client.request(bolt_shared::protocol::Request::Cancel { reference: run_id });
-        println!("followers: {still} still connected at the end of the load");
     }
     if args.queue_only {
         return Ok(());
