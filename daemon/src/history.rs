@@ -134,12 +134,18 @@ fn facts_of(conn: &Connection, id: &str) -> StoreResult<Option<Facts>> {
         .optional()?)
 }
 
-fn search_text(filter: &WorkOrderFilter) -> Option<&str> {
-    filter
+/// The filter's search text, if any; refused when too long to be a search (each word is a
+/// walk of the full-text index: 100,000 words would hold a reader for many seconds).
+fn search_text(filter: &WorkOrderFilter) -> StoreResult<Option<&str>> {
+    let text = filter
         .search
         .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty());
+    if let Some(text) = text {
+        check_search(text).map_err(StoreError::Invalid)?;
+    }
+    Ok(text)
 }
 
 /// The WHERE clause and parameters for a filter (without paging). Search text becomes a
@@ -188,7 +194,7 @@ pub fn filter_sql(
             params.push(SqlValue::Text(uuid_v7_floor(until.timestamp_millis() + 1)));
         }
     }
-    if let Some(search) = search_text(filter) {
+    if let Some(search) = search_text(filter)? {
         let mut alternatives = Vec::new();
         if let Some(query) = fts_query(search) {
             alternatives.push("wo.id IN (SELECT sd.work_order_id FROM search_docs sd WHERE sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?))".to_string());
@@ -225,7 +231,7 @@ pub fn list(
 ) -> StoreResult<WorkOrderPage> {
     let limit = limit.clamp(1, 1000);
     let resolved = ResolvedFilter::new(conn, filter)?;
-    if let Some(text) = search_text(filter) {
+    if let Some(text) = search_text(filter)? {
         let page = search::page(conn, &resolved, text, limit, after)?;
         return Ok(WorkOrderPage {
             rows: page.rows,
@@ -300,7 +306,7 @@ pub fn list(
 /// more.
 pub fn counts(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<(Vec<StateCount>, bool)> {
     let resolved = ResolvedFilter::new(conn, filter)?;
-    match search_text(filter) {
+    match search_text(filter)? {
         Some(text) => {
             let page = search::page(conn, &resolved, text, 1, None)?;
             Ok((page.counts, page.counts_capped))

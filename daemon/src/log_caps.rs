@@ -196,10 +196,19 @@ mod tests {
         let (dropped, held) = caps.finish();
         assert_eq!(stored, (0..90).collect::<Vec<_>>());
         assert_eq!(held, (990..1000).collect::<Vec<_>>());
-        assert_eq!(dropped, Dropped { lines: 900, bytes: 9000 });
+        assert_eq!(
+            dropped,
+            Dropped {
+                lines: 900,
+                bytes: 9000
+            }
+        );
         assert_eq!(stored.len() + held.len(), 100);
         let notice = caps.notice(dropped);
-        assert!(notice.contains("dropped 900 log lines (8.8 KiB)"), "{notice}");
+        assert!(
+            notice.contains("dropped 900 log lines (8.8 KiB)"),
+            "{notice}"
+        );
         assert!(notice.contains("logs.max_lines_per_run = 100"), "{notice}");
     }
 

@@ -3,9 +3,9 @@
 
 use crate::daemon::Daemon;
 use crate::engine::{self, CancelToken, EngineEvent, Limits, RunOutcome};
+use crate::log_caps::{Admit, Dropped, LogCaps, cut_line};
 use crate::project::WorkflowSpec;
 use crate::runs::{insert_run, refresh_work_order};
-use crate::log_caps::{Admit, Dropped, LogCaps, cut_line};
 use crate::secrets::Scrubber;
 use crate::store::dataclips::{self, NewDataclip};
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
@@ -454,7 +454,10 @@ impl Recorder<'_> {
     fn flush_held_lines(&mut self) -> Dropped {
         let (dropped, held) = self.log_caps.finish();
         if dropped.lines > 0 {
-            let time = held.first().map(|l| l.time).unwrap_or_else(chrono::Utc::now);
+            let time = held
+                .first()
+                .map(|l| l.time)
+                .unwrap_or_else(chrono::Utc::now);
             let message = self.log_caps.notice(dropped);
             self.store_line(PendingLine {
                 step: None,

@@ -269,7 +269,9 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("engine.memory_limit_mb (2000) is above engine.max_memory_limit_mb (1000)"),
+            err.contains(
+                "engine.memory_limit_mb (2000) is above engine.max_memory_limit_mb (1000)"
+            ),
             "{err}"
         );
         let err = Config::parse("[logs]\nmax_lines_per_run = 0\n", Path::new("bolt.toml"))

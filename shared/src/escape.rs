@@ -65,7 +65,10 @@ mod tests {
         );
         assert_eq!(escape_controls("csi \u{9b}31m"), "csi \\u{9b}31m");
         assert_eq!(escape_controls("del\u{7f}"), "del\\x7f");
-        assert_eq!(escape_controls("rtl \u{202e}gnp.exe"), "rtl \\u{202e}gnp.exe");
+        assert_eq!(
+            escape_controls("rtl \u{202e}gnp.exe"),
+            "rtl \\u{202e}gnp.exe"
+        );
     }
 
     #[test]

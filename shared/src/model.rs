@@ -345,6 +345,24 @@ pub struct WorkOrderFilter {
     pub search: Option<String>,
 }
 
+/// Most words a search may hold: each is a lookup in the full-text index.
+pub const MAX_SEARCH_TERMS: usize = 64;
+/// Most bytes a search may hold.
+pub const MAX_SEARCH_BYTES: usize = 1024;
+
+/// Refuses a search too long to be a search (boltd enforces it; clients check it early).
+pub fn check_search(text: &str) -> Result<(), String> {
+    let terms = text.split_whitespace().count();
+    if terms > MAX_SEARCH_TERMS || text.len() > MAX_SEARCH_BYTES {
+        return Err(format!(
+            "this search is too long ({terms} word{}, {} bytes): a search takes at most {MAX_SEARCH_TERMS} words and {MAX_SEARCH_BYTES} bytes; search for a few distinctive words, such as a patient id",
+            if terms == 1 { "" } else { "s" },
+            text.len()
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WorkOrderPage {
     pub rows: Vec<WorkOrderRow>,

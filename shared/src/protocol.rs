@@ -39,7 +39,10 @@ pub enum ClientFrame {
         #[serde(default)]
         parts: bool,
     },
-    Request { id: u64, request: Request },
+    Request {
+        id: u64,
+        request: Request,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -58,9 +58,9 @@ fn forbidden() -> Vec<String> {
         "Quote\\Slash".to_string(),
         pem_line.to_string(),
         // base64 / hex / URL forms, as the job writes them
-        "VHIxY2t5".to_string(),                                   // base64("Tr1cky…")
-        "547231636b79".to_string(),                               // hex("Tr1cky")
-        "Tr1cky%22Quote".to_string(),                             // encodeURIComponent
+        "VHIxY2t5".to_string(),       // base64("Tr1cky…")
+        "547231636b79".to_string(),   // hex("Tr1cky")
+        "Tr1cky%22Quote".to_string(), // encodeURIComponent
         "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2UUlCQURB".to_string(), // base64(PEM)
         "2d2d2d2d2d424547494e2050524956415445204b45592d2d2d2d2d0a4d494945".to_string(), // hex(PEM)
         "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj%0A".to_string(),
@@ -117,7 +117,10 @@ fn secrets_logged_or_output_in_any_usual_form_never_reach_the_store_or_the_cli()
     assert!(text.contains("form p=***"), "{text}");
     assert!(text.contains("clinic-admin"), "names stay readable: {text}");
     assert_clean("bolt logs", &logs.stdout);
-    assert_clean("bolt logs --json", &daemon.bolt(&["logs", &id, "--json"]).stdout);
+    assert_clean(
+        "bolt logs --json",
+        &daemon.bolt(&["logs", &id, "--json"]).stdout,
+    );
 
     let shown = daemon.bolt(&["show", &id, "--json"]);
     assert!(shown.status.success());
@@ -138,7 +141,10 @@ fn secrets_logged_or_output_in_any_usual_form_never_reach_the_store_or_the_cli()
     assert!(error.contains("could not log in with"), "{error}");
     assert!(error.contains("***"), "{error}");
     assert_clean("bolt runs", &daemon.bolt(&["runs"]).stdout);
-    assert_clean("bolt failures", &daemon.bolt(&["failures", "--json"]).stdout);
+    assert_clean(
+        "bolt failures",
+        &daemon.bolt(&["failures", "--json"]).stdout,
+    );
 
     assert_clean("bolt.db and bolt.db-wal", &daemon.database_bytes());
 }
@@ -166,5 +172,9 @@ fn secret_values_under_six_characters_are_refused_with_the_reason() {
         &["credential", "set", "dhis2"],
         Some(r#"{"username": "bob", "password": "abc123"}"#),
     );
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 }

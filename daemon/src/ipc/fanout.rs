@@ -161,8 +161,7 @@ fn deliver(
         })
         .map(|e| vec![e].into());
         if let Some(notice) = notice {
-            match queue.try_send(super::server::Outgoing::Events(notice))
-            {
+            match queue.try_send(super::server::Outgoing::Events(notice)) {
                 Ok(()) => subscriber.missed = 0,
                 Err(TrySendError::Full(_)) => {
                     subscriber.missed += events.len() as u64;
@@ -173,8 +172,7 @@ fn deliver(
         }
     }
     let count = events.len() as u64;
-    match queue.try_send(super::server::Outgoing::Events(events))
-    {
+    match queue.try_send(super::server::Outgoing::Events(events)) {
         Ok(()) => true,
         Err(TrySendError::Full(_)) => {
             subscriber.missed += count;
@@ -232,10 +230,12 @@ mod tests {
         };
         batch
             .iter()
-            .map(|e| match serde_json::from_slice::<ServerFrame>(&e.line).unwrap() {
-                ServerFrame::Event { event } => *event,
-                other => panic!("{other:?}"),
-            })
+            .map(
+                |e| match serde_json::from_slice::<ServerFrame>(&e.line).unwrap() {
+                    ServerFrame::Event { event } => *event,
+                    other => panic!("{other:?}"),
+                },
+            )
             .collect()
     }
 
@@ -256,7 +256,9 @@ mod tests {
                     .collect(),
             );
         }
-        let all: Vec<Event> = (0..3).flat_map(|_| events_of(all_rx.try_recv().unwrap())).collect();
+        let all: Vec<Event> = (0..3)
+            .flat_map(|_| events_of(all_rx.try_recv().unwrap()))
+            .collect();
         assert_eq!(all.len(), 6);
         let mine: Vec<i64> = (0..3)
             .flat_map(|_| events_of(run_rx.try_recv().unwrap()))

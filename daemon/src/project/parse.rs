@@ -10,24 +10,26 @@ use super::{ProjectError, ProjectErrors};
 use bolt_shared::model::{ConditionType, TriggerType, WebhookReply};
 use serde_yaml_ng::{Mapping, Value};
 
-/// Reads `{path: ./file.js}` job bodies, relative to the project file.
+/// Reads `{path: ./file.js}` job bodies, relative to the project file (see
+/// [`super::ProjectDir`] for the one that reads the disk).
 pub trait FileSource {
-    fn read(&self, relative: &str) -> Result<String, String>;
+    fn read(&self, relative: &str) -> Result<String, BodyFileError>;
 }
 
-/// Reads bodies from a directory on disk.
-pub struct DirFiles(pub std::path::PathBuf);
-
-impl FileSource for DirFiles {
-    fn read(&self, relative: &str) -> Result<String, String> {
-        let path = self.0.join(relative);
-        std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-    }
+/// Why a body file was not read.
+#[derive(Debug)]
+pub enum BodyFileError {
+    Unreadable(String),
+    /// The path leads out of the project file's directory tree.
+    Outside {
+        resolved: std::path::PathBuf,
+        root: std::path::PathBuf,
+    },
 }
 
 impl<F: Fn(&str) -> Result<String, String>> FileSource for F {
-    fn read(&self, relative: &str) -> Result<String, String> {
-        self(relative)
+    fn read(&self, relative: &str) -> Result<String, BodyFileError> {
+        self(relative).map_err(BodyFileError::Unreadable)
     }
 }
 
@@ -495,9 +497,22 @@ fn parse_job(
                 Some(relative) => {
                     match files.read(relative) {
                         Ok(text) => (text, Some(relative.to_string())),
-                        Err(err) => {
+                        Err(BodyFileError::Unreadable(err)) => {
                             let body_at = ["workflows", workflow, "jobs", key, "body"];
                             ctx.error(&body_at, format!("job `{key}`: the body file `{relative}` is missing ({err})"), "create the file, or fix `path:` (it is relative to the project file)");
+                            return None;
+                        }
+                        Err(BodyFileError::Outside { resolved, root }) => {
+                            let body_at = ["workflows", workflow, "jobs", key, "body"];
+                            ctx.error(
+                                &body_at,
+                                format!(
+                                    "job `{key}` of workflow `{workflow}`: the body file `{relative}` is {}, outside the project file's directory {} (bolt reads job bodies only from inside it, symlinks resolved)",
+                                    resolved.display(),
+                                    root.display()
+                                ),
+                                "move the file into the project's directory, or deploy with `bolt deploy --allow-outside-paths` if you trust this project file",
+                            );
                             return None;
                         }
                     }

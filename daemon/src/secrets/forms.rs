@@ -189,7 +189,9 @@ mod tests {
         let forms = written_forms(TRICKY);
         let stringified = serde_json::to_string(&serde_json::json!({ "p": TRICKY })).unwrap();
         assert!(
-            forms.iter().any(|f| stringified.contains(f.as_str()) && f != TRICKY),
+            forms
+                .iter()
+                .any(|f| stringified.contains(f.as_str()) && f != TRICKY),
             "{stringified} {forms:?}"
         );
         // A JSON string inside a JSON string (a stringified body logged as an object).
@@ -198,7 +200,9 @@ mod tests {
         let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n";
         let pretty = serde_json::to_string_pretty(&serde_json::json!({ "key": pem })).unwrap();
         assert!(
-            written_forms(pem).iter().any(|f| pretty.contains(f.as_str())),
+            written_forms(pem)
+                .iter()
+                .any(|f| pretty.contains(f.as_str())),
             "{pretty}"
         );
         assert!(written_forms("pässwörd").contains(&"p\\u00e4ssw\\u00f6rd".to_string()));
@@ -207,8 +211,14 @@ mod tests {
     #[test]
     fn inspect_forms_quote_like_node() {
         let forms = written_forms("it's\\a\nsecret\u{1b}");
-        assert!(forms.contains(&"it\\'s\\\\a\\nsecret\\x1B".to_string()), "{forms:?}");
-        assert!(forms.contains(&"it's\\\\a\\nsecret\\x1B".to_string()), "{forms:?}");
+        assert!(
+            forms.contains(&"it\\'s\\\\a\\nsecret\\x1B".to_string()),
+            "{forms:?}"
+        );
+        assert!(
+            forms.contains(&"it's\\\\a\\nsecret\\x1B".to_string()),
+            "{forms:?}"
+        );
     }
 
     #[test]
@@ -262,7 +272,10 @@ mod tests {
             "p%40ss+w%2Frd%26x%3D1",   // a form field
             "p%40ss%20w%2frd%26x%3d1", // lower-case hex
         ] {
-            assert!(forms.contains(&expected.to_string()), "{expected} {forms:?}");
+            assert!(
+                forms.contains(&expected.to_string()),
+                "{expected} {forms:?}"
+            );
         }
     }
 

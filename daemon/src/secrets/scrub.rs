@@ -165,10 +165,8 @@ impl Scrubber {
                     map.values_mut().for_each(|v| self.scrub_json(v));
                 }
             }
-            Value::Number(n) => {
-                if inner.numbers.contains(&n.to_string()) {
-                    *value = Value::String(MASK.into());
-                }
+            Value::Number(n) if inner.numbers.contains(&n.to_string()) => {
+                *value = Value::String(MASK.into());
             }
             _ => {}
         }
@@ -247,7 +245,12 @@ mod tests {
         ] {
             let clean = scrubber.scrub(&text);
             assert_clean(&clean);
-            assert!(clean.contains("\"password\": \"***\"") || clean.contains("\"password\":\"***\"") || clean.contains("\\\"password\\\":\\\"***\\\""), "{clean}");
+            assert!(
+                clean.contains("\"password\": \"***\"")
+                    || clean.contains("\"password\":\"***\"")
+                    || clean.contains("\\\"password\\\":\\\"***\\\""),
+                "{clean}"
+            );
             assert!(clean.contains("admin"), "{clean}");
         }
     }
@@ -273,12 +276,18 @@ mod tests {
             STANDARD.encode(format!("admin:{TRICKY}")),
             // Inside a longer text encoded whole, at any offset.
             STANDARD.encode(format!("{{\"password\":\"{TRICKY}\"}}")),
-            STANDARD.encode(format!("x{}", serde_json::to_string(&json!({"k": PEM})).unwrap())),
+            STANDARD.encode(format!(
+                "x{}",
+                serde_json::to_string(&json!({"k": PEM})).unwrap()
+            )),
         ] {
             let clean = scrubber.scrub(&format!("sent {text} ok"));
             assert!(clean.contains("***"), "{text} not hidden: {clean}");
             assert!(!clean.contains(&text), "{clean}");
-            assert!(clean.starts_with("sent ") && clean.ends_with(" ok"), "{clean}");
+            assert!(
+                clean.starts_with("sent ") && clean.ends_with(" ok"),
+                "{clean}"
+            );
         }
         let form = scrubber.scrub("password=Tr1cky%22Quote%5CSlash&user=admin");
         assert_eq!(form, "password=***&user=admin");
@@ -288,10 +297,7 @@ mod tests {
     fn a_secret_inside_a_longer_word_is_still_hidden_and_the_rest_kept() {
         let cred = json!({"token": "shortcut"});
         let scrubber = Scrubber::new(&[&cred]);
-        assert_eq!(
-            scrubber.scrub("shortcuts and a shortcut"),
-            "***s and a ***"
-        );
+        assert_eq!(scrubber.scrub("shortcuts and a shortcut"), "***s and a ***");
     }
 
     #[test]

@@ -156,7 +156,10 @@ mod tests {
         let body = json!({"baseUrl": "https://x.org", "Username": "admin", "password": "hunter2-long", "pin": 12345678, "tls": true, "nested": {"token": ["tok-123456"]}});
         let values = CredentialValues::of(&[&body]);
         assert_eq!(values.names, vec!["https://x.org", "admin"]);
-        assert_eq!(values.secrets, vec!["hunter2-long", "12345678", "tok-123456"]);
+        assert_eq!(
+            values.secrets,
+            vec!["hunter2-long", "12345678", "tok-123456"]
+        );
     }
 
     #[test]
@@ -167,14 +170,25 @@ mod tests {
         )
         .unwrap_err();
         let err = short.to_string();
-        assert!(short.summary().starts_with("`password` (3 characters), `pin` (4 characters) too short"));
+        assert!(
+            short
+                .summary()
+                .starts_with("`password` (3 characters), `pin` (4 characters) too short")
+        );
         assert!(err.contains("credential `dhis2` was not saved"), "{err}");
         assert!(err.contains("`password` (3 characters)"), "{err}");
         assert!(err.contains("`pin` (4 characters)"), "{err}");
         assert!(err.contains("at least 6 characters"), "{err}");
         assert!(!err.contains("`username`"), "{err}");
-        assert!(!err.contains("abc"), "the message must not echo the value: {err}");
-        check_secret_lengths("ok", &json!({"username": "bob", "password": "abcdef", "debug": false, "empty": ""})).unwrap();
+        assert!(
+            !err.contains("abc"),
+            "the message must not echo the value: {err}"
+        );
+        check_secret_lengths(
+            "ok",
+            &json!({"username": "bob", "password": "abcdef", "debug": false, "empty": ""}),
+        )
+        .unwrap();
         // Characters, not bytes.
         assert!(check_secret_lengths("u", &json!({"password": "ääää"})).is_err());
     }

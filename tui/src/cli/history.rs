@@ -44,6 +44,9 @@ impl FilterArgs {
             .filter(|s| !s.trim().is_empty())
             .map(|s| s.trim().parse::<WorkOrderState>().map_err(|e| anyhow!(e)))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(search) = &self.search {
+            check_search(search.trim()).map_err(|e| anyhow!("--search: {e}"))?;
+        }
         Ok(WorkOrderFilter {
             states,
             workflow: self.workflow.clone(),
@@ -328,7 +331,8 @@ pub fn show(global: &Global, args: &ShowArgs) -> Result<(), CliError> {
             };
             crate::say!(
                 "  step {}  {}  {exit}  {duration}{attached}",
-                step.short_ref, step.job
+                step.short_ref,
+                step.job
             );
             if step.error_type.is_some() || step.error_message.is_some() {
                 crate::say!(

@@ -2,7 +2,7 @@
 
 use super::{CliError, Global, output};
 use anyhow::{Context, anyhow};
-use bolt_daemon::project::{FileSource, parse_project};
+use bolt_daemon::project::{BodyFileError, FileSource, ProjectDir, parse_project};
 use bolt_shared::client::Client;
 use bolt_shared::model::{TriggerType, WorkflowView};
 use bolt_shared::protocol::{DeployReport, Request, Response};
@@ -17,6 +17,10 @@ pub struct DeployArgs {
     /// Show what would change without applying it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Let `body: {path: …}` point outside the project file's directory (by default bolt
+    /// refuses, so a project file can't make it read and store any file you can read).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -36,17 +40,16 @@ pub struct WorkflowsArgs {
     pub json: bool,
 }
 
-/// Reads `{path: …}` bodies from disk and remembers them, to send along with the deploy.
+/// Reads `{path: …}` bodies from the project's directory and remembers them, to send
+/// along with the deploy.
 struct Collect {
-    dir: PathBuf,
+    dir: ProjectDir,
     files: RefCell<BTreeMap<String, String>>,
 }
 
 impl FileSource for Collect {
-    fn read(&self, relative: &str) -> Result<String, String> {
-        let path = self.dir.join(relative);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    fn read(&self, relative: &str) -> Result<String, BodyFileError> {
+        let text = self.dir.read(relative)?;
         self.files
             .borrow_mut()
             .insert(relative.to_string(), text.clone());
@@ -59,11 +62,13 @@ pub fn deploy_file(
     client: &mut Client,
     file: &Path,
     dry_run: bool,
+    allow_outside_paths: bool,
 ) -> Result<DeployReport, CliError> {
     let yaml =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let collect = Collect {
-        dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
+        dir: ProjectDir::of(file, allow_outside_paths)
+            .with_context(|| format!("cannot read the directory of {}", file.display()))?,
         files: RefCell::new(BTreeMap::new()),
     };
     let name = file.display().to_string();
@@ -121,7 +126,12 @@ pub fn print_report(report: &DeployReport) {
 
 pub fn deploy(global: &Global, args: &DeployArgs) -> Result<(), CliError> {
     let mut client = global.connect()?;
-    let report = deploy_file(&mut client, &args.file, args.dry_run)?;
+    let report = deploy_file(
+        &mut client,
+        &args.file,
+        args.dry_run,
+        args.allow_outside_paths,
+    )?;
     if args.json {
         output::print_json(&report)?;
     } else {

@@ -111,7 +111,8 @@ impl CredForm {
             }
         };
         // boltd refuses it too; checked here so the form says why before anything is sent.
-        bolt_daemon::secrets::check_secret_lengths(&name, &body).map_err(|short| short.summary())?;
+        bolt_daemon::secrets::check_secret_lengths(&name, &body)
+            .map_err(|short| short.summary())?;
         Ok((name, body))
     }
 
