@@ -839,6 +839,7 @@ impl App {
         if self.theme.ascii {
             asciify(frame.buffer_mut());
         }
+        super::widgets::text::guard_buffer(frame.buffer_mut());
     }
 
     fn draw_bulk(&self, frame: &mut Frame, area: Rect, bulk: &Bulk) {

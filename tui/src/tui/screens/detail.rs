@@ -9,7 +9,7 @@ use crate::tui::widgets::confirm::Confirm;
 use crate::tui::widgets::json::JsonView;
 use crate::tui::widgets::overlay::Overlay;
 use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
-use crate::tui::widgets::text::{clip_spans, fit, highlight, when};
+use crate::tui::widgets::text::{clean, clip_spans, fit, highlight, when};
 use bolt_shared::model::{
     DataclipInfo, ExitReason, LogLevel, LogLine, RunView, ShowResult, StepView, WipeReason,
 };
@@ -910,7 +910,7 @@ fn step_facts(step: &StepView, theme: &Theme) -> Vec<Line<'static>> {
         )));
         if let Some(message) = &step.error_message {
             for part in message.lines() {
-                lines.push(Line::from(part.to_string()));
+                lines.push(Line::from(clean(part).into_owned()));
             }
         }
     } else if step.exit_reason.is_none() {
