@@ -72,10 +72,16 @@ fn escape_sequences_from_a_payload_never_reach_the_terminal_raw() {
         daemon.bolt(&["failures"]),
     ];
     for out in &outputs {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
-            !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07) && !out.stdout.contains(&b'\r'),
+            !out.stdout.contains(&0x1b)
+                && !out.stdout.contains(&0x07)
+                && !out.stdout.contains(&b'\r'),
             "raw control bytes in {text:?}"
         );
         assert!(
@@ -106,21 +112,34 @@ fn body_paths_outside_the_project_directory_are_refused_unless_allowed() {
     let outer = tempfile::tempdir().expect("dir");
     let project = outer.path().join("project");
     std::fs::create_dir_all(project.join("jobs")).expect("mkdir");
-    std::fs::write(outer.path().join("shadow"), "root:$6$secret-hash:19000::::::").expect("write");
+    std::fs::write(
+        outer.path().join("shadow"),
+        "root:$6$secret-hash:19000::::::",
+    )
+    .expect("write");
     std::fs::write(project.join("jobs/ok.js"), "fn(s => s)").expect("write");
     std::os::unix::fs::symlink(outer.path().join("shadow"), project.join("jobs/sneaky.js"))
         .expect("symlink");
     let yaml = |path: &str| {
-        format!("name: paths\nworkflows:\n  w:\n    jobs:\n      leak:\n        body:\n          path: {path}\n    triggers:\n      webhook: {{type: webhook, custom_path: paths}}\n    edges:\n      webhook->leak: {{source_trigger: webhook, target_job: leak, condition_type: always}}\n")
+        format!(
+            "name: paths\nworkflows:\n  w:\n    jobs:\n      leak:\n        body:\n          path: {path}\n    triggers:\n      webhook: {{type: webhook, custom_path: paths}}\n    edges:\n      webhook->leak: {{source_trigger: webhook, target_job: leak, condition_type: always}}\n"
+        )
     };
     let file = project.join("project.yaml");
-    for path in ["../shadow", "./jobs/sneaky.js", &outer.path().join("shadow").display().to_string()] {
+    for path in [
+        "../shadow",
+        "./jobs/sneaky.js",
+        &outer.path().join("shadow").display().to_string(),
+    ] {
         std::fs::write(&file, yaml(path)).expect("write project");
         let out = daemon.bolt(&["deploy", file.to_str().expect("utf-8")]);
         assert!(!out.status.success(), "{path} was deployed");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("job `leak` of workflow `w`"), "{err}");
-        assert!(err.contains("outside the project file's directory"), "{err}");
+        assert!(
+            err.contains("outside the project file's directory"),
+            "{err}"
+        );
         assert!(err.contains("--allow-outside-paths"), "{err}");
         assert!(!err.contains("secret-hash"), "{err}");
     }
@@ -137,8 +156,16 @@ fn body_paths_outside_the_project_directory_are_refused_unless_allowed() {
     std::fs::write(&file, yaml("./jobs/ok.js")).expect("write project");
     daemon.deploy(&file);
     std::fs::write(&file, yaml("../shadow")).expect("write project");
-    let out = daemon.bolt(&["deploy", file.to_str().expect("utf-8"), "--allow-outside-paths"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = daemon.bolt(&[
+        "deploy",
+        file.to_str().expect("utf-8"),
+        "--allow-outside-paths",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -150,14 +177,16 @@ fn a_search_of_100000_words_is_refused_at_once() {
     let search = words.join(" ");
     // Through the socket, as any client could send it: boltd refuses it itself.
     let started = Instant::now();
-    let answer = daemon.client().request(bolt_shared::protocol::Request::ListWorkOrders {
-        filter: bolt_shared::model::WorkOrderFilter {
-            search: Some(search.clone()),
-            ..Default::default()
-        },
-        limit: 50,
-        after: None,
-    });
+    let answer = daemon
+        .client()
+        .request(bolt_shared::protocol::Request::ListWorkOrders {
+            filter: bolt_shared::model::WorkOrderFilter {
+                search: Some(search.clone()),
+                ..Default::default()
+            },
+            limit: 50,
+            after: None,
+        });
     let took = started.elapsed();
     let err = answer.expect_err("refused").to_string();
     assert!(err.contains("too long (100000 words"), "{err}");
@@ -177,19 +206,41 @@ fn webhook_methods_are_answered_as_lightning_does() {
     let daemon = Daemon::start();
     daemon.deploy_text(ECHO);
     for method in ["PUT", "DELETE", "PATCH"] {
-        let reply = http(&daemon.http, method, "/i/echo", &[("content-type", "application/json")], b"{}");
+        let reply = http(
+            &daemon.http,
+            method,
+            "/i/echo",
+            &[("content-type", "application/json")],
+            b"{}",
+        );
         assert_eq!(reply.status, 405, "{method}: {}", reply.body);
-        let allow = reply.headers.iter().find(|(k, _)| k == "allow").map(|(_, v)| v.as_str());
+        let allow = reply
+            .headers
+            .iter()
+            .find(|(k, _)| k == "allow")
+            .map(|(_, v)| v.as_str());
         assert_eq!(allow, Some("GET, HEAD, POST, OPTIONS"), "{method}");
         assert!(reply.body.contains("method_not_allowed"), "{}", reply.body);
     }
     let options = http(&daemon.http, "OPTIONS", "/i/echo", &[], b"");
     assert_eq!(options.status, 204);
-    assert!(options.headers.iter().any(|(k, v)| k == "allow" && v.contains("POST")));
+    assert!(
+        options
+            .headers
+            .iter()
+            .any(|(k, v)| k == "allow" && v.contains("POST"))
+    );
     assert_eq!(http(&daemon.http, "GET", "/i/echo", &[], b"").status, 200);
     assert_eq!(http(&daemon.http, "HEAD", "/i/echo", &[], b"").status, 200);
-    assert_eq!(http(&daemon.http, "PUT", "/i/nowhere", &[], b"{}").status, 404);
-    assert_eq!(work_orders(&daemon), 0, "no method but POST made a work order");
+    assert_eq!(
+        http(&daemon.http, "PUT", "/i/nowhere", &[], b"{}").status,
+        404
+    );
+    assert_eq!(
+        work_orders(&daemon),
+        0,
+        "no method but POST made a work order"
+    );
     work_order(&daemon.post("/i/echo", "{}"));
     assert_eq!(work_orders(&daemon), 1);
 }
@@ -216,7 +267,10 @@ fn broken_chunking_is_400_and_a_stalled_body_408_after_the_configured_time() {
     let (answer, took) = raw_http(host, stalled.as_bytes(), Duration::from_secs(20));
     assert_eq!(status_of(&answer), 408, "{answer}");
     assert!(answer.contains("body_timeout_secs"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
     assert!(
         took >= Duration::from_millis(1900) && took < Duration::from_secs(10),
         "answered after {took:?}"
@@ -245,9 +299,16 @@ fn bolt_stop_does_not_trust_a_stale_pidfile() {
     let _ = other.kill();
     let _ = other.wait();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("boltd is not running"), "{text}");
     assert!(!text.contains("kill"), "{text}");
-    assert!(took < Duration::from_secs(5), "waited {took:?} on an unrelated process");
+    assert!(
+        took < Duration::from_secs(5),
+        "waited {took:?} on an unrelated process"
+    );
     assert!(Path::new(&dir.path().join("boltd.pid")).exists());
 }
