@@ -2,7 +2,7 @@
 //! engine, and record every step, dataclip and log line (scrubbed) as it happens.
 
 use crate::daemon::Daemon;
-use crate::engine::{self, CancelToken, EngineEvent, Limits, RunOutcome};
+use crate::engine::{self, CancelToken, EngineEvent, EventGate, Limits, RunOutcome};
 use crate::log_caps::{Admit, Dropped, LogCaps, cut_line};
 use crate::project::WorkflowSpec;
 use crate::runs::{insert_run, refresh_work_order};
@@ -387,6 +387,14 @@ async fn prepare(
     )))
 }
 
+/// Engine events a run may have sent that its recorder has not taken yet; past it the job
+/// waits. With [`LINES_PER_CONFIRMATION`] this bounds what a chatty run holds in memory.
+const EVENTS_IN_FLIGHT: usize = 1024;
+/// Log lines handed to the store's writer before the recorder waits for them to commit.
+const LINES_PER_CONFIRMATION: usize = 4096;
+/// The longest the recorder waits for that commit.
+const CONFIRMATION_WAIT: Duration = Duration::from_secs(5);
+
 /// Where bolt's own notes in a run's log come from.
 const NOTICE_SOURCE: &str = "BOLT";
 
@@ -405,6 +413,8 @@ struct Recorder<'a> {
     ctx: &'a RunContext,
     scrubber: Scrubber,
     log_caps: LogCaps<PendingLine>,
+    /// Log lines handed to the writer since it last confirmed a commit.
+    unconfirmed_lines: usize,
     /// engine step id → stored step id
     steps: HashMap<String, String>,
     /// Recent outputs, their dataclip ids and whether the body is stored, so a step's
@@ -442,6 +452,7 @@ impl Recorder<'_> {
         };
         let stored = line.clone();
         let wo = self.ctx.work_order_id.clone();
+        self.unconfirmed_lines += 1;
         self.daemon.store.writer.write_detached(move |tx| {
             tx.prepare_cached("INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![stored.id, stored.run_id, stored.step_id, stored.source, stored.level.as_str(), stored.message, stored.timestamp.timestamp_micros()],
             )?;
@@ -709,12 +720,21 @@ async fn run_engine(
     };
     let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
     let engine_cancel = cancel.clone();
-    let mut engine = tokio::spawn(engine::execute(plan, input, limits, events, engine_cancel));
+    let gate = Arc::new(EventGate::new(EVENTS_IN_FLIGHT));
+    let mut engine = tokio::spawn(engine::execute_gated(
+        plan,
+        input,
+        limits,
+        events,
+        engine_cancel,
+        gate.clone(),
+    ));
     let mut recorder = Recorder {
         daemon,
         ctx,
         scrubber,
         log_caps: LogCaps::new(&daemon.config.logs),
+        unconfirmed_lines: 0,
         steps: HashMap::new(),
         outputs: Vec::new(),
         first_step: true,
@@ -723,10 +743,23 @@ async fn run_engine(
     tokio::pin!(deadline);
     let mut timed_out = false;
     let outcome: Option<RunOutcome> = loop {
+        if recorder.unconfirmed_lines >= LINES_PER_CONFIRMATION {
+            // Wait for the log lines written so far to be committed before taking more:
+            // a job logging faster than the disk then waits (see EVENTS_IN_FLIGHT) instead
+            // of queueing its lines in memory. A refused write fails the line, not the run,
+            // and a stuck disk holds the run up for a while, not for good.
+            recorder.unconfirmed_lines = 0;
+            let confirmed = daemon.store.writer.write_repeatable(|_| Ok(()));
+            let _ = tokio::time::timeout(CONFIRMATION_WAIT, confirmed).await;
+        }
         tokio::select! {
-            Some(event) = incoming.recv() => recorder.handle(event),
+            Some(event) = incoming.recv() => {
+                gate.taken();
+                recorder.handle(event);
+            }
             done = &mut engine => {
                 while let Ok(event) = incoming.try_recv() {
+                    gate.taken();
                     recorder.handle(event);
                 }
                 break done.ok();
@@ -738,6 +771,7 @@ async fn run_engine(
             }
         }
     };
+    gate.close();
     let logs_dropped = recorder.flush_held_lines();
     let Some(outcome) = outcome else {
         return Ok(Ending {
