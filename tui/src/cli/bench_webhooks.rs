@@ -239,8 +239,9 @@ fn start_followers(
     Ok(followers)
 }
 
-struct Daemon {
-    child: Child,
+/// A boltd started by a benchmark on a temp data dir; killed when dropped.
+pub struct Daemon {
+    pub child: Child,
     _dir: tempfile::TempDir,
     socket: std::path::PathBuf,
 }
@@ -252,7 +253,9 @@ impl Drop for Daemon {
     }
 }
 
-fn start_daemon() -> anyhow::Result<(Daemon, Client, String)> {
+/// Starts this binary's `daemon` on a temp data dir; returns it, a client and its webhook
+/// address.
+pub fn start_daemon() -> anyhow::Result<(Daemon, Client, String)> {
     let dir = tempfile::tempdir()?;
     let socket = dir.path().join("run/boltd.sock");
     let child = Command::new(std::env::current_exe()?)

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_history;
+pub mod bench_memory;
 pub mod bench_webhooks;
 pub mod credential;
 pub mod daemon_cmd;

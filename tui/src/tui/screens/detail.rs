@@ -201,6 +201,23 @@ impl Detail {
         )
     }
 
+    /// The shown run's log lines after the last one here (after missed live events).
+    fn fetch_missed_logs(&self) -> Action {
+        let Some(run_id) = self.logs_run.clone() else {
+            return Action::None;
+        };
+        Action::Send(
+            Tag::Logs {
+                run_id: run_id.clone(),
+            },
+            Request::Logs {
+                reference: run_id,
+                level: None,
+                after_id: self.logs.last().map(|l| l.id),
+            },
+        )
+    }
+
     /// A page of the run's log; asks for the next one while boltd says there is more.
     pub fn apply_log_page(&mut self, run_id: &str, lines: Vec<LogLine>, more: bool) -> Action {
         let last = lines.last().map(|l| l.id);
@@ -271,7 +288,11 @@ impl Detail {
                 work_order_id: wo, ..
             } if *wo == work_order_id => (false, self.refresh()),
             Event::StepChanged { run_id, .. } if ours(run_id) => (false, self.refresh()),
-            Event::Lagged { .. } => (false, self.refresh()),
+            // boltd dropped events this screen didn't take in time: read what was missed.
+            Event::Lagged { .. } => {
+                let refresh = self.refresh();
+                (false, Action::Many(vec![refresh, self.fetch_missed_logs()]))
+            }
             _ => (false, Action::None),
         }
     }
