@@ -606,7 +606,7 @@ impl Recorder<'_> {
                         step: None,
                         source: NOTICE_SOURCE.into(),
                         level: LogLevel::Warn,
-                        message: "bolt holds this run's log lines back from here on: it is near its log limits ([logs] in bolt.toml); the last lines are stored when the run ends, after a note of how many were dropped".into(),
+                        message: "bolt holds this run's log lines back from here on: it is near its log limits ([logs] in bolt.toml); the last lines are stored when the run ends, after a note of how many were dropped, if any".into(),
                         time,
                     });
                 }
