@@ -4,6 +4,7 @@
 pub mod adaptors;
 pub mod client;
 pub mod config;
+pub mod escape;
 pub mod model;
 pub mod paths;
 pub mod protocol;
