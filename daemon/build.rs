@@ -76,13 +76,22 @@ const MODULES: &[(&str, &str)] = &[
     ("@openfn/language-http", "src/engine/adaptors/js/http.js"),
 ];
 
+/// Node's built-ins for npm adaptors (`src/engine/node`), after the modules above (they use
+/// language-common's `inspect`), in dependency order like those.
+const NODE_MODULES: &[(&str, &str)] = &[
+    ("bolt:node/internal/errors", "src/engine/node/js/internal/errors.js"),
+    ("bolt:node/internal/host", "src/engine/node/js/internal/host.js"),
+    ("node:events", "src/engine/node/js/events.js"),
+    ("node:path", "src/engine/node/js/path.js"),
+];
+
 fn main() {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let runtime = Runtime::new().expect("a QuickJS runtime");
     let context = Context::full(&runtime).expect("a QuickJS context");
     let mut entries = String::new();
     context.with(|ctx| {
-        for (index, (name, path)) in MODULES.iter().enumerate() {
+        for (index, (name, path)) in MODULES.iter().chain(NODE_MODULES).enumerate() {
             println!("cargo:rerun-if-changed={path}");
             let source =
                 std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));

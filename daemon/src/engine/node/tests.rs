@@ -1,0 +1,178 @@
+//! The built-ins evaluated in a QuickJS context set up like a job's (the prelude's sandbox
+//! and `__bolt_host`), by test scripts in `tests/*.mjs` that import `node:x`/`x` as npm code
+//! does. The same scripts run under real Node when it is installed, so every expected value
+//! in them is Node's own answer.
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
+use super::*;
+use crate::engine::CancelToken;
+use crate::engine::runtime::logs::LogRecord;
+use crate::engine::runtime::step::{StepRequest, install_sandbox};
+use crate::engine::runtime::warm;
+use rquickjs::{AsyncContext, CatchResultExt, Function, Module, Promise};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn scripts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine/node/tests")
+}
+
+/// What a script left behind: failed checks and the lines printed as adaptor output.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub failures: Vec<String>,
+    pub printed: Vec<String>,
+}
+
+/// Imports from `bolt:node/globals` the names the script mentions, as the loader does for
+/// npm code that reads them as free variables (here: any whole-word mention).
+fn with_module_globals(source: &str) -> String {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let used: Vec<&str> = MODULE_GLOBALS
+        .iter()
+        .copied()
+        .filter(|name| {
+            source.match_indices(name).any(|(at, _)| {
+                let before = source[..at].chars().next_back();
+                let after = source[at + name.len()..].chars().next();
+                !before.is_some_and(|c| is_word(c) || c == '.') && !after.is_some_and(is_word)
+            })
+        })
+        .collect();
+    if used.is_empty() {
+        return source.to_string();
+    }
+    format!(
+        "import {{ {} }} from '{GLOBALS_MODULE}';\n{source}",
+        used.join(", ")
+    )
+}
+
+/// Runs `source` as an ES module named `name` (not the job module, so it may import
+/// built-ins) after the harness, in a context prepared as for a step.
+pub(crate) async fn run_script(name: &str, source: &str) -> Outcome {
+    let harness = std::fs::read_to_string(scripts().join("harness.mjs")).unwrap();
+    let warm = warm::take().await.unwrap();
+    let context = AsyncContext::full(&warm.runtime).await.unwrap();
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let sink_lines = printed.clone();
+    let request = StepRequest {
+        step_id: "node-test".into(),
+        code: String::new(),
+        positions: None,
+        operations: Vec::new(),
+        input: serde_json::json!({}),
+        immutable: false,
+        remove_props: Vec::new(),
+        timeout: Duration::from_secs(60),
+        memory_bytes: 512 * 1024 * 1024,
+        max_state_bytes: 1024 * 1024,
+        cancel: CancelToken::new(),
+        sink: Arc::new(move |record: LogRecord| {
+            sink_lines
+                .lock()
+                .unwrap()
+                .push(format!("{}: {}", record.level.stored(), record.message()));
+        }),
+    };
+    let source = with_module_globals(source);
+    let failures = context
+        .async_with(async |ctx| {
+            let deadline = Instant::now() + request.timeout;
+            install_sandbox(&ctx, &request, deadline)
+                .await
+                .catch(&ctx)
+                .unwrap();
+            let report = |e: rquickjs::CaughtError| format!("{name}: {e}");
+            let promise = Module::evaluate(ctx.clone(), "node-test-harness.mjs", harness)
+                .catch(&ctx)
+                .map_err(report)?;
+            promise.into_future::<()>().await.catch(&ctx).map_err(report)?;
+            let promise: Promise = Module::evaluate(ctx.clone(), name, source)
+                .catch(&ctx)
+                .map_err(report)?;
+            promise.into_future::<()>().await.catch(&ctx).map_err(report)?;
+            let failures: Function = ctx.globals().get("__failures").unwrap();
+            let text: String = failures.call(()).unwrap();
+            Ok::<_, String>(serde_json::from_str::<Vec<String>>(&text).unwrap())
+        })
+        .await
+        .unwrap_or_else(|thrown| vec![thrown]);
+    drop(context);
+    let printed = printed.lock().unwrap().clone();
+    Outcome { failures, printed }
+}
+
+/// Runs `tests/<file>` in bolt and asserts every check passed.
+async fn run_file(file: &str) -> Outcome {
+    let source = std::fs::read_to_string(scripts().join(file)).unwrap();
+    let outcome = run_script(file, &source).await;
+    assert!(
+        outcome.failures.is_empty(),
+        "{file} in bolt:\n{}",
+        outcome.failures.join("\n")
+    );
+    outcome
+}
+
+/// Whether real Node agrees with every check in `tests/<file>` (skipped without `node`).
+fn node_agrees(file: &str) {
+    let Ok(output) = std::process::Command::new("node")
+        .arg("--import")
+        .arg(scripts().join("harness.mjs"))
+        .arg(scripts().join(file))
+        // bolt's working directory is `/`.
+        .current_dir("/")
+        .output()
+    else {
+        eprintln!("node is not installed: {file} checked in bolt only");
+        return;
+    };
+    assert!(
+        output.status.success(),
+        "{file} under Node:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+macro_rules! node_script_tests {
+    ($($test:ident => $file:literal,)*) => {
+        mod scripts {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    run_file($file).await;
+                    node_agrees($file);
+                }
+            )*
+        }
+    };
+}
+
+node_script_tests! {
+    events => "events.mjs",
+    path => "path.mjs",
+}
+
+#[test]
+fn refuses_processes_and_debuggers_but_loads_socket_modules_that_refuse_their_use() {
+    for name in ["child_process", "node:worker_threads", "vm", "readline/promises"] {
+        assert!(
+            matches!(builtin(name), Some(Builtin::Unsupported { .. })),
+            "{name}"
+        );
+    }
+    assert!(matches!(
+        builtin("node:not-a-module"),
+        Some(Builtin::Unsupported { .. })
+    ));
+    assert_eq!(builtin("lodash"), None);
+    assert_eq!(builtin("node:events"), Some(Builtin::Provided("node:events")));
+    assert_eq!(builtin("fs/promises"), Some(Builtin::Provided("node:fs/promises")));
+    assert_eq!(replacement("undici"), Some("bolt:undici"));
+    assert!(refused_package("pg").unwrap().contains("raw TCP sockets"));
+    assert_eq!(refused_package("axios"), None);
+}
