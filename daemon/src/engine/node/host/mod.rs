@@ -10,8 +10,10 @@
 //! hmac(algorithm, key, bytes) -> ArrayBuffer
 //! pbkdf2(algorithm, password, salt, iterations, length) -> ArrayBuffer
 //! randomBytes(n) -> ArrayBuffer
-//! zlib(mode, bytes, level) -> ArrayBuffer            (zlib.rs; throws zlib's error text)
+//! zlib(mode, bytes, level?, partial?) -> ArrayBuffer (zlib.rs; throws zlib's error text;
+//!                                      `partial`: truncated input gives what it has)
 //! decode(label, bytes, fatal) -> string              (text.rs: WHATWG decoders)
+//! utf8(text) -> ArrayBuffer                          (the UTF-8 bytes of a well-formed string)
 //! encodingName(label) -> string | undefined          (the canonical WHATWG name)
 //! http(requestJson, bytes?, id) -> Promise<{ok, status, headers, url, body: ArrayBuffer}
 //!                                           | {ok: false, error}>   (http.rs)
@@ -96,9 +98,12 @@ fn node_host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
         "zlib",
         host_function(
             ctx,
-            |ctx: Ctx<'js>, mode: String, data: String, level: Option<i32>| {
-                let out = zlib::run(&mode, &binary(&data), level)
-                    .map_err(|e| throw_coded(&ctx, &e.message, e.code, e.errno))?;
+            |ctx: Ctx<'js>, mode: String, data: String, level: Option<i32>, partial: Option<bool>| {
+                let out = match zlib::run(&mode, &binary(&data), level) {
+                    Ok(out) => out,
+                    Err(e) if partial == Some(true) && e.code == "Z_BUF_ERROR" => e.partial,
+                    Err(e) => return Err(throw_coded(&ctx, &e.message, e.code, e.errno)),
+                };
                 ArrayBuffer::new(ctx, out)
             },
         )?,
@@ -111,6 +116,12 @@ fn node_host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
                 text::decode(&label, &binary(&data), fatal).map_err(|e| throw(&ctx, &e))
             },
         )?,
+    )?;
+    host.set(
+        "utf8",
+        host_function(ctx, |ctx: Ctx<'js>, text: String| {
+            ArrayBuffer::new(ctx, text.into_bytes())
+        })?,
     )?;
     host.set(
         "encodingName",

@@ -10,6 +10,8 @@ pub struct ZlibError {
     pub message: String,
     pub code: &'static str,
     pub errno: i32,
+    /// What was decompressed before the input ran out (Node's `Z_SYNC_FLUSH` keeps it).
+    pub partial: Vec<u8>,
 }
 
 fn data_error(message: &str) -> ZlibError {
@@ -17,6 +19,7 @@ fn data_error(message: &str) -> ZlibError {
         message: message.to_string(),
         code: "Z_DATA_ERROR",
         errno: -3,
+        partial: Vec::new(),
     }
 }
 
@@ -25,6 +28,15 @@ fn unexpected_end() -> ZlibError {
         message: "unexpected end of file".to_string(),
         code: "Z_BUF_ERROR",
         errno: -5,
+        partial: Vec::new(),
+    }
+}
+
+/// `unexpected_end`, keeping the output so far.
+fn truncated(partial: Vec<u8>) -> ZlibError {
+    ZlibError {
+        partial,
+        ..unexpected_end()
     }
 }
 
@@ -56,8 +68,9 @@ pub fn run(mode: &str, data: &[u8], level: Option<i32>) -> Result<Vec<u8>, ZlibE
         "brotliDecompress" => brotli(data),
         _ => Err(ZlibError {
             message: format!("bolt: zlib mode {mode} is not available"),
-            code: "ERR_BOLT_UNSUPPORTED",
+            code: "ERR_BOLT_SANDBOX",
             errno: 0,
+            partial: Vec::new(),
         }),
     }
 }
@@ -132,7 +145,7 @@ fn inflate(data: &[u8], zlib_header: bool) -> Result<(Vec<u8>, usize), ZlibError
         let stalled =
             decompress.total_in() as usize == consumed && decompress.total_out() == produced;
         if stalled && consumed >= data.len() {
-            return Err(unexpected_end());
+            return Err(truncated(out));
         }
         if stalled && out.capacity() - out.len() >= 16 * 1024 {
             return Err(data_error("invalid stored block lengths"));
@@ -146,11 +159,19 @@ fn gunzip(data: &[u8]) -> Result<Vec<u8>, ZlibError> {
     let mut out = Vec::new();
     let mut rest = data;
     loop {
-        let header = gzip_header_len(rest)?;
-        let (member, used) = inflate(&rest[header..], false)?;
+        let header = gzip_header_len(rest).map_err(|e| ZlibError {
+            partial: out.clone(),
+            ..e
+        })?;
+        let (member, used) = inflate(&rest[header..], false).map_err(|mut e| {
+            let mut partial = out.clone();
+            partial.append(&mut e.partial);
+            ZlibError { partial, ..e }
+        })?;
         let trailer = &rest[header + used..];
         if trailer.len() < 8 {
-            return Err(unexpected_end());
+            out.extend(member);
+            return Err(truncated(out));
         }
         let mut crc = Crc::new();
         crc.update(&member);
@@ -218,6 +239,7 @@ fn brotli(data: &[u8]) -> Result<Vec<u8>, ZlibError> {
                     message: "Decompression failed".to_string(),
                     code: "ERR_BROTLI_DECOMPRESSION_FAILED",
                     errno: -6,
+                    partial: Vec::new(),
                 }
             }
         })?;
@@ -249,12 +271,16 @@ mod tests {
             run("gunzip", b"not gzip at all", None).unwrap_err().message,
             "incorrect header check"
         );
-        let packed = run("gzip", &text, None).unwrap();
+        let numbers: Vec<u8> = (0..5000)
+            .flat_map(|n: u32| format!("{} ", n.wrapping_mul(2654435761)).into_bytes())
+            .collect();
+        let packed = run("gzip", &numbers, None).unwrap();
         let cut = run("gunzip", &packed[..packed.len() / 2], None).unwrap_err();
         assert_eq!(
             (cut.message.as_str(), cut.code, cut.errno),
             ("unexpected end of file", "Z_BUF_ERROR", -5)
         );
+        assert!(!cut.partial.is_empty() && numbers.starts_with(&cut.partial));
         assert_eq!(
             run("inflate", b"xx", None).unwrap_err().message,
             "incorrect header check"

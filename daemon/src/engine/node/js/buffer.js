@@ -71,8 +71,10 @@ export function transcode(source, fromEncoding, toEncoding) {
 }
 
 // Blob and File live with the web globals; node:buffer re-exports them.
-export { Blob, File, resolveObjectURL } from 'bolt:node/internal/blob';
-import { Blob, File, resolveObjectURL } from 'bolt:node/internal/blob';
+export { Blob, File } from 'bolt:node/internal/blob';
+export { resolveObjectURL } from 'bolt:node/internal/url';
+import { Blob, File } from 'bolt:node/internal/blob';
+import { resolveObjectURL } from 'bolt:node/internal/url';
 
 export default {
   Buffer, SlowBuffer, kMaxLength, kStringMaxLength, constants, INSPECT_MAX_BYTES,
