@@ -25,20 +25,38 @@ pub(crate) struct Outcome {
     pub printed: Vec<String>,
 }
 
-/// Imports from `bolt:node/globals` the names the script mentions, as the loader does for
-/// npm code that reads them as free variables (here: any whole-word mention).
+/// Imports from `bolt:node/globals` the names the script reads as free variables, as the
+/// loader does for npm code (here: any whole-word mention the script doesn't bind itself).
 fn with_module_globals(source: &str) -> String {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let mentions = |name: &str, text: &str| {
+        text.match_indices(name).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + name.len()..].chars().next();
+            !before.is_some_and(|c| is_word(c) || c == '.') && !after.is_some_and(is_word)
+        })
+    };
+    let binds = |name: &str| {
+        source.lines().any(|line| {
+            let line = line.trim_start();
+            (line.starts_with("import ") && {
+                // `import { URL as NodeURL }` binds NodeURL, not URL.
+                let clause = line.split(" from ").next().unwrap_or("");
+                let bound: Vec<&str> = clause
+                    .split(|c: char| c == ',' || c == '{' || c == '}')
+                    .map(|part| part.rsplit(" as ").next().unwrap_or(part).trim())
+                    .collect();
+                bound.iter().any(|b| b.trim_start_matches("import ").trim() == name)
+            })
+                || ["const ", "let ", "var ", "function ", "class "]
+                    .iter()
+                    .any(|kw| line.starts_with(&format!("{kw}{name} ")) || line.starts_with(&format!("{kw}{name}(")))
+        })
+    };
     let used: Vec<&str> = MODULE_GLOBALS
         .iter()
         .copied()
-        .filter(|name| {
-            source.match_indices(name).any(|(at, _)| {
-                let before = source[..at].chars().next_back();
-                let after = source[at + name.len()..].chars().next();
-                !before.is_some_and(|c| is_word(c) || c == '.') && !after.is_some_and(is_word)
-            })
-        })
+        .filter(|name| mentions(name, source) && !binds(name))
         .collect();
     if used.is_empty() {
         return source.to_string();
@@ -119,6 +137,7 @@ async fn run_file(file: &str) -> Outcome {
 /// Whether real Node agrees with every check in `tests/<file>` (skipped without `node`).
 fn node_agrees(file: &str) {
     let Ok(output) = std::process::Command::new("node")
+        .arg("--no-deprecation")
         .arg("--import")
         .arg(scripts().join("harness.mjs"))
         .arg(scripts().join(file))
@@ -155,6 +174,11 @@ macro_rules! node_script_tests {
 node_script_tests! {
     events => "events.mjs",
     path => "path.mjs",
+    buffer => "buffer.mjs",
+    util => "util.mjs",
+    url => "url.mjs",
+    querystring => "querystring.mjs",
+    string_decoder => "string_decoder.mjs",
 }
 
 #[test]

@@ -110,7 +110,8 @@ function groupArrayElements(ctx, output, value) {
 }
 
 function joinEntries(ctx, output, braces, depth, grouped) {
-  if (ctx.currentDepth - depth < ctx.compact && !grouped) {
+  // A multi-line head (an error's stack) always puts the entries on lines of their own.
+  if (ctx.currentDepth - depth < ctx.compact && !grouped && !braces[0].includes('\n')) {
     const start = output.length + ctx.indentation + braces[0].length + 10;
     let total = output.length + start;
     let fits = total + output.length <= ctx.breakLength;
@@ -324,7 +325,6 @@ function formatValue(ctx, value, depth) {
   for (const key of keys) {
     output.push(formatProperty(ctx, value, key, depth, !isEnumerable(value, key)));
   }
-  if (ctx.showHidden && Array.isArray(value)) output.push(`[length]: ${value.length}`);
   ctx.indentation -= 2;
   ctx.seen.pop();
   let grouped = false;
