@@ -179,6 +179,12 @@ node_script_tests! {
     url => "url.mjs",
     querystring => "querystring.mjs",
     string_decoder => "string_decoder.mjs",
+    assert => "assert.mjs",
+    timers => "timers.mjs",
+    os_process => "os_process.mjs",
+    stream => "stream.mjs",
+    crypto => "crypto.mjs",
+    zlib => "zlib.mjs",
 }
 
 #[test]
