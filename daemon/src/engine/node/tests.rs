@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// How long a script may run before it counts as stalled.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(20);
+
 fn scripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine/node/tests")
 }
@@ -110,7 +113,14 @@ pub(crate) async fn run_script(name: &str, source: &str) -> Outcome {
             let promise: Promise = Module::evaluate(ctx.clone(), name, source)
                 .catch(&ctx)
                 .map_err(report)?;
-            promise.into_future::<()>().await.catch(&ctx).map_err(report)?;
+            match tokio::time::timeout(SCRIPT_TIMEOUT, promise.into_future::<()>()).await {
+                Ok(done) => done.catch(&ctx).map_err(report)?,
+                Err(_) => {
+                    let last: Function = ctx.globals().get("__lastCheck").unwrap();
+                    let last: String = last.call(()).unwrap();
+                    return Err(format!("{name}: stalled after the check {last:?}"));
+                }
+            }
             let failures: Function = ctx.globals().get("__failures").unwrap();
             let text: String = failures.call(()).unwrap();
             Ok::<_, String>(serde_json::from_str::<Vec<String>>(&text).unwrap())
@@ -185,6 +195,7 @@ node_script_tests! {
     stream => "stream.mjs",
     crypto => "crypto.mjs",
     zlib => "zlib.mjs",
+    web => "web.mjs",
 }
 
 #[test]

@@ -3,6 +3,9 @@
 // them is checked against Node itself. Independent of the modules under test.
 
 const failures = [];
+let last = '(none)';
+/** The name of the last check that ran (for a script that stalls). */
+globalThis.__lastCheck = () => last;
 
 function show(value, seen = []) {
   if (value === undefined) return 'undefined';
@@ -34,6 +37,7 @@ globalThis.show = show;
 
 /** Records a failure when `actual` and `expected` differ (deep, by `show`). */
 globalThis.check = (name, actual, expected) => {
+  last = name;
   const a = show(actual);
   const e = show(expected);
   if (a !== e) failures.push(`${name}: got ${a}, want ${e}`);
@@ -49,6 +53,7 @@ function summary(error) {
 
 /** `fn` must throw an error matching `expected`'s fields (name, code, message). */
 globalThis.checkThrows = (name, fn, expected) => {
+  last = name;
   try {
     fn();
   } catch (error) {
@@ -64,6 +69,7 @@ globalThis.checkThrows = (name, fn, expected) => {
 
 /** `promise` must reject with an error matching `expected`. */
 globalThis.checkRejects = async (name, promise, expected) => {
+  last = name;
   try {
     await (typeof promise === 'function' ? promise() : promise);
   } catch (error) {

@@ -132,6 +132,12 @@ export class TextDecoder {
     }
     if (!stream) this.#bomSeen = false;
     if (bytes.length === 0) return '';
+    // Node decodes the latin1 labels (windows-1252) as ISO-8859-1: 0x80 stays U+0080.
+    if (this.#encoding === 'windows-1252') {
+      let out = '';
+      for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+      return out;
+    }
     try {
       return host().decode(this.#encoding, toBinary(bytes), this.#fatal);
     } catch (e) {

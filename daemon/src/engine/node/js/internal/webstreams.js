@@ -648,9 +648,9 @@ export class TransformStream {
         await backpressure.promise;
         if (typeof transformer.transform === 'function') await transformer.transform(chunk, controller);
         else controller.enqueue(chunk);
-        if (readableController.desiredSize !== null && readableController.desiredSize <= 0) {
-          backpressure = deferred();
-        }
+        // Backpressure, as the spec has it: the readable side wants no more (no pending
+        // read and a full queue).
+        if (!shouldPull(readableController[kState])) backpressure = deferred();
       },
       async close() {
         if (typeof transformer.flush === 'function') await transformer.flush(controller);
