@@ -4,6 +4,8 @@
 //! in them is Node's own answer.
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
+mod server;
+
 use super::*;
 use crate::engine::CancelToken;
 use crate::engine::runtime::logs::LogRecord;
@@ -106,6 +108,7 @@ pub(crate) async fn run_script(name: &str, source: &str) -> Outcome {
                 .catch(&ctx)
                 .unwrap();
             let report = |e: rquickjs::CaughtError| format!("{name}: {e}");
+            ctx.globals().set("testServer", server::base_url()).unwrap();
             let promise = Module::evaluate(ctx.clone(), "node-test-harness.mjs", harness)
                 .catch(&ctx)
                 .map_err(report)?;
@@ -151,6 +154,7 @@ fn node_agrees(file: &str) {
         .arg("--import")
         .arg(scripts().join("harness.mjs"))
         .arg(scripts().join(file))
+        .env("BOLT_TEST_SERVER", server::base_url())
         // bolt's working directory is `/`.
         .current_dir("/")
         .output()
@@ -196,6 +200,8 @@ node_script_tests! {
     crypto => "crypto.mjs",
     zlib => "zlib.mjs",
     web => "web.mjs",
+    fetch => "fetch.mjs",
+    scratch => "scratch.mjs",
 }
 
 #[test]

@@ -86,6 +86,8 @@ globalThis.checkRejects = async (name, promise, expected) => {
 globalThis.__failures = () => JSON.stringify(failures);
 
 if (typeof process !== 'undefined' && typeof process.on === 'function') {
+  // The test server's URL (bolt's harness sets the global itself).
+  globalThis.testServer = process.env.BOLT_TEST_SERVER;
   process.on('exit', () => {
     if (failures.length) {
       console.error(failures.join('\n'));

@@ -346,7 +346,7 @@ const BodyMixin = {
   },
   async blob() {
     const bytes = await consume(this);
-    return new Blob([bytes], { type: this.headers.get('content-type') || '' });
+    return new Blob([bytes], { type: serializeMime(this.headers.get('content-type')) });
   },
   async text() {
     return decodeUtf8(await consume(this));
@@ -650,6 +650,32 @@ function base64Bytes(text) {
   return Uint8Array.from(out);
 }
 
+// The fetch standard's blocked ports (undici refuses them with "bad port").
+const BAD_PORTS = new Set([1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102,
+  103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526,
+  530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190,
+  5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
+
+// MIME types as fetch serializes them (`text/plain; charset=UTF-8` → `text/plain;charset=UTF-8`).
+function serializeMime(value) {
+  if (!value) return '';
+  const [essence, ...params] = String(value).split(';');
+  const type = essence.trim().toLowerCase();
+  if (!/^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/.test(type)) return '';
+  const kept = [];
+  for (const param of params) {
+    const at = param.indexOf('=');
+    if (at < 0) continue;
+    const name = param.slice(0, at).trim().toLowerCase();
+    let val = param.slice(at + 1).trim();
+    if (!name || kept.some(([n]) => n === name)) continue;
+    if (val.startsWith('"')) val = val.slice(1, val.indexOf('"', 1) > 0 ? val.indexOf('"', 1) : undefined);
+    kept.push([name, val]);
+  }
+  const quote = (v) => (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v) ? v : `"${v.replace(/(["\\])/g, '\\$1')}"`);
+  return `${type}${kept.map(([n, v]) => `;${n}=${quote(v)}`).join('')}`;
+}
+
 // undici's default request headers, in the order it adds them after the caller's.
 const DEFAULT_HEADERS = [
   ['accept', '*/*'],
@@ -688,6 +714,8 @@ export async function fetch(input, init = undefined) {
   if (scheme === 'about:') throw fetchFailed(new TypeError('about: URLs are not fetchable'));
   if (scheme === 'blob:' || scheme === 'file:') throw fetchFailed(new Error('not implemented... yet...'));
   if (scheme !== 'http:' && scheme !== 'https:') throw fetchFailed(new TypeError('unknown scheme'));
+  const port = new URL(url).port;
+  if (port && BAD_PORTS.has(Number(port))) throw fetchFailed(new Error('bad port'));
 
   const headers = request.headers.__raw();
   const present = new Set(headers.map(([n]) => n.toLowerCase()));
