@@ -170,6 +170,67 @@ fn node_agrees(file: &str) {
     );
 }
 
+/// A directory with these npm packages installed (once per test target), or `None` when npm
+/// can't install them (offline): the Node side of a comparison is skipped then.
+fn npm_packages(packages: &[&str]) -> Option<PathBuf> {
+    let key: String = packages
+        .join("+")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/node-test-packages")
+        .join(key);
+    let marker = dir.join("installed");
+    if marker.exists() {
+        return Some(dir);
+    }
+    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::write(dir.join("package.json"), "{\"private\":true}").ok()?;
+    let status = std::process::Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--silent"])
+        .args(packages)
+        .current_dir(&dir)
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    std::fs::write(&marker, "").ok()?;
+    Some(dir)
+}
+
+/// Whether real Node, with `packages` installed, agrees with every check in `tests/<file>`.
+fn node_agrees_with(file: &str, packages: &[&str]) {
+    let Some(dir) = npm_packages(packages) else {
+        eprintln!("npm could not install {packages:?}: {file} checked in bolt only");
+        return;
+    };
+    std::fs::copy(scripts().join(file), dir.join(file)).unwrap();
+    let output = std::process::Command::new("node")
+        .arg("--no-deprecation")
+        .arg("--import")
+        .arg(scripts().join("harness.mjs"))
+        .arg(dir.join(file))
+        .env("BOLT_TEST_SERVER", server::base_url())
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{file} under Node with {packages:?}:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn undici() {
+    run_file("undici.mjs").await;
+    node_agrees_with("undici.mjs", &["undici@5"]);
+    node_agrees_with("undici.mjs", &["undici@7"]);
+}
+
 macro_rules! node_script_tests {
     ($($test:ident => $file:literal,)*) => {
         mod scripts {
@@ -201,7 +262,6 @@ node_script_tests! {
     zlib => "zlib.mjs",
     web => "web.mjs",
     fetch => "fetch.mjs",
-    scratch => "scratch.mjs",
 }
 
 #[test]
