@@ -262,6 +262,7 @@ node_script_tests! {
     zlib => "zlib.mjs",
     web => "web.mjs",
     fetch => "fetch.mjs",
+    http => "http.mjs",
 }
 
 #[test]
