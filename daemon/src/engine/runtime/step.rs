@@ -190,7 +190,7 @@ fn caught<'js>(ctx: &Ctx<'js>, error: CaughtError<'js>) -> Thrown<'js> {
 }
 
 /// The prelude's internals, kept while the step runs.
-struct Internals<'js> {
+pub(crate) struct Internals<'js> {
     object: Object<'js>,
 }
 
@@ -373,7 +373,7 @@ fn describe<'js>(
     }
 }
 
-async fn install_sandbox<'js>(
+pub(crate) async fn install_sandbox<'js>(
     ctx: &Ctx<'js>,
     req: &StepRequest,
     deadline: Instant,
