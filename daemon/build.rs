@@ -105,4 +105,25 @@ fn main() {
     });
     let bundle = format!("&[\n{entries}]\n");
     std::fs::write(out_dir.join("bundle.rs"), bundle).expect("writing bundle.rs");
+    println!("cargo:rustc-env=BOLT_QJS_STAMP={}", bytecode_stamp(&context));
+}
+
+/// Identifies this QuickJS's bytecode format (the bytes it writes for a fixed module), so
+/// bytecode cached on disk by another build is never read.
+fn bytecode_stamp(context: &Context) -> String {
+    use std::hash::{Hash, Hasher};
+    context.with(|ctx| {
+        let module = Module::declare(
+            ctx.clone(),
+            "bolt:stamp",
+            "export default function f(a, ...b) { return [a, b, 1n, /r/g, `t${a}`]; }\n",
+        )
+        .expect("compiling the stamp module");
+        let bytes = module
+            .write(WriteOptions::default())
+            .expect("writing the stamp module");
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    })
 }

@@ -9,6 +9,7 @@
 pub mod adaptors;
 pub mod compiler;
 pub mod node;
+pub mod packages;
 pub mod runtime;
 
 pub use runtime::cli;

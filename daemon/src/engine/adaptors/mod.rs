@@ -53,8 +53,10 @@
 //! `parseAs: 'stream'` gives text; of the TLS options, `rejectUnauthorized`, `ca`, `cert` and
 //! `key` (PEM) are used; `util.uuid()` uses `Math.random`.
 
+pub mod choice;
 pub mod host;
 pub mod installed;
+pub mod package_exports;
 #[cfg(test)]
 mod quickjs_tests;
 pub mod spec;
