@@ -74,6 +74,15 @@ const MODULES: &[(&str, &str)] = &[
         "src/engine/adaptors/js/common.js",
     ),
     ("@openfn/language-http", "src/engine/adaptors/js/http.js"),
+    (
+        "@openfn/language-common/public/util",
+        "src/engine/adaptors/js/common/public_util.js",
+    ),
+    (
+        "@openfn/language-common/public/metadata",
+        "src/engine/adaptors/js/common/public_metadata.js",
+    ),
+    ("bolt:cjs", "src/engine/packages/js/cjs.js"),
 ];
 
 fn main() {

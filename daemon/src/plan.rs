@@ -76,6 +76,7 @@ pub fn build(
             name: Some(job.name.clone()),
             expression: Some(job.body.clone()),
             adaptor: Some(job.adaptor.clone()),
+            adaptors: Vec::new(),
             configuration: job
                 .credential
                 .as_ref()

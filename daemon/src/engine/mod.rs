@@ -33,11 +33,27 @@ pub struct PlanStep {
     pub name: Option<String>,
     /// Job source; `None` for a trigger-like step that passes its input through.
     pub expression: Option<String>,
-    /// e.g. `@openfn/language-common@3.3.4`, `common`, `http`.
+    /// e.g. `@openfn/language-common@3.3.4`, `common`, `http`, `openmrs@5.5.0`.
     pub adaptor: Option<String>,
+    /// Further adaptors of the step, after `adaptor` (OpenFn's `adaptors: [...]`, e.g. the
+    /// collections adaptor next to the job's own).
+    pub adaptors: Vec<String>,
     pub configuration: Option<serde_json::Value>,
     pub state: Option<serde_json::Value>,
     pub next: Vec<PlanEdge>,
+}
+
+impl PlanStep {
+    /// Every adaptor the step names, `adaptor` first, each once.
+    pub fn adaptor_specs(&self) -> Vec<&str> {
+        let mut specs: Vec<&str> = Vec::new();
+        for spec in self.adaptor.iter().chain(self.adaptors.iter()) {
+            if !specs.contains(&spec.as_str()) {
+                specs.push(spec);
+            }
+        }
+        specs
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -204,7 +204,7 @@ const COMMON_PARTS: &[&str] = &[
     "@openfn/language-common/lodash",
 ];
 
-static SUB_MODULES: [SubModule; 13] = [
+static SUB_MODULES: [SubModule; 15] = [
     SubModule {
         specifier: COMMON_CORE,
         source: include_str!("js/common/core.js"),
@@ -345,6 +345,42 @@ static SUB_MODULES: [SubModule; 13] = [
             "throwError",
             "uuid",
         ],
+        internal: true,
+    },
+    // What npm adaptors importing language-common's `util` and `metadata` subpaths get when
+    // they run on the built-in common.
+    SubModule {
+        specifier: "@openfn/language-common/public/util",
+        source: include_str!("js/common/public_util.js"),
+        exports: &[
+            "ERROR_ABSOLUTE_URL",
+            "ERROR_URL_MISMATCH",
+            "assertRelativeUrl",
+            "decode",
+            "del",
+            "enableMockClient",
+            "encode",
+            "encodeFormBody",
+            "expandReferences",
+            "generateAgentKey",
+            "get",
+            "logResponse",
+            "makeBasicAuthHeader",
+            "normalizeOauthConfig",
+            "parseDate",
+            "parseUrl",
+            "post",
+            "put",
+            "request",
+            "throwError",
+            "uuid",
+        ],
+        internal: true,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/public/metadata",
+        source: include_str!("js/common/public_metadata.js"),
+        exports: &["createEntity"],
         internal: true,
     },
 ];

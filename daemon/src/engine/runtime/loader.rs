@@ -1,8 +1,10 @@
-//! Module resolution for jobs: bolt's prelude, the built-in adaptors and `@openfn/runtime`;
-//! nothing else. Built-in modules are compiled to QuickJS bytecode at build time (`embed!`),
-//! so a step loads them without parsing ~100 KB of JavaScript each time.
+//! Module resolution for jobs: bolt's prelude, the built-in adaptors, `@openfn/runtime`, and
+//! the npm adaptors of the step ([`super::packages`]); nothing else. Built-in modules are
+//! compiled to QuickJS bytecode at build time (`embed!`), so a step loads them without
+//! parsing ~100 KB of JavaScript each time; npm packages' modules are compiled once and
+//! cached ([`crate::engine::packages::bytecode`]).
 
-use super::adaptor_bridge;
+use super::{adaptor_bridge, packages};
 use rquickjs::loader::{Bundle, ImportAttributes, Loader, Resolver};
 use rquickjs::module::{Declared, Module};
 use rquickjs::{Ctx, Exception, Result, Value};
@@ -49,11 +51,22 @@ impl Resolver for JobResolver {
     ) -> Result<String> {
         if name.starts_with(BOLT_PREFIX) {
             // Only bolt's own modules (and the host, importing the prelude) may load these.
-            return if base.starts_with(BOLT_PREFIX) || base.is_empty() || base == "eval_script" {
+            return if base.starts_with(BOLT_PREFIX)
+                || base.is_empty()
+                || base == "eval_script"
+                || packages::is_loader_module(base)
+            {
                 Ok(name.to_string())
             } else {
                 Err(import_error(ctx, name))
             };
+        }
+        if let Some(resolved) = packages::resolve_import(ctx, base, name) {
+            return resolved;
+        }
+        if packages::is_package_module(base) {
+            // Package code outside a step with npm adaptors.
+            return Err(import_error(ctx, name));
         }
         let base_name = module_base_name(name);
         if base_name == RUNTIME_MODULE {
@@ -83,6 +96,9 @@ impl Loader for JobLoader {
         if in_bundle(name) {
             let mut bundle = BUNDLE;
             return bundle.load(ctx, name, attributes);
+        }
+        if let Some(module) = packages::load(ctx, name) {
+            return module;
         }
         match adaptor_bridge::module_source(name) {
             Some((source, _)) => Module::declare(ctx.clone(), name, source),
@@ -160,7 +176,8 @@ mod tests {
             adaptor: Some(adaptor.into()),
             ..PlanStep::default()
         };
-        let job = prepare::prepare(&step, CompileMode::Compile).unwrap();
+        let adaptors = prepare::adaptors_of(&step, &Default::default()).unwrap();
+        let job = prepare::prepare(&step, CompileMode::Compile, adaptors).unwrap();
         let loaded = Arc::new(Mutex::new(Vec::new()));
         let runtime = Runtime::new().unwrap();
         runtime.set_loader(JobResolver, Recording(loaded.clone()));

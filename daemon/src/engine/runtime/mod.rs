@@ -26,6 +26,7 @@ pub mod conditions;
 pub mod errors;
 mod loader;
 pub mod logs;
+pub mod packages;
 pub mod pool;
 pub mod prepare;
 pub mod state;
@@ -53,6 +54,8 @@ pub struct RunOptions {
     pub prepared: Option<Arc<std::collections::HashMap<String, prepare::PreparedJob>>>,
     /// Drop `response` from step outputs too, as OpenFn's worker (Lightning) does; the CLI keeps it.
     pub worker_mode: bool,
+    /// Where npm adaptors come from (installed ones, local package directories).
+    pub adaptors: crate::engine::adaptors::choice::AdaptorSources,
 }
 
 /// Where step events and log records go.

@@ -8,9 +8,10 @@ use super::errors::{
     self, ErrorContext, OperationInfo, PositionMapper, Severity, StepError, ThrownInfo,
 };
 use super::loader;
+use super::packages;
 use super::logs::{Level, LogArg, LogRecord, LogSink, LogSource};
 use super::warm;
-use rquickjs::function::Async;
+use rquickjs::function::{Async, Rest};
 use rquickjs::module::Module;
 use rquickjs::{
     AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Function, Object, Promise, Value,
@@ -47,6 +48,8 @@ pub struct StepRequest {
     pub max_state_bytes: usize,
     pub cancel: CancelToken,
     pub sink: LogSink,
+    /// The step's npm adaptors (`None`: built-in adaptors only).
+    pub packages: Option<Arc<packages::StepPackages>>,
 }
 
 /// How a step ended.
@@ -68,6 +71,8 @@ pub async fn run_step(req: StepRequest) -> StepOutcome {
         Err(outcome) => return outcome,
     };
     set_limits(&warm.runtime, &req, deadline, reason.clone()).await;
+    // The loader serves this step's npm packages while it runs.
+    let _packages = req.packages.clone().map(packages::enter);
     let request = &req;
     let interrupt = reason.clone();
     let work = context
@@ -399,6 +404,16 @@ async fn install_sandbox<'js>(
             emit_console(&sink, &step_id, LogSource::Job, &level, &args);
         })?,
     )?;
+    if req.packages.is_some() {
+        let sink = req.sink.clone();
+        let step_id = req.step_id.clone();
+        host.set(
+            "adaptorLog",
+            warm::host_function(ctx, move |level: String, args: String| {
+                emit_console(&sink, &step_id, LogSource::Adaptor, &level, &args);
+            })?,
+        )?;
+    }
     let sink = req.sink.clone();
     let step_id = req.step_id.clone();
     host.set(
@@ -454,6 +469,15 @@ async fn install_sandbox<'js>(
     let runtime = Object::new(ctx.clone())?;
     runtime.set("defer", internals.get::<_, Value>("defer")?)?;
     define_hidden(ctx, "__bolt_runtime", runtime.into_value())?;
+    if req.packages.is_some() {
+        let cjs = packages::install_cjs(ctx, |ctx, hook| {
+            warm::host_function(ctx, move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
+                hook.call(ctx, args)
+            })
+        })
+        .await?;
+        define_hidden(ctx, packages::cjs_global(), cjs.into_value())?;
+    }
     Ok(Internals { object: internals })
 }
 
@@ -492,6 +516,19 @@ async fn evaluate_job<'js>(
             .map_err(|e| caught(ctx, e))?;
         settle(ctx, promise).await?;
     }
+    for adaptor in req.packages.iter().flat_map(|p| p.adaptors.iter()) {
+        let loaded = match Module::import(ctx, adaptor.name.clone()).catch(ctx) {
+            Ok(promise) => promise.into_future::<Value>().await.catch(ctx).map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(error) = loaded {
+            return Err(Thrown::Engine(Box::new(adaptor_load_error(
+                ctx,
+                &format!("{}@{}", adaptor.name, adaptor.version),
+                error,
+            ))));
+        }
+    }
     internals
         .func("lockdown")
         .and_then(|f| f.call::<_, ()>(()))
@@ -513,6 +550,47 @@ async fn evaluate_job<'js>(
         .catch(ctx)
         .map_err(|e| caught(ctx, e))?;
     settle(ctx, promise).await
+}
+
+/// An npm adaptor that fails to load (a missing file, an unsupported built-in, code that
+/// throws): the step crashes with an ImportError naming the package and the cause.
+fn adaptor_load_error<'js>(ctx: &Ctx<'js>, adaptor: &str, error: CaughtError<'js>) -> StepError {
+    let cause = match &error {
+        CaughtError::Exception(e) => {
+            let name: Option<String> = e.as_object().get("name").ok();
+            let message = e.message().unwrap_or_default();
+            match name.as_deref() {
+                Some("ImportError") | None => message,
+                Some(name) => format!("{name}: {message}"),
+            }
+        }
+        CaughtError::Value(v) => ctx
+            .json_stringify(v.clone())
+            .ok()
+            .flatten()
+            .and_then(|s| s.to_string().ok())
+            .unwrap_or_else(|| "a value that is not an Error".into()),
+        CaughtError::Error(e) => e.to_string(),
+    };
+    let stack = match &error {
+        CaughtError::Exception(e) => e.stack(),
+        _ => None,
+    };
+    let mut error = StepError::engine(
+        Severity::Crash,
+        "ImportError",
+        format!("Failed to load adaptor {adaptor}: {cause}"),
+    );
+    if let Some(frame) = stack
+        .as_deref()
+        .and_then(|s| s.lines().find(|l| l.trim_start().starts_with("at ")))
+    {
+        error.report.push(errors::ReportLine::Text(format!(
+            "    {}",
+            frame.trim()
+        )));
+    }
+    error
 }
 
 async fn settle<'js>(ctx: &Ctx<'js>, promise: Promise<'js>) -> Result<Value<'js>, Thrown<'js>> {

@@ -62,6 +62,7 @@ pub fn load(path: &Path, adaptors: &[String]) -> Result<LoadedPlan, PlanFileErro
             id: "job-1".into(),
             expression: Some(expression),
             adaptor: adaptors.first().cloned(),
+            adaptors: adaptors.iter().skip(1).cloned().collect(),
             ..PlanStep::default()
         };
         return Ok(LoadedPlan {
@@ -152,20 +153,30 @@ fn step(raw: &Value, index: usize, base: &Path) -> Result<PlanStep, PlanFileErro
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| format!("job-{}", index + 1));
-    let adaptor = raw
+    // `adaptor: "x"` or `adaptors: ["x", "y"]`.
+    let mut adaptors: Vec<String> = raw
         .get("adaptor")
         .and_then(Value::as_str)
-        .or_else(|| {
-            raw.get("adaptors")
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .and_then(Value::as_str)
-        })
-        .map(str::to_string);
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    for listed in raw
+        .get("adaptors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if !adaptors.iter().any(|a| a == listed) {
+            adaptors.push(listed.to_string());
+        }
+    }
+    let adaptor = (!adaptors.is_empty()).then(|| adaptors.remove(0));
     Ok(PlanStep {
         name: raw.get("name").and_then(Value::as_str).map(str::to_string),
         expression: text_or_file(raw.get("expression"), base)?,
         adaptor,
+        adaptors,
         configuration: object_or_file(raw.get("configuration"), base)?,
         state: object_or_file(raw.get("state"), base)?,
         next: edges(raw.get("next"))?,

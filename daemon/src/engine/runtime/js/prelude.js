@@ -116,7 +116,17 @@ export default (host) => {
   };
   // What `Buffer`'s class is built from, taken before any job code can replace it.
   const bufferBuiltins = { Uint8Array, Map, species: Symbol.species };
-  define('console', makeConsole(host.jobLog));
+  // npm adaptors write to the same `console` as the job; their lines are adaptor output (in
+  // OpenFn they go to the process console), told apart by the calling module. Only steps
+  // with npm adaptors pay for the look at the stack.
+  const calledFromPackage = () => {
+    const file = firstFrameFile(new Error().stack);
+    return typeof file === 'string' && file[0] === '/';
+  };
+  const consoleEmit = host.adaptorLog
+    ? (level, args) => (calledFromPackage() ? host.adaptorLog : host.jobLog)(level, args)
+    : host.jobLog;
+  define('console', makeConsole(consoleEmit));
   define('setTimeout', setTimeout);
   define('clearTimeout', clearTimer);
   define('setInterval', setInterval);
@@ -178,7 +188,8 @@ export default (host) => {
       const m = /^\s*at (?:.*? \()?(.*?)(?::\d+(?::\d+)?)?\)?$/.exec(line);
       if (!m) continue;
       const file = m[1];
-      if (file === 'native' || file === '<anonymous>' || file === host.preludeName) continue;
+      // bolt's own modules (the prelude, Node built-ins) are skipped like native code.
+      if (file === 'native' || file === '<anonymous>' || file.startsWith('bolt:')) continue;
       return file;
     }
     return undefined;
@@ -196,7 +207,8 @@ export default (host) => {
       } catch (e) {
         if (e !== null && e !== undefined && typeof e === 'object') {
           const file = firstFrameFile(e.stack);
-          if (file && file !== JOB_MODULE && /^@openfn\/language-/.test(file)) {
+          // Adaptor code: bolt's built-in adaptors, and npm packages (named by their path).
+          if (file && file !== JOB_MODULE && (/^@openfn\/language-/.test(file) || file[0] === '/')) {
             try { Object.defineProperty(e, '__boltAdaptorOperation', { value: index, enumerable: false }); }
             catch (_) { /* frozen error: report as thrown */ }
           }
