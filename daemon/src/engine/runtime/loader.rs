@@ -75,7 +75,10 @@ impl Resolver for JobResolver {
         // Internal adaptor modules are for the adaptor modules themselves, not for jobs.
         match adaptor_bridge::module_source(base_name) {
             Some((_, true)) => Ok(base_name.to_string()),
-            Some((_, false)) if base.starts_with(ADAPTOR_PREFIX) => Ok(base_name.to_string()),
+            // ... and for the host (an empty base: imported from Rust).
+            Some((_, false)) if base.starts_with(ADAPTOR_PREFIX) || base.is_empty() => {
+                Ok(base_name.to_string())
+            }
             _ => Err(import_error(ctx, name)),
         }
     }

@@ -405,14 +405,10 @@ async fn install_sandbox<'js>(
         })?,
     )?;
     if req.packages.is_some() {
-        let sink = req.sink.clone();
-        let step_id = req.step_id.clone();
-        host.set(
-            "adaptorLog",
-            warm::host_function(ctx, move |level: String, args: String| {
-                emit_console(&sink, &step_id, LogSource::Adaptor, &level, &args);
-            })?,
-        )?;
+        // npm adaptors' console lines: formatted like Node's, printed as adaptor output.
+        let inspect: Object = Module::import(ctx, INSPECT_MODULE)?.into_future().await?;
+        host.set("formatArgs", inspect.get::<_, Value>("formatArgs")?)?;
+        host.set("adaptorPrint", adaptor_print(ctx, req)?)?;
     }
     let sink = req.sink.clone();
     let step_id = req.step_id.clone();
@@ -445,24 +441,7 @@ async fn install_sandbox<'js>(
 
     // Host functions for adaptor code; `print` is the raw console adaptors write to.
     let bolt_host = Object::new(ctx.clone())?;
-    let sink = req.sink.clone();
-    let step_id = req.step_id.clone();
-    bolt_host.set(
-        "print",
-        warm::host_function(ctx, move |level: String, line: String| {
-            let level = if level == "log" {
-                Level::Info
-            } else {
-                Level::parse(&level)
-            };
-            (sink)(LogRecord::text(
-                Some(&step_id),
-                LogSource::Adaptor,
-                level,
-                line,
-            ));
-        })?,
-    )?;
+    bolt_host.set("print", adaptor_print(ctx, req)?)?;
     adaptor_bridge::install_host(ctx, &bolt_host)?;
     define_hidden(ctx, "__bolt_host", bolt_host.into_value())?;
 
@@ -479,6 +458,28 @@ async fn install_sandbox<'js>(
         define_hidden(ctx, packages::cjs_global(), cjs.into_value())?;
     }
     Ok(Internals { object: internals })
+}
+
+/// bolt's Node-style formatting of console arguments (language-common's internals).
+const INSPECT_MODULE: &str = "@openfn/language-common/internal/inspect";
+
+/// `print(level, line)`: a raw line of adaptor output.
+fn adaptor_print<'js>(ctx: &Ctx<'js>, req: &StepRequest) -> rquickjs::Result<Function<'js>> {
+    let sink = req.sink.clone();
+    let step_id = req.step_id.clone();
+    warm::host_function(ctx, move |level: String, line: String| {
+        let level = if level == "log" {
+            Level::Info
+        } else {
+            Level::parse(&level)
+        };
+        (sink)(LogRecord::text(
+            Some(&step_id),
+            LogSource::Adaptor,
+            level,
+            line,
+        ));
+    })
 }
 
 fn define_hidden<'js>(ctx: &Ctx<'js>, name: &str, value: Value<'js>) -> rquickjs::Result<()> {

@@ -55,8 +55,12 @@ export default (host) => {
     }
   }
 
-  function makeConsole(emit) {
-    const log = (level) => (...args) => emit(level, JSON.stringify(args.map(describeArg)));
+  // `adaptorEmit(level, args)`: where lines written by npm adaptor code go (see below).
+  function makeConsole(emit, adaptorEmit) {
+    const log = (level) => (...args) => {
+      if (adaptorEmit && calledFromPackage()) return adaptorEmit(level, args);
+      emit(level, JSON.stringify(args.map(describeArg)));
+    };
     return Object.freeze({
       log: log('info'), info: log('info'), debug: log('debug'), warn: log('warn'),
       error: log('error'), success: log('success'), always: log('always'),
@@ -116,17 +120,13 @@ export default (host) => {
   };
   // What `Buffer`'s class is built from, taken before any job code can replace it.
   const bufferBuiltins = { Uint8Array, Map, species: Symbol.species };
-  // npm adaptors write to the same `console` as the job; their lines are adaptor output (in
-  // OpenFn they go to the process console), told apart by the calling module. Only steps
-  // with npm adaptors pay for the look at the stack.
-  const calledFromPackage = () => {
-    const file = firstFrameFile(new Error().stack);
-    return typeof file === 'string' && file[0] === '/';
-  };
-  const consoleEmit = host.adaptorLog
-    ? (level, args) => (calledFromPackage() ? host.adaptorLog : host.jobLog)(level, args)
-    : host.jobLog;
-  define('console', makeConsole(consoleEmit));
+  // npm adaptors write to the same `console` as the job; their lines are adaptor output,
+  // formatted like Node's console (in OpenFn they go to the process console), told apart by
+  // the calling module. Only steps with npm adaptors pay for the look at the stack.
+  const adaptorEmit = host.adaptorPrint
+    ? (level, args) => host.adaptorPrint(level, host.formatArgs(args))
+    : undefined;
+  define('console', makeConsole(host.jobLog, adaptorEmit));
   define('setTimeout', setTimeout);
   define('clearTimeout', clearTimer);
   define('setInterval', setInterval);
@@ -178,6 +178,11 @@ export default (host) => {
         return error(e, state);
       }
     };
+  }
+
+  function calledFromPackage() {
+    const file = firstFrameFile(new Error().stack);
+    return typeof file === 'string' && file[0] === '/';
   }
 
   // ---- operations ------------------------------------------------------------------------
