@@ -635,7 +635,17 @@ async fn run_engine(
     };
     let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
     let engine_cancel = cancel.clone();
-    let mut engine = tokio::spawn(engine::execute(plan, input, limits, events, engine_cancel));
+    let adaptors = engine::adaptors::choice::AdaptorSources::installed(
+        engine::adaptors::installed::InstalledAdaptors::in_data_dir(&daemon.data_dir),
+    );
+    let mut engine = tokio::spawn(engine::execute(
+        plan,
+        input,
+        limits,
+        adaptors,
+        events,
+        engine_cancel,
+    ));
     let mut recorder = Recorder {
         daemon,
         ctx,

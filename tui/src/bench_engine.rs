@@ -240,6 +240,7 @@ async fn execute_as_boltd(plan: &Plan, input: &Value) -> Result<()> {
         plan.clone(),
         input.clone(),
         Limits::default(),
+        Default::default(),
         events,
         CancelToken::new(),
     )

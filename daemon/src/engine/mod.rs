@@ -1,6 +1,7 @@
 //! The OpenFn-compatible job engine: compiles job code like OpenFn's compiler, runs it in
 //! embedded QuickJS with OpenFn's sandbox and state rules, with language-common and
-//! language-http built in. Knows nothing of SQLite, sockets or HTTP servers.
+//! language-http built in and any other adaptor run from its installed npm package
+//! ([`packages`], [`adaptors::choice`]). Knows nothing of SQLite, sockets or HTTP servers.
 //!
 //! [`execute`] runs a whole plan on an engine worker thread (with its own current-thread
 //! tokio runtime and an 8 MiB stack; workers are kept between runs), so it can be awaited
@@ -167,11 +168,13 @@ pub struct RunOutcome {
 
 /// Runs a whole plan with the worker's (Lightning's) state rules: `configuration` and
 /// `response` are dropped from step outputs. Events (step start/finish, every log line)
-/// are sent as they happen.
+/// are sent as they happen. Steps may use the npm adaptors `adaptors` names (boltd passes
+/// its data dir's installed adaptors).
 pub async fn execute(
     plan: Plan,
     input: serde_json::Value,
     limits: Limits,
+    adaptors: adaptors::choice::AdaptorSources,
     events: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
     cancel: CancelToken,
 ) -> RunOutcome {
@@ -179,6 +182,7 @@ pub async fn execute(
         limits,
         cancel,
         worker_mode: true,
+        adaptors,
         ..runtime::RunOptions::default()
     };
     runtime::run_on_engine_thread(plan, input, options, runtime::EventSink::channel(events)).await
