@@ -150,9 +150,9 @@ pub fn choose(spec: &str, sources: &AdaptorSources) -> Result<AdaptorUse, Adapto
     let built_in = all().iter().find(|a| a.specifier == parsed.name);
     let installed = sources.installed.as_ref();
     if let (Some(version), Some(installed)) = (parsed.exact_version(), installed)
-        && let Some(found) = find_installed(installed, &parsed.name, version)
+        && let Some(package) = find_installed(installed, &parsed, version)
     {
-        return installed_package(&parsed, &found).map(AdaptorUse::Package);
+        return package.map(AdaptorUse::Package);
     }
     if let Some(module) = built_in {
         let note = match parsed.exact_version() {
@@ -186,29 +186,30 @@ fn major(version: &str) -> &str {
     version.split('.').next().unwrap_or(version)
 }
 
-/// An installed exact version, remembered per manifest file and its modification time (a
-/// step's adaptor is looked up on every run).
+/// An installed exact version (`None`: not installed), remembered per manifest file and its
+/// modification time: a step's adaptor is looked up on every run, and this costs one `stat`.
 fn find_installed(
     installed: &InstalledAdaptors,
-    name: &str,
+    spec: &AdaptorSpec,
     version: &str,
-) -> Option<InstalledAdaptor> {
-    type Cache = Mutex<HashMap<PathBuf, (SystemTime, InstalledAdaptor)>>;
+) -> Option<Result<Arc<PackageAdaptor>, AdaptorError>> {
+    type Cache = Mutex<HashMap<PathBuf, (SystemTime, Arc<PackageAdaptor>)>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    let root = installed.install_root(name, version);
+    let root = installed.install_root(&spec.name, version);
     let manifest = root.join(super::installed::MANIFEST_FILE);
     let stamp = std::fs::metadata(&manifest).and_then(|m| m.modified()).ok()?;
-    if let Some((seen, found)) = cache.lock().ok().and_then(|c| c.get(&root).cloned())
+    if let Some((seen, package)) = cache.lock().ok().and_then(|c| c.get(&root).cloned())
         && seen == stamp
     {
-        return Some(found);
+        return Some(Ok(package));
     }
-    let found = installed.find(name, version)?;
-    if let Ok(mut cache) = cache.lock() {
-        cache.insert(root, (stamp, found.clone()));
+    let found = installed.find(&spec.name, version)?;
+    let package = installed_package(spec, &found);
+    if let (Ok(package), Ok(mut cache)) = (&package, cache.lock()) {
+        cache.insert(root, (stamp, package.clone()));
     }
-    Some(found)
+    Some(package)
 }
 
 fn installed_package(

@@ -301,6 +301,16 @@ impl Resolver<'_> {
         if is_node_builtin(specifier) {
             return self.builtin(specifier);
         }
+        // An import `source::route_common_imports` pointed at a part of the built-in common.
+        if let Some(module) = specifier.strip_prefix(super::source::BUILT_IN_PREFIX) {
+            return crate::engine::adaptors::all()
+                .iter()
+                .map(|a| a.specifier)
+                .chain(crate::engine::adaptors::sub_modules().iter().map(|m| m.specifier))
+                .find(|name| *name == module)
+                .map(Resolved::Builtin)
+                .ok_or_else(|| self.not_found(specifier));
+        }
         if specifier.starts_with("./")
             || specifier.starts_with("../")
             || specifier == "."

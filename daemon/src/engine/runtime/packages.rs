@@ -181,7 +181,30 @@ fn load_esm<'js>(ctx: &Ctx<'js>, path: &Path) -> Result<Module<'js, Declared>> {
         return module;
     }
     let text = read_source(ctx, path)?;
-    compile_module(ctx, path, Kind::Esm, root.as_deref(), stamp, source::esm(&text))
+    let mut code = source::esm(&text);
+    if on_built_in_common(&packages, path)
+        && let Some(routed) = source::route_common_imports(&code, built_in_common_module_of)
+    {
+        code = routed;
+    }
+    compile_module(ctx, path, Kind::Esm, root.as_deref(), stamp, code)
+}
+
+/// Whether `@openfn/language-common` means bolt's built-in for this file.
+fn on_built_in_common(packages: &StepPackages, path: &Path) -> bool {
+    packages.tree_of(path).is_some_and(|tree| {
+        matches!(
+            resolve::resolve(tree, path, "@openfn/language-common", Mode::Import),
+            Ok(Resolved::Builtin(_))
+        )
+    })
+}
+
+/// The built-in common's sub-module that provides `name`.
+fn built_in_common_module_of(name: &str) -> Option<&'static str> {
+    crate::engine::adaptors::resolve("common")
+        .ok()?
+        .module_of(name)
 }
 
 fn read_source(ctx: &Ctx<'_>, path: &Path) -> Result<String> {
@@ -235,7 +258,7 @@ fn facade<'js>(
     kind: &str,
 ) -> Result<Module<'js, Declared>> {
     checked(ctx, Path::new(path))?;
-    let api: Object = ctx.globals().get(CJS_GLOBAL)?;
+    let api = cjs_api(ctx)?;
     let export_names: Function = api.get("exportNames")?;
     let names: Vec<String> = export_names.call((path, kind))?;
     let quoted = serde_json::to_string(path).unwrap_or_default();
@@ -253,13 +276,13 @@ fn facade<'js>(
     Module::declare(ctx.clone(), name, code)
 }
 
-/// Installs the CommonJS runtime in a context (a step with npm adaptors).
-pub async fn install_cjs<'js>(
-    ctx: &Ctx<'js>,
-    host_function: impl Fn(&Ctx<'js>, HostHook) -> Result<Function<'js>>,
-) -> Result<Object<'js>> {
-    let namespace: Object = Module::import(ctx, CJS_MODULE)?.into_future().await?;
-    let install: Function = namespace.get("default")?;
+/// The context's CommonJS runtime, installed when the step first loads a CommonJS or JSON
+/// file (a step whose packages are all ES modules never pays for it).
+fn cjs_api<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
+    if let Ok(api) = ctx.globals().get::<_, Object>(CJS_GLOBAL) {
+        return Ok(api);
+    }
+    let install: Function = import_sync(ctx, CJS_MODULE)?.get("default")?;
     let hooks = Object::new(ctx.clone())?;
     for hook in [
         HostHook::Resolve,
@@ -267,14 +290,25 @@ pub async fn install_cjs<'js>(
         HostHook::ReadJson,
         HostHook::ImportSync,
     ] {
-        hooks.set(hook.name(), host_function(ctx, hook)?)?;
+        let function = super::warm::host_function(ctx, move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
+            hook.call(ctx, args)
+        })?;
+        hooks.set(hook.name(), function)?;
     }
-    install.call((hooks,))
+    let api: Object = install.call((hooks,))?;
+    // Hidden, read-only and permanent: job code can't swap the runtime the loader uses.
+    let object_ctor: Object = ctx.globals().get("Object")?;
+    let define: Function = object_ctor.get("defineProperty")?;
+    let descriptor = Object::new(ctx.clone())?;
+    descriptor.set("value", api.clone())?;
+    define.call::<_, Value>((ctx.globals(), CJS_GLOBAL, descriptor))?;
+    Ok(api)
 }
 
-/// The global the loader reads the CommonJS runtime from.
-pub fn cjs_global() -> &'static str {
-    CJS_GLOBAL
+/// bolt's Node-style formatting of console arguments (language-common's internals), loaded
+/// when an npm adaptor first writes to the console.
+pub fn format_args_function<'js>(ctx: &Ctx<'js>) -> Result<Value<'js>> {
+    import_sync(ctx, "@openfn/language-common/internal/inspect")?.get("formatArgs")
 }
 
 /// The CommonJS runtime's host hooks.
@@ -459,7 +493,7 @@ fn eval_script<'js>(ctx: &Ctx<'js>, path: &Path, script: &str) -> Result<Functio
 
 /// Evaluates an ES module now and returns its namespace (for `require()`): a module that
 /// waits at top level can't be required, as in Node.
-fn import_sync<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Object<'js>> {
+pub(crate) fn import_sync<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Object<'js>> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     if name.starts_with('/') {
         checked(ctx, Path::new(name))?;

@@ -11,7 +11,7 @@ use super::loader;
 use super::packages;
 use super::logs::{Level, LogArg, LogRecord, LogSink, LogSource};
 use super::warm;
-use rquickjs::function::{Async, Rest};
+use rquickjs::function::Async;
 use rquickjs::module::Module;
 use rquickjs::{
     AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Function, Object, Promise, Value,
@@ -406,8 +406,10 @@ async fn install_sandbox<'js>(
     )?;
     if req.packages.is_some() {
         // npm adaptors' console lines: formatted like Node's, printed as adaptor output.
-        let inspect: Object = Module::import(ctx, INSPECT_MODULE)?.into_future().await?;
-        host.set("formatArgs", inspect.get::<_, Value>("formatArgs")?)?;
+        host.set(
+            "loadFormatArgs",
+            warm::host_function(ctx, |ctx: Ctx<'js>| packages::format_args_function(&ctx))?,
+        )?;
         host.set("adaptorPrint", adaptor_print(ctx, req)?)?;
     }
     let sink = req.sink.clone();
@@ -448,20 +450,8 @@ async fn install_sandbox<'js>(
     let runtime = Object::new(ctx.clone())?;
     runtime.set("defer", internals.get::<_, Value>("defer")?)?;
     define_hidden(ctx, "__bolt_runtime", runtime.into_value())?;
-    if req.packages.is_some() {
-        let cjs = packages::install_cjs(ctx, |ctx, hook| {
-            warm::host_function(ctx, move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
-                hook.call(ctx, args)
-            })
-        })
-        .await?;
-        define_hidden(ctx, packages::cjs_global(), cjs.into_value())?;
-    }
     Ok(Internals { object: internals })
 }
-
-/// bolt's Node-style formatting of console arguments (language-common's internals).
-const INSPECT_MODULE: &str = "@openfn/language-common/internal/inspect";
 
 /// `print(level, line)`: a raw line of adaptor output.
 fn adaptor_print<'js>(ctx: &Ctx<'js>, req: &StepRequest) -> rquickjs::Result<Function<'js>> {

@@ -123,8 +123,9 @@ export default (host) => {
   // npm adaptors write to the same `console` as the job; their lines are adaptor output,
   // formatted like Node's console (in OpenFn they go to the process console), told apart by
   // the calling module. Only steps with npm adaptors pay for the look at the stack.
+  let formatArgs;
   const adaptorEmit = host.adaptorPrint
-    ? (level, args) => host.adaptorPrint(level, host.formatArgs(args))
+    ? (level, args) => host.adaptorPrint(level, (formatArgs ||= host.loadFormatArgs())(args))
     : undefined;
   define('console', makeConsole(host.jobLog, adaptorEmit));
   define('setTimeout', setTimeout);
