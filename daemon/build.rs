@@ -114,7 +114,10 @@ fn main() {
     });
     let bundle = format!("&[\n{entries}]\n");
     std::fs::write(out_dir.join("bundle.rs"), bundle).expect("writing bundle.rs");
-    println!("cargo:rustc-env=BOLT_QJS_STAMP={}", bytecode_stamp(&context));
+    println!(
+        "cargo:rustc-env=BOLT_QJS_STAMP={}",
+        bytecode_stamp(&context)
+    );
 }
 
 /// Identifies this QuickJS's bytecode format (the bytes it writes for a fixed module), so

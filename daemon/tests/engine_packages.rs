@@ -290,7 +290,9 @@ fn an_esm_adaptor_and_its_dependencies_load_in_every_shape() {
         "{log}"
     );
     // Compiled modules are kept on disk under the install root.
-    let cached = std::fs::read_dir(root.join(".bolt-bytecode")).unwrap().count();
+    let cached = std::fs::read_dir(root.join(".bolt-bytecode"))
+        .unwrap()
+        .count();
     assert!(cached >= 3, "{cached} cached modules");
     // And a second run (bytecode from memory) gives the same state.
     let (code, log, again) = data.run("summary();\nfn(s => s);\n", &["demo@1.0.0"]);
@@ -334,14 +336,20 @@ fn errors_in_adaptor_code_are_adaptor_errors_and_its_console_is_adaptor_output()
     let data = DataDir::new();
     install_demo(&data);
     let (code, log, state) = data.run("chatty();\nfails();\n", &["demo@1.0.0"]);
-    assert_eq!(code, 0, "a fail-severity error still writes the state: {log}");
+    assert_eq!(
+        code, 0,
+        "a fail-severity error still writes the state: {log}"
+    );
     let error = &state.unwrap()["errors"]["job-1"];
     assert_eq!(error["name"], "AdaptorError", "{log}");
     assert_eq!(error["message"], "the demo server said no");
     assert_eq!(error["operationName"], "fails");
     assert_eq!(error["line"], 2);
     // Printed raw, formatted like Node's console, as OpenFn's CLI prints adaptor output.
-    assert!(log.lines().any(|l| l == "adaptor says { ok: true }"), "{log}");
+    assert!(
+        log.lines().any(|l| l == "adaptor says { ok: true }"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -369,11 +377,12 @@ fn failing_adaptor(data: &DataDir, name: &str, files: &[(&str, &str)]) -> (i32, 
             r#"{{"name":"@openfn/language-{name}","version":"1.0.0","type":"module","exports":{{".":{{"import":"./dist/index.js"}}}}}}"#
         ),
     )];
-    all.extend(
-        files
-            .iter()
-            .map(|(p, t)| (format!("node_modules/@openfn/language-{name}/{p}"), t.to_string())),
-    );
+    all.extend(files.iter().map(|(p, t)| {
+        (
+            format!("node_modules/@openfn/language-{name}/{p}"),
+            t.to_string(),
+        )
+    }));
     let borrowed: Vec<(&str, &str)> = all.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
     data.install(&format!("@openfn/language-{name}"), "1.0.0", &borrowed);
     let (code, log, state) = data.run("fn(s => s);\n", &[&format!("{name}@1.0.0")]);
@@ -406,7 +415,10 @@ fn a_missing_package_file_says_the_install_is_incomplete() {
     let data = DataDir::new();
     let (code, log) = failing_adaptor(&data, "missing", &[]);
     assert_eq!(code, 1);
-    assert!(log.contains("Failed to load adaptor @openfn/language-missing@1.0.0"), "{log}");
+    assert!(
+        log.contains("Failed to load adaptor @openfn/language-missing@1.0.0"),
+        "{log}"
+    );
     assert!(log.contains("dist/index.js"), "{log}");
     assert!(log.contains("the install is incomplete"), "{log}");
     assert!(
@@ -442,7 +454,10 @@ fn a_subpath_the_exports_map_does_not_export_is_refused() {
         &data,
         "subpath",
         &[
-            ("dist/index.js", "import x from 'dual/private';\nexport const fn = (f) => f;\n"),
+            (
+                "dist/index.js",
+                "import x from 'dual/private';\nexport const fn = (f) => f;\n",
+            ),
             (
                 "node_modules/dual/package.json",
                 r#"{"name":"dual","exports":{".":"./index.js"}}"#,
@@ -471,7 +486,10 @@ fn package_code_cannot_read_outside_its_install() {
         )],
     );
     assert_eq!(code, 1);
-    assert!(log.contains("lies outside the install of @openfn/language-escape@1.0.0"), "{log}");
+    assert!(
+        log.contains("lies outside the install of @openfn/language-escape@1.0.0"),
+        "{log}"
+    );
     assert!(!log.contains("s3cret"), "{log}");
 
     // require() of an absolute path outside, caught by the adaptor, is still refused.
@@ -528,4 +546,38 @@ fn version_rules_at_run_time() {
             && first_engine_line.contains("bolt adaptor add @openfn/language-common@2.1.1"),
         "{log}"
     );
+}
+
+#[test]
+fn a_local_package_directory_is_used_as_it_is() {
+    let data = DataDir::new();
+    let local = tempfile::tempdir().unwrap();
+    let write = |relative: &str, text: &str| {
+        let path = local.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "package.json",
+        r#"{"name":"@openfn/language-mine","version":"0.0.1","type":"module","main":"src/index.js","types":"types.d.ts"}"#,
+    );
+    write("types.d.ts", "export function stamp(): any;\n");
+    write(
+        "src/index.js",
+        "import pad from 'left-pad';\nexport const stamp = () => (state) => ({ ...state, stamp: pad('7', 3) });\n",
+    );
+    write(
+        "node_modules/left-pad/index.js",
+        "module.exports = (s, n) => String(s).padStart(n, '0');\n",
+    );
+    let spec = format!("@openfn/language-mine={}", local.path().display());
+    let (code, log, state) = data.run("stamp();\n", &[&spec]);
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(state.unwrap()["stamp"], "007");
+    assert!(
+        log.contains("Resolved adaptor @openfn/language-mine to version 0.0.1"),
+        "{log}"
+    );
+    // Nothing is written into the user's package.
+    assert!(!local.path().join(".bolt-bytecode").exists());
 }

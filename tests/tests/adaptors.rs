@@ -72,9 +72,10 @@ fn install(name: &str, version: &str) -> Result<(), Skip> {
             .unwrap();
         assert!(status.success(), "extracting {}", tarball.display());
         std::fs::remove_file(&tarball).unwrap();
-        let package: Value =
-            serde_json::from_str(&std::fs::read_to_string(package_dir.join("package.json")).unwrap())
-                .unwrap();
+        let package: Value = serde_json::from_str(
+            &std::fs::read_to_string(package_dir.join("package.json")).unwrap(),
+        )
+        .unwrap();
         let others: Vec<String> = package["dependencies"]
             .as_object()
             .into_iter()
@@ -245,7 +246,10 @@ fn check_job(job: &str) {
     let requests = work.path().join("requests.jsonl");
     let output = work.path().join("out.json");
     let reset = json!({"test": job, "log": requests}).to_string();
-    assert_eq!(http(MOCK, "POST", "/_mock/reset", &[], reset.as_bytes()).status, 200);
+    assert_eq!(
+        http(MOCK, "POST", "/_mock/reset", &[], reset.as_bytes()).status,
+        200
+    );
 
     let jobs = fixture("openfn-adaptors/jobs");
     let mut command = Command::new(bin("bolt"));
@@ -425,9 +429,137 @@ fn every_recorded_job_is_checked() {
     let this = include_str!("adaptors.rs");
     for job in manifest["jobs"].as_array().unwrap() {
         let name = job["name"].as_str().unwrap();
-        assert!(
-            this.contains(&format!("fn {name}()")),
-            "{name} has no test"
-        );
+        assert!(this.contains(&format!("fn {name}()")), "{name} has no test");
     }
+}
+
+// ---- boltd runs installed npm adaptors ---------------------------------------------------
+
+const GREETER_PROJECT: &str = r#"
+name: npm
+workflows:
+  greet:
+    name: Greet
+    jobs:
+      greet:
+        name: Greet
+        adaptor: '@openfn/language-greeter@1.2.0'
+        body: |
+          greet($.data.who);
+          fn(state => ({ ...state, shouted: state.greeting.toUpperCase() }));
+      missing:
+        name: Missing
+        adaptor: '@openfn/language-dhis2@5.0.1'
+        body: fn(s => s)
+      legacy:
+        name: Legacy
+        adaptor: '@openfn/language-common@2.1.1'
+        body: |
+          fn(s => ({ ...s, ran: true }));
+    triggers:
+      webhook: {type: webhook, custom_path: greet}
+      missing: {type: webhook, custom_path: missing}
+      legacy: {type: webhook, custom_path: legacy}
+    edges:
+      webhook->greet: {source_trigger: webhook, target_job: greet, condition_type: always}
+      missing->missing: {source_trigger: missing, target_job: missing, condition_type: always}
+      legacy->legacy: {source_trigger: legacy, target_job: legacy, condition_type: always}
+"#;
+
+/// A small ES module adaptor on the built-in common, installed into `data_dir` the way bolt
+/// lays installs out.
+fn install_greeter(data_dir: &Path) {
+    let root = data_dir.join("adaptors/@openfn/language-greeter@1.2.0");
+    let package = root.join("node_modules/@openfn/language-greeter");
+    std::fs::create_dir_all(package.join("dist")).unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name":"@openfn/language-greeter","version":"1.2.0","type":"module","types":"index.d.ts","exports":{".":{"import":"./dist/index.js"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        package.join("index.d.ts"),
+        "export function greet(who: string): any;\nexport { fn } from '@openfn/language-common';\n",
+    )
+    .unwrap();
+    std::fs::write(
+        package.join("dist/index.js"),
+        "import { fn } from '@openfn/language-common';\nimport { expandReferences } from '@openfn/language-common/util';\nexport { fn };\nexport function greet(who) {\n  return (state) => {\n    const [name] = expandReferences(state, who);\n    console.log('greeting', name);\n    return { ...state, greeting: `hello ${name}` };\n  };\n}\n",
+    )
+    .unwrap();
+    let manifest = json!({
+        "name": "@openfn/language-greeter", "version": "1.2.0", "integrity": "sha512-test",
+        "source": "test", "installed_at": "2026-12-04T00:00:00Z", "packages": [],
+        "common": {"kind": "built_in"},
+    });
+    std::fs::write(root.join("bolt-adaptor.json"), manifest.to_string()).unwrap();
+}
+
+fn logs_of(daemon: &bolt_e2e::Daemon, reference: &str) -> Vec<bolt_shared::model::LogLine> {
+    match daemon.request(bolt_shared::protocol::Request::Logs {
+        reference: reference.to_string(),
+        level: None,
+        after_id: None,
+    }) {
+        bolt_shared::protocol::Response::Logs { lines } => lines,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn boltd_runs_installed_npm_adaptors_and_says_what_is_missing() {
+    use bolt_shared::model::WorkOrderState;
+    let daemon = bolt_e2e::Daemon::start();
+    install_greeter(daemon.data_dir());
+    daemon.deploy_text(GREETER_PROJECT);
+
+    let reply = daemon.post("/i/greet", r#"{"who": "Thoko"}"#);
+    let id = reply.json()["work_order_id"].as_str().unwrap().to_string();
+    let view = daemon.wait_work_order(&id);
+    assert_eq!(view.row.state, WorkOrderState::Success, "{view:#?}");
+    let step = &view.runs[0].steps[0];
+    let output: Value =
+        serde_json::from_str(step.output.as_ref().unwrap().body.as_ref().unwrap()).unwrap();
+    assert_eq!(output["greeting"], "hello Thoko");
+    assert_eq!(output["shouted"], "HELLO THOKO");
+    let logs = logs_of(&daemon, &id);
+    assert!(
+        logs.iter()
+            .any(|l| l.source == "ADA" && l.message == "greeting Thoko"),
+        "{logs:#?}"
+    );
+    assert!(
+        logs.iter().any(|l| l
+            .message
+            .contains("Resolved adaptor @openfn/language-greeter to version 1.2.0")),
+        "{logs:#?}"
+    );
+
+    // Not installed: the run crashes and says how to install it.
+    let reply = daemon.post("/i/missing", "{}");
+    let id = reply.json()["work_order_id"].as_str().unwrap().to_string();
+    let view = daemon.wait_work_order(&id);
+    assert_eq!(view.row.state, WorkOrderState::Crashed);
+    let step = &view.runs[0].steps[0];
+    assert_eq!(step.error_type.as_deref(), Some("ImportError"));
+    assert_eq!(
+        step.error_message.as_deref(),
+        Some(
+            "adaptor @openfn/language-dhis2@5.0.1 is not installed: install it with `bolt adaptor add @openfn/language-dhis2@5.0.1`"
+        )
+    );
+
+    // Another major of common, not installed: it runs on the built-in, and the run's first
+    // log line says so.
+    let reply = daemon.post("/i/legacy", "{}");
+    let id = reply.json()["work_order_id"].as_str().unwrap().to_string();
+    let view = daemon.wait_work_order(&id);
+    assert_eq!(view.row.state, WorkOrderState::Success);
+    let logs = logs_of(&daemon, &id);
+    let first = logs.first().map(|l| l.message.clone()).unwrap_or_default();
+    assert!(
+        first.contains("@openfn/language-common@2.1.1 is not installed")
+            && first.contains("bolt adaptor add @openfn/language-common@2.1.1"),
+        "{logs:#?}"
+    );
 }

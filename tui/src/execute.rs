@@ -95,7 +95,10 @@ pub fn run(global: &Global, args: ExecuteArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = execute(args.into_options(Some(data_dir)), Box::new(std::io::stdout()));
+    let code = execute(
+        args.into_options(Some(data_dir)),
+        Box::new(std::io::stdout()),
+    );
     if std::env::var_os(crate::bench_engine::REPORT_RSS_ENV).is_some() {
         report_peak_rss();
     }

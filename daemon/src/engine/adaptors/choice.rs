@@ -198,7 +198,9 @@ fn find_installed(
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let root = installed.install_root(&spec.name, version);
     let manifest = root.join(super::installed::MANIFEST_FILE);
-    let stamp = std::fs::metadata(&manifest).and_then(|m| m.modified()).ok()?;
+    let stamp = std::fs::metadata(&manifest)
+        .and_then(|m| m.modified())
+        .ok()?;
     if let Some((seen, package)) = cache.lock().ok().and_then(|c| c.get(&root).cloned())
         && seen == stamp
     {
@@ -223,10 +225,7 @@ fn installed_package(
         install: format!("{}@{}", found.manifest.name, found.manifest.version),
     };
     let tree = PackageTree::installed(found).map_err(|e| broken(e.to_string()))?;
-    let dir = tree
-        .root
-        .join("node_modules")
-        .join(&found.manifest.name);
+    let dir = tree.root.join("node_modules").join(&found.manifest.name);
     if !dir.join("package.json").is_file() {
         return Err(broken(format!("{} has no package.json", dir.display())));
     }
@@ -239,7 +238,10 @@ fn installed_package(
     }))
 }
 
-fn local_package(spec: &AdaptorSpec, path: &std::path::Path) -> Result<Arc<PackageAdaptor>, AdaptorError> {
+fn local_package(
+    spec: &AdaptorSpec,
+    path: &std::path::Path,
+) -> Result<Arc<PackageAdaptor>, AdaptorError> {
     let missing = |reason: String| AdaptorError::LocalMissing {
         spec: spec.to_string(),
         path: path.display().to_string(),
@@ -323,8 +325,14 @@ mod tests {
         let other_major = choose("@openfn/language-http@6.5.1").unwrap();
         assert_eq!(version_of(&other_major), "built-in 7.2.10");
         let note = other_major.note().unwrap();
-        assert!(note.contains("@openfn/language-http@6.5.1 is not installed"), "{note}");
-        assert!(note.contains("`bolt adaptor add @openfn/language-http@6.5.1`"), "{note}");
+        assert!(
+            note.contains("@openfn/language-http@6.5.1 is not installed"),
+            "{note}"
+        );
+        assert!(
+            note.contains("`bolt adaptor add @openfn/language-http@6.5.1`"),
+            "{note}"
+        );
 
         assert_eq!(version_of(&choose("openmrs@5.5.0").unwrap()), "5.5.0");
         assert_eq!(version_of(&choose("openmrs@latest").unwrap()), "5.10.0");
@@ -335,7 +343,10 @@ mod tests {
             "adaptor @openfn/language-openmrs@5.6.0 is not installed: install it with `bolt adaptor add @openfn/language-openmrs@5.6.0`"
         );
         let error = choose("dhis2").unwrap_err().to_string();
-        assert!(error.ends_with("`bolt adaptor add @openfn/language-dhis2`"), "{error}");
+        assert!(
+            error.ends_with("`bolt adaptor add @openfn/language-dhis2`"),
+            "{error}"
+        );
         assert!(
             choose("openmrs@^5")
                 .unwrap_err()

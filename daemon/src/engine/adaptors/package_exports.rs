@@ -9,9 +9,7 @@
 //! names: the compiler then imports every undeclared name (OpenFn's "unknown exports" mode).
 
 use oxc::allocator::Allocator;
-use oxc::ast::ast::{
-    Declaration, ImportOrExportKind, ModuleExportName, Statement,
-};
+use oxc::ast::ast::{Declaration, ImportOrExportKind, ModuleExportName, Statement};
 use oxc::parser::Parser;
 use oxc::span::SourceType;
 use std::collections::HashMap;

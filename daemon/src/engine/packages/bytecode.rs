@@ -57,11 +57,7 @@ pub type Bundled = &'static [(&'static str, &'static [u8])];
 pub const BUNDLE_ENTRY: &str = "module";
 
 /// Which bolt and QuickJS made a disk entry.
-const FORMAT_STAMP: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    "/qjs-",
-    env!("BOLT_QJS_STAMP")
-);
+const FORMAT_STAMP: &str = concat!(env!("CARGO_PKG_VERSION"), "/qjs-", env!("BOLT_QJS_STAMP"));
 const MAGIC: &[u8; 8] = b"BOLTQBC1";
 /// The folder under an install root that holds its compiled modules.
 pub const DISK_DIR: &str = ".bolt-bytecode";
@@ -144,7 +140,9 @@ pub fn to_disk(root: &Path, path: &Path, kind: Kind, stamp: Stamp, bytecode: &[u
     let mut data = header(path, kind, stamp);
     data.extend_from_slice(&Sha256::digest(bytecode));
     data.extend_from_slice(bytecode);
-    let Ok(mut temp) = tempfile_in(dir) else { return };
+    let Ok(mut temp) = tempfile_in(dir) else {
+        return;
+    };
     if temp.1.write_all(&data).is_ok() && temp.1.flush().is_ok() {
         let _ = std::fs::rename(&temp.0, &file);
     } else {

@@ -213,7 +213,10 @@ mod tests {
             ".": {"import": "./dist/index.js", "types": "./types/index.d.ts", "require": "./dist/index.cjs"},
             "./package.json": "./package.json"
         });
-        assert_eq!(exports_target(&exports, ".", IMPORT), file("./dist/index.js"));
+        assert_eq!(
+            exports_target(&exports, ".", IMPORT),
+            file("./dist/index.js")
+        );
         assert_eq!(
             exports_target(&exports, ".", REQUIRE),
             file("./dist/index.cjs")
@@ -313,10 +316,7 @@ mod tests {
             imports_target(&imports, "#dep", IMPORT),
             Ok(Target::Package("dep-node".into()))
         );
-        assert_eq!(
-            imports_target(&imports, "#dep", &[]),
-            file("./polyfill.js")
-        );
+        assert_eq!(imports_target(&imports, "#dep", &[]), file("./polyfill.js"));
         assert_eq!(
             imports_target(&imports, "#internal/a", IMPORT),
             file("./src/internal/a.js")

@@ -49,7 +49,10 @@ pub enum Format {
 /// What a specifier names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
-    File { path: PathBuf, format: Format },
+    File {
+        path: PathBuf,
+        format: Format,
+    },
     /// A module bolt provides itself (a Node built-in, a replaced package such as `undici`,
     /// or the built-in language-common), by its name in bolt's module bundle.
     Builtin(&'static str),
@@ -72,7 +75,9 @@ pub enum ResolveError {
         package_json: String,
         from: String,
     },
-    #[error("Package import specifier '{specifier}' is not defined in {package_json} imported from {from}")]
+    #[error(
+        "Package import specifier '{specifier}' is not defined in {package_json} imported from {from}"
+    )]
     ImportNotDefined {
         specifier: String,
         package_json: String,
@@ -92,7 +97,9 @@ pub enum ResolveError {
         package_json: String,
         message: String,
     },
-    #[error("'{specifier}' imported from {from} lies outside {tree}: bolt loads only the files installed with the adaptor")]
+    #[error(
+        "'{specifier}' imported from {from} lies outside {tree}: bolt loads only the files installed with the adaptor"
+    )]
     OutsideTree {
         specifier: String,
         from: String,
@@ -197,7 +204,12 @@ pub fn resolve(
     let cache = cache_for(tree);
     let dir = from.parent().unwrap_or(from).to_path_buf();
     let key = (dir, specifier.to_string(), mode);
-    if let Some(found) = cache.resolved.lock().ok().and_then(|c| c.get(&key).cloned()) {
+    if let Some(found) = cache
+        .resolved
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&key).cloned())
+    {
         return found;
     }
     let found = Resolver {
@@ -306,7 +318,11 @@ impl Resolver<'_> {
             return crate::engine::adaptors::all()
                 .iter()
                 .map(|a| a.specifier)
-                .chain(crate::engine::adaptors::sub_modules().iter().map(|m| m.specifier))
+                .chain(
+                    crate::engine::adaptors::sub_modules()
+                        .iter()
+                        .map(|m| m.specifier),
+                )
                 .find(|name| *name == module)
                 .map(Resolved::Builtin)
                 .ok_or_else(|| self.not_found(specifier));
@@ -473,13 +489,11 @@ impl Resolver<'_> {
                         },
                     })
                 }
-                Err(MapError::NotDefined | MapError::NoTarget) => {
-                    Err(ResolveError::NotExported {
-                        subpath: subpath.to_string(),
-                        package_json,
-                        from: self.from_text(),
-                    })
-                }
+                Err(MapError::NotDefined | MapError::NoTarget) => Err(ResolveError::NotExported {
+                    subpath: subpath.to_string(),
+                    package_json,
+                    from: self.from_text(),
+                }),
             };
         }
         if subpath == "." {
@@ -730,10 +744,7 @@ mod tests {
     fn file(tree: &PackageTree, from: &str, specifier: &str, mode: Mode) -> (String, Format) {
         match resolve(tree, &tree.root.join(from), specifier, mode).unwrap() {
             Resolved::File { path, format } => (
-                path.strip_prefix(&tree.root)
-                    .unwrap()
-                    .display()
-                    .to_string(),
+                path.strip_prefix(&tree.root).unwrap().display().to_string(),
                 format,
             ),
             other => panic!("{other:?}"),
@@ -772,10 +783,18 @@ mod tests {
         write(root, "node_modules/dual/esm/index.mjs", "");
         write(root, "node_modules/dual/cjs/index.cjs", "");
         write(root, "node_modules/dual/lib/feature/a.js", "");
-        write(root, "node_modules/dual/node_modules/lodash/package.json", r#"{"name":"lodash","version":"3.0.0"}"#);
+        write(
+            root,
+            "node_modules/dual/node_modules/lodash/package.json",
+            r#"{"name":"lodash","version":"3.0.0"}"#,
+        );
         write(root, "node_modules/dual/node_modules/lodash/index.js", "");
         write(root, "node_modules/dir-pkg/lib/index.js", "");
-        write(root, "node_modules/dir-pkg/package.json", r#"{"main":"./lib"}"#);
+        write(
+            root,
+            "node_modules/dir-pkg/package.json",
+            r#"{"main":"./lib"}"#,
+        );
         let tree = tree(root);
         (temp, tree)
     }
@@ -791,7 +810,9 @@ mod tests {
             Mode::Import,
         )
         .unwrap();
-        assert!(matches!(entry, Resolved::File { format: Format::Esm, ref path } if path.ends_with("dist/index.js")));
+        assert!(
+            matches!(entry, Resolved::File { format: Format::Esm, ref path } if path.ends_with("dist/index.js"))
+        );
         assert_eq!(
             file(&tree, ADAPTOR, "dual", Mode::Import),
             ("node_modules/dual/esm/index.mjs".into(), Format::Esm)
@@ -848,7 +869,13 @@ mod tests {
         );
         // The nearest node_modules wins: dual gets its own lodash.
         assert_eq!(
-            file(&tree, "node_modules/dual/cjs/index.cjs", "lodash", Mode::Require).0,
+            file(
+                &tree,
+                "node_modules/dual/cjs/index.cjs",
+                "lodash",
+                Mode::Require
+            )
+            .0,
             "node_modules/dual/node_modules/lodash/index.js"
         );
     }
@@ -859,10 +886,21 @@ mod tests {
         let from = tree.root.join(ADAPTOR);
         let err = resolve(&tree, &from, "dual/private", Mode::Import).unwrap_err();
         assert!(matches!(err, ResolveError::NotExported { .. }), "{err}");
-        assert!(err.to_string().contains("'./private' is not defined by \"exports\""), "{err}");
+        assert!(
+            err.to_string()
+                .contains("'./private' is not defined by \"exports\""),
+            "{err}"
+        );
         let err = resolve(&tree, &from, "left-pad", Mode::Import).unwrap_err();
-        assert!(err.to_string().contains("Cannot find module 'left-pad'"), "{err}");
-        assert!(err.to_string().contains("bolt adaptor add @openfn/language-x@1.0.0"), "{err}");
+        assert!(
+            err.to_string().contains("Cannot find module 'left-pad'"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("bolt adaptor add @openfn/language-x@1.0.0"),
+            "{err}"
+        );
         let err = resolve(&tree, &from, "net", Mode::Import).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -929,7 +967,12 @@ mod tests {
             );
         }
         assert!(matches!(
-            resolve(&tree, &from, "@openfn/language-common/dist/x.js", Mode::Import),
+            resolve(
+                &tree,
+                &from,
+                "@openfn/language-common/dist/x.js",
+                Mode::Import
+            ),
             Err(ResolveError::NotExported { .. })
         ));
         // An installed copy wins.
@@ -938,7 +981,11 @@ mod tests {
             "node_modules/@openfn/language-common/package.json",
             r#"{"name":"@openfn/language-common","version":"2.1.1","type":"module","exports":{".":{"import":"./dist/index.js"}}}"#,
         );
-        write(&tree.root, "node_modules/@openfn/language-common/dist/index.js", "");
+        write(
+            &tree.root,
+            "node_modules/@openfn/language-common/dist/index.js",
+            "",
+        );
         let fresh = PackageTree::bounded(&tree.root, "@openfn/language-x@1.0.0", "g2").unwrap();
         assert_eq!(
             file(&fresh, ADAPTOR, "@openfn/language-common", Mode::Import).0,

@@ -54,7 +54,9 @@ pub fn route_common_imports(
     module_of: impl Fn(&str) -> Option<&'static str>,
 ) -> Option<String> {
     use oxc::allocator::Allocator;
-    use oxc::ast::ast::{ImportDeclarationSpecifier, ImportOrExportKind, ModuleExportName, Statement};
+    use oxc::ast::ast::{
+        ImportDeclarationSpecifier, ImportOrExportKind, ModuleExportName, Statement,
+    };
     use oxc::span::SourceType;
     const COMMON: &str = "@openfn/language-common";
     if !source.contains(COMMON) {
@@ -196,7 +198,9 @@ mod tests {
     #[test]
     fn strict_directives_are_found_after_comments() {
         assert!(is_strict("\"use strict\";\nexports.a = 1;"));
-        assert!(is_strict("/* license */\n// more\n'use strict'\nmodule.exports = 1"));
+        assert!(is_strict(
+            "/* license */\n// more\n'use strict'\nmodule.exports = 1"
+        ));
         assert!(is_strict("#!/usr/bin/env node\n\"use strict\";"));
         assert!(is_strict("\u{feff}\"use strict\";"));
         assert!(is_strict("'format cjs';\n'use strict';"));
@@ -220,9 +224,21 @@ mod tests {
             "import { execute as commonExecute, fn } from \"bolt-built-in:@openfn/language-common/core\"; import { each } from \"bolt-built-in:@openfn/language-common/data\";\n\n\n\n\nimport { x } from 'other';\nconst y = 1;\n"
         );
         // A name the built-in lacks, a namespace import, or no import of common: untouched.
-        assert!(route_common_imports("import { nope } from '@openfn/language-common';", module_of).is_none());
-        assert!(route_common_imports("import * as c from '@openfn/language-common';", module_of).is_none());
-        assert!(route_common_imports("import { fn } from '@openfn/language-common/util';", module_of).is_none());
+        assert!(
+            route_common_imports("import { nope } from '@openfn/language-common';", module_of)
+                .is_none()
+        );
+        assert!(
+            route_common_imports("import * as c from '@openfn/language-common';", module_of)
+                .is_none()
+        );
+        assert!(
+            route_common_imports(
+                "import { fn } from '@openfn/language-common/util';",
+                module_of
+            )
+            .is_none()
+        );
         assert!(route_common_imports("export const a = 1;", module_of).is_none());
     }
 

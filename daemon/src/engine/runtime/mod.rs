@@ -9,7 +9,9 @@
 //! step on the same thread when that step left nothing behind ([`warm`]), and plans run on
 //! engine worker threads kept between runs ([`pool`]). The prelude (`js/prelude.js`) builds
 //! OpenFn's sandbox globals, the operation loop and the final-state cleaning; the prelude,
-//! `Buffer` and language-common are QuickJS bytecode compiled at build time.
+//! `Buffer` and language-common are QuickJS bytecode compiled at build time. npm adaptor
+//! packages are loaded by [`packages`] (module names, CommonJS, cached bytecode) on top of
+//! `crate::engine::packages` (resolution inside an install).
 //!
 //! Known differences from OpenFn's Node runtime:
 //! - adaptor module state (common's cursor key/start, validate's schema cache) does not carry
@@ -18,7 +20,11 @@
 //! - error messages are QuickJS's, rewritten to V8's wording for the common cases (property
 //!   reads/writes of undefined/null, "x is not a function", invalid array length, JSON.parse
 //!   positions); error stacks in logs show the job position and adaptor frames only;
-//! - edge conditions are evaluated without a `console`.
+//! - edge conditions are evaluated without a `console`;
+//! - npm adaptor code runs in the job's context (OpenFn runs it in Node's own realm), so
+//!   code generation from strings is refused there too (ajv's schema compiler, lodash's
+//!   `_.template`), and its `console` is the job's, whose lines it writes are told apart
+//!   by the calling module and printed as adaptor output.
 
 pub(crate) mod adaptor_bridge;
 pub mod cli;

@@ -17,7 +17,7 @@
 
 use crate::engine::adaptors::choice::PackageAdaptor;
 use crate::engine::packages::bytecode::{self, BUNDLE_ENTRY, Kind, Stamp};
-use crate::engine::packages::resolve::{self, Format, Mode, Resolved, ResolveError};
+use crate::engine::packages::resolve::{self, Format, Mode, ResolveError, Resolved};
 use crate::engine::packages::source;
 use crate::engine::packages::tree::PackageTree;
 use rquickjs::context::EvalOptions;
@@ -105,7 +105,9 @@ pub fn resolve_import<'js>(ctx: &Ctx<'js>, base: &str, name: &str) -> Option<Res
         let Some(tree) = packages.tree_of(from) else {
             return Some(Err(import_error(
                 ctx,
-                &format!("Failed to import module \"{name}\": {base} is not part of this step's adaptors"),
+                &format!(
+                    "Failed to import module \"{name}\": {base} is not part of this step's adaptors"
+                ),
             )));
         };
         return Some(
@@ -113,6 +115,10 @@ pub fn resolve_import<'js>(ctx: &Ctx<'js>, base: &str, name: &str) -> Option<Res
                 .map(|found| module_name(&found))
                 .map_err(|e| import_error(ctx, &e.to_string())),
         );
+    }
+    // bolt's own modules (the built-in adaptors among them) never import npm packages.
+    if base.starts_with("bolt:") || base.starts_with("@openfn/") {
+        return None;
     }
     // A job importing its npm adaptor by name (with or without a version).
     let adaptor = packages.adaptor(super::loader::module_base_name(name))?;
@@ -290,9 +296,10 @@ fn cjs_api<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
         HostHook::ReadJson,
         HostHook::ImportSync,
     ] {
-        let function = super::warm::host_function(ctx, move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
-            hook.call(ctx, args)
-        })?;
+        let function =
+            super::warm::host_function(ctx, move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
+                hook.call(ctx, args)
+            })?;
         hooks.set(hook.name(), function)?;
     }
     let api: Object = install.call((hooks,))?;
@@ -360,7 +367,10 @@ fn cjs_resolve<'js>(ctx: &Ctx<'js>, from: &str, specifier: &str) -> Result<Value
     let path = Path::new(from);
     let packages = checked(ctx, path)?;
     let Some(tree) = packages.tree_of(path) else {
-        return Err(Exception::throw_message(ctx, "not part of this step's adaptors"));
+        return Err(Exception::throw_message(
+            ctx,
+            "not part of this step's adaptors",
+        ));
     };
     let (kind, target) = match resolve::resolve(tree, path, specifier, Mode::Require) {
         Ok(Resolved::Builtin(module)) => ("builtin", module.to_string()),
@@ -498,7 +508,10 @@ pub(crate) fn import_sync<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Object<'js>
     if name.starts_with('/') {
         checked(ctx, Path::new(name))?;
     } else if !name.starts_with("bolt:") && !name.starts_with("@openfn/language-common") {
-        return Err(Exception::throw_message(ctx, &format!("cannot load {name}")));
+        return Err(Exception::throw_message(
+            ctx,
+            &format!("cannot load {name}"),
+        ));
     }
     let probe = format!("{PROBE_PREFIX}{}", NEXT.fetch_add(1, Ordering::Relaxed));
     let quoted = serde_json::to_string(name).unwrap_or_default();
@@ -507,7 +520,10 @@ pub(crate) fn import_sync<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Object<'js>
     match evaluated.state() {
         rquickjs::promise::PromiseState::Rejected => match evaluated.result::<Value>() {
             Some(Err(e)) => Err(e),
-            _ => Err(Exception::throw_message(ctx, &format!("{name} failed to load"))),
+            _ => Err(Exception::throw_message(
+                ctx,
+                &format!("{name} failed to load"),
+            )),
         },
         rquickjs::promise::PromiseState::Pending => Err(require_async(ctx, name)),
         rquickjs::promise::PromiseState::Resolved => module.get("ns"),
@@ -520,7 +536,9 @@ fn require_async(ctx: &Ctx<'_>, name: &str) -> rquickjs::Error {
         &format!("require() cannot be used on an ES module that awaits at top level: {name}"),
     ) {
         Ok(exception) => {
-            let _ = exception.as_object().set("code", "ERR_REQUIRE_ASYNC_MODULE");
+            let _ = exception
+                .as_object()
+                .set("code", "ERR_REQUIRE_ASYNC_MODULE");
             exception.throw()
         }
         Err(e) => e,

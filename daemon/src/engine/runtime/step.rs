@@ -8,8 +8,8 @@ use super::errors::{
     self, ErrorContext, OperationInfo, PositionMapper, Severity, StepError, ThrownInfo,
 };
 use super::loader;
-use super::packages;
 use super::logs::{Level, LogArg, LogRecord, LogSink, LogSource};
+use super::packages;
 use super::warm;
 use rquickjs::function::Async;
 use rquickjs::module::Module;
@@ -576,10 +576,9 @@ fn adaptor_load_error<'js>(ctx: &Ctx<'js>, adaptor: &str, error: CaughtError<'js
         .as_deref()
         .and_then(|s| s.lines().find(|l| l.trim_start().starts_with("at ")))
     {
-        error.report.push(errors::ReportLine::Text(format!(
-            "    {}",
-            frame.trim()
-        )));
+        error
+            .report
+            .push(errors::ReportLine::Text(format!("    {}", frame.trim())));
     }
     error
 }

@@ -175,7 +175,8 @@ fn tls_config(request: &HttpRequest) -> Result<rustls::ClientConfig, NetError> {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| tls_error(&e))?;
             let key_pem = request.tls.key.as_deref().unwrap_or(cert);
-            let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| tls_error(&e))?;
+            let key =
+                PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| tls_error(&e))?;
             builder
                 .with_client_auth_cert(certs, key)
                 .map_err(|e| tls_error(&e))?

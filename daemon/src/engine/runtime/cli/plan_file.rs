@@ -277,6 +277,39 @@ mod tests {
     }
 
     #[test]
+    fn steps_name_one_adaptor_or_several() {
+        let doc = json!({"workflow": {"steps": [
+            {"id": "a", "adaptor": "openmrs@5.5.0", "expression": "fn(s => s)"},
+            {"id": "b", "adaptors": ["common", "@openfn/language-collections@0.8.0"], "expression": "fn(s => s)"},
+            {"id": "c", "adaptor": "common", "adaptors": ["common", "collections"], "expression": "fn(s => s)"}
+        ]}});
+        let loaded = from_document(&doc, Path::new(".")).unwrap();
+        let specs: Vec<Vec<&str>> = loaded
+            .plan
+            .steps
+            .iter()
+            .map(|s| s.adaptor_specs())
+            .collect();
+        assert_eq!(
+            specs,
+            [
+                vec!["openmrs@5.5.0"],
+                vec!["common", "@openfn/language-collections@0.8.0"],
+                vec!["common", "collections"]
+            ]
+        );
+        let job = load(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("Cargo.toml")
+                .as_path(),
+            &["common".into(), "collections".into()],
+        );
+        // A .js path is read as the job: any readable file does for this check.
+        let step = &job.unwrap().plan.steps[0];
+        assert_eq!(step.adaptor_specs(), ["common", "collections"]);
+    }
+
+    #[test]
     fn legacy_jobs_and_default_ids() {
         let doc = json!({"start": "job-2", "jobs": [{"expression": "x()"}, {"expression": "y()", "next": "job-1"}]});
         let loaded = from_document(&doc, Path::new(".")).unwrap();
