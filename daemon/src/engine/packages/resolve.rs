@@ -267,10 +267,13 @@ pub fn format_of(tree: &PackageTree, path: &Path) -> Format {
     }
 }
 
+/// A resolution's key: the importer's directory, the specifier, who asks.
+type ResolutionKey = (PathBuf, String, Mode);
+
 struct TreeCache {
     /// package.json by directory (`None`: the directory has none).
     packages: Mutex<HashMap<PathBuf, Option<Arc<PackageJson>>>>,
-    resolved: Mutex<HashMap<(PathBuf, String, Mode), Result<Resolved, ResolveError>>>,
+    resolved: Mutex<HashMap<ResolutionKey, Result<Resolved, ResolveError>>>,
 }
 
 /// One cache per tree root; a new install generation of the same root replaces it.
@@ -305,7 +308,7 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn from_text(&self) -> String {
+    fn importer(&self) -> String {
         self.from.display().to_string()
     }
 
@@ -359,7 +362,7 @@ impl Resolver<'_> {
         let package = self
             .scope_of(self.from)
             .map(|p| p.label())
-            .unwrap_or_else(|| self.from_text());
+            .unwrap_or_else(|| self.importer());
         let importer = if package == self.tree.label {
             package
         } else {
@@ -375,7 +378,7 @@ impl Resolver<'_> {
     fn not_found(&self, specifier: &str) -> ResolveError {
         ResolveError::NotFound {
             specifier: specifier.to_string(),
-            from: self.from_text(),
+            from: self.importer(),
             hint: self.reinstall_hint(),
         }
     }
@@ -399,7 +402,7 @@ impl Resolver<'_> {
             } else {
                 Err(ResolveError::NotFound {
                     specifier: specifier.to_string(),
-                    from: self.from_text(),
+                    from: self.importer(),
                     hint: format!(
                         " (bolt serves `{name}` itself, without its subpath '{}')",
                         &subpath[2..]
@@ -423,7 +426,7 @@ impl Resolver<'_> {
                 .ok_or_else(|| ResolveError::NotExported {
                     subpath,
                     package_json: "bolt's built-in @openfn/language-common".into(),
-                    from: self.from_text(),
+                    from: self.importer(),
                 }),
             None => Err(self.not_found(specifier)),
         }
@@ -492,7 +495,7 @@ impl Resolver<'_> {
                 Err(MapError::NotDefined | MapError::NoTarget) => Err(ResolveError::NotExported {
                     subpath: subpath.to_string(),
                     package_json,
-                    from: self.from_text(),
+                    from: self.importer(),
                 }),
             };
         }
@@ -583,7 +586,7 @@ impl Resolver<'_> {
             return Err(ResolveError::ImportNotDefined {
                 specifier: specifier.to_string(),
                 package_json,
-                from: self.from_text(),
+                from: self.importer(),
             });
         };
         match exports_map::imports_target(imports, specifier, self.mode.conditions()) {
@@ -613,7 +616,7 @@ impl Resolver<'_> {
             Err(_) => Err(ResolveError::ImportNotDefined {
                 specifier: specifier.to_string(),
                 package_json,
-                from: self.from_text(),
+                from: self.importer(),
             }),
         }
     }
@@ -625,7 +628,7 @@ impl Resolver<'_> {
             if !real.starts_with(&self.tree.root) {
                 return Err(ResolveError::OutsideTree {
                     specifier: specifier.to_string(),
-                    from: self.from_text(),
+                    from: self.importer(),
                     tree: format!("the install of {}", self.tree.label),
                 });
             }
@@ -633,7 +636,7 @@ impl Resolver<'_> {
         if path.extension().is_some_and(|e| e == "node") {
             return Err(ResolveError::NativeAddon {
                 path: path.display().to_string(),
-                from: self.from_text(),
+                from: self.importer(),
             });
         }
         let format = format_of(self.tree, &path);

@@ -64,7 +64,7 @@ pub fn route_common_imports(
     }
     let allocator = Allocator::default();
     let parsed = oxc::parser::Parser::new(&allocator, source, SourceType::mjs()).parse();
-    if parsed.panicked || !parsed.diagnostics.errors().next().is_none() {
+    if parsed.panicked || parsed.diagnostics.errors().next().is_some() {
         return None;
     }
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
