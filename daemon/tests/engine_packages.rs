@@ -581,3 +581,35 @@ fn a_local_package_directory_is_used_as_it_is() {
     // Nothing is written into the user's package.
     assert!(!local.path().join(".bolt-bytecode").exists());
 }
+
+#[test]
+fn a_step_on_an_npm_adaptor_leaves_its_runtime_reusable() {
+    use bolt_daemon::engine::adaptors::choice::AdaptorSources;
+    use bolt_daemon::engine::runtime::{EventSink, RunOptions, run_plan_blocking, warm};
+    use bolt_daemon::engine::{Plan, PlanStep};
+    let data = DataDir::new();
+    install_demo(&data);
+    let plan = Plan {
+        steps: vec![PlanStep {
+            id: "job-1".into(),
+            expression: Some("summary();\nchatty();\n".into()),
+            adaptor: Some("demo@1.0.0".into()),
+            ..PlanStep::default()
+        }],
+        start: None,
+    };
+    let options = RunOptions {
+        adaptors: AdaptorSources::installed(InstalledAdaptors::in_data_dir(data.path())),
+        ..RunOptions::default()
+    };
+    let sink = EventSink::new(Arc::new(|_| {}), Arc::new(|_| {}));
+    for _ in 0..3 {
+        let result = run_plan_blocking(&plan, json!({"data": {"n": 1}}), &options, &sink);
+        assert_eq!(result.outcome.final_state.unwrap()["summary"]["double"], 2);
+        // Nothing of the step (its modules, CommonJS records, console) survives the context.
+        assert!(
+            warm::has_spare(),
+            "the runtime was not kept for the next step"
+        );
+    }
+}

@@ -232,14 +232,29 @@ pub fn package_entry(
     mode: Mode,
 ) -> Result<Resolved, ResolveError> {
     let cache = cache_for(tree);
+    // Keyed like a resolution from the package's own directory, with a specifier no
+    // import can have.
+    let key = (package_dir.to_path_buf(), "\0entry".to_string(), mode);
+    if let Some(found) = cache
+        .resolved
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&key).cloned())
+    {
+        return found;
+    }
     let from = package_dir.join("package.json");
-    Resolver {
+    let found = Resolver {
         tree,
         cache: &cache,
         from: &from,
         mode,
     }
-    .package_subpath(package_dir, ".", ".")
+    .package_subpath(package_dir, ".", ".");
+    if let Ok(mut resolved) = cache.resolved.lock() {
+        resolved.insert(key, found.clone());
+    }
+    found
 }
 
 /// The nearest package.json above `file` (its package scope), if any.

@@ -31,6 +31,16 @@ fn in_bundle(name: &str) -> bool {
     BUNDLE.iter().any(|(n, _)| *n == name)
 }
 
+/// Notes an import of a built-in adaptor module for the next prepared context (see
+/// `warm::prepare`).
+fn note_if_built_in_adaptor(name: &str) {
+    if name.starts_with(ADAPTOR_PREFIX)
+        && let Some((static_name, _)) = BUNDLE.iter().find(|(n, _)| *n == name)
+    {
+        super::warm::note_module(static_name);
+    }
+}
+
 /// Strips a version suffix: `@openfn/language-http@7.2.10` → `@openfn/language-http`.
 pub fn module_base_name(name: &str) -> &str {
     match name.rfind('@') {
@@ -49,38 +59,44 @@ impl Resolver for JobResolver {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> Result<String> {
-        if name.starts_with(BOLT_PREFIX) {
-            // Only bolt's own modules (and the host, importing the prelude) may load these.
-            return if base.starts_with(BOLT_PREFIX)
-                || base.is_empty()
-                || base == "eval_script"
-                || packages::is_loader_module(base)
-            {
-                Ok(name.to_string())
-            } else {
-                Err(import_error(ctx, name))
-            };
+        let resolved = resolve_name(ctx, base, name)?;
+        note_if_built_in_adaptor(&resolved);
+        Ok(resolved)
+    }
+}
+
+fn resolve_name(ctx: &Ctx<'_>, base: &str, name: &str) -> Result<String> {
+    if name.starts_with(BOLT_PREFIX) {
+        // Only bolt's own modules (and the host, importing the prelude) may load these.
+        return if base.starts_with(BOLT_PREFIX)
+            || base.is_empty()
+            || base == "eval_script"
+            || packages::is_loader_module(base)
+        {
+            Ok(name.to_string())
+        } else {
+            Err(import_error(ctx, name))
+        };
+    }
+    if let Some(resolved) = packages::resolve_import(ctx, base, name) {
+        return resolved;
+    }
+    if packages::is_package_module(base) {
+        // Package code outside a step with npm adaptors.
+        return Err(import_error(ctx, name));
+    }
+    let base_name = module_base_name(name);
+    if base_name == RUNTIME_MODULE {
+        return Ok(base_name.to_string());
+    }
+    // Internal adaptor modules are for the adaptor modules themselves, not for jobs.
+    match adaptor_bridge::module_source(base_name) {
+        Some((_, true)) => Ok(base_name.to_string()),
+        // ... and for the host (an empty base: imported from Rust).
+        Some((_, false)) if base.starts_with(ADAPTOR_PREFIX) || base.is_empty() => {
+            Ok(base_name.to_string())
         }
-        if let Some(resolved) = packages::resolve_import(ctx, base, name) {
-            return resolved;
-        }
-        if packages::is_package_module(base) {
-            // Package code outside a step with npm adaptors.
-            return Err(import_error(ctx, name));
-        }
-        let base_name = module_base_name(name);
-        if base_name == RUNTIME_MODULE {
-            return Ok(base_name.to_string());
-        }
-        // Internal adaptor modules are for the adaptor modules themselves, not for jobs.
-        match adaptor_bridge::module_source(base_name) {
-            Some((_, true)) => Ok(base_name.to_string()),
-            // ... and for the host (an empty base: imported from Rust).
-            Some((_, false)) if base.starts_with(ADAPTOR_PREFIX) || base.is_empty() => {
-                Ok(base_name.to_string())
-            }
-            _ => Err(import_error(ctx, name)),
-        }
+        _ => Err(import_error(ctx, name)),
     }
 }
 

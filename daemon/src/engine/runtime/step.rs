@@ -64,6 +64,7 @@ pub enum StepOutcome {
 }
 
 pub async fn run_step(req: StepRequest) -> StepOutcome {
+    warm::start_noting_modules();
     let reason = Arc::new(AtomicU8::new(NOT_INTERRUPTED));
     let deadline = Instant::now() + req.timeout;
     let (warm, context) = match ready_context().await {
