@@ -169,9 +169,9 @@ pub fn choose(spec: &str, sources: &AdaptorSources) -> Result<AdaptorUse, Adapto
         return Ok(AdaptorUse::BuiltIn { module, note });
     }
     if parsed.version == VersionWanted::Latest
-        && let Some(newest) = installed.and_then(|i| i.versions(&parsed.name).into_iter().next())
+        && let Some(package) = installed.and_then(|i| newest_installed(i, &parsed))
     {
-        return installed_package(&parsed, &newest).map(AdaptorUse::Package);
+        return package.map(AdaptorUse::Package);
     }
     Err(AdaptorError::NotInstalled {
         spec: parsed.to_string(),
@@ -212,6 +212,30 @@ fn find_installed(
         cache.insert(root, (stamp, package.clone()));
     }
     Some(package)
+}
+
+/// The newest completely installed version of `name`: versions are read from the install
+/// folders' names (no manifest parsing for the older ones), newest first, and the first
+/// whose manifest is in place wins.
+fn newest_installed(
+    installed: &InstalledAdaptors,
+    spec: &AdaptorSpec,
+) -> Option<Result<Arc<PackageAdaptor>, AdaptorError>> {
+    let sample = installed.install_root(&spec.name, "0");
+    let folder = sample.parent()?;
+    let prefix = sample.file_name()?.to_str()?.strip_suffix('0')?.to_string();
+    let mut versions: Vec<String> = std::fs::read_dir(folder)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            name.to_str()?.strip_prefix(&prefix).map(String::from)
+        })
+        .collect();
+    versions.sort_by(|a, b| super::installed::compare_versions(b, a));
+    versions
+        .iter()
+        .find_map(|version| find_installed(installed, spec, version))
 }
 
 fn installed_package(
