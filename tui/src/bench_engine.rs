@@ -9,14 +9,16 @@
 //! - a 10,000-record map/filter/reduce job, and the same job under Node's `@openfn/runtime`
 //!   when `--node-dir <dir>` (or `BOLT_BENCH_NODE_DIR`) points at a directory whose
 //!   `node_modules` holds it,
-//! - with `--adaptors-data-dir <dir>` (a data dir where `@openfn/language-openmrs@5.5.0` is
-//!   installed): a one-step job on that npm adaptor against the same job on the built-in
-//!   common, per step in boltd's path, and cold `bolt execute` with it (the first run with
-//!   no compiled bytecode on disk yet, then with it).
+//! - with `--adaptors-data-dir <dir>` (a data dir where `@openfn/language-openmrs@5.5.0`, or
+//!   the adaptor `--npm-adaptor` names, is installed): a one-step job on that npm adaptor
+//!   against the same job on the built-in common, per step in boltd's path, and cold
+//!   `bolt execute` with it (the first run with no compiled bytecode on disk yet, then with
+//!   it).
 
 use anyhow::{Context, Result, bail};
 use bolt_daemon::engine::adaptors::choice::AdaptorSources;
 use bolt_daemon::engine::adaptors::installed::InstalledAdaptors;
+use bolt_daemon::engine::adaptors::spec::AdaptorSpec;
 use bolt_daemon::engine::runtime::logs::LogRecord;
 use bolt_daemon::engine::runtime::prepare::CompileMode;
 use bolt_daemon::engine::runtime::{EventSink, RunOptions, run_plan_blocking};
@@ -37,6 +39,7 @@ pub fn bench_engine_with(
     node_dir: Option<&Path>,
     adaptors_data_dir: Option<&Path>,
     npm_adaptor_only: bool,
+    npm_adaptor: &str,
 ) -> Result<()> {
     println!(
         "bolt engine benchmark ({} build)",
@@ -53,30 +56,29 @@ pub fn bench_engine_with(
         big_job(node_dir)?;
     }
     match adaptors_data_dir {
-        Some(dir) => npm_adaptor(dir)?,
+        Some(dir) => npm_adaptor_figures(dir, npm_adaptor)?,
         None => println!(
-            "npm adaptor figures: skipped (pass --adaptors-data-dir <data dir with openmrs@5.5.0 installed>)"
+            "npm adaptor figures: skipped (pass --adaptors-data-dir <data dir with {npm_adaptor} installed>)"
         ),
     }
     Ok(())
 }
 
-/// The npm adaptor the figures are for, and what it is compared with.
-const NPM_ADAPTOR: &str = "@openfn/language-openmrs@5.5.0";
-
-/// Per-step cost of a one-step job on an installed npm adaptor (openmrs: its ES module on
-/// the built-in common) against the same job on the built-in common, in boltd's path; and
-/// cold `bolt execute` with it.
-fn npm_adaptor(data_dir: &Path) -> Result<()> {
+/// Per-step cost of a one-step job on an installed npm adaptor (by default openmrs 5.5.0:
+/// its ES module on the built-in common) against the same job on the built-in common, in
+/// boltd's path; and cold `bolt execute` with it.
+fn npm_adaptor_figures(data_dir: &Path, adaptor: &str) -> Result<()> {
     let data_dir = &std::fs::canonicalize(data_dir)
         .with_context(|| format!("no data dir at {}", data_dir.display()))?;
+    let spec = AdaptorSpec::parse(adaptor)?;
+    let version = spec
+        .exact_version()
+        .context("name the npm adaptor with its exact version (NAME@VERSION)")?
+        .to_string();
     let installed = InstalledAdaptors::in_data_dir(data_dir);
-    if installed
-        .find("@openfn/language-openmrs", "5.5.0")
-        .is_none()
-    {
+    if installed.find(&spec.name, &version).is_none() {
         bail!(
-            "{NPM_ADAPTOR} is not installed in {}: install it with `bolt --data-dir {0} adaptor add openmrs@5.5.0`",
+            "{adaptor} is not installed in {}: install it with `bolt --data-dir {0} adaptor add {adaptor}`",
             data_dir.display()
         );
     }
@@ -87,18 +89,15 @@ fn npm_adaptor(data_dir: &Path) -> Result<()> {
         .build()?;
     let input = json!({"data": {}, "configuration": {}});
     let mut medians = Vec::new();
-    // The third case loads what openmrs imports from the built-in common, without openmrs:
-    // the difference to it is the npm package itself.
+    // The third case loads what openmrs 5.5.0 imports from the built-in common, without
+    // openmrs: compared with it, the npm package's own cost.
     let same_modules = "fn(s => s);\nconst used = [alterState, arrayToString, as, combine, cursor, dataPath, dataValue, dateFns, each, field, fields, fnIf, lastReferenceValue, log, map, merge, sourceValue, util, composeNextState];\n";
+    let npm_label = format!("npm {}@{version}", spec.name);
     for (label, adaptor, job) in [
         ("built-in common", "common", "fn(s => s);"),
+        (npm_label.as_str(), adaptor, "fn(s => s);"),
         (
-            "npm @openfn/language-openmrs@5.5.0",
-            NPM_ADAPTOR,
-            "fn(s => s);",
-        ),
-        (
-            "built-in common, importing what openmrs imports from it",
+            "built-in common, importing what openmrs 5.5.0 imports from it",
             "common",
             same_modules,
         ),
@@ -130,27 +129,25 @@ fn npm_adaptor(data_dir: &Path) -> Result<()> {
     }
     let (common, npm) = (medians[0].as_secs_f64(), medians[1].as_secs_f64());
     println!(
-        "npm adaptor per step: median {:.3} ms, {:.2}x the built-in common's, +{:.3} ms (targets: within 2x, <= 1 ms)",
+        "npm adaptor per step: median {:.3} ms, {:.2}x the built-in common's, {:+.3} ms (targets: within 2x, <= 1 ms)",
         npm * 1000.0,
         npm / common,
         (npm - common) * 1000.0
     );
-    cold_execute_npm(data_dir)
+    cold_execute_npm(data_dir, &spec.name, &version)
 }
 
 /// Cold `bolt execute` of a job on the npm adaptor: once with no compiled bytecode on disk,
 /// then as usual (the install's `.bolt-bytecode` filled by the first run).
-fn cold_execute_npm(data_dir: &Path) -> Result<()> {
+fn cold_execute_npm(data_dir: &Path, name: &str, version: &str) -> Result<()> {
     let exe = std::env::current_exe().context("locating the bolt executable")?;
     let dir = tempfile::tempdir()?;
-    std::fs::write(
-        dir.path().join("job.js"),
-        "fn(s => ({ ...s, ok: true }));\n",
-    )?;
+    std::fs::write(dir.path().join("job.js"), "fn(s => ({ ...s, ok: true }));\n")?;
+    let adaptor = format!("{name}@{version}");
     let run = || -> Result<Duration> {
         let started = Instant::now();
         let output = Command::new(&exe)
-            .args(["execute", "job.js", "-a", NPM_ADAPTOR, "-o", "out.json"])
+            .args(["execute", "job.js", "-a", &adaptor, "-o", "out.json"])
             .arg("--data-dir")
             .arg(data_dir)
             .current_dir(dir.path())
@@ -165,13 +162,12 @@ fn cold_execute_npm(data_dir: &Path) -> Result<()> {
         }
         Ok(elapsed)
     };
-    let root =
-        InstalledAdaptors::in_data_dir(data_dir).install_root("@openfn/language-openmrs", "5.5.0");
+    let root = InstalledAdaptors::in_data_dir(data_dir).install_root(name, version);
     let _ = std::fs::remove_dir_all(root.join(".bolt-bytecode"));
     let first = run()?;
     let samples = (0..20).map(|_| run()).collect::<Result<Vec<_>>>()?;
     println!(
-        "cold `bolt execute job.js -a {NPM_ADAPTOR}`: first (no bytecode on disk yet) {:.1} ms, then wall {} (target <= 30 ms)",
+        "cold `bolt execute job.js -a {adaptor}`: first (no bytecode on disk yet) {:.1} ms, then wall {} (target <= 30 ms)",
         first.as_secs_f64() * 1000.0,
         summary(samples)
     );

@@ -17,6 +17,9 @@ pub enum BenchCommand {
         /// Print the npm adaptor figures only.
         #[arg(long, requires = "adaptors_data_dir")]
         npm_adaptor_only: bool,
+        /// The installed npm adaptor the figures are for.
+        #[arg(long, value_name = "NAME@VERSION", default_value = "@openfn/language-openmrs@5.5.0")]
+        npm_adaptor: String,
     },
     /// Webhook requests acknowledged per second and end-to-end runs per second.
     Webhooks(super::bench_webhooks::WebhookBenchArgs),
@@ -35,10 +38,12 @@ pub fn run(command: &BenchCommand) -> Result<(), CliError> {
             node_dir,
             adaptors_data_dir,
             npm_adaptor_only,
+            npm_adaptor,
         } => crate::bench_engine::bench_engine_with(
             node_dir.as_deref(),
             adaptors_data_dir.as_deref(),
             *npm_adaptor_only,
+            npm_adaptor,
         )?,
         BenchCommand::Webhooks(args) => super::bench_webhooks::run(args)?,
         BenchCommand::Tui => print!("{}", crate::tui::measure_bytes()?),

@@ -10,6 +10,19 @@
 
 let hooks = null;
 const cache = Object.create(null);
+// Resolutions by the requiring file's directory and the specifier: packages such as lodash
+// require the same few helpers from hundreds of files.
+const resolved = new Map();
+
+function resolve(parent, specifier) {
+  const key = `${parent.path}\0${specifier}`;
+  let found = resolved.get(key);
+  if (found === undefined) {
+    found = hooks.resolve(parent.filename, specifier);
+    resolved.set(key, found);
+  }
+  return found;
+}
 
 const RESERVED = new Set(('break case catch class const continue debugger default delete do else ' +
   'enum export extends false finally for function if import in instanceof new null return super ' +
@@ -44,7 +57,7 @@ function makeRequire(parent) {
       e.code = 'ERR_INVALID_ARG_TYPE';
       throw e;
     }
-    const [kind, target] = hooks.resolve(parent.filename, specifier);
+    const [kind, target] = resolve(parent, specifier);
     if (kind === 'builtin') {
       // What `require` gives for a module bolt provides: its default export, else the namespace.
       const namespace = hooks.importSync(target);
@@ -54,7 +67,7 @@ function makeRequire(parent) {
     return load(target, kind, parent).exports;
   }
   require.resolve = (specifier) => {
-    const [kind, target] = hooks.resolve(parent.filename, specifier);
+    const [kind, target] = resolve(parent, specifier);
     return kind === 'builtin' ? specifier : target;
   };
   require.resolve.paths = () => null;
