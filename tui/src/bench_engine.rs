@@ -142,7 +142,10 @@ fn npm_adaptor_figures(data_dir: &Path, adaptor: &str) -> Result<()> {
 fn cold_execute_npm(data_dir: &Path, name: &str, version: &str) -> Result<()> {
     let exe = std::env::current_exe().context("locating the bolt executable")?;
     let dir = tempfile::tempdir()?;
-    std::fs::write(dir.path().join("job.js"), "fn(s => ({ ...s, ok: true }));\n")?;
+    std::fs::write(
+        dir.path().join("job.js"),
+        "fn(s => ({ ...s, ok: true }));\n",
+    )?;
     let adaptor = format!("{name}@{version}");
     let run = || -> Result<Duration> {
         let started = Instant::now();

@@ -18,7 +18,11 @@ pub enum BenchCommand {
         #[arg(long, requires = "adaptors_data_dir")]
         npm_adaptor_only: bool,
         /// The installed npm adaptor the figures are for.
-        #[arg(long, value_name = "NAME@VERSION", default_value = "@openfn/language-openmrs@5.5.0")]
+        #[arg(
+            long,
+            value_name = "NAME@VERSION",
+            default_value = "@openfn/language-openmrs@5.5.0"
+        )]
         npm_adaptor: String,
     },
     /// Webhook requests acknowledged per second and end-to-end runs per second.

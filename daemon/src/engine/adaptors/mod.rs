@@ -1,4 +1,8 @@
-//! The built-in adaptors (language-common, language-http) and their Rust host functions.
+//! The built-in adaptors (language-common, language-http) and their Rust host functions,
+//! and what the engine knows of npm adaptors: how users name them ([`spec`]), where they
+//! are installed ([`installed`]), which code runs for a step ([`choice`]: built-in,
+//! installed or local) and their export names ([`package_exports`]). Loading an npm
+//! package's code is `crate::engine::packages`' and the runtime's business.
 //!
 //! Each adaptor is an ES module written for bolt (`js/*.js`), embedded in the binary, that
 //! reproduces the behaviour of the npm package version it names. What is impractical in
