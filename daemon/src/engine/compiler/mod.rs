@@ -58,6 +58,17 @@ pub struct CompileOptions {
     /// Where each adaptor export lives when the adaptor is split into modules (bolt's
     /// built-in adaptors). `None`: everything comes from `adaptor`, as in OpenFn.
     pub export_modules: Option<ExportModules>,
+    /// The step's further adaptors (OpenFn's `-a common -a collections`), in order.
+    pub more_adaptors: Vec<AdaptorImports>,
+}
+
+/// One adaptor a job may import from (see [`CompileOptions`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdaptorImports {
+    pub specifier: String,
+    /// Empty: unknown (every undeclared name is imported).
+    pub exports: Vec<String>,
+    pub export_modules: Option<ExportModules>,
 }
 
 /// The modules an adaptor's exports are imported from, instead of the adaptor itself.
@@ -174,7 +185,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
     let promises = promises::plan(source, program, &tree, &lazy)?;
     let layout = Layout::plan(program, &lazy);
     let imports = match &options.adaptor {
-        Some(adaptor) => {
+        Some(adaptor) if options.more_adaptors.is_empty() => {
             let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
                 .map_err(|u| CompileError::unbound_catch(source, u.0))?;
             let names = imports::used_exports(&dangling, &options.adaptor_exports);
@@ -187,7 +198,19 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
                 )
             })
         }
-        None => None,
+        _ if options.adaptor.is_some() || !options.more_adaptors.is_empty() => {
+            let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
+                .map_err(|u| CompileError::unbound_catch(source, u.0))?;
+            let first = options.adaptor.as_ref().map(|specifier| AdaptorImports {
+                specifier: specifier.clone(),
+                exports: options.adaptor_exports.clone(),
+                export_modules: options.export_modules.clone(),
+            });
+            let adaptors: Vec<&AdaptorImports> =
+                first.iter().chain(options.more_adaptors.iter()).collect();
+            imports::multi_header(&adaptors, &dangling)
+        }
+        _ => None,
     };
 
     let mut edits = Edits::default();
