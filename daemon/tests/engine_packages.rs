@@ -430,6 +430,26 @@ fn a_missing_package_file_says_the_install_is_incomplete() {
 }
 
 #[test]
+fn a_socket_driver_package_names_the_adaptor_and_the_package() {
+    let data = DataDir::new();
+    let (code, log) = failing_adaptor(
+        &data,
+        "pgsql",
+        &[(
+            "dist/index.js",
+            "import pg from 'pg';\nexport const fn = (f) => f;\n",
+        )],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        log.contains(
+            "@openfn/language-pgsql@1.0.0 needs the package `pg`, which talks to PostgreSQL over raw TCP sockets"
+        ),
+        "{log}"
+    );
+}
+
+#[test]
 fn an_unsupported_built_in_names_the_adaptor_and_the_module() {
     let data = DataDir::new();
     let (code, log) = failing_adaptor(
@@ -437,13 +457,13 @@ fn an_unsupported_built_in_names_the_adaptor_and_the_module() {
         "sockets",
         &[(
             "dist/index.js",
-            "import net from 'node:net';\nexport const fn = (f) => f;\n",
+            "import dgram from 'node:dgram';\nexport const fn = (f) => f;\n",
         )],
     );
     assert_eq!(code, 1);
     assert!(
         log.contains(
-            "@openfn/language-sockets@1.0.0 needs Node's `net`, which opens raw TCP sockets, which bolt's sandbox does not allow"
+            "@openfn/language-sockets@1.0.0 needs Node's `dgram`, which opens UDP sockets, which bolt's sandbox does not allow"
         ),
         "{log}"
     );

@@ -111,6 +111,12 @@ pub enum ResolveError {
         module: String,
         why: String,
     },
+    #[error("{importer} needs the package `{package}`, which {why}")]
+    RefusedPackage {
+        importer: String,
+        package: String,
+        why: String,
+    },
     #[error("{path} is a native addon, which bolt cannot load (imported from {from})")]
     NativeAddon { path: String, from: String },
 }
@@ -374,19 +380,23 @@ impl Resolver<'_> {
     }
 
     fn unsupported(&self, module: &str, why: &str) -> ResolveError {
+        ResolveError::UnsupportedBuiltin {
+            importer: self.importing_package(),
+            module: module.to_string(),
+            why: why.to_string(),
+        }
+    }
+
+    /// The adaptor, and the dependency through which it imports, for error messages.
+    fn importing_package(&self) -> String {
         let package = self
             .scope_of(self.from)
             .map(|p| p.label())
             .unwrap_or_else(|| self.importer());
-        let importer = if package == self.tree.label {
+        if package == self.tree.label {
             package
         } else {
             format!("{} (through its dependency {package})", self.tree.label)
-        };
-        ResolveError::UnsupportedBuiltin {
-            importer,
-            module: module.to_string(),
-            why: why.to_string(),
         }
     }
 
@@ -411,6 +421,14 @@ impl Resolver<'_> {
 
     fn bare(&self, specifier: &str) -> Result<Resolved, ResolveError> {
         let (name, subpath) = split_package(specifier).ok_or_else(|| self.not_found(specifier))?;
+        // Socket drivers (pg, tedious…) load, but could never connect: refuse them by name.
+        if let Some(why) = node::refused_package(name) {
+            return Err(ResolveError::RefusedPackage {
+                importer: self.importing_package(),
+                package: name.to_string(),
+                why: why.to_string(),
+            });
+        }
         if let Some(module) = node::replacement(name) {
             return if subpath == "." {
                 Ok(Resolved::Builtin(module))
@@ -919,10 +937,15 @@ mod tests {
                 .contains("bolt adaptor add @openfn/language-x@1.0.0"),
             "{err}"
         );
-        let err = resolve(&tree, &from, "net", Mode::Import).unwrap_err();
+        let err = resolve(&tree, &from, "dgram", Mode::Import).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "@openfn/language-x@1.0.0 needs Node's `net`, which opens raw TCP sockets, which bolt's sandbox does not allow"
+            "@openfn/language-x@1.0.0 needs Node's `dgram`, which opens UDP sockets, which bolt's sandbox does not allow"
+        );
+        let err = resolve(&tree, &from, "pg", Mode::Import).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "@openfn/language-x@1.0.0 needs the package `pg`, which talks to PostgreSQL over raw TCP sockets, which bolt's sandbox does not allow"
         );
         let err = resolve(
             &tree,

@@ -400,6 +400,7 @@ fn node_error(ctx: &Ctx<'_>, error: &ResolveError) -> rquickjs::Error {
         ResolveError::OutsideTree { .. } => "ERR_ACCESS_DENIED",
         ResolveError::UnsupportedBuiltin { .. } => "ERR_UNKNOWN_BUILTIN_MODULE",
         ResolveError::NativeAddon { .. } => "ERR_DLOPEN_FAILED",
+        ResolveError::RefusedPackage { .. } => "ERR_BOLT_SANDBOX",
     };
     match Exception::from_message(ctx.clone(), &error.to_string()) {
         Ok(exception) => {
