@@ -123,6 +123,7 @@ const NODE_MODULES: &[(&str, &str)] = &[
     ("node:http", "src/engine/node/js/http.js"),
     ("node:https", "src/engine/node/js/https.js"),
     ("node:net", "src/engine/node/js/net.js"),
+    ("node:vm", "src/engine/node/js/vm.js"),
     ("node:tls", "src/engine/node/js/tls.js"),
     ("node:http2", "src/engine/node/js/http2.js"),
     ("node:fs", "src/engine/node/js/fs.js"),

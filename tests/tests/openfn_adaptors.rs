@@ -324,97 +324,81 @@ fn openmrs_error_person_validation() {
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): URLSearchParams"]
 fn openmrs_ward_roster() {
     check_job("openmrs_ward_roster");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): URLSearchParams"]
 fn openmrs_person_contact_update() {
     check_job("openmrs_person_contact_update");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): URLSearchParams"]
 fn openmrs_error_visit_upsert() {
     check_job("openmrs_error_visit_upsert");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, path"]
 fn fhir_claims_review() {
     check_job("fhir_claims_review");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, path"]
 fn fhir_practitioner_renewal() {
     check_job("fhir_practitioner_renewal");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, path"]
 fn fhir_error_stale_update() {
     check_job("fhir_error_stale_update");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, stream"]
 fn collections_stock_snapshot() {
     check_job("collections_stock_snapshot");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, stream"]
 fn collections_openmrs_triage_queue() {
     check_job("collections_openmrs_triage_queue");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, stream"]
 fn collections_error_keygen() {
     check_job("collections_error_keygen");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, stream, querystring"]
 fn http6_lab_results_callbacks() {
     check_job("http6_lab_results_callbacks");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, stream, querystring"]
 fn http6_sms_reminders() {
     check_job("http6_sms_reminders");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, stream, querystring"]
 fn http6_error_no_baseurl_auth() {
     check_job("http6_error_no_baseurl_auth");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, stream, querystring"]
 fn http6_error_callback_typeerror() {
     check_job("http6_error_callback_typeerror");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, stream, crypto"]
 fn common2_register_cleanup() {
     check_job("common2_register_cleanup");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, stream, crypto"]
 fn common2_monthly_report() {
     check_job("common2_monthly_report");
 }
 
 #[test]
-#[ignore = "needs node built-ins (node-builtins branch): undici, stream, crypto"]
 fn common2_error_lazy_http_options() {
     check_job("common2_error_lazy_http_options");
 }
@@ -426,7 +410,7 @@ fn every_recorded_job_is_checked() {
         &std::fs::read_to_string(fixture("openfn-adaptors/jobs.json")).unwrap(),
     )
     .unwrap();
-    let this = include_str!("adaptors.rs");
+    let this = include_str!("openfn_adaptors.rs");
     for job in manifest["jobs"].as_array().unwrap() {
         let name = job["name"].as_str().unwrap();
         assert!(this.contains(&format!("fn {name}()")), "{name} has no test");
@@ -511,7 +495,15 @@ fn boltd_runs_installed_npm_adaptors_and_says_what_is_missing() {
     use bolt_shared::model::WorkOrderState;
     let daemon = bolt_e2e::Daemon::start();
     install_greeter(daemon.data_dir());
-    daemon.deploy_text(GREETER_PROJECT);
+    // Without installing: the missing adaptors are what this test is about.
+    let project = daemon.data_dir().join("greeter-project.yaml");
+    std::fs::write(&project, GREETER_PROJECT).unwrap();
+    let out = daemon.bolt(&["deploy", "--no-install", project.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "deploy --no-install failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let reply = daemon.post("/i/greet", r#"{"who": "Thoko"}"#);
     let id = reply.json()["work_order_id"].as_str().unwrap().to_string();

@@ -323,11 +323,11 @@ async fn check_builtins(
         .iter()
         .map(|module| {
             let prefixed = format!("node:{module}");
-            let (what, why) = match node::builtin(module).or_else(|| node::builtin(&prefixed)) {
-                Some(Builtin::Unsupported { why }) => ("Node's", why.to_string()),
-                _ => match node::refused_package(module) {
-                    Some(why) => ("the package", why.to_string()),
-                    None => ("Node's", "is not available in bolt".to_string()),
+            let (what, why) = match node::refused_package(module) {
+                Some(why) => ("the package", why.to_string()),
+                None => match node::builtin(module).or_else(|| node::builtin(&prefixed)) {
+                    Some(Builtin::Unsupported { why }) => ("Node's", why.to_string()),
+                    _ => ("Node's", "is not available in bolt".to_string()),
                 },
             };
             match manifest.unsupported_importers.get(module) {

@@ -275,7 +275,7 @@ node_script_tests! {
 
 #[test]
 fn refuses_processes_and_debuggers_but_loads_socket_modules_that_refuse_their_use() {
-    for name in ["child_process", "node:worker_threads", "vm", "readline/promises"] {
+    for name in ["child_process", "node:worker_threads", "inspector", "readline/promises"] {
         assert!(
             matches!(builtin(name), Some(Builtin::Unsupported { .. })),
             "{name}"
@@ -288,6 +288,7 @@ fn refuses_processes_and_debuggers_but_loads_socket_modules_that_refuse_their_us
     assert_eq!(builtin("lodash"), None);
     assert_eq!(builtin("node:events"), Some(Builtin::Provided("node:events")));
     assert_eq!(builtin("fs/promises"), Some(Builtin::Provided("node:fs/promises")));
+    assert_eq!(builtin("vm"), Some(Builtin::Provided("node:vm")));
     assert_eq!(replacement("undici"), Some("bolt:undici"));
     assert!(refused_package("pg").unwrap().contains("raw TCP sockets"));
     assert_eq!(refused_package("axios"), None);

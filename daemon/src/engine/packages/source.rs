@@ -16,30 +16,97 @@
 //! its code uses, and an adaptor importing `fn` and `each` should not load lodash and the
 //! JSON-schema validator with them.
 
+use oxc::span::SourceType;
+
 /// Bump when the wrapping changes: cached bytecode made with another version is ignored.
-pub const SOURCE_FORMAT: u32 = 2;
+pub const SOURCE_FORMAT: u32 = 3;
 
 const CJS_PARAMS: &str = "exports, require, module, __filename, __dirname";
 
-/// The source of an ES module whose default export is the CommonJS module function.
+/// The source of an ES module whose default export is the CommonJS module function; the
+/// module globals it reads come from `bolt:node/globals` (see [`free_module_globals`]).
 pub fn cjs_as_module(source: &str) -> String {
+    let source = without_hashbang(source);
+    let globals = free_module_globals(&source, SourceType::cjs());
     format!(
-        "export default function ({CJS_PARAMS}) {{{}\n}}",
-        without_hashbang(source)
+        "{}export default function ({CJS_PARAMS}) {{{source}\n}}",
+        globals_import(&globals)
     )
 }
 
-/// A script evaluating to the CommonJS module function.
-pub fn cjs_as_script(source: &str) -> String {
-    format!(
-        "(function ({CJS_PARAMS}) {{{}\n}})",
-        without_hashbang(source)
+/// A script evaluating to the CommonJS module function — or, when the file reads module
+/// globals, to a function taking `bolt:node/globals`' namespace and returning it (scripts
+/// can't import): the second value says which.
+pub fn cjs_as_script(source: &str) -> (String, bool) {
+    let source = without_hashbang(source);
+    let globals = free_module_globals(&source, SourceType::cjs());
+    if globals.is_empty() {
+        return (format!("(function ({CJS_PARAMS}) {{{source}\n}})"), false);
+    }
+    (
+        format!(
+            "(function ({{ {} }}) {{ return function ({CJS_PARAMS}) {{{source}\n}} }})",
+            globals.join(", ")
+        ),
+        true,
     )
 }
 
-/// An ES module's source, ready to compile.
+/// An ES module's source, ready to compile: the module globals it reads are imported from
+/// `bolt:node/globals` on its first line (line numbers stay the file's own).
 pub fn esm(source: &str) -> String {
-    without_hashbang(source).into_owned()
+    let source = without_hashbang(source);
+    let globals = free_module_globals(&source, SourceType::mjs());
+    format!("{}{source}", globals_import(&globals))
+}
+
+fn globals_import(globals: &[&str]) -> String {
+    if globals.is_empty() {
+        return String::new();
+    }
+    format!(
+        "import {{ {} }} from \"{}\"; ",
+        globals.join(", "),
+        crate::engine::node::GLOBALS_MODULE
+    )
+}
+
+/// The names of Node's module globals (`URL`, `fetch`, `process`, `Buffer`…:
+/// [`crate::engine::node::MODULE_GLOBALS`]) that `source` reads without declaring them.
+/// They are never put on the job's global object (jobs must see what they see under
+/// OpenFn), so each npm module gets them bound in its own scope. A file oxc cannot parse
+/// gets every global it mentions as a word (QuickJS will report its syntax error).
+pub fn free_module_globals(source: &str, source_type: SourceType) -> Vec<&'static str> {
+    use oxc::allocator::Allocator;
+    use oxc::semantic::SemanticBuilder;
+    let globals = crate::engine::node::MODULE_GLOBALS;
+    if !globals.iter().any(|name| source.contains(name)) {
+        return Vec::new();
+    }
+    let allocator = Allocator::default();
+    let parsed = oxc::parser::Parser::new(&allocator, source, source_type).parse();
+    if parsed.panicked || parsed.diagnostics.errors().next().is_some() {
+        return globals
+            .iter()
+            .copied()
+            .filter(|name| mentions_word(source, name))
+            .collect();
+    }
+    let semantic = SemanticBuilder::new().build(&parsed.program).semantic;
+    let unresolved = semantic.scoping().root_unresolved_references();
+    globals
+        .iter()
+        .copied()
+        .filter(|name| unresolved.contains_key(*name))
+        .collect()
+}
+
+fn mentions_word(text: &str, word: &str) -> bool {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(is_word)
+            && !text[at + word.len()..].chars().next().is_some_and(is_word)
+    })
 }
 
 /// How a routed import names a built-in module (the resolver maps it to that module).
@@ -57,7 +124,6 @@ pub fn route_common_imports(
     use oxc::ast::ast::{
         ImportDeclarationSpecifier, ImportOrExportKind, ModuleExportName, Statement,
     };
-    use oxc::span::SourceType;
     const COMMON: &str = "@openfn/language-common";
     if !source.contains(COMMON) {
         return None;
@@ -244,12 +310,40 @@ mod tests {
 
     #[test]
     fn wrappers_keep_line_numbers() {
-        let wrapped = cjs_as_script("#!/bin/node\nmodule.exports = 1;");
+        let (wrapped, takes_globals) = cjs_as_script("#!/bin/node\nmodule.exports = 1;");
+        assert!(!takes_globals);
         assert_eq!(
             wrapped,
             "(function (exports, require, module, __filename, __dirname) {///bin/node\nmodule.exports = 1;\n})"
         );
         assert_eq!(wrapped.lines().count(), 3);
         assert!(cjs_as_module("\"use strict\";").starts_with("export default function ("));
+    }
+
+    #[test]
+    fn module_globals_a_file_reads_are_bound_on_its_first_line() {
+        let code = esm("const u = new URL(x);\nexport const f = () => fetch(u);\n");
+        assert!(
+            code.starts_with("import { URL, fetch } from \"bolt:node/globals\"; const u"),
+            "{code}"
+        );
+        assert_eq!(code.lines().count(), 2);
+        // Declared or shadowed names are the module's own.
+        let own = "import { URL } from 'url';\nclass Buffer {}\nfunction f(process) { return process; }\n";
+        assert_eq!(esm(own), own);
+        // Only names read as free variables: properties and strings don't count.
+        assert_eq!(esm("a.URL = 'fetch';"), "a.URL = 'fetch';");
+        let (script, takes_globals) = cjs_as_script("module.exports = Buffer.from('x');");
+        assert!(takes_globals);
+        assert!(
+            script.starts_with("(function ({ Buffer }) { return function (exports, require"),
+            "{script}"
+        );
+        assert!(cjs_as_module("'use strict'; setTimeout(f);")
+            .starts_with("import { setTimeout } from \"bolt:node/globals\"; export default"));
+        assert_eq!(
+            free_module_globals("typeof process !== 'undefined' && globalThis.x", SourceType::cjs()),
+            ["globalThis", "process"]
+        );
     }
 }

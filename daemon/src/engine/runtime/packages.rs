@@ -416,7 +416,8 @@ fn node_error(ctx: &Ctx<'_>, error: &ResolveError) -> rquickjs::Error {
 #[derive(Clone)]
 enum CjsSource {
     Strict,
-    Sloppy(Arc<str>),
+    /// The script, and whether it evaluates to a function taking the module globals.
+    Sloppy(Arc<str>, bool),
 }
 
 fn cjs_sources() -> &'static Mutex<HashMap<PathBuf, (Stamp, CjsSource)>> {
@@ -440,8 +441,8 @@ fn compile_cjs<'js>(ctx: &Ctx<'js>, path: &Path) -> Result<Function<'js>> {
             sources.insert(path.to_path_buf(), (stamp, source));
         }
     };
-    if let Some(CjsSource::Sloppy(script)) = &known {
-        return eval_script(ctx, path, script);
+    if let Some(CjsSource::Sloppy(script, takes_globals)) = &known {
+        return eval_script(ctx, path, script, *takes_globals);
     }
     // Bytecode exists only for strict files.
     if let Some(module) = cached_module(ctx, path, Kind::CommonJs, root.as_deref(), stamp) {
@@ -470,9 +471,10 @@ fn compile_cjs<'js>(ctx: &Ctx<'js>, path: &Path) -> Result<Function<'js>> {
             Err(e) => return Err(e),
         }
     }
-    let script: Arc<str> = source::cjs_as_script(&text).into();
-    remember(CjsSource::Sloppy(script.clone()));
-    eval_script(ctx, path, &script)
+    let (script, takes_globals) = source::cjs_as_script(&text);
+    let script: Arc<str> = script.into();
+    remember(CjsSource::Sloppy(script.clone(), takes_globals));
+    eval_script(ctx, path, &script, takes_globals)
 }
 
 /// Whether the pending exception is a SyntaxError (cleared if so, left pending otherwise).
@@ -494,12 +496,22 @@ fn module_function<'js>(module: Module<'js, Declared>) -> Result<Function<'js>> 
     module.get("default")
 }
 
-fn eval_script<'js>(ctx: &Ctx<'js>, path: &Path, script: &str) -> Result<Function<'js>> {
+fn eval_script<'js>(
+    ctx: &Ctx<'js>,
+    path: &Path,
+    script: &str,
+    takes_globals: bool,
+) -> Result<Function<'js>> {
     let mut options = EvalOptions::default();
     options.global = true;
     options.strict = false;
     options.filename = Some(path.display().to_string());
-    ctx.eval_with_options(script.as_bytes().to_vec(), options)
+    let function: Function = ctx.eval_with_options(script.as_bytes().to_vec(), options)?;
+    if !takes_globals {
+        return Ok(function);
+    }
+    let globals = import_sync(ctx, crate::engine::node::GLOBALS_MODULE)?;
+    function.call((globals,))
 }
 
 /// Evaluates an ES module now and returns its namespace (for `require()`): a module that
@@ -508,7 +520,10 @@ pub(crate) fn import_sync<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Object<'js>
     static NEXT: AtomicU64 = AtomicU64::new(0);
     if name.starts_with('/') {
         checked(ctx, Path::new(name))?;
-    } else if !name.starts_with("bolt:") && !name.starts_with("@openfn/language-common") {
+    } else if !name.starts_with("bolt:")
+        && !name.starts_with("node:")
+        && !name.starts_with("@openfn/language-common")
+    {
         return Err(Exception::throw_message(
             ctx,
             &format!("cannot load {name}"),
