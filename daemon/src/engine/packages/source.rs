@@ -339,10 +339,15 @@ mod tests {
             script.starts_with("(function ({ Buffer }) { return function (exports, require"),
             "{script}"
         );
-        assert!(cjs_as_module("'use strict'; setTimeout(f);")
-            .starts_with("import { setTimeout } from \"bolt:node/globals\"; export default"));
+        assert!(
+            cjs_as_module("'use strict'; setTimeout(f);")
+                .starts_with("import { setTimeout } from \"bolt:node/globals\"; export default")
+        );
         assert_eq!(
-            free_module_globals("typeof process !== 'undefined' && globalThis.x", SourceType::cjs()),
+            free_module_globals(
+                "typeof process !== 'undefined' && globalThis.x",
+                SourceType::cjs()
+            ),
             ["globalThis", "process"]
         );
     }
