@@ -30,50 +30,10 @@ pub(crate) struct Outcome {
     pub printed: Vec<String>,
 }
 
-/// Imports from `bolt:node/globals` the names the script reads as free variables, as the
-/// loader does for npm code (here: any whole-word mention the script doesn't bind itself).
+/// The script as the loader compiles an npm ES module: the module globals it reads are
+/// imported from `bolt:node/globals`.
 fn with_module_globals(source: &str) -> String {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
-    let mentions = |name: &str, text: &str| {
-        text.match_indices(name).any(|(at, _)| {
-            let before = text[..at].chars().next_back();
-            let after = text[at + name.len()..].chars().next();
-            !before.is_some_and(|c| is_word(c) || c == '.') && !after.is_some_and(is_word)
-        })
-    };
-    let binds = |name: &str| {
-        source.lines().any(|line| {
-            let line = line.trim_start();
-            (line.starts_with("import ") && {
-                // `import { URL as NodeURL }` binds NodeURL, not URL.
-                let clause = line.split(" from ").next().unwrap_or("");
-                let bound: Vec<&str> = clause
-                    .split(|c: char| c == ',' || c == '{' || c == '}')
-                    .map(|part| part.rsplit(" as ").next().unwrap_or(part).trim())
-                    .collect();
-                bound
-                    .iter()
-                    .any(|b| b.trim_start_matches("import ").trim() == name)
-            }) || ["const ", "let ", "var ", "function ", "class "]
-                .iter()
-                .any(|kw| {
-                    line.starts_with(&format!("{kw}{name} "))
-                        || line.starts_with(&format!("{kw}{name}("))
-                })
-        })
-    };
-    let used: Vec<&str> = MODULE_GLOBALS
-        .iter()
-        .copied()
-        .filter(|name| mentions(name, source) && !binds(name))
-        .collect();
-    if used.is_empty() {
-        return source.to_string();
-    }
-    format!(
-        "import {{ {} }} from '{GLOBALS_MODULE}';\n{source}",
-        used.join(", ")
-    )
+    crate::engine::packages::source::esm(source)
 }
 
 /// Runs `source` as an ES module named `name` (not the job module, so it may import
