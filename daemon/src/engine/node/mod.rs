@@ -275,6 +275,68 @@ pub const MODULE_GLOBALS: &[&str] = &[
 /// The bundle module exporting [`MODULE_GLOBALS`].
 pub const GLOBALS_MODULE: &str = "bolt:node/globals";
 
+/// Where the loader imports each module global from: the smallest bundle module exporting
+/// it, and the export's name there. A module that reads only `URL` then loads only bolt's
+/// URL, not fetch, streams and crypto with it ([`GLOBALS_MODULE`] imports them all).
+const GLOBAL_SOURCES: &[(&str, &str, &str)] = &[
+    (
+        "AbortController",
+        "bolt:node/internal/event_target",
+        "AbortController",
+    ),
+    (
+        "AbortSignal",
+        "bolt:node/internal/event_target",
+        "AbortSignal",
+    ),
+    ("Event", "bolt:node/internal/event_target", "Event"),
+    (
+        "EventTarget",
+        "bolt:node/internal/event_target",
+        "EventTarget",
+    ),
+    ("Blob", "bolt:node/internal/blob", "Blob"),
+    ("File", "bolt:node/internal/blob", "File"),
+    ("Buffer", "node:buffer", "Buffer"),
+    ("atob", "node:buffer", "atob"),
+    ("btoa", "node:buffer", "btoa"),
+    ("TextEncoder", "bolt:node/internal/encoding", "TextEncoder"),
+    ("TextDecoder", "bolt:node/internal/encoding", "TextDecoder"),
+    ("URL", "bolt:node/internal/url", "URL"),
+    (
+        "URLSearchParams",
+        "bolt:node/internal/url",
+        "URLSearchParams",
+    ),
+    ("setTimeout", "node:timers", "setTimeout"),
+    ("clearTimeout", "node:timers", "clearTimeout"),
+    ("setInterval", "node:timers", "setInterval"),
+    ("clearInterval", "node:timers", "clearInterval"),
+    ("setImmediate", "node:timers", "setImmediate"),
+    ("clearImmediate", "node:timers", "clearImmediate"),
+    ("queueMicrotask", "node:timers", "queueMicrotask"),
+    ("console", "node:console", "console"),
+    ("process", "node:process", "process"),
+    ("performance", "node:perf_hooks", "performance"),
+];
+
+/// The module and export name the loader binds the module global `name` to.
+pub fn global_source(name: &str) -> (&'static str, &'static str) {
+    GLOBAL_SOURCES
+        .iter()
+        .find(|(global, _, _)| *global == name)
+        .map_or((GLOBALS_MODULE, ""), |(_, module, export)| (module, export))
+}
+
+/// `name` itself when it is one of the modules [`global_source`] names (npm modules may
+/// import those by that exact name).
+pub fn global_source_module(name: &str) -> Option<&'static str> {
+    GLOBAL_SOURCES
+        .iter()
+        .find(|(_, module, _)| *module == name)
+        .map(|(_, module, _)| *module)
+}
+
 /// What `specifier` (with or without `node:`) is, or `None` when it is not a Node built-in.
 pub fn builtin(specifier: &str) -> Option<Builtin> {
     let name = specifier.strip_prefix("node:").unwrap_or(specifier);

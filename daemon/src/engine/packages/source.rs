@@ -35,21 +35,19 @@ pub fn cjs_as_module(source: &str) -> String {
 }
 
 /// A script evaluating to the CommonJS module function — or, when the file reads module
-/// globals, to a function taking `bolt:node/globals`' namespace and returning it (scripts
-/// can't import): the second value says which.
-pub fn cjs_as_script(source: &str) -> (String, bool) {
+/// globals (returned), to a function taking an object holding them and returning it
+/// (scripts can't import).
+pub fn cjs_as_script(source: &str) -> (String, Vec<&'static str>) {
     let source = without_hashbang(source);
     let globals = free_module_globals(&source, SourceType::cjs());
     if globals.is_empty() {
-        return (format!("(function ({CJS_PARAMS}) {{{source}\n}})"), false);
+        return (format!("(function ({CJS_PARAMS}) {{{source}\n}})"), globals);
     }
-    (
-        format!(
-            "(function ({{ {} }}) {{ return function ({CJS_PARAMS}) {{{source}\n}} }})",
-            globals.join(", ")
-        ),
-        true,
-    )
+    let script = format!(
+        "(function ({{ {} }}) {{ return function ({CJS_PARAMS}) {{{source}\n}} }})",
+        globals.join(", ")
+    );
+    (script, globals)
 }
 
 /// An ES module's source, ready to compile: the module globals it reads are imported from
@@ -60,15 +58,28 @@ pub fn esm(source: &str) -> String {
     format!("{}{source}", globals_import(&globals))
 }
 
+/// `import` declarations (all on one line) binding `globals`, each from the smallest bundle
+/// module that has it ([`crate::engine::node::global_source`]).
 fn globals_import(globals: &[&str]) -> String {
-    if globals.is_empty() {
-        return String::new();
+    let mut by_module: Vec<(&str, Vec<String>)> = Vec::new();
+    for name in globals {
+        let (module, export) = crate::engine::node::global_source(name);
+        let binding = if export.is_empty() || export == *name {
+            name.to_string()
+        } else {
+            format!("{export} as {name}")
+        };
+        match by_module.iter_mut().find(|(m, _)| *m == module) {
+            Some((_, bindings)) => bindings.push(binding),
+            None => by_module.push((module, vec![binding])),
+        }
     }
-    format!(
-        "import {{ {} }} from \"{}\"; ",
-        globals.join(", "),
-        crate::engine::node::GLOBALS_MODULE
-    )
+    by_module
+        .iter()
+        .map(|(module, bindings)| {
+            format!("import {{ {} }} from \"{module}\"; ", bindings.join(", "))
+        })
+        .collect()
 }
 
 /// The names of Node's module globals (`URL`, `fetch`, `process`, `Buffer`…:
@@ -310,8 +321,8 @@ mod tests {
 
     #[test]
     fn wrappers_keep_line_numbers() {
-        let (wrapped, takes_globals) = cjs_as_script("#!/bin/node\nmodule.exports = 1;");
-        assert!(!takes_globals);
+        let (wrapped, globals) = cjs_as_script("#!/bin/node\nmodule.exports = 1;");
+        assert!(globals.is_empty());
         assert_eq!(
             wrapped,
             "(function (exports, require, module, __filename, __dirname) {///bin/node\nmodule.exports = 1;\n})"
@@ -324,7 +335,7 @@ mod tests {
     fn module_globals_a_file_reads_are_bound_on_its_first_line() {
         let code = esm("const u = new URL(x);\nexport const f = () => fetch(u);\n");
         assert!(
-            code.starts_with("import { URL, fetch } from \"bolt:node/globals\"; const u"),
+            code.starts_with("import { URL } from \"bolt:node/internal/url\"; import { fetch } from \"bolt:node/globals\"; const u"),
             "{code}"
         );
         assert_eq!(code.lines().count(), 2);
@@ -333,15 +344,15 @@ mod tests {
         assert_eq!(esm(own), own);
         // Only names read as free variables: properties and strings don't count.
         assert_eq!(esm("a.URL = 'fetch';"), "a.URL = 'fetch';");
-        let (script, takes_globals) = cjs_as_script("module.exports = Buffer.from('x');");
-        assert!(takes_globals);
+        let (script, globals) = cjs_as_script("module.exports = Buffer.from('x');");
+        assert_eq!(globals, ["Buffer"]);
         assert!(
             script.starts_with("(function ({ Buffer }) { return function (exports, require"),
             "{script}"
         );
         assert!(
             cjs_as_module("'use strict'; setTimeout(f);")
-                .starts_with("import { setTimeout } from \"bolt:node/globals\"; export default")
+                .starts_with("import { setTimeout } from \"node:timers\"; export default")
         );
         assert_eq!(
             free_module_globals(

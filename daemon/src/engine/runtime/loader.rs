@@ -31,12 +31,14 @@ fn in_bundle(name: &str) -> bool {
     BUNDLE.iter().any(|(n, _)| *n == name)
 }
 
-/// Notes an import of a built-in adaptor module for the next prepared context (see
-/// `warm::prepare`).
+/// Notes an import of a built-in adaptor module, or of one of bolt's Node built-ins (which
+/// npm adaptors load), for the next prepared context (see `warm::prepare`).
 fn note_if_built_in_adaptor(name: &str) {
-    if name.starts_with(ADAPTOR_PREFIX)
-        && let Some((static_name, _)) = BUNDLE.iter().find(|(n, _)| *n == name)
-    {
+    let preloadable = name.starts_with(ADAPTOR_PREFIX)
+        || name.starts_with("node:")
+        || name.starts_with("bolt:node/")
+        || name == "bolt:undici";
+    if preloadable && let Some((static_name, _)) = BUNDLE.iter().find(|(n, _)| *n == name) {
         super::warm::note_module(static_name);
     }
 }
@@ -115,6 +117,9 @@ fn node_module(name: &str) -> Option<&'static str> {
     use crate::engine::node::{self, Builtin};
     if name == node::GLOBALS_MODULE {
         return Some(node::GLOBALS_MODULE);
+    }
+    if let Some(module) = node::global_source_module(name) {
+        return Some(module);
     }
     match node::builtin(name) {
         Some(Builtin::Provided(module)) => Some(module),

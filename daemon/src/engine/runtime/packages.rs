@@ -416,8 +416,8 @@ fn node_error(ctx: &Ctx<'_>, error: &ResolveError) -> rquickjs::Error {
 #[derive(Clone)]
 enum CjsSource {
     Strict,
-    /// The script, and whether it evaluates to a function taking the module globals.
-    Sloppy(Arc<str>, bool),
+    /// The script, and the module globals the function it evaluates to takes.
+    Sloppy(Arc<str>, Arc<[&'static str]>),
 }
 
 fn cjs_sources() -> &'static Mutex<HashMap<PathBuf, (Stamp, CjsSource)>> {
@@ -441,8 +441,8 @@ fn compile_cjs<'js>(ctx: &Ctx<'js>, path: &Path) -> Result<Function<'js>> {
             sources.insert(path.to_path_buf(), (stamp, source));
         }
     };
-    if let Some(CjsSource::Sloppy(script, takes_globals)) = &known {
-        return eval_script(ctx, path, script, *takes_globals);
+    if let Some(CjsSource::Sloppy(script, globals)) = &known {
+        return eval_script(ctx, path, script, globals);
     }
     // Bytecode exists only for strict files.
     if let Some(module) = cached_module(ctx, path, Kind::CommonJs, root.as_deref(), stamp) {
@@ -471,10 +471,10 @@ fn compile_cjs<'js>(ctx: &Ctx<'js>, path: &Path) -> Result<Function<'js>> {
             Err(e) => return Err(e),
         }
     }
-    let (script, takes_globals) = source::cjs_as_script(&text);
-    let script: Arc<str> = script.into();
-    remember(CjsSource::Sloppy(script.clone(), takes_globals));
-    eval_script(ctx, path, &script, takes_globals)
+    let (script, globals) = source::cjs_as_script(&text);
+    let (script, globals): (Arc<str>, Arc<[&'static str]>) = (script.into(), globals.into());
+    remember(CjsSource::Sloppy(script.clone(), globals.clone()));
+    eval_script(ctx, path, &script, &globals)
 }
 
 /// Whether the pending exception is a SyntaxError (cleared if so, left pending otherwise).
@@ -500,18 +500,25 @@ fn eval_script<'js>(
     ctx: &Ctx<'js>,
     path: &Path,
     script: &str,
-    takes_globals: bool,
+    globals: &[&'static str],
 ) -> Result<Function<'js>> {
     let mut options = EvalOptions::default();
     options.global = true;
     options.strict = false;
     options.filename = Some(path.display().to_string());
     let function: Function = ctx.eval_with_options(script.as_bytes().to_vec(), options)?;
-    if !takes_globals {
+    if globals.is_empty() {
         return Ok(function);
     }
-    let globals = import_sync(ctx, crate::engine::node::GLOBALS_MODULE)?;
-    function.call((globals,))
+    // Each global from the smallest module that has it, as ES modules import them.
+    let values = Object::new(ctx.clone())?;
+    for name in globals {
+        let (module, export) = crate::engine::node::global_source(name);
+        let namespace = import_sync(ctx, module)?;
+        let value: Value = namespace.get(if export.is_empty() { *name } else { export })?;
+        values.set(*name, value)?;
+    }
+    function.call((values,))
 }
 
 /// Evaluates an ES module now and returns its namespace (for `require()`): a module that
