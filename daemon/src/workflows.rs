@@ -3,6 +3,7 @@
 use crate::project::{self, WorkflowSpec, parse_cron};
 use crate::store::{StoreError, StoreResult, now_micros};
 use bolt_shared::model::*;
+use bolt_shared::versions::VersionOrigin;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// A live workflow row with its latest spec.
@@ -57,14 +58,26 @@ pub fn all(conn: &Connection) -> StoreResult<Vec<Deployed>> {
     rows.map(|r| to_deployed(r?)).collect()
 }
 
-/// Finds a workflow by id, key or name (case-insensitive), with a helpful error.
+/// Finds a workflow by id, key or name (case-insensitive), or by `PROJECT/WORKFLOW` when
+/// several projects have one of that name, with a helpful error.
 pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
     let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT_DEPLOYED} AND (w.id = ?1 OR w.key = ?1 OR lower(w.name) = lower(?1)) ORDER BY w.id LIMIT 2"
+        "{SELECT_DEPLOYED} AND (w.id = ?1 OR w.key = ?1 OR lower(w.name) = lower(?1)) ORDER BY p.name, w.id"
     ))?;
-    let found: Vec<_> = stmt
+    let mut found: Vec<_> = stmt
         .query_map([reference], deployed_row)?
         .collect::<Result<_, _>>()?;
+    if found.is_empty()
+        && let Some((project, workflow)) = reference.split_once('/')
+    {
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT_DEPLOYED} AND lower(p.name) = lower(?1)
+               AND (w.key = ?2 OR lower(w.name) = lower(?2)) ORDER BY w.id"
+        ))?;
+        found = stmt
+            .query_map([project, workflow], deployed_row)?
+            .collect::<Result<_, _>>()?;
+    }
     match found.len() {
         1 => to_deployed(
             found
@@ -83,9 +96,16 @@ pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
                 }
             )))
         }
-        _ => Err(StoreError::Invalid(format!(
-            "`{reference}` names several workflows; use its id (see `bolt workflows`)"
-        ))),
+        _ => {
+            let choices: Vec<String> = found
+                .iter()
+                .map(|(_, _, project, ..)| format!("{project}/{reference}"))
+                .collect();
+            Err(StoreError::Invalid(format!(
+                "`{reference}` names several workflows; say which with PROJECT/WORKFLOW ({}) or use its id (see `bolt workflows --json`)",
+                choices.join(", ")
+            )))
+        }
     }
 }
 
@@ -215,7 +235,10 @@ pub fn update_job(conn: &Connection, reference: &str, job: &str, body: &str) -> 
     }
     target.body = body.to_string();
     target.body_path = None;
-    project::write_workflow(conn, &deployed.project_id, &spec, now_micros())?;
+    let origin = VersionOrigin::JobEdit {
+        job: target.key.clone(),
+    };
+    project::write_workflow(conn, &deployed.project_id, &spec, now_micros(), &origin)?;
     project::audit_event(
         conn,
         "job_updated",
