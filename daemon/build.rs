@@ -76,13 +76,66 @@ const MODULES: &[(&str, &str)] = &[
     ("@openfn/language-http", "src/engine/adaptors/js/http.js"),
 ];
 
+/// Node's built-ins for npm adaptors (`src/engine/node`), after the modules above (they use
+/// language-common's `inspect`), in dependency order like those.
+const NODE_MODULES: &[(&str, &str)] = &[
+    ("bolt:node/internal/errors", "src/engine/node/js/internal/errors.js"),
+    ("bolt:node/internal/host", "src/engine/node/js/internal/host.js"),
+    ("bolt:node/internal/encoding", "src/engine/node/js/internal/encoding.js"),
+    ("node:timers", "src/engine/node/js/timers.js"),
+    ("node:timers/promises", "src/engine/node/js/timers_promises.js"),
+    ("bolt:node/internal/event_target", "src/engine/node/js/internal/event_target.js"),
+    ("bolt:node/internal/webstreams", "src/engine/node/js/internal/webstreams.js"),
+    ("bolt:node/internal/blob", "src/engine/node/js/internal/blob.js"),
+    ("bolt:node/internal/url", "src/engine/node/js/internal/url.js"),
+    ("node:buffer", "src/engine/node/js/buffer.js"),
+    ("node:events", "src/engine/node/js/events.js"),
+    ("node:string_decoder", "src/engine/node/js/string_decoder.js"),
+    ("node:querystring", "src/engine/node/js/querystring.js"),
+    ("node:punycode", "src/engine/node/js/punycode.js"),
+    ("node:path", "src/engine/node/js/path.js"),
+    ("node:url", "src/engine/node/js/url.js"),
+    ("node:process", "src/engine/node/js/process.js"),
+    ("node:util/types", "src/engine/node/js/util_types.js"),
+    ("bolt:node/internal/comparisons", "src/engine/node/js/internal/comparisons.js"),
+    ("node:util", "src/engine/node/js/util.js"),
+    ("node:os", "src/engine/node/js/os.js"),
+    ("node:console", "src/engine/node/js/console.js"),
+    ("node:assert", "src/engine/node/js/assert.js"),
+    ("node:assert/strict", "src/engine/node/js/assert_strict.js"),
+    ("node:stream", "src/engine/node/js/stream.js"),
+    ("node:stream/promises", "src/engine/node/js/stream_promises.js"),
+    ("node:crypto", "src/engine/node/js/crypto.js"),
+    ("node:zlib", "src/engine/node/js/zlib.js"),
+    ("bolt:node/internal/http_host", "src/engine/node/js/internal/http_host.js"),
+    ("bolt:node/internal/fetch", "src/engine/node/js/internal/fetch.js"),
+    ("node:stream/web", "src/engine/node/js/stream_web.js"),
+    ("bolt:node/internal/http_client", "src/engine/node/js/internal/http_client.js"),
+    ("node:http", "src/engine/node/js/http.js"),
+    ("node:https", "src/engine/node/js/https.js"),
+    ("node:net", "src/engine/node/js/net.js"),
+    ("node:tls", "src/engine/node/js/tls.js"),
+    ("node:http2", "src/engine/node/js/http2.js"),
+    ("node:fs", "src/engine/node/js/fs.js"),
+    ("node:fs/promises", "src/engine/node/js/fs_promises.js"),
+    ("node:dns", "src/engine/node/js/dns.js"),
+    ("node:dns/promises", "src/engine/node/js/dns_promises.js"),
+    ("node:tty", "src/engine/node/js/tty.js"),
+    ("node:async_hooks", "src/engine/node/js/async_hooks.js"),
+    ("node:perf_hooks", "src/engine/node/js/perf_hooks.js"),
+    ("node:diagnostics_channel", "src/engine/node/js/diagnostics_channel.js"),
+    ("node:constants", "src/engine/node/js/constants.js"),
+    ("bolt:node/globals", "src/engine/node/js/globals.js"),
+    ("bolt:undici", "src/engine/node/js/undici.js"),
+];
+
 fn main() {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let runtime = Runtime::new().expect("a QuickJS runtime");
     let context = Context::full(&runtime).expect("a QuickJS context");
     let mut entries = String::new();
     context.with(|ctx| {
-        for (index, (name, path)) in MODULES.iter().enumerate() {
+        for (index, (name, path)) in MODULES.iter().chain(NODE_MODULES).enumerate() {
             println!("cargo:rerun-if-changed={path}");
             let source =
                 std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));

@@ -1,7 +1,7 @@
 //! Credentials: encrypted at rest, listed by name and keys only, loaded for runs.
 
 use crate::project::audit_event;
-use crate::secrets::Vault;
+use crate::secrets::{Vault, check_secret_lengths};
 use crate::store::{StoreError, StoreResult, from_micros, new_id, now_micros};
 use bolt_shared::model::CredentialSummary;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -18,6 +18,7 @@ pub fn set(conn: &Connection, vault: &Vault, name: &str, body: &Value) -> StoreR
                 .into(),
         ));
     };
+    check_secret_lengths(name, body).map_err(|short| StoreError::Invalid(short.to_string()))?;
     let keys: Vec<&String> = map.keys().collect();
     let keys = serde_json::to_string(&keys).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let sealed = vault

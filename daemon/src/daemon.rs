@@ -22,6 +22,8 @@ pub struct Daemon {
     pub store: Store,
     pub vault: Vault,
     pub events: EventBus,
+    /// Hands the bus's events to socket subscribers (`bolt logs --follow`, the TUI).
+    pub fanout: std::sync::Arc<crate::ipc::Fanout>,
     pub started_at: DateTime<Utc>,
     /// Wakes the dispatcher when runs are queued or finish.
     pub queue: Notify,
@@ -83,6 +85,7 @@ impl Daemon {
             store,
             vault,
             events: EventBus::new(),
+            fanout: Default::default(),
             started_at: Utc::now(),
             queue: Notify::new(),
             engine_slots,

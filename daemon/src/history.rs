@@ -134,12 +134,18 @@ fn facts_of(conn: &Connection, id: &str) -> StoreResult<Option<Facts>> {
         .optional()?)
 }
 
-fn search_text(filter: &WorkOrderFilter) -> Option<&str> {
-    filter
+/// The filter's search text, if any; refused when too long to be a search (each word is a
+/// walk of the full-text index: 100,000 words would hold a reader for many seconds).
+fn search_text(filter: &WorkOrderFilter) -> StoreResult<Option<&str>> {
+    let text = filter
         .search
         .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty());
+    if let Some(text) = text {
+        check_search(text).map_err(StoreError::Invalid)?;
+    }
+    Ok(text)
 }
 
 /// The WHERE clause and parameters for a filter (without paging). Search text becomes a
@@ -188,7 +194,7 @@ pub fn filter_sql(
             params.push(SqlValue::Text(uuid_v7_floor(until.timestamp_millis() + 1)));
         }
     }
-    if let Some(search) = search_text(filter) {
+    if let Some(search) = search_text(filter)? {
         let mut alternatives = Vec::new();
         if let Some(query) = fts_query(search) {
             alternatives.push("wo.id IN (SELECT sd.work_order_id FROM search_docs sd WHERE sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?))".to_string());
@@ -225,7 +231,7 @@ pub fn list(
 ) -> StoreResult<WorkOrderPage> {
     let limit = limit.clamp(1, 1000);
     let resolved = ResolvedFilter::new(conn, filter)?;
-    if let Some(text) = search_text(filter) {
+    if let Some(text) = search_text(filter)? {
         let page = search::page(conn, &resolved, text, limit, after)?;
         return Ok(WorkOrderPage {
             rows: page.rows,
@@ -300,7 +306,7 @@ pub fn list(
 /// more.
 pub fn counts(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<(Vec<StateCount>, bool)> {
     let resolved = ResolvedFilter::new(conn, filter)?;
-    match search_text(filter) {
+    match search_text(filter)? {
         Some(text) => {
             let page = search::page(conn, &resolved, text, 1, None)?;
             Ok((page.counts, page.counts_capped))
@@ -387,7 +393,8 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
     }
     let mut runs = Vec::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT id, state, error_type, error_message, origin, starting_job, version_id, created_at, claimed_at, started_at, finished_at, attempt
+        "SELECT id, state, error_type, error_message, origin, starting_job, version_id, created_at, claimed_at, started_at, finished_at, attempt,
+                log_lines_dropped, log_bytes_dropped
          FROM runs WHERE work_order_id = ?1 ORDER BY id DESC",
     )?;
     let run_rows: Vec<_> = stmt
@@ -407,6 +414,10 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
                     r.get::<_, Option<i64>>(10)?,
                     r.get::<_, i64>(11)?,
                 ),
+                LogsDropped {
+                    lines: r.get::<_, i64>(12)?.max(0) as u64,
+                    bytes: r.get::<_, i64>(13)?.max(0) as u64,
+                },
             ))
         })?
         .collect::<Result<_, _>>()?;
@@ -419,6 +430,7 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
         starting_job,
         version_id,
         (created, claimed, started, finished, attempt),
+        logs_dropped,
     ) in run_rows
     {
         let version: i64 = conn.query_row(
@@ -441,6 +453,7 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
             finished_at: finished.map(from_micros),
             attempt: attempt as u32,
             steps,
+            logs_dropped,
             id,
         });
     }
@@ -514,38 +527,62 @@ fn steps_of(conn: &Connection, run_id: &str, bodies: bool) -> StoreResult<Vec<St
     Ok(steps)
 }
 
-/// Log lines of a run (or of one step), oldest first, at or above `level`.
+/// Most log lines in one answer; `bolt logs` and the TUI ask for the next page.
+pub const LOG_PAGE_LINES: usize = 10_000;
+/// Most bytes of log messages in one answer (at least one line, however long).
+pub const LOG_PAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A page of log lines of a run (or of one step), oldest first, at or above `level`, after
+/// the line `after_id`; `more` when later lines did not fit in this page.
 pub fn logs(
     conn: &Connection,
     reference: &str,
     level: Option<LogLevel>,
     after_id: Option<i64>,
-) -> StoreResult<Vec<LogLine>> {
+) -> StoreResult<(Vec<LogLine>, bool)> {
     let resolved = refs::resolve(conn, reference)?;
     let step = (resolved.kind == RefKind::Step).then(|| resolved.id.clone());
+    // The level filter is in the query, so a page is never emptied by it.
+    let levels: Vec<&str> = LogLevel::ALL
+        .iter()
+        .filter(|l| level.is_none_or(|wanted| l.rank() >= wanted.rank()))
+        .map(|l| l.as_str())
+        .collect();
     let mut stmt = conn.prepare_cached(
         "SELECT id, run_id, step_id, source, level, message, timestamp FROM log_lines
-         WHERE run_id = ?1 AND (?2 IS NULL OR step_id = ?2) AND id > ?3 ORDER BY id LIMIT 10000",
+         WHERE run_id = ?1 AND (?2 IS NULL OR step_id = ?2) AND id > ?3
+           AND level IN (SELECT value FROM json_each(?4))
+         ORDER BY id LIMIT ?5",
     )?;
-    let rows = stmt.query_map(
-        rusqlite::params![resolved.run_id, step, after_id.unwrap_or(0)],
-        |r| {
-            Ok(LogLine {
-                id: r.get(0)?,
-                run_id: r.get(1)?,
-                step_id: r.get(2)?,
-                source: r.get(3)?,
-                level: LogLevel::parse(&r.get::<_, String>(4)?).unwrap_or(LogLevel::Info),
-                message: r.get(5)?,
-                timestamp: from_micros(r.get(6)?),
-            })
-        },
-    )?;
-    let mut lines: Vec<LogLine> = rows.collect::<Result<_, _>>()?;
-    if let Some(level) = level {
-        lines.retain(|l| l.level.rank() >= level.rank());
+    let levels = serde_json::to_string(&levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut rows = stmt.query(rusqlite::params![
+        resolved.run_id,
+        step,
+        after_id.unwrap_or(0),
+        levels,
+        LOG_PAGE_LINES as i64 + 1
+    ])?;
+    let mut lines = Vec::new();
+    let mut bytes = 0usize;
+    let mut more = false;
+    while let Some(r) = rows.next()? {
+        if lines.len() == LOG_PAGE_LINES || (bytes >= LOG_PAGE_BYTES && !lines.is_empty()) {
+            more = true;
+            break;
+        }
+        let line = LogLine {
+            id: r.get(0)?,
+            run_id: r.get(1)?,
+            step_id: r.get(2)?,
+            source: r.get(3)?,
+            level: LogLevel::parse(&r.get::<_, String>(4)?).unwrap_or(LogLevel::Info),
+            message: r.get(5)?,
+            timestamp: from_micros(r.get(6)?),
+        };
+        bytes += line.message.len();
+        lines.push(line);
     }
-    Ok(lines)
+    Ok((lines, more))
 }
 
 /// Failed work orders grouped by (workflow, job, error type): what is broken right now.

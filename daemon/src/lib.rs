@@ -15,6 +15,7 @@ pub mod installer;
 pub mod intake;
 pub mod ipc;
 pub mod lifecycle;
+pub mod log_caps;
 pub mod logging;
 pub mod plan;
 pub mod project;

@@ -257,6 +257,8 @@ mod tests {
         conn.execute_batch(
             "DROP TABLE short_refs; DROP TABLE collection_items; DROP TABLE collections;
              DROP TABLE project_credentials; ALTER TABLE projects DROP COLUMN channels;
+             ALTER TABLE runs DROP COLUMN log_lines_dropped;
+             ALTER TABLE runs DROP COLUMN log_bytes_dropped;
              PRAGMA user_version = 3;",
         )
         .unwrap();

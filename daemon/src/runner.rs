@@ -3,7 +3,8 @@
 
 use crate::collections::{self, token::LiveToken};
 use crate::daemon::Daemon;
-use crate::engine::{self, CancelToken, EngineEvent, Limits, RunOutcome};
+use crate::engine::{self, CancelToken, EngineEvent, EventGate, Limits, RunOutcome};
+use crate::log_caps::{Admit, Dropped, LogCaps, cut_line};
 use crate::project::WorkflowSpec;
 use crate::runs::{insert_run, refresh_work_order};
 use crate::secrets::Scrubber;
@@ -122,13 +123,17 @@ fn load_context(
         attempt,
         max_attempts,
         backoff_secs: backoff,
+        // Workflows deployed before a ceiling was lowered (or with a 0 that older boltds
+        // accepted) still get the operator's limits.
         run_timeout: Duration::from_secs(
             timeout
-                .map(|t| t as u64)
+                .filter(|t| *t > 0)
+                .map(|t| (t as u64).min(daemon_config.engine.max_run_timeout_secs))
                 .unwrap_or(daemon_config.engine.run_timeout_secs),
         ),
         memory_mb: memory
-            .map(|m| m as u64)
+            .filter(|m| *m > 0)
+            .map(|m| (m as u64).min(daemon_config.engine.max_memory_limit_mb))
             .unwrap_or(daemon_config.engine.memory_limit_mb),
         spec,
     })
@@ -142,6 +147,8 @@ struct Ending {
     final_state: Option<Value>,
     /// The stored dataclip that already holds the final state.
     final_dataclip_id: Option<String>,
+    /// Log lines the run's log caps dropped.
+    logs_dropped: Dropped,
 }
 
 /// Runs a claimed run to completion. Never panics on user input; every failure is recorded.
@@ -328,6 +335,7 @@ async fn prepare(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<Result<P
             )),
             final_state: None,
             final_dataclip_id: None,
+            logs_dropped: Dropped::default(),
         }));
     };
     let Some(start) = ctx.start.clone() else {
@@ -337,6 +345,7 @@ async fn prepare(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<Result<P
             error_message: Some("the workflow has no job to start at".into()),
             final_state: None,
             final_dataclip_id: None,
+            logs_dropped: Dropped::default(),
         }));
     };
     let reachable = plan::reachable_jobs(&ctx.spec, &start);
@@ -380,6 +389,7 @@ async fn prepare(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<Result<P
                 error_message: Some(err.to_string()),
                 final_state: None,
                 final_dataclip_id: None,
+                logs_dropped: Dropped::default(),
             }));
         }
     };
@@ -392,6 +402,7 @@ async fn prepare(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<Result<P
             )),
             final_state: None,
             final_dataclip_id: None,
+            logs_dropped: Dropped::default(),
         }));
     }
     if !loaded.is_empty() {
@@ -450,11 +461,34 @@ async fn prepare(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<Result<P
     }))
 }
 
+/// Engine events a run may have sent that its recorder has not taken yet; past it the job
+/// waits. With [`LINES_PER_CONFIRMATION`] this bounds what a chatty run holds in memory.
+const EVENTS_IN_FLIGHT: usize = 1024;
+/// Log lines handed to the store's writer before the recorder waits for them to commit.
+const LINES_PER_CONFIRMATION: usize = 4096;
+/// The longest the recorder waits for that commit.
+const CONFIRMATION_WAIT: Duration = Duration::from_secs(5);
+
+/// Where bolt's own notes in a run's log come from.
+const NOTICE_SOURCE: &str = "BOLT";
+
+/// A log line before it has an id (held back by the log caps, or about to be stored).
+struct PendingLine {
+    step: Option<String>,
+    source: String,
+    level: LogLevel,
+    message: String,
+    time: chrono::DateTime<chrono::Utc>,
+}
+
 /// Records engine events as they arrive.
 struct Recorder<'a> {
     daemon: &'a Arc<Daemon>,
     ctx: &'a RunContext,
     scrubber: Scrubber,
+    log_caps: LogCaps<PendingLine>,
+    /// Log lines handed to the writer since it last confirmed a commit.
+    unconfirmed_lines: usize,
     /// engine step id → stored step id
     steps: HashMap<String, String>,
     /// Recent outputs, their dataclip ids and whether the body is stored, so a step's
@@ -479,6 +513,52 @@ impl Recorder<'_> {
             .rev()
             .find(|(value, _, stored)| *stored && value == state)
             .map(|(_, id, _)| id.clone())
+    }
+
+    fn store_line(&mut self, line: PendingLine) {
+        let id = self.daemon.next_log_id();
+        let line = LogLine {
+            id,
+            run_id: self.ctx.run_id.clone(),
+            step_id: line.step,
+            source: line.source,
+            level: line.level,
+            message: line.message,
+            timestamp: line.time,
+        };
+        let stored = line.clone();
+        let wo = self.ctx.work_order_id.clone();
+        self.unconfirmed_lines += 1;
+        self.expected.log_lines += 1;
+        self.daemon.store.writer.write_detached(move |tx| {
+            tx.prepare_cached("INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![stored.id, stored.run_id, stored.step_id, stored.source, stored.level.as_str(), stored.message, stored.timestamp.timestamp_micros()],
+            )?;
+            dataclips::index(tx, &wo, "log", &stored.id.to_string(), &stored.message)
+        });
+        self.daemon.events.publish(Event::Log(line));
+    }
+
+    /// Stores the lines held back by the log caps, after a notice of what was dropped.
+    fn flush_held_lines(&mut self) -> Dropped {
+        let (dropped, held) = self.log_caps.finish();
+        if dropped.lines > 0 {
+            let time = held
+                .first()
+                .map(|l| l.time)
+                .unwrap_or_else(chrono::Utc::now);
+            let message = self.log_caps.notice(dropped);
+            self.store_line(PendingLine {
+                step: None,
+                source: NOTICE_SOURCE.into(),
+                level: LogLevel::Warn,
+                message,
+                time,
+            });
+        }
+        for line in held {
+            self.store_line(line);
+        }
+        dropped
     }
 
     fn is_job(&self, job_id: &str) -> bool {
@@ -582,27 +662,32 @@ impl Recorder<'_> {
                 }) {
                     return;
                 }
-                let message = self.scrubber.scrub(&message);
-                let step = step_id.and_then(|s| self.steps.get(&s).cloned());
-                let id = self.daemon.next_log_id();
-                let line = LogLine {
-                    id,
-                    run_id: self.ctx.run_id.clone(),
-                    step_id: step.clone(),
+                // Scrubbed whole before it is cut, so a cut can't leave half a secret.
+                let message = cut_line(
+                    self.scrubber.scrub(&message),
+                    self.daemon.config.logs.max_line_bytes,
+                );
+                let line = PendingLine {
+                    step: step_id.and_then(|s| self.steps.get(&s).cloned()),
                     source,
                     level,
                     message,
-                    timestamp: time,
+                    time,
                 };
-                let stored = line.clone();
-                let wo = self.ctx.work_order_id.clone();
-                self.daemon.store.writer.write_detached(move |tx| {
-                    tx.prepare_cached("INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![stored.id, stored.run_id, stored.step_id, stored.source, stored.level.as_str(), stored.message, stored.timestamp.timestamp_micros()],
-                    )?;
-                    dataclips::index(tx, &wo, "log", &stored.id.to_string(), &stored.message)
-                });
-                self.expected.log_lines += 1;
-                self.daemon.events.publish(Event::Log(line));
+                let was_holding = self.log_caps.holding();
+                if let (Admit::Store, Some(line)) =
+                    self.log_caps.admit(line.message.len() as u64, line)
+                {
+                    self.store_line(line);
+                } else if !was_holding {
+                    self.store_line(PendingLine {
+                        step: None,
+                        source: NOTICE_SOURCE.into(),
+                        level: LogLevel::Warn,
+                        message: "bolt holds this run's log lines back from here on: it is near its log limits ([logs] in bolt.toml); the last lines are stored when the run ends, after a note of how many were dropped, if any".into(),
+                        time,
+                    });
+                }
             }
             EngineEvent::StepFinished {
                 step_id,
@@ -715,11 +800,21 @@ async fn run_engine(
     };
     let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
     let engine_cancel = cancel.clone();
-    let mut engine = tokio::spawn(engine::execute(plan, input, limits, events, engine_cancel));
+    let gate = Arc::new(EventGate::new(EVENTS_IN_FLIGHT));
+    let mut engine = tokio::spawn(engine::execute_gated(
+        plan,
+        input,
+        limits,
+        events,
+        engine_cancel,
+        gate.clone(),
+    ));
     let mut recorder = Recorder {
         daemon,
         ctx,
         scrubber,
+        log_caps: LogCaps::new(&daemon.config.logs),
+        unconfirmed_lines: 0,
         steps: HashMap::new(),
         outputs: Vec::new(),
         first_step: true,
@@ -738,10 +833,23 @@ async fn run_engine(
     tokio::pin!(deadline);
     let mut timed_out = false;
     let outcome: Option<RunOutcome> = loop {
+        if recorder.unconfirmed_lines >= LINES_PER_CONFIRMATION {
+            // Wait for the log lines written so far to be committed before taking more:
+            // a job logging faster than the disk then waits (see EVENTS_IN_FLIGHT) instead
+            // of queueing its lines in memory. A refused write fails the line, not the run,
+            // and a stuck disk holds the run up for a while, not for good.
+            recorder.unconfirmed_lines = 0;
+            let confirmed = daemon.store.writer.write_repeatable(|_| Ok(()));
+            let _ = tokio::time::timeout(CONFIRMATION_WAIT, confirmed).await;
+        }
         tokio::select! {
-            Some(event) = incoming.recv() => recorder.handle(event),
+            Some(event) = incoming.recv() => {
+                gate.taken();
+                recorder.handle(event);
+            }
             done = &mut engine => {
                 while let Ok(event) = incoming.try_recv() {
+                    gate.taken();
                     recorder.handle(event);
                 }
                 break done.ok();
@@ -753,6 +861,8 @@ async fn run_engine(
             }
         }
     };
+    gate.close();
+    let logs_dropped = recorder.flush_held_lines();
     let expected = recorder.expected;
     let Some(outcome) = outcome else {
         return Ok((
@@ -762,6 +872,7 @@ async fn run_engine(
                 error_message: Some("the engine stopped unexpectedly".into()),
                 final_state: None,
                 final_dataclip_id: None,
+                logs_dropped,
             },
             expected,
         ));
@@ -777,6 +888,7 @@ async fn run_engine(
                 )),
                 final_state: None,
                 final_dataclip_id: None,
+                logs_dropped,
             },
             expected,
         ));
@@ -795,6 +907,7 @@ async fn run_engine(
             error_message: outcome.error_message.map(|m| recorder.scrubber.scrub(&m)),
             final_state,
             final_dataclip_id,
+            logs_dropped,
         },
         expected,
     ))
@@ -829,6 +942,7 @@ async fn finish(
         ending.final_state.as_ref().map(Value::to_string)
     };
     let (error_type, error_message) = (ending.error_type.clone(), ending.error_message.clone());
+    let logs_dropped = ending.logs_dropped;
     let version_id = ctx.version_id.clone();
     let start = ctx.starting_job.clone();
     let input_clip = ctx.input_dataclip_id.clone();
@@ -858,6 +972,10 @@ async fn finish(
             };
             tx.prepare_cached("UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1")?.execute(params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
             )?;
+            if logs_dropped.lines > 0 {
+                tx.prepare_cached("UPDATE runs SET log_lines_dropped = ?2, log_bytes_dropped = ?3 WHERE id = ?1")?
+                    .execute(params![run_id, logs_dropped.lines as i64, logs_dropped.bytes as i64])?;
+            }
             let retry_run = match retry {
                 Some((attempt, not_before)) => Some(insert_run(tx, &wo, &version_id, start.as_deref(), &input_clip, Origin::Retry, 1, attempt, not_before)?),
                 None => None,

@@ -3,7 +3,10 @@
 //!
 //! Status codes follow Lightning: 200 with the ids once the work order is durable, 201 with
 //! the final state in `after_completion` mode, 401 missing auth, 404 unknown trigger or
-//! wrong auth, 403 disabled, 413 too large, 415 unreadable body.
+//! wrong auth, 403 disabled, 413 too large, 415 unreadable body. Methods as Lightning takes
+//! them: POST runs the workflow, GET (and HEAD) says the trigger exists, OPTIONS lists the
+//! methods; any other gets 405 with an `Allow` header. A body that can't be read (broken
+//! chunked encoding) gets 400, one that stalls past `http.body_timeout_secs` 408.
 
 use crate::credentials;
 use crate::daemon::Daemon;
@@ -98,17 +101,28 @@ async fn webhook(
         Ok(None) => return not_found(),
         Err(err) => return internal(err),
     };
-    if method == Method::GET {
+    if method == Method::GET || method == Method::HEAD {
         return reply(
             StatusCode::OK,
             json!({"message": "bolt webhook trigger found. Make a POST request to execute this workflow."}),
         );
     }
-    if method != Method::POST && method != Method::PUT {
-        return reply(
+    if method == Method::OPTIONS {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
+        return response;
+    }
+    if method != Method::POST {
+        let mut response = reply(
             StatusCode::METHOD_NOT_ALLOWED,
-            json!({"error": "method_not_allowed", "message": "webhooks take POST requests"}),
+            json!({"error": "method_not_allowed", "message": format!("webhooks take POST requests (GET only says the trigger exists); {method} is not one of {ALLOWED_METHODS}")}),
         );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
+        return response;
     }
     if !found.enabled || !found.workflow_enabled {
         return reply(
@@ -145,9 +159,22 @@ async fn webhook(
     if declared.is_some_and(|n| n > limit) {
         return too_large();
     }
-    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => bytes,
-        Err(_) => return too_large(),
+    let wait = Duration::from_secs(daemon.config.http.body_timeout_secs);
+    let bytes: Bytes = match tokio::time::timeout(wait, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(err)) if is_over_limit(&err) => return too_large(),
+        Ok(Err(err)) => {
+            return closing(reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "bad_request", "message": format!("the request body could not be read ({err}); nothing was kept: send it again with a valid Content-Length or chunked encoding")}),
+            ));
+        }
+        Err(_) => {
+            return closing(reply(
+                StatusCode::REQUEST_TIMEOUT,
+                json!({"error": "request_timeout", "message": format!("the request body did not arrive within {} s ([http] body_timeout_secs); nothing was kept", wait.as_secs())}),
+            ));
+        }
     };
     let data = match parse_body(&headers, &bytes) {
         Ok(data) => data,
@@ -225,6 +252,29 @@ async fn webhook(
         }
     };
     with_meta_headers(response, &created)
+}
+
+/// The methods a webhook URL answers (`Allow` header of 405 and OPTIONS answers).
+const ALLOWED_METHODS: &str = "GET, HEAD, POST, OPTIONS";
+
+/// Whether reading the body failed on the size limit (not on broken framing).
+fn is_over_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The connection closes after this answer: the rest of the request can't be trusted.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Lightning's `x-meta-*` headers: the ids of what the request created.

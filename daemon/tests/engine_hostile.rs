@@ -53,6 +53,28 @@ async fn infinite_loop_is_killed_at_the_timeout() {
 }
 
 #[tokio::test]
+async fn a_timeout_while_the_output_is_serialised_is_a_timeout_error() {
+    // The job returns at once; turning its state into JSON never ends.
+    let (result, _) = run_module(
+        "export default [s => ({ ...s, data: { toJSON() { while (true) {} } } })];",
+        limits(300),
+        CancelToken::new(),
+    )
+    .await;
+    assert_eq!(result.outcome.exit_reason, ExitReason::Kill);
+    assert_eq!(result.outcome.error_type.as_deref(), Some("TimeoutError"));
+    assert!(
+        result
+            .outcome
+            .error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("longer than 300ms")),
+        "{:?}",
+        result.outcome.error_message
+    );
+}
+
+#[tokio::test]
 async fn never_resolving_promise_is_killed_at_the_timeout() {
     let started = Instant::now();
     let (result, _) = run_module(

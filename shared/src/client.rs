@@ -99,6 +99,7 @@ impl Client {
         client.send(&ClientFrame::Hello {
             protocol,
             client: announced,
+            parts: true,
         })?;
         match client.read_frame()? {
             ServerFrame::Hello {
@@ -129,7 +130,37 @@ impl Client {
         Ok(())
     }
 
+    /// The next frame, joined from its parts when boltd sent a long one in pieces.
     fn read_frame(&mut self) -> Result<ServerFrame, ClientError> {
+        let mut joined: Option<String> = None;
+        loop {
+            let frame = self.read_line_frame()?;
+            match (frame, joined.as_mut()) {
+                (ServerFrame::Part { data, more }, _) => {
+                    let text = joined.get_or_insert_with(String::new);
+                    if text.len() + data.len() > MAX_JOINED_BYTES {
+                        return Err(ClientError::Decode(format!(
+                            "a frame of more than {MAX_JOINED_BYTES} bytes"
+                        )));
+                    }
+                    text.push_str(&data);
+                    if !more {
+                        let text = joined.take().unwrap_or_default();
+                        return serde_json::from_str(&text)
+                            .map_err(|e| ClientError::Decode(e.to_string()));
+                    }
+                }
+                (_, Some(_)) => {
+                    return Err(ClientError::Decode(
+                        "a frame came in the middle of another one's parts".into(),
+                    ));
+                }
+                (frame, None) => return Ok(frame),
+            }
+        }
+    }
+
+    fn read_line_frame(&mut self) -> Result<ServerFrame, ClientError> {
         let mut line = Vec::new();
         let read = (&mut self.stream)
             .take(MAX_FRAME_BYTES as u64 + 1)
@@ -195,6 +226,16 @@ impl Client {
     /// Turns this connection into an event stream.
     pub fn subscribe(&mut self) -> Result<(), ClientError> {
         match self.request(Request::Subscribe)? {
+            Response::Subscribed => Ok(()),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// Turns this connection into a stream of one run's events (log lines, state changes).
+    pub fn subscribe_run(&mut self, run_id: &str) -> Result<(), ClientError> {
+        match self.request(Request::SubscribeRun {
+            run_id: run_id.to_string(),
+        })? {
             Response::Subscribed => Ok(()),
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }

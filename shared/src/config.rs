@@ -31,6 +31,7 @@ pub struct Config {
     pub daemon_user: Option<String>,
     pub http: HttpConfig,
     pub engine: EngineConfig,
+    pub logs: LogsConfig,
     pub retention: RetentionConfig,
     pub collections: CollectionsConfig,
     pub tui: TuiConfig,
@@ -48,6 +49,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// How long `webhook_reply: after_completion` waits before answering.
     pub sync_reply_timeout_secs: u64,
+    /// How long a request may take to send its body (from the first byte of the request
+    /// on); a slower one gets 408, so a stalled client can't hold a connection forever.
+    pub body_timeout_secs: u64,
 }
 
 impl Default for HttpConfig {
@@ -57,6 +61,7 @@ impl Default for HttpConfig {
             public_url: None,
             max_body_bytes: 10 * 1024 * 1024,
             sync_reply_timeout_secs: 30,
+            body_timeout_secs: 30,
         }
     }
 }
@@ -66,10 +71,14 @@ impl Default for HttpConfig {
 pub struct EngineConfig {
     /// Runs executed at once; 0 = twice the number of CPUs (at least 4).
     pub workers: usize,
-    /// Wall-clock limit for a whole run.
+    /// Wall-clock limit for a whole run (workflows may lower or raise it, up to the ceiling).
     pub run_timeout_secs: u64,
-    /// Memory limit of one run's JavaScript heap.
+    /// Memory limit of one run's JavaScript heap (workflows may change it, up to the ceiling).
     pub memory_limit_mb: u64,
+    /// The most `run_timeout_secs` a project may ask for: operator limits win.
+    pub max_run_timeout_secs: u64,
+    /// The most `memory_limit_mb` a project may ask for.
+    pub max_memory_limit_mb: u64,
     /// Largest output state stored per step; larger ones are kept as "too large".
     pub max_dataclip_bytes: usize,
     /// On SIGTERM, SIGINT or `bolt stop`, how long runs already under way may take to
@@ -83,8 +92,33 @@ impl Default for EngineConfig {
             workers: 0,
             run_timeout_secs: 300,
             memory_limit_mb: 500,
+            max_run_timeout_secs: 3600,
+            max_memory_limit_mb: 1024,
             max_dataclip_bytes: 10 * 1024 * 1024,
             shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// Per-run log caps: a run past them keeps its first and last lines and records how many
+/// it dropped, so one chatty job can't fill the disk or the daemon's memory.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogsConfig {
+    /// Most log lines stored per run.
+    pub max_lines_per_run: u64,
+    /// Most bytes of log messages stored per run.
+    pub max_bytes_per_run: u64,
+    /// Longest log line stored; longer ones are cut, saying how much was cut.
+    pub max_line_bytes: usize,
+}
+
+impl Default for LogsConfig {
+    fn default() -> Self {
+        Self {
+            max_lines_per_run: 100_000,
+            max_bytes_per_run: 50 * 1024 * 1024,
+            max_line_bytes: 1024 * 1024,
         }
     }
 }
@@ -169,10 +203,56 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|err| ConfigError::Parse {
+        let config: Config = toml::from_str(text).map_err(|err| ConfigError::Parse {
             path: path.to_path_buf(),
             message: err.to_string(),
-        })
+        })?;
+        config.check().map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Settings that parse but can't work together: limits of 0, defaults over their ceiling.
+    pub fn check(&self) -> Result<(), String> {
+        let engine = &self.engine;
+        let positive = [
+            ("engine.run_timeout_secs", engine.run_timeout_secs),
+            ("engine.memory_limit_mb", engine.memory_limit_mb),
+            ("engine.max_run_timeout_secs", engine.max_run_timeout_secs),
+            ("engine.max_memory_limit_mb", engine.max_memory_limit_mb),
+            ("logs.max_lines_per_run", self.logs.max_lines_per_run),
+            ("logs.max_bytes_per_run", self.logs.max_bytes_per_run),
+            ("logs.max_line_bytes", self.logs.max_line_bytes as u64),
+            ("http.body_timeout_secs", self.http.body_timeout_secs),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(format!("{key} is 0: it must be at least 1"));
+            }
+        }
+        for (key, value, ceiling_key, ceiling) in [
+            (
+                "engine.run_timeout_secs",
+                engine.run_timeout_secs,
+                "engine.max_run_timeout_secs",
+                engine.max_run_timeout_secs,
+            ),
+            (
+                "engine.memory_limit_mb",
+                engine.memory_limit_mb,
+                "engine.max_memory_limit_mb",
+                engine.max_memory_limit_mb,
+            ),
+        ] {
+            if value > ceiling {
+                return Err(format!(
+                    "{key} ({value}) is above {ceiling_key} ({ceiling}): lower the default or raise the ceiling"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Runs at once. The default is twice the CPU count (at least 4): runs spend much of
@@ -268,6 +348,27 @@ mod tests {
         assert_eq!(cfg.adaptor_registry_with(both), "http://first/");
         let blank = |_: &str| Some("  ".to_string());
         assert_eq!(cfg.adaptor_registry_with(blank), "https://npm.example.org/");
+    }
+
+    #[test]
+    fn limits_must_fit_under_their_ceilings() {
+        let err = Config::parse(
+            "[engine]\nmemory_limit_mb = 2000\nmax_memory_limit_mb = 1000\n",
+            Path::new("bolt.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(
+                "engine.memory_limit_mb (2000) is above engine.max_memory_limit_mb (1000)"
+            ),
+            "{err}"
+        );
+        let err = Config::parse("[logs]\nmax_lines_per_run = 0\n", Path::new("bolt.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("logs.max_lines_per_run is 0"), "{err}");
+        Config::default().check().unwrap();
     }
 
     #[test]

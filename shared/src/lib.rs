@@ -6,6 +6,7 @@ pub mod backup;
 pub mod client;
 pub mod config;
 pub mod credential_view;
+pub mod escape;
 pub mod model;
 pub mod paths;
 pub mod protocol;

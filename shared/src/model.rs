@@ -270,6 +270,9 @@ pub struct DaemonStatus {
     /// dropped, since it started.
     #[serde(default)]
     pub log_lines_dropped: u64,
+    /// Socket connections receiving live events (TUIs, `bolt logs --follow`).
+    #[serde(default)]
+    pub subscribers: u64,
 }
 
 /// Whether the store takes writes. After a failed write or `fdatasync` boltd refuses
@@ -381,6 +384,24 @@ pub struct WorkOrderFilter {
     pub search: Option<String>,
 }
 
+/// Most words a search may hold: each is a lookup in the full-text index.
+pub const MAX_SEARCH_TERMS: usize = 64;
+/// Most bytes a search may hold.
+pub const MAX_SEARCH_BYTES: usize = 1024;
+
+/// Refuses a search too long to be a search (boltd enforces it; clients check it early).
+pub fn check_search(text: &str) -> Result<(), String> {
+    let terms = text.split_whitespace().count();
+    if terms > MAX_SEARCH_TERMS || text.len() > MAX_SEARCH_BYTES {
+        return Err(format!(
+            "this search is too long ({terms} word{}, {} bytes): a search takes at most {MAX_SEARCH_TERMS} words and {MAX_SEARCH_BYTES} bytes; search for a few distinctive words, such as a patient id",
+            if terms == 1 { "" } else { "s" },
+            text.len()
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WorkOrderPage {
     pub rows: Vec<WorkOrderRow>,
@@ -440,6 +461,22 @@ pub struct RunView {
     pub finished_at: Option<DateTime<Utc>>,
     pub attempt: u32,
     pub steps: Vec<StepView>,
+    /// Log lines (and their bytes) dropped because the run logged more than its caps.
+    #[serde(default, skip_serializing_if = "LogsDropped::is_none")]
+    pub logs_dropped: LogsDropped,
+}
+
+/// What a run's log caps dropped (`[logs]` in bolt.toml).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LogsDropped {
+    pub lines: u64,
+    pub bytes: u64,
+}
+
+impl LogsDropped {
+    pub fn is_none(&self) -> bool {
+        self.lines == 0
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -8,6 +8,11 @@
 //! adaptors) may send `Progress` frames with its id before that one answer; clients that
 //! don't show progress skip them. A frame that is not valid JSON, not a known message, or larger
 //! than [`MAX_FRAME_BYTES`] gets an error frame; the connection stays usable.
+//!
+//! A client that says `parts: true` in its hello gets any server frame longer than
+//! [`PART_BYTES`] (a run's huge log line, a large dataclip) as consecutive `part` frames: the
+//! frame's JSON text cut in pieces, to be joined and read as one frame once a part says
+//! `more: false`. Every frame on the wire then stays small, whatever the data.
 
 use crate::adaptors::{AdaptorAddReport, AdaptorInfo, DeployAdaptor, InstallProgress};
 use crate::backup::{BackupProgress, BackupReport};
@@ -23,11 +28,27 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Largest frame either side accepts (a deploy of a big project or a large dataclip fits).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
 
+/// Server frames longer than this go to clients that accept parts as `part` frames of this
+/// much JSON text each.
+pub const PART_BYTES: usize = 1024 * 1024;
+
+/// The most a client joins from parts into one frame.
+pub const MAX_JOINED_BYTES: usize = 1024 * 1024 * 1024;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
-    Hello { protocol: u32, client: String },
-    Request { id: u64, request: Request },
+    Hello {
+        protocol: u32,
+        client: String,
+        /// The client joins `part` frames (older clients leave it out).
+        #[serde(default)]
+        parts: bool,
+    },
+    Request {
+        id: u64,
+        request: Request,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -54,6 +75,33 @@ pub enum ServerFrame {
         id: u64,
         progress: Box<ProgressEvent>,
     },
+    /// A piece of a longer frame's JSON text (only to clients that accept parts).
+    Part {
+        data: String,
+        /// False on the last piece: join them all and read the frame.
+        more: bool,
+    },
+}
+
+/// Cuts an encoded frame (JSON text and its newline) into `part` frames of at most
+/// `PART_BYTES` of text each, on character boundaries.
+pub fn split_into_parts(line: &[u8]) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+    let text = String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(line));
+    let mut parts = Vec::new();
+    let mut rest: &str = &text;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(PART_BYTES);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        rest = tail;
+        parts.push(encode(&ServerFrame::Part {
+            data: piece.to_string(),
+            more: !rest.is_empty(),
+        })?);
+    }
+    Ok(parts)
 }
 
 /// What a progress frame carries: a step of an install, or pages of a backup copied.
@@ -123,6 +171,11 @@ pub enum Request {
     Status,
     /// Stream events on this connection from now on.
     Subscribe,
+    /// Stream only one run's events (its log lines and state changes, and its steps') on
+    /// this connection: what `bolt logs --follow` needs, and all a busy boltd sends it.
+    SubscribeRun {
+        run_id: String,
+    },
 
     /// Validate and apply a project.yaml. `files` holds the `{path: ./file.js}` job bodies
     /// the file refers to, read by the client relative to the file.
@@ -403,8 +456,12 @@ pub enum Response {
     WorkOrders(WorkOrderPage),
     Shown(Box<ShowResult>),
     Dataclip(DataclipInfo),
+    /// A page of log lines; `more` when there are later lines: ask again with `after_id`
+    /// set to the last line's id.
     Logs {
         lines: Vec<LogLine>,
+        #[serde(default)]
+        more: bool,
     },
     Reruns {
         outcomes: Vec<RerunOutcome>,
@@ -588,6 +645,31 @@ mod tests {
         let text = String::from_utf8(encode(&backup).unwrap()).unwrap();
         assert!(text.contains(r#""event":"copied""#), "{text}");
         assert_eq!(serde_json::from_str::<ServerFrame>(&text).unwrap(), backup);
+    }
+
+    #[test]
+    fn long_frames_are_cut_into_parts_that_join_back() {
+        let frame = ServerFrame::Response {
+            id: 3,
+            response: Box::new(Response::Done {
+                message: format!("{}\"é\"\n", "x".repeat(PART_BYTES * 2)),
+            }),
+        };
+        let line = encode(&frame).unwrap();
+        let parts = split_into_parts(&line).unwrap();
+        assert_eq!(parts.len(), 3);
+        let mut joined = String::new();
+        for (i, part) in parts.iter().enumerate() {
+            assert!(part.len() < PART_BYTES * 2 + 64);
+            match serde_json::from_slice::<ServerFrame>(part).unwrap() {
+                ServerFrame::Part { data, more } => {
+                    assert_eq!(more, i + 1 < parts.len());
+                    joined.push_str(&data);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(serde_json::from_str::<ServerFrame>(&joined).unwrap(), frame);
     }
 
     #[test]

@@ -946,7 +946,7 @@ fn the_real_adaptor_under_node_talks_to_boltd_unchanged() {
             level: None,
             after_id: None,
         }) {
-            bolt_shared::protocol::Response::Logs { lines } => lines,
+            bolt_shared::protocol::Response::Logs { lines, .. } => lines,
             other => panic!("unexpected {other:?}"),
         };
         if let Some(line) = lines.iter().find_map(|l| l.message.strip_prefix("token ")) {
@@ -1056,7 +1056,7 @@ workflows:
             level: None,
             after_id: None,
         }) {
-            bolt_shared::protocol::Response::Logs { lines } => {
+            bolt_shared::protocol::Response::Logs { lines, .. } => {
                 lines.iter().any(|l| l.message == "started")
             }
             other => panic!("unexpected {other:?}"),

@@ -127,6 +127,7 @@ fn garbage_and_oversized_frames_get_errors_and_the_daemon_keeps_serving() {
             &encode(&ClientFrame::Hello {
                 protocol: PROTOCOL_VERSION,
                 client: "test".into(),
+                parts: false,
             })
             .unwrap(),
         )

@@ -135,7 +135,7 @@ fn webhook_run_stores_every_step_with_input_output_and_logs() {
         level: None,
         after_id: None,
     }) {
-        Response::Logs { lines } => lines,
+        Response::Logs { lines, .. } => lines,
         other => panic!("{other:?}"),
     };
     assert!(

@@ -68,7 +68,7 @@ fn open_detail(app: &mut App) {
             let lines = fixtures::logs(run_id, 4);
             app.handle_incoming(Incoming::Response {
                 tag,
-                result: Ok(Response::Logs { lines }),
+                result: Ok(Response::Logs { lines, more: false }),
             });
         }
     }
@@ -734,4 +734,34 @@ fn tiny_terminals_never_panic() {
     press(&mut app, KeyCode::Char('3'));
     press(&mut app, KeyCode::Char('n'));
     draw_all(&app);
+}
+
+#[test]
+fn control_characters_in_stored_logs_are_shown_escaped_never_sent_raw() {
+    let mut app = demo_app(ColorMode::Full);
+    open_detail(&mut app);
+    let run_id = app
+        .detail
+        .as_ref()
+        .and_then(|d| d.logs_run.clone())
+        .expect("logs requested");
+    let mut lines = fixtures::logs(&run_id, 1);
+    lines[0].id = 99;
+    lines[0].message =
+        "before\u{1b}]0;pwned\u{7}\u{1b}[2K\rerased \u{9b}31m red \u{202e}txt.exe".into();
+    app.handle_incoming(Incoming::Event(Event::Log(lines[0].clone())));
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('l'));
+    let screen = render(&app, 160, 40);
+    assert!(
+        screen
+            .contains("before\\x1b]0;pwned\\x07\\x1b[2K\\rerased \\u{9b}31m red \\u{202e}txt.exe"),
+        "{screen}"
+    );
+    assert!(
+        !screen
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+        "{screen:?}"
+    );
 }

@@ -8,9 +8,11 @@
 
 pub mod adaptors;
 pub mod compiler;
+mod gate;
 pub mod node;
 pub mod runtime;
 
+pub use gate::EventGate;
 pub use runtime::cli;
 
 use bolt_shared::model::{ExitReason, LogLevel};
@@ -165,4 +167,24 @@ pub async fn execute(
         ..runtime::RunOptions::default()
     };
     runtime::run_on_engine_thread(plan, input, options, runtime::EventSink::channel(events)).await
+}
+
+/// [`execute`], with a job that sends events faster than the receiver takes them (it calls
+/// [`EventGate::taken`] for each) made to wait.
+pub async fn execute_gated(
+    plan: Plan,
+    input: serde_json::Value,
+    limits: Limits,
+    events: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
+    cancel: CancelToken,
+    gate: Arc<EventGate>,
+) -> RunOutcome {
+    let options = runtime::RunOptions {
+        limits,
+        cancel,
+        worker_mode: true,
+        ..runtime::RunOptions::default()
+    };
+    let sink = runtime::EventSink::gated_channel(events, gate);
+    runtime::run_on_engine_thread(plan, input, options, sink).await
 }

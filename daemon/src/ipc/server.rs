@@ -1,15 +1,28 @@
+use super::fanout::{EventBatch, Filter};
 use super::framing::{Frame, read_frame};
 use super::handlers;
 use crate::daemon::Daemon;
 use bolt_shared::protocol::*;
 use interprocess::local_socket::tokio::{Listener, Stream, prelude::*};
 use std::sync::Arc;
-use tokio::io::{AsyncWriteExt, BufReader};
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::io::{AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, watch};
+
+/// What a connection's writer sends: answers, and events already encoded by the fan-out.
+pub enum Outgoing {
+    Frame(ServerFrame),
+    Events(EventBatch),
+}
+
+/// Items waiting for one connection's writer; past it, events are dropped (the subscriber
+/// gets a `lagged` notice) and answers wait.
+const QUEUE: usize = 64;
 
 /// Accepts clients until `closed` turns true: after the shutdown's drain, so `bolt status`
 /// and `bolt stop --now` still work while the runs under way finish.
 pub async fn serve(daemon: Arc<Daemon>, listener: Listener, mut closed: watch::Receiver<bool>) {
+    tokio::spawn(daemon.fanout.clone().run(daemon.events.subscribe()));
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -28,25 +41,13 @@ pub async fn serve(daemon: Arc<Daemon>, listener: Listener, mut closed: watch::R
 }
 
 async fn connection(daemon: Arc<Daemon>, stream: Stream) {
-    let (read_half, mut write_half) = tokio::io::split(stream);
+    let (read_half, write_half) = tokio::io::split(stream);
     let mut reader = BufReader::with_capacity(64 * 1024, read_half);
-    let (out, mut outgoing) = mpsc::channel::<ServerFrame>(1024);
-
-    // One writer per connection: responses (from concurrent handlers) and events interleave safely.
-    let writer = tokio::spawn(async move {
-        while let Some(frame) = outgoing.recv().await {
-            let bytes = match encode(&frame) {
-                Ok(bytes) => bytes,
-                Err(err) => {
-                    tracing::error!(%err, "cannot encode a frame");
-                    continue;
-                }
-            };
-            if write_half.write_all(&bytes).await.is_err() {
-                break;
-            }
-        }
-    });
+    let (out, outgoing) = mpsc::channel::<Outgoing>(QUEUE);
+    let parts = Arc::new(AtomicBool::new(false));
+    // One writer per connection: answers (from concurrent handlers) and events interleave safely.
+    let writer = tokio::spawn(write_frames(write_half, outgoing, parts.clone()));
+    let out = FrameSender(out);
 
     let mut greeted = false;
     let mut subscribed = false;
@@ -80,7 +81,11 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
             }
         };
         match frame {
-            ClientFrame::Hello { protocol, client } => {
+            ClientFrame::Hello {
+                protocol,
+                client,
+                parts: accepts_parts,
+            } => {
                 if protocol != PROTOCOL_VERSION {
                     let message = format!(
                         "{client} speaks protocol {protocol}, boltd {} speaks {PROTOCOL_VERSION}: restart boltd (or use the matching bolt)",
@@ -92,6 +97,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                     break;
                 }
                 greeted = true;
+                parts.store(accepts_parts, Ordering::Relaxed);
                 let hello = ServerFrame::Hello {
                     protocol: PROTOCOL_VERSION,
                     daemon: format!("boltd {}", env!("CARGO_PKG_VERSION")),
@@ -106,11 +112,15 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
             }
             ClientFrame::Request {
                 id,
-                request: Request::Subscribe,
+                request: request @ (Request::Subscribe | Request::SubscribeRun { .. }),
             } => {
                 if !subscribed {
                     subscribed = true;
-                    tokio::spawn(forward_events(daemon.clone(), out.clone()));
+                    let filter = match request {
+                        Request::SubscribeRun { run_id } => Filter::Run(run_id),
+                        _ => Filter::All,
+                    };
+                    daemon.fanout.subscribe(filter, &out.0);
                 }
                 let _ = out
                     .send(ServerFrame::Response {
@@ -151,26 +161,80 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
     let _ = writer.await;
 }
 
-async fn forward_events(daemon: Arc<Daemon>, out: mpsc::Sender<ServerFrame>) {
-    let mut events = daemon.events.subscribe();
-    loop {
-        let event = match events.recv().await {
-            Ok(event) => event,
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                Event::Lagged { missed }
+/// Sends single frames through a connection's queue.
+#[derive(Clone)]
+struct FrameSender(mpsc::Sender<Outgoing>);
+
+impl FrameSender {
+    async fn send(&self, frame: ServerFrame) -> Result<(), ()> {
+        self.0.send(Outgoing::Frame(frame)).await.map_err(|_| ())
+    }
+
+    /// Queues a frame only if there is room (for best-effort frames such as progress).
+    fn try_send(&self, frame: ServerFrame) -> Result<(), ()> {
+        self.0.try_send(Outgoing::Frame(frame)).map_err(|_| ())
+    }
+}
+
+/// Writes a connection's frames, a queue's worth at a time; long frames go as parts to
+/// clients that accept them.
+async fn write_frames<W: AsyncWrite + Unpin>(
+    mut write_half: W,
+    mut outgoing: mpsc::Receiver<Outgoing>,
+    parts: Arc<AtomicBool>,
+) {
+    let mut buffer: Vec<u8> = Vec::with_capacity(64 * 1024);
+    while let Some(first) = outgoing.recv().await {
+        buffer.clear();
+        let mut next = Some(first);
+        while let Some(item) = next.take() {
+            let accepts_parts = parts.load(Ordering::Relaxed);
+            match item {
+                Outgoing::Frame(frame) => match encode(&frame) {
+                    Ok(line) => push_line(&mut buffer, &line, accepts_parts, Some(&frame)),
+                    Err(err) => tracing::error!(%err, "cannot encode a frame"),
+                },
+                Outgoing::Events(batch) => {
+                    for event in batch.iter() {
+                        push_line(&mut buffer, &event.line, accepts_parts, None);
+                    }
+                }
             }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-        };
-        if out
-            .send(ServerFrame::Event {
-                event: Box::new(event),
-            })
-            .await
-            .is_err()
-        {
+            if buffer.len() < 256 * 1024 {
+                next = outgoing.try_recv().ok();
+            }
+        }
+        if write_half.write_all(&buffer).await.is_err() {
             break;
         }
     }
+}
+
+/// Appends one frame line: whole, as parts, or (to a client that can't take parts, past
+/// the frame limit) as an error saying why it can't have it.
+fn push_line(buffer: &mut Vec<u8>, line: &[u8], accepts_parts: bool, frame: Option<&ServerFrame>) {
+    if line.len() > PART_BYTES && accepts_parts {
+        match split_into_parts(line) {
+            Ok(parts) => parts.iter().for_each(|p| buffer.extend_from_slice(p)),
+            Err(err) => tracing::error!(%err, "cannot cut a frame into parts"),
+        }
+        return;
+    }
+    if line.len() > MAX_FRAME_BYTES {
+        let id = match frame {
+            Some(ServerFrame::Response { id, .. }) => Some(*id),
+            _ => None,
+        };
+        let message = format!(
+            "this answer is {} bytes, over the {MAX_FRAME_BYTES}-byte frame limit of clients that can't take it in parts: use a bolt as new as this boltd",
+            line.len()
+        );
+        if let Ok(error) = encode(&error_frame(id, ErrorCode::Internal, message)) {
+            buffer.extend_from_slice(&error);
+        }
+        return;
+    }
+    buffer.extend_from_slice(line);
 }
 
 fn error_frame(id: Option<u64>, code: ErrorCode, message: impl Into<String>) -> ServerFrame {

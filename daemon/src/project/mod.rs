@@ -2,10 +2,12 @@
 //! use), parsed into a normalized [`ProjectSpec`], validated, diffed against the store,
 //! applied in one transaction, and exported back.
 
+mod body_files;
 mod cron;
 mod deploy;
 mod export;
 pub mod kept;
+mod limits;
 mod locate;
 mod parse;
 mod spec;
@@ -24,8 +26,10 @@ pub fn audit_event(
 ) -> crate::store::StoreResult<()> {
     audit(conn, action, subject_type, subject, None)
 }
+pub use body_files::ProjectDir;
 pub use export::export_yaml;
-pub use parse::{DEFAULT_ADAPTOR, DirFiles, FileSource, parse_project};
+pub use limits::check_ceilings;
+pub use parse::{BodyFileError, DEFAULT_ADAPTOR, FileSource, parse_project};
 pub use spec::*;
 
 /// A problem in a project file, with where it is and how to fix it.

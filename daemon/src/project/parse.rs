@@ -10,24 +10,26 @@ use super::{ProjectError, ProjectErrors};
 use bolt_shared::model::{ConditionType, TriggerType, WebhookReply};
 use serde_yaml_ng::{Mapping, Value};
 
-/// Reads `{path: ./file.js}` job bodies, relative to the project file.
+/// Reads `{path: ./file.js}` job bodies, relative to the project file (see
+/// [`super::ProjectDir`] for the one that reads the disk).
 pub trait FileSource {
-    fn read(&self, relative: &str) -> Result<String, String>;
+    fn read(&self, relative: &str) -> Result<String, BodyFileError>;
 }
 
-/// Reads bodies from a directory on disk.
-pub struct DirFiles(pub std::path::PathBuf);
-
-impl FileSource for DirFiles {
-    fn read(&self, relative: &str) -> Result<String, String> {
-        let path = self.0.join(relative);
-        std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-    }
+/// Why a body file was not read.
+#[derive(Debug)]
+pub enum BodyFileError {
+    Unreadable(String),
+    /// The path leads out of the project file's directory tree.
+    Outside {
+        resolved: std::path::PathBuf,
+        root: std::path::PathBuf,
+    },
 }
 
 impl<F: Fn(&str) -> Result<String, String>> FileSource for F {
-    fn read(&self, relative: &str) -> Result<String, String> {
-        self(relative)
+    fn read(&self, relative: &str) -> Result<String, BodyFileError> {
+        self(relative).map_err(BodyFileError::Unreadable)
     }
 }
 
@@ -164,6 +166,22 @@ impl Ctx<'_> {
                 None
             }
         }
+    }
+
+    /// A limit (seconds, megabytes): a whole number above 0; 0 would fail every run.
+    fn limit(&mut self, map: &Mapping, key: &str, path: &[&str], workflow: &str) -> Option<u64> {
+        let value = self.number(map, key, path)?;
+        if value == 0 {
+            let mut at = path.to_vec();
+            at.push(key);
+            self.error(
+                &at,
+                format!("workflow `{workflow}`: `{key}` is 0, which would fail every run"),
+                format!("use a value of at least 1, or remove `{key}` to use boltd's default"),
+            );
+            return None;
+        }
+        Some(value)
     }
 
     fn mapping<'v>(
@@ -477,8 +495,8 @@ fn parse_workflow(
     );
     let settings = WorkflowSettings {
         concurrency: ctx.number(map, "concurrency", &path).map(|n| n as u32),
-        run_timeout_secs: ctx.number(map, "run_timeout_secs", &path),
-        memory_limit_mb: ctx.number(map, "memory_limit_mb", &path),
+        run_timeout_secs: ctx.limit(map, "run_timeout_secs", &path, key),
+        memory_limit_mb: ctx.limit(map, "memory_limit_mb", &path, key),
         max_attempts: ctx.number(map, "max_attempts", &path).map(|n| n as u32),
         retry_backoff_secs: ctx.number(map, "retry_backoff_secs", &path),
     };
@@ -556,9 +574,22 @@ fn parse_job(
                 Some(relative) => {
                     match files.read(relative) {
                         Ok(text) => (text, Some(relative.to_string())),
-                        Err(err) => {
+                        Err(BodyFileError::Unreadable(err)) => {
                             let body_at = ["workflows", workflow, "jobs", key, "body"];
                             ctx.error(&body_at, format!("job `{key}`: the body file `{relative}` is missing ({err})"), "create the file, or fix `path:` (it is relative to the project file)");
+                            return None;
+                        }
+                        Err(BodyFileError::Outside { resolved, root }) => {
+                            let body_at = ["workflows", workflow, "jobs", key, "body"];
+                            ctx.error(
+                                &body_at,
+                                format!(
+                                    "job `{key}` of workflow `{workflow}`: the body file `{relative}` is {}, outside the project file's directory {} (bolt reads job bodies only from inside it, symlinks resolved)",
+                                    resolved.display(),
+                                    root.display()
+                                ),
+                                "move the file into the project's directory, or deploy with `bolt deploy --allow-outside-paths` if you trust this project file",
+                            );
                             return None;
                         }
                     }

@@ -13,6 +13,8 @@ pub enum BenchCommand {
     },
     /// Webhook requests acknowledged per second and end-to-end runs per second.
     Webhooks(super::bench_webhooks::WebhookBenchArgs),
+    /// boltd's resident memory before, at the peak of and after runs that log a lot.
+    Memory(super::bench_memory::MemoryBenchArgs),
     /// Bytes the TUI writes to the terminal per action (120×40 history view).
     Tui,
     /// History at scale: seeds N work orders, then times filter pages, search, show, bulk rerun.
@@ -31,6 +33,7 @@ pub fn run(command: &BenchCommand) -> Result<(), CliError> {
             crate::bench_engine::bench_engine_with(node_dir.as_deref())?
         }
         BenchCommand::Webhooks(args) => super::bench_webhooks::run(args)?,
+        BenchCommand::Memory(args) => super::bench_memory::run(args)?,
         BenchCommand::Tui => print!("{}", crate::tui::measure_bytes()?),
         BenchCommand::History(args) => super::bench_history::run(args)?,
         BenchCommand::Seed(args) => super::bench_history::run_seed(args)?,

@@ -37,6 +37,10 @@ pub struct WebhookBenchArgs {
     /// (every word is full-text indexed). The default is a small record (~50 bytes).
     #[arg(long)]
     pub body_bytes: Option<usize>,
+    /// Start this many `bolt logs --follow` processes on a long-running run before the load,
+    /// to see what live followers cost webhook intake.
+    #[arg(long, default_value_t = 0)]
+    pub followers: usize,
 }
 
 /// Words for the notes of a bigger body: clinical-sounding, varied enough that the
@@ -134,9 +138,112 @@ fn project(queue_only: bool) -> String {
     )
 }
 
-struct Daemon {
-    child: Child,
+/// A workflow whose one run logs a line every 200 ms for ten minutes: what the followers
+/// follow.
+const FOLLOWED_PROJECT: &str = "name: bench-follow\nworkflows:\n  ticker:\n    name: Ticker\n    run_timeout_secs: 900\n    jobs:\n      tick:\n        name: Tick\n        body: |\n          fn(async state => { for (let i = 0; i < 3000; i++) { console.log('tick', i); await new Promise(r => setTimeout(r, 200)); } return state; })\n    triggers:\n      webhook:\n        type: webhook\n        custom_path: ticker\n    edges:\n      webhook->tick:\n        source_trigger: webhook\n        target_job: tick\n        condition_type: always\n";
+
+/// `bolt logs --follow` processes, killed when dropped.
+struct Followers {
+    children: Vec<Child>,
+}
+
+impl Drop for Followers {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+        }
+        for child in &mut self.children {
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Deploys the ticker workflow and starts its run; returns the run's id.
+fn start_followed_run(client: &mut Client) -> anyhow::Result<String> {
+    super::projects::deploy_text(
+        client,
+        FOLLOWED_PROJECT.to_string(),
+        "bench-follow.yaml".into(),
+        Default::default(),
+        false,
+    )?;
+    match client.request(bolt_shared::protocol::Request::Trigger {
+        workflow: "ticker".into(),
+        input: bolt_shared::protocol::ManualInput::Empty,
+        wait: false,
+    })? {
+        bolt_shared::protocol::Response::Triggered(t) => Ok(t.run_id),
+        other => Err(anyhow!("unexpected answer: {other:?}")),
+    }
+}
+
+/// The benchmark's project (queue only: runs stay queued, so only intake is measured).
+fn deploy_bench_project(client: &mut Client, queue_only: bool) -> anyhow::Result<()> {
+    super::projects::deploy_text(
+        client,
+        project(queue_only),
+        "bench.yaml".into(),
+        Default::default(),
+        false,
+    )?;
+    Ok(())
+}
+
+/// Starts `count` followers of the run; returns once they have all connected.
+fn start_followers(
+    socket: &std::path::Path,
+    run_id: &str,
+    count: usize,
+) -> anyhow::Result<Followers> {
+    let mut followers = Followers {
+        children: Vec::with_capacity(count),
+    };
+    // Each follower has connected once it has printed its first line (it subscribes before
+    // it reads the lines so far); a thread per follower then drains what it prints.
+    let (ready, connected) = std::sync::mpsc::channel();
+    for _ in 0..count {
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("--socket")
+            .arg(socket)
+            .arg("logs")
+            .arg("--follow")
+            .arg(run_id)
+            .env_remove("BOLT_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting a follower")?;
+        if let Some(stdout) = child.stdout.take() {
+            let ready = ready.clone();
+            std::thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    use std::io::BufRead;
+                    let mut lines = std::io::BufReader::new(stdout).lines();
+                    if lines.next().is_some() {
+                        let _ = ready.send(());
+                    }
+                    for _ in lines {}
+                })
+                .context("starting a follower's reader")?;
+        }
+        followers.children.push(child);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for _ in 0..count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        connected
+            .recv_timeout(left)
+            .map_err(|_| anyhow!("the followers did not all start within 60 s"))?;
+    }
+    Ok(followers)
+}
+
+/// A boltd started by a benchmark on a temp data dir; killed when dropped.
+pub struct Daemon {
+    pub child: Child,
     _dir: tempfile::TempDir,
+    socket: std::path::PathBuf,
 }
 
 impl Drop for Daemon {
@@ -146,7 +253,9 @@ impl Drop for Daemon {
     }
 }
 
-fn start_daemon() -> anyhow::Result<(Daemon, Client, String)> {
+/// Starts this binary's `daemon` on a temp data dir; returns it, a client and its webhook
+/// address.
+pub fn start_daemon() -> anyhow::Result<(Daemon, Client, String)> {
     let dir = tempfile::tempdir()?;
     let socket = dir.path().join("run/boltd.sock");
     let child = Command::new(std::env::current_exe()?)
@@ -164,10 +273,14 @@ fn start_daemon() -> anyhow::Result<(Daemon, Client, String)> {
         .stderr(Stdio::inherit())
         .spawn()
         .context("starting boltd")?;
-    let daemon = Daemon { child, _dir: dir };
+    let daemon = Daemon {
+        child,
+        _dir: dir,
+        socket,
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(mut client) = Client::connect(&socket) {
+        if let Ok(mut client) = Client::connect(&daemon.socket) {
             let addr = client
                 .status()?
                 .http_listen
@@ -226,17 +339,8 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let (_daemon, mut client, addr) = start_daemon()?;
-    // Queue only: runs stay queued, so only intake is measured.
-    super::projects::deploy_text(
-        &mut client,
-        project(args.queue_only),
-        "bench.yaml".into(),
-        Default::default(),
-        false,
-    )?;
     println!(
-        "bolt webhook benchmark ({} build, {} CPUs): {} requests of {} bytes, {} connections{}, one-step job{}",
+        "bolt webhook benchmark ({} build, {} CPUs): {} requests of {} bytes, {} connections{}, one-step job{}{}",
         if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -256,6 +360,14 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
             " (queue only: no runs execute)"
         } else {
             ""
+        },
+        if args.followers > 0 {
+            format!(
+                "; first on a boltd with a running run, then on another with {} `bolt logs --follow` processes following that run",
+                args.followers
+            )
+        } else {
+            String::new()
         }
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -266,10 +378,10 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         Some(rate) => load_gen::Pace::Rate(rate),
         None => load_gen::Pace::ClosedLoop,
     };
-    let fire = |request| {
+    let fire = |addr: &str, request| {
         let started = Instant::now();
         let outcome = runtime.block_on(load_gen::run(
-            &addr,
+            addr,
             "/i/bench",
             args.concurrency,
             args.requests,
@@ -279,8 +391,43 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         ))?;
         Ok::<_, anyhow::Error>(Round::of(outcome, started.elapsed()))
     };
+    // Made in advance: building a 16 KB body per request would take the load generator's
+    // CPU from the daemon it measures.
+    let post = load_gen::Request::Post({
+        let bodies: Vec<String> = (0..BODY_VARIANTS)
+            .map(|n| body(n, args.body_bytes))
+            .collect();
+        std::sync::Arc::new(move |n| with_patient(&bodies[n % BODY_VARIANTS], n))
+    });
+    // With followers: the same load first on a fresh boltd with the followed run going on
+    // but nobody following it, so the two figures differ by the followers alone (not by
+    // the work orders the first load left behind).
+    let alone_p99 = if args.followers > 0 {
+        let (_reference, mut client, addr) = start_daemon()?;
+        deploy_bench_project(&mut client, args.queue_only)?;
+        start_followed_run(&mut client)?;
+        let alone = fire(&addr, post.clone())?;
+        println!(
+            "{}",
+            alone.describe("webhooks acknowledged, no followers (the followed run going on)")
+        );
+        Some(percentile(&alone.latencies, 0.99))
+    } else {
+        None
+    };
+    let (_daemon, mut client, addr) = start_daemon()?;
+    deploy_bench_project(&mut client, args.queue_only)?;
+    let followed_run = if args.followers > 0 {
+        Some(start_followed_run(&mut client)?)
+    } else {
+        None
+    };
+    let followers = match &followed_run {
+        Some(run_id) => Some(start_followers(&_daemon.socket, run_id, args.followers)?),
+        None => None,
+    };
     if args.floor {
-        let floor = fire(load_gen::Request::Get)?;
+        let floor = fire(&addr, load_gen::Request::Get)?;
         println!(
             "{}",
             floor.describe("harness floor (GET of the webhook URL, no store)")
@@ -290,17 +437,25 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
     let cpu_before = proc_cpu::process(pid);
     let writer_before = proc_cpu::thread(pid, WRITER_THREAD);
     let started = Instant::now();
-    let round = fire(load_gen::Request::Post({
-        // Made in advance: building a 16 KB body per request would take the load
-        // generator's CPU from the daemon it measures.
-        let bodies: Vec<String> = (0..BODY_VARIANTS)
-            .map(|n| body(n, args.body_bytes))
-            .collect();
-        std::sync::Arc::new(move |n| with_patient(&bodies[n % BODY_VARIANTS], n))
-    }))?;
+    let round = fire(&addr, post)?;
     let cpu_after = proc_cpu::process(pid);
     let writer_after = proc_cpu::thread(pid, WRITER_THREAD);
-    println!("{}", round.describe("webhooks acknowledged (durable 200)"));
+    let label = match &followers {
+        Some(f) => format!(
+            "webhooks acknowledged with {} followers (durable 200)",
+            f.children.len()
+        ),
+        None => "webhooks acknowledged (durable 200)".to_string(),
+    };
+    println!("{}", round.describe(&label));
+    if let Some(alone) = alone_p99 {
+        let with = percentile(&round.latencies, 0.99);
+        println!(
+            "p99 with followers / without: {:.2} ms / {alone:.2} ms = {:.2}×",
+            with,
+            with / alone.max(0.001)
+        );
+    }
     let acked = round.answered;
     let per_request = |before: Option<Duration>, after: Option<Duration>| {
         before
@@ -319,6 +474,10 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
         per_request(writer_before, writer_after)
     );
     print_store_timings(&mut client)?;
+    if let Some(run_id) = followed_run {
+        drop(followers);
+        let _ = client.request(bolt_shared::protocol::Request::Cancel { reference: run_id });
+    }
     if args.queue_only {
         return Ok(());
     }

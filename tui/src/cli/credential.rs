@@ -47,7 +47,7 @@ pub fn run(global: &Global, command: &CredentialCommand) -> Result<(), CliError>
                 name: name.clone(),
                 body,
             })? {
-                Response::Done { message } => println!("{message}"),
+                Response::Done { message } => crate::say!("{message}"),
                 other => return Err(anyhow!("unexpected answer: {other:?}").into()),
             }
         }
@@ -60,7 +60,7 @@ pub fn run(global: &Global, command: &CredentialCommand) -> Result<(), CliError>
             if *json {
                 output::print_json(&list)?;
             } else if list.is_empty() {
-                println!("no credentials");
+                crate::say!("no credentials");
             } else {
                 let rows: Vec<Vec<String>> = list
                     .iter()
@@ -73,13 +73,13 @@ pub fn run(global: &Global, command: &CredentialCommand) -> Result<(), CliError>
                         vec![c.name.clone(), keys, c.used_by.join(", ")]
                     })
                     .collect();
-                println!("{}", output::table(&["NAME", "KEYS", "USED BY"], &rows));
+                crate::say!("{}", output::table(&["NAME", "KEYS", "USED BY"], &rows));
             }
         }
         CredentialCommand::Rm { name } => {
             let mut client = global.connect()?;
             match client.request(Request::CredentialRemove { name: name.clone() })? {
-                Response::Done { message } => println!("{message}"),
+                Response::Done { message } => crate::say!("{message}"),
                 other => return Err(anyhow!("unexpected answer: {other:?}").into()),
             }
         }

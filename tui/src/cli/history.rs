@@ -44,6 +44,9 @@ impl FilterArgs {
             .filter(|s| !s.trim().is_empty())
             .map(|s| s.trim().parse::<WorkOrderState>().map_err(|e| anyhow!(e)))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(search) = &self.search {
+            check_search(search.trim()).map_err(|e| anyhow!("--search: {e}"))?;
+        }
         Ok(WorkOrderFilter {
             states,
             workflow: self.workflow.clone(),
@@ -90,7 +93,7 @@ fn print_done(global: &Global, request: Request) -> Result<(), CliError> {
         Response::Done { message } => Some(message),
         _ => None,
     })?;
-    println!("{message}");
+    crate::say!("{message}");
     Ok(())
 }
 
@@ -131,7 +134,7 @@ pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
         return Ok(());
     }
     if page.rows.is_empty() {
-        println!("no work orders match");
+        crate::say!("no work orders match");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = page
@@ -170,7 +173,7 @@ pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
             ]
         })
         .collect();
-    println!(
+    crate::say!(
         "{}",
         output::table(
             &[
@@ -195,10 +198,10 @@ pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
                 format!("{} {} {}{plus}", state_symbol(c.state), c.state, c.count)
             })
             .collect();
-        println!("\n{}", counts.join("   "));
+        crate::say!("\n{}", counts.join("   "));
     }
     if let Some(cursor) = page.next_cursor {
-        println!("more: bolt runs --after {cursor} (same filters)");
+        crate::say!("more: bolt runs --after {cursor} (same filters)");
     }
     Ok(())
 }
@@ -277,7 +280,7 @@ pub fn show(global: &Global, args: &ShowArgs) -> Result<(), CliError> {
     }
     let wo = &shown.work_order;
     let row = &wo.row;
-    println!(
+    crate::say!(
         "work order {}  {}  {} {}  received {}  trigger {}",
         row.short_ref,
         row.workflow,
@@ -286,12 +289,12 @@ pub fn show(global: &Global, args: &ShowArgs) -> Result<(), CliError> {
         row.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
         row.origin
     );
-    println!("id {}", row.id);
+    crate::say!("id {}", row.id);
     for run in &wo.runs {
         if shown.kind == RefKind::Run && run.id != shown.id {
             continue;
         }
-        println!(
+        crate::say!(
             "\nrun {} ({}, attempt {}, version {})  {}{}",
             run.short_ref,
             run.origin,
@@ -303,6 +306,15 @@ pub fn show(global: &Global, args: &ShowArgs) -> Result<(), CliError> {
                 .map(|e| format!(" — {e}"))
                 .unwrap_or_default()
         );
+        if run.logs_dropped.lines > 0 {
+            crate::say!(
+                "  logs: {} line{} ({} bytes) dropped: the run logged more than its log limits ([logs] in bolt.toml); its first and last lines are kept (bolt logs {})",
+                run.logs_dropped.lines,
+                if run.logs_dropped.lines == 1 { "" } else { "s" },
+                run.logs_dropped.bytes,
+                run.short_ref
+            );
+        }
         for step in &run.steps {
             if shown.kind == RefKind::Step && step.id != shown.id {
                 continue;
@@ -317,26 +329,27 @@ pub fn show(global: &Global, args: &ShowArgs) -> Result<(), CliError> {
             } else {
                 ""
             };
-            println!(
+            crate::say!(
                 "  step {}  {}  {exit}  {duration}{attached}",
-                step.short_ref, step.job
+                step.short_ref,
+                step.job
             );
             if step.error_type.is_some() || step.error_message.is_some() {
-                println!(
+                crate::say!(
                     "    error: {} {}",
                     step.error_type.as_deref().unwrap_or(""),
                     step.error_message.as_deref().unwrap_or("")
                 );
             }
             if let Some(input) = &step.input {
-                println!(
+                crate::say!(
                     "    input ({}):\n{}",
                     short_ref(&input.id),
                     indent(&body_text(input, args.raw), "      ")
                 );
             }
             if let Some(output) = &step.output {
-                println!(
+                crate::say!(
                     "    output ({}):\n{}",
                     short_ref(&output.id),
                     indent(&body_text(output, args.raw), "      ")
@@ -357,6 +370,9 @@ pub struct LogsArgs {
     /// Only lines at or above this level: debug, info, warn, error.
     #[arg(long)]
     pub level: Option<String>,
+    /// Print at most this many lines (the first ones), and say so when there are more.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
     #[arg(long)]
     pub json: bool,
 }
@@ -365,7 +381,7 @@ fn print_line(line: &LogLine, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string(line)?);
     } else {
-        println!(
+        crate::say!(
             "{} [{}] {:<7} {}",
             line.timestamp.format("%H:%M:%S%.3f"),
             line.source,
@@ -376,6 +392,34 @@ fn print_line(line: &LogLine, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints log lines up to the limit; false once the limit is reached.
+struct LinePrinter {
+    json: bool,
+    limit: Option<u64>,
+    printed: u64,
+    last_id: i64,
+}
+
+impl LinePrinter {
+    fn print(&mut self, line: &LogLine) -> anyhow::Result<bool> {
+        if self.limit.is_some_and(|limit| self.printed >= limit) {
+            return Ok(false);
+        }
+        print_line(line, self.json)?;
+        self.printed += 1;
+        self.last_id = line.id;
+        Ok(true)
+    }
+
+    fn stopped(&self) {
+        crate::say_err!(
+            "bolt: stopped after {} line{} (--limit); the run has more: run without --limit to see all",
+            self.printed,
+            if self.printed == 1 { "" } else { "s" }
+        );
+    }
+}
+
 pub fn logs(global: &Global, args: &LogsArgs) -> Result<(), CliError> {
     let level = args
         .level
@@ -383,49 +427,29 @@ pub fn logs(global: &Global, args: &LogsArgs) -> Result<(), CliError> {
         .map(|l| l.parse::<LogLevel>().map_err(|e| anyhow!(e)))
         .transpose()?;
     let mut client = global.connect()?;
-    let mut watcher = if args.follow {
+    let mut printer = LinePrinter {
+        json: args.json,
+        limit: args.limit,
+        printed: 0,
+        last_id: 0,
+    };
+    // Subscribed before the lines so far are read, so none falls between the two.
+    let followed = if args.follow {
+        let (run_id, state) = run_of(&mut client, &args.reference)?;
         let mut watcher = global.connect()?;
-        watcher.subscribe()?;
-        Some(watcher)
+        if watcher.subscribe_run(&run_id).is_err() {
+            // A boltd older than run subscriptions: everything, filtered here.
+            watcher = global.connect()?;
+            watcher.subscribe()?;
+        }
+        Some((watcher, run_id, state))
     } else {
         None
     };
-    let lines = expect(
-        client.request(Request::Logs {
-            reference: args.reference.clone(),
-            level,
-            after_id: None,
-        })?,
-        |r| match r {
-            Response::Logs { lines } => Some(lines),
-            _ => None,
-        },
-    )?;
-    let mut last = 0;
-    for line in &lines {
-        print_line(line, args.json)?;
-        last = line.id;
-    }
-    let Some(watcher) = watcher.as_mut() else {
+    if !print_stored_lines(&mut client, &args.reference, level, &mut printer)? {
         return Ok(());
-    };
-    let shown = expect(
-        client.request(Request::Show {
-            reference: args.reference.clone(),
-            bodies: false,
-        })?,
-        |r| match r {
-            Response::Shown(s) => Some(*s),
-            _ => None,
-        },
-    )?;
-    let run_id = shown
-        .work_order
-        .runs
-        .iter()
-        .find(|r| shown.kind != RefKind::Run || r.id == shown.id)
-        .map(|r| (r.id.clone(), r.state));
-    let Some((run_id, state)) = run_id else {
+    }
+    let Some((mut watcher, run_id, state)) = followed else {
         return Ok(());
     };
     if state.is_final() {
@@ -433,17 +457,83 @@ pub fn logs(global: &Global, args: &LogsArgs) -> Result<(), CliError> {
     }
     loop {
         match watcher.next_event()? {
-            Event::Log(line) if line.run_id == run_id && line.id > last => {
-                if level.is_none_or(|l| line.level.rank() >= l.rank()) {
-                    print_line(&line, args.json)?;
+            Event::Log(line) if line.run_id == run_id && line.id > printer.last_id => {
+                if level.is_none_or(|l| line.level.rank() >= l.rank()) && !printer.print(&line)? {
+                    printer.stopped();
+                    return Ok(());
                 }
-                last = line.id;
+                printer.last_id = line.id;
             }
             Event::RunChanged { id, state, .. } if id == run_id && state.is_final() => {
-                eprintln!("run {} ended: {state}", short_ref(&run_id));
+                crate::say_err!("run {} ended: {state}", short_ref(&run_id));
                 return Ok(());
             }
+            Event::Lagged { .. } => {
+                // boltd dropped events this terminal didn't take in time: read what was
+                // stored meanwhile, and whether the run has ended.
+                if !print_stored_lines(&mut client, &args.reference, level, &mut printer)? {
+                    return Ok(());
+                }
+                let (_, state) = run_of(&mut client, &args.reference)?;
+                if state.is_final() {
+                    crate::say_err!("run {} ended: {state}", short_ref(&run_id));
+                    return Ok(());
+                }
+            }
             _ => {}
+        }
+    }
+}
+
+/// The run a reference means (a work order's latest run) and its state.
+fn run_of(client: &mut Client, reference: &str) -> Result<(String, RunState), CliError> {
+    let shown = expect(
+        client.request(Request::Show {
+            reference: reference.to_string(),
+            bodies: false,
+        })?,
+        |r| match r {
+            Response::Shown(s) => Some(*s),
+            _ => None,
+        },
+    )?;
+    shown
+        .work_order
+        .runs
+        .iter()
+        .find(|r| shown.kind != RefKind::Run || r.id == shown.id)
+        .map(|r| (r.id.clone(), r.state))
+        .ok_or_else(|| anyhow!("work order {reference} has no run yet").into())
+}
+
+/// Prints the stored lines after the last one printed, page by page; false once the
+/// printer's limit stopped it.
+fn print_stored_lines(
+    client: &mut Client,
+    reference: &str,
+    level: Option<LogLevel>,
+    printer: &mut LinePrinter,
+) -> Result<bool, CliError> {
+    loop {
+        let (lines, more) = expect(
+            client.request(Request::Logs {
+                reference: reference.to_string(),
+                level,
+                after_id: Some(printer.last_id),
+            })?,
+            |r| match r {
+                Response::Logs { lines, more } => Some((lines, more)),
+                _ => None,
+            },
+        )?;
+        for line in &lines {
+            if !printer.print(line)? {
+                printer.stopped();
+                return Ok(false);
+            }
+        }
+        if !more || lines.is_empty() {
+            return Ok(true);
         }
     }
 }
@@ -489,7 +579,7 @@ pub fn rerun(global: &Global, args: &RerunArgs) -> Result<(), CliError> {
                 )
                 .into());
             }
-            eprintln!("rerunning {count} work orders, oldest first…");
+            crate::say_err!("rerunning {count} work orders, oldest first…");
             show_progress(global);
             Request::RerunMatching {
                 filter,
@@ -519,19 +609,19 @@ pub fn rerun(global: &Global, args: &RerunArgs) -> Result<(), CliError> {
     let queued = outcomes.iter().filter(|o| o.run_id.is_some()).count();
     for outcome in &outcomes {
         match (&outcome.run_id, &outcome.skipped) {
-            (Some(run), _) if outcomes.len() == 1 => println!(
+            (Some(run), _) if outcomes.len() == 1 => crate::say!(
                 "queued run {} in work order {}",
                 short_ref(run),
                 short_ref(&outcome.work_order_id)
             ),
             (None, Some(reason)) => {
-                println!("skipped {}: {reason}", short_ref(&outcome.work_order_id))
+                crate::say!("skipped {}: {reason}", short_ref(&outcome.work_order_id))
             }
             _ => {}
         }
     }
     if outcomes.len() > 1 || args.all_matching {
-        println!("{queued} queued, {} skipped", outcomes.len() - queued);
+        crate::say!("{queued} queued, {} skipped", outcomes.len() - queued);
     }
     if queued == 0 && outcomes.len() == 1 {
         return Err(anyhow!("nothing was rerun").into());
@@ -550,7 +640,7 @@ fn show_progress(global: &Global) {
     std::thread::spawn(move || {
         while let Ok(event) = watcher.next_event() {
             if let Event::BulkProgress { done, total } = event {
-                eprintln!("  queued {done}/{total}");
+                crate::say_err!("  queued {done}/{total}");
                 if done >= total {
                     break;
                 }
@@ -651,15 +741,15 @@ pub fn trigger(global: &Global, args: &TriggerArgs) -> Result<(), CliError> {
     if args.json {
         output::print_json(&result)?;
     } else {
-        println!(
+        crate::say!(
             "work order {} run {}",
             short_ref(&result.work_order_id),
             short_ref(&result.run_id)
         );
         if let Some(state) = result.final_state {
-            println!("finished: {state}");
+            crate::say!("finished: {state}");
             if let Some(output) = &result.output {
-                println!(
+                crate::say!(
                     "{}",
                     serde_json::to_string_pretty(output).map_err(anyhow::Error::from)?
                 );
@@ -734,7 +824,7 @@ pub fn failures(global: &Global, args: &FailuresArgs) -> Result<(), CliError> {
         return Ok(());
     }
     if groups.is_empty() {
-        println!("no failures since {}", since.format("%Y-%m-%d %H:%M UTC"));
+        crate::say!("no failures since {}", since.format("%Y-%m-%d %H:%M UTC"));
         return Ok(());
     }
     let rows: Vec<Vec<String>> = groups
@@ -752,7 +842,7 @@ pub fn failures(global: &Global, args: &FailuresArgs) -> Result<(), CliError> {
             ]
         })
         .collect();
-    println!(
+    crate::say!(
         "{}",
         output::table(
             &[

@@ -4,6 +4,7 @@ pub mod adaptor;
 pub mod bench;
 pub mod bench_adaptors;
 pub mod bench_history;
+pub mod bench_memory;
 pub mod bench_webhooks;
 pub mod collections;
 pub mod credential;
@@ -72,11 +73,11 @@ pub fn exit_with(result: Result<(), CliError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Client(err)) if err.is_not_running() => {
-            eprintln!("{err}");
+            crate::say_err!("{err}");
             ExitCode::from(EXIT_NOT_RUNNING)
         }
         Err(err) => {
-            eprintln!("bolt: {err}");
+            crate::say_err!("bolt: {err}");
             ExitCode::FAILURE
         }
     }

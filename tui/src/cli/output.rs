@@ -1,14 +1,49 @@
-//! Printing results: JSON for scripts, aligned text for people.
+//! Printing results: JSON for scripts, aligned text for people. Human-readable text goes
+//! through [`say`] / [`warn`] (and tables through [`table`]), which escape the control
+//! characters stored data may hold, so a payload can't drive the terminal.
 
+use bolt_shared::escape::{escape_controls, escape_controls_line};
 use serde::Serialize;
+
+/// Prints text for people on standard output, control characters escaped (newlines kept).
+pub fn say(text: impl AsRef<str>) {
+    println!("{}", escape_controls(text.as_ref()));
+}
+
+/// The same on standard error.
+pub fn warn(text: impl AsRef<str>) {
+    eprintln!("{}", escape_controls(text.as_ref()));
+}
+
+/// `println!` for people: the formatted text goes through [`say`].
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::cli::output::say(format!($($arg)*)) };
+}
+
+/// `eprintln!` for people: the formatted text goes through [`warn`].
+#[macro_export]
+macro_rules! say_err {
+    ($($arg:tt)*) => { $crate::cli::output::warn(format!($($arg)*)) };
+}
 
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
-/// Left-aligned columns sized to their widest cell (by characters, not bytes).
+/// Left-aligned columns sized to their widest cell (by characters, not bytes); every cell
+/// is kept to one line with its control characters escaped.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| escape_controls_line(cell).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -50,5 +85,11 @@ mod tests {
             ],
         );
         assert_eq!(text, "A     B\n✔ ok  x\nno    y");
+    }
+
+    #[test]
+    fn cells_cannot_hold_escape_sequences_or_break_rows() {
+        let text = super::table(&["A"], &[vec!["\u{1b}[2Kx\ny".into()]]);
+        assert_eq!(text, "A\n\\x1b[2Kx\\ny");
     }
 }

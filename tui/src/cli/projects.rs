@@ -4,7 +4,7 @@ use super::install_progress::ProgressPrinter;
 use super::{CliError, Global, output};
 use anyhow::{Context, anyhow};
 use bolt_daemon::engine::adaptors::spec::AdaptorSpec;
-use bolt_daemon::project::{FileSource, parse_project};
+use bolt_daemon::project::{BodyFileError, FileSource, ProjectDir, parse_project};
 use bolt_shared::adaptors::{DeployAdaptorStatus, InstallProgress};
 use bolt_shared::client::Client;
 use bolt_shared::model::{TriggerType, WorkflowView};
@@ -20,6 +20,10 @@ pub struct DeployArgs {
     /// Show what would change without applying it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Let `body: {path: …}` point outside the project file's directory (by default bolt
+    /// refuses, so a project file can't make it read and store any file you can read).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
     /// Delete the project's collections the file doesn't list, with all their items
     /// (without it they are kept, with a warning).
     #[arg(long)]
@@ -47,17 +51,16 @@ pub struct WorkflowsArgs {
     pub json: bool,
 }
 
-/// Reads `{path: …}` bodies from disk and remembers them, to send along with the deploy.
+/// Reads `{path: …}` bodies from the project's directory and remembers them, to send
+/// along with the deploy.
 struct Collect {
-    dir: PathBuf,
+    dir: ProjectDir,
     files: RefCell<BTreeMap<String, String>>,
 }
 
 impl FileSource for Collect {
-    fn read(&self, relative: &str) -> Result<String, String> {
-        let path = self.dir.join(relative);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    fn read(&self, relative: &str) -> Result<String, BodyFileError> {
+        let text = self.dir.read(relative)?;
         self.files
             .borrow_mut()
             .insert(relative.to_string(), text.clone());
@@ -71,6 +74,7 @@ pub fn deploy_file(
     client: &mut Client,
     file: &Path,
     dry_run: bool,
+    allow_outside_paths: bool,
     prune_collections: bool,
     install: bool,
     progress: &mut dyn FnMut(InstallProgress),
@@ -78,7 +82,8 @@ pub fn deploy_file(
     let yaml =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let collect = Collect {
-        dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
+        dir: ProjectDir::of(file, allow_outside_paths)
+            .with_context(|| format!("cannot read the directory of {}", file.display()))?,
         files: RefCell::new(BTreeMap::new()),
     };
     let name = file.display().to_string();
@@ -127,7 +132,7 @@ fn deploy_request(
 
 pub fn print_report(report: &DeployReport) {
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        crate::say_err!("warning: {warning}");
     }
     for adaptor in &report.adaptors {
         let status = match adaptor.status {
@@ -148,7 +153,7 @@ pub fn print_report(report: &DeployReport) {
         }
     }
     if report.changes.is_empty() {
-        println!("project {}: no changes", report.project);
+        crate::say!("project {}: no changes", report.project);
         return;
     }
     for change in &report.changes {
@@ -157,14 +162,14 @@ pub fn print_report(report: &DeployReport) {
             "deleted" => '-',
             _ => '~',
         };
-        println!("{mark} {} {} {}", change.action, change.what, change.name);
+        crate::say!("{mark} {} {} {}", change.action, change.what, change.name);
     }
     let verb = if report.applied {
         "applied"
     } else {
         "would apply (dry run; nothing changed)"
     };
-    println!(
+    crate::say!(
         "project {}: {verb} {} change{}",
         report.project,
         report.changes.len(),
@@ -179,6 +184,7 @@ pub fn deploy(global: &Global, args: &DeployArgs) -> Result<(), CliError> {
         &mut client,
         &args.file,
         args.dry_run,
+        args.allow_outside_paths,
         args.prune_collections,
         !args.no_install,
         &mut |event| printer.event(event),
@@ -205,7 +211,7 @@ pub fn export(global: &Global, args: &ExportArgs) -> Result<(), CliError> {
         Some(path) => {
             std::fs::write(path, &yaml)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("wrote {}", path.display());
+            crate::say_err!("wrote {}", path.display());
         }
         None => print!("{yaml}"),
     }
@@ -227,7 +233,7 @@ pub fn workflows(global: &Global, args: &WorkflowsArgs) -> Result<(), CliError> 
         return Ok(());
     }
     if workflows.is_empty() {
-        println!("no workflows yet: deploy a project with `bolt deploy project.yaml`");
+        crate::say!("no workflows yet: deploy a project with `bolt deploy project.yaml`");
         return Ok(());
     }
     let mut rows = Vec::new();
@@ -246,7 +252,7 @@ pub fn workflows(global: &Global, args: &WorkflowsArgs) -> Result<(), CliError> 
             triggers.join("; "),
         ]);
     }
-    println!(
+    crate::say!(
         "{}",
         output::table(
             &["KEY", "NAME", "ON", "VERSION", "24h ✔/✘", "TRIGGERS"],

@@ -15,7 +15,7 @@ pub fn run(global: &Global, args: &StatusArgs) -> Result<(), CliError> {
     if args.json {
         output::print_json(&status)?;
     } else {
-        println!("{}", describe(&status));
+        crate::say!("{}", describe(&status));
     }
     Ok(())
 }

@@ -48,7 +48,8 @@ pub fn run(global: &Global, args: &StopArgs) -> Result<(), CliError> {
             let pidfile = resolved.data_dir.join(PIDFILE);
             let exiting = pid_in(&pidfile)
                 .filter(|_| socket.starts_with(&resolved.data_dir))
-                .filter(|pid| process_alive(*pid) == Some(true));
+                .filter(|pid| process_alive(*pid) == Some(true))
+                .filter(|pid| pidfile_locked(&pidfile, *pid));
             if let Some(pid) = exiting {
                 wait_until_gone(&socket, &pidfile, pid, EXIT_MARGIN).map_err(CliError::Other)?;
             }
@@ -84,7 +85,7 @@ pub fn run(global: &Global, args: &StopArgs) -> Result<(), CliError> {
     };
     drop(client);
     if !args.json {
-        println!("{}", describe_stopping(status.pid, in_flight, grace_secs));
+        crate::say!("{}", describe_stopping(status.pid, in_flight, grace_secs));
     }
     let limit = Duration::from_secs(grace_secs) + EXIT_MARGIN;
     wait_until_gone(&socket, &pidfile, status.pid, limit).map_err(CliError::Other)?;
@@ -105,7 +106,7 @@ fn report(args: &StopArgs, stopped: Stopped, text: &str) -> Result<(), CliError>
     if args.json {
         output::print_json(&stopped)?;
     } else {
-        println!("{text}");
+        crate::say!("{text}");
     }
     Ok(())
 }
@@ -137,7 +138,14 @@ fn runs(n: usize) -> String {
 /// to stop it.
 fn cannot_ask(err: ClientError, pidfile: &Path) -> CliError {
     let how = match pid_in(pidfile) {
-        Some(pid) => format!("`kill {pid}` (SIGTERM lets the runs under way finish)"),
+        // Only a locked pidfile names a live boltd: a stale one's pid may be anything now.
+        Some(pid) if pidfile_locked(pidfile, pid) => {
+            format!("`kill {pid}` (SIGTERM lets the runs under way finish)")
+        }
+        Some(pid) => format!(
+            "SIGTERM to its process (it lets the runs under way finish); {} names pid {pid} but no boltd holds it, so that pid is not boltd's: don't kill it",
+            pidfile.display()
+        ),
         None => "SIGTERM to its process (it lets the runs under way finish)".to_string(),
     };
     CliError::Other(anyhow::anyhow!(
@@ -175,6 +183,53 @@ fn pid_in(pidfile: &Path) -> Option<u32> {
     std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()
 }
 
+/// Whether a running boltd holds the pidfile's lock (boltd locks it for its whole life; a
+/// pidfile left by a crash is not locked, and the pid in it may have been reused by any
+/// process). Read from /proc/locks, which changes nothing; without it, by trying a shared
+/// lock for a moment.
+fn pidfile_locked(pidfile: &Path, pid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(pidfile) else {
+        return false;
+    };
+    if let Ok(locks) = std::fs::read_to_string("/proc/locks") {
+        return flock_held(&locks, meta.ino(), meta.dev(), pid);
+    }
+    match std::fs::File::open(pidfile) {
+        Ok(file) => match file.try_lock_shared() {
+            Ok(()) => false,
+            Err(std::fs::TryLockError::WouldBlock) => true,
+            Err(_) => false,
+        },
+        Err(_) => false,
+    }
+}
+
+/// Whether /proc/locks lists a held `flock` on inode `ino`: on the same device, or taken
+/// by `pid` (an overlay filesystem may show another device).
+fn flock_held(locks: &str, ino: u64, dev: u64, pid: u32) -> bool {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    locks.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // "1: FLOCK ADVISORY WRITE <pid> <maj>:<min>:<ino> 0 EOF" (waiters have "->")
+        if fields.get(1) != Some(&"FLOCK") {
+            return false;
+        }
+        let (Some(holder), Some(place)) = (fields.get(4), fields.get(5)) else {
+            return false;
+        };
+        let mut parts = place.split(':');
+        let (Some(maj), Some(min), Some(inode)) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        let same_inode = inode.parse::<u64>() == Ok(ino);
+        let same_device =
+            u64::from_str_radix(maj, 16) == Ok(major) && u64::from_str_radix(min, 16) == Ok(minor);
+        same_inode && (same_device || holder.parse::<u32>() == Ok(pid))
+    })
+}
+
 /// Whether process `pid` is alive (a zombie is not): Linux's /proc says; `None` where there
 /// is no /proc, or when boltd's pid is from another pid namespace (then the pidfile decides).
 fn process_alive(pid: u32) -> Option<bool> {
@@ -195,6 +250,30 @@ mod tests {
     fn this_process_is_alive_and_a_made_up_one_is_not() {
         assert_eq!(process_alive(std::process::id()), Some(true));
         assert_ne!(process_alive(u32::MAX - 1), Some(true));
+    }
+
+    #[test]
+    fn only_a_locked_pidfile_speaks_for_a_boltd() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("boltd.pid");
+        std::fs::write(&path, "4242\n").unwrap();
+        assert!(!pidfile_locked(&path, 4242), "a stale pidfile");
+        let held = std::fs::File::open(&path).unwrap();
+        held.lock().unwrap();
+        assert!(pidfile_locked(&path, std::process::id()));
+        drop(held);
+        assert!(!pidfile_locked(&path, 4242));
+    }
+
+    #[test]
+    fn proc_locks_lines_are_read_by_inode_and_device_or_pid() {
+        let locks = "1: POSIX  ADVISORY  READ 25865 fe:00:10397370 128 128\n2: FLOCK  ADVISORY  WRITE 77 fe:01:555 0 EOF\n2: -> FLOCK  ADVISORY  WRITE 78 fe:01:556 0 EOF\n";
+        let dev = (0xfe << 8) | 0x01;
+        assert!(flock_held(locks, 555, dev, 1));
+        assert!(flock_held(locks, 555, 0, 77));
+        assert!(!flock_held(locks, 555, 0, 78));
+        assert!(!flock_held(locks, 556, dev, 78), "a waiter holds nothing");
+        assert!(!flock_held(locks, 10397370, 0xfe00, 25865), "not a flock");
     }
 
     #[test]

@@ -22,11 +22,11 @@ pub fn run(
     let resolved = global.resolve()?;
     let mut client = match Client::connect(&resolved.socket) {
         Ok(client) => {
-            eprintln!("boltd is already running at {}", resolved.socket.display());
+            crate::say_err!("boltd is already running at {}", resolved.socket.display());
             client
         }
         Err(err) if err.is_not_running() => {
-            eprintln!("starting boltd (data dir {})", resolved.data_dir.display());
+            crate::say_err!("starting boltd (data dir {})", resolved.data_dir.display());
             daemon_cmd::spawn_background(&resolved)?
         }
         Err(err) => return Err(err.into()),
@@ -40,17 +40,17 @@ pub fn run(
             Default::default(),
             false,
         )?;
-        println!(
+        crate::say!(
             "deployed the example project `{}` ({} changes)",
             report.project,
             report.changes.len()
         );
     }
     let status = client.status()?;
-    println!("{}", super::status::describe(&status));
+    crate::say!("{}", super::status::describe(&status));
     for workflow in super::projects::fetch_workflows(&mut client)? {
         for trigger in &workflow.triggers {
-            println!(
+            crate::say!(
                 "  {}: {}",
                 workflow.name,
                 super::projects::trigger_summary(trigger)

@@ -485,6 +485,9 @@ impl App {
     fn prompted(&mut self, purpose: PromptPurpose, text: String) -> Action {
         match purpose {
             PromptPurpose::HistorySearch => {
+                if let Err(message) = bolt_shared::model::check_search(text.trim()) {
+                    return Action::error(message);
+                }
                 self.history.filter.search =
                     Some(text.trim().to_string()).filter(|t| !t.is_empty());
                 self.history.all_matching = false;
@@ -611,12 +614,10 @@ impl App {
                 }
                 _ => Action::None,
             },
-            (Tag::Logs { run_id }, Response::Logs { lines }) => {
-                if let Some(detail) = self.detail.as_mut() {
-                    detail.apply_logs(&run_id, lines);
-                }
-                Action::None
-            }
+            (Tag::Logs { run_id }, Response::Logs { lines, more }) => match self.detail.as_mut() {
+                Some(detail) => detail.apply_log_page(&run_id, lines, more),
+                None => Action::None,
+            },
             (Tag::Workflows, Response::Workflows { workflows }) => {
                 if let Some(graph) = self.graph.as_mut()
                     && let Some(fresh) = workflows.iter().find(|w| w.id == graph.workflow.id)
@@ -838,6 +839,7 @@ impl App {
         if self.theme.ascii {
             asciify(frame.buffer_mut());
         }
+        super::widgets::text::guard_buffer(frame.buffer_mut());
     }
 
     fn draw_bulk(&self, frame: &mut Frame, area: Rect, bulk: &Bulk) {

@@ -162,6 +162,7 @@ fn run(
         finished_at: Some(at + Duration::milliseconds(800)),
         attempt: 1,
         steps,
+        logs_dropped: LogsDropped::default(),
     }
 }
 

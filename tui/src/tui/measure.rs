@@ -120,7 +120,7 @@ pub fn measure(width: u16, height: u16, color: ColorMode) -> anyhow::Result<Vec<
             let lines = fixtures::logs(run_id, 6);
             app.handle_incoming(Incoming::Response {
                 tag,
-                result: Ok(Response::Logs { lines }),
+                result: Ok(Response::Logs { lines, more: false }),
             });
         }
     }

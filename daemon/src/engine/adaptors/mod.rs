@@ -317,7 +317,7 @@ static SUB_MODULES: [SubModule; 13] = [
     SubModule {
         specifier: "@openfn/language-common/internal/inspect",
         source: include_str!("js/common/inspect.js"),
-        exports: &["formatArgs", "inspect", "print"],
+        exports: &["customInspectSymbol", "formatArgs", "inspect", "print"],
         internal: true,
     },
     SubModule {

@@ -65,7 +65,7 @@ pub fn install_host<'js>(ctx: &Ctx<'js>, host_object: &Object<'js>) -> rquickjs:
             }),
         ),
     )?;
-    Ok(())
+    crate::engine::node::host::install(ctx, host_object)
 }
 
 /// Resolves `-a`/step adaptor spellings to a module specifier, or explains what bolt has.

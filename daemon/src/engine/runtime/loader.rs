@@ -47,6 +47,16 @@ impl Resolver for JobResolver {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> Result<String> {
+        // bolt's Node built-ins import each other (and the bundle's internals) by exact name;
+        // other module code (not jobs) names built-ins as Node does.
+        if crate::engine::node::bundle_may_import(base, name) && in_bundle(name) {
+            return Ok(name.to_string());
+        }
+        if base != super::step::JOB_MODULE
+            && let Some(module) = node_module(name)
+        {
+            return Ok(module.to_string());
+        }
         if name.starts_with(BOLT_PREFIX) {
             // Only bolt's own modules (and the host, importing the prelude) may load these.
             return if base.starts_with(BOLT_PREFIX) || base.is_empty() || base == "eval_script" {
@@ -65,6 +75,18 @@ impl Resolver for JobResolver {
             Some((_, false)) if base.starts_with(ADAPTOR_PREFIX) => Ok(base_name.to_string()),
             _ => Err(import_error(ctx, name)),
         }
+    }
+}
+
+/// The bundle module of a Node built-in or of an npm package bolt replaces.
+fn node_module(name: &str) -> Option<&'static str> {
+    use crate::engine::node::{self, Builtin};
+    if name == node::GLOBALS_MODULE {
+        return Some(node::GLOBALS_MODULE);
+    }
+    match node::builtin(name) {
+        Some(Builtin::Provided(module)) => Some(module),
+        _ => node::replacement(name),
     }
 }
 

@@ -89,6 +89,29 @@ impl EventSink {
         }
     }
 
+    /// [`EventSink::channel`], each event first passing `gate` (see [`crate::engine::EventGate`]).
+    pub fn gated_channel(
+        tx: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
+        gate: Arc<crate::engine::EventGate>,
+    ) -> Self {
+        let plain = Self::channel(tx);
+        let log_gate = gate.clone();
+        let (on_log, on_event) = (plain.on_log, plain.on_event);
+        EventSink {
+            on_log: Arc::new(move |record: LogRecord| {
+                if record.source == LogSource::Spacer {
+                    return;
+                }
+                log_gate.enter();
+                on_log(record)
+            }),
+            on_event: Arc::new(move |event| {
+                gate.enter();
+                on_event(event)
+            }),
+        }
+    }
+
     pub fn log(&self, record: LogRecord) {
         (self.on_log)(record)
     }

@@ -190,7 +190,7 @@ fn caught<'js>(ctx: &Ctx<'js>, error: CaughtError<'js>) -> Thrown<'js> {
 }
 
 /// The prelude's internals, kept while the step runs.
-struct Internals<'js> {
+pub(crate) struct Internals<'js> {
     object: Object<'js>,
 }
 
@@ -238,7 +238,7 @@ async fn run_in_context<'js>(
 
     let result = evaluate_job(&ctx, req, &internals, input.clone()).await;
     let thrown = match result {
-        Ok(value) => return success(&ctx, req, &internals, value),
+        Ok(value) => return success(&ctx, req, &internals, value, reason),
         Err(thrown) => thrown,
     };
     match reason.load(Ordering::SeqCst) {
@@ -285,10 +285,18 @@ fn success<'js>(
     req: &StepRequest,
     internals: &Internals<'js>,
     value: Value<'js>,
+    reason: &AtomicU8,
 ) -> StepOutcome {
     let text = match cleaned(ctx, internals, value) {
         Ok(text) => text,
         Err(thrown) => {
+            // Serialising a huge output can run past the step's limit (or a cancel):
+            // QuickJS then stops it with an "interrupted" error that is not the job's.
+            match reason.load(Ordering::SeqCst) {
+                INTERRUPT_TIMEOUT => return timeout_error(req),
+                INTERRUPT_CANCEL => return cancel_error(),
+                _ => {}
+            }
             let cx = ErrorContext {
                 step_id: &req.step_id,
                 code: &req.code,
@@ -365,7 +373,7 @@ fn describe<'js>(
     }
 }
 
-async fn install_sandbox<'js>(
+pub(crate) async fn install_sandbox<'js>(
     ctx: &Ctx<'js>,
     req: &StepRequest,
     deadline: Instant,

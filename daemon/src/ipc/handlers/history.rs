@@ -49,12 +49,12 @@ pub async fn logs(
     level: Option<LogLevel>,
     after_id: Option<i64>,
 ) -> HandlerResult {
-    let lines = daemon
+    let (lines, more) = daemon
         .store
         .readers
         .read(move |conn| history::logs(conn, &reference, level, after_id))
         .await?;
-    Ok(Response::Logs { lines })
+    Ok(Response::Logs { lines, more })
 }
 
 pub async fn rerun(

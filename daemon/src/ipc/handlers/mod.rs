@@ -61,6 +61,7 @@ fn is_read_only(request: &Request) -> bool {
         Request::Ping
             | Request::Status
             | Request::Subscribe
+            | Request::SubscribeRun { .. }
             | Request::Export { .. }
             | Request::ListWorkflows
             | Request::GetWorkflow { .. }
@@ -90,7 +91,7 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request, progress: Progress) ->
         Request::Ping => Ok(Response::Pong),
         Request::Status => status(daemon).await,
         // Subscribe is handled by the connection itself.
-        Request::Subscribe => Ok(Response::Subscribed),
+        Request::Subscribe | Request::SubscribeRun { .. } => Ok(Response::Subscribed),
         Request::Deploy {
             yaml,
             file_name,
@@ -258,5 +259,6 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         stopping: daemon.is_stopping(),
         store_health: daemon.store.health.snapshot(),
         log_lines_dropped: crate::logging::dropped_lines(),
+        subscribers: daemon.fanout.count() as u64,
     })))
 }

@@ -37,6 +37,8 @@ pub async fn deploy(daemon: &Arc<Daemon>, input: DeployInput, progress: Progress
     };
     let parsed = parse_project(&yaml, &file_name, &read)
         .map_err(|errors| bad_request(errors.to_string()))?;
+    project::check_ceilings(&parsed.spec, &daemon.config.engine, &yaml, &file_name)
+        .map_err(|errors| bad_request(errors.to_string()))?;
     let mut warnings = parsed.warnings;
     let mut spec = parsed.spec;
     let installer = super::adaptors::installer_for(daemon, None)?;

@@ -62,7 +62,8 @@ pub async fn trigger(
         output: None,
     };
     if let Some(events) = events {
-        let timeout = Duration::from_secs(daemon.config.engine.run_timeout_secs + 30);
+        // A workflow may set its own limit, up to the ceiling.
+        let timeout = Duration::from_secs(daemon.config.engine.max_run_timeout_secs + 30);
         if let Some(done) = intake::wait_for_run(daemon, events, &created.run_id, timeout).await? {
             result.final_state = Some(done.state);
             result.output = done.final_state;

@@ -9,7 +9,7 @@ use crate::tui::widgets::confirm::Confirm;
 use crate::tui::widgets::json::JsonView;
 use crate::tui::widgets::overlay::Overlay;
 use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
-use crate::tui::widgets::text::{clip_spans, fit, highlight, when};
+use crate::tui::widgets::text::{clean, clip_spans, fit, highlight, when};
 use bolt_shared::model::{
     DataclipInfo, ExitReason, LogLevel, LogLine, RunView, ShowResult, StepView, WipeReason,
 };
@@ -201,16 +201,52 @@ impl Detail {
         )
     }
 
+    /// The shown run's log lines after the last one here (after missed live events).
+    fn fetch_missed_logs(&self) -> Action {
+        let Some(run_id) = self.logs_run.clone() else {
+            return Action::None;
+        };
+        Action::Send(
+            Tag::Logs {
+                run_id: run_id.clone(),
+            },
+            Request::Logs {
+                reference: run_id,
+                level: None,
+                after_id: self.logs.last().map(|l| l.id),
+            },
+        )
+    }
+
+    /// A page of the run's log; asks for the next one while boltd says there is more.
+    pub fn apply_log_page(&mut self, run_id: &str, lines: Vec<LogLine>, more: bool) -> Action {
+        let last = lines.last().map(|l| l.id);
+        self.apply_logs(run_id, lines);
+        match last {
+            Some(after) if more && self.logs_run.as_deref() == Some(run_id) => Action::Send(
+                Tag::Logs {
+                    run_id: run_id.to_string(),
+                },
+                Request::Logs {
+                    reference: run_id.to_string(),
+                    level: None,
+                    after_id: Some(after),
+                },
+            ),
+            _ => Action::None,
+        }
+    }
+
     pub fn apply_logs(&mut self, run_id: &str, lines: Vec<LogLine>) {
         if self.logs_run.as_deref() != Some(run_id) {
             return;
         }
+        // Kept ordered by id; lines nearly always come in order, so this appends.
         for line in lines {
-            if !self.logs.iter().any(|l| l.id == line.id) {
-                self.logs.push(line);
+            if let Err(at) = self.logs.binary_search_by_key(&line.id, |l| l.id) {
+                self.logs.insert(at, line);
             }
         }
-        self.logs.sort_by_key(|l| l.id);
         if self.follow {
             self.scroll_logs_to_end();
         }
@@ -252,7 +288,11 @@ impl Detail {
                 work_order_id: wo, ..
             } if *wo == work_order_id => (false, self.refresh()),
             Event::StepChanged { run_id, .. } if ours(run_id) => (false, self.refresh()),
-            Event::Lagged { .. } => (false, self.refresh()),
+            // boltd dropped events this screen didn't take in time: read what was missed.
+            Event::Lagged { .. } => {
+                let refresh = self.refresh();
+                (false, Action::Many(vec![refresh, self.fetch_missed_logs()]))
+            }
             _ => (false, Action::None),
         }
     }
@@ -891,7 +931,7 @@ fn step_facts(step: &StepView, theme: &Theme) -> Vec<Line<'static>> {
         )));
         if let Some(message) = &step.error_message {
             for part in message.lines() {
-                lines.push(Line::from(part.to_string()));
+                lines.push(Line::from(clean(part).into_owned()));
             }
         }
     } else if step.exit_reason.is_none() {

@@ -110,6 +110,9 @@ impl CredForm {
                 }
             }
         };
+        // boltd refuses it too; checked here so the form says why before anything is sent.
+        bolt_daemon::secrets::check_secret_lengths(&name, &body)
+            .map_err(|short| short.summary())?;
         Ok((name, body))
     }
 
@@ -235,10 +238,14 @@ impl CredForm {
             )));
         }
         match &self.error {
-            Some(error) => lines.push(Line::from(Span::styled(
-                format!(" {error}"),
-                theme.tone(Tone::Bad),
-            ))),
+            Some(error) => {
+                for row in wrap_words(error, inner.width.saturating_sub(2) as usize) {
+                    lines.push(Line::from(Span::styled(
+                        format!(" {row}"),
+                        theme.tone(Tone::Bad),
+                    )));
+                }
+            }
             None => lines.push(Line::from("")),
         }
         lines.push(Line::from(Span::styled(
@@ -283,6 +290,27 @@ impl CredForm {
     }
 }
 
+/// Splits `text` into rows of at most `width` characters, at spaces where it can.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    for word in text.split(' ') {
+        let needed = row.chars().count() + usize::from(!row.is_empty()) + word.chars().count();
+        if !row.is_empty() && needed > width {
+            rows.push(std::mem::take(&mut row));
+        }
+        if !row.is_empty() {
+            row.push(' ');
+        }
+        row.push_str(word);
+    }
+    if !row.is_empty() {
+        rows.push(row);
+    }
+    rows
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -310,7 +338,10 @@ mod tests {
         type_text(&mut form, "https://play.dhis2.org");
         form.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
         form.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
-        type_text(&mut form, "s3cret");
+        type_text(&mut form, "s3cre");
+        let err = form.body().unwrap_err();
+        assert!(err.contains("`password` (5 characters) too short"), "{err}");
+        type_text(&mut form, "t");
         let (name, body) = form.body().unwrap();
         assert_eq!(name, "dhis2");
         assert_eq!(

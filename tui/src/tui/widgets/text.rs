@@ -1,16 +1,57 @@
 //! Small text helpers: fixed-width cells, times for humans, search-hit highlighting.
+//!
+//! Stored data (payloads, log lines, error messages) reaches the screen through these
+//! helpers, which first [`clean`] it: ratatui drops control characters itself, silently;
+//! here they become visible escapes (`\x1b`), and bidirectional overrides can't reorder
+//! what is shown. Rows are one line each, so newlines and tabs become spaces.
 
+use bolt_shared::escape::escape_controls;
 use chrono::{DateTime, Local, Utc};
 use ratatui::style::Style;
 use ratatui::text::Span;
+use std::borrow::Cow;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Most characters of one text a one-line widget looks at: rows are cut to the screen's
+/// width anyway, and a 100 MB log line must not be walked on every frame.
+pub const MAX_SHOWN_CHARS: usize = 4096;
+
+/// Stored text made safe for one screen row: the first [`MAX_SHOWN_CHARS`] characters,
+/// newlines and tabs as spaces, other control characters (and bidi overrides) as visible
+/// escapes.
+pub fn clean(text: &str) -> Cow<'_, str> {
+    let text = match text.char_indices().nth(MAX_SHOWN_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    };
+    let spaced: Cow<str> = if text.contains(['\n', '\t']) {
+        Cow::Owned(text.replace(['\n', '\t'], " "))
+    } else {
+        Cow::Borrowed(text)
+    };
+    match spaced {
+        Cow::Borrowed(text) => escape_controls(text),
+        Cow::Owned(text) => Cow::Owned(escape_controls(&text).into_owned()),
+    }
+}
+
+/// The last guard before the terminal: a cell whose symbol holds a control character or a
+/// bidi override (stored text that reached a widget without [`clean`]) shows `?` instead.
+pub fn guard_buffer(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in buffer.content.iter_mut() {
+        if cell.symbol().chars().any(is_unsafe_on_screen) {
+            cell.set_symbol("?");
+        }
+    }
+}
+
+fn is_unsafe_on_screen(c: char) -> bool {
+    c.is_control() || matches!(c as u32, 0x202a..=0x202e | 0x2066..=0x2069)
+}
 
 /// Cuts `text` to `width` columns (with an ellipsis when cut) and pads it to exactly `width`.
 pub fn fit(text: &str, width: usize, ascii: bool) -> String {
-    let text: String = text
-        .chars()
-        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
-        .collect();
+    let text = clean(text);
     if text.width() <= width {
         let pad = width - text.width();
         return format!("{text}{}", " ".repeat(pad));
@@ -59,6 +100,8 @@ pub fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 
 /// Splits a daemon snippet where `[`…`]` marks the match into styled spans.
 pub fn snippet_spans(snippet: &str, base: Style, hit: Style) -> Vec<Span<'static>> {
+    let snippet = clean(snippet);
+    let snippet = snippet.as_ref();
     let mut spans = Vec::new();
     let mut rest = snippet;
     while let Some(open) = rest.find('[') {
@@ -79,6 +122,8 @@ pub fn snippet_spans(snippet: &str, base: Style, hit: Style) -> Vec<Span<'static
 
 /// Cuts the front of a search snippet so its `[`match`]` shows in a column `width` wide.
 pub fn focus_snippet(snippet: &str, width: usize) -> String {
+    let snippet = clean(snippet);
+    let snippet = snippet.as_ref();
     let chars: Vec<char> = snippet.chars().collect();
     let Some(open) = chars.iter().position(|c| *c == '[') else {
         return snippet.to_string();
@@ -93,6 +138,8 @@ pub fn focus_snippet(snippet: &str, width: usize) -> String {
 
 /// Splits `text` into spans with every case-insensitive occurrence of `needle` highlighted.
 pub fn highlight(text: &str, needle: Option<&str>, base: Style, hit: Style) -> Vec<Span<'static>> {
+    let text = clean(text);
+    let text = text.as_ref();
     let Some(needle) = needle.filter(|n| !n.is_empty()) else {
         return vec![Span::styled(text.to_string(), base)];
     };
@@ -207,6 +254,30 @@ mod tests {
         );
         assert_eq!(spans.len(), 3);
         assert_eq!(spans[2].content, "visit");
+    }
+
+    #[test]
+    fn stored_text_reaches_the_screen_without_control_characters() {
+        let hostile = "ok\u{1b}]0;pwned\u{7}\u{1b}[2K\rgone\u{202e}txt\nnext";
+        assert_eq!(
+            clean(hostile),
+            "ok\\x1b]0;pwned\\x07\\x1b[2K\\rgone\\u{202e}txt next"
+        );
+        for text in [
+            fit(hostile, 80, false),
+            focus_snippet(hostile, 80),
+            highlight(hostile, Some("gone"), Style::default(), Style::default())
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect(),
+        ] {
+            assert!(
+                !text.chars().any(|c| c.is_control() || c == '\u{202e}'),
+                "{text:?}"
+            );
+        }
+        let huge = "x".repeat(10 * MAX_SHOWN_CHARS);
+        assert_eq!(clean(&huge).len(), MAX_SHOWN_CHARS);
     }
 
     #[test]

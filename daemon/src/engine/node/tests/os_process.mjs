@@ -1,0 +1,22 @@
+import os, { EOL } from 'node:os';
+import proc from 'node:process';
+import { Console } from 'node:console';
+import { Writable } from 'node:stream';
+
+check('os', [EOL, os.platform(), os.type(), os.arch(), os.endianness(), os.tmpdir(), typeof os.hostname(), Array.isArray(os.cpus()), typeof os.constants.signals.SIGINT], ['\n', 'linux', 'Linux', 'x64', 'LE', '/tmp', 'string', true, 'number']);
+check('process module is the global', proc === process, true);
+check('process facts', [process.platform, typeof process.version, process.version.startsWith('v'), typeof process.versions.node, Object.prototype.toString.call(process), typeof process.env, process.cwd(), Array.isArray(process.argv)], ['linux', 'string', true, 'string', '[object process]', 'object', process.cwd(), true]);
+const [s, ns] = process.hrtime();
+check('hrtime', [Number.isInteger(s), Number.isInteger(ns), typeof process.hrtime.bigint()], [true, true, 'bigint']);
+check('nextTick passes arguments', await new Promise((resolve) => process.nextTick((a, b) => resolve(a + b), 1, 2)), 3);
+const warned = new Promise((resolve) => process.once('warning', (w) => resolve([w.name, w.message, w.code])));
+process.emitWarning('careful', 'CustomWarning', 'CODE1');
+check('emitWarning', await warned, ['CustomWarning', 'careful', 'CODE1']);
+check('memoryUsage shape', Object.keys(process.memoryUsage()).includes('heapUsed'), true);
+const lines = [];
+const sink = new Writable({ write(chunk, enc, cb) { lines.push(String(chunk)); cb(); } });
+const c = new Console(sink, sink);
+c.log('a %s', 'b', { c: 1 });
+c.error(new Map([[1, 2]]));
+c.table([1]);
+check('Console to a stream', lines.slice(0, 2), ['a b { c: 1 }\n', 'Map(1) { 1 => 2 }\n']);
