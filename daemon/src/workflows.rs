@@ -247,3 +247,47 @@ pub fn update_job(conn: &Connection, reference: &str, job: &str, body: &str) -> 
     )?;
     Ok(deployed.version + 1)
 }
+
+/// Replaces a workflow's constants (the TUI's table), creating a new version; job code and
+/// globals are untouched. Returns the new version number (the current one when equal).
+pub fn set_constants(
+    conn: &Connection,
+    reference: &str,
+    constants: serde_json::Map<String, serde_json::Value>,
+) -> StoreResult<i64> {
+    let deployed = find(conn, reference)?;
+    if let Some(bad) = constants.keys().find(|k| !project::is_constant_name(k)) {
+        return Err(StoreError::Invalid(format!(
+            "`{bad}` can't be a constant's name: jobs read constants as JavaScript names (letters, digits, `_` or `$`, not starting with a digit)"
+        )));
+    }
+    let mut spec = deployed.spec.clone();
+    if spec.constants == constants {
+        return Ok(deployed.version);
+    }
+    let changed: Vec<String> = constants
+        .iter()
+        .filter(|(k, v)| spec.constants.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .chain(
+            spec.constants
+                .keys()
+                .filter(|k| !constants.contains_key(*k))
+                .cloned(),
+        )
+        .collect();
+    spec.constants = constants;
+    project::check_globals(&spec).map_err(StoreError::Invalid)?;
+    let origin = VersionOrigin::ConstantsEdit {
+        names: changed.clone(),
+    };
+    project::write_workflow(conn, &deployed.project_id, &spec, now_micros(), &origin)?;
+    project::audit(
+        conn,
+        "constants_updated",
+        "workflow",
+        &deployed.spec.key,
+        Some(serde_json::json!({ "project": deployed.project, "names": changed })),
+    )?;
+    Ok(deployed.version + 1)
+}

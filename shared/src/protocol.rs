@@ -210,6 +210,12 @@ pub enum Request {
         job: String,
         body: String,
     },
+    /// Replaces a workflow's constants (name → JSON value), as a new version; job code and
+    /// globals stay as they are.
+    SetWorkflowConstants {
+        workflow: String,
+        constants: serde_json::Map<String, Value>,
+    },
     SetProjectSettings {
         project: Option<String>,
         settings: ProjectSettings,

@@ -24,6 +24,8 @@ pub enum VersionOrigin {
     },
     /// One job's code saved (the TUI's editor, `UpdateJob`).
     JobEdit { job: String },
+    /// The workflow's constants edited (the TUI's table); `names` changed, added or removed.
+    ConstantsEdit { names: Vec<String> },
     /// `bolt rollback` (or the TUI's revert): the whole workflow, or one job, as in `to`.
     Rollback {
         to: i64,
@@ -41,6 +43,9 @@ impl VersionOrigin {
             VersionOrigin::Deploy { file: Some(file) } => format!("deploy of {file}"),
             VersionOrigin::Deploy { file: None } => "deploy".into(),
             VersionOrigin::JobEdit { job } => format!("job {job} edited"),
+            VersionOrigin::ConstantsEdit { names } => {
+                format!("constants edited ({})", names.join(", "))
+            }
             VersionOrigin::Rollback { to, job: None } => format!("rollback to v{to}"),
             VersionOrigin::Rollback { to, job: Some(job) } => {
                 format!("job {job} reverted to v{to}")
@@ -118,8 +123,12 @@ pub struct WorkflowDiff {
     pub workflow: WorkflowRef,
     pub from: i64,
     pub to: i64,
-    /// The workflow's name and settings (concurrency, retries, limits).
+    /// The workflow's name, settings (concurrency, retries, limits) and constants
+    /// (`constants.NAME`).
     pub settings: Vec<FieldChange>,
+    /// The workflow's globals code, when it differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub globals: Option<CodeDiff>,
     pub jobs: Vec<ItemDiff>,
     pub triggers: Vec<ItemDiff>,
     pub edges: Vec<ItemDiff>,
@@ -128,6 +137,7 @@ pub struct WorkflowDiff {
 impl WorkflowDiff {
     pub fn is_empty(&self) -> bool {
         self.settings.is_empty()
+            && self.globals.is_none()
             && self.jobs.is_empty()
             && self.triggers.is_empty()
             && self.edges.is_empty()

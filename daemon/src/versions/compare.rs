@@ -10,6 +10,8 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Differences {
     pub settings: Vec<FieldChange>,
+    /// The workflow's globals code, when it differs.
+    pub globals: Option<CodeDiff>,
     pub jobs: Vec<ItemDiff>,
     pub triggers: Vec<ItemDiff>,
     pub edges: Vec<ItemDiff>,
@@ -18,6 +20,7 @@ pub struct Differences {
 impl Differences {
     pub fn is_empty(&self) -> bool {
         self.settings.is_empty()
+            && self.globals.is_none()
             && self.jobs.is_empty()
             && self.triggers.is_empty()
             && self.edges.is_empty()
@@ -42,6 +45,22 @@ pub fn compare(old: &WorkflowSpec, new: &WorkflowSpec, from: i64, to: i64) -> Di
         &as_object(&new.settings),
         &[],
     ));
+    // Constants by name: `constants.BASE_URL`.
+    settings.extend(
+        field_changes(&old.constants, &new.constants, &[])
+            .into_iter()
+            .map(|f| FieldChange {
+                field: format!("constants.{}", f.field),
+                ..f
+            }),
+    );
+    let globals = code_diff(
+        old.globals.as_deref().unwrap_or(""),
+        new.globals.as_deref().unwrap_or(""),
+        "globals",
+        from,
+        to,
+    );
     let jobs = by_key(
         &old.jobs,
         &new.jobs,
@@ -75,6 +94,7 @@ pub fn compare(old: &WorkflowSpec, new: &WorkflowSpec, from: i64, to: i64) -> Di
     );
     Differences {
         settings,
+        globals,
         jobs,
         triggers,
         edges,
@@ -216,6 +236,9 @@ pub fn parts(differences: &Differences) -> Vec<String> {
             .collect();
         parts.push(format!("settings: {}", names.join(", ")));
     }
+    if let Some(code) = &differences.globals {
+        parts.push(format!("globals: code +{} -{}", code.added, code.removed));
+    }
     for (what, items) in [
         ("job", &differences.jobs),
         ("trigger", &differences.triggers),
@@ -289,6 +312,8 @@ mod tests {
             key: "w".into(),
             name: "W".into(),
             settings: Default::default(),
+            globals: None,
+            constants: Default::default(),
             jobs: vec![job("a", "fn(s => s);\nfn(s => 1);\n"), job("b", "fn(s => s)\n")],
             triggers: vec![TriggerSpec {
                 key: "cron".into(),

@@ -150,6 +150,7 @@ pub fn diff(
         from,
         to,
         settings: differences.settings,
+        globals: differences.globals,
         jobs: differences.jobs,
         triggers: differences.triggers,
         edges: differences.edges,

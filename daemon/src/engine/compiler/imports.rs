@@ -96,12 +96,17 @@ const GLOBALS: &[&str] = &[
 
 /// The names to import from the adaptor, in `exports` order. With no known exports, every
 /// dangling identifier except OpenFn's globals.
-pub(crate) fn used_exports(dangling: &HashSet<String>, exports: &[String]) -> Vec<String> {
+pub(crate) fn used_exports(
+    dangling: &HashSet<String>,
+    exports: &[String],
+    ignore: &[String],
+) -> Vec<String> {
+    let dangling: HashSet<&String> = dangling.iter().filter(|n| !ignore.contains(n)).collect();
     if exports.is_empty() {
         let mut names: Vec<String> = dangling
             .iter()
             .filter(|name| !matches_globals(name))
-            .cloned()
+            .map(|name| (*name).clone())
             .collect();
         names.sort();
         return names;
@@ -109,7 +114,7 @@ pub(crate) fn used_exports(dangling: &HashSet<String>, exports: &[String]) -> Ve
     let mut seen = HashSet::new();
     exports
         .iter()
-        .filter(|e| dangling.contains(e.as_str()) && seen.insert(e.as_str()))
+        .filter(|e| dangling.contains(e) && seen.insert(e.as_str()))
         .cloned()
         .collect()
 }
@@ -151,6 +156,36 @@ pub(crate) fn header(
         format!("export {{ execute }} from \"{execute}\";")
     };
     format!("{}\n{reexport}\n", imports.join(" "))
+}
+
+/// The names a module exports by name, as OpenFn's `getExports` lists them for a workflow's
+/// globals: `export const a`, `export function f`, `export class C`, `export { a, b as c }`
+/// (also with `from`); not `export default`, `export *` or destructured declarations.
+pub(crate) fn export_names(program: &Program<'_>) -> Vec<String> {
+    let mut names = Vec::new();
+    for statement in &program.body {
+        match statement {
+            Statement::ExportNamedDeclaration(export) => {
+                names.extend(export.specifiers.iter().map(|s| s.exported.name().to_string()));
+            }
+            Statement::ExportFromDeclaration(export) => {
+                names.extend(export.specifiers.iter().map(|s| s.exported.name().to_string()));
+            }
+            Statement::ExportDeclaration(export) => match &export.declaration {
+                Declaration::VariableDeclaration(variables) => {
+                    names.extend(
+                        variables
+                            .declarations
+                            .iter()
+                            .filter_map(|d| d.id.get_identifier_name().map(|n| n.to_string())),
+                    );
+                }
+                other => names.extend(other.id().map(|id| id.name.to_string())),
+            },
+            _ => {}
+        }
+    }
+    names
 }
 
 /// Whether the module itself exports `name` (declared or listed in an export clause).
@@ -295,7 +330,7 @@ mod tests {
         .map(String::from)
         .collect();
         // Substring matches: "WeakSetX" contains "Set"; matching is case-sensitive.
-        assert_eq!(used_exports(&dangling, &[]), vec!["fn", "myState"]);
+        assert_eq!(used_exports(&dangling, &[], &[]), vec!["fn", "myState"]);
     }
 
     #[test]
@@ -308,6 +343,6 @@ mod tests {
             .into_iter()
             .map(String::from)
             .collect();
-        assert_eq!(used_exports(&dangling, &exports), vec!["fn", "fnIf"]);
+        assert_eq!(used_exports(&dangling, &exports, &[]), vec!["fn", "fnIf"]);
     }
 }

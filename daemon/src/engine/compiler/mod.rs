@@ -58,6 +58,9 @@ pub struct CompileOptions {
     /// Where each adaptor export lives when the adaptor is split into modules (bolt's
     /// built-in adaptors). `None`: everything comes from `adaptor`, as in OpenFn.
     pub export_modules: Option<ExportModules>,
+    /// Names never imported from the adaptor: those the workflow's globals export
+    /// (OpenFn's `ignoreImports`), so the globals' values are the ones the job sees.
+    pub ignore_imports: Vec<String>,
 }
 
 /// The modules an adaptor's exports are imported from, instead of the adaptor itself.
@@ -132,6 +135,19 @@ impl CompileError {
 
 const RUNTIME_IMPORT: &str = "import { defer as _defer } from \"@openfn/runtime\";";
 
+/// The names a workflow's globals module exports (OpenFn's `getExports`): the job compiler
+/// leaves them out of adaptor imports.
+pub fn globals_exports(source: &str) -> Result<Vec<String>, CompileError> {
+    let allocator = Allocator::default();
+    let parsed = Parser::new(&allocator, source, SourceType::mjs()).parse();
+    if let Some(error) = parsed.diagnostics.errors().next() {
+        let mut error = CompileError::from_diagnostic(source, error);
+        error.message = format!("[globals] {}", error.message);
+        return Err(error);
+    }
+    Ok(imports::export_names(&parsed.program))
+}
+
 /// Compiles a job expression the way OpenFn's compiler does.
 pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, CompileError> {
     let allocator = Allocator::default();
@@ -177,7 +193,11 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
         Some(adaptor) => {
             let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
                 .map_err(|u| CompileError::unbound_catch(source, u.0))?;
-            let names = imports::used_exports(&dangling, &options.adaptor_exports);
+            let names = imports::used_exports(
+                &dangling,
+                &options.adaptor_exports,
+                &options.ignore_imports,
+            );
             (!names.is_empty()).then(|| {
                 imports::header(
                     adaptor,

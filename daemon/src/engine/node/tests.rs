@@ -98,6 +98,7 @@ pub(crate) async fn run_script(name: &str, source: &str) -> Outcome {
                 .unwrap()
                 .push(format!("{}: {}", record.level.stored(), record.message()));
         }),
+        globals: None,
     };
     let source = with_module_globals(source);
     let failures = context

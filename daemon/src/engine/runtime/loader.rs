@@ -53,6 +53,7 @@ impl Resolver for JobResolver {
             return Ok(name.to_string());
         }
         if base != super::step::JOB_MODULE
+            && base != super::step::GLOBALS_MODULE
             && let Some(module) = node_module(name)
         {
             return Ok(module.to_string());
@@ -182,7 +183,7 @@ mod tests {
             adaptor: Some(adaptor.into()),
             ..PlanStep::default()
         };
-        let job = prepare::prepare(&step, CompileMode::Compile).unwrap();
+        let job = prepare::prepare(&step, CompileMode::Compile, &[]).unwrap();
         let loaded = Arc::new(Mutex::new(Vec::new()));
         let runtime = Runtime::new().unwrap();
         runtime.set_loader(JobResolver, Recording(loaded.clone()));

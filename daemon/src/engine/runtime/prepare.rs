@@ -25,9 +25,25 @@ pub enum CompileMode {
     AsIs,
 }
 
-/// Compiles a step's expression for its adaptor. Results are cached per process (the
-/// daemon runs the same jobs again and again; compiling is deterministic).
-pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, Box<StepError>> {
+/// The names a plan's globals export, which jobs never import from their adaptor (a
+/// globals module that doesn't parse fails every step, as OpenFn's compile does).
+pub fn globals_exports(globals: Option<&str>) -> Result<Vec<String>, Box<StepError>> {
+    match globals {
+        Some(source) if !source.trim().is_empty() => compiler::globals_exports(source).map_err(|e| {
+            Box::new(StepError::engine(Severity::Crash, "CompileError", e.to_string()))
+        }),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Compiles a step's expression for its adaptor, leaving `ignore` (the globals' exports)
+/// out of its imports. Results are cached per process (the daemon runs the same jobs again
+/// and again; compiling is deterministic).
+pub fn prepare(
+    step: &PlanStep,
+    mode: CompileMode,
+    ignore: &[String],
+) -> Result<PreparedJob, Box<StepError>> {
     let source = step.expression.clone().unwrap_or_default();
     match mode {
         CompileMode::AsIs => Ok(PreparedJob {
@@ -35,11 +51,11 @@ pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, Box<St
             ..PreparedJob::default()
         }),
         CompileMode::Compile => {
-            let key = (source, step.adaptor.clone());
+            let key = (source, step.adaptor.clone(), ignore.to_vec());
             if let Some(job) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
                 return Ok(job);
             }
-            let job = compile(&key.0, key.1.as_deref())?;
+            let job = compile(&key.0, key.1.as_deref(), ignore)?;
             if let Ok(mut cache) = cache().lock() {
                 if cache.len() >= CACHE_ENTRIES {
                     cache.clear();
@@ -53,15 +69,22 @@ pub fn prepare(step: &PlanStep, mode: CompileMode) -> Result<PreparedJob, Box<St
 
 const CACHE_ENTRIES: usize = 512;
 
-type CompileCache = HashMap<(String, Option<String>), PreparedJob>;
+type CompileCache = HashMap<(String, Option<String>, Vec<String>), PreparedJob>;
 
 fn cache() -> &'static Mutex<CompileCache> {
     static CACHE: OnceLock<Mutex<CompileCache>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-fn compile(source: &str, adaptor: Option<&str>) -> Result<PreparedJob, Box<StepError>> {
-    let mut options = CompileOptions::default();
+fn compile(
+    source: &str,
+    adaptor: Option<&str>,
+    ignore: &[String],
+) -> Result<PreparedJob, Box<StepError>> {
+    let mut options = CompileOptions {
+        ignore_imports: ignore.to_vec(),
+        ..CompileOptions::default()
+    };
     if let Some(spec) = adaptor {
         let specifier = adaptor_bridge::resolve_adaptor(spec).map_err(|message| {
             Box::new(StepError::engine(Severity::Crash, "CompileError", message))

@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 /// The module name the job is evaluated under; stack frames carry it.
 pub const JOB_MODULE: &str = "job.js";
+/// The module name of the workflow's globals (OpenFn's `workflow.globals`).
+pub const GLOBALS_MODULE: &str = "globals.js";
 const PRELUDE_NAME: &str = loader::PRELUDE_MODULE;
 /// QuickJS stack budget; generous, but well inside the engine thread's stack.
 const MAX_STACK_BYTES: usize = 1024 * 1024;
@@ -47,6 +49,9 @@ pub struct StepRequest {
     pub max_state_bytes: usize,
     pub cancel: CancelToken,
     pub sink: LogSink,
+    /// The workflow's globals: an ES module evaluated before the job, each export of which
+    /// every step sees as a global (as OpenFn's `workflow.globals`).
+    pub globals: Option<Arc<str>>,
 }
 
 /// How a step ended.
@@ -494,7 +499,12 @@ async fn evaluate_job<'js>(
     input: Value<'js>,
 ) -> Result<Value<'js>, Thrown<'js>> {
     // Adaptors load before code generation is locked down (bundled libraries probe `Function`).
-    for name in imported_adaptors(&req.code) {
+    let globals_imports = req
+        .globals
+        .as_deref()
+        .map(imported_adaptors)
+        .unwrap_or_default();
+    for name in imported_adaptors(&req.code).into_iter().chain(globals_imports) {
         let promise = Module::import(ctx, name.clone())
             .catch(ctx)
             .map_err(|e| caught(ctx, e))?;
@@ -505,6 +515,9 @@ async fn evaluate_job<'js>(
         .and_then(|f| f.call::<_, ()>(()))
         .catch(ctx)
         .map_err(|e| caught(ctx, e))?;
+    if let Some(globals) = &req.globals {
+        evaluate_globals(ctx, globals, internals, input.clone()).await?;
+    }
 
     let module = Module::declare(ctx.clone(), JOB_MODULE, req.code.as_str())
         .catch(ctx)
@@ -521,6 +534,46 @@ async fn evaluate_job<'js>(
         .catch(ctx)
         .map_err(|e| caught(ctx, e))?;
     settle(ctx, promise).await
+}
+
+/// Evaluates the workflow's globals module as OpenFn does for every step: in the step's
+/// sandbox with an empty `state`, its exports then made frozen globals of the step. An
+/// error says it came from the globals (`[globals] …`).
+async fn evaluate_globals<'js>(
+    ctx: &Ctx<'js>,
+    source: &str,
+    internals: &Internals<'js>,
+    input: Value<'js>,
+) -> Result<(), Thrown<'js>> {
+    let tagged = |thrown: Thrown<'js>| -> Thrown<'js> {
+        if let Thrown::Value(value) = &thrown
+            && let Some(object) = value.as_object()
+            && let Ok(message) = object.get::<_, String>("message")
+        {
+            let _ = object.set("message", format!("[globals] {message}"));
+        }
+        thrown
+    };
+    let empty = Object::new(ctx.clone())
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
+    let _ = ctx.globals().set("state", empty);
+    let result = async {
+        let module = Module::declare(ctx.clone(), GLOBALS_MODULE, source)
+            .catch(ctx)
+            .map_err(|e| caught(ctx, e))?;
+        let (module, evaluated) = module.eval().catch(ctx).map_err(|e| caught(ctx, e))?;
+        settle(ctx, evaluated).await?;
+        let namespace = module.namespace().catch(ctx).map_err(|e| caught(ctx, e))?;
+        internals
+            .func("installGlobals")
+            .and_then(|f| f.call::<_, ()>((namespace,)))
+            .catch(ctx)
+            .map_err(|e| caught(ctx, e))
+    }
+    .await;
+    let _ = ctx.globals().set("state", input);
+    result.map_err(tagged)
 }
 
 async fn settle<'js>(ctx: &Ctx<'js>, promise: Promise<'js>) -> Result<Value<'js>, Thrown<'js>> {

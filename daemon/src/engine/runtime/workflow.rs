@@ -155,6 +155,12 @@ pub async fn run_plan(
         },
     );
     let mut prepared: HashMap<String, PreparedJob> = HashMap::new();
+    let globals: Option<std::sync::Arc<str>> = plan
+        .globals
+        .as_deref()
+        .filter(|g| !g.trim().is_empty())
+        .map(std::sync::Arc::from);
+    let ignore = prepare::globals_exports(globals.as_deref());
     let mut queue: VecDeque<(String, Value)> = VecDeque::from([(start, input)]);
     let mut visits: HashMap<String, usize> = HashMap::new();
     let mut leaves: Vec<(String, Option<Value>, bool)> = Vec::new();
@@ -216,9 +222,13 @@ pub async fn run_plan(
                     .or_else(|| prepared.get(&job_id));
                 let job = match ready {
                     Some(job) => Ok(job.clone()),
-                    None => prepare::prepare(step, options.compile).inspect(|job| {
-                        prepared.insert(job_id.clone(), job.clone());
-                    }),
+                    None => ignore
+                        .as_ref()
+                        .map_err(|e| e.clone())
+                        .and_then(|ignore| prepare::prepare(step, options.compile, ignore))
+                        .inspect(|job| {
+                            prepared.insert(job_id.clone(), job.clone());
+                        }),
                 };
                 match job {
                     Ok(job) => {
@@ -239,6 +249,7 @@ pub async fn run_plan(
                             max_state_bytes: options.limits.max_state_bytes,
                             cancel: options.cancel.clone(),
                             sink: sink.log_sink(),
+                            globals: globals.clone(),
                         })
                         .await
                     }
