@@ -330,3 +330,117 @@ fn key_rotation_reencrypts_every_credential_and_keeps_the_old_key_apart() {
     std::fs::write(&key_file, &new_key).unwrap();
     daemon.restart();
 }
+
+fn globals_fixture(file: &str) -> std::path::PathBuf {
+    bolt_e2e::fixture(&format!("openfn-globals/{file}"))
+}
+
+/// Runs `bolt execute` on a fixture workflow; (exit status, output state, stderr).
+fn execute(case: &str) -> (bool, Option<serde_json::Value>, String) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let output = out_dir.path().join("out.json");
+    let run = std::process::Command::new(bolt_e2e::bin("bolt"))
+        .current_dir(globals_fixture(case))
+        .args(["execute", "workflow.json", "-s", "state.json", "-o"])
+        .arg(&output)
+        .env_remove("BOLT_CONFIG")
+        .output()
+        .unwrap();
+    let state = std::fs::read_to_string(&output)
+        .ok()
+        .map(|text| serde_json::from_str(&text).unwrap());
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    (run.status.success(), state, log)
+}
+
+#[test]
+fn workflow_globals_give_openfns_result_in_bolt_execute() {
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(globals_fixture("ok/expected.json")).unwrap())
+            .unwrap();
+    let (success, state, log) = execute("ok");
+    assert!(success, "{log}");
+    assert_eq!(state, Some(expected), "{log}");
+
+    // A globals module that throws crashes the run with OpenFn's message.
+    let (success, state, log) = execute("error");
+    assert!(!success);
+    assert_eq!(state, None, "OpenFn writes no output when the run crashes");
+    let expected = std::fs::read_to_string(globals_fixture("error/expected_error.txt")).unwrap();
+    assert!(log.contains(expected.trim()), "{log}");
+}
+
+#[test]
+fn project_globals_and_constants_reach_every_step_in_boltd() {
+    let daemon = Daemon::start();
+    let read = |f: &str| std::fs::read_to_string(globals_fixture(&format!("ok/{f}"))).unwrap();
+    let indent = |text: String| text.replace('\n', "\n      ");
+    let job = |text: String| text.replace('\n', "\n          ");
+    let yaml = format!(
+        r#"
+name: globals
+workflows:
+  shared:
+    globals: |
+      {globals}
+    constants:
+      REGION: east
+      LIMITS: {{max: 5, codes: [a, b]}}
+    jobs:
+      first:
+        body: |
+          {first}
+      second:
+        body: |
+          {second}
+      third:
+        body: |
+          fn(state => ({{ ...state, region: REGION, max: LIMITS.max, codes: LIMITS.codes, frozen: Object.isFrozen(LIMITS) }}))
+    triggers:
+      hook: {{type: webhook, custom_path: globals}}
+    edges:
+      hook->first: {{source_trigger: hook, target_job: first, condition_type: always}}
+      first->second: {{source_job: first, target_job: second, condition_type: on_job_success}}
+      second->third: {{source_job: second, target_job: third, condition_type: on_job_success}}
+"#,
+        globals = indent(read("globals.js")),
+        first = job(read("step1.js")),
+        second = job(read("step2.js")),
+    );
+    daemon.deploy_text(&yaml);
+    let view = daemon.wait_work_order(&work_order(&daemon.post("/i/globals", "{}")));
+    assert_eq!(view.row.state, WorkOrderState::Success, "{view:?}");
+    let mut expected: serde_json::Value =
+        serde_json::from_str(&read("expected.json")).unwrap();
+    // The webhook's input has no `amount` (that case is `bolt execute`'s): NaN, i.e. null.
+    expected["data"]["eur"] = serde_json::Value::Null;
+    expected["data"]["kes"] = serde_json::Value::Null;
+    let second = output_of(&view, 1);
+    assert_eq!(second["data"], expected["data"]);
+    assert_eq!(second["second"], expected["second"]);
+    let third = output_of(&view, 2);
+    assert_eq!(third["region"], "east");
+    assert_eq!(third["max"], 5);
+    assert_eq!(third["codes"], serde_json::json!(["a", "b"]));
+    assert_eq!(third["frozen"], true);
+
+    // Globals and constants survive export, and a constant that clashes with a globals
+    // export is refused at deploy.
+    let exported = ok(&daemon.bolt(&["export"]));
+    assert!(exported.contains("globals: |") && exported.contains("REGION: east"), "{exported}");
+    let clash = yaml.replace("REGION: east", "BASE_URL: east");
+    let path = daemon.dir.path().join("clash.yaml");
+    std::fs::write(&path, clash).unwrap();
+    let out = daemon.bolt(&["deploy", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`BASE_URL` is both a constant and an export of the globals code"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
