@@ -444,3 +444,118 @@ workflows:
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn backup_under_webhook_load_restores_every_acknowledged_work_order() {
+    let mut daemon = Daemon::start();
+    daemon.deploy_text(credential_project());
+    ok(&daemon.bolt_with_stdin(
+        &["credential", "set", "api"],
+        Some(r#"{"username": "alice", "password": "n3w-secret-pass", "oauth": {"token": "oauth-token-123"}}"#),
+    ));
+    // Some history first, so the copy takes several steps.
+    let mut acknowledged: Vec<String> = Vec::new();
+    let big = format!(r#"{{"pad": "{}"}}"#, "x".repeat(20_000));
+    for _ in 0..300 {
+        acknowledged.push(work_order(&daemon.post("/i/creds", &big)));
+    }
+    // Load that goes on while the backup is made.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let http = daemon.http.clone();
+    let loader = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut ids = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let reply = bolt_e2e::http(
+                    &http,
+                    "POST",
+                    "/i/creds",
+                    &[("content-type", "application/json")],
+                    br#"{"during": true}"#,
+                );
+                if reply.status == 200 {
+                    ids.push((Instant::now(), work_order(&reply)));
+                }
+            }
+            ids
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let backup_started = Instant::now();
+    let file = daemon.dir.path().join("store.backup");
+    let out = daemon.bolt(&["backup", file.to_str().unwrap()]);
+    let text = ok(&out);
+    let progress = String::from_utf8_lossy(&out.stderr).into_owned();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let during = loader.join().unwrap();
+    // Everything acknowledged before the backup started must be in it.
+    let before_backup: Vec<String> = during
+        .iter()
+        .filter(|(at, _)| *at < backup_started)
+        .map(|(_, id)| id.clone())
+        .collect();
+    assert!(!before_backup.is_empty());
+    assert!(
+        during.iter().any(|(at, _)| *at > backup_started),
+        "webhooks were answered while the backup ran"
+    );
+    assert!(text.contains("backed up to"), "{text}");
+    assert!(text.contains("the credentials in it need the key file"), "{text}");
+    assert!(progress.contains("copied") && progress.contains("(100%)"), "{progress}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    // A second backup to the same file needs --force.
+    let again = daemon.bolt(&["backup", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+
+    // Restore is refused while boltd runs on the data dir.
+    let refused = daemon.bolt(&["--data-dir", daemon.data_dir().to_str().unwrap(), "restore", file.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("stop it first"), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    // Into a new data dir with the key file copied beside it (the key is not in the backup).
+    let target = tempfile::tempdir().unwrap();
+    let data = target.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let restored = std::process::Command::new(bolt_e2e::bin("bolt"))
+        .args(["--data-dir", data.to_str().unwrap(), "restore", file.to_str().unwrap(), "--json"])
+        .env_remove("BOLT_CONFIG")
+        .env_remove("BOLT_SOCKET")
+        .output()
+        .unwrap();
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&restored.stdout).unwrap();
+    assert!(report["work_orders"].as_u64().unwrap() >= (acknowledged.len() + before_backup.len()) as u64);
+    std::fs::copy(daemon.data_dir().join("bolt.key"), data.join("bolt.key")).unwrap();
+    std::fs::set_permissions(data.join("bolt.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    daemon.stop();
+    let copy = Daemon::start_with_options(
+        target,
+        bolt_e2e::Options {
+            data_dir: Some(data.clone()),
+            ..Default::default()
+        },
+    );
+    let restored_ids = all_work_orders(&copy);
+    for id in acknowledged.iter().chain(&before_backup) {
+        assert!(restored_ids.contains(id), "work order {id} acknowledged before the backup is missing");
+    }
+    // The restored store's credentials work with the key that was copied.
+    let run = copy.wait_work_order(&work_order(&copy.post("/i/creds", "{}")));
+    assert_eq!(output_of(&run, 0)["data"]["password_ok"], true);
+}
+
+fn all_work_orders(daemon: &Daemon) -> std::collections::HashSet<String> {
+    let mut ids = std::collections::HashSet::new();
+    let mut after = None;
+    loop {
+        let page = daemon.list(WorkOrderFilter::default(), 500, after);
+        ids.extend(page.rows.iter().map(|w| w.id.clone()));
+        match page.next_cursor {
+            Some(next) => after = Some(next),
+            None => return ids,
+        }
+    }
+}
