@@ -168,6 +168,7 @@ pub fn view(
         name: deployed.spec.name.clone(),
         enabled: deployed.enabled,
         version: deployed.version,
+        constants: deployed.spec.constants.clone(),
         triggers,
         jobs: deployed
             .spec

@@ -63,9 +63,21 @@ fn work_order(reply: &bolt_e2e::HttpReply) -> String {
 #[test]
 fn versions_diff_and_rollback_after_deploys_and_edits() {
     let daemon = Daemon::start();
-    daemon.deploy_text(&project("fn(state => ({ ...state, n: 1 }))", "0 2 * * *", 1));
-    daemon.deploy_text(&project("fn(state => ({ ...state, n: 2 }))", "0 2 * * *", 1));
-    daemon.deploy_text(&project("fn(state => ({ ...state, n: 2 }))", "*/5 * * * *", 3));
+    daemon.deploy_text(&project(
+        "fn(state => ({ ...state, n: 1 }))",
+        "0 2 * * *",
+        1,
+    ));
+    daemon.deploy_text(&project(
+        "fn(state => ({ ...state, n: 2 }))",
+        "0 2 * * *",
+        1,
+    ));
+    daemon.deploy_text(&project(
+        "fn(state => ({ ...state, n: 2 }))",
+        "*/5 * * * *",
+        3,
+    ));
     // An edit as the TUI's editor saves it.
     match daemon.request(Request::UpdateJob {
         workflow: "Pipeline".into(),
@@ -103,7 +115,10 @@ fn versions_diff_and_rollback_after_deploys_and_edits() {
         [
             (5, "settings: constants.LIMIT".to_string()),
             (4, "job Fetch: code +1 -1".to_string()),
-            (3, "settings: max_attempts; trigger nightly: cron_expression".to_string()),
+            (
+                3,
+                "settings: max_attempts; trigger nightly: cron_expression".to_string()
+            ),
             (2, "job Fetch: code +1 -1".to_string()),
             (1, "created: 2 jobs, 2 triggers, 2 edges".to_string()),
         ]
@@ -117,13 +132,25 @@ fn versions_diff_and_rollback_after_deploys_and_edits() {
 
     // The unified diff of the code, and the settings and triggers that changed.
     let diff = ok(&daemon.bolt(&["diff", "Pipeline", "1", "4"]));
-    assert!(diff.contains("--- fetch (v1)\n+++ fetch (v4)\n@@"), "{diff}");
-    assert!(diff.contains("-fn(state => ({ ...state, n: 1 }))\n+fn(state => ({ ...state, n: 4 }))"), "{diff}");
+    assert!(
+        diff.contains("--- fetch (v1)\n+++ fetch (v4)\n@@"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-fn(state => ({ ...state, n: 1 }))\n+fn(state => ({ ...state, n: 4 }))"),
+        "{diff}"
+    );
     assert!(diff.contains("max_attempts: 1 → 3"), "{diff}");
-    assert!(diff.contains("cron_expression: \"0 2 * * *\" → \"*/5 * * * *\""), "{diff}");
+    assert!(
+        diff.contains("cron_expression: \"0 2 * * *\" → \"*/5 * * * *\""),
+        "{diff}"
+    );
     // Default: the last change.
     let last = daemon.bolt_json(&["diff", "Pipeline"]);
-    assert_eq!((last["from"].as_i64(), last["to"].as_i64()), (Some(4), Some(5)));
+    assert_eq!(
+        (last["from"].as_i64(), last["to"].as_i64()),
+        (Some(4), Some(5))
+    );
     let bad = daemon.bolt(&["diff", "Pipeline", "9"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no version 9; its versions are 1 to 5"));
@@ -141,7 +168,10 @@ fn versions_diff_and_rollback_after_deploys_and_edits() {
     let in_flight = work_order(&daemon.post("/i/acct", "{}"));
     let started = Instant::now();
     while daemon.show(&in_flight).runs.first().map(|r| r.state) != Some(RunState::Started) {
-        assert!(started.elapsed() < Duration::from_secs(10), "the run did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the run did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let rolled = daemon.bolt_json(&["rollback", "Pipeline", "--to", "2"]);
@@ -219,7 +249,15 @@ fn credential_show_masks_secrets_and_field_edits_keep_the_rest() {
     ok(&out);
     // One field from standard input (a secret stays out of argv), one as KEY=VALUE.
     let out = daemon.bolt_with_stdin(
-        &["credential", "set", "api", "--field", "password", "--field", "username=alice2"],
+        &[
+            "credential",
+            "set",
+            "api",
+            "--field",
+            "password",
+            "--field",
+            "username=alice2",
+        ],
         Some("n3w-secret-pass\n"),
     );
     assert!(ok(&out).contains("2 fields changed, the others kept"));
@@ -239,10 +277,19 @@ fn credential_show_masks_secrets_and_field_edits_keep_the_rest() {
         .map(|h| h["action"].as_str().unwrap())
         .collect();
     assert_eq!(history, ["created", "updated"]);
-    assert_eq!(detail["history"][1]["set"], serde_json::json!(["username", "password"]));
+    assert_eq!(
+        detail["history"][1]["set"],
+        serde_json::json!(["username", "password"])
+    );
     let text = ok(&daemon.bolt(&["credential", "show", "api"]));
-    assert!(!text.contains("n3w-secret-pass") && !text.contains("oauth-token-123"), "{text}");
-    assert!(text.contains("******** (secret)") && text.contains("alice2"), "{text}");
+    assert!(
+        !text.contains("n3w-secret-pass") && !text.contains("oauth-token-123"),
+        "{text}"
+    );
+    assert!(
+        text.contains("******** (secret)") && text.contains("alice2"),
+        "{text}"
+    );
     // The job sees the merged credential.
     let run = daemon.wait_work_order(&work_order(&daemon.post("/i/creds", "{}")));
     let data = &output_of(&run, 0)["data"];
@@ -287,10 +334,20 @@ fn key_rotation_reencrypts_every_credential_and_keeps_the_old_key_apart() {
     let rotation = daemon.bolt_json(&["credential", "rotate-key"]);
     assert_eq!(rotation["credentials"], 6);
     let backup = std::path::PathBuf::from(rotation["old_key_backup"].as_str().unwrap());
-    assert!(backup.file_name().unwrap().to_str().unwrap().starts_with("bolt.key.old-"));
+    assert!(
+        backup
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("bolt.key.old-")
+    );
     assert_eq!(std::fs::read_to_string(&backup).unwrap(), old_key);
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let new_key = std::fs::read_to_string(&key_file).unwrap();
     assert_ne!(new_key, old_key);
 
@@ -321,12 +378,13 @@ fn key_rotation_reencrypts_every_credential_and_keeps_the_old_key_apart() {
     // The old key can't open the rotated store: boltd says so instead of failing runs later.
     daemon.stop();
     std::fs::write(&key_file, &old_key).unwrap();
-    let (status, message) = bolt_e2e::boltd_refusal(&[
-        "--data-dir".as_ref(),
-        daemon.data_dir().as_os_str(),
-    ]);
+    let (status, message) =
+        bolt_e2e::boltd_refusal(&["--data-dir".as_ref(), daemon.data_dir().as_os_str()]);
     assert!(!status.success());
-    assert!(message.contains("is not the key this store's credentials were written with"), "{message}");
+    assert!(
+        message.contains("is not the key this store's credentials were written with"),
+        "{message}"
+    );
     std::fs::write(&key_file, &new_key).unwrap();
     daemon.restart();
 }
@@ -359,9 +417,10 @@ fn execute(case: &str) -> (bool, Option<serde_json::Value>, String) {
 
 #[test]
 fn workflow_globals_give_openfns_result_in_bolt_execute() {
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(globals_fixture("ok/expected.json")).unwrap())
-            .unwrap();
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(globals_fixture("ok/expected.json")).unwrap(),
+    )
+    .unwrap();
     let (success, state, log) = execute("ok");
     assert!(success, "{log}");
     assert_eq!(state, Some(expected), "{log}");
@@ -414,8 +473,7 @@ workflows:
     daemon.deploy_text(&yaml);
     let view = daemon.wait_work_order(&work_order(&daemon.post("/i/globals", "{}")));
     assert_eq!(view.row.state, WorkOrderState::Success, "{view:?}");
-    let mut expected: serde_json::Value =
-        serde_json::from_str(&read("expected.json")).unwrap();
+    let mut expected: serde_json::Value = serde_json::from_str(&read("expected.json")).unwrap();
     // The webhook's input has no `amount` (that case is `bolt execute`'s): NaN, i.e. null.
     expected["data"]["eur"] = serde_json::Value::Null;
     expected["data"]["kes"] = serde_json::Value::Null;
@@ -431,7 +489,10 @@ workflows:
     // Globals and constants survive export, and a constant that clashes with a globals
     // export is refused at deploy.
     let exported = ok(&daemon.bolt(&["export"]));
-    assert!(exported.contains("globals: |") && exported.contains("REGION: east"), "{exported}");
+    assert!(
+        exported.contains("globals: |") && exported.contains("REGION: east"),
+        "{exported}"
+    );
     let clash = yaml.replace("REGION: east", "BASE_URL: east");
     let path = daemon.dir.path().join("clash.yaml");
     std::fs::write(&path, clash).unwrap();
@@ -501,18 +562,36 @@ fn backup_under_webhook_load_restores_every_acknowledged_work_order() {
         "webhooks were answered while the backup ran"
     );
     assert!(text.contains("backed up to"), "{text}");
-    assert!(text.contains("the credentials in it need the key file"), "{text}");
-    assert!(progress.contains("copied") && progress.contains("(100%)"), "{progress}");
+    assert!(
+        text.contains("the credentials in it need the key file"),
+        "{text}"
+    );
+    assert!(
+        progress.contains("copied") && progress.contains("(100%)"),
+        "{progress}"
+    );
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     // A second backup to the same file needs --force.
     let again = daemon.bolt(&["backup", file.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
 
     // Restore is refused while boltd runs on the data dir.
-    let refused = daemon.bolt(&["--data-dir", daemon.data_dir().to_str().unwrap(), "restore", file.to_str().unwrap()]);
+    let refused = daemon.bolt(&[
+        "--data-dir",
+        daemon.data_dir().to_str().unwrap(),
+        "restore",
+        file.to_str().unwrap(),
+    ]);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("stop it first"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("stop it first"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 
     // Into a new data dir with the key file copied beside it (the key is not in the backup).
     let target = tempfile::tempdir().unwrap();
@@ -520,16 +599,33 @@ fn backup_under_webhook_load_restores_every_acknowledged_work_order() {
     std::fs::create_dir(&data).unwrap();
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
     let restored = std::process::Command::new(bolt_e2e::bin("bolt"))
-        .args(["--data-dir", data.to_str().unwrap(), "restore", file.to_str().unwrap(), "--json"])
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "restore",
+            file.to_str().unwrap(),
+            "--json",
+        ])
         .env_remove("BOLT_CONFIG")
         .env_remove("BOLT_SOCKET")
         .output()
         .unwrap();
-    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&restored.stdout).unwrap();
-    assert!(report["work_orders"].as_u64().unwrap() >= (acknowledged.len() + before_backup.len()) as u64);
+    assert!(
+        report["work_orders"].as_u64().unwrap()
+            >= (acknowledged.len() + before_backup.len()) as u64
+    );
     std::fs::copy(daemon.data_dir().join("bolt.key"), data.join("bolt.key")).unwrap();
-    std::fs::set_permissions(data.join("bolt.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(
+        data.join("bolt.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     daemon.stop();
     let copy = Daemon::start_with_options(
         target,
@@ -540,7 +636,10 @@ fn backup_under_webhook_load_restores_every_acknowledged_work_order() {
     );
     let restored_ids = all_work_orders(&copy);
     for id in acknowledged.iter().chain(&before_backup) {
-        assert!(restored_ids.contains(id), "work order {id} acknowledged before the backup is missing");
+        assert!(
+            restored_ids.contains(id),
+            "work order {id} acknowledged before the backup is missing"
+        );
     }
     // The restored store's credentials work with the key that was copied.
     let run = copy.wait_work_order(&work_order(&copy.post("/i/creds", "{}")));

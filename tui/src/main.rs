@@ -106,9 +106,13 @@ fn main() -> ExitCode {
         Some(Command::Workflows(args)) => {
             cli::exit_with(cli::projects::workflows(&cli.global, &args))
         }
-        Some(Command::Versions(args)) => cli::exit_with(cli::versions::versions(&cli.global, &args)),
+        Some(Command::Versions(args)) => {
+            cli::exit_with(cli::versions::versions(&cli.global, &args))
+        }
         Some(Command::Diff(args)) => cli::exit_with(cli::versions::diff(&cli.global, &args)),
-        Some(Command::Rollback(args)) => cli::exit_with(cli::versions::rollback(&cli.global, &args)),
+        Some(Command::Rollback(args)) => {
+            cli::exit_with(cli::versions::rollback(&cli.global, &args))
+        }
         Some(Command::Backup(args)) => cli::exit_with(cli::backup::backup(&cli.global, &args)),
         Some(Command::Restore(args)) => cli::exit_with(cli::backup::restore(&cli.global, &args)),
         Some(Command::Adaptor(command)) => cli::exit_with(cli::adaptor::run(&cli.global, &command)),

@@ -109,7 +109,11 @@ pub enum RotateError {
 
 /// The whole rotation (see the module's comment). Only one at a time: the caller holds
 /// the rotation lock.
-pub async fn rotate(store: &Store, vault: &Vault, data_dir: &Path) -> Result<KeyRotation, RotateError> {
+pub async fn rotate(
+    store: &Store,
+    vault: &Vault,
+    data_dir: &Path,
+) -> Result<KeyRotation, RotateError> {
     let KeySource::File(key_file) = vault.source().clone() else {
         return Err(RotateError::EnvKey);
     };
@@ -218,7 +222,9 @@ pub async fn reconcile(store: &Store, vault: Vault, data_dir: &Path) -> anyhow::
             {
                 std::fs::rename(&pending, &key_file)?;
                 sync_dir(data_dir);
-                tracing::warn!("finished a key rotation interrupted before its new key was moved into place");
+                tracing::warn!(
+                    "finished a key rotation interrupted before its new key was moved into place"
+                );
                 return Ok(Vault::open(data_dir)?);
             }
             let source_name = match vault.source() {
@@ -250,7 +256,9 @@ pub async fn reconcile(store: &Store, vault: Vault, data_dir: &Path) -> anyhow::
                     .write(move |tx| record_check(tx, &check))
                     .await?;
             } else {
-                tracing::error!("the stored credentials were written with another encryption key: runs that use them will fail");
+                tracing::error!(
+                    "the stored credentials were written with another encryption key: runs that use them will fail"
+                );
             }
             Ok(vault)
         }

@@ -67,7 +67,11 @@ fn history(conn: &Connection, name: &str) -> StoreResult<Vec<CredentialChange>> 
         let names = |key: &str| -> Vec<String> {
             metadata[key]
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         out.push(CredentialChange {
@@ -83,11 +87,20 @@ fn history(conn: &Connection, name: &str) -> StoreResult<Vec<CredentialChange>> 
 
 /// Calls `found(path, key, value)` for every leaf: `password`, `oauth.token`, `hosts[1]`.
 /// An empty object or array is a leaf of its own.
-fn leaves(value: &Value, path: &str, key: Option<&str>, found: &mut dyn FnMut(String, Option<&str>, &Value)) {
+fn leaves(
+    value: &Value,
+    path: &str,
+    key: Option<&str>,
+    found: &mut dyn FnMut(String, Option<&str>, &Value),
+) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             for (k, v) in map {
-                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 leaves(v, &child, Some(k), found);
             }
         }
@@ -121,13 +134,18 @@ fn parts<'a>(body: &Value, path: &'a str) -> Vec<&'a str> {
 pub fn set_path(body: &mut Value, path: &str, value: Value) -> Result<(), String> {
     let keys = parts(body, path);
     if keys.iter().any(|k| k.is_empty()) {
-        return Err(format!("`{path}` is not a field name (empty part between dots)"));
+        return Err(format!(
+            "`{path}` is not a field name (empty part between dots)"
+        ));
     }
     let mut at = body;
     let (last, walk) = keys.split_last().ok_or("an empty field name")?;
     for (i, key) in walk.iter().enumerate() {
         let Value::Object(map) = at else {
-            return Err(format!("`{}` is not an object, so `{path}` can't be set in it", keys[..i].join(".")));
+            return Err(format!(
+                "`{}` is not an object, so `{path}` can't be set in it",
+                keys[..i].join(".")
+            ));
         };
         at = map
             .entry(key.to_string())
@@ -178,7 +196,11 @@ mod tests {
             body,
             json!({"username": "u", "oauth": {"token": "new-token", "scope": {"read": true}}, "a.b": 2})
         );
-        assert!(set_path(&mut body, "username.x", json!(1)).unwrap_err().contains("`username` is not an object"));
+        assert!(
+            set_path(&mut body, "username.x", json!(1))
+                .unwrap_err()
+                .contains("`username` is not an object")
+        );
         assert!(remove_path(&mut body, "oauth.scope"));
         assert!(!remove_path(&mut body, "oauth.nope"));
         assert_eq!(field_paths(&body), ["username", "oauth.token", "a.b"]);

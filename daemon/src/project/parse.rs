@@ -565,7 +565,9 @@ fn parse_constants(
         if !super::spec::is_constant_name(&name) {
             ctx.error(
                 &["workflows", workflow, "constants", name.as_str()],
-                format!("`{name}` can't be a constant's name: jobs read constants as JavaScript names"),
+                format!(
+                    "`{name}` can't be a constant's name: jobs read constants as JavaScript names"
+                ),
                 "use letters, digits, `_` or `$`, not starting with a digit (e.g. `BASE_URL`)",
             );
             continue;

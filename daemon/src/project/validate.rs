@@ -228,7 +228,10 @@ pub fn check_globals(workflow: &WorkflowSpec) -> Result<(), String> {
         return Ok(());
     };
     let exports = crate::engine::compiler::globals_exports(code).map_err(|e| e.to_string())?;
-    match exports.iter().find(|name| workflow.constants.contains_key(*name)) {
+    match exports
+        .iter()
+        .find(|name| workflow.constants.contains_key(*name))
+    {
         Some(name) => Err(format!(
             "`{name}` is both a constant and an export of the globals code; keep one"
         )),

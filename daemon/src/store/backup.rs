@@ -124,7 +124,9 @@ fn copy_to(
                     let p = backup.progress();
                     progress((p.pagecount - p.remaining) as u64, p.pagecount as u64);
                 }
-                StepResult::Busy | StepResult::Locked => std::thread::sleep(Duration::from_millis(20)),
+                StepResult::Busy | StepResult::Locked => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
                 _ => std::thread::sleep(Duration::from_millis(20)),
             }
         }
@@ -256,7 +258,8 @@ pub fn restore(
     } else {
         None
     };
-    std::fs::rename(&incoming, &db).map_err(|e| io("move the restored store into place at", &db, e))?;
+    std::fs::rename(&incoming, &db)
+        .map_err(|e| io("move the restored store into place at", &db, e))?;
     if let Ok(dir) = std::fs::File::open(data_dir) {
         let _ = dir.sync_all();
     }
@@ -291,7 +294,9 @@ mod tests {
         let err = online_copy(&db, &dest, false, &|_, _| {}).unwrap_err();
         assert!(err.to_string().contains("--force"), "{err}");
         online_copy(&db, &dest, true, &|_, _| {}).unwrap();
-        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&dest).unwrap().permissions());
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&dest).unwrap().permissions(),
+        );
         assert_eq!(mode & 0o777, 0o600);
         drop(store);
 
@@ -302,7 +307,10 @@ mod tests {
         let again = restore(target.path(), &dest, None, false, &|_, _| {}).unwrap();
         assert!(again.previous.is_some());
         let not_a_store = out.path().join("x.db");
-        Connection::open(&not_a_store).unwrap().execute_batch("CREATE TABLE t (a)").unwrap();
+        Connection::open(&not_a_store)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (a)")
+            .unwrap();
         let err = restore(target.path(), &not_a_store, None, false, &|_, _| {}).unwrap_err();
         assert!(err.to_string().contains("is not a bolt store"), "{err}");
     }

@@ -153,7 +153,11 @@ fn as_object<T: Serialize>(item: &T) -> Map<String, Value> {
 
 /// Fields whose values differ, named as project.yaml names them; unset on one side is
 /// `null`, and a field unset on both sides is no change.
-fn field_changes(old: &Map<String, Value>, new: &Map<String, Value>, skip: &[&str]) -> Vec<FieldChange> {
+fn field_changes(
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+    skip: &[&str],
+) -> Vec<FieldChange> {
     let mut names: Vec<&String> = old.keys().collect();
     names.extend(new.keys().filter(|k| !old.contains_key(*k)));
     names
@@ -314,7 +318,10 @@ mod tests {
             settings: Default::default(),
             globals: None,
             constants: Default::default(),
-            jobs: vec![job("a", "fn(s => s);\nfn(s => 1);\n"), job("b", "fn(s => s)\n")],
+            jobs: vec![
+                job("a", "fn(s => s);\nfn(s => 1);\n"),
+                job("b", "fn(s => s)\n"),
+            ],
             triggers: vec![TriggerSpec {
                 key: "cron".into(),
                 kind: TriggerType::Cron,
@@ -363,7 +370,11 @@ mod tests {
         assert_eq!(a.change, ItemChange::Changed);
         let code = a.code.as_ref().unwrap();
         assert_eq!((code.added, code.removed), (1, 1));
-        assert!(code.unified.starts_with("--- a (v4)\n+++ a (v5)\n@@"), "{}", code.unified);
+        assert!(
+            code.unified.starts_with("--- a (v4)\n+++ a (v5)\n@@"),
+            "{}",
+            code.unified
+        );
         assert!(code.unified.contains("-fn(s => 1);\n+fn(s => 2);\n"));
         let b = &d.jobs[1];
         assert!(b.code.is_none());

@@ -48,12 +48,28 @@ fn versions_list_who_how_and_what_changed() {
         seen,
         [
             (4, "job a edited".into(), "job A: code +1 -1".into()),
-            (3, "deploy of project.yaml".into(), "trigger cron: cron_expression".into()),
-            (2, "deploy of project.yaml".into(), "job A: code +1 -1".into()),
-            (1, "deploy of project.yaml".into(), "created: 2 jobs, 1 trigger, 2 edges".into()),
+            (
+                3,
+                "deploy of project.yaml".into(),
+                "trigger cron: cron_expression".into()
+            ),
+            (
+                2,
+                "deploy of project.yaml".into(),
+                "job A: code +1 -1".into()
+            ),
+            (
+                1,
+                "deploy of project.yaml".into(),
+                "created: 2 jobs, 1 trigger, 2 edges".into()
+            ),
         ]
     );
-    assert!(list.versions.iter().all(|v| v.actor.as_deref() == Some("bolt")));
+    assert!(
+        list.versions
+            .iter()
+            .all(|v| v.actor.as_deref() == Some("bolt"))
+    );
     // By name, key, and PROJECT/WORKFLOW.
     assert_eq!(read(&store, |c| list(c, "p/W")).unwrap().current, 4);
 }
@@ -69,9 +85,20 @@ fn diff_defaults_to_the_last_change_and_names_bad_versions() {
     let d = read(&store, |c| diff(c, "w", None, None)).unwrap();
     assert_eq!((d.from, d.to), (1, 2));
     assert_eq!(d.jobs.len(), 1);
-    assert!(d.jobs[0].code.as_ref().unwrap().unified.contains("-fn(s => 1)\n+fn(s => 2)\n"));
+    assert!(
+        d.jobs[0]
+            .code
+            .as_ref()
+            .unwrap()
+            .unified
+            .contains("-fn(s => 1)\n+fn(s => 2)\n")
+    );
     let err = read(&store, |c| diff(c, "w", Some(7), None)).unwrap_err();
-    assert!(err.to_string().contains("no version 7; its versions are 1 to 2"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no version 7; its versions are 1 to 2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -84,9 +111,19 @@ fn rollback_writes_a_new_equal_version_and_keeps_history() {
         .writer
         .write_blocking(|tx| rollback(tx, "w", 1, None))
         .unwrap();
-    assert_eq!((report.from, report.to, report.new_version), (2, 1, Some(3)));
-    assert_eq!(report.changes, ["job A: code +1 -1", "trigger cron: cron_expression"]);
-    assert!(report.warnings[0].contains("credential `dhis2`"), "{:?}", report.warnings);
+    assert_eq!(
+        (report.from, report.to, report.new_version),
+        (2, 1, Some(3))
+    );
+    assert_eq!(
+        report.changes,
+        ["job A: code +1 -1", "trigger cron: cron_expression"]
+    );
+    assert!(
+        report.warnings[0].contains("credential `dhis2`"),
+        "{:?}",
+        report.warnings
+    );
     let (v1, v3) = read(&store, |c| {
         let d = crate::workflows::find(c, "w")?;
         Ok((load(c, &d, 1)?, load(c, &d, 3)?))
@@ -114,7 +151,10 @@ fn rollback_writes_a_new_equal_version_and_keeps_history() {
     .unwrap();
     assert!(audited.contains("\"new_version\":3"), "{audited}");
     let list = read(&store, |c| list(c, "w")).unwrap();
-    assert_eq!(list.versions[0].origin, VersionOrigin::Rollback { to: 1, job: None });
+    assert_eq!(
+        list.versions[0].origin,
+        VersionOrigin::Rollback { to: 1, job: None }
+    );
 }
 
 #[test]
@@ -131,10 +171,17 @@ fn one_job_reverts_alone() {
     assert_eq!(report.changes, ["job A: code +1 -1"]);
     let spec = read(&store, |c| Ok(crate::workflows::find(c, "w")?.spec)).unwrap();
     assert_eq!(spec.jobs[0].body, "fn(s => 1)\n");
-    assert_eq!(spec.triggers[0].cron_expression.as_deref(), Some("*/5 * * * *"));
+    assert_eq!(
+        spec.triggers[0].cron_expression.as_deref(),
+        Some("*/5 * * * *")
+    );
     let err = store
         .writer
         .write_blocking(|tx| rollback(tx, "w", 1, Some("zz")))
         .unwrap_err();
-    assert!(err.to_string().contains("has no job `zz`; its jobs were: a, b"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("has no job `zz`; its jobs were: a, b"),
+        "{err}"
+    );
 }

@@ -43,7 +43,10 @@ fn progress_printer(json: bool) -> impl FnMut(u64, u64) {
         let percent = pages * 100 / total.max(1);
         let mut err = std::io::stderr().lock();
         if json {
-            let _ = writeln!(err, "{{\"event\":\"copied\",\"pages\":{pages},\"total_pages\":{total}}}");
+            let _ = writeln!(
+                err,
+                "{{\"event\":\"copied\",\"pages\":{pages},\"total_pages\":{total}}}"
+            );
         } else if terminal {
             let _ = write!(err, "\r\x1b[Kcopied {pages} of {total} pages ({percent}%)");
             if pages >= total {

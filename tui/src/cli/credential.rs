@@ -177,7 +177,10 @@ fn fields(
     for spec in plain {
         match spec.split_once('=') {
             Some((key, value)) => {
-                out.insert(key.to_string(), serde_json::Value::String(value.to_string()));
+                out.insert(
+                    key.to_string(),
+                    serde_json::Value::String(value.to_string()),
+                );
             }
             None if from_stdin.is_none() => from_stdin = Some(spec.clone()),
             None => {

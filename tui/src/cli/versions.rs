@@ -3,7 +3,6 @@
 use super::{CliError, Global, output};
 use anyhow::anyhow;
 use bolt_shared::protocol::{Request, Response};
-use bolt_shared::versions::{FieldChange, ItemChange, ItemDiff, WorkflowDiff};
 
 #[derive(clap::Args, Debug)]
 pub struct VersionsArgs {
@@ -99,74 +98,9 @@ pub fn diff(global: &Global, args: &DiffArgs) -> Result<(), CliError> {
     if args.json {
         output::print_json(&diff)?;
     } else {
-        crate::say!("{}", render_diff(&diff).trim_end());
+        crate::say!("{}", diff.render().trim_end());
     }
     Ok(())
-}
-
-/// The diff as people read it: settings, then each job (with its code's unified diff),
-/// trigger and edge that was added, removed or changed.
-pub fn render_diff(diff: &WorkflowDiff) -> String {
-    let mut out = format!(
-        "{} / {}: version {} → {}\n",
-        diff.workflow.project, diff.workflow.name, diff.from, diff.to
-    );
-    if diff.is_empty() {
-        out.push_str("no differences\n");
-        return out;
-    }
-    if !diff.settings.is_empty() {
-        out.push_str("\nsettings:\n");
-        for field in &diff.settings {
-            out.push_str(&format!("  {}\n", field_line(field)));
-        }
-    }
-    if let Some(code) = &diff.globals {
-        out.push_str(&format!(
-            "\nglobals: code +{} -{}\n{}",
-            code.added, code.removed, code.unified
-        ));
-    }
-    for (what, items) in [
-        ("job", &diff.jobs),
-        ("trigger", &diff.triggers),
-        ("edge", &diff.edges),
-    ] {
-        for item in items {
-            out.push('\n');
-            out.push_str(&item_text(what, item));
-        }
-    }
-    out
-}
-
-fn item_text(what: &str, item: &ItemDiff) -> String {
-    let change = match item.change {
-        ItemChange::Added => "added",
-        ItemChange::Removed => "removed",
-        ItemChange::Changed => "changed",
-    };
-    let mut out = format!("{what} {} ({}): {change}\n", item.label, item.key);
-    for field in &item.fields {
-        out.push_str(&format!("  {}\n", field_line(field)));
-    }
-    if let Some(code) = &item.code {
-        out.push_str(&format!("  code +{} -{}\n", code.added, code.removed));
-        out.push_str(&code.unified);
-        if !code.unified.ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    out
-}
-
-fn field_line(field: &FieldChange) -> String {
-    let show = |v: &serde_json::Value| match v {
-        serde_json::Value::Null => "(unset)".to_string(),
-        serde_json::Value::String(s) => format!("{s:?}"),
-        other => other.to_string(),
-    };
-    format!("{}: {} → {}", field.field, show(&field.old), show(&field.new))
 }
 
 pub fn rollback(global: &Global, args: &RollbackArgs) -> Result<(), CliError> {

@@ -166,10 +166,20 @@ pub(crate) fn export_names(program: &Program<'_>) -> Vec<String> {
     for statement in &program.body {
         match statement {
             Statement::ExportNamedDeclaration(export) => {
-                names.extend(export.specifiers.iter().map(|s| s.exported.name().to_string()));
+                names.extend(
+                    export
+                        .specifiers
+                        .iter()
+                        .map(|s| s.exported.name().to_string()),
+                );
             }
             Statement::ExportFromDeclaration(export) => {
-                names.extend(export.specifiers.iter().map(|s| s.exported.name().to_string()));
+                names.extend(
+                    export
+                        .specifiers
+                        .iter()
+                        .map(|s| s.exported.name().to_string()),
+                );
             }
             Statement::ExportDeclaration(export) => match &export.declaration {
                 Declaration::VariableDeclaration(variables) => {

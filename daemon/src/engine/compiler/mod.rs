@@ -193,11 +193,8 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
         Some(adaptor) => {
             let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
                 .map_err(|u| CompileError::unbound_catch(source, u.0))?;
-            let names = imports::used_exports(
-                &dangling,
-                &options.adaptor_exports,
-                &options.ignore_imports,
-            );
+            let names =
+                imports::used_exports(&dangling, &options.adaptor_exports, &options.ignore_imports);
             (!names.is_empty()).then(|| {
                 imports::header(
                     adaptor,

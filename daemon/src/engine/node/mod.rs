@@ -140,8 +140,14 @@ const UNSUPPORTED: &[(&str, &str)] = &[
         "readline",
         "reads from a terminal, which bolt's sandbox does not have",
     ),
-    ("wasi", "runs WebAssembly system interfaces bolt does not have"),
-    ("sqlite", "opens database files, which bolt's sandbox does not allow"),
+    (
+        "wasi",
+        "runs WebAssembly system interfaces bolt does not have",
+    ),
+    (
+        "sqlite",
+        "opens database files, which bolt's sandbox does not allow",
+    ),
     ("trace_events", "is a tracing interface bolt does not have"),
 ];
 

@@ -51,11 +51,15 @@ fn with_module_globals(source: &str) -> String {
                     .split(|c: char| c == ',' || c == '{' || c == '}')
                     .map(|part| part.rsplit(" as ").next().unwrap_or(part).trim())
                     .collect();
-                bound.iter().any(|b| b.trim_start_matches("import ").trim() == name)
-            })
-                || ["const ", "let ", "var ", "function ", "class "]
+                bound
                     .iter()
-                    .any(|kw| line.starts_with(&format!("{kw}{name} ")) || line.starts_with(&format!("{kw}{name}(")))
+                    .any(|b| b.trim_start_matches("import ").trim() == name)
+            }) || ["const ", "let ", "var ", "function ", "class "]
+                .iter()
+                .any(|kw| {
+                    line.starts_with(&format!("{kw}{name} "))
+                        || line.starts_with(&format!("{kw}{name}("))
+                })
         })
     };
     let used: Vec<&str> = MODULE_GLOBALS
@@ -93,10 +97,11 @@ pub(crate) async fn run_script(name: &str, source: &str) -> Outcome {
         max_state_bytes: 1024 * 1024,
         cancel: CancelToken::new(),
         sink: Arc::new(move |record: LogRecord| {
-            sink_lines
-                .lock()
-                .unwrap()
-                .push(format!("{}: {}", record.level.stored(), record.message()));
+            sink_lines.lock().unwrap().push(format!(
+                "{}: {}",
+                record.level.stored(),
+                record.message()
+            ));
         }),
         globals: None,
     };
@@ -113,7 +118,11 @@ pub(crate) async fn run_script(name: &str, source: &str) -> Outcome {
             let promise = Module::evaluate(ctx.clone(), "node-test-harness.mjs", harness)
                 .catch(&ctx)
                 .map_err(report)?;
-            promise.into_future::<()>().await.catch(&ctx).map_err(report)?;
+            promise
+                .into_future::<()>()
+                .await
+                .catch(&ctx)
+                .map_err(report)?;
             let promise: Promise = Module::evaluate(ctx.clone(), name, source)
                 .catch(&ctx)
                 .map_err(report)?;
@@ -177,7 +186,13 @@ fn npm_packages(packages: &[&str]) -> Option<PathBuf> {
     let key: String = packages
         .join("+")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/node-test-packages")
@@ -268,7 +283,12 @@ node_script_tests! {
 
 #[test]
 fn refuses_processes_and_debuggers_but_loads_socket_modules_that_refuse_their_use() {
-    for name in ["child_process", "node:worker_threads", "vm", "readline/promises"] {
+    for name in [
+        "child_process",
+        "node:worker_threads",
+        "vm",
+        "readline/promises",
+    ] {
         assert!(
             matches!(builtin(name), Some(Builtin::Unsupported { .. })),
             "{name}"
@@ -279,8 +299,14 @@ fn refuses_processes_and_debuggers_but_loads_socket_modules_that_refuse_their_us
         Some(Builtin::Unsupported { .. })
     ));
     assert_eq!(builtin("lodash"), None);
-    assert_eq!(builtin("node:events"), Some(Builtin::Provided("node:events")));
-    assert_eq!(builtin("fs/promises"), Some(Builtin::Provided("node:fs/promises")));
+    assert_eq!(
+        builtin("node:events"),
+        Some(Builtin::Provided("node:events"))
+    );
+    assert_eq!(
+        builtin("fs/promises"),
+        Some(Builtin::Provided("node:fs/promises"))
+    );
     assert_eq!(replacement("undici"), Some("bolt:undici"));
     assert!(refused_package("pg").unwrap().contains("raw TCP sockets"));
     assert_eq!(refused_package("axios"), None);

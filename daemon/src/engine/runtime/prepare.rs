@@ -29,9 +29,15 @@ pub enum CompileMode {
 /// globals module that doesn't parse fails every step, as OpenFn's compile does).
 pub fn globals_exports(globals: Option<&str>) -> Result<Vec<String>, Box<StepError>> {
     match globals {
-        Some(source) if !source.trim().is_empty() => compiler::globals_exports(source).map_err(|e| {
-            Box::new(StepError::engine(Severity::Crash, "CompileError", e.to_string()))
-        }),
+        Some(source) if !source.trim().is_empty() => {
+            compiler::globals_exports(source).map_err(|e| {
+                Box::new(StepError::engine(
+                    Severity::Crash,
+                    "CompileError",
+                    e.to_string(),
+                ))
+            })
+        }
         _ => Ok(Vec::new()),
     }
 }

@@ -7,7 +7,12 @@ use bolt_shared::backup::BackupProgress;
 use bolt_shared::protocol::*;
 use std::sync::Arc;
 
-pub async fn backup(daemon: &Arc<Daemon>, path: String, force: bool, events: Events) -> HandlerResult {
+pub async fn backup(
+    daemon: &Arc<Daemon>,
+    path: String,
+    force: bool,
+    events: Events,
+) -> HandlerResult {
     let dest = std::path::PathBuf::from(&path);
     if !dest.is_absolute() {
         return Err(bad_request(format!(
@@ -21,7 +26,10 @@ pub async fn backup(daemon: &Arc<Daemon>, path: String, force: bool, events: Eve
         backup::online_copy(&db, &dest, force, &|pages, total_pages| {
             let percent = pages * 100 / total_pages.max(1);
             if last.swap(percent, std::sync::atomic::Ordering::Relaxed) != percent {
-                events(ProgressEvent::Backup(BackupProgress::Copied { pages, total_pages }));
+                events(ProgressEvent::Backup(BackupProgress::Copied {
+                    pages,
+                    total_pages,
+                }));
             }
         })
     })

@@ -51,14 +51,16 @@ fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
 }
 
 pub fn hmac(name: &str, key: &[u8], data: &[u8]) -> Result<Vec<u8>, String> {
-    Ok(match algorithm(name).map_err(|_| format!("Invalid digest: {name}"))? {
-        Algorithm::Md5 => mac::<Hmac<Md5>>(key, data),
-        Algorithm::Sha1 => mac::<Hmac<Sha1>>(key, data),
-        Algorithm::Sha224 => mac::<Hmac<Sha224>>(key, data),
-        Algorithm::Sha256 => mac::<Hmac<Sha256>>(key, data),
-        Algorithm::Sha384 => mac::<Hmac<Sha384>>(key, data),
-        Algorithm::Sha512 => mac::<Hmac<Sha512>>(key, data),
-    })
+    Ok(
+        match algorithm(name).map_err(|_| format!("Invalid digest: {name}"))? {
+            Algorithm::Md5 => mac::<Hmac<Md5>>(key, data),
+            Algorithm::Sha1 => mac::<Hmac<Sha1>>(key, data),
+            Algorithm::Sha224 => mac::<Hmac<Sha224>>(key, data),
+            Algorithm::Sha256 => mac::<Hmac<Sha256>>(key, data),
+            Algorithm::Sha384 => mac::<Hmac<Sha384>>(key, data),
+            Algorithm::Sha512 => mac::<Hmac<Sha512>>(key, data),
+        },
+    )
 }
 
 /// PBKDF2 (RFC 8018) over HMAC-`name`, written out: a few lines, one fewer crate.
@@ -134,7 +136,12 @@ mod tests {
             "a9993e364706816aba3e25717850c26c9cd0d89d"
         );
         assert_eq!(
-            hex(&hmac("sha256", b"key", b"The quick brown fox jumps over the lazy dog").unwrap()),
+            hex(&hmac(
+                "sha256",
+                b"key",
+                b"The quick brown fox jumps over the lazy dog"
+            )
+            .unwrap()),
             "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
         );
         // RFC 6070's second vector.

@@ -50,8 +50,8 @@ pub fn request(
     let registration = Registration(id);
     async move {
         let _registration = registration;
-        let mut request: Json =
-            serde_json::from_str(&request_json).map_err(|e| format!("invalid HTTP request: {e}"))?;
+        let mut request: Json = serde_json::from_str(&request_json)
+            .map_err(|e| format!("invalid HTTP request: {e}"))?;
         if let Some(bytes) = body {
             request["bodyBase64"] = Json::String(BASE64.encode(bytes));
         }
@@ -82,7 +82,9 @@ pub fn cancel(id: f64) {
 pub fn to_js<'js>(ctx: &Ctx<'js>, result: Result<Json, String>) -> rquickjs::Result<Value<'js>> {
     let mut answer = match result {
         Ok(answer) => answer,
-        Err(message) => json!({ "ok": false, "error": { "name": "TypeError", "message": message } }),
+        Err(message) => {
+            json!({ "ok": false, "error": { "name": "TypeError", "message": message } })
+        }
     };
     let body = answer
         .as_object_mut()
@@ -91,9 +93,10 @@ pub fn to_js<'js>(ctx: &Ctx<'js>, result: Result<Json, String>) -> rquickjs::Res
             map.remove("bodyBase64")
         })
         .and_then(|encoded| encoded.as_str().and_then(|s| BASE64.decode(s).ok()));
-    let object: Object = ctx.json_parse(answer.to_string())?.into_object().ok_or_else(|| {
-        rquickjs::Error::new_from_js("value", "object")
-    })?;
+    let object: Object = ctx
+        .json_parse(answer.to_string())?
+        .into_object()
+        .ok_or_else(|| rquickjs::Error::new_from_js("value", "object"))?;
     if let Some(bytes) = body {
         object.set("body", ArrayBuffer::new(ctx.clone(), bytes)?)?;
     }

@@ -37,10 +37,7 @@ use rquickjs::{ArrayBuffer, Ctx, Exception, Object, Value};
 
 /// Adds `node()` to the `__bolt_host` object.
 pub fn install<'js>(ctx: &Ctx<'js>, host_object: &Object<'js>) -> rquickjs::Result<()> {
-    host_object.set(
-        "node",
-        host_function(ctx, |ctx: Ctx<'js>| node_host(&ctx))?,
-    )
+    host_object.set("node", host_function(ctx, |ctx: Ctx<'js>| node_host(&ctx))?)
 }
 
 /// The host object (built once per context; the JS side keeps it).
@@ -98,7 +95,11 @@ fn node_host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
         "zlib",
         host_function(
             ctx,
-            |ctx: Ctx<'js>, mode: String, data: String, level: Option<i32>, partial: Option<bool>| {
+            |ctx: Ctx<'js>,
+             mode: String,
+             data: String,
+             level: Option<i32>,
+             partial: Option<bool>| {
                 let out = match zlib::run(&mode, &binary(&data), level) {
                     Ok(out) => out,
                     Err(e) if partial == Some(true) && e.code == "Z_BUF_ERROR" => e.partial,

@@ -17,7 +17,12 @@ pub fn decode(label: &str, bytes: &[u8], fatal: bool) -> Result<String, String> 
         encoding
             .decode_without_bom_handling_and_without_replacement(bytes)
             .map(|text| text.into_owned())
-            .ok_or_else(|| format!("The encoded data was not valid for encoding {}", encoding.name().to_ascii_lowercase()))
+            .ok_or_else(|| {
+                format!(
+                    "The encoded data was not valid for encoding {}",
+                    encoding.name().to_ascii_lowercase()
+                )
+            })
     } else {
         Ok(encoding.decode_without_bom_handling(bytes).0.into_owned())
     }
@@ -36,6 +41,9 @@ mod tests {
         assert_eq!(decode("windows-1252", &[0x80, 0xe9], false).unwrap(), "€é");
         assert_eq!(decode("utf-8", &[0xff], false).unwrap(), "\u{fffd}");
         assert!(decode("utf-8", &[0xff], true).is_err());
-        assert_eq!(decode("utf-16le", &[0x68, 0, 0x69, 0], false).unwrap(), "hi");
+        assert_eq!(
+            decode("utf-16le", &[0x68, 0, 0x69, 0], false).unwrap(),
+            "hi"
+        );
     }
 }

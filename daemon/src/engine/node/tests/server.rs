@@ -63,7 +63,12 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
         let (name, value) = header.split_once(':')?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
     }
-    let find = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
     let mut body = Vec::new();
     if find("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
         loop {
@@ -201,9 +206,19 @@ fn serve(stream: TcpStream) {
         }
         "/slow" => {
             std::thread::sleep(Duration::from_secs(2));
-            respond(&mut stream, 200, &[("Content-Type", "text/plain".into())], b"late");
+            respond(
+                &mut stream,
+                200,
+                &[("Content-Type", "text/plain".into())],
+                b"late",
+            );
         }
-        "/text" => respond(&mut stream, 200, &[("Content-Type", "text/plain; charset=utf-8".into())], b"hello"),
+        "/text" => respond(
+            &mut stream,
+            200,
+            &[("Content-Type", "text/plain; charset=utf-8".into())],
+            b"hello",
+        ),
         "/binary" => {
             let bytes: Vec<u8> = (0..=255).collect();
             respond(
@@ -221,9 +236,19 @@ fn serve(stream: TcpStream) {
                 .local_addr()
                 .unwrap()
                 .port();
-            respond(&mut stream, 200, &[("Content-Type", "text/plain".into())], port.to_string().as_bytes());
+            respond(
+                &mut stream,
+                200,
+                &[("Content-Type", "text/plain".into())],
+                port.to_string().as_bytes(),
+            );
         }
         "/bad-json" => respond(&mut stream, 200, &[json_type], b"{oops"),
-        _ => respond(&mut stream, 404, &[("Content-Type", "text/plain".into())], b"no route"),
+        _ => respond(
+            &mut stream,
+            404,
+            &[("Content-Type", "text/plain".into())],
+            b"no route",
+        ),
     }
 }
