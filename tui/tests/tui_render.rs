@@ -777,7 +777,10 @@ fn graph_lists_versions_shows_a_diff_and_reverts_a_job_or_the_workflow() {
     app.outbox.clear();
     press(&mut app, KeyCode::Char('v'));
     let (tag, request) = app.outbox.drain(..).next().expect("a versions request");
-    assert!(matches!(request, Request::WorkflowVersions { .. }), "{request:?}");
+    assert!(
+        matches!(request, Request::WorkflowVersions { .. }),
+        "{request:?}"
+    );
     let workflow = WorkflowRef {
         id: "wf-visit".into(),
         project: "clinic-intake".into(),
@@ -798,22 +801,53 @@ fn graph_lists_versions_shows_a_diff_and_reverts_a_job_or_the_workflow() {
             workflow: workflow.clone(),
             current: 3,
             versions: vec![
-                version(3, VersionOrigin::JobEdit { job: "job-summarise".into() }, "job Summarise Visit: code +1 -1"),
-                version(2, VersionOrigin::Deploy { file: Some("project.yaml".into()) }, "trigger webhook: custom_path"),
-                version(1, VersionOrigin::Deploy { file: Some("project.yaml".into()) }, "created: 3 jobs, 1 trigger, 3 edges"),
+                version(
+                    3,
+                    VersionOrigin::JobEdit {
+                        job: "job-summarise".into(),
+                    },
+                    "job Summarise Visit: code +1 -1",
+                ),
+                version(
+                    2,
+                    VersionOrigin::Deploy {
+                        file: Some("project.yaml".into()),
+                    },
+                    "trigger webhook: custom_path",
+                ),
+                version(
+                    1,
+                    VersionOrigin::Deploy {
+                        file: Some("project.yaml".into()),
+                    },
+                    "created: 3 jobs, 1 trigger, 3 edges",
+                ),
             ],
         })),
     });
     let screen = render(&app, 120, 40);
     assert!(screen.contains("Versions of Visit Intake"), "{screen}");
-    assert!(screen.contains("job job-summarise edited: job Summarise Visit: code +1 -1"), "{screen}");
-    assert!(screen.contains("deploy of project.yaml: created: 3 jobs"), "{screen}");
+    assert!(
+        screen.contains("job job-summarise edited: job Summarise Visit: code +1 -1"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("deploy of project.yaml: created: 3 jobs"),
+        "{screen}"
+    );
     assert!(screen.contains("alice"), "{screen}");
     // Enter: what the selected version (3) changed.
     press(&mut app, KeyCode::Enter);
     let (tag, request) = app.outbox.drain(..).next().expect("a diff request");
     assert!(
-        matches!(request, Request::WorkflowDiff { from: Some(2), to: Some(3), .. }),
+        matches!(
+            request,
+            Request::WorkflowDiff {
+                from: Some(2),
+                to: Some(3),
+                ..
+            }
+        ),
         "{request:?}"
     );
     app.handle_incoming(Incoming::Response {
@@ -842,13 +876,19 @@ fn graph_lists_versions_shows_a_diff_and_reverts_a_job_or_the_workflow() {
     let screen = render(&app, 120, 40);
     assert!(screen.contains("Visit Intake: version 2 → 3"), "{screen}");
     assert!(screen.contains("+// post('/summaries')"), "{screen}");
-    assert!(screen.contains("job Summarise Visit (job-summarise): changed"), "{screen}");
+    assert!(
+        screen.contains("job Summarise Visit (job-summarise): changed"),
+        "{screen}"
+    );
     press(&mut app, KeyCode::Esc);
     // J on version 2: only the job selected on the graph goes back.
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('J'));
     let confirm = render(&app, 120, 40);
-    assert!(confirm.contains("Put job Summarise Visit back as it was in version 2?"), "{confirm}");
+    assert!(
+        confirm.contains("Put job Summarise Visit back as it was in version 2?"),
+        "{confirm}"
+    );
     press(&mut app, KeyCode::Char('y'));
     let sent: Vec<Request> = app.outbox.drain(..).map(|(_, r)| r).collect();
     assert!(
@@ -874,7 +914,14 @@ fn graph_lists_versions_shows_a_diff_and_reverts_a_job_or_the_workflow() {
     press(&mut app, KeyCode::Char('y'));
     let sent: Vec<Request> = app.outbox.drain(..).map(|(_, r)| r).collect();
     assert!(
-        sent.iter().any(|r| matches!(r, Request::WorkflowRollback { to: 2, job: None, .. })),
+        sent.iter().any(|r| matches!(
+            r,
+            Request::WorkflowRollback {
+                to: 2,
+                job: None,
+                ..
+            }
+        )),
         "{sent:?}"
     );
 }
@@ -899,7 +946,10 @@ fn graph_edits_constants_as_a_table_without_touching_code() {
     type_text(&mut app, "25");
     press(&mut app, KeyCode::Enter);
     let form = render(&app, 120, 40);
-    assert!(form.contains("BASE_URL") && form.contains("https://clinic.example.org"), "{form}");
+    assert!(
+        form.contains("BASE_URL") && form.contains("https://clinic.example.org"),
+        "{form}"
+    );
     press(&mut app, KeyCode::Char('s'));
     let sent: Vec<Request> = app.outbox.drain(..).map(|(_, r)| r).collect();
     let Some(Request::SetWorkflowConstants { constants, .. }) = sent.first() else {

@@ -264,3 +264,76 @@ pub async fn reconcile(store: &Store, vault: Vault, data_dir: &Path) -> anyhow::
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_rotation_cut_off_before_the_key_moved_is_finished_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1).unwrap();
+        let vault = Vault::open(dir.path()).unwrap();
+        let rt = runtime();
+        let vault = rt.block_on(reconcile(&store, vault, dir.path())).unwrap();
+        let stored = store.readers.read_blocking(|c| stored_check(c)).unwrap();
+        assert_eq!(stored.as_deref(), Some(vault.key_check().as_str()));
+        let in_tx = vault.clone();
+        store
+            .writer
+            .write_blocking(move |tx| {
+                crate::credentials::set(
+                    tx,
+                    &in_tx,
+                    "api",
+                    &serde_json::json!({"token": "secret-token-1"}),
+                )
+            })
+            .unwrap();
+        // The transaction commits with the new key, then the process stops before the move.
+        let new = NewKey::generate();
+        new.write_to(&dir.path().join(PENDING_KEY_FILE)).unwrap();
+        let (in_tx, key) = (vault.clone(), new.clone());
+        store
+            .writer
+            .write_blocking(move |tx| reencrypt_all(tx, &in_tx, &key))
+            .unwrap();
+        let restarted = Vault::open(dir.path()).unwrap();
+        assert_ne!(
+            restarted.key_check(),
+            new.key_check(),
+            "the key file still has the old key"
+        );
+        let recovered = rt
+            .block_on(reconcile(&store, restarted, dir.path()))
+            .unwrap();
+        assert_eq!(recovered.key_check(), new.key_check());
+        assert!(!dir.path().join(PENDING_KEY_FILE).exists());
+        let body = store
+            .readers
+            .read_blocking(move |c| crate::credentials::load(c, &recovered, "api"))
+            .unwrap();
+        assert_eq!(body.unwrap()["token"], "secret-token-1");
+
+        // Another key altogether is refused, naming what to do.
+        std::fs::remove_file(dir.path().join(KEY_FILE)).unwrap();
+        let stranger = Vault::open(dir.path()).unwrap();
+        let err = rt
+            .block_on(reconcile(&store, stranger, dir.path()))
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("is not the key this store's credentials were written with"),
+            "{err}"
+        );
+    }
+}

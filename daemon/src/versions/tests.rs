@@ -71,7 +71,7 @@ fn versions_list_who_how_and_what_changed() {
             .all(|v| v.actor.as_deref() == Some("bolt"))
     );
     // By name, key, and PROJECT/WORKFLOW.
-    assert_eq!(read(&store, |c| list(c, "p/W")).unwrap().current, 4);
+    assert_eq!(read(&store, |c| super::list(c, "p/W")).unwrap().current, 4);
 }
 
 #[test]
