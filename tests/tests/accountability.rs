@@ -2,6 +2,8 @@
 //! deploys, job edits and constant edits), credential show/field edits/key rotation, online
 //! backup and restore under webhook load, and workflow globals.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
+
 use bolt_e2e::Daemon;
 use bolt_shared::model::*;
 use bolt_shared::protocol::{Request, Response};

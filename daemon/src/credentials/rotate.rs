@@ -206,7 +206,7 @@ pub struct KeyMismatch {
 /// committed but whose key was not moved into place, and records the check in a store that
 /// has none yet. Returns the vault to use.
 pub async fn reconcile(store: &Store, vault: Vault, data_dir: &Path) -> anyhow::Result<Vault> {
-    let stored = store.readers.read(|conn| stored_check(conn)).await?;
+    let stored = store.readers.read(stored_check).await?;
     let pending = data_dir.join(PENDING_KEY_FILE);
     let check = vault.key_check();
     match stored {
@@ -284,7 +284,7 @@ mod tests {
         let vault = Vault::open(dir.path()).unwrap();
         let rt = runtime();
         let vault = rt.block_on(reconcile(&store, vault, dir.path())).unwrap();
-        let stored = store.readers.read_blocking(|c| stored_check(c)).unwrap();
+        let stored = store.readers.read_blocking(stored_check).unwrap();
         assert_eq!(stored.as_deref(), Some(vault.key_check().as_str()));
         let in_tx = vault.clone();
         store

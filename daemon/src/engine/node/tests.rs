@@ -27,6 +27,8 @@ fn scripts() -> PathBuf {
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub failures: Vec<String>,
+    // Shown by `{:?}` in assertion messages.
+    #[allow(dead_code)]
     pub printed: Vec<String>,
 }
 
@@ -48,7 +50,7 @@ fn with_module_globals(source: &str) -> String {
                 // `import { URL as NodeURL }` binds NodeURL, not URL.
                 let clause = line.split(" from ").next().unwrap_or("");
                 let bound: Vec<&str> = clause
-                    .split(|c: char| c == ',' || c == '{' || c == '}')
+                    .split([',', '{', '}'])
                     .map(|part| part.rsplit(" as ").next().unwrap_or(part).trim())
                     .collect();
                 bound
