@@ -74,6 +74,15 @@ const MODULES: &[(&str, &str)] = &[
         "src/engine/adaptors/js/common.js",
     ),
     ("@openfn/language-http", "src/engine/adaptors/js/http.js"),
+    (
+        "@openfn/language-common/public/util",
+        "src/engine/adaptors/js/common/public_util.js",
+    ),
+    (
+        "@openfn/language-common/public/metadata",
+        "src/engine/adaptors/js/common/public_metadata.js",
+    ),
+    ("bolt:cjs", "src/engine/packages/js/cjs.js"),
 ];
 
 /// Node's built-ins for npm adaptors (`src/engine/node`), after the modules above (they use
@@ -156,6 +165,7 @@ const NODE_MODULES: &[(&str, &str)] = &[
     ("node:http", "src/engine/node/js/http.js"),
     ("node:https", "src/engine/node/js/https.js"),
     ("node:net", "src/engine/node/js/net.js"),
+    ("node:vm", "src/engine/node/js/vm.js"),
     ("node:tls", "src/engine/node/js/tls.js"),
     ("node:http2", "src/engine/node/js/http2.js"),
     ("node:fs", "src/engine/node/js/fs.js"),
@@ -203,4 +213,28 @@ fn main() {
     });
     let bundle = format!("&[\n{entries}]\n");
     std::fs::write(out_dir.join("bundle.rs"), bundle).expect("writing bundle.rs");
+    println!(
+        "cargo:rustc-env=BOLT_QJS_STAMP={}",
+        bytecode_stamp(&context)
+    );
+}
+
+/// Identifies this QuickJS's bytecode format (the bytes it writes for a fixed module), so
+/// bytecode cached on disk by another build is never read.
+fn bytecode_stamp(context: &Context) -> String {
+    use std::hash::{Hash, Hasher};
+    context.with(|ctx| {
+        let module = Module::declare(
+            ctx.clone(),
+            "bolt:stamp",
+            "export default function f(a, ...b) { return [a, b, 1n, /r/g, `t${a}`]; }\n",
+        )
+        .expect("compiling the stamp module");
+        let bytes = module
+            .write(WriteOptions::default())
+            .expect("writing the stamp module");
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    })
 }

@@ -85,13 +85,14 @@ pub fn build(
             _ => credential,
         };
         // The job's own adaptor, plus the collections adaptor when its code uses
-        // `collections.`; the step loads only the first until PlanStep takes a list.
+        // `collections.` (as Lightning's worker adds it).
         let adaptors = adaptors_for_job(job.run_adaptor(), &job.body);
         steps.push(PlanStep {
             id: job.key.clone(),
             name: Some(job.name.clone()),
             expression: Some(job.body.clone()),
-            adaptor: adaptors.into_iter().next(),
+            adaptor: adaptors.first().cloned(),
+            adaptors: adaptors.into_iter().skip(1).collect(),
             configuration,
             state: None,
             next: spec

@@ -801,10 +801,14 @@ async fn run_engine(
     let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
     let engine_cancel = cancel.clone();
     let gate = Arc::new(EventGate::new(EVENTS_IN_FLIGHT));
+    let adaptors = engine::adaptors::choice::AdaptorSources::installed(
+        engine::adaptors::installed::InstalledAdaptors::in_data_dir(&daemon.data_dir),
+    );
     let mut engine = tokio::spawn(engine::execute_gated(
         plan,
         input,
         limits,
+        adaptors,
         events,
         engine_cancel,
         gate.clone(),

@@ -35,17 +35,29 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn unknown_adaptor_is_a_clear_error_listing_what_bolt_has() {
+fn an_adaptor_that_is_not_installed_says_how_to_install_it() {
     let dir = tempfile::tempdir().unwrap();
     let job = write(dir.path(), "job.js", "fn(s => s);");
     let (code, log) = run(ExecuteOptions {
         path: job,
         adaptors: vec!["salesforce@4.0.0".into()],
+        data_dir: Some(dir.path().to_path_buf()),
         ..Default::default()
     });
     assert_eq!(code, 1);
-    assert!(log.contains("salesforce"), "{log}");
-    assert!(log.contains("common") && log.contains("http"), "{log}");
+    assert!(
+        log.contains(
+            "adaptor @openfn/language-salesforce@4.0.0 is not installed: install it with `bolt adaptor add @openfn/language-salesforce@4.0.0`"
+        ),
+        "{log}"
+    );
+    let (code, log) = run(ExecuteOptions {
+        path: dir.path().join("job.js"),
+        adaptors: vec!["openmrs@^5".into()],
+        ..Default::default()
+    });
+    assert_eq!(code, 1);
+    assert!(log.contains("not a version"), "{log}");
 }
 
 #[test]

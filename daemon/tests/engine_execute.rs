@@ -32,7 +32,15 @@ async fn run(
     input: serde_json::Value,
 ) -> (bolt_daemon::engine::RunOutcome, Vec<EngineEvent>) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let outcome = execute(plan, input, Limits::default(), tx, CancelToken::new()).await;
+    let outcome = execute(
+        plan,
+        input,
+        Limits::default(),
+        Default::default(),
+        tx,
+        CancelToken::new(),
+    )
+    .await;
     let mut events = Vec::new();
     while let Ok(event) = rx.try_recv() {
         events.push(event);
@@ -196,7 +204,15 @@ async fn cancel_token_stops_the_run() {
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         trigger.cancel();
     });
-    let outcome = execute(plan, json!({}), Limits::default(), tx, cancel).await;
+    let outcome = execute(
+        plan,
+        json!({}),
+        Limits::default(),
+        Default::default(),
+        tx,
+        cancel,
+    )
+    .await;
     assert_eq!(outcome.exit_reason, ExitReason::Cancel);
 }
 

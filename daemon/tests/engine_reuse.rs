@@ -307,6 +307,7 @@ async fn execute_runs_many_times_in_sequence_and_survives_a_killed_run() {
             plan("fn(s => ({ data: { n: s.data.n + 1, seen: typeof globalThis.seen } })); fn(s => { globalThis.seen = 1; return s; });"),
             json!({"data": {"n": i}}),
             limits(10_000),
+            Default::default(),
             tx,
             CancelToken::new(),
         )
@@ -322,6 +323,7 @@ async fn execute_runs_many_times_in_sequence_and_survives_a_killed_run() {
                 plan("fn(s => { const a = []; while (true) a.push(new Array(100000).fill('x' + a.length)); });"),
                 json!({}),
                 limits(10_000),
+                Default::default(),
                 tx,
                 CancelToken::new(),
             )

@@ -8,9 +8,17 @@
 //! - cold `bolt execute` of a trivial job (wall time; max RSS as reported by the child),
 //! - a 10,000-record map/filter/reduce job, and the same job under Node's `@openfn/runtime`
 //!   when `--node-dir <dir>` (or `BOLT_BENCH_NODE_DIR`) points at a directory whose
-//!   `node_modules` holds it.
+//!   `node_modules` holds it,
+//! - with `--adaptors-data-dir <dir>` (a data dir where `@openfn/language-openmrs@5.5.0`, or
+//!   the adaptor `--npm-adaptor` names, is installed): a one-step job on that npm adaptor
+//!   against the same job on the built-in common, per step in boltd's path, and cold
+//!   `bolt execute` with it (the first run with no compiled bytecode on disk yet, then with
+//!   it).
 
 use anyhow::{Context, Result, bail};
+use bolt_daemon::engine::adaptors::choice::AdaptorSources;
+use bolt_daemon::engine::adaptors::installed::InstalledAdaptors;
+use bolt_daemon::engine::adaptors::spec::AdaptorSpec;
 use bolt_daemon::engine::runtime::logs::LogRecord;
 use bolt_daemon::engine::runtime::prepare::CompileMode;
 use bolt_daemon::engine::runtime::{EventSink, RunOptions, run_plan_blocking};
@@ -27,7 +35,12 @@ pub const REPORT_RSS_ENV: &str = "BOLT_BENCH_REPORT_RSS";
 
 const BIG_JOB: &str = "export default [state => {\n  const rows = state.data.records\n    .map(r => ({ ...r, total: r.price * r.qty }))\n    .filter(r => r.total % 3 !== 0);\n  const sum = rows.reduce((acc, r) => acc + r.total, 0);\n  return { data: { count: rows.length, sum } };\n}];\n";
 
-pub fn bench_engine_with(node_dir: Option<&Path>) -> Result<()> {
+pub fn bench_engine_with(
+    node_dir: Option<&Path>,
+    adaptors_data_dir: Option<&Path>,
+    npm_adaptor_only: bool,
+    npm_adaptor: &str,
+) -> Result<()> {
     println!(
         "bolt engine benchmark ({} build)",
         if cfg!(debug_assertions) {
@@ -36,10 +49,150 @@ pub fn bench_engine_with(node_dir: Option<&Path>) -> Result<()> {
             "release"
         }
     );
-    trivial_in_process()?;
-    engine_ceiling()?;
-    cold_execute()?;
-    big_job(node_dir)?;
+    if !npm_adaptor_only {
+        trivial_in_process()?;
+        engine_ceiling()?;
+        cold_execute()?;
+        big_job(node_dir)?;
+    }
+    match adaptors_data_dir {
+        Some(dir) => npm_adaptor_figures(dir, npm_adaptor)?,
+        None => println!(
+            "npm adaptor figures: skipped (pass --adaptors-data-dir <data dir with {npm_adaptor} installed>)"
+        ),
+    }
+    Ok(())
+}
+
+/// Per-step cost of a one-step job on an installed npm adaptor (by default openmrs 5.5.0:
+/// its ES module on the built-in common) against the same job on the built-in common, in
+/// boltd's path; and cold `bolt execute` with it.
+fn npm_adaptor_figures(data_dir: &Path, adaptor: &str) -> Result<()> {
+    let data_dir = &std::fs::canonicalize(data_dir)
+        .with_context(|| format!("no data dir at {}", data_dir.display()))?;
+    let spec = AdaptorSpec::parse(adaptor)?;
+    let version = spec
+        .exact_version()
+        .context("name the npm adaptor with its exact version (NAME@VERSION)")?
+        .to_string();
+    let installed = InstalledAdaptors::in_data_dir(data_dir);
+    if installed.find(&spec.name, &version).is_none() {
+        bail!(
+            "{adaptor} is not installed in {}: install it with `bolt --data-dir {0} adaptor add {adaptor}`",
+            data_dir.display()
+        );
+    }
+    let sources = AdaptorSources::installed(installed);
+    let event_loop = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let input = json!({"data": {}, "configuration": {}});
+    let mut medians = Vec::new();
+    // The third case loads what openmrs 5.5.0 imports from the built-in common, without
+    // openmrs: compared with it, the npm package's own cost.
+    let same_modules = "fn(s => s);\nconst used = [alterState, arrayToString, as, combine, cursor, dataPath, dataValue, dateFns, each, field, fields, fnIf, lastReferenceValue, log, map, merge, sourceValue, util, composeNextState];\n";
+    let npm_label = format!("npm {}@{version}", spec.name);
+    for (label, adaptor, job) in [
+        ("built-in common", "common", "fn(s => s);"),
+        (npm_label.as_str(), adaptor, "fn(s => s);"),
+        (
+            "built-in common, importing what openmrs 5.5.0 imports from it",
+            "common",
+            same_modules,
+        ),
+    ] {
+        let plan = one_step(job, Some(adaptor));
+        let samples = event_loop.block_on(async {
+            let mut samples = Vec::new();
+            for i in 0..520 {
+                let started = Instant::now();
+                tokio::spawn({
+                    let (plan, input, sources) = (plan.clone(), input.clone(), sources.clone());
+                    async move { execute_with(&plan, &input, sources).await }
+                })
+                .await??;
+                if i >= 20 {
+                    samples.push(started.elapsed());
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            Ok::<_, anyhow::Error>(samples)
+        })?;
+        let mut sorted = samples.clone();
+        sorted.sort();
+        medians.push(sorted[sorted.len() / 2]);
+        println!(
+            "daemon path, one-step `fn(s => s)` on {label}, runs 2 ms apart: {}",
+            summary(samples)
+        );
+    }
+    let (common, npm) = (medians[0].as_secs_f64(), medians[1].as_secs_f64());
+    println!(
+        "npm adaptor per step: median {:.3} ms, {:.2}x the built-in common's, {:+.3} ms (targets: within 2x, <= 1 ms)",
+        npm * 1000.0,
+        npm / common,
+        (npm - common) * 1000.0
+    );
+    cold_execute_npm(data_dir, &spec.name, &version)
+}
+
+/// Cold `bolt execute` of a job on the npm adaptor: once with no compiled bytecode on disk,
+/// then as usual (the install's `.bolt-bytecode` filled by the first run).
+fn cold_execute_npm(data_dir: &Path, name: &str, version: &str) -> Result<()> {
+    let exe = std::env::current_exe().context("locating the bolt executable")?;
+    let dir = tempfile::tempdir()?;
+    std::fs::write(
+        dir.path().join("job.js"),
+        "fn(s => ({ ...s, ok: true }));\n",
+    )?;
+    let adaptor = format!("{name}@{version}");
+    let run = || -> Result<Duration> {
+        let started = Instant::now();
+        let output = Command::new(&exe)
+            .args(["execute", "job.js", "-a", &adaptor, "-o", "out.json"])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .current_dir(dir.path())
+            .output()
+            .context("running bolt execute")?;
+        let elapsed = started.elapsed();
+        if !output.status.success() {
+            bail!(
+                "bolt execute failed: {}",
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+        Ok(elapsed)
+    };
+    let root = InstalledAdaptors::in_data_dir(data_dir).install_root(name, version);
+    let _ = std::fs::remove_dir_all(root.join(".bolt-bytecode"));
+    let first = run()?;
+    let samples = (0..20).map(|_| run()).collect::<Result<Vec<_>>>()?;
+    println!(
+        "cold `bolt execute job.js -a {adaptor}`: first (no bytecode on disk yet) {:.1} ms, then wall {} (target <= 30 ms)",
+        first.as_secs_f64() * 1000.0,
+        summary(samples)
+    );
+    Ok(())
+}
+
+/// One run the way boltd makes it, with npm adaptors from `sources`.
+async fn execute_with(plan: &Plan, input: &Value, sources: AdaptorSources) -> Result<()> {
+    let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = bolt_daemon::engine::execute(
+        plan.clone(),
+        input.clone(),
+        Limits::default(),
+        sources,
+        events,
+        CancelToken::new(),
+    )
+    .await;
+    while incoming.try_recv().is_ok() {}
+    if outcome.exit_reason != ExitReason::Success {
+        bail!("benchmark job failed: {outcome:?}");
+    }
     Ok(())
 }
 
@@ -241,6 +394,7 @@ async fn execute_as_boltd(plan: &Plan, input: &Value) -> Result<()> {
         plan.clone(),
         input.clone(),
         Limits::default(),
+        Default::default(),
         events,
         CancelToken::new(),
     )

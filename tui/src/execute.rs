@@ -1,5 +1,6 @@
 //! `bolt execute`: run a job or workflow file locally, like `openfn execute`.
 
+use crate::cli::Global;
 use bolt_daemon::engine::cli::{ExecuteOptions, execute};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +10,8 @@ use std::process::ExitCode;
 pub struct ExecuteArgs {
     /// A job (`.js`) or a workflow (`.json`).
     pub path: PathBuf,
-    /// Adaptor for a `.js` job: `common`, `http`, `common@3.3.4`, `@openfn/language-http@7.2.10`.
+    /// Adaptor of a `.js` job, repeatable: `common`, `http@7.2.10`, `openmrs@5.5.0` (installed
+    /// with `bolt adaptor add` into the data dir), `@openfn/language-openmrs=/path/to/package`.
     #[arg(short = 'a', long = "adaptor", visible_alias = "adaptors")]
     pub adaptors: Vec<String>,
     /// Input state file.
@@ -51,17 +53,19 @@ pub struct ExecuteArgs {
     /// Run the source as it is (it must `export default [...]`).
     #[arg(long = "no-compile")]
     pub no_compile: bool,
-    /// Accepted for compatibility; bolt's adaptors are built in.
+    /// Accepted for compatibility; bolt execute never installs (use `bolt adaptor add`).
     #[arg(short = 'i', long = "autoinstall", hide = true)]
     pub autoinstall: bool,
-    /// Accepted for compatibility; bolt's adaptors are built in.
+    /// Accepted for compatibility; bolt execute never installs (use `bolt adaptor add`).
     #[arg(long = "no-autoinstall", hide = true)]
     pub no_autoinstall: bool,
 }
 
-impl From<ExecuteArgs> for ExecuteOptions {
-    fn from(args: ExecuteArgs) -> Self {
+impl ExecuteArgs {
+    fn into_options(self, data_dir: Option<PathBuf>) -> ExecuteOptions {
+        let args = self;
         ExecuteOptions {
+            data_dir,
             path: args.path,
             adaptors: args.adaptors,
             state_path: args.state_path,
@@ -81,9 +85,20 @@ impl From<ExecuteArgs> for ExecuteOptions {
     }
 }
 
-/// Runs `bolt execute` with logs on stdout; the exit code follows OpenFn's CLI.
-pub fn run(args: ExecuteArgs) -> ExitCode {
-    let code = execute(args.into(), Box::new(std::io::stdout()));
+/// Runs `bolt execute` with logs on stdout; the exit code follows OpenFn's CLI. Jobs may use
+/// the adaptors installed in the data dir (`--data-dir`, BOLT_DATA_DIR, the config's).
+pub fn run(global: &Global, args: ExecuteArgs) -> ExitCode {
+    let data_dir = match global.resolve() {
+        Ok(resolved) => resolved.data_dir,
+        Err(e) => {
+            eprintln!("bolt: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = execute(
+        args.into_options(Some(data_dir)),
+        Box::new(std::io::stdout()),
+    );
     if std::env::var_os(crate::bench_engine::REPORT_RSS_ENV).is_some() {
         report_peak_rss();
     }

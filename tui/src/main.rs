@@ -135,7 +135,7 @@ fn main() -> ExitCode {
         Some(Command::Project(command)) => {
             cli::exit_with(cli::history::project(&cli.global, &command))
         }
-        Some(Command::Execute(args)) => execute::run(args),
+        Some(Command::Execute(args)) => execute::run(&cli.global, args),
         Some(Command::Daemon(args)) => bolt_daemon::cli::main(args),
         Some(Command::Bench(command)) => cli::exit_with(cli::bench::run(&command)),
         None => cli::exit_with(cli::open::open(&cli.global, &cli.display, None)),

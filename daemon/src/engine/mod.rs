@@ -1,6 +1,7 @@
 //! The OpenFn-compatible job engine: compiles job code like OpenFn's compiler, runs it in
 //! embedded QuickJS with OpenFn's sandbox and state rules, with language-common and
-//! language-http built in. Knows nothing of SQLite, sockets or HTTP servers.
+//! language-http built in and any other adaptor run from its installed npm package
+//! ([`packages`], [`adaptors::choice`]). Knows nothing of SQLite, sockets or HTTP servers.
 //!
 //! [`execute`] runs a whole plan on an engine worker thread (with its own current-thread
 //! tokio runtime and an 8 MiB stack; workers are kept between runs), so it can be awaited
@@ -10,6 +11,7 @@ pub mod adaptors;
 pub mod compiler;
 mod gate;
 pub mod node;
+pub mod packages;
 pub mod runtime;
 
 pub use gate::EventGate;
@@ -37,11 +39,27 @@ pub struct PlanStep {
     pub name: Option<String>,
     /// Job source; `None` for a trigger-like step that passes its input through.
     pub expression: Option<String>,
-    /// e.g. `@openfn/language-common@3.3.4`, `common`, `http`.
+    /// e.g. `@openfn/language-common@3.3.4`, `common`, `http`, `openmrs@5.5.0`.
     pub adaptor: Option<String>,
+    /// Further adaptors of the step, after `adaptor` (OpenFn's `adaptors: [...]`, e.g. the
+    /// collections adaptor next to the job's own).
+    pub adaptors: Vec<String>,
     pub configuration: Option<serde_json::Value>,
     pub state: Option<serde_json::Value>,
     pub next: Vec<PlanEdge>,
+}
+
+impl PlanStep {
+    /// Every adaptor the step names, `adaptor` first, each once.
+    pub fn adaptor_specs(&self) -> Vec<&str> {
+        let mut specs: Vec<&str> = Vec::new();
+        for spec in self.adaptor.iter().chain(self.adaptors.iter()) {
+            if !specs.contains(&spec.as_str()) {
+                specs.push(spec);
+            }
+        }
+        specs
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -155,11 +173,13 @@ pub struct RunOutcome {
 
 /// Runs a whole plan with the worker's (Lightning's) state rules: `configuration` and
 /// `response` are dropped from step outputs. Events (step start/finish, every log line)
-/// are sent as they happen.
+/// are sent as they happen. Steps may use the npm adaptors `adaptors` names (boltd passes
+/// its data dir's installed adaptors).
 pub async fn execute(
     plan: Plan,
     input: serde_json::Value,
     limits: Limits,
+    adaptors: adaptors::choice::AdaptorSources,
     events: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
     cancel: CancelToken,
 ) -> RunOutcome {
@@ -167,6 +187,7 @@ pub async fn execute(
         limits,
         cancel,
         worker_mode: true,
+        adaptors,
         ..runtime::RunOptions::default()
     };
     runtime::run_on_engine_thread(plan, input, options, runtime::EventSink::channel(events)).await
@@ -178,6 +199,7 @@ pub async fn execute_gated(
     plan: Plan,
     input: serde_json::Value,
     limits: Limits,
+    adaptors: adaptors::choice::AdaptorSources,
     events: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
     cancel: CancelToken,
     gate: Arc<EventGate>,
@@ -186,6 +208,7 @@ pub async fn execute_gated(
         limits,
         cancel,
         worker_mode: true,
+        adaptors,
         ..runtime::RunOptions::default()
     };
     let sink = runtime::EventSink::gated_channel(events, gate);

@@ -323,18 +323,21 @@ async fn check_builtins(
         .iter()
         .map(|module| {
             let prefixed = format!("node:{module}");
-            let why = match node::builtin(module).or_else(|| node::builtin(&prefixed)) {
-                Some(Builtin::Unsupported { why }) => why.to_string(),
-                _ => "is not available in bolt".to_string(),
+            let (what, why) = match node::refused_package(module) {
+                Some(why) => ("the package", why.to_string()),
+                None => match node::builtin(module).or_else(|| node::builtin(&prefixed)) {
+                    Some(Builtin::Unsupported { why }) => ("Node's", why.to_string()),
+                    _ => ("Node's", "is not available in bolt".to_string()),
+                },
             };
             match manifest.unsupported_importers.get(module) {
-                Some(file) => format!("`{module}` (imported by {file}; it {why})"),
-                None => format!("`{module}` (it {why})"),
+                Some(file) => format!("{what} `{module}` (imported by {file}; it {why})"),
+                None => format!("{what} `{module}` (it {why})"),
             }
         })
         .collect();
     refusals.push(format!(
-        "{} {}@{}, which needs Node's {}: bolt cannot run this adaptor",
+        "{} {}@{}, which needs {}: bolt cannot run this adaptor",
         uses(jobs),
         manifest.name,
         manifest.version,

@@ -1,5 +1,6 @@
-//! Which Node built-ins an installed adaptor's code needs that bolt cannot provide (raw
-//! sockets, processes, files: [`crate::engine::node::builtin`]).
+//! Which Node built-ins an installed adaptor's code needs that bolt cannot provide
+//! (processes, UDP…: [`crate::engine::node::builtin`]), and which socket-driver packages it
+//! loads (pg, tedious…: [`crate::engine::node::refused_package`]).
 //!
 //! The scan follows the module graph from the adaptor's entry point (package.json
 //! `exports` for `import`, else `module`, else `main`) through relative and bare imports
@@ -160,6 +161,11 @@ fn target(root: &Path, dir: &Path, specifier: &str, mode: Mode) -> Target {
     let (package, subpath) = split_bare(specifier);
     if node::replacement(package).is_some() {
         return Target::Ignore;
+    }
+    // Socket drivers: `net`/`tls` load in bolt (other packages require them for paths
+    // adaptors never take), so the driver package itself is what can't work.
+    if node::refused_package(package).is_some() {
+        return Target::Unsupported(package.to_string());
     }
     let Some(package_dir) = find_package(root, dir, package) else {
         return Target::Ignore;
@@ -547,7 +553,7 @@ mod tests {
         write(
             root,
             "node_modules/@openfn/language-db/dist/client.js",
-            "import { Connection } from 'driver'; export const connect = 1;",
+            "import { Connection } from 'driver'; import { Pool } from 'pg'; export const connect = 1;",
         );
         write(
             root,
@@ -557,7 +563,7 @@ mod tests {
         write(
             root,
             "node_modules/driver/lib/index.js",
-            "const net = require('net'); const tls = require('node:tls'); module.exports = require('./conn');",
+            "const net = require('net'); const cp = require('node:child_process'); module.exports = require('./conn');",
         );
         write(
             root,
@@ -577,20 +583,26 @@ mod tests {
         // Not reached from the entry: never scanned.
         write(root, "node_modules/unused/index.js", "require('dgram');");
         let findings = scan(root, &root.join("node_modules/@openfn/language-db"));
+        // `net` loads in bolt (it throws only when used); `pg` is refused by name.
         assert_eq!(
             findings.unsupported.keys().collect::<Vec<_>>(),
-            ["net", "tls"]
+            ["child_process", "pg"]
         );
         assert_eq!(
-            findings.unsupported["net"],
+            findings.unsupported["child_process"],
             "node_modules/driver/lib/index.js"
         );
+        assert_eq!(
+            findings.unsupported["pg"],
+            "node_modules/@openfn/language-db/dist/client.js"
+        );
         assert_eq!(findings.files_scanned, 5);
-        assert_eq!(findings.specifiers["net"], "unsupported");
+        assert_eq!(findings.specifiers["node:child_process"], "unsupported");
+        assert_eq!(findings.specifiers["net"], "provided");
         assert_eq!(findings.specifiers["driver"], "package");
         assert!(!is_stale(&findings.specifiers));
         let mut changed = findings.specifiers.clone();
-        changed.insert("net".into(), "provided".into());
+        changed.insert("net".into(), "unsupported".into());
         assert!(is_stale(&changed));
         assert!(is_stale(&BTreeMap::new()));
     }

@@ -207,7 +207,7 @@ fn print_add_report(report: &AdaptorAddReport) {
 fn print_unsupported(adaptor: &AdaptorInfo) {
     if !adaptor.unsupported_builtins.is_empty() {
         println!(
-            "  ! it needs Node's {}, which bolt cannot provide: deploys of jobs using it are refused",
+            "  ! it needs {}, which bolt's sandbox cannot provide: deploys of jobs using it are refused",
             adaptor.unsupported_builtins.join(", ")
         );
     }
@@ -278,7 +278,7 @@ fn list(global: &Global, json: bool) -> Result<(), CliError> {
         }
         if !adaptor.unsupported_builtins.is_empty() {
             println!(
-                "{}: needs Node's {}, which bolt cannot provide: jobs using it are refused",
+                "{}: needs {}, which bolt's sandbox cannot provide: jobs using it are refused",
                 adaptor.spec(),
                 adaptor.unsupported_builtins.join(", ")
             );

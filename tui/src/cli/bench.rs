@@ -10,6 +10,20 @@ pub enum BenchCommand {
         /// A directory with @openfn/runtime and @openfn/language-common installed (npm).
         #[arg(long, value_name = "DIR")]
         node_dir: Option<std::path::PathBuf>,
+        /// A data dir with @openfn/language-openmrs@5.5.0 installed (`bolt adaptor add
+        /// openmrs@5.5.0`), for the npm adaptor figures.
+        #[arg(long, value_name = "DIR")]
+        adaptors_data_dir: Option<std::path::PathBuf>,
+        /// Print the npm adaptor figures only.
+        #[arg(long, requires = "adaptors_data_dir")]
+        npm_adaptor_only: bool,
+        /// The installed npm adaptor the figures are for.
+        #[arg(
+            long,
+            value_name = "NAME@VERSION",
+            default_value = "@openfn/language-openmrs@5.5.0"
+        )]
+        npm_adaptor: String,
     },
     /// Webhook requests acknowledged per second and end-to-end runs per second.
     Webhooks(super::bench_webhooks::WebhookBenchArgs),
@@ -29,9 +43,17 @@ pub enum BenchCommand {
 
 pub fn run(command: &BenchCommand) -> Result<(), CliError> {
     match command {
-        BenchCommand::Engine { node_dir } => {
-            crate::bench_engine::bench_engine_with(node_dir.as_deref())?
-        }
+        BenchCommand::Engine {
+            node_dir,
+            adaptors_data_dir,
+            npm_adaptor_only,
+            npm_adaptor,
+        } => crate::bench_engine::bench_engine_with(
+            node_dir.as_deref(),
+            adaptors_data_dir.as_deref(),
+            *npm_adaptor_only,
+            npm_adaptor,
+        )?,
         BenchCommand::Webhooks(args) => super::bench_webhooks::run(args)?,
         BenchCommand::Memory(args) => super::bench_memory::run(args)?,
         BenchCommand::Tui => print!("{}", crate::tui::measure_bytes()?),

@@ -1,4 +1,8 @@
-//! The built-in adaptors (language-common, language-http) and their Rust host functions.
+//! The built-in adaptors (language-common, language-http) and their Rust host functions,
+//! and what the engine knows of npm adaptors: how users name them ([`spec`]), where they
+//! are installed ([`installed`]), which code runs for a step ([`choice`]: built-in,
+//! installed or local) and their export names ([`package_exports`]). Loading an npm
+//! package's code is `crate::engine::packages`' and the runtime's business.
 //!
 //! Each adaptor is an ES module written for bolt (`js/*.js`), embedded in the binary, that
 //! reproduces the behaviour of the npm package version it names. What is impractical in
@@ -53,8 +57,10 @@
 //! `parseAs: 'stream'` gives text; of the TLS options, `rejectUnauthorized`, `ca`, `cert` and
 //! `key` (PEM) are used; `util.uuid()` uses `Math.random`.
 
+pub mod choice;
 pub mod host;
 pub mod installed;
+pub mod package_exports;
 #[cfg(test)]
 mod quickjs_tests;
 pub mod spec;
@@ -202,7 +208,7 @@ const COMMON_PARTS: &[&str] = &[
     "@openfn/language-common/lodash",
 ];
 
-static SUB_MODULES: [SubModule; 13] = [
+static SUB_MODULES: [SubModule; 15] = [
     SubModule {
         specifier: COMMON_CORE,
         source: include_str!("js/common/core.js"),
@@ -343,6 +349,42 @@ static SUB_MODULES: [SubModule; 13] = [
             "throwError",
             "uuid",
         ],
+        internal: true,
+    },
+    // What npm adaptors importing language-common's `util` and `metadata` subpaths get when
+    // they run on the built-in common.
+    SubModule {
+        specifier: "@openfn/language-common/public/util",
+        source: include_str!("js/common/public_util.js"),
+        exports: &[
+            "ERROR_ABSOLUTE_URL",
+            "ERROR_URL_MISMATCH",
+            "assertRelativeUrl",
+            "decode",
+            "del",
+            "enableMockClient",
+            "encode",
+            "encodeFormBody",
+            "expandReferences",
+            "generateAgentKey",
+            "get",
+            "logResponse",
+            "makeBasicAuthHeader",
+            "normalizeOauthConfig",
+            "parseDate",
+            "parseUrl",
+            "post",
+            "put",
+            "request",
+            "throwError",
+            "uuid",
+        ],
+        internal: true,
+    },
+    SubModule {
+        specifier: "@openfn/language-common/public/metadata",
+        source: include_str!("js/common/public_metadata.js"),
+        exports: &["createEntity"],
         internal: true,
     },
 ];

@@ -30,7 +30,7 @@ pub struct AdaptorSpec {
     pub local_path: Option<PathBuf>,
 }
 
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum SpecError {
     #[error(
         "empty adaptor name: name an adaptor such as `http`, `openmrs@5.5.0` or `@openfn/language-dhis2@latest`"

@@ -137,18 +137,7 @@ pub(crate) fn header(
             names.join(", ")
         );
     };
-    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
-    for name in names {
-        let module = modules.by_name.get(name).map_or(adaptor, String::as_str);
-        match groups.iter_mut().find(|(m, _)| *m == module) {
-            Some((_, group)) => group.push(name),
-            None => groups.push((module, vec![name])),
-        }
-    }
-    let imports: Vec<String> = groups
-        .iter()
-        .map(|(module, group)| format!("import {{ {} }} from \"{module}\";", group.join(", ")))
-        .collect();
+    let imports = import_statements(adaptor, names, Some(modules));
     let execute = &modules.execute;
     let reexport = if job_exports_execute {
         format!("export * from \"{execute}\";")
@@ -196,6 +185,66 @@ pub(crate) fn export_names(program: &Program<'_>) -> Vec<String> {
         }
     }
     names
+}
+
+/// `import { … } from "…";` statements for `names`: one for the adaptor, or one per module
+/// that provides them when the adaptor is split into modules.
+fn import_statements(
+    adaptor: &str,
+    names: &[String],
+    modules: Option<&ExportModules>,
+) -> Vec<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for name in names {
+        let module = modules
+            .and_then(|m| m.by_name.get(name))
+            .map_or(adaptor, String::as_str);
+        match groups.iter_mut().find(|(m, _)| *m == module) {
+            Some((_, group)) => group.push(name),
+            None => groups.push((module, vec![name])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(module, group)| format!("import {{ {} }} from \"{module}\";", group.join(", ")))
+        .collect()
+}
+
+/// The header for a step with several adaptors (OpenFn's `-a a -a b`): each adaptor that
+/// provides a used name is imported and star-re-exported, the adaptor listed last first (as
+/// OpenFn inserts each one at the top). A name several adaptors export is imported from
+/// the first listed only (OpenFn would import it twice, which no module can link). When
+/// more than one adaptor defines `execute`, the star exports make it ambiguous and the
+/// runtime falls back to its default, as in OpenFn.
+pub(crate) fn multi_header(
+    adaptors: &[&super::AdaptorImports],
+    dangling: &HashSet<String>,
+    ignore: &[String],
+) -> Option<String> {
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut parts: Vec<(Vec<String>, String)> = Vec::new();
+    for adaptor in adaptors {
+        let names: Vec<String> = used_exports(dangling, &adaptor.exports, ignore)
+            .into_iter()
+            .filter(|name| taken.insert(name.clone()))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let modules = adaptor.export_modules.as_ref();
+        let reexported = modules.map_or(adaptor.specifier.as_str(), |m| m.execute.as_str());
+        parts.push((
+            import_statements(&adaptor.specifier, &names, modules),
+            format!("export * from \"{reexported}\";"),
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    parts.reverse();
+    let imports: Vec<String> = parts.iter().flat_map(|(i, _)| i.clone()).collect();
+    let exports: Vec<String> = parts.into_iter().map(|(_, e)| e).collect();
+    Some(format!("{}\n{}\n", imports.join(" "), exports.join(" ")))
 }
 
 /// Whether the module itself exports `name` (declared or listed in an export clause).

@@ -61,6 +61,17 @@ pub struct CompileOptions {
     /// Names never imported from the adaptor: those the workflow's globals export
     /// (OpenFn's `ignoreImports`), so the globals' values are the ones the job sees.
     pub ignore_imports: Vec<String>,
+    /// The step's further adaptors (OpenFn's `-a common -a collections`), in order.
+    pub more_adaptors: Vec<AdaptorImports>,
+}
+
+/// One adaptor a job may import from (see [`CompileOptions`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdaptorImports {
+    pub specifier: String,
+    /// Empty: unknown (every undeclared name is imported).
+    pub exports: Vec<String>,
+    pub export_modules: Option<ExportModules>,
 }
 
 /// The modules an adaptor's exports are imported from, instead of the adaptor itself.
@@ -190,7 +201,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
     let promises = promises::plan(source, program, &tree, &lazy)?;
     let layout = Layout::plan(program, &lazy);
     let imports = match &options.adaptor {
-        Some(adaptor) => {
+        Some(adaptor) if options.more_adaptors.is_empty() => {
             let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
                 .map_err(|u| CompileError::unbound_catch(source, u.0))?;
             let names =
@@ -204,7 +215,19 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
                 )
             })
         }
-        None => None,
+        _ if options.adaptor.is_some() || !options.more_adaptors.is_empty() => {
+            let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
+                .map_err(|u| CompileError::unbound_catch(source, u.0))?;
+            let first = options.adaptor.as_ref().map(|specifier| AdaptorImports {
+                specifier: specifier.clone(),
+                exports: options.adaptor_exports.clone(),
+                export_modules: options.export_modules.clone(),
+            });
+            let adaptors: Vec<&AdaptorImports> =
+                first.iter().chain(options.more_adaptors.iter()).collect();
+            imports::multi_header(&adaptors, &dangling, &options.ignore_imports)
+        }
+        _ => None,
     };
 
     let mut edits = Edits::default();

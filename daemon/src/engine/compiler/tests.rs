@@ -671,3 +671,70 @@ fn wrapped_text_maps_to_the_argument() {
         Some((1, 5))
     );
 }
+
+// ---- several adaptors on one step (OpenFn's `-a a -a b`) ----
+
+fn package(specifier: &str, exports: &[&str]) -> AdaptorImports {
+    AdaptorImports {
+        specifier: specifier.into(),
+        exports: exports.iter().map(|s| s.to_string()).collect(),
+        export_modules: None,
+    }
+}
+
+#[test]
+fn several_adaptors_each_get_an_import_and_a_star_export_last_listed_first() {
+    // The fixture job `collections_openmrs_triage_queue` (-a openmrs -a collections).
+    let options = CompileOptions {
+        adaptor: Some("@openfn/language-openmrs".into()),
+        adaptor_exports: ["http", "get", "each", "fn", "execute"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        more_adaptors: vec![package("@openfn/language-collections", &["collections"])],
+        ..CompileOptions::default()
+    };
+    let out = compile(
+        "collections.each('q', {}, (s) => s);\neach($.called, get('p'));\nfn(s => s);\n",
+        &options,
+    )
+    .expect("compiles")
+    .code;
+    assert!(
+        out.starts_with(
+            "import { collections } from \"@openfn/language-collections\"; \
+             import { get, each, fn } from \"@openfn/language-openmrs\";\n\
+             export * from \"@openfn/language-collections\"; \
+             export * from \"@openfn/language-openmrs\";\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_name_several_adaptors_export_comes_from_the_first_listed_and_unused_ones_are_left_out() {
+    let options = CompileOptions {
+        more_adaptors: vec![
+            package("@openfn/language-demo", &["fn", "greet"]),
+            package("@openfn/language-collections", &["collections"]),
+        ],
+        ..routed(common())
+    };
+    let out = compile("greet('x');\nfn(s => s);\n", &options)
+        .expect("compiles")
+        .code;
+    assert!(
+        out.starts_with(
+            "import { greet } from \"@openfn/language-demo\"; \
+             import { fn } from \"@openfn/language-common/core\";\n\
+             export * from \"@openfn/language-demo\"; \
+             export * from \"@openfn/language-common/core\";\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("collections"), "{out}");
+    assert!(
+        out.ends_with("export default [greet('x'), fn(s => s)];\n"),
+        "{out}"
+    );
+}

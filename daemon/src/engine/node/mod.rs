@@ -64,8 +64,9 @@ pub enum Builtin {
 
 /// The Node built-ins bolt provides, by the name adaptors import, and their bundle module.
 ///
-/// `net`, `tls`, `http2`, `dns` and `fs` load (axios, form-data and https-proxy-agent
-/// `require` them at the top of their files and only use them on paths adaptors don't take),
+/// `net`, `tls`, `http2`, `dns`, `fs` and `vm` load (axios, form-data, https-proxy-agent and
+/// jsonpath-plus import them at the top of their files and only use them on paths adaptors
+/// don't take),
 /// but every function in them throws an error naming what bolt's sandbox does not allow.
 const PROVIDED: &[(&str, &str)] = &[
     ("assert", "node:assert"),
@@ -104,6 +105,7 @@ const PROVIDED: &[(&str, &str)] = &[
     ("url", "node:url"),
     ("util", "node:util"),
     ("util/types", "node:util/types"),
+    ("vm", "node:vm"),
     ("zlib", "node:zlib"),
 ];
 
@@ -127,10 +129,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ),
     ("inspector", "is a debugger interface bolt does not have"),
     ("v8", "is V8-specific; bolt runs QuickJS"),
-    (
-        "vm",
-        "compiles code in new contexts, which bolt's sandbox does not allow",
-    ),
     (
         "module",
         "loads modules from the file system, which bolt's sandbox does not allow",

@@ -6,12 +6,6 @@ use crate::engine::compiler::ExportModules;
 use rquickjs::function::Async;
 use rquickjs::{Ctx, Exception, Object};
 
-/// Module names bolt can import, as a job writes them.
-#[allow(dead_code)]
-pub fn known_modules() -> Vec<&'static str> {
-    adaptors::all().iter().map(|a| a.specifier).collect()
-}
-
 /// The ES module source of a built-in adaptor module, and whether job code may import it
 /// (`None` when bolt doesn't have it).
 pub fn module_source(name: &str) -> Option<(&'static str, bool)> {
@@ -66,23 +60,4 @@ pub fn install_host<'js>(ctx: &Ctx<'js>, host_object: &Object<'js>) -> rquickjs:
         ),
     )?;
     crate::engine::node::host::install(ctx, host_object)
-}
-
-/// Resolves `-a`/step adaptor spellings to a module specifier, or explains what bolt has.
-pub fn resolve_adaptor(spec: &str) -> Result<&'static str, String> {
-    adaptors::resolve(spec)
-        .map(|a| a.specifier)
-        .map_err(|e| e.to_string())
-}
-
-/// The export names of an adaptor module, for the compiler's auto-imports.
-pub fn exports(specifier: &str) -> Option<&'static [&'static str]> {
-    adaptors::resolve(specifier).ok().map(|a| a.exports)
-}
-
-/// `@openfn/language-common to version 3.3.4`, for the runtime's info log.
-pub fn describe_adaptor(spec: &str) -> Option<String> {
-    adaptors::resolve(spec)
-        .ok()
-        .map(|a| format!("{} to version {}", a.specifier, a.version))
 }

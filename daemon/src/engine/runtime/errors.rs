@@ -326,11 +326,29 @@ fn with_stack(headline: &str, stack: Option<&str>, pos: Option<(u32, u32)>) -> S
         text.push_str(&format!("\n    at vm:module(0):{line}:{column}"));
     }
     if let Some(stack) = stack {
-        for frame in stack.lines().filter(|l| l.contains("@openfn/language-")) {
+        let frames = stack.lines().map(short_frame);
+        for frame in frames.filter(|l| l.contains("@openfn/language-")) {
             text.push_str(&format!("\n    {}", frame.trim().trim_start_matches("at ")));
         }
     }
     text
+}
+
+/// A stack frame in an installed package, shown from its `node_modules` on (as OpenFn
+/// shows `@openfn/language-openmrs/dist/index.js:346:13`), not from the install root.
+fn short_frame(frame: &str) -> String {
+    const NODE_MODULES: &str = "/node_modules/";
+    match frame.find(NODE_MODULES) {
+        Some(at) => {
+            let path_start = frame[..at].rfind(['(', ' ']).map_or(0, |i| i + 1);
+            format!(
+                "{}{}",
+                &frame[..path_start],
+                &frame[at + NODE_MODULES.len()..]
+            )
+        }
+        None => frame.to_string(),
+    }
 }
 
 /// The first stack frame inside the job module (compiled-code line and column).
@@ -478,6 +496,15 @@ pub fn translate_message(message: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn package_frames_show_from_node_modules_on_and_dependencies_are_left_out() {
+        let stack = "Error: no\n    at request (/data/adaptors/@openfn/language-x@1.0.0/node_modules/@openfn/language-x/dist/index.js:12:3)\n    at /data/adaptors/@openfn/language-x@1.0.0/node_modules/lodash/set.js:4:1\n    at job.js:3:1";
+        assert_eq!(
+            with_stack("Error: no", Some(stack), None),
+            "Error: no\n    request (@openfn/language-x/dist/index.js:12:3)"
+        );
+    }
 
     #[test]
     fn translates_quickjs_property_errors_to_v8_wording() {

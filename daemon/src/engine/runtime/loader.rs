@@ -1,8 +1,10 @@
-//! Module resolution for jobs: bolt's prelude, the built-in adaptors and `@openfn/runtime`;
-//! nothing else. Built-in modules are compiled to QuickJS bytecode at build time (`embed!`),
-//! so a step loads them without parsing ~100 KB of JavaScript each time.
+//! Module resolution for jobs: bolt's prelude, the built-in adaptors, `@openfn/runtime`, and
+//! the npm adaptors of the step ([`super::packages`]); nothing else. Built-in modules are
+//! compiled to QuickJS bytecode at build time (`embed!`), so a step loads them without
+//! parsing ~100 KB of JavaScript each time; npm packages' modules are compiled once and
+//! cached ([`crate::engine::packages::bytecode`]).
 
-use super::adaptor_bridge;
+use super::{adaptor_bridge, packages};
 use rquickjs::loader::{Bundle, ImportAttributes, Loader, Resolver};
 use rquickjs::module::{Declared, Module};
 use rquickjs::{Ctx, Exception, Result, Value};
@@ -29,6 +31,16 @@ fn in_bundle(name: &str) -> bool {
     BUNDLE.iter().any(|(n, _)| *n == name)
 }
 
+/// Notes an import of a built-in adaptor module for the next prepared context (see
+/// `warm::prepare`).
+fn note_if_built_in_adaptor(name: &str) {
+    if name.starts_with(ADAPTOR_PREFIX)
+        && let Some((static_name, _)) = BUNDLE.iter().find(|(n, _)| *n == name)
+    {
+        super::warm::note_module(static_name);
+    }
+}
+
 /// Strips a version suffix: `@openfn/language-http@7.2.10` → `@openfn/language-http`.
 pub fn module_base_name(name: &str) -> &str {
     match name.rfind('@') {
@@ -47,35 +59,55 @@ impl Resolver for JobResolver {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> Result<String> {
-        // bolt's Node built-ins import each other (and the bundle's internals) by exact name;
-        // other module code (not jobs) names built-ins as Node does.
-        if crate::engine::node::bundle_may_import(base, name) && in_bundle(name) {
-            return Ok(name.to_string());
-        }
-        if base != super::step::JOB_MODULE
-            && base != super::step::GLOBALS_MODULE
-            && let Some(module) = node_module(name)
+        let resolved = resolve_name(ctx, base, name)?;
+        note_if_built_in_adaptor(&resolved);
+        Ok(resolved)
+    }
+}
+
+fn resolve_name(ctx: &Ctx<'_>, base: &str, name: &str) -> Result<String> {
+    // bolt's Node built-ins import each other (and the bundle's internals) by exact name;
+    // other module code (not jobs) names built-ins as Node does.
+    if crate::engine::node::bundle_may_import(base, name) && in_bundle(name) {
+        return Ok(name.to_string());
+    }
+    if base != super::step::JOB_MODULE
+        && base != super::step::GLOBALS_MODULE
+        && let Some(module) = node_module(name)
+    {
+        return Ok(module.to_string());
+    }
+    if name.starts_with(BOLT_PREFIX) {
+        // Only bolt's own modules (and the host, importing the prelude) may load these.
+        return if base.starts_with(BOLT_PREFIX)
+            || base.is_empty()
+            || base == "eval_script"
+            || packages::is_loader_module(base)
         {
-            return Ok(module.to_string());
+            Ok(name.to_string())
+        } else {
+            Err(import_error(ctx, name))
+        };
+    }
+    if let Some(resolved) = packages::resolve_import(ctx, base, name) {
+        return resolved;
+    }
+    if packages::is_package_module(base) {
+        // Package code outside a step with npm adaptors.
+        return Err(import_error(ctx, name));
+    }
+    let base_name = module_base_name(name);
+    if base_name == RUNTIME_MODULE {
+        return Ok(base_name.to_string());
+    }
+    // Internal adaptor modules are for the adaptor modules themselves, not for jobs.
+    match adaptor_bridge::module_source(base_name) {
+        Some((_, true)) => Ok(base_name.to_string()),
+        // ... and for the host (an empty base: imported from Rust).
+        Some((_, false)) if base.starts_with(ADAPTOR_PREFIX) || base.is_empty() => {
+            Ok(base_name.to_string())
         }
-        if name.starts_with(BOLT_PREFIX) {
-            // Only bolt's own modules (and the host, importing the prelude) may load these.
-            return if base.starts_with(BOLT_PREFIX) || base.is_empty() || base == "eval_script" {
-                Ok(name.to_string())
-            } else {
-                Err(import_error(ctx, name))
-            };
-        }
-        let base_name = module_base_name(name);
-        if base_name == RUNTIME_MODULE {
-            return Ok(base_name.to_string());
-        }
-        // Internal adaptor modules are for the adaptor modules themselves, not for jobs.
-        match adaptor_bridge::module_source(base_name) {
-            Some((_, true)) => Ok(base_name.to_string()),
-            Some((_, false)) if base.starts_with(ADAPTOR_PREFIX) => Ok(base_name.to_string()),
-            _ => Err(import_error(ctx, name)),
-        }
+        _ => Err(import_error(ctx, name)),
     }
 }
 
@@ -106,6 +138,9 @@ impl Loader for JobLoader {
         if in_bundle(name) {
             let mut bundle = BUNDLE;
             return bundle.load(ctx, name, attributes);
+        }
+        if let Some(module) = packages::load(ctx, name) {
+            return module;
         }
         match adaptor_bridge::module_source(name) {
             Some((source, _)) => Module::declare(ctx.clone(), name, source),
@@ -183,7 +218,8 @@ mod tests {
             adaptor: Some(adaptor.into()),
             ..PlanStep::default()
         };
-        let job = prepare::prepare(&step, CompileMode::Compile, &[]).unwrap();
+        let adaptors = prepare::adaptors_of(&step, &Default::default()).unwrap();
+        let job = prepare::prepare(&step, CompileMode::Compile, adaptors, &[]).unwrap();
         let loaded = Arc::new(Mutex::new(Vec::new()));
         let runtime = Runtime::new().unwrap();
         runtime.set_loader(JobResolver, Recording(loaded.clone()));

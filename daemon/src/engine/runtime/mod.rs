@@ -9,7 +9,9 @@
 //! step on the same thread when that step left nothing behind ([`warm`]), and plans run on
 //! engine worker threads kept between runs ([`pool`]). The prelude (`js/prelude.js`) builds
 //! OpenFn's sandbox globals, the operation loop and the final-state cleaning; the prelude,
-//! `Buffer` and language-common are QuickJS bytecode compiled at build time.
+//! `Buffer` and language-common are QuickJS bytecode compiled at build time. npm adaptor
+//! packages are loaded by [`packages`] (module names, CommonJS, cached bytecode) on top of
+//! `crate::engine::packages` (resolution inside an install).
 //!
 //! Known differences from OpenFn's Node runtime:
 //! - adaptor module state (common's cursor key/start, validate's schema cache) does not carry
@@ -18,7 +20,11 @@
 //! - error messages are QuickJS's, rewritten to V8's wording for the common cases (property
 //!   reads/writes of undefined/null, "x is not a function", invalid array length, JSON.parse
 //!   positions); error stacks in logs show the job position and adaptor frames only;
-//! - edge conditions are evaluated without a `console`.
+//! - edge conditions are evaluated without a `console`;
+//! - npm adaptor code runs in the job's context (OpenFn runs it in Node's own realm), so
+//!   code generation from strings is refused there too (ajv's schema compiler, lodash's
+//!   `_.template`), and its `console` is the job's, whose lines it writes are told apart
+//!   by the calling module and printed as adaptor output.
 
 pub(crate) mod adaptor_bridge;
 pub mod cli;
@@ -26,6 +32,7 @@ pub mod conditions;
 pub mod errors;
 mod loader;
 pub mod logs;
+pub mod packages;
 pub mod pool;
 pub mod prepare;
 pub mod state;
@@ -53,6 +60,8 @@ pub struct RunOptions {
     pub prepared: Option<Arc<std::collections::HashMap<String, prepare::PreparedJob>>>,
     /// Drop `response` from step outputs too, as OpenFn's worker (Lightning) does; the CLI keeps it.
     pub worker_mode: bool,
+    /// Where npm adaptors come from (installed ones, local package directories).
+    pub adaptors: crate::engine::adaptors::choice::AdaptorSources,
 }
 
 /// Where step events and log records go.

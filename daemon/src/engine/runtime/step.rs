@@ -9,6 +9,7 @@ use super::errors::{
 };
 use super::loader;
 use super::logs::{Level, LogArg, LogRecord, LogSink, LogSource};
+use super::packages;
 use super::warm;
 use rquickjs::function::Async;
 use rquickjs::module::Module;
@@ -49,6 +50,8 @@ pub struct StepRequest {
     pub max_state_bytes: usize,
     pub cancel: CancelToken,
     pub sink: LogSink,
+    /// The step's npm adaptors (`None`: built-in adaptors only).
+    pub packages: Option<Arc<packages::StepPackages>>,
     /// The workflow's globals: an ES module evaluated before the job, each export of which
     /// every step sees as a global (as OpenFn's `workflow.globals`).
     pub globals: Option<Arc<str>>,
@@ -66,6 +69,7 @@ pub enum StepOutcome {
 }
 
 pub async fn run_step(req: StepRequest) -> StepOutcome {
+    warm::start_noting_modules();
     let reason = Arc::new(AtomicU8::new(NOT_INTERRUPTED));
     let deadline = Instant::now() + req.timeout;
     let (warm, context) = match ready_context().await {
@@ -73,6 +77,8 @@ pub async fn run_step(req: StepRequest) -> StepOutcome {
         Err(outcome) => return outcome,
     };
     set_limits(&warm.runtime, &req, deadline, reason.clone()).await;
+    // The loader serves this step's npm packages while it runs.
+    let _packages = req.packages.clone().map(packages::enter);
     let request = &req;
     let interrupt = reason.clone();
     let work = context
@@ -412,6 +418,14 @@ pub(crate) async fn install_sandbox<'js>(
             emit_console(&sink, &step_id, LogSource::Job, &level, &args);
         })?,
     )?;
+    if req.packages.is_some() {
+        // npm adaptors' console lines: formatted like Node's, printed as adaptor output.
+        host.set(
+            "loadFormatArgs",
+            warm::host_function(ctx, |ctx: Ctx<'js>| packages::format_args_function(&ctx))?,
+        )?;
+        host.set("adaptorPrint", adaptor_print(ctx, req)?)?;
+    }
     let sink = req.sink.clone();
     let step_id = req.step_id.clone();
     host.set(
@@ -443,24 +457,7 @@ pub(crate) async fn install_sandbox<'js>(
 
     // Host functions for adaptor code; `print` is the raw console adaptors write to.
     let bolt_host = Object::new(ctx.clone())?;
-    let sink = req.sink.clone();
-    let step_id = req.step_id.clone();
-    bolt_host.set(
-        "print",
-        warm::host_function(ctx, move |level: String, line: String| {
-            let level = if level == "log" {
-                Level::Info
-            } else {
-                Level::parse(&level)
-            };
-            (sink)(LogRecord::text(
-                Some(&step_id),
-                LogSource::Adaptor,
-                level,
-                line,
-            ));
-        })?,
-    )?;
+    bolt_host.set("print", adaptor_print(ctx, req)?)?;
     adaptor_bridge::install_host(ctx, &bolt_host)?;
     define_hidden(ctx, "__bolt_host", bolt_host.into_value())?;
 
@@ -468,6 +465,25 @@ pub(crate) async fn install_sandbox<'js>(
     runtime.set("defer", internals.get::<_, Value>("defer")?)?;
     define_hidden(ctx, "__bolt_runtime", runtime.into_value())?;
     Ok(Internals { object: internals })
+}
+
+/// `print(level, line)`: a raw line of adaptor output.
+fn adaptor_print<'js>(ctx: &Ctx<'js>, req: &StepRequest) -> rquickjs::Result<Function<'js>> {
+    let sink = req.sink.clone();
+    let step_id = req.step_id.clone();
+    warm::host_function(ctx, move |level: String, line: String| {
+        let level = if level == "log" {
+            Level::Info
+        } else {
+            Level::parse(&level)
+        };
+        (sink)(LogRecord::text(
+            Some(&step_id),
+            LogSource::Adaptor,
+            level,
+            line,
+        ));
+    })
 }
 
 fn define_hidden<'js>(ctx: &Ctx<'js>, name: &str, value: Value<'js>) -> rquickjs::Result<()> {
@@ -504,14 +520,24 @@ async fn evaluate_job<'js>(
         .as_deref()
         .map(imported_adaptors)
         .unwrap_or_default();
-    for name in imported_adaptors(&req.code)
-        .into_iter()
-        .chain(globals_imports)
-    {
+    for name in imported_adaptors(&req.code).into_iter().chain(globals_imports) {
         let promise = Module::import(ctx, name.clone())
             .catch(ctx)
             .map_err(|e| caught(ctx, e))?;
         settle(ctx, promise).await?;
+    }
+    for adaptor in req.packages.iter().flat_map(|p| p.adaptors.iter()) {
+        let loaded = match Module::import(ctx, adaptor.name.clone()).catch(ctx) {
+            Ok(promise) => promise.into_future::<Value>().await.catch(ctx).map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(error) = loaded {
+            return Err(Thrown::Engine(Box::new(adaptor_load_error(
+                ctx,
+                &format!("{}@{}", adaptor.name, adaptor.version),
+                error,
+            ))));
+        }
     }
     internals
         .func("lockdown")
@@ -577,6 +603,46 @@ async fn evaluate_globals<'js>(
     .await;
     let _ = ctx.globals().set("state", input);
     result.map_err(tagged)
+}
+
+/// An npm adaptor that fails to load (a missing file, an unsupported built-in, code that
+/// throws): the step crashes with an ImportError naming the package and the cause.
+fn adaptor_load_error<'js>(ctx: &Ctx<'js>, adaptor: &str, error: CaughtError<'js>) -> StepError {
+    let cause = match &error {
+        CaughtError::Exception(e) => {
+            let name: Option<String> = e.as_object().get("name").ok();
+            let message = e.message().unwrap_or_default();
+            match name.as_deref() {
+                Some("ImportError") | None => message,
+                Some(name) => format!("{name}: {message}"),
+            }
+        }
+        CaughtError::Value(v) => ctx
+            .json_stringify(v.clone())
+            .ok()
+            .flatten()
+            .and_then(|s| s.to_string().ok())
+            .unwrap_or_else(|| "a value that is not an Error".into()),
+        CaughtError::Error(e) => e.to_string(),
+    };
+    let stack = match &error {
+        CaughtError::Exception(e) => e.stack(),
+        _ => None,
+    };
+    let mut error = StepError::engine(
+        Severity::Crash,
+        "ImportError",
+        format!("Failed to load adaptor {adaptor}: {cause}"),
+    );
+    if let Some(frame) = stack
+        .as_deref()
+        .and_then(|s| s.lines().find(|l| l.trim_start().starts_with("at ")))
+    {
+        error
+            .report
+            .push(errors::ReportLine::Text(format!("    {}", frame.trim())));
+    }
+    error
 }
 
 async fn settle<'js>(ctx: &Ctx<'js>, promise: Promise<'js>) -> Result<Value<'js>, Thrown<'js>> {

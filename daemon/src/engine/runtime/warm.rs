@@ -48,6 +48,8 @@ struct Retired {
 }
 
 thread_local! {
+    /// The built-in adaptor modules the last step on this thread imported (see [`prepare`]).
+    static LAST_STEP_MODULES: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
     static SPARE: RefCell<Option<WarmRuntime>> = const { RefCell::new(None) };
     static PREPARED: RefCell<Option<Prepared>> = const { RefCell::new(None) };
     static RETIRED: RefCell<Option<Retired>> = const { RefCell::new(None) };
@@ -70,7 +72,27 @@ pub async fn take_prepared() -> Option<Prepared> {
     PREPARED.with(|prepared| prepared.borrow_mut().take())
 }
 
+/// A step starts: from now on the built-in adaptor modules it imports are noted.
+pub fn start_noting_modules() {
+    LAST_STEP_MODULES.with(|noted| noted.borrow_mut().clear());
+}
+
+/// Notes a built-in adaptor module the running step imports (the resolver calls this).
+pub fn note_module(name: &'static str) {
+    LAST_STEP_MODULES.with(|noted| {
+        let mut noted = noted.borrow_mut();
+        if !noted.contains(&name) {
+            noted.push(name);
+        }
+    });
+}
+
 /// Prepares the next step's context on this thread (an idle engine worker calls this).
+/// Besides [`PRELOADED_MODULES`], it evaluates the built-in adaptor modules the last step
+/// here imported: boltd runs the same jobs again and again, and a job on an npm adaptor
+/// that uses more of language-common (its cursor, dates, HTTP helpers…) then finds them
+/// ready. Built-in adaptor modules read no globals when evaluated, so loading them early
+/// changes nothing a job can see.
 pub async fn prepare() {
     finish_retired().await;
     if PREPARED.with(|prepared| prepared.borrow().is_some()) {
@@ -83,7 +105,8 @@ pub async fn prepare() {
     };
     let loaded = context
         .async_with(async |ctx| {
-            for name in PRELOADED_MODULES {
+            let noted = LAST_STEP_MODULES.with(|noted| noted.borrow().clone());
+            for name in PRELOADED_MODULES.iter().copied().chain(noted) {
                 Module::import(&ctx, name)?.into_future::<Object>().await?;
             }
             Ok::<_, rquickjs::Error>(())

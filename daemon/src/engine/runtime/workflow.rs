@@ -60,6 +60,26 @@ pub fn validate(plan: &Plan) -> Result<String, Box<StepError>> {
     Ok(start)
 }
 
+/// Steps that will run on another version of an adaptor than they name (common 2.x on the
+/// built-in 3.x…) say so before anything else in the run's log.
+fn log_adaptor_notes(plan: &Plan, options: &RunOptions, sink: &EventSink) {
+    let mut notes: Vec<String> = Vec::new();
+    for step in &plan.steps {
+        let chosen = match options.prepared.as_ref().and_then(|p| p.get(&step.id)) {
+            Some(job) => job.adaptors.clone(),
+            None => prepare::adaptors_of(step, &options.adaptors).unwrap_or_default(),
+        };
+        for note in chosen.iter().filter_map(|a| a.note()) {
+            if !notes.iter().any(|n| n == note) {
+                notes.push(note.to_string());
+            }
+        }
+    }
+    for note in notes {
+        rt(sink, None, Level::Warn, note);
+    }
+}
+
 fn validation(message: &str) -> Box<StepError> {
     Box::new(StepError::engine(
         Severity::Crash,
@@ -144,6 +164,7 @@ pub async fn run_plan(
         }
     };
     let steps: HashMap<&str, &PlanStep> = plan.steps.iter().map(|s| (s.id.as_str(), s)).collect();
+    log_adaptor_notes(plan, options, sink);
     rt(
         sink,
         None,
@@ -196,16 +217,22 @@ pub async fn run_plan(
             Level::Info,
             format!("Starting step {}", step.name.as_deref().unwrap_or(&job_id)),
         );
-        if let Some(adaptor) = step
-            .adaptor
-            .as_deref()
-            .and_then(super::adaptor_bridge::describe_adaptor)
-        {
+        let ready = options
+            .prepared
+            .as_ref()
+            .and_then(|p| p.get(&job_id))
+            .or_else(|| prepared.get(&job_id))
+            .cloned();
+        let chosen = match &ready {
+            Some(job) => Ok(job.adaptors.clone()),
+            None => prepare::adaptors_of(step, &options.adaptors),
+        };
+        for adaptor in chosen.iter().flatten() {
             rt(
                 sink,
                 Some(&step_key),
                 Level::Info,
-                format!("Resolved adaptor {adaptor}"),
+                format!("Resolved adaptor {}", adaptor.describe()),
             );
         }
         let started = Instant::now();
@@ -215,17 +242,13 @@ pub async fn run_plan(
                 output: Some(without_configuration(&state)),
             },
             Some(_) => {
-                let ready = options
-                    .prepared
-                    .as_ref()
-                    .and_then(|p| p.get(&job_id))
-                    .or_else(|| prepared.get(&job_id));
                 let job = match ready {
-                    Some(job) => Ok(job.clone()),
-                    None => ignore
-                        .as_ref()
-                        .map_err(|e| e.clone())
-                        .and_then(|ignore| prepare::prepare(step, options.compile, ignore))
+                    Some(job) => Ok(job),
+                    None => chosen
+                        .and_then(|adaptors| {
+                            let ignore = ignore.as_ref().map_err(|e| e.clone())?;
+                            prepare::prepare(step, options.compile, adaptors, ignore)
+                        })
                         .inspect(|job| {
                             prepared.insert(job_id.clone(), job.clone());
                         }),
@@ -249,6 +272,7 @@ pub async fn run_plan(
                             max_state_bytes: options.limits.max_state_bytes,
                             cancel: options.cancel.clone(),
                             sink: sink.log_sink(),
+                            packages: job.packages,
                             globals: globals.clone(),
                         })
                         .await

@@ -2,15 +2,27 @@
 //! behaviour where OpenFn's outputs depend on it: headers and body timeouts, a bounded
 //! number of followed redirects (else the 3xx is returned), and Node-style error values.
 
-use std::sync::OnceLock;
+use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
-use reqwest::{Method, StatusCode, Url};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Uri;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
+use hyper::{Method, StatusCode};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_platform_verifier::BuilderVerifierExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use url::Url;
 
 /// undici's default connect timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -82,64 +94,145 @@ pub async fn http_request(request_json: String) -> Result<String, String> {
     serde_json::to_string(&result).map_err(|e| e.to_string())
 }
 
-fn client_for(request: &HttpRequest) -> Result<reqwest::Client, NetError> {
-    if request.tls.is_empty() {
-        return client(request.reject_unauthorized);
+/// The HTTP/1.1 client requests go through. Only what the job sets is sent: no default
+/// headers (undici's `request` adds none; an `Accept` header can change what a server
+/// answers). One client per thread: a pooled connection lives on the event loop of the
+/// engine thread that opened it, so it must not be reused from another thread's loop.
+type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+thread_local! {
+    static VERIFYING: RefCell<Option<HttpClient>> = const { RefCell::new(None) };
+    static INSECURE: RefCell<Option<HttpClient>> = const { RefCell::new(None) };
+}
+
+fn client_for(request: &HttpRequest) -> Result<HttpClient, NetError> {
+    if !request.tls.is_empty() {
+        // Custom CAs or a client certificate: a client for this request only (rare; not pooled).
+        return Ok(build_client(tls_config(request)?));
     }
-    // Custom CAs or a client certificate: a client for this request only (rare; not pooled).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let tls_error = |e: reqwest::Error| {
+    let cell = if request.reject_unauthorized {
+        &VERIFYING
+    } else {
+        &INSECURE
+    };
+    if let Some(client) = cell.with(|c| c.borrow().clone()) {
+        return Ok(client);
+    }
+    let client = build_client(tls_config(request)?);
+    cell.with(|c| *c.borrow_mut() = Some(client.clone()));
+    Ok(client)
+}
+
+fn build_client(tls: rustls::ClientConfig) -> HttpClient {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// TLS as Node's `tls` options ask: the platform's trust store (or the given `ca`, which
+/// replaces it), a client certificate, or no verification (`rejectUnauthorized: false`).
+fn tls_config(request: &HttpRequest) -> Result<rustls::ClientConfig, NetError> {
+    let tls_error = |e: &dyn std::fmt::Display| {
         plain_error(
             "Error",
             &format!("invalid TLS options: {e}"),
             Some("ERR_TLS_OPTIONS"),
         )
     };
-    let mut builder = base_builder(request.reject_unauthorized);
-    if !request.tls.ca.is_empty() {
-        let mut roots = Vec::new();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_error(&e))?;
+    let builder = if !request.reject_unauthorized {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+    } else if !request.tls.ca.is_empty() {
+        let mut roots = rustls::RootCertStore::empty();
         for pem in &request.tls.ca {
-            roots.extend(reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(tls_error)?);
+            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                roots
+                    .add(cert.map_err(|e| tls_error(&e))?)
+                    .map_err(|e| tls_error(&e))?;
+            }
         }
-        // Node's `ca` replaces the default trust store.
-        builder = builder.tls_certs_only(roots);
-    }
-    if let Some(cert) = &request.tls.cert {
-        let pem = format!("{cert}\n{}", request.tls.key.as_deref().unwrap_or_default());
-        builder = builder.identity(reqwest::Identity::from_pem(pem.as_bytes()).map_err(tls_error)?);
-    }
-    builder.build().map_err(tls_error)
-}
-
-/// undici speaks HTTP/1.1 only (its HTTP/2 is opt-in), and the response headers a job sees
-/// differ between the two, so bolt does the same.
-fn base_builder(reject_unauthorized: bool) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .http1_only()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(CONNECT_TIMEOUT)
-        .no_proxy()
-        .tls_danger_accept_invalid_certs(!reject_unauthorized)
-}
-
-fn client(reject_unauthorized: bool) -> Result<reqwest::Client, NetError> {
-    static VERIFYING: OnceLock<reqwest::Client> = OnceLock::new();
-    static INSECURE: OnceLock<reqwest::Client> = OnceLock::new();
-    let cell = if reject_unauthorized {
-        &VERIFYING
+        builder.with_root_certificates(roots)
     } else {
-        &INSECURE
+        builder
+            .with_platform_verifier()
+            .map_err(|e| tls_error(&e))?
     };
-    if let Some(client) = cell.get() {
-        return Ok(client.clone());
+    let config = match &request.tls.cert {
+        Some(cert) => {
+            let certs = CertificateDer::pem_slice_iter(cert.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| tls_error(&e))?;
+            let key_pem = request.tls.key.as_deref().unwrap_or(cert);
+            let key =
+                PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| tls_error(&e))?;
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|e| tls_error(&e))?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    Ok(config)
+}
+
+/// `rejectUnauthorized: false`: any certificate is accepted (signatures are still checked).
+#[derive(Debug)]
+struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
     }
-    // Building a rustls client without a process-wide provider panics; another part of the
-    // daemon may already have installed one, which is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = base_builder(reject_unauthorized)
-        .build()
-        .map_err(|e| plain_error("Error", &format!("cannot build HTTP client: {e}"), None))?;
-    Ok(cell.get_or_init(|| client).clone())
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
@@ -162,13 +255,17 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
     let mut redirects_left = request.max_redirections;
     let mut visited = vec![url.clone()];
     loop {
-        let mut builder = client
-            .request(method.clone(), url.clone())
-            .headers(headers.clone());
-        if let Some(bytes) = &body {
-            builder = builder.body(bytes.clone());
-        }
-        let mut response = match tokio::time::timeout(timeout, builder.send()).await {
+        let uri: Uri = url
+            .as_str()
+            .parse()
+            .map_err(|_| plain_error("TypeError", "Invalid URL", Some("ERR_INVALID_URL")))?;
+        let mut outgoing = hyper::Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .body(Full::new(Bytes::from(body.clone().unwrap_or_default())))
+            .map_err(|e| invalid_argument(&e.to_string()))?;
+        *outgoing.headers_mut() = headers.clone();
+        let response = match tokio::time::timeout(timeout, client.request(outgoing)).await {
             Err(_) => {
                 return Err(undici_error(
                     "HeadersTimeoutError",
@@ -176,13 +273,13 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
                     "UND_ERR_HEADERS_TIMEOUT",
                 ));
             }
-            Ok(Err(e)) => return Err(network_error(&e, &url)),
+            Ok(Err(e)) => return Err(network_error(&e, e.is_connect(), &url)),
             Ok(Ok(response)) => response,
         };
         let status = response.status();
         if status.is_redirection()
             && redirects_left > 0
-            && let Some(next) = redirect_target(&response, &url)
+            && let Some(next) = redirect_target(response.headers(), &url)
         {
             redirects_left -= 1;
             if visited.contains(&next) {
@@ -217,9 +314,10 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
             url = next;
             continue;
         }
+        let (parts, mut incoming) = response.into_parts();
         let mut bytes = Vec::new();
         loop {
-            match tokio::time::timeout(timeout, response.chunk()).await {
+            match tokio::time::timeout(timeout, incoming.frame()).await {
                 Err(_) => {
                     return Err(undici_error(
                         "BodyTimeoutError",
@@ -227,13 +325,17 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
                         "UND_ERR_BODY_TIMEOUT",
                     ));
                 }
-                Ok(Err(e)) => return Err(network_error(&e, &url)),
-                Ok(Ok(None)) => break,
-                Ok(Ok(Some(chunk))) => bytes.extend_from_slice(&chunk),
+                Ok(Some(Err(e))) => return Err(network_error(&e, false, &url)),
+                Ok(None) => break,
+                Ok(Some(Ok(frame))) => {
+                    if let Some(chunk) = frame.data_ref() {
+                        bytes.extend_from_slice(chunk);
+                    }
+                }
             }
         }
-        let headers: Vec<Value> = response
-            .headers()
+        let headers: Vec<Value> = parts
+            .headers
             .iter()
             .map(|(name, value)| json!([name.as_str(), String::from_utf8_lossy(value.as_bytes())]))
             .collect();
@@ -241,7 +343,7 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
             "ok": true,
             "status": status.as_u16(),
             "headers": headers,
-            "url": response.url().as_str(),
+            "url": url.as_str(),
             "bodyText": String::from_utf8_lossy(&bytes),
         });
         if request.want_base64 {
@@ -251,8 +353,8 @@ async fn perform(request: &HttpRequest) -> Result<Value, NetError> {
     }
 }
 
-fn redirect_target(response: &reqwest::Response, base: &Url) -> Option<Url> {
-    let location = response.headers().get(LOCATION)?.to_str().ok()?;
+fn redirect_target(headers: &HeaderMap, base: &Url) -> Option<Url> {
+    let location = headers.get(LOCATION)?.to_str().ok()?;
     base.join(location).ok()
 }
 
@@ -284,13 +386,28 @@ fn plain_error(name: &str, message: &str, code: Option<&str>) -> NetError {
     NetError(error)
 }
 
-/// Maps a reqwest failure onto the Node/undici error a job would have seen.
-fn network_error(error: &reqwest::Error, url: &Url) -> NetError {
+/// Maps a transport failure (`connecting`: while connecting) onto the Node/undici error a
+/// job would have seen.
+fn network_error(
+    error: &(dyn std::error::Error + 'static),
+    connecting: bool,
+    url: &Url,
+) -> NetError {
     let host = url.host_str().unwrap_or_default().to_string();
     let port = url.port_or_known_default().unwrap_or(80);
     let chain = error_chain(error);
+    let lower = chain.to_ascii_lowercase();
     if let Some(io) = find_io_error(error) {
         use std::io::ErrorKind;
+        if connecting && io.kind() == ErrorKind::TimedOut {
+            return undici_error(
+                "ConnectTimeoutError",
+                &format!(
+                    "Connect Timeout Error (attempted address: {host}:{port}, timeout: 10000ms)"
+                ),
+                "UND_ERR_CONNECT_TIMEOUT",
+            );
+        }
         let (code, errno) = match io.kind() {
             ErrorKind::ConnectionRefused => ("ECONNREFUSED", -111),
             ErrorKind::ConnectionReset => ("ECONNRESET", -104),
@@ -299,7 +416,7 @@ fn network_error(error: &reqwest::Error, url: &Url) -> NetError {
             ErrorKind::NetworkUnreachable => ("ENETUNREACH", -101),
             _ => ("", 0),
         };
-        if !code.is_empty() && error.is_connect() {
+        if !code.is_empty() && connecting {
             return NetError(json!({
                 "name": "Error",
                 "message": format!("connect {code} {host}:{port}"),
@@ -316,15 +433,7 @@ fn network_error(error: &reqwest::Error, url: &Url) -> NetError {
             );
         }
     }
-    if error.is_connect() && error.is_timeout() {
-        return undici_error(
-            "ConnectTimeoutError",
-            &format!("Connect Timeout Error (attempted address: {host}:{port}, timeout: 10000ms)"),
-            "UND_ERR_CONNECT_TIMEOUT",
-        );
-    }
-    let lower = chain.to_ascii_lowercase();
-    if error.is_connect()
+    if connecting
         && (lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve"))
     {
         return NetError(json!({
@@ -339,10 +448,7 @@ fn network_error(error: &reqwest::Error, url: &Url) -> NetError {
     if lower.contains("certificate") || lower.contains("tls") {
         return plain_error("Error", &chain, Some("ERR_TLS_CERT"));
     }
-    if error.is_connect() || error.is_request() || error.is_body() {
-        return undici_error("SocketError", "other side closed", "UND_ERR_SOCKET");
-    }
-    plain_error("Error", &chain, None)
+    undici_error("SocketError", "other side closed", "UND_ERR_SOCKET")
 }
 
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -440,6 +546,22 @@ mod tests {
         assert_eq!(got["status"], 201);
         assert_eq!(got["bodyText"], "POST /items?a=1 HTTP/1.1|true|{\"n\":1}");
         assert_eq!(got["headers"][0], json!(["content-type", "text/plain"]));
+    }
+
+    #[tokio::test]
+    async fn sends_only_the_headers_the_job_sets() {
+        let base = serve(|head, _| {
+            let names: Vec<String> = head
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(':'))
+                .map(|(name, _)| name.to_ascii_lowercase())
+                .collect();
+            reply("200 OK", "text/plain", &names.join(","))
+        });
+        let got = call(json!({"method": "GET", "url": base, "headers": [["X-Trace", "t1"]]})).await;
+        // No `accept` (undici's request() sends none), no user agent.
+        assert_eq!(got["bodyText"], "x-trace,host");
     }
 
     #[tokio::test]

@@ -88,6 +88,8 @@ globalThis.__failures = () => JSON.stringify(failures);
 if (typeof process !== 'undefined' && typeof process.on === 'function') {
   // The test server's URL (bolt's harness sets the global itself).
   globalThis.testServer = process.env.BOLT_TEST_SERVER;
+  // Under Node only: scripts whose keep-alive sockets would hold Node open end with it.
+  globalThis.__exitUnderNode = () => process.exit();
   process.on('exit', () => {
     if (failures.length) {
       console.error(failures.join('\n'));

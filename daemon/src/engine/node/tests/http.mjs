@@ -64,3 +64,5 @@ check('abort signal', aborted, ['AbortError', 'ABORT_ERR']);
 check('agents and constants', [new Agent({ keepAlive: true }).keepAlive, http.globalAgent instanceof Agent, https.globalAgent.protocol, https.globalAgent.defaultPort, STATUS_CODES[418], http.METHODS.includes('PATCH')], [true, true, 'https:', 443, "I'm a Teapot", true]);
 checkThrows('https module refuses http URLs', () => https.request(`${base}/text`), { name: 'TypeError', code: 'ERR_INVALID_PROTOCOL', message: 'Protocol "http:" not supported. Expected "https:"' });
 checkThrows('bad header', () => request(`${base}/text`).setHeader('bad header', 'x'), { name: 'TypeError', code: 'ERR_INVALID_HTTP_TOKEN', message: 'Header name must be a valid HTTP token ["bad header"]' });
+// Node's global agents keep idle sockets to the test server alive.
+globalThis.__exitUnderNode?.();

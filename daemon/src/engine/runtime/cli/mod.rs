@@ -4,11 +4,13 @@
 pub mod log_output;
 pub mod plan_file;
 
-use super::adaptor_bridge;
 use super::errors::StepError;
 use super::logs::{Level, LogRecord, LogSource, Sanitize};
 use super::prepare::{self, CompileMode};
 use super::{EventSink, RunOptions};
+use crate::engine::adaptors::choice::AdaptorSources;
+use crate::engine::adaptors::installed::InstalledAdaptors;
+use crate::engine::adaptors::spec::AdaptorSpec;
 use crate::engine::{Limits, PlanStep};
 use bolt_shared::model::ExitReason;
 use log_output::{LogLevels, LogPrinter};
@@ -37,6 +39,8 @@ pub struct ExecuteOptions {
     pub sanitize: Option<String>,
     pub immutable: bool,
     pub no_compile: bool,
+    /// The data dir whose installed adaptors (`<data_dir>/adaptors`) jobs may use.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Serializes a final state as OpenFn writes it: `JSON.stringify(state, null, 2)`, no newline.
@@ -96,16 +100,28 @@ pub fn execute(options: ExecuteOptions, out: Box<dyn Write + Send>) -> i32 {
 }
 
 fn run(options: &ExecuteOptions, printer: &LogPrinter, started: Instant) -> Result<i32, String> {
+    let sources = AdaptorSources {
+        installed: options
+            .data_dir
+            .as_deref()
+            .map(InstalledAdaptors::in_data_dir),
+        allow_local: true,
+    };
     for spec in &options.adaptors {
-        adaptor_bridge::resolve_adaptor(spec)?;
+        AdaptorSpec::parse(spec).map_err(|e| e.to_string())?;
     }
     let mut loaded =
         plan_file::load(&options.path, &options.adaptors).map_err(|e| e.to_string())?;
+    let mut chosen = std::collections::HashMap::new();
     for step in &loaded.plan.steps {
-        if let Some(adaptor) = &step.adaptor {
-            adaptor_bridge::resolve_adaptor(adaptor)
-                .map_err(|e| format!("step {}: {e}", step.id))?;
-        }
+        let adaptors = prepare::adaptors_of(step, &sources).map_err(|e| {
+            if loaded.single_job {
+                e.message
+            } else {
+                format!("step {}: {}", step.id, e.message)
+            }
+        })?;
+        chosen.insert(step.id.clone(), adaptors);
     }
 
     let input = load_state(options, printer)?;
@@ -136,7 +152,8 @@ fn run(options: &ExecuteOptions, printer: &LogPrinter, started: Instant) -> Resu
         if step.expression.is_none() {
             continue;
         }
-        match prepare::prepare(step, mode, &ignore) {
+        let adaptors = chosen.remove(&step.id).unwrap_or_default();
+        match prepare::prepare(step, mode, adaptors, &ignore) {
             Ok(job) => {
                 prepared.insert(step.id.clone(), job);
             }
@@ -159,6 +176,7 @@ fn run(options: &ExecuteOptions, printer: &LogPrinter, started: Instant) -> Resu
         end,
         compile: mode,
         prepared: Some(Arc::new(prepared)),
+        adaptors: sources,
         ..RunOptions::default()
     };
     let log_printer = printer.clone();

@@ -62,6 +62,7 @@ pub fn load(path: &Path, adaptors: &[String]) -> Result<LoadedPlan, PlanFileErro
             id: "job-1".into(),
             expression: Some(expression),
             adaptor: adaptors.first().cloned(),
+            adaptors: adaptors.iter().skip(1).cloned().collect(),
             ..PlanStep::default()
         };
         return Ok(LoadedPlan {
@@ -155,20 +156,30 @@ fn step(raw: &Value, index: usize, base: &Path) -> Result<PlanStep, PlanFileErro
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| format!("job-{}", index + 1));
-    let adaptor = raw
+    // `adaptor: "x"` or `adaptors: ["x", "y"]`.
+    let mut adaptors: Vec<String> = raw
         .get("adaptor")
         .and_then(Value::as_str)
-        .or_else(|| {
-            raw.get("adaptors")
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .and_then(Value::as_str)
-        })
-        .map(str::to_string);
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    for listed in raw
+        .get("adaptors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if !adaptors.iter().any(|a| a == listed) {
+            adaptors.push(listed.to_string());
+        }
+    }
+    let adaptor = (!adaptors.is_empty()).then(|| adaptors.remove(0));
     Ok(PlanStep {
         name: raw.get("name").and_then(Value::as_str).map(str::to_string),
         expression: text_or_file(raw.get("expression"), base)?,
         adaptor,
+        adaptors,
         configuration: object_or_file(raw.get("configuration"), base)?,
         state: object_or_file(raw.get("state"), base)?,
         next: edges(raw.get("next"))?,
@@ -266,6 +277,39 @@ mod tests {
         );
         assert!(next[3].disabled);
         assert_eq!(loaded.plan.start.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn steps_name_one_adaptor_or_several() {
+        let doc = json!({"workflow": {"steps": [
+            {"id": "a", "adaptor": "openmrs@5.5.0", "expression": "fn(s => s)"},
+            {"id": "b", "adaptors": ["common", "@openfn/language-collections@0.8.0"], "expression": "fn(s => s)"},
+            {"id": "c", "adaptor": "common", "adaptors": ["common", "collections"], "expression": "fn(s => s)"}
+        ]}});
+        let loaded = from_document(&doc, Path::new(".")).unwrap();
+        let specs: Vec<Vec<&str>> = loaded
+            .plan
+            .steps
+            .iter()
+            .map(|s| s.adaptor_specs())
+            .collect();
+        assert_eq!(
+            specs,
+            [
+                vec!["openmrs@5.5.0"],
+                vec!["common", "@openfn/language-collections@0.8.0"],
+                vec!["common", "collections"]
+            ]
+        );
+        let job = load(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("Cargo.toml")
+                .as_path(),
+            &["common".into(), "collections".into()],
+        );
+        // A .js path is read as the job: any readable file does for this check.
+        let step = &job.unwrap().plan.steps[0];
+        assert_eq!(step.adaptor_specs(), ["common", "collections"]);
     }
 
     #[test]

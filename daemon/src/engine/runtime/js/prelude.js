@@ -55,8 +55,12 @@ export default (host) => {
     }
   }
 
-  function makeConsole(emit) {
-    const log = (level) => (...args) => emit(level, JSON.stringify(args.map(describeArg)));
+  // `adaptorEmit(level, args)`: where lines written by npm adaptor code go (see below).
+  function makeConsole(emit, adaptorEmit) {
+    const log = (level) => (...args) => {
+      if (adaptorEmit && calledFromPackage()) return adaptorEmit(level, args);
+      emit(level, JSON.stringify(args.map(describeArg)));
+    };
     return Object.freeze({
       log: log('info'), info: log('info'), debug: log('debug'), warn: log('warn'),
       error: log('error'), success: log('success'), always: log('always'),
@@ -116,7 +120,14 @@ export default (host) => {
   };
   // What `Buffer`'s class is built from, taken before any job code can replace it.
   const bufferBuiltins = { Uint8Array, Map, species: Symbol.species };
-  define('console', makeConsole(host.jobLog));
+  // npm adaptors write to the same `console` as the job; their lines are adaptor output,
+  // formatted like Node's console (in OpenFn they go to the process console), told apart by
+  // the calling module. Only steps with npm adaptors pay for the look at the stack.
+  let formatArgs;
+  const adaptorEmit = host.adaptorPrint
+    ? (level, args) => host.adaptorPrint(level, (formatArgs ||= host.loadFormatArgs())(args))
+    : undefined;
+  define('console', makeConsole(host.jobLog, adaptorEmit));
   define('setTimeout', setTimeout);
   define('clearTimeout', clearTimer);
   define('setInterval', setInterval);
@@ -180,6 +191,11 @@ export default (host) => {
     };
   }
 
+  function calledFromPackage() {
+    const file = firstFrameFile(new Error().stack);
+    return typeof file === 'string' && file[0] === '/';
+  }
+
   // ---- operations ------------------------------------------------------------------------
   // The first stack frame outside this prelude and native code decides where an error came from.
   function firstFrameFile(stack) {
@@ -188,7 +204,8 @@ export default (host) => {
       const m = /^\s*at (?:.*? \()?(.*?)(?::\d+(?::\d+)?)?\)?$/.exec(line);
       if (!m) continue;
       const file = m[1];
-      if (file === 'native' || file === '<anonymous>' || file === host.preludeName) continue;
+      // bolt's own modules (the prelude, Node built-ins) are skipped like native code.
+      if (file === 'native' || file === '<anonymous>' || file.startsWith('bolt:')) continue;
       return file;
     }
     return undefined;
@@ -206,7 +223,8 @@ export default (host) => {
       } catch (e) {
         if (e !== null && e !== undefined && typeof e === 'object') {
           const file = firstFrameFile(e.stack);
-          if (file && file !== JOB_MODULE && /^@openfn\/language-/.test(file)) {
+          // Adaptor code: bolt's built-in adaptors, and npm packages (named by their path).
+          if (file && file !== JOB_MODULE && (/^@openfn\/language-/.test(file) || file[0] === '/')) {
             try { Object.defineProperty(e, '__boltAdaptorOperation', { value: index, enumerable: false }); }
             catch (_) { /* frozen error: report as thrown */ }
           }
