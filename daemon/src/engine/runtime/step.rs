@@ -520,7 +520,10 @@ async fn evaluate_job<'js>(
         .as_deref()
         .map(imported_adaptors)
         .unwrap_or_default();
-    for name in imported_adaptors(&req.code).into_iter().chain(globals_imports) {
+    for name in imported_adaptors(&req.code)
+        .into_iter()
+        .chain(globals_imports)
+    {
         let promise = Module::import(ctx, name.clone())
             .catch(ctx)
             .map_err(|e| caught(ctx, e))?;
