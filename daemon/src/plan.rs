@@ -103,11 +103,7 @@ pub fn build(
                 .collect(),
         });
     }
-    Plan {
-        steps,
-        start,
-        globals: spec.globals_module(),
-    }
+    Plan { steps, start }
 }
 
 /// The jobs a run starting at `start` can reach (for checking their credentials).

@@ -209,7 +209,6 @@ fn one_step(expression: &str, adaptor: Option<&str>) -> Plan {
             ..PlanStep::default()
         }],
         start: None,
-        globals: None,
     }
 }
 

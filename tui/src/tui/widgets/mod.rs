@@ -1,7 +1,6 @@
 //! Reusable pieces: dialogs, editors, the JSON viewer, text helpers.
 
 pub mod confirm;
-pub mod constants;
 pub mod credform;
 pub mod diff;
 pub mod editor;
@@ -12,4 +11,3 @@ pub mod overlay;
 pub mod picker;
 pub mod prompt;
 pub mod text;
-pub mod versions;
