@@ -1,6 +1,7 @@
 //! boltd's library: the store, the socket server, triggers, the run queue and the
 //! OpenFn-compatible engine (also used by `bolt execute`).
 
+pub mod actor;
 pub mod cli;
 pub mod collections;
 pub mod credentials;
@@ -29,6 +30,7 @@ pub mod secrets;
 pub mod shutdown;
 pub mod store;
 pub mod unrecorded;
+pub mod versions;
 pub mod webhook;
 pub mod webhook_triggers;
 pub mod workflows;

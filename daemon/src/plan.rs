@@ -103,7 +103,11 @@ pub fn build(
                 .collect(),
         });
     }
-    Plan { steps, start }
+    Plan {
+        steps,
+        start,
+        globals: spec.globals_module(),
+    }
 }
 
 /// The jobs a run starting at `start` can reach (for checking their credentials).

@@ -259,6 +259,8 @@ mod tests {
              DROP TABLE project_credentials; ALTER TABLE projects DROP COLUMN channels;
              ALTER TABLE runs DROP COLUMN log_lines_dropped;
              ALTER TABLE runs DROP COLUMN log_bytes_dropped;
+             DROP TABLE store_meta; ALTER TABLE workflow_versions DROP COLUMN actor;
+             ALTER TABLE workflow_versions DROP COLUMN origin;
              PRAGMA user_version = 3;",
         )
         .unwrap();

@@ -29,6 +29,8 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let readers = config.workers().clamp(2, 8);
     let store = Store::open(&resolved.data_dir, readers)
         .with_context(|| format!("opening the store in {}", resolved.data_dir.display()))?;
+    // Before anything reads a credential: the key must be the store's.
+    let vault = crate::credentials::rotate::reconcile(&store, vault, &resolved.data_dir).await?;
 
     let name = resolved
         .socket

@@ -3,6 +3,7 @@
 use crate::project::{self, WorkflowSpec, parse_cron};
 use crate::store::{StoreError, StoreResult, now_micros};
 use bolt_shared::model::*;
+use bolt_shared::versions::VersionOrigin;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// A live workflow row with its latest spec.
@@ -57,14 +58,26 @@ pub fn all(conn: &Connection) -> StoreResult<Vec<Deployed>> {
     rows.map(|r| to_deployed(r?)).collect()
 }
 
-/// Finds a workflow by id, key or name (case-insensitive), with a helpful error.
+/// Finds a workflow by id, key or name (case-insensitive), or by `PROJECT/WORKFLOW` when
+/// several projects have one of that name, with a helpful error.
 pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
     let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT_DEPLOYED} AND (w.id = ?1 OR w.key = ?1 OR lower(w.name) = lower(?1)) ORDER BY w.id LIMIT 2"
+        "{SELECT_DEPLOYED} AND (w.id = ?1 OR w.key = ?1 OR lower(w.name) = lower(?1)) ORDER BY p.name, w.id"
     ))?;
-    let found: Vec<_> = stmt
+    let mut found: Vec<_> = stmt
         .query_map([reference], deployed_row)?
         .collect::<Result<_, _>>()?;
+    if found.is_empty()
+        && let Some((project, workflow)) = reference.split_once('/')
+    {
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT_DEPLOYED} AND lower(p.name) = lower(?1)
+               AND (w.key = ?2 OR lower(w.name) = lower(?2)) ORDER BY w.id"
+        ))?;
+        found = stmt
+            .query_map([project, workflow], deployed_row)?
+            .collect::<Result<_, _>>()?;
+    }
     match found.len() {
         1 => to_deployed(
             found
@@ -83,9 +96,16 @@ pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
                 }
             )))
         }
-        _ => Err(StoreError::Invalid(format!(
-            "`{reference}` names several workflows; use its id (see `bolt workflows`)"
-        ))),
+        _ => {
+            let choices: Vec<String> = found
+                .iter()
+                .map(|(_, _, project, ..)| format!("{project}/{reference}"))
+                .collect();
+            Err(StoreError::Invalid(format!(
+                "`{reference}` names several workflows; say which with PROJECT/WORKFLOW ({}) or use its id (see `bolt workflows --json`)",
+                choices.join(", ")
+            )))
+        }
     }
 }
 
@@ -148,6 +168,7 @@ pub fn view(
         name: deployed.spec.name.clone(),
         enabled: deployed.enabled,
         version: deployed.version,
+        constants: deployed.spec.constants.clone(),
         triggers,
         jobs: deployed
             .spec
@@ -215,12 +236,59 @@ pub fn update_job(conn: &Connection, reference: &str, job: &str, body: &str) -> 
     }
     target.body = body.to_string();
     target.body_path = None;
-    project::write_workflow(conn, &deployed.project_id, &spec, now_micros())?;
+    let origin = VersionOrigin::JobEdit {
+        job: target.key.clone(),
+    };
+    project::write_workflow(conn, &deployed.project_id, &spec, now_micros(), &origin)?;
     project::audit_event(
         conn,
         "job_updated",
         "workflow",
         &format!("{}/{job}", deployed.spec.key),
+    )?;
+    Ok(deployed.version + 1)
+}
+
+/// Replaces a workflow's constants (the TUI's table), creating a new version; job code and
+/// globals are untouched. Returns the new version number (the current one when equal).
+pub fn set_constants(
+    conn: &Connection,
+    reference: &str,
+    constants: serde_json::Map<String, serde_json::Value>,
+) -> StoreResult<i64> {
+    let deployed = find(conn, reference)?;
+    if let Some(bad) = constants.keys().find(|k| !project::is_constant_name(k)) {
+        return Err(StoreError::Invalid(format!(
+            "`{bad}` can't be a constant's name: jobs read constants as JavaScript names (letters, digits, `_` or `$`, not starting with a digit)"
+        )));
+    }
+    let mut spec = deployed.spec.clone();
+    if spec.constants == constants {
+        return Ok(deployed.version);
+    }
+    let changed: Vec<String> = constants
+        .iter()
+        .filter(|(k, v)| spec.constants.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .chain(
+            spec.constants
+                .keys()
+                .filter(|k| !constants.contains_key(*k))
+                .cloned(),
+        )
+        .collect();
+    spec.constants = constants;
+    project::check_globals(&spec).map_err(StoreError::Invalid)?;
+    let origin = VersionOrigin::ConstantsEdit {
+        names: changed.clone(),
+    };
+    project::write_workflow(conn, &deployed.project_id, &spec, now_micros(), &origin)?;
+    project::audit(
+        conn,
+        "constants_updated",
+        "workflow",
+        &deployed.spec.key,
+        Some(serde_json::json!({ "project": deployed.project, "names": changed })),
     )?;
     Ok(deployed.version + 1)
 }

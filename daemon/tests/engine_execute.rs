@@ -73,6 +73,7 @@ async fn diamond_runs_breadth_first_with_repeated_step_ids() {
             step("d", "fn(s => ({ ...s, d: true }))", &[]),
         ],
         start: None,
+        globals: None,
     };
     let (outcome, events) = run(plan, json!({"data": {}, "configuration": {"secret": 1}})).await;
     assert_eq!(outcome.exit_reason, ExitReason::Success);
@@ -119,6 +120,7 @@ async fn a_failure_handled_downstream_does_not_fail_the_run() {
             step("happy", "fn(s => s)", &[]),
         ],
         start: None,
+        globals: None,
     };
     let (outcome, events) = run(plan, json!({"data": {}})).await;
     assert_eq!(outcome.exit_reason, ExitReason::Success);
@@ -150,6 +152,7 @@ async fn a_failed_leaf_fails_the_run_and_a_crash_stops_it() {
     let plan = Plan {
         steps: vec![step("only", "fn(s => s.data.x.y)", &[])],
         start: None,
+        globals: None,
     };
     let (outcome, _) = run(plan, json!({"data": {}})).await;
     assert_eq!(outcome.exit_reason, ExitReason::Fail);
@@ -161,6 +164,7 @@ async fn a_failed_leaf_fails_the_run_and_a_crash_stops_it() {
             step("b", "fn(s => s)", &[]),
         ],
         start: None,
+        globals: None,
     };
     let (outcome, events) = run(plan, json!({"data": {}})).await;
     assert_eq!(outcome.exit_reason, ExitReason::Crash);
@@ -191,6 +195,7 @@ async fn cancel_token_stops_the_run() {
     let plan = Plan {
         steps: vec![step("spin", "fn(s => { while (true) {} })", &[])],
         start: None,
+        globals: None,
     };
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = CancelToken::new();
@@ -220,6 +225,7 @@ async fn worker_rules_drop_response_and_configuration_from_outputs() {
             &[],
         )],
         start: None,
+        globals: None,
     };
     let (outcome, _) = run(
         plan,

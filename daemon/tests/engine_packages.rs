@@ -619,6 +619,7 @@ fn a_step_on_an_npm_adaptor_leaves_its_runtime_reusable() {
             ..PlanStep::default()
         }],
         start: None,
+        globals: None,
     };
     let options = RunOptions {
         adaptors: AdaptorSources::installed(InstalledAdaptors::in_data_dir(data.path())),

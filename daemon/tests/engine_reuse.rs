@@ -32,6 +32,7 @@ fn run(expression: &str, adaptor: Option<&str>, limits: Limits) -> PlanResult {
             ..PlanStep::default()
         }],
         start: None,
+        globals: None,
     };
     let options = RunOptions {
         limits,
@@ -269,6 +270,7 @@ fn a_run_leaving_a_timer_behind_is_not_reused_and_its_timer_never_fires_later() 
                 ..PlanStep::default()
             }],
             start: None,
+            globals: None,
         };
         let options = RunOptions {
             limits: limits(10_000),
@@ -297,6 +299,7 @@ async fn execute_runs_many_times_in_sequence_and_survives_a_killed_run() {
             ..PlanStep::default()
         }],
         start: None,
+        globals: None,
     };
     for i in 0..20 {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel::<EngineEvent>();

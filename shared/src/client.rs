@@ -186,6 +186,20 @@ impl Client {
         request: Request,
         progress: &mut dyn FnMut(InstallProgress),
     ) -> Result<Response, ClientError> {
+        self.request_with_events(request, &mut |event| {
+            if let ProgressEvent::Install(event) = event {
+                progress(event);
+            }
+        })
+    }
+
+    /// Like [`Client::request`], handing every progress frame of this request (installs,
+    /// backups) to `progress` as it arrives.
+    pub fn request_with_events(
+        &mut self,
+        request: Request,
+        progress: &mut dyn FnMut(ProgressEvent),
+    ) -> Result<Response, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&ClientFrame::Request { id, request })?;

@@ -2,14 +2,17 @@
 //! default paths and a blocking socket client.
 
 pub mod adaptors;
+pub mod backup;
 pub mod client;
 pub mod config;
+pub mod credential_view;
 pub mod escape;
 pub mod model;
 pub mod paths;
 pub mod protocol;
 pub mod timespec;
 pub mod users;
+pub mod versions;
 
 pub use config::Config;
 pub use protocol::{PROTOCOL_VERSION, Request, Response};

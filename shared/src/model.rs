@@ -563,6 +563,9 @@ pub struct WorkflowView {
     pub version: i64,
     pub triggers: Vec<TriggerView>,
     pub jobs: Vec<JobView>,
+    /// The workflow's constants (name → value), which every step sees as globals.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub constants: serde_json::Map<String, serde_json::Value>,
     pub edges: Vec<EdgeView>,
     pub success_24h: u64,
     pub failed_24h: u64,

@@ -15,7 +15,10 @@
 //! `more: false`. Every frame on the wire then stays small, whatever the data.
 
 use crate::adaptors::{AdaptorAddReport, AdaptorInfo, DeployAdaptor, InstallProgress};
+use crate::backup::{BackupProgress, BackupReport};
+use crate::credential_view::{CredentialDetail, KeyRotation};
 use crate::model::*;
+use crate::versions::{RollbackReport, VersionList, WorkflowDiff};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -70,7 +73,7 @@ pub enum ServerFrame {
     /// Progress of the request `id`, sent before its response.
     Progress {
         id: u64,
-        progress: Box<InstallProgress>,
+        progress: Box<ProgressEvent>,
     },
     /// A piece of a longer frame's JSON text (only to clients that accept parts).
     Part {
@@ -99,6 +102,15 @@ pub fn split_into_parts(line: &[u8]) -> Result<Vec<Vec<u8>>, serde_json::Error> 
         })?);
     }
     Ok(parts)
+}
+
+/// What a progress frame carries: a step of an install, or pages of a backup copied.
+/// (Both are tagged by `event`; their event names differ.)
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ProgressEvent {
+    Install(InstallProgress),
+    Backup(BackupProgress),
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -198,9 +210,35 @@ pub enum Request {
         job: String,
         body: String,
     },
+    /// Replaces a workflow's constants (name → JSON value), as a new version; job code and
+    /// globals stay as they are.
+    SetWorkflowConstants {
+        workflow: String,
+        constants: serde_json::Map<String, Value>,
+    },
     SetProjectSettings {
         project: Option<String>,
         settings: ProjectSettings,
+    },
+    /// A workflow's versions, newest first (`workflow`: name, key, id or PROJECT/WORKFLOW).
+    WorkflowVersions {
+        workflow: String,
+    },
+    /// What differs between two versions (default: the one before `to`, and the latest).
+    WorkflowDiff {
+        workflow: String,
+        #[serde(default)]
+        from: Option<i64>,
+        #[serde(default)]
+        to: Option<i64>,
+    },
+    /// Makes a new version equal to version `to` (or with only `job` as it was in `to`).
+    /// Runs in flight keep the version they started with.
+    WorkflowRollback {
+        workflow: String,
+        to: i64,
+        #[serde(default)]
+        job: Option<String>,
     },
 
     CredentialSet {
@@ -210,6 +248,30 @@ pub enum Request {
     CredentialList,
     CredentialRemove {
         name: String,
+    },
+    /// A credential's fields (secret values masked), users and change history.
+    CredentialShow {
+        name: String,
+    },
+    /// Changes some fields of a credential and keeps the others (creates it when it
+    /// doesn't exist and only `set` is given).
+    CredentialUpdate {
+        name: String,
+        #[serde(default)]
+        set: serde_json::Map<String, Value>,
+        #[serde(default)]
+        unset: Vec<String>,
+    },
+    /// A new encryption key: every credential re-encrypted in one transaction, the key
+    /// file replaced, the old key kept as a dated backup file.
+    RotateKey,
+    /// An online copy of the store into `path` (absolute; written by boltd, 0600).
+    /// Progress frames follow.
+    Backup {
+        path: String,
+        /// Replace an existing file.
+        #[serde(default)]
+        force: bool,
     },
 
     Trigger {
@@ -448,6 +510,12 @@ pub enum Response {
         adaptors: Vec<AdaptorInfo>,
     },
     AdaptorRemoved(AdaptorInfo),
+    Versions(VersionList),
+    Diff(Box<WorkflowDiff>),
+    RolledBack(Box<RollbackReport>),
+    Credential(Box<CredentialDetail>),
+    KeyRotated(KeyRotation),
+    BackedUp(BackupReport),
 }
 
 /// Live changes, pushed to subscribed connections.
@@ -552,14 +620,14 @@ mod tests {
     fn progress_frames_name_their_request() {
         let frame = ServerFrame::Progress {
             id: 9,
-            progress: Box::new(InstallProgress::Fetched {
+            progress: Box::new(ProgressEvent::Install(InstallProgress::Fetched {
                 adaptor: "@openfn/language-fhir@5.0.15".into(),
                 package: "lodash@4.17.21".into(),
                 bytes: 10,
                 done: 1,
                 total: 18,
                 done_bytes: 10,
-            }),
+            })),
         };
         let text = String::from_utf8(encode(&frame).unwrap()).unwrap();
         assert!(
@@ -573,6 +641,16 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(request, Request::Deploy { install: true, .. }));
+        let backup = ServerFrame::Progress {
+            id: 3,
+            progress: Box::new(ProgressEvent::Backup(BackupProgress::Copied {
+                pages: 5,
+                total_pages: 9,
+            })),
+        };
+        let text = String::from_utf8(encode(&backup).unwrap()).unwrap();
+        assert!(text.contains(r#""event":"copied""#), "{text}");
+        assert_eq!(serde_json::from_str::<ServerFrame>(&text).unwrap(), backup);
     }
 
     #[test]

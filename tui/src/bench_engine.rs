@@ -209,6 +209,7 @@ fn one_step(expression: &str, adaptor: Option<&str>) -> Plan {
             ..PlanStep::default()
         }],
         start: None,
+        globals: None,
     }
 }
 

@@ -40,6 +40,16 @@ enum Command {
     Export(cli::projects::ExportArgs),
     /// List workflows with their webhook URLs and cron schedules.
     Workflows(cli::projects::WorkflowsArgs),
+    /// A workflow's versions: number, when, who, how and what changed.
+    Versions(cli::versions::VersionsArgs),
+    /// What differs between two versions of a workflow (default: the last change).
+    Diff(cli::versions::DiffArgs),
+    /// Make a new version equal to an older one (or put back one job as it was).
+    Rollback(cli::versions::RollbackArgs),
+    /// Copy the store while boltd runs (a consistent online copy, with progress).
+    Backup(cli::backup::BackupArgs),
+    /// Put a backup in place of the store of a stopped data dir.
+    Restore(cli::backup::RestoreArgs),
     /// npm adaptors: add (from the registry or files), list, rm, bundle (for offline installs).
     #[command(subcommand)]
     Adaptor(cli::adaptor::AdaptorCommand),
@@ -96,6 +106,15 @@ fn main() -> ExitCode {
         Some(Command::Workflows(args)) => {
             cli::exit_with(cli::projects::workflows(&cli.global, &args))
         }
+        Some(Command::Versions(args)) => {
+            cli::exit_with(cli::versions::versions(&cli.global, &args))
+        }
+        Some(Command::Diff(args)) => cli::exit_with(cli::versions::diff(&cli.global, &args)),
+        Some(Command::Rollback(args)) => {
+            cli::exit_with(cli::versions::rollback(&cli.global, &args))
+        }
+        Some(Command::Backup(args)) => cli::exit_with(cli::backup::backup(&cli.global, &args)),
+        Some(Command::Restore(args)) => cli::exit_with(cli::backup::restore(&cli.global, &args)),
         Some(Command::Adaptor(command)) => cli::exit_with(cli::adaptor::run(&cli.global, &command)),
         Some(Command::Credential(command)) => {
             cli::exit_with(cli::credential::run(&cli.global, &command))

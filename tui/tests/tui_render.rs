@@ -765,3 +765,198 @@ fn control_characters_in_stored_logs_are_shown_escaped_never_sent_raw() {
         "{screen:?}"
     );
 }
+
+#[test]
+fn graph_lists_versions_shows_a_diff_and_reverts_a_job_or_the_workflow() {
+    use bolt_shared::versions::*;
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('j'));
+    app.outbox.clear();
+    press(&mut app, KeyCode::Char('v'));
+    let (tag, request) = app.outbox.drain(..).next().expect("a versions request");
+    assert!(
+        matches!(request, Request::WorkflowVersions { .. }),
+        "{request:?}"
+    );
+    let workflow = WorkflowRef {
+        id: "wf-visit".into(),
+        project: "clinic-intake".into(),
+        key: "visit-intake".into(),
+        name: "Visit Intake".into(),
+    };
+    let version = |v: i64, origin: VersionOrigin, summary: &str| VersionInfo {
+        version: v,
+        hash: format!("{v:012}"),
+        created_at: chrono::Utc::now(),
+        actor: Some("alice".into()),
+        origin,
+        summary: summary.into(),
+    };
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Ok(Response::Versions(VersionList {
+            workflow: workflow.clone(),
+            current: 3,
+            versions: vec![
+                version(
+                    3,
+                    VersionOrigin::JobEdit {
+                        job: "job-summarise".into(),
+                    },
+                    "job Summarise Visit: code +1 -1",
+                ),
+                version(
+                    2,
+                    VersionOrigin::Deploy {
+                        file: Some("project.yaml".into()),
+                    },
+                    "trigger webhook: custom_path",
+                ),
+                version(
+                    1,
+                    VersionOrigin::Deploy {
+                        file: Some("project.yaml".into()),
+                    },
+                    "created: 3 jobs, 1 trigger, 3 edges",
+                ),
+            ],
+        })),
+    });
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("Versions of Visit Intake"), "{screen}");
+    assert!(
+        screen.contains("job job-summarise edited: job Summarise Visit: code +1 -1"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("deploy of project.yaml: created: 3 jobs"),
+        "{screen}"
+    );
+    assert!(screen.contains("alice"), "{screen}");
+    // Enter: what the selected version (3) changed.
+    press(&mut app, KeyCode::Enter);
+    let (tag, request) = app.outbox.drain(..).next().expect("a diff request");
+    assert!(
+        matches!(
+            request,
+            Request::WorkflowDiff {
+                from: Some(2),
+                to: Some(3),
+                ..
+            }
+        ),
+        "{request:?}"
+    );
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Ok(Response::Diff(Box::new(WorkflowDiff {
+            workflow: workflow.clone(),
+            from: 2,
+            to: 3,
+            settings: vec![],
+            globals: None,
+            jobs: vec![ItemDiff {
+                key: "job-summarise".into(),
+                label: "Summarise Visit".into(),
+                change: ItemChange::Changed,
+                fields: vec![],
+                code: Some(CodeDiff {
+                    unified: "--- job-summarise (v2)\n+++ job-summarise (v3)\n@@ -1 +1 @@\n-post('/summaries')\n+// post('/summaries')\n".into(),
+                    added: 1,
+                    removed: 1,
+                }),
+            }],
+            triggers: vec![],
+            edges: vec![],
+        }))),
+    });
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("Visit Intake: version 2 → 3"), "{screen}");
+    assert!(screen.contains("+// post('/summaries')"), "{screen}");
+    assert!(
+        screen.contains("job Summarise Visit (job-summarise): changed"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Esc);
+    // J on version 2: only the job selected on the graph goes back.
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('J'));
+    let confirm = render(&app, 120, 40);
+    assert!(
+        confirm.contains("Put job Summarise Visit back as it was in version 2?"),
+        "{confirm}"
+    );
+    press(&mut app, KeyCode::Char('y'));
+    let sent: Vec<Request> = app.outbox.drain(..).map(|(_, r)| r).collect();
+    assert!(
+        sent.iter().any(|r| matches!(r, Request::WorkflowRollback { to: 2, job: Some(job), .. } if job == "job-summarise")),
+        "{sent:?}"
+    );
+    // R: the whole workflow.
+    press(&mut app, KeyCode::Char('v'));
+    let (tag, _) = app.outbox.drain(..).next().unwrap();
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Ok(Response::Versions(VersionList {
+            workflow,
+            current: 3,
+            versions: vec![
+                version(3, VersionOrigin::Unknown, "x"),
+                version(2, VersionOrigin::Unknown, "y"),
+            ],
+        })),
+    });
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('R'));
+    press(&mut app, KeyCode::Char('y'));
+    let sent: Vec<Request> = app.outbox.drain(..).map(|(_, r)| r).collect();
+    assert!(
+        sent.iter().any(|r| matches!(
+            r,
+            Request::WorkflowRollback {
+                to: 2,
+                job: None,
+                ..
+            }
+        )),
+        "{sent:?}"
+    );
+}
+
+#[test]
+fn graph_edits_constants_as_a_table_without_touching_code() {
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Enter);
+    app.outbox.clear();
+    press(&mut app, KeyCode::Char('c'));
+    let form = render(&app, 120, 40);
+    assert!(form.contains("no constants yet"), "{form}");
+    press(&mut app, KeyCode::Char('a'));
+    type_text(&mut app, "BASE_URL");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "https://clinic.example.org");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    type_text(&mut app, "MAX");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "25");
+    press(&mut app, KeyCode::Enter);
+    let form = render(&app, 120, 40);
+    assert!(
+        form.contains("BASE_URL") && form.contains("https://clinic.example.org"),
+        "{form}"
+    );
+    press(&mut app, KeyCode::Char('s'));
+    let sent: Vec<Request> = app.outbox.drain(..).map(|(_, r)| r).collect();
+    let Some(Request::SetWorkflowConstants { constants, .. }) = sent.first() else {
+        panic!("{sent:?}");
+    };
+    assert_eq!(
+        serde_json::Value::Object(constants.clone()),
+        serde_json::json!({"BASE_URL": "https://clinic.example.org", "MAX": 25})
+    );
+}

@@ -28,6 +28,9 @@ pub struct Plan {
     pub steps: Vec<PlanStep>,
     /// The first step (default: the first in `steps`).
     pub start: Option<String>,
+    /// The workflow's globals: ES module source whose exports every step sees as globals
+    /// (OpenFn's `workflow.globals`).
+    pub globals: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

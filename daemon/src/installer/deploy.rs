@@ -452,6 +452,8 @@ mod tests {
             key: "wf".into(),
             name: "WF".into(),
             settings: Default::default(),
+            globals: None,
+            constants: Default::default(),
             jobs: jobs
                 .iter()
                 .map(|(key, adaptor, resolved)| crate::project::JobSpec {

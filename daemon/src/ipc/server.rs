@@ -135,7 +135,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 let progress_out = out.clone();
                 // Progress is best effort: a client too slow to read it loses some frames,
                 // never the response.
-                let progress: handlers::Progress = Arc::new(move |event| {
+                let progress: handlers::Events = Arc::new(move |event| {
                     let _ = progress_out.try_send(ServerFrame::Progress {
                         id,
                         progress: Box::new(event),

@@ -5,6 +5,7 @@ use super::kept::{self, DeployOptions};
 use super::spec::*;
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
 use bolt_shared::protocol::DeployChange;
+use bolt_shared::versions::VersionOrigin;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeMap;
 
@@ -244,7 +245,10 @@ pub fn apply(
             .get(&workflow.key)
             .is_some_and(|(_, old)| old == workflow);
         if !unchanged {
-            write_workflow(conn, &project_id, workflow, now)?;
+            let origin = VersionOrigin::Deploy {
+                file: source_file.map(str::to_string),
+            };
+            write_workflow(conn, &project_id, workflow, now, &origin)?;
         }
     }
     if !changes.is_empty() {
@@ -259,12 +263,14 @@ pub fn apply(
     Ok(changes)
 }
 
-/// Writes a workflow's live rows and a new version snapshot.
+/// Writes a workflow's live rows and a new version snapshot, recording who made it (the
+/// audit rows' actor) and how.
 pub fn write_workflow(
     conn: &Connection,
     project_id: &str,
     workflow: &WorkflowSpec,
     now: i64,
+    origin: &VersionOrigin,
 ) -> StoreResult<String> {
     let existing: Option<(String, i64)> = conn
         .query_row(
@@ -300,9 +306,11 @@ pub fn write_workflow(
     sync_edges(conn, &workflow_id, workflow)?;
     let snapshot =
         serde_json::to_string(workflow).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let origin = serde_json::to_string(origin).map_err(|e| StoreError::Invalid(e.to_string()))?;
     conn.execute(
-        "INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![new_id(), workflow_id, version, snapshot, content_hash(&snapshot), now],
+        "INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at, actor, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![new_id(), workflow_id, version, snapshot, content_hash(&snapshot), now, crate::actor::current(), origin],
     )?;
     Ok(workflow_id)
 }
@@ -413,7 +421,7 @@ pub fn audit(
 ) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO audit_events (at, actor, action, subject, metadata) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![now_micros(), "bolt", format!("{subject_type}.{action}"), subject, metadata.map(|m| m.to_string())],
+        params![now_micros(), crate::actor::current(), format!("{subject_type}.{action}"), subject, metadata.map(|m| m.to_string())],
     )?;
     Ok(())
 }

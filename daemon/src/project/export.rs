@@ -106,6 +106,14 @@ pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<Stri
                 wf.insert(s(key), Value::Number(value.into()));
             }
         }
+        if let Some(globals) = &spec.globals {
+            wf.insert(s("globals"), s(globals));
+        }
+        if !spec.constants.is_empty()
+            && let Ok(constants) = serde_yaml_ng::to_value(&spec.constants)
+        {
+            wf.insert(s("constants"), constants);
+        }
         let mut jobs = Mapping::new();
         for job in &spec.jobs {
             let mut j = Mapping::new();

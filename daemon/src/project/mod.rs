@@ -31,6 +31,7 @@ pub use export::export_yaml;
 pub use limits::check_ceilings;
 pub use parse::{BodyFileError, DEFAULT_ADAPTOR, FileSource, parse_project};
 pub use spec::*;
+pub use validate::check_globals;
 
 /// A problem in a project file, with where it is and how to fix it.
 #[derive(Debug, Clone, PartialEq)]

@@ -490,9 +490,13 @@ fn parse_workflow(
             "memory_limit_mb",
             "max_attempts",
             "retry_backoff_secs",
+            "globals",
+            "constants",
         ],
         IGNORED_WORKFLOW_KEYS,
     );
+    let globals = ctx.string(map, "globals", &path);
+    let constants = parse_constants(ctx, map.get("constants"), key);
     let settings = WorkflowSettings {
         concurrency: ctx.number(map, "concurrency", &path).map(|n| n as u32),
         run_timeout_secs: ctx.limit(map, "run_timeout_secs", &path, key),
@@ -540,7 +544,46 @@ fn parse_workflow(
         jobs,
         triggers,
         edges,
+        globals,
+        constants,
     })
+}
+
+/// `constants:` of a workflow: names (JavaScript identifiers) to YAML values.
+fn parse_constants(
+    ctx: &mut Ctx,
+    value: Option<&Value>,
+    workflow: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    let path = ["workflows", workflow, "constants"];
+    let Some(entries) = ctx.mapping(value, &path, "`constants`") else {
+        return out;
+    };
+    for (name, value) in entries {
+        let name = key_text(name);
+        if !super::spec::is_constant_name(&name) {
+            ctx.error(
+                &["workflows", workflow, "constants", name.as_str()],
+                format!(
+                    "`{name}` can't be a constant's name: jobs read constants as JavaScript names"
+                ),
+                "use letters, digits, `_` or `$`, not starting with a digit (e.g. `BASE_URL`)",
+            );
+            continue;
+        }
+        match serde_json::to_value(value) {
+            Ok(json) => {
+                out.insert(name, json);
+            }
+            Err(err) => ctx.error(
+                &["workflows", workflow, "constants", name.as_str()],
+                format!("constant `{name}` can't be kept as written: {err}"),
+                "use plain YAML values (text, numbers, booleans, lists, mappings)",
+            ),
+        }
+    }
+    out
 }
 
 fn parse_job(

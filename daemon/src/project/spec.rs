@@ -52,6 +52,14 @@ pub struct WorkflowSpec {
     pub jobs: Vec<JobSpec>,
     pub triggers: Vec<TriggerSpec>,
     pub edges: Vec<EdgeSpec>,
+    /// Code every step sees: an ES module whose exports become globals of each step
+    /// (OpenFn's `workflow.globals`). Absent from older snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub globals: Option<String>,
+    /// Named constants every step sees, kept as a table (the TUI edits them without
+    /// touching code): exported from the globals module as `export const NAME = value;`.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub constants: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -120,6 +128,85 @@ impl WorkflowSpec {
     pub fn job(&self, key: &str) -> Option<&JobSpec> {
         self.jobs.iter().find(|j| j.key == key)
     }
+
+    /// The globals module steps evaluate: the constants as `export const` lines, then the
+    /// `globals` code. `None` when the workflow has neither.
+    pub fn globals_module(&self) -> Option<String> {
+        let code = self.globals.as_deref().filter(|g| !g.trim().is_empty());
+        if self.constants.is_empty() && code.is_none() {
+            return None;
+        }
+        let mut module = String::new();
+        for (name, value) in &self.constants {
+            // JSON is a JavaScript expression with the same value.
+            module.push_str(&format!("export const {name} = {value};\n"));
+        }
+        if let Some(code) = code {
+            module.push_str(code);
+        }
+        Some(module)
+    }
+}
+
+/// Whether `name` can be a constant: a JavaScript identifier (ASCII) that is not a reserved
+/// word, so `export const NAME` is valid.
+pub fn is_constant_name(name: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "await",
+        "break",
+        "case",
+        "catch",
+        "class",
+        "const",
+        "continue",
+        "debugger",
+        "default",
+        "delete",
+        "do",
+        "else",
+        "enum",
+        "export",
+        "extends",
+        "false",
+        "finally",
+        "for",
+        "function",
+        "if",
+        "implements",
+        "import",
+        "in",
+        "instanceof",
+        "interface",
+        "let",
+        "new",
+        "null",
+        "package",
+        "private",
+        "protected",
+        "public",
+        "return",
+        "static",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "typeof",
+        "var",
+        "void",
+        "while",
+        "with",
+        "yield",
+        "arguments",
+        "eval",
+    ];
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        && !RESERVED.contains(&name)
 }
 
 /// The outcome of parsing: the spec plus non-fatal warnings.

@@ -19,6 +19,13 @@ pub fn validate(spec: &ProjectSpec, report: &mut Report) {
                 "give each workflow its own name".into(),
             );
         }
+        if let Err(message) = check_globals(workflow) {
+            report(
+                &["workflows", wf, "globals"],
+                message,
+                "fix the code under `globals` (an ES module: `export const x = …; export function f() {…}`)".into(),
+            );
+        }
         for trigger in &workflow.triggers {
             let at = ["workflows", wf, "triggers", trigger.key.as_str()];
             match trigger.kind {
@@ -212,4 +219,22 @@ fn find_cycle(workflow: &WorkflowSpec) -> Option<Vec<String>> {
         }
     }
     None
+}
+
+/// The workflow's globals parse as a module, and no constant has the name of one of the
+/// globals code's exports (the module would export it twice).
+pub fn check_globals(workflow: &WorkflowSpec) -> Result<(), String> {
+    let Some(code) = workflow.globals.as_deref().filter(|g| !g.trim().is_empty()) else {
+        return Ok(());
+    };
+    let exports = crate::engine::compiler::globals_exports(code).map_err(|e| e.to_string())?;
+    match exports
+        .iter()
+        .find(|name| workflow.constants.contains_key(*name))
+    {
+        Some(name) => Err(format!(
+            "`{name}` is both a constant and an export of the globals code; keep one"
+        )),
+        None => Ok(()),
+    }
 }

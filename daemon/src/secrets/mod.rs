@@ -6,5 +6,7 @@ mod values;
 mod vault;
 
 pub use scrub::Scrubber;
-pub use values::{MIN_SECRET_CHARS, NOT_SECRET, ShortSecrets, check_secret_lengths};
-pub use vault::{ENV_KEY, KEY_FILE, Vault, VaultError};
+pub use values::{
+    MIN_SECRET_CHARS, NOT_SECRET, ShortSecrets, check_secret_lengths, is_secret_leaf,
+};
+pub use vault::{ENV_KEY, KEY_FILE, KeySource, NewKey, Vault, VaultError};

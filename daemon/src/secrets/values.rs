@@ -66,6 +66,16 @@ fn is_public(key: Option<&str>) -> bool {
     key.is_some_and(|k| NOT_SECRET.contains(&k.to_ascii_lowercase().as_str()))
 }
 
+/// Whether a leaf `value` under `key` is secret (as scrubbing treats it): strings and
+/// numbers are, unless the key names rather than unlocks; booleans, nulls and "" never are.
+pub fn is_secret_leaf(key: Option<&str>, value: &Value) -> bool {
+    match value {
+        Value::String(s) => !s.is_empty() && !is_public(key),
+        Value::Number(_) => !is_public(key),
+        _ => false,
+    }
+}
+
 /// Calls `found(key, text, public)` for every string and number leaf.
 fn collect(value: &Value, key: Option<&str>, found: &mut dyn FnMut(Option<&str>, String, bool)) {
     match value {

@@ -11,6 +11,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_cheaper_intake.sql")),
     (5, include_str!("../../migrations/0005_collections.sql")),
     (6, include_str!("../../migrations/0006_run_log_caps.sql")),
+    (
+        7,
+        include_str!("../../migrations/0007_versions_and_key_check.sql"),
+    ),
 ];
 
 pub fn latest() -> i64 {

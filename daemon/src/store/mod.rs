@@ -4,6 +4,7 @@
 //! commits queued writes together (group commit): many webhook requests share one fsync,
 //! and each caller hears back only after its own rows are durable.
 
+pub mod backup;
 mod checkpointer;
 pub mod dataclips;
 pub mod fts_queue;

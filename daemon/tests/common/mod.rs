@@ -23,6 +23,7 @@ pub async fn run_module_with(
             ..Default::default()
         }],
         start: None,
+        globals: None,
     };
     let logs = Arc::new(Mutex::new(Vec::new()));
     let sink_logs = logs.clone();

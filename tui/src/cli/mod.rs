@@ -1,6 +1,7 @@
 //! Plain subcommands for scripts and runbooks: human text by default, `--json` for machines.
 
 pub mod adaptor;
+pub mod backup;
 pub mod bench;
 pub mod bench_adaptors;
 pub mod bench_history;
@@ -19,6 +20,7 @@ pub mod projects;
 pub mod status;
 pub mod stop;
 pub mod up;
+pub mod versions;
 
 use bolt_shared::client::{Client, ClientError};
 use bolt_shared::paths::{Overrides, Resolved, resolve};

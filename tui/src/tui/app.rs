@@ -587,6 +587,8 @@ impl App {
                 "rerun of all matching".to_string()
             }
             Tag::Trigger => "manual run".to_string(),
+            Tag::Versions { .. } => "loading versions".to_string(),
+            Tag::VersionDiff => "loading the diff".to_string(),
         };
         self.banner = Some(Banner {
             kind: BannerKind::Error,
@@ -660,6 +662,25 @@ impl App {
                     bolt_shared::model::short_ref(&result.work_order_id)
                 )),
             ]),
+            (Tag::Versions { job }, Response::Versions(list)) => {
+                self.overlays.push(Overlay::Versions(Box::new(
+                    crate::tui::widgets::versions::VersionsView::new(list, job),
+                )));
+                Action::None
+            }
+            (Tag::VersionDiff, Response::Diff(diff)) => {
+                self.overlays.push(Overlay::VersionDiff(
+                    crate::tui::widgets::versions::DiffText::new(&diff),
+                ));
+                Action::None
+            }
+            (Tag::Action { what }, Response::RolledBack(report)) => {
+                let text = match report.new_version {
+                    Some(new) => format!("{what} (new version {new})"),
+                    None => format!("{what}: already as in version {}", report.to),
+                };
+                Action::Many(vec![Action::info(text), Workflows::load()])
+            }
             (Tag::Action { what }, response) => self.action_done(what, response),
             (tag, other) => Action::error(format!(
                 "boltd answered {tag:?} with an unexpected {}",

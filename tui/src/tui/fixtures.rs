@@ -312,6 +312,7 @@ pub fn workflows() -> Vec<WorkflowView> {
             name: "Visit Intake".into(),
             enabled: true,
             version: 3,
+            constants: Default::default(),
             triggers: vec![TriggerView {
                 id: "tr-visit".into(),
                 key: "webhook".into(),
@@ -375,6 +376,7 @@ pub fn workflows() -> Vec<WorkflowView> {
             name: "Nightly Sync".into(),
             enabled: true,
             version: 1,
+            constants: Default::default(),
             triggers: vec![TriggerView {
                 id: "tr-sync".into(),
                 key: "cron".into(),

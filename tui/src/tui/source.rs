@@ -40,6 +40,13 @@ pub enum Tag {
     BulkMatching,
     /// A manual run; opens the new work order.
     Trigger,
+    /// A workflow's versions, for the versions dialog; `job` is the job selected on the
+    /// workflow screen (key, name), which the dialog can revert alone.
+    Versions {
+        job: Option<(String, String)>,
+    },
+    /// A diff between two versions, shown in a dialog.
+    VersionDiff,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -96,12 +96,17 @@ const GLOBALS: &[&str] = &[
 
 /// The names to import from the adaptor, in `exports` order. With no known exports, every
 /// dangling identifier except OpenFn's globals.
-pub(crate) fn used_exports(dangling: &HashSet<String>, exports: &[String]) -> Vec<String> {
+pub(crate) fn used_exports(
+    dangling: &HashSet<String>,
+    exports: &[String],
+    ignore: &[String],
+) -> Vec<String> {
+    let dangling: HashSet<&String> = dangling.iter().filter(|n| !ignore.contains(n)).collect();
     if exports.is_empty() {
         let mut names: Vec<String> = dangling
             .iter()
             .filter(|name| !matches_globals(name))
-            .cloned()
+            .map(|name| (*name).clone())
             .collect();
         names.sort();
         return names;
@@ -109,7 +114,7 @@ pub(crate) fn used_exports(dangling: &HashSet<String>, exports: &[String]) -> Ve
     let mut seen = HashSet::new();
     exports
         .iter()
-        .filter(|e| dangling.contains(e.as_str()) && seen.insert(e.as_str()))
+        .filter(|e| dangling.contains(e) && seen.insert(e.as_str()))
         .cloned()
         .collect()
 }
@@ -140,6 +145,46 @@ pub(crate) fn header(
         format!("export {{ execute }} from \"{execute}\";")
     };
     format!("{}\n{reexport}\n", imports.join(" "))
+}
+
+/// The names a module exports by name, as OpenFn's `getExports` lists them for a workflow's
+/// globals: `export const a`, `export function f`, `export class C`, `export { a, b as c }`
+/// (also with `from`); not `export default`, `export *` or destructured declarations.
+pub(crate) fn export_names(program: &Program<'_>) -> Vec<String> {
+    let mut names = Vec::new();
+    for statement in &program.body {
+        match statement {
+            Statement::ExportNamedDeclaration(export) => {
+                names.extend(
+                    export
+                        .specifiers
+                        .iter()
+                        .map(|s| s.exported.name().to_string()),
+                );
+            }
+            Statement::ExportFromDeclaration(export) => {
+                names.extend(
+                    export
+                        .specifiers
+                        .iter()
+                        .map(|s| s.exported.name().to_string()),
+                );
+            }
+            Statement::ExportDeclaration(export) => match &export.declaration {
+                Declaration::VariableDeclaration(variables) => {
+                    names.extend(
+                        variables
+                            .declarations
+                            .iter()
+                            .filter_map(|d| d.id.get_identifier_name().map(|n| n.to_string())),
+                    );
+                }
+                other => names.extend(other.id().map(|id| id.name.to_string())),
+            },
+            _ => {}
+        }
+    }
+    names
 }
 
 /// `import { … } from "…";` statements for `names`: one for the adaptor, or one per module
@@ -174,11 +219,12 @@ fn import_statements(
 pub(crate) fn multi_header(
     adaptors: &[&super::AdaptorImports],
     dangling: &HashSet<String>,
+    ignore: &[String],
 ) -> Option<String> {
     let mut taken: HashSet<String> = HashSet::new();
     let mut parts: Vec<(Vec<String>, String)> = Vec::new();
     for adaptor in adaptors {
-        let names: Vec<String> = used_exports(dangling, &adaptor.exports)
+        let names: Vec<String> = used_exports(dangling, &adaptor.exports, ignore)
             .into_iter()
             .filter(|name| taken.insert(name.clone()))
             .collect();
@@ -343,7 +389,7 @@ mod tests {
         .map(String::from)
         .collect();
         // Substring matches: "WeakSetX" contains "Set"; matching is case-sensitive.
-        assert_eq!(used_exports(&dangling, &[]), vec!["fn", "myState"]);
+        assert_eq!(used_exports(&dangling, &[], &[]), vec!["fn", "myState"]);
     }
 
     #[test]
@@ -356,6 +402,6 @@ mod tests {
             .into_iter()
             .map(String::from)
             .collect();
-        assert_eq!(used_exports(&dangling, &exports), vec!["fn", "fnIf"]);
+        assert_eq!(used_exports(&dangling, &exports, &[]), vec!["fn", "fnIf"]);
     }
 }

@@ -58,6 +58,9 @@ pub struct CompileOptions {
     /// Where each adaptor export lives when the adaptor is split into modules (bolt's
     /// built-in adaptors). `None`: everything comes from `adaptor`, as in OpenFn.
     pub export_modules: Option<ExportModules>,
+    /// Names never imported from the adaptor: those the workflow's globals export
+    /// (OpenFn's `ignoreImports`), so the globals' values are the ones the job sees.
+    pub ignore_imports: Vec<String>,
     /// The step's further adaptors (OpenFn's `-a common -a collections`), in order.
     pub more_adaptors: Vec<AdaptorImports>,
 }
@@ -143,6 +146,19 @@ impl CompileError {
 
 const RUNTIME_IMPORT: &str = "import { defer as _defer } from \"@openfn/runtime\";";
 
+/// The names a workflow's globals module exports (OpenFn's `getExports`): the job compiler
+/// leaves them out of adaptor imports.
+pub fn globals_exports(source: &str) -> Result<Vec<String>, CompileError> {
+    let allocator = Allocator::default();
+    let parsed = Parser::new(&allocator, source, SourceType::mjs()).parse();
+    if let Some(error) = parsed.diagnostics.errors().next() {
+        let mut error = CompileError::from_diagnostic(source, error);
+        error.message = format!("[globals] {}", error.message);
+        return Err(error);
+    }
+    Ok(imports::export_names(&parsed.program))
+}
+
 /// Compiles a job expression the way OpenFn's compiler does.
 pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, CompileError> {
     let allocator = Allocator::default();
@@ -188,7 +204,8 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
         Some(adaptor) if options.more_adaptors.is_empty() => {
             let dangling = imports::dangling_identifiers(&tree, &scopes, &lazy, &promises)
                 .map_err(|u| CompileError::unbound_catch(source, u.0))?;
-            let names = imports::used_exports(&dangling, &options.adaptor_exports);
+            let names =
+                imports::used_exports(&dangling, &options.adaptor_exports, &options.ignore_imports);
             (!names.is_empty()).then(|| {
                 imports::header(
                     adaptor,
@@ -208,7 +225,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, Compi
             });
             let adaptors: Vec<&AdaptorImports> =
                 first.iter().chain(options.more_adaptors.iter()).collect();
-            imports::multi_header(&adaptors, &dangling)
+            imports::multi_header(&adaptors, &dangling, &options.ignore_imports)
         }
         _ => None,
     };

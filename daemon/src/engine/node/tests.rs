@@ -56,6 +56,7 @@ pub(crate) async fn run_script(name: &str, source: &str) -> Outcome {
         memory_bytes: 512 * 1024 * 1024,
         max_state_bytes: 1024 * 1024,
         packages: None,
+        globals: None,
         cancel: CancelToken::new(),
         sink: Arc::new(move |record: LogRecord| {
             sink_lines.lock().unwrap().push(format!(

@@ -74,6 +74,7 @@ fn resolve_name(ctx: &Ctx<'_>, base: &str, name: &str) -> Result<String> {
         return Ok(name.to_string());
     }
     if base != super::step::JOB_MODULE
+        && base != super::step::GLOBALS_MODULE
         && let Some(module) = node_module(name)
     {
         return Ok(module.to_string());
@@ -223,7 +224,7 @@ mod tests {
             ..PlanStep::default()
         };
         let adaptors = prepare::adaptors_of(&step, &Default::default()).unwrap();
-        let job = prepare::prepare(&step, CompileMode::Compile, adaptors).unwrap();
+        let job = prepare::prepare(&step, CompileMode::Compile, adaptors, &[]).unwrap();
         let loaded = Arc::new(Mutex::new(Vec::new()));
         let runtime = Runtime::new().unwrap();
         runtime.set_loader(JobResolver, Recording(loaded.clone()));

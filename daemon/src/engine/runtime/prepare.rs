@@ -53,12 +53,31 @@ pub fn adaptors_of(
     Ok(chosen)
 }
 
-/// Compiles a step's expression for its adaptors. Results are cached per process (the
-/// daemon runs the same jobs again and again; compiling is deterministic).
+/// The names a plan's globals export, which jobs never import from their adaptors (a
+/// globals module that doesn't parse fails every step, as OpenFn's compile does).
+pub fn globals_exports(globals: Option<&str>) -> Result<Vec<String>, Box<StepError>> {
+    match globals {
+        Some(source) if !source.trim().is_empty() => {
+            compiler::globals_exports(source).map_err(|e| {
+                Box::new(StepError::engine(
+                    Severity::Crash,
+                    "CompileError",
+                    e.to_string(),
+                ))
+            })
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Compiles a step's expression for its adaptors, leaving `ignore` (the workflow globals'
+/// exports) out of its imports. Results are cached per process (the daemon runs the same
+/// jobs again and again; compiling is deterministic).
 pub fn prepare(
     step: &PlanStep,
     mode: CompileMode,
     adaptors: Vec<AdaptorUse>,
+    ignore: &[String],
 ) -> Result<PreparedJob, Box<StepError>> {
     let source = step.expression.clone().unwrap_or_default();
     let packages = step_packages(&adaptors);
@@ -70,7 +89,11 @@ pub fn prepare(
             ..PreparedJob::default()
         }),
         CompileMode::Compile => {
-            let key = (source, adaptors.iter().map(AdaptorUse::identity).collect());
+            let key = (
+                source,
+                adaptors.iter().map(AdaptorUse::identity).collect(),
+                ignore.to_vec(),
+            );
             if let Some(job) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
                 return Ok(PreparedJob {
                     adaptors,
@@ -78,7 +101,7 @@ pub fn prepare(
                     ..job
                 });
             }
-            let job = compile(&key.0, &adaptors)?;
+            let job = compile(&key.0, &adaptors, ignore)?;
             if let Ok(mut cache) = cache().lock() {
                 if cache.len() >= CACHE_ENTRIES {
                     cache.clear();
@@ -107,7 +130,7 @@ fn step_packages(adaptors: &[AdaptorUse]) -> Option<Arc<StepPackages>> {
 
 const CACHE_ENTRIES: usize = 512;
 
-type CompileCache = HashMap<(String, Vec<String>), PreparedJob>;
+type CompileCache = HashMap<(String, Vec<String>, Vec<String>), PreparedJob>;
 
 fn cache() -> &'static Mutex<CompileCache> {
     static CACHE: OnceLock<Mutex<CompileCache>> = OnceLock::new();
@@ -130,8 +153,15 @@ fn imports_of(adaptor: &AdaptorUse) -> AdaptorImports {
     }
 }
 
-fn compile(source: &str, adaptors: &[AdaptorUse]) -> Result<PreparedJob, Box<StepError>> {
-    let mut options = CompileOptions::default();
+fn compile(
+    source: &str,
+    adaptors: &[AdaptorUse],
+    ignore: &[String],
+) -> Result<PreparedJob, Box<StepError>> {
+    let mut options = CompileOptions {
+        ignore_imports: ignore.to_vec(),
+        ..CompileOptions::default()
+    };
     let mut imports = adaptors.iter().map(imports_of);
     if let Some(first) = imports.next() {
         options.adaptor = Some(first.specifier);

@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 
 /// The module name the job is evaluated under; stack frames carry it.
 pub const JOB_MODULE: &str = "job.js";
+/// The module name of the workflow's globals (OpenFn's `workflow.globals`).
+pub const GLOBALS_MODULE: &str = "globals.js";
 const PRELUDE_NAME: &str = loader::PRELUDE_MODULE;
 /// QuickJS stack budget; generous, but well inside the engine thread's stack.
 const MAX_STACK_BYTES: usize = 1024 * 1024;
@@ -50,6 +52,9 @@ pub struct StepRequest {
     pub sink: LogSink,
     /// The step's npm adaptors (`None`: built-in adaptors only).
     pub packages: Option<Arc<packages::StepPackages>>,
+    /// The workflow's globals: an ES module evaluated before the job, each export of which
+    /// every step sees as a global (as OpenFn's `workflow.globals`).
+    pub globals: Option<Arc<str>>,
 }
 
 /// How a step ended.
@@ -510,7 +515,15 @@ async fn evaluate_job<'js>(
     input: Value<'js>,
 ) -> Result<Value<'js>, Thrown<'js>> {
     // Adaptors load before code generation is locked down (bundled libraries probe `Function`).
-    for name in imported_adaptors(&req.code) {
+    let globals_imports = req
+        .globals
+        .as_deref()
+        .map(imported_adaptors)
+        .unwrap_or_default();
+    for name in imported_adaptors(&req.code)
+        .into_iter()
+        .chain(globals_imports)
+    {
         let promise = Module::import(ctx, name.clone())
             .catch(ctx)
             .map_err(|e| caught(ctx, e))?;
@@ -534,6 +547,9 @@ async fn evaluate_job<'js>(
         .and_then(|f| f.call::<_, ()>(()))
         .catch(ctx)
         .map_err(|e| caught(ctx, e))?;
+    if let Some(globals) = &req.globals {
+        evaluate_globals(ctx, globals, internals, input.clone()).await?;
+    }
 
     let module = Module::declare(ctx.clone(), JOB_MODULE, req.code.as_str())
         .catch(ctx)
@@ -550,6 +566,46 @@ async fn evaluate_job<'js>(
         .catch(ctx)
         .map_err(|e| caught(ctx, e))?;
     settle(ctx, promise).await
+}
+
+/// Evaluates the workflow's globals module as OpenFn does for every step: in the step's
+/// sandbox with an empty `state`, its exports then made frozen globals of the step. An
+/// error says it came from the globals (`[globals] …`).
+async fn evaluate_globals<'js>(
+    ctx: &Ctx<'js>,
+    source: &str,
+    internals: &Internals<'js>,
+    input: Value<'js>,
+) -> Result<(), Thrown<'js>> {
+    let tagged = |thrown: Thrown<'js>| -> Thrown<'js> {
+        if let Thrown::Value(value) = &thrown
+            && let Some(object) = value.as_object()
+            && let Ok(message) = object.get::<_, String>("message")
+        {
+            let _ = object.set("message", format!("[globals] {message}"));
+        }
+        thrown
+    };
+    let empty = Object::new(ctx.clone())
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
+    let _ = ctx.globals().set("state", empty);
+    let result = async {
+        let module = Module::declare(ctx.clone(), GLOBALS_MODULE, source)
+            .catch(ctx)
+            .map_err(|e| caught(ctx, e))?;
+        let (module, evaluated) = module.eval().catch(ctx).map_err(|e| caught(ctx, e))?;
+        settle(ctx, evaluated).await?;
+        let namespace = module.namespace().catch(ctx).map_err(|e| caught(ctx, e))?;
+        internals
+            .func("installGlobals")
+            .and_then(|f| f.call::<_, ()>((namespace,)))
+            .catch(ctx)
+            .map_err(|e| caught(ctx, e))
+    }
+    .await;
+    let _ = ctx.globals().set("state", input);
+    result.map_err(tagged)
 }
 
 /// An npm adaptor that fails to load (a missing file, an unsupported built-in, code that

@@ -176,6 +176,12 @@ pub async fn run_plan(
         },
     );
     let mut prepared: HashMap<String, PreparedJob> = HashMap::new();
+    let globals: Option<std::sync::Arc<str>> = plan
+        .globals
+        .as_deref()
+        .filter(|g| !g.trim().is_empty())
+        .map(std::sync::Arc::from);
+    let ignore = prepare::globals_exports(globals.as_deref());
     let mut queue: VecDeque<(String, Value)> = VecDeque::from([(start, input)]);
     let mut visits: HashMap<String, usize> = HashMap::new();
     let mut leaves: Vec<(String, Option<Value>, bool)> = Vec::new();
@@ -239,7 +245,10 @@ pub async fn run_plan(
                 let job = match ready {
                     Some(job) => Ok(job),
                     None => chosen
-                        .and_then(|adaptors| prepare::prepare(step, options.compile, adaptors))
+                        .and_then(|adaptors| {
+                            let ignore = ignore.as_ref().map_err(|e| e.clone())?;
+                            prepare::prepare(step, options.compile, adaptors, ignore)
+                        })
                         .inspect(|job| {
                             prepared.insert(job_id.clone(), job.clone());
                         }),
@@ -264,6 +273,7 @@ pub async fn run_plan(
                             cancel: options.cancel.clone(),
                             sink: sink.log_sink(),
                             packages: job.packages,
+                            globals: globals.clone(),
                         })
                         .await
                     }

@@ -1,11 +1,13 @@
 //! One handler per request kind; each returns a response or an error the client shows.
 
 mod adaptors;
+mod backup;
 mod collections;
 mod credentials;
 mod history;
 mod projects;
 mod runs;
+mod versions;
 
 use crate::daemon::Daemon;
 use crate::store::StoreError;
@@ -16,8 +18,16 @@ use std::sync::Arc;
 pub type HandlerResult = Result<Response, ErrorBody>;
 
 /// Sends progress frames for the request being handled (a long install, a deploy that
-/// installs adaptors); handlers that have none to send ignore it.
+/// installs adaptors, a backup); handlers that have none to send ignore it.
+pub type Events = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
+/// The install steps of [`Events`], as the installer reports them.
 pub type Progress = Arc<dyn Fn(bolt_shared::adaptors::InstallProgress) + Send + Sync>;
+
+fn install_progress(events: &Events) -> Progress {
+    let events = events.clone();
+    Arc::new(move |step| events(ProgressEvent::Install(step)))
+}
 
 impl From<StoreError> for ErrorBody {
     fn from(err: StoreError) -> Self {
@@ -43,9 +53,9 @@ pub fn bad_request(message: impl Into<String>) -> ErrorBody {
     ErrorBody::new(ErrorCode::BadRequest, message)
 }
 
-pub async fn handle(daemon: &Arc<Daemon>, request: Request, progress: Progress) -> HandlerResult {
+pub async fn handle(daemon: &Arc<Daemon>, request: Request, events: Events) -> HandlerResult {
     let may_change_triggers = !is_read_only(&request);
-    let result = dispatch(daemon, request, progress).await;
+    let result = dispatch(daemon, request, events).await;
     if may_change_triggers {
         // After the commit, so the next webhook lookup reads the new triggers.
         daemon.webhook_triggers.invalidate();
@@ -83,10 +93,17 @@ fn is_read_only(request: &Request) -> bool {
             | Request::AdaptorAdd { .. }
             | Request::AdaptorList
             | Request::AdaptorRemove { .. }
+            | Request::WorkflowVersions { .. }
+            | Request::WorkflowDiff { .. }
+            | Request::CredentialShow { .. }
+            | Request::CredentialUpdate { .. }
+            | Request::RotateKey
+            | Request::Backup { .. }
     )
 }
 
-async fn dispatch(daemon: &Arc<Daemon>, request: Request, progress: Progress) -> HandlerResult {
+async fn dispatch(daemon: &Arc<Daemon>, request: Request, events: Events) -> HandlerResult {
+    let progress = install_progress(&events);
     match request {
         Request::Ping => Ok(Response::Pong),
         Request::Status => status(daemon).await,
@@ -116,6 +133,10 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request, progress: Progress) ->
         Request::SetWorkflowEnabled { workflow, enabled } => {
             projects::set_enabled(daemon, workflow, enabled).await
         }
+        Request::SetWorkflowConstants {
+            workflow,
+            constants,
+        } => projects::set_constants(daemon, workflow, constants).await,
         Request::UpdateJob {
             workflow,
             job,
@@ -124,6 +145,19 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request, progress: Progress) ->
         Request::CredentialSet { name, body } => credentials::set(daemon, name, body).await,
         Request::CredentialList => credentials::list(daemon).await,
         Request::CredentialRemove { name } => credentials::remove(daemon, name).await,
+        Request::CredentialShow { name } => credentials::show(daemon, name).await,
+        Request::CredentialUpdate { name, set, unset } => {
+            credentials::update(daemon, name, set, unset).await
+        }
+        Request::RotateKey => credentials::rotate_key(daemon).await,
+        Request::Backup { path, force } => backup::backup(daemon, path, force, events).await,
+        Request::WorkflowVersions { workflow } => versions::list(daemon, workflow).await,
+        Request::WorkflowDiff { workflow, from, to } => {
+            versions::diff(daemon, workflow, from, to).await
+        }
+        Request::WorkflowRollback { workflow, to, job } => {
+            versions::rollback(daemon, workflow, to, job).await
+        }
         Request::Trigger {
             workflow,
             input,

@@ -200,3 +200,19 @@ pub async fn update_job(
         message: format!("saved as version {version}"),
     })
 }
+
+pub async fn set_constants(
+    daemon: &Arc<Daemon>,
+    reference: String,
+    constants: serde_json::Map<String, serde_json::Value>,
+) -> HandlerResult {
+    let version = daemon
+        .store
+        .writer
+        .write(move |tx| workflows::set_constants(tx, &reference, constants))
+        .await?;
+    daemon.events.publish(Event::WorkflowsChanged);
+    Ok(Response::Done {
+        message: format!("constants saved as version {version}"),
+    })
+}

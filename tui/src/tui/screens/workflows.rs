@@ -315,6 +315,30 @@ impl Graph {
                     workflow_id: self.workflow.id.clone(),
                 };
             }
+            Command::Versions => {
+                let job = self.selected_job.as_ref().and_then(|id| {
+                    self.workflow
+                        .jobs
+                        .iter()
+                        .find(|j| &j.id == id)
+                        .map(|j| (j.key.clone(), j.name.clone()))
+                });
+                return Action::Send(
+                    Tag::Versions { job },
+                    Request::WorkflowVersions {
+                        workflow: self.workflow.id.clone(),
+                    },
+                );
+            }
+            Command::Constants => {
+                return Action::overlay(Overlay::Constants(Box::new(
+                    crate::tui::widgets::constants::ConstantsForm::new(
+                        self.workflow.id.clone(),
+                        self.workflow.name.clone(),
+                        &self.workflow.constants,
+                    ),
+                )));
+            }
             _ => {}
         }
         Action::None

@@ -1,6 +1,7 @@
 //! Reusable pieces: dialogs, editors, the JSON viewer, text helpers.
 
 pub mod confirm;
+pub mod constants;
 pub mod credform;
 pub mod diff;
 pub mod editor;
@@ -11,3 +12,4 @@ pub mod overlay;
 pub mod picker;
 pub mod prompt;
 pub mod text;
+pub mod versions;

@@ -1,12 +1,14 @@
 //! Modal dialogs drawn over a screen. They form a stack; the top one gets the keys.
 
 use super::confirm::Confirm;
+use super::constants::ConstantsForm;
 use super::credform::CredForm;
 use super::editor::{DiffView, JobEditor, TriggerEditor};
 use super::filter::FilterForm;
 use super::help::Help;
 use super::picker::Picker;
 use super::prompt::Prompt;
+use super::versions::{DiffText, VersionsView};
 use crate::tui::action::Action;
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
@@ -35,6 +37,9 @@ pub enum Overlay {
     TriggerEditor(Box<TriggerEditor>),
     Diff(DiffView),
     CredForm(Box<CredForm>),
+    Versions(Box<VersionsView>),
+    VersionDiff(DiffText),
+    Constants(Box<ConstantsForm>),
 }
 
 impl Overlay {
@@ -49,6 +54,9 @@ impl Overlay {
             Overlay::TriggerEditor(_) => "run input",
             Overlay::Diff(_) => "diff",
             Overlay::CredForm(_) => "credential form",
+            Overlay::Versions(_) => "versions",
+            Overlay::VersionDiff(_) => "version diff",
+            Overlay::Constants(_) => "constants",
         }
     }
 
@@ -63,6 +71,9 @@ impl Overlay {
             Overlay::TriggerEditor(editor) => editor.handle_key(key),
             Overlay::Diff(diff) => diff.handle_key(key),
             Overlay::CredForm(form) => form.handle_key(key),
+            Overlay::Versions(view) => view.handle_key(key),
+            Overlay::VersionDiff(view) => view.handle_key(key),
+            Overlay::Constants(form) => form.handle_key(key),
         }
     }
 
@@ -77,6 +88,9 @@ impl Overlay {
             Overlay::TriggerEditor(editor) => editor.draw(frame, area, theme),
             Overlay::Diff(diff) => diff.draw(frame, area, theme),
             Overlay::CredForm(form) => form.draw(frame, area, theme),
+            Overlay::Versions(view) => view.draw(frame, area, theme),
+            Overlay::VersionDiff(view) => view.draw(frame, area, theme),
+            Overlay::Constants(form) => form.draw(frame, area, theme),
         }
     }
 }

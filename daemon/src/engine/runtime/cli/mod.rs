@@ -141,12 +141,19 @@ fn run(options: &ExecuteOptions, printer: &LogPrinter, started: Instant) -> Resu
         CompileMode::Compile
     };
     let mut prepared = std::collections::HashMap::new();
+    let ignore = match prepare::globals_exports(loaded.plan.globals.as_deref()) {
+        Ok(ignore) => ignore,
+        Err(error) => match loaded.plan.steps.iter().find(|s| s.expression.is_some()) {
+            Some(step) => return Ok(compile_failed(printer, step, &error)),
+            None => Vec::new(),
+        },
+    };
     for step in &loaded.plan.steps {
         if step.expression.is_none() {
             continue;
         }
         let adaptors = chosen.remove(&step.id).unwrap_or_default();
-        match prepare::prepare(step, mode, adaptors) {
+        match prepare::prepare(step, mode, adaptors, &ignore) {
             Ok(job) => {
                 prepared.insert(step.id.clone(), job);
             }

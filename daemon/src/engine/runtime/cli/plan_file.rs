@@ -69,6 +69,7 @@ pub fn load(path: &Path, adaptors: &[String]) -> Result<LoadedPlan, PlanFileErro
             plan: Plan {
                 steps: vec![step],
                 start: None,
+                globals: None,
             },
             single_job: true,
             ..Default::default()
@@ -124,6 +125,8 @@ pub fn from_document(document: &Value, base: &Path) -> Result<LoadedPlan, PlanFi
         plan: Plan {
             steps,
             start: start.or_else(|| option("start").and_then(Value::as_str).map(str::to_string)),
+            // A path (`./globals.js`) is read relative to the workflow file, as OpenFn's CLI does.
+            globals: text_or_file(workflow.get("globals"), base)?,
         },
         end: option("end").and_then(Value::as_str).map(str::to_string),
         timeout_ms: option("timeout").and_then(Value::as_u64),

@@ -138,6 +138,16 @@ export default (host) => {
     return Object.freeze(Buffer);
   });
 
+  // A workflow's globals (OpenFn's `workflow.globals`): every export of the globals module
+  // becomes a frozen global of the step, except the names OpenFn's sandbox sets itself.
+  const sandboxNames = new Set(['console', 'clearInterval', 'clearTimeout', 'parseFloat',
+                                'parseInt', 'setInterval', 'setTimeout', 'state', 'Buffer']);
+  function installGlobals(namespace) {
+    for (const name of Object.keys(namespace)) {
+      if (!sandboxNames.has(name)) define(name, namespace[name]);
+    }
+  }
+
   // QuickJS only checks for interrupts on calls and loops, and a chain of `.then` callbacks
   // can keep its job queue busy forever; once the step has expired, callbacks stop running.
   const originalThen = Promise.prototype.then;
@@ -281,5 +291,5 @@ export default (host) => {
     return info;
   }
 
-  return { runOperations, finalState, errorInfo, lockdown, defer, safeStringify, clone, makeConsole };
+  return { runOperations, finalState, errorInfo, lockdown, installGlobals, defer, safeStringify, clone, makeConsole };
 };

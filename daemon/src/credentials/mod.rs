@@ -1,5 +1,8 @@
 //! Credentials: encrypted at rest, listed by name and keys only, loaded for runs.
 
+pub mod rotate;
+pub mod show;
+
 use crate::project::audit_event;
 use crate::secrets::{Vault, check_secret_lengths};
 use crate::store::{StoreError, StoreResult, from_micros, new_id, now_micros};
@@ -9,6 +12,60 @@ use serde_json::Value;
 
 /// Creates or replaces a credential. Returns true when it was created.
 pub fn set(conn: &Connection, vault: &Vault, name: &str, body: &Value) -> StoreResult<bool> {
+    write(conn, vault, name, body, None)
+}
+
+/// Changes the fields named in `set` (dotted paths reach into objects: `oauth.token`) and
+/// removes those in `unset`, keeping every other field as stored; creates the credential
+/// when it doesn't exist and only `set` is given. Returns true when it was created.
+pub fn update(
+    conn: &Connection,
+    vault: &Vault,
+    name: &str,
+    set: &serde_json::Map<String, Value>,
+    unset: &[String],
+) -> StoreResult<bool> {
+    if set.is_empty() && unset.is_empty() {
+        return Err(StoreError::Invalid(
+            "name at least one field to change (`--field key=value`) or remove (`--unset key`)"
+                .into(),
+        ));
+    }
+    let mut body = match load(conn, vault, name)? {
+        Some(body) => body,
+        None if unset.is_empty() => Value::Object(Default::default()),
+        None => {
+            return Err(StoreError::Invalid(format!(
+                "there is no credential named `{name}` to remove fields from (see `bolt credential list`)"
+            )));
+        }
+    };
+    for path in unset {
+        if !show::remove_path(&mut body, path) {
+            return Err(StoreError::Invalid(format!(
+                "credential `{name}` has no field `{path}`; its fields are: {}",
+                show::field_paths(&body).join(", ")
+            )));
+        }
+    }
+    for (path, value) in set {
+        show::set_path(&mut body, path, value.clone())
+            .map_err(|why| StoreError::Invalid(format!("credential `{name}`: {why}")))?;
+    }
+    let change = serde_json::json!({
+        "set": set.keys().collect::<Vec<_>>(),
+        "unset": unset,
+    });
+    write(conn, vault, name, &body, Some(change))
+}
+
+fn write(
+    conn: &Connection,
+    vault: &Vault,
+    name: &str,
+    body: &Value,
+    change: Option<Value>,
+) -> StoreResult<bool> {
     if name.trim().is_empty() {
         return Err(StoreError::Invalid("a credential needs a name".into()));
     }
@@ -36,11 +93,12 @@ pub fn set(conn: &Connection, vault: &Vault, name: &str, body: &Value) -> StoreR
          ON CONFLICT (name) DO UPDATE SET body = excluded.body, keys = excluded.keys, updated_at = excluded.updated_at",
         params![new_id(), name, sealed, keys, now],
     )?;
-    audit_event(
+    crate::project::audit(
         conn,
         if existed { "updated" } else { "created" },
         "credential",
         name,
+        change,
     )?;
     Ok(!existed)
 }
@@ -95,7 +153,7 @@ pub fn list(conn: &Connection) -> StoreResult<Vec<CredentialSummary>> {
 }
 
 /// (credential name, "workflow / job") for every live job that uses a credential.
-fn usage(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
+pub(crate) fn usage(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT j.credential, w.name || ' / ' || j.name FROM jobs j JOIN workflows w ON w.id = j.workflow_id
          WHERE j.credential IS NOT NULL AND w.deleted_at IS NULL ORDER BY w.name, j.position",
