@@ -112,6 +112,16 @@ pub struct ErrorContext<'a> {
 
 /// Classifies a thrown value (OpenFn `runtime/src/errors.ts` order).
 pub fn classify(info: &ThrownInfo, cx: &ErrorContext<'_>) -> StepError {
+    // QuickJS throws `null` when it runs out of memory while making its own "out of
+    // memory" error (the limit left no room for it). A job whose code never throws or
+    // rejects can't have thrown it itself.
+    if info.nullish && !may_throw_nullish(cx.code) {
+        return StepError::engine(
+            Severity::Kill,
+            "OOMError",
+            "Run exceeded maximum memory usage",
+        );
+    }
     // `throw null` / `throw undefined`: OpenFn reads `.stack` of it and fails with a TypeError.
     if info.nullish {
         let message = format!(
@@ -490,6 +500,11 @@ pub fn translate_message(message: &str) -> String {
         "not a function" => "is not a function".to_string(),
         _ => message.to_string(),
     }
+}
+
+/// Whether job code could throw or reject with a value of its own choosing.
+fn may_throw_nullish(code: &str) -> bool {
+    code.contains("throw") || code.contains("reject")
 }
 
 #[cfg(test)]
