@@ -35,6 +35,8 @@ pub struct Daemon {
     pub webhook_triggers: crate::webhook_triggers::TriggerCache,
     /// The collections tokens of the runs under way.
     pub run_tokens: std::sync::Arc<crate::collections::token::RunTokens>,
+    /// Runs boltd could not record, noted where a full store can't lose them.
+    pub unrecorded: crate::unrecorded::journal::Journal,
     running: Mutex<HashMap<String, CancelToken>>,
     log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
@@ -91,12 +93,22 @@ impl Daemon {
             engine_slots,
             webhook_triggers: Default::default(),
             run_tokens,
+            unrecorded: crate::unrecorded::journal::Journal::disabled(),
             running: Mutex::new(HashMap::new()),
             log_ids: AtomicI64::new(0),
             shutdown,
             http_close,
             stop,
         }
+    }
+
+    /// Keeps the ids of runs boltd could not record in `journal` (see `unrecorded`).
+    pub fn with_unrecorded_journal(
+        mut self,
+        journal: crate::unrecorded::journal::Journal,
+    ) -> Daemon {
+        self.unrecorded = journal;
+        self
     }
 
     /// Log line ids are handed out here so a line can be published before it is written.

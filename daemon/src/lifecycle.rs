@@ -1,6 +1,7 @@
 //! Process lifecycle: the single-instance pidfile lock and the socket path.
 
 use crate::files::{self, FileError};
+use nix::libc;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
@@ -95,14 +96,27 @@ impl PidLock {
         }
         file.set_len(0).map_err(io_err(&path))?;
         file.rewind().map_err(io_err(&path))?;
-        writeln!(file, "{}", std::process::id()).map_err(io_err(&path))?;
-        file.sync_all().map_err(io_err(&path))?;
+        let written = writeln!(file, "{}", std::process::id()).and_then(|()| file.sync_all());
+        match written {
+            Ok(()) => {}
+            // On a full disk boltd still starts (its store refuses writes until space comes
+            // back); the lock alone keeps other boltds out, and clients find the pid through
+            // the socket.
+            Err(err) if is_disk_full(&err) => {
+                tracing::warn!(path = %path.display(), %err, "the disk is full: the pidfile holds no pid")
+            }
+            Err(err) => return Err(io_err(&path)(err)),
+        }
         Ok(file)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+fn is_disk_full(err: &std::io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
 }
 
 /// Whether `path` still names the open `file`.

@@ -22,6 +22,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     files::ensure_private_dir(&resolved.data_dir, files::DATA_DIR)?;
     // The lock comes first: a second boltd must not touch a live daemon's socket.
     let lock = PidLock::acquire(&resolved.data_dir)?;
+    let (journal, unrecorded) = open_unrecorded_journal(&resolved.data_dir)?;
     let socket_dir = prepare_socket(&resolved.socket)?;
 
     let vault = crate::secrets::Vault::open(&resolved.data_dir)?;
@@ -47,13 +48,16 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let socket_file = SocketFile::bound(&resolved.socket);
     drop(socket_dir);
 
-    let daemon = Arc::new(Daemon::new(
-        config,
-        resolved.data_dir.clone(),
-        resolved.socket.clone(),
-        store,
-        vault,
-    ));
+    let daemon = Arc::new(
+        Daemon::new(
+            config,
+            resolved.data_dir.clone(),
+            resolved.socket.clone(),
+            store,
+            vault,
+        )
+        .with_unrecorded_journal(journal),
+    );
     tracing::info!(
         pid = std::process::id(),
         data_dir = %resolved.data_dir.display(),
@@ -63,7 +67,6 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     );
 
     let mut signals = Signals::install();
-    recover(&daemon).await?;
     let mut webhooks = None;
     if !daemon.config.http.listen.is_empty() {
         let (addr, server) =
@@ -76,16 +79,30 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     }
     let (close_ipc, ipc_closed) = tokio::sync::watch::channel(false);
     let ipc = tokio::spawn(crate::ipc::serve(daemon.clone(), listener, ipc_closed));
-    let dispatcher = tokio::spawn(crate::dispatcher::run(daemon.clone()));
+    // Runs start only once the last shutdown's leftovers are settled. On a full disk that
+    // waits for space, while webhooks are answered 503 and clients see why in `bolt status`.
+    let recovered = tokio::select! {
+        recovered = recover(&daemon, &unrecorded) => Some(recovered?),
+        mode = shutdown::wait_for_stop(&daemon, &mut signals) => {
+            daemon.request_stop(mode);
+            None
+        }
+    };
+    let mut workers = Vec::new();
+    if recovered.is_some() {
+        workers.push(tokio::spawn(crate::dispatcher::run(daemon.clone())));
+        tokio::spawn(crate::installer::refresh_at_start(daemon.clone()));
+    }
     let scheduler = tokio::spawn(crate::scheduler::run(daemon.clone()));
     let retention = tokio::spawn(crate::retention::run(daemon.clone()));
-    tokio::spawn(crate::installer::refresh_at_start(daemon.clone()));
 
     let mode = shutdown::wait_for_stop(&daemon, &mut signals).await;
     tracing::info!(?mode, "shutting down: no more webhooks or new runs");
     // Webhooks, claims, cron and retention stop; the runs under way go on.
     daemon.shut_down();
-    let _ = dispatcher.await;
+    for dispatcher in workers {
+        let _ = dispatcher.await;
+    }
     let deadline = Instant::now() + mode.grace(&daemon.config);
     let left = match mode {
         StopMode::Drain => shutdown::drain(&daemon, &mut signals, deadline).await,
@@ -133,22 +150,57 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
 /// After the runs, how long the webhook replies, cron tick and retention batch under way get.
 const LAST_WRITES_GRACE: Duration = Duration::from_secs(2);
 
-/// Marks runs a crash left in flight as lost, queues retries their policy asks for, and
-/// picks up the log line counter.
-async fn recover(daemon: &Arc<Daemon>) -> anyhow::Result<()> {
-    let (lost, retried, max_log) = daemon
-        .store
-        .writer
-        .write(|tx| {
-            let lost = crate::runs::mark_lost(tx)?;
-            let retried = crate::runner::retry_lost(tx, &lost)?;
-            let max_log: i64 =
-                tx.query_row("SELECT COALESCE(MAX(id), 0) FROM log_lines", [], |r| {
-                    r.get(0)
-                })?;
-            Ok((lost, retried, max_log))
-        })
-        .await?;
+/// The journal of runs boltd could not record, and the ids a previous boltd left in it. A
+/// journal that can't be read or written is not fatal; one that isn't boltd's own file is.
+fn open_unrecorded_journal(
+    data_dir: &std::path::Path,
+) -> anyhow::Result<(crate::unrecorded::journal::Journal, Vec<String>)> {
+    use crate::unrecorded::journal::Journal;
+    match Journal::open(data_dir) {
+        Ok(opened) => Ok(opened),
+        Err(err @ files::FileError::Io { .. }) => {
+            tracing::warn!(%err, "runs the store refuses will be found lost after a restart");
+            Ok((Journal::disabled(), Vec::new()))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Queues again the runs a previous boltd could not record, marks runs a crash left in
+/// flight as lost, queues retries their policy asks for, and picks up the log line counter.
+async fn recover(daemon: &Arc<Daemon>, unrecorded: &[String]) -> anyhow::Result<()> {
+    let (requeued, lost, retried, max_log) = loop {
+        let left_over = unrecorded.to_vec();
+        let settled = daemon
+            .store
+            .writer
+            .write(move |tx| {
+                let requeued = crate::unrecorded::requeue_left_over(tx, &left_over)?;
+                let lost = crate::runs::mark_lost(tx)?;
+                let retried = crate::runner::retry_lost(tx, &lost)?;
+                let max_log: i64 =
+                    tx.query_row("SELECT COALESCE(MAX(id), 0) FROM log_lines", [], |r| {
+                        r.get(0)
+                    })?;
+                Ok((requeued, lost, retried, max_log))
+            })
+            .await;
+        match settled {
+            Ok(settled) => break settled,
+            Err(err) if !daemon.store.health.writable() => {
+                tracing::warn!(%err, "the store refuses writes: runs start once it takes them again");
+                daemon.store.health.until_writable().await;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    };
+    daemon.unrecorded.clear();
+    if !requeued.is_empty() {
+        tracing::warn!(
+            runs = requeued.len(),
+            "runs boltd could not record before it stopped were queued again"
+        );
+    }
     daemon.set_log_id_floor(max_log);
     if !lost.is_empty() {
         tracing::warn!(

@@ -154,11 +154,16 @@ struct Ending {
 /// Runs a claimed run to completion. Never panics on user input; every failure is recorded.
 pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
     // A run whose records can't be kept doesn't start; it waits for the store (still
-    // claimed: if boltd stops first, the next start finds it lost).
+    // claimed: if boltd stops first, the next start queues it again).
     tokio::select! {
         biased;
         _ = daemon.store.health.until_writable() => {}
-        _ = daemon.until_stopping() => return,
+        _ = daemon.until_stopping() => {
+            // Acknowledged work that never ran because of boltd's store: the next start
+            // queues it again.
+            daemon.unrecorded.record(&run_id);
+            return;
+        }
     }
     let faults = daemon.store.health.faults();
     let Err(err) = execute_inner(&daemon, &run_id, cancel, faults).await else {

@@ -333,7 +333,8 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
 }
 
 /// `bolt stop` while the disk is full and a run waits to be recorded: boltd stops at once
-/// (not after its 30 s grace), and the next start marks the run lost.
+/// (not after its 30 s grace), and the next start queues the run again although the
+/// workflow has no retries: the run was acknowledged and boltd failed it, not the job.
 #[test]
 fn bolt_stop_does_not_wait_for_a_run_the_full_disk_holds_up() {
     let Some(mut on_disk) = SmallDisk::start() else {
@@ -370,8 +371,88 @@ fn bolt_stop_does_not_wait_for_a_run_the_full_disk_holds_up() {
     );
     std::fs::remove_file(&filler).unwrap();
     daemon.restart();
-    let view = daemon.wait_work_order(&slow);
-    assert_eq!(view.runs[0].state, RunState::Lost, "{view:?}");
+    assert_requeued_and_succeeded(daemon, &slow);
+}
+
+/// The same, when boltd is killed (`kill -9`) while the run waits for the disk.
+#[test]
+fn a_run_the_full_disk_held_up_runs_again_after_a_kill() {
+    let Some(mut on_disk) = SmallDisk::start() else {
+        return;
+    };
+    let daemon = &mut on_disk.daemon;
+    let slow = start_slow_run(daemon);
+    let filler = on_disk.disk.path.join("filler");
+    fill(&filler);
+    until_its_run_waits_for_the_store(daemon, &slow);
+    daemon.kill9();
+    std::fs::remove_file(&filler).unwrap();
+    daemon.restart();
+    assert_requeued_and_succeeded(daemon, &slow);
+}
+
+/// boltd started on a disk that is already full: it starts, refuses writes (webhooks 503,
+/// `bolt status` says why) and serves reads, then takes writes and runs work once space
+/// is freed, without a restart.
+#[test]
+fn boltd_started_on_a_full_disk_refuses_writes_then_resumes() {
+    let Some(mut on_disk) = SmallDisk::start() else {
+        return;
+    };
+    let daemon = &mut on_disk.daemon;
+    let before = work_order_id(&daemon.post("/i/intake", r#"{"n": "before"}"#));
+    daemon.wait_work_order(&before);
+    assert!(daemon.stop().success());
+    let filler = on_disk.disk.path.join("filler");
+    fill(&filler);
+    daemon.restart();
+
+    let body = json!({ "n": "x", "notes": "a long note ".repeat(1000) }).to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = daemon.post("/i/intake", &body);
+        if reply.status == 503 {
+            break;
+        }
+        // Small bodies may still fit in pages SQLite already has.
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(Instant::now() < deadline, "no 503 on a full disk");
+    }
+    let status = daemon.bolt_json(&["status"]);
+    assert_eq!(status["store_health"]["writable"], false, "{status}");
+    assert_eq!(daemon.show(&before).row.state, WorkOrderState::Success);
+
+    std::fs::remove_file(&filler).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let after = loop {
+        let reply = daemon.post("/i/intake", r#"{"n": "after"}"#);
+        if reply.status == 200 {
+            break work_order_id(&reply);
+        }
+        assert_eq!(reply.status, 503, "{}", reply.body);
+        assert!(
+            Instant::now() < deadline,
+            "writes did not resume after space was freed: {}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let view = daemon.wait_work_order(&after);
+    assert_eq!(view.row.state, WorkOrderState::Success, "{view:?}");
+}
+
+/// The slow work order's first run ended as unrecorded and a run queued again at the same
+/// attempt succeeded.
+fn assert_requeued_and_succeeded(daemon: &Daemon, id: &str) {
+    let view = daemon.wait_work_order(id);
+    assert_eq!(view.row.state, WorkOrderState::Success, "{view:?}");
+    let [again, first] = view.runs.as_slice() else {
+        panic!("two runs: {view:?}");
+    };
+    assert_eq!(first.state, RunState::Exception, "{view:?}");
+    assert_eq!(first.error_type.as_deref(), Some("StoreError"), "{view:?}");
+    assert_eq!(again.state, RunState::Success, "{view:?}");
+    assert_eq!(again.attempt, first.attempt, "not counted as a retry");
 }
 
 /// boltd on a small tmpfs of its own, with the project deployed. Dropped in field order:

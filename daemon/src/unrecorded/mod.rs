@@ -2,6 +2,8 @@
 //! exceptions and run again once the store takes writes, whatever the workflow's retry
 //! policy says — the work was acknowledged, and it is boltd's fault, not the job's.
 
+pub mod journal;
+
 use crate::daemon::Daemon;
 use crate::runs::{insert_run, refresh_work_order};
 use crate::store::{StoreError, StoreResult, now_micros};
@@ -144,13 +146,14 @@ pub fn announce(daemon: &Daemon, requeued: &Requeued) {
 }
 
 /// Waits until the store takes writes again, then ends the run as unrecorded and queues it
-/// again. Gives up when boltd stops first: the next start finds the run lost.
+/// again. When boltd stops first, the next start does it (the journal has the run's id).
 pub async fn once_the_store_recovers(daemon: &Arc<Daemon>, run_id: &str, why: String) {
+    daemon.unrecorded.record(run_id);
     loop {
         tokio::select! {
             biased;
             _ = daemon.until_stopping() => {
-                tracing::warn!(run = %run_id, "boltd stops before the store took writes again: the next start marks this run lost");
+                tracing::warn!(run = %run_id, "boltd stops before the store took writes again: the next start queues this run again");
                 return;
             }
             _ = daemon.store.health.until_writable() => {}
@@ -171,9 +174,24 @@ pub async fn once_the_store_recovers(daemon: &Arc<Daemon>, run_id: &str, why: St
             // Refused again: the disk failed again before this went through.
             Err(StoreError::Refusing(_)) => continue,
             Err(err) => {
-                tracing::error!(run = %run_id, %err, "could not end a run boltd failed to record; the next start marks it lost");
+                tracing::error!(run = %run_id, %err, "could not end a run boltd failed to record; the next start queues it again");
                 return;
             }
         }
     }
+}
+
+/// At start, before runs still in flight are marked lost: ends the runs a previous boltd
+/// could not record (its journal's ids) and queues them again, whatever their workflow's
+/// retry policy says. Ids of runs that already ended are skipped.
+pub fn requeue_left_over(conn: &Connection, run_ids: &[String]) -> StoreResult<Vec<Requeued>> {
+    let mut requeued = Vec::new();
+    for run_id in run_ids {
+        if let Some(done) =
+            end_and_requeue(conn, run_id, "the store refused writes until boltd stopped")?
+        {
+            requeued.push(done);
+        }
+    }
+    Ok(requeued)
 }
