@@ -7,7 +7,7 @@ pub mod collections;
 pub mod credentials;
 pub mod daemon;
 pub mod dispatcher;
-pub mod engine;
+pub use bolt_engine as engine;
 pub mod events;
 pub mod files;
 pub mod history;

@@ -472,7 +472,7 @@ fn dechunk(body: &str) -> String {
 }
 
 /// Installs an npm adaptor package (with its dependency tree) into a data dir, in the
-/// layout boltd's engine reads (`daemon/src/engine/adaptors/installed.rs`), with `npm
+/// layout boltd's engine reads (`daemon/engine/src/adaptors/installed.rs`), with `npm
 /// install --ignore-scripts`. Stands in for `bolt adaptor add` in tests.
 pub fn install_npm_adaptor(data_dir: &Path, name: &str, version: &str) {
     let root = data_dir.join("adaptors").join(format!("{name}@{version}"));
