@@ -99,20 +99,5 @@ pub fn run(global: &Global, args: ExecuteArgs) -> ExitCode {
         args.into_options(Some(data_dir)),
         Box::new(std::io::stdout()),
     );
-    if std::env::var_os(crate::bench_engine::REPORT_RSS_ENV).is_some() {
-        report_peak_rss();
-    }
     ExitCode::from(u8::try_from(code).unwrap_or(1))
-}
-
-/// For `bolt bench engine`: the peak resident set size of this process, from /proc.
-fn report_peak_rss() {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    if let Some(kb) = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-    {
-        eprintln!("max-rss-kb {kb}");
-    }
 }

@@ -1,10 +1,6 @@
 //! bolt: the terminal client of boltd — the TUI and plain subcommands for scripts.
 
-mod bench_engine;
-mod cli;
-mod execute;
-mod tui;
-
+use bolt_client::{cli, execute};
 use clap::{Parser, Subcommand};
 use cli::Global;
 use std::process::ExitCode;
@@ -83,9 +79,6 @@ enum Command {
     Project(cli::history::ProjectCommand),
     /// Run a job or workflow file locally, like `openfn execute` (no daemon needed).
     Execute(execute::ExecuteArgs),
-    /// Print performance figures (engine, store, TUI bytes).
-    #[command(subcommand)]
-    Bench(cli::bench::BenchCommand),
     /// Run boltd in the foreground (same flags as `boltd`).
     Daemon(bolt_daemon::cli::DaemonArgs),
 }
@@ -137,7 +130,6 @@ fn main() -> ExitCode {
         }
         Some(Command::Execute(args)) => execute::run(&cli.global, args),
         Some(Command::Daemon(args)) => bolt_daemon::cli::main(args),
-        Some(Command::Bench(command)) => cli::exit_with(cli::bench::run(&command)),
         None => cli::exit_with(cli::open::open(&cli.global, &cli.display, None)),
     }
 }

@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[allow(dead_code)]
-#[path = "../src/tui/mod.rs"]
-mod tui;
+use bolt_client::tui;
 
 use bolt_shared::model::WorkOrderState;
 use bolt_shared::protocol::{

@@ -12,6 +12,8 @@ pub mod health;
 mod migrations;
 mod reader;
 mod recovery;
+#[cfg(feature = "seeder")]
+pub mod seeder;
 mod syncer;
 pub mod timings;
 mod writer;

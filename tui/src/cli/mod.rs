@@ -2,20 +2,13 @@
 
 pub mod adaptor;
 pub mod backup;
-pub mod bench;
-pub mod bench_adaptors;
-pub mod bench_history;
-pub mod bench_memory;
-pub mod bench_webhooks;
 pub mod collections;
 pub mod credential;
 pub mod daemon_cmd;
 pub mod history;
 pub mod install_progress;
-pub mod load_gen;
 pub mod open;
 pub mod output;
-pub mod proc_cpu;
 pub mod projects;
 pub mod status;
 pub mod stop;

@@ -4,15 +4,17 @@
 
 pub mod action;
 pub mod app;
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod keymap;
+#[cfg(any(test, feature = "fixtures"))]
 pub mod measure;
 pub mod screens;
 pub mod source;
 pub mod theme;
 pub mod widgets;
 
-#[allow(unused_imports)]
+#[cfg(any(test, feature = "fixtures"))]
 pub use measure::measure_bytes;
 pub use theme::ColorMode;
 

@@ -1,20 +1,16 @@
-//! `bolt bench history`: seeds a store with N realistic work orders (straight into SQLite,
-//! indexed for search exactly as the daemon indexes them), then times the history queries
-//! people use with the daemon's own functions: filter pages, full-text search, `show`,
-//! and queueing a 10,000 work order bulk rerun. Prints figures; asserts nothing.
+//! Realistic history for benchmarks: N work orders of the example project, with runs, steps,
+//! dataclips, log lines and the search index, written straight into the store in large
+//! transactions (as the daemon indexes them). Only behind the `seeder` feature: the daemon
+//! is the only writer of its schema, and the product never carries fake data.
 
-use anyhow::{Context, anyhow};
-use bolt_daemon::history;
-use bolt_daemon::history::counts;
-use bolt_daemon::project::{apply, parse_project};
-use bolt_daemon::refs;
-use bolt_daemon::reprocess;
-use bolt_daemon::store::dataclips;
-use bolt_daemon::store::{DB_FILE, Store, StoreResult};
-use bolt_shared::model::{WorkOrderFilter, WorkOrderState};
+use crate::history::counts;
+use crate::refs;
+use crate::project::{apply, parse_project};
+use crate::store::dataclips;
+use crate::store::{Store, StoreResult};
 use rusqlite::{Transaction, params};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use anyhow::anyhow;
 use std::time::{Duration, Instant};
 
 const EXAMPLE_PROJECT: &str = include_str!("../../../config/example-project.yaml");
@@ -27,159 +23,23 @@ const SEED_FTS_HASHSIZE: i64 = 512 * 1024 * 1024;
 const DEFAULT_FTS_HASHSIZE: i64 = 1024 * 1024;
 /// How far back received times are spread.
 const HISTORY_DAYS: i64 = 30;
-/// Repetitions per query (fewer if a query blows its time budget).
-const REPEATS: usize = 200;
-const QUERY_BUDGET: Duration = Duration::from_secs(30);
-/// Work orders per writer transaction in a bulk rerun (as the daemon's handler does).
-const RERUN_CHUNK: usize = 100;
-const RERUN_COUNT: usize = 10_000;
-/// A diagnosis word put in roughly a third of the records: the "common word" search.
-const COMMON_WORD: &str = "malaria";
-
-#[derive(clap::Args, Debug)]
-pub struct HistoryBenchArgs {
-    /// How many work orders to seed.
-    #[arg(long, default_value_t = 100_000)]
-    pub work_orders: u64,
-    /// Where to put the store (default: a temporary directory).
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-    /// Keep the seeded store afterwards (its path is printed).
-    #[arg(long)]
-    pub keep: bool,
-    /// Measure the store already in --dir (from `bolt bench seed`) instead of seeding one.
-    /// The bulk rerun adds runs to it.
-    #[arg(long, requires = "dir")]
-    pub existing: bool,
-}
-
-/// `bolt bench seed`: fills a store with realistic history and keeps it.
-#[derive(clap::Args, Debug)]
-pub struct SeedArgs {
-    /// How many work orders to seed.
-    #[arg(long)]
-    pub work_orders: u64,
-    /// The data directory to fill (created if needed; bolt.db inside must not exist yet).
-    #[arg(long, value_name = "DIR")]
-    pub dir: PathBuf,
-}
-
-pub fn run_seed(args: &SeedArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.dir)?;
-    if args.dir.join(DB_FILE).exists() {
-        return Err(anyhow!(
-            "{} already holds a store; seed into an empty directory",
-            args.dir.display()
-        ));
-    }
-    let store = Store::open(&args.dir, 2)?;
-    let deployed = deploy_example(&store)?;
-    seed(&store, &deployed, args.work_orders)?;
-    size_per_work_order(&store, args.work_orders)?;
-    println!(
-        "seeded store: {} (boltd --data-dir {0}, or bolt bench history --existing --dir {0})",
-        args.dir.display()
-    );
-    Ok(())
-}
-
-pub fn run(args: &HistoryBenchArgs) -> anyhow::Result<()> {
-    if let (true, Some(dir)) = (args.existing, &args.dir) {
-        return bench_existing(dir);
-    }
-    let temp = match &args.dir {
-        Some(_) => None,
-        None => Some(
-            tempfile::Builder::new()
-                .prefix("bolt-bench-history-")
-                .tempdir()?,
-        ),
-    };
-    let dir: PathBuf = match (&args.dir, &temp) {
-        (Some(dir), _) => dir.clone(),
-        (None, Some(t)) => t.path().to_path_buf(),
-        (None, None) => return Err(anyhow!("no directory for the store")),
-    };
-    std::fs::create_dir_all(&dir)?;
-    println!(
-        "bolt bench history: {} work orders in {} ({} cores)",
-        args.work_orders,
-        dir.display(),
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
-    let result = bench(&dir, args.work_orders);
-    if args.keep {
-        if let Some(temp) = temp {
-            let kept = temp.keep();
-            println!("kept the store in {}", kept.display());
-        } else {
-            println!("kept the store in {}", dir.display());
-        }
-    } else if temp.is_none() {
-        for name in [DB_FILE, "bolt.db-wal", "bolt.db-shm"] {
-            let _ = std::fs::remove_file(dir.join(name));
-        }
-    }
-    result
-}
-
-/// Measures a store seeded earlier: samples ids and patients from it.
-fn bench_existing(dir: &Path) -> anyhow::Result<()> {
-    if !dir.join(DB_FILE).exists() {
-        return Err(anyhow!("no store in {}", dir.display()));
-    }
-    let store = Store::open(dir, 2)?;
-    let deployed = load_workflows(&store)?;
-    let (total, seeded) = store.readers.read_blocking(|conn| {
-        let total: i64 = conn.query_row("SELECT COUNT(*) FROM work_orders", [], |r| r.get(0))?;
-        let mut ids = conn.prepare("SELECT id FROM work_orders WHERE rowid % 97 = 0")?;
-        let sample_ids: Vec<String> = ids
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        // The record's patient id sits at a fixed place: {"patient_id":"P-000123",…
-        let mut patients = conn.prepare(
-            "SELECT substr(body, 16, 8) FROM dataclips WHERE rowid % 97 = 0 AND type <> 'step_result'",
-        )?;
-        let mut sample_patients: Vec<String> = patients
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        sample_patients.retain(|p| p.starts_with("P-"));
-        Ok((
-            total as u64,
-            Seeded {
-                sample_ids,
-                sample_patients,
-            },
-        ))
-    })?;
-    println!(
-        "bolt bench history: the existing store in {} ({total} work orders)",
-        dir.display()
-    );
-    measure(&store, &deployed, &seeded, total)
-}
-
-fn bench(dir: &Path, work_orders: u64) -> anyhow::Result<()> {
-    let store = Store::open(dir, 2)?;
-    let deployed = deploy_example(&store)?;
-    let seeded = seed(&store, &deployed, work_orders)?;
-    measure(&store, &deployed, &seeded, work_orders)
-}
+/// A word in about a third of the seeded records: the search benchmarks' common word.
+pub const COMMON_WORD: &str = "malaria";
 
 /// A deployed workflow: ids the seeded rows point at and the jobs its runs step through.
 #[derive(Clone)]
-struct Workflow {
-    key: String,
-    id: String,
-    project_id: String,
-    version_id: String,
-    trigger_id: String,
-    trigger_type: String,
+pub struct Workflow {
+    pub key: String,
+    pub id: String,
+    pub project_id: String,
+    pub version_id: String,
+    pub trigger_id: String,
+    pub trigger_type: String,
     /// (key, name) in execution order.
-    jobs: Vec<(String, String)>,
+    pub jobs: Vec<(String, String)>,
 }
 
-fn deploy_example(store: &Store) -> anyhow::Result<Vec<Workflow>> {
+pub fn deploy_example(store: &Store) -> anyhow::Result<Vec<Workflow>> {
     let no_files = |path: &str| Err(format!("the example project reads no files ({path})"));
     let parsed = parse_project(EXAMPLE_PROJECT, "example-project.yaml", &no_files)
         .map_err(|errors| anyhow!("{errors}"))?;
@@ -190,7 +50,7 @@ fn deploy_example(store: &Store) -> anyhow::Result<Vec<Workflow>> {
 }
 
 /// The example project's workflows as deployed in the store.
-fn load_workflows(store: &Store) -> anyhow::Result<Vec<Workflow>> {
+pub fn load_workflows(store: &Store) -> anyhow::Result<Vec<Workflow>> {
     let workflows = store.readers.read_blocking(|conn| {
         let mut stmt = conn.prepare(
             "SELECT w.key, w.id, w.project_id,
@@ -232,23 +92,23 @@ fn load_workflows(store: &Store) -> anyhow::Result<Vec<Workflow>> {
 }
 
 /// A small, fast, seeded generator (splitmix64): reproducible data without a dependency.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next_u64() % n }
     }
-    fn chance(&mut self, percent: u64) -> bool {
+    pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 }
@@ -350,7 +210,7 @@ fn patient_record(rng: &mut Rng, patient: &str, day: &str) -> Value {
 }
 
 /// UUID v7 for a time in microseconds, so id order is time order.
-fn id_at(micros: i64) -> String {
+pub fn id_at(micros: i64) -> String {
     let micros = micros.max(0) as u64;
     let ts = uuid::Timestamp::from_unix(
         uuid::NoContext,
@@ -663,12 +523,12 @@ fn set_fts_hashsize(tx: &Transaction, bytes: i64) -> StoreResult<()> {
 }
 
 /// What seeding leaves for the measurements: a sample of ids and patients to look up.
-struct Seeded {
-    sample_ids: Vec<String>,
-    sample_patients: Vec<String>,
+pub struct Seeded {
+    pub sample_ids: Vec<String>,
+    pub sample_patients: Vec<String>,
 }
 
-fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<Seeded> {
+pub fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<Seeded> {
     let now = chrono::Utc::now().timestamp_micros();
     let span = HISTORY_DAYS * 86_400_000_000;
     let start = now - span;
@@ -703,7 +563,7 @@ fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<See
     // it runs each job in a savepoint, and with the statement journal in memory every
     // statement's release walks the savepoint's whole journal, so a 20,000 work order job
     // slows down quadratically. A bigger page cache than the daemon's 32 MB, for seeding.
-    let mut conn = bolt_daemon::store::open_connection(&store.path)?;
+    let mut conn = crate::store::open_connection(&store.path)?;
     conn.execute_batch("PRAGMA cache_size = -1000000")?;
     {
         let tx = conn.transaction()?;
@@ -774,364 +634,30 @@ fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result<See
     })
 }
 
-/// p50/p95 of repeated timings, in milliseconds.
-struct Timings(Vec<Duration>);
 
-impl Timings {
-    fn percentile(&self, p: usize) -> f64 {
-        let mut sorted = self.0.clone();
-        sorted.sort();
-        let i = (sorted.len() * p / 100).min(sorted.len().saturating_sub(1));
-        sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    }
-}
-
-/// Runs `query` up to REPEATS times (within QUERY_BUDGET) with a fresh random parameter each.
-fn time_query(
-    store: &Store,
-    label: &str,
-    target_ms: f64,
-    rng: &mut Rng,
-    mut query: impl FnMut(&rusqlite::Connection, &mut Rng) -> StoreResult<usize>,
-) -> anyhow::Result<()> {
-    let mut timings = Vec::new();
-    let mut rows = 0usize;
-    let budget = Instant::now();
-    while timings.len() < REPEATS && (timings.is_empty() || budget.elapsed() < QUERY_BUDGET) {
-        let started = Instant::now();
-        rows += store.readers.read_blocking(|conn| query(conn, rng))?;
-        timings.push(started.elapsed());
-    }
-    let t = Timings(timings);
-    let p95 = t.percentile(95);
-    println!(
-        "  {label:<46} p50 {:8.2} ms  p95 {:8.2} ms  (n={}, avg rows {:.1}; target p95 <= {target_ms} ms: {})",
-        t.percentile(50),
-        p95,
-        t.0.len(),
-        rows as f64 / t.0.len() as f64,
-        if p95 <= target_ms { "met" } else { "MISSED" }
-    );
-    Ok(())
-}
-
-fn measure(
-    store: &Store,
-    workflows: &[Workflow],
-    seeded: &Seeded,
-    total: u64,
-) -> anyhow::Result<()> {
-    let mut rng = Rng(0xBE7C);
-    let now = chrono::Utc::now();
-    let week_ago = now - chrono::Duration::days(7);
-    let keys: Vec<String> = workflows.iter().map(|w| w.key.clone()).collect();
-    let failed_filter = |rng: &mut Rng| WorkOrderFilter {
-        states: vec![WorkOrderState::Failed],
-        workflow: Some(rng.pick(&keys).clone()),
-        since: Some(week_ago),
-        ..WorkOrderFilter::default()
-    };
-    println!("queries (daemon functions on a read connection):");
-    time_query(
-        store,
-        "filter failed+workflow+7d, first page (counts)",
-        10.0,
-        &mut rng,
-        |conn, rng| {
-            Ok(history::list(conn, &failed_filter(rng), 50, None)?
-                .rows
-                .len())
-        },
-    )?;
-    time_query(
-        store,
-        "  of which state counts (workflow+7d)",
-        10.0,
-        &mut rng,
-        |conn, rng| Ok(history::counts(conn, &failed_filter(rng))?.0.len()),
-    )?;
-    let span_micros = (now - week_ago).num_microseconds().unwrap_or(0).max(1) as u64;
-    time_query(
-        store,
-        "filter failed+workflow+7d, later page",
-        10.0,
-        &mut rng,
-        |conn, rng| {
-            let cursor = id_at(week_ago.timestamp_micros() + rng.below(span_micros) as i64);
-            Ok(history::list(conn, &failed_filter(rng), 50, Some(&cursor))?
-                .rows
-                .len())
-        },
-    )?;
-    let search = |text: String| WorkOrderFilter {
-        search: Some(text),
-        ..WorkOrderFilter::default()
-    };
-    let patients = &seeded.sample_patients;
-    time_query(
-        store,
-        "search rare patient id, first page (counts)",
-        50.0,
-        &mut rng,
-        |conn, rng| {
-            Ok(
-                history::list(conn, &search(rng.pick(patients).clone()), 50, None)?
-                    .rows
-                    .len(),
-            )
-        },
-    )?;
-    time_query(
-        store,
-        &format!("search common word `{COMMON_WORD}`, first page (counts)"),
-        50.0,
-        &mut rng,
-        |conn, _| {
-            Ok(history::list(conn, &search(COMMON_WORD.into()), 50, None)?
-                .rows
-                .len())
-        },
-    )?;
-    time_query(
-        store,
-        &format!("  of which state counts for `{COMMON_WORD}` (capped)"),
-        50.0,
-        &mut rng,
-        |conn, _| Ok(history::counts(conn, &search(COMMON_WORD.into()))?.0.len()),
-    )?;
-    // Cursors of the common word's pages 2..=20, collected once.
-    let cursors = store.readers.read_blocking(|conn| {
-        let mut cursors = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..20 {
-            let page = history::list(conn, &search(COMMON_WORD.into()), 50, cursor.as_deref())?;
-            match page.next_cursor {
-                Some(next) => {
-                    cursors.push(next.clone());
-                    cursor = Some(next);
-                }
-                None => break,
-            }
-        }
-        Ok(cursors)
-    })?;
-    if !cursors.is_empty() {
-        time_query(
-            store,
-            &format!("search `{COMMON_WORD}`, a later page (2..20)"),
-            50.0,
-            &mut rng,
-            |conn, rng| {
-                let cursor = rng.pick(&cursors);
-                Ok(
-                    history::list(conn, &search(COMMON_WORD.into()), 50, Some(cursor))?
-                        .rows
-                        .len(),
-                )
-            },
-        )?;
-    }
-    time_query(
-        store,
-        &format!("search `{COMMON_WORD}` + failed+workflow+7d, first page"),
-        50.0,
-        &mut rng,
-        |conn, rng| {
-            let filter = WorkOrderFilter {
-                search: Some(COMMON_WORD.into()),
-                ..failed_filter(rng)
-            };
-            Ok(history::list(conn, &filter, 50, None)?.rows.len())
-        },
-    )?;
-    time_query(
-        store,
-        &format!("search `{COMMON_WORD}*` (word prefix), first page"),
-        50.0,
-        &mut rng,
-        |conn, _| {
-            Ok(
-                history::list(conn, &search(format!("{COMMON_WORD}*")), 50, None)?
-                    .rows
-                    .len(),
-            )
-        },
-    )?;
-    let ids = &seeded.sample_ids;
-    time_query(
-        store,
-        "show random work order by short ref, with bodies",
-        5.0,
-        &mut rng,
-        |conn, rng| {
-            let short = bolt_shared::model::short_ref(rng.pick(ids.as_slice()).as_str());
-            Ok(history::show(conn, &short, true)?.work_order.runs.len())
-        },
-    )?;
-    time_query(
-        store,
-        "show random work order with bodies",
-        5.0,
-        &mut rng,
-        |conn, rng| {
-            Ok(
-                history::show(conn, rng.pick(ids.as_slice()).as_str(), true)?
-                    .work_order
-                    .runs
-                    .len(),
-            )
-        },
-    )?;
-    size_per_work_order(store, total)?;
-    bulk_rerun(store)?;
-    explain(
-        store,
-        &keys[0],
-        week_ago,
-        patients.first().map_or("P-000001", |p| p.as_str()),
-    )
-}
-
-fn size_per_work_order(store: &Store, total: u64) -> anyhow::Result<()> {
-    store.writer.write_blocking(|_| Ok(()))?;
-    // A checkpoint can't run inside the writer's transaction: use a separate connection.
-    let conn = bolt_daemon::store::open_connection(&store.path)?;
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    let size = |suffix: &str| {
-        let mut path = store.path.clone().into_os_string();
-        path.push(suffix);
-        std::fs::metadata(PathBuf::from(path)).map_or(0, |m| m.len())
-    };
-    let bytes = size("") + size("-wal") + size("-shm");
-    println!(
-        "  database size: {:.1} MB = {:.1} KB per work order",
-        bytes as f64 / 1e6,
-        bytes as f64 / total.max(1) as f64 / 1024.0
-    );
-    Ok(())
-}
-
-fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let failed = WorkOrderFilter {
-        states: vec![WorkOrderState::Failed],
-        ..WorkOrderFilter::default()
-    };
-    let mut ids = store
-        .readers
-        .read_blocking(|conn| reprocess::matching_ids(conn, &failed))?;
-    if ids.len() < RERUN_COUNT {
-        ids = store
-            .readers
-            .read_blocking(|conn| reprocess::matching_ids(conn, &WorkOrderFilter::default()))?;
-    }
-    let matched = started.elapsed();
-    ids.truncate(RERUN_COUNT);
-    let count = ids.len();
-    let mut queued = 0usize;
-    let mut skipped = 0usize;
-    for chunk in ids.chunks(RERUN_CHUNK) {
-        let chunk = chunk.to_vec();
-        let outcomes = store.writer.write_blocking(move |tx| {
-            chunk
-                .iter()
-                .map(|id| reprocess::rerun_or_skip(tx, id, None))
-                .collect::<Result<Vec<_>, _>>()
-        })?;
-        for q in outcomes {
-            if q.outcome.run_id.is_some() {
-                queued += 1
-            } else {
-                skipped += 1
-            }
-        }
-    }
-    let total = started.elapsed();
-    println!(
-        "  bulk rerun of {count} work orders: matching_ids {:.0} ms, queued {queued} (skipped {skipped}) in {:.2} s total ({:.0}/s, {} per transaction)",
-        matched.as_secs_f64() * 1000.0,
-        total.as_secs_f64(),
-        count as f64 / total.as_secs_f64(),
-        RERUN_CHUNK
-    );
-    Ok(())
-}
-
-/// Query plans of the list page for status/workflow/date combinations, the counts and the
-/// search walk, to see which index each one uses.
-fn explain(
-    store: &Store,
-    workflow: &str,
-    since: chrono::DateTime<chrono::Utc>,
-    patient: &str,
-) -> anyhow::Result<()> {
-    let failed = vec![WorkOrderState::Failed];
-    let cases = [
-        (
-            "failed+workflow+7d",
-            failed.clone(),
-            Some(workflow),
-            Some(since),
-        ),
-        ("failed+7d", failed.clone(), None, Some(since)),
-        ("workflow+7d", Vec::new(), Some(workflow), Some(since)),
-        ("failed+workflow", failed, Some(workflow), None),
-    ];
-    println!("query plans (as history.rs builds them):");
+/// Samples ids and patients from a store seeded earlier (`bolt-bench seed`), and counts its
+/// work orders.
+pub fn sample(store: &Store) -> StoreResult<(u64, Seeded)> {
     store.readers.read_blocking(|conn| {
-        let mut plans: Vec<(String, String, Vec<rusqlite::types::Value>)> = Vec::new();
-        for (label, states, workflow, since) in cases {
-            let filter = WorkOrderFilter {
-                states,
-                workflow: workflow.map(str::to_string),
-                since,
-                ..WorkOrderFilter::default()
-            };
-            let (where_sql, params) = history::filter_sql(conn, &filter)?;
-            plans.push((
-                format!("filter page {label}"),
-                format!(
-                    "SELECT wo.id FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
-                     LEFT JOIN dataclips d ON d.id = wo.dataclip_id {where_sql} ORDER BY wo.id DESC LIMIT 51"
-                ),
-                params,
-            ));
-        }
-        let text = |t: &str| rusqlite::types::Value::Text(t.to_string());
-        let int = rusqlite::types::Value::Integer;
-        plans.push((
-            "counts: hourly buckets of a workflow".into(),
-            "SELECT state, SUM(n) FROM work_order_counts WHERE workflow_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY state".into(),
-            vec![text("x"), int(0), int(1)],
-        ));
-        plans.push((
-            "counts: hourly buckets of all workflows".into(),
-            "SELECT state, SUM(n) FROM work_order_counts INDEXED BY work_order_counts_hour WHERE hour >= ?1 AND hour < ?2 GROUP BY state".into(),
-            vec![int(0), int(1)],
-        ));
-        plans.push((
-            "search walk".into(),
-            "SELECT f.rowid, sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid WHERE search_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC".into(),
-            vec![text(&history::fts_query(patient).unwrap_or_default()), int(i64::MAX)],
-        ));
-        plans.push((
-            "show by short ref".into(),
-            refs::short_ref_sql("work_orders"),
-            vec![text("\"w01234567\""), text("01234567"), int(2)],
-        ));
-        for (what, sql, params) in plans {
-            println!("  {what}:");
-            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(3)?))
-            })?;
-            for row in rows {
-                let (id, parent, detail) = row?;
-                println!("    [{id}<-{parent}] {detail}");
-            }
-        }
-        Ok(())
+        let total: i64 = conn.query_row("SELECT COUNT(*) FROM work_orders", [], |r| r.get(0))?;
+        let mut ids = conn.prepare("SELECT id FROM work_orders WHERE rowid % 97 = 0")?;
+        let sample_ids: Vec<String> = ids
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        // The record's patient id sits at a fixed place: {"patient_id":"P-000123",…
+        let mut patients = conn.prepare(
+            "SELECT substr(body, 16, 8) FROM dataclips WHERE rowid % 97 = 0 AND type <> 'step_result'",
+        )?;
+        let mut sample_patients: Vec<String> = patients
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        sample_patients.retain(|p| p.starts_with("P-"));
+        Ok((
+            total as u64,
+            Seeded {
+                sample_ids,
+                sample_patients,
+            },
+        ))
     })
-    .context("explaining the queries")?;
-    Ok(())
 }

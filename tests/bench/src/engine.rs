@@ -1,11 +1,11 @@
-//! `bolt bench engine`: figures for the engine (printed, never asserted).
+//! `bolt-bench engine`: figures for the engine (printed, never asserted).
 //!
 //! - in-process overhead of a trivial one-step job (compile + fresh QuickJS context + run), on
 //!   the calling thread (`run_plan_blocking`, as `bolt execute` runs) and the way boltd runs
 //!   it (`engine::execute` awaited from a tokio runtime, run after run, on pooled workers),
 //! - the engine's ceiling: as many runs per second as `engine::execute` completes with every
 //!   core busy and nothing else to do (no HTTP, no store), and the CPU each run takes,
-//! - cold `bolt execute` of a trivial job (wall time; max RSS as reported by the child),
+//! - cold `bolt execute` of a trivial job (wall time; max RSS from getrusage of the children),
 //! - a 10,000-record map/filter/reduce job, and the same job under Node's `@openfn/runtime`
 //!   when `--node-dir <dir>` (or `BOLT_BENCH_NODE_DIR`) points at a directory whose
 //!   `node_modules` holds it,
@@ -30,8 +30,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Env var that makes `bolt execute` print its peak RSS (kB) to stderr on exit.
-pub const REPORT_RSS_ENV: &str = "BOLT_BENCH_REPORT_RSS";
 
 const BIG_JOB: &str = "export default [state => {\n  const rows = state.data.records\n    .map(r => ({ ...r, total: r.price * r.qty }))\n    .filter(r => r.total % 3 !== 0);\n  const sum = rows.reduce((acc, r) => acc + r.total, 0);\n  return { data: { count: rows.length, sum } };\n}];\n";
 
@@ -119,9 +117,7 @@ fn npm_adaptor_figures(data_dir: &Path, adaptor: &str) -> Result<()> {
             }
             Ok::<_, anyhow::Error>(samples)
         })?;
-        let mut sorted = samples.clone();
-        sorted.sort();
-        medians.push(sorted[sorted.len() / 2]);
+        medians.push(median(&samples));
         println!(
             "daemon path, one-step `fn(s => s)` on {label}, runs 2 ms apart: {}",
             summary(samples)
@@ -140,7 +136,7 @@ fn npm_adaptor_figures(data_dir: &Path, adaptor: &str) -> Result<()> {
 /// Cold `bolt execute` of a job on the npm adaptor: once with no compiled bytecode on disk,
 /// then as usual (the install's `.bolt-bytecode` filled by the first run).
 fn cold_execute_npm(data_dir: &Path, name: &str, version: &str) -> Result<()> {
-    let exe = std::env::current_exe().context("locating the bolt executable")?;
+    let exe = crate::sibling_binary("bolt")?;
     let dir = tempfile::tempdir()?;
     std::fs::write(
         dir.path().join("job.js"),
@@ -227,19 +223,17 @@ fn run_once(plan: &Plan, input: &Value, mode: CompileMode) -> Result<Duration> {
     Ok(elapsed)
 }
 
-fn summary(mut samples: Vec<Duration>) -> String {
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let mean = samples.iter().map(|d| ms(*d)).sum::<f64>() / samples.len().max(1) as f64;
-    let median = samples.get(samples.len() / 2).copied().unwrap_or_default();
-    let p95 = samples
-        .get(samples.len() * 95 / 100)
-        .copied()
-        .unwrap_or_default();
+fn median(samples: &[Duration]) -> Duration {
+    Duration::from_secs_f64(crate::percentile::Samples::of(samples).percentile_ms(50.0) / 1000.0)
+}
+
+fn summary(samples: Vec<Duration>) -> String {
+    let samples = crate::percentile::Samples::of(&samples);
     format!(
-        "mean {mean:.3} ms, median {:.3} ms, p95 {:.3} ms (n={})",
-        ms(median),
-        ms(p95),
+        "mean {:.3} ms, median {:.3} ms, p95 {:.3} ms (n={})",
+        samples.mean_ms(),
+        samples.percentile_ms(50.0),
+        samples.percentile_ms(95.0),
         samples.len()
     )
 }
@@ -343,10 +337,10 @@ fn engine_ceiling() -> Result<()> {
         .worker_threads(cores)
         .enable_all()
         .build()?;
-    let plan = one_step(crate::cli::bench_webhooks::BENCH_JOB, Some("common"));
+    let plan = one_step(crate::webhooks::BENCH_JOB, Some("common"));
     let input = json!({"data": {"patient_id": "P-0000001", "clinic": "bench"}});
     let run_for = |runs: usize| -> Result<(Duration, Option<Duration>)> {
-        let cpu_before = crate::cli::proc_cpu::process(std::process::id());
+        let cpu_before = crate::proc_cpu::process(std::process::id());
         let started = Instant::now();
         event_loop.block_on(async {
             let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -368,7 +362,7 @@ fn engine_ceiling() -> Result<()> {
             Ok::<_, anyhow::Error>(())
         })?;
         let elapsed = started.elapsed();
-        let cpu = crate::cli::proc_cpu::process(std::process::id())
+        let cpu = crate::proc_cpu::process(std::process::id())
             .zip(cpu_before)
             .map(|(after, before)| after.saturating_sub(before));
         Ok((elapsed, cpu))
@@ -407,18 +401,16 @@ async fn execute_as_boltd(plan: &Plan, input: &Value) -> Result<()> {
 }
 
 fn cold_execute() -> Result<()> {
-    let exe = std::env::current_exe().context("locating the bolt executable")?;
+    let exe = crate::sibling_binary("bolt")?;
     let dir = tempfile::tempdir()?;
     let job = dir.path().join("job.js");
     std::fs::write(&job, "fn(s => ({ ...s, ok: true }));\n")?;
     let mut samples = Vec::new();
-    let mut peak_kb = 0u64;
     for _ in 0..20 {
         let started = Instant::now();
         let output = Command::new(&exe)
             .args(["execute", "job.js", "-a", "common", "-o", "out.json"])
             .current_dir(dir.path())
-            .env(REPORT_RSS_ENV, "1")
             .output()
             .context("running bolt execute")?;
         samples.push(started.elapsed());
@@ -428,24 +420,26 @@ fn cold_execute() -> Result<()> {
                 String::from_utf8_lossy(&output.stdout)
             );
         }
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if let Some(kb) = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("max-rss-kb "))
-            .and_then(|v| v.trim().parse().ok())
-        {
-            peak_kb = peak_kb.max(kb);
-        }
     }
     println!(
         "cold `bolt execute job.js -a common`: wall {}",
         summary(samples)
     );
+    // Measured from outside: the kernel's peak of the children this process waited for
+    // (only `bolt execute` runs so far).
     println!(
         "cold `bolt execute` max RSS: {:.1} MiB",
-        peak_kb as f64 / 1024.0
+        children_max_rss_kb() as f64 / 1024.0
     );
     Ok(())
+}
+
+/// The largest resident set (KiB) of any child process waited for so far.
+fn children_max_rss_kb() -> u64 {
+    use nix::sys::resource::{UsageWho, getrusage};
+    getrusage(UsageWho::RUSAGE_CHILDREN)
+        .map(|usage| u64::try_from(usage.max_rss()).unwrap_or(0))
+        .unwrap_or(0)
 }
 
 fn big_input() -> Value {
@@ -462,11 +456,7 @@ fn big_job(node_dir: Option<&Path>) -> Result<()> {
     let samples = (0..10)
         .map(|_| run_once(&plan, &input, CompileMode::AsIs))
         .collect::<Result<Vec<_>>>()?;
-    let bolt_median = {
-        let mut s = samples.clone();
-        s.sort();
-        s[s.len() / 2]
-    };
+    let bolt_median = median(&samples);
     println!(
         "10,000-record map/filter/reduce, bolt: {}",
         summary(samples)

@@ -1,11 +1,11 @@
-//! `bolt bench webhooks`: durable webhook acknowledgements per second and end-to-end runs
+//! `bolt-bench webhooks`: durable webhook acknowledgements per second and end-to-end runs
 //! per second for a one-step job, with a load generator on loopback.
 //!
 //! It starts its own boltd (this binary's `daemon` subcommand) on a temp data dir, deploys a
 //! one-step project, fires N requests from C concurrent keep-alive connections, then waits
 //! for every run to finish.
 
-use super::{CliError, load_gen, proc_cpu};
+use crate::{load_gen, proc_cpu};
 use anyhow::{Context, anyhow};
 use bolt_shared::client::Client;
 use std::process::{Child, Command, Stdio};
@@ -122,7 +122,7 @@ fn body(n: usize, bytes: Option<usize>) -> String {
 /// The store's writer thread, as the kernel names it (15 characters at most).
 const WRITER_THREAD: &str = "bolt-store-writ";
 
-/// The one-step job every benchmark webhook runs (`bolt bench engine` runs it too).
+/// The one-step job every benchmark webhook runs (`bolt-bench engine` runs it too).
 pub const BENCH_JOB: &str = "fn(state => ({ ...state, data: { ...state.data, seen: true } }))";
 
 /// The benchmark's project: one webhook (`/i/bench`) into one `BENCH_JOB` step;
@@ -160,7 +160,7 @@ impl Drop for Followers {
 
 /// Deploys the ticker workflow and starts its run; returns the run's id.
 fn start_followed_run(client: &mut Client) -> anyhow::Result<String> {
-    super::projects::deploy_text(
+    bolt_client::cli::projects::deploy_text(
         client,
         FOLLOWED_PROJECT.to_string(),
         "bench-follow.yaml".into(),
@@ -179,7 +179,7 @@ fn start_followed_run(client: &mut Client) -> anyhow::Result<String> {
 
 /// The benchmark's project (queue only: runs stay queued, so only intake is measured).
 fn deploy_bench_project(client: &mut Client, queue_only: bool) -> anyhow::Result<()> {
-    super::projects::deploy_text(
+    bolt_client::cli::projects::deploy_text(
         client,
         project(queue_only),
         "bench.yaml".into(),
@@ -202,7 +202,7 @@ fn start_followers(
     // it reads the lines so far); a thread per follower then drains what it prints.
     let (ready, connected) = std::sync::mpsc::channel();
     for _ in 0..count {
-        let mut child = Command::new(std::env::current_exe()?)
+        let mut child = Command::new(crate::sibling_binary("bolt")?)
             .arg("--socket")
             .arg(socket)
             .arg("logs")
@@ -329,15 +329,11 @@ impl Round {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index].as_secs_f64() * 1000.0
+fn percentile(samples: &[Duration], p: f64) -> f64 {
+    crate::percentile::Samples::of(samples).percentile_ms(p * 100.0)
 }
 
-pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
+pub fn run(args: &WebhookBenchArgs) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     println!(
         "bolt webhook benchmark ({} build, {} CPUs): {} requests of {} bytes, {} connections{}, one-step job{}{}",
@@ -489,7 +485,7 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
             break;
         }
         if Instant::now() > deadline {
-            return Err(anyhow!("runs did not finish within 30 minutes").into());
+            return Err(anyhow!("runs did not finish within 30 minutes"));
         }
         // Not too often: each status call counts work orders, which costs the daemon CPU.
         std::thread::sleep(Duration::from_millis(100));
@@ -521,7 +517,7 @@ pub fn run(args: &WebhookBenchArgs) -> Result<(), CliError> {
 
 /// The daemon's own account of its durable writes so far (deploying the project included).
 fn print_store_timings(client: &mut Client) -> anyhow::Result<()> {
-    if let Some(store) = super::status::describe_store(&client.status()?.store) {
+    if let Some(store) = bolt_client::cli::status::describe_store(&client.status()?.store) {
         println!("boltd's store so far: {store}");
     }
     Ok(())

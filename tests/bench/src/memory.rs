@@ -1,9 +1,8 @@
-//! `bolt bench memory`: boltd's resident memory before, at the peak of and after runs that
+//! `bolt-bench memory`: boltd's resident memory before, at the peak of and after runs that
 //! log a great deal (by default four runs of a million 250-character lines at once), so a
 //! daemon that keeps what a burst made it allocate shows at once.
 
-use super::CliError;
-use super::bench_webhooks::start_daemon;
+use crate::webhooks::start_daemon;
 use anyhow::anyhow;
 use bolt_shared::protocol::{ManualInput, Request, Response};
 use std::time::{Duration, Instant};
@@ -53,9 +52,9 @@ fn trigger(
     }
 }
 
-pub fn run(args: &MemoryBenchArgs) -> Result<(), CliError> {
+pub fn run(args: &MemoryBenchArgs) -> anyhow::Result<()> {
     let (daemon, mut client, _) = start_daemon()?;
-    super::projects::deploy_text(
+    bolt_client::cli::projects::deploy_text(
         &mut client,
         project(args.lines, args.line_chars),
         "bench-memory.yaml".into(),

@@ -1,9 +1,8 @@
-//! `bolt bench adaptors`: how long a cold install of an npm adaptor takes, from the
+//! `bolt-bench adaptors`: how long a cold install of an npm adaptor takes, from the
 //! registry: each run is a new `bolt adaptor add` process on a fresh data dir (no metadata,
 //! tarballs or connections kept from an earlier run), timed from start to exit.
 
-use super::CliError;
-use super::install_progress::human_bytes;
+use bolt_client::cli::install_progress::human_bytes;
 use anyhow::{Context, anyhow};
 use std::process::Command;
 use std::time::Instant;
@@ -26,7 +25,7 @@ struct Run {
     bytes: u64,
 }
 
-pub fn run(args: &AdaptorBenchArgs) -> Result<(), CliError> {
+pub fn run(args: &AdaptorBenchArgs) -> anyhow::Result<()> {
     let adaptors = if args.adaptors.is_empty() {
         vec!["openmrs@5.5.0".to_string(), "fhir@5.0.15".to_string()]
     } else {
@@ -70,9 +69,9 @@ pub fn run(args: &AdaptorBenchArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn install_once(adaptor: &str, registry: &str) -> Result<Run, CliError> {
+fn install_once(adaptor: &str, registry: &str) -> anyhow::Result<Run> {
     let data = tempfile::tempdir().context("creating a temp data dir")?;
-    let exe = std::env::current_exe().context("locating the bolt executable")?;
+    let exe = crate::sibling_binary("bolt")?;
     let started = Instant::now();
     let out = Command::new(exe)
         .arg("--data-dir")
@@ -88,8 +87,7 @@ fn install_once(adaptor: &str, registry: &str) -> Result<Run, CliError> {
         return Err(anyhow!(
             "installing {adaptor} failed: {}",
             String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
+        ));
     }
     // The JSON progress lines on stderr end with the `installed` event.
     let (mut packages, mut bytes) = (0, 0);
