@@ -35,6 +35,8 @@ pub struct Daemon {
     pub webhook_triggers: crate::webhook_triggers::TriggerCache,
     /// The collections tokens of the runs under way.
     pub run_tokens: std::sync::Arc<crate::collections::token::RunTokens>,
+    /// Alert delivery (`[[notify]]`).
+    pub notifier: crate::notify::Notifier,
     running: Mutex<HashMap<String, CancelToken>>,
     log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
@@ -91,6 +93,7 @@ impl Daemon {
             engine_slots,
             webhook_triggers: Default::default(),
             run_tokens,
+            notifier: Default::default(),
             running: Mutex::new(HashMap::new()),
             log_ids: AtomicI64::new(0),
             shutdown,

@@ -79,6 +79,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let dispatcher = tokio::spawn(crate::dispatcher::run(daemon.clone()));
     let scheduler = tokio::spawn(crate::scheduler::run(daemon.clone()));
     let retention = tokio::spawn(crate::retention::run(daemon.clone()));
+    tokio::spawn(crate::notify::run(daemon.clone()));
     tokio::spawn(crate::installer::refresh_at_start(daemon.clone()));
 
     let mode = shutdown::wait_for_stop(&daemon, &mut signals).await;

@@ -204,9 +204,12 @@ async fn mark_exception(daemon: &Arc<Daemon>, run_id: &str, message: &str) -> St
         .store
         .writer
         .write(move |tx| {
-            tx.prepare_cached("UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
+            let ended = tx.prepare_cached("UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
                  WHERE id = ?1 AND state IN ('claimed', 'started')")?.execute(params![id, message, now_micros()],
             )?;
+            if ended > 0 {
+                crate::notify::events::run_ended(tx, &id)?;
+            }
             let wo: Option<String> = tx.prepare_cached("SELECT work_order_id FROM runs WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
             if let Some(wo) = wo {
                 refresh_work_order(tx, &wo)?;
@@ -976,6 +979,7 @@ async fn finish(
             };
             tx.prepare_cached("UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1")?.execute(params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
             )?;
+            crate::notify::events::run_ended(tx, &run_id)?;
             if logs_dropped.lines > 0 {
                 tx.prepare_cached("UPDATE runs SET log_lines_dropped = ?2, log_bytes_dropped = ?3 WHERE id = ?1")?
                     .execute(params![run_id, logs_dropped.lines as i64, logs_dropped.bytes as i64])?;

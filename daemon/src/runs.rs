@@ -269,6 +269,7 @@ pub fn mark_lost(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
         conn.prepare_cached("UPDATE steps SET exit_reason = 'lost', error_type = ?2, finished_at = ?3 WHERE run_id = ?1 AND finished_at IS NULL")?.execute(params![run_id, error_type, now],
         )?;
         refresh_work_order(conn, work_order_id)?;
+        crate::notify::events::run_ended(conn, run_id)?;
     }
     Ok(lost.into_iter().map(|(r, w, _)| (r, w)).collect())
 }
