@@ -281,7 +281,8 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("exactly one"), "{err}");
-        let err = parse("[[notify]]\non = [\"run_failed\"]\nwebhook = \"https://x/\"\n").unwrap_err();
+        let err =
+            parse("[[notify]]\non = [\"run_failed\"]\nwebhook = \"https://x/\"\n").unwrap_err();
         assert!(err.contains("secret_credential"), "{err}");
         let err = parse("[[notify]]\non = [\"run_failed\"]\nemail = \"a@b\"\n").unwrap_err();
         assert!(err.contains("smtp = "), "{err}");

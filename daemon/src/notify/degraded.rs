@@ -205,8 +205,8 @@ pub async fn deliver_held(daemon: &Arc<Daemon>) {
         {
             alert.attempts += 1;
             alert.channels = left;
-            alert.next = Instant::now()
-                + Duration::from_secs(queue::backoff_secs(alert.attempts) as u64);
+            alert.next =
+                Instant::now() + Duration::from_secs(queue::backoff_secs(alert.attempts) as u64);
         }
     }
     if let Ok(mut alerts) = daemon.notifier.degraded.alerts.lock() {

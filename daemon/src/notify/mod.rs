@@ -146,11 +146,7 @@ pub fn find<'a>(channels: &'a [NotifyChannel], key: &str) -> Option<(usize, &'a 
 pub async fn test(daemon: &Arc<Daemon>, key: &str) -> Result<NotifyTestReport, String> {
     let channels = &daemon.config.notify;
     let Some((index, channel)) = find(channels, key) else {
-        let known: Vec<String> = channels
-            .iter()
-            .enumerate()
-            .map(|(i, c)| c.key(i))
-            .collect();
+        let known: Vec<String> = channels.iter().enumerate().map(|(i, c)| c.key(i)).collect();
         return Err(if known.is_empty() {
             "no [[notify]] channels are set in boltd's bolt.toml: add one and restart boltd".into()
         } else {

@@ -103,7 +103,15 @@ pub fn queue_for(
     let Some(channel) = channels.get(index) else {
         return Ok(());
     };
-    admit(conn, channel, &channel.key(index), event, "", payload, now_micros())
+    admit(
+        conn,
+        channel,
+        &channel.key(index),
+        event,
+        "",
+        payload,
+        now_micros(),
+    )
 }
 
 /// Queues one event for one channel, or holds it for the digest when the channel's window
@@ -299,7 +307,11 @@ pub fn due(conn: &Connection, limit: usize) -> StoreResult<Vec<Due>> {
 }
 
 /// Records how a delivery went: delivered, or failed and retried later (or given up on).
-pub fn record_attempt(conn: &Connection, due: &Due, outcome: &Result<(), String>) -> StoreResult<()> {
+pub fn record_attempt(
+    conn: &Connection,
+    due: &Due,
+    outcome: &Result<(), String>,
+) -> StoreResult<()> {
     let now = now_micros();
     let attempts = due.attempts + 1;
     match outcome {
@@ -362,7 +374,9 @@ pub fn counts(conn: &Connection) -> StoreResult<(BTreeMap<String, ChannelCounts>
             "SELECT channel, state, COUNT(*), SUM(attempts > 0), MAX(finished_at)
              FROM notify_deliveries GROUP BY channel, state",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
         .collect::<Result<_, _>>()?;
     for (channel, state, count, tried, finished) in rows {
         let entry = out.entry(channel).or_default();

@@ -6,7 +6,11 @@ use bolt_shared::notify_config::NotifyChannel;
 use serde_json::{Value, json};
 
 pub fn event(channel: &NotifyChannel) -> Value {
-    let event = channel.on.first().map(String::as_str).unwrap_or("run_failed");
+    let event = channel
+        .on
+        .first()
+        .map(String::as_str)
+        .unwrap_or("run_failed");
     json!({
         "event": event,
         "test": true,

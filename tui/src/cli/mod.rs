@@ -13,6 +13,7 @@ pub mod daemon_cmd;
 pub mod history;
 pub mod install_progress;
 pub mod load_gen;
+pub mod notify;
 pub mod open;
 pub mod output;
 pub mod proc_cpu;

@@ -35,7 +35,9 @@ pub async fn deliver(
     } else if channel.starttls {
         AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
     } else {
-        Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host))
+        Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+            host,
+        ))
     }
     .map_err(|e| format!("cannot set up TLS for {shown}: {e}"))?;
     let mut builder = builder.port(port).timeout(Some(timeout));

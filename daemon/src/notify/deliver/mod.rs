@@ -27,7 +27,10 @@ pub async fn deliver(
     let timeout = Duration::from_secs(channel.timeout_secs);
     match channel.kind() {
         ChannelKind::Command => {
-            let program = channel.command.as_deref().unwrap_or(std::path::Path::new(""));
+            let program = channel
+                .command
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""));
             command::deliver(program, &channel.args, &event, payload, timeout).await
         }
         ChannelKind::Webhook => {
