@@ -548,6 +548,7 @@ fn a_failing_channel_is_retried_and_shown_in_status_and_notify_test_reports_the_
     let inbox = root.path().join("inbox");
     let script = recorder_script(root.path(), &inbox);
     let (hook_url, hooks) = http_receiver(500);
+    let (smtp_port, mails) = smtp_sink();
     let config = format!(
         r#"
 [[notify]]
@@ -560,6 +561,13 @@ args = ["{}"]
 on = ["run_failed"]
 webhook = "{hook_url}"
 secret = "inline-secret"
+
+[[notify]]
+name = "mail"
+on = ["workflow_changed"]
+email = "oncall@example.org"
+from = "bolt@example.org"
+smtp = "smtp://127.0.0.1:{smtp_port}"
 "#,
         script.display(),
         inbox.display()
@@ -597,9 +605,19 @@ secret = "inline-secret"
     let out = daemon.bolt(&["notify", "test", "pagr"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("no [[notify]] channel `pagr`: the channels are pager, #2"),
+        err.contains("no [[notify]] channel `pagr`: the channels are pager, #2, mail"),
         "{err}"
     );
+    // STARTTLS is required unless the channel says otherwise: a server without it gets
+    // no mail (and no login).
+    let out = daemon.bolt(&["notify", "test", "mail"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("did not reach mail (email oncall@example.org)"),
+        "{err}"
+    );
+    assert!(mails.recv_timeout(Duration::from_millis(300)).is_err());
 
     // A failed run: the webhook's delivery fails and waits for a retry, shown in status.
     daemon.deploy_text(&project(FAILING));

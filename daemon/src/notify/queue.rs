@@ -30,12 +30,15 @@ pub struct Due {
     pub attempts: i64,
 }
 
+/// (id, event, workflow key, workflow name, payload) of a row of `notify_events`.
+type QueuedEvent = (i64, String, Option<String>, Option<String>, String);
+
 /// Turns queued events into deliveries and closes ended windows with their digests; one
 /// transaction on the writer. Returns whether there is anything new to deliver.
 pub fn fan_out(conn: &Connection, channels: &[NotifyChannel]) -> StoreResult<bool> {
     let now = now_micros();
     let mut queued = close_windows(conn, channels, now)?;
-    let events: Vec<(i64, String, Option<String>, Option<String>, String)> = conn
+    let events: Vec<QueuedEvent> = conn
         .prepare_cached(
             "SELECT id, event, workflow_key, workflow_name, payload FROM notify_events ORDER BY id LIMIT 500",
         )?
