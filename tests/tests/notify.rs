@@ -697,3 +697,108 @@ fn a_bad_notify_entry_stops_boltd_with_the_entry_and_the_fix() {
     assert!(err.contains("[[notify]] #1 (ops)"), "{err}");
     assert!(err.contains("secret_credential"), "{err}");
 }
+
+/// A small filesystem mounted for one test, unmounted when dropped.
+struct Tmpfs {
+    path: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(path: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(path).ok()?;
+        let mounted = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(path)
+            .status()
+            .ok()?;
+        mounted.success().then(|| Tmpfs {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.path)
+            .status();
+    }
+}
+
+/// The disk under the store fills up: the store refuses writes, so the alert can't be
+/// queued in it; boltd sends it from memory.
+#[test]
+fn a_store_refusing_writes_is_alerted_from_memory() {
+    if !bolt_e2e::is_root() {
+        eprintln!("not root: skipping (it mounts a small tmpfs)");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let Some(disk) = Tmpfs::mount(&root.path().join("disk"), "16m") else {
+        eprintln!("cannot mount a tmpfs: skipping");
+        return;
+    };
+    let inbox = root.path().join("inbox");
+    let script = recorder_script(root.path(), &inbox);
+    let config_path = root.path().join("bolt.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[[notify]]\non = [\"boltd_degraded\"]\ncommand = \"{}\"\nargs = [\"{}\"]\n",
+            script.display(),
+            inbox.display()
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start_with_options(
+        tempfile::tempdir().unwrap(),
+        bolt_e2e::Options {
+            data_dir: Some(disk.path.join("data")),
+            env: vec![("BOLT_CONFIG".into(), config_path.display().to_string())],
+            ..bolt_e2e::Options::default()
+        },
+    );
+    daemon.deploy_text(&project(FAILING));
+    let filler = disk.path.join("filler");
+    {
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        while file.write_all(&[7u8]).is_ok() {}
+    }
+    let body = format!(r#"{{"note": "{}"}}"#, "x".repeat(20_000));
+    wait_for("a refused webhook", &daemon, || {
+        (daemon.post("/i/intake", &body).status == 503).then_some(())
+    });
+    let alert = wait_for("the store's alert", &daemon, || {
+        recorded(&inbox).into_iter().next()
+    });
+    assert_eq!(alert["event"], "boltd_degraded");
+    assert_eq!(alert["reason"], "store_refusing_writes");
+    assert!(
+        alert["summary"]
+            .as_str()
+            .unwrap()
+            .contains("boltd refuses writes"),
+        "{alert}"
+    );
+    assert!(
+        alert["advice"].as_str().unwrap().contains("df -h"),
+        "{alert}"
+    );
+    let status = daemon.bolt_json(&["status"]);
+    assert_eq!(status["store_health"]["writable"], false, "{status}");
+    assert_eq!(status["notify"]["degraded_in_memory"], 0, "sent: {status}");
+    std::fs::remove_file(&filler).unwrap();
+    wait_for("the store taking writes again", &daemon, || {
+        (daemon.bolt_json(&["status"])["store_health"]["writable"] == true).then_some(())
+    });
+    assert_eq!(recorded(&inbox).len(), 1, "one fault, one alert");
+    drop(daemon);
+}
