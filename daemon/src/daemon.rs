@@ -37,6 +37,8 @@ pub struct Daemon {
     pub run_tokens: std::sync::Arc<crate::collections::token::RunTokens>,
     /// Runs boltd could not record, noted where a full store can't lose them.
     pub unrecorded: crate::unrecorded::journal::Journal,
+    /// Alert delivery (`[[notify]]`).
+    pub notifier: crate::notify::Notifier,
     running: Mutex<HashMap<String, CancelToken>>,
     log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
@@ -94,6 +96,7 @@ impl Daemon {
             webhook_triggers: Default::default(),
             run_tokens,
             unrecorded: crate::unrecorded::journal::Journal::disabled(),
+            notifier: Default::default(),
             running: Mutex::new(HashMap::new()),
             log_ids: AtomicI64::new(0),
             shutdown,

@@ -95,6 +95,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     }
     let scheduler = tokio::spawn(crate::scheduler::run(daemon.clone()));
     let retention = tokio::spawn(crate::retention::run(daemon.clone()));
+    tokio::spawn(crate::notify::run(daemon.clone()));
 
     let mode = shutdown::wait_for_stop(&daemon, &mut signals).await;
     tracing::info!(?mode, "shutting down: no more webhooks or new runs");

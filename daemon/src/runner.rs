@@ -16,7 +16,7 @@ use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -209,9 +209,12 @@ async fn mark_exception(daemon: &Arc<Daemon>, run_id: &str, message: &str) -> St
         .store
         .writer
         .write(move |tx| {
-            tx.prepare_cached("UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
+            let ended = tx.prepare_cached("UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
                  WHERE id = ?1 AND state IN ('claimed', 'started')")?.execute(params![id, message, now_micros()],
             )?;
+            if ended > 0 {
+                crate::notify::events::run_ended(tx, &id)?;
+            }
             let wo: Option<String> = tx.prepare_cached("SELECT work_order_id FROM runs WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
             if let Some(wo) = wo {
                 refresh_work_order(tx, &wo)?;
@@ -456,6 +459,9 @@ async fn prepare(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<Result<P
             .writer
             .write(move |tx| dataclips::wipe(tx, &clip, WipeReason::ZeroPersistence))
             .await?;
+        // The wiped body is zeroed in the database's pages (secure_delete) but still in
+        // the write-ahead log's frames until the log is emptied.
+        daemon.store.scrub_wal();
     }
     Ok(Ok(Prepared {
         plan: plan::build(&ctx.spec, Some(start), &loaded, access.as_ref()),
@@ -496,6 +502,8 @@ struct Recorder<'a> {
     unconfirmed_lines: usize,
     /// engine step id → stored step id
     steps: HashMap<String, String>,
+    /// Engine step ids of jobs whose console output is not kept (`enable_job_logs: false`).
+    silent_steps: HashSet<String>,
     /// Recent outputs, their dataclip ids and whether the body is stored, so a step's
     /// input and the run's final state reuse the dataclip of the output they equal.
     outputs: Vec<(Value, String, bool)>,
@@ -621,6 +629,14 @@ impl Recorder<'_> {
                 };
                 self.first_step = false;
                 let db_step = new_id();
+                if self
+                    .ctx
+                    .spec
+                    .job(&job_id)
+                    .is_some_and(|j| !j.keeps_logs(&self.ctx.spec.settings))
+                {
+                    self.silent_steps.insert(step_id.clone());
+                }
                 self.steps.insert(step_id, db_step.clone());
                 let job_name = self
                     .ctx
@@ -661,6 +677,16 @@ impl Recorder<'_> {
                 message,
                 time,
             } => {
+                // `enable_job_logs: false`, as Lightning's worker runs it (job log level
+                // "none"): the job's console output — its code's and its adaptor's — is
+                // neither stored nor streamed; the runtime's own lines stay.
+                if is_console(&source)
+                    && step_id
+                        .as_deref()
+                        .is_some_and(|s| self.silent_steps.contains(s))
+                {
+                    return;
+                }
                 // Triggers are steps to the engine but not to people: drop their chatter.
                 if step_id.as_deref().is_some_and(|s| {
                     !self.steps.contains_key(s) && self.ctx.spec.triggers.iter().any(|t| t.key == s)
@@ -751,6 +777,12 @@ impl Recorder<'_> {
     }
 }
 
+/// Whether a log line is a job's console output (its code's or its adaptor's), not the
+/// runtime's or bolt's.
+fn is_console(source: &str) -> bool {
+    matches!(source, "JOB" | "ADA")
+}
+
 /// A dataclip prepared outside the writer, inserted inside it.
 struct NewClip {
     id: String,
@@ -825,6 +857,7 @@ async fn run_engine(
         log_caps: LogCaps::new(&daemon.config.logs),
         unconfirmed_lines: 0,
         steps: HashMap::new(),
+        silent_steps: HashSet::new(),
         outputs: Vec::new(),
         first_step: true,
         expected: Expected::default(),
@@ -981,6 +1014,7 @@ async fn finish(
             };
             tx.prepare_cached("UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1")?.execute(params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
             )?;
+            crate::notify::events::run_ended(tx, &run_id)?;
             if logs_dropped.lines > 0 {
                 tx.prepare_cached("UPDATE runs SET log_lines_dropped = ?2, log_bytes_dropped = ?3 WHERE id = ?1")?
                     .execute(params![run_id, logs_dropped.lines as i64, logs_dropped.bytes as i64])?;

@@ -58,6 +58,16 @@ pub struct Created {
     pub events: Vec<Event>,
 }
 
+/// Whether the project's retention policy is `erase_all`: its payloads are never put in the
+/// search index, whose segments would keep their words after the body is wiped.
+fn erases_payloads(conn: &Connection, project_id: &str) -> StoreResult<bool> {
+    let policy: Option<String> = conn
+        .prepare_cached("SELECT retention_policy FROM projects WHERE id = ?1")?
+        .query_row([project_id], |r| r.get(0))
+        .optional()?;
+    Ok(policy.as_deref() == Some("erase_all"))
+}
+
 pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<Created> {
     let now = now_micros();
     let work_order_id = new_id();
@@ -86,7 +96,9 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
         WorkOrderState::Pending.as_str(),
     )?;
     refs::index_new(conn, "work_orders", &work_order_id)?;
-    if let Input::New(input) = &new.input {
+    if let Input::New(input) = &new.input
+        && !erases_payloads(conn, &new.project_id)?
+    {
         dataclips::index(
             conn,
             &work_order_id,
@@ -269,6 +281,7 @@ pub fn mark_lost(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
         conn.prepare_cached("UPDATE steps SET exit_reason = 'lost', error_type = ?2, finished_at = ?3 WHERE run_id = ?1 AND finished_at IS NULL")?.execute(params![run_id, error_type, now],
         )?;
         refresh_work_order(conn, work_order_id)?;
+        crate::notify::events::run_ended(conn, run_id)?;
     }
     Ok(lost.into_iter().map(|(r, w, _)| (r, w)).collect())
 }

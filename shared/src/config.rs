@@ -36,6 +36,8 @@ pub struct Config {
     pub collections: CollectionsConfig,
     pub tui: TuiConfig,
     pub adaptors: AdaptorsConfig,
+    /// `[[notify]]`: alert channels (see `notify_config.rs`).
+    pub notify: Vec<crate::notify_config::NotifyChannel>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -232,6 +234,7 @@ impl Config {
                 return Err(format!("{key} is 0: it must be at least 1"));
             }
         }
+        crate::notify_config::check_channels(&self.notify)?;
         for (key, value, ceiling_key, ceiling) in [
             (
                 "engine.run_timeout_secs",

@@ -8,6 +8,8 @@ pub mod config;
 pub mod credential_view;
 pub mod escape;
 pub mod model;
+pub mod notify;
+pub mod notify_config;
 pub mod paths;
 pub mod protocol;
 pub mod timespec;

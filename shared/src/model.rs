@@ -273,6 +273,9 @@ pub struct DaemonStatus {
     /// Socket connections receiving live events (TUIs, `bolt logs --follow`).
     #[serde(default)]
     pub subscribers: u64,
+    /// Alert channels (`[[notify]]`) and their delivery queues.
+    #[serde(default)]
+    pub notify: crate::notify::NotifyStatus,
 }
 
 /// Whether the store takes writes. After a failed write or `fdatasync` boltd refuses

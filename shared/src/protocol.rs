@@ -265,6 +265,11 @@ pub enum Request {
     /// A new encryption key: every credential re-encrypted in one transaction, the key
     /// file replaced, the old key kept as a dated backup file.
     RotateKey,
+    /// Sends a sample event through one `[[notify]]` channel (by name, or `#N` / `N` for
+    /// its place in bolt.toml) and says how it went.
+    NotifyTest {
+        channel: String,
+    },
     /// An online copy of the store into `path` (absolute; written by boltd, 0600).
     /// Progress frames follow.
     Backup {
@@ -516,6 +521,7 @@ pub enum Response {
     Credential(Box<CredentialDetail>),
     KeyRotated(KeyRotation),
     BackedUp(BackupReport),
+    NotifyTested(Box<crate::notify::NotifyTestReport>),
 }
 
 /// Live changes, pushed to subscribed connections.

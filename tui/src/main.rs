@@ -46,6 +46,9 @@ enum Command {
     Backup(cli::backup::BackupArgs),
     /// Put a backup in place of the store of a stopped data dir.
     Restore(cli::backup::RestoreArgs),
+    /// Alerts ([[notify]] in bolt.toml): `bolt notify test CHANNEL` sends a sample event.
+    #[command(subcommand)]
+    Notify(cli::notify::NotifyCommand),
     /// npm adaptors: add (from the registry or files), list, rm, bundle (for offline installs).
     #[command(subcommand)]
     Adaptor(cli::adaptor::AdaptorCommand),
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Backup(args)) => cli::exit_with(cli::backup::backup(&cli.global, &args)),
         Some(Command::Restore(args)) => cli::exit_with(cli::backup::restore(&cli.global, &args)),
+        Some(Command::Notify(command)) => cli::exit_with(cli::notify::run(&cli.global, &command)),
         Some(Command::Adaptor(command)) => cli::exit_with(cli::adaptor::run(&cli.global, &command)),
         Some(Command::Credential(command)) => {
             cli::exit_with(cli::credential::run(&cli.global, &command))

@@ -464,6 +464,7 @@ mod tests {
                     body: "fn(s => s)".into(),
                     body_path: None,
                     resolved_adaptor: resolved.map(String::from),
+                    enable_job_logs: None,
                 })
                 .collect(),
             triggers: vec![],

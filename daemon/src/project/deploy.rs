@@ -312,6 +312,7 @@ pub fn write_workflow(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![new_id(), workflow_id, version, snapshot, content_hash(&snapshot), now, crate::actor::current(), origin],
     )?;
+    crate::notify::events::workflow_changed(conn, &workflow_id, version)?;
     Ok(workflow_id)
 }
 

@@ -106,6 +106,9 @@ pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<Stri
                 wf.insert(s(key), Value::Number(value.into()));
             }
         }
+        if let Some(enabled) = st.enable_job_logs {
+            wf.insert(s("enable_job_logs"), Value::Bool(enabled));
+        }
         if let Some(globals) = &spec.globals {
             wf.insert(s("globals"), s(globals));
         }
@@ -130,6 +133,9 @@ pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<Stri
                 let mut c = Mapping::new();
                 c.insert(s("name"), s(credential));
                 credentials.insert(s(key), Value::Mapping(c));
+            }
+            if let Some(enabled) = job.enable_job_logs {
+                j.insert(s("enable_job_logs"), Value::Bool(enabled));
             }
             j.insert(s("body"), s(&job.body));
             jobs.insert(s(&job.key), Value::Mapping(j));

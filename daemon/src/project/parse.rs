@@ -45,7 +45,6 @@ const IGNORED_WORKFLOW_KEYS: &[&str] = &[
     "inserted_at",
     "updated_at",
     "deleted_at",
-    "enable_job_logs",
     "version_history",
 ];
 const IGNORED_JOB_KEYS: &[&str] = &[
@@ -492,6 +491,7 @@ fn parse_workflow(
             "retry_backoff_secs",
             "globals",
             "constants",
+            "enable_job_logs",
         ],
         IGNORED_WORKFLOW_KEYS,
     );
@@ -503,6 +503,10 @@ fn parse_workflow(
         memory_limit_mb: ctx.limit(map, "memory_limit_mb", &path, key),
         max_attempts: ctx.number(map, "max_attempts", &path).map(|n| n as u32),
         retry_backoff_secs: ctx.number(map, "retry_backoff_secs", &path),
+        enable_job_logs: map
+            .get("enable_job_logs")
+            .is_some()
+            .then(|| ctx.boolean(map, "enable_job_logs", &path, true)),
     };
     let mut jobs = Vec::new();
     if let Some(entries) = ctx.mapping(map.get("jobs"), &["workflows", key, "jobs"], "`jobs`") {
@@ -606,7 +610,7 @@ fn parse_job(
     ctx.unknown_keys(
         map,
         &path,
-        &["name", "adaptor", "credential", "body"],
+        &["name", "adaptor", "credential", "body", "enable_job_logs"],
         IGNORED_JOB_KEYS,
     );
     let (body, body_path) = match map.get("body") {
@@ -675,6 +679,10 @@ fn parse_job(
         body,
         body_path,
         resolved_adaptor: None,
+        enable_job_logs: map
+            .get("enable_job_logs")
+            .is_some()
+            .then(|| ctx.boolean(map, "enable_job_logs", &path, true)),
     })
 }
 

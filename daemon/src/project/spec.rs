@@ -69,6 +69,10 @@ pub struct WorkflowSettings {
     pub memory_limit_mb: Option<u64>,
     pub max_attempts: Option<u32>,
     pub retry_backoff_secs: Option<u64>,
+    /// Lightning's `enable_job_logs`: `false` stores no console output of the workflow's
+    /// jobs (a job's own setting wins). Absent from snapshots when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_job_logs: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,12 +90,23 @@ pub struct JobSpec {
     /// `@openfn/language-openmrs@5.5.0`: runs use it; export keeps `adaptor` as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_adaptor: Option<String>,
+    /// `false`: none of this job's console output (its code's and its adaptor's) is
+    /// stored or streamed; unset: the workflow's `enable_job_logs` decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_job_logs: Option<bool>,
 }
 
 impl JobSpec {
     /// The adaptor runs load: the deploy-time resolution of `@latest`, else as written.
     pub fn run_adaptor(&self) -> &str {
         self.resolved_adaptor.as_deref().unwrap_or(&self.adaptor)
+    }
+
+    /// Whether this job's console output is kept, given its workflow's settings.
+    pub fn keeps_logs(&self, workflow: &WorkflowSettings) -> bool {
+        self.enable_job_logs
+            .or(workflow.enable_job_logs)
+            .unwrap_or(true)
     }
 }
 

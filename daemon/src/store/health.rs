@@ -170,6 +170,11 @@ impl Health {
         }
     }
 
+    /// Tells of every change between taking and refusing writes.
+    pub fn subscribe(&self) -> watch::Receiver<bool> {
+        self.changes.subscribe()
+    }
+
     /// Returns once the store takes writes (at once if it does).
     pub async fn until_writable(&self) {
         let mut changes = self.changes.subscribe();

@@ -69,6 +69,8 @@ pub struct Store {
     /// (The two hold their own handles; this one lets tests ask for a restart.)
     #[cfg_attr(not(test), allow(dead_code))]
     wal_restart: Arc<AtomicBool>,
+    /// Asks the writer to empty the write-ahead log (see [`Store::scrub_wal`]).
+    wal_scrub: Arc<AtomicBool>,
 }
 
 pub const DB_FILE: &str = "bolt.db";
@@ -89,6 +91,7 @@ impl Store {
         let wal = open_wal(&path)?;
         let readers = Readers::open(&path, readers.max(1))?;
         let wal_restart = Arc::new(AtomicBool::new(false));
+        let wal_scrub = Arc::new(AtomicBool::new(false));
         let _checkpointer = Checkpointer::start(&path, wal_restart.clone(), health.clone())?;
         let timings = Arc::new(timings::Timings::default());
         let writer = Writer::start(WriterParts {
@@ -96,6 +99,7 @@ impl Store {
             wal,
             db: path.clone(),
             wal_restart: wal_restart.clone(),
+            wal_scrub: wal_scrub.clone(),
             timings: timings.clone(),
             health: health.clone(),
             readers: Some(readers.clone()),
@@ -109,7 +113,17 @@ impl Store {
             health,
             _checkpointer,
             wal_restart,
+            wal_scrub,
         })
+    }
+
+    /// Asks the writer to copy the write-ahead log into the database and truncate it soon
+    /// (within about a second): after payloads were wiped (`erase_all`), so no old copy of
+    /// them stays in the log's frames. With `secure_delete` on, the database's own pages
+    /// hold zeros where the wiped text was.
+    pub fn scrub_wal(&self) {
+        self.wal_scrub
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Copies the whole write-ahead log into the database file and empties it, so that after
@@ -222,7 +236,8 @@ pub fn open_connection(path: &Path) -> StoreResult<Connection> {
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -32000;
-         PRAGMA journal_size_limit = 67108864;",
+         PRAGMA journal_size_limit = 67108864;
+         PRAGMA secure_delete = ON;",
     )?;
     Ok(conn)
 }

@@ -172,6 +172,8 @@ pub struct WriterParts {
     pub db: PathBuf,
     /// Set by the checkpointer when the WAL should be restarted.
     pub wal_restart: Arc<AtomicBool>,
+    /// Set when the WAL should be emptied to zero bytes (wiped payloads are in its frames).
+    pub wal_scrub: Arc<AtomicBool>,
     pub timings: Arc<Timings>,
     pub health: Arc<Health>,
     /// The other connections of the process, closed and reopened with the writer's after a
@@ -190,6 +192,8 @@ impl Writer {
             conn: Some(parts.conn),
             syncer,
             wal_restart: parts.wal_restart,
+            wal_scrub: parts.wal_scrub,
+            scrubbed_at: None,
             health: parts.health,
             recovery: Recovery::new(parts.db, parts.readers, parts.checkpointer),
             restart_blocked_at: None,
@@ -401,6 +405,9 @@ struct Thread {
     conn: Option<Connection>,
     syncer: Syncer,
     wal_restart: Arc<AtomicBool>,
+    wal_scrub: Arc<AtomicBool>,
+    /// When the WAL was last truncated (or a truncation was last tried).
+    scrubbed_at: Option<Instant>,
     health: Arc<Health>,
     recovery: Recovery,
     restart_blocked_at: Option<Instant>,
@@ -416,11 +423,20 @@ impl Thread {
                 }
                 continue;
             }
-            let first = match jobs.recv_timeout(IDLE_LOOK) {
+            let wait = if self.wal_scrub.load(Ordering::Acquire) {
+                SCRUB_EVERY
+            } else {
+                IDLE_LOOK
+            };
+            let first = match jobs.recv_timeout(wait) {
                 Ok(first) => first,
-                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.scrub_wal_if_asked();
+                    continue;
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             };
+            self.scrub_wal_if_asked();
             self.restart_wal_if_asked();
             self.write_batch(first, jobs);
         }
@@ -443,6 +459,27 @@ impl Thread {
                 .attempt(&mut self.conn, &self.syncer, &self.health);
         }
         true
+    }
+
+    /// Truncates the WAL when asked, at most once per [`SCRUB_EVERY`]; a truncation that
+    /// readers block is tried again then.
+    fn scrub_wal_if_asked(&mut self) {
+        if !self.wal_scrub.load(Ordering::Acquire)
+            || self
+                .scrubbed_at
+                .is_some_and(|at| at.elapsed() < SCRUB_EVERY)
+        {
+            return;
+        }
+        let Some(conn) = self.conn.as_ref() else {
+            return;
+        };
+        self.scrubbed_at = Some(Instant::now());
+        // Cleared first: a wipe committed while the checkpoint runs asks again.
+        self.wal_scrub.store(false, Ordering::Release);
+        if !truncate_wal(conn) {
+            self.wal_scrub.store(true, Ordering::Release);
+        }
     }
 
     fn restart_wal_if_asked(&mut self) {
@@ -605,6 +642,28 @@ fn restart_wal(conn: &Connection) -> bool {
         }
     }
 }
+
+/// Copies the whole WAL into the database and truncates it to zero bytes; false when
+/// readers or a checkpoint under way kept it from finishing.
+fn truncate_wal(conn: &Connection) -> bool {
+    let truncate = || -> rusqlite::Result<bool> {
+        conn.busy_timeout(RESTART_WAIT)?;
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        Ok(busy == 0)
+    };
+    match truncate() {
+        Ok(done) => done,
+        Err(err) => {
+            tracing::warn!(%err, "emptying the WAL after wiped payloads failed; will retry");
+            let _ = conn.busy_timeout(super::BUSY_TIMEOUT);
+            false
+        }
+    }
+}
+
+/// How often, at most, the WAL is emptied after payloads were wiped.
+const SCRUB_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a WAL restart waits for readers (and a running passive checkpoint). Every
 /// write waits meanwhile.
@@ -910,6 +969,7 @@ mod tests {
             wal,
             db: path,
             wal_restart: Default::default(),
+            wal_scrub: Default::default(),
             timings: Default::default(),
             health: health.clone(),
             readers: Some(readers.clone()),

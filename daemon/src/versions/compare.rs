@@ -308,6 +308,7 @@ mod tests {
             body: body.into(),
             body_path: None,
             resolved_adaptor: None,
+            enable_job_logs: None,
         }
     }
 

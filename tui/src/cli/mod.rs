@@ -7,6 +7,7 @@ pub mod credential;
 pub mod daemon_cmd;
 pub mod history;
 pub mod install_progress;
+pub mod notify;
 pub mod open;
 pub mod output;
 pub mod projects;

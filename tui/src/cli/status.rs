@@ -69,6 +69,9 @@ pub fn describe(status: &DaemonStatus) -> String {
     if let Some(store) = describe_store(&status.store) {
         text.push_str(&format!("\nstore      {store}"));
     }
+    if let Some(alerts) = describe_notify(&status.notify) {
+        text.push_str(&format!("\n{alerts}"));
+    }
     if status.log_lines_dropped > 0 {
         text.push_str(&format!(
             "\nlog        {} lines could not be written to boltd's stderr (full disk or closed output) and were dropped",
@@ -76,6 +79,55 @@ pub fn describe(status: &DaemonStatus) -> String {
         ));
     }
     text
+}
+
+/// The alert channels: one line each with its queue, and the last failure if any.
+pub fn describe_notify(notify: &bolt_shared::notify::NotifyStatus) -> Option<String> {
+    if notify.channels.is_empty() && notify.degraded_in_memory == 0 {
+        return None;
+    }
+    let mut lines = Vec::new();
+    for channel in &notify.channels {
+        let mut line = format!(
+            "{} {} {} ({}): {} delivered, {} queued",
+            channel.channel,
+            channel.kind,
+            channel.target,
+            channel.on.join(", "),
+            channel.delivered,
+            channel.pending,
+        );
+        if channel.retrying > 0 {
+            line.push_str(&format!(" ({} retrying)", channel.retrying));
+        }
+        if channel.held > 0 {
+            line.push_str(&format!(", {} held for a digest", channel.held));
+        }
+        if channel.failed > 0 {
+            line.push_str(&format!(", {} FAILED (gave up)", channel.failed));
+        }
+        if let Some(error) = &channel.last_error {
+            let when = channel
+                .last_error_at
+                .map(|at| format!(" at {}", at.format("%Y-%m-%d %H:%M:%S UTC")))
+                .unwrap_or_default();
+            line.push_str(&format!("\n             last error{when}: {error}"));
+        }
+        lines.push(line);
+    }
+    if notify.unsorted > 0 {
+        lines.push(format!(
+            "{} events not yet sorted to channels",
+            notify.unsorted
+        ));
+    }
+    if notify.degraded_in_memory > 0 {
+        lines.push(format!(
+            "{} boltd_degraded alerts held in memory (the store refuses writes)",
+            notify.degraded_in_memory
+        ));
+    }
+    Some(format!("alerts     {}", lines.join("\n           ")))
 }
 
 /// The store's health, when there is something to say: refusing writes (since when, why,

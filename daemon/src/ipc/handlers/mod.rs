@@ -99,6 +99,7 @@ fn is_read_only(request: &Request) -> bool {
             | Request::CredentialUpdate { .. }
             | Request::RotateKey
             | Request::Backup { .. }
+            | Request::NotifyTest { .. }
     )
 }
 
@@ -151,6 +152,10 @@ async fn dispatch(daemon: &Arc<Daemon>, request: Request, events: Events) -> Han
         }
         Request::RotateKey => credentials::rotate_key(daemon).await,
         Request::Backup { path, force } => backup::backup(daemon, path, force, events).await,
+        Request::NotifyTest { channel } => crate::notify::test(daemon, &channel)
+            .await
+            .map(|report| Response::NotifyTested(Box::new(report)))
+            .map_err(bad_request),
         Request::WorkflowVersions { workflow } => versions::list(daemon, workflow).await,
         Request::WorkflowDiff { workflow, from, to } => {
             versions::diff(daemon, workflow, from, to).await
@@ -294,5 +299,6 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         store_health: daemon.store.health.snapshot(),
         log_lines_dropped: crate::logging::dropped_lines(),
         subscribers: daemon.fanout.count() as u64,
+        notify: crate::notify::status(daemon).await,
     })))
 }

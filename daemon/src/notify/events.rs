@@ -1,0 +1,200 @@
+//! The events alerts tell of, written into the store in the transaction of the change
+//! itself: a run's failing end, a new workflow version. Channels are matched later, by the
+//! notifier, so writing an event costs one insert and never waits on a channel.
+
+use crate::project::WorkflowSpec;
+use crate::store::{StoreError, StoreResult, from_micros, now_micros};
+use crate::versions::compare;
+use bolt_shared::versions::{ItemChange, ItemDiff, VersionOrigin};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Value, json};
+
+/// Run states `run_failed` covers: every end but success and cancel.
+pub const FAILED_STATES: [&str; 5] = ["failed", "crashed", "killed", "exception", "lost"];
+
+/// Queues an event for the notifier. `workflow` is (key, name) for per-workflow events.
+pub fn record(
+    conn: &Connection,
+    event: &str,
+    workflow: Option<(&str, &str)>,
+    payload: &Value,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO notify_events (event, workflow_key, workflow_name, payload, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        event,
+        workflow.map(|w| w.0),
+        workflow.map(|w| w.1),
+        payload.to_string(),
+        now_micros()
+    ])?;
+    Ok(())
+}
+
+/// After a run's end is written: queues `run_failed` if it ended in a failure.
+pub fn run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
+    let row = conn
+        .prepare_cached(
+            "SELECT r.state, r.error_type, r.error_message, r.started_at, r.finished_at, r.attempt,
+                    r.work_order_id, w.key, w.name, p.name,
+                    (SELECT s.job_name FROM run_steps rs JOIN steps s ON s.id = rs.step_id
+                      WHERE rs.run_id = r.id AND s.exit_reason NOT IN ('success')
+                      ORDER BY s.started_at DESC LIMIT 1)
+             FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
+             JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
+             WHERE r.id = ?1",
+        )?
+        .query_row([run_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, String>(6)?,
+                (
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                    r.get::<_, Option<String>>(10)?,
+                ),
+            ))
+        })
+        .optional()?;
+    let Some((state, error_type, error_message, started, finished, attempt, wo, names)) = row
+    else {
+        return Ok(());
+    };
+    if !FAILED_STATES.contains(&state.as_str()) {
+        return Ok(());
+    }
+    let (key, name, project, failed_job) = names;
+    let what = match (&error_type, &failed_job) {
+        (Some(t), Some(job)) => format!("{t} in job {job}"),
+        (Some(t), None) => t.clone(),
+        (None, Some(job)) => format!("job {job}"),
+        (None, None) => "no error recorded".into(),
+    };
+    let payload = json!({
+        "event": "run_failed",
+        "summary": format!("run of workflow {name} {state}: {what}"),
+        "time": from_micros(now_micros()),
+        "project": project,
+        "workflow": { "key": key, "name": name },
+        "run": {
+            "id": run_id,
+            "work_order_id": wo,
+            "state": state,
+            "attempt": attempt,
+            "error_type": error_type,
+            // Scrubbed of credentials' secrets when it was recorded.
+            "error_message": error_message,
+            "failed_job": failed_job,
+            "started_at": started.map(from_micros),
+            "finished_at": finished.map(from_micros),
+        },
+    });
+    record(conn, "run_failed", Some((&key, &name)), &payload)
+}
+
+/// After version `version` of a workflow is written: queues `workflow_changed` with who
+/// made it, how, and what changed since the version before.
+pub fn workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> StoreResult<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT v.version, v.snapshot, v.actor, v.origin, v.created_at, p.name
+         FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id
+         JOIN projects p ON p.id = w.project_id
+         WHERE v.workflow_id = ?1 AND v.version IN (?2, ?2 - 1) ORDER BY v.version DESC",
+    )?;
+    let rows = stmt
+        .query_map(params![workflow_id, version], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some((_, snapshot, actor, origin, created_at, project)) = rows.first().cloned() else {
+        return Ok(());
+    };
+    let spec = parse(&snapshot)?;
+    let origin: VersionOrigin = origin
+        .and_then(|o| serde_json::from_str(&o).ok())
+        .unwrap_or(VersionOrigin::Unknown);
+    let (summary, changes, previous) = match rows.get(1) {
+        Some((before, old, ..)) => {
+            let differences = compare::compare(&parse(old)?, &spec, *before, version);
+            (
+                compare::summary(&differences),
+                json!({
+                    "settings": differences.settings.iter().map(|f| f.field.clone()).collect::<Vec<_>>(),
+                    "globals": differences.globals.is_some(),
+                    "jobs": items(&differences.jobs),
+                    "triggers": items(&differences.triggers),
+                    "edges": items(&differences.edges),
+                }),
+                Some(*before),
+            )
+        }
+        None => (compare::created_summary(&spec), Value::Null, None),
+    };
+    let actor = actor.unwrap_or_else(|| "unknown".into());
+    let payload = json!({
+        "event": "workflow_changed",
+        "summary": format!("workflow {} changed by {actor} ({}): v{version}: {summary}", spec.name, origin.describe()),
+        "time": from_micros(created_at),
+        "project": project,
+        "workflow": { "key": spec.key, "name": spec.name },
+        "version": version,
+        "previous_version": previous,
+        "actor": actor,
+        "how": origin.describe(),
+        "changes_summary": summary,
+        "changes": changes,
+    });
+    record(
+        conn,
+        "workflow_changed",
+        Some((&spec.key, &spec.name)),
+        &payload,
+    )
+}
+
+fn parse(snapshot: &str) -> StoreResult<WorkflowSpec> {
+    serde_json::from_str(snapshot)
+        .map_err(|e| StoreError::Invalid(format!("a workflow version is unreadable: {e}")))
+}
+
+/// `{added: [...], removed: [...], changed: [{name, fields}]}` by label.
+fn items(diffs: &[ItemDiff]) -> Value {
+    let labels = |change: ItemChange| -> Vec<String> {
+        diffs
+            .iter()
+            .filter(|d| d.change == change)
+            .map(|d| d.label.clone())
+            .collect()
+    };
+    let changed: Vec<Value> = diffs
+        .iter()
+        .filter(|d| d.change == ItemChange::Changed)
+        .map(|d| {
+            let mut fields: Vec<String> = d.fields.iter().map(|f| f.field.clone()).collect();
+            if let Some(code) = &d.code {
+                fields.insert(0, format!("code +{} -{}", code.added, code.removed));
+            }
+            json!({ "name": d.label, "fields": fields })
+        })
+        .collect();
+    json!({
+        "added": labels(ItemChange::Added),
+        "removed": labels(ItemChange::Removed),
+        "changed": changed,
+    })
+}

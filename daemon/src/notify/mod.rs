@@ -1,0 +1,217 @@
+//! Alerts: `[[notify]]` channels in bolt.toml told of failed runs, changed workflows and a
+//! degraded boltd.
+//!
+//! Nothing here ever holds up a run or a change: events are written into the store in the
+//! same transaction as what they tell of ([`events`]), and this background task fans them
+//! out to the channels, applies the rate limit and digests ([`queue`]), and delivers with
+//! retries and exponential backoff ([`deliver`]). Only while the store refuses writes are
+//! `boltd_degraded` alerts held in memory ([`degraded`]).
+
+pub mod degraded;
+pub mod deliver;
+pub mod events;
+pub mod queue;
+mod sample;
+
+use crate::daemon::Daemon;
+use crate::store::from_micros;
+use bolt_shared::notify::{ChannelStatus, NotifyStatus, NotifyTestReport};
+use bolt_shared::notify_config::NotifyChannel;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the queue is looked at when nothing wakes the notifier.
+const TICK: Duration = Duration::from_secs(1);
+/// Deliveries attempted at once.
+const BATCH: usize = 16;
+
+/// The notifier's state shared with the rest of the daemon.
+#[derive(Default)]
+pub struct Notifier {
+    wake: tokio::sync::Notify,
+    pub degraded: degraded::Held,
+}
+
+impl Notifier {
+    /// Asks for a look at the queue now (after events were written).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// The background task: runs until boltd stops. Deliveries left are sent after the next
+/// start (they are in the store).
+pub async fn run(daemon: Arc<Daemon>) {
+    let mut stopping = daemon.shutdown_signal();
+    let mut health = daemon.store.health.subscribe();
+    let mut disk = degraded::DiskWatch::new(&daemon.data_dir);
+    // The first round also tidies up (channels removed from bolt.toml, old deliveries).
+    let mut tidy = true;
+    loop {
+        degraded::check(&daemon, &mut disk).await;
+        if daemon.store.health.writable() {
+            if let Err(err) = round(&daemon, tidy).await {
+                tracing::warn!(%err, "alerts: could not read or update the delivery queue; trying again");
+            } else {
+                tidy = false;
+            }
+        } else {
+            degraded::deliver_held(&daemon).await;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(TICK) => {}
+            _ = daemon.notifier.wake.notified() => {}
+            _ = health.changed() => {}
+            _ = stopping.changed() => break,
+        }
+    }
+}
+
+/// One look at the queue: new events fanned out, ended windows digested, due deliveries made.
+async fn round(daemon: &Arc<Daemon>, tidy: bool) -> crate::store::StoreResult<()> {
+    let channels = daemon.config.notify.clone();
+    degraded::store_held(daemon).await?;
+    let pending = {
+        let channels = channels.clone();
+        daemon
+            .store
+            .readers
+            .read(move |conn| queue::has_work(conn, &channels))
+            .await?
+    };
+    if pending || tidy {
+        let channels = channels.clone();
+        daemon
+            .store
+            .writer
+            .write(move |tx| queue::fan_out(tx, &channels))
+            .await?;
+    }
+    if channels.is_empty() {
+        return Ok(());
+    }
+    let due = daemon
+        .store
+        .readers
+        .read(|conn| queue::due(conn, BATCH))
+        .await?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let attempts = due.iter().map(|item| {
+        let found = find(&channels, &item.channel);
+        async move {
+            let outcome = match found {
+                Some((index, channel)) => {
+                    let at = format!("[[notify]] {}", channel.key(index));
+                    deliver::deliver(daemon, channel, &at, &item.payload).await
+                }
+                None => Err("the channel is no longer in bolt.toml".into()),
+            };
+            if let Err(error) = &outcome {
+                tracing::warn!(channel = %item.channel, attempt = item.attempts + 1, %error, "alert not delivered; it is tried again later");
+            }
+            (item.clone(), outcome)
+        }
+    });
+    let outcomes = futures_util::future::join_all(attempts).await;
+    daemon
+        .store
+        .writer
+        .write(move |tx| {
+            for (item, outcome) in &outcomes {
+                queue::record_attempt(tx, item, outcome)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// The channel a key names: its `name`, or `#N` / `N` for the N-th `[[notify]]` entry.
+pub fn find<'a>(channels: &'a [NotifyChannel], key: &str) -> Option<(usize, &'a NotifyChannel)> {
+    if let Some(found) = channels
+        .iter()
+        .enumerate()
+        .find(|(i, c)| c.key(*i) == key || c.name.as_deref() == Some(key))
+    {
+        return Some(found);
+    }
+    let number: usize = key.trim_start_matches('#').parse().ok()?;
+    let index = number.checked_sub(1)?;
+    channels.get(index).map(|c| (index, c))
+}
+
+/// `bolt notify test CHANNEL`: a sample event sent through the channel right away (no
+/// queue, no rate limit), and how it went.
+pub async fn test(daemon: &Arc<Daemon>, key: &str) -> Result<NotifyTestReport, String> {
+    let channels = &daemon.config.notify;
+    let Some((index, channel)) = find(channels, key) else {
+        let known: Vec<String> = channels.iter().enumerate().map(|(i, c)| c.key(i)).collect();
+        return Err(if known.is_empty() {
+            "no [[notify]] channels are set in boltd's bolt.toml: add one and restart boltd".into()
+        } else {
+            format!(
+                "no [[notify]] channel `{key}`: the channels are {} (a name, or #N for the N-th [[notify]] entry)",
+                known.join(", ")
+            )
+        });
+    };
+    let event = sample::event(channel);
+    let at = format!("[[notify]] {}", channel.key(index));
+    let outcome = deliver::deliver(daemon, channel, &at, &event.to_string()).await;
+    Ok(NotifyTestReport {
+        channel: channel.key(index),
+        kind: channel.kind().as_str().into(),
+        target: channel.target(),
+        delivered: outcome.is_ok(),
+        error: outcome.err(),
+        event,
+    })
+}
+
+/// The channels and their queues, for `bolt status`.
+pub async fn status(daemon: &Arc<Daemon>) -> NotifyStatus {
+    let channels = &daemon.config.notify;
+    let degraded_in_memory = daemon.notifier.degraded.len() as u64;
+    if channels.is_empty() {
+        return NotifyStatus {
+            degraded_in_memory,
+            ..NotifyStatus::default()
+        };
+    }
+    let (counts, unsorted) = daemon
+        .store
+        .readers
+        .read(queue::counts)
+        .await
+        .unwrap_or_else(|err| {
+            tracing::warn!(%err, "status: the alert queue could not be read");
+            Default::default()
+        });
+    NotifyStatus {
+        channels: channels
+            .iter()
+            .enumerate()
+            .map(|(index, channel)| {
+                let key = channel.key(index);
+                let counts = counts.get(&key).cloned().unwrap_or_default();
+                ChannelStatus {
+                    kind: channel.kind().as_str().into(),
+                    target: channel.target(),
+                    on: channel.on.clone(),
+                    pending: counts.pending,
+                    retrying: counts.retrying,
+                    held: counts.held,
+                    failed: counts.failed,
+                    delivered: counts.delivered,
+                    last_delivered_at: counts.last_delivered.map(from_micros),
+                    last_error_at: counts.last_error.as_ref().map(|(at, _)| from_micros(*at)),
+                    last_error: counts.last_error.map(|(_, error)| error),
+                    channel: key,
+                }
+            })
+            .collect(),
+        unsorted,
+        degraded_in_memory,
+    }
+}

@@ -1,0 +1,427 @@
+//! The delivery queue: events fanned out to the channels that want them, the rate limit
+//! (at most `max_per_window` per workflow per window, the rest held for one digest when the
+//! window ends), retries with exponential backoff, and what `bolt status` shows of it.
+
+use crate::store::{StoreResult, from_micros, now_micros};
+use bolt_shared::notify_config::NotifyChannel;
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Deliveries tried at most this many times before they are given up on (the waits
+/// between them double from [`FIRST_RETRY_SECS`] up to [`LONGEST_RETRY_SECS`]: about five
+/// hours in all).
+pub const MAX_ATTEMPTS: i64 = 12;
+const FIRST_RETRY_SECS: i64 = 5;
+const LONGEST_RETRY_SECS: i64 = 3600;
+/// Finished deliveries are kept this long for `bolt status`.
+const KEEP_FINISHED_SECS: i64 = 7 * 24 * 3600;
+/// Most held-back events a digest lists one by one (it counts them all).
+const DIGEST_ITEMS: usize = 20;
+
+const MICROS: i64 = 1_000_000;
+
+/// One delivery to make now.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub id: i64,
+    pub channel: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// (id, event, workflow key, workflow name, payload) of a row of `notify_events`.
+type QueuedEvent = (i64, String, Option<String>, Option<String>, String);
+
+/// Turns queued events into deliveries and closes ended windows with their digests; one
+/// transaction on the writer. Returns whether there is anything new to deliver.
+pub fn fan_out(conn: &Connection, channels: &[NotifyChannel]) -> StoreResult<bool> {
+    let now = now_micros();
+    let mut queued = close_windows(conn, channels, now)?;
+    let events: Vec<QueuedEvent> = conn
+        .prepare_cached(
+            "SELECT id, event, workflow_key, workflow_name, payload FROM notify_events ORDER BY id LIMIT 500",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, event, key, name, payload) in events {
+        let workflow = key.as_deref().zip(name.as_deref());
+        for (index, channel) in channels.iter().enumerate() {
+            if channel.wants(&event, workflow) {
+                admit(
+                    conn,
+                    channel,
+                    &channel.key(index),
+                    &event,
+                    key.as_deref().unwrap_or(""),
+                    &payload,
+                    now,
+                )?;
+                queued = true;
+            }
+        }
+        conn.prepare_cached("DELETE FROM notify_events WHERE id = ?1")?
+            .execute([id])?;
+    }
+    forget_removed_channels(conn, channels, now)?;
+    conn.prepare_cached(
+        "DELETE FROM notify_deliveries WHERE state IN ('delivered', 'failed', 'digested') AND finished_at < ?1",
+    )?
+    .execute([now - KEEP_FINISHED_SECS * MICROS])?;
+    Ok(queued)
+}
+
+/// Whether [`fan_out`] has anything to do: events to sort, or a window that has ended.
+pub fn has_work(conn: &Connection, channels: &[NotifyChannel]) -> StoreResult<bool> {
+    let events: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM notify_events)")?
+        .query_row([], |r| r.get(0))?;
+    if events {
+        return Ok(true);
+    }
+    let now = now_micros();
+    let windows: Vec<(String, i64)> = conn
+        .prepare_cached("SELECT channel, started_at FROM notify_windows")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(windows.iter().any(|(key, started)| {
+        let window = channels
+            .iter()
+            .enumerate()
+            .find(|(i, c)| c.key(*i) == *key)
+            .map_or(0, |(_, c)| c.window_secs as i64);
+        started + window * MICROS <= now
+    }))
+}
+
+/// Queues `event` for the channel at `index` (under the rate limit), bypassing the event
+/// table: for alerts boltd held in memory while the store refused writes.
+pub fn queue_for(
+    conn: &Connection,
+    channels: &[NotifyChannel],
+    index: usize,
+    event: &str,
+    payload: &str,
+) -> StoreResult<()> {
+    let Some(channel) = channels.get(index) else {
+        return Ok(());
+    };
+    admit(
+        conn,
+        channel,
+        &channel.key(index),
+        event,
+        "",
+        payload,
+        now_micros(),
+    )
+}
+
+/// Queues one event for one channel, or holds it for the digest when the channel's window
+/// for this workflow is full.
+fn admit(
+    conn: &Connection,
+    channel: &NotifyChannel,
+    key: &str,
+    event: &str,
+    workflow_key: &str,
+    payload: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let window_ends = |started: i64| started + channel.window_secs as i64 * MICROS;
+    let open: Option<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT started_at, sent FROM notify_windows WHERE channel = ?1 AND workflow_key = ?2",
+        )?
+        .query_row(params![key, workflow_key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .ok()
+        .filter(|(started, _)| window_ends(*started) > now);
+    let state = match open {
+        Some((_, sent)) if sent >= i64::from(channel.max_per_window) => "held",
+        Some(_) => {
+            conn.prepare_cached(
+                "UPDATE notify_windows SET sent = sent + 1 WHERE channel = ?1 AND workflow_key = ?2",
+            )?
+            .execute(params![key, workflow_key])?;
+            "pending"
+        }
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO notify_windows (channel, workflow_key, started_at, sent) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (channel, workflow_key) DO UPDATE SET started_at = excluded.started_at, sent = 1",
+            )?
+            .execute(params![key, workflow_key, now])?;
+            "pending"
+        }
+    };
+    conn.prepare_cached(
+        "INSERT INTO notify_deliveries (channel, event, workflow_key, payload, state, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )?
+    .execute(params![key, event, workflow_key, payload, state, now])?;
+    Ok(())
+}
+
+/// Ends the windows whose time is up; a window that held events back queues one digest of
+/// them. Returns whether it queued any.
+fn close_windows(conn: &Connection, channels: &[NotifyChannel], now: i64) -> StoreResult<bool> {
+    let windows: Vec<(String, String, i64)> = conn
+        .prepare_cached("SELECT channel, workflow_key, started_at FROM notify_windows")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut queued = false;
+    for (key, workflow_key, started) in windows {
+        let channel = channels
+            .iter()
+            .enumerate()
+            .find(|(i, c)| c.key(*i) == key)
+            .map(|(_, c)| c);
+        let ends = started + channel.map_or(0, |c| c.window_secs as i64 * MICROS);
+        if ends > now {
+            continue;
+        }
+        if let Some(channel) = channel {
+            queued |= queue_digest(conn, channel, &key, &workflow_key, started, now)?;
+        }
+        conn.prepare_cached("DELETE FROM notify_windows WHERE channel = ?1 AND workflow_key = ?2")?
+            .execute(params![key, workflow_key])?;
+    }
+    Ok(queued)
+}
+
+fn queue_digest(
+    conn: &Connection,
+    channel: &NotifyChannel,
+    key: &str,
+    workflow_key: &str,
+    started: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    let held: Vec<(i64, String, String, i64)> = conn
+        .prepare_cached(
+            "SELECT id, event, payload, created_at FROM notify_deliveries
+             WHERE channel = ?1 AND workflow_key = ?2 AND state = 'held' ORDER BY id",
+        )?
+        .query_map(params![key, workflow_key], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    if held.is_empty() {
+        return Ok(false);
+    }
+    let mut by_event: BTreeMap<String, u64> = BTreeMap::new();
+    let mut workflow = Value::Null;
+    let mut items = Vec::new();
+    for (_, event, payload, created) in &held {
+        *by_event.entry(event.clone()).or_default() += 1;
+        let payload: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+        if workflow.is_null() {
+            workflow = payload.get("workflow").cloned().unwrap_or(Value::Null);
+        }
+        if items.len() < DIGEST_ITEMS {
+            items.push(json!({
+                "event": event,
+                "time": from_micros(*created),
+                "summary": payload.get("summary").cloned().unwrap_or(Value::Null),
+                "run_id": payload.pointer("/run/id").cloned().unwrap_or(Value::Null),
+            }));
+        }
+    }
+    let counts: Vec<String> = by_event.iter().map(|(e, n)| format!("{n} {e}")).collect();
+    let about = workflow
+        .get("name")
+        .and_then(Value::as_str)
+        .map(|name| format!("workflow {name}"))
+        .unwrap_or_else(|| "boltd".into());
+    let payload = json!({
+        "event": "digest",
+        "summary": format!(
+            "{} alerts about {about} were held back by the rate limit ({} per {} s): {}",
+            held.len(), channel.max_per_window, channel.window_secs, counts.join(", ")
+        ),
+        "time": from_micros(now),
+        "workflow": workflow,
+        "window": {
+            "started_at": from_micros(started),
+            "secs": channel.window_secs,
+            "max_per_window": channel.max_per_window,
+        },
+        "held_back": held.len(),
+        "events": by_event,
+        "first_at": from_micros(held[0].3),
+        "last_at": from_micros(held[held.len() - 1].3),
+        "items": items,
+    });
+    conn.prepare_cached(
+        "INSERT INTO notify_deliveries (channel, event, workflow_key, payload, state, next_attempt_at, created_at)
+         VALUES (?1, 'digest', ?2, ?3, 'pending', ?4, ?4)",
+    )?
+    .execute(params![key, workflow_key, payload.to_string(), now])?;
+    let last = held[held.len() - 1].0;
+    conn.prepare_cached(
+        "UPDATE notify_deliveries SET state = 'digested', finished_at = ?4
+         WHERE channel = ?1 AND workflow_key = ?2 AND state = 'held' AND id <= ?3",
+    )?
+    .execute(params![key, workflow_key, last, now])?;
+    Ok(true)
+}
+
+/// Deliveries of channels no longer in bolt.toml are given up on, so they don't wait forever.
+fn forget_removed_channels(
+    conn: &Connection,
+    channels: &[NotifyChannel],
+    now: i64,
+) -> StoreResult<()> {
+    let keys: Vec<String> = conn
+        .prepare_cached(
+            "SELECT DISTINCT channel FROM notify_deliveries WHERE state IN ('pending', 'held')",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for key in keys {
+        if !channels.iter().enumerate().any(|(i, c)| c.key(i) == key) {
+            conn.prepare_cached(
+                "UPDATE notify_deliveries SET state = 'failed', finished_at = ?2,
+                    last_error = 'the channel is no longer in bolt.toml'
+                 WHERE channel = ?1 AND state IN ('pending', 'held')",
+            )?
+            .execute(params![key, now])?;
+        }
+    }
+    Ok(())
+}
+
+/// Deliveries whose time has come, oldest first.
+pub fn due(conn: &Connection, limit: usize) -> StoreResult<Vec<Due>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, channel, payload, attempts FROM notify_deliveries
+             WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
+        )?
+        .query_map(params![now_micros(), limit as i64], |r| {
+            Ok(Due {
+                id: r.get(0)?,
+                channel: r.get(1)?,
+                payload: r.get(2)?,
+                attempts: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Records how a delivery went: delivered, or failed and retried later (or given up on).
+pub fn record_attempt(
+    conn: &Connection,
+    due: &Due,
+    outcome: &Result<(), String>,
+) -> StoreResult<()> {
+    let now = now_micros();
+    let attempts = due.attempts + 1;
+    match outcome {
+        Ok(()) => {
+            conn.prepare_cached(
+                "UPDATE notify_deliveries SET state = 'delivered', attempts = ?2, finished_at = ?3, last_attempt_at = ?3 WHERE id = ?1",
+            )?
+            .execute(params![due.id, attempts, now])?;
+        }
+        Err(error) => {
+            let (state, finished) = if attempts >= MAX_ATTEMPTS {
+                ("failed", Some(now))
+            } else {
+                ("pending", None)
+            };
+            conn.prepare_cached(
+                "UPDATE notify_deliveries SET state = ?2, attempts = ?3, last_error = ?4,
+                    next_attempt_at = ?5, finished_at = ?6, last_attempt_at = ?7 WHERE id = ?1",
+            )?
+            .execute(params![
+                due.id,
+                state,
+                attempts,
+                error,
+                now + backoff_secs(attempts) * MICROS,
+                finished,
+                now
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// The wait before attempt `attempts + 1`: doubling from the first retry, capped.
+pub fn backoff_secs(attempts: i64) -> i64 {
+    let doublings = (attempts - 1).clamp(0, 20) as u32;
+    FIRST_RETRY_SECS
+        .saturating_mul(1i64 << doublings)
+        .min(LONGEST_RETRY_SECS)
+}
+
+/// What `bolt status` shows of one channel's queue.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelCounts {
+    pub pending: u64,
+    pub retrying: u64,
+    pub held: u64,
+    pub failed: u64,
+    pub delivered: u64,
+    pub last_delivered: Option<i64>,
+    /// The latest failed attempt: (when, error).
+    pub last_error: Option<(i64, String)>,
+}
+
+/// Counts per channel key, from one read.
+pub fn counts(conn: &Connection) -> StoreResult<(BTreeMap<String, ChannelCounts>, u64)> {
+    let mut out: BTreeMap<String, ChannelCounts> = BTreeMap::new();
+    let rows: Vec<(String, String, i64, i64, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT channel, state, COUNT(*), SUM(attempts > 0), MAX(finished_at)
+             FROM notify_deliveries GROUP BY channel, state",
+        )?
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    for (channel, state, count, tried, finished) in rows {
+        let entry = out.entry(channel).or_default();
+        let count = count as u64;
+        match state.as_str() {
+            "pending" => {
+                entry.pending = count;
+                entry.retrying = tried as u64;
+            }
+            "held" => entry.held = count,
+            "failed" => entry.failed = count,
+            "delivered" => {
+                entry.delivered = count;
+                entry.last_delivered = finished;
+            }
+            _ => {}
+        }
+    }
+    let errors: Vec<(String, i64, String)> = conn
+        .prepare_cached(
+            // SQLite takes `last_error` from the row holding the MAX.
+            "SELECT channel, MAX(last_attempt_at), last_error FROM notify_deliveries
+             WHERE last_error IS NOT NULL AND last_attempt_at IS NOT NULL GROUP BY channel",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (channel, at, error) in errors {
+        out.entry(channel).or_default().last_error = Some((at, error));
+    }
+    let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM notify_events", [], |r| r.get(0))?;
+    Ok((out, waiting as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_an_hour() {
+        assert_eq!(backoff_secs(1), 5);
+        assert_eq!(backoff_secs(2), 10);
+        assert_eq!(backoff_secs(4), 40);
+        assert_eq!(backoff_secs(11), 3600);
+    }
+}
