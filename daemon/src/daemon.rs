@@ -35,6 +35,8 @@ pub struct Daemon {
     pub webhook_triggers: crate::webhook_triggers::TriggerCache,
     /// The collections tokens of the runs under way.
     pub run_tokens: std::sync::Arc<crate::collections::token::RunTokens>,
+    /// The roles of the socket's callers.
+    pub access: crate::access::Access,
     running: Mutex<HashMap<String, CancelToken>>,
     log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
@@ -69,6 +71,7 @@ impl Daemon {
         socket: PathBuf,
         store: Store,
         vault: Vault,
+        access: crate::access::Access,
     ) -> Daemon {
         let (shutdown, _) = watch::channel(false);
         let (http_close, _) = watch::channel(false);
@@ -91,6 +94,7 @@ impl Daemon {
             engine_slots,
             webhook_triggers: Default::default(),
             run_tokens,
+            access,
             running: Mutex::new(HashMap::new()),
             log_ids: AtomicI64::new(0),
             shutdown,

@@ -45,7 +45,11 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
         .create_tokio()
         .with_context(|| format!("listening on {}", resolved.socket.display()))?;
     let socket_file = SocketFile::bound(&resolved.socket);
+    if let Some(group) = config.access.as_ref().and_then(|a| a.group.as_deref()) {
+        crate::access::open_socket_to_group(&resolved.socket, &resolved.data_dir, group)?;
+    }
     drop(socket_dir);
+    let access = crate::access::Access::new(config.access.clone(), resolved.config_path.clone());
 
     let daemon = Arc::new(Daemon::new(
         config,
@@ -53,6 +57,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
         resolved.socket.clone(),
         store,
         vault,
+        access,
     ));
     tracing::info!(
         pid = std::process::id(),
@@ -64,6 +69,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
 
     let mut signals = Signals::install();
     recover(&daemon).await?;
+    crate::audit::start(&daemon).await?;
     let mut webhooks = None;
     if !daemon.config.http.listen.is_empty() {
         let (addr, server) =
