@@ -1,0 +1,226 @@
+//! The audit log through the real binaries: every change records the Unix user on the
+//! socket (a second user created for the test), webhooks their source address, `bolt
+//! audit` filters, and `bolt audit verify` finds an edited or removed event.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
+
+use bolt_e2e::{Daemon, unix_user};
+use std::process::Output;
+
+fn project(n: u32) -> String {
+    format!(
+        r#"
+name: audited
+workflows:
+  pipeline:
+    name: Pipeline
+    jobs:
+      fetch:
+        name: Fetch
+        body: |
+          fn(state => ({{ ...state, n: {n} }}))
+    triggers:
+      hook: {{type: webhook, custom_path: audited}}
+    edges:
+      hook->fetch: {{source_trigger: hook, target_job: fetch, condition_type: always}}
+"#
+    )
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "bolt failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+/// (kind, actor, subject) of each event, oldest first.
+fn events(list: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut all: Vec<(String, String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["actor"].as_str().unwrap().to_string(),
+                e["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    all.reverse();
+    all
+}
+
+#[test]
+fn changes_record_the_unix_user_on_the_socket_and_webhooks_their_address() {
+    let Some(editor) = unix_user("bolt-e2e-audit-ed", "bolt-e2e-audit") else {
+        return;
+    };
+    let daemon = Daemon::start_with_config(&format!(
+        "[access]\ngroup = \"bolt-e2e-audit\"\neditors = [\"{}\"]\n",
+        editor.name
+    ));
+    // As root (boltd's own user here): two versions.
+    daemon.deploy_text(&project(1));
+    daemon.deploy_text(&project(2));
+    let reply = daemon.post("/i/audited", r#"{"from": "outside"}"#);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let work_order = reply.json()["work_order_id"].as_str().unwrap().to_string();
+    daemon.wait_work_order(&work_order);
+
+    // As the second user: a rollback, a rerun and a manual run.
+    ok(&daemon.bolt_as(&editor, &["rollback", "Pipeline", "--to", "1"]));
+    ok(&daemon.bolt_as(&editor, &["rerun", &work_order]));
+    ok(&daemon.bolt_as(&editor, &["trigger", "Pipeline"]));
+
+    let versions = json(&daemon.bolt(&["versions", "Pipeline", "--json"]));
+    let who: Vec<(i64, String)> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_i64().unwrap(),
+                v["actor"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        [
+            (3, editor.name.clone()),
+            (2, "root".to_string()),
+            (1, "root".to_string())
+        ]
+    );
+
+    let all = events(&json(&daemon.bolt(&["audit", "--json"])));
+    let by_editor: Vec<&str> = all
+        .iter()
+        .filter(|(_, actor, _)| *actor == editor.name)
+        .map(|(kind, _, _)| kind.as_str())
+        .collect();
+    assert_eq!(
+        by_editor,
+        ["workflow.rolled_back", "work_order.rerun", "workflow.triggered"],
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|(kind, actor, subject)| kind == "workflow.deployed"
+                && actor == "root"
+                && subject == "pipeline"),
+        "{all:?}"
+    );
+
+    // Filters: by actor, kind family and workflow (its runs included).
+    let mine = events(&json(&daemon.bolt(&[
+        "audit", "--actor", &editor.name, "--kind", "workflow", "--json",
+    ])));
+    let kinds: Vec<&str> = mine.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["workflow.rolled_back", "workflow.triggered"]);
+    let pipeline = events(&json(&daemon.bolt(&[
+        "audit", "--workflow", "Pipeline", "--json",
+    ])));
+    assert!(
+        pipeline.iter().any(|(k, _, _)| k == "work_order.rerun"),
+        "{pipeline:?}"
+    );
+    let table = ok(&daemon.bolt(&["audit", "--actor", &editor.name]));
+    assert!(table.contains("workflow.rolled_back"), "{table}");
+
+    // The webhook's work order keeps the address it came from.
+    let conn = rusqlite::Connection::open(daemon.data_dir().join("bolt.db")).unwrap();
+    let source: String = conn
+        .query_row(
+            "SELECT source_address FROM work_orders WHERE id = ?1",
+            [&work_order],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(source.starts_with("127.0.0.1:"), "{source}");
+}
+
+#[test]
+fn audit_verify_finds_an_edited_event_and_a_removed_one() {
+    let mut daemon = Daemon::start();
+    daemon.deploy_text(&project(1));
+    daemon.deploy_text(&project(2));
+    ok(&daemon.bolt_with_stdin(
+        &["credential", "set", "api"],
+        Some(r#"{"user": "u", "password": "secret-value"}"#),
+    ));
+    ok(&daemon.bolt(&["credential", "set", "api", "--field", "user=v"]));
+    let intact = ok(&daemon.bolt(&["audit", "verify"]));
+    assert!(intact.contains("audit chain intact"), "{intact}");
+    let credential = events(&json(&daemon.bolt(&[
+        "audit",
+        "--credential",
+        "api",
+        "--json",
+    ])));
+    let kinds: Vec<&str> = credential.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["credential.created", "credential.updated"]);
+
+    // Someone with the database file in hand rewrites who deployed version 2.
+    daemon.stop();
+    let db = daemon.data_dir().join("bolt.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let edited: i64 = conn
+        .query_row(
+            "SELECT id FROM audit_events WHERE action = 'workflow.deployed' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let refused = conn
+        .execute("UPDATE audit_events SET actor = 'nobody' WHERE id = ?1", [edited])
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("append-only"), "{refused}");
+    conn.execute_batch("DROP TRIGGER audit_events_append_only_update")
+        .unwrap();
+    conn.execute("UPDATE audit_events SET actor = 'nobody' WHERE id = ?1", [edited])
+        .unwrap();
+    drop(conn);
+    daemon.restart();
+    let out = daemon.bolt(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!("broken at event {edited} (edited)")),
+        "{said}"
+    );
+
+    // Put it back, then remove an event instead.
+    daemon.stop();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE audit_events SET actor = 'root' WHERE id = ?1", [edited])
+        .unwrap();
+    conn.execute_batch("DROP TRIGGER audit_events_append_only_delete")
+        .unwrap();
+    conn.execute("DELETE FROM audit_events WHERE id = ?1", [edited])
+        .unwrap();
+    drop(conn);
+    daemon.restart();
+    let out = daemon.bolt(&["audit", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["broken"]["id"], edited + 1);
+    assert_eq!(report["broken"]["problem"], "gap");
+    assert!(
+        report["broken"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("event {edited} is missing")),
+        "{report}"
+    );
+}
