@@ -545,10 +545,9 @@ pub struct UnixUser {
     pub name: String,
 }
 
-/// Creates (or reuses) the system user `name`, a member of the group `group` (created
-/// too). `None` with a printed notice when the tests don't run as root or the system
+/// Creates (or reuses) the system user `name`, a member of `groups` (created too). `None` with a printed notice when the tests don't run as root or the system
 /// lacks useradd/groupadd/setpriv.
-pub fn unix_user(name: &str, group: &str) -> Option<UnixUser> {
+pub fn unix_user(name: &str, groups: &[&str]) -> Option<UnixUser> {
     if !is_root() {
         eprintln!("notice: skipped: acting as another Unix user needs root");
         return None;
@@ -579,7 +578,10 @@ pub fn unix_user(name: &str, group: &str) -> Option<UnixUser> {
         }
         panic!("{args:?} kept failing");
     };
-    run(&["groupadd", "-f", group]);
+    for group in groups {
+        run(&["groupadd", "-f", group]);
+    }
+    let groups = groups.join(",");
     run(&[
         "useradd",
         "--system",
@@ -587,11 +589,11 @@ pub fn unix_user(name: &str, group: &str) -> Option<UnixUser> {
         "--shell",
         "/usr/sbin/nologin",
         "-G",
-        group,
+        &groups,
         name,
     ]);
-    // An existing user from an earlier run may lack the group.
-    run(&["usermod", "-a", "-G", group, name]);
+    // An existing user from an earlier run may lack a group.
+    run(&["usermod", "-a", "-G", &groups, name]);
     Some(UnixUser {
         name: name.to_string(),
     })

@@ -61,7 +61,7 @@ fn events(list: &serde_json::Value) -> Vec<(String, String, String)> {
 
 #[test]
 fn changes_record_the_unix_user_on_the_socket_and_webhooks_their_address() {
-    let Some(editor) = unix_user("bolt-e2e-audit-ed", "bolt-e2e-audit") else {
+    let Some(editor) = unix_user("bolt-e2e-audit-ed", &["bolt-e2e-audit"]) else {
         return;
     };
     let daemon = Daemon::start_with_config(&format!(
