@@ -25,12 +25,12 @@ BEGIN
     SELECT RAISE(ABORT, 'audit events are append-only: only the audit retention purge removes them');
 END;
 
--- Audit events not yet acknowledged by the ATNA syslog collector ([audit] syslog).
+-- Audit events not yet taken by the ATNA syslog collector's transport ([audit] syslog),
+-- delivered in id order; `attempts` and `last_error` tell about the oldest one's tries.
 CREATE TABLE audit_outbox (
-    event_id        INTEGER PRIMARY KEY,
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL DEFAULT 0,
-    last_error      TEXT
+    event_id   INTEGER PRIMARY KEY,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
 );
 
 -- Where a webhook work order came from (the client's address as boltd saw it).

@@ -2,6 +2,7 @@
 //! it to the one before ([`chain`]) and, when a syslog collector is configured, queues it
 //! for ATNA delivery ([`atna`]).
 
+pub mod atna;
 pub mod chain;
 pub mod purge;
 pub mod query;
@@ -64,6 +65,7 @@ pub fn record_as(
     if FORWARDING.load(Ordering::Relaxed) {
         conn.prepare_cached("INSERT INTO audit_outbox (event_id) VALUES (?1)")?
             .execute([event.id])?;
+        atna::wake();
     }
     Ok(event.id)
 }
@@ -90,12 +92,32 @@ pub fn record_for_work_order(
     record(conn, kind, subject, Some(&serde_json::Value::Object(metadata)))
 }
 
-/// At start: seals the events written before the chain existed.
+/// At start: seals the events written before the chain existed, and starts delivering
+/// to the syslog collector when one is configured.
 pub async fn start(daemon: &std::sync::Arc<crate::daemon::Daemon>) -> anyhow::Result<()> {
     daemon
         .store
         .writer
         .write(|tx| chain::seal_legacy(tx))
         .await?;
+    match atna::Settings::from_config(&daemon.config.audit)? {
+        Some(settings) => {
+            forward_to_syslog(true);
+            tokio::spawn(atna::deliver(daemon.clone(), settings));
+        }
+        None => {
+            let dropped = daemon
+                .store
+                .writer
+                .write(|tx| atna::drop_orphaned(tx))
+                .await?;
+            if dropped > 0 {
+                tracing::warn!(
+                    dropped,
+                    "audit events were waiting for a syslog collector that is no longer configured ([audit] syslog); they stay in the audit log but won't be sent"
+                );
+            }
+        }
+    }
     Ok(())
 }
