@@ -39,6 +39,8 @@ pub struct Daemon {
     pub unrecorded: crate::unrecorded::journal::Journal,
     /// Alert delivery (`[[notify]]`).
     pub notifier: crate::notify::Notifier,
+    /// The roles of the socket's callers.
+    pub access: crate::access::Access,
     running: Mutex<HashMap<String, CancelToken>>,
     log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
@@ -73,6 +75,7 @@ impl Daemon {
         socket: PathBuf,
         store: Store,
         vault: Vault,
+        access: crate::access::Access,
     ) -> Daemon {
         let (shutdown, _) = watch::channel(false);
         let (http_close, _) = watch::channel(false);
@@ -97,6 +100,7 @@ impl Daemon {
             run_tokens,
             unrecorded: crate::unrecorded::journal::Journal::disabled(),
             notifier: Default::default(),
+            access,
             running: Mutex::new(HashMap::new()),
             log_ids: AtomicI64::new(0),
             shutdown,

@@ -1,7 +1,9 @@
 //! boltd's library: the store, the socket server, triggers, the run queue and the
 //! OpenFn-compatible engine (also used by `bolt execute`).
 
+pub mod access;
 pub mod actor;
+pub mod audit;
 pub mod cli;
 pub mod collections;
 pub mod credentials;

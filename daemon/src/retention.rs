@@ -36,6 +36,19 @@ pub async fn run(daemon: Arc<Daemon>) {
             Err(crate::store::StoreError::Refusing(_)) => {}
             Err(err) => tracing::error!(%err, "retention sweep failed"),
         }
+        if let Some(days) = daemon.config.audit.retention_days {
+            let before = crate::store::now_micros() - i64::from(days) * day_micros();
+            match daemon
+                .store
+                .writer
+                .write(move |tx| crate::audit::purge::purge_before(tx, before))
+                .await
+            {
+                Ok(0) | Err(crate::store::StoreError::Refusing(_)) => {}
+                Ok(purged) => tracing::info!(purged, "audit retention purged old events"),
+                Err(err) => tracing::error!(%err, "audit retention failed"),
+            }
+        }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = shutdown.changed() => break,

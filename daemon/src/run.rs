@@ -46,7 +46,11 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
         .create_tokio()
         .with_context(|| format!("listening on {}", resolved.socket.display()))?;
     let socket_file = SocketFile::bound(&resolved.socket);
+    if let Some(group) = config.access.as_ref().and_then(|a| a.group.as_deref()) {
+        crate::access::open_socket_to_group(&resolved.socket, &resolved.data_dir, group)?;
+    }
     drop(socket_dir);
+    let access = crate::access::Access::new(config.access.clone(), resolved.config_path.clone());
 
     let daemon = Arc::new(
         Daemon::new(
@@ -55,6 +59,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
             resolved.socket.clone(),
             store,
             vault,
+            access,
         )
         .with_unrecorded_journal(journal),
     );
@@ -82,7 +87,10 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     // Runs start only once the last shutdown's leftovers are settled. On a full disk that
     // waits for space, while webhooks are answered 503 and clients see why in `bolt status`.
     let recovered = tokio::select! {
-        recovered = recover(&daemon, &unrecorded) => Some(recovered?),
+        recovered = async {
+            recover(&daemon, &unrecorded).await?;
+            crate::audit::start(&daemon).await
+        } => Some(recovered?),
         mode = shutdown::wait_for_stop(&daemon, &mut signals) => {
             daemon.request_stop(mode);
             None

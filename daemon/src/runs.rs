@@ -50,6 +50,8 @@ pub struct NewWorkOrder {
     pub starting_job: Option<String>,
     /// 0 = immediate (manual runs, reruns), 1 = normal.
     pub priority: i64,
+    /// Where a webhook's request came from (its client's address).
+    pub source_address: Option<String>,
 }
 
 pub struct Created {
@@ -86,8 +88,8 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
             },
         )?,
     };
-    conn.prepare_cached("INSERT INTO work_orders (id, workflow_id, version_id, trigger_id, origin, dataclip_id, state, received_at, last_activity, run_count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, 1)")?.execute(params![work_order_id, new.workflow_id, new.version_id, new.trigger_id, new.origin.as_str(), dataclip_id, now],
+    conn.prepare_cached("INSERT INTO work_orders (id, workflow_id, version_id, trigger_id, origin, dataclip_id, state, received_at, last_activity, run_count, source_address)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, 1, ?8)")?.execute(params![work_order_id, new.workflow_id, new.version_id, new.trigger_id, new.origin.as_str(), dataclip_id, now, new.source_address],
     )?;
     counts::record_new(
         conn,

@@ -121,6 +121,7 @@ pub async fn tick(daemon: &Arc<Daemon>, now: DateTime<Utc>) -> StoreResult<usize
             },
             starting_job: None,
             priority: 1,
+            source_address: None,
         };
         intake::submit(daemon, new).await?;
         fired += 1;

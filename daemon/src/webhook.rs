@@ -15,7 +15,7 @@ use crate::runs::{Input, NewWorkOrder};
 use crate::webhook_triggers;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -48,6 +48,8 @@ pub async fn serve(
     let closing = daemon.clone();
     let app = router(daemon);
     let server = tokio::spawn(async move {
+        // Each webhook work order records the address it came from.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async move { closing.until_http_closes().await })
             .await;
@@ -73,6 +75,7 @@ fn not_found() -> Response {
 
 async fn webhook(
     State(daemon): State<Arc<Daemon>>,
+    ConnectInfo(source): ConnectInfo<std::net::SocketAddr>,
     method: Method,
     Path(rest): Path<String>,
     RawQuery(query): RawQuery,
@@ -202,6 +205,7 @@ async fn webhook(
         input: Input::json(DataclipType::HttpRequest, &data, Some(request.to_string())),
         starting_job: None,
         priority: 1,
+        source_address: Some(source.to_string()),
     };
     let created = match intake::submit(&daemon, new).await {
         Ok(created) => created,

@@ -68,6 +68,9 @@ pub struct Client {
     next_id: u64,
     events: VecDeque<Event>,
     pub daemon_version: String,
+    /// Who boltd takes this client for, and that user's role (from its hello).
+    pub user: Option<String>,
+    pub role: Option<crate::access::Role>,
 }
 
 impl Client {
@@ -95,6 +98,8 @@ impl Client {
             next_id: 1,
             events: VecDeque::new(),
             daemon_version: String::new(),
+            user: None,
+            role: None,
         };
         client.send(&ClientFrame::Hello {
             protocol,
@@ -105,6 +110,8 @@ impl Client {
             ServerFrame::Hello {
                 protocol: theirs,
                 daemon,
+                user,
+                role,
             } => {
                 if theirs != protocol {
                     return Err(ClientError::ProtocolMismatch(mismatch_message(
@@ -112,6 +119,8 @@ impl Client {
                     )));
                 }
                 client.daemon_version = daemon;
+                client.user = user;
+                client.role = role;
                 Ok(client)
             }
             ServerFrame::Error { error, .. } if error.code == ErrorCode::ProtocolMismatch => {

@@ -38,6 +38,10 @@ pub struct Config {
     pub adaptors: AdaptorsConfig,
     /// `[[notify]]`: alert channels (see `notify_config.rs`).
     pub notify: Vec<crate::notify_config::NotifyChannel>,
+    pub audit: AuditConfig,
+    /// Who may do what through the socket; absent: only boltd's own user (and root) can
+    /// reach it, as admins.
+    pub access: Option<AccessConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -178,6 +182,32 @@ pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
 /// npm's own settings for the registry, honoured so one setting serves npm and bolt.
 pub const REGISTRY_ENV: [&str; 2] = ["npm_config_registry", "NPM_CONFIG_REGISTRY"];
 
+/// Where audit events go besides the store.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// A syslog collector for IHE ATNA audit messages: `udp://host:514`, `tcp://host:601`
+    /// or `tls://host:6514`.
+    pub syslog: Option<String>,
+    /// A PEM file of CA certificates trusted for `tls://` besides the system's roots.
+    pub syslog_ca: Option<PathBuf>,
+    /// Audit events older than this many days are purged (the chain keeps a checkpoint);
+    /// unset keeps them all.
+    pub retention_days: Option<u32>,
+}
+
+/// `[access]`: roles of Unix users and groups (`group:NAME`) on the socket.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    pub viewers: Vec<String>,
+    pub editors: Vec<String>,
+    pub admins: Vec<String>,
+    /// The Unix group whose members may reach the socket (socket 0660, its directory
+    /// 0750, both group-owned by it).
+    pub group: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct TuiConfig {
@@ -235,6 +265,15 @@ impl Config {
             }
         }
         crate::notify_config::check_channels(&self.notify)?;
+        if let Some(url) = &self.audit.syslog {
+            crate::audit::SyslogTarget::parse(url)?;
+        }
+        if self.audit.retention_days == Some(0) {
+            return Err("audit.retention_days is 0: it must be at least 1 (or leave it out to keep every audit event)".into());
+        }
+        if let Some(access) = &self.access {
+            access.check()?;
+        }
         for (key, value, ceiling_key, ceiling) in [
             (
                 "engine.run_timeout_secs",

@@ -1,7 +1,9 @@
 //! Shared by `boltd` and `bolt`: the domain model, the socket protocol, configuration,
 //! default paths and a blocking socket client.
 
+pub mod access;
 pub mod adaptors;
+pub mod audit;
 pub mod backup;
 pub mod client;
 pub mod config;

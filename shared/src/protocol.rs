@@ -14,9 +14,11 @@
 //! frame's JSON text cut in pieces, to be joined and read as one frame once a part says
 //! `more: false`. Every frame on the wire then stays small, whatever the data.
 
+use crate::access::{AccessView, Role};
 use crate::adaptors::{AdaptorAddReport, AdaptorInfo, DeployAdaptor, InstallProgress};
 use crate::backup::{BackupProgress, BackupReport};
 use crate::credential_view::{CredentialDetail, KeyRotation};
+use crate::audit::{AuditEvent, AuditFilter, ChainReport};
 use crate::model::*;
 use crate::versions::{RollbackReport, VersionList, WorkflowDiff};
 use serde::{Deserialize, Serialize};
@@ -57,6 +59,11 @@ pub enum ServerFrame {
     Hello {
         protocol: u32,
         daemon: String,
+        /// Who boltd takes the caller for (its Unix user), and the role that gives.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
     },
     Response {
         id: u64,
@@ -127,6 +134,8 @@ pub enum ErrorCode {
     NotFound,
     /// The request conflicts with the current state (e.g. rerun of a wiped input).
     Conflict,
+    /// The caller's role does not allow the request (the message names both roles).
+    Forbidden,
     /// Something failed inside the daemon; it keeps running.
     Internal,
 }
@@ -321,6 +330,17 @@ pub enum Request {
     Failures {
         since: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Audit events, newest first.
+    Audit {
+        #[serde(default)]
+        filter: AuditFilter,
+    },
+    /// Walks the audit chain and reports the first gap or edit.
+    AuditVerify,
+    /// The caller's role and the table of what each role may do.
+    Access,
+    /// Re-reads [access] from bolt.toml.
+    AccessReload,
     /// Install adaptor versions from the registry (`specs`) and/or from `npm pack` tarballs
     /// and bundles (`files`: absolute paths, read by boltd). Progress frames follow.
     AdaptorAdd {
@@ -522,6 +542,11 @@ pub enum Response {
     KeyRotated(KeyRotation),
     BackedUp(BackupReport),
     NotifyTested(Box<crate::notify::NotifyTestReport>),
+    Audit {
+        events: Vec<AuditEvent>,
+    },
+    AuditChain(ChainReport),
+    Access(Box<AccessView>),
 }
 
 /// Live changes, pushed to subscribed connections.

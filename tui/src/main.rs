@@ -42,6 +42,10 @@ enum Command {
     Diff(cli::versions::DiffArgs),
     /// Make a new version equal to an older one (or put back one job as it was).
     Rollback(cli::versions::RollbackArgs),
+    /// Who did what: audit events (filters), or `verify` the audit chain.
+    Audit(cli::audit::AuditArgs),
+    /// Your role on this boltd and what each role may do; `reload` re-reads [access].
+    Access(cli::access::AccessArgs),
     /// Copy the store while boltd runs (a consistent online copy, with progress).
     Backup(cli::backup::BackupArgs),
     /// Put a backup in place of the store of a stopped data dir.
@@ -109,6 +113,8 @@ fn main() -> ExitCode {
         Some(Command::Rollback(args)) => {
             cli::exit_with(cli::versions::rollback(&cli.global, &args))
         }
+        Some(Command::Audit(args)) => cli::exit_with(cli::audit::run(&cli.global, &args)),
+        Some(Command::Access(args)) => cli::exit_with(cli::access::run(&cli.global, &args)),
         Some(Command::Backup(args)) => cli::exit_with(cli::backup::backup(&cli.global, &args)),
         Some(Command::Restore(args)) => cli::exit_with(cli::backup::restore(&cli.global, &args)),
         Some(Command::Notify(command)) => cli::exit_with(cli::notify::run(&cli.global, &command)),

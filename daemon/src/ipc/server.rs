@@ -1,7 +1,9 @@
 use super::fanout::{EventBatch, Filter};
 use super::framing::{Frame, read_frame};
 use super::handlers;
+use crate::access::Caller;
 use crate::daemon::Daemon;
+use bolt_shared::access;
 use bolt_shared::protocol::*;
 use interprocess::local_socket::tokio::{Listener, Stream, prelude::*};
 use std::sync::Arc;
@@ -41,6 +43,15 @@ pub async fn serve(daemon: Arc<Daemon>, listener: Listener, mut closed: watch::R
 }
 
 async fn connection(daemon: Arc<Daemon>, stream: Stream) {
+    let caller = match Caller::of_stream(&stream) {
+        Ok(caller) => caller,
+        Err(err) => {
+            // Linux always reports its peer; without it nobody can be given a role.
+            tracing::warn!(%err, "cannot read a socket client's credentials; closing it");
+            return;
+        }
+    };
+    let caller = Arc::new(caller);
     let (read_half, write_half) = tokio::io::split(stream);
     let mut reader = BufReader::with_capacity(64 * 1024, read_half);
     let (out, outgoing) = mpsc::channel::<Outgoing>(QUEUE);
@@ -101,6 +112,8 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 let hello = ServerFrame::Hello {
                     protocol: PROTOCOL_VERSION,
                     daemon: format!("boltd {}", env!("CARGO_PKG_VERSION")),
+                    user: Some(caller.name.clone()),
+                    role: daemon.access.role_of(&caller),
                 };
                 let _ = out.send(hello).await;
             }
@@ -108,6 +121,14 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 let message = "send a hello frame first: {\"type\":\"hello\",\"protocol\":N,\"client\":\"name\"}";
                 let _ = out
                     .send(error_frame(Some(id), ErrorCode::NoHandshake, message))
+                    .await;
+            }
+            ClientFrame::Request { id, request } if !permitted(&daemon, &caller, &request) => {
+                let kind = access::kind_of(&request);
+                let role = daemon.access.role_of(&caller);
+                let message = access::refusal(kind, &caller.name, role);
+                let _ = out
+                    .send(error_frame(Some(id), ErrorCode::Forbidden, message))
                     .await;
             }
             ClientFrame::Request {
@@ -141,8 +162,13 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                         progress: Box::new(event),
                     });
                 });
+                let caller = caller.clone();
                 tokio::spawn(async move {
-                    let frame = match handlers::handle(&daemon, request, progress).await {
+                    let handled = crate::actor::acting_as(
+                        caller.name.clone(),
+                        handlers::handle(&daemon, request, progress, &caller),
+                    );
+                    let frame = match handled.await {
                         Ok(response) => ServerFrame::Response {
                             id,
                             response: Box::new(response),
@@ -159,6 +185,11 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
     }
     drop(out);
     let _ = writer.await;
+}
+
+/// Whether the caller's role allows the request (see [`access::TABLE`]).
+fn permitted(daemon: &Daemon, caller: &Caller, request: &Request) -> bool {
+    access::allows(daemon.access.role_of(caller), access::kind_of(request))
 }
 
 /// Sends single frames through a connection's queue.

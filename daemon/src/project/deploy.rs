@@ -249,6 +249,13 @@ pub fn apply(
                 file: source_file.map(str::to_string),
             };
             write_workflow(conn, &project_id, workflow, now, &origin)?;
+            audit(
+                conn,
+                "deployed",
+                "workflow",
+                &workflow.key,
+                Some(serde_json::json!({ "project": spec.name, "file": source_file })),
+            )?;
         }
     }
     if !changes.is_empty() {
@@ -420,9 +427,11 @@ pub fn audit(
     subject: &str,
     metadata: Option<serde_json::Value>,
 ) -> StoreResult<()> {
-    conn.execute(
-        "INSERT INTO audit_events (at, actor, action, subject, metadata) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![now_micros(), crate::actor::current(), format!("{subject_type}.{action}"), subject, metadata.map(|m| m.to_string())],
+    crate::audit::record(
+        conn,
+        &format!("{subject_type}.{action}"),
+        subject,
+        metadata.as_ref(),
     )?;
     Ok(())
 }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/0007_versions_and_key_check.sql"),
     ),
+    (8, include_str!("../../migrations/0008_audit_chain.sql")),
     (9, include_str!("../../migrations/0009_notify.sql")),
 ];
 

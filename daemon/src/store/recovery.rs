@@ -3,7 +3,7 @@
 
 use super::health::Health;
 use super::syncer::Syncer;
-use super::{Checkpointer, Readers, StoreError, StoreResult, now_micros, open_wal, open_writer};
+use super::{Checkpointer, Readers, StoreError, StoreResult, open_wal, open_writer};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -134,9 +134,12 @@ fn probe_transaction(conn: &Connection, health: &Health) -> StoreResult<()> {
         "reason": refusal.as_ref().map(|r| r.explain()),
     });
     let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    tx.execute(
-        "INSERT INTO audit_events (at, actor, action, subject, metadata) VALUES (?1, 'boltd', 'store_resumed', 'store', ?2)",
-        rusqlite::params![now_micros(), metadata.to_string()],
+    crate::audit::record_as(
+        &tx,
+        crate::actor::DAEMON,
+        "store_resumed",
+        "store",
+        Some(&metadata.to_string()),
     )?;
     tx.commit()?;
     Ok(())

@@ -222,7 +222,8 @@ impl Writer {
     {
         self.refusing()?;
         let (reply, answer) = oneshot::channel();
-        self.submit(f, reply)?;
+        let actor = crate::actor::captured();
+        self.submit(move |tx| crate::actor::within(actor, || f(tx)), reply)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
@@ -237,7 +238,7 @@ impl Writer {
         self.refusing()?;
         let (reply, answer) = oneshot::channel();
         let job = Repeat {
-            f,
+            f: as_caller(f),
             outcome: None,
             reply,
         };
@@ -261,7 +262,7 @@ impl Writer {
         }
         let (reply, answer) = oneshot::channel();
         let job = Repeat {
-            f,
+            f: as_caller(f),
             outcome: None,
             reply,
         };
@@ -288,7 +289,8 @@ impl Writer {
     {
         self.refusing()?;
         let (reply, answer) = oneshot::channel();
-        self.submit(f, reply)?;
+        let actor = crate::actor::captured();
+        self.submit(move |tx| crate::actor::within(actor, || f(tx)), reply)?;
         answer.blocking_recv().map_err(|_| StoreError::WriterGone)?
     }
 
@@ -301,6 +303,15 @@ impl Writer {
             .send(Job::Once(Box::new(Once { f, reply })).into())
             .map_err(|_| StoreError::WriterGone)
     }
+}
+
+/// A repeatable write that runs as the actor of the task that queued it.
+fn as_caller<T, F>(mut f: F) -> impl FnMut(&Transaction<'_>) -> StoreResult<T> + Send + 'static
+where
+    F: FnMut(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+{
+    let actor = crate::actor::captured();
+    move |tx| crate::actor::within(actor.clone(), || f(tx))
 }
 
 struct Once<T, F> {
@@ -948,7 +959,7 @@ mod tests {
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL; CREATE TABLE IF NOT EXISTS t (v INTEGER);
              CREATE TABLE IF NOT EXISTS audit_events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
-                 action TEXT NOT NULL, subject TEXT NOT NULL, metadata TEXT);",
+                 action TEXT NOT NULL, subject TEXT NOT NULL, metadata TEXT, prev_hash TEXT, hash TEXT);",
         )
         .unwrap();
         conn.execute_batch(setup).unwrap();

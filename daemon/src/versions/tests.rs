@@ -68,7 +68,7 @@ fn versions_list_who_how_and_what_changed() {
     assert!(
         list.versions
             .iter()
-            .all(|v| v.actor.as_deref() == Some("bolt"))
+            .all(|v| v.actor.as_deref() == Some("boltd"))
     );
     // By name, key, and PROJECT/WORKFLOW.
     assert_eq!(read(&store, |c| super::list(c, "p/W")).unwrap().current, 4);

@@ -1,6 +1,8 @@
 //! Plain subcommands for scripts and runbooks: human text by default, `--json` for machines.
 
+pub mod access;
 pub mod adaptor;
+pub mod audit;
 pub mod backup;
 pub mod collections;
 pub mod credential;

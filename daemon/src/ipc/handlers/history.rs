@@ -65,7 +65,11 @@ pub async fn rerun(
     let queued = daemon
         .store
         .writer
-        .write(move |tx| reprocess::rerun(tx, &reference, from_job.as_deref()))
+        .write(move |tx| {
+            let queued = reprocess::rerun(tx, &reference, from_job.as_deref())?;
+            audit_rerun(tx, &queued.outcome, from_job.as_deref())?;
+            Ok(queued)
+        })
         .await?;
     for event in queued.events {
         daemon.events.publish(event);
@@ -74,6 +78,30 @@ pub async fn rerun(
     Ok(Response::Reruns {
         outcomes: vec![queued.outcome],
     })
+}
+
+/// Records a rerun that was queued (a skipped one changed nothing).
+fn audit_rerun(
+    tx: &rusqlite::Connection,
+    outcome: &RerunOutcome,
+    from_job: Option<&str>,
+) -> Result<(), crate::store::StoreError> {
+    let Some(run) = &outcome.run_id else {
+        return Ok(());
+    };
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("run".into(), run.clone().into());
+    if let Some(job) = from_job {
+        metadata.insert("from_job".into(), job.into());
+    }
+    crate::audit::record_for_work_order(
+        tx,
+        "work_order.rerun",
+        &outcome.work_order_id,
+        &outcome.work_order_id,
+        metadata,
+    )?;
+    Ok(())
 }
 
 /// Reruns every matching work order in received order, 100 per transaction, reporting progress.
@@ -96,10 +124,14 @@ pub async fn rerun_matching(
             .store
             .writer
             .write(move |tx| {
-                chunk
+                let queued = chunk
                     .iter()
                     .map(|id| reprocess::rerun_or_skip(tx, id, from.as_deref()))
-                    .collect::<Result<Vec<_>, _>>()
+                    .collect::<Result<Vec<_>, _>>()?;
+                for item in &queued {
+                    audit_rerun(tx, &item.outcome, from.as_deref())?;
+                }
+                Ok(queued)
             })
             .await?;
         for item in queued {

@@ -1,6 +1,8 @@
 //! One handler per request kind; each returns a response or an error the client shows.
 
+mod access;
 mod adaptors;
+mod audit;
 mod backup;
 mod collections;
 mod credentials;
@@ -53,9 +55,14 @@ pub fn bad_request(message: impl Into<String>) -> ErrorBody {
     ErrorBody::new(ErrorCode::BadRequest, message)
 }
 
-pub async fn handle(daemon: &Arc<Daemon>, request: Request, events: Events) -> HandlerResult {
+pub async fn handle(
+    daemon: &Arc<Daemon>,
+    request: Request,
+    events: Events,
+    caller: &crate::access::Caller,
+) -> HandlerResult {
     let may_change_triggers = !is_read_only(&request);
-    let result = dispatch(daemon, request, events).await;
+    let result = dispatch(daemon, request, events, caller).await;
     if may_change_triggers {
         // After the commit, so the next webhook lookup reads the new triggers.
         daemon.webhook_triggers.invalidate();
@@ -100,13 +107,26 @@ fn is_read_only(request: &Request) -> bool {
             | Request::RotateKey
             | Request::Backup { .. }
             | Request::NotifyTest { .. }
+            | Request::Audit { .. }
+            | Request::AuditVerify
+            | Request::Access
+            | Request::AccessReload
     )
 }
 
-async fn dispatch(daemon: &Arc<Daemon>, request: Request, events: Events) -> HandlerResult {
+async fn dispatch(
+    daemon: &Arc<Daemon>,
+    request: Request,
+    events: Events,
+    caller: &crate::access::Caller,
+) -> HandlerResult {
     let progress = install_progress(&events);
     match request {
         Request::Ping => Ok(Response::Pong),
+        Request::Audit { filter } => audit::list(daemon, filter).await,
+        Request::AuditVerify => audit::verify(daemon).await,
+        Request::Access => Ok(access::view(daemon, caller)),
+        Request::AccessReload => access::reload(daemon, caller).await,
         Request::Status => status(daemon).await,
         // Subscribe is handled by the connection itself.
         Request::Subscribe | Request::SubscribeRun { .. } => Ok(Response::Subscribed),

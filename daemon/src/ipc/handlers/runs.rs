@@ -52,9 +52,23 @@ pub async fn trigger(
             input,
             starting_job: None,
             priority: 0,
+            source_address: None,
         },
     )
     .await?;
+    let (wo, run) = (created.work_order_id.clone(), created.run_id.clone());
+    let audited = daemon
+        .store
+        .writer
+        .write(move |tx| {
+            let mut metadata = serde_json::Map::new();
+            metadata.insert("run".into(), run.into());
+            crate::audit::record_for_work_order(tx, "workflow.triggered", &wo, &wo, metadata)
+        })
+        .await;
+    if let Err(error) = audited {
+        tracing::warn!(%error, "cannot record a manual run in the audit log");
+    }
     let mut result = TriggerResult {
         work_order_id: created.work_order_id,
         run_id: created.run_id.clone(),
@@ -96,6 +110,7 @@ pub async fn cancel(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
                     params![id, crate::store::now_micros()],
                 )?;
                 let wo_state = crate::runs::refresh_work_order(tx, &wo)?;
+                audit_cancel(tx, &id, &wo, "queued")?;
                 return Ok((RunState::Cancelled, wo, Some(wo_state)));
             }
             Ok((
@@ -133,6 +148,15 @@ pub async fn cancel(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
     // Claimed or started: interrupt it; the runner records `cancelled`.
     for _ in 0..50 {
         if daemon.cancel_running(&run_id) {
+            let (id, wo) = (run_id.clone(), wo.clone());
+            let audited = daemon
+                .store
+                .writer
+                .write(move |tx| audit_cancel(tx, &id, &wo, "running"))
+                .await;
+            if let Err(error) = audited {
+                tracing::warn!(%error, "cannot record a cancel in the audit log");
+            }
             return Ok(Response::Done {
                 message: format!(
                     "run {} is being cancelled",
@@ -146,4 +170,17 @@ pub async fn cancel(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
         "run {} is {state} but not running in this boltd",
         bolt_shared::model::short_ref(&run_id)
     )))
+}
+
+/// Records a cancel (`was`: the run was `queued` or `running`).
+fn audit_cancel(
+    tx: &rusqlite::Connection,
+    run_id: &str,
+    work_order_id: &str,
+    was: &str,
+) -> Result<(), StoreError> {
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("was".into(), was.into());
+    crate::audit::record_for_work_order(tx, "run.cancelled", run_id, work_order_id, metadata)?;
+    Ok(())
 }

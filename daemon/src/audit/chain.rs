@@ -1,0 +1,332 @@
+//! The audit chain: each event stores `hash` = sha256(`prev_hash` || its canonical
+//! content), `prev_hash` being the hash of the event before it ('' for the first, or the
+//! hash a retention purge's checkpoint recorded). Changing an event breaks its own hash;
+//! removing one breaks the link of the next; [`verify`] finds the first of either.
+
+use crate::store::StoreResult;
+use bolt_shared::audit::{ChainBreak, ChainReport};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+/// What an event's hash covers, in a fixed order.
+pub struct Content<'a> {
+    pub id: i64,
+    pub at: i64,
+    pub actor: &'a str,
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub metadata: Option<&'a str>,
+}
+
+impl Content<'_> {
+    /// sha256(prev || canonical JSON array of the fields), in hex.
+    pub fn hash(&self, prev: &str) -> String {
+        let canonical = serde_json::json!([
+            self.id,
+            self.at,
+            self.actor,
+            self.kind,
+            self.subject,
+            self.metadata
+        ]);
+        let mut digest = Sha256::new();
+        digest.update(prev.as_bytes());
+        digest.update(canonical.to_string().as_bytes());
+        hex(&digest.finalize())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The newest event: the next one links to its hash.
+pub struct Tip {
+    pub id: i64,
+    pub hash: String,
+}
+
+/// The chain's newest event (sealing events from before the chain existed, once).
+pub fn tip(conn: &Connection) -> StoreResult<Tip> {
+    let last = |conn: &Connection| -> StoreResult<Option<(i64, Option<String>)>> {
+        Ok(conn
+            .prepare_cached("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    };
+    let mut found = last(conn)?;
+    if matches!(found, Some((_, None))) && seal_legacy(conn)? > 0 {
+        found = last(conn)?;
+    }
+    Ok(match found {
+        Some((id, hash)) => Tip {
+            id,
+            // An event written around boltd (no hash): the next links to '' and verify
+            // reports the stray one.
+            hash: hash.unwrap_or_default(),
+        },
+        None => Tip {
+            id: 0,
+            hash: String::new(),
+        },
+    })
+}
+
+/// Chains the events written before the chain existed (up to the id the migration
+/// recorded); later events without a hash are not sealed: verify reports them.
+pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
+    let through: Option<String> = conn
+        .query_row(
+            "SELECT value FROM store_meta WHERE key = 'audit_legacy_through'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let through: i64 = through.and_then(|t| t.parse().ok()).unwrap_or(0);
+    let unsealed: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM audit_events WHERE hash IS NULL AND id <= ?1",
+        [through],
+        |r| r.get(0),
+    )?;
+    if unsealed == 0 {
+        return Ok(0);
+    }
+    let rows: Vec<(i64, i64, String, String, String, Option<String>, Option<String>)> = conn
+        .prepare(
+            "SELECT id, at, actor, action, subject, metadata, hash FROM audit_events
+             WHERE id <= ?1 ORDER BY id",
+        )?
+        .query_map([through], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut prev = String::new();
+    let mut sealed = 0;
+    for (id, at, actor, kind, subject, metadata, hash) in rows {
+        if let Some(hash) = hash {
+            prev = hash;
+            continue;
+        }
+        let content = Content {
+            id,
+            at,
+            actor: &actor,
+            kind: &kind,
+            subject: &subject,
+            metadata: metadata.as_deref(),
+        };
+        let hash = content.hash(&prev);
+        conn.execute(
+            "UPDATE audit_events SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+            params![id, prev, hash],
+        )?;
+        prev = hash;
+        sealed += 1;
+    }
+    tracing::info!(sealed, "sealed the audit events written before the audit chain existed");
+    Ok(sealed)
+}
+
+/// Where the chain starts: after the last retention purge's checkpoint, else at the
+/// beginning.
+fn start(conn: &Connection) -> StoreResult<(i64, String)> {
+    let checkpoint: Option<String> = conn
+        .query_row(
+            "SELECT metadata FROM audit_events WHERE action = 'audit.purged' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    let parsed = checkpoint
+        .as_deref()
+        .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        .and_then(|m| {
+            Some((
+                m.get("through_id")?.as_i64()? + 1,
+                m.get("through_hash")?.as_str()?.to_string(),
+            ))
+        });
+    Ok(parsed.unwrap_or((1, String::new())))
+}
+
+/// Walks the chain from its start and reports the first gap or edit.
+pub fn verify(conn: &Connection) -> StoreResult<ChainReport> {
+    let (first_id, mut expected_prev) = start(conn)?;
+    let mut expected_id = first_id;
+    let mut report = ChainReport {
+        checked: 0,
+        first_id: None,
+        last_id: None,
+        broken: None,
+    };
+    let mut stmt = conn.prepare(
+        "SELECT id, at, actor, action, subject, metadata, prev_hash, hash FROM audit_events
+         WHERE id >= ?1 ORDER BY id",
+    )?;
+    // Events before the chain's start are what a purge left or what was slipped in front.
+    let before: Option<i64> = conn
+        .query_row(
+            "SELECT MAX(id) FROM audit_events WHERE id < ?1",
+            [first_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    if let Some(id) = before {
+        report.broken = Some(ChainBreak {
+            id,
+            problem: "gap".into(),
+            detail: format!(
+                "event {id} is older than the chain's start (event {first_id}, after the last retention purge): it was added around boltd"
+            ),
+        });
+        return Ok(report);
+    }
+    let mut rows = stmt.query([first_id])?;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let actor: String = row.get(2)?;
+        let kind: String = row.get(3)?;
+        let subject: String = row.get(4)?;
+        let metadata: Option<String> = row.get(5)?;
+        let prev_hash: Option<String> = row.get(6)?;
+        let hash: Option<String> = row.get(7)?;
+        let content = Content {
+            id,
+            at: row.get(1)?,
+            actor: &actor,
+            kind: &kind,
+            subject: &subject,
+            metadata: metadata.as_deref(),
+        };
+        report.first_id.get_or_insert(id);
+        let broken = if id != expected_id {
+            let missing = if id == expected_id + 1 {
+                format!("event {expected_id} is missing")
+            } else if id > expected_id {
+                format!("events {expected_id} to {} are missing", id - 1)
+            } else {
+                format!("its id repeats or goes back (expected {expected_id})")
+            };
+            Some(("gap", format!("the chain jumps to event {id}: {missing}")))
+        } else if let (Some(prev), Some(hash)) = (&prev_hash, &hash) {
+            if content.hash(prev) != *hash {
+                Some((
+                    "edited",
+                    format!(
+                        "event {id} ({kind} by {actor}) no longer matches its hash: it was changed after it was written"
+                    ),
+                ))
+            } else if *prev != expected_prev {
+                Some((
+                    "gap",
+                    format!(
+                        "event {id} does not link to the event before it: an event before it was removed or rewritten"
+                    ),
+                ))
+            } else {
+                None
+            }
+        } else {
+            Some((
+                "edited",
+                format!("event {id} has no hash: it was written around boltd"),
+            ))
+        };
+        if let Some((problem, detail)) = broken {
+            report.broken = Some(ChainBreak {
+                id,
+                problem: problem.into(),
+                detail,
+            });
+            return Ok(report);
+        }
+        report.checked += 1;
+        report.last_id = Some(id);
+        expected_prev = hash.unwrap_or_default();
+        expected_id = id + 1;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1).unwrap();
+        (dir, store)
+    }
+
+    async fn write(store: &Store, n: usize) {
+        store
+            .writer
+            .write(move |tx| {
+                for i in 0..n {
+                    super::super::record(
+                        tx,
+                        "workflow.job_updated",
+                        &format!("wf/job{i}"),
+                        Some(&serde_json::json!({ "i": i })),
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    fn open(dir: &tempfile::TempDir) -> Connection {
+        crate::store::open_connection(&dir.path().join(crate::store::DB_FILE)).unwrap()
+    }
+
+    fn verify_now(dir: &tempfile::TempDir) -> ChainReport {
+        verify(&open(dir)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_whole_chain_verifies_and_an_edit_or_a_removal_is_found() {
+        let (dir, store) = store().await;
+        write(&store, 5).await;
+        let report = verify_now(&dir);
+        assert_eq!((report.checked, report.broken), (5, None));
+
+        let conn = open(&dir);
+        // Append-only, as long as nobody drops the triggers.
+        let refused = conn
+            .execute("UPDATE audit_events SET actor = 'mallory' WHERE id = 3", [])
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("append-only"), "{refused}");
+        assert!(conn.execute("DELETE FROM audit_events WHERE id = 3", []).is_err());
+
+        conn.execute_batch(
+            "DROP TRIGGER audit_events_append_only_update;
+             UPDATE audit_events SET actor = 'mallory' WHERE id = 3;",
+        )
+        .unwrap();
+        let broken = verify_now(&dir).broken.unwrap();
+        assert_eq!((broken.id, broken.problem.as_str()), (3, "edited"));
+
+        conn.execute_batch(
+            "UPDATE audit_events SET actor = 'boltd' WHERE id = 3;
+             DROP TRIGGER audit_events_append_only_delete;
+             DELETE FROM audit_events WHERE id = 2;",
+        )
+        .unwrap();
+        let broken = verify_now(&dir).broken.unwrap();
+        assert_eq!((broken.id, broken.problem.as_str()), (3, "gap"), "{broken:?}");
+        assert!(broken.detail.contains("event 2 is missing"), "{broken:?}");
+    }
+}

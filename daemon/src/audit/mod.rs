@@ -1,0 +1,123 @@
+//! The audit log: who did what, when. Every event is written by [`record`], which chains
+//! it to the one before ([`chain`]) and, when a syslog collector is configured, queues it
+//! for ATNA delivery ([`atna`]).
+
+pub mod atna;
+pub mod chain;
+pub mod purge;
+pub mod query;
+
+use crate::store::{StoreResult, now_micros};
+use rusqlite::{Connection, params};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set at start when `[audit] syslog` is configured: new events are queued for delivery.
+static FORWARDING: AtomicBool = AtomicBool::new(false);
+
+/// Queue every event written from now on for the syslog collector.
+pub fn forward_to_syslog(on: bool) {
+    FORWARDING.store(on, Ordering::Relaxed);
+}
+
+/// Records an event as the current actor (see [`crate::actor`]). `kind` is
+/// `subject_type.action`, e.g. `credential.updated`.
+pub fn record(
+    conn: &Connection,
+    kind: &str,
+    subject: &str,
+    metadata: Option<&serde_json::Value>,
+) -> StoreResult<i64> {
+    let metadata = metadata.map(|m| m.to_string());
+    record_as(
+        conn,
+        &crate::actor::current(),
+        kind,
+        subject,
+        metadata.as_deref(),
+    )
+}
+
+/// Records an event with its actor given (a webhook's source, boltd itself).
+pub fn record_as(
+    conn: &Connection,
+    actor: &str,
+    kind: &str,
+    subject: &str,
+    metadata: Option<&str>,
+) -> StoreResult<i64> {
+    let tip = chain::tip(conn)?;
+    let event = chain::Content {
+        id: tip.id + 1,
+        at: now_micros(),
+        actor,
+        kind,
+        subject,
+        metadata,
+    };
+    let hash = event.hash(&tip.hash);
+    conn.prepare_cached(
+        "INSERT INTO audit_events (id, at, actor, action, subject, metadata, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        event.id, event.at, actor, kind, subject, metadata, tip.hash, hash
+    ])?;
+    if FORWARDING.load(Ordering::Relaxed) {
+        conn.prepare_cached("INSERT INTO audit_outbox (event_id) VALUES (?1)")?
+            .execute([event.id])?;
+        atna::wake();
+    }
+    Ok(event.id)
+}
+
+/// Records an event about a work order or run (`work_order.rerun`, `run.cancelled`), with
+/// its workflow's key in the metadata so `bolt audit --workflow` finds it.
+pub fn record_for_work_order(
+    conn: &Connection,
+    kind: &str,
+    subject: &str,
+    work_order_id: &str,
+    mut metadata: serde_json::Map<String, serde_json::Value>,
+) -> StoreResult<i64> {
+    let workflow: Option<String> = conn
+        .prepare_cached(
+            "SELECT w.key FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id WHERE wo.id = ?1",
+        )?
+        .query_row([work_order_id], |r| r.get(0))
+        .ok();
+    metadata.insert("work_order".into(), work_order_id.into());
+    if let Some(workflow) = workflow {
+        metadata.insert("workflow".into(), workflow.into());
+    }
+    record(conn, kind, subject, Some(&serde_json::Value::Object(metadata)))
+}
+
+/// At start: seals the events written before the chain existed, and starts delivering
+/// to the syslog collector when one is configured.
+pub async fn start(daemon: &std::sync::Arc<crate::daemon::Daemon>) -> anyhow::Result<()> {
+    daemon
+        .store
+        .writer
+        .write(|tx| chain::seal_legacy(tx))
+        .await?;
+    match atna::Settings::from_config(&daemon.config.audit)? {
+        Some(settings) => {
+            forward_to_syslog(true);
+            tokio::spawn(atna::deliver(daemon.clone(), settings));
+        }
+        None => {
+            let dropped = daemon
+                .store
+                .writer
+                .write(|tx| atna::drop_orphaned(tx))
+                .await?;
+            if dropped > 0 {
+                tracing::warn!(
+                    dropped,
+                    "audit events were waiting for a syslog collector that is no longer configured ([audit] syslog); they stay in the audit log but won't be sent"
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! The audit log through the real binaries: every change records the Unix user on the
+//! socket (a second user created for the test), webhooks their source address, `bolt
+//! audit` filters, and `bolt audit verify` finds an edited or removed event.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
+
+use bolt_e2e::{Daemon, unix_user};
+use std::process::Output;
+
+fn project(n: u32) -> String {
+    format!(
+        r#"
+name: audited
+workflows:
+  pipeline:
+    name: Pipeline
+    jobs:
+      fetch:
+        name: Fetch
+        body: |
+          fn(state => ({{ ...state, n: {n} }}))
+    triggers:
+      hook: {{type: webhook, custom_path: audited}}
+    edges:
+      hook->fetch: {{source_trigger: hook, target_job: fetch, condition_type: always}}
+"#
+    )
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "bolt failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+/// (kind, actor, subject) of each event, oldest first.
+fn events(list: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut all: Vec<(String, String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["actor"].as_str().unwrap().to_string(),
+                e["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    all.reverse();
+    all
+}
+
+#[test]
+fn changes_record_the_unix_user_on_the_socket_and_webhooks_their_address() {
+    let Some(editor) = unix_user("bolt-e2e-audit-ed", &["bolt-e2e-audit"]) else {
+        return;
+    };
+    let daemon = Daemon::start_with_config(&format!(
+        "[access]\ngroup = \"bolt-e2e-audit\"\neditors = [\"{}\"]\n",
+        editor.name
+    ));
+    // As root (boltd's own user here): two versions.
+    daemon.deploy_text(&project(1));
+    daemon.deploy_text(&project(2));
+    let reply = daemon.post("/i/audited", r#"{"from": "outside"}"#);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let work_order = reply.json()["work_order_id"].as_str().unwrap().to_string();
+    daemon.wait_work_order(&work_order);
+
+    // As the second user: a rollback, a rerun and a manual run.
+    ok(&daemon.bolt_as(&editor, &["rollback", "Pipeline", "--to", "1"]));
+    ok(&daemon.bolt_as(&editor, &["rerun", &work_order]));
+    ok(&daemon.bolt_as(&editor, &["trigger", "Pipeline"]));
+
+    let versions = json(&daemon.bolt(&["versions", "Pipeline", "--json"]));
+    let who: Vec<(i64, String)> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_i64().unwrap(),
+                v["actor"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        [
+            (3, editor.name.clone()),
+            (2, "root".to_string()),
+            (1, "root".to_string())
+        ]
+    );
+
+    let all = events(&json(&daemon.bolt(&["audit", "--json"])));
+    let by_editor: Vec<&str> = all
+        .iter()
+        .filter(|(_, actor, _)| *actor == editor.name)
+        .map(|(kind, _, _)| kind.as_str())
+        .collect();
+    assert_eq!(
+        by_editor,
+        ["workflow.rolled_back", "work_order.rerun", "workflow.triggered"],
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|(kind, actor, subject)| kind == "workflow.deployed"
+                && actor == "root"
+                && subject == "pipeline"),
+        "{all:?}"
+    );
+
+    // Filters: by actor, kind family and workflow (its runs included).
+    let mine = events(&json(&daemon.bolt(&[
+        "audit", "--actor", &editor.name, "--kind", "workflow", "--json",
+    ])));
+    let kinds: Vec<&str> = mine.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["workflow.rolled_back", "workflow.triggered"]);
+    let pipeline = events(&json(&daemon.bolt(&[
+        "audit", "--workflow", "Pipeline", "--json",
+    ])));
+    assert!(
+        pipeline.iter().any(|(k, _, _)| k == "work_order.rerun"),
+        "{pipeline:?}"
+    );
+    let table = ok(&daemon.bolt(&["audit", "--actor", &editor.name]));
+    assert!(table.contains("workflow.rolled_back"), "{table}");
+
+    // The webhook's work order keeps the address it came from.
+    let conn = rusqlite::Connection::open(daemon.data_dir().join("bolt.db")).unwrap();
+    let source: String = conn
+        .query_row(
+            "SELECT source_address FROM work_orders WHERE id = ?1",
+            [&work_order],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(source.starts_with("127.0.0.1:"), "{source}");
+}
+
+#[test]
+fn audit_verify_finds_an_edited_event_and_a_removed_one() {
+    let mut daemon = Daemon::start();
+    daemon.deploy_text(&project(1));
+    daemon.deploy_text(&project(2));
+    ok(&daemon.bolt_with_stdin(
+        &["credential", "set", "api"],
+        Some(r#"{"user": "u", "password": "secret-value"}"#),
+    ));
+    ok(&daemon.bolt(&["credential", "set", "api", "--field", "user=v"]));
+    let intact = ok(&daemon.bolt(&["audit", "verify"]));
+    assert!(intact.contains("audit chain intact"), "{intact}");
+    let credential = events(&json(&daemon.bolt(&[
+        "audit",
+        "--credential",
+        "api",
+        "--json",
+    ])));
+    let kinds: Vec<&str> = credential.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["credential.created", "credential.updated"]);
+
+    // Someone with the database file in hand rewrites who deployed version 2.
+    daemon.stop();
+    let db = daemon.data_dir().join("bolt.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let edited: i64 = conn
+        .query_row(
+            "SELECT id FROM audit_events WHERE action = 'workflow.deployed' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let refused = conn
+        .execute("UPDATE audit_events SET actor = 'nobody' WHERE id = ?1", [edited])
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("append-only"), "{refused}");
+    conn.execute_batch("DROP TRIGGER audit_events_append_only_update")
+        .unwrap();
+    conn.execute("UPDATE audit_events SET actor = 'nobody' WHERE id = ?1", [edited])
+        .unwrap();
+    drop(conn);
+    daemon.restart();
+    let out = daemon.bolt(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!("broken at event {edited} (edited)")),
+        "{said}"
+    );
+
+    // Put it back, then remove an event instead.
+    daemon.stop();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE audit_events SET actor = 'root' WHERE id = ?1", [edited])
+        .unwrap();
+    conn.execute_batch("DROP TRIGGER audit_events_append_only_delete")
+        .unwrap();
+    conn.execute("DELETE FROM audit_events WHERE id = ?1", [edited])
+        .unwrap();
+    drop(conn);
+    daemon.restart();
+    let out = daemon.bolt(&["audit", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["broken"]["id"], edited + 1);
+    assert_eq!(report["broken"]["problem"], "gap");
+    assert!(
+        report["broken"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("event {edited} is missing")),
+        "{report}"
+    );
+}
+
+/// One element of an audit message: its name, attributes, and children.
+#[derive(Debug)]
+struct Element {
+    name: String,
+    attributes: std::collections::BTreeMap<String, String>,
+    children: Vec<Element>,
+}
+
+impl Element {
+    fn all(&self, name: &str) -> Vec<&Element> {
+        self.children.iter().filter(|c| c.name == name).collect()
+    }
+
+    fn attr(&self, name: &str) -> &str {
+        self.attributes
+            .get(name)
+            .unwrap_or_else(|| panic!("{} has no {name}: {self:?}", self.name))
+    }
+}
+
+/// Parses the XML into a tree (well-formedness is the parser's).
+fn parse_xml(xml: &str) -> Element {
+    use quick_xml::events::{BytesStart, Event};
+    fn element(start: &BytesStart) -> Element {
+        Element {
+            name: String::from_utf8(start.name().as_ref().to_vec()).unwrap(),
+            attributes: start
+                .attributes()
+                .map(|a| {
+                    let a = a.unwrap();
+                    (
+                        String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
+                        a.unescape_value().unwrap().into_owned(),
+                    )
+                })
+                .collect(),
+            children: Vec::new(),
+        }
+    }
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut stack: Vec<Element> = Vec::new();
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(start) => stack.push(element(&start)),
+            Event::Empty(start) => {
+                let done = element(&start);
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(done),
+                    None => return done,
+                }
+            }
+            Event::End(_) => {
+                let done = stack.pop().unwrap();
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(done),
+                    None => return done,
+                }
+            }
+            Event::Eof => panic!("the XML ended inside an element: {xml}"),
+            _ => {}
+        }
+    }
+}
+
+/// Checks a syslog message as RFC 5424 frames an ATNA record and its XML against RFC
+/// 3881's AuditMessage schema; returns the message.
+fn audit_message(syslog: &[u8]) -> Element {
+    let text = std::str::from_utf8(syslog).unwrap();
+    let parts: Vec<&str> = text.splitn(8, ' ').collect();
+    assert_eq!(parts[0], "<85>1", "PRI authpriv.notice, version 1: {text}");
+    chrono::DateTime::parse_from_rfc3339(parts[1]).unwrap();
+    assert_eq!((parts[3], parts[5], parts[6]), ("bolt", "IHE+RFC-3881", "-"));
+    let xml = parts[7].strip_prefix('\u{FEFF}').expect("the MSG starts with a BOM");
+    let message = parse_xml(xml);
+    assert_eq!(message.name, "AuditMessage");
+    // The schema's sequence: one EventIdentification, ActiveParticipant+,
+    // AuditSourceIdentification+, ParticipantObjectIdentification*.
+    let order: Vec<&str> = message.children.iter().map(|c| c.name.as_str()).collect();
+    let rank = |name: &str| match name {
+        "EventIdentification" => 0,
+        "ActiveParticipant" => 1,
+        "AuditSourceIdentification" => 2,
+        "ParticipantObjectIdentification" => 3,
+        other => panic!("AuditMessage has no {other} element"),
+    };
+    assert!(order.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "{order:?}");
+    let event = message.all("EventIdentification");
+    assert_eq!(event.len(), 1);
+    let event = event[0];
+    assert!(["C", "R", "U", "D", "E"].contains(&event.attr("EventActionCode")));
+    chrono::DateTime::parse_from_rfc3339(event.attr("EventDateTime")).unwrap();
+    assert!(["0", "4", "8", "12"].contains(&event.attr("EventOutcomeIndicator")));
+    let id = event.all("EventID");
+    assert_eq!(id.len(), 1);
+    assert!(!id[0].attr("csd-code").is_empty());
+    assert_eq!(id[0].attr("codeSystemName"), "DCM");
+    let participants = message.all("ActiveParticipant");
+    assert!(!participants.is_empty());
+    for p in &participants {
+        assert!(!p.attr("UserID").is_empty());
+        assert!(["true", "false"].contains(&p.attr("UserIsRequestor")));
+    }
+    let sources = message.all("AuditSourceIdentification");
+    assert!(!sources.is_empty());
+    assert!(sources[0].attr("AuditSourceID").starts_with("bolt@"));
+    for object in message.all("ParticipantObjectIdentification") {
+        assert!(!object.attr("ParticipantObjectID").is_empty());
+        let code: u32 = object.attr("ParticipantObjectTypeCode").parse().unwrap();
+        assert!((1..=4).contains(&code));
+        let role: u32 = object.attr("ParticipantObjectTypeCodeRole").parse().unwrap();
+        assert!((1..=24).contains(&role));
+        assert_eq!(object.all("ParticipantObjectIDTypeCode").len(), 1);
+        for detail in object.all("ParticipantObjectDetail") {
+            assert!(!detail.attr("type").is_empty());
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(detail.attr("value"))
+                .unwrap();
+        }
+    }
+    message
+}
+
+/// The bolt kind, requestor and object of a message.
+fn summary(message: &Element) -> (String, String, String) {
+    let event = message.all("EventIdentification")[0];
+    let kind = event
+        .all("EventTypeCode")
+        .into_iter()
+        .find(|c| c.attr("codeSystemName") == "urn:bolt:audit")
+        .unwrap()
+        .attr("csd-code")
+        .to_string();
+    let requestor = message
+        .all("ActiveParticipant")
+        .into_iter()
+        .find(|p| p.attr("UserIsRequestor") == "true")
+        .unwrap()
+        .attr("UserID")
+        .to_string();
+    let object = message.all("ParticipantObjectIdentification")[0]
+        .attr("ParticipantObjectID")
+        .to_string();
+    (kind, requestor, object)
+}
+
+/// A port nobody listens on (yet).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn outbox(daemon: &Daemon) -> i64 {
+    let conn = rusqlite::Connection::open(daemon.data_dir().join("bolt.db")).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM audit_outbox", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn atna_messages_reach_a_udp_collector() {
+    let collector = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    collector
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let port = collector.local_addr().unwrap().port();
+    let daemon = Daemon::start_with_config(&format!(
+        "[audit]\nsyslog = \"udp://127.0.0.1:{port}\"\n"
+    ));
+    daemon.deploy_text(&project(1));
+    ok(&daemon.bolt_with_stdin(
+        &["credential", "set", "api"],
+        Some(r#"{"password": "never-in-a-message"}"#),
+    ));
+    let mut seen = Vec::new();
+    let mut buffer = vec![0u8; 65536];
+    while !seen.iter().any(|(kind, _, _)| kind == "credential.created") {
+        let (n, _) = collector.recv_from(&mut buffer).expect("an ATNA message");
+        let datagram = &buffer[..n];
+        assert!(
+            !String::from_utf8_lossy(datagram).contains("never-in-a-message"),
+            "a secret reached the collector"
+        );
+        seen.push(summary(&audit_message(datagram)));
+    }
+    assert!(
+        seen.contains(&(
+            "workflow.deployed".into(),
+            "root".into(),
+            "pipeline".into()
+        )),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("credential.created".into(), "root".into(), "api".into())),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn a_tcp_collector_that_is_down_gets_the_events_when_it_returns() {
+    use std::io::{BufRead, BufReader, Read};
+    let port = free_port();
+    let daemon = Daemon::start_with_config(&format!(
+        "[audit]\nsyslog = \"tcp://127.0.0.1:{port}\"\n"
+    ));
+    // Nobody listens: the changes are made all the same, their events wait in the store.
+    daemon.deploy_text(&project(1));
+    daemon.deploy_text(&project(2));
+    ok(&daemon.bolt(&["rollback", "Pipeline", "--to", "1"]));
+    assert!(outbox(&daemon) >= 5);
+
+    let collector = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let (stream, _) = collector.accept().unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|(kind, _, _): &(String, _, _)| kind == "workflow.rolled_back") {
+        // RFC 6587 octet counting: LEN SP MSG.
+        let mut length = Vec::new();
+        if let Err(err) = reader.read_until(b' ', &mut length) {
+            panic!("no message from boltd ({err}); its log: {}", daemon.log());
+        }
+        let length: usize = std::str::from_utf8(&length).unwrap().trim().parse().unwrap();
+        let mut message = vec![0u8; length];
+        reader.read_exact(&mut message).unwrap();
+        seen.push(summary(&audit_message(&message)));
+    }
+    let kinds: Vec<&str> = seen.iter().map(|(k, _, _)| k.as_str()).collect();
+    let deployed = kinds.iter().position(|k| *k == "workflow.deployed").unwrap();
+    let rolled_back = kinds.iter().position(|k| *k == "workflow.rolled_back").unwrap();
+    assert!(deployed < rolled_back, "delivered in order: {kinds:?}");
+    // Acknowledged events leave the outbox.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while outbox(&daemon) > 0 {
+        assert!(std::time::Instant::now() < deadline, "the outbox never emptied");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
