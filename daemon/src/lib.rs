@@ -17,6 +17,7 @@ pub mod ipc;
 pub mod lifecycle;
 pub mod log_caps;
 pub mod logging;
+pub mod metrics;
 pub mod plan;
 pub mod project;
 pub mod refs;
