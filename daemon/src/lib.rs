@@ -26,6 +26,7 @@ pub mod retention;
 pub mod run;
 pub mod runner;
 pub mod runs;
+pub mod saved_inputs;
 pub mod scheduler;
 pub mod secrets;
 pub mod shutdown;

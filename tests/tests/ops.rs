@@ -165,3 +165,148 @@ fn metrics_parse_as_prometheus_text_and_count_what_happened() {
         1
     );
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_line() {
+    let daemon = Daemon::start();
+    for (shell, marker) in [
+        ("bash", "complete -F _bolt"),
+        ("zsh", "#compdef bolt"),
+        ("fish", "complete -c bolt"),
+    ] {
+        let out = daemon.bolt(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(marker), "{shell}: {text}");
+        assert!(text.contains("failures"), "{shell} completes subcommands");
+    }
+    let out = daemon.bolt(&["completions", "tcsh"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bash"));
+
+    let out = daemon.bolt(&["man"]);
+    assert!(out.status.success());
+    let roff = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        roff.starts_with(".ie") || roff.contains(".TH bolt 1"),
+        "{roff}"
+    );
+    assert!(roff.contains(".TH bolt 1"), "{roff}");
+    assert!(
+        roff.contains("completions"),
+        "subcommands are listed: {roff}"
+    );
+}
+
+#[test]
+fn runs_export_streams_every_work_order_as_csv_and_jsonl_with_bodies() {
+    let (daemon, ids) = seeded();
+    // Pages of 500 while exporting: a third work order makes more than one page of 2.
+    let third = post(&daemon, r#"{"id": 3}"#);
+    daemon.wait_work_order(&third);
+
+    let out = daemon.bolt(&["runs", "--format", "csv", "--with-bodies"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no progress on a pipe: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(header[0], "id");
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 3);
+    let failed = rows
+        .iter()
+        .find(|r| r[column("id")] == ids[1])
+        .expect("the failed work order");
+    assert_eq!(&failed[column("state")], "failed");
+    assert_eq!(&failed[column("error_job")], "Check");
+    assert!(failed[column("error_message")].contains("bad order 2"));
+    let input: serde_json::Value =
+        serde_json::from_str(&failed[column("input")]).expect("input is JSON");
+    assert_eq!(
+        input["data"]["bad"], true,
+        "the input as the job saw it: {input}"
+    );
+    let ok = rows.iter().find(|r| r[column("id")] == ids[0]).expect("ok");
+    let output: serde_json::Value =
+        serde_json::from_str(&ok[column("output")]).expect("output is JSON");
+    assert_eq!(output["data"]["id"], 1);
+
+    // JSON lines, newest first, a --limit across pages and filters as `bolt runs` has them.
+    let out = daemon.bolt(&["runs", "--format", "jsonl", "--limit", "2"]);
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], third.as_str());
+    assert!(lines[0].get("input").is_none(), "bodies only when asked");
+    let out = daemon.bolt(&[
+        "runs",
+        "--format",
+        "jsonl",
+        "--status",
+        "failed",
+        "--with-bodies",
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["state"], "failed");
+    assert_eq!(lines[0]["input"]["data"]["id"], 2);
+
+    let out = daemon.bolt(&["runs", "--with-bodies"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--format csv"));
+}
+
+#[test]
+fn up_starts_boltd_on_the_given_address_and_reports_it_as_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    std::fs::write(dir.path().join("bolt.toml"), "").expect("config");
+    let out = std::process::Command::new(bolt_e2e::bin("bolt"))
+        .args(["up", "--http", &addr, "--json"])
+        .env("BOLT_DATA_DIR", dir.path())
+        .env("BOLT_CONFIG", dir.path().join("bolt.toml"))
+        .env_remove("BOLT_SOCKET")
+        .output()
+        .expect("bolt up");
+    let pid = std::fs::read_to_string(dir.path().join("boltd.pid")).unwrap_or_default();
+    let stop = || {
+        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+    };
+    if !out.status.success() {
+        stop();
+        panic!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        stop();
+        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+    });
+    stop();
+    assert_eq!(report["started"], true);
+    assert_eq!(report["status"]["http_listen"], addr.as_str());
+    let url = report["webhooks"][0]["url"].as_str().unwrap_or_default();
+    assert!(url.starts_with(&format!("http://{addr}/i/")), "{report:#}");
+}
