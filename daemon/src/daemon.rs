@@ -33,6 +33,8 @@ pub struct Daemon {
     pub engine_slots: tokio::sync::Semaphore,
     /// Webhook triggers by path; dropped whenever workflows may have changed.
     pub webhook_triggers: crate::webhook_triggers::TriggerCache,
+    /// What `GET /metrics` reports.
+    pub metrics: crate::metrics::Metrics,
     /// The collections tokens of the runs under way.
     pub run_tokens: std::sync::Arc<crate::collections::token::RunTokens>,
     /// Runs boltd could not record, noted where a full store can't lose them.
@@ -84,7 +86,9 @@ impl Daemon {
         let run_tokens = crate::collections::token::RunTokens::new(
             vault.derive_key(crate::collections::token::KEY_PURPOSE),
         );
+        let metrics = crate::metrics::Metrics::new(&store.timings);
         Daemon {
+            metrics,
             config,
             data_dir,
             socket,

@@ -276,6 +276,7 @@ async fn execute_inner(
             slot.map_err(|_| StoreError::Invalid("the daemon is shutting down".into()))?
         }
     };
+    let started = std::time::Instant::now();
 
     // Started: not awaited — the writer applies writes in order, and the run's final write,
     // which is awaited, comes after it. Saves a commit round trip per run.
@@ -317,7 +318,7 @@ async fn execute_inner(
         }
     };
     drop(slot);
-    finish(daemon, &ctx, ending, expected, faults).await
+    finish(daemon, &ctx, ending, expected, faults, started).await
 }
 
 /// What a run needs from [`prepare`] to start.
@@ -727,11 +728,12 @@ impl Recorder<'_> {
                 error_type,
                 error_message,
                 output,
-                ..
+                duration,
             } => {
                 if !self.is_job(&job_id) {
                     return;
                 }
+                self.daemon.metrics.step_finished(exit_reason, duration);
                 let Some(db_step) = self.steps.get(&step_id).cloned() else {
                     return;
                 };
@@ -971,6 +973,7 @@ async fn finish(
     ending: Ending,
     expected: Expected,
     faults: u64,
+    started: std::time::Instant,
 ) -> StoreResult<()> {
     let run_id = ctx.run_id.clone();
     let wo = ctx.work_order_id.clone();
@@ -1034,6 +1037,7 @@ async fn finish(
             return Ok(());
         }
     };
+    daemon.metrics.run_finished(state, started.elapsed());
     daemon.events.publish(Event::RunChanged {
         id: ctx.run_id.clone(),
         work_order_id: ctx.work_order_id.clone(),

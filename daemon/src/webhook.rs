@@ -29,6 +29,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
     Router::new()
         .route("/i/{*rest}", axum::routing::any(webhook))
         .route("/health", axum::routing::get(|| async { "ok" }))
+        .route("/metrics", axum::routing::get(metrics))
         .merge(crate::collections::api::router())
         .with_state(daemon)
 }
@@ -73,12 +74,40 @@ fn not_found() -> Response {
     reply(StatusCode::NOT_FOUND, json!({"error": "Webhook not found"}))
 }
 
+/// Prometheus scrapes this (see [`crate::metrics`]).
+async fn metrics(State(daemon): State<Arc<Daemon>>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
+        crate::metrics::render(&daemon).await,
+    )
+        .into_response()
+}
+
+/// Answers a webhook request and records how long the answer took.
 async fn webhook(
     State(daemon): State<Arc<Daemon>>,
     ConnectInfo(source): ConnectInfo<std::net::SocketAddr>,
     method: Method,
     Path(rest): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let arrived = std::time::Instant::now();
+    let response = answer_webhook(&daemon, source, method, rest, query, headers, body).await;
+    daemon
+        .metrics
+        .webhook_answered(response.status().as_u16(), arrived.elapsed());
+    response
+}
+
+async fn answer_webhook(
+    daemon: &Arc<Daemon>,
+    source: std::net::SocketAddr,
+    method: Method,
+    rest: String,
+    query: Option<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {

@@ -7,6 +7,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A type's name as people say it: `WorkOrderState` → "work order state".
+fn type_in_words(name: &str) -> String {
+    let mut words = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !words.is_empty() {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    words
+}
+
 /// Declares a string-like enum with a stable snake_case wire/storage name.
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -38,7 +50,7 @@ macro_rules! wire_enum {
             fn from_str(text: &str) -> Result<Self, String> {
                 Self::parse(&text.to_ascii_lowercase()).ok_or_else(|| {
                     let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                    format!("unknown {} '{}': expected one of {}", stringify!($name), text, names.join(", "))
+                    format!("unknown {} '{}': use {}", type_in_words(stringify!($name)), text, names.join(", "))
                 })
             }
         }

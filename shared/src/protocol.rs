@@ -161,6 +161,17 @@ impl std::fmt::Display for ErrorBody {
     }
 }
 
+/// A saved input (`bolt input save`): a named dataclip retention never wipes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SavedInputInfo {
+    pub name: String,
+    pub id: String,
+    /// The project it was saved from.
+    pub project: Option<String>,
+    pub size_bytes: Option<u64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// The input of a manual run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "from", rename_all = "snake_case")]
@@ -325,6 +336,12 @@ pub enum Request {
     SaveInput {
         reference: String,
         step: String,
+        name: String,
+    },
+    /// The inputs kept with `SaveInput`.
+    ListInputs,
+    /// Forgets a saved input's name; the dataclip goes too unless history still uses it.
+    RemoveInput {
         name: String,
     },
     Failures {
@@ -496,6 +513,9 @@ pub enum Response {
     },
     Reruns {
         outcomes: Vec<RerunOutcome>,
+    },
+    Inputs {
+        inputs: Vec<SavedInputInfo>,
     },
     Failures {
         groups: Vec<FailureGroup>,

@@ -26,6 +26,10 @@ pub struct ExecuteArgs {
     /// Print the final state instead of writing a file.
     #[arg(short = 'O', long = "output-stdout")]
     pub output_stdout: bool,
+    /// Logs on standard error, and on standard output one JSON object: `ok`, `exit_code`,
+    /// the final `state` (null when the workflow failed) and `output_path` with -o.
+    #[arg(long, conflicts_with = "output_stdout")]
+    pub json: bool,
     /// Start at this step (id or a unique part of its id/name).
     #[arg(long)]
     pub start: Option<String>,
@@ -41,8 +45,8 @@ pub struct ExecuteArgs {
     /// Log levels: none|default|info|debug, or per component: job=debug,r/t=none,cli=info.
     #[arg(short = 'l', long = "log")]
     pub log: Vec<String>,
-    /// Print logs as JSON lines.
-    #[arg(long = "log-json", env = "OPENFN_LOG_JSON")]
+    /// Print logs as JSON lines (env: OPENFN_LOG_JSON).
+    #[arg(long = "log-json")]
     pub log_json: bool,
     /// How objects in job logs are printed: none, remove, obfuscate, summarize.
     #[arg(long)]
@@ -77,12 +81,22 @@ impl ExecuteArgs {
             only: args.only,
             timeout_ms: args.timeout,
             log: args.log,
-            log_json: args.log_json,
+            log_json: args.log_json || env_flag("OPENFN_LOG_JSON"),
             sanitize: args.sanitize,
             immutable: args.immutable,
             no_compile: args.no_compile,
         }
     }
+}
+
+/// A yes/no environment variable as OpenFn's CLI reads it: set and not a "no" word.
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|value| {
+        !matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "" | "0" | "n" | "no" | "f" | "false" | "off"
+        )
+    })
 }
 
 /// Runs `bolt execute` with logs on stdout; the exit code follows OpenFn's CLI. Jobs may use
@@ -95,9 +109,44 @@ pub fn run(global: &Global, args: ExecuteArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = execute(
-        args.into_options(Some(data_dir)),
-        Box::new(std::io::stdout()),
-    );
+    let code = if args.json {
+        match execute_json(args, data_dir) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("bolt: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        execute(
+            args.into_options(Some(data_dir)),
+            Box::new(std::io::stdout()),
+        )
+    };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `bolt execute --json`: runs with the logs on stderr and the final state written to a
+/// file (the one -o names, else a temporary one), then prints the result as JSON.
+fn execute_json(args: ExecuteArgs, data_dir: PathBuf) -> anyhow::Result<i32> {
+    let scratch = tempfile::tempdir()?;
+    let given = args.output_path.clone();
+    let path = given
+        .clone()
+        .unwrap_or_else(|| scratch.path().join("output.json"));
+    let mut options = args.into_options(Some(data_dir));
+    options.output_path = Some(path.clone());
+    let code = execute(options, Box::new(std::io::stderr()));
+    let state = if code == 0 {
+        let text = std::fs::read_to_string(&path)?;
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    } else {
+        serde_json::Value::Null
+    };
+    let mut result = serde_json::json!({ "ok": code == 0, "exit_code": code, "state": state });
+    if let Some(given) = given {
+        result["output_path"] = given.display().to_string().into();
+    }
+    crate::cli::output::print_json(&result)?;
+    Ok(code)
 }

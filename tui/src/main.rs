@@ -1,7 +1,7 @@
 //! bolt: the terminal client of boltd — the TUI and plain subcommands for scripts.
 
 use bolt_client::{cli, execute};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use cli::Global;
 use std::process::ExitCode;
 
@@ -70,13 +70,10 @@ enum Command {
     /// Rerun a work order from the start or from a step; or all matching work orders.
     Rerun(cli::history::RerunArgs),
     /// Cancel a queued or running run.
-    Cancel {
-        /// Work order (its latest run), run, or step.
-        reference: String,
-    },
+    Cancel(cli::history::CancelArgs),
     /// Run a workflow by hand.
     Trigger(cli::history::TriggerArgs),
-    /// Saved inputs.
+    /// Saved inputs: save, list, rm.
     #[command(subcommand)]
     Input(cli::history::InputCommand),
     /// Failed work orders grouped by workflow, job and error: what is broken right now.
@@ -88,6 +85,13 @@ enum Command {
     Execute(execute::ExecuteArgs),
     /// Run boltd in the foreground (same flags as `boltd`).
     Daemon(bolt_daemon::cli::DaemonArgs),
+    /// Print a shell completion script (e.g. `bolt completions bash > ~/.local/share/bash-completion/completions/bolt`).
+    Completions {
+        /// bash, zsh or fish (also elvish, powershell).
+        shell: clap_complete::Shell,
+    },
+    /// Print bolt's man page (roff), made from this command line (`bolt man | man -l -`).
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -129,9 +133,7 @@ fn main() -> ExitCode {
         Some(Command::Show(args)) => cli::exit_with(cli::history::show(&cli.global, &args)),
         Some(Command::Logs(args)) => cli::exit_with(cli::history::logs(&cli.global, &args)),
         Some(Command::Rerun(args)) => cli::exit_with(cli::history::rerun(&cli.global, &args)),
-        Some(Command::Cancel { reference }) => {
-            cli::exit_with(cli::history::cancel(&cli.global, &reference))
-        }
+        Some(Command::Cancel(args)) => cli::exit_with(cli::history::cancel(&cli.global, &args)),
         Some(Command::Trigger(args)) => cli::exit_with(cli::history::trigger(&cli.global, &args)),
         Some(Command::Input(command)) => cli::exit_with(cli::history::input(&cli.global, &command)),
         Some(Command::Failures(args)) => cli::exit_with(cli::history::failures(&cli.global, &args)),
@@ -140,6 +142,15 @@ fn main() -> ExitCode {
         }
         Some(Command::Execute(args)) => execute::run(&cli.global, args),
         Some(Command::Daemon(args)) => bolt_daemon::cli::main(args),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "bolt", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Man) => cli::exit_with(
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| anyhow::anyhow!("cannot print the man page: {e}").into()),
+        ),
         None => cli::exit_with(cli::open::open(&cli.global, &cli.display, None)),
     }
 }

@@ -15,13 +15,19 @@ const LONGEST_US: u64 = 3_600_000_000;
 pub struct Timings {
     writes: Mutex<Histogram<u64>>,
     syncs: Mutex<Histogram<u64>>,
+    /// The same durations in buckets, for `GET /metrics`.
+    pub prometheus_writes: prometheus::Histogram,
+    pub prometheus_syncs: prometheus::Histogram,
 }
 
 impl Default for Timings {
     fn default() -> Self {
+        let (prometheus_writes, prometheus_syncs) = crate::metrics::store_histograms();
         Timings {
             writes: Mutex::new(histogram()),
             syncs: Mutex::new(histogram()),
+            prometheus_writes,
+            prometheus_syncs,
         }
     }
 }
@@ -42,6 +48,7 @@ impl Timings {
         if let Ok(mut writes) = self.writes.lock() {
             for wait in waits {
                 writes.saturating_record(micros(wait).max(1));
+                self.prometheus_writes.observe(wait.as_secs_f64());
             }
         }
     }
@@ -51,6 +58,7 @@ impl Timings {
         if let Ok(mut syncs) = self.syncs.lock() {
             syncs.saturating_record(micros(took).max(1));
         }
+        self.prometheus_syncs.observe(took.as_secs_f64());
     }
 
     pub fn summary(&self) -> StoreTimings {

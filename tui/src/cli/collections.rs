@@ -35,8 +35,8 @@ pub enum CollectionsCommand {
         name: String,
         key: String,
         /// With a pattern: show at most N items.
-        #[arg(long, value_name = "N")]
-        limit: Option<usize>,
+        #[arg(long, value_name = "N", value_parser = super::positive_limit)]
+        limit: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -115,7 +115,13 @@ pub fn run(global: &Global, args: &CollectionsArgs) -> Result<(), CliError> {
         } => {
             let mut client = global.connect()?;
             if key.contains('*') {
-                let items = all_items(&mut client, &project, name, Some(key), *limit)?;
+                let items = all_items(
+                    &mut client,
+                    &project,
+                    name,
+                    Some(key),
+                    limit.map(|l| l as usize),
+                )?;
                 if *json {
                     let shown: Vec<Value> = items.iter().map(item_json).collect();
                     output::print_json(&shown)?;

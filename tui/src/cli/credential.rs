@@ -27,6 +27,8 @@ pub enum CredentialCommand {
         /// Remove a field, keeping the others.
         #[arg(long, value_name = "KEY")]
         unset: Vec<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Show a credential: its fields (secret values masked), the jobs that use it, and who
     /// changed it when.
@@ -47,7 +49,11 @@ pub enum CredentialCommand {
         json: bool,
     },
     /// Remove a credential.
-    Rm { name: String },
+    Rm {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(global: &Global, command: &CredentialCommand) -> Result<(), CliError> {
@@ -57,6 +63,7 @@ pub fn run(global: &Global, command: &CredentialCommand) -> Result<(), CliError>
             field,
             field_json,
             unset,
+            json,
             ..
         } if !field.is_empty() || !field_json.is_empty() || !unset.is_empty() => {
             let set = fields(field, field_json)?;
@@ -66,7 +73,7 @@ pub fn run(global: &Global, command: &CredentialCommand) -> Result<(), CliError>
                 set,
                 unset: unset.clone(),
             })? {
-                Response::Done { message } => crate::say!("{message}"),
+                Response::Done { message } => output::done(*json, &message, &[("name", name)])?,
                 other => return Err(anyhow!("unexpected answer: {other:?}").into()),
             }
         }
@@ -105,7 +112,10 @@ pub fn run(global: &Global, command: &CredentialCommand) -> Result<(), CliError>
             }
         }
         CredentialCommand::Set {
-            name, from_file, ..
+            name,
+            from_file,
+            json,
+            ..
         } => {
             let text = match from_file {
                 Some(path) => std::fs::read_to_string(path)
@@ -127,7 +137,7 @@ pub fn run(global: &Global, command: &CredentialCommand) -> Result<(), CliError>
                 name: name.clone(),
                 body,
             })? {
-                Response::Done { message } => crate::say!("{message}"),
+                Response::Done { message } => output::done(*json, &message, &[("name", name)])?,
                 other => return Err(anyhow!("unexpected answer: {other:?}").into()),
             }
         }
@@ -156,10 +166,10 @@ pub fn run(global: &Global, command: &CredentialCommand) -> Result<(), CliError>
                 crate::say!("{}", output::table(&["NAME", "KEYS", "USED BY"], &rows));
             }
         }
-        CredentialCommand::Rm { name } => {
+        CredentialCommand::Rm { name, json } => {
             let mut client = global.connect()?;
             match client.request(Request::CredentialRemove { name: name.clone() })? {
-                Response::Done { message } => crate::say!("{message}"),
+                Response::Done { message } => output::done(*json, &message, &[("name", name)])?,
                 other => return Err(anyhow!("unexpected answer: {other:?}").into()),
             }
         }

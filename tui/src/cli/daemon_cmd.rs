@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Starts `bolt daemon` detached, logging to `<data_dir>/boltd.log`, and waits for its socket.
-pub fn spawn_background(resolved: &Resolved) -> anyhow::Result<Client> {
+pub fn spawn_background(resolved: &Resolved, http: Option<&str>) -> anyhow::Result<Client> {
     use bolt_daemon::files;
     files::ensure_private_dir(&resolved.data_dir, files::DATA_DIR)?;
     let log_path = resolved.data_dir.join("boltd.log");
@@ -31,6 +31,9 @@ pub fn spawn_background(resolved: &Resolved) -> anyhow::Result<Client> {
         .arg(&resolved.socket);
     if let Some(config) = &resolved.config_path {
         command.arg("--config").arg(config);
+    }
+    if let Some(http) = http {
+        command.arg("--http").arg(http);
     }
     let mut child = command
         .stdin(Stdio::null())

@@ -42,7 +42,7 @@ impl FilterArgs {
             .status
             .iter()
             .filter(|s| !s.trim().is_empty())
-            .map(|s| s.trim().parse::<WorkOrderState>().map_err(|e| anyhow!(e)))
+            .map(|s| parse_status(s.trim()))
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(search) = &self.search {
             check_search(search.trim()).map_err(|e| anyhow!("--search: {e}"))?;
@@ -72,28 +72,49 @@ impl FilterArgs {
     }
 }
 
+/// A `--status` value, or an error naming the flag's words and the values it takes.
+fn parse_status(text: &str) -> anyhow::Result<WorkOrderState> {
+    text.parse::<WorkOrderState>().map_err(|_| {
+        let names: Vec<&str> = WorkOrderState::ALL.iter().map(|s| s.as_str()).collect();
+        anyhow!("unknown status '{text}': use {}", names.join(", "))
+    })
+}
+
 #[derive(clap::Args, Debug)]
 pub struct RunsArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// Rows per page.
-    #[arg(long, default_value_t = 50)]
-    pub limit: u32,
+    /// Rows per page (default 50); with --format csv|jsonl, the most work orders to export
+    /// (default: all that match).
+    #[arg(long, value_name = "N", value_parser = super::positive_limit)]
+    pub limit: Option<u32>,
     /// Continue after this cursor (printed at the end of the previous page).
     #[arg(long, value_name = "CURSOR")]
     pub after: Option<String>,
+    /// table (one page), or export every matching work order as csv or jsonl.
+    #[arg(long, value_enum, default_value_t = super::export::Format::Table, conflicts_with = "json")]
+    pub format: super::export::Format,
+    /// With --format csv|jsonl: add each work order's input and its latest run's output.
+    #[arg(long)]
+    pub with_bodies: bool,
     #[arg(long)]
     pub json: bool,
 }
 
-/// Sends a request answered with a plain message and prints the message.
-fn print_done(global: &Global, request: Request) -> Result<(), CliError> {
+/// Sends a request answered with a plain message and prints the message (as JSON with
+/// `json`, with `about` naming what it acted on).
+fn print_done(
+    global: &Global,
+    request: Request,
+    json: bool,
+    about: &[(&str, &str)],
+) -> Result<(), CliError> {
     let mut client = global.connect()?;
     let message = expect(client.request(request)?, |r| match r {
         Response::Done { message } => Some(message),
         _ => None,
     })?;
-    crate::say!("{message}");
+    output::done(json, &message, about)?;
     Ok(())
 }
 
@@ -117,11 +138,29 @@ fn expect<T>(response: Response, pick: impl FnOnce(Response) -> Option<T>) -> Re
 
 pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
     let filter = args.filter.to_filter()?;
+    if args.with_bodies && args.format == super::export::Format::Table {
+        return Err(anyhow!(
+            "--with-bodies goes with an export: add --format csv or --format jsonl"
+        )
+        .into());
+    }
     let mut client = global.connect()?;
+    if args.format != super::export::Format::Table {
+        return super::export::export(
+            &mut client,
+            &super::export::Export {
+                format: args.format,
+                filter,
+                after: args.after.clone(),
+                limit: args.limit,
+                with_bodies: args.with_bodies,
+            },
+        );
+    }
     let page = expect(
         client.request(Request::ListWorkOrders {
             filter,
-            limit: args.limit,
+            limit: args.limit.unwrap_or(50),
             after: args.after.clone(),
         })?,
         |r| match r {
@@ -371,8 +410,8 @@ pub struct LogsArgs {
     #[arg(long)]
     pub level: Option<String>,
     /// Print at most this many lines (the first ones), and say so when there are more.
-    #[arg(long, value_name = "N")]
-    pub limit: Option<u64>,
+    #[arg(long, value_name = "N", value_parser = super::positive_limit)]
+    pub limit: Option<u32>,
     #[arg(long)]
     pub json: bool,
 }
@@ -429,7 +468,7 @@ pub fn logs(global: &Global, args: &LogsArgs) -> Result<(), CliError> {
     let mut client = global.connect()?;
     let mut printer = LinePrinter {
         json: args.json,
-        limit: args.limit,
+        limit: args.limit.map(u64::from),
         printed: 0,
         last_id: 0,
     };
@@ -675,12 +714,22 @@ fn count_matching(client: &mut Client, filter: &WorkOrderFilter) -> Result<Strin
     ))
 }
 
-pub fn cancel(global: &Global, reference: &str) -> Result<(), CliError> {
+#[derive(clap::Args, Debug)]
+pub struct CancelArgs {
+    /// Work order (its latest run), run, or step.
+    pub reference: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn cancel(global: &Global, args: &CancelArgs) -> Result<(), CliError> {
     print_done(
         global,
         Request::Cancel {
-            reference: reference.to_string(),
+            reference: args.reference.clone(),
         },
+        args.json,
+        &[("reference", &args.reference)],
     )
 }
 
@@ -781,23 +830,83 @@ pub enum InputCommand {
         step: String,
         #[arg(long)]
         name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the saved inputs: name, project, size, when saved.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a saved input (runs that used it keep it in their history).
+    Rm {
+        name: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 
 pub fn input(global: &Global, command: &InputCommand) -> Result<(), CliError> {
-    let InputCommand::Save {
-        reference,
-        step,
-        name,
-    } = command;
-    print_done(
-        global,
-        Request::SaveInput {
-            reference: reference.clone(),
-            step: step.clone(),
-            name: name.clone(),
-        },
-    )
+    match command {
+        InputCommand::Save {
+            reference,
+            step,
+            name,
+            json,
+        } => print_done(
+            global,
+            Request::SaveInput {
+                reference: reference.clone(),
+                step: step.clone(),
+                name: name.clone(),
+            },
+            *json,
+            &[("name", name)],
+        ),
+        InputCommand::List { json } => list_inputs(global, *json),
+        InputCommand::Rm { name, json } => print_done(
+            global,
+            Request::RemoveInput { name: name.clone() },
+            *json,
+            &[("name", name)],
+        ),
+    }
+}
+
+fn list_inputs(global: &Global, json: bool) -> Result<(), CliError> {
+    let mut client = global.connect()?;
+    let inputs = expect(client.request(Request::ListInputs)?, |r| match r {
+        Response::Inputs { inputs } => Some(inputs),
+        _ => None,
+    })?;
+    if json {
+        output::print_json(&inputs)?;
+        return Ok(());
+    }
+    if inputs.is_empty() {
+        crate::say!("no saved inputs; keep one with `bolt input save REF --step JOB --name NAME`");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = inputs
+        .iter()
+        .map(|input| {
+            vec![
+                input.name.clone(),
+                input.project.clone().unwrap_or_default(),
+                input
+                    .size_bytes
+                    .map(|b| format!("{b} B"))
+                    .unwrap_or_default(),
+                input.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                short_ref(&input.id),
+            ]
+        })
+        .collect();
+    crate::say!(
+        "{}",
+        output::table(&["NAME", "PROJECT", "SIZE", "SAVED", "REF"], &rows)
+    );
+    Ok(())
 }
 
 #[derive(clap::Args, Debug)]
@@ -873,6 +982,8 @@ pub enum ProjectCommand {
         /// Runs of this project at once ("none" = no limit).
         #[arg(long, value_name = "N|none")]
         concurrency: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -894,6 +1005,7 @@ pub fn project(global: &Global, command: &ProjectCommand) -> Result<(), CliError
         dataclip_retention_days,
         retention_policy,
         concurrency,
+        json,
     } = command;
     let settings = ProjectSettings {
         history_retention_days: days(history_retention_days, "--history-retention-days")?,
@@ -907,5 +1019,7 @@ pub fn project(global: &Global, command: &ProjectCommand) -> Result<(), CliError
             project: project.clone(),
             settings,
         },
+        *json,
+        &[("project", project.as_deref().unwrap_or(""))],
     )
 }

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod collections;
 pub mod credential;
 pub mod daemon_cmd;
+pub mod export;
 pub mod history;
 pub mod install_progress;
 pub mod notify;
@@ -26,17 +27,18 @@ use std::process::ExitCode;
 /// Exit code when no daemon answers, so scripts can tell "down" from "failed".
 pub const EXIT_NOT_RUNNING: u8 = 2;
 
-/// Options every subcommand shares.
+/// Options every subcommand shares. Their environment variables are read by `resolve`, not
+/// by clap: clap would print an environment-provided value's flag in every usage line.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Global {
     /// Socket of the boltd to talk to (env: BOLT_SOCKET).
-    #[arg(long, global = true, value_name = "PATH", env = "BOLT_SOCKET")]
+    #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
     /// Config file (env: BOLT_CONFIG).
-    #[arg(long, global = true, value_name = "FILE", env = "BOLT_CONFIG")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory (env: BOLT_DATA_DIR); the socket defaults to <data-dir>/run/boltd.sock.
-    #[arg(long, global = true, value_name = "DIR", env = "BOLT_DATA_DIR")]
+    #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 }
 
@@ -55,6 +57,15 @@ impl Global {
     pub fn connect(&self) -> Result<Client, CliError> {
         let resolved = self.resolve().map_err(CliError::Other)?;
         Client::connect(&resolved.socket).map_err(CliError::Client)
+    }
+}
+
+/// `--limit N`: a whole number above 0 (0 would ask for nothing).
+pub fn positive_limit(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(0) => Err("0 would show nothing: give a number above 0, or leave --limit out".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{text}' is not a whole number above 0")),
     }
 }
 

@@ -32,6 +32,22 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A command's plain answer: its message for people, or with `--json`
+/// `{"ok": true, "message": …}` plus what it acted on (`about`).
+pub fn done(json: bool, message: &str, about: &[(&str, &str)]) -> anyhow::Result<()> {
+    if !json {
+        say(message);
+        return Ok(());
+    }
+    let mut object = serde_json::Map::new();
+    object.insert("ok".into(), true.into());
+    for (key, value) in about {
+        object.insert((*key).into(), (*value).into());
+    }
+    object.insert("message".into(), message.into());
+    print_json(&object)
+}
+
 /// Left-aligned columns sized to their widest cell (by characters, not bytes); every cell
 /// is kept to one line with its control characters escaped.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {

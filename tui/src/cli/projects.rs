@@ -43,6 +43,9 @@ pub struct ExportArgs {
     /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print `{"project", "yaml"}` (and `"path"` with --output) as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -207,13 +210,22 @@ pub fn export(global: &Global, args: &ExportArgs) -> Result<(), CliError> {
         Response::Exported { yaml } => yaml,
         other => return Err(anyhow!("unexpected answer: {other:?}").into()),
     };
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, &yaml)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+    if let Some(path) = &args.output {
+        std::fs::write(path, &yaml).with_context(|| format!("cannot write {}", path.display()))?;
+        if !args.json {
             crate::say_err!("wrote {}", path.display());
         }
-        None => print!("{yaml}"),
+    }
+    if args.json {
+        let mut object = serde_json::Map::new();
+        object.insert("project".into(), args.project.clone().into());
+        if let Some(path) = &args.output {
+            object.insert("path".into(), path.display().to_string().into());
+        }
+        object.insert("yaml".into(), yaml.into());
+        output::print_json(&object)?;
+    } else if args.output.is_none() {
+        print!("{yaml}");
     }
     Ok(())
 }

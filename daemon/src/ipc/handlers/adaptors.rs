@@ -55,7 +55,9 @@ pub async fn add(
             &*progress,
         )
         .await
+        .inspect_err(|_| daemon.metrics.adaptor_install_failed())
         .map_err(install_error)?;
+    daemon.metrics.adaptors_installed(report.installed.len());
     for adaptor in &report.installed {
         tracing::info!(adaptor = %adaptor.spec(), source = %adaptor.source, "adaptor installed");
         let metadata = serde_json::json!({

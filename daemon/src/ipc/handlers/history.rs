@@ -169,6 +169,31 @@ pub async fn save_input(
     })
 }
 
+pub async fn list_inputs(daemon: &Arc<Daemon>) -> HandlerResult {
+    let inputs = daemon
+        .store
+        .readers
+        .read(|conn| crate::saved_inputs::list(conn))
+        .await?;
+    Ok(Response::Inputs { inputs })
+}
+
+pub async fn remove_input(daemon: &Arc<Daemon>, name: String) -> HandlerResult {
+    let label = name.clone();
+    let removed = daemon
+        .store
+        .writer
+        .write(move |tx| crate::saved_inputs::remove(tx, &name))
+        .await?;
+    let message = match removed {
+        crate::saved_inputs::Removed::Deleted => format!("removed saved input `{label}`"),
+        crate::saved_inputs::Removed::Unnamed => format!(
+            "removed saved input `{label}`; runs that used it still show it in their history"
+        ),
+    };
+    Ok(Response::Done { message })
+}
+
 pub async fn failures(
     daemon: &Arc<Daemon>,
     since: Option<chrono::DateTime<chrono::Utc>>,

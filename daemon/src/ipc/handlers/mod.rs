@@ -213,6 +213,8 @@ async fn dispatch(
             step,
             name,
         } => history::save_input(daemon, reference, step, name).await,
+        Request::ListInputs => history::list_inputs(daemon).await,
+        Request::RemoveInput { name } => history::remove_input(daemon, name).await,
         Request::Failures { since } => history::failures(daemon, since).await,
         Request::SetProjectSettings { project, settings } => {
             history::set_project(daemon, project, settings).await

@@ -73,6 +73,7 @@ pub async fn deploy(daemon: &Arc<Daemon>, input: DeployInput, progress: Progress
         if adaptor.status == bolt_shared::adaptors::DeployAdaptorStatus::InstalledNow
             && let Some(resolved) = &adaptor.resolved
         {
+            daemon.metrics.adaptors_installed(1);
             let metadata = serde_json::json!({ "by": "deploy", "project": spec.name });
             super::adaptors::audit(daemon, "installed", resolved.clone(), metadata).await;
         }
