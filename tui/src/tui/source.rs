@@ -47,6 +47,11 @@ pub enum Tag {
     },
     /// A diff between two versions, shown in a dialog.
     VersionDiff,
+    /// A job editor's save: success closes that editor, a refusal shows in it.
+    SaveJob {
+        job_id: String,
+        job_name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

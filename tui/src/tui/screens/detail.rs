@@ -601,10 +601,11 @@ impl Detail {
                     PromptPurpose::WritePath { contents },
                 )))
             }
-            Command::EditJob => match (&self.shown, self.step()) {
+            Command::EditJob | Command::ExternalEdit => match (&self.shown, self.step()) {
                 (Some(shown), Some(step)) => Action::EditJob {
                     workflow_id: shown.work_order.row.workflow_id.clone(),
                     job_id: step.job_id.clone(),
+                    external: command == Command::ExternalEdit,
                 },
                 _ => Action::None,
             },

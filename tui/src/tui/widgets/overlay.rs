@@ -60,6 +60,17 @@ impl Overlay {
         }
     }
 
+    /// What would be lost if this dialog went away now: "the edit of Validate", or None.
+    pub fn unsaved(&self) -> Option<String> {
+        match self {
+            Overlay::JobEditor(editor) if editor.is_dirty() => {
+                Some(format!("the edit of {}", editor.job_name))
+            }
+            Overlay::Diff(diff) if diff.on_yes.is_some() => Some(diff.title.clone()),
+            _ => None,
+        }
+    }
+
     pub fn handle_key(&mut self, key: KeyEvent, keymap: &Keymap) -> Outcome {
         match self {
             Overlay::Help(help) => help.handle_key(key, keymap),
