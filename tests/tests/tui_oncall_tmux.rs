@@ -187,3 +187,110 @@ fn boltd_refuses_a_job_save_that_does_not_compile() {
     );
     assert_eq!(load_body(&daemon), before);
 }
+
+/// Answers every request with HTTP 500 and `body` as plain text.
+fn serve_500(listener: std::net::TcpListener, body: String) {
+    use std::io::{BufRead, BufReader, Write};
+    for stream in listener.incoming().flatten() {
+        let mut reader = BufReader::new(&stream);
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                break;
+            }
+        }
+        let mut stream = &stream;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    }
+}
+
+const HTTP_PROJECT: &str = r#"
+name: lab
+workflows:
+  results:
+    name: Lab Results
+    jobs:
+      fetch:
+        name: Fetch
+        adaptor: '@openfn/language-http@7.2.10'
+        body: |
+          fn(async state => {
+            const s = await request('GET', state.data.url, { errors: false, parseAs: 'text' })({ ...state });
+            return { ...state, data: { status: s.response.statusCode, body: s.data } };
+          });
+      check:
+        name: Check
+        body: |
+          fn(state => {
+            if (state.data.status >= 500) throw new Error('the lab answered ' + state.data.status);
+            return state;
+          });
+    triggers:
+      webhook: {type: webhook, custom_path: results}
+    edges:
+      webhook->fetch: {source_trigger: webhook, target_job: fetch, condition_type: always}
+      fetch->check: {source_job: fetch, target_job: check, condition_type: on_job_success}
+"#;
+
+/// The screen's text without spaces and box drawing, so wrapped rows read as one string.
+fn squeeze(screen: &str) -> String {
+    screen
+        .chars()
+        .filter(|c| !c.is_whitespace() && !('\u{2500}'..='\u{257f}').contains(c))
+        .collect()
+}
+
+#[test]
+fn a_500_body_longer_than_the_screen_is_read_whole_by_wrap_and_zoom() {
+    if !Tmux::available() {
+        return;
+    }
+    let body = format!(
+        "{}CAUSE: clinic id 7 is not registered with the lab",
+        "upstream said: ".repeat(30)
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/results", listener.local_addr().expect("addr"));
+    let served = body.clone();
+    std::thread::spawn(move || serve_500(listener, served));
+    let daemon = Daemon::start();
+    daemon.deploy_text(HTTP_PROJECT);
+    let reply = daemon.post("/i/results", &format!("{{\"url\": \"{url}\"}}"));
+    assert_eq!(reply.status, 200);
+    let order = daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    assert_eq!(order.row.state.to_string(), "failed", "{order:?}");
+
+    let tmux = Tmux::new("body");
+    tmux.start(100, 30, &bolt_command(&daemon));
+    tmux.wait_for("Check: the lab answered 500");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the lab answered 500");
+    // Find the cause: the search lands the cursor on the body line of the failed step's input.
+    tmux.keys(&["/"]);
+    tmux.type_text("CAUSE");
+    tmux.keys(&["Enter"]);
+    let cut = tmux.wait_for("\"body\"");
+    assert!(
+        !squeeze(&cut).contains("registeredwiththelab"),
+        "too long for one row:\n{cut}"
+    );
+    assert!(cut.contains('…'), "a cut row ends with an ellipsis:\n{cut}");
+
+    tmux.keys(&["W"]);
+    let wrapped = tmux.wait_until("the wrapped body", |s| {
+        squeeze(s).contains("clinicid7isnotregisteredwiththelab")
+    });
+    assert!(wrapped.contains("long lines wrap"), "{wrapped}");
+
+    tmux.keys(&["W", "z"]);
+    let zoom = tmux.wait_for("Check input /data/body");
+    assert!(
+        squeeze(&zoom).contains(&squeeze(&body)),
+        "the whole body, unescaped:\n{zoom}"
+    );
+    tmux.keys(&["Escape", "C-c"]);
+}

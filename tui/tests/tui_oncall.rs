@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui::action::{Action, External};
 use tui::app::App;
 use tui::measure::demo_app;
-use tui::source::Incoming;
+use tui::source::{Incoming, Tag};
 use tui::theme::ColorMode;
 use tui::widgets::overlay::Overlay;
 
@@ -239,4 +239,144 @@ fn external_failures_show_in_the_banner() {
         screen.contains("could not start the pager nope"),
         "{screen}"
     );
+}
+
+/// A failed step whose input holds an HTTP 500 answer with the cause at the end of a body
+/// far wider than the screen; the detail is open on it.
+fn detail_with_long_body() -> (App, String) {
+    let cause = "CAUSE: clinic id 7 is not registered with the lab";
+    let body = format!("{} {cause}", "upstream said: ".repeat(30));
+    let input = serde_json::json!({"response": {"status": 500, "body": body}}).to_string();
+    let mut shown = tui::fixtures::show_failed();
+    for run in &mut shown.work_order.runs {
+        for step in &mut run.steps {
+            step.input = Some(tui::fixtures::dataclip(Some(&input)));
+        }
+    }
+    let mut app = demo_app(ColorMode::Full);
+    app.run(Action::OpenDetail {
+        reference: shown.work_order.row.id.clone(),
+        search: None,
+    });
+    let tag = app
+        .outbox
+        .drain(..)
+        .find_map(|(tag, _)| matches!(tag, Tag::Show { .. }).then_some(tag))
+        .unwrap();
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Ok(bolt_shared::protocol::Response::Shown(Box::new(shown))),
+    });
+    (app, body)
+}
+
+/// The screen's text without spaces and box drawing: wrapped rows read as one string.
+fn squeeze(screen: &str) -> String {
+    screen
+        .chars()
+        .filter(|c| !c.is_whitespace() && !('\u{2500}'..='\u{257f}').contains(c))
+        .collect()
+}
+
+fn select_json_path(app: &mut App, path: &str) {
+    let detail = app.detail.as_mut().unwrap();
+    detail.focus = tui::screens::detail::Focus::Content;
+    let at = detail
+        .input
+        .lines()
+        .iter()
+        .position(|l| l.path == path)
+        .unwrap();
+    detail.input.move_to(at);
+}
+
+#[test]
+fn a_long_value_is_cut_with_an_ellipsis_then_wraps_whole() {
+    let (mut app, _) = detail_with_long_body();
+    select_json_path(&mut app, "/response/body");
+    let cut = render(&app, 100, 30);
+    let body_row = cut.lines().find(|l| l.contains("\"body\"")).unwrap();
+    assert!(body_row.contains('…'), "a cut value says so:\n{cut}");
+    assert!(!cut.contains("not registered with the lab"), "{cut}");
+
+    press(&mut app, KeyCode::Char('W'));
+    let wrapped = render(&app, 100, 30);
+    assert!(
+        squeeze(&wrapped).contains("clinicid7isnotregisteredwiththelab\""),
+        "the end of the value is on screen:\n{wrapped}"
+    );
+    press(&mut app, KeyCode::Char('W'));
+    assert!(!render(&app, 100, 30).contains("not registered with the lab"));
+}
+
+#[test]
+fn zoom_shows_the_selected_value_whole_and_copy_and_pager_take_it() {
+    let (mut app, body) = detail_with_long_body();
+    select_json_path(&mut app, "/response/body");
+    press(&mut app, KeyCode::Char('z'));
+    assert!(matches!(app.overlays.last(), Some(Overlay::Zoom(_))));
+    let zoom = render(&app, 80, 24);
+    assert!(
+        zoom.contains("Validate Visit input /response/body"),
+        "{zoom}"
+    );
+    assert!(
+        squeeze(&zoom).contains(&squeeze(&body)),
+        "the whole string, unescaped, wrapped:\n{zoom}"
+    );
+    // y in the zoom copies the value itself (not its JSON-escaped form).
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        app.external.take(),
+        Some(External::Copy {
+            what: "Validate Visit input /response/body".into(),
+            text: body.clone(),
+        })
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.overlays.is_empty());
+
+    press(&mut app, KeyCode::Char('y'));
+    assert!(matches!(app.external.take(), Some(External::Copy { text, .. }) if text == body));
+    press(&mut app, KeyCode::Char('|'));
+    match app.external.take() {
+        Some(External::Page { text }) => {
+            assert!(text.contains("\"status\": 500"), "pretty JSON: {text}");
+            assert!(text.contains("not registered with the lab"));
+        }
+        other => panic!("{other:?}"),
+    }
+    app.external_done(
+        External::Copy {
+            what: "x".into(),
+            text: "y".into(),
+        },
+        Ok("copied x (1 bytes) to the clipboard with OSC 52".into()),
+    );
+    assert!(render(&app, 100, 30).contains("copied x (1 bytes)"));
+}
+
+#[test]
+fn long_log_lines_wrap_and_zoom() {
+    let (mut app, _) = detail_with_long_body();
+    let run_id = app.detail.as_ref().unwrap().logs_run.clone().unwrap();
+    let mut lines = tui::fixtures::logs(&run_id, 2);
+    lines[0].message = format!("{} END-OF-LOG-LINE", "request failed: ".repeat(20));
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::Logs {
+            run_id: run_id.clone(),
+        },
+        result: Ok(bolt_shared::protocol::Response::Logs { lines, more: false }),
+    });
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('l'));
+    let cut = render(&app, 100, 30);
+    assert!(!cut.contains("END-OF-LOG-LINE"), "{cut}");
+    assert!(cut.contains('…'), "{cut}");
+    press(&mut app, KeyCode::Char('W'));
+    assert!(render(&app, 100, 30).contains("END-OF-LOG-LINE"));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('z'));
+    let zoom = render(&app, 100, 30);
+    assert!(zoom.contains("END-OF-LOG-LINE"), "{zoom}");
 }

@@ -81,6 +81,8 @@ const HINTS: &[(Context, &[(Command, &str)])] = &[
         &[
             (Command::NextPane, "pane"),
             (Command::NextTab, "tab"),
+            (Command::Zoom, "zoom"),
+            (Command::Wrap, "wrap"),
             (Command::Rerun, "rerun"),
             (Command::RerunFrom, "from step"),
             (Command::SaveInput, "save input"),

@@ -9,6 +9,7 @@ use super::help::Help;
 use super::picker::Picker;
 use super::prompt::Prompt;
 use super::versions::{DiffText, VersionsView};
+use super::zoom::Zoom;
 use crate::tui::action::Action;
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
@@ -40,6 +41,7 @@ pub enum Overlay {
     Versions(Box<VersionsView>),
     VersionDiff(DiffText),
     Constants(Box<ConstantsForm>),
+    Zoom(Box<Zoom>),
 }
 
 impl Overlay {
@@ -57,6 +59,7 @@ impl Overlay {
             Overlay::Versions(_) => "versions",
             Overlay::VersionDiff(_) => "version diff",
             Overlay::Constants(_) => "constants",
+            Overlay::Zoom(_) => "zoom",
         }
     }
 
@@ -85,6 +88,7 @@ impl Overlay {
             Overlay::Versions(view) => view.handle_key(key),
             Overlay::VersionDiff(view) => view.handle_key(key),
             Overlay::Constants(form) => form.handle_key(key),
+            Overlay::Zoom(zoom) => zoom.handle_key(key),
         }
     }
 
@@ -102,6 +106,7 @@ impl Overlay {
             Overlay::Versions(view) => view.draw(frame, area, theme),
             Overlay::VersionDiff(view) => view.draw(frame, area, theme),
             Overlay::Constants(form) => form.draw(frame, area, theme),
+            Overlay::Zoom(zoom) => zoom.draw(frame, area, theme),
         }
     }
 }
