@@ -380,3 +380,146 @@ fn long_log_lines_wrap_and_zoom() {
     let zoom = render(&app, 100, 30);
     assert!(zoom.contains("END-OF-LOG-LINE"), "{zoom}");
 }
+
+fn failed_page(ids: &[usize], failed: u64) -> bolt_shared::model::WorkOrderPage {
+    use bolt_shared::model::{StateCount, WorkOrderState};
+    bolt_shared::model::WorkOrderPage {
+        rows: ids
+            .iter()
+            .map(|i| tui::fixtures::row(*i, WorkOrderState::Failed))
+            .collect(),
+        next_cursor: None,
+        counts: vec![StateCount {
+            state: WorkOrderState::Failed,
+            count: failed,
+        }],
+        counts_capped: false,
+    }
+}
+
+fn answer_refresh(app: &mut App, page: bolt_shared::model::WorkOrderPage) {
+    let sent: Vec<_> = app.outbox.drain(..).collect();
+    assert!(
+        sent.iter()
+            .any(|(tag, _)| matches!(tag, Tag::HistoryRefresh)),
+        "a refresh was asked for: {sent:?}"
+    );
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::HistoryRefresh,
+        result: Ok(bolt_shared::protocol::Response::WorkOrders(page)),
+    });
+}
+
+#[test]
+fn after_a_rerun_the_failed_filter_rows_counts_and_first_error_update() {
+    use bolt_shared::model::WorkOrderState;
+    use bolt_shared::protocol::Event;
+    let mut app = demo_app(ColorMode::Full);
+    app.history.filter.states = vec![WorkOrderState::Failed];
+    app.history.apply_reload(failed_page(&[1, 2, 3], 3));
+    app.outbox.clear();
+    let before = render(&app, 160, 20);
+    assert!(
+        before.contains("(P-0041)") && before.contains("(P-0042)"),
+        "{before}"
+    );
+
+    // Row 2 was rerun and succeeded; row 3 failed again with another error.
+    let rerun = app.history.rows[1].id.clone();
+    app.handle_incoming(Incoming::Event(Event::WorkOrderChanged {
+        id: rerun,
+        state: WorkOrderState::Success,
+        created: false,
+    }));
+    let mut page = failed_page(&[1, 3], 2);
+    page.rows[1].first_error.as_mut().unwrap().message = Some("lab id missing".into());
+    answer_refresh(&mut app, page);
+    let after = render(&app, 160, 20);
+    assert!(
+        !after.contains("(P-0042)"),
+        "the green one left the list:\n{after}"
+    );
+    assert!(
+        after.contains("lab id missing"),
+        "FIRST ERROR is the new one:\n{after}"
+    );
+    assert!(after.contains("✘ 2"), "the count follows:\n{after}");
+
+    // A work order not listed that fails again comes back into the failed list.
+    app.handle_incoming(Incoming::Event(Event::WorkOrderChanged {
+        id: tui::fixtures::row(2, WorkOrderState::Failed).id,
+        state: WorkOrderState::Failed,
+        created: false,
+    }));
+    answer_refresh(&mut app, failed_page(&[1, 2, 3], 3));
+    assert!(render(&app, 160, 20).contains("(P-0042)"));
+}
+
+#[test]
+fn workflow_counts_follow_finished_runs_on_the_workflows_screens() {
+    use bolt_shared::model::WorkOrderState;
+    use bolt_shared::protocol::Event;
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('2'));
+    let loads = |app: &mut App| {
+        app.outbox
+            .drain(..)
+            .filter(|(tag, _)| matches!(tag, Tag::Workflows))
+            .count()
+    };
+    assert_eq!(loads(&mut app), 1);
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::Workflows,
+        result: Ok(bolt_shared::protocol::Response::Workflows {
+            workflows: tui::fixtures::workflows(),
+        }),
+    });
+    let finished = |app: &mut App| {
+        app.handle_incoming(Incoming::Event(Event::WorkOrderChanged {
+            id: "wo".into(),
+            state: WorkOrderState::Failed,
+            created: false,
+        }))
+    };
+    finished(&mut app);
+    assert_eq!(loads(&mut app), 1, "a finished run reloads the counts");
+    finished(&mut app);
+    finished(&mut app);
+    assert_eq!(loads(&mut app), 0, "one load in flight at a time");
+    let mut fresh = tui::fixtures::workflows();
+    fresh[0].failed_24h += 1;
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::Workflows,
+        result: Ok(bolt_shared::protocol::Response::Workflows { workflows: fresh }),
+    });
+    assert_eq!(loads(&mut app), 1, "the events meanwhile ask once more");
+}
+
+#[test]
+fn a_reconnect_reloads_and_clears_old_errors_and_ctrl_r_reconnects_at_once() {
+    use std::time::Duration;
+    use tui::source::Connection;
+    let mut app = demo_app(ColorMode::Full);
+    app.handle_incoming(Incoming::Connection(Connection::Down {
+        error: "connection refused".into(),
+        retry_in: Duration::from_secs(8),
+    }));
+    app.run(Action::error(
+        "loading the history failed: connection refused",
+    ));
+    let down = render(&app, 120, 20);
+    assert!(down.contains("down, retrying in 8s"), "{down}");
+    ctrl(&mut app, 'r');
+    assert!(app.reconnect_now, "the runtime is told to reconnect now");
+    assert!(render(&app, 120, 20).contains("reconnecting to boltd now"));
+    app.outbox.clear();
+    app.handle_incoming(Incoming::Connection(Connection::Connected {
+        daemon: "boltd 0.1.0".into(),
+    }));
+    let up = render(&app, 120, 20);
+    assert!(!up.contains("connection refused"), "{up}");
+    assert!(up.contains("connected"), "{up}");
+    let sent: Vec<_> = app.outbox.drain(..).map(|(tag, _)| tag).collect();
+    assert!(sent.contains(&Tag::HistoryReload), "{sent:?}");
+    assert!(sent.contains(&Tag::Workflows), "{sent:?}");
+}

@@ -55,6 +55,11 @@ pub struct App {
     pub quit: bool,
     /// Work for the runtime that needs the terminal (editor, pager, clipboard).
     pub external: Option<External>,
+    /// Ctrl-R while boltd is down: the runtime reconnects at once instead of waiting.
+    pub reconnect_now: bool,
+    /// A workflows request is in flight; `workflows_again`: ask once more when it answers.
+    workflows_in_flight: bool,
+    workflows_again: bool,
     pub now: fn() -> DateTime<Utc>,
     was_down: bool,
 }
@@ -134,6 +139,9 @@ impl App {
             outbox: Vec::new(),
             quit: false,
             external: None,
+            reconnect_now: false,
+            workflows_in_flight: false,
+            workflows_again: false,
             now: Utc::now,
             was_down: false,
         }
@@ -237,6 +245,12 @@ impl App {
                 self.quit_now();
                 Action::None
             }
+            Command::Refresh if matches!(self.connection, Connection::Down { .. }) => {
+                // The screen reloads by itself once the connection is back.
+                self.reconnect_now = true;
+                self.connection = Connection::Connecting;
+                Action::info("reconnecting to boltd now")
+            }
             Command::Help => Action::overlay(Overlay::Help(Help::new(self.context()))),
             Command::Palette => Action::overlay(Overlay::Picker(self.palette())),
             Command::GoHistory => Action::Go(ScreenId::History),
@@ -335,6 +349,15 @@ impl App {
                         }
                         None => queue
                             .push_back(Action::error("that workflow is gone; reloading the list")),
+                    }
+                }
+                Action::Send(Tag::Workflows, request) => {
+                    // Counts change with every finished run: one load at a time is enough.
+                    if self.workflows_in_flight {
+                        self.workflows_again = true;
+                    } else {
+                        self.workflows_in_flight = true;
+                        self.outbox.push((Tag::Workflows, request));
                     }
                 }
                 Action::Send(tag, request) => self.outbox.push((tag, request)),
@@ -592,10 +615,17 @@ impl App {
             Incoming::Connection(connection) => {
                 let now_up = matches!(connection, Connection::Connected { .. });
                 if now_up && self.was_down {
-                    // Back after an outage: everything on screen may be stale.
+                    // Back after an outage: everything on screen may be stale, and the
+                    // errors shown were about the outage.
+                    if self.banner.is_some() {
+                        self.banner = None;
+                    }
                     let reload = self.history.reload();
                     self.run(reload);
                     self.run(Workflows::load());
+                    if self.screen() == ScreenId::Credentials {
+                        self.run(super::screens::credentials::Credentials::load());
+                    }
                     if let Some(detail) = self.detail.as_mut() {
                         let refresh = detail.refresh();
                         self.run(refresh);
@@ -622,7 +652,11 @@ impl App {
                 format!("opening {reference}")
             }
             Tag::Logs { .. } => "loading logs".to_string(),
-            Tag::Workflows => "loading workflows".to_string(),
+            Tag::Workflows => {
+                self.workflows_in_flight = false;
+                self.workflows_again = false;
+                "loading workflows".to_string()
+            }
             Tag::Credentials => "loading credentials".to_string(),
             Tag::Action { what } => what.clone(),
             Tag::BulkItem => {
@@ -680,6 +714,8 @@ impl App {
                 None => Action::None,
             },
             (Tag::Workflows, Response::Workflows { workflows }) => {
+                self.workflows_in_flight = false;
+                let again = std::mem::take(&mut self.workflows_again);
                 if let Some(graph) = self.graph.as_mut()
                     && let Some(fresh) = workflows.iter().find(|w| w.id == graph.workflow.id)
                 {
@@ -692,7 +728,11 @@ impl App {
                     let workflow_id = shown.work_order.row.workflow_id.clone();
                     detail.workflow_jobs = jobs_of(&self.workflows.list, &workflow_id);
                 }
-                Action::None
+                if again {
+                    Workflows::load()
+                } else {
+                    Action::None
+                }
             }
             (Tag::Credentials, Response::Credentials { credentials }) => {
                 self.credentials.apply(credentials);
@@ -893,6 +933,13 @@ impl App {
             Event::WorkflowsChanged => {
                 self.run(Workflows::load());
                 return false;
+            }
+            // The workflows screens show 24h success/failure counts: keep them current.
+            Event::WorkOrderChanged { state, .. }
+                if state.is_final()
+                    && matches!(self.screen(), ScreenId::Workflows | ScreenId::Graph) =>
+            {
+                self.run(Workflows::load());
             }
             _ => {}
         }

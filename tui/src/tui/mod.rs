@@ -182,6 +182,9 @@ pub fn apply(app: &mut App, event: UiEvent) -> anyhow::Result<bool> {
 }
 
 fn flush_outbox(app: &mut App, source: &mut dyn DataSource) {
+    if std::mem::take(&mut app.reconnect_now) {
+        source.reconnect_now();
+    }
     for (tag, request) in app.outbox.drain(..) {
         source.send(tag, request);
     }
