@@ -2,9 +2,8 @@
 //! Filter to failed, open the work order, read the error and the step's input, fix the job,
 //! rerun from that step, watch the new run succeed.
 
+use bolt_e2e::tmux::Tmux;
 use bolt_e2e::{Daemon, bin};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 const PROJECT: &str = r#"
 name: triage
@@ -30,63 +29,9 @@ workflows:
       load->transform: {source_job: load, target_job: transform, condition_type: on_job_success}
 "#;
 
-struct Tmux {
-    server: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.server)
-            .args(args)
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for key in keys {
-            self.run(&["send-keys", "-t", "bolt", key]);
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "bolt"])
-    }
-
-    /// Waits until the screen shows `text`; panics with the screen when it doesn't.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the screen never showed {text:?}:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
-
 #[test]
 fn triage_a_failure_and_rerun_it_from_the_failed_step() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is required in CI (.ci/run installs it)"
-        );
-        eprintln!("tmux is not installed: skipping the TUI walk-through");
+    if !Tmux::available() {
         return;
     }
     let daemon = Daemon::start();
@@ -101,9 +46,7 @@ fn triage_a_failure_and_rerun_it_from_the_failed_step() {
         daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
     }
 
-    let tmux = Tmux {
-        server: format!("bolt-test-{}", std::process::id()),
-    };
+    let tmux = Tmux::new("triage");
     let command = format!(
         "{} --socket {}",
         bin("bolt").display(),

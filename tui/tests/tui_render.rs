@@ -359,12 +359,21 @@ fn workflows_list_and_graph() {
     assert!(diff.contains("- post('/summaries'"), "{diff}");
     assert!(diff.contains("+ // post('/summaries'"), "{diff}");
     press(&mut app, KeyCode::Char('y'));
+    // The editor stays open until boltd has taken the save, so a refusal loses nothing.
+    assert!(matches!(app.overlays.last(), Some(Overlay::JobEditor(_))));
+    let (tag, _) = app
+        .outbox
+        .iter()
+        .find(|(_, r)| matches!(r, Request::UpdateJob { job, .. } if job == "job-summarise"))
+        .cloned()
+        .unwrap();
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Ok(Response::Done {
+            message: "saved as version 4".into(),
+        }),
+    });
     assert!(app.overlays.is_empty());
-    assert!(
-        app.outbox
-            .iter()
-            .any(|(_, r)| matches!(r, Request::UpdateJob { job, .. } if job == "job-summarise"))
-    );
 }
 
 #[test]

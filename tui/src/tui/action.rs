@@ -30,6 +30,18 @@ pub struct Banner {
     pub text: String,
 }
 
+/// Work only the runtime can do, because it takes the terminal from the TUI for a while
+/// (an editor, a pager) or writes to it directly (a clipboard escape).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum External {
+    /// Open a job's code in `$EDITOR`; the result goes back to that job's editor.
+    EditJob { job_id: String, text: String },
+    /// Show text in `$PAGER`.
+    Page { text: String },
+    /// Put text on the terminal's clipboard (OSC 52), else in a private file.
+    Copy { what: String, text: String },
+}
+
 pub enum Action {
     None,
     Quit,
@@ -63,7 +75,11 @@ pub enum Action {
     EditJob {
         workflow_id: String,
         job_id: String,
+        /// Straight on to `$EDITOR` (the in-TUI editor stays open behind it).
+        external: bool,
     },
+    /// Hand work to the runtime (editor, pager, clipboard).
+    External(External),
     /// Open the manual-run input editor.
     TriggerInput {
         workflow_id: String,
@@ -121,6 +137,7 @@ impl std::fmt::Debug for Action {
             }
             Action::PickFilterWorkflow => f.write_str("PickFilterWorkflow"),
             Action::EditJob { job_id, .. } => write!(f, "EditJob({job_id})"),
+            Action::External(external) => write!(f, "External({external:?})"),
             Action::TriggerInput { workflow_id } => write!(f, "TriggerInput({workflow_id})"),
             Action::BulkRerun { references, .. } => write!(f, "BulkRerun({})", references.len()),
             Action::Prompted(p, text) => write!(f, "Prompted({p:?}, {text})"),

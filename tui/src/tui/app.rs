@@ -2,7 +2,7 @@
 //! no I/O except writing files the user asked for; requests go to `outbox` and the runtime
 //! forwards them to the data source.
 
-use super::action::{Action, Banner, BannerKind, ScreenId};
+use super::action::{Action, Banner, BannerKind, External, ScreenId};
 use super::keymap::{Command, Context, Keymap};
 use super::screens::credentials::Credentials;
 use super::screens::detail::Detail;
@@ -10,6 +10,7 @@ use super::screens::history::History;
 use super::screens::workflows::{Graph, Workflows};
 use super::source::{Connection, Incoming, Tag};
 use super::theme::{Theme, Tone};
+use super::widgets::confirm::Confirm;
 use super::widgets::editor::{JobEditor, TriggerEditor};
 use super::widgets::help::Help;
 use super::widgets::overlay::{Outcome, Overlay};
@@ -52,9 +53,18 @@ pub struct App {
     /// Requests waiting to be handed to the data source.
     pub outbox: Vec<(Tag, Request)>,
     pub quit: bool,
+    /// Work for the runtime that needs the terminal (editor, pager, clipboard).
+    pub external: Option<External>,
+    /// Ctrl-R while boltd is down: the runtime reconnects at once instead of waiting.
+    pub reconnect_now: bool,
+    /// A workflows request is in flight; `workflows_again`: ask once more when it answers.
+    workflows_in_flight: bool,
+    workflows_again: bool,
     pub now: fn() -> DateTime<Utc>,
     was_down: bool,
 }
+
+const QUIT_UNSAVED: &str = "Quit bolt without saving?";
 
 /// Short key hints per screen for the status line (the full list is behind `?`).
 const HINTS: &[(Context, &[(Command, &str)])] = &[
@@ -76,6 +86,8 @@ const HINTS: &[(Context, &[(Command, &str)])] = &[
         &[
             (Command::NextPane, "pane"),
             (Command::NextTab, "tab"),
+            (Command::Zoom, "zoom"),
+            (Command::Wrap, "wrap"),
             (Command::Rerun, "rerun"),
             (Command::RerunFrom, "from step"),
             (Command::SaveInput, "save input"),
@@ -126,6 +138,10 @@ impl App {
             bulk: None,
             outbox: Vec::new(),
             quit: false,
+            external: None,
+            reconnect_now: false,
+            workflows_in_flight: false,
+            workflows_again: false,
             now: Utc::now,
             was_down: false,
         }
@@ -163,6 +179,10 @@ impl App {
         if key.kind == KeyEventKind::Release {
             return false;
         }
+        if self.is_quit_now(&key) {
+            self.quit_now();
+            return true;
+        }
         if let Some(top) = self.overlays.last_mut() {
             match top.handle_key(key, &self.keymap) {
                 Outcome::Stay => {}
@@ -191,9 +211,46 @@ impl App {
         true
     }
 
+    fn is_quit_now(&self, key: &KeyEvent) -> bool {
+        self.keymap
+            .bindings
+            .iter()
+            .any(|b| b.command == Command::QuitNow && b.keys.iter().any(|k| k.matches(key)))
+    }
+
+    /// Ctrl-C: quit from anywhere, asking first only when an edit would be lost (and not
+    /// again when that question is already open).
+    fn quit_now(&mut self) {
+        let asking =
+            matches!(self.overlays.last(), Some(Overlay::Confirm(c)) if c.title == QUIT_UNSAVED);
+        let unsaved: Vec<String> = self.overlays.iter().filter_map(Overlay::unsaved).collect();
+        if unsaved.is_empty() || asking {
+            self.quit = true;
+            return;
+        }
+        self.overlays.push(Overlay::Confirm(Confirm::new(
+            QUIT_UNSAVED,
+            vec![
+                format!("Unsaved: {}.", unsaved.join(", ")),
+                "Quitting now throws it away.".into(),
+            ],
+            Action::Quit,
+        )));
+    }
+
     /// Runs a command as if its key was pressed on the current screen.
     pub fn command(&mut self, command: Command) {
         let action = match command {
+            Command::QuitNow => {
+                self.quit_now();
+                Action::None
+            }
+            Command::Refresh if matches!(self.connection, Connection::Down { .. }) => {
+                // The screen reloads by itself once the connection is back.
+                self.reconnect_now = true;
+                self.connection = Connection::Connecting;
+                Action::info("reconnecting to boltd now")
+            }
             Command::Help => Action::overlay(Overlay::Help(Help::new(self.context()))),
             Command::Palette => Action::overlay(Overlay::Picker(self.palette())),
             Command::GoHistory => Action::Go(ScreenId::History),
@@ -294,6 +351,15 @@ impl App {
                             .push_back(Action::error("that workflow is gone; reloading the list")),
                     }
                 }
+                Action::Send(Tag::Workflows, request) => {
+                    // Counts change with every finished run: one load at a time is enough.
+                    if self.workflows_in_flight {
+                        self.workflows_again = true;
+                    } else {
+                        self.workflows_in_flight = true;
+                        self.outbox.push((Tag::Workflows, request));
+                    }
+                }
                 Action::Send(tag, request) => self.outbox.push((tag, request)),
                 Action::Banner(banner) => self.banner = Some(banner),
                 Action::Overlay(overlay) => self.overlays.push(*overlay),
@@ -373,9 +439,11 @@ impl App {
                         PickPurpose::FilterWorkflow,
                     )));
                 }
+                Action::External(external) => self.external = Some(external),
                 Action::EditJob {
                     workflow_id,
                     job_id,
+                    external,
                 } => {
                     let found = self
                         .workflows
@@ -392,7 +460,13 @@ impl App {
                                     job.name.clone(),
                                     job.body.clone(),
                                     &self.theme,
-                                ))))
+                                ))));
+                            if external {
+                                self.external = Some(super::action::External::EditJob {
+                                    job_id: job.id.clone(),
+                                    text: job.body.clone(),
+                                });
+                            }
                         }
                         None => {
                             queue.push_back(Action::error(
@@ -541,10 +615,17 @@ impl App {
             Incoming::Connection(connection) => {
                 let now_up = matches!(connection, Connection::Connected { .. });
                 if now_up && self.was_down {
-                    // Back after an outage: everything on screen may be stale.
+                    // Back after an outage: everything on screen may be stale, and the
+                    // errors shown were about the outage.
+                    if self.banner.is_some() {
+                        self.banner = None;
+                    }
                     let reload = self.history.reload();
                     self.run(reload);
                     self.run(Workflows::load());
+                    if self.screen() == ScreenId::Credentials {
+                        self.run(super::screens::credentials::Credentials::load());
+                    }
                     if let Some(detail) = self.detail.as_mut() {
                         let refresh = detail.refresh();
                         self.run(refresh);
@@ -571,7 +652,11 @@ impl App {
                 format!("opening {reference}")
             }
             Tag::Logs { .. } => "loading logs".to_string(),
-            Tag::Workflows => "loading workflows".to_string(),
+            Tag::Workflows => {
+                self.workflows_in_flight = false;
+                self.workflows_again = false;
+                "loading workflows".to_string()
+            }
             Tag::Credentials => "loading credentials".to_string(),
             Tag::Action { what } => what.clone(),
             Tag::BulkItem => {
@@ -589,6 +674,14 @@ impl App {
             Tag::Trigger => "manual run".to_string(),
             Tag::Versions { .. } => "loading versions".to_string(),
             Tag::VersionDiff => "loading the diff".to_string(),
+            Tag::SaveJob { job_id, job_name } => {
+                // The editor stays open with boltd's reason, so nothing typed is lost.
+                if let Some(editor) = self.job_editor(job_id) {
+                    editor.error = Some(format!("not saved: {message}"));
+                    return;
+                }
+                format!("save of {job_name}")
+            }
         };
         self.banner = Some(Banner {
             kind: BannerKind::Error,
@@ -621,6 +714,8 @@ impl App {
                 None => Action::None,
             },
             (Tag::Workflows, Response::Workflows { workflows }) => {
+                self.workflows_in_flight = false;
+                let again = std::mem::take(&mut self.workflows_again);
                 if let Some(graph) = self.graph.as_mut()
                     && let Some(fresh) = workflows.iter().find(|w| w.id == graph.workflow.id)
                 {
@@ -633,7 +728,11 @@ impl App {
                     let workflow_id = shown.work_order.row.workflow_id.clone();
                     detail.workflow_jobs = jobs_of(&self.workflows.list, &workflow_id);
                 }
-                Action::None
+                if again {
+                    Workflows::load()
+                } else {
+                    Action::None
+                }
             }
             (Tag::Credentials, Response::Credentials { credentials }) => {
                 self.credentials.apply(credentials);
@@ -681,6 +780,12 @@ impl App {
                 };
                 Action::Many(vec![Action::info(text), Workflows::load()])
             }
+            (Tag::SaveJob { job_id, job_name }, response) => {
+                self.overlays.retain(
+                    |o| !matches!(o, Overlay::JobEditor(editor) if editor.job_id == job_id),
+                );
+                self.action_done(format!("{job_name} saved"), response)
+            }
             (Tag::Action { what }, response) => self.action_done(what, response),
             (tag, other) => Action::error(format!(
                 "boltd answered {tag:?} with an unexpected {}",
@@ -688,6 +793,52 @@ impl App {
             )),
         };
         self.run(action);
+    }
+
+    fn job_editor(&mut self, job_id: &str) -> Option<&mut JobEditor> {
+        self.overlays.iter_mut().rev().find_map(|o| match o {
+            Overlay::JobEditor(editor) if editor.job_id == job_id => Some(editor.as_mut()),
+            _ => None,
+        })
+    }
+
+    /// What the runtime reports back after [`External`] work: `Ok(text)` is the edited text
+    /// for an editor, a message to show for the others.
+    pub fn external_done(&mut self, request: External, result: Result<String, String>) {
+        let text = match result {
+            Ok(text) => text,
+            Err(message) => {
+                self.run(Action::error(message));
+                return;
+            }
+        };
+        match request {
+            External::EditJob {
+                job_id,
+                text: before,
+            } => {
+                let theme = self.theme;
+                let Some(editor) = self.job_editor(&job_id) else {
+                    return;
+                };
+                if text.trim_end() == before.trim_end() {
+                    self.run(Action::info("$EDITOR made no changes"));
+                    return;
+                }
+                editor.replace_text(&text, &theme);
+                // The same check and diff as a save typed in the TUI.
+                match editor.review_save() {
+                    Outcome::Keep(action) => self.run(action),
+                    Outcome::Done(action) => self.run(action),
+                    Outcome::Stay | Outcome::Close => {}
+                }
+            }
+            External::Page { .. } | External::Copy { .. } => {
+                if !text.is_empty() {
+                    self.run(Action::info(text));
+                }
+            }
+        }
     }
 
     fn action_done(&mut self, what: String, response: Response) -> Action {
@@ -782,6 +933,13 @@ impl App {
             Event::WorkflowsChanged => {
                 self.run(Workflows::load());
                 return false;
+            }
+            // The workflows screens show 24h success/failure counts: keep them current.
+            Event::WorkOrderChanged { state, .. }
+                if state.is_final()
+                    && matches!(self.screen(), ScreenId::Workflows | ScreenId::Graph) =>
+            {
+                self.run(Workflows::load());
             }
             _ => {}
         }

@@ -51,6 +51,7 @@ macro_rules! commands {
 
 commands! {
     Quit => "quit",
+    QuitNow => "quit-now",
     Back => "back",
     Help => "help",
     Palette => "palette",
@@ -77,6 +78,11 @@ commands! {
     SaveInput => "save-input",
     WriteFile => "write-file",
     EditJob => "edit-job",
+    ExternalEdit => "edit-job-in-editor",
+    Copy => "copy",
+    Pager => "pager",
+    Wrap => "wrap",
+    Zoom => "zoom",
     NextTab => "next-tab",
     PrevTab => "prev-tab",
     Fold => "fold",
@@ -210,6 +216,12 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
     use Context::*;
     &[
         (Global, "q", Quit, "quit (on the top screen) / back"),
+        (
+            Global,
+            "ctrl-c",
+            QuitNow,
+            "quit from any screen (asks only if an edit is unsaved)",
+        ),
         (Global, "esc", Back, "back / close"),
         (Global, "?", Help, "show the keys of this screen"),
         (Global, ":", Palette, "command palette"),
@@ -258,8 +270,18 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
             SaveInput,
             "save this step's input as a named input",
         ),
-        (Detail, "w,y", WriteFile, "write the value to a file"),
+        (Detail, "w", WriteFile, "write the value to a file"),
+        (
+            Detail,
+            "y",
+            Copy,
+            "copy the value or log line (OSC 52 clipboard, else a file)",
+        ),
+        (Detail, "|", Pager, "show this tab in $PAGER"),
+        (Detail, "W", Wrap, "wrap long lines on / off"),
+        (Detail, "z", Zoom, "show the value or log line whole"),
         (Detail, "e", EditJob, "edit this step's job"),
+        (Detail, "E", ExternalEdit, "edit this step's job in $EDITOR"),
         (Detail, "L", LogLevel, "cycle the log level filter"),
         (Detail, "F", Follow, "follow the log while the run is live"),
         (Workflows, "enter", Open, "show the workflow graph"),
@@ -267,6 +289,12 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         (Workflows, "t", TriggerRun, "run by hand"),
         (Workflows, "/", Search, "find a workflow"),
         (Graph, "e,enter", EditJob, "edit the selected job"),
+        (
+            Graph,
+            "ctrl-o",
+            ExternalEdit,
+            "edit the selected job in $EDITOR",
+        ),
         (Graph, "E", ToggleEnabled, "enable / disable the workflow"),
         (Graph, "t", TriggerRun, "run by hand"),
         (

@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod app;
+pub mod external;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod keymap;
@@ -11,6 +12,7 @@ pub mod keymap;
 pub mod measure;
 pub mod screens;
 pub mod source;
+pub mod terminal;
 pub mod theme;
 pub mod widgets;
 
@@ -67,6 +69,15 @@ pub enum UiEvent {
     Terminal(TermEvent),
     Incoming(Box<Incoming>),
     InputFailed(String),
+    /// SIGTERM, SIGHUP or SIGINT: stop drawing, give the terminal back, exit.
+    Signal(i32),
+}
+
+/// Why the event loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Quit,
+    Signal(i32),
 }
 
 /// Builds the app the way `run` does (keymap overrides reported in the banner).
@@ -80,28 +91,65 @@ pub fn build_app(options: &TuiOptions) -> App {
     app
 }
 
-/// Runs the TUI until the user quits. Restores the terminal on return and on panic.
+/// Runs the TUI until the user quits or a signal ends it. The terminal is given back on
+/// every way out: return, error, signal (then the process exits 128+N) and panic.
 pub fn run(options: TuiOptions) -> anyhow::Result<()> {
     let mut app = build_app(&options);
     let (tx, rx) = channel::<UiEvent>();
+    let signal_tx = tx.clone();
+    terminal::on_signals(move |signal| signal_tx.send(UiEvent::Signal(signal)).is_ok())?;
     let mut source = SocketSource::spawn(options.socket.clone(), tx.clone(), |incoming| {
         UiEvent::Incoming(Box::new(incoming))
     });
-    let stop = Arc::new(AtomicBool::new(false));
-    spawn_input(tx, stop.clone());
-    let mut terminal = ratatui::init();
+    let input = Arc::new(InputControl::default());
+    spawn_input(tx, input.clone());
+    let mut screen = terminal::take()?;
     app.start(options.open_ref.clone());
-    let result = event_loop(&mut terminal, &mut app, &rx, &mut source);
-    stop.store(true, Ordering::Relaxed);
-    ratatui::restore();
-    result
+    // Nothing draws after the loop returns, so the restore below is the last thing written.
+    let result = event_loop(&mut screen, &mut app, &rx, &mut source, &input);
+    input.stop.store(true, Ordering::Relaxed);
+    drop(screen);
+    terminal::give_back();
+    match result? {
+        Ending::Quit => Ok(()),
+        Ending::Signal(signal) => std::process::exit(terminal::exit_code(signal)),
+    }
+}
+
+/// Stops or pauses the input thread (paused while `$EDITOR` or `$PAGER` reads the keys).
+#[derive(Default)]
+pub struct InputControl {
+    stop: AtomicBool,
+    pause: AtomicBool,
+    /// Set by the input thread once it has stopped reading because of `pause`.
+    idle: AtomicBool,
+}
+
+impl InputControl {
+    /// Pauses the input thread and waits until it no longer reads the terminal.
+    fn pause(&self) {
+        self.pause.store(true, Ordering::SeqCst);
+        while !self.idle.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn resume(&self) {
+        self.pause.store(false, Ordering::SeqCst);
+    }
 }
 
 /// Reads terminal input on its own thread. Polling (not drawing) keeps it stoppable.
-fn spawn_input(tx: Sender<UiEvent>, stop: Arc<AtomicBool>) {
+fn spawn_input(tx: Sender<UiEvent>, control: Arc<InputControl>) {
     std::thread::spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
-            match event::poll(Duration::from_millis(200)) {
+        while !control.stop.load(Ordering::Relaxed) {
+            if control.pause.load(Ordering::SeqCst) {
+                control.idle.store(true, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            control.idle.store(false, Ordering::SeqCst);
+            match event::poll(Duration::from_millis(100)) {
                 Ok(true) => match event::read() {
                     Ok(ev) => {
                         if tx.send(UiEvent::Terminal(ev)).is_err() {
@@ -131,10 +179,14 @@ pub fn apply(app: &mut App, event: UiEvent) -> anyhow::Result<bool> {
         UiEvent::Terminal(_) => false,
         UiEvent::Incoming(incoming) => app.handle_incoming(*incoming),
         UiEvent::InputFailed(message) => anyhow::bail!("cannot read the terminal: {message}"),
+        UiEvent::Signal(_) => false,
     })
 }
 
 fn flush_outbox(app: &mut App, source: &mut dyn DataSource) {
+    if std::mem::take(&mut app.reconnect_now) {
+        source.reconnect_now();
+    }
     for (tag, request) in app.outbox.drain(..) {
         source.send(tag, request);
     }
@@ -145,13 +197,20 @@ fn event_loop(
     app: &mut App,
     rx: &Receiver<UiEvent>,
     source: &mut dyn DataSource,
-) -> anyhow::Result<()> {
+    input: &InputControl,
+) -> anyhow::Result<Ending> {
     flush_outbox(app, source);
     terminal.draw(|frame| app.draw(frame))?;
     while let Ok(first) = rx.recv() {
+        if let UiEvent::Signal(signal) = first {
+            return Ok(Ending::Signal(signal));
+        }
         let mut dirty = apply(app, first)?;
         // Take everything already waiting before drawing: a burst of events costs one frame.
         while let Ok(next) = rx.try_recv() {
+            if let UiEvent::Signal(signal) = next {
+                return Ok(Ending::Signal(signal));
+            }
             dirty |= apply(app, next)?;
             if app.quit {
                 break;
@@ -159,11 +218,19 @@ fn event_loop(
         }
         flush_outbox(app, source);
         if app.quit {
-            return Ok(());
+            return Ok(Ending::Quit);
+        }
+        if let Some(request) = app.external.take() {
+            input.pause();
+            let result = external::perform(terminal, &request);
+            input.resume();
+            app.external_done(request, result);
+            flush_outbox(app, source);
+            dirty = true;
         }
         if dirty {
             terminal.draw(|frame| app.draw(frame))?;
         }
     }
-    Ok(())
+    Ok(Ending::Quit)
 }

@@ -47,6 +47,11 @@ pub enum Tag {
     },
     /// A diff between two versions, shown in a dialog.
     VersionDiff,
+    /// A job editor's save: success closes that editor, a refusal shows in it.
+    SaveJob {
+        job_id: String,
+        job_name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +80,9 @@ pub enum Incoming {
 /// Where requests go. The real one forwards to the client thread; tests record.
 pub trait DataSource {
     fn send(&mut self, tag: Tag, request: Request);
+
+    /// Try to connect again now instead of after the backoff (Ctrl-R while down).
+    fn reconnect_now(&mut self) {}
 }
 
 /// Records requests (for tests and for byte measurements).
@@ -93,12 +101,18 @@ impl DataSource for Recorder {
 pub struct SocketSource {
     requests: Sender<(Tag, Request)>,
     stop: Arc<AtomicBool>,
+    /// Cuts the reconnect backoff short.
+    wake: Arc<AtomicBool>,
 }
 
 impl DataSource for SocketSource {
     fn send(&mut self, tag: Tag, request: Request) {
         // The worker only goes away when the UI is shutting down.
         let _ = self.requests.send((tag, request));
+    }
+
+    fn reconnect_now(&mut self) {
+        self.wake.store(true, Ordering::Relaxed);
     }
 }
 
@@ -130,11 +144,17 @@ impl SocketSource {
             let socket = socket.clone();
             thread::spawn(move || request_loop(&socket, &inbox, &out, wrap));
         }
+        let wake = Arc::new(AtomicBool::new(false));
         {
             let stop = stop.clone();
-            thread::spawn(move || event_loop(&socket, &out, wrap, &stop));
+            let wake = wake.clone();
+            thread::spawn(move || event_loop(&socket, &out, wrap, &stop, &wake));
         }
-        SocketSource { requests, stop }
+        SocketSource {
+            requests,
+            stop,
+            wake,
+        }
     }
 }
 
@@ -186,6 +206,7 @@ fn event_loop<E>(
     out: &Sender<E>,
     wrap: fn(Incoming) -> E,
     stop: &AtomicBool,
+    wake: &AtomicBool,
 ) {
     let mut backoff = FIRST_RETRY;
     let send = |incoming| out.send(wrap(incoming)).is_ok();
@@ -222,6 +243,10 @@ fn event_loop<E>(
         // Sleep in slices so quitting is not held up by a long backoff.
         let mut slept = Duration::ZERO;
         while slept < backoff && !stop.load(Ordering::Relaxed) {
+            if wake.swap(false, Ordering::Relaxed) {
+                backoff = FIRST_RETRY / 2;
+                break;
+            }
             thread::sleep(Duration::from_millis(100));
             slept += Duration::from_millis(100);
         }

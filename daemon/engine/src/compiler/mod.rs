@@ -159,6 +159,12 @@ pub fn globals_exports(source: &str) -> Result<Vec<String>, CompileError> {
     Ok(imports::export_names(&parsed.program))
 }
 
+/// Whether a job's code compiles, independent of its adaptor (the adaptor only decides
+/// which names get imported): the check a save runs before the code can go live.
+pub fn check_job(source: &str) -> Result<(), CompileError> {
+    compile(source, &CompileOptions::default()).map(|_| ())
+}
+
 /// Compiles a job expression the way OpenFn's compiler does.
 pub fn compile(source: &str, options: &CompileOptions) -> Result<Compiled, CompileError> {
     let allocator = Allocator::default();

@@ -191,6 +191,13 @@ pub async fn update_job(
     job: String,
     body: String,
 ) -> HandlerResult {
+    // Code that does not compile would go live and fail every run: refuse it here, where
+    // every client's save passes, with the same compiler the runs use.
+    if let Err(error) = crate::engine::compiler::check_job(&body) {
+        return Err(bad_request(format!(
+            "the job does not compile: {error}; nothing was saved (fix the code and save again)"
+        )));
+    }
     let version = daemon
         .store
         .writer

@@ -1,15 +1,18 @@
 //! Run detail: the runs of a work order, their steps, and the input, output and logs of
 //! the selected step. Opens on the failed step with its error in view.
 
-use crate::tui::action::Action;
+use crate::tui::action::{Action, External};
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
 use crate::tui::widgets::confirm::Confirm;
-use crate::tui::widgets::json::JsonView;
+use crate::tui::widgets::json::{JsonView, WRAP_MAX_CHARS};
 use crate::tui::widgets::overlay::Overlay;
 use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
-use crate::tui::widgets::text::{clean, clip_spans, fit, highlight, when};
+use crate::tui::widgets::text::{
+    MAX_SHOWN_CHARS, clean, clip_spans, fit, highlight_up_to, when, wrap_spans,
+};
+use crate::tui::widgets::zoom::Zoom;
 use bolt_shared::model::{
     DataclipInfo, ExitReason, LogLevel, LogLine, RunView, ShowResult, StepView, WipeReason,
 };
@@ -51,6 +54,8 @@ pub struct Detail {
     pub log_offset: usize,
     log_height: Cell<usize>,
     pub follow: bool,
+    /// Long lines (JSON values, log lines) wrap instead of ending in an ellipsis.
+    pub wrap: bool,
     pub search: Option<String>,
     /// (key, name) of the workflow's jobs, to list the ones this run did not reach.
     pub workflow_jobs: Vec<(String, String)>,
@@ -75,6 +80,7 @@ impl Detail {
             log_offset: 0,
             log_height: Cell::new(10),
             follow: false,
+            wrap: false,
             search,
             workflow_jobs: Vec::new(),
             refresh_in_flight: false,
@@ -172,6 +178,8 @@ impl Detail {
         };
         self.input = JsonView::new(input.as_deref().unwrap_or(""));
         self.output = JsonView::new(output.as_deref().unwrap_or(""));
+        self.input.wrap = self.wrap;
+        self.output.wrap = self.wrap;
         if self.search.is_some() {
             self.input.set_search(self.search.clone());
             self.output.set_search(self.search.clone());
@@ -601,14 +609,108 @@ impl Detail {
                     PromptPurpose::WritePath { contents },
                 )))
             }
-            Command::EditJob => match (&self.shown, self.step()) {
+            Command::Wrap => {
+                self.wrap = !self.wrap;
+                self.input.wrap = self.wrap;
+                self.output.wrap = self.wrap;
+                Action::info(if self.wrap {
+                    "long lines wrap (W: cut them again)"
+                } else {
+                    "long lines are cut with … (W: wrap them)"
+                })
+            }
+            Command::Zoom => match self.selected_text() {
+                Some((what, text)) => {
+                    Action::overlay(Overlay::Zoom(Box::new(Zoom::new(what, text))))
+                }
+                None => {
+                    Action::error("nothing to show here: this step has no stored data in this tab")
+                }
+            },
+            Command::Copy => match self.selected_text() {
+                Some((what, text)) => Action::External(External::Copy { what, text }),
+                None => Action::error("nothing to copy: this step has no stored data in this tab"),
+            },
+            Command::Pager => match self.tab_text() {
+                Some(text) => Action::External(External::Page { text }),
+                None => Action::error("nothing to page: this step has no stored data in this tab"),
+            },
+            Command::EditJob | Command::ExternalEdit => match (&self.shown, self.step()) {
                 (Some(shown), Some(step)) => Action::EditJob {
                     workflow_id: shown.work_order.row.workflow_id.clone(),
                     job_id: step.job_id.clone(),
+                    external: command == Command::ExternalEdit,
                 },
                 _ => Action::None,
             },
             _ => Action::None,
+        }
+    }
+
+    /// (what it is, its whole text) of the selected JSON value or log line (the top one of
+    /// the logs view), for zoom and copy.
+    pub fn selected_text(&self) -> Option<(String, String)> {
+        let step = self.step()?;
+        match self.tab {
+            Tab::Input | Tab::Output => {
+                let (tab, view) = if self.tab == Tab::Input {
+                    ("input", &self.input)
+                } else {
+                    ("output", &self.output)
+                };
+                let info = if self.tab == Tab::Input {
+                    &step.input
+                } else {
+                    &step.output
+                };
+                info.as_ref().and_then(|i| i.body.as_ref())?;
+                Some((
+                    format!("{} {tab} {}", step.job, view.name_at_cursor()),
+                    view.text_at_cursor(),
+                ))
+            }
+            Tab::Logs => {
+                let logs = self.visible_logs();
+                let line = logs.get(self.log_offset)?;
+                Some((
+                    format!(
+                        "log line {}",
+                        line.timestamp.with_timezone(&Local).format("%H:%M:%S")
+                    ),
+                    line.message.clone(),
+                ))
+            }
+        }
+    }
+
+    /// The whole tab as text, for `$PAGER`: the pretty JSON, or the log lines.
+    pub fn tab_text(&self) -> Option<String> {
+        let step = self.step()?;
+        let body = |info: &Option<DataclipInfo>| {
+            let body = info.as_ref().and_then(|i| i.body.as_ref())?;
+            Some(match serde_json::from_str::<serde_json::Value>(body) {
+                Ok(value) => serde_json::to_string_pretty(&value).unwrap_or_else(|_| body.clone()),
+                Err(_) => body.clone(),
+            })
+        };
+        match self.tab {
+            Tab::Input => body(&step.input),
+            Tab::Output => body(&step.output),
+            Tab::Logs => {
+                let logs = self.visible_logs();
+                (!logs.is_empty()).then(|| {
+                    logs.iter()
+                        .map(|l| {
+                            format!(
+                                "{} {:<5} {}\n",
+                                l.timestamp.to_rfc3339(),
+                                l.level,
+                                l.message
+                            )
+                        })
+                        .collect()
+                })
+            }
         }
     }
 
@@ -823,11 +925,11 @@ impl Detail {
                     None => view.draw(frame, inner, theme, focused),
                 }
             }
-            Tab::Logs => self.draw_logs(frame, inner, theme),
+            Tab::Logs => self.draw_logs(frame, inner, theme, focused),
         }
     }
 
-    fn draw_logs(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    fn draw_logs(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
         self.log_height.set(area.height as usize);
         let logs = self.visible_logs();
         if logs.is_empty() {
@@ -843,32 +945,51 @@ impl Detail {
             return;
         }
         let step_id = self.step().map(|s| s.id.clone());
-        let lines: Vec<Line> = logs
-            .iter()
-            .skip(self.log_offset)
-            .take(area.height as usize)
-            .map(|line| {
-                let time = line.timestamp.with_timezone(&Local).format("%H:%M:%S");
-                let level_style = theme.log_level(line.level);
-                let mine = step_id.is_some() && line.step_id == step_id;
-                let gutter = if mine { "│" } else { " " };
-                let mut spans = vec![
-                    Span::styled(format!("{gutter}{time} "), theme.tone(Tone::Muted)),
-                    Span::styled(
-                        format!("{:<7} ", line.level.as_str().to_uppercase()),
-                        level_style,
-                    ),
-                ];
-                spans.extend(highlight(
-                    &line.message,
-                    self.search.as_deref(),
+        let width = area.width as usize;
+        let limit = if self.wrap {
+            WRAP_MAX_CHARS
+        } else {
+            MAX_SHOWN_CHARS
+        };
+        let mut rows: Vec<Line> = Vec::new();
+        for (index, line) in logs.iter().enumerate().skip(self.log_offset) {
+            if rows.len() >= area.height as usize {
+                break;
+            }
+            let time = line.timestamp.with_timezone(&Local).format("%H:%M:%S");
+            let level_style = theme.log_level(line.level);
+            let mine = step_id.is_some() && line.step_id == step_id;
+            // The top line is the one zoom and copy take; it is marked when the pane has focus.
+            let selected = focused && index == self.log_offset;
+            let gutter = if selected {
+                theme.pointer()
+            } else if mine {
+                "│"
+            } else {
+                " "
+            };
+            let mut spans = vec![
+                Span::styled(format!("{gutter}{time} "), theme.tone(Tone::Muted)),
+                Span::styled(
+                    format!("{:<7} ", line.level.as_str().to_uppercase()),
                     level_style,
-                    theme.matched(),
-                ));
-                Line::from(clip_spans(spans, area.width as usize))
-            })
-            .collect();
-        frame.render_widget(Paragraph::new(lines), area);
+                ),
+            ];
+            spans.extend(highlight_up_to(
+                &line.message,
+                self.search.as_deref(),
+                level_style,
+                theme.matched(),
+                limit,
+            ));
+            if self.wrap {
+                rows.extend(wrap_spans(spans, width, 18).into_iter().map(Line::from));
+            } else {
+                rows.push(Line::from(clip_spans(spans, width)));
+            }
+        }
+        rows.truncate(area.height as usize);
+        frame.render_widget(Paragraph::new(rows), area);
     }
 }
 

@@ -24,8 +24,9 @@ use std::collections::BTreeSet;
 
 /// Rows per page; the next page is fetched when the cursor gets near the end.
 pub const PAGE: u32 = 100;
-/// Rows fetched again on live updates.
+/// Rows fetched again on live updates: at least this many, at most [`MAX_REFRESH`].
 const REFRESH_PAGE: u32 = 50;
+const MAX_REFRESH: u32 = 500;
 /// Fetch the next page when the selection is this close to the last loaded row.
 const PREFETCH: usize = 10;
 
@@ -131,34 +132,63 @@ impl History {
         self.next_cursor = page.next_cursor;
     }
 
-    /// Merges the newest page into the list: known rows update in place, unknown rows go on
-    /// top without moving what the user is looking at.
+    /// Takes the newest rows as boltd has them now: changed rows update (state, duration,
+    /// first error), rows that no longer match the filter go (a rerun made a failure
+    /// green), new rows go on top without moving what the user is looking at.
     pub fn apply_refresh(&mut self, page: WorkOrderPage) -> Action {
         self.refresh_in_flight = false;
         self.counts = page.counts;
         self.counts_capped = page.counts_capped;
-        let mut fresh = Vec::new();
-        for row in page.rows {
-            match self.rows.iter_mut().find(|r| r.id == row.id) {
-                Some(existing) => *existing = row,
-                None => fresh.push(row),
-            }
+        let keep = self.selected_row().map(|r| r.id.clone());
+        let old_index = self.selected;
+        let old_top = self.rows.first().map(|r| r.id.clone());
+        let was_empty = self.rows.is_empty();
+        let in_page: BTreeSet<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+        let mut rows = page.rows;
+        if page.next_cursor.is_some() {
+            // The window ends before the loaded rows do: keep those past it as they were.
+            let boundary = rows.last().map(|r| self.sort_key(r));
+            rows.extend(
+                std::mem::take(&mut self.rows)
+                    .into_iter()
+                    .filter(|r| !in_page.contains(&r.id))
+                    .filter(|r| boundary.is_none_or(|b| self.sort_key(r) < b)),
+            );
+        } else {
+            self.next_cursor = None;
         }
-        let added = fresh.len();
-        if added > 0 {
-            let was_empty = self.rows.is_empty();
-            fresh.append(&mut self.rows);
-            self.rows = fresh;
-            if !was_empty {
-                self.selected += added;
-                self.offset += added;
-                self.new_count += added;
+        self.rows = rows;
+        let above_old_top = match &old_top {
+            Some(id) => self.rows.iter().position(|r| &r.id == id).unwrap_or(0),
+            None => 0,
+        };
+        match keep.and_then(|id| self.rows.iter().position(|r| r.id == id)) {
+            Some(index) if !was_empty => {
+                if index > old_index {
+                    self.offset += index - old_index;
+                } else {
+                    self.offset = self.offset.saturating_sub(old_index - index);
+                }
+                self.selected = index;
             }
+            _ => self.selected = old_index,
         }
+        if !was_empty && self.offset > 0 {
+            self.new_count += above_old_top;
+        }
+        self.clamp_view();
         if std::mem::take(&mut self.refresh_again) {
             return self.refresh();
         }
         Action::None
+    }
+
+    /// The time the list is ordered by (newest first).
+    fn sort_key(&self, row: &WorkOrderRow) -> DateTime<Utc> {
+        match self.filter.by.unwrap_or(TimeField::Received) {
+            TimeField::Received => row.received_at,
+            TimeField::Activity => row.last_activity,
+        }
     }
 
     /// Asks for the newest page; coalesces bursts of events into one request in flight.
@@ -168,11 +198,13 @@ impl History {
             return Action::None;
         }
         self.refresh_in_flight = true;
+        // Every loaded row (up to a bound), so a change far down the list shows too.
+        let limit = (self.rows.len() as u32).clamp(REFRESH_PAGE, MAX_REFRESH);
         Action::Send(
             Tag::HistoryRefresh,
             Request::ListWorkOrders {
                 filter: self.filter.clone(),
-                limit: REFRESH_PAGE,
+                limit,
                 after: None,
             },
         )
@@ -196,7 +228,10 @@ impl History {
                     changed = row.state != *state;
                     row.state = *state;
                 }
-                if *created || changed || self.rows.iter().any(|r| &r.id == id) {
+                let known = self.rows.iter().any(|r| &r.id == id);
+                // A work order not listed may now match the filter (a rerun failed again).
+                let may_match = self.filter.states.is_empty() || self.filter.states.contains(state);
+                if *created || changed || known || may_match {
                     return (changed, self.refresh());
                 }
                 (false, Action::None)

@@ -301,11 +301,12 @@ impl Graph {
             Command::Bottom => self.move_job(1000, theme),
             Command::Back | Command::Quit => return Action::Back,
             Command::Refresh => return Workflows::load(),
-            Command::EditJob => {
+            Command::EditJob | Command::ExternalEdit => {
                 if let Some(job) = &self.selected_job {
                     return Action::EditJob {
                         workflow_id: self.workflow.id.clone(),
                         job_id: job.clone(),
+                        external: command == Command::ExternalEdit,
                     };
                 }
             }

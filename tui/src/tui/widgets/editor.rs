@@ -1,18 +1,20 @@
 //! Text editors: a job's code (saved as a new version after showing the diff) and the
 //! input of a manual run.
 
+use super::confirm::Confirm;
 use super::diff::{DiffLine, diff_lines};
 use super::overlay::{Outcome, Overlay, is_save, popup};
-use crate::tui::action::Action;
+use super::text::fit;
+use crate::tui::action::{Action, External};
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
 use bolt_shared::protocol::{ManualInput, Request};
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use ratatui_textarea::TextArea;
+use ratatui_textarea::{CursorMove, TextArea};
 
 fn code_area(text: &str, theme: &Theme) -> TextArea<'static> {
     let mut area = TextArea::new(text.lines().map(str::to_string).collect());
@@ -27,6 +29,8 @@ pub struct JobEditor {
     pub job_name: String,
     pub original: String,
     pub text: TextArea<'static>,
+    /// Why the last save was refused (a compile error with its position, or boltd's word).
+    pub error: Option<String>,
 }
 
 impl JobEditor {
@@ -43,6 +47,7 @@ impl JobEditor {
             job_id,
             job_name,
             original: body,
+            error: None,
         }
     }
 
@@ -50,45 +55,92 @@ impl JobEditor {
         self.text.lines().join("\n")
     }
 
+    /// Whether closing now would lose typed changes.
+    pub fn is_dirty(&self) -> bool {
+        self.body().trim_end() != self.original.trim_end()
+    }
+
+    /// Replaces the text (as after `$EDITOR`), keeping what it was edited from.
+    pub fn replace_text(&mut self, body: &str, theme: &Theme) {
+        self.text = code_area(body, theme);
+        self.error = None;
+    }
+
+    /// The save path shared by ctrl-s and `$EDITOR`: compile with the daemon's compiler,
+    /// refuse with the error's position (cursor moved there), else show the diff to confirm.
+    pub fn review_save(&mut self) -> Outcome {
+        let body = self.body();
+        if !self.is_dirty() {
+            return Outcome::Done(Action::info(format!(
+                "{}: no changes to save",
+                self.job_name
+            )));
+        }
+        if let Err(error) = bolt_daemon::engine::compiler::check_job(&body) {
+            if let Some(line) = error.line {
+                let row = line.saturating_sub(1) as u16;
+                let column = error.column.unwrap_or(0) as u16;
+                self.text.move_cursor(CursorMove::Jump(row, column));
+            }
+            self.error = Some(format!("not saved: {error}"));
+            return Outcome::Stay;
+        }
+        let diff = diff_lines(&self.original, &body, 2);
+        let save = Action::Send(
+            Tag::SaveJob {
+                job_id: self.job_id.clone(),
+                job_name: self.job_name.clone(),
+            },
+            Request::UpdateJob {
+                workflow: self.workflow_id.clone(),
+                job: self.job_id.clone(),
+                body,
+            },
+        );
+        Outcome::Keep(Action::overlay(Overlay::Diff(DiffView::new(
+            &self.job_name,
+            diff,
+            save,
+        ))))
+    }
+
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
         if is_save(&key) {
-            let body = self.body();
-            if body.trim_end() == self.original.trim_end() {
-                return Outcome::Done(Action::info(format!(
-                    "{}: no changes to save",
-                    self.job_name
-                )));
+            return self.review_save();
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc if self.is_dirty() => {
+                return Outcome::Keep(Action::overlay(Overlay::Confirm(Confirm::new(
+                    format!("Discard the changes to {}?", self.job_name),
+                    vec![
+                        "The edit is not saved; discarding it cannot be undone.".into(),
+                        "n goes back to editing.".into(),
+                    ],
+                    Action::Many(vec![
+                        Action::CloseOverlay,
+                        Action::info(format!("changes to {} discarded", self.job_name)),
+                    ]),
+                ))));
             }
-            let diff = diff_lines(&self.original, &body, 2);
-            let save = Action::Many(vec![
-                Action::Send(
-                    Tag::Action {
-                        what: format!("save of {}", self.job_name),
-                    },
-                    Request::UpdateJob {
-                        workflow: self.workflow_id.clone(),
-                        job: self.job_id.clone(),
-                        body,
-                    },
-                ),
-                Action::CloseOverlay,
-            ]);
-            return Outcome::Keep(Action::overlay(Overlay::Diff(DiffView::new(
-                &self.job_name,
-                diff,
-                save,
-            ))));
+            KeyCode::Esc => return Outcome::Close,
+            KeyCode::Char('z') if ctrl => {
+                self.text.undo();
+                return Outcome::Stay;
+            }
+            KeyCode::Char('y') if ctrl => {
+                self.text.redo();
+                return Outcome::Stay;
+            }
+            KeyCode::Char('o') if ctrl => {
+                return Outcome::Keep(Action::External(External::EditJob {
+                    job_id: self.job_id.clone(),
+                    text: self.body(),
+                }));
+            }
+            _ => {}
         }
-        if key.code == KeyCode::Esc {
-            return if self.body() == self.original {
-                Outcome::Close
-            } else {
-                Outcome::Done(Action::info(format!(
-                    "changes to {} discarded",
-                    self.job_name
-                )))
-            };
-        }
+        self.error = None;
         self.text.input(key);
         Outcome::Stay
     }
@@ -102,12 +154,29 @@ impl JobEditor {
             &format!("Edit job: {}", self.job_name),
             theme,
         );
-        let [text, help] =
-            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+        let [text, error, help] = Layout::vertical([
+            Constraint::Min(1),
+            Constraint::Length(u16::from(self.error.is_some())),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
         frame.render_widget(&self.text, text);
+        if let Some(message) = &self.error {
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    fit(&format!(" {message}"), error.width as usize, theme.ascii),
+                    theme.tone(Tone::Bad),
+                )),
+                error,
+            );
+        }
         frame.render_widget(
             Paragraph::new(Span::styled(
-                " ctrl-s/F2 review & save (new version) · Esc discard",
+                fit(
+                    " ctrl-s/F2 check & save · ctrl-z undo · ctrl-y redo · ctrl-o $EDITOR · Esc close",
+                    help.width as usize,
+                    theme.ascii,
+                ),
                 theme.tone(Tone::Muted),
             )),
             help,
@@ -343,10 +412,8 @@ mod tests {
                         diff.lines
                     );
                     match diff.handle_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)) {
-                        Outcome::Done(Action::Many(actions)) => {
-                            assert!(
-                                matches!(&actions[0], Action::Send(_, Request::UpdateJob { body, .. }) if body.starts_with("// checked"))
-                            );
+                        Outcome::Done(Action::Send(_, Request::UpdateJob { body, .. })) => {
+                            assert!(body.starts_with("// checked"), "{body}");
                         }
                         _ => panic!("y should save"),
                     }

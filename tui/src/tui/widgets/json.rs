@@ -2,7 +2,7 @@
 //! "write to file".
 
 use crate::tui::theme::{Theme, Tone};
-use crate::tui::widgets::text::{clip_spans, highlight};
+use crate::tui::widgets::text::{clip_spans, highlight, highlight_up_to, wrap_spans};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -45,8 +45,13 @@ pub struct JsonView {
     pub offset: usize,
     pub height: Cell<usize>,
     pub search: Option<String>,
+    /// Long lines continue on the next rows instead of ending in an ellipsis.
+    pub wrap: bool,
     match_index: usize,
 }
+
+/// How much of one value a wrapped line shows (the zoom view and the pager show it all).
+pub const WRAP_MAX_CHARS: usize = 64 * 1024;
 
 fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
@@ -200,68 +205,147 @@ impl JsonView {
         serde_json::to_string_pretty(picked).unwrap_or_default()
     }
 
+    /// The value under the cursor for reading or copying whole: a string as the text it
+    /// holds (real newlines, no JSON escapes), anything else pretty-printed.
+    pub fn text_at_cursor(&self) -> String {
+        let Some(value) = &self.value else {
+            return self.raw.clone();
+        };
+        let path = self
+            .lines()
+            .get(self.cursor)
+            .map(|l| l.path.clone())
+            .unwrap_or_default();
+        match value.pointer(&path).unwrap_or(value) {
+            Value::String(text) => text.clone(),
+            other => serde_json::to_string_pretty(other).unwrap_or_default(),
+        }
+    }
+
+    /// The key (or index) of the line under the cursor, to name what is zoomed or copied.
+    pub fn name_at_cursor(&self) -> String {
+        self.lines()
+            .get(self.cursor)
+            .map(|l| {
+                if l.path.is_empty() {
+                    "the whole value".to_string()
+                } else {
+                    l.path.clone()
+                }
+            })
+            .unwrap_or_default()
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
         self.height.set(area.height as usize);
         let width = area.width as usize;
+        let height = area.height as usize;
+        let all = self.lines();
+        let styled = |index: usize| self.line_spans(&all[index], index, theme, focused);
+        if !self.wrap {
+            let lines: Vec<Line> = (self.offset..all.len().min(self.offset + height))
+                .map(|index| {
+                    let (spans, base) = styled(index);
+                    let mut spans = clip_spans(spans, width);
+                    let used = crate::tui::widgets::text::spans_width(&spans);
+                    if base != Style::default() {
+                        spans.push(Span::styled(" ".repeat(width.saturating_sub(used)), base));
+                    }
+                    Line::from(spans)
+                })
+                .collect();
+            frame.render_widget(Paragraph::new(lines), area);
+            return;
+        }
+        let rows_of = |index: usize| {
+            let (spans, base) = styled(index);
+            let indent = all[index].depth * 2 + 2;
+            wrap_spans(spans, width, indent)
+                .into_iter()
+                .map(|mut row| {
+                    let used = crate::tui::widgets::text::spans_width(&row);
+                    if base != Style::default() {
+                        row.push(Span::styled(" ".repeat(width.saturating_sub(used)), base));
+                    }
+                    Line::from(row)
+                })
+                .collect::<Vec<_>>()
+        };
+        // Wrapped lines take several rows: start late enough that the cursor line shows.
+        let cursor = self.cursor.min(all.len().saturating_sub(1));
+        let mut start = self.offset.min(cursor);
+        while start < cursor && (start..=cursor).map(|i| rows_of(i).len()).sum::<usize>() > height {
+            start += 1;
+        }
+        let mut lines = Vec::new();
+        for index in start..all.len() {
+            if lines.len() >= height {
+                break;
+            }
+            lines.extend(rows_of(index));
+        }
+        lines.truncate(height);
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    /// One line's spans and its base style (selected or not).
+    fn line_spans(
+        &self,
+        line: &JsonLine,
+        index: usize,
+        theme: &Theme,
+        focused: bool,
+    ) -> (Vec<Span<'static>>, Style) {
         let hit = theme.matched();
         let term = self.search.as_deref();
-        let lines: Vec<Line> = self
-            .lines()
-            .into_iter()
-            .enumerate()
-            .skip(self.offset)
-            .take(area.height as usize)
-            .map(|(index, line)| {
-                let base = if focused && index == self.cursor {
-                    theme.selected()
-                } else {
-                    Style::default()
-                };
-                let marker = match &line.body {
-                    LineBody::Open { folded: true, .. } => theme.fold_closed(),
-                    LineBody::Open { folded: false, .. } => theme.fold_open(),
-                    _ => " ",
-                };
-                let mut spans = vec![Span::styled(
-                    format!("{}{marker} ", "  ".repeat(line.depth)),
-                    base,
-                )];
-                if let Some(key) = &line.key {
-                    spans.extend(highlight(
-                        &format!("\"{key}\""),
-                        term,
-                        base.patch(theme.tone(Tone::Accent)),
-                        base.patch(hit),
-                    ));
-                    spans.push(Span::styled(": ", base));
-                }
-                match &line.body {
-                    LineBody::Scalar(text, tone) => spans.extend(highlight(
-                        text,
-                        term,
-                        base.patch(theme.tone(*tone)),
-                        base.patch(hit),
-                    )),
-                    LineBody::Open {
-                        open,
-                        summary,
-                        folded: true,
-                    } => spans.push(Span::styled(
-                        format!("{open} {summary} {}", if *open == '{' { '}' } else { ']' }),
-                        base.patch(theme.tone(Tone::Muted)),
-                    )),
-                    LineBody::Open { open, .. } => spans.push(Span::styled(open.to_string(), base)),
-                    LineBody::Close(close) => spans.push(Span::styled(close.to_string(), base)),
-                }
-                let mut spans = clip_spans(spans, width);
-                let used = crate::tui::widgets::text::spans_width(&spans);
-                if base != Style::default() {
-                    spans.push(Span::styled(" ".repeat(width.saturating_sub(used)), base));
-                }
-                Line::from(spans)
-            })
-            .collect();
-        frame.render_widget(Paragraph::new(lines), area);
+        let limit = if self.wrap {
+            WRAP_MAX_CHARS
+        } else {
+            crate::tui::widgets::text::MAX_SHOWN_CHARS
+        };
+        let base = if focused && index == self.cursor {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        let marker = match &line.body {
+            LineBody::Open { folded: true, .. } => theme.fold_closed(),
+            LineBody::Open { folded: false, .. } => theme.fold_open(),
+            _ => " ",
+        };
+        let mut spans = vec![Span::styled(
+            format!("{}{marker} ", "  ".repeat(line.depth)),
+            base,
+        )];
+        if let Some(key) = &line.key {
+            spans.extend(highlight(
+                &format!("\"{key}\""),
+                term,
+                base.patch(theme.tone(Tone::Accent)),
+                base.patch(hit),
+            ));
+            spans.push(Span::styled(": ", base));
+        }
+        match &line.body {
+            LineBody::Scalar(text, tone) => spans.extend(highlight_up_to(
+                text,
+                term,
+                base.patch(theme.tone(*tone)),
+                base.patch(hit),
+                limit,
+            )),
+            LineBody::Open {
+                open,
+                summary,
+                folded: true,
+            } => spans.push(Span::styled(
+                format!("{open} {summary} {}", if *open == '{' { '}' } else { ']' }),
+                base.patch(theme.tone(Tone::Muted)),
+            )),
+            LineBody::Open { open, .. } => spans.push(Span::styled(open.to_string(), base)),
+            LineBody::Close(close) => spans.push(Span::styled(close.to_string(), base)),
+        }
+        (spans, base)
     }
 }
 

@@ -13,3 +13,4 @@ pub mod picker;
 pub mod prompt;
 pub mod text;
 pub mod versions;
+pub mod zoom;

@@ -9,6 +9,7 @@ use super::help::Help;
 use super::picker::Picker;
 use super::prompt::Prompt;
 use super::versions::{DiffText, VersionsView};
+use super::zoom::Zoom;
 use crate::tui::action::Action;
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
@@ -40,6 +41,7 @@ pub enum Overlay {
     Versions(Box<VersionsView>),
     VersionDiff(DiffText),
     Constants(Box<ConstantsForm>),
+    Zoom(Box<Zoom>),
 }
 
 impl Overlay {
@@ -57,6 +59,18 @@ impl Overlay {
             Overlay::Versions(_) => "versions",
             Overlay::VersionDiff(_) => "version diff",
             Overlay::Constants(_) => "constants",
+            Overlay::Zoom(_) => "zoom",
+        }
+    }
+
+    /// What would be lost if this dialog went away now: "the edit of Validate", or None.
+    pub fn unsaved(&self) -> Option<String> {
+        match self {
+            Overlay::JobEditor(editor) if editor.is_dirty() => {
+                Some(format!("the edit of {}", editor.job_name))
+            }
+            Overlay::Diff(diff) if diff.on_yes.is_some() => Some(diff.title.clone()),
+            _ => None,
         }
     }
 
@@ -74,6 +88,7 @@ impl Overlay {
             Overlay::Versions(view) => view.handle_key(key),
             Overlay::VersionDiff(view) => view.handle_key(key),
             Overlay::Constants(form) => form.handle_key(key),
+            Overlay::Zoom(zoom) => zoom.handle_key(key),
         }
     }
 
@@ -91,6 +106,7 @@ impl Overlay {
             Overlay::Versions(view) => view.draw(frame, area, theme),
             Overlay::VersionDiff(view) => view.draw(frame, area, theme),
             Overlay::Constants(form) => form.draw(frame, area, theme),
+            Overlay::Zoom(zoom) => zoom.draw(frame, area, theme),
         }
     }
 }

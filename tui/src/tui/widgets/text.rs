@@ -20,10 +20,15 @@ pub const MAX_SHOWN_CHARS: usize = 4096;
 /// newlines and tabs as spaces, other control characters (and bidi overrides) as visible
 /// escapes.
 pub fn clean(text: &str) -> Cow<'_, str> {
-    let text = match text.char_indices().nth(MAX_SHOWN_CHARS) {
-        Some((end, _)) => &text[..end],
-        None => text,
-    };
+    clean_up_to(text, MAX_SHOWN_CHARS)
+}
+
+/// [`clean`] with another limit (wrapped views show more of a value); text cut at the
+/// limit ends with an ellipsis, like every other cut.
+pub fn clean_up_to(text: &str, limit: usize) -> Cow<'_, str> {
+    if let Some((end, _)) = text.char_indices().nth(limit) {
+        return Cow::Owned(format!("{}…", clean_up_to(&text[..end], limit)));
+    }
     let spaced: Cow<str> = if text.contains(['\n', '\t']) {
         Cow::Owned(text.replace(['\n', '\t'], " "))
     } else {
@@ -138,7 +143,18 @@ pub fn focus_snippet(snippet: &str, width: usize) -> String {
 
 /// Splits `text` into spans with every case-insensitive occurrence of `needle` highlighted.
 pub fn highlight(text: &str, needle: Option<&str>, base: Style, hit: Style) -> Vec<Span<'static>> {
-    let text = clean(text);
+    highlight_up_to(text, needle, base, hit, MAX_SHOWN_CHARS)
+}
+
+/// [`highlight`] of up to `limit` characters.
+pub fn highlight_up_to(
+    text: &str,
+    needle: Option<&str>,
+    base: Style,
+    hit: Style,
+    limit: usize,
+) -> Vec<Span<'static>> {
+    let text = clean_up_to(text, limit);
     let text = text.as_ref();
     let Some(needle) = needle.filter(|n| !n.is_empty()) else {
         return vec![Span::styled(text.to_string(), base)];
@@ -171,13 +187,20 @@ pub fn spans_width(spans: &[Span<'_>]) -> usize {
     spans.iter().map(|s| s.content.width()).sum()
 }
 
-/// Truncates spans to `width` columns (keeping styles).
+/// Truncates spans to `width` columns (keeping styles); a cut ends with an ellipsis.
 pub fn clip_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    if spans_width(&spans) <= width {
+        return spans;
+    }
+    // One column is kept for the ellipsis that says the text goes on.
+    let room = width.saturating_sub(1);
     let mut out = Vec::new();
     let mut used = 0;
+    let mut last_style = Style::default();
     for span in spans {
         let w = span.content.width();
-        if used + w <= width {
+        last_style = span.style;
+        if used + w <= room {
             used += w;
             out.push(span);
             continue;
@@ -185,7 +208,7 @@ pub fn clip_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>>
         let mut text = String::new();
         for c in span.content.chars() {
             let cw = c.width().unwrap_or(0);
-            if used + cw > width {
+            if used + cw > room {
                 break;
             }
             used += cw;
@@ -194,7 +217,45 @@ pub fn clip_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>>
         out.push(Span::styled(text, span.style));
         break;
     }
+    if width > 0 {
+        out.push(Span::styled("…", last_style));
+    }
     out
+}
+
+/// Splits spans into rows of at most `width` columns, keeping every character and style;
+/// rows after the first start with `indent` spaces (so wrapped JSON stays under its key).
+pub fn wrap_spans(
+    spans: Vec<Span<'static>>,
+    width: usize,
+    indent: usize,
+) -> Vec<Vec<Span<'static>>> {
+    let width = width.max(1);
+    let indent = if indent + 8 > width { 0 } else { indent };
+    let mut rows = Vec::new();
+    let mut row: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let mut text = String::new();
+        for c in span.content.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > width && used > indent {
+                if !text.is_empty() {
+                    row.push(Span::styled(std::mem::take(&mut text), span.style));
+                }
+                rows.push(std::mem::take(&mut row));
+                row.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+            }
+            text.push(c);
+            used += cw;
+        }
+        if !text.is_empty() {
+            row.push(Span::styled(text, span.style));
+        }
+    }
+    rows.push(row);
+    rows
 }
 
 /// "1,204"
@@ -214,6 +275,30 @@ pub fn thousands(n: u64) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clipped_spans_end_with_an_ellipsis() {
+        let spans = vec![Span::raw("abc"), Span::raw("defgh")];
+        let clipped = clip_spans(spans.clone(), 5);
+        let text: String = clipped.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, "abcd…");
+        assert_eq!(clip_spans(spans, 8).len(), 2, "what fits is left alone");
+        assert!(clean(&"x".repeat(MAX_SHOWN_CHARS + 5)).ends_with('…'));
+    }
+
+    #[test]
+    fn wrapping_keeps_every_character_and_indents_continuations() {
+        let rows = wrap_spans(
+            vec![Span::raw("  \"k\": "), Span::raw("0123456789abcdef")],
+            12,
+            2,
+        );
+        let texts: Vec<String> = rows
+            .iter()
+            .map(|r| r.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert_eq!(texts, vec!["  \"k\": 01234", "  56789abcde", "  f"]);
+    }
 
     #[test]
     fn fit_pads_and_cuts_to_the_column() {
@@ -277,7 +362,8 @@ mod tests {
             );
         }
         let huge = "x".repeat(10 * MAX_SHOWN_CHARS);
-        assert_eq!(clean(&huge).len(), MAX_SHOWN_CHARS);
+        assert_eq!(clean(&huge).chars().count(), MAX_SHOWN_CHARS + 1);
+        assert!(clean(&huge).ends_with('…'));
     }
 
     #[test]

@@ -1,0 +1,523 @@
+//! What an operator on call relies on, drawn into `TestBackend`: quitting from anywhere, an
+//! editor that never loses or breaks code, whole values readable, fresh rows and counts.
+
+#![allow(clippy::unwrap_used)]
+
+use bolt_client::tui;
+
+use bolt_shared::protocol::Request;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui::action::{Action, External};
+use tui::app::App;
+use tui::measure::demo_app;
+use tui::source::{Incoming, Tag};
+use tui::theme::ColorMode;
+use tui::widgets::overlay::Overlay;
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| app.draw(frame)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut text = String::new();
+    for y in 0..height {
+        for x in 0..width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        if c == '\n' {
+            press(app, KeyCode::Enter);
+        } else {
+            press(app, KeyCode::Char(c));
+        }
+    }
+}
+
+/// The demo app with the editor open on Summarise Visit.
+fn editing() -> App {
+    let mut app = demo_app(ColorMode::Full);
+    app.run(Action::EditJob {
+        workflow_id: "wf-visit".into(),
+        job_id: "job-summarise".into(),
+        external: false,
+    });
+    assert!(matches!(app.overlays.last(), Some(Overlay::JobEditor(_))));
+    app
+}
+
+fn editor_text(app: &App) -> String {
+    match app
+        .overlays
+        .iter()
+        .find(|o| matches!(o, Overlay::JobEditor(_)))
+    {
+        Some(Overlay::JobEditor(editor)) => editor.body(),
+        _ => panic!("no job editor open"),
+    }
+}
+
+#[test]
+fn ctrl_c_quits_from_any_screen_and_dialog() {
+    let mut app = demo_app(ColorMode::Full);
+    ctrl(&mut app, 'c');
+    assert!(app.quit, "ctrl-c on the history quits");
+
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('?'));
+    assert!(!app.overlays.is_empty());
+    ctrl(&mut app, 'c');
+    assert!(app.quit, "ctrl-c over the help of the graph quits");
+
+    // An editor without changes is not an unsaved edit.
+    let mut app = editing();
+    ctrl(&mut app, 'c');
+    assert!(app.quit);
+}
+
+#[test]
+fn ctrl_c_with_an_unsaved_edit_asks_first() {
+    let mut app = editing();
+    type_text(&mut app, "// note\n");
+    ctrl(&mut app, 'c');
+    assert!(!app.quit, "an unsaved edit is not thrown away by one key");
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("Quit bolt without saving?"), "{screen}");
+    assert!(
+        screen.contains("Unsaved: the edit of Summarise Visit."),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Char('n'));
+    assert!(!app.quit);
+    assert!(editor_text(&app).starts_with("// note"), "the edit is kept");
+    ctrl(&mut app, 'c');
+    ctrl(&mut app, 'c');
+    assert!(app.quit, "ctrl-c twice quits anyway");
+}
+
+#[test]
+fn a_save_that_does_not_compile_is_refused_with_its_line_and_column() {
+    let mut app = editing();
+    // Line 2 gets an unclosed call.
+    press(&mut app, KeyCode::End);
+    type_text(&mut app, "\nfn(state => ( ;");
+    ctrl(&mut app, 's');
+    assert!(
+        app.outbox
+            .iter()
+            .all(|(_, r)| !matches!(r, Request::UpdateJob { .. })),
+        "nothing is sent"
+    );
+    assert!(matches!(app.overlays.last(), Some(Overlay::JobEditor(_))));
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("not saved: SyntaxError"), "{screen}");
+    assert!(screen.contains("(line 2, column"), "{screen}");
+    // Typing clears the message; a fixed job goes on to the diff.
+    press(&mut app, KeyCode::Backspace);
+    type_text(&mut app, "state));");
+    ctrl(&mut app, 's');
+    assert!(matches!(app.overlays.last(), Some(Overlay::Diff(_))));
+}
+
+#[test]
+fn a_refused_save_keeps_the_editor_open_with_boltd_s_reason() {
+    let mut app = editing();
+    type_text(&mut app, "// note\n");
+    ctrl(&mut app, 's');
+    press(&mut app, KeyCode::Char('y'));
+    let (tag, _) = app
+        .outbox
+        .iter()
+        .find(|(_, r)| matches!(r, Request::UpdateJob { .. }))
+        .cloned()
+        .unwrap();
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Err("the job does not compile: boom (line 1, column 0)".into()),
+    });
+    assert!(matches!(app.overlays.last(), Some(Overlay::JobEditor(_))));
+    assert!(editor_text(&app).starts_with("// note"));
+    let screen = render(&app, 120, 30);
+    assert!(
+        screen.contains("not saved: the job does not compile: boom (line 1, column 0)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn esc_on_an_edit_asks_and_undo_redo_work() {
+    let mut app = editing();
+    let original = editor_text(&app);
+    type_text(&mut app, "X");
+    ctrl(&mut app, 'z');
+    assert_eq!(editor_text(&app), original, "ctrl-z undoes");
+    ctrl(&mut app, 'y');
+    assert!(editor_text(&app).starts_with('X'), "ctrl-y redoes");
+    let help = render(&app, 120, 30);
+    assert!(help.contains("ctrl-z undo · ctrl-y redo"), "{help}");
+
+    press(&mut app, KeyCode::Esc);
+    let screen = render(&app, 120, 30);
+    assert!(
+        screen.contains("Discard the changes to Summarise Visit?"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Char('n'));
+    assert!(editor_text(&app).starts_with('X'), "n goes back to editing");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.overlays.is_empty(), "y discards and closes");
+    assert!(render(&app, 120, 30).contains("changes to Summarise Visit discarded"));
+}
+
+#[test]
+fn external_editor_result_goes_through_the_same_check_and_diff() {
+    let mut app = demo_app(ColorMode::Full);
+    app.run(Action::EditJob {
+        workflow_id: "wf-visit".into(),
+        job_id: "job-summarise".into(),
+        external: true,
+    });
+    let request = app.external.take().expect("asks the runtime for $EDITOR");
+    let External::EditJob { text, .. } = &request else {
+        panic!("{request:?}")
+    };
+    assert!(text.contains("post('/summaries'"));
+
+    app.external_done(
+        request.clone(),
+        Ok("fn(state => {\n  return state;\n".into()),
+    );
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("not saved: SyntaxError"), "{screen}");
+    assert!(screen.contains("(line 2, column 15)"), "{screen}");
+    assert!(
+        editor_text(&app).contains("return state;"),
+        "kept for fixing"
+    );
+
+    app.external_done(request, Ok("fn(state => state);\n".into()));
+    let diff = render(&app, 120, 30);
+    assert!(diff.contains("+ fn(state => state);"), "{diff}");
+
+    // From the graph, ctrl-o opens the selected job in $EDITOR.
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Enter);
+    app.outbox.clear();
+    ctrl(&mut app, 'o');
+    assert!(matches!(app.external, Some(External::EditJob { .. })));
+}
+
+#[test]
+fn external_failures_show_in_the_banner() {
+    let mut app = demo_app(ColorMode::Full);
+    app.external_done(
+        External::Page { text: "x".into() },
+        Err("could not start the pager nope: not found".into()),
+    );
+    let screen = render(&app, 120, 30);
+    assert!(
+        screen.contains("could not start the pager nope"),
+        "{screen}"
+    );
+}
+
+/// A failed step whose input holds an HTTP 500 answer with the cause at the end of a body
+/// far wider than the screen; the detail is open on it.
+fn detail_with_long_body() -> (App, String) {
+    let cause = "CAUSE: clinic id 7 is not registered with the lab";
+    let body = format!("{} {cause}", "upstream said: ".repeat(30));
+    let input = serde_json::json!({"response": {"status": 500, "body": body}}).to_string();
+    let mut shown = tui::fixtures::show_failed();
+    for run in &mut shown.work_order.runs {
+        for step in &mut run.steps {
+            step.input = Some(tui::fixtures::dataclip(Some(&input)));
+        }
+    }
+    let mut app = demo_app(ColorMode::Full);
+    app.run(Action::OpenDetail {
+        reference: shown.work_order.row.id.clone(),
+        search: None,
+    });
+    let tag = app
+        .outbox
+        .drain(..)
+        .find_map(|(tag, _)| matches!(tag, Tag::Show { .. }).then_some(tag))
+        .unwrap();
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Ok(bolt_shared::protocol::Response::Shown(Box::new(shown))),
+    });
+    (app, body)
+}
+
+/// The screen's text without spaces and box drawing: wrapped rows read as one string.
+fn squeeze(screen: &str) -> String {
+    screen
+        .chars()
+        .filter(|c| !c.is_whitespace() && !('\u{2500}'..='\u{257f}').contains(c))
+        .collect()
+}
+
+fn select_json_path(app: &mut App, path: &str) {
+    let detail = app.detail.as_mut().unwrap();
+    detail.focus = tui::screens::detail::Focus::Content;
+    let at = detail
+        .input
+        .lines()
+        .iter()
+        .position(|l| l.path == path)
+        .unwrap();
+    detail.input.move_to(at);
+}
+
+#[test]
+fn a_long_value_is_cut_with_an_ellipsis_then_wraps_whole() {
+    let (mut app, _) = detail_with_long_body();
+    select_json_path(&mut app, "/response/body");
+    let cut = render(&app, 100, 30);
+    let body_row = cut.lines().find(|l| l.contains("\"body\"")).unwrap();
+    assert!(body_row.contains('…'), "a cut value says so:\n{cut}");
+    assert!(!cut.contains("not registered with the lab"), "{cut}");
+
+    press(&mut app, KeyCode::Char('W'));
+    let wrapped = render(&app, 100, 30);
+    assert!(
+        squeeze(&wrapped).contains("clinicid7isnotregisteredwiththelab\""),
+        "the end of the value is on screen:\n{wrapped}"
+    );
+    press(&mut app, KeyCode::Char('W'));
+    assert!(!render(&app, 100, 30).contains("not registered with the lab"));
+}
+
+#[test]
+fn zoom_shows_the_selected_value_whole_and_copy_and_pager_take_it() {
+    let (mut app, body) = detail_with_long_body();
+    select_json_path(&mut app, "/response/body");
+    press(&mut app, KeyCode::Char('z'));
+    assert!(matches!(app.overlays.last(), Some(Overlay::Zoom(_))));
+    let zoom = render(&app, 80, 24);
+    assert!(
+        zoom.contains("Validate Visit input /response/body"),
+        "{zoom}"
+    );
+    assert!(
+        squeeze(&zoom).contains(&squeeze(&body)),
+        "the whole string, unescaped, wrapped:\n{zoom}"
+    );
+    // y in the zoom copies the value itself (not its JSON-escaped form).
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        app.external.take(),
+        Some(External::Copy {
+            what: "Validate Visit input /response/body".into(),
+            text: body.clone(),
+        })
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.overlays.is_empty());
+
+    press(&mut app, KeyCode::Char('y'));
+    assert!(matches!(app.external.take(), Some(External::Copy { text, .. }) if text == body));
+    press(&mut app, KeyCode::Char('|'));
+    match app.external.take() {
+        Some(External::Page { text }) => {
+            assert!(text.contains("\"status\": 500"), "pretty JSON: {text}");
+            assert!(text.contains("not registered with the lab"));
+        }
+        other => panic!("{other:?}"),
+    }
+    app.external_done(
+        External::Copy {
+            what: "x".into(),
+            text: "y".into(),
+        },
+        Ok("copied x (1 bytes) to the clipboard with OSC 52".into()),
+    );
+    assert!(render(&app, 100, 30).contains("copied x (1 bytes)"));
+}
+
+#[test]
+fn long_log_lines_wrap_and_zoom() {
+    let (mut app, _) = detail_with_long_body();
+    let run_id = app.detail.as_ref().unwrap().logs_run.clone().unwrap();
+    let mut lines = tui::fixtures::logs(&run_id, 2);
+    lines[0].message = format!("{} END-OF-LOG-LINE", "request failed: ".repeat(20));
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::Logs {
+            run_id: run_id.clone(),
+        },
+        result: Ok(bolt_shared::protocol::Response::Logs { lines, more: false }),
+    });
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('l'));
+    let cut = render(&app, 100, 30);
+    assert!(!cut.contains("END-OF-LOG-LINE"), "{cut}");
+    assert!(cut.contains('…'), "{cut}");
+    press(&mut app, KeyCode::Char('W'));
+    assert!(render(&app, 100, 30).contains("END-OF-LOG-LINE"));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('z'));
+    let zoom = render(&app, 100, 30);
+    assert!(zoom.contains("END-OF-LOG-LINE"), "{zoom}");
+}
+
+fn failed_page(ids: &[usize], failed: u64) -> bolt_shared::model::WorkOrderPage {
+    use bolt_shared::model::{StateCount, WorkOrderState};
+    bolt_shared::model::WorkOrderPage {
+        rows: ids
+            .iter()
+            .map(|i| tui::fixtures::row(*i, WorkOrderState::Failed))
+            .collect(),
+        next_cursor: None,
+        counts: vec![StateCount {
+            state: WorkOrderState::Failed,
+            count: failed,
+        }],
+        counts_capped: false,
+    }
+}
+
+fn answer_refresh(app: &mut App, page: bolt_shared::model::WorkOrderPage) {
+    let sent: Vec<_> = app.outbox.drain(..).collect();
+    assert!(
+        sent.iter()
+            .any(|(tag, _)| matches!(tag, Tag::HistoryRefresh)),
+        "a refresh was asked for: {sent:?}"
+    );
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::HistoryRefresh,
+        result: Ok(bolt_shared::protocol::Response::WorkOrders(page)),
+    });
+}
+
+#[test]
+fn after_a_rerun_the_failed_filter_rows_counts_and_first_error_update() {
+    use bolt_shared::model::WorkOrderState;
+    use bolt_shared::protocol::Event;
+    let mut app = demo_app(ColorMode::Full);
+    app.history.filter.states = vec![WorkOrderState::Failed];
+    app.history.apply_reload(failed_page(&[1, 2, 3], 3));
+    app.outbox.clear();
+    let before = render(&app, 160, 20);
+    assert!(
+        before.contains("(P-0041)") && before.contains("(P-0042)"),
+        "{before}"
+    );
+
+    // Row 2 was rerun and succeeded; row 3 failed again with another error.
+    let rerun = app.history.rows[1].id.clone();
+    app.handle_incoming(Incoming::Event(Event::WorkOrderChanged {
+        id: rerun,
+        state: WorkOrderState::Success,
+        created: false,
+    }));
+    let mut page = failed_page(&[1, 3], 2);
+    page.rows[1].first_error.as_mut().unwrap().message = Some("lab id missing".into());
+    answer_refresh(&mut app, page);
+    let after = render(&app, 160, 20);
+    assert!(
+        !after.contains("(P-0042)"),
+        "the green one left the list:\n{after}"
+    );
+    assert!(
+        after.contains("lab id missing"),
+        "FIRST ERROR is the new one:\n{after}"
+    );
+    assert!(after.contains("✘ 2"), "the count follows:\n{after}");
+
+    // A work order not listed that fails again comes back into the failed list.
+    app.handle_incoming(Incoming::Event(Event::WorkOrderChanged {
+        id: tui::fixtures::row(2, WorkOrderState::Failed).id,
+        state: WorkOrderState::Failed,
+        created: false,
+    }));
+    answer_refresh(&mut app, failed_page(&[1, 2, 3], 3));
+    assert!(render(&app, 160, 20).contains("(P-0042)"));
+}
+
+#[test]
+fn workflow_counts_follow_finished_runs_on_the_workflows_screens() {
+    use bolt_shared::model::WorkOrderState;
+    use bolt_shared::protocol::Event;
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('2'));
+    let loads = |app: &mut App| {
+        app.outbox
+            .drain(..)
+            .filter(|(tag, _)| matches!(tag, Tag::Workflows))
+            .count()
+    };
+    assert_eq!(loads(&mut app), 1);
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::Workflows,
+        result: Ok(bolt_shared::protocol::Response::Workflows {
+            workflows: tui::fixtures::workflows(),
+        }),
+    });
+    let finished = |app: &mut App| {
+        app.handle_incoming(Incoming::Event(Event::WorkOrderChanged {
+            id: "wo".into(),
+            state: WorkOrderState::Failed,
+            created: false,
+        }))
+    };
+    finished(&mut app);
+    assert_eq!(loads(&mut app), 1, "a finished run reloads the counts");
+    finished(&mut app);
+    finished(&mut app);
+    assert_eq!(loads(&mut app), 0, "one load in flight at a time");
+    let mut fresh = tui::fixtures::workflows();
+    fresh[0].failed_24h += 1;
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::Workflows,
+        result: Ok(bolt_shared::protocol::Response::Workflows { workflows: fresh }),
+    });
+    assert_eq!(loads(&mut app), 1, "the events meanwhile ask once more");
+}
+
+#[test]
+fn a_reconnect_reloads_and_clears_old_errors_and_ctrl_r_reconnects_at_once() {
+    use std::time::Duration;
+    use tui::source::Connection;
+    let mut app = demo_app(ColorMode::Full);
+    app.handle_incoming(Incoming::Connection(Connection::Down {
+        error: "connection refused".into(),
+        retry_in: Duration::from_secs(8),
+    }));
+    app.run(Action::error(
+        "loading the history failed: connection refused",
+    ));
+    let down = render(&app, 120, 20);
+    assert!(down.contains("down, retrying in 8s"), "{down}");
+    ctrl(&mut app, 'r');
+    assert!(app.reconnect_now, "the runtime is told to reconnect now");
+    assert!(render(&app, 120, 20).contains("reconnecting to boltd now"));
+    app.outbox.clear();
+    app.handle_incoming(Incoming::Connection(Connection::Connected {
+        daemon: "boltd 0.1.0".into(),
+    }));
+    let up = render(&app, 120, 20);
+    assert!(!up.contains("connection refused"), "{up}");
+    assert!(up.contains("connected"), "{up}");
+    let sent: Vec<_> = app.outbox.drain(..).map(|(tag, _)| tag).collect();
+    assert!(sent.contains(&Tag::HistoryReload), "{sent:?}");
+    assert!(sent.contains(&Tag::Workflows), "{sent:?}");
+}
