@@ -1,7 +1,7 @@
 //! The daemon's shared context: configuration, store, event bus, shutdown signal.
 
 use crate::engine::CancelToken;
-use crate::events::EventBus;
+use crate::process::events::EventBus;
 use crate::secrets::Vault;
 use crate::store::Store;
 use bolt_shared::Config;
@@ -32,13 +32,13 @@ pub struct Daemon {
     /// while others wait on the disk.
     pub engine_slots: tokio::sync::Semaphore,
     /// Webhook triggers by path; dropped whenever workflows may have changed.
-    pub webhook_triggers: crate::webhook_triggers::TriggerCache,
+    pub webhook_triggers: crate::triggers::webhook_cache::TriggerCache,
     /// What `GET /metrics` reports.
     pub metrics: crate::metrics::Metrics,
     /// The collections tokens of the runs under way.
     pub run_tokens: std::sync::Arc<crate::collections::token::RunTokens>,
     /// Runs boltd could not record, noted where a full store can't lose them.
-    pub unrecorded: crate::unrecorded::journal::Journal,
+    pub unrecorded: crate::queue::unrecorded::journal::Journal,
     /// Alert delivery (`[[notify]]`).
     pub notifier: crate::notify::Notifier,
     /// The roles of the socket's callers.
@@ -102,7 +102,7 @@ impl Daemon {
             engine_slots,
             webhook_triggers: Default::default(),
             run_tokens,
-            unrecorded: crate::unrecorded::journal::Journal::disabled(),
+            unrecorded: crate::queue::unrecorded::journal::Journal::disabled(),
             notifier: Default::default(),
             access,
             running: Mutex::new(HashMap::new()),
@@ -116,7 +116,7 @@ impl Daemon {
     /// Keeps the ids of runs boltd could not record in `journal` (see `unrecorded`).
     pub fn with_unrecorded_journal(
         mut self,
-        journal: crate::unrecorded::journal::Journal,
+        journal: crate::queue::unrecorded::journal::Journal,
     ) -> Daemon {
         self.unrecorded = journal;
         self

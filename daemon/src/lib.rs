@@ -1,41 +1,30 @@
-//! boltd's library: the store, the socket server, triggers, the run queue and the
-//! OpenFn-compatible engine (also used by `bolt execute`).
+//! boltd's library, laid out as the pipeline runs: `triggers` (webhooks, cron, intake) put
+//! work orders into the `store`; the `queue` dispatches their runs to the `engine` and
+//! records what they did; `ipc` serves the socket clients; `process` starts and stops boltd.
 
 pub mod access;
 pub mod actor;
 pub mod audit;
-pub mod cli;
 pub mod collections;
 pub mod credentials;
 pub mod daemon;
-pub mod dispatcher;
 pub use bolt_engine as engine;
-pub mod events;
 pub mod files;
 pub mod history;
 pub mod installer;
-pub mod intake;
 pub mod ipc;
-pub mod lifecycle;
 pub mod log_caps;
 pub mod logging;
 pub mod metrics;
 pub mod notify;
-pub mod plan;
+pub mod process;
 pub mod project;
+pub mod queue;
 pub mod refs;
-pub mod reprocess;
 pub mod retention;
-pub mod run;
-pub mod runner;
-pub mod runs;
 pub mod saved_inputs;
-pub mod scheduler;
 pub mod secrets;
-pub mod shutdown;
 pub mod store;
-pub mod unrecorded;
+pub mod triggers;
 pub mod versions;
-pub mod webhook;
-pub mod webhook_triggers;
 pub mod workflows;

@@ -1,5 +1,5 @@
 //! Saved inputs (`bolt input save|list|rm`): named dataclips, which retention never wipes.
-//! Saving lives with reruns (`reprocess::save_input`); this lists and removes them.
+//! Saving lives with reruns (`reruns::save_input`); this lists and removes them.
 
 use crate::store::{StoreError, StoreResult, from_micros};
 use bolt_shared::protocol::SavedInputInfo;

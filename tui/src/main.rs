@@ -84,7 +84,7 @@ enum Command {
     /// Run a job or workflow file locally, like `openfn execute` (no daemon needed).
     Execute(execute::ExecuteArgs),
     /// Run boltd in the foreground (same flags as `boltd`).
-    Daemon(bolt_daemon::cli::DaemonArgs),
+    Daemon(bolt_daemon::process::cli::DaemonArgs),
     /// Print a shell completion script (e.g. `bolt completions bash > ~/.local/share/bash-completion/completions/bolt`).
     Completions {
         /// bash, zsh or fish (also elvish, powershell).
@@ -141,7 +141,7 @@ fn main() -> ExitCode {
             cli::exit_with(cli::history::project(&cli.global, &command))
         }
         Some(Command::Execute(args)) => execute::run(&cli.global, args),
-        Some(Command::Daemon(args)) => bolt_daemon::cli::main(args),
+        Some(Command::Daemon(args)) => bolt_daemon::process::cli::main(args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "bolt", &mut std::io::stdout());
             ExitCode::SUCCESS

@@ -3,5 +3,5 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    bolt_daemon::cli::main(bolt_daemon::cli::DaemonArgs::parse())
+    bolt_daemon::process::cli::main(bolt_daemon::process::cli::DaemonArgs::parse())
 }

@@ -307,7 +307,7 @@ fn bucketed_counts_equal_counting_the_rows_through_updates_and_deletes() {
                 [id],
             )
             .unwrap();
-        crate::runs::refresh_work_order(&fx.conn, id).unwrap();
+        crate::store::work_orders::refresh_work_order(&fx.conn, id).unwrap();
     }
     for id in ids.iter().step_by(11) {
         fx.conn

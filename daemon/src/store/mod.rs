@@ -16,6 +16,7 @@ mod recovery;
 pub mod seeder;
 mod syncer;
 pub mod timings;
+pub mod work_orders;
 mod writer;
 
 use checkpointer::Checkpointer;

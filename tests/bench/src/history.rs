@@ -6,7 +6,7 @@
 use anyhow::{Context, anyhow};
 use bolt_daemon::history;
 use bolt_daemon::refs;
-use bolt_daemon::reprocess;
+use bolt_daemon::queue::reruns;
 use bolt_daemon::store::seeder::{
     self, COMMON_WORD, Rng, Seeded, Workflow, deploy_example, id_at, load_workflows, seed,
 };
@@ -374,11 +374,11 @@ fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
     };
     let mut ids = store
         .readers
-        .read_blocking(|conn| reprocess::matching_ids(conn, &failed))?;
+        .read_blocking(|conn| reruns::matching_ids(conn, &failed))?;
     if ids.len() < RERUN_COUNT {
         ids = store
             .readers
-            .read_blocking(|conn| reprocess::matching_ids(conn, &WorkOrderFilter::default()))?;
+            .read_blocking(|conn| reruns::matching_ids(conn, &WorkOrderFilter::default()))?;
     }
     let matched = started.elapsed();
     ids.truncate(RERUN_COUNT);
@@ -390,7 +390,7 @@ fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
         let outcomes = store.writer.write_blocking(move |tx| {
             chunk
                 .iter()
-                .map(|id| reprocess::rerun_or_skip(tx, id, None))
+                .map(|id| reruns::rerun_or_skip(tx, id, None))
                 .collect::<Result<Vec<_>, _>>()
         })?;
         for q in outcomes {

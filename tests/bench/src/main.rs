@@ -61,12 +61,12 @@ enum BenchCommand {
     /// or a real boltd).
     Seed(history::SeedArgs),
     /// Run boltd in the foreground (the benchmarks start their daemons with this).
-    Daemon(bolt_daemon::cli::DaemonArgs),
+    Daemon(bolt_daemon::process::cli::DaemonArgs),
 }
 
 fn main() -> ExitCode {
     let command = match Cli::parse().command {
-        BenchCommand::Daemon(args) => return bolt_daemon::cli::main(args),
+        BenchCommand::Daemon(args) => return bolt_daemon::process::cli::main(args),
         command => command,
     };
     match run(&command) {

@@ -4,7 +4,7 @@
 
 use super::{CliError, Global, output};
 use anyhow::{Context, anyhow};
-use bolt_daemon::lifecycle::PidLock;
+use bolt_daemon::process::lifecycle::PidLock;
 use bolt_daemon::secrets::{ENV_KEY, KEY_FILE, NewKey, Vault};
 use bolt_daemon::store::backup;
 use bolt_shared::backup::BackupProgress;

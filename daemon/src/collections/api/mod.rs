@@ -30,7 +30,7 @@ pub use wire::{DEFAULT_LIMIT, decode_cursor, encode_cursor, timestamp};
 
 use super::store::{self, Collection};
 use crate::daemon::Daemon;
-use crate::webhook::{form_pairs, parse_body};
+use crate::triggers::webhook::{form_pairs, parse_body};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -92,7 +92,7 @@ fn segments(path: &str) -> Vec<String> {
 
 fn percent_decode_path(segment: &str) -> String {
     // `+` is a plus in a path (only query strings make it a space).
-    crate::webhook::percent_decode(&segment.replace('+', "%2B"))
+    crate::triggers::webhook::percent_decode(&segment.replace('+', "%2B"))
 }
 
 async fn handle(

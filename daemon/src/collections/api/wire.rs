@@ -106,7 +106,7 @@ pub(super) fn item_query(query: &Map<String, Value>) -> Result<(ItemQuery, usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webhook::form_pairs;
+    use crate::triggers::webhook::form_pairs;
 
     #[test]
     fn cursors_are_lightnings_base64_timestamps() {

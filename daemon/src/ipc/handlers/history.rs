@@ -2,7 +2,7 @@
 
 use super::{HandlerResult, bad_request};
 use crate::daemon::Daemon;
-use crate::reprocess;
+use crate::queue::reruns;
 use crate::store::now_micros;
 use crate::{history, project};
 use bolt_shared::model::*;
@@ -66,7 +66,7 @@ pub async fn rerun(
         .store
         .writer
         .write(move |tx| {
-            let queued = reprocess::rerun(tx, &reference, from_job.as_deref())?;
+            let queued = reruns::rerun(tx, &reference, from_job.as_deref())?;
             audit_rerun(tx, &queued.outcome, from_job.as_deref())?;
             Ok(queued)
         })
@@ -113,7 +113,7 @@ pub async fn rerun_matching(
     let ids = daemon
         .store
         .readers
-        .read(move |conn| reprocess::matching_ids(conn, &filter))
+        .read(move |conn| reruns::matching_ids(conn, &filter))
         .await?;
     let total = ids.len() as u64;
     let mut outcomes = Vec::with_capacity(ids.len());
@@ -126,7 +126,7 @@ pub async fn rerun_matching(
             .write(move |tx| {
                 let queued = chunk
                     .iter()
-                    .map(|id| reprocess::rerun_or_skip(tx, id, from.as_deref()))
+                    .map(|id| reruns::rerun_or_skip(tx, id, from.as_deref()))
                     .collect::<Result<Vec<_>, _>>()?;
                 for item in &queued {
                     audit_rerun(tx, &item.outcome, from.as_deref())?;
@@ -159,7 +159,7 @@ pub async fn save_input(
     let id = daemon
         .store
         .writer
-        .write(move |tx| reprocess::save_input(tx, &reference, &step, &name))
+        .write(move |tx| reruns::save_input(tx, &reference, &step, &name))
         .await?;
     Ok(Response::Done {
         message: format!(

@@ -2,8 +2,8 @@
 
 use super::{HandlerResult, bad_request};
 use crate::daemon::Daemon;
-use crate::intake;
-use crate::runs::{Input, NewWorkOrder};
+use crate::triggers::intake;
+use crate::store::work_orders::{Input, NewWorkOrder};
 use crate::store::StoreError;
 use crate::workflows;
 use bolt_shared::model::{DataclipType, Origin, RunState};
@@ -109,7 +109,7 @@ pub async fn cancel(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
                     "UPDATE runs SET state = 'cancelled', finished_at = ?2 WHERE id = ?1",
                     params![id, crate::store::now_micros()],
                 )?;
-                let wo_state = crate::runs::refresh_work_order(tx, &wo)?;
+                let wo_state = crate::store::work_orders::refresh_work_order(tx, &wo)?;
                 audit_cancel(tx, &id, &wo, "queued")?;
                 return Ok((RunState::Cancelled, wo, Some(wo_state)));
             }

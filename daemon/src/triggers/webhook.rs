@@ -10,9 +10,9 @@
 
 use crate::credentials;
 use crate::daemon::Daemon;
-use crate::intake;
-use crate::runs::{Input, NewWorkOrder};
-use crate::webhook_triggers;
+use crate::triggers::intake;
+use crate::store::work_orders::{Input, NewWorkOrder};
+use crate::triggers::webhook_cache;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
@@ -128,7 +128,7 @@ async fn answer_webhook(
         return not_found();
     };
     let extra: Vec<String> = segments.map(str::to_string).collect();
-    let found = match webhook_triggers::lookup(&daemon, &first).await {
+    let found = match webhook_cache::lookup(&daemon, &first).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(),
         Err(err) => return internal(err),
@@ -311,7 +311,7 @@ fn closing(mut response: Response) -> Response {
 }
 
 /// Lightning's `x-meta-*` headers: the ids of what the request created.
-fn with_meta_headers(mut response: Response, created: &crate::runs::Created) -> Response {
+fn with_meta_headers(mut response: Response, created: &crate::store::work_orders::Created) -> Response {
     for (name, value) in [
         ("x-meta-work-order-id", &created.work_order_id),
         ("x-meta-run-id", &created.run_id),

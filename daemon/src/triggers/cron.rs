@@ -2,9 +2,9 @@
 //! `cron_fires` per (trigger, minute) makes that true across restarts too.
 
 use crate::daemon::Daemon;
-use crate::intake;
+use crate::triggers::intake;
 use crate::project::parse_cron;
-use crate::runs::{Input, NewWorkOrder};
+use crate::store::work_orders::{Input, NewWorkOrder};
 use crate::store::StoreResult;
 use crate::workflows;
 use bolt_shared::model::{DataclipType, Origin};

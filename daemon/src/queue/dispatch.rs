@@ -4,7 +4,7 @@
 
 use crate::daemon::Daemon;
 use crate::engine::CancelToken;
-use crate::runner;
+use crate::queue::executor;
 use crate::store::{StoreResult, now_micros};
 use rusqlite::{Connection, params};
 use std::collections::HashMap;
@@ -63,7 +63,7 @@ pub async fn run(daemon: Arc<Daemon>) {
                         daemon.track_run(&run_id, token.clone());
                         let daemon = daemon.clone();
                         tokio::spawn(async move {
-                            runner::execute(daemon.clone(), run_id.clone(), token).await;
+                            executor::execute(daemon.clone(), run_id.clone(), token).await;
                             daemon.untrack_run(&run_id);
                             daemon.queue.notify_one();
                         });

@@ -67,7 +67,7 @@ fn run(args: DaemonArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(crate::run::run(resolved, args.http)) {
+    match runtime.block_on(crate::process::start::run(resolved, args.http)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             crate::logging::print_error(&format!("boltd: {err:#}"));

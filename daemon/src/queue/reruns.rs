@@ -4,7 +4,7 @@
 
 use crate::project::WorkflowSpec;
 use crate::refs::{self, Resolved};
-use crate::runs::{insert_run, refresh_work_order};
+use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::dataclips::{self, NewDataclip};
 use crate::store::{StoreError, StoreResult};
 use crate::workflows;
@@ -168,7 +168,7 @@ fn upstream_steps(
     spec: &WorkflowSpec,
     job: &str,
 ) -> StoreResult<Vec<String>> {
-    let downstream = crate::plan::reachable_jobs(spec, job);
+    let downstream = crate::queue::plan::reachable_jobs(spec, job);
     let mut stmt = conn.prepare_cached("SELECT s.id, s.job_key FROM run_steps rs JOIN steps s ON s.id = rs.step_id WHERE rs.run_id = ?1")?;
     let rows: Vec<(String, String)> = stmt
         .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?

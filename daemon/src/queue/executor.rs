@@ -6,12 +6,13 @@ use crate::daemon::Daemon;
 use crate::engine::{self, CancelToken, EngineEvent, EventGate, Limits, RunOutcome};
 use crate::log_caps::{Admit, Dropped, LogCaps, cut_line};
 use crate::project::WorkflowSpec;
-use crate::runs::{insert_run, refresh_work_order};
+use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::secrets::Scrubber;
 use crate::store::dataclips::{self, NewDataclip};
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
-use crate::unrecorded::{self, Expected, Requeued};
-use crate::{credentials, plan, workflows};
+use crate::queue::unrecorded::{self, Expected, Requeued};
+use crate::queue::plan;
+use crate::{credentials, workflows};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -177,7 +178,7 @@ pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
             other => other.to_string(),
         };
         tracing::warn!(run = %run_id, "the store refused this run's records: it runs again once the store takes writes");
-        crate::unrecorded::once_the_store_recovers(&daemon, &run_id, why).await;
+        crate::queue::unrecorded::once_the_store_recovers(&daemon, &run_id, why).await;
         return;
     }
     tracing::error!(run = %run_id, %err, "run could not be recorded; marking it as an exception");

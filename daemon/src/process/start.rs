@@ -2,8 +2,8 @@
 
 use crate::daemon::{Daemon, StopMode};
 use crate::files;
-use crate::lifecycle::{PidLock, SocketFile, prepare_socket};
-use crate::shutdown::{self, Signals};
+use crate::process::lifecycle::{PidLock, SocketFile, prepare_socket};
+use crate::process::shutdown::{self, Signals};
 use crate::store::Store;
 use anyhow::Context;
 use bolt_shared::paths::Resolved;
@@ -75,7 +75,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let mut webhooks = None;
     if !daemon.config.http.listen.is_empty() {
         let (addr, server) =
-            crate::webhook::serve(daemon.clone(), &daemon.config.http.listen).await?;
+            crate::triggers::webhook::serve(daemon.clone(), &daemon.config.http.listen).await?;
         if let Ok(mut slot) = daemon.http_listen.write() {
             *slot = Some(addr.to_string());
         }
@@ -98,10 +98,10 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     };
     let mut workers = Vec::new();
     if recovered.is_some() {
-        workers.push(tokio::spawn(crate::dispatcher::run(daemon.clone())));
+        workers.push(tokio::spawn(crate::queue::dispatch::run(daemon.clone())));
         tokio::spawn(crate::installer::refresh_at_start(daemon.clone()));
     }
-    let scheduler = tokio::spawn(crate::scheduler::run(daemon.clone()));
+    let scheduler = tokio::spawn(crate::triggers::cron::run(daemon.clone()));
     let retention = tokio::spawn(crate::retention::run(daemon.clone()));
     tokio::spawn(crate::notify::run(daemon.clone()));
 
@@ -163,8 +163,8 @@ const LAST_WRITES_GRACE: Duration = Duration::from_secs(2);
 /// journal that can't be read or written is not fatal; one that isn't boltd's own file is.
 fn open_unrecorded_journal(
     data_dir: &std::path::Path,
-) -> anyhow::Result<(crate::unrecorded::journal::Journal, Vec<String>)> {
-    use crate::unrecorded::journal::Journal;
+) -> anyhow::Result<(crate::queue::unrecorded::journal::Journal, Vec<String>)> {
+    use crate::queue::unrecorded::journal::Journal;
     match Journal::open(data_dir) {
         Ok(opened) => Ok(opened),
         Err(err @ files::FileError::Io { .. }) => {
@@ -184,9 +184,9 @@ async fn recover(daemon: &Arc<Daemon>, unrecorded: &[String]) -> anyhow::Result<
             .store
             .writer
             .write(move |tx| {
-                let requeued = crate::unrecorded::requeue_left_over(tx, &left_over)?;
-                let lost = crate::runs::mark_lost(tx)?;
-                let retried = crate::runner::retry_lost(tx, &lost)?;
+                let requeued = crate::queue::unrecorded::requeue_left_over(tx, &left_over)?;
+                let lost = crate::store::work_orders::mark_lost(tx)?;
+                let retried = crate::queue::executor::retry_lost(tx, &lost)?;
                 let max_log: i64 =
                     tx.query_row("SELECT COALESCE(MAX(id), 0) FROM log_lines", [], |r| {
                         r.get(0)

@@ -5,7 +5,7 @@
 pub mod journal;
 
 use crate::daemon::Daemon;
-use crate::runs::{insert_run, refresh_work_order};
+use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::{StoreError, StoreResult, now_micros};
 use bolt_shared::model::{Origin, RunState, WorkOrderState};
 use bolt_shared::protocol::Event;

@@ -1,7 +1,7 @@
 //! Turning a trigger (webhook, cron, manual, rerun) into a durable work order and run.
 
 use crate::daemon::Daemon;
-use crate::runs::{Created, NewWorkOrder, create_work_order};
+use crate::store::work_orders::{Created, NewWorkOrder, create_work_order};
 use crate::store::StoreResult;
 use bolt_shared::model::RunState;
 use bolt_shared::protocol::Event;
@@ -57,7 +57,7 @@ pub async fn wait_for_run(
         let finished = finished(daemon, &run_id).await?;
         let unrecorded = finished
             .as_ref()
-            .is_some_and(|f| f.error_type.as_deref() == Some(crate::unrecorded::ERROR_TYPE));
+            .is_some_and(|f| f.error_type.as_deref() == Some(crate::queue::unrecorded::ERROR_TYPE));
         let next = if unrecorded {
             replacement(daemon, &run_id).await?
         } else {

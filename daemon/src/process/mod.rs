@@ -1,0 +1,8 @@
+//! boltd as a process: its command line, start (lock, socket, store, servers), the pidfile
+//! and socket lifecycle, the event bus, and shutdown.
+
+pub mod cli;
+pub mod events;
+pub mod lifecycle;
+pub mod shutdown;
+pub mod start;
