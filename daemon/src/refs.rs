@@ -255,7 +255,14 @@ mod tests {
         // As a store written before migration 4 would be: no short_refs table (nor what
         // later migrations add).
         conn.execute_batch(
-            "DROP TABLE short_refs; DROP TABLE collection_items; DROP TABLE collections;
+            "DROP TABLE notify_windows; DROP TABLE notify_deliveries; DROP TABLE notify_events;
+             DROP TRIGGER audit_events_append_only_update;
+             DROP TRIGGER audit_events_append_only_delete; DROP TABLE audit_purge_permit;
+             DROP TABLE audit_outbox; DROP INDEX audit_events_at;
+             ALTER TABLE audit_events DROP COLUMN prev_hash;
+             ALTER TABLE audit_events DROP COLUMN hash;
+             ALTER TABLE work_orders DROP COLUMN source_address;
+             DROP TABLE short_refs; DROP TABLE collection_items; DROP TABLE collections;
              DROP TABLE project_credentials; ALTER TABLE projects DROP COLUMN channels;
              ALTER TABLE runs DROP COLUMN log_lines_dropped;
              ALTER TABLE runs DROP COLUMN log_bytes_dropped;

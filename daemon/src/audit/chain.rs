@@ -91,7 +91,15 @@ pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
     if unsealed == 0 {
         return Ok(0);
     }
-    let rows: Vec<(i64, i64, String, String, String, Option<String>, Option<String>)> = conn
+    let rows: Vec<(
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    )> = conn
         .prepare(
             "SELECT id, at, actor, action, subject, metadata, hash FROM audit_events
              WHERE id <= ?1 ORDER BY id",
@@ -131,7 +139,10 @@ pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
         prev = hash;
         sealed += 1;
     }
-    tracing::info!(sealed, "sealed the audit events written before the audit chain existed");
+    tracing::info!(
+        sealed,
+        "sealed the audit events written before the audit chain existed"
+    );
     Ok(sealed)
 }
 
@@ -309,7 +320,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(refused.contains("append-only"), "{refused}");
-        assert!(conn.execute("DELETE FROM audit_events WHERE id = 3", []).is_err());
+        assert!(
+            conn.execute("DELETE FROM audit_events WHERE id = 3", [])
+                .is_err()
+        );
 
         conn.execute_batch(
             "DROP TRIGGER audit_events_append_only_update;
@@ -326,7 +340,11 @@ mod tests {
         )
         .unwrap();
         let broken = verify_now(&dir).broken.unwrap();
-        assert_eq!((broken.id, broken.problem.as_str()), (3, "gap"), "{broken:?}");
+        assert_eq!(
+            (broken.id, broken.problem.as_str()),
+            (3, "gap"),
+            "{broken:?}"
+        );
         assert!(broken.detail.contains("event 2 is missing"), "{broken:?}");
     }
 }

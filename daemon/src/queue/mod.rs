@@ -6,4 +6,5 @@ pub mod dispatch;
 pub mod executor;
 pub mod plan;
 pub mod reruns;
+pub mod retry;
 pub mod unrecorded;

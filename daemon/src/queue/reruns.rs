@@ -4,8 +4,8 @@
 
 use crate::project::WorkflowSpec;
 use crate::refs::{self, Resolved};
-use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::dataclips::{self, NewDataclip};
+use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::{StoreError, StoreResult};
 use crate::workflows;
 use bolt_shared::model::*;

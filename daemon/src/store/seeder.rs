@@ -4,13 +4,13 @@
 //! is the only writer of its schema, and the product never carries fake data.
 
 use crate::history::counts;
-use crate::refs;
 use crate::project::{apply, parse_project};
+use crate::refs;
 use crate::store::dataclips;
 use crate::store::{Store, StoreResult};
+use anyhow::anyhow;
 use rusqlite::{Transaction, params};
 use serde_json::{Value, json};
-use anyhow::anyhow;
 use std::time::{Duration, Instant};
 
 const EXAMPLE_PROJECT: &str = include_str!("../../../config/example-project.yaml");
@@ -633,7 +633,6 @@ pub fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result
         sample_patients,
     })
 }
-
 
 /// Samples ids and patients from a store seeded earlier (`bolt-bench seed`), and counts its
 /// work orders.

@@ -2,10 +2,10 @@
 //! `cron_fires` per (trigger, minute) makes that true across restarts too.
 
 use crate::daemon::Daemon;
-use crate::triggers::intake;
 use crate::project::parse_cron;
-use crate::store::work_orders::{Input, NewWorkOrder};
 use crate::store::StoreResult;
+use crate::store::work_orders::{Input, NewWorkOrder};
+use crate::triggers::intake;
 use crate::workflows;
 use bolt_shared::model::{DataclipType, Origin};
 use chrono::{DateTime, Timelike, Utc};

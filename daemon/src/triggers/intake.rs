@@ -1,8 +1,8 @@
 //! Turning a trigger (webhook, cron, manual, rerun) into a durable work order and run.
 
 use crate::daemon::Daemon;
-use crate::store::work_orders::{Created, NewWorkOrder, create_work_order};
 use crate::store::StoreResult;
+use crate::store::work_orders::{Created, NewWorkOrder, create_work_order};
 use bolt_shared::model::RunState;
 use bolt_shared::protocol::Event;
 use rusqlite::OptionalExtension;

@@ -10,8 +10,8 @@
 
 use crate::credentials;
 use crate::daemon::Daemon;
-use crate::triggers::intake;
 use crate::store::work_orders::{Input, NewWorkOrder};
+use crate::triggers::intake;
 use crate::triggers::webhook_cache;
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -311,7 +311,10 @@ fn closing(mut response: Response) -> Response {
 }
 
 /// Lightning's `x-meta-*` headers: the ids of what the request created.
-fn with_meta_headers(mut response: Response, created: &crate::store::work_orders::Created) -> Response {
+fn with_meta_headers(
+    mut response: Response,
+    created: &crate::store::work_orders::Created,
+) -> Response {
     for (name, value) in [
         ("x-meta-work-order-id", &created.work_order_id),
         ("x-meta-run-id", &created.run_id),

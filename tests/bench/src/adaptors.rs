@@ -2,8 +2,8 @@
 //! registry: each run is a new `bolt adaptor add` process on a fresh data dir (no metadata,
 //! tarballs or connections kept from an earlier run), timed from start to exit.
 
-use bolt_client::cli::install_progress::human_bytes;
 use anyhow::{Context, anyhow};
+use bolt_client::cli::install_progress::human_bytes;
 use std::process::Command;
 use std::time::Instant;
 

@@ -30,7 +30,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-
 const BIG_JOB: &str = "export default [state => {\n  const rows = state.data.records\n    .map(r => ({ ...r, total: r.price * r.qty }))\n    .filter(r => r.total % 3 !== 0);\n  const sum = rows.reduce((acc, r) => acc + r.total, 0);\n  return { data: { count: rows.length, sum } };\n}];\n";
 
 pub fn bench_engine_with(

@@ -5,8 +5,8 @@
 
 use anyhow::{Context, anyhow};
 use bolt_daemon::history;
-use bolt_daemon::refs;
 use bolt_daemon::queue::reruns;
+use bolt_daemon::refs;
 use bolt_daemon::store::seeder::{
     self, COMMON_WORD, Rng, Seeded, Workflow, deploy_example, id_at, load_workflows, seed,
 };

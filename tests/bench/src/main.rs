@@ -17,7 +17,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "bolt-bench", about = "bolt's benchmarks: print performance figures")]
+#[command(
+    name = "bolt-bench",
+    about = "bolt's benchmarks: print performance figures"
+)]
 struct Cli {
     #[command(subcommand)]
     command: BenchCommand,

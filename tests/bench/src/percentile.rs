@@ -28,7 +28,9 @@ impl Samples {
     }
 
     pub fn record(&mut self, duration: Duration) {
-        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX).max(1);
+        let nanos = u64::try_from(duration.as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1);
         // Auto-resizing histograms take any value; a failure would only lose one sample.
         let _ = self.histogram.record(nanos);
         self.total += duration;

@@ -39,4 +39,3 @@ fn the_webhook_benchmark_acknowledges_and_runs_every_request() {
         );
     }
 }
-

@@ -2,9 +2,9 @@
 
 use super::{HandlerResult, bad_request};
 use crate::daemon::Daemon;
-use crate::triggers::intake;
-use crate::store::work_orders::{Input, NewWorkOrder};
 use crate::store::StoreError;
+use crate::store::work_orders::{Input, NewWorkOrder};
+use crate::triggers::intake;
 use crate::workflows;
 use bolt_shared::model::{DataclipType, Origin, RunState};
 use bolt_shared::protocol::*;

@@ -1,0 +1,186 @@
+//! How a run ended, written once, and the retry its workflow's policy asks for.
+
+use super::Ending;
+use super::load::RunContext;
+use crate::daemon::Daemon;
+use crate::queue::retry::{self, Policy};
+use crate::queue::unrecorded::{self, Expected, Requeued};
+use crate::store::dataclips::{self, NewDataclip};
+use crate::store::work_orders::{insert_run, refresh_work_order};
+use crate::store::{StoreResult, now_micros};
+use bolt_shared::model::*;
+use bolt_shared::protocol::Event;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// How a run's final write went.
+pub(super) enum Finished {
+    /// Recorded as it ended: the work order's state and the retry its policy queued.
+    Recorded(WorkOrderState, Option<String>),
+    /// Some of its records were lost to a disk fault: ended as unrecorded and queued again.
+    Requeued(Requeued),
+}
+
+/// Records how the run ended. If the store had a disk fault since the run began and some
+/// of its records did not make it, it is ended as unrecorded and queued again instead.
+pub(super) async fn finish(
+    daemon: &Arc<Daemon>,
+    ctx: &RunContext,
+    ending: Ending,
+    expected: Expected,
+    faults: u64,
+    started: std::time::Instant,
+) -> StoreResult<()> {
+    let run_id = ctx.run_id.clone();
+    let wo = ctx.work_order_id.clone();
+    let project = ctx.project_id.clone();
+    let state = ending.state;
+    let retry = retry_of(ctx, state);
+    let reused_clip = ending.final_dataclip_id.clone();
+    let final_body = if ctx.erase_all || reused_clip.is_some() {
+        None
+    } else {
+        ending.final_state.as_ref().map(Value::to_string)
+    };
+    let (error_type, error_message) = (ending.error_type.clone(), ending.error_message.clone());
+    let logs_dropped = ending.logs_dropped;
+    let version_id = ctx.version_id.clone();
+    let start = ctx.starting_job.clone();
+    let input_clip = ctx.input_dataclip_id.clone();
+    let health = daemon.store.health.clone();
+    let finished = daemon
+        .store
+        .writer
+        .write_repeatable(move |tx| {
+            // On the writer thread, in order after the run's own records: a fault counted
+            // here happened before this write.
+            if health.faults() != faults
+                && !unrecorded::records_complete(tx, &run_id, &expected)?
+                && let Some(requeued) = unrecorded::end_and_requeue(
+                    tx,
+                    &run_id,
+                    "the disk refused some of its records while it ran",
+                )?
+            {
+                return Ok(Finished::Requeued(requeued));
+            }
+            let final_clip = match &final_body {
+                Some(body) => Some(dataclips::insert(
+                    tx,
+                    &NewDataclip { project_id: Some(&project), kind: DataclipType::StepResult, body: Some(body), request: None, name: None, wipe_reason: None, size_bytes: None },
+                )?),
+                None => reused_clip.clone(),
+            };
+            tx.prepare_cached("UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1")?.execute(params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
+            )?;
+            crate::notify::events::run_ended(tx, &run_id)?;
+            if logs_dropped.lines > 0 {
+                tx.prepare_cached("UPDATE runs SET log_lines_dropped = ?2, log_bytes_dropped = ?3 WHERE id = ?1")?
+                    .execute(params![run_id, logs_dropped.lines as i64, logs_dropped.bytes as i64])?;
+            }
+            let retry_run = match retry {
+                Some((attempt, not_before)) => Some(insert_run(tx, &wo, &version_id, start.as_deref(), &input_clip, Origin::Retry, 1, attempt, not_before)?),
+                None => None,
+            };
+            Ok(Finished::Recorded(refresh_work_order(tx, &wo)?, retry_run))
+        })
+        .await?;
+    let (wo_state, retry_run) = match finished {
+        Finished::Recorded(wo_state, retry_run) => (wo_state, retry_run),
+        Finished::Requeued(requeued) => {
+            tracing::warn!(run = %ctx.run_id, retry = ?requeued.retry, "a run lost records to a disk fault: queued again");
+            unrecorded::announce(daemon, &requeued);
+            return Ok(());
+        }
+    };
+    daemon.metrics.run_finished(state, started.elapsed());
+    daemon.events.publish(Event::RunChanged {
+        id: ctx.run_id.clone(),
+        work_order_id: ctx.work_order_id.clone(),
+        state,
+        created: false,
+    });
+    if let Some(run) = retry_run {
+        daemon.events.publish(Event::RunChanged {
+            id: run,
+            work_order_id: ctx.work_order_id.clone(),
+            state: RunState::Available,
+            created: true,
+        });
+        daemon.queue.notify_one();
+    }
+    daemon.events.publish(Event::WorkOrderChanged {
+        id: ctx.work_order_id.clone(),
+        state: wo_state,
+        created: false,
+    });
+    Ok(())
+}
+
+/// (attempt, not_before) of the retry the workflow's policy asks for, if any.
+fn retry_of(ctx: &RunContext, state: RunState) -> Option<(i64, i64)> {
+    let policy = Policy {
+        attempt: ctx.attempt,
+        max_attempts: ctx.max_attempts,
+        backoff_secs: ctx.backoff_secs,
+        erase_all: ctx.erase_all,
+        has_input: ctx.input.is_some(),
+    };
+    retry::next_attempt(&policy, state, now_micros())
+}
+
+/// (version, starting job, input dataclip, attempt, max attempts, backoff, retention policy, input body)
+pub(super) type LostRow = (
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<String>,
+);
+
+/// Retries for runs found lost at start-up, per their workflow's policy.
+pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<Vec<String>> {
+    let mut queued = Vec::new();
+    for (run_id, work_order_id) in lost {
+        let row: Option<LostRow> = conn
+            .prepare_cached("SELECT r.version_id, r.starting_job, r.dataclip_id, r.attempt, w.max_attempts, w.retry_backoff_secs, p.retention_policy, d.body
+                 FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id JOIN workflows w ON w.id = wo.workflow_id
+                 JOIN projects p ON p.id = w.project_id LEFT JOIN dataclips d ON d.id = r.dataclip_id WHERE r.id = +?1")?
+            .query_row([run_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+            )
+            .optional()?;
+        let Some((version, start, clip, attempt, max, backoff, policy, body)) = row else {
+            continue;
+        };
+        let policy = Policy {
+            attempt,
+            max_attempts: max,
+            backoff_secs: backoff,
+            erase_all: policy == "erase_all",
+            has_input: body.is_some(),
+        };
+        let Some((next, not_before)) = retry::next_attempt(&policy, RunState::Lost, now_micros())
+        else {
+            continue;
+        };
+        let run = insert_run(
+            conn,
+            work_order_id,
+            &version,
+            start.as_deref(),
+            &clip,
+            Origin::Retry,
+            1,
+            next,
+            not_before,
+        )?;
+        refresh_work_order(conn, work_order_id)?;
+        queued.push(run);
+    }
+    Ok(queued)
+}
