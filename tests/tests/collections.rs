@@ -555,7 +555,7 @@ fn bolt_collections_commands_read_and_change_items() {
     assert!(text.contains("no project named `nope`"), "{text}");
 }
 
-/// A project as Lightning exports it, with what bolt used to drop.
+/// A project as Lightning exports it, collections and channels included.
 const LIGHTNING_EXPORT: &str = r#"
 name: openhie
 description: Registry sync

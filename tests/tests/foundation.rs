@@ -1,4 +1,4 @@
-//! Issue 2: the daemon's lifecycle and the socket protocol, through real processes.
+//! The daemon's lifecycle and the socket protocol, through real processes.
 
 use bolt_e2e::{Daemon, bin};
 use bolt_shared::client::{Client, ClientError};

@@ -1,4 +1,4 @@
-//! Issue 5: history, search and reprocessing against a real daemon.
+//! History, search and reprocessing against a real daemon.
 
 use bolt_e2e::Daemon;
 use bolt_shared::model::*;

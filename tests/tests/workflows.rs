@@ -1,4 +1,4 @@
-//! Issue 4: projects deployed as code run themselves — webhooks, cron, manual runs,
+//! Projects deployed as code run themselves — webhooks, cron, manual runs,
 //! credentials, restart safety — through the real binaries and real HTTP.
 
 use bolt_e2e::{Daemon, http};

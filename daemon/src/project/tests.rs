@@ -168,8 +168,8 @@ fn changing_a_job_creates_a_new_version_and_reports_it() {
     assert_eq!(versions, 2);
 }
 
-/// A Lightning export with what bolt used to drop: collections, channels, credential owners,
-/// a cron cursor job.
+/// A Lightning export with everything bolt must keep: collections, channels, credential
+/// owners, a cron cursor job.
 const LIGHTNING_EXPORT: &str = r#"
 name: openhie-project
 description: Patients from the registry

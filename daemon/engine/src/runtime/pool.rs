@@ -1,7 +1,7 @@
 //! Engine worker threads kept between runs.
 //!
-//! A run used to start a thread (8 MiB stack) and a tokio event loop of its own. Workers now
-//! stay alive after a run and wait for the next one, keeping their event loop and their
+//! Starting a thread (8 MiB stack) and a tokio event loop per run costs more than the run
+//! itself, so workers stay alive after a run and wait for the next one, keeping their event loop and their
 //! spare QuickJS runtime; after handing a result over, a worker drops the finished context
 //! and, if no run is waiting, prepares the next run's context (see [`super::warm`]). A run never waits for a busy worker: when
 //! none is idle a new one starts, so a long job can't hold up the others. At most
