@@ -89,7 +89,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let recovered = tokio::select! {
         recovered = async {
             recover(&daemon, &unrecorded).await?;
-            crate::audit::start(&daemon).await
+            start_audit(&daemon).await
         } => Some(recovered?),
         mode = shutdown::wait_for_stop(&daemon, &mut signals) => {
             daemon.request_stop(mode);
@@ -158,6 +158,20 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
 
 /// After the runs, how long the webhook replies, cron tick and retention batch under way get.
 const LAST_WRITES_GRACE: Duration = Duration::from_secs(2);
+
+/// Starts audit delivery once the store takes writes (it seals the chain first).
+async fn start_audit(daemon: &Arc<Daemon>) -> anyhow::Result<()> {
+    loop {
+        match crate::audit::start(daemon).await {
+            Ok(()) => return Ok(()),
+            Err(err) if !daemon.store.health.writable() => {
+                tracing::warn!(%err, "the store refuses writes: audit delivery starts once it takes them again");
+                daemon.store.health.until_writable().await;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
 
 /// The journal of runs boltd could not record, and the ids a previous boltd left in it. A
 /// journal that can't be read or written is not fatal; one that isn't boltd's own file is.

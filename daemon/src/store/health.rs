@@ -109,7 +109,20 @@ impl Health {
     /// Stops taking writes because `what` failed with `error` (a SQLite or OS error in
     /// words). Only the first fault counts: later ones while refusing add nothing.
     pub fn refuse(&self, what: &str, error: &str, kind: FaultKind) {
-        let reason = format!("{what}: {error}");
+        if !self.writable() {
+            return;
+        }
+        // SQLite says only "disk full" or "I/O error": a test write gets the operating
+        // system's own words for the reason.
+        let os_words = if error.contains("os error") {
+            None
+        } else {
+            (self.probe)().err()
+        };
+        let reason = match os_words {
+            Some(os) => format!("{what}: {error}; a test write says: {os}"),
+            None => format!("{what}: {error}"),
+        };
         let advice = kind.advice(&self.data_dir);
         let newly = {
             let Ok(mut state) = self.state.lock() else {

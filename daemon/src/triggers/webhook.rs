@@ -378,39 +378,11 @@ pub(crate) fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, Str
     })
 }
 
+/// An urlencoded form or query string as a JSON object (the last of a repeated name wins).
 pub(crate) fn form_pairs(text: &str) -> Map<String, Value> {
-    let mut map = Map::new();
-    for pair in text.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        map.insert(percent_decode(key), Value::String(percent_decode(value)));
-    }
-    map
-}
-
-pub(crate) fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(byte) => {
-                        out.push(byte);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            byte => out.push(byte),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    form_urlencoded::parse(text.as_bytes())
+        .map(|(key, value)| (key.into_owned(), Value::String(value.into_owned())))
+        .collect()
 }
 
 fn query_params(query: Option<&str>) -> Value {
@@ -508,7 +480,7 @@ mod tests {
         let map = form_pairs("a=1&b=hello+world&c=%2Fx%3D");
         assert_eq!(map["b"], "hello world");
         assert_eq!(map["c"], "/x=");
-        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(form_pairs("p=100%")["p"], "100%");
     }
 
     #[test]

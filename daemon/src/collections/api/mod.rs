@@ -90,9 +90,11 @@ fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
+/// A percent-encoded path segment (`+` stays a plus: only query strings make it a space).
 fn percent_decode_path(segment: &str) -> String {
-    // `+` is a plus in a path (only query strings make it a space).
-    crate::triggers::webhook::percent_decode(&segment.replace('+', "%2B"))
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 async fn handle(
