@@ -554,7 +554,7 @@ pub fn logs(
            AND level IN (SELECT value FROM json_each(?4))
          ORDER BY id LIMIT ?5",
     )?;
-    let levels = serde_json::to_string(&levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let levels = serde_json::to_string(&levels).map_err(|e| StoreError::Internal(e.to_string()))?;
     let mut rows = stmt.query(rusqlite::params![
         resolved.run_id,
         step,

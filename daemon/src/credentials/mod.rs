@@ -77,10 +77,10 @@ fn write(
     };
     check_secret_lengths(name, body).map_err(|short| StoreError::Invalid(short.to_string()))?;
     let keys: Vec<&String> = map.keys().collect();
-    let keys = serde_json::to_string(&keys).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let keys = serde_json::to_string(&keys).map_err(|e| StoreError::Internal(e.to_string()))?;
     let sealed = vault
         .encrypt(body.to_string().as_bytes())
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
     let now = now_micros();
     let existed: bool = conn
         .query_row("SELECT 1 FROM credentials WHERE name = ?1", [name], |_| {

@@ -60,12 +60,12 @@ pub fn reencrypt_all(conn: &Connection, vault: &Vault, new: &NewKey) -> StoreRes
     }
     let old = vault
         .switch_to(new)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
     let written = (|| -> StoreResult<u64> {
         for (id, name, body) in &plain {
             let sealed = vault
                 .encrypt(body)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
             conn.execute(
                 "UPDATE credentials SET body = ?1 WHERE id = ?2",
                 params![sealed, id],

@@ -169,7 +169,7 @@ pub fn workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> S
 
 fn parse(snapshot: &str) -> StoreResult<WorkflowSpec> {
     serde_json::from_str(snapshot)
-        .map_err(|e| StoreError::Invalid(format!("a workflow version is unreadable: {e}")))
+        .map_err(|e| StoreError::Internal(format!("a workflow version is unreadable: {e}")))
 }
 
 /// `{added: [...], removed: [...], changed: [{name, fields}]}` by label.

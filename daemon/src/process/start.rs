@@ -201,10 +201,7 @@ async fn recover(daemon: &Arc<Daemon>, unrecorded: &[String]) -> anyhow::Result<
                 let requeued = crate::queue::unrecorded::requeue_left_over(tx, &left_over)?;
                 let lost = crate::store::work_orders::mark_lost(tx)?;
                 let retried = crate::queue::executor::retry_lost(tx, &lost)?;
-                let max_log: i64 =
-                    tx.query_row("SELECT COALESCE(MAX(id), 0) FROM log_lines", [], |r| {
-                        r.get(0)
-                    })?;
+                let max_log = crate::store::work_orders::max_log_line_id(tx)?;
                 Ok((requeued, lost, retried, max_log))
             })
             .await;

@@ -312,8 +312,8 @@ pub fn write_workflow(
     sync_triggers(conn, &workflow_id, workflow)?;
     sync_edges(conn, &workflow_id, workflow)?;
     let snapshot =
-        serde_json::to_string(workflow).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let origin = serde_json::to_string(origin).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        serde_json::to_string(workflow).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let origin = serde_json::to_string(origin).map_err(|e| StoreError::Internal(e.to_string()))?;
     conn.execute(
         "INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at, actor, origin)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -355,7 +355,7 @@ fn sync_triggers(conn: &Connection, workflow_id: &str, workflow: &WorkflowSpec) 
     )?;
     for trigger in &workflow.triggers {
         let auth = serde_json::to_string(&trigger.webhook_auth)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
         conn.execute(
             "INSERT INTO triggers (id, workflow_id, key, type, enabled, cron_expression, custom_path, webhook_reply, auth)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)

@@ -10,6 +10,7 @@ pub mod dataclips;
 pub mod fts_queue;
 pub mod health;
 mod migrations;
+pub mod projects;
 mod reader;
 mod recovery;
 #[cfg(feature = "seeder")]
@@ -51,8 +52,13 @@ pub enum StoreError {
     /// The disk failed a write or a sync: nothing is stored until it takes writes again.
     #[error("{0}")]
     Refusing(Refusal),
+    /// A user's mistake, in words meant for them: what is wrong and how to fix it.
     #[error("{0}")]
     Invalid(String),
+    /// boltd's own fault (not the request's): logged with its context, shown to clients as
+    /// an internal error.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -57,10 +57,9 @@ impl Readers {
     }
 
     fn lock(&self) -> StoreResult<MutexGuard<'_, Pool>> {
-        self.shared
-            .pool
-            .lock()
-            .map_err(|_| StoreError::Invalid("reader pool poisoned".into()))
+        self.shared.pool.lock().map_err(|_| {
+            StoreError::Internal("the store's reader pool is poisoned (a reader panicked)".into())
+        })
     }
 
     /// Runs `f` on a pooled connection, blocking the current thread.
@@ -81,11 +80,11 @@ impl Readers {
                         ));
                     }
                 }
-                pool = self
-                    .shared
-                    .ready
-                    .wait(pool)
-                    .map_err(|_| StoreError::Invalid("reader pool poisoned".into()))?;
+                pool = self.shared.ready.wait(pool).map_err(|_| {
+                    StoreError::Internal(
+                        "the store's reader pool is poisoned (a reader panicked)".into(),
+                    )
+                })?;
             }
         };
         let result = f(&conn);

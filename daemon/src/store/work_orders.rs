@@ -287,3 +287,73 @@ pub fn mark_lost(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
     }
     Ok(lost.into_iter().map(|(r, w, _)| (r, w)).collect())
 }
+
+/// What `bolt status` counts besides the work orders by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Runs waiting to be claimed.
+    pub queued: u64,
+    /// Runs claimed or started.
+    pub running: u64,
+    pub projects: u64,
+    pub workflows: u64,
+}
+
+pub fn totals(conn: &Connection) -> StoreResult<Totals> {
+    let count = |sql: &str| -> StoreResult<u64> {
+        let n: i64 = conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
+    Ok(Totals {
+        queued: count("SELECT COUNT(*) FROM runs WHERE state = 'available'")?,
+        running: count("SELECT COUNT(*) FROM runs WHERE state IN ('claimed', 'started')")?,
+        projects: count("SELECT COUNT(*) FROM projects")?,
+        workflows: count("SELECT COUNT(*) FROM workflows WHERE deleted_at IS NULL")?,
+    })
+}
+
+/// How a cancel went in the store: a queued run is cancelled at once; a running one is
+/// left to its executor (which the caller interrupts).
+pub struct Cancelled {
+    pub state: RunState,
+    pub work_order_id: String,
+    /// The work order's new state when the run was cancelled here.
+    pub work_order_state: Option<WorkOrderState>,
+}
+
+pub fn cancel_if_queued(conn: &Connection, run_id: &str) -> StoreResult<Cancelled> {
+    let (state, work_order_id): (String, String) = conn
+        .prepare_cached("SELECT state, work_order_id FROM runs WHERE id = ?1")?
+        .query_row([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if state != "available" {
+        return Ok(Cancelled {
+            state: RunState::parse(&state).unwrap_or(RunState::Exception),
+            work_order_id,
+            work_order_state: None,
+        });
+    }
+    conn.prepare_cached("UPDATE runs SET state = 'cancelled', finished_at = ?2 WHERE id = ?1")?
+        .execute(params![run_id, now_micros()])?;
+    let work_order_state = refresh_work_order(conn, &work_order_id)?;
+    Ok(Cancelled {
+        state: RunState::Cancelled,
+        work_order_id,
+        work_order_state: Some(work_order_state),
+    })
+}
+
+/// The highest log line id so far (0 without any): ids go on from there.
+pub fn max_log_line_id(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM log_lines")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// A saved input by name: its dataclip id, and whether its body is still there (retention
+/// may have wiped it).
+pub fn saved_input(conn: &Connection, name: &str) -> StoreResult<Option<(String, bool)>> {
+    Ok(conn
+        .prepare_cached("SELECT id, body IS NOT NULL FROM dataclips WHERE name = ?1")?
+        .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}

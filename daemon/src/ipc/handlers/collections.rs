@@ -6,10 +6,10 @@ use crate::collections::api::{decode_cursor, encode_cursor};
 use crate::collections::pattern::{KeyPattern, is_pattern};
 use crate::collections::store::{self, Collection, Item, ItemQuery, Limits};
 use crate::daemon::Daemon;
-use crate::store::{StoreError, StoreResult, from_micros, now_micros};
+use crate::store::{StoreResult, from_micros, now_micros};
 use bolt_shared::model::{CollectionItem, CollectionSummary};
 use bolt_shared::protocol::{ErrorBody, ErrorCode, Response};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use std::sync::Arc;
 
 /// Most items one page may ask for.
@@ -17,46 +17,8 @@ const MAX_PAGE: u32 = 1000;
 
 /// The project a request means: the named one, or the only one there is.
 fn project(conn: &Connection, name: Option<&str>) -> StoreResult<(String, String)> {
-    if let Some(name) = name {
-        let found: Option<String> = conn
-            .query_row("SELECT id FROM projects WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        return match found {
-            Some(id) => Ok((id, name.to_string())),
-            None => Err(StoreError::Invalid(format!(
-                "there is no project named `{name}`; the projects are: {}",
-                project_names(conn)?
-            ))),
-        };
-    }
-    let mut stmt = conn.prepare_cached("SELECT id, name FROM projects ORDER BY name LIMIT 2")?;
-    let found: Vec<(String, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    match found.len() {
-        0 => Err(StoreError::Invalid(
-            "there is no project yet: deploy one with `bolt deploy project.yaml`".into(),
-        )),
-        1 => Ok(found.into_iter().next().unwrap_or_default()),
-        _ => Err(StoreError::Invalid(format!(
-            "there are several projects ({}): name one with --project",
-            project_names(conn)?
-        ))),
-    }
-}
-
-fn project_names(conn: &Connection) -> StoreResult<String> {
-    let mut stmt = conn.prepare_cached("SELECT name FROM projects ORDER BY name")?;
-    let names: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(if names.is_empty() {
-        "(none)".into()
-    } else {
-        names.join(", ")
-    })
+    let found = crate::store::projects::resolve(conn, name)?;
+    Ok((found.id, found.name))
 }
 
 /// The collection, or an error naming the ones the project has.

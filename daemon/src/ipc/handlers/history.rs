@@ -3,11 +3,9 @@
 use super::{HandlerResult, bad_request};
 use crate::daemon::Daemon;
 use crate::queue::reruns;
-use crate::store::now_micros;
 use crate::{history, project};
 use bolt_shared::model::*;
 use bolt_shared::protocol::*;
-use rusqlite::params;
 use std::sync::Arc;
 
 pub async fn list(
@@ -232,62 +230,8 @@ pub async fn set_project(
         .store
         .writer
         .write(move |tx| {
-            let id: String = match &name {
-                Some(name) => tx
-                    .query_row("SELECT id FROM projects WHERE name = ?1", [name], |r| {
-                        r.get(0)
-                    })
-                    .map_err(|_| {
-                        crate::store::StoreError::Invalid(format!("there is no project `{name}`"))
-                    })?,
-                None => {
-                    let mut stmt = tx.prepare("SELECT id FROM projects")?;
-                    let ids: Vec<String> = stmt
-                        .query_map([], |r| r.get(0))?
-                        .collect::<Result<_, _>>()?;
-                    match ids.as_slice() {
-                        [one] => one.clone(),
-                        [] => {
-                            return Err(crate::store::StoreError::Invalid(
-                                "there is no project yet: deploy one first".into(),
-                            ));
-                        }
-                        _ => {
-                            return Err(crate::store::StoreError::Invalid(
-                                "there are several projects: name one with --project".into(),
-                            ));
-                        }
-                    }
-                }
-            };
-            if let Some(value) = settings.history_retention_days {
-                tx.execute(
-                    "UPDATE projects SET history_retention_days = ?2 WHERE id = ?1",
-                    params![id, value],
-                )?;
-            }
-            if let Some(value) = settings.dataclip_retention_days {
-                tx.execute(
-                    "UPDATE projects SET dataclip_retention_days = ?2 WHERE id = ?1",
-                    params![id, value],
-                )?;
-            }
-            if let Some(value) = &settings.retention_policy {
-                tx.execute(
-                    "UPDATE projects SET retention_policy = ?2 WHERE id = ?1",
-                    params![id, value],
-                )?;
-            }
-            if let Some(value) = settings.concurrency {
-                tx.execute(
-                    "UPDATE projects SET concurrency = ?2 WHERE id = ?1",
-                    params![id, value],
-                )?;
-            }
-            tx.execute(
-                "UPDATE projects SET updated_at = ?2 WHERE id = ?1",
-                params![id, now_micros()],
-            )?;
+            let id = crate::store::projects::resolve(tx, name.as_deref())?.id;
+            crate::store::projects::update_settings(tx, &id, &settings)?;
             project::audit(
                 tx,
                 "settings_updated",

@@ -45,7 +45,10 @@ impl From<StoreError> for ErrorBody {
             }
             other => {
                 tracing::error!(err = %other, "store error while handling a request");
-                ErrorBody::new(ErrorCode::Internal, other.to_string())
+                ErrorBody::new(
+                    ErrorCode::Internal,
+                    format!("internal error, see boltd's log ({other})"),
+                )
             }
         }
     }
@@ -281,15 +284,13 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         .read(|conn| {
             // The hourly buckets (kept by triggers): no scan of every work order.
             let (counts, _) = crate::history::counts(conn, &WorkOrderFilter::default())?;
-            let scalar = |sql: &str| -> Result<u64, StoreError> {
-                Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
-            };
+            let totals = crate::store::work_orders::totals(conn)?;
             Ok((
                 counts,
-                scalar("SELECT COUNT(*) FROM runs WHERE state = 'available'")?,
-                scalar("SELECT COUNT(*) FROM runs WHERE state IN ('claimed', 'started')")?,
-                scalar("SELECT COUNT(*) FROM projects")?,
-                scalar("SELECT COUNT(*) FROM workflows WHERE deleted_at IS NULL")?,
+                totals.queued,
+                totals.running,
+                totals.projects,
+                totals.workflows,
             ))
         })
         .await

@@ -8,7 +8,6 @@ use crate::triggers::intake;
 use crate::workflows;
 use bolt_shared::model::{DataclipType, Origin, RunState};
 use bolt_shared::protocol::*;
-use rusqlite::{OptionalExtension, params};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,12 +26,9 @@ pub async fn trigger(
                 ManualInput::Json { value } => Input::json(DataclipType::SavedInput, &value, None),
                 ManualInput::Empty => Input::json(DataclipType::Global, &serde_json::json!({}), None),
                 ManualInput::Named { name } => {
-                    let id: Option<(String, Option<String>)> = conn
-                        .query_row("SELECT id, body FROM dataclips WHERE name = ?1", [&name], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?;
-                    match id {
-                        Some((id, Some(_))) => Input::Existing(id),
-                        Some((_, None)) => return Err(StoreError::Invalid(format!("the saved input `{name}` was wiped"))),
+                    match crate::store::work_orders::saved_input(conn, &name)? {
+                        Some((id, true)) => Input::Existing(id),
+                        Some((_, false)) => return Err(StoreError::Invalid(format!("the saved input `{name}` was wiped"))),
                         None => return Err(StoreError::Invalid(format!("there is no saved input named `{name}`; save one with `bolt input save REF --step JOB --name {name}`"))),
                     }
                 }
@@ -99,24 +95,14 @@ pub async fn cancel(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
         .store
         .writer
         .write(move |tx| {
-            let (state, wo): (String, String) = tx.query_row(
-                "SELECT state, work_order_id FROM runs WHERE id = ?1",
-                [&id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            if state == "available" {
-                tx.execute(
-                    "UPDATE runs SET state = 'cancelled', finished_at = ?2 WHERE id = ?1",
-                    params![id, crate::store::now_micros()],
-                )?;
-                let wo_state = crate::store::work_orders::refresh_work_order(tx, &wo)?;
-                audit_cancel(tx, &id, &wo, "queued")?;
-                return Ok((RunState::Cancelled, wo, Some(wo_state)));
+            let cancelled = crate::store::work_orders::cancel_if_queued(tx, &id)?;
+            if cancelled.work_order_state.is_some() {
+                audit_cancel(tx, &id, &cancelled.work_order_id, "queued")?;
             }
             Ok((
-                RunState::parse(&state).unwrap_or(RunState::Exception),
-                wo,
-                None,
+                cancelled.state,
+                cancelled.work_order_id,
+                cancelled.work_order_state,
             ))
         })
         .await?;
