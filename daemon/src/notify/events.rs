@@ -167,6 +167,44 @@ pub fn workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> S
     )
 }
 
+/// After a deploy removed a workflow (its project file no longer lists it): queues
+/// `workflow_changed` saying so.
+pub fn workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
+    let row = conn
+        .prepare_cached(
+            "SELECT w.key, w.name, w.version, p.name FROM workflows w
+             JOIN projects p ON p.id = w.project_id WHERE w.id = ?1",
+        )?
+        .query_row([workflow_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((key, name, version, project)) = row else {
+        return Ok(());
+    };
+    let actor = crate::actor::current();
+    let payload = json!({
+        "event": "workflow_changed",
+        "summary": format!("workflow {name} removed by {actor} (deploy): it is no longer in the project file"),
+        "time": from_micros(now_micros()),
+        "project": project,
+        "workflow": { "key": key, "name": name },
+        "version": version,
+        "previous_version": version,
+        "actor": actor,
+        "how": "deploy",
+        "removed": true,
+        "changes_summary": "workflow removed",
+        "changes": Value::Null,
+    });
+    record(conn, "workflow_changed", Some((&key, &name)), &payload)
+}
+
 fn parse(snapshot: &str) -> StoreResult<WorkflowSpec> {
     serde_json::from_str(snapshot)
         .map_err(|e| StoreError::Invalid(format!("a workflow version is unreadable: {e}")))
