@@ -373,6 +373,10 @@ args = ["{inbox}-elsewhere"]
     assert_eq!(failed["run"]["id"], run_id.as_str());
     assert_eq!(failed["run"]["state"], "failed");
     assert_eq!(failed["run"]["failed_job"], "Parse");
+    assert_eq!(
+        failed["show"],
+        format!("bolt show {}", &work_order[work_order.len() - 8..])
+    );
     assert!(
         failed["run"]["error_message"]
             .as_str()

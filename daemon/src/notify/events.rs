@@ -84,6 +84,8 @@ pub fn run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
         "time": from_micros(now_micros()),
         "project": project,
         "workflow": { "key": key, "name": name },
+        // What to type to see it all.
+        "show": format!("bolt show {}", bolt_shared::model::short_ref(&wo)),
         "run": {
             "id": run_id,
             "work_order_id": wo,
