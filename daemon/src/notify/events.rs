@@ -35,6 +35,10 @@ pub fn record(
 
 /// After a run's end is written: queues `run_failed` if it ended in a failure.
 pub fn run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
+    kept_apart(try_run_ended(conn, run_id), "run_failed")
+}
+
+fn try_run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
     let row = conn
         .prepare_cached(
             "SELECT r.state, r.error_type, r.error_message, r.started_at, r.finished_at, r.attempt,
@@ -105,6 +109,13 @@ pub fn run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
 /// After version `version` of a workflow is written: queues `workflow_changed` with who
 /// made it, how, and what changed since the version before.
 pub fn workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> StoreResult<()> {
+    kept_apart(
+        try_workflow_changed(conn, workflow_id, version),
+        "workflow_changed",
+    )
+}
+
+fn try_workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT v.version, v.snapshot, v.actor, v.origin, v.created_at, p.name
          FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id
@@ -172,6 +183,10 @@ pub fn workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> S
 /// After a deploy removed a workflow (its project file no longer lists it): queues
 /// `workflow_changed` saying so.
 pub fn workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
+    kept_apart(try_workflow_removed(conn, workflow_id), "workflow_changed")
+}
+
+fn try_workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
     let row = conn
         .prepare_cached(
             "SELECT w.key, w.name, w.version, p.name FROM workflows w
@@ -205,6 +220,23 @@ pub fn workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()>
         "changes": Value::Null,
     });
     record(conn, "workflow_changed", Some((&key, &name)), &payload)
+}
+
+/// An alert that can't be made never undoes the change it tells of: it is logged and
+/// dropped. Only the disk's faults go on (the change fails with them anyway, and the
+/// store must hear of them).
+fn kept_apart(result: StoreResult<()>, event: &str) -> StoreResult<()> {
+    match result {
+        Err(StoreError::Refusing(refusal)) => Err(StoreError::Refusing(refusal)),
+        Err(StoreError::Sqlite(err)) if crate::store::health::disk_fault(&err).is_some() => {
+            Err(StoreError::Sqlite(err))
+        }
+        Err(err) => {
+            tracing::warn!(%err, event, "alerts: this event could not be queued; the change itself is kept");
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    }
 }
 
 fn parse(snapshot: &str) -> StoreResult<WorkflowSpec> {
