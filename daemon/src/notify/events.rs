@@ -270,3 +270,30 @@ fn items(diffs: &[ItemDiff]) -> Value {
         "changed": changed,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::{DB_FILE, Store, open_connection};
+
+    #[test]
+    fn an_event_that_cannot_be_made_does_not_fail_the_change() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path(), 1).unwrap());
+        let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
+        conn.execute_batch(
+            "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+             INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
+             INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, 'not json', 'h', 0);",
+        )
+        .unwrap();
+        workflow_changed(&conn, "w", 1).unwrap();
+        let queued: i64 = conn
+            .query_row("SELECT COUNT(*) FROM notify_events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(queued, 0);
+        // A run that isn't there (or didn't fail) queues nothing either.
+        run_ended(&conn, "no-such-run").unwrap();
+    }
+}
