@@ -55,7 +55,7 @@ fn recorder_script(root: &Path, dir: &Path) -> PathBuf {
     let script = root.join("record-alert.sh");
     std::fs::write(
         &script,
-        "#!/bin/sh\nset -e\ncat > \"$1/$(date +%s%N)-$$.json.part\"\nmv \"$1/\"*-$$.json.part \"$1/$(date +%s%N)-$$.json\"\n",
+        "#!/bin/sh\nset -e\nenv > \"$1/env.txt\"\ncat > \"$1/$(date +%s%N)-$$.json.part\"\nmv \"$1/\"*-$$.json.part \"$1/$(date +%s%N)-$$.json\"\n",
     )
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -373,6 +373,10 @@ args = ["{inbox}-elsewhere"]
     assert_eq!(failed["run"]["id"], run_id.as_str());
     assert_eq!(failed["run"]["state"], "failed");
     assert_eq!(failed["run"]["failed_job"], "Parse");
+    assert_eq!(
+        failed["show"],
+        format!("bolt show {}", &work_order[work_order.len() - 8..])
+    );
     assert!(
         failed["run"]["error_message"]
             .as_str()
@@ -466,6 +470,16 @@ args = ["{inbox}-elsewhere"]
         pager["delivered"], 5,
         "2 created, 1 failed, 1 changed, 1 quiet: {pager}"
     );
+    // A deploy without the quiet workflow removes it: the pager hears that too.
+    let without_quiet = project(FAILING);
+    let without_quiet = &without_quiet[..without_quiet.find("  quiet:").unwrap()];
+    daemon.deploy_text(without_quiet);
+    let removed = wait_for("the removal alert", &daemon, || {
+        recorded(&inbox)
+            .into_iter()
+            .find(|e| e["event"] == "workflow_changed" && e["removed"] == true)
+    });
+    assert_eq!(removed["workflow"]["key"], "quiet");
     let text = ok(&daemon.bolt(&["status"]));
     assert!(text.contains("alerts     pager command"), "{text}");
     assert!(!text.contains("not-shown"), "{text}");
@@ -658,9 +672,13 @@ args = ["{}"]
         inbox.display()
     );
     // Any disk is "nearly full" under a limit of an exabyte.
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     let (daemon, _config) = start_with_config(
         &config,
-        &[("BOLT_NOTIFY_NEARLY_FULL_BYTES", "1000000000000000000")],
+        &[
+            ("BOLT_NOTIFY_NEARLY_FULL_BYTES", "1000000000000000000"),
+            ("BOLT_ENCRYPTION_KEY", key),
+        ],
     );
     let alert = wait_for("the degraded alert", &daemon, || {
         recorded(&inbox).into_iter().next()
@@ -672,6 +690,10 @@ args = ["{}"]
         alert["advice"].as_str().unwrap().contains("df -h"),
         "{alert}"
     );
+    // The command runs without the credentials' key in its environment.
+    let env = std::fs::read_to_string(inbox.join("env.txt")).unwrap();
+    assert!(env.contains("BOLT_EVENT=boltd_degraded"), "{env}");
+    assert!(!env.contains(key), "{env}");
 }
 
 #[test]

@@ -35,6 +35,10 @@ pub fn record(
 
 /// After a run's end is written: queues `run_failed` if it ended in a failure.
 pub fn run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
+    kept_apart(try_run_ended(conn, run_id), "run_failed")
+}
+
+fn try_run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
     let row = conn
         .prepare_cached(
             "SELECT r.state, r.error_type, r.error_message, r.started_at, r.finished_at, r.attempt,
@@ -84,6 +88,8 @@ pub fn run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
         "time": from_micros(now_micros()),
         "project": project,
         "workflow": { "key": key, "name": name },
+        // What to type to see it all.
+        "show": format!("bolt show {}", bolt_shared::model::short_ref(&wo)),
         "run": {
             "id": run_id,
             "work_order_id": wo,
@@ -103,6 +109,13 @@ pub fn run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
 /// After version `version` of a workflow is written: queues `workflow_changed` with who
 /// made it, how, and what changed since the version before.
 pub fn workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> StoreResult<()> {
+    kept_apart(
+        try_workflow_changed(conn, workflow_id, version),
+        "workflow_changed",
+    )
+}
+
+fn try_workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT v.version, v.snapshot, v.actor, v.origin, v.created_at, p.name
          FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id
@@ -167,6 +180,65 @@ pub fn workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> S
     )
 }
 
+/// After a deploy removed a workflow (its project file no longer lists it): queues
+/// `workflow_changed` saying so.
+pub fn workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
+    kept_apart(try_workflow_removed(conn, workflow_id), "workflow_changed")
+}
+
+fn try_workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
+    let row = conn
+        .prepare_cached(
+            "SELECT w.key, w.name, w.version, p.name FROM workflows w
+             JOIN projects p ON p.id = w.project_id WHERE w.id = ?1",
+        )?
+        .query_row([workflow_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((key, name, version, project)) = row else {
+        return Ok(());
+    };
+    let actor = crate::actor::current();
+    let payload = json!({
+        "event": "workflow_changed",
+        "summary": format!("workflow {name} removed by {actor} (deploy): it is no longer in the project file"),
+        "time": from_micros(now_micros()),
+        "project": project,
+        "workflow": { "key": key, "name": name },
+        "version": version,
+        "previous_version": version,
+        "actor": actor,
+        "how": "deploy",
+        "removed": true,
+        "changes_summary": "workflow removed",
+        "changes": Value::Null,
+    });
+    record(conn, "workflow_changed", Some((&key, &name)), &payload)
+}
+
+/// An alert that can't be made never undoes the change it tells of: it is logged and
+/// dropped. Only the disk's faults go on (the change fails with them anyway, and the
+/// store must hear of them).
+fn kept_apart(result: StoreResult<()>, event: &str) -> StoreResult<()> {
+    match result {
+        Err(StoreError::Refusing(refusal)) => Err(StoreError::Refusing(refusal)),
+        Err(StoreError::Sqlite(err)) if crate::store::health::disk_fault(&err).is_some() => {
+            Err(StoreError::Sqlite(err))
+        }
+        Err(err) => {
+            tracing::warn!(%err, event, "alerts: this event could not be queued; the change itself is kept");
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    }
+}
+
 fn parse(snapshot: &str) -> StoreResult<WorkflowSpec> {
     serde_json::from_str(snapshot)
         .map_err(|e| StoreError::Internal(format!("a workflow version is unreadable: {e}")))
@@ -197,4 +269,31 @@ fn items(diffs: &[ItemDiff]) -> Value {
         "removed": labels(ItemChange::Removed),
         "changed": changed,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::{DB_FILE, Store, open_connection};
+
+    #[test]
+    fn an_event_that_cannot_be_made_does_not_fail_the_change() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path(), 1).unwrap());
+        let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
+        conn.execute_batch(
+            "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+             INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
+             INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, 'not json', 'h', 0);",
+        )
+        .unwrap();
+        workflow_changed(&conn, "w", 1).unwrap();
+        let queued: i64 = conn
+            .query_row("SELECT COUNT(*) FROM notify_events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(queued, 0);
+        // A run that isn't there (or didn't fail) queues nothing either.
+        run_ended(&conn, "no-such-run").unwrap();
+    }
 }

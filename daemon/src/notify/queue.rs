@@ -414,8 +414,124 @@ pub fn counts(conn: &Connection) -> StoreResult<(BTreeMap<String, ChannelCounts>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::store::{DB_FILE, Store, open_connection};
+
+    fn store() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path(), 1).unwrap());
+        let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
+        (dir, conn)
+    }
+
+    fn channel(toml: &str) -> Vec<NotifyChannel> {
+        bolt_shared::Config::parse(toml, std::path::Path::new("bolt.toml"))
+            .unwrap()
+            .notify
+    }
+
+    fn failed(conn: &Connection, workflow: &str, n: u32) {
+        let payload = json!({"event": "run_failed", "summary": format!("failure {n}"),
+            "workflow": {"key": workflow, "name": workflow}, "run": {"id": format!("run-{n}")}});
+        crate::notify::events::record(conn, "run_failed", Some((workflow, workflow)), &payload)
+            .unwrap();
+    }
+
+    fn states(conn: &Connection) -> Vec<(String, String, String)> {
+        conn.prepare("SELECT channel, event, state FROM notify_deliveries ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn past_the_limit_events_are_held_per_workflow_then_digested_once_the_window_ends() {
+        let (_dir, conn) = store();
+        let channels = channel(
+            "[[notify]]\non = [\"run_failed\"]\ncommand = \"/bin/true\"\nmax_per_window = 2\nwindow_secs = 60\n",
+        );
+        for n in 0..5 {
+            failed(&conn, "a", n);
+        }
+        failed(&conn, "b", 9);
+        assert!(has_work(&conn, &channels).unwrap());
+        assert!(fan_out(&conn, &channels).unwrap());
+        assert!(
+            !has_work(&conn, &channels).unwrap(),
+            "the window is still open"
+        );
+        let held: Vec<String> = states(&conn).into_iter().map(|(_, _, s)| s).collect();
+        assert_eq!(
+            held,
+            ["pending", "pending", "held", "held", "held", "pending"]
+        );
+
+        // The window of workflow a ends: one digest of its three held events.
+        conn.execute(
+            "UPDATE notify_windows SET started_at = started_at - 61000000",
+            [],
+        )
+        .unwrap();
+        assert!(has_work(&conn, &channels).unwrap());
+        fan_out(&conn, &channels).unwrap();
+        let after = states(&conn);
+        assert_eq!(after.iter().filter(|s| s.2 == "digested").count(), 3);
+        let digests: Vec<String> = conn
+            .prepare("SELECT payload FROM notify_deliveries WHERE event = 'digest'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(digests.len(), 1, "workflow b held nothing back: no digest");
+        let digest: Value = serde_json::from_str(&digests[0]).unwrap();
+        assert_eq!(digest["held_back"], 3);
+        assert_eq!(digest["workflow"]["key"], "a");
+        assert_eq!(digest["items"][0]["run_id"], "run-2");
+        // A new window starts with the next event.
+        failed(&conn, "a", 10);
+        fan_out(&conn, &channels).unwrap();
+        assert_eq!(states(&conn).last().unwrap().2, "pending");
+    }
+
+    #[test]
+    fn a_failing_delivery_backs_off_then_is_given_up_and_counted() {
+        let (_dir, conn) = store();
+        let channels =
+            channel("[[notify]]\nname = \"ops\"\non = [\"run_failed\"]\ncommand = \"/bin/true\"\n");
+        failed(&conn, "a", 1);
+        fan_out(&conn, &channels).unwrap();
+        let mut item = due(&conn, 10).unwrap().remove(0);
+        for attempt in 1..=MAX_ATTEMPTS {
+            record_attempt(&conn, &item, &Err("HTTP 500".into())).unwrap();
+            item.attempts = attempt;
+            assert!(due(&conn, 10).unwrap().is_empty(), "waits for its retry");
+            conn.execute(
+                "UPDATE notify_deliveries SET next_attempt_at = 0 WHERE state = 'pending'",
+                [],
+            )
+            .unwrap();
+        }
+        let (counts, _) = counts(&conn).unwrap();
+        let ops = &counts["ops"];
+        assert_eq!((ops.pending, ops.failed), (0, 1));
+        assert_eq!(ops.last_error.as_ref().unwrap().1, "HTTP 500");
+    }
+
+    #[test]
+    fn deliveries_of_a_channel_removed_from_the_config_are_given_up() {
+        let (_dir, conn) = store();
+        let channels =
+            channel("[[notify]]\nname = \"old\"\non = [\"run_failed\"]\ncommand = \"/bin/true\"\n");
+        failed(&conn, "a", 1);
+        fan_out(&conn, &channels).unwrap();
+        fan_out(&conn, &[]).unwrap();
+        assert_eq!(states(&conn)[0].2, "failed");
+    }
 
     #[test]
     fn retries_wait_longer_each_time_up_to_an_hour() {

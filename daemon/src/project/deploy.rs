@@ -238,6 +238,7 @@ pub fn apply(
                 params![id, now],
             )?;
             conn.execute("DELETE FROM triggers WHERE workflow_id = ?1", [id])?;
+            crate::notify::events::workflow_removed(conn, id)?;
         }
     }
     for workflow in &spec.workflows {

@@ -18,6 +18,8 @@ pub async fn deliver(
     let shown = program.display();
     let mut child = tokio::process::Command::new(program)
         .args(args)
+        // The credentials' key never reaches an alert command.
+        .env_remove(crate::secrets::ENV_KEY)
         .env("BOLT_EVENT", event)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())

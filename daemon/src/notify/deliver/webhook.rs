@@ -55,13 +55,29 @@ pub async fn deliver(
         .send()
         .await
         // Without the URL: it may hold a token in its query.
-        .map_err(|e| format!("POST to {shown} failed: {}", e.without_url()))?;
+        .map_err(|e| format!("POST to {shown} failed: {}", with_causes(&e.without_url())))?;
     let status = response.status();
     if status.is_success() {
         Ok(())
     } else {
         Err(format!("{shown} answered HTTP {status}"))
     }
+}
+
+/// An error and what caused it, as one line: "error sending request: client error
+/// (Connect): tcp connect error: Connection refused (os error 111)".
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(inner) = cause {
+        let words = inner.to_string();
+        if !text.contains(&words) {
+            text.push_str(": ");
+            text.push_str(&words);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 #[cfg(test)]

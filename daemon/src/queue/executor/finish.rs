@@ -74,7 +74,9 @@ pub(super) async fn finish(
             };
             tx.prepare_cached("UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1")?.execute(params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
             )?;
-            crate::notify::events::run_ended(tx, &run_id)?;
+            if crate::notify::events::FAILED_STATES.contains(&state.as_str()) {
+                crate::notify::events::run_ended(tx, &run_id)?;
+            }
             if logs_dropped.lines > 0 {
                 tx.prepare_cached("UPDATE runs SET log_lines_dropped = ?2, log_bytes_dropped = ?3 WHERE id = ?1")?
                     .execute(params![run_id, logs_dropped.lines as i64, logs_dropped.bytes as i64])?;
