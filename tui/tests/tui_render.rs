@@ -581,6 +581,8 @@ fn daemon_errors_show_in_a_banner_and_connection_state_in_the_status_line() {
     app.outbox.clear();
     app.handle_incoming(Incoming::Connection(Connection::Connected {
         daemon: "boltd".into(),
+        user: None,
+        role: None,
     }));
     assert!(
         app.outbox.iter().any(|(tag, _)| *tag == Tag::HistoryReload),

@@ -4,6 +4,7 @@
 
 use super::action::{Action, Banner, BannerKind, ScreenId};
 use super::keymap::{Command, Context, Keymap};
+use super::screens::audit::Audit;
 use super::screens::credentials::Credentials;
 use super::screens::detail::Detail;
 use super::screens::history::History;
@@ -16,6 +17,7 @@ use super::widgets::overlay::{Outcome, Overlay};
 use super::widgets::picker::{PickItem, PickPurpose, Picker};
 use super::widgets::prompt::PromptPurpose;
 use super::widgets::text::clip_spans;
+use bolt_shared::access::{self, Role};
 use bolt_shared::protocol::{Event, Request, RerunOutcome, Response};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -45,6 +47,7 @@ pub struct App {
     pub workflows: Workflows,
     pub graph: Option<Graph>,
     pub credentials: Credentials,
+    pub audit: Audit,
     pub overlays: Vec<Overlay>,
     pub banner: Option<Banner>,
     pub connection: Connection,
@@ -54,6 +57,9 @@ pub struct App {
     pub quit: bool,
     pub now: fn() -> DateTime<Utc>,
     was_down: bool,
+    /// The user boltd takes us for and its role, once connected: requests the role can't
+    /// make are refused here (boltd refuses them anyway) and their keys are greyed.
+    pub access: Option<(String, Option<Role>)>,
 }
 
 /// Short key hints per screen for the status line (the full list is behind `?`).
@@ -107,6 +113,10 @@ const HINTS: &[(Context, &[(Command, &str)])] = &[
             (Command::Delete, "remove"),
         ],
     ),
+    (
+        Context::Audit,
+        &[(Command::Filter, "filter"), (Command::Verify, "verify chain")],
+    ),
 ];
 
 impl App {
@@ -120,6 +130,7 @@ impl App {
             workflows: Workflows::default(),
             graph: None,
             credentials: Credentials::default(),
+            audit: Audit::default(),
             overlays: Vec::new(),
             banner: None,
             connection: Connection::Connecting,
@@ -128,6 +139,7 @@ impl App {
             quit: false,
             now: Utc::now,
             was_down: false,
+            access: None,
         }
     }
 
@@ -155,6 +167,7 @@ impl App {
             ScreenId::Workflows => Context::Workflows,
             ScreenId::Graph => Context::Graph,
             ScreenId::Credentials => Context::Credentials,
+            ScreenId::Audit => Context::Audit,
         }
     }
 
@@ -199,6 +212,7 @@ impl App {
             Command::GoHistory => Action::Go(ScreenId::History),
             Command::GoWorkflows => Action::Go(ScreenId::Workflows),
             Command::GoCredentials => Action::Go(ScreenId::Credentials),
+            Command::GoAudit => Action::Go(ScreenId::Audit),
             _ => match self.screen() {
                 ScreenId::History => self.history.handle(command),
                 ScreenId::Detail => match self.detail.as_mut() {
@@ -211,6 +225,7 @@ impl App {
                     None => Action::Back,
                 },
                 ScreenId::Credentials => self.credentials.handle(command, &self.theme),
+                ScreenId::Audit => self.audit.handle(command),
             },
         };
         self.run(action);
@@ -272,6 +287,7 @@ impl App {
                         ScreenId::Credentials => {
                             queue.push_back(super::screens::credentials::Credentials::load())
                         }
+                        ScreenId::Audit => queue.push_back(self.audit.load()),
                         _ => {}
                     }
                 }
@@ -294,7 +310,10 @@ impl App {
                             .push_back(Action::error("that workflow is gone; reloading the list")),
                     }
                 }
-                Action::Send(tag, request) => self.outbox.push((tag, request)),
+                Action::Send(tag, request) => match self.refusal(&request) {
+                    Some(refused) => queue.push_back(Action::error(refused)),
+                    None => self.outbox.push((tag, request)),
+                },
                 Action::Banner(banner) => self.banner = Some(banner),
                 Action::Overlay(overlay) => self.overlays.push(*overlay),
                 Action::CloseOverlay => {
@@ -421,6 +440,14 @@ impl App {
                     references,
                     from_job,
                 } => {
+                    let probe = Request::Rerun {
+                        reference: String::new(),
+                        from_job: None,
+                    };
+                    if let Some(refused) = self.refusal(&probe) {
+                        queue.push_back(Action::error(refused));
+                        continue;
+                    }
                     self.bulk = Some(Bulk {
                         total: references.len() as u64,
                         done: 0,
@@ -498,6 +525,7 @@ impl App {
                 None => Action::None,
             },
             PromptPurpose::WorkflowSearch => self.workflows.find(&text),
+            PromptPurpose::AuditFilter => self.audit.apply_filter(&text),
             PromptPurpose::WritePath { contents } => {
                 let path = text.trim();
                 if path.is_empty() {
@@ -540,6 +568,9 @@ impl App {
             Incoming::Event(event) => self.event(event),
             Incoming::Connection(connection) => {
                 let now_up = matches!(connection, Connection::Connected { .. });
+                if let Connection::Connected { user, role, .. } = &connection {
+                    self.access = user.clone().map(|user| (user, *role));
+                }
                 if now_up && self.was_down {
                     // Back after an outage: everything on screen may be stale.
                     let reload = self.history.reload();
@@ -589,6 +620,8 @@ impl App {
             Tag::Trigger => "manual run".to_string(),
             Tag::Versions { .. } => "loading versions".to_string(),
             Tag::VersionDiff => "loading the diff".to_string(),
+            Tag::Audit => "loading the audit log".to_string(),
+            Tag::AuditVerify => "verifying the audit chain".to_string(),
         };
         self.banner = Some(Banner {
             kind: BannerKind::Error,
@@ -635,6 +668,20 @@ impl App {
                 }
                 Action::None
             }
+            (Tag::Audit, Response::Audit { events }) => {
+                self.audit.apply(events);
+                Action::None
+            }
+            (Tag::AuditVerify, Response::AuditChain(report)) => match report.broken {
+                None => Action::info(format!(
+                    "audit chain intact: {} events checked",
+                    report.checked
+                )),
+                Some(broken) => Action::error(format!(
+                    "audit chain broken at event {} ({}): {}",
+                    broken.id, broken.problem, broken.detail
+                )),
+            },
             (Tag::Credentials, Response::Credentials { credentials }) => {
                 self.credentials.apply(credentials);
                 Action::None
@@ -822,6 +869,7 @@ impl App {
                 }
             }
             ScreenId::Credentials => self.credentials.draw(frame, main, &self.theme, now),
+            ScreenId::Audit => self.audit.draw(frame, main, &self.theme, now),
         }
         if let Some(bulk) = &self.bulk {
             self.draw_bulk(frame, bulk_area, bulk);
@@ -888,14 +936,37 @@ impl App {
         frame.render_widget(gauge, area);
     }
 
+    /// Why the role can't make this request (`None`: it can, or the role is unknown).
+    fn refusal(&self, request: &Request) -> Option<String> {
+        let (user, role) = self.access.as_ref()?;
+        let kind = access::kind_of(request);
+        (!access::allows(*role, kind)).then(|| access::refusal(kind, user, *role))
+    }
+
+    /// Whether the role allows what `command` asks boltd for.
+    fn may(&self, command: Command) -> bool {
+        match (self.access.as_ref(), super::access::request_kind(command)) {
+            (Some((_, role)), Some(kind)) => access::allows(*role, kind),
+            _ => true,
+        }
+    }
+
     fn connection_text(&self) -> (String, Tone) {
         match &self.connection {
             Connection::Connecting => (
                 format!("boltd {} connecting", self.theme.dot(false)),
                 Tone::Waiting,
             ),
-            Connection::Connected { .. } => (
-                format!("boltd {} connected", self.theme.dot(true)),
+            Connection::Connected { user, role, .. } => (
+                match (user, role) {
+                    (Some(user), Some(role)) => {
+                        format!("{user} ({role}) · boltd {} connected", self.theme.dot(true))
+                    }
+                    (Some(user), None) => {
+                        format!("{user} (no role) · boltd {} connected", self.theme.dot(true))
+                    }
+                    _ => format!("boltd {} connected", self.theme.dot(true)),
+                },
                 Tone::Good,
             ),
             Connection::Down { retry_in, .. } => (
@@ -932,8 +1003,15 @@ impl App {
                     break;
                 }
                 room -= cost;
-                spans.push(Span::styled(key, self.theme.key()));
-                spans.push(Span::raw(text));
+                // What the role can't do stays listed, greyed.
+                if self.may(*command) {
+                    spans.push(Span::styled(key, self.theme.key()));
+                    spans.push(Span::raw(text));
+                } else {
+                    let muted = self.theme.tone(Tone::Muted);
+                    spans.push(Span::styled(key, muted));
+                    spans.push(Span::styled(text, muted));
+                }
             }
         }
         spans.push(Span::styled(
