@@ -33,6 +33,8 @@ fn serve(stream: UnixStream) {
             ClientFrame::Hello { .. } => ServerFrame::Hello {
                 protocol: PROTOCOL_VERSION,
                 daemon: "fake boltd".into(),
+                user: None,
+                role: None,
             },
             ClientFrame::Request { id, request } => {
                 let response = match request {

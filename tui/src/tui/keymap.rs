@@ -282,7 +282,7 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         ),
         (Graph, "c", Constants, "edit the workflow's constants"),
         (Credentials, "n", New, "new credential"),
-        (Credentials, "e,enter", Edit, "edit (replace) values"),
+        (Credentials, "e,enter", Edit, "edit: change some fields, keep the others"),
         (Credentials, "d", Delete, "remove"),
         (Audit, "/,f", Filter, "filter by actor, kind, workflow, credential, time"),
         (Audit, "V", Verify, "verify the audit chain"),
