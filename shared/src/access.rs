@@ -206,9 +206,7 @@ impl Principal {
             None => (Principal::User(entry.to_string()), entry),
         };
         if name.is_empty() || name.contains(char::is_whitespace) {
-            return Err(format!(
-                "`{entry}` is not a Unix user name or `group:NAME`"
-            ));
+            return Err(format!("`{entry}` is not a Unix user name or `group:NAME`"));
         }
         Ok(principal)
     }
@@ -303,7 +301,11 @@ mod tests {
         // The wire name and the table's name are the same.
         let wire = serde_json::to_value(&rerun).unwrap();
         assert_eq!(wire["kind"], kind_of(&rerun));
-        assert!(TABLE.iter().any(|(k, _)| *k == kind_of(&Request::AuditVerify)));
+        assert!(
+            TABLE
+                .iter()
+                .any(|(k, _)| *k == kind_of(&Request::AuditVerify))
+        );
     }
 
     #[test]

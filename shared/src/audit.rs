@@ -87,7 +87,9 @@ impl SyslogTarget {
     /// those); the error says what is wrong with the setting.
     pub fn parse(url: &str) -> Result<SyslogTarget, String> {
         let bad = |why: &str| {
-            format!("audit.syslog = \"{url}\" {why}: write it as udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT")
+            format!(
+                "audit.syslog = \"{url}\" {why}: write it as udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT"
+            )
         };
         let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("has no scheme"))?;
         let (transport, default_port) = match scheme {
@@ -103,9 +105,9 @@ impl SyslogTarget {
         // `[::1]:514` keeps its brackets off the host.
         let (host, port) = match rest.rsplit_once(':') {
             Some((host, port)) if !host.ends_with(':') && !port.contains(']') => {
-                let port = port
-                    .parse::<u16>()
-                    .map_err(|_| bad(&format!("has the port `{port}`, not a number up to 65535")))?;
+                let port = port.parse::<u16>().map_err(|_| {
+                    bad(&format!("has the port `{port}`, not a number up to 65535"))
+                })?;
                 (host, port)
             }
             _ => (rest, default_port),

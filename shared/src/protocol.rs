@@ -16,9 +16,9 @@
 
 use crate::access::{AccessView, Role};
 use crate::adaptors::{AdaptorAddReport, AdaptorInfo, DeployAdaptor, InstallProgress};
+use crate::audit::{AuditEvent, AuditFilter, ChainReport};
 use crate::backup::{BackupProgress, BackupReport};
 use crate::credential_view::{CredentialDetail, KeyRotation};
-use crate::audit::{AuditEvent, AuditFilter, ChainReport};
 use crate::model::*;
 use crate::versions::{RollbackReport, VersionList, WorkflowDiff};
 use serde::{Deserialize, Serialize};

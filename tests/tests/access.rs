@@ -99,15 +99,16 @@ fn viewers_read_editors_change_admins_manage_and_refusals_name_both_roles() {
         "{said}"
     );
     let shown = ok(&daemon.bolt_as(&viewer, &["access"]));
-    assert!(shown.contains("you are bolt-e2e-viewer (viewer)"), "{shown}");
+    assert!(
+        shown.contains("you are bolt-e2e-viewer (viewer)"),
+        "{shown}"
+    );
 
     // An editor reruns and edits, and may not manage credentials.
     ok(&daemon.bolt_as(&editor, &["rerun", &work_order]));
     ok(&daemon.bolt_as(&editor, &["trigger", "Pipeline"]));
-    let said = refused(&daemon.bolt_as(
-        &editor,
-        &["credential", "set", "api", "--field", "user=u"],
-    ));
+    let said =
+        refused(&daemon.bolt_as(&editor, &["credential", "set", "api", "--field", "user=u"]));
     assert!(
         said.contains("credential_update needs the admin role; bolt-e2e-editor is an editor"),
         "{said}"
@@ -131,13 +132,17 @@ fn viewers_read_editors_change_admins_manage_and_refusals_name_both_roles() {
     )
     .unwrap();
     let said = refused(&daemon.bolt_as(&editor, &["access", "reload"]));
-    assert!(said.contains("access_reload needs the admin role"), "{said}");
+    assert!(
+        said.contains("access_reload needs the admin role"),
+        "{said}"
+    );
     ok(&daemon.bolt_as(&admin, &["access", "reload"]));
     ok(&daemon.bolt_as(&viewer, &["rerun", &work_order]));
 
     // Who did what is on record.
     let audit = ok(&daemon.bolt(&["audit", "--kind", "work_order.rerun", "--json"]));
-    let actors: Vec<String> = serde_json::from_str::<serde_json::Value>(&audit).unwrap()
+    let actors: Vec<String> = serde_json::from_str::<serde_json::Value>(&audit)
+        .unwrap()
         .as_array()
         .unwrap()
         .iter()
@@ -153,13 +158,14 @@ fn without_access_only_boltd_s_user_reaches_the_socket() {
         return;
     };
     let daemon = Daemon::start();
-    let mode = std::fs::metadata(&daemon.socket).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&daemon.socket)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
     let said = refused(&daemon.bolt_as(&viewer, &["status"]));
-    assert!(
-        said.to_lowercase().contains("permission denied"),
-        "{said}"
-    );
+    assert!(said.to_lowercase().contains("permission denied"), "{said}");
     // boltd's own user is admin, as always.
     let shown = ok(&daemon.bolt(&["access"]));
     assert!(shown.contains("you are root (admin)"), "{shown}");

@@ -110,7 +110,11 @@ fn changes_record_the_unix_user_on_the_socket_and_webhooks_their_address() {
         .collect();
     assert_eq!(
         by_editor,
-        ["workflow.rolled_back", "work_order.rerun", "workflow.triggered"],
+        [
+            "workflow.rolled_back",
+            "work_order.rerun",
+            "workflow.triggered"
+        ],
         "{all:?}"
     );
     assert!(
@@ -123,12 +127,20 @@ fn changes_record_the_unix_user_on_the_socket_and_webhooks_their_address() {
 
     // Filters: by actor, kind family and workflow (its runs included).
     let mine = events(&json(&daemon.bolt(&[
-        "audit", "--actor", &editor.name, "--kind", "workflow", "--json",
+        "audit",
+        "--actor",
+        &editor.name,
+        "--kind",
+        "workflow",
+        "--json",
     ])));
     let kinds: Vec<&str> = mine.iter().map(|(k, _, _)| k.as_str()).collect();
     assert_eq!(kinds, ["workflow.rolled_back", "workflow.triggered"]);
     let pipeline = events(&json(&daemon.bolt(&[
-        "audit", "--workflow", "Pipeline", "--json",
+        "audit",
+        "--workflow",
+        "Pipeline",
+        "--json",
     ])));
     assert!(
         pipeline.iter().any(|(k, _, _)| k == "work_order.rerun"),
@@ -182,14 +194,20 @@ fn audit_verify_finds_an_edited_event_and_a_removed_one() {
         )
         .unwrap();
     let refused = conn
-        .execute("UPDATE audit_events SET actor = 'nobody' WHERE id = ?1", [edited])
+        .execute(
+            "UPDATE audit_events SET actor = 'nobody' WHERE id = ?1",
+            [edited],
+        )
         .unwrap_err()
         .to_string();
     assert!(refused.contains("append-only"), "{refused}");
     conn.execute_batch("DROP TRIGGER audit_events_append_only_update")
         .unwrap();
-    conn.execute("UPDATE audit_events SET actor = 'nobody' WHERE id = ?1", [edited])
-        .unwrap();
+    conn.execute(
+        "UPDATE audit_events SET actor = 'nobody' WHERE id = ?1",
+        [edited],
+    )
+    .unwrap();
     drop(conn);
     daemon.restart();
     let out = daemon.bolt(&["audit", "verify"]);
@@ -203,8 +221,11 @@ fn audit_verify_finds_an_edited_event_and_a_removed_one() {
     // Put it back, then remove an event instead.
     daemon.stop();
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute("UPDATE audit_events SET actor = 'root' WHERE id = ?1", [edited])
-        .unwrap();
+    conn.execute(
+        "UPDATE audit_events SET actor = 'root' WHERE id = ?1",
+        [edited],
+    )
+    .unwrap();
     conn.execute_batch("DROP TRIGGER audit_events_append_only_delete")
         .unwrap();
     conn.execute("DELETE FROM audit_events WHERE id = ?1", [edited])
@@ -296,8 +317,13 @@ fn audit_message(syslog: &[u8]) -> Element {
     let parts: Vec<&str> = text.splitn(8, ' ').collect();
     assert_eq!(parts[0], "<85>1", "PRI authpriv.notice, version 1: {text}");
     chrono::DateTime::parse_from_rfc3339(parts[1]).unwrap();
-    assert_eq!((parts[3], parts[5], parts[6]), ("bolt", "IHE+RFC-3881", "-"));
-    let xml = parts[7].strip_prefix('\u{FEFF}').expect("the MSG starts with a BOM");
+    assert_eq!(
+        (parts[3], parts[5], parts[6]),
+        ("bolt", "IHE+RFC-3881", "-")
+    );
+    let xml = parts[7]
+        .strip_prefix('\u{FEFF}')
+        .expect("the MSG starts with a BOM");
     let message = parse_xml(xml);
     assert_eq!(message.name, "AuditMessage");
     // The schema's sequence: one EventIdentification, ActiveParticipant+,
@@ -310,7 +336,10 @@ fn audit_message(syslog: &[u8]) -> Element {
         "ParticipantObjectIdentification" => 3,
         other => panic!("AuditMessage has no {other} element"),
     };
-    assert!(order.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "{order:?}");
+    assert!(
+        order.windows(2).all(|w| rank(w[0]) <= rank(w[1])),
+        "{order:?}"
+    );
     let event = message.all("EventIdentification");
     assert_eq!(event.len(), 1);
     let event = event[0];
@@ -334,7 +363,10 @@ fn audit_message(syslog: &[u8]) -> Element {
         assert!(!object.attr("ParticipantObjectID").is_empty());
         let code: u32 = object.attr("ParticipantObjectTypeCode").parse().unwrap();
         assert!((1..=4).contains(&code));
-        let role: u32 = object.attr("ParticipantObjectTypeCodeRole").parse().unwrap();
+        let role: u32 = object
+            .attr("ParticipantObjectTypeCodeRole")
+            .parse()
+            .unwrap();
         assert!((1..=24).contains(&role));
         assert_eq!(object.all("ParticipantObjectIDTypeCode").len(), 1);
         for detail in object.all("ParticipantObjectDetail") {
@@ -393,9 +425,8 @@ fn atna_messages_reach_a_udp_collector() {
         .set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
     let port = collector.local_addr().unwrap().port();
-    let daemon = Daemon::start_with_config(&format!(
-        "[audit]\nsyslog = \"udp://127.0.0.1:{port}\"\n"
-    ));
+    let daemon =
+        Daemon::start_with_config(&format!("[audit]\nsyslog = \"udp://127.0.0.1:{port}\"\n"));
     daemon.deploy_text(&project(1));
     ok(&daemon.bolt_with_stdin(
         &["credential", "set", "api"],
@@ -413,11 +444,7 @@ fn atna_messages_reach_a_udp_collector() {
         seen.push(summary(&audit_message(datagram)));
     }
     assert!(
-        seen.contains(&(
-            "workflow.deployed".into(),
-            "root".into(),
-            "pipeline".into()
-        )),
+        seen.contains(&("workflow.deployed".into(), "root".into(), "pipeline".into())),
         "{seen:?}"
     );
     assert!(
@@ -430,9 +457,8 @@ fn atna_messages_reach_a_udp_collector() {
 fn a_tcp_collector_that_is_down_gets_the_events_when_it_returns() {
     use std::io::{BufRead, BufReader, Read};
     let port = free_port();
-    let daemon = Daemon::start_with_config(&format!(
-        "[audit]\nsyslog = \"tcp://127.0.0.1:{port}\"\n"
-    ));
+    let daemon =
+        Daemon::start_with_config(&format!("[audit]\nsyslog = \"tcp://127.0.0.1:{port}\"\n"));
     // Nobody listens: the changes are made all the same, their events wait in the store.
     daemon.deploy_text(&project(1));
     daemon.deploy_text(&project(2));
@@ -446,25 +472,41 @@ fn a_tcp_collector_that_is_down_gets_the_events_when_it_returns() {
         .unwrap();
     let mut reader = BufReader::new(stream);
     let mut seen = Vec::new();
-    while !seen.iter().any(|(kind, _, _): &(String, _, _)| kind == "workflow.rolled_back") {
+    while !seen
+        .iter()
+        .any(|(kind, _, _): &(String, _, _)| kind == "workflow.rolled_back")
+    {
         // RFC 6587 octet counting: LEN SP MSG.
         let mut length = Vec::new();
         if let Err(err) = reader.read_until(b' ', &mut length) {
             panic!("no message from boltd ({err}); its log: {}", daemon.log());
         }
-        let length: usize = std::str::from_utf8(&length).unwrap().trim().parse().unwrap();
+        let length: usize = std::str::from_utf8(&length)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         let mut message = vec![0u8; length];
         reader.read_exact(&mut message).unwrap();
         seen.push(summary(&audit_message(&message)));
     }
     let kinds: Vec<&str> = seen.iter().map(|(k, _, _)| k.as_str()).collect();
-    let deployed = kinds.iter().position(|k| *k == "workflow.deployed").unwrap();
-    let rolled_back = kinds.iter().position(|k| *k == "workflow.rolled_back").unwrap();
+    let deployed = kinds
+        .iter()
+        .position(|k| *k == "workflow.deployed")
+        .unwrap();
+    let rolled_back = kinds
+        .iter()
+        .position(|k| *k == "workflow.rolled_back")
+        .unwrap();
     assert!(deployed < rolled_back, "delivered in order: {kinds:?}");
     // Acknowledged events leave the outbox.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while outbox(&daemon) > 0 {
-        assert!(std::time::Instant::now() < deadline, "the outbox never emptied");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the outbox never emptied"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
@@ -480,11 +522,43 @@ fn certificates(dir: &std::path::Path) -> Option<()> {
             .map(|o| o.status.success())
             .unwrap_or(false)
     };
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
     let made = openssl(
-        &[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=bolt test CA"]].concat(),
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=bolt test CA",
+            ],
+        ]
+        .concat(),
     ) && openssl(
-        &[&["req"][..], &ec, &["-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost"]].concat(),
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat(),
     ) && {
         std::fs::write(
             dir.join("leaf.ext"),
@@ -492,8 +566,21 @@ fn certificates(dir: &std::path::Path) -> Option<()> {
         )
         .unwrap();
         openssl(&[
-            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "leaf.pem", "-days", "1", "-extfile", "leaf.ext",
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "leaf.ext",
         ])
     };
     if !made {
@@ -512,10 +599,11 @@ fn atna_messages_reach_a_tls_collector_trusted_through_syslog_ca() {
     if certificates(certs_dir.path()).is_none() {
         return;
     }
-    let chain: Vec<CertificateDer> = CertificateDer::pem_file_iter(certs_dir.path().join("leaf.pem"))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let chain: Vec<CertificateDer> =
+        CertificateDer::pem_file_iter(certs_dir.path().join("leaf.pem"))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
     let key = PrivateKeyDer::from_pem_file(certs_dir.path().join("leaf.key")).unwrap();
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let server = rustls::ServerConfig::builder_with_provider(provider)
@@ -541,7 +629,11 @@ fn atna_messages_reach_a_tls_collector_trusted_through_syslog_ca() {
     if let Err(err) = reader.read_until(b' ', &mut length) {
         panic!("no message from boltd ({err}); its log: {}", daemon.log());
     }
-    let length: usize = std::str::from_utf8(&length).unwrap().trim().parse().unwrap();
+    let length: usize = std::str::from_utf8(&length)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let mut message = vec![0u8; length];
     reader.read_exact(&mut message).unwrap();
     let (kind, requestor, _) = summary(&audit_message(&message));

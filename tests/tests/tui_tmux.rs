@@ -204,7 +204,15 @@ fn edit_one_credential_field_then_read_it_in_the_audit_log() {
         daemon.socket.display()
     );
     tmux.run(&[
-        "new-session", "-d", "-s", "bolt", "-x", "120", "-y", "40", &command,
+        "new-session",
+        "-d",
+        "-s",
+        "bolt",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &command,
     ]);
     let connected = tmux.wait_for("boltd ● connected");
     assert!(connected.contains("root (admin)"), "{connected}");
@@ -218,7 +226,10 @@ fn edit_one_credential_field_then_read_it_in_the_audit_log() {
     tmux.keys(&["Tab"]);
     tmux.run(&["send-keys", "-t", "bolt", "-l", "second-secret"]);
     let typed = tmux.wait_for("new value");
-    assert!(!typed.contains("second-secret"), "the value is masked:\n{typed}");
+    assert!(
+        !typed.contains("second-secret"),
+        "the value is masked:\n{typed}"
+    );
     tmux.keys(&["C-s"]);
     tmux.wait_for("1 field changed, the others kept");
 
@@ -233,7 +244,10 @@ fn edit_one_credential_field_then_read_it_in_the_audit_log() {
     let audit = tmux.wait_for("credential.updated");
     assert!(audit.contains("Audit log"), "{audit}");
     assert!(audit.contains("root"), "{audit}");
-    assert!(audit.contains("\"password\""), "the selected event's details: {audit}");
+    assert!(
+        audit.contains("\"password\""),
+        "the selected event's details: {audit}"
+    );
     tmux.keys(&["V"]);
     tmux.wait_for("audit chain intact");
     tmux.keys(&["q", "q"]);

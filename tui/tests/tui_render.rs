@@ -977,8 +977,14 @@ fn a_viewer_sees_its_role_and_greyed_keys_and_its_rerun_is_refused_here() {
     let mut terminal = Terminal::new(TestBackend::new(160, 40)).unwrap();
     terminal.draw(|frame| app.draw(frame)).unwrap();
     let buffer = terminal.backend().buffer().clone();
-    let status: String = (0..160).map(|x| buffer[(x, 39)].symbol().to_string()).collect();
-    let at = |label: &str| status.find(label).map(|i| status[..i].chars().count() as u16);
+    let status: String = (0..160)
+        .map(|x| buffer[(x, 39)].symbol().to_string())
+        .collect();
+    let at = |label: &str| {
+        status
+            .find(label)
+            .map(|i| status[..i].chars().count() as u16)
+    };
     let rerun = at(" rerun ").expect("a rerun hint");
     let open = at(" open ").expect("an open hint");
     assert_ne!(
@@ -1068,7 +1074,10 @@ fn editing_a_credential_sends_only_the_changed_field() {
     match app.outbox.pop() {
         Some((_, Request::CredentialUpdate { name, set, unset })) => {
             assert_eq!(name, "dhis2-play");
-            assert_eq!(serde_json::Value::Object(set), serde_json::json!({"password": "rotated-pw"}));
+            assert_eq!(
+                serde_json::Value::Object(set),
+                serde_json::json!({"password": "rotated-pw"})
+            );
             assert!(unset.is_empty());
         }
         other => panic!("{other:?}"),

@@ -72,6 +72,17 @@ pub fn tip(conn: &Connection) -> StoreResult<Tip> {
     })
 }
 
+/// An event as stored, with its hash (`None` before it is sealed).
+struct Stored {
+    id: i64,
+    at: i64,
+    actor: String,
+    kind: String,
+    subject: String,
+    metadata: Option<String>,
+    hash: Option<String>,
+}
+
 /// Chains the events written before the chain existed (up to the id the migration
 /// recorded); later events without a hash are not sealed: verify reports them.
 pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
@@ -91,47 +102,50 @@ pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
     if unsealed == 0 {
         return Ok(0);
     }
-    let rows: Vec<(i64, i64, String, String, String, Option<String>, Option<String>)> = conn
+    let rows: Vec<Stored> = conn
         .prepare(
             "SELECT id, at, actor, action, subject, metadata, hash FROM audit_events
              WHERE id <= ?1 ORDER BY id",
         )?
         .query_map([through], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
+            Ok(Stored {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                kind: r.get(3)?,
+                subject: r.get(4)?,
+                metadata: r.get(5)?,
+                hash: r.get(6)?,
+            })
         })?
         .collect::<Result<_, _>>()?;
     let mut prev = String::new();
     let mut sealed = 0;
-    for (id, at, actor, kind, subject, metadata, hash) in rows {
-        if let Some(hash) = hash {
+    for row in rows {
+        if let Some(hash) = row.hash {
             prev = hash;
             continue;
         }
         let content = Content {
-            id,
-            at,
-            actor: &actor,
-            kind: &kind,
-            subject: &subject,
-            metadata: metadata.as_deref(),
+            id: row.id,
+            at: row.at,
+            actor: &row.actor,
+            kind: &row.kind,
+            subject: &row.subject,
+            metadata: row.metadata.as_deref(),
         };
         let hash = content.hash(&prev);
         conn.execute(
             "UPDATE audit_events SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
-            params![id, prev, hash],
+            params![row.id, prev, hash],
         )?;
         prev = hash;
         sealed += 1;
     }
-    tracing::info!(sealed, "sealed the audit events written before the audit chain existed");
+    tracing::info!(
+        sealed,
+        "sealed the audit events written before the audit chain existed"
+    );
     Ok(sealed)
 }
 
@@ -309,7 +323,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(refused.contains("append-only"), "{refused}");
-        assert!(conn.execute("DELETE FROM audit_events WHERE id = 3", []).is_err());
+        assert!(
+            conn.execute("DELETE FROM audit_events WHERE id = 3", [])
+                .is_err()
+        );
 
         conn.execute_batch(
             "DROP TRIGGER audit_events_append_only_update;
@@ -326,7 +343,11 @@ mod tests {
         )
         .unwrap();
         let broken = verify_now(&dir).broken.unwrap();
-        assert_eq!((broken.id, broken.problem.as_str()), (3, "gap"), "{broken:?}");
+        assert_eq!(
+            (broken.id, broken.problem.as_str()),
+            (3, "gap"),
+            "{broken:?}"
+        );
         assert!(broken.detail.contains("event 2 is missing"), "{broken:?}");
     }
 }

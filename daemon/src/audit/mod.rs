@@ -89,7 +89,12 @@ pub fn record_for_work_order(
     if let Some(workflow) = workflow {
         metadata.insert("workflow".into(), workflow.into());
     }
-    record(conn, kind, subject, Some(&serde_json::Value::Object(metadata)))
+    record(
+        conn,
+        kind,
+        subject,
+        Some(&serde_json::Value::Object(metadata)),
+    )
 }
 
 /// At start: seals the events written before the chain existed, and starts delivering

@@ -115,7 +115,10 @@ const HINTS: &[(Context, &[(Command, &str)])] = &[
     ),
     (
         Context::Audit,
-        &[(Command::Filter, "filter"), (Command::Verify, "verify chain")],
+        &[
+            (Command::Filter, "filter"),
+            (Command::Verify, "verify chain"),
+        ],
     ),
 ];
 
@@ -963,7 +966,10 @@ impl App {
                         format!("{user} ({role}) · boltd {} connected", self.theme.dot(true))
                     }
                     (Some(user), None) => {
-                        format!("{user} (no role) · boltd {} connected", self.theme.dot(true))
+                        format!(
+                            "{user} (no role) · boltd {} connected",
+                            self.theme.dot(true)
+                        )
                     }
                     _ => format!("boltd {} connected", self.theme.dot(true)),
                 },

@@ -282,9 +282,19 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         ),
         (Graph, "c", Constants, "edit the workflow's constants"),
         (Credentials, "n", New, "new credential"),
-        (Credentials, "e,enter", Edit, "edit: change some fields, keep the others"),
+        (
+            Credentials,
+            "e,enter",
+            Edit,
+            "edit: change some fields, keep the others",
+        ),
         (Credentials, "d", Delete, "remove"),
-        (Audit, "/,f", Filter, "filter by actor, kind, workflow, credential, time"),
+        (
+            Audit,
+            "/,f",
+            Filter,
+            "filter by actor, kind, workflow, credential, time",
+        ),
         (Audit, "V", Verify, "verify the audit chain"),
     ]
 };

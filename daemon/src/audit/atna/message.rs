@@ -31,9 +31,7 @@ fn codes(kind: &str) -> Codes {
     const SOFTWARE_CONFIGURATION: (&str, &str) = ("110131", "Software Configuration");
     let (event_id, event_type, object_role) = match subject_type {
         "credential" | "access" => (SECURITY_ALERT, Some(SECURITY_CONFIGURATION), "13"),
-        "store" if action == "key_rotated" => {
-            (SECURITY_ALERT, Some(SECURITY_CONFIGURATION), "13")
-        }
+        "store" if action == "key_rotated" => (SECURITY_ALERT, Some(SECURITY_CONFIGURATION), "13"),
         "store" if action == "backed_up" => (("110106", "Export"), None, "17"),
         "audit" => (("110101", "Audit Log Used"), None, "17"),
         "workflow" if action == "triggered" => (APPLICATION_ACTIVITY, None, "21"),
@@ -82,7 +80,13 @@ pub fn audit_message(event: &AuditEvent, source: &Source) -> io::Result<String> 
                     if let Some((code, name)) = codes.event_type {
                         coded(w, "EventTypeCode", code, "DCM", name)?;
                     }
-                    coded(w, "EventTypeCode", &event.kind, "urn:bolt:audit", &event.kind)
+                    coded(
+                        w,
+                        "EventTypeCode",
+                        &event.kind,
+                        "urn:bolt:audit",
+                        &event.kind,
+                    )
                 })?;
             // Who: the Unix user (or webhook address, or boltd itself).
             w.create_element("ActiveParticipant")
@@ -111,7 +115,13 @@ pub fn audit_message(event: &AuditEvent, source: &Source) -> io::Result<String> 
                 .with_attribute(("ParticipantObjectTypeCode", "2"))
                 .with_attribute(("ParticipantObjectTypeCodeRole", codes.object_role))
                 .write_inner_content(|w| {
-                    coded(w, "ParticipantObjectIDTypeCode", subject_type, "urn:bolt:object", subject_type)?;
+                    coded(
+                        w,
+                        "ParticipantObjectIDTypeCode",
+                        subject_type,
+                        "urn:bolt:object",
+                        subject_type,
+                    )?;
                     detail(w, "bolt-audit-event-id", event.id.to_string().as_bytes())?;
                     if let Some(metadata) = &event.metadata {
                         let text = metadata.to_string();
@@ -174,10 +184,19 @@ mod tests {
             metadata: Some(serde_json::json!({ "set": ["password"] })),
         };
         let xml = audit_message(&event, &Source { host: "h".into() }).unwrap();
-        assert!(xml.starts_with("<AuditMessage><EventIdentification EventActionCode=\"U\""), "{xml}");
+        assert!(
+            xml.starts_with("<AuditMessage><EventIdentification EventActionCode=\"U\""),
+            "{xml}"
+        );
         assert!(xml.contains("UserID=\"al&lt;ice&gt;&quot;\""), "{xml}");
-        assert!(xml.contains("ParticipantObjectID=\"api &amp; co\""), "{xml}");
+        assert!(
+            xml.contains("ParticipantObjectID=\"api &amp; co\""),
+            "{xml}"
+        );
         assert!(xml.contains("csd-code=\"110129\""), "{xml}");
-        assert!(xml.contains("ParticipantObjectTypeCodeRole=\"13\""), "{xml}");
+        assert!(
+            xml.contains("ParticipantObjectTypeCodeRole=\"13\""),
+            "{xml}"
+        );
     }
 }

@@ -136,7 +136,12 @@ async fn send(
     for event in batch {
         let frame = match message::audit_message(event, &settings.source) {
             Ok(xml) => syslog::message(event.at, &settings.source.host, &xml),
-            Err(err) => return (delivered, Some((event.id, format!("cannot write the message: {err}")))),
+            Err(err) => {
+                return (
+                    delivered,
+                    Some((event.id, format!("cannot write the message: {err}"))),
+                );
+            }
         };
         if let Some(open) = connection.as_ref()
             && open.is_closed().await

@@ -50,7 +50,9 @@ mod tests {
         let pid = std::process::id();
         assert_eq!(
             text,
-            format!("<85>1 2026-01-02T03:04:05.123456Z myhost bolt {pid} IHE+RFC-3881 - \u{FEFF}<AuditMessage/>")
+            format!(
+                "<85>1 2026-01-02T03:04:05.123456Z myhost bolt {pid} IHE+RFC-3881 - \u{FEFF}<AuditMessage/>"
+            )
         );
         assert_eq!(octet_counted(b"abc"), b"3 abc");
     }

@@ -128,7 +128,10 @@ impl Audit {
             } else {
                 Style::default()
             };
-            lines.push(Line::from(Span::styled(fit(&text, width, theme.ascii), style)));
+            lines.push(Line::from(Span::styled(
+                fit(&text, width, theme.ascii),
+                style,
+            )));
         }
         if self.events.is_empty() {
             let text = if self.loaded {
@@ -145,7 +148,10 @@ impl Audit {
             let at = event.at.format("%Y-%m-%d %H:%M:%S UTC");
             lines.push(Line::from(Span::styled(
                 fit(
-                    &format!(" #{} {at} · {} · {} {}", event.id, event.actor, event.kind, event.subject),
+                    &format!(
+                        " #{} {at} · {} · {} {}",
+                        event.id, event.actor, event.kind, event.subject
+                    ),
                     width,
                     theme.ascii,
                 ),
@@ -208,6 +214,10 @@ mod tests {
         assert_eq!(filter.since, Some(now - chrono::Duration::hours(2)));
         let err = parse_filter("who:alice", now).unwrap_err();
         assert!(err.contains("no `who`"), "{err}");
-        assert!(parse_filter("alice", now).unwrap_err().contains("KEY:VALUE"));
+        assert!(
+            parse_filter("alice", now)
+                .unwrap_err()
+                .contains("KEY:VALUE")
+        );
     }
 }

@@ -23,6 +23,14 @@ pub enum Kind {
     Fields,
 }
 
+/// What an edit changes: fields set to typed values, and fields removed.
+#[derive(Debug, PartialEq)]
+pub struct FieldChanges {
+    pub name: String,
+    pub set: Map<String, Value>,
+    pub unset: Vec<String>,
+}
+
 /// One field of the credential being edited.
 pub struct FieldRow {
     pub key: String,
@@ -138,7 +146,7 @@ impl CredForm {
     }
 
     /// The changes of a field-by-field edit: fields to set (typed values) and to remove.
-    pub fn changes(&self) -> Result<(String, Map<String, Value>, Vec<String>), String> {
+    pub fn changes(&self) -> Result<FieldChanges, String> {
         let name = self.editing.clone().unwrap_or_default();
         let mut set = Map::new();
         let mut unset = Vec::new();
@@ -175,13 +183,13 @@ impl CredForm {
         }
         bolt_daemon::secrets::check_secret_lengths(&name, &Value::Object(set.clone()))
             .map_err(|short| short.summary())?;
-        Ok((name, set, unset))
+        Ok(FieldChanges { name, set, unset })
     }
 
     /// The request a save sends.
     fn save(&self) -> Result<(String, Request), String> {
         if self.kind == Kind::Fields {
-            let (name, set, unset) = self.changes()?;
+            let FieldChanges { name, set, unset } = self.changes()?;
             let count = set.len() + unset.len();
             return Ok((
                 format!(
@@ -430,7 +438,14 @@ impl CredForm {
     fn draw_fields(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let name = self.editing.as_deref().unwrap_or_default();
         let height = (self.rows.len() as u16 + 9).min(area.height.saturating_sub(2));
-        let inner = popup(frame, area, 76, height, &format!("Edit credential {name}"), theme);
+        let inner = popup(
+            frame,
+            area,
+            76,
+            height,
+            &format!("Edit credential {name}"),
+            theme,
+        );
         let muted = theme.tone(Tone::Muted);
         let label = |index: usize, text: &str| {
             let style = if self.focus == index {
@@ -495,7 +510,11 @@ impl CredForm {
             frame.render_widget(&area, rect(row));
         };
         for (index, row) in self.rows.iter().enumerate() {
-            show(&row.value, self.focus == index + 1, first_row + index as u16);
+            show(
+                &row.value,
+                self.focus == index + 1,
+                first_row + index as u16,
+            );
         }
         let rows = self.rows.len();
         show(&self.new_key, self.focus == rows + 1, new_row);
@@ -593,9 +612,12 @@ mod tests {
         type_text(&mut form, "n3w-s3cret");
         form.handle_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::NONE));
         form.handle_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
-        let (name, set, unset) = form.changes().unwrap();
+        let FieldChanges { name, set, unset } = form.changes().unwrap();
         assert_eq!(name, "dhis2");
-        assert_eq!(Value::Object(set), serde_json::json!({"password": "n3w-s3cret"}));
+        assert_eq!(
+            Value::Object(set),
+            serde_json::json!({"password": "n3w-s3cret"})
+        );
         assert_eq!(unset, ["username"]);
         // A new field needs a value, and a value long enough to hide.
         for _ in 0..3 {
@@ -606,8 +628,8 @@ mod tests {
         assert!(err.contains("give the new field `apiKey` a value"), "{err}");
         form.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
         type_text(&mut form, "k-123456");
-        let (_, set, _) = form.changes().unwrap();
-        assert_eq!(set["apiKey"], "k-123456");
+        let changes = form.changes().unwrap();
+        assert_eq!(changes.set["apiKey"], "k-123456");
     }
 
     #[test]
