@@ -261,6 +261,12 @@ mod tests {
              ALTER TABLE runs DROP COLUMN log_bytes_dropped;
              DROP TABLE store_meta; ALTER TABLE workflow_versions DROP COLUMN actor;
              ALTER TABLE workflow_versions DROP COLUMN origin;
+             DROP TRIGGER audit_events_append_only_update;
+             DROP TRIGGER audit_events_append_only_delete;
+             DROP INDEX audit_events_at; DROP TABLE audit_purge_permit; DROP TABLE audit_outbox;
+             ALTER TABLE audit_events DROP COLUMN prev_hash;
+             ALTER TABLE audit_events DROP COLUMN hash;
+             ALTER TABLE work_orders DROP COLUMN source_address;
              PRAGMA user_version = 3;",
         )
         .unwrap();

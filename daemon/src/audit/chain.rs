@@ -310,6 +310,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn events_from_before_the_chain_are_sealed_once_and_later_strays_are_reported() {
+        let (dir, store) = store().await;
+        drop(store);
+        // As a store upgraded from before the chain: events without hashes, up to the id
+        // the migration noted.
+        let conn = open(&dir);
+        for i in 1..=3 {
+            conn.execute(
+                "INSERT INTO audit_events (id, at, actor, action, subject) VALUES (?1, ?1, 'bolt', 'project.deploy', 'p')",
+                [i],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "UPDATE store_meta SET value = '3' WHERE key = 'audit_legacy_through'",
+            [],
+        )
+        .unwrap();
+        let store = Store::open(dir.path(), 1).unwrap();
+        write(&store, 2).await;
+        let report = verify_now(&dir);
+        assert_eq!((report.checked, report.broken), (5, None));
+        // One slipped in around boltd, after the chain began, is not sealed.
+        conn.execute(
+            "INSERT INTO audit_events (id, at, actor, action, subject) VALUES (6, 6, 'x', 'credential.deleted', 'c')",
+            [],
+        )
+        .unwrap();
+        write(&store, 1).await;
+        let broken = verify_now(&dir).broken.unwrap();
+        assert_eq!(
+            (broken.id, broken.problem.as_str()),
+            (6, "edited"),
+            "{broken:?}"
+        );
+        assert!(broken.detail.contains("no hash"), "{broken:?}");
+    }
+
+    #[tokio::test]
     async fn a_whole_chain_verifies_and_an_edit_or_a_removal_is_found() {
         let (dir, store) = store().await;
         write(&store, 5).await;
