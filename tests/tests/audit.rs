@@ -159,6 +159,8 @@ fn changes_record_the_unix_user_on_the_socket_and_webhooks_their_address() {
         )
         .unwrap();
     assert!(source.starts_with("127.0.0.1:"), "{source}");
+    let shown = ok(&daemon.bolt(&["show", &work_order]));
+    assert!(shown.contains(&format!("from {source}")), "{shown}");
 }
 
 #[test]
