@@ -144,7 +144,23 @@ pub fn open_socket_to_group(socket: &Path, data_dir: &Path, group: &str) -> anyh
                 "[access] group = \"{group}\" names no group on this system: create it (`groupadd {group}`) and add the users who may use bolt, or remove the setting"
             )
         })?;
+    let me = bolt_shared::users::current_uid();
     let give = |path: &Path, mode: u32| -> anyhow::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let owner = std::fs::symlink_metadata(path)
+            .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", path.display()))?
+            .uid();
+        // Only boltd's own files and directories: another user's stay as they are.
+        if owner != me {
+            anyhow::bail!(
+                "[access] group: {} belongs to {}, not to boltd's user ({}), so boltd won't give it to the group `{group}`: `chown {} {}`, or put the socket elsewhere (--socket)",
+                path.display(),
+                bolt_shared::users::describe(owner),
+                bolt_shared::users::describe(me),
+                bolt_shared::users::chown_name(me),
+                path.display()
+            );
+        }
         nix::unistd::chown(path, None, Some(found.gid)).map_err(|err| {
             anyhow::anyhow!(
                 "cannot give {} to the group `{group}` ([access] group): {err}",

@@ -460,7 +460,14 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
     Ok(ShowResult {
         kind: resolved.kind,
         id: resolved.id,
-        work_order: WorkOrderView { row, input, runs },
+        work_order: WorkOrderView {
+            source_address: conn
+                .prepare_cached("SELECT source_address FROM work_orders WHERE id = ?1")?
+                .query_row([&row.id], |r| r.get(0))?,
+            row,
+            input,
+            runs,
+        },
     })
 }
 

@@ -268,7 +268,6 @@ mod tests {
              ALTER TABLE runs DROP COLUMN log_bytes_dropped;
              DROP TABLE store_meta; ALTER TABLE workflow_versions DROP COLUMN actor;
              ALTER TABLE workflow_versions DROP COLUMN origin;
-             DROP TABLE notify_events; DROP TABLE notify_deliveries; DROP TABLE notify_windows;
              PRAGMA user_version = 3;",
         )
         .unwrap();

@@ -496,6 +496,9 @@ pub struct WorkOrderView {
     pub row: WorkOrderRow,
     pub input: Option<DataclipInfo>,
     pub runs: Vec<RunView>,
+    /// The address a webhook's request came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_address: Option<String>,
 }
 
 /// What `bolt show REF` resolved the reference to.

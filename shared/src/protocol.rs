@@ -661,6 +661,7 @@ mod tests {
                 },
                 input: None,
                 runs: vec![],
+                source_address: None,
             },
         }));
         let text = serde_json::to_string(&shown).unwrap();

@@ -4,6 +4,7 @@
 
 use bolt_e2e::tmux::Tmux;
 use bolt_e2e::{Daemon, bin};
+use std::process::Command;
 
 const PROJECT: &str = r#"
 name: triage
@@ -117,5 +118,81 @@ fn triage_a_failure_and_rerun_it_from_the_failed_step() {
     );
 
     // q twice: back to history, then quit; the terminal is left clean.
+    tmux.keys(&["q", "q"]);
+}
+
+/// The audit log screen and a credential edit that changes one field and keeps the others.
+#[test]
+fn edit_one_credential_field_then_read_it_in_the_audit_log() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is required in CI (.ci/run installs it)"
+        );
+        eprintln!("tmux is not installed: skipping the TUI walk-through");
+        return;
+    }
+    let daemon = Daemon::start();
+    let set = daemon.bolt_with_stdin(
+        &["credential", "set", "api"],
+        Some(r#"{"username": "kept-user", "password": "first-secret"}"#),
+    );
+    assert!(set.status.success(), "{set:?}");
+
+    let tmux = Tmux {
+        server: format!("bolt-test-audit-{}", std::process::id()),
+    };
+    let command = format!(
+        "{} --socket {}",
+        bin("bolt").display(),
+        daemon.socket.display()
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "bolt",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &command,
+    ]);
+    let connected = tmux.wait_for("boltd ● connected");
+    assert!(connected.contains("root (admin)"), "{connected}");
+
+    // Credentials, edit `api`: the password row gets a new value, the username stays blank.
+    tmux.keys(&["3"]);
+    tmux.wait_for("username, password");
+    tmux.keys(&["e"]);
+    let form = tmux.wait_for("Edit credential api");
+    assert!(form.contains("unchanged"), "{form}");
+    tmux.keys(&["Tab"]);
+    tmux.run(&["send-keys", "-t", "bolt", "-l", "second-secret"]);
+    let typed = tmux.wait_for("new value");
+    assert!(
+        !typed.contains("second-secret"),
+        "the value is masked:\n{typed}"
+    );
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("1 field changed, the others kept");
+
+    let shown = daemon.bolt(&["credential", "show", "api", "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("show JSON");
+    let text = shown.to_string();
+    assert!(text.contains("kept-user"), "the username is kept: {text}");
+    assert!(!text.contains("second-secret"), "{text}");
+
+    // The audit log screen lists the change with who made it; V checks the chain.
+    tmux.keys(&["4"]);
+    let audit = tmux.wait_for("credential.updated");
+    assert!(audit.contains("Audit log"), "{audit}");
+    assert!(audit.contains("root"), "{audit}");
+    assert!(
+        audit.contains("\"password\""),
+        "the selected event's details: {audit}"
+    );
+    tmux.keys(&["V"]);
+    tmux.wait_for("audit chain intact");
     tmux.keys(&["q", "q"]);
 }

@@ -513,6 +513,8 @@ fn a_reconnect_reloads_and_clears_old_errors_and_ctrl_r_reconnects_at_once() {
     app.outbox.clear();
     app.handle_incoming(Incoming::Connection(Connection::Connected {
         daemon: "boltd 0.1.0".into(),
+        user: None,
+        role: None,
     }));
     let up = render(&app, 120, 20);
     assert!(!up.contains("connection refused"), "{up}");

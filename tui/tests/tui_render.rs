@@ -588,6 +588,8 @@ fn daemon_errors_show_in_a_banner_and_connection_state_in_the_status_line() {
     app.outbox.clear();
     app.handle_incoming(Incoming::Connection(Connection::Connected {
         daemon: "boltd".into(),
+        user: None,
+        role: None,
     }));
     assert!(
         app.outbox.iter().any(|(tag, _)| *tag == Tag::HistoryReload),
@@ -966,4 +968,125 @@ fn graph_edits_constants_as_a_table_without_touching_code() {
         serde_json::Value::Object(constants.clone()),
         serde_json::json!({"BASE_URL": "https://clinic.example.org", "MAX": 25})
     );
+}
+
+#[test]
+fn a_viewer_sees_its_role_and_greyed_keys_and_its_rerun_is_refused_here() {
+    let mut app = demo_app(ColorMode::Full);
+    app.handle_incoming(Incoming::Connection(Connection::Connected {
+        daemon: "boltd".into(),
+        user: Some("alice".into()),
+        role: Some(bolt_shared::access::Role::Viewer),
+    }));
+    let screen = render(&app, 160, 40);
+    assert!(screen.contains("alice (viewer)"), "{screen}");
+    // The rerun hint is greyed (muted), the open hint is not.
+    let mut terminal = Terminal::new(TestBackend::new(160, 40)).unwrap();
+    terminal.draw(|frame| app.draw(frame)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let status: String = (0..160)
+        .map(|x| buffer[(x, 39)].symbol().to_string())
+        .collect();
+    let at = |label: &str| {
+        status
+            .find(label)
+            .map(|i| status[..i].chars().count() as u16)
+    };
+    let rerun = at(" rerun ").expect("a rerun hint");
+    let open = at(" open ").expect("an open hint");
+    assert_ne!(
+        buffer[(rerun + 1, 39)].fg,
+        buffer[(open + 1, 39)].fg,
+        "rerun greyed, open not: {status}"
+    );
+    app.outbox.clear();
+    press(&mut app, KeyCode::Char('r'));
+    assert!(
+        !app.outbox
+            .iter()
+            .any(|(_, r)| matches!(r, Request::Rerun { .. })),
+        "{:?}",
+        app.outbox
+    );
+    let refused = render(&app, 160, 40);
+    assert!(
+        refused.contains("rerun needs the editor role; alice is a viewer"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn the_audit_log_lists_events_and_filters_by_what_is_typed() {
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('4'));
+    assert_eq!(app.screen(), ScreenId::Audit);
+    let (tag, request) = app.outbox.pop().unwrap();
+    assert!(matches!(request, Request::Audit { .. }), "{request:?}");
+    let event = |id: i64, actor: &str, kind: &str, subject: &str| bolt_shared::audit::AuditEvent {
+        id,
+        at: chrono::Utc::now(),
+        actor: actor.into(),
+        kind: kind.into(),
+        subject: subject.into(),
+        metadata: Some(serde_json::json!({ "set": ["password"] })),
+    };
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Ok(Response::Audit {
+            events: vec![
+                event(2, "alice", "credential.updated", "dhis2"),
+                event(1, "bob", "workflow.deployed", "sync"),
+            ],
+        }),
+    });
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("Audit log"), "{screen}");
+    assert!(screen.contains("credential.updated"), "{screen}");
+    assert!(screen.contains("workflow.deployed"), "{screen}");
+    assert!(screen.contains("{\"set\":[\"password\"]}"), "{screen}");
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "actor:alice kind:credential");
+    press(&mut app, KeyCode::Enter);
+    match app.outbox.pop() {
+        Some((_, Request::Audit { filter })) => {
+            assert_eq!(filter.actor.as_deref(), Some("alice"));
+            assert_eq!(filter.kind.as_deref(), Some("credential"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn editing_a_credential_sends_only_the_changed_field() {
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('3'));
+    let (tag, _) = app.outbox.pop().unwrap();
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Ok(Response::Credentials {
+            credentials: fixtures::credentials(),
+        }),
+    });
+    press(&mut app, KeyCode::Char('e'));
+    let form = render(&app, 120, 40);
+    assert!(form.contains("Edit credential dhis2-play"), "{form}");
+    assert!(form.contains("blank fields keep theirs"), "{form}");
+    // baseUrl, username, password: the third row.
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    type_text(&mut app, "rotated-pw");
+    let typed = render(&app, 120, 40);
+    assert!(!typed.contains("rotated-pw"), "masked:\n{typed}");
+    app.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    match app.outbox.pop() {
+        Some((_, Request::CredentialUpdate { name, set, unset })) => {
+            assert_eq!(name, "dhis2-play");
+            assert_eq!(
+                serde_json::Value::Object(set),
+                serde_json::json!({"password": "rotated-pw"})
+            );
+            assert!(unset.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
 }

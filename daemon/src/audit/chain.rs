@@ -72,6 +72,17 @@ pub fn tip(conn: &Connection) -> StoreResult<Tip> {
     })
 }
 
+/// An event as stored, with its hash (`None` before it is sealed).
+struct Stored {
+    id: i64,
+    at: i64,
+    actor: String,
+    kind: String,
+    subject: String,
+    metadata: Option<String>,
+    hash: Option<String>,
+}
+
 /// Chains the events written before the chain existed (up to the id the migration
 /// recorded); later events without a hash are not sealed: verify reports them.
 pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
@@ -91,50 +102,42 @@ pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
     if unsealed == 0 {
         return Ok(0);
     }
-    let rows: Vec<(
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-    )> = conn
+    let rows: Vec<Stored> = conn
         .prepare(
             "SELECT id, at, actor, action, subject, metadata, hash FROM audit_events
              WHERE id <= ?1 ORDER BY id",
         )?
         .query_map([through], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
+            Ok(Stored {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                kind: r.get(3)?,
+                subject: r.get(4)?,
+                metadata: r.get(5)?,
+                hash: r.get(6)?,
+            })
         })?
         .collect::<Result<_, _>>()?;
     let mut prev = String::new();
     let mut sealed = 0;
-    for (id, at, actor, kind, subject, metadata, hash) in rows {
-        if let Some(hash) = hash {
+    for row in rows {
+        if let Some(hash) = row.hash {
             prev = hash;
             continue;
         }
         let content = Content {
-            id,
-            at,
-            actor: &actor,
-            kind: &kind,
-            subject: &subject,
-            metadata: metadata.as_deref(),
+            id: row.id,
+            at: row.at,
+            actor: &row.actor,
+            kind: &row.kind,
+            subject: &row.subject,
+            metadata: row.metadata.as_deref(),
         };
         let hash = content.hash(&prev);
         conn.execute(
             "UPDATE audit_events SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
-            params![id, prev, hash],
+            params![row.id, prev, hash],
         )?;
         prev = hash;
         sealed += 1;
@@ -304,6 +307,45 @@ mod tests {
 
     fn verify_now(dir: &tempfile::TempDir) -> ChainReport {
         verify(&open(dir)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn events_from_before_the_chain_are_sealed_once_and_later_strays_are_reported() {
+        let (dir, store) = store().await;
+        drop(store);
+        // As a store upgraded from before the chain: events without hashes, up to the id
+        // the migration noted.
+        let conn = open(&dir);
+        for i in 1..=3 {
+            conn.execute(
+                "INSERT INTO audit_events (id, at, actor, action, subject) VALUES (?1, ?1, 'bolt', 'project.deploy', 'p')",
+                [i],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "UPDATE store_meta SET value = '3' WHERE key = 'audit_legacy_through'",
+            [],
+        )
+        .unwrap();
+        let store = Store::open(dir.path(), 1).unwrap();
+        write(&store, 2).await;
+        let report = verify_now(&dir);
+        assert_eq!((report.checked, report.broken), (5, None));
+        // One slipped in around boltd, after the chain began, is not sealed.
+        conn.execute(
+            "INSERT INTO audit_events (id, at, actor, action, subject) VALUES (6, 6, 'x', 'credential.deleted', 'c')",
+            [],
+        )
+        .unwrap();
+        write(&store, 1).await;
+        let broken = verify_now(&dir).broken.unwrap();
+        assert_eq!(
+            (broken.id, broken.problem.as_str()),
+            (6, "edited"),
+            "{broken:?}"
+        );
+        assert!(broken.detail.contains("no hash"), "{broken:?}");
     }
 
     #[tokio::test]

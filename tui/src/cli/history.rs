@@ -328,7 +328,10 @@ pub fn show(global: &Global, args: &ShowArgs) -> Result<(), CliError> {
         row.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
         row.origin
     );
-    crate::say!("id {}", row.id);
+    match &wo.source_address {
+        Some(from) => crate::say!("id {}  from {from}", row.id),
+        None => crate::say!("id {}", row.id),
+    }
     for run in &wo.runs {
         if shown.kind == RefKind::Run && run.id != shown.id {
             continue;

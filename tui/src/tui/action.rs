@@ -16,6 +16,7 @@ pub enum ScreenId {
     Workflows,
     Graph,
     Credentials,
+    Audit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

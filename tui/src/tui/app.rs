@@ -4,6 +4,7 @@
 
 use super::action::{Action, Banner, BannerKind, External, ScreenId};
 use super::keymap::{Command, Context, Keymap};
+use super::screens::audit::Audit;
 use super::screens::credentials::Credentials;
 use super::screens::detail::Detail;
 use super::screens::history::History;
@@ -17,6 +18,7 @@ use super::widgets::overlay::{Outcome, Overlay};
 use super::widgets::picker::{PickItem, PickPurpose, Picker};
 use super::widgets::prompt::PromptPurpose;
 use super::widgets::text::clip_spans;
+use bolt_shared::access::{self, Role};
 use bolt_shared::protocol::{Event, Request, RerunOutcome, Response};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -46,6 +48,7 @@ pub struct App {
     pub workflows: Workflows,
     pub graph: Option<Graph>,
     pub credentials: Credentials,
+    pub audit: Audit,
     pub overlays: Vec<Overlay>,
     pub banner: Option<Banner>,
     pub connection: Connection,
@@ -62,6 +65,9 @@ pub struct App {
     workflows_again: bool,
     pub now: fn() -> DateTime<Utc>,
     was_down: bool,
+    /// The user boltd takes us for and its role, once connected: requests the role can't
+    /// make are refused here (boltd refuses them anyway) and their keys are greyed.
+    pub access: Option<(String, Option<Role>)>,
 }
 
 const QUIT_UNSAVED: &str = "Quit bolt without saving?";
@@ -119,6 +125,13 @@ const HINTS: &[(Context, &[(Command, &str)])] = &[
             (Command::Delete, "remove"),
         ],
     ),
+    (
+        Context::Audit,
+        &[
+            (Command::Filter, "filter"),
+            (Command::Verify, "verify chain"),
+        ],
+    ),
 ];
 
 impl App {
@@ -132,6 +145,7 @@ impl App {
             workflows: Workflows::default(),
             graph: None,
             credentials: Credentials::default(),
+            audit: Audit::default(),
             overlays: Vec::new(),
             banner: None,
             connection: Connection::Connecting,
@@ -144,6 +158,7 @@ impl App {
             workflows_again: false,
             now: Utc::now,
             was_down: false,
+            access: None,
         }
     }
 
@@ -171,6 +186,7 @@ impl App {
             ScreenId::Workflows => Context::Workflows,
             ScreenId::Graph => Context::Graph,
             ScreenId::Credentials => Context::Credentials,
+            ScreenId::Audit => Context::Audit,
         }
     }
 
@@ -256,6 +272,7 @@ impl App {
             Command::GoHistory => Action::Go(ScreenId::History),
             Command::GoWorkflows => Action::Go(ScreenId::Workflows),
             Command::GoCredentials => Action::Go(ScreenId::Credentials),
+            Command::GoAudit => Action::Go(ScreenId::Audit),
             _ => match self.screen() {
                 ScreenId::History => self.history.handle(command),
                 ScreenId::Detail => match self.detail.as_mut() {
@@ -268,6 +285,7 @@ impl App {
                     None => Action::Back,
                 },
                 ScreenId::Credentials => self.credentials.handle(command, &self.theme),
+                ScreenId::Audit => self.audit.handle(command),
             },
         };
         self.run(action);
@@ -329,6 +347,7 @@ impl App {
                         ScreenId::Credentials => {
                             queue.push_back(super::screens::credentials::Credentials::load())
                         }
+                        ScreenId::Audit => queue.push_back(self.audit.load()),
                         _ => {}
                     }
                 }
@@ -351,16 +370,19 @@ impl App {
                             .push_back(Action::error("that workflow is gone; reloading the list")),
                     }
                 }
-                Action::Send(Tag::Workflows, request) => {
+                Action::Send(tag, request) => match self.refusal(&request) {
+                    Some(refused) => queue.push_back(Action::error(refused)),
                     // Counts change with every finished run: one load at a time is enough.
-                    if self.workflows_in_flight {
-                        self.workflows_again = true;
-                    } else {
-                        self.workflows_in_flight = true;
-                        self.outbox.push((Tag::Workflows, request));
+                    None if matches!(tag, Tag::Workflows) => {
+                        if self.workflows_in_flight {
+                            self.workflows_again = true;
+                        } else {
+                            self.workflows_in_flight = true;
+                            self.outbox.push((tag, request));
+                        }
                     }
-                }
-                Action::Send(tag, request) => self.outbox.push((tag, request)),
+                    None => self.outbox.push((tag, request)),
+                },
                 Action::Banner(banner) => self.banner = Some(banner),
                 Action::Overlay(overlay) => self.overlays.push(*overlay),
                 Action::CloseOverlay => {
@@ -495,6 +517,14 @@ impl App {
                     references,
                     from_job,
                 } => {
+                    let probe = Request::Rerun {
+                        reference: String::new(),
+                        from_job: None,
+                    };
+                    if let Some(refused) = self.refusal(&probe) {
+                        queue.push_back(Action::error(refused));
+                        continue;
+                    }
                     self.bulk = Some(Bulk {
                         total: references.len() as u64,
                         done: 0,
@@ -572,6 +602,7 @@ impl App {
                 None => Action::None,
             },
             PromptPurpose::WorkflowSearch => self.workflows.find(&text),
+            PromptPurpose::AuditFilter => self.audit.apply_filter(&text),
             PromptPurpose::WritePath { contents } => {
                 let path = text.trim();
                 if path.is_empty() {
@@ -614,6 +645,9 @@ impl App {
             Incoming::Event(event) => self.event(event),
             Incoming::Connection(connection) => {
                 let now_up = matches!(connection, Connection::Connected { .. });
+                if let Connection::Connected { user, role, .. } = &connection {
+                    self.access = user.clone().map(|user| (user, *role));
+                }
                 if now_up && self.was_down {
                     // Back after an outage: everything on screen may be stale, and the
                     // errors shown were about the outage.
@@ -682,6 +716,8 @@ impl App {
                 }
                 format!("save of {job_name}")
             }
+            Tag::Audit => "loading the audit log".to_string(),
+            Tag::AuditVerify => "verifying the audit chain".to_string(),
         };
         self.banner = Some(Banner {
             kind: BannerKind::Error,
@@ -734,6 +770,20 @@ impl App {
                     Action::None
                 }
             }
+            (Tag::Audit, Response::Audit { events }) => {
+                self.audit.apply(events);
+                Action::None
+            }
+            (Tag::AuditVerify, Response::AuditChain(report)) => match report.broken {
+                None => Action::info(format!(
+                    "audit chain intact: {} events checked",
+                    report.checked
+                )),
+                Some(broken) => Action::error(format!(
+                    "audit chain broken at event {} ({}): {}",
+                    broken.id, broken.problem, broken.detail
+                )),
+            },
             (Tag::Credentials, Response::Credentials { credentials }) => {
                 self.credentials.apply(credentials);
                 Action::None
@@ -980,6 +1030,7 @@ impl App {
                 }
             }
             ScreenId::Credentials => self.credentials.draw(frame, main, &self.theme, now),
+            ScreenId::Audit => self.audit.draw(frame, main, &self.theme, now),
         }
         if let Some(bulk) = &self.bulk {
             self.draw_bulk(frame, bulk_area, bulk);
@@ -1046,14 +1097,40 @@ impl App {
         frame.render_widget(gauge, area);
     }
 
+    /// Why the role can't make this request (`None`: it can, or the role is unknown).
+    fn refusal(&self, request: &Request) -> Option<String> {
+        let (user, role) = self.access.as_ref()?;
+        let kind = access::kind_of(request);
+        (!access::allows(*role, kind)).then(|| access::refusal(kind, user, *role))
+    }
+
+    /// Whether the role allows what `command` asks boltd for.
+    fn may(&self, command: Command) -> bool {
+        match (self.access.as_ref(), super::access::request_kind(command)) {
+            (Some((_, role)), Some(kind)) => access::allows(*role, kind),
+            _ => true,
+        }
+    }
+
     fn connection_text(&self) -> (String, Tone) {
         match &self.connection {
             Connection::Connecting => (
                 format!("boltd {} connecting", self.theme.dot(false)),
                 Tone::Waiting,
             ),
-            Connection::Connected { .. } => (
-                format!("boltd {} connected", self.theme.dot(true)),
+            Connection::Connected { user, role, .. } => (
+                match (user, role) {
+                    (Some(user), Some(role)) => {
+                        format!("{user} ({role}) · boltd {} connected", self.theme.dot(true))
+                    }
+                    (Some(user), None) => {
+                        format!(
+                            "{user} (no role) · boltd {} connected",
+                            self.theme.dot(true)
+                        )
+                    }
+                    _ => format!("boltd {} connected", self.theme.dot(true)),
+                },
                 Tone::Good,
             ),
             Connection::Down { retry_in, .. } => (
@@ -1090,8 +1167,15 @@ impl App {
                     break;
                 }
                 room -= cost;
-                spans.push(Span::styled(key, self.theme.key()));
-                spans.push(Span::raw(text));
+                // What the role can't do stays listed, greyed.
+                if self.may(*command) {
+                    spans.push(Span::styled(key, self.theme.key()));
+                    spans.push(Span::raw(text));
+                } else {
+                    let muted = self.theme.tone(Tone::Muted);
+                    spans.push(Span::styled(key, muted));
+                    spans.push(Span::styled(text, muted));
+                }
             }
         }
         spans.push(Span::styled(

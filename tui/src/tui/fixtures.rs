@@ -238,6 +238,7 @@ pub fn show_failed() -> ShowResult {
             input: Some(dataclip(Some(VISIT_INPUT))),
             row,
             runs,
+            source_address: Some("10.0.0.7:51234".into()),
         },
     }
 }

@@ -14,6 +14,7 @@ pub enum Context {
     Workflows,
     Graph,
     Credentials,
+    Audit,
 }
 
 impl Context {
@@ -25,6 +26,7 @@ impl Context {
             Context::Workflows => "Workflows",
             Context::Graph => "Workflow graph",
             Context::Credentials => "Credentials",
+            Context::Audit => "Audit log",
         }
     }
 }
@@ -58,6 +60,7 @@ commands! {
     GoHistory => "go-history",
     GoWorkflows => "go-workflows",
     GoCredentials => "go-credentials",
+    GoAudit => "go-audit",
     Up => "up",
     Down => "down",
     Top => "top",
@@ -97,6 +100,7 @@ commands! {
     New => "new",
     Edit => "edit",
     Delete => "delete",
+    Verify => "verify",
 }
 
 /// One key with its modifiers. Shift is implied by the character for letters and symbols.
@@ -228,6 +232,7 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         (Global, "1", GoHistory, "history of work orders"),
         (Global, "2", GoWorkflows, "workflows"),
         (Global, "3", GoCredentials, "credentials"),
+        (Global, "4", GoAudit, "audit log: who did what"),
         (Global, "k,up", Up, "move up"),
         (Global, "j,down", Down, "move down"),
         (Global, "g,home", Top, "go to top"),
@@ -305,8 +310,20 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         ),
         (Graph, "c", Constants, "edit the workflow's constants"),
         (Credentials, "n", New, "new credential"),
-        (Credentials, "e,enter", Edit, "edit (replace) values"),
+        (
+            Credentials,
+            "e,enter",
+            Edit,
+            "edit: change some fields, keep the others",
+        ),
         (Credentials, "d", Delete, "remove"),
+        (
+            Audit,
+            "/,f",
+            Filter,
+            "filter by actor, kind, workflow, credential, time",
+        ),
+        (Audit, "V", Verify, "verify the audit chain"),
     ]
 };
 

@@ -50,6 +50,8 @@ pub fn demo_app(color: ColorMode) -> App {
     app.outbox.clear();
     app.handle_incoming(Incoming::Connection(Connection::Connected {
         daemon: "boltd 0.1.0".into(),
+        user: None,
+        role: None,
     }));
     app.handle_incoming(Incoming::Response {
         tag: Tag::HistoryReload,

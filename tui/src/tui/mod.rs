@@ -2,6 +2,7 @@
 //! credentials. Built for tired people on slow SSH links: draws only on change, every state
 //! has a symbol as well as a colour, and the terminal is always restored.
 
+pub mod access;
 pub mod action;
 pub mod app;
 pub mod external;

@@ -52,6 +52,10 @@ pub enum Tag {
         job_id: String,
         job_name: String,
     },
+    /// The audit log screen's events.
+    Audit,
+    /// `V` on the audit log: the chain check.
+    AuditVerify,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +63,9 @@ pub enum Connection {
     Connecting,
     Connected {
         daemon: String,
+        /// Who boltd takes this user for, and the role that gives (greys what it can't do).
+        user: Option<String>,
+        role: Option<bolt_shared::access::Role>,
     },
     /// Down; the next attempt is in `retry_in`.
     Down {
@@ -215,8 +222,12 @@ fn event_loop<E>(
             Ok(mut client) => match client.subscribe() {
                 Ok(()) => {
                     backoff = FIRST_RETRY;
-                    let daemon = client.daemon_version.clone();
-                    if !send(Incoming::Connection(Connection::Connected { daemon })) {
+                    let connected = Connection::Connected {
+                        daemon: client.daemon_version.clone(),
+                        user: client.user.clone(),
+                        role: client.role,
+                    };
+                    if !send(Incoming::Connection(connected)) {
                         return;
                     }
                     loop {

@@ -27,7 +27,7 @@ pub async fn verify(daemon: &Arc<Daemon>) -> HandlerResult {
     let report = daemon
         .store
         .readers
-        .read(|conn| crate::audit::chain::verify(conn))
+        .read(crate::audit::chain::verify)
         .await?;
     Ok(Response::AuditChain(report))
 }

@@ -157,7 +157,12 @@ pub async fn save_input(
     let id = daemon
         .store
         .writer
-        .write(move |tx| reruns::save_input(tx, &reference, &step, &name))
+        .write(move |tx| {
+            let id = reruns::save_input(tx, &reference, &step, &name)?;
+            let metadata = serde_json::json!({ "from": reference, "step": step, "dataclip": id });
+            crate::audit::record(tx, "input.saved", &name, Some(&metadata))?;
+            Ok(id)
+        })
         .await?;
     Ok(Response::Done {
         message: format!(

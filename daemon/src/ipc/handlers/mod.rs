@@ -222,7 +222,20 @@ async fn dispatch(
         Request::SetProjectSettings { project, settings } => {
             history::set_project(daemon, project, settings).await
         }
-        Request::Stop { now } => Ok(stop(daemon, now)),
+        Request::Stop { now } => {
+            let metadata = serde_json::json!({ "now": now });
+            let recorded = daemon
+                .store
+                .writer
+                .write(move |tx| {
+                    crate::audit::record(tx, "boltd.stop_requested", "boltd", Some(&metadata))
+                })
+                .await;
+            if let Err(error) = recorded {
+                tracing::warn!(%error, "cannot record a stop request in the audit log");
+            }
+            Ok(stop(daemon, now))
+        }
         Request::CollectionList { project } => collections::list(daemon, project).await,
         Request::CollectionCreate { project, name } => {
             collections::create(daemon, project, name).await

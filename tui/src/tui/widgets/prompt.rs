@@ -13,6 +13,7 @@ pub enum PromptPurpose {
     HistorySearch,
     DetailSearch,
     WorkflowSearch,
+    AuditFilter,
     /// Write `contents` to the typed path.
     WritePath {
         contents: String,
