@@ -212,21 +212,19 @@ pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
             ]
         })
         .collect();
-    crate::say!(
-        "{}",
-        output::table(
-            &[
-                "REF",
-                "RECEIVED (UTC)",
-                "WORKFLOW",
-                "STATE",
-                "DURATION",
-                "TRIGGER",
-                "RUNS",
-                "FIRST ERROR / MATCH"
-            ],
-            &rows
-        )
+    output::print_table(
+        &[
+            "REF",
+            "RECEIVED (UTC)",
+            "WORKFLOW",
+            "STATE",
+            "DURATION",
+            "TRIGGER",
+            "RUNS",
+            "FIRST ERROR / MATCH",
+        ],
+        &rows,
+        &|column, cell| (column == 3).then(|| output::state_paint(cell)).flatten(),
     );
     if !page.counts.is_empty() {
         let counts: Vec<String> = page

@@ -20,6 +20,7 @@ pub mod proc_cpu;
 pub mod projects;
 pub mod status;
 pub mod stop;
+pub mod terminal;
 pub mod up;
 pub mod versions;
 
