@@ -248,3 +248,79 @@ fn status_and_workflows_fit_80_columns_and_colour_only_when_asked() {
     let plain = run(&["runs", "--color", "none"], &[]);
     assert!(!plain.contains('\u{1b}'), "{plain:?}");
 }
+
+#[test]
+fn times_are_local_with_the_zone_named_or_utc_when_asked() {
+    let daemon = started();
+    let id = post(&daemon, r#"{"id": 5}"#);
+    let received: chrono::DateTime<chrono::Utc> = daemon.show(&id).row.received_at;
+    let run = |args: &[&str], tz: &str, config: Option<&str>| {
+        let mut command = Command::new(bin("bolt"));
+        command
+            .arg("--socket")
+            .arg(&daemon.socket)
+            .args(args)
+            .env("TZ", tz)
+            .env_remove("BOLT_CONFIG");
+        if let Some(text) = config {
+            let path = daemon.dir.path().join("times.toml");
+            std::fs::write(&path, text).unwrap();
+            command.env("BOLT_CONFIG", path);
+        }
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // India has one offset all year (+05:30, IST): the expected text doesn't depend on the date.
+    let ist = received + chrono::Duration::minutes(330);
+    let list = run(&["runs"], "Asia/Kolkata", None);
+    assert!(
+        list.lines().next().unwrap().contains("RECEIVED (IST)"),
+        "{list}"
+    );
+    assert!(
+        list.contains(&ist.format("%H:%M:%S").to_string()),
+        "local time of day: {list}"
+    );
+    assert!(
+        list.contains("ago)") || list.contains("just now)"),
+        "relative time: {list}"
+    );
+    let shown = run(&["show", &id], "Asia/Kolkata", None);
+    assert!(
+        shown.contains(&format!("received {} IST", ist.format("%Y-%m-%d %H:%M:%S"))),
+        "a time standing alone has its date and zone: {shown}"
+    );
+
+    for (args, config) in [
+        (&["runs", "--utc"][..], None),
+        (&["runs"][..], Some("[tui]\ntime = \"utc\"\n")),
+    ] {
+        let list = run(args, "Asia/Kolkata", config);
+        assert!(
+            list.lines().next().unwrap().contains("RECEIVED (UTC)"),
+            "{list}"
+        );
+        assert!(
+            list.contains(&received.format("%H:%M:%S").to_string()),
+            "{list}"
+        );
+    }
+    let out = Command::new(bin("bolt"))
+        .args(["--socket"])
+        .arg(&daemon.socket)
+        .args(["runs"])
+        .env("BOLT_CONFIG", {
+            let path = daemon.dir.path().join("bad-time.toml");
+            std::fs::write(&path, "[tui]\ntime = \"mars\"\n").unwrap();
+            path
+        })
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("unknown [tui] time 'mars'"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -333,6 +333,9 @@ fn the_sample_systemd_units_outlast_the_shutdown_grace() {
         assert!(setting("ExecStart").ends_with("/boltd"), "{unit}");
         assert_eq!(setting("KillSignal"), "SIGTERM", "{unit}");
         let timeout: u64 = setting("TimeoutStopSec").parse().expect("seconds");
-        assert!(timeout > grace, "{unit}: TimeoutStopSec {timeout} <= {grace}");
+        assert!(
+            timeout > grace,
+            "{unit}: TimeoutStopSec {timeout} <= {grace}"
+        );
     }
 }

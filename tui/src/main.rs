@@ -3,6 +3,7 @@
 mod bench_engine;
 mod cli;
 mod execute;
+mod time_fmt;
 mod tui;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -98,7 +99,9 @@ fn main() -> ExitCode {
     // `bolt runs | head` should end quietly, like any Unix tool.
     sigpipe::reset();
     let cli = Cli::parse();
-    if let Err(message) = cli::terminal::init_color(cli.display.color.as_deref()) {
+    if let Err(message) = cli::terminal::init_color(cli.display.color.as_deref())
+        .and_then(|()| cli.global.init_times())
+    {
         crate::say_err!("bolt: {message}");
         return ExitCode::from(2);
     }

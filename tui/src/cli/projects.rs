@@ -287,7 +287,15 @@ pub fn trigger_summary(trigger: &bolt_shared::model::TriggerView) -> String {
         TriggerType::Cron => {
             let next = trigger
                 .next_fire
-                .map(|t| format!(", next {}", t.format("%Y-%m-%d %H:%M UTC")))
+                .map(|t| {
+                    let times = crate::time_fmt::rule();
+                    format!(
+                        ", next {} {} ({})",
+                        times.when_short(t, chrono::Utc::now()),
+                        times.zone_label_at(t),
+                        crate::time_fmt::ago(t, chrono::Utc::now())
+                    )
+                })
                 .unwrap_or_default();
             format!(
                 "cron '{}' — {}{next}{off}",

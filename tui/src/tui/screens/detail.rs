@@ -15,7 +15,7 @@ use bolt_shared::model::{
 };
 use bolt_shared::protocol::{Event, Request};
 use bolt_shared::timespec::format_duration_ms;
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -674,7 +674,7 @@ impl Detail {
             if selected {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            let time = run.created_at.with_timezone(&Local).format("%H:%M");
+            let time = crate::time_fmt::rule().format(run.created_at, "%H:%M");
             let mut text = format!("#{} {symbol} {} {time}", total - index, run.state);
             if let Some(job) = &run.starting_job {
                 // The starting job's display name, from the step that ran it.
@@ -848,7 +848,7 @@ impl Detail {
             .skip(self.log_offset)
             .take(area.height as usize)
             .map(|line| {
-                let time = line.timestamp.with_timezone(&Local).format("%H:%M:%S");
+                let time = crate::time_fmt::rule().format(line.timestamp, "%H:%M:%S");
                 let level_style = theme.log_level(line.level);
                 let mine = step_id.is_some() && line.step_id == step_id;
                 let gutter = if mine { "│" } else { " " };
@@ -900,7 +900,12 @@ pub fn missing_reason(info: Option<&DataclipInfo>, step: Option<&StepView>) -> O
     }
     let on = info
         .wiped_at
-        .map(|at| format!(" on {}", at.with_timezone(&Local).format("%Y-%m-%d %H:%M")))
+        .map(|at| {
+            format!(
+                " on {}",
+                crate::time_fmt::rule().format(at, "%Y-%m-%d %H:%M %Z")
+            )
+        })
         .unwrap_or_default();
     Some(match info.wipe_reason {
         Some(WipeReason::Retention) => format!("erased by the project's retention policy{on}"),
