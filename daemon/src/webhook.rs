@@ -92,7 +92,7 @@ async fn webhook(
     body: Body,
 ) -> Response {
     let arrived = std::time::Instant::now();
-    let response = answer_webhook(&daemon, method, rest, query, headers, body).await;
+    let response = answer_webhook(daemon.clone(), method, rest, query, headers, body).await;
     daemon
         .metrics
         .webhook_answered(response.status().as_u16(), arrived.elapsed());
@@ -100,7 +100,7 @@ async fn webhook(
 }
 
 async fn answer_webhook(
-    daemon: &Arc<Daemon>,
+    daemon: Arc<Daemon>,
     method: Method,
     rest: String,
     query: Option<String>,

@@ -10,6 +10,7 @@ pub mod escape;
 pub mod model;
 pub mod paths;
 pub mod protocol;
+pub mod time;
 pub mod timespec;
 pub mod users;
 pub mod versions;

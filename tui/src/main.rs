@@ -3,7 +3,6 @@
 mod bench_engine;
 mod cli;
 mod execute;
-mod time_fmt;
 mod tui;
 
 use clap::{CommandFactory, Parser, Subcommand};

@@ -416,11 +416,11 @@ fn collection_table(collections: &[CollectionSummary]) -> String {
                 c.name.clone(),
                 c.items.to_string(),
                 human_bytes(c.bytes),
-                crate::time_fmt::rule().when(c.updated_at, chrono::Utc::now()),
+                bolt_shared::time::rule().when(c.updated_at, chrono::Utc::now()),
             ]
         })
         .collect();
-    let updated = format!("UPDATED ({})", crate::time_fmt::rule().zone_label());
+    let updated = format!("UPDATED ({})", bolt_shared::time::rule().zone_label());
     output::table(&["NAME", "ITEMS", "SIZE", &updated], &rows)
 }
 
@@ -441,12 +441,12 @@ fn item_table(items: &[CollectionItem]) -> String {
             };
             vec![
                 i.key.clone(),
-                crate::time_fmt::rule().when(i.updated, chrono::Utc::now()),
+                bolt_shared::time::rule().when(i.updated, chrono::Utc::now()),
                 shown,
             ]
         })
         .collect();
-    let updated = format!("UPDATED ({})", crate::time_fmt::rule().zone_label());
+    let updated = format!("UPDATED ({})", bolt_shared::time::rule().zone_label());
     output::table(&["KEY", &updated, "VALUE"], &rows)
 }
 

@@ -245,7 +245,7 @@ fn print_detail(detail: &bolt_shared::credential_view::CredentialDetail) {
         })
         .collect();
     crate::say!("{}", output::table(&["FIELD", "VALUE"], &rows));
-    let local = |t: &chrono::DateTime<chrono::Utc>| crate::time_fmt::rule().stamp(*t);
+    let local = |t: &chrono::DateTime<chrono::Utc>| bolt_shared::time::rule().stamp(*t);
     crate::say!(
         "\nused by: {}",
         if detail.used_by.is_empty() {
@@ -273,13 +273,13 @@ fn print_detail(detail: &bolt_shared::credential_view::CredentialDetail) {
                     what.push_str(&format!(" (removed {})", c.unset.join(", ")));
                 }
                 vec![
-                    crate::time_fmt::rule().when(c.at, chrono::Utc::now()),
+                    bolt_shared::time::rule().when(c.at, chrono::Utc::now()),
                     c.actor.clone(),
                     what,
                 ]
             })
             .collect();
-        let when = format!("WHEN ({})", crate::time_fmt::rule().zone_label());
+        let when = format!("WHEN ({})", bolt_shared::time::rule().zone_label());
         crate::say!("{}", output::table(&[&when, "WHO", "WHAT"], &rows));
     }
 }

@@ -137,7 +137,7 @@ fn expect<T>(response: Response, pick: impl FnOnce(Response) -> Option<T>) -> Re
 }
 
 pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
-    let times = crate::time_fmt::rule();
+    let times = bolt_shared::time::rule();
     let now = chrono::Utc::now();
     let filter = args.filter.to_filter()?;
     if args.with_bodies && args.format == super::export::Format::Table {
@@ -207,7 +207,7 @@ pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
                 format!(
                     "{} ({})",
                     times.when(row.received_at, now),
-                    crate::time_fmt::ago(row.received_at, now)
+                    bolt_shared::time::ago(row.received_at, now)
                 ),
                 row.workflow.clone(),
                 format!("{} {}", state_symbol(row.state), row.state),
@@ -329,7 +329,7 @@ pub fn show(global: &Global, args: &ShowArgs) -> Result<(), CliError> {
         row.workflow,
         state_symbol(row.state),
         row.state,
-        crate::time_fmt::rule().stamp(row.received_at),
+        bolt_shared::time::rule().stamp(row.received_at),
         row.origin
     );
     crate::say!("id {}", row.id);
@@ -438,7 +438,7 @@ fn print_line(line: &LogLine, json: bool) -> anyhow::Result<()> {
 /// A log line's time: the time of day (with the date when not today), in the zone the
 /// time rule picks; `bolt logs` names the zone once on a terminal.
 fn log_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    let times = crate::time_fmt::rule();
+    let times = bolt_shared::time::rule();
     let now = chrono::Utc::now();
     let day = times.when_short(at, now);
     let time = times.time_of_day_ms(at);
@@ -484,7 +484,7 @@ pub fn logs(global: &Global, args: &LogsArgs) -> Result<(), CliError> {
         .transpose()?;
     let mut client = global.connect()?;
     if !args.json && std::io::stdout().is_terminal() {
-        crate::say_err!("(times in {})", crate::time_fmt::rule().zone_label());
+        crate::say_err!("(times in {})", bolt_shared::time::rule().zone_label());
     }
     let mut printer = LinePrinter {
         json: args.json,
@@ -917,7 +917,7 @@ fn list_inputs(global: &Global, json: bool) -> Result<(), CliError> {
                     .size_bytes
                     .map(|b| format!("{b} B"))
                     .unwrap_or_default(),
-                crate::time_fmt::rule().when_short(input.created_at, chrono::Utc::now()),
+                bolt_shared::time::rule().when_short(input.created_at, chrono::Utc::now()),
                 short_ref(&input.id),
             ]
         })
@@ -929,7 +929,7 @@ fn list_inputs(global: &Global, json: bool) -> Result<(), CliError> {
                 "NAME",
                 "PROJECT",
                 "SIZE",
-                &format!("SAVED ({})", crate::time_fmt::rule().zone_label()),
+                &format!("SAVED ({})", bolt_shared::time::rule().zone_label()),
                 "REF"
             ],
             &rows
@@ -962,10 +962,13 @@ pub fn failures(global: &Global, args: &FailuresArgs) -> Result<(), CliError> {
         return Ok(());
     }
     if groups.is_empty() {
-        crate::say!("no failures since {}", crate::time_fmt::rule().stamp(since));
+        crate::say!(
+            "no failures since {}",
+            bolt_shared::time::rule().stamp(since)
+        );
         return Ok(());
     }
-    let times = crate::time_fmt::rule();
+    let times = bolt_shared::time::rule();
     let now = chrono::Utc::now();
     let rows: Vec<Vec<String>> = groups
         .iter()
@@ -976,7 +979,7 @@ pub fn failures(global: &Global, args: &FailuresArgs) -> Result<(), CliError> {
                 g.job.clone(),
                 g.error_type.clone(),
                 times.when_short(g.first_seen, now),
-                crate::time_fmt::ago(g.last_seen, now),
+                bolt_shared::time::ago(g.last_seen, now),
                 g.example_ref.clone(),
                 truncate(g.example_message.as_deref().unwrap_or(""), 50),
             ]

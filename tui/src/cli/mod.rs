@@ -73,7 +73,7 @@ impl Global {
         })
         .ok()
         .and_then(|resolved| resolved.config.tui.time);
-        crate::time_fmt::init(self.utc, configured.as_deref())
+        bolt_shared::time::init(self.utc, configured.as_deref())
     }
 
     pub fn connect(&self) -> Result<Client, CliError> {

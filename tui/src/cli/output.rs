@@ -59,11 +59,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// Prints [`table`] with the header in bold and cells coloured by `paint(column, cell)`
 /// when colour is on.
-pub fn print_table(
-    header: &[&str],
-    rows: &[Vec<String>],
-    paint: &dyn Fn(usize, &str) -> Option<Paint>,
-) {
+pub fn print_table(header: &[&str], rows: &[Vec<String>], paint: &CellPaint) {
     // The cells are escaped by `render_table`; only its own colour codes are left.
     let paint = terminal::color().then_some(paint);
     println!("{}", render_table(header, rows, terminal::width(), paint));
@@ -83,6 +79,9 @@ pub fn state_paint(cell: &str) -> Option<Paint> {
     }
 }
 
+/// The colour of a table cell, from its column and text.
+pub type CellPaint = dyn Fn(usize, &str) -> Option<Paint>;
+
 /// Below this many columns the last column goes under its row instead of beside it.
 const NARROWEST_LAST_COLUMN: usize = 20;
 
@@ -90,7 +89,7 @@ fn render_table(
     header: &[&str],
     rows: &[Vec<String>],
     width: Option<usize>,
-    paint: Option<&dyn Fn(usize, &str) -> Option<Paint>>,
+    paint: Option<&CellPaint>,
 ) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()

@@ -288,12 +288,12 @@ pub fn trigger_summary(trigger: &bolt_shared::model::TriggerView) -> String {
             let next = trigger
                 .next_fire
                 .map(|t| {
-                    let times = crate::time_fmt::rule();
+                    let times = bolt_shared::time::rule();
                     format!(
                         ", next {} {} ({})",
                         times.when_short(t, chrono::Utc::now()),
                         times.zone_label_at(t),
-                        crate::time_fmt::ago(t, chrono::Utc::now())
+                        bolt_shared::time::ago(t, chrono::Utc::now())
                     )
                 })
                 .unwrap_or_default();

@@ -104,7 +104,7 @@ pub fn describe_health(health: &StoreHealth, now: chrono::DateTime<chrono::Utc>)
     let since = match health.refusing_since {
         Some(since) => format!(
             " since {} ({} ago)",
-            crate::time_fmt::rule().stamp(since),
+            bolt_shared::time::rule().stamp(since),
             bolt_shared::timespec::format_duration_ms((now - since).num_milliseconds().max(1000))
         ),
         None => String::new(),

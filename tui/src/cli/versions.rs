@@ -68,7 +68,7 @@ pub fn versions(global: &Global, args: &VersionsArgs) -> Result<(), CliError> {
                     v.version,
                     if v.version == list.current { "*" } else { "" }
                 ),
-                crate::time_fmt::rule().when(v.created_at, chrono::Utc::now()),
+                bolt_shared::time::rule().when(v.created_at, chrono::Utc::now()),
                 v.actor.clone().unwrap_or_else(|| "-".into()),
                 v.origin.describe(),
                 v.summary.clone(),
@@ -80,7 +80,7 @@ pub fn versions(global: &Global, args: &VersionsArgs) -> Result<(), CliError> {
         output::table(
             &[
                 "VERSION",
-                &format!("WHEN ({})", crate::time_fmt::rule().zone_label()),
+                &format!("WHEN ({})", bolt_shared::time::rule().zone_label()),
                 "WHO",
                 "HOW",
                 "WHAT CHANGED"

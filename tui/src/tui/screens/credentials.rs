@@ -102,7 +102,7 @@ impl Credentials {
                         fit("NAME", 20, true),
                         fit("KEYS", 34, true),
                         fit(
-                            &crate::time_fmt::rule().column_label("UPDATED", 13),
+                            &bolt_shared::time::rule().column_label("UPDATED", 13),
                             14,
                             true
                         ),

@@ -674,7 +674,7 @@ impl Detail {
             if selected {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            let time = crate::time_fmt::rule().format(run.created_at, "%H:%M");
+            let time = bolt_shared::time::rule().format(run.created_at, "%H:%M");
             let mut text = format!("#{} {symbol} {} {time}", total - index, run.state);
             if let Some(job) = &run.starting_job {
                 // The starting job's display name, from the step that ran it.
@@ -848,7 +848,7 @@ impl Detail {
             .skip(self.log_offset)
             .take(area.height as usize)
             .map(|line| {
-                let time = crate::time_fmt::rule().format(line.timestamp, "%H:%M:%S");
+                let time = bolt_shared::time::rule().format(line.timestamp, "%H:%M:%S");
                 let level_style = theme.log_level(line.level);
                 let mine = step_id.is_some() && line.step_id == step_id;
                 let gutter = if mine { "│" } else { " " };
@@ -903,7 +903,7 @@ pub fn missing_reason(info: Option<&DataclipInfo>, step: Option<&StepView>) -> O
         .map(|at| {
             format!(
                 " on {}",
-                crate::time_fmt::rule().format(at, "%Y-%m-%d %H:%M %Z")
+                bolt_shared::time::rule().format(at, "%Y-%m-%d %H:%M %Z")
             )
         })
         .unwrap_or_default();

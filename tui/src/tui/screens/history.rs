@@ -591,7 +591,7 @@ impl History {
         let mut text = format!(
             "    {}{}{}{}",
             fit(
-                &crate::time_fmt::rule().column_label("RECEIVED", 12),
+                &bolt_shared::time::rule().column_label("RECEIVED", 12),
                 13,
                 true
             ),

@@ -74,9 +74,9 @@ pub fn fit(text: &str, width: usize, ascii: bool) -> String {
 }
 
 /// Received times: the time of day for today, the date too for older ones, in the zone of
-/// the time rule (`crate::time_fmt`).
+/// the time rule (`bolt_shared::time`).
 pub fn when(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    crate::time_fmt::rule().when_compact(at, now)
+    bolt_shared::time::rule().when_compact(at, now)
 }
 
 /// "in 15h 12m" / "in 3m" for next fire times.

@@ -153,7 +153,7 @@ impl VersionsView {
                         " "
                     },
                     v.version,
-                    crate::time_fmt::rule().format(v.created_at, "%m-%d %H:%M"),
+                    bolt_shared::time::rule().format(v.created_at, "%m-%d %H:%M"),
                     fit(v.actor.as_deref().unwrap_or("-"), 10, theme.ascii),
                     v.origin.describe(),
                     v.summary
