@@ -2,6 +2,7 @@
 //! real `bolt` binary, real HTTP on 127.0.0.1.
 
 pub mod mock_registry;
+pub mod tmux;
 
 use bolt_shared::client::Client;
 use bolt_shared::model::*;
