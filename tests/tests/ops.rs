@@ -339,3 +339,35 @@ fn the_sample_systemd_units_outlast_the_shutdown_grace() {
         );
     }
 }
+
+#[test]
+fn adaptor_installs_through_boltd_are_counted() {
+    use bolt_e2e::mock_registry::{MockPackage, MockRegistry};
+    let registry = MockRegistry::start(&[MockPackage::new("@openfn/language-x", "1.0.0")]);
+    let daemon = Daemon::start();
+    let out = daemon.bolt(&["adaptor", "add", "x@1.0.0", "--registry", &registry.url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = daemon.bolt(&["adaptor", "add", "nope@1.0.0", "--registry", &registry.url]);
+    assert!(!out.status.success());
+    let scrape = scrape(&daemon);
+    assert_eq!(
+        number(
+            &scrape,
+            "bolt_adaptor_installs_total",
+            &[("result", "installed")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        number(
+            &scrape,
+            "bolt_adaptor_installs_total",
+            &[("result", "failed")]
+        ),
+        1.0
+    );
+}
