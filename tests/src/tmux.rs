@@ -60,6 +60,11 @@ impl Tmux {
         self.run(&["capture-pane", "-p", "-t", "bolt"])
     }
 
+    /// The screen with its colours, as SGR escape sequences.
+    pub fn screen_with_colours(&self) -> String {
+        self.run(&["capture-pane", "-p", "-e", "-t", "bolt"])
+    }
+
     /// Waits until the screen shows `text`; panics with the screen when it doesn't.
     pub fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);

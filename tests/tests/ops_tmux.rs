@@ -90,3 +90,48 @@ workflows:
     let text = std::fs::read_to_string(&out).expect("the export");
     assert_eq!(text.lines().count(), 3, "{text}");
 }
+
+#[test]
+fn subcommands_colour_a_terminal_unless_no_color_is_set() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed: skipping");
+        return;
+    }
+    let daemon = Daemon::start();
+    daemon.deploy_text(
+        r#"
+name: p
+workflows:
+  w:
+    name: W
+    jobs:
+      j: {name: J, body: "fn(state => { throw new Error('no'); });"}
+    triggers:
+      webhook: {type: webhook, custom_path: w}
+    edges:
+      webhook->j: {source_trigger: webhook, target_job: j, condition_type: always}
+"#,
+    );
+    let reply = daemon.post("/i/w", "{}");
+    daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    let bolt = format!(
+        "{} --socket {} runs",
+        bin("bolt").display(),
+        daemon.socket.display()
+    );
+    let command = format!("{bolt}; echo FIRST-DONE; NO_COLOR=1 {bolt}; echo SECOND-DONE; sleep 60");
+    let tmux = Tmux::start("colour", 120, 30, &command);
+    tmux.wait_for("SECOND-DONE");
+    let screen = tmux.screen_with_colours();
+    let (coloured, plain) = screen.split_once("FIRST-DONE").expect("the marker");
+    assert!(
+        coloured.contains("\u{1b}[31m"),
+        "failed is red on a terminal:\n{coloured:?}"
+    );
+    let plain = plain.split("SECOND-DONE").next().unwrap_or("");
+    assert!(plain.contains("failed"), "{plain:?}");
+    assert!(
+        !plain.contains("\u{1b}[31m") && !plain.contains("\u{1b}[1m"),
+        "NO_COLOR: no colour:\n{plain:?}"
+    );
+}
