@@ -1,4 +1,4 @@
-//! `bolt runs`, `show`, `logs`, `rerun`, `cancel`, `trigger`, `input save`, `failures`,
+//! `bolt runs`, `show`, `logs`, `rerun`, `cancel`, `trigger`, `input save|list|rm`, `failures`,
 //! `project set`: the on-call person's questions, answered from a script or a shell.
 
 use super::{CliError, Global, output};
