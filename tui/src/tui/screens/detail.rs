@@ -636,9 +636,11 @@ impl Detail {
             ),
             Span::raw(format!("{}   ", row.workflow)),
             Span::styled(state_text, state_style),
+            // The header names the zone of every time on this screen.
             Span::raw(format!(
-                "   received {}   {}",
+                "   received {} {}   {}",
                 when(row.received_at, now),
+                bolt_shared::time::rule().zone_label_at(row.received_at),
                 row.origin
             )),
         ];
