@@ -215,6 +215,8 @@ pub struct TuiConfig {
     pub color: Option<String>,
     /// Use ASCII symbols instead of Unicode ones.
     pub ascii: bool,
+    /// Times in `local` time (the default; the zone is named where times are shown) or `utc`.
+    pub time: Option<String>,
     /// Overrides of the default keymap: action name → key (e.g. `rerun = "r"`).
     pub keys: BTreeMap<String, String>,
 }

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod notify_config;
 pub mod paths;
 pub mod protocol;
+pub mod time;
 pub mod timespec;
 pub mod users;
 pub mod versions;

@@ -16,6 +16,13 @@ impl Tmux {
         }
     }
 
+    /// A new server with `command` started in a `width`×`height` session.
+    pub fn launch(name: &str, width: u16, height: u16, command: &str) -> Tmux {
+        let tmux = Tmux::new(name);
+        tmux.start(width, height, command);
+        tmux
+    }
+
     /// Whether tmux can be used; outside CI a missing tmux skips the test (with a note).
     pub fn available() -> bool {
         if Command::new("tmux").arg("-V").output().is_ok() {

@@ -310,3 +310,64 @@ fn up_starts_boltd_on_the_given_address_and_reports_it_as_json() {
     let url = report["webhooks"][0]["url"].as_str().unwrap_or_default();
     assert!(url.starts_with(&format!("http://{addr}/i/")), "{report:#}");
 }
+
+/// The sample units give boltd longer to stop than it gives the runs under way, so systemd
+/// never kills it mid-drain with the default config.
+#[test]
+fn the_sample_systemd_units_outlast_the_shutdown_grace() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let config = std::fs::read_to_string(root.join("config/bolt.toml")).expect("bolt.toml");
+    let grace: u64 = config
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("shutdown_grace_secs = "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("shutdown_grace_secs in bolt.toml");
+    for unit in ["boltd.service", "boltd-user.service"] {
+        let text = std::fs::read_to_string(root.join("config/systemd").join(unit)).expect(unit);
+        let setting = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+                .map(str::trim)
+                .unwrap_or_else(|| panic!("{unit}: no {key}"))
+        };
+        assert!(setting("ExecStart").ends_with("/boltd"), "{unit}");
+        assert_eq!(setting("KillSignal"), "SIGTERM", "{unit}");
+        let timeout: u64 = setting("TimeoutStopSec").parse().expect("seconds");
+        assert!(
+            timeout > grace,
+            "{unit}: TimeoutStopSec {timeout} <= {grace}"
+        );
+    }
+}
+
+#[test]
+fn adaptor_installs_through_boltd_are_counted() {
+    use bolt_e2e::mock_registry::{MockPackage, MockRegistry};
+    let registry = MockRegistry::start(&[MockPackage::new("@openfn/language-x", "1.0.0")]);
+    let daemon = Daemon::start();
+    let out = daemon.bolt(&["adaptor", "add", "x@1.0.0", "--registry", &registry.url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = daemon.bolt(&["adaptor", "add", "nope@1.0.0", "--registry", &registry.url]);
+    assert!(!out.status.success());
+    let scrape = scrape(&daemon);
+    assert_eq!(
+        number(
+            &scrape,
+            "bolt_adaptor_installs_total",
+            &[("result", "installed")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        number(
+            &scrape,
+            "bolt_adaptor_installs_total",
+            &[("result", "failed")]
+        ),
+        1.0
+    );
+}

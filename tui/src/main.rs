@@ -98,6 +98,12 @@ fn main() -> ExitCode {
     // `bolt runs | head` should end quietly, like any Unix tool.
     sigpipe::reset();
     let cli = Cli::parse();
+    if let Err(message) = cli::terminal::init_color(cli.display.color.as_deref())
+        .and_then(|()| cli.global.init_times())
+    {
+        bolt_client::say_err!("bolt: {message}");
+        return ExitCode::from(2);
+    }
     match cli.command {
         Some(Command::Up(args)) => cli::exit_with(cli::up::run(&cli.global, &cli.display, &args)),
         Some(Command::Open { reference }) => {

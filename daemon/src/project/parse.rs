@@ -209,7 +209,10 @@ fn key_text(key: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
-        other => format!("{other:?}"),
+        // A list or a map used as a key: shown as the YAML it was written as.
+        other => serde_yaml_ng::to_string(other)
+            .map(|text| text.trim().replace('\n', " "))
+            .unwrap_or_else(|_| "a key that is not text".into()),
     }
 }
 

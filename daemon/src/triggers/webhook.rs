@@ -95,7 +95,7 @@ async fn webhook(
     body: Body,
 ) -> Response {
     let arrived = std::time::Instant::now();
-    let response = answer_webhook(&daemon, source, method, rest, query, headers, body).await;
+    let response = answer_webhook(daemon.clone(), source, method, rest, query, headers, body).await;
     daemon
         .metrics
         .webhook_answered(response.status().as_u16(), arrived.elapsed());
@@ -103,7 +103,7 @@ async fn webhook(
 }
 
 async fn answer_webhook(
-    daemon: &Arc<Daemon>,
+    daemon: Arc<Daemon>,
     source: std::net::SocketAddr,
     method: Method,
     rest: String,

@@ -416,11 +416,12 @@ fn collection_table(collections: &[CollectionSummary]) -> String {
                 c.name.clone(),
                 c.items.to_string(),
                 human_bytes(c.bytes),
-                c.updated_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                bolt_shared::time::rule().when(c.updated_at, chrono::Utc::now()),
             ]
         })
         .collect();
-    output::table(&["NAME", "ITEMS", "SIZE", "UPDATED"], &rows)
+    let updated = format!("UPDATED ({})", bolt_shared::time::rule().zone_label());
+    output::table(&["NAME", "ITEMS", "SIZE", &updated], &rows)
 }
 
 /// Values are shown on one line, cut to fit a terminal row.
@@ -440,12 +441,13 @@ fn item_table(items: &[CollectionItem]) -> String {
             };
             vec![
                 i.key.clone(),
-                i.updated.format("%Y-%m-%d %H:%M:%S").to_string(),
+                bolt_shared::time::rule().when(i.updated, chrono::Utc::now()),
                 shown,
             ]
         })
         .collect();
-    output::table(&["KEY", "UPDATED", "VALUE"], &rows)
+    let updated = format!("UPDATED ({})", bolt_shared::time::rule().zone_label());
+    output::table(&["KEY", &updated, "VALUE"], &rows)
 }
 
 #[cfg(test)]

@@ -245,11 +245,7 @@ fn print_detail(detail: &bolt_shared::credential_view::CredentialDetail) {
         })
         .collect();
     crate::say!("{}", output::table(&["FIELD", "VALUE"], &rows));
-    let local = |t: &chrono::DateTime<chrono::Utc>| {
-        t.with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string()
-    };
+    let local = |t: &chrono::DateTime<chrono::Utc>| bolt_shared::time::rule().stamp(*t);
     crate::say!(
         "\nused by: {}",
         if detail.used_by.is_empty() {
@@ -276,9 +272,14 @@ fn print_detail(detail: &bolt_shared::credential_view::CredentialDetail) {
                 if !c.unset.is_empty() {
                     what.push_str(&format!(" (removed {})", c.unset.join(", ")));
                 }
-                vec![local(&c.at), c.actor.clone(), what]
+                vec![
+                    bolt_shared::time::rule().when(c.at, chrono::Utc::now()),
+                    c.actor.clone(),
+                    what,
+                ]
             })
             .collect();
-        crate::say!("{}", output::table(&["WHEN", "WHO", "WHAT"], &rows));
+        let when = format!("WHEN ({})", bolt_shared::time::rule().zone_label());
+        crate::say!("{}", output::table(&[&when, "WHO", "WHAT"], &rows));
     }
 }

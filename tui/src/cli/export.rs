@@ -128,7 +128,7 @@ const CSV_HEADER: &[&str] = &[
 ];
 
 enum Sink<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Jsonl(W),
 }
 
@@ -142,7 +142,7 @@ impl<W: Write> Sink<W> {
                     header.extend(["input", "output"]);
                 }
                 writer.write_record(&header).map_err(csv_error)?;
-                Ok(Sink::Csv(writer))
+                Ok(Sink::Csv(Box::new(writer)))
             }
             Format::Jsonl => Ok(Sink::Jsonl(out)),
             Format::Table => Err(anyhow!("a table is not an export format").into()),

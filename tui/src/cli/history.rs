@@ -1,4 +1,4 @@
-//! `bolt runs`, `show`, `logs`, `rerun`, `cancel`, `trigger`, `input save`, `failures`,
+//! `bolt runs`, `show`, `logs`, `rerun`, `cancel`, `trigger`, `input save|list|rm`, `failures`,
 //! `project set`: the on-call person's questions, answered from a script or a shell.
 
 use super::{CliError, Global, output};
@@ -7,7 +7,7 @@ use bolt_shared::client::Client;
 use bolt_shared::model::*;
 use bolt_shared::protocol::{Event, ManualInput, ProjectSettings, Request, Response};
 use bolt_shared::timespec::{format_duration_ms, parse_time};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 /// The filters shared by `bolt runs` and `bolt rerun --all-matching`.
@@ -137,6 +137,8 @@ fn expect<T>(response: Response, pick: impl FnOnce(Response) -> Option<T>) -> Re
 }
 
 pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
+    let times = bolt_shared::time::rule();
+    let now = chrono::Utc::now();
     let filter = args.filter.to_filter()?;
     if args.with_bodies && args.format == super::export::Format::Table {
         return Err(anyhow!(
@@ -202,7 +204,11 @@ pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
                 .unwrap_or_default();
             vec![
                 row.short_ref.clone(),
-                row.received_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                format!(
+                    "{} ({})",
+                    times.when(row.received_at, now),
+                    bolt_shared::time::ago(row.received_at, now)
+                ),
                 row.workflow.clone(),
                 format!("{} {}", state_symbol(row.state), row.state),
                 row.duration_ms.map(format_duration_ms).unwrap_or_default(),
@@ -212,21 +218,19 @@ pub fn runs(global: &Global, args: &RunsArgs) -> Result<(), CliError> {
             ]
         })
         .collect();
-    crate::say!(
-        "{}",
-        output::table(
-            &[
-                "REF",
-                "RECEIVED (UTC)",
-                "WORKFLOW",
-                "STATE",
-                "DURATION",
-                "TRIGGER",
-                "RUNS",
-                "FIRST ERROR / MATCH"
-            ],
-            &rows
-        )
+    output::print_table(
+        &[
+            "REF",
+            &format!("RECEIVED ({})", times.zone_label()),
+            "WORKFLOW",
+            "STATE",
+            "DURATION",
+            "TRIGGER",
+            "RUNS",
+            "FIRST ERROR / MATCH",
+        ],
+        &rows,
+        &|column, cell| (column == 3).then(|| output::state_paint(cell)).flatten(),
     );
     if !page.counts.is_empty() {
         let counts: Vec<String> = page
@@ -325,7 +329,7 @@ pub fn show(global: &Global, args: &ShowArgs) -> Result<(), CliError> {
         row.workflow,
         state_symbol(row.state),
         row.state,
-        row.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        bolt_shared::time::rule().stamp(row.received_at),
         row.origin
     );
     match &wo.source_address {
@@ -425,13 +429,26 @@ fn print_line(line: &LogLine, json: bool) -> anyhow::Result<()> {
     } else {
         crate::say!(
             "{} [{}] {:<7} {}",
-            line.timestamp.format("%H:%M:%S%.3f"),
+            log_time(line.timestamp),
             line.source,
             line.level,
             line.message
         );
     }
     Ok(())
+}
+
+/// A log line's time: the time of day (with the date when not today), in the zone the
+/// time rule picks; `bolt logs` names the zone once on a terminal.
+fn log_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    let times = bolt_shared::time::rule();
+    let now = chrono::Utc::now();
+    let day = times.when_short(at, now);
+    let time = times.time_of_day_ms(at);
+    match day.split_once(' ') {
+        Some((date, _)) => format!("{date} {time}"),
+        None => time,
+    }
 }
 
 /// Prints log lines up to the limit; false once the limit is reached.
@@ -469,6 +486,9 @@ pub fn logs(global: &Global, args: &LogsArgs) -> Result<(), CliError> {
         .map(|l| l.parse::<LogLevel>().map_err(|e| anyhow!(e)))
         .transpose()?;
     let mut client = global.connect()?;
+    if !args.json && std::io::stdout().is_terminal() {
+        crate::say_err!("(times in {})", bolt_shared::time::rule().zone_label());
+    }
     let mut printer = LinePrinter {
         json: args.json,
         limit: args.limit.map(u64::from),
@@ -900,14 +920,23 @@ fn list_inputs(global: &Global, json: bool) -> Result<(), CliError> {
                     .size_bytes
                     .map(|b| format!("{b} B"))
                     .unwrap_or_default(),
-                input.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                bolt_shared::time::rule().when_short(input.created_at, chrono::Utc::now()),
                 short_ref(&input.id),
             ]
         })
         .collect();
     crate::say!(
         "{}",
-        output::table(&["NAME", "PROJECT", "SIZE", "SAVED", "REF"], &rows)
+        output::table(
+            &[
+                "NAME",
+                "PROJECT",
+                "SIZE",
+                &format!("SAVED ({})", bolt_shared::time::rule().zone_label()),
+                "REF"
+            ],
+            &rows
+        )
     );
     Ok(())
 }
@@ -936,9 +965,14 @@ pub fn failures(global: &Global, args: &FailuresArgs) -> Result<(), CliError> {
         return Ok(());
     }
     if groups.is_empty() {
-        crate::say!("no failures since {}", since.format("%Y-%m-%d %H:%M UTC"));
+        crate::say!(
+            "no failures since {}",
+            bolt_shared::time::rule().stamp(since)
+        );
         return Ok(());
     }
+    let times = bolt_shared::time::rule();
+    let now = chrono::Utc::now();
     let rows: Vec<Vec<String>> = groups
         .iter()
         .map(|g| {
@@ -947,8 +981,8 @@ pub fn failures(global: &Global, args: &FailuresArgs) -> Result<(), CliError> {
                 g.workflow.clone(),
                 g.job.clone(),
                 g.error_type.clone(),
-                g.first_seen.format("%m-%d %H:%M").to_string(),
-                g.last_seen.format("%m-%d %H:%M").to_string(),
+                times.when_short(g.first_seen, now),
+                bolt_shared::time::ago(g.last_seen, now),
                 g.example_ref.clone(),
                 truncate(g.example_message.as_deref().unwrap_or(""), 50),
             ]
@@ -958,7 +992,14 @@ pub fn failures(global: &Global, args: &FailuresArgs) -> Result<(), CliError> {
         "{}",
         output::table(
             &[
-                "COUNT", "WORKFLOW", "JOB", "ERROR", "FIRST", "LAST", "EXAMPLE", "MESSAGE"
+                "COUNT",
+                "WORKFLOW",
+                "JOB",
+                "ERROR",
+                &format!("FIRST ({})", times.zone_label()),
+                "LAST",
+                "EXAMPLE",
+                "MESSAGE"
             ],
             &rows
         )

@@ -16,6 +16,7 @@ pub mod output;
 pub mod projects;
 pub mod status;
 pub mod stop;
+pub mod terminal;
 pub mod up;
 pub mod versions;
 
@@ -40,6 +41,9 @@ pub struct Global {
     /// Data directory (env: BOLT_DATA_DIR); the socket defaults to <data-dir>/run/boltd.sock.
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Show times in UTC instead of local time (or `[tui] time = "utc"` in bolt.toml).
+    #[arg(long, global = true)]
+    pub utc: bool,
 }
 
 impl Global {
@@ -52,6 +56,20 @@ impl Global {
         // Every connection this process makes checks who serves the socket against it.
         bolt_shared::client::trust_daemon_user(resolved.config.daemon_user.clone());
         Ok(resolved)
+    }
+
+    /// Chooses the time zone for everything this process prints, before anything is
+    /// printed: `--utc`, else `[tui] time` (a config that can't be read is reported by the
+    /// command itself).
+    pub fn init_times(&self) -> Result<(), String> {
+        let configured = resolve(&Overrides {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            socket: self.socket.clone(),
+        })
+        .ok()
+        .and_then(|resolved| resolved.config.tui.time);
+        bolt_shared::time::init(self.utc, configured.as_deref())
     }
 
     pub fn connect(&self) -> Result<Client, CliError> {

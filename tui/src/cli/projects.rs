@@ -1,6 +1,7 @@
 //! `bolt deploy`, `bolt export`, `bolt workflows`.
 
 use super::install_progress::ProgressPrinter;
+use super::terminal::Paint;
 use super::{CliError, Global, output};
 use anyhow::{Context, anyhow};
 use bolt_daemon::engine::adaptors::spec::AdaptorSpec;
@@ -264,12 +265,14 @@ pub fn workflows(global: &Global, args: &WorkflowsArgs) -> Result<(), CliError> 
             triggers.join("; "),
         ]);
     }
-    crate::say!(
-        "{}",
-        output::table(
-            &["KEY", "NAME", "ON", "VERSION", "24h ✔/✘", "TRIGGERS"],
-            &rows
-        )
+    output::print_table(
+        &["KEY", "NAME", "ON", "VERSION", "24h ✔/✘", "TRIGGERS"],
+        &rows,
+        &|column, cell| match (column, cell) {
+            (2, "on") => Some(Paint::Green),
+            (2, _) => Some(Paint::Dim),
+            _ => None,
+        },
     );
     Ok(())
 }
@@ -284,7 +287,15 @@ pub fn trigger_summary(trigger: &bolt_shared::model::TriggerView) -> String {
         TriggerType::Cron => {
             let next = trigger
                 .next_fire
-                .map(|t| format!(", next {}", t.format("%Y-%m-%d %H:%M UTC")))
+                .map(|t| {
+                    let times = bolt_shared::time::rule();
+                    format!(
+                        ", next {} {} ({})",
+                        times.when_short(t, chrono::Utc::now()),
+                        times.zone_label_at(t),
+                        bolt_shared::time::ago(t, chrono::Utc::now())
+                    )
+                })
                 .unwrap_or_default();
             format!(
                 "cron '{}' — {}{next}{off}",

@@ -15,9 +15,20 @@ pub fn run(global: &Global, args: &StatusArgs) -> Result<(), CliError> {
     if args.json {
         output::print_json(&status)?;
     } else {
-        crate::say!("{}", describe(&status));
+        crate::say!("{}", fit(&describe(&status), super::terminal::width()));
     }
     Ok(())
+}
+
+/// Where the values of `describe`'s lines start ("data dir   /var/lib/bolt").
+const VALUE_COLUMN: &str = "           ";
+
+/// `describe`'s text wrapped to `width`, continuation lines under the values.
+pub fn fit(text: &str, width: Option<usize>) -> String {
+    text.lines()
+        .map(|line| super::terminal::wrap(line, width, VALUE_COLUMN))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn describe(status: &DaemonStatus) -> String {
@@ -145,7 +156,7 @@ pub fn describe_health(health: &StoreHealth, now: chrono::DateTime<chrono::Utc>)
     let since = match health.refusing_since {
         Some(since) => format!(
             " since {} ({} ago)",
-            since.format("%Y-%m-%d %H:%M:%S UTC"),
+            bolt_shared::time::rule().stamp(since),
             bolt_shared::timespec::format_duration_ms((now - since).num_milliseconds().max(1000))
         ),
         None => String::new(),

@@ -90,7 +90,10 @@ pub fn run(
         }))?;
         return Ok(());
     }
-    crate::say!("{}", super::status::describe(&status));
+    crate::say!(
+        "{}",
+        super::status::fit(&super::status::describe(&status), super::terminal::width())
+    );
     print_triggers(&workflows);
     if args.no_tui {
         return Ok(());
@@ -109,10 +112,14 @@ pub fn run(
 fn print_triggers(workflows: &[WorkflowView]) {
     for workflow in workflows {
         for trigger in &workflow.triggers {
-            crate::say!(
+            let line = format!(
                 "  {}: {}",
                 workflow.name,
                 super::projects::trigger_summary(trigger)
+            );
+            crate::say!(
+                "{}",
+                super::terminal::wrap(&line, super::terminal::width(), "    ")
             );
         }
     }

@@ -68,10 +68,7 @@ pub fn versions(global: &Global, args: &VersionsArgs) -> Result<(), CliError> {
                     v.version,
                     if v.version == list.current { "*" } else { "" }
                 ),
-                v.created_at
-                    .with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string(),
+                bolt_shared::time::rule().when(v.created_at, chrono::Utc::now()),
                 v.actor.clone().unwrap_or_else(|| "-".into()),
                 v.origin.describe(),
                 v.summary.clone(),
@@ -80,7 +77,16 @@ pub fn versions(global: &Global, args: &VersionsArgs) -> Result<(), CliError> {
         .collect();
     crate::say!(
         "{}",
-        output::table(&["VERSION", "WHEN", "WHO", "HOW", "WHAT CHANGED"], &rows)
+        output::table(
+            &[
+                "VERSION",
+                &format!("WHEN ({})", bolt_shared::time::rule().zone_label()),
+                "WHO",
+                "HOW",
+                "WHAT CHANGED"
+            ],
+            &rows
+        )
     );
     Ok(())
 }

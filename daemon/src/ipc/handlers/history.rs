@@ -173,11 +173,7 @@ pub async fn save_input(
 }
 
 pub async fn list_inputs(daemon: &Arc<Daemon>) -> HandlerResult {
-    let inputs = daemon
-        .store
-        .readers
-        .read(|conn| crate::saved_inputs::list(conn))
-        .await?;
+    let inputs = daemon.store.readers.read(crate::saved_inputs::list).await?;
     Ok(Response::Inputs { inputs })
 }
 

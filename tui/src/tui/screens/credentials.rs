@@ -101,7 +101,11 @@ impl Credentials {
                         "    {}{}{}{}",
                         fit("NAME", 20, true),
                         fit("KEYS", 34, true),
-                        fit("UPDATED", 14, true),
+                        fit(
+                            &bolt_shared::time::rule().column_label("UPDATED", 13),
+                            14,
+                            true
+                        ),
                         "USED BY"
                     ),
                     width,

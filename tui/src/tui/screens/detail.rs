@@ -18,7 +18,7 @@ use bolt_shared::model::{
 };
 use bolt_shared::protocol::{Event, Request};
 use bolt_shared::timespec::format_duration_ms;
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -675,7 +675,7 @@ impl Detail {
                 Some((
                     format!(
                         "log line {}",
-                        line.timestamp.with_timezone(&Local).format("%H:%M:%S")
+                        bolt_shared::time::rule().format(line.timestamp, "%H:%M:%S")
                     ),
                     line.message.clone(),
                 ))
@@ -738,9 +738,11 @@ impl Detail {
             ),
             Span::raw(format!("{}   ", row.workflow)),
             Span::styled(state_text, state_style),
+            // The header names the zone of every time on this screen.
             Span::raw(format!(
-                "   received {}   {}",
+                "   received {} {}   {}",
                 when(row.received_at, now),
+                bolt_shared::time::rule().zone_label_at(row.received_at),
                 row.origin
             )),
         ];
@@ -776,7 +778,7 @@ impl Detail {
             if selected {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            let time = run.created_at.with_timezone(&Local).format("%H:%M");
+            let time = bolt_shared::time::rule().format(run.created_at, "%H:%M");
             let mut text = format!("#{} {symbol} {} {time}", total - index, run.state);
             if let Some(job) = &run.starting_job {
                 // The starting job's display name, from the step that ran it.
@@ -956,7 +958,7 @@ impl Detail {
             if rows.len() >= area.height as usize {
                 break;
             }
-            let time = line.timestamp.with_timezone(&Local).format("%H:%M:%S");
+            let time = bolt_shared::time::rule().format(line.timestamp, "%H:%M:%S");
             let level_style = theme.log_level(line.level);
             let mine = step_id.is_some() && line.step_id == step_id;
             // The top line is the one zoom and copy take; it is marked when the pane has focus.
@@ -1021,7 +1023,12 @@ pub fn missing_reason(info: Option<&DataclipInfo>, step: Option<&StepView>) -> O
     }
     let on = info
         .wiped_at
-        .map(|at| format!(" on {}", at.with_timezone(&Local).format("%Y-%m-%d %H:%M")))
+        .map(|at| {
+            format!(
+                " on {}",
+                bolt_shared::time::rule().format(at, "%Y-%m-%d %H:%M %Z")
+            )
+        })
         .unwrap_or_default();
     Some(match info.wipe_reason {
         Some(WipeReason::Retention) => format!("erased by the project's retention policy{on}"),

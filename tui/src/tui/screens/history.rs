@@ -625,7 +625,11 @@ impl History {
         };
         let mut text = format!(
             "    {}{}{}{}",
-            fit("RECEIVED", 13, true),
+            fit(
+                &bolt_shared::time::rule().column_label("RECEIVED", 12),
+                13,
+                true
+            ),
             fit("WORKFLOW", wf, true),
             fit("STATE", 13, true),
             fit("DUR", 8, true),

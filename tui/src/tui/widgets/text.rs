@@ -6,7 +6,7 @@
 //! what is shown. Rows are one line each, so newlines and tabs become spaces.
 
 use bolt_shared::escape::escape_controls;
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::style::Style;
 use ratatui::text::Span;
 use std::borrow::Cow;
@@ -78,14 +78,10 @@ pub fn fit(text: &str, width: usize, ascii: bool) -> String {
     out
 }
 
-/// Received times: the time of day for today, the date too for older ones (local time).
+/// Received times: the time of day for today, the date too for older ones, in the zone of
+/// the time rule (`bolt_shared::time`).
 pub fn when(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&Local);
-    if local.date_naive() == now.with_timezone(&Local).date_naive() {
-        local.format("%H:%M:%S").to_string()
-    } else {
-        local.format("%b %d %H:%M").to_string()
-    }
+    bolt_shared::time::rule().when_compact(at, now)
 }
 
 /// "in 15h 12m" / "in 3m" for next fire times.

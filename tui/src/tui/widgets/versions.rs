@@ -153,9 +153,7 @@ impl VersionsView {
                         " "
                     },
                     v.version,
-                    v.created_at
-                        .with_timezone(&chrono::Local)
-                        .format("%m-%d %H:%M"),
+                    bolt_shared::time::rule().format(v.created_at, "%m-%d %H:%M"),
                     fit(v.actor.as_deref().unwrap_or("-"), 10, theme.ascii),
                     v.origin.describe(),
                     v.summary
