@@ -523,3 +523,121 @@ fn a_reconnect_reloads_and_clears_old_errors_and_ctrl_r_reconnects_at_once() {
     assert!(sent.contains(&Tag::HistoryReload), "{sent:?}");
     assert!(sent.contains(&Tag::Workflows), "{sent:?}");
 }
+
+/// History filtered to failures, all of Visit Intake (rows 0, 4, 8), loaded whole or not.
+fn failed_visits(more_pages: bool) -> App {
+    use bolt_shared::model::WorkOrderState;
+    let mut app = demo_app(ColorMode::Full);
+    app.history.filter.states = vec![WorkOrderState::Failed];
+    let mut page = failed_page(&[0, 4, 8], 3);
+    page.next_cursor = more_pages.then(|| "next".to_string());
+    app.history.apply_reload(page);
+    app.outbox.clear();
+    app
+}
+
+#[test]
+fn all_matching_with_a_status_filter_reruns_from_the_failed_step_by_name() {
+    let mut app = failed_visits(false);
+    press(&mut app, KeyCode::Char('A'));
+    press(&mut app, KeyCode::Char('R'));
+    let picker = render(&app, 120, 30);
+    assert!(
+        picker.contains("Rerun the selected Visit Intake work orders from which step?"),
+        "no workflow filter is needed when the selection is one workflow:\n{picker}"
+    );
+    assert!(
+        picker.contains("▸ Validate Visit  failed here"),
+        "starts on the failed step:\n{picker}"
+    );
+    assert!(picker.contains("j/k move · / filter"), "{picker}");
+    // List keys: j moves, g goes back to the top, Enter picks.
+    press(&mut app, KeyCode::Char('j'));
+    assert!(render(&app, 120, 30).contains("▸ Summarise Visit"));
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Enter);
+    let confirm = render(&app, 120, 30);
+    assert!(
+        squeeze(&confirm).contains(&squeeze(
+            "Rerun ALL 3 work orders of Visit Intake matching the filter, from step Validate Visit?"
+        )),
+        "names, not keys:\n{confirm}"
+    );
+    assert!(confirm.contains("y/Enter yes   n/Esc no"), "{confirm}");
+    press(&mut app, KeyCode::Char('y'));
+    match app.outbox.pop() {
+        Some((Tag::BulkMatching, Request::RerunMatching { filter, from_job })) => {
+            assert_eq!(from_job.as_deref(), Some("job-validate"));
+            assert_eq!(filter.workflow.as_deref(), Some("Visit Intake"));
+            assert_eq!(
+                filter.states,
+                vec![bolt_shared::model::WorkOrderState::Failed]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn all_matching_beyond_the_loaded_rows_asks_boltd_whether_it_is_one_workflow() {
+    let answer = |app: &mut App, in_workflow: u64| {
+        let (tag, request) = app.outbox.pop().expect("a count request");
+        assert!(matches!(tag, Tag::BulkScope { .. }), "{tag:?}");
+        match &request {
+            Request::ListWorkOrders { filter, .. } => {
+                assert_eq!(filter.workflow.as_deref(), Some("Visit Intake"))
+            }
+            other => panic!("{other:?}"),
+        }
+        app.handle_incoming(Incoming::Response {
+            tag,
+            result: Ok(bolt_shared::protocol::Response::WorkOrders(failed_page(
+                &[0],
+                in_workflow,
+            ))),
+        });
+    };
+    let mut app = failed_visits(true);
+    press(&mut app, KeyCode::Char('A'));
+    press(&mut app, KeyCode::Char('R'));
+    answer(&mut app, 3);
+    assert!(matches!(app.overlays.last(), Some(Overlay::Picker(_))));
+
+    let mut app = failed_visits(true);
+    app.history.counts[0].count = 40;
+    press(&mut app, KeyCode::Char('A'));
+    press(&mut app, KeyCode::Char('R'));
+    answer(&mut app, 3);
+    assert!(app.overlays.is_empty());
+    let screen = render(&app, 160, 30);
+    assert!(
+        screen.contains("only 3 of the 40 matching work orders are in Visit Intake"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn marks_across_workflows_are_refused_naming_them_and_a_filter_change_says_it_clears_marks() {
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Char('R'));
+    let screen = render(&app, 200, 30);
+    assert!(
+        screen.contains("the marked work orders belong to 2 workflows (Lab Results, Visit Intake)")
+            || screen.contains(
+                "the marked work orders belong to 2 workflows (Visit Intake, Lab Results)"
+            ),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "P-0042");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.history.marked.is_empty());
+    assert!(
+        render(&app, 120, 30).contains("the filter changed: 2 marked work orders unmarked"),
+        "{}",
+        render(&app, 120, 30)
+    );
+}

@@ -47,6 +47,13 @@ pub enum Tag {
     },
     /// A diff between two versions, shown in a dialog.
     VersionDiff,
+    /// How many work orders matching the filter belong to one workflow: when all of them,
+    /// "all matching" can be rerun from a step of it.
+    BulkScope {
+        workflow_id: String,
+        workflow: String,
+        failed_job: Option<String>,
+    },
     /// A job editor's save: success closes that editor, a refusal shows in it.
     SaveJob {
         job_id: String,
