@@ -294,3 +294,100 @@ fn a_500_body_longer_than_the_screen_is_read_whole_by_wrap_and_zoom() {
     );
     tmux.keys(&["Escape", "C-c"]);
 }
+
+const RECORDS: &str = r#"
+name: triage
+workflows:
+  records:
+    name: Records
+    jobs:
+      load:
+        name: Load
+        body: |
+          fn(state => ({ ...state, data: { ...state.data, loaded: true } }));
+      transform:
+        name: Transform
+        body: |
+          fn(state => {
+            if (state.data.poison) throw new Error('poisoned record ' + state.data.id);
+            return { ...state, data: { ...state.data, shaped: true } };
+          });
+    triggers:
+      webhook: {type: webhook, custom_path: records}
+    edges:
+      webhook->load: {source_trigger: webhook, target_job: load, condition_type: always}
+      load->transform: {source_job: load, target_job: transform, condition_type: on_job_success}
+"#;
+
+#[test]
+fn bulk_rerun_from_the_failed_step_of_all_matching_failures_and_the_rows_follow() {
+    if !Tmux::available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    let project = daemon.deploy_text(RECORDS);
+    for body in [
+        r#"{"id": "R1"}"#,
+        r#"{"id": "R7", "poison": true}"#,
+        r#"{"id": "R8", "poison": true}"#,
+        r#"{"id": "R9", "poison": true}"#,
+    ] {
+        let reply = daemon.post("/i/records", body);
+        assert_eq!(reply.status, 200);
+        daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    }
+    let tmux = Tmux::new("bulk");
+    tmux.start(120, 40, &bolt_command(&daemon));
+    tmux.wait_for("boltd ● connected");
+    // Status filter only (no workflow filter): failed.
+    tmux.keys(&["f", "Right", "Right", "Right", "Space", "Enter"]);
+    let filtered = tmux.wait_for("status failed");
+    for id in ["R7", "R8", "R9"] {
+        assert!(filtered.contains(&format!("poisoned record {id}")), "{filtered}");
+    }
+
+    // The fix goes live, then all matching are rerun from the step that failed.
+    std::fs::write(
+        &project,
+        RECORDS.replace("if (state.data.poison)", "if (state.data.poison && false)"),
+    )
+    .expect("write fix");
+    daemon.deploy(&project);
+    tmux.keys(&["A", "R"]);
+    let picker = tmux.wait_for("from which step?");
+    assert!(
+        picker.contains("▸ Transform  failed here"),
+        "the picker starts on the failed step:\n{picker}"
+    );
+    tmux.keys(&["Enter"]);
+    let confirm = tmux.wait_for("Rerun all matching");
+    assert!(
+        squeeze(&confirm).contains(&squeeze(
+            "Rerun ALL 3 work orders of Records matching the filter, from step Transform?"
+        )),
+        "{confirm}"
+    );
+    tmux.keys(&["y"]);
+    // The reruns succeed: the failed filter empties and the counts follow.
+    let after = tmux.wait_for("no work orders match this filter");
+    assert!(!after.contains("poisoned record"), "{after}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let rows = daemon
+            .list(bolt_shared::model::WorkOrderFilter::default(), 10, None)
+            .rows;
+        let green = rows
+            .iter()
+            .filter(|r| r.state == bolt_shared::model::WorkOrderState::Success)
+            .count();
+        if green == 4 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reruns did not all succeed: {rows:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    tmux.keys(&["C-c"]);
+}
