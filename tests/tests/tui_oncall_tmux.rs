@@ -343,7 +343,10 @@ fn bulk_rerun_from_the_failed_step_of_all_matching_failures_and_the_rows_follow(
     tmux.keys(&["f", "Right", "Right", "Right", "Space", "Enter"]);
     let filtered = tmux.wait_for("status failed");
     for id in ["R7", "R8", "R9"] {
-        assert!(filtered.contains(&format!("poisoned record {id}")), "{filtered}");
+        assert!(
+            filtered.contains(&format!("poisoned record {id}")),
+            "{filtered}"
+        );
     }
 
     // The fix goes live, then all matching are rerun from the step that failed.
@@ -390,4 +393,39 @@ fn bulk_rerun_from_the_failed_step_of_all_matching_failures_and_the_rows_follow(
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     tmux.keys(&["C-c"]);
+}
+
+#[test]
+fn at_80_by_24_ref_shows_and_color_reduced_sends_no_256_colour_codes() {
+    if !Tmux::available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    daemon.deploy_text(RECORDS);
+    let reply = daemon.post("/i/records", r#"{"id": "R9", "poison": true}"#);
+    let order = daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    for (mode, expect_256) in [("reduced", false), ("full", true)] {
+        let tmux = Tmux::new(&format!("color-{mode}"));
+        tmux.start(80, 24, &format!("{} --color {mode}", bolt_command(&daemon)));
+        let screen = tmux.wait_for("boltd ● connected");
+        let header = screen
+            .lines()
+            .find(|l| l.contains("RECEIVED"))
+            .unwrap_or_default();
+        assert!(header.contains("REF"), "{mode}: {screen}");
+        assert!(screen.contains(&order.row.short_ref), "{mode}: {screen}");
+        let colours = tmux.screen_with_escapes();
+        assert_eq!(
+            colours.contains("38;5;") || colours.contains("48;5;"),
+            expect_256,
+            "--color {mode}: {colours:?}"
+        );
+        if !expect_256 {
+            assert!(
+                colours.contains("[31m") || colours.contains(";31m"),
+                "{colours:?}"
+            );
+        }
+        tmux.keys(&["C-c"]);
+    }
 }

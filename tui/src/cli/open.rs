@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 /// Display options shared by every way of opening the TUI.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct DisplayArgs {
-    /// Colours: auto (honours NO_COLOR), full, reduced (8 colours, for thin links) or none.
+    /// Colours: auto (honours NO_COLOR), full, reduced (the 16 basic colours, for thin links) or none.
     #[arg(long, global = true, value_name = "MODE")]
     pub color: Option<String>,
     /// ASCII symbols instead of Unicode ones.

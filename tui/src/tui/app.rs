@@ -675,7 +675,7 @@ impl App {
             Tag::Trigger => "manual run".to_string(),
             Tag::Versions { .. } => "loading versions".to_string(),
             Tag::VersionDiff => "loading the diff".to_string(),
-            Tag::BulkScope { .. } => "counting the matching work orders".to_string(),
+            Tag::BulkScope(_) => "counting the matching work orders".to_string(),
             Tag::SaveJob { job_id, job_name } => {
                 // The editor stays open with boltd's reason, so nothing typed is lost.
                 if let Some(editor) = self.job_editor(job_id) {
@@ -782,16 +782,9 @@ impl App {
                 };
                 Action::Many(vec![Action::info(text), Workflows::load()])
             }
-            (
-                Tag::BulkScope {
-                    workflow_id,
-                    workflow,
-                    failed_job,
-                },
-                Response::WorkOrders(page),
-            ) => self
-                .history
-                .apply_bulk_scope(workflow_id, workflow, failed_job, &page),
+            (Tag::BulkScope(scope), Response::WorkOrders(page)) => {
+                self.history.apply_bulk_scope(*scope, &page)
+            }
             (Tag::SaveJob { job_id, job_name }, response) => {
                 self.overlays.retain(
                     |o| !matches!(o, Overlay::JobEditor(editor) if editor.job_id == job_id),
@@ -1162,24 +1155,35 @@ fn asciify(buffer: &mut ratatui::buffer::Buffer) {
         if symbol.is_ascii() {
             continue;
         }
-        let plain = match symbol {
-            "—" | "–" | "─" | "━" | "═" => "-",
-            "│" | "┃" | "║" => "|",
-            "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => {
-                "+"
-            }
-            "·" | "•" | "●" | "◆" => "*",
-            "…" => "~",
-            "▸" | "▶" | "→" => ">",
-            "◂" | "←" => "<",
-            "▾" | "▼" | "↓" => "v",
-            "▲" | "↑" => "^",
-            "█" | "▉" | "▊" | "▋" | "▌" | "▍" | "▎" | "▏" => "#",
-            "" => "",
-            _ => "?",
-        };
+        let plain = ascii_look_alike(symbol).unwrap_or("?");
         cell.set_symbol(plain);
     }
+}
+
+/// The one-column ASCII stand-in of a symbol the TUI draws (None: no stand-in, shown `?`).
+pub fn ascii_look_alike(symbol: &str) -> Option<&'static str> {
+    Some(match symbol {
+        "—" | "–" | "─" | "━" | "═" => "-",
+        "│" | "┃" | "║" => "|",
+        "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => {
+            "+"
+        }
+        "·" | "•" | "●" | "◆" | "◇" => "*",
+        "…" => "~",
+        "▸" | "▶" | "→" | "≥" => ">",
+        "◂" | "←" | "≤" => "<",
+        "▾" | "▼" | "↓" => "v",
+        "▲" | "↑" => "^",
+        "█" | "▉" | "▊" | "▋" | "▌" | "▍" | "▎" | "▏" => "#",
+        "✔" => "+",
+        "✘" => "x",
+        "⚠" => "!",
+        "⊘" => "/",
+        "⛔" => "X",
+        "ℹ" => "i",
+        "" => "",
+        _ => return None,
+    })
 }
 
 /// (key, name) of a workflow's jobs, for "not run" lines in the run detail.

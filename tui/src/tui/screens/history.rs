@@ -423,11 +423,11 @@ impl History {
                 let mut filter = self.filter.clone();
                 filter.workflow = Some(name.to_string());
                 Action::Send(
-                    Tag::BulkScope {
+                    Tag::BulkScope(Box::new(crate::tui::source::BulkScope {
                         workflow_id: id.to_string(),
                         workflow: name.to_string(),
                         failed_job,
-                    },
+                    })),
                     Request::ListWorkOrders {
                         filter,
                         limit: 1,
@@ -460,11 +460,14 @@ impl History {
     /// go on to the step picker.
     pub fn apply_bulk_scope(
         &self,
-        workflow_id: String,
-        workflow: String,
-        failed_job: Option<String>,
+        scope: crate::tui::source::BulkScope,
         page: &WorkOrderPage,
     ) -> Action {
+        let crate::tui::source::BulkScope {
+            workflow_id,
+            workflow,
+            failed_job,
+        } = scope;
         let in_workflow: u64 = page
             .counts
             .iter()
@@ -711,9 +714,15 @@ impl History {
     }
 
     /// (workflow width, show REF, show TRIGGER): narrow terminals keep room for the error.
+    /// (workflow width, show REF, show TRIGGER). REF is what people copy into `bolt show`
+    /// and `bolt open`: it stays down to 60 columns; TRIGGER and workflow width go first.
     fn columns(width: usize) -> (usize, bool, bool) {
-        let workflow = if width >= 110 { 20 } else { 16 };
-        (workflow, width >= 100, width >= 90)
+        let workflow = match width {
+            110.. => 20,
+            90.. => 16,
+            _ => 14,
+        };
+        (workflow, width >= 60, width >= 100)
     }
 
     fn header_text(&self, width: usize, theme: &Theme) -> String {
