@@ -9,8 +9,10 @@ use ratatui::layout::{Position, Size};
 use ratatui::style::{Color, Modifier};
 use std::io::{self, Write};
 
-/// Trailing blanks shorter than this are cheaper written as spaces than erased.
-const MIN_ERASE: usize = 4;
+/// Blank row ends shorter than this are cheaper written as spaces than erased (EL is 3
+/// bytes); blanks inside a row cost an ECH and a cursor move (about 14 bytes).
+const MIN_ERASE_TO_END: usize = 4;
+const MIN_ERASE_INSIDE: usize = 16;
 
 pub struct WireBackend<W: Write> {
     inner: CrosstermBackend<W>,
@@ -168,12 +170,13 @@ impl<W: Write> Backend for WireBackend<W> {
                 write!(out, "\x1b[{};{}H", y + 1, x + 1)?;
             }
             let run = blank_run(&cells, index);
-            if run >= MIN_ERASE {
+            let to_end = x as usize + run >= width as usize;
+            if run >= MIN_ERASE_INSIDE || (to_end && run >= MIN_ERASE_TO_END) {
                 // Erasing paints the current background: erase with the plain pen. To the
                 // row's end: EL; inside a row: ECH (the cursor stays, so the next cell moves).
                 out.extend_from_slice(sgr(pen, PLAIN).as_bytes());
                 pen = PLAIN;
-                if x as usize + run >= width as usize {
+                if to_end {
                     out.extend_from_slice(b"\x1b[K");
                 } else {
                     write!(out, "\x1b[{run}X")?;
@@ -278,22 +281,22 @@ mod tests {
         let text = Cell::new("x");
         let blank = Cell::new(" ");
         let mut cells = vec![(0, 0, &text)];
-        for x in 1..10 {
+        for x in 1..20 {
             cells.push((x, 0, &blank));
         }
         cells.push((0, 1, &blank));
-        cells.push((9, 1, &blank));
-        for x in 0..5 {
+        cells.push((19, 1, &blank));
+        for x in 0..16 {
             cells.push((x, 2, &blank));
         }
-        cells.push((5, 2, &text));
+        cells.push((16, 2, &text));
         let buffer = SharedBuf::default();
-        let mut wire = WireBackend::with_width(buffer.clone(), 10);
+        let mut wire = WireBackend::with_width(buffer.clone(), 20);
         wire.draw(cells.into_iter()).unwrap_or_default();
         let written = String::from_utf8_lossy(&buffer.0.borrow()).into_owned();
         assert_eq!(
             written,
-            "\x1b[1;1Hx\x1b[K\x1b[2;1H \x1b[2;10H \x1b[3;1H\x1b[5X\x1b[3;6Hx"
+            "\x1b[1;1Hx\x1b[K\x1b[2;1H \x1b[2;20H \x1b[3;1H\x1b[16X\x1b[3;17Hx"
         );
     }
 }
