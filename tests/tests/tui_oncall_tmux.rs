@@ -429,3 +429,31 @@ fn at_80_by_24_ref_shows_and_color_reduced_sends_no_256_colour_codes() {
         tmux.keys(&["C-c"]);
     }
 }
+
+#[test]
+fn search_snippets_show_the_stored_value_not_its_json_escapes() {
+    let daemon = Daemon::start();
+    daemon.deploy_text(RECORDS);
+    let body = r#"{"id": "R5", "note": "caller said \"no\"\nthen: patient P-0042 missing"}"#;
+    let reply = daemon.post("/i/records", body);
+    daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    let filter = bolt_shared::model::WorkOrderFilter {
+        search: Some("P-0042".into()),
+        ..Default::default()
+    };
+    let page = daemon.list(filter, 10, None);
+    let hit = page.rows[0].hit.as_ref().expect("a search hit");
+    assert!(
+        hit.snippet.starts_with("data.note: ")
+            && hit
+                .snippet
+                .contains("said \"no\"\nthen: patient [P-0042] missing"),
+        "{:?}",
+        hit.snippet
+    );
+    assert!(
+        !hit.snippet.contains("\\\""),
+        "no JSON escapes: {:?}",
+        hit.snippet
+    );
+}

@@ -798,3 +798,73 @@ fn reduced_colour_writes_only_the_16_basic_colours() {
     // Blank row ends are erased, not written as spaces.
     assert!(reduced.contains("\x1b[K"));
 }
+
+#[test]
+fn a_prefilled_prompt_is_replaced_by_typing_and_takes_ctrl_u_and_ctrl_w() {
+    let (mut app, _) = detail_with_long_body();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "lab id");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.detail.as_ref().unwrap().search.as_deref(),
+        Some("lab id")
+    );
+    // Opened again, it shows the term; typing replaces it.
+    press(&mut app, KeyCode::Char('/'));
+    assert!(render(&app, 120, 30).contains("lab id"));
+    type_text(&mut app, "cause");
+    let text = |app: &App| match app.overlays.last() {
+        Some(Overlay::Prompt(prompt)) => prompt.text(),
+        _ => panic!("no prompt"),
+    };
+    assert_eq!(text(&app), "cause");
+    press(&mut app, KeyCode::Esc);
+    // A cursor key keeps the suggestion for editing.
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::End);
+    type_text(&mut app, " 7 more");
+    assert_eq!(text(&app), "lab id 7 more");
+    ctrl(&mut app, 'w');
+    assert_eq!(text(&app), "lab id 7 ");
+    ctrl(&mut app, 'u');
+    assert_eq!(text(&app), "");
+}
+
+#[test]
+fn n_and_shift_n_step_through_matches_in_every_view_that_searches() {
+    // Detail: JSON matches forwards and backwards.
+    let (mut app, _) = detail_with_long_body();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "s");
+    press(&mut app, KeyCode::Enter);
+    let cursor = |app: &App| app.detail.as_ref().unwrap().input.cursor;
+    let first = cursor(&app);
+    press(&mut app, KeyCode::Char('n'));
+    let second = cursor(&app);
+    assert_ne!(first, second);
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(cursor(&app), first);
+
+    // Workflows: n/N find the next and previous workflow named like the search.
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "i");
+    press(&mut app, KeyCode::Enter);
+    let at = |app: &App| app.workflows.selected;
+    let start = at(&app);
+    press(&mut app, KeyCode::Char('n'));
+    assert_ne!(at(&app), start);
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(at(&app), start);
+
+    // History: without a search n says how to search; with one it steps through rows.
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('n'));
+    assert!(render(&app, 120, 30).contains("no search yet"));
+    app.history.filter.search = Some("P-0042".into());
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.history.selected, 1);
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.history.selected, 0);
+}

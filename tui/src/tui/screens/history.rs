@@ -305,6 +305,12 @@ impl History {
     pub fn handle(&mut self, command: Command) -> Action {
         let half = (self.height.get() / 2).max(1);
         match command {
+            Command::SearchNext | Command::SearchPrev if self.filter.search.is_none() => {
+                Action::info("no search yet: / searches inputs, outputs and logs")
+            }
+            // With a search every row listed is a match: n/N step through them.
+            Command::SearchNext => self.move_to(self.selected + 1),
+            Command::SearchPrev => self.move_to(self.selected.saturating_sub(1)),
             Command::Up => self.move_to(self.selected.saturating_sub(1)),
             Command::Down => self.move_to(self.selected + 1),
             Command::Top => {

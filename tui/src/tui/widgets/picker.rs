@@ -1,6 +1,6 @@
 //! A fuzzy-filtered list: the command palette, the workflow picker, the job picker.
 
-use super::overlay::{Outcome, popup, single_line};
+use super::overlay::{Outcome, line_input, popup, single_line};
 use crate::tui::action::Action;
 use crate::tui::theme::{Theme, Tone};
 use fuzzy_matcher::FuzzyMatcher;
@@ -145,7 +145,7 @@ impl Picker {
                 if let KeyCode::Char(_) = key.code {
                     self.typing = true;
                 }
-                if self.query.input(key) {
+                if line_input(&mut self.query, key) {
                     self.selected = 0;
                 }
             }
