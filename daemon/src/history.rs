@@ -5,7 +5,7 @@ pub mod counts;
 mod search;
 
 pub use counts::HOUR_MICROS;
-pub use search::{SEARCH_COUNT_LIMIT, fts_query, ref_tail, snippet};
+pub use search::{SEARCH_COUNT_LIMIT, fts_query, ref_tail, snippet, value_snippet};
 
 use crate::refs;
 use crate::store::{StoreError, StoreResult, from_micros};
@@ -645,6 +645,26 @@ mod tests {
         let now = chrono::Utc::now().timestamp_millis();
         assert!(uuid_v7_floor(now - 1000) < id);
         assert!(uuid_v7_floor(now + 1000) > id);
+    }
+
+    #[test]
+    fn value_snippets_are_cut_from_the_stored_value_not_its_json() {
+        let text = r#"{"data":{"note":"said \"no\"\nthen: patient P-0042 missing","n":7}}"#;
+        assert_eq!(
+            value_snippet(text, "p-0042"),
+            "data.note: said \"no\"\nthen: patient [P-0042] missing"
+        );
+        let list = r#"{"items":[{"id":"A-1"},{"id":"B-0042"}]}"#;
+        assert_eq!(value_snippet(list, "0042"), "items[1].id: B-[0042]");
+        // A match in a key (or text that is not JSON) is cut from the text as stored.
+        assert_eq!(
+            value_snippet(r#"{"P-0042":1}"#, "p-0042"),
+            r#"{"[P-0042]":1}"#
+        );
+        assert_eq!(
+            value_snippet("plain P-0042 text", "p-0042"),
+            "plain [P-0042] text"
+        );
     }
 
     #[test]

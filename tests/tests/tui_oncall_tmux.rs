@@ -294,3 +294,166 @@ fn a_500_body_longer_than_the_screen_is_read_whole_by_wrap_and_zoom() {
     );
     tmux.keys(&["Escape", "C-c"]);
 }
+
+const RECORDS: &str = r#"
+name: triage
+workflows:
+  records:
+    name: Records
+    jobs:
+      load:
+        name: Load
+        body: |
+          fn(state => ({ ...state, data: { ...state.data, loaded: true } }));
+      transform:
+        name: Transform
+        body: |
+          fn(state => {
+            if (state.data.poison) throw new Error('poisoned record ' + state.data.id);
+            return { ...state, data: { ...state.data, shaped: true } };
+          });
+    triggers:
+      webhook: {type: webhook, custom_path: records}
+    edges:
+      webhook->load: {source_trigger: webhook, target_job: load, condition_type: always}
+      load->transform: {source_job: load, target_job: transform, condition_type: on_job_success}
+"#;
+
+#[test]
+fn bulk_rerun_from_the_failed_step_of_all_matching_failures_and_the_rows_follow() {
+    if !Tmux::available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    let project = daemon.deploy_text(RECORDS);
+    for body in [
+        r#"{"id": "R1"}"#,
+        r#"{"id": "R7", "poison": true}"#,
+        r#"{"id": "R8", "poison": true}"#,
+        r#"{"id": "R9", "poison": true}"#,
+    ] {
+        let reply = daemon.post("/i/records", body);
+        assert_eq!(reply.status, 200);
+        daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    }
+    let tmux = Tmux::new("bulk");
+    tmux.start(120, 40, &bolt_command(&daemon));
+    tmux.wait_for("boltd ● connected");
+    // Status filter only (no workflow filter): failed.
+    tmux.keys(&["f", "Right", "Right", "Right", "Space", "Enter"]);
+    let filtered = tmux.wait_for("status failed");
+    for id in ["R7", "R8", "R9"] {
+        assert!(
+            filtered.contains(&format!("poisoned record {id}")),
+            "{filtered}"
+        );
+    }
+
+    // The fix goes live, then all matching are rerun from the step that failed.
+    std::fs::write(
+        &project,
+        RECORDS.replace("if (state.data.poison)", "if (state.data.poison && false)"),
+    )
+    .expect("write fix");
+    daemon.deploy(&project);
+    tmux.keys(&["A", "R"]);
+    let picker = tmux.wait_for("from which step?");
+    assert!(
+        picker.contains("▸ Transform  failed here"),
+        "the picker starts on the failed step:\n{picker}"
+    );
+    tmux.keys(&["Enter"]);
+    let confirm = tmux.wait_for("Rerun all matching");
+    assert!(
+        squeeze(&confirm).contains(&squeeze(
+            "Rerun ALL 3 work orders of Records matching the filter, from step Transform?"
+        )),
+        "{confirm}"
+    );
+    tmux.keys(&["y"]);
+    // The reruns succeed: the failed filter empties and the counts follow.
+    let after = tmux.wait_for("no work orders match this filter");
+    assert!(!after.contains("poisoned record"), "{after}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let rows = daemon
+            .list(bolt_shared::model::WorkOrderFilter::default(), 10, None)
+            .rows;
+        let green = rows
+            .iter()
+            .filter(|r| r.state == bolt_shared::model::WorkOrderState::Success)
+            .count();
+        if green == 4 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reruns did not all succeed: {rows:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    tmux.keys(&["C-c"]);
+}
+
+#[test]
+fn at_80_by_24_ref_shows_and_color_reduced_sends_no_256_colour_codes() {
+    if !Tmux::available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    daemon.deploy_text(RECORDS);
+    let reply = daemon.post("/i/records", r#"{"id": "R9", "poison": true}"#);
+    let order = daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    for (mode, expect_256) in [("reduced", false), ("full", true)] {
+        let tmux = Tmux::new(&format!("color-{mode}"));
+        tmux.start(80, 24, &format!("{} --color {mode}", bolt_command(&daemon)));
+        let screen = tmux.wait_for("boltd ● connected");
+        let header = screen
+            .lines()
+            .find(|l| l.contains("RECEIVED"))
+            .unwrap_or_default();
+        assert!(header.contains("REF"), "{mode}: {screen}");
+        assert!(screen.contains(&order.row.short_ref), "{mode}: {screen}");
+        let colours = tmux.screen_with_escapes();
+        assert_eq!(
+            colours.contains("38;5;") || colours.contains("48;5;"),
+            expect_256,
+            "--color {mode}: {colours:?}"
+        );
+        if !expect_256 {
+            assert!(
+                colours.contains("[31m") || colours.contains(";31m"),
+                "{colours:?}"
+            );
+        }
+        tmux.keys(&["C-c"]);
+    }
+}
+
+#[test]
+fn search_snippets_show_the_stored_value_not_its_json_escapes() {
+    let daemon = Daemon::start();
+    daemon.deploy_text(RECORDS);
+    let body = r#"{"id": "R5", "note": "caller said \"no\"\nthen: patient P-0042 missing"}"#;
+    let reply = daemon.post("/i/records", body);
+    daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    let filter = bolt_shared::model::WorkOrderFilter {
+        search: Some("P-0042".into()),
+        ..Default::default()
+    };
+    let page = daemon.list(filter, 10, None);
+    let hit = page.rows[0].hit.as_ref().expect("a search hit");
+    assert!(
+        hit.snippet.starts_with("data.note: ")
+            && hit
+                .snippet
+                .contains("said \"no\"\nthen: patient [P-0042] missing"),
+        "{:?}",
+        hit.snippet
+    );
+    assert!(
+        !hit.snippet.contains("\\\""),
+        "no JSON escapes: {:?}",
+        hit.snippet
+    );
+}

@@ -523,3 +523,348 @@ fn a_reconnect_reloads_and_clears_old_errors_and_ctrl_r_reconnects_at_once() {
     assert!(sent.contains(&Tag::HistoryReload), "{sent:?}");
     assert!(sent.contains(&Tag::Workflows), "{sent:?}");
 }
+
+/// History filtered to failures, all of Visit Intake (rows 0, 4, 8), loaded whole or not.
+fn failed_visits(more_pages: bool) -> App {
+    use bolt_shared::model::WorkOrderState;
+    let mut app = demo_app(ColorMode::Full);
+    app.history.filter.states = vec![WorkOrderState::Failed];
+    let mut page = failed_page(&[0, 4, 8], 3);
+    page.next_cursor = more_pages.then(|| "next".to_string());
+    app.history.apply_reload(page);
+    app.outbox.clear();
+    app
+}
+
+#[test]
+fn all_matching_with_a_status_filter_reruns_from_the_failed_step_by_name() {
+    let mut app = failed_visits(false);
+    press(&mut app, KeyCode::Char('A'));
+    press(&mut app, KeyCode::Char('R'));
+    let picker = render(&app, 120, 30);
+    assert!(
+        picker.contains("Rerun the selected Visit Intake work orders from which step?"),
+        "no workflow filter is needed when the selection is one workflow:\n{picker}"
+    );
+    assert!(
+        picker.contains("▸ Validate Visit  failed here"),
+        "starts on the failed step:\n{picker}"
+    );
+    assert!(picker.contains("j/k move · / filter"), "{picker}");
+    // List keys: j moves, g goes back to the top, Enter picks.
+    press(&mut app, KeyCode::Char('j'));
+    assert!(render(&app, 120, 30).contains("▸ Summarise Visit"));
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Enter);
+    let confirm = render(&app, 120, 30);
+    assert!(
+        squeeze(&confirm).contains(&squeeze(
+            "Rerun ALL 3 work orders of Visit Intake matching the filter, from step Validate Visit?"
+        )),
+        "names, not keys:\n{confirm}"
+    );
+    assert!(confirm.contains("y/Enter yes   n/Esc no"), "{confirm}");
+    press(&mut app, KeyCode::Char('y'));
+    match app.outbox.pop() {
+        Some((Tag::BulkMatching, Request::RerunMatching { filter, from_job })) => {
+            assert_eq!(from_job.as_deref(), Some("job-validate"));
+            assert_eq!(filter.workflow.as_deref(), Some("Visit Intake"));
+            assert_eq!(
+                filter.states,
+                vec![bolt_shared::model::WorkOrderState::Failed]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn all_matching_beyond_the_loaded_rows_asks_boltd_whether_it_is_one_workflow() {
+    let answer = |app: &mut App, in_workflow: u64| {
+        let (tag, request) = app.outbox.pop().expect("a count request");
+        assert!(matches!(tag, Tag::BulkScope(_)), "{tag:?}");
+        match &request {
+            Request::ListWorkOrders { filter, .. } => {
+                assert_eq!(filter.workflow.as_deref(), Some("Visit Intake"))
+            }
+            other => panic!("{other:?}"),
+        }
+        app.handle_incoming(Incoming::Response {
+            tag,
+            result: Ok(bolt_shared::protocol::Response::WorkOrders(failed_page(
+                &[0],
+                in_workflow,
+            ))),
+        });
+    };
+    let mut app = failed_visits(true);
+    press(&mut app, KeyCode::Char('A'));
+    press(&mut app, KeyCode::Char('R'));
+    answer(&mut app, 3);
+    assert!(matches!(app.overlays.last(), Some(Overlay::Picker(_))));
+
+    let mut app = failed_visits(true);
+    app.history.counts[0].count = 40;
+    press(&mut app, KeyCode::Char('A'));
+    press(&mut app, KeyCode::Char('R'));
+    answer(&mut app, 3);
+    assert!(app.overlays.is_empty());
+    let screen = render(&app, 160, 30);
+    assert!(
+        screen.contains("only 3 of the 40 matching work orders are in Visit Intake"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn marks_across_workflows_are_refused_naming_them_and_a_filter_change_says_it_clears_marks() {
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Char('R'));
+    let screen = render(&app, 200, 30);
+    assert!(
+        screen.contains("the marked work orders belong to 2 workflows (Lab Results, Visit Intake)")
+            || screen.contains(
+                "the marked work orders belong to 2 workflows (Visit Intake, Lab Results)"
+            ),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "P-0042");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.history.marked.is_empty());
+    assert!(
+        render(&app, 120, 30).contains("the filter changed: 2 marked work orders unmarked"),
+        "{}",
+        render(&app, 120, 30)
+    );
+}
+
+#[test]
+fn at_80_by_24_the_ref_column_stays_and_trigger_goes_first() {
+    let app = demo_app(ColorMode::Full);
+    let screen = render(&app, 80, 24);
+    let header = screen.lines().find(|l| l.contains("RECEIVED")).unwrap();
+    assert!(header.contains("REF"), "{header}");
+    assert!(!header.contains("TRIGGER"), "{header}");
+    let row = &app.history.rows[0];
+    assert!(screen.contains(&row.short_ref), "{screen}");
+    let wide = render(&app, 120, 40);
+    assert!(wide.contains("TRIGGER") && wide.contains("REF"));
+}
+
+/// Every dialog at 80×24 shows its last line (its key hints) inside the screen.
+#[test]
+fn every_dialog_fits_80_by_24_with_its_key_hints() {
+    let check = |app: &App, hint: &str| {
+        let screen = render(app, 80, 24);
+        assert!(screen.contains(hint), "missing {hint:?}:\n{screen}");
+    };
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('A'));
+    press(&mut app, KeyCode::Char('r'));
+    check(&app, "y/Enter yes   n/Esc no");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Esc);
+
+    press(&mut app, KeyCode::Char('R'));
+    check(&app, "j/k move · / filter");
+    press(&mut app, KeyCode::Esc);
+
+    press(&mut app, KeyCode::Char('?'));
+    check(&app, "Esc");
+    press(&mut app, KeyCode::Esc);
+
+    let mut editor = editing();
+    check(&editor, "Esc close");
+    type_text(&mut editor, "x");
+    press(&mut editor, KeyCode::Esc);
+    check(&editor, "y/Enter yes   n/Esc no");
+
+    let (mut detail, _) = detail_with_long_body();
+    select_json_path(&mut detail, "/response/body");
+    press(&mut detail, KeyCode::Char('z'));
+    check(&detail, "Esc close");
+}
+
+#[test]
+fn ascii_mode_has_a_look_alike_for_every_symbol_drawn() {
+    use tui::app::ascii_look_alike;
+    let mut screens = Vec::new();
+    let mut app = demo_app(ColorMode::Full);
+    screens.push(render(&app, 120, 40));
+    press(&mut app, KeyCode::Char('2'));
+    screens.push(render(&app, 120, 40));
+    press(&mut app, KeyCode::Enter);
+    screens.push(render(&app, 120, 40));
+    press(&mut app, KeyCode::Char('3'));
+    screens.push(render(&app, 120, 40));
+    let (mut detail, _) = detail_with_long_body();
+    screens.push(render(&detail, 120, 40));
+    press(&mut detail, KeyCode::Char('l'));
+    press(&mut detail, KeyCode::Char('l'));
+    press(&mut detail, KeyCode::Char('L'));
+    screens.push(render(&detail, 120, 40));
+    let mut missing: Vec<String> = screens
+        .iter()
+        .flat_map(|s| s.chars())
+        .filter(|c| !c.is_ascii())
+        .map(|c| c.to_string())
+        .filter(|c| ascii_look_alike(c).is_none())
+        .collect();
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "no ASCII stand-in for {missing:?}");
+}
+
+/// Everything written to the terminal for a session of screens, through the real backend.
+fn wire_bytes(color: ColorMode) -> String {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let capture = Capture::default();
+    let backend = tui::wire::WireBackend::with_width(capture.clone(), 120);
+    let mut terminal = Terminal::with_options(
+        backend,
+        ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 120, 40)),
+        },
+    )
+    .unwrap();
+    let (mut app, _) = detail_with_long_body();
+    app.theme.color = color;
+    let keys = ['1', 'j', '2', '3', '1', 'f'];
+    terminal.draw(|f| app.draw(f)).unwrap();
+    for key in keys {
+        press(&mut app, KeyCode::Char(key));
+        terminal.draw(|f| app.draw(f)).unwrap();
+    }
+    String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned()
+}
+
+/// The parameters of every SGR sequence (`ESC [ … m`) in the output.
+fn sgr_params(wire: &str) -> Vec<Vec<u32>> {
+    let mut out = Vec::new();
+    for part in wire.split("\x1b[").skip(1) {
+        let end = part
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(part.len());
+        if part[end..].starts_with('m') {
+            out.push(
+                part[..end]
+                    .split(';')
+                    .filter_map(|p| p.parse().ok())
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn reduced_colour_writes_only_the_16_basic_colours() {
+    let reduced = wire_bytes(ColorMode::Reduced);
+    let is_colour = |p: &u32| matches!(p, 30..=39 | 40..=49 | 90..=97 | 100..=107);
+    let sgrs = sgr_params(&reduced);
+    assert!(
+        sgrs.iter().any(|p| p.contains(&31)),
+        "red is the basic SGR 31"
+    );
+    for params in &sgrs {
+        assert!(
+            !params.contains(&38) && !params.contains(&48),
+            "a 256- or true-colour code was sent: {params:?}"
+        );
+    }
+    assert!(!reduced.contains("38;5;") && !reduced.contains("48;5;"));
+    let none = wire_bytes(ColorMode::None);
+    for params in sgr_params(&none) {
+        assert!(
+            !params.iter().any(is_colour),
+            "NO_COLOR sends no colour: {params:?}"
+        );
+    }
+    // Blank row ends are erased, not written as spaces.
+    assert!(reduced.contains("\x1b[K"));
+}
+
+#[test]
+fn a_prefilled_prompt_is_replaced_by_typing_and_takes_ctrl_u_and_ctrl_w() {
+    let (mut app, _) = detail_with_long_body();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "lab id");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.detail.as_ref().unwrap().search.as_deref(),
+        Some("lab id")
+    );
+    // Opened again, it shows the term; typing replaces it.
+    press(&mut app, KeyCode::Char('/'));
+    assert!(render(&app, 120, 30).contains("lab id"));
+    type_text(&mut app, "cause");
+    let text = |app: &App| match app.overlays.last() {
+        Some(Overlay::Prompt(prompt)) => prompt.text(),
+        _ => panic!("no prompt"),
+    };
+    assert_eq!(text(&app), "cause");
+    press(&mut app, KeyCode::Esc);
+    // A cursor key keeps the suggestion for editing.
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::End);
+    type_text(&mut app, " 7 more");
+    assert_eq!(text(&app), "lab id 7 more");
+    ctrl(&mut app, 'w');
+    assert_eq!(text(&app), "lab id 7 ");
+    ctrl(&mut app, 'u');
+    assert_eq!(text(&app), "");
+}
+
+#[test]
+fn n_and_shift_n_step_through_matches_in_every_view_that_searches() {
+    // Detail: JSON matches forwards and backwards.
+    let (mut app, _) = detail_with_long_body();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "s");
+    press(&mut app, KeyCode::Enter);
+    let cursor = |app: &App| app.detail.as_ref().unwrap().input.cursor;
+    let first = cursor(&app);
+    press(&mut app, KeyCode::Char('n'));
+    let second = cursor(&app);
+    assert_ne!(first, second);
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(cursor(&app), first);
+
+    // Workflows: n/N find the next and previous workflow named like the search.
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "i");
+    press(&mut app, KeyCode::Enter);
+    let at = |app: &App| app.workflows.selected;
+    let start = at(&app);
+    press(&mut app, KeyCode::Char('n'));
+    assert_ne!(at(&app), start);
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(at(&app), start);
+
+    // History: without a search n says how to search; with one it steps through rows.
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('n'));
+    assert!(render(&app, 120, 30).contains("no search yet"));
+    app.history.filter.search = Some("P-0042".into());
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.history.selected, 1);
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.history.selected, 0);
+}

@@ -298,10 +298,63 @@ fn hit_for(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    Ok(doc.map(|(source, text)| SearchHit {
-        source: MatchSource::parse(&source).unwrap_or(MatchSource::Input),
-        snippet: text.map(|t| snippet(&t, search)).unwrap_or_default(),
+    Ok(doc.map(|(source, text)| {
+        let source = MatchSource::parse(&source).unwrap_or(MatchSource::Input);
+        let snippet = match (&source, text) {
+            (MatchSource::Log, Some(text)) => snippet(&text, search),
+            (_, Some(text)) => value_snippet(&text, search),
+            (_, None) => String::new(),
+        };
+        SearchHit { source, snippet }
     }))
+}
+
+/// A snippet of a stored JSON document taken from the value that matched, as the value
+/// reads (no JSON escapes), after its path: `data.note: …patient [P-0042] missing…`.
+/// Text that is not JSON, or a match only in keys or across values, is cut from as stored.
+pub fn value_snippet(text: &str, search: &str) -> String {
+    let term = first_term(search);
+    if term.is_empty() {
+        return snippet(text, search);
+    }
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return snippet(text, search);
+    };
+    match matching_value(&value, &term, String::new()) {
+        Some((path, found)) if path.is_empty() => snippet(&found, search),
+        Some((path, found)) => format!("{path}: {}", snippet(&found, search)),
+        None => snippet(text, search),
+    }
+}
+
+/// The first scalar (in document order) whose text contains `term`, with its path.
+fn matching_value(value: &serde_json::Value, term: &str, path: String) -> Option<(String, String)> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(key, child)| matching_value(child, term, join(key))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, child)| matching_value(child, term, format!("{path}[{index}]"))),
+        Value::String(text) => text
+            .to_lowercase()
+            .contains(term)
+            .then(|| (path, text.clone())),
+        Value::Number(_) | Value::Bool(_) => {
+            let text = value.to_string();
+            text.to_lowercase().contains(term).then_some((path, text))
+        }
+        Value::Null => None,
+    }
 }
 
 /// The first search word as typed, without FTS syntax, lowercased.

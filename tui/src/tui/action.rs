@@ -65,10 +65,14 @@ pub enum Action {
     PickRerunJob {
         reference: String,
         workflow_id: String,
+        /// Name of the step that failed: the picker starts there.
+        failed_job: Option<String>,
     },
     /// Ask which job to rerun the marked (or all matching) work orders from.
     PickBulkRerunJob {
         workflow_id: String,
+        /// Name of the step that failed most often in the selection.
+        failed_job: Option<String>,
     },
     /// Open the workflow picker for the filter form.
     PickFilterWorkflow,
@@ -133,7 +137,7 @@ impl std::fmt::Debug for Action {
             Action::Overlay(o) => write!(f, "Overlay({})", o.name()),
             Action::CloseOverlay => f.write_str("CloseOverlay"),
             Action::PickRerunJob { reference, .. } => write!(f, "PickRerunJob({reference})"),
-            Action::PickBulkRerunJob { workflow_id } => {
+            Action::PickBulkRerunJob { workflow_id, .. } => {
                 write!(f, "PickBulkRerunJob({workflow_id})")
             }
             Action::PickFilterWorkflow => f.write_str("PickFilterWorkflow"),

@@ -391,23 +391,14 @@ impl App {
                 Action::PickRerunJob {
                     reference,
                     workflow_id,
-                } => match self.workflows.list.iter().find(|w| w.id == workflow_id) {
-                    Some(workflow) => {
-                        let items = workflow
-                            .jobs
-                            .iter()
-                            .map(|j| PickItem {
-                                label: j.name.clone(),
-                                hint: j.adaptor.clone(),
-                                value: j.id.clone(),
-                            })
-                            .collect();
-                        self.overlays.push(Overlay::Picker(Picker::new(
-                            format!("Rerun {} from which step?", workflow.name),
-                            items,
-                            PickPurpose::RerunFrom { reference },
-                        )));
-                    }
+                    failed_job,
+                } => match self.job_picker(
+                    &workflow_id,
+                    |name| format!("Rerun {name} from which step?"),
+                    PickPurpose::RerunFrom { reference },
+                    failed_job.as_deref(),
+                ) {
+                    Some(picker) => self.overlays.push(Overlay::Picker(picker)),
                     None => {
                         queue.push_back(Action::error(
                             "the workflow list is not loaded yet; try again in a moment",
@@ -415,35 +406,25 @@ impl App {
                         queue.push_back(Workflows::load());
                     }
                 },
-                Action::PickBulkRerunJob { workflow_id } => {
-                    match self.workflows.list.iter().find(|w| w.id == workflow_id) {
-                        Some(workflow) => {
-                            let items = workflow
-                                .jobs
-                                .iter()
-                                .map(|j| PickItem {
-                                    label: j.name.clone(),
-                                    hint: j.adaptor.clone(),
-                                    value: j.id.clone(),
-                                })
-                                .collect();
-                            self.overlays.push(Overlay::Picker(Picker::new(
-                                format!(
-                                    "Rerun the selected {} work orders from which step?",
-                                    workflow.name
-                                ),
-                                items,
-                                PickPurpose::BulkRerunFrom,
-                            )));
-                        }
-                        None => {
-                            queue.push_back(Action::error(
-                                "the workflow list is not loaded yet; try again in a moment",
-                            ));
-                            queue.push_back(Workflows::load());
-                        }
+                Action::PickBulkRerunJob {
+                    workflow_id,
+                    failed_job,
+                } => match self.job_picker(
+                    &workflow_id,
+                    |name| format!("Rerun the selected {name} work orders from which step?"),
+                    PickPurpose::BulkRerunFrom {
+                        workflow_id: workflow_id.clone(),
+                    },
+                    failed_job.as_deref(),
+                ) {
+                    Some(picker) => self.overlays.push(Overlay::Picker(picker)),
+                    None => {
+                        queue.push_back(Action::error(
+                            "the workflow list is not loaded yet; try again in a moment",
+                        ));
+                        queue.push_back(Workflows::load());
                     }
-                }
+                },
                 Action::PickFilterWorkflow => {
                     let mut items = vec![PickItem {
                         label: "any workflow".into(),
@@ -555,13 +536,22 @@ impl App {
                             form.workflow = Some(value).filter(|v| !v.is_empty());
                         }
                     }
-                    PickPurpose::BulkRerunFrom => {
-                        queue.push_back(self.history.rerun(Some(value)));
+                    PickPurpose::BulkRerunFrom { workflow_id } => {
+                        let name = self.job_name(&workflow_id, &value);
+                        queue.push_back(self.history.rerun(Some((value, name))));
                     }
                     PickPurpose::RerunFrom { reference } => {
+                        let name = self
+                            .workflows
+                            .list
+                            .iter()
+                            .flat_map(|w| w.jobs.iter())
+                            .find(|j| j.id == value)
+                            .map(|j| j.name.clone())
+                            .unwrap_or_else(|| value.clone());
                         queue.push_back(Action::Send(
                             Tag::Action {
-                                what: "rerun from the chosen step".into(),
+                                what: format!("rerun from {name}"),
                             },
                             Request::Rerun {
                                 reference,
@@ -572,9 +562,12 @@ impl App {
                 },
                 Action::ApplyFilter(built) => {
                     let (filter, text) = *built;
+                    let changed = filter != self.history.filter;
                     self.history.filter = filter;
                     self.history.filter_text = text;
-                    self.history.all_matching = false;
+                    if changed && let Some(notice) = self.history.clear_selection() {
+                        queue.push_back(Action::info(notice));
+                    }
                     queue.push_back(self.history.reload());
                 }
                 Action::Many(actions) => {
@@ -592,10 +585,18 @@ impl App {
                 if let Err(message) = bolt_shared::model::check_search(text.trim()) {
                     return Action::error(message);
                 }
-                self.history.filter.search =
-                    Some(text.trim().to_string()).filter(|t| !t.is_empty());
-                self.history.all_matching = false;
-                self.history.reload()
+                let search = Some(text.trim().to_string()).filter(|t| !t.is_empty());
+                let changed = search != self.history.filter.search;
+                self.history.filter.search = search;
+                let notice = if changed {
+                    self.history.clear_selection()
+                } else {
+                    None
+                };
+                Action::Many(vec![
+                    notice.map(Action::info).unwrap_or(Action::None),
+                    self.history.reload(),
+                ])
             }
             PromptPurpose::DetailSearch => match self.detail.as_mut() {
                 Some(detail) => detail.apply_search(text),
@@ -708,6 +709,7 @@ impl App {
             Tag::Trigger => "manual run".to_string(),
             Tag::Versions { .. } => "loading versions".to_string(),
             Tag::VersionDiff => "loading the diff".to_string(),
+            Tag::BulkScope(_) => "counting the matching work orders".to_string(),
             Tag::SaveJob { job_id, job_name } => {
                 // The editor stays open with boltd's reason, so nothing typed is lost.
                 if let Some(editor) = self.job_editor(job_id) {
@@ -830,6 +832,9 @@ impl App {
                 };
                 Action::Many(vec![Action::info(text), Workflows::load()])
             }
+            (Tag::BulkScope(scope), Response::WorkOrders(page)) => {
+                self.history.apply_bulk_scope(*scope, &page)
+            }
             (Tag::SaveJob { job_id, job_name }, response) => {
                 self.overlays.retain(
                     |o| !matches!(o, Overlay::JobEditor(editor) if editor.job_id == job_id),
@@ -843,6 +848,41 @@ impl App {
             )),
         };
         self.run(action);
+    }
+
+    /// A picker of a workflow's steps, starting on `failed_job` (a job name) when given.
+    fn job_picker(
+        &self,
+        workflow_id: &str,
+        title: impl Fn(&str) -> String,
+        purpose: PickPurpose,
+        failed_job: Option<&str>,
+    ) -> Option<Picker> {
+        let workflow = self.workflows.list.iter().find(|w| w.id == workflow_id)?;
+        let items = workflow
+            .jobs
+            .iter()
+            .map(|j| PickItem {
+                label: j.name.clone(),
+                hint: if Some(j.name.as_str()) == failed_job {
+                    format!("failed here · {}", j.adaptor)
+                } else {
+                    j.adaptor.clone()
+                },
+                value: j.id.clone(),
+            })
+            .collect();
+        Some(Picker::new(title(&workflow.name), items, purpose).preselect(failed_job))
+    }
+
+    fn job_name(&self, workflow_id: &str, job_id: &str) -> String {
+        self.workflows
+            .list
+            .iter()
+            .find(|w| w.id == workflow_id)
+            .and_then(|w| w.jobs.iter().find(|j| j.id == job_id))
+            .map(|j| j.name.clone())
+            .unwrap_or_else(|| job_id.to_string())
     }
 
     fn job_editor(&mut self, job_id: &str) -> Option<&mut JobEditor> {
@@ -1199,24 +1239,35 @@ fn asciify(buffer: &mut ratatui::buffer::Buffer) {
         if symbol.is_ascii() {
             continue;
         }
-        let plain = match symbol {
-            "—" | "–" | "─" | "━" | "═" => "-",
-            "│" | "┃" | "║" => "|",
-            "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => {
-                "+"
-            }
-            "·" | "•" | "●" | "◆" => "*",
-            "…" => "~",
-            "▸" | "▶" | "→" => ">",
-            "◂" | "←" => "<",
-            "▾" | "▼" | "↓" => "v",
-            "▲" | "↑" => "^",
-            "█" | "▉" | "▊" | "▋" | "▌" | "▍" | "▎" | "▏" => "#",
-            "" => "",
-            _ => "?",
-        };
+        let plain = ascii_look_alike(symbol).unwrap_or("?");
         cell.set_symbol(plain);
     }
+}
+
+/// The one-column ASCII stand-in of a symbol the TUI draws (None: no stand-in, shown `?`).
+pub fn ascii_look_alike(symbol: &str) -> Option<&'static str> {
+    Some(match symbol {
+        "—" | "–" | "─" | "━" | "═" => "-",
+        "│" | "┃" | "║" => "|",
+        "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => {
+            "+"
+        }
+        "·" | "•" | "●" | "◆" | "◇" => "*",
+        "…" => "~",
+        "▸" | "▶" | "→" | "≥" => ">",
+        "◂" | "←" | "≤" => "<",
+        "▾" | "▼" | "↓" => "v",
+        "▲" | "↑" => "^",
+        "█" | "▉" | "▊" | "▋" | "▌" | "▍" | "▎" | "▏" => "#",
+        "✔" => "+",
+        "✘" => "x",
+        "⚠" => "!",
+        "⊘" => "/",
+        "⛔" => "X",
+        "ℹ" => "i",
+        "" => "",
+        _ => return None,
+    })
 }
 
 /// (key, name) of a workflow's jobs, for "not run" lines in the run detail.

@@ -12,10 +12,7 @@ use std::process::{Command, Stdio};
 pub const OSC52_MAX_BYTES: usize = 74_000;
 
 /// Does the work; `Ok` carries the edited text for an editor, a message otherwise.
-pub fn perform(
-    screen: &mut ratatui::DefaultTerminal,
-    request: &External,
-) -> Result<String, String> {
+pub fn perform(screen: &mut terminal::Screen, request: &External) -> Result<String, String> {
     match request {
         External::EditJob { text, .. } => lend(screen, || edit(text)),
         External::Page { text } => lend(screen, || page(text)).map(|()| String::new()),
@@ -25,7 +22,7 @@ pub fn perform(
 
 /// Runs `work` on the normal screen, then takes the terminal back and redraws it whole.
 fn lend<T>(
-    screen: &mut ratatui::DefaultTerminal,
+    screen: &mut terminal::Screen,
     work: impl FnOnce() -> Result<T, String>,
 ) -> Result<T, String> {
     terminal::suspend();

@@ -6,8 +6,8 @@ use super::fixtures;
 use super::keymap::Keymap;
 use super::source::{Connection, DataSource, Incoming, Recorder, Tag};
 use super::theme::{ColorMode, Theme};
+use super::wire::WireBackend;
 use bolt_shared::protocol::Response;
-use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -75,7 +75,7 @@ pub fn demo_app(color: ColorMode) -> App {
 /// Measures first paint, an idle redraw, a row move, opening a run and going back.
 pub fn measure(width: u16, height: u16, color: ColorMode) -> anyhow::Result<Vec<Measurement>> {
     let counter = CountingWriter::default();
-    let backend = CrosstermBackend::new(counter.clone());
+    let backend = WireBackend::with_width(counter.clone(), width);
     let mut terminal = Terminal::with_options(
         backend,
         TerminalOptions {
@@ -86,7 +86,7 @@ pub fn measure(width: u16, height: u16, color: ColorMode) -> anyhow::Result<Vec<
     let mut results = Vec::new();
     let mut step = |action: &'static str,
                     app: &mut App,
-                    terminal: &mut Terminal<CrosstermBackend<CountingWriter>>|
+                    terminal: &mut Terminal<WireBackend<CountingWriter>>|
      -> anyhow::Result<()> {
         let before = counter.0.load(Ordering::Relaxed);
         terminal.draw(|frame| app.draw(frame))?;
@@ -134,12 +134,32 @@ pub fn measure(width: u16, height: u16, color: ColorMode) -> anyhow::Result<Vec<
     Ok(results)
 }
 
-/// The report `bolt tui --measure` prints: bytes written per action at 120×40.
+/// The report `bolt bench tui` prints: bytes written per action at 120×40 and 80×24, in
+/// full colour, the 16 basic colours (`--color reduced`) and none (`NO_COLOR`).
 pub fn measure_bytes() -> anyhow::Result<String> {
-    let mut report =
-        String::from("bytes written to the terminal per action (120x40, full colour)\n");
-    for m in measure(120, 40, ColorMode::Full)? {
-        report.push_str(&format!("  {:<22} {:>6} B\n", m.action, m.bytes));
+    let modes = [
+        ("default", ColorMode::Full),
+        ("reduced", ColorMode::Reduced),
+        ("NO_COLOR", ColorMode::None),
+    ];
+    let mut report = String::from("bytes written to the terminal per action\n");
+    for (width, height) in [(120, 40), (80, 24)] {
+        let columns: Vec<Vec<Measurement>> = modes
+            .iter()
+            .map(|(_, mode)| measure(width, height, *mode))
+            .collect::<anyhow::Result<_>>()?;
+        report.push_str(&format!("\n  {:<22}", format!("{width}x{height}")));
+        for (name, _) in &modes {
+            report.push_str(&format!(" {name:>9}"));
+        }
+        report.push('\n');
+        for (index, m) in columns[0].iter().enumerate() {
+            report.push_str(&format!("  {:<22}", m.action));
+            for column in &columns {
+                report.push_str(&format!(" {:>7} B", column[index].bytes));
+            }
+            report.push('\n');
+        }
     }
     Ok(report)
 }

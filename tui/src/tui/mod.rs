@@ -16,6 +16,7 @@ pub mod source;
 pub mod terminal;
 pub mod theme;
 pub mod widgets;
+pub mod wire;
 
 #[cfg(any(test, feature = "fixtures"))]
 pub use measure::measure_bytes;
@@ -194,7 +195,7 @@ fn flush_outbox(app: &mut App, source: &mut dyn DataSource) {
 }
 
 fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+    terminal: &mut terminal::Screen,
     app: &mut App,
     rx: &Receiver<UiEvent>,
     source: &mut dyn DataSource,

@@ -47,6 +47,9 @@ pub enum Tag {
     },
     /// A diff between two versions, shown in a dialog.
     VersionDiff,
+    /// How many work orders matching the filter belong to one workflow: when all of them,
+    /// "all matching" can be rerun from a step of it.
+    BulkScope(Box<BulkScope>),
     /// A job editor's save: success closes that editor, a refusal shows in it.
     SaveJob {
         job_id: String,
@@ -56,6 +59,15 @@ pub enum Tag {
     Audit,
     /// `V` on the audit log: the chain check.
     AuditVerify,
+}
+
+/// What a [`Tag::BulkScope`] count is about: the one workflow the loaded rows are in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkScope {
+    pub workflow_id: String,
+    pub workflow: String,
+    /// The step that failed most in the selection (the picker starts there).
+    pub failed_job: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,8 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// The signals that end the TUI; each restores the terminal first.
 pub const ENDING_SIGNALS: [i32; 3] = [SIGTERM, SIGHUP, SIGINT];
 
+/// The TUI's terminal: ratatui over the backend that writes basic colours and erases.
+pub type Screen = ratatui::Terminal<super::wire::WireBackend<std::io::Stdout>>;
+
 /// Raw mode, alternate screen, a panic hook that restores both; the ratatui terminal.
-pub fn take() -> std::io::Result<ratatui::DefaultTerminal> {
+pub fn take() -> std::io::Result<Screen> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         give_back();
@@ -24,7 +27,7 @@ pub fn take() -> std::io::Result<ratatui::DefaultTerminal> {
     }));
     enable_raw_mode()?;
     execute!(stdout(), EnterAlternateScreen)?;
-    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(stdout()))
+    ratatui::Terminal::new(super::wire::WireBackend::new(stdout()))
 }
 
 /// Leaves the alternate screen, shows the cursor, turns raw mode off, and flushes. Safe to

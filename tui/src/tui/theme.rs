@@ -11,7 +11,7 @@ pub enum ColorMode {
     Auto,
     /// 256-colour accents.
     Full,
-    /// The 8 basic ANSI colours only.
+    /// The 16 basic ANSI colours only (SGR 30–37, 90–97): no 256-colour codes.
     Reduced,
     /// No colour at all: symbols, bold and reverse video carry the meaning.
     None,

@@ -467,22 +467,38 @@ impl Detail {
                 self.search.clone().unwrap_or_default(),
                 PromptPurpose::DetailSearch,
             ))),
-            Command::SearchNext => {
+            Command::SearchNext | Command::SearchPrev => {
+                if self.search.is_none() {
+                    return Action::info("no search yet: / searches input, output and logs");
+                }
+                let forward = command == Command::SearchNext;
                 match self.tab {
                     Tab::Logs => {
                         let matches = self.log_matches();
-                        if let Some(next) = matches
-                            .iter()
-                            .find(|i| **i > self.log_offset)
-                            .or(matches.first())
-                        {
-                            self.log_offset = *next;
+                        let found = if forward {
+                            matches
+                                .iter()
+                                .find(|i| **i > self.log_offset)
+                                .or(matches.first())
+                        } else {
+                            matches
+                                .iter()
+                                .rev()
+                                .find(|i| **i < self.log_offset)
+                                .or(matches.last())
+                        };
+                        if let Some(at) = found {
+                            self.log_offset = *at;
                             self.follow = false;
                         }
                     }
                     _ => {
                         if let Some(json) = self.json() {
-                            json.next_match();
+                            if forward {
+                                json.next_match();
+                            } else {
+                                json.prev_match();
+                            }
                         }
                     }
                 }

@@ -132,6 +132,25 @@ impl History {
         self.next_cursor = page.next_cursor;
     }
 
+    /// Drops marks and "all matching" (they were chosen under the old filter); says what
+    /// was cleared, if anything.
+    pub fn clear_selection(&mut self) -> Option<String> {
+        let notice = if self.all_matching {
+            Some("the filter changed: the \"all matching\" selection was cleared".to_string())
+        } else if !self.marked.is_empty() {
+            Some(format!(
+                "the filter changed: {} marked work order{} unmarked",
+                self.marked.len(),
+                if self.marked.len() == 1 { "" } else { "s" }
+            ))
+        } else {
+            None
+        };
+        self.all_matching = false;
+        self.marked.clear();
+        notice
+    }
+
     /// Takes the newest rows as boltd has them now: changed rows update (state, duration,
     /// first error), rows that no longer match the filter go (a rerun made a failure
     /// green), new rows go on top without moving what the user is looking at.
@@ -286,6 +305,12 @@ impl History {
     pub fn handle(&mut self, command: Command) -> Action {
         let half = (self.height.get() / 2).max(1);
         match command {
+            Command::SearchNext | Command::SearchPrev if self.filter.search.is_none() => {
+                Action::info("no search yet: / searches inputs, outputs and logs")
+            }
+            // With a search every row listed is a match: n/N step through them.
+            Command::SearchNext => self.move_to(self.selected + 1),
+            Command::SearchPrev => self.move_to(self.selected.saturating_sub(1)),
             Command::Up => self.move_to(self.selected.saturating_sub(1)),
             Command::Down => self.move_to(self.selected + 1),
             Command::Top => {
@@ -327,6 +352,7 @@ impl History {
                 Some(row) => Action::PickRerunJob {
                     reference: row.id.clone(),
                     workflow_id: row.workflow_id.clone(),
+                    failed_job: row.first_error.as_ref().map(|e| e.job.clone()),
                 },
                 None => Action::None,
             },
@@ -376,56 +402,131 @@ impl History {
         }
     }
 
-    /// `R` with marked rows or all matching: a step can only be chosen when they all
-    /// belong to one workflow (as in Lightning).
+    /// `R` with marked rows or all matching: a step can be chosen when they all belong to
+    /// one workflow (as in Lightning), whatever the filter says about workflows.
     fn pick_bulk_rerun_job(&self) -> Action {
-        let workflows: BTreeSet<&str> = if self.all_matching {
-            if self.filter.workflow.is_none() {
-                return Action::error(
-                    "to rerun all matching from a step, filter by one workflow first (f)",
-                );
-            }
-            self.rows.iter().map(|r| r.workflow_id.as_str()).collect()
+        let selected: Vec<&WorkOrderRow> = if self.all_matching {
+            self.rows.iter().collect()
         } else {
             self.rows
                 .iter()
                 .filter(|r| self.marked.contains(&r.id))
-                .map(|r| r.workflow_id.as_str())
                 .collect()
         };
+        let workflows: BTreeSet<(&str, &str)> = selected
+            .iter()
+            .map(|r| (r.workflow_id.as_str(), r.workflow.as_str()))
+            .collect();
+        let failed_job = most_failed_step(&selected);
         match workflows.into_iter().collect::<Vec<_>>().as_slice() {
-            [one] => Action::PickBulkRerunJob {
-                workflow_id: one.to_string(),
+            [] => Action::info("nothing selected to rerun"),
+            // Not every matching row is loaded: boltd counts those of this workflow.
+            [(id, name)]
+                if self.all_matching
+                    && self.next_cursor.is_some()
+                    && self.filter.workflow.is_none() =>
+            {
+                let mut filter = self.filter.clone();
+                filter.workflow = Some(name.to_string());
+                Action::Send(
+                    Tag::BulkScope(Box::new(crate::tui::source::BulkScope {
+                        workflow_id: id.to_string(),
+                        workflow: name.to_string(),
+                        failed_job,
+                    })),
+                    Request::ListWorkOrders {
+                        filter,
+                        limit: 1,
+                        after: None,
+                    },
+                )
+            }
+            [(id, _)] => Action::PickBulkRerunJob {
+                workflow_id: id.to_string(),
+                failed_job,
             },
-            [] => Action::None,
-            _ => Action::error(
-                "the marked work orders belong to several workflows: a step can be chosen only for one workflow",
-            ),
+            several => Action::error(format!(
+                "the {} work orders belong to {} workflows ({}): a step can be chosen for one workflow only; mark rows of one (space) or filter by workflow (f)",
+                if self.all_matching {
+                    "matching"
+                } else {
+                    "marked"
+                },
+                several.len(),
+                several
+                    .iter()
+                    .map(|(_, name)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         }
     }
 
-    /// `r`: all matching, the marked rows, or the selected one.
-    pub fn rerun(&mut self, from_job: Option<String>) -> Action {
+    /// boltd's count of the matching work orders in one workflow: if that is all of them,
+    /// go on to the step picker.
+    pub fn apply_bulk_scope(
+        &self,
+        scope: crate::tui::source::BulkScope,
+        page: &WorkOrderPage,
+    ) -> Action {
+        let crate::tui::source::BulkScope {
+            workflow_id,
+            workflow,
+            failed_job,
+        } = scope;
+        let in_workflow: u64 = page
+            .counts
+            .iter()
+            .filter(|c| self.filter.states.is_empty() || self.filter.states.contains(&c.state))
+            .map(|c| c.count)
+            .sum();
+        let total = self.total_matching();
+        if in_workflow >= total {
+            Action::PickBulkRerunJob {
+                workflow_id,
+                failed_job,
+            }
+        } else {
+            Action::error(format!(
+                "only {} of the {} matching work orders are in {workflow}: a step can be chosen for one workflow only; filter by workflow (f) first",
+                thousands(in_workflow),
+                thousands(total)
+            ))
+        }
+    }
+
+    /// `r`: all matching, the marked rows, or the selected one; `from` is (key, name) of
+    /// the step to start from (None: from the start).
+    pub fn rerun(&mut self, from: Option<(String, String)>) -> Action {
+        let from_name = from.as_ref().map(|(_, name)| name.clone());
+        let from_job = from.map(|(key, _)| key);
         if self.all_matching {
             let total = self.total_matching();
+            let mut filter = self.filter.clone();
+            // From a step: only the workflow that step belongs to (checked to be all of them).
+            let workflow = self.rows.first().map(|r| r.workflow.clone());
+            if from_job.is_some() && filter.workflow.is_none() {
+                filter.workflow = workflow.clone();
+            }
+            let of = match (&from_job, &workflow) {
+                (Some(_), Some(name)) => format!(" of {name}"),
+                _ => String::new(),
+            };
             return Action::overlay(Overlay::Confirm(Confirm::new(
                 "Rerun all matching",
                 vec![
                     format!(
-                        "Rerun ALL {}{} work orders matching the filter, {}?",
+                        "Rerun ALL {}{} work orders{of} matching the filter, {}?",
                         thousands(total),
                         self.plus(),
-                        from_text(&from_job)
+                        from_text(&from_name)
                     ),
                     format!("Filter: {}", self.filter_summary()),
                     "boltd queues them oldest first; progress shows below.".to_string(),
                 ],
                 Action::Send(
                     Tag::BulkMatching,
-                    Request::RerunMatching {
-                        filter: self.filter.clone(),
-                        from_job,
-                    },
+                    Request::RerunMatching { filter, from_job },
                 ),
             )));
         }
@@ -439,13 +540,21 @@ impl History {
             refs.sort_by_key(|r| r.received_at);
             let references: Vec<String> = refs.iter().map(|r| r.id.clone()).collect();
             let count = references.len();
+            let workflows: BTreeSet<&str> = refs.iter().map(|r| r.workflow.as_str()).collect();
             return Action::overlay(Overlay::Confirm(Confirm::new(
                 "Rerun marked",
-                vec![format!(
-                    "Rerun {count} marked work order{} {}, oldest first?",
-                    if count == 1 { "" } else { "s" },
-                    from_text(&from_job)
-                )],
+                vec![
+                    format!(
+                        "Rerun {count} marked work order{} {}, oldest first?",
+                        if count == 1 { "" } else { "s" },
+                        from_text(&from_name)
+                    ),
+                    format!(
+                        "Workflow{}: {}",
+                        if workflows.len() == 1 { "" } else { "s" },
+                        workflows.into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                ],
                 Action::BulkRerun {
                     references,
                     from_job,
@@ -455,7 +564,7 @@ impl History {
         match self.selected_row() {
             Some(row) => Action::Send(
                 Tag::Action {
-                    what: format!("rerun of {}", row.short_ref),
+                    what: format!("rerun of {} {}", row.short_ref, from_text(&from_name)),
                 },
                 Request::Rerun {
                     reference: row.id.clone(),
@@ -611,9 +720,15 @@ impl History {
     }
 
     /// (workflow width, show REF, show TRIGGER): narrow terminals keep room for the error.
+    /// (workflow width, show REF, show TRIGGER). REF is what people copy into `bolt show`
+    /// and `bolt open`: it stays down to 60 columns; TRIGGER and workflow width go first.
     fn columns(width: usize) -> (usize, bool, bool) {
-        let workflow = if width >= 110 { 20 } else { 16 };
-        (workflow, width >= 100, width >= 90)
+        let workflow = match width {
+            110.. => 20,
+            90.. => 16,
+            _ => 14,
+        };
+        (workflow, width >= 60, width >= 100)
     }
 
     fn header_text(&self, width: usize, theme: &Theme) -> String {
@@ -731,6 +846,20 @@ fn from_text(from_job: &Option<String>) -> String {
     }
 }
 
+/// The step that failed in most of these work orders (their FIRST ERROR), if any did.
+fn most_failed_step(rows: &[&WorkOrderRow]) -> Option<String> {
+    let mut tally: std::collections::BTreeMap<&str, usize> = Default::default();
+    for row in rows {
+        if let Some(error) = &row.first_error {
+            *tally.entry(error.job.as_str()).or_default() += 1;
+        }
+    }
+    tally
+        .into_iter()
+        .max_by_key(|(_, count)| *count)
+        .map(|(job, _)| job.to_string())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -810,14 +939,16 @@ mod tests {
             history.marked.insert(history.rows[i].id.clone());
         }
         match history.handle(Command::RerunFrom) {
-            Action::PickBulkRerunJob { workflow_id } => assert_eq!(workflow_id, first.workflow_id),
+            Action::PickBulkRerunJob { workflow_id, .. } => {
+                assert_eq!(workflow_id, first.workflow_id)
+            }
             other => panic!("{other:?}"),
         }
         // The confirmation names the step.
-        match history.rerun(Some("transform".into())) {
+        match history.rerun(Some(("transform".into(), "Transform".into()))) {
             Action::Overlay(overlay) => match *overlay {
                 Overlay::Confirm(confirm) => assert!(
-                    confirm.lines.join(" ").contains("from step transform"),
+                    confirm.lines.join(" ").contains("from step Transform"),
                     "{:?}",
                     confirm.lines
                 ),

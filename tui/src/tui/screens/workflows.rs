@@ -93,6 +93,30 @@ impl Workflows {
         }
     }
 
+    /// `n`/`N`: the next (or previous) workflow named like the search, wrapping around.
+    fn find_again(&mut self, forward: bool) -> Action {
+        let Some(term) = self.search.clone() else {
+            return Action::info("no search yet: / finds a workflow");
+        };
+        let count = self.list.len();
+        let hit = (1..=count)
+            .map(|step| {
+                if forward {
+                    (self.selected + step) % count
+                } else {
+                    (self.selected + count * 2 - step) % count
+                }
+            })
+            .find(|&i| self.list[i].name.to_lowercase().contains(&term));
+        match hit {
+            Some(at) => {
+                self.move_to(at);
+                Action::None
+            }
+            None => Action::info(format!("no workflow named like \"{term}\"")),
+        }
+    }
+
     fn move_to(&mut self, index: usize) {
         self.selected = index.min(self.list.len().saturating_sub(1));
         let height = self.height.get().max(1);
@@ -106,6 +130,8 @@ impl Workflows {
     pub fn handle(&mut self, command: Command) -> Action {
         let half = (self.height.get() / 2).max(1);
         match command {
+            Command::SearchNext => return self.find_again(true),
+            Command::SearchPrev => return self.find_again(false),
             Command::Up => self.move_to(self.selected.saturating_sub(1)),
             Command::Down => self.move_to(self.selected + 1),
             Command::Top => self.move_to(0),

@@ -38,8 +38,24 @@ impl Confirm {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let height = self.lines.len() as u16 + 4;
-        let inner = popup(frame, area, 72, height, &self.title, theme);
+        // Wrapped lines count as the rows they take, so the key hints always show.
+        let width = 72.min(area.width);
+        let text_width = width.saturating_sub(2).max(1) as usize;
+        let rows: usize = self
+            .lines
+            .iter()
+            .map(|l| {
+                let w = unicode_width::UnicodeWidthStr::width(l.as_str());
+                // Word wrapping can take a row more than the characters need.
+                if w > text_width {
+                    w.div_ceil(text_width) + 1
+                } else {
+                    1
+                }
+            })
+            .sum();
+        let height = rows as u16 + 4;
+        let inner = popup(frame, area, width, height, &self.title, theme);
         let mut lines: Vec<Line> = self.lines.iter().map(|l| Line::from(l.as_str())).collect();
         lines.push(Line::from(""));
         lines.push(Line::from(vec![

@@ -1,7 +1,7 @@
 //! Create a credential, or change some of its fields and keep the others. Values are never
 //! shown: the daemon never sends them, and secret fields are masked while typing.
 
-use super::overlay::{Outcome, is_save, popup, single_line};
+use super::overlay::{Outcome, is_save, line_input, popup, single_line};
 use crate::tui::action::Action;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
@@ -297,12 +297,12 @@ impl CredForm {
         self.error = None;
         match (self.kind, self.focus) {
             (_, 0) if self.editing.is_none() => {
-                self.name.input(key);
+                line_input(&mut self.name, key);
             }
             (_, 0) => {}
             (Kind::Http, n) => {
                 if let Some(area) = self.fields.get_mut(n - 1) {
-                    area.input(key);
+                    line_input(area, key);
                 }
             }
             (Kind::Raw, _) => {

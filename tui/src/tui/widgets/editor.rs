@@ -173,7 +173,7 @@ impl JobEditor {
         frame.render_widget(
             Paragraph::new(Span::styled(
                 fit(
-                    " ctrl-s/F2 check & save · ctrl-z undo · ctrl-y redo · ctrl-o $EDITOR · Esc close",
+                    " ctrl-s save · ctrl-z undo · ctrl-y redo · ctrl-o $EDITOR · Esc close",
                     help.width as usize,
                     theme.ascii,
                 ),

@@ -1,6 +1,6 @@
 //! The filter form: status toggles, workflow (fuzzy picker), since/until, time field.
 
-use super::overlay::{Outcome, popup, single_line};
+use super::overlay::{Outcome, line_input, popup, single_line};
 use crate::tui::action::Action;
 use crate::tui::screens::history::FilterText;
 use crate::tui::theme::{Theme, Tone};
@@ -149,10 +149,10 @@ impl FilterForm {
                 _ => {}
             },
             Field::Since => {
-                self.since.input(key);
+                line_input(&mut self.since, key);
             }
             Field::Until => {
-                self.until.input(key);
+                line_input(&mut self.until, key);
             }
             Field::By => {
                 if matches!(

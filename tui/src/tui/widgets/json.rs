@@ -154,6 +154,15 @@ impl JsonView {
         count
     }
 
+    pub fn prev_match(&mut self) -> usize {
+        let count = self.match_paths().len();
+        if count > 0 {
+            self.match_index = (self.match_index + count - 1) % count;
+            self.jump_to_match(self.match_index);
+        }
+        count
+    }
+
     /// Paths of matching lines over the whole document, folded parts included.
     fn match_paths(&self) -> Vec<String> {
         let Some(term) = self.search.as_deref().map(str::to_lowercase) else {

@@ -151,6 +151,18 @@ pub fn single_line(initial: &str) -> ratatui_textarea::TextArea<'static> {
     area
 }
 
+/// A key in a one-line field, with the shell's line keys: ctrl-u clears to the start,
+/// ctrl-w deletes the word before the cursor. Returns whether the text changed.
+pub fn line_input(area: &mut ratatui_textarea::TextArea<'static>, key: KeyEvent) -> bool {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('u') if ctrl => area.delete_line_by_head(),
+        KeyCode::Char('w') if ctrl => area.delete_word(),
+        _ => area.input(key),
+    }
+}
+
 /// Is this the "save" chord of editors and forms (ctrl-s, or F2 where ctrl-s is taken)?
 pub fn is_save(key: &KeyEvent) -> bool {
     use ratatui::crossterm::event::{KeyCode, KeyModifiers};

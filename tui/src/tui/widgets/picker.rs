@@ -1,6 +1,6 @@
 //! A fuzzy-filtered list: the command palette, the workflow picker, the job picker.
 
-use super::overlay::{Outcome, popup, single_line};
+use super::overlay::{Outcome, line_input, popup, single_line};
 use crate::tui::action::Action;
 use crate::tui::theme::{Theme, Tone};
 use fuzzy_matcher::FuzzyMatcher;
@@ -20,8 +20,9 @@ pub enum PickPurpose {
     FilterWorkflow,
     /// Value is a job id to rerun `reference` from.
     RerunFrom { reference: String },
-    /// Value is a job id to rerun the marked or all matching work orders from.
-    BulkRerunFrom,
+    /// Value is a job id (of that workflow) to rerun the marked or all matching work
+    /// orders from.
+    BulkRerunFrom { workflow_id: String },
 }
 
 #[derive(Debug, Clone)]
@@ -38,7 +39,13 @@ pub struct Picker {
     pub query: TextArea<'static>,
     pub selected: usize,
     pub purpose: PickPurpose,
+    /// Letters go to the filter. Off, j/k/g/G move as in every list and `/` (or any
+    /// other letter) starts the filter; the command palette types at once.
+    pub typing: bool,
 }
+
+/// Rows a page key moves in a picker.
+const PICKER_PAGE: usize = 10;
 
 /// One visible item with the matched character positions of its label.
 pub struct Match<'a> {
@@ -48,13 +55,23 @@ pub struct Match<'a> {
 
 impl Picker {
     pub fn new(title: impl Into<String>, items: Vec<PickItem>, purpose: PickPurpose) -> Picker {
+        let typing = purpose == PickPurpose::Palette;
         Picker {
             title: title.into(),
             items,
             query: single_line(""),
             selected: 0,
             purpose,
+            typing,
         }
+    }
+
+    /// Starts on the item with this label (the failed step in a step picker).
+    pub fn preselect(mut self, label: Option<&str>) -> Picker {
+        if let Some(at) = label.and_then(|l| self.items.iter().position(|i| i.label == l)) {
+            self.selected = at;
+        }
+        self
     }
 
     pub fn query_text(&self) -> String {
@@ -90,37 +107,50 @@ impl Picker {
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let count = self.matches().len();
+        let last = count.saturating_sub(1);
+        let list_key = !self.typing && !ctrl;
         match key.code {
-            KeyCode::Esc => Outcome::Close,
-            KeyCode::Enter => match self.matches().get(self.selected) {
-                Some(m) => {
-                    Outcome::Done(Action::Picked(self.purpose.clone(), m.item.value.clone()))
-                }
-                None => Outcome::Stay,
-            },
-            KeyCode::Up => {
-                self.selected = self.selected.saturating_sub(1);
-                Outcome::Stay
+            KeyCode::Esc => return Outcome::Close,
+            KeyCode::Enter => {
+                return match self.matches().get(self.selected) {
+                    Some(m) => {
+                        Outcome::Done(Action::Picked(self.purpose.clone(), m.item.value.clone()))
+                    }
+                    None => Outcome::Stay,
+                };
             }
+            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Char('k') if list_key => self.selected = self.selected.saturating_sub(1),
             KeyCode::Char('p') | KeyCode::Char('k') if ctrl => {
-                self.selected = self.selected.saturating_sub(1);
-                Outcome::Stay
+                self.selected = self.selected.saturating_sub(1)
             }
-            KeyCode::Down => {
-                self.step_down();
-                Outcome::Stay
+            KeyCode::Down => self.step_down(),
+            KeyCode::Char('j') if list_key => self.step_down(),
+            KeyCode::Char('n') | KeyCode::Char('j') if ctrl => self.step_down(),
+            KeyCode::Home => self.selected = 0,
+            KeyCode::Char('g') if list_key => self.selected = 0,
+            KeyCode::End => self.selected = last,
+            KeyCode::Char('G') if list_key => self.selected = last,
+            KeyCode::PageUp => self.selected = self.selected.saturating_sub(PICKER_PAGE),
+            KeyCode::Char('u') if ctrl => {
+                self.selected = self.selected.saturating_sub(PICKER_PAGE / 2)
             }
-            KeyCode::Char('n') | KeyCode::Char('j') if ctrl => {
-                self.step_down();
-                Outcome::Stay
+            KeyCode::PageDown => self.selected = (self.selected + PICKER_PAGE).min(last),
+            KeyCode::Char('d') if ctrl => {
+                self.selected = (self.selected + PICKER_PAGE / 2).min(last)
             }
+            KeyCode::Char('/') if !self.typing => self.typing = true,
             _ => {
-                if self.query.input(key) {
+                if let KeyCode::Char(_) = key.code {
+                    self.typing = true;
+                }
+                if line_input(&mut self.query, key) {
                     self.selected = 0;
                 }
-                Outcome::Stay
             }
         }
+        Outcome::Stay
     }
 
     fn step_down(&mut self) {
@@ -132,6 +162,7 @@ impl Picker {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let height = (self.items.len() as u16 + 4).clamp(6, 20);
+        let height = height.min(area.height);
         let inner = popup(frame, area, 76, height, &self.title, theme);
         let [input, list] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
@@ -193,6 +224,23 @@ impl Picker {
             )));
         }
         frame.render_widget(Paragraph::new(lines), list);
+        let hint = if self.typing {
+            " ↑/↓ move · type to filter · Enter pick · Esc close "
+        } else {
+            " j/k move · / filter · Enter pick · Esc close "
+        };
+        let hint_area = Rect {
+            y: inner.y + inner.height,
+            height: 1,
+            ..inner
+        };
+        if hint_area.y < area.y + area.height {
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::styled(hint, theme.tone(Tone::Muted))))
+                    .alignment(ratatui::layout::Alignment::Right),
+                hint_area,
+            );
+        }
     }
 }
 
