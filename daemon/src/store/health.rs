@@ -310,7 +310,9 @@ mod tests {
         let refusal = health.refusal().unwrap();
         let reason = refusal.explain();
         assert!(
-            reason.starts_with("a commit failed: disk I/O error; since then a test write in"),
+            reason.starts_with(
+                "a commit failed: disk I/O error; a test write says: No space left on device (os error 28); since then a test write in"
+            ),
             "{reason}"
         );
         assert!(
