@@ -14,6 +14,7 @@ pub mod export;
 pub mod history;
 pub mod install_progress;
 pub mod load_gen;
+pub mod man;
 pub mod open;
 pub mod output;
 pub mod proc_cpu;
