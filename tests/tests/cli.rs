@@ -245,6 +245,11 @@ fn status_and_workflows_fit_80_columns_and_colour_only_when_asked() {
         !coloured.contains("38;5;"),
         "basic colours only: {coloured:?}"
     );
+    let status = run(&["status", "--color", "full"], &[]);
+    assert!(
+        status.contains("\u{1b}[32mrunning\u{1b}[0m as pid"),
+        "{status:?}"
+    );
     let plain = run(&["runs", "--color", "none"], &[]);
     assert!(!plain.contains('\u{1b}'), "{plain:?}");
 }

@@ -196,6 +196,26 @@ fn completions_and_the_man_page_come_from_the_command_line() {
         roff.contains("completions"),
         "subcommands are listed: {roff}"
     );
+
+    // A subcommand's own page has its flags; --dir writes one page per subcommand.
+    let out = daemon.bolt(&["man", "runs"]);
+    let roff = String::from_utf8_lossy(&out.stdout);
+    assert!(roff.contains(".TH bolt-runs 1"), "{roff}");
+    assert!(roff.contains("with\\-bodies"), "{roff}");
+    let out = daemon.bolt(&["man", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no subcommand `nope`"));
+    let pages = tempfile::tempdir().expect("temp dir");
+    let out = daemon.bolt(&["man", "--dir", pages.path().to_str().expect("utf-8")]);
+    assert!(out.status.success());
+    for page in [
+        "bolt.1",
+        "bolt-runs.1",
+        "bolt-adaptor-add.1",
+        "bolt-input-rm.1",
+    ] {
+        assert!(pages.path().join(page).exists(), "{page}");
+    }
 }
 
 #[test]

@@ -4,6 +4,17 @@
 use bolt_e2e::tmux::Tmux;
 use bolt_e2e::{Daemon, bin};
 
+/// Stops the boltd `bolt up` started in the background, however the test ends.
+struct StopOnDrop(std::path::PathBuf);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
 #[test]
 fn the_webhook_urls_are_on_screen_after_the_tui_quits() {
     if !Tmux::available() {
@@ -21,12 +32,11 @@ fn the_webhook_urls_are_on_screen_after_the_tui_quits() {
         dir = dir.path().display(),
         bolt = bin("bolt").display()
     );
+    let _boltd = StopOnDrop(dir.path().join("boltd.pid"));
     let tmux = Tmux::launch("up", 100, 30, &command);
     tmux.wait_for("connected");
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("UP-ENDED");
-    let pid = std::fs::read_to_string(dir.path().join("boltd.pid")).unwrap_or_default();
-    let _ = std::process::Command::new("kill").arg(pid.trim()).status();
     let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
     let end = lines
         .iter()

@@ -90,8 +90,9 @@ enum Command {
         /// bash, zsh or fish (also elvish, powershell).
         shell: clap_complete::Shell,
     },
-    /// Print bolt's man page (roff), made from this command line (`bolt man | man -l -`).
-    Man,
+    /// Print bolt's man page (roff) or a subcommand's, made from this command line
+    /// (`bolt man | man -l -`, `bolt man runs`); --dir writes them all.
+    Man(cli::man::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -152,11 +153,7 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "bolt", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
-        Some(Command::Man) => cli::exit_with(
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut std::io::stdout())
-                .map_err(|e| anyhow::anyhow!("cannot print the man page: {e}").into()),
-        ),
+        Some(Command::Man(args)) => cli::exit_with(cli::man::run(Cli::command(), &args)),
         None => cli::exit_with(cli::open::open(&cli.global, &cli.display, None)),
     }
 }

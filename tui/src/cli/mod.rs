@@ -10,6 +10,7 @@ pub mod daemon_cmd;
 pub mod export;
 pub mod history;
 pub mod install_progress;
+pub mod man;
 pub mod notify;
 pub mod open;
 pub mod output;

@@ -15,9 +15,36 @@ pub fn run(global: &Global, args: &StatusArgs) -> Result<(), CliError> {
     if args.json {
         output::print_json(&status)?;
     } else {
-        crate::say!("{}", fit(&describe(&status), super::terminal::width()));
+        let text = fit(&describe(&status), super::terminal::width());
+        // Escaped first: the daemon's paths are data; only our colour codes are added.
+        println!("{}", paint(&bolt_shared::escape::escape_controls(&text)));
     }
     Ok(())
+}
+
+/// Colours the words of `describe` that answer "is it well?" (when colour is on).
+fn paint(text: &str) -> String {
+    use super::terminal::Paint;
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    if let Some(first) = lines.first_mut() {
+        *first = first
+            .replacen(
+                " running as pid",
+                &format!(" {} as pid", Paint::Green.apply("running")),
+                1,
+            )
+            .replacen(
+                " stopping as pid",
+                &format!(" {} as pid", Paint::Yellow.apply("stopping")),
+                1,
+            );
+    }
+    for line in lines.iter_mut().skip(1) {
+        if line.starts_with("health     REFUSING WRITES") {
+            *line = line.replacen("REFUSING WRITES", &Paint::Red.apply("REFUSING WRITES"), 1);
+        }
+    }
+    lines.join("\n")
 }
 
 /// Where the values of `describe`'s lines start ("data dir   /var/lib/bolt").

@@ -756,9 +756,10 @@ impl Detail {
             Span::styled(state_text, state_style),
             // The header names the zone of every time on this screen.
             Span::raw(format!(
-                "   received {} {}   {}",
+                "   received {} {} ({})   {}",
                 when(row.received_at, now),
                 bolt_shared::time::rule().zone_label_at(row.received_at),
+                bolt_shared::time::ago(row.received_at, now),
                 row.origin
             )),
         ];
