@@ -62,25 +62,25 @@ enum Command {
     /// A project's collections: the key-value store jobs use through the collections adaptor.
     Collections(cli::collections::CollectionsArgs),
     /// List work orders, newest first, with filters and full-text search.
-    Runs(cli::history::RunsArgs),
+    Runs(cli::runs::RunsArgs),
     /// Show a work order, run or step: runs, steps, errors, inputs and outputs.
-    Show(cli::history::ShowArgs),
+    Show(cli::show::ShowArgs),
     /// Print the log lines of a run or step (--follow while it runs).
-    Logs(cli::history::LogsArgs),
+    Logs(cli::logs::LogsArgs),
     /// Rerun a work order from the start or from a step; or all matching work orders.
-    Rerun(cli::history::RerunArgs),
+    Rerun(cli::rerun::RerunArgs),
     /// Cancel a queued or running run.
-    Cancel(cli::history::CancelArgs),
+    Cancel(cli::cancel::CancelArgs),
     /// Run a workflow by hand.
-    Trigger(cli::history::TriggerArgs),
+    Trigger(cli::trigger::TriggerArgs),
     /// Saved inputs: save, list, rm.
     #[command(subcommand)]
-    Input(cli::history::InputCommand),
+    Input(cli::input::InputCommand),
     /// Failed work orders grouped by workflow, job and error: what is broken right now.
-    Failures(cli::history::FailuresArgs),
+    Failures(cli::failures::FailuresArgs),
     /// Project settings (retention, zero persistence, concurrency).
     #[command(subcommand)]
-    Project(cli::history::ProjectCommand),
+    Project(cli::project::ProjectCommand),
     /// Run a job or workflow file locally, like `openfn execute` (no daemon needed).
     Execute(execute::ExecuteArgs),
     /// Run boltd in the foreground (same flags as `boltd`).
@@ -136,16 +136,18 @@ fn main() -> ExitCode {
         Some(Command::Collections(args)) => {
             cli::exit_with(cli::collections::run(&cli.global, &args))
         }
-        Some(Command::Runs(args)) => cli::exit_with(cli::history::runs(&cli.global, &args)),
-        Some(Command::Show(args)) => cli::exit_with(cli::history::show(&cli.global, &args)),
-        Some(Command::Logs(args)) => cli::exit_with(cli::history::logs(&cli.global, &args)),
-        Some(Command::Rerun(args)) => cli::exit_with(cli::history::rerun(&cli.global, &args)),
-        Some(Command::Cancel(args)) => cli::exit_with(cli::history::cancel(&cli.global, &args)),
-        Some(Command::Trigger(args)) => cli::exit_with(cli::history::trigger(&cli.global, &args)),
-        Some(Command::Input(command)) => cli::exit_with(cli::history::input(&cli.global, &command)),
-        Some(Command::Failures(args)) => cli::exit_with(cli::history::failures(&cli.global, &args)),
+        Some(Command::Runs(args)) => cli::exit_with(cli::runs::runs(&cli.global, &args)),
+        Some(Command::Show(args)) => cli::exit_with(cli::show::show(&cli.global, &args)),
+        Some(Command::Logs(args)) => cli::exit_with(cli::logs::logs(&cli.global, &args)),
+        Some(Command::Rerun(args)) => cli::exit_with(cli::rerun::rerun(&cli.global, &args)),
+        Some(Command::Cancel(args)) => cli::exit_with(cli::cancel::cancel(&cli.global, &args)),
+        Some(Command::Trigger(args)) => cli::exit_with(cli::trigger::trigger(&cli.global, &args)),
+        Some(Command::Input(command)) => cli::exit_with(cli::input::input(&cli.global, &command)),
+        Some(Command::Failures(args)) => {
+            cli::exit_with(cli::failures::failures(&cli.global, &args))
+        }
         Some(Command::Project(command)) => {
-            cli::exit_with(cli::history::project(&cli.global, &command))
+            cli::exit_with(cli::project::project(&cli.global, &command))
         }
         Some(Command::Execute(args)) => execute::run(&cli.global, args),
         Some(Command::Daemon(args)) => bolt_daemon::process::cli::main(args),
