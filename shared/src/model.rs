@@ -273,6 +273,9 @@ pub struct DaemonStatus {
     /// Socket connections receiving live events (TUIs, `bolt logs --follow`).
     #[serde(default)]
     pub subscribers: u64,
+    /// ATNA delivery, when `[audit] syslog` is set: events waiting for the collector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_syslog: Option<crate::audit::SyslogDelivery>,
 }
 
 /// Whether the store takes writes. After a failed write or `fdatasync` boltd refuses

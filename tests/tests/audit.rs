@@ -466,6 +466,16 @@ fn a_tcp_collector_that_is_down_gets_the_events_when_it_returns() {
     daemon.deploy_text(&project(2));
     ok(&daemon.bolt(&["rollback", "Pipeline", "--to", "1"]));
     assert!(outbox(&daemon) >= 5);
+    // `bolt status` tells, once boltd has tried, why they wait.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = ok(&daemon.bolt(&["status"]));
+        if status.contains("audit events waiting for the collector (connecting:") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 
     let collector = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
     let (stream, _) = collector.accept().unwrap();
@@ -511,6 +521,8 @@ fn a_tcp_collector_that_is_down_gets_the_events_when_it_returns() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    let status = ok(&daemon.bolt(&["status"]));
+    assert!(status.contains("every audit event delivered"), "{status}");
 }
 
 /// A CA and a `localhost` certificate it signed, made with openssl in `dir`; `None`

@@ -69,6 +69,18 @@ pub fn describe(status: &DaemonStatus) -> String {
     if let Some(store) = describe_store(&status.store) {
         text.push_str(&format!("\nstore      {store}"));
     }
+    if let Some(delivery) = &status.audit_syslog {
+        let state = match (delivery.waiting, &delivery.last_error) {
+            (0, _) => "every audit event delivered".to_string(),
+            (n, Some(error)) => format!("{n} audit events waiting for the collector ({error})"),
+            (n, None) => format!("{n} audit events being delivered"),
+        };
+        text.push_str(&format!(
+            "
+audit      syslog {}: {state}",
+            delivery.target
+        ));
+    }
     if status.log_lines_dropped > 0 {
         text.push_str(&format!(
             "\nlog        {} lines could not be written to boltd's stderr (full disk or closed output) and were dropped",

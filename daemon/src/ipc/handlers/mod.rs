@@ -296,6 +296,11 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
                 scalar("SELECT COUNT(*) FROM runs WHERE state IN ('claimed', 'started')")?,
                 scalar("SELECT COUNT(*) FROM projects")?,
                 scalar("SELECT COUNT(*) FROM workflows WHERE deleted_at IS NULL")?,
+                conn.query_row(
+                    "SELECT COUNT(*), (SELECT last_error FROM audit_outbox ORDER BY event_id LIMIT 1) FROM audit_outbox",
+                    [],
+                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Option<String>>(1)?)),
+                )?,
             ))
         })
         .await
@@ -304,7 +309,18 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
             tracing::warn!(%err, "status: the store could not be read");
             Default::default()
         });
-    let (counts, queue_depth, running, projects, workflows) = counts;
+    let (counts, queue_depth, running, projects, workflows, (waiting, last_error)) = counts;
+    let audit_syslog =
+        daemon
+            .config
+            .audit
+            .syslog
+            .clone()
+            .map(|target| bolt_shared::audit::SyslogDelivery {
+                target,
+                waiting,
+                last_error,
+            });
     let now = chrono::Utc::now();
     Ok(Response::Status(Box::new(DaemonStatus {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -327,5 +343,6 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         store_health: daemon.store.health.snapshot(),
         log_lines_dropped: crate::logging::dropped_lines(),
         subscribers: daemon.fanout.count() as u64,
+        audit_syslog,
     })))
 }
