@@ -656,3 +656,82 @@ fn atna_messages_reach_a_tls_collector_trusted_through_syslog_ca() {
         ("workflow.deployed", "root")
     );
 }
+
+#[test]
+fn a_cancel_is_recorded_with_its_workflow() {
+    let daemon = Daemon::start();
+    daemon.deploy_text(
+        r#"
+name: slow
+workflows:
+  waiting:
+    name: Waiting
+    jobs:
+      wait:
+        name: Wait
+        body: |
+          fn(state => new Promise(r => setTimeout(() => r(state), 20000)))
+    triggers:
+      hook: {type: webhook, custom_path: waiting}
+    edges:
+      hook->wait: {source_trigger: hook, target_job: wait, condition_type: always}
+"#,
+    );
+    let triggered = json(&daemon.bolt(&["trigger", "Waiting", "--json"]));
+    let work_order = triggered["work_order_id"].as_str().unwrap().to_string();
+    ok(&daemon.bolt(&["cancel", &work_order]));
+    let cancels =
+        json(&daemon.bolt(&["audit", "--workflow", "Waiting", "--kind", "run", "--json"]));
+    let cancel = &cancels.as_array().unwrap()[0];
+    assert_eq!(cancel["kind"], "run.cancelled");
+    assert_eq!(cancel["actor"], "root");
+    assert_eq!(cancel["metadata"]["work_order"], work_order.as_str());
+}
+
+#[test]
+fn audit_retention_purges_old_events_and_the_chain_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bolt.toml");
+    std::fs::write(
+        &config,
+        "[audit]\nretention_days = 1\n[retention]\ninterval_secs = 1\n",
+    )
+    .unwrap();
+    let daemon = Daemon::start_with_options(
+        dir,
+        bolt_e2e::Options {
+            env: vec![
+                ("BOLT_CONFIG".into(), config.to_string_lossy().into_owned()),
+                // A retention "day" of two seconds.
+                ("BOLT_RETENTION_DAY_SECS".into(), "2".into()),
+            ],
+            ..bolt_e2e::Options::default()
+        },
+    );
+    daemon.deploy_text(&project(1));
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    daemon.deploy_text(&project(2));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let checkpoint = loop {
+        let purged = json(&daemon.bolt(&["audit", "--kind", "audit.purged", "--json"]));
+        if let Some(event) = purged.as_array().unwrap().first() {
+            break event.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no purge happened");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(checkpoint["actor"], "boltd");
+    let through = checkpoint["metadata"]["through_id"].as_i64().unwrap();
+    assert!(through >= 2, "{checkpoint}");
+    let left = json(&daemon.bolt(&["audit", "--json"]));
+    assert!(
+        left.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["id"].as_i64().unwrap() > through),
+        "{left}"
+    );
+    let verified = json(&daemon.bolt(&["audit", "verify", "--json"]));
+    assert_eq!(verified["broken"], serde_json::Value::Null, "{verified}");
+    assert_eq!(verified["first_id"], through + 1);
+}
