@@ -11,11 +11,16 @@ pub struct StatusArgs {
 }
 
 pub fn run(global: &Global, args: &StatusArgs) -> Result<(), CliError> {
-    let status = global.connect()?.status()?;
+    let mut client = global.connect()?;
+    let status = client.status()?;
     if args.json {
         output::print_json(&status)?;
     } else {
         crate::say!("{}", describe(&status));
+        if let Some(user) = &client.user {
+            let role = client.role.map_or("no role", |r| r.name());
+            crate::say!("you        {user} ({role}; `bolt access` lists what each role may do)");
+        }
     }
     Ok(())
 }
