@@ -91,9 +91,13 @@ impl Access {
         if caller.uid == 0 || caller.uid == self.daemon_uid {
             return Some(Role::Admin);
         }
-        match self.config() {
-            None => Some(Role::Admin),
-            Some(config) => config.role_of(&caller.name, &caller.groups),
+        match self.config.read() {
+            Ok(config) => match config.as_ref() {
+                None => Some(Role::Admin),
+                Some(config) => config.role_of(&caller.name, &caller.groups),
+            },
+            // A writer panicked mid-reload: no role rather than a guess.
+            Err(_) => None,
         }
     }
 

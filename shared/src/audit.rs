@@ -67,6 +67,18 @@ pub struct ChainBreak {
     pub detail: String,
 }
 
+/// How ATNA delivery stands (`bolt status`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SyslogDelivery {
+    /// `[audit] syslog`.
+    pub target: String,
+    /// Events the collector's transport has not taken yet.
+    pub waiting: u64,
+    /// Why the oldest of them is still waiting (its last failed try).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
 /// Where ATNA audit messages are sent: `[audit] syslog` in bolt.toml.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyslogTarget {

@@ -285,6 +285,9 @@ pub struct DaemonStatus {
     /// Alert channels (`[[notify]]`) and their delivery queues.
     #[serde(default)]
     pub notify: crate::notify::NotifyStatus,
+    /// ATNA delivery, when `[audit] syslog` is set: events waiting for the collector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_syslog: Option<crate::audit::SyslogDelivery>,
 }
 
 /// Whether the store takes writes. After a failed write or `fdatasync` boltd refuses

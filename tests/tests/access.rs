@@ -98,6 +98,11 @@ fn viewers_read_editors_change_admins_manage_and_refusals_name_both_roles() {
         said.contains("rerun needs the editor role; bolt-e2e-viewer is a viewer"),
         "{said}"
     );
+    let status = ok(&daemon.bolt_as(&viewer, &["status"]));
+    assert!(
+        status.contains("you        bolt-e2e-viewer (viewer;"),
+        "{status}"
+    );
     let shown = ok(&daemon.bolt_as(&viewer, &["access"]));
     assert!(
         shown.contains("you are bolt-e2e-viewer (viewer)"),

@@ -1013,6 +1013,16 @@ fn a_viewer_sees_its_role_and_greyed_keys_and_its_rerun_is_refused_here() {
         refused.contains("rerun needs the editor role; alice is a viewer"),
         "{refused}"
     );
+    // A form the role can't save doesn't open.
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Char('n'));
+    assert!(app.overlays.is_empty());
+    assert!(
+        render(&app, 160, 40).contains("credential_set needs the admin role"),
+        "{}",
+        render(&app, 160, 40)
+    );
 }
 
 #[test]

@@ -11,13 +11,18 @@ pub struct StatusArgs {
 }
 
 pub fn run(global: &Global, args: &StatusArgs) -> Result<(), CliError> {
-    let status = global.connect()?.status()?;
+    let mut client = global.connect()?;
+    let status = client.status()?;
     if args.json {
         output::print_json(&status)?;
     } else {
         let text = fit(&describe(&status), super::terminal::width());
         // Escaped first: the daemon's paths are data; only our colour codes are added.
         println!("{}", paint(&bolt_shared::escape::escape_controls(&text)));
+        if let Some(user) = &client.user {
+            let role = client.role.map_or("no role", |r| r.name());
+            crate::say!("you        {user} ({role}; `bolt access` lists what each role may do)");
+        }
     }
     Ok(())
 }
@@ -109,6 +114,18 @@ pub fn describe(status: &DaemonStatus) -> String {
     }
     if let Some(alerts) = describe_notify(&status.notify) {
         text.push_str(&format!("\n{alerts}"));
+    }
+    if let Some(delivery) = &status.audit_syslog {
+        let state = match (delivery.waiting, &delivery.last_error) {
+            (0, _) => "every audit event delivered".to_string(),
+            (n, Some(error)) => format!("{n} audit events waiting for the collector ({error})"),
+            (n, None) => format!("{n} audit events being delivered"),
+        };
+        text.push_str(&format!(
+            "
+audit      syslog {}: {state}",
+            delivery.target
+        ));
     }
     if status.log_lines_dropped > 0 {
         text.push_str(&format!(

@@ -256,6 +256,15 @@ impl App {
 
     /// Runs a command as if its key was pressed on the current screen.
     pub fn command(&mut self, command: Command) {
+        // A key the role can't use says so at once, before any form opens.
+        if let (Some((user, role)), Some(kind)) =
+            (self.access.as_ref(), super::access::request_kind(command))
+            && !access::allows(*role, kind)
+        {
+            let refused = access::refusal(kind, user, *role);
+            self.run(Action::error(refused));
+            return;
+        }
         let action = match command {
             Command::QuitNow => {
                 self.quit_now();

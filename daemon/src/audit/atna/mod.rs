@@ -209,3 +209,17 @@ fn note_failure(conn: &rusqlite::Connection, event_id: i64, error: &str) -> Stor
 pub fn drop_orphaned(conn: &rusqlite::Connection) -> StoreResult<usize> {
     Ok(conn.execute("DELETE FROM audit_outbox", [])?)
 }
+
+/// How many audit events wait for the collector, and the error the oldest last met.
+pub fn outbox_state(conn: &rusqlite::Connection) -> StoreResult<(u64, Option<String>)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*), (SELECT last_error FROM audit_outbox ORDER BY event_id LIMIT 1) FROM audit_outbox",
+        )?
+        .query_row([], |r| {
+            Ok((
+                u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                r.get::<_, Option<String>>(1)?,
+            ))
+        })?)
+}

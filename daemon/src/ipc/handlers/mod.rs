@@ -304,6 +304,7 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
                 totals.running,
                 totals.projects,
                 totals.workflows,
+                crate::audit::atna::outbox_state(conn)?,
             ))
         })
         .await
@@ -312,7 +313,18 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
             tracing::warn!(%err, "status: the store could not be read");
             Default::default()
         });
-    let (counts, queue_depth, running, projects, workflows) = counts;
+    let (counts, queue_depth, running, projects, workflows, (waiting, last_error)) = counts;
+    let audit_syslog =
+        daemon
+            .config
+            .audit
+            .syslog
+            .clone()
+            .map(|target| bolt_shared::audit::SyslogDelivery {
+                target,
+                waiting,
+                last_error,
+            });
     let now = chrono::Utc::now();
     Ok(Response::Status(Box::new(DaemonStatus {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -336,5 +348,6 @@ async fn status(daemon: &Arc<Daemon>) -> HandlerResult {
         log_lines_dropped: crate::logging::dropped_lines(),
         subscribers: daemon.fanout.count() as u64,
         notify: crate::notify::status(daemon).await,
+        audit_syslog,
     })))
 }
