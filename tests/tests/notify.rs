@@ -995,3 +995,77 @@ smtp_credential = "smtp-login"
         mail.data
     );
 }
+
+/// A channel that doesn't answer holds up only its own alerts. (Its command gives up by
+/// itself after a minute, so a failed test leaves nothing running.)
+#[test]
+fn a_stuck_channel_does_not_hold_up_another() {
+    let root = tempfile::tempdir().unwrap();
+    let inbox = root.path().join("inbox");
+    let script = recorder_script(root.path(), &inbox);
+    let release = root.path().join("release");
+    let stuck = root.path().join("stuck.sh");
+    std::fs::write(
+        &stuck,
+        format!(
+            "#!/bin/sh\ntouch {started}\ni=0\nwhile [ ! -e {release} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\ncat > /dev/null\n",
+            started = root.path().join("started").display(),
+            release = release.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stuck, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = format!(
+        r#"
+[[notify]]
+name = "stuck"
+on = ["run_failed"]
+command = "{}"
+timeout_secs = 600
+
+[[notify]]
+name = "pager"
+on = ["run_failed"]
+command = "{}"
+args = ["{}"]
+"#,
+        stuck.display(),
+        script.display(),
+        inbox.display()
+    );
+    let (daemon, _config) = start_with_config(&config, &[]);
+    daemon.deploy_text(&project(FAILING));
+    daemon.wait_work_order(
+        &daemon.post("/i/intake", "{}").json()["work_order_id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    wait_for("the stuck channel's command to start", &daemon, || {
+        root.path().join("started").exists().then_some(())
+    });
+    // The other channel's alerts arrive while the stuck one still waits: this one, and
+    // those of later failures.
+    wait_for("the pager's alert", &daemon, || {
+        recorded(&inbox)
+            .into_iter()
+            .find(|e| e["event"] == "run_failed")
+    });
+    let second = daemon.post("/i/intake", "{}").json()["work_order_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    daemon.wait_work_order(&second);
+    wait_for("the pager's second alert", &daemon, || {
+        let failed = recorded(&inbox)
+            .iter()
+            .filter(|e| e["event"] == "run_failed")
+            .count();
+        (failed == 2).then_some(())
+    });
+    assert!(!release.exists());
+    std::fs::write(&release, "").unwrap();
+    wait_for("the stuck channel's deliveries", &daemon, || {
+        (status_channel(&daemon, "stuck")["delivered"] == 2).then_some(())
+    });
+}

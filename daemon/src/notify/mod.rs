@@ -22,7 +22,7 @@ use std::time::Duration;
 
 /// How often the queue is looked at when nothing wakes the notifier.
 const TICK: Duration = Duration::from_secs(1);
-/// Deliveries attempted at once.
+/// Deliveries attempted at once, at most.
 const BATCH: usize = 16;
 
 /// The notifier's state shared with the rest of the daemon.
@@ -30,9 +30,28 @@ const BATCH: usize = 16;
 pub struct Notifier {
     wake: tokio::sync::Notify,
     pub degraded: degraded::Held,
+    /// Deliveries being attempted now (by id), so none is picked twice.
+    in_flight: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 impl Notifier {
+    fn in_flight(&self) -> std::collections::HashSet<i64> {
+        self.in_flight.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn take_on(&self, id: i64) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            set.insert(id);
+        }
+    }
+
+    fn done_with(&self, id: i64) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            set.remove(&id);
+        }
+        self.wake();
+    }
+
     /// Asks for a look at the queue now (after events were written).
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -90,41 +109,52 @@ async fn round(daemon: &Arc<Daemon>, tidy: bool) -> crate::store::StoreResult<()
     if channels.is_empty() {
         return Ok(());
     }
+    // Each delivery goes on its own: a channel that is slow to answer holds up only its
+    // own alerts, never another channel's or the next look at the queue.
+    let busy = daemon.notifier.in_flight();
+    if busy.len() >= BATCH {
+        return Ok(());
+    }
+    let limit = BATCH + busy.len();
     let due = daemon
         .store
         .readers
-        .read(|conn| queue::due(conn, BATCH))
+        .read(move |conn| queue::due(conn, limit))
         .await?;
-    if due.is_empty() {
-        return Ok(());
+    for item in due
+        .into_iter()
+        .filter(|item| !busy.contains(&item.id))
+        .take(BATCH - busy.len())
+    {
+        daemon.notifier.take_on(item.id);
+        tokio::spawn(attempt(daemon.clone(), item));
     }
-    let attempts = due.iter().map(|item| {
-        let found = find(&channels, &item.channel);
-        async move {
-            let outcome = match found {
-                Some((index, channel)) => {
-                    let at = format!("[[notify]] {}", channel.key(index));
-                    deliver::deliver(daemon, channel, &at, &item.payload).await
-                }
-                None => Err("the channel is no longer in bolt.toml".into()),
-            };
-            if let Err(error) = &outcome {
-                tracing::warn!(channel = %item.channel, attempt = item.attempts + 1, %error, "alert not delivered; it is tried again later");
-            }
-            (item.clone(), outcome)
+    Ok(())
+}
+
+/// One try of one delivery, and its outcome written down.
+async fn attempt(daemon: Arc<Daemon>, item: queue::Due) {
+    let outcome = match find(&daemon.config.notify, &item.channel) {
+        Some((index, channel)) => {
+            let at = format!("[[notify]] {}", channel.key(index));
+            deliver::deliver(&daemon, channel, &at, &item.payload).await
         }
-    });
-    let outcomes = futures_util::future::join_all(attempts).await;
-    daemon
+        None => Err("the channel is no longer in bolt.toml".into()),
+    };
+    if let Err(error) = &outcome {
+        tracing::warn!(channel = %item.channel, attempt = item.attempts + 1, %error, "alert not delivered; it is tried again later");
+    }
+    let id = item.id;
+    let recorded = daemon
         .store
         .writer
-        .write(move |tx| {
-            for (item, outcome) in &outcomes {
-                queue::record_attempt(tx, item, outcome)?;
-            }
-            Ok(())
-        })
-        .await
+        .write(move |tx| queue::record_attempt(tx, &item, &outcome))
+        .await;
+    if let Err(err) = recorded {
+        // It stays due: it is sent again once the store takes writes.
+        tracing::warn!(%err, "alerts: could not record a delivery attempt");
+    }
+    daemon.notifier.done_with(id);
 }
 
 /// The channel a key names: its `name`, or `#N` / `N` for the N-th `[[notify]]` entry.
