@@ -1035,12 +1035,8 @@ args = ["{}"]
     );
     let (daemon, _config) = start_with_config(&config, &[]);
     daemon.deploy_text(&project(FAILING));
-    daemon.wait_work_order(
-        &daemon.post("/i/intake", "{}").json()["work_order_id"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    );
+    let first = daemon.post("/i/intake", "{}").json();
+    daemon.wait_work_order(first["work_order_id"].as_str().unwrap());
     wait_for("the stuck channel's command to start", &daemon, || {
         root.path().join("started").exists().then_some(())
     });
