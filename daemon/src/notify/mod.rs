@@ -17,31 +17,36 @@ use crate::daemon::Daemon;
 use crate::store::from_micros;
 use bolt_shared::notify::{ChannelStatus, NotifyStatus, NotifyTestReport};
 use bolt_shared::notify_config::NotifyChannel;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the queue is looked at when nothing wakes the notifier.
 const TICK: Duration = Duration::from_secs(1);
-/// Deliveries attempted at once, at most.
+/// Deliveries attempted at once, at most…
 const BATCH: usize = 16;
+/// …and at most this many to one channel, so a stuck one can't take every slot.
+const PER_CHANNEL: usize = 4;
+/// Due deliveries looked at per round (oldest first), to find some for every channel.
+const LOOK_AHEAD: usize = 256;
 
 /// The notifier's state shared with the rest of the daemon.
 #[derive(Default)]
 pub struct Notifier {
     wake: tokio::sync::Notify,
     pub degraded: degraded::Held,
-    /// Deliveries being attempted now (by id), so none is picked twice.
-    in_flight: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// Deliveries being attempted now (id → channel), so none is picked twice.
+    in_flight: std::sync::Mutex<HashMap<i64, String>>,
 }
 
 impl Notifier {
-    fn in_flight(&self) -> std::collections::HashSet<i64> {
+    fn in_flight(&self) -> HashMap<i64, String> {
         self.in_flight.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    fn take_on(&self, id: i64) {
+    fn take_on(&self, id: i64, channel: &str) {
         if let Ok(mut set) = self.in_flight.lock() {
-            set.insert(id);
+            set.insert(id, channel.to_string());
         }
     }
 
@@ -115,18 +120,27 @@ async fn round(daemon: &Arc<Daemon>, tidy: bool) -> crate::store::StoreResult<()
     if busy.len() >= BATCH {
         return Ok(());
     }
-    let limit = BATCH + busy.len();
+    let mut per_channel: HashMap<String, usize> = HashMap::new();
+    for channel in busy.values() {
+        *per_channel.entry(channel.clone()).or_default() += 1;
+    }
     let due = daemon
         .store
         .readers
-        .read(move |conn| queue::due(conn, limit))
+        .read(|conn| queue::due(conn, LOOK_AHEAD))
         .await?;
-    for item in due
-        .into_iter()
-        .filter(|item| !busy.contains(&item.id))
-        .take(BATCH - busy.len())
-    {
-        daemon.notifier.take_on(item.id);
+    let mut started = busy.len();
+    for item in due {
+        if started >= BATCH {
+            break;
+        }
+        let taken = per_channel.entry(item.channel.clone()).or_default();
+        if busy.contains_key(&item.id) || *taken >= PER_CHANNEL {
+            continue;
+        }
+        *taken += 1;
+        started += 1;
+        daemon.notifier.take_on(item.id, &item.channel);
         tokio::spawn(attempt(daemon.clone(), item));
     }
     Ok(())
