@@ -55,6 +55,10 @@ pub struct NotifyChannel {
     /// The sender address.
     #[serde(default)]
     pub from: Option<String>,
+    /// A PEM file of the certificate authority that signed the SMTP server's certificate,
+    /// trusted besides the system's (a private CA).
+    #[serde(default)]
+    pub smtp_ca_file: Option<PathBuf>,
     /// STARTTLS on `smtp://` servers. `false` only for a local test sink: the mail and
     /// the login would cross the network in clear text.
     #[serde(default = "default_true")]
@@ -236,6 +240,15 @@ pub fn check_channels(channels: &[NotifyChannel]) -> Result<(), String> {
                 if !(smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
                     return Err(format!(
                         "{at}: an email channel needs smtp = \"smtp://host:587\" (STARTTLS) or \"smtps://host:465\""
+                    ));
+                }
+                if channel
+                    .smtp_ca_file
+                    .as_ref()
+                    .is_some_and(|path| !path.is_absolute())
+                {
+                    return Err(format!(
+                        "{at}: smtp_ca_file must be an absolute path (boltd may run in another directory)"
                     ));
                 }
                 if !channel.from.as_deref().is_some_and(|f| f.contains('@')) {

@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 fn project(job_code: &str) -> String {
@@ -159,75 +159,44 @@ fn http_receiver(status: u16) -> (String, mpsc::Receiver<Received>) {
     (url, rx)
 }
 
-/// A mail the SMTP sink took: the AUTH PLAIN login, the envelope and the message.
-#[derive(Debug)]
+/// A mail the SMTP sink took: the AUTH PLAIN login, the envelope and the message, and
+/// whether it came over TLS.
+#[derive(Debug, Default)]
 struct Mail {
     login: Option<String>,
     from: String,
     to: Vec<String>,
     data: String,
+    encrypted: bool,
 }
 
-/// A small SMTP server on 127.0.0.1 (no TLS: the channel says `starttls = false`).
-fn smtp_sink() -> (u16, mpsc::Receiver<Mail>) {
-    use base64::Engine;
+/// What the conversation asks for next.
+enum Next {
+    Done,
+    StartTls,
+}
+
+/// A small SMTP server on 127.0.0.1. With `tls` it offers STARTTLS, and AUTH only once
+/// the connection is encrypted (as real servers do); without, it never encrypts.
+fn smtp_sink(tls: Option<Arc<rustls::ServerConfig>>) -> (u16, mpsc::Receiver<Mail>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let mut out = stream.try_clone().unwrap();
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.write_all(b"220 sink ESMTP\r\n");
+            let mut mail = Mail::default();
             let mut reader = BufReader::new(stream);
-            let mut say = |text: &str| {
-                let _ = out.write_all(text.as_bytes());
-            };
-            say("220 sink ESMTP\r\n");
-            let mut mail = Mail {
-                login: None,
-                from: String::new(),
-                to: Vec::new(),
-                data: String::new(),
-            };
-            let mut line = String::new();
-            loop {
-                line.clear();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let command = line.trim_end().to_string();
-                let upper = command.to_ascii_uppercase();
-                if upper.starts_with("EHLO") {
-                    say("250-sink\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n");
-                } else if upper.starts_with("AUTH PLAIN") {
-                    let encoded = command.split_whitespace().nth(2).unwrap_or("");
-                    let decoded = base64::engine::general_purpose::STANDARD
-                        .decode(encoded)
-                        .unwrap_or_default();
-                    mail.login = Some(String::from_utf8_lossy(&decoded).replace('\0', "|"));
-                    say("235 ok\r\n");
-                } else if upper.starts_with("MAIL FROM:") {
-                    mail.from = command[10..].to_string();
-                    say("250 ok\r\n");
-                } else if upper.starts_with("RCPT TO:") {
-                    mail.to.push(command[8..].to_string());
-                    say("250 ok\r\n");
-                } else if upper == "DATA" {
-                    say("354 go on\r\n");
-                    loop {
-                        line.clear();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
-                            break;
-                        }
-                        mail.data.push_str(&line);
-                    }
-                    say("250 queued\r\n");
-                } else if upper == "QUIT" {
-                    say("221 bye\r\n");
-                    break;
-                } else {
-                    say("250 ok\r\n");
-                }
+            let next = converse(&mut reader, tls.is_some(), &mut mail);
+            if let (Next::StartTls, Some(config)) = (next, &tls) {
+                let tcp = reader.into_inner();
+                let Ok(server) = rustls::ServerConnection::new(config.clone()) else {
+                    continue;
+                };
+                let mut reader = BufReader::new(rustls::StreamOwned::new(server, tcp));
+                mail.encrypted = true;
+                converse(&mut reader, false, &mut mail);
             }
             if !mail.from.is_empty() {
                 let _ = tx.send(mail);
@@ -235,6 +204,153 @@ fn smtp_sink() -> (u16, mpsc::Receiver<Mail>) {
         }
     });
     (port, rx)
+}
+
+fn converse<S: Read + Write>(reader: &mut BufReader<S>, offer_tls: bool, mail: &mut Mail) -> Next {
+    use base64::Engine;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return Next::Done;
+        }
+        let command = line.trim_end().to_string();
+        let upper = command.to_ascii_uppercase();
+        let reply: String = if upper.starts_with("EHLO") {
+            if offer_tls {
+                "250-sink\r\n250-STARTTLS\r\n250 8BITMIME\r\n".into()
+            } else {
+                "250-sink\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n".into()
+            }
+        } else if upper == "STARTTLS" && offer_tls {
+            let _ = reader.get_mut().write_all(b"220 go ahead\r\n");
+            return Next::StartTls;
+        } else if upper.starts_with("AUTH PLAIN") {
+            let encoded = command.split_whitespace().nth(2).unwrap_or("");
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap_or_default();
+            mail.login = Some(String::from_utf8_lossy(&decoded).replace('\0', "|"));
+            "235 ok\r\n".into()
+        } else if upper.starts_with("MAIL FROM:") {
+            mail.from = command[10..].to_string();
+            "250 ok\r\n".into()
+        } else if upper.starts_with("RCPT TO:") {
+            mail.to.push(command[8..].to_string());
+            "250 ok\r\n".into()
+        } else if upper == "DATA" {
+            let _ = reader.get_mut().write_all(b"354 go on\r\n");
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
+                    break;
+                }
+                mail.data.push_str(&line);
+            }
+            "250 queued\r\n".into()
+        } else if upper == "QUIT" {
+            let _ = reader.get_mut().write_all(b"221 bye\r\n");
+            let _ = reader.get_mut().flush();
+            return Next::Done;
+        } else {
+            "250 ok\r\n".into()
+        };
+        let _ = reader.get_mut().write_all(reply.as_bytes());
+        let _ = reader.get_mut().flush();
+    }
+}
+
+/// A test CA and a certificate it signed for 127.0.0.1 (made with the openssl command):
+/// (the CA's PEM file, the server's TLS config). `None` without openssl.
+fn test_tls(dir: &Path) -> Option<(PathBuf, Arc<rustls::ServerConfig>)> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let openssl = |args: &[&str]| {
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .ok()?;
+    let made = openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=bolt test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign",
+            ],
+        ]
+        .concat(),
+    ) && openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    ) && openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    if !made {
+        return None;
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certs = CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .ok()?
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).ok()?;
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .ok()?;
+    Some((dir.join("ca.pem"), Arc::new(config)))
 }
 
 fn signature(secret: &str, body: &str) -> String {
@@ -282,7 +398,7 @@ fn a_failed_run_and_a_workflow_change_reach_a_command_a_signed_webhook_and_smtp(
     let inbox = root.path().join("inbox");
     let script = recorder_script(root.path(), &inbox);
     let (hook_url, hooks) = http_receiver(200);
-    let (smtp_port, mails) = smtp_sink();
+    let (smtp_port, mails) = smtp_sink(None);
     let config = format!(
         r#"
 [[notify]]
@@ -562,7 +678,7 @@ fn a_failing_channel_is_retried_and_shown_in_status_and_notify_test_reports_the_
     let inbox = root.path().join("inbox");
     let script = recorder_script(root.path(), &inbox);
     let (hook_url, hooks) = http_receiver(500);
-    let (smtp_port, mails) = smtp_sink();
+    let (smtp_port, mails) = smtp_sink(None);
     let config = format!(
         r#"
 [[notify]]
@@ -823,4 +939,129 @@ fn a_store_refusing_writes_is_alerted_from_memory() {
     });
     assert_eq!(recorded(&inbox).len(), 1, "one fault, one alert");
     drop(daemon);
+}
+
+/// Mail over STARTTLS to a server whose certificate a private CA signed: refused until the
+/// channel trusts that CA (`smtp_ca_file`), then sent encrypted, logged in with the bolt
+/// credential.
+#[test]
+fn mail_goes_over_starttls_and_the_server_s_certificate_is_checked() {
+    let root = tempfile::tempdir().unwrap();
+    let Some((ca_file, tls)) = test_tls(root.path()) else {
+        eprintln!("openssl could not make a test certificate: skipping");
+        return;
+    };
+    let (port, mails) = smtp_sink(Some(tls));
+    let config = format!(
+        r#"
+[[notify]]
+name = "trusted"
+on = ["run_failed"]
+email = "oncall@example.org"
+from = "bolt@example.org"
+smtp = "smtp://127.0.0.1:{port}"
+smtp_credential = "smtp-login"
+smtp_ca_file = "{}"
+
+[[notify]]
+name = "untrusted"
+on = ["run_failed"]
+email = "oncall@example.org"
+from = "bolt@example.org"
+smtp = "smtp://127.0.0.1:{port}"
+smtp_credential = "smtp-login"
+"#,
+        ca_file.display()
+    );
+    let (daemon, _config) = start_with_config(&config, &[]);
+    ok(&daemon.bolt_with_stdin(
+        &["credential", "set", "smtp-login"],
+        Some(r#"{"username": "bolt-mailer", "password": "tls-pass-456"}"#),
+    ));
+
+    let out = daemon.bolt(&["notify", "test", "untrusted"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(!err.contains("tls-pass-456"), "{err}");
+
+    ok(&daemon.bolt(&["notify", "test", "trusted"]));
+    let mail = receive("the mail over TLS", &daemon, &mails);
+    assert!(mail.encrypted, "{mail:?}");
+    assert_eq!(mail.login.as_deref(), Some("|bolt-mailer|tls-pass-456"));
+    assert!(
+        mail.data.contains("Subject: [bolt] test alert from bolt"),
+        "{}",
+        mail.data
+    );
+}
+
+/// A channel that doesn't answer holds up only its own alerts. (Its command gives up by
+/// itself after a minute, so a failed test leaves nothing running.)
+#[test]
+fn a_stuck_channel_does_not_hold_up_another() {
+    let root = tempfile::tempdir().unwrap();
+    let inbox = root.path().join("inbox");
+    let script = recorder_script(root.path(), &inbox);
+    let release = root.path().join("release");
+    let stuck = root.path().join("stuck.sh");
+    std::fs::write(
+        &stuck,
+        format!(
+            "#!/bin/sh\ntouch {started}\ni=0\nwhile [ ! -e {release} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\ncat > /dev/null\n",
+            started = root.path().join("started").display(),
+            release = release.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stuck, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = format!(
+        r#"
+[[notify]]
+name = "stuck"
+on = ["run_failed"]
+command = "{}"
+timeout_secs = 600
+
+[[notify]]
+name = "pager"
+on = ["run_failed"]
+command = "{}"
+args = ["{}"]
+"#,
+        stuck.display(),
+        script.display(),
+        inbox.display()
+    );
+    let (daemon, _config) = start_with_config(&config, &[]);
+    daemon.deploy_text(&project(FAILING));
+    let first = daemon.post("/i/intake", "{}").json();
+    daemon.wait_work_order(first["work_order_id"].as_str().unwrap());
+    wait_for("the stuck channel's command to start", &daemon, || {
+        root.path().join("started").exists().then_some(())
+    });
+    // The other channel's alerts arrive while the stuck one still waits: this one, and
+    // those of later failures.
+    wait_for("the pager's alert", &daemon, || {
+        recorded(&inbox)
+            .into_iter()
+            .find(|e| e["event"] == "run_failed")
+    });
+    let second = daemon.post("/i/intake", "{}").json()["work_order_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    daemon.wait_work_order(&second);
+    wait_for("the pager's second alert", &daemon, || {
+        let failed = recorded(&inbox)
+            .iter()
+            .filter(|e| e["event"] == "run_failed")
+            .count();
+        (failed == 2).then_some(())
+    });
+    assert!(!release.exists());
+    std::fs::write(&release, "").unwrap();
+    wait_for("the stuck channel's deliveries", &daemon, || {
+        (status_channel(&daemon, "stuck")["delivered"] == 2).then_some(())
+    });
 }

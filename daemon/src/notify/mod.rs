@@ -17,22 +17,46 @@ use crate::daemon::Daemon;
 use crate::store::from_micros;
 use bolt_shared::notify::{ChannelStatus, NotifyStatus, NotifyTestReport};
 use bolt_shared::notify_config::NotifyChannel;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the queue is looked at when nothing wakes the notifier.
 const TICK: Duration = Duration::from_secs(1);
-/// Deliveries attempted at once.
+/// Deliveries attempted at once, at most…
 const BATCH: usize = 16;
+/// …and at most this many to one channel, so a stuck one can't take every slot.
+const PER_CHANNEL: usize = 4;
+/// Due deliveries looked at per round (oldest first), to find some for every channel.
+const LOOK_AHEAD: usize = 256;
 
 /// The notifier's state shared with the rest of the daemon.
 #[derive(Default)]
 pub struct Notifier {
     wake: tokio::sync::Notify,
     pub degraded: degraded::Held,
+    /// Deliveries being attempted now (id → channel), so none is picked twice.
+    in_flight: std::sync::Mutex<HashMap<i64, String>>,
 }
 
 impl Notifier {
+    fn in_flight(&self) -> HashMap<i64, String> {
+        self.in_flight.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn take_on(&self, id: i64, channel: &str) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            set.insert(id, channel.to_string());
+        }
+    }
+
+    fn done_with(&self, id: i64) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            set.remove(&id);
+        }
+        self.wake();
+    }
+
     /// Asks for a look at the queue now (after events were written).
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -90,41 +114,61 @@ async fn round(daemon: &Arc<Daemon>, tidy: bool) -> crate::store::StoreResult<()
     if channels.is_empty() {
         return Ok(());
     }
+    // Each delivery goes on its own: a channel that is slow to answer holds up only its
+    // own alerts, never another channel's or the next look at the queue.
+    let busy = daemon.notifier.in_flight();
+    if busy.len() >= BATCH {
+        return Ok(());
+    }
+    let mut per_channel: HashMap<String, usize> = HashMap::new();
+    for channel in busy.values() {
+        *per_channel.entry(channel.clone()).or_default() += 1;
+    }
     let due = daemon
         .store
         .readers
-        .read(|conn| queue::due(conn, BATCH))
+        .read(|conn| queue::due(conn, LOOK_AHEAD))
         .await?;
-    if due.is_empty() {
-        return Ok(());
-    }
-    let attempts = due.iter().map(|item| {
-        let found = find(&channels, &item.channel);
-        async move {
-            let outcome = match found {
-                Some((index, channel)) => {
-                    let at = format!("[[notify]] {}", channel.key(index));
-                    deliver::deliver(daemon, channel, &at, &item.payload).await
-                }
-                None => Err("the channel is no longer in bolt.toml".into()),
-            };
-            if let Err(error) = &outcome {
-                tracing::warn!(channel = %item.channel, attempt = item.attempts + 1, %error, "alert not delivered; it is tried again later");
-            }
-            (item.clone(), outcome)
+    let mut started = busy.len();
+    for item in due {
+        if started >= BATCH {
+            break;
         }
-    });
-    let outcomes = futures_util::future::join_all(attempts).await;
-    daemon
+        let taken = per_channel.entry(item.channel.clone()).or_default();
+        if busy.contains_key(&item.id) || *taken >= PER_CHANNEL {
+            continue;
+        }
+        *taken += 1;
+        started += 1;
+        daemon.notifier.take_on(item.id, &item.channel);
+        tokio::spawn(attempt(daemon.clone(), item));
+    }
+    Ok(())
+}
+
+/// One try of one delivery, and its outcome written down.
+async fn attempt(daemon: Arc<Daemon>, item: queue::Due) {
+    let outcome = match find(&daemon.config.notify, &item.channel) {
+        Some((index, channel)) => {
+            let at = format!("[[notify]] {}", channel.key(index));
+            deliver::deliver(&daemon, channel, &at, &item.payload).await
+        }
+        None => Err("the channel is no longer in bolt.toml".into()),
+    };
+    if let Err(error) = &outcome {
+        tracing::warn!(channel = %item.channel, attempt = item.attempts + 1, %error, "alert not delivered; it is tried again later");
+    }
+    let id = item.id;
+    let recorded = daemon
         .store
         .writer
-        .write(move |tx| {
-            for (item, outcome) in &outcomes {
-                queue::record_attempt(tx, item, outcome)?;
-            }
-            Ok(())
-        })
-        .await
+        .write(move |tx| queue::record_attempt(tx, &item, &outcome))
+        .await;
+    if let Err(err) = recorded {
+        // It stays due: it is sent again once the store takes writes.
+        tracing::warn!(%err, "alerts: could not record a delivery attempt");
+    }
+    daemon.notifier.done_with(id);
 }
 
 /// The channel a key names: its `name`, or `#N` / `N` for the N-th `[[notify]]` entry.

@@ -5,6 +5,7 @@
 use bolt_shared::notify_config::{NotifyChannel, redact_url};
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
@@ -12,6 +13,19 @@ use std::time::Duration;
 pub struct Login {
     pub username: String,
     pub password: String,
+}
+
+/// TLS that trusts the system's authorities and the one in `ca_file`.
+fn trusting(host: &str, ca_file: &std::path::Path) -> Result<TlsParameters, String> {
+    let shown = ca_file.display();
+    let pem =
+        std::fs::read(ca_file).map_err(|e| format!("cannot read smtp_ca_file {shown}: {e}"))?;
+    let ca = Certificate::from_pem(&pem)
+        .map_err(|e| format!("smtp_ca_file {shown} holds no PEM certificate: {e}"))?;
+    TlsParameters::builder(host.to_string())
+        .add_root_certificate(ca)
+        .build()
+        .map_err(|e| format!("cannot set up TLS with smtp_ca_file {shown}: {e}"))
 }
 
 pub async fn deliver(
@@ -30,14 +44,23 @@ pub async fn deliver(
     let implicit_tls = url.scheme() == "smtps";
     let port = url.port().unwrap_or(if implicit_tls { 465 } else { 587 });
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let builder = if implicit_tls {
-        AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-    } else if channel.starttls {
-        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-    } else {
-        Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+    let builder = match &channel.smtp_ca_file {
+        Some(ca_file) => {
+            let params = trusting(host, ca_file)?;
+            let tls = if implicit_tls {
+                Tls::Wrapper(params)
+            } else if channel.starttls {
+                Tls::Required(params)
+            } else {
+                Tls::None
+            };
+            Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(tls))
+        }
+        None if implicit_tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
+        None if channel.starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
+        None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
             host,
-        ))
+        )),
     }
     .map_err(|e| format!("cannot set up TLS for {shown}: {e}"))?;
     let mut builder = builder.port(port).timeout(Some(timeout));
