@@ -53,10 +53,15 @@ pub struct App {
     /// Requests waiting to be handed to the data source.
     pub outbox: Vec<(Tag, Request)>,
     pub quit: bool,
+    /// `bolt open WORKFLOW/JOB`: the graph to open once the workflows are loaded.
+    pending_job: Option<(String, Option<String>)>,
     /// Work for the runtime that needs the terminal (editor, pager, clipboard).
     pub external: Option<External>,
     /// Ctrl-R while boltd is down: the runtime reconnects at once instead of waiting.
     pub reconnect_now: bool,
+    /// boltd's health for the status line: (queue depth, failures in the last hour).
+    pub health: (Option<u64>, Option<u64>),
+    health_in_flight: bool,
     /// A workflows request is in flight; `workflows_again`: ask once more when it answers.
     workflows_in_flight: bool,
     workflows_again: bool,
@@ -139,7 +144,10 @@ impl App {
             outbox: Vec::new(),
             quit: false,
             external: None,
+            pending_job: None,
             reconnect_now: false,
+            health: (None, None),
+            health_in_flight: false,
             workflows_in_flight: false,
             workflows_again: false,
             now: Utc::now,
@@ -157,6 +165,23 @@ impl App {
                 reference,
                 search: None,
             });
+        }
+    }
+
+    /// Opens the workflow screen on a job (as a shared `bolt open WORKFLOW/JOB` link does),
+    /// now if the workflows are loaded, else when they arrive.
+    pub fn open_job(&mut self, workflow_id: String, job_id: Option<String>) {
+        if !self.workflows.list.iter().any(|w| w.id == workflow_id) {
+            self.pending_job = Some((workflow_id, job_id));
+            return;
+        }
+        self.run(Action::Go(ScreenId::Workflows));
+        if let Some(at) = self.workflows.list.iter().position(|w| w.id == workflow_id) {
+            self.workflows.selected = at;
+        }
+        self.run(Action::OpenGraph { workflow_id });
+        if let (Some(graph), Some(job)) = (self.graph.as_mut(), job_id) {
+            graph.selected_job = Some(job);
         }
     }
 
@@ -256,6 +281,13 @@ impl App {
             Command::GoHistory => Action::Go(ScreenId::History),
             Command::GoWorkflows => Action::Go(ScreenId::Workflows),
             Command::GoCredentials => Action::Go(ScreenId::Credentials),
+            Command::GoFailures => Action::Send(
+                Tag::Failures,
+                Request::Failures {
+                    since: Some((self.now)() - chrono::Duration::hours(24)),
+                },
+            ),
+            Command::WorkflowHistory => self.workflow_history(),
             _ => match self.screen() {
                 ScreenId::History => self.history.handle(command),
                 ScreenId::Detail => match self.detail.as_mut() {
@@ -271,6 +303,46 @@ impl App {
             },
         };
         self.run(action);
+    }
+
+    /// The history filtered to the workflow on screen (Workflows or its graph).
+    fn workflow_history(&self) -> Action {
+        let name = match self.screen() {
+            ScreenId::Graph => self.graph.as_ref().map(|g| g.workflow.name.clone()),
+            ScreenId::Workflows => self
+                .workflows
+                .list
+                .get(self.workflows.selected)
+                .map(|w| w.name.clone()),
+            _ => None,
+        };
+        let Some(name) = name else {
+            return Action::None;
+        };
+        let filter = bolt_shared::model::WorkOrderFilter {
+            workflow: Some(name),
+            ..Default::default()
+        };
+        Action::Many(vec![
+            Action::Go(ScreenId::History),
+            Action::ApplyFilter(Box::new((filter, Default::default()))),
+        ])
+    }
+
+    /// Asks boltd for the status line's health figures (queue, failures in the last hour),
+    /// unless that is already under way.
+    pub fn refresh_health(&mut self) {
+        if self.health_in_flight || !matches!(self.connection, Connection::Connected { .. }) {
+            return;
+        }
+        self.health_in_flight = true;
+        self.outbox.push((Tag::HealthStatus, Request::Status));
+        self.outbox.push((
+            Tag::HealthFailures,
+            Request::Failures {
+                since: Some((self.now)() - chrono::Duration::hours(1)),
+            },
+        ));
     }
 
     fn palette(&self) -> Picker {
@@ -635,6 +707,10 @@ impl App {
                 self.was_down = matches!(connection, Connection::Down { .. });
                 let changed = self.connection != connection;
                 self.connection = connection;
+                if now_up {
+                    self.health_in_flight = false;
+                    self.refresh_health();
+                }
                 changed
             }
         }
@@ -676,6 +752,13 @@ impl App {
             Tag::Versions { .. } => "loading versions".to_string(),
             Tag::VersionDiff => "loading the diff".to_string(),
             Tag::BulkScope(_) => "counting the matching work orders".to_string(),
+            Tag::Failures => "loading the failures".to_string(),
+            // The status line just shows less; an error banner would be noise.
+            Tag::HealthStatus => return,
+            Tag::HealthFailures => {
+                self.health_in_flight = false;
+                return;
+            }
             Tag::SaveJob { job_id, job_name } => {
                 // The editor stays open with boltd's reason, so nothing typed is lost.
                 if let Some(editor) = self.job_editor(job_id) {
@@ -730,6 +813,9 @@ impl App {
                     let workflow_id = shown.work_order.row.workflow_id.clone();
                     detail.workflow_jobs = jobs_of(&self.workflows.list, &workflow_id);
                 }
+                if let Some((workflow_id, job_id)) = self.pending_job.take() {
+                    self.open_job(workflow_id, job_id);
+                }
                 if again {
                     Workflows::load()
                 } else {
@@ -781,6 +867,21 @@ impl App {
                     None => format!("{what}: already as in version {}", report.to),
                 };
                 Action::Many(vec![Action::info(text), Workflows::load()])
+            }
+            (Tag::Failures, Response::Failures { groups }) => Action::overlay(Overlay::Failures(
+                Box::new(super::widgets::failures::Failures::new(
+                    groups,
+                    (self.now)() - chrono::Duration::hours(24),
+                )),
+            )),
+            (Tag::HealthStatus, Response::Status(status)) => {
+                self.health.0 = Some(status.queue_depth);
+                Action::None
+            }
+            (Tag::HealthFailures, Response::Failures { groups }) => {
+                self.health_in_flight = false;
+                self.health.1 = Some(groups.iter().map(|g| g.count).sum());
+                Action::None
             }
             (Tag::BulkScope(scope), Response::WorkOrders(page)) => {
                 self.history.apply_bulk_scope(*scope, &page)
@@ -974,13 +1075,14 @@ impl App {
                 self.run(Workflows::load());
                 return false;
             }
-            // The workflows screens show 24h success/failure counts: keep them current.
-            Event::WorkOrderChanged { state, .. }
-                if state.is_final()
-                    && matches!(self.screen(), ScreenId::Workflows | ScreenId::Graph) =>
-            {
-                self.run(Workflows::load());
+            // The status line's figures and the workflows screens' 24h counts follow.
+            Event::WorkOrderChanged { state, .. } if state.is_final() => {
+                self.refresh_health();
+                if matches!(self.screen(), ScreenId::Workflows | ScreenId::Graph) {
+                    self.run(Workflows::load());
+                }
             }
+            Event::WorkOrderChanged { .. } => self.refresh_health(),
             _ => {}
         }
         let (history_changed, history_action) = self.history.on_event(&event);
@@ -1092,10 +1194,26 @@ impl App {
                 format!("boltd {} connecting", self.theme.dot(false)),
                 Tone::Waiting,
             ),
-            Connection::Connected { .. } => (
-                format!("boltd {} connected", self.theme.dot(true)),
-                Tone::Good,
-            ),
+            Connection::Connected { .. } => {
+                let mut text = String::new();
+                if let Some(queue) = self.health.0 {
+                    text.push_str(&format!("queue {queue} · "));
+                }
+                match self.health.1 {
+                    Some(0) => text.push_str("no failures in 1h · "),
+                    Some(failed) => {
+                        text.push_str(&format!("{} {failed} failed in 1h · ", self.theme.cross()))
+                    }
+                    None => {}
+                }
+                text.push_str(&format!("boltd {} connected", self.theme.dot(true)));
+                let tone = if self.health.1.is_some_and(|f| f > 0) {
+                    Tone::Warn
+                } else {
+                    Tone::Good
+                };
+                (text, tone)
+            }
             Connection::Down { retry_in, .. } => (
                 format!(
                     "boltd {} down, retrying in {}s",

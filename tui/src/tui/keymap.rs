@@ -58,6 +58,8 @@ commands! {
     GoHistory => "go-history",
     GoWorkflows => "go-workflows",
     GoCredentials => "go-credentials",
+    GoFailures => "go-failures",
+    WorkflowHistory => "workflow-history",
     Up => "up",
     Down => "down",
     Top => "top",
@@ -229,6 +231,12 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         (Global, "1", GoHistory, "history of work orders"),
         (Global, "2", GoWorkflows, "workflows"),
         (Global, "3", GoCredentials, "credentials"),
+        (
+            Global,
+            "4",
+            GoFailures,
+            "failures of the last 24 hours, grouped",
+        ),
         (Global, "k,up", Up, "move up"),
         (Global, "j,down", Down, "move down"),
         (Global, "g,home", Top, "go to top"),
@@ -296,6 +304,7 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         (Workflows, "enter", Open, "show the workflow graph"),
         (Workflows, "E", ToggleEnabled, "enable / disable"),
         (Workflows, "t", TriggerRun, "run by hand"),
+        (Workflows, "H", WorkflowHistory, "history of this workflow"),
         (Workflows, "/", Search, "find a workflow"),
         (
             Workflows,
@@ -318,6 +327,7 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         ),
         (Graph, "E", ToggleEnabled, "enable / disable the workflow"),
         (Graph, "t", TriggerRun, "run by hand"),
+        (Graph, "H", WorkflowHistory, "history of this workflow"),
         (
             Graph,
             "v",
