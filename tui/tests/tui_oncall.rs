@@ -1067,3 +1067,98 @@ fn the_status_line_shows_the_queue_and_failures_of_the_last_hour() {
             .any(|(tag, _)| *tag == Tag::HealthFailures)
     );
 }
+
+fn credential_detail() -> bolt_shared::credential_view::CredentialDetail {
+    serde_json::from_value(serde_json::json!({
+        "name": "dhis2-play",
+        "fields": [
+            {"key": "baseUrl", "secret": false, "value": "https://play.dhis2.org"},
+            {"key": "username", "secret": false, "value": "admin"},
+            {"key": "password", "secret": true}
+        ],
+        "used_by": ["Nightly Sync / Sync to DHIS2"],
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "history": []
+    }))
+    .unwrap()
+}
+
+/// The credentials screen with the edit form open on dhis2-play.
+fn editing_credential() -> App {
+    let mut app = demo_app(ColorMode::None);
+    press(&mut app, KeyCode::Char('3'));
+    app.outbox.clear();
+    press(&mut app, KeyCode::Char('e'));
+    let (tag, request) = app.outbox.pop().expect("the credential is asked for");
+    assert!(
+        matches!(request, Request::CredentialShow { .. }),
+        "{request:?}"
+    );
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Ok(bolt_shared::protocol::Response::Credential(Box::new(
+            credential_detail(),
+        ))),
+    });
+    app
+}
+
+#[test]
+fn editing_a_credential_keeps_other_fields_and_a_blank_secret_is_unchanged() {
+    let mut app = editing_credential();
+    let form = render(&app, 100, 30);
+    assert!(form.contains("Edit credential dhis2-play"), "{form}");
+    assert!(
+        form.contains("https://play.dhis2.org"),
+        "non-secret values shown:\n{form}"
+    );
+    assert!(form.contains("admin"), "{form}");
+    assert!(form.contains("(unchanged; type to replace)"), "{form}");
+    // Change only the username.
+    press(&mut app, KeyCode::Tab);
+    ctrl(&mut app, 'u');
+    type_text(&mut app, "ops");
+    ctrl(&mut app, 's');
+    match app.outbox.pop() {
+        Some((_, Request::CredentialUpdate { name, set, unset })) => {
+            assert_eq!(name, "dhis2-play");
+            assert_eq!(
+                serde_json::Value::Object(set),
+                serde_json::json!({"username": "ops"})
+            );
+            assert!(unset.is_empty(), "{unset:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_typed_secret_never_shows_its_length_and_the_focus_shows_without_colour() {
+    let mut app = editing_credential();
+    // Focus is on Base URL: marked by a pointer, not only by colour.
+    let form = render(&app, 100, 30);
+    assert!(form.contains("▸Base URL"), "{form}");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    type_text(&mut app, "pw");
+    let short = render(&app, 100, 30);
+    type_text(&mut app, "-much-longer-secret-value");
+    let long = render(&app, 100, 30);
+    assert!(short.contains("•••••••• (typed)"), "{short}");
+    assert_eq!(
+        short.matches('•').count(),
+        long.matches('•').count(),
+        "the mask is the same for 2 and 27 characters"
+    );
+    assert!(!long.contains("much-longer"));
+    assert!(long.contains("▸Password"), "{long}");
+    ctrl(&mut app, 's');
+    match app.outbox.pop() {
+        Some((_, Request::CredentialUpdate { set, .. })) => assert_eq!(
+            serde_json::Value::Object(set),
+            serde_json::json!({"password": "pw-much-longer-secret-value"})
+        ),
+        other => panic!("{other:?}"),
+    }
+}

@@ -753,6 +753,7 @@ impl App {
             Tag::VersionDiff => "loading the diff".to_string(),
             Tag::BulkScope(_) => "counting the matching work orders".to_string(),
             Tag::Failures => "loading the failures".to_string(),
+            Tag::CredentialEdit => "loading the credential".to_string(),
             // The status line just shows less; an error banner would be noise.
             Tag::HealthStatus => return,
             Tag::HealthFailures => {
@@ -867,6 +868,11 @@ impl App {
                     None => format!("{what}: already as in version {}", report.to),
                 };
                 Action::Many(vec![Action::info(text), Workflows::load()])
+            }
+            (Tag::CredentialEdit, Response::Credential(detail)) => {
+                Action::overlay(Overlay::CredForm(Box::new(
+                    super::widgets::credform::CredForm::editing(&detail, &self.theme),
+                )))
             }
             (Tag::Failures, Response::Failures { groups }) => Action::overlay(Overlay::Failures(
                 Box::new(super::widgets::failures::Failures::new(

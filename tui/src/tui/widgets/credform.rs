@@ -40,7 +40,14 @@ pub struct CredForm {
     pub error: Option<String>,
     /// Keys the credential has now (for editing: what a save replaces).
     pub existing_keys: Vec<String>,
+    /// Editing: the non-secret values as boltd has them (key → value), so a save sends
+    /// only what changed and keeps the rest.
+    pub original: Option<Map<String, Value>>,
 }
+
+/// What a secret field shows once something is typed: always the same, so the length of
+/// a secret is never on screen.
+const TYPED_SECRET: &str = "•••••••• (typed)";
 
 impl CredForm {
     pub fn new(existing: Option<(&str, &[String])>, theme: &Theme) -> CredForm {
@@ -71,6 +78,93 @@ impl CredForm {
             focus: if existing.is_some() { 1 } else { 0 },
             error: None,
             existing_keys,
+            original: None,
+        }
+    }
+
+    /// Editing an existing credential from boltd's view of it: non-secret values filled in
+    /// (and kept unless changed), secret fields blank (blank = unchanged).
+    pub fn editing(
+        detail: &bolt_shared::credential_view::CredentialDetail,
+        theme: &Theme,
+    ) -> CredForm {
+        let keys: Vec<String> = detail.fields.iter().map(|f| f.key.clone()).collect();
+        let mut form = CredForm::new(Some((&detail.name, &keys)), theme);
+        let mut original = Map::new();
+        for field in detail.fields.iter().filter(|f| !f.secret) {
+            let Some(value) = &field.value else { continue };
+            original.insert(field.key.clone(), value.clone());
+            if let Some(at) = HTTP_FIELDS.iter().position(|(key, _, _)| *key == field.key) {
+                let text = match value {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                form.fields[at] = single_line(&text);
+            }
+        }
+        form.original = Some(original);
+        form
+    }
+
+    /// What a save of an edit changes: (fields to set, fields to remove). Blank secrets
+    /// are left as they are; a non-secret field emptied is removed.
+    pub fn changes(&self) -> Result<(Map<String, Value>, Vec<String>), String> {
+        let original = self.original.clone().unwrap_or_default();
+        let mut set = Map::new();
+        let mut unset = Vec::new();
+        match self.kind {
+            Kind::Http => {
+                for ((key, _, secret), area) in HTTP_FIELDS.iter().zip(&self.fields) {
+                    let typed = area.lines().join("");
+                    let before = original.get(*key);
+                    if *secret {
+                        if !typed.is_empty() {
+                            set.insert(key.to_string(), Value::String(typed));
+                        }
+                    } else if typed.is_empty() {
+                        if before.is_some() {
+                            unset.push(key.to_string());
+                        }
+                    } else if before != Some(&Value::String(typed.clone())) {
+                        set.insert(key.to_string(), Value::String(typed));
+                    }
+                }
+            }
+            Kind::Raw => {
+                let text = self.raw.lines().join("\n");
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(Value::Object(map)) => set = map,
+                    Ok(_) => return Err("the fields to change must be a JSON object".into()),
+                    Err(err) => return Err(format!("not valid JSON: {err}")),
+                }
+            }
+        }
+        Ok((set, unset))
+    }
+
+    fn save_edit(&mut self, name: String) -> Outcome {
+        match self.changes() {
+            Ok((set, unset)) if set.is_empty() && unset.is_empty() => {
+                Outcome::Done(Action::info(format!("credential {name}: nothing changed")))
+            }
+            Ok((set, unset)) => {
+                if let Err(short) =
+                    bolt_daemon::secrets::check_secret_lengths(&name, &Value::Object(set.clone()))
+                {
+                    self.error = Some(short.summary());
+                    return Outcome::Stay;
+                }
+                Outcome::Done(Action::Send(
+                    Tag::Action {
+                        what: format!("credential {name} updated"),
+                    },
+                    Request::CredentialUpdate { name, set, unset },
+                ))
+            }
+            Err(message) => {
+                self.error = Some(message);
+                Outcome::Stay
+            }
         }
     }
 
@@ -117,6 +211,12 @@ impl CredForm {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        if is_save(&key)
+            && self.original.is_some()
+            && let Some(name) = self.editing.clone()
+        {
+            return self.save_edit(name);
+        }
         if is_save(&key) {
             return match self.body() {
                 Ok((name, body)) => Outcome::Done(Action::Send(
@@ -184,19 +284,21 @@ impl CredForm {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let title = match &self.editing {
-            Some(name) => format!("Replace credential {name}"),
-            None => "New credential".to_string(),
+        let title = match (&self.editing, &self.original) {
+            (Some(name), Some(_)) => format!("Edit credential {name}"),
+            (Some(name), None) => format!("Replace credential {name}"),
+            (None, _) => "New credential".to_string(),
         };
         let inner = popup(frame, area, 76, 16, &title, theme);
         let muted = theme.tone(Tone::Muted);
+        // The focused field is marked by a pointer and reverse video, not colour alone.
         let label = |index: usize, text: &str| {
-            let style = if self.focus == index {
-                theme.selected()
+            let (pointer, style) = if self.focus == index {
+                (theme.pointer(), theme.selected())
             } else {
-                theme.title()
+                (" ", theme.title())
             };
-            Span::styled(format!(" {text:<13}"), style)
+            Span::styled(format!("{pointer}{text:<13}"), style)
         };
         let mut lines = vec![Line::from(label(0, "Name"))];
         let kind_text = match self.kind {
@@ -212,8 +314,12 @@ impl CredForm {
                 for (index, (_, text, secret)) in HTTP_FIELDS.iter().enumerate() {
                     let mut spans = vec![label(index + 1, text)];
                     if *secret {
-                        spans.push(Span::raw(" ".repeat(40)));
-                        spans.push(Span::styled("(hidden)", muted));
+                        let typed = !self.fields[index].is_empty();
+                        spans.push(match (typed, self.original.is_some()) {
+                            (true, _) => Span::raw(TYPED_SECRET),
+                            (false, true) => Span::styled("(unchanged; type to replace)", muted),
+                            (false, false) => Span::styled("(hidden as you type)", muted),
+                        });
                     }
                     lines.push(Line::from(spans));
                 }
@@ -228,7 +334,15 @@ impl CredForm {
         for _ in 0..raw_height {
             lines.push(Line::from(""));
         }
-        if !self.existing_keys.is_empty() {
+        if self.original.is_some() {
+            lines.push(Line::from(Span::styled(
+                match self.kind {
+                    Kind::Http => " Blank secrets stay as they are; emptying a field removes it.",
+                    Kind::Raw => " The fields typed are changed; the others are kept.",
+                },
+                muted,
+            )));
+        } else if !self.existing_keys.is_empty() {
             lines.push(Line::from(Span::styled(
                 format!(
                     " Saving replaces all values (now: {}). Blank fields are left out.",
@@ -271,11 +385,38 @@ impl CredForm {
         match self.kind {
             Kind::Http => {
                 for (index, field) in self.fields.iter().enumerate() {
+                    // Secret fields are drawn above as a fixed mark, never per character.
+                    if HTTP_FIELDS[index].2 {
+                        continue;
+                    }
                     frame.render_widget(
                         &hide_cursor(field, self.focus == index + 1),
                         field_rect(2 + index as u16, 38),
                     );
                 }
+            }
+            Kind::Raw if self.raw.mask_char().is_some() => {
+                let typed: String = self
+                    .raw
+                    .lines()
+                    .concat()
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                let text = if typed.is_empty() || typed == "{}" {
+                    "(hidden as you type; ctrl-r shows it)"
+                } else {
+                    TYPED_SECRET
+                };
+                frame.render_widget(
+                    Paragraph::new(Span::raw(format!(" {text}"))),
+                    Rect {
+                        x: inner.x + 1,
+                        y: inner.y + fields_end,
+                        width: inner.width.saturating_sub(2),
+                        height: 1,
+                    },
+                );
             }
             Kind::Raw => {
                 let rect = Rect {
