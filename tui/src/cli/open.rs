@@ -23,9 +23,6 @@ pub fn open(
     open_ref: Option<String>,
 ) -> Result<(), CliError> {
     let resolved = global.resolve()?;
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Err(anyhow!("the bolt TUI needs a terminal; for scripts use the subcommands (bolt --help), e.g. bolt status").into());
-    }
     // WORKFLOW[/JOB] opens the workflow screen on that job; anything else is a reference.
     let (open_ref, open_job) = match open_ref {
         Some(target) => match resolve_job(global, &target)? {
@@ -34,6 +31,9 @@ pub fn open(
         },
         None => (None, None),
     };
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(anyhow!("the bolt TUI needs a terminal; for scripts use the subcommands (bolt --help), e.g. bolt status").into());
+    }
     let mut options = TuiOptions::from_config(resolved.socket, open_ref, &resolved.config.tui)
         .map_err(|e| anyhow!("[tui] color in bolt.toml: {e}"))?;
     options.open_job = open_job;
@@ -57,10 +57,18 @@ fn resolve_job(
         Some((workflow, job)) => (workflow, Some(job)),
         None => (target, None),
     };
-    let mut client = global.connect()?;
-    let workflows = match client.request(bolt_shared::protocol::Request::ListWorkflows)? {
-        bolt_shared::protocol::Response::Workflows { workflows } => workflows,
-        _ => return Err(anyhow!("boltd answered the workflow list with something else").into()),
+    // Without boltd a plain reference still opens the TUI (it shows the connection state
+    // and retries); a WORKFLOW/JOB link needs the workflow list.
+    let listed = global
+        .connect()
+        .and_then(|mut client| Ok(client.request(bolt_shared::protocol::Request::ListWorkflows)?));
+    let workflows = match listed {
+        Ok(bolt_shared::protocol::Response::Workflows { workflows }) => workflows,
+        Ok(_) => {
+            return Err(anyhow!("boltd answered the workflow list with something else").into());
+        }
+        Err(_) if job.is_none() => return Ok(None),
+        Err(err) => return Err(err),
     };
     let named = |name: &str, key: &str, wanted: &str| {
         name.eq_ignore_ascii_case(wanted) || key.eq_ignore_ascii_case(wanted)
