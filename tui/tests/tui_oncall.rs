@@ -691,7 +691,7 @@ fn every_dialog_fits_80_by_24_with_its_key_hints() {
 
 #[test]
 fn ascii_mode_has_a_look_alike_for_every_symbol_drawn() {
-    use tui::app::ascii_look_alike;
+    use tui::ascii::ascii_look_alike;
     let mut screens = Vec::new();
     let mut app = demo_app(ColorMode::Full);
     screens.push(render(&app, 120, 40));

@@ -16,13 +16,12 @@ use super::widgets::help::Help;
 use super::widgets::overlay::{Outcome, Overlay};
 use super::widgets::picker::{PickItem, PickPurpose, Picker};
 use super::widgets::prompt::PromptPurpose;
-use super::widgets::text::clip_spans;
 use bolt_shared::protocol::{Event, Request, RerunOutcome, Response};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Gauge, Paragraph};
 use std::collections::VecDeque;
 
@@ -70,61 +69,6 @@ pub struct App {
 }
 
 const QUIT_UNSAVED: &str = "Quit bolt without saving?";
-
-/// Short key hints per screen for the status line (the full list is behind `?`).
-const HINTS: &[(Context, &[(Command, &str)])] = &[
-    (
-        Context::History,
-        &[
-            (Command::Open, "open"),
-            (Command::Rerun, "rerun"),
-            (Command::RerunFrom, "from step"),
-            (Command::Mark, "mark"),
-            (Command::MarkAllMatching, "all"),
-            (Command::Cancel, "cancel"),
-            (Command::Search, "search"),
-            (Command::Filter, "filter"),
-        ],
-    ),
-    (
-        Context::Detail,
-        &[
-            (Command::NextPane, "pane"),
-            (Command::NextTab, "tab"),
-            (Command::Zoom, "zoom"),
-            (Command::Wrap, "wrap"),
-            (Command::Rerun, "rerun"),
-            (Command::RerunFrom, "from step"),
-            (Command::SaveInput, "save input"),
-            (Command::WriteFile, "write"),
-            (Command::EditJob, "edit job"),
-        ],
-    ),
-    (
-        Context::Workflows,
-        &[
-            (Command::Open, "graph"),
-            (Command::ToggleEnabled, "on/off"),
-            (Command::TriggerRun, "run"),
-        ],
-    ),
-    (
-        Context::Graph,
-        &[
-            (Command::EditJob, "edit job"),
-            (Command::TriggerRun, "run"),
-            (Command::ToggleEnabled, "on/off"),
-        ],
-    ),
-    (
-        Context::Credentials,
-        &[
-            (Command::New, "new"),
-            (Command::Edit, "edit"),
-            (Command::Delete, "remove"),
-        ],
-    ),
-];
 
 impl App {
     pub fn new(theme: Theme, keymap: Keymap) -> App {
@@ -1159,12 +1103,12 @@ impl App {
                 banner_area,
             );
         }
-        self.draw_status(frame, status);
+        super::status_line::draw(self, frame, status);
         for overlay in &self.overlays {
             overlay.draw(frame, area, &self.theme, &self.keymap);
         }
         if self.theme.ascii {
-            asciify(frame.buffer_mut());
+            super::ascii::asciify(frame.buffer_mut());
         }
         super::widgets::text::guard_buffer(frame.buffer_mut());
     }
@@ -1193,121 +1137,6 @@ impl App {
             .use_unicode(!self.theme.ascii);
         frame.render_widget(gauge, area);
     }
-
-    fn connection_text(&self) -> (String, Tone) {
-        match &self.connection {
-            Connection::Connecting => (
-                format!("boltd {} connecting", self.theme.dot(false)),
-                Tone::Waiting,
-            ),
-            Connection::Connected { .. } => {
-                let mut text = String::new();
-                if let Some(queue) = self.health.0 {
-                    text.push_str(&format!("queue {queue} · "));
-                }
-                match self.health.1 {
-                    Some(0) => text.push_str("no failures in 1h · "),
-                    Some(failed) => {
-                        text.push_str(&format!("{} {failed} failed in 1h · ", self.theme.cross()))
-                    }
-                    None => {}
-                }
-                text.push_str(&format!("boltd {} connected", self.theme.dot(true)));
-                let tone = if self.health.1.is_some_and(|f| f > 0) {
-                    Tone::Warn
-                } else {
-                    Tone::Good
-                };
-                (text, tone)
-            }
-            Connection::Down { retry_in, .. } => (
-                format!(
-                    "boltd {} down, retrying in {}s",
-                    self.theme.dot(false),
-                    retry_in.as_secs().max(1)
-                ),
-                Tone::Bad,
-            ),
-        }
-    }
-
-    fn draw_status(&self, frame: &mut Frame, area: Rect) {
-        let context = self.context();
-        let mut spans = Vec::new();
-        let width = area.width as usize;
-        let (connection, tone) = self.connection_text();
-        let right = unicode_width::UnicodeWidthStr::width(connection.as_str()) + 1;
-        // "? keys" always shows; other hints only as many as fit whole.
-        let help = format!(" {} keys", self.keymap.keys_for(context, Command::Help));
-        let mut room = width.saturating_sub(right + 1 + help.len());
-        if let Some((_, hints)) = HINTS.iter().find(|(c, _)| *c == context) {
-            for (command, label) in hints.iter() {
-                let keys = self.keymap.keys_for(context, *command);
-                let first = keys.split('/').next().unwrap_or("").to_string();
-                if first.is_empty() {
-                    continue;
-                }
-                let key = format!(" {first}");
-                let text = format!(" {label} ");
-                let cost = unicode_width::UnicodeWidthStr::width(key.as_str()) + text.len();
-                if cost > room {
-                    break;
-                }
-                room -= cost;
-                spans.push(Span::styled(key, self.theme.key()));
-                spans.push(Span::raw(text));
-            }
-        }
-        spans.push(Span::styled(
-            format!(" {}", self.keymap.keys_for(context, Command::Help)),
-            self.theme.key(),
-        ));
-        spans.push(Span::raw(" keys"));
-        let mut left = clip_spans(spans, width.saturating_sub(right + 1));
-        let used = super::widgets::text::spans_width(&left);
-        left.push(Span::raw(" ".repeat(width.saturating_sub(used + right))));
-        left.push(Span::styled(connection, self.theme.tone(tone)));
-        frame.render_widget(Paragraph::new(Line::from(left)), area);
-    }
-}
-
-/// Safety net for terminals without Unicode: whatever non-ASCII text slipped through
-/// (punctuation in messages, borders of widgets, user data) becomes a plain look-alike.
-fn asciify(buffer: &mut ratatui::buffer::Buffer) {
-    for cell in buffer.content.iter_mut() {
-        let symbol = cell.symbol();
-        if symbol.is_ascii() {
-            continue;
-        }
-        let plain = ascii_look_alike(symbol).unwrap_or("?");
-        cell.set_symbol(plain);
-    }
-}
-
-/// The one-column ASCII stand-in of a symbol the TUI draws (None: no stand-in, shown `?`).
-pub fn ascii_look_alike(symbol: &str) -> Option<&'static str> {
-    Some(match symbol {
-        "—" | "–" | "─" | "━" | "═" => "-",
-        "│" | "┃" | "║" => "|",
-        "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => {
-            "+"
-        }
-        "·" | "•" | "●" | "◆" | "◇" => "*",
-        "…" => "~",
-        "▸" | "▶" | "→" | "≥" => ">",
-        "◂" | "←" | "≤" => "<",
-        "▾" | "▼" | "↓" => "v",
-        "▲" | "↑" => "^",
-        "█" | "▉" | "▊" | "▋" | "▌" | "▍" | "▎" | "▏" => "#",
-        "✔" => "+",
-        "✘" => "x",
-        "⚠" => "!",
-        "⊘" => "/",
-        "⛔" => "X",
-        "ℹ" => "i",
-        "" => "",
-        _ => return None,
-    })
 }
 
 /// (key, name) of a workflow's jobs, for "not run" lines in the run detail.

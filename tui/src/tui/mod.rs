@@ -4,12 +4,14 @@
 
 pub mod action;
 pub mod app;
+pub mod ascii;
 pub mod external;
 pub mod fixtures;
 pub mod keymap;
 pub mod measure;
 pub mod screens;
 pub mod source;
+pub mod status_line;
 pub mod terminal;
 pub mod theme;
 pub mod widgets;
