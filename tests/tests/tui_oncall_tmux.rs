@@ -511,3 +511,55 @@ fn bolt_open_workflow_job_the_failures_view_and_the_health_in_the_status_line() 
         "{err}"
     );
 }
+
+#[test]
+fn editor_and_pager_borrow_the_terminal_and_give_it_back() {
+    if !Tmux::available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    daemon.deploy_text(RECORDS);
+    let reply = daemon.post("/i/records", r#"{"id": "R9", "poison": true}"#);
+    daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    let paged = daemon.dir.path().join("paged.txt");
+    // $EDITOR rewrites the job in place; $PAGER keeps what it was given.
+    let command = format!(
+        "env EDITOR=\"sed -i s/poison/poisoned/\" PAGER=\"cat > {}\" {}",
+        paged.display(),
+        bolt_command(&daemon)
+    );
+    let tmux = Tmux::new("borrow");
+    tmux.start(120, 40, &command);
+    tmux.wait_for("Transform: poisoned record R9");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Error: JobError");
+    // | pages the step's input.
+    tmux.keys(&["|"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !paged.exists()
+        || std::fs::read_to_string(&paged)
+            .unwrap_or_default()
+            .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pager got nothing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(&paged).expect("paged");
+    assert!(text.contains("\"poison\": true"), "{text}");
+    let back = tmux.wait_for("Error: JobError");
+    assert_eq!(
+        tmux.pane("#{alternate_on}"),
+        "1",
+        "the TUI took the screen back:\n{back}"
+    );
+    // E: $EDITOR on the failed step's job, then the same check and diff as in the TUI.
+    tmux.keys(&["E"]);
+    let diff = tmux.wait_for("Save Transform? (new version)");
+    assert!(diff.contains("+   if (state.data.poisoned)"), "{diff}");
+    tmux.keys(&["y"]);
+    tmux.wait_for("saved as version");
+    tmux.keys(&["C-c"]);
+}
