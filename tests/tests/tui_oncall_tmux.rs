@@ -457,3 +457,109 @@ fn search_snippets_show_the_stored_value_not_its_json_escapes() {
         hit.snippet
     );
 }
+
+#[test]
+fn bolt_open_workflow_job_the_failures_view_and_the_health_in_the_status_line() {
+    if !Tmux::available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    daemon.deploy_text(RECORDS);
+    for body in [
+        r#"{"id": "R7", "poison": true}"#,
+        r#"{"id": "R8", "poison": true}"#,
+    ] {
+        let reply = daemon.post("/i/records", body);
+        daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    }
+    // A shared link to a step opens the workflow screen on it.
+    let tmux = Tmux::new("open");
+    tmux.start(
+        120,
+        40,
+        &format!("{} open records/transform", bolt_command(&daemon)),
+    );
+    let graph = tmux.wait_for("Transform");
+    assert!(graph.contains("Records"), "{graph}");
+    let status = tmux.wait_for("failed in 1h");
+    let last = status
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    assert!(
+        last.contains("queue 0 · ✘ 2 failed in 1h · boltd ● connected"),
+        "{last}"
+    );
+    // 4: the failures, grouped; Enter opens the example.
+    tmux.keys(&["5"]);
+    let failures = tmux.wait_for("Failures in the last 24 hours: 2 in 1 groups");
+    assert!(
+        failures.contains("Records") && failures.contains("Transform"),
+        "{failures}"
+    );
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Error: JobError");
+    tmux.keys(&["C-c"]);
+
+    // A job that does not exist is refused before the TUI starts, naming the jobs.
+    let out = daemon.bolt(&["open", "records/nope"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("workflow 'records' has no job 'nope'; its jobs are: load, transform"),
+        "{err}"
+    );
+}
+
+#[test]
+fn editor_and_pager_borrow_the_terminal_and_give_it_back() {
+    if !Tmux::available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    daemon.deploy_text(RECORDS);
+    let reply = daemon.post("/i/records", r#"{"id": "R9", "poison": true}"#);
+    daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    let paged = daemon.dir.path().join("paged.txt");
+    // $EDITOR rewrites the job in place; $PAGER keeps what it was given.
+    let command = format!(
+        "env EDITOR=\"sed -i s/poison/poisoned/\" PAGER=\"cat > {}\" {}",
+        paged.display(),
+        bolt_command(&daemon)
+    );
+    let tmux = Tmux::new("borrow");
+    tmux.start(120, 40, &command);
+    tmux.wait_for("Transform: poisoned record R9");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Error: JobError");
+    // | pages the step's input.
+    tmux.keys(&["|"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !paged.exists()
+        || std::fs::read_to_string(&paged)
+            .unwrap_or_default()
+            .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pager got nothing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(&paged).expect("paged");
+    assert!(text.contains("\"poison\": true"), "{text}");
+    let back = tmux.wait_for("Error: JobError");
+    assert_eq!(
+        tmux.pane("#{alternate_on}"),
+        "1",
+        "the TUI took the screen back:\n{back}"
+    );
+    // E: $EDITOR on the failed step's job, then the same check and diff as in the TUI.
+    tmux.keys(&["E"]);
+    let diff = tmux.wait_for("Save Transform? (new version)");
+    assert!(diff.contains("+   if (state.data.poisoned)"), "{diff}");
+    tmux.keys(&["y"]);
+    tmux.wait_for("saved as version");
+    tmux.keys(&["C-c"]);
+}

@@ -24,8 +24,12 @@ struct Cli {
 enum Command {
     /// Start boltd if it isn't running, deploy the example project into an empty store, open the TUI.
     Up(cli::up::UpArgs),
-    /// Open the TUI on a work order, run or step (a full id or a short ref).
-    Open { reference: String },
+    /// Open the TUI on a work order, run or step (a full id or a short ref), or on a
+    /// workflow's job: WORKFLOW[/JOB] (names or keys), a link that can be shared.
+    Open {
+        #[arg(value_name = "REF|WORKFLOW[/JOB]")]
+        reference: String,
+    },
     /// Show the daemon's version, uptime, data dir, queue and counts.
     Status(cli::status::StatusArgs),
     /// Stop boltd: no more webhooks or runs; the runs under way finish first (--now: don't wait).

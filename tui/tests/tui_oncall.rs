@@ -691,7 +691,7 @@ fn every_dialog_fits_80_by_24_with_its_key_hints() {
 
 #[test]
 fn ascii_mode_has_a_look_alike_for_every_symbol_drawn() {
-    use tui::app::ascii_look_alike;
+    use tui::ascii::ascii_look_alike;
     let mut screens = Vec::new();
     let mut app = demo_app(ColorMode::Full);
     screens.push(render(&app, 120, 40));
@@ -867,4 +867,300 @@ fn n_and_shift_n_step_through_matches_in_every_view_that_searches() {
     assert_eq!(app.history.selected, 1);
     press(&mut app, KeyCode::Char('N'));
     assert_eq!(app.history.selected, 0);
+}
+
+#[test]
+fn the_manual_run_dialog_takes_the_webhook_body_and_says_so() {
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('t'));
+    let dialog = render(&app, 100, 30);
+    assert!(
+        dialog.contains("Input: webhook body (the run gets it as state.data)"),
+        "{dialog}"
+    );
+    assert!(dialog.contains("ctrl-t: whole state"), "{dialog}");
+    ctrl(&mut app, 't');
+    assert!(render(&app, 100, 30).contains("the whole initial state"));
+    press(&mut app, KeyCode::Down);
+    type_text(&mut app, "\"data\": {\"v\": 1}, \"cursor\": 3");
+    app.outbox.clear();
+    ctrl(&mut app, 's');
+    match app.outbox.pop() {
+        Some((_, Request::Trigger { input, .. })) => assert_eq!(
+            input,
+            bolt_shared::protocol::ManualInput::Json {
+                value: serde_json::json!({"data": {"v": 1}, "cursor": 3})
+            }
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn failures_view_by_key_and_palette_opens_the_example_and_filters_the_history() {
+    use bolt_shared::model::FailureGroup;
+    let group = |workflow: &str, job: &str, count: u64, example: &str| FailureGroup {
+        workflow: workflow.into(),
+        job: job.into(),
+        error_type: "JobError".into(),
+        count,
+        first_seen: chrono::Utc::now(),
+        last_seen: chrono::Utc::now(),
+        example_ref: example.into(),
+        example_message: Some("visit has no patient".into()),
+    };
+    let answer = |app: &mut App| {
+        let (tag, request) = app.outbox.pop().expect("a failures request");
+        assert_eq!(tag, Tag::Failures);
+        assert!(matches!(request, Request::Failures { since: Some(_) }));
+        app.handle_incoming(Incoming::Response {
+            tag,
+            result: Ok(bolt_shared::protocol::Response::Failures {
+                groups: vec![
+                    group(
+                        "Visit Intake",
+                        "Validate Visit",
+                        17,
+                        "0190a3b4-5c6d-7e8f-9a0b-000000420000",
+                    ),
+                    group(
+                        "Lab Results",
+                        "Fetch",
+                        2,
+                        "0190a3b4-5c6d-7e8f-9a0b-000000420001",
+                    ),
+                ],
+            }),
+        });
+    };
+    let mut app = demo_app(ColorMode::Full);
+    app.outbox.clear();
+    press(&mut app, KeyCode::Char('5'));
+    answer(&mut app);
+    let view = render(&app, 120, 30);
+    assert!(
+        view.contains("Failures in the last 24 hours: 19 in 2 groups"),
+        "{view}"
+    );
+    assert!(
+        view.contains("Visit Intake") && view.contains("Validate Visit"),
+        "{view}"
+    );
+    press(&mut app, KeyCode::Enter);
+    assert!(app.overlays.is_empty());
+    assert!(
+        app.outbox.iter().any(
+            |(_, r)| matches!(r, Request::Show { reference, .. } if reference.ends_with("420000"))
+        ),
+        "Enter opens the example work order"
+    );
+
+    // From the palette, and f filters the history to that workflow's failures.
+    let mut app = demo_app(ColorMode::Full);
+    app.outbox.clear();
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, "go-failures");
+    press(&mut app, KeyCode::Enter);
+    answer(&mut app);
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('f'));
+    assert_eq!(app.history.filter.workflow.as_deref(), Some("Lab Results"));
+    assert!(
+        app.history
+            .filter
+            .states
+            .contains(&bolt_shared::model::WorkOrderState::Failed)
+    );
+}
+
+#[test]
+fn from_a_workflow_h_jumps_to_its_history() {
+    let mut app = demo_app(ColorMode::Full);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Enter);
+    let name = app.graph.as_ref().unwrap().workflow.name.clone();
+    press(&mut app, KeyCode::Char('H'));
+    assert_eq!(app.screen(), tui::action::ScreenId::History);
+    assert_eq!(app.history.filter.workflow.as_deref(), Some(name.as_str()));
+    assert!(render(&app, 120, 30).contains(&format!("workflow {name}")));
+}
+
+#[test]
+fn bolt_open_workflow_job_opens_the_graph_on_that_job_once_workflows_load() {
+    let mut app = App::new(
+        tui::theme::Theme {
+            color: ColorMode::Full,
+            ascii: false,
+        },
+        tui::keymap::Keymap::default(),
+    );
+    app.start(None);
+    app.open_job("wf-visit".into(), Some("job-report".into()));
+    assert_eq!(
+        app.screen(),
+        tui::action::ScreenId::History,
+        "waits for the list"
+    );
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::Workflows,
+        result: Ok(bolt_shared::protocol::Response::Workflows {
+            workflows: tui::fixtures::workflows(),
+        }),
+    });
+    assert_eq!(app.screen(), tui::action::ScreenId::Graph);
+    let graph = app.graph.as_ref().unwrap();
+    assert_eq!(graph.workflow.id, "wf-visit");
+    assert_eq!(graph.selected_job.as_deref(), Some("job-report"));
+}
+
+#[test]
+fn the_status_line_shows_the_queue_and_failures_of_the_last_hour() {
+    use bolt_shared::protocol::Event;
+    use std::time::Duration;
+    use tui::source::Connection;
+    let mut app = demo_app(ColorMode::Full);
+    // Asked for on every (re)connect.
+    app.handle_incoming(Incoming::Connection(Connection::Down {
+        error: "gone".into(),
+        retry_in: Duration::from_secs(1),
+    }));
+    app.handle_incoming(Incoming::Connection(Connection::Connected {
+        daemon: "boltd".into(),
+        user: None,
+        role: None,
+    }));
+    let sent: Vec<Tag> = app.outbox.drain(..).map(|(tag, _)| tag).collect();
+    assert!(
+        sent.contains(&Tag::HealthStatus) && sent.contains(&Tag::HealthFailures),
+        "{sent:?}"
+    );
+    let mut status: bolt_shared::model::DaemonStatus = serde_json::from_value(serde_json::json!({
+        "version": "0.1.0", "protocol": 1, "pid": 1, "started_at": "2026-01-01T00:00:00Z",
+        "uptime_secs": 1, "data_dir": "/d", "socket": "/s", "http_listen": null,
+        "queue_depth": 0, "running": 0, "workers": 2, "projects": 1, "workflows": 1,
+        "work_orders": 1, "counts": []
+    }))
+    .unwrap();
+    status.queue_depth = 12;
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::HealthStatus,
+        result: Ok(bolt_shared::protocol::Response::Status(Box::new(status))),
+    });
+    app.handle_incoming(Incoming::Response {
+        tag: Tag::HealthFailures,
+        result: Ok(bolt_shared::protocol::Response::Failures { groups: vec![] }),
+    });
+    let line = render(&app, 120, 30);
+    let status_line = line.lines().last().unwrap();
+    assert!(
+        status_line.contains("queue 12 · no failures in 1h · boltd ● connected"),
+        "{status_line}"
+    );
+    // A finished run asks again.
+    app.handle_incoming(Incoming::Event(Event::WorkOrderChanged {
+        id: "x".into(),
+        state: bolt_shared::model::WorkOrderState::Failed,
+        created: false,
+    }));
+    assert!(
+        app.outbox
+            .iter()
+            .any(|(tag, _)| *tag == Tag::HealthFailures)
+    );
+}
+
+fn credential_detail() -> bolt_shared::credential_view::CredentialDetail {
+    serde_json::from_value(serde_json::json!({
+        "name": "dhis2-play",
+        "fields": [
+            {"key": "baseUrl", "secret": false, "value": "https://play.dhis2.org"},
+            {"key": "username", "secret": false, "value": "admin"},
+            {"key": "password", "secret": true}
+        ],
+        "used_by": ["Nightly Sync / Sync to DHIS2"],
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "history": []
+    }))
+    .unwrap()
+}
+
+/// The credentials screen with the edit form open on dhis2-play.
+fn editing_credential() -> App {
+    let mut app = demo_app(ColorMode::None);
+    press(&mut app, KeyCode::Char('3'));
+    app.outbox.clear();
+    press(&mut app, KeyCode::Char('e'));
+    let (tag, request) = app.outbox.pop().expect("the credential is asked for");
+    assert!(
+        matches!(request, Request::CredentialShow { .. }),
+        "{request:?}"
+    );
+    app.handle_incoming(Incoming::Response {
+        tag,
+        result: Ok(bolt_shared::protocol::Response::Credential(Box::new(
+            credential_detail(),
+        ))),
+    });
+    app
+}
+
+#[test]
+fn editing_a_credential_keeps_other_fields_and_a_blank_secret_is_unchanged() {
+    let mut app = editing_credential();
+    let form = render(&app, 100, 30);
+    assert!(form.contains("Edit credential dhis2-play"), "{form}");
+    assert!(
+        form.contains("https://play.dhis2.org"),
+        "non-secret values shown:\n{form}"
+    );
+    assert!(form.contains("admin"), "{form}");
+    assert!(form.contains("(unchanged; type to replace)"), "{form}");
+    // Change only the username.
+    press(&mut app, KeyCode::Tab);
+    ctrl(&mut app, 'u');
+    type_text(&mut app, "ops");
+    ctrl(&mut app, 's');
+    match app.outbox.pop() {
+        Some((_, Request::CredentialUpdate { name, set, unset })) => {
+            assert_eq!(name, "dhis2-play");
+            assert_eq!(
+                serde_json::Value::Object(set),
+                serde_json::json!({"username": "ops"})
+            );
+            assert!(unset.is_empty(), "{unset:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_typed_secret_never_shows_its_length_and_the_focus_shows_without_colour() {
+    let mut app = editing_credential();
+    // Focus is on Base URL: marked by a pointer, not only by colour.
+    let form = render(&app, 100, 30);
+    assert!(form.contains("▸Base URL"), "{form}");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    type_text(&mut app, "pw");
+    let short = render(&app, 100, 30);
+    type_text(&mut app, "-much-longer-secret-value");
+    let long = render(&app, 100, 30);
+    assert!(short.contains("•••••••• (typed)"), "{short}");
+    assert_eq!(
+        short.matches('•').count(),
+        long.matches('•').count(),
+        "the mask is the same for 2 and 27 characters"
+    );
+    assert!(!long.contains("much-longer"));
+    assert!(long.contains("▸Password"), "{long}");
+    ctrl(&mut app, 's');
+    match app.outbox.pop() {
+        Some((_, Request::CredentialUpdate { set, .. })) => assert_eq!(
+            serde_json::Value::Object(set),
+            serde_json::json!({"password": "pw-much-longer-secret-value"})
+        ),
+        other => panic!("{other:?}"),
+    }
 }

@@ -397,8 +397,9 @@ fn manual_run_sends_the_typed_json() {
             assert_eq!(workflow, "wf-visit");
             assert_eq!(
                 input,
+                // Typed as the webhook body: the run starts with it as state.data.
                 bolt_shared::protocol::ManualInput::Json {
-                    value: serde_json::json!({"visit_id": "V-1"})
+                    value: serde_json::json!({"data": {"visit_id": "V-1"}})
                 }
             );
         }
@@ -469,6 +470,7 @@ fn help_overlay_lists_this_screens_keys_from_the_keymap() {
     let mut app = tui::build_app(&tui::TuiOptions {
         socket: "/nonexistent".into(),
         open_ref: None,
+        open_job: None,
         color: ColorMode::Full,
         ascii: false,
         keys,
@@ -602,6 +604,7 @@ fn open_ref_goes_straight_to_the_run_detail() {
     let mut app = tui::build_app(&tui::TuiOptions {
         socket: "/nonexistent".into(),
         open_ref: None,
+        open_job: None,
         color: ColorMode::Full,
         ascii: false,
         keys: Default::default(),

@@ -17,14 +17,13 @@ use super::widgets::help::Help;
 use super::widgets::overlay::{Outcome, Overlay};
 use super::widgets::picker::{PickItem, PickPurpose, Picker};
 use super::widgets::prompt::PromptPurpose;
-use super::widgets::text::clip_spans;
 use bolt_shared::access::{self, Role};
 use bolt_shared::protocol::{Event, Request, RerunOutcome, Response};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Gauge, Paragraph};
 use std::collections::VecDeque;
 
@@ -56,10 +55,15 @@ pub struct App {
     /// Requests waiting to be handed to the data source.
     pub outbox: Vec<(Tag, Request)>,
     pub quit: bool,
+    /// `bolt open WORKFLOW/JOB`: the graph to open once the workflows are loaded.
+    pending_job: Option<(String, Option<String>)>,
     /// Work for the runtime that needs the terminal (editor, pager, clipboard).
     pub external: Option<External>,
     /// Ctrl-R while boltd is down: the runtime reconnects at once instead of waiting.
     pub reconnect_now: bool,
+    /// boltd's health for the status line: (queue depth, failures in the last hour).
+    pub health: (Option<u64>, Option<u64>),
+    health_in_flight: bool,
     /// A workflows request is in flight; `workflows_again`: ask once more when it answers.
     workflows_in_flight: bool,
     workflows_again: bool,
@@ -71,68 +75,6 @@ pub struct App {
 }
 
 const QUIT_UNSAVED: &str = "Quit bolt without saving?";
-
-/// Short key hints per screen for the status line (the full list is behind `?`).
-const HINTS: &[(Context, &[(Command, &str)])] = &[
-    (
-        Context::History,
-        &[
-            (Command::Open, "open"),
-            (Command::Rerun, "rerun"),
-            (Command::RerunFrom, "from step"),
-            (Command::Mark, "mark"),
-            (Command::MarkAllMatching, "all"),
-            (Command::Cancel, "cancel"),
-            (Command::Search, "search"),
-            (Command::Filter, "filter"),
-        ],
-    ),
-    (
-        Context::Detail,
-        &[
-            (Command::NextPane, "pane"),
-            (Command::NextTab, "tab"),
-            (Command::Zoom, "zoom"),
-            (Command::Wrap, "wrap"),
-            (Command::Rerun, "rerun"),
-            (Command::RerunFrom, "from step"),
-            (Command::SaveInput, "save input"),
-            (Command::WriteFile, "write"),
-            (Command::EditJob, "edit job"),
-        ],
-    ),
-    (
-        Context::Workflows,
-        &[
-            (Command::Open, "graph"),
-            (Command::ToggleEnabled, "on/off"),
-            (Command::TriggerRun, "run"),
-        ],
-    ),
-    (
-        Context::Graph,
-        &[
-            (Command::EditJob, "edit job"),
-            (Command::TriggerRun, "run"),
-            (Command::ToggleEnabled, "on/off"),
-        ],
-    ),
-    (
-        Context::Credentials,
-        &[
-            (Command::New, "new"),
-            (Command::Edit, "edit"),
-            (Command::Delete, "remove"),
-        ],
-    ),
-    (
-        Context::Audit,
-        &[
-            (Command::Filter, "filter"),
-            (Command::Verify, "verify chain"),
-        ],
-    ),
-];
 
 impl App {
     pub fn new(theme: Theme, keymap: Keymap) -> App {
@@ -153,7 +95,10 @@ impl App {
             outbox: Vec::new(),
             quit: false,
             external: None,
+            pending_job: None,
             reconnect_now: false,
+            health: (None, None),
+            health_in_flight: false,
             workflows_in_flight: false,
             workflows_again: false,
             now: Utc::now,
@@ -172,6 +117,23 @@ impl App {
                 reference,
                 search: None,
             });
+        }
+    }
+
+    /// Opens the workflow screen on a job (as a shared `bolt open WORKFLOW/JOB` link does),
+    /// now if the workflows are loaded, else when they arrive.
+    pub fn open_job(&mut self, workflow_id: String, job_id: Option<String>) {
+        if !self.workflows.list.iter().any(|w| w.id == workflow_id) {
+            self.pending_job = Some((workflow_id, job_id));
+            return;
+        }
+        self.run(Action::Go(ScreenId::Workflows));
+        if let Some(at) = self.workflows.list.iter().position(|w| w.id == workflow_id) {
+            self.workflows.selected = at;
+        }
+        self.run(Action::OpenGraph { workflow_id });
+        if let (Some(graph), Some(job)) = (self.graph.as_mut(), job_id) {
+            graph.selected_job = Some(job);
         }
     }
 
@@ -282,6 +244,13 @@ impl App {
             Command::GoWorkflows => Action::Go(ScreenId::Workflows),
             Command::GoCredentials => Action::Go(ScreenId::Credentials),
             Command::GoAudit => Action::Go(ScreenId::Audit),
+            Command::GoFailures => Action::Send(
+                Tag::Failures,
+                Request::Failures {
+                    since: Some((self.now)() - chrono::Duration::hours(24)),
+                },
+            ),
+            Command::WorkflowHistory => self.workflow_history(),
             _ => match self.screen() {
                 ScreenId::History => self.history.handle(command),
                 ScreenId::Detail => match self.detail.as_mut() {
@@ -298,6 +267,46 @@ impl App {
             },
         };
         self.run(action);
+    }
+
+    /// The history filtered to the workflow on screen (Workflows or its graph).
+    fn workflow_history(&self) -> Action {
+        let name = match self.screen() {
+            ScreenId::Graph => self.graph.as_ref().map(|g| g.workflow.name.clone()),
+            ScreenId::Workflows => self
+                .workflows
+                .list
+                .get(self.workflows.selected)
+                .map(|w| w.name.clone()),
+            _ => None,
+        };
+        let Some(name) = name else {
+            return Action::None;
+        };
+        let filter = bolt_shared::model::WorkOrderFilter {
+            workflow: Some(name),
+            ..Default::default()
+        };
+        Action::Many(vec![
+            Action::Go(ScreenId::History),
+            Action::ApplyFilter(Box::new((filter, Default::default()))),
+        ])
+    }
+
+    /// Asks boltd for the status line's health figures (queue, failures in the last hour),
+    /// unless that is already under way.
+    pub fn refresh_health(&mut self) {
+        if self.health_in_flight || !matches!(self.connection, Connection::Connected { .. }) {
+            return;
+        }
+        self.health_in_flight = true;
+        self.outbox.push((Tag::HealthStatus, Request::Status));
+        self.outbox.push((
+            Tag::HealthFailures,
+            Request::Failures {
+                since: Some((self.now)() - chrono::Duration::hours(1)),
+            },
+        ));
     }
 
     fn palette(&self) -> Picker {
@@ -678,6 +687,10 @@ impl App {
                 self.was_down = matches!(connection, Connection::Down { .. });
                 let changed = self.connection != connection;
                 self.connection = connection;
+                if now_up {
+                    self.health_in_flight = false;
+                    self.refresh_health();
+                }
                 changed
             }
         }
@@ -719,6 +732,14 @@ impl App {
             Tag::Versions { .. } => "loading versions".to_string(),
             Tag::VersionDiff => "loading the diff".to_string(),
             Tag::BulkScope(_) => "counting the matching work orders".to_string(),
+            Tag::Failures => "loading the failures".to_string(),
+            Tag::CredentialEdit => "loading the credential".to_string(),
+            // The status line just shows less; an error banner would be noise.
+            Tag::HealthStatus => return,
+            Tag::HealthFailures => {
+                self.health_in_flight = false;
+                return;
+            }
             Tag::SaveJob { job_id, job_name } => {
                 // The editor stays open with boltd's reason, so nothing typed is lost.
                 if let Some(editor) = self.job_editor(job_id) {
@@ -774,6 +795,9 @@ impl App {
                 {
                     let workflow_id = shown.work_order.row.workflow_id.clone();
                     detail.workflow_jobs = jobs_of(&self.workflows.list, &workflow_id);
+                }
+                if let Some((workflow_id, job_id)) = self.pending_job.take() {
+                    self.open_job(workflow_id, job_id);
                 }
                 if again {
                     Workflows::load()
@@ -840,6 +864,26 @@ impl App {
                     None => format!("{what}: already as in version {}", report.to),
                 };
                 Action::Many(vec![Action::info(text), Workflows::load()])
+            }
+            (Tag::CredentialEdit, Response::Credential(detail)) => {
+                Action::overlay(Overlay::CredForm(Box::new(
+                    super::widgets::credform::CredForm::editing(&detail, &self.theme),
+                )))
+            }
+            (Tag::Failures, Response::Failures { groups }) => Action::overlay(Overlay::Failures(
+                Box::new(super::widgets::failures::Failures::new(
+                    groups,
+                    (self.now)() - chrono::Duration::hours(24),
+                )),
+            )),
+            (Tag::HealthStatus, Response::Status(status)) => {
+                self.health.0 = Some(status.queue_depth);
+                Action::None
+            }
+            (Tag::HealthFailures, Response::Failures { groups }) => {
+                self.health_in_flight = false;
+                self.health.1 = Some(groups.iter().map(|g| g.count).sum());
+                Action::None
             }
             (Tag::BulkScope(scope), Response::WorkOrders(page)) => {
                 self.history.apply_bulk_scope(*scope, &page)
@@ -1033,13 +1077,14 @@ impl App {
                 self.run(Workflows::load());
                 return false;
             }
-            // The workflows screens show 24h success/failure counts: keep them current.
-            Event::WorkOrderChanged { state, .. }
-                if state.is_final()
-                    && matches!(self.screen(), ScreenId::Workflows | ScreenId::Graph) =>
-            {
-                self.run(Workflows::load());
+            // The status line's figures and the workflows screens' 24h counts follow.
+            Event::WorkOrderChanged { state, .. } if state.is_final() => {
+                self.refresh_health();
+                if matches!(self.screen(), ScreenId::Workflows | ScreenId::Graph) {
+                    self.run(Workflows::load());
+                }
             }
+            Event::WorkOrderChanged { .. } => self.refresh_health(),
             _ => {}
         }
         let (history_changed, history_action) = self.history.on_event(&event);
@@ -1111,12 +1156,12 @@ impl App {
                 banner_area,
             );
         }
-        self.draw_status(frame, status);
+        super::status_line::draw(self, frame, status);
         for overlay in &self.overlays {
             overlay.draw(frame, area, &self.theme, &self.keymap);
         }
         if self.theme.ascii {
-            asciify(frame.buffer_mut());
+            super::ascii::asciify(frame.buffer_mut());
         }
         super::widgets::text::guard_buffer(frame.buffer_mut());
     }
@@ -1147,136 +1192,19 @@ impl App {
     }
 
     /// Why the role can't make this request (`None`: it can, or the role is unknown).
-    fn refusal(&self, request: &Request) -> Option<String> {
+    pub(super) fn refusal(&self, request: &Request) -> Option<String> {
         let (user, role) = self.access.as_ref()?;
         let kind = access::kind_of(request);
         (!access::allows(*role, kind)).then(|| access::refusal(kind, user, *role))
     }
 
     /// Whether the role allows what `command` asks boltd for.
-    fn may(&self, command: Command) -> bool {
+    pub(super) fn may(&self, command: Command) -> bool {
         match (self.access.as_ref(), super::access::request_kind(command)) {
             (Some((_, role)), Some(kind)) => access::allows(*role, kind),
             _ => true,
         }
     }
-
-    fn connection_text(&self) -> (String, Tone) {
-        match &self.connection {
-            Connection::Connecting => (
-                format!("boltd {} connecting", self.theme.dot(false)),
-                Tone::Waiting,
-            ),
-            Connection::Connected { user, role, .. } => (
-                match (user, role) {
-                    (Some(user), Some(role)) => {
-                        format!("{user} ({role}) · boltd {} connected", self.theme.dot(true))
-                    }
-                    (Some(user), None) => {
-                        format!(
-                            "{user} (no role) · boltd {} connected",
-                            self.theme.dot(true)
-                        )
-                    }
-                    _ => format!("boltd {} connected", self.theme.dot(true)),
-                },
-                Tone::Good,
-            ),
-            Connection::Down { retry_in, .. } => (
-                format!(
-                    "boltd {} down, retrying in {}s",
-                    self.theme.dot(false),
-                    retry_in.as_secs().max(1)
-                ),
-                Tone::Bad,
-            ),
-        }
-    }
-
-    fn draw_status(&self, frame: &mut Frame, area: Rect) {
-        let context = self.context();
-        let mut spans = Vec::new();
-        let width = area.width as usize;
-        let (connection, tone) = self.connection_text();
-        let right = unicode_width::UnicodeWidthStr::width(connection.as_str()) + 1;
-        // "? keys" always shows; other hints only as many as fit whole.
-        let help = format!(" {} keys", self.keymap.keys_for(context, Command::Help));
-        let mut room = width.saturating_sub(right + 1 + help.len());
-        if let Some((_, hints)) = HINTS.iter().find(|(c, _)| *c == context) {
-            for (command, label) in hints.iter() {
-                let keys = self.keymap.keys_for(context, *command);
-                let first = keys.split('/').next().unwrap_or("").to_string();
-                if first.is_empty() {
-                    continue;
-                }
-                let key = format!(" {first}");
-                let text = format!(" {label} ");
-                let cost = unicode_width::UnicodeWidthStr::width(key.as_str()) + text.len();
-                if cost > room {
-                    break;
-                }
-                room -= cost;
-                // What the role can't do stays listed, greyed.
-                if self.may(*command) {
-                    spans.push(Span::styled(key, self.theme.key()));
-                    spans.push(Span::raw(text));
-                } else {
-                    let muted = self.theme.tone(Tone::Muted);
-                    spans.push(Span::styled(key, muted));
-                    spans.push(Span::styled(text, muted));
-                }
-            }
-        }
-        spans.push(Span::styled(
-            format!(" {}", self.keymap.keys_for(context, Command::Help)),
-            self.theme.key(),
-        ));
-        spans.push(Span::raw(" keys"));
-        let mut left = clip_spans(spans, width.saturating_sub(right + 1));
-        let used = super::widgets::text::spans_width(&left);
-        left.push(Span::raw(" ".repeat(width.saturating_sub(used + right))));
-        left.push(Span::styled(connection, self.theme.tone(tone)));
-        frame.render_widget(Paragraph::new(Line::from(left)), area);
-    }
-}
-
-/// Safety net for terminals without Unicode: whatever non-ASCII text slipped through
-/// (punctuation in messages, borders of widgets, user data) becomes a plain look-alike.
-fn asciify(buffer: &mut ratatui::buffer::Buffer) {
-    for cell in buffer.content.iter_mut() {
-        let symbol = cell.symbol();
-        if symbol.is_ascii() {
-            continue;
-        }
-        let plain = ascii_look_alike(symbol).unwrap_or("?");
-        cell.set_symbol(plain);
-    }
-}
-
-/// The one-column ASCII stand-in of a symbol the TUI draws (None: no stand-in, shown `?`).
-pub fn ascii_look_alike(symbol: &str) -> Option<&'static str> {
-    Some(match symbol {
-        "—" | "–" | "─" | "━" | "═" => "-",
-        "│" | "┃" | "║" => "|",
-        "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => {
-            "+"
-        }
-        "·" | "•" | "●" | "◆" | "◇" => "*",
-        "…" => "~",
-        "▸" | "▶" | "→" | "≥" => ">",
-        "◂" | "←" | "≤" => "<",
-        "▾" | "▼" | "↓" => "v",
-        "▲" | "↑" => "^",
-        "█" | "▉" | "▊" | "▋" | "▌" | "▍" | "▎" | "▏" => "#",
-        "✔" => "+",
-        "✘" => "x",
-        "⚠" => "!",
-        "⊘" => "/",
-        "⛔" => "X",
-        "ℹ" => "i",
-        "" => "",
-        _ => return None,
-    })
 }
 
 /// (key, name) of a workflow's jobs, for "not run" lines in the run detail.

@@ -61,6 +61,8 @@ commands! {
     GoWorkflows => "go-workflows",
     GoCredentials => "go-credentials",
     GoAudit => "go-audit",
+    GoFailures => "go-failures",
+    WorkflowHistory => "workflow-history",
     Up => "up",
     Down => "down",
     Top => "top",
@@ -234,6 +236,12 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         (Global, "2", GoWorkflows, "workflows"),
         (Global, "3", GoCredentials, "credentials"),
         (Global, "4", GoAudit, "audit log: who did what"),
+        (
+            Global,
+            "5",
+            GoFailures,
+            "failures of the last 24 hours, grouped",
+        ),
         (Global, "k,up", Up, "move up"),
         (Global, "j,down", Down, "move down"),
         (Global, "g,home", Top, "go to top"),
@@ -301,6 +309,7 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         (Workflows, "enter", Open, "show the workflow graph"),
         (Workflows, "E", ToggleEnabled, "enable / disable"),
         (Workflows, "t", TriggerRun, "run by hand"),
+        (Workflows, "H", WorkflowHistory, "history of this workflow"),
         (Workflows, "/", Search, "find a workflow"),
         (
             Workflows,
@@ -323,6 +332,7 @@ const DEFAULTS: &[(Context, &str, Command, &str)] = {
         ),
         (Graph, "E", ToggleEnabled, "enable / disable the workflow"),
         (Graph, "t", TriggerRun, "run by hand"),
+        (Graph, "H", WorkflowHistory, "history of this workflow"),
         (
             Graph,
             "v",

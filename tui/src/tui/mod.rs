@@ -5,6 +5,7 @@
 pub mod access;
 pub mod action;
 pub mod app;
+pub mod ascii;
 pub mod external;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
@@ -13,6 +14,7 @@ pub mod keymap;
 pub mod measure;
 pub mod screens;
 pub mod source;
+pub mod status_line;
 pub mod terminal;
 pub mod theme;
 pub mod widgets;
@@ -38,6 +40,8 @@ pub struct TuiOptions {
     pub socket: PathBuf,
     /// Open the run detail of this reference (work order, run or step) directly.
     pub open_ref: Option<String>,
+    /// Open the workflow screen of this workflow id, on this job id (`bolt open WF/JOB`).
+    pub open_job: Option<(String, Option<String>)>,
     pub color: ColorMode,
     /// Plain ASCII symbols for terminals without Unicode.
     pub ascii: bool,
@@ -59,6 +63,7 @@ impl TuiOptions {
         Ok(TuiOptions {
             socket,
             open_ref,
+            open_job: None,
             color,
             ascii: config.ascii,
             keys: config.keys.clone(),
@@ -73,6 +78,9 @@ pub enum UiEvent {
     InputFailed(String),
     /// SIGTERM, SIGHUP or SIGINT: stop drawing, give the terminal back, exit.
     Signal(i32),
+    /// Time passed (every [`HEALTH_EVERY`]): figures that age, like failures in the last
+    /// hour, are asked for again.
+    Tick,
 }
 
 /// Why the event loop ended.
@@ -107,6 +115,9 @@ pub fn run(options: TuiOptions) -> anyhow::Result<()> {
     spawn_input(tx, input.clone());
     let mut screen = terminal::take()?;
     app.start(options.open_ref.clone());
+    if let Some((workflow_id, job_id)) = options.open_job.clone() {
+        app.open_job(workflow_id, job_id);
+    }
     // Nothing draws after the loop returns, so the restore below is the last thing written.
     let result = event_loop(&mut screen, &mut app, &rx, &mut source, &input);
     input.stop.store(true, Ordering::Relaxed);
@@ -117,6 +128,9 @@ pub fn run(options: TuiOptions) -> anyhow::Result<()> {
         Ending::Signal(signal) => std::process::exit(terminal::exit_code(signal)),
     }
 }
+
+/// How often the status line's health figures are refreshed without any event.
+pub const HEALTH_EVERY: Duration = Duration::from_secs(30);
 
 /// Stops or pauses the input thread (paused while `$EDITOR` or `$PAGER` reads the keys).
 #[derive(Default)]
@@ -144,7 +158,14 @@ impl InputControl {
 /// Reads terminal input on its own thread. Polling (not drawing) keeps it stoppable.
 fn spawn_input(tx: Sender<UiEvent>, control: Arc<InputControl>) {
     std::thread::spawn(move || {
+        let mut last_tick = std::time::Instant::now();
         while !control.stop.load(Ordering::Relaxed) {
+            if last_tick.elapsed() >= HEALTH_EVERY {
+                last_tick = std::time::Instant::now();
+                if tx.send(UiEvent::Tick).is_err() {
+                    return;
+                }
+            }
             if control.pause.load(Ordering::SeqCst) {
                 control.idle.store(true, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(20));
@@ -182,6 +203,10 @@ pub fn apply(app: &mut App, event: UiEvent) -> anyhow::Result<bool> {
         UiEvent::Incoming(incoming) => app.handle_incoming(*incoming),
         UiEvent::InputFailed(message) => anyhow::bail!("cannot read the terminal: {message}"),
         UiEvent::Signal(_) => false,
+        UiEvent::Tick => {
+            app.refresh_health();
+            false
+        }
     })
 }
 

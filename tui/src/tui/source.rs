@@ -50,6 +50,14 @@ pub enum Tag {
     /// How many work orders matching the filter belong to one workflow: when all of them,
     /// "all matching" can be rerun from a step of it.
     BulkScope(Box<BulkScope>),
+    /// A credential's fields, to open the edit form with.
+    CredentialEdit,
+    /// Failures of the last 24 hours, grouped, for the failures view.
+    Failures,
+    /// boltd's queue depth, for the status line.
+    HealthStatus,
+    /// Failures of the last hour, for the status line.
+    HealthFailures,
     /// A job editor's save: success closes that editor, a refusal shows in it.
     SaveJob {
         job_id: String,

@@ -120,6 +120,11 @@ impl Theme {
         self.tone(Tone::Accent).add_modifier(Modifier::BOLD)
     }
 
+    /// The failure mark of the status line.
+    pub fn cross(&self) -> &'static str {
+        if self.ascii { "x" } else { "✘" }
+    }
+
     pub fn pointer(&self) -> &'static str {
         if self.ascii { ">" } else { "▸" }
     }

@@ -50,11 +50,14 @@ impl Credentials {
                 return Action::overlay(Overlay::CredForm(Box::new(CredForm::new(None, theme))));
             }
             Command::Edit | Command::Open => {
+                // The form opens with boltd's view of it (non-secret values filled in).
                 if let Some(c) = self.list.get(self.selected) {
-                    return Action::overlay(Overlay::CredForm(Box::new(CredForm::new(
-                        Some((&c.name, &c.keys)),
-                        theme,
-                    ))));
+                    return Action::Send(
+                        Tag::CredentialEdit,
+                        Request::CredentialShow {
+                            name: c.name.clone(),
+                        },
+                    );
                 }
             }
             Command::Delete => {

@@ -1,5 +1,5 @@
-//! Create a credential, or change some of its fields and keep the others. Values are never
-//! shown: the daemon never sends them, and secret fields are masked while typing.
+//! Create or replace a credential. Values are never shown: the daemon never sends them, and
+//! secret fields are masked while typing.
 
 use super::overlay::{Outcome, is_save, line_input, popup, single_line};
 use crate::tui::action::Action;
@@ -19,26 +19,6 @@ use serde_json::{Map, Value};
 pub enum Kind {
     Http,
     Raw,
-    /// Editing: one row per field; a blank row keeps its value.
-    Fields,
-}
-
-/// What an edit changes: fields set to typed values, and fields removed.
-#[derive(Debug, PartialEq)]
-pub struct FieldChanges {
-    pub name: String,
-    pub set: Map<String, Value>,
-    pub unset: Vec<String>,
-}
-
-/// One field of the credential being edited.
-pub struct FieldRow {
-    pub key: String,
-    pub value: TextArea<'static>,
-    /// The credential has this field now (a blank value keeps it).
-    pub exists: bool,
-    /// Marked for removal (ctrl-d).
-    pub remove: bool,
 }
 
 /// The fields of an http credential: (key in the body, label, secret).
@@ -60,12 +40,14 @@ pub struct CredForm {
     pub error: Option<String>,
     /// Keys the credential has now (for editing: what a save replaces).
     pub existing_keys: Vec<String>,
-    /// Editing field by field: the credential's fields (and the http ones it lacks).
-    pub rows: Vec<FieldRow>,
-    /// A field to add: its name and value.
-    pub new_key: TextArea<'static>,
-    pub new_value: TextArea<'static>,
+    /// Editing: the non-secret values as boltd has them (key → value), so a save sends
+    /// only what changed and keeps the rest.
+    pub original: Option<Map<String, Value>>,
 }
+
+/// What a secret field shows once something is typed: always the same, so the length of
+/// a secret is never on screen.
+const TYPED_SECRET: &str = "•••••••• (typed)";
 
 impl CredForm {
     pub fn new(existing: Option<(&str, &[String])>, theme: &Theme) -> CredForm {
@@ -87,52 +69,102 @@ impl CredForm {
             .all(|k| HTTP_FIELDS.iter().any(|(key, _, _)| key == k));
         let mut raw = TextArea::new(vec!["{".into(), "  ".into(), "}".into()]);
         raw.set_mask_char(mask);
-        let masked = |key: &str| {
-            let mut area = single_line("");
-            if is_secret_key(key) {
-                area.set_mask_char(mask);
-            }
-            area
-        };
-        let mut rows: Vec<FieldRow> = existing_keys
-            .iter()
-            .map(|key| FieldRow {
-                key: key.clone(),
-                value: masked(key),
-                exists: true,
-                remove: false,
-            })
-            .collect();
-        if http_like {
-            for (key, _, _) in HTTP_FIELDS {
-                if !existing_keys.iter().any(|k| k == key) {
-                    rows.push(FieldRow {
-                        key: key.to_string(),
-                        value: masked(key),
-                        exists: false,
-                        remove: false,
-                    });
-                }
-            }
-        }
-        let mut new_value = single_line("");
-        new_value.set_mask_char(mask);
         CredForm {
             editing: existing.map(|(name, _)| name.to_string()),
             name: single_line(existing.map(|(name, _)| name).unwrap_or("")),
-            kind: match (existing.is_some(), http_like) {
-                (true, _) => Kind::Fields,
-                (false, true) => Kind::Http,
-                (false, false) => Kind::Raw,
-            },
+            kind: if http_like { Kind::Http } else { Kind::Raw },
             fields,
             raw,
             focus: if existing.is_some() { 1 } else { 0 },
             error: None,
             existing_keys,
-            rows,
-            new_key: single_line(""),
-            new_value,
+            original: None,
+        }
+    }
+
+    /// Editing an existing credential from boltd's view of it: non-secret values filled in
+    /// (and kept unless changed), secret fields blank (blank = unchanged).
+    pub fn editing(
+        detail: &bolt_shared::credential_view::CredentialDetail,
+        theme: &Theme,
+    ) -> CredForm {
+        let keys: Vec<String> = detail.fields.iter().map(|f| f.key.clone()).collect();
+        let mut form = CredForm::new(Some((&detail.name, &keys)), theme);
+        let mut original = Map::new();
+        for field in detail.fields.iter().filter(|f| !f.secret) {
+            let Some(value) = &field.value else { continue };
+            original.insert(field.key.clone(), value.clone());
+            if let Some(at) = HTTP_FIELDS.iter().position(|(key, _, _)| *key == field.key) {
+                let text = match value {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                form.fields[at] = single_line(&text);
+            }
+        }
+        form.original = Some(original);
+        form
+    }
+
+    /// What a save of an edit changes: (fields to set, fields to remove). Blank secrets
+    /// are left as they are; a non-secret field emptied is removed.
+    pub fn changes(&self) -> Result<(Map<String, Value>, Vec<String>), String> {
+        let original = self.original.clone().unwrap_or_default();
+        let mut set = Map::new();
+        let mut unset = Vec::new();
+        match self.kind {
+            Kind::Http => {
+                for ((key, _, secret), area) in HTTP_FIELDS.iter().zip(&self.fields) {
+                    let typed = area.lines().join("");
+                    let before = original.get(*key);
+                    if *secret {
+                        if !typed.is_empty() {
+                            set.insert(key.to_string(), Value::String(typed));
+                        }
+                    } else if typed.is_empty() {
+                        if before.is_some() {
+                            unset.push(key.to_string());
+                        }
+                    } else if before != Some(&Value::String(typed.clone())) {
+                        set.insert(key.to_string(), Value::String(typed));
+                    }
+                }
+            }
+            Kind::Raw => {
+                let text = self.raw.lines().join("\n");
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(Value::Object(map)) => set = map,
+                    Ok(_) => return Err("the fields to change must be a JSON object".into()),
+                    Err(err) => return Err(format!("not valid JSON: {err}")),
+                }
+            }
+        }
+        Ok((set, unset))
+    }
+
+    fn save_edit(&mut self, name: String) -> Outcome {
+        match self.changes() {
+            Ok((set, unset)) if set.is_empty() && unset.is_empty() => {
+                Outcome::Done(Action::info(format!("credential {name}: nothing changed")))
+            }
+            Ok((set, unset)) => {
+                if let Err(short) =
+                    bolt_daemon::secrets::check_secret_lengths(&name, &Value::Object(set.clone()))
+                {
+                    self.error = Some(short.summary());
+                    return Outcome::Stay;
+                }
+                Outcome::Done(Action::Send(
+                    Tag::Action {
+                        what: format!("credential {name} updated"),
+                    },
+                    Request::CredentialUpdate { name, set, unset },
+                ))
+            }
+            Err(message) => {
+                self.error = Some(message);
+                Outcome::Stay
+            }
         }
     }
 
@@ -140,70 +172,7 @@ impl CredForm {
         match self.kind {
             Kind::Http => 1 + HTTP_FIELDS.len(),
             Kind::Raw => 2,
-            // The rows, then the new field's name and value.
-            Kind::Fields => 1 + self.rows.len() + 2,
         }
-    }
-
-    /// The changes of a field-by-field edit: fields to set (typed values) and to remove.
-    pub fn changes(&self) -> Result<FieldChanges, String> {
-        let name = self.editing.clone().unwrap_or_default();
-        let mut set = Map::new();
-        let mut unset = Vec::new();
-        for row in &self.rows {
-            let value = row.value.lines().join("");
-            if row.remove {
-                if row.exists {
-                    unset.push(row.key.clone());
-                }
-            } else if !value.is_empty() {
-                set.insert(row.key.clone(), Value::String(value));
-            }
-        }
-        let new_key = self.new_key.lines().join("").trim().to_string();
-        let new_value = self.new_value.lines().join("");
-        match (new_key.is_empty(), new_value.is_empty()) {
-            (true, true) => {}
-            (true, false) => return Err("the new field needs a name".into()),
-            (false, true) => return Err(format!("give the new field `{new_key}` a value")),
-            (false, false) => {
-                if self.rows.iter().any(|r| r.key == new_key) {
-                    return Err(format!(
-                        "`{new_key}` is already a field: type its new value in its own row"
-                    ));
-                }
-                set.insert(new_key, Value::String(new_value));
-            }
-        }
-        if set.is_empty() && unset.is_empty() {
-            return Err(
-                "nothing to save: type a new value in a field (blank keeps it), or ctrl-d to remove one"
-                    .into(),
-            );
-        }
-        bolt_daemon::secrets::check_secret_lengths(&name, &Value::Object(set.clone()))
-            .map_err(|short| short.summary())?;
-        Ok(FieldChanges { name, set, unset })
-    }
-
-    /// The request a save sends.
-    fn save(&self) -> Result<(String, Request), String> {
-        if self.kind == Kind::Fields {
-            let FieldChanges { name, set, unset } = self.changes()?;
-            let count = set.len() + unset.len();
-            return Ok((
-                format!(
-                    "credential {name} updated ({count} field{} changed, the others kept)",
-                    if count == 1 { "" } else { "s" }
-                ),
-                Request::CredentialUpdate { name, set, unset },
-            ));
-        }
-        let (name, body) = self.body()?;
-        Ok((
-            format!("credential {name} saved"),
-            Request::CredentialSet { name, body },
-        ))
     }
 
     /// The body to store: only the http fields that were filled in, or the raw JSON object.
@@ -226,7 +195,7 @@ impl CredForm {
                 }
                 Value::Object(map)
             }
-            Kind::Raw | Kind::Fields => {
+            Kind::Raw => {
                 let text = self.raw.lines().join("\n");
                 match serde_json::from_str::<Value>(&text) {
                     Ok(value @ Value::Object(_)) => value,
@@ -242,9 +211,20 @@ impl CredForm {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        if is_save(&key)
+            && self.original.is_some()
+            && let Some(name) = self.editing.clone()
+        {
+            return self.save_edit(name);
+        }
         if is_save(&key) {
-            return match self.save() {
-                Ok((what, request)) => Outcome::Done(Action::Send(Tag::Action { what }, request)),
+            return match self.body() {
+                Ok((name, body)) => Outcome::Done(Action::Send(
+                    Tag::Action {
+                        what: format!("credential {name} saved"),
+                    },
+                    Request::CredentialSet { name, body },
+                )),
                 Err(message) => {
                     self.error = Some(message);
                     Outcome::Stay
@@ -263,12 +243,9 @@ impl CredForm {
                 return Outcome::Stay;
             }
             KeyCode::Char('t') if ctrl => {
-                self.kind = match (self.kind, self.editing.is_some()) {
-                    (Kind::Http, _) => Kind::Raw,
-                    (Kind::Raw, false) => Kind::Http,
-                    // Editing: field by field, or the whole credential replaced as JSON.
-                    (Kind::Raw, true) => Kind::Fields,
-                    (Kind::Fields, _) => Kind::Raw,
+                self.kind = match self.kind {
+                    Kind::Http => Kind::Raw,
+                    Kind::Raw => Kind::Http,
                 };
                 self.focus = self.focus.min(self.field_count() - 1);
                 return Outcome::Stay;
@@ -282,13 +259,7 @@ impl CredForm {
                 }
                 return Outcome::Stay;
             }
-            KeyCode::Char('d') if ctrl && self.kind == Kind::Fields => {
-                if let Some(row) = self.focus.checked_sub(1).and_then(|i| self.rows.get_mut(i)) {
-                    row.remove = !row.remove;
-                }
-                return Outcome::Stay;
-            }
-            KeyCode::Enter if self.kind != Kind::Raw || self.focus == 0 => {
+            KeyCode::Enter if self.kind == Kind::Http || self.focus == 0 => {
                 self.focus = (self.focus + 1) % self.field_count();
                 return Outcome::Stay;
             }
@@ -308,45 +279,31 @@ impl CredForm {
             (Kind::Raw, _) => {
                 self.raw.input(key);
             }
-            (Kind::Fields, n) => {
-                let rows = self.rows.len();
-                if n <= rows {
-                    if let Some(row) = self.rows.get_mut(n - 1) {
-                        row.value.input(key);
-                    }
-                } else if n == rows + 1 {
-                    self.new_key.input(key);
-                } else {
-                    self.new_value.input(key);
-                }
-            }
         }
         Outcome::Stay
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        if self.kind == Kind::Fields {
-            return self.draw_fields(frame, area, theme);
-        }
-        let title = match &self.editing {
-            Some(name) => format!("Replace credential {name}"),
-            None => "New credential".to_string(),
+        let title = match (&self.editing, &self.original) {
+            (Some(name), Some(_)) => format!("Edit credential {name}"),
+            (Some(name), None) => format!("Replace credential {name}"),
+            (None, _) => "New credential".to_string(),
         };
         let inner = popup(frame, area, 76, 16, &title, theme);
         let muted = theme.tone(Tone::Muted);
+        // The focused field is marked by a pointer and reverse video, not colour alone.
         let label = |index: usize, text: &str| {
-            let style = if self.focus == index {
-                theme.selected()
+            let (pointer, style) = if self.focus == index {
+                (theme.pointer(), theme.selected())
             } else {
-                theme.title()
+                (" ", theme.title())
             };
-            Span::styled(format!(" {text:<13}"), style)
+            Span::styled(format!("{pointer}{text:<13}"), style)
         };
         let mut lines = vec![Line::from(label(0, "Name"))];
         let kind_text = match self.kind {
             Kind::Http => "http (baseUrl, username, password, access_token)",
-            Kind::Raw if self.editing.is_some() => "raw JSON, replacing every field",
-            Kind::Raw | Kind::Fields => "raw JSON",
+            Kind::Raw => "raw JSON",
         };
         lines.push(Line::from(vec![
             Span::raw(format!(" {:<13}{kind_text}", "Kind")),
@@ -357,13 +314,17 @@ impl CredForm {
                 for (index, (_, text, secret)) in HTTP_FIELDS.iter().enumerate() {
                     let mut spans = vec![label(index + 1, text)];
                     if *secret {
-                        spans.push(Span::raw(" ".repeat(40)));
-                        spans.push(Span::styled("(hidden)", muted));
+                        let typed = !self.fields[index].is_empty();
+                        spans.push(match (typed, self.original.is_some()) {
+                            (true, _) => Span::raw(TYPED_SECRET),
+                            (false, true) => Span::styled("(unchanged; type to replace)", muted),
+                            (false, false) => Span::styled("(hidden as you type)", muted),
+                        });
                     }
                     lines.push(Line::from(spans));
                 }
             }
-            Kind::Raw | Kind::Fields => lines.push(Line::from(vec![
+            Kind::Raw => lines.push(Line::from(vec![
                 label(1, "JSON"),
                 Span::styled("(hidden; ctrl-r reveals)", muted),
             ])),
@@ -373,7 +334,15 @@ impl CredForm {
         for _ in 0..raw_height {
             lines.push(Line::from(""));
         }
-        if !self.existing_keys.is_empty() {
+        if self.original.is_some() {
+            lines.push(Line::from(Span::styled(
+                match self.kind {
+                    Kind::Http => " Blank secrets stay as they are; emptying a field removes it.",
+                    Kind::Raw => " The fields typed are changed; the others are kept.",
+                },
+                muted,
+            )));
+        } else if !self.existing_keys.is_empty() {
             lines.push(Line::from(Span::styled(
                 format!(
                     " Saving replaces all values (now: {}). Blank fields are left out.",
@@ -416,13 +385,40 @@ impl CredForm {
         match self.kind {
             Kind::Http => {
                 for (index, field) in self.fields.iter().enumerate() {
+                    // Secret fields are drawn above as a fixed mark, never per character.
+                    if HTTP_FIELDS[index].2 {
+                        continue;
+                    }
                     frame.render_widget(
                         &hide_cursor(field, self.focus == index + 1),
                         field_rect(2 + index as u16, 38),
                     );
                 }
             }
-            Kind::Raw | Kind::Fields => {
+            Kind::Raw if self.raw.mask_char().is_some() => {
+                let typed: String = self
+                    .raw
+                    .lines()
+                    .concat()
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                let text = if typed.is_empty() || typed == "{}" {
+                    "(hidden as you type; ctrl-r shows it)"
+                } else {
+                    TYPED_SECRET
+                };
+                frame.render_widget(
+                    Paragraph::new(Span::raw(format!(" {text}"))),
+                    Rect {
+                        x: inner.x + 1,
+                        y: inner.y + fields_end,
+                        width: inner.width.saturating_sub(2),
+                        height: 1,
+                    },
+                );
+            }
+            Kind::Raw => {
                 let rect = Rect {
                     x: inner.x + 1,
                     y: inner.y + fields_end,
@@ -433,109 +429,6 @@ impl CredForm {
             }
         }
     }
-
-    /// Editing field by field: a row per field, blank keeps the value.
-    fn draw_fields(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let name = self.editing.as_deref().unwrap_or_default();
-        let height = (self.rows.len() as u16 + 9).min(area.height.saturating_sub(2));
-        let inner = popup(
-            frame,
-            area,
-            76,
-            height,
-            &format!("Edit credential {name}"),
-            theme,
-        );
-        let muted = theme.tone(Tone::Muted);
-        let label = |index: usize, text: &str| {
-            let style = if self.focus == index {
-                theme.selected()
-            } else {
-                theme.title()
-            };
-            Span::styled(format!(" {:<16}", fit_key(text)), style)
-        };
-        let mut lines = vec![Line::from(Span::styled(
-            " Type a new value where it changes; blank fields keep theirs.",
-            muted,
-        ))];
-        let first_row = lines.len() as u16;
-        for (index, row) in self.rows.iter().enumerate() {
-            let blank = row.value.lines().join("").is_empty();
-            let note = match (row.remove, row.exists, blank) {
-                (true, _, _) => Span::styled("removed (ctrl-d keeps it)", theme.tone(Tone::Bad)),
-                (false, true, true) => Span::styled("unchanged", muted),
-                (false, false, true) => Span::styled("not set", muted),
-                (false, _, false) => Span::styled("new value", theme.tone(Tone::Warn)),
-            };
-            lines.push(Line::from(vec![
-                label(index + 1, &row.key),
-                Span::raw(" ".repeat(40)),
-                note,
-            ]));
-        }
-        let new_row = lines.len() as u16;
-        lines.push(Line::from(label(self.rows.len() + 1, "New field")));
-        lines.push(Line::from(label(self.rows.len() + 2, "  its value")));
-        match &self.error {
-            Some(error) => {
-                for row in wrap_words(error, inner.width.saturating_sub(2) as usize) {
-                    lines.push(Line::from(Span::styled(
-                        format!(" {row}"),
-                        theme.tone(Tone::Bad),
-                    )));
-                }
-            }
-            None => lines.push(Line::from("")),
-        }
-        lines.push(Line::from(Span::styled(
-            " ctrl-s save · Tab next · ctrl-d remove field · ctrl-t replace all as JSON · Esc",
-            muted,
-        )));
-        frame.render_widget(Paragraph::new(lines), inner);
-        let rect = |row: u16| Rect {
-            x: inner.x + 18,
-            y: inner.y + row,
-            width: 38.min(inner.width.saturating_sub(20)),
-            height: 1,
-        };
-        let mut show = |area: &TextArea<'static>, focused: bool, row: u16| {
-            if row >= inner.height {
-                return;
-            }
-            let mut area = area.clone();
-            if !focused {
-                area.set_cursor_style(Style::default());
-            }
-            frame.render_widget(&area, rect(row));
-        };
-        for (index, row) in self.rows.iter().enumerate() {
-            show(
-                &row.value,
-                self.focus == index + 1,
-                first_row + index as u16,
-            );
-        }
-        let rows = self.rows.len();
-        show(&self.new_key, self.focus == rows + 1, new_row);
-        show(&self.new_value, self.focus == rows + 2, new_row + 1);
-    }
-}
-
-/// A field name cut to its column.
-fn fit_key(key: &str) -> String {
-    if key.chars().count() > 16 {
-        let cut: String = key.chars().take(15).collect();
-        format!("{cut}…")
-    } else {
-        key.to_string()
-    }
-}
-
-/// Whether values under `key` are secret (masked while typed), as boltd's scrubbing sees
-/// them.
-fn is_secret_key(key: &str) -> bool {
-    bolt_daemon::secrets::is_secret_leaf(Some(key), &Value::String("x".into()))
 }
 
 /// Splits `text` into rows of at most `width` characters, at spaces where it can.
@@ -599,47 +492,11 @@ mod tests {
     }
 
     #[test]
-    fn editing_changes_one_field_and_keeps_the_others() {
-        let keys = ["baseUrl".to_string(), "username".into(), "password".into()];
-        let mut form = CredForm::new(Some(("dhis2", &keys)), &theme());
-        assert_eq!(form.kind, Kind::Fields);
-        // Rows: baseUrl, username, password, then access_token (not set yet).
-        assert_eq!(form.focus, 1);
-        let err = form.changes().unwrap_err();
-        assert!(err.contains("nothing to save"), "{err}");
-        form.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
-        form.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
-        type_text(&mut form, "n3w-s3cret");
-        form.handle_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::NONE));
-        form.handle_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
-        let FieldChanges { name, set, unset } = form.changes().unwrap();
-        assert_eq!(name, "dhis2");
-        assert_eq!(
-            Value::Object(set),
-            serde_json::json!({"password": "n3w-s3cret"})
-        );
-        assert_eq!(unset, ["username"]);
-        // A new field needs a value, and a value long enough to hide.
-        for _ in 0..3 {
-            form.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
-        }
-        type_text(&mut form, "apiKey");
-        let err = form.changes().unwrap_err();
-        assert!(err.contains("give the new field `apiKey` a value"), "{err}");
-        form.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
-        type_text(&mut form, "k-123456");
-        let changes = form.changes().unwrap();
-        assert_eq!(changes.set["apiKey"], "k-123456");
-    }
-
-    #[test]
     fn raw_form_requires_a_json_object() {
         let mut form = CredForm::new(
             Some(("odk", &["token".to_string(), "project".to_string()])),
             &theme(),
         );
-        assert_eq!(form.kind, Kind::Fields);
-        form.handle_key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL));
         assert_eq!(form.kind, Kind::Raw);
         form.raw = TextArea::new(vec!["[1]".into()]);
         assert!(form.body().unwrap_err().contains("JSON object"));

@@ -4,7 +4,7 @@
 use super::confirm::Confirm;
 use super::diff::{DiffLine, diff_lines};
 use super::overlay::{Outcome, Overlay, is_save, popup};
-use super::text::fit;
+use super::text::{clip_spans, fit};
 use crate::tui::action::{Action, External};
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
@@ -255,12 +255,15 @@ impl DiffView {
     }
 }
 
-/// The input of a manual run: JSON, `@name` for a saved input, or empty for `{}`.
+/// The input of a manual run: JSON, `@name` for a saved input, or empty for `{}`. By
+/// default the JSON is the webhook body (the run starts with it as `state.data`); ctrl-t
+/// switches to writing the whole initial state.
 pub struct TriggerEditor {
     pub workflow_id: String,
     pub workflow_name: String,
     pub text: TextArea<'static>,
     pub error: Option<String>,
+    pub whole_state: bool,
 }
 
 impl TriggerEditor {
@@ -270,6 +273,7 @@ impl TriggerEditor {
             workflow_name,
             text: code_area("{\n  \n}", theme),
             error: None,
+            whole_state: false,
         }
     }
 
@@ -285,9 +289,18 @@ impl TriggerEditor {
                 name: name.trim().to_string(),
             });
         }
-        serde_json::from_str(trimmed)
-            .map(|value| ManualInput::Json { value })
-            .map_err(|err| format!("not valid JSON: {err}"))
+        let value: serde_json::Value =
+            serde_json::from_str(trimmed).map_err(|err| format!("not valid JSON: {err}"))?;
+        if self.whole_state {
+            if !value.is_object() {
+                return Err("a whole initial state is a JSON object, like {\"data\": {}}".into());
+            }
+            return Ok(ManualInput::Json { value });
+        }
+        // As a webhook delivers it: the body becomes state.data.
+        Ok(ManualInput::Json {
+            value: serde_json::json!({ "data": value }),
+        })
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
@@ -310,6 +323,11 @@ impl TriggerEditor {
         if key.code == KeyCode::Esc {
             return Outcome::Close;
         }
+        if key.code == KeyCode::Char('t') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.whole_state = !self.whole_state;
+            self.error = None;
+            return Outcome::Stay;
+        }
         self.error = None;
         self.text.input(key);
         Outcome::Stay
@@ -321,15 +339,35 @@ impl TriggerEditor {
             area,
             80,
             area.height.saturating_sub(4).min(20),
-            &format!("Run {} by hand — input", self.workflow_name),
+            &format!("Run {} by hand", self.workflow_name),
             theme,
         );
-        let [text, error, help] = Layout::vertical([
+        let [mode, text, error, help] = Layout::vertical([
+            Constraint::Length(1),
             Constraint::Min(1),
             Constraint::Length(1),
             Constraint::Length(1),
         ])
         .areas(inner);
+        let (what, other) = if self.whole_state {
+            ("the whole initial state (a JSON object)", "webhook body")
+        } else {
+            (
+                "webhook body (the run gets it as state.data)",
+                "whole state",
+            )
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(clip_spans(
+                vec![
+                    Span::styled(" Input: ", theme.title()),
+                    Span::raw(what),
+                    Span::styled(format!(" · ctrl-t: {other}"), theme.tone(Tone::Muted)),
+                ],
+                mode.width as usize,
+            ))),
+            mode,
+        );
         frame.render_widget(&self.text, text);
         if let Some(message) = &self.error {
             frame.render_widget(
@@ -339,7 +377,7 @@ impl TriggerEditor {
         }
         frame.render_widget(
             Paragraph::new(Span::styled(
-                " ctrl-s/F2 run · JSON, or @name for a saved input, empty = {} · Esc cancel",
+                " ctrl-s/F2 run · JSON, @name for a saved input, empty = {} · Esc cancel",
                 theme.tone(Tone::Muted),
             )),
             help,
@@ -368,9 +406,20 @@ mod tests {
         assert_eq!(
             editor.input().unwrap(),
             ManualInput::Json {
+                value: serde_json::json!({"data": {"a": 1}})
+            },
+            "the webhook body becomes state.data"
+        );
+        editor.whole_state = true;
+        assert_eq!(
+            editor.input().unwrap(),
+            ManualInput::Json {
                 value: serde_json::json!({"a": 1})
             }
         );
+        editor.text = TextArea::new(vec!["[1]".into()]);
+        assert!(editor.input().is_err(), "a whole state is an object");
+        editor.whole_state = false;
         editor.text = TextArea::new(vec!["@monday-visits".into()]);
         assert_eq!(
             editor.input().unwrap(),

@@ -5,6 +5,7 @@ pub mod constants;
 pub mod credform;
 pub mod diff;
 pub mod editor;
+pub mod failures;
 pub mod filter;
 pub mod help;
 pub mod json;

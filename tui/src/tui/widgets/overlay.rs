@@ -4,6 +4,7 @@ use super::confirm::Confirm;
 use super::constants::ConstantsForm;
 use super::credform::CredForm;
 use super::editor::{DiffView, JobEditor, TriggerEditor};
+use super::failures::Failures;
 use super::filter::FilterForm;
 use super::help::Help;
 use super::picker::Picker;
@@ -42,6 +43,7 @@ pub enum Overlay {
     VersionDiff(DiffText),
     Constants(Box<ConstantsForm>),
     Zoom(Box<Zoom>),
+    Failures(Box<Failures>),
 }
 
 impl Overlay {
@@ -60,6 +62,7 @@ impl Overlay {
             Overlay::VersionDiff(_) => "version diff",
             Overlay::Constants(_) => "constants",
             Overlay::Zoom(_) => "zoom",
+            Overlay::Failures(_) => "failures",
         }
     }
 
@@ -89,6 +92,7 @@ impl Overlay {
             Overlay::VersionDiff(view) => view.handle_key(key),
             Overlay::Constants(form) => form.handle_key(key),
             Overlay::Zoom(zoom) => zoom.handle_key(key),
+            Overlay::Failures(list) => list.handle_key(key),
         }
     }
 
@@ -107,6 +111,7 @@ impl Overlay {
             Overlay::VersionDiff(view) => view.draw(frame, area, theme),
             Overlay::Constants(form) => form.draw(frame, area, theme),
             Overlay::Zoom(zoom) => zoom.draw(frame, area, theme),
+            Overlay::Failures(list) => list.draw(frame, area, theme),
         }
     }
 }
