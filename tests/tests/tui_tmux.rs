@@ -161,21 +161,27 @@ fn edit_one_credential_field_then_read_it_in_the_audit_log() {
     let connected = tmux.wait_for("boltd ● connected");
     assert!(connected.contains("root (admin)"), "{connected}");
 
-    // Credentials, edit `api`: the password row gets a new value, the username stays blank.
+    // Credentials, edit `api`: the form opens with the username filled in; the password
+    // gets a new value and the username is kept.
     tmux.keys(&["3"]);
     tmux.wait_for("username, password");
     tmux.keys(&["e"]);
     let form = tmux.wait_for("Edit credential api");
+    assert!(form.contains("kept-user"), "{form}");
     assert!(form.contains("unchanged"), "{form}");
-    tmux.keys(&["Tab"]);
+    tmux.keys(&["Tab", "Tab"]);
     tmux.run(&["send-keys", "-t", "bolt", "-l", "second-secret"]);
-    let typed = tmux.wait_for("new value");
+    let typed = tmux.wait_until("the password typed", |screen| {
+        !screen.contains("Password     (unchanged")
+    });
     assert!(
         !typed.contains("second-secret"),
         "the value is masked:\n{typed}"
     );
     tmux.keys(&["C-s"]);
-    tmux.wait_for("1 field changed, the others kept");
+    tmux.wait_until("the form closed", |screen| {
+        !screen.contains("Edit credential api")
+    });
 
     let shown = daemon.bolt(&["credential", "show", "api", "--json"]);
     let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("show JSON");

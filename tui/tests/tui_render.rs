@@ -1068,38 +1068,3 @@ fn the_audit_log_lists_events_and_filters_by_what_is_typed() {
         other => panic!("{other:?}"),
     }
 }
-
-#[test]
-fn editing_a_credential_sends_only_the_changed_field() {
-    let mut app = demo_app(ColorMode::Full);
-    press(&mut app, KeyCode::Char('3'));
-    let (tag, _) = app.outbox.pop().unwrap();
-    app.handle_incoming(Incoming::Response {
-        tag,
-        result: Ok(Response::Credentials {
-            credentials: fixtures::credentials(),
-        }),
-    });
-    press(&mut app, KeyCode::Char('e'));
-    let form = render(&app, 120, 40);
-    assert!(form.contains("Edit credential dhis2-play"), "{form}");
-    assert!(form.contains("blank fields keep theirs"), "{form}");
-    // baseUrl, username, password: the third row.
-    press(&mut app, KeyCode::Tab);
-    press(&mut app, KeyCode::Tab);
-    type_text(&mut app, "rotated-pw");
-    let typed = render(&app, 120, 40);
-    assert!(!typed.contains("rotated-pw"), "masked:\n{typed}");
-    app.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
-    match app.outbox.pop() {
-        Some((_, Request::CredentialUpdate { name, set, unset })) => {
-            assert_eq!(name, "dhis2-play");
-            assert_eq!(
-                serde_json::Value::Object(set),
-                serde_json::json!({"password": "rotated-pw"})
-            );
-            assert!(unset.is_empty());
-        }
-        other => panic!("{other:?}"),
-    }
-}
