@@ -205,7 +205,8 @@ pub fn apply(app: &mut App, event: UiEvent) -> anyhow::Result<bool> {
         UiEvent::Signal(_) => false,
         UiEvent::Tick => {
             app.refresh_health();
-            false
+            // Ages in lists ("3m ago") move on.
+            true
         }
     })
 }

@@ -78,10 +78,15 @@ pub fn fit(text: &str, width: usize, ascii: bool) -> String {
     out
 }
 
-/// Received times: the time of day for today, the date too for older ones, in the zone of
-/// the time rule (`bolt_shared::time`).
+/// Times in lists: within the last hour how long ago ("just now", "12m ago": the screen is
+/// redrawn every tick, so they don't go stale); else the time of day for today and the date
+/// too for older ones, in the zone of the time rule (`bolt_shared::time`) the header names.
 pub fn when(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    bolt_shared::time::rule().when_compact(at, now)
+    match (now - at).num_seconds() {
+        0..=59 => "just now".to_string(),
+        60..=3599 => bolt_shared::time::ago(at, now),
+        _ => bolt_shared::time::rule().when_compact(at, now),
+    }
 }
 
 /// "in 15h 12m" / "in 3m" for next fire times.
@@ -271,6 +276,15 @@ pub fn thousands(n: u64) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_times_are_ages_within_the_hour_then_clock_times() {
+        let now = Utc::now();
+        assert_eq!(when(now - chrono::Duration::seconds(20), now), "just now");
+        assert_eq!(when(now - chrono::Duration::minutes(12), now), "12m ago");
+        let older = when(now - chrono::Duration::hours(3), now);
+        assert!(older.contains(':') && !older.contains("ago"), "{older}");
+    }
 
     #[test]
     fn clipped_spans_end_with_an_ellipsis() {
