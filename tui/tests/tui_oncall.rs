@@ -11,10 +11,10 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui::action::{Action, External};
 use tui::app::App;
+use tui::dialogs::overlay::Overlay;
 use tui::measure::demo_app;
 use tui::source::{Incoming, Tag};
 use tui::theme::ColorMode;
-use tui::widgets::overlay::Overlay;
 
 fn render(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();

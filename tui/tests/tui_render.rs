@@ -14,11 +14,11 @@ use ratatui::style::Color;
 use std::time::Duration;
 use tui::action::ScreenId;
 use tui::app::App;
+use tui::dialogs::overlay::Overlay;
 use tui::fixtures;
 use tui::measure::demo_app;
 use tui::source::{Connection, Incoming, Tag};
 use tui::theme::ColorMode;
-use tui::widgets::overlay::Overlay;
 
 fn render(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();

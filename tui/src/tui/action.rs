@@ -1,11 +1,10 @@
 //! What a key press or a daemon message asks the app to do. Components return actions;
 //! the app runs them from a queue, so components never reach into each other.
 
-use super::screens::history::FilterText;
+use super::dialogs::overlay::Overlay;
+use super::dialogs::picker::PickPurpose;
+use super::dialogs::prompt::PromptPurpose;
 use super::source::Tag;
-use super::widgets::overlay::Overlay;
-use super::widgets::picker::PickPurpose;
-use super::widgets::prompt::PromptPurpose;
 use bolt_shared::model::WorkOrderFilter;
 use bolt_shared::protocol::Request;
 
@@ -151,4 +150,11 @@ impl std::fmt::Debug for Action {
             Action::Many(list) => write!(f, "Many({list:?})"),
         }
     }
+}
+
+/// The since/until text as the user typed it (shown in the filter line).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FilterText {
+    pub since: String,
+    pub until: String,
 }

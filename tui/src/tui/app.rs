@@ -3,6 +3,12 @@
 //! forwards them to the data source.
 
 use super::action::{Action, Banner, BannerKind, External, ScreenId};
+use super::dialogs::confirm::Confirm;
+use super::dialogs::editor::{JobEditor, TriggerEditor};
+use super::dialogs::help::Help;
+use super::dialogs::overlay::{Outcome, Overlay};
+use super::dialogs::picker::{PickItem, PickPurpose, Picker};
+use super::dialogs::prompt::PromptPurpose;
 use super::keymap::{Command, Context, Keymap};
 use super::screens::audit::Audit;
 use super::screens::credentials::Credentials;
@@ -11,12 +17,6 @@ use super::screens::history::History;
 use super::screens::workflows::{Graph, Workflows};
 use super::source::{Connection, Incoming, Tag};
 use super::theme::{Theme, Tone};
-use super::widgets::confirm::Confirm;
-use super::widgets::editor::{JobEditor, TriggerEditor};
-use super::widgets::help::Help;
-use super::widgets::overlay::{Outcome, Overlay};
-use super::widgets::picker::{PickItem, PickPurpose, Picker};
-use super::widgets::prompt::PromptPurpose;
 use bolt_shared::access::{self, Role};
 use bolt_shared::protocol::{Event, Request, RerunOutcome, Response};
 use chrono::{DateTime, Utc};
@@ -848,13 +848,13 @@ impl App {
             ]),
             (Tag::Versions { job }, Response::Versions(list)) => {
                 self.overlays.push(Overlay::Versions(Box::new(
-                    crate::tui::widgets::versions::VersionsView::new(list, job),
+                    crate::tui::dialogs::versions::VersionsView::new(list, job),
                 )));
                 Action::None
             }
             (Tag::VersionDiff, Response::Diff(diff)) => {
                 self.overlays.push(Overlay::VersionDiff(
-                    crate::tui::widgets::versions::DiffText::new(&diff),
+                    crate::tui::dialogs::versions::DiffText::new(&diff),
                 ));
                 Action::None
             }
@@ -867,11 +867,11 @@ impl App {
             }
             (Tag::CredentialEdit, Response::Credential(detail)) => {
                 Action::overlay(Overlay::CredForm(Box::new(
-                    super::widgets::credform::CredForm::editing(&detail, &self.theme),
+                    super::dialogs::credform::CredForm::editing(&detail, &self.theme),
                 )))
             }
             (Tag::Failures, Response::Failures { groups }) => Action::overlay(Overlay::Failures(
-                Box::new(super::widgets::failures::Failures::new(
+                Box::new(super::dialogs::failures::Failures::new(
                     groups,
                     (self.now)() - chrono::Duration::hours(24),
                 )),

@@ -6,6 +6,7 @@ pub mod access;
 pub mod action;
 pub mod app;
 pub mod ascii;
+pub mod dialogs;
 pub mod external;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

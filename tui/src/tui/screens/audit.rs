@@ -2,11 +2,11 @@
 //! kind:credential workflow:Sync since:2h`) and the chain check.
 
 use crate::tui::action::Action;
+use crate::tui::dialogs::overlay::Overlay;
+use crate::tui::dialogs::prompt::{Prompt, PromptPurpose};
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
-use crate::tui::widgets::overlay::Overlay;
-use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
 use crate::tui::widgets::text::{fit, when};
 use bolt_shared::audit::{AuditEvent, AuditFilter};
 use bolt_shared::protocol::Request;

@@ -1,12 +1,12 @@
 //! Credentials: names, keys and which jobs use them. Values never reach the TUI.
 
 use crate::tui::action::Action;
+use crate::tui::dialogs::confirm::Confirm;
+use crate::tui::dialogs::credform::CredForm;
+use crate::tui::dialogs::overlay::Overlay;
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
-use crate::tui::widgets::confirm::Confirm;
-use crate::tui::widgets::credform::CredForm;
-use crate::tui::widgets::overlay::Overlay;
 use crate::tui::widgets::text::{fit, when};
 use bolt_shared::model::CredentialSummary;
 use bolt_shared::protocol::Request;

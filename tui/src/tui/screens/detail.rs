@@ -2,17 +2,17 @@
 //! the selected step. Opens on the failed step with its error in view.
 
 use crate::tui::action::{Action, External};
+use crate::tui::dialogs::confirm::Confirm;
+use crate::tui::dialogs::overlay::Overlay;
+use crate::tui::dialogs::prompt::{Prompt, PromptPurpose};
+use crate::tui::dialogs::zoom::Zoom;
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
-use crate::tui::widgets::confirm::Confirm;
 use crate::tui::widgets::json::{JsonView, WRAP_MAX_CHARS};
-use crate::tui::widgets::overlay::Overlay;
-use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
 use crate::tui::widgets::text::{
     MAX_SHOWN_CHARS, clean, clip_spans, fit, highlight_up_to, when, wrap_spans,
 };
-use crate::tui::widgets::zoom::Zoom;
 use bolt_shared::model::{
     DataclipInfo, ExitReason, LogLevel, LogLine, RunView, ShowResult, StepView, WipeReason,
 };

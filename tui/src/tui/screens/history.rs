@@ -1,12 +1,13 @@
 //! History: the work order list, newest first, live, filterable, paged by keyset cursor.
 
 use crate::tui::action::Action;
+pub use crate::tui::action::FilterText;
+use crate::tui::dialogs::confirm::Confirm;
+use crate::tui::dialogs::overlay::Overlay;
+use crate::tui::dialogs::prompt::{Prompt, PromptPurpose};
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
-use crate::tui::widgets::confirm::Confirm;
-use crate::tui::widgets::overlay::Overlay;
-use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
 use crate::tui::widgets::text::{clip_spans, fit, focus_snippet, snippet_spans, thousands, when};
 use bolt_shared::model::{
     StateCount, TimeField, WorkOrderFilter, WorkOrderPage, WorkOrderRow, WorkOrderState,
@@ -43,13 +44,6 @@ const COUNT_ORDER: [WorkOrderState; 10] = [
     WorkOrderState::Running,
     WorkOrderState::Pending,
 ];
-
-/// The since/until text as the user typed it (shown in the filter line).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FilterText {
-    pub since: String,
-    pub until: String,
-}
 
 #[derive(Debug, Default)]
 pub struct History {
@@ -386,7 +380,7 @@ impl History {
                 PromptPurpose::HistorySearch,
             ))),
             Command::Filter => Action::overlay(Overlay::Filter(Box::new(
-                crate::tui::widgets::filter::FilterForm::new(&self.filter, &self.filter_text),
+                crate::tui::dialogs::filter::FilterForm::new(&self.filter, &self.filter_text),
             ))),
             Command::Back if self.filter.search.is_some() => {
                 self.filter.search = None;

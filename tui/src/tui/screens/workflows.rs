@@ -3,12 +3,12 @@
 
 use super::graph::{draw_graph, job_order, trigger_text};
 use crate::tui::action::Action;
+use crate::tui::dialogs::confirm::Confirm;
+use crate::tui::dialogs::overlay::Overlay;
+use crate::tui::dialogs::prompt::{Prompt, PromptPurpose};
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
-use crate::tui::widgets::confirm::Confirm;
-use crate::tui::widgets::overlay::Overlay;
-use crate::tui::widgets::prompt::{Prompt, PromptPurpose};
 use crate::tui::widgets::text::{clip_spans, fit, until};
 use bolt_shared::model::WorkflowView;
 use bolt_shared::protocol::Request;
@@ -359,7 +359,7 @@ impl Graph {
             }
             Command::Constants => {
                 return Action::overlay(Overlay::Constants(Box::new(
-                    crate::tui::widgets::constants::ConstantsForm::new(
+                    crate::tui::dialogs::constants::ConstantsForm::new(
                         self.workflow.id.clone(),
                         self.workflow.name.clone(),
                         &self.workflow.constants,

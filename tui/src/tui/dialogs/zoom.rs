@@ -2,9 +2,9 @@
 //! pager at hand. For the root cause that hides at the end of a long response body.
 
 use super::overlay::{Outcome, popup};
-use super::text::{clean_up_to, wrap_spans};
 use crate::tui::action::{Action, External};
 use crate::tui::theme::{Theme, Tone};
+use crate::tui::widgets::text::{clean_up_to, wrap_spans};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -3,10 +3,10 @@
 //! history to that workflow's failures.
 
 use super::overlay::{Outcome, popup};
-use super::text::{clip_spans, fit, thousands, when};
 use crate::tui::action::Action;
-use crate::tui::screens::history::FilterText;
+use crate::tui::action::FilterText;
 use crate::tui::theme::{Theme, Tone};
+use crate::tui::widgets::text::{clip_spans, fit, thousands, when};
 use bolt_shared::model::{FailureGroup, WorkOrderFilter, WorkOrderState};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;

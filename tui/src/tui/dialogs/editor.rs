@@ -2,12 +2,12 @@
 //! input of a manual run.
 
 use super::confirm::Confirm;
-use super::diff::{DiffLine, diff_lines};
 use super::overlay::{Outcome, Overlay, is_save, popup};
-use super::text::{clip_spans, fit};
 use crate::tui::action::{Action, External};
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
+use crate::tui::widgets::diff::{DiffLine, diff_lines};
+use crate::tui::widgets::text::{clip_spans, fit};
 use bolt_shared::protocol::{ManualInput, Request};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

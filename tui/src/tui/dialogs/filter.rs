@@ -2,7 +2,7 @@
 
 use super::overlay::{Outcome, line_input, popup, single_line};
 use crate::tui::action::Action;
-use crate::tui::screens::history::FilterText;
+use crate::tui::action::FilterText;
 use crate::tui::theme::{Theme, Tone};
 use bolt_shared::model::{TimeField, WorkOrderFilter, WorkOrderState};
 use bolt_shared::timespec::parse_time;
