@@ -1,9 +1,9 @@
-//! History, inspection, reruns, saved inputs, triage, project settings.
+//! History, inspection, reruns and triage.
 
-use super::{HandlerResult, bad_request};
+use super::HandlerResult;
 use crate::daemon::Daemon;
+use crate::history;
 use crate::queue::reruns;
-use crate::{history, project};
 use bolt_shared::model::*;
 use bolt_shared::protocol::*;
 use std::sync::Arc;
@@ -147,52 +147,6 @@ pub async fn rerun_matching(
     Ok(Response::Reruns { outcomes })
 }
 
-pub async fn save_input(
-    daemon: &Arc<Daemon>,
-    reference: String,
-    step: String,
-    name: String,
-) -> HandlerResult {
-    let label = name.clone();
-    let id = daemon
-        .store
-        .writer
-        .write(move |tx| {
-            let id = reruns::save_input(tx, &reference, &step, &name)?;
-            let metadata = serde_json::json!({ "from": reference, "step": step, "dataclip": id });
-            crate::audit::record(tx, "input.saved", &name, Some(&metadata))?;
-            Ok(id)
-        })
-        .await?;
-    Ok(Response::Done {
-        message: format!(
-            "saved input `{label}` ({}); run with it: bolt trigger WORKFLOW --input-name {label}",
-            short_ref(&id)
-        ),
-    })
-}
-
-pub async fn list_inputs(daemon: &Arc<Daemon>) -> HandlerResult {
-    let inputs = daemon.store.readers.read(crate::saved_inputs::list).await?;
-    Ok(Response::Inputs { inputs })
-}
-
-pub async fn remove_input(daemon: &Arc<Daemon>, name: String) -> HandlerResult {
-    let label = name.clone();
-    let removed = daemon
-        .store
-        .writer
-        .write(move |tx| crate::saved_inputs::remove(tx, &name))
-        .await?;
-    let message = match removed {
-        crate::saved_inputs::Removed::Deleted => format!("removed saved input `{label}`"),
-        crate::saved_inputs::Removed::Unnamed => format!(
-            "removed saved input `{label}`; runs that used it still show it in their history"
-        ),
-    };
-    Ok(Response::Done { message })
-}
-
 pub async fn failures(
     daemon: &Arc<Daemon>,
     since: Option<chrono::DateTime<chrono::Utc>>,
@@ -203,45 +157,4 @@ pub async fn failures(
         .read(move |conn| history::failures(conn, since))
         .await?;
     Ok(Response::Failures { groups })
-}
-
-pub async fn set_project(
-    daemon: &Arc<Daemon>,
-    name: Option<String>,
-    settings: ProjectSettings,
-) -> HandlerResult {
-    if let Some(policy) = &settings.retention_policy
-        && policy != "retain_all"
-        && policy != "erase_all"
-    {
-        return Err(bad_request(format!(
-            "unknown retention_policy `{policy}`: use retain_all or erase_all"
-        )));
-    }
-    if let (Some(Some(history)), Some(Some(dataclip))) = (
-        settings.history_retention_days,
-        settings.dataclip_retention_days,
-    ) && dataclip > history
-    {
-        return Err(bad_request(
-            "dataclip_retention_days can't be longer than history_retention_days",
-        ));
-    }
-    let message = daemon
-        .store
-        .writer
-        .write(move |tx| {
-            let id = crate::store::projects::resolve(tx, name.as_deref())?.id;
-            crate::store::projects::update_settings(tx, &id, &settings)?;
-            project::audit(
-                tx,
-                "settings_updated",
-                "project",
-                &id,
-                serde_json::to_value(&settings).ok(),
-            )?;
-            Ok("project settings saved".to_string())
-        })
-        .await?;
-    Ok(Response::Done { message })
 }

@@ -7,6 +7,8 @@ mod backup;
 mod collections;
 mod credentials;
 mod history;
+mod inputs;
+mod project_settings;
 mod projects;
 mod runs;
 mod versions;
@@ -215,12 +217,12 @@ async fn dispatch(
             reference,
             step,
             name,
-        } => history::save_input(daemon, reference, step, name).await,
-        Request::ListInputs => history::list_inputs(daemon).await,
-        Request::RemoveInput { name } => history::remove_input(daemon, name).await,
+        } => inputs::save_input(daemon, reference, step, name).await,
+        Request::ListInputs => inputs::list_inputs(daemon).await,
+        Request::RemoveInput { name } => inputs::remove_input(daemon, name).await,
         Request::Failures { since } => history::failures(daemon, since).await,
         Request::SetProjectSettings { project, settings } => {
-            history::set_project(daemon, project, settings).await
+            project_settings::set_project(daemon, project, settings).await
         }
         Request::Stop { now } => {
             let metadata = serde_json::json!({ "now": now });
