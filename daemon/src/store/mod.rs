@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod checkpointer;
+pub mod cron;
 pub mod dataclips;
 pub mod fts_queue;
 pub mod health;
@@ -17,6 +18,7 @@ mod recovery;
 pub mod seeder;
 mod syncer;
 pub mod timings;
+pub mod webhook_triggers;
 pub mod work_orders;
 mod writer;
 

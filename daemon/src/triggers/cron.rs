@@ -3,13 +3,12 @@
 
 use crate::daemon::Daemon;
 use crate::project::parse_cron;
-use crate::store::StoreResult;
 use crate::store::work_orders::{Input, NewWorkOrder};
+use crate::store::{self, StoreResult};
 use crate::triggers::intake;
 use crate::workflows;
 use bolt_shared::model::{DataclipType, Origin};
 use chrono::{DateTime, Timelike, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,16 +58,14 @@ pub async fn tick(daemon: &Arc<Daemon>, now: DateTime<Utc>) -> StoreResult<usize
         .store
         .readers
         .read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT t.id, t.cron_expression, w.id, t.key FROM triggers t JOIN workflows w ON w.id = t.workflow_id
-                 WHERE t.type = 'cron' AND t.enabled = 1 AND w.enabled = 1 AND w.deleted_at IS NULL",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?;
             let mut due = Vec::new();
-            for row in rows {
-                let (trigger, expression, workflow, key) = row?;
-                if expression.and_then(|e| parse_cron(&e).ok()).is_some_and(|s| s.matches(minute)) {
-                    due.push((trigger, workflow, key));
+            for trigger in store::cron::armed(conn)? {
+                let scheduled = trigger
+                    .expression
+                    .as_deref()
+                    .and_then(|e| parse_cron(e).ok());
+                if scheduled.is_some_and(|s| s.matches(minute)) {
+                    due.push((trigger.id, trigger.workflow_id, trigger.key));
                 }
             }
             Ok(due)
@@ -81,12 +78,7 @@ pub async fn tick(daemon: &Arc<Daemon>, now: DateTime<Utc>) -> StoreResult<usize
         let first = daemon
             .store
             .writer
-            .write(move |tx| {
-                Ok(tx.execute(
-                    "INSERT OR IGNORE INTO cron_fires (trigger_id, minute) VALUES (?1, ?2)",
-                    params![claim_trigger, stamp],
-                )? == 1)
-            })
+            .write(move |tx| store::cron::claim_fire(tx, &claim_trigger, stamp))
             .await?;
         if !first {
             continue;
@@ -103,8 +95,8 @@ pub async fn tick(daemon: &Arc<Daemon>, now: DateTime<Utc>) -> StoreResult<usize
                     .find(|t| t.key == trigger_key)
                     .and_then(|t| t.cron_cursor_job.clone());
                 let input = match cursor_job {
-                    Some(job) => last_job_output(conn, &workflow, &job)?,
-                    None => last_success_input(conn, &workflow)?,
+                    Some(job) => store::cron::last_job_output(conn, &workflow, &job)?,
+                    None => store::cron::last_success_state(conn, &workflow)?,
                 };
                 Ok((deployed, input))
             })
@@ -127,35 +119,4 @@ pub async fn tick(daemon: &Arc<Daemon>, now: DateTime<Utc>) -> StoreResult<usize
         fired += 1;
     }
     Ok(fired)
-}
-
-/// As Lightning with a `cron_cursor_job`: the output of that job's last successful step in
-/// this workflow (not wiped). Walks work orders newest first, so it stops at the first hit.
-fn last_job_output(conn: &Connection, workflow_id: &str, job: &str) -> StoreResult<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT s.output_dataclip_id FROM work_orders wo
-             JOIN runs r ON r.work_order_id = wo.id
-             JOIN steps s ON s.run_id = r.id
-             JOIN dataclips d ON d.id = s.output_dataclip_id
-             WHERE wo.workflow_id = ?1 AND s.job_key = ?2 AND s.exit_reason = 'success' AND d.wiped_at IS NULL
-             ORDER BY wo.id DESC, s.finished_at DESC LIMIT 1",
-            params![workflow_id, job],
-            |r| r.get(0),
-        )
-        .optional()?)
-}
-
-/// As Lightning without one: the final state of the workflow's last successful run (not wiped).
-fn last_success_input(conn: &Connection, workflow_id: &str) -> StoreResult<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT r.final_dataclip_id FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
-             JOIN dataclips d ON d.id = r.final_dataclip_id
-             WHERE wo.workflow_id = ?1 AND r.state = 'success' AND d.wiped_at IS NULL
-             ORDER BY r.finished_at DESC LIMIT 1",
-            [workflow_id],
-            |r| r.get(0),
-        )
-        .optional()?)
 }

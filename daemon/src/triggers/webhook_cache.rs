@@ -7,8 +7,6 @@
 
 use crate::daemon::Daemon;
 use crate::store::StoreResult;
-use bolt_shared::model::{TriggerType, WebhookReply};
-use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -61,7 +59,7 @@ pub async fn lookup(daemon: &Arc<Daemon>, segment: &str) -> StoreResult<Option<A
     let found = daemon
         .store
         .readers
-        .read(move |conn| find_trigger(conn, &key))
+        .read(move |conn| crate::store::webhook_triggers::by_path(conn, &key))
         .await?
         .map(Arc::new);
     if let Some(found) = &found {
@@ -71,46 +69,4 @@ pub async fn lookup(daemon: &Arc<Daemon>, segment: &str) -> StoreResult<Option<A
 }
 
 /// What a trigger needs for intake.
-#[derive(Clone)]
-pub struct Found {
-    pub trigger_id: String,
-    pub enabled: bool,
-    pub workflow_enabled: bool,
-    pub workflow_id: String,
-    pub project_id: String,
-    pub version_id: String,
-    pub reply: WebhookReply,
-    pub auth: Vec<String>,
-}
-
-fn find_trigger(conn: &rusqlite::Connection, segment: &str) -> StoreResult<Option<Found>> {
-    Ok(conn
-        .prepare_cached("SELECT t.id, t.key, t.enabled, w.enabled, w.id, t.webhook_reply, t.auth, t.type, w.project_id, v.id
-             FROM triggers t JOIN workflows w ON w.id = t.workflow_id
-             JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
-             WHERE (t.id = ?1 OR t.custom_path = ?1) AND w.deleted_at IS NULL")?
-        .query_row([segment],
-            |r| {
-                Ok((
-                    Found {
-                        trigger_id: r.get(0)?,
-                        enabled: r.get(2)?,
-                        workflow_enabled: r.get(3)?,
-                        workflow_id: r.get(4)?,
-                        project_id: r.get(8)?,
-                        version_id: r.get(9)?,
-                        reply: WebhookReply::parse(&r.get::<_, String>(5)?)
-                            .unwrap_or(WebhookReply::BeforeStart),
-                        auth: r
-                            .get::<_, Option<String>>(6)?
-                            .and_then(|a| serde_json::from_str(&a).ok())
-                            .unwrap_or_default(),
-                    },
-                    r.get::<_, String>(7)?,
-                ))
-            },
-        )
-        .optional()?
-        .filter(|(_, kind)| kind == TriggerType::Webhook.as_str())
-        .map(|(found, _)| found))
-}
+pub type Found = crate::store::webhook_triggers::WebhookTrigger;
