@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod checkpointer;
+pub mod claims;
 pub mod cron;
 pub mod dataclips;
 pub mod fts_queue;
