@@ -27,6 +27,30 @@ workflows:
     )
 }
 
+/// The collector's first connection from boltd; fails (with boltd's log) after 30 s
+/// instead of waiting forever.
+fn accept_within(collector: &std::net::TcpListener, daemon: &Daemon) -> std::net::TcpStream {
+    collector.set_nonblocking(true).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match collector.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).unwrap();
+                return stream;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "boltd never connected to the collector; its log: {}",
+                    daemon.log()
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(err) => panic!("accept: {err}"),
+        }
+    }
+}
+
 fn ok(out: &Output) -> String {
     assert!(
         out.status.success(),
@@ -267,7 +291,7 @@ fn a_tcp_collector_that_is_down_gets_the_events_when_it_returns() {
     }
 
     let collector = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    let (stream, _) = collector.accept().unwrap();
+    let stream = accept_within(&collector, &daemon);
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
@@ -423,7 +447,7 @@ fn atna_messages_reach_a_tls_collector_trusted_through_syslog_ca() {
     ));
     daemon.deploy_text(&project(1));
 
-    let (tcp, _) = collector.accept().unwrap();
+    let tcp = accept_within(&collector, &daemon);
     tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
     let connection = rustls::ServerConnection::new(std::sync::Arc::new(server)).unwrap();

@@ -83,14 +83,25 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
         tracing::info!(%addr, "webhook server listening");
     }
     let (close_ipc, ipc_closed) = tokio::sync::watch::channel(false);
+    // The audit chain is sealed and syslog forwarding on before the first request can
+    // change anything; on a store refusing writes that waits, in the background.
+    if let Err(err) = crate::audit::start(&daemon).await {
+        if daemon.store.health.writable() {
+            return Err(err);
+        }
+        tracing::warn!(%err, "the store refuses writes: audit delivery starts once it takes them again");
+        let later = daemon.clone();
+        tokio::spawn(async move {
+            if let Err(err) = start_audit(&later).await {
+                tracing::error!(%err, "audit delivery could not start");
+            }
+        });
+    }
     let ipc = tokio::spawn(crate::ipc::serve(daemon.clone(), listener, ipc_closed));
     // Runs start only once the last shutdown's leftovers are settled. On a full disk that
     // waits for space, while webhooks are answered 503 and clients see why in `bolt status`.
     let recovered = tokio::select! {
-        recovered = async {
-            recover(&daemon, &unrecorded).await?;
-            start_audit(&daemon).await
-        } => Some(recovered?),
+        recovered = recover(&daemon, &unrecorded) => Some(recovered?),
         mode = shutdown::wait_for_stop(&daemon, &mut signals) => {
             daemon.request_stop(mode);
             None
@@ -159,7 +170,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
 /// After the runs, how long the webhook replies, cron tick and retention batch under way get.
 const LAST_WRITES_GRACE: Duration = Duration::from_secs(2);
 
-/// Starts audit delivery once the store takes writes (it seals the chain first).
+/// Starts audit delivery once the store takes writes again (it seals the chain first).
 async fn start_audit(daemon: &Arc<Daemon>) -> anyhow::Result<()> {
     loop {
         match crate::audit::start(daemon).await {
