@@ -15,6 +15,7 @@ mod migrations;
 pub mod projects;
 mod reader;
 mod recovery;
+pub mod runs;
 #[cfg(feature = "seeder")]
 pub mod seeder;
 mod syncer;

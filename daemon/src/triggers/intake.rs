@@ -5,14 +5,10 @@ use crate::store::StoreResult;
 use crate::store::work_orders::{Created, NewWorkOrder, create_work_order};
 use bolt_shared::model::RunState;
 use bolt_shared::protocol::Event;
-use rusqlite::OptionalExtension;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
-
-/// (state, error type, error message, final state body)
-type FinishedRow = (String, Option<String>, Option<String>, Option<String>);
 
 /// Commits the work order, its input and its run, then announces them. Returns only
 /// after the rows are durable.
@@ -102,17 +98,11 @@ async fn finished(daemon: &Arc<Daemon>, run_id: &str) -> StoreResult<Option<Fini
         .store
         .readers
         .read(move |conn| {
-            let row: Option<FinishedRow> = conn
-                .prepare_cached("SELECT r.state, r.error_type, r.error_message, d.body FROM runs r LEFT JOIN dataclips d ON d.id = r.final_dataclip_id WHERE r.id = +?1")?
-                .query_row([&id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?;
-            Ok(row.map(|(state, error_type, error_message, body)| Finished {
-                state: RunState::parse(&state).unwrap_or(RunState::Exception),
-                final_state: body.and_then(|b| serde_json::from_str(&b).ok()),
-                error_type,
-                error_message,
+            Ok(crate::store::runs::end_of(conn, &id)?.map(|end| Finished {
+                state: end.state,
+                final_state: end.final_body.and_then(|b| serde_json::from_str(&b).ok()),
+                error_type: end.error_type,
+                error_message: end.error_message,
             }))
         })
         .await
@@ -124,14 +114,7 @@ async fn replacement(daemon: &Arc<Daemon>, run_id: &str) -> StoreResult<Option<S
     daemon
         .store
         .readers
-        .read(move |conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT id FROM runs WHERE work_order_id = (SELECT work_order_id FROM runs WHERE id = ?1) AND id > ?1 ORDER BY id LIMIT 1",
-                )?
-                .query_row([&id], |r| r.get::<_, String>(0))
-                .optional()?)
-        })
+        .read(move |conn| crate::store::runs::next_in_work_order(conn, &id))
         .await
 }
 
@@ -140,14 +123,8 @@ async fn run_state(daemon: &Arc<Daemon>, run_id: &str) -> Option<RunState> {
     daemon
         .store
         .readers
-        .read(move |conn| {
-            Ok(conn
-                .prepare_cached("SELECT state FROM runs WHERE id = ?1")?
-                .query_row([&id], |r| r.get::<_, String>(0))
-                .optional()?)
-        })
+        .read(move |conn| crate::store::runs::state_of(conn, &id))
         .await
         .ok()
         .flatten()
-        .and_then(|s| RunState::parse(&s))
 }

@@ -39,36 +39,31 @@ pub(super) struct RunContext {
     pub(super) memory_mb: u64,
 }
 
-/// Reads everything a run needs in one statement. `+?1`, not `?1`: SQLite (3.50) re-prepares
-/// a join whose WHERE compares a column with a bare bound parameter every time the value
-/// changes (the same plan, ~100 µs each time); the unary plus keeps the plan and the
-/// prepared statement.
+/// Reads everything a run needs (one statement) and its pinned workflow version.
 pub(super) fn load_context(
     conn: &Connection,
     run_id: &str,
     daemon_config: &bolt_shared::Config,
 ) -> StoreResult<RunContext> {
-    let row = conn.prepare_cached("SELECT r.work_order_id, r.version_id, r.starting_job, r.dataclip_id, r.origin, r.attempt,
-                w.project_id, p.retention_policy, w.max_attempts, w.retry_backoff_secs, w.run_timeout_secs, w.memory_limit_mb,
-                d.type, d.body, d.request, d.wipe_reason, t.key
-         FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
-         JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
-         LEFT JOIN dataclips d ON d.id = r.dataclip_id
-         LEFT JOIN triggers t ON t.id = wo.trigger_id
-         WHERE r.id = +?1")?.query_row([run_id],
-        |r| {
-            Ok((
-                (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, i64>(5)?),
-                (r.get::<_, String>(6)?, r.get::<_, String>(7)?, r.get::<_, i64>(8)?, r.get::<_, i64>(9)?, r.get::<_, Option<i64>>(10)?, r.get::<_, Option<i64>>(11)?),
-                (r.get::<_, Option<String>>(12)?, r.get::<_, Option<String>>(13)?, r.get::<_, Option<String>>(14)?, r.get::<_, Option<String>>(15)?, r.get::<_, Option<String>>(16)?),
-            ))
-        },
-    )?;
-    let (
-        (work_order_id, version_id, starting_job, dataclip_id, _origin, attempt),
-        (project_id, policy, max_attempts, backoff, timeout, memory),
-        (kind, body, request, wipe_reason, trigger_key),
-    ) = row;
+    let row = crate::store::runs::to_execute(conn, run_id)?;
+    let crate::store::runs::RunToExecute {
+        work_order_id,
+        version_id,
+        starting_job,
+        dataclip_id,
+        attempt,
+        project_id,
+        retention_policy: policy,
+        max_attempts,
+        retry_backoff_secs: backoff,
+        run_timeout_secs: timeout,
+        memory_limit_mb: memory,
+        input_type: kind,
+        input_body: body,
+        input_request: request,
+        input_wipe_reason: wipe_reason,
+        trigger_key,
+    } = row;
     let (_, spec) = workflows::version(conn, &version_id)?;
     let input = match body {
         None => None,
