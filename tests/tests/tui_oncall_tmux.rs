@@ -341,7 +341,12 @@ fn bulk_rerun_from_the_failed_step_of_all_matching_failures_and_the_rows_follow(
     tmux.wait_for("boltd ● connected");
     // Status filter only (no workflow filter): failed.
     tmux.keys(&["f", "Right", "Right", "Right", "Space", "Enter"]);
-    let filtered = tmux.wait_for("status failed");
+    let filtered = tmux.wait_until("the failed rows", |screen| {
+        screen.contains("status failed")
+            && ["R7", "R8", "R9"]
+                .iter()
+                .all(|id| screen.contains(&format!("poisoned record {id}")))
+    });
     for id in ["R7", "R8", "R9"] {
         assert!(
             filtered.contains(&format!("poisoned record {id}")),
@@ -407,7 +412,8 @@ fn at_80_by_24_ref_shows_and_color_reduced_sends_no_256_colour_codes() {
     for (mode, expect_256) in [("reduced", false), ("full", true)] {
         let tmux = Tmux::new(&format!("color-{mode}"));
         tmux.start(80, 24, &format!("{} --color {mode}", bolt_command(&daemon)));
-        let screen = tmux.wait_for("boltd ● connected");
+        // The rows, not only the connection: the history may still be loading then.
+        let screen = tmux.wait_for(&order.row.short_ref);
         let header = screen
             .lines()
             .find(|l| l.contains("RECEIVED"))

@@ -64,15 +64,18 @@ fn triage_a_failure_and_rerun_it_from_the_failed_step() {
         "40",
         &command,
     ]);
-    let history = tmux.wait_for("boltd ● connected");
-    assert!(
-        history.contains("✔ success") && history.contains("✘ failed"),
-        "{history}"
-    );
+    let history = tmux.wait_until("the history rows", |screen| {
+        screen.contains("✔ success") && screen.contains("✘ failed")
+    });
+    assert!(history.contains("boltd ● connected"), "{history}");
 
     // Filter: status failed (the fourth status), apply.
     tmux.keys(&["f", "Right", "Right", "Right", "Space", "Enter"]);
-    let filtered = tmux.wait_for("status failed");
+    let filtered = tmux.wait_until("only the failures listed", |screen| {
+        screen.contains("status failed")
+            && !screen.contains("✔ success")
+            && screen.contains("Transform: poisoned record R9")
+    });
     assert!(
         !filtered.contains("✔ success"),
         "only failures are listed:\n{filtered}"
