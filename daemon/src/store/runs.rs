@@ -1,8 +1,8 @@
 //! Run rows as the executor reads them: everything a claimed run needs, in one statement.
 
-use super::StoreResult;
+use super::{StoreResult, now_micros};
 use bolt_shared::model::RunState;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// A claimed run with its workflow's settings and its input dataclip.
 #[derive(Debug, Clone)]
@@ -106,4 +106,74 @@ pub fn state_of(conn: &Connection, run_id: &str) -> StoreResult<Option<RunState>
         .query_row([run_id], |r| r.get(0))
         .optional()?;
     Ok(state.and_then(|s| RunState::parse(&s)))
+}
+
+/// Starts a claimed run.
+pub fn mark_started(conn: &Connection, run_id: &str) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE runs SET state = 'started', started_at = ?2 WHERE id = ?1")?
+        .execute(params![run_id, now_micros()])?;
+    Ok(())
+}
+
+/// Puts a claimed run that never started back in the queue; false if it had moved on.
+pub fn release_claim(conn: &Connection, run_id: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE runs SET state = 'available', claimed_at = NULL WHERE id = ?1 AND state = 'claimed'",
+        )?
+        .execute([run_id])?
+        > 0)
+}
+
+/// Ends a claimed or started run as an `ExecutionError` exception; false if it had
+/// already ended.
+pub fn end_as_exception(conn: &Connection, run_id: &str, message: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2,
+             finished_at = ?3 WHERE id = ?1 AND state IN ('claimed', 'started')",
+        )?
+        .execute(params![run_id, message, now_micros()])?
+        > 0)
+}
+
+/// The work order a run belongs to.
+pub fn work_order_of(conn: &Connection, run_id: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT work_order_id FROM runs WHERE id = ?1")?
+        .query_row([run_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// How a run ended, as it is written.
+pub struct Ending<'a> {
+    pub state: RunState,
+    pub error_type: Option<&'a str>,
+    pub error_message: Option<&'a str>,
+    pub final_dataclip_id: Option<&'a str>,
+    /// Log lines and their bytes the run's log caps dropped.
+    pub logs_dropped: (u64, u64),
+}
+
+pub fn record_end(conn: &Connection, run_id: &str, ending: &Ending<'_>) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5,
+         final_dataclip_id = ?6 WHERE id = ?1",
+    )?
+    .execute(params![
+        run_id,
+        ending.state.as_str(),
+        ending.error_type,
+        ending.error_message,
+        now_micros(),
+        ending.final_dataclip_id
+    ])?;
+    let (lines, bytes) = ending.logs_dropped;
+    if lines > 0 {
+        conn.prepare_cached(
+            "UPDATE runs SET log_lines_dropped = ?2, log_bytes_dropped = ?3 WHERE id = ?1",
+        )?
+        .execute(params![run_id, lines as i64, bytes as i64])?;
+    }
+    Ok(())
 }

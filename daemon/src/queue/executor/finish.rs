@@ -10,7 +10,7 @@ use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::{StoreResult, now_micros};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -68,21 +68,44 @@ pub(super) async fn finish(
             let final_clip = match &final_body {
                 Some(body) => Some(dataclips::insert(
                     tx,
-                    &NewDataclip { project_id: Some(&project), kind: DataclipType::StepResult, body: Some(body), request: None, name: None, wipe_reason: None, size_bytes: None },
+                    &NewDataclip {
+                        project_id: Some(&project),
+                        kind: DataclipType::StepResult,
+                        body: Some(body),
+                        request: None,
+                        name: None,
+                        wipe_reason: None,
+                        size_bytes: None,
+                    },
                 )?),
                 None => reused_clip.clone(),
             };
-            tx.prepare_cached("UPDATE runs SET state = ?2, error_type = ?3, error_message = ?4, finished_at = ?5, final_dataclip_id = ?6 WHERE id = ?1")?.execute(params![run_id, state.as_str(), error_type, error_message, now_micros(), final_clip],
+            crate::store::runs::record_end(
+                tx,
+                &run_id,
+                &crate::store::runs::Ending {
+                    state,
+                    error_type: error_type.as_deref(),
+                    error_message: error_message.as_deref(),
+                    final_dataclip_id: final_clip.as_deref(),
+                    logs_dropped: (logs_dropped.lines, logs_dropped.bytes),
+                },
             )?;
             if crate::notify::events::FAILED_STATES.contains(&state.as_str()) {
                 crate::notify::events::run_ended(tx, &run_id)?;
             }
-            if logs_dropped.lines > 0 {
-                tx.prepare_cached("UPDATE runs SET log_lines_dropped = ?2, log_bytes_dropped = ?3 WHERE id = ?1")?
-                    .execute(params![run_id, logs_dropped.lines as i64, logs_dropped.bytes as i64])?;
-            }
             let retry_run = match retry {
-                Some((attempt, not_before)) => Some(insert_run(tx, &wo, &version_id, start.as_deref(), &input_clip, Origin::Retry, 1, attempt, not_before)?),
+                Some((attempt, not_before)) => Some(insert_run(
+                    tx,
+                    &wo,
+                    &version_id,
+                    start.as_deref(),
+                    &input_clip,
+                    Origin::Retry,
+                    1,
+                    attempt,
+                    not_before,
+                )?),
                 None => None,
             };
             Ok(Finished::Recorded(refresh_work_order(tx, &wo)?, retry_run))

@@ -18,10 +18,9 @@ use crate::log_caps::{Dropped, LogCaps};
 use crate::queue::unrecorded::Expected;
 use crate::secrets::Scrubber;
 use crate::store::work_orders::refresh_work_order;
-use crate::store::{StoreError, StoreResult, now_micros};
+use crate::store::{StoreError, StoreResult};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
-use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -97,14 +96,10 @@ async fn mark_exception(daemon: &Arc<Daemon>, run_id: &str, message: &str) -> St
         .store
         .writer
         .write(move |tx| {
-            let ended = tx.prepare_cached("UPDATE runs SET state = 'exception', error_type = 'ExecutionError', error_message = ?2, finished_at = ?3
-                 WHERE id = ?1 AND state IN ('claimed', 'started')")?.execute(params![id, message, now_micros()],
-            )?;
-            if ended > 0 {
+            if crate::store::runs::end_as_exception(tx, &id, &message)? {
                 crate::notify::events::run_ended(tx, &id)?;
             }
-            let wo: Option<String> = tx.prepare_cached("SELECT work_order_id FROM runs WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
-            if let Some(wo) = wo {
+            if let Some(wo) = crate::store::runs::work_order_of(tx, &id)? {
                 refresh_work_order(tx, &wo)?;
             }
             Ok(())
@@ -118,15 +113,9 @@ async fn release_claim(daemon: &Arc<Daemon>, ctx: &RunContext) -> StoreResult<()
     let released = daemon
         .store
         .writer
-        .write(move |tx| {
-            Ok(tx
-                .prepare_cached(
-                    "UPDATE runs SET state = 'available', claimed_at = NULL WHERE id = ?1 AND state = 'claimed'",
-                )?
-                .execute([&id])?)
-        })
+        .write(move |tx| crate::store::runs::release_claim(tx, &id))
         .await?;
-    if released > 0 {
+    if released {
         daemon.events.publish(Event::RunChanged {
             id: ctx.run_id.clone(),
             work_order_id: ctx.work_order_id.clone(),
@@ -172,8 +161,7 @@ async fn execute_inner(
         let id = ctx.run_id.clone();
         let wo = ctx.work_order_id.clone();
         daemon.store.writer.write_detached(move |tx| {
-            tx.prepare_cached("UPDATE runs SET state = 'started', started_at = ?2 WHERE id = ?1")?
-                .execute(params![id, now_micros()])?;
+            crate::store::runs::mark_started(tx, &id)?;
             refresh_work_order(tx, &wo).map(|_| ())
         });
         daemon.events.publish(Event::RunChanged {
