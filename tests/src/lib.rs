@@ -25,6 +25,17 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// A `bolt` command's stdout, once it succeeded (else the test fails with both outputs).
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "bolt failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn fixture(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")

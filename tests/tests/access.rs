@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
 
-use bolt_e2e::{Daemon, UnixUser, unix_user};
+use bolt_e2e::{Daemon, UnixUser, ok, unix_user};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::process::Output;
 
@@ -27,16 +27,6 @@ workflows:
 const GROUP: &str = "bolt-e2e-roles";
 /// The viewer's second group, listed as `group:` in viewers.
 const ONCALL: &str = "bolt-e2e-oncall";
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "bolt failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// The refusal bolt printed (and that it failed).
 fn refused(out: &Output) -> String {

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
 
-use bolt_e2e::Daemon;
+use bolt_e2e::{Daemon, ok};
 use bolt_shared::model::*;
 use bolt_shared::protocol::{Request, Response};
 use std::time::{Duration, Instant};
@@ -34,16 +34,6 @@ workflows:
       fetch->store: {{source_job: fetch, target_job: store, condition_type: on_job_success}}
 "#
     )
-}
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "bolt failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn output_of(view: &WorkOrderView, step: usize) -> serde_json::Value {

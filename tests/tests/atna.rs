@@ -4,8 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
 
-use bolt_e2e::Daemon;
-use std::process::Output;
+use bolt_e2e::{Daemon, ok};
 
 fn project(n: u32) -> String {
     format!(
@@ -49,16 +48,6 @@ fn accept_within(collector: &std::net::TcpListener, daemon: &Daemon) -> std::net
             Err(err) => panic!("accept: {err}"),
         }
     }
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "bolt failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// One element of an audit message: its name, attributes, and children.

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
 
-use bolt_e2e::{Daemon, unix_user};
+use bolt_e2e::{Daemon, ok, unix_user};
 use std::process::Output;
 
 fn project(n: u32) -> String {
@@ -25,16 +25,6 @@ workflows:
       hook->fetch: {{source_trigger: hook, target_job: fetch, condition_type: always}}
 "#
     )
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "bolt failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn json(out: &Output) -> serde_json::Value {

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
 
-use bolt_e2e::Daemon;
+use bolt_e2e::{Daemon, ok};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -363,16 +363,6 @@ fn signature(secret: &str, body: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("sha256={hex}")
-}
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "bolt failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn status_channel(daemon: &Daemon, key: &str) -> Value {

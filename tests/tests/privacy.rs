@@ -5,19 +5,9 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
 
-use bolt_e2e::Daemon;
+use bolt_e2e::{Daemon, ok};
 use bolt_shared::model::*;
 use std::time::{Duration, Instant};
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "bolt failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn work_order(reply: &bolt_e2e::HttpReply) -> String {
     assert_eq!(reply.status, 200, "{}", reply.body);
