@@ -4,7 +4,6 @@
 
 use bolt_e2e::tmux::Tmux;
 use bolt_e2e::{Daemon, bin};
-use std::process::Command;
 
 const PROJECT: &str = r#"
 name: triage
@@ -53,17 +52,7 @@ fn triage_a_failure_and_rerun_it_from_the_failed_step() {
         bin("bolt").display(),
         daemon.socket.display()
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "bolt",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &command,
-    ]);
+    tmux.start(120, 40, &command);
     let history = tmux.wait_until("the history rows", |screen| {
         screen.contains("✔ success") && screen.contains("✘ failed")
     });
@@ -127,12 +116,7 @@ fn triage_a_failure_and_rerun_it_from_the_failed_step() {
 /// The audit log screen and a credential edit that changes one field and keeps the others.
 #[test]
 fn edit_one_credential_field_then_read_it_in_the_audit_log() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is required in CI (.ci/run installs it)"
-        );
-        eprintln!("tmux is not installed: skipping the TUI walk-through");
+    if !Tmux::available() {
         return;
     }
     let daemon = Daemon::start();
@@ -142,25 +126,13 @@ fn edit_one_credential_field_then_read_it_in_the_audit_log() {
     );
     assert!(set.status.success(), "{set:?}");
 
-    let tmux = Tmux {
-        server: format!("bolt-test-audit-{}", std::process::id()),
-    };
+    let tmux = Tmux::new("audit");
     let command = format!(
         "{} --socket {}",
         bin("bolt").display(),
         daemon.socket.display()
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "bolt",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &command,
-    ]);
+    tmux.start(120, 40, &command);
     let connected = tmux.wait_for("boltd ● connected");
     assert!(connected.contains("root (admin)"), "{connected}");
 
