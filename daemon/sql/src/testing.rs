@@ -11,8 +11,23 @@
 use crate::Db;
 use crate::error::Result;
 use crate::pg::{PgClient, PgPool, PgSettings, PoolOptions};
+use std::io::Write;
+use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Says once per test process that PostgreSQL tests are skipped. Written to stderr
+/// directly: the test harness captures `eprintln!` of passing tests, and this notice is
+/// meant to be seen.
+fn skip_notice() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping PostgreSQL tests: {URL_VARIABLE} is not set"
+        );
+    });
+}
 
 /// The variable naming the test server.
 pub const URL_VARIABLE: &str = "BOLT_TEST_POSTGRES_URL";
@@ -40,7 +55,7 @@ impl PgScratch {
     /// Like [`PgScratch::new`], returning the error instead of panicking.
     pub fn try_new() -> Result<Option<PgScratch>> {
         let Some(url) = std::env::var(URL_VARIABLE).ok().filter(|u| !u.is_empty()) else {
-            eprintln!("skipping PostgreSQL tests: {URL_VARIABLE} is not set");
+            skip_notice();
             return Ok(None);
         };
         let admin = PgSettings::from_url(&url)?;

@@ -65,7 +65,7 @@ impl PgClient {
     }
 
     /// Whether a transaction is open on this connection.
-    pub fn in_transaction(&self) -> bool {
+    pub fn transaction_open(&self) -> bool {
         self.depth.get() > 0
     }
 

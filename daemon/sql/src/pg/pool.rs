@@ -68,7 +68,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut PgClient) -> bool {
-        conn.is_closed() || conn.in_transaction()
+        conn.is_closed() || conn.transaction_open()
     }
 }
 
