@@ -39,6 +39,7 @@ impl Sql {
 #[derive(Debug, Clone, Copy)]
 pub enum TxOp<'a> {
     Begin,
+    BeginRead,
     Commit,
     Rollback,
     Savepoint(&'a str),
@@ -55,6 +56,12 @@ impl TxOp<'_> {
             TxOp::Begin => match dialect {
                 Dialect::Sqlite => "BEGIN IMMEDIATE".to_string(),
                 Dialect::Postgres => "BEGIN".to_string(),
+            },
+            // One snapshot for several reads (a page and its counts); SQLite's deferred
+            // transaction holds its read snapshot from the first read on.
+            TxOp::BeginRead => match dialect {
+                Dialect::Sqlite => "BEGIN DEFERRED".to_string(),
+                Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string(),
             },
             TxOp::Commit => "COMMIT".to_string(),
             TxOp::Rollback => "ROLLBACK".to_string(),
@@ -106,6 +113,12 @@ pub trait Db {
         Tx::open_transaction(self.as_dyn())
     }
 
+    /// Starts a read-only transaction whose reads all see one snapshot of the database
+    /// (on a transaction: a savepoint, which sees the transaction's own view).
+    fn read_transaction(&self) -> Result<Tx<'_>> {
+        Tx::open_read_transaction(self.as_dyn())
+    }
+
     /// Starts a savepoint (a nested transaction that can be rolled back on its own).
     fn savepoint(&self) -> Result<Tx<'_>> {
         Tx::open_savepoint(self.as_dyn())
@@ -126,7 +139,15 @@ static SAVEPOINTS: AtomicU64 = AtomicU64::new(0);
 
 impl<'a> Tx<'a> {
     pub(crate) fn open_transaction(db: &'a dyn Db) -> Result<Tx<'a>> {
-        db.transaction_control(TxOp::Begin)?;
+        Tx::open(db, TxOp::Begin)
+    }
+
+    pub(crate) fn open_read_transaction(db: &'a dyn Db) -> Result<Tx<'a>> {
+        Tx::open(db, TxOp::BeginRead)
+    }
+
+    fn open(db: &'a dyn Db, begin: TxOp<'_>) -> Result<Tx<'a>> {
+        db.transaction_control(begin)?;
         Ok(Tx {
             db,
             savepoint: None,
@@ -208,6 +229,10 @@ impl Db for Tx<'_> {
     }
 
     fn transaction(&self) -> Result<Tx<'_>> {
+        Tx::open_savepoint(self)
+    }
+
+    fn read_transaction(&self) -> Result<Tx<'_>> {
         Tx::open_savepoint(self)
     }
 }

@@ -124,6 +124,21 @@ impl Error {
     }
 }
 
+/// A rusqlite error, classified (for store code that still calls rusqlite directly, e.g.
+/// PRAGMAs).
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        crate::sqlite::error(e)
+    }
+}
+
+/// A postgres error, classified (without its DETAIL).
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Error {
+        crate::pg::errors::error(&e)
+    }
+}
+
 /// The first few words of a statement, whitespace collapsed: enough to find it in the
 /// code, short enough for a log line. Literals written into the SQL text are code, not
 /// user data, so they may appear; parameters never do.

@@ -22,9 +22,15 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Call through `&dyn Db` (or a generic `D: Db`): on a concrete `rusqlite::Connection`,
+//! rusqlite's own `execute`, `query_row`, `transaction`… win over the trait's. [`Error`]
+//! converts from rusqlite's and postgres's errors (classified) for code that still calls
+//! a driver directly (PRAGMAs, COPY).
+//!
 //! Transactions: [`Db::transaction`] begins one (`BEGIN IMMEDIATE` on SQLite, which takes
 //! the write lock at once), or a savepoint when already inside one; [`Db::savepoint`] always
-//! nests. The [`Tx`] handle is itself a `Db`, commits with [`Tx::commit`] and rolls back
+//! nests; [`Db::read_transaction`] gives several reads one snapshot (PostgreSQL:
+//! `REPEATABLE READ READ ONLY`). The [`Tx`] handle is itself a `Db`, commits with [`Tx::commit`] and rolls back
 //! when dropped. On PostgreSQL a failed statement aborts the whole transaction (SQLite
 //! only fails the statement): code that expects a statement to fail and goes on must put
 //! it in a savepoint, or avoid the error (`ON CONFLICT`). Committing a transaction in which
@@ -54,8 +60,8 @@
 //!
 //! Values are SQLite's storage classes: [`Value`] (owned) and [`ValueRef`] (borrowed, what
 //! parameters bind as): NULL, integer (i64), real (f64), text, blob. Rust types convert
-//! with [`ToParam`] (i64, i32, u32, usize, bool as 0/1, f64, &str, String, &[u8], Vec<u8>,
-//! Option<T> as NULL) and [`FromValue`] (the same, narrowing integers with a range check).
+//! with [`ToParam`] (`i64`, `i32`, `u32`, `usize`, `bool` as 0/1, `f64`, `&str`, `String`,
+//! `&[u8]`, `Vec<u8>`, `Option<T>` as NULL) and [`FromValue`] (the same, narrowing integers with a range check).
 //!
 //! The PostgreSQL schema uses BIGINT for every integer (times are i64 microseconds, flags
 //! 0/1), TEXT for text and JSON, BYTEA for blobs, so parameters bind as they do on SQLite.

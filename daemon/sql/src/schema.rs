@@ -13,3 +13,30 @@ pub const POSTGRES: &[Migration] = &[Migration {
 pub fn postgres_latest() -> i64 {
     POSTGRES.last().map_or(0, |m| m.version)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_listed_in_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let listed: Vec<String> = POSTGRES
+            .iter()
+            .map(|m| format!("{:04}_{}.sql", m.version, m.name))
+            .collect();
+        assert_eq!(files, listed);
+        assert!(
+            POSTGRES
+                .windows(2)
+                .all(|w| w[0].version + 1 == w[1].version)
+        );
+        assert_eq!(POSTGRES.first().map(|m| m.version), Some(1));
+    }
+}

@@ -93,6 +93,14 @@ macro_rules! sqlite_db {
                     Tx::open_transaction(self)
                 }
             }
+
+            fn read_transaction(&self) -> Result<Tx<'_>> {
+                if $nested(self) {
+                    self.savepoint()
+                } else {
+                    Tx::open_read_transaction(self)
+                }
+            }
         }
     };
 }

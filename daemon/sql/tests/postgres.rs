@@ -446,3 +446,25 @@ fn tls_modes() {
         assert!(err.to_string().contains("certificate"), "{err}");
     }
 }
+
+#[test]
+fn a_read_transaction_sees_one_snapshot_and_writes_nothing() {
+    let Some(pg) = scratch() else { return };
+    let writer = pg.connect().unwrap();
+    writer
+        .execute_batch("CREATE TABLE t (v BIGINT); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let reader = pg.connect().unwrap();
+    let tx = reader.read_transaction().unwrap();
+    let before: i64 = tx.query_one("SELECT COUNT(*) FROM t", params![]).unwrap();
+    writer
+        .execute("INSERT INTO t VALUES (2)", params![])
+        .unwrap();
+    let during: i64 = tx.query_one("SELECT COUNT(*) FROM t", params![]).unwrap();
+    assert!(tx.execute("INSERT INTO t VALUES (3)", params![]).is_err());
+    drop(tx);
+    let after: i64 = reader
+        .query_one("SELECT COUNT(*) FROM t", params![])
+        .unwrap();
+    assert_eq!((before, during, after), (1, 1, 2));
+}

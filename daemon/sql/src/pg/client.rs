@@ -167,7 +167,7 @@ impl Db for PgClient {
     fn transaction_control(&self, op: TxOp<'_>) -> Result<()> {
         let sql = op.sql(Dialect::Postgres);
         match op {
-            TxOp::Begin => {
+            TxOp::Begin | TxOp::BeginRead => {
                 self.run_control(&sql)?;
                 self.depth.set(1);
                 self.aborted.set(false);

@@ -197,4 +197,8 @@ impl Db for PgConn {
     fn transaction(&self) -> Result<Tx<'_>> {
         self.0.transaction()
     }
+
+    fn read_transaction(&self) -> Result<Tx<'_>> {
+        self.0.read_transaction()
+    }
 }
