@@ -22,11 +22,14 @@
 --   search_fts (FTS5,       → the table search_fts (rowid, text TSVECTOR) with a GIN index:
 --     contentless)            `rowid` is the search_docs row it indexes, as in SQLite, so the
 --                             walk `search_fts JOIN search_docs ON sd.rowid = f.rowid` is the
---                             same SQL. Text is indexed with the `simple` configuration
---                             (lower-cased whole words, no stemming, no stop words), as FTS5's
---                             default tokenizer does: the store inserts
---                             to_tsvector('simple', ?) and matches `text @@ to_tsquery('simple', ?)`
---                             with the query's words joined by `&`, `word*` written `word:*`.
+--                             same SQL. To find the same documents as FTS5's unicode61
+--                             tokenizer, the store tokenizes in Rust (bolt_sql::fts: runs of
+--                             letters and digits, case-folded, diacritics removed) and stores
+--                             a ready tsvector, CAST(? AS tsvector), instead of PostgreSQL's
+--                             parser (which keeps e-mail addresses and URLs whole); queries are
+--                             ready tsqueries, `text @@ CAST(? AS tsquery)`: whole words joined
+--                             by `&`, `word*` as `'word':*`. Like the `simple` configuration:
+--                             no stemming, no stop words.
 --   short_refs (FTS5)       → no table: expression indexes on right(id, 8) of work_orders,
 --                             runs and steps (the last 8 hex digits of a UUID are its short
 --                             ref). The store looks a tail up with `right(id, 8) = ?`; rows

@@ -7,8 +7,9 @@
 //! pooled [`PgConn`]). A statement is SQLite SQL with `?1`/`?` placeholders; only the
 //! statements whose dialects differ carry two texts ([`Sql`], picked with
 //! [`DbExt::sql`]) or branch on [`Db::dialect`]. Typical differences: full-text search
-//! (`MATCH` vs `@@ to_tsquery`), `INSERT OR IGNORE` (`ON CONFLICT DO NOTHING` works on
-//! both), `PRAGMA`s (SQLite only), `FOR UPDATE SKIP LOCKED` (PostgreSQL only).
+//! (`MATCH` vs `@@ CAST(? AS tsquery)`, see [`fts`]), `INSERT OR IGNORE` (write
+//! `ON CONFLICT DO NOTHING`, which both read), `PRAGMA`s (SQLite only),
+//! `FOR UPDATE SKIP LOCKED` (PostgreSQL only).
 //!
 //! ```
 //! use bolt_sql::{Db, DbExt, params};
@@ -98,10 +99,12 @@
 //! out connections, survives the database going away (a checkout fails within its
 //! timeout as unreachable, broken connections are replaced) and [`pg::migrate`] applies
 //! numbered migrations under an advisory lock ([`schema::POSTGRES`] is bolt's schema).
-//! With the `testing` feature, [`testing::PgScratch`] gives each test a fresh schema.
+//! With the `testing` feature, `testing::PgScratch` gives each test a fresh schema.
+//! [`fts`] makes full-text search find the same documents on both backends.
 
 mod db;
 mod error;
+pub mod fts;
 pub mod pg;
 mod placeholders;
 mod row;
