@@ -4,6 +4,7 @@
 //! commits queued writes together (group commit): many webhook requests share one fsync,
 //! and each caller hears back only after its own rows are durable.
 
+pub mod audit;
 pub mod backup;
 mod checkpointer;
 pub mod claims;
@@ -12,6 +13,7 @@ pub mod dataclips;
 pub mod fts_queue;
 pub mod health;
 mod migrations;
+pub mod notify;
 pub mod projects;
 mod reader;
 mod recovery;
