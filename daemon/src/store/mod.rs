@@ -11,11 +11,18 @@ pub mod cron;
 pub mod dataclips;
 pub mod fts_queue;
 pub mod health;
+pub mod history;
+pub mod inspect;
+pub mod metrics;
 mod migrations;
 pub mod projects;
 mod reader;
 mod recovery;
+pub mod refs;
+pub mod retention;
 pub mod runs;
+pub mod saved_inputs;
+pub mod search;
 #[cfg(feature = "seeder")]
 pub mod seeder;
 mod syncer;
