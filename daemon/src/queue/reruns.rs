@@ -211,13 +211,7 @@ fn skipped(work_order_id: &str, reason: String) -> Queued {
 
 /// Every work order matching a filter, oldest received first (the order reruns happen in).
 pub fn matching_ids(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Vec<String>> {
-    let (where_sql, params) = crate::history::filter_sql(conn, filter)?;
-    let sql = format!("SELECT wo.id FROM work_orders wo {where_sql} ORDER BY wo.id ASC");
-    let mut stmt = conn.prepare(&sql)?;
-    let ids = stmt
-        .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(ids)
+    crate::history::matching_ids(conn, filter)
 }
 
 /// Keeps a step's input as a named dataclip that retention never deletes.
