@@ -7,11 +7,13 @@
 pub mod backup;
 mod checkpointer;
 pub mod claims;
+pub mod credentials;
 pub mod cron;
 pub mod dataclips;
 pub mod fts_queue;
 pub mod health;
 mod migrations;
+pub mod pins;
 pub mod projects;
 mod reader;
 mod recovery;
@@ -20,8 +22,10 @@ pub mod runs;
 pub mod seeder;
 mod syncer;
 pub mod timings;
+pub mod versions;
 pub mod webhook_triggers;
 pub mod work_orders;
+pub mod workflows;
 mod writer;
 
 use checkpointer::Checkpointer;
