@@ -7,10 +7,12 @@
 pub mod backup;
 mod checkpointer;
 pub mod claims;
+pub mod collections;
 pub mod cron;
 pub mod dataclips;
 pub mod fts_queue;
 pub mod health;
+pub mod logs;
 mod migrations;
 pub mod projects;
 mod reader;
@@ -18,6 +20,7 @@ mod recovery;
 pub mod runs;
 #[cfg(feature = "seeder")]
 pub mod seeder;
+pub mod steps;
 mod syncer;
 pub mod timings;
 pub mod webhook_triggers;

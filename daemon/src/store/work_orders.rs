@@ -7,7 +7,7 @@ use crate::store::dataclips::{self, NewDataclip};
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 /// Where a new work order's input comes from.
 pub enum Input {
@@ -342,11 +342,37 @@ pub fn cancel_if_queued(conn: &Connection, run_id: &str) -> StoreResult<Cancelle
     })
 }
 
-/// The highest log line id so far (0 without any): ids go on from there.
-pub fn max_log_line_id(conn: &Connection) -> StoreResult<i64> {
-    Ok(conn
-        .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM log_lines")?
-        .query_row([], |r| r.get(0))?)
+/// A work order's workflow and input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkOrderInput {
+    pub workflow_id: String,
+    /// Its input dataclip (every work order boltd makes has one).
+    pub dataclip_id: Option<String>,
+}
+
+/// A work order's workflow and input (an error if there is no such work order).
+pub fn input_of(conn: &Connection, work_order_id: &str) -> StoreResult<WorkOrderInput> {
+    Ok(conn.query_row(
+        "SELECT workflow_id, dataclip_id FROM work_orders WHERE id = ?1",
+        [work_order_id],
+        |r| {
+            Ok(WorkOrderInput {
+                workflow_id: r.get(0)?,
+                dataclip_id: r.get(1)?,
+            })
+        },
+    )?)
+}
+
+/// Every work order matching a filter, oldest received first (the order reruns happen in).
+pub fn matching_ids(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Vec<String>> {
+    let (where_sql, params) = crate::history::filter_sql(conn, filter)?;
+    let sql = format!("SELECT wo.id FROM work_orders wo {where_sql} ORDER BY wo.id ASC");
+    let mut stmt = conn.prepare(&sql)?;
+    let ids = stmt
+        .query_map(params_from_iter(params.iter()), |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
 }
 
 /// A saved input by name: its dataclip id, and whether its body is still there (retention
