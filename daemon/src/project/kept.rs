@@ -4,7 +4,7 @@
 //! and `channels:` as written.
 
 use super::spec::{CollectionSpec, CredentialRef, ProjectSpec};
-use crate::collections::store as collections;
+use crate::store::collections;
 use crate::store::projects::{self, CredentialEntry};
 use crate::store::{StoreError, StoreResult};
 use bolt_shared::protocol::DeployChange;

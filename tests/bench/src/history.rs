@@ -375,11 +375,11 @@ fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
     };
     let mut ids = store
         .readers
-        .read_blocking(|conn| reruns::matching_ids(conn, &failed))?;
+        .read_blocking(|conn| bolt_daemon::store::work_orders::matching_ids(conn, &failed))?;
     if ids.len() < RERUN_COUNT {
-        ids = store
-            .readers
-            .read_blocking(|conn| reruns::matching_ids(conn, &WorkOrderFilter::default()))?;
+        ids = store.readers.read_blocking(|conn| {
+            bolt_daemon::store::work_orders::matching_ids(conn, &WorkOrderFilter::default())
+        })?;
     }
     let matched = started.elapsed();
     ids.truncate(RERUN_COUNT);

@@ -4,38 +4,22 @@
 use super::{HandlerResult, bad_request};
 use crate::collections::api::{decode_cursor, encode_cursor};
 use crate::collections::pattern::{KeyPattern, is_pattern};
-use crate::collections::store::{self, Collection, Item, ItemQuery, Limits};
+use crate::collections::rules::{self, ItemQuery, Limits};
 use crate::daemon::Daemon;
-use crate::store::{StoreResult, from_micros, now_micros};
+use crate::store::collections::{self, Collection, Item};
+use crate::store::projects;
+use crate::store::{from_micros, now_micros};
 use bolt_shared::model::{CollectionItem, CollectionSummary};
 use bolt_shared::protocol::{ErrorBody, ErrorCode, Response};
-use rusqlite::Connection;
 use std::sync::Arc;
 
 /// Most items one page may ask for.
 const MAX_PAGE: u32 = 1000;
 
-/// The project a request means: the named one, or the only one there is.
-fn project(conn: &Connection, name: Option<&str>) -> StoreResult<(String, String)> {
-    let found = crate::store::projects::resolve(conn, name)?;
-    Ok((found.id, found.name))
-}
-
-/// The collection, or an error naming the ones the project has.
-fn collection(
-    conn: &Connection,
-    project_id: &str,
-    project_name: &str,
-    name: &str,
-) -> StoreResult<Result<Collection, ErrorBody>> {
-    if let Some(found) = store::find(conn, project_id, name)? {
-        return Ok(Ok(found));
-    }
-    let names: Vec<String> = store::list(conn, project_id)?
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
-    Ok(Err(ErrorBody::new(
+/// The error for a collection the project lacks, naming the ones it has.
+fn no_such_collection(project_name: &str, name: &str, has: Vec<Collection>) -> ErrorBody {
+    let names: Vec<String> = has.into_iter().map(|c| c.name).collect();
+    ErrorBody::new(
         ErrorCode::NotFound,
         format!(
             "project `{project_name}` has no collection `{name}` (it has: {}); create it with `bolt collections create {name}` or under `collections:` in project.yaml",
@@ -45,7 +29,7 @@ fn collection(
                 names.join(", ")
             }
         ),
-    )))
+    )
 }
 
 fn summary(c: Collection) -> CollectionSummary {
@@ -72,8 +56,8 @@ pub async fn list(daemon: &Arc<Daemon>, project_name: Option<String>) -> Handler
         .store
         .readers
         .read(move |conn| {
-            let (id, name) = project(conn, project_name.as_deref())?;
-            Ok((name, store::list(conn, &id)?))
+            let project = projects::resolve(conn, project_name.as_deref())?;
+            Ok((project.name, collections::list(conn, &project.id)?))
         })
         .await?;
     Ok(Response::Collections {
@@ -87,14 +71,15 @@ pub async fn create(
     project_name: Option<String>,
     name: String,
 ) -> HandlerResult {
-    store::validate_name(&name).map_err(bad_request)?;
+    rules::validate_name(&name).map_err(bad_request)?;
     let target = name.clone();
     let (project, created) = daemon
         .store
         .writer
         .write(move |tx| {
-            let (id, project) = project(tx, project_name.as_deref())?;
-            let created = store::create(tx, &id, &target, now_micros())?;
+            let projects::ProjectRef { id, name: project } =
+                projects::resolve(tx, project_name.as_deref())?;
+            let created = collections::create(tx, &id, &target, now_micros())?;
             if created {
                 crate::project::audit_event(
                     tx,
@@ -128,8 +113,9 @@ pub async fn delete(
         .store
         .writer
         .write(move |tx| {
-            let (id, project) = project(tx, project_name.as_deref())?;
-            let deleted = store::delete(tx, &id, &target)?;
+            let projects::ProjectRef { id, name: project } =
+                projects::resolve(tx, project_name.as_deref())?;
+            let deleted = collections::delete(tx, &id, &target)?;
             if deleted.is_some() {
                 crate::project::audit_event(
                     tx,
@@ -168,13 +154,14 @@ pub async fn get(
         .store
         .readers
         .read(move |conn| {
-            let (id, project) = project(conn, project_name.as_deref())?;
-            let found = match collection(conn, &id, &project, &name)? {
-                Ok(found) => found,
-                Err(err) => return Ok(Err(err)),
+            let projects::ProjectRef { id, name: project } =
+                projects::resolve(conn, project_name.as_deref())?;
+            let Some(found) = collections::find(conn, &id, &name)? else {
+                let has = collections::list(conn, &id)?;
+                return Ok(Err(no_such_collection(&project, &name, has)));
             };
             Ok(Ok(Response::CollectionItem {
-                item: store::get(conn, &found.id, &key)?.map(item),
+                item: collections::get(conn, &found.id, &key)?.map(item),
                 project,
                 collection: name,
             }))
@@ -202,10 +189,11 @@ pub async fn items(
         .store
         .readers
         .read(move |conn| {
-            let (id, project) = project(conn, project_name.as_deref())?;
-            let found = match collection(conn, &id, &project, &name)? {
-                Ok(found) => found,
-                Err(err) => return Ok(Err(err)),
+            let projects::ProjectRef { id, name: project } =
+                projects::resolve(conn, project_name.as_deref())?;
+            let Some(found) = collections::find(conn, &id, &name)? else {
+                let has = collections::list(conn, &id)?;
+                return Ok(Err(no_such_collection(&project, &name, has)));
             };
             let query = ItemQuery {
                 pattern: pattern.as_deref().map(KeyPattern::new),
@@ -213,7 +201,7 @@ pub async fn items(
                 ..ItemQuery::default()
             };
             // One more than asked: whether it exists says if there is a next page.
-            let mut page = store::page(conn, &found.id, &query, limit + 1)?;
+            let mut page = collections::page(conn, &found.id, &query.range(), limit + 1)?;
             let cursor = if page.len() > limit {
                 page.truncate(limit);
                 page.last().map(|i| encode_cursor(i.created_at))
@@ -243,12 +231,13 @@ pub async fn set(
         .store
         .writer
         .write(move |tx| {
-            let (id, project) = project(tx, project_name.as_deref())?;
-            let found = match collection(tx, &id, &project, &target)? {
-                Ok(found) => found,
-                Err(err) => return Ok(Err(err)),
+            let projects::ProjectRef { id, name: project } =
+                projects::resolve(tx, project_name.as_deref())?;
+            let Some(found) = collections::find(tx, &id, &target)? else {
+                let has = collections::list(tx, &id)?;
+                return Ok(Err(no_such_collection(&project, &target, has)));
             };
-            match store::put_all(tx, &found, &[(stored, value)], &limits, now_micros())? {
+            match rules::put_all(tx, &found, &[(stored, value)], &limits, now_micros())? {
                 Ok(_) => Ok(Ok(project)),
                 Err(refused) => Ok(Err(bad_request(refused.to_string()))),
             }
@@ -273,20 +262,26 @@ pub async fn remove(
         .store
         .writer
         .write(move |tx| {
-            let (id, project) = project(tx, project_name.as_deref())?;
-            let found = match collection(tx, &id, &project, &target)? {
-                Ok(found) => found,
-                Err(err) => return Ok(Err(err)),
+            let projects::ProjectRef { id, name: project } =
+                projects::resolve(tx, project_name.as_deref())?;
+            let Some(found) = collections::find(tx, &id, &target)? else {
+                let has = collections::list(tx, &id)?;
+                return Ok(Err(no_such_collection(&project, &target, has)));
             };
             let removed = if is_pattern(&wanted) {
-                store::delete_matching(
+                collections::delete_matching(
                     tx,
                     &found.id,
-                    Some(&KeyPattern::new(&wanted)),
+                    Some(KeyPattern::new(&wanted).glob()),
                     now_micros(),
                 )?
             } else {
-                u64::from(store::delete_key(tx, &found.id, &wanted, now_micros())?)
+                u64::from(collections::delete_key(
+                    tx,
+                    &found.id,
+                    &wanted,
+                    now_micros(),
+                )?)
             };
             Ok(Ok((project, removed)))
         })

@@ -97,7 +97,13 @@ pub async fn cancel(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
         .write(move |tx| {
             let cancelled = crate::store::work_orders::cancel_if_queued(tx, &id)?;
             if cancelled.work_order_state.is_some() {
-                audit_cancel(tx, &id, &cancelled.work_order_id, "queued")?;
+                crate::audit::record_for_work_order(
+                    tx,
+                    CANCELLED,
+                    &id,
+                    &cancelled.work_order_id,
+                    cancel_metadata("queued"),
+                )?;
             }
             Ok((
                 cancelled.state,
@@ -138,7 +144,10 @@ pub async fn cancel(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
             let audited = daemon
                 .store
                 .writer
-                .write(move |tx| audit_cancel(tx, &id, &wo, "running"))
+                .write(move |tx| {
+                    let metadata = cancel_metadata("running");
+                    crate::audit::record_for_work_order(tx, CANCELLED, &id, &wo, metadata)
+                })
                 .await;
             if let Err(error) = audited {
                 tracing::warn!(%error, "cannot record a cancel in the audit log");
@@ -158,15 +167,12 @@ pub async fn cancel(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
     )))
 }
 
-/// Records a cancel (`was`: the run was `queued` or `running`).
-fn audit_cancel(
-    tx: &rusqlite::Connection,
-    run_id: &str,
-    work_order_id: &str,
-    was: &str,
-) -> Result<(), StoreError> {
+/// The audit event of a cancel.
+const CANCELLED: &str = "run.cancelled";
+
+/// What the audit log keeps of a cancel (`was`: the run was `queued` or `running`).
+fn cancel_metadata(was: &str) -> serde_json::Map<String, serde_json::Value> {
     let mut metadata = serde_json::Map::new();
     metadata.insert("was".into(), was.into());
-    crate::audit::record_for_work_order(tx, "run.cancelled", run_id, work_order_id, metadata)?;
-    Ok(())
+    metadata
 }

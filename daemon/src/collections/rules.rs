@@ -1,35 +1,12 @@
-//! Collections and their items in SQLite (migration 0005).
-//!
-//! Items are ordered by `created_at`, unique within a collection (a new item created in the
-//! same microsecond as the last gets the next one), so a page ends at an exact position and
-//! the next page starts right after it, however many items a batch wrote at once. An
-//! upsert keeps an item's place; a removed and re-added key goes to the end, as in
-//! Lightning. Sizes are the bytes of keys and values, as Lightning counts them.
+//! What collections and their items must respect, as Lightning has it: names, size limits
+//! (a write is taken whole or not at all), and which items a page holds. The rows
+//! themselves are in [`crate::store::collections`].
 
 use super::pattern::KeyPattern;
-use crate::store::{StoreResult, new_id};
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::StoreResult;
+use crate::store::collections::{self as stored, Collection, ItemRange};
+use rusqlite::Connection;
 use std::collections::HashSet;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Collection {
-    pub id: String,
-    pub project_id: String,
-    pub name: String,
-    pub byte_size: i64,
-    pub item_count: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Item {
-    pub key: String,
-    pub value: String,
-    /// Microseconds; also the item's position.
-    pub created_at: i64,
-    pub updated_at: i64,
-}
 
 /// Which items a page holds: all bounds optional (microseconds).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -43,6 +20,25 @@ pub struct ItemQuery {
     pub created_before: Option<i64>,
     pub updated_after: Option<i64>,
     pub updated_before: Option<i64>,
+}
+
+impl ItemQuery {
+    /// The items it asks for, as the store bounds them.
+    pub fn range(&self) -> ItemRange<'_> {
+        let created_from = match (self.after, self.created_after) {
+            (Some(after), Some(from)) => after.saturating_add(1).max(from),
+            (Some(after), None) => after.saturating_add(1),
+            (None, Some(from)) => from,
+            (None, None) => i64::MIN,
+        };
+        ItemRange {
+            created_from,
+            created_before: self.created_before.unwrap_or(i64::MAX),
+            updated_from: self.updated_after.unwrap_or(i64::MIN),
+            updated_before: self.updated_before.unwrap_or(i64::MAX),
+            glob: self.pattern.as_ref().map(KeyPattern::glob),
+        }
+    }
 }
 
 /// The size limits a write must respect.
@@ -99,122 +95,6 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     }
 }
 
-const COLUMNS: &str = "id, project_id, name, byte_size, item_count, created_at, updated_at";
-
-fn collection_row(r: &rusqlite::Row) -> rusqlite::Result<Collection> {
-    Ok(Collection {
-        id: r.get(0)?,
-        project_id: r.get(1)?,
-        name: r.get(2)?,
-        byte_size: r.get(3)?,
-        item_count: r.get(4)?,
-        created_at: r.get(5)?,
-        updated_at: r.get(6)?,
-    })
-}
-
-pub fn find(conn: &Connection, project_id: &str, name: &str) -> StoreResult<Option<Collection>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM collections WHERE project_id = ?1 AND name = ?2"
-        ))?
-        .query_row(params![project_id, name], collection_row)
-        .optional()?)
-}
-
-/// Whether another project has a collection of this name (Lightning answers 401 then).
-pub fn exists_elsewhere(conn: &Connection, project_id: &str, name: &str) -> StoreResult<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM collections WHERE name = ?1 AND project_id <> ?2 LIMIT 1")?
-        .query_row(params![name, project_id], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
-pub fn list(conn: &Connection, project_id: &str) -> StoreResult<Vec<Collection>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM collections WHERE project_id = ?1 ORDER BY name"
-    ))?;
-    let rows = stmt.query_map([project_id], collection_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Creates a collection; false when the project has it already.
-pub fn create(conn: &Connection, project_id: &str, name: &str, now: i64) -> StoreResult<bool> {
-    Ok(conn.execute(
-        "INSERT INTO collections (id, project_id, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
-         ON CONFLICT (project_id, name) DO NOTHING",
-        params![new_id(), project_id, name, now],
-    )? == 1)
-}
-
-/// Deletes a collection with all its items; returns how many items it held.
-pub fn delete(conn: &Connection, project_id: &str, name: &str) -> StoreResult<Option<i64>> {
-    let Some(collection) = find(conn, project_id, name)? else {
-        return Ok(None);
-    };
-    conn.execute(
-        "DELETE FROM collection_items WHERE collection_id = ?1",
-        [&collection.id],
-    )?;
-    conn.execute("DELETE FROM collections WHERE id = ?1", [&collection.id])?;
-    Ok(Some(collection.item_count))
-}
-
-fn item_row(r: &rusqlite::Row) -> rusqlite::Result<Item> {
-    Ok(Item {
-        key: r.get(0)?,
-        value: r.get(1)?,
-        created_at: r.get(2)?,
-        updated_at: r.get(3)?,
-    })
-}
-
-pub fn get(conn: &Connection, collection_id: &str, key: &str) -> StoreResult<Option<Item>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT key, value, created_at, updated_at FROM collection_items WHERE collection_id = ?1 AND key = ?2",
-        )?
-        .query_row(params![collection_id, key], item_row)
-        .optional()?)
-}
-
-/// Up to `limit` items matching `query`, in order.
-pub fn page(
-    conn: &Connection,
-    collection_id: &str,
-    query: &ItemQuery,
-    limit: usize,
-) -> StoreResult<Vec<Item>> {
-    // One statement for every query (bounds default to the whole range) whose created_at
-    // bounds are an index range: a later page seeks straight to its cursor.
-    let lower = match (query.after, query.created_after) {
-        (Some(after), Some(from)) => after.saturating_add(1).max(from),
-        (Some(after), None) => after.saturating_add(1),
-        (None, Some(from)) => from,
-        (None, None) => i64::MIN,
-    };
-    let mut stmt = conn.prepare_cached(
-        "SELECT key, value, created_at, updated_at FROM collection_items
-         WHERE collection_id = ?1 AND created_at >= ?2 AND created_at < ?3
-           AND updated_at >= ?4 AND updated_at < ?5 AND (?6 IS NULL OR key GLOB ?6)
-         ORDER BY created_at LIMIT ?7",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            collection_id,
-            lower,
-            query.created_before.unwrap_or(i64::MAX),
-            query.updated_after.unwrap_or(i64::MIN),
-            query.updated_before.unwrap_or(i64::MAX),
-            query.pattern.as_ref().map(KeyPattern::glob),
-            i64::try_from(limit).unwrap_or(i64::MAX),
-        ],
-        item_row,
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 /// Inserts or replaces items, all or none. Checks every limit before writing anything, so
 /// a refused request leaves the collection as it was. Returns how many were written.
 pub fn put_all(
@@ -242,26 +122,17 @@ pub fn put_all(
         }
     }
     // Which items exist, and how the collection's size changes.
-    let mut existing: Vec<Option<(i64, i64)>> = Vec::with_capacity(items.len());
-    let mut delta: i64 = 0;
-    {
-        let mut lookup = conn.prepare_cached(
-            "SELECT id, octet_length(value) FROM collection_items WHERE collection_id = ?1 AND key = ?2",
-        )?;
-        for (key, value) in items {
-            let found: Option<(i64, i64)> = lookup
-                .query_row(params![collection.id, key], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            delta += match found {
-                Some((_, old)) => value.len() as i64 - old,
-                None => (key.len() + value.len()) as i64,
-            };
-            existing.push(found);
-        }
-    }
-    let current: i64 = conn
-        .prepare_cached("SELECT byte_size FROM collections WHERE id = ?1")?
-        .query_row([&collection.id], |r| r.get(0))?;
+    let existing =
+        stored::stored_items(conn, &collection.id, items.iter().map(|(k, _)| k.as_str()))?;
+    let delta: i64 = items
+        .iter()
+        .zip(&existing)
+        .map(|((key, value), found)| match found {
+            Some(item) => value.len() as i64 - item.value_bytes,
+            None => (key.len() + value.len()) as i64,
+        })
+        .sum();
+    let current = stored::byte_size(conn, &collection.id)?;
     let size = (current + delta).max(0) as u64;
     if delta > 0 && size > limits.max_collection_bytes {
         return Ok(Err(PutError::CollectionFull {
@@ -270,99 +141,14 @@ pub fn put_all(
             limit: limits.max_collection_bytes,
         }));
     }
-    let last: Option<i64> = conn
-        .prepare_cached("SELECT MAX(created_at) FROM collection_items WHERE collection_id = ?1")?
-        .query_row([&collection.id], |r| r.get(0))?;
-    let mut next = last.map_or(now, |last| now.max(last.saturating_add(1)));
-    let mut added = 0i64;
-    let mut update = conn
-        .prepare_cached("UPDATE collection_items SET value = ?2, updated_at = ?3 WHERE id = ?1")?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO collection_items (collection_id, key, value, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for ((key, value), found) in items.iter().zip(&existing) {
-        match found {
-            Some((id, _)) => {
-                update.execute(params![id, value, now])?;
-            }
-            None => {
-                insert.execute(params![collection.id, key, value, next, now])?;
-                next = next.saturating_add(1);
-                added += 1;
-            }
-        }
-    }
-    conn.prepare_cached(
-        "UPDATE collections SET byte_size = byte_size + ?2, item_count = item_count + ?3, updated_at = ?4 WHERE id = ?1",
-    )?
-    .execute(params![collection.id, delta, added, now])?;
+    stored::write_items(conn, &collection.id, items, &existing, delta, now)?;
     Ok(Ok(items.len()))
-}
-
-/// Removes one item by its exact key; false when there was none.
-pub fn delete_key(
-    conn: &Connection,
-    collection_id: &str,
-    key: &str,
-    now: i64,
-) -> StoreResult<bool> {
-    let size: Option<i64> = conn
-        .prepare_cached(
-            "DELETE FROM collection_items WHERE collection_id = ?1 AND key = ?2
-             RETURNING octet_length(key) + octet_length(value)",
-        )?
-        .query_row(params![collection_id, key], |r| r.get(0))
-        .optional()?;
-    let Some(size) = size else {
-        return Ok(false);
-    };
-    shrink(conn, collection_id, size, 1, now)?;
-    Ok(true)
-}
-
-/// Removes the items whose keys match `pattern` (every item without one); returns how many.
-pub fn delete_matching(
-    conn: &Connection,
-    collection_id: &str,
-    pattern: Option<&KeyPattern>,
-    now: i64,
-) -> StoreResult<u64> {
-    let (count, size): (i64, i64) = conn
-        .prepare_cached(
-            "SELECT COUNT(*), COALESCE(SUM(octet_length(key) + octet_length(value)), 0) FROM collection_items
-             WHERE collection_id = ?1 AND (?2 IS NULL OR key GLOB ?2)",
-        )?
-        .query_row(params![collection_id, pattern.map(KeyPattern::glob)], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    if count == 0 {
-        return Ok(0);
-    }
-    conn.prepare_cached(
-        "DELETE FROM collection_items WHERE collection_id = ?1 AND (?2 IS NULL OR key GLOB ?2)",
-    )?
-    .execute(params![collection_id, pattern.map(KeyPattern::glob)])?;
-    shrink(conn, collection_id, size, count, now)?;
-    Ok(count as u64)
-}
-
-fn shrink(
-    conn: &Connection,
-    collection_id: &str,
-    bytes: i64,
-    items: i64,
-    now: i64,
-) -> StoreResult<()> {
-    conn.prepare_cached(
-        "UPDATE collections SET byte_size = MAX(byte_size - ?2, 0), item_count = MAX(item_count - ?3, 0), updated_at = ?4 WHERE id = ?1",
-    )?
-    .execute(params![collection_id, bytes, items, now])?;
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::collections::*;
     use crate::store::open_connection;
 
     fn db() -> (tempfile::TempDir, Connection) {
@@ -389,7 +175,7 @@ mod tests {
     }
 
     fn keys(conn: &Connection, c: &Collection, query: &ItemQuery, limit: usize) -> Vec<String> {
-        page(conn, &c.id, query, limit)
+        page(conn, &c.id, &query.range(), limit)
             .unwrap()
             .into_iter()
             .map(|i| i.key)
@@ -423,7 +209,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(written, 3);
-        let all = page(&conn, &c.id, &ItemQuery::default(), 10).unwrap();
+        let all = page(&conn, &c.id, &ItemQuery::default().range(), 10).unwrap();
         assert_eq!(
             all.iter()
                 .map(|i| (i.key.as_str(), i.created_at))
@@ -466,7 +252,7 @@ mod tests {
             })
             .collect();
         put_all(&conn, &c, &batch, &LIMITS, 1_000).unwrap().unwrap();
-        let first = page(&conn, &c.id, &ItemQuery::default(), 3).unwrap();
+        let first = page(&conn, &c.id, &ItemQuery::default().range(), 3).unwrap();
         assert_eq!(first.len(), 3);
         let next = ItemQuery {
             after: Some(first[2].created_at),
@@ -521,7 +307,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(
-            delete_matching(&conn, &c.id, Some(&KeyPattern::new("foo:*:bar*")), 2).unwrap(),
+            delete_matching(&conn, &c.id, Some(KeyPattern::new("foo:*:bar*").glob()), 2).unwrap(),
             2
         );
         assert_eq!(keys(&conn, &c, &ItemQuery::default(), 10), ["foo:234:boo"]);
