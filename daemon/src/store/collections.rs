@@ -195,9 +195,11 @@ pub fn byte_size(conn: &Connection, collection_id: &str) -> StoreResult<i64> {
 
 const LAST_POSITION: &str = "SELECT MAX(created_at) FROM collection_items WHERE collection_id = ?1";
 const UPDATE_ITEM: &str = "UPDATE collection_items SET value = ?2, updated_at = ?3 WHERE id = ?1";
-const INSERT_ITEM: &str = "INSERT INTO collection_items (collection_id, key, value, created_at, updated_at)
+const INSERT_ITEM: &str =
+    "INSERT INTO collection_items (collection_id, key, value, created_at, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?5)";
-const GROW: &str = "UPDATE collections SET byte_size = byte_size + ?2, item_count = item_count + ?3,
+const GROW: &str =
+    "UPDATE collections SET byte_size = byte_size + ?2, item_count = item_count + ?3,
      updated_at = ?4 WHERE id = ?1";
 
 /// Writes `items` (key, value): those in `stored` (as [`stored_items`] found them, in the
@@ -256,7 +258,8 @@ pub fn delete_key(
     Ok(true)
 }
 
-const MATCHING_SIZE: &str = "SELECT COUNT(*), COALESCE(SUM(octet_length(key) + octet_length(value)), 0)
+const MATCHING_SIZE: &str =
+    "SELECT COUNT(*), COALESCE(SUM(octet_length(key) + octet_length(value)), 0)
      FROM collection_items WHERE collection_id = ?1 AND (?2 IS NULL OR key GLOB ?2)";
 const DELETE_MATCHING: &str =
     "DELETE FROM collection_items WHERE collection_id = ?1 AND (?2 IS NULL OR key GLOB ?2)";
