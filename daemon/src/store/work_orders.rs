@@ -7,7 +7,7 @@ use crate::store::dataclips::{self, NewDataclip};
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// Where a new work order's input comes from.
 pub enum Input {
@@ -362,17 +362,6 @@ pub fn input_of(conn: &Connection, work_order_id: &str) -> StoreResult<WorkOrder
             })
         },
     )?)
-}
-
-/// Every work order matching a filter, oldest received first (the order reruns happen in).
-pub fn matching_ids(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Vec<String>> {
-    let (where_sql, params) = crate::history::filter_sql(conn, filter)?;
-    let sql = format!("SELECT wo.id FROM work_orders wo {where_sql} ORDER BY wo.id ASC");
-    let mut stmt = conn.prepare(&sql)?;
-    let ids = stmt
-        .query_map(params_from_iter(params.iter()), |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(ids)
 }
 
 /// A saved input by name: its dataclip id, and whether its body is still there (retention

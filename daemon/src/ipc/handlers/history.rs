@@ -111,7 +111,7 @@ pub async fn rerun_matching(
     let ids = daemon
         .store
         .readers
-        .read(move |conn| crate::store::work_orders::matching_ids(conn, &filter))
+        .read(move |conn| crate::history::matching_ids(conn, &filter))
         .await?;
     let total = ids.len() as u64;
     let mut outcomes = Vec::with_capacity(ids.len());

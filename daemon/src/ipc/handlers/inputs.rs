@@ -33,7 +33,11 @@ pub async fn save_input(
 }
 
 pub async fn list_inputs(daemon: &Arc<Daemon>) -> HandlerResult {
-    let inputs = daemon.store.readers.read(crate::saved_inputs::list).await?;
+    let inputs = daemon
+        .store
+        .readers
+        .read(crate::store::saved_inputs::list)
+        .await?;
     Ok(Response::Inputs { inputs })
 }
 
