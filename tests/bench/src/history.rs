@@ -375,10 +375,10 @@ fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
     };
     let mut ids = store
         .readers
-        .read_blocking(|conn| bolt_daemon::store::work_orders::matching_ids(conn, &failed))?;
+        .read_blocking(|conn| bolt_daemon::history::matching_ids(conn, &failed))?;
     if ids.len() < RERUN_COUNT {
         ids = store.readers.read_blocking(|conn| {
-            bolt_daemon::store::work_orders::matching_ids(conn, &WorkOrderFilter::default())
+            bolt_daemon::history::matching_ids(conn, &WorkOrderFilter::default())
         })?;
     }
     let matched = started.elapsed();
