@@ -628,10 +628,7 @@ impl Detail {
                 })
             }
             Command::Zoom => match self.selected_text() {
-                Some((what, text)) => Action::open(Open::Zoom {
-                    title: what.into(),
-                    text,
-                }),
+                Some((what, text)) => Action::open(Open::Zoom { title: what, text }),
                 None => {
                     Action::error("nothing to show here: this step has no stored data in this tab")
                 }
