@@ -23,6 +23,7 @@ pub async fn handle(daemon: &Arc<Daemon>, project_name: Option<String>) -> Handl
     })
 }
 
+/// A collection as the client lists it: its size and when it changed.
 fn summary(c: Collection) -> CollectionSummary {
     CollectionSummary {
         name: c.name,

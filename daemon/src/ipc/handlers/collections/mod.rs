@@ -30,6 +30,7 @@ fn no_such_collection(project_name: &str, name: &str, has: Vec<Collection>) -> E
     )
 }
 
+/// An item as the client shows it.
 fn item(i: Item) -> CollectionItem {
     CollectionItem {
         key: i.key,
