@@ -1,12 +1,12 @@
-//! `bolt audit` and `bolt audit verify`.
+//! `bolt audit`: the audit log's events, filtered.
 
-use super::HandlerResult;
 use crate::daemon::Daemon;
+use crate::ipc::handlers::HandlerResult;
 use bolt_shared::audit::AuditFilter;
-use bolt_shared::protocol::*;
+use bolt_shared::protocol::Response;
 use std::sync::Arc;
 
-pub async fn list(daemon: &Arc<Daemon>, mut filter: AuditFilter) -> HandlerResult {
+pub async fn handle(daemon: &Arc<Daemon>, mut filter: AuditFilter) -> HandlerResult {
     let events = daemon
         .store
         .readers
@@ -21,13 +21,4 @@ pub async fn list(daemon: &Arc<Daemon>, mut filter: AuditFilter) -> HandlerResul
         })
         .await?;
     Ok(Response::Audit { events })
-}
-
-pub async fn verify(daemon: &Arc<Daemon>) -> HandlerResult {
-    let report = daemon
-        .store
-        .readers
-        .read(crate::audit::chain::verify)
-        .await?;
-    Ok(Response::AuditChain(report))
 }

@@ -1,13 +1,13 @@
 //! `bolt backup`: an online copy of the store while boltd runs, with progress frames.
 
-use super::{Events, HandlerResult, bad_request};
 use crate::daemon::Daemon;
+use crate::ipc::handlers::{Events, HandlerResult, bad_request};
 use crate::store::{DB_FILE, backup};
 use bolt_shared::backup::BackupProgress;
-use bolt_shared::protocol::*;
+use bolt_shared::protocol::{ProgressEvent, Response};
 use std::sync::Arc;
 
-pub async fn backup(
+pub async fn handle(
     daemon: &Arc<Daemon>,
     path: String,
     force: bool,

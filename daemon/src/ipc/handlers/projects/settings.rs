@@ -1,12 +1,12 @@
 //! `bolt project set`: a project's retention and concurrency settings.
 
-use super::{HandlerResult, bad_request};
 use crate::daemon::Daemon;
+use crate::ipc::handlers::{HandlerResult, bad_request};
 use crate::project;
-use bolt_shared::protocol::*;
+use bolt_shared::protocol::{ProjectSettings, Response};
 use std::sync::Arc;
 
-pub async fn set_project(
+pub async fn handle(
     daemon: &Arc<Daemon>,
     name: Option<String>,
     settings: ProjectSettings,

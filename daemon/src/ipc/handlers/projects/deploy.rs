@@ -1,11 +1,13 @@
-//! Deploy, export, workflows.
+//! `bolt deploy`: checks a project file, installs the adaptors it needs, and applies it
+//! (or, with `--dry-run`, says what would change).
 
-use super::{HandlerResult, Progress, bad_request};
 use crate::daemon::Daemon;
 use crate::installer::deploy as adaptors_deploy;
+use crate::ipc::handlers::adaptors;
+use crate::ipc::handlers::{HandlerResult, Progress, bad_request};
 use crate::project::{self, parse_project};
 use crate::{credentials, workflows};
-use bolt_shared::protocol::*;
+use bolt_shared::protocol::{DeployReport, Event, Response};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ pub struct DeployInput {
     pub options: project::DeployOptions,
 }
 
-pub async fn deploy(daemon: &Arc<Daemon>, input: DeployInput, progress: Progress) -> HandlerResult {
+pub async fn handle(daemon: &Arc<Daemon>, input: DeployInput, progress: Progress) -> HandlerResult {
     let DeployInput {
         yaml,
         file_name,
@@ -41,7 +43,7 @@ pub async fn deploy(daemon: &Arc<Daemon>, input: DeployInput, progress: Progress
         .map_err(|errors| bad_request(errors.to_string()))?;
     let mut warnings = parsed.warnings;
     let mut spec = parsed.spec;
-    let installer = super::adaptors::installer_for(daemon, None)?;
+    let installer = adaptors::installer_for(daemon, None)?;
     let prepared = adaptors_deploy::prepare(
         &installer,
         &spec,
@@ -75,7 +77,7 @@ pub async fn deploy(daemon: &Arc<Daemon>, input: DeployInput, progress: Progress
         {
             daemon.metrics.adaptors_installed(1);
             let metadata = serde_json::json!({ "by": "deploy", "project": spec.name });
-            super::adaptors::audit(daemon, "installed", resolved.clone(), metadata).await;
+            adaptors::audit(daemon, "installed", resolved.clone(), metadata).await;
         }
     }
     let (missing, kept_warnings) = daemon
@@ -132,95 +134,4 @@ pub async fn deploy(daemon: &Arc<Daemon>, input: DeployInput, progress: Progress
         warnings,
         adaptors: prepared.adaptors,
     }))
-}
-
-pub async fn export(daemon: &Arc<Daemon>, project_name: Option<String>) -> HandlerResult {
-    let yaml = daemon
-        .store
-        .readers
-        .read(move |conn| project::export_yaml(conn, project_name.as_deref()))
-        .await?;
-    Ok(Response::Exported { yaml })
-}
-
-pub async fn list(daemon: &Arc<Daemon>) -> HandlerResult {
-    let url = daemon.public_url();
-    let views = daemon
-        .store
-        .readers
-        .read(move |conn| {
-            workflows::all(conn)?
-                .iter()
-                .map(|d| workflows::view(conn, d, url.as_deref()))
-                .collect()
-        })
-        .await?;
-    Ok(Response::Workflows { workflows: views })
-}
-
-pub async fn get(daemon: &Arc<Daemon>, reference: String) -> HandlerResult {
-    let url = daemon.public_url();
-    let view = daemon
-        .store
-        .readers
-        .read(move |conn| {
-            workflows::view(conn, &workflows::find(conn, &reference)?, url.as_deref())
-        })
-        .await?;
-    Ok(Response::Workflow(Box::new(view)))
-}
-
-pub async fn set_enabled(daemon: &Arc<Daemon>, reference: String, enabled: bool) -> HandlerResult {
-    let name = daemon
-        .store
-        .writer
-        .write(move |tx| workflows::set_enabled(tx, &reference, enabled))
-        .await?;
-    daemon.events.publish(Event::WorkflowsChanged);
-    Ok(Response::Done {
-        message: format!(
-            "workflow {name} is {}",
-            if enabled { "enabled" } else { "disabled" }
-        ),
-    })
-}
-
-pub async fn update_job(
-    daemon: &Arc<Daemon>,
-    reference: String,
-    job: String,
-    body: String,
-) -> HandlerResult {
-    // Code that does not compile would go live and fail every run: refuse it here, where
-    // every client's save passes, with the same compiler the runs use.
-    if let Err(error) = crate::engine::compiler::check_job(&body) {
-        return Err(bad_request(format!(
-            "the job does not compile: {error}; nothing was saved (fix the code and save again)"
-        )));
-    }
-    let version = daemon
-        .store
-        .writer
-        .write(move |tx| workflows::update_job(tx, &reference, &job, &body))
-        .await?;
-    daemon.events.publish(Event::WorkflowsChanged);
-    Ok(Response::Done {
-        message: format!("saved as version {version}"),
-    })
-}
-
-pub async fn set_constants(
-    daemon: &Arc<Daemon>,
-    reference: String,
-    constants: serde_json::Map<String, serde_json::Value>,
-) -> HandlerResult {
-    let version = daemon
-        .store
-        .writer
-        .write(move |tx| workflows::set_constants(tx, &reference, constants))
-        .await?;
-    daemon.events.publish(Event::WorkflowsChanged);
-    Ok(Response::Done {
-        message: format!("constants saved as version {version}"),
-    })
 }
