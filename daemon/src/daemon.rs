@@ -172,8 +172,11 @@ impl Daemon {
         }
     }
 
+    /// A receiver whose `changed()` resolves once boltd begins to shut down — at once when
+    /// it already has. A task spawned just before a SIGTERM subscribes after it: a plain
+    /// `subscribe()` would count that change as seen and the task would never stop.
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
-        self.shutdown.subscribe()
+        stop_signal(&self.shutdown)
     }
 
     pub fn shut_down(&self) {
@@ -230,5 +233,39 @@ impl Daemon {
             return Some(url.trim_end_matches('/').to_string());
         }
         self.http_listen().map(|addr| format!("http://{addr}"))
+    }
+}
+
+/// Subscribes to a stop flag so that a stop already under way counts as a change.
+fn stop_signal(flag: &watch::Sender<bool>) -> watch::Receiver<bool> {
+    let mut receiver = flag.subscribe();
+    if *receiver.borrow() {
+        receiver.mark_changed();
+    }
+    receiver
+}
+
+#[cfg(test)]
+mod stop_signal_tests {
+    use super::stop_signal;
+    use std::time::Duration;
+    use tokio::sync::watch;
+
+    #[tokio::test]
+    async fn a_task_that_subscribes_after_the_stop_still_hears_it() {
+        let (flag, _keep) = watch::channel(false);
+        flag.send_replace(true);
+        let mut late = stop_signal(&flag);
+        let heard = tokio::time::timeout(Duration::from_secs(1), late.changed()).await;
+        assert!(matches!(heard, Ok(Ok(()))), "the stop is heard at once");
+    }
+
+    #[tokio::test]
+    async fn a_task_that_subscribes_before_the_stop_hears_it_when_it_comes() {
+        let (flag, _keep) = watch::channel(false);
+        let mut early = stop_signal(&flag);
+        assert!(!early.has_changed().unwrap_or(true), "nothing to hear yet");
+        flag.send_replace(true);
+        assert!(matches!(early.changed().await, Ok(())));
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::daemon::Daemon;
 use crate::store::StoreError;
+use crate::store::metrics::RunCounts;
 use crate::store::timings::Timings;
 use bolt_shared::model::{ExitReason, RunState, WorkOrderFilter, WorkOrderState};
 use prometheus::{
@@ -206,11 +207,16 @@ pub async fn render(daemon: &Arc<Daemon>) -> String {
     let metrics = &daemon.metrics;
     match read_counts(daemon).await {
         Ok(counts) => {
-            metrics.queue_depth.set(counts.available);
+            let RunCounts {
+                available,
+                claimed,
+                started,
+            } = counts.runs;
+            metrics.queue_depth.set(available);
             for (state, count) in [
-                ("available", counts.available),
-                ("claimed", counts.claimed),
-                ("started", counts.started),
+                ("available", available),
+                ("claimed", claimed),
+                ("started", started),
             ] {
                 metrics.runs_active.with_label_values(&[state]).set(count);
             }
@@ -230,9 +236,7 @@ pub async fn render(daemon: &Arc<Daemon>) -> String {
 }
 
 struct Counts {
-    available: i64,
-    claimed: i64,
-    started: i64,
+    runs: RunCounts,
     work_orders: Vec<(&'static str, i64)>,
 }
 
@@ -244,26 +248,8 @@ async fn read_counts(daemon: &Arc<Daemon>) -> Result<Counts, StoreError> {
             // The hourly buckets kept by triggers and the partial indexes of the queue: no
             // scan of every run or work order.
             let (counts, _) = crate::history::counts(conn, &WorkOrderFilter::default())?;
-            let mut by_state = conn.prepare_cached(
-                "SELECT state, COUNT(*) FROM runs WHERE state IN ('claimed', 'started') GROUP BY state",
-            )?;
-            let mut claimed = 0;
-            let mut started = 0;
-            for row in by_state.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-                match row? {
-                    (state, n) if state == "claimed" => claimed = n,
-                    (_, n) => started = n,
-                }
-            }
-            let available = conn.query_row(
-                "SELECT COUNT(*) FROM runs WHERE state = 'available'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )?;
             Ok(Counts {
-                available,
-                claimed,
-                started,
+                runs: crate::store::metrics::run_counts(conn)?,
                 work_orders: counts
                     .iter()
                     .map(|c| (c.state.as_str(), c.count as i64))

@@ -1,8 +1,9 @@
 //! Resolving what people paste: a full id or a short ref of a work order, run or step.
 
+use crate::store::refs::{self as store, StepOwner};
 use crate::store::{StoreError, StoreResult, fts_queue};
 use bolt_shared::model::{RefKind, SHORT_REF_LEN};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 pub struct Resolved {
     pub kind: RefKind,
@@ -15,14 +16,7 @@ pub struct Resolved {
 fn find_in(conn: &Connection, table: &str, reference: &str) -> StoreResult<Vec<String>> {
     let reference = reference.trim().to_ascii_lowercase();
     if reference.len() == 36 {
-        let found: Option<String> = conn
-            .query_row(
-                &format!("SELECT id FROM {table} WHERE id = ?1"),
-                [&reference],
-                |r| r.get(0),
-            )
-            .optional()?;
-        return Ok(found.into_iter().collect());
+        return Ok(store::by_id(conn, table, &reference)?.into_iter().collect());
     }
     if reference.len() < 6 || !reference.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return Ok(Vec::new());
@@ -61,25 +55,10 @@ pub fn unindex(conn: &Connection, table: &str, ids: &[String]) -> StoreResult<()
     let Some(letter) = ref_letter(table) else {
         return Ok(());
     };
-    let mut stmt =
-        conn.prepare_cached("DELETE FROM short_refs WHERE short_refs MATCH ?1 AND id = ?2")?;
     for id in ids {
-        stmt.execute(rusqlite::params![quoted(&ref_token(letter, id)), id])?;
+        store::remove_short_ref(conn, &ref_token(letter, id), id)?;
     }
     Ok(())
-}
-
-/// An FTS5 string literal (tokens are hex digits and a letter, but never trust input).
-fn quoted(token: &str) -> String {
-    format!("\"{}\"", token.replace('"', "\"\""))
-}
-
-/// The lookup of ids by short ref: ?1 the quoted token, ?2 the tail, ?3 the limit.
-pub fn short_ref_sql(table: &str) -> String {
-    format!(
-        "SELECT r.id FROM short_refs r JOIN {table} t ON t.id = r.id
-         WHERE short_refs MATCH ?1 AND replace(r.id, '-', '') LIKE '%' || ?2 LIMIT ?3"
-    )
 }
 
 /// Ids of `table` ending in `tail` (hex digits, no dashes), at most `limit` of them.
@@ -95,24 +74,12 @@ pub fn find_by_tail(
     if !tail.chars().all(|c| c.is_ascii_hexdigit()) {
         return Ok(Vec::new());
     }
-    let ids = match ref_letter(table) {
+    match ref_letter(table) {
         Some(letter) if tail.len() >= SHORT_REF_LEN => {
-            let token = ref_token(letter, &tail);
-            // The row must still exist: a cascade (a deleted work order's runs and steps)
-            // may have left its entry behind.
-            let mut stmt = conn.prepare_cached(&short_ref_sql(table))?;
-            stmt.query_map(rusqlite::params![quoted(&token), tail, limit], |r| r.get(0))?
-                .collect::<Result<_, _>>()?
+            store::by_short_ref(conn, table, &ref_token(letter, &tail), &tail, limit)
         }
-        _ => {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT id FROM {table} WHERE replace(id, '-', '') LIKE '%' || ?1 LIMIT ?2"
-            ))?;
-            stmt.query_map(rusqlite::params![tail, limit], |r| r.get(0))?
-                .collect::<Result<_, _>>()?
-        }
-    };
-    Ok(ids)
+        _ => store::by_tail(conn, table, &tail, limit),
+    }
 }
 
 pub fn resolve(conn: &Connection, reference: &str) -> StoreResult<Resolved> {
@@ -131,41 +98,27 @@ pub fn resolve(conn: &Connection, reference: &str) -> StoreResult<Resolved> {
             continue;
         };
         return Ok(match kind {
-            RefKind::WorkOrder => {
-                let run_id: String = conn.query_row(
-                    "SELECT id FROM runs WHERE work_order_id = ?1 ORDER BY id DESC LIMIT 1",
-                    [&id],
-                    |r| r.get(0),
-                )?;
-                Resolved {
-                    kind,
-                    work_order_id: id.clone(),
-                    run_id,
-                    id,
-                }
-            }
-            RefKind::Run => {
-                let wo: String =
-                    conn.query_row("SELECT work_order_id FROM runs WHERE id = ?1", [&id], |r| {
-                        r.get(0)
-                    })?;
-                Resolved {
-                    kind,
-                    work_order_id: wo,
-                    run_id: id.clone(),
-                    id,
-                }
-            }
+            RefKind::WorkOrder => Resolved {
+                kind,
+                work_order_id: id.clone(),
+                run_id: store::latest_run(conn, &id)?,
+                id,
+            },
+            RefKind::Run => Resolved {
+                kind,
+                work_order_id: store::work_order_of_run(conn, &id)?,
+                run_id: id.clone(),
+                id,
+            },
             RefKind::Step => {
-                let (run, wo): (String, String) = conn.query_row(
-                    "SELECT r.id, r.work_order_id FROM steps s JOIN runs r ON r.id = s.run_id WHERE s.id = ?1",
-                    [&id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
+                let StepOwner {
+                    run_id,
+                    work_order_id,
+                } = store::step_owner(conn, &id)?;
                 Resolved {
                     kind,
-                    work_order_id: wo,
-                    run_id: run,
+                    work_order_id,
+                    run_id,
                     id,
                 }
             }

@@ -5,9 +5,10 @@
 use crate::daemon::Daemon;
 use crate::refs;
 use crate::store::dataclips;
+use crate::store::retention::{self as store, ProjectRetention, WorkOrderParts};
 use crate::store::{StoreResult, now_micros};
 use bolt_shared::model::WipeReason;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,19 +60,14 @@ pub async fn run(daemon: Arc<Daemon>) {
 /// One full sweep; returns (work orders deleted, dataclips wiped).
 pub async fn sweep(daemon: &Arc<Daemon>) -> StoreResult<(usize, usize)> {
     let batch = daemon.config.retention.batch_size.max(1);
-    let projects: Vec<(String, Option<i64>, Option<i64>)> = daemon
-        .store
-        .readers
-        .read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT id, history_retention_days, dataclip_retention_days FROM projects",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .await?;
+    let projects = daemon.store.readers.read(store::policies).await?;
     let (mut deleted, mut wiped) = (0, 0);
-    for (project, history, dataclip) in projects {
+    for ProjectRetention {
+        project_id: project,
+        history_days: history,
+        dataclip_days: dataclip,
+    } in projects
+    {
         tracing::debug!(%project, ?history, ?dataclip, "retention sweep of a project");
         if let Some(days) = history {
             let cutoff = now_micros() - days * day_micros();
@@ -122,53 +118,16 @@ pub fn delete_history_batch(
     cutoff: i64,
     batch: usize,
 ) -> StoreResult<usize> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT wo.id FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id
-         WHERE w.project_id = ?1 AND wo.last_activity < ?2 AND wo.state NOT IN ('pending', 'running') LIMIT ?3",
-    )?;
-    let ids: Vec<String> = stmt
-        .query_map(params![project, cutoff, batch as i64], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let ids = store::expired_work_orders(conn, project, cutoff, batch)?;
     for id in &ids {
-        let mut clips: Vec<String> = Vec::new();
-        let mut collect = |sql: &str| -> StoreResult<()> {
-            let mut stmt = conn.prepare_cached(sql)?;
-            for clip in stmt.query_map([id], |r| r.get::<_, Option<String>>(0))? {
-                if let Some(clip) = clip? {
-                    clips.push(clip);
-                }
-            }
-            Ok(())
-        };
-        collect("SELECT dataclip_id FROM work_orders WHERE id = ?1")?;
-        collect(
-            "SELECT dataclip_id FROM runs WHERE work_order_id = ?1 UNION SELECT final_dataclip_id FROM runs WHERE work_order_id = ?1",
-        )?;
-        collect(
-            "SELECT s.input_dataclip_id FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.work_order_id = ?1
-             UNION SELECT s.output_dataclip_id FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.work_order_id = ?1",
-        )?;
-        let mut docs =
-            conn.prepare_cached("SELECT rowid FROM search_docs WHERE work_order_id = ?1")?;
-        let rowids: Vec<i64> = docs
-            .query_map([id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for rowid in rowids {
-            crate::store::fts_queue::delete(conn, rowid)?;
-        }
-        conn.execute("DELETE FROM search_docs WHERE work_order_id = ?1", [id])?;
+        let mut clips = store::dataclips_of(conn, id)?;
+        store::unindex_work_order(conn, id)?;
         unindex_refs(conn, id)?;
-        conn.execute("DELETE FROM work_orders WHERE id = ?1", [id])?;
+        store::delete_work_order(conn, id)?;
         clips.sort();
         clips.dedup();
         for clip in clips {
-            conn.execute(
-                "DELETE FROM dataclips WHERE id = ?1 AND name IS NULL
-                 AND NOT EXISTS (SELECT 1 FROM work_orders WHERE dataclip_id = ?1)
-                 AND NOT EXISTS (SELECT 1 FROM runs WHERE dataclip_id = ?1 OR final_dataclip_id = ?1)
-                 AND NOT EXISTS (SELECT 1 FROM steps WHERE input_dataclip_id = ?1 OR output_dataclip_id = ?1)",
-                [&clip],
-            )?;
+            store::delete_dataclip_if_unused(conn, &clip)?;
         }
     }
     Ok(ids.len())
@@ -176,15 +135,7 @@ pub fn delete_history_batch(
 
 /// Removes the short refs of a work order, its runs and their steps (deleted with it).
 fn unindex_refs(conn: &Connection, work_order_id: &str) -> StoreResult<()> {
-    let ids = |sql: &str| -> StoreResult<Vec<String>> {
-        Ok(conn
-            .prepare_cached(sql)?
-            .query_map([work_order_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
-    };
-    let steps =
-        ids("SELECT s.id FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.work_order_id = ?1")?;
-    let runs = ids("SELECT id FROM runs WHERE work_order_id = ?1")?;
+    let WorkOrderParts { runs, steps } = store::parts_of(conn, work_order_id)?;
     refs::unindex(conn, "steps", &steps)?;
     refs::unindex(conn, "runs", &runs)?;
     refs::unindex(conn, "work_orders", &[work_order_id.to_string()])
@@ -197,12 +148,7 @@ pub fn wipe_batch(
     cutoff: i64,
     batch: usize,
 ) -> StoreResult<usize> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id FROM dataclips WHERE project_id = ?1 AND created_at < ?2 AND wiped_at IS NULL AND name IS NULL AND type <> 'global' LIMIT ?3",
-    )?;
-    let ids: Vec<String> = stmt
-        .query_map(params![project, cutoff, batch as i64], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let ids = store::expired_dataclips(conn, project, cutoff, batch)?;
     for id in &ids {
         dataclips::wipe(conn, id, WipeReason::Retention)?;
     }

@@ -1,10 +1,11 @@
 //! Reading and changing deployed workflows (for `bolt workflows`, the TUI and the runner).
 
 use crate::project::{self, WorkflowSpec, parse_cron};
-use crate::store::{StoreError, StoreResult, now_micros};
+use crate::store::workflows::{self as rows, DeployedRow};
+use crate::store::{StoreError, StoreResult, now_micros, versions};
 use bolt_shared::model::*;
 use bolt_shared::versions::VersionOrigin;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 /// A live workflow row with its latest spec.
 pub struct Deployed {
@@ -17,66 +18,32 @@ pub struct Deployed {
     pub spec: WorkflowSpec,
 }
 
-const SELECT_DEPLOYED: &str =
-    "SELECT w.id, w.project_id, p.name, w.enabled, w.version, v.id, v.snapshot
-     FROM workflows w JOIN projects p ON p.id = w.project_id
-     JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
-     WHERE w.deleted_at IS NULL";
-
-fn deployed_row(
-    row: &rusqlite::Row,
-) -> rusqlite::Result<(String, String, String, bool, i64, String, String)> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-    ))
-}
-
-fn to_deployed(raw: (String, String, String, bool, i64, String, String)) -> StoreResult<Deployed> {
-    let (id, project_id, project, enabled, version, version_id, snapshot) = raw;
-    let spec = serde_json::from_str(&snapshot)
+fn to_deployed(row: DeployedRow) -> StoreResult<Deployed> {
+    let spec = serde_json::from_str(&row.snapshot)
         .map_err(|e| StoreError::Invalid(format!("unreadable workflow snapshot: {e}")))?;
     Ok(Deployed {
-        id,
-        project_id,
-        project,
-        enabled,
-        version,
-        version_id,
+        id: row.id,
+        project_id: row.project_id,
+        project: row.project,
+        enabled: row.enabled,
+        version: row.version,
+        version_id: row.version_id,
         spec,
     })
 }
 
 pub fn all(conn: &Connection) -> StoreResult<Vec<Deployed>> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT_DEPLOYED} ORDER BY p.name, w.name"))?;
-    let rows = stmt.query_map([], deployed_row)?;
-    rows.map(|r| to_deployed(r?)).collect()
+    rows::deployed(conn)?.into_iter().map(to_deployed).collect()
 }
 
 /// Finds a workflow by id, key or name (case-insensitive), or by `PROJECT/WORKFLOW` when
 /// several projects have one of that name, with a helpful error.
 pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT_DEPLOYED} AND (w.id = ?1 OR w.key = ?1 OR lower(w.name) = lower(?1)) ORDER BY p.name, w.id"
-    ))?;
-    let mut found: Vec<_> = stmt
-        .query_map([reference], deployed_row)?
-        .collect::<Result<_, _>>()?;
+    let mut found = rows::deployed_matching(conn, reference)?;
     if found.is_empty()
         && let Some((project, workflow)) = reference.split_once('/')
     {
-        let mut stmt = conn.prepare_cached(&format!(
-            "{SELECT_DEPLOYED} AND lower(p.name) = lower(?1)
-               AND (w.key = ?2 OR lower(w.name) = lower(?2)) ORDER BY w.id"
-        ))?;
-        found = stmt
-            .query_map([project, workflow], deployed_row)?
-            .collect::<Result<_, _>>()?;
+        found = rows::deployed_in_project(conn, project, workflow)?;
     }
     match found.len() {
         1 => to_deployed(
@@ -99,7 +66,7 @@ pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
         _ => {
             let choices: Vec<String> = found
                 .iter()
-                .map(|(_, _, project, ..)| format!("{project}/{reference}"))
+                .map(|row| format!("{}/{reference}", row.project))
                 .collect();
             Err(StoreError::Invalid(format!(
                 "`{reference}` names several workflows; say which with PROJECT/WORKFLOW ({}) or use its id (see `bolt workflows --json`)",
@@ -111,12 +78,10 @@ pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
 
 /// The version a work order or run pinned.
 pub fn version(conn: &Connection, version_id: &str) -> StoreResult<(i64, WorkflowSpec)> {
-    let (version, snapshot): (i64, String) = conn
-        .prepare_cached("SELECT version, snapshot FROM workflow_versions WHERE id = ?1")?
-        .query_row([version_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let spec = serde_json::from_str(&snapshot)
+    let found = versions::by_id(conn, version_id)?;
+    let spec = serde_json::from_str(&found.snapshot)
         .map_err(|e| StoreError::Invalid(format!("unreadable workflow snapshot: {e}")))?;
-    Ok((version, spec))
+    Ok((found.version, spec))
 }
 
 pub fn view(
@@ -126,11 +91,7 @@ pub fn view(
 ) -> StoreResult<WorkflowView> {
     let mut triggers = Vec::new();
     for trigger in &deployed.spec.triggers {
-        let id: Option<String> = conn
-            .prepare_cached("SELECT id FROM triggers WHERE workflow_id = ?1 AND key = ?2")?
-            .query_row(params![deployed.id, trigger.key], |r| r.get(0))
-            .optional()?;
-        let id = id.unwrap_or_default();
+        let id = rows::trigger_id(conn, &deployed.id, &trigger.key)?.unwrap_or_default();
         let schedule = trigger
             .cron_expression
             .as_deref()
@@ -156,11 +117,7 @@ pub fn view(
         });
     }
     let since = now_micros() - 24 * 3600 * 1_000_000;
-    let (success, failed): (i64, i64) = conn.prepare_cached("SELECT COUNT(*) FILTER (WHERE state = 'success'),
-                COUNT(*) FILTER (WHERE state IN ('failed', 'crashed', 'killed', 'exception', 'lost'))
-         FROM work_orders WHERE workflow_id = ?1 AND last_activity >= ?2")?.query_row(params![deployed.id, since],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let outcomes = rows::outcomes_since(conn, &deployed.id, since)?;
     Ok(WorkflowView {
         id: deployed.id.clone(),
         project: deployed.project.clone(),
@@ -199,17 +156,14 @@ pub fn view(
                 enabled: e.enabled,
             })
             .collect(),
-        success_24h: success as u64,
-        failed_24h: failed as u64,
+        success_24h: outcomes.success as u64,
+        failed_24h: outcomes.failed as u64,
     })
 }
 
 pub fn set_enabled(conn: &Connection, reference: &str, enabled: bool) -> StoreResult<String> {
     let deployed = find(conn, reference)?;
-    conn.execute(
-        "UPDATE workflows SET enabled = ?2, updated_at = ?3 WHERE id = ?1",
-        params![deployed.id, enabled, now_micros()],
-    )?;
+    rows::set_enabled(conn, &deployed.id, enabled, now_micros())?;
     project::audit_event(
         conn,
         if enabled { "enabled" } else { "disabled" },

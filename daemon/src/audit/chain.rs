@@ -3,10 +3,11 @@
 //! hash a retention purge's checkpoint recorded). Changing an event breaks its own hash;
 //! removing one breaks the link of the next; [`verify`] finds the first of either.
 
-use crate::store::StoreResult;
+use crate::store::{self, StoreResult};
 use bolt_shared::audit::{ChainBreak, ChainReport};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
+use std::ops::ControlFlow;
 
 /// What an event's hash covers, in a fixed order.
 pub struct Content<'a> {
@@ -48,22 +49,16 @@ pub struct Tip {
 
 /// The chain's newest event (sealing events from before the chain existed, once).
 pub fn tip(conn: &Connection) -> StoreResult<Tip> {
-    let last = |conn: &Connection| -> StoreResult<Option<(i64, Option<String>)>> {
-        Ok(conn
-            .prepare_cached("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?)
-    };
-    let mut found = last(conn)?;
-    if matches!(found, Some((_, None))) && seal_legacy(conn)? > 0 {
-        found = last(conn)?;
+    let mut found = store::audit::newest(conn)?;
+    if matches!(&found, Some(newest) if newest.hash.is_none()) && seal_legacy(conn)? > 0 {
+        found = store::audit::newest(conn)?;
     }
     Ok(match found {
-        Some((id, hash)) => Tip {
-            id,
+        Some(newest) => Tip {
+            id: newest.id,
             // An event written around boltd (no hash): the next links to '' and verify
             // reports the stray one.
-            hash: hash.unwrap_or_default(),
+            hash: newest.hash.unwrap_or_default(),
         },
         None => Tip {
             id: 0,
@@ -72,56 +67,16 @@ pub fn tip(conn: &Connection) -> StoreResult<Tip> {
     })
 }
 
-/// An event as stored, with its hash (`None` before it is sealed).
-struct Stored {
-    id: i64,
-    at: i64,
-    actor: String,
-    kind: String,
-    subject: String,
-    metadata: Option<String>,
-    hash: Option<String>,
-}
-
 /// Chains the events written before the chain existed (up to the id the migration
 /// recorded); later events without a hash are not sealed: verify reports them.
 pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
-    let through: Option<String> = conn
-        .query_row(
-            "SELECT value FROM store_meta WHERE key = 'audit_legacy_through'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let through: i64 = through.and_then(|t| t.parse().ok()).unwrap_or(0);
-    let unsealed: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM audit_events WHERE hash IS NULL AND id <= ?1",
-        [through],
-        |r| r.get(0),
-    )?;
-    if unsealed == 0 {
+    let through = store::audit::legacy_through(conn)?;
+    if store::audit::unsealed_through(conn, through)? == 0 {
         return Ok(0);
     }
-    let rows: Vec<Stored> = conn
-        .prepare(
-            "SELECT id, at, actor, action, subject, metadata, hash FROM audit_events
-             WHERE id <= ?1 ORDER BY id",
-        )?
-        .query_map([through], |r| {
-            Ok(Stored {
-                id: r.get(0)?,
-                at: r.get(1)?,
-                actor: r.get(2)?,
-                kind: r.get(3)?,
-                subject: r.get(4)?,
-                metadata: r.get(5)?,
-                hash: r.get(6)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
     let mut prev = String::new();
     let mut sealed = 0;
-    for row in rows {
+    for row in store::audit::rows_through(conn, through)? {
         if let Some(hash) = row.hash {
             prev = hash;
             continue;
@@ -135,10 +90,7 @@ pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
             metadata: row.metadata.as_deref(),
         };
         let hash = content.hash(&prev);
-        conn.execute(
-            "UPDATE audit_events SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
-            params![row.id, prev, hash],
-        )?;
+        store::audit::seal(conn, row.id, &prev, &hash)?;
         prev = hash;
         sealed += 1;
     }
@@ -152,14 +104,7 @@ pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
 /// Where the chain starts: after the last retention purge's checkpoint, else at the
 /// beginning.
 fn start(conn: &Connection) -> StoreResult<(i64, String)> {
-    let checkpoint: Option<String> = conn
-        .query_row(
-            "SELECT metadata FROM audit_events WHERE action = 'audit.purged' ORDER BY id DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten();
+    let checkpoint = store::audit::last_checkpoint(conn)?;
     let parsed = checkpoint
         .as_deref()
         .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
@@ -182,20 +127,8 @@ pub fn verify(conn: &Connection) -> StoreResult<ChainReport> {
         last_id: None,
         broken: None,
     };
-    let mut stmt = conn.prepare(
-        "SELECT id, at, actor, action, subject, metadata, prev_hash, hash FROM audit_events
-         WHERE id >= ?1 ORDER BY id",
-    )?;
     // Events before the chain's start are what a purge left or what was slipped in front.
-    let before: Option<i64> = conn
-        .query_row(
-            "SELECT MAX(id) FROM audit_events WHERE id < ?1",
-            [first_id],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten();
-    if let Some(id) = before {
+    if let Some(id) = store::audit::newest_below(conn, first_id)? {
         report.broken = Some(ChainBreak {
             id,
             problem: "gap".into(),
@@ -205,22 +138,15 @@ pub fn verify(conn: &Connection) -> StoreResult<ChainReport> {
         });
         return Ok(report);
     }
-    let mut rows = stmt.query([first_id])?;
-    while let Some(row) = rows.next()? {
-        let id: i64 = row.get(0)?;
-        let actor: String = row.get(2)?;
-        let kind: String = row.get(3)?;
-        let subject: String = row.get(4)?;
-        let metadata: Option<String> = row.get(5)?;
-        let prev_hash: Option<String> = row.get(6)?;
-        let hash: Option<String> = row.get(7)?;
+    store::audit::each_from(conn, first_id, |row| {
+        let id = row.id;
         let content = Content {
             id,
-            at: row.get(1)?,
-            actor: &actor,
-            kind: &kind,
-            subject: &subject,
-            metadata: metadata.as_deref(),
+            at: row.at,
+            actor: &row.actor,
+            kind: &row.kind,
+            subject: &row.subject,
+            metadata: row.metadata.as_deref(),
         };
         report.first_id.get_or_insert(id);
         let broken = if id != expected_id {
@@ -232,12 +158,13 @@ pub fn verify(conn: &Connection) -> StoreResult<ChainReport> {
                 format!("its id repeats or goes back (expected {expected_id})")
             };
             Some(("gap", format!("the chain jumps to event {id}: {missing}")))
-        } else if let (Some(prev), Some(hash)) = (&prev_hash, &hash) {
+        } else if let (Some(prev), Some(hash)) = (&row.prev_hash, &row.hash) {
             if content.hash(prev) != *hash {
                 Some((
                     "edited",
                     format!(
-                        "event {id} ({kind} by {actor}) no longer matches its hash: it was changed after it was written"
+                        "event {id} ({} by {}) no longer matches its hash: it was changed after it was written",
+                        row.kind, row.actor
                     ),
                 ))
             } else if *prev != expected_prev {
@@ -262,13 +189,14 @@ pub fn verify(conn: &Connection) -> StoreResult<ChainReport> {
                 problem: problem.into(),
                 detail,
             });
-            return Ok(report);
+            return ControlFlow::Break(());
         }
         report.checked += 1;
         report.last_id = Some(id);
-        expected_prev = hash.unwrap_or_default();
+        expected_prev = row.hash.unwrap_or_default();
         expected_id = id + 1;
-    }
+        ControlFlow::Continue(())
+    })?;
     Ok(report)
 }
 
@@ -307,6 +235,35 @@ mod tests {
 
     fn verify_now(dir: &tempfile::TempDir) -> ChainReport {
         verify(&open(dir)).unwrap()
+    }
+
+    /// Stores already written hold these hashes: what a hash covers never changes.
+    #[test]
+    fn an_event_hashes_to_what_stored_chains_hold() {
+        let event = Content {
+            id: 7,
+            at: 1_700_000_000_000_000,
+            actor: "alice",
+            kind: "credential.updated",
+            subject: "db",
+            metadata: Some(r#"{"k":"v"}"#),
+        };
+        assert_eq!(
+            event.hash(&"ab".repeat(32)),
+            "8efa6c7e76909bc9b8af627be1c8801fec68a94929ebf5f3a6ad165c235f5858"
+        );
+        let first = Content {
+            id: 1,
+            at: 5,
+            actor: "boltd",
+            kind: "audit.purged",
+            subject: "audit",
+            metadata: None,
+        };
+        assert_eq!(
+            first.hash(""),
+            "3b92865a152b7f8026fce1110f8ca63349fdb55e7787e89fed66d2318bc59492"
+        );
     }
 
     #[tokio::test]

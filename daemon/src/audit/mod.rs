@@ -7,8 +7,8 @@ pub mod chain;
 pub mod purge;
 pub mod query;
 
-use crate::store::{StoreResult, now_micros};
-use rusqlite::{Connection, params};
+use crate::store::{self, StoreResult, now_micros};
+use rusqlite::Connection;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set at start when `[audit] syslog` is configured: new events are queued for delivery.
@@ -55,16 +55,21 @@ pub fn record_as(
         metadata,
     };
     let hash = event.hash(&tip.hash);
-    conn.prepare_cached(
-        "INSERT INTO audit_events (id, at, actor, action, subject, metadata, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        event.id, event.at, actor, kind, subject, metadata, tip.hash, hash
-    ])?;
+    store::audit::append(
+        conn,
+        &store::audit::NewAuditEvent {
+            id: event.id,
+            at: event.at,
+            actor,
+            kind,
+            subject,
+            metadata,
+            prev_hash: &tip.hash,
+            hash: &hash,
+        },
+    )?;
     if FORWARDING.load(Ordering::Relaxed) {
-        conn.prepare_cached("INSERT INTO audit_outbox (event_id) VALUES (?1)")?
-            .execute([event.id])?;
+        store::audit::queue_for_syslog(conn, event.id)?;
         atna::wake();
     }
     Ok(event.id)
@@ -79,12 +84,10 @@ pub fn record_for_work_order(
     work_order_id: &str,
     mut metadata: serde_json::Map<String, serde_json::Value>,
 ) -> StoreResult<i64> {
-    let workflow: Option<String> = conn
-        .prepare_cached(
-            "SELECT w.key FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id WHERE wo.id = ?1",
-        )?
-        .query_row([work_order_id], |r| r.get(0))
-        .ok();
+    // Without its workflow (gone, or unreadable) the event is still recorded.
+    let workflow = store::audit::workflow_of_work_order(conn, work_order_id)
+        .ok()
+        .flatten();
     metadata.insert("work_order".into(), work_order_id.into());
     if let Some(workflow) = workflow {
         metadata.insert("workflow".into(), workflow.into());
@@ -111,10 +114,12 @@ pub async fn start(daemon: &std::sync::Arc<crate::daemon::Daemon>) -> anyhow::Re
             tokio::spawn(atna::deliver(daemon.clone(), settings));
         }
         None => {
+            // Events queued for a collector that is no longer configured would hold
+            // back audit retention forever: they are let go (and counted in the log).
             let dropped = daemon
                 .store
                 .writer
-                .write(|tx| atna::drop_orphaned(tx))
+                .write(|tx| store::audit::clear_outbox(tx))
                 .await?;
             if dropped > 0 {
                 tracing::warn!(

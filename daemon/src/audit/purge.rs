@@ -3,34 +3,27 @@
 //! the chain that remains still verifies. Events the syslog collector hasn't
 //! acknowledged are kept.
 
-use crate::store::StoreResult;
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::{self, StoreResult};
+use rusqlite::Connection;
 
 /// Deletes the events older than `before` (µs), up to the first undelivered one, and
 /// appends the checkpoint. Returns how many were deleted.
 pub fn purge_before(conn: &Connection, before: i64) -> StoreResult<u64> {
-    let oldest_undelivered: Option<i64> = conn
-        .query_row("SELECT MIN(event_id) FROM audit_outbox", [], |r| r.get(0))
-        .optional()?
-        .flatten();
-    let through: Option<(i64, Option<String>)> = conn
-        .query_row(
-            "SELECT id, hash FROM audit_events WHERE at < ?1 AND id < ?2 ORDER BY id DESC LIMIT 1",
-            params![before, oldest_undelivered.unwrap_or(i64::MAX)],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((through_id, Some(through_hash))) = through else {
+    let oldest_undelivered = store::audit::oldest_undelivered(conn)?;
+    let through = store::audit::last_before(conn, before, oldest_undelivered.unwrap_or(i64::MAX))?;
+    let Some(store::audit::EventHash {
+        id: through_id,
+        hash: Some(through_hash),
+    }) = through
+    else {
         return Ok(0);
     };
     // The newest event must stay: the chain's next event links to it.
-    let newest: i64 = conn.query_row("SELECT MAX(id) FROM audit_events", [], |r| r.get(0))?;
+    let newest = store::audit::newest(conn)?.map_or(0, |newest| newest.id);
     if through_id >= newest {
         return Ok(0);
     }
-    conn.execute("INSERT INTO audit_purge_permit (id) VALUES (1)", [])?;
-    let deleted = conn.execute("DELETE FROM audit_events WHERE id <= ?1", [through_id])?;
-    conn.execute("DELETE FROM audit_purge_permit", [])?;
+    let deleted = store::audit::delete_through(conn, through_id)?;
     let checkpoint = serde_json::json!({
         "through_id": through_id,
         "through_hash": through_hash,

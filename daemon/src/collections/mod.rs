@@ -1,7 +1,8 @@
 //! Collections: Lightning's per-project key-value store, which jobs use through the
 //! `@openfn/language-collections` adaptor, unchanged.
 //!
-//! - [`store`]: collections and their items in SQLite, keyset paging, size limits.
+//! - [`rules`]: names, size limits (a write taken whole or not at all) and paging; the rows
+//!   are in [`crate::store::collections`].
 //! - [`pattern`]: Lightning's key patterns (`*`) as SQLite GLOB patterns.
 //! - [`token`]: the bearer token each run gets, valid for that run and project only.
 //! - [`api`]: the HTTP API the adaptor calls (Lightning's `/collections` routes).
@@ -15,7 +16,7 @@
 
 pub mod api;
 pub mod pattern;
-pub mod store;
+pub mod rules;
 pub mod token;
 
 use crate::engine::adaptors::spec::AdaptorSpec;

@@ -5,9 +5,10 @@ pub mod show;
 
 use crate::project::audit_event;
 use crate::secrets::{Vault, check_secret_lengths};
+use crate::store::credentials::{self as rows, NewCredential};
 use crate::store::{StoreError, StoreResult, from_micros, new_id, now_micros};
 use bolt_shared::model::CredentialSummary;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use serde_json::Value;
 
 /// Creates or replaces a credential. Returns true when it was created.
@@ -82,16 +83,16 @@ fn write(
         .encrypt(body.to_string().as_bytes())
         .map_err(|e| StoreError::Internal(e.to_string()))?;
     let now = now_micros();
-    let existed: bool = conn
-        .query_row("SELECT 1 FROM credentials WHERE name = ?1", [name], |_| {
-            Ok(true)
-        })
-        .optional()?
-        .unwrap_or(false);
-    conn.execute(
-        "INSERT INTO credentials (id, name, body, keys, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-         ON CONFLICT (name) DO UPDATE SET body = excluded.body, keys = excluded.keys, updated_at = excluded.updated_at",
-        params![new_id(), name, sealed, keys, now],
+    let existed = rows::exists(conn, name)?;
+    rows::upsert(
+        conn,
+        &NewCredential {
+            id: &new_id(),
+            name,
+            sealed: &sealed,
+            keys: &keys,
+            now,
+        },
     )?;
     crate::project::audit(
         conn,
@@ -104,8 +105,7 @@ fn write(
 }
 
 pub fn remove(conn: &Connection, name: &str) -> StoreResult<()> {
-    let removed = conn.execute("DELETE FROM credentials WHERE name = ?1", [name])?;
-    if removed == 0 {
+    if !rows::delete(conn, name)? {
         return Err(StoreError::Invalid(format!(
             "there is no credential named `{name}` (see `bolt credential list`)"
         )));
@@ -115,36 +115,26 @@ pub fn remove(conn: &Connection, name: &str) -> StoreResult<()> {
 
 pub fn list(conn: &Connection) -> StoreResult<Vec<CredentialSummary>> {
     let users = usage(conn)?;
-    let mut stmt =
-        conn.prepare_cached("SELECT name, keys, updated_at FROM credentials ORDER BY name")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
     let mut out = Vec::new();
-    for row in rows {
-        let (name, keys, updated) = row?;
+    for row in rows::listed(conn)? {
         out.push(CredentialSummary {
-            keys: serde_json::from_str(&keys).unwrap_or_default(),
+            keys: serde_json::from_str(&row.keys).unwrap_or_default(),
             used_by: users
                 .iter()
-                .filter(|(c, _)| *c == name)
-                .map(|(_, job)| job.clone())
+                .filter(|u| u.credential == row.name)
+                .map(|u| u.job.clone())
                 .collect(),
-            name,
-            updated_at: from_micros(updated),
+            name: row.name,
+            updated_at: from_micros(row.updated_at),
         });
     }
     // Referenced but not set yet: shown so people see what is missing.
-    for (credential, job) in &users {
-        if !out.iter().any(|c| &c.name == credential) {
+    for user in &users {
+        if !out.iter().any(|c| c.name == user.credential) {
             out.push(CredentialSummary {
-                name: credential.clone(),
+                name: user.credential.clone(),
                 keys: vec![],
-                used_by: vec![job.clone()],
+                used_by: vec![user.job.clone()],
                 updated_at: from_micros(0),
             });
         }
@@ -152,35 +142,18 @@ pub fn list(conn: &Connection) -> StoreResult<Vec<CredentialSummary>> {
     Ok(out)
 }
 
-/// (credential name, "workflow / job") for every live job that uses a credential.
-pub(crate) fn usage(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT j.credential, w.name || ' / ' || j.name FROM jobs j JOIN workflows w ON w.id = j.workflow_id
-         WHERE j.credential IS NOT NULL AND w.deleted_at IS NULL ORDER BY w.name, j.position",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+/// Every live job that uses a credential.
+pub(crate) fn usage(conn: &Connection) -> StoreResult<Vec<rows::Use>> {
+    rows::uses(conn)
 }
 
 pub fn exists(conn: &Connection, name: &str) -> StoreResult<bool> {
-    Ok(conn
-        .query_row("SELECT 1 FROM credentials WHERE name = ?1", [name], |_| {
-            Ok(true)
-        })
-        .optional()?
-        .unwrap_or(false))
+    rows::exists(conn, name)
 }
 
 /// Decrypts a credential for a run; `None` when it is not set.
 pub fn load(conn: &Connection, vault: &Vault, name: &str) -> StoreResult<Option<Value>> {
-    let sealed: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT body FROM credentials WHERE name = ?1",
-            [name],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(sealed) = sealed else {
+    let Some(sealed) = rows::sealed_body(conn, name)? else {
         return Ok(None);
     };
     let plain = vault

@@ -7,9 +7,9 @@
 //! the move; a rotation that never committed leaves the old key in charge.
 
 use crate::secrets::{KEY_FILE, KeySource, NewKey, Vault};
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{Store, StoreError, StoreResult, credentials};
 use bolt_shared::credential_view::KeyRotation;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
 /// Where a rotation writes the new key until the store has committed to it.
@@ -17,41 +17,21 @@ pub const PENDING_KEY_FILE: &str = "bolt.key.new";
 
 /// The store's record of the key its credentials are encrypted with.
 pub fn stored_check(conn: &Connection) -> StoreResult<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT value FROM store_meta WHERE key = 'key_check'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?)
+    credentials::key_check(conn)
 }
 
 pub fn record_check(conn: &Connection, check: &str) -> StoreResult<()> {
-    conn.execute(
-        "INSERT INTO store_meta (key, value) VALUES ('key_check', ?1)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [check],
-    )?;
-    Ok(())
+    credentials::set_key_check(conn, check)
 }
 
 /// Re-encrypts every credential with `new` and makes it the vault's key, in the caller's
 /// transaction. On an error the vault keeps its key and nothing is written; should the
 /// transaction then fail to commit, the caller puts the old key back.
 pub fn reencrypt_all(conn: &Connection, vault: &Vault, new: &NewKey) -> StoreResult<u64> {
-    let mut stmt = conn.prepare("SELECT id, name, body FROM credentials ORDER BY name")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = credentials::all_sealed(conn)?;
     let mut plain = Vec::with_capacity(rows.len());
-    for (id, name, sealed) in rows {
-        let body = vault.decrypt(&sealed).map_err(|_| {
+    for credentials::Sealed { id, name, body } in rows {
+        let body = vault.decrypt(&body).map_err(|_| {
             StoreError::Invalid(format!(
                 "credential `{name}` cannot be decrypted with the current key, so no key was rotated: set it again (`bolt credential set '{name}' …`) or remove it first"
             ))
@@ -66,10 +46,7 @@ pub fn reencrypt_all(conn: &Connection, vault: &Vault, new: &NewKey) -> StoreRes
             let sealed = vault
                 .encrypt(body)
                 .map_err(|e| StoreError::Internal(e.to_string()))?;
-            conn.execute(
-                "UPDATE credentials SET body = ?1 WHERE id = ?2",
-                params![sealed, id],
-            )?;
+            credentials::reseal(conn, id, &sealed)?;
             crate::project::audit(conn, "re_encrypted", "credential", name, None)?;
         }
         record_check(conn, &new.key_check())?;
@@ -244,9 +221,7 @@ pub async fn reconcile(store: &Store, vault: Vault, data_dir: &Path) -> anyhow::
             let decrypts = store
                 .readers
                 .read(move |conn| {
-                    let sealed: Option<Vec<u8>> = conn
-                        .query_row("SELECT body FROM credentials LIMIT 1", [], |r| r.get(0))
-                        .optional()?;
+                    let sealed = credentials::any_sealed_body(conn)?;
                     Ok(sealed.is_none_or(|s| probe.decrypt(&s).is_ok()))
                 })
                 .await?;

@@ -3,20 +3,14 @@
 
 use super::{load, usage};
 use crate::secrets::{Vault, is_secret_leaf};
-use crate::store::{StoreError, StoreResult, from_micros};
+use crate::store::{StoreError, StoreResult, credentials, from_micros};
 use bolt_shared::credential_view::{CredentialChange, CredentialDetail, CredentialField};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde_json::{Map, Value};
 
 pub fn detail(conn: &Connection, vault: &Vault, name: &str) -> StoreResult<CredentialDetail> {
-    let times: Option<(i64, i64)> = conn
-        .query_row(
-            "SELECT created_at, updated_at FROM credentials WHERE name = ?1",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let (Some((created, updated)), Some(body)) = (times, load(conn, vault, name)?) else {
+    let times = credentials::times(conn, name)?;
+    let (Some(times), Some(body)) = (times, load(conn, vault, name)?) else {
         return Err(StoreError::Invalid(format!(
             "there is no credential named `{name}` (see `bolt credential list`)"
         )));
@@ -35,33 +29,21 @@ pub fn detail(conn: &Connection, vault: &Vault, name: &str) -> StoreResult<Crede
         fields,
         used_by: usage(conn)?
             .into_iter()
-            .filter(|(credential, _)| credential == name)
-            .map(|(_, job)| job)
+            .filter(|user| user.credential == name)
+            .map(|user| user.job)
             .collect(),
-        created_at: from_micros(created),
-        updated_at: from_micros(updated),
+        created_at: from_micros(times.created_at),
+        updated_at: from_micros(times.updated_at),
         history: history(conn, name)?,
     })
 }
 
 /// Every audited change to credentials of this name, oldest first.
 fn history(conn: &Connection, name: &str) -> StoreResult<Vec<CredentialChange>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT at, actor, action, metadata FROM audit_events
-         WHERE subject = ?1 AND action LIKE 'credential.%' ORDER BY id",
-    )?;
-    let rows = stmt.query_map([name], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-        ))
-    })?;
     let mut out = Vec::new();
-    for row in rows {
-        let (at, actor, action, metadata) = row?;
-        let metadata: Value = metadata
+    for change in credentials::changes(conn, name)? {
+        let metadata: Value = change
+            .metadata
             .and_then(|m| serde_json::from_str(&m).ok())
             .unwrap_or(Value::Null);
         let names = |key: &str| -> Vec<String> {
@@ -75,9 +57,12 @@ fn history(conn: &Connection, name: &str) -> StoreResult<Vec<CredentialChange>> 
                 .unwrap_or_default()
         };
         out.push(CredentialChange {
-            at: from_micros(at),
-            actor,
-            action: action.trim_start_matches("credential.").replace('_', "-"),
+            at: from_micros(change.at),
+            actor: change.actor,
+            action: change
+                .action
+                .trim_start_matches("credential.")
+                .replace('_', "-"),
             set: names("set"),
             unset: names("unset"),
         });

@@ -5,10 +5,11 @@
 //! a million work orders costs a few hundred bucket rows plus at most two hours of rows.
 //! Activity-time windows have no buckets (activity moves) and count the rows themselves.
 
-use super::{ResolvedFilter, filter_sql};
-use crate::store::{StoreResult, from_micros, fts_queue};
+use super::ResolvedFilter;
+use crate::store::history::{self as store, Selection};
+use crate::store::{StoreResult, fts_queue};
 use bolt_shared::model::*;
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::Connection;
 use std::collections::BTreeMap;
 
 /// Bucket width: one hour in microseconds (the SQL in migration 0002 uses the same number).
@@ -54,18 +55,14 @@ fn bump(conn: &Connection, workflow_id: &str, hour: i64, state: &str, by: i64) -
 }
 
 /// Counts by state for a filter without search text, ignoring its state selection.
-pub fn state_counts(
-    conn: &Connection,
-    filter: &WorkOrderFilter,
-    resolved: &ResolvedFilter,
-) -> StoreResult<Vec<StateCount>> {
-    let unfiltered = WorkOrderFilter {
+pub fn state_counts(conn: &Connection, resolved: &ResolvedFilter) -> StoreResult<Vec<StateCount>> {
+    let unfiltered = Selection {
         states: Vec::new(),
         search: None,
-        ..filter.clone()
+        ..resolved.selection()
     };
     if resolved.by_activity {
-        return scan(conn, &unfiltered);
+        return store::count_by_state(conn, &unfiltered);
     }
     let (since, until) = (resolved.since, resolved.until);
     // Whole hours inside the window: [first_hour, end_hour).
@@ -75,7 +72,7 @@ pub fn state_counts(
         && first >= end
     {
         // Less than an hour or two: read the rows.
-        return scan(conn, &unfiltered);
+        return store::count_by_state(conn, &unfiltered);
     }
     let mut totals: BTreeMap<WorkOrderState, u64> = BTreeMap::new();
     let mut add = |counts: Vec<StateCount>| {
@@ -83,7 +80,7 @@ pub fn state_counts(
             *totals.entry(c.state).or_default() += c.count;
         }
     };
-    add(buckets(
+    add(store::bucket_counts(
         conn,
         resolved.workflow_id.as_deref(),
         first_hour.unwrap_or(i64::MIN),
@@ -92,7 +89,7 @@ pub fn state_counts(
     if let (Some(since), Some(first)) = (since, first_hour)
         && since < first * HOUR_MICROS
     {
-        add(scan(
+        add(store::count_by_state(
             conn,
             &window(&unfiltered, since, first * HOUR_MICROS),
         )?);
@@ -100,7 +97,10 @@ pub fn state_counts(
     if let (Some(until), Some(end)) = (until, end_hour)
         && end * HOUR_MICROS < until
     {
-        add(scan(conn, &window(&unfiltered, end * HOUR_MICROS, until))?);
+        add(store::count_by_state(
+            conn,
+            &window(&unfiltered, end * HOUR_MICROS, until),
+        )?);
     }
     Ok(totals
         .into_iter()
@@ -113,67 +113,17 @@ fn ceil_div(a: i64, b: i64) -> i64 {
     -((-a).div_euclid(b))
 }
 
-/// The filter narrowed to received times in [from, to).
-fn window(filter: &WorkOrderFilter, from: i64, to: i64) -> WorkOrderFilter {
-    WorkOrderFilter {
-        since: Some(from_micros(from)),
-        until: Some(from_micros(to)),
-        by: Some(TimeField::Received),
-        ..filter.clone()
+/// The selection narrowed to received times in [from, to).
+fn window(selection: &Selection, from: i64, to: i64) -> Selection {
+    Selection {
+        since: Some(from),
+        until: Some(to),
+        by_activity: false,
+        ..selection.clone()
     }
-}
-
-/// Sums of the hourly buckets in [first_hour, end_hour), for one workflow or all.
-fn buckets(
-    conn: &Connection,
-    workflow_id: Option<&str>,
-    first_hour: i64,
-    end_hour: i64,
-) -> StoreResult<Vec<StateCount>> {
-    let rows: Vec<(String, i64)> = match workflow_id {
-        Some(workflow) => conn
-            .prepare_cached(
-                "SELECT state, SUM(n) FROM work_order_counts
-                 WHERE workflow_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY state",
-            )?
-            .query_map(rusqlite::params![workflow, first_hour, end_hour], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
-            .collect::<Result<_, _>>()?,
-        None => conn
-            .prepare_cached(
-                "SELECT state, SUM(n) FROM work_order_counts INDEXED BY work_order_counts_hour
-                 WHERE hour >= ?1 AND hour < ?2 GROUP BY state",
-            )?
-            .query_map(rusqlite::params![first_hour, end_hour], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
-            .collect::<Result<_, _>>()?,
-    };
-    Ok(to_counts(rows))
 }
 
 /// Counts by reading the matching work orders.
 pub fn scan(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Vec<StateCount>> {
-    let (where_sql, params) = filter_sql(conn, filter)?;
-    let sql =
-        format!("SELECT wo.state, COUNT(*) FROM work_orders wo {where_sql} GROUP BY wo.state");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows: Vec<(String, i64)> = stmt
-        .query_map(params_from_iter(params.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(to_counts(rows))
-}
-
-fn to_counts(rows: Vec<(String, i64)>) -> Vec<StateCount> {
-    rows.into_iter()
-        .filter_map(|(state, count)| {
-            Some(StateCount {
-                state: WorkOrderState::parse(&state)?,
-                count: count.max(0) as u64,
-            })
-        })
-        .collect()
+    store::count_by_state(conn, &super::selection(conn, filter)?)
 }

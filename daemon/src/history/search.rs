@@ -4,11 +4,13 @@
 //! the cursor is that document's FTS rowid, so later pages continue below it and new
 //! matches (which get higher rowids) never shift or repeat rows.
 
-use super::{ResolvedFilter, facts_of, work_order_row};
+use super::ResolvedFilter;
 use crate::refs;
-use crate::store::{StoreError, StoreResult};
+use crate::store::history::{self as store_history, SearchTerms};
+use crate::store::search::{self as store_search, Document, Hit};
+use crate::store::{StoreError, StoreResult, refs as store_refs};
 use bolt_shared::model::*;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use std::collections::{BTreeMap, HashSet};
 
 /// Work orders tallied for the header counts of a search before they are reported as
@@ -61,23 +63,24 @@ pub(super) fn ref_matches(conn: &Connection, search: &str) -> StoreResult<Vec<St
     };
     let mut ids: Vec<String> = refs::find_by_tail(conn, "work_orders", &tail, 4)?;
     for run in refs::find_by_tail(conn, "runs", &tail, 4)? {
-        ids.push(conn.query_row(
-            "SELECT work_order_id FROM runs WHERE id = ?1",
-            [&run],
-            |r| r.get(0),
-        )?);
+        ids.push(store_refs::work_order_of_run(conn, &run)?);
     }
     for step in refs::find_by_tail(conn, "steps", &tail, 4)? {
-        ids.push(conn.query_row(
-            "SELECT r.work_order_id FROM steps s JOIN runs r ON r.id = s.run_id WHERE s.id = ?1",
-            [&step],
-            |r| r.get(0),
-        )?);
+        ids.push(store_refs::work_order_of_step(conn, &step)?);
     }
     ids.sort();
     ids.dedup();
     ids.reverse();
     Ok(ids)
+}
+
+/// What the store matches for search text `search`: its FTS query and the work orders it
+/// names by id or short ref.
+pub(super) fn terms(conn: &Connection, search: &str) -> StoreResult<SearchTerms> {
+    Ok(SearchTerms {
+        fts_query: fts_query(search),
+        ids: ref_matches(conn, search)?,
+    })
 }
 
 fn parse_cursor(cursor: &str) -> StoreResult<i64> {
@@ -138,34 +141,36 @@ pub fn page(
     let mut exhausted = true;
     let mut resume_below = None;
     if let Some(query) = fts_query(search) {
-        let mut stmt = conn.prepare_cached(
-            "SELECT f.rowid, sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid
-             WHERE search_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC",
-        )?;
-        let mut hits = stmt.query(rusqlite::params![query, below.min(REF_KEY_BASE - 16)])?;
         let mut walked = 0usize;
-        while let Some(hit) = hits.next()? {
-            if walk.done() {
-                exhausted = false;
-                break;
-            }
-            walked += 1;
-            if walked > WALK_BUDGET {
-                exhausted = false;
-                resume_below = Some(hit.get::<_, i64>(0)? + 1);
-                break;
-            }
-            let rowid: i64 = hit.get(0)?;
-            let id: String = hit.get(1)?;
-            if walk.seen.contains(&id) {
-                continue;
-            }
-            if after.is_some() && shown_above(conn, &query, &id, below, &refs)? {
-                walk.seen.insert(id);
-                continue;
-            }
-            walk.consider(&id, rowid, Found::Doc(rowid))?;
-        }
+        store_search::walk(
+            conn,
+            &query,
+            below.min(REF_KEY_BASE - 16),
+            |Hit {
+                 rowid,
+                 work_order_id: id,
+             }| {
+                if walk.done() {
+                    exhausted = false;
+                    return Ok(false);
+                }
+                walked += 1;
+                if walked > WALK_BUDGET {
+                    exhausted = false;
+                    resume_below = Some(rowid + 1);
+                    return Ok(false);
+                }
+                if walk.seen.contains(&id) {
+                    return Ok(true);
+                }
+                if after.is_some() && shown_above(conn, &query, &id, below, &refs)? {
+                    walk.seen.insert(id);
+                    return Ok(true);
+                }
+                walk.consider(&id, rowid, Found::Doc(rowid))?;
+                Ok(true)
+            },
+        )?;
     }
     let Walk {
         mut found, tally, ..
@@ -181,10 +186,8 @@ pub fn page(
     let mut rows = Vec::with_capacity(found.len());
     for (id, _, how) in found {
         // Retention may delete a work order between the walk and here: leave it out.
-        let mut row = match work_order_row(conn, &id) {
-            Ok(row) => row,
-            Err(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows)) => continue,
-            Err(err) => return Err(err),
+        let Some(mut row) = store_history::find_work_order_row(conn, &id)? else {
+            continue;
         };
         row.hit = hit_for(conn, &id, how, search)?;
         rows.push(row);
@@ -227,7 +230,7 @@ impl Walk<'_> {
         self.seen.insert(id.to_string());
         debug_assert!(key < self.below);
         // Documents of a work order deleted by retention may outlive it briefly.
-        let Some(facts) = facts_of(self.conn, id)? else {
+        let Some(facts) = store_history::facts(self.conn, id)? else {
             return Ok(());
         };
         if !self.filter.matches_ignoring_states(&facts) {
@@ -256,23 +259,7 @@ fn shown_above(
     if refs.iter().any(|r| r == id) {
         return Ok(true);
     }
-    let mut docs = conn
-        .prepare_cached("SELECT rowid FROM search_docs WHERE work_order_id = ?1 AND rowid >= ?2")?;
-    let higher: Vec<i64> = docs
-        .query_map(rusqlite::params![id, below], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut matches =
-        conn.prepare_cached("SELECT 1 FROM search_fts WHERE search_fts MATCH ?1 AND rowid = ?2")?;
-    for rowid in higher {
-        if matches
-            .query_row(rusqlite::params![query, rowid], |_| Ok(()))
-            .optional()?
-            .is_some()
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    store_search::matched_at_or_above(conn, query, id, below)
 }
 
 /// Where a listed work order matched, with a snippet of the matching document.
@@ -288,17 +275,8 @@ fn hit_for(
             snippet: work_order_id.to_string(),
         }));
     };
-    let doc: Option<(String, Option<String>)> = conn
-        .query_row(
-            "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd
-             LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id
-             LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER)
-             WHERE sd.rowid = ?1",
-            [rowid],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    Ok(doc.map(|(source, text)| {
+    let doc = store_search::document(conn, rowid)?;
+    Ok(doc.map(|Document { source, text }| {
         let source = MatchSource::parse(&source).unwrap_or(MatchSource::Input);
         let snippet = match (&source, text) {
             (MatchSource::Log, Some(text)) => snippet(&text, search),

@@ -335,7 +335,7 @@ fn bucketed_counts_equal_counting_the_rows_through_updates_and_deletes() {
                 ..WorkOrderFilter::default()
             };
             let resolved = ResolvedFilter::new(&fx.conn, &filter).unwrap();
-            let fast = counts::state_counts(&fx.conn, &filter, &resolved).unwrap();
+            let fast = counts::state_counts(&fx.conn, &resolved).unwrap();
             let unfiltered = WorkOrderFilter {
                 states: Vec::new(),
                 ..filter.clone()

@@ -5,6 +5,7 @@ use super::InstallError;
 use crate::engine::adaptors::installed::InstalledAdaptors;
 use crate::engine::adaptors::spec::AdaptorSpec;
 use crate::project::WorkflowSpec;
+use crate::store::pins::{self, LiveSnapshot};
 use crate::store::{StoreError, StoreResult};
 use rusqlite::Connection;
 use std::path::Path;
@@ -12,18 +13,19 @@ use std::path::Path;
 /// `workflow `W` (job `J`)` for every job of a deployed workflow's current version that
 /// runs `name@version`: it names that exact version, or deploy resolved its `@latest` to it.
 pub fn pinning_jobs(conn: &Connection, name: &str, version: &str) -> StoreResult<Vec<String>> {
-    let mut stmt = conn.prepare(
-        "SELECT p.name, v.snapshot FROM workflows w
-         JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
-         JOIN projects p ON p.id = w.project_id
-         WHERE w.deleted_at IS NULL
-         ORDER BY p.name, w.key",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    pinning(pins::live_snapshots(conn)?, name, version)
+}
+
+/// The same, read from a data dir's store while boltd is not running (no store yet: no
+/// pins).
+pub fn pinning_jobs_in(data_dir: &Path, name: &str, version: &str) -> StoreResult<Vec<String>> {
+    pinning(pins::live_snapshots_in(data_dir)?, name, version)
+}
+
+fn pinning(workflows: Vec<LiveSnapshot>, name: &str, version: &str) -> StoreResult<Vec<String>> {
     let wanted = format!("{name}@{version}");
     let mut pins = Vec::new();
-    for row in rows {
-        let (project, snapshot) = row?;
+    for LiveSnapshot { project, snapshot } in workflows {
         let workflow: WorkflowSpec = serde_json::from_str(&snapshot)
             .map_err(|e| StoreError::Invalid(format!("unreadable workflow snapshot: {e}")))?;
         for job in &workflow.jobs {
@@ -39,18 +41,6 @@ pub fn pinning_jobs(conn: &Connection, name: &str, version: &str) -> StoreResult
         }
     }
     Ok(pins)
-}
-
-/// The same, read from a data dir's store while boltd is not running (no store yet: no
-/// pins).
-pub fn pinning_jobs_in(data_dir: &Path, name: &str, version: &str) -> StoreResult<Vec<String>> {
-    let path = data_dir.join(crate::store::DB_FILE);
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    pinning_jobs(&conn, name, version)
 }
 
 /// `NAME@VERSION` of an installed adaptor (for `bolt adaptor rm`), or an error that lists

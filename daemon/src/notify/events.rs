@@ -3,10 +3,11 @@
 //! notifier, so writing an event costs one insert and never waits on a channel.
 
 use crate::project::WorkflowSpec;
-use crate::store::{StoreError, StoreResult, from_micros, now_micros};
+use crate::store::notify::{EndedRun, NewEvent, VersionRow, WorkflowRow};
+use crate::store::{self, StoreError, StoreResult, from_micros, now_micros};
 use crate::versions::compare;
 use bolt_shared::versions::{ItemChange, ItemDiff, VersionOrigin};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use serde_json::{Value, json};
 
 /// Run states `run_failed` covers: every end but success and cancel.
@@ -19,18 +20,15 @@ pub fn record(
     workflow: Option<(&str, &str)>,
     payload: &Value,
 ) -> StoreResult<()> {
-    conn.prepare_cached(
-        "INSERT INTO notify_events (event, workflow_key, workflow_name, payload, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        event,
-        workflow.map(|w| w.0),
-        workflow.map(|w| w.1),
-        payload.to_string(),
-        now_micros()
-    ])?;
-    Ok(())
+    store::notify::insert_event(
+        conn,
+        &NewEvent {
+            event,
+            workflow,
+            payload: &payload.to_string(),
+            created_at: now_micros(),
+        },
+    )
 }
 
 /// After a run's end is written: queues `run_failed` if it ended in a failure.
@@ -39,43 +37,25 @@ pub fn run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
 }
 
 fn try_run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
-    let row = conn
-        .prepare_cached(
-            "SELECT r.state, r.error_type, r.error_message, r.started_at, r.finished_at, r.attempt,
-                    r.work_order_id, w.key, w.name, p.name,
-                    (SELECT s.job_name FROM run_steps rs JOIN steps s ON s.id = rs.step_id
-                      WHERE rs.run_id = r.id AND s.exit_reason NOT IN ('success')
-                      ORDER BY s.started_at DESC LIMIT 1)
-             FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
-             JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
-             WHERE r.id = ?1",
-        )?
-        .query_row([run_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<i64>>(3)?,
-                r.get::<_, Option<i64>>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, String>(6)?,
-                (
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                    r.get::<_, String>(9)?,
-                    r.get::<_, Option<String>>(10)?,
-                ),
-            ))
-        })
-        .optional()?;
-    let Some((state, error_type, error_message, started, finished, attempt, wo, names)) = row
+    let Some(EndedRun {
+        state,
+        error_type,
+        error_message,
+        started_at: started,
+        finished_at: finished,
+        attempt,
+        work_order_id: wo,
+        workflow_key: key,
+        workflow_name: name,
+        project_name: project,
+        failed_job,
+    }) = store::notify::ended_run(conn, run_id)?
     else {
         return Ok(());
     };
     if !FAILED_STATES.contains(&state.as_str()) {
         return Ok(());
     }
-    let (key, name, project, failed_job) = names;
     let what = match (&error_type, &failed_job) {
         (Some(t), Some(job)) => format!("{t} in job {job}"),
         (Some(t), None) => t.clone(),
@@ -116,25 +96,16 @@ pub fn workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> S
 }
 
 fn try_workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> StoreResult<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT v.version, v.snapshot, v.actor, v.origin, v.created_at, p.name
-         FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id
-         JOIN projects p ON p.id = w.project_id
-         WHERE v.workflow_id = ?1 AND v.version IN (?2, ?2 - 1) ORDER BY v.version DESC",
-    )?;
-    let rows = stmt
-        .query_map(params![workflow_id, version], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let Some((_, snapshot, actor, origin, created_at, project)) = rows.first().cloned() else {
+    let rows = store::notify::version_and_previous(conn, workflow_id, version)?;
+    let Some(VersionRow {
+        snapshot,
+        actor,
+        origin,
+        created_at,
+        project_name: project,
+        ..
+    }) = rows.first().cloned()
+    else {
         return Ok(());
     };
     let spec = parse(&snapshot)?;
@@ -142,7 +113,11 @@ fn try_workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> S
         .and_then(|o| serde_json::from_str(&o).ok())
         .unwrap_or(VersionOrigin::Unknown);
     let (summary, changes, previous) = match rows.get(1) {
-        Some((before, old, ..)) => {
+        Some(VersionRow {
+            version: before,
+            snapshot: old,
+            ..
+        }) => {
             let differences = compare::compare(&parse(old)?, &spec, *before, version);
             (
                 compare::summary(&differences),
@@ -187,21 +162,13 @@ pub fn workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()>
 }
 
 fn try_workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
-    let row = conn
-        .prepare_cached(
-            "SELECT w.key, w.name, w.version, p.name FROM workflows w
-             JOIN projects p ON p.id = w.project_id WHERE w.id = ?1",
-        )?
-        .query_row([workflow_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })
-        .optional()?;
-    let Some((key, name, version, project)) = row else {
+    let Some(WorkflowRow {
+        key,
+        name,
+        version,
+        project_name: project,
+    }) = store::notify::workflow(conn, workflow_id)?
+    else {
         return Ok(());
     };
     let actor = crate::actor::current();

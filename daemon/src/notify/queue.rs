@@ -2,9 +2,10 @@
 //! (at most `max_per_window` per workflow per window, the rest held for one digest when the
 //! window ends), retries with exponential backoff, and what `bolt status` shows of it.
 
-use crate::store::{StoreResult, from_micros, now_micros};
+use crate::store::notify::{FailedAttempt, NewDelivery, QueuedEvent};
+use crate::store::{self, StoreResult, from_micros, now_micros};
 use bolt_shared::notify_config::NotifyChannel;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -21,30 +22,24 @@ const DIGEST_ITEMS: usize = 20;
 
 const MICROS: i64 = 1_000_000;
 
-/// One delivery to make now.
-#[derive(Debug, Clone)]
-pub struct Due {
-    pub id: i64,
-    pub channel: String,
-    pub payload: String,
-    pub attempts: i64,
-}
+/// Events sorted per transaction of [`fan_out`].
+const FAN_OUT_BATCH: i64 = 500;
 
-/// (id, event, workflow key, workflow name, payload) of a row of `notify_events`.
-type QueuedEvent = (i64, String, Option<String>, Option<String>, String);
+pub use crate::store::notify::Due;
 
 /// Turns queued events into deliveries and closes ended windows with their digests; one
 /// transaction on the writer. Returns whether there is anything new to deliver.
 pub fn fan_out(conn: &Connection, channels: &[NotifyChannel]) -> StoreResult<bool> {
     let now = now_micros();
     let mut queued = close_windows(conn, channels, now)?;
-    let events: Vec<QueuedEvent> = conn
-        .prepare_cached(
-            "SELECT id, event, workflow_key, workflow_name, payload FROM notify_events ORDER BY id LIMIT 500",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
-        .collect::<Result<_, _>>()?;
-    for (id, event, key, name, payload) in events {
+    for QueuedEvent {
+        id,
+        event,
+        workflow_key: key,
+        workflow_name: name,
+        payload,
+    } in store::notify::queued_events(conn, FAN_OUT_BATCH)?
+    {
         let workflow = key.as_deref().zip(name.as_deref());
         for (index, channel) in channels.iter().enumerate() {
             if channel.wants(&event, workflow) {
@@ -60,37 +55,26 @@ pub fn fan_out(conn: &Connection, channels: &[NotifyChannel]) -> StoreResult<boo
                 queued = true;
             }
         }
-        conn.prepare_cached("DELETE FROM notify_events WHERE id = ?1")?
-            .execute([id])?;
+        store::notify::delete_event(conn, id)?;
     }
     forget_removed_channels(conn, channels, now)?;
-    conn.prepare_cached(
-        "DELETE FROM notify_deliveries WHERE state IN ('delivered', 'failed', 'digested') AND finished_at < ?1",
-    )?
-    .execute([now - KEEP_FINISHED_SECS * MICROS])?;
+    store::notify::delete_finished_before(conn, now - KEEP_FINISHED_SECS * MICROS)?;
     Ok(queued)
 }
 
 /// Whether [`fan_out`] has anything to do: events to sort, or a window that has ended.
 pub fn has_work(conn: &Connection, channels: &[NotifyChannel]) -> StoreResult<bool> {
-    let events: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM notify_events)")?
-        .query_row([], |r| r.get(0))?;
-    if events {
+    if store::notify::any_events(conn)? {
         return Ok(true);
     }
     let now = now_micros();
-    let windows: Vec<(String, i64)> = conn
-        .prepare_cached("SELECT channel, started_at FROM notify_windows")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    Ok(windows.iter().any(|(key, started)| {
+    Ok(store::notify::windows(conn)?.iter().any(|open| {
         let window = channels
             .iter()
             .enumerate()
-            .find(|(i, c)| c.key(*i) == *key)
+            .find(|(i, c)| c.key(*i) == open.channel)
             .map_or(0, |(_, c)| c.window_secs as i64);
-        started + window * MICROS <= now
+        open.started_at + window * MICROS <= now
     }))
 }
 
@@ -129,48 +113,46 @@ fn admit(
     now: i64,
 ) -> StoreResult<()> {
     let window_ends = |started: i64| started + channel.window_secs as i64 * MICROS;
-    let open: Option<(i64, i64)> = conn
-        .prepare_cached(
-            "SELECT started_at, sent FROM notify_windows WHERE channel = ?1 AND workflow_key = ?2",
-        )?
-        .query_row(params![key, workflow_key], |r| Ok((r.get(0)?, r.get(1)?)))
+    // A window that can't be read counts as ended: a new one starts.
+    let open = store::notify::window(conn, key, workflow_key)
         .ok()
-        .filter(|(started, _)| window_ends(*started) > now);
+        .flatten()
+        .filter(|open| window_ends(open.started_at) > now);
     let state = match open {
-        Some((_, sent)) if sent >= i64::from(channel.max_per_window) => "held",
+        Some(open) if open.sent >= i64::from(channel.max_per_window) => "held",
         Some(_) => {
-            conn.prepare_cached(
-                "UPDATE notify_windows SET sent = sent + 1 WHERE channel = ?1 AND workflow_key = ?2",
-            )?
-            .execute(params![key, workflow_key])?;
+            store::notify::count_sent(conn, key, workflow_key)?;
             "pending"
         }
         None => {
-            conn.prepare_cached(
-                "INSERT INTO notify_windows (channel, workflow_key, started_at, sent) VALUES (?1, ?2, ?3, 1)
-                 ON CONFLICT (channel, workflow_key) DO UPDATE SET started_at = excluded.started_at, sent = 1",
-            )?
-            .execute(params![key, workflow_key, now])?;
+            store::notify::open_window(conn, key, workflow_key, now)?;
             "pending"
         }
     };
-    conn.prepare_cached(
-        "INSERT INTO notify_deliveries (channel, event, workflow_key, payload, state, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-    )?
-    .execute(params![key, event, workflow_key, payload, state, now])?;
-    Ok(())
+    store::notify::insert_delivery(
+        conn,
+        &NewDelivery {
+            channel: key,
+            event,
+            workflow_key,
+            payload,
+            state,
+            at: now,
+        },
+    )
 }
 
 /// Ends the windows whose time is up; a window that held events back queues one digest of
 /// them. Returns whether it queued any.
 fn close_windows(conn: &Connection, channels: &[NotifyChannel], now: i64) -> StoreResult<bool> {
-    let windows: Vec<(String, String, i64)> = conn
-        .prepare_cached("SELECT channel, workflow_key, started_at FROM notify_windows")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
     let mut queued = false;
-    for (key, workflow_key, started) in windows {
+    for store::notify::Window {
+        channel: key,
+        workflow_key,
+        started_at: started,
+        ..
+    } in store::notify::windows(conn)?
+    {
         let channel = channels
             .iter()
             .enumerate()
@@ -183,8 +165,7 @@ fn close_windows(conn: &Connection, channels: &[NotifyChannel], now: i64) -> Sto
         if let Some(channel) = channel {
             queued |= queue_digest(conn, channel, &key, &workflow_key, started, now)?;
         }
-        conn.prepare_cached("DELETE FROM notify_windows WHERE channel = ?1 AND workflow_key = ?2")?
-            .execute(params![key, workflow_key])?;
+        store::notify::close_window(conn, &key, &workflow_key)?;
     }
     Ok(queued)
 }
@@ -197,31 +178,23 @@ fn queue_digest(
     started: i64,
     now: i64,
 ) -> StoreResult<bool> {
-    let held: Vec<(i64, String, String, i64)> = conn
-        .prepare_cached(
-            "SELECT id, event, payload, created_at FROM notify_deliveries
-             WHERE channel = ?1 AND workflow_key = ?2 AND state = 'held' ORDER BY id",
-        )?
-        .query_map(params![key, workflow_key], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    if held.is_empty() {
+    let held = store::notify::held(conn, key, workflow_key)?;
+    let (Some(first), Some(last)) = (held.first(), held.last()) else {
         return Ok(false);
-    }
+    };
     let mut by_event: BTreeMap<String, u64> = BTreeMap::new();
     let mut workflow = Value::Null;
     let mut items = Vec::new();
-    for (_, event, payload, created) in &held {
-        *by_event.entry(event.clone()).or_default() += 1;
-        let payload: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+    for item in &held {
+        *by_event.entry(item.event.clone()).or_default() += 1;
+        let payload: Value = serde_json::from_str(&item.payload).unwrap_or(Value::Null);
         if workflow.is_null() {
             workflow = payload.get("workflow").cloned().unwrap_or(Value::Null);
         }
         if items.len() < DIGEST_ITEMS {
             items.push(json!({
-                "event": event,
-                "time": from_micros(*created),
+                "event": item.event,
+                "time": from_micros(item.created_at),
                 "summary": payload.get("summary").cloned().unwrap_or(Value::Null),
                 "run_id": payload.pointer("/run/id").cloned().unwrap_or(Value::Null),
             }));
@@ -248,21 +221,22 @@ fn queue_digest(
         },
         "held_back": held.len(),
         "events": by_event,
-        "first_at": from_micros(held[0].3),
-        "last_at": from_micros(held[held.len() - 1].3),
+        "first_at": from_micros(first.created_at),
+        "last_at": from_micros(last.created_at),
         "items": items,
     });
-    conn.prepare_cached(
-        "INSERT INTO notify_deliveries (channel, event, workflow_key, payload, state, next_attempt_at, created_at)
-         VALUES (?1, 'digest', ?2, ?3, 'pending', ?4, ?4)",
-    )?
-    .execute(params![key, workflow_key, payload.to_string(), now])?;
-    let last = held[held.len() - 1].0;
-    conn.prepare_cached(
-        "UPDATE notify_deliveries SET state = 'digested', finished_at = ?4
-         WHERE channel = ?1 AND workflow_key = ?2 AND state = 'held' AND id <= ?3",
-    )?
-    .execute(params![key, workflow_key, last, now])?;
+    store::notify::insert_delivery(
+        conn,
+        &NewDelivery {
+            channel: key,
+            event: "digest",
+            workflow_key,
+            payload: &payload.to_string(),
+            state: "pending",
+            at: now,
+        },
+    )?;
+    store::notify::mark_digested(conn, key, workflow_key, last.id, now)?;
     Ok(true)
 }
 
@@ -272,20 +246,9 @@ fn forget_removed_channels(
     channels: &[NotifyChannel],
     now: i64,
 ) -> StoreResult<()> {
-    let keys: Vec<String> = conn
-        .prepare_cached(
-            "SELECT DISTINCT channel FROM notify_deliveries WHERE state IN ('pending', 'held')",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    for key in keys {
+    for key in store::notify::channels_waiting(conn)? {
         if !channels.iter().enumerate().any(|(i, c)| c.key(i) == key) {
-            conn.prepare_cached(
-                "UPDATE notify_deliveries SET state = 'failed', finished_at = ?2,
-                    last_error = 'the channel is no longer in bolt.toml'
-                 WHERE channel = ?1 AND state IN ('pending', 'held')",
-            )?
-            .execute(params![key, now])?;
+            store::notify::give_up_channel(conn, &key, now)?;
         }
     }
     Ok(())
@@ -293,20 +256,7 @@ fn forget_removed_channels(
 
 /// Deliveries whose time has come, oldest first.
 pub fn due(conn: &Connection, limit: usize) -> StoreResult<Vec<Due>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, channel, payload, attempts FROM notify_deliveries
-             WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
-        )?
-        .query_map(params![now_micros(), limit as i64], |r| {
-            Ok(Due {
-                id: r.get(0)?,
-                channel: r.get(1)?,
-                payload: r.get(2)?,
-                attempts: r.get(3)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?)
+    store::notify::due(conn, now_micros(), limit as i64)
 }
 
 /// Records how a delivery went: delivered, or failed and retried later (or given up on).
@@ -318,34 +268,27 @@ pub fn record_attempt(
     let now = now_micros();
     let attempts = due.attempts + 1;
     match outcome {
-        Ok(()) => {
-            conn.prepare_cached(
-                "UPDATE notify_deliveries SET state = 'delivered', attempts = ?2, finished_at = ?3, last_attempt_at = ?3 WHERE id = ?1",
-            )?
-            .execute(params![due.id, attempts, now])?;
-        }
+        Ok(()) => store::notify::mark_delivered(conn, due.id, attempts, now),
         Err(error) => {
             let (state, finished) = if attempts >= MAX_ATTEMPTS {
                 ("failed", Some(now))
             } else {
                 ("pending", None)
             };
-            conn.prepare_cached(
-                "UPDATE notify_deliveries SET state = ?2, attempts = ?3, last_error = ?4,
-                    next_attempt_at = ?5, finished_at = ?6, last_attempt_at = ?7 WHERE id = ?1",
-            )?
-            .execute(params![
-                due.id,
-                state,
-                attempts,
-                error,
-                now + backoff_secs(attempts) * MICROS,
-                finished,
-                now
-            ])?;
+            store::notify::mark_failed_attempt(
+                conn,
+                &FailedAttempt {
+                    id: due.id,
+                    state,
+                    attempts,
+                    error,
+                    next_attempt_at: now + backoff_secs(attempts) * MICROS,
+                    finished_at: finished,
+                    at: now,
+                },
+            )
         }
     }
-    Ok(())
 }
 
 /// The wait before attempt `attempts + 1`: doubling from the first retry, capped.
@@ -372,16 +315,14 @@ pub struct ChannelCounts {
 /// Counts per channel key, from one read.
 pub fn counts(conn: &Connection) -> StoreResult<(BTreeMap<String, ChannelCounts>, u64)> {
     let mut out: BTreeMap<String, ChannelCounts> = BTreeMap::new();
-    let rows: Vec<(String, String, i64, i64, Option<i64>)> = conn
-        .prepare_cached(
-            "SELECT channel, state, COUNT(*), SUM(attempts > 0), MAX(finished_at)
-             FROM notify_deliveries GROUP BY channel, state",
-        )?
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    for (channel, state, count, tried, finished) in rows {
+    for store::notify::StateCount {
+        channel,
+        state,
+        count,
+        tried,
+        last_finished_at: finished,
+    } in store::notify::state_counts(conn)?
+    {
         let entry = out.entry(channel).or_default();
         let count = count as u64;
         match state.as_str() {
@@ -398,19 +339,10 @@ pub fn counts(conn: &Connection) -> StoreResult<(BTreeMap<String, ChannelCounts>
             _ => {}
         }
     }
-    let errors: Vec<(String, i64, String)> = conn
-        .prepare_cached(
-            // SQLite takes `last_error` from the row holding the MAX.
-            "SELECT channel, MAX(last_attempt_at), last_error FROM notify_deliveries
-             WHERE last_error IS NOT NULL AND last_attempt_at IS NOT NULL GROUP BY channel",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
-    for (channel, at, error) in errors {
-        out.entry(channel).or_default().last_error = Some((at, error));
+    for error in store::notify::last_errors(conn)? {
+        out.entry(error.channel).or_default().last_error = Some((error.at, error.error));
     }
-    let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM notify_events", [], |r| r.get(0))?;
-    Ok((out, waiting as u64))
+    Ok((out, store::notify::events_waiting(conn)?))
 }
 
 #[cfg(test)]

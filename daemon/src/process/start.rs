@@ -212,7 +212,7 @@ async fn recover(daemon: &Arc<Daemon>, unrecorded: &[String]) -> anyhow::Result<
                 let requeued = crate::queue::unrecorded::requeue_left_over(tx, &left_over)?;
                 let lost = crate::store::work_orders::mark_lost(tx)?;
                 let retried = crate::queue::executor::retry_lost(tx, &lost)?;
-                let max_log = crate::store::work_orders::max_log_line_id(tx)?;
+                let max_log = crate::store::logs::max_id(tx)?;
                 Ok((requeued, lost, retried, max_log))
             })
             .await;

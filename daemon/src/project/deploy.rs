@@ -3,10 +3,14 @@
 
 use super::kept::{self, DeployOptions};
 use super::spec::*;
-use crate::store::{StoreError, StoreResult, new_id, now_micros};
+use crate::store::projects::{self as project_rows, DeployedSettings};
+use crate::store::workflows::{
+    self as workflow_rows, EdgeColumns, JobColumns, TriggerColumns, WorkflowColumns,
+};
+use crate::store::{StoreError, StoreResult, new_id, now_micros, versions};
 use bolt_shared::protocol::DeployChange;
 use bolt_shared::versions::VersionOrigin;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use std::collections::BTreeMap;
 
 fn change(action: &str, what: &str, name: impl Into<String>) -> DeployChange {
@@ -22,35 +26,14 @@ pub fn current_workflows(
     conn: &Connection,
     project_id: &str,
 ) -> StoreResult<BTreeMap<String, (String, WorkflowSpec)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT w.id, w.key, v.snapshot FROM workflows w
-         JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
-         WHERE w.project_id = ?1 AND w.deleted_at IS NULL",
-    )?;
-    let rows = stmt.query_map([project_id], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
     let mut out = BTreeMap::new();
-    for row in rows {
-        let (id, key, snapshot) = row?;
-        let spec: WorkflowSpec = serde_json::from_str(&snapshot).map_err(|e| {
-            StoreError::Invalid(format!("workflow {key}: unreadable snapshot: {e}"))
+    for row in workflow_rows::current_snapshots(conn, project_id)? {
+        let spec: WorkflowSpec = serde_json::from_str(&row.snapshot).map_err(|e| {
+            StoreError::Invalid(format!("workflow {}: unreadable snapshot: {e}", row.key))
         })?;
-        out.insert(key, (id, spec));
+        out.insert(row.key, (row.id, spec));
     }
     Ok(out)
-}
-
-fn project_id(conn: &Connection, name: &str) -> StoreResult<Option<String>> {
-    Ok(conn
-        .query_row("SELECT id FROM projects WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?)
 }
 
 /// What deploying `spec` would change.
@@ -60,23 +43,24 @@ pub fn plan_changes(
     options: DeployOptions,
 ) -> StoreResult<Vec<DeployChange>> {
     let mut changes = Vec::new();
-    let existing = project_id(conn, &spec.name)?;
+    let existing = project_rows::id_by_name(conn, &spec.name)?;
     let (kept_changes, kept_settings_changed) =
         kept::plan(conn, existing.as_deref(), spec, options)?;
     let current = match existing {
         Some(id) => {
-            let (description, policy, history, dataclip, concurrency): (Option<String>, String, Option<u32>, Option<u32>, Option<u32>) = conn.query_row(
-                "SELECT description, retention_policy, history_retention_days, dataclip_retention_days, concurrency FROM projects WHERE id = ?1",
-                [&id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )?;
+            let row = project_rows::by_id(conn, &id)?.ok_or_else(|| {
+                StoreError::Internal(format!("project {} vanished while deploying", spec.name))
+            })?;
             let s = &spec.settings;
-            let settings_changed = description != spec.description
-                || s.retention_policy.as_ref().is_some_and(|p| *p != policy)
-                || s.history_retention_days.is_some_and(|d| Some(d) != history)
+            let settings_changed = row.description != spec.description
+                || s.retention_policy
+                    .as_ref()
+                    .is_some_and(|p| *p != row.retention_policy)
+                || s.history_retention_days
+                    .is_some_and(|d| Some(d) != row.history_retention_days)
                 || s.dataclip_retention_days
-                    .is_some_and(|d| Some(d) != dataclip)
-                || s.concurrency.is_some_and(|c| Some(c) != concurrency)
+                    .is_some_and(|d| Some(d) != row.dataclip_retention_days)
+                || s.concurrency.is_some_and(|c| Some(c) != row.concurrency)
                 || kept_settings_changed;
             if settings_changed {
                 changes.push(change("updated", "project", &spec.name));
@@ -199,45 +183,33 @@ pub fn apply(
 ) -> StoreResult<Vec<DeployChange>> {
     let changes = plan_changes(conn, spec, options)?;
     let now = now_micros();
-    let project_id = match project_id(conn, &spec.name)? {
+    let project_id = match project_rows::id_by_name(conn, &spec.name)? {
         Some(id) => id,
         None => {
             let id = new_id();
-            conn.execute(
-                "INSERT INTO projects (id, name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![id, spec.name, spec.description, now],
-            )?;
+            project_rows::insert(conn, &id, &spec.name, spec.description.as_deref(), now)?;
             id
         }
     };
     let s = &spec.settings;
-    conn.execute(
-        "UPDATE projects SET description = ?2, source_file = COALESCE(?3, source_file),
-            retention_policy = COALESCE(?4, retention_policy),
-            history_retention_days = COALESCE(?5, history_retention_days),
-            dataclip_retention_days = COALESCE(?6, dataclip_retention_days),
-            concurrency = COALESCE(?7, concurrency), updated_at = ?8
-         WHERE id = ?1",
-        params![
-            project_id,
-            spec.description,
+    project_rows::apply_deployed(
+        conn,
+        &project_id,
+        &DeployedSettings {
+            description: spec.description.as_deref(),
             source_file,
-            s.retention_policy,
-            s.history_retention_days,
-            s.dataclip_retention_days,
-            s.concurrency,
-            now
-        ],
+            retention_policy: s.retention_policy.as_deref(),
+            history_retention_days: s.history_retention_days,
+            dataclip_retention_days: s.dataclip_retention_days,
+            concurrency: s.concurrency,
+        },
+        now,
     )?;
     kept::apply(conn, &project_id, spec, options, now)?;
     let current = current_workflows(conn, &project_id)?;
     for (key, (id, _)) in &current {
         if !spec.workflows.iter().any(|w| &w.key == key) {
-            conn.execute(
-                "UPDATE workflows SET deleted_at = ?2, enabled = 0, updated_at = ?2 WHERE id = ?1",
-                params![id, now],
-            )?;
-            conn.execute("DELETE FROM triggers WHERE workflow_id = ?1", [id])?;
+            workflow_rows::mark_deleted(conn, id, now)?;
             crate::notify::events::workflow_removed(conn, id)?;
         }
     }
@@ -280,32 +252,24 @@ pub fn write_workflow(
     now: i64,
     origin: &VersionOrigin,
 ) -> StoreResult<String> {
-    let existing: Option<(String, i64)> = conn
-        .query_row(
-            "SELECT id, version FROM workflows WHERE project_id = ?1 AND key = ?2",
-            params![project_id, workflow.key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
     let s = &workflow.settings;
-    let (workflow_id, version) = match existing {
-        Some((id, version)) => {
-            conn.execute(
-                "UPDATE workflows SET name = ?2, concurrency = ?3, run_timeout_secs = ?4, memory_limit_mb = ?5,
-                    max_attempts = ?6, retry_backoff_secs = ?7, version = ?8, deleted_at = NULL, updated_at = ?9
-                 WHERE id = ?1",
-                params![id, workflow.name, s.concurrency, s.run_timeout_secs.map(|v| v as i64), s.memory_limit_mb.map(|v| v as i64), s.max_attempts.unwrap_or(1), s.retry_backoff_secs.unwrap_or(30) as i64, version + 1, now],
-            )?;
-            (id, version + 1)
+    let columns = WorkflowColumns {
+        name: &workflow.name,
+        concurrency: s.concurrency,
+        run_timeout_secs: s.run_timeout_secs.map(|v| v as i64),
+        memory_limit_mb: s.memory_limit_mb.map(|v| v as i64),
+        max_attempts: s.max_attempts.unwrap_or(1),
+        retry_backoff_secs: s.retry_backoff_secs.unwrap_or(30) as i64,
+    };
+    let (workflow_id, version) = match workflow_rows::by_key(conn, project_id, &workflow.key)? {
+        Some(existing) => {
+            let version = existing.version + 1;
+            workflow_rows::update(conn, &existing.id, version, &columns, now)?;
+            (existing.id, version)
         }
         None => {
             let id = new_id();
-            conn.execute(
-                "INSERT INTO workflows (id, project_id, key, name, enabled, concurrency, run_timeout_secs, memory_limit_mb,
-                    max_attempts, retry_backoff_secs, version, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)",
-                params![id, project_id, workflow.key, workflow.name, s.concurrency, s.run_timeout_secs.map(|v| v as i64), s.memory_limit_mb.map(|v| v as i64), s.max_attempts.unwrap_or(1), s.retry_backoff_secs.unwrap_or(30) as i64, now],
-            )?;
+            workflow_rows::insert(conn, &id, project_id, &workflow.key, &columns, now)?;
             (id, 1)
         }
     };
@@ -315,10 +279,18 @@ pub fn write_workflow(
     let snapshot =
         serde_json::to_string(workflow).map_err(|e| StoreError::Internal(e.to_string()))?;
     let origin = serde_json::to_string(origin).map_err(|e| StoreError::Internal(e.to_string()))?;
-    conn.execute(
-        "INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at, actor, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![new_id(), workflow_id, version, snapshot, content_hash(&snapshot), now, crate::actor::current(), origin],
+    versions::insert(
+        conn,
+        &versions::NewVersion {
+            id: &new_id(),
+            workflow_id: &workflow_id,
+            version,
+            snapshot: &snapshot,
+            hash: &content_hash(&snapshot),
+            created_at: now,
+            actor: &crate::actor::current(),
+            origin: &origin,
+        },
     )?;
     crate::notify::events::workflow_changed(conn, &workflow_id, version)?;
     Ok(workflow_id)
@@ -333,89 +305,69 @@ pub fn content_hash(text: &str) -> String {
 
 fn sync_jobs(conn: &Connection, workflow_id: &str, workflow: &WorkflowSpec) -> StoreResult<()> {
     let keys: Vec<&str> = workflow.jobs.iter().map(|j| j.key.as_str()).collect();
-    delete_missing(conn, "jobs", workflow_id, &keys)?;
+    workflow_rows::delete_jobs_except(conn, workflow_id, &keys)?;
     for (position, job) in workflow.jobs.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO jobs (id, workflow_id, key, name, body, adaptor, credential, position)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (workflow_id, key) DO UPDATE SET name = excluded.name, body = excluded.body,
-                adaptor = excluded.adaptor, credential = excluded.credential, position = excluded.position",
-            params![new_id(), workflow_id, job.key, job.name, job.body, job.adaptor, job.credential, position as i64],
-        )?;
+        let columns = JobColumns {
+            key: &job.key,
+            name: &job.name,
+            body: &job.body,
+            adaptor: &job.adaptor,
+            credential: job.credential.as_deref(),
+            position: position as i64,
+        };
+        workflow_rows::upsert_job(conn, &new_id(), workflow_id, &columns)?;
     }
     Ok(())
 }
 
 fn sync_triggers(conn: &Connection, workflow_id: &str, workflow: &WorkflowSpec) -> StoreResult<()> {
     let keys: Vec<&str> = workflow.triggers.iter().map(|t| t.key.as_str()).collect();
-    delete_missing(conn, "triggers", workflow_id, &keys)?;
+    workflow_rows::delete_triggers_except(conn, workflow_id, &keys)?;
     // Clear paths first so two triggers may swap custom paths within one deploy.
-    conn.execute(
-        "UPDATE triggers SET custom_path = NULL WHERE workflow_id = ?1",
-        [workflow_id],
-    )?;
+    workflow_rows::clear_custom_paths(conn, workflow_id)?;
     for trigger in &workflow.triggers {
         let auth = serde_json::to_string(&trigger.webhook_auth)
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        conn.execute(
-            "INSERT INTO triggers (id, workflow_id, key, type, enabled, cron_expression, custom_path, webhook_reply, auth)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (workflow_id, key) DO UPDATE SET type = excluded.type, enabled = excluded.enabled,
-                cron_expression = excluded.cron_expression, custom_path = excluded.custom_path,
-                webhook_reply = excluded.webhook_reply, auth = excluded.auth",
-            params![new_id(), workflow_id, trigger.key, trigger.kind.as_str(), trigger.enabled, trigger.cron_expression, trigger.custom_path, trigger.webhook_reply.as_str(), auth],
-        )?;
+        let columns = TriggerColumns {
+            key: &trigger.key,
+            kind: trigger.kind.as_str(),
+            enabled: trigger.enabled,
+            cron_expression: trigger.cron_expression.as_deref(),
+            custom_path: trigger.custom_path.as_deref(),
+            webhook_reply: trigger.webhook_reply.as_str(),
+            auth: &auth,
+        };
+        workflow_rows::upsert_trigger(conn, &new_id(), workflow_id, &columns)?;
     }
     Ok(())
 }
 
 fn sync_edges(conn: &Connection, workflow_id: &str, workflow: &WorkflowSpec) -> StoreResult<()> {
-    conn.execute("DELETE FROM edges WHERE workflow_id = ?1", [workflow_id])?;
+    workflow_rows::delete_edges(conn, workflow_id)?;
     for edge in &workflow.edges {
-        let lookup = |table: &str, key: &Option<String>| -> StoreResult<Option<String>> {
-            match key {
-                None => Ok(None),
-                Some(key) => Ok(conn
-                    .query_row(
-                        &format!("SELECT id FROM {table} WHERE workflow_id = ?1 AND key = ?2"),
-                        params![workflow_id, key],
-                        |r| r.get(0),
-                    )
-                    .optional()?),
-            }
+        let source_trigger = match &edge.source_trigger {
+            Some(key) => workflow_rows::trigger_id(conn, workflow_id, key)?,
+            None => None,
         };
-        let source_trigger = lookup("triggers", &edge.source_trigger)?;
-        let source_job = lookup("jobs", &edge.source_job)?;
-        let target = lookup("jobs", &Some(edge.target_job.clone()))?.ok_or_else(|| {
-            StoreError::Invalid(format!("edge {} targets a missing job", edge.key))
-        })?;
-        conn.execute(
-            "INSERT INTO edges (id, workflow_id, key, source_trigger_id, source_job_id, target_job_id, condition_type,
-                condition_expression, condition_label, enabled)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![new_id(), workflow_id, edge.key, source_trigger, source_job, target, edge.condition.as_str(), edge.expression, edge.label, edge.enabled],
-        )?;
-    }
-    Ok(())
-}
-
-fn delete_missing(
-    conn: &Connection,
-    table: &str,
-    workflow_id: &str,
-    keep: &[&str],
-) -> StoreResult<()> {
-    let mut stmt = conn.prepare(&format!("SELECT key FROM {table} WHERE workflow_id = ?1"))?;
-    let existing: Vec<String> = stmt
-        .query_map([workflow_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    for key in existing {
-        if !keep.contains(&key.as_str()) {
-            conn.execute(
-                &format!("DELETE FROM {table} WHERE workflow_id = ?1 AND key = ?2"),
-                params![workflow_id, key],
-            )?;
-        }
+        let source_job = match &edge.source_job {
+            Some(key) => workflow_rows::job_id(conn, workflow_id, key)?,
+            None => None,
+        };
+        let target =
+            workflow_rows::job_id(conn, workflow_id, &edge.target_job)?.ok_or_else(|| {
+                StoreError::Invalid(format!("edge {} targets a missing job", edge.key))
+            })?;
+        let columns = EdgeColumns {
+            key: &edge.key,
+            source_trigger_id: source_trigger.as_deref(),
+            source_job_id: source_job.as_deref(),
+            target_job_id: &target,
+            condition_type: edge.condition.as_str(),
+            condition_expression: edge.expression.as_deref(),
+            condition_label: edge.label.as_deref(),
+            enabled: edge.enabled,
+        };
+        workflow_rows::insert_edge(conn, &new_id(), workflow_id, &columns)?;
     }
     Ok(())
 }

@@ -2,21 +2,10 @@
 
 use super::deploy::current_workflows;
 use super::kept;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, projects};
 use bolt_shared::model::{TriggerType, WebhookReply};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde_yaml_ng::{Mapping, Value};
-
-/// (id, name, description, retention policy, history days, dataclip days, concurrency)
-type ProjectRow = (
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<u32>,
-    Option<u32>,
-    Option<u32>,
-);
 
 fn s(text: &str) -> Value {
     Value::String(text.to_string())
@@ -24,28 +13,25 @@ fn s(text: &str) -> Value {
 
 /// Exports the named project (or the only one) as YAML text.
 pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<String> {
-    let row: Option<ProjectRow> = match project {
-        Some(name) => conn
-            .query_row(
-                "SELECT id, name, description, retention_policy, history_retention_days, dataclip_retention_days, concurrency FROM projects WHERE name = ?1",
-                [name],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
-            )
-            .optional()?,
+    let row = match project {
+        Some(name) => projects::by_name(conn, name)?,
         None => {
-            let count: i64 = conn.query_row("SELECT COUNT(*) FROM projects", [], |r| r.get(0))?;
-            if count > 1 {
+            if projects::count(conn)? > 1 {
                 return Err(StoreError::Invalid("there are several projects: name the one to export (`bolt projects` lists them)".into()));
             }
-            conn.query_row(
-                "SELECT id, name, description, retention_policy, history_retention_days, dataclip_retention_days, concurrency FROM projects",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
-            )
-            .optional()?
+            projects::any(conn)?
         }
     };
-    let Some((id, name, description, policy, history, dataclip, concurrency)) = row else {
+    let Some(projects::ProjectRow {
+        id,
+        name,
+        description,
+        retention_policy: policy,
+        history_retention_days: history,
+        dataclip_retention_days: dataclip,
+        concurrency,
+    }) = row
+    else {
         return Err(StoreError::Invalid(match project {
             Some(name) => format!("there is no project named `{name}`"),
             None => "there is no project yet: deploy one with `bolt deploy project.yaml`".into(),

@@ -4,10 +4,11 @@
 //! and `channels:` as written.
 
 use super::spec::{CollectionSpec, CredentialRef, ProjectSpec};
-use crate::collections::store as collections;
+use crate::store::collections;
+use crate::store::projects::{self, CredentialEntry};
 use crate::store::{StoreError, StoreResult};
 use bolt_shared::protocol::DeployChange;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 /// How a deploy treats what the file leaves out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,24 +27,15 @@ pub struct Kept {
 }
 
 pub fn read(conn: &Connection, project_id: &str) -> StoreResult<Kept> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT key, name, owner FROM project_credentials WHERE project_id = ?1 ORDER BY position",
-    )?;
-    let credentials = stmt
-        .query_map([project_id], |r| {
-            Ok(CredentialRef {
-                key: r.get(0)?,
-                name: r.get(1)?,
-                owner: r.get(2)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    let channels: Option<String> = conn.query_row(
-        "SELECT channels FROM projects WHERE id = ?1",
-        [project_id],
-        |r| r.get(0),
-    )?;
-    let channels = channels
+    let credentials = projects::credential_entries(conn, project_id)?
+        .into_iter()
+        .map(|entry| CredentialRef {
+            key: entry.key,
+            name: entry.name,
+            owner: entry.owner,
+        })
+        .collect();
+    let channels = projects::channels(conn, project_id)?
         .map(|text| {
             serde_json::from_str(&text)
                 .map_err(|e| StoreError::Invalid(format!("unreadable channels: {e}")))
@@ -105,13 +97,7 @@ pub fn warnings(
     spec: &ProjectSpec,
     options: DeployOptions,
 ) -> StoreResult<Vec<String>> {
-    let project_id: Option<String> = conn
-        .query_row(
-            "SELECT id FROM projects WHERE name = ?1",
-            [&spec.name],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let project_id = projects::id_by_name(conn, &spec.name)?;
     let existing = match &project_id {
         Some(id) => collections::list(conn, id)?,
         None => Vec::new(),
@@ -157,21 +143,18 @@ pub fn apply(
     options: DeployOptions,
     now: i64,
 ) -> StoreResult<()> {
-    conn.execute(
-        "DELETE FROM project_credentials WHERE project_id = ?1",
-        [project_id],
-    )?;
-    for (position, credential) in spec.credentials.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO project_credentials (project_id, key, name, owner, position) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![project_id, credential.key, credential.name, credential.owner, position as i64],
-        )?;
-    }
+    let entries: Vec<CredentialEntry> = spec
+        .credentials
+        .iter()
+        .map(|credential| CredentialEntry {
+            key: credential.key.clone(),
+            name: credential.name.clone(),
+            owner: credential.owner.clone(),
+        })
+        .collect();
+    projects::replace_credential_entries(conn, project_id, &entries)?;
     let channels = spec.channels.as_ref().map(serde_json::Value::to_string);
-    conn.execute(
-        "UPDATE projects SET channels = ?2 WHERE id = ?1",
-        params![project_id, channels],
-    )?;
+    projects::set_channels(conn, project_id, channels.as_deref())?;
     for CollectionSpec { name, .. } in &spec.collections {
         collections::create(conn, project_id, name, now)?;
     }

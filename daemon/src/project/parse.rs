@@ -416,7 +416,7 @@ fn parse_collections(ctx: &mut Ctx, value: Option<&Value>) -> Vec<CollectionSpec
             }
         };
         let name = name.unwrap_or_else(|| key.clone());
-        if let Err(message) = crate::collections::store::validate_name(&name) {
+        if let Err(message) = crate::collections::rules::validate_name(&name) {
             ctx.error(
                 &path,
                 message,

@@ -6,21 +6,11 @@ use crate::project::WorkflowSpec;
 use crate::refs::{self, Resolved};
 use crate::store::dataclips::{self, NewDataclip};
 use crate::store::work_orders::{insert_run, refresh_work_order};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, runs, steps};
 use crate::workflows;
 use bolt_shared::model::*;
 use bolt_shared::protocol::{Event, RerunOutcome};
-use rusqlite::{Connection, OptionalExtension, params};
-
-/// (type, body, request, wiped at, wipe reason, project)
-type ClipRow = (
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
+use rusqlite::Connection;
 
 /// What a queued rerun announces.
 pub struct Queued {
@@ -47,25 +37,17 @@ pub fn rerun_resolved(
     resolved: &Resolved,
     from_job: Option<&str>,
 ) -> StoreResult<Queued> {
-    let (workflow_id, input_clip, trigger): (String, Option<String>, Option<String>) = conn
-        .query_row(
-            "SELECT workflow_id, dataclip_id, trigger_id FROM work_orders WHERE id = ?1",
-            [&resolved.work_order_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-    let _ = trigger;
-    let latest = workflows::find(conn, &workflow_id).map_err(|_| {
+    let work_order = crate::store::work_orders::input_of(conn, &resolved.work_order_id)?;
+    let latest = workflows::find(conn, &work_order.workflow_id).map_err(|_| {
         StoreError::Invalid("its workflow was deleted, so it cannot be rerun".into())
     })?;
     let (starting_job, clip, attach) = match from_job {
         None => {
-            let clip = input_clip.ok_or_else(|| StoreError::Invalid("it has no input".into()))?;
+            let clip = work_order
+                .dataclip_id
+                .ok_or_else(|| StoreError::Invalid("it has no input".into()))?;
             check_not_wiped(conn, &clip)?;
-            let first_start: Option<String> = conn.query_row(
-                "SELECT starting_job FROM runs WHERE work_order_id = ?1 ORDER BY id LIMIT 1",
-                [&resolved.work_order_id],
-                |r| r.get(0),
-            )?;
+            let first_start = runs::first_starting_job(conn, &resolved.work_order_id)?;
             (first_start, clip, Vec::new())
         }
         Some(job) => {
@@ -83,15 +65,8 @@ pub fn rerun_resolved(
                         keys.join(", ")
                     ))
                 })?;
-            let step: Option<(String, Option<String>)> = conn
-                .query_row(
-                    "SELECT s.id, s.input_dataclip_id FROM run_steps rs JOIN steps s ON s.id = rs.step_id
-                     WHERE rs.run_id = ?1 AND s.job_key = ?2 ORDER BY s.started_at DESC LIMIT 1",
-                    params![resolved.run_id, job_key],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let (_, clip) = step.ok_or_else(|| {
+            let step = steps::latest_of_job(conn, &resolved.run_id, &job_key)?;
+            let clip = step.map(|s| s.input_dataclip_id).ok_or_else(|| {
                 StoreError::Invalid(format!(
                     "job `{job_key}` did not run in run {}, so there is no input to start it with",
                     short_ref(&resolved.run_id)
@@ -104,11 +79,7 @@ pub fn rerun_resolved(
             (Some(job_key), clip, attach)
         }
     };
-    let attempt: i64 = conn.query_row(
-        "SELECT COALESCE(MAX(attempt), 0) FROM runs WHERE work_order_id = ?1",
-        [&resolved.work_order_id],
-        |r| r.get(0),
-    )?;
+    let attempt = runs::max_attempt(conn, &resolved.work_order_id)?;
     let run_id = insert_run(
         conn,
         &resolved.work_order_id,
@@ -121,10 +92,7 @@ pub fn rerun_resolved(
         0,
     )?;
     for step in attach {
-        conn.execute(
-            "INSERT OR IGNORE INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 1)",
-            params![run_id, step],
-        )?;
+        steps::attach(conn, &run_id, &step)?;
     }
     let state = refresh_work_order(conn, &resolved.work_order_id)?;
     Ok(Queued {
@@ -150,13 +118,9 @@ pub fn rerun_resolved(
 }
 
 fn check_not_wiped(conn: &Connection, clip: &str) -> StoreResult<()> {
-    let (wiped, reason): (Option<i64>, Option<String>) = conn.query_row(
-        "SELECT wiped_at, wipe_reason FROM dataclips WHERE id = ?1",
-        [clip],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    if wiped.is_some() {
-        return Err(StoreError::Invalid(wiped_message(reason.as_deref())));
+    let wiped = dataclips::wiped(conn, clip)?;
+    if wiped.wiped_at.is_some() {
+        return Err(StoreError::Invalid(wiped_message(wiped.reason.as_deref())));
     }
     Ok(())
 }
@@ -169,14 +133,10 @@ fn upstream_steps(
     job: &str,
 ) -> StoreResult<Vec<String>> {
     let downstream = crate::queue::plan::reachable_jobs(spec, job);
-    let mut stmt = conn.prepare_cached("SELECT s.id, s.job_key FROM run_steps rs JOIN steps s ON s.id = rs.step_id WHERE rs.run_id = ?1")?;
-    let rows: Vec<(String, String)> = stmt
-        .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    Ok(rows
+    Ok(steps::of_run(conn, run_id)?
         .into_iter()
-        .filter(|(_, key)| !downstream.contains(&key.as_str()))
-        .map(|(id, _)| id)
+        .filter(|step| !downstream.contains(&step.job_key.as_str()))
+        .map(|step| step.id)
         .collect())
 }
 
@@ -209,17 +169,6 @@ fn skipped(work_order_id: &str, reason: String) -> Queued {
     }
 }
 
-/// Every work order matching a filter, oldest received first (the order reruns happen in).
-pub fn matching_ids(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Vec<String>> {
-    let (where_sql, params) = crate::history::filter_sql(conn, filter)?;
-    let sql = format!("SELECT wo.id FROM work_orders wo {where_sql} ORDER BY wo.id ASC");
-    let mut stmt = conn.prepare(&sql)?;
-    let ids = stmt
-        .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(ids)
-}
-
 /// Keeps a step's input as a named dataclip that retention never deletes.
 pub fn save_input(
     conn: &Connection,
@@ -233,37 +182,28 @@ pub fn save_input(
         ));
     }
     let resolved = refs::resolve(conn, reference)?;
-    let found: Option<(Option<String>, String)> = conn
-        .query_row(
-            "SELECT s.input_dataclip_id, s.job_key FROM run_steps rs JOIN steps s ON s.id = rs.step_id
-             WHERE rs.run_id = ?1 AND (s.job_key = ?2 OR s.job_name = ?2 OR s.id = ?2) ORDER BY s.started_at DESC LIMIT 1",
-            params![resolved.run_id, step],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let (clip, _) = found.ok_or_else(|| {
+    let found = steps::latest_named(conn, &resolved.run_id, step)?;
+    let clip = found.map(|s| s.input_dataclip_id).ok_or_else(|| {
         StoreError::Invalid(format!(
             "run {} has no step for job `{step}`",
             short_ref(&resolved.run_id)
         ))
     })?;
     let clip = clip.ok_or_else(|| StoreError::Invalid("that step has no stored input".into()))?;
-    let (kind, body, request, wiped, reason, project): ClipRow = conn.query_row(
-        "SELECT type, body, request, wiped_at, wipe_reason, project_id FROM dataclips WHERE id = ?1",
-        [&clip],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-    )?;
-    if wiped.is_some() {
+    let dataclips::DataclipRow {
+        kind,
+        body,
+        request,
+        wiped_at,
+        wipe_reason,
+        project_id,
+    } = dataclips::get(conn, &clip)?;
+    if wiped_at.is_some() {
         return Err(StoreError::Invalid(
-            wiped_message(reason.as_deref()).replace("rerun", "saved"),
+            wiped_message(wipe_reason.as_deref()).replace("rerun", "saved"),
         ));
     }
-    let taken: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM dataclips WHERE name = ?1",
-        [name],
-        |r| r.get(0),
-    )?;
-    if taken {
+    if dataclips::name_taken(conn, name)? {
         return Err(StoreError::Invalid(format!(
             "a saved input named `{name}` exists already; pick another name"
         )));
@@ -283,7 +223,7 @@ pub fn save_input(
     dataclips::insert(
         conn,
         &NewDataclip {
-            project_id: project.as_deref(),
+            project_id: project_id.as_deref(),
             kind: DataclipType::SavedInput,
             body: Some(&body),
             request: None,

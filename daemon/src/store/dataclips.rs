@@ -44,6 +44,112 @@ pub fn insert(conn: &Connection, clip: &NewDataclip) -> StoreResult<String> {
     Ok(id)
 }
 
+/// A dataclip worked out before it reaches the writer (scrubbed, sized, its search text
+/// extracted), inserted inside it under the id it was given.
+pub struct PreparedClip {
+    pub id: String,
+    pub kind: DataclipType,
+    pub body: String,
+    pub size: usize,
+    /// Why the body is not stored (erased at once, or too large), if it is not.
+    pub wipe: Option<WipeReason>,
+    /// Its search text, when it is indexed.
+    pub index: Option<String>,
+}
+
+const INSERT_PREPARED: &str = "INSERT INTO dataclips (id, project_id, type, body, size_bytes, wiped_at, wipe_reason, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// Inserts a run's dataclip and indexes it under its work order as `source` (input, output).
+pub fn insert_prepared(
+    conn: &Connection,
+    clip: &PreparedClip,
+    project_id: &str,
+    work_order_id: &str,
+    source: &str,
+) -> StoreResult<()> {
+    let now = now_micros();
+    let body = if clip.wipe.is_some() {
+        None
+    } else {
+        Some(clip.body.as_str())
+    };
+    conn.prepare_cached(INSERT_PREPARED)?.execute(params![
+        clip.id,
+        project_id,
+        clip.kind.as_str(),
+        body,
+        clip.size as i64,
+        clip.wipe.map(|_| now),
+        clip.wipe.map(|w| w.as_str()),
+        now
+    ])?;
+    if let Some(text) = &clip.index {
+        index(conn, work_order_id, source, &clip.id, text)?;
+    }
+    Ok(())
+}
+
+/// A stored dataclip: its body (gone once wiped) and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataclipRow {
+    /// `http_request`, `step_result`, ... (see [`DataclipType`]).
+    pub kind: String,
+    pub body: Option<String>,
+    /// The webhook request that brought it, if any.
+    pub request: Option<String>,
+    pub wiped_at: Option<i64>,
+    pub wipe_reason: Option<String>,
+    pub project_id: Option<String>,
+}
+
+const GET: &str =
+    "SELECT type, body, request, wiped_at, wipe_reason, project_id FROM dataclips WHERE id = ?1";
+
+/// A dataclip by id (an error if there is none).
+pub fn get(conn: &Connection, id: &str) -> StoreResult<DataclipRow> {
+    Ok(conn.query_row(GET, [id], |r| {
+        Ok(DataclipRow {
+            kind: r.get(0)?,
+            body: r.get(1)?,
+            request: r.get(2)?,
+            wiped_at: r.get(3)?,
+            wipe_reason: r.get(4)?,
+            project_id: r.get(5)?,
+        })
+    })?)
+}
+
+/// When and why a dataclip's body was wiped, if it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wiped {
+    pub wiped_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Whether a dataclip's body was wiped (an error if there is no such dataclip).
+pub fn wiped(conn: &Connection, id: &str) -> StoreResult<Wiped> {
+    Ok(conn.query_row(
+        "SELECT wiped_at, wipe_reason FROM dataclips WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(Wiped {
+                wiped_at: r.get(0)?,
+                reason: r.get(1)?,
+            })
+        },
+    )?)
+}
+
+/// Whether a saved input has this name already.
+pub fn name_taken(conn: &Connection, name: &str) -> StoreResult<bool> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) > 0 FROM dataclips WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )?)
+}
+
 /// Removes a body (keeping the row and its size) and its index entries.
 pub fn wipe(conn: &Connection, id: &str, reason: WipeReason) -> StoreResult<()> {
     conn.prepare_cached("UPDATE dataclips SET body = NULL, request = NULL, wiped_at = ?2, wipe_reason = ?3 WHERE id = ?1 AND wiped_at IS NULL")?.execute(params![id, now_micros(), reason.as_str()],

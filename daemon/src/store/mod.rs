@@ -4,24 +4,40 @@
 //! commits queued writes together (group commit): many webhook requests share one fsync,
 //! and each caller hears back only after its own rows are durable.
 
+pub mod audit;
 pub mod backup;
 mod checkpointer;
 pub mod claims;
+pub mod collections;
+pub mod credentials;
 pub mod cron;
 pub mod dataclips;
 pub mod fts_queue;
 pub mod health;
+pub mod history;
+pub mod inspect;
+pub mod logs;
+pub mod metrics;
 mod migrations;
+pub mod notify;
+pub mod pins;
 pub mod projects;
 mod reader;
 mod recovery;
+pub mod refs;
+pub mod retention;
 pub mod runs;
+pub mod saved_inputs;
+pub mod search;
 #[cfg(feature = "seeder")]
 pub mod seeder;
+pub mod steps;
 mod syncer;
 pub mod timings;
+pub mod versions;
 pub mod webhook_triggers;
 pub mod work_orders;
+pub mod workflows;
 mod writer;
 
 use checkpointer::Checkpointer;

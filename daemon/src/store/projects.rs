@@ -1,4 +1,5 @@
-//! Project rows: finding the project a request means, and its settings.
+//! Project rows: finding the project a request means, its settings, and what a deploy
+//! keeps besides workflows (the file's credential entries and channels).
 
 use super::{StoreError, StoreResult, now_micros};
 use bolt_shared::protocol::ProjectSettings;
@@ -14,6 +15,80 @@ pub struct ProjectRef {
 const BY_NAME: &str = "SELECT id FROM projects WHERE name = ?1";
 const FIRST_TWO: &str = "SELECT id, name FROM projects ORDER BY name LIMIT 2";
 const NAMES: &str = "SELECT name FROM projects ORDER BY name";
+const COUNT: &str = "SELECT COUNT(*) FROM projects";
+
+const SELECT_PROJECT: &str =
+    "SELECT id, name, description, retention_policy, history_retention_days,
+        dataclip_retention_days, concurrency
+     FROM projects";
+
+const INSERT: &str = "INSERT INTO projects (id, name, description, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?4)";
+
+/// A deploy's settings: those the file leaves out (`None`) stay as they are; the
+/// description is always the file's.
+const APPLY_DEPLOYED: &str =
+    "UPDATE projects SET description = ?2, source_file = COALESCE(?3, source_file),
+        retention_policy = COALESCE(?4, retention_policy),
+        history_retention_days = COALESCE(?5, history_retention_days),
+        dataclip_retention_days = COALESCE(?6, dataclip_retention_days),
+        concurrency = COALESCE(?7, concurrency), updated_at = ?8
+     WHERE id = ?1";
+
+const CHANNELS: &str = "SELECT channels FROM projects WHERE id = ?1";
+const SET_CHANNELS: &str = "UPDATE projects SET channels = ?2 WHERE id = ?1";
+
+const CREDENTIAL_ENTRIES: &str =
+    "SELECT key, name, owner FROM project_credentials WHERE project_id = ?1 ORDER BY position";
+const CLEAR_CREDENTIAL_ENTRIES: &str = "DELETE FROM project_credentials WHERE project_id = ?1";
+const INSERT_CREDENTIAL_ENTRY: &str =
+    "INSERT INTO project_credentials (project_id, key, name, owner, position)
+     VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// A project's row: its name and settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRow {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// `retain_all` or `erase_all`.
+    pub retention_policy: String,
+    pub history_retention_days: Option<u32>,
+    pub dataclip_retention_days: Option<u32>,
+    pub concurrency: Option<u32>,
+}
+
+fn project_row(r: &rusqlite::Row) -> rusqlite::Result<ProjectRow> {
+    Ok(ProjectRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+        retention_policy: r.get(3)?,
+        history_retention_days: r.get(4)?,
+        dataclip_retention_days: r.get(5)?,
+        concurrency: r.get(6)?,
+    })
+}
+
+/// The settings a deploy writes (see [`APPLY_DEPLOYED`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DeployedSettings<'a> {
+    pub description: Option<&'a str>,
+    /// The project file deployed, when known.
+    pub source_file: Option<&'a str>,
+    pub retention_policy: Option<&'a str>,
+    pub history_retention_days: Option<u32>,
+    pub dataclip_retention_days: Option<u32>,
+    pub concurrency: Option<u32>,
+}
+
+/// One of a project file's `credentials:` entries, kept so export gives it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialEntry {
+    pub key: String,
+    pub name: String,
+    pub owner: Option<String>,
+}
 
 /// The project a request means: the named one, or the only one there is. The errors say
 /// which projects there are and how to name one.
@@ -99,5 +174,122 @@ pub fn update_settings(conn: &Connection, id: &str, settings: &ProjectSettings) 
         "UPDATE projects SET updated_at = ?2 WHERE id = ?1",
         params![id, now_micros()],
     )?;
+    Ok(())
+}
+
+/// The id of the project named `name`, if there is one.
+pub fn id_by_name(conn: &Connection, name: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached(BY_NAME)?
+        .query_row([name], |r| r.get(0))
+        .optional()?)
+}
+
+/// How many projects there are.
+pub fn count(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.prepare_cached(COUNT)?.query_row([], |r| r.get(0))?)
+}
+
+pub fn by_id(conn: &Connection, id: &str) -> StoreResult<Option<ProjectRow>> {
+    Ok(conn
+        .prepare_cached(&format!("{SELECT_PROJECT} WHERE id = ?1"))?
+        .query_row([id], project_row)
+        .optional()?)
+}
+
+pub fn by_name(conn: &Connection, name: &str) -> StoreResult<Option<ProjectRow>> {
+    Ok(conn
+        .prepare_cached(&format!("{SELECT_PROJECT} WHERE name = ?1"))?
+        .query_row([name], project_row)
+        .optional()?)
+}
+
+/// Some project (the first SQLite finds): for when there is at most one.
+pub fn any(conn: &Connection) -> StoreResult<Option<ProjectRow>> {
+    Ok(conn
+        .prepare_cached(SELECT_PROJECT)?
+        .query_row([], project_row)
+        .optional()?)
+}
+
+/// Creates project `id` named `name`, with the default settings.
+pub fn insert(
+    conn: &Connection,
+    id: &str,
+    name: &str,
+    description: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    conn.prepare_cached(INSERT)?
+        .execute(params![id, name, description, now])?;
+    Ok(())
+}
+
+/// Writes a deploy's settings to project `id`.
+pub fn apply_deployed(
+    conn: &Connection,
+    id: &str,
+    settings: &DeployedSettings,
+    now: i64,
+) -> StoreResult<()> {
+    conn.prepare_cached(APPLY_DEPLOYED)?.execute(params![
+        id,
+        settings.description,
+        settings.source_file,
+        settings.retention_policy,
+        settings.history_retention_days,
+        settings.dataclip_retention_days,
+        settings.concurrency,
+        now
+    ])?;
+    Ok(())
+}
+
+/// The project's `channels:` as deployed (JSON text), if any.
+pub fn channels(conn: &Connection, id: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached(CHANNELS)?
+        .query_row([id], |r| r.get(0))?)
+}
+
+pub fn set_channels(conn: &Connection, id: &str, channels: Option<&str>) -> StoreResult<()> {
+    conn.prepare_cached(SET_CHANNELS)?
+        .execute(params![id, channels])?;
+    Ok(())
+}
+
+/// The project file's `credentials:` entries, in the file's order.
+pub fn credential_entries(conn: &Connection, id: &str) -> StoreResult<Vec<CredentialEntry>> {
+    let rows = conn
+        .prepare_cached(CREDENTIAL_ENTRIES)?
+        .query_map([id], |r| {
+            Ok(CredentialEntry {
+                key: r.get(0)?,
+                name: r.get(1)?,
+                owner: r.get(2)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Replaces the project's `credentials:` entries with `entries` (in this order).
+pub fn replace_credential_entries(
+    conn: &Connection,
+    id: &str,
+    entries: &[CredentialEntry],
+) -> StoreResult<()> {
+    conn.prepare_cached(CLEAR_CREDENTIAL_ENTRIES)?
+        .execute([id])?;
+    let mut insert = conn.prepare_cached(INSERT_CREDENTIAL_ENTRY)?;
+    for (position, entry) in entries.iter().enumerate() {
+        insert.execute(params![
+            id,
+            entry.key,
+            entry.name,
+            entry.owner,
+            position as i64
+        ])?;
+    }
     Ok(())
 }

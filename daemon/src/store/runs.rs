@@ -177,3 +177,115 @@ pub fn record_end(conn: &Connection, run_id: &str, ending: &Ending<'_>) -> Store
     }
     Ok(())
 }
+
+/// What a lost run's retry needs: the run, its workflow's retry policy and whether its
+/// input is still there.
+#[derive(Debug, Clone)]
+pub struct LostRun {
+    pub version_id: String,
+    pub starting_job: Option<String>,
+    pub dataclip_id: String,
+    pub attempt: i64,
+    pub max_attempts: i64,
+    pub retry_backoff_secs: i64,
+    /// The project's retention policy (`retain_all` or `erase_all`).
+    pub retention_policy: String,
+    pub input_body: Option<String>,
+}
+
+const LOST: &str = "SELECT r.version_id, r.starting_job, r.dataclip_id, r.attempt, w.max_attempts,
+        w.retry_backoff_secs, p.retention_policy, d.body
+     FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id JOIN workflows w ON w.id = wo.workflow_id
+     JOIN projects p ON p.id = w.project_id LEFT JOIN dataclips d ON d.id = r.dataclip_id WHERE r.id = +?1";
+
+pub fn lost(conn: &Connection, run_id: &str) -> StoreResult<Option<LostRun>> {
+    Ok(conn
+        .prepare_cached(LOST)?
+        .query_row([run_id], |r| {
+            Ok(LostRun {
+                version_id: r.get(0)?,
+                starting_job: r.get(1)?,
+                dataclip_id: r.get(2)?,
+                attempt: r.get(3)?,
+                max_attempts: r.get(4)?,
+                retry_backoff_secs: r.get(5)?,
+                retention_policy: r.get(6)?,
+                input_body: r.get(7)?,
+            })
+        })
+        .optional()?)
+}
+
+/// A run not yet ended, as queuing it again needs it.
+#[derive(Debug, Clone)]
+pub struct RunInFlight {
+    pub work_order_id: String,
+    pub version_id: String,
+    pub starting_job: Option<String>,
+    pub dataclip_id: Option<String>,
+    pub attempt: i64,
+    pub priority: i64,
+    /// Whether its input's body is still stored.
+    pub has_input: bool,
+}
+
+const IN_FLIGHT: &str =
+    "SELECT r.work_order_id, r.version_id, r.starting_job, r.dataclip_id, r.attempt,
+        r.priority, d.body IS NOT NULL
+     FROM runs r LEFT JOIN dataclips d ON d.id = r.dataclip_id
+     WHERE r.id = +?1 AND r.state IN ('available', 'claimed', 'started')";
+
+/// The run, unless it has ended.
+pub fn in_flight(conn: &Connection, run_id: &str) -> StoreResult<Option<RunInFlight>> {
+    Ok(conn
+        .prepare_cached(IN_FLIGHT)?
+        .query_row([run_id], |r| {
+            Ok(RunInFlight {
+                work_order_id: r.get(0)?,
+                version_id: r.get(1)?,
+                starting_job: r.get(2)?,
+                dataclip_id: r.get(3)?,
+                attempt: r.get(4)?,
+                priority: r.get(5)?,
+                has_input: r.get(6)?,
+            })
+        })
+        .optional()?)
+}
+
+const END_AS_EXCEPTION_OF: &str = "UPDATE runs SET state = 'exception', error_type = ?2,
+     error_message = ?3, finished_at = ?4 WHERE id = ?1";
+
+/// Ends a run as an exception of the given type, whatever its state.
+pub fn end_as_exception_of(
+    conn: &Connection,
+    run_id: &str,
+    error_type: &str,
+    message: &str,
+) -> StoreResult<()> {
+    conn.prepare_cached(END_AS_EXCEPTION_OF)?.execute(params![
+        run_id,
+        error_type,
+        message,
+        now_micros()
+    ])?;
+    Ok(())
+}
+
+/// Where a work order's first run started (`None`: at its trigger); an error if it has no run.
+pub fn first_starting_job(conn: &Connection, work_order_id: &str) -> StoreResult<Option<String>> {
+    Ok(conn.query_row(
+        "SELECT starting_job FROM runs WHERE work_order_id = ?1 ORDER BY id LIMIT 1",
+        [work_order_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// The highest attempt number among a work order's runs (0 without any).
+pub fn max_attempt(conn: &Connection, work_order_id: &str) -> StoreResult<i64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(attempt), 0) FROM runs WHERE work_order_id = ?1",
+        [work_order_id],
+        |r| r.get(0),
+    )?)
+}

@@ -342,11 +342,26 @@ pub fn cancel_if_queued(conn: &Connection, run_id: &str) -> StoreResult<Cancelle
     })
 }
 
-/// The highest log line id so far (0 without any): ids go on from there.
-pub fn max_log_line_id(conn: &Connection) -> StoreResult<i64> {
-    Ok(conn
-        .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM log_lines")?
-        .query_row([], |r| r.get(0))?)
+/// A work order's workflow and input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkOrderInput {
+    pub workflow_id: String,
+    /// Its input dataclip (every work order boltd makes has one).
+    pub dataclip_id: Option<String>,
+}
+
+/// A work order's workflow and input (an error if there is no such work order).
+pub fn input_of(conn: &Connection, work_order_id: &str) -> StoreResult<WorkOrderInput> {
+    Ok(conn.query_row(
+        "SELECT workflow_id, dataclip_id FROM work_orders WHERE id = ?1",
+        [work_order_id],
+        |r| {
+            Ok(WorkOrderInput {
+                workflow_id: r.get(0)?,
+                dataclip_id: r.get(1)?,
+            })
+        },
+    )?)
 }
 
 /// A saved input by name: its dataclip id, and whether its body is still there (retention

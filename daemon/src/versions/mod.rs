@@ -9,10 +9,10 @@ pub mod compare;
 
 use crate::credentials;
 use crate::project::{self, WorkflowSpec};
-use crate::store::{StoreError, StoreResult, from_micros, now_micros};
+use crate::store::{self, StoreError, StoreResult, from_micros, now_micros};
 use crate::workflows::{self, Deployed};
 use bolt_shared::versions::*;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 pub fn workflow_ref(deployed: &Deployed) -> WorkflowRef {
     WorkflowRef {
@@ -21,15 +21,6 @@ pub fn workflow_ref(deployed: &Deployed) -> WorkflowRef {
         key: deployed.spec.key.clone(),
         name: deployed.spec.name.clone(),
     }
-}
-
-struct Row {
-    version: i64,
-    hash: String,
-    created_at: i64,
-    actor: Option<String>,
-    origin: Option<String>,
-    snapshot: String,
 }
 
 fn parse_snapshot(key: &str, version: i64, snapshot: &str) -> StoreResult<WorkflowSpec> {
@@ -49,22 +40,7 @@ fn parse_origin(origin: Option<&str>) -> VersionOrigin {
 /// Every version of a workflow, newest first, each with what changed since the one before.
 pub fn list(conn: &Connection, reference: &str) -> StoreResult<VersionList> {
     let deployed = workflows::find(conn, reference)?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT version, hash, created_at, actor, origin, snapshot FROM workflow_versions
-         WHERE workflow_id = ?1 ORDER BY version",
-    )?;
-    let rows = stmt
-        .query_map([&deployed.id], |r| {
-            Ok(Row {
-                version: r.get(0)?,
-                hash: r.get(1)?,
-                created_at: r.get(2)?,
-                actor: r.get(3)?,
-                origin: r.get(4)?,
-                snapshot: r.get(5)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = store::versions::all(conn, &deployed.id)?;
     let mut versions = Vec::with_capacity(rows.len());
     let mut previous: Option<(i64, WorkflowSpec)> = None;
     for row in rows {
@@ -95,21 +71,11 @@ pub fn list(conn: &Connection, reference: &str) -> StoreResult<VersionList> {
 
 /// One version's snapshot, with an error that says which versions there are.
 pub fn load(conn: &Connection, deployed: &Deployed, version: i64) -> StoreResult<WorkflowSpec> {
-    let snapshot: Option<String> = conn
-        .prepare_cached(
-            "SELECT snapshot FROM workflow_versions WHERE workflow_id = ?1 AND version = ?2",
-        )?
-        .query_row(params![deployed.id, version], |r| r.get(0))
-        .optional()?;
-    match snapshot {
+    match store::versions::snapshot(conn, &deployed.id, version)? {
         Some(snapshot) => parse_snapshot(&deployed.spec.key, version, &snapshot),
         None => {
-            let (first, last): (Option<i64>, Option<i64>) = conn.query_row(
-                "SELECT MIN(version), MAX(version) FROM workflow_versions WHERE workflow_id = ?1",
-                [&deployed.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let known = match (first, last) {
+            let range = store::versions::range(conn, &deployed.id)?;
+            let known = match (range.first, range.last) {
                 (Some(first), Some(last)) if first == last => format!("its only version is {last}"),
                 (Some(first), Some(last)) => format!("its versions are {first} to {last}"),
                 _ => "it has no versions".to_string(),
@@ -247,14 +213,7 @@ fn check_paths(conn: &Connection, deployed: &Deployed, wanted: &WorkflowSpec) ->
         let Some(path) = &trigger.custom_path else {
             continue;
         };
-        let owner: Option<String> = conn
-            .prepare_cached(
-                "SELECT w.key FROM triggers t JOIN workflows w ON w.id = t.workflow_id
-                 WHERE t.custom_path = ?1 AND t.workflow_id <> ?2",
-            )?
-            .query_row(params![path, deployed.id], |r| r.get(0))
-            .optional()?;
-        if let Some(owner) = owner {
+        if let Some(owner) = store::workflows::custom_path_owner(conn, path, &deployed.id)? {
             return Err(StoreError::Invalid(format!(
                 "trigger `{}` of that version answers on /i/{path}, which workflow {owner} uses now; nothing was changed (give one of them another custom_path first)",
                 trigger.key

@@ -6,7 +6,8 @@
 use anyhow::{Context, anyhow};
 use bolt_daemon::history;
 use bolt_daemon::queue::reruns;
-use bolt_daemon::refs;
+use bolt_daemon::store::history as store_history;
+use bolt_daemon::store::refs as store_refs;
 use bolt_daemon::store::seeder::{
     self, COMMON_WORD, Rng, Seeded, Workflow, deploy_example, id_at, load_workflows, seed,
 };
@@ -374,11 +375,11 @@ fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
     };
     let mut ids = store
         .readers
-        .read_blocking(|conn| reruns::matching_ids(conn, &failed))?;
+        .read_blocking(|conn| bolt_daemon::history::matching_ids(conn, &failed))?;
     if ids.len() < RERUN_COUNT {
-        ids = store
-            .readers
-            .read_blocking(|conn| reruns::matching_ids(conn, &WorkOrderFilter::default()))?;
+        ids = store.readers.read_blocking(|conn| {
+            bolt_daemon::history::matching_ids(conn, &WorkOrderFilter::default())
+        })?;
     }
     let matched = started.elapsed();
     ids.truncate(RERUN_COUNT);
@@ -442,7 +443,8 @@ fn explain(
                 since,
                 ..WorkOrderFilter::default()
             };
-            let (where_sql, params) = history::filter_sql(conn, &filter)?;
+            let selection = history::ResolvedFilter::new(conn, &filter)?.selection();
+            let (where_sql, params) = store_history::filter_sql(&selection);
             plans.push((
                 format!("filter page {label}"),
                 format!(
@@ -471,7 +473,7 @@ fn explain(
         ));
         plans.push((
             "show by short ref".into(),
-            refs::short_ref_sql("work_orders"),
+            store_refs::short_ref_sql("work_orders"),
             vec![text("\"w01234567\""), text("01234567"), int(2)],
         ));
         for (what, sql, params) in plans {

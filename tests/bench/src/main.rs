@@ -5,6 +5,7 @@
 //! writes its schema (the history seeder is behind its `seeder` feature).
 
 mod adaptors;
+mod daemon;
 mod engine;
 mod history;
 mod load_gen;

@@ -2,7 +2,6 @@
 //! log a great deal (by default four runs of a million 250-character lines at once), so a
 //! daemon that keeps what a burst made it allocate shows at once.
 
-use crate::webhooks::start_daemon;
 use anyhow::anyhow;
 use bolt_shared::protocol::{ManualInput, Request, Response};
 use std::time::{Duration, Instant};
@@ -53,7 +52,7 @@ fn trigger(
 }
 
 pub fn run(args: &MemoryBenchArgs) -> anyhow::Result<()> {
-    let (daemon, mut client, _) = start_daemon()?;
+    let (daemon, mut client) = crate::daemon::start()?;
     bolt_client::cli::projects::deploy_text(
         &mut client,
         project(args.lines, args.line_chars),
@@ -63,7 +62,7 @@ pub fn run(args: &MemoryBenchArgs) -> anyhow::Result<()> {
     )?;
     // One small run first, so the engine, the store and the socket are warm.
     trigger(&mut client, "tiny", true)?;
-    let pid = daemon.child.id();
+    let pid = daemon.pid();
     let mb = |pid| resident(pid).ok_or_else(|| anyhow!("cannot read /proc/{pid}/status"));
     let (before, _) = mb(pid)?;
     println!(

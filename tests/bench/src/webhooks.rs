@@ -1,7 +1,7 @@
 //! `bolt-bench webhooks`: durable webhook acknowledgements per second and end-to-end runs
 //! per second for a one-step job, with a load generator on loopback.
 //!
-//! It starts its own boltd (this binary's `daemon` subcommand) on a temp data dir, deploys a
+//! It starts its own boltd ([`crate::daemon`]) on a temp data dir, deploys a
 //! one-step project, fires N requests from C concurrent keep-alive connections, then waits
 //! for every run to finish.
 
@@ -239,61 +239,6 @@ fn start_followers(
     Ok(followers)
 }
 
-/// A boltd started by a benchmark on a temp data dir; killed when dropped.
-pub struct Daemon {
-    pub child: Child,
-    _dir: tempfile::TempDir,
-    socket: std::path::PathBuf,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts this binary's `daemon` on a temp data dir; returns it, a client and its webhook
-/// address.
-pub fn start_daemon() -> anyhow::Result<(Daemon, Client, String)> {
-    let dir = tempfile::tempdir()?;
-    let socket = dir.path().join("run/boltd.sock");
-    let child = Command::new(std::env::current_exe()?)
-        .arg("daemon")
-        .arg("--data-dir")
-        .arg(dir.path())
-        .arg("--socket")
-        .arg(&socket)
-        .arg("--http")
-        .arg("127.0.0.1:0")
-        .arg("--log-level")
-        .arg("warn")
-        .env_remove("BOLT_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting boltd")?;
-    let daemon = Daemon {
-        child,
-        _dir: dir,
-        socket,
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(mut client) = Client::connect(&daemon.socket) {
-            let addr = client
-                .status()?
-                .http_listen
-                .ok_or_else(|| anyhow!("boltd has no webhook server"))?;
-            return Ok((daemon, client, addr));
-        }
-        if Instant::now() > deadline {
-            return Err(anyhow!("boltd did not start"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// One round of load: how many requests were answered as expected, in how long.
 struct Round {
     answered: usize,
@@ -399,10 +344,10 @@ pub fn run(args: &WebhookBenchArgs) -> anyhow::Result<()> {
     // but nobody following it, so the two figures differ by the followers alone (not by
     // the work orders the first load left behind).
     let alone_p99 = if args.followers > 0 {
-        let (_reference, mut client, addr) = start_daemon()?;
+        let (reference, mut client) = crate::daemon::start()?;
         deploy_bench_project(&mut client, args.queue_only)?;
         start_followed_run(&mut client)?;
-        let alone = fire(&addr, post.clone())?;
+        let alone = fire(&reference.http, post.clone())?;
         println!(
             "{}",
             alone.describe("webhooks acknowledged, no followers (the followed run going on)")
@@ -411,7 +356,8 @@ pub fn run(args: &WebhookBenchArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let (_daemon, mut client, addr) = start_daemon()?;
+    let (daemon, mut client) = crate::daemon::start()?;
+    let addr = daemon.http.clone();
     deploy_bench_project(&mut client, args.queue_only)?;
     let followed_run = if args.followers > 0 {
         Some(start_followed_run(&mut client)?)
@@ -419,7 +365,7 @@ pub fn run(args: &WebhookBenchArgs) -> anyhow::Result<()> {
         None
     };
     let followers = match &followed_run {
-        Some(run_id) => Some(start_followers(&_daemon.socket, run_id, args.followers)?),
+        Some(run_id) => Some(start_followers(&daemon.socket, run_id, args.followers)?),
         None => None,
     };
     if args.floor {
@@ -429,7 +375,7 @@ pub fn run(args: &WebhookBenchArgs) -> anyhow::Result<()> {
             floor.describe("harness floor (GET of the webhook URL, no store)")
         );
     }
-    let pid = _daemon.child.id();
+    let pid = daemon.pid();
     let cpu_before = proc_cpu::process(pid);
     let writer_before = proc_cpu::thread(pid, WRITER_THREAD);
     let started = Instant::now();

@@ -1,10 +1,13 @@
 //! What a key press or a daemon message asks the app to do. Components return actions;
 //! the app runs them from a queue, so components never reach into each other.
 
-use super::dialogs::overlay::Overlay;
-use super::dialogs::picker::PickPurpose;
-use super::dialogs::prompt::PromptPurpose;
+//!
+//! Dialogs are asked for with [`Open`], a description of what to show that the app turns
+//! into a dialog, so this module names no dialog type: screens and dialogs depend on
+//! actions, never the other way round.
+
 use super::source::Tag;
+use super::widgets::diff::DiffLine;
 use bolt_shared::model::WorkOrderFilter;
 use bolt_shared::protocol::Request;
 
@@ -57,7 +60,8 @@ pub enum Action {
     },
     Send(Tag, Request),
     Banner(Banner),
-    Overlay(Box<Overlay>),
+    /// Open a dialog over the screen.
+    Open(Box<Open>),
     /// Close the topmost overlay (used after a nested dialog finished).
     CloseOverlay,
     /// Ask which job to rerun a work order from (needs the workflow list the app holds).
@@ -117,8 +121,27 @@ impl Action {
         })
     }
 
-    pub fn overlay(overlay: Overlay) -> Action {
-        Action::Overlay(Box::new(overlay))
+    pub fn open(open: Open) -> Action {
+        Action::Open(Box::new(open))
+    }
+
+    /// Ask "are you sure?" with the facts in `lines`; yes runs `on_yes`.
+    pub fn confirm(title: impl Into<String>, lines: Vec<String>, on_yes: Action) -> Action {
+        Action::open(Open::Confirm {
+            title: title.into(),
+            lines,
+            on_yes,
+        })
+    }
+
+    /// Ask a one-line question starting from `initial`; the answer comes back as
+    /// [`Action::Prompted`] with `purpose`.
+    pub fn prompt(title: impl Into<String>, initial: String, purpose: PromptPurpose) -> Action {
+        Action::open(Open::Prompt {
+            title: title.into(),
+            initial,
+            purpose,
+        })
     }
 }
 
@@ -133,7 +156,7 @@ impl std::fmt::Debug for Action {
             Action::OpenGraph { workflow_id } => write!(f, "OpenGraph({workflow_id})"),
             Action::Send(tag, req) => write!(f, "Send({tag:?}, {req:?})"),
             Action::Banner(b) => write!(f, "Banner({b:?})"),
-            Action::Overlay(o) => write!(f, "Overlay({})", o.name()),
+            Action::Open(o) => write!(f, "Open({})", o.name()),
             Action::CloseOverlay => f.write_str("CloseOverlay"),
             Action::PickRerunJob { reference, .. } => write!(f, "PickRerunJob({reference})"),
             Action::PickBulkRerunJob { workflow_id, .. } => {
@@ -150,6 +173,89 @@ impl std::fmt::Debug for Action {
             Action::Many(list) => write!(f, "Many({list:?})"),
         }
     }
+}
+
+/// A dialog to open, described by what it shows; the app builds the dialog from it.
+pub enum Open {
+    /// "Are you sure?" with the facts; yes runs `on_yes`.
+    Confirm {
+        title: String,
+        lines: Vec<String>,
+        on_yes: Action,
+    },
+    /// A one-line question, starting from `initial` (shown selected).
+    Prompt {
+        title: String,
+        initial: String,
+        purpose: PromptPurpose,
+    },
+    /// The history filter form, filled with the filter in force.
+    Filter {
+        filter: WorkOrderFilter,
+        text: FilterText,
+    },
+    /// The form for a new credential.
+    NewCredential,
+    /// A workflow's constants, to edit.
+    Constants {
+        workflow_id: String,
+        workflow_name: String,
+        constants: serde_json::Map<String, serde_json::Value>,
+    },
+    /// A value read whole (scrolled, wrapped, copied or paged).
+    Zoom { title: String, text: String },
+    /// The change a job save makes; yes runs `on_yes`.
+    SaveDiff {
+        job_name: String,
+        lines: Vec<DiffLine>,
+        on_yes: Action,
+    },
+}
+
+impl Open {
+    /// The dialog's name, for debugging output.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Open::Confirm { .. } => "confirm",
+            Open::Prompt { .. } => "prompt",
+            Open::Filter { .. } => "filter",
+            Open::NewCredential => "credential form",
+            Open::Constants { .. } => "constants",
+            Open::Zoom { .. } => "zoom",
+            Open::SaveDiff { .. } => "diff",
+        }
+    }
+}
+
+/// What a prompt's answer is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromptPurpose {
+    HistorySearch,
+    DetailSearch,
+    WorkflowSearch,
+    AuditFilter,
+    /// Write `contents` to the typed path.
+    WritePath {
+        contents: String,
+    },
+    SaveInputName {
+        reference: String,
+        step: String,
+    },
+}
+
+/// What a picked item's value is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PickPurpose {
+    /// Value is a command name.
+    Palette,
+    /// Value is a workflow name, or empty for "any".
+    FilterWorkflow,
+    /// Value is a job id to rerun `reference` from.
+    RerunFrom { reference: String },
+    /// Value is a job id (of that workflow) to rerun the marked or all matching work
+    /// orders from.
+    BulkRerunFrom { workflow_id: String },
 }
 
 /// The since/until text as the user typed it (shown in the filter line).

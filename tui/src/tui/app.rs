@@ -2,13 +2,13 @@
 //! no I/O except writing files the user asked for; requests go to `outbox` and the runtime
 //! forwards them to the data source.
 
-use super::action::{Action, Banner, BannerKind, External, ScreenId};
+use super::action::{Action, Banner, BannerKind, External, PickPurpose, PromptPurpose, ScreenId};
+use super::dialogs::Outcome;
 use super::dialogs::confirm::Confirm;
 use super::dialogs::editor::{JobEditor, TriggerEditor};
 use super::dialogs::help::Help;
-use super::dialogs::overlay::{Outcome, Overlay};
-use super::dialogs::picker::{PickItem, PickPurpose, Picker};
-use super::dialogs::prompt::PromptPurpose;
+use super::dialogs::overlay::Overlay;
+use super::dialogs::picker::{PickItem, Picker};
 use super::keymap::{Command, Context, Keymap};
 use super::screens::audit::Audit;
 use super::screens::credentials::Credentials;
@@ -238,8 +238,15 @@ impl App {
                 self.connection = Connection::Connecting;
                 Action::info("reconnecting to boltd now")
             }
-            Command::Help => Action::overlay(Overlay::Help(Help::new(self.context()))),
-            Command::Palette => Action::overlay(Overlay::Picker(self.palette())),
+            Command::Help => {
+                self.overlays.push(Overlay::Help(Help::new(self.context())));
+                Action::None
+            }
+            Command::Palette => {
+                let palette = self.palette();
+                self.overlays.push(Overlay::Picker(palette));
+                Action::None
+            }
             Command::GoHistory => Action::Go(ScreenId::History),
             Command::GoWorkflows => Action::Go(ScreenId::Workflows),
             Command::GoCredentials => Action::Go(ScreenId::Credentials),
@@ -262,7 +269,7 @@ impl App {
                     Some(graph) => graph.handle(command, &self.theme),
                     None => Action::Back,
                 },
-                ScreenId::Credentials => self.credentials.handle(command, &self.theme),
+                ScreenId::Credentials => self.credentials.handle(command),
                 ScreenId::Audit => self.audit.handle(command),
             },
         };
@@ -402,7 +409,7 @@ impl App {
                     None => self.outbox.push((tag, request)),
                 },
                 Action::Banner(banner) => self.banner = Some(banner),
-                Action::Overlay(overlay) => self.overlays.push(*overlay),
+                Action::Open(open) => self.overlays.push(Overlay::open(*open, &self.theme)),
                 Action::CloseOverlay => {
                     self.overlays.pop();
                 }
@@ -866,16 +873,20 @@ impl App {
                 Action::Many(vec![Action::info(text), Workflows::load()])
             }
             (Tag::CredentialEdit, Response::Credential(detail)) => {
-                Action::overlay(Overlay::CredForm(Box::new(
+                self.overlays.push(Overlay::CredForm(Box::new(
                     super::dialogs::credform::CredForm::editing(&detail, &self.theme),
-                )))
+                )));
+                Action::None
             }
-            (Tag::Failures, Response::Failures { groups }) => Action::overlay(Overlay::Failures(
-                Box::new(super::dialogs::failures::Failures::new(
-                    groups,
-                    (self.now)() - chrono::Duration::hours(24),
-                )),
-            )),
+            (Tag::Failures, Response::Failures { groups }) => {
+                self.overlays.push(Overlay::Failures(Box::new(
+                    super::dialogs::failures::Failures::new(
+                        groups,
+                        (self.now)() - chrono::Duration::hours(24),
+                    ),
+                )));
+                Action::None
+            }
             (Tag::HealthStatus, Response::Status(status)) => {
                 self.health.0 = Some(status.queue_depth);
                 Action::None

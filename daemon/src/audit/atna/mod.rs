@@ -9,7 +9,7 @@ pub mod syslog;
 pub mod transport;
 
 use crate::daemon::Daemon;
-use crate::store::{StoreResult, from_micros};
+use crate::store::{self, StoreResult};
 use bolt_shared::audit::{AuditEvent, SyslogTarget};
 use bolt_shared::config::AuditConfig;
 use std::sync::{Arc, OnceLock};
@@ -74,7 +74,12 @@ pub async fn deliver(daemon: Arc<Daemon>, settings: Settings) {
     let mut retry = FIRST_RETRY;
     let url = daemon.config.audit.syslog.clone().unwrap_or_default();
     loop {
-        let batch = match daemon.store.readers.read(|conn| pending(conn, BATCH)).await {
+        let batch = match daemon
+            .store
+            .readers
+            .read(|conn| store::audit::pending(conn, BATCH))
+            .await
+        {
             Ok(batch) => batch,
             Err(err) => {
                 tracing::warn!(%err, "cannot read the audit outbox");
@@ -95,7 +100,7 @@ pub async fn deliver(daemon: Arc<Daemon>, settings: Settings) {
             let removed = daemon
                 .store
                 .writer
-                .write(move |tx| acknowledge(tx, &ids))
+                .write(move |tx| store::audit::acknowledge(tx, &ids))
                 .await;
             if let Err(err) = removed {
                 tracing::warn!(%err, "cannot mark audit events as delivered; they will be sent again");
@@ -116,7 +121,7 @@ pub async fn deliver(daemon: Arc<Daemon>, settings: Settings) {
         let _ = daemon
             .store
             .writer
-            .write(move |tx| note_failure(tx, event_id, &noted))
+            .write(move |tx| store::audit::note_failure(tx, event_id, &noted))
             .await;
         tokio::select! {
             _ = tokio::time::sleep(retry) => {}
@@ -165,61 +170,8 @@ async fn send(
     (delivered, None)
 }
 
-/// The oldest undelivered events.
-fn pending(conn: &rusqlite::Connection, limit: i64) -> StoreResult<Vec<AuditEvent>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.id, e.at, e.actor, e.action, e.subject, e.metadata
-         FROM audit_outbox o JOIN audit_events e ON e.id = o.event_id
-         ORDER BY o.event_id LIMIT ?1",
-    )?;
-    let events = stmt
-        .query_map([limit], |r| {
-            let metadata: Option<String> = r.get(5)?;
-            Ok(AuditEvent {
-                id: r.get(0)?,
-                at: from_micros(r.get(1)?),
-                actor: r.get(2)?,
-                kind: r.get(3)?,
-                subject: r.get(4)?,
-                metadata: metadata.and_then(|m| serde_json::from_str(&m).ok()),
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(events)
-}
-
-fn acknowledge(conn: &rusqlite::Connection, ids: &[i64]) -> StoreResult<()> {
-    let mut stmt = conn.prepare_cached("DELETE FROM audit_outbox WHERE event_id = ?1")?;
-    for id in ids {
-        stmt.execute([id])?;
-    }
-    Ok(())
-}
-
-fn note_failure(conn: &rusqlite::Connection, event_id: i64, error: &str) -> StoreResult<()> {
-    conn.prepare_cached(
-        "UPDATE audit_outbox SET attempts = attempts + 1, last_error = ?2 WHERE event_id = ?1",
-    )?
-    .execute(rusqlite::params![event_id, error])?;
-    Ok(())
-}
-
-/// At start without a collector: events queued for one that is no longer configured
-/// would hold back audit retention forever, so they are let go (and counted in the log).
-pub fn drop_orphaned(conn: &rusqlite::Connection) -> StoreResult<usize> {
-    Ok(conn.execute("DELETE FROM audit_outbox", [])?)
-}
-
 /// How many audit events wait for the collector, and the error the oldest last met.
 pub fn outbox_state(conn: &rusqlite::Connection) -> StoreResult<(u64, Option<String>)> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT COUNT(*), (SELECT last_error FROM audit_outbox ORDER BY event_id LIMIT 1) FROM audit_outbox",
-        )?
-        .query_row([], |r| {
-            Ok((
-                u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-                r.get::<_, Option<String>>(1)?,
-            ))
-        })?)
+    let state = store::audit::outbox_state(conn)?;
+    Ok((state.waiting, state.last_error))
 }

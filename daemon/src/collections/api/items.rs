@@ -3,9 +3,9 @@
 use super::reply::{JSON_TYPE, bad_request, internal, reply};
 use super::wire::encode_item;
 use crate::collections::pattern::KeyPattern;
-use crate::collections::store::{self, Collection, Limits, PutError};
+use crate::collections::rules::{self, Limits, PutError};
 use crate::daemon::Daemon;
-use crate::store::now_micros;
+use crate::store::{self, collections::Collection, now_micros};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -20,7 +20,7 @@ pub(super) async fn get_one(
     match daemon
         .store
         .readers
-        .read(move |conn| store::get(conn, &id, &key))
+        .read(move |conn| store::collections::get(conn, &id, &key))
         .await
     {
         Ok(Some(item)) => {
@@ -85,7 +85,7 @@ async fn write_items(
     let written = daemon
         .store
         .writer
-        .write(move |tx| store::put_all(tx, &collection, &items, &limits, now_micros()))
+        .write(move |tx| rules::put_all(tx, &collection, &items, &limits, now_micros()))
         .await;
     match written {
         Ok(Ok(count)) => reply(StatusCode::OK, &json!({"error": null, "upserted": count})),
@@ -125,7 +125,7 @@ pub(super) async fn delete_one(
     match daemon
         .store
         .writer
-        .write(move |tx| store::delete_key(tx, &collection.id, &target, now_micros()))
+        .write(move |tx| store::collections::delete_key(tx, &collection.id, &target, now_micros()))
         .await
     {
         Ok(true) => reply(
@@ -149,7 +149,14 @@ pub(super) async fn delete_all(
     match daemon
         .store
         .writer
-        .write(move |tx| store::delete_matching(tx, &collection.id, pattern.as_ref(), now_micros()))
+        .write(move |tx| {
+            store::collections::delete_matching(
+                tx,
+                &collection.id,
+                pattern.as_ref().map(KeyPattern::glob),
+                now_micros(),
+            )
+        })
         .await
     {
         Ok(deleted) => reply(

@@ -28,8 +28,8 @@ mod wire;
 
 pub use wire::{DEFAULT_LIMIT, decode_cursor, encode_cursor, timestamp};
 
-use super::store::{self, Collection};
 use crate::daemon::Daemon;
+use crate::store::{self, collections::Collection};
 use crate::triggers::webhook::{form_pairs, parse_body};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -174,14 +174,18 @@ async fn lookup(
         .readers
         .read(move |conn| {
             if project == token_project {
-                match store::find(conn, &project, &name)? {
+                match store::collections::find(conn, &project, &name)? {
                     Some(collection) => Ok(Ok(collection)),
                     // Lightning finds the name in another project and refuses the run: 401.
-                    None if store::exists_elsewhere(conn, &project, &name)? => Ok(Err(true)),
+                    None if store::collections::exists_elsewhere(conn, &project, &name)? => {
+                        Ok(Err(true))
+                    }
                     None => Ok(Err(false)),
                 }
             } else {
-                Ok(Err(store::find(conn, &project, &name)?.is_some()))
+                Ok(Err(
+                    store::collections::find(conn, &project, &name)?.is_some()
+                ))
             }
         })
         .await;

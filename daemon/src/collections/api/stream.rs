@@ -2,8 +2,9 @@
 
 use super::reply::{JSON_TYPE, bad_request};
 use super::wire::{encode_cursor, encode_item, item_query};
-use crate::collections::store::{self, Collection, ItemQuery};
+use crate::collections::rules::ItemQuery;
 use crate::daemon::Daemon;
+use crate::store::{self, collections::Collection};
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -64,7 +65,7 @@ async fn send_items(
         let page = match daemon
             .store
             .readers
-            .read(move |conn| store::page(conn, &id, &page_query, want))
+            .read(move |conn| store::collections::page(conn, &id, &page_query.range(), want))
             .await
         {
             Ok(page) => page,

@@ -2,7 +2,8 @@
 //! the stream's query parameters.
 
 use crate::collections::pattern::KeyPattern;
-use crate::collections::store::{Item, ItemQuery};
+use crate::collections::rules::ItemQuery;
+use crate::store::collections::Item;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use serde_json::{Map, Value};

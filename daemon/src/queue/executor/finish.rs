@@ -10,7 +10,7 @@ use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::{StoreResult, now_micros};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -155,57 +155,37 @@ fn retry_of(ctx: &RunContext, state: RunState) -> Option<(i64, i64)> {
     retry::next_attempt(&policy, state, now_micros())
 }
 
-/// (version, starting job, input dataclip, attempt, max attempts, backoff, retention policy, input body)
-pub(super) type LostRow = (
-    String,
-    Option<String>,
-    String,
-    i64,
-    i64,
-    i64,
-    String,
-    Option<String>,
-);
-
 /// Retries for runs found lost at start-up, per their workflow's policy.
 pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<Vec<String>> {
     let mut queued = Vec::new();
     for (run_id, work_order_id) in lost {
-        let row: Option<LostRow> = conn
-            .prepare_cached("SELECT r.version_id, r.starting_job, r.dataclip_id, r.attempt, w.max_attempts, w.retry_backoff_secs, p.retention_policy, d.body
-                 FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id JOIN workflows w ON w.id = wo.workflow_id
-                 JOIN projects p ON p.id = w.project_id LEFT JOIN dataclips d ON d.id = r.dataclip_id WHERE r.id = +?1")?
-            .query_row([run_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
-            )
-            .optional()?;
-        let Some((version, start, clip, attempt, max, backoff, policy, body)) = row else {
+        let Some(run) = crate::store::runs::lost(conn, run_id)? else {
             continue;
         };
         let policy = Policy {
-            attempt,
-            max_attempts: max,
-            backoff_secs: backoff,
-            erase_all: policy == "erase_all",
-            has_input: body.is_some(),
+            attempt: run.attempt,
+            max_attempts: run.max_attempts,
+            backoff_secs: run.retry_backoff_secs,
+            erase_all: run.retention_policy == "erase_all",
+            has_input: run.input_body.is_some(),
         };
         let Some((next, not_before)) = retry::next_attempt(&policy, RunState::Lost, now_micros())
         else {
             continue;
         };
-        let run = insert_run(
+        let retry = insert_run(
             conn,
             work_order_id,
-            &version,
-            start.as_deref(),
-            &clip,
+            &run.version_id,
+            run.starting_job.as_deref(),
+            &run.dataclip_id,
             Origin::Retry,
             1,
             next,
             not_before,
         )?;
         refresh_work_order(conn, work_order_id)?;
-        queued.push(run);
+        queued.push(retry);
     }
     Ok(queued)
 }

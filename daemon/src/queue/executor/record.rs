@@ -7,11 +7,11 @@ use crate::engine::EngineEvent;
 use crate::log_caps::{Admit, Dropped, LogCaps, cut_line};
 use crate::queue::unrecorded::Expected;
 use crate::secrets::Scrubber;
-use crate::store::dataclips::{self};
-use crate::store::{StoreResult, new_id, now_micros};
+use crate::store::dataclips::{self, PreparedClip};
+use crate::store::steps::{NewStep, StepEnd};
+use crate::store::{logs, new_id, now_micros, steps};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
-use rusqlite::{Connection, params};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -89,8 +89,7 @@ impl Recorder<'_> {
         self.unconfirmed_lines += 1;
         self.expected.log_lines += 1;
         self.daemon.store.writer.write_detached(move |tx| {
-            tx.prepare_cached("INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![stored.id, stored.run_id, stored.step_id, stored.source, stored.level.as_str(), stored.message, stored.timestamp.timestamp_micros()],
-            )?;
+            logs::insert(tx, &stored)?;
             dataclips::index(tx, &wo, "log", &stored.id.to_string(), &stored.message)
         });
         self.daemon.events.publish(Event::Log(line));
@@ -127,7 +126,7 @@ impl Recorder<'_> {
         &mut self,
         value: &Value,
         kind: DataclipType,
-    ) -> (String, Option<NewClip>) {
+    ) -> (String, Option<PreparedClip>) {
         if let Some((_, id, _)) = self.outputs.iter().find(|(v, _, _)| v == value) {
             return (id.clone(), None);
         }
@@ -139,7 +138,7 @@ impl Recorder<'_> {
         let text = clean.to_string();
         let too_large = text.len() > self.daemon.config.engine.max_dataclip_bytes;
         let id = new_id();
-        let clip = NewClip {
+        let clip = PreparedClip {
             id: id.clone(),
             kind,
             size: text.len(),
@@ -203,13 +202,19 @@ impl Recorder<'_> {
                 let started_at = now_micros();
                 self.daemon.store.writer.write_detached(move |tx| {
                     if let Some(clip) = &clip {
-                        clip.insert(tx, &project, &wo, "input")?;
+                        dataclips::insert_prepared(tx, clip, &project, &wo, "input")?;
                     }
-                    tx.prepare_cached("INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![step, run, job, name, clip_id, started_at],
-                    )?;
-                    tx.prepare_cached("INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)")?.execute(params![run, step])?;
-                    crate::refs::index_new(tx, "steps", &step)?;
-                    Ok(())
+                    steps::insert(
+                        tx,
+                        &NewStep {
+                            id: &step,
+                            run_id: &run,
+                            job_key: &job,
+                            job_name: &name,
+                            input_dataclip_id: &clip_id,
+                            started_at,
+                        },
+                    )
                 });
                 self.expected.steps += 1;
                 self.daemon.events.publish(Event::StepChanged {
@@ -309,11 +314,19 @@ impl Recorder<'_> {
                 let finished_at = now_micros();
                 self.daemon.store.writer.write_detached(move |tx| {
                     if let Some(clip) = &clip {
-                        clip.insert(tx, &project, &wo, "output")?;
+                        dataclips::insert_prepared(tx, clip, &project, &wo, "output")?;
                     }
-                    tx.prepare_cached("UPDATE steps SET output_dataclip_id = ?2, exit_reason = ?3, error_type = ?4, error_message = ?5, finished_at = ?6 WHERE id = ?1")?.execute(params![step, clip_id, exit_reason.as_str(), error_type, message, finished_at],
-                    )?;
-                    Ok(())
+                    steps::finish(
+                        tx,
+                        &StepEnd {
+                            id: &step,
+                            output_dataclip_id: clip_id.as_deref(),
+                            exit_reason,
+                            error_type: error_type.as_deref(),
+                            error_message: message.as_deref(),
+                            finished_at,
+                        },
+                    )
                 });
                 self.expected.finished_steps += 1;
                 self.daemon.events.publish(Event::StepChanged {
@@ -331,37 +344,4 @@ impl Recorder<'_> {
 /// runtime's or bolt's.
 pub(super) fn is_console(source: &str) -> bool {
     matches!(source, "JOB" | "ADA")
-}
-
-/// A dataclip prepared outside the writer, inserted inside it.
-pub(super) struct NewClip {
-    pub(super) id: String,
-    pub(super) kind: DataclipType,
-    pub(super) body: String,
-    pub(super) size: usize,
-    pub(super) wipe: Option<WipeReason>,
-    pub(super) index: Option<String>,
-}
-
-impl NewClip {
-    pub(super) fn insert(
-        &self,
-        conn: &Connection,
-        project: &str,
-        work_order: &str,
-        source: &str,
-    ) -> StoreResult<()> {
-        let now = now_micros();
-        let body = if self.wipe.is_some() {
-            None
-        } else {
-            Some(self.body.as_str())
-        };
-        conn.prepare_cached("INSERT INTO dataclips (id, project_id, type, body, size_bytes, wiped_at, wipe_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(params![self.id, project, self.kind.as_str(), body, self.size as i64, self.wipe.map(|_| now), self.wipe.map(|w| w.as_str()), now],
-        )?;
-        if let Some(text) = &self.index {
-            dataclips::index(conn, work_order, source, &self.id, text)?;
-        }
-        Ok(())
-    }
 }

@@ -9,7 +9,7 @@ use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::{StoreError, StoreResult, now_micros};
 use bolt_shared::model::{Origin, RunState, WorkOrderState};
 use bolt_shared::protocol::Event;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use std::sync::Arc;
 
 /// The error type such runs end with.
@@ -26,14 +26,10 @@ pub struct Expected {
 /// Whether every record a run queued is in the store. Its records are written without
 /// waiting; while the store refused writes, some were dropped.
 pub fn records_complete(conn: &Connection, run_id: &str, expected: &Expected) -> StoreResult<bool> {
-    let (steps, finished): (i64, i64) = conn
-        .prepare_cached("SELECT COUNT(*), COUNT(finished_at) FROM steps WHERE run_id = ?1")?
-        .query_row([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let log_lines: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM log_lines WHERE run_id = ?1")?
-        .query_row([run_id], |r| r.get(0))?;
-    Ok(steps as usize == expected.steps
-        && finished as usize == expected.finished_steps
+    let steps = crate::store::steps::counts_of_run(conn, run_id)?;
+    let log_lines = crate::store::logs::count_of_run(conn, run_id)?;
+    Ok(steps.started as usize == expected.steps
+        && steps.finished as usize == expected.finished_steps
         && log_lines as usize == expected.log_lines)
 }
 
@@ -55,47 +51,19 @@ pub fn end_and_requeue(
     run_id: &str,
     why: &str,
 ) -> StoreResult<Option<Requeued>> {
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        i64,
-        i64,
-        bool,
-    );
-    let row: Option<Row> = conn
-        .prepare_cached(
-            "SELECT r.work_order_id, r.version_id, r.starting_job, r.dataclip_id, r.attempt, r.priority,
-                    d.body IS NOT NULL
-             FROM runs r LEFT JOIN dataclips d ON d.id = r.dataclip_id
-             WHERE r.id = +?1 AND r.state IN ('available', 'claimed', 'started')",
-        )?
-        .query_row([run_id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })
-        .optional()?;
-    let Some((work_order_id, version, start, clip, attempt, priority, has_input)) = row else {
+    let Some(run) = crate::store::runs::in_flight(conn, run_id)? else {
         return Ok(None);
     };
-    let retry = match (&clip, has_input) {
+    let retry = match (&run.dataclip_id, run.has_input) {
         (Some(clip), true) => Some(insert_run(
             conn,
-            &work_order_id,
-            &version,
-            start.as_deref(),
+            &run.work_order_id,
+            &run.version_id,
+            run.starting_job.as_deref(),
             clip,
             Origin::Retry,
-            priority,
-            attempt,
+            run.priority,
+            run.attempt,
             now_micros(),
         )?),
         _ => None,
@@ -108,14 +76,11 @@ pub fn end_and_requeue(
             "boltd could not record this run ({why}); its input is gone, so it could not be queued again"
         ),
     };
-    conn.prepare_cached(
-        "UPDATE runs SET state = 'exception', error_type = ?2, error_message = ?3, finished_at = ?4 WHERE id = ?1",
-    )?
-    .execute(params![run_id, ERROR_TYPE, message, now_micros()])?;
-    let work_order_state = refresh_work_order(conn, &work_order_id)?;
+    crate::store::runs::end_as_exception_of(conn, run_id, ERROR_TYPE, &message)?;
+    let work_order_state = refresh_work_order(conn, &run.work_order_id)?;
     Ok(Some(Requeued {
         run_id: run_id.to_string(),
-        work_order_id,
+        work_order_id: run.work_order_id,
         retry,
         work_order_state,
     }))

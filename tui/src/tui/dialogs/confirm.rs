@@ -1,6 +1,7 @@
 //! "Are you sure?" with the facts: how many, from where, in what order.
 
-use super::overlay::{Outcome, popup};
+use super::Outcome;
+use super::popup::popup;
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
 use ratatui::Frame;

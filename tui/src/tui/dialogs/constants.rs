@@ -1,7 +1,8 @@
 //! A workflow's constants as a name/value table: add, change and remove values without
 //! touching job code; saving makes a new version.
 
-use super::overlay::{Outcome, popup};
+use super::Outcome;
+use super::popup::popup;
 use crate::tui::action::Action;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};

@@ -1,7 +1,8 @@
 //! Create or replace a credential. Values are never shown: the daemon never sends them, and
 //! secret fields are masked while typing.
 
-use super::overlay::{Outcome, is_save, line_input, popup, single_line};
+use super::Outcome;
+use super::popup::{is_save, line_input, popup, single_line};
 use crate::tui::action::Action;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};

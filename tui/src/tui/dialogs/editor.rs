@@ -1,9 +1,9 @@
 //! Text editors: a job's code (saved as a new version after showing the diff) and the
 //! input of a manual run.
 
-use super::confirm::Confirm;
-use super::overlay::{Outcome, Overlay, is_save, popup};
-use crate::tui::action::{Action, External};
+use super::Outcome;
+use super::popup::{is_save, popup};
+use crate::tui::action::{Action, External, Open};
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
 use crate::tui::widgets::diff::{DiffLine, diff_lines};
@@ -97,11 +97,11 @@ impl JobEditor {
                 body,
             },
         );
-        Outcome::Keep(Action::overlay(Overlay::Diff(DiffView::new(
-            &self.job_name,
-            diff,
-            save,
-        ))))
+        Outcome::Keep(Action::open(Open::SaveDiff {
+            job_name: self.job_name.clone(),
+            lines: diff,
+            on_yes: save,
+        }))
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
@@ -111,7 +111,7 @@ impl JobEditor {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc if self.is_dirty() => {
-                return Outcome::Keep(Action::overlay(Overlay::Confirm(Confirm::new(
+                return Outcome::Keep(Action::confirm(
                     format!("Discard the changes to {}?", self.job_name),
                     vec![
                         "The edit is not saved; discarding it cannot be undone.".into(),
@@ -121,7 +121,7 @@ impl JobEditor {
                         Action::CloseOverlay,
                         Action::info(format!("changes to {} discarded", self.job_name)),
                     ]),
-                ))));
+                ));
             }
             KeyCode::Esc => return Outcome::Close,
             KeyCode::Char('z') if ctrl => {
@@ -453,13 +453,17 @@ mod tests {
         editor.text.insert_str("// checked\n");
         let ctrl_s = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
         match editor.handle_key(ctrl_s) {
-            Outcome::Keep(Action::Overlay(overlay)) => match *overlay {
-                Overlay::Diff(mut diff) => {
+            Outcome::Keep(Action::Open(open)) => match *open {
+                Open::SaveDiff {
+                    job_name,
+                    lines,
+                    on_yes,
+                } => {
                     assert!(
-                        diff.lines.contains(&DiffLine::Added("// checked".into())),
-                        "{:?}",
-                        diff.lines
+                        lines.contains(&DiffLine::Added("// checked".into())),
+                        "{lines:?}"
                     );
+                    let mut diff = DiffView::new(&job_name, lines, on_yes);
                     match diff.handle_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)) {
                         Outcome::Done(Action::Send(_, Request::UpdateJob { body, .. })) => {
                             assert!(body.starts_with("// checked"), "{body}");

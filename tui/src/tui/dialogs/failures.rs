@@ -2,7 +2,8 @@
 //! prints): where to look first. Enter opens the example work order; `f` filters the
 //! history to that workflow's failures.
 
-use super::overlay::{Outcome, popup};
+use super::Outcome;
+use super::popup::popup;
 use crate::tui::action::Action;
 use crate::tui::action::FilterText;
 use crate::tui::theme::{Theme, Tone};

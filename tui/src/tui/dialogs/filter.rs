@@ -1,6 +1,7 @@
 //! The filter form: status toggles, workflow (fuzzy picker), since/until, time field.
 
-use super::overlay::{Outcome, line_input, popup, single_line};
+use super::Outcome;
+use super::popup::{line_input, popup, single_line};
 use crate::tui::action::Action;
 use crate::tui::action::FilterText;
 use crate::tui::theme::{Theme, Tone};

@@ -1,6 +1,7 @@
 //! `?`: the keys of the current screen, generated from the keymap.
 
-use super::overlay::{Outcome, popup};
+use super::Outcome;
+use super::popup::popup;
 use crate::tui::keymap::{Command, Context, Keymap};
 use crate::tui::theme::{Theme, Tone};
 use ratatui::Frame;

@@ -10,6 +10,19 @@ pub mod filter;
 pub mod help;
 pub mod overlay;
 pub mod picker;
+pub mod popup;
 pub mod prompt;
 pub mod versions;
 pub mod zoom;
+
+use super::action::Action;
+
+/// What a dialog wants after a key.
+pub enum Outcome {
+    Stay,
+    Close,
+    /// Close this dialog, then run the action.
+    Done(Action),
+    /// Stay open and run the action (e.g. open a nested picker).
+    Keep(Action),
+}

@@ -1,5 +1,6 @@
-//! Modal dialogs drawn over a screen. They form a stack; the top one gets the keys.
+//! The stack of dialogs over a screen: the top one gets the keys, all are drawn.
 
+use super::Outcome;
 use super::confirm::Confirm;
 use super::constants::ConstantsForm;
 use super::credform::CredForm;
@@ -11,23 +12,12 @@ use super::picker::Picker;
 use super::prompt::Prompt;
 use super::versions::{DiffText, VersionsView};
 use super::zoom::Zoom;
-use crate::tui::action::Action;
+use crate::tui::action::Open;
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
-use ratatui::widgets::{Block, Borders, Clear};
-
-/// What a dialog wants after a key.
-pub enum Outcome {
-    Stay,
-    Close,
-    /// Close this dialog, then run the action.
-    Done(Action),
-    /// Stay open and run the action (e.g. open a nested picker).
-    Keep(Action),
-}
 
 pub enum Overlay {
     Help(Help),
@@ -47,6 +37,41 @@ pub enum Overlay {
 }
 
 impl Overlay {
+    /// The dialog an [`Open`] action describes.
+    pub fn open(open: Open, theme: &Theme) -> Overlay {
+        match open {
+            Open::Confirm {
+                title,
+                lines,
+                on_yes,
+            } => Overlay::Confirm(Confirm::new(title, lines, on_yes)),
+            Open::Prompt {
+                title,
+                initial,
+                purpose,
+            } => Overlay::Prompt(Prompt::new(title, initial, purpose)),
+            Open::Filter { filter, text } => {
+                Overlay::Filter(Box::new(FilterForm::new(&filter, &text)))
+            }
+            Open::NewCredential => Overlay::CredForm(Box::new(CredForm::new(None, theme))),
+            Open::Constants {
+                workflow_id,
+                workflow_name,
+                constants,
+            } => Overlay::Constants(Box::new(ConstantsForm::new(
+                workflow_id,
+                workflow_name,
+                &constants,
+            ))),
+            Open::Zoom { title, text } => Overlay::Zoom(Box::new(Zoom::new(title, text))),
+            Open::SaveDiff {
+                job_name,
+                lines,
+                on_yes,
+            } => Overlay::Diff(DiffView::new(&job_name, lines, on_yes)),
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Overlay::Help(_) => "help",
@@ -114,64 +139,4 @@ impl Overlay {
             Overlay::Failures(list) => list.draw(frame, area, theme),
         }
     }
-}
-
-/// A centred box of at most `width`×`height`, cleared, with a titled border; returns the inside.
-pub fn popup(
-    frame: &mut Frame,
-    area: Rect,
-    width: u16,
-    height: u16,
-    title: &str,
-    theme: &Theme,
-) -> Rect {
-    let width = width.min(area.width);
-    let height = height.min(area.height);
-    let rect = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(if theme.ascii {
-            ratatui::widgets::BorderType::Plain
-        } else {
-            ratatui::widgets::BorderType::Rounded
-        })
-        .title(format!(" {title} "))
-        .title_style(theme.title());
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    inner
-}
-
-/// Single-line text input style shared by prompts and forms.
-pub fn single_line(initial: &str) -> ratatui_textarea::TextArea<'static> {
-    let mut area = ratatui_textarea::TextArea::new(vec![initial.to_string()]);
-    area.move_cursor(ratatui_textarea::CursorMove::End);
-    area.set_cursor_line_style(ratatui::style::Style::default());
-    area
-}
-
-/// A key in a one-line field, with the shell's line keys: ctrl-u clears to the start,
-/// ctrl-w deletes the word before the cursor. Returns whether the text changed.
-pub fn line_input(area: &mut ratatui_textarea::TextArea<'static>, key: KeyEvent) -> bool {
-    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Char('u') if ctrl => area.delete_line_by_head(),
-        KeyCode::Char('w') if ctrl => area.delete_word(),
-        _ => area.input(key),
-    }
-}
-
-/// Is this the "save" chord of editors and forms (ctrl-s, or F2 where ctrl-s is taken)?
-pub fn is_save(key: &KeyEvent) -> bool {
-    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
-    matches!(key.code, KeyCode::F(2))
-        || (key.modifiers.contains(KeyModifiers::CONTROL)
-            && matches!(key.code, KeyCode::Char('s') | KeyCode::Char('S')))
 }

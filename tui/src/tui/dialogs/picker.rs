@@ -1,7 +1,8 @@
 //! A fuzzy-filtered list: the command palette, the workflow picker, the job picker.
 
-use super::overlay::{Outcome, line_input, popup, single_line};
-use crate::tui::action::Action;
+use super::Outcome;
+use super::popup::{line_input, popup, single_line};
+use crate::tui::action::{Action, PickPurpose};
 use crate::tui::theme::{Theme, Tone};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
@@ -11,19 +12,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui_textarea::TextArea;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum PickPurpose {
-    /// Value is a command name.
-    Palette,
-    /// Value is a workflow name, or empty for "any".
-    FilterWorkflow,
-    /// Value is a job id to rerun `reference` from.
-    RerunFrom { reference: String },
-    /// Value is a job id (of that workflow) to rerun the marked or all matching work
-    /// orders from.
-    BulkRerunFrom { workflow_id: String },
-}
 
 #[derive(Debug, Clone)]
 pub struct PickItem {

@@ -1,28 +1,13 @@
 //! A one-line question: search terms, file names, input names.
 
-use super::overlay::{Outcome, line_input, popup, single_line};
-use crate::tui::action::Action;
+use super::Outcome;
+use super::popup::{line_input, popup, single_line};
+use crate::tui::action::{Action, PromptPurpose};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui_textarea::TextArea;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum PromptPurpose {
-    HistorySearch,
-    DetailSearch,
-    WorkflowSearch,
-    AuditFilter,
-    /// Write `contents` to the typed path.
-    WritePath {
-        contents: String,
-    },
-    SaveInputName {
-        reference: String,
-        step: String,
-    },
-}
 
 pub struct Prompt {
     pub title: String,

@@ -1,8 +1,8 @@
 //! A workflow's versions (who, when, how, what changed), a version's diff, and reverting
 //! the whole workflow or one job to a version — from the workflow screen.
 
-use super::confirm::Confirm;
-use super::overlay::{Outcome, Overlay, popup};
+use super::Outcome;
+use super::popup::popup;
 use crate::tui::action::Action;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
@@ -80,7 +80,7 @@ impl VersionsView {
                 job: job.map(|(key, _)| key),
             },
         );
-        Action::overlay(Overlay::Confirm(Confirm::new("Revert", lines, send)))
+        Action::confirm("Revert", lines, send)
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {

@@ -1,7 +1,8 @@
 //! One value or log line shown whole: wrapped to the window, scrollable, with copy and
 //! pager at hand. For the root cause that hides at the end of a long response body.
 
-use super::overlay::{Outcome, popup};
+use super::Outcome;
+use super::popup::popup;
 use crate::tui::action::{Action, External};
 use crate::tui::theme::{Theme, Tone};
 use crate::tui::widgets::text::{clean_up_to, wrap_spans};

@@ -1,9 +1,7 @@
 //! The audit log: who did what, newest first, with a filter (`actor:alice
 //! kind:credential workflow:Sync since:2h`) and the chain check.
 
-use crate::tui::action::Action;
-use crate::tui::dialogs::overlay::Overlay;
-use crate::tui::dialogs::prompt::{Prompt, PromptPurpose};
+use crate::tui::action::{Action, PromptPurpose};
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
@@ -54,11 +52,11 @@ impl Audit {
             Command::Bottom => self.selected = last,
             Command::Refresh => return self.load(),
             Command::Filter | Command::Search => {
-                return Action::overlay(Overlay::Prompt(Prompt::new(
+                return Action::prompt(
                     "Filter: actor:NAME kind:K workflow:W credential:C since:2h until:1h",
                     self.filter_text.clone(),
                     PromptPurpose::AuditFilter,
-                )));
+                );
             }
             Command::Verify => return Action::Send(Tag::AuditVerify, Request::AuditVerify),
             Command::Back | Command::Quit => return Action::Back,

@@ -1,9 +1,6 @@
 //! Credentials: names, keys and which jobs use them. Values never reach the TUI.
 
-use crate::tui::action::Action;
-use crate::tui::dialogs::confirm::Confirm;
-use crate::tui::dialogs::credform::CredForm;
-use crate::tui::dialogs::overlay::Overlay;
+use crate::tui::action::{Action, Open};
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
@@ -36,7 +33,7 @@ impl Credentials {
         self.selected = self.selected.min(self.list.len().saturating_sub(1));
     }
 
-    pub fn handle(&mut self, command: Command, theme: &Theme) -> Action {
+    pub fn handle(&mut self, command: Command) -> Action {
         match command {
             Command::Up => self.selected = self.selected.saturating_sub(1),
             Command::Down => {
@@ -47,7 +44,7 @@ impl Credentials {
             Command::Refresh => return Self::load(),
             Command::Back | Command::Quit => return Action::Back,
             Command::New => {
-                return Action::overlay(Overlay::CredForm(Box::new(CredForm::new(None, theme))));
+                return Action::open(Open::NewCredential);
             }
             Command::Edit | Command::Open => {
                 // The form opens with boltd's view of it (non-secret values filled in).
@@ -69,7 +66,7 @@ impl Credentials {
                             c.used_by.join(", ")
                         ));
                     }
-                    return Action::overlay(Overlay::Confirm(Confirm::new(
+                    return Action::confirm(
                         "Remove credential",
                         lines,
                         Action::Send(
@@ -80,7 +77,7 @@ impl Credentials {
                                 name: c.name.clone(),
                             },
                         ),
-                    )));
+                    );
                 }
             }
             _ => {}

@@ -1,11 +1,7 @@
 //! Run detail: the runs of a work order, their steps, and the input, output and logs of
 //! the selected step. Opens on the failed step with its error in view.
 
-use crate::tui::action::{Action, External};
-use crate::tui::dialogs::confirm::Confirm;
-use crate::tui::dialogs::overlay::Overlay;
-use crate::tui::dialogs::prompt::{Prompt, PromptPurpose};
-use crate::tui::dialogs::zoom::Zoom;
+use crate::tui::action::{Action, External, Open, PromptPurpose};
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
@@ -462,11 +458,11 @@ impl Detail {
                 self.focus = Focus::Content;
                 Action::None
             }
-            Command::Search => Action::overlay(Overlay::Prompt(Prompt::new(
+            Command::Search => Action::prompt(
                 "Search input, output and logs",
                 self.search.clone().unwrap_or_default(),
                 PromptPurpose::DetailSearch,
-            ))),
+            ),
             Command::SearchNext | Command::SearchPrev => {
                 if self.search.is_none() {
                     return Action::info("no search yet: / searches input, output and logs");
@@ -566,7 +562,7 @@ impl Detail {
                         row.short_ref, row.state
                     ));
                 }
-                Action::overlay(Overlay::Confirm(Confirm::new(
+                Action::confirm(
                     "Cancel work order",
                     vec![format!("Cancel {} ({})?", row.short_ref, row.workflow)],
                     Action::Send(
@@ -577,7 +573,7 @@ impl Detail {
                             reference: row.id.clone(),
                         },
                     ),
-                )))
+                )
             }
             Command::SaveInput => {
                 // boltd finds the step within the referenced run, by step id.
@@ -588,14 +584,14 @@ impl Detail {
                 if step.input.as_ref().is_none_or(|i| i.body.is_none()) {
                     return Action::error("this step's input is not stored, so it cannot be saved");
                 }
-                Action::overlay(Overlay::Prompt(Prompt::new(
+                Action::prompt(
                     format!("Save the input of {} as (name)", step.job),
                     String::new(),
                     PromptPurpose::SaveInputName {
                         reference: run_id,
                         step: step.id.clone(),
                     },
-                )))
+                )
             }
             Command::WriteFile => {
                 let Some(step) = self.step() else {
@@ -619,11 +615,7 @@ impl Detail {
                 }
                 let extension = if self.tab == Tab::Logs { "log" } else { "json" };
                 let path = format!("bolt-{}-{}.{extension}", step.short_ref, what);
-                Action::overlay(Overlay::Prompt(Prompt::new(
-                    "Write to file",
-                    path,
-                    PromptPurpose::WritePath { contents },
-                )))
+                Action::prompt("Write to file", path, PromptPurpose::WritePath { contents })
             }
             Command::Wrap => {
                 self.wrap = !self.wrap;
@@ -636,9 +628,7 @@ impl Detail {
                 })
             }
             Command::Zoom => match self.selected_text() {
-                Some((what, text)) => {
-                    Action::overlay(Overlay::Zoom(Box::new(Zoom::new(what, text))))
-                }
+                Some((what, text)) => Action::open(Open::Zoom { title: what, text }),
                 None => {
                     Action::error("nothing to show here: this step has no stored data in this tab")
                 }

@@ -1,10 +1,7 @@
 //! History: the work order list, newest first, live, filterable, paged by keyset cursor.
 
-use crate::tui::action::Action;
 pub use crate::tui::action::FilterText;
-use crate::tui::dialogs::confirm::Confirm;
-use crate::tui::dialogs::overlay::Overlay;
-use crate::tui::dialogs::prompt::{Prompt, PromptPurpose};
+use crate::tui::action::{Action, Open, PromptPurpose};
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
@@ -351,37 +348,36 @@ impl History {
                 None => Action::None,
             },
             Command::Cancel => match self.selected_row() {
-                Some(row) if !row.state.is_final() => {
-                    Action::overlay(Overlay::Confirm(Confirm::new(
-                        "Cancel work order",
-                        vec![format!(
-                            "Cancel {} ({}) — {}?",
-                            row.short_ref, row.workflow, row.state
-                        )],
-                        Action::Send(
-                            Tag::Action {
-                                what: format!("cancel {}", row.short_ref),
-                            },
-                            Request::Cancel {
-                                reference: row.id.clone(),
-                            },
-                        ),
-                    )))
-                }
+                Some(row) if !row.state.is_final() => Action::confirm(
+                    "Cancel work order",
+                    vec![format!(
+                        "Cancel {} ({}) — {}?",
+                        row.short_ref, row.workflow, row.state
+                    )],
+                    Action::Send(
+                        Tag::Action {
+                            what: format!("cancel {}", row.short_ref),
+                        },
+                        Request::Cancel {
+                            reference: row.id.clone(),
+                        },
+                    ),
+                ),
                 Some(row) => Action::info(format!(
                     "{} already finished ({})",
                     row.short_ref, row.state
                 )),
                 None => Action::None,
             },
-            Command::Search => Action::overlay(Overlay::Prompt(Prompt::new(
+            Command::Search => Action::prompt(
                 "Search inputs, outputs and logs (empty clears)",
                 self.filter.search.clone().unwrap_or_default(),
                 PromptPurpose::HistorySearch,
-            ))),
-            Command::Filter => Action::overlay(Overlay::Filter(Box::new(
-                crate::tui::dialogs::filter::FilterForm::new(&self.filter, &self.filter_text),
-            ))),
+            ),
+            Command::Filter => Action::open(Open::Filter {
+                filter: self.filter.clone(),
+                text: self.filter_text.clone(),
+            }),
             Command::Back if self.filter.search.is_some() => {
                 self.filter.search = None;
                 self.reload()
@@ -506,7 +502,7 @@ impl History {
                 (Some(_), Some(name)) => format!(" of {name}"),
                 _ => String::new(),
             };
-            return Action::overlay(Overlay::Confirm(Confirm::new(
+            return Action::confirm(
                 "Rerun all matching",
                 vec![
                     format!(
@@ -522,7 +518,7 @@ impl History {
                     Tag::BulkMatching,
                     Request::RerunMatching { filter, from_job },
                 ),
-            )));
+            );
         }
         if !self.marked.is_empty() {
             // Oldest first, so reruns happen in the order the work arrived.
@@ -535,7 +531,7 @@ impl History {
             let references: Vec<String> = refs.iter().map(|r| r.id.clone()).collect();
             let count = references.len();
             let workflows: BTreeSet<&str> = refs.iter().map(|r| r.workflow.as_str()).collect();
-            return Action::overlay(Overlay::Confirm(Confirm::new(
+            return Action::confirm(
                 "Rerun marked",
                 vec![
                     format!(
@@ -553,7 +549,7 @@ impl History {
                     references,
                     from_job,
                 },
-            )));
+            );
         }
         match self.selected_row() {
             Some(row) => Action::Send(
@@ -940,12 +936,10 @@ mod tests {
         }
         // The confirmation names the step.
         match history.rerun(Some(("transform".into(), "Transform".into()))) {
-            Action::Overlay(overlay) => match *overlay {
-                Overlay::Confirm(confirm) => assert!(
-                    confirm.lines.join(" ").contains("from step Transform"),
-                    "{:?}",
-                    confirm.lines
-                ),
+            Action::Open(open) => match *open {
+                Open::Confirm { lines, .. } => {
+                    assert!(lines.join(" ").contains("from step Transform"), "{lines:?}")
+                }
                 other => panic!("{}", other.name()),
             },
             other => panic!("{other:?}"),
@@ -980,15 +974,11 @@ mod tests {
         history.handle(Command::Mark);
         history.handle(Command::Mark);
         match history.handle(Command::Rerun) {
-            Action::Overlay(overlay) => match *overlay {
-                Overlay::Confirm(confirm) => {
-                    assert!(
-                        confirm.lines[0].contains("Rerun 2 marked"),
-                        "{:?}",
-                        confirm.lines
-                    );
-                    match confirm.on_yes {
-                        Some(Action::BulkRerun { references, .. }) => {
+            Action::Open(open) => match *open {
+                Open::Confirm { lines, on_yes, .. } => {
+                    assert!(lines[0].contains("Rerun 2 marked"), "{lines:?}");
+                    match on_yes {
+                        Action::BulkRerun { references, .. } => {
                             // oldest first: row 1 is older than row 0
                             assert_eq!(
                                 references,
@@ -1005,19 +995,12 @@ mod tests {
         history.handle(Command::MarkAllMatching);
         assert!(history.marked.is_empty());
         match history.handle(Command::Rerun) {
-            Action::Overlay(overlay) => match *overlay {
-                Overlay::Confirm(confirm) => {
-                    assert!(
-                        confirm.lines[0].contains("ALL 1,224"),
-                        "{:?}",
-                        confirm.lines
-                    );
+            Action::Open(open) => match *open {
+                Open::Confirm { lines, on_yes, .. } => {
+                    assert!(lines[0].contains("ALL 1,224"), "{lines:?}");
                     assert!(matches!(
-                        confirm.on_yes,
-                        Some(Action::Send(
-                            Tag::BulkMatching,
-                            Request::RerunMatching { .. }
-                        ))
+                        on_yes,
+                        Action::Send(Tag::BulkMatching, Request::RerunMatching { .. })
                     ));
                 }
                 other => panic!("{}", other.name()),
@@ -1038,8 +1021,8 @@ mod tests {
     fn capped_search_counts_read_as_lower_bounds() {
         fn confirm_text(history: &mut History) -> String {
             match history.rerun(None) {
-                Action::Overlay(overlay) => match *overlay {
-                    Overlay::Confirm(confirm) => confirm.lines.join("\n"),
+                Action::Open(open) => match *open {
+                    Open::Confirm { lines, .. } => lines.join("\n"),
                     _ => panic!("expected a confirmation"),
                 },
                 other => panic!("expected a confirmation, got {other:?}"),

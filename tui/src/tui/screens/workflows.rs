@@ -2,10 +2,7 @@
 //! and one workflow's graph, from which jobs are edited and runs started.
 
 use super::graph::{draw_graph, job_order, trigger_text};
-use crate::tui::action::Action;
-use crate::tui::dialogs::confirm::Confirm;
-use crate::tui::dialogs::overlay::Overlay;
-use crate::tui::dialogs::prompt::{Prompt, PromptPurpose};
+use crate::tui::action::{Action, Open, PromptPurpose};
 use crate::tui::keymap::Command;
 use crate::tui::source::Tag;
 use crate::tui::theme::{Theme, Tone};
@@ -48,14 +45,14 @@ pub fn toggle_enabled(workflow: &WorkflowView) -> Action {
     if enabled {
         return send;
     }
-    Action::overlay(Overlay::Confirm(Confirm::new(
+    Action::confirm(
         "Disable workflow",
         vec![
             format!("Disable {}?", workflow.name),
             "Its webhooks will refuse requests and its cron triggers will not fire.".into(),
         ],
         send,
-    )))
+    )
 }
 
 impl Workflows {
@@ -141,11 +138,11 @@ impl Workflows {
             Command::Refresh => return Self::load(),
             Command::Back | Command::Quit => return Action::Back,
             Command::Search => {
-                return Action::overlay(Overlay::Prompt(Prompt::new(
+                return Action::prompt(
                     "Find workflow",
                     String::new(),
                     PromptPurpose::WorkflowSearch,
-                )));
+                );
             }
             Command::Open => {
                 if let Some(w) = self.selected_workflow() {
@@ -358,13 +355,11 @@ impl Graph {
                 );
             }
             Command::Constants => {
-                return Action::overlay(Overlay::Constants(Box::new(
-                    crate::tui::dialogs::constants::ConstantsForm::new(
-                        self.workflow.id.clone(),
-                        self.workflow.name.clone(),
-                        &self.workflow.constants,
-                    ),
-                )));
+                return Action::open(Open::Constants {
+                    workflow_id: self.workflow.id.clone(),
+                    workflow_name: self.workflow.name.clone(),
+                    constants: self.workflow.constants.clone(),
+                });
             }
             _ => {}
         }

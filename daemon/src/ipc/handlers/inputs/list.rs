@@ -1,0 +1,15 @@
+//! `bolt input list`.
+
+use crate::daemon::Daemon;
+use crate::ipc::handlers::HandlerResult;
+use bolt_shared::protocol::Response;
+use std::sync::Arc;
+
+pub async fn handle(daemon: &Arc<Daemon>) -> HandlerResult {
+    let inputs = daemon
+        .store
+        .readers
+        .read(crate::store::saved_inputs::list)
+        .await?;
+    Ok(Response::Inputs { inputs })
+}

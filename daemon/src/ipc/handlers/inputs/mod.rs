@@ -1,0 +1,5 @@
+//! Saved inputs: `bolt input save|list|rm`.
+
+pub mod list;
+pub mod remove;
+pub mod save;

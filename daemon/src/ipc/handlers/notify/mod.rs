@@ -1,0 +1,3 @@
+//! `bolt notify test`: alert channels.
+
+pub mod test;

@@ -1,0 +1,368 @@
+//! The work order list in the store: its rows, the WHERE clause of a resolved filter, keyset
+//! pages, the work orders a bulk rerun takes, and the header counts (hourly buckets, or
+//! counting the rows).
+
+use super::{StoreResult, from_micros};
+use bolt_shared::model::*;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+const ROW_COLUMNS: &str =
+    "wo.id, p.name, wo.workflow_id, w.name, wo.state, wo.origin, wo.received_at, wo.last_activity,
+    wo.duration_ms, wo.run_count, wo.error_job, wo.error_type, wo.error_message, d.wiped_at";
+const ROW_FROM: &str = "FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
+    LEFT JOIN dataclips d ON d.id = wo.dataclip_id";
+
+const WORKFLOW_BY_ANY_NAME: &str =
+    "SELECT id FROM workflows WHERE id = ?1 OR key = ?1 OR lower(name) = lower(?1) LIMIT 1";
+
+const FACTS: &str =
+    "SELECT workflow_id, state, received_at, last_activity FROM work_orders WHERE id = ?1";
+
+/// Work orders with an indexed document matching the FTS query (the whole index: right
+/// for bulk reruns, which need every match; list pages walk the index, see `search`).
+const MATCHING_DOCUMENTS: &str = "wo.id IN (SELECT sd.work_order_id FROM search_docs sd WHERE sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?))";
+
+const BUCKETS_OF_WORKFLOW: &str = "SELECT state, SUM(n) FROM work_order_counts
+                 WHERE workflow_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY state";
+
+const BUCKETS_OF_ALL: &str =
+    "SELECT state, SUM(n) FROM work_order_counts INDEXED BY work_order_counts_hour
+                 WHERE hour >= ?1 AND hour < ?2 GROUP BY state";
+
+/// What a list page, a count or a bulk rerun selects: a filter with its workflow resolved,
+/// its times in microseconds and its search text turned into what the store matches.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Any of these states (none: every state).
+    pub states: Vec<WorkOrderState>,
+    pub workflow_id: Option<String>,
+    /// Received (or, `by_activity`, last active) at or after this time.
+    pub since: Option<i64>,
+    /// Received (or, `by_activity`, last active) before this time.
+    pub until: Option<i64>,
+    pub by_activity: bool,
+    pub search: Option<SearchTerms>,
+}
+
+/// A search as the store matches it: an indexed document matching the FTS query, or one
+/// of the work orders the search names by id.
+#[derive(Debug, Clone, Default)]
+pub struct SearchTerms {
+    pub fts_query: Option<String>,
+    pub ids: Vec<String>,
+}
+
+/// Where a page continues: below the last row of the page before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    /// Pages by received time (work order ids are UUID v7 taken at receipt).
+    Id(String),
+    /// Pages by last activity: its time (microseconds) and the work order id.
+    Activity { at: i64, id: String },
+}
+
+/// What a filter looks at in a work order (search pages test each match with it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkOrderFacts {
+    pub workflow_id: String,
+    pub state: WorkOrderState,
+    pub received_at: i64,
+    pub last_activity: i64,
+}
+
+fn row_from(r: &Row) -> rusqlite::Result<WorkOrderRow> {
+    let id: String = r.get(0)?;
+    let error_job: Option<String> = r.get(10)?;
+    Ok(WorkOrderRow {
+        short_ref: short_ref(&id),
+        id,
+        project: r.get(1)?,
+        workflow_id: r.get(2)?,
+        workflow: r.get(3)?,
+        state: WorkOrderState::parse(&r.get::<_, String>(4)?).unwrap_or(WorkOrderState::Exception),
+        origin: Origin::parse(&r.get::<_, String>(5)?).unwrap_or(Origin::Manual),
+        received_at: from_micros(r.get(6)?),
+        last_activity: from_micros(r.get(7)?),
+        duration_ms: r.get(8)?,
+        run_count: r.get::<_, i64>(9)? as u32,
+        first_error: error_job.map(|job| FirstError {
+            job,
+            error_type: r.get(11).ok().flatten(),
+            message: r.get(12).ok().flatten(),
+        }),
+        input_wiped: r.get::<_, Option<i64>>(13)?.is_some(),
+        hit: None,
+    })
+}
+
+/// The smallest UUID v7 (as text) of a millisecond: ids of that instant sort at or after it.
+fn uuid_v7_floor(millis: i64) -> String {
+    let ms = millis.clamp(0, (1 << 48) - 1) as u64;
+    let hex = format!("{ms:012x}");
+    format!("{}-{}-7000-8000-000000000000", &hex[..8], &hex[8..])
+}
+
+/// The id of a workflow named by id, key or name, deleted ones included (they still have
+/// history).
+pub fn workflow_by_any_name(conn: &Connection, workflow: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached(WORKFLOW_BY_ANY_NAME)?
+        .query_row([workflow], |r| r.get(0))
+        .optional()?)
+}
+
+/// The WHERE clause and parameters of a selection (without paging; empty for everything).
+pub fn filter_sql(selection: &Selection) -> (String, Vec<SqlValue>) {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut params: Vec<SqlValue> = Vec::new();
+    if !selection.states.is_empty() {
+        let marks: Vec<&str> = selection.states.iter().map(|_| "?").collect();
+        clauses.push(format!("wo.state IN ({})", marks.join(", ")));
+        params.extend(
+            selection
+                .states
+                .iter()
+                .map(|s| SqlValue::Text(s.as_str().into())),
+        );
+    }
+    if let Some(workflow_id) = &selection.workflow_id {
+        clauses.push("wo.workflow_id = ?".into());
+        params.push(SqlValue::Text(workflow_id.clone()));
+    }
+    let column = if selection.by_activity {
+        "wo.last_activity"
+    } else {
+        "wo.received_at"
+    };
+    let by_received = !selection.by_activity;
+    if let Some(since) = selection.since {
+        clauses.push(format!("{column} >= ?"));
+        params.push(SqlValue::Integer(since));
+        if by_received {
+            // Ids are UUID v7 taken at receipt: the id bound lets indexes ending in id
+            // (workflow/state, id) range-scan instead of reading every row of the workflow.
+            clauses.push("wo.id >= ?".into());
+            params.push(SqlValue::Text(uuid_v7_floor(since.div_euclid(1000) - 1)));
+        }
+    }
+    if let Some(until) = selection.until {
+        clauses.push(format!("{column} < ?"));
+        params.push(SqlValue::Integer(until));
+        if by_received {
+            clauses.push("wo.id < ?".into());
+            params.push(SqlValue::Text(uuid_v7_floor(until.div_euclid(1000) + 1)));
+        }
+    }
+    if let Some(search) = &selection.search {
+        let mut alternatives = Vec::new();
+        if let Some(query) = &search.fts_query {
+            alternatives.push(MATCHING_DOCUMENTS.to_string());
+            params.push(SqlValue::Text(query.clone()));
+        }
+        if !search.ids.is_empty() {
+            let marks: Vec<&str> = search.ids.iter().map(|_| "?").collect();
+            alternatives.push(format!("wo.id IN ({})", marks.join(", ")));
+            params.extend(search.ids.iter().cloned().map(SqlValue::Text));
+        }
+        clauses.push(if alternatives.is_empty() {
+            "0".into()
+        } else {
+            format!("({})", alternatives.join(" OR "))
+        });
+    }
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    (sql, params)
+}
+
+/// Up to `rows` work orders of a selection (without search), newest first (by id, or by
+/// last activity), below `after`.
+pub fn page(
+    conn: &Connection,
+    selection: &Selection,
+    after: Option<&After>,
+    rows: u32,
+) -> StoreResult<Vec<WorkOrderRow>> {
+    let (mut where_sql, mut params) = filter_sql(selection);
+    if let Some(after) = after {
+        let keyset = match after {
+            After::Activity { at, id } => {
+                params.push(SqlValue::Integer(*at));
+                params.push(SqlValue::Text(id.clone()));
+                "(wo.last_activity, wo.id) < (?, ?)"
+            }
+            After::Id(id) => {
+                params.push(SqlValue::Text(id.clone()));
+                "wo.id < ?"
+            }
+        };
+        where_sql = if where_sql.is_empty() {
+            format!("WHERE {keyset}")
+        } else {
+            format!("{where_sql} AND {keyset}")
+        };
+    }
+    let order = if selection.by_activity {
+        "wo.last_activity DESC, wo.id DESC"
+    } else {
+        "wo.id DESC"
+    };
+    let sql = format!("SELECT {ROW_COLUMNS} {ROW_FROM} {where_sql} ORDER BY {order} LIMIT {rows}");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(params.iter()), row_from)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Every work order of a selection, oldest received first (the order reruns happen in).
+pub fn matching_ids(conn: &Connection, selection: &Selection) -> StoreResult<Vec<String>> {
+    let (where_sql, params) = filter_sql(selection);
+    let sql = format!("SELECT wo.id FROM work_orders wo {where_sql} ORDER BY wo.id ASC");
+    // Not cached: a search's ids make each statement different, and bulk reruns are rare.
+    let mut stmt = conn.prepare(&sql)?;
+    let ids = stmt
+        .query_map(params_from_iter(params.iter()), |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// A work order's list row; an error (no rows) when there is no such work order.
+pub fn work_order_row(conn: &Connection, id: &str) -> StoreResult<WorkOrderRow> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE wo.id = ?1"))?
+        .query_row([id], row_from)?)
+}
+
+/// A work order's list row, if it (still) exists.
+pub fn find_work_order_row(conn: &Connection, id: &str) -> StoreResult<Option<WorkOrderRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE wo.id = ?1"))?
+        .query_row([id], row_from)
+        .optional()?)
+}
+
+/// What a filter looks at in work order `id`, if it exists.
+pub fn facts(conn: &Connection, id: &str) -> StoreResult<Option<WorkOrderFacts>> {
+    Ok(conn
+        .prepare_cached(FACTS)?
+        .query_row([id], |r| {
+            Ok(WorkOrderFacts {
+                workflow_id: r.get(0)?,
+                state: WorkOrderState::parse(&r.get::<_, String>(1)?)
+                    .unwrap_or(WorkOrderState::Exception),
+                received_at: r.get(2)?,
+                last_activity: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Sums of the hourly buckets in [first_hour, end_hour), for one workflow or all.
+pub fn bucket_counts(
+    conn: &Connection,
+    workflow_id: Option<&str>,
+    first_hour: i64,
+    end_hour: i64,
+) -> StoreResult<Vec<StateCount>> {
+    let rows: Vec<(String, i64)> = match workflow_id {
+        Some(workflow) => conn
+            .prepare_cached(BUCKETS_OF_WORKFLOW)?
+            .query_map(params![workflow, first_hour, end_hour], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?,
+        None => conn
+            .prepare_cached(BUCKETS_OF_ALL)?
+            .query_map(params![first_hour, end_hour], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(to_counts(rows))
+}
+
+/// Counts by state of a selection, reading the matching work orders.
+pub fn count_by_state(conn: &Connection, selection: &Selection) -> StoreResult<Vec<StateCount>> {
+    let (where_sql, params) = filter_sql(selection);
+    let sql =
+        format!("SELECT wo.state, COUNT(*) FROM work_orders wo {where_sql} GROUP BY wo.state");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows: Vec<(String, i64)> = stmt
+        .query_map(params_from_iter(params.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(to_counts(rows))
+}
+
+/// (state, count) rows as counts; a state this bolt doesn't know is left out.
+fn to_counts(rows: Vec<(String, i64)>) -> Vec<StateCount> {
+    rows.into_iter()
+        .filter_map(|(state, count)| {
+            Some(StateCount {
+                state: WorkOrderState::parse(&state)?,
+                count: count.max(0) as u64,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v7_floor_orders_with_real_ids() {
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = chrono::Utc::now().timestamp_millis();
+        assert!(uuid_v7_floor(now - 1000) < id);
+        assert!(uuid_v7_floor(now + 1000) > id);
+    }
+
+    #[test]
+    fn time_bounds_by_received_also_bound_the_ids() {
+        let selection = Selection {
+            states: vec![WorkOrderState::Failed, WorkOrderState::Crashed],
+            workflow_id: Some("wf".into()),
+            since: Some(1_500),
+            until: Some(2_000_000),
+            ..Selection::default()
+        };
+        let (sql, params) = filter_sql(&selection);
+        assert_eq!(
+            sql,
+            "WHERE wo.state IN (?, ?) AND wo.workflow_id = ? AND wo.received_at >= ? AND wo.id >= ? AND wo.received_at < ? AND wo.id < ?"
+        );
+        assert_eq!(params.len(), 7);
+        assert_eq!(params[4], SqlValue::Text(uuid_v7_floor(0)));
+        assert_eq!(params[6], SqlValue::Text(uuid_v7_floor(2_001)));
+        let by_activity = Selection {
+            by_activity: true,
+            since: Some(1),
+            ..Selection::default()
+        };
+        assert_eq!(filter_sql(&by_activity).0, "WHERE wo.last_activity >= ?");
+        assert_eq!(filter_sql(&Selection::default()).0, "");
+    }
+
+    #[test]
+    fn a_search_matches_documents_or_the_ids_it_names_and_nothing_without_either() {
+        let search = |fts_query: Option<&str>, ids: &[&str]| Selection {
+            search: Some(SearchTerms {
+                fts_query: fts_query.map(str::to_string),
+                ids: ids.iter().map(|id| id.to_string()).collect(),
+            }),
+            ..Selection::default()
+        };
+        assert_eq!(
+            filter_sql(&search(Some("\"x\""), &["a", "b"])).0,
+            format!("WHERE ({MATCHING_DOCUMENTS} OR wo.id IN (?, ?))")
+        );
+        assert_eq!(filter_sql(&search(None, &[])).0, "WHERE 0");
+    }
+}

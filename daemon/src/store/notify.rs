@@ -1,0 +1,477 @@
+//! Alerts in the store: the events waiting for the notifier, the deliveries it made of them
+//! per channel (with their retries), and each channel's open rate-limit windows. What to
+//! queue, hold back or digest is decided in `notify::queue`; this module reads and writes
+//! the rows.
+
+use super::StoreResult;
+use rusqlite::{Connection, OptionalExtension, params};
+
+// Events.
+
+/// An event to queue. `workflow` is (key, name) for per-workflow events.
+pub struct NewEvent<'a> {
+    pub event: &'a str,
+    pub workflow: Option<(&'a str, &'a str)>,
+    pub payload: &'a str,
+    pub created_at: i64,
+}
+
+/// An event waiting to be fanned out to the channels.
+#[derive(Debug, Clone)]
+pub struct QueuedEvent {
+    pub id: i64,
+    pub event: String,
+    pub workflow_key: Option<String>,
+    pub workflow_name: Option<String>,
+    pub payload: String,
+}
+
+/// What a `run_failed` alert tells of a run.
+#[derive(Debug, Clone)]
+pub struct EndedRun {
+    pub state: String,
+    pub error_type: Option<String>,
+    pub error_message: Option<String>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub attempt: i64,
+    pub work_order_id: String,
+    pub workflow_key: String,
+    pub workflow_name: String,
+    pub project_name: String,
+    /// The job of the run's latest step that did not succeed.
+    pub failed_job: Option<String>,
+}
+
+/// A version of a workflow, as a `workflow_changed` alert tells of it.
+#[derive(Debug, Clone)]
+pub struct VersionRow {
+    pub version: i64,
+    /// The workflow's spec (JSON).
+    pub snapshot: String,
+    pub actor: Option<String>,
+    /// How the version was made (JSON).
+    pub origin: Option<String>,
+    pub created_at: i64,
+    pub project_name: String,
+}
+
+/// A workflow, as the alert of its removal tells of it.
+#[derive(Debug, Clone)]
+pub struct WorkflowRow {
+    pub key: String,
+    pub name: String,
+    pub version: i64,
+    pub project_name: String,
+}
+
+const INSERT_EVENT: &str =
+    "INSERT INTO notify_events (event, workflow_key, workflow_name, payload, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5)";
+const ENDED_RUN: &str =
+    "SELECT r.state, r.error_type, r.error_message, r.started_at, r.finished_at, r.attempt,
+        r.work_order_id, w.key, w.name, p.name,
+        (SELECT s.job_name FROM run_steps rs JOIN steps s ON s.id = rs.step_id
+          WHERE rs.run_id = r.id AND s.exit_reason NOT IN ('success')
+          ORDER BY s.started_at DESC LIMIT 1)
+     FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
+     JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
+     WHERE r.id = ?1";
+const VERSION_AND_PREVIOUS: &str =
+    "SELECT v.version, v.snapshot, v.actor, v.origin, v.created_at, p.name
+     FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id
+     JOIN projects p ON p.id = w.project_id
+     WHERE v.workflow_id = ?1 AND v.version IN (?2, ?2 - 1) ORDER BY v.version DESC";
+const WORKFLOW: &str = "SELECT w.key, w.name, w.version, p.name FROM workflows w
+     JOIN projects p ON p.id = w.project_id WHERE w.id = ?1";
+const QUEUED_EVENTS: &str =
+    "SELECT id, event, workflow_key, workflow_name, payload FROM notify_events
+     ORDER BY id LIMIT ?1";
+
+pub fn insert_event(conn: &Connection, event: &NewEvent<'_>) -> StoreResult<()> {
+    conn.prepare_cached(INSERT_EVENT)?.execute(params![
+        event.event,
+        event.workflow.map(|w| w.0),
+        event.workflow.map(|w| w.1),
+        event.payload,
+        event.created_at
+    ])?;
+    Ok(())
+}
+
+pub fn ended_run(conn: &Connection, run_id: &str) -> StoreResult<Option<EndedRun>> {
+    Ok(conn
+        .prepare_cached(ENDED_RUN)?
+        .query_row([run_id], |r| {
+            Ok(EndedRun {
+                state: r.get(0)?,
+                error_type: r.get(1)?,
+                error_message: r.get(2)?,
+                started_at: r.get(3)?,
+                finished_at: r.get(4)?,
+                attempt: r.get(5)?,
+                work_order_id: r.get(6)?,
+                workflow_key: r.get(7)?,
+                workflow_name: r.get(8)?,
+                project_name: r.get(9)?,
+                failed_job: r.get(10)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Version `version` of a workflow and the one before it (if they exist), newest first.
+pub fn version_and_previous(
+    conn: &Connection,
+    workflow_id: &str,
+    version: i64,
+) -> StoreResult<Vec<VersionRow>> {
+    Ok(conn
+        .prepare_cached(VERSION_AND_PREVIOUS)?
+        .query_map(params![workflow_id, version], |r| {
+            Ok(VersionRow {
+                version: r.get(0)?,
+                snapshot: r.get(1)?,
+                actor: r.get(2)?,
+                origin: r.get(3)?,
+                created_at: r.get(4)?,
+                project_name: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+pub fn workflow(conn: &Connection, workflow_id: &str) -> StoreResult<Option<WorkflowRow>> {
+    Ok(conn
+        .prepare_cached(WORKFLOW)?
+        .query_row([workflow_id], |r| {
+            Ok(WorkflowRow {
+                key: r.get(0)?,
+                name: r.get(1)?,
+                version: r.get(2)?,
+                project_name: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+/// The oldest events waiting to be fanned out, at most `limit`.
+pub fn queued_events(conn: &Connection, limit: i64) -> StoreResult<Vec<QueuedEvent>> {
+    Ok(conn
+        .prepare_cached(QUEUED_EVENTS)?
+        .query_map([limit], |r| {
+            Ok(QueuedEvent {
+                id: r.get(0)?,
+                event: r.get(1)?,
+                workflow_key: r.get(2)?,
+                workflow_name: r.get(3)?,
+                payload: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+pub fn delete_event(conn: &Connection, id: i64) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM notify_events WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+pub fn any_events(conn: &Connection) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM notify_events)")?
+        .query_row([], |r| r.get(0))?)
+}
+
+pub fn events_waiting(conn: &Connection) -> StoreResult<u64> {
+    let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM notify_events", [], |r| r.get(0))?;
+    Ok(waiting as u64)
+}
+
+// Rate-limit windows.
+
+/// A channel's open window for one workflow (`workflow_key` '' for boltd-wide events).
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub channel: String,
+    pub workflow_key: String,
+    pub started_at: i64,
+    /// Events let through in it.
+    pub sent: i64,
+}
+
+const WINDOWS: &str = "SELECT channel, workflow_key, started_at, sent FROM notify_windows";
+const WINDOW: &str =
+    "SELECT started_at, sent FROM notify_windows WHERE channel = ?1 AND workflow_key = ?2";
+const COUNT_SENT: &str =
+    "UPDATE notify_windows SET sent = sent + 1 WHERE channel = ?1 AND workflow_key = ?2";
+const OPEN_WINDOW: &str =
+    "INSERT INTO notify_windows (channel, workflow_key, started_at, sent) VALUES (?1, ?2, ?3, 1)
+     ON CONFLICT (channel, workflow_key) DO UPDATE SET started_at = excluded.started_at, sent = 1";
+const CLOSE_WINDOW: &str = "DELETE FROM notify_windows WHERE channel = ?1 AND workflow_key = ?2";
+
+pub fn windows(conn: &Connection) -> StoreResult<Vec<Window>> {
+    Ok(conn
+        .prepare_cached(WINDOWS)?
+        .query_map([], |r| {
+            Ok(Window {
+                channel: r.get(0)?,
+                workflow_key: r.get(1)?,
+                started_at: r.get(2)?,
+                sent: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+pub fn window(conn: &Connection, channel: &str, workflow_key: &str) -> StoreResult<Option<Window>> {
+    Ok(conn
+        .prepare_cached(WINDOW)?
+        .query_row(params![channel, workflow_key], |r| {
+            Ok(Window {
+                channel: channel.to_string(),
+                workflow_key: workflow_key.to_string(),
+                started_at: r.get(0)?,
+                sent: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Counts one more event let through the open window.
+pub fn count_sent(conn: &Connection, channel: &str, workflow_key: &str) -> StoreResult<()> {
+    conn.prepare_cached(COUNT_SENT)?
+        .execute(params![channel, workflow_key])?;
+    Ok(())
+}
+
+/// Starts a window at `now` with one event let through (replacing an ended one).
+pub fn open_window(
+    conn: &Connection,
+    channel: &str,
+    workflow_key: &str,
+    now: i64,
+) -> StoreResult<()> {
+    conn.prepare_cached(OPEN_WINDOW)?
+        .execute(params![channel, workflow_key, now])?;
+    Ok(())
+}
+
+pub fn close_window(conn: &Connection, channel: &str, workflow_key: &str) -> StoreResult<()> {
+    conn.prepare_cached(CLOSE_WINDOW)?
+        .execute(params![channel, workflow_key])?;
+    Ok(())
+}
+
+// Deliveries.
+
+/// A delivery to queue: `pending`, or `held` for the window's digest.
+pub struct NewDelivery<'a> {
+    pub channel: &'a str,
+    pub event: &'a str,
+    pub workflow_key: &'a str,
+    pub payload: &'a str,
+    pub state: &'a str,
+    /// When it is queued (and first due).
+    pub at: i64,
+}
+
+/// A delivery held back by the rate limit.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub id: i64,
+    pub event: String,
+    pub payload: String,
+    pub created_at: i64,
+}
+
+/// One delivery to make now.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub id: i64,
+    pub channel: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// A failed attempt, and when to try next (or that it was given up on).
+pub struct FailedAttempt<'a> {
+    pub id: i64,
+    /// `pending` (to retry) or `failed` (given up).
+    pub state: &'a str,
+    pub attempts: i64,
+    pub error: &'a str,
+    pub next_attempt_at: i64,
+    pub finished_at: Option<i64>,
+    pub at: i64,
+}
+
+/// The deliveries of one channel in one state.
+#[derive(Debug, Clone)]
+pub struct StateCount {
+    pub channel: String,
+    pub state: String,
+    pub count: i64,
+    /// How many of them were tried at least once.
+    pub tried: i64,
+    pub last_finished_at: Option<i64>,
+}
+
+/// A channel's latest failed attempt.
+#[derive(Debug, Clone)]
+pub struct LastError {
+    pub channel: String,
+    pub at: i64,
+    pub error: String,
+}
+
+const INSERT_DELIVERY: &str = "INSERT INTO notify_deliveries (channel, event, workflow_key, payload, state, next_attempt_at, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
+const HELD: &str = "SELECT id, event, payload, created_at FROM notify_deliveries
+     WHERE channel = ?1 AND workflow_key = ?2 AND state = 'held' ORDER BY id";
+const MARK_DIGESTED: &str = "UPDATE notify_deliveries SET state = 'digested', finished_at = ?4
+     WHERE channel = ?1 AND workflow_key = ?2 AND state = 'held' AND id <= ?3";
+const DELETE_FINISHED: &str = "DELETE FROM notify_deliveries
+     WHERE state IN ('delivered', 'failed', 'digested') AND finished_at < ?1";
+const CHANNELS_WAITING: &str =
+    "SELECT DISTINCT channel FROM notify_deliveries WHERE state IN ('pending', 'held')";
+const GIVE_UP_CHANNEL: &str = "UPDATE notify_deliveries SET state = 'failed', finished_at = ?2,
+        last_error = 'the channel is no longer in bolt.toml'
+     WHERE channel = ?1 AND state IN ('pending', 'held')";
+const DUE: &str = "SELECT id, channel, payload, attempts FROM notify_deliveries
+     WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2";
+const MARK_DELIVERED: &str = "UPDATE notify_deliveries SET state = 'delivered', attempts = ?2,
+        finished_at = ?3, last_attempt_at = ?3 WHERE id = ?1";
+const MARK_FAILED_ATTEMPT: &str =
+    "UPDATE notify_deliveries SET state = ?2, attempts = ?3, last_error = ?4,
+        next_attempt_at = ?5, finished_at = ?6, last_attempt_at = ?7 WHERE id = ?1";
+const STATE_COUNTS: &str = "SELECT channel, state, COUNT(*), SUM(attempts > 0), MAX(finished_at)
+     FROM notify_deliveries GROUP BY channel, state";
+/// SQLite takes `last_error` from the row holding the MAX.
+const LAST_ERRORS: &str = "SELECT channel, MAX(last_attempt_at), last_error FROM notify_deliveries
+     WHERE last_error IS NOT NULL AND last_attempt_at IS NOT NULL GROUP BY channel";
+
+pub fn insert_delivery(conn: &Connection, delivery: &NewDelivery<'_>) -> StoreResult<()> {
+    conn.prepare_cached(INSERT_DELIVERY)?.execute(params![
+        delivery.channel,
+        delivery.event,
+        delivery.workflow_key,
+        delivery.payload,
+        delivery.state,
+        delivery.at
+    ])?;
+    Ok(())
+}
+
+/// The deliveries the rate limit held back for a channel and workflow, oldest first.
+pub fn held(conn: &Connection, channel: &str, workflow_key: &str) -> StoreResult<Vec<Held>> {
+    Ok(conn
+        .prepare_cached(HELD)?
+        .query_map(params![channel, workflow_key], |r| {
+            Ok(Held {
+                id: r.get(0)?,
+                event: r.get(1)?,
+                payload: r.get(2)?,
+                created_at: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Marks the held deliveries up to `through_id` as summed up in a digest.
+pub fn mark_digested(
+    conn: &Connection,
+    channel: &str,
+    workflow_key: &str,
+    through_id: i64,
+    now: i64,
+) -> StoreResult<()> {
+    conn.prepare_cached(MARK_DIGESTED)?
+        .execute(params![channel, workflow_key, through_id, now])?;
+    Ok(())
+}
+
+/// Forgets the deliveries that finished before `cutoff`.
+pub fn delete_finished_before(conn: &Connection, cutoff: i64) -> StoreResult<()> {
+    conn.prepare_cached(DELETE_FINISHED)?.execute([cutoff])?;
+    Ok(())
+}
+
+/// The channels with deliveries still to make (pending or held).
+pub fn channels_waiting(conn: &Connection) -> StoreResult<Vec<String>> {
+    Ok(conn
+        .prepare_cached(CHANNELS_WAITING)?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Gives up the deliveries still to make of a channel that is no longer configured.
+pub fn give_up_channel(conn: &Connection, channel: &str, now: i64) -> StoreResult<()> {
+    conn.prepare_cached(GIVE_UP_CHANNEL)?
+        .execute(params![channel, now])?;
+    Ok(())
+}
+
+/// Pending deliveries due at `now`, oldest first, at most `limit`.
+pub fn due(conn: &Connection, now: i64, limit: i64) -> StoreResult<Vec<Due>> {
+    Ok(conn
+        .prepare_cached(DUE)?
+        .query_map(params![now, limit], |r| {
+            Ok(Due {
+                id: r.get(0)?,
+                channel: r.get(1)?,
+                payload: r.get(2)?,
+                attempts: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+pub fn mark_delivered(conn: &Connection, id: i64, attempts: i64, now: i64) -> StoreResult<()> {
+    conn.prepare_cached(MARK_DELIVERED)?
+        .execute(params![id, attempts, now])?;
+    Ok(())
+}
+
+pub fn mark_failed_attempt(conn: &Connection, attempt: &FailedAttempt<'_>) -> StoreResult<()> {
+    conn.prepare_cached(MARK_FAILED_ATTEMPT)?.execute(params![
+        attempt.id,
+        attempt.state,
+        attempt.attempts,
+        attempt.error,
+        attempt.next_attempt_at,
+        attempt.finished_at,
+        attempt.at
+    ])?;
+    Ok(())
+}
+
+/// The deliveries per channel and state.
+pub fn state_counts(conn: &Connection) -> StoreResult<Vec<StateCount>> {
+    Ok(conn
+        .prepare_cached(STATE_COUNTS)?
+        .query_map([], |r| {
+            Ok(StateCount {
+                channel: r.get(0)?,
+                state: r.get(1)?,
+                count: r.get(2)?,
+                tried: r.get(3)?,
+                last_finished_at: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Each channel's latest failed attempt.
+pub fn last_errors(conn: &Connection) -> StoreResult<Vec<LastError>> {
+    Ok(conn
+        .prepare_cached(LAST_ERRORS)?
+        .query_map([], |r| {
+            Ok(LastError {
+                channel: r.get(0)?,
+                at: r.get(1)?,
+                error: r.get(2)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,49 @@
+//! The live workflows' current snapshots, for finding the jobs that pin an adaptor version;
+//! also read from a data dir's store while boltd is not running.
+
+use super::{DB_FILE, StoreResult};
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+
+/// A live workflow's current snapshot, with its project's name.
+#[derive(Debug, Clone)]
+pub struct LiveSnapshot {
+    pub project: String,
+    /// The workflow spec as JSON.
+    pub snapshot: String,
+}
+
+const LIVE_SNAPSHOTS: &str = "SELECT p.name, v.snapshot FROM workflows w
+     JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
+     JOIN projects p ON p.id = w.project_id
+     WHERE w.deleted_at IS NULL
+     ORDER BY p.name, w.key";
+
+/// How long the read-only connection waits for a lock another process holds.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Every live workflow's current snapshot, by project name and workflow key.
+pub fn live_snapshots(conn: &Connection) -> StoreResult<Vec<LiveSnapshot>> {
+    let rows = conn
+        .prepare(LIVE_SNAPSHOTS)?
+        .query_map([], |r| {
+            Ok(LiveSnapshot {
+                project: r.get(0)?,
+                snapshot: r.get(1)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The same, read from `data_dir`'s store on a read-only connection of its own (no store
+/// yet: none).
+pub fn live_snapshots_in(data_dir: &Path) -> StoreResult<Vec<LiveSnapshot>> {
+    let path = data_dir.join(DB_FILE);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    live_snapshots(&conn)
+}

@@ -1,0 +1,118 @@
+//! Workflow versions in the store: the immutable snapshots every change writes and runs pin.
+
+use super::StoreResult;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// A version to write.
+#[derive(Debug, Clone, Copy)]
+pub struct NewVersion<'a> {
+    pub id: &'a str,
+    pub workflow_id: &'a str,
+    pub version: i64,
+    /// The workflow spec as JSON.
+    pub snapshot: &'a str,
+    pub hash: &'a str,
+    pub created_at: i64,
+    pub actor: &'a str,
+    /// How it was made (a `VersionOrigin` as JSON).
+    pub origin: &'a str,
+}
+
+/// A stored version, as `bolt versions` lists it.
+#[derive(Debug, Clone)]
+pub struct VersionRow {
+    pub version: i64,
+    pub hash: String,
+    pub created_at: i64,
+    pub actor: Option<String>,
+    pub origin: Option<String>,
+    pub snapshot: String,
+}
+
+/// A version's number and snapshot.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub version: i64,
+    pub snapshot: String,
+}
+
+/// The first and last version numbers of a workflow (`None` without any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+const INSERT: &str = "INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash,
+        created_at, actor, origin)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+const BY_ID: &str = "SELECT version, snapshot FROM workflow_versions WHERE id = ?1";
+
+const ALL: &str = "SELECT version, hash, created_at, actor, origin, snapshot FROM workflow_versions
+     WHERE workflow_id = ?1 ORDER BY version";
+
+const SNAPSHOT: &str =
+    "SELECT snapshot FROM workflow_versions WHERE workflow_id = ?1 AND version = ?2";
+
+const RANGE: &str =
+    "SELECT MIN(version), MAX(version) FROM workflow_versions WHERE workflow_id = ?1";
+
+pub fn insert(conn: &Connection, new: &NewVersion) -> StoreResult<()> {
+    conn.prepare_cached(INSERT)?.execute(params![
+        new.id,
+        new.workflow_id,
+        new.version,
+        new.snapshot,
+        new.hash,
+        new.created_at,
+        new.actor,
+        new.origin
+    ])?;
+    Ok(())
+}
+
+/// The version with this id (a run's or work order's pinned version).
+pub fn by_id(conn: &Connection, version_id: &str) -> StoreResult<Snapshot> {
+    Ok(conn.prepare_cached(BY_ID)?.query_row([version_id], |r| {
+        Ok(Snapshot {
+            version: r.get(0)?,
+            snapshot: r.get(1)?,
+        })
+    })?)
+}
+
+/// Every version of a workflow, oldest first.
+pub fn all(conn: &Connection, workflow_id: &str) -> StoreResult<Vec<VersionRow>> {
+    let rows = conn
+        .prepare_cached(ALL)?
+        .query_map([workflow_id], |r| {
+            Ok(VersionRow {
+                version: r.get(0)?,
+                hash: r.get(1)?,
+                created_at: r.get(2)?,
+                actor: r.get(3)?,
+                origin: r.get(4)?,
+                snapshot: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Version `version`'s snapshot of a workflow, if it has one.
+pub fn snapshot(conn: &Connection, workflow_id: &str, version: i64) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached(SNAPSHOT)?
+        .query_row(params![workflow_id, version], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn range(conn: &Connection, workflow_id: &str) -> StoreResult<Range> {
+    Ok(conn.prepare_cached(RANGE)?.query_row([workflow_id], |r| {
+        Ok(Range {
+            first: r.get(0)?,
+            last: r.get(1)?,
+        })
+    })?)
+}
