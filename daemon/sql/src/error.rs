@@ -56,6 +56,9 @@ pub struct Error {
     message: String,
     /// The first words of the statement that failed.
     statement: Option<String>,
+    /// SQLite's own error, for callers that tell disk faults apart by its codes (a full
+    /// disk, a read-only file system, an I/O error each get their own advice).
+    sqlite: Option<Box<rusqlite::Error>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -66,7 +69,18 @@ impl Error {
             kind,
             message: message.into(),
             statement: None,
+            sqlite: None,
         }
+    }
+
+    pub(crate) fn with_sqlite_source(mut self, source: rusqlite::Error) -> Self {
+        self.sqlite = Some(Box::new(source));
+        self
+    }
+
+    /// The SQLite error this came from, when it came from SQLite.
+    pub fn sqlite_error(&self) -> Option<&rusqlite::Error> {
+        self.sqlite.as_deref()
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {

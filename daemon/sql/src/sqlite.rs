@@ -123,7 +123,7 @@ pub(crate) fn error(e: rusqlite::Error) -> Error {
         rusqlite::Error::SqliteFailure(failure, _) => classify(failure),
         _ => ErrorKind::Other,
     };
-    Error::new(kind, e.to_string())
+    Error::new(kind, e.to_string()).with_sqlite_source(e)
 }
 
 fn classify(failure: &ffi::Error) -> ErrorKind {

@@ -195,9 +195,7 @@ fn try_workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()>
 fn kept_apart(result: StoreResult<()>, event: &str) -> StoreResult<()> {
     match result {
         Err(StoreError::Refusing(refusal)) => Err(StoreError::Refusing(refusal)),
-        Err(StoreError::Sqlite(err)) if crate::store::health::disk_fault(&err).is_some() => {
-            Err(StoreError::Sqlite(err))
-        }
+        Err(err) if err.disk_fault().is_some() => Err(err),
         Err(err) => {
             tracing::warn!(%err, event, "alerts: this event could not be queued; the change itself is kept");
             Ok(())

@@ -54,6 +54,9 @@ use std::sync::atomic::AtomicBool;
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// From store code written against the backend-neutral layer (`bolt_sql::Db`).
+    #[error("database error: {0}")]
+    Db(#[from] bolt_sql::Error),
     #[error(
         "the store at {path} was written by a newer bolt (schema {found}, this bolt knows {known}): upgrade bolt"
     )]
@@ -82,6 +85,18 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    /// The disk fault behind this error (its words and kind), whichever way the store code
+    /// reached SQLite: such an error refuses the whole batch, not only its own write.
+    pub fn disk_fault(&self) -> Option<(String, health::FaultKind)> {
+        match self {
+            StoreError::Sqlite(err) => health::disk_fault(err),
+            StoreError::Db(err) => err.sqlite_error().and_then(health::disk_fault),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Store {

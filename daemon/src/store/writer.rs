@@ -100,11 +100,10 @@ impl Attempt {
     fn of<T>(outcome: &StoreResult<T>) -> Attempt {
         match outcome {
             Ok(_) => Attempt::Done,
-            Err(StoreError::Sqlite(err)) => match disk_fault(err) {
+            Err(err) => match err.disk_fault() {
                 Some((text, kind)) => Attempt::Fault(text, kind),
                 None => Attempt::Failed,
             },
-            Err(_) => Attempt::Failed,
         }
     }
 }
