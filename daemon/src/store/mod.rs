@@ -32,6 +32,8 @@ pub mod search;
 #[cfg(feature = "seeder")]
 pub mod seeder;
 pub mod steps;
+#[cfg(test)]
+pub mod suite;
 mod syncer;
 pub mod timings;
 pub mod versions;
