@@ -2,7 +2,7 @@
 //! changes, and the check of the key they are sealed with.
 
 use super::StoreResult;
-use rusqlite::{Connection, OptionalExtension, params};
+use bolt_sql::{Db, DbExt, params};
 
 /// A credential as listed: its name, field names (a JSON array) and last change.
 #[derive(Debug, Clone)]
@@ -83,129 +83,101 @@ const KEY_CHECK: &str = "SELECT value FROM store_meta WHERE key = 'key_check'";
 const SET_KEY_CHECK: &str = "INSERT INTO store_meta (key, value) VALUES ('key_check', ?1)
      ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
-pub fn exists(conn: &Connection, name: &str) -> StoreResult<bool> {
-    Ok(conn
-        .prepare_cached(EXISTS)?
-        .query_row([name], |_| Ok(true))
-        .optional()?
+pub fn exists(db: &dyn Db, name: &str) -> StoreResult<bool> {
+    Ok(db
+        .query_row(EXISTS, params![name], |_| Ok(true))?
         .unwrap_or(false))
 }
 
 /// The sealed body of the credential named `name`, if it is set.
-pub fn sealed_body(conn: &Connection, name: &str) -> StoreResult<Option<Vec<u8>>> {
-    Ok(conn
-        .prepare_cached(BODY)?
-        .query_row([name], |r| r.get(0))
-        .optional()?)
+pub fn sealed_body(db: &dyn Db, name: &str) -> StoreResult<Option<Vec<u8>>> {
+    Ok(db.query_value(BODY, params![name])?)
 }
 
 /// Some credential's sealed body (none without credentials).
-pub fn any_sealed_body(conn: &Connection) -> StoreResult<Option<Vec<u8>>> {
-    Ok(conn
-        .prepare_cached(ANY_BODY)?
-        .query_row([], |r| r.get(0))
-        .optional()?)
+pub fn any_sealed_body(db: &dyn Db) -> StoreResult<Option<Vec<u8>>> {
+    Ok(db.query_value(ANY_BODY, params![])?)
 }
 
-pub fn times(conn: &Connection, name: &str) -> StoreResult<Option<Times>> {
-    Ok(conn
-        .prepare_cached(TIMES)?
-        .query_row([name], |r| {
-            Ok(Times {
-                created_at: r.get(0)?,
-                updated_at: r.get(1)?,
-            })
+pub fn times(db: &dyn Db, name: &str) -> StoreResult<Option<Times>> {
+    Ok(db.query_row(TIMES, params![name], |r| {
+        Ok(Times {
+            created_at: r.get(0)?,
+            updated_at: r.get(1)?,
         })
-        .optional()?)
+    })?)
 }
 
 /// Creates the credential, or replaces the body and field names of the one of its name.
-pub fn upsert(conn: &Connection, new: &NewCredential) -> StoreResult<()> {
-    conn.prepare_cached(UPSERT)?
-        .execute(params![new.id, new.name, new.sealed, new.keys, new.now])?;
+pub fn upsert(db: &dyn Db, new: &NewCredential) -> StoreResult<()> {
+    db.execute(
+        UPSERT,
+        params![new.id, new.name, new.sealed, new.keys, new.now],
+    )?;
     Ok(())
 }
 
 /// Deletes the credential named `name`: false when there was none.
-pub fn delete(conn: &Connection, name: &str) -> StoreResult<bool> {
-    Ok(conn.prepare_cached(DELETE)?.execute([name])? > 0)
+pub fn delete(db: &dyn Db, name: &str) -> StoreResult<bool> {
+    Ok(db.execute(DELETE, params![name])? > 0)
 }
 
 /// Every credential, by name.
-pub fn listed(conn: &Connection) -> StoreResult<Vec<Listed>> {
-    let rows = conn
-        .prepare_cached(LISTED)?
-        .query_map([], |r| {
-            Ok(Listed {
-                name: r.get(0)?,
-                keys: r.get(1)?,
-                updated_at: r.get(2)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+pub fn listed(db: &dyn Db) -> StoreResult<Vec<Listed>> {
+    Ok(db.query_map(LISTED, params![], |r| {
+        Ok(Listed {
+            name: r.get(0)?,
+            keys: r.get(1)?,
+            updated_at: r.get(2)?,
+        })
+    })?)
 }
 
 /// Every live job that uses a credential, by workflow name and job position.
-pub fn uses(conn: &Connection) -> StoreResult<Vec<Use>> {
-    let rows = conn
-        .prepare_cached(USES)?
-        .query_map([], |r| {
-            Ok(Use {
-                credential: r.get(0)?,
-                job: r.get(1)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+pub fn uses(db: &dyn Db) -> StoreResult<Vec<Use>> {
+    Ok(db.query_map(USES, params![], |r| {
+        Ok(Use {
+            credential: r.get(0)?,
+            job: r.get(1)?,
+        })
+    })?)
 }
 
 /// Every audited change to credentials named `name`, oldest first.
-pub fn changes(conn: &Connection, name: &str) -> StoreResult<Vec<Change>> {
-    let rows = conn
-        .prepare_cached(CHANGES)?
-        .query_map([name], |r| {
-            Ok(Change {
-                at: r.get(0)?,
-                actor: r.get(1)?,
-                action: r.get(2)?,
-                metadata: r.get(3)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+pub fn changes(db: &dyn Db, name: &str) -> StoreResult<Vec<Change>> {
+    Ok(db.query_map(CHANGES, params![name], |r| {
+        Ok(Change {
+            at: r.get(0)?,
+            actor: r.get(1)?,
+            action: r.get(2)?,
+            metadata: r.get(3)?,
+        })
+    })?)
 }
 
 /// Every credential's sealed body, by name.
-pub fn all_sealed(conn: &Connection) -> StoreResult<Vec<Sealed>> {
-    let rows = conn
-        .prepare(SEALED)?
-        .query_map([], |r| {
-            Ok(Sealed {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                body: r.get(2)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+pub fn all_sealed(db: &dyn Db) -> StoreResult<Vec<Sealed>> {
+    Ok(db.query_map(SEALED, params![], |r| {
+        Ok(Sealed {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            body: r.get(2)?,
+        })
+    })?)
 }
 
 /// Replaces credential `id`'s sealed body.
-pub fn reseal(conn: &Connection, id: &str, sealed: &[u8]) -> StoreResult<()> {
-    conn.prepare_cached(RESEAL)?.execute(params![sealed, id])?;
+pub fn reseal(db: &dyn Db, id: &str, sealed: &[u8]) -> StoreResult<()> {
+    db.execute(RESEAL, params![sealed, id])?;
     Ok(())
 }
 
 /// The store's record of the key its credentials are sealed with.
-pub fn key_check(conn: &Connection) -> StoreResult<Option<String>> {
-    Ok(conn
-        .prepare_cached(KEY_CHECK)?
-        .query_row([], |r| r.get(0))
-        .optional()?)
+pub fn key_check(db: &dyn Db) -> StoreResult<Option<String>> {
+    Ok(db.query_value(KEY_CHECK, params![])?)
 }
 
-pub fn set_key_check(conn: &Connection, check: &str) -> StoreResult<()> {
-    conn.prepare_cached(SET_KEY_CHECK)?.execute([check])?;
+pub fn set_key_check(db: &dyn Db, check: &str) -> StoreResult<()> {
+    db.execute(SET_KEY_CHECK, params![check])?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! also read from a data dir's store while boltd is not running.
 
 use super::{DB_FILE, StoreResult};
+use bolt_sql::{Db, DbExt, params};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 
@@ -23,16 +24,13 @@ const LIVE_SNAPSHOTS: &str = "SELECT p.name, v.snapshot FROM workflows w
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Every live workflow's current snapshot, by project name and workflow key.
-pub fn live_snapshots(conn: &Connection) -> StoreResult<Vec<LiveSnapshot>> {
-    let rows = conn
-        .prepare(LIVE_SNAPSHOTS)?
-        .query_map([], |r| {
-            Ok(LiveSnapshot {
-                project: r.get(0)?,
-                snapshot: r.get(1)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+pub fn live_snapshots(db: &dyn Db) -> StoreResult<Vec<LiveSnapshot>> {
+    let rows = db.query_map(LIVE_SNAPSHOTS, params![], |r| {
+        Ok(LiveSnapshot {
+            project: r.get(0)?,
+            snapshot: r.get(1)?,
+        })
+    })?;
     Ok(rows)
 }
 

@@ -1,7 +1,7 @@
 //! Workflow versions in the store: the immutable snapshots every change writes and runs pin.
 
-use super::StoreResult;
-use rusqlite::{Connection, OptionalExtension, params};
+use super::{StoreError, StoreResult};
+use bolt_sql::{Db, DbExt, params};
 
 /// A version to write.
 #[derive(Debug, Clone, Copy)]
@@ -58,61 +58,64 @@ const SNAPSHOT: &str =
 const RANGE: &str =
     "SELECT MIN(version), MAX(version) FROM workflow_versions WHERE workflow_id = ?1";
 
-pub fn insert(conn: &Connection, new: &NewVersion) -> StoreResult<()> {
-    conn.prepare_cached(INSERT)?.execute(params![
-        new.id,
-        new.workflow_id,
-        new.version,
-        new.snapshot,
-        new.hash,
-        new.created_at,
-        new.actor,
-        new.origin
-    ])?;
+pub fn insert(db: &dyn Db, new: &NewVersion) -> StoreResult<()> {
+    db.execute(
+        INSERT,
+        params![
+            new.id,
+            new.workflow_id,
+            new.version,
+            new.snapshot,
+            new.hash,
+            new.created_at,
+            new.actor,
+            new.origin
+        ],
+    )?;
     Ok(())
 }
 
-/// The version with this id (a run's or work order's pinned version).
-pub fn by_id(conn: &Connection, version_id: &str) -> StoreResult<Snapshot> {
-    Ok(conn.prepare_cached(BY_ID)?.query_row([version_id], |r| {
+/// The version with this id (a run's or work order's pinned version); not found without one.
+pub fn by_id(db: &dyn Db, version_id: &str) -> StoreResult<Snapshot> {
+    db.query_row(BY_ID, params![version_id], |r| {
         Ok(Snapshot {
             version: r.get(0)?,
             snapshot: r.get(1)?,
         })
-    })?)
+    })?
+    .ok_or_else(|| StoreError::NotFound(format!("workflow version {version_id}")))
 }
 
 /// Every version of a workflow, oldest first.
-pub fn all(conn: &Connection, workflow_id: &str) -> StoreResult<Vec<VersionRow>> {
-    let rows = conn
-        .prepare_cached(ALL)?
-        .query_map([workflow_id], |r| {
-            Ok(VersionRow {
-                version: r.get(0)?,
-                hash: r.get(1)?,
-                created_at: r.get(2)?,
-                actor: r.get(3)?,
-                origin: r.get(4)?,
-                snapshot: r.get(5)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+pub fn all(db: &dyn Db, workflow_id: &str) -> StoreResult<Vec<VersionRow>> {
+    let rows = db.query_map(ALL, params![workflow_id], |r| {
+        Ok(VersionRow {
+            version: r.get(0)?,
+            hash: r.get(1)?,
+            created_at: r.get(2)?,
+            actor: r.get(3)?,
+            origin: r.get(4)?,
+            snapshot: r.get(5)?,
+        })
+    })?;
     Ok(rows)
 }
 
 /// Version `version`'s snapshot of a workflow, if it has one.
-pub fn snapshot(conn: &Connection, workflow_id: &str, version: i64) -> StoreResult<Option<String>> {
-    Ok(conn
-        .prepare_cached(SNAPSHOT)?
-        .query_row(params![workflow_id, version], |r| r.get(0))
-        .optional()?)
+pub fn snapshot(db: &dyn Db, workflow_id: &str, version: i64) -> StoreResult<Option<String>> {
+    Ok(db.query_value(SNAPSHOT, params![workflow_id, version])?)
 }
 
-pub fn range(conn: &Connection, workflow_id: &str) -> StoreResult<Range> {
-    Ok(conn.prepare_cached(RANGE)?.query_row([workflow_id], |r| {
+pub fn range(db: &dyn Db, workflow_id: &str) -> StoreResult<Range> {
+    let range = db.query_row(RANGE, params![workflow_id], |r| {
         Ok(Range {
             first: r.get(0)?,
             last: r.get(1)?,
         })
-    })?)
+    })?;
+    // An aggregate without GROUP BY always gives one row.
+    Ok(range.unwrap_or(Range {
+        first: None,
+        last: None,
+    }))
 }

@@ -13,7 +13,7 @@ impl From<StoreError> for ErrorBody {
             StoreError::Refusing(refusal) => {
                 ErrorBody::new(ErrorCode::Internal, refusal.to_string())
             }
-            StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows) => {
+            StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows) | StoreError::NotFound(_) => {
                 ErrorBody::new(ErrorCode::NotFound, "not found")
             }
             other => {
