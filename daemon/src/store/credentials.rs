@@ -181,3 +181,135 @@ pub fn set_key_check(db: &dyn Db, check: &str) -> StoreResult<()> {
     db.execute(SET_KEY_CHECK, params![check])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::{on_each_backend, seed};
+
+    fn new<'a>(id: &'a str, name: &'a str, sealed: &'a [u8], now: i64) -> NewCredential<'a> {
+        NewCredential {
+            id,
+            name,
+            sealed,
+            keys: r#"["token"]"#,
+            now,
+        }
+    }
+
+    #[test]
+    fn credentials_are_created_replaced_listed_and_deleted() {
+        on_each_backend(|db| {
+            assert!(!exists(db, "api").unwrap());
+            assert_eq!(any_sealed_body(db).unwrap(), None);
+            assert_eq!(sealed_body(db, "api").unwrap(), None);
+            assert_eq!(times(db, "api").unwrap(), None);
+
+            upsert(db, &new("c1", "api", &[0, 1, 255], 10)).unwrap();
+            upsert(db, &new("c2", "db", &[7], 11)).unwrap();
+            // Replacing keeps the id and creation time.
+            upsert(db, &new("c3", "api", &[9, 9], 20)).unwrap();
+
+            assert!(exists(db, "api").unwrap());
+            assert_eq!(sealed_body(db, "api").unwrap(), Some(vec![9, 9]));
+            assert!(any_sealed_body(db).unwrap().is_some());
+            assert_eq!(
+                times(db, "api").unwrap(),
+                Some(Times {
+                    created_at: 10,
+                    updated_at: 20
+                })
+            );
+            let listed_now = listed(db).unwrap();
+            assert_eq!(
+                listed_now
+                    .iter()
+                    .map(|c| (c.name.as_str(), c.keys.as_str(), c.updated_at))
+                    .collect::<Vec<_>>(),
+                [("api", r#"["token"]"#, 20), ("db", r#"["token"]"#, 11)]
+            );
+
+            let sealed = all_sealed(db).unwrap();
+            assert_eq!(
+                sealed
+                    .iter()
+                    .map(|c| (c.id.as_str(), c.name.as_str(), c.body.clone()))
+                    .collect::<Vec<_>>(),
+                [("c1", "api", vec![9, 9]), ("c2", "db", vec![7])]
+            );
+            reseal(db, "c2", &[1, 2, 3]).unwrap();
+            assert_eq!(sealed_body(db, "db").unwrap(), Some(vec![1, 2, 3]));
+
+            assert!(delete(db, "db").unwrap());
+            assert!(!delete(db, "db").unwrap());
+            assert!(!exists(db, "db").unwrap());
+        });
+    }
+
+    #[test]
+    fn live_jobs_using_credentials_are_found() {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'alpha', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, created_at, updated_at)
+                 VALUES ('w1', 'p1', 'a', 'Alpha', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, deleted_at, created_at, updated_at)
+                 VALUES ('w2', 'p1', 'b', 'Gone', 1, 0, 0);
+                 INSERT INTO jobs (id, workflow_id, key, name, body, adaptor, credential, position)
+                 VALUES ('j1', 'w1', 'second', 'Second', '', 'http', 'api', 1),
+                        ('j2', 'w1', 'first', 'First', '', 'http', 'db', 0),
+                        ('j3', 'w1', 'plain', 'Plain', '', 'http', NULL, 2),
+                        ('j4', 'w2', 'old', 'Old', '', 'http', 'api', 0);",
+            );
+            assert_eq!(
+                uses(db).unwrap(),
+                [
+                    Use {
+                        credential: "db".into(),
+                        job: "Alpha / First".into()
+                    },
+                    Use {
+                        credential: "api".into(),
+                        job: "Alpha / Second".into()
+                    },
+                ]
+            );
+        });
+    }
+
+    #[test]
+    fn audited_changes_and_the_key_check_are_read() {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO audit_events (at, actor, action, subject, metadata)
+                 VALUES (1, 'ann', 'credential.created', 'api', NULL),
+                        (2, 'bob', 'workflow.deployed', 'api', NULL),
+                        (3, 'bob', 'credential.updated', 'api', '{\"keys\":1}'),
+                        (4, 'bob', 'credential.created', 'db', NULL);",
+            );
+            let found = changes(db, "api").unwrap();
+            assert_eq!(
+                found
+                    .iter()
+                    .map(|c| (
+                        c.at,
+                        c.actor.as_str(),
+                        c.action.as_str(),
+                        c.metadata.as_deref()
+                    ))
+                    .collect::<Vec<_>>(),
+                [
+                    (1, "ann", "credential.created", None),
+                    (3, "bob", "credential.updated", Some("{\"keys\":1}")),
+                ]
+            );
+
+            assert_eq!(key_check(db).unwrap(), None);
+            set_key_check(db, "first").unwrap();
+            set_key_check(db, "second").unwrap();
+            assert_eq!(key_check(db).unwrap().as_deref(), Some("second"));
+        });
+    }
+}

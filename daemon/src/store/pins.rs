@@ -45,3 +45,32 @@ pub fn live_snapshots_in(data_dir: &Path) -> StoreResult<Vec<LiveSnapshot>> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     live_snapshots(&conn)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::{on_each_backend, seed};
+
+    #[test]
+    fn only_live_workflows_current_snapshots_are_listed() {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'alpha', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, version, created_at, updated_at)
+                 VALUES ('w1', 'p1', 'b', 'B', 2, 0, 0), ('w2', 'p1', 'a', 'A', 1, 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, version, deleted_at, created_at, updated_at)
+                 VALUES ('w3', 'p1', 'c', 'C', 1, 5, 0, 0);
+                 INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at)
+                 VALUES ('v1', 'w1', 1, 'b1', 'h', 0), ('v2', 'w1', 2, 'b2', 'h', 0),
+                        ('v3', 'w2', 1, 'a1', 'h', 0), ('v4', 'w3', 1, 'c1', 'h', 0);",
+            );
+            let live = live_snapshots(db).unwrap();
+            let seen: Vec<(&str, &str)> = live
+                .iter()
+                .map(|s| (s.project.as_str(), s.snapshot.as_str()))
+                .collect();
+            assert_eq!(seen, [("alpha", "a1"), ("alpha", "b2")]);
+        });
+    }
+}

@@ -272,3 +272,177 @@ pub fn replace_credential_entries(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::{on_each_backend, seed};
+
+    fn settings(description: &str) -> DeployedSettings<'_> {
+        DeployedSettings {
+            description: Some(description),
+            source_file: Some("project.yaml"),
+            retention_policy: Some("erase_all"),
+            history_retention_days: Some(30),
+            dataclip_retention_days: None,
+            concurrency: Some(4),
+        }
+    }
+
+    #[test]
+    fn a_request_means_the_named_project_or_the_only_one() {
+        on_each_backend(|db| {
+            let none = resolve(db, None).unwrap_err().to_string();
+            assert!(none.contains("there is no project yet"), "{none}");
+            assert_eq!(names(db).unwrap(), "(none)");
+            assert_eq!(count(db).unwrap(), 0);
+
+            insert(db, "p1", "alpha", Some("first"), 10).unwrap();
+            assert_eq!(
+                resolve(db, None).unwrap(),
+                ProjectRef {
+                    id: "p1".into(),
+                    name: "alpha".into()
+                }
+            );
+            insert(db, "p2", "beta", None, 11).unwrap();
+            assert_eq!(count(db).unwrap(), 2);
+            assert_eq!(names(db).unwrap(), "alpha, beta");
+            let several = resolve(db, None).unwrap_err().to_string();
+            assert!(
+                several.contains("several projects (alpha, beta)"),
+                "{several}"
+            );
+            assert_eq!(resolve(db, Some("beta")).unwrap().id, "p2");
+            let unknown = resolve(db, Some("gamma")).unwrap_err().to_string();
+            assert!(unknown.contains("no project named `gamma`"), "{unknown}");
+            assert!(unknown.contains("alpha, beta"), "{unknown}");
+
+            assert_eq!(id_by_name(db, "alpha").unwrap().as_deref(), Some("p1"));
+            assert_eq!(id_by_name(db, "gamma").unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn rows_read_back_with_their_settings() {
+        on_each_backend(|db| {
+            assert_eq!(any(db).unwrap(), None);
+            insert(db, "p1", "alpha", Some("first"), 10).unwrap();
+            let fresh = ProjectRow {
+                id: "p1".into(),
+                name: "alpha".into(),
+                description: Some("first".into()),
+                retention_policy: "retain_all".into(),
+                history_retention_days: None,
+                dataclip_retention_days: None,
+                concurrency: None,
+            };
+            assert_eq!(by_id(db, "p1").unwrap(), Some(fresh.clone()));
+            assert_eq!(by_name(db, "alpha").unwrap(), Some(fresh.clone()));
+            assert_eq!(any(db).unwrap(), Some(fresh));
+            assert_eq!(by_id(db, "nope").unwrap(), None);
+            assert_eq!(by_name(db, "nope").unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn a_deploy_writes_the_files_settings_and_keeps_the_others() {
+        on_each_backend(|db| {
+            insert(db, "p1", "alpha", None, 10).unwrap();
+            apply_deployed(db, "p1", &settings("deployed"), 20).unwrap();
+            let row = by_id(db, "p1").unwrap().unwrap();
+            assert_eq!(row.description.as_deref(), Some("deployed"));
+            assert_eq!(row.retention_policy, "erase_all");
+            assert_eq!(row.history_retention_days, Some(30));
+            assert_eq!(row.concurrency, Some(4));
+
+            // A file that leaves settings out keeps them.
+            let sparse = DeployedSettings {
+                description: None,
+                source_file: None,
+                retention_policy: None,
+                history_retention_days: None,
+                dataclip_retention_days: Some(7),
+                concurrency: None,
+            };
+            apply_deployed(db, "p1", &sparse, 30).unwrap();
+            let row = by_id(db, "p1").unwrap().unwrap();
+            assert_eq!(row.description, None);
+            assert_eq!(row.retention_policy, "erase_all");
+            assert_eq!(row.history_retention_days, Some(30));
+            assert_eq!(row.dataclip_retention_days, Some(7));
+            assert_eq!(row.concurrency, Some(4));
+            let source: Option<String> = db
+                .query_value(
+                    "SELECT source_file FROM projects WHERE id = ?1",
+                    params!["p1"],
+                )
+                .unwrap();
+            assert_eq!(source.as_deref(), Some("project.yaml"));
+        });
+    }
+
+    #[test]
+    fn settings_change_only_where_named() {
+        on_each_backend(|db| {
+            insert(db, "p1", "alpha", None, 10).unwrap();
+            let change = ProjectSettings {
+                history_retention_days: Some(Some(5)),
+                concurrency: Some(Some(2)),
+                ..Default::default()
+            };
+            update_settings(db, "p1", &change).unwrap();
+            let change = ProjectSettings {
+                dataclip_retention_days: Some(Some(3)),
+                retention_policy: Some("erase_all".into()),
+                concurrency: Some(None),
+                ..Default::default()
+            };
+            update_settings(db, "p1", &change).unwrap();
+            let row = by_id(db, "p1").unwrap().unwrap();
+            assert_eq!(row.history_retention_days, Some(5));
+            assert_eq!(row.dataclip_retention_days, Some(3));
+            assert_eq!(row.retention_policy, "erase_all");
+            assert_eq!(row.concurrency, None);
+            let updated: i64 = db
+                .query_one(
+                    "SELECT updated_at FROM projects WHERE id = ?1",
+                    params!["p1"],
+                )
+                .unwrap();
+            assert!(updated > 10);
+        });
+    }
+
+    #[test]
+    fn channels_and_credential_entries_round_trip() {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'alpha', 0, 0)",
+            );
+            assert_eq!(channels(db, "p1").unwrap(), None);
+            set_channels(db, "p1", Some(r#"{"ops":{}}"#)).unwrap();
+            assert_eq!(
+                channels(db, "p1").unwrap().as_deref(),
+                Some(r#"{"ops":{}}"#)
+            );
+            set_channels(db, "p1", None).unwrap();
+            assert_eq!(channels(db, "p1").unwrap(), None);
+            assert!(matches!(channels(db, "nope"), Err(StoreError::NotFound(_))));
+
+            let entry = |key: &str, owner: Option<&str>| CredentialEntry {
+                key: key.into(),
+                name: format!("{key}-name"),
+                owner: owner.map(str::to_string),
+            };
+            assert!(credential_entries(db, "p1").unwrap().is_empty());
+            let first = vec![entry("b", Some("ops")), entry("a", None)];
+            replace_credential_entries(db, "p1", &first).unwrap();
+            assert_eq!(credential_entries(db, "p1").unwrap(), first);
+            let second = vec![entry("c", None)];
+            replace_credential_entries(db, "p1", &second).unwrap();
+            assert_eq!(credential_entries(db, "p1").unwrap(), second);
+        });
+    }
+}

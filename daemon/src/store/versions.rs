@@ -119,3 +119,69 @@ pub fn range(db: &dyn Db, workflow_id: &str) -> StoreResult<Range> {
         last: None,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::{on_each_backend, seed};
+
+    fn version<'a>(id: &'a str, number: i64, snapshot: &'a str) -> NewVersion<'a> {
+        NewVersion {
+            id,
+            workflow_id: "w1",
+            version: number,
+            snapshot,
+            hash: "abc123",
+            created_at: 100 + number,
+            actor: "ann",
+            origin: r#"{"deploy":{}}"#,
+        }
+    }
+
+    #[test]
+    fn versions_are_written_and_read_back() {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'alpha', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, version, created_at, updated_at)
+                 VALUES ('w1', 'p1', 'wf', 'Wf', 2, 0, 0);",
+            );
+            assert_eq!(
+                range(db, "w1").unwrap(),
+                Range {
+                    first: None,
+                    last: None
+                }
+            );
+            assert!(all(db, "w1").unwrap().is_empty());
+            insert(db, &version("v1", 1, "{\"one\":1}")).unwrap();
+            insert(db, &version("v2", 2, "{\"two\":2}")).unwrap();
+
+            let found = by_id(db, "v2").unwrap();
+            assert_eq!((found.version, found.snapshot.as_str()), (2, "{\"two\":2}"));
+            assert!(matches!(by_id(db, "v9"), Err(StoreError::NotFound(_))));
+
+            let listed = all(db, "w1").unwrap();
+            assert_eq!(listed.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
+            assert_eq!(listed[0].hash, "abc123");
+            assert_eq!(listed[0].created_at, 101);
+            assert_eq!(listed[0].actor.as_deref(), Some("ann"));
+            assert_eq!(listed[0].origin.as_deref(), Some(r#"{"deploy":{}}"#));
+            assert_eq!(listed[0].snapshot, "{\"one\":1}");
+
+            assert_eq!(
+                snapshot(db, "w1", 1).unwrap().as_deref(),
+                Some("{\"one\":1}")
+            );
+            assert_eq!(snapshot(db, "w1", 3).unwrap(), None);
+            assert_eq!(
+                range(db, "w1").unwrap(),
+                Range {
+                    first: Some(1),
+                    last: Some(2)
+                }
+            );
+        });
+    }
+}

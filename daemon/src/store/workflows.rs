@@ -419,3 +419,291 @@ pub fn outcomes_since(db: &dyn Db, workflow_id: &str, since: i64) -> StoreResult
     // An aggregate without GROUP BY always gives one row.
     Ok(outcomes.unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests {
+    //! A deploy's store calls in the order `project::apply` makes them: project, settings,
+    //! kept entries, then each workflow's row, jobs, triggers, edges and version; then a
+    //! redeploy that changes and removes things.
+    use super::*;
+    use crate::store::projects::{self, CredentialEntry, DeployedSettings};
+    use crate::store::suite::{on_each_backend, seed};
+    use crate::store::versions::{self, NewVersion};
+
+    const COLUMNS: WorkflowColumns<'static> = WorkflowColumns {
+        name: "Intake",
+        concurrency: Some(2),
+        run_timeout_secs: Some(60),
+        memory_limit_mb: None,
+        max_attempts: 3,
+        retry_backoff_secs: 30,
+    };
+
+    fn job(key: &'static str, position: i64) -> JobColumns<'static> {
+        JobColumns {
+            key,
+            name: key,
+            body: "fn(state => state)",
+            adaptor: "@openfn/language-common@latest",
+            credential: None,
+            position,
+        }
+    }
+
+    fn trigger(key: &'static str, custom_path: Option<&'static str>) -> TriggerColumns<'static> {
+        TriggerColumns {
+            key,
+            kind: "webhook",
+            enabled: true,
+            cron_expression: None,
+            custom_path,
+            webhook_reply: "before_start",
+            auth: "[]",
+        }
+    }
+
+    fn edge<'a>(
+        key: &'a str,
+        trigger: Option<&'a str>,
+        from: Option<&'a str>,
+        to: &'a str,
+    ) -> EdgeColumns<'a> {
+        EdgeColumns {
+            key,
+            source_trigger_id: trigger,
+            source_job_id: from,
+            target_job_id: to,
+            condition_type: if trigger.is_some() {
+                "always"
+            } else {
+                "on_job_success"
+            },
+            condition_expression: None,
+            condition_label: None,
+            enabled: true,
+        }
+    }
+
+    fn write_version(db: &dyn Db, id: &str, workflow_id: &str, version: i64, snapshot: &str) {
+        versions::insert(
+            db,
+            &NewVersion {
+                id,
+                workflow_id,
+                version,
+                snapshot,
+                hash: "h",
+                created_at: version,
+                actor: "test",
+                origin: "{}",
+            },
+        )
+        .unwrap();
+    }
+
+    fn first_deploy(db: &dyn Db) {
+        let project_id = match projects::id_by_name(db, "alpha").unwrap() {
+            Some(id) => id,
+            None => {
+                projects::insert(db, "p1", "alpha", None, 1).unwrap();
+                "p1".into()
+            }
+        };
+        let settings = DeployedSettings {
+            description: Some("d"),
+            source_file: Some("project.yaml"),
+            retention_policy: None,
+            history_retention_days: None,
+            dataclip_retention_days: None,
+            concurrency: None,
+        };
+        projects::apply_deployed(db, &project_id, &settings, 1).unwrap();
+        projects::replace_credential_entries(
+            db,
+            &project_id,
+            &[CredentialEntry {
+                key: "api".into(),
+                name: "api".into(),
+                owner: None,
+            }],
+        )
+        .unwrap();
+        assert!(current_snapshots(db, &project_id).unwrap().is_empty());
+        assert_eq!(by_key(db, &project_id, "intake").unwrap(), None);
+
+        insert(db, "w1", &project_id, "intake", &COLUMNS, 1).unwrap();
+        delete_jobs_except(db, "w1", &["fetch", "store"]).unwrap();
+        upsert_job(db, "j1", "w1", &job("fetch", 0)).unwrap();
+        upsert_job(db, "j2", "w1", &job("store", 1)).unwrap();
+        delete_triggers_except(db, "w1", &["hook"]).unwrap();
+        clear_custom_paths(db, "w1").unwrap();
+        assert_eq!(custom_path_owner(db, "/in", "w1").unwrap(), None);
+        upsert_trigger(db, "t1", "w1", &trigger("hook", Some("/in"))).unwrap();
+        delete_edges(db, "w1").unwrap();
+        let t1 = trigger_id(db, "w1", "hook").unwrap().unwrap();
+        let fetch = job_id(db, "w1", "fetch").unwrap().unwrap();
+        let store = job_id(db, "w1", "store").unwrap().unwrap();
+        insert_edge(
+            db,
+            "e1",
+            "w1",
+            &edge("hook->fetch", Some(&t1), None, &fetch),
+        )
+        .unwrap();
+        insert_edge(
+            db,
+            "e2",
+            "w1",
+            &edge("fetch->store", None, Some(&fetch), &store),
+        )
+        .unwrap();
+        write_version(db, "v1", "w1", 1, "{\"v\":1}");
+    }
+
+    #[test]
+    fn a_deploy_writes_and_a_redeploy_rewrites_a_workflows_rows() {
+        on_each_backend(|db| {
+            first_deploy(db);
+            let deployed_now = deployed(db).unwrap();
+            assert_eq!(deployed_now.len(), 1);
+            let row = &deployed_now[0];
+            assert_eq!(
+                (
+                    row.id.as_str(),
+                    row.project_id.as_str(),
+                    row.project.as_str()
+                ),
+                ("w1", "p1", "alpha")
+            );
+            assert!(row.enabled);
+            assert_eq!((row.version, row.version_id.as_str()), (1, "v1"));
+            assert_eq!(row.snapshot, "{\"v\":1}");
+            let current = current_snapshots(db, "p1").unwrap();
+            assert_eq!(
+                (current[0].id.as_str(), current[0].key.as_str()),
+                ("w1", "intake")
+            );
+            assert_eq!(deployed_matching(db, "INTAKE").unwrap().len(), 1);
+            assert_eq!(deployed_matching(db, "w1").unwrap().len(), 1);
+            assert_eq!(deployed_matching(db, "intake").unwrap().len(), 1);
+            assert!(deployed_matching(db, "other").unwrap().is_empty());
+            assert_eq!(deployed_in_project(db, "ALPHA", "intake").unwrap().len(), 1);
+            assert!(
+                deployed_in_project(db, "beta", "intake")
+                    .unwrap()
+                    .is_empty()
+            );
+
+            // Another workflow can't take the path; the owner may.
+            seed(
+                db,
+                "INSERT INTO workflows (id, project_id, key, name, created_at, updated_at)
+                 VALUES ('w2', 'p1', 'other', 'Other', 0, 0)",
+            );
+            assert_eq!(
+                custom_path_owner(db, "/in", "w2").unwrap().as_deref(),
+                Some("intake")
+            );
+            assert_eq!(custom_path_owner(db, "/in", "w1").unwrap(), None);
+
+            // Redeploy: `store` goes, `fetch` changes, the trigger moves path, a new version.
+            let existing = by_key(db, "p1", "intake").unwrap().unwrap();
+            assert_eq!(
+                existing,
+                Existing {
+                    id: "w1".into(),
+                    version: 1
+                }
+            );
+            let renamed = WorkflowColumns {
+                name: "Intake two",
+                ..COLUMNS
+            };
+            update(db, "w1", 2, &renamed, 2).unwrap();
+            delete_jobs_except(db, "w1", &["fetch"]).unwrap();
+            let mut fetch = job("fetch", 0);
+            fetch.credential = Some("api");
+            upsert_job(db, "j9", "w1", &fetch).unwrap();
+            delete_triggers_except(db, "w1", &["hook"]).unwrap();
+            clear_custom_paths(db, "w1").unwrap();
+            upsert_trigger(db, "t9", "w1", &trigger("hook", Some("/in2"))).unwrap();
+            delete_edges(db, "w1").unwrap();
+            let t1 = trigger_id(db, "w1", "hook").unwrap().unwrap();
+            let fetch_id = job_id(db, "w1", "fetch").unwrap().unwrap();
+            // Upserts keep the rows' ids.
+            assert_eq!((t1.as_str(), fetch_id.as_str()), ("t1", "j1"));
+            assert_eq!(job_id(db, "w1", "store").unwrap(), None);
+            insert_edge(
+                db,
+                "e3",
+                "w1",
+                &edge("hook->fetch", Some(&t1), None, &fetch_id),
+            )
+            .unwrap();
+            write_version(db, "v2", "w1", 2, "{\"v\":2}");
+
+            let row = deployed_matching(db, "intake two").unwrap().remove(0);
+            assert_eq!((row.version, row.snapshot.as_str()), (2, "{\"v\":2}"));
+            let credential: Option<String> = db
+                .query_value("SELECT credential FROM jobs WHERE id = 'j1'", params![])
+                .unwrap();
+            assert_eq!(credential.as_deref(), Some("api"));
+            let edges: i64 = db
+                .query_one(
+                    "SELECT COUNT(*) FROM edges WHERE workflow_id = 'w1'",
+                    params![],
+                )
+                .unwrap();
+            assert_eq!(edges, 1);
+            assert_eq!(
+                custom_path_owner(db, "/in2", "w2").unwrap().as_deref(),
+                Some("intake")
+            );
+
+            // Disable, then remove: the versions stay, the triggers go.
+            set_enabled(db, "w1", false, 3).unwrap();
+            assert!(!deployed(db).unwrap()[0].enabled);
+            mark_deleted(db, "w1", 4).unwrap();
+            assert!(deployed(db).unwrap().is_empty());
+            assert!(current_snapshots(db, "p1").unwrap().is_empty());
+            assert_eq!(trigger_id(db, "w1", "hook").unwrap(), None);
+            assert_eq!(versions::range(db, "w1").unwrap().last, Some(2));
+            // A deleted workflow's key is still found, to be brought back.
+            assert_eq!(
+                by_key(db, "p1", "intake").unwrap().map(|e| e.version),
+                Some(2)
+            );
+            update(db, "w1", 3, &COLUMNS, 5).unwrap();
+            write_version(db, "v3", "w1", 3, "{\"v\":3}");
+            assert_eq!(deployed(db).unwrap().len(), 1);
+        });
+    }
+
+    #[test]
+    fn outcomes_count_work_orders_that_ended_since() {
+        on_each_backend(|db| {
+            assert_eq!(outcomes_since(db, "w1", 0).unwrap(), Outcomes::default());
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'alpha', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, version, created_at, updated_at)
+                 VALUES ('w1', 'p1', 'a', 'A', 1, 0, 0);
+                 INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at)
+                 VALUES ('v1', 'w1', 1, '{}', 'h', 0);
+                 INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity)
+                 VALUES ('o1', 'w1', 'v1', 'webhook', 'success', 0, 10),
+                        ('o2', 'w1', 'v1', 'webhook', 'failed', 0, 20),
+                        ('o3', 'w1', 'v1', 'webhook', 'crashed', 0, 30),
+                        ('o4', 'w1', 'v1', 'webhook', 'running', 0, 30),
+                        ('o5', 'w1', 'v1', 'webhook', 'success', 0, 1);",
+            );
+            assert_eq!(
+                outcomes_since(db, "w1", 5).unwrap(),
+                Outcomes {
+                    success: 1,
+                    failed: 2
+                }
+            );
+        });
+    }
+}
