@@ -225,7 +225,7 @@ pub fn apply(
 
 /// Creates the project `spec` names when it is new and writes the file's settings to it;
 /// returns its id.
-pub(super) fn write_project_row(
+pub(crate) fn write_project_row(
     db: &dyn Db,
     spec: &ProjectSpec,
     source_file: Option<&str>,
@@ -272,7 +272,7 @@ pub fn write_workflow(
 
 /// The store rows of [`write_workflow`]: the live rows and the new version; returns the
 /// workflow's id and new version number.
-pub(super) fn write_workflow_rows(
+pub(crate) fn write_workflow_rows(
     db: &dyn Db,
     project_id: &str,
     workflow: &WorkflowSpec,
