@@ -8,6 +8,7 @@ use crate::secrets::{Vault, check_secret_lengths};
 use crate::store::credentials::{self as rows, NewCredential};
 use crate::store::{StoreError, StoreResult, from_micros, new_id, now_micros};
 use bolt_shared::model::CredentialSummary;
+use bolt_sql::Db;
 use rusqlite::Connection;
 use serde_json::Value;
 
@@ -113,10 +114,10 @@ pub fn remove(conn: &Connection, name: &str) -> StoreResult<()> {
     audit_event(conn, "deleted", "credential", name)
 }
 
-pub fn list(conn: &Connection) -> StoreResult<Vec<CredentialSummary>> {
-    let users = usage(conn)?;
+pub fn list(db: &dyn Db) -> StoreResult<Vec<CredentialSummary>> {
+    let users = usage(db)?;
     let mut out = Vec::new();
-    for row in rows::listed(conn)? {
+    for row in rows::listed(db)? {
         out.push(CredentialSummary {
             keys: serde_json::from_str(&row.keys).unwrap_or_default(),
             used_by: users
@@ -143,17 +144,17 @@ pub fn list(conn: &Connection) -> StoreResult<Vec<CredentialSummary>> {
 }
 
 /// Every live job that uses a credential.
-pub(crate) fn usage(conn: &Connection) -> StoreResult<Vec<rows::Use>> {
-    rows::uses(conn)
+pub(crate) fn usage(db: &dyn Db) -> StoreResult<Vec<rows::Use>> {
+    rows::uses(db)
 }
 
-pub fn exists(conn: &Connection, name: &str) -> StoreResult<bool> {
-    rows::exists(conn, name)
+pub fn exists(db: &dyn Db, name: &str) -> StoreResult<bool> {
+    rows::exists(db, name)
 }
 
 /// Decrypts a credential for a run; `None` when it is not set.
-pub fn load(conn: &Connection, vault: &Vault, name: &str) -> StoreResult<Option<Value>> {
-    let Some(sealed) = rows::sealed_body(conn, name)? else {
+pub fn load(db: &dyn Db, vault: &Vault, name: &str) -> StoreResult<Option<Value>> {
+    let Some(sealed) = rows::sealed_body(db, name)? else {
         return Ok(None);
     };
     let plain = vault
@@ -162,4 +163,59 @@ pub fn load(conn: &Connection, vault: &Vault, name: &str) -> StoreResult<Option<
     let value = serde_json::from_slice(&plain)
         .map_err(|e| StoreError::Invalid(format!("credential `{name}` is not JSON: {e}")))?;
     Ok(Some(value))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::suite::{on_each_backend, seed};
+
+    #[test]
+    fn credentials_are_listed_with_their_users_and_decrypted_on_each_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path()).unwrap();
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'alpha', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, created_at, updated_at)
+                 VALUES ('w1', 'p1', 'a', 'Alpha', 0, 0);
+                 INSERT INTO jobs (id, workflow_id, key, name, body, adaptor, credential, position)
+                 VALUES ('j1', 'w1', 'fetch', 'Fetch', '', 'http', 'api', 0),
+                        ('j2', 'w1', 'push', 'Push', '', 'http', 'missing', 1);",
+            );
+            assert!(!exists(db, "api").unwrap());
+            assert_eq!(load(db, &vault, "api").unwrap(), None);
+            let body = serde_json::json!({ "token": "s3cret" });
+            let sealed = vault.encrypt(body.to_string().as_bytes()).unwrap();
+            rows::upsert(
+                db,
+                &NewCredential {
+                    id: "c1",
+                    name: "api",
+                    sealed: &sealed,
+                    keys: r#"["token"]"#,
+                    now: 5,
+                },
+            )
+            .unwrap();
+            assert!(exists(db, "api").unwrap());
+            assert_eq!(load(db, &vault, "api").unwrap(), Some(body));
+
+            let listed = list(db).unwrap();
+            let seen: Vec<(&str, Vec<String>, Vec<String>)> = listed
+                .iter()
+                .map(|c| (c.name.as_str(), c.keys.clone(), c.used_by.clone()))
+                .collect();
+            assert_eq!(
+                seen,
+                [
+                    ("api", vec!["token".into()], vec!["Alpha / Fetch".into()]),
+                    ("missing", vec![], vec!["Alpha / Push".into()]),
+                ]
+            );
+            assert_eq!(usage(db).unwrap().len(), 2);
+        });
+    }
 }

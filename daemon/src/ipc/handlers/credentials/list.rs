@@ -7,6 +7,10 @@ use bolt_shared::protocol::Response;
 use std::sync::Arc;
 
 pub async fn handle(daemon: &Arc<Daemon>) -> HandlerResult {
-    let credentials = daemon.store.readers.read(credentials::list).await?;
+    let credentials = daemon
+        .store
+        .readers
+        .read(|conn| credentials::list(conn))
+        .await?;
     Ok(Response::Credentials { credentials })
 }
