@@ -1,12 +1,12 @@
 //! Faults that must not stop boltd: a stderr that refuses every write, and a disk that
 //! fills up under webhook load and then has space again.
 
+use bolt_e2e::disk::{Tmpfs, fill};
 use bolt_e2e::{Daemon, Options, is_root};
 use bolt_shared::model::{RunState, WorkOrderState};
 use serde_json::json;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const PROJECT: &str = r#"
@@ -132,46 +132,6 @@ fn boltd_with_stderr_on_dev_full_serves_webhooks_runs_and_stops() {
 #[test]
 fn boltd_with_stderr_a_closed_pipe_serves_webhooks_runs_and_stops() {
     serves_with_a_broken_stderr(closed_pipe);
-}
-
-/// A small filesystem mounted for one test, unmounted when dropped.
-struct Tmpfs {
-    path: PathBuf,
-}
-
-impl Tmpfs {
-    fn mount(path: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(path).ok()?;
-        let mounted = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(path)
-            .status()
-            .ok()?;
-        mounted.success().then(|| Tmpfs {
-            path: path.to_path_buf(),
-        })
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.path).status();
-    }
-}
-
-/// Fills the filesystem of `path` with a file until the disk refuses more.
-fn fill(path: &Path) {
-    let mut file = std::fs::File::create(path).expect("create the filler");
-    let chunk = vec![7u8; 64 * 1024];
-    while file.write_all(&chunk).is_ok() {}
-    // The last partial chunk: down to the last byte.
-    while file.write_all(&[7u8]).is_ok() {}
 }
 
 /// The disk fills up under webhook load: boltd answers 503 (with Retry-After, saying why)
