@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod disk;
 pub mod http;
 pub mod mock_registry;
+pub mod tls;
 pub mod tmux;
 pub mod users;
 

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
 
 use bolt_e2e::disk::{Tmpfs, fill};
+use bolt_e2e::tls::test_certificates;
 use bolt_e2e::{Daemon, ok};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -269,99 +270,6 @@ fn converse<S: Read + Write>(reader: &mut BufReader<S>, offer_tls: bool, mail: &
         let _ = reader.get_mut().write_all(reply.as_bytes());
         let _ = reader.get_mut().flush();
     }
-}
-
-/// A test CA and a certificate it signed for 127.0.0.1 (made with the openssl command):
-/// (the CA's PEM file, the server's TLS config). `None` without openssl.
-fn test_tls(dir: &Path) -> Option<(PathBuf, Arc<rustls::ServerConfig>)> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let openssl = |args: &[&str]| {
-        std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
-    )
-    .ok()?;
-    let made = openssl(
-        &[
-            &["req", "-x509"][..],
-            &ec,
-            &[
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=bolt test CA",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign",
-            ],
-        ]
-        .concat(),
-    ) && openssl(
-        &[
-            &["req"][..],
-            &ec,
-            &[
-                "-keyout",
-                "server.key",
-                "-out",
-                "server.csr",
-                "-subj",
-                "/CN=127.0.0.1",
-            ],
-        ]
-        .concat(),
-    ) && openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-    ]);
-    if !made {
-        return None;
-    }
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let certs = CertificateDer::pem_file_iter(dir.join("server.pem"))
-        .ok()?
-        .collect::<Result<Vec<_>, _>>()
-        .ok()?;
-    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).ok()?;
-    let config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .ok()?;
-    Some((dir.join("ca.pem"), Arc::new(config)))
 }
 
 fn signature(secret: &str, body: &str) -> String {
@@ -893,11 +801,10 @@ fn a_store_refusing_writes_is_alerted_from_memory() {
 #[test]
 fn mail_goes_over_starttls_and_the_server_s_certificate_is_checked() {
     let root = tempfile::tempdir().unwrap();
-    let Some((ca_file, tls)) = test_tls(root.path()) else {
-        eprintln!("openssl could not make a test certificate: skipping");
+    let Some(certificates) = test_certificates(root.path(), "IP:127.0.0.1") else {
         return;
     };
-    let (port, mails) = smtp_sink(Some(tls));
+    let (port, mails) = smtp_sink(Some(certificates.server));
     let config = format!(
         r#"
 [[notify]]
@@ -917,7 +824,7 @@ from = "bolt@example.org"
 smtp = "smtp://127.0.0.1:{port}"
 smtp_credential = "smtp-login"
 "#,
-        ca_file.display()
+        certificates.ca.display()
     );
     let daemon = Daemon::start_with_config(&config);
     ok(&daemon.bolt_with_stdin(
