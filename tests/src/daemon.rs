@@ -266,13 +266,14 @@ impl Daemon {
     /// Posts `body` to the webhook `path`, which must acknowledge it, and waits for the work
     /// order to finish.
     pub fn post_and_wait(&self, path: &str, body: &str) -> WorkOrderView {
+        self.wait_work_order(&self.post_work_order(path, body))
+    }
+
+    /// Posts `body` to the webhook `path`, which must acknowledge it; the work order's id.
+    pub fn post_work_order(&self, path: &str, body: &str) -> String {
         let reply = self.post(path, body);
         assert_eq!(reply.status, 200, "POST {path}: {}", reply.body);
-        let id = reply.json()["work_order_id"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| panic!("no work order id in {}", reply.body));
-        self.wait_work_order(&id)
+        reply.work_order_id()
     }
 
     /// Waits until `found` gives a value (asked every 50 ms); past `within` the test fails,

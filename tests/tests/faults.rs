@@ -48,13 +48,6 @@ workflows:
         condition_type: always
 "#;
 
-fn work_order_id(reply: &bolt_e2e::HttpReply) -> String {
-    reply.json()["work_order_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no work order id: {}", reply.body))
-        .to_string()
-}
-
 fn dev_full() -> Stdio {
     std::fs::OpenOptions::new()
         .write(true)
@@ -85,7 +78,7 @@ fn serves_with_a_broken_stderr(stderr: fn() -> Stdio) {
         .map(|n| {
             let reply = daemon.post("/i/intake", &json!({ "n": n }).to_string());
             assert_eq!(reply.status, 200, "{}", reply.body);
-            work_order_id(&reply)
+            reply.work_order_id()
         })
         .collect();
     for id in &ids {
@@ -149,7 +142,7 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
     for n in 0..5 {
         let reply = daemon.post("/i/intake", &json!({ "n": n }).to_string());
         assert_eq!(reply.status, 200, "{}", reply.body);
-        acked.push(work_order_id(&reply));
+        acked.push(reply.work_order_id());
     }
 
     // A run under way when the disk fills: its records will be refused.
@@ -167,7 +160,7 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
         let reply = daemon.post("/i/intake", &body);
         match reply.status {
             200 => {
-                acked.push(work_order_id(&reply));
+                acked.push(reply.work_order_id());
                 in_a_row = 0;
             }
             503 => {
@@ -237,7 +230,7 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
     loop {
         let reply = daemon.post("/i/intake", &json!({ "n": "after" }).to_string());
         if reply.status == 200 {
-            acked.push(work_order_id(&reply));
+            acked.push(reply.work_order_id());
             break;
         }
         assert_eq!(reply.status, 503, "{}", reply.body);
@@ -360,7 +353,7 @@ fn boltd_started_on_a_full_disk_refuses_writes_then_resumes() {
         return;
     };
     let daemon = &mut on_disk.daemon;
-    let before = work_order_id(&daemon.post("/i/intake", r#"{"n": "before"}"#));
+    let before = daemon.post_work_order("/i/intake", r#"{"n": "before"}"#);
     daemon.wait_work_order(&before);
     assert!(daemon.stop().success());
     let filler = on_disk.disk.path.join("filler");
@@ -387,7 +380,7 @@ fn boltd_started_on_a_full_disk_refuses_writes_then_resumes() {
     let after = loop {
         let reply = daemon.post("/i/intake", r#"{"n": "after"}"#);
         if reply.status == 200 {
-            break work_order_id(&reply);
+            break reply.work_order_id();
         }
         assert_eq!(reply.status, 503, "{}", reply.body);
         assert!(
@@ -474,7 +467,7 @@ fn until_its_run_waits_for_the_store(daemon: &Daemon, id: &str) {
 
 /// Posts to the slow workflow and waits until its run has started (its job takes 3 s).
 fn start_slow_run(daemon: &Daemon) -> String {
-    let slow = work_order_id(&daemon.post("/i/slow", "{}"));
+    let slow = daemon.post_work_order("/i/slow", "{}");
     let deadline = Instant::now() + Duration::from_secs(20);
     while daemon.show(&slow).runs.first().map(|r| r.state) != Some(RunState::Started) {
         assert!(Instant::now() < deadline, "the slow run did not start");
