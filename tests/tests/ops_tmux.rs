@@ -80,15 +80,12 @@ workflows:
 "#,
     );
     for i in 0..3 {
-        let reply = daemon.post("/i/w", &format!(r#"{{"n": {i}}}"#));
-        assert_eq!(reply.status, 200);
-        daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+        daemon.post_and_wait("/i/w", &format!(r#"{{"n": {i}}}"#));
     }
     let out = daemon.dir.path().join("export.jsonl");
     let command = format!(
-        "{bolt} --socket {socket} runs --format jsonl > {out}; echo EXPORT-ENDED; sleep 60",
-        bolt = bin("bolt").display(),
-        socket = daemon.socket.display(),
+        "{bolt} runs --format jsonl > {out}; echo EXPORT-ENDED; sleep 60",
+        bolt = daemon.bolt_command_line(),
         out = out.display()
     );
     let tmux = Tmux::launch("export", 100, 20, &command);
@@ -122,13 +119,8 @@ workflows:
       webhook->j: {source_trigger: webhook, target_job: j, condition_type: always}
 "#,
     );
-    let reply = daemon.post("/i/w", "{}");
-    daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
-    let bolt = format!(
-        "{} --socket {} runs",
-        bin("bolt").display(),
-        daemon.socket.display()
-    );
+    daemon.post_and_wait("/i/w", "{}");
+    let bolt = format!("{} runs", daemon.bolt_command_line());
     let command = format!("{bolt}; echo FIRST-DONE; NO_COLOR=1 {bolt}; echo SECOND-DONE; sleep 60");
     let tmux = Tmux::launch("colour", 120, 30, &command);
     tmux.wait_for("SECOND-DONE");
