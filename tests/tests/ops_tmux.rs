@@ -58,6 +58,24 @@ fn the_webhook_urls_are_on_screen_after_the_tui_quits() {
     );
 }
 
+/// A project whose webhook `/i/w` runs one job with `body`.
+fn one_job(body: &str) -> String {
+    format!(
+        r#"
+name: p
+workflows:
+  w:
+    name: W
+    jobs:
+      j: {{name: J, body: "{body}"}}
+    triggers:
+      webhook: {{type: webhook, custom_path: w}}
+    edges:
+      webhook->j: {{source_trigger: webhook, target_job: j, condition_type: always}}
+"#
+    )
+}
+
 #[test]
 fn a_history_export_shows_its_progress_on_a_terminal_only() {
     if !Tmux::available() {
@@ -65,20 +83,7 @@ fn a_history_export_shows_its_progress_on_a_terminal_only() {
         return;
     }
     let daemon = Daemon::start();
-    daemon.deploy_text(
-        r#"
-name: p
-workflows:
-  w:
-    name: W
-    jobs:
-      j: {name: J, body: "fn(state => state);"}
-    triggers:
-      webhook: {type: webhook, custom_path: w}
-    edges:
-      webhook->j: {source_trigger: webhook, target_job: j, condition_type: always}
-"#,
-    );
+    daemon.deploy_text(&one_job("fn(state => state);"));
     for i in 0..3 {
         daemon.post_and_wait("/i/w", &format!(r#"{{"n": {i}}}"#));
     }
@@ -105,20 +110,7 @@ fn subcommands_colour_a_terminal_unless_no_color_is_set() {
         return;
     }
     let daemon = Daemon::start();
-    daemon.deploy_text(
-        r#"
-name: p
-workflows:
-  w:
-    name: W
-    jobs:
-      j: {name: J, body: "fn(state => { throw new Error('no'); });"}
-    triggers:
-      webhook: {type: webhook, custom_path: w}
-    edges:
-      webhook->j: {source_trigger: webhook, target_job: j, condition_type: always}
-"#,
-    );
+    daemon.deploy_text(&one_job("fn(state => { throw new Error('no'); });"));
     daemon.post_and_wait("/i/w", "{}");
     let bolt = format!("{} runs", daemon.bolt_command_line());
     let command = format!("{bolt}; echo FIRST-DONE; NO_COLOR=1 {bolt}; echo SECOND-DONE; sleep 60");
