@@ -251,25 +251,59 @@ fn items(diffs: &[ItemDiff]) -> Value {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::store::{DB_FILE, Store, open_connection};
+    use crate::store::suite;
+    use bolt_sql::params;
 
     #[test]
     fn an_event_that_cannot_be_made_does_not_fail_the_change() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(Store::open(dir.path(), 1).unwrap());
-        let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
-        conn.execute_batch(
-            "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
-             INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
-             INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, 'not json', 'h', 0);",
-        )
-        .unwrap();
-        workflow_changed(&conn, "w", 1).unwrap();
-        let queued: i64 = conn
-            .query_row("SELECT COUNT(*) FROM notify_events", [], |r| r.get(0))
+        suite::on_each_backend(|db| {
+            db.in_transaction(|tx| -> StoreResult<()> {
+                suite::seed(
+                    tx,
+                    "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+                     INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
+                     INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, 'not json', 'h', 0);",
+                );
+                workflow_changed(tx, "w", 1).unwrap();
+                // A run that isn't there (or didn't fail) queues nothing either.
+                run_ended(tx, "no-such-run").unwrap();
+                Ok(())
+            })
             .unwrap();
-        assert_eq!(queued, 0);
-        // A run that isn't there (or didn't fail) queues nothing either.
-        run_ended(&conn, "no-such-run").unwrap();
+            let queued: i64 = db
+                .query_one("SELECT COUNT(*) FROM notify_events", params![])
+                .unwrap();
+            assert_eq!(queued, 0);
+            let versions: i64 = db
+                .query_one("SELECT COUNT(*) FROM workflow_versions", params![])
+                .unwrap();
+            assert_eq!(versions, 1, "the change itself is kept");
+        });
+    }
+
+    #[test]
+    fn a_failed_run_and_a_new_version_queue_their_events() {
+        suite::on_each_backend(|db| {
+            suite::seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, version, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 1, 0, 0);
+                 INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, '{\"name\":\"W\",\"jobs\":{},\"triggers\":[],\"edges\":[]}', 'h', 0);
+                 INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity)
+                     VALUES ('wo', 'w', 'v', 'webhook', 'failed', 0, 0);
+                 INSERT INTO runs (id, work_order_id, version_id, origin, state, created_at)
+                     VALUES ('r', 'wo', 'v', 'webhook', 'failed', 0);",
+            );
+            run_ended(db, "r").unwrap();
+            workflow_removed(db, "w").unwrap();
+            let events: Vec<String> = db
+                .query_map(
+                    "SELECT event FROM notify_events ORDER BY id",
+                    params![],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(events, ["run_failed", "workflow_changed"]);
+        });
     }
 }

@@ -325,3 +325,240 @@ pub fn outbox_state(db: &dyn Db) -> StoreResult<OutboxState> {
         })?
         .unwrap_or_default())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+    use chrono::TimeZone;
+
+    /// Appends a chained event as `audit::record` would, with its time given.
+    fn add(
+        db: &dyn Db,
+        at: i64,
+        actor: &str,
+        kind: &str,
+        subject: &str,
+        metadata: Option<&str>,
+    ) -> i64 {
+        let tip = newest(db).unwrap();
+        let id = tip.as_ref().map_or(1, |t| t.id + 1);
+        let prev = tip.and_then(|t| t.hash).unwrap_or_default();
+        let hash = format!("h{id}");
+        append(
+            db,
+            &NewAuditEvent {
+                id,
+                at,
+                actor,
+                kind,
+                subject,
+                metadata,
+                prev_hash: &prev,
+                hash: &hash,
+            },
+        )
+        .unwrap();
+        id
+    }
+
+    fn ids(events: &[AuditEvent]) -> Vec<i64> {
+        events.iter().map(|e| e.id).collect()
+    }
+
+    #[test]
+    fn events_are_appended_read_back_and_listed_by_filter() {
+        suite::on_each_backend(|db| {
+            assert!(newest(db).unwrap().is_none());
+            assert_eq!(legacy_through(db).unwrap(), 0);
+            add(db, 10, "alice", "credential.updated", "db", None);
+            add(db, 20, "bob", "workflow.deployed", "wf", None);
+            add(db, 30, "bob", "workflow.job_updated", "wf/job", None);
+            add(
+                db,
+                40,
+                "alice",
+                "run.cancelled",
+                "r1",
+                Some(r#"{"workflow":"wf"}"#),
+            );
+            add(db, 50, "alice", "credential.deleted", "other", None);
+            let tip = newest(db).unwrap().unwrap();
+            assert_eq!((tip.id, tip.hash.as_deref()), (5, Some("h5")));
+            assert_eq!(unsealed_through(db, 5).unwrap(), 0);
+            let rows = rows_through(db, 2).unwrap();
+            assert_eq!(rows.len(), 2);
+            assert_eq!(rows[1].prev_hash.as_deref(), Some("h1"));
+            assert_eq!(newest_below(db, 3).unwrap(), Some(2));
+            assert_eq!(newest_below(db, 1).unwrap(), None);
+            assert_eq!(last_checkpoint(db).unwrap(), None);
+            let last = last_before(db, 35, 100).unwrap().unwrap();
+            assert_eq!((last.id, last.hash.as_deref()), (3, Some("h3")));
+            assert_eq!(last_before(db, 35, 3).unwrap().unwrap().id, 2);
+            assert!(last_before(db, 5, 100).unwrap().is_none());
+
+            let list = |filter: AuditFilter, limit| ids(&matching(db, &filter, limit).unwrap());
+            assert_eq!(list(AuditFilter::default(), 100), [5, 4, 3, 2, 1]);
+            assert_eq!(list(AuditFilter::default(), 2), [5, 4]);
+            let at = |micros| chrono::Utc.timestamp_micros(micros).unwrap();
+            let window = AuditFilter {
+                since: Some(at(20)),
+                until: Some(at(40)),
+                ..Default::default()
+            };
+            assert_eq!(list(window, 100), [4, 3, 2]);
+            let by_actor = AuditFilter {
+                actor: Some("bob".into()),
+                ..Default::default()
+            };
+            assert_eq!(list(by_actor, 100), [3, 2]);
+            let by_kind = AuditFilter {
+                kind: Some("credential".into()),
+                ..Default::default()
+            };
+            assert_eq!(list(by_kind, 100), [5, 1]);
+            let exact_kind = AuditFilter {
+                kind: Some("workflow.deployed".into()),
+                ..Default::default()
+            };
+            assert_eq!(list(exact_kind, 100), [2]);
+            let by_credential = AuditFilter {
+                credential: Some("db".into()),
+                ..Default::default()
+            };
+            assert_eq!(list(by_credential, 100), [1]);
+            let by_workflow = AuditFilter {
+                workflow: Some("wf".into()),
+                ..Default::default()
+            };
+            assert_eq!(list(by_workflow, 100), [4, 3, 2]);
+            let event = matching(db, &AuditFilter::default(), 100)
+                .unwrap()
+                .remove(1);
+            assert_eq!(
+                (event.actor.as_str(), event.kind.as_str()),
+                ("alice", "run.cancelled")
+            );
+            assert_eq!(event.at.timestamp_micros(), 40);
+            assert_eq!(event.metadata.unwrap()["workflow"], "wf");
+        });
+    }
+
+    #[test]
+    fn an_event_written_before_the_chain_is_sealed_in_place() {
+        suite::on_each_backend(|db| {
+            suite::seed(
+                db,
+                "INSERT INTO audit_events (id, at, actor, action, subject) VALUES (1, 1, 'bolt', 'project.deploy', 'p');
+                 UPDATE store_meta SET value = '1' WHERE key = 'audit_legacy_through'",
+            );
+            assert_eq!(legacy_through(db).unwrap(), 1);
+            assert_eq!(unsealed_through(db, 1).unwrap(), 1);
+            assert_eq!(newest(db).unwrap().unwrap().hash, None);
+            seal(db, 1, "", "sealed").unwrap();
+            assert_eq!(unsealed_through(db, 1).unwrap(), 0);
+            let mut walked = Vec::new();
+            each_from(db, 1, |row| {
+                walked.push((row.id, row.hash));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            assert_eq!(walked, [(1, Some("sealed".to_string()))]);
+            // Sealed, it is append-only like every other.
+            assert!(seal(db, 1, "", "again").is_err());
+        });
+    }
+
+    #[test]
+    fn the_walk_stops_where_the_visitor_breaks() {
+        suite::on_each_backend(|db| {
+            for at in 1..=4 {
+                add(db, at, "a", "run.cancelled", "r", None);
+            }
+            let mut seen = Vec::new();
+            each_from(db, 2, |row| {
+                seen.push(row.id);
+                if row.id == 3 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+            assert_eq!(seen, [2, 3]);
+        });
+    }
+
+    #[test]
+    fn only_the_purge_deletes_and_its_permit_does_not_outlive_it() {
+        suite::on_each_backend(|db| {
+            for at in 1..=3 {
+                add(db, at, "a", "run.cancelled", "r", None);
+            }
+            assert!(
+                db.execute("DELETE FROM audit_events WHERE id = 1", params![])
+                    .is_err()
+            );
+            let deleted = db.in_transaction(|tx| delete_through(tx, 2)).unwrap();
+            assert_eq!(deleted, 2);
+            assert_eq!(newest_below(db, 3).unwrap(), None);
+            let permits: i64 = db
+                .query_one("SELECT COUNT(*) FROM audit_purge_permit", params![])
+                .unwrap();
+            assert_eq!(permits, 0);
+            assert!(db.execute("DELETE FROM audit_events", params![]).is_err());
+        });
+    }
+
+    #[test]
+    fn the_outbox_queues_delivers_counts_failures_and_clears() {
+        suite::on_each_backend(|db| {
+            for at in 1..=3 {
+                let id = add(db, at, "a", "run.cancelled", &format!("r{at}"), None);
+                queue_for_syslog(db, id).unwrap();
+            }
+            let state = outbox_state(db).unwrap();
+            assert_eq!((state.waiting, state.last_error), (3, None));
+            assert_eq!(oldest_undelivered(db).unwrap(), Some(1));
+            assert_eq!(ids(&pending(db, 2).unwrap()), [1, 2]);
+
+            note_failure(db, 1, "connection refused").unwrap();
+            let state = outbox_state(db).unwrap();
+            assert_eq!(state.last_error.as_deref(), Some("connection refused"));
+            let attempts: i64 = db
+                .query_one(
+                    "SELECT attempts FROM audit_outbox WHERE event_id = 1",
+                    params![],
+                )
+                .unwrap();
+            assert_eq!(attempts, 1);
+
+            acknowledge(db, &[1, 2]).unwrap();
+            assert_eq!(oldest_undelivered(db).unwrap(), Some(3));
+            assert_eq!(ids(&pending(db, 10).unwrap()), [3]);
+            assert_eq!(clear_outbox(db).unwrap(), 1);
+            assert_eq!(oldest_undelivered(db).unwrap(), None);
+            assert_eq!(outbox_state(db).unwrap().waiting, 0);
+        });
+    }
+
+    #[test]
+    fn a_work_order_names_its_workflow() {
+        suite::on_each_backend(|db| {
+            suite::seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'orders', 'Orders', 0, 0);
+                 INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, '{}', 'h', 0);
+                 INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity)
+                     VALUES ('wo', 'w', 'v', 'webhook', 'success', 0, 0)",
+            );
+            assert_eq!(
+                workflow_of_work_order(db, "wo").unwrap().as_deref(),
+                Some("orders")
+            );
+            assert_eq!(workflow_of_work_order(db, "none").unwrap(), None);
+        });
+    }
+}

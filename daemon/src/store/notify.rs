@@ -77,11 +77,14 @@ const ENDED_RUN: &str =
      FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
      JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
      WHERE r.id = ?1";
+/// The cast gives PostgreSQL one type for `?2` in both places.
 const VERSION_AND_PREVIOUS: &str =
     "SELECT v.version, v.snapshot, v.actor, v.origin, v.created_at, p.name
      FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id
      JOIN projects p ON p.id = w.project_id
-     WHERE v.workflow_id = ?1 AND v.version IN (?2, ?2 - 1) ORDER BY v.version DESC";
+     WHERE v.workflow_id = ?1
+       AND v.version IN (CAST(?2 AS BIGINT), CAST(?2 AS BIGINT) - 1)
+     ORDER BY v.version DESC";
 const WORKFLOW: &str = "SELECT w.key, w.name, w.version, p.name FROM workflows w
      JOIN projects p ON p.id = w.project_id WHERE w.id = ?1";
 const QUEUED_EVENTS: &str =
@@ -448,4 +451,237 @@ pub fn last_errors(db: &dyn Db) -> StoreResult<Vec<LastError>> {
             error: r.get(2)?,
         })
     })?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+
+    const WORKFLOW_WITH_A_FAILED_RUN: &str = "
+        INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'Shop', 0, 0);
+        INSERT INTO workflows (id, project_id, key, name, version, created_at, updated_at)
+            VALUES ('w', 'p', 'orders', 'Orders', 2, 0, 0);
+        INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at, actor, origin)
+            VALUES ('v1', 'w', 1, '{\"a\":1}', 'h1', 10, NULL, NULL),
+                   ('v2', 'w', 2, '{\"a\":2}', 'h2', 20, 'alice', '{\"kind\":\"deploy\"}');
+        INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity)
+            VALUES ('wo', 'w', 'v2', 'webhook', 'failed', 0, 0);
+        INSERT INTO runs (id, work_order_id, version_id, origin, state, error_type, error_message,
+                attempt, created_at, started_at, finished_at)
+            VALUES ('r', 'wo', 'v2', 'webhook', 'failed', 'RuntimeError', 'boom', 2, 0, 100, 200);
+        INSERT INTO steps (id, run_id, job_key, job_name, exit_reason, started_at)
+            VALUES ('s1', 'r', 'fetch', 'Fetch', 'success', 110),
+                   ('s2', 'r', 'store', 'Store', 'fail', 120);
+        INSERT INTO run_steps (run_id, step_id) VALUES ('r', 's1'), ('r', 's2');";
+
+    #[test]
+    fn what_an_alert_tells_is_read_from_the_run_and_the_workflow() {
+        suite::on_each_backend(|db| {
+            suite::seed(db, WORKFLOW_WITH_A_FAILED_RUN);
+            let run = ended_run(db, "r").unwrap().unwrap();
+            assert_eq!(
+                (
+                    run.state.as_str(),
+                    run.attempt,
+                    run.started_at,
+                    run.finished_at
+                ),
+                ("failed", 2, Some(100), Some(200))
+            );
+            assert_eq!(run.error_message.as_deref(), Some("boom"));
+            assert_eq!(
+                (run.workflow_key.as_str(), run.workflow_name.as_str()),
+                ("orders", "Orders")
+            );
+            assert_eq!(run.project_name, "Shop");
+            assert_eq!(run.failed_job.as_deref(), Some("Store"));
+            assert!(ended_run(db, "none").unwrap().is_none());
+
+            let versions = version_and_previous(db, "w", 2).unwrap();
+            let numbers: Vec<i64> = versions.iter().map(|v| v.version).collect();
+            assert_eq!(numbers, [2, 1]);
+            assert_eq!(versions[0].actor.as_deref(), Some("alice"));
+            assert_eq!(versions[0].snapshot, r#"{"a":2}"#);
+            assert_eq!(versions[1].origin, None);
+            assert_eq!(version_and_previous(db, "w", 1).unwrap().len(), 1);
+
+            let workflow = workflow(db, "w").unwrap().unwrap();
+            assert_eq!(
+                (
+                    workflow.key.as_str(),
+                    workflow.version,
+                    workflow.project_name.as_str()
+                ),
+                ("orders", 2, "Shop")
+            );
+            assert!(super::workflow(db, "none").unwrap().is_none());
+        });
+    }
+
+    #[test]
+    fn events_queue_in_order_and_leave_once_fanned_out() {
+        suite::on_each_backend(|db| {
+            assert!(!any_events(db).unwrap());
+            for (event, workflow) in [
+                ("run_failed", Some(("orders", "Orders"))),
+                ("boltd_degraded", None),
+            ] {
+                insert_event(
+                    db,
+                    &NewEvent {
+                        event,
+                        workflow,
+                        payload: "{}",
+                        created_at: 1,
+                    },
+                )
+                .unwrap();
+            }
+            assert!(any_events(db).unwrap());
+            assert_eq!(events_waiting(db).unwrap(), 2);
+            let queued = queued_events(db, 10).unwrap();
+            assert_eq!(queued.len(), 2);
+            assert_eq!(queued[0].workflow_name.as_deref(), Some("Orders"));
+            assert_eq!(queued[1].workflow_key, None);
+            assert_eq!(queued_events(db, 1).unwrap().len(), 1);
+            delete_event(db, queued[0].id).unwrap();
+            assert_eq!(events_waiting(db).unwrap(), 1);
+            assert_eq!(queued_events(db, 10).unwrap()[0].event, "boltd_degraded");
+        });
+    }
+
+    #[test]
+    fn a_window_opens_counts_reopens_and_closes() {
+        suite::on_each_backend(|db| {
+            assert!(window(db, "ops", "orders").unwrap().is_none());
+            open_window(db, "ops", "orders", 100).unwrap();
+            count_sent(db, "ops", "orders").unwrap();
+            let open = window(db, "ops", "orders").unwrap().unwrap();
+            assert_eq!((open.started_at, open.sent), (100, 2));
+            open_window(db, "ops", "orders", 500).unwrap();
+            open_window(db, "ops", "", 600).unwrap();
+            let mut all = windows(db).unwrap();
+            all.sort_by(|a, b| a.workflow_key.cmp(&b.workflow_key));
+            let all: Vec<(&str, i64, i64)> = all
+                .iter()
+                .map(|w| (w.workflow_key.as_str(), w.started_at, w.sent))
+                .collect();
+            assert_eq!(all, [("", 600, 1), ("orders", 500, 1)]);
+            close_window(db, "ops", "orders").unwrap();
+            assert!(window(db, "ops", "orders").unwrap().is_none());
+            assert_eq!(windows(db).unwrap().len(), 1);
+        });
+    }
+
+    fn deliver(db: &dyn Db, channel: &str, event: &str, state: &str, at: i64) {
+        insert_delivery(
+            db,
+            &NewDelivery {
+                channel,
+                event,
+                workflow_key: "orders",
+                payload: "{}",
+                state,
+                at,
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn deliveries_are_due_retried_delivered_digested_given_up_and_counted() {
+        suite::on_each_backend(|db| {
+            deliver(db, "ops", "run_failed", "pending", 10);
+            deliver(db, "ops", "run_failed", "pending", 10);
+            deliver(db, "ops", "run_failed", "held", 11);
+            deliver(db, "ops", "run_failed", "held", 12);
+            deliver(db, "dev", "run_failed", "pending", 50);
+
+            let due_now = due(db, 10, 10).unwrap();
+            assert_eq!(due_now.len(), 2);
+            assert_eq!(due(db, 100, 1).unwrap().len(), 1);
+            assert_eq!(
+                (due_now[0].channel.as_str(), due_now[0].attempts),
+                ("ops", 0)
+            );
+
+            mark_delivered(db, due_now[0].id, 1, 20).unwrap();
+            mark_failed_attempt(
+                db,
+                &FailedAttempt {
+                    id: due_now[1].id,
+                    state: "pending",
+                    attempts: 1,
+                    error: "HTTP 500",
+                    next_attempt_at: 40,
+                    finished_at: None,
+                    at: 21,
+                },
+            )
+            .unwrap();
+            mark_failed_attempt(
+                db,
+                &FailedAttempt {
+                    id: due_now[1].id,
+                    state: "failed",
+                    attempts: 2,
+                    error: "HTTP 503",
+                    next_attempt_at: 40,
+                    finished_at: Some(41),
+                    at: 41,
+                },
+            )
+            .unwrap();
+            assert!(due(db, 30, 10).unwrap().is_empty());
+
+            let held_back = held(db, "ops", "orders").unwrap();
+            assert_eq!(held_back.len(), 2);
+            assert_eq!(held_back[1].created_at, 12);
+            mark_digested(db, "ops", "orders", held_back[0].id, 60).unwrap();
+            assert_eq!(held(db, "ops", "orders").unwrap().len(), 1);
+
+            let mut waiting = channels_waiting(db).unwrap();
+            waiting.sort();
+            assert_eq!(waiting, ["dev", "ops"]);
+            give_up_channel(db, "dev", 70).unwrap();
+            assert_eq!(channels_waiting(db).unwrap(), ["ops"]);
+
+            let mut counts: Vec<(String, String, i64, i64, Option<i64>)> = state_counts(db)
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.channel, c.state, c.count, c.tried, c.last_finished_at))
+                .collect();
+            counts.sort();
+            let expected: Vec<(String, String, i64, i64, Option<i64>)> = [
+                ("dev", "failed", 1, 0, Some(70)),
+                ("ops", "delivered", 1, 1, Some(20)),
+                ("ops", "digested", 1, 0, Some(60)),
+                ("ops", "failed", 1, 1, Some(41)),
+                ("ops", "held", 1, 0, None),
+            ]
+            .into_iter()
+            .map(|(c, s, n, t, f)| (c.to_string(), s.to_string(), n, t, f))
+            .collect();
+            assert_eq!(counts, expected);
+
+            let errors = last_errors(db).unwrap();
+            assert_eq!(errors.len(), 1, "dev's give-up was never an attempt");
+            assert_eq!(
+                (
+                    errors[0].channel.as_str(),
+                    errors[0].at,
+                    errors[0].error.as_str()
+                ),
+                ("ops", 41, "HTTP 503")
+            );
+
+            delete_finished_before(db, 50).unwrap();
+            let left: i64 = db
+                .query_one("SELECT COUNT(*) FROM notify_deliveries", params![])
+                .unwrap();
+            assert_eq!(left, 3, "the delivered and the failed before 50 are gone");
+        });
+    }
 }
