@@ -347,4 +347,36 @@ mod tests {
             assert_eq!(report.last_id, Some(1005));
         });
     }
+
+    /// PostgreSQL: nodes sharing the database append to one chain without a repeated id.
+    #[test]
+    fn nodes_appending_at_once_keep_one_chain() {
+        let Some(scratch) = bolt_sql::testing::PgScratch::new() else {
+            return;
+        };
+        let setup = scratch.connect().unwrap();
+        bolt_sql::pg::migrate(&setup, bolt_sql::schema::POSTGRES).unwrap();
+        std::thread::scope(|threads| {
+            for node in 0..3 {
+                let client = scratch.connect().unwrap();
+                threads.spawn(move || {
+                    for i in 0..20 {
+                        client
+                            .in_transaction(|tx| {
+                                super::super::record_as(
+                                    tx,
+                                    &format!("node{node}"),
+                                    "run.cancelled",
+                                    &format!("r{i}"),
+                                    None,
+                                )
+                            })
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let report = verify(&setup).unwrap();
+        assert_eq!((report.checked, report.broken), (60, None));
+    }
 }

@@ -8,7 +8,7 @@ pub mod purge;
 pub mod query;
 
 use crate::store::{self, StoreResult, now_micros};
-use bolt_sql::Db;
+use bolt_sql::{Db, DbExt, Dialect};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set at start when `[audit] syslog` is configured: new events are queued for delivery.
@@ -39,6 +39,24 @@ pub fn record(
 
 /// Records an event with its actor given (a webhook's source, boltd itself).
 pub fn record_as(
+    db: &dyn Db,
+    actor: &str,
+    kind: &str,
+    subject: &str,
+    metadata: Option<&str>,
+) -> StoreResult<i64> {
+    match db.dialect() {
+        Dialect::Sqlite => append_to_chain(db, actor, kind, subject, metadata),
+        // Nodes sharing a PostgreSQL database append to one chain: each holds the chain's
+        // lock from reading the tip until its transaction ends.
+        Dialect::Postgres => db.in_transaction(|tx| {
+            store::audit::lock_chain(tx)?;
+            append_to_chain(tx, actor, kind, subject, metadata)
+        }),
+    }
+}
+
+fn append_to_chain(
     db: &dyn Db,
     actor: &str,
     kind: &str,

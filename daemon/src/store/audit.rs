@@ -4,7 +4,7 @@
 
 use super::{StoreResult, from_micros};
 use bolt_shared::audit::{AuditEvent, AuditFilter};
-use bolt_sql::{Db, DbExt, Row, Sql, Value, ValueRef, params};
+use bolt_sql::{Db, DbExt, Dialect, Row, Sql, Value, ValueRef, params};
 use std::ops::ControlFlow;
 
 /// An event as stored, with its link and hash (`None` before it is sealed).
@@ -47,6 +47,9 @@ pub struct OutboxState {
     pub last_error: Option<String>,
 }
 
+/// PostgreSQL only: the chain's lock, per schema, held until the transaction ends.
+const LOCK_CHAIN: &str =
+    "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_events'))";
 const NEWEST: &str = "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1";
 const APPEND: &str =
     "INSERT INTO audit_events (id, at, actor, action, subject, metadata, prev_hash, hash)
@@ -122,6 +125,15 @@ fn event_hash(r: &Row<'_>) -> bolt_sql::Result<EventHash> {
 }
 
 // The chain's events.
+
+/// Keeps other connections from appending to the chain until this transaction ends (on
+/// PostgreSQL, where several boltd nodes may write; SQLite has one writer at a time).
+pub fn lock_chain(db: &dyn Db) -> StoreResult<()> {
+    if db.dialect() == Dialect::Postgres {
+        db.execute(LOCK_CHAIN, params![])?;
+    }
+    Ok(())
+}
 
 /// The newest event, if there is one.
 pub fn newest(db: &dyn Db) -> StoreResult<Option<EventHash>> {
