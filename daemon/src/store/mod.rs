@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod cron;
 pub mod dataclips;
 pub mod fts_queue;
+mod glob;
 pub mod health;
 pub mod history;
 pub mod inspect;
@@ -80,6 +81,9 @@ pub enum StoreError {
     /// A user's mistake, in words meant for them: what is wrong and how to fix it.
     #[error("{0}")]
     Invalid(String),
+    /// What a request named is not in the store (clients see "not found").
+    #[error("{0}")]
+    NotFound(String),
     /// boltd's own fault (not the request's): logged with its context, shown to clients as
     /// an internal error.
     #[error("internal error: {0}")]

@@ -16,6 +16,7 @@ impl From<StoreError> for ErrorBody {
             StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows) => {
                 ErrorBody::new(ErrorCode::NotFound, "not found")
             }
+            StoreError::NotFound(message) => ErrorBody::new(ErrorCode::NotFound, message),
             other => {
                 tracing::error!(err = %other, "store error while handling a request");
                 ErrorBody::new(
