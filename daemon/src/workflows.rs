@@ -5,6 +5,7 @@ use crate::store::workflows::{self as rows, DeployedRow};
 use crate::store::{StoreError, StoreResult, now_micros, versions};
 use bolt_shared::model::*;
 use bolt_shared::versions::VersionOrigin;
+use bolt_sql::Db;
 use rusqlite::Connection;
 
 /// A live workflow row with its latest spec.
@@ -32,18 +33,18 @@ fn to_deployed(row: DeployedRow) -> StoreResult<Deployed> {
     })
 }
 
-pub fn all(conn: &Connection) -> StoreResult<Vec<Deployed>> {
-    rows::deployed(conn)?.into_iter().map(to_deployed).collect()
+pub fn all(db: &dyn Db) -> StoreResult<Vec<Deployed>> {
+    rows::deployed(db)?.into_iter().map(to_deployed).collect()
 }
 
 /// Finds a workflow by id, key or name (case-insensitive), or by `PROJECT/WORKFLOW` when
 /// several projects have one of that name, with a helpful error.
-pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
-    let mut found = rows::deployed_matching(conn, reference)?;
+pub fn find(db: &dyn Db, reference: &str) -> StoreResult<Deployed> {
+    let mut found = rows::deployed_matching(db, reference)?;
     if found.is_empty()
         && let Some((project, workflow)) = reference.split_once('/')
     {
-        found = rows::deployed_in_project(conn, project, workflow)?;
+        found = rows::deployed_in_project(db, project, workflow)?;
     }
     match found.len() {
         1 => to_deployed(
@@ -53,7 +54,7 @@ pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
                 .ok_or_else(|| StoreError::Invalid("vanished".into()))?,
         ),
         0 => {
-            let names: Vec<String> = all(conn)?.into_iter().map(|d| d.spec.key).collect();
+            let names: Vec<String> = all(db)?.into_iter().map(|d| d.spec.key).collect();
             Err(StoreError::Invalid(format!(
                 "no workflow `{reference}`; the workflows are: {}",
                 if names.is_empty() {
@@ -77,8 +78,8 @@ pub fn find(conn: &Connection, reference: &str) -> StoreResult<Deployed> {
 }
 
 /// The version a work order or run pinned.
-pub fn version(conn: &Connection, version_id: &str) -> StoreResult<(i64, WorkflowSpec)> {
-    let found = versions::by_id(conn, version_id)?;
+pub fn version(db: &dyn Db, version_id: &str) -> StoreResult<(i64, WorkflowSpec)> {
+    let found = versions::by_id(db, version_id)?;
     let spec = serde_json::from_str(&found.snapshot)
         .map_err(|e| StoreError::Invalid(format!("unreadable workflow snapshot: {e}")))?;
     Ok((found.version, spec))

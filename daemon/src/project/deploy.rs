@@ -10,6 +10,7 @@ use crate::store::workflows::{
 use crate::store::{StoreError, StoreResult, new_id, now_micros, versions};
 use bolt_shared::protocol::DeployChange;
 use bolt_shared::versions::VersionOrigin;
+use bolt_sql::Db;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
 
@@ -23,11 +24,11 @@ fn change(action: &str, what: &str, name: impl Into<String>) -> DeployChange {
 
 /// The workflows of a project as last deployed (their latest version snapshots), by key.
 pub fn current_workflows(
-    conn: &Connection,
+    db: &dyn Db,
     project_id: &str,
 ) -> StoreResult<BTreeMap<String, (String, WorkflowSpec)>> {
     let mut out = BTreeMap::new();
-    for row in workflow_rows::current_snapshots(conn, project_id)? {
+    for row in workflow_rows::current_snapshots(db, project_id)? {
         let spec: WorkflowSpec = serde_json::from_str(&row.snapshot).map_err(|e| {
             StoreError::Invalid(format!("workflow {}: unreadable snapshot: {e}", row.key))
         })?;
@@ -183,28 +184,7 @@ pub fn apply(
 ) -> StoreResult<Vec<DeployChange>> {
     let changes = plan_changes(conn, spec, options)?;
     let now = now_micros();
-    let project_id = match project_rows::id_by_name(conn, &spec.name)? {
-        Some(id) => id,
-        None => {
-            let id = new_id();
-            project_rows::insert(conn, &id, &spec.name, spec.description.as_deref(), now)?;
-            id
-        }
-    };
-    let s = &spec.settings;
-    project_rows::apply_deployed(
-        conn,
-        &project_id,
-        &DeployedSettings {
-            description: spec.description.as_deref(),
-            source_file,
-            retention_policy: s.retention_policy.as_deref(),
-            history_retention_days: s.history_retention_days,
-            dataclip_retention_days: s.dataclip_retention_days,
-            concurrency: s.concurrency,
-        },
-        now,
-    )?;
+    let project_id = write_project_row(conn, spec, source_file, now)?;
     kept::apply(conn, &project_id, spec, options, now)?;
     let current = current_workflows(conn, &project_id)?;
     for (key, (id, _)) in &current {
@@ -243,6 +223,39 @@ pub fn apply(
     Ok(changes)
 }
 
+/// Creates the project `spec` names when it is new and writes the file's settings to it;
+/// returns its id.
+pub(crate) fn write_project_row(
+    db: &dyn Db,
+    spec: &ProjectSpec,
+    source_file: Option<&str>,
+    now: i64,
+) -> StoreResult<String> {
+    let project_id = match project_rows::id_by_name(db, &spec.name)? {
+        Some(id) => id,
+        None => {
+            let id = new_id();
+            project_rows::insert(db, &id, &spec.name, spec.description.as_deref(), now)?;
+            id
+        }
+    };
+    let s = &spec.settings;
+    project_rows::apply_deployed(
+        db,
+        &project_id,
+        &DeployedSettings {
+            description: spec.description.as_deref(),
+            source_file,
+            retention_policy: s.retention_policy.as_deref(),
+            history_retention_days: s.history_retention_days,
+            dataclip_retention_days: s.dataclip_retention_days,
+            concurrency: s.concurrency,
+        },
+        now,
+    )?;
+    Ok(project_id)
+}
+
 /// Writes a workflow's live rows and a new version snapshot, recording who made it (the
 /// audit rows' actor) and how.
 pub fn write_workflow(
@@ -252,6 +265,20 @@ pub fn write_workflow(
     now: i64,
     origin: &VersionOrigin,
 ) -> StoreResult<String> {
+    let (workflow_id, version) = write_workflow_rows(conn, project_id, workflow, now, origin)?;
+    crate::notify::events::workflow_changed(conn, &workflow_id, version)?;
+    Ok(workflow_id)
+}
+
+/// The store rows of [`write_workflow`]: the live rows and the new version; returns the
+/// workflow's id and new version number.
+pub(crate) fn write_workflow_rows(
+    db: &dyn Db,
+    project_id: &str,
+    workflow: &WorkflowSpec,
+    now: i64,
+    origin: &VersionOrigin,
+) -> StoreResult<(String, i64)> {
     let s = &workflow.settings;
     let columns = WorkflowColumns {
         name: &workflow.name,
@@ -261,26 +288,26 @@ pub fn write_workflow(
         max_attempts: s.max_attempts.unwrap_or(1),
         retry_backoff_secs: s.retry_backoff_secs.unwrap_or(30) as i64,
     };
-    let (workflow_id, version) = match workflow_rows::by_key(conn, project_id, &workflow.key)? {
+    let (workflow_id, version) = match workflow_rows::by_key(db, project_id, &workflow.key)? {
         Some(existing) => {
             let version = existing.version + 1;
-            workflow_rows::update(conn, &existing.id, version, &columns, now)?;
+            workflow_rows::update(db, &existing.id, version, &columns, now)?;
             (existing.id, version)
         }
         None => {
             let id = new_id();
-            workflow_rows::insert(conn, &id, project_id, &workflow.key, &columns, now)?;
+            workflow_rows::insert(db, &id, project_id, &workflow.key, &columns, now)?;
             (id, 1)
         }
     };
-    sync_jobs(conn, &workflow_id, workflow)?;
-    sync_triggers(conn, &workflow_id, workflow)?;
-    sync_edges(conn, &workflow_id, workflow)?;
+    sync_jobs(db, &workflow_id, workflow)?;
+    sync_triggers(db, &workflow_id, workflow)?;
+    sync_edges(db, &workflow_id, workflow)?;
     let snapshot =
         serde_json::to_string(workflow).map_err(|e| StoreError::Internal(e.to_string()))?;
     let origin = serde_json::to_string(origin).map_err(|e| StoreError::Internal(e.to_string()))?;
     versions::insert(
-        conn,
+        db,
         &versions::NewVersion {
             id: &new_id(),
             workflow_id: &workflow_id,
@@ -292,8 +319,7 @@ pub fn write_workflow(
             origin: &origin,
         },
     )?;
-    crate::notify::events::workflow_changed(conn, &workflow_id, version)?;
-    Ok(workflow_id)
+    Ok((workflow_id, version))
 }
 
 /// 12 hex digits identifying a snapshot's content (as Lightning's version hashes do).
@@ -303,9 +329,9 @@ pub fn content_hash(text: &str) -> String {
     digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
-fn sync_jobs(conn: &Connection, workflow_id: &str, workflow: &WorkflowSpec) -> StoreResult<()> {
+fn sync_jobs(db: &dyn Db, workflow_id: &str, workflow: &WorkflowSpec) -> StoreResult<()> {
     let keys: Vec<&str> = workflow.jobs.iter().map(|j| j.key.as_str()).collect();
-    workflow_rows::delete_jobs_except(conn, workflow_id, &keys)?;
+    workflow_rows::delete_jobs_except(db, workflow_id, &keys)?;
     for (position, job) in workflow.jobs.iter().enumerate() {
         let columns = JobColumns {
             key: &job.key,
@@ -315,16 +341,16 @@ fn sync_jobs(conn: &Connection, workflow_id: &str, workflow: &WorkflowSpec) -> S
             credential: job.credential.as_deref(),
             position: position as i64,
         };
-        workflow_rows::upsert_job(conn, &new_id(), workflow_id, &columns)?;
+        workflow_rows::upsert_job(db, &new_id(), workflow_id, &columns)?;
     }
     Ok(())
 }
 
-fn sync_triggers(conn: &Connection, workflow_id: &str, workflow: &WorkflowSpec) -> StoreResult<()> {
+fn sync_triggers(db: &dyn Db, workflow_id: &str, workflow: &WorkflowSpec) -> StoreResult<()> {
     let keys: Vec<&str> = workflow.triggers.iter().map(|t| t.key.as_str()).collect();
-    workflow_rows::delete_triggers_except(conn, workflow_id, &keys)?;
+    workflow_rows::delete_triggers_except(db, workflow_id, &keys)?;
     // Clear paths first so two triggers may swap custom paths within one deploy.
-    workflow_rows::clear_custom_paths(conn, workflow_id)?;
+    workflow_rows::clear_custom_paths(db, workflow_id)?;
     for trigger in &workflow.triggers {
         let auth = serde_json::to_string(&trigger.webhook_auth)
             .map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -337,24 +363,24 @@ fn sync_triggers(conn: &Connection, workflow_id: &str, workflow: &WorkflowSpec) 
             webhook_reply: trigger.webhook_reply.as_str(),
             auth: &auth,
         };
-        workflow_rows::upsert_trigger(conn, &new_id(), workflow_id, &columns)?;
+        workflow_rows::upsert_trigger(db, &new_id(), workflow_id, &columns)?;
     }
     Ok(())
 }
 
-fn sync_edges(conn: &Connection, workflow_id: &str, workflow: &WorkflowSpec) -> StoreResult<()> {
-    workflow_rows::delete_edges(conn, workflow_id)?;
+fn sync_edges(db: &dyn Db, workflow_id: &str, workflow: &WorkflowSpec) -> StoreResult<()> {
+    workflow_rows::delete_edges(db, workflow_id)?;
     for edge in &workflow.edges {
         let source_trigger = match &edge.source_trigger {
-            Some(key) => workflow_rows::trigger_id(conn, workflow_id, key)?,
+            Some(key) => workflow_rows::trigger_id(db, workflow_id, key)?,
             None => None,
         };
         let source_job = match &edge.source_job {
-            Some(key) => workflow_rows::job_id(conn, workflow_id, key)?,
+            Some(key) => workflow_rows::job_id(db, workflow_id, key)?,
             None => None,
         };
         let target =
-            workflow_rows::job_id(conn, workflow_id, &edge.target_job)?.ok_or_else(|| {
+            workflow_rows::job_id(db, workflow_id, &edge.target_job)?.ok_or_else(|| {
                 StoreError::Invalid(format!("edge {} targets a missing job", edge.key))
             })?;
         let columns = EdgeColumns {
@@ -367,7 +393,7 @@ fn sync_edges(conn: &Connection, workflow_id: &str, workflow: &WorkflowSpec) -> 
             condition_label: edge.label.as_deref(),
             enabled: edge.enabled,
         };
-        workflow_rows::insert_edge(conn, &new_id(), workflow_id, &columns)?;
+        workflow_rows::insert_edge(db, &new_id(), workflow_id, &columns)?;
     }
     Ok(())
 }

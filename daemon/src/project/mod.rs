@@ -15,6 +15,8 @@ mod validate;
 
 pub use cron::{CronSchedule, parse_cron};
 pub use deploy::{apply, audit, content_hash, plan_changes, write_workflow};
+#[cfg(test)]
+pub(crate) use deploy::{write_project_row, write_workflow_rows};
 pub use kept::DeployOptions;
 
 /// An audit event without metadata.

@@ -401,3 +401,48 @@ fn jobs_naming_a_collection_the_project_lacks_are_warned_about() {
         .unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
 }
+
+/// A deploy's store writes (the project row, then each workflow's rows and version) and
+/// reading the workflows back, on each store backend.
+#[test]
+fn deployed_workflows_read_back_as_written_on_each_backend() {
+    use crate::store::suite::on_each_backend;
+    use bolt_shared::versions::VersionOrigin;
+
+    let spec = parse(EXAMPLE).unwrap().spec;
+    on_each_backend(|db| {
+        let origin = VersionOrigin::Deploy {
+            file: Some("project.yaml".into()),
+        };
+        let project_id = deploy::write_project_row(db, &spec, Some("project.yaml"), 1).unwrap();
+        assert_eq!(
+            deploy::write_project_row(db, &spec, None, 2).unwrap(),
+            project_id,
+            "a redeploy finds the project by name"
+        );
+        for workflow in &spec.workflows {
+            let (_, version) =
+                deploy::write_workflow_rows(db, &project_id, workflow, 1, &origin).unwrap();
+            assert_eq!(version, 1);
+        }
+        let current = deploy::current_workflows(db, &project_id).unwrap();
+        let read: Vec<&WorkflowSpec> = current.values().map(|(_, w)| w).collect();
+        let mut written: Vec<&WorkflowSpec> = spec.workflows.iter().collect();
+        written.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(read, written);
+
+        // Changing a job writes version 2 of that workflow over the same rows.
+        let mut changed = spec.workflows[0].clone();
+        changed.jobs[0].body.push_str("\n// changed");
+        changed.jobs.pop();
+        changed
+            .edges
+            .retain(|e| changed.jobs.iter().any(|j| j.key == e.target_job));
+        let (id, version) =
+            deploy::write_workflow_rows(db, &project_id, &changed, 2, &origin).unwrap();
+        assert_eq!(version, 2);
+        assert_eq!(current[&changed.key].0, id);
+        let current = deploy::current_workflows(db, &project_id).unwrap();
+        assert_eq!(current[&changed.key].1, changed);
+    });
+}

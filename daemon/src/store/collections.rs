@@ -201,7 +201,7 @@ pub fn byte_size(db: &dyn Db, collection_id: &str) -> StoreResult<i64> {
         "SELECT byte_size FROM collections WHERE id = ?1",
         params![collection_id],
     )?
-    .ok_or_else(|| StoreError::NotFound("not found".to_string()))
+    .ok_or_else(|| StoreError::NotFound(format!("collection {collection_id}")))
 }
 
 const LAST_POSITION: &str = "SELECT MAX(created_at) FROM collection_items WHERE collection_id = ?1";

@@ -81,8 +81,8 @@ pub enum StoreError {
     /// A user's mistake, in words meant for them: what is wrong and how to fix it.
     #[error("{0}")]
     Invalid(String),
-    /// What a request named is not in the store (clients see "not found").
-    #[error("{0}")]
+    /// The row a request named is not there (shown to clients as "not found").
+    #[error("{0} not found")]
     NotFound(String),
     /// boltd's own fault (not the request's): logged with its context, shown to clients as
     /// an internal error.

@@ -2,6 +2,7 @@
 //! also read from a data dir's store while boltd is not running.
 
 use super::{DB_FILE, StoreResult};
+use bolt_sql::{Db, DbExt, params};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 
@@ -23,16 +24,13 @@ const LIVE_SNAPSHOTS: &str = "SELECT p.name, v.snapshot FROM workflows w
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Every live workflow's current snapshot, by project name and workflow key.
-pub fn live_snapshots(conn: &Connection) -> StoreResult<Vec<LiveSnapshot>> {
-    let rows = conn
-        .prepare(LIVE_SNAPSHOTS)?
-        .query_map([], |r| {
-            Ok(LiveSnapshot {
-                project: r.get(0)?,
-                snapshot: r.get(1)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+pub fn live_snapshots(db: &dyn Db) -> StoreResult<Vec<LiveSnapshot>> {
+    let rows = db.query_map(LIVE_SNAPSHOTS, params![], |r| {
+        Ok(LiveSnapshot {
+            project: r.get(0)?,
+            snapshot: r.get(1)?,
+        })
+    })?;
     Ok(rows)
 }
 
@@ -46,4 +44,33 @@ pub fn live_snapshots_in(data_dir: &Path) -> StoreResult<Vec<LiveSnapshot>> {
     let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     live_snapshots(&conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::{on_each_backend, seed};
+
+    #[test]
+    fn only_live_workflows_current_snapshots_are_listed() {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'alpha', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, version, created_at, updated_at)
+                 VALUES ('w1', 'p1', 'b', 'B', 2, 0, 0), ('w2', 'p1', 'a', 'A', 1, 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, version, deleted_at, created_at, updated_at)
+                 VALUES ('w3', 'p1', 'c', 'C', 1, 5, 0, 0);
+                 INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at)
+                 VALUES ('v1', 'w1', 1, 'b1', 'h', 0), ('v2', 'w1', 2, 'b2', 'h', 0),
+                        ('v3', 'w2', 1, 'a1', 'h', 0), ('v4', 'w3', 1, 'c1', 'h', 0);",
+            );
+            let live = live_snapshots(db).unwrap();
+            let seen: Vec<(&str, &str)> = live
+                .iter()
+                .map(|s| (s.project.as_str(), s.snapshot.as_str()))
+                .collect();
+            assert_eq!(seen, [("alpha", "a1"), ("alpha", "b2")]);
+        });
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::{StoreError, StoreResult, now_micros};
 use bolt_shared::protocol::ProjectSettings;
-use rusqlite::{Connection, OptionalExtension, params};
+use bolt_sql::{Db, DbExt, Row, params};
 
 /// A project by id and name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub struct ProjectRow {
     pub concurrency: Option<u32>,
 }
 
-fn project_row(r: &rusqlite::Row) -> rusqlite::Result<ProjectRow> {
+fn project_row(r: &Row<'_>) -> bolt_sql::Result<ProjectRow> {
     Ok(ProjectRow {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -92,12 +92,9 @@ pub struct CredentialEntry {
 
 /// The project a request means: the named one, or the only one there is. The errors say
 /// which projects there are and how to name one.
-pub fn resolve(conn: &Connection, name: Option<&str>) -> StoreResult<ProjectRef> {
+pub fn resolve(db: &dyn Db, name: Option<&str>) -> StoreResult<ProjectRef> {
     if let Some(name) = name {
-        let found: Option<String> = conn
-            .prepare_cached(BY_NAME)?
-            .query_row([name], |r| r.get(0))
-            .optional()?;
+        let found: Option<String> = db.query_value(BY_NAME, params![name])?;
         return match found {
             Some(id) => Ok(ProjectRef {
                 id,
@@ -105,19 +102,16 @@ pub fn resolve(conn: &Connection, name: Option<&str>) -> StoreResult<ProjectRef>
             }),
             None => Err(StoreError::Invalid(format!(
                 "there is no project named `{name}`; the projects are: {}",
-                names(conn)?
+                names(db)?
             ))),
         };
     }
-    let found: Vec<ProjectRef> = conn
-        .prepare_cached(FIRST_TWO)?
-        .query_map([], |r| {
-            Ok(ProjectRef {
-                id: r.get(0)?,
-                name: r.get(1)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    let found: Vec<ProjectRef> = db.query_map(FIRST_TWO, params![], |r| {
+        Ok(ProjectRef {
+            id: r.get(0)?,
+            name: r.get(1)?,
+        })
+    })?;
     let mut found = found.into_iter();
     match (found.next(), found.next()) {
         (Some(only), None) => Ok(only),
@@ -126,17 +120,14 @@ pub fn resolve(conn: &Connection, name: Option<&str>) -> StoreResult<ProjectRef>
         )),
         (Some(_), Some(_)) => Err(StoreError::Invalid(format!(
             "there are several projects ({}): name one with --project",
-            names(conn)?
+            names(db)?
         ))),
     }
 }
 
 /// The projects' names, comma-separated ("(none)" without any).
-pub fn names(conn: &Connection) -> StoreResult<String> {
-    let names: Vec<String> = conn
-        .prepare_cached(NAMES)?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+pub fn names(db: &dyn Db) -> StoreResult<String> {
+    let names: Vec<String> = db.query_map(NAMES, params![], |r| r.get(0))?;
     Ok(if names.is_empty() {
         "(none)".into()
     } else {
@@ -145,32 +136,32 @@ pub fn names(conn: &Connection) -> StoreResult<String> {
 }
 
 /// Changes the settings `settings` names (the others stay) of project `id`.
-pub fn update_settings(conn: &Connection, id: &str, settings: &ProjectSettings) -> StoreResult<()> {
+pub fn update_settings(db: &dyn Db, id: &str, settings: &ProjectSettings) -> StoreResult<()> {
     if let Some(value) = settings.history_retention_days {
-        conn.execute(
+        db.execute(
             "UPDATE projects SET history_retention_days = ?2 WHERE id = ?1",
             params![id, value],
         )?;
     }
     if let Some(value) = settings.dataclip_retention_days {
-        conn.execute(
+        db.execute(
             "UPDATE projects SET dataclip_retention_days = ?2 WHERE id = ?1",
             params![id, value],
         )?;
     }
     if let Some(value) = &settings.retention_policy {
-        conn.execute(
+        db.execute(
             "UPDATE projects SET retention_policy = ?2 WHERE id = ?1",
             params![id, value],
         )?;
     }
     if let Some(value) = settings.concurrency {
-        conn.execute(
+        db.execute(
             "UPDATE projects SET concurrency = ?2 WHERE id = ?1",
             params![id, value],
         )?;
     }
-    conn.execute(
+    db.execute(
         "UPDATE projects SET updated_at = ?2 WHERE id = ?1",
         params![id, now_micros()],
     )?;
@@ -178,118 +169,280 @@ pub fn update_settings(conn: &Connection, id: &str, settings: &ProjectSettings) 
 }
 
 /// The id of the project named `name`, if there is one.
-pub fn id_by_name(conn: &Connection, name: &str) -> StoreResult<Option<String>> {
-    Ok(conn
-        .prepare_cached(BY_NAME)?
-        .query_row([name], |r| r.get(0))
-        .optional()?)
+pub fn id_by_name(db: &dyn Db, name: &str) -> StoreResult<Option<String>> {
+    Ok(db.query_value(BY_NAME, params![name])?)
 }
 
 /// How many projects there are.
-pub fn count(conn: &Connection) -> StoreResult<i64> {
-    Ok(conn.prepare_cached(COUNT)?.query_row([], |r| r.get(0))?)
+pub fn count(db: &dyn Db) -> StoreResult<i64> {
+    Ok(db.query_one(COUNT, params![])?)
 }
 
-pub fn by_id(conn: &Connection, id: &str) -> StoreResult<Option<ProjectRow>> {
-    Ok(conn
-        .prepare_cached(&format!("{SELECT_PROJECT} WHERE id = ?1"))?
-        .query_row([id], project_row)
-        .optional()?)
+pub fn by_id(db: &dyn Db, id: &str) -> StoreResult<Option<ProjectRow>> {
+    Ok(db.query_row(
+        &format!("{SELECT_PROJECT} WHERE id = ?1"),
+        params![id],
+        project_row,
+    )?)
 }
 
-pub fn by_name(conn: &Connection, name: &str) -> StoreResult<Option<ProjectRow>> {
-    Ok(conn
-        .prepare_cached(&format!("{SELECT_PROJECT} WHERE name = ?1"))?
-        .query_row([name], project_row)
-        .optional()?)
+pub fn by_name(db: &dyn Db, name: &str) -> StoreResult<Option<ProjectRow>> {
+    Ok(db.query_row(
+        &format!("{SELECT_PROJECT} WHERE name = ?1"),
+        params![name],
+        project_row,
+    )?)
 }
 
 /// Some project (the first SQLite finds): for when there is at most one.
-pub fn any(conn: &Connection) -> StoreResult<Option<ProjectRow>> {
-    Ok(conn
-        .prepare_cached(SELECT_PROJECT)?
-        .query_row([], project_row)
-        .optional()?)
+pub fn any(db: &dyn Db) -> StoreResult<Option<ProjectRow>> {
+    Ok(db.query_row(SELECT_PROJECT, params![], project_row)?)
 }
 
 /// Creates project `id` named `name`, with the default settings.
 pub fn insert(
-    conn: &Connection,
+    db: &dyn Db,
     id: &str,
     name: &str,
     description: Option<&str>,
     now: i64,
 ) -> StoreResult<()> {
-    conn.prepare_cached(INSERT)?
-        .execute(params![id, name, description, now])?;
+    db.execute(INSERT, params![id, name, description, now])?;
     Ok(())
 }
 
 /// Writes a deploy's settings to project `id`.
 pub fn apply_deployed(
-    conn: &Connection,
+    db: &dyn Db,
     id: &str,
     settings: &DeployedSettings,
     now: i64,
 ) -> StoreResult<()> {
-    conn.prepare_cached(APPLY_DEPLOYED)?.execute(params![
-        id,
-        settings.description,
-        settings.source_file,
-        settings.retention_policy,
-        settings.history_retention_days,
-        settings.dataclip_retention_days,
-        settings.concurrency,
-        now
-    ])?;
+    db.execute(
+        APPLY_DEPLOYED,
+        params![
+            id,
+            settings.description,
+            settings.source_file,
+            settings.retention_policy,
+            settings.history_retention_days,
+            settings.dataclip_retention_days,
+            settings.concurrency,
+            now
+        ],
+    )?;
     Ok(())
 }
 
-/// The project's `channels:` as deployed (JSON text), if any.
-pub fn channels(conn: &Connection, id: &str) -> StoreResult<Option<String>> {
-    Ok(conn
-        .prepare_cached(CHANNELS)?
-        .query_row([id], |r| r.get(0))?)
+/// The project's `channels:` as deployed (JSON text), if any; not found without project `id`.
+pub fn channels(db: &dyn Db, id: &str) -> StoreResult<Option<String>> {
+    db.query_row(CHANNELS, params![id], |r| r.get(0))?
+        .ok_or_else(|| StoreError::NotFound(format!("project {id}")))
 }
 
-pub fn set_channels(conn: &Connection, id: &str, channels: Option<&str>) -> StoreResult<()> {
-    conn.prepare_cached(SET_CHANNELS)?
-        .execute(params![id, channels])?;
+pub fn set_channels(db: &dyn Db, id: &str, channels: Option<&str>) -> StoreResult<()> {
+    db.execute(SET_CHANNELS, params![id, channels])?;
     Ok(())
 }
 
 /// The project file's `credentials:` entries, in the file's order.
-pub fn credential_entries(conn: &Connection, id: &str) -> StoreResult<Vec<CredentialEntry>> {
-    let rows = conn
-        .prepare_cached(CREDENTIAL_ENTRIES)?
-        .query_map([id], |r| {
-            Ok(CredentialEntry {
-                key: r.get(0)?,
-                name: r.get(1)?,
-                owner: r.get(2)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+pub fn credential_entries(db: &dyn Db, id: &str) -> StoreResult<Vec<CredentialEntry>> {
+    let rows = db.query_map(CREDENTIAL_ENTRIES, params![id], |r| {
+        Ok(CredentialEntry {
+            key: r.get(0)?,
+            name: r.get(1)?,
+            owner: r.get(2)?,
+        })
+    })?;
     Ok(rows)
 }
 
 /// Replaces the project's `credentials:` entries with `entries` (in this order).
 pub fn replace_credential_entries(
-    conn: &Connection,
+    db: &dyn Db,
     id: &str,
     entries: &[CredentialEntry],
 ) -> StoreResult<()> {
-    conn.prepare_cached(CLEAR_CREDENTIAL_ENTRIES)?
-        .execute([id])?;
-    let mut insert = conn.prepare_cached(INSERT_CREDENTIAL_ENTRY)?;
+    db.execute(CLEAR_CREDENTIAL_ENTRIES, params![id])?;
     for (position, entry) in entries.iter().enumerate() {
-        insert.execute(params![
-            id,
-            entry.key,
-            entry.name,
-            entry.owner,
-            position as i64
-        ])?;
+        db.execute(
+            INSERT_CREDENTIAL_ENTRY,
+            params![id, entry.key, entry.name, entry.owner, position as i64],
+        )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::{on_each_backend, seed};
+
+    fn settings(description: &str) -> DeployedSettings<'_> {
+        DeployedSettings {
+            description: Some(description),
+            source_file: Some("project.yaml"),
+            retention_policy: Some("erase_all"),
+            history_retention_days: Some(30),
+            dataclip_retention_days: None,
+            concurrency: Some(4),
+        }
+    }
+
+    #[test]
+    fn a_request_means_the_named_project_or_the_only_one() {
+        on_each_backend(|db| {
+            let none = resolve(db, None).unwrap_err().to_string();
+            assert!(none.contains("there is no project yet"), "{none}");
+            assert_eq!(names(db).unwrap(), "(none)");
+            assert_eq!(count(db).unwrap(), 0);
+
+            insert(db, "p1", "alpha", Some("first"), 10).unwrap();
+            assert_eq!(
+                resolve(db, None).unwrap(),
+                ProjectRef {
+                    id: "p1".into(),
+                    name: "alpha".into()
+                }
+            );
+            insert(db, "p2", "beta", None, 11).unwrap();
+            assert_eq!(count(db).unwrap(), 2);
+            assert_eq!(names(db).unwrap(), "alpha, beta");
+            let several = resolve(db, None).unwrap_err().to_string();
+            assert!(
+                several.contains("several projects (alpha, beta)"),
+                "{several}"
+            );
+            assert_eq!(resolve(db, Some("beta")).unwrap().id, "p2");
+            let unknown = resolve(db, Some("gamma")).unwrap_err().to_string();
+            assert!(unknown.contains("no project named `gamma`"), "{unknown}");
+            assert!(unknown.contains("alpha, beta"), "{unknown}");
+
+            assert_eq!(id_by_name(db, "alpha").unwrap().as_deref(), Some("p1"));
+            assert_eq!(id_by_name(db, "gamma").unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn rows_read_back_with_their_settings() {
+        on_each_backend(|db| {
+            assert_eq!(any(db).unwrap(), None);
+            insert(db, "p1", "alpha", Some("first"), 10).unwrap();
+            let fresh = ProjectRow {
+                id: "p1".into(),
+                name: "alpha".into(),
+                description: Some("first".into()),
+                retention_policy: "retain_all".into(),
+                history_retention_days: None,
+                dataclip_retention_days: None,
+                concurrency: None,
+            };
+            assert_eq!(by_id(db, "p1").unwrap(), Some(fresh.clone()));
+            assert_eq!(by_name(db, "alpha").unwrap(), Some(fresh.clone()));
+            assert_eq!(any(db).unwrap(), Some(fresh));
+            assert_eq!(by_id(db, "nope").unwrap(), None);
+            assert_eq!(by_name(db, "nope").unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn a_deploy_writes_the_files_settings_and_keeps_the_others() {
+        on_each_backend(|db| {
+            insert(db, "p1", "alpha", None, 10).unwrap();
+            apply_deployed(db, "p1", &settings("deployed"), 20).unwrap();
+            let row = by_id(db, "p1").unwrap().unwrap();
+            assert_eq!(row.description.as_deref(), Some("deployed"));
+            assert_eq!(row.retention_policy, "erase_all");
+            assert_eq!(row.history_retention_days, Some(30));
+            assert_eq!(row.concurrency, Some(4));
+
+            // A file that leaves settings out keeps them.
+            let sparse = DeployedSettings {
+                description: None,
+                source_file: None,
+                retention_policy: None,
+                history_retention_days: None,
+                dataclip_retention_days: Some(7),
+                concurrency: None,
+            };
+            apply_deployed(db, "p1", &sparse, 30).unwrap();
+            let row = by_id(db, "p1").unwrap().unwrap();
+            assert_eq!(row.description, None);
+            assert_eq!(row.retention_policy, "erase_all");
+            assert_eq!(row.history_retention_days, Some(30));
+            assert_eq!(row.dataclip_retention_days, Some(7));
+            assert_eq!(row.concurrency, Some(4));
+            let source: Option<String> = db
+                .query_value(
+                    "SELECT source_file FROM projects WHERE id = ?1",
+                    params!["p1"],
+                )
+                .unwrap();
+            assert_eq!(source.as_deref(), Some("project.yaml"));
+        });
+    }
+
+    #[test]
+    fn settings_change_only_where_named() {
+        on_each_backend(|db| {
+            insert(db, "p1", "alpha", None, 10).unwrap();
+            let change = ProjectSettings {
+                history_retention_days: Some(Some(5)),
+                concurrency: Some(Some(2)),
+                ..Default::default()
+            };
+            update_settings(db, "p1", &change).unwrap();
+            let change = ProjectSettings {
+                dataclip_retention_days: Some(Some(3)),
+                retention_policy: Some("erase_all".into()),
+                concurrency: Some(None),
+                ..Default::default()
+            };
+            update_settings(db, "p1", &change).unwrap();
+            let row = by_id(db, "p1").unwrap().unwrap();
+            assert_eq!(row.history_retention_days, Some(5));
+            assert_eq!(row.dataclip_retention_days, Some(3));
+            assert_eq!(row.retention_policy, "erase_all");
+            assert_eq!(row.concurrency, None);
+            let updated: i64 = db
+                .query_one(
+                    "SELECT updated_at FROM projects WHERE id = ?1",
+                    params!["p1"],
+                )
+                .unwrap();
+            assert!(updated > 10);
+        });
+    }
+
+    #[test]
+    fn channels_and_credential_entries_round_trip() {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'alpha', 0, 0)",
+            );
+            assert_eq!(channels(db, "p1").unwrap(), None);
+            set_channels(db, "p1", Some(r#"{"ops":{}}"#)).unwrap();
+            assert_eq!(
+                channels(db, "p1").unwrap().as_deref(),
+                Some(r#"{"ops":{}}"#)
+            );
+            set_channels(db, "p1", None).unwrap();
+            assert_eq!(channels(db, "p1").unwrap(), None);
+            assert!(matches!(channels(db, "nope"), Err(StoreError::NotFound(_))));
+
+            let entry = |key: &str, owner: Option<&str>| CredentialEntry {
+                key: key.into(),
+                name: format!("{key}-name"),
+                owner: owner.map(str::to_string),
+            };
+            assert!(credential_entries(db, "p1").unwrap().is_empty());
+            let first = vec![entry("b", Some("ops")), entry("a", None)];
+            replace_credential_entries(db, "p1", &first).unwrap();
+            assert_eq!(credential_entries(db, "p1").unwrap(), first);
+            let second = vec![entry("c", None)];
+            replace_credential_entries(db, "p1", &second).unwrap();
+            assert_eq!(credential_entries(db, "p1").unwrap(), second);
+        });
+    }
 }

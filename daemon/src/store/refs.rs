@@ -116,7 +116,7 @@ fn one<T>(
     map: impl FnOnce(&bolt_sql::Row<'_>) -> bolt_sql::Result<T>,
 ) -> StoreResult<T> {
     db.query_row(sql, params![id], map)?
-        .ok_or_else(|| StoreError::NotFound("not found".to_string()))
+        .ok_or_else(|| StoreError::NotFound(format!("the row for {id}")))
 }
 
 /// The latest run of work order `work_order_id` (every work order has one).

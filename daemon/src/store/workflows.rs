@@ -2,7 +2,7 @@
 //! the current version's snapshot they are read back from.
 
 use super::StoreResult;
-use rusqlite::{Connection, OptionalExtension, params};
+use bolt_sql::{Db, DbExt, Row, params};
 
 /// A live workflow with its project and current version.
 #[derive(Debug, Clone)]
@@ -149,7 +149,7 @@ const OUTCOMES_SINCE: &str = "SELECT COUNT(*) FILTER (WHERE state = 'success'),
         COUNT(*) FILTER (WHERE state IN ('failed', 'crashed', 'killed', 'exception', 'lost'))
      FROM work_orders WHERE workflow_id = ?1 AND last_activity >= ?2";
 
-fn deployed_row(r: &rusqlite::Row) -> rusqlite::Result<DeployedRow> {
+fn deployed_row(r: &Row<'_>) -> bolt_sql::Result<DeployedRow> {
     Ok(DeployedRow {
         id: r.get(0)?,
         project_id: r.get(1)?,
@@ -162,277 +162,548 @@ fn deployed_row(r: &rusqlite::Row) -> rusqlite::Result<DeployedRow> {
 }
 
 /// Every live workflow, by project name and workflow name.
-pub fn deployed(conn: &Connection) -> StoreResult<Vec<DeployedRow>> {
-    let rows = conn
-        .prepare_cached(&format!("{SELECT_DEPLOYED} ORDER BY p.name, w.name"))?
-        .query_map([], deployed_row)?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+pub fn deployed(db: &dyn Db) -> StoreResult<Vec<DeployedRow>> {
+    Ok(db.query_map(
+        &format!("{SELECT_DEPLOYED} ORDER BY p.name, w.name"),
+        params![],
+        deployed_row,
+    )?)
 }
 
 /// Live workflows whose id or key is `reference`, or whose name it is (ignoring case).
-pub fn deployed_matching(conn: &Connection, reference: &str) -> StoreResult<Vec<DeployedRow>> {
-    let rows = conn
-        .prepare_cached(&format!(
+pub fn deployed_matching(db: &dyn Db, reference: &str) -> StoreResult<Vec<DeployedRow>> {
+    Ok(db.query_map(
+        &format!(
             "{SELECT_DEPLOYED} AND (w.id = ?1 OR w.key = ?1 OR lower(w.name) = lower(?1))
              ORDER BY p.name, w.id"
-        ))?
-        .query_map([reference], deployed_row)?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+        ),
+        params![reference],
+        deployed_row,
+    )?)
 }
 
 /// Live workflows of the project named `project` (ignoring case) whose key is `workflow`,
 /// or whose name it is (ignoring case).
 pub fn deployed_in_project(
-    conn: &Connection,
+    db: &dyn Db,
     project: &str,
     workflow: &str,
 ) -> StoreResult<Vec<DeployedRow>> {
-    let rows = conn
-        .prepare_cached(&format!(
+    Ok(db.query_map(
+        &format!(
             "{SELECT_DEPLOYED} AND lower(p.name) = lower(?1)
                AND (w.key = ?2 OR lower(w.name) = lower(?2)) ORDER BY w.id"
-        ))?
-        .query_map([project, workflow], deployed_row)?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+        ),
+        params![project, workflow],
+        deployed_row,
+    )?)
 }
 
 /// A project's live workflows with their current snapshots.
-pub fn current_snapshots(conn: &Connection, project_id: &str) -> StoreResult<Vec<CurrentSnapshot>> {
-    let rows = conn
-        .prepare_cached(CURRENT_SNAPSHOTS)?
-        .query_map([project_id], |r| {
-            Ok(CurrentSnapshot {
-                id: r.get(0)?,
-                key: r.get(1)?,
-                snapshot: r.get(2)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+pub fn current_snapshots(db: &dyn Db, project_id: &str) -> StoreResult<Vec<CurrentSnapshot>> {
+    Ok(db.query_map(CURRENT_SNAPSHOTS, params![project_id], |r| {
+        Ok(CurrentSnapshot {
+            id: r.get(0)?,
+            key: r.get(1)?,
+            snapshot: r.get(2)?,
+        })
+    })?)
 }
 
 /// The project's workflow of this key (deleted or not).
-pub fn by_key(conn: &Connection, project_id: &str, key: &str) -> StoreResult<Option<Existing>> {
-    Ok(conn
-        .prepare_cached(BY_KEY)?
-        .query_row(params![project_id, key], |r| {
-            Ok(Existing {
-                id: r.get(0)?,
-                version: r.get(1)?,
-            })
+pub fn by_key(db: &dyn Db, project_id: &str, key: &str) -> StoreResult<Option<Existing>> {
+    Ok(db.query_row(BY_KEY, params![project_id, key], |r| {
+        Ok(Existing {
+            id: r.get(0)?,
+            version: r.get(1)?,
         })
-        .optional()?)
+    })?)
 }
 
 /// Creates workflow `id` at version 1, enabled.
 pub fn insert(
-    conn: &Connection,
+    db: &dyn Db,
     id: &str,
     project_id: &str,
     key: &str,
     columns: &WorkflowColumns,
     now: i64,
 ) -> StoreResult<()> {
-    conn.prepare_cached(INSERT)?.execute(params![
-        id,
-        project_id,
-        key,
-        columns.name,
-        columns.concurrency,
-        columns.run_timeout_secs,
-        columns.memory_limit_mb,
-        columns.max_attempts,
-        columns.retry_backoff_secs,
-        now
-    ])?;
+    db.execute(
+        INSERT,
+        params![
+            id,
+            project_id,
+            key,
+            columns.name,
+            columns.concurrency,
+            columns.run_timeout_secs,
+            columns.memory_limit_mb,
+            columns.max_attempts,
+            columns.retry_backoff_secs,
+            now
+        ],
+    )?;
     Ok(())
 }
 
 /// Rewrites workflow `id`'s row at version `version` (undeleting it).
 pub fn update(
-    conn: &Connection,
+    db: &dyn Db,
     id: &str,
     version: i64,
     columns: &WorkflowColumns,
     now: i64,
 ) -> StoreResult<()> {
-    conn.prepare_cached(UPDATE)?.execute(params![
-        id,
-        columns.name,
-        columns.concurrency,
-        columns.run_timeout_secs,
-        columns.memory_limit_mb,
-        columns.max_attempts,
-        columns.retry_backoff_secs,
-        version,
-        now
-    ])?;
+    db.execute(
+        UPDATE,
+        params![
+            id,
+            columns.name,
+            columns.concurrency,
+            columns.run_timeout_secs,
+            columns.memory_limit_mb,
+            columns.max_attempts,
+            columns.retry_backoff_secs,
+            version,
+            now
+        ],
+    )?;
     Ok(())
 }
 
 /// Marks a workflow deleted (and disabled) and removes its triggers, so nothing starts it.
 /// Its versions stay for the runs that pinned them.
-pub fn mark_deleted(conn: &Connection, id: &str, now: i64) -> StoreResult<()> {
-    conn.prepare_cached(MARK_DELETED)?
-        .execute(params![id, now])?;
-    conn.prepare_cached(DELETE_TRIGGERS)?.execute([id])?;
+pub fn mark_deleted(db: &dyn Db, id: &str, now: i64) -> StoreResult<()> {
+    db.execute(MARK_DELETED, params![id, now])?;
+    db.execute(DELETE_TRIGGERS, params![id])?;
     Ok(())
 }
 
-pub fn set_enabled(conn: &Connection, id: &str, enabled: bool, now: i64) -> StoreResult<()> {
-    conn.prepare_cached(SET_ENABLED)?
-        .execute(params![id, enabled, now])?;
+pub fn set_enabled(db: &dyn Db, id: &str, enabled: bool, now: i64) -> StoreResult<()> {
+    db.execute(SET_ENABLED, params![id, enabled, now])?;
     Ok(())
 }
 
 /// Deletes the rows of `keys_sql`'s table whose key is not in `keep`.
 fn delete_except(
-    conn: &Connection,
+    db: &dyn Db,
     keys_sql: &str,
     delete_sql: &str,
     workflow_id: &str,
     keep: &[&str],
 ) -> StoreResult<()> {
-    let existing: Vec<String> = conn
-        .prepare_cached(keys_sql)?
-        .query_map([workflow_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut delete = conn.prepare_cached(delete_sql)?;
+    let existing: Vec<String> = db.query_map(keys_sql, params![workflow_id], |r| r.get(0))?;
     for key in existing {
         if !keep.contains(&key.as_str()) {
-            delete.execute(params![workflow_id, key])?;
+            db.execute(delete_sql, params![workflow_id, key])?;
         }
     }
     Ok(())
 }
 
 /// Deletes the workflow's jobs whose keys are not in `keep`.
-pub fn delete_jobs_except(conn: &Connection, workflow_id: &str, keep: &[&str]) -> StoreResult<()> {
-    delete_except(conn, JOB_KEYS, DELETE_JOB, workflow_id, keep)
+pub fn delete_jobs_except(db: &dyn Db, workflow_id: &str, keep: &[&str]) -> StoreResult<()> {
+    delete_except(db, JOB_KEYS, DELETE_JOB, workflow_id, keep)
 }
 
 /// Deletes the workflow's triggers whose keys are not in `keep`.
-pub fn delete_triggers_except(
-    conn: &Connection,
-    workflow_id: &str,
-    keep: &[&str],
-) -> StoreResult<()> {
-    delete_except(conn, TRIGGER_KEYS, DELETE_TRIGGER, workflow_id, keep)
+pub fn delete_triggers_except(db: &dyn Db, workflow_id: &str, keep: &[&str]) -> StoreResult<()> {
+    delete_except(db, TRIGGER_KEYS, DELETE_TRIGGER, workflow_id, keep)
 }
 
 /// Creates or rewrites (by key) one of the workflow's jobs; a new one gets `id`.
-pub fn upsert_job(
-    conn: &Connection,
-    id: &str,
-    workflow_id: &str,
-    job: &JobColumns,
-) -> StoreResult<()> {
-    conn.prepare_cached(UPSERT_JOB)?.execute(params![
-        id,
-        workflow_id,
-        job.key,
-        job.name,
-        job.body,
-        job.adaptor,
-        job.credential,
-        job.position
-    ])?;
+pub fn upsert_job(db: &dyn Db, id: &str, workflow_id: &str, job: &JobColumns) -> StoreResult<()> {
+    db.execute(
+        UPSERT_JOB,
+        params![
+            id,
+            workflow_id,
+            job.key,
+            job.name,
+            job.body,
+            job.adaptor,
+            job.credential,
+            job.position
+        ],
+    )?;
     Ok(())
 }
 
 /// Frees the custom paths of the workflow's triggers, so that two of them may swap paths.
-pub fn clear_custom_paths(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
-    conn.prepare_cached(CLEAR_CUSTOM_PATHS)?
-        .execute([workflow_id])?;
+pub fn clear_custom_paths(db: &dyn Db, workflow_id: &str) -> StoreResult<()> {
+    db.execute(CLEAR_CUSTOM_PATHS, params![workflow_id])?;
     Ok(())
 }
 
 /// Creates or rewrites (by key) one of the workflow's triggers; a new one gets `id`.
 pub fn upsert_trigger(
-    conn: &Connection,
+    db: &dyn Db,
     id: &str,
     workflow_id: &str,
     trigger: &TriggerColumns,
 ) -> StoreResult<()> {
-    conn.prepare_cached(UPSERT_TRIGGER)?.execute(params![
-        id,
-        workflow_id,
-        trigger.key,
-        trigger.kind,
-        trigger.enabled,
-        trigger.cron_expression,
-        trigger.custom_path,
-        trigger.webhook_reply,
-        trigger.auth
-    ])?;
+    db.execute(
+        UPSERT_TRIGGER,
+        params![
+            id,
+            workflow_id,
+            trigger.key,
+            trigger.kind,
+            trigger.enabled,
+            trigger.cron_expression,
+            trigger.custom_path,
+            trigger.webhook_reply,
+            trigger.auth
+        ],
+    )?;
     Ok(())
 }
 
 /// The id of the workflow's job with this key.
-pub fn job_id(conn: &Connection, workflow_id: &str, key: &str) -> StoreResult<Option<String>> {
-    Ok(conn
-        .prepare_cached(JOB_ID)?
-        .query_row(params![workflow_id, key], |r| r.get(0))
-        .optional()?)
+pub fn job_id(db: &dyn Db, workflow_id: &str, key: &str) -> StoreResult<Option<String>> {
+    Ok(db.query_value(JOB_ID, params![workflow_id, key])?)
 }
 
 /// The id of the workflow's trigger with this key.
-pub fn trigger_id(conn: &Connection, workflow_id: &str, key: &str) -> StoreResult<Option<String>> {
-    Ok(conn
-        .prepare_cached(TRIGGER_ID)?
-        .query_row(params![workflow_id, key], |r| r.get(0))
-        .optional()?)
+pub fn trigger_id(db: &dyn Db, workflow_id: &str, key: &str) -> StoreResult<Option<String>> {
+    Ok(db.query_value(TRIGGER_ID, params![workflow_id, key])?)
 }
 
 /// The key of another workflow (not `workflow_id`) with a trigger on `path`.
 pub fn custom_path_owner(
-    conn: &Connection,
+    db: &dyn Db,
     path: &str,
     workflow_id: &str,
 ) -> StoreResult<Option<String>> {
-    Ok(conn
-        .prepare_cached(CUSTOM_PATH_OWNER)?
-        .query_row(params![path, workflow_id], |r| r.get(0))
-        .optional()?)
+    Ok(db.query_value(CUSTOM_PATH_OWNER, params![path, workflow_id])?)
 }
 
-pub fn delete_edges(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
-    conn.prepare_cached(DELETE_EDGES)?.execute([workflow_id])?;
+pub fn delete_edges(db: &dyn Db, workflow_id: &str) -> StoreResult<()> {
+    db.execute(DELETE_EDGES, params![workflow_id])?;
     Ok(())
 }
 
 pub fn insert_edge(
-    conn: &Connection,
+    db: &dyn Db,
     id: &str,
     workflow_id: &str,
     edge: &EdgeColumns,
 ) -> StoreResult<()> {
-    conn.prepare_cached(INSERT_EDGE)?.execute(params![
-        id,
-        workflow_id,
-        edge.key,
-        edge.source_trigger_id,
-        edge.source_job_id,
-        edge.target_job_id,
-        edge.condition_type,
-        edge.condition_expression,
-        edge.condition_label,
-        edge.enabled
-    ])?;
+    db.execute(
+        INSERT_EDGE,
+        params![
+            id,
+            workflow_id,
+            edge.key,
+            edge.source_trigger_id,
+            edge.source_job_id,
+            edge.target_job_id,
+            edge.condition_type,
+            edge.condition_expression,
+            edge.condition_label,
+            edge.enabled
+        ],
+    )?;
     Ok(())
 }
 
 /// The workflow's work orders active since `since` (microseconds) that succeeded or failed.
-pub fn outcomes_since(conn: &Connection, workflow_id: &str, since: i64) -> StoreResult<Outcomes> {
-    Ok(conn
-        .prepare_cached(OUTCOMES_SINCE)?
-        .query_row(params![workflow_id, since], |r| {
-            Ok(Outcomes {
-                success: r.get(0)?,
-                failed: r.get(1)?,
-            })
-        })?)
+pub fn outcomes_since(db: &dyn Db, workflow_id: &str, since: i64) -> StoreResult<Outcomes> {
+    let outcomes = db.query_row(OUTCOMES_SINCE, params![workflow_id, since], |r| {
+        Ok(Outcomes {
+            success: r.get(0)?,
+            failed: r.get(1)?,
+        })
+    })?;
+    // An aggregate without GROUP BY always gives one row.
+    Ok(outcomes.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    //! A deploy's store calls in the order `project::apply` makes them: project, settings,
+    //! kept entries, then each workflow's row, jobs, triggers, edges and version; then a
+    //! redeploy that changes and removes things.
+    use super::*;
+    use crate::store::projects::{self, CredentialEntry, DeployedSettings};
+    use crate::store::suite::{on_each_backend, seed};
+    use crate::store::versions::{self, NewVersion};
+
+    const COLUMNS: WorkflowColumns<'static> = WorkflowColumns {
+        name: "Intake",
+        concurrency: Some(2),
+        run_timeout_secs: Some(60),
+        memory_limit_mb: None,
+        max_attempts: 3,
+        retry_backoff_secs: 30,
+    };
+
+    fn job(key: &'static str, position: i64) -> JobColumns<'static> {
+        JobColumns {
+            key,
+            name: key,
+            body: "fn(state => state)",
+            adaptor: "@openfn/language-common@latest",
+            credential: None,
+            position,
+        }
+    }
+
+    fn trigger(key: &'static str, custom_path: Option<&'static str>) -> TriggerColumns<'static> {
+        TriggerColumns {
+            key,
+            kind: "webhook",
+            enabled: true,
+            cron_expression: None,
+            custom_path,
+            webhook_reply: "before_start",
+            auth: "[]",
+        }
+    }
+
+    fn edge<'a>(
+        key: &'a str,
+        trigger: Option<&'a str>,
+        from: Option<&'a str>,
+        to: &'a str,
+    ) -> EdgeColumns<'a> {
+        EdgeColumns {
+            key,
+            source_trigger_id: trigger,
+            source_job_id: from,
+            target_job_id: to,
+            condition_type: if trigger.is_some() {
+                "always"
+            } else {
+                "on_job_success"
+            },
+            condition_expression: None,
+            condition_label: None,
+            enabled: true,
+        }
+    }
+
+    fn write_version(db: &dyn Db, id: &str, workflow_id: &str, version: i64, snapshot: &str) {
+        versions::insert(
+            db,
+            &NewVersion {
+                id,
+                workflow_id,
+                version,
+                snapshot,
+                hash: "h",
+                created_at: version,
+                actor: "test",
+                origin: "{}",
+            },
+        )
+        .unwrap();
+    }
+
+    fn first_deploy(db: &dyn Db) {
+        let project_id = match projects::id_by_name(db, "alpha").unwrap() {
+            Some(id) => id,
+            None => {
+                projects::insert(db, "p1", "alpha", None, 1).unwrap();
+                "p1".into()
+            }
+        };
+        let settings = DeployedSettings {
+            description: Some("d"),
+            source_file: Some("project.yaml"),
+            retention_policy: None,
+            history_retention_days: None,
+            dataclip_retention_days: None,
+            concurrency: None,
+        };
+        projects::apply_deployed(db, &project_id, &settings, 1).unwrap();
+        projects::replace_credential_entries(
+            db,
+            &project_id,
+            &[CredentialEntry {
+                key: "api".into(),
+                name: "api".into(),
+                owner: None,
+            }],
+        )
+        .unwrap();
+        assert!(current_snapshots(db, &project_id).unwrap().is_empty());
+        assert_eq!(by_key(db, &project_id, "intake").unwrap(), None);
+
+        insert(db, "w1", &project_id, "intake", &COLUMNS, 1).unwrap();
+        delete_jobs_except(db, "w1", &["fetch", "store"]).unwrap();
+        upsert_job(db, "j1", "w1", &job("fetch", 0)).unwrap();
+        upsert_job(db, "j2", "w1", &job("store", 1)).unwrap();
+        delete_triggers_except(db, "w1", &["hook"]).unwrap();
+        clear_custom_paths(db, "w1").unwrap();
+        assert_eq!(custom_path_owner(db, "/in", "w1").unwrap(), None);
+        upsert_trigger(db, "t1", "w1", &trigger("hook", Some("/in"))).unwrap();
+        delete_edges(db, "w1").unwrap();
+        let t1 = trigger_id(db, "w1", "hook").unwrap().unwrap();
+        let fetch = job_id(db, "w1", "fetch").unwrap().unwrap();
+        let store = job_id(db, "w1", "store").unwrap().unwrap();
+        insert_edge(
+            db,
+            "e1",
+            "w1",
+            &edge("hook->fetch", Some(&t1), None, &fetch),
+        )
+        .unwrap();
+        insert_edge(
+            db,
+            "e2",
+            "w1",
+            &edge("fetch->store", None, Some(&fetch), &store),
+        )
+        .unwrap();
+        write_version(db, "v1", "w1", 1, "{\"v\":1}");
+    }
+
+    #[test]
+    fn a_deploy_writes_and_a_redeploy_rewrites_a_workflows_rows() {
+        on_each_backend(|db| {
+            first_deploy(db);
+            let deployed_now = deployed(db).unwrap();
+            assert_eq!(deployed_now.len(), 1);
+            let row = &deployed_now[0];
+            assert_eq!(
+                (
+                    row.id.as_str(),
+                    row.project_id.as_str(),
+                    row.project.as_str()
+                ),
+                ("w1", "p1", "alpha")
+            );
+            assert!(row.enabled);
+            assert_eq!((row.version, row.version_id.as_str()), (1, "v1"));
+            assert_eq!(row.snapshot, "{\"v\":1}");
+            let current = current_snapshots(db, "p1").unwrap();
+            assert_eq!(
+                (current[0].id.as_str(), current[0].key.as_str()),
+                ("w1", "intake")
+            );
+            assert_eq!(deployed_matching(db, "INTAKE").unwrap().len(), 1);
+            assert_eq!(deployed_matching(db, "w1").unwrap().len(), 1);
+            assert_eq!(deployed_matching(db, "intake").unwrap().len(), 1);
+            assert!(deployed_matching(db, "other").unwrap().is_empty());
+            assert_eq!(deployed_in_project(db, "ALPHA", "intake").unwrap().len(), 1);
+            assert!(
+                deployed_in_project(db, "beta", "intake")
+                    .unwrap()
+                    .is_empty()
+            );
+
+            // Another workflow can't take the path; the owner may.
+            seed(
+                db,
+                "INSERT INTO workflows (id, project_id, key, name, created_at, updated_at)
+                 VALUES ('w2', 'p1', 'other', 'Other', 0, 0)",
+            );
+            assert_eq!(
+                custom_path_owner(db, "/in", "w2").unwrap().as_deref(),
+                Some("intake")
+            );
+            assert_eq!(custom_path_owner(db, "/in", "w1").unwrap(), None);
+
+            // Redeploy: `store` goes, `fetch` changes, the trigger moves path, a new version.
+            let existing = by_key(db, "p1", "intake").unwrap().unwrap();
+            assert_eq!(
+                existing,
+                Existing {
+                    id: "w1".into(),
+                    version: 1
+                }
+            );
+            let renamed = WorkflowColumns {
+                name: "Intake two",
+                ..COLUMNS
+            };
+            update(db, "w1", 2, &renamed, 2).unwrap();
+            delete_jobs_except(db, "w1", &["fetch"]).unwrap();
+            let mut fetch = job("fetch", 0);
+            fetch.credential = Some("api");
+            upsert_job(db, "j9", "w1", &fetch).unwrap();
+            delete_triggers_except(db, "w1", &["hook"]).unwrap();
+            clear_custom_paths(db, "w1").unwrap();
+            upsert_trigger(db, "t9", "w1", &trigger("hook", Some("/in2"))).unwrap();
+            delete_edges(db, "w1").unwrap();
+            let t1 = trigger_id(db, "w1", "hook").unwrap().unwrap();
+            let fetch_id = job_id(db, "w1", "fetch").unwrap().unwrap();
+            // Upserts keep the rows' ids.
+            assert_eq!((t1.as_str(), fetch_id.as_str()), ("t1", "j1"));
+            assert_eq!(job_id(db, "w1", "store").unwrap(), None);
+            insert_edge(
+                db,
+                "e3",
+                "w1",
+                &edge("hook->fetch", Some(&t1), None, &fetch_id),
+            )
+            .unwrap();
+            write_version(db, "v2", "w1", 2, "{\"v\":2}");
+
+            let row = deployed_matching(db, "intake two").unwrap().remove(0);
+            assert_eq!((row.version, row.snapshot.as_str()), (2, "{\"v\":2}"));
+            let credential: Option<String> = db
+                .query_value("SELECT credential FROM jobs WHERE id = 'j1'", params![])
+                .unwrap();
+            assert_eq!(credential.as_deref(), Some("api"));
+            let edges: i64 = db
+                .query_one(
+                    "SELECT COUNT(*) FROM edges WHERE workflow_id = 'w1'",
+                    params![],
+                )
+                .unwrap();
+            assert_eq!(edges, 1);
+            assert_eq!(
+                custom_path_owner(db, "/in2", "w2").unwrap().as_deref(),
+                Some("intake")
+            );
+
+            // Disable, then remove: the versions stay, the triggers go.
+            set_enabled(db, "w1", false, 3).unwrap();
+            assert!(!deployed(db).unwrap()[0].enabled);
+            mark_deleted(db, "w1", 4).unwrap();
+            assert!(deployed(db).unwrap().is_empty());
+            assert!(current_snapshots(db, "p1").unwrap().is_empty());
+            assert_eq!(trigger_id(db, "w1", "hook").unwrap(), None);
+            assert_eq!(versions::range(db, "w1").unwrap().last, Some(2));
+            // A deleted workflow's key is still found, to be brought back.
+            assert_eq!(
+                by_key(db, "p1", "intake").unwrap().map(|e| e.version),
+                Some(2)
+            );
+            update(db, "w1", 3, &COLUMNS, 5).unwrap();
+            write_version(db, "v3", "w1", 3, "{\"v\":3}");
+            assert_eq!(deployed(db).unwrap().len(), 1);
+        });
+    }
+
+    #[test]
+    fn outcomes_count_work_orders_that_ended_since() {
+        on_each_backend(|db| {
+            assert_eq!(outcomes_since(db, "w1", 0).unwrap(), Outcomes::default());
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'alpha', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, version, created_at, updated_at)
+                 VALUES ('w1', 'p1', 'a', 'A', 1, 0, 0);
+                 INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at)
+                 VALUES ('v1', 'w1', 1, '{}', 'h', 0);
+                 INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity)
+                 VALUES ('o1', 'w1', 'v1', 'webhook', 'success', 0, 10),
+                        ('o2', 'w1', 'v1', 'webhook', 'failed', 0, 20),
+                        ('o3', 'w1', 'v1', 'webhook', 'crashed', 0, 30),
+                        ('o4', 'w1', 'v1', 'webhook', 'running', 0, 30),
+                        ('o5', 'w1', 'v1', 'webhook', 'success', 0, 1);",
+            );
+            assert_eq!(
+                outcomes_since(db, "w1", 5).unwrap(),
+                Outcomes {
+                    success: 1,
+                    failed: 2
+                }
+            );
+        });
+    }
 }

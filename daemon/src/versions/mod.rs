@@ -12,6 +12,7 @@ use crate::project::{self, WorkflowSpec};
 use crate::store::{self, StoreError, StoreResult, from_micros, now_micros};
 use crate::workflows::{self, Deployed};
 use bolt_shared::versions::*;
+use bolt_sql::Db;
 use rusqlite::Connection;
 
 pub fn workflow_ref(deployed: &Deployed) -> WorkflowRef {
@@ -38,9 +39,9 @@ fn parse_origin(origin: Option<&str>) -> VersionOrigin {
 }
 
 /// Every version of a workflow, newest first, each with what changed since the one before.
-pub fn list(conn: &Connection, reference: &str) -> StoreResult<VersionList> {
-    let deployed = workflows::find(conn, reference)?;
-    let rows = store::versions::all(conn, &deployed.id)?;
+pub fn list(db: &dyn Db, reference: &str) -> StoreResult<VersionList> {
+    let deployed = workflows::find(db, reference)?;
+    let rows = store::versions::all(db, &deployed.id)?;
     let mut versions = Vec::with_capacity(rows.len());
     let mut previous: Option<(i64, WorkflowSpec)> = None;
     for row in rows {
@@ -70,11 +71,11 @@ pub fn list(conn: &Connection, reference: &str) -> StoreResult<VersionList> {
 }
 
 /// One version's snapshot, with an error that says which versions there are.
-pub fn load(conn: &Connection, deployed: &Deployed, version: i64) -> StoreResult<WorkflowSpec> {
-    match store::versions::snapshot(conn, &deployed.id, version)? {
+pub fn load(db: &dyn Db, deployed: &Deployed, version: i64) -> StoreResult<WorkflowSpec> {
+    match store::versions::snapshot(db, &deployed.id, version)? {
         Some(snapshot) => parse_snapshot(&deployed.spec.key, version, &snapshot),
         None => {
-            let range = store::versions::range(conn, &deployed.id)?;
+            let range = store::versions::range(db, &deployed.id)?;
             let known = match (range.first, range.last) {
                 (Some(first), Some(last)) if first == last => format!("its only version is {last}"),
                 (Some(first), Some(last)) => format!("its versions are {first} to {last}"),
@@ -91,12 +92,12 @@ pub fn load(conn: &Connection, deployed: &Deployed, version: i64) -> StoreResult
 /// What differs between versions `from` and `to` (default: the latest, and the one before
 /// `to`).
 pub fn diff(
-    conn: &Connection,
+    db: &dyn Db,
     reference: &str,
     from: Option<i64>,
     to: Option<i64>,
 ) -> StoreResult<WorkflowDiff> {
-    let deployed = workflows::find(conn, reference)?;
+    let deployed = workflows::find(db, reference)?;
     let to = to.unwrap_or(deployed.version);
     let from = match from {
         Some(from) => from,
@@ -108,8 +109,8 @@ pub fn diff(
         }
         None => to - 1,
     };
-    let new = load(conn, &deployed, to)?;
-    let old = load(conn, &deployed, from)?;
+    let new = load(db, &deployed, to)?;
+    let old = load(db, &deployed, from)?;
     let differences = compare::compare(&old, &new, from, to);
     Ok(WorkflowDiff {
         workflow: workflow_ref(&deployed),

@@ -185,3 +185,69 @@ fn one_job_reverts_alone() {
         "{err}"
     );
 }
+
+/// Writes `yaml`'s project and workflows as a deploy does (without its audit and notices).
+fn write_deploy(db: &dyn bolt_sql::Db, yaml: &str, now: i64) {
+    let no_files = |path: &str| Err(format!("no file {path}"));
+    let spec = parse_project(yaml, "project.yaml", &no_files).unwrap().spec;
+    let origin = VersionOrigin::Deploy {
+        file: Some("project.yaml".into()),
+    };
+    let project_id =
+        crate::project::write_project_row(db, &spec, Some("project.yaml"), now).unwrap();
+    for workflow in &spec.workflows {
+        crate::project::write_workflow_rows(db, &project_id, workflow, now, &origin).unwrap();
+    }
+}
+
+#[test]
+fn versions_are_listed_loaded_and_compared_on_each_backend() {
+    crate::store::suite::on_each_backend(|db| {
+        write_deploy(db, &project("fn(s => 1)", "0 * * * *"), 1);
+        let err = diff(db, "w", None, None).unwrap_err();
+        assert!(err.to_string().contains("is its first"), "{err}");
+        write_deploy(db, &project("fn(s => 2)", "*/5 * * * *"), 2);
+
+        let listed = list(db, "p/W").unwrap();
+        assert_eq!(listed.current, 2);
+        let seen: Vec<(i64, String, String)> = listed
+            .versions
+            .iter()
+            .map(|v| (v.version, v.origin.describe(), v.summary.clone()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    2,
+                    "deploy of project.yaml".into(),
+                    "job A: code +1 -1; trigger cron: cron_expression".into()
+                ),
+                (
+                    1,
+                    "deploy of project.yaml".into(),
+                    "created: 2 jobs, 1 trigger, 2 edges".into()
+                ),
+            ]
+        );
+
+        let d = diff(db, "w", None, None).unwrap();
+        assert_eq!((d.from, d.to), (1, 2));
+        assert_eq!(d.jobs.len(), 1);
+        let deployed = crate::workflows::find(db, "W").unwrap();
+        assert_eq!(load(db, &deployed, 1).unwrap().jobs[0].body, "fn(s => 1)\n");
+        let err = load(db, &deployed, 7).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("no version 7; its versions are 1 to 2"),
+            "{err}"
+        );
+        let (number, spec) = crate::workflows::version(db, &deployed.version_id).unwrap();
+        assert_eq!((number, spec), (2, deployed.spec.clone()));
+        assert!(matches!(
+            crate::workflows::version(db, "missing"),
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(crate::workflows::all(db).unwrap().len(), 1);
+    });
+}

@@ -13,10 +13,9 @@ impl From<StoreError> for ErrorBody {
             StoreError::Refusing(refusal) => {
                 ErrorBody::new(ErrorCode::Internal, refusal.to_string())
             }
-            StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows) => {
+            StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows) | StoreError::NotFound(_) => {
                 ErrorBody::new(ErrorCode::NotFound, "not found")
             }
-            StoreError::NotFound(message) => ErrorBody::new(ErrorCode::NotFound, message),
             other => {
                 tracing::error!(err = %other, "store error while handling a request");
                 ErrorBody::new(
