@@ -304,3 +304,65 @@ fn shrink(db: &dyn Db, collection_id: &str, bytes: i64, items: i64, now: i64) ->
     db.execute(db.sql(&SHRINK), params![collection_id, bytes, items, now])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::{on_each_backend, seed};
+
+    const KEYS: [&str; 7] = ["a*b", "a?b", "a%b", "a_b", "a[b", "axb", "A_B"];
+
+    fn keys_matching(db: &dyn Db, collection_id: &str, glob: &str) -> Vec<String> {
+        let range = ItemRange {
+            created_from: i64::MIN,
+            created_before: i64::MAX,
+            updated_from: i64::MIN,
+            updated_before: i64::MAX,
+            glob: Some(glob),
+        };
+        page(db, collection_id, &range, 100)
+            .unwrap()
+            .into_iter()
+            .map(|item| item.key)
+            .collect()
+    }
+
+    #[test]
+    fn globs_find_and_delete_the_same_tricky_keys_on_each_backend() {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0)",
+            );
+            assert!(create(db, "p", "c", 0).unwrap());
+            let c = find(db, "p", "c").unwrap().unwrap();
+            let items: Vec<(String, String)> = KEYS
+                .iter()
+                .map(|k| (k.to_string(), "v".to_string()))
+                .collect();
+            let stored = stored_items(db, &c.id, KEYS).unwrap();
+            assert!(stored.iter().all(Option::is_none));
+            write_items(db, &c.id, &items, &stored, 7 * 4, 10).unwrap();
+            assert_eq!(byte_size(db, &c.id).unwrap(), 28);
+
+            assert_eq!(keys_matching(db, &c.id, "a[*]b"), ["a*b"]);
+            assert_eq!(keys_matching(db, &c.id, "a[?]b"), ["a?b"]);
+            assert_eq!(keys_matching(db, &c.id, "a%b"), ["a%b"]);
+            assert_eq!(keys_matching(db, &c.id, "a_b"), ["a_b"]);
+            assert_eq!(keys_matching(db, &c.id, "a[[]b"), ["a[b"]);
+            assert_eq!(keys_matching(db, &c.id, "a?b"), KEYS[..6]);
+            assert_eq!(keys_matching(db, &c.id, "*_*"), ["a_b", "A_B"]);
+            assert!(keys_matching(db, &c.id, "a[b").is_empty());
+
+            assert_eq!(delete_matching(db, &c.id, Some("a[%_]b"), 20).unwrap(), 2);
+            assert_eq!(delete_matching(db, &c.id, Some("a[%_]b"), 21).unwrap(), 0);
+            let c = find(db, "p", "c").unwrap().unwrap();
+            assert_eq!((c.item_count, c.byte_size, c.updated_at), (5, 20, 20));
+            assert!(!exists_elsewhere(db, "p", "c").unwrap());
+            assert!(matches!(
+                byte_size(db, "missing"),
+                Err(StoreError::NotFound(_))
+            ));
+        });
+    }
+}
