@@ -3,6 +3,7 @@
 use crate::store::refs::{self as store, StepOwner};
 use crate::store::{StoreError, StoreResult, fts_queue};
 use bolt_shared::model::{RefKind, SHORT_REF_LEN};
+use bolt_sql::Db;
 use rusqlite::Connection;
 
 pub struct Resolved {
@@ -13,7 +14,7 @@ pub struct Resolved {
     pub run_id: String,
 }
 
-fn find_in(conn: &Connection, table: &str, reference: &str) -> StoreResult<Vec<String>> {
+fn find_in(conn: &dyn Db, table: &str, reference: &str) -> StoreResult<Vec<String>> {
     let reference = reference.trim().to_ascii_lowercase();
     if reference.len() == 36 {
         return Ok(store::by_id(conn, table, &reference)?.into_iter().collect());
@@ -51,7 +52,7 @@ pub fn index_new(conn: &Connection, table: &str, id: &str) -> StoreResult<()> {
 }
 
 /// Removes the short refs of rows that are being deleted.
-pub fn unindex(conn: &Connection, table: &str, ids: &[String]) -> StoreResult<()> {
+pub fn unindex(conn: &dyn Db, table: &str, ids: &[String]) -> StoreResult<()> {
     let Some(letter) = ref_letter(table) else {
         return Ok(());
     };
@@ -62,10 +63,10 @@ pub fn unindex(conn: &Connection, table: &str, ids: &[String]) -> StoreResult<()
 }
 
 /// Ids of `table` ending in `tail` (hex digits, no dashes), at most `limit` of them.
-/// Tails of 8 or more digits (short refs are 8) are looked up in the `short_refs` index;
+/// Tails of 8 or more digits (short refs are 8) are looked up in the short-ref index;
 /// shorter tails scan every id.
 pub fn find_by_tail(
-    conn: &Connection,
+    conn: &dyn Db,
     table: &str,
     tail: &str,
     limit: u32,
@@ -82,7 +83,7 @@ pub fn find_by_tail(
     }
 }
 
-pub fn resolve(conn: &Connection, reference: &str) -> StoreResult<Resolved> {
+pub fn resolve(conn: &dyn Db, reference: &str) -> StoreResult<Resolved> {
     for (table, kind) in [
         ("work_orders", RefKind::WorkOrder),
         ("runs", RefKind::Run),
@@ -129,7 +130,7 @@ pub fn resolve(conn: &Connection, reference: &str) -> StoreResult<Resolved> {
     )))
 }
 
-pub fn resolve_run(conn: &Connection, reference: &str) -> StoreResult<Resolved> {
+pub fn resolve_run(conn: &dyn Db, reference: &str) -> StoreResult<Resolved> {
     resolve(conn, reference)
 }
 

@@ -4,7 +4,7 @@
 
 use crate::store::saved_inputs as store;
 use crate::store::{StoreError, StoreResult};
-use rusqlite::Connection;
+use bolt_sql::Db;
 
 /// What removing a saved input did.
 #[derive(Debug, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub enum Removed {
     Unnamed,
 }
 
-pub fn remove(conn: &Connection, name: &str) -> StoreResult<Removed> {
+pub fn remove(conn: &dyn Db, name: &str) -> StoreResult<Removed> {
     let Some(id) = store::by_name(conn, name)? else {
         return Err(StoreError::Invalid(format!(
             "there is no saved input named `{name}`; see them with `bolt input list`"

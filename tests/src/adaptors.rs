@@ -4,12 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Installs an npm adaptor package (with its dependency tree) into a data dir, in the
-/// layout boltd's engine reads (`daemon/engine/src/adaptors/installed.rs`), with `npm
-/// install --ignore-scripts`. Stands in for `bolt adaptor add` in tests.
-pub fn install_npm_adaptor(data_dir: &Path, name: &str, version: &str) {
-    let root = data_dir.join("adaptors").join(format!("{name}@{version}"));
-    std::fs::create_dir_all(&root).expect("create the install root");
+/// `npm install --ignore-scripts` of `package` (`name@version`) into `prefix`; the test
+/// fails when npm does.
+pub fn npm_install(prefix: &Path, package: &str) {
     let status = Command::new("npm")
         .args([
             "install",
@@ -18,12 +15,21 @@ pub fn install_npm_adaptor(data_dir: &Path, name: &str, version: &str) {
             "--no-fund",
             "--prefix",
         ])
-        .arg(&root)
-        .arg(format!("{name}@{version}"))
+        .arg(prefix)
+        .arg(package)
         .stdout(Stdio::null())
         .status()
         .expect("run npm (Node.js and npm are needed for this test)");
-    assert!(status.success(), "npm install {name}@{version} failed");
+    assert!(status.success(), "npm install {package} failed");
+}
+
+/// Installs an npm adaptor package (with its dependency tree) into a data dir, in the
+/// layout boltd's engine reads (`daemon/engine/src/adaptors/installed.rs`), with `npm
+/// install --ignore-scripts`. Stands in for `bolt adaptor add` in tests.
+pub fn install_npm_adaptor(data_dir: &Path, name: &str, version: &str) {
+    let root = data_dir.join("adaptors").join(format!("{name}@{version}"));
+    std::fs::create_dir_all(&root).expect("create the install root");
+    npm_install(&root, &format!("{name}@{version}"));
     let lock: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("package-lock.json")).expect("npm wrote a lock file"),
     )

@@ -7,7 +7,9 @@
 //! features are unified exactly as in that build; after a narrower `cargo test -p bolt-e2e`
 //! it brings them up to date, so a test never runs a binary older than its source. The
 //! answer is the path cargo reports, so it holds wherever the target directory is
-//! (`CARGO_TARGET_DIR`, `build.target-dir`, a separate `build-dir`).
+//! (`CARGO_TARGET_DIR`, `build.target-dir`, a separate `build-dir`). What the nested cargo
+//! cannot see is the outer command line: with `--target-dir DIR` there, it builds in the
+//! default target directory instead (use `CARGO_TARGET_DIR`, or `BOLT_BIN_DIR`).
 //!
 //! The nested cargo does not wait for the outer one: cargo releases the build directory's
 //! lock before it runs the tests. It runs without the variables cargo sets for the test

@@ -263,6 +263,44 @@ impl Daemon {
         )
     }
 
+    /// Posts `body` to the webhook `path`, which must acknowledge it, and waits for the work
+    /// order to finish.
+    pub fn post_and_wait(&self, path: &str, body: &str) -> WorkOrderView {
+        self.wait_work_order(&self.post_work_order(path, body))
+    }
+
+    /// Posts `body` to the webhook `path`, which must acknowledge it; the work order's id.
+    pub fn post_work_order(&self, path: &str, body: &str) -> String {
+        let reply = self.post(path, body);
+        assert_eq!(reply.status, 200, "POST {path}: {}", reply.body);
+        reply.work_order_id()
+    }
+
+    /// Waits until `found` gives a value (asked every 50 ms); past `within` the test fails,
+    /// saying that `what` did not happen, with boltd's log.
+    pub fn wait_until<T>(
+        &self,
+        what: &str,
+        within: Duration,
+        found: impl FnMut() -> Option<T>,
+    ) -> T {
+        crate::poll(within, found).unwrap_or_else(|| {
+            panic!(
+                "{what} did not happen within {within:?}; boltd's log:\n{}",
+                self.log()
+            )
+        })
+    }
+
+    /// The shell command that starts the real `bolt` against this daemon (for tmux).
+    pub fn bolt_command_line(&self) -> String {
+        format!(
+            "{} --socket {}",
+            bin("bolt").display(),
+            self.socket.display()
+        )
+    }
+
     /// Waits until the work order reaches a final state and returns its view.
     pub fn wait_work_order(&self, id: &str) -> WorkOrderView {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -360,14 +398,23 @@ impl Daemon {
 impl Daemon {
     /// Starts boltd with `bolt.toml` holding `config`, in a fresh temp dir.
     pub fn start_with_config(config: &str) -> Daemon {
+        Self::start_with_config_and_env(config, &[])
+    }
+
+    /// [`Daemon::start_with_config`] with more environment for boltd.
+    pub fn start_with_config_and_env(config: &str, env: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("bolt.toml");
         std::fs::write(&path, config).expect("write bolt.toml");
-        let path = path.to_string_lossy().into_owned();
+        let mut all = vec![(
+            "BOLT_CONFIG".to_string(),
+            path.to_string_lossy().into_owned(),
+        )];
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         Self::start_with_options(
             dir,
             Options {
-                env: vec![("BOLT_CONFIG".into(), path)],
+                env: all,
                 ..Options::default()
             },
         )

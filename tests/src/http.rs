@@ -10,6 +10,18 @@ pub struct HttpReply {
 }
 
 impl HttpReply {
+    /// The work order id of a webhook's acknowledgement; the test fails, showing the
+    /// answer, when there is none.
+    pub fn work_order_id(&self) -> String {
+        match self.json()["work_order_id"].as_str() {
+            Some(id) => id.to_string(),
+            None => panic!(
+                "no work order id in the answer ({}): {}",
+                self.status, self.body
+            ),
+        }
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }

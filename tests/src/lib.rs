@@ -5,8 +5,10 @@
 pub mod adaptors;
 pub mod binaries;
 pub mod daemon;
+pub mod disk;
 pub mod http;
 pub mod mock_registry;
+pub mod tls;
 pub mod tmux;
 pub mod users;
 
@@ -18,6 +20,7 @@ pub use users::{UnixUser, is_root, unix_user};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 /// A `bolt` command's stdout, once it succeeded (else the test fails with both outputs).
 pub fn ok(out: &Output) -> String {
@@ -34,4 +37,24 @@ pub fn fixture(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(relative)
+}
+
+/// Asks `found` every 50 ms until it gives a value; past `within` the test fails, saying
+/// that `what` did not happen.
+pub fn wait_until<T>(what: &str, within: Duration, found: impl FnMut() -> Option<T>) -> T {
+    poll(within, found).unwrap_or_else(|| panic!("{what} did not happen within {within:?}"))
+}
+
+/// `found`'s first value within `within`, asked every 50 ms.
+pub(crate) fn poll<T>(within: Duration, mut found: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = found() {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
 
+use bolt_e2e::tls::test_certificates;
 use bolt_e2e::{Daemon, ok};
 
 fn project(n: u32) -> String {
@@ -327,119 +328,25 @@ fn a_tcp_collector_that_is_down_gets_the_events_when_it_returns() {
     assert!(status.contains("every audit event delivered"), "{status}");
 }
 
-/// A CA and a `localhost` certificate it signed, made with openssl in `dir`; `None`
-/// (after a notice) without openssl.
-fn certificates(dir: &std::path::Path) -> Option<()> {
-    let openssl = |args: &[&str]| {
-        std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let made = openssl(
-        &[
-            &["req", "-x509"][..],
-            &ec,
-            &[
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=bolt test CA",
-            ],
-        ]
-        .concat(),
-    ) && openssl(
-        &[
-            &["req"][..],
-            &ec,
-            &[
-                "-keyout",
-                "leaf.key",
-                "-out",
-                "leaf.csr",
-                "-subj",
-                "/CN=localhost",
-            ],
-        ]
-        .concat(),
-    ) && {
-        std::fs::write(
-            dir.join("leaf.ext"),
-            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
-        )
-        .unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "leaf.pem",
-            "-days",
-            "1",
-            "-extfile",
-            "leaf.ext",
-        ])
-    };
-    if !made {
-        eprintln!("notice: skipped: openssl could not make test certificates");
-        return None;
-    }
-    Some(())
-}
-
 #[test]
 fn atna_messages_reach_a_tls_collector_trusted_through_syslog_ca() {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     use std::io::{BufRead, BufReader, Read};
     let certs_dir = tempfile::tempdir().unwrap();
-    if certificates(certs_dir.path()).is_none() {
+    let Some(certificates) = test_certificates(certs_dir.path(), "DNS:localhost") else {
         return;
-    }
-    let chain: Vec<CertificateDer> =
-        CertificateDer::pem_file_iter(certs_dir.path().join("leaf.pem"))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-    let key = PrivateKeyDer::from_pem_file(certs_dir.path().join("leaf.key")).unwrap();
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let server = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
+    };
     let collector = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = collector.local_addr().unwrap().port();
     let daemon = Daemon::start_with_config(&format!(
         "[audit]\nsyslog = \"tls://localhost:{port}\"\nsyslog_ca = \"{}\"\n",
-        certs_dir.path().join("ca.pem").display()
+        certificates.ca.display()
     ));
     daemon.deploy_text(&project(1));
 
     let tcp = accept_within(&collector, &daemon);
     tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
-    let connection = rustls::ServerConnection::new(std::sync::Arc::new(server)).unwrap();
+    let connection = rustls::ServerConnection::new(certificates.server).unwrap();
     let mut reader = BufReader::new(rustls::StreamOwned::new(connection, tcp));
     let mut length = Vec::new();
     if let Err(err) = reader.read_until(b' ', &mut length) {

@@ -27,17 +27,6 @@ fn started() -> Daemon {
     daemon
 }
 
-fn post(daemon: &Daemon, body: &str) -> String {
-    let reply = daemon.post("/i/orders", body);
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let id = reply.json()["work_order_id"]
-        .as_str()
-        .expect("work order id")
-        .to_string();
-    daemon.wait_work_order(&id);
-    id
-}
-
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -45,7 +34,7 @@ fn stderr(out: &std::process::Output) -> String {
 #[test]
 fn saved_inputs_are_listed_and_removed_with_json_answers() {
     let daemon = started();
-    let id = post(&daemon, r#"{"id": 7}"#);
+    let id = daemon.post_and_wait("/i/orders", r#"{"id": 7}"#).row.id;
     let saved = daemon.bolt_json(&["input", "save", &id, "--step", "check", "--name", "order-7"]);
     assert_eq!(saved["ok"], true);
     assert_eq!(saved["name"], "order-7");
@@ -121,7 +110,7 @@ fn every_command_that_prints_takes_json() {
     );
 
     // Cancelling a finished run is refused, in words; a JSON answer is not printed then.
-    let id = post(&daemon, r#"{"id": 1}"#);
+    let id = daemon.post_and_wait("/i/orders", r#"{"id": 1}"#).row.id;
     let out = daemon.bolt(&["cancel", &id, "--json"]);
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
@@ -202,7 +191,7 @@ fn usage_lines_leave_out_flags_the_environment_set() {
 #[test]
 fn status_and_workflows_fit_80_columns_and_colour_only_when_asked() {
     let daemon = started();
-    post(&daemon, r#"{"id": 1, "bad": true}"#);
+    daemon.post_and_wait("/i/orders", r#"{"id": 1, "bad": true}"#);
     let run = |args: &[&str], env: &[(&str, &str)]| {
         let mut command = Command::new(bin("bolt"));
         command
@@ -257,7 +246,7 @@ fn status_and_workflows_fit_80_columns_and_colour_only_when_asked() {
 #[test]
 fn times_are_local_with_the_zone_named_or_utc_when_asked() {
     let daemon = started();
-    let id = post(&daemon, r#"{"id": 5}"#);
+    let id = daemon.post_and_wait("/i/orders", r#"{"id": 5}"#).row.id;
     let received: chrono::DateTime<chrono::Utc> = daemon.show(&id).row.received_at;
     let run = |args: &[&str], tz: &str, config: Option<&str>| {
         let mut command = Command::new(bin("bolt"));

@@ -921,20 +921,7 @@ console.log(JSON.stringify(out));
 fn the_real_adaptor_under_node_talks_to_boltd_unchanged() {
     let daemon = Daemon::start();
     let packages = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("npm")
-        .args([
-            "install",
-            "--ignore-scripts",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-        ])
-        .arg(packages.path())
-        .arg("@openfn/language-collections@0.8.0")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("npm (Node.js 20 and npm are needed for this test)");
-    assert!(status.success(), "npm install failed");
+    bolt_e2e::adaptors::npm_install(packages.path(), "@openfn/language-collections@0.8.0");
     std::fs::write(packages.path().join("probe.mjs"), PROBE).unwrap();
     deploy_file(&daemon, "stockroom.yaml", HOLD);
     let reply = daemon.post("/i/hold", "{}");

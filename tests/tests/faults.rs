@@ -1,12 +1,12 @@
 //! Faults that must not stop boltd: a stderr that refuses every write, and a disk that
 //! fills up under webhook load and then has space again.
 
+use bolt_e2e::disk::{Tmpfs, fill};
 use bolt_e2e::{Daemon, Options, is_root};
 use bolt_shared::model::{RunState, WorkOrderState};
 use serde_json::json;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const PROJECT: &str = r#"
@@ -48,13 +48,6 @@ workflows:
         condition_type: always
 "#;
 
-fn work_order_id(reply: &bolt_e2e::HttpReply) -> String {
-    reply.json()["work_order_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no work order id: {}", reply.body))
-        .to_string()
-}
-
 fn dev_full() -> Stdio {
     std::fs::OpenOptions::new()
         .write(true)
@@ -85,7 +78,7 @@ fn serves_with_a_broken_stderr(stderr: fn() -> Stdio) {
         .map(|n| {
             let reply = daemon.post("/i/intake", &json!({ "n": n }).to_string());
             assert_eq!(reply.status, 200, "{}", reply.body);
-            work_order_id(&reply)
+            reply.work_order_id()
         })
         .collect();
     for id in &ids {
@@ -134,46 +127,6 @@ fn boltd_with_stderr_a_closed_pipe_serves_webhooks_runs_and_stops() {
     serves_with_a_broken_stderr(closed_pipe);
 }
 
-/// A small filesystem mounted for one test, unmounted when dropped.
-struct Tmpfs {
-    path: PathBuf,
-}
-
-impl Tmpfs {
-    fn mount(path: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(path).ok()?;
-        let mounted = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(path)
-            .status()
-            .ok()?;
-        mounted.success().then(|| Tmpfs {
-            path: path.to_path_buf(),
-        })
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.path).status();
-    }
-}
-
-/// Fills the filesystem of `path` with a file until the disk refuses more.
-fn fill(path: &Path) {
-    let mut file = std::fs::File::create(path).expect("create the filler");
-    let chunk = vec![7u8; 64 * 1024];
-    while file.write_all(&chunk).is_ok() {}
-    // The last partial chunk: down to the last byte.
-    while file.write_all(&[7u8]).is_ok() {}
-}
-
 /// The disk fills up under webhook load: boltd answers 503 (with Retry-After, saying why)
 /// and acknowledges nothing it could not store, `bolt status` says the store refuses
 /// writes, why and what to do; once space is freed it takes writes again without a
@@ -189,7 +142,7 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
     for n in 0..5 {
         let reply = daemon.post("/i/intake", &json!({ "n": n }).to_string());
         assert_eq!(reply.status, 200, "{}", reply.body);
-        acked.push(work_order_id(&reply));
+        acked.push(reply.work_order_id());
     }
 
     // A run under way when the disk fills: its records will be refused.
@@ -207,7 +160,7 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
         let reply = daemon.post("/i/intake", &body);
         match reply.status {
             200 => {
-                acked.push(work_order_id(&reply));
+                acked.push(reply.work_order_id());
                 in_a_row = 0;
             }
             503 => {
@@ -277,7 +230,7 @@ fn a_full_disk_refuses_webhooks_then_resumes_without_losing_acknowledged_work() 
     loop {
         let reply = daemon.post("/i/intake", &json!({ "n": "after" }).to_string());
         if reply.status == 200 {
-            acked.push(work_order_id(&reply));
+            acked.push(reply.work_order_id());
             break;
         }
         assert_eq!(reply.status, 503, "{}", reply.body);
@@ -400,7 +353,7 @@ fn boltd_started_on_a_full_disk_refuses_writes_then_resumes() {
         return;
     };
     let daemon = &mut on_disk.daemon;
-    let before = work_order_id(&daemon.post("/i/intake", r#"{"n": "before"}"#));
+    let before = daemon.post_work_order("/i/intake", r#"{"n": "before"}"#);
     daemon.wait_work_order(&before);
     assert!(daemon.stop().success());
     let filler = on_disk.disk.path.join("filler");
@@ -427,7 +380,7 @@ fn boltd_started_on_a_full_disk_refuses_writes_then_resumes() {
     let after = loop {
         let reply = daemon.post("/i/intake", r#"{"n": "after"}"#);
         if reply.status == 200 {
-            break work_order_id(&reply);
+            break reply.work_order_id();
         }
         assert_eq!(reply.status, 503, "{}", reply.body);
         assert!(
@@ -514,7 +467,7 @@ fn until_its_run_waits_for_the_store(daemon: &Daemon, id: &str) {
 
 /// Posts to the slow workflow and waits until its run has started (its job takes 3 s).
 fn start_slow_run(daemon: &Daemon) -> String {
-    let slow = work_order_id(&daemon.post("/i/slow", "{}"));
+    let slow = daemon.post_work_order("/i/slow", "{}");
     let deadline = Instant::now() + Duration::from_secs(20);
     while daemon.show(&slow).runs.first().map(|r| r.state) != Some(RunState::Started) {
         assert!(Instant::now() < deadline, "the slow run did not start");

@@ -46,15 +46,6 @@ workflows:
       webhook->spin: {source_trigger: webhook, target_job: spin, condition_type: always}
 "#;
 
-fn post(daemon: &Daemon, path: &str, body: &str) -> String {
-    let reply = daemon.post(path, body);
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.json()["work_order_id"]
-        .as_str()
-        .expect("work order id")
-        .to_string()
-}
-
 fn seeded() -> (Daemon, Vec<String>) {
     let daemon = Daemon::start();
     daemon.deploy_text(PROJECT);
@@ -65,7 +56,7 @@ fn seeded() -> (Daemon, Vec<String>) {
         } else {
             format!(r#"{{"id": "R{i}"}}"#)
         };
-        ids.push(post(&daemon, "/i/records", &body));
+        ids.push(daemon.post_work_order("/i/records", &body));
     }
     for id in &ids {
         daemon.wait_work_order(id);
@@ -191,7 +182,7 @@ fn pagination_is_stable_while_new_work_orders_arrive() {
         [ids[5].clone(), ids[4].clone()]
     );
     for i in 0..3 {
-        post(&daemon, "/i/records", &format!(r#"{{"id": "new{i}"}}"#));
+        daemon.post_work_order("/i/records", &format!(r#"{{"id": "new{i}"}}"#));
     }
     let mut seen: Vec<String> = first.rows.iter().map(|r| r.id.clone()).collect();
     let mut cursor = first.next_cursor;
@@ -304,8 +295,8 @@ fn cancel_queued_and_running_runs() {
     let daemon = Daemon::start();
     daemon.deploy_text(PROJECT);
     // Concurrency 1: the second waits in the queue while the first spins.
-    let running = post(&daemon, "/i/slow", r#"{"ms": 20000}"#);
-    let queued = post(&daemon, "/i/slow", r#"{"ms": 10}"#);
+    let running = daemon.post_work_order("/i/slow", r#"{"ms": 20000}"#);
+    let queued = daemon.post_work_order("/i/slow", r#"{"ms": 10}"#);
     wait_state(&daemon, &running, WorkOrderState::Running);
     assert_eq!(daemon.show(&queued).row.state, WorkOrderState::Pending);
     let out = daemon.bolt(&["cancel", &queued]);
@@ -376,13 +367,13 @@ fn retention_deletes_and_wipes_what_it_should_and_wiped_inputs_refuse_rerun() {
         ("BOLT_RETENTION_DAY_SECS", "3"),
     ]);
     daemon.deploy_text(PROJECT);
-    let old = post(&daemon, "/i/records", r#"{"id": "old"}"#);
+    let old = daemon.post_work_order("/i/records", r#"{"id": "old"}"#);
     daemon.wait_work_order(&old);
     let out = daemon.bolt(&["input", "save", &old, "--step", "load", "--name", "keep-me"]);
     assert!(out.status.success());
     // With a day shortened to three seconds for the test, a "day" passes quickly.
     std::thread::sleep(Duration::from_millis(3200));
-    let fresh = post(&daemon, "/i/records", r#"{"id": "fresh"}"#);
+    let fresh = daemon.post_work_order("/i/records", r#"{"id": "fresh"}"#);
     daemon.wait_work_order(&fresh);
     let out = daemon.bolt(&["project", "set", "--dataclip-retention-days", "1"]);
     assert!(
@@ -449,7 +440,7 @@ fn zero_persistence_keeps_logs_but_no_bodies() {
         "name: history\n",
         "name: history\nretention_policy: erase_all\n",
     ));
-    let id = post(&daemon, "/i/records", r#"{"id": "private-P99"}"#);
+    let id = daemon.post_work_order("/i/records", r#"{"id": "private-P99"}"#);
     let view = daemon.wait_work_order(&id);
     assert_eq!(view.row.state, WorkOrderState::Success);
     assert_eq!(

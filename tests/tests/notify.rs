@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
 
+use bolt_e2e::disk::{Tmpfs, fill};
+use bolt_e2e::tls::test_certificates;
 use bolt_e2e::{Daemon, ok};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -14,7 +16,7 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn project(job_code: &str) -> String {
     format!(
@@ -75,28 +77,38 @@ fn recorded(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn wait_for<T>(what: &str, daemon: &Daemon, mut found: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(value) = found() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not happen; boltd's log:\n{}",
-            daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// How long an alert may take to arrive.
+const ALERTS: Duration = Duration::from_secs(60);
+
+/// Where a command channel delivers in these tests: the recorder script and the directory
+/// it writes each event into, in a temp dir the test may keep other files in.
+struct Inbox {
+    root: tempfile::TempDir,
+    dir: PathBuf,
+    script: PathBuf,
 }
 
-fn start_with_config(config: &str, env: &[(&str, &str)]) -> (Daemon, tempfile::TempDir) {
-    let files = tempfile::tempdir().unwrap();
-    let path = files.path().join("bolt.toml");
-    std::fs::write(&path, config).unwrap();
-    let mut all = vec![("BOLT_CONFIG", path.to_str().unwrap())];
-    all.extend_from_slice(env);
-    (Daemon::start_with(&all), files)
+impl Inbox {
+    fn new() -> Inbox {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("inbox");
+        let script = recorder_script(root.path(), &dir);
+        Inbox { root, dir, script }
+    }
+
+    /// The `command` and `args` lines of a `[[notify]]` entry that delivers here.
+    fn command(&self) -> String {
+        format!(
+            "command = \"{}\"\nargs = [\"{}\"]",
+            self.script.display(),
+            self.dir.display()
+        )
+    }
+
+    /// The events delivered so far, oldest first.
+    fn events(&self) -> Vec<Value> {
+        recorded(&self.dir)
+    }
 }
 
 /// A request the HTTP receiver got.
@@ -260,99 +272,6 @@ fn converse<S: Read + Write>(reader: &mut BufReader<S>, offer_tls: bool, mail: &
     }
 }
 
-/// A test CA and a certificate it signed for 127.0.0.1 (made with the openssl command):
-/// (the CA's PEM file, the server's TLS config). `None` without openssl.
-fn test_tls(dir: &Path) -> Option<(PathBuf, Arc<rustls::ServerConfig>)> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let openssl = |args: &[&str]| {
-        std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
-    )
-    .ok()?;
-    let made = openssl(
-        &[
-            &["req", "-x509"][..],
-            &ec,
-            &[
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=bolt test CA",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign",
-            ],
-        ]
-        .concat(),
-    ) && openssl(
-        &[
-            &["req"][..],
-            &ec,
-            &[
-                "-keyout",
-                "server.key",
-                "-out",
-                "server.csr",
-                "-subj",
-                "/CN=127.0.0.1",
-            ],
-        ]
-        .concat(),
-    ) && openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-    ]);
-    if !made {
-        return None;
-    }
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let certs = CertificateDer::pem_file_iter(dir.join("server.pem"))
-        .ok()?
-        .collect::<Result<Vec<_>, _>>()
-        .ok()?;
-    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).ok()?;
-    let config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .ok()?;
-    Some((dir.join("ca.pem"), Arc::new(config)))
-}
-
 fn signature(secret: &str, body: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body.as_bytes());
@@ -377,16 +296,14 @@ fn status_channel(daemon: &Daemon, key: &str) -> Value {
 }
 
 fn receive<T>(what: &str, daemon: &Daemon, rx: &mpsc::Receiver<T>) -> T {
-    wait_for(what, daemon, || {
+    daemon.wait_until(what, ALERTS, || {
         rx.recv_timeout(Duration::from_millis(200)).ok()
     })
 }
 
 #[test]
 fn a_failed_run_and_a_workflow_change_reach_a_command_a_signed_webhook_and_smtp() {
-    let root = tempfile::tempdir().unwrap();
-    let inbox = root.path().join("inbox");
-    let script = recorder_script(root.path(), &inbox);
+    let inbox = Inbox::new();
     let (hook_url, hooks) = http_receiver(200);
     let (smtp_port, mails) = smtp_sink(None);
     let config = format!(
@@ -394,8 +311,7 @@ fn a_failed_run_and_a_workflow_change_reach_a_command_a_signed_webhook_and_smtp(
 [[notify]]
 name = "pager"
 on = ["run_failed", "workflow_changed"]
-command = "{script}"
-args = ["{inbox}"]
+{pager}
 
 [[notify]]
 name = "hook"
@@ -421,10 +337,11 @@ workflows = ["no-such-workflow"]
 command = "{script}"
 args = ["{inbox}-elsewhere"]
 "#,
-        script = script.display(),
-        inbox = inbox.display(),
+        pager = inbox.command(),
+        script = inbox.script.display(),
+        inbox = inbox.dir.display(),
     );
-    let (daemon, _config) = start_with_config(&config, &[]);
+    let daemon = Daemon::start_with_config(&config);
     ok(&daemon.bolt_with_stdin(
         &["credential", "set", "alert-signing"],
         Some(r#"{"secret": "hook-signing-secret"}"#),
@@ -436,8 +353,8 @@ args = ["{inbox}-elsewhere"]
     daemon.deploy_text(&project(FAILING));
 
     // The first deploy creates both workflows: two workflow_changed events for the pager.
-    let created = wait_for("the creation alerts", &daemon, || {
-        let events = recorded(&inbox);
+    let created = daemon.wait_until("the creation alerts", ALERTS, || {
+        let events = inbox.events();
         (events.len() >= 2).then_some(events)
     });
     let names: Vec<&str> = created
@@ -470,8 +387,9 @@ args = ["{inbox}-elsewhere"]
     let run_id = view.runs[0].id.clone();
 
     // The command got the event on stdin.
-    let failed = wait_for("the pager's run_failed alert", &daemon, || {
-        recorded(&inbox)
+    let failed = daemon.wait_until("the pager's run_failed alert", ALERTS, || {
+        inbox
+            .events()
             .into_iter()
             .find(|e| e["event"] == "run_failed")
     });
@@ -525,8 +443,9 @@ args = ["{inbox}-elsewhere"]
     daemon.deploy_text(&project(
         r#"fn(state => { throw new Error("parse failed again") })"#,
     ));
-    let changed = wait_for("the workflow_changed alert", &daemon, || {
-        recorded(&inbox)
+    let changed = daemon.wait_until("the workflow_changed alert", ALERTS, || {
+        inbox
+            .events()
             .into_iter()
             .find(|e| e["event"] == "workflow_changed" && e["version"] == 2)
     });
@@ -554,8 +473,9 @@ args = ["{inbox}-elsewhere"]
     let reply = daemon.post("/i/quiet", "{}");
     let quiet = reply.json()["work_order_id"].as_str().unwrap().to_string();
     daemon.wait_work_order(&quiet);
-    wait_for("the quiet workflow's alert", &daemon, || {
-        recorded(&inbox)
+    daemon.wait_until("the quiet workflow's alert", ALERTS, || {
+        inbox
+            .events()
             .into_iter()
             .find(|e| e["event"] == "run_failed" && e["workflow"]["key"] == "quiet")
     });
@@ -580,8 +500,9 @@ args = ["{inbox}-elsewhere"]
     let without_quiet = project(FAILING);
     let without_quiet = &without_quiet[..without_quiet.find("  quiet:").unwrap()];
     daemon.deploy_text(without_quiet);
-    let removed = wait_for("the removal alert", &daemon, || {
-        recorded(&inbox)
+    let removed = daemon.wait_until("the removal alert", ALERTS, || {
+        inbox
+            .events()
             .into_iter()
             .find(|e| e["event"] == "workflow_changed" && e["removed"] == true)
     });
@@ -602,22 +523,18 @@ args = ["{inbox}-elsewhere"]
 
 #[test]
 fn past_the_rate_limit_events_are_held_and_summed_up_in_one_digest() {
-    let root = tempfile::tempdir().unwrap();
-    let inbox = root.path().join("inbox");
-    let script = recorder_script(root.path(), &inbox);
+    let inbox = Inbox::new();
     let config = format!(
         r#"
 [[notify]]
 on = ["run_failed"]
-command = "{}"
-args = ["{}"]
+{}
 max_per_window = 2
 window_secs = 4
 "#,
-        script.display(),
-        inbox.display()
+        inbox.command()
     );
-    let (daemon, _config) = start_with_config(&config, &[]);
+    let daemon = Daemon::start_with_config(&config);
     daemon.deploy_text(&project(FAILING));
     let mut work_orders = Vec::new();
     for n in 0..5 {
@@ -627,12 +544,10 @@ window_secs = 4
     for id in &work_orders {
         daemon.wait_work_order(id);
     }
-    let digest = wait_for("the digest", &daemon, || {
-        recorded(&inbox)
-            .into_iter()
-            .find(|e| e["event"] == "digest")
+    let digest = daemon.wait_until("the digest", ALERTS, || {
+        inbox.events().into_iter().find(|e| e["event"] == "digest")
     });
-    let events = recorded(&inbox);
+    let events = inbox.events();
     let sent = events.iter().filter(|e| e["event"] == "run_failed").count();
     let held: u64 = events
         .iter()
@@ -664,9 +579,7 @@ window_secs = 4
 
 #[test]
 fn a_failing_channel_is_retried_and_shown_in_status_and_notify_test_reports_the_result() {
-    let root = tempfile::tempdir().unwrap();
-    let inbox = root.path().join("inbox");
-    let script = recorder_script(root.path(), &inbox);
+    let inbox = Inbox::new();
     let (hook_url, hooks) = http_receiver(500);
     let (smtp_port, mails) = smtp_sink(None);
     let config = format!(
@@ -674,8 +587,7 @@ fn a_failing_channel_is_retried_and_shown_in_status_and_notify_test_reports_the_
 [[notify]]
 name = "pager"
 on = ["run_failed"]
-command = "{}"
-args = ["{}"]
+{}
 
 [[notify]]
 on = ["run_failed"]
@@ -689,10 +601,9 @@ email = "oncall@example.org"
 from = "bolt@example.org"
 smtp = "smtp://127.0.0.1:{smtp_port}"
 "#,
-        script.display(),
-        inbox.display()
+        inbox.command()
     );
-    let (daemon, _config) = start_with_config(&config, &[]);
+    let daemon = Daemon::start_with_config(&config);
 
     // notify test: a sample through the named command channel.
     let out = ok(&daemon.bolt(&["notify", "test", "pager"]));
@@ -700,9 +611,7 @@ smtp = "smtp://127.0.0.1:{smtp_port}"
         out.contains("delivered a sample run_failed event through pager"),
         "{out}"
     );
-    let sample = wait_for("the sample", &daemon, || {
-        recorded(&inbox).into_iter().next()
-    });
+    let sample = daemon.wait_until("the sample", ALERTS, || inbox.events().into_iter().next());
     assert_eq!(sample["test"], true);
     assert_eq!(sample["event"], "run_failed");
 
@@ -743,7 +652,7 @@ smtp = "smtp://127.0.0.1:{smtp_port}"
     daemon.deploy_text(&project(FAILING));
     let reply = daemon.post("/i/intake", "{}");
     daemon.wait_work_order(reply.json()["work_order_id"].as_str().unwrap());
-    let channel = wait_for("a failed delivery in status", &daemon, || {
+    let channel = daemon.wait_until("a failed delivery in status", ALERTS, || {
         let channel = status_channel(&daemon, "#2");
         (channel["retrying"] == 1).then_some(channel)
     });
@@ -764,30 +673,26 @@ smtp = "smtp://127.0.0.1:{smtp_port}"
 
 #[test]
 fn a_nearly_full_disk_is_a_boltd_degraded_alert() {
-    let root = tempfile::tempdir().unwrap();
-    let inbox = root.path().join("inbox");
-    let script = recorder_script(root.path(), &inbox);
+    let inbox = Inbox::new();
     let config = format!(
         r#"
 [[notify]]
 on = ["boltd_degraded"]
-command = "{}"
-args = ["{}"]
+{}
 "#,
-        script.display(),
-        inbox.display()
+        inbox.command()
     );
     // Any disk is "nearly full" under a limit of an exabyte.
     let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-    let (daemon, _config) = start_with_config(
+    let daemon = Daemon::start_with_config_and_env(
         &config,
         &[
             ("BOLT_NOTIFY_NEARLY_FULL_BYTES", "1000000000000000000"),
             ("BOLT_ENCRYPTION_KEY", key),
         ],
     );
-    let alert = wait_for("the degraded alert", &daemon, || {
-        recorded(&inbox).into_iter().next()
+    let alert = daemon.wait_until("the degraded alert", ALERTS, || {
+        inbox.events().into_iter().next()
     });
     assert_eq!(alert["event"], "boltd_degraded");
     assert_eq!(alert["reason"], "disk_nearly_full");
@@ -797,7 +702,7 @@ args = ["{}"]
         "{alert}"
     );
     // The command runs without the credentials' key in its environment.
-    let env = std::fs::read_to_string(inbox.join("env.txt")).unwrap();
+    let env = std::fs::read_to_string(inbox.dir.join("env.txt")).unwrap();
     assert!(env.contains("BOLT_EVENT=boltd_degraded"), "{env}");
     assert!(!env.contains(key), "{env}");
 }
@@ -826,39 +731,6 @@ fn a_bad_notify_entry_stops_boltd_with_the_entry_and_the_fix() {
     assert!(err.contains("secret_credential"), "{err}");
 }
 
-/// A small filesystem mounted for one test, unmounted when dropped.
-struct Tmpfs {
-    path: PathBuf,
-}
-
-impl Tmpfs {
-    fn mount(path: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(path).ok()?;
-        let mounted = std::process::Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(path)
-            .status()
-            .ok()?;
-        mounted.success().then(|| Tmpfs {
-            path: path.to_path_buf(),
-        })
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg(&self.path)
-            .status();
-    }
-}
-
 /// The disk under the store fills up: the store refuses writes, so the alert can't be
 /// queued in it; boltd sends it from memory.
 #[test]
@@ -867,20 +739,17 @@ fn a_store_refusing_writes_is_alerted_from_memory() {
         eprintln!("not root: skipping (it mounts a small tmpfs)");
         return;
     }
-    let root = tempfile::tempdir().unwrap();
-    let Some(disk) = Tmpfs::mount(&root.path().join("disk"), "16m") else {
+    let inbox = Inbox::new();
+    let Some(disk) = Tmpfs::mount(&inbox.root.path().join("disk"), "16m") else {
         eprintln!("cannot mount a tmpfs: skipping");
         return;
     };
-    let inbox = root.path().join("inbox");
-    let script = recorder_script(root.path(), &inbox);
-    let config_path = root.path().join("bolt.toml");
+    let config_path = inbox.root.path().join("bolt.toml");
     std::fs::write(
         &config_path,
         format!(
-            "[[notify]]\non = [\"boltd_degraded\"]\ncommand = \"{}\"\nargs = [\"{}\"]\n",
-            script.display(),
-            inbox.display()
+            "[[notify]]\non = [\"boltd_degraded\"]\n{}\n",
+            inbox.command()
         ),
     )
     .unwrap();
@@ -894,18 +763,13 @@ fn a_store_refusing_writes_is_alerted_from_memory() {
     );
     daemon.deploy_text(&project(FAILING));
     let filler = disk.path.join("filler");
-    {
-        let mut file = std::fs::File::create(&filler).unwrap();
-        let chunk = vec![7u8; 64 * 1024];
-        while file.write_all(&chunk).is_ok() {}
-        while file.write_all(&[7u8]).is_ok() {}
-    }
+    fill(&filler);
     let body = format!(r#"{{"note": "{}"}}"#, "x".repeat(20_000));
-    wait_for("a refused webhook", &daemon, || {
+    daemon.wait_until("a refused webhook", ALERTS, || {
         (daemon.post("/i/intake", &body).status == 503).then_some(())
     });
-    let alert = wait_for("the store's alert", &daemon, || {
-        recorded(&inbox).into_iter().next()
+    let alert = daemon.wait_until("the store's alert", ALERTS, || {
+        inbox.events().into_iter().next()
     });
     assert_eq!(alert["event"], "boltd_degraded");
     assert_eq!(alert["reason"], "store_refusing_writes");
@@ -924,10 +788,10 @@ fn a_store_refusing_writes_is_alerted_from_memory() {
     assert_eq!(status["store_health"]["writable"], false, "{status}");
     assert_eq!(status["notify"]["degraded_in_memory"], 0, "sent: {status}");
     std::fs::remove_file(&filler).unwrap();
-    wait_for("the store taking writes again", &daemon, || {
+    daemon.wait_until("the store taking writes again", ALERTS, || {
         (daemon.bolt_json(&["status"])["store_health"]["writable"] == true).then_some(())
     });
-    assert_eq!(recorded(&inbox).len(), 1, "one fault, one alert");
+    assert_eq!(inbox.events().len(), 1, "one fault, one alert");
     drop(daemon);
 }
 
@@ -937,11 +801,10 @@ fn a_store_refusing_writes_is_alerted_from_memory() {
 #[test]
 fn mail_goes_over_starttls_and_the_server_s_certificate_is_checked() {
     let root = tempfile::tempdir().unwrap();
-    let Some((ca_file, tls)) = test_tls(root.path()) else {
-        eprintln!("openssl could not make a test certificate: skipping");
+    let Some(certificates) = test_certificates(root.path(), "IP:127.0.0.1") else {
         return;
     };
-    let (port, mails) = smtp_sink(Some(tls));
+    let (port, mails) = smtp_sink(Some(certificates.server));
     let config = format!(
         r#"
 [[notify]]
@@ -961,9 +824,9 @@ from = "bolt@example.org"
 smtp = "smtp://127.0.0.1:{port}"
 smtp_credential = "smtp-login"
 "#,
-        ca_file.display()
+        certificates.ca.display()
     );
-    let (daemon, _config) = start_with_config(&config, &[]);
+    let daemon = Daemon::start_with_config(&config);
     ok(&daemon.bolt_with_stdin(
         &["credential", "set", "smtp-login"],
         Some(r#"{"username": "bolt-mailer", "password": "tls-pass-456"}"#),
@@ -990,16 +853,14 @@ smtp_credential = "smtp-login"
 /// itself after a minute, so a failed test leaves nothing running.)
 #[test]
 fn a_stuck_channel_does_not_hold_up_another() {
-    let root = tempfile::tempdir().unwrap();
-    let inbox = root.path().join("inbox");
-    let script = recorder_script(root.path(), &inbox);
-    let release = root.path().join("release");
-    let stuck = root.path().join("stuck.sh");
+    let inbox = Inbox::new();
+    let release = inbox.root.path().join("release");
+    let stuck = inbox.root.path().join("stuck.sh");
     std::fs::write(
         &stuck,
         format!(
             "#!/bin/sh\ntouch {started}\ni=0\nwhile [ ! -e {release} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\ncat > /dev/null\n",
-            started = root.path().join("started").display(),
+            started = inbox.root.path().join("started").display(),
             release = release.display()
         ),
     )
@@ -1016,24 +877,23 @@ timeout_secs = 600
 [[notify]]
 name = "pager"
 on = ["run_failed"]
-command = "{}"
-args = ["{}"]
+{}
 "#,
         stuck.display(),
-        script.display(),
-        inbox.display()
+        inbox.command()
     );
-    let (daemon, _config) = start_with_config(&config, &[]);
+    let daemon = Daemon::start_with_config(&config);
     daemon.deploy_text(&project(FAILING));
     let first = daemon.post("/i/intake", "{}").json();
     daemon.wait_work_order(first["work_order_id"].as_str().unwrap());
-    wait_for("the stuck channel's command to start", &daemon, || {
-        root.path().join("started").exists().then_some(())
+    daemon.wait_until("the stuck channel's command to start", ALERTS, || {
+        inbox.root.path().join("started").exists().then_some(())
     });
     // The other channel's alerts arrive while the stuck one still waits: this one, and
     // those of later failures.
-    wait_for("the pager's alert", &daemon, || {
-        recorded(&inbox)
+    daemon.wait_until("the pager's alert", ALERTS, || {
+        inbox
+            .events()
             .into_iter()
             .find(|e| e["event"] == "run_failed")
     });
@@ -1042,8 +902,9 @@ args = ["{}"]
         .unwrap()
         .to_string();
     daemon.wait_work_order(&second);
-    wait_for("the pager's second alert", &daemon, || {
-        let failed = recorded(&inbox)
+    daemon.wait_until("the pager's second alert", ALERTS, || {
+        let failed = inbox
+            .events()
             .iter()
             .filter(|e| e["event"] == "run_failed")
             .count();
@@ -1051,7 +912,7 @@ args = ["{}"]
     });
     assert!(!release.exists());
     std::fs::write(&release, "").unwrap();
-    wait_for("the stuck channel's deliveries", &daemon, || {
+    daemon.wait_until("the stuck channel's deliveries", ALERTS, || {
         (status_channel(&daemon, "stuck")["delivered"] == 2).then_some(())
     });
 }

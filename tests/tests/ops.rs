@@ -21,22 +21,13 @@ workflows:
       webhook->check: {source_trigger: webhook, target_job: check, condition_type: always}
 "#;
 
-fn post(daemon: &Daemon, body: &str) -> String {
-    let reply = daemon.post("/i/orders", body);
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.json()["work_order_id"]
-        .as_str()
-        .expect("work order id")
-        .to_string()
-}
-
 /// A daemon with two finished work orders: one success, one failure.
 fn seeded() -> (Daemon, Vec<String>) {
     let daemon = Daemon::start();
     daemon.deploy_text(PROJECT);
     let ids = vec![
-        post(&daemon, r#"{"id": 1}"#),
-        post(&daemon, r#"{"id": 2, "bad": true}"#),
+        daemon.post_work_order("/i/orders", r#"{"id": 1}"#),
+        daemon.post_work_order("/i/orders", r#"{"id": 2, "bad": true}"#),
     ];
     for id in &ids {
         daemon.wait_work_order(id);
@@ -222,7 +213,7 @@ fn completions_and_the_man_page_come_from_the_command_line() {
 fn runs_export_streams_every_work_order_as_csv_and_jsonl_with_bodies() {
     let (daemon, ids) = seeded();
     // Pages of 500 while exporting: a third work order makes more than one page of 2.
-    let third = post(&daemon, r#"{"id": 3}"#);
+    let third = daemon.post_work_order("/i/orders", r#"{"id": 3}"#);
     daemon.wait_work_order(&third);
 
     let out = daemon.bolt(&["runs", "--format", "csv", "--with-bodies"]);

@@ -58,6 +58,24 @@ fn the_webhook_urls_are_on_screen_after_the_tui_quits() {
     );
 }
 
+/// A project whose webhook `/i/w` runs one job with `body`.
+fn one_job(body: &str) -> String {
+    format!(
+        r#"
+name: p
+workflows:
+  w:
+    name: W
+    jobs:
+      j: {{name: J, body: "{body}"}}
+    triggers:
+      webhook: {{type: webhook, custom_path: w}}
+    edges:
+      webhook->j: {{source_trigger: webhook, target_job: j, condition_type: always}}
+"#
+    )
+}
+
 #[test]
 fn a_history_export_shows_its_progress_on_a_terminal_only() {
     if !Tmux::available() {
@@ -65,30 +83,14 @@ fn a_history_export_shows_its_progress_on_a_terminal_only() {
         return;
     }
     let daemon = Daemon::start();
-    daemon.deploy_text(
-        r#"
-name: p
-workflows:
-  w:
-    name: W
-    jobs:
-      j: {name: J, body: "fn(state => state);"}
-    triggers:
-      webhook: {type: webhook, custom_path: w}
-    edges:
-      webhook->j: {source_trigger: webhook, target_job: j, condition_type: always}
-"#,
-    );
+    daemon.deploy_text(&one_job("fn(state => state);"));
     for i in 0..3 {
-        let reply = daemon.post("/i/w", &format!(r#"{{"n": {i}}}"#));
-        assert_eq!(reply.status, 200);
-        daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+        daemon.post_and_wait("/i/w", &format!(r#"{{"n": {i}}}"#));
     }
     let out = daemon.dir.path().join("export.jsonl");
     let command = format!(
-        "{bolt} --socket {socket} runs --format jsonl > {out}; echo EXPORT-ENDED; sleep 60",
-        bolt = bin("bolt").display(),
-        socket = daemon.socket.display(),
+        "{bolt} runs --format jsonl > {out}; echo EXPORT-ENDED; sleep 60",
+        bolt = daemon.bolt_command_line(),
         out = out.display()
     );
     let tmux = Tmux::launch("export", 100, 20, &command);
@@ -108,27 +110,9 @@ fn subcommands_colour_a_terminal_unless_no_color_is_set() {
         return;
     }
     let daemon = Daemon::start();
-    daemon.deploy_text(
-        r#"
-name: p
-workflows:
-  w:
-    name: W
-    jobs:
-      j: {name: J, body: "fn(state => { throw new Error('no'); });"}
-    triggers:
-      webhook: {type: webhook, custom_path: w}
-    edges:
-      webhook->j: {source_trigger: webhook, target_job: j, condition_type: always}
-"#,
-    );
-    let reply = daemon.post("/i/w", "{}");
-    daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
-    let bolt = format!(
-        "{} --socket {} runs",
-        bin("bolt").display(),
-        daemon.socket.display()
-    );
+    daemon.deploy_text(&one_job("fn(state => { throw new Error('no'); });"));
+    daemon.post_and_wait("/i/w", "{}");
+    let bolt = format!("{} runs", daemon.bolt_command_line());
     let command = format!("{bolt}; echo FIRST-DONE; NO_COLOR=1 {bolt}; echo SECOND-DONE; sleep 60");
     let tmux = Tmux::launch("colour", 120, 30, &command);
     tmux.wait_for("SECOND-DONE");

@@ -2,9 +2,14 @@
 //! Ctrl-C quits, and the job editor never lets code that does not compile go live.
 
 use bolt_e2e::tmux::Tmux;
-use bolt_e2e::{Daemon, bin};
+use bolt_e2e::{Daemon, wait_until};
+use bolt_shared::model::{WorkOrderFilter, WorkOrderState};
 use bolt_shared::protocol::{Request, Response};
 use std::process::Command;
+use std::time::Duration;
+
+/// How long the daemon and the TUI may take to show what a test did.
+const SETTLE: Duration = Duration::from_secs(15);
 
 const PROJECT: &str = r#"
 name: oncall
@@ -21,14 +26,6 @@ workflows:
     edges:
       webhook->load: {source_trigger: webhook, target_job: load, condition_type: always}
 "#;
-
-fn bolt_command(daemon: &Daemon) -> String {
-    format!(
-        "{} --socket {}",
-        bin("bolt").display(),
-        daemon.socket.display()
-    )
-}
 
 fn load_body(daemon: &Daemon) -> String {
     match daemon.request(Request::ListWorkflows) {
@@ -66,7 +63,7 @@ fn signals_and_ctrl_c_give_the_terminal_back_with_the_cursor_shown() {
     daemon.deploy_text(PROJECT);
     let tmux = Tmux::new("signals");
     tmux.start(100, 30, "env PS1='$ ' sh");
-    let bolt = bolt_command(&daemon);
+    let bolt = daemon.bolt_command_line();
     // Five SIGTERMs (a race with the draw loop showed only some of the time), then the
     // other ways a terminal session ends, then Ctrl-C typed by the user.
     let endings = [
@@ -124,7 +121,7 @@ fn the_editor_refuses_code_that_does_not_compile_and_asks_before_discarding() {
     daemon.deploy_text(PROJECT);
     let before = load_body(&daemon);
     let tmux = Tmux::new("editor");
-    tmux.start(120, 40, &bolt_command(&daemon));
+    tmux.start(120, 40, &daemon.bolt_command_line());
     tmux.wait_for("boltd ● connected");
     tmux.keys(&["2"]);
     tmux.wait_for("Records");
@@ -259,13 +256,11 @@ fn a_500_body_longer_than_the_screen_is_read_whole_by_wrap_and_zoom() {
     std::thread::spawn(move || serve_500(listener, served));
     let daemon = Daemon::start();
     daemon.deploy_text(HTTP_PROJECT);
-    let reply = daemon.post("/i/results", &format!("{{\"url\": \"{url}\"}}"));
-    assert_eq!(reply.status, 200);
-    let order = daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    let order = daemon.post_and_wait("/i/results", &format!("{{\"url\": \"{url}\"}}"));
     assert_eq!(order.row.state.to_string(), "failed", "{order:?}");
 
     let tmux = Tmux::new("body");
-    tmux.start(100, 30, &bolt_command(&daemon));
+    tmux.start(100, 30, &daemon.bolt_command_line());
     tmux.wait_for("Check: the lab answered 500");
     tmux.keys(&["Enter"]);
     tmux.wait_for("the lab answered 500");
@@ -295,29 +290,8 @@ fn a_500_body_longer_than_the_screen_is_read_whole_by_wrap_and_zoom() {
     tmux.keys(&["Escape", "C-c"]);
 }
 
-const RECORDS: &str = r#"
-name: triage
-workflows:
-  records:
-    name: Records
-    jobs:
-      load:
-        name: Load
-        body: |
-          fn(state => ({ ...state, data: { ...state.data, loaded: true } }));
-      transform:
-        name: Transform
-        body: |
-          fn(state => {
-            if (state.data.poison) throw new Error('poisoned record ' + state.data.id);
-            return { ...state, data: { ...state.data, shaped: true } };
-          });
-    triggers:
-      webhook: {type: webhook, custom_path: records}
-    edges:
-      webhook->load: {source_trigger: webhook, target_job: load, condition_type: always}
-      load->transform: {source_job: load, target_job: transform, condition_type: on_job_success}
-"#;
+/// Records that load, then transform (which fails on a poisoned one).
+const RECORDS: &str = include_str!("../fixtures/projects/triage.yaml");
 
 #[test]
 fn bulk_rerun_from_the_failed_step_of_all_matching_failures_and_the_rows_follow() {
@@ -332,12 +306,10 @@ fn bulk_rerun_from_the_failed_step_of_all_matching_failures_and_the_rows_follow(
         r#"{"id": "R8", "poison": true}"#,
         r#"{"id": "R9", "poison": true}"#,
     ] {
-        let reply = daemon.post("/i/records", body);
-        assert_eq!(reply.status, 200);
-        daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+        daemon.post_and_wait("/i/records", body);
     }
     let tmux = Tmux::new("bulk");
-    tmux.start(120, 40, &bolt_command(&daemon));
+    tmux.start(120, 40, &daemon.bolt_command_line());
     tmux.wait_for("boltd ● connected");
     // Status filter only (no workflow filter): failed.
     tmux.keys(&["f", "Right", "Right", "Right", "Space", "Enter"]);
@@ -379,24 +351,14 @@ fn bulk_rerun_from_the_failed_step_of_all_matching_failures_and_the_rows_follow(
     // The reruns succeed: the failed filter empties and the counts follow.
     let after = tmux.wait_for("no work orders match this filter");
     assert!(!after.contains("poisoned record"), "{after}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        let rows = daemon
-            .list(bolt_shared::model::WorkOrderFilter::default(), 10, None)
-            .rows;
+    daemon.wait_until("all four work orders succeeding", SETTLE, || {
+        let rows = daemon.list(WorkOrderFilter::default(), 10, None).rows;
         let green = rows
             .iter()
-            .filter(|r| r.state == bolt_shared::model::WorkOrderState::Success)
+            .filter(|r| r.state == WorkOrderState::Success)
             .count();
-        if green == 4 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the reruns did not all succeed: {rows:?}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+        (green == 4).then_some(())
+    });
     tmux.keys(&["C-c"]);
 }
 
@@ -407,11 +369,14 @@ fn at_80_by_24_ref_shows_and_color_reduced_sends_no_256_colour_codes() {
     }
     let daemon = Daemon::start();
     daemon.deploy_text(RECORDS);
-    let reply = daemon.post("/i/records", r#"{"id": "R9", "poison": true}"#);
-    let order = daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    let order = daemon.post_and_wait("/i/records", r#"{"id": "R9", "poison": true}"#);
     for (mode, expect_256) in [("reduced", false), ("full", true)] {
         let tmux = Tmux::new(&format!("color-{mode}"));
-        tmux.start(80, 24, &format!("{} --color {mode}", bolt_command(&daemon)));
+        tmux.start(
+            80,
+            24,
+            &format!("{} --color {mode}", daemon.bolt_command_line()),
+        );
         // The rows, not only the connection: the history may still be loading then.
         let screen = tmux.wait_for(&order.row.short_ref);
         let header = screen
@@ -441,9 +406,8 @@ fn search_snippets_show_the_stored_value_not_its_json_escapes() {
     let daemon = Daemon::start();
     daemon.deploy_text(RECORDS);
     let body = r#"{"id": "R5", "note": "caller said \"no\"\nthen: patient P-0042 missing"}"#;
-    let reply = daemon.post("/i/records", body);
-    daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
-    let filter = bolt_shared::model::WorkOrderFilter {
+    daemon.post_and_wait("/i/records", body);
+    let filter = WorkOrderFilter {
         search: Some("P-0042".into()),
         ..Default::default()
     };
@@ -475,15 +439,14 @@ fn bolt_open_workflow_job_the_failures_view_and_the_health_in_the_status_line() 
         r#"{"id": "R7", "poison": true}"#,
         r#"{"id": "R8", "poison": true}"#,
     ] {
-        let reply = daemon.post("/i/records", body);
-        daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+        daemon.post_and_wait("/i/records", body);
     }
     // A shared link to a step opens the workflow screen on it.
     let tmux = Tmux::new("open");
     tmux.start(
         120,
         40,
-        &format!("{} open records/transform", bolt_command(&daemon)),
+        &format!("{} open records/transform", daemon.bolt_command_line()),
     );
     let graph = tmux.wait_for("Transform");
     assert!(graph.contains("Records"), "{graph}");
@@ -525,14 +488,13 @@ fn editor_and_pager_borrow_the_terminal_and_give_it_back() {
     }
     let daemon = Daemon::start();
     daemon.deploy_text(RECORDS);
-    let reply = daemon.post("/i/records", r#"{"id": "R9", "poison": true}"#);
-    daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+    daemon.post_and_wait("/i/records", r#"{"id": "R9", "poison": true}"#);
     let paged = daemon.dir.path().join("paged.txt");
     // $EDITOR rewrites the job in place; $PAGER keeps what it was given.
     let command = format!(
         "env EDITOR=\"sed -i s/poison/poisoned/\" PAGER=\"cat > {}\" {}",
         paged.display(),
-        bolt_command(&daemon)
+        daemon.bolt_command_line()
     );
     let tmux = Tmux::new("borrow");
     tmux.start(120, 40, &command);
@@ -541,19 +503,11 @@ fn editor_and_pager_borrow_the_terminal_and_give_it_back() {
     tmux.wait_for("Error: JobError");
     // | pages the step's input.
     tmux.keys(&["|"]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while !paged.exists()
-        || std::fs::read_to_string(&paged)
-            .unwrap_or_default()
-            .is_empty()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the pager got nothing"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let text = std::fs::read_to_string(&paged).expect("paged");
+    let text = wait_until("the pager getting the input", SETTLE, || {
+        std::fs::read_to_string(&paged)
+            .ok()
+            .filter(|text| !text.is_empty())
+    });
     assert!(text.contains("\"poison\": true"), "{text}");
     let back = tmux.wait_for("Error: JobError");
     assert_eq!(

@@ -2,32 +2,11 @@
 //! Filter to failed, open the work order, read the error and the step's input, fix the job,
 //! rerun from that step, watch the new run succeed.
 
+use bolt_e2e::Daemon;
 use bolt_e2e::tmux::Tmux;
-use bolt_e2e::{Daemon, bin};
 
-const PROJECT: &str = r#"
-name: triage
-workflows:
-  records:
-    name: Records
-    jobs:
-      load:
-        name: Load
-        body: |
-          fn(state => ({ ...state, data: { ...state.data, loaded: true } }));
-      transform:
-        name: Transform
-        body: |
-          fn(state => {
-            if (state.data.poison) throw new Error('poisoned record ' + state.data.id);
-            return { ...state, data: { ...state.data, shaped: true } };
-          });
-    triggers:
-      webhook: {type: webhook, custom_path: records}
-    edges:
-      webhook->load: {source_trigger: webhook, target_job: load, condition_type: always}
-      load->transform: {source_job: load, target_job: transform, condition_type: on_job_success}
-"#;
+/// Records that load, then transform (which fails on a poisoned one).
+const PROJECT: &str = include_str!("../fixtures/projects/triage.yaml");
 
 #[test]
 fn triage_a_failure_and_rerun_it_from_the_failed_step() {
@@ -41,18 +20,11 @@ fn triage_a_failure_and_rerun_it_from_the_failed_step() {
         r#"{"id": "R2"}"#,
         r#"{"id": "R9", "poison": true}"#,
     ] {
-        let reply = daemon.post("/i/records", body);
-        assert_eq!(reply.status, 200);
-        daemon.wait_work_order(reply.json()["work_order_id"].as_str().expect("id"));
+        daemon.post_and_wait("/i/records", body);
     }
 
     let tmux = Tmux::new("triage");
-    let command = format!(
-        "{} --socket {}",
-        bin("bolt").display(),
-        daemon.socket.display()
-    );
-    tmux.start(120, 40, &command);
+    tmux.start(120, 40, &daemon.bolt_command_line());
     let history = tmux.wait_until("the history rows", |screen| {
         screen.contains("✔ success") && screen.contains("✘ failed")
     });
@@ -127,12 +99,7 @@ fn edit_one_credential_field_then_read_it_in_the_audit_log() {
     assert!(set.status.success(), "{set:?}");
 
     let tmux = Tmux::new("audit");
-    let command = format!(
-        "{} --socket {}",
-        bin("bolt").display(),
-        daemon.socket.display()
-    );
-    tmux.start(120, 40, &command);
+    tmux.start(120, 40, &daemon.bolt_command_line());
     let connected = tmux.wait_for("boltd ● connected");
     assert!(connected.contains("root (admin)"), "{connected}");
 

@@ -92,14 +92,6 @@ workflows:
       webhook->only: {source_trigger: webhook, target_job: only, condition_type: always}
 "#;
 
-fn work_order_id(reply: &bolt_e2e::HttpReply) -> String {
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.json()["work_order_id"]
-        .as_str()
-        .expect("work_order_id")
-        .to_string()
-}
-
 fn count_work_orders(daemon: &Daemon) -> u64 {
     daemon.client().status().expect("status").work_orders
 }
@@ -112,7 +104,7 @@ fn webhook_run_stores_every_step_with_input_output_and_logs() {
         "/i/visits",
         r#"{"patient_id": "P-0042", "clinic": "Hill", "items": [{"code": "rdt", "qty": 2}]}"#,
     );
-    let id = work_order_id(&reply);
+    let id = reply.work_order_id();
     assert!(reply.headers.iter().any(|(k, _)| k == "x-meta-run-id"));
     let view = daemon.wait_work_order(&id);
     assert_eq!(view.row.state, WorkOrderState::Success);
@@ -152,8 +144,8 @@ fn webhook_run_stores_every_step_with_input_output_and_logs() {
 fn failing_middle_step_follows_the_failure_edge_and_the_work_order_succeeds() {
     let daemon = Daemon::start();
     daemon.deploy_text(PIPELINE);
-    let good = work_order_id(&daemon.post("/i/pipeline", r#"{"id": "A1"}"#));
-    let bad = work_order_id(&daemon.post("/i/pipeline", r#"{"id": "B2", "bad": true}"#));
+    let good = daemon.post_work_order("/i/pipeline", r#"{"id": "A1"}"#);
+    let bad = daemon.post_work_order("/i/pipeline", r#"{"id": "B2", "bad": true}"#);
     let good = daemon.wait_work_order(&good);
     let bad = daemon.wait_work_order(&bad);
     let jobs = |v: &WorkOrderView| {
@@ -193,7 +185,7 @@ fn failing_middle_step_follows_the_failure_edge_and_the_work_order_succeeds() {
 fn a_crash_aborts_the_run() {
     let daemon = Daemon::start();
     daemon.deploy_text(PIPELINE);
-    let id = work_order_id(&daemon.post("/i/crashy", "{}"));
+    let id = daemon.post_work_order("/i/crashy", "{}");
     let view = daemon.wait_work_order(&id);
     assert_eq!(view.row.state, WorkOrderState::Crashed);
     let steps: Vec<&str> = view.runs[0]
@@ -264,10 +256,10 @@ fn webhook_status_codes_follow_lightning_and_rejected_bodies_leave_nothing() {
         .find(|w| w.key == "pipeline")
         .unwrap()
         .triggers[0];
-    let id = work_order_id(&daemon.post(
+    let id = daemon.post_work_order(
         &format!("/i/{}/clinic/7?src=hill", trigger.id),
         r#"{"id": "C3"}"#,
-    ));
+    );
     let view = daemon.wait_work_order(&id);
     let input: serde_json::Value =
         serde_json::from_str(view.input.unwrap().body.as_deref().unwrap()).unwrap();
@@ -316,7 +308,7 @@ fn webhook_auth_api_key_and_basic() {
     let basic = format!("Basic {}", encode("clinic:pw-987654321"));
     let ok_basic = post(&[("authorization", basic.as_str())]);
     assert_eq!(ok_basic.status, 200, "{}", ok_basic.body);
-    let view = daemon.wait_work_order(&work_order_id(&ok));
+    let view = daemon.wait_work_order(&ok.work_order_id());
     let input = view.input.unwrap().body.unwrap();
     assert!(
         !input.contains("k-123456789") && !input.contains("x-api-key"),
@@ -421,7 +413,7 @@ fn credentials_reach_the_job_but_never_the_store() {
         text.contains("api") && text.contains("password") && !text.contains(secret),
         "{text}"
     );
-    let view = daemon.wait_work_order(&work_order_id(&daemon.post("/i/leak", "{}")));
+    let view = daemon.wait_work_order(&daemon.post_work_order("/i/leak", "{}"));
     assert_eq!(view.row.state, WorkOrderState::Success);
     let output = view.runs[0].steps[0]
         .output
@@ -448,7 +440,7 @@ fn a_missing_credential_fails_runs_with_a_clear_error_but_not_the_deploy() {
     let out = daemon.bolt(&["deploy", path.to_str().unwrap()]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bolt credential set 'not-yet'"));
-    let view = daemon.wait_work_order(&work_order_id(&daemon.post("/i/nc", "{}")));
+    let view = daemon.wait_work_order(&daemon.post_work_order("/i/nc", "{}"));
     assert_eq!(view.row.state, WorkOrderState::Exception);
     assert_eq!(
         view.runs[0].error_type.as_deref(),
@@ -551,7 +543,7 @@ fn busy_project(max_attempts: u32, millis: u32) -> String {
 
 /// Posts to the slow workflow and waits until its run is executing; returns the work order.
 fn start_slow_run(daemon: &Daemon) -> String {
-    let id = work_order_id(&daemon.post("/i/slow", "{}"));
+    let id = daemon.post_work_order("/i/slow", "{}");
     let deadline = Instant::now() + Duration::from_secs(10);
     while daemon.show(&id).row.state != WorkOrderState::Running {
         assert!(Instant::now() < deadline, "never started");
@@ -613,7 +605,7 @@ fn bolt_stop_puts_runs_that_have_not_started_back_in_the_queue() {
     let mut daemon = Daemon::start_with(&[("BOLT_CONFIG", config.path().to_str().unwrap())]);
     daemon.deploy_text(&slow_project(1));
     let first = start_slow_run(&daemon);
-    let second = work_order_id(&daemon.post("/i/slow", "{}"));
+    let second = daemon.post_work_order("/i/slow", "{}");
     let deadline = Instant::now() + Duration::from_secs(5);
     while daemon.show(&second).runs[0].state != RunState::Claimed {
         assert!(
@@ -720,14 +712,14 @@ fn hostile_jobs_are_killed_within_their_limits_and_the_daemon_carries_on() {
         "name: hostile\nworkflows:\n  loop:\n    run_timeout_secs: 1\n    jobs:\n      spin:\n        body: |\n          fn(state => { while (true) {} })\n    triggers:\n      webhook: {type: webhook, custom_path: loop}\n    edges:\n      webhook->spin: {source_trigger: webhook, target_job: spin, condition_type: always}\n  hog:\n    memory_limit_mb: 32\n    jobs:\n      eat:\n        body: |\n          fn(state => { const a = []; while (true) { a.push('x'.repeat(1024 * 1024)); } })\n    triggers:\n      webhook: {type: webhook, custom_path: hog}\n    edges:\n      webhook->eat: {source_trigger: webhook, target_job: eat, condition_type: always}\n",
     );
     let started = Instant::now();
-    let looping = daemon.wait_work_order(&work_order_id(&daemon.post("/i/loop", "{}")));
+    let looping = daemon.wait_work_order(&daemon.post_work_order("/i/loop", "{}"));
     assert_eq!(looping.row.state, WorkOrderState::Killed, "{looping:#?}");
     assert_eq!(
         looping.runs[0].steps[0].error_type.as_deref(),
         Some("TimeoutError")
     );
     assert!(started.elapsed() < Duration::from_secs(10));
-    let hog = daemon.wait_work_order(&work_order_id(&daemon.post("/i/hog", "{}")));
+    let hog = daemon.wait_work_order(&daemon.post_work_order("/i/hog", "{}"));
     assert_eq!(hog.row.state, WorkOrderState::Killed, "{hog:#?}");
     // Still serving.
     assert_eq!(daemon.client().status().unwrap().running, 0);

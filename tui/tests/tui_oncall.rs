@@ -7,46 +7,14 @@ use bolt_client::tui;
 
 use bolt_shared::protocol::Request;
 use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use tui::action::{Action, External};
 use tui::app::App;
 use tui::dialogs::overlay::Overlay;
 use tui::measure::demo_app;
 use tui::source::{Incoming, Tag};
+use tui::testing::{ctrl, press, render, type_text};
 use tui::theme::ColorMode;
-
-fn render(app: &App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| app.draw(frame)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let mut text = String::new();
-    for y in 0..height {
-        for x in 0..width {
-            text.push_str(buffer[(x, y)].symbol());
-        }
-        text.push('\n');
-    }
-    text
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn ctrl(app: &mut App, c: char) {
-    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        if c == '\n' {
-            press(app, KeyCode::Enter);
-        } else {
-            press(app, KeyCode::Char(c));
-        }
-    }
-}
 
 /// The demo app with the editor open on Summarise Visit.
 fn editing() -> App {

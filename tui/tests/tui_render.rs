@@ -9,7 +9,7 @@ use bolt_shared::model::{MatchSource, SearchHit, WipeReason, WorkOrderState};
 use bolt_shared::protocol::{Event, Request, RerunOutcome, Response};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use ratatui::style::Color;
 use std::time::Duration;
 use tui::action::ScreenId;
@@ -18,31 +18,8 @@ use tui::dialogs::overlay::Overlay;
 use tui::fixtures;
 use tui::measure::demo_app;
 use tui::source::{Connection, Incoming, Tag};
+use tui::testing::{ctrl, press, render, type_text};
 use tui::theme::ColorMode;
-
-fn render(app: &App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| app.draw(frame)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let mut text = String::new();
-    for y in 0..height {
-        for x in 0..width {
-            text.push_str(buffer[(x, y)].symbol());
-        }
-        text.push('\n');
-    }
-    text
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        press(app, KeyCode::Char(c));
-    }
-}
 
 fn open_detail(app: &mut App) {
     press(app, KeyCode::Enter);
@@ -354,7 +331,7 @@ fn workflows_list_and_graph() {
     assert!(editor.contains("Edit job: Summarise Visit"), "{editor}");
     assert!(editor.contains("post('/summaries'"));
     type_text(&mut app, "// ");
-    app.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    ctrl(&mut app, 's');
     let diff = render(&app, 120, 40);
     assert!(diff.contains("- post('/summaries'"), "{diff}");
     assert!(diff.contains("+ // post('/summaries'"), "{diff}");
@@ -386,7 +363,7 @@ fn manual_run_sends_the_typed_json() {
     assert!(render(&app, 120, 40).contains("Run Visit Intake by hand"));
     press(&mut app, KeyCode::Down);
     type_text(&mut app, "\"visit_id\": \"V-1\"");
-    app.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    ctrl(&mut app, 's');
     match app.outbox.pop() {
         Some((
             Tag::Trigger,
@@ -435,7 +412,7 @@ fn credential_form_masks_secrets_and_lists_never_show_values() {
     assert!(form.contains("https://odk.example.org"));
     assert!(!form.contains("hunter2"), "the password is masked:\n{form}");
     assert!(form.contains("•••••••"), "{form}");
-    app.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    ctrl(&mut app, 's');
     match app.outbox.pop() {
         Some((_, Request::CredentialSet { name, body })) => {
             assert_eq!(name, "odk");
@@ -706,7 +683,7 @@ fn write_to_file_saves_the_value_under_the_cursor() {
     assert!(render(&app, 120, 40).contains("Write to file"));
     // Replace the suggested name with our path.
     press(&mut app, KeyCode::Home);
-    app.handle_key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL));
+    ctrl(&mut app, 'k');
     type_text(&mut app, path.to_str().unwrap());
     press(&mut app, KeyCode::Enter);
     let written = std::fs::read_to_string(&path).unwrap();

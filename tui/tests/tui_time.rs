@@ -5,24 +5,9 @@
 
 use bolt_client::tui;
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use tui::measure::demo_app;
+use tui::testing::render;
 use tui::theme::ColorMode;
-
-fn render(app: &tui::app::App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| app.draw(frame)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let mut text = String::new();
-    for y in 0..height {
-        for x in 0..width {
-            text.push_str(buffer[(x, y)].symbol());
-        }
-        text.push('\n');
-    }
-    text
-}
 
 #[test]
 fn the_history_header_names_the_zone_of_its_times() {

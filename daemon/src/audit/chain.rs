@@ -5,7 +5,7 @@
 
 use crate::store::{self, StoreResult};
 use bolt_shared::audit::{ChainBreak, ChainReport};
-use rusqlite::Connection;
+use bolt_sql::Db;
 use sha2::{Digest, Sha256};
 use std::ops::ControlFlow;
 
@@ -48,10 +48,10 @@ pub struct Tip {
 }
 
 /// The chain's newest event (sealing events from before the chain existed, once).
-pub fn tip(conn: &Connection) -> StoreResult<Tip> {
-    let mut found = store::audit::newest(conn)?;
-    if matches!(&found, Some(newest) if newest.hash.is_none()) && seal_legacy(conn)? > 0 {
-        found = store::audit::newest(conn)?;
+pub fn tip(db: &dyn Db) -> StoreResult<Tip> {
+    let mut found = store::audit::newest(db)?;
+    if matches!(&found, Some(newest) if newest.hash.is_none()) && seal_legacy(db)? > 0 {
+        found = store::audit::newest(db)?;
     }
     Ok(match found {
         Some(newest) => Tip {
@@ -69,14 +69,14 @@ pub fn tip(conn: &Connection) -> StoreResult<Tip> {
 
 /// Chains the events written before the chain existed (up to the id the migration
 /// recorded); later events without a hash are not sealed: verify reports them.
-pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
-    let through = store::audit::legacy_through(conn)?;
-    if store::audit::unsealed_through(conn, through)? == 0 {
+pub fn seal_legacy(db: &dyn Db) -> StoreResult<u64> {
+    let through = store::audit::legacy_through(db)?;
+    if store::audit::unsealed_through(db, through)? == 0 {
         return Ok(0);
     }
     let mut prev = String::new();
     let mut sealed = 0;
-    for row in store::audit::rows_through(conn, through)? {
+    for row in store::audit::rows_through(db, through)? {
         if let Some(hash) = row.hash {
             prev = hash;
             continue;
@@ -90,7 +90,7 @@ pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
             metadata: row.metadata.as_deref(),
         };
         let hash = content.hash(&prev);
-        store::audit::seal(conn, row.id, &prev, &hash)?;
+        store::audit::seal(db, row.id, &prev, &hash)?;
         prev = hash;
         sealed += 1;
     }
@@ -103,8 +103,8 @@ pub fn seal_legacy(conn: &Connection) -> StoreResult<u64> {
 
 /// Where the chain starts: after the last retention purge's checkpoint, else at the
 /// beginning.
-fn start(conn: &Connection) -> StoreResult<(i64, String)> {
-    let checkpoint = store::audit::last_checkpoint(conn)?;
+fn start(db: &dyn Db) -> StoreResult<(i64, String)> {
+    let checkpoint = store::audit::last_checkpoint(db)?;
     let parsed = checkpoint
         .as_deref()
         .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
@@ -118,8 +118,8 @@ fn start(conn: &Connection) -> StoreResult<(i64, String)> {
 }
 
 /// Walks the chain from its start and reports the first gap or edit.
-pub fn verify(conn: &Connection) -> StoreResult<ChainReport> {
-    let (first_id, mut expected_prev) = start(conn)?;
+pub fn verify(db: &dyn Db) -> StoreResult<ChainReport> {
+    let (first_id, mut expected_prev) = start(db)?;
     let mut expected_id = first_id;
     let mut report = ChainReport {
         checked: 0,
@@ -128,7 +128,7 @@ pub fn verify(conn: &Connection) -> StoreResult<ChainReport> {
         broken: None,
     };
     // Events before the chain's start are what a purge left or what was slipped in front.
-    if let Some(id) = store::audit::newest_below(conn, first_id)? {
+    if let Some(id) = store::audit::newest_below(db, first_id)? {
         report.broken = Some(ChainBreak {
             id,
             problem: "gap".into(),
@@ -138,7 +138,7 @@ pub fn verify(conn: &Connection) -> StoreResult<ChainReport> {
         });
         return Ok(report);
     }
-    store::audit::each_from(conn, first_id, |row| {
+    store::audit::each_from(db, first_id, |row| {
         let id = row.id;
         let content = Content {
             id,
@@ -203,38 +203,25 @@ pub fn verify(conn: &Connection) -> StoreResult<ChainReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::store::suite;
+    use bolt_sql::{DbExt, Sql, params};
 
-    async fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), 1).unwrap();
-        (dir, store)
-    }
-
-    async fn write(store: &Store, n: usize) {
-        store
-            .writer
-            .write(move |tx| {
-                for i in 0..n {
-                    super::super::record(
-                        tx,
-                        "workflow.job_updated",
-                        &format!("wf/job{i}"),
-                        Some(&serde_json::json!({ "i": i })),
-                    )?;
-                }
-                Ok(())
-            })
-            .await
+    fn write(db: &dyn Db, n: usize) {
+        for i in 0..n {
+            super::super::record(
+                db,
+                "workflow.job_updated",
+                &format!("wf/job{i}"),
+                Some(&serde_json::json!({ "i": i })),
+            )
             .unwrap();
+        }
     }
 
-    fn open(dir: &tempfile::TempDir) -> Connection {
-        crate::store::open_connection(&dir.path().join(crate::store::DB_FILE)).unwrap()
-    }
-
-    fn verify_now(dir: &tempfile::TempDir) -> ChainReport {
-        verify(&open(dir)).unwrap()
+    /// Drops one of the append-only triggers, as someone editing the database could.
+    fn drop_trigger(db: &dyn Db, name: &str) {
+        const DROP: Sql = Sql::new("DROP TRIGGER {}", "DROP TRIGGER {} ON audit_events");
+        suite::seed(db, &db.sql(&DROP).replace("{}", name));
     }
 
     /// Stores already written hold these hashes: what a hash covers never changes.
@@ -266,84 +253,130 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn events_from_before_the_chain_are_sealed_once_and_later_strays_are_reported() {
-        let (dir, store) = store().await;
-        drop(store);
-        // As a store upgraded from before the chain: events without hashes, up to the id
-        // the migration noted.
-        let conn = open(&dir);
-        for i in 1..=3 {
-            conn.execute(
-                "INSERT INTO audit_events (id, at, actor, action, subject) VALUES (?1, ?1, 'bolt', 'project.deploy', 'p')",
-                [i],
+    #[test]
+    fn events_from_before_the_chain_are_sealed_once_and_later_strays_are_reported() {
+        suite::on_each_backend(|db| {
+            // As a store upgraded from before the chain: events without hashes, up to the
+            // id the migration noted.
+            for i in 1..=3i64 {
+                db.execute(
+                    "INSERT INTO audit_events (id, at, actor, action, subject) VALUES (?1, ?1, 'bolt', 'project.deploy', 'p')",
+                    params![i],
+                )
+                .unwrap();
+            }
+            db.execute(
+                "UPDATE store_meta SET value = '3' WHERE key = 'audit_legacy_through'",
+                params![],
             )
             .unwrap();
-        }
-        conn.execute(
-            "UPDATE store_meta SET value = '3' WHERE key = 'audit_legacy_through'",
-            [],
-        )
-        .unwrap();
-        let store = Store::open(dir.path(), 1).unwrap();
-        write(&store, 2).await;
-        let report = verify_now(&dir);
-        assert_eq!((report.checked, report.broken), (5, None));
-        // One slipped in around boltd, after the chain began, is not sealed.
-        conn.execute(
-            "INSERT INTO audit_events (id, at, actor, action, subject) VALUES (6, 6, 'x', 'credential.deleted', 'c')",
-            [],
-        )
-        .unwrap();
-        write(&store, 1).await;
-        let broken = verify_now(&dir).broken.unwrap();
-        assert_eq!(
-            (broken.id, broken.problem.as_str()),
-            (6, "edited"),
-            "{broken:?}"
-        );
-        assert!(broken.detail.contains("no hash"), "{broken:?}");
+            // What boltd does at start.
+            assert_eq!(seal_legacy(db).unwrap(), 3);
+            assert_eq!(seal_legacy(db).unwrap(), 0, "sealed once");
+            write(db, 2);
+            let report = verify(db).unwrap();
+            assert_eq!((report.checked, report.broken), (5, None));
+            // One slipped in around boltd, after the chain began, is not sealed.
+            db.execute(
+                "INSERT INTO audit_events (id, at, actor, action, subject) VALUES (6, 6, 'x', 'credential.deleted', 'c')",
+                params![],
+            )
+            .unwrap();
+            write(db, 1);
+            let broken = verify(db).unwrap().broken.unwrap();
+            assert_eq!(
+                (broken.id, broken.problem.as_str()),
+                (6, "edited"),
+                "{broken:?}"
+            );
+            assert!(broken.detail.contains("no hash"), "{broken:?}");
+        });
     }
 
-    #[tokio::test]
-    async fn a_whole_chain_verifies_and_an_edit_or_a_removal_is_found() {
-        let (dir, store) = store().await;
-        write(&store, 5).await;
-        let report = verify_now(&dir);
-        assert_eq!((report.checked, report.broken), (5, None));
+    #[test]
+    fn a_whole_chain_verifies_and_an_edit_or_a_removal_is_found() {
+        suite::on_each_backend(|db| {
+            write(db, 5);
+            let report = verify(db).unwrap();
+            assert_eq!((report.checked, report.broken), (5, None));
+            assert_eq!((report.first_id, report.last_id), (Some(1), Some(5)));
 
-        let conn = open(&dir);
-        // Append-only, as long as nobody drops the triggers.
-        let refused = conn
-            .execute("UPDATE audit_events SET actor = 'mallory' WHERE id = 3", [])
-            .unwrap_err()
-            .to_string();
-        assert!(refused.contains("append-only"), "{refused}");
-        assert!(
-            conn.execute("DELETE FROM audit_events WHERE id = 3", [])
-                .is_err()
-        );
+            // Append-only, as long as nobody drops the triggers.
+            let refused = db
+                .execute(
+                    "UPDATE audit_events SET actor = 'mallory' WHERE id = 3",
+                    params![],
+                )
+                .unwrap_err()
+                .to_string();
+            assert!(refused.contains("append-only"), "{refused}");
+            let refused = db
+                .execute("DELETE FROM audit_events WHERE id = 3", params![])
+                .unwrap_err()
+                .to_string();
+            assert!(refused.contains("append-only"), "{refused}");
 
-        conn.execute_batch(
-            "DROP TRIGGER audit_events_append_only_update;
-             UPDATE audit_events SET actor = 'mallory' WHERE id = 3;",
-        )
-        .unwrap();
-        let broken = verify_now(&dir).broken.unwrap();
-        assert_eq!((broken.id, broken.problem.as_str()), (3, "edited"));
+            drop_trigger(db, "audit_events_append_only_update");
+            suite::seed(db, "UPDATE audit_events SET actor = 'mallory' WHERE id = 3");
+            let broken = verify(db).unwrap().broken.unwrap();
+            assert_eq!((broken.id, broken.problem.as_str()), (3, "edited"));
 
-        conn.execute_batch(
-            "UPDATE audit_events SET actor = 'boltd' WHERE id = 3;
-             DROP TRIGGER audit_events_append_only_delete;
-             DELETE FROM audit_events WHERE id = 2;",
-        )
-        .unwrap();
-        let broken = verify_now(&dir).broken.unwrap();
-        assert_eq!(
-            (broken.id, broken.problem.as_str()),
-            (3, "gap"),
-            "{broken:?}"
-        );
-        assert!(broken.detail.contains("event 2 is missing"), "{broken:?}");
+            suite::seed(db, "UPDATE audit_events SET actor = 'boltd' WHERE id = 3");
+            drop_trigger(db, "audit_events_append_only_delete");
+            suite::seed(db, "DELETE FROM audit_events WHERE id = 2");
+            let broken = verify(db).unwrap().broken.unwrap();
+            assert_eq!(
+                (broken.id, broken.problem.as_str()),
+                (3, "gap"),
+                "{broken:?}"
+            );
+            assert!(broken.detail.contains("event 2 is missing"), "{broken:?}");
+        });
+    }
+
+    #[test]
+    fn a_chain_longer_than_a_page_is_walked_to_its_end() {
+        suite::on_each_backend(|db| {
+            db.in_transaction(|tx| -> crate::store::StoreResult<()> {
+                write(tx, 1005);
+                Ok(())
+            })
+            .unwrap();
+            let report = verify(db).unwrap();
+            assert_eq!((report.checked, report.broken), (1005, None));
+            assert_eq!(report.last_id, Some(1005));
+        });
+    }
+
+    /// PostgreSQL: nodes sharing the database append to one chain without a repeated id.
+    #[test]
+    fn nodes_appending_at_once_keep_one_chain() {
+        let Some(scratch) = bolt_sql::testing::PgScratch::new() else {
+            return;
+        };
+        let setup = scratch.connect().unwrap();
+        bolt_sql::pg::migrate(&setup, bolt_sql::schema::POSTGRES).unwrap();
+        std::thread::scope(|threads| {
+            for node in 0..3 {
+                let client = scratch.connect().unwrap();
+                threads.spawn(move || {
+                    for i in 0..20 {
+                        client
+                            .in_transaction(|tx| {
+                                super::super::record_as(
+                                    tx,
+                                    &format!("node{node}"),
+                                    "run.cancelled",
+                                    &format!("r{i}"),
+                                    None,
+                                )
+                            })
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let report = verify(&setup).unwrap();
+        assert_eq!((report.checked, report.broken), (60, None));
     }
 }

@@ -8,7 +8,7 @@ pub mod purge;
 pub mod query;
 
 use crate::store::{self, StoreResult, now_micros};
-use rusqlite::Connection;
+use bolt_sql::{Db, DbExt, Dialect};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set at start when `[audit] syslog` is configured: new events are queued for delivery.
@@ -22,14 +22,14 @@ pub fn forward_to_syslog(on: bool) {
 /// Records an event as the current actor (see [`crate::actor`]). `kind` is
 /// `subject_type.action`, e.g. `credential.updated`.
 pub fn record(
-    conn: &Connection,
+    db: &dyn Db,
     kind: &str,
     subject: &str,
     metadata: Option<&serde_json::Value>,
 ) -> StoreResult<i64> {
     let metadata = metadata.map(|m| m.to_string());
     record_as(
-        conn,
+        db,
         &crate::actor::current(),
         kind,
         subject,
@@ -39,13 +39,31 @@ pub fn record(
 
 /// Records an event with its actor given (a webhook's source, boltd itself).
 pub fn record_as(
-    conn: &Connection,
+    db: &dyn Db,
     actor: &str,
     kind: &str,
     subject: &str,
     metadata: Option<&str>,
 ) -> StoreResult<i64> {
-    let tip = chain::tip(conn)?;
+    match db.dialect() {
+        Dialect::Sqlite => append_to_chain(db, actor, kind, subject, metadata),
+        // Nodes sharing a PostgreSQL database append to one chain: each holds the chain's
+        // lock from reading the tip until its transaction ends.
+        Dialect::Postgres => db.in_transaction(|tx| {
+            store::audit::lock_chain(tx)?;
+            append_to_chain(tx, actor, kind, subject, metadata)
+        }),
+    }
+}
+
+fn append_to_chain(
+    db: &dyn Db,
+    actor: &str,
+    kind: &str,
+    subject: &str,
+    metadata: Option<&str>,
+) -> StoreResult<i64> {
+    let tip = chain::tip(db)?;
     let event = chain::Content {
         id: tip.id + 1,
         at: now_micros(),
@@ -56,7 +74,7 @@ pub fn record_as(
     };
     let hash = event.hash(&tip.hash);
     store::audit::append(
-        conn,
+        db,
         &store::audit::NewAuditEvent {
             id: event.id,
             at: event.at,
@@ -69,7 +87,7 @@ pub fn record_as(
         },
     )?;
     if FORWARDING.load(Ordering::Relaxed) {
-        store::audit::queue_for_syslog(conn, event.id)?;
+        store::audit::queue_for_syslog(db, event.id)?;
         atna::wake();
     }
     Ok(event.id)
@@ -78,14 +96,14 @@ pub fn record_as(
 /// Records an event about a work order or run (`work_order.rerun`, `run.cancelled`), with
 /// its workflow's key in the metadata so `bolt audit --workflow` finds it.
 pub fn record_for_work_order(
-    conn: &Connection,
+    db: &dyn Db,
     kind: &str,
     subject: &str,
     work_order_id: &str,
     mut metadata: serde_json::Map<String, serde_json::Value>,
 ) -> StoreResult<i64> {
     // Without its workflow (gone, or unreadable) the event is still recorded.
-    let workflow = store::audit::workflow_of_work_order(conn, work_order_id)
+    let workflow = store::audit::workflow_of_work_order(db, work_order_id)
         .ok()
         .flatten();
     metadata.insert("work_order".into(), work_order_id.into());
@@ -93,7 +111,7 @@ pub fn record_for_work_order(
         metadata.insert("workflow".into(), workflow.into());
     }
     record(
-        conn,
+        db,
         kind,
         subject,
         Some(&serde_json::Value::Object(metadata)),

@@ -42,53 +42,95 @@ pub fn is_pattern(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusqlite::Connection;
+    use crate::collections::rules::ItemQuery;
+    use crate::store::collections as store;
+    use crate::store::suite::{on_each_backend, seed};
 
-    fn matches(pattern: &str, key: &str) -> bool {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.query_row(
-            "SELECT ?1 GLOB ?2",
-            rusqlite::params![key, KeyPattern::new(pattern).glob()],
-            |r| r.get(0),
-        )
-        .unwrap()
+    /// Checks each (pattern, key, whether it matches) by storing the key alone in a
+    /// collection and asking for the pattern's page, on each backend.
+    fn check(cases: &[(&str, &str, bool)]) {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0)",
+            );
+            store::create(db, "p", "c", 0).unwrap();
+            let c = store::find(db, "p", "c").unwrap().unwrap();
+            for (at, &(pattern, key, expected)) in (1..).zip(cases) {
+                store::delete_matching(db, &c.id, None, at).unwrap();
+                let item = [(key.to_string(), "v".to_string())];
+                store::write_items(db, &c.id, &item, &[None], 0, at).unwrap();
+                let query = ItemQuery {
+                    pattern: Some(KeyPattern::new(pattern)),
+                    ..ItemQuery::default()
+                };
+                let found = store::page(db, &c.id, &query.range(), 10).unwrap();
+                assert_eq!(
+                    !found.is_empty(),
+                    expected,
+                    "pattern {pattern:?}, key {key:?} on {:?}",
+                    db.dialect()
+                );
+            }
+        });
     }
 
     #[test]
     fn star_matches_any_run_and_the_rest_matches_itself() {
-        assert!(matches("waiting:*", "waiting:0001"));
-        assert!(matches("waiting:*", "waiting:"));
-        assert!(!matches("waiting:*", "called:0001"));
-        assert!(matches("foo:*:bar*", "foo:123:bar1"));
-        assert!(!matches("foo:*:bar*", "foo:234:boo"));
-        assert!(matches("*", ""));
-        assert!(matches("exact", "exact"));
-        assert!(!matches("exact", "exactly"));
+        check(&[
+            ("waiting:*", "waiting:0001", true),
+            ("waiting:*", "waiting:", true),
+            ("waiting:*", "called:0001", false),
+            ("foo:*:bar*", "foo:123:bar1", true),
+            ("foo:*:bar*", "foo:234:boo", false),
+            ("*", "", true),
+            ("exact", "exact", true),
+            ("exact", "exactly", false),
+        ]);
     }
 
     #[test]
     fn case_counts_as_in_postgres() {
-        assert!(!matches("Waiting:*", "waiting:1"));
-        assert!(!matches("ward", "WARD"));
+        check(&[("Waiting:*", "waiting:1", false), ("ward", "WARD", false)]);
     }
 
     #[test]
     fn underscore_is_one_character_as_in_lightning() {
-        assert!(matches("a_c", "abc"));
-        assert!(matches("a_c", "a_c"));
-        assert!(!matches("a_c", "ac"));
-        assert!(matches("2025-05:_*", "2025-05:é1"));
+        check(&[
+            ("a_c", "abc", true),
+            ("a_c", "a_c", true),
+            ("a_c", "ac", false),
+            ("2025-05:_*", "2025-05:é1", true),
+        ]);
     }
 
     #[test]
     fn glob_specials_and_like_specials_are_literal() {
-        for key in ["a?c", "a[b]c", "a]c", "100%", "back\\slash", "a.c"] {
-            assert!(matches(key, key), "{key}");
-        }
-        assert!(!matches("a?c", "abc"));
-        assert!(!matches("a[b]c", "abc"));
-        assert!(!matches("100%", "1000"));
-        assert!(matches("[*]", "[anything]"));
+        let mut cases: Vec<(&str, &str, bool)> = [
+            "a?c",
+            "a[b]c",
+            "a]c",
+            "100%",
+            "back\\slash",
+            "a.c",
+            "[",
+            "a%_",
+            "x^$|",
+        ]
+        .into_iter()
+        .map(|key| (key, key, true))
+        .collect();
+        cases.extend([
+            ("a?c", "abc", false),
+            ("a[b]c", "abc", false),
+            ("100%", "1000", false),
+            ("[*]", "[anything]", true),
+            ("a%_", "a%%", true),
+            ("a%_", "abc", false),
+            ("a.c", "abc", false),
+            ("[", "a", false),
+        ]);
+        check(&cases);
     }
 
     #[test]

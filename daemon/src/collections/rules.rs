@@ -5,7 +5,7 @@
 use super::pattern::KeyPattern;
 use crate::store::StoreResult;
 use crate::store::collections::{self as stored, Collection, ItemRange};
-use rusqlite::Connection;
+use bolt_sql::Db;
 use std::collections::HashSet;
 
 /// Which items a page holds: all bounds optional (microseconds).
@@ -98,7 +98,7 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 /// Inserts or replaces items, all or none. Checks every limit before writing anything, so
 /// a refused request leaves the collection as it was. Returns how many were written.
 pub fn put_all(
-    conn: &Connection,
+    conn: &dyn Db,
     collection: &Collection,
     items: &[(String, String)],
     limits: &Limits,
@@ -149,17 +149,17 @@ pub fn put_all(
 mod tests {
     use super::*;
     use crate::store::collections::*;
-    use crate::store::open_connection;
+    use crate::store::suite::{on_each_backend, seed};
 
-    fn db() -> (tempfile::TempDir, Connection) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut conn = open_connection(&dir.path().join("t.db")).unwrap();
-        crate::store::migrate_for_tests(&mut conn, &dir.path().join("t.db"));
-        conn.execute_batch(
-            "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'one', 0, 0), ('p2', 'two', 0, 0);",
-        )
-        .unwrap();
-        (dir, conn)
+    /// Runs `test` on each backend with projects p1 and p2.
+    fn with_projects(test: impl Fn(&dyn Db)) {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'one', 0, 0), ('p2', 'two', 0, 0);",
+            );
+            test(db);
+        });
     }
 
     const LIMITS: Limits = Limits {
@@ -174,7 +174,7 @@ mod tests {
             .collect()
     }
 
-    fn keys(conn: &Connection, c: &Collection, query: &ItemQuery, limit: usize) -> Vec<String> {
+    fn keys(conn: &dyn Db, c: &Collection, query: &ItemQuery, limit: usize) -> Vec<String> {
         page(conn, &c.id, &query.range(), limit)
             .unwrap()
             .into_iter()
@@ -194,208 +194,214 @@ mod tests {
 
     #[test]
     fn upserts_keep_their_place_and_sizes_add_up() {
-        let (_dir, conn) = db();
-        assert!(create(&conn, "p1", "stock", 10).unwrap());
-        assert!(!create(&conn, "p1", "stock", 11).unwrap());
-        let c = find(&conn, "p1", "stock").unwrap().unwrap();
-        // One batch, one microsecond: positions still strictly increase.
-        let written = put_all(
-            &conn,
-            &c,
-            &items(&[("b", "1"), ("a", "22"), ("c", "333")]),
-            &LIMITS,
-            100,
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(written, 3);
-        let all = page(&conn, &c.id, &ItemQuery::default().range(), 10).unwrap();
-        assert_eq!(
-            all.iter()
-                .map(|i| (i.key.as_str(), i.created_at))
-                .collect::<Vec<_>>(),
-            [("b", 100), ("a", 101), ("c", 102)]
-        );
-        // An update keeps the place; a new key goes last even if the clock went back.
-        put_all(&conn, &c, &items(&[("a", "x"), ("d", "4")]), &LIMITS, 50)
+        with_projects(|conn| {
+            assert!(create(conn, "p1", "stock", 10).unwrap());
+            assert!(!create(conn, "p1", "stock", 11).unwrap());
+            let c = find(conn, "p1", "stock").unwrap().unwrap();
+            // One batch, one microsecond: positions still strictly increase.
+            let written = put_all(
+                conn,
+                &c,
+                &items(&[("b", "1"), ("a", "22"), ("c", "333")]),
+                &LIMITS,
+                100,
+            )
             .unwrap()
             .unwrap();
-        assert_eq!(
-            keys(&conn, &c, &ItemQuery::default(), 10),
-            ["b", "a", "c", "d"]
-        );
-        let a = get(&conn, &c.id, "a").unwrap().unwrap();
-        assert_eq!(
-            (a.value.as_str(), a.created_at, a.updated_at),
-            ("x", 101, 50)
-        );
-        let c = find(&conn, "p1", "stock").unwrap().unwrap();
-        assert_eq!(c.item_count, 4);
-        assert_eq!(c.byte_size, (1 + 1) + (1 + 1) + (1 + 3) + (1 + 1));
-        assert!(delete_key(&conn, &c.id, "c", 60).unwrap());
-        assert!(!delete_key(&conn, &c.id, "c", 60).unwrap());
-        let c = find(&conn, "p1", "stock").unwrap().unwrap();
-        assert_eq!((c.item_count, c.byte_size), (3, 6));
+            assert_eq!(written, 3);
+            let all = page(conn, &c.id, &ItemQuery::default().range(), 10).unwrap();
+            assert_eq!(
+                all.iter()
+                    .map(|i| (i.key.as_str(), i.created_at))
+                    .collect::<Vec<_>>(),
+                [("b", 100), ("a", 101), ("c", 102)]
+            );
+            // An update keeps the place; a new key goes last even if the clock went back.
+            put_all(conn, &c, &items(&[("a", "x"), ("d", "4")]), &LIMITS, 50)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                keys(conn, &c, &ItemQuery::default(), 10),
+                ["b", "a", "c", "d"]
+            );
+            let a = get(conn, &c.id, "a").unwrap().unwrap();
+            assert_eq!(
+                (a.value.as_str(), a.created_at, a.updated_at),
+                ("x", 101, 50)
+            );
+            let c = find(conn, "p1", "stock").unwrap().unwrap();
+            assert_eq!(c.item_count, 4);
+            assert_eq!(c.byte_size, (1 + 1) + (1 + 1) + (1 + 3) + (1 + 1));
+            assert!(delete_key(conn, &c.id, "c", 60).unwrap());
+            assert!(!delete_key(conn, &c.id, "c", 60).unwrap());
+            let c = find(conn, "p1", "stock").unwrap().unwrap();
+            assert_eq!((c.item_count, c.byte_size), (3, 6));
+        });
     }
 
     #[test]
     fn paging_resumes_after_the_cursor_and_filters_apply() {
-        let (_dir, conn) = db();
-        create(&conn, "p1", "q", 0).unwrap();
-        let c = find(&conn, "p1", "q").unwrap().unwrap();
-        let batch: Vec<(String, String)> = (0..7)
-            .map(|i| {
-                (
-                    format!("{}:{i}", if i % 2 == 0 { "even" } else { "odd" }),
-                    i.to_string(),
-                )
-            })
-            .collect();
-        put_all(&conn, &c, &batch, &LIMITS, 1_000).unwrap().unwrap();
-        let first = page(&conn, &c.id, &ItemQuery::default().range(), 3).unwrap();
-        assert_eq!(first.len(), 3);
-        let next = ItemQuery {
-            after: Some(first[2].created_at),
-            ..ItemQuery::default()
-        };
-        assert_eq!(keys(&conn, &c, &next, 3), ["odd:3", "even:4", "odd:5"]);
-        let evens = ItemQuery {
-            pattern: Some(KeyPattern::new("even:*")),
-            ..ItemQuery::default()
-        };
-        assert_eq!(
-            keys(&conn, &c, &evens, 10),
-            ["even:0", "even:2", "even:4", "even:6"]
-        );
-        let window = ItemQuery {
-            created_after: Some(1_002),
-            created_before: Some(1_005),
-            ..ItemQuery::default()
-        };
-        assert_eq!(keys(&conn, &c, &window, 10), ["even:2", "odd:3", "even:4"]);
-        put_all(&conn, &c, &items(&[("odd:5", "changed")]), &LIMITS, 9_000)
-            .unwrap()
-            .unwrap();
-        let updated = ItemQuery {
-            updated_after: Some(9_000),
-            ..ItemQuery::default()
-        };
-        assert_eq!(keys(&conn, &c, &updated, 10), ["odd:5"]);
-        let not_updated = ItemQuery {
-            updated_before: Some(9_000),
-            ..ItemQuery::default()
-        };
-        assert_eq!(keys(&conn, &c, &not_updated, 10).len(), 6);
+        with_projects(|conn| {
+            create(conn, "p1", "q", 0).unwrap();
+            let c = find(conn, "p1", "q").unwrap().unwrap();
+            let batch: Vec<(String, String)> = (0..7)
+                .map(|i| {
+                    (
+                        format!("{}:{i}", if i % 2 == 0 { "even" } else { "odd" }),
+                        i.to_string(),
+                    )
+                })
+                .collect();
+            put_all(conn, &c, &batch, &LIMITS, 1_000).unwrap().unwrap();
+            let first = page(conn, &c.id, &ItemQuery::default().range(), 3).unwrap();
+            assert_eq!(first.len(), 3);
+            let next = ItemQuery {
+                after: Some(first[2].created_at),
+                ..ItemQuery::default()
+            };
+            assert_eq!(keys(conn, &c, &next, 3), ["odd:3", "even:4", "odd:5"]);
+            let evens = ItemQuery {
+                pattern: Some(KeyPattern::new("even:*")),
+                ..ItemQuery::default()
+            };
+            assert_eq!(
+                keys(conn, &c, &evens, 10),
+                ["even:0", "even:2", "even:4", "even:6"]
+            );
+            let window = ItemQuery {
+                created_after: Some(1_002),
+                created_before: Some(1_005),
+                ..ItemQuery::default()
+            };
+            assert_eq!(keys(conn, &c, &window, 10), ["even:2", "odd:3", "even:4"]);
+            put_all(conn, &c, &items(&[("odd:5", "changed")]), &LIMITS, 9_000)
+                .unwrap()
+                .unwrap();
+            let updated = ItemQuery {
+                updated_after: Some(9_000),
+                ..ItemQuery::default()
+            };
+            assert_eq!(keys(conn, &c, &updated, 10), ["odd:5"]);
+            let not_updated = ItemQuery {
+                updated_before: Some(9_000),
+                ..ItemQuery::default()
+            };
+            assert_eq!(keys(conn, &c, &not_updated, 10).len(), 6);
+        });
     }
 
     #[test]
     fn deletes_by_pattern_count_and_shrink() {
-        let (_dir, conn) = db();
-        create(&conn, "p1", "q", 0).unwrap();
-        let c = find(&conn, "p1", "q").unwrap().unwrap();
-        put_all(
-            &conn,
-            &c,
-            &items(&[
-                ("foo:123:bar1", "1"),
-                ("foo:234:boo", "2"),
-                ("foo:345:bar2", "3"),
-            ]),
-            &LIMITS,
-            1,
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(
-            delete_matching(&conn, &c.id, Some(KeyPattern::new("foo:*:bar*").glob()), 2).unwrap(),
-            2
-        );
-        assert_eq!(keys(&conn, &c, &ItemQuery::default(), 10), ["foo:234:boo"]);
-        assert_eq!(delete_matching(&conn, &c.id, None, 3).unwrap(), 1);
-        let c = find(&conn, "p1", "q").unwrap().unwrap();
-        assert_eq!((c.item_count, c.byte_size), (0, 0));
+        with_projects(|conn| {
+            create(conn, "p1", "q", 0).unwrap();
+            let c = find(conn, "p1", "q").unwrap().unwrap();
+            put_all(
+                conn,
+                &c,
+                &items(&[
+                    ("foo:123:bar1", "1"),
+                    ("foo:234:boo", "2"),
+                    ("foo:345:bar2", "3"),
+                ]),
+                &LIMITS,
+                1,
+            )
+            .unwrap()
+            .unwrap();
+            assert_eq!(
+                delete_matching(conn, &c.id, Some(KeyPattern::new("foo:*:bar*").glob()), 2)
+                    .unwrap(),
+                2
+            );
+            assert_eq!(keys(conn, &c, &ItemQuery::default(), 10), ["foo:234:boo"]);
+            assert_eq!(delete_matching(conn, &c.id, None, 3).unwrap(), 1);
+            let c = find(conn, "p1", "q").unwrap().unwrap();
+            assert_eq!((c.item_count, c.byte_size), (0, 0));
+        });
     }
 
     #[test]
     fn limits_refuse_the_whole_write() {
-        let (_dir, conn) = db();
-        create(&conn, "p1", "q", 0).unwrap();
-        let c = find(&conn, "p1", "q").unwrap().unwrap();
-        let small = Limits {
-            max_value_chars: 5,
-            max_collection_bytes: 20,
-        };
-        // Characters, not bytes: five accented letters fit.
-        assert!(
-            put_all(&conn, &c, &items(&[("k", "ééééé")]), &small, 1)
-                .unwrap()
-                .is_ok()
-        );
-        let err = put_all(
-            &conn,
-            &c,
-            &items(&[("ok", "1"), ("long", "123456")]),
-            &small,
-            2,
-        )
-        .unwrap()
-        .unwrap_err();
-        assert!(
-            matches!(err, PutError::ValueTooLong { ref key, chars: 6, limit: 5 } if key == "long"),
-            "{err:?}"
-        );
-        assert!(err.to_string().contains("max_value_chars"), "{err}");
-        let err = put_all(&conn, &c, &items(&[("a", "1"), ("a", "2")]), &small, 3)
+        with_projects(|conn| {
+            create(conn, "p1", "q", 0).unwrap();
+            let c = find(conn, "p1", "q").unwrap().unwrap();
+            let small = Limits {
+                max_value_chars: 5,
+                max_collection_bytes: 20,
+            };
+            // Characters, not bytes: five accented letters fit.
+            assert!(
+                put_all(conn, &c, &items(&[("k", "ééééé")]), &small, 1)
+                    .unwrap()
+                    .is_ok()
+            );
+            let err = put_all(
+                conn,
+                &c,
+                &items(&[("ok", "1"), ("long", "123456")]),
+                &small,
+                2,
+            )
             .unwrap()
             .unwrap_err();
-        assert_eq!(err, PutError::DuplicateKey("a".into()));
-        // 11 bytes held ("k" and five two-byte letters), 12 more would make 23.
-        let err = put_all(
-            &conn,
-            &c,
-            &items(&[("x", "12345"), ("y", "12345")]),
-            &small,
-            4,
-        )
-        .unwrap()
-        .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                PutError::CollectionFull {
-                    size: 23,
-                    limit: 20,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        // Nothing of the refused writes is there.
-        assert_eq!(keys(&conn, &c, &ItemQuery::default(), 10), ["k"]);
-        // A write that shrinks a collection is allowed even over the limit.
-        assert!(
-            put_all(&conn, &c, &items(&[("k", "é")]), &small, 5)
+            assert!(
+                matches!(err, PutError::ValueTooLong { ref key, chars: 6, limit: 5 } if key == "long"),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("max_value_chars"), "{err}");
+            let err = put_all(conn, &c, &items(&[("a", "1"), ("a", "2")]), &small, 3)
                 .unwrap()
-                .is_ok()
-        );
+                .unwrap_err();
+            assert_eq!(err, PutError::DuplicateKey("a".into()));
+            // 11 bytes held ("k" and five two-byte letters), 12 more would make 23.
+            let err = put_all(
+                conn,
+                &c,
+                &items(&[("x", "12345"), ("y", "12345")]),
+                &small,
+                4,
+            )
+            .unwrap()
+            .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    PutError::CollectionFull {
+                        size: 23,
+                        limit: 20,
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+            // Nothing of the refused writes is there.
+            assert_eq!(keys(conn, &c, &ItemQuery::default(), 10), ["k"]);
+            // A write that shrinks a collection is allowed even over the limit.
+            assert!(
+                put_all(conn, &c, &items(&[("k", "é")]), &small, 5)
+                    .unwrap()
+                    .is_ok()
+            );
+        });
     }
 
     #[test]
     fn collections_are_per_project() {
-        let (_dir, conn) = db();
-        create(&conn, "p1", "shared-name", 0).unwrap();
-        assert!(find(&conn, "p2", "shared-name").unwrap().is_none());
-        assert!(exists_elsewhere(&conn, "p2", "shared-name").unwrap());
-        assert!(!exists_elsewhere(&conn, "p1", "shared-name").unwrap());
-        create(&conn, "p2", "shared-name", 0).unwrap();
-        let one = find(&conn, "p1", "shared-name").unwrap().unwrap();
-        put_all(&conn, &one, &items(&[("k", "v")]), &LIMITS, 1)
-            .unwrap()
-            .unwrap();
-        let two = find(&conn, "p2", "shared-name").unwrap().unwrap();
-        assert!(get(&conn, &two.id, "k").unwrap().is_none());
-        assert_eq!(delete(&conn, "p1", "shared-name").unwrap(), Some(1));
-        assert_eq!(delete(&conn, "p1", "shared-name").unwrap(), None);
-        assert_eq!(list(&conn, "p2").unwrap().len(), 1);
+        with_projects(|conn| {
+            create(conn, "p1", "shared-name", 0).unwrap();
+            assert!(find(conn, "p2", "shared-name").unwrap().is_none());
+            assert!(exists_elsewhere(conn, "p2", "shared-name").unwrap());
+            assert!(!exists_elsewhere(conn, "p1", "shared-name").unwrap());
+            create(conn, "p2", "shared-name", 0).unwrap();
+            let one = find(conn, "p1", "shared-name").unwrap().unwrap();
+            put_all(conn, &one, &items(&[("k", "v")]), &LIMITS, 1)
+                .unwrap()
+                .unwrap();
+            let two = find(conn, "p2", "shared-name").unwrap().unwrap();
+            assert!(get(conn, &two.id, "k").unwrap().is_none());
+            assert_eq!(delete(conn, "p1", "shared-name").unwrap(), Some(1));
+            assert_eq!(delete(conn, "p1", "shared-name").unwrap(), None);
+            assert_eq!(list(conn, "p2").unwrap().len(), 1);
+        });
     }
 }

@@ -7,7 +7,7 @@ use crate::store::notify::{EndedRun, NewEvent, VersionRow, WorkflowRow};
 use crate::store::{self, StoreError, StoreResult, from_micros, now_micros};
 use crate::versions::compare;
 use bolt_shared::versions::{ItemChange, ItemDiff, VersionOrigin};
-use rusqlite::Connection;
+use bolt_sql::{Db, DbExt, Dialect};
 use serde_json::{Value, json};
 
 /// Run states `run_failed` covers: every end but success and cancel.
@@ -15,13 +15,13 @@ pub const FAILED_STATES: [&str; 5] = ["failed", "crashed", "killed", "exception"
 
 /// Queues an event for the notifier. `workflow` is (key, name) for per-workflow events.
 pub fn record(
-    conn: &Connection,
+    db: &dyn Db,
     event: &str,
     workflow: Option<(&str, &str)>,
     payload: &Value,
 ) -> StoreResult<()> {
     store::notify::insert_event(
-        conn,
+        db,
         &NewEvent {
             event,
             workflow,
@@ -32,11 +32,11 @@ pub fn record(
 }
 
 /// After a run's end is written: queues `run_failed` if it ended in a failure.
-pub fn run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
-    kept_apart(try_run_ended(conn, run_id), "run_failed")
+pub fn run_ended(db: &dyn Db, run_id: &str) -> StoreResult<()> {
+    kept_apart(db, "run_failed", |db| try_run_ended(db, run_id))
 }
 
-fn try_run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
+fn try_run_ended(db: &dyn Db, run_id: &str) -> StoreResult<()> {
     let Some(EndedRun {
         state,
         error_type,
@@ -49,7 +49,7 @@ fn try_run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
         workflow_name: name,
         project_name: project,
         failed_job,
-    }) = store::notify::ended_run(conn, run_id)?
+    }) = store::notify::ended_run(db, run_id)?
     else {
         return Ok(());
     };
@@ -83,20 +83,19 @@ fn try_run_ended(conn: &Connection, run_id: &str) -> StoreResult<()> {
             "finished_at": finished.map(from_micros),
         },
     });
-    record(conn, "run_failed", Some((&key, &name)), &payload)
+    record(db, "run_failed", Some((&key, &name)), &payload)
 }
 
 /// After version `version` of a workflow is written: queues `workflow_changed` with who
 /// made it, how, and what changed since the version before.
-pub fn workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> StoreResult<()> {
-    kept_apart(
-        try_workflow_changed(conn, workflow_id, version),
-        "workflow_changed",
-    )
+pub fn workflow_changed(db: &dyn Db, workflow_id: &str, version: i64) -> StoreResult<()> {
+    kept_apart(db, "workflow_changed", |db| {
+        try_workflow_changed(db, workflow_id, version)
+    })
 }
 
-fn try_workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> StoreResult<()> {
-    let rows = store::notify::version_and_previous(conn, workflow_id, version)?;
+fn try_workflow_changed(db: &dyn Db, workflow_id: &str, version: i64) -> StoreResult<()> {
+    let rows = store::notify::version_and_previous(db, workflow_id, version)?;
     let Some(VersionRow {
         snapshot,
         actor,
@@ -148,7 +147,7 @@ fn try_workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> S
         "changes": changes,
     });
     record(
-        conn,
+        db,
         "workflow_changed",
         Some((&spec.key, &spec.name)),
         &payload,
@@ -157,17 +156,19 @@ fn try_workflow_changed(conn: &Connection, workflow_id: &str, version: i64) -> S
 
 /// After a deploy removed a workflow (its project file no longer lists it): queues
 /// `workflow_changed` saying so.
-pub fn workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
-    kept_apart(try_workflow_removed(conn, workflow_id), "workflow_changed")
+pub fn workflow_removed(db: &dyn Db, workflow_id: &str) -> StoreResult<()> {
+    kept_apart(db, "workflow_changed", |db| {
+        try_workflow_removed(db, workflow_id)
+    })
 }
 
-fn try_workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
+fn try_workflow_removed(db: &dyn Db, workflow_id: &str) -> StoreResult<()> {
     let Some(WorkflowRow {
         key,
         name,
         version,
         project_name: project,
-    }) = store::notify::workflow(conn, workflow_id)?
+    }) = store::notify::workflow(db, workflow_id)?
     else {
         return Ok(());
     };
@@ -186,13 +187,23 @@ fn try_workflow_removed(conn: &Connection, workflow_id: &str) -> StoreResult<()>
         "changes_summary": "workflow removed",
         "changes": Value::Null,
     });
-    record(conn, "workflow_changed", Some((&key, &name)), &payload)
+    record(db, "workflow_changed", Some((&key, &name)), &payload)
 }
 
 /// An alert that can't be made never undoes the change it tells of: it is logged and
 /// dropped. Only the disk's faults go on (the change fails with them anyway, and the
 /// store must hear of them).
-fn kept_apart(result: StoreResult<()>, event: &str) -> StoreResult<()> {
+/// On PostgreSQL a failed statement would abort the change's whole transaction, so the
+/// alert's statements run in a savepoint there.
+fn kept_apart(
+    db: &dyn Db,
+    event: &str,
+    make: impl FnOnce(&dyn Db) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let result = match db.dialect() {
+        Dialect::Sqlite => make(db),
+        Dialect::Postgres => db.in_transaction(|tx| make(tx)),
+    };
     match result {
         Err(StoreError::Refusing(refusal)) => Err(StoreError::Refusing(refusal)),
         Err(err) if err.disk_fault().is_some() => Err(err),
@@ -240,25 +251,59 @@ fn items(diffs: &[ItemDiff]) -> Value {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::store::{DB_FILE, Store, open_connection};
+    use crate::store::suite;
+    use bolt_sql::params;
 
     #[test]
     fn an_event_that_cannot_be_made_does_not_fail_the_change() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(Store::open(dir.path(), 1).unwrap());
-        let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
-        conn.execute_batch(
-            "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
-             INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
-             INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, 'not json', 'h', 0);",
-        )
-        .unwrap();
-        workflow_changed(&conn, "w", 1).unwrap();
-        let queued: i64 = conn
-            .query_row("SELECT COUNT(*) FROM notify_events", [], |r| r.get(0))
+        suite::on_each_backend(|db| {
+            db.in_transaction(|tx| -> StoreResult<()> {
+                suite::seed(
+                    tx,
+                    "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+                     INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
+                     INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, 'not json', 'h', 0);",
+                );
+                workflow_changed(tx, "w", 1).unwrap();
+                // A run that isn't there (or didn't fail) queues nothing either.
+                run_ended(tx, "no-such-run").unwrap();
+                Ok(())
+            })
             .unwrap();
-        assert_eq!(queued, 0);
-        // A run that isn't there (or didn't fail) queues nothing either.
-        run_ended(&conn, "no-such-run").unwrap();
+            let queued: i64 = db
+                .query_one("SELECT COUNT(*) FROM notify_events", params![])
+                .unwrap();
+            assert_eq!(queued, 0);
+            let versions: i64 = db
+                .query_one("SELECT COUNT(*) FROM workflow_versions", params![])
+                .unwrap();
+            assert_eq!(versions, 1, "the change itself is kept");
+        });
+    }
+
+    #[test]
+    fn a_failed_run_and_a_new_version_queue_their_events() {
+        suite::on_each_backend(|db| {
+            suite::seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, version, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 1, 0, 0);
+                 INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, '{\"name\":\"W\",\"jobs\":{},\"triggers\":[],\"edges\":[]}', 'h', 0);
+                 INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity)
+                     VALUES ('wo', 'w', 'v', 'webhook', 'failed', 0, 0);
+                 INSERT INTO runs (id, work_order_id, version_id, origin, state, created_at)
+                     VALUES ('r', 'wo', 'v', 'webhook', 'failed', 0);",
+            );
+            run_ended(db, "r").unwrap();
+            workflow_removed(db, "w").unwrap();
+            let events: Vec<String> = db
+                .query_map(
+                    "SELECT event FROM notify_events ORDER BY id",
+                    params![],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(events, ["run_failed", "workflow_changed"]);
+        });
     }
 }

@@ -226,7 +226,7 @@ pub async fn status(daemon: &Arc<Daemon>) -> NotifyStatus {
     let (counts, unsorted) = daemon
         .store
         .readers
-        .read(queue::counts)
+        .read(|conn| queue::counts(conn))
         .await
         .unwrap_or_else(|err| {
             tracing::warn!(%err, "status: the alert queue could not be read");

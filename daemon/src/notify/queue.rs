@@ -5,7 +5,7 @@
 use crate::store::notify::{FailedAttempt, NewDelivery, QueuedEvent};
 use crate::store::{self, StoreResult, from_micros, now_micros};
 use bolt_shared::notify_config::NotifyChannel;
-use rusqlite::Connection;
+use bolt_sql::Db;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -29,22 +29,22 @@ pub use crate::store::notify::Due;
 
 /// Turns queued events into deliveries and closes ended windows with their digests; one
 /// transaction on the writer. Returns whether there is anything new to deliver.
-pub fn fan_out(conn: &Connection, channels: &[NotifyChannel]) -> StoreResult<bool> {
+pub fn fan_out(db: &dyn Db, channels: &[NotifyChannel]) -> StoreResult<bool> {
     let now = now_micros();
-    let mut queued = close_windows(conn, channels, now)?;
+    let mut queued = close_windows(db, channels, now)?;
     for QueuedEvent {
         id,
         event,
         workflow_key: key,
         workflow_name: name,
         payload,
-    } in store::notify::queued_events(conn, FAN_OUT_BATCH)?
+    } in store::notify::queued_events(db, FAN_OUT_BATCH)?
     {
         let workflow = key.as_deref().zip(name.as_deref());
         for (index, channel) in channels.iter().enumerate() {
             if channel.wants(&event, workflow) {
                 admit(
-                    conn,
+                    db,
                     channel,
                     &channel.key(index),
                     &event,
@@ -55,20 +55,20 @@ pub fn fan_out(conn: &Connection, channels: &[NotifyChannel]) -> StoreResult<boo
                 queued = true;
             }
         }
-        store::notify::delete_event(conn, id)?;
+        store::notify::delete_event(db, id)?;
     }
-    forget_removed_channels(conn, channels, now)?;
-    store::notify::delete_finished_before(conn, now - KEEP_FINISHED_SECS * MICROS)?;
+    forget_removed_channels(db, channels, now)?;
+    store::notify::delete_finished_before(db, now - KEEP_FINISHED_SECS * MICROS)?;
     Ok(queued)
 }
 
 /// Whether [`fan_out`] has anything to do: events to sort, or a window that has ended.
-pub fn has_work(conn: &Connection, channels: &[NotifyChannel]) -> StoreResult<bool> {
-    if store::notify::any_events(conn)? {
+pub fn has_work(db: &dyn Db, channels: &[NotifyChannel]) -> StoreResult<bool> {
+    if store::notify::any_events(db)? {
         return Ok(true);
     }
     let now = now_micros();
-    Ok(store::notify::windows(conn)?.iter().any(|open| {
+    Ok(store::notify::windows(db)?.iter().any(|open| {
         let window = channels
             .iter()
             .enumerate()
@@ -81,7 +81,7 @@ pub fn has_work(conn: &Connection, channels: &[NotifyChannel]) -> StoreResult<bo
 /// Queues `event` for the channel at `index` (under the rate limit), bypassing the event
 /// table: for alerts boltd held in memory while the store refused writes.
 pub fn queue_for(
-    conn: &Connection,
+    db: &dyn Db,
     channels: &[NotifyChannel],
     index: usize,
     event: &str,
@@ -91,7 +91,7 @@ pub fn queue_for(
         return Ok(());
     };
     admit(
-        conn,
+        db,
         channel,
         &channel.key(index),
         event,
@@ -104,7 +104,7 @@ pub fn queue_for(
 /// Queues one event for one channel, or holds it for the digest when the channel's window
 /// for this workflow is full.
 fn admit(
-    conn: &Connection,
+    db: &dyn Db,
     channel: &NotifyChannel,
     key: &str,
     event: &str,
@@ -114,23 +114,23 @@ fn admit(
 ) -> StoreResult<()> {
     let window_ends = |started: i64| started + channel.window_secs as i64 * MICROS;
     // A window that can't be read counts as ended: a new one starts.
-    let open = store::notify::window(conn, key, workflow_key)
+    let open = store::notify::window(db, key, workflow_key)
         .ok()
         .flatten()
         .filter(|open| window_ends(open.started_at) > now);
     let state = match open {
         Some(open) if open.sent >= i64::from(channel.max_per_window) => "held",
         Some(_) => {
-            store::notify::count_sent(conn, key, workflow_key)?;
+            store::notify::count_sent(db, key, workflow_key)?;
             "pending"
         }
         None => {
-            store::notify::open_window(conn, key, workflow_key, now)?;
+            store::notify::open_window(db, key, workflow_key, now)?;
             "pending"
         }
     };
     store::notify::insert_delivery(
-        conn,
+        db,
         &NewDelivery {
             channel: key,
             event,
@@ -144,14 +144,14 @@ fn admit(
 
 /// Ends the windows whose time is up; a window that held events back queues one digest of
 /// them. Returns whether it queued any.
-fn close_windows(conn: &Connection, channels: &[NotifyChannel], now: i64) -> StoreResult<bool> {
+fn close_windows(db: &dyn Db, channels: &[NotifyChannel], now: i64) -> StoreResult<bool> {
     let mut queued = false;
     for store::notify::Window {
         channel: key,
         workflow_key,
         started_at: started,
         ..
-    } in store::notify::windows(conn)?
+    } in store::notify::windows(db)?
     {
         let channel = channels
             .iter()
@@ -163,22 +163,22 @@ fn close_windows(conn: &Connection, channels: &[NotifyChannel], now: i64) -> Sto
             continue;
         }
         if let Some(channel) = channel {
-            queued |= queue_digest(conn, channel, &key, &workflow_key, started, now)?;
+            queued |= queue_digest(db, channel, &key, &workflow_key, started, now)?;
         }
-        store::notify::close_window(conn, &key, &workflow_key)?;
+        store::notify::close_window(db, &key, &workflow_key)?;
     }
     Ok(queued)
 }
 
 fn queue_digest(
-    conn: &Connection,
+    db: &dyn Db,
     channel: &NotifyChannel,
     key: &str,
     workflow_key: &str,
     started: i64,
     now: i64,
 ) -> StoreResult<bool> {
-    let held = store::notify::held(conn, key, workflow_key)?;
+    let held = store::notify::held(db, key, workflow_key)?;
     let (Some(first), Some(last)) = (held.first(), held.last()) else {
         return Ok(false);
     };
@@ -226,7 +226,7 @@ fn queue_digest(
         "items": items,
     });
     store::notify::insert_delivery(
-        conn,
+        db,
         &NewDelivery {
             channel: key,
             event: "digest",
@@ -236,39 +236,31 @@ fn queue_digest(
             at: now,
         },
     )?;
-    store::notify::mark_digested(conn, key, workflow_key, last.id, now)?;
+    store::notify::mark_digested(db, key, workflow_key, last.id, now)?;
     Ok(true)
 }
 
 /// Deliveries of channels no longer in bolt.toml are given up on, so they don't wait forever.
-fn forget_removed_channels(
-    conn: &Connection,
-    channels: &[NotifyChannel],
-    now: i64,
-) -> StoreResult<()> {
-    for key in store::notify::channels_waiting(conn)? {
+fn forget_removed_channels(db: &dyn Db, channels: &[NotifyChannel], now: i64) -> StoreResult<()> {
+    for key in store::notify::channels_waiting(db)? {
         if !channels.iter().enumerate().any(|(i, c)| c.key(i) == key) {
-            store::notify::give_up_channel(conn, &key, now)?;
+            store::notify::give_up_channel(db, &key, now)?;
         }
     }
     Ok(())
 }
 
 /// Deliveries whose time has come, oldest first.
-pub fn due(conn: &Connection, limit: usize) -> StoreResult<Vec<Due>> {
-    store::notify::due(conn, now_micros(), limit as i64)
+pub fn due(db: &dyn Db, limit: usize) -> StoreResult<Vec<Due>> {
+    store::notify::due(db, now_micros(), limit as i64)
 }
 
 /// Records how a delivery went: delivered, or failed and retried later (or given up on).
-pub fn record_attempt(
-    conn: &Connection,
-    due: &Due,
-    outcome: &Result<(), String>,
-) -> StoreResult<()> {
+pub fn record_attempt(db: &dyn Db, due: &Due, outcome: &Result<(), String>) -> StoreResult<()> {
     let now = now_micros();
     let attempts = due.attempts + 1;
     match outcome {
-        Ok(()) => store::notify::mark_delivered(conn, due.id, attempts, now),
+        Ok(()) => store::notify::mark_delivered(db, due.id, attempts, now),
         Err(error) => {
             let (state, finished) = if attempts >= MAX_ATTEMPTS {
                 ("failed", Some(now))
@@ -276,7 +268,7 @@ pub fn record_attempt(
                 ("pending", None)
             };
             store::notify::mark_failed_attempt(
-                conn,
+                db,
                 &FailedAttempt {
                     id: due.id,
                     state,
@@ -313,7 +305,7 @@ pub struct ChannelCounts {
 }
 
 /// Counts per channel key, from one read.
-pub fn counts(conn: &Connection) -> StoreResult<(BTreeMap<String, ChannelCounts>, u64)> {
+pub fn counts(db: &dyn Db) -> StoreResult<(BTreeMap<String, ChannelCounts>, u64)> {
     let mut out: BTreeMap<String, ChannelCounts> = BTreeMap::new();
     for store::notify::StateCount {
         channel,
@@ -321,7 +313,7 @@ pub fn counts(conn: &Connection) -> StoreResult<(BTreeMap<String, ChannelCounts>
         count,
         tried,
         last_finished_at: finished,
-    } in store::notify::state_counts(conn)?
+    } in store::notify::state_counts(db)?
     {
         let entry = out.entry(channel).or_default();
         let count = count as u64;
@@ -339,24 +331,18 @@ pub fn counts(conn: &Connection) -> StoreResult<(BTreeMap<String, ChannelCounts>
             _ => {}
         }
     }
-    for error in store::notify::last_errors(conn)? {
+    for error in store::notify::last_errors(db)? {
         out.entry(error.channel).or_default().last_error = Some((error.at, error.error));
     }
-    Ok((out, store::notify::events_waiting(conn)?))
+    Ok((out, store::notify::events_waiting(db)?))
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::store::{DB_FILE, Store, open_connection};
-
-    fn store() -> (tempfile::TempDir, Connection) {
-        let dir = tempfile::tempdir().unwrap();
-        drop(Store::open(dir.path(), 1).unwrap());
-        let conn = open_connection(&dir.path().join(DB_FILE)).unwrap();
-        (dir, conn)
-    }
+    use crate::store::suite;
+    use bolt_sql::{DbExt, params};
 
     fn channel(toml: &str) -> Vec<NotifyChannel> {
         bolt_shared::Config::parse(toml, std::path::Path::new("bolt.toml"))
@@ -364,105 +350,110 @@ mod tests {
             .notify
     }
 
-    fn failed(conn: &Connection, workflow: &str, n: u32) {
+    fn failed(conn: &dyn Db, workflow: &str, n: u32) {
         let payload = json!({"event": "run_failed", "summary": format!("failure {n}"),
             "workflow": {"key": workflow, "name": workflow}, "run": {"id": format!("run-{n}")}});
         crate::notify::events::record(conn, "run_failed", Some((workflow, workflow)), &payload)
             .unwrap();
     }
 
-    fn states(conn: &Connection) -> Vec<(String, String, String)> {
-        conn.prepare("SELECT channel, event, state FROM notify_deliveries ORDER BY id")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
+    fn states(conn: &dyn Db) -> Vec<(String, String, String)> {
+        conn.query_map(
+            "SELECT channel, event, state FROM notify_deliveries ORDER BY id",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
     }
 
     #[test]
     fn past_the_limit_events_are_held_per_workflow_then_digested_once_the_window_ends() {
-        let (_dir, conn) = store();
-        let channels = channel(
-            "[[notify]]\non = [\"run_failed\"]\ncommand = \"/bin/true\"\nmax_per_window = 2\nwindow_secs = 60\n",
-        );
-        for n in 0..5 {
-            failed(&conn, "a", n);
-        }
-        failed(&conn, "b", 9);
-        assert!(has_work(&conn, &channels).unwrap());
-        assert!(fan_out(&conn, &channels).unwrap());
-        assert!(
-            !has_work(&conn, &channels).unwrap(),
-            "the window is still open"
-        );
-        let held: Vec<String> = states(&conn).into_iter().map(|(_, _, s)| s).collect();
-        assert_eq!(
-            held,
-            ["pending", "pending", "held", "held", "held", "pending"]
-        );
+        suite::on_each_backend(|conn| {
+            let channels = channel(
+                "[[notify]]\non = [\"run_failed\"]\ncommand = \"/bin/true\"\nmax_per_window = 2\nwindow_secs = 60\n",
+            );
+            for n in 0..5 {
+                failed(conn, "a", n);
+            }
+            failed(conn, "b", 9);
+            assert!(has_work(conn, &channels).unwrap());
+            assert!(fan_out(conn, &channels).unwrap());
+            assert!(
+                !has_work(conn, &channels).unwrap(),
+                "the window is still open"
+            );
+            let held: Vec<String> = states(conn).into_iter().map(|(_, _, s)| s).collect();
+            assert_eq!(
+                held,
+                ["pending", "pending", "held", "held", "held", "pending"]
+            );
 
-        // The window of workflow a ends: one digest of its three held events.
-        conn.execute(
-            "UPDATE notify_windows SET started_at = started_at - 61000000",
-            [],
-        )
-        .unwrap();
-        assert!(has_work(&conn, &channels).unwrap());
-        fan_out(&conn, &channels).unwrap();
-        let after = states(&conn);
-        assert_eq!(after.iter().filter(|s| s.2 == "digested").count(), 3);
-        let digests: Vec<String> = conn
-            .prepare("SELECT payload FROM notify_deliveries WHERE event = 'digest'")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
+            // The window of workflow a ends: one digest of its three held events.
+            conn.execute(
+                "UPDATE notify_windows SET started_at = started_at - 61000000",
+                params![],
+            )
             .unwrap();
-        assert_eq!(digests.len(), 1, "workflow b held nothing back: no digest");
-        let digest: Value = serde_json::from_str(&digests[0]).unwrap();
-        assert_eq!(digest["held_back"], 3);
-        assert_eq!(digest["workflow"]["key"], "a");
-        assert_eq!(digest["items"][0]["run_id"], "run-2");
-        // A new window starts with the next event.
-        failed(&conn, "a", 10);
-        fan_out(&conn, &channels).unwrap();
-        assert_eq!(states(&conn).last().unwrap().2, "pending");
+            assert!(has_work(conn, &channels).unwrap());
+            fan_out(conn, &channels).unwrap();
+            let after = states(conn);
+            assert_eq!(after.iter().filter(|s| s.2 == "digested").count(), 3);
+            let digests: Vec<String> = conn
+                .query_map(
+                    "SELECT payload FROM notify_deliveries WHERE event = 'digest'",
+                    params![],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(digests.len(), 1, "workflow b held nothing back: no digest");
+            let digest: Value = serde_json::from_str(&digests[0]).unwrap();
+            assert_eq!(digest["held_back"], 3);
+            assert_eq!(digest["workflow"]["key"], "a");
+            assert_eq!(digest["items"][0]["run_id"], "run-2");
+            // A new window starts with the next event.
+            failed(conn, "a", 10);
+            fan_out(conn, &channels).unwrap();
+            assert_eq!(states(conn).last().unwrap().2, "pending");
+        });
     }
 
     #[test]
     fn a_failing_delivery_backs_off_then_is_given_up_and_counted() {
-        let (_dir, conn) = store();
-        let channels =
-            channel("[[notify]]\nname = \"ops\"\non = [\"run_failed\"]\ncommand = \"/bin/true\"\n");
-        failed(&conn, "a", 1);
-        fan_out(&conn, &channels).unwrap();
-        let mut item = due(&conn, 10).unwrap().remove(0);
-        for attempt in 1..=MAX_ATTEMPTS {
-            record_attempt(&conn, &item, &Err("HTTP 500".into())).unwrap();
-            item.attempts = attempt;
-            assert!(due(&conn, 10).unwrap().is_empty(), "waits for its retry");
-            conn.execute(
-                "UPDATE notify_deliveries SET next_attempt_at = 0 WHERE state = 'pending'",
-                [],
-            )
-            .unwrap();
-        }
-        let (counts, _) = counts(&conn).unwrap();
-        let ops = &counts["ops"];
-        assert_eq!((ops.pending, ops.failed), (0, 1));
-        assert_eq!(ops.last_error.as_ref().unwrap().1, "HTTP 500");
+        suite::on_each_backend(|conn| {
+            let channels = channel(
+                "[[notify]]\nname = \"ops\"\non = [\"run_failed\"]\ncommand = \"/bin/true\"\n",
+            );
+            failed(conn, "a", 1);
+            fan_out(conn, &channels).unwrap();
+            let mut item = due(conn, 10).unwrap().remove(0);
+            for attempt in 1..=MAX_ATTEMPTS {
+                record_attempt(conn, &item, &Err("HTTP 500".into())).unwrap();
+                item.attempts = attempt;
+                assert!(due(conn, 10).unwrap().is_empty(), "waits for its retry");
+                conn.execute(
+                    "UPDATE notify_deliveries SET next_attempt_at = 0 WHERE state = 'pending'",
+                    params![],
+                )
+                .unwrap();
+            }
+            let (counts, _) = counts(conn).unwrap();
+            let ops = &counts["ops"];
+            assert_eq!((ops.pending, ops.failed), (0, 1));
+            assert_eq!(ops.last_error.as_ref().unwrap().1, "HTTP 500");
+        });
     }
 
     #[test]
     fn deliveries_of_a_channel_removed_from_the_config_are_given_up() {
-        let (_dir, conn) = store();
-        let channels =
-            channel("[[notify]]\nname = \"old\"\non = [\"run_failed\"]\ncommand = \"/bin/true\"\n");
-        failed(&conn, "a", 1);
-        fan_out(&conn, &channels).unwrap();
-        fan_out(&conn, &[]).unwrap();
-        assert_eq!(states(&conn)[0].2, "failed");
+        suite::on_each_backend(|conn| {
+            let channels = channel(
+                "[[notify]]\nname = \"old\"\non = [\"run_failed\"]\ncommand = \"/bin/true\"\n",
+            );
+            failed(conn, "a", 1);
+            fan_out(conn, &channels).unwrap();
+            fan_out(conn, &[]).unwrap();
+            assert_eq!(states(conn)[0].2, "failed");
+        });
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod cron;
 pub mod dataclips;
 pub mod fts_queue;
+mod glob;
 pub mod health;
 pub mod history;
 pub mod inspect;

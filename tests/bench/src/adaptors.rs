@@ -38,14 +38,8 @@ pub fn run(args: &AdaptorBenchArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| bolt_shared::Config::default().adaptor_registry());
     println!(
         "bolt adaptor install benchmark ({} build, {} CPUs): {runs} cold install{} of each from {registry} (new process, fresh data dir)",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        crate::build_kind(),
+        crate::cpus(),
         if runs == 1 { "" } else { "s" },
     );
     for adaptor in &adaptors {

@@ -38,14 +38,7 @@ pub fn bench_engine_with(
     npm_adaptor_only: bool,
     npm_adaptor: &str,
 ) -> Result<()> {
-    println!(
-        "bolt engine benchmark ({} build)",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
-    );
+    println!("bolt engine benchmark ({} build)", crate::build_kind());
     if !npm_adaptor_only {
         trivial_in_process()?;
         engine_ceiling()?;
@@ -331,7 +324,7 @@ const CEILING_RUNS_PER_CORE: usize = 4;
 /// run (preparing the next context and dropping the last one included). No end-to-end
 /// figure can beat this: boltd adds intake, storage and scheduling on the same cores.
 fn engine_ceiling() -> Result<()> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = crate::cpus();
     let event_loop = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
         .enable_all()

@@ -92,7 +92,7 @@ pub fn run(args: &HistoryBenchArgs) -> anyhow::Result<()> {
         "bolt-bench history: {} work orders in {} ({} cores)",
         args.work_orders,
         dir.display(),
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        crate::cpus()
     );
     let result = bench(&dir, args.work_orders);
     if args.keep {

@@ -82,6 +82,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// The build the figures come from: "debug" or "release".
+fn build_kind() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}
+
+/// The CPUs this process may run on.
+fn cpus() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
 /// A binary built beside this one (`cargo build --release` builds them all).
 fn sibling_binary(name: &str) -> anyhow::Result<std::path::PathBuf> {
     let exe = std::env::current_exe()?;

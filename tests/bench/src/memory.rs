@@ -67,11 +67,7 @@ pub fn run(args: &MemoryBenchArgs) -> anyhow::Result<()> {
     let (before, _) = mb(pid)?;
     println!(
         "bolt memory benchmark ({} build): {} runs at once, each logging {} lines of {} characters",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
+        crate::build_kind(),
         args.runs,
         args.lines,
         args.line_chars

@@ -282,14 +282,8 @@ pub fn run(args: &WebhookBenchArgs) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     println!(
         "bolt webhook benchmark ({} build, {} CPUs): {} requests of {} bytes, {} connections{}, one-step job{}{}",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        crate::build_kind(),
+        crate::cpus(),
         args.requests,
         body(0, args.body_bytes).len(),
         args.concurrency,

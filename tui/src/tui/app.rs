@@ -1167,7 +1167,15 @@ impl App {
                 banner_area,
             );
         }
-        super::status_line::draw(self, frame, status);
+        let status_line = super::status_line::Status {
+            context: self.context(),
+            keymap: &self.keymap,
+            theme: &self.theme,
+            connection: &self.connection,
+            health: self.health,
+            may: &|command| self.may(command),
+        };
+        super::status_line::draw(&status_line, frame, status);
         for overlay in &self.overlays {
             overlay.draw(frame, area, &self.theme, &self.keymap);
         }
@@ -1210,7 +1218,7 @@ impl App {
     }
 
     /// Whether the role allows what `command` asks boltd for.
-    pub(super) fn may(&self, command: Command) -> bool {
+    fn may(&self, command: Command) -> bool {
         match (self.access.as_ref(), super::access::request_kind(command)) {
             (Some((_, role)), Some(kind)) => access::allows(*role, kind),
             _ => true,

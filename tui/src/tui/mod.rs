@@ -17,6 +17,8 @@ pub mod screens;
 pub mod source;
 pub mod status_line;
 pub mod terminal;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod testing;
 pub mod theme;
 pub mod widgets;
 pub mod wire;

@@ -1,10 +1,9 @@
 //! The status line: the screen's key hints on the left, boltd's connection and health
 //! (queue depth, failures in the last hour) on the right.
 
-use super::app::App;
-use super::keymap::{Command, Context};
+use super::keymap::{Command, Context, Keymap};
 use super::source::Connection;
-use super::theme::Tone;
+use super::theme::{Theme, Tone};
 use super::widgets::text::clip_spans;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -73,22 +72,23 @@ const HINTS: &[(Context, &[(Command, &str)])] = &[
     ),
 ];
 
-fn connection_text(app: &App) -> (String, Tone) {
-    match &app.connection {
+fn connection_text(status: &Status) -> (String, Tone) {
+    match status.connection {
         Connection::Connecting => (
-            format!("boltd {} connecting", app.theme.dot(false)),
+            format!("boltd {} connecting", status.theme.dot(false)),
             Tone::Waiting,
         ),
         Connection::Connected { user, role, .. } => {
             let mut text = String::new();
-            if let Some(queue) = app.health.0 {
+            if let Some(queue) = status.health.0 {
                 text.push_str(&format!("queue {queue} · "));
             }
-            match app.health.1 {
+            match status.health.1 {
                 Some(0) => text.push_str("no failures in 1h · "),
-                Some(failed) => {
-                    text.push_str(&format!("{} {failed} failed in 1h · ", app.theme.cross()))
-                }
+                Some(failed) => text.push_str(&format!(
+                    "{} {failed} failed in 1h · ",
+                    status.theme.cross()
+                )),
                 None => {}
             }
             // Who boltd takes the caller for, and the role that gives.
@@ -97,8 +97,8 @@ fn connection_text(app: &App) -> (String, Tone) {
                 (Some(user), None) => text.push_str(&format!("{user} (no role) · ")),
                 _ => {}
             }
-            text.push_str(&format!("boltd {} connected", app.theme.dot(true)));
-            let tone = if app.health.1.is_some_and(|f| f > 0) {
+            text.push_str(&format!("boltd {} connected", status.theme.dot(true)));
+            let tone = if status.health.1.is_some_and(|f| f > 0) {
                 Tone::Warn
             } else {
                 Tone::Good
@@ -108,7 +108,7 @@ fn connection_text(app: &App) -> (String, Tone) {
         Connection::Down { retry_in, .. } => (
             format!(
                 "boltd {} down, retrying in {}s",
-                app.theme.dot(false),
+                status.theme.dot(false),
                 retry_in.as_secs().max(1)
             ),
             Tone::Bad,
@@ -116,19 +116,31 @@ fn connection_text(app: &App) -> (String, Tone) {
     }
 }
 
+/// What the status line shows, handed over by the app when it draws.
+pub struct Status<'a> {
+    pub context: Context,
+    pub keymap: &'a Keymap,
+    pub theme: &'a Theme,
+    pub connection: &'a Connection,
+    /// Queue depth and failures in the last hour, once boltd has said.
+    pub health: (Option<u64>, Option<u64>),
+    /// Whether the caller's role may run a command (hints it may not are greyed).
+    pub may: &'a dyn Fn(Command) -> bool,
+}
+
 /// Key hints of this screen (as many as fit whole) on the left, boltd's state on the right.
-pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let context = app.context();
+pub fn draw(status: &Status, frame: &mut Frame, area: Rect) {
+    let context = status.context;
     let mut spans = Vec::new();
     let width = area.width as usize;
-    let (connection, tone) = connection_text(app);
+    let (connection, tone) = connection_text(status);
     let right = unicode_width::UnicodeWidthStr::width(connection.as_str()) + 1;
     // "? keys" always shows; other hints only as many as fit whole.
-    let help = format!(" {} keys", app.keymap.keys_for(context, Command::Help));
+    let help = format!(" {} keys", status.keymap.keys_for(context, Command::Help));
     let mut room = width.saturating_sub(right + 1 + help.len());
     if let Some((_, hints)) = HINTS.iter().find(|(c, _)| *c == context) {
         for (command, label) in hints.iter() {
-            let keys = app.keymap.keys_for(context, *command);
+            let keys = status.keymap.keys_for(context, *command);
             let first = keys.split('/').next().unwrap_or("").to_string();
             if first.is_empty() {
                 continue;
@@ -141,24 +153,24 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             }
             room -= cost;
             // What the role can't do stays listed, greyed.
-            if app.may(*command) {
-                spans.push(Span::styled(key, app.theme.key()));
+            if (status.may)(*command) {
+                spans.push(Span::styled(key, status.theme.key()));
                 spans.push(Span::raw(text));
             } else {
-                let muted = app.theme.tone(Tone::Muted);
+                let muted = status.theme.tone(Tone::Muted);
                 spans.push(Span::styled(key, muted));
                 spans.push(Span::styled(text, muted));
             }
         }
     }
     spans.push(Span::styled(
-        format!(" {}", app.keymap.keys_for(context, Command::Help)),
-        app.theme.key(),
+        format!(" {}", status.keymap.keys_for(context, Command::Help)),
+        status.theme.key(),
     ));
     spans.push(Span::raw(" keys"));
     let mut left = clip_spans(spans, width.saturating_sub(right + 1));
     let used = super::widgets::text::spans_width(&left);
     left.push(Span::raw(" ".repeat(width.saturating_sub(used + right))));
-    left.push(Span::styled(connection, app.theme.tone(tone)));
+    left.push(Span::styled(connection, status.theme.tone(tone)));
     frame.render_widget(Paragraph::new(Line::from(left)), area);
 }

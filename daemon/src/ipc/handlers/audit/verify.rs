@@ -9,7 +9,7 @@ pub async fn handle(daemon: &Arc<Daemon>) -> HandlerResult {
     let report = daemon
         .store
         .readers
-        .read(crate::audit::chain::verify)
+        .read(|conn| crate::audit::chain::verify(conn))
         .await?;
     Ok(Response::AuditChain(report))
 }

@@ -9,7 +9,7 @@ pub async fn handle(daemon: &Arc<Daemon>) -> HandlerResult {
     let inputs = daemon
         .store
         .readers
-        .read(crate::store::saved_inputs::list)
+        .read(|conn| crate::store::saved_inputs::list(conn))
         .await?;
     Ok(Response::Inputs { inputs })
 }
