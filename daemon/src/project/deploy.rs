@@ -11,7 +11,6 @@ use crate::store::{StoreError, StoreResult, new_id, now_micros, versions};
 use bolt_shared::protocol::DeployChange;
 use bolt_shared::versions::VersionOrigin;
 use bolt_sql::Db;
-use rusqlite::Connection;
 use std::collections::BTreeMap;
 
 fn change(action: &str, what: &str, name: impl Into<String>) -> DeployChange {
@@ -39,17 +38,16 @@ pub fn current_workflows(
 
 /// What deploying `spec` would change.
 pub fn plan_changes(
-    conn: &Connection,
+    db: &dyn Db,
     spec: &ProjectSpec,
     options: DeployOptions,
 ) -> StoreResult<Vec<DeployChange>> {
     let mut changes = Vec::new();
-    let existing = project_rows::id_by_name(conn, &spec.name)?;
-    let (kept_changes, kept_settings_changed) =
-        kept::plan(conn, existing.as_deref(), spec, options)?;
+    let existing = project_rows::id_by_name(db, &spec.name)?;
+    let (kept_changes, kept_settings_changed) = kept::plan(db, existing.as_deref(), spec, options)?;
     let current = match existing {
         Some(id) => {
-            let row = project_rows::by_id(conn, &id)?.ok_or_else(|| {
+            let row = project_rows::by_id(db, &id)?.ok_or_else(|| {
                 StoreError::Internal(format!("project {} vanished while deploying", spec.name))
             })?;
             let s = &spec.settings;
@@ -66,7 +64,7 @@ pub fn plan_changes(
             if settings_changed {
                 changes.push(change("updated", "project", &spec.name));
             }
-            current_workflows(conn, &id)?
+            current_workflows(db, &id)?
         }
         None => {
             changes.push(change("created", "project", &spec.name));
@@ -177,20 +175,20 @@ fn diff_by_key<T>(
 
 /// Applies `spec` inside the caller's transaction and returns what changed.
 pub fn apply(
-    conn: &Connection,
+    db: &dyn Db,
     spec: &ProjectSpec,
     source_file: Option<&str>,
     options: DeployOptions,
 ) -> StoreResult<Vec<DeployChange>> {
-    let changes = plan_changes(conn, spec, options)?;
+    let changes = plan_changes(db, spec, options)?;
     let now = now_micros();
-    let project_id = write_project_row(conn, spec, source_file, now)?;
-    kept::apply(conn, &project_id, spec, options, now)?;
-    let current = current_workflows(conn, &project_id)?;
+    let project_id = write_project_row(db, spec, source_file, now)?;
+    kept::apply(db, &project_id, spec, options, now)?;
+    let current = current_workflows(db, &project_id)?;
     for (key, (id, _)) in &current {
         if !spec.workflows.iter().any(|w| &w.key == key) {
-            workflow_rows::mark_deleted(conn, id, now)?;
-            crate::notify::events::workflow_removed(conn, id)?;
+            workflow_rows::mark_deleted(db, id, now)?;
+            crate::notify::events::workflow_removed(db, id)?;
         }
     }
     for workflow in &spec.workflows {
@@ -201,9 +199,9 @@ pub fn apply(
             let origin = VersionOrigin::Deploy {
                 file: source_file.map(str::to_string),
             };
-            write_workflow(conn, &project_id, workflow, now, &origin)?;
+            write_workflow(db, &project_id, workflow, now, &origin)?;
             audit(
-                conn,
+                db,
                 "deployed",
                 "workflow",
                 &workflow.key,
@@ -213,7 +211,7 @@ pub fn apply(
     }
     if !changes.is_empty() {
         audit(
-            conn,
+            db,
             "deploy",
             "project",
             &spec.name,
@@ -259,14 +257,14 @@ pub(crate) fn write_project_row(
 /// Writes a workflow's live rows and a new version snapshot, recording who made it (the
 /// audit rows' actor) and how.
 pub fn write_workflow(
-    conn: &Connection,
+    db: &dyn Db,
     project_id: &str,
     workflow: &WorkflowSpec,
     now: i64,
     origin: &VersionOrigin,
 ) -> StoreResult<String> {
-    let (workflow_id, version) = write_workflow_rows(conn, project_id, workflow, now, origin)?;
-    crate::notify::events::workflow_changed(conn, &workflow_id, version)?;
+    let (workflow_id, version) = write_workflow_rows(db, project_id, workflow, now, origin)?;
+    crate::notify::events::workflow_changed(db, &workflow_id, version)?;
     Ok(workflow_id)
 }
 
@@ -400,14 +398,14 @@ fn sync_edges(db: &dyn Db, workflow_id: &str, workflow: &WorkflowSpec) -> StoreR
 
 /// Records an audit event (who did what to which subject).
 pub fn audit(
-    conn: &Connection,
+    db: &dyn Db,
     action: &str,
     subject_type: &str,
     subject: &str,
     metadata: Option<serde_json::Value>,
 ) -> StoreResult<()> {
     crate::audit::record(
-        conn,
+        db,
         &format!("{subject_type}.{action}"),
         subject,
         metadata.as_ref(),

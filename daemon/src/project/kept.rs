@@ -8,7 +8,7 @@ use crate::store::collections;
 use crate::store::projects::{self, CredentialEntry};
 use crate::store::{StoreError, StoreResult};
 use bolt_shared::protocol::DeployChange;
-use rusqlite::Connection;
+use bolt_sql::Db;
 
 /// How a deploy treats what the file leaves out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,8 +26,8 @@ pub struct Kept {
     pub channels: Option<serde_json::Value>,
 }
 
-pub fn read(conn: &Connection, project_id: &str) -> StoreResult<Kept> {
-    let credentials = projects::credential_entries(conn, project_id)?
+pub fn read(db: &dyn Db, project_id: &str) -> StoreResult<Kept> {
+    let credentials = projects::credential_entries(db, project_id)?
         .into_iter()
         .map(|entry| CredentialRef {
             key: entry.key,
@@ -35,7 +35,7 @@ pub fn read(conn: &Connection, project_id: &str) -> StoreResult<Kept> {
             owner: entry.owner,
         })
         .collect();
-    let channels = projects::channels(conn, project_id)?
+    let channels = projects::channels(db, project_id)?
         .map(|text| {
             serde_json::from_str(&text)
                 .map_err(|e| StoreError::Invalid(format!("unreadable channels: {e}")))
@@ -43,7 +43,7 @@ pub fn read(conn: &Connection, project_id: &str) -> StoreResult<Kept> {
         .transpose()?;
     Ok(Kept {
         credentials,
-        collections: collections::list(conn, project_id)?
+        collections: collections::list(db, project_id)?
             .into_iter()
             .map(|c| c.name)
             .collect(),
@@ -62,13 +62,13 @@ fn change(action: &str, name: &str) -> DeployChange {
 /// The collections a deploy creates (and deletes, when pruning); and whether the project's
 /// kept settings (credential entries, channels) change.
 pub fn plan(
-    conn: &Connection,
+    db: &dyn Db,
     project_id: Option<&str>,
     spec: &ProjectSpec,
     options: DeployOptions,
 ) -> StoreResult<(Vec<DeployChange>, bool)> {
     let current = match project_id {
-        Some(id) => read(conn, id)?,
+        Some(id) => read(db, id)?,
         None => Kept::default(),
     };
     let mut changes = Vec::new();
@@ -93,13 +93,13 @@ pub fn plan(
 /// list keep their items unless the deploy prunes them; and jobs that name a collection
 /// the project won't have (their runs would fail with COLLECTION_NOT_FOUND).
 pub fn warnings(
-    conn: &Connection,
+    db: &dyn Db,
     spec: &ProjectSpec,
     options: DeployOptions,
 ) -> StoreResult<Vec<String>> {
-    let project_id = projects::id_by_name(conn, &spec.name)?;
+    let project_id = projects::id_by_name(db, &spec.name)?;
     let existing = match &project_id {
-        Some(id) => collections::list(conn, id)?,
+        Some(id) => collections::list(db, id)?,
         None => Vec::new(),
     };
     let mut warnings = Vec::new();
@@ -137,7 +137,7 @@ pub fn warnings(
 
 /// Writes the kept parts of `spec` into the caller's transaction.
 pub fn apply(
-    conn: &Connection,
+    db: &dyn Db,
     project_id: &str,
     spec: &ProjectSpec,
     options: DeployOptions,
@@ -152,16 +152,16 @@ pub fn apply(
             owner: credential.owner.clone(),
         })
         .collect();
-    projects::replace_credential_entries(conn, project_id, &entries)?;
+    projects::replace_credential_entries(db, project_id, &entries)?;
     let channels = spec.channels.as_ref().map(serde_json::Value::to_string);
-    projects::set_channels(conn, project_id, channels.as_deref())?;
+    projects::set_channels(db, project_id, channels.as_deref())?;
     for CollectionSpec { name, .. } in &spec.collections {
-        collections::create(conn, project_id, name, now)?;
+        collections::create(db, project_id, name, now)?;
     }
     if options.prune_collections {
-        for existing in collections::list(conn, project_id)? {
+        for existing in collections::list(db, project_id)? {
             if !spec.collections.iter().any(|c| c.name == existing.name) {
-                collections::delete(conn, project_id, &existing.name)?;
+                collections::delete(db, project_id, &existing.name)?;
             }
         }
     }

@@ -21,12 +21,12 @@ pub use kept::DeployOptions;
 
 /// An audit event without metadata.
 pub fn audit_event(
-    conn: &rusqlite::Connection,
+    db: &dyn bolt_sql::Db,
     action: &str,
     subject_type: &str,
     subject: &str,
 ) -> crate::store::StoreResult<()> {
-    audit(conn, action, subject_type, subject, None)
+    audit(db, action, subject_type, subject, None)
 }
 pub use body_files::ProjectDir;
 pub use export::export_yaml;

@@ -446,3 +446,44 @@ fn deployed_workflows_read_back_as_written_on_each_backend() {
         assert_eq!(current[&changed.key].1, changed);
     });
 }
+
+/// A whole deploy (plan, project row, kept entries, workflows, audit, notices) in one
+/// transaction, then the same file again, on each store backend.
+#[test]
+fn deploying_twice_changes_nothing_on_each_backend() {
+    use crate::store::suite::on_each_backend;
+    use bolt_sql::DbExt;
+
+    let spec = parse(EXAMPLE).unwrap().spec;
+    on_each_backend(|db| {
+        let deploy = |spec: &ProjectSpec| -> Vec<bolt_shared::protocol::DeployChange> {
+            db.in_transaction(|tx| apply(tx, spec, Some("project.yaml"), Default::default()))
+                .unwrap()
+        };
+        let first = deploy(&spec);
+        assert!(
+            first
+                .iter()
+                .any(|c| c.action == "created" && c.what == "workflow"),
+            "{first:?}"
+        );
+        assert!(deploy(&spec).is_empty());
+
+        let mut changed = spec.clone();
+        changed.workflows[0].jobs[0].body.push_str("\n// changed");
+        let second = deploy(&changed);
+        assert!(!second.is_empty());
+        let project_id = crate::store::projects::id_by_name(db, &spec.name)
+            .unwrap()
+            .unwrap();
+        let current = deploy::current_workflows(db, &project_id).unwrap();
+        assert_eq!(current[&changed.workflows[0].key].1, changed.workflows[0]);
+        let deployed_events: i64 = db
+            .query_one(
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'project.deploy'",
+                bolt_sql::params![],
+            )
+            .unwrap();
+        assert_eq!(deployed_events, 2);
+    });
+}
