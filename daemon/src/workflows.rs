@@ -6,7 +6,6 @@ use crate::store::{StoreError, StoreResult, now_micros, versions};
 use bolt_shared::model::*;
 use bolt_shared::versions::VersionOrigin;
 use bolt_sql::Db;
-use rusqlite::Connection;
 
 /// A live workflow row with its latest spec.
 pub struct Deployed {
@@ -86,13 +85,13 @@ pub fn version(db: &dyn Db, version_id: &str) -> StoreResult<(i64, WorkflowSpec)
 }
 
 pub fn view(
-    conn: &Connection,
+    db: &dyn Db,
     deployed: &Deployed,
     public_url: Option<&str>,
 ) -> StoreResult<WorkflowView> {
     let mut triggers = Vec::new();
     for trigger in &deployed.spec.triggers {
-        let id = rows::trigger_id(conn, &deployed.id, &trigger.key)?.unwrap_or_default();
+        let id = rows::trigger_id(db, &deployed.id, &trigger.key)?.unwrap_or_default();
         let schedule = trigger
             .cron_expression
             .as_deref()
@@ -118,7 +117,7 @@ pub fn view(
         });
     }
     let since = now_micros() - 24 * 3600 * 1_000_000;
-    let outcomes = rows::outcomes_since(conn, &deployed.id, since)?;
+    let outcomes = rows::outcomes_since(db, &deployed.id, since)?;
     Ok(WorkflowView {
         id: deployed.id.clone(),
         project: deployed.project.clone(),
@@ -162,11 +161,11 @@ pub fn view(
     })
 }
 
-pub fn set_enabled(conn: &Connection, reference: &str, enabled: bool) -> StoreResult<String> {
-    let deployed = find(conn, reference)?;
-    rows::set_enabled(conn, &deployed.id, enabled, now_micros())?;
+pub fn set_enabled(db: &dyn Db, reference: &str, enabled: bool) -> StoreResult<String> {
+    let deployed = find(db, reference)?;
+    rows::set_enabled(db, &deployed.id, enabled, now_micros())?;
     project::audit_event(
-        conn,
+        db,
         if enabled { "enabled" } else { "disabled" },
         "workflow",
         &deployed.spec.key,
@@ -175,8 +174,8 @@ pub fn set_enabled(conn: &Connection, reference: &str, enabled: bool) -> StoreRe
 }
 
 /// Replaces a job's code, creating a new workflow version. Returns the new version number.
-pub fn update_job(conn: &Connection, reference: &str, job: &str, body: &str) -> StoreResult<i64> {
-    let deployed = find(conn, reference)?;
+pub fn update_job(db: &dyn Db, reference: &str, job: &str, body: &str) -> StoreResult<i64> {
+    let deployed = find(db, reference)?;
     let mut spec = deployed.spec.clone();
     let Some(target) = spec.jobs.iter_mut().find(|j| j.key == job || j.name == job) else {
         let keys: Vec<&str> = deployed.spec.jobs.iter().map(|j| j.key.as_str()).collect();
@@ -194,9 +193,9 @@ pub fn update_job(conn: &Connection, reference: &str, job: &str, body: &str) -> 
     let origin = VersionOrigin::JobEdit {
         job: target.key.clone(),
     };
-    project::write_workflow(conn, &deployed.project_id, &spec, now_micros(), &origin)?;
+    project::write_workflow(db, &deployed.project_id, &spec, now_micros(), &origin)?;
     project::audit_event(
-        conn,
+        db,
         "job_updated",
         "workflow",
         &format!("{}/{job}", deployed.spec.key),
@@ -207,11 +206,11 @@ pub fn update_job(conn: &Connection, reference: &str, job: &str, body: &str) -> 
 /// Replaces a workflow's constants (the TUI's table), creating a new version; job code and
 /// globals are untouched. Returns the new version number (the current one when equal).
 pub fn set_constants(
-    conn: &Connection,
+    db: &dyn Db,
     reference: &str,
     constants: serde_json::Map<String, serde_json::Value>,
 ) -> StoreResult<i64> {
-    let deployed = find(conn, reference)?;
+    let deployed = find(db, reference)?;
     if let Some(bad) = constants.keys().find(|k| !project::is_constant_name(k)) {
         return Err(StoreError::Invalid(format!(
             "`{bad}` can't be a constant's name: jobs read constants as JavaScript names (letters, digits, `_` or `$`, not starting with a digit)"
@@ -237,9 +236,9 @@ pub fn set_constants(
     let origin = VersionOrigin::ConstantsEdit {
         names: changed.clone(),
     };
-    project::write_workflow(conn, &deployed.project_id, &spec, now_micros(), &origin)?;
+    project::write_workflow(db, &deployed.project_id, &spec, now_micros(), &origin)?;
     project::audit(
-        conn,
+        db,
         "constants_updated",
         "workflow",
         &deployed.spec.key,

@@ -9,19 +9,18 @@ use crate::store::credentials::{self as rows, NewCredential};
 use crate::store::{StoreError, StoreResult, from_micros, new_id, now_micros};
 use bolt_shared::model::CredentialSummary;
 use bolt_sql::Db;
-use rusqlite::Connection;
 use serde_json::Value;
 
 /// Creates or replaces a credential. Returns true when it was created.
-pub fn set(conn: &Connection, vault: &Vault, name: &str, body: &Value) -> StoreResult<bool> {
-    write(conn, vault, name, body, None)
+pub fn set(db: &dyn Db, vault: &Vault, name: &str, body: &Value) -> StoreResult<bool> {
+    write(db, vault, name, body, None)
 }
 
 /// Changes the fields named in `set` (dotted paths reach into objects: `oauth.token`) and
 /// removes those in `unset`, keeping every other field as stored; creates the credential
 /// when it doesn't exist and only `set` is given. Returns true when it was created.
 pub fn update(
-    conn: &Connection,
+    db: &dyn Db,
     vault: &Vault,
     name: &str,
     set: &serde_json::Map<String, Value>,
@@ -33,7 +32,7 @@ pub fn update(
                 .into(),
         ));
     }
-    let mut body = match load(conn, vault, name)? {
+    let mut body = match load(db, vault, name)? {
         Some(body) => body,
         None if unset.is_empty() => Value::Object(Default::default()),
         None => {
@@ -58,11 +57,11 @@ pub fn update(
         "set": set.keys().collect::<Vec<_>>(),
         "unset": unset,
     });
-    write(conn, vault, name, &body, Some(change))
+    write(db, vault, name, &body, Some(change))
 }
 
 fn write(
-    conn: &Connection,
+    db: &dyn Db,
     vault: &Vault,
     name: &str,
     body: &Value,
@@ -84,9 +83,9 @@ fn write(
         .encrypt(body.to_string().as_bytes())
         .map_err(|e| StoreError::Internal(e.to_string()))?;
     let now = now_micros();
-    let existed = rows::exists(conn, name)?;
+    let existed = rows::exists(db, name)?;
     rows::upsert(
-        conn,
+        db,
         &NewCredential {
             id: &new_id(),
             name,
@@ -96,7 +95,7 @@ fn write(
         },
     )?;
     crate::project::audit(
-        conn,
+        db,
         if existed { "updated" } else { "created" },
         "credential",
         name,
@@ -105,13 +104,13 @@ fn write(
     Ok(!existed)
 }
 
-pub fn remove(conn: &Connection, name: &str) -> StoreResult<()> {
-    if !rows::delete(conn, name)? {
+pub fn remove(db: &dyn Db, name: &str) -> StoreResult<()> {
+    if !rows::delete(db, name)? {
         return Err(StoreError::Invalid(format!(
             "there is no credential named `{name}` (see `bolt credential list`)"
         )));
     }
-    audit_event(conn, "deleted", "credential", name)
+    audit_event(db, "deleted", "credential", name)
 }
 
 pub fn list(db: &dyn Db) -> StoreResult<Vec<CredentialSummary>> {
@@ -216,6 +215,50 @@ mod tests {
                 ]
             );
             assert_eq!(usage(db).unwrap().len(), 2);
+        });
+    }
+
+    #[test]
+    fn credentials_are_set_updated_and_removed_with_their_audit_on_each_backend() {
+        use bolt_sql::DbExt;
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path()).unwrap();
+        on_each_backend(|db| {
+            let body = serde_json::json!({ "user": "ann", "password": "first-secret" });
+            assert!(
+                db.in_transaction(|tx| set(tx, &vault, "api", &body))
+                    .unwrap()
+            );
+            let mut change = serde_json::Map::new();
+            change.insert("password".into(), serde_json::json!("second-secret"));
+            let created = db
+                .in_transaction(|tx| update(tx, &vault, "api", &change, &[]))
+                .unwrap();
+            assert!(!created);
+            assert_eq!(
+                load(db, &vault, "api").unwrap(),
+                Some(serde_json::json!({ "user": "ann", "password": "second-secret" }))
+            );
+            db.in_transaction(|tx| remove(tx, "api")).unwrap();
+            assert!(!exists(db, "api").unwrap());
+            let err = db.in_transaction(|tx| remove(tx, "api")).unwrap_err();
+            assert!(
+                err.to_string().contains("no credential named `api`"),
+                "{err}"
+            );
+            let actions: Vec<String> = rows::changes(db, "api")
+                .unwrap()
+                .into_iter()
+                .map(|c| c.action)
+                .collect();
+            assert_eq!(
+                actions,
+                [
+                    "credential.created",
+                    "credential.updated",
+                    "credential.deleted"
+                ]
+            );
         });
     }
 }

@@ -7,13 +7,13 @@ use crate::engine::adaptors::spec::AdaptorSpec;
 use crate::project::WorkflowSpec;
 use crate::store::pins::{self, LiveSnapshot};
 use crate::store::{StoreError, StoreResult};
-use rusqlite::Connection;
+use bolt_sql::Db;
 use std::path::Path;
 
 /// `workflow `W` (job `J`)` for every job of a deployed workflow's current version that
 /// runs `name@version`: it names that exact version, or deploy resolved its `@latest` to it.
-pub fn pinning_jobs(conn: &Connection, name: &str, version: &str) -> StoreResult<Vec<String>> {
-    pinning(pins::live_snapshots(conn)?, name, version)
+pub fn pinning_jobs(db: &dyn Db, name: &str, version: &str) -> StoreResult<Vec<String>> {
+    pinning(pins::live_snapshots(db)?, name, version)
 }
 
 /// The same, read from a data dir's store while boltd is not running (no store yet: no

@@ -4,7 +4,7 @@ use super::deploy::current_workflows;
 use super::kept;
 use crate::store::{StoreError, StoreResult, projects};
 use bolt_shared::model::{TriggerType, WebhookReply};
-use rusqlite::Connection;
+use bolt_sql::Db;
 use serde_yaml_ng::{Mapping, Value};
 
 fn s(text: &str) -> Value {
@@ -12,14 +12,14 @@ fn s(text: &str) -> Value {
 }
 
 /// Exports the named project (or the only one) as YAML text.
-pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<String> {
+pub fn export_yaml(db: &dyn Db, project: Option<&str>) -> StoreResult<String> {
     let row = match project {
-        Some(name) => projects::by_name(conn, name)?,
+        Some(name) => projects::by_name(db, name)?,
         None => {
-            if projects::count(conn)? > 1 {
+            if projects::count(db)? > 1 {
                 return Err(StoreError::Invalid("there are several projects: name the one to export (`bolt projects` lists them)".into()));
             }
-            projects::any(conn)?
+            projects::any(db)?
         }
     };
     let Some(projects::ProjectRow {
@@ -55,8 +55,8 @@ pub fn export_yaml(conn: &Connection, project: Option<&str>) -> StoreResult<Stri
             top.insert(s(key), Value::Number(value.into()));
         }
     }
-    let workflows = current_workflows(conn, &id)?;
-    let kept = kept::read(conn, &id)?;
+    let workflows = current_workflows(db, &id)?;
+    let kept = kept::read(db, &id)?;
     // The file's own credential entries (keys, owners) first; jobs refer to them by key.
     let mut credentials = Mapping::new();
     for credential in &kept.credentials {

@@ -13,7 +13,6 @@ use crate::store::{self, StoreError, StoreResult, from_micros, now_micros};
 use crate::workflows::{self, Deployed};
 use bolt_shared::versions::*;
 use bolt_sql::Db;
-use rusqlite::Connection;
 
 pub fn workflow_ref(deployed: &Deployed) -> WorkflowRef {
     WorkflowRef {
@@ -127,13 +126,13 @@ pub fn diff(
 /// Writes a new version equal to version `to` (or the current one with `job` as it was in
 /// `to`), inside the caller's transaction. Audited; runs keep the versions they pinned.
 pub fn rollback(
-    conn: &Connection,
+    db: &dyn Db,
     reference: &str,
     to: i64,
     job: Option<&str>,
 ) -> StoreResult<RollbackReport> {
-    let deployed = workflows::find(conn, reference)?;
-    let target = load(conn, &deployed, to)?;
+    let deployed = workflows::find(db, reference)?;
+    let target = load(db, &deployed, to)?;
     let current = &deployed.spec;
     let (wanted, job_key) = match job {
         None => (target, None),
@@ -155,18 +154,18 @@ pub fn rollback(
     if &wanted == current {
         return Ok(report);
     }
-    check_paths(conn, &deployed, &wanted)?;
-    report.warnings = warnings(conn, &wanted, job_key.as_deref())?;
+    check_paths(db, &deployed, &wanted)?;
+    report.warnings = warnings(db, &wanted, job_key.as_deref())?;
     let origin = VersionOrigin::Rollback {
         to,
         job: job_key.clone(),
     };
-    project::write_workflow(conn, &deployed.project_id, &wanted, now_micros(), &origin)?;
+    project::write_workflow(db, &deployed.project_id, &wanted, now_micros(), &origin)?;
     let new_version = deployed.version + 1;
     report.new_version = Some(new_version);
     report.changes = compare::parts(&differences);
     project::audit(
-        conn,
+        db,
         "rolled_back",
         "workflow",
         &deployed.spec.key,
@@ -209,12 +208,12 @@ fn with_job_from(
 }
 
 /// A webhook path the restored version uses may belong to another workflow by now.
-fn check_paths(conn: &Connection, deployed: &Deployed, wanted: &WorkflowSpec) -> StoreResult<()> {
+fn check_paths(db: &dyn Db, deployed: &Deployed, wanted: &WorkflowSpec) -> StoreResult<()> {
     for trigger in &wanted.triggers {
         let Some(path) = &trigger.custom_path else {
             continue;
         };
-        if let Some(owner) = store::workflows::custom_path_owner(conn, path, &deployed.id)? {
+        if let Some(owner) = store::workflows::custom_path_owner(db, path, &deployed.id)? {
             return Err(StoreError::Invalid(format!(
                 "trigger `{}` of that version answers on /i/{path}, which workflow {owner} uses now; nothing was changed (give one of them another custom_path first)",
                 trigger.key
@@ -226,7 +225,7 @@ fn check_paths(conn: &Connection, deployed: &Deployed, wanted: &WorkflowSpec) ->
 
 /// Credentials the restored version names that are not set now.
 fn warnings(
-    conn: &Connection,
+    db: &dyn Db,
     wanted: &WorkflowSpec,
     only_job: Option<&str>,
 ) -> StoreResult<Vec<String>> {
@@ -236,7 +235,7 @@ fn warnings(
             continue;
         }
         if let Some(name) = &job.credential
-            && !credentials::exists(conn, name)?
+            && !credentials::exists(db, name)?
         {
             out.push(format!(
                 "job `{}` uses credential `{name}`, which no longer exists: its runs will fail until you run `bolt credential set '{name}' --from-file credential.json`",
@@ -247,7 +246,7 @@ fn warnings(
     if only_job.is_none() {
         for trigger in &wanted.triggers {
             for name in &trigger.webhook_auth {
-                if !credentials::exists(conn, name)? {
+                if !credentials::exists(db, name)? {
                     out.push(format!(
                         "trigger `{}` checks webhooks against credential `{name}`, which no longer exists: its requests will be refused until you set it again",
                         trigger.key

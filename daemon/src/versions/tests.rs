@@ -3,6 +3,7 @@
 use super::*;
 use crate::project::{apply, parse_project};
 use crate::store::Store;
+use rusqlite::Connection;
 
 fn project(body: &str, cron: &str) -> String {
     format!(
@@ -249,5 +250,35 @@ fn versions_are_listed_loaded_and_compared_on_each_backend() {
             Err(StoreError::NotFound(_))
         ));
         assert_eq!(crate::workflows::all(db).unwrap().len(), 1);
+    });
+}
+
+#[test]
+fn rollback_edits_and_export_write_through_either_backend() {
+    use bolt_sql::DbExt;
+    crate::store::suite::on_each_backend(|db| {
+        let no_files = |path: &str| Err(format!("no file {path}"));
+        for body in ["fn(s => 1)", "fn(s => 2)"] {
+            let spec = parse_project(&project(body, "0 * * * *"), "project.yaml", &no_files)
+                .unwrap()
+                .spec;
+            db.in_transaction(|tx| apply(tx, &spec, Some("project.yaml"), Default::default()))
+                .unwrap();
+        }
+        db.in_transaction(|tx| rollback(tx, "w", 1, None)).unwrap();
+        let deployed = crate::workflows::find(db, "w").unwrap();
+        assert_eq!(deployed.version, 3);
+        assert_eq!(deployed.spec.jobs[0].body, "fn(s => 1)\n");
+
+        let version = db
+            .in_transaction(|tx| crate::workflows::update_job(tx, "W", "a", "fn(s => 3)\n"))
+            .unwrap();
+        assert_eq!(version, 4);
+        db.in_transaction(|tx| crate::workflows::set_enabled(tx, "W", false))
+            .unwrap();
+        assert!(!crate::workflows::find(db, "w").unwrap().enabled);
+
+        let yaml = crate::project::export_yaml(db, None).unwrap();
+        assert!(yaml.contains("fn(s => 3)"), "{yaml}");
     });
 }
