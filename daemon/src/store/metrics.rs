@@ -2,7 +2,7 @@
 //! queue's partial indexes make these counts cheap (no scan of every run).
 
 use super::StoreResult;
-use rusqlite::Connection;
+use bolt_sql::{Db, DbExt, params};
 
 const IN_FLIGHT: &str =
     "SELECT state, COUNT(*) FROM runs WHERE state IN ('claimed', 'started') GROUP BY state";
@@ -18,17 +18,17 @@ pub struct RunCounts {
     pub started: i64,
 }
 
-pub fn run_counts(conn: &Connection) -> StoreResult<RunCounts> {
+pub fn run_counts(db: &dyn Db) -> StoreResult<RunCounts> {
     let mut counts = RunCounts::default();
-    let mut by_state = conn.prepare_cached(IN_FLIGHT)?;
-    for row in by_state.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-        match row? {
+    let by_state = db.query_map(IN_FLIGHT, params![], |r| {
+        Ok((r.get::<String>(0)?, r.get::<i64>(1)?))
+    })?;
+    for row in by_state {
+        match row {
             (state, n) if state == "claimed" => counts.claimed = n,
             (_, n) => counts.started = n,
         }
     }
-    counts.available = conn
-        .prepare_cached(AVAILABLE)?
-        .query_row([], |r| r.get(0))?;
+    counts.available = db.query_one(AVAILABLE, params![])?;
     Ok(counts)
 }

@@ -2,7 +2,7 @@
 
 use super::StoreResult;
 use bolt_shared::model::{TriggerType, WebhookReply};
-use rusqlite::{Connection, OptionalExtension};
+use bolt_sql::{Db, DbExt, params};
 
 /// What intake needs of a webhook trigger.
 #[derive(Debug, Clone)]
@@ -26,27 +26,23 @@ const BY_PATH: &str = "SELECT t.id, t.enabled, w.enabled, w.id, w.project_id, v.
      WHERE (t.id = ?1 OR t.custom_path = ?1) AND w.deleted_at IS NULL";
 
 /// The webhook trigger whose id or custom path is `segment`, if there is one.
-pub fn by_path(conn: &Connection, segment: &str) -> StoreResult<Option<WebhookTrigger>> {
-    let found = conn
-        .prepare_cached(BY_PATH)?
-        .query_row([segment], |r| {
-            let trigger = WebhookTrigger {
-                trigger_id: r.get(0)?,
-                enabled: r.get(1)?,
-                workflow_enabled: r.get(2)?,
-                workflow_id: r.get(3)?,
-                project_id: r.get(4)?,
-                version_id: r.get(5)?,
-                reply: WebhookReply::parse(&r.get::<_, String>("webhook_reply")?)
-                    .unwrap_or(WebhookReply::BeforeStart),
-                auth: r
-                    .get::<_, Option<String>>("auth")?
-                    .and_then(|a| serde_json::from_str(&a).ok())
-                    .unwrap_or_default(),
-            };
-            Ok((trigger, r.get::<_, String>("type")?))
-        })
-        .optional()?;
+pub fn by_path(db: &dyn Db, segment: &str) -> StoreResult<Option<WebhookTrigger>> {
+    let found = db.query_row(BY_PATH, params![segment], |r| {
+        let trigger = WebhookTrigger {
+            trigger_id: r.get(0)?,
+            enabled: r.get(1)?,
+            workflow_enabled: r.get(2)?,
+            workflow_id: r.get(3)?,
+            project_id: r.get(4)?,
+            version_id: r.get(5)?,
+            reply: WebhookReply::parse(&r.get::<String>(6)?).unwrap_or(WebhookReply::BeforeStart),
+            auth: r
+                .get::<Option<String>>(7)?
+                .and_then(|a| serde_json::from_str(&a).ok())
+                .unwrap_or_default(),
+        };
+        Ok((trigger, r.get::<String>(8)?))
+    })?;
     Ok(found
         .filter(|(_, kind)| kind == TriggerType::Webhook.as_str())
         .map(|(trigger, _)| trigger))
