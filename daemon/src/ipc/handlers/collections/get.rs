@@ -1,9 +1,9 @@
 //! `bolt collections get`: one item by key.
 
-use super::{item, no_such_collection};
+use super::{item, named_collection};
 use crate::daemon::Daemon;
 use crate::ipc::handlers::HandlerResult;
-use crate::store::{collections, projects};
+use crate::store::collections;
 use bolt_shared::protocol::Response;
 use std::sync::Arc;
 
@@ -17,11 +17,9 @@ pub async fn handle(
         .store
         .readers
         .read(move |conn| {
-            let projects::ProjectRef { id, name: project } =
-                projects::resolve(conn, project_name.as_deref())?;
-            let Some(found) = collections::find(conn, &id, &name)? else {
-                let has = collections::list(conn, &id)?;
-                return Ok(Err(no_such_collection(&project, &name, has)));
+            let (project, found) = match named_collection(conn, project_name.as_deref(), &name)? {
+                Ok(named) => named,
+                Err(missing) => return Ok(Err(missing)),
             };
             Ok(Ok(Response::CollectionItem {
                 item: collections::get(conn, &found.id, &key)?.map(item),

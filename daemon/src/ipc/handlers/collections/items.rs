@@ -1,12 +1,12 @@
 //! `bolt collections NAME [PATTERN]`: a page of items, optionally matching a key pattern.
 
-use super::{item, no_such_collection};
+use super::{item, named_collection};
 use crate::collections::api::{decode_cursor, encode_cursor};
 use crate::collections::pattern::KeyPattern;
 use crate::collections::rules::ItemQuery;
 use crate::daemon::Daemon;
 use crate::ipc::handlers::{HandlerResult, bad_request};
-use crate::store::{collections, projects};
+use crate::store::collections;
 use bolt_shared::protocol::Response;
 use std::sync::Arc;
 
@@ -33,11 +33,9 @@ pub async fn handle(
         .store
         .readers
         .read(move |conn| {
-            let projects::ProjectRef { id, name: project } =
-                projects::resolve(conn, project_name.as_deref())?;
-            let Some(found) = collections::find(conn, &id, &name)? else {
-                let has = collections::list(conn, &id)?;
-                return Ok(Err(no_such_collection(&project, &name, has)));
+            let (project, found) = match named_collection(conn, project_name.as_deref(), &name)? {
+                Ok(named) => named,
+                Err(missing) => return Ok(Err(missing)),
             };
             let query = ItemQuery {
                 pattern: pattern.as_deref().map(KeyPattern::new),

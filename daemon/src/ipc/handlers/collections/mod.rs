@@ -9,10 +9,29 @@ pub mod list;
 pub mod remove;
 pub mod set;
 
-use crate::store::collections::{Collection, Item};
-use crate::store::from_micros;
+use crate::store::collections::{self, Collection, Item};
+use crate::store::{StoreResult, from_micros, projects};
 use bolt_shared::model::CollectionItem;
 use bolt_shared::protocol::{ErrorBody, ErrorCode};
+use bolt_sql::Db;
+
+/// The project a request names (its name) and its collection `name`, or the error naming
+/// the collections the project has.
+fn named_collection(
+    db: &dyn Db,
+    project_name: Option<&str>,
+    name: &str,
+) -> StoreResult<Result<(String, Collection), ErrorBody>> {
+    let projects::ProjectRef { id, name: project } = projects::resolve(db, project_name)?;
+    Ok(match collections::find(db, &id, name)? {
+        Some(found) => Ok((project, found)),
+        None => Err(no_such_collection(
+            &project,
+            name,
+            collections::list(db, &id)?,
+        )),
+    })
+}
 
 /// The error for a collection the project lacks, naming the ones it has.
 fn no_such_collection(project_name: &str, name: &str, has: Vec<Collection>) -> ErrorBody {

@@ -1,10 +1,10 @@
 //! `bolt collections rm`: one key, or every key a pattern matches.
 
-use super::no_such_collection;
+use super::named_collection;
 use crate::collections::pattern::{KeyPattern, is_pattern};
 use crate::daemon::Daemon;
 use crate::ipc::handlers::HandlerResult;
-use crate::store::{collections, now_micros, projects};
+use crate::store::{collections, now_micros};
 use bolt_shared::protocol::Response;
 use std::sync::Arc;
 
@@ -19,11 +19,9 @@ pub async fn handle(
         .store
         .writer
         .write(move |tx| {
-            let projects::ProjectRef { id, name: project } =
-                projects::resolve(tx, project_name.as_deref())?;
-            let Some(found) = collections::find(tx, &id, &target)? else {
-                let has = collections::list(tx, &id)?;
-                return Ok(Err(no_such_collection(&project, &target, has)));
+            let (project, found) = match named_collection(tx, project_name.as_deref(), &target)? {
+                Ok(named) => named,
+                Err(missing) => return Ok(Err(missing)),
             };
             let removed = if is_pattern(&wanted) {
                 collections::delete_matching(

@@ -1,10 +1,10 @@
 //! `bolt collections set`: one item, within the configured size limits.
 
-use super::no_such_collection;
+use super::named_collection;
 use crate::collections::rules::{self, Limits};
 use crate::daemon::Daemon;
 use crate::ipc::handlers::{HandlerResult, bad_request};
-use crate::store::{collections, now_micros, projects};
+use crate::store::now_micros;
 use bolt_shared::protocol::Response;
 use std::sync::Arc;
 
@@ -21,11 +21,9 @@ pub async fn handle(
         .store
         .writer
         .write(move |tx| {
-            let projects::ProjectRef { id, name: project } =
-                projects::resolve(tx, project_name.as_deref())?;
-            let Some(found) = collections::find(tx, &id, &target)? else {
-                let has = collections::list(tx, &id)?;
-                return Ok(Err(no_such_collection(&project, &target, has)));
+            let (project, found) = match named_collection(tx, project_name.as_deref(), &target)? {
+                Ok(named) => named,
+                Err(missing) => return Ok(Err(missing)),
             };
             match rules::put_all(tx, &found, &[(stored, value)], &limits, now_micros())? {
                 Ok(_) => Ok(Ok(project)),
