@@ -186,13 +186,28 @@ impl Store {
         }
         let conn = open_connection(&self.path)?;
         conn.busy_timeout(FOLD_WAIT)?;
-        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
-        Ok(busy == 0)
+        // The checkpointer thread may be copying frames at this very moment: SQLite then
+        // answers "busy" at once instead of waiting for its checkpoint lock, so try again
+        // until the wait is over.
+        let deadline = std::time::Instant::now() + FOLD_WAIT;
+        loop {
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            if busy == 0 {
+                return Ok(true);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            std::thread::sleep(FOLD_RETRY);
+        }
     }
 }
 
 /// How long the final checkpoint of a clean stop waits for writes still under way.
 const FOLD_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long the final checkpoint waits before trying again after a "busy".
+const FOLD_RETRY: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Creates the database file readable only by its owner, whatever the umask.
 fn create_private(path: &Path) -> StoreResult<()> {
