@@ -43,8 +43,11 @@ pub struct Daemon {
     pub notifier: crate::notify::Notifier,
     /// The roles of the socket's callers.
     pub access: crate::access::Access,
+    /// This boltd as a node of its store (see `cluster`).
+    pub membership: crate::cluster::Membership,
+    /// Log line ids (see `cluster/log_ids.rs`).
+    pub log_ids: crate::cluster::log_ids::LogIds,
     running: Mutex<HashMap<String, CancelToken>>,
-    log_ids: AtomicI64,
     shutdown: watch::Sender<bool>,
     /// Closes the HTTP server: after the drain, as runs under way still use the collections API.
     http_close: watch::Sender<bool>,
@@ -105,8 +108,13 @@ impl Daemon {
             unrecorded: crate::queue::unrecorded::journal::Journal::disabled(),
             notifier: Default::default(),
             access,
+            membership: crate::cluster::Membership::new(
+                "local".into(),
+                crate::cluster::DEFAULT_LEASE,
+                false,
+            ),
+            log_ids: Default::default(),
             running: Mutex::new(HashMap::new()),
-            log_ids: AtomicI64::new(0),
             shutdown,
             http_close,
             stop,
@@ -122,13 +130,15 @@ impl Daemon {
         self
     }
 
-    /// Log line ids are handed out here so a line can be published before it is written.
-    pub fn next_log_id(&self) -> i64 {
-        self.log_ids.fetch_add(1, Ordering::Relaxed) + 1
+    /// This boltd's place among the nodes of its store.
+    pub fn with_membership(mut self, membership: crate::cluster::Membership) -> Daemon {
+        self.membership = membership;
+        self
     }
 
-    pub fn set_log_id_floor(&self, max_id: i64) {
-        self.log_ids.store(max_id, Ordering::Relaxed);
+    /// Log line ids are handed out here so a line can be published before it is written.
+    pub fn next_log_id(&self) -> i64 {
+        self.log_ids.next()
     }
 
     pub fn track_run(&self, run_id: &str, token: CancelToken) {

@@ -101,6 +101,17 @@ pub enum FileError {
     },
 }
 
+impl FileError {
+    /// `what` at `path` failed with `source`.
+    pub fn io(what: &'static str, path: &Path, source: io::Error) -> FileError {
+        FileError::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
 fn io_error<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> FileError + 'a {
     move |source| FileError::Io {
         what,

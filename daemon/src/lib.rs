@@ -1,10 +1,12 @@
 //! boltd's library, laid out as the pipeline runs: `triggers` (webhooks, cron, intake) put
 //! work orders into the `store`; the `queue` dispatches their runs to the `engine` and
-//! records what they did; `ipc` serves the socket clients; `process` starts and stops boltd.
+//! records what they did; `ipc` serves the socket clients; `process` starts and stops boltd;
+//! `cluster` keeps this boltd's place among the nodes sharing a PostgreSQL store.
 
 pub mod access;
 pub mod actor;
 pub mod audit;
+pub mod cluster;
 pub mod collections;
 pub mod credentials;
 pub mod daemon;

@@ -52,6 +52,9 @@ pub struct StoreConfig {
     /// A PostgreSQL database shared by every boltd node (`postgres://user@host/db`,
     /// with `?sslmode=…` for TLS); unset: SQLite in the data dir (one node).
     pub url: Option<String>,
+    /// Seconds a node may go without a heartbeat before the others take over its runs
+    /// (PostgreSQL; default 30).
+    pub lease_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -288,6 +288,32 @@ pub struct DaemonStatus {
     /// ATNA delivery, when `[audit] syslog` is set: events waiting for the collector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_syslog: Option<crate::audit::SyslogDelivery>,
+    /// The PostgreSQL store shared by the nodes (its URL without the password); absent:
+    /// SQLite in the data dir.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// This boltd's node id.
+    #[serde(default)]
+    pub node_id: String,
+    /// Every node working on the store, this one included (absent from older daemons).
+    #[serde(default)]
+    pub nodes: Vec<NodeStatus>,
+}
+
+/// A boltd node of the store, as its heartbeats tell.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NodeStatus {
+    pub id: String,
+    pub hostname: String,
+    pub pid: u32,
+    pub started_at: DateTime<Utc>,
+    /// Its last heartbeat.
+    pub heartbeat_at: DateTime<Utc>,
+    /// Runs under way on it at its last heartbeat, and how many it runs at once.
+    pub running: u64,
+    pub workers: u64,
+    /// Whether it is the node that answered.
+    pub this_node: bool,
 }
 
 /// Whether the store takes writes. After a failed write or `fdatasync` boltd refuses

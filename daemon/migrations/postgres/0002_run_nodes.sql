@@ -4,3 +4,7 @@
 ALTER TABLE nodes ADD COLUMN workers BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN node_id TEXT;
 CREATE INDEX runs_node ON runs(node_id) WHERE state IN ('claimed', 'started');
+
+-- Log line ids: boltd hands them out itself (a line is shown to followers before it is
+-- written); each node takes blocks of 2^24 ids numbered by this sequence.
+CREATE SEQUENCE log_line_blocks START WITH 1 MINVALUE 1;

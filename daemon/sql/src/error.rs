@@ -19,6 +19,9 @@ pub enum ErrorKind {
     Conversion,
     /// Connection settings are wrong (the URL, a certificate file).
     Config,
+    /// Another transaction conflicted with this one (PostgreSQL chose it as a deadlock's
+    /// victim, or a serialization failure): running it again usually succeeds.
+    Conflict,
     /// The database's schema is newer than this build knows.
     SchemaTooNew { found: i64, known: i64 },
     /// Anything else: a bad statement, a type mismatch, a busy database.
@@ -117,6 +120,10 @@ impl Error {
         self.kind == ErrorKind::Constraint(ConstraintKind::Unique)
     }
 
+    pub fn is_conflict(&self) -> bool {
+        self.kind == ErrorKind::Conflict
+    }
+
     pub fn is_unreachable(&self) -> bool {
         self.kind == ErrorKind::Unreachable
     }
@@ -129,6 +136,7 @@ impl Error {
             ErrorKind::Constraint(_)
             | ErrorKind::Config
             | ErrorKind::SchemaTooNew { .. }
+            | ErrorKind::Conflict
             | ErrorKind::Other => self.message.clone(),
         };
         match &self.statement {

@@ -4,7 +4,7 @@ use crate::daemon::{Daemon, StopMode};
 use crate::files;
 use crate::process::lifecycle::{PidLock, SocketFile, prepare_socket};
 use crate::process::shutdown::{self, Signals};
-use crate::store::Store;
+use crate::store::{Location, Store, StoreError};
 use anyhow::Context;
 use bolt_shared::paths::Resolved;
 use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
@@ -26,10 +26,12 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let socket_dir = prepare_socket(&resolved.socket)?;
 
     let vault = crate::secrets::Vault::open(&resolved.data_dir)?;
-    files::tighten_store_files(&resolved.data_dir.join(crate::store::DB_FILE))?;
+    let location = Location::of(resolved.store_url.as_deref(), &resolved.data_dir)?;
+    if let Location::DataDir(dir) = &location {
+        files::tighten_store_files(&dir.join(crate::store::DB_FILE))?;
+    }
     let readers = config.workers().clamp(2, 8);
-    let store = Store::open(&resolved.data_dir, readers)
-        .with_context(|| format!("opening the store in {}", resolved.data_dir.display()))?;
+    let store = open_store(&location, &resolved.data_dir, readers).await?;
     // Before anything reads a credential: the key must be the store's.
     let vault = crate::credentials::rotate::reconcile(&store, vault, &resolved.data_dir).await?;
 
@@ -52,6 +54,14 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     drop(socket_dir);
     let access = crate::access::Access::new(config.access.clone(), resolved.config_path.clone());
 
+    let membership = crate::cluster::Membership::new(
+        crate::cluster::node_id(&resolved.data_dir)?,
+        config
+            .store
+            .lease_secs
+            .map_or(crate::cluster::DEFAULT_LEASE, Duration::from_secs),
+        store.database().is_some(),
+    );
     let daemon = Arc::new(
         Daemon::new(
             config,
@@ -61,10 +71,13 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
             vault,
             access,
         )
-        .with_unrecorded_journal(journal),
+        .with_unrecorded_journal(journal)
+        .with_membership(membership),
     );
     tracing::info!(
         pid = std::process::id(),
+        node = %daemon.membership.node_id,
+        store = daemon.store.database().unwrap_or("SQLite in the data dir"),
         data_dir = %resolved.data_dir.display(),
         socket = %resolved.socket.display(),
         pidfile = %lock.path().display(),
@@ -110,6 +123,7 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let mut workers = Vec::new();
     if recovered.is_some() {
         workers.push(tokio::spawn(crate::queue::dispatch::run(daemon.clone())));
+        workers.push(tokio::spawn(crate::cluster::run(daemon.clone())));
         tokio::spawn(crate::installer::refresh_at_start(daemon.clone()));
     }
     let scheduler = tokio::spawn(crate::triggers::cron::run(daemon.clone()));
@@ -146,6 +160,11 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     let _ = tokio::time::timeout_at(answer_by, retention).await;
     let _ = close_ipc.send(true);
     let _ = ipc.await;
+    if recovered.is_some()
+        && let Err(err) = crate::cluster::leave(&daemon).await
+    {
+        tracing::warn!(%err, "could not hand this node's claimed runs back to the queue");
+    }
     // Nothing more is written: leave one self-contained database file (for backups).
     let store = daemon.clone();
     let fold = tokio::task::spawn_blocking(move || store.store.fold_wal());
@@ -166,6 +185,37 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
     tracing::info!("boltd stopped");
     Ok(())
 }
+
+/// Opens the store. A PostgreSQL server that can't be reached yet (boltd started before
+/// it, or during a failover) is waited for, saying so every few seconds; wrong settings
+/// (credentials, a missing database, a newer schema) stop boltd with the reason.
+async fn open_store(
+    location: &Location,
+    data_dir: &std::path::Path,
+    readers: usize,
+) -> anyhow::Result<Store> {
+    let describe = || match location {
+        Location::DataDir(dir) => format!("opening the store in {}", dir.display()),
+        Location::Postgres(settings) => format!("opening the store at {settings}"),
+    };
+    loop {
+        let (location, data_dir) = (location.clone(), data_dir.to_path_buf());
+        let opened =
+            tokio::task::spawn_blocking(move || Store::open_at(&location, &data_dir, readers))
+                .await
+                .context("opening the store stopped unexpectedly")?;
+        match opened {
+            Err(StoreError::Db(err)) if err.is_unreachable() => {
+                tracing::warn!(%err, "waiting for the database: boltd starts once it answers (Ctrl-C or SIGTERM stops it)");
+                tokio::time::sleep(DATABASE_WAIT).await;
+            }
+            other => return other.with_context(describe),
+        }
+    }
+}
+
+/// How often boltd tries again to reach a database that is down at start.
+const DATABASE_WAIT: Duration = Duration::from_secs(3);
 
 /// After the runs, how long the webhook replies, cron tick and retention batch under way get.
 const LAST_WRITES_GRACE: Duration = Duration::from_secs(2);
@@ -200,20 +250,27 @@ fn open_unrecorded_journal(
     }
 }
 
-/// Queues again the runs a previous boltd could not record, marks runs a crash left in
-/// flight as lost, queues retries their policy asks for, and picks up the log line counter.
+/// Queues again the runs a previous boltd could not record, joins the store's nodes
+/// (marking runs this node's crash left in flight as lost, queueing the retries their
+/// policy asks for) and picks up the log line ids.
 async fn recover(daemon: &Arc<Daemon>, unrecorded: &[String]) -> anyhow::Result<()> {
-    let (requeued, lost, retried, max_log) = loop {
+    let me = daemon.membership.clone();
+    let workers = daemon.config.workers();
+    let (requeued, joined, log_ids) = loop {
         let left_over = unrecorded.to_vec();
+        let me = me.clone();
         let settled = daemon
             .store
             .writer
             .write(move |tx| {
                 let requeued = crate::queue::unrecorded::requeue_left_over(tx, &left_over)?;
-                let lost = crate::store::work_orders::mark_lost(tx)?;
-                let retried = crate::queue::executor::retry_lost(tx, &lost)?;
-                let max_log = crate::store::logs::max_id(tx)?;
-                Ok((requeued, lost, retried, max_log))
+                let joined = crate::cluster::join(tx, &me, workers)?;
+                let log_ids = if me.shared {
+                    LogIdStart::Block(crate::store::nodes::reserve_log_block(tx, true)?)
+                } else {
+                    LogIdStart::After(crate::store::logs::max_id(tx)?)
+                };
+                Ok((requeued, joined, log_ids))
             })
             .await;
         match settled {
@@ -225,6 +282,14 @@ async fn recover(daemon: &Arc<Daemon>, unrecorded: &[String]) -> anyhow::Result<
             Err(err) => return Err(err.into()),
         }
     };
+    match log_ids {
+        LogIdStart::After(max) => daemon.log_ids.start_after(max),
+        LogIdStart::Block(block) => daemon.log_ids.start_in_block(block),
+    }
+    let crate::cluster::Joined {
+        lost: lost_count,
+        retried: retried_count,
+    } = joined;
     daemon.unrecorded.clear();
     if !requeued.is_empty() {
         tracing::warn!(
@@ -232,13 +297,20 @@ async fn recover(daemon: &Arc<Daemon>, unrecorded: &[String]) -> anyhow::Result<
             "runs boltd could not record before it stopped were queued again"
         );
     }
-    daemon.set_log_id_floor(max_log);
-    if !lost.is_empty() {
+    if lost_count > 0 {
         tracing::warn!(
-            lost = lost.len(),
-            retried = retried.len(),
+            lost = lost_count,
+            retried = retried_count,
             "runs interrupted by the last shutdown were marked lost"
         );
     }
     Ok(())
+}
+
+/// Where this node's log line ids start.
+enum LogIdStart {
+    /// After the highest stored id (the only node).
+    After(i64),
+    /// In a block of the shared sequence (one of several nodes).
+    Block(i64),
 }

@@ -1,8 +1,10 @@
-//! The SQLite store: migrations, one writer thread, a pool of read connections.
+//! The store: SQLite in the data dir (the default) or a PostgreSQL database shared by
+//! several boltd nodes. Migrations, one writer thread, a pool of read connections.
 //!
 //! All writes go through [`Writer`], a thread that owns the only write connection and
 //! commits queued writes together (group commit): many webhook requests share one fsync,
-//! and each caller hears back only after its own rows are durable.
+//! and each caller hears back only after its own rows are durable. Store functions take
+//! `&dyn bolt_sql::Db`, so the same code runs on both backends.
 
 pub mod audit;
 pub mod backup;
@@ -21,6 +23,7 @@ pub mod logs;
 pub mod metrics;
 mod migrations;
 pub mod nodes;
+mod pg_writer;
 pub mod notify;
 pub mod pins;
 pub mod projects;
@@ -96,12 +99,28 @@ pub type StoreResult<T> = Result<T, StoreError>;
 impl StoreError {
     /// The disk fault behind this error (its words and kind), whichever way the store code
     /// reached SQLite: such an error refuses the whole batch, not only its own write.
+    /// On PostgreSQL, a lost connection or a server out of disk counts the same way.
     pub fn disk_fault(&self) -> Option<(String, health::FaultKind)> {
         match self {
             StoreError::Sqlite(err) => health::disk_fault(err),
-            StoreError::Db(err) => err.sqlite_error().and_then(health::disk_fault),
+            StoreError::Db(err) => match err.sqlite_error() {
+                Some(sqlite) => health::disk_fault(sqlite),
+                None => match err.kind() {
+                    bolt_sql::ErrorKind::Unreachable => {
+                        Some((err.to_string(), health::FaultKind::Unreachable))
+                    }
+                    bolt_sql::ErrorKind::Storage => Some((err.to_string(), health::FaultKind::Io)),
+                    _ => None,
+                },
+            },
             _ => None,
         }
+    }
+
+    /// Another node's transaction conflicted with this one (a deadlock's victim): the
+    /// write may simply be run again.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Db(err) if err.is_conflict())
     }
 }
 
@@ -109,25 +128,78 @@ impl StoreError {
 pub struct Store {
     pub writer: Writer,
     pub readers: Readers,
+    /// SQLite's database file (on PostgreSQL: where it would be in the data dir, unused).
     pub path: PathBuf,
     pub timings: Arc<timings::Timings>,
     /// Whether the store takes writes (see `health.rs`).
     pub health: Arc<Health>,
-    _checkpointer: Checkpointer,
-    /// Set by the checkpointer when the WAL has grown too big; the writer restarts it.
-    /// (The two hold their own handles; this one lets tests ask for a restart.)
-    #[cfg_attr(not(test), allow(dead_code))]
-    wal_restart: Arc<AtomicBool>,
-    /// Asks the writer to empty the write-ahead log (see [`Store::scrub_wal`]).
-    wal_scrub: Arc<AtomicBool>,
+    backend: Backend,
+}
+
+/// What only one backend has.
+#[derive(Clone)]
+enum Backend {
+    Sqlite {
+        _checkpointer: Checkpointer,
+        /// Set by the checkpointer when the WAL has grown too big; the writer restarts it.
+        /// (The two hold their own handles; this one lets tests ask for a restart.)
+        #[cfg_attr(not(test), allow(dead_code))]
+        wal_restart: Arc<AtomicBool>,
+        /// Asks the writer to empty the write-ahead log (see [`Store::scrub_wal`]).
+        wal_scrub: Arc<AtomicBool>,
+    },
+    Postgres {
+        /// The database's URL, without the password.
+        database: String,
+    },
 }
 
 pub const DB_FILE: &str = "bolt.db";
+
+/// Where a boltd keeps its records.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// SQLite in this data dir.
+    DataDir(PathBuf),
+    /// A PostgreSQL database (its settings read from a URL).
+    Postgres(bolt_sql::PgSettings),
+}
+
+impl Location {
+    /// The store `url` names (PostgreSQL), else SQLite in `data_dir`. A password left out of
+    /// the URL is taken from `PGPASSWORD`, as PostgreSQL's own tools do.
+    pub fn of(url: Option<&str>, data_dir: &Path) -> StoreResult<Location> {
+        let Some(url) = url else {
+            return Ok(Location::DataDir(data_dir.to_path_buf()));
+        };
+        let mut settings = bolt_sql::PgSettings::from_url(url).map_err(|err| {
+            StoreError::Invalid(format!(
+                "the store URL is not usable: {err} (give --store, BOLT_STORE_URL or [store] url as postgres://user@host:5432/database)"
+            ))
+        })?;
+        if settings.password().is_none()
+            && let Ok(password) = std::env::var("PGPASSWORD")
+            && !password.is_empty()
+        {
+            settings.set_password(Some(password));
+        }
+        Ok(Location::Postgres(settings))
+    }
+}
 
 impl Store {
     /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
     pub fn open(data_dir: &Path, readers: usize) -> StoreResult<Store> {
         Self::open_with(data_dir, readers, Arc::new(Health::new(data_dir)))
+    }
+
+    /// Opens the store at `location`: SQLite as [`Store::open`], or PostgreSQL as
+    /// [`Store::open_postgres`].
+    pub fn open_at(location: &Location, data_dir: &Path, readers: usize) -> StoreResult<Store> {
+        match location {
+            Location::DataDir(dir) => Self::open(dir, readers),
+            Location::Postgres(settings) => Self::open_postgres(settings, data_dir, readers),
+        }
     }
 
     /// Like [`Store::open`], with the health (and so the test write) given.
@@ -160,26 +232,91 @@ impl Store {
             path,
             timings,
             health,
-            _checkpointer,
-            wal_restart,
-            wal_scrub,
+            backend: Backend::Sqlite {
+                _checkpointer,
+                wal_restart,
+                wal_scrub,
+            },
         })
+    }
+
+    /// Opens a PostgreSQL store: applies bolt's migrations (under an advisory lock, so
+    /// nodes starting together don't race; a schema newer than this bolt is refused), then
+    /// starts the writer thread and the readers' pool. The database must answer now; once
+    /// running, boltd rides out its outages (see `pg_writer.rs`).
+    pub fn open_postgres(
+        settings: &bolt_sql::PgSettings,
+        data_dir: &Path,
+        readers: usize,
+    ) -> StoreResult<Store> {
+        let database = settings.to_string();
+        let client = bolt_sql::PgClient::connect(settings)?;
+        bolt_sql::pg::migrate(&client, bolt_sql::schema::POSTGRES).map_err(|err| {
+            match err.kind() {
+                bolt_sql::ErrorKind::SchemaTooNew { found, known } => StoreError::TooNew {
+                    path: PathBuf::from(&database),
+                    found,
+                    known,
+                },
+                _ => StoreError::Db(err),
+            }
+        })?;
+        drop(client);
+        let pool = bolt_sql::PgPool::new(
+            settings.clone(),
+            bolt_sql::PoolOptions {
+                max_size: readers.max(1) as u32,
+                // While the database is down a read fails after this long (as unreachable).
+                checkout_timeout: std::time::Duration::from_secs(3),
+                ..bolt_sql::PoolOptions::default()
+            },
+        )?;
+        let probe_settings = settings.clone();
+        let health = Arc::new(Health::for_database(
+            database.clone(),
+            Box::new(move || {
+                bolt_sql::PgClient::connect(&probe_settings)
+                    .and_then(|conn| conn.ping())
+                    .map_err(std::io::Error::other)
+            }),
+        ));
+        let writer = pg_writer::start(settings.clone(), health.clone());
+        Ok(Store {
+            writer,
+            readers: Readers::postgres(pool),
+            path: data_dir.join(DB_FILE),
+            timings: Arc::new(timings::Timings::default()),
+            health,
+            backend: Backend::Postgres { database },
+        })
+    }
+
+    /// The PostgreSQL database (its URL without the password), or None on SQLite.
+    pub fn database(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::Sqlite { .. } => None,
+            Backend::Postgres { database } => Some(database),
+        }
     }
 
     /// Asks the writer to copy the write-ahead log into the database and truncate it soon
     /// (within about a second): after payloads were wiped (`erase_all`), so no old copy of
     /// them stays in the log's frames. With `secure_delete` on, the database's own pages
-    /// hold zeros where the wiped text was.
+    /// hold zeros where the wiped text was. (PostgreSQL's own WAL is the server's.)
     pub fn scrub_wal(&self) {
-        self.wal_scrub
-            .store(true, std::sync::atomic::Ordering::Release);
+        if let Backend::Sqlite { wal_scrub, .. } = &self.backend {
+            wal_scrub.store(true, std::sync::atomic::Ordering::Release);
+        }
     }
 
     /// Copies the whole write-ahead log into the database file and empties it, so that after
     /// a clean stop `bolt.db` alone holds everything. Waits up to [`FOLD_WAIT`] for writes
     /// still under way; returns false when they kept it from finishing (the next start
-    /// reads the log as usual: nothing is lost either way).
+    /// reads the log as usual: nothing is lost either way). Nothing to do on PostgreSQL.
     pub fn fold_wal(&self) -> StoreResult<bool> {
+        if let Backend::Postgres { .. } = &self.backend {
+            return Ok(true);
+        }
         // While writes are refused the log may hold frames the disk lost: the next start
         // reads it from the disk instead.
         if let Some(refusal) = self.health.refusal() {
@@ -371,7 +508,15 @@ mod tests {
         let store = Store::open(dir.path(), 1).unwrap();
         // A checkpointer that catches up lets SQLite restart the WAL on its own, which a
         // busy machine makes likely; only the writer's restart is under test here.
-        assert!(store._checkpointer.release());
+        let Backend::Sqlite {
+            _checkpointer,
+            wal_restart,
+            ..
+        } = &store.backend
+        else {
+            unreachable!("a SQLite store")
+        };
+        assert!(_checkpointer.release());
         store
             .writer
             .write(|tx| Ok(tx.execute_batch("CREATE TABLE t (v TEXT)")?))
@@ -389,7 +534,7 @@ mod tests {
         }
         let grown = wal_frames(&store);
         assert!(grown >= 200, "each write adds frames: {grown}");
-        store.wal_restart.store(true, Ordering::SeqCst);
+        wal_restart.store(true, Ordering::SeqCst);
         store
             .writer
             .write(|tx| {
@@ -404,7 +549,7 @@ mod tests {
             after < 20,
             "the WAL started again from the beginning: {after} frames"
         );
-        assert!(!store.wal_restart.load(Ordering::SeqCst));
+        assert!(!wal_restart.load(Ordering::SeqCst));
         let rows: i64 = store
             .readers
             .read_blocking(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?))

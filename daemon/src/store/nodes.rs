@@ -93,6 +93,32 @@ pub fn forget(db: &dyn Db, id: &str, cutoff: Option<i64>) -> StoreResult<bool> {
     Ok(removed > 0)
 }
 
+/// Puts the runs `node` claimed but never started back in the queue (a clean stop: the
+/// other nodes take them). Returns how many.
+pub fn release_claims(db: &dyn Db, node: &str) -> StoreResult<usize> {
+    let released = db.execute(
+        "UPDATE runs SET state = 'available', claimed_at = NULL, node_id = NULL
+         WHERE node_id = ?1 AND state = 'claimed'",
+        params![node],
+    )?;
+    Ok(released as usize)
+}
+
+/// A block number for log line ids, from the shared sequence (PostgreSQL only). With
+/// `above_stored`, the sequence is first moved past the block of the highest stored id
+/// (lines copied from SQLite, or written before the sequence existed).
+pub fn reserve_log_block(db: &dyn Db, above_stored: bool) -> StoreResult<i64> {
+    if above_stored {
+        db.query_one::<i64>(
+            "SELECT setval('log_line_blocks', GREATEST(
+               (SELECT last_value FROM log_line_blocks),
+               (SELECT COALESCE(MAX(id), 0) FROM log_lines) / ?1 + 1))",
+            params![1i64 << crate::cluster::log_ids::BLOCK_BITS],
+        )?;
+    }
+    Ok(db.query_one("SELECT nextval('log_line_blocks')", params![])?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::suite::on_each_backend;
@@ -143,6 +169,20 @@ mod tests {
             assert!(!heartbeat(db, "old", 70, 0).unwrap(), "its row is gone");
             assert!(forget(db, "me", None).unwrap());
             assert_eq!(list(db).unwrap().len(), 1);
+        });
+    }
+
+    #[test]
+    fn log_id_blocks_are_unique() {
+        on_each_backend(|db| {
+            if db.dialect() != bolt_sql::Dialect::Postgres {
+                return;
+            }
+            let first = reserve_log_block(db, true).unwrap();
+            let second = reserve_log_block(db, false).unwrap();
+            let third = reserve_log_block(db, true).unwrap();
+            assert!(first >= 1);
+            assert_eq!((second, third), (first + 1, first + 2));
         });
     }
 }

@@ -1,10 +1,13 @@
-//! A small pool of read-only connections; WAL lets them read while the writer writes.
+//! The store's read connections. On SQLite, a small pool of read-only connections; WAL
+//! lets them read while the writer writes. On PostgreSQL, a pool of connections that
+//! replaces broken ones and reconnects by itself.
 //!
-//! After a disk fault the writer closes every connection of the process (so that SQLite
-//! rebuilds its index of the write-ahead log from the file), these included: reads wait
-//! for the pool to be suspended and reopened, a moment.
+//! After a disk fault the SQLite writer closes every connection of the process (so that
+//! SQLite rebuilds its index of the write-ahead log from the file), these included: reads
+//! wait for the pool to be suspended and reopened, a moment.
 
 use super::{StoreError, StoreResult, open_connection};
+use bolt_sql::{Db, PgPool};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -12,7 +15,13 @@ use std::time::{Duration, Instant};
 
 #[derive(Clone)]
 pub struct Readers {
-    shared: Arc<Shared>,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<Shared>),
+    Postgres(PgPool),
 }
 
 struct Shared {
@@ -43,7 +52,7 @@ impl Readers {
             conns.push(open_reader(path)?);
         }
         Ok(Readers {
-            shared: Arc::new(Shared {
+            backend: Backend::Sqlite(Arc::new(Shared {
                 path: path.to_path_buf(),
                 count,
                 pool: Mutex::new(Pool {
@@ -52,21 +61,57 @@ impl Readers {
                     suspended: false,
                 }),
                 ready: Condvar::new(),
-            }),
+            })),
         })
     }
 
+    /// Readers on a PostgreSQL pool.
+    pub fn postgres(pool: PgPool) -> Readers {
+        Readers {
+            backend: Backend::Postgres(pool),
+        }
+    }
+
+    /// Runs `f` on a pooled connection, blocking the current thread.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&dyn Db) -> StoreResult<T>) -> StoreResult<T> {
+        match &self.backend {
+            Backend::Sqlite(shared) => shared.read_blocking(|conn| f(conn)),
+            Backend::Postgres(pool) => f(&pool.get()?),
+        }
+    }
+
+    /// Runs `f` on a pooled connection from async code, off the async threads.
+    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
+    {
+        let readers = self.clone();
+        tokio::task::spawn_blocking(move || readers.read_blocking(f))
+            .await
+            .map_err(|e| StoreError::Invalid(format!("read task failed: {e}")))?
+    }
+
+    /// Waits (up to `within`) for the reads under way to end, then closes every connection;
+    /// reads wait until [`Suspended::reopen`]. `None` when the reads did not end in time
+    /// (the pool is left as it was), and on PostgreSQL (its pool replaces broken
+    /// connections itself).
+    pub fn suspend(&self, within: Duration) -> Option<Suspended> {
+        match &self.backend {
+            Backend::Sqlite(shared) => shared.suspend(within),
+            Backend::Postgres(_) => None,
+        }
+    }
+}
+
+impl Shared {
     fn lock(&self) -> StoreResult<MutexGuard<'_, Pool>> {
-        self.shared.pool.lock().map_err(|_| {
+        self.pool.lock().map_err(|_| {
             StoreError::Internal("the store's reader pool is poisoned (a reader panicked)".into())
         })
     }
 
-    /// Runs `f` on a pooled connection, blocking the current thread.
-    pub fn read_blocking<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> StoreResult<T>,
-    ) -> StoreResult<T> {
+    fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let conn = {
             let mut pool = self.lock()?;
             loop {
@@ -80,7 +125,7 @@ impl Readers {
                         ));
                     }
                 }
-                pool = self.shared.ready.wait(pool).map_err(|_| {
+                pool = self.ready.wait(pool).map_err(|_| {
                     StoreError::Internal(
                         "the store's reader pool is poisoned (a reader panicked)".into(),
                     )
@@ -91,26 +136,11 @@ impl Readers {
         if let Ok(mut pool) = self.lock() {
             pool.idle.push(conn);
         }
-        self.shared.ready.notify_all();
+        self.ready.notify_all();
         result
     }
 
-    /// Runs `f` on a pooled connection from async code, off the async threads.
-    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
-    {
-        let readers = self.clone();
-        tokio::task::spawn_blocking(move || readers.read_blocking(f))
-            .await
-            .map_err(|e| StoreError::Invalid(format!("read task failed: {e}")))?
-    }
-
-    /// Waits (up to `within`) for the reads under way to end, then closes every connection;
-    /// reads wait until [`Suspended::reopen`]. `None` when the reads did not end in time
-    /// (the pool is left as it was).
-    pub fn suspend(&self, within: Duration) -> Option<Suspended> {
+    fn suspend(self: &Arc<Self>, within: Duration) -> Option<Suspended> {
         let deadline = Instant::now() + within;
         let mut pool = self.lock().ok()?;
         pool.suspended = true;
@@ -119,22 +149,22 @@ impl Readers {
             if left.is_zero() {
                 pool.suspended = false;
                 drop(pool);
-                self.shared.ready.notify_all();
+                self.ready.notify_all();
                 return None;
             }
-            pool = self.shared.ready.wait_timeout(pool, left).ok()?.0;
+            pool = self.ready.wait_timeout(pool, left).ok()?.0;
         }
         pool.idle.clear();
         pool.open = 0;
         Some(Suspended {
-            readers: self.clone(),
+            shared: self.clone(),
         })
     }
 }
 
 /// The pool while closed; reopening it (also on drop) lets reads go on.
 pub struct Suspended {
-    readers: Readers,
+    shared: Arc<Shared>,
 }
 
 impl Suspended {
@@ -147,7 +177,7 @@ impl Suspended {
 
 impl Drop for Suspended {
     fn drop(&mut self) {
-        let shared = &self.readers.shared;
+        let shared = &self.shared;
         let mut opened = Vec::with_capacity(shared.count);
         for _ in 0..shared.count {
             match open_reader(&shared.path) {
@@ -180,7 +210,7 @@ mod tests {
         let suspended = readers.suspend(Duration::from_secs(1)).unwrap();
         let reader = readers.clone();
         let waiting = std::thread::spawn(move || {
-            reader.read_blocking(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            reader.read_blocking(|db| Ok(bolt_sql::DbExt::query_one::<i64>(db, "SELECT 1", &[])?))
         });
         std::thread::sleep(Duration::from_millis(50));
         assert!(!waiting.is_finished(), "a read waits for the reopen");

@@ -47,6 +47,7 @@ use super::recovery::Recovery;
 use super::syncer::{Committed, Syncer};
 use super::timings::Timings;
 use super::{Checkpointer, Readers, StoreError, StoreResult, fts_queue};
+use bolt_sql::Db;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::fs::File;
 use std::path::PathBuf;
@@ -94,12 +95,16 @@ pub(super) enum Attempt {
     Failed,
     /// The disk failed it: the whole batch is refused.
     Fault(String, FaultKind),
+    /// Another node's transaction conflicted with it (PostgreSQL only): it failed alone,
+    /// and running it again may well succeed.
+    Conflict,
 }
 
 impl Attempt {
-    fn of<T>(outcome: &StoreResult<T>) -> Attempt {
+    pub(super) fn of<T>(outcome: &StoreResult<T>) -> Attempt {
         match outcome {
             Ok(_) => Attempt::Done,
+            Err(err) if err.is_conflict() => Attempt::Conflict,
             Err(err) => match err.disk_fault() {
                 Some((text, kind)) => Attempt::Fault(text, kind),
                 None => Attempt::Failed,
@@ -109,9 +114,9 @@ impl Attempt {
 }
 
 /// A write that runs once, in a savepoint of its own.
-trait OnceJob: Send {
+pub(super) trait OnceJob: Send {
     /// Runs in the batch's transaction; hands back what answers the caller.
-    fn run(self: Box<Self>, tx: &Transaction<'_>) -> (Attempt, Reply);
+    fn run(self: Box<Self>, tx: &dyn Db) -> (Attempt, Reply);
     /// Answers the caller without running.
     fn refuse(self: Box<Self>, failure: Failure);
 }
@@ -119,17 +124,17 @@ trait OnceJob: Send {
 /// A write that may run more than once (its earlier attempt rolled back); only the last
 /// attempt's outcome reaches the caller.
 pub(super) trait RepeatableJob: Send {
-    fn attempt(&mut self, tx: &Transaction<'_>) -> Attempt;
+    fn attempt(&mut self, tx: &dyn Db) -> Attempt;
     fn finish(self: Box<Self>, durable: Result<(), Failure>);
 }
 
-enum Job {
+pub(super) enum Job {
     Once(Box<dyn OnceJob>),
     Repeatable(Box<dyn RepeatableJob>),
 }
 
 impl Job {
-    fn refuse(self, failure: Failure) {
+    pub(super) fn refuse(self, failure: Failure) {
         match self {
             Job::Once(job) => job.refuse(failure),
             Job::Repeatable(job) => job.finish(Err(failure)),
@@ -138,9 +143,9 @@ impl Job {
 }
 
 /// A write and when it was queued (for the store's timings).
-struct Queued {
-    job: Job,
-    at: Instant,
+pub(super) struct Queued {
+    pub(super) job: Job,
+    pub(super) at: Instant,
 }
 
 impl From<Job> for Queued {
@@ -153,7 +158,7 @@ impl From<Job> for Queued {
 }
 
 /// How many queued writes may share one commit.
-const MAX_BATCH: usize = 512;
+pub(super) const MAX_BATCH: usize = 512;
 
 #[derive(Clone)]
 pub struct Writer {
@@ -204,6 +209,11 @@ impl Writer {
         Writer { jobs: tx, health }
     }
 
+    /// A writer whose writes go to `jobs` (the thread of another backend takes them).
+    pub(super) fn on(jobs: mpsc::Sender<Queued>, health: Arc<Health>) -> Writer {
+        Writer { jobs, health }
+    }
+
     /// The store's refusal, when it refuses writes: callers hear it at once.
     fn refusing(&self) -> StoreResult<()> {
         match self.health.refusal() {
@@ -217,7 +227,7 @@ impl Writer {
     pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
     {
         self.refusing()?;
         let (reply, answer) = oneshot::channel();
@@ -232,7 +242,7 @@ impl Writer {
     pub async fn write_repeatable<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnMut(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+        F: FnMut(&dyn Db) -> StoreResult<T> + Send + 'static,
     {
         self.refusing()?;
         let (reply, answer) = oneshot::channel();
@@ -254,7 +264,7 @@ impl Writer {
     /// dropped (a run checks its records before it is recorded as finished).
     pub fn write_detached<F>(&self, f: F)
     where
-        F: FnMut(&Transaction<'_>) -> StoreResult<()> + Send + 'static,
+        F: FnMut(&dyn Db) -> StoreResult<()> + Send + 'static,
     {
         if !self.health.writable() {
             return;
@@ -284,7 +294,7 @@ impl Writer {
     pub fn write_blocking<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
     {
         self.refusing()?;
         let (reply, answer) = oneshot::channel();
@@ -296,7 +306,7 @@ impl Writer {
     fn submit<T, F>(&self, f: F, reply: oneshot::Sender<StoreResult<T>>) -> StoreResult<()>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
     {
         self.jobs
             .send(Job::Once(Box::new(Once { f, reply })).into())
@@ -305,9 +315,9 @@ impl Writer {
 }
 
 /// A repeatable write that runs as the actor of the task that queued it.
-fn as_caller<T, F>(mut f: F) -> impl FnMut(&Transaction<'_>) -> StoreResult<T> + Send + 'static
+fn as_caller<T, F>(mut f: F) -> impl FnMut(&dyn Db) -> StoreResult<T> + Send + 'static
 where
-    F: FnMut(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    F: FnMut(&dyn Db) -> StoreResult<T> + Send + 'static,
 {
     let actor = crate::actor::captured();
     move |tx| crate::actor::within(actor.clone(), || f(tx))
@@ -321,9 +331,9 @@ struct Once<T, F> {
 impl<T, F> OnceJob for Once<T, F>
 where
     T: Send + 'static,
-    F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
 {
-    fn run(self: Box<Self>, tx: &Transaction<'_>) -> (Attempt, Reply) {
+    fn run(self: Box<Self>, tx: &dyn Db) -> (Attempt, Reply) {
         let Once { f, reply } = *self;
         let outcome = in_savepoint(tx, f);
         let attempt = Attempt::of(&outcome);
@@ -347,9 +357,9 @@ struct Repeat<T, F> {
 impl<T, F> RepeatableJob for Repeat<T, F>
 where
     T: Send + 'static,
-    F: FnMut(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    F: FnMut(&dyn Db) -> StoreResult<T> + Send + 'static,
 {
-    fn attempt(&mut self, tx: &Transaction<'_>) -> Attempt {
+    fn attempt(&mut self, tx: &dyn Db) -> Attempt {
         let outcome = (self.f)(tx);
         let attempt = Attempt::of(&outcome);
         self.outcome = Some(outcome);
@@ -377,17 +387,18 @@ fn confirm<T>(outcome: StoreResult<T>, durable: Result<(), Failure>) -> StoreRes
     }
 }
 
-/// Runs `f` in its own savepoint: an error rolls back exactly its changes.
-fn in_savepoint<T>(
-    tx: &Transaction<'_>,
-    f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>,
+/// Runs `f` in its own savepoint: an error rolls back exactly its changes. (On
+/// PostgreSQL that is also what keeps one failed statement from aborting the batch.)
+pub(super) fn in_savepoint<T>(
+    tx: &dyn Db,
+    f: impl FnOnce(&dyn Db) -> StoreResult<T>,
 ) -> StoreResult<T> {
-    run_cached(tx, "SAVEPOINT job")?;
-    let result = f(tx);
+    let savepoint = tx.savepoint()?;
+    let result = f(&savepoint);
     let end = if result.is_ok() {
-        run_cached(tx, "RELEASE job")
+        savepoint.commit()
     } else {
-        run_cached(tx, "ROLLBACK TO job").and_then(|()| run_cached(tx, "RELEASE job"))
+        savepoint.rollback()
     };
     match (result, end) {
         // The write's own error says more (a full disk makes SQLite roll back the whole
@@ -396,11 +407,6 @@ fn in_savepoint<T>(
         (Ok(_), Err(err)) => Err(err.into()),
         (Ok(value), Ok(())) => Ok(value),
     }
-}
-
-// Cached statements: parsing these for every job is measurable at webhook rates.
-fn run_cached(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
-    tx.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// How often the writer looks again whether the syncer is free while it gathers writes.
@@ -610,7 +616,7 @@ fn failure_of(health: &Health, err: &rusqlite::Error, what: &str) -> Failure {
 }
 
 /// `first` and whatever else is already queued, up to `max` writes.
-fn gather(first: Queued, jobs: &mpsc::Receiver<Queued>, max: usize) -> Vec<Queued> {
+pub(super) fn gather(first: Queued, jobs: &mpsc::Receiver<Queued>, max: usize) -> Vec<Queued> {
     let mut group = vec![first];
     group.extend(jobs.try_iter().take(max.saturating_sub(1)));
     group
@@ -724,7 +730,7 @@ impl Batch {
                     if !self.repeatable_failed && self.fault.is_none() {
                         match lost_transaction(tx, job.attempt(tx)) {
                             Attempt::Done => self.index.extend(fts_queue::take()),
-                            Attempt::Failed => self.repeatable_failed = true,
+                            Attempt::Failed | Attempt::Conflict => self.repeatable_failed = true,
                             Attempt::Fault(text, kind) => self.fault = Some((text, kind)),
                         }
                     }
@@ -825,9 +831,9 @@ fn lost_transaction(tx: &Transaction<'_>, attempt: Attempt) -> Attempt {
 }
 
 /// A repeatable write's attempt in a savepoint of its own.
-fn in_savepoint_attempt(
-    tx: &Transaction<'_>,
-    attempt: impl FnOnce(&Transaction<'_>) -> Attempt,
+pub(super) fn in_savepoint_attempt(
+    tx: &dyn Db,
+    attempt: impl FnOnce(&dyn Db) -> Attempt,
 ) -> Attempt {
     let mut outcome = Attempt::Failed;
     let saved = in_savepoint(tx, |tx| {
@@ -839,7 +845,7 @@ fn in_savepoint_attempt(
     });
     match (saved, outcome) {
         // The savepoint itself failed on the disk.
-        (Err(StoreError::Sqlite(err)), Attempt::Done) => match disk_fault(&err) {
+        (Err(err), Attempt::Done) => match err.disk_fault() {
             Some((text, kind)) => Attempt::Fault(text, kind),
             None => Attempt::Failed,
         },

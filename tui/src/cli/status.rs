@@ -106,6 +106,12 @@ pub fn describe(status: &DaemonStatus) -> String {
             .collect();
         text.push_str(&format!("\nby state   {}", counts.join(", ")));
     }
+    if let Some(database) = &status.database {
+        text.push_str(&format!("\ndatabase   {database}"));
+    }
+    if let Some(nodes) = describe_nodes(status, chrono::Utc::now()) {
+        text.push_str(&format!("\n{nodes}"));
+    }
     if let Some(health) = describe_health(&status.store_health, chrono::Utc::now()) {
         text.push_str(&format!("\n{health}"));
     }
@@ -134,6 +140,42 @@ audit      syslog {}: {state}",
         ));
     }
     text
+}
+
+/// The nodes sharing a PostgreSQL store, one line each: which answered, its age, when it
+/// last heartbeated and its load. Nothing on SQLite (one node).
+pub fn describe_nodes(status: &DaemonStatus, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+    status.database.as_ref()?;
+    let ago = |at: chrono::DateTime<chrono::Utc>| {
+        let ms = (now - at).num_milliseconds().max(0);
+        if ms < 1000 {
+            "0s".to_string()
+        } else {
+            bolt_shared::timespec::format_duration_ms(ms / 1000 * 1000)
+        }
+    };
+    let lines: Vec<String> = status
+        .nodes
+        .iter()
+        .map(|node| {
+            format!(
+                "{}{} on {} pid {}: up {}, heartbeat {} ago, {} running on {} workers",
+                node.id,
+                if node.this_node { " (this node)" } else { "" },
+                node.hostname,
+                node.pid,
+                ago(node.started_at),
+                ago(node.heartbeat_at),
+                node.running,
+                node.workers
+            )
+        })
+        .collect();
+    Some(format!(
+        "nodes      {} sharing the database\n           {}",
+        lines.len(),
+        lines.join("\n           ")
+    ))
 }
 
 /// The alert channels: one line each with its queue, and the last failure if any.

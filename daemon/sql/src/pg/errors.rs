@@ -55,6 +55,8 @@ fn kind_of(code: &str) -> ErrorKind {
         "57P01" | "57P02" | "57P03" | "53300" => ErrorKind::Unreachable,
         // Disk full, out of memory on the server, I/O error.
         "53100" | "53200" | "58030" => ErrorKind::Storage,
+        // A deadlock's victim, a serialization failure: the transaction may simply be run again.
+        "40P01" | "40001" => ErrorKind::Conflict,
         // Bad credentials, a database that doesn't exist: the settings are wrong.
         c if c.starts_with("28") => ErrorKind::Config,
         "3D000" => ErrorKind::Config,

@@ -1,8 +1,8 @@
-//! `bolt status`: boltd's version, queue, store health, subscribers and alert channels.
+//! `bolt status`: boltd's version, queue, store health, nodes, subscribers and alert channels.
 
 use crate::daemon::Daemon;
 use crate::ipc::handlers::HandlerResult;
-use bolt_shared::model::{DaemonStatus, WorkOrderFilter};
+use bolt_shared::model::{DaemonStatus, NodeStatus, WorkOrderFilter};
 use bolt_shared::protocol::{PROTOCOL_VERSION, Response};
 use std::sync::Arc;
 
@@ -21,6 +21,7 @@ pub async fn handle(daemon: &Arc<Daemon>) -> HandlerResult {
                 totals.projects,
                 totals.workflows,
                 crate::audit::atna::outbox_state(conn)?,
+                crate::store::nodes::list(conn)?,
             ))
         })
         .await
@@ -29,7 +30,7 @@ pub async fn handle(daemon: &Arc<Daemon>) -> HandlerResult {
             tracing::warn!(%err, "status: the store could not be read");
             Default::default()
         });
-    let (counts, queue_depth, running, projects, workflows, (waiting, last_error)) = counts;
+    let (counts, queue_depth, running, projects, workflows, (waiting, last_error), nodes) = counts;
     let audit_syslog =
         daemon
             .config
@@ -65,5 +66,20 @@ pub async fn handle(daemon: &Arc<Daemon>) -> HandlerResult {
         subscribers: daemon.fanout.count() as u64,
         notify: crate::notify::status(daemon).await,
         audit_syslog,
+        database: daemon.store.database().map(str::to_string),
+        node_id: daemon.membership.node_id.clone(),
+        nodes: nodes
+            .into_iter()
+            .map(|n| NodeStatus {
+                this_node: n.id == daemon.membership.node_id,
+                id: n.id,
+                hostname: n.hostname,
+                pid: u32::try_from(n.pid).unwrap_or_default(),
+                started_at: crate::store::from_micros(n.started_at),
+                heartbeat_at: crate::store::from_micros(n.heartbeat_at),
+                running: u64::try_from(n.running).unwrap_or_default(),
+                workers: u64::try_from(n.workers).unwrap_or_default(),
+            })
+            .collect(),
     })))
 }

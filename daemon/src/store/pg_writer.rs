@@ -1,0 +1,235 @@
+//! The writer on PostgreSQL: one thread with one connection takes the queued writes (the
+//! same [`Writer`] handle and jobs as on SQLite) and commits whatever queued up meanwhile
+//! in one transaction, so many webhooks share one commit (the server's own fsync).
+//!
+//! Every write runs in a savepoint of its own: on PostgreSQL a failed statement aborts the
+//! whole transaction, and a savepoint confines it to its write. A write that another
+//! node's transaction deadlocked with (PostgreSQL aborts one of the two) is run again when
+//! it may run twice; a one-off write fails alone.
+//!
+//! # When the database can't be reached
+//!
+//! A lost connection (or a server out of disk) fails the batch: its callers hear an error,
+//! never success, since the commit may not have happened (webhooks answer 503, so a sender
+//! retries). The store then refuses writes ([`Health`]: `bolt status` says why) and the
+//! thread tries a new connection every [`RECONNECT_EVERY`]; once one answers, writes are
+//! taken again, without a restart. Reads use their own pool, which reconnects by itself.
+
+use super::health::{FaultKind, Health};
+use super::writer::{
+    Attempt, Failure, Job, MAX_BATCH, Queued, RepeatableJob, Reply, Writer, gather,
+    in_savepoint_attempt,
+};
+use bolt_sql::{Db, PgClient, PgSettings};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long the thread waits for a write before it looks at the connection again.
+const IDLE_LOOK: Duration = Duration::from_millis(500);
+
+/// How often a new connection is tried while the database can't be reached.
+pub const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+
+/// How many times a write that may run twice is run again after a deadlock.
+const CONFLICT_RETRIES: usize = 5;
+
+/// Starts the writer thread for the database `settings` name. No connection is needed
+/// now: while there is none the store refuses writes and the thread keeps trying.
+pub fn start(settings: PgSettings, health: Arc<Health>) -> Writer {
+    let (jobs, queue) = mpsc::channel::<Queued>();
+    let thread = Thread {
+        settings,
+        conn: None,
+        health: health.clone(),
+        next_try: Instant::now(),
+    };
+    std::thread::Builder::new()
+        .name("bolt-pg-writer".into())
+        .spawn(move || thread.run(&queue))
+        .expect("spawning the store writer thread");
+    Writer::on(jobs, health)
+}
+
+struct Thread {
+    settings: PgSettings,
+    /// `None` while the database can't be reached.
+    conn: Option<PgClient>,
+    health: Arc<Health>,
+    /// When to try connecting again.
+    next_try: Instant,
+}
+
+impl Thread {
+    fn run(mut self, jobs: &mpsc::Receiver<Queued>) {
+        loop {
+            if self.conn.is_none() && !self.connect_when_due() {
+                // Refusing: answer what comes in at once, and look again soon.
+                match jobs.recv_timeout(RECONNECT_EVERY / 10) {
+                    Ok(queued) => queued
+                        .job
+                        .refuse(Failure::refused(&self.health, "the database can't be reached")),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+                continue;
+            }
+            match jobs.recv_timeout(IDLE_LOOK) {
+                Ok(first) => self.write_batch(gather(first, jobs, MAX_BATCH)),
+                Err(mpsc::RecvTimeoutError::Timeout) => self.notice_lost_connection(),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    /// Connects if a try is due; true once there is a connection (writes are taken again).
+    fn connect_when_due(&mut self) -> bool {
+        if Instant::now() < self.next_try {
+            return false;
+        }
+        self.next_try = Instant::now() + RECONNECT_EVERY;
+        match PgClient::connect(&self.settings).and_then(|conn| conn.ping().map(|()| conn)) {
+            Ok(conn) => {
+                self.conn = Some(conn);
+                self.health.resume();
+                true
+            }
+            Err(err) => {
+                self.health.refuse(
+                    "the database can't be reached",
+                    &err.to_string(),
+                    FaultKind::Unreachable,
+                );
+                false
+            }
+        }
+    }
+
+    /// While idle, a closed connection (the server restarted) is noticed before the next
+    /// write fails on it.
+    fn notice_lost_connection(&mut self) {
+        if self.conn.as_ref().is_some_and(PgClient::is_closed) {
+            self.lose_connection("the connection to the database was closed", "closed");
+        }
+    }
+
+    fn lose_connection(&mut self, what: &str, why: &str) {
+        self.conn = None;
+        self.next_try = Instant::now() + RECONNECT_EVERY;
+        self.health.refuse(what, why, FaultKind::Unreachable);
+    }
+
+    /// Runs the batch's writes in one transaction and commits it; every caller hears
+    /// back once the commit's fate is known.
+    fn write_batch(&mut self, batch: Vec<Queued>) {
+        let Some(conn) = self.conn.as_ref() else {
+            for queued in batch {
+                queued
+                    .job
+                    .refuse(Failure::refused(&self.health, "no connection"));
+            }
+            return;
+        };
+        let mut done = Done::default();
+        let outcome = match conn.transaction() {
+            Err(err) => Err(err),
+            Ok(tx) => {
+                for Queued { job, .. } in batch {
+                    done.run(&tx, job);
+                }
+                match &done.fault {
+                    // Rolled back as it is dropped.
+                    Some(_) => Ok(()),
+                    None => tx.commit(),
+                }
+            }
+        };
+        let outcome = match (outcome, done.fault.take()) {
+            (_, Some((text, kind))) => {
+                self.fail(&text, kind);
+                Err(Failure::refused(&self.health, &text))
+            }
+            (Err(err), None) if err.is_unreachable() => {
+                let text = err.to_string();
+                self.fail(&text, FaultKind::Unreachable);
+                Err(Failure::refused(&self.health, &text))
+            }
+            (Err(err), None) => {
+                tracing::error!(%err, "a commit failed");
+                Err(Failure::NotCommitted(err.to_string()))
+            }
+            (Ok(()), None) => Ok(()),
+        };
+        done.answer(outcome);
+    }
+
+    /// A fault failed the batch: a lost connection is replaced, a full disk refuses writes.
+    fn fail(&mut self, text: &str, kind: FaultKind) {
+        match kind {
+            FaultKind::Unreachable => self.lose_connection("a write failed", text),
+            other => self.health.refuse("a write failed", text, other),
+        }
+    }
+}
+
+/// What a batch ran, to answer once its commit's fate is known.
+#[derive(Default)]
+struct Done {
+    repeatable: Vec<Box<dyn RepeatableJob>>,
+    replies: Vec<Reply>,
+    /// Not run: a fault ended the batch first.
+    refused: Vec<Job>,
+    fault: Option<(String, FaultKind)>,
+}
+
+impl Done {
+    fn run(&mut self, tx: &dyn Db, job: Job) {
+        if self.fault.is_some() {
+            self.refused.push(job);
+            return;
+        }
+        let attempt = match job {
+            Job::Repeatable(mut job) => {
+                let attempt = attempt_until_no_conflict(tx, job.as_mut());
+                self.repeatable.push(job);
+                attempt
+            }
+            Job::Once(job) => {
+                let (attempt, reply) = job.run(tx);
+                self.replies.push(reply);
+                attempt
+            }
+        };
+        if let Attempt::Fault(text, kind) = attempt {
+            self.fault = Some((text, kind));
+        }
+    }
+
+    fn answer(self, outcome: Result<(), Failure>) {
+        for job in self.repeatable {
+            job.finish(outcome.clone());
+        }
+        for reply in self.replies {
+            reply(outcome.clone());
+        }
+        let failure = outcome
+            .err()
+            .unwrap_or_else(|| Failure::NotCommitted("the write never ran".into()));
+        for job in self.refused {
+            job.refuse(failure.clone());
+        }
+    }
+}
+
+/// Runs a write that may run twice in a savepoint, again after each deadlock (PostgreSQL
+/// rolled back only the savepoint and released its locks).
+fn attempt_until_no_conflict(tx: &dyn Db, job: &mut dyn RepeatableJob) -> Attempt {
+    let mut attempt = Attempt::Failed;
+    for _ in 0..=CONFLICT_RETRIES {
+        attempt = in_savepoint_attempt(tx, |db| job.attempt(db));
+        if !matches!(attempt, Attempt::Conflict) {
+            break;
+        }
+    }
+    attempt
+}
