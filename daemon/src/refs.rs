@@ -4,7 +4,6 @@ use crate::store::refs::{self as store, StepOwner};
 use crate::store::{StoreError, StoreResult, fts_queue};
 use bolt_shared::model::{RefKind, SHORT_REF_LEN};
 use bolt_sql::Db;
-use rusqlite::Connection;
 
 pub struct Resolved {
     pub kind: RefKind,
@@ -43,11 +42,11 @@ fn ref_token(letter: char, id: &str) -> String {
 
 /// Makes a new work order, run or step findable by its short ref. Call it in the write
 /// that inserts the row (on the store's writer the entry joins the batch's index flush).
-pub fn index_new(conn: &Connection, table: &str, id: &str) -> StoreResult<()> {
+pub fn index_new(db: &dyn Db, table: &str, id: &str) -> StoreResult<()> {
     let Some(letter) = ref_letter(table) else {
         return Err(StoreError::Invalid(format!("{table} has no short refs")));
     };
-    fts_queue::short_ref(conn, ref_token(letter, id), id.to_string())?;
+    fts_queue::short_ref(db, ref_token(letter, id), id.to_string())?;
     Ok(())
 }
 
@@ -138,6 +137,7 @@ pub fn resolve_run(conn: &dyn Db, reference: &str) -> StoreResult<Resolved> {
 mod tests {
     use super::*;
     use crate::store::{DB_FILE, Store, open_connection};
+    use rusqlite::Connection;
 
     fn store_with_work_order(id: &str) -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();

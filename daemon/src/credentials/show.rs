@@ -5,12 +5,12 @@ use super::{load, usage};
 use crate::secrets::{Vault, is_secret_leaf};
 use crate::store::{StoreError, StoreResult, credentials, from_micros};
 use bolt_shared::credential_view::{CredentialChange, CredentialDetail, CredentialField};
-use rusqlite::Connection;
+use bolt_sql::Db;
 use serde_json::{Map, Value};
 
-pub fn detail(conn: &Connection, vault: &Vault, name: &str) -> StoreResult<CredentialDetail> {
-    let times = credentials::times(conn, name)?;
-    let (Some(times), Some(body)) = (times, load(conn, vault, name)?) else {
+pub fn detail(db: &dyn Db, vault: &Vault, name: &str) -> StoreResult<CredentialDetail> {
+    let times = credentials::times(db, name)?;
+    let (Some(times), Some(body)) = (times, load(db, vault, name)?) else {
         return Err(StoreError::Invalid(format!(
             "there is no credential named `{name}` (see `bolt credential list`)"
         )));
@@ -27,21 +27,21 @@ pub fn detail(conn: &Connection, vault: &Vault, name: &str) -> StoreResult<Crede
     Ok(CredentialDetail {
         name: name.to_string(),
         fields,
-        used_by: usage(conn)?
+        used_by: usage(db)?
             .into_iter()
             .filter(|user| user.credential == name)
             .map(|user| user.job)
             .collect(),
         created_at: from_micros(times.created_at),
         updated_at: from_micros(times.updated_at),
-        history: history(conn, name)?,
+        history: history(db, name)?,
     })
 }
 
 /// Every audited change to credentials of this name, oldest first.
-fn history(conn: &Connection, name: &str) -> StoreResult<Vec<CredentialChange>> {
+fn history(db: &dyn Db, name: &str) -> StoreResult<Vec<CredentialChange>> {
     let mut out = Vec::new();
-    for change in credentials::changes(conn, name)? {
+    for change in credentials::changes(db, name)? {
         let metadata: Value = change
             .metadata
             .and_then(|m| serde_json::from_str(&m).ok())

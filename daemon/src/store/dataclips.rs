@@ -1,8 +1,8 @@
 //! Dataclips: stored JSON states (inputs, outputs, saved inputs) and their search index.
 
-use super::{StoreResult, new_id, now_micros};
+use super::{StoreError, StoreResult, new_id, now_micros};
 use bolt_shared::model::{DataclipType, WipeReason};
-use rusqlite::{Connection, params};
+use bolt_sql::{Db, DbExt, params};
 use serde_json::Value;
 
 /// Most text of one document the full-text index takes (bounds the cost of huge bodies).
@@ -20,15 +20,34 @@ pub struct NewDataclip<'a> {
     pub size_bytes: Option<usize>,
 }
 
-pub fn insert(conn: &Connection, clip: &NewDataclip) -> StoreResult<String> {
+const INSERT: &str = "INSERT INTO dataclips (id, project_id, type, body, request, name, size_bytes, wiped_at, wipe_reason, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+const WIPED: &str = "SELECT wiped_at, wipe_reason FROM dataclips WHERE id = ?1";
+
+const NAME_TAKEN: &str = "SELECT COUNT(*) > 0 FROM dataclips WHERE name = ?1";
+
+const WIPE: &str = "UPDATE dataclips SET body = NULL, request = NULL, wiped_at = ?2, wipe_reason = ?3 WHERE id = ?1 AND wiped_at IS NULL";
+
+/// `RETURNING` gives the new row's number on both backends.
+const INSERT_SEARCH_DOC: &str =
+    "INSERT INTO search_docs (work_order_id, source, ref_id) VALUES (?1, ?2, ?3) RETURNING rowid";
+
+const SEARCH_DOCS_OF_REF: &str = "SELECT rowid FROM search_docs WHERE ref_id = ?1";
+
+const DELETE_SEARCH_DOC: &str = "DELETE FROM search_docs WHERE rowid = ?1";
+
+/// Stores a new dataclip and returns its id.
+pub fn insert(db: &dyn Db, clip: &NewDataclip) -> StoreResult<String> {
     let id = new_id();
     let now = now_micros();
     let size = clip
         .size_bytes
         .or(clip.body.map(str::len))
         .map(|n| n as i64);
-    conn.prepare_cached("INSERT INTO dataclips (id, project_id, type, body, request, name, size_bytes, wiped_at, wipe_reason, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?.execute(params![
+    db.execute(
+        INSERT,
+        params![
             id,
             clip.project_id,
             clip.kind.as_str(),
@@ -62,7 +81,7 @@ const INSERT_PREPARED: &str = "INSERT INTO dataclips (id, project_id, type, body
 
 /// Inserts a run's dataclip and indexes it under its work order as `source` (input, output).
 pub fn insert_prepared(
-    conn: &Connection,
+    db: &dyn Db,
     clip: &PreparedClip,
     project_id: &str,
     work_order_id: &str,
@@ -74,18 +93,21 @@ pub fn insert_prepared(
     } else {
         Some(clip.body.as_str())
     };
-    conn.prepare_cached(INSERT_PREPARED)?.execute(params![
-        clip.id,
-        project_id,
-        clip.kind.as_str(),
-        body,
-        clip.size as i64,
-        clip.wipe.map(|_| now),
-        clip.wipe.map(|w| w.as_str()),
-        now
-    ])?;
+    db.execute(
+        INSERT_PREPARED,
+        params![
+            clip.id,
+            project_id,
+            clip.kind.as_str(),
+            body,
+            clip.size as i64,
+            clip.wipe.map(|_| now),
+            clip.wipe.map(|w| w.as_str()),
+            now
+        ],
+    )?;
     if let Some(text) = &clip.index {
-        index(conn, work_order_id, source, &clip.id, text)?;
+        index(db, work_order_id, source, &clip.id, text)?;
     }
     Ok(())
 }
@@ -106,9 +128,9 @@ pub struct DataclipRow {
 const GET: &str =
     "SELECT type, body, request, wiped_at, wipe_reason, project_id FROM dataclips WHERE id = ?1";
 
-/// A dataclip by id (an error if there is none).
-pub fn get(conn: &Connection, id: &str) -> StoreResult<DataclipRow> {
-    Ok(conn.query_row(GET, [id], |r| {
+/// A dataclip by id (not found if there is none).
+pub fn get(db: &dyn Db, id: &str) -> StoreResult<DataclipRow> {
+    db.query_row(GET, params![id], |r| {
         Ok(DataclipRow {
             kind: r.get(0)?,
             body: r.get(1)?,
@@ -117,7 +139,12 @@ pub fn get(conn: &Connection, id: &str) -> StoreResult<DataclipRow> {
             wipe_reason: r.get(4)?,
             project_id: r.get(5)?,
         })
-    })?)
+    })?
+    .ok_or_else(|| not_found(id))
+}
+
+fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound(format!("dataclip {id}"))
 }
 
 /// When and why a dataclip's body was wiped, if it was.
@@ -127,39 +154,31 @@ pub struct Wiped {
     pub reason: Option<String>,
 }
 
-/// Whether a dataclip's body was wiped (an error if there is no such dataclip).
-pub fn wiped(conn: &Connection, id: &str) -> StoreResult<Wiped> {
-    Ok(conn.query_row(
-        "SELECT wiped_at, wipe_reason FROM dataclips WHERE id = ?1",
-        [id],
-        |r| {
-            Ok(Wiped {
-                wiped_at: r.get(0)?,
-                reason: r.get(1)?,
-            })
-        },
-    )?)
+/// Whether a dataclip's body was wiped (not found if there is no such dataclip).
+pub fn wiped(db: &dyn Db, id: &str) -> StoreResult<Wiped> {
+    db.query_row(WIPED, params![id], |r| {
+        Ok(Wiped {
+            wiped_at: r.get(0)?,
+            reason: r.get(1)?,
+        })
+    })?
+    .ok_or_else(|| not_found(id))
 }
 
 /// Whether a saved input has this name already.
-pub fn name_taken(conn: &Connection, name: &str) -> StoreResult<bool> {
-    Ok(conn.query_row(
-        "SELECT COUNT(*) > 0 FROM dataclips WHERE name = ?1",
-        [name],
-        |r| r.get(0),
-    )?)
+pub fn name_taken(db: &dyn Db, name: &str) -> StoreResult<bool> {
+    Ok(db.query_one(NAME_TAKEN, params![name])?)
 }
 
 /// Removes a body (keeping the row and its size) and its index entries.
-pub fn wipe(conn: &Connection, id: &str, reason: WipeReason) -> StoreResult<()> {
-    conn.prepare_cached("UPDATE dataclips SET body = NULL, request = NULL, wiped_at = ?2, wipe_reason = ?3 WHERE id = ?1 AND wiped_at IS NULL")?.execute(params![id, now_micros(), reason.as_str()],
-    )?;
-    unindex_ref(conn, id)
+pub fn wipe(db: &dyn Db, id: &str, reason: WipeReason) -> StoreResult<()> {
+    db.execute(WIPE, params![id, now_micros(), reason.as_str()])?;
+    unindex_ref(db, id)
 }
 
 /// Adds a document to the full-text index, linked to its work order.
 pub fn index(
-    conn: &Connection,
+    db: &dyn Db,
     work_order_id: &str,
     source: &str,
     ref_id: &str,
@@ -168,30 +187,24 @@ pub fn index(
     if text.is_empty() {
         return Ok(());
     }
-    conn.prepare_cached(
-        "INSERT INTO search_docs (work_order_id, source, ref_id) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(params![work_order_id, source, ref_id])?;
-    let rowid = conn.last_insert_rowid();
+    let rowid: i64 = db.query_one(INSERT_SEARCH_DOC, params![work_order_id, source, ref_id])?;
     // fts_queue takes the text by value: it may hold it until the end of the batch.
     let text: String = if text.len() <= MAX_INDEXED_CHARS {
         text.to_string()
     } else {
         text.chars().take(MAX_INDEXED_CHARS).collect()
     };
-    super::fts_queue::insert(conn, rowid, text)?;
+    super::fts_queue::insert(db, rowid, text)?;
     Ok(())
 }
 
-pub fn unindex_ref(conn: &Connection, ref_id: &str) -> StoreResult<()> {
-    let mut stmt = conn.prepare_cached("SELECT rowid FROM search_docs WHERE ref_id = ?1")?;
-    let rows: Vec<i64> = stmt
-        .query_map([ref_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+/// Removes the indexed documents of `ref_id` (a dataclip or a log line): their index
+/// entries and their rows.
+pub fn unindex_ref(db: &dyn Db, ref_id: &str) -> StoreResult<()> {
+    let rows: Vec<i64> = db.query_map(SEARCH_DOCS_OF_REF, params![ref_id], |r| r.get(0))?;
     for rowid in rows {
-        super::fts_queue::delete(conn, rowid)?;
-        conn.prepare_cached("DELETE FROM search_docs WHERE rowid = ?1")?
-            .execute([rowid])?;
+        super::fts_queue::delete(db, rowid)?;
+        db.execute(DELETE_SEARCH_DOC, params![rowid])?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! and deleting a work order with what only it refers to.
 
 use super::{StoreResult, fts_queue};
-use rusqlite::{Connection, params};
+use bolt_sql::{Db, DbExt, Dialect, params};
 
 const POLICIES: &str = "SELECT id, history_retention_days, dataclip_retention_days FROM projects";
 
@@ -19,6 +19,10 @@ const DATACLIPS_OF_STEPS: &str = "SELECT s.input_dataclip_id FROM steps s JOIN r
 const SEARCH_DOCS: &str = "SELECT rowid FROM search_docs WHERE work_order_id = ?1";
 
 const DELETE_SEARCH_DOCS: &str = "DELETE FROM search_docs WHERE work_order_id = ?1";
+
+/// PostgreSQL removes a work order's index entries in one statement (SQLite goes through
+/// the fts queue, one rowid at a time, so that inserts queued in the batch are cancelled).
+const DELETE_SEARCH_FTS_POSTGRES: &str = "DELETE FROM search_fts WHERE rowid IN (SELECT rowid FROM search_docs WHERE work_order_id = ?1)";
 
 const STEPS_OF_WORK_ORDER: &str =
     "SELECT s.id FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.work_order_id = ?1";
@@ -50,69 +54,80 @@ pub struct WorkOrderParts {
 }
 
 /// Every project's retention settings.
-pub fn policies(conn: &Connection) -> StoreResult<Vec<ProjectRetention>> {
-    let rows = conn
-        .prepare_cached(POLICIES)?
-        .query_map([], |r| {
-            Ok(ProjectRetention {
-                project_id: r.get(0)?,
-                history_days: r.get(1)?,
-                dataclip_days: r.get(2)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+pub fn policies(db: &dyn Db) -> StoreResult<Vec<ProjectRetention>> {
+    Ok(db.query_map(POLICIES, params![], |r| {
+        Ok(ProjectRetention {
+            project_id: r.get(0)?,
+            history_days: r.get(1)?,
+            dataclip_days: r.get(2)?,
+        })
+    })?)
 }
 
 /// Up to `limit` finished work orders of `project` last active before `cutoff`.
 pub fn expired_work_orders(
-    conn: &Connection,
+    db: &dyn Db,
     project: &str,
     cutoff: i64,
     limit: usize,
 ) -> StoreResult<Vec<String>> {
-    let ids = conn
-        .prepare_cached(EXPIRED_WORK_ORDERS)?
-        .query_map(params![project, cutoff, limit as i64], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(ids)
+    expired(db, EXPIRED_WORK_ORDERS, project, cutoff, limit)
+}
+
+/// Up to `limit` bodies of `project` created before `cutoff` that may be wiped: not wiped
+/// yet, not named, not global.
+pub fn expired_dataclips(
+    db: &dyn Db,
+    project: &str,
+    cutoff: i64,
+    limit: usize,
+) -> StoreResult<Vec<String>> {
+    expired(db, EXPIRED_DATACLIPS, project, cutoff, limit)
+}
+
+/// The ids `sql` finds for ?1 the project, ?2 the cutoff and ?3 the limit.
+fn expired(
+    db: &dyn Db,
+    sql: &str,
+    project: &str,
+    cutoff: i64,
+    limit: usize,
+) -> StoreResult<Vec<String>> {
+    Ok(db.query_map(sql, params![project, cutoff, limit], |r| r.get(0))?)
 }
 
 /// The dataclips work order `id`, its runs and their steps refer to (possibly repeated).
-pub fn dataclips_of(conn: &Connection, id: &str) -> StoreResult<Vec<String>> {
+pub fn dataclips_of(db: &dyn Db, id: &str) -> StoreResult<Vec<String>> {
     let mut clips = Vec::new();
     for sql in [INPUT_OF_WORK_ORDER, DATACLIPS_OF_RUNS, DATACLIPS_OF_STEPS] {
-        let mut stmt = conn.prepare_cached(sql)?;
-        for clip in stmt.query_map([id], |r| r.get::<_, Option<String>>(0))? {
-            if let Some(clip) = clip? {
-                clips.push(clip);
-            }
-        }
+        let found: Vec<Option<String>> = db.query_map(sql, params![id], |r| r.get(0))?;
+        clips.extend(found.into_iter().flatten());
     }
     Ok(clips)
 }
 
 /// Removes the indexed documents of work order `id`: their FTS entries (which go with the
-/// writer's batch) and their rows.
-pub fn unindex_work_order(conn: &Connection, id: &str) -> StoreResult<()> {
-    let rowids: Vec<i64> = conn
-        .prepare_cached(SEARCH_DOCS)?
-        .query_map([id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    for rowid in rowids {
-        fts_queue::delete(conn, rowid)?;
+/// writer's batch on SQLite) and their rows.
+pub fn unindex_work_order(db: &dyn Db, id: &str) -> StoreResult<()> {
+    match db.dialect() {
+        Dialect::Sqlite => {
+            let rowids: Vec<i64> = db.query_map(SEARCH_DOCS, params![id], |r| r.get(0))?;
+            for rowid in rowids {
+                fts_queue::delete(db, rowid)?;
+            }
+        }
+        Dialect::Postgres => {
+            db.execute(DELETE_SEARCH_FTS_POSTGRES, params![id])?;
+        }
     }
-    conn.prepare_cached(DELETE_SEARCH_DOCS)?.execute([id])?;
+    db.execute(DELETE_SEARCH_DOCS, params![id])?;
     Ok(())
 }
 
 /// The runs and steps of work order `id`.
-pub fn parts_of(conn: &Connection, id: &str) -> StoreResult<WorkOrderParts> {
+pub fn parts_of(db: &dyn Db, id: &str) -> StoreResult<WorkOrderParts> {
     let ids = |sql: &str| -> StoreResult<Vec<String>> {
-        Ok(conn
-            .prepare_cached(sql)?
-            .query_map([id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
+        Ok(db.query_map(sql, params![id], |r| r.get(0))?)
     };
     let steps = ids(STEPS_OF_WORK_ORDER)?;
     let runs = ids(RUNS_OF_WORK_ORDER)?;
@@ -120,28 +135,13 @@ pub fn parts_of(conn: &Connection, id: &str) -> StoreResult<WorkOrderParts> {
 }
 
 /// Deletes work order `id` (its runs, steps and log lines go with it).
-pub fn delete_work_order(conn: &Connection, id: &str) -> StoreResult<()> {
-    conn.prepare_cached(DELETE_WORK_ORDER)?.execute([id])?;
+pub fn delete_work_order(db: &dyn Db, id: &str) -> StoreResult<()> {
+    db.execute(DELETE_WORK_ORDER, params![id])?;
     Ok(())
 }
 
 /// Deletes dataclip `id` unless it is named (a saved input) or still referred to.
-pub fn delete_dataclip_if_unused(conn: &Connection, id: &str) -> StoreResult<()> {
-    conn.prepare_cached(DELETE_UNUSED_DATACLIP)?.execute([id])?;
+pub fn delete_dataclip_if_unused(db: &dyn Db, id: &str) -> StoreResult<()> {
+    db.execute(DELETE_UNUSED_DATACLIP, params![id])?;
     Ok(())
-}
-
-/// Up to `limit` bodies of `project` created before `cutoff` that may be wiped: not wiped
-/// yet, not named, not global.
-pub fn expired_dataclips(
-    conn: &Connection,
-    project: &str,
-    cutoff: i64,
-    limit: usize,
-) -> StoreResult<Vec<String>> {
-    let ids = conn
-        .prepare_cached(EXPIRED_DATACLIPS)?
-        .query_map(params![project, cutoff, limit as i64], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(ids)
 }

@@ -171,7 +171,7 @@ async fn send(
 }
 
 /// How many audit events wait for the collector, and the error the oldest last met.
-pub fn outbox_state(conn: &rusqlite::Connection) -> StoreResult<(u64, Option<String>)> {
-    let state = store::audit::outbox_state(conn)?;
+pub fn outbox_state(db: &dyn bolt_sql::Db) -> StoreResult<(u64, Option<String>)> {
+    let state = store::audit::outbox_state(db)?;
     Ok((state.waiting, state.last_error))
 }
