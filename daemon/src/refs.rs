@@ -159,6 +159,33 @@ mod tests {
     }
 
     #[test]
+    fn a_new_row_is_findable_by_its_short_ref_on_each_backend() {
+        use crate::store::suite::{on_each_backend, seed};
+        let id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+        on_each_backend(|db| {
+            seed(
+                db,
+                &format!(
+                    "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+                     INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
+                     INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, '{{}}', 'h', 0);
+                     INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity)
+                         VALUES ('{id}', 'w', 'v', 'webhook', 'pending', 0, 0);"
+                ),
+            );
+            index_new(db, "work_orders", id).unwrap();
+            assert_eq!(
+                find_by_tail(db, "work_orders", "2E3F4A5B", 2).unwrap(),
+                [id]
+            );
+            assert!(matches!(
+                index_new(db, "projects", "p"),
+                Err(StoreError::Invalid(_))
+            ));
+        });
+    }
+
+    #[test]
     fn short_refs_find_the_row_until_it_is_unindexed_or_deleted() {
         let id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
         let (_dir, conn) = store_with_work_order(id);

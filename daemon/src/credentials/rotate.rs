@@ -253,13 +253,76 @@ mod tests {
     }
 
     #[test]
+    fn reencrypting_moves_every_credential_to_the_new_key_on_each_backend() {
+        use crate::store::credentials::{self as rows, NewCredential};
+        use crate::store::suite::on_each_backend;
+        use bolt_sql::DbExt;
+        on_each_backend(|db| {
+            let dir = tempfile::tempdir().unwrap();
+            let vault = Vault::open(dir.path()).unwrap();
+            assert_eq!(stored_check(db).unwrap(), None);
+            record_check(db, &vault.key_check()).unwrap();
+            assert_eq!(stored_check(db).unwrap(), Some(vault.key_check()));
+            let body = serde_json::json!({ "user": "ann", "password": "first-secret" });
+            for name in ["api", "db"] {
+                db.in_transaction(|tx| crate::credentials::set(tx, &vault, name, &body))
+                    .unwrap();
+            }
+
+            let new = NewKey::generate();
+            let count = db
+                .in_transaction(|tx| reencrypt_all(tx, &vault, &new))
+                .unwrap();
+            assert_eq!(count, 2);
+            assert_eq!(vault.key_check(), new.key_check());
+            assert_eq!(stored_check(db).unwrap(), Some(new.key_check()));
+            assert_eq!(
+                crate::credentials::load(db, &vault, "db").unwrap(),
+                Some(body.clone())
+            );
+            let actions: Vec<String> = rows::changes(db, "api")
+                .unwrap()
+                .into_iter()
+                .map(|c| c.action)
+                .collect();
+            assert_eq!(actions, ["credential.created", "credential.re_encrypted"]);
+
+            // A credential the key can't open stops the rotation before anything changes.
+            rows::upsert(
+                db,
+                &NewCredential {
+                    id: "c-bad",
+                    name: "bad",
+                    sealed: b"not sealed by any key",
+                    keys: "[]",
+                    now: 1,
+                },
+            )
+            .unwrap();
+            let other = NewKey::generate();
+            let err = db
+                .in_transaction(|tx| reencrypt_all(tx, &vault, &other))
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("`bad` cannot be decrypted"),
+                "{err}"
+            );
+            assert_eq!(vault.key_check(), new.key_check());
+            assert_eq!(stored_check(db).unwrap(), Some(new.key_check()));
+        });
+    }
+
+    #[test]
     fn a_rotation_cut_off_before_the_key_moved_is_finished_at_the_next_start() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 1).unwrap();
         let vault = Vault::open(dir.path()).unwrap();
         let rt = runtime();
         let vault = rt.block_on(reconcile(&store, vault, dir.path())).unwrap();
-        let stored = store.readers.read_blocking(|conn| stored_check(conn)).unwrap();
+        let stored = store
+            .readers
+            .read_blocking(|conn| stored_check(conn))
+            .unwrap();
         assert_eq!(stored.as_deref(), Some(vault.key_check().as_str()));
         let in_tx = vault.clone();
         store

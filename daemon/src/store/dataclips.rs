@@ -247,7 +247,149 @@ fn flatten(value: &Value, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::fts_queue::indexed;
+    use crate::store::suite::{on_each_backend, seed};
     use serde_json::json;
+
+    const PROJECT: &str =
+        "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0)";
+
+    fn new_clip<'a>(body: Option<&'a str>, name: Option<&'a str>) -> NewDataclip<'a> {
+        NewDataclip {
+            project_id: Some("p"),
+            kind: DataclipType::HttpRequest,
+            body,
+            request: Some(r#"{"method":"POST"}"#),
+            name,
+            wipe_reason: None,
+            size_bytes: None,
+        }
+    }
+
+    fn search_docs(db: &dyn Db, ref_id: &str) -> Vec<(String, String)> {
+        db.query_map(
+            "SELECT work_order_id, source FROM search_docs WHERE ref_id = ?1 ORDER BY rowid",
+            params![ref_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_big_body_is_stored_exactly_and_read_back() {
+        // A JSON body of about 2 MB, with text that is easy to mangle.
+        let items: Vec<Value> = (0..20_000)
+            .map(|i| json!({"n": i, "s": "é ✓ 'q' \"d\" \\ \u{0}?", "f": 1.5e-7}))
+            .collect();
+        let body = serde_json::to_string(&json!({ "items": items })).unwrap();
+        on_each_backend(|db| {
+            seed(db, PROJECT);
+            let id = insert(db, &new_clip(Some(&body), Some("saved"))).unwrap();
+            let row = get(db, &id).unwrap();
+            assert_eq!(row.body.as_deref(), Some(body.as_str()));
+            assert_eq!(row.request.as_deref(), Some(r#"{"method":"POST"}"#));
+            assert_eq!(row.kind, "http_request");
+            assert_eq!(row.project_id.as_deref(), Some("p"));
+            assert_eq!((row.wiped_at, row.wipe_reason), (None, None));
+            let size: Option<i64> = db
+                .query_value(
+                    "SELECT size_bytes FROM dataclips WHERE id = ?1",
+                    params![id],
+                )
+                .unwrap()
+                .flatten();
+            assert_eq!(size, Some(body.len() as i64));
+            assert!(name_taken(db, "saved").unwrap());
+            assert!(!name_taken(db, "other").unwrap());
+        });
+    }
+
+    #[test]
+    fn a_clip_stored_wiped_keeps_its_size_and_reason() {
+        on_each_backend(|db| {
+            seed(db, PROJECT);
+            let id = insert(
+                db,
+                &NewDataclip {
+                    size_bytes: Some(12_345),
+                    wipe_reason: Some(WipeReason::TooLarge),
+                    ..new_clip(None, None)
+                },
+            )
+            .unwrap();
+            let row = get(db, &id).unwrap();
+            assert_eq!(row.body, None);
+            assert_eq!(row.wipe_reason.as_deref(), Some("too_large"));
+            let state = wiped(db, &id).unwrap();
+            assert!(state.wiped_at.is_some());
+            assert_eq!(state.reason.as_deref(), Some("too_large"));
+            assert!(matches!(get(db, "missing"), Err(StoreError::NotFound(_))));
+            assert!(matches!(wiped(db, "missing"), Err(StoreError::NotFound(_))));
+        });
+    }
+
+    #[test]
+    fn a_prepared_clip_is_indexed_and_its_wipe_unindexes_it() {
+        on_each_backend(|db| {
+            seed(db, PROJECT);
+            let clip = PreparedClip {
+                id: "clip-1".into(),
+                kind: DataclipType::StepResult,
+                body: r#"{"patient":"P-0042"}"#.into(),
+                size: 20,
+                wipe: None,
+                index: Some(index_text(&json!({"patient": "P-0042"}))),
+            };
+            insert_prepared(db, &clip, "p", "wo-1", "output").unwrap();
+            assert_eq!(
+                search_docs(db, "clip-1"),
+                [("wo-1".into(), "output".into())]
+            );
+            assert_eq!(indexed(db, "p-0042").len(), 1);
+            // The same body indexed again under another work order; empty text is not.
+            index(db, "wo-2", "input", "clip-1", "patient P-0042").unwrap();
+            index(db, "wo-3", "input", "clip-1", "").unwrap();
+            assert_eq!(search_docs(db, "clip-1").len(), 2);
+            assert_eq!(indexed(db, "P-0042").len(), 2);
+
+            wipe(db, "clip-1", WipeReason::Retention).unwrap();
+            let row = get(db, "clip-1").unwrap();
+            assert_eq!((row.body, row.request), (None, None));
+            assert_eq!(row.wipe_reason.as_deref(), Some("retention"));
+            assert!(search_docs(db, "clip-1").is_empty());
+            assert!(indexed(db, "P-0042").is_empty());
+            // A second wipe keeps the first one's time and reason.
+            let first = wiped(db, "clip-1").unwrap();
+            wipe(db, "clip-1", WipeReason::ZeroPersistence).unwrap();
+            assert_eq!(wiped(db, "clip-1").unwrap(), first);
+
+            // A clip prepared as wiped is stored without its body and not indexed.
+            let gone = PreparedClip {
+                id: "clip-2".into(),
+                wipe: Some(WipeReason::ZeroPersistence),
+                index: None,
+                ..clip
+            };
+            insert_prepared(db, &gone, "p", "wo-1", "input").unwrap();
+            let row = get(db, "clip-2").unwrap();
+            assert_eq!(row.body, None);
+            assert_eq!(row.wipe_reason.as_deref(), Some("zero_persistence"));
+            assert!(search_docs(db, "clip-2").is_empty());
+        });
+    }
+
+    #[test]
+    fn unindexing_a_ref_removes_only_its_documents() {
+        on_each_backend(|db| {
+            index(db, "wo", "log", "17", "first line").unwrap();
+            index(db, "wo", "log", "18", "second line").unwrap();
+            unindex_ref(db, "17").unwrap();
+            assert!(search_docs(db, "17").is_empty());
+            assert_eq!(search_docs(db, "18").len(), 1);
+            assert!(indexed(db, "first").is_empty());
+            assert_eq!(indexed(db, "line").len(), 1);
+        });
+    }
 
     #[test]
     fn nested_values_become_words() {

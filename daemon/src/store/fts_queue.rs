@@ -249,9 +249,134 @@ fn write(db: &dyn Db, entry: &Entry) -> bolt_sql::Result<()> {
     Ok(())
 }
 
+/// The rowids whose indexed text matches `words` (the store's query language), for tests.
+#[cfg(test)]
+pub fn indexed(db: &dyn Db, words: &str) -> Vec<i64> {
+    let query = fts::Query::parse(words).expect("words to search for");
+    let found = match db.dialect() {
+        Dialect::Sqlite => db.query_map(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH ?1 ORDER BY rowid",
+            params![query.fts5()],
+            |r| r.get(0),
+        ),
+        Dialect::Postgres => db.query_map(
+            "SELECT rowid FROM search_fts WHERE text @@ CAST(?1 AS tsquery) ORDER BY rowid",
+            params![query.tsquery().expect("a token to search for")],
+            |r| r.get(0),
+        ),
+    };
+    found.expect("a search of the index")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::suite::on_each_backend;
+
+    fn bucket(db: &dyn Db, workflow_id: &str, hour: i64, state: &str) -> Option<i64> {
+        db.query_value(
+            "SELECT n FROM work_order_counts WHERE workflow_id = ?1 AND hour = ?2 AND state = ?3",
+            params![workflow_id, hour, state],
+        )
+        .unwrap()
+    }
+
+    /// The short-ref tokens SQLite's index holds (PostgreSQL has no such table).
+    fn short_refs(db: &dyn Db) -> Vec<String> {
+        match db.dialect() {
+            Dialect::Sqlite => db
+                .query_map("SELECT ref FROM short_refs ORDER BY ref", params![], |r| {
+                    r.get(0)
+                })
+                .unwrap(),
+            Dialect::Postgres => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn off_the_writer_thread_entries_are_written_at_once() {
+        on_each_backend(|db| {
+            insert(db, 1, "Crème brûlée for user@example.com".into()).unwrap();
+            insert(db, 2, "other words".into()).unwrap();
+            assert_eq!(indexed(db, "creme"), [1]);
+            assert_eq!(indexed(db, "example.com"), [1]);
+            assert_eq!(indexed(db, "wor*"), [2]);
+            delete(db, 1).unwrap();
+            assert!(indexed(db, "creme").is_empty());
+            assert_eq!(indexed(db, "other"), [2]);
+
+            count(db, "w", 7, "success", 2).unwrap();
+            count(db, "w", 7, "success", -1).unwrap();
+            count(db, "w", 7, "failed", 1).unwrap();
+            assert_eq!(bucket(db, "w", 7, "success"), Some(1));
+            assert_eq!(bucket(db, "w", 7, "failed"), Some(1));
+
+            short_ref(db, "w2e3f4a5b".into(), "id".into()).unwrap();
+            match db.dialect() {
+                Dialect::Sqlite => assert_eq!(short_refs(db), ["w2e3f4a5b"]),
+                Dialect::Postgres => assert!(take().is_empty()),
+            }
+        });
+    }
+
+    /// On a queueing thread SQLite parks entries until `insert_all`; PostgreSQL writes them
+    /// at once all the same.
+    #[test]
+    fn a_queueing_thread_parks_entries_on_sqlite_only() {
+        std::thread::spawn(|| {
+            queue_on_this_thread();
+            on_each_backend(|db| {
+                insert(db, 1, "kept words".into()).unwrap();
+                insert(db, 2, "forgotten words".into()).unwrap();
+                delete(db, 2).unwrap();
+                count(db, "w", 1, "success", 1).unwrap();
+                count(db, "w", 1, "success", 1).unwrap();
+                short_ref(db, "r00000001".into(), "run".into()).unwrap();
+                let parked = take();
+                match db.dialect() {
+                    Dialect::Sqlite => {
+                        assert_eq!(parked.len(), 6);
+                        assert!(indexed(db, "words").is_empty());
+                        assert_eq!(bucket(db, "w", 1, "success"), None);
+                        insert_all(db, parked).unwrap();
+                        assert_eq!(short_refs(db), ["r00000001"]);
+                    }
+                    Dialect::Postgres => assert!(parked.is_empty()),
+                }
+                assert_eq!(indexed(db, "words"), [1]);
+                assert_eq!(bucket(db, "w", 1, "success"), Some(2));
+            });
+        })
+        .join()
+        .expect("the test thread");
+    }
+
+    #[test]
+    fn a_failed_batch_entry_reports_sqlites_own_error_and_the_rest_is_written() {
+        on_each_backend(|db| {
+            if db.dialect() == Dialect::Postgres {
+                return; // The batch is SQLite's writer's only.
+            }
+            db.execute_batch("DROP TABLE short_refs").unwrap();
+            let err = insert_all(
+                db,
+                vec![
+                    Entry::ShortRef {
+                        token: "w00000001".into(),
+                        id: "wo".into(),
+                    },
+                    Entry::Search {
+                        rowid: 2,
+                        text: "later".into(),
+                    },
+                ],
+            )
+            .unwrap_err();
+            assert!(matches!(err, rusqlite::Error::SqliteFailure(..)), "{err:?}");
+            assert!(err.to_string().contains("short_refs"), "{err}");
+            assert_eq!(indexed(db, "later"), [2]);
+        });
+    }
 
     fn search(rowid: i64, text: &str) -> Entry {
         Entry::Search {

@@ -262,3 +262,256 @@ pub fn failures(db: &dyn Db, since: i64) -> StoreResult<Vec<FailureGroup>> {
         })
     })?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::{on_each_backend, seed};
+
+    const HISTORY: &str = "
+        INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+        INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'Flow', 0, 0);
+        INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 3, '{}', 'h', 0);
+        INSERT INTO dataclips (id, project_id, type, body, request, name, size_bytes, created_at)
+            VALUES ('in', 'p', 'http_request', '{\"a\":1}', '{\"method\":\"POST\"}', NULL, 7, 0),
+                   ('out', 'p', 'step_result', '{\"b\":2}', NULL, 'saved', 7, 0);
+        INSERT INTO dataclips (id, project_id, type, wiped_at, wipe_reason, created_at)
+            VALUES ('gone', 'p', 'step_result', 9, 'retention', 0);
+        INSERT INTO work_orders (id, workflow_id, version_id, origin, dataclip_id, state, received_at, last_activity, source_address)
+            VALUES ('wo', 'w', 'v', 'webhook', 'in', 'success', 0, 0, '10.0.0.1');
+        INSERT INTO runs (id, work_order_id, version_id, origin, state, error_type, error_message, starting_job,
+                          attempt, created_at, claimed_at, started_at, finished_at, log_lines_dropped, log_bytes_dropped)
+            VALUES ('r1', 'wo', 'v', 'webhook', 'failed', 'TypeError', 'boom', NULL, 1, 1, 2, 3, 4, 0, 0),
+                   ('r2', 'wo', 'v', 'retry', 'success', NULL, NULL, 'j2', 2, 5, NULL, NULL, NULL, 3, 300);
+        INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, output_dataclip_id, exit_reason, started_at, finished_at)
+            VALUES ('s1', 'r1', 'j1', 'Job one', 'in', 'out', 'success', 10, 20),
+                   ('s2', 'r2', 'j2', 'Job two', 'out', NULL, NULL, 30, NULL);
+        INSERT INTO run_steps (run_id, step_id, attached) VALUES ('r1', 's1', 0), ('r2', 's1', 1), ('r2', 's2', 0);";
+
+    #[test]
+    fn a_work_order_its_runs_steps_and_dataclips() {
+        on_each_backend(|db| {
+            seed(db, HISTORY);
+            assert_eq!(work_order_input(db, "wo").unwrap().as_deref(), Some("in"));
+            assert!(matches!(
+                work_order_input(db, "nope"),
+                Err(StoreError::NotFound(_))
+            ));
+            assert_eq!(
+                source_address(db, "wo").unwrap().as_deref(),
+                Some("10.0.0.1")
+            );
+            assert_eq!(version_number(db, "v").unwrap(), 3);
+            assert!(matches!(
+                version_number(db, "nope"),
+                Err(StoreError::NotFound(_))
+            ));
+
+            let with_body = dataclip(db, "in", true).unwrap().unwrap();
+            assert_eq!(with_body.kind, DataclipType::HttpRequest);
+            assert_eq!(with_body.body.as_deref(), Some(r#"{"a":1}"#));
+            assert_eq!(with_body.size_bytes, Some(7));
+            assert_eq!(dataclip(db, "in", false).unwrap().unwrap().body, None);
+            assert_eq!(
+                dataclip(db, "out", true).unwrap().unwrap().name.as_deref(),
+                Some("saved")
+            );
+            let gone = dataclip(db, "gone", true).unwrap().unwrap();
+            assert_eq!(gone.wipe_reason, Some(WipeReason::Retention));
+            assert_eq!(gone.wiped_at, Some(from_micros(9)));
+            assert_eq!(dataclip(db, "nope", true).unwrap(), None);
+            assert_eq!(
+                dataclip_request(db, "in").unwrap().as_deref(),
+                Some(r#"{"method":"POST"}"#)
+            );
+            assert_eq!(dataclip_request(db, "out").unwrap(), None);
+            assert_eq!(dataclip_request(db, "nope").unwrap(), None);
+
+            let runs = runs_of(db, "wo").unwrap();
+            let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+            assert_eq!(ids, ["r2", "r1"]);
+            assert_eq!(runs[0].origin, Origin::Retry);
+            assert_eq!(runs[0].starting_job.as_deref(), Some("j2"));
+            assert_eq!(runs[0].attempt, 2);
+            assert_eq!(
+                runs[0].logs_dropped,
+                LogsDropped {
+                    lines: 3,
+                    bytes: 300
+                }
+            );
+            assert_eq!(runs[1].state, RunState::Failed);
+            assert_eq!(runs[1].error_message.as_deref(), Some("boom"));
+            assert_eq!(
+                (runs[1].created_at, runs[1].claimed_at, runs[1].finished_at),
+                (1, Some(2), Some(4))
+            );
+
+            let steps = steps_of(db, "r2").unwrap();
+            let seen: Vec<(&str, bool)> =
+                steps.iter().map(|s| (s.id.as_str(), s.attached)).collect();
+            assert_eq!(seen, [("s1", true), ("s2", false)]);
+            assert_eq!(steps[0].exit_reason, Some(ExitReason::Success));
+            assert_eq!(
+                (steps[0].input_dataclip_id.as_deref(), steps[0].finished_at),
+                (Some("in"), Some(20))
+            );
+            assert_eq!(steps[1].job_name, "Job two");
+            assert!(steps_of(db, "nope").unwrap().is_empty());
+        });
+    }
+
+    /// 1200 lines of run `r1`: even ids from step `s1`, every third line at debug level.
+    fn seed_log_lines(db: &dyn Db) {
+        db.in_transaction(|tx| -> StoreResult<()> {
+            for id in 1..=1200i64 {
+                let step = (id % 2 == 0).then_some("s1");
+                let level = if id % 3 == 0 { "debug" } else { "info" };
+                tx.execute(
+                    "INSERT INTO log_lines (id, run_id, step_id, source, level, message, timestamp)
+                     VALUES (?1, 'r1', ?2, 'job', ?3, ?4, ?5)",
+                    params![id, step, level, format!("line {id}"), id * 10],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    fn read(db: &dyn Db, query: &LogQuery) -> Vec<LogLine> {
+        let mut lines = Vec::new();
+        log_lines(db, query, |line| {
+            lines.push(line);
+            true
+        })
+        .unwrap();
+        lines
+    }
+
+    fn ids(lines: &[LogLine]) -> Vec<i64> {
+        lines.iter().map(|l| l.id).collect()
+    }
+
+    #[test]
+    fn log_lines_are_read_in_order_filtered_and_stop_when_the_page_is_full() {
+        const ALL: &[&str] = &["debug", "info", "warn", "error", "success", "always"];
+        on_each_backend(|db| {
+            seed(db, HISTORY);
+            seed_log_lines(db);
+            let all = LogQuery {
+                run_id: "r1",
+                step_id: None,
+                after_id: 0,
+                levels: ALL,
+                limit: 2000,
+            };
+            let lines = read(db, &all);
+            assert_eq!(ids(&lines), (1..=1200).collect::<Vec<_>>());
+            assert_eq!(
+                lines[1],
+                LogLine {
+                    id: 2,
+                    run_id: "r1".into(),
+                    step_id: Some("s1".into()),
+                    source: "job".into(),
+                    level: LogLevel::Info,
+                    message: "line 2".into(),
+                    timestamp: from_micros(20),
+                }
+            );
+            let info = read(
+                db,
+                &LogQuery {
+                    levels: &["info"],
+                    ..all
+                },
+            );
+            assert_eq!(info.len(), 800);
+            assert!(info.iter().all(|l| l.level == LogLevel::Info));
+            let step = read(
+                db,
+                &LogQuery {
+                    step_id: Some("s1"),
+                    ..all
+                },
+            );
+            assert_eq!(step.len(), 600);
+            assert!(step.iter().all(|l| l.id % 2 == 0));
+            let after = read(
+                db,
+                &LogQuery {
+                    after_id: 1000,
+                    ..all
+                },
+            );
+            assert_eq!(ids(&after), (1001..=1200).collect::<Vec<_>>());
+            let limited = read(db, &LogQuery { limit: 700, ..all });
+            assert_eq!(ids(&limited), (1..=700).collect::<Vec<_>>());
+            assert!(
+                read(
+                    db,
+                    &LogQuery {
+                        run_id: "r2",
+                        ..all
+                    }
+                )
+                .is_empty()
+            );
+
+            // `take` is not called again once it said the page is full.
+            let mut calls = 0;
+            log_lines(db, &all, |_| {
+                calls += 1;
+                calls < 550
+            })
+            .unwrap();
+            assert_eq!(calls, 550);
+        });
+    }
+
+    #[test]
+    fn failures_are_grouped_by_workflow_job_and_error() {
+        on_each_backend(|db| {
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'Flow', 0, 0);
+                 INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, '{}', 'h', 0);
+                 INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity, error_job, error_type, error_message) VALUES
+                     ('0190a1b2-0000-7000-8000-00000000000a', 'w', 'v', 'webhook', 'failed', 5, 10, 'j1', 'TypeError', 'bad 1'),
+                     ('0190a1b2-0000-7000-8000-00000000000b', 'w', 'v', 'webhook', 'failed', 6, 20, 'j1', 'TypeError', 'bad 2'),
+                     ('0190a1b2-0000-7000-8000-00000000000c', 'w', 'v', 'webhook', 'crashed', 7, 15, NULL, NULL, NULL),
+                     ('0190a1b2-0000-7000-8000-00000000000d', 'w', 'v', 'webhook', 'success', 8, 30, NULL, NULL, NULL);",
+            );
+            let groups = failures(db, 0).unwrap();
+            assert_eq!(
+                groups,
+                [
+                    FailureGroup {
+                        workflow: "Flow".into(),
+                        job: "j1".into(),
+                        error_type: "TypeError".into(),
+                        count: 2,
+                        first_seen: from_micros(5),
+                        last_seen: from_micros(20),
+                        example_ref: short_ref("0190a1b2-0000-7000-8000-00000000000b"),
+                        example_message: Some("bad 2".into()),
+                    },
+                    FailureGroup {
+                        workflow: "Flow".into(),
+                        job: "(run)".into(),
+                        error_type: "crashed".into(),
+                        count: 1,
+                        first_seen: from_micros(7),
+                        last_seen: from_micros(15),
+                        example_ref: short_ref("0190a1b2-0000-7000-8000-00000000000c"),
+                        example_message: None,
+                    },
+                ]
+            );
+            let recent = failures(db, 16).unwrap();
+            assert_eq!(recent.len(), 1);
+            assert_eq!(recent[0].count, 1);
+        });
+    }
+}

@@ -145,3 +145,125 @@ pub fn delete_dataclip_if_unused(db: &dyn Db, id: &str) -> StoreResult<()> {
     db.execute(DELETE_UNUSED_DATACLIP, params![id])?;
     Ok(())
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::store::dataclips;
+    use crate::store::fts_queue::indexed;
+    use crate::store::suite::{on_each_backend, seed};
+
+    /// Project `p1` keeps history 30 days and bodies 7, `p2` keeps everything. In `p1`:
+    /// [`WO_OLD`] (finished, last active at 10, input `in-1`, run [`RUN`] with step [`STEP`]
+    /// reading `in-1` and writing `out-1`), [`WO_RUNNING`] (also at 10) and [`WO_NEW`] (at
+    /// 500, input `in-new`); `p2` has [`WO_OTHER`] at 10. Bodies of `p1` created at 1: `in-1`,
+    /// `out-1`, `saved` (named) and `global-1` (global); `in-new` at 500.
+    pub(crate) const HISTORY: &str = "
+        INSERT INTO projects (id, name, history_retention_days, dataclip_retention_days, created_at, updated_at)
+            VALUES ('p1', 'one', 30, 7, 0, 0), ('p2', 'two', NULL, NULL, 0, 0);
+        INSERT INTO workflows (id, project_id, key, name, created_at, updated_at)
+            VALUES ('w1', 'p1', 'w', 'W', 0, 0), ('w2', 'p2', 'w', 'W', 0, 0);
+        INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at)
+            VALUES ('v1', 'w1', 1, '{}', 'h', 0), ('v2', 'w2', 1, '{}', 'h', 0);
+        INSERT INTO dataclips (id, project_id, type, body, name, created_at) VALUES
+            ('in-1', 'p1', 'http_request', '{}', NULL, 1), ('out-1', 'p1', 'step_result', '{}', NULL, 1),
+            ('saved', 'p1', 'saved_input', '{}', 'kept', 1), ('global-1', 'p1', 'global', '{}', NULL, 1),
+            ('in-new', 'p1', 'http_request', '{}', NULL, 500);
+        INSERT INTO work_orders (id, workflow_id, version_id, origin, dataclip_id, state, received_at, last_activity) VALUES
+            ('0190a1b2-0000-7000-8000-0000000000a1', 'w1', 'v1', 'webhook', 'in-1', 'success', 10, 10),
+            ('0190a1b2-0000-7000-8000-0000000000a2', 'w1', 'v1', 'webhook', NULL, 'running', 10, 10),
+            ('0190a1b2-0000-7000-8000-0000000000a3', 'w1', 'v1', 'webhook', 'in-new', 'failed', 500, 500),
+            ('0190a1b2-0000-7000-8000-0000000000a4', 'w2', 'v2', 'webhook', NULL, 'success', 10, 10);
+        INSERT INTO runs (id, work_order_id, version_id, dataclip_id, final_dataclip_id, origin, state, created_at)
+            VALUES ('0190a1b2-0000-7000-8000-0000000000b1', '0190a1b2-0000-7000-8000-0000000000a1', 'v1', 'in-1', 'out-1', 'webhook', 'success', 10);
+        INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, output_dataclip_id, started_at)
+            VALUES ('0190a1b2-0000-7000-8000-0000000000c1', '0190a1b2-0000-7000-8000-0000000000b1', 'j', 'J', 'in-1', 'out-1', 10);";
+
+    /// The ids in [`HISTORY`] (UUIDs, so that they have short refs).
+    pub(crate) const WO_OLD: &str = "0190a1b2-0000-7000-8000-0000000000a1";
+    pub(crate) const WO_RUNNING: &str = "0190a1b2-0000-7000-8000-0000000000a2";
+    pub(crate) const WO_NEW: &str = "0190a1b2-0000-7000-8000-0000000000a3";
+    pub(crate) const WO_OTHER: &str = "0190a1b2-0000-7000-8000-0000000000a4";
+    pub(crate) const RUN: &str = "0190a1b2-0000-7000-8000-0000000000b1";
+    pub(crate) const STEP: &str = "0190a1b2-0000-7000-8000-0000000000c1";
+
+    fn clips(db: &dyn Db) -> Vec<String> {
+        db.query_map("SELECT id FROM dataclips ORDER BY id", params![], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn policies_and_what_is_past_them() {
+        on_each_backend(|db| {
+            seed(db, HISTORY);
+            let mut all = policies(db).unwrap();
+            all.sort_by(|a, b| a.project_id.cmp(&b.project_id));
+            assert_eq!(
+                all,
+                [
+                    ProjectRetention {
+                        project_id: "p1".into(),
+                        history_days: Some(30),
+                        dataclip_days: Some(7),
+                    },
+                    ProjectRetention {
+                        project_id: "p2".into(),
+                        history_days: None,
+                        dataclip_days: None,
+                    },
+                ]
+            );
+            assert_eq!(expired_work_orders(db, "p1", 100, 10).unwrap(), [WO_OLD]);
+            assert!(expired_work_orders(db, "p1", 10, 10).unwrap().is_empty());
+            assert!(expired_work_orders(db, "p1", 100, 0).unwrap().is_empty());
+            assert_eq!(expired_work_orders(db, "p2", 100, 10).unwrap(), [WO_OTHER]);
+
+            let mut old = expired_dataclips(db, "p1", 100, 10).unwrap();
+            old.sort();
+            assert_eq!(old, ["in-1", "out-1"]);
+            assert_eq!(expired_dataclips(db, "p1", 100, 1).unwrap().len(), 1);
+            assert!(expired_dataclips(db, "p2", 1000, 10).unwrap().is_empty());
+        });
+    }
+
+    #[test]
+    fn a_work_order_is_deleted_with_its_parts_index_and_unused_bodies() {
+        on_each_backend(|db| {
+            seed(db, HISTORY);
+            dataclips::index(db, WO_OLD, "input", "in-1", "alpha words").unwrap();
+            dataclips::index(db, WO_OLD, "log", "1", "alpha log line").unwrap();
+            dataclips::index(db, WO_NEW, "input", "in-new", "alpha new").unwrap();
+
+            let mut used = dataclips_of(db, WO_OLD).unwrap();
+            used.sort();
+            assert_eq!(used, ["in-1", "in-1", "in-1", "out-1", "out-1"]);
+            assert!(dataclips_of(db, WO_RUNNING).unwrap().is_empty());
+            assert_eq!(
+                parts_of(db, WO_OLD).unwrap(),
+                WorkOrderParts {
+                    runs: vec![RUN.to_string()],
+                    steps: vec![STEP.to_string()],
+                }
+            );
+
+            unindex_work_order(db, WO_OLD).unwrap();
+            assert_eq!(indexed(db, "alpha").len(), 1);
+            let docs: i64 = db
+                .query_one("SELECT COUNT(*) FROM search_docs", params![])
+                .unwrap();
+            assert_eq!(docs, 1);
+
+            // Still referred to by the work order: kept.
+            delete_dataclip_if_unused(db, "in-1").unwrap();
+            assert!(clips(db).contains(&"in-1".to_string()));
+            delete_work_order(db, WO_OLD).unwrap();
+            assert_eq!(parts_of(db, WO_OLD).unwrap(), WorkOrderParts::default());
+            for clip in ["in-1", "out-1", "saved", "in-new"] {
+                delete_dataclip_if_unused(db, clip).unwrap();
+            }
+            assert_eq!(clips(db), ["global-1", "in-new", "saved"]);
+        });
+    }
+}
