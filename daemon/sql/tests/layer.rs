@@ -432,6 +432,21 @@ fn query_helpers(db: &dyn Db) {
         .query_row("SELECT k FROM q", params![], |r| r.get::<String>(5))
         .unwrap_err();
     assert!(err.to_string().contains("no column 5"), "{err}");
+
+    // query_while stops at the first false; an error from the callback still fails.
+    let mut seen = Vec::new();
+    db.query_while("SELECT v FROM q ORDER BY v", params![], |r| {
+        seen.push(r.get::<i64>(0)?);
+        Ok(seen.len() < 2)
+    })
+    .unwrap();
+    assert_eq!(seen, [2, 3]);
+    let err = db
+        .query_while("SELECT k FROM q", params![], |r| {
+            r.get::<String>(5).map(|_| true)
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("no column 5"), "{err}");
 }
 
 fn aggregates_read_as_sqlite_returns_them(db: &dyn Db) {
