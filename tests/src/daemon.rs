@@ -4,6 +4,7 @@
 
 use crate::binaries::bin;
 use crate::http::{HttpReply, http};
+use crate::store::ScratchDatabase;
 use anyhow::{Context, anyhow, bail, ensure};
 use bolt_shared::client::Client;
 use bolt_shared::model::*;
@@ -12,6 +13,7 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub struct Daemon {
@@ -26,6 +28,8 @@ pub struct Daemon {
     stderr: Option<fn() -> Stdio>,
     /// What runs boltd, if not the workspace's `boltd`.
     program: Option<Program>,
+    /// The PostgreSQL database boltd keeps its records in (see `store.rs`); None: SQLite.
+    store: Option<Arc<ScratchDatabase>>,
 }
 
 /// A program that runs boltd, and the arguments before boltd's own: the benchmarks run
@@ -48,6 +52,10 @@ pub struct Options {
     pub stderr: Option<fn() -> Stdio>,
     /// Default: the workspace's `boltd` ([`bin`]).
     pub program: Option<Program>,
+    /// A PostgreSQL database to keep the records in (several daemons may share one: a
+    /// cluster). Default: a fresh one of its own when the suite runs on PostgreSQL
+    /// ([`crate::on_postgres`]), else SQLite in the data dir.
+    pub store: Option<Arc<ScratchDatabase>>,
 }
 
 impl Daemon {
@@ -82,6 +90,11 @@ impl Daemon {
         let socket = options
             .socket
             .unwrap_or_else(|| data.join("run/boltd.sock"));
+        let store = match options.store {
+            Some(store) => Some(store),
+            None if crate::on_postgres() => ScratchDatabase::create().map(Arc::new),
+            None => None,
+        };
         let mut daemon = Daemon {
             dir,
             socket,
@@ -91,6 +104,7 @@ impl Daemon {
             data,
             stderr: options.stderr,
             program: options.program,
+            store,
         };
         daemon.try_restart()?;
         Ok(daemon)
@@ -98,6 +112,11 @@ impl Daemon {
 
     pub fn data_dir(&self) -> &Path {
         &self.data
+    }
+
+    /// The PostgreSQL database this boltd uses, if not SQLite (to start more nodes on it).
+    pub fn store(&self) -> Option<Arc<ScratchDatabase>> {
+        self.store.clone()
     }
 
     /// (Re)starts boltd on the same data dir and waits until it answers.
@@ -149,6 +168,7 @@ impl Daemon {
             .arg("--http")
             .arg("127.0.0.1:0")
             .env_remove("BOLT_CONFIG")
+            .env_remove("BOLT_STORE_URL")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             // A file, not a pipe nobody reads: a full pipe would block the daemon's logging.
@@ -161,6 +181,9 @@ impl Daemon {
                     .map(Stdio::from)
                     .unwrap_or_else(|_| Stdio::null()),
             });
+        if let Some(store) = &self.store {
+            command.arg("--store").arg(&store.url);
+        }
         for (key, value) in &self.env {
             command.env(key, value);
         }
