@@ -277,6 +277,31 @@ pub trait DbExt: Db {
         Ok(out)
     }
 
+    /// Calls `each` for the rows in order until it returns false. On SQLite the rows after
+    /// that are never read (a lazy walk of an index stops there); PostgreSQL has read them
+    /// all already, so page a long walk with `LIMIT` there.
+    fn query_while(
+        &self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        mut each: impl FnMut(&Row<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        let mut stopped = false;
+        let outcome = self.query(sql, params, &mut |row| {
+            if each(row)? {
+                Ok(())
+            } else {
+                // An error is how a callback ends a query; this one is not reported.
+                stopped = true;
+                Err(Error::new(ErrorKind::Other, "stopped by the caller"))
+            }
+        });
+        match outcome {
+            Err(_) if stopped => Ok(()),
+            other => other,
+        }
+    }
+
     /// The first column of the first row, or None when there is no row.
     fn query_value<T: FromValue>(&self, sql: &str, params: &[ValueRef<'_>]) -> Result<Option<T>> {
         self.query_row(sql, params, |row| row.get(0))

@@ -1,11 +1,15 @@
 //! The work order list in the store: its rows, the WHERE clause of a resolved filter, keyset
 //! pages, the work orders a bulk rerun takes, and the header counts (hourly buckets, or
 //! counting the rows).
+//!
+//! On PostgreSQL the full-text match is `text @@ CAST(? AS tsquery)` (see `bolt_sql::fts`)
+//! and a bulk rerun's ids are read in keyset pages (PostgreSQL reads all of a query's rows
+//! before the first callback).
 
-use super::{StoreResult, from_micros};
+use super::{StoreError, StoreResult, from_micros};
 use bolt_shared::model::*;
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use bolt_sql::fts::Query;
+use bolt_sql::{Db, DbExt, Dialect, Row, Sql, Value, ValueRef, params};
 
 const ROW_COLUMNS: &str =
     "wo.id, p.name, wo.workflow_id, w.name, wo.state, wo.origin, wo.received_at, wo.last_activity,
@@ -21,14 +25,26 @@ const FACTS: &str =
 
 /// Work orders with an indexed document matching the FTS query (the whole index: right
 /// for bulk reruns, which need every match; list pages walk the index, see `search`).
-const MATCHING_DOCUMENTS: &str = "wo.id IN (SELECT sd.work_order_id FROM search_docs sd WHERE sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?))";
+const MATCHING_DOCUMENTS: Sql = Sql::new(
+    "wo.id IN (SELECT sd.work_order_id FROM search_docs sd WHERE sd.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?))",
+    "wo.id IN (SELECT sd.work_order_id FROM search_docs sd WHERE sd.rowid IN (SELECT rowid FROM search_fts WHERE text @@ CAST(? AS tsquery)))",
+);
+
+/// A condition no work order meets (PostgreSQL's WHERE takes a boolean, not 0).
+const NOTHING: Sql = Sql::new("0", "FALSE");
 
 const BUCKETS_OF_WORKFLOW: &str = "SELECT state, SUM(n) FROM work_order_counts
                  WHERE workflow_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY state";
 
-const BUCKETS_OF_ALL: &str =
+const BUCKETS_OF_ALL: Sql = Sql::new(
     "SELECT state, SUM(n) FROM work_order_counts INDEXED BY work_order_counts_hour
-                 WHERE hour >= ?1 AND hour < ?2 GROUP BY state";
+                 WHERE hour >= ?1 AND hour < ?2 GROUP BY state",
+    "SELECT state, SUM(n) FROM work_order_counts
+                 WHERE hour >= ?1 AND hour < ?2 GROUP BY state",
+);
+
+/// Ids one page of a bulk rerun's keyset walk reads on PostgreSQL.
+const MATCHING_IDS_PAGE: usize = 10_000;
 
 /// What a list page, a count or a bulk rerun selects: a filter with its workflow resolved,
 /// its times in microseconds and its search text turned into what the store matches.
@@ -45,11 +61,11 @@ pub struct Selection {
     pub search: Option<SearchTerms>,
 }
 
-/// A search as the store matches it: an indexed document matching the FTS query, or one
-/// of the work orders the search names by id.
+/// A search as the store matches it: an indexed document matching the full-text query,
+/// or one of the work orders the search names by id.
 #[derive(Debug, Clone, Default)]
 pub struct SearchTerms {
-    pub fts_query: Option<String>,
+    pub query: Option<Query>,
     pub ids: Vec<String>,
 }
 
@@ -71,7 +87,7 @@ pub struct WorkOrderFacts {
     pub last_activity: i64,
 }
 
-fn row_from(r: &Row) -> rusqlite::Result<WorkOrderRow> {
+fn row_from(r: &Row<'_>) -> bolt_sql::Result<WorkOrderRow> {
     let id: String = r.get(0)?;
     let error_job: Option<String> = r.get(10)?;
     Ok(WorkOrderRow {
@@ -80,18 +96,18 @@ fn row_from(r: &Row) -> rusqlite::Result<WorkOrderRow> {
         project: r.get(1)?,
         workflow_id: r.get(2)?,
         workflow: r.get(3)?,
-        state: WorkOrderState::parse(&r.get::<_, String>(4)?).unwrap_or(WorkOrderState::Exception),
-        origin: Origin::parse(&r.get::<_, String>(5)?).unwrap_or(Origin::Manual),
+        state: WorkOrderState::parse(&r.get::<String>(4)?).unwrap_or(WorkOrderState::Exception),
+        origin: Origin::parse(&r.get::<String>(5)?).unwrap_or(Origin::Manual),
         received_at: from_micros(r.get(6)?),
         last_activity: from_micros(r.get(7)?),
         duration_ms: r.get(8)?,
-        run_count: r.get::<_, i64>(9)? as u32,
+        run_count: r.get::<i64>(9)? as u32,
         first_error: error_job.map(|job| FirstError {
             job,
             error_type: r.get(11).ok().flatten(),
             message: r.get(12).ok().flatten(),
         }),
-        input_wiped: r.get::<_, Option<i64>>(13)?.is_some(),
+        input_wiped: r.get::<Option<i64>>(13)?.is_some(),
         hit: None,
     })
 }
@@ -105,17 +121,20 @@ fn uuid_v7_floor(millis: i64) -> String {
 
 /// The id of a workflow named by id, key or name, deleted ones included (they still have
 /// history).
-pub fn workflow_by_any_name(conn: &Connection, workflow: &str) -> StoreResult<Option<String>> {
-    Ok(conn
-        .prepare_cached(WORKFLOW_BY_ANY_NAME)?
-        .query_row([workflow], |r| r.get(0))
-        .optional()?)
+pub fn workflow_by_any_name(db: &dyn Db, workflow: &str) -> StoreResult<Option<String>> {
+    Ok(db.query_value(WORKFLOW_BY_ANY_NAME, params![workflow])?)
 }
 
-/// The WHERE clause and parameters of a selection (without paging; empty for everything).
-pub fn filter_sql(selection: &Selection) -> (String, Vec<SqlValue>) {
+/// Parameters as a statement binds them.
+fn bind(values: &[Value]) -> Vec<ValueRef<'_>> {
+    values.iter().map(Value::as_ref).collect()
+}
+
+/// The WHERE clause and parameters of a selection in `dialect` (without paging; empty for
+/// everything).
+pub fn filter_sql(selection: &Selection, dialect: Dialect) -> (String, Vec<Value>) {
     let mut clauses: Vec<String> = Vec::new();
-    let mut params: Vec<SqlValue> = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
     if !selection.states.is_empty() {
         let marks: Vec<&str> = selection.states.iter().map(|_| "?").collect();
         clauses.push(format!("wo.state IN ({})", marks.join(", ")));
@@ -123,12 +142,12 @@ pub fn filter_sql(selection: &Selection) -> (String, Vec<SqlValue>) {
             selection
                 .states
                 .iter()
-                .map(|s| SqlValue::Text(s.as_str().into())),
+                .map(|s| Value::Text(s.as_str().into())),
         );
     }
     if let Some(workflow_id) = &selection.workflow_id {
         clauses.push("wo.workflow_id = ?".into());
-        params.push(SqlValue::Text(workflow_id.clone()));
+        params.push(Value::Text(workflow_id.clone()));
     }
     let column = if selection.by_activity {
         "wo.last_activity"
@@ -138,35 +157,41 @@ pub fn filter_sql(selection: &Selection) -> (String, Vec<SqlValue>) {
     let by_received = !selection.by_activity;
     if let Some(since) = selection.since {
         clauses.push(format!("{column} >= ?"));
-        params.push(SqlValue::Integer(since));
+        params.push(Value::Int(since));
         if by_received {
             // Ids are UUID v7 taken at receipt: the id bound lets indexes ending in id
             // (workflow/state, id) range-scan instead of reading every row of the workflow.
             clauses.push("wo.id >= ?".into());
-            params.push(SqlValue::Text(uuid_v7_floor(since.div_euclid(1000) - 1)));
+            params.push(Value::Text(uuid_v7_floor(since.div_euclid(1000) - 1)));
         }
     }
     if let Some(until) = selection.until {
         clauses.push(format!("{column} < ?"));
-        params.push(SqlValue::Integer(until));
+        params.push(Value::Int(until));
         if by_received {
             clauses.push("wo.id < ?".into());
-            params.push(SqlValue::Text(uuid_v7_floor(until.div_euclid(1000) + 1)));
+            params.push(Value::Text(uuid_v7_floor(until.div_euclid(1000) + 1)));
         }
     }
     if let Some(search) = &selection.search {
         let mut alternatives = Vec::new();
-        if let Some(query) = &search.fts_query {
-            alternatives.push(MATCHING_DOCUMENTS.to_string());
-            params.push(SqlValue::Text(query.clone()));
+        if let Some(query) = &search.query {
+            match match_param(query, dialect) {
+                Some(param) => {
+                    alternatives.push(MATCHING_DOCUMENTS.text(dialect).to_string());
+                    params.push(Value::Text(param));
+                }
+                // No token to match (only punctuation): no document matches.
+                None => alternatives.push(NOTHING.text(dialect).to_string()),
+            }
         }
         if !search.ids.is_empty() {
             let marks: Vec<&str> = search.ids.iter().map(|_| "?").collect();
             alternatives.push(format!("wo.id IN ({})", marks.join(", ")));
-            params.extend(search.ids.iter().cloned().map(SqlValue::Text));
+            params.extend(search.ids.iter().cloned().map(Value::Text));
         }
         clauses.push(if alternatives.is_empty() {
-            "0".into()
+            NOTHING.text(dialect).into()
         } else {
             format!("({})", alternatives.join(" OR "))
         });
@@ -179,32 +204,46 @@ pub fn filter_sql(selection: &Selection) -> (String, Vec<SqlValue>) {
     (sql, params)
 }
 
+/// What a full-text match binds in `dialect`: the FTS5 query on SQLite, the tsquery on
+/// PostgreSQL (None when the search has no token to match: nothing matches).
+pub fn match_param(query: &Query, dialect: Dialect) -> Option<String> {
+    match dialect {
+        Dialect::Sqlite => Some(query.fts5()),
+        Dialect::Postgres => query.tsquery(),
+    }
+}
+
+/// A WHERE clause (or none) with one more condition.
+fn and_where(where_sql: &str, condition: &str) -> String {
+    if where_sql.is_empty() {
+        format!("WHERE {condition}")
+    } else {
+        format!("{where_sql} AND {condition}")
+    }
+}
+
 /// Up to `rows` work orders of a selection (without search), newest first (by id, or by
 /// last activity), below `after`.
 pub fn page(
-    conn: &Connection,
+    db: &dyn Db,
     selection: &Selection,
     after: Option<&After>,
     rows: u32,
 ) -> StoreResult<Vec<WorkOrderRow>> {
-    let (mut where_sql, mut params) = filter_sql(selection);
+    let (mut where_sql, mut params) = filter_sql(selection, db.dialect());
     if let Some(after) = after {
         let keyset = match after {
             After::Activity { at, id } => {
-                params.push(SqlValue::Integer(*at));
-                params.push(SqlValue::Text(id.clone()));
+                params.push(Value::Int(*at));
+                params.push(Value::Text(id.clone()));
                 "(wo.last_activity, wo.id) < (?, ?)"
             }
             After::Id(id) => {
-                params.push(SqlValue::Text(id.clone()));
+                params.push(Value::Text(id.clone()));
                 "wo.id < ?"
             }
         };
-        where_sql = if where_sql.is_empty() {
-            format!("WHERE {keyset}")
-        } else {
-            format!("{where_sql} AND {keyset}")
-        };
+        where_sql = and_where(&where_sql, keyset);
     }
     let order = if selection.by_activity {
         "wo.last_activity DESC, wo.id DESC"
@@ -212,91 +251,107 @@ pub fn page(
         "wo.id DESC"
     };
     let sql = format!("SELECT {ROW_COLUMNS} {ROW_FROM} {where_sql} ORDER BY {order} LIMIT {rows}");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(params.iter()), row_from)?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+    Ok(db.query_map(&sql, &bind(&params), row_from)?)
 }
 
 /// Every work order of a selection, oldest received first (the order reruns happen in).
-pub fn matching_ids(conn: &Connection, selection: &Selection) -> StoreResult<Vec<String>> {
-    let (where_sql, params) = filter_sql(selection);
+pub fn matching_ids(db: &dyn Db, selection: &Selection) -> StoreResult<Vec<String>> {
+    let (where_sql, params) = filter_sql(selection, db.dialect());
+    if db.dialect() == Dialect::Postgres {
+        return matching_ids_in_pages(db, &where_sql, params);
+    }
     let sql = format!("SELECT wo.id FROM work_orders wo {where_sql} ORDER BY wo.id ASC");
-    // Not cached: a search's ids make each statement different, and bulk reruns are rare.
-    let mut stmt = conn.prepare(&sql)?;
-    let ids = stmt
-        .query_map(params_from_iter(params.iter()), |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    Ok(db.query_map(&sql, &bind(&params), |r| r.get(0))?)
+}
+
+/// `matching_ids` on PostgreSQL: keyset pages of ids, all read in one snapshot (as
+/// SQLite's single statement reads one).
+fn matching_ids_in_pages(
+    db: &dyn Db,
+    where_sql: &str,
+    mut params: Vec<Value>,
+) -> StoreResult<Vec<String>> {
+    let where_sql = and_where(where_sql, "wo.id > ?");
+    let sql = format!(
+        "SELECT wo.id FROM work_orders wo {where_sql} ORDER BY wo.id ASC LIMIT {MATCHING_IDS_PAGE}"
+    );
+    let snapshot = db.read_transaction()?;
+    let mut ids: Vec<String> = Vec::new();
+    let mut after = String::new();
+    loop {
+        params.push(Value::Text(after));
+        let page: Vec<String> = snapshot.query_map(&sql, &bind(&params), |r| r.get(0))?;
+        params.pop();
+        let full = page.len() == MATCHING_IDS_PAGE;
+        after = page.last().cloned().unwrap_or_default();
+        ids.extend(page);
+        if !full {
+            break;
+        }
+    }
+    snapshot.commit()?;
     Ok(ids)
 }
 
-/// A work order's list row; an error (no rows) when there is no such work order.
-pub fn work_order_row(conn: &Connection, id: &str) -> StoreResult<WorkOrderRow> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE wo.id = ?1"))?
-        .query_row([id], row_from)?)
+/// A work order's list row; NotFound when there is no such work order.
+pub fn work_order_row(db: &dyn Db, id: &str) -> StoreResult<WorkOrderRow> {
+    find_work_order_row(db, id)?.ok_or_else(|| StoreError::NotFound(format!("work order {id}")))
 }
 
 /// A work order's list row, if it (still) exists.
-pub fn find_work_order_row(conn: &Connection, id: &str) -> StoreResult<Option<WorkOrderRow>> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE wo.id = ?1"))?
-        .query_row([id], row_from)
-        .optional()?)
+pub fn find_work_order_row(db: &dyn Db, id: &str) -> StoreResult<Option<WorkOrderRow>> {
+    Ok(db.query_row(
+        &format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE wo.id = ?1"),
+        params![id],
+        row_from,
+    )?)
 }
 
 /// What a filter looks at in work order `id`, if it exists.
-pub fn facts(conn: &Connection, id: &str) -> StoreResult<Option<WorkOrderFacts>> {
-    Ok(conn
-        .prepare_cached(FACTS)?
-        .query_row([id], |r| {
-            Ok(WorkOrderFacts {
-                workflow_id: r.get(0)?,
-                state: WorkOrderState::parse(&r.get::<_, String>(1)?)
-                    .unwrap_or(WorkOrderState::Exception),
-                received_at: r.get(2)?,
-                last_activity: r.get(3)?,
-            })
+pub fn facts(db: &dyn Db, id: &str) -> StoreResult<Option<WorkOrderFacts>> {
+    Ok(db.query_row(FACTS, params![id], |r| {
+        Ok(WorkOrderFacts {
+            workflow_id: r.get(0)?,
+            state: WorkOrderState::parse(&r.get::<String>(1)?).unwrap_or(WorkOrderState::Exception),
+            received_at: r.get(2)?,
+            last_activity: r.get(3)?,
         })
-        .optional()?)
+    })?)
+}
+
+/// A (state, count) row.
+fn state_and_count(r: &Row<'_>) -> bolt_sql::Result<(String, i64)> {
+    Ok((r.get(0)?, r.get(1)?))
 }
 
 /// Sums of the hourly buckets in [first_hour, end_hour), for one workflow or all.
 pub fn bucket_counts(
-    conn: &Connection,
+    db: &dyn Db,
     workflow_id: Option<&str>,
     first_hour: i64,
     end_hour: i64,
 ) -> StoreResult<Vec<StateCount>> {
-    let rows: Vec<(String, i64)> = match workflow_id {
-        Some(workflow) => conn
-            .prepare_cached(BUCKETS_OF_WORKFLOW)?
-            .query_map(params![workflow, first_hour, end_hour], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
-            .collect::<Result<_, _>>()?,
-        None => conn
-            .prepare_cached(BUCKETS_OF_ALL)?
-            .query_map(params![first_hour, end_hour], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
-            .collect::<Result<_, _>>()?,
+    let rows = match workflow_id {
+        Some(workflow) => db.query_map(
+            BUCKETS_OF_WORKFLOW,
+            params![workflow, first_hour, end_hour],
+            state_and_count,
+        )?,
+        None => db.query_map(
+            db.sql(&BUCKETS_OF_ALL),
+            params![first_hour, end_hour],
+            state_and_count,
+        )?,
     };
     Ok(to_counts(rows))
 }
 
 /// Counts by state of a selection, reading the matching work orders.
-pub fn count_by_state(conn: &Connection, selection: &Selection) -> StoreResult<Vec<StateCount>> {
-    let (where_sql, params) = filter_sql(selection);
+pub fn count_by_state(db: &dyn Db, selection: &Selection) -> StoreResult<Vec<StateCount>> {
+    let (where_sql, params) = filter_sql(selection, db.dialect());
     let sql =
         format!("SELECT wo.state, COUNT(*) FROM work_orders wo {where_sql} GROUP BY wo.state");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows: Vec<(String, i64)> = stmt
-        .query_map(params_from_iter(params.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let rows = db.query_map(&sql, &bind(&params), state_and_count)?;
     Ok(to_counts(rows))
 }
 
@@ -333,36 +388,56 @@ mod tests {
             until: Some(2_000_000),
             ..Selection::default()
         };
-        let (sql, params) = filter_sql(&selection);
+        let (sql, params) = filter_sql(&selection, Dialect::Sqlite);
         assert_eq!(
             sql,
             "WHERE wo.state IN (?, ?) AND wo.workflow_id = ? AND wo.received_at >= ? AND wo.id >= ? AND wo.received_at < ? AND wo.id < ?"
         );
         assert_eq!(params.len(), 7);
-        assert_eq!(params[4], SqlValue::Text(uuid_v7_floor(0)));
-        assert_eq!(params[6], SqlValue::Text(uuid_v7_floor(2_001)));
+        assert_eq!(params[4], Value::Text(uuid_v7_floor(0)));
+        assert_eq!(params[6], Value::Text(uuid_v7_floor(2_001)));
         let by_activity = Selection {
             by_activity: true,
             since: Some(1),
             ..Selection::default()
         };
-        assert_eq!(filter_sql(&by_activity).0, "WHERE wo.last_activity >= ?");
-        assert_eq!(filter_sql(&Selection::default()).0, "");
+        assert_eq!(
+            filter_sql(&by_activity, Dialect::Sqlite).0,
+            "WHERE wo.last_activity >= ?"
+        );
+        assert_eq!(filter_sql(&Selection::default(), Dialect::Sqlite).0, "");
     }
 
     #[test]
     fn a_search_matches_documents_or_the_ids_it_names_and_nothing_without_either() {
-        let search = |fts_query: Option<&str>, ids: &[&str]| Selection {
+        let search = |text: Option<&str>, ids: &[&str]| Selection {
             search: Some(SearchTerms {
-                fts_query: fts_query.map(str::to_string),
+                query: text.and_then(Query::parse),
                 ids: ids.iter().map(|id| id.to_string()).collect(),
             }),
             ..Selection::default()
         };
+        let sqlite = filter_sql(&search(Some("x"), &["a", "b"]), Dialect::Sqlite);
         assert_eq!(
-            filter_sql(&search(Some("\"x\""), &["a", "b"])).0,
-            format!("WHERE ({MATCHING_DOCUMENTS} OR wo.id IN (?, ?))")
+            sqlite.0,
+            format!("WHERE ({} OR wo.id IN (?, ?))", MATCHING_DOCUMENTS.sqlite)
         );
-        assert_eq!(filter_sql(&search(None, &[])).0, "WHERE 0");
+        assert_eq!(sqlite.1[0], Value::Text("\"x\"".into()));
+        let postgres = filter_sql(&search(Some("x"), &["a", "b"]), Dialect::Postgres);
+        assert_eq!(
+            postgres.0,
+            format!("WHERE ({} OR wo.id IN (?, ?))", MATCHING_DOCUMENTS.postgres)
+        );
+        assert_eq!(postgres.1[0], Value::Text("'x'".into()));
+        assert_eq!(filter_sql(&search(None, &[]), Dialect::Sqlite).0, "WHERE 0");
+        assert_eq!(
+            filter_sql(&search(None, &[]), Dialect::Postgres).0,
+            "WHERE FALSE"
+        );
+        assert_eq!(
+            filter_sql(&search(Some("--"), &[]), Dialect::Postgres).0,
+            "WHERE (FALSE)",
+            "no token to match"
+        );
     }
 }
