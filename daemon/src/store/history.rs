@@ -258,7 +258,7 @@ pub fn page(
 pub fn matching_ids(db: &dyn Db, selection: &Selection) -> StoreResult<Vec<String>> {
     let (where_sql, params) = filter_sql(selection, db.dialect());
     if db.dialect() == Dialect::Postgres {
-        return matching_ids_in_pages(db, &where_sql, params);
+        return matching_ids_in_pages(db, &where_sql, params, MATCHING_IDS_PAGE);
     }
     let sql = format!("SELECT wo.id FROM work_orders wo {where_sql} ORDER BY wo.id ASC");
     Ok(db.query_map(&sql, &bind(&params), |r| r.get(0))?)
@@ -270,10 +270,11 @@ fn matching_ids_in_pages(
     db: &dyn Db,
     where_sql: &str,
     mut params: Vec<Value>,
+    page_rows: usize,
 ) -> StoreResult<Vec<String>> {
     let where_sql = and_where(where_sql, "wo.id > ?");
     let sql = format!(
-        "SELECT wo.id FROM work_orders wo {where_sql} ORDER BY wo.id ASC LIMIT {MATCHING_IDS_PAGE}"
+        "SELECT wo.id FROM work_orders wo {where_sql} ORDER BY wo.id ASC LIMIT {page_rows}"
     );
     let snapshot = db.read_transaction()?;
     let mut ids: Vec<String> = Vec::new();
@@ -282,7 +283,7 @@ fn matching_ids_in_pages(
         params.push(Value::Text(after));
         let page: Vec<String> = snapshot.query_map(&sql, &bind(&params), |r| r.get(0))?;
         params.pop();
-        let full = page.len() == MATCHING_IDS_PAGE;
+        let full = page.len() == page_rows;
         after = page.last().cloned().unwrap_or_default();
         ids.extend(page);
         if !full {
@@ -439,5 +440,315 @@ mod tests {
             "WHERE (FALSE)",
             "no token to match"
         );
+    }
+
+    use crate::store::search::seed;
+    use crate::store::suite;
+
+    const START: i64 = 1_780_000_000_000_000;
+    const MINUTE: i64 = 60_000_000;
+
+    /// A work order id (UUID v7) received at `micros`, its random bits `n` (the same ids on
+    /// both backends).
+    fn id_at(micros: i64, n: u64) -> String {
+        let mut bits = [0u8; 10];
+        bits[2..].copy_from_slice(&n.to_be_bytes());
+        uuid::Builder::from_unix_timestamp_millis((micros / 1000) as u64, &bits)
+            .into_uuid()
+            .to_string()
+    }
+
+    struct Seeded {
+        id: String,
+        workflow: &'static str,
+        state: WorkOrderState,
+        received_at: i64,
+        last_activity: i64,
+    }
+
+    const WORKFLOWS: &str = "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'proj', 0, 0);
+         INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('wf-a', 'p', 'alpha', 'Alpha', 0, 0);
+         INSERT INTO workflows (id, project_id, key, name, deleted_at, created_at, updated_at) VALUES ('wf-b', 'p', 'beta', 'Beta Flow', 9, 0, 0);
+         INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v-a', 'wf-a', 1, '{}', 'h', 0);
+         INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v-b', 'wf-b', 1, '{}', 'h', 0);";
+
+    /// 30 work orders 10 minutes apart over two workflows and four states, last active in
+    /// five hourly groups (ties), each counted in its bucket; the fifth one's input wiped.
+    fn seed_history(db: &dyn Db) -> Vec<Seeded> {
+        suite::seed(db, WORKFLOWS);
+        let states = [
+            WorkOrderState::Success,
+            WorkOrderState::Failed,
+            WorkOrderState::Crashed,
+            WorkOrderState::Pending,
+        ];
+        let mut seeded = Vec::new();
+        for i in 0..30_i64 {
+            let received_at = START + i * 10 * MINUTE;
+            let wo = Seeded {
+                id: id_at(received_at, i as u64),
+                workflow: if i % 3 == 0 { "wf-b" } else { "wf-a" },
+                state: states[i as usize % 4],
+                received_at,
+                last_activity: START + (i % 5) * 60 * MINUTE,
+            };
+            let clip = format!("clip-{i}");
+            let wiped = (i == 4).then_some(1_i64);
+            db.execute(
+                "INSERT INTO dataclips (id, project_id, type, body, wiped_at, created_at) VALUES (?1, 'p', 'global', '{}', ?2, 0)",
+                params![clip, wiped],
+            )
+            .unwrap();
+            db.execute(
+                "INSERT INTO work_orders (id, workflow_id, version_id, origin, dataclip_id, state, received_at, last_activity, duration_ms, run_count, error_job, error_type, error_message)
+                 VALUES (?1, ?2, ?3, 'webhook', ?4, ?5, ?6, ?7, ?8, 2, ?9, 'E', 'bad')",
+                params![
+                    wo.id,
+                    wo.workflow,
+                    wo.workflow.replace("wf", "v"),
+                    clip,
+                    wo.state.as_str(),
+                    wo.received_at,
+                    wo.last_activity,
+                    i * 10,
+                    (wo.state == WorkOrderState::Failed).then_some("job"),
+                ],
+            )
+            .unwrap();
+            db.execute(
+                "INSERT INTO work_order_counts (workflow_id, hour, state, n) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (workflow_id, hour, state) DO UPDATE SET n = work_order_counts.n + 1",
+                params![
+                    wo.workflow,
+                    received_at.div_euclid(3_600_000_000),
+                    wo.state.as_str()
+                ],
+            )
+            .unwrap();
+            seeded.push(wo);
+        }
+        seeded
+    }
+
+    /// Every page of `selection`, `rows` at a time, following the keyset.
+    fn all_pages(db: &dyn Db, selection: &Selection, rows: u32) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut after = None;
+        loop {
+            let page = page(db, selection, after.as_ref(), rows).unwrap();
+            let Some(last) = page.last() else {
+                return ids;
+            };
+            after = Some(if selection.by_activity {
+                After::Activity {
+                    at: last.last_activity.timestamp_micros(),
+                    id: last.id.clone(),
+                }
+            } else {
+                After::Id(last.id.clone())
+            });
+            ids.extend(page.iter().map(|r| r.id.clone()));
+        }
+    }
+
+    fn ids_where(seeded: &[Seeded], keep: impl Fn(&Seeded) -> bool) -> Vec<String> {
+        seeded
+            .iter()
+            .filter(|s| keep(s))
+            .map(|s| s.id.clone())
+            .collect()
+    }
+
+    fn sorted_counts(mut counts: Vec<StateCount>) -> Vec<(WorkOrderState, u64)> {
+        counts.sort_by_key(|c| c.state);
+        counts.into_iter().map(|c| (c.state, c.count)).collect()
+    }
+
+    #[test]
+    fn keyset_pages_by_receipt_and_by_activity_list_each_work_order_once() {
+        suite::on_each_backend(|db| {
+            let seeded = seed_history(db);
+            let mut newest_first = ids_where(&seeded, |_| true);
+            newest_first.reverse();
+            assert_eq!(all_pages(db, &Selection::default(), 4), newest_first);
+            let failed_alpha = Selection {
+                states: vec![WorkOrderState::Failed, WorkOrderState::Crashed],
+                workflow_id: Some("wf-a".into()),
+                since: Some(START + 35 * MINUTE),
+                until: Some(START + 250 * MINUTE),
+                ..Selection::default()
+            };
+            let mut expected = ids_where(&seeded, |s| {
+                s.workflow == "wf-a"
+                    && matches!(s.state, WorkOrderState::Failed | WorkOrderState::Crashed)
+                    && s.received_at >= START + 35 * MINUTE
+                    && s.received_at < START + 250 * MINUTE
+            });
+            expected.reverse();
+            assert!(expected.len() > 4);
+            assert_eq!(all_pages(db, &failed_alpha, 2), expected);
+            // By activity: ties on last_activity are broken by id, across page boundaries.
+            let by_activity = Selection {
+                by_activity: true,
+                since: Some(START + 60 * MINUTE),
+                ..Selection::default()
+            };
+            let mut active: Vec<&Seeded> = seeded
+                .iter()
+                .filter(|s| s.last_activity >= START + 60 * MINUTE)
+                .collect();
+            active.sort_by(|a, b| (b.last_activity, &b.id).cmp(&(a.last_activity, &a.id)));
+            let active: Vec<String> = active.iter().map(|s| s.id.clone()).collect();
+            assert_eq!(all_pages(db, &by_activity, 5), active);
+            let first = &page(db, &Selection::default(), None, 1).unwrap()[0];
+            let newest = &seeded[29];
+            assert_eq!(
+                (
+                    first.id.as_str(),
+                    first.project.as_str(),
+                    first.workflow.as_str()
+                ),
+                (newest.id.as_str(), "proj", "Alpha")
+            );
+            assert_eq!(first.received_at.timestamp_micros(), newest.received_at);
+            assert_eq!((first.run_count, first.duration_ms), (2, Some(290)));
+        });
+    }
+
+    #[test]
+    fn rows_facts_and_workflows_by_any_name() {
+        suite::on_each_backend(|db| {
+            let seeded = seed_history(db);
+            let failed = &seeded[5];
+            let row = work_order_row(db, &failed.id).unwrap();
+            assert_eq!(row.state, WorkOrderState::Failed);
+            assert_eq!(row.origin, Origin::Webhook);
+            assert_eq!(row.short_ref, short_ref(&failed.id));
+            let error = row.first_error.expect("a failed work order's error");
+            assert_eq!(
+                (
+                    error.job.as_str(),
+                    error.error_type.as_deref(),
+                    error.message.as_deref()
+                ),
+                ("job", Some("E"), Some("bad"))
+            );
+            assert!(!row.input_wiped);
+            assert!(work_order_row(db, &seeded[4].id).unwrap().input_wiped);
+            assert!(matches!(
+                work_order_row(db, "nope"),
+                Err(StoreError::NotFound(_))
+            ));
+            assert!(find_work_order_row(db, "nope").unwrap().is_none());
+            assert_eq!(
+                find_work_order_row(db, &failed.id).unwrap().map(|r| r.id),
+                Some(failed.id.clone())
+            );
+            assert_eq!(
+                facts(db, &failed.id).unwrap(),
+                Some(WorkOrderFacts {
+                    workflow_id: "wf-a".into(),
+                    state: WorkOrderState::Failed,
+                    received_at: failed.received_at,
+                    last_activity: failed.last_activity,
+                })
+            );
+            assert_eq!(facts(db, "nope").unwrap(), None);
+            for name in ["wf-b", "beta", "BETA flow"] {
+                assert_eq!(
+                    workflow_by_any_name(db, name).unwrap().as_deref(),
+                    Some("wf-b"),
+                    "{name}: deleted workflows still have history"
+                );
+            }
+            assert_eq!(workflow_by_any_name(db, "gamma").unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn bulk_rerun_ids_come_oldest_first_in_keyset_pages_with_search() {
+        suite::on_each_backend(|db| {
+            let seeded = seed_history(db);
+            seed::index(db, &seeded[3].id, "input", "clip-3", "malaria ward");
+            seed::index(db, &seeded[7].id, "log", "1", "Malaria");
+            seed::index(db, &seeded[8].id, "input", "clip-8", "malarial");
+            let search = |text: &str, ids: &[&String]| Selection {
+                search: Some(SearchTerms {
+                    query: Query::parse(text),
+                    ids: ids.iter().map(|id| id.to_string()).collect(),
+                }),
+                ..Selection::default()
+            };
+            let malaria = search("malaria", &[&seeded[20].id]);
+            let expected = vec![
+                seeded[3].id.clone(),
+                seeded[7].id.clone(),
+                seeded[20].id.clone(),
+            ];
+            assert_eq!(matching_ids(db, &malaria).unwrap(), expected);
+            assert_eq!(
+                matching_ids(db, &search("malaria*", &[])).unwrap().len(),
+                3,
+                "a prefix"
+            );
+            assert!(matching_ids(db, &search("--", &[])).unwrap().is_empty());
+            let everything = ids_where(&seeded, |_| true);
+            assert_eq!(matching_ids(db, &Selection::default()).unwrap(), everything);
+            // The paged reading (PostgreSQL's), a few rows a page, on both.
+            let selections = [
+                Selection::default(),
+                malaria,
+                Selection {
+                    states: vec![WorkOrderState::Pending],
+                    ..Selection::default()
+                },
+            ];
+            for selection in selections {
+                let (where_sql, params) = filter_sql(&selection, db.dialect());
+                assert_eq!(
+                    matching_ids_in_pages(db, &where_sql, params, 3).unwrap(),
+                    matching_ids(db, &selection).unwrap()
+                );
+            }
+        });
+    }
+
+    #[test]
+    fn bucket_sums_equal_counting_the_rows() {
+        suite::on_each_backend(|db| {
+            let seeded = seed_history(db);
+            let first_hour = START.div_euclid(3_600_000_000);
+            let count = |keep: &dyn Fn(&Seeded) -> bool| {
+                let mut counts: std::collections::BTreeMap<WorkOrderState, u64> =
+                    Default::default();
+                for s in seeded.iter().filter(|s| keep(s)) {
+                    *counts.entry(s.state).or_default() += 1;
+                }
+                counts.into_iter().collect::<Vec<_>>()
+            };
+            let all = bucket_counts(db, None, i64::MIN, i64::MAX).unwrap();
+            assert_eq!(sorted_counts(all), count(&|_| true));
+            let alpha_later =
+                bucket_counts(db, Some("wf-a"), first_hour + 2, first_hour + 4).unwrap();
+            assert_eq!(
+                sorted_counts(alpha_later),
+                count(&|s| s.workflow == "wf-a"
+                    && s.received_at >= START + 120 * MINUTE
+                    && s.received_at < START + 240 * MINUTE)
+            );
+            let beta = Selection {
+                workflow_id: Some("wf-b".into()),
+                ..Selection::default()
+            };
+            assert_eq!(
+                sorted_counts(count_by_state(db, &beta).unwrap()),
+                count(&|s| s.workflow == "wf-b")
+            );
+            let none = Selection {
+                search: Some(SearchTerms::default()),
+                ..Selection::default()
+            };
+            assert!(count_by_state(db, &none).unwrap().is_empty());
+        });
     }
 }

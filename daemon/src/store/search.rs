@@ -158,3 +158,149 @@ pub fn document(db: &dyn Db, rowid: i64) -> StoreResult<Option<Document>> {
         })
     })?)
 }
+
+/// Indexing as the store does it (search_docs row, then search_fts), for tests that seed
+/// history by hand on either backend.
+#[cfg(test)]
+pub mod seed {
+    use bolt_sql::{Db, DbExt, Dialect, params};
+
+    /// Indexes `text` as document `source` of `work_order_id`; returns its rowid.
+    pub fn index(db: &dyn Db, work_order_id: &str, source: &str, ref_id: &str, text: &str) -> i64 {
+        let rowid: i64 = db
+            .query_one(
+                "INSERT INTO search_docs (work_order_id, source, ref_id) VALUES (?1, ?2, ?3) RETURNING rowid",
+                params![work_order_id, source, ref_id],
+            )
+            .expect("a search_docs row");
+        match db.dialect() {
+            Dialect::Sqlite => db.execute(
+                "INSERT INTO search_fts (rowid, text) VALUES (?1, ?2)",
+                params![rowid, text],
+            ),
+            Dialect::Postgres => db.execute(
+                "INSERT INTO search_fts (rowid, text) VALUES (?1, CAST(?2 AS tsvector))",
+                params![rowid, bolt_sql::fts::tsvector(text)],
+            ),
+        }
+        .expect("a search_fts row");
+        rowid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+
+    const HISTORY: &str = "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+         INSERT INTO dataclips (id, project_id, type, body, created_at) VALUES ('in', 'p', 'global', '{\"patient\": \"P-0042\"}', 0);
+         INSERT INTO dataclips (id, project_id, type, body, wiped_at, created_at) VALUES ('gone', 'p', 'global', NULL, 5, 0);
+         INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
+         INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, '{}', 'h', 0);
+         INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity) VALUES ('wo', 'w', 'v', 'manual', 'success', 0, 0);
+         INSERT INTO runs (id, work_order_id, version_id, origin, state, created_at) VALUES ('r', 'wo', 'v', 'manual', 'success', 0);
+         INSERT INTO log_lines (id, run_id, source, level, message, timestamp) VALUES (77, 'r', 'JOB', 'info', 'looked up P-0042 at the clinic', 0);";
+
+    fn query(text: &str) -> Query {
+        Query::parse(text).expect("a query")
+    }
+
+    fn walked(db: &dyn Db, text: &str, below: i64, stop_after: usize) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        walk(db, &query(text), below, |hit| {
+            hits.push(hit);
+            Ok(hits.len() < stop_after)
+        })
+        .unwrap();
+        hits
+    }
+
+    #[test]
+    fn the_walk_goes_newest_first_below_its_cursor_and_stops_when_told() {
+        suite::on_each_backend(|db| {
+            // 700 documents over 7 work orders: PostgreSQL reads them in several pages.
+            let mut common = Vec::new();
+            for i in 0..700 {
+                let text = if i % 100 == 0 {
+                    "rare common"
+                } else {
+                    "common words"
+                };
+                common.push(seed::index(db, &format!("wo{}", i % 7), "input", "x", text));
+            }
+            let all = walked(db, "common", i64::MAX, usize::MAX);
+            let rowids: Vec<i64> = all.iter().map(|h| h.rowid).collect();
+            let newest_first: Vec<i64> = common.iter().rev().copied().collect();
+            assert_eq!(rowids, newest_first);
+            assert_eq!(all[0].work_order_id, format!("wo{}", 699 % 7));
+            let below = common[400];
+            let rest = walked(db, "common", below, usize::MAX);
+            assert_eq!(rest.len(), 400, "only rowids below the cursor");
+            assert_eq!(
+                walked(db, "common", i64::MAX, 3).len(),
+                3,
+                "stops when told"
+            );
+            let rare: Vec<i64> = walked(db, "RARE comm*", i64::MAX, usize::MAX)
+                .iter()
+                .map(|h| h.rowid)
+                .collect();
+            assert_eq!(rare.len(), 7, "every word, a prefix, any case");
+            assert!(
+                walked(db, "comm", i64::MAX, usize::MAX).is_empty(),
+                "whole words"
+            );
+            assert!(
+                walked(db, "--", i64::MAX, usize::MAX).is_empty(),
+                "no token"
+            );
+            let mut calls = 0;
+            let failed = walk(db, &query("common"), i64::MAX, |_| {
+                calls += 1;
+                Err(crate::store::StoreError::Invalid("visit failed".into()))
+            });
+            assert!(matches!(failed, Err(crate::store::StoreError::Invalid(_))));
+            assert_eq!(calls, 1, "the visitor's error ends the walk");
+        });
+    }
+
+    #[test]
+    fn a_match_above_the_cursor_and_the_documents_text() {
+        suite::on_each_backend(|db| {
+            suite::seed(db, HISTORY);
+            let input = seed::index(db, "wo", "input", "in", "patient P-0042");
+            let log = seed::index(db, "wo", "log", "77", "looked up P-0042 at the clinic");
+            let wiped = seed::index(db, "wo", "output", "gone", "anything");
+            seed::index(db, "other", "input", "in", "clinic");
+            let p0042 = query("p-0042");
+            assert!(matched_at_or_above(db, &p0042, "wo", input).unwrap());
+            assert!(matched_at_or_above(db, &p0042, "wo", log).unwrap());
+            assert!(!matched_at_or_above(db, &p0042, "wo", log + 1).unwrap());
+            assert!(!matched_at_or_above(db, &query("clinic"), "wo", wiped).unwrap());
+            assert!(!matched_at_or_above(db, &query("--"), "wo", 0).unwrap());
+            assert_eq!(
+                document(db, input).unwrap(),
+                Some(Document {
+                    source: "input".into(),
+                    text: Some("{\"patient\": \"P-0042\"}".into()),
+                })
+            );
+            assert_eq!(
+                document(db, log).unwrap(),
+                Some(Document {
+                    source: "log".into(),
+                    text: Some("looked up P-0042 at the clinic".into()),
+                })
+            );
+            assert_eq!(
+                document(db, wiped).unwrap(),
+                Some(Document {
+                    source: "output".into(),
+                    text: None,
+                })
+            );
+            assert_eq!(document(db, 9_999).unwrap(), None);
+        });
+    }
+}
