@@ -13,6 +13,8 @@ use crate::store::inspect::{self, LogQuery, RunRow, StepRow};
 use crate::store::{StoreError, StoreResult, from_micros};
 use bolt_shared::model::*;
 use bolt_sql::Db;
+// show, dataclip, logs and failures read through store::inspect, which still takes a
+// rusqlite connection.
 use rusqlite::Connection;
 
 /// A workflow named by id, key or name, including deleted ones (they still have history).
