@@ -1,6 +1,10 @@
 //! Reruns, as Lightning's "retry": a new run in the same work order on the workflow's
 //! latest version — from the start with the original input, or from a step with that
 //! step's stored input, attaching the upstream steps of the earlier run.
+//!
+//! The public functions still take a rusqlite `Connection`: they insert a run
+//! (`work_orders::insert_run`) and read or insert dataclips (`store::dataclips`), which
+//! take one until those are ported; everything else they call takes `&dyn Db`.
 
 use crate::project::WorkflowSpec;
 use crate::refs::{self, Resolved};
@@ -10,6 +14,7 @@ use crate::store::{StoreError, StoreResult, runs, steps};
 use crate::workflows;
 use bolt_shared::model::*;
 use bolt_shared::protocol::{Event, RerunOutcome};
+use bolt_sql::Db;
 use rusqlite::Connection;
 
 /// What a queued rerun announces.
@@ -127,13 +132,13 @@ fn check_not_wiped(conn: &Connection, clip: &str) -> StoreResult<()> {
 
 /// Steps of `run_id` whose jobs are not downstream of `job` (shown in the new run, not re-run).
 fn upstream_steps(
-    conn: &Connection,
+    db: &dyn Db,
     run_id: &str,
     spec: &WorkflowSpec,
     job: &str,
 ) -> StoreResult<Vec<String>> {
     let downstream = crate::queue::plan::reachable_jobs(spec, job);
-    Ok(steps::of_run(conn, run_id)?
+    Ok(steps::of_run(db, run_id)?
         .into_iter()
         .filter(|step| !downstream.contains(&step.job_key.as_str()))
         .map(|step| step.id)

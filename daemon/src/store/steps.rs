@@ -3,7 +3,8 @@
 
 use super::StoreResult;
 use bolt_shared::model::ExitReason;
-use rusqlite::{Connection, OptionalExtension, params};
+use bolt_sql::{Db, DbExt, Row, Sql, params};
+use rusqlite::Connection;
 
 /// A step as the engine starts it.
 pub struct NewStep<'a> {
@@ -22,18 +23,29 @@ const INSERT: &str =
 const INSERT_OWN: &str = "INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)";
 
 /// Stores a started step as one of its run's own, with its short ref.
+///
+/// Still on a rusqlite `Connection`: `refs::index_new` takes one until refs.rs is ported;
+/// then this takes `&dyn Db` like the rest.
 pub fn insert(conn: &Connection, step: &NewStep<'_>) -> StoreResult<()> {
-    conn.prepare_cached(INSERT)?.execute(params![
-        step.id,
-        step.run_id,
-        step.job_key,
-        step.job_name,
-        step.input_dataclip_id,
-        step.started_at
-    ])?;
-    conn.prepare_cached(INSERT_OWN)?
-        .execute(params![step.run_id, step.id])?;
+    insert_rows(conn, step)?;
     crate::refs::index_new(conn, "steps", step.id)?;
+    Ok(())
+}
+
+/// The step's row and its place among its run's own steps.
+fn insert_rows(db: &dyn Db, step: &NewStep<'_>) -> StoreResult<()> {
+    db.execute(
+        INSERT,
+        params![
+            step.id,
+            step.run_id,
+            step.job_key,
+            step.job_name,
+            step.input_dataclip_id,
+            step.started_at
+        ],
+    )?;
+    db.execute(INSERT_OWN, params![step.run_id, step.id])?;
     Ok(())
 }
 
@@ -50,15 +62,18 @@ pub struct StepEnd<'a> {
 const FINISH: &str = "UPDATE steps SET output_dataclip_id = ?2, exit_reason = ?3, error_type = ?4,
      error_message = ?5, finished_at = ?6 WHERE id = ?1";
 
-pub fn finish(conn: &Connection, end: &StepEnd<'_>) -> StoreResult<()> {
-    conn.prepare_cached(FINISH)?.execute(params![
-        end.id,
-        end.output_dataclip_id,
-        end.exit_reason.as_str(),
-        end.error_type,
-        end.error_message,
-        end.finished_at
-    ])?;
+pub fn finish(db: &dyn Db, end: &StepEnd<'_>) -> StoreResult<()> {
+    db.execute(
+        FINISH,
+        params![
+            end.id,
+            end.output_dataclip_id,
+            end.exit_reason.as_str(),
+            end.error_type,
+            end.error_message,
+            end.finished_at
+        ],
+    )?;
     Ok(())
 }
 
@@ -69,15 +84,22 @@ pub struct StepCounts {
     pub finished: i64,
 }
 
-pub fn counts_of_run(conn: &Connection, run_id: &str) -> StoreResult<StepCounts> {
-    Ok(conn
-        .prepare_cached("SELECT COUNT(*), COUNT(finished_at) FROM steps WHERE run_id = ?1")?
-        .query_row([run_id], |r| {
+pub fn counts_of_run(db: &dyn Db, run_id: &str) -> StoreResult<StepCounts> {
+    let counts = db.query_row(
+        "SELECT COUNT(*), COUNT(finished_at) FROM steps WHERE run_id = ?1",
+        params![run_id],
+        |r| {
             Ok(StepCounts {
                 started: r.get(0)?,
                 finished: r.get(1)?,
             })
-        })?)
+        },
+    )?;
+    // An aggregate without GROUP BY always has its one row.
+    Ok(counts.unwrap_or(StepCounts {
+        started: 0,
+        finished: 0,
+    }))
 }
 
 /// A step a run shows, with its job and input.
@@ -88,7 +110,7 @@ pub struct RunStep {
     pub input_dataclip_id: Option<String>,
 }
 
-fn run_step(r: &rusqlite::Row) -> rusqlite::Result<RunStep> {
+fn run_step(r: &Row<'_>) -> bolt_sql::Result<RunStep> {
     Ok(RunStep {
         id: r.get(0)?,
         job_key: r.get(1)?,
@@ -100,11 +122,8 @@ const OF_RUN: &str = "SELECT s.id, s.job_key, s.input_dataclip_id FROM run_steps
      JOIN steps s ON s.id = rs.step_id WHERE rs.run_id = ?1";
 
 /// The steps a run shows (its own and attached ones), in no particular order.
-pub fn of_run(conn: &Connection, run_id: &str) -> StoreResult<Vec<RunStep>> {
-    Ok(conn
-        .prepare_cached(OF_RUN)?
-        .query_map([run_id], run_step)?
-        .collect::<Result<_, _>>()?)
+pub fn of_run(db: &dyn Db, run_id: &str) -> StoreResult<Vec<RunStep>> {
+    Ok(db.query_map(OF_RUN, params![run_id], run_step)?)
 }
 
 const LATEST_OF_JOB: &str = "SELECT s.id, s.job_key, s.input_dataclip_id FROM run_steps rs
@@ -112,14 +131,8 @@ const LATEST_OF_JOB: &str = "SELECT s.id, s.job_key, s.input_dataclip_id FROM ru
      WHERE rs.run_id = ?1 AND s.job_key = ?2 ORDER BY s.started_at DESC LIMIT 1";
 
 /// The latest step a run shows for a job (by its key).
-pub fn latest_of_job(
-    conn: &Connection,
-    run_id: &str,
-    job_key: &str,
-) -> StoreResult<Option<RunStep>> {
-    Ok(conn
-        .query_row(LATEST_OF_JOB, params![run_id, job_key], run_step)
-        .optional()?)
+pub fn latest_of_job(db: &dyn Db, run_id: &str, job_key: &str) -> StoreResult<Option<RunStep>> {
+    Ok(db.query_row(LATEST_OF_JOB, params![run_id, job_key], run_step)?)
 }
 
 const LATEST_NAMED: &str = "SELECT s.id, s.job_key, s.input_dataclip_id FROM run_steps rs
@@ -128,17 +141,18 @@ const LATEST_NAMED: &str = "SELECT s.id, s.job_key, s.input_dataclip_id FROM run
      ORDER BY s.started_at DESC LIMIT 1";
 
 /// The latest step a run shows whose job key, job name or step id is `step`.
-pub fn latest_named(conn: &Connection, run_id: &str, step: &str) -> StoreResult<Option<RunStep>> {
-    Ok(conn
-        .query_row(LATEST_NAMED, params![run_id, step], run_step)
-        .optional()?)
+pub fn latest_named(db: &dyn Db, run_id: &str, step: &str) -> StoreResult<Option<RunStep>> {
+    Ok(db.query_row(LATEST_NAMED, params![run_id, step], run_step)?)
 }
 
-const ATTACH: &str =
-    "INSERT OR IGNORE INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 1)";
+const ATTACH: Sql = Sql::new(
+    "INSERT OR IGNORE INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 1)",
+    "INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 1)
+     ON CONFLICT DO NOTHING",
+);
 
 /// Shows an earlier run's step in `run_id` (a rerun from a later job) without running it again.
-pub fn attach(conn: &Connection, run_id: &str, step_id: &str) -> StoreResult<()> {
-    conn.execute(ATTACH, params![run_id, step_id])?;
+pub fn attach(db: &dyn Db, run_id: &str, step_id: &str) -> StoreResult<()> {
+    db.execute(db.sql(&ATTACH), params![run_id, step_id])?;
     Ok(())
 }

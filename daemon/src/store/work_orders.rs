@@ -1,5 +1,11 @@
 //! Work orders and runs in the store: creating them, deriving states as Lightning does,
 //! and recovering runs a crash left behind.
+//!
+//! Written against `&dyn Db`. The functions that write a new work order or run, or change
+//! a work order's state, still take a rusqlite `Connection`: they call
+//! `dataclips::insert`/`index`, `refs::index_new` and `history::counts`, which take one
+//! until those modules are ported. Their own statements already go through `Db`, so moving
+//! them over is a change of parameter type.
 
 use crate::history::counts;
 use crate::refs;
@@ -7,7 +13,8 @@ use crate::store::dataclips::{self, NewDataclip};
 use crate::store::{StoreError, StoreResult, new_id, now_micros};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
-use rusqlite::{Connection, OptionalExtension, params};
+use bolt_sql::{Db, DbExt, params};
+use rusqlite::Connection;
 
 /// Where a new work order's input comes from.
 pub enum Input {
@@ -62,15 +69,43 @@ pub struct Created {
 
 /// Whether the project's retention policy is `erase_all`: its payloads are never put in the
 /// search index, whose segments would keep their words after the body is wiped.
-fn erases_payloads(conn: &Connection, project_id: &str) -> StoreResult<bool> {
-    let policy: Option<String> = conn
-        .prepare_cached("SELECT retention_policy FROM projects WHERE id = ?1")?
-        .query_row([project_id], |r| r.get(0))
-        .optional()?;
+fn erases_payloads(db: &dyn Db, project_id: &str) -> StoreResult<bool> {
+    let policy: Option<String> = db.query_value(
+        "SELECT retention_policy FROM projects WHERE id = ?1",
+        params![project_id],
+    )?;
     Ok(policy.as_deref() == Some("erase_all"))
 }
 
+const INSERT_WORK_ORDER: &str = "INSERT INTO work_orders (id, workflow_id, version_id, trigger_id, origin, dataclip_id, state, received_at, last_activity, run_count, source_address)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, 1, ?8)";
+
+/// The work order's row, pending with one run to come.
+fn insert_work_order_row(
+    db: &dyn Db,
+    work_order_id: &str,
+    dataclip_id: &str,
+    new: &NewWorkOrder,
+    now: i64,
+) -> StoreResult<()> {
+    db.execute(
+        INSERT_WORK_ORDER,
+        params![
+            work_order_id,
+            new.workflow_id,
+            new.version_id,
+            new.trigger_id,
+            new.origin.as_str(),
+            dataclip_id,
+            now,
+            new.source_address
+        ],
+    )?;
+    Ok(())
+}
+
 pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<Created> {
+    let db: &dyn Db = conn;
     let now = now_micros();
     let work_order_id = new_id();
     let dataclip_id = match &new.input {
@@ -88,9 +123,7 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
             },
         )?,
     };
-    conn.prepare_cached("INSERT INTO work_orders (id, workflow_id, version_id, trigger_id, origin, dataclip_id, state, received_at, last_activity, run_count, source_address)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, 1, ?8)")?.execute(params![work_order_id, new.workflow_id, new.version_id, new.trigger_id, new.origin.as_str(), dataclip_id, now, new.source_address],
-    )?;
+    insert_work_order_row(db, &work_order_id, &dataclip_id, new, now)?;
     counts::record_new(
         conn,
         &new.workflow_id,
@@ -99,7 +132,7 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
     )?;
     refs::index_new(conn, "work_orders", &work_order_id)?;
     if let Input::New(input) = &new.input
-        && !erases_payloads(conn, &new.project_id)?
+        && !erases_payloads(db, &new.project_id)?
     {
         dataclips::index(
             conn,
@@ -152,27 +185,99 @@ pub fn insert_run(
     not_before: i64,
 ) -> StoreResult<String> {
     let run_id = new_id();
-    conn.prepare_cached("INSERT INTO runs (id, work_order_id, version_id, starting_job, dataclip_id, origin, state, priority, attempt, not_before, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'available', ?7, ?8, ?9, ?10)")?.execute(params![run_id, work_order_id, version_id, starting_job, dataclip_id, origin.as_str(), priority, attempt, not_before, now_micros()],
+    insert_run_row(
+        conn,
+        &NewRun {
+            id: &run_id,
+            work_order_id,
+            version_id,
+            starting_job,
+            dataclip_id,
+            origin,
+            priority,
+            attempt,
+            not_before,
+        },
     )?;
     refs::index_new(conn, "runs", &run_id)?;
     Ok(run_id)
+}
+
+/// A run's row as [`insert_run`] writes it.
+struct NewRun<'a> {
+    id: &'a str,
+    work_order_id: &'a str,
+    version_id: &'a str,
+    starting_job: Option<&'a str>,
+    dataclip_id: &'a str,
+    origin: Origin,
+    priority: i64,
+    attempt: i64,
+    not_before: i64,
+}
+
+const INSERT_RUN: &str = "INSERT INTO runs (id, work_order_id, version_id, starting_job, dataclip_id, origin, state, priority, attempt, not_before, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'available', ?7, ?8, ?9, ?10)";
+
+fn insert_run_row(db: &dyn Db, run: &NewRun<'_>) -> StoreResult<()> {
+    db.execute(
+        INSERT_RUN,
+        params![
+            run.id,
+            run.work_order_id,
+            run.version_id,
+            run.starting_job,
+            run.dataclip_id,
+            run.origin.as_str(),
+            run.priority,
+            run.attempt,
+            run.not_before,
+            now_micros()
+        ],
+    )?;
+    Ok(())
 }
 
 /// Re-derives a work order's state from its runs: the latest run's state, unless another
 /// run is still in flight (started before available before claimed). Also refreshes the
 /// list columns (run count, duration, first error) and bumps last activity.
 pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult<WorkOrderState> {
+    let db: &dyn Db = conn;
+    let summary = summarize(db, work_order_id)?;
+    let (workflow_id, received_at, previous) = counted_as(db, work_order_id)?;
+    counts::record_change(
+        conn,
+        &workflow_id,
+        received_at,
+        &previous,
+        summary.state.as_str(),
+    )?;
+    write_summary(db, work_order_id, &summary)?;
+    Ok(summary.state)
+}
+
+/// What a work order's runs say about it: the columns [`refresh_work_order`] writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Summary {
+    state: WorkOrderState,
+    run_count: i64,
+    duration_ms: Option<i64>,
+    error_job: Option<String>,
+    error_type: Option<String>,
+    error_message: Option<String>,
+}
+
+/// A run as [`summarize`] reads it: id, state, started and finished.
+type RunTimes = (String, String, Option<i64>, Option<i64>);
+
+fn summarize(db: &dyn Db, work_order_id: &str) -> StoreResult<Summary> {
     // One read of the work order's runs (usually one or two) instead of a query for each
     // answer: ordering by id in SQL here made SQLite re-prepare the statement on every call.
-    let runs: Vec<(String, String, Option<i64>, Option<i64>)> = conn
-        .prepare_cached(
-            "SELECT id, state, started_at, finished_at FROM runs WHERE work_order_id = ?1",
-        )?
-        .query_map([work_order_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let runs: Vec<RunTimes> = db.query_map(
+        "SELECT id, state, started_at, finished_at FROM runs WHERE work_order_id = ?1",
+        params![work_order_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     let Some((latest_id, latest_state, started, finished)) =
         runs.iter().max_by(|a, b| a.0.cmp(&b.0)).cloned()
     else {
@@ -180,112 +285,150 @@ pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult
             "work order {work_order_id} has no runs"
         )));
     };
-    // In flight: started before available before claimed; the newest of a kind first.
-    let in_flight_rank = |state: &str| match state {
+    let run_state = |text: &str| {
+        RunState::parse(text)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown run state {text}")))
+    };
+    let shown = in_flight_state(&runs).unwrap_or(&latest_state);
+    let state = WorkOrderState::from_run(run_state(shown)?);
+    let duration_ms = match (started, finished) {
+        (Some(s), Some(f)) => Some((f - s) / 1000),
+        _ => None,
+    };
+    let (error_job, error_type, error_message) = match first_error(db, &latest_id)? {
+        Some((job, kind, message)) => (Some(job), kind, message),
+        None => (None, None, None),
+    };
+    Ok(Summary {
+        state,
+        run_count: runs.len() as i64,
+        duration_ms,
+        error_job,
+        error_type,
+        error_message,
+    })
+}
+
+/// The state of the run still in flight, if any: started before available before
+/// claimed; the newest of a kind first.
+fn in_flight_state(runs: &[RunTimes]) -> Option<&str> {
+    let rank = |state: &str| match state {
         "started" => Some(0),
         "available" => Some(1),
         "claimed" => Some(2),
         _ => None,
     };
-    let in_flight = runs
-        .iter()
-        .filter_map(|(id, state, _, _)| in_flight_rank(state).map(|rank| (rank, id, state)))
+    runs.iter()
+        .filter_map(|(id, state, _, _)| rank(state).map(|rank| (rank, id, state)))
         .min_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-        .map(|(_, _, state)| state.clone());
-    let run_state = |text: &str| {
-        RunState::parse(text)
-            .ok_or_else(|| StoreError::Invalid(format!("unknown run state {text}")))
-    };
-    let state = WorkOrderState::from_run(run_state(in_flight.as_deref().unwrap_or(&latest_state))?);
-    let run_count = runs.len() as i64;
-    let duration = match (started, finished) {
-        (Some(s), Some(f)) => Some((f - s) / 1000),
-        _ => None,
-    };
-    // The first step of the latest run that did not succeed, else the run's own error.
+        .map(|(_, _, state)| state.as_str())
+}
+
+/// A run's error as the work order shows it: job, type and message.
+type RunError = (String, Option<String>, Option<String>);
+
+/// The first step of the run that did not succeed, else the run's own error.
+fn first_error(db: &dyn Db, run_id: &str) -> StoreResult<Option<RunError>> {
     // Earliest picked here, not by ORDER BY, and no join or `IN (subquery)` on the bound
     // id: the first two made SQLite re-prepare the statement on every call, the third
     // builds a temporary B-tree on every call. A run has a handful of steps.
     type StepError = (Option<i64>, String, Option<String>, Option<String>);
-    let step_ids: Vec<String> = conn
-        .prepare_cached("SELECT step_id FROM run_steps WHERE run_id = ?1")?
-        .query_map([&latest_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let step_ids: Vec<String> = db.query_map(
+        "SELECT step_id FROM run_steps WHERE run_id = ?1",
+        params![run_id],
+        |r| r.get(0),
+    )?;
     let mut failed_steps: Vec<StepError> = Vec::new();
     for step_id in &step_ids {
-        let failed = conn
-            .prepare_cached(
-                "SELECT started_at, job_name, error_type, error_message FROM steps
+        let failed = db.query_row(
+            "SELECT started_at, job_name, error_type, error_message FROM steps
                  WHERE id = ?1 AND exit_reason IS NOT NULL AND exit_reason <> 'success'",
-            )?
-            .query_row([step_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()?;
+            params![step_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
         failed_steps.extend(failed);
     }
     let step_error = failed_steps
         .into_iter()
         .min_by_key(|(started_at, ..)| *started_at)
         .map(|(_, job, kind, message)| (job, kind, message));
-    let error = match step_error {
-        Some(found) => Some(found),
-        None => conn
-            .prepare_cached("SELECT COALESCE(starting_job, ''), error_type, error_message FROM runs WHERE id = ?1 AND error_type IS NOT NULL")?
-            .query_row([&latest_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?,
-    };
-    let (error_job, error_type, error_message) = match error {
-        Some((job, kind, message)) => (Some(job), kind, message),
-        None => (None, None, None),
-    };
-    let (workflow_id, received_at, previous): (String, i64, String) = conn
-        .prepare_cached("SELECT workflow_id, received_at, state FROM work_orders WHERE id = ?1")?
-        .query_row([work_order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    counts::record_change(conn, &workflow_id, received_at, &previous, state.as_str())?;
-    conn.prepare_cached(
+    if step_error.is_some() {
+        return Ok(step_error);
+    }
+    Ok(db.query_row(
+        "SELECT COALESCE(starting_job, ''), error_type, error_message FROM runs WHERE id = ?1 AND error_type IS NOT NULL",
+        params![run_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}
+
+/// The work order's workflow, received time and stored state: its history count bucket.
+fn counted_as(db: &dyn Db, work_order_id: &str) -> StoreResult<(String, i64, String)> {
+    db.query_row(
+        "SELECT workflow_id, received_at, state FROM work_orders WHERE id = ?1",
+        params![work_order_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?
+    .ok_or_else(|| StoreError::NotFound(format!("work order {work_order_id}")))
+}
+
+fn write_summary(db: &dyn Db, work_order_id: &str, summary: &Summary) -> StoreResult<()> {
+    db.execute(
         "UPDATE work_orders SET state = ?2, last_activity = ?3, run_count = ?4, duration_ms = ?5,
             error_job = ?6, error_type = ?7, error_message = ?8 WHERE id = ?1",
-    )?
-    .execute(params![
-        work_order_id,
-        state.as_str(),
-        now_micros(),
-        run_count,
-        duration,
-        error_job,
-        error_type,
-        error_message
-    ])?;
-    Ok(state)
+        params![
+            work_order_id,
+            summary.state.as_str(),
+            now_micros(),
+            summary.run_count,
+            summary.duration_ms,
+            summary.error_job,
+            summary.error_type,
+            summary.error_message
+        ],
+    )?;
+    Ok(())
 }
 
 /// Marks runs a crashed daemon left `claimed`/`started` as lost, as Lightning's janitor
 /// does, and returns the affected (run id, work order id) pairs.
 pub fn mark_lost(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
+    let db: &dyn Db = conn;
     let now = now_micros();
-    let mut stmt = conn.prepare(
+    let lost: Vec<(String, String, String)> = db.query_map(
         "SELECT id, work_order_id, state FROM runs WHERE state IN ('claimed', 'started')",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let lost: Vec<(String, String, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
     for (run_id, work_order_id, state) in &lost {
         let error_type = if state == "claimed" {
             "LostAfterClaim"
         } else {
             "LostAfterStart"
         };
-        conn.prepare_cached("UPDATE runs SET state = 'lost', error_type = ?2, error_message = ?3, finished_at = ?4 WHERE id = ?1")?.execute(params![run_id, error_type, "boltd stopped while this run was in progress (crash, kill or power loss)", now],
-        )?;
-        conn.prepare_cached("UPDATE steps SET exit_reason = 'lost', error_type = ?2, finished_at = ?3 WHERE run_id = ?1 AND finished_at IS NULL")?.execute(params![run_id, error_type, now],
-        )?;
+        mark_run_lost(db, run_id, error_type, now)?;
         refresh_work_order(conn, work_order_id)?;
-        crate::notify::events::run_ended(conn, run_id)?;
+        crate::notify::events::run_ended(db, run_id)?;
     }
     Ok(lost.into_iter().map(|(r, w, _)| (r, w)).collect())
+}
+
+/// Ends a run and its unfinished steps as lost.
+fn mark_run_lost(db: &dyn Db, run_id: &str, error_type: &str, now: i64) -> StoreResult<()> {
+    db.execute(
+        "UPDATE runs SET state = 'lost', error_type = ?2, error_message = ?3, finished_at = ?4 WHERE id = ?1",
+        params![
+            run_id,
+            error_type,
+            "boltd stopped while this run was in progress (crash, kill or power loss)",
+            now
+        ],
+    )?;
+    db.execute(
+        "UPDATE steps SET exit_reason = 'lost', error_type = ?2, finished_at = ?3 WHERE run_id = ?1 AND finished_at IS NULL",
+        params![run_id, error_type, now],
+    )?;
+    Ok(())
 }
 
 /// What `bolt status` counts besides the work orders by state.
@@ -299,9 +442,9 @@ pub struct Totals {
     pub workflows: u64,
 }
 
-pub fn totals(conn: &Connection) -> StoreResult<Totals> {
+pub fn totals(db: &dyn Db) -> StoreResult<Totals> {
     let count = |sql: &str| -> StoreResult<u64> {
-        let n: i64 = conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?;
+        let n: i64 = db.query_one(sql, params![])?;
         Ok(u64::try_from(n).unwrap_or(0))
     };
     Ok(Totals {
@@ -322,9 +465,14 @@ pub struct Cancelled {
 }
 
 pub fn cancel_if_queued(conn: &Connection, run_id: &str) -> StoreResult<Cancelled> {
-    let (state, work_order_id): (String, String) = conn
-        .prepare_cached("SELECT state, work_order_id FROM runs WHERE id = ?1")?
-        .query_row([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let db: &dyn Db = conn;
+    let (state, work_order_id): (String, String) = db
+        .query_row(
+            "SELECT state, work_order_id FROM runs WHERE id = ?1",
+            params![run_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .ok_or_else(|| StoreError::NotFound(format!("run {run_id}")))?;
     if state != "available" {
         return Ok(Cancelled {
             state: RunState::parse(&state).unwrap_or(RunState::Exception),
@@ -332,8 +480,10 @@ pub fn cancel_if_queued(conn: &Connection, run_id: &str) -> StoreResult<Cancelle
             work_order_state: None,
         });
     }
-    conn.prepare_cached("UPDATE runs SET state = 'cancelled', finished_at = ?2 WHERE id = ?1")?
-        .execute(params![run_id, now_micros()])?;
+    db.execute(
+        "UPDATE runs SET state = 'cancelled', finished_at = ?2 WHERE id = ?1",
+        params![run_id, now_micros()],
+    )?;
     let work_order_state = refresh_work_order(conn, &work_order_id)?;
     Ok(Cancelled {
         state: RunState::Cancelled,
@@ -351,24 +501,26 @@ pub struct WorkOrderInput {
 }
 
 /// A work order's workflow and input (an error if there is no such work order).
-pub fn input_of(conn: &Connection, work_order_id: &str) -> StoreResult<WorkOrderInput> {
-    Ok(conn.query_row(
+pub fn input_of(db: &dyn Db, work_order_id: &str) -> StoreResult<WorkOrderInput> {
+    db.query_row(
         "SELECT workflow_id, dataclip_id FROM work_orders WHERE id = ?1",
-        [work_order_id],
+        params![work_order_id],
         |r| {
             Ok(WorkOrderInput {
                 workflow_id: r.get(0)?,
                 dataclip_id: r.get(1)?,
             })
         },
-    )?)
+    )?
+    .ok_or_else(|| StoreError::NotFound(format!("work order {work_order_id}")))
 }
 
 /// A saved input by name: its dataclip id, and whether its body is still there (retention
 /// may have wiped it).
-pub fn saved_input(conn: &Connection, name: &str) -> StoreResult<Option<(String, bool)>> {
-    Ok(conn
-        .prepare_cached("SELECT id, body IS NOT NULL FROM dataclips WHERE name = ?1")?
-        .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+pub fn saved_input(db: &dyn Db, name: &str) -> StoreResult<Option<(String, bool)>> {
+    Ok(db.query_row(
+        "SELECT id, body IS NOT NULL FROM dataclips WHERE name = ?1",
+        params![name],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
 }

@@ -155,7 +155,8 @@ fn retry_of(ctx: &RunContext, state: RunState) -> Option<(i64, i64)> {
     retry::next_attempt(&policy, state, now_micros())
 }
 
-/// Retries for runs found lost at start-up, per their workflow's policy.
+/// Retries for runs found lost at start-up, per their workflow's policy. (On a rusqlite
+/// `Connection` until `work_orders::insert_run` and `refresh_work_order` take `&dyn Db`.)
 pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<Vec<String>> {
     let mut queued = Vec::new();
     for (run_id, work_order_id) in lost {

@@ -13,7 +13,7 @@ use crate::store::dataclips::{self};
 use crate::store::{StoreError, StoreResult};
 use crate::{credentials, workflows};
 use bolt_shared::model::*;
-use rusqlite::Connection;
+use bolt_sql::Db;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,11 +41,11 @@ pub(super) struct RunContext {
 
 /// Reads everything a run needs (one statement) and its pinned workflow version.
 pub(super) fn load_context(
-    conn: &Connection,
+    db: &dyn Db,
     run_id: &str,
     daemon_config: &bolt_shared::Config,
 ) -> StoreResult<RunContext> {
-    let row = crate::store::runs::to_execute(conn, run_id)?;
+    let row = crate::store::runs::to_execute(db, run_id)?;
     let crate::store::runs::RunToExecute {
         work_order_id,
         version_id,
@@ -64,7 +64,7 @@ pub(super) fn load_context(
         input_wipe_reason: wipe_reason,
         trigger_key,
     } = row;
-    let (_, spec) = workflows::version(conn, &version_id)?;
+    let (_, spec) = workflows::version(db, &version_id)?;
     let input = match body {
         None => None,
         Some(body) => {

@@ -9,6 +9,7 @@ use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::{StoreError, StoreResult, now_micros};
 use bolt_shared::model::{Origin, RunState, WorkOrderState};
 use bolt_shared::protocol::Event;
+use bolt_sql::Db;
 use rusqlite::Connection;
 use std::sync::Arc;
 
@@ -25,9 +26,9 @@ pub struct Expected {
 
 /// Whether every record a run queued is in the store. Its records are written without
 /// waiting; while the store refused writes, some were dropped.
-pub fn records_complete(conn: &Connection, run_id: &str, expected: &Expected) -> StoreResult<bool> {
-    let steps = crate::store::steps::counts_of_run(conn, run_id)?;
-    let log_lines = crate::store::logs::count_of_run(conn, run_id)?;
+pub fn records_complete(db: &dyn Db, run_id: &str, expected: &Expected) -> StoreResult<bool> {
+    let steps = crate::store::steps::counts_of_run(db, run_id)?;
+    let log_lines = crate::store::logs::count_of_run(db, run_id)?;
     Ok(steps.started as usize == expected.steps
         && steps.finished as usize == expected.finished_steps
         && log_lines as usize == expected.log_lines)
@@ -45,7 +46,8 @@ pub struct Requeued {
 
 /// Ends a run boltd could not record as an exception saying why, and queues it again with
 /// the same input and attempt number (the workflow's retries are left for the job's own
-/// failures). `None` if the run had already ended.
+/// failures). `None` if the run had already ended. (On a rusqlite `Connection` until
+/// `work_orders::insert_run` and `refresh_work_order` take `&dyn Db`.)
 pub fn end_and_requeue(
     conn: &Connection,
     run_id: &str,

@@ -6,10 +6,11 @@ pub mod rerun_matching;
 pub mod trigger;
 
 use bolt_shared::protocol::RerunOutcome;
+use bolt_sql::Db;
 
 /// Records a rerun that was queued (a skipped one changed nothing).
 fn audit_rerun(
-    tx: &rusqlite::Connection,
+    tx: &dyn Db,
     outcome: &RerunOutcome,
     from_job: Option<&str>,
 ) -> Result<(), crate::store::StoreError> {
