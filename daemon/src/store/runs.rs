@@ -306,3 +306,161 @@ pub fn max_attempt(db: &dyn Db, work_order_id: &str) -> StoreResult<i64> {
         params![work_order_id],
     )?)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+    use crate::store::work_orders::fixture;
+
+    #[test]
+    fn a_claimed_run_is_read_with_its_settings_and_input() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "claimed");
+            suite::seed(
+                db,
+                "UPDATE workflows SET run_timeout_secs = 60, memory_limit_mb = 256 WHERE id = 'w';
+                 INSERT INTO triggers (id, workflow_id, key, type) VALUES ('t', 'w', 'hook', 'webhook');
+                 UPDATE work_orders SET trigger_id = 't' WHERE id = 'wo';
+                 UPDATE runs SET starting_job = 'j', attempt = 2 WHERE id = 'r1'",
+            );
+            let run = to_execute(db, "r1").unwrap();
+            assert_eq!(
+                (run.work_order_id.as_str(), run.version_id.as_str()),
+                ("wo", "v-w")
+            );
+            assert_eq!(
+                (run.starting_job.as_deref(), run.dataclip_id.as_str()),
+                (Some("j"), "in-wo")
+            );
+            assert_eq!((run.attempt, run.max_attempts, run.retry_backoff_secs), (2, 3, 10));
+            assert_eq!((run.project_id.as_str(), run.retention_policy.as_str()), ("p", "retain_all"));
+            assert_eq!((run.run_timeout_secs, run.memory_limit_mb), (Some(60), Some(256)));
+            assert_eq!(
+                (run.input_type.as_deref(), run.input_body.as_deref()),
+                (Some("global"), Some(r#"{"n":1}"#))
+            );
+            assert_eq!((run.input_request, run.input_wipe_reason), (None, None));
+            assert_eq!(run.trigger_key.as_deref(), Some("hook"));
+            assert!(matches!(to_execute(db, "none"), Err(StoreError::NotFound(_))));
+        });
+    }
+
+    #[test]
+    fn a_run_moves_from_claimed_to_started_to_its_recorded_end() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "claimed");
+            assert_eq!(state_of(db, "r1").unwrap(), Some(RunState::Claimed));
+            assert_eq!(state_of(db, "none").unwrap(), None);
+            assert_eq!(work_order_of(db, "r1").unwrap().as_deref(), Some("wo"));
+            assert_eq!(work_order_of(db, "none").unwrap(), None);
+            assert!(release_claim(db, "r1").unwrap());
+            assert!(!release_claim(db, "r1").unwrap());
+            assert_eq!(state_of(db, "r1").unwrap(), Some(RunState::Available));
+            suite::seed(db, "UPDATE runs SET state = 'claimed' WHERE id = 'r1'");
+            mark_started(db, "r1").unwrap();
+            assert_eq!(state_of(db, "r1").unwrap(), Some(RunState::Started));
+            assert!(!release_claim(db, "r1").unwrap());
+            suite::seed(
+                db,
+                "INSERT INTO dataclips (id, project_id, type, body, created_at) VALUES ('out', 'p', 'step_result', '{\"done\":true}', 0)",
+            );
+            record_end(
+                db,
+                "r1",
+                &Ending {
+                    state: RunState::Failed,
+                    error_type: Some("RuntimeError"),
+                    error_message: Some("boom"),
+                    final_dataclip_id: Some("out"),
+                    logs_dropped: (3, 120),
+                },
+            )
+            .unwrap();
+            let end = end_of(db, "r1").unwrap().unwrap();
+            assert_eq!(end.state, RunState::Failed);
+            assert_eq!(
+                (end.error_type.as_deref(), end.error_message.as_deref()),
+                (Some("RuntimeError"), Some("boom"))
+            );
+            assert_eq!(end.final_body.as_deref(), Some(r#"{"done":true}"#));
+            assert!(end_of(db, "none").unwrap().is_none());
+            let dropped: (i64, i64) = db
+                .query_row(
+                    "SELECT log_lines_dropped, log_bytes_dropped FROM runs WHERE id = 'r1'",
+                    params![],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(dropped, (3, 120));
+            // Ended already: the executor's exception changes nothing.
+            assert!(!end_as_exception(db, "r1", "late").unwrap());
+            assert_eq!(state_of(db, "r1").unwrap(), Some(RunState::Failed));
+        });
+    }
+
+    #[test]
+    fn exceptions_in_flight_runs_and_lost_runs() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "started");
+            let run = in_flight(db, "r1").unwrap().unwrap();
+            assert_eq!(
+                (run.work_order_id.as_str(), run.dataclip_id.as_deref()),
+                ("wo", Some("in-wo"))
+            );
+            assert_eq!((run.attempt, run.priority, run.has_input), (1, 1, true));
+            let lost_run = lost(db, "r1").unwrap().unwrap();
+            assert_eq!((lost_run.max_attempts, lost_run.retry_backoff_secs), (3, 10));
+            assert_eq!(lost_run.retention_policy, "retain_all");
+            assert_eq!(lost_run.input_body.as_deref(), Some(r#"{"n":1}"#));
+            assert!(lost(db, "none").unwrap().is_none());
+
+            assert!(end_as_exception(db, "r1", "engine died").unwrap());
+            let end = end_of(db, "r1").unwrap().unwrap();
+            assert_eq!(end.state, RunState::Exception);
+            assert_eq!(
+                (end.error_type.as_deref(), end.error_message.as_deref()),
+                (Some("ExecutionError"), Some("engine died"))
+            );
+            assert!(in_flight(db, "r1").unwrap().is_none());
+
+            fixture::run(db, "r2", "wo", "w", "available", 0);
+            suite::seed(db, "UPDATE dataclips SET body = NULL WHERE id = 'in-wo'");
+            assert!(!in_flight(db, "r2").unwrap().unwrap().has_input);
+            end_as_exception_of(db, "r2", "StoreError", "not recorded").unwrap();
+            let end = end_of(db, "r2").unwrap().unwrap();
+            assert_eq!(
+                (end.state, end.error_type.as_deref()),
+                (RunState::Exception, Some("StoreError"))
+            );
+        });
+    }
+
+    #[test]
+    fn runs_of_a_work_order_in_order() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "failed");
+            fixture::run(db, "r2", "wo", "w", "available", 0);
+            fixture::run(db, "r3", "wo", "w", "available", 0);
+            suite::seed(
+                db,
+                "UPDATE runs SET starting_job = 'second', attempt = 4 WHERE id = 'r2'",
+            );
+            assert_eq!(next_in_work_order(db, "r1").unwrap().as_deref(), Some("r2"));
+            assert_eq!(next_in_work_order(db, "r2").unwrap().as_deref(), Some("r3"));
+            assert_eq!(next_in_work_order(db, "r3").unwrap(), None);
+            assert_eq!(first_starting_job(db, "wo").unwrap(), None);
+            assert_eq!(max_attempt(db, "wo").unwrap(), 4);
+            fixture::work_order(db, "empty", "w", "p");
+            assert_eq!(max_attempt(db, "empty").unwrap(), 0);
+            assert!(matches!(
+                first_starting_job(db, "empty"),
+                Err(StoreError::NotFound(_))
+            ));
+            suite::seed(db, "UPDATE runs SET starting_job = 'first' WHERE id = 'r1'");
+            assert_eq!(first_starting_job(db, "wo").unwrap().as_deref(), Some("first"));
+        });
+    }
+}

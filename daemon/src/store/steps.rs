@@ -156,3 +156,148 @@ pub fn attach(db: &dyn Db, run_id: &str, step_id: &str) -> StoreResult<()> {
     db.execute(db.sql(&ATTACH), params![run_id, step_id])?;
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+    use crate::store::work_orders::fixture;
+
+    fn started(db: &dyn Db, id: &str, run_id: &str, job_key: &str, started_at: i64) {
+        insert_rows(
+            db,
+            &NewStep {
+                id,
+                run_id,
+                job_key,
+                job_name: &job_key.to_uppercase(),
+                input_dataclip_id: "in-wo",
+                started_at,
+            },
+        )
+        .unwrap();
+    }
+
+    fn ids(steps: &[RunStep]) -> Vec<&str> {
+        let mut ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    #[test]
+    fn steps_start_finish_and_are_counted() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "started");
+            started(db, "s1", "r1", "a", 10);
+            started(db, "s2", "r1", "b", 20);
+            assert_eq!(
+                counts_of_run(db, "r1").unwrap(),
+                StepCounts {
+                    started: 2,
+                    finished: 0
+                }
+            );
+            finish(
+                db,
+                &StepEnd {
+                    id: "s1",
+                    output_dataclip_id: Some("in-wo"),
+                    exit_reason: ExitReason::Fail,
+                    error_type: Some("TypeError"),
+                    error_message: Some("x is undefined"),
+                    finished_at: 15,
+                },
+            )
+            .unwrap();
+            assert_eq!(
+                counts_of_run(db, "r1").unwrap(),
+                StepCounts {
+                    started: 2,
+                    finished: 1
+                }
+            );
+            assert_eq!(
+                counts_of_run(db, "none").unwrap(),
+                StepCounts {
+                    started: 0,
+                    finished: 0
+                }
+            );
+            let ended: (String, String, i64) = db
+                .query_row(
+                    "SELECT exit_reason, error_type, finished_at FROM steps WHERE id = 's1'",
+                    params![],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(ended, ("fail".into(), "TypeError".into(), 15));
+        });
+    }
+
+    #[test]
+    fn a_rerun_shows_attached_steps_and_finds_the_latest_by_job_name_or_id() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "failed");
+            fixture::run(db, "r2", "wo", "w", "started", 0);
+            started(db, "s1", "r1", "a", 10);
+            started(db, "s2", "r1", "b", 20);
+            started(db, "s3", "r1", "a", 30);
+            attach(db, "r2", "s1").unwrap();
+            // Attaching twice changes nothing.
+            attach(db, "r2", "s1").unwrap();
+            started(db, "s4", "r2", "b", 40);
+            assert_eq!(ids(&of_run(db, "r1").unwrap()), ["s1", "s2", "s3"]);
+            assert_eq!(ids(&of_run(db, "r2").unwrap()), ["s1", "s4"]);
+            let attached: Vec<i64> = db
+                .query_map(
+                    "SELECT attached FROM run_steps WHERE run_id = 'r2' ORDER BY step_id",
+                    params![],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(attached, [1, 0]);
+            assert_eq!(
+                latest_of_job(db, "r1", "a").unwrap(),
+                Some(RunStep {
+                    id: "s3".into(),
+                    job_key: "a".into(),
+                    input_dataclip_id: Some("in-wo".into()),
+                })
+            );
+            assert_eq!(latest_of_job(db, "r2", "a").unwrap().unwrap().id, "s1");
+            assert_eq!(latest_of_job(db, "r1", "none").unwrap(), None);
+            assert_eq!(latest_named(db, "r1", "B").unwrap().unwrap().id, "s2");
+            assert_eq!(latest_named(db, "r1", "a").unwrap().unwrap().id, "s3");
+            assert_eq!(latest_named(db, "r1", "s1").unwrap().unwrap().id, "s1");
+            assert_eq!(latest_named(db, "r2", "s2").unwrap(), None);
+        });
+    }
+
+    /// `insert` still takes a rusqlite Connection (it indexes the short ref through refs.rs).
+    #[test]
+    fn an_inserted_step_is_found_by_its_short_ref() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steps.db");
+        let mut conn = crate::store::open_connection(&path).unwrap();
+        crate::store::migrate_for_tests(&mut conn, &path);
+        fixture::one_run(&conn, "started");
+        let id = "0190a3c5-7c1e-7000-8000-00000000beef";
+        insert(
+            &conn,
+            &NewStep {
+                id,
+                run_id: "r1",
+                job_key: "a",
+                job_name: "A",
+                input_dataclip_id: "in-wo",
+                started_at: 1,
+            },
+        )
+        .unwrap();
+        assert_eq!(ids(&of_run(&conn, "r1").unwrap()), [id]);
+        let resolved = crate::refs::resolve(&conn, "0000beef").unwrap();
+        assert_eq!((resolved.id.as_str(), resolved.run_id.as_str()), (id, "r1"));
+    }
+}

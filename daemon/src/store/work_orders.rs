@@ -524,3 +524,407 @@ pub fn saved_input(db: &dyn Db, name: &str) -> StoreResult<Option<(String, bool)
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
 }
+
+/// Rows the queue's store tests build on (work_orders, claims, runs, steps, logs).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod fixture {
+    use bolt_sql::{Db, params};
+
+    /// A project with its concurrency limit.
+    pub fn project(db: &dyn Db, id: &str, concurrency: Option<i64>) {
+        db.execute(
+            "INSERT INTO projects (id, name, concurrency, created_at, updated_at) VALUES (?1, ?1, ?2, 0, 0)",
+            params![id, concurrency],
+        )
+        .unwrap();
+    }
+
+    /// A workflow (key = id) with its concurrency limit and version `v-<id>`.
+    pub fn workflow(db: &dyn Db, id: &str, project: &str, concurrency: Option<i64>) {
+        db.execute(
+            "INSERT INTO workflows (id, project_id, key, name, concurrency, max_attempts, retry_backoff_secs, created_at, updated_at)
+             VALUES (?1, ?2, ?1, ?1, ?3, 3, 10, 0, 0)",
+            params![id, project, concurrency],
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES (?1, ?2, 1, '{}', 'h', 0)",
+            params![format!("v-{id}"), id],
+        )
+        .unwrap();
+    }
+
+    /// A pending work order with input dataclip `in-<id>` (`{"n":1}`).
+    pub fn work_order(db: &dyn Db, id: &str, workflow: &str, project: &str) {
+        let clip = format!("in-{id}");
+        db.execute(
+            "INSERT INTO dataclips (id, project_id, type, body, created_at) VALUES (?1, ?2, 'global', '{\"n\":1}', 0)",
+            params![clip, project],
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO work_orders (id, workflow_id, version_id, origin, dataclip_id, state, received_at, last_activity)
+             VALUES (?1, ?2, ?3, 'manual', ?4, 'pending', 0, 0)",
+            params![id, workflow, format!("v-{workflow}"), clip],
+        )
+        .unwrap();
+    }
+
+    /// A run of a work order (of `workflow`), on its input.
+    pub fn run(db: &dyn Db, id: &str, work_order: &str, workflow: &str, state: &str, priority: i64) {
+        db.execute(
+            "INSERT INTO runs (id, work_order_id, version_id, dataclip_id, origin, state, priority, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'manual', ?5, ?6, 0)",
+            params![
+                id,
+                work_order,
+                format!("v-{workflow}"),
+                format!("in-{work_order}"),
+                state,
+                priority
+            ],
+        )
+        .unwrap();
+    }
+
+    /// Project `p`, workflow `w`, work order `wo` and its run `r1` in `state`.
+    pub fn one_run(db: &dyn Db, state: &str) {
+        project(db, "p", None);
+        workflow(db, "w", "p", None);
+        work_order(db, "wo", "w", "p");
+        run(db, "r1", "wo", "w", state, 1);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+    use bolt_sql::Value;
+
+    /// Runs `test` on a migrated SQLite store: for the functions that still take a rusqlite
+    /// `Connection` (switch to `suite::on_each_backend` when they take `&dyn Db`).
+    fn on_sqlite(test: impl Fn(&Connection)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wo.db");
+        let mut conn = crate::store::open_connection(&path).unwrap();
+        crate::store::migrate_for_tests(&mut conn, &path);
+        test(&conn);
+    }
+
+    fn work_order_row(db: &dyn Db, id: &str) -> Vec<Value> {
+        db.query_row(
+            "SELECT state, run_count, duration_ms, error_job, error_type, error_message FROM work_orders WHERE id = ?1",
+            params![id],
+            |r| (0..6).map(|i| r.value(i)).collect(),
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    fn run_state(db: &dyn Db, id: &str) -> String {
+        db.query_one("SELECT state FROM runs WHERE id = ?1", params![id])
+            .unwrap()
+    }
+
+    fn new_work_order(input: Input) -> NewWorkOrder {
+        NewWorkOrder {
+            workflow_id: "w".into(),
+            project_id: "p".into(),
+            version_id: "v-w".into(),
+            trigger_id: None,
+            origin: Origin::Webhook,
+            input,
+            starting_job: Some("j".into()),
+            priority: 1,
+            source_address: Some("10.0.0.1".into()),
+        }
+    }
+
+    #[test]
+    fn rows_of_a_new_work_order_and_run_are_written() {
+        suite::on_each_backend(|db| {
+            fixture::project(db, "p", None);
+            fixture::workflow(db, "w", "p", None);
+            fixture::work_order(db, "seed", "w", "p");
+            let new = new_work_order(Input::Existing("in-seed".into()));
+            insert_work_order_row(db, "wo", "in-seed", &new, 42).unwrap();
+            let run = NewRun {
+                id: "r1",
+                work_order_id: "wo",
+                version_id: "v-w",
+                starting_job: Some("j"),
+                dataclip_id: "in-seed",
+                origin: Origin::Retry,
+                priority: 0,
+                attempt: 2,
+                not_before: 7,
+            };
+            insert_run_row(db, &run).unwrap();
+            let wo: (String, i64, i64, String, Option<String>) = db
+                .query_row(
+                    "SELECT state, received_at, run_count, origin, source_address FROM work_orders WHERE id = 'wo'",
+                    params![],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                wo,
+                ("pending".into(), 42, 1, "webhook".into(), Some("10.0.0.1".into()))
+            );
+            assert_eq!(
+                counted_as(db, "wo").unwrap(),
+                ("w".to_string(), 42, "pending".to_string())
+            );
+            assert!(matches!(
+                counted_as(db, "none"),
+                Err(StoreError::NotFound(_))
+            ));
+            let lost = crate::store::runs::lost(db, "r1").unwrap().unwrap();
+            assert_eq!(
+                (lost.starting_job.as_deref(), lost.attempt, lost.dataclip_id.as_str()),
+                (Some("j"), 2, "in-seed")
+            );
+            assert_eq!(run_state(db, "r1"), "available");
+        });
+    }
+
+    #[test]
+    fn a_work_order_shows_its_run_in_flight_else_its_latest_and_the_first_failed_step() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "failed");
+            suite::seed(
+                db,
+                "UPDATE runs SET started_at = 1000, finished_at = 5000 WHERE id = 'r1';
+                 INSERT INTO steps (id, run_id, job_key, job_name, exit_reason, error_type, error_message, started_at)
+                     VALUES ('s2', 'r1', 'b', 'B', 'fail', 'RuntimeError', 'late', 20);
+                 INSERT INTO steps (id, run_id, job_key, job_name, exit_reason, error_type, error_message, started_at)
+                     VALUES ('s1', 'r1', 'a', 'A', 'fail', 'TypeError', 'early', 10);
+                 INSERT INTO steps (id, run_id, job_key, job_name, exit_reason, started_at)
+                     VALUES ('s0', 'r1', 'z', 'Z', 'success', 1);
+                 INSERT INTO run_steps (run_id, step_id) VALUES ('r1', 's0'), ('r1', 's1'), ('r1', 's2')",
+            );
+            let summary = summarize(db, "wo").unwrap();
+            assert_eq!(
+                summary,
+                Summary {
+                    state: WorkOrderState::Failed,
+                    run_count: 1,
+                    duration_ms: Some(4),
+                    error_job: Some("A".into()),
+                    error_type: Some("TypeError".into()),
+                    error_message: Some("early".into()),
+                }
+            );
+            write_summary(db, "wo", &summary).unwrap();
+            assert_eq!(
+                work_order_row(db, "wo"),
+                [
+                    Value::Text("failed".into()),
+                    Value::Int(1),
+                    Value::Int(4),
+                    Value::Text("A".into()),
+                    Value::Text("TypeError".into()),
+                    Value::Text("early".into()),
+                ]
+            );
+
+            // A second run queued: the work order shows it; the error is the latest run's.
+            fixture::run(db, "r2", "wo", "w", "available", 0);
+            let summary = summarize(db, "wo").unwrap();
+            assert_eq!(summary.state, WorkOrderState::Pending);
+            assert_eq!((summary.run_count, summary.error_job), (2, None));
+            // A started run wins over a newer available one.
+            suite::seed(db, "UPDATE runs SET state = 'started' WHERE id = 'r1'");
+            assert_eq!(summarize(db, "wo").unwrap().state, WorkOrderState::Running);
+            // The latest run's own error when no step failed.
+            suite::seed(
+                db,
+                "UPDATE runs SET state = 'exception', error_type = 'InputError', error_message = 'gone' WHERE id = 'r2';
+                 UPDATE runs SET state = 'failed' WHERE id = 'r1'",
+            );
+            let summary = summarize(db, "wo").unwrap();
+            assert_eq!(summary.state, WorkOrderState::Exception);
+            assert_eq!(
+                (summary.error_job, summary.error_type, summary.error_message),
+                (Some(String::new()), Some("InputError".into()), Some("gone".into()))
+            );
+
+            fixture::work_order(db, "empty", "w", "p");
+            assert!(matches!(summarize(db, "empty"), Err(StoreError::Invalid(_))));
+        });
+    }
+
+    #[test]
+    fn a_lost_run_ends_with_its_unfinished_steps() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "started");
+            suite::seed(
+                db,
+                "INSERT INTO steps (id, run_id, job_key, job_name, exit_reason, started_at, finished_at) VALUES ('s1', 'r1', 'a', 'A', 'success', 1, 2);
+                 INSERT INTO steps (id, run_id, job_key, job_name, started_at) VALUES ('s2', 'r1', 'b', 'B', 3)",
+            );
+            mark_run_lost(db, "r1", "LostAfterStart", 99).unwrap();
+            let run: (String, String, i64) = db
+                .query_row(
+                    "SELECT state, error_type, finished_at FROM runs WHERE id = 'r1'",
+                    params![],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(run, ("lost".into(), "LostAfterStart".into(), 99));
+            let steps: Vec<(String, String, i64)> = db
+                .query_map(
+                    "SELECT id, exit_reason, finished_at FROM steps WHERE run_id = 'r1' ORDER BY id",
+                    params![],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap();
+            assert_eq!(
+                steps,
+                [
+                    ("s1".into(), "success".into(), 2),
+                    ("s2".into(), "lost".into(), 99)
+                ]
+            );
+        });
+    }
+
+    #[test]
+    fn totals_inputs_saved_inputs_and_retention_policy_are_read() {
+        suite::on_each_backend(|db| {
+            assert_eq!(totals(db).unwrap(), Totals::default());
+            fixture::one_run(db, "available");
+            fixture::run(db, "r2", "wo", "w", "claimed", 1);
+            fixture::run(db, "r3", "wo", "w", "started", 1);
+            fixture::run(db, "r4", "wo", "w", "success", 1);
+            fixture::workflow(db, "gone", "p", None);
+            suite::seed(
+                db,
+                "UPDATE workflows SET deleted_at = 1 WHERE id = 'gone';
+                 UPDATE projects SET retention_policy = 'erase_all' WHERE id = 'p';
+                 INSERT INTO dataclips (id, type, body, name, created_at) VALUES ('kept', 'saved_input', '{}', 'kept', 0);
+                 INSERT INTO dataclips (id, type, name, created_at) VALUES ('wiped', 'saved_input', 'wiped', 0)",
+            );
+            assert_eq!(
+                totals(db).unwrap(),
+                Totals {
+                    queued: 1,
+                    running: 2,
+                    projects: 1,
+                    workflows: 1
+                }
+            );
+            assert_eq!(
+                input_of(db, "wo").unwrap(),
+                WorkOrderInput {
+                    workflow_id: "w".into(),
+                    dataclip_id: Some("in-wo".into())
+                }
+            );
+            assert!(matches!(input_of(db, "none"), Err(StoreError::NotFound(_))));
+            assert_eq!(
+                saved_input(db, "kept").unwrap(),
+                Some(("kept".to_string(), true))
+            );
+            assert_eq!(
+                saved_input(db, "wiped").unwrap(),
+                Some(("wiped".to_string(), false))
+            );
+            assert_eq!(saved_input(db, "none").unwrap(), None);
+            assert!(erases_payloads(db, "p").unwrap());
+            assert!(!erases_payloads(db, "none").unwrap());
+        });
+    }
+
+    // Still on a rusqlite Connection (they call dataclips, refs and history counts).
+
+    #[test]
+    fn a_new_work_order_is_pending_with_its_run_input_and_count() {
+        on_sqlite(|conn| {
+            let db: &dyn Db = conn;
+            fixture::project(db, "p", None);
+            fixture::workflow(db, "w", "p", None);
+            let input = Input::json(
+                DataclipType::HttpRequest,
+                &serde_json::json!({"order": 7}),
+                Some("{}".into()),
+            );
+            let created = create_work_order(conn, &new_work_order(input)).unwrap();
+            assert_eq!(created.events.len(), 2);
+            assert_eq!(run_state(db, &created.run_id), "available");
+            let input = input_of(db, &created.work_order_id).unwrap();
+            let body: Option<String> = db
+                .query_value(
+                    "SELECT body FROM dataclips WHERE id = ?1",
+                    params![input.dataclip_id],
+                )
+                .unwrap();
+            assert_eq!(body.as_deref(), Some(r#"{"order":7}"#));
+            let counted: i64 = db
+                .query_one(
+                    "SELECT COALESCE(SUM(n), 0) FROM work_order_counts WHERE workflow_id = 'w' AND state = 'pending'",
+                    params![],
+                )
+                .unwrap();
+            assert_eq!(counted, 1);
+            let resolved = crate::refs::resolve(db, &created.run_id[28..]).unwrap();
+            assert_eq!(resolved.work_order_id, created.work_order_id);
+        });
+    }
+
+    #[test]
+    fn refresh_cancel_and_mark_lost_move_work_orders_between_states() {
+        on_sqlite(|conn| {
+            let db: &dyn Db = conn;
+            fixture::project(db, "p", None);
+            fixture::workflow(db, "w", "p", None);
+            fixture::work_order(db, "seed", "w", "p");
+            // Real (time-ordered) run ids: the latest run is the one with the highest id.
+            let created =
+                create_work_order(conn, &new_work_order(Input::Existing("in-seed".into())))
+                    .unwrap();
+            let wo = created.work_order_id.as_str();
+            let cancelled = cancel_if_queued(conn, &created.run_id).unwrap();
+            assert_eq!(cancelled.state, RunState::Cancelled);
+            assert_eq!(cancelled.work_order_state, Some(WorkOrderState::Cancelled));
+            assert_eq!(work_order_row(db, wo)[0], Value::Text("cancelled".into()));
+            assert!(matches!(
+                cancel_if_queued(conn, "none"),
+                Err(StoreError::NotFound(_))
+            ));
+
+            let retry =
+                insert_run(conn, wo, "v-w", None, "in-seed", Origin::Retry, 1, 2, 0).unwrap();
+            assert_eq!(refresh_work_order(conn, wo).unwrap(), WorkOrderState::Pending);
+            assert_eq!(work_order_row(db, wo)[1], Value::Int(2));
+            suite::seed(
+                db,
+                &format!("UPDATE runs SET state = 'started' WHERE id = '{retry}'"),
+            );
+            let not_cancelled = cancel_if_queued(conn, &retry).unwrap();
+            assert_eq!(
+                (not_cancelled.state, not_cancelled.work_order_state),
+                (RunState::Started, None)
+            );
+            let lost = mark_lost(conn).unwrap();
+            assert_eq!(lost, [(retry.clone(), wo.to_string())]);
+            assert_eq!(run_state(db, &retry), "lost");
+            assert_eq!(work_order_row(db, wo)[0], Value::Text("lost".into()));
+            assert!(mark_lost(conn).unwrap().is_empty());
+            // The history counts followed: the work order is counted as lost only.
+            let counts: Vec<(String, i64)> = db
+                .query_map(
+                    "SELECT state, SUM(n) FROM work_order_counts WHERE workflow_id = 'w' GROUP BY state HAVING SUM(n) <> 0 ORDER BY state",
+                    params![],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!(counts, [("lost".to_string(), 1)]);
+        });
+    }
+}
