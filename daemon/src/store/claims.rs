@@ -271,7 +271,11 @@ mod tests {
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .unwrap();
-            assert!(states.iter().all(|(_, state, at)| state == "claimed" && *at));
+            assert!(
+                states
+                    .iter()
+                    .all(|(_, state, at)| state == "claimed" && *at)
+            );
             assert!(claim_in_transaction(db, 10).runs.is_empty());
         });
     }
@@ -314,7 +318,10 @@ mod tests {
             fixture::workflow(db, "later", "p", None);
             queue(db, "held", "p", &[("h1", 0)]);
             queue(db, "later", "p", &[("l1", 0)]);
-            suite::seed(db, "UPDATE runs SET not_before = 9000000000000000 WHERE id = 'l1'");
+            suite::seed(
+                db,
+                "UPDATE runs SET not_before = 9000000000000000 WHERE id = 'l1'",
+            );
             let claimed = claim_in_transaction(db, 10);
             assert!(claimed.runs.is_empty());
             assert!(!claimed.more);
@@ -345,15 +352,20 @@ mod tests {
     }
 
     /// Rounds in which two connections (boltd nodes) claim at once, each in its own
-    /// transaction, hold what they took for a moment and finish it.
-    const ROUNDS: usize = 14;
+    /// transaction, hold what they took for a moment and finish it: enough for the limited
+    /// workflow's runs, one a round.
+    const ROUNDS: usize = 32;
+    /// More runs of the limited workflow than one claim's candidates (20 for 2 slots), so a
+    /// second claimant that skipped the first one's locked rows would still find some.
+    const LIMITED_RUNS: usize = 24;
 
     /// What one claimant saw: (claim sequence number, runs) per claim, and the most runs
     /// of the limited workflow it ever saw active.
     type Seen = (Vec<(u64, Vec<String>)>, i64);
 
     fn claimant(db: Box<dyn Db + Send>, barrier: Arc<Barrier>, sequence: Arc<AtomicU64>) -> Seen {
-        let active_limited = "SELECT COUNT(*) FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
+        let active_limited =
+            "SELECT COUNT(*) FROM runs r JOIN work_orders wo ON wo.id = r.work_order_id
              WHERE wo.workflow_id = 'limited' AND r.state IN ('claimed', 'started')";
         let mut claims = Vec::new();
         let mut most_active = 0;
@@ -385,7 +397,7 @@ mod tests {
         fixture::project(&*first, "p", None);
         fixture::workflow(&*first, "limited", "p", Some(1));
         fixture::workflow(&*first, "open", "p", None);
-        let limited: Vec<String> = (0..8).map(|n| format!("a{n}")).collect();
+        let limited: Vec<String> = (0..LIMITED_RUNS).map(|n| format!("a{n:02}")).collect();
         let open: Vec<(String, i64)> = (0..12).map(|n| (format!("b{n:02}"), n % 2)).collect();
         for id in &limited {
             queue(&*first, "limited", "p", &[(id.as_str(), 1)]);

@@ -334,16 +334,28 @@ mod tests {
                 (run.starting_job.as_deref(), run.dataclip_id.as_str()),
                 (Some("j"), "in-wo")
             );
-            assert_eq!((run.attempt, run.max_attempts, run.retry_backoff_secs), (2, 3, 10));
-            assert_eq!((run.project_id.as_str(), run.retention_policy.as_str()), ("p", "retain_all"));
-            assert_eq!((run.run_timeout_secs, run.memory_limit_mb), (Some(60), Some(256)));
+            assert_eq!(
+                (run.attempt, run.max_attempts, run.retry_backoff_secs),
+                (2, 3, 10)
+            );
+            assert_eq!(
+                (run.project_id.as_str(), run.retention_policy.as_str()),
+                ("p", "retain_all")
+            );
+            assert_eq!(
+                (run.run_timeout_secs, run.memory_limit_mb),
+                (Some(60), Some(256))
+            );
             assert_eq!(
                 (run.input_type.as_deref(), run.input_body.as_deref()),
                 (Some("global"), Some(r#"{"n":1}"#))
             );
             assert_eq!((run.input_request, run.input_wipe_reason), (None, None));
             assert_eq!(run.trigger_key.as_deref(), Some("hook"));
-            assert!(matches!(to_execute(db, "none"), Err(StoreError::NotFound(_))));
+            assert!(matches!(
+                to_execute(db, "none"),
+                Err(StoreError::NotFound(_))
+            ));
         });
     }
 
@@ -412,7 +424,10 @@ mod tests {
             );
             assert_eq!((run.attempt, run.priority, run.has_input), (1, 1, true));
             let lost_run = lost(db, "r1").unwrap().unwrap();
-            assert_eq!((lost_run.max_attempts, lost_run.retry_backoff_secs), (3, 10));
+            assert_eq!(
+                (lost_run.max_attempts, lost_run.retry_backoff_secs),
+                (3, 10)
+            );
             assert_eq!(lost_run.retention_policy, "retain_all");
             assert_eq!(lost_run.input_body.as_deref(), Some(r#"{"n":1}"#));
             assert!(lost(db, "none").unwrap().is_none());
@@ -460,7 +475,10 @@ mod tests {
                 Err(StoreError::NotFound(_))
             ));
             suite::seed(db, "UPDATE runs SET starting_job = 'first' WHERE id = 'r1'");
-            assert_eq!(first_starting_job(db, "wo").unwrap().as_deref(), Some("first"));
+            assert_eq!(
+                first_starting_job(db, "wo").unwrap().as_deref(),
+                Some("first")
+            );
         });
     }
 }

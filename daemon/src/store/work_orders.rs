@@ -572,7 +572,14 @@ pub(crate) mod fixture {
     }
 
     /// A run of a work order (of `workflow`), on its input.
-    pub fn run(db: &dyn Db, id: &str, work_order: &str, workflow: &str, state: &str, priority: i64) {
+    pub fn run(
+        db: &dyn Db,
+        id: &str,
+        work_order: &str,
+        workflow: &str,
+        state: &str,
+        priority: i64,
+    ) {
         db.execute(
             "INSERT INTO runs (id, work_order_id, version_id, dataclip_id, origin, state, priority, created_at)
              VALUES (?1, ?2, ?3, ?4, 'manual', ?5, ?6, 0)",
@@ -673,7 +680,13 @@ mod tests {
                 .unwrap();
             assert_eq!(
                 wo,
-                ("pending".into(), 42, 1, "webhook".into(), Some("10.0.0.1".into()))
+                (
+                    "pending".into(),
+                    42,
+                    1,
+                    "webhook".into(),
+                    Some("10.0.0.1".into())
+                )
             );
             assert_eq!(
                 counted_as(db, "wo").unwrap(),
@@ -685,7 +698,11 @@ mod tests {
             ));
             let lost = crate::store::runs::lost(db, "r1").unwrap().unwrap();
             assert_eq!(
-                (lost.starting_job.as_deref(), lost.attempt, lost.dataclip_id.as_str()),
+                (
+                    lost.starting_job.as_deref(),
+                    lost.attempt,
+                    lost.dataclip_id.as_str()
+                ),
                 (Some("j"), 2, "in-seed")
             );
             assert_eq!(run_state(db, "r1"), "available");
@@ -750,11 +767,18 @@ mod tests {
             assert_eq!(summary.state, WorkOrderState::Exception);
             assert_eq!(
                 (summary.error_job, summary.error_type, summary.error_message),
-                (Some(String::new()), Some("InputError".into()), Some("gone".into()))
+                (
+                    Some(String::new()),
+                    Some("InputError".into()),
+                    Some("gone".into())
+                )
             );
 
             fixture::work_order(db, "empty", "w", "p");
-            assert!(matches!(summarize(db, "empty"), Err(StoreError::Invalid(_))));
+            assert!(matches!(
+                summarize(db, "empty"),
+                Err(StoreError::Invalid(_))
+            ));
         });
     }
 
@@ -900,7 +924,10 @@ mod tests {
 
             let retry =
                 insert_run(conn, wo, "v-w", None, "in-seed", Origin::Retry, 1, 2, 0).unwrap();
-            assert_eq!(refresh_work_order(conn, wo).unwrap(), WorkOrderState::Pending);
+            assert_eq!(
+                refresh_work_order(conn, wo).unwrap(),
+                WorkOrderState::Pending
+            );
             assert_eq!(work_order_row(db, wo)[1], Value::Int(2));
             suite::seed(
                 db,
