@@ -162,3 +162,40 @@ pub fn requeue_left_over(conn: &Connection, run_ids: &[String]) -> StoreResult<V
     }
     Ok(requeued)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+    use crate::store::work_orders::fixture;
+
+    #[test]
+    fn records_are_complete_only_when_every_queued_step_and_line_is_stored() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "started");
+            suite::seed(
+                db,
+                "INSERT INTO steps (id, run_id, job_key, job_name, started_at, finished_at) VALUES ('s1', 'r1', 'a', 'A', 1, 2);
+                 INSERT INTO steps (id, run_id, job_key, job_name, started_at) VALUES ('s2', 'r1', 'b', 'B', 3);
+                 INSERT INTO log_lines (id, run_id, source, level, message, timestamp) VALUES (1, 'r1', 'JOB', 'info', 'x', 1)",
+            );
+            let all = Expected {
+                steps: 2,
+                finished_steps: 1,
+                log_lines: 1,
+            };
+            assert!(records_complete(db, "r1", &all).unwrap());
+            let a_line_lost = Expected {
+                log_lines: 2,
+                ..all
+            };
+            assert!(!records_complete(db, "r1", &a_line_lost).unwrap());
+            let an_end_lost = Expected {
+                finished_steps: 2,
+                ..all
+            };
+            assert!(!records_complete(db, "r1", &an_end_lost).unwrap());
+        });
+    }
+}
