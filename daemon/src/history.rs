@@ -12,13 +12,16 @@ use crate::store::history::{self as store, After, Selection, WorkOrderFacts};
 use crate::store::inspect::{self, LogQuery, RunRow, StepRow};
 use crate::store::{StoreError, StoreResult, from_micros};
 use bolt_shared::model::*;
+use bolt_sql::Db;
+// show, dataclip, logs and failures read through store::inspect, which still takes a
+// rusqlite connection.
 use rusqlite::Connection;
 
 /// A workflow named by id, key or name, including deleted ones (they still have history).
-fn resolve_workflow(conn: &Connection, workflow: &str) -> StoreResult<String> {
-    crate::workflows::find(conn, workflow)
+fn resolve_workflow(db: &dyn Db, workflow: &str) -> StoreResult<String> {
+    crate::workflows::find(db, workflow)
         .map(|d| d.id)
-        .or_else(|err| store::workflow_by_any_name(conn, workflow)?.ok_or(err))
+        .or_else(|err| store::workflow_by_any_name(db, workflow)?.ok_or(err))
 }
 
 /// A filter with its workflow resolved and its times in microseconds, to test work orders
@@ -32,13 +35,13 @@ pub struct ResolvedFilter {
 }
 
 impl ResolvedFilter {
-    pub fn new(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<ResolvedFilter> {
+    pub fn new(db: &dyn Db, filter: &WorkOrderFilter) -> StoreResult<ResolvedFilter> {
         Ok(ResolvedFilter {
             states: filter.states.clone(),
             workflow_id: filter
                 .workflow
                 .as_deref()
-                .map(|w| resolve_workflow(conn, w))
+                .map(|w| resolve_workflow(db, w))
                 .transpose()?,
             since: filter.since.map(|t| t.timestamp_micros()),
             until: filter.until.map(|t| t.timestamp_micros()),
@@ -93,10 +96,10 @@ fn search_text(filter: &WorkOrderFilter) -> StoreResult<Option<&str>> {
 /// What the store selects for a filter (without paging). Search text becomes a match
 /// against the whole index: right for bulk reruns, which need every match; list pages walk
 /// the index instead (see `search`).
-fn selection(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Selection> {
-    let resolved = ResolvedFilter::new(conn, filter)?;
+fn selection(db: &dyn Db, filter: &WorkOrderFilter) -> StoreResult<Selection> {
+    let resolved = ResolvedFilter::new(db, filter)?;
     let search = search_text(filter)?
-        .map(|text| search::terms(conn, text))
+        .map(|text| search::terms(db, text))
         .transpose()?;
     Ok(Selection {
         search,
@@ -105,8 +108,8 @@ fn selection(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Selecti
 }
 
 /// Every work order matching a filter, oldest received first (the order reruns happen in).
-pub fn matching_ids(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Vec<String>> {
-    store::matching_ids(conn, &selection(conn, filter)?)
+pub fn matching_ids(db: &dyn Db, filter: &WorkOrderFilter) -> StoreResult<Vec<String>> {
+    store::matching_ids(db, &selection(db, filter)?)
 }
 
 /// Where a page of a plain list (no search) continues: the cursor the page before gave.
@@ -126,15 +129,15 @@ fn parse_cursor(cursor: &str, by_activity: bool) -> StoreResult<After> {
 /// page). The first page also carries the header counts. With search text the rows are
 /// ordered by their newest matching document instead (see `search`).
 pub fn list(
-    conn: &Connection,
+    db: &dyn Db,
     filter: &WorkOrderFilter,
     limit: u32,
     after: Option<&str>,
 ) -> StoreResult<WorkOrderPage> {
     let limit = limit.clamp(1, 1000);
-    let resolved = ResolvedFilter::new(conn, filter)?;
+    let resolved = ResolvedFilter::new(db, filter)?;
     if let Some(text) = search_text(filter)? {
-        let page = search::page(conn, &resolved, text, limit, after)?;
+        let page = search::page(db, &resolved, text, limit, after)?;
         return Ok(WorkOrderPage {
             rows: page.rows,
             next_cursor: page.next_cursor,
@@ -146,7 +149,7 @@ pub fn list(
     let keyset = after
         .map(|cursor| parse_cursor(cursor, by_activity))
         .transpose()?;
-    let mut rows = store::page(conn, &resolved.selection(), keyset.as_ref(), limit + 1)?;
+    let mut rows = store::page(db, &resolved.selection(), keyset.as_ref(), limit + 1)?;
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|r| {
@@ -160,7 +163,7 @@ pub fn list(
         None
     };
     let counts = if after.is_none() {
-        counts::state_counts(conn, &resolved)?
+        counts::state_counts(db, &resolved)?
     } else {
         Vec::new()
     };
@@ -175,14 +178,14 @@ pub fn list(
 /// Counts by state for a filter, ignoring its state selection (so the header shows them
 /// all). With search text: the first `SEARCH_COUNT_LIMIT` matches, and whether there are
 /// more.
-pub fn counts(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<(Vec<StateCount>, bool)> {
-    let resolved = ResolvedFilter::new(conn, filter)?;
+pub fn counts(db: &dyn Db, filter: &WorkOrderFilter) -> StoreResult<(Vec<StateCount>, bool)> {
+    let resolved = ResolvedFilter::new(db, filter)?;
     match search_text(filter)? {
         Some(text) => {
-            let page = search::page(conn, &resolved, text, 1, None)?;
+            let page = search::page(db, &resolved, text, 1, None)?;
             Ok((page.counts, page.counts_capped))
         }
-        None => Ok((counts::state_counts(conn, &resolved)?, false)),
+        None => Ok((counts::state_counts(db, &resolved)?, false)),
     }
 }
 

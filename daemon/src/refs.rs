@@ -4,7 +4,6 @@ use crate::store::refs::{self as store, StepOwner};
 use crate::store::{StoreError, StoreResult, fts_queue};
 use bolt_shared::model::{RefKind, SHORT_REF_LEN};
 use bolt_sql::Db;
-use rusqlite::Connection;
 
 pub struct Resolved {
     pub kind: RefKind,
@@ -43,11 +42,11 @@ fn ref_token(letter: char, id: &str) -> String {
 
 /// Makes a new work order, run or step findable by its short ref. Call it in the write
 /// that inserts the row (on the store's writer the entry joins the batch's index flush).
-pub fn index_new(conn: &Connection, table: &str, id: &str) -> StoreResult<()> {
+pub fn index_new(db: &dyn Db, table: &str, id: &str) -> StoreResult<()> {
     let Some(letter) = ref_letter(table) else {
         return Err(StoreError::Invalid(format!("{table} has no short refs")));
     };
-    fts_queue::short_ref(conn, ref_token(letter, id), id.to_string())?;
+    fts_queue::short_ref(db, ref_token(letter, id), id.to_string())?;
     Ok(())
 }
 
@@ -138,6 +137,7 @@ pub fn resolve_run(conn: &dyn Db, reference: &str) -> StoreResult<Resolved> {
 mod tests {
     use super::*;
     use crate::store::{DB_FILE, Store, open_connection};
+    use rusqlite::Connection;
 
     fn store_with_work_order(id: &str) -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
@@ -156,6 +156,33 @@ mod tests {
         )
         .unwrap();
         (dir, conn)
+    }
+
+    #[test]
+    fn a_new_row_is_findable_by_its_short_ref_on_each_backend() {
+        use crate::store::suite::{on_each_backend, seed};
+        let id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+        on_each_backend(|db| {
+            seed(
+                db,
+                &format!(
+                    "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+                     INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
+                     INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, '{{}}', 'h', 0);
+                     INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity)
+                         VALUES ('{id}', 'w', 'v', 'webhook', 'pending', 0, 0);"
+                ),
+            );
+            index_new(db, "work_orders", id).unwrap();
+            assert_eq!(
+                find_by_tail(db, "work_orders", "2E3F4A5B", 2).unwrap(),
+                [id]
+            );
+            assert!(matches!(
+                index_new(db, "projects", "p"),
+                Err(StoreError::Invalid(_))
+            ));
+        });
     }
 
     #[test]

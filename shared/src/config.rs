@@ -42,6 +42,16 @@ pub struct Config {
     /// Who may do what through the socket; absent: only boltd's own user (and root) can
     /// reach it, as admins.
     pub access: Option<AccessConfig>,
+    pub store: StoreConfig,
+}
+
+/// `[store]`: where boltd keeps its records.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// A PostgreSQL database shared by every boltd node (`postgres://user@host/db`,
+    /// with `?sslmode=…` for TLS); unset: SQLite in the data dir (one node).
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 pub const ENV_CONFIG: &str = "BOLT_CONFIG";
 pub const ENV_DATA_DIR: &str = "BOLT_DATA_DIR";
 pub const ENV_SOCKET: &str = "BOLT_SOCKET";
+pub const ENV_STORE_URL: &str = "BOLT_STORE_URL";
 
 /// Settings after flags, environment and config file have been applied.
 #[derive(Debug, Clone)]
@@ -14,6 +15,8 @@ pub struct Resolved {
     pub config_path: Option<PathBuf>,
     pub data_dir: PathBuf,
     pub socket: PathBuf,
+    /// The PostgreSQL store's URL; `None`: SQLite in the data dir.
+    pub store_url: Option<String>,
 }
 
 /// Values given on the command line (they win over everything else).
@@ -22,6 +25,7 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub socket: Option<PathBuf>,
+    pub store_url: Option<String>,
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {
@@ -66,10 +70,17 @@ pub fn resolve(overrides: &Overrides) -> Result<Resolved, ConfigError> {
         .or_else(|| env_path(ENV_SOCKET))
         .or_else(|| config.socket.clone())
         .unwrap_or_else(|| socket_in(&data_dir));
+    let store_url = overrides
+        .store_url
+        .clone()
+        .or_else(|| std::env::var(ENV_STORE_URL).ok())
+        .or_else(|| config.store.url.clone())
+        .filter(|url| !url.trim().is_empty());
     Ok(Resolved {
         config,
         config_path,
         data_dir,
         socket,
+        store_url,
     })
 }

@@ -277,6 +277,29 @@ pub trait DbExt: Db {
         Ok(out)
     }
 
+    /// Calls `each` for every row until it returns false: SQLite then reads no further
+    /// rows (PostgreSQL has read them all already, so page large results with `LIMIT`).
+    fn query_while(
+        &self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        mut each: impl FnMut(&Row<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        let mut stopped = false;
+        let outcome = self.query(sql, params, &mut |row| {
+            if each(row)? {
+                return Ok(());
+            }
+            stopped = true;
+            // `query` ends at the first error its callback returns.
+            Err(Error::new(ErrorKind::Other, "stopped reading"))
+        });
+        match outcome {
+            Err(_) if stopped => Ok(()),
+            other => other,
+        }
+    }
+
     /// The first column of the first row, or None when there is no row.
     fn query_value<T: FromValue>(&self, sql: &str, params: &[ValueRef<'_>]) -> Result<Option<T>> {
         self.query_row(sql, params, |row| row.get(0))

@@ -3,11 +3,18 @@
 use crate::pg::Migration;
 
 /// The PostgreSQL migrations, oldest first. SQLite's stay with the daemon's store.
-pub const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/postgres/0001_initial.sql"),
-}];
+pub const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "run_nodes",
+        sql: include_str!("../../migrations/postgres/0002_run_nodes.sql"),
+    },
+];
 
 /// The newest PostgreSQL schema version this build knows.
 pub fn postgres_latest() -> i64 {

@@ -18,6 +18,7 @@ on_both!(
     committing_after_a_failed_statement,
     callbacks_may_query_the_same_connection,
     query_helpers,
+    query_while_stops_where_the_caller_says,
     aggregates_read_as_sqlite_returns_them,
     returning_gives_generated_ids,
     errors_name_the_statement_never_the_values,
@@ -432,6 +433,50 @@ fn query_helpers(db: &dyn Db) {
         .query_row("SELECT k FROM q", params![], |r| r.get::<String>(5))
         .unwrap_err();
     assert!(err.to_string().contains("no column 5"), "{err}");
+
+    // query_while stops at the first false; an error from the callback still fails.
+    let mut seen = Vec::new();
+    db.query_while("SELECT v FROM q ORDER BY v", params![], |r| {
+        seen.push(r.get::<i64>(0)?);
+        Ok(seen.len() < 2)
+    })
+    .unwrap();
+    assert_eq!(seen, [2, 3]);
+    let err = db
+        .query_while("SELECT k FROM q", params![], |r| {
+            r.get::<String>(5).map(|_| true)
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("no column 5"), "{err}");
+}
+
+fn query_while_stops_where_the_caller_says(db: &dyn Db) {
+    create_table(db, "w", "v INTEGER");
+    for v in 1..=5 {
+        db.execute("INSERT INTO w (v) VALUES (?1)", params![v])
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    db.query_while("SELECT v FROM w ORDER BY v", params![], |r| {
+        seen.push(r.get::<i64>(0)?);
+        Ok(seen.len() < 3)
+    })
+    .unwrap();
+    assert_eq!(seen, [1, 2, 3]);
+    let failed = db.query_while("SELECT v FROM w ORDER BY v", params![], |r| {
+        r.get::<String>(7).map(|_| true)
+    });
+    assert!(
+        failed.is_err(),
+        "the callback's own errors still end the query"
+    );
+    let mut all = 0;
+    db.query_while("SELECT v FROM w", params![], |_| {
+        all += 1;
+        Ok(true)
+    })
+    .unwrap();
+    assert_eq!(all, 5);
 }
 
 fn aggregates_read_as_sqlite_returns_them(db: &dyn Db) {

@@ -2,7 +2,7 @@
 //! with the same columns (types mapped, NOT NULL, primary keys), unique constraints,
 //! foreign keys, named indexes and triggers. The differences are the ones the PostgreSQL
 //! migration documents: FTS5 tables become a tsvector table (search_fts) or expression
-//! indexes (short_refs), and `nodes` and `bolt_migrations` exist only on PostgreSQL.
+//! indexes (short_refs), and `bolt_migrations` exists only on PostgreSQL.
 // Test helpers outside #[test] functions panic on failure, like the tests themselves.
 #![allow(clippy::unwrap_used)]
 
@@ -33,14 +33,13 @@ struct Constraint {
 
 /// Tables that are FTS5 on SQLite, and what they are on PostgreSQL.
 const FTS_ONLY_IN_SQLITE: &[&str] = &["short_refs"];
-const ONLY_IN_POSTGRES: &[&str] = &["nodes", "bolt_migrations"];
-/// Indexes PostgreSQL has in place of FTS5 tables, or for `nodes`.
+const ONLY_IN_POSTGRES: &[&str] = &["bolt_migrations"];
+/// Indexes PostgreSQL has in place of FTS5 tables.
 const INDEXES_ONLY_IN_POSTGRES: &[&str] = &[
     "search_fts_text",
     "work_orders_short_ref",
     "runs_short_ref",
     "steps_short_ref",
-    "nodes_heartbeat",
 ];
 
 fn sqlite_migrations() -> Vec<(String, String)> {

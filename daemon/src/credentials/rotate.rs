@@ -9,26 +9,26 @@
 use crate::secrets::{KEY_FILE, KeySource, NewKey, Vault};
 use crate::store::{Store, StoreError, StoreResult, credentials};
 use bolt_shared::credential_view::KeyRotation;
-use rusqlite::Connection;
+use bolt_sql::Db;
 use std::path::{Path, PathBuf};
 
 /// Where a rotation writes the new key until the store has committed to it.
 pub const PENDING_KEY_FILE: &str = "bolt.key.new";
 
 /// The store's record of the key its credentials are encrypted with.
-pub fn stored_check(conn: &Connection) -> StoreResult<Option<String>> {
-    credentials::key_check(conn)
+pub fn stored_check(db: &dyn Db) -> StoreResult<Option<String>> {
+    credentials::key_check(db)
 }
 
-pub fn record_check(conn: &Connection, check: &str) -> StoreResult<()> {
-    credentials::set_key_check(conn, check)
+pub fn record_check(db: &dyn Db, check: &str) -> StoreResult<()> {
+    credentials::set_key_check(db, check)
 }
 
 /// Re-encrypts every credential with `new` and makes it the vault's key, in the caller's
 /// transaction. On an error the vault keeps its key and nothing is written; should the
 /// transaction then fail to commit, the caller puts the old key back.
-pub fn reencrypt_all(conn: &Connection, vault: &Vault, new: &NewKey) -> StoreResult<u64> {
-    let rows = credentials::all_sealed(conn)?;
+pub fn reencrypt_all(db: &dyn Db, vault: &Vault, new: &NewKey) -> StoreResult<u64> {
+    let rows = credentials::all_sealed(db)?;
     let mut plain = Vec::with_capacity(rows.len());
     for credentials::Sealed { id, name, body } in rows {
         let body = vault.decrypt(&body).map_err(|_| {
@@ -46,12 +46,12 @@ pub fn reencrypt_all(conn: &Connection, vault: &Vault, new: &NewKey) -> StoreRes
             let sealed = vault
                 .encrypt(body)
                 .map_err(|e| StoreError::Internal(e.to_string()))?;
-            credentials::reseal(conn, id, &sealed)?;
-            crate::project::audit(conn, "re_encrypted", "credential", name, None)?;
+            credentials::reseal(db, id, &sealed)?;
+            crate::project::audit(db, "re_encrypted", "credential", name, None)?;
         }
-        record_check(conn, &new.key_check())?;
+        record_check(db, &new.key_check())?;
         crate::project::audit(
-            conn,
+            db,
             "key_rotated",
             "store",
             "credentials",
@@ -183,7 +183,7 @@ pub struct KeyMismatch {
 /// committed but whose key was not moved into place, and records the check in a store that
 /// has none yet. Returns the vault to use.
 pub async fn reconcile(store: &Store, vault: Vault, data_dir: &Path) -> anyhow::Result<Vault> {
-    let stored = store.readers.read(stored_check).await?;
+    let stored = store.readers.read(|conn| stored_check(conn)).await?;
     let pending = data_dir.join(PENDING_KEY_FILE);
     let check = vault.key_check();
     match stored {
@@ -253,13 +253,76 @@ mod tests {
     }
 
     #[test]
+    fn reencrypting_moves_every_credential_to_the_new_key_on_each_backend() {
+        use crate::store::credentials::{self as rows, NewCredential};
+        use crate::store::suite::on_each_backend;
+        use bolt_sql::DbExt;
+        on_each_backend(|db| {
+            let dir = tempfile::tempdir().unwrap();
+            let vault = Vault::open(dir.path()).unwrap();
+            assert_eq!(stored_check(db).unwrap(), None);
+            record_check(db, &vault.key_check()).unwrap();
+            assert_eq!(stored_check(db).unwrap(), Some(vault.key_check()));
+            let body = serde_json::json!({ "user": "ann", "password": "first-secret" });
+            for name in ["api", "db"] {
+                db.in_transaction(|tx| crate::credentials::set(tx, &vault, name, &body))
+                    .unwrap();
+            }
+
+            let new = NewKey::generate();
+            let count = db
+                .in_transaction(|tx| reencrypt_all(tx, &vault, &new))
+                .unwrap();
+            assert_eq!(count, 2);
+            assert_eq!(vault.key_check(), new.key_check());
+            assert_eq!(stored_check(db).unwrap(), Some(new.key_check()));
+            assert_eq!(
+                crate::credentials::load(db, &vault, "db").unwrap(),
+                Some(body.clone())
+            );
+            let actions: Vec<String> = rows::changes(db, "api")
+                .unwrap()
+                .into_iter()
+                .map(|c| c.action)
+                .collect();
+            assert_eq!(actions, ["credential.created", "credential.re_encrypted"]);
+
+            // A credential the key can't open stops the rotation before anything changes.
+            rows::upsert(
+                db,
+                &NewCredential {
+                    id: "c-bad",
+                    name: "bad",
+                    sealed: b"not sealed by any key",
+                    keys: "[]",
+                    now: 1,
+                },
+            )
+            .unwrap();
+            let other = NewKey::generate();
+            let err = db
+                .in_transaction(|tx| reencrypt_all(tx, &vault, &other))
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("`bad` cannot be decrypted"),
+                "{err}"
+            );
+            assert_eq!(vault.key_check(), new.key_check());
+            assert_eq!(stored_check(db).unwrap(), Some(new.key_check()));
+        });
+    }
+
+    #[test]
     fn a_rotation_cut_off_before_the_key_moved_is_finished_at_the_next_start() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 1).unwrap();
         let vault = Vault::open(dir.path()).unwrap();
         let rt = runtime();
         let vault = rt.block_on(reconcile(&store, vault, dir.path())).unwrap();
-        let stored = store.readers.read_blocking(stored_check).unwrap();
+        let stored = store
+            .readers
+            .read_blocking(|conn| stored_check(conn))
+            .unwrap();
         assert_eq!(stored.as_deref(), Some(vault.key_check().as_str()));
         let in_tx = vault.clone();
         store

@@ -5,12 +5,12 @@ use super::{load, usage};
 use crate::secrets::{Vault, is_secret_leaf};
 use crate::store::{StoreError, StoreResult, credentials, from_micros};
 use bolt_shared::credential_view::{CredentialChange, CredentialDetail, CredentialField};
-use rusqlite::Connection;
+use bolt_sql::Db;
 use serde_json::{Map, Value};
 
-pub fn detail(conn: &Connection, vault: &Vault, name: &str) -> StoreResult<CredentialDetail> {
-    let times = credentials::times(conn, name)?;
-    let (Some(times), Some(body)) = (times, load(conn, vault, name)?) else {
+pub fn detail(db: &dyn Db, vault: &Vault, name: &str) -> StoreResult<CredentialDetail> {
+    let times = credentials::times(db, name)?;
+    let (Some(times), Some(body)) = (times, load(db, vault, name)?) else {
         return Err(StoreError::Invalid(format!(
             "there is no credential named `{name}` (see `bolt credential list`)"
         )));
@@ -27,21 +27,21 @@ pub fn detail(conn: &Connection, vault: &Vault, name: &str) -> StoreResult<Crede
     Ok(CredentialDetail {
         name: name.to_string(),
         fields,
-        used_by: usage(conn)?
+        used_by: usage(db)?
             .into_iter()
             .filter(|user| user.credential == name)
             .map(|user| user.job)
             .collect(),
         created_at: from_micros(times.created_at),
         updated_at: from_micros(times.updated_at),
-        history: history(conn, name)?,
+        history: history(db, name)?,
     })
 }
 
 /// Every audited change to credentials of this name, oldest first.
-fn history(conn: &Connection, name: &str) -> StoreResult<Vec<CredentialChange>> {
+fn history(db: &dyn Db, name: &str) -> StoreResult<Vec<CredentialChange>> {
     let mut out = Vec::new();
-    for change in credentials::changes(conn, name)? {
+    for change in credentials::changes(db, name)? {
         let metadata: Value = change
             .metadata
             .and_then(|m| serde_json::from_str(&m).ok())
@@ -170,6 +170,57 @@ pub fn remove_path(body: &mut Value, path: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_credentials_detail_masks_secrets_and_names_users_and_changes_on_each_backend() {
+        use crate::store::suite::{on_each_backend, seed};
+        use bolt_sql::DbExt;
+        on_each_backend(|db| {
+            let dir = tempfile::tempdir().unwrap();
+            let vault = Vault::open(dir.path()).unwrap();
+            seed(
+                db,
+                "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'alpha', 0, 0);
+                 INSERT INTO workflows (id, project_id, key, name, created_at, updated_at)
+                 VALUES ('w1', 'p1', 'a', 'Alpha', 0, 0);
+                 INSERT INTO jobs (id, workflow_id, key, name, body, adaptor, credential, position)
+                 VALUES ('j1', 'w1', 'fetch', 'Fetch', '', 'http', 'api', 0);",
+            );
+            let body = json!({ "user": "ann", "password": "first-secret", "tls": [true] });
+            db.in_transaction(|tx| super::super::set(tx, &vault, "api", &body))
+                .unwrap();
+            let mut change = Map::new();
+            change.insert("user".into(), json!("bob"));
+            db.in_transaction(|tx| super::super::update(tx, &vault, "api", &change, &[]))
+                .unwrap();
+
+            let shown = detail(db, &vault, "api").unwrap();
+            let mut fields: Vec<(&str, bool, Option<&Value>)> = shown
+                .fields
+                .iter()
+                .map(|f| (f.key.as_str(), f.secret, f.value.as_ref()))
+                .collect();
+            fields.sort_by_key(|f| f.0);
+            assert_eq!(
+                fields,
+                [
+                    ("password", true, None),
+                    ("tls[0]", false, Some(&json!(true))),
+                    ("user", false, Some(&json!("bob"))),
+                ]
+            );
+            assert_eq!(shown.used_by, ["Alpha / Fetch"]);
+            let actions: Vec<&str> = shown.history.iter().map(|c| c.action.as_str()).collect();
+            assert_eq!(actions, ["created", "updated"]);
+            assert!(shown.updated_at >= shown.created_at);
+
+            let err = detail(db, &vault, "missing").unwrap_err();
+            assert!(
+                err.to_string().contains("no credential named `missing`"),
+                "{err}"
+            );
+        });
+    }
 
     #[test]
     fn paths_reach_into_objects_and_keep_dotted_keys() {

@@ -9,6 +9,9 @@ use super::ResolvedFilter;
 use crate::store::history::{self as store, Selection};
 use crate::store::{StoreResult, fts_queue};
 use bolt_shared::model::*;
+use bolt_sql::Db;
+// record_new/record_change write through the fts queue, which still takes a rusqlite
+// connection.
 use rusqlite::Connection;
 use std::collections::BTreeMap;
 
@@ -55,14 +58,14 @@ fn bump(conn: &Connection, workflow_id: &str, hour: i64, state: &str, by: i64) -
 }
 
 /// Counts by state for a filter without search text, ignoring its state selection.
-pub fn state_counts(conn: &Connection, resolved: &ResolvedFilter) -> StoreResult<Vec<StateCount>> {
+pub fn state_counts(db: &dyn Db, resolved: &ResolvedFilter) -> StoreResult<Vec<StateCount>> {
     let unfiltered = Selection {
         states: Vec::new(),
         search: None,
         ..resolved.selection()
     };
     if resolved.by_activity {
-        return store::count_by_state(conn, &unfiltered);
+        return store::count_by_state(db, &unfiltered);
     }
     let (since, until) = (resolved.since, resolved.until);
     // Whole hours inside the window: [first_hour, end_hour).
@@ -72,7 +75,7 @@ pub fn state_counts(conn: &Connection, resolved: &ResolvedFilter) -> StoreResult
         && first >= end
     {
         // Less than an hour or two: read the rows.
-        return store::count_by_state(conn, &unfiltered);
+        return store::count_by_state(db, &unfiltered);
     }
     let mut totals: BTreeMap<WorkOrderState, u64> = BTreeMap::new();
     let mut add = |counts: Vec<StateCount>| {
@@ -81,7 +84,7 @@ pub fn state_counts(conn: &Connection, resolved: &ResolvedFilter) -> StoreResult
         }
     };
     add(store::bucket_counts(
-        conn,
+        db,
         resolved.workflow_id.as_deref(),
         first_hour.unwrap_or(i64::MIN),
         end_hour.unwrap_or(i64::MAX),
@@ -90,7 +93,7 @@ pub fn state_counts(conn: &Connection, resolved: &ResolvedFilter) -> StoreResult
         && since < first * HOUR_MICROS
     {
         add(store::count_by_state(
-            conn,
+            db,
             &window(&unfiltered, since, first * HOUR_MICROS),
         )?);
     }
@@ -98,7 +101,7 @@ pub fn state_counts(conn: &Connection, resolved: &ResolvedFilter) -> StoreResult
         && end * HOUR_MICROS < until
     {
         add(store::count_by_state(
-            conn,
+            db,
             &window(&unfiltered, end * HOUR_MICROS, until),
         )?);
     }
@@ -124,6 +127,6 @@ fn window(selection: &Selection, from: i64, to: i64) -> Selection {
 }
 
 /// Counts by reading the matching work orders.
-pub fn scan(conn: &Connection, filter: &WorkOrderFilter) -> StoreResult<Vec<StateCount>> {
-    store::count_by_state(conn, &super::selection(conn, filter)?)
+pub fn scan(db: &dyn Db, filter: &WorkOrderFilter) -> StoreResult<Vec<StateCount>> {
+    store::count_by_state(db, &super::selection(db, filter)?)
 }

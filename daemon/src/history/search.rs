@@ -10,7 +10,8 @@ use crate::store::history::{self as store_history, SearchTerms};
 use crate::store::search::{self as store_search, Document, Hit};
 use crate::store::{StoreError, StoreResult, refs as store_refs};
 use bolt_shared::model::*;
-use rusqlite::Connection;
+use bolt_sql::fts::Query;
+use bolt_sql::{Db, Dialect};
 use std::collections::{BTreeMap, HashSet};
 
 /// Work orders tallied for the header counts of a search before they are reported as
@@ -30,22 +31,9 @@ const REF_KEY_BASE: i64 = i64::MAX - 16;
 /// (`word*` asks for a word prefix). Exact tokens are walked lazily by FTS5; a prefix term
 /// first merges the doclists of every word it expands to, which for a common word reads
 /// the whole index, so prefixes are opt-in.
+/// (PostgreSQL matches the same words as a tsquery, see `bolt_sql::fts`.)
 pub fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .filter_map(|word| {
-            let prefix = word.ends_with('*');
-            let bare: String = word.chars().filter(|c| *c != '"' && *c != '*').collect();
-            (!bare.is_empty()).then(|| {
-                if prefix {
-                    format!("\"{bare}\"*")
-                } else {
-                    format!("\"{bare}\"")
-                }
-            })
-        })
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+    Query::parse(text).map(|query| query.fts5())
 }
 
 /// The hex digits of a search that may be an id or short ref (at least a short ref's 8).
@@ -57,16 +45,16 @@ pub fn ref_tail(text: &str) -> Option<String> {
 }
 
 /// Work orders a search names by its own id or short ref, or by a run's or step's.
-pub(super) fn ref_matches(conn: &Connection, search: &str) -> StoreResult<Vec<String>> {
+pub(super) fn ref_matches(db: &dyn Db, search: &str) -> StoreResult<Vec<String>> {
     let Some(tail) = ref_tail(search) else {
         return Ok(Vec::new());
     };
-    let mut ids: Vec<String> = refs::find_by_tail(conn, "work_orders", &tail, 4)?;
-    for run in refs::find_by_tail(conn, "runs", &tail, 4)? {
-        ids.push(store_refs::work_order_of_run(conn, &run)?);
+    let mut ids: Vec<String> = refs::find_by_tail(db, "work_orders", &tail, 4)?;
+    for run in refs::find_by_tail(db, "runs", &tail, 4)? {
+        ids.push(store_refs::work_order_of_run(db, &run)?);
     }
-    for step in refs::find_by_tail(conn, "steps", &tail, 4)? {
-        ids.push(store_refs::work_order_of_step(conn, &step)?);
+    for step in refs::find_by_tail(db, "steps", &tail, 4)? {
+        ids.push(store_refs::work_order_of_step(db, &step)?);
     }
     ids.sort();
     ids.dedup();
@@ -76,10 +64,10 @@ pub(super) fn ref_matches(conn: &Connection, search: &str) -> StoreResult<Vec<St
 
 /// What the store matches for search text `search`: its FTS query and the work orders it
 /// names by id or short ref.
-pub(super) fn terms(conn: &Connection, search: &str) -> StoreResult<SearchTerms> {
+pub(super) fn terms(db: &dyn Db, search: &str) -> StoreResult<SearchTerms> {
     Ok(SearchTerms {
-        fts_query: fts_query(search),
-        ids: ref_matches(conn, search)?,
+        query: Query::parse(search),
+        ids: ref_matches(db, search)?,
     })
 }
 
@@ -108,7 +96,25 @@ pub struct SearchPage {
 
 /// One page of work orders matching `filter` (whose search text is `search`).
 pub fn page(
-    conn: &Connection,
+    db: &dyn Db,
+    filter: &ResolvedFilter,
+    search: &str,
+    limit: u32,
+    after: Option<&str>,
+) -> StoreResult<SearchPage> {
+    if db.dialect() == Dialect::Sqlite {
+        return read_page(db, filter, search, limit, after);
+    }
+    // PostgreSQL walks the index in pages: one snapshot keeps them and the rows read
+    // along the way consistent, as SQLite's open walk statement does.
+    let snapshot = db.read_transaction()?;
+    let page = read_page(&snapshot, filter, search, limit, after)?;
+    snapshot.commit()?;
+    Ok(page)
+}
+
+fn read_page(
+    db: &dyn Db,
     filter: &ResolvedFilter,
     search: &str,
     limit: u32,
@@ -118,7 +124,7 @@ pub fn page(
     let below = after.map(parse_cursor).transpose()?.unwrap_or(i64::MAX);
     let counting = after.is_none();
     let mut walk = Walk {
-        conn,
+        db,
         filter,
         below,
         seen: HashSet::new(),
@@ -128,7 +134,7 @@ pub fn page(
         limit,
         counting,
     };
-    let refs = ref_matches(conn, search)?;
+    let refs = ref_matches(db, search)?;
     for (i, id) in refs.iter().enumerate() {
         let key = REF_KEY_BASE - i as i64;
         if key < below {
@@ -140,10 +146,10 @@ pub fn page(
     }
     let mut exhausted = true;
     let mut resume_below = None;
-    if let Some(query) = fts_query(search) {
+    if let Some(query) = Query::parse(search) {
         let mut walked = 0usize;
         store_search::walk(
-            conn,
+            db,
             &query,
             below.min(REF_KEY_BASE - 16),
             |Hit {
@@ -163,7 +169,7 @@ pub fn page(
                 if walk.seen.contains(&id) {
                     return Ok(true);
                 }
-                if after.is_some() && shown_above(conn, &query, &id, below, &refs)? {
+                if after.is_some() && shown_above(db, &query, &id, below, &refs)? {
                     walk.seen.insert(id);
                     return Ok(true);
                 }
@@ -186,10 +192,10 @@ pub fn page(
     let mut rows = Vec::with_capacity(found.len());
     for (id, _, how) in found {
         // Retention may delete a work order between the walk and here: leave it out.
-        let Some(mut row) = store_history::find_work_order_row(conn, &id)? else {
+        let Some(mut row) = store_history::find_work_order_row(db, &id)? else {
             continue;
         };
-        row.hit = hit_for(conn, &id, how, search)?;
+        row.hit = hit_for(db, &id, how, search)?;
         rows.push(row);
     }
     let counts = tally
@@ -206,7 +212,7 @@ pub fn page(
 
 /// The state of one page's walk over matching work orders.
 struct Walk<'a> {
-    conn: &'a Connection,
+    db: &'a dyn Db,
     filter: &'a ResolvedFilter,
     below: i64,
     seen: HashSet<String>,
@@ -230,7 +236,7 @@ impl Walk<'_> {
         self.seen.insert(id.to_string());
         debug_assert!(key < self.below);
         // Documents of a work order deleted by retention may outlive it briefly.
-        let Some(facts) = store_history::facts(self.conn, id)? else {
+        let Some(facts) = store_history::facts(self.db, id)? else {
             return Ok(());
         };
         if !self.filter.matches_ignoring_states(&facts) {
@@ -250,8 +256,8 @@ impl Walk<'_> {
 /// Whether a work order met below the cursor was already listed above it: named by the
 /// search as an id, or with a matching document at or above the cursor.
 fn shown_above(
-    conn: &Connection,
-    query: &str,
+    db: &dyn Db,
+    query: &Query,
     id: &str,
     below: i64,
     refs: &[String],
@@ -259,12 +265,12 @@ fn shown_above(
     if refs.iter().any(|r| r == id) {
         return Ok(true);
     }
-    store_search::matched_at_or_above(conn, query, id, below)
+    store_search::matched_at_or_above(db, query, id, below)
 }
 
 /// Where a listed work order matched, with a snippet of the matching document.
 fn hit_for(
-    conn: &Connection,
+    db: &dyn Db,
     work_order_id: &str,
     how: Found,
     search: &str,
@@ -275,7 +281,7 @@ fn hit_for(
             snippet: work_order_id.to_string(),
         }));
     };
-    let doc = store_search::document(conn, rowid)?;
+    let doc = store_search::document(db, rowid)?;
     Ok(doc.map(|Document { source, text }| {
         let source = MatchSource::parse(&source).unwrap_or(MatchSource::Input);
         let snippet = match (&source, text) {

@@ -5,7 +5,7 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Runs OpenFn-compatible workflows on cron and webhook triggers and keeps every run in SQLite.
+/// Runs OpenFn-compatible workflows on cron and webhook triggers and keeps every run in SQLite (or PostgreSQL).
 #[derive(Parser, Debug, Clone, Default)]
 #[command(name = "boltd", version, about)]
 pub struct DaemonArgs {
@@ -21,6 +21,10 @@ pub struct DaemonArgs {
     /// Webhook server address, e.g. 127.0.0.1:4000 ("" turns it off).
     #[arg(long, value_name = "ADDR")]
     pub http: Option<String>,
+    /// The store: a PostgreSQL URL shared by every node, e.g. postgres://bolt@db.internal/bolt
+    /// (env: BOLT_STORE_URL, or `[store] url` in bolt.toml); default: SQLite in the data dir.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     /// Log level or tracing filter (error, warn, info, debug, trace).
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
@@ -40,6 +44,7 @@ fn run(args: DaemonArgs) -> ExitCode {
         config: args.config.clone(),
         data_dir: args.data_dir.clone(),
         socket: args.socket.clone(),
+        store_url: args.store.clone(),
     }) {
         Ok(resolved) => resolved,
         Err(err) => {

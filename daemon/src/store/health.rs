@@ -51,11 +51,20 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// Where the store's writes go: what a refusal's advice points at.
+#[derive(Debug, Clone)]
+enum Place {
+    /// SQLite's data dir: the probe is a test write there.
+    DataDir(PathBuf),
+    /// A PostgreSQL database (its URL without the password): the probe is a connection.
+    Database(String),
+}
+
 /// A test write that shows whether the data dir's filesystem takes writes.
 pub type Probe = Box<dyn Fn() -> std::io::Result<()> + Send + Sync>;
 
 pub struct Health {
-    data_dir: PathBuf,
+    place: Place,
     writable: AtomicBool,
     faults: AtomicU64,
     state: Mutex<State>,
@@ -78,8 +87,18 @@ impl Health {
 
     /// Like [`Health::new`] with another test write (tests decide when the "disk" is back).
     pub fn with_probe(data_dir: &Path, probe: Probe) -> Health {
+        Health::at(Place::DataDir(data_dir.to_path_buf()), probe)
+    }
+
+    /// The health of a PostgreSQL store (`database`: its URL without the password), probed
+    /// by `probe` (a fresh connection and a query).
+    pub fn for_database(database: String, probe: Probe) -> Health {
+        Health::at(Place::Database(database), probe)
+    }
+
+    fn at(place: Place, probe: Probe) -> Health {
         Health {
-            data_dir: data_dir.to_path_buf(),
+            place,
             writable: AtomicBool::new(true),
             faults: AtomicU64::new(0),
             state: Mutex::new(State::default()),
@@ -123,7 +142,7 @@ impl Health {
             Some(os) => format!("{what}: {error}; a test write says: {os}"),
             None => format!("{what}: {error}"),
         };
-        let advice = kind.advice(&self.data_dir);
+        let advice = kind.advice(&self.place);
         let newly = {
             let Ok(mut state) = self.state.lock() else {
                 return;
@@ -143,10 +162,16 @@ impl Health {
             self.faults.fetch_add(1, Ordering::AcqRel);
             self.writable.store(false, Ordering::Release);
             self.changes.send_replace(false);
-            tracing::error!(
-                data_dir = %self.data_dir.display(),
-                "{reason}: boltd refuses writes (webhooks get 503) until a test write reaches the disk again; it keeps serving reads and retries by itself"
-            );
+            match &self.place {
+                Place::DataDir(dir) => tracing::error!(
+                    data_dir = %dir.display(),
+                    "{reason}: boltd refuses writes (webhooks get 503) until a test write reaches the disk again; it keeps serving reads and retries by itself"
+                ),
+                Place::Database(database) => tracing::error!(
+                    %database,
+                    "{reason}: boltd refuses writes (webhooks get 503) until the database answers again; it retries by itself"
+                ),
+            }
         }
     }
 
@@ -156,11 +181,16 @@ impl Health {
         if let Ok(mut state) = self.state.lock() {
             state.last_probe = Some(Utc::now());
             if let (Err(err), Some(refusal)) = (&result, state.refusal.as_mut()) {
-                refusal.advice = FaultKind::of_io(err).advice(&self.data_dir);
-                refusal.latest = Some(format!(
-                    "a test write in {} failed: {err}",
-                    self.data_dir.display()
-                ));
+                match &self.place {
+                    Place::DataDir(dir) => {
+                        refusal.advice = FaultKind::of_io(err).advice(&self.place);
+                        refusal.latest =
+                            Some(format!("a test write in {} failed: {err}", dir.display()));
+                    }
+                    Place::Database(database) => {
+                        refusal.latest = Some(format!("connecting to {database} failed: {err}"));
+                    }
+                }
             }
         }
         result
@@ -168,6 +198,10 @@ impl Health {
 
     /// Takes writes again.
     pub fn resume(&self) {
+        let back = match &self.place {
+            Place::DataDir(_) => "a test write reached the disk",
+            Place::Database(_) => "the database answers again",
+        };
         let since = match self.state.lock() {
             Ok(mut state) => state.refusal.take().map(|r| r.since),
             Err(_) => None,
@@ -178,7 +212,7 @@ impl Health {
             let secs = (Utc::now() - since).num_seconds();
             tracing::warn!(
                 refused_for_secs = secs,
-                "the store takes writes again: a test write reached the disk"
+                "the store takes writes again: {back}"
             );
         }
     }
@@ -217,6 +251,8 @@ pub enum FaultKind {
     Full,
     ReadOnly,
     Io,
+    /// The database server can't be reached (PostgreSQL down, network, too many clients).
+    Unreachable,
 }
 
 impl FaultKind {
@@ -229,8 +265,15 @@ impl FaultKind {
         }
     }
 
-    fn advice(self, dir: &Path) -> String {
-        let dir = dir.display();
+    fn advice(self, place: &Place) -> String {
+        let dir = match place {
+            Place::DataDir(dir) => dir.display().to_string(),
+            Place::Database(database) => {
+                return format!(
+                    "check that the PostgreSQL server of {database} is up and reachable from this node (`psql` with the same URL tells); boltd reconnects by itself (no restart needed)"
+                );
+            }
+        };
         let then = "boltd takes writes again by itself once a test write reaches the disk (no restart needed)";
         match self {
             FaultKind::Full => {
@@ -239,7 +282,7 @@ impl FaultKind {
             FaultKind::ReadOnly => format!(
                 "the filesystem of {dir} is read-only: find out why (`dmesg`) and remount it read-write; {then}"
             ),
-            FaultKind::Io => format!(
+            FaultKind::Io | FaultKind::Unreachable => format!(
                 "the disk under {dir} reported an error: check it (`dmesg`, `smartctl`) and free space if it is full; {then}"
             ),
         }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (8, include_str!("../../migrations/0008_audit_chain.sql")),
     (9, include_str!("../../migrations/0009_notify.sql")),
+    (10, include_str!("../../migrations/0010_nodes.sql")),
 ];
 
 pub fn latest() -> i64 {

@@ -20,6 +20,7 @@ pub mod inspect;
 pub mod logs;
 pub mod metrics;
 mod migrations;
+pub mod nodes;
 pub mod notify;
 pub mod pins;
 pub mod projects;

@@ -1,22 +1,52 @@
 //! The full-text index in the store: walking its matches newest document first, whether a
 //! work order matched above a page's cursor, and the text of a matching document.
+//!
+//! SQLite matches with FTS5 (`search_fts MATCH`), PostgreSQL with a tsvector
+//! (`text @@ CAST(? AS tsquery)`); `bolt_sql::fts` makes both find the same documents.
+//! FTS5 walks its matches lazily; PostgreSQL reads a query's rows all at once, so the walk
+//! reads them there in keyset pages that grow as the walk goes on.
 
 use super::StoreResult;
-use rusqlite::{Connection, OptionalExtension, params};
+use super::history::match_param;
+use bolt_sql::fts::Query;
+use bolt_sql::{Db, DbExt, Dialect, Row, Sql, params};
 
 /// ?1 the FTS query, ?2 the rowid below which to walk.
 const WALK: &str = "SELECT f.rowid, sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid
              WHERE search_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC";
 
+/// `WALK` on PostgreSQL, one page of it: ?3 the most rows.
+const WALK_PAGE_POSTGRES: &str =
+    "SELECT f.rowid, sd.work_order_id FROM search_fts f JOIN search_docs sd ON sd.rowid = f.rowid
+             WHERE f.text @@ CAST(?1 AS tsquery) AND f.rowid < ?2 ORDER BY f.rowid DESC LIMIT ?3";
+
+/// Rows of the first page of a walk on PostgreSQL; each next page reads twice as many, up
+/// to `LAST_WALK_PAGE` (a page of results needs a few dozen matches, its counts up to a
+/// few thousand).
+const FIRST_WALK_PAGE: i64 = 256;
+const LAST_WALK_PAGE: i64 = 16_384;
+
 const DOCS_AT_OR_ABOVE: &str =
     "SELECT rowid FROM search_docs WHERE work_order_id = ?1 AND rowid >= ?2";
 
-const DOC_MATCHES: &str = "SELECT 1 FROM search_fts WHERE search_fts MATCH ?1 AND rowid = ?2";
+const DOC_MATCHES: Sql = Sql::new(
+    "SELECT 1 FROM search_fts WHERE search_fts MATCH ?1 AND rowid = ?2",
+    "SELECT 1 FROM search_fts WHERE text @@ CAST(?1 AS tsquery) AND rowid = ?2",
+);
 
-const DOCUMENT: &str = "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd
+/// PostgreSQL casts a log document's ref_id only on log rows (it may evaluate a join
+/// condition in any order, and a dataclip's id is no number; SQLite's CAST gives 0).
+const DOCUMENT: Sql = Sql::new(
+    "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd
              LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id
              LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER)
-             WHERE sd.rowid = ?1";
+             WHERE sd.rowid = ?1",
+    "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd
+             LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id
+             LEFT JOIN log_lines l ON sd.source = 'log'
+                 AND l.id = CASE WHEN sd.source = 'log' THEN CAST(sd.ref_id AS BIGINT) END
+             WHERE sd.rowid = ?1",
+);
 
 /// A matching document: its FTS rowid and the work order it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,46 +63,84 @@ pub struct Document {
     pub text: Option<String>,
 }
 
-/// Walks the documents matching FTS query `query` with rowids below `below`, newest
-/// first, handing each to `visit` until it returns false or the matches run out. FTS5
-/// walks lazily, so stopping early costs only what was read.
+fn hit(r: &Row<'_>) -> bolt_sql::Result<Hit> {
+    Ok(Hit {
+        rowid: r.get(0)?,
+        work_order_id: r.get(1)?,
+    })
+}
+
+/// Walks the documents matching `query` with rowids below `below`, newest first, handing
+/// each to `visit` until it returns false or the matches run out. The walk stops where
+/// `visit` says, so stopping early costs only what was read.
 pub fn walk(
-    conn: &Connection,
-    query: &str,
+    db: &dyn Db,
+    query: &Query,
     below: i64,
     mut visit: impl FnMut(Hit) -> StoreResult<bool>,
 ) -> StoreResult<()> {
-    let mut stmt = conn.prepare_cached(WALK)?;
-    let mut hits = stmt.query(params![query, below])?;
-    while let Some(hit) = hits.next()? {
-        let hit = Hit {
-            rowid: hit.get(0)?,
-            work_order_id: hit.get(1)?,
-        };
-        if !visit(hit)? {
-            break;
+    let Some(param) = match_param(query, db.dialect()) else {
+        return Ok(());
+    };
+    match db.dialect() {
+        Dialect::Sqlite => walk_lazily(db, &param, below, visit),
+        Dialect::Postgres => {
+            let mut below = below;
+            let mut rows = FIRST_WALK_PAGE;
+            loop {
+                let page = db.query_map(WALK_PAGE_POSTGRES, params![param, below, rows], hit)?;
+                let last_page = (page.len() as i64) < rows;
+                for found in page {
+                    below = found.rowid;
+                    if !visit(found)? {
+                        return Ok(());
+                    }
+                }
+                if last_page {
+                    return Ok(());
+                }
+                rows = (rows * 2).min(LAST_WALK_PAGE);
+            }
         }
     }
-    Ok(())
+}
+
+/// The walk on SQLite: one FTS5 statement, read only as far as `visit` goes.
+fn walk_lazily(
+    db: &dyn Db,
+    fts5_query: &str,
+    below: i64,
+    mut visit: impl FnMut(Hit) -> StoreResult<bool>,
+) -> StoreResult<()> {
+    // `visit`'s own error stops the walk and is returned after it.
+    let mut failed = None;
+    db.query_while(WALK, params![fts5_query, below], |r| match visit(hit(r)?) {
+        Ok(go_on) => Ok(go_on),
+        Err(e) => {
+            failed = Some(e);
+            Ok(false)
+        }
+    })?;
+    failed.map_or(Ok(()), Err)
 }
 
 /// Whether a document of work order `work_order_id` with a rowid at or above `from`
-/// matches FTS query `query`.
+/// matches `query`.
 pub fn matched_at_or_above(
-    conn: &Connection,
-    query: &str,
+    db: &dyn Db,
+    query: &Query,
     work_order_id: &str,
     from: i64,
 ) -> StoreResult<bool> {
-    let higher: Vec<i64> = conn
-        .prepare_cached(DOCS_AT_OR_ABOVE)?
-        .query_map(params![work_order_id, from], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut matches = conn.prepare_cached(DOC_MATCHES)?;
+    let Some(param) = match_param(query, db.dialect()) else {
+        return Ok(false);
+    };
+    let higher: Vec<i64> =
+        db.query_map(DOCS_AT_OR_ABOVE, params![work_order_id, from], |r| r.get(0))?;
+    let matches = db.sql(&DOC_MATCHES);
     for rowid in higher {
-        if matches
-            .query_row(params![query, rowid], |_| Ok(()))
-            .optional()?
+        if db
+            .query_row(matches, params![param, rowid], |_| Ok(()))?
             .is_some()
         {
             return Ok(true);
@@ -82,14 +150,157 @@ pub fn matched_at_or_above(
 }
 
 /// The indexed document with FTS rowid `rowid`, if it is still there.
-pub fn document(conn: &Connection, rowid: i64) -> StoreResult<Option<Document>> {
-    Ok(conn
-        .prepare_cached(DOCUMENT)?
-        .query_row([rowid], |r| {
-            Ok(Document {
-                source: r.get(0)?,
-                text: r.get(1)?,
-            })
+pub fn document(db: &dyn Db, rowid: i64) -> StoreResult<Option<Document>> {
+    Ok(db.query_row(db.sql(&DOCUMENT), params![rowid], |r| {
+        Ok(Document {
+            source: r.get(0)?,
+            text: r.get(1)?,
         })
-        .optional()?)
+    })?)
+}
+
+/// Indexing as the store does it (search_docs row, then search_fts), for tests that seed
+/// history by hand on either backend.
+#[cfg(test)]
+pub mod seed {
+    use bolt_sql::{Db, DbExt, Dialect, params};
+
+    /// Indexes `text` as document `source` of `work_order_id`; returns its rowid.
+    pub fn index(db: &dyn Db, work_order_id: &str, source: &str, ref_id: &str, text: &str) -> i64 {
+        let rowid: i64 = db
+            .query_one(
+                "INSERT INTO search_docs (work_order_id, source, ref_id) VALUES (?1, ?2, ?3) RETURNING rowid",
+                params![work_order_id, source, ref_id],
+            )
+            .expect("a search_docs row");
+        match db.dialect() {
+            Dialect::Sqlite => db.execute(
+                "INSERT INTO search_fts (rowid, text) VALUES (?1, ?2)",
+                params![rowid, text],
+            ),
+            Dialect::Postgres => db.execute(
+                "INSERT INTO search_fts (rowid, text) VALUES (?1, CAST(?2 AS tsvector))",
+                params![rowid, bolt_sql::fts::tsvector(text)],
+            ),
+        }
+        .expect("a search_fts row");
+        rowid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+
+    const HISTORY: &str = "INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'p', 0, 0);
+         INSERT INTO dataclips (id, project_id, type, body, created_at) VALUES ('in', 'p', 'global', '{\"patient\": \"P-0042\"}', 0);
+         INSERT INTO dataclips (id, project_id, type, body, wiped_at, created_at) VALUES ('gone', 'p', 'global', NULL, 5, 0);
+         INSERT INTO workflows (id, project_id, key, name, created_at, updated_at) VALUES ('w', 'p', 'w', 'W', 0, 0);
+         INSERT INTO workflow_versions (id, workflow_id, version, snapshot, hash, created_at) VALUES ('v', 'w', 1, '{}', 'h', 0);
+         INSERT INTO work_orders (id, workflow_id, version_id, origin, state, received_at, last_activity) VALUES ('wo', 'w', 'v', 'manual', 'success', 0, 0);
+         INSERT INTO runs (id, work_order_id, version_id, origin, state, created_at) VALUES ('r', 'wo', 'v', 'manual', 'success', 0);
+         INSERT INTO log_lines (id, run_id, source, level, message, timestamp) VALUES (77, 'r', 'JOB', 'info', 'looked up P-0042 at the clinic', 0);";
+
+    fn query(text: &str) -> Query {
+        Query::parse(text).expect("a query")
+    }
+
+    fn walked(db: &dyn Db, text: &str, below: i64, stop_after: usize) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        walk(db, &query(text), below, |hit| {
+            hits.push(hit);
+            Ok(hits.len() < stop_after)
+        })
+        .unwrap();
+        hits
+    }
+
+    #[test]
+    fn the_walk_goes_newest_first_below_its_cursor_and_stops_when_told() {
+        suite::on_each_backend(|db| {
+            // 700 documents over 7 work orders: PostgreSQL reads them in several pages.
+            let mut common = Vec::new();
+            for i in 0..700 {
+                let text = if i % 100 == 0 {
+                    "rare common"
+                } else {
+                    "common words"
+                };
+                common.push(seed::index(db, &format!("wo{}", i % 7), "input", "x", text));
+            }
+            let all = walked(db, "common", i64::MAX, usize::MAX);
+            let rowids: Vec<i64> = all.iter().map(|h| h.rowid).collect();
+            let newest_first: Vec<i64> = common.iter().rev().copied().collect();
+            assert_eq!(rowids, newest_first);
+            assert_eq!(all[0].work_order_id, format!("wo{}", 699 % 7));
+            let below = common[400];
+            let rest = walked(db, "common", below, usize::MAX);
+            assert_eq!(rest.len(), 400, "only rowids below the cursor");
+            assert_eq!(
+                walked(db, "common", i64::MAX, 3).len(),
+                3,
+                "stops when told"
+            );
+            let rare: Vec<i64> = walked(db, "RARE comm*", i64::MAX, usize::MAX)
+                .iter()
+                .map(|h| h.rowid)
+                .collect();
+            assert_eq!(rare.len(), 7, "every word, a prefix, any case");
+            assert!(
+                walked(db, "comm", i64::MAX, usize::MAX).is_empty(),
+                "whole words"
+            );
+            assert!(
+                walked(db, "--", i64::MAX, usize::MAX).is_empty(),
+                "no token"
+            );
+            let mut calls = 0;
+            let failed = walk(db, &query("common"), i64::MAX, |_| {
+                calls += 1;
+                Err(crate::store::StoreError::Invalid("visit failed".into()))
+            });
+            assert!(matches!(failed, Err(crate::store::StoreError::Invalid(_))));
+            assert_eq!(calls, 1, "the visitor's error ends the walk");
+        });
+    }
+
+    #[test]
+    fn a_match_above_the_cursor_and_the_documents_text() {
+        suite::on_each_backend(|db| {
+            suite::seed(db, HISTORY);
+            let input = seed::index(db, "wo", "input", "in", "patient P-0042");
+            let log = seed::index(db, "wo", "log", "77", "looked up P-0042 at the clinic");
+            let wiped = seed::index(db, "wo", "output", "gone", "anything");
+            seed::index(db, "other", "input", "in", "clinic");
+            let p0042 = query("p-0042");
+            assert!(matched_at_or_above(db, &p0042, "wo", input).unwrap());
+            assert!(matched_at_or_above(db, &p0042, "wo", log).unwrap());
+            assert!(!matched_at_or_above(db, &p0042, "wo", log + 1).unwrap());
+            assert!(!matched_at_or_above(db, &query("clinic"), "wo", wiped).unwrap());
+            assert!(!matched_at_or_above(db, &query("--"), "wo", 0).unwrap());
+            assert_eq!(
+                document(db, input).unwrap(),
+                Some(Document {
+                    source: "input".into(),
+                    text: Some("{\"patient\": \"P-0042\"}".into()),
+                })
+            );
+            assert_eq!(
+                document(db, log).unwrap(),
+                Some(Document {
+                    source: "log".into(),
+                    text: Some("looked up P-0042 at the clinic".into()),
+                })
+            );
+            assert_eq!(
+                document(db, wiped).unwrap(),
+                Some(Document {
+                    source: "output".into(),
+                    text: None,
+                })
+            );
+            assert_eq!(document(db, 9_999).unwrap(), None);
+        });
+    }
 }

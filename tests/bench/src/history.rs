@@ -444,7 +444,9 @@ fn explain(
                 ..WorkOrderFilter::default()
             };
             let selection = history::ResolvedFilter::new(conn, &filter)?.selection();
-            let (where_sql, params) = store_history::filter_sql(&selection);
+            let (where_sql, params) =
+                store_history::filter_sql(&selection, bolt_sql::Dialect::Sqlite);
+            let params = params.into_iter().map(sqlite_value).collect();
             plans.push((
                 format!("filter page {label}"),
                 format!(
@@ -491,4 +493,16 @@ fn explain(
     })
     .context("explaining the queries")?;
     Ok(())
+}
+
+/// A parameter of the store's SQL as rusqlite binds it (for EXPLAIN QUERY PLAN).
+fn sqlite_value(value: bolt_sql::Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match value {
+        bolt_sql::Value::Null => V::Null,
+        bolt_sql::Value::Int(i) => V::Integer(i),
+        bolt_sql::Value::Real(f) => V::Real(f),
+        bolt_sql::Value::Text(t) => V::Text(t),
+        bolt_sql::Value::Blob(b) => V::Blob(b),
+    }
 }

@@ -62,6 +62,7 @@ impl Global {
             config: self.config.clone(),
             data_dir: self.data_dir.clone(),
             socket: self.socket.clone(),
+            store_url: None,
         })?;
         // Every connection this process makes checks who serves the socket against it.
         bolt_shared::client::trust_daemon_user(resolved.config.daemon_user.clone());
@@ -76,6 +77,7 @@ impl Global {
             config: self.config.clone(),
             data_dir: self.data_dir.clone(),
             socket: self.socket.clone(),
+            store_url: None,
         })
         .ok()
         .and_then(|resolved| resolved.config.tui.time);

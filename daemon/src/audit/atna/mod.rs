@@ -171,7 +171,27 @@ async fn send(
 }
 
 /// How many audit events wait for the collector, and the error the oldest last met.
-pub fn outbox_state(conn: &rusqlite::Connection) -> StoreResult<(u64, Option<String>)> {
-    let state = store::audit::outbox_state(conn)?;
+pub fn outbox_state(db: &dyn bolt_sql::Db) -> StoreResult<(u64, Option<String>)> {
+    let state = store::audit::outbox_state(db)?;
     Ok((state.waiting, state.last_error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::on_each_backend;
+
+    #[test]
+    fn the_outbox_state_counts_waiting_events_and_the_last_error_on_each_backend() {
+        on_each_backend(|db| {
+            assert_eq!(outbox_state(db).unwrap(), (0, None));
+            let id = crate::audit::record(db, "run.cancelled", "r1", None).unwrap();
+            store::audit::queue_for_syslog(db, id).unwrap();
+            store::audit::note_failure(db, id, "connection refused").unwrap();
+            assert_eq!(
+                outbox_state(db).unwrap(),
+                (1, Some("connection refused".to_string()))
+            );
+        });
+    }
 }
