@@ -1,10 +1,6 @@
 //! Reruns, as Lightning's "retry": a new run in the same work order on the workflow's
 //! latest version — from the start with the original input, or from a step with that
 //! step's stored input, attaching the upstream steps of the earlier run.
-//!
-//! The public functions still take a rusqlite `Connection`: they insert a run
-//! (`work_orders::insert_run`) and read or insert dataclips (`store::dataclips`), which
-//! take one until those are ported; everything else they call takes `&dyn Db`.
 
 use crate::project::WorkflowSpec;
 use crate::refs::{self, Resolved};
@@ -15,7 +11,6 @@ use crate::workflows;
 use bolt_shared::model::*;
 use bolt_shared::protocol::{Event, RerunOutcome};
 use bolt_sql::Db;
-use rusqlite::Connection;
 
 /// What a queued rerun announces.
 pub struct Queued {
@@ -32,18 +27,18 @@ fn wiped_message(reason: Option<&str>) -> String {
 }
 
 /// Reruns the work order a reference belongs to. Errors say why a rerun is impossible.
-pub fn rerun(conn: &Connection, reference: &str, from_job: Option<&str>) -> StoreResult<Queued> {
-    let resolved = refs::resolve(conn, reference)?;
-    rerun_resolved(conn, &resolved, from_job)
+pub fn rerun(db: &dyn Db, reference: &str, from_job: Option<&str>) -> StoreResult<Queued> {
+    let resolved = refs::resolve(db, reference)?;
+    rerun_resolved(db, &resolved, from_job)
 }
 
 pub fn rerun_resolved(
-    conn: &Connection,
+    db: &dyn Db,
     resolved: &Resolved,
     from_job: Option<&str>,
 ) -> StoreResult<Queued> {
-    let work_order = crate::store::work_orders::input_of(conn, &resolved.work_order_id)?;
-    let latest = workflows::find(conn, &work_order.workflow_id).map_err(|_| {
+    let work_order = crate::store::work_orders::input_of(db, &resolved.work_order_id)?;
+    let latest = workflows::find(db, &work_order.workflow_id).map_err(|_| {
         StoreError::Invalid("its workflow was deleted, so it cannot be rerun".into())
     })?;
     let (starting_job, clip, attach) = match from_job {
@@ -51,8 +46,8 @@ pub fn rerun_resolved(
             let clip = work_order
                 .dataclip_id
                 .ok_or_else(|| StoreError::Invalid("it has no input".into()))?;
-            check_not_wiped(conn, &clip)?;
-            let first_start = runs::first_starting_job(conn, &resolved.work_order_id)?;
+            check_not_wiped(db, &clip)?;
+            let first_start = runs::first_starting_job(db, &resolved.work_order_id)?;
             (first_start, clip, Vec::new())
         }
         Some(job) => {
@@ -70,7 +65,7 @@ pub fn rerun_resolved(
                         keys.join(", ")
                     ))
                 })?;
-            let step = steps::latest_of_job(conn, &resolved.run_id, &job_key)?;
+            let step = steps::latest_of_job(db, &resolved.run_id, &job_key)?;
             let clip = step.map(|s| s.input_dataclip_id).ok_or_else(|| {
                 StoreError::Invalid(format!(
                     "job `{job_key}` did not run in run {}, so there is no input to start it with",
@@ -79,14 +74,14 @@ pub fn rerun_resolved(
             })?;
             let clip =
                 clip.ok_or_else(|| StoreError::Invalid("that step has no stored input".into()))?;
-            check_not_wiped(conn, &clip)?;
-            let attach = upstream_steps(conn, &resolved.run_id, &latest.spec, &job_key)?;
+            check_not_wiped(db, &clip)?;
+            let attach = upstream_steps(db, &resolved.run_id, &latest.spec, &job_key)?;
             (Some(job_key), clip, attach)
         }
     };
-    let attempt = runs::max_attempt(conn, &resolved.work_order_id)?;
+    let attempt = runs::max_attempt(db, &resolved.work_order_id)?;
     let run_id = insert_run(
-        conn,
+        db,
         &resolved.work_order_id,
         &latest.version_id,
         starting_job.as_deref(),
@@ -97,9 +92,9 @@ pub fn rerun_resolved(
         0,
     )?;
     for step in attach {
-        steps::attach(conn, &run_id, &step)?;
+        steps::attach(db, &run_id, &step)?;
     }
-    let state = refresh_work_order(conn, &resolved.work_order_id)?;
+    let state = refresh_work_order(db, &resolved.work_order_id)?;
     Ok(Queued {
         outcome: RerunOutcome {
             work_order_id: resolved.work_order_id.clone(),
@@ -122,8 +117,8 @@ pub fn rerun_resolved(
     })
 }
 
-fn check_not_wiped(conn: &Connection, clip: &str) -> StoreResult<()> {
-    let wiped = dataclips::wiped(conn, clip)?;
+fn check_not_wiped(db: &dyn Db, clip: &str) -> StoreResult<()> {
+    let wiped = dataclips::wiped(db, clip)?;
     if wiped.wiped_at.is_some() {
         return Err(StoreError::Invalid(wiped_message(wiped.reason.as_deref())));
     }
@@ -147,16 +142,16 @@ fn upstream_steps(
 
 /// Reruns one work order, turning "can't" into a skipped outcome (for bulk reruns).
 pub fn rerun_or_skip(
-    conn: &Connection,
+    db: &dyn Db,
     work_order_id: &str,
     from_job: Option<&str>,
 ) -> StoreResult<Queued> {
-    let resolved = match refs::resolve(conn, work_order_id) {
+    let resolved = match refs::resolve(db, work_order_id) {
         Ok(resolved) => resolved,
         Err(StoreError::Invalid(reason)) => return Ok(skipped(work_order_id, reason)),
         Err(err) => return Err(err),
     };
-    match rerun_resolved(conn, &resolved, from_job) {
+    match rerun_resolved(db, &resolved, from_job) {
         Ok(queued) => Ok(queued),
         Err(StoreError::Invalid(reason)) => Ok(skipped(work_order_id, reason)),
         Err(err) => Err(err),
@@ -175,19 +170,14 @@ fn skipped(work_order_id: &str, reason: String) -> Queued {
 }
 
 /// Keeps a step's input as a named dataclip that retention never deletes.
-pub fn save_input(
-    conn: &Connection,
-    reference: &str,
-    step: &str,
-    name: &str,
-) -> StoreResult<String> {
+pub fn save_input(db: &dyn Db, reference: &str, step: &str, name: &str) -> StoreResult<String> {
     if name.trim().is_empty() {
         return Err(StoreError::Invalid(
             "give the saved input a name with --name".into(),
         ));
     }
-    let resolved = refs::resolve(conn, reference)?;
-    let found = steps::latest_named(conn, &resolved.run_id, step)?;
+    let resolved = refs::resolve(db, reference)?;
+    let found = steps::latest_named(db, &resolved.run_id, step)?;
     let clip = found.map(|s| s.input_dataclip_id).ok_or_else(|| {
         StoreError::Invalid(format!(
             "run {} has no step for job `{step}`",
@@ -202,13 +192,13 @@ pub fn save_input(
         wiped_at,
         wipe_reason,
         project_id,
-    } = dataclips::get(conn, &clip)?;
+    } = dataclips::get(db, &clip)?;
     if wiped_at.is_some() {
         return Err(StoreError::Invalid(
             wiped_message(wipe_reason.as_deref()).replace("rerun", "saved"),
         ));
     }
-    if dataclips::name_taken(conn, name)? {
+    if dataclips::name_taken(db, name)? {
         return Err(StoreError::Invalid(format!(
             "a saved input named `{name}` exists already; pick another name"
         )));
@@ -226,7 +216,7 @@ pub fn save_input(
         body
     };
     dataclips::insert(
-        conn,
+        db,
         &NewDataclip {
             project_id: project_id.as_deref(),
             kind: DataclipType::SavedInput,

@@ -4,7 +4,6 @@
 use super::StoreResult;
 use bolt_shared::model::ExitReason;
 use bolt_sql::{Db, DbExt, Row, Sql, params};
-use rusqlite::Connection;
 
 /// A step as the engine starts it.
 pub struct NewStep<'a> {
@@ -23,17 +22,7 @@ const INSERT: &str =
 const INSERT_OWN: &str = "INSERT INTO run_steps (run_id, step_id, attached) VALUES (?1, ?2, 0)";
 
 /// Stores a started step as one of its run's own, with its short ref.
-///
-/// Still on a rusqlite `Connection`: `refs::index_new` takes one until refs.rs is ported;
-/// then this takes `&dyn Db` like the rest.
-pub fn insert(conn: &Connection, step: &NewStep<'_>) -> StoreResult<()> {
-    insert_rows(conn, step)?;
-    crate::refs::index_new(conn, "steps", step.id)?;
-    Ok(())
-}
-
-/// The step's row and its place among its run's own steps.
-fn insert_rows(db: &dyn Db, step: &NewStep<'_>) -> StoreResult<()> {
+pub fn insert(db: &dyn Db, step: &NewStep<'_>) -> StoreResult<()> {
     db.execute(
         INSERT,
         params![
@@ -46,6 +35,7 @@ fn insert_rows(db: &dyn Db, step: &NewStep<'_>) -> StoreResult<()> {
         ],
     )?;
     db.execute(INSERT_OWN, params![step.run_id, step.id])?;
+    crate::refs::index_new(db, "steps", step.id)?;
     Ok(())
 }
 
@@ -165,7 +155,7 @@ mod tests {
     use crate::store::work_orders::fixture;
 
     fn started(db: &dyn Db, id: &str, run_id: &str, job_key: &str, started_at: i64) {
-        insert_rows(
+        insert(
             db,
             &NewStep {
                 id,
@@ -275,29 +265,15 @@ mod tests {
         });
     }
 
-    /// `insert` still takes a rusqlite Connection (it indexes the short ref through refs.rs).
     #[test]
     fn an_inserted_step_is_found_by_its_short_ref() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("steps.db");
-        let mut conn = crate::store::open_connection(&path).unwrap();
-        crate::store::migrate_for_tests(&mut conn, &path);
-        fixture::one_run(&conn, "started");
-        let id = "0190a3c5-7c1e-7000-8000-00000000beef";
-        insert(
-            &conn,
-            &NewStep {
-                id,
-                run_id: "r1",
-                job_key: "a",
-                job_name: "A",
-                input_dataclip_id: "in-wo",
-                started_at: 1,
-            },
-        )
-        .unwrap();
-        assert_eq!(ids(&of_run(&conn, "r1").unwrap()), [id]);
-        let resolved = crate::refs::resolve(&conn, "0000beef").unwrap();
-        assert_eq!((resolved.id.as_str(), resolved.run_id.as_str()), (id, "r1"));
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "started");
+            let id = "0190a3c5-7c1e-7000-8000-00000000beef";
+            started(db, id, "r1", "a", 1);
+            assert_eq!(ids(&of_run(db, "r1").unwrap()), [id]);
+            let resolved = crate::refs::resolve(db, "0000beef").unwrap();
+            assert_eq!((resolved.id.as_str(), resolved.run_id.as_str()), (id, "r1"));
+        });
     }
 }

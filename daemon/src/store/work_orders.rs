@@ -1,11 +1,5 @@
 //! Work orders and runs in the store: creating them, deriving states as Lightning does,
 //! and recovering runs a crash left behind.
-//!
-//! Written against `&dyn Db`. The functions that write a new work order or run, or change
-//! a work order's state, still take a rusqlite `Connection`: they call
-//! `dataclips::insert`/`index`, `refs::index_new` and `history::counts`, which take one
-//! until those modules are ported. Their own statements already go through `Db`, so moving
-//! them over is a change of parameter type.
 
 use crate::history::counts;
 use crate::refs;
@@ -14,7 +8,6 @@ use crate::store::{StoreError, StoreResult, new_id, now_micros};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
 use bolt_sql::{Db, DbExt, params};
-use rusqlite::Connection;
 
 /// Where a new work order's input comes from.
 pub enum Input {
@@ -104,14 +97,13 @@ fn insert_work_order_row(
     Ok(())
 }
 
-pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<Created> {
-    let db: &dyn Db = conn;
+pub fn create_work_order(db: &dyn Db, new: &NewWorkOrder) -> StoreResult<Created> {
     let now = now_micros();
     let work_order_id = new_id();
     let dataclip_id = match &new.input {
         Input::Existing(id) => id.clone(),
         Input::New(input) => dataclips::insert(
-            conn,
+            db,
             &NewDataclip {
                 project_id: Some(&new.project_id),
                 kind: input.kind,
@@ -124,18 +116,13 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
         )?,
     };
     insert_work_order_row(db, &work_order_id, &dataclip_id, new, now)?;
-    counts::record_new(
-        conn,
-        &new.workflow_id,
-        now,
-        WorkOrderState::Pending.as_str(),
-    )?;
-    refs::index_new(conn, "work_orders", &work_order_id)?;
+    counts::record_new(db, &new.workflow_id, now, WorkOrderState::Pending.as_str())?;
+    refs::index_new(db, "work_orders", &work_order_id)?;
     if let Input::New(input) = &new.input
         && !erases_payloads(db, &new.project_id)?
     {
         dataclips::index(
-            conn,
+            db,
             &work_order_id,
             "input",
             &dataclip_id,
@@ -143,7 +130,7 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
         )?;
     }
     let run_id = insert_run(
-        conn,
+        db,
         &work_order_id,
         &new.version_id,
         new.starting_job.as_deref(),
@@ -174,7 +161,7 @@ pub fn create_work_order(conn: &Connection, new: &NewWorkOrder) -> StoreResult<C
 
 #[allow(clippy::too_many_arguments)]
 pub fn insert_run(
-    conn: &Connection,
+    db: &dyn Db,
     work_order_id: &str,
     version_id: &str,
     starting_job: Option<&str>,
@@ -186,7 +173,7 @@ pub fn insert_run(
 ) -> StoreResult<String> {
     let run_id = new_id();
     insert_run_row(
-        conn,
+        db,
         &NewRun {
             id: &run_id,
             work_order_id,
@@ -199,7 +186,7 @@ pub fn insert_run(
             not_before,
         },
     )?;
-    refs::index_new(conn, "runs", &run_id)?;
+    refs::index_new(db, "runs", &run_id)?;
     Ok(run_id)
 }
 
@@ -241,12 +228,11 @@ fn insert_run_row(db: &dyn Db, run: &NewRun<'_>) -> StoreResult<()> {
 /// Re-derives a work order's state from its runs: the latest run's state, unless another
 /// run is still in flight (started before available before claimed). Also refreshes the
 /// list columns (run count, duration, first error) and bumps last activity.
-pub fn refresh_work_order(conn: &Connection, work_order_id: &str) -> StoreResult<WorkOrderState> {
-    let db: &dyn Db = conn;
+pub fn refresh_work_order(db: &dyn Db, work_order_id: &str) -> StoreResult<WorkOrderState> {
     let summary = summarize(db, work_order_id)?;
     let (workflow_id, received_at, previous) = counted_as(db, work_order_id)?;
     counts::record_change(
-        conn,
+        db,
         &workflow_id,
         received_at,
         &previous,
@@ -392,8 +378,7 @@ fn write_summary(db: &dyn Db, work_order_id: &str, summary: &Summary) -> StoreRe
 
 /// Marks runs a crashed daemon left `claimed`/`started` as lost, as Lightning's janitor
 /// does, and returns the affected (run id, work order id) pairs.
-pub fn mark_lost(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
-    let db: &dyn Db = conn;
+pub fn mark_lost(db: &dyn Db) -> StoreResult<Vec<(String, String)>> {
     let now = now_micros();
     let lost: Vec<(String, String, String)> = db.query_map(
         "SELECT id, work_order_id, state FROM runs WHERE state IN ('claimed', 'started')",
@@ -407,7 +392,7 @@ pub fn mark_lost(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
             "LostAfterStart"
         };
         mark_run_lost(db, run_id, error_type, now)?;
-        refresh_work_order(conn, work_order_id)?;
+        refresh_work_order(db, work_order_id)?;
         crate::notify::events::run_ended(db, run_id)?;
     }
     Ok(lost.into_iter().map(|(r, w, _)| (r, w)).collect())
@@ -464,8 +449,7 @@ pub struct Cancelled {
     pub work_order_state: Option<WorkOrderState>,
 }
 
-pub fn cancel_if_queued(conn: &Connection, run_id: &str) -> StoreResult<Cancelled> {
-    let db: &dyn Db = conn;
+pub fn cancel_if_queued(db: &dyn Db, run_id: &str) -> StoreResult<Cancelled> {
     let (state, work_order_id): (String, String) = db
         .query_row(
             "SELECT state, work_order_id FROM runs WHERE id = ?1",
@@ -484,7 +468,7 @@ pub fn cancel_if_queued(conn: &Connection, run_id: &str) -> StoreResult<Cancelle
         "UPDATE runs SET state = 'cancelled', finished_at = ?2 WHERE id = ?1",
         params![run_id, now_micros()],
     )?;
-    let work_order_state = refresh_work_order(conn, &work_order_id)?;
+    let work_order_state = refresh_work_order(db, &work_order_id)?;
     Ok(Cancelled {
         state: RunState::Cancelled,
         work_order_id,
@@ -610,16 +594,6 @@ mod tests {
     use super::*;
     use crate::store::suite;
     use bolt_sql::Value;
-
-    /// Runs `test` on a migrated SQLite store: for the functions that still take a rusqlite
-    /// `Connection` (switch to `suite::on_each_backend` when they take `&dyn Db`).
-    fn on_sqlite(test: impl Fn(&Connection)) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("wo.db");
-        let mut conn = crate::store::open_connection(&path).unwrap();
-        crate::store::migrate_for_tests(&mut conn, &path);
-        test(&conn);
-    }
 
     fn work_order_row(db: &dyn Db, id: &str) -> Vec<Value> {
         db.query_row(
@@ -865,12 +839,9 @@ mod tests {
         });
     }
 
-    // Still on a rusqlite Connection (they call dataclips, refs and history counts).
-
     #[test]
     fn a_new_work_order_is_pending_with_its_run_input_and_count() {
-        on_sqlite(|conn| {
-            let db: &dyn Db = conn;
+        suite::on_each_backend(|db| {
             fixture::project(db, "p", None);
             fixture::workflow(db, "w", "p", None);
             let input = Input::json(
@@ -878,7 +849,7 @@ mod tests {
                 &serde_json::json!({"order": 7}),
                 Some("{}".into()),
             );
-            let created = create_work_order(conn, &new_work_order(input)).unwrap();
+            let created = create_work_order(db, &new_work_order(input)).unwrap();
             assert_eq!(created.events.len(), 2);
             assert_eq!(run_state(db, &created.run_id), "available");
             let input = input_of(db, &created.work_order_id).unwrap();
@@ -903,46 +874,40 @@ mod tests {
 
     #[test]
     fn refresh_cancel_and_mark_lost_move_work_orders_between_states() {
-        on_sqlite(|conn| {
-            let db: &dyn Db = conn;
+        suite::on_each_backend(|db| {
             fixture::project(db, "p", None);
             fixture::workflow(db, "w", "p", None);
             fixture::work_order(db, "seed", "w", "p");
             // Real (time-ordered) run ids: the latest run is the one with the highest id.
             let created =
-                create_work_order(conn, &new_work_order(Input::Existing("in-seed".into())))
-                    .unwrap();
+                create_work_order(db, &new_work_order(Input::Existing("in-seed".into()))).unwrap();
             let wo = created.work_order_id.as_str();
-            let cancelled = cancel_if_queued(conn, &created.run_id).unwrap();
+            let cancelled = cancel_if_queued(db, &created.run_id).unwrap();
             assert_eq!(cancelled.state, RunState::Cancelled);
             assert_eq!(cancelled.work_order_state, Some(WorkOrderState::Cancelled));
             assert_eq!(work_order_row(db, wo)[0], Value::Text("cancelled".into()));
             assert!(matches!(
-                cancel_if_queued(conn, "none"),
+                cancel_if_queued(db, "none"),
                 Err(StoreError::NotFound(_))
             ));
 
-            let retry =
-                insert_run(conn, wo, "v-w", None, "in-seed", Origin::Retry, 1, 2, 0).unwrap();
-            assert_eq!(
-                refresh_work_order(conn, wo).unwrap(),
-                WorkOrderState::Pending
-            );
+            let retry = insert_run(db, wo, "v-w", None, "in-seed", Origin::Retry, 1, 2, 0).unwrap();
+            assert_eq!(refresh_work_order(db, wo).unwrap(), WorkOrderState::Pending);
             assert_eq!(work_order_row(db, wo)[1], Value::Int(2));
             suite::seed(
                 db,
                 &format!("UPDATE runs SET state = 'started' WHERE id = '{retry}'"),
             );
-            let not_cancelled = cancel_if_queued(conn, &retry).unwrap();
+            let not_cancelled = cancel_if_queued(db, &retry).unwrap();
             assert_eq!(
                 (not_cancelled.state, not_cancelled.work_order_state),
                 (RunState::Started, None)
             );
-            let lost = mark_lost(conn).unwrap();
+            let lost = mark_lost(db).unwrap();
             assert_eq!(lost, [(retry.clone(), wo.to_string())]);
             assert_eq!(run_state(db, &retry), "lost");
             assert_eq!(work_order_row(db, wo)[0], Value::Text("lost".into()));
-            assert!(mark_lost(conn).unwrap().is_empty());
+            assert!(mark_lost(db).unwrap().is_empty());
             // The history counts followed: the work order is counted as lost only.
             let counts: Vec<(String, i64)> = db
                 .query_map(

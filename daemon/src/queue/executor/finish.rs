@@ -10,7 +10,7 @@ use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::{StoreResult, now_micros};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
-use rusqlite::Connection;
+use bolt_sql::Db;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -155,12 +155,11 @@ fn retry_of(ctx: &RunContext, state: RunState) -> Option<(i64, i64)> {
     retry::next_attempt(&policy, state, now_micros())
 }
 
-/// Retries for runs found lost at start-up, per their workflow's policy. (On a rusqlite
-/// `Connection` until `work_orders::insert_run` and `refresh_work_order` take `&dyn Db`.)
-pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<Vec<String>> {
+/// Retries for runs found lost at start-up, per their workflow's policy.
+pub fn retry_lost(db: &dyn Db, lost: &[(String, String)]) -> StoreResult<Vec<String>> {
     let mut queued = Vec::new();
     for (run_id, work_order_id) in lost {
-        let Some(run) = crate::store::runs::lost(conn, run_id)? else {
+        let Some(run) = crate::store::runs::lost(db, run_id)? else {
             continue;
         };
         let policy = Policy {
@@ -175,7 +174,7 @@ pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<V
             continue;
         };
         let retry = insert_run(
-            conn,
+            db,
             work_order_id,
             &run.version_id,
             run.starting_job.as_deref(),
@@ -185,7 +184,7 @@ pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<V
             next,
             not_before,
         )?;
-        refresh_work_order(conn, work_order_id)?;
+        refresh_work_order(db, work_order_id)?;
         queued.push(retry);
     }
     Ok(queued)

@@ -10,7 +10,6 @@ use crate::store::{StoreError, StoreResult, now_micros};
 use bolt_shared::model::{Origin, RunState, WorkOrderState};
 use bolt_shared::protocol::Event;
 use bolt_sql::Db;
-use rusqlite::Connection;
 use std::sync::Arc;
 
 /// The error type such runs end with.
@@ -46,19 +45,14 @@ pub struct Requeued {
 
 /// Ends a run boltd could not record as an exception saying why, and queues it again with
 /// the same input and attempt number (the workflow's retries are left for the job's own
-/// failures). `None` if the run had already ended. (On a rusqlite `Connection` until
-/// `work_orders::insert_run` and `refresh_work_order` take `&dyn Db`.)
-pub fn end_and_requeue(
-    conn: &Connection,
-    run_id: &str,
-    why: &str,
-) -> StoreResult<Option<Requeued>> {
-    let Some(run) = crate::store::runs::in_flight(conn, run_id)? else {
+/// failures). `None` if the run had already ended.
+pub fn end_and_requeue(db: &dyn Db, run_id: &str, why: &str) -> StoreResult<Option<Requeued>> {
+    let Some(run) = crate::store::runs::in_flight(db, run_id)? else {
         return Ok(None);
     };
     let retry = match (&run.dataclip_id, run.has_input) {
         (Some(clip), true) => Some(insert_run(
-            conn,
+            db,
             &run.work_order_id,
             &run.version_id,
             run.starting_job.as_deref(),
@@ -78,8 +72,8 @@ pub fn end_and_requeue(
             "boltd could not record this run ({why}); its input is gone, so it could not be queued again"
         ),
     };
-    crate::store::runs::end_as_exception_of(conn, run_id, ERROR_TYPE, &message)?;
-    let work_order_state = refresh_work_order(conn, &run.work_order_id)?;
+    crate::store::runs::end_as_exception_of(db, run_id, ERROR_TYPE, &message)?;
+    let work_order_state = refresh_work_order(db, &run.work_order_id)?;
     Ok(Some(Requeued {
         run_id: run_id.to_string(),
         work_order_id: run.work_order_id,
@@ -151,11 +145,11 @@ pub async fn once_the_store_recovers(daemon: &Arc<Daemon>, run_id: &str, why: St
 /// At start, before runs still in flight are marked lost: ends the runs a previous boltd
 /// could not record (its journal's ids) and queues them again, whatever their workflow's
 /// retry policy says. Ids of runs that already ended are skipped.
-pub fn requeue_left_over(conn: &Connection, run_ids: &[String]) -> StoreResult<Vec<Requeued>> {
+pub fn requeue_left_over(db: &dyn Db, run_ids: &[String]) -> StoreResult<Vec<Requeued>> {
     let mut requeued = Vec::new();
     for run_id in run_ids {
         if let Some(done) =
-            end_and_requeue(conn, run_id, "the store refused writes until boltd stopped")?
+            end_and_requeue(db, run_id, "the store refused writes until boltd stopped")?
         {
             requeued.push(done);
         }
