@@ -228,3 +228,179 @@ pub fn save_input(db: &dyn Db, reference: &str, step: &str, name: &str) -> Store
         },
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::project::{EdgeSpec, JobSpec};
+    use crate::store::suite;
+    use crate::store::work_orders::fixture;
+    use bolt_sql::{DbExt, params};
+
+    /// Ids below any new (time-ordered) run id: the rerun is the work order's latest run.
+    const WO: &str = "00000000-0000-7000-8000-0000000000a0";
+    const RUN: &str = "00000000-0000-7000-8000-0000000000b0";
+
+    fn job(key: &str) -> JobSpec {
+        JobSpec {
+            key: key.into(),
+            name: key.to_uppercase(),
+            adaptor: "@openfn/language-common@3.3.4".into(),
+            credential: None,
+            body: "fn(s => s)".into(),
+            body_path: None,
+            resolved_adaptor: None,
+            enable_job_logs: None,
+        }
+    }
+
+    /// Workflow `w` (a → b) whose run failed in `b`, each step on its own input.
+    fn failed_in_b(db: &dyn Db) {
+        let spec = WorkflowSpec {
+            key: "w".into(),
+            name: "W".into(),
+            settings: Default::default(),
+            globals: None,
+            constants: Default::default(),
+            jobs: vec![job("a"), job("b")],
+            triggers: vec![],
+            edges: vec![EdgeSpec {
+                key: "a->b".into(),
+                source_trigger: None,
+                source_job: Some("a".into()),
+                target_job: "b".into(),
+                condition: ConditionType::Always,
+                expression: None,
+                label: None,
+                enabled: true,
+            }],
+        };
+        fixture::project(db, "p", None);
+        fixture::workflow(db, "w", "p", None);
+        db.execute(
+            "UPDATE workflow_versions SET snapshot = ?1 WHERE id = 'v-w'",
+            params![serde_json::to_string(&spec).unwrap()],
+        )
+        .unwrap();
+        fixture::work_order(db, WO, "w", "p");
+        fixture::run(db, RUN, WO, "w", "failed", 1);
+        suite::seed(
+            db,
+            &format!(
+                "UPDATE workflows SET version = 1 WHERE id = 'w';
+                 INSERT INTO dataclips (id, project_id, type, body, created_at) VALUES ('mid', 'p', 'step_result', '{{\"m\":2}}', 0);
+                 INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, exit_reason, started_at) VALUES ('sa', '{RUN}', 'a', 'A', 'in-{WO}', 'success', 1);
+                 INSERT INTO steps (id, run_id, job_key, job_name, input_dataclip_id, exit_reason, started_at) VALUES ('sb', '{RUN}', 'b', 'B', 'mid', 'fail', 2);
+                 INSERT INTO run_steps (run_id, step_id) VALUES ('{RUN}', 'sa'), ('{RUN}', 'sb')"
+            ),
+        );
+    }
+
+    fn new_run(db: &dyn Db, queued: &Queued) -> (Option<String>, String, String, i64) {
+        let run_id = queued.outcome.run_id.as_deref().unwrap();
+        db.query_row(
+            "SELECT starting_job, dataclip_id, origin, priority FROM runs WHERE id = ?1",
+            params![run_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_rerun_starts_over_with_the_input_or_from_a_job_with_its_steps_input() {
+        suite::on_each_backend(|db| {
+            failed_in_b(db);
+            let from_start = rerun(db, WO, None).unwrap();
+            assert_eq!(
+                new_run(db, &from_start),
+                (None, format!("in-{WO}"), "rerun".into(), 0)
+            );
+            assert_eq!(from_start.events.len(), 2);
+            let state: String = db
+                .query_one("SELECT state FROM work_orders WHERE id = ?1", params![WO])
+                .unwrap();
+            assert_eq!(state, "pending");
+
+            // From job b (by name), of the run named: a's step is attached, not re-run.
+            let from_b = rerun(db, RUN, Some("B")).unwrap();
+            assert_eq!(
+                new_run(db, &from_b),
+                (Some("b".into()), "mid".into(), "rerun".into(), 0)
+            );
+            let new_run_id = from_b.outcome.run_id.as_deref().unwrap();
+            let shown: Vec<String> = crate::store::steps::of_run(db, new_run_id)
+                .unwrap()
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            assert_eq!(shown, ["sa"]);
+
+            let no_job = rerun(db, WO, Some("c"));
+            assert!(
+                matches!(no_job, Err(StoreError::Invalid(m)) if m.contains("its jobs are: a, b"))
+            );
+        });
+    }
+
+    #[test]
+    fn bulk_reruns_skip_what_cannot_be_rerun_saying_why() {
+        suite::on_each_backend(|db| {
+            failed_in_b(db);
+            suite::seed(
+                db,
+                &format!(
+                    "UPDATE dataclips SET body = NULL, wiped_at = 5, wipe_reason = 'retention' WHERE id = 'in-{WO}'"
+                ),
+            );
+            let wiped = rerun_or_skip(db, WO, None).unwrap();
+            assert_eq!(wiped.outcome.run_id, None);
+            assert!(wiped.outcome.skipped.unwrap().contains("retention policy"));
+            assert!(wiped.events.is_empty());
+            let unknown = rerun_or_skip(db, "00000000-0000-7000-8000-0000000000ff", None).unwrap();
+            assert!(
+                unknown
+                    .outcome
+                    .skipped
+                    .unwrap()
+                    .contains("no work order, run or step")
+            );
+            // From b, its own input is still there.
+            let from_b = rerun_or_skip(db, WO, Some("b")).unwrap();
+            assert!(from_b.outcome.run_id.is_some());
+        });
+    }
+
+    #[test]
+    fn a_steps_input_is_saved_under_a_name_once() {
+        suite::on_each_backend(|db| {
+            failed_in_b(db);
+            let id = save_input(db, RUN, "b", "replay-b").unwrap();
+            let saved: (String, Option<String>, String) = db
+                .query_row(
+                    "SELECT type, body, name FROM dataclips WHERE id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                saved,
+                (
+                    "saved_input".into(),
+                    Some(r#"{"m":2}"#.into()),
+                    "replay-b".into()
+                )
+            );
+            let taken = save_input(db, RUN, "b", "replay-b");
+            assert!(matches!(taken, Err(StoreError::Invalid(m)) if m.contains("exists already")));
+            let no_step = save_input(db, RUN, "c", "other");
+            assert!(matches!(no_step, Err(StoreError::Invalid(m)) if m.contains("has no step")));
+            assert!(matches!(
+                save_input(db, RUN, "b", " "),
+                Err(StoreError::Invalid(_))
+            ));
+        });
+    }
+}

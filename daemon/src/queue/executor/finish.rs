@@ -189,3 +189,45 @@ pub fn retry_lost(db: &dyn Db, lost: &[(String, String)]) -> StoreResult<Vec<Str
     }
     Ok(queued)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+    use crate::store::work_orders::fixture;
+    use bolt_sql::{DbExt, params};
+
+    #[test]
+    fn a_lost_run_is_retried_by_its_policy_and_not_past_its_last_attempt() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "lost");
+            fixture::work_order(db, "wo2", "w", "p");
+            fixture::run(db, "last", "wo2", "w", "lost", 1);
+            suite::seed(db, "UPDATE runs SET attempt = 3 WHERE id = 'last'");
+            let before = now_micros();
+            let lost = [
+                ("r1".to_string(), "wo".to_string()),
+                ("last".to_string(), "wo2".to_string()),
+                ("gone".to_string(), "wo".to_string()),
+            ];
+            let queued = retry_lost(db, &lost).unwrap();
+            assert_eq!(queued.len(), 1);
+            let (attempt, origin, not_before): (i64, String, i64) = db
+                .query_row(
+                    "SELECT attempt, origin, not_before FROM runs WHERE id = ?1",
+                    params![queued[0]],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!((attempt, origin.as_str()), (2, "retry"));
+            // The workflow's backoff (10 s) before the second attempt.
+            assert!(not_before >= before + 10_000_000);
+            let state: String = db
+                .query_one("SELECT state FROM work_orders WHERE id = 'wo'", params![])
+                .unwrap();
+            assert_eq!(state, "pending");
+        });
+    }
+}

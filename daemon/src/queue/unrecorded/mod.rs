@@ -163,6 +163,7 @@ mod tests {
     use super::*;
     use crate::store::suite;
     use crate::store::work_orders::fixture;
+    use bolt_sql::{DbExt, params};
 
     #[test]
     fn records_are_complete_only_when_every_queued_step_and_line_is_stored() {
@@ -190,6 +191,63 @@ mod tests {
                 ..all
             };
             assert!(!records_complete(db, "r1", &an_end_lost).unwrap());
+        });
+    }
+
+    #[test]
+    fn an_unrecorded_run_ends_as_a_store_error_and_runs_again_on_the_same_attempt() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "started");
+            suite::seed(
+                db,
+                "UPDATE runs SET attempt = 2, priority = 0 WHERE id = 'r1'",
+            );
+            let requeued = end_and_requeue(db, "r1", "the disk was full")
+                .unwrap()
+                .unwrap();
+            let retry = requeued.retry.clone().unwrap();
+            let ended: (String, String, String) = db
+                .query_row(
+                    "SELECT state, error_type, error_message FROM runs WHERE id = 'r1'",
+                    params![],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (ended.0.as_str(), ended.1.as_str()),
+                ("exception", ERROR_TYPE)
+            );
+            assert!(ended.2.contains("the disk was full") && ended.2.contains("queued again"));
+            let again: (i64, i64, String) = db
+                .query_row(
+                    "SELECT attempt, priority, state FROM runs WHERE id = ?1",
+                    params![retry],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(again, (2, 0, "available".into()));
+            assert_eq!(requeued.work_order_state, WorkOrderState::Pending);
+            // Ended already: nothing to do, at start-up either.
+            assert!(end_and_requeue(db, "r1", "again").unwrap().is_none());
+            let left_over = requeue_left_over(db, &["r1".to_string(), "none".to_string()]).unwrap();
+            assert!(left_over.is_empty());
+        });
+    }
+
+    #[test]
+    fn without_its_input_an_unrecorded_run_is_not_queued_again() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "claimed");
+            suite::seed(db, "UPDATE dataclips SET body = NULL WHERE id = 'in-wo'");
+            let requeued = requeue_left_over(db, &["r1".to_string()]).unwrap();
+            assert_eq!(requeued.len(), 1);
+            assert_eq!(requeued[0].retry, None);
+            let message: String = db
+                .query_one("SELECT error_message FROM runs WHERE id = 'r1'", params![])
+                .unwrap();
+            assert!(message.contains("its input is gone"));
         });
     }
 }
