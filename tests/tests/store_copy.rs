@@ -70,7 +70,10 @@ impl FreshDatabase {
 impl Drop for FreshDatabase {
     fn drop(&mut self) {
         let dropped = PgClient::connect(&self.admin).and_then(|admin| {
-            admin.execute_batch(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            admin.execute_batch(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
         });
         if let Err(e) = dropped {
             eprintln!("could not drop the test database {}: {e}", self.name);
@@ -101,7 +104,15 @@ fn a_stopped_store_is_copied_into_postgres_with_progress_and_counts() {
     };
     let mut daemon = Daemon::start();
     daemon.deploy_text(PROJECT);
-    let out = daemon.bolt(&["credential", "set", "api", "--field", "user=u", "--field", "token=s3cret-token"]);
+    let out = daemon.bolt(&[
+        "credential",
+        "set",
+        "api",
+        "--field",
+        "user=u",
+        "--field",
+        "token=s3cret-token",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     for i in 0..12 {
         let body = if i % 4 == 3 {
@@ -114,7 +125,11 @@ fn a_stopped_store_is_copied_into_postgres_with_progress_and_counts() {
     // While boltd runs, the copy is refused.
     let refused = bolt_copy(&daemon, &database.url(), &[]);
     assert!(!refused.status.success());
-    assert!(text(&refused.stderr).contains("`bolt stop`"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("`bolt stop`"),
+        "{}",
+        text(&refused.stderr)
+    );
     assert!(daemon.stop().success());
 
     // A password in the URL is never printed.
@@ -127,12 +142,21 @@ fn a_stopped_store_is_copied_into_postgres_with_progress_and_counts() {
     let out = bolt_copy(&daemon, &with_password, &[]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(!stdout.contains("hunter2") && !stderr.contains("hunter2"), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("hunter2") && !stderr.contains("hunter2"),
+        "{stdout}{stderr}"
+    );
     assert!(stderr.contains("table work_orders: 12/12 rows"), "{stderr}");
     assert!(stderr.contains("table log_lines: 0/"), "{stderr}");
     assert!(stdout.contains("verified"), "{stdout}");
-    assert!(stdout.contains("next: start each node with --store"), "{stdout}");
-    assert!(stdout.contains("(password not shown)") && stdout.contains("bolt.key"), "{stdout}");
+    assert!(
+        stdout.contains("next: start each node with --store"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(password not shown)") && stdout.contains("bolt.key"),
+        "{stdout}"
+    );
 
     // The rows are there, credentials still sealed.
     let pg = database.connect();
@@ -152,13 +176,19 @@ fn a_stopped_store_is_copied_into_postgres_with_progress_and_counts() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .expect("states");
-    assert_eq!(states, [("failed".to_string(), 3), ("success".to_string(), 9)]);
+    assert_eq!(
+        states,
+        [("failed".to_string(), 3), ("success".to_string(), 9)]
+    );
     let body: Vec<u8> = pg
         .query_one("SELECT body FROM credentials WHERE name = 'api'", params![])
         .expect("the credential");
     assert!(!String::from_utf8_lossy(&body).contains("s3cret-token"));
     let key_check: Option<String> = pg
-        .query_value("SELECT value FROM store_meta WHERE key = 'key_check'", params![])
+        .query_value(
+            "SELECT value FROM store_meta WHERE key = 'key_check'",
+            params![],
+        )
         .expect("the key check");
     assert!(key_check.is_some());
     let found: i64 = pg
@@ -204,7 +234,11 @@ fn json_summary_lists_every_table() {
     assert_eq!(summary["target"], database.url());
     assert!(summary["search_documents"].as_u64().is_some_and(|n| n > 0));
     // Progress on stderr is JSON too.
-    let first = text(&out.stderr).lines().next().map(str::to_string).unwrap_or_default();
+    let first = text(&out.stderr)
+        .lines()
+        .next()
+        .map(str::to_string)
+        .unwrap_or_default();
     let event: serde_json::Value = serde_json::from_str(&first).expect("a JSON progress line");
     assert_eq!(event["event"], "copied");
 }

@@ -91,7 +91,11 @@ pub enum CopyError {
     #[error(
         "the copy was stopped in table {table} after {done} of {total} rows: drop and recreate the PostgreSQL database (DROP DATABASE …; CREATE DATABASE …) before copying again"
     )]
-    Stopped { table: String, done: u64, total: u64 },
+    Stopped {
+        table: String,
+        done: u64,
+        total: u64,
+    },
     #[error("the two schemas don't match: {0} (is this bolt's PostgreSQL schema current?)")]
     SchemaMismatch(String),
     #[error(
@@ -462,10 +466,7 @@ fn refuse_unless_empty(target: &PgClient, plan: &[TablePlan]) -> CopyResult<()> 
     if let Some(state) = Marker::read(target)? {
         return Err(CopyError::Unfinished { where_: state });
     }
-    let tables = plan
-        .iter()
-        .map(|t| t.name.as_str())
-        .chain([SEARCH_INDEX]);
+    let tables = plan.iter().map(|t| t.name.as_str()).chain([SEARCH_INDEX]);
     for table in tables {
         let sql = if table == "store_meta" {
             format!("SELECT EXISTS (SELECT 1 FROM store_meta WHERE NOT ({SEEDED_META}))")
@@ -525,10 +526,7 @@ impl Marker {
 
     fn finish(self, target: &PgClient) -> CopyResult<()> {
         target
-            .execute(
-                "DELETE FROM store_meta WHERE key = ?1",
-                params![MARKER_KEY],
-            )
+            .execute("DELETE FROM store_meta WHERE key = ?1", params![MARKER_KEY])
             .context(|| "marking the copy finished".to_string())?;
         Ok(())
     }
@@ -559,7 +557,10 @@ impl Marker {
 
 fn count_sqlite(source: &Connection, table: &str) -> CopyResult<u64> {
     let n: i64 = (source as &dyn Db)
-        .query_one(&format!("SELECT COUNT(*) FROM {}", quoted(table)), params![])
+        .query_one(
+            &format!("SELECT COUNT(*) FROM {}", quoted(table)),
+            params![],
+        )
         .context(|| format!("counting the rows of {table} in SQLite"))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
@@ -572,8 +573,8 @@ fn copy_table(
     progress: &mut dyn FnMut(Progress<'_>) -> ControlFlow<()>,
 ) -> CopyResult<u64> {
     let total = count_sqlite(source, &table.name)?;
-    let report = |progress: &mut dyn FnMut(Progress<'_>) -> ControlFlow<()>, done| {
-        match progress(Progress {
+    let report =
+        |progress: &mut dyn FnMut(Progress<'_>) -> ControlFlow<()>, done| match progress(Progress {
             table: &table.name,
             done,
             total,
@@ -584,16 +585,21 @@ fn copy_table(
                 done,
                 total,
             }),
-        }
-    };
+        };
     report(progress, 0)?;
-    let max_rows = BATCH_ROWS.min(MAX_PARAMS / table.columns.len().max(1)).max(1);
+    let max_rows = BATCH_ROWS
+        .min(MAX_PARAMS / table.columns.len().max(1))
+        .max(1);
     let select = select_page(table, false, max_rows);
     let select_after = select_page(table, true, max_rows);
     let mut after: Option<Vec<Value>> = None;
     let mut done = 0u64;
     loop {
-        let sql = if after.is_some() { &select_after } else { &select };
+        let sql = if after.is_some() {
+            &select_after
+        } else {
+            &select
+        };
         let rows = read_page(source, sql, after.as_deref().unwrap_or(&[]), max_rows)
             .context(|| format!("reading {} from SQLite", table.name))?;
         let Some(last) = rows.last() else { break };
@@ -685,15 +691,13 @@ fn from_sqlite(value: rusqlite::types::ValueRef<'_>, column: &str) -> rusqlite::
         S::Null => Value::Null,
         S::Integer(i) => Value::Int(i),
         S::Real(f) => Value::Real(f),
-        S::Text(bytes) => Value::Text(
-            String::from_utf8(bytes.to_vec()).map_err(|_| {
-                rusqlite::Error::InvalidColumnType(
-                    0,
-                    format!("{column} (text that is not UTF-8)"),
-                    rusqlite::types::Type::Text,
-                )
-            })?,
-        ),
+        S::Text(bytes) => Value::Text(String::from_utf8(bytes.to_vec()).map_err(|_| {
+            rusqlite::Error::InvalidColumnType(
+                0,
+                format!("{column} (text that is not UTF-8)"),
+                rusqlite::types::Type::Text,
+            )
+        })?),
         S::Blob(bytes) => Value::Blob(bytes.to_vec()),
     })
 }
@@ -715,8 +719,11 @@ fn insert_batch(tx: &dyn Db, table: &TablePlan, rows: &[Vec<Value>]) -> CopyResu
     let triggers = |on: bool| -> CopyResult<()> {
         if table.has_triggers {
             let switch = if on { "ENABLE" } else { "DISABLE" };
-            tx.execute(&format!("ALTER TABLE {name} {switch} TRIGGER USER"), params![])
-                .context(|| format!("switching the triggers of {}", table.name))?;
+            tx.execute(
+                &format!("ALTER TABLE {name} {switch} TRIGGER USER"),
+                params![],
+            )
+            .context(|| format!("switching the triggers of {}", table.name))?;
         }
         Ok(())
     };
@@ -746,7 +753,8 @@ fn insert_sql(table: &TablePlan, rows: usize) -> String {
 
 /// Each `search_docs` row with the text it indexes: a dataclip's body or a log line's
 /// message (as search.rs reads a document).
-const DOCUMENTS: &str = "SELECT sd.rowid, sd.source, COALESCE(d.body, l.message) FROM search_docs sd
+const DOCUMENTS: &str =
+    "SELECT sd.rowid, sd.source, COALESCE(d.body, l.message) FROM search_docs sd
      LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id
      LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER)";
 
@@ -787,10 +795,7 @@ fn rebuild_search_index(
             .context(|| "reading the search documents from SQLite".to_string())?;
         let Some(last) = rows.last() else { break };
         after = Some(last[0].clone());
-        let documents: Vec<(Value, String)> = rows
-            .into_iter()
-            .map(|row| document_vector(row))
-            .collect();
+        let documents: Vec<(Value, String)> = rows.into_iter().map(document_vector).collect();
         done += documents.len() as u64;
         target
             .in_transaction(|tx| {
@@ -916,9 +921,18 @@ fn verify(
     }
     let documents = count_sqlite(source, "search_docs")?;
     let indexed = count_postgres(target, SEARCH_INDEX)?;
-    if let Some(err) = mismatch("the search index (search_docs → search_fts)", documents, indexed)
-        .or_else(|| mismatch("the search index (documents indexed)", documents, search_documents))
-    {
+    if let Some(err) = mismatch(
+        "the search index (search_docs → search_fts)",
+        documents,
+        indexed,
+    )
+    .or_else(|| {
+        mismatch(
+            "the search index (documents indexed)",
+            documents,
+            search_documents,
+        )
+    }) {
         return Err(err);
     }
     Ok(())

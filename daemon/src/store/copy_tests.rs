@@ -48,8 +48,14 @@ fn source_store(work_orders: usize) -> Source {
     .expect("a credential");
     credentials::set_key_check(&conn, "check-abc").expect("a key check");
     for i in 0..5 {
-        crate::audit::record_as(&conn, "tester", "credential.updated", &format!("c{i}"), None)
-            .expect("an audit event");
+        crate::audit::record_as(
+            &conn,
+            "tester",
+            "credential.updated",
+            &format!("c{i}"),
+            None,
+        )
+        .expect("an audit event");
     }
     let (workflow_id, project_id, version_id, trigger_id) = first_workflow(&conn);
     let mut log_id = 0;
@@ -73,7 +79,10 @@ fn source_store(work_orders: usize) -> Source {
         .expect("a work order");
         let wo = created.work_order_id;
         let input_id: String = (&conn as &dyn Db)
-            .query_one("SELECT dataclip_id FROM work_orders WHERE id = ?1", params![wo])
+            .query_one(
+                "SELECT dataclip_id FROM work_orders WHERE id = ?1",
+                params![wo],
+            )
             .expect("its input");
         let step_id = new_id();
         let now = super::super::now_micros();
@@ -106,7 +115,10 @@ fn source_store(work_orders: usize) -> Source {
             "output",
         )
         .expect("an output");
-        for message in [format!("fetched patient P-{i:04}"), "done: user@example.com".to_string()] {
+        for message in [
+            format!("fetched patient P-{i:04}"),
+            "done: user@example.com".to_string(),
+        ] {
             log_id += 1;
             logs::insert(
                 &conn,
@@ -128,7 +140,11 @@ fn source_store(work_orders: usize) -> Source {
             &steps::StepEnd {
                 id: &step_id,
                 output_dataclip_id: Some(&output_id),
-                exit_reason: if i % 5 == 0 { ExitReason::Fail } else { ExitReason::Success },
+                exit_reason: if i % 5 == 0 {
+                    ExitReason::Fail
+                } else {
+                    ExitReason::Success
+                },
                 error_type: None,
                 error_message: None,
                 finished_at: now + 1000,
@@ -139,7 +155,11 @@ fn source_store(work_orders: usize) -> Source {
             &conn,
             &created.run_id,
             &runs::Ending {
-                state: if i % 5 == 0 { RunState::Failed } else { RunState::Success },
+                state: if i % 5 == 0 {
+                    RunState::Failed
+                } else {
+                    RunState::Success
+                },
                 error_type: None,
                 error_message: None,
                 final_dataclip_id: Some(&output_id),
@@ -184,14 +204,18 @@ fn target() -> Option<(PgScratch, PgClient)> {
 }
 
 fn copy_quietly(source: &Source, target: &PgClient) -> CopyResult<Copied> {
-    copy_between(&source.open(), "test store", target, &mut |_| ControlFlow::Continue(()))
+    copy_between(&source.open(), "test store", target, &mut |_| {
+        ControlFlow::Continue(())
+    })
 }
 
 /// Every row of `table`, sorted (the two databases may order text differently).
 fn rows(db: &dyn Db, table: &str, columns: &[String]) -> Vec<Vec<Value>> {
     let sql = format!("SELECT {} FROM {}", column_list(columns), quoted(table));
     let mut rows: Vec<Vec<Value>> = db
-        .query_map(&sql, params![], |r| (0..r.len()).map(|i| r.value(i)).collect())
+        .query_map(&sql, params![], |r| {
+            (0..r.len()).map(|i| r.value(i)).collect()
+        })
         .unwrap_or_else(|e| panic!("reading {table}: {e}"));
     rows.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
     rows
@@ -270,16 +294,30 @@ fn a_store_is_copied_and_answers_the_same_on_postgres() {
     let sqlite: &dyn Db = &sqlite;
     let pg: &dyn Db = &pg;
     // Counts, as reported and as progress ended.
-    let count = |table: &str| copied.tables.iter().find(|t| t.table == table).map(|t| t.rows);
+    let count = |table: &str| {
+        copied
+            .tables
+            .iter()
+            .find(|t| t.table == table)
+            .map(|t| t.rows)
+    };
     assert_eq!(count("work_orders"), Some(source.work_orders as u64));
     assert_eq!(count("log_lines"), Some(2 * source.work_orders as u64));
     assert_eq!(copied.credentials, 1);
     assert_eq!(copied.key_check.as_deref(), Some("check-abc"));
     for table in &copied.tables {
-        assert_eq!(seen[&table.table], (table.rows, table.rows), "{}", table.table);
+        assert_eq!(
+            seen[&table.table],
+            (table.rows, table.rows),
+            "{}",
+            table.table
+        );
     }
     let docs = seen[SEARCH_INDEX].1;
-    assert!(docs > 2 * source.work_orders as u64, "{docs} search documents");
+    assert!(
+        docs > 2 * source.work_orders as u64,
+        "{docs} search documents"
+    );
     assert_eq!(copied.search_documents, docs);
     // Foreign keys first: a table comes after the tables it refers to.
     let position = |t: &str| copied.tables.iter().position(|c| c.table == t).expect(t);
@@ -292,7 +330,10 @@ fn a_store_is_copied_and_answers_the_same_on_postgres() {
         ("steps", "run_steps"),
         ("runs", "log_lines"),
     ] {
-        assert!(position(parent) < position(child), "{parent} before {child}");
+        assert!(
+            position(parent) < position(child),
+            "{parent} before {child}"
+        );
     }
 
     // Every row of every table, value for value (credentials still sealed).
@@ -306,7 +347,10 @@ fn a_store_is_copied_and_answers_the_same_on_postgres() {
         );
     }
     let no_marker: Option<String> = pg
-        .query_value("SELECT value FROM store_meta WHERE key = ?1", params![MARKER_KEY])
+        .query_value(
+            "SELECT value FROM store_meta WHERE key = ?1",
+            params![MARKER_KEY],
+        )
         .expect("read store_meta");
     assert_eq!(no_marker, None, "the copy's marker is gone once verified");
 
@@ -321,8 +365,14 @@ fn a_store_is_copied_and_answers_the_same_on_postgres() {
     );
     let filter = bolt_shared::audit::AuditFilter::default();
     assert_eq!(
-        format!("{:?}", crate::audit::query::list(sqlite, &filter).expect("audit")),
-        format!("{:?}", crate::audit::query::list(pg, &filter).expect("audit"))
+        format!(
+            "{:?}",
+            crate::audit::query::list(sqlite, &filter).expect("audit")
+        ),
+        format!(
+            "{:?}",
+            crate::audit::query::list(pg, &filter).expect("audit")
+        )
     );
     for state in ["success", "failed"] {
         let pages = history_pages(sqlite, state);
@@ -330,7 +380,10 @@ fn a_store_is_copied_and_answers_the_same_on_postgres() {
         assert_eq!(pages, history_pages(pg, state), "history of {state}");
     }
     let some_work_order: String = sqlite
-        .query_one("SELECT id FROM work_orders ORDER BY id LIMIT 1 OFFSET 17", params![])
+        .query_one(
+            "SELECT id FROM work_orders ORDER BY id LIMIT 1 OFFSET 17",
+            params![],
+        )
         .expect("a work order");
     let detail = work_order_detail(sqlite, &some_work_order);
     assert_eq!(detail.len(), 2);
@@ -362,10 +415,17 @@ fn a_store_is_copied_and_answers_the_same_on_postgres() {
     let next = crate::audit::record_as(pg, "tester", "credential.updated", "after", None)
         .expect("an event after the copy");
     assert_eq!(next, sqlite_chain.last_id.expect("events") + 1);
-    assert!(crate::audit::chain::verify(pg).expect("verify").broken.is_none());
+    assert!(
+        crate::audit::chain::verify(pg)
+            .expect("verify")
+            .broken
+            .is_none()
+    );
 
     // New rows get ids after the copied ones.
-    let run_id: String = pg.query_one("SELECT id FROM runs LIMIT 1", params![]).expect("a run");
+    let run_id: String = pg
+        .query_one("SELECT id FROM runs LIMIT 1", params![])
+        .expect("a run");
     let new_log: i64 = pg
         .query_one(
             "INSERT INTO log_lines (run_id, source, level, message, timestamp) VALUES (?1, 'JOB', 'info', 'x', 0) RETURNING id",
@@ -385,12 +445,18 @@ fn a_store_is_copied_and_answers_the_same_on_postgres() {
     assert_eq!(new_doc, max_doc + 1);
     // The triggers are on again: a deleted work order leaves its count.
     let counted = |db: &dyn Db| -> i64 {
-        db.query_one("SELECT COALESCE(SUM(n), 0) FROM work_order_counts", params![])
-            .expect("counts")
+        db.query_one(
+            "SELECT COALESCE(SUM(n), 0) FROM work_order_counts",
+            params![],
+        )
+        .expect("counts")
     };
     assert_eq!(counted(pg), source.work_orders as i64);
-    pg.execute("DELETE FROM work_orders WHERE id = ?1", params![some_work_order])
-        .expect("delete a work order");
+    pg.execute(
+        "DELETE FROM work_orders WHERE id = ?1",
+        params![some_work_order],
+    )
+    .expect("delete a work order");
     assert_eq!(counted(pg), source.work_orders as i64 - 1);
 }
 
@@ -407,14 +473,22 @@ fn a_database_holding_bolt_data_is_refused_and_left_as_it_was() {
     )
     .expect("a project of someone else");
     let err = copy_quietly(&source, &pg).expect_err("refused");
-    assert!(matches!(&err, CopyError::TargetNotEmpty { table } if table == "projects"), "{err}");
+    assert!(
+        matches!(&err, CopyError::TargetNotEmpty { table } if table == "projects"),
+        "{err}"
+    );
     let text = err.to_string();
-    assert!(text.contains("table projects has rows") && text.contains("empty database"), "{text}");
+    assert!(
+        text.contains("table projects has rows") && text.contains("empty database"),
+        "{text}"
+    );
     let projects: Vec<String> = pg
         .query_map("SELECT id FROM projects", params![], |r| r.get(0))
         .expect("projects");
     assert_eq!(projects, ["theirs"]);
-    let meta: i64 = pg.query_one("SELECT COUNT(*) FROM store_meta", params![]).expect("meta");
+    let meta: i64 = pg
+        .query_one("SELECT COUNT(*) FROM store_meta", params![])
+        .expect("meta");
     assert_eq!(meta, 1, "only the migration's own row");
 
     // A finished copy is refused the same way the second time.
@@ -468,7 +542,11 @@ fn only_a_store_at_the_current_schema_is_copied() {
     conn.pragma_update(None, "user_version", migrations::latest() - 1)
         .expect("an older version");
     let err = open_source(&path).expect_err("an older store");
-    assert!(err.to_string().contains("start boltd (this version) once on it"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("start boltd (this version) once on it"),
+        "{err}"
+    );
     conn.pragma_update(None, "user_version", migrations::latest() + 1)
         .expect("a newer version");
     let err = open_source(&path).expect_err("a newer store");
@@ -478,8 +556,14 @@ fn only_a_store_at_the_current_schema_is_copied() {
 #[test]
 fn documents_are_indexed_as_the_store_indexed_them() {
     let body = json!({"b": "Word", "a": [1, true, null, {"c": "x y"}]});
-    assert_eq!(indexed_text("output", body.to_string()), dataclips::index_text(&body));
-    assert_eq!(indexed_text("input", "not json at all".into()), "not json at all");
+    assert_eq!(
+        indexed_text("output", body.to_string()),
+        dataclips::index_text(&body)
+    );
+    assert_eq!(
+        indexed_text("input", "not json at all".into()),
+        "not json at all"
+    );
     assert_eq!(indexed_text("log", "{\"k\": 1}".into()), "{\"k\": 1}");
     let long = "é".repeat(MAX_INDEXED_CHARS + 10);
     assert_eq!(indexed_text("log", long).chars().count(), MAX_INDEXED_CHARS);

@@ -39,7 +39,7 @@ pub fn run(global: &Global, command: &StoreCommand) -> Result<(), CliError> {
 }
 
 fn copy_store(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
-    let target = target_settings(&args.to)?;
+    let target = target_settings(&args.to, std::env::var(PASSWORD_VARIABLE).ok())?;
     let data_dir = global.resolve()?.data_dir;
     let db_path = data_dir.join(DB_FILE);
     if !db_path.is_file() {
@@ -51,7 +51,9 @@ fn copy_store(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
     }
     // Held for the whole copy: a running boltd refuses it, and boltd can't start meanwhile.
     let _lock = PidLock::acquire(&data_dir).map_err(|err| {
-        anyhow!("{err}; stop it first (`bolt stop`): the store is copied only while boltd is stopped")
+        anyhow!(
+            "{err}; stop it first (`bolt stop`): the store is copied only while boltd is stopped"
+        )
     })?;
     if !args.json {
         crate::say_err!("copying {} into {target}", db_path.display());
@@ -65,20 +67,21 @@ fn copy_store(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
     if args.json {
         output::print_json(&copied)?;
     } else {
-        print_summary(&copied, target.password().is_some(), &data_dir.join(KEY_FILE));
+        print_summary(
+            &copied,
+            target.password().is_some(),
+            &data_dir.join(KEY_FILE),
+        );
     }
     Ok(())
 }
 
-/// The URL's settings, with PGPASSWORD's password when the URL has none. The password is
-/// never printed: the settings show as the URL without it.
-fn target_settings(url: &str) -> anyhow::Result<PgSettings> {
+/// The URL's settings, with `env_password` (PGPASSWORD's) when the URL has none. The
+/// password is never printed: the settings show as the URL without it.
+fn target_settings(url: &str, env_password: Option<String>) -> anyhow::Result<PgSettings> {
     let mut settings = PgSettings::from_url(url).context("--to")?;
-    if settings.password().is_none()
-        && let Ok(password) = std::env::var(PASSWORD_VARIABLE)
-        && !password.is_empty()
-    {
-        settings.set_password(Some(password));
+    if settings.password().is_none() {
+        settings.set_password(env_password.filter(|p| !p.is_empty()));
     }
     Ok(settings)
 }
@@ -134,7 +137,8 @@ fn print_summary(copied: &Copied, has_password: bool, key_file: &std::path::Path
     }
     crate::say!(
         "  {:<width$}  {:>10}",
-        SEARCH_LABEL, copied.search_documents
+        SEARCH_LABEL,
+        copied.search_documents
     );
     crate::say!("verified: every table has as many rows in PostgreSQL as in SQLite");
     if copied.credentials > 0 {
@@ -147,7 +151,36 @@ fn print_summary(copied: &Copied, has_password: bool, key_file: &std::path::Path
     crate::say!(
         "next: start each node with --store {}{}, with the same key file as this data dir's ({}) in each node's data dir",
         copied.target,
-        if has_password { " (password not shown)" } else { "" },
+        if has_password {
+            " (password not shown)"
+        } else {
+            ""
+        },
         key_file.display()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_comes_from_the_url_else_from_pgpassword_and_is_never_shown() {
+        let from_env = |url: &str, env: Option<&str>| {
+            target_settings(url, env.map(str::to_string)).expect("a valid URL")
+        };
+        let s = from_env("postgres://bolt:inurl@db/bolt", Some("fromenv"));
+        assert_eq!(s.password(), Some("inurl"));
+        let s = from_env("postgres://bolt@db/bolt", Some("fromenv"));
+        assert_eq!(s.password(), Some("fromenv"));
+        assert!(!s.to_string().contains("fromenv"), "{s}");
+        assert_eq!(
+            from_env("postgres://bolt@db/bolt", Some("")).password(),
+            None
+        );
+        assert_eq!(from_env("postgres://bolt@db/bolt", None).password(), None);
+        let err = target_settings("postgres://bolt:hunter2@db/bolt?sslmode=never", None)
+            .expect_err("a bad URL");
+        assert!(!format!("{err:#}").contains("hunter2"), "{err:#}");
+    }
 }
