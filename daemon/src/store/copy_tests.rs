@@ -568,3 +568,27 @@ fn documents_are_indexed_as_the_store_indexed_them() {
     let long = "é".repeat(MAX_INDEXED_CHARS + 10);
     assert_eq!(indexed_text("log", long).chars().count(), MAX_INDEXED_CHARS);
 }
+
+#[test]
+fn a_page_of_big_rows_ends_early_and_the_keyset_goes_on_from_its_last_key() {
+    let conn = Connection::open_in_memory().expect("a database");
+    conn.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT)")
+        .expect("a table");
+    let big = "x".repeat(BATCH_BYTES / 2);
+    for id in ["a", "b", "c", "d", "e"] {
+        conn.execute("INSERT INTO t VALUES (?1, ?2)", rusqlite::params![id, big])
+            .expect("a big row");
+    }
+    let table = TablePlan {
+        name: "t".into(),
+        columns: vec!["id".into(), "body".into()],
+        key: vec![0],
+        identity: Vec::new(),
+        has_triggers: false,
+    };
+    let first = read_page(&conn, &select_page(&table, false, 100), &[], 100).expect("a page");
+    assert_eq!(first.len(), 2, "two halves of the byte budget make a page");
+    let after = [first[1][0].clone()];
+    let next = read_page(&conn, &select_page(&table, true, 100), &after, 100).expect("a page");
+    assert_eq!(next[0][0], Value::Text("c".into()));
+}
