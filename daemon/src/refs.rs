@@ -236,7 +236,8 @@ mod tests {
         // As a store written before migration 4 would be: no short_refs table (nor what
         // later migrations add).
         conn.execute_batch(
-            "DROP TABLE notify_windows; DROP TABLE notify_deliveries; DROP TABLE notify_events;
+            "DROP INDEX runs_node; ALTER TABLE runs DROP COLUMN node_id; DROP TABLE nodes;
+             DROP TABLE notify_windows; DROP TABLE notify_deliveries; DROP TABLE notify_events;
              DROP TRIGGER audit_events_append_only_update;
              DROP TRIGGER audit_events_append_only_delete; DROP TABLE audit_purge_permit;
              DROP TABLE audit_outbox; DROP INDEX audit_events_at;

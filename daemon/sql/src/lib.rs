@@ -99,6 +99,9 @@
 //! out connections, survives the database going away (a checkout fails within its
 //! timeout as unreachable, broken connections are replaced) and [`pg::migrate`] applies
 //! numbered migrations under an advisory lock ([`schema::POSTGRES`] is bolt's schema).
+//! [`pg::Listener`] waits on its own connection for a channel's notifications (LISTEN;
+//! a lost connection is unreachable, the caller reconnects) and [`pg::notify`] sends one
+//! through any `Db`.
 //! With the `testing` feature, `testing::PgScratch` gives each test a fresh schema.
 //! [`fts`] makes full-text search find the same documents on both backends.
 

@@ -3,7 +3,7 @@
 // Test helpers outside #[test] functions panic on failure, like the tests themselves.
 #![allow(clippy::unwrap_used)]
 
-use bolt_sql::pg::{self, Migration, PgClient, PgPool, PgSettings, PoolOptions};
+use bolt_sql::pg::{self, Listener, Migration, PgClient, PgPool, PgSettings, PoolOptions};
 use bolt_sql::testing::PgScratch;
 use bolt_sql::{Db, DbExt, ErrorKind, params, schema};
 use std::sync::{Arc, Barrier};
@@ -467,4 +467,103 @@ fn a_read_transaction_sees_one_snapshot_and_writes_nothing() {
         .query_one("SELECT COUNT(*) FROM t", params![])
         .unwrap();
     assert_eq!((before, during, after), (1, 1, 2));
+}
+
+/// A channel no other test (nor a running boltd) uses: channels are per database.
+fn unique_channel(pg: &PgScratch) -> String {
+    format!("{}_chan", pg.schema())
+}
+
+#[test]
+fn a_listener_hears_its_channel_in_order_and_nothing_else() {
+    let Some(pg) = scratch() else { return };
+    let channel = unique_channel(&pg);
+    let mut listener = Listener::connect(&pg.settings(), &channel).unwrap();
+    assert_eq!(listener.channel(), channel);
+    let sender = pg.connect().unwrap();
+    // Nothing sent yet: the wait ends after its timeout.
+    let started = Instant::now();
+    assert_eq!(listener.next(Duration::from_millis(200)).unwrap(), None);
+    assert!(started.elapsed() >= Duration::from_millis(150));
+
+    pg::notify(&sender, &format!("{channel}_other"), "not for us").unwrap();
+    for n in 0..3 {
+        pg::notify(&sender, &channel, &format!("payload {n}")).unwrap();
+    }
+    // Sent inside a transaction: delivered once it commits.
+    let tx = sender.transaction().unwrap();
+    pg::notify(&tx, &channel, "committed").unwrap();
+    tx.commit().unwrap();
+    let tx = sender.transaction().unwrap();
+    pg::notify(&tx, &channel, "rolled back").unwrap();
+    drop(tx);
+
+    let sender_pid = i32::try_from(backend_pid(&sender)).unwrap();
+    let mut heard = Vec::new();
+    while let Some(n) = listener.next(Duration::from_millis(500)).unwrap() {
+        assert_eq!(n.channel, channel);
+        assert_eq!(n.process_id, sender_pid);
+        heard.push(n.payload);
+    }
+    assert_eq!(heard, ["payload 0", "payload 1", "payload 2", "committed"]);
+}
+
+#[test]
+fn payloads_up_to_the_limit_pass_and_longer_ones_are_refused() {
+    let Some(pg) = scratch() else { return };
+    let channel = unique_channel(&pg);
+    let mut listener = Listener::connect(&pg.settings(), &channel).unwrap();
+    let sender = pg.connect().unwrap();
+    let longest = "é".repeat((pg::MAX_PAYLOAD - 1) / 2) + "x";
+    assert_eq!(longest.len(), pg::MAX_PAYLOAD - 1);
+    pg::notify(&sender, &channel, &longest).unwrap();
+    let heard = listener.next(Duration::from_secs(5)).unwrap().unwrap();
+    assert_eq!(heard.payload, longest);
+    let err = pg::notify(&sender, &channel, &(longest + "x")).unwrap_err();
+    assert!(err.to_string().contains("shorter than 8000 bytes"), "{err}");
+    // The server agrees about the limit.
+    let too_long = "x".repeat(pg::MAX_PAYLOAD);
+    assert!(
+        sender
+            .execute(
+                "SELECT pg_notify(?1, ?2)",
+                params![channel.as_str(), too_long.as_str()]
+            )
+            .is_err()
+    );
+}
+
+#[test]
+fn a_terminated_listener_reports_unreachable_and_a_new_one_hears_again() {
+    let Some(pg) = scratch() else { return };
+    let channel = unique_channel(&pg);
+    let mut listener = Listener::connect(&pg.settings(), &channel).unwrap();
+    terminate(&pg, i64::from(listener.backend_pid()));
+    let started = Instant::now();
+    let err = loop {
+        match listener.next(Duration::from_millis(200)) {
+            Err(err) => break err,
+            Ok(_) => assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the lost connection went unnoticed"
+            ),
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    // Further waits keep failing rather than pretending all is quiet.
+    assert!(listener.next(Duration::from_millis(50)).is_err());
+
+    let mut listener = Listener::connect(&pg.settings(), &channel).unwrap();
+    pg::notify(&pg.connect().unwrap(), &channel, "again").unwrap();
+    let heard = listener.next(Duration::from_secs(5)).unwrap().unwrap();
+    assert_eq!(heard.payload, "again");
+}
+
+#[test]
+fn a_listener_for_an_unreachable_database_fails_as_unreachable() {
+    let settings =
+        PgSettings::from_url("postgres://bolt:hunter2@127.0.0.1:1/bolt?sslmode=disable").unwrap();
+    let err = Listener::connect(&settings, "bolt_events").err().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    assert!(!format!("{err} {err:?}").contains("hunter2"));
 }
