@@ -54,6 +54,9 @@ enum Command {
     Backup(cli::backup::BackupArgs),
     /// Put a backup in place of the store of a stopped data dir.
     Restore(cli::backup::RestoreArgs),
+    /// The store itself: `copy --to URL` moves a stopped data dir's store into PostgreSQL.
+    #[command(subcommand)]
+    Store(cli::store::StoreCommand),
     /// Alerts ([[notify]] in bolt.toml): `bolt notify test CHANNEL` sends a sample event.
     #[command(subcommand)]
     Notify(cli::notify::NotifyCommand),
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
         Some(Command::Access(args)) => cli::exit_with(cli::access::run(&cli.global, &args)),
         Some(Command::Backup(args)) => cli::exit_with(cli::backup::backup(&cli.global, &args)),
         Some(Command::Restore(args)) => cli::exit_with(cli::backup::restore(&cli.global, &args)),
+        Some(Command::Store(command)) => cli::exit_with(cli::store::run(&cli.global, &command)),
         Some(Command::Notify(command)) => cli::exit_with(cli::notify::run(&cli.global, &command)),
         Some(Command::Adaptor(command)) => cli::exit_with(cli::adaptor::run(&cli.global, &command)),
         Some(Command::Credential(command)) => {

@@ -10,9 +10,6 @@ use crate::store::history::{self as store, Selection};
 use crate::store::{StoreResult, fts_queue};
 use bolt_shared::model::*;
 use bolt_sql::Db;
-// record_new/record_change write through the fts queue, which still takes a rusqlite
-// connection.
-use rusqlite::Connection;
 use std::collections::BTreeMap;
 
 /// Bucket width: one hour in microseconds (the SQL in migration 0002 uses the same number).
@@ -21,7 +18,7 @@ pub const HOUR_MICROS: i64 = 3_600_000_000;
 /// Counts a new work order in its bucket. Every insert into `work_orders` must call it,
 /// in the same transaction.
 pub fn record_new(
-    conn: &Connection,
+    conn: &dyn Db,
     workflow_id: &str,
     received_at: i64,
     state: &str,
@@ -38,7 +35,7 @@ pub fn record_new(
 /// Moves a work order from one state's bucket to another's. Every change of
 /// `work_orders.state` must call it, in the same transaction.
 pub fn record_change(
-    conn: &Connection,
+    conn: &dyn Db,
     workflow_id: &str,
     received_at: i64,
     from: &str,
@@ -52,7 +49,7 @@ pub fn record_change(
     bump(conn, workflow_id, hour, to, 1)
 }
 
-fn bump(conn: &Connection, workflow_id: &str, hour: i64, state: &str, by: i64) -> StoreResult<()> {
+fn bump(conn: &dyn Db, workflow_id: &str, hour: i64, state: &str, by: i64) -> StoreResult<()> {
     fts_queue::count(conn, workflow_id, hour, state, by)?;
     Ok(())
 }

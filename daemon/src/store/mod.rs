@@ -11,6 +11,7 @@ pub mod backup;
 mod checkpointer;
 pub mod claims;
 pub mod collections;
+pub mod copy;
 pub mod credentials;
 pub mod cron;
 pub mod dataclips;

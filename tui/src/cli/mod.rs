@@ -25,6 +25,7 @@ pub mod runs;
 pub mod show;
 pub mod status;
 pub mod stop;
+pub mod store;
 pub mod terminal;
 pub mod trigger;
 pub mod up;

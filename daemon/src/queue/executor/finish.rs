@@ -10,7 +10,7 @@ use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::{StoreResult, now_micros};
 use bolt_shared::model::*;
 use bolt_shared::protocol::Event;
-use rusqlite::Connection;
+use bolt_sql::Db;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -156,10 +156,10 @@ fn retry_of(ctx: &RunContext, state: RunState) -> Option<(i64, i64)> {
 }
 
 /// Retries for runs found lost at start-up, per their workflow's policy.
-pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<Vec<String>> {
+pub fn retry_lost(db: &dyn Db, lost: &[(String, String)]) -> StoreResult<Vec<String>> {
     let mut queued = Vec::new();
     for (run_id, work_order_id) in lost {
-        let Some(run) = crate::store::runs::lost(conn, run_id)? else {
+        let Some(run) = crate::store::runs::lost(db, run_id)? else {
             continue;
         };
         let policy = Policy {
@@ -174,7 +174,7 @@ pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<V
             continue;
         };
         let retry = insert_run(
-            conn,
+            db,
             work_order_id,
             &run.version_id,
             run.starting_job.as_deref(),
@@ -184,8 +184,50 @@ pub fn retry_lost(conn: &Connection, lost: &[(String, String)]) -> StoreResult<V
             next,
             not_before,
         )?;
-        refresh_work_order(conn, work_order_id)?;
+        refresh_work_order(db, work_order_id)?;
         queued.push(retry);
     }
     Ok(queued)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+    use crate::store::work_orders::fixture;
+    use bolt_sql::{DbExt, params};
+
+    #[test]
+    fn a_lost_run_is_retried_by_its_policy_and_not_past_its_last_attempt() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "lost");
+            fixture::work_order(db, "wo2", "w", "p");
+            fixture::run(db, "last", "wo2", "w", "lost", 1);
+            suite::seed(db, "UPDATE runs SET attempt = 3 WHERE id = 'last'");
+            let before = now_micros();
+            let lost = [
+                ("r1".to_string(), "wo".to_string()),
+                ("last".to_string(), "wo2".to_string()),
+                ("gone".to_string(), "wo".to_string()),
+            ];
+            let queued = retry_lost(db, &lost).unwrap();
+            assert_eq!(queued.len(), 1);
+            let (attempt, origin, not_before): (i64, String, i64) = db
+                .query_row(
+                    "SELECT attempt, origin, not_before FROM runs WHERE id = ?1",
+                    params![queued[0]],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!((attempt, origin.as_str()), (2, "retry"));
+            // The workflow's backoff (10 s) before the second attempt.
+            assert!(not_before >= before + 10_000_000);
+            let state: String = db
+                .query_one("SELECT state FROM work_orders WHERE id = 'wo'", params![])
+                .unwrap();
+            assert_eq!(state, "pending");
+        });
+    }
 }

@@ -13,7 +13,7 @@ use crate::store::dataclips::{self};
 use crate::store::{StoreError, StoreResult};
 use crate::{credentials, workflows};
 use bolt_shared::model::*;
-use rusqlite::Connection;
+use bolt_sql::Db;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,11 +41,11 @@ pub(super) struct RunContext {
 
 /// Reads everything a run needs (one statement) and its pinned workflow version.
 pub(super) fn load_context(
-    conn: &Connection,
+    db: &dyn Db,
     run_id: &str,
     daemon_config: &bolt_shared::Config,
 ) -> StoreResult<RunContext> {
-    let row = crate::store::runs::to_execute(conn, run_id)?;
+    let row = crate::store::runs::to_execute(db, run_id)?;
     let crate::store::runs::RunToExecute {
         work_order_id,
         version_id,
@@ -64,7 +64,7 @@ pub(super) fn load_context(
         input_wipe_reason: wipe_reason,
         trigger_key,
     } = row;
-    let (_, spec) = workflows::version(conn, &version_id)?;
+    let (_, spec) = workflows::version(db, &version_id)?;
     let input = match body {
         None => None,
         Some(body) => {
@@ -274,4 +274,64 @@ pub(super) async fn prepare(
         notes,
         collections_token,
     }))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+    use crate::store::work_orders::fixture;
+
+    const SNAPSHOT: &str = r#"{"key":"w","name":"W","jobs":[{"key":"a","name":"A","adaptor":"@openfn/language-common@3.3.4","body":"fn(s => s)"}],"triggers":[],"edges":[]}"#;
+
+    #[test]
+    fn a_run_context_holds_its_spec_input_and_limits() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "claimed");
+            suite::seed(
+                db,
+                &format!(
+                    "UPDATE workflow_versions SET snapshot = '{SNAPSHOT}' WHERE id = 'v-w';
+                     UPDATE workflows SET run_timeout_secs = 999999 WHERE id = 'w';
+                     UPDATE dataclips SET type = 'http_request', request = '{{\"method\":\"POST\"}}' WHERE id = 'in-wo'"
+                ),
+            );
+            let config = bolt_shared::Config::default();
+            let ctx = load_context(db, "r1", &config).unwrap();
+            assert_eq!(
+                (ctx.work_order_id.as_str(), ctx.project_id.as_str()),
+                ("wo", "p")
+            );
+            assert_eq!(ctx.spec.jobs[0].key, "a");
+            assert_eq!(ctx.start.as_deref(), Some("a"));
+            assert_eq!(
+                ctx.input,
+                Some(serde_json::json!({"data": {"n": 1}, "request": {"method": "POST"}}))
+            );
+            assert_eq!(ctx.input_wiped, None);
+            assert!(!ctx.erase_all);
+            assert_eq!(
+                (ctx.attempt, ctx.max_attempts, ctx.backoff_secs),
+                (1, 3, 10)
+            );
+            // Past the operator's ceiling, the ceiling holds.
+            assert_eq!(
+                ctx.run_timeout,
+                Duration::from_secs(config.engine.max_run_timeout_secs)
+            );
+
+            suite::seed(
+                db,
+                "UPDATE dataclips SET body = NULL, wipe_reason = 'zero_persistence' WHERE id = 'in-wo'",
+            );
+            let wiped = load_context(db, "r1", &config).unwrap();
+            assert_eq!(wiped.input, None);
+            assert_eq!(wiped.input_wiped, Some(WipeReason::ZeroPersistence));
+            assert!(matches!(
+                load_context(db, "none", &config),
+                Err(StoreError::NotFound(_))
+            ));
+        });
+    }
 }

@@ -9,7 +9,7 @@ use crate::store::work_orders::{insert_run, refresh_work_order};
 use crate::store::{StoreError, StoreResult, now_micros};
 use bolt_shared::model::{Origin, RunState, WorkOrderState};
 use bolt_shared::protocol::Event;
-use rusqlite::Connection;
+use bolt_sql::Db;
 use std::sync::Arc;
 
 /// The error type such runs end with.
@@ -25,9 +25,9 @@ pub struct Expected {
 
 /// Whether every record a run queued is in the store. Its records are written without
 /// waiting; while the store refused writes, some were dropped.
-pub fn records_complete(conn: &Connection, run_id: &str, expected: &Expected) -> StoreResult<bool> {
-    let steps = crate::store::steps::counts_of_run(conn, run_id)?;
-    let log_lines = crate::store::logs::count_of_run(conn, run_id)?;
+pub fn records_complete(db: &dyn Db, run_id: &str, expected: &Expected) -> StoreResult<bool> {
+    let steps = crate::store::steps::counts_of_run(db, run_id)?;
+    let log_lines = crate::store::logs::count_of_run(db, run_id)?;
     Ok(steps.started as usize == expected.steps
         && steps.finished as usize == expected.finished_steps
         && log_lines as usize == expected.log_lines)
@@ -46,17 +46,13 @@ pub struct Requeued {
 /// Ends a run boltd could not record as an exception saying why, and queues it again with
 /// the same input and attempt number (the workflow's retries are left for the job's own
 /// failures). `None` if the run had already ended.
-pub fn end_and_requeue(
-    conn: &Connection,
-    run_id: &str,
-    why: &str,
-) -> StoreResult<Option<Requeued>> {
-    let Some(run) = crate::store::runs::in_flight(conn, run_id)? else {
+pub fn end_and_requeue(db: &dyn Db, run_id: &str, why: &str) -> StoreResult<Option<Requeued>> {
+    let Some(run) = crate::store::runs::in_flight(db, run_id)? else {
         return Ok(None);
     };
     let retry = match (&run.dataclip_id, run.has_input) {
         (Some(clip), true) => Some(insert_run(
-            conn,
+            db,
             &run.work_order_id,
             &run.version_id,
             run.starting_job.as_deref(),
@@ -76,8 +72,8 @@ pub fn end_and_requeue(
             "boltd could not record this run ({why}); its input is gone, so it could not be queued again"
         ),
     };
-    crate::store::runs::end_as_exception_of(conn, run_id, ERROR_TYPE, &message)?;
-    let work_order_state = refresh_work_order(conn, &run.work_order_id)?;
+    crate::store::runs::end_as_exception_of(db, run_id, ERROR_TYPE, &message)?;
+    let work_order_state = refresh_work_order(db, &run.work_order_id)?;
     Ok(Some(Requeued {
         run_id: run_id.to_string(),
         work_order_id: run.work_order_id,
@@ -149,14 +145,109 @@ pub async fn once_the_store_recovers(daemon: &Arc<Daemon>, run_id: &str, why: St
 /// At start, before runs still in flight are marked lost: ends the runs a previous boltd
 /// could not record (its journal's ids) and queues them again, whatever their workflow's
 /// retry policy says. Ids of runs that already ended are skipped.
-pub fn requeue_left_over(conn: &Connection, run_ids: &[String]) -> StoreResult<Vec<Requeued>> {
+pub fn requeue_left_over(db: &dyn Db, run_ids: &[String]) -> StoreResult<Vec<Requeued>> {
     let mut requeued = Vec::new();
     for run_id in run_ids {
         if let Some(done) =
-            end_and_requeue(conn, run_id, "the store refused writes until boltd stopped")?
+            end_and_requeue(db, run_id, "the store refused writes until boltd stopped")?
         {
             requeued.push(done);
         }
     }
     Ok(requeued)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+    use crate::store::work_orders::fixture;
+    use bolt_sql::{DbExt, params};
+
+    #[test]
+    fn records_are_complete_only_when_every_queued_step_and_line_is_stored() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "started");
+            suite::seed(
+                db,
+                "INSERT INTO steps (id, run_id, job_key, job_name, started_at, finished_at) VALUES ('s1', 'r1', 'a', 'A', 1, 2);
+                 INSERT INTO steps (id, run_id, job_key, job_name, started_at) VALUES ('s2', 'r1', 'b', 'B', 3);
+                 INSERT INTO log_lines (id, run_id, source, level, message, timestamp) VALUES (1, 'r1', 'JOB', 'info', 'x', 1)",
+            );
+            let all = Expected {
+                steps: 2,
+                finished_steps: 1,
+                log_lines: 1,
+            };
+            assert!(records_complete(db, "r1", &all).unwrap());
+            let a_line_lost = Expected {
+                log_lines: 2,
+                ..all
+            };
+            assert!(!records_complete(db, "r1", &a_line_lost).unwrap());
+            let an_end_lost = Expected {
+                finished_steps: 2,
+                ..all
+            };
+            assert!(!records_complete(db, "r1", &an_end_lost).unwrap());
+        });
+    }
+
+    #[test]
+    fn an_unrecorded_run_ends_as_a_store_error_and_runs_again_on_the_same_attempt() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "started");
+            suite::seed(
+                db,
+                "UPDATE runs SET attempt = 2, priority = 0 WHERE id = 'r1'",
+            );
+            let requeued = end_and_requeue(db, "r1", "the disk was full")
+                .unwrap()
+                .unwrap();
+            let retry = requeued.retry.clone().unwrap();
+            let ended: (String, String, String) = db
+                .query_row(
+                    "SELECT state, error_type, error_message FROM runs WHERE id = 'r1'",
+                    params![],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (ended.0.as_str(), ended.1.as_str()),
+                ("exception", ERROR_TYPE)
+            );
+            assert!(ended.2.contains("the disk was full") && ended.2.contains("queued again"));
+            let again: (i64, i64, String) = db
+                .query_row(
+                    "SELECT attempt, priority, state FROM runs WHERE id = ?1",
+                    params![retry],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(again, (2, 0, "available".into()));
+            assert_eq!(requeued.work_order_state, WorkOrderState::Pending);
+            // Ended already: nothing to do, at start-up either.
+            assert!(end_and_requeue(db, "r1", "again").unwrap().is_none());
+            let left_over = requeue_left_over(db, &["r1".to_string(), "none".to_string()]).unwrap();
+            assert!(left_over.is_empty());
+        });
+    }
+
+    #[test]
+    fn without_its_input_an_unrecorded_run_is_not_queued_again() {
+        suite::on_each_backend(|db| {
+            fixture::one_run(db, "claimed");
+            suite::seed(db, "UPDATE dataclips SET body = NULL WHERE id = 'in-wo'");
+            let requeued = requeue_left_over(db, &["r1".to_string()]).unwrap();
+            assert_eq!(requeued.len(), 1);
+            assert_eq!(requeued[0].retry, None);
+            let message: String = db
+                .query_one("SELECT error_message FROM runs WHERE id = 'r1'", params![])
+                .unwrap();
+            assert!(message.contains("its input is gone"));
+        });
+    }
 }
