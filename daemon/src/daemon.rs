@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
 use tokio::sync::Notify;
 use tokio::sync::watch;
 

@@ -15,7 +15,6 @@ use bolt_shared::model::*;
 use bolt_sql::Db;
 // show, dataclip, logs and failures read through store::inspect, which still takes a
 // rusqlite connection.
-use rusqlite::Connection;
 
 /// A workflow named by id, key or name, including deleted ones (they still have history).
 fn resolve_workflow(db: &dyn Db, workflow: &str) -> StoreResult<String> {
@@ -190,7 +189,7 @@ pub fn counts(db: &dyn Db, filter: &WorkOrderFilter) -> StoreResult<(Vec<StateCo
 }
 
 fn dataclip_info(
-    conn: &Connection,
+    conn: &dyn Db,
     id: Option<&str>,
     with_body: bool,
 ) -> StoreResult<Option<DataclipInfo>> {
@@ -201,7 +200,7 @@ fn dataclip_info(
 }
 
 /// A dataclip with its body; http_request inputs are shown as the job sees them.
-pub fn dataclip(conn: &Connection, id: &str) -> StoreResult<DataclipInfo> {
+pub fn dataclip(conn: &dyn Db, id: &str) -> StoreResult<DataclipInfo> {
     let mut info = dataclip_info(conn, Some(id), true)?
         .ok_or_else(|| StoreError::Invalid(format!("no dataclip `{id}`")))?;
     if info.kind == DataclipType::HttpRequest {
@@ -210,7 +209,7 @@ pub fn dataclip(conn: &Connection, id: &str) -> StoreResult<DataclipInfo> {
     Ok(info)
 }
 
-fn as_job_input(conn: &Connection, id: &str, body: Option<String>) -> StoreResult<Option<String>> {
+fn as_job_input(conn: &dyn Db, id: &str, body: Option<String>) -> StoreResult<Option<String>> {
     let Some(body) = body else { return Ok(None) };
     let request = inspect::dataclip_request(conn, id)?;
     let data: serde_json::Value = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
@@ -223,7 +222,7 @@ fn as_job_input(conn: &Connection, id: &str, body: Option<String>) -> StoreResul
 }
 
 /// `bolt show REF`: the work order a reference belongs to, with its runs and steps.
-pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<ShowResult> {
+pub fn show(conn: &dyn Db, reference: &str, bodies: bool) -> StoreResult<ShowResult> {
     let resolved = refs::resolve(conn, reference)?;
     let row = store::work_order_row(conn, &resolved.work_order_id)?;
     let input_id = inspect::work_order_input(conn, &row.id)?;
@@ -282,7 +281,7 @@ pub fn show(conn: &Connection, reference: &str, bodies: bool) -> StoreResult<Sho
     })
 }
 
-fn steps_of(conn: &Connection, run_id: &str, bodies: bool) -> StoreResult<Vec<StepView>> {
+fn steps_of(conn: &dyn Db, run_id: &str, bodies: bool) -> StoreResult<Vec<StepView>> {
     let mut steps = Vec::new();
     for StepRow {
         id,
@@ -331,7 +330,7 @@ pub const LOG_PAGE_BYTES: usize = 8 * 1024 * 1024;
 /// A page of log lines of a run (or of one step), oldest first, at or above `level`, after
 /// the line `after_id`; `more` when later lines did not fit in this page.
 pub fn logs(
-    conn: &Connection,
+    conn: &dyn Db,
     reference: &str,
     level: Option<LogLevel>,
     after_id: Option<i64>,
@@ -368,7 +367,7 @@ pub fn logs(
 
 /// Failed work orders grouped by (workflow, job, error type): what is broken right now.
 pub fn failures(
-    conn: &Connection,
+    conn: &dyn Db,
     since: Option<chrono::DateTime<chrono::Utc>>,
 ) -> StoreResult<Vec<FailureGroup>> {
     let since = since.map(|s| s.timestamp_micros()).unwrap_or(0);

@@ -101,6 +101,13 @@ pub trait Db {
     /// This connection as a trait object (implementations return `self`).
     fn as_dyn(&self) -> &dyn Db;
 
+    /// The SQLite connection under this one, for what only SQLite has (PRAGMAs, the
+    /// benchmark seeder's bulk statements, tests that poke at the file); None on
+    /// PostgreSQL. Store code written for both backends never needs it.
+    fn sqlite(&self) -> Option<&rusqlite::Connection> {
+        None
+    }
+
     /// Carries out a transaction boundary. Backends that need to watch them override it.
     #[doc(hidden)]
     fn transaction_control(&self, op: TxOp<'_>) -> Result<()> {
@@ -222,6 +229,10 @@ impl Db for Tx<'_> {
 
     fn as_dyn(&self) -> &dyn Db {
         self
+    }
+
+    fn sqlite(&self) -> Option<&rusqlite::Connection> {
+        self.db.sqlite()
     }
 
     fn transaction_control(&self, op: TxOp<'_>) -> Result<()> {

@@ -85,6 +85,10 @@ macro_rules! sqlite_db {
                 self
             }
 
+            fn sqlite(&self) -> Option<&rusqlite::Connection> {
+                Some(self)
+            }
+
             fn transaction(&self) -> Result<Tx<'_>> {
                 // rusqlite's own transactions are already open: nest a savepoint.
                 if $nested(self) {

@@ -53,7 +53,10 @@ fn create(path: &Path) -> Result<String, FileError> {
 
 /// Ids are 12 lowercase hex digits; anything else is not a file boltd wrote.
 fn valid(id: &str) -> bool {
-    id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    id.len() == 12
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 #[cfg(test)]

@@ -81,9 +81,10 @@ pub struct Joined {
 /// SQLite, every run left in flight is this node's.
 pub fn join(db: &dyn bolt_sql::Db, me: &Membership, workers: usize) -> StoreResult<Joined> {
     let cutoff = now_micros() - me.lease.as_micros() as i64;
-    if let Some(twin) = nodes::list(db)?.into_iter().find(|n| {
-        n.id == me.node_id && n.heartbeat_at >= cutoff && n.hostname != me.hostname
-    }) {
+    if let Some(twin) = nodes::list(db)?
+        .into_iter()
+        .find(|n| n.id == me.node_id && n.heartbeat_at >= cutoff && n.hostname != me.hostname)
+    {
         return Err(crate::store::StoreError::Invalid(format!(
             "another boltd node (on {}, pid {}) uses this node's id {} (the data dir was copied?): remove {} from one data dir and start that node again",
             twin.hostname, twin.pid, me.node_id, NODE_ID_FILE
@@ -103,7 +104,8 @@ pub fn join(db: &dyn bolt_sql::Db, me: &Membership, workers: usize) -> StoreResu
     })
 }
 
-const LOST_AT_RESTART: &str = "boltd stopped while this run was in progress (crash, kill or power loss)";
+const LOST_AT_RESTART: &str =
+    "boltd stopped while this run was in progress (crash, kill or power loss)";
 const LOST_WITH_NODE: &str = "the boltd node running it stopped heartbeating for longer than the lease (crash, kill, network or power loss); another node took over";
 const LOST_AT_STOP: &str = "boltd stopped before this run finished (its stop's grace ran out)";
 
@@ -176,11 +178,8 @@ async fn take_over_silent_nodes(daemon: &Arc<Daemon>, me: &Membership) -> StoreR
                 if !nodes::forget(tx, &node, Some(now_micros() - lease))? {
                     return Ok(None);
                 }
-                let lost = crate::store::work_orders::mark_lost(
-                    tx,
-                    Holder::Node(&node),
-                    LOST_WITH_NODE,
-                )?;
+                let lost =
+                    crate::store::work_orders::mark_lost(tx, Holder::Node(&node), LOST_WITH_NODE)?;
                 let retried = crate::queue::executor::retry_lost(tx, &lost)?;
                 Ok(Some((node, lost.len(), retried.len())))
             })

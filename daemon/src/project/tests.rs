@@ -158,11 +158,11 @@ fn changing_a_job_creates_a_new_version_and_reports_it() {
     let versions: i64 = store
         .readers
         .read_blocking(|c| {
-            Ok(
-                c.query_row("SELECT MAX(version) FROM workflow_versions", [], |r| {
-                    r.get(0)
-                })?,
-            )
+            Ok(bolt_sql::DbExt::query_one(
+                c,
+                "SELECT MAX(version) FROM workflow_versions",
+                &[],
+            )?)
         })
         .unwrap();
     assert_eq!(versions, 2);
@@ -323,9 +323,8 @@ fn collections_left_out_of_the_file_are_kept_unless_pruned() {
     assert_eq!(names(&store), ["patients-cache"]);
 }
 
-fn project_id_of(conn: &rusqlite::Connection) -> String {
-    conn.query_row("SELECT id FROM projects", [], |r| r.get(0))
-        .unwrap()
+fn project_id_of(conn: &dyn bolt_sql::Db) -> String {
+    bolt_sql::DbExt::query_one(conn, "SELECT id FROM projects", &[]).unwrap()
 }
 
 #[test]

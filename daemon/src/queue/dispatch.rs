@@ -26,6 +26,7 @@ fn worth_claiming(free: usize, max_in_flight: usize, engine_idle: bool) -> bool 
 
 pub async fn run(daemon: Arc<Daemon>) {
     let max_in_flight = daemon.config.workers().max(1) * IN_FLIGHT_PER_WORKER;
+    let node = daemon.membership.node_id.clone();
     let mut shutdown = daemon.shutdown_signal();
     loop {
         if !daemon.store.health.writable() {
@@ -42,10 +43,11 @@ pub async fn run(daemon: Arc<Daemon>) {
             max_in_flight,
             daemon.engine_slots.available_permits() > 0,
         ) {
+            let node = node.clone();
             match daemon
                 .store
                 .writer
-                .write_repeatable(move |tx| claim(tx, free))
+                .write_repeatable(move |tx| claim(tx, free, &node))
                 .await
             {
                 Ok(Claimed {

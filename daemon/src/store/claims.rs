@@ -47,8 +47,7 @@ const CANDIDATES: Sql = Sql::new(
          FOR UPDATE OF r SKIP LOCKED",
 );
 
-const MARK_CLAIMED: &str =
-    "UPDATE runs SET state = 'claimed', claimed_at = ?2 WHERE id = ?1 AND state = 'available'";
+const MARK_CLAIMED: &str = "UPDATE runs SET state = 'claimed', claimed_at = ?2, node_id = ?3 WHERE id = ?1 AND state = 'available'";
 
 const LIMITS: &str = "SELECT w.id, w.project_id, w.concurrency, p.concurrency
          FROM workflows w JOIN projects p ON p.id = w.project_id";
@@ -116,10 +115,10 @@ fn candidate_limit(free: usize) -> usize {
     (free * 2 + 16).min(512)
 }
 
-/// Claims up to `limit` runs. FIFO per workflow: once a workflow is at its limit, none of
+/// Claims up to `limit` runs for `node` (whose runs they become: see `cluster`). FIFO per workflow: once a workflow is at its limit, none of
 /// its later runs jump ahead. Call it in a write transaction (on PostgreSQL the claim lock
 /// lasts until that transaction ends).
-pub fn claim(db: &dyn Db, limit: usize) -> StoreResult<Claimed> {
+pub fn claim(db: &dyn Db, limit: usize, node: &str) -> StoreResult<Claimed> {
     if db.dialect() == Dialect::Postgres {
         db.execute(LOCK_CLAIMS, params![])?;
     }
@@ -169,7 +168,7 @@ pub fn claim(db: &dyn Db, limit: usize) -> StoreResult<Claimed> {
             blocked.push(workflow);
             continue;
         }
-        db.execute(MARK_CLAIMED, params![run_id, now_micros()])?;
+        db.execute(MARK_CLAIMED, params![run_id, now_micros(), node])?;
         active.add(workflow, project, 1);
         claimed.push(run_id);
     }
@@ -233,7 +232,7 @@ mod tests {
     use std::sync::{Arc, Barrier, Mutex};
 
     fn claim_in_transaction(db: &dyn Db, limit: usize) -> Claimed {
-        db.in_transaction(|tx| claim(tx, limit)).unwrap()
+        db.in_transaction(|tx| claim(tx, limit, "node-a")).unwrap()
     }
 
     fn finish(db: &dyn Db, run_id: &str) {
@@ -373,7 +372,7 @@ mod tests {
             barrier.wait();
             let (number, claimed) = db
                 .in_transaction(|tx| {
-                    let claimed = claim(tx, 2)?;
+                    let claimed = claim(tx, 2, "node-b")?;
                     // Claims are one at a time (the claim lock, or SQLite's write lock):
                     // numbered here, they are numbered in the order they happened.
                     Ok::<_, crate::store::StoreError>((

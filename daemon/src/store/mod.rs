@@ -24,8 +24,8 @@ pub mod logs;
 pub mod metrics;
 mod migrations;
 pub mod nodes;
-mod pg_writer;
 pub mod notify;
+mod pg_writer;
 pub mod pins;
 pub mod projects;
 mod reader;
@@ -444,6 +444,13 @@ pub fn open_connection(path: &Path) -> StoreResult<Connection> {
     Ok(conn)
 }
 
+/// The SQLite connection under `db`, for what only SQLite has (the benchmark seeder, tests
+/// that look at SQLite itself); an error naming `what` on PostgreSQL.
+pub fn sqlite_of<'a>(db: &'a dyn bolt_sql::Db, what: &str) -> StoreResult<&'a Connection> {
+    db.sqlite()
+        .ok_or_else(|| StoreError::Invalid(format!("{what} works on a SQLite store only")))
+}
+
 /// Current time as stored: microseconds since the Unix epoch.
 pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
@@ -470,6 +477,7 @@ pub(crate) fn migrate_for_tests(conn: &mut Connection, path: &Path) {
 
 #[cfg(test)]
 mod tests {
+    use bolt_sql::{DbExt, params};
     use super::*;
     use std::sync::atomic::Ordering;
 
@@ -495,7 +503,8 @@ mod tests {
     fn wal_frames(store: &Store) -> i64 {
         store
             .readers
-            .read_blocking(|conn| {
+            .read_blocking(|db| {
+                let conn = sqlite_of(db, "the WAL test")?;
                 Ok(conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?)
             })
             .unwrap()
@@ -527,7 +536,7 @@ mod tests {
             store
                 .writer
                 .write(move |tx| {
-                    tx.execute("INSERT INTO t (v) VALUES (?1)", [format!("{i:04096}")])?;
+                    tx.execute("INSERT INTO t (v) VALUES (?1)", params![format!("{i:04096}")])?;
                     Ok(())
                 })
                 .await
@@ -540,7 +549,7 @@ mod tests {
             .writer
             .write(|tx| {
                 Ok(tx
-                    .execute("INSERT INTO t (v) VALUES ('after')", [])
+                    .execute("INSERT INTO t (v) VALUES ('after')", params![])
                     .map(|_| ())?)
             })
             .await
@@ -553,7 +562,7 @@ mod tests {
         assert!(!wal_restart.load(Ordering::SeqCst));
         let rows: i64 = store
             .readers
-            .read_blocking(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?))
+            .read_blocking(|conn| Ok(conn.query_one("SELECT COUNT(*) FROM t", params![])?))
             .unwrap();
         assert_eq!(rows, 201, "nothing was lost on the way");
     }

@@ -66,9 +66,10 @@ impl Thread {
             if self.conn.is_none() && !self.connect_when_due() {
                 // Refusing: answer what comes in at once, and look again soon.
                 match jobs.recv_timeout(RECONNECT_EVERY / 10) {
-                    Ok(queued) => queued
-                        .job
-                        .refuse(Failure::refused(&self.health, "the database can't be reached")),
+                    Ok(queued) => queued.job.refuse(Failure::refused(
+                        &self.health,
+                        "the database can't be reached",
+                    )),
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     Err(mpsc::RecvTimeoutError::Disconnected) => return,
                 }

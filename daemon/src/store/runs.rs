@@ -135,7 +135,7 @@ pub fn mark_started(db: &dyn Db, run_id: &str) -> StoreResult<()> {
 /// Puts a claimed run that never started back in the queue; false if it had moved on.
 pub fn release_claim(db: &dyn Db, run_id: &str) -> StoreResult<bool> {
     Ok(db.execute(
-        "UPDATE runs SET state = 'available', claimed_at = NULL WHERE id = ?1 AND state = 'claimed'",
+        "UPDATE runs SET state = 'available', claimed_at = NULL, node_id = NULL WHERE id = ?1 AND state = 'claimed'",
         params![run_id],
     )? > 0)
 }

@@ -51,7 +51,8 @@ pub fn deploy_example(store: &Store) -> anyhow::Result<Vec<Workflow>> {
 
 /// The example project's workflows as deployed in the store.
 pub fn load_workflows(store: &Store) -> anyhow::Result<Vec<Workflow>> {
-    let workflows = store.readers.read_blocking(|conn| {
+    let workflows = store.readers.read_blocking(|db| {
+        let conn = super::sqlite_of(db, "the seeder")?;
         let mut stmt = conn.prepare(
             "SELECT w.key, w.id, w.project_id,
                     (SELECT v.id FROM workflow_versions v WHERE v.workflow_id = w.id ORDER BY v.version DESC LIMIT 1),
@@ -637,7 +638,8 @@ pub fn seed(store: &Store, workflows: &[Workflow], total: u64) -> anyhow::Result
 /// Samples ids and patients from a store seeded earlier (`bolt-bench seed`), and counts its
 /// work orders.
 pub fn sample(store: &Store) -> StoreResult<(u64, Seeded)> {
-    store.readers.read_blocking(|conn| {
+    store.readers.read_blocking(|db| {
+        let conn = super::sqlite_of(db, "the seeder")?;
         let total: i64 = conn.query_row("SELECT COUNT(*) FROM work_orders", [], |r| r.get(0))?;
         let mut ids = conn.prepare("SELECT id FROM work_orders WHERE rowid % 97 = 0")?;
         let sample_ids: Vec<String> = ids

@@ -376,22 +376,39 @@ fn write_summary(db: &dyn Db, work_order_id: &str, summary: &Summary) -> StoreRe
     Ok(())
 }
 
-/// Marks runs a crashed daemon left `claimed`/`started` as lost, as Lightning's janitor
-/// does, and returns the affected (run id, work order id) pairs.
-pub fn mark_lost(db: &dyn Db) -> StoreResult<Vec<(String, String)>> {
+/// Whose claimed and started runs [`mark_lost`] ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder<'a> {
+    /// Every node's: the store has one node (SQLite).
+    Anyone,
+    /// One node's (and runs no node holds, claimed before nodes were recorded).
+    Node(&'a str),
+}
+
+/// Marks the runs a stopped or crashed node left `claimed`/`started` as lost, as
+/// Lightning's janitor does, saying `why`; returns the (run id, work order id) pairs.
+pub fn mark_lost(db: &dyn Db, holder: Holder<'_>, why: &str) -> StoreResult<Vec<(String, String)>> {
     let now = now_micros();
-    let lost: Vec<(String, String, String)> = db.query_map(
-        "SELECT id, work_order_id, state FROM runs WHERE state IN ('claimed', 'started')",
-        params![],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    let lost: Vec<(String, String, String)> = match holder {
+        Holder::Anyone => db.query_map(
+            "SELECT id, work_order_id, state FROM runs WHERE state IN ('claimed', 'started')",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?,
+        Holder::Node(node) => db.query_map(
+            "SELECT id, work_order_id, state FROM runs WHERE state IN ('claimed', 'started')
+               AND (node_id = ?1 OR node_id IS NULL)",
+            params![node],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?,
+    };
     for (run_id, work_order_id, state) in &lost {
         let error_type = if state == "claimed" {
             "LostAfterClaim"
         } else {
             "LostAfterStart"
         };
-        mark_run_lost(db, run_id, error_type, now)?;
+        mark_run_lost(db, run_id, error_type, why, now)?;
         refresh_work_order(db, work_order_id)?;
         crate::notify::events::run_ended(db, run_id)?;
     }
@@ -399,13 +416,19 @@ pub fn mark_lost(db: &dyn Db) -> StoreResult<Vec<(String, String)>> {
 }
 
 /// Ends a run and its unfinished steps as lost.
-fn mark_run_lost(db: &dyn Db, run_id: &str, error_type: &str, now: i64) -> StoreResult<()> {
+fn mark_run_lost(
+    db: &dyn Db,
+    run_id: &str,
+    error_type: &str,
+    why: &str,
+    now: i64,
+) -> StoreResult<()> {
     db.execute(
-        "UPDATE runs SET state = 'lost', error_type = ?2, error_message = ?3, finished_at = ?4 WHERE id = ?1",
+        "UPDATE runs SET state = 'lost', error_type = ?2, error_message = ?3, finished_at = ?4 WHERE id = ?1 AND state IN ('claimed', 'started')",
         params![
             run_id,
             error_type,
-            "boltd stopped while this run was in progress (crash, kill or power loss)",
+            why,
             now
         ],
     )?;
@@ -765,7 +788,7 @@ mod tests {
                 "INSERT INTO steps (id, run_id, job_key, job_name, exit_reason, started_at, finished_at) VALUES ('s1', 'r1', 'a', 'A', 'success', 1, 2);
                  INSERT INTO steps (id, run_id, job_key, job_name, started_at) VALUES ('s2', 'r1', 'b', 'B', 3)",
             );
-            mark_run_lost(db, "r1", "LostAfterStart", 99).unwrap();
+            mark_run_lost(db, "r1", "LostAfterStart", "boltd stopped", 99).unwrap();
             let run: (String, String, i64) = db
                 .query_row(
                     "SELECT state, error_type, finished_at FROM runs WHERE id = 'r1'",
@@ -903,11 +926,15 @@ mod tests {
                 (not_cancelled.state, not_cancelled.work_order_state),
                 (RunState::Started, None)
             );
-            let lost = mark_lost(db).unwrap();
+            let lost = mark_lost(db, Holder::Anyone, "boltd stopped").unwrap();
             assert_eq!(lost, [(retry.clone(), wo.to_string())]);
             assert_eq!(run_state(db, &retry), "lost");
             assert_eq!(work_order_row(db, wo)[0], Value::Text("lost".into()));
-            assert!(mark_lost(db).unwrap().is_empty());
+            assert!(
+                mark_lost(db, Holder::Anyone, "boltd stopped")
+                    .unwrap()
+                    .is_empty()
+            );
             // The history counts followed: the work order is counted as lost only.
             let counts: Vec<(String, i64)> = db
                 .query_map(

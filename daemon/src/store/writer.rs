@@ -849,7 +849,6 @@ pub(super) fn in_savepoint_attempt(
             Some((text, kind)) => Attempt::Fault(text, kind),
             None => Attempt::Failed,
         },
-        (Err(_), Attempt::Done) => Attempt::Failed,
         (_, outcome) => outcome,
     }
 }
@@ -864,6 +863,7 @@ fn keep_index_if(succeeded: bool, index: &mut Vec<fts_queue::Entry>) {
 
 #[cfg(test)]
 mod tests {
+    use bolt_sql::{DbExt, params};
     use super::super::{Health, Readers, Store, StoreError};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -884,9 +884,7 @@ mod tests {
         store
             .readers
             .read_blocking(|conn| {
-                let mut stmt = conn.prepare("SELECT v FROM t ORDER BY v")?;
-                let rows = stmt.query_map([], |r| r.get(0))?;
-                Ok(rows.collect::<Result<Vec<i64>, _>>()?)
+                Ok(conn.query_map("SELECT v FROM t ORDER BY v", params![], |r| r.get(0))?)
             })
             .unwrap()
     }
@@ -904,7 +902,7 @@ mod tests {
                 writer
                     .write_repeatable(move |tx| {
                         attempts.fetch_add(1, Ordering::SeqCst);
-                        tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                        tx.execute("INSERT INTO t (v) VALUES (?1)", params![v])?;
                         Ok(v)
                     })
                     .await
@@ -933,8 +931,8 @@ mod tests {
         for v in 0..300i64 {
             let writer = store.writer.clone();
             waits.push(tokio::spawn(async move {
-                let insert = move |tx: &rusqlite::Transaction<'_>| {
-                    tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                let insert = move |tx: &dyn bolt_sql::Db| {
+                    tx.execute("INSERT INTO t (v) VALUES (?1)", params![v])?;
                     Ok(v)
                 };
                 if v % 3 == 0 {
@@ -997,7 +995,7 @@ mod tests {
     async fn insert(writer: &super::Writer, v: i64) -> Result<(), StoreError> {
         writer
             .write_repeatable(move |tx| {
-                tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                tx.execute("INSERT INTO t (v) VALUES (?1)", params![v])?;
                 Ok(())
             })
             .await
@@ -1005,7 +1003,7 @@ mod tests {
 
     fn count(readers: &Readers, sql: &'static str) -> i64 {
         readers
-            .read_blocking(move |conn| Ok(conn.query_row(sql, [], |r| r.get(0))?))
+            .read_blocking(move |conn| Ok(conn.query_one(sql, params![])?))
             .unwrap()
     }
 
@@ -1091,7 +1089,7 @@ mod tests {
         );
         insert(&writer, 1).await.unwrap();
         let big = writer.write(|tx| {
-            tx.execute("INSERT INTO t (v) VALUES (zeroblob(1000000))", [])?;
+            tx.execute("INSERT INTO t (v) VALUES (zeroblob(1000000))", params![])?;
             Ok(())
         });
         let err = big.await.unwrap_err();
@@ -1122,7 +1120,7 @@ mod tests {
                 writer
                     .write(move |tx| {
                         super::super::dataclips::index(tx, "wo", "input", "ref", word)?;
-                        tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                        tx.execute("INSERT INTO t (v) VALUES (?1)", params![v])?;
                         Ok(())
                     })
                     .await
@@ -1134,10 +1132,9 @@ mod tests {
             store
                 .readers
                 .read_blocking(move |conn| {
-                    Ok(conn.query_row(
+                    Ok(conn.query_one::<i64>(
                         "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH ?1",
-                        [word],
-                        |r| r.get::<_, i64>(0),
+                        params![word],
                     )?)
                 })
                 .unwrap()

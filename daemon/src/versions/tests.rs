@@ -3,7 +3,7 @@
 use super::*;
 use crate::project::{apply, parse_project};
 use crate::store::Store;
-use rusqlite::Connection;
+use bolt_sql::DbExt;
 
 fn project(body: &str, cron: &str) -> String {
     format!(
@@ -22,7 +22,7 @@ fn deploy(store: &Store, yaml: &str) {
 
 fn read<T: Send + 'static>(
     store: &Store,
-    f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    f: impl FnOnce(&dyn bolt_sql::Db) -> StoreResult<T> + Send + 'static,
 ) -> StoreResult<T> {
     store.readers.read_blocking(f)
 }
@@ -133,7 +133,7 @@ fn rollback_writes_a_new_equal_version_and_keeps_history() {
     assert_eq!(v1, v3);
     // The live rows follow: the trigger fires on the old schedule again.
     let cron: String = read(&store, |c| {
-        Ok(c.query_row("SELECT cron_expression FROM triggers", [], |r| r.get(0))?)
+        Ok(c.query_one("SELECT cron_expression FROM triggers", &[])?)
     })
     .unwrap();
     assert_eq!(cron, "0 * * * *");
@@ -143,10 +143,9 @@ fn rollback_writes_a_new_equal_version_and_keeps_history() {
         .unwrap();
     assert_eq!(again.new_version, None, "already equal: no new version");
     let audited: String = read(&store, |c| {
-        Ok(c.query_row(
+        Ok(c.query_one(
             "SELECT metadata FROM audit_events WHERE action = 'workflow.rolled_back'",
-            [],
-            |r| r.get(0),
+            &[],
         )?)
     })
     .unwrap();

@@ -5,6 +5,7 @@
 
 use anyhow::{Context, anyhow};
 use bolt_daemon::history;
+use bolt_daemon::store::sqlite_of;
 use bolt_daemon::queue::reruns;
 use bolt_daemon::store::history as store_history;
 use bolt_daemon::store::refs as store_refs;
@@ -155,7 +156,9 @@ fn time_query(
     let budget = Instant::now();
     while timings.len() < REPEATS && (timings.is_empty() || budget.elapsed() < QUERY_BUDGET) {
         let started = Instant::now();
-        rows += store.readers.read_blocking(|conn| query(conn, rng))?;
+        rows += store
+            .readers
+            .read_blocking(|db| query(sqlite_of(db, "the history benchmark")?, rng))?;
         timings.push(started.elapsed());
     }
     let t = Timings(timings);
@@ -434,7 +437,8 @@ fn explain(
         ("failed+workflow", failed, Some(workflow), None),
     ];
     println!("query plans (as history.rs builds them):");
-    store.readers.read_blocking(|conn| {
+    store.readers.read_blocking(|db| {
+        let conn = sqlite_of(db, "the query plans")?;
         let mut plans: Vec<(String, String, Vec<rusqlite::types::Value>)> = Vec::new();
         for (label, states, workflow, since) in cases {
             let filter = WorkOrderFilter {
