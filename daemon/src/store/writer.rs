@@ -912,7 +912,7 @@ mod tests {
         for wait in waits {
             match wait.await.unwrap() {
                 Ok(_) => {}
-                Err(StoreError::Sqlite(_)) => failed += 1,
+                Err(StoreError::Db(err)) if err.is_unique_violation() => failed += 1,
                 Err(other) => panic!("unexpected error: {other}"),
             }
         }
