@@ -244,6 +244,29 @@ pub async fn leave(daemon: &Arc<Daemon>) -> StoreResult<()> {
     Ok(())
 }
 
+/// Drops this node's webhook trigger cache whenever another node changed workflows (its
+/// `WorkflowsChanged` arrives through the event relay), until boltd stops.
+pub async fn follow_changes(daemon: Arc<Daemon>) {
+    let mut events = daemon.events.subscribe();
+    let mut shutdown = daemon.shutdown_signal();
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = shutdown.changed() => return,
+        };
+        match event {
+            Ok(bolt_shared::protocol::Event::WorkflowsChanged)
+            // Missed events may have been a change: forget rather than serve a stale trigger.
+            | Ok(bolt_shared::protocol::Event::Lagged { .. })
+            | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                daemon.webhook_triggers.invalidate();
+            }
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
 /// The default lease: a node silent this long is taken for lost.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 

@@ -84,6 +84,19 @@ pub async fn run(resolved: Resolved, http_override: Option<String>) -> anyhow::R
         "boltd started"
     );
 
+    // With other nodes on the store: their live events reach this node's clients, and
+    // theirs this node's (kept until boltd stops).
+    let _relay = match &location {
+        Location::Postgres(settings) => {
+            tokio::spawn(crate::cluster::follow_changes(daemon.clone()));
+            Some(crate::process::relay::start(
+                settings.clone(),
+                daemon.membership.node_id.clone(),
+                &daemon.events,
+            ))
+        }
+        Location::DataDir(_) => None,
+    };
     let mut signals = Signals::install();
     let mut webhooks = None;
     if !daemon.config.http.listen.is_empty() {

@@ -477,8 +477,8 @@ pub(crate) fn migrate_for_tests(conn: &mut Connection, path: &Path) {
 
 #[cfg(test)]
 mod tests {
-    use bolt_sql::{DbExt, params};
     use super::*;
+    use bolt_sql::{DbExt, params};
     use std::sync::atomic::Ordering;
 
     #[test]
@@ -536,7 +536,10 @@ mod tests {
             store
                 .writer
                 .write(move |tx| {
-                    tx.execute("INSERT INTO t (v) VALUES (?1)", params![format!("{i:04096}")])?;
+                    tx.execute(
+                        "INSERT INTO t (v) VALUES (?1)",
+                        params![format!("{i:04096}")],
+                    )?;
                     Ok(())
                 })
                 .await

@@ -234,3 +234,134 @@ fn attempt_until_no_conflict(tx: &dyn Db, job: &mut dyn RepeatableJob) -> Attemp
     }
     attempt
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{Store, StoreError};
+    use bolt_sql::testing::PgScratch;
+    use bolt_sql::{DbExt, params};
+    use std::time::{Duration, Instant};
+
+    fn open(scratch: &PgScratch) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_postgres(&scratch.settings(), dir.path(), 2).unwrap();
+        (dir, store)
+    }
+
+    async fn insert(store: &Store, table: &str, v: i64) -> Result<(), StoreError> {
+        let sql = format!("INSERT INTO {table} (v) VALUES (?1)");
+        store
+            .writer
+            .write_repeatable(move |tx| {
+                tx.execute(&sql, params![v])?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn values(store: &Store, table: &str) -> Vec<i64> {
+        let sql = format!("SELECT v FROM {table} ORDER BY v");
+        store
+            .readers
+            .read(move |db| Ok(db.query_map(&sql, params![], |r| r.get(0))?))
+            .await
+            .unwrap()
+    }
+
+    /// Writes queued together share a commit; one that fails (a duplicate) fails alone,
+    /// and the rest are committed and readable.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_are_committed_together_and_a_failing_one_fails_alone() {
+        let Some(scratch) = PgScratch::new() else {
+            return;
+        };
+        let (_dir, store) = open(&scratch);
+        store
+            .writer
+            .write(|tx| Ok(tx.execute_batch("CREATE TABLE t (v BIGINT UNIQUE)")?))
+            .await
+            .unwrap();
+        let mut waits = Vec::new();
+        for v in [1, 2, 2, 3, 4, 5, 6] {
+            let store = store.clone();
+            waits.push(tokio::spawn(async move { insert(&store, "t", v).await }));
+        }
+        let mut failed = 0;
+        for wait in waits {
+            match wait.await.unwrap() {
+                Ok(()) => {}
+                Err(StoreError::Db(err)) if err.is_unique_violation() => failed += 1,
+                Err(other) => panic!("unexpected error: {other}"),
+            }
+        }
+        assert_eq!(failed, 1, "only the duplicate fails");
+        assert_eq!(values(&store, "t").await, [1, 2, 3, 4, 5, 6]);
+        let once = store
+            .writer
+            .write(|tx| Ok(tx.query_one::<i64>("SELECT COUNT(*) FROM t", params![])?))
+            .await
+            .unwrap();
+        assert_eq!(once, 6, "a one-off write sees the committed rows");
+    }
+
+    /// The writer's connection is killed (a server restart, a failover): the next write is
+    /// refused, never acknowledged, the store says why, and writes are taken again once a
+    /// new connection answers, without a restart.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lost_connection_refuses_writes_until_the_database_answers_again() {
+        let Some(scratch) = PgScratch::new() else {
+            return;
+        };
+        let (_dir, store) = open(&scratch);
+        let table = format!("lost_{}", scratch.schema().replace('-', "_"));
+        let create = format!("CREATE TABLE {table} (v BIGINT)");
+        store
+            .writer
+            .write(move |tx| Ok(tx.execute_batch(&create)?))
+            .await
+            .unwrap();
+        insert(&store, &table, 1).await.unwrap();
+        // Only this test's writer: its last statement named the table.
+        let admin = scratch.connect().unwrap();
+        let killed: i64 = admin
+            .query_one(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE query LIKE ?1 AND pid <> pg_backend_pid()",
+                params![format!("INSERT INTO {table}%")],
+            )
+            .unwrap();
+        assert_eq!(killed, 1, "the writer's connection was found");
+        let refused = insert(&store, &table, 2).await.unwrap_err();
+        assert!(
+            matches!(refused, StoreError::Refusing(_)),
+            "refused, not acknowledged: {refused}"
+        );
+        let health = store.health.snapshot();
+        assert!(!health.writable);
+        assert!(
+            health
+                .advice
+                .as_deref()
+                .unwrap_or("")
+                .contains("PostgreSQL"),
+            "{health:?}"
+        );
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match insert(&store, &table, 3).await {
+                Ok(()) => break,
+                Err(StoreError::Refusing(_)) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(other) => panic!("writes did not resume: {other}"),
+            }
+        }
+        assert!(store.health.writable());
+        assert_eq!(store.health.faults(), 1);
+        assert_eq!(
+            values(&store, &table).await,
+            [1, 3],
+            "the refused write left nothing"
+        );
+    }
+}

@@ -863,8 +863,8 @@ fn keep_index_if(succeeded: bool, index: &mut Vec<fts_queue::Entry>) {
 
 #[cfg(test)]
 mod tests {
-    use bolt_sql::{DbExt, params};
     use super::super::{Health, Readers, Store, StoreError};
+    use bolt_sql::{DbExt, params};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::time::Duration;

@@ -66,31 +66,41 @@ pub async fn wait_for_run(
     }
 }
 
-/// True once `run_id` has reached a final state; false if the event bus closed.
+/// True once `run_id` has reached a final state; false if the event bus closed. Events
+/// say when; the store is asked too when events may have been missed (this subscriber fell
+/// behind, or another node's events were lost on their way) and every few seconds, since
+/// on a shared store the run may end on another node.
 async fn until_final(
     daemon: &Arc<Daemon>,
     events: &mut broadcast::Receiver<Event>,
     run_id: &str,
 ) -> bool {
+    let mut look = tokio::time::interval(STORE_LOOK);
+    look.tick().await;
     loop {
-        match events.recv().await {
-            Ok(Event::RunChanged { id, state, .. }) if id == run_id && state.is_final() => {
-                return true;
-            }
-            Ok(_) => {}
-            // Fell behind: check the store directly below.
-            Err(broadcast::error::RecvError::Lagged(_)) => {
-                if run_state(daemon, run_id)
-                    .await
-                    .is_some_and(RunState::is_final)
-                {
+        let ask_store = tokio::select! {
+            event = events.recv() => match event {
+                Ok(Event::RunChanged { id, state, .. }) if id == run_id && state.is_final() => {
                     return true;
                 }
-            }
-            Err(broadcast::error::RecvError::Closed) => return false,
+                Ok(Event::Lagged { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => true,
+                Ok(_) => false,
+                Err(broadcast::error::RecvError::Closed) => return false,
+            },
+            _ = look.tick() => true,
+        };
+        if ask_store
+            && run_state(daemon, run_id)
+                .await
+                .is_some_and(RunState::is_final)
+        {
+            return true;
         }
     }
 }
+
+/// How often a wait for a run's end also asks the store.
+const STORE_LOOK: Duration = Duration::from_secs(2);
 
 async fn finished(daemon: &Arc<Daemon>, run_id: &str) -> StoreResult<Option<Finished>> {
     let id = run_id.to_string();

@@ -5,13 +5,13 @@
 
 use anyhow::{Context, anyhow};
 use bolt_daemon::history;
-use bolt_daemon::store::sqlite_of;
 use bolt_daemon::queue::reruns;
 use bolt_daemon::store::history as store_history;
 use bolt_daemon::store::refs as store_refs;
 use bolt_daemon::store::seeder::{
     self, COMMON_WORD, Rng, Seeded, Workflow, deploy_example, id_at, load_workflows, seed,
 };
+use bolt_daemon::store::sqlite_of;
 use bolt_daemon::store::{DB_FILE, Store, StoreResult};
 use bolt_shared::model::{WorkOrderFilter, WorkOrderState};
 use std::path::{Path, PathBuf};

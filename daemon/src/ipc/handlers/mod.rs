@@ -45,8 +45,12 @@ pub async fn handle(
     let may_change_triggers = !is_read_only(&request);
     let result = dispatch(daemon, request, events, caller).await;
     if may_change_triggers {
-        // After the commit, so the next webhook lookup reads the new triggers.
+        // After the commit, so the next webhook lookup reads the new triggers. The event
+        // tells clients, and other nodes of a shared store (which drop their caches too).
         daemon.webhook_triggers.invalidate();
+        daemon
+            .events
+            .publish(bolt_shared::protocol::Event::WorkflowsChanged);
     }
     result
 }
