@@ -263,8 +263,10 @@ impl Store {
             }
         })?;
         drop(client);
+        let mut reader_settings = settings.clone();
+        reader_settings.application_name = format!("{} reader", settings.application_name);
         let pool = bolt_sql::PgPool::new(
-            settings.clone(),
+            reader_settings,
             bolt_sql::PoolOptions {
                 max_size: readers.max(1) as u32,
                 // While the database is down a read fails after this long (as unreachable).

@@ -36,7 +36,9 @@ const CONFLICT_RETRIES: usize = 5;
 
 /// Starts the writer thread for the database `settings` name. No connection is needed
 /// now: while there is none the store refuses writes and the thread keeps trying.
-pub fn start(settings: PgSettings, health: Arc<Health>) -> Writer {
+pub fn start(mut settings: PgSettings, health: Arc<Health>) -> Writer {
+    // Named, so `pg_stat_activity` tells the writer from the readers and the relay.
+    settings.application_name = format!("{} writer", settings.application_name);
     let (jobs, queue) = mpsc::channel::<Queued>();
     let thread = Thread {
         settings,
@@ -133,7 +135,11 @@ impl Thread {
         };
         let mut done = Done::default();
         let outcome = match conn.transaction() {
-            Err(err) => Err(err),
+            Err(err) => {
+                // Never run: answered with the batch's failure.
+                done.refused.extend(batch.into_iter().map(|queued| queued.job));
+                Err(err)
+            }
             Ok(tx) => {
                 for Queued { job, .. } in batch {
                     done.run(&tx, job);
@@ -237,14 +243,33 @@ fn attempt_until_no_conflict(tx: &dyn Db, job: &mut dyn RepeatableJob) -> Attemp
 
 #[cfg(test)]
 mod tests {
+    //! The sync PostgreSQL client can't run on an async thread: connections are made
+    //! outside the runtime, which only carries the writes (a channel) and the reads
+    //! (`spawn_blocking`), as in boltd.
+
     use crate::store::{Store, StoreError};
     use bolt_sql::testing::PgScratch;
     use bolt_sql::{DbExt, params};
     use std::time::{Duration, Instant};
 
-    fn open(scratch: &PgScratch) -> (tempfile::TempDir, Store) {
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn open(scratch: &PgScratch, table: &str) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_postgres(&scratch.settings(), dir.path(), 2).unwrap();
+        let mut settings = scratch.settings();
+        settings.application_name = table.to_string();
+        let store = Store::open_postgres(&settings, dir.path(), 2).unwrap();
+        let create = format!("CREATE TABLE {table} (v BIGINT UNIQUE)");
+        store
+            .writer
+            .write_blocking(move |tx| Ok(tx.execute_batch(&create)?))
+            .unwrap();
         (dir, store)
     }
 
@@ -270,98 +295,88 @@ mod tests {
 
     /// Writes queued together share a commit; one that fails (a duplicate) fails alone,
     /// and the rest are committed and readable.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn writes_are_committed_together_and_a_failing_one_fails_alone() {
+    #[test]
+    fn writes_are_committed_together_and_a_failing_one_fails_alone() {
         let Some(scratch) = PgScratch::new() else {
             return;
         };
-        let (_dir, store) = open(&scratch);
-        store
-            .writer
-            .write(|tx| Ok(tx.execute_batch("CREATE TABLE t (v BIGINT UNIQUE)")?))
-            .await
-            .unwrap();
-        let mut waits = Vec::new();
-        for v in [1, 2, 2, 3, 4, 5, 6] {
-            let store = store.clone();
-            waits.push(tokio::spawn(async move { insert(&store, "t", v).await }));
-        }
-        let mut failed = 0;
-        for wait in waits {
-            match wait.await.unwrap() {
-                Ok(()) => {}
-                Err(StoreError::Db(err)) if err.is_unique_violation() => failed += 1,
-                Err(other) => panic!("unexpected error: {other}"),
+        let (_dir, store) = open(&scratch, "t");
+        runtime().block_on(async {
+            let mut waits = Vec::new();
+            for v in [1, 2, 2, 3, 4, 5, 6] {
+                let store = store.clone();
+                waits.push(tokio::spawn(async move { insert(&store, "t", v).await }));
             }
-        }
-        assert_eq!(failed, 1, "only the duplicate fails");
-        assert_eq!(values(&store, "t").await, [1, 2, 3, 4, 5, 6]);
-        let once = store
-            .writer
-            .write(|tx| Ok(tx.query_one::<i64>("SELECT COUNT(*) FROM t", params![])?))
-            .await
-            .unwrap();
-        assert_eq!(once, 6, "a one-off write sees the committed rows");
+            let mut failed = 0;
+            for wait in waits {
+                match wait.await.unwrap() {
+                    Ok(()) => {}
+                    Err(StoreError::Db(err)) if err.is_unique_violation() => failed += 1,
+                    Err(other) => panic!("unexpected error: {other}"),
+                }
+            }
+            assert_eq!(failed, 1, "only the duplicate fails");
+            assert_eq!(values(&store, "t").await, [1, 2, 3, 4, 5, 6]);
+            let once = store
+                .writer
+                .write(|tx| Ok(tx.query_one::<i64>("SELECT COUNT(*) FROM t", params![])?))
+                .await
+                .unwrap();
+            assert_eq!(once, 6, "a one-off write sees the committed rows");
+        });
     }
 
     /// The writer's connection is killed (a server restart, a failover): the next write is
     /// refused, never acknowledged, the store says why, and writes are taken again once a
     /// new connection answers, without a restart.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_lost_connection_refuses_writes_until_the_database_answers_again() {
+    #[test]
+    fn a_lost_connection_refuses_writes_until_the_database_answers_again() {
         let Some(scratch) = PgScratch::new() else {
             return;
         };
-        let (_dir, store) = open(&scratch);
         let table = format!("lost_{}", scratch.schema().replace('-', "_"));
-        let create = format!("CREATE TABLE {table} (v BIGINT)");
-        store
-            .writer
-            .write(move |tx| Ok(tx.execute_batch(&create)?))
-            .await
-            .unwrap();
-        insert(&store, &table, 1).await.unwrap();
-        // Only this test's writer: its last statement named the table.
+        let (_dir, store) = open(&scratch, &table);
+        let rt = runtime();
+        rt.block_on(insert(&store, &table, 1)).unwrap();
+        // Only this test's writer, by its connection's name.
         let admin = scratch.connect().unwrap();
         let killed: i64 = admin
             .query_one(
                 "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
-                 WHERE query LIKE ?1 AND pid <> pg_backend_pid()",
-                params![format!("INSERT INTO {table}%")],
+                 WHERE application_name = ?1",
+                params![format!("{table} writer")],
             )
             .unwrap();
         assert_eq!(killed, 1, "the writer's connection was found");
-        let refused = insert(&store, &table, 2).await.unwrap_err();
-        assert!(
-            matches!(refused, StoreError::Refusing(_)),
-            "refused, not acknowledged: {refused}"
-        );
-        let health = store.health.snapshot();
-        assert!(!health.writable);
-        assert!(
-            health
-                .advice
-                .as_deref()
-                .unwrap_or("")
-                .contains("PostgreSQL"),
-            "{health:?}"
-        );
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            match insert(&store, &table, 3).await {
-                Ok(()) => break,
-                Err(StoreError::Refusing(_)) if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+        rt.block_on(async {
+            let refused = insert(&store, &table, 2).await.unwrap_err();
+            assert!(
+                matches!(refused, StoreError::Refusing(_)),
+                "refused, not acknowledged: {refused}"
+            );
+            let health = store.health.snapshot();
+            assert!(!health.writable);
+            assert!(
+                health.advice.as_deref().unwrap_or("").contains("PostgreSQL"),
+                "{health:?}"
+            );
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                match insert(&store, &table, 3).await {
+                    Ok(()) => break,
+                    Err(StoreError::Refusing(_)) if Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(other) => panic!("writes did not resume: {other}"),
                 }
-                Err(other) => panic!("writes did not resume: {other}"),
             }
-        }
-        assert!(store.health.writable());
-        assert_eq!(store.health.faults(), 1);
-        assert_eq!(
-            values(&store, &table).await,
-            [1, 3],
-            "the refused write left nothing"
-        );
+            assert!(store.health.writable());
+            assert_eq!(store.health.faults(), 1);
+            assert_eq!(
+                values(&store, &table).await,
+                [1, 3],
+                "the refused write left nothing"
+            );
+        });
     }
 }
