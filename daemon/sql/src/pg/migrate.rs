@@ -67,6 +67,8 @@ pub fn schema_version(db: &dyn Db) -> Result<i64> {
 }
 
 fn migrate_locked(db: &dyn Db, migrations: &[Migration]) -> Result<Migrated> {
+    // "relation already exists, skipping" on every start but the first is no news.
+    db.execute_batch("SET client_min_messages = warning")?;
     db.execute_batch(LEDGER)?;
     let from = schema_version(db)?;
     let known = migrations.iter().map(|m| m.version).max().unwrap_or(0);

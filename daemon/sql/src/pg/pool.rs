@@ -89,7 +89,7 @@ impl r2d2::HandleError<Error> for LogErrors {
 /// A pool of PostgreSQL connections.
 #[derive(Clone)]
 pub struct PgPool {
-    pool: r2d2::Pool<Manager>,
+    pool: Arc<ClosedOffRuntime>,
     settings: PgSettings,
     last_error: LastError,
 }
@@ -111,7 +111,7 @@ impl PgPool {
             .error_handler(Box::new(LogErrors(last_error.clone())))
             .build_unchecked(manager);
         Ok(PgPool {
-            pool,
+            pool: Arc::new(ClosedOffRuntime(Some(pool))),
             settings,
             last_error,
         })
@@ -119,7 +119,7 @@ impl PgPool {
 
     /// A connection, or [`ErrorKind::Unreachable`] when none could be had in time.
     pub fn get(&self) -> Result<PgConn> {
-        self.pool.get().map(PgConn).map_err(|_| {
+        self.pool.inner().get().map(PgConn).map_err(|_| {
             let last = self.last_error.lock().ok().and_then(|last| {
                 last.as_ref()
                     .map(|e| Error::new(e.kind(), e.message().to_string()))
@@ -133,8 +133,8 @@ impl PgPool {
                     format!(
                         "no connection to {} within {:?}: all {} are in use",
                         self.settings,
-                        self.pool.connection_timeout(),
-                        self.pool.max_size()
+                        self.pool.inner().connection_timeout(),
+                        self.pool.inner().max_size()
                     ),
                 ),
             }
@@ -148,8 +148,33 @@ impl PgPool {
 
     /// Connections open and idle now.
     pub fn state(&self) -> (u32, u32) {
-        let state = self.pool.state();
+        let state = self.pool.inner().state();
         (state.connections, state.idle_connections)
+    }
+}
+
+/// The pool itself, closed on a thread of its own when the last [`PgPool`] goes: closing
+/// a connection runs the sync client's own small runtime, which panics on a thread that
+/// drives async tasks (where boltd drops its store at exit).
+struct ClosedOffRuntime(Option<r2d2::Pool<Manager>>);
+
+impl ClosedOffRuntime {
+    fn inner(&self) -> &r2d2::Pool<Manager> {
+        // Only `drop` takes it.
+        self.0.as_ref().expect("the pool is there until dropped")
+    }
+}
+
+impl Drop for ClosedOffRuntime {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            let closing = std::thread::Builder::new()
+                .name("bolt-pg-close".into())
+                .spawn(move || drop(pool));
+            if let Ok(closing) = closing {
+                let _ = closing.join();
+            }
+        }
     }
 }
 
