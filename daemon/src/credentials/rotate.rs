@@ -171,12 +171,14 @@ fn sync_dir(dir: &Path) {
 
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "the encryption key ({source_name}, key check {key}) is not the key this store's credentials were written with (key check {store}): put back the key file that belongs with this store (after `bolt credential rotate-key` the one before is kept as {KEY_FILE}.old-…; after `bolt restore`, the key that was in use when the backup was made), or the stored credentials can't be read"
+    "the encryption key ({source_name}, key check {key}) is not the key this store's credentials were written with (key check {store}): put back the key file that belongs with this store (after `bolt credential rotate-key` the one before is kept as {KEY_FILE}.old-…; after `bolt restore`, the key that was in use when the backup was made), or the stored credentials can't be read{hint}"
 )]
 pub struct KeyMismatch {
     source_name: String,
     key: String,
     store: String,
+    /// More to say on a database several nodes share.
+    hint: String,
 }
 
 /// At boltd's start: checks that the key belongs with the store, finishes a rotation that
@@ -208,10 +210,18 @@ pub async fn reconcile(store: &Store, vault: Vault, data_dir: &Path) -> anyhow::
                 KeySource::Env => crate::secrets::ENV_KEY.to_string(),
                 KeySource::File(path) => path.display().to_string(),
             };
+            let hint = match store.database() {
+                Some(_) => format!(
+                    "; every node of a shared database needs the same key: copy {KEY_FILE} from a node that runs into {} (mode 0600), replacing the one this node made",
+                    data_dir.display()
+                ),
+                None => String::new(),
+            };
             Err(KeyMismatch {
                 source_name,
                 key: check,
                 store: stored,
+                hint,
             }
             .into())
         }

@@ -137,7 +137,8 @@ impl Thread {
         let outcome = match conn.transaction() {
             Err(err) => {
                 // Never run: answered with the batch's failure.
-                done.refused.extend(batch.into_iter().map(|queued| queued.job));
+                done.refused
+                    .extend(batch.into_iter().map(|queued| queued.job));
                 Err(err)
             }
             Ok(tx) => {
@@ -357,7 +358,11 @@ mod tests {
             let health = store.health.snapshot();
             assert!(!health.writable);
             assert!(
-                health.advice.as_deref().unwrap_or("").contains("PostgreSQL"),
+                health
+                    .advice
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("PostgreSQL"),
                 "{health:?}"
             );
             let deadline = Instant::now() + Duration::from_secs(15);
