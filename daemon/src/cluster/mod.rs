@@ -4,9 +4,9 @@
 //! - has an id (kept in the data dir, see `identity.rs`) and a row in `nodes`, heartbeated
 //!   every [`Membership::heartbeat`] with how many runs it has under way;
 //! - claims runs for itself (`runs.node_id`), so when it stops heartbeating for longer than
-//!   the lease, another node marks its claimed and started runs lost, retries them as the
-//!   workflow's retry policy says, and forgets the node (whoever deletes its row first does
-//!   it: a lost node is handled once);
+//!   the lease, another node puts the runs it claimed but never started back in the queue,
+//!   marks its started runs lost, retries them as the workflow's retry policy says, and
+//!   forgets the node (whoever deletes its row first does it: a lost node is handled once);
 //! - at start takes back its own runs left in flight by its previous process (a crash, a
 //!   kill), at once rather than after a lease;
 //! - at a clean stop puts the runs it claimed but didn't start back in the queue for the
@@ -178,6 +178,8 @@ async fn take_over_silent_nodes(daemon: &Arc<Daemon>, me: &Membership) -> StoreR
                 if !nodes::forget(tx, &node, Some(now_micros() - lease))? {
                     return Ok(None);
                 }
+                // Runs it claimed but never started did nothing yet: back to the queue.
+                nodes::release_claims(tx, &node)?;
                 let lost =
                     crate::store::work_orders::mark_lost(tx, Holder::Node(&node), LOST_WITH_NODE)?;
                 let retried = crate::queue::executor::retry_lost(tx, &lost)?;

@@ -19,6 +19,11 @@ pub async fn handle(
             "the backup path {path} must be absolute (bolt sends it so)"
         )));
     }
+    if let Some(database) = daemon.store.database() {
+        return Err(bad_request(format!(
+            "bolt backup copies a SQLite store; this boltd keeps its records in PostgreSQL ({database}): back that database up with PostgreSQL's own tools (pg_dump, or your provider's snapshots), and keep each node's bolt.key apart from it"
+        )));
+    }
     let db = daemon.data_dir.join(DB_FILE);
     let report = tokio::task::spawn_blocking(move || {
         // A frame per percent at most: a big store copies in many steps.
