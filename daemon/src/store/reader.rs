@@ -21,7 +21,7 @@ pub struct Readers {
 #[derive(Clone)]
 enum Backend {
     Sqlite(Arc<Shared>),
-    Postgres(PgPool),
+    Postgres(Box<PgPool>),
 }
 
 struct Shared {
@@ -68,7 +68,7 @@ impl Readers {
     /// Readers on a PostgreSQL pool.
     pub fn postgres(pool: PgPool) -> Readers {
         Readers {
-            backend: Backend::Postgres(pool),
+            backend: Backend::Postgres(Box::new(pool)),
         }
     }
 
