@@ -114,25 +114,56 @@ const LOST_AT_STOP: &str = "boltd stopped before this run finished (its stop's g
 pub async fn run(daemon: Arc<Daemon>) {
     let me = daemon.membership.clone();
     let mut shutdown = daemon.shutdown_signal();
+    let mut beating = Beating::default();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(me.heartbeat) => {}
             _ = shutdown.changed() => return,
         }
         if !daemon.store.health.writable() {
+            beating.stopped();
             continue;
         }
-        if let Err(err) = beat(&daemon, &me).await {
-            tracing::warn!(%err, "heartbeat failed");
+        match beat(&daemon, &me).await {
+            Ok(()) => beating.beat(),
+            Err(err) => {
+                beating.stopped();
+                tracing::warn!(%err, "heartbeat failed");
+            }
         }
         if me.shared {
-            if let Err(err) = take_over_silent_nodes(&daemon, &me).await {
-                tracing::warn!(%err, "taking over a silent node's runs failed");
+            if beating.for_at_least(me.lease) {
+                if let Err(err) = take_over_silent_nodes(&daemon, &me).await {
+                    tracing::warn!(%err, "taking over a silent node's runs failed");
+                }
             }
             if let Err(err) = reserve_log_ids(&daemon).await {
                 tracing::warn!(%err, "reserving log line ids failed");
             }
         }
+    }
+}
+
+/// Since when this node's heartbeats reach the database without a break. Only a node that
+/// has been heartbeating for a whole lease takes over others: after the database was down
+/// (or this node just started), every node's last heartbeat is old, and the others need a
+/// lease's time to show they are alive before anyone is taken for lost.
+#[derive(Default)]
+struct Beating {
+    since: Option<std::time::Instant>,
+}
+
+impl Beating {
+    fn beat(&mut self) {
+        self.since.get_or_insert_with(std::time::Instant::now);
+    }
+
+    fn stopped(&mut self) {
+        self.since = None;
+    }
+
+    fn for_at_least(&self, lease: Duration) -> bool {
+        self.since.is_some_and(|since| since.elapsed() >= lease)
     }
 }
 
@@ -275,6 +306,20 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_node_heartbeating_for_a_whole_lease_takes_over_others() {
+        let mut beating = Beating::default();
+        assert!(
+            !beating.for_at_least(Duration::ZERO),
+            "not before a first beat"
+        );
+        beating.beat();
+        assert!(beating.for_at_least(Duration::ZERO));
+        assert!(!beating.for_at_least(Duration::from_secs(30)));
+        beating.stopped();
+        assert!(!beating.for_at_least(Duration::ZERO), "a break starts over");
+    }
 
     #[test]
     fn several_heartbeats_fit_in_a_lease() {
