@@ -132,17 +132,12 @@ impl ConstantsForm {
             return Outcome::Stay;
         }
         self.error = None;
-        let last = self.rows.len().saturating_sub(1);
+        if let Some(at) = super::cursor::moved(key.code, self.selected, self.rows.len()) {
+            self.selected = at;
+            return Outcome::Stay;
+        }
         match key.code {
             KeyCode::Esc | KeyCode::Char('q') => Outcome::Close,
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.selected = (self.selected + 1).min(last);
-                Outcome::Stay
-            }
-            KeyCode::Char('k') | KeyCode::Up => {
-                self.selected = self.selected.saturating_sub(1);
-                Outcome::Stay
-            }
             KeyCode::Char('a') => {
                 self.rows.push((String::new(), String::new()));
                 self.selected = self.rows.len() - 1;

@@ -209,15 +209,12 @@ impl DiffView {
                 None => Outcome::Close,
             },
             KeyCode::Char('n') | KeyCode::Esc => Outcome::Close,
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.scroll = (self.scroll + 1).min(self.lines.len().saturating_sub(1));
+            code => {
+                if let Some(at) = super::cursor::moved(code, self.scroll, self.lines.len()) {
+                    self.scroll = at;
+                }
                 Outcome::Stay
             }
-            KeyCode::Char('k') | KeyCode::Up => {
-                self.scroll = self.scroll.saturating_sub(1);
-                Outcome::Stay
-            }
-            _ => Outcome::Stay,
         }
     }
 

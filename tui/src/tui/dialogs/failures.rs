@@ -33,10 +33,12 @@ impl Failures {
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
         let last = self.groups.len().saturating_sub(1);
+        if let Some(at) = super::cursor::moved(key.code, self.selected, self.groups.len()) {
+            self.selected = at;
+            return Outcome::Stay;
+        }
         match key.code {
             KeyCode::Esc | KeyCode::Char('q') => return Outcome::Close,
-            KeyCode::Char('j') | KeyCode::Down => self.selected = (self.selected + 1).min(last),
-            KeyCode::Char('k') | KeyCode::Up => self.selected = self.selected.saturating_sub(1),
             KeyCode::Char('g') | KeyCode::Home => self.selected = 0,
             KeyCode::Char('G') | KeyCode::End => self.selected = last,
             KeyCode::Enter => {

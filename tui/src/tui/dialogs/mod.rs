@@ -4,6 +4,7 @@
 pub mod confirm;
 pub mod constants;
 pub mod credform;
+mod cursor;
 pub mod editor;
 pub mod failures;
 pub mod filter;

@@ -84,17 +84,12 @@ impl VersionsView {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
-        let last = self.list.versions.len().saturating_sub(1);
+        if let Some(at) = super::cursor::moved(key.code, self.selected, self.list.versions.len()) {
+            self.selected = at;
+            return Outcome::Stay;
+        }
         match key.code {
             KeyCode::Esc | KeyCode::Char('q') => Outcome::Close,
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.selected = (self.selected + 1).min(last);
-                Outcome::Stay
-            }
-            KeyCode::Char('k') | KeyCode::Up => {
-                self.selected = self.selected.saturating_sub(1);
-                Outcome::Stay
-            }
             // What this version changed.
             KeyCode::Enter => match self.version() {
                 Some(v) if v > 1 => Outcome::Keep(self.diff(v - 1, v)),
@@ -211,16 +206,12 @@ impl DiffText {
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
         let last = self.lines.len().saturating_sub(1);
+        if let Some(at) = super::cursor::moved(key.code, self.scroll, self.lines.len()) {
+            self.scroll = at;
+            return Outcome::Stay;
+        }
         match key.code {
             KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => Outcome::Close,
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.scroll = (self.scroll + 1).min(last);
-                Outcome::Stay
-            }
-            KeyCode::Char('k') | KeyCode::Up => {
-                self.scroll = self.scroll.saturating_sub(1);
-                Outcome::Stay
-            }
             KeyCode::PageDown | KeyCode::Char(' ') => {
                 self.scroll = (self.scroll + 10).min(last);
                 Outcome::Stay
