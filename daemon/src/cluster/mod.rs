@@ -132,10 +132,10 @@ pub async fn run(daemon: Arc<Daemon>) {
             }
         }
         if me.shared {
-            if beating.for_at_least(me.lease) {
-                if let Err(err) = take_over_silent_nodes(&daemon, &me).await {
-                    tracing::warn!(%err, "taking over a silent node's runs failed");
-                }
+            if beating.for_at_least(me.lease)
+                && let Err(err) = take_over_silent_nodes(&daemon, &me).await
+            {
+                tracing::warn!(%err, "taking over a silent node's runs failed");
             }
             if let Err(err) = reserve_log_ids(&daemon).await {
                 tracing::warn!(%err, "reserving log line ids failed");
