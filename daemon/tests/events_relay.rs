@@ -196,6 +196,26 @@ fn a_log_line_longer_than_a_notification_arrives_cut() {
     });
 }
 
+/// B keeps publishing progress until A hears it again; what A received meanwhile.
+async fn until_a_hears_b_again(a: &mut Node, b: &Node) -> Vec<Event> {
+    let deadline = Instant::now() + ARRIVES_WITHIN;
+    let mut received = Vec::new();
+    let mut done = 0;
+    while !received
+        .iter()
+        .any(|e| matches!(e, Event::BulkProgress { .. }))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "A never heard B again: {received:?}"
+        );
+        done += 1;
+        b.bus.publish(Event::BulkProgress { done, total: 0 });
+        received.extend(a.rest().await);
+    }
+    received
+}
+
 #[test]
 fn the_listener_reconnects_after_its_connection_is_killed() {
     let Some(pg) = PgScratch::new() else { return };
@@ -209,22 +229,7 @@ fn the_listener_reconnects_after_its_connection_is_killed() {
             terminate(&settings, a.connection_name("events-in")).await,
             1
         );
-        // B keeps publishing until A hears it again.
-        let deadline = Instant::now() + ARRIVES_WITHIN;
-        let mut received = Vec::new();
-        let mut done = 0;
-        while !received
-            .iter()
-            .any(|e| matches!(e, Event::BulkProgress { .. }))
-        {
-            assert!(
-                Instant::now() < deadline,
-                "A never heard B again: {received:?}"
-            );
-            done += 1;
-            b.bus.publish(Event::BulkProgress { done, total: 0 });
-            received.extend(a.rest().await);
-        }
+        let received = until_a_hears_b_again(&mut a, &b).await;
         // On reconnecting, A told its subscribers they may have missed events.
         assert!(
             received.contains(&Event::Lagged { missed: 0 }),
@@ -249,21 +254,7 @@ fn a_killed_sender_connection_costs_a_lagged_notice_and_recovers() {
             terminate(&settings, b.connection_name("events-out")).await,
             1
         );
-        let deadline = Instant::now() + ARRIVES_WITHIN;
-        let mut received = Vec::new();
-        let mut done = 0;
-        while !received
-            .iter()
-            .any(|e| matches!(e, Event::BulkProgress { .. }))
-        {
-            assert!(
-                Instant::now() < deadline,
-                "A never heard B again: {received:?}"
-            );
-            done += 1;
-            b.bus.publish(Event::BulkProgress { done, total: 0 });
-            received.extend(a.rest().await);
-        }
+        let received = until_a_hears_b_again(&mut a, &b).await;
         // The first event after the kill was lost, and A's subscribers were told before
         // the next one arrived.
         assert!(

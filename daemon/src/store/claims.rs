@@ -443,18 +443,6 @@ mod tests {
 
     #[test]
     fn two_nodes_claiming_at_once_keep_limits_priority_and_fifo() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("claims.db");
-        let mut conn = crate::store::open_connection(&path).unwrap();
-        crate::store::migrate_for_tests(&mut conn, &path);
-        let other = crate::store::open_connection(&path).unwrap();
-        race(Box::new(conn), Box::new(other));
-
-        if let Some(scratch) = bolt_sql::testing::PgScratch::new() {
-            let first = scratch.connect().unwrap();
-            bolt_sql::pg::migrate(&first, bolt_sql::schema::POSTGRES).unwrap();
-            let second = scratch.connect().unwrap();
-            race(Box::new(first), Box::new(second));
-        }
+        crate::store::suite::with_two_connections(race);
     }
 }

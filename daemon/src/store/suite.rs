@@ -35,6 +35,30 @@ pub fn on_each_backend(test: impl Fn(&dyn Db)) {
     }
 }
 
+/// Runs `test` with two connections to one store, as two nodes would have (each may move
+/// to a thread of its own): on SQLite (two connections to one file), then on PostgreSQL
+/// when a test server is configured.
+pub fn with_two_connections(test: impl Fn(Box<dyn Db + Send>, Box<dyn Db + Send>)) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("two.db");
+    let mut conn = super::open_connection(&path).expect("open a SQLite store");
+    super::migrate_for_tests(&mut conn, &path);
+    let other = super::open_connection(&path).expect("open a second connection");
+    run_named(Dialect::Sqlite, || test(Box::new(conn), Box::new(other)));
+
+    if let Some(scratch) = PgScratch::new() {
+        let first = scratch
+            .connect()
+            .expect("connect to the PostgreSQL scratch schema");
+        bolt_sql::pg::migrate(&first, bolt_sql::schema::POSTGRES)
+            .expect("apply bolt's PostgreSQL schema");
+        let second = scratch.connect().expect("a second connection");
+        run_named(Dialect::Postgres, || {
+            test(Box::new(first), Box::new(second))
+        });
+    }
+}
+
 /// Runs set-up SQL (several statements) on either backend.
 pub fn seed(db: &dyn Db, sql: &str) {
     db.execute_batch(sql)
