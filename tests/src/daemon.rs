@@ -30,6 +30,8 @@ pub struct Daemon {
     program: Option<Program>,
     /// The PostgreSQL database boltd keeps its records in (see `store.rs`); None: SQLite.
     store: Option<Arc<ScratchDatabase>>,
+    /// The URL boltd is given for `store`, when not the database's own.
+    store_url: Option<String>,
 }
 
 /// A program that runs boltd, and the arguments before boltd's own: the benchmarks run
@@ -56,6 +58,9 @@ pub struct Options {
     /// cluster). Default: a fresh one of its own when the suite runs on PostgreSQL
     /// ([`crate::on_postgres`]), else SQLite in the data dir.
     pub store: Option<Arc<ScratchDatabase>>,
+    /// The URL boltd is given for `store` instead of the database's own: the same database
+    /// through a [`crate::TcpProxy`].
+    pub store_url: Option<String>,
 }
 
 impl Daemon {
@@ -105,6 +110,7 @@ impl Daemon {
             stderr: options.stderr,
             program: options.program,
             store,
+            store_url: options.store_url,
         };
         daemon.try_restart()?;
         Ok(daemon)
@@ -182,7 +188,9 @@ impl Daemon {
                     .unwrap_or_else(|_| Stdio::null()),
             });
         if let Some(store) = &self.store {
-            command.arg("--store").arg(&store.url);
+            command
+                .arg("--store")
+                .arg(self.store_url.as_deref().unwrap_or(&store.url));
         }
         for (key, value) in &self.env {
             command.env(key, value);

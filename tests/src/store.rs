@@ -73,6 +73,36 @@ impl ScratchDatabase {
     pub fn connect(&self) -> PgClient {
         connect(&self.url)
     }
+
+    /// The server's "host:port" (what a proxy in front of it forwards to).
+    pub fn server_address(&self) -> String {
+        let authority = authority(&self.url);
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, at)| at);
+        if host_port.contains(':') {
+            host_port.to_string()
+        } else {
+            format!("{host_port}:5432")
+        }
+    }
+
+    /// The database's URL with the server at `address` ("host:port") instead: through a
+    /// proxy.
+    pub fn url_through(&self, address: &str) -> String {
+        let authority = authority(&self.url);
+        let user = authority.rsplit_once('@').map(|(user, _)| user);
+        let replaced = match user {
+            Some(user) => format!("{user}@{address}"),
+            None => address.to_string(),
+        };
+        self.url.replacen(authority, &replaced, 1)
+    }
+}
+
+/// A URL's authority: between "://" and the next '/' (or '?', or the end).
+fn authority(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |at| &url[at + 3..]);
+    let end = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
+    &after_scheme[..end]
 }
 
 impl Drop for ScratchDatabase {
@@ -129,5 +159,23 @@ mod tests {
             "postgres://u:p@h/x?sslmode=disable"
         );
         assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+    }
+
+    #[test]
+    fn the_server_is_found_and_swapped_for_a_proxy() {
+        let database = |url: &str| ScratchDatabase {
+            url: url.into(),
+            name: "x".into(),
+            server: String::new(),
+        };
+        let with_user = database("postgres://root@127.0.0.1:5432/x?sslmode=disable");
+        assert_eq!(with_user.server_address(), "127.0.0.1:5432");
+        assert_eq!(
+            with_user.url_through("127.0.0.1:9"),
+            "postgres://root@127.0.0.1:9/x?sslmode=disable"
+        );
+        let bare = database("postgres://db/x");
+        assert_eq!(bare.server_address(), "db:5432");
+        assert_eq!(bare.url_through("127.0.0.1:9"), "postgres://127.0.0.1:9/x");
     }
 }
