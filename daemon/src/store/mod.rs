@@ -123,6 +123,12 @@ impl StoreError {
     pub fn is_conflict(&self) -> bool {
         matches!(self, StoreError::Db(err) if err.is_conflict())
     }
+
+    /// The database could not be reached (PostgreSQL): the store's trouble, not the
+    /// caller's, and gone once the database answers again.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Db(err) if err.is_unreachable())
+    }
 }
 
 #[derive(Clone)]
