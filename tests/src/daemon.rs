@@ -414,8 +414,24 @@ impl Daemon {
         }
     }
 
-    /// Reads the SQLite file's bytes (WAL included): for "secret never stored" checks.
+    /// A connection to boltd's store, whichever it is (SQLite's file in the data dir or
+    /// the PostgreSQL database): for checks of what was stored.
+    pub fn database(&self) -> Box<dyn bolt_sql::Db> {
+        match &self.store {
+            Some(store) => Box::new(store.connect()),
+            None => Box::new(
+                rusqlite::Connection::open(self.data.join("bolt.db")).expect("open bolt.db"),
+            ),
+        }
+    }
+
+    /// What the store holds: SQLite's file bytes (WAL included), or on PostgreSQL the text
+    /// of every row of every table ([`ScratchDatabase::stored_text`]). For "secret never
+    /// stored" checks.
     pub fn database_bytes(&self) -> Vec<u8> {
+        if let Some(store) = &self.store {
+            return store.stored_text().into_bytes();
+        }
         let mut bytes = Vec::new();
         for name in ["bolt.db", "bolt.db-wal"] {
             if let Ok(mut file) = std::fs::File::open(self.data.join(name)) {

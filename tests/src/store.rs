@@ -4,7 +4,7 @@
 //! when the test ends; `.ci/run` runs the suite both ways. Multi-node tests share one
 //! [`ScratchDatabase`] between several daemons whatever the variable says.
 
-use bolt_sql::{Db, PgClient, PgSettings};
+use bolt_sql::{Db, DbExt, PgClient, PgSettings, params};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The variable that runs the suite on PostgreSQL.
@@ -72,6 +72,46 @@ impl ScratchDatabase {
     /// A connection to the database (for checks a test makes itself).
     pub fn connect(&self) -> PgClient {
         connect(&self.url)
+    }
+
+    /// Every row of every table as text, BYTEA columns escaped so that text inside them
+    /// stays readable: what "never stored" checks search.
+    pub fn stored_text(&self) -> String {
+        let db = self.connect();
+        let columns: Vec<(String, String, String)> = db
+            .query_map(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns
+                 WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
+                params![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("the database's columns");
+        let mut tables: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (table, column, kind) in columns {
+            let text = match kind.as_str() {
+                "bytea" => format!("encode(\"{column}\", 'escape')"),
+                _ => format!("CAST(\"{column}\" AS TEXT)"),
+            };
+            tables.entry(table).or_default().push(text);
+        }
+        let mut out = String::new();
+        for (table, columns) in tables {
+            let rows: Vec<Option<String>> = db
+                .query_map(
+                    &format!(
+                        "SELECT concat_ws(' ', {}) FROM \"{table}\"",
+                        columns.join(", ")
+                    ),
+                    params![],
+                    |r| r.get(0),
+                )
+                .unwrap_or_else(|e| panic!("reading {table}: {e}"));
+            for row in rows.into_iter().flatten() {
+                out.push_str(&row);
+                out.push('\n');
+            }
+        }
+        out
     }
 
     /// The server's "host:port" (what a proxy in front of it forwards to).

@@ -289,12 +289,13 @@ impl Store {
                     .map_err(std::io::Error::other)
             }),
         ));
-        let writer = pg_writer::start(settings.clone(), health.clone());
+        let timings = Arc::new(timings::Timings::default());
+        let writer = pg_writer::start(settings.clone(), health.clone(), timings.clone());
         Ok(Store {
             writer,
             readers: Readers::postgres(pool),
             path: data_dir.join(DB_FILE),
-            timings: Arc::new(timings::Timings::default()),
+            timings,
             health,
             backend: Backend::Postgres { database },
         })

@@ -14,9 +14,16 @@
 //! retries). The store then refuses writes ([`Health`]: `bolt status` says why) and the
 //! thread tries a new connection every [`RECONNECT_EVERY`]; once one answers, writes are
 //! taken again, without a restart. Reads use their own pool, which reconnects by itself.
+//!
+//! # Timings
+//!
+//! As on SQLite, `bolt status` and `GET /metrics` show how long durable writes take (from
+//! queued to committed) and how long each commit takes: the server's flush of its WAL,
+//! which is what SQLite's `fdatasync` stands for.
 
 use super::fts_queue;
 use super::health::{FaultKind, Health};
+use super::timings::Timings;
 use super::writer::{
     Attempt, Failure, Job, MAX_BATCH, Queued, RepeatableJob, Reply, Writer, gather,
     in_savepoint_attempt,
@@ -37,7 +44,7 @@ const CONFLICT_RETRIES: usize = 5;
 
 /// Starts the writer thread for the database `settings` name. No connection is needed
 /// now: while there is none the store refuses writes and the thread keeps trying.
-pub fn start(mut settings: PgSettings, health: Arc<Health>) -> Writer {
+pub fn start(mut settings: PgSettings, health: Arc<Health>, timings: Arc<Timings>) -> Writer {
     // Named, so `pg_stat_activity` tells the writer from the readers and the relay.
     settings.application_name = format!("{} writer", settings.application_name);
     let (jobs, queue) = mpsc::channel::<Queued>();
@@ -45,6 +52,7 @@ pub fn start(mut settings: PgSettings, health: Arc<Health>) -> Writer {
         settings,
         conn: None,
         health: health.clone(),
+        timings,
         next_try: Instant::now(),
     };
     std::thread::Builder::new()
@@ -59,6 +67,7 @@ struct Thread {
     /// `None` while the database can't be reached.
     conn: Option<PgClient>,
     health: Arc<Health>,
+    timings: Arc<Timings>,
     /// When to try connecting again.
     next_try: Instant,
 }
@@ -137,6 +146,8 @@ impl Thread {
             return;
         };
         let mut done = Done::default();
+        let queued_at: Vec<Instant> = batch.iter().map(|queued| queued.at).collect();
+        let mut committed_in = None;
         let outcome = match conn.transaction() {
             Err(err) => {
                 // Never run: answered with the batch's failure.
@@ -152,7 +163,12 @@ impl Thread {
                     // Rolled back as it is dropped.
                     Some(_) => Ok(()),
                     None => fts_queue::write_all_queued(&tx, std::mem::take(&mut done.queued))
-                        .and_then(|()| tx.commit()),
+                        .and_then(|()| {
+                            let commit = Instant::now();
+                            tx.commit()?;
+                            committed_in = Some(commit.elapsed());
+                            Ok(())
+                        }),
                 }
             }
         };
@@ -172,6 +188,11 @@ impl Thread {
             }
             (Ok(()), None) => Ok(()),
         };
+        if let (Ok(()), Some(commit)) = (&outcome, committed_in) {
+            self.timings.record_sync(commit);
+            self.timings
+                .record_writes(queued_at.iter().map(Instant::elapsed));
+        }
         done.answer(outcome);
     }
 
@@ -317,7 +338,7 @@ mod tests {
     }
 
     /// Writes queued together share a commit; one that fails (a duplicate) fails alone,
-    /// and the rest are committed and readable.
+    /// and the rest are committed, readable and timed.
     #[test]
     fn writes_are_committed_together_and_a_failing_one_fails_alone() {
         let Some(scratch) = PgScratch::new() else {
@@ -346,6 +367,10 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(once, 6, "a one-off write sees the committed rows");
+            // Timed as on SQLite: each committed write, and each commit.
+            let timings = store.timings.summary();
+            assert!(timings.writes.count >= 7, "{timings:?}");
+            assert!(timings.wal_syncs.count >= 1, "{timings:?}");
         });
     }
 
