@@ -366,8 +366,13 @@ fn key_rotation_reencrypts_every_credential_and_keeps_the_old_key_apart() {
     // The old key can't open the rotated store: boltd says so instead of failing runs later.
     daemon.stop();
     std::fs::write(&key_file, &old_key).unwrap();
-    let (status, message) =
-        bolt_e2e::boltd_refusal(&["--data-dir".as_ref(), daemon.data_dir().as_os_str()]);
+    let store = daemon.store();
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["--data-dir".as_ref(), daemon.data_dir().as_os_str()];
+    if let Some(store) = &store {
+        args.extend::<[&std::ffi::OsStr; 2]>(["--store".as_ref(), store.url.as_ref()]);
+    }
+    let (status, message) = bolt_e2e::boltd_refusal(&args);
     assert!(!status.success());
     assert!(
         message.contains("is not the key this store's credentials were written with"),
