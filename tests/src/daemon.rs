@@ -30,6 +30,8 @@ pub struct Daemon {
     program: Option<Program>,
     /// The PostgreSQL database boltd keeps its records in (see `store.rs`); None: SQLite.
     store: Option<Arc<ScratchDatabase>>,
+    /// The URL boltd is given for `store`, when not the database's own.
+    store_url: Option<String>,
 }
 
 /// A program that runs boltd, and the arguments before boltd's own: the benchmarks run
@@ -56,6 +58,9 @@ pub struct Options {
     /// cluster). Default: a fresh one of its own when the suite runs on PostgreSQL
     /// ([`crate::on_postgres`]), else SQLite in the data dir.
     pub store: Option<Arc<ScratchDatabase>>,
+    /// The URL boltd is given for `store` instead of the database's own: the same database
+    /// through a [`crate::TcpProxy`].
+    pub store_url: Option<String>,
 }
 
 impl Daemon {
@@ -105,6 +110,7 @@ impl Daemon {
             stderr: options.stderr,
             program: options.program,
             store,
+            store_url: options.store_url,
         };
         daemon.try_restart()?;
         Ok(daemon)
@@ -182,7 +188,9 @@ impl Daemon {
                     .unwrap_or_else(|_| Stdio::null()),
             });
         if let Some(store) = &self.store {
-            command.arg("--store").arg(&store.url);
+            command
+                .arg("--store")
+                .arg(self.store_url.as_deref().unwrap_or(&store.url));
         }
         for (key, value) in &self.env {
             command.env(key, value);
@@ -406,8 +414,24 @@ impl Daemon {
         }
     }
 
-    /// Reads the SQLite file's bytes (WAL included): for "secret never stored" checks.
+    /// A connection to boltd's store, whichever it is (SQLite's file in the data dir or
+    /// the PostgreSQL database): for checks of what was stored.
+    pub fn database(&self) -> Box<dyn bolt_sql::Db> {
+        match &self.store {
+            Some(store) => Box::new(store.connect()),
+            None => Box::new(
+                rusqlite::Connection::open(self.data.join("bolt.db")).expect("open bolt.db"),
+            ),
+        }
+    }
+
+    /// What the store holds: SQLite's file bytes (WAL included), or on PostgreSQL the text
+    /// of every row of every table ([`ScratchDatabase::stored_text`]). For "secret never
+    /// stored" checks.
     pub fn database_bytes(&self) -> Vec<u8> {
+        if let Some(store) = &self.store {
+            return store.stored_text().into_bytes();
+        }
         let mut bytes = Vec::new();
         for name in ["bolt.db", "bolt.db-wal"] {
             if let Ok(mut file) = std::fs::File::open(self.data.join(name)) {

@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod disk;
 pub mod http;
 pub mod mock_registry;
+pub mod proxy;
 pub mod store;
 pub mod tls;
 pub mod tmux;
@@ -17,6 +18,7 @@ pub use adaptors::install_npm_adaptor;
 pub use binaries::bin;
 pub use daemon::{Daemon, Options, Program, boltd_refusal};
 pub use http::{HttpReply, http};
+pub use proxy::TcpProxy;
 pub use store::{ScratchDatabase, on_postgres, sqlite_only};
 pub use users::{UnixUser, is_root, unix_user};
 

@@ -4,7 +4,7 @@
 //! when the test ends; `.ci/run` runs the suite both ways. Multi-node tests share one
 //! [`ScratchDatabase`] between several daemons whatever the variable says.
 
-use bolt_sql::{Db, PgClient, PgSettings};
+use bolt_sql::{Db, DbExt, PgClient, PgSettings, params};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The variable that runs the suite on PostgreSQL.
@@ -73,6 +73,76 @@ impl ScratchDatabase {
     pub fn connect(&self) -> PgClient {
         connect(&self.url)
     }
+
+    /// Every row of every table as text, BYTEA columns escaped so that text inside them
+    /// stays readable: what "never stored" checks search.
+    pub fn stored_text(&self) -> String {
+        let db = self.connect();
+        let columns: Vec<(String, String, String)> = db
+            .query_map(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns
+                 WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
+                params![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("the database's columns");
+        let mut tables: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (table, column, kind) in columns {
+            let text = match kind.as_str() {
+                "bytea" => format!("encode(\"{column}\", 'escape')"),
+                _ => format!("CAST(\"{column}\" AS TEXT)"),
+            };
+            tables.entry(table).or_default().push(text);
+        }
+        let mut out = String::new();
+        for (table, columns) in tables {
+            let rows: Vec<Option<String>> = db
+                .query_map(
+                    &format!(
+                        "SELECT concat_ws(' ', {}) FROM \"{table}\"",
+                        columns.join(", ")
+                    ),
+                    params![],
+                    |r| r.get(0),
+                )
+                .unwrap_or_else(|e| panic!("reading {table}: {e}"));
+            for row in rows.into_iter().flatten() {
+                out.push_str(&row);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// The server's "host:port" (what a proxy in front of it forwards to).
+    pub fn server_address(&self) -> String {
+        let authority = authority(&self.url);
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, at)| at);
+        if host_port.contains(':') {
+            host_port.to_string()
+        } else {
+            format!("{host_port}:5432")
+        }
+    }
+
+    /// The database's URL with the server at `address` ("host:port") instead: through a
+    /// proxy.
+    pub fn url_through(&self, address: &str) -> String {
+        let authority = authority(&self.url);
+        let user = authority.rsplit_once('@').map(|(user, _)| user);
+        let replaced = match user {
+            Some(user) => format!("{user}@{address}"),
+            None => address.to_string(),
+        };
+        self.url.replacen(authority, &replaced, 1)
+    }
+}
+
+/// A URL's authority: between "://" and the next '/' (or '?', or the end).
+fn authority(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |at| &url[at + 3..]);
+    let end = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
+    &after_scheme[..end]
 }
 
 impl Drop for ScratchDatabase {
@@ -129,5 +199,23 @@ mod tests {
             "postgres://u:p@h/x?sslmode=disable"
         );
         assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+    }
+
+    #[test]
+    fn the_server_is_found_and_swapped_for_a_proxy() {
+        let database = |url: &str| ScratchDatabase {
+            url: url.into(),
+            name: "x".into(),
+            server: String::new(),
+        };
+        let with_user = database("postgres://root@127.0.0.1:5432/x?sslmode=disable");
+        assert_eq!(with_user.server_address(), "127.0.0.1:5432");
+        assert_eq!(
+            with_user.url_through("127.0.0.1:9"),
+            "postgres://root@127.0.0.1:9/x?sslmode=disable"
+        );
+        let bare = database("postgres://db/x");
+        assert_eq!(bare.server_address(), "db:5432");
+        assert_eq!(bare.url_through("127.0.0.1:9"), "postgres://127.0.0.1:9/x");
     }
 }

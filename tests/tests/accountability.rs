@@ -7,6 +7,7 @@
 use bolt_e2e::{Daemon, ok};
 use bolt_shared::model::*;
 use bolt_shared::protocol::{Request, Response};
+use bolt_sql::{DbExt, params};
 use std::time::{Duration, Instant};
 
 fn project(code: &str, cron: &str, retries: u32) -> String {
@@ -198,12 +199,11 @@ fn versions_diff_and_rollback_after_deploys_and_edits() {
     );
 
     // Rollbacks are audited.
-    let db = rusqlite::Connection::open(daemon.data_dir().join("bolt.db")).unwrap();
-    let audited: i64 = db
-        .query_row(
+    let audited: i64 = daemon
+        .database()
+        .query_one(
             "SELECT count(*) FROM audit_events WHERE action = 'workflow.rolled_back'",
-            [],
-            |r| r.get(0),
+            params![],
         )
         .unwrap();
     assert_eq!(audited, 2);
@@ -344,14 +344,10 @@ fn key_rotation_reencrypts_every_credential_and_keeps_the_old_key_apart() {
     assert_ne!(new_key, old_key);
 
     // Every credential decrypts with the new key and none with the old one.
-    let bodies: Vec<Vec<u8>> = {
-        let db = rusqlite::Connection::open(daemon.data_dir().join("bolt.db")).unwrap();
-        let mut stmt = db.prepare("SELECT body FROM credentials").unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
+    let bodies: Vec<Vec<u8>> = daemon
+        .database()
+        .query_map("SELECT body FROM credentials", params![], |r| r.get(0))
+        .unwrap();
     assert_eq!(bodies.len(), 6);
     for body in &bodies {
         assert!(decrypts_with(&new_key, body));
@@ -370,8 +366,13 @@ fn key_rotation_reencrypts_every_credential_and_keeps_the_old_key_apart() {
     // The old key can't open the rotated store: boltd says so instead of failing runs later.
     daemon.stop();
     std::fs::write(&key_file, &old_key).unwrap();
-    let (status, message) =
-        bolt_e2e::boltd_refusal(&["--data-dir".as_ref(), daemon.data_dir().as_os_str()]);
+    let store = daemon.store();
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["--data-dir".as_ref(), daemon.data_dir().as_os_str()];
+    if let Some(store) = &store {
+        args.extend::<[&std::ffi::OsStr; 2]>(["--store".as_ref(), store.url.as_ref()]);
+    }
+    let (status, message) = bolt_e2e::boltd_refusal(&args);
     assert!(!status.success());
     assert!(
         message.contains("is not the key this store's credentials were written with"),
@@ -500,6 +501,9 @@ workflows:
 
 #[test]
 fn backup_under_webhook_load_restores_every_acknowledged_work_order() {
+    if !bolt_e2e::sqlite_only("`bolt backup` copies SQLite's database file") {
+        return;
+    }
     let mut daemon = Daemon::start();
     daemon.deploy_text(credential_project());
     ok(&daemon.bolt_with_stdin(

@@ -4,6 +4,7 @@
 
 use bolt_e2e::mock_registry::{MockPackage, MockRegistry};
 use bolt_e2e::{Daemon, bin};
+use bolt_sql::{DbExt, params};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -91,24 +92,16 @@ fn assert_nothing_installed(data: &Path, after: &str) {
     assert!(leftovers.is_empty(), "{after}: left {leftovers:?}");
 }
 
-/// `action subject` of the adaptor changes in a data dir's audit log.
-fn audited(data: &Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(data.join("bolt.db")).expect("open store");
-    let mut stmt = conn
-        .prepare(
+/// `action subject` of the adaptor changes in boltd's audit log.
+fn audited(daemon: &Daemon) -> Vec<String> {
+    daemon
+        .database()
+        .query_map(
             "SELECT action, subject FROM audit_events WHERE action LIKE 'adaptor.%' ORDER BY id",
+            params![],
+            |r| Ok(format!("{} {}", r.get::<String>(0)?, r.get::<String>(1)?)),
         )
-        .expect("query");
-    stmt.query_map([], |r| {
-        Ok(format!(
-            "{} {}",
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?
-        ))
-    })
-    .expect("rows")
-    .map(|r| r.expect("row"))
-    .collect()
+        .expect("the audited adaptor changes")
 }
 
 fn version_in(root: &Path, package_dir: &str) -> String {
@@ -268,7 +261,7 @@ fn deploy_installs_a_missing_adaptor_and_rm_refuses_while_jobs_pin_it() {
     );
     assert_nothing_installed(daemon.data_dir(), "rm --force");
     assert_eq!(
-        audited(daemon.data_dir()),
+        audited(&daemon),
         [
             "adaptor.installed @openfn/language-openmrs@5.5.0",
             "adaptor.removed @openfn/language-openmrs@5.5.0"

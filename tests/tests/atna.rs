@@ -6,6 +6,7 @@
 
 use bolt_e2e::tls::test_certificates;
 use bolt_e2e::{Daemon, ok};
+use bolt_sql::{DbExt, params};
 
 fn project(n: u32) -> String {
     format!(
@@ -218,8 +219,9 @@ fn free_port() -> u16 {
 }
 
 fn outbox(daemon: &Daemon) -> i64 {
-    let conn = rusqlite::Connection::open(daemon.data_dir().join("bolt.db")).unwrap();
-    conn.query_row("SELECT COUNT(*) FROM audit_outbox", [], |r| r.get(0))
+    daemon
+        .database()
+        .query_one("SELECT COUNT(*) FROM audit_outbox", params![])
         .unwrap()
 }
 

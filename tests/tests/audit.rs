@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should stop the test at once
 
 use bolt_e2e::{Daemon, ok, unix_user};
+use bolt_sql::{DbExt, params};
 use std::process::Output;
 
 fn project(n: u32) -> String {
@@ -140,12 +141,11 @@ fn changes_record_the_unix_user_on_the_socket_and_webhooks_their_address() {
     assert!(table.contains("workflow.rolled_back"), "{table}");
 
     // The webhook's work order keeps the address it came from.
-    let conn = rusqlite::Connection::open(daemon.data_dir().join("bolt.db")).unwrap();
-    let source: String = conn
-        .query_row(
+    let source: String = daemon
+        .database()
+        .query_one(
             "SELECT source_address FROM work_orders WHERE id = ?1",
-            [&work_order],
-            |r| r.get(0),
+            params![work_order],
         )
         .unwrap();
     assert!(source.starts_with("127.0.0.1:"), "{source}");
@@ -174,30 +174,28 @@ fn audit_verify_finds_an_edited_event_and_a_removed_one() {
     let kinds: Vec<&str> = credential.iter().map(|(k, _, _)| k.as_str()).collect();
     assert_eq!(kinds, ["credential.created", "credential.updated"]);
 
-    // Someone with the database file in hand rewrites who deployed version 2.
+    // Someone with the database in hand rewrites who deployed version 2.
     daemon.stop();
-    let db = daemon.data_dir().join("bolt.db");
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = daemon.database();
     let edited: i64 = conn
-        .query_row(
+        .query_one(
             "SELECT id FROM audit_events WHERE action = 'workflow.deployed' ORDER BY id DESC LIMIT 1",
-            [],
-            |r| r.get(0),
+            params![],
         )
         .unwrap();
     let refused = conn
         .execute(
             "UPDATE audit_events SET actor = 'nobody' WHERE id = ?1",
-            [edited],
+            params![edited],
         )
         .unwrap_err()
         .to_string();
     assert!(refused.contains("append-only"), "{refused}");
-    conn.execute_batch("DROP TRIGGER audit_events_append_only_update")
+    conn.execute_batch(&drop_trigger("audit_events_append_only_update"))
         .unwrap();
     conn.execute(
         "UPDATE audit_events SET actor = 'nobody' WHERE id = ?1",
-        [edited],
+        params![edited],
     )
     .unwrap();
     drop(conn);
@@ -212,15 +210,15 @@ fn audit_verify_finds_an_edited_event_and_a_removed_one() {
 
     // Put it back, then remove an event instead.
     daemon.stop();
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = daemon.database();
     conn.execute(
         "UPDATE audit_events SET actor = 'root' WHERE id = ?1",
-        [edited],
+        params![edited],
     )
     .unwrap();
-    conn.execute_batch("DROP TRIGGER audit_events_append_only_delete")
+    conn.execute_batch(&drop_trigger("audit_events_append_only_delete"))
         .unwrap();
-    conn.execute("DELETE FROM audit_events WHERE id = ?1", [edited])
+    conn.execute("DELETE FROM audit_events WHERE id = ?1", params![edited])
         .unwrap();
     drop(conn);
     daemon.restart();
@@ -315,4 +313,13 @@ fn audit_retention_purges_old_events_and_the_chain_still_verifies() {
     let verified = json(&daemon.bolt(&["audit", "verify", "--json"]));
     assert_eq!(verified["broken"], serde_json::Value::Null, "{verified}");
     assert_eq!(verified["first_id"], through + 1);
+}
+
+/// `DROP TRIGGER` on audit_events in the store's dialect.
+fn drop_trigger(name: &str) -> String {
+    if bolt_e2e::on_postgres() {
+        format!("DROP TRIGGER {name} ON audit_events")
+    } else {
+        format!("DROP TRIGGER {name}")
+    }
 }

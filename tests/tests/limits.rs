@@ -206,7 +206,9 @@ fn bolt_logs_pages_through_more_than_one_answer_holds() {
     );
     assert!(out.status.success());
     let id = work_order(&daemon.post("/i/w", "{}"));
-    daemon.wait_work_order(&id);
+    // 25,000 lines take ~18 s on PostgreSQL alone (a round trip or more per line), longer
+    // beside the million-line test.
+    wait_long(&daemon, &id, Duration::from_secs(120));
     let logs = daemon.bolt(&["logs", &id, "--json"]);
     let count = String::from_utf8_lossy(&logs.stdout)
         .lines()

@@ -735,6 +735,9 @@ fn a_bad_notify_entry_stops_boltd_with_the_entry_and_the_fix() {
 /// queued in it; boltd sends it from memory.
 #[test]
 fn a_store_refusing_writes_is_alerted_from_memory() {
+    if !bolt_e2e::sqlite_only("a full disk under the data dir fails the store's writes") {
+        return;
+    }
     if !bolt_e2e::is_root() {
         eprintln!("not root: skipping (it mounts a small tmpfs)");
         return;

@@ -99,6 +99,9 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn a_stopped_store_is_copied_into_postgres_with_progress_and_counts() {
+    if !bolt_e2e::sqlite_only("`bolt store copy` copies a SQLite data dir") {
+        return;
+    }
     let Some(database) = FreshDatabase::create("progress") else {
         return;
     };
@@ -212,6 +215,9 @@ fn a_stopped_store_is_copied_into_postgres_with_progress_and_counts() {
 
 #[test]
 fn json_summary_lists_every_table() {
+    if !bolt_e2e::sqlite_only("`bolt store copy` copies a SQLite data dir") {
+        return;
+    }
     let Some(database) = FreshDatabase::create("json") else {
         return;
     };

@@ -57,14 +57,38 @@ fn fold_into(c: char, out: &mut String) {
     }
 }
 
+/// PostgreSQL's longest lexeme: a longer word can't be indexed (its own `to_tsvector`
+/// leaves such words out too).
+const MAX_LEXEME_BYTES: usize = 2047;
+
+/// What a tsvector may hold, with room to spare under PostgreSQL's 1 MB: words past it
+/// (and positions of words already in) are left out of the index.
+const MAX_TSVECTOR_BYTES: usize = 900_000;
+
 /// `text` as a tsvector literal for `CAST(? AS tsvector)`: each token with its positions.
+/// Words PostgreSQL can't index (too long, or past what a tsvector holds) are left out.
 pub fn tsvector(text: &str) -> String {
     let mut positions: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    // PostgreSQL's size of the tsvector: per lexeme its bytes and an entry, 2 bytes per
+    // position (estimated generously).
+    let mut size = 0;
     for (i, token) in tokens(text).into_iter().enumerate() {
+        if token.len() > MAX_LEXEME_BYTES {
+            continue;
+        }
+        let added = if positions.contains_key(&token) {
+            2
+        } else {
+            token.len() + 8 + 2
+        };
+        if size + added > MAX_TSVECTOR_BYTES {
+            continue;
+        }
         let at = positions.entry(token).or_default();
         // PostgreSQL keeps at most 256 positions per lexeme.
         if at.len() < 256 {
             at.push((i + 1).min(MAX_POSITION));
+            size += added;
         }
     }
     let mut out = String::new();

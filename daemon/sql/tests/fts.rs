@@ -133,3 +133,28 @@ fn sqlite_and_postgres_find_the_same_documents() {
         .count();
     assert!(found >= QUERIES.len() - 3, "only {found} queries matched");
 }
+
+/// A word longer than PostgreSQL indexes and a text bigger than a tsvector holds are
+/// indexed as far as PostgreSQL can (a 20 MB log line once failed its run).
+#[test]
+fn huge_words_and_texts_are_indexed_as_far_as_postgres_can() {
+    let Some(pg) = PgScratch::new() else { return };
+    let postgres = pg.connect().unwrap();
+    postgres
+        .execute_batch("CREATE TABLE search_fts (rowid BIGINT PRIMARY KEY, text TSVECTOR NOT NULL)")
+        .unwrap();
+    let long_word = format!("short {} words", "x".repeat(20_000));
+    let many_words: String = (0..300_000).map(|i| format!("w{i} ")).collect();
+    for (rowid, text) in [(1i64, long_word.as_str()), (2, many_words.as_str())] {
+        postgres
+            .execute(postgres.sql(&INSERT), params![rowid, fts::tsvector(text)])
+            .unwrap_or_else(|e| panic!("document {rowid}: {e}"));
+    }
+    let found = |words: &str| search(&postgres, &Query::parse(words).unwrap());
+    assert_eq!(found("short words"), [1]);
+    assert_eq!(
+        found("w0 w1"),
+        [2],
+        "the first words of a huge text are indexed"
+    );
+}

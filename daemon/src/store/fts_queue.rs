@@ -11,11 +11,14 @@
 //! The history counts (history/counts.rs) are too: a batch's changes to a bucket add up to
 //! one update instead of one per work order.
 //!
-//! PostgreSQL needs no queue (GIN's pending list batches index inserts, see the header of
-//! its schema): on a PostgreSQL connection every entry is written at once, whichever
-//! thread queues: `insert` stores the ready tsvector ([`bolt_sql::fts::tsvector`]),
-//! `short_ref` does nothing (the `right(id, 8)` indexes find short refs), `count` upserts
-//! the bucket. The dialect decides, not the thread: a PostgreSQL writer thread may queue.
+//! PostgreSQL needs no queue for the index (GIN's pending list batches index inserts, see
+//! the header of its schema): on a PostgreSQL connection `insert` stores the ready tsvector
+//! ([`bolt_sql::fts::tsvector`]) at once and `short_ref` does nothing (the `right(id, 8)`
+//! indexes find short refs). Count changes wait for the end of the PostgreSQL writer's
+//! batch too, and are made there in the buckets' order ([`write_all_queued`]): every node
+//! changes the same few buckets, and rows locked in the order writes came would deadlock
+//! two nodes' batches (one node's write failing on it). Off the writer thread they upsert
+//! the bucket at once.
 
 use bolt_sql::{Db, DbExt, Dialect, Sql, fts, params};
 use std::borrow::Cow;
@@ -99,9 +102,9 @@ pub fn count(
 }
 
 fn add(db: &dyn Db, entry: Entry) -> bolt_sql::Result<()> {
-    let not_queued = match db.dialect() {
-        Dialect::Sqlite => park(entry),
-        Dialect::Postgres => Some(entry),
+    let not_queued = match (db.dialect(), &entry) {
+        (Dialect::Sqlite, _) | (Dialect::Postgres, Entry::Count { .. }) => park(entry),
+        (Dialect::Postgres, _) => Some(entry),
     };
     match not_queued {
         Some(entry) => write(db, &entry),
@@ -150,6 +153,13 @@ pub fn take() -> Vec<Entry> {
 /// error so that the writer tells a disk fault apart.
 pub fn insert_all(db: &dyn Db, entries: Vec<Entry>) -> rusqlite::Result<()> {
     write_all(db, entries).map_err(into_sqlite_error)
+}
+
+/// Writes the batch's queued entries (PostgreSQL's writer, at the end of its batch): the
+/// count changes added up per bucket, in the buckets' order, so that two nodes' batches
+/// lock the rows they share in the same order.
+pub fn write_all_queued(db: &dyn Db, entries: Vec<Entry>) -> bolt_sql::Result<()> {
+    write_all(db, entries)
 }
 
 fn write_all(db: &dyn Db, entries: Vec<Entry>) -> bolt_sql::Result<()> {
@@ -319,10 +329,10 @@ mod tests {
         });
     }
 
-    /// On a queueing thread SQLite parks entries until `insert_all`; PostgreSQL writes them
-    /// at once all the same.
+    /// On a queueing thread SQLite parks entries until `insert_all`; PostgreSQL writes
+    /// index entries at once and parks count changes until `write_all_queued`.
     #[test]
-    fn a_queueing_thread_parks_entries_on_sqlite_only() {
+    fn a_queueing_thread_parks_entries_and_postgresql_only_count_changes() {
         std::thread::spawn(|| {
             queue_on_this_thread();
             on_each_backend(|db| {
@@ -341,7 +351,12 @@ mod tests {
                         insert_all(db, parked).unwrap();
                         assert_eq!(short_refs(db), ["r00000001"]);
                     }
-                    Dialect::Postgres => assert!(parked.is_empty()),
+                    Dialect::Postgres => {
+                        assert_eq!(parked.len(), 2, "the count changes");
+                        assert_eq!(indexed(db, "words"), [1]);
+                        assert_eq!(bucket(db, "w", 1, "success"), None);
+                        write_all_queued(db, parked).unwrap();
+                    }
                 }
                 assert_eq!(indexed(db, "words"), [1]);
                 assert_eq!(bucket(db, "w", 1, "success"), Some(2));

@@ -123,6 +123,12 @@ impl StoreError {
     pub fn is_conflict(&self) -> bool {
         matches!(self, StoreError::Db(err) if err.is_conflict())
     }
+
+    /// The database could not be reached (PostgreSQL): the store's trouble, not the
+    /// caller's, and gone once the database answers again.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Db(err) if err.is_unreachable())
+    }
 }
 
 #[derive(Clone)]
@@ -283,12 +289,13 @@ impl Store {
                     .map_err(std::io::Error::other)
             }),
         ));
-        let writer = pg_writer::start(settings.clone(), health.clone());
+        let timings = Arc::new(timings::Timings::default());
+        let writer = pg_writer::start(settings.clone(), health.clone(), timings.clone());
         Ok(Store {
             writer,
             readers: Readers::postgres(pool),
             path: data_dir.join(DB_FILE),
-            timings: Arc::new(timings::Timings::default()),
+            timings,
             health,
             backend: Backend::Postgres { database },
         })

@@ -14,8 +14,16 @@
 //! retries). The store then refuses writes ([`Health`]: `bolt status` says why) and the
 //! thread tries a new connection every [`RECONNECT_EVERY`]; once one answers, writes are
 //! taken again, without a restart. Reads use their own pool, which reconnects by itself.
+//!
+//! # Timings
+//!
+//! As on SQLite, `bolt status` and `GET /metrics` show how long durable writes take (from
+//! queued to committed) and how long each commit takes: the server's flush of its WAL,
+//! which is what SQLite's `fdatasync` stands for.
 
+use super::fts_queue;
 use super::health::{FaultKind, Health};
+use super::timings::Timings;
 use super::writer::{
     Attempt, Failure, Job, MAX_BATCH, Queued, RepeatableJob, Reply, Writer, gather,
     in_savepoint_attempt,
@@ -36,7 +44,7 @@ const CONFLICT_RETRIES: usize = 5;
 
 /// Starts the writer thread for the database `settings` name. No connection is needed
 /// now: while there is none the store refuses writes and the thread keeps trying.
-pub fn start(mut settings: PgSettings, health: Arc<Health>) -> Writer {
+pub fn start(mut settings: PgSettings, health: Arc<Health>, timings: Arc<Timings>) -> Writer {
     // Named, so `pg_stat_activity` tells the writer from the readers and the relay.
     settings.application_name = format!("{} writer", settings.application_name);
     let (jobs, queue) = mpsc::channel::<Queued>();
@@ -44,6 +52,7 @@ pub fn start(mut settings: PgSettings, health: Arc<Health>) -> Writer {
         settings,
         conn: None,
         health: health.clone(),
+        timings,
         next_try: Instant::now(),
     };
     std::thread::Builder::new()
@@ -58,12 +67,15 @@ struct Thread {
     /// `None` while the database can't be reached.
     conn: Option<PgClient>,
     health: Arc<Health>,
+    timings: Arc<Timings>,
     /// When to try connecting again.
     next_try: Instant,
 }
 
 impl Thread {
     fn run(mut self, jobs: &mpsc::Receiver<Queued>) {
+        // History count changes wait for the end of the batch (see fts_queue).
+        fts_queue::queue_on_this_thread();
         loop {
             if self.conn.is_none() && !self.connect_when_due() {
                 // Refusing: answer what comes in at once, and look again soon.
@@ -134,6 +146,8 @@ impl Thread {
             return;
         };
         let mut done = Done::default();
+        let queued_at: Vec<Instant> = batch.iter().map(|queued| queued.at).collect();
+        let mut committed_in = None;
         let outcome = match conn.transaction() {
             Err(err) => {
                 // Never run: answered with the batch's failure.
@@ -148,7 +162,13 @@ impl Thread {
                 match &done.fault {
                     // Rolled back as it is dropped.
                     Some(_) => Ok(()),
-                    None => tx.commit(),
+                    None => fts_queue::write_all_queued(&tx, std::mem::take(&mut done.queued))
+                        .and_then(|()| {
+                            let commit = Instant::now();
+                            tx.commit()?;
+                            committed_in = Some(commit.elapsed());
+                            Ok(())
+                        }),
                 }
             }
         };
@@ -168,6 +188,11 @@ impl Thread {
             }
             (Ok(()), None) => Ok(()),
         };
+        if let (Ok(()), Some(commit)) = (&outcome, committed_in) {
+            self.timings.record_sync(commit);
+            self.timings
+                .record_writes(queued_at.iter().map(Instant::elapsed));
+        }
         done.answer(outcome);
     }
 
@@ -188,6 +213,8 @@ struct Done {
     /// Not run: a fault ended the batch first.
     refused: Vec<Job>,
     fault: Option<(String, FaultKind)>,
+    /// What the writes that succeeded queued for the end of the batch (count changes).
+    queued: Vec<fts_queue::Entry>,
 }
 
 impl Done {
@@ -198,12 +225,13 @@ impl Done {
         }
         let attempt = match job {
             Job::Repeatable(mut job) => {
-                let attempt = attempt_until_no_conflict(tx, job.as_mut());
+                let attempt = attempt_until_no_conflict(tx, job.as_mut(), &mut self.queued);
                 self.repeatable.push(job);
                 attempt
             }
             Job::Once(job) => {
                 let (attempt, reply) = job.run(tx);
+                keep_queued_if_done(&attempt, &mut self.queued);
                 self.replies.push(reply);
                 attempt
             }
@@ -230,16 +258,31 @@ impl Done {
 }
 
 /// Runs a write that may run twice in a savepoint, again after each deadlock (PostgreSQL
-/// rolled back only the savepoint and released its locks).
-fn attempt_until_no_conflict(tx: &dyn Db, job: &mut dyn RepeatableJob) -> Attempt {
+/// rolled back only the savepoint and released its locks); what its successful attempt
+/// queued goes to `queued`.
+fn attempt_until_no_conflict(
+    tx: &dyn Db,
+    job: &mut dyn RepeatableJob,
+    queued: &mut Vec<fts_queue::Entry>,
+) -> Attempt {
     let mut attempt = Attempt::Failed;
     for _ in 0..=CONFLICT_RETRIES {
         attempt = in_savepoint_attempt(tx, |db| job.attempt(db));
+        keep_queued_if_done(&attempt, queued);
         if !matches!(attempt, Attempt::Conflict) {
             break;
         }
     }
     attempt
+}
+
+/// Keeps what a write queued for the end of the batch if it succeeded; a failed one's
+/// changes were rolled back with its savepoint, and so are these.
+fn keep_queued_if_done(attempt: &Attempt, queued: &mut Vec<fts_queue::Entry>) {
+    let entries = fts_queue::take();
+    if matches!(attempt, Attempt::Done) {
+        queued.extend(entries);
+    }
 }
 
 #[cfg(test)]
@@ -295,7 +338,7 @@ mod tests {
     }
 
     /// Writes queued together share a commit; one that fails (a duplicate) fails alone,
-    /// and the rest are committed and readable.
+    /// and the rest are committed, readable and timed.
     #[test]
     fn writes_are_committed_together_and_a_failing_one_fails_alone() {
         let Some(scratch) = PgScratch::new() else {
@@ -324,6 +367,10 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(once, 6, "a one-off write sees the committed rows");
+            // Timed as on SQLite: each committed write, and each commit.
+            let timings = store.timings.summary();
+            assert!(timings.writes.count >= 7, "{timings:?}");
+            assert!(timings.wal_syncs.count >= 1, "{timings:?}");
         });
     }
 
@@ -381,6 +428,61 @@ mod tests {
                 values(&store, &table).await,
                 [1, 3],
                 "the refused write left nothing"
+            );
+        });
+    }
+
+    /// Two nodes' writers change the same history count buckets in opposite orders, many
+    /// writes at once: each batch changes its buckets at its end, in one order, so their
+    /// transactions never deadlock (a one-off write would fail on it) and every change
+    /// counts.
+    #[test]
+    fn count_changes_of_two_nodes_never_deadlock() {
+        let Some(scratch) = PgScratch::new() else {
+            return;
+        };
+        let (_one, first) = open(&scratch, "counts_a");
+        let (_two, second) = open(&scratch, "counts_b");
+        const EACH: i64 = 20;
+        runtime().block_on(async {
+            let mut waits = Vec::new();
+            for i in 0..EACH * 2 {
+                let (store, states) = if i % 2 == 0 {
+                    (first.clone(), ["a", "b"])
+                } else {
+                    (second.clone(), ["b", "a"])
+                };
+                waits.push(tokio::spawn(async move {
+                    store
+                        .writer
+                        .write(move |tx| {
+                            for state in states {
+                                crate::store::fts_queue::count(tx, "w", 1, state, 1)?;
+                                // The other node takes its first bucket meanwhile.
+                                tx.execute_batch("SELECT pg_sleep(0.01)")?;
+                            }
+                            Ok(())
+                        })
+                        .await
+                }));
+            }
+            for wait in waits {
+                wait.await.unwrap().expect("a write that changes two buckets");
+            }
+            let counts = first
+                .readers
+                .read(|db| {
+                    Ok(db.query_map(
+                        "SELECT state, n FROM work_order_counts WHERE workflow_id = 'w' ORDER BY state",
+                        params![],
+                        |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+                    )?)
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                counts,
+                [("a".to_string(), EACH * 2), ("b".to_string(), EACH * 2)]
             );
         });
     }

@@ -15,14 +15,22 @@ use std::time::Duration;
 /// Test hook: check the schedule this often instead of once a minute.
 pub const ENV_CHECK_MS: &str = "BOLT_CRON_CHECK_MS";
 
+/// Test hook: cron's clock runs fast. `<T0>x<speed>`, T0 in seconds since the epoch: cron's
+/// now is `T0 + (real now − T0) × speed` (read once at start), so with `x60` a minute goes
+/// by every real second; nodes given the same value agree on the minute. Only cron's
+/// notion of now and its wait for the next minute use it (with [`ENV_CHECK_MS`], only the
+/// former): work orders, runs and logs keep real times.
+pub const ENV_TEST_CLOCK: &str = "BOLT_TEST_CLOCK";
+
 pub async fn run(daemon: Arc<Daemon>) {
     let mut shutdown = daemon.shutdown_signal();
     let check = std::env::var(ENV_CHECK_MS)
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
         .map(Duration::from_millis);
+    let clock = Clock::from_env();
     loop {
-        let now = Utc::now();
+        let now = clock.now();
         match tick(&daemon, now).await {
             Ok(_) => {}
             Err(crate::store::StoreError::Refusing(_)) => {
@@ -32,15 +40,77 @@ pub async fn run(daemon: Arc<Daemon>) {
             }
             Err(err) => tracing::error!(%err, "cron check failed"),
         }
-        let wait = check.unwrap_or_else(|| {
-            let into_minute = Duration::from_millis(
-                u64::from(now.second()) * 1000 + u64::from(now.timestamp_subsec_millis()),
-            );
-            Duration::from_secs(60).saturating_sub(into_minute) + Duration::from_millis(50)
-        });
+        let wait = check.unwrap_or_else(|| clock.real_wait(until_next_minute(now)));
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// A little past the start of the minute after `now`.
+fn until_next_minute(now: DateTime<Utc>) -> Duration {
+    let into_minute = Duration::from_millis(
+        u64::from(now.second()) * 1000 + u64::from(now.timestamp_subsec_millis()),
+    );
+    Duration::from_secs(60).saturating_sub(into_minute) + Duration::from_millis(50)
+}
+
+/// Cron's notion of now: the real clock, or the test clock of [`ENV_TEST_CLOCK`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Clock {
+    Real,
+    Fast { origin_micros: i64, speed: u32 },
+}
+
+impl Clock {
+    fn from_env() -> Clock {
+        let Ok(text) = std::env::var(ENV_TEST_CLOCK) else {
+            return Clock::Real;
+        };
+        Clock::parse(&text).unwrap_or_else(|| {
+            tracing::warn!(
+                value = %text,
+                "{ENV_TEST_CLOCK} is not <unix seconds>x<speed> (e.g. 1700000000x60): cron keeps the real clock"
+            );
+            Clock::Real
+        })
+    }
+
+    fn parse(text: &str) -> Option<Clock> {
+        let (origin, speed) = text.trim().split_once('x')?;
+        let origin: i64 = origin.parse().ok()?;
+        let speed: u32 = speed.parse().ok().filter(|s| *s > 0)?;
+        Some(Clock::Fast {
+            origin_micros: origin.checked_mul(1_000_000)?,
+            speed,
+        })
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.at(Utc::now())
+    }
+
+    /// The clock's time when the real one says `real`.
+    fn at(&self, real: DateTime<Utc>) -> DateTime<Utc> {
+        match *self {
+            Clock::Real => real,
+            Clock::Fast {
+                origin_micros,
+                speed,
+            } => {
+                let gone = real.timestamp_micros().saturating_sub(origin_micros);
+                let micros = origin_micros.saturating_add(gone.saturating_mul(i64::from(speed)));
+                DateTime::from_timestamp_micros(micros).unwrap_or(real)
+            }
+        }
+    }
+
+    /// How long to sleep, in real time, for `wait` to go by on this clock.
+    fn real_wait(&self, wait: Duration) -> Duration {
+        match *self {
+            Clock::Real => wait,
+            Clock::Fast { speed, .. } => wait / speed,
         }
     }
 }
@@ -119,4 +189,47 @@ pub async fn tick(daemon: &Arc<Daemon>, now: DateTime<Utc>) -> StoreResult<usize
         fired += 1;
     }
     Ok(fired)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_clock_runs_fast_from_its_origin() {
+        let clock = Clock::parse("1700000000x60").expect("a clock");
+        let origin = DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
+        assert_eq!(clock.at(origin), origin);
+        let later = clock.at(origin + chrono::Duration::milliseconds(1500));
+        assert_eq!(later, origin + chrono::Duration::seconds(90));
+        assert_eq!(
+            clock.real_wait(Duration::from_secs(60)),
+            Duration::from_secs(1)
+        );
+    }
+
+    #[test]
+    fn a_malformed_test_clock_is_not_a_clock() {
+        for text in [
+            "",
+            "1700000000",
+            "x60",
+            "1700000000x0",
+            "1700000000x-1",
+            "soonx60",
+        ] {
+            assert_eq!(Clock::parse(text), None, "{text}");
+        }
+        assert_eq!(
+            Clock::Real.real_wait(Duration::from_secs(3)),
+            Duration::from_secs(3)
+        );
+    }
+
+    #[test]
+    fn the_next_minute_is_waited_for_from_within_this_one() {
+        let at = DateTime::from_timestamp(1_700_000_000 + 45, 0).expect("a time");
+        let at = minute_of(at) + chrono::Duration::seconds(45);
+        assert_eq!(until_next_minute(at), Duration::from_millis(15_050));
+    }
 }

@@ -56,7 +56,7 @@ pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
     let Err(err) = execute_inner(&daemon, &run_id, cancel, faults).await else {
         return;
     };
-    if matches!(err, StoreError::Refusing(_)) || daemon.store.health.faults() != faults {
+    if store_at_fault(&err) || daemon.store.health.faults() != faults {
         // boltd's fault, not the job's: once the disk takes writes again the run ends as
         // unrecorded and runs again.
         let why = match &err {
@@ -89,6 +89,13 @@ pub async fn execute(daemon: Arc<Daemon>, run_id: String, cancel: CancelToken) {
 }
 
 const MARK_EXCEPTION_ATTEMPTS: u32 = 6;
+
+/// Whether `err` is the store's trouble rather than the run's: it refuses writes, or its
+/// database could not be reached (a read can meet a lost connection before the writer
+/// has noticed, so the store does not refuse yet).
+fn store_at_fault(err: &StoreError) -> bool {
+    matches!(err, StoreError::Refusing(_)) || err.is_unreachable()
+}
 
 async fn mark_exception(daemon: &Arc<Daemon>, run_id: &str, message: &str) -> StoreResult<()> {
     let (id, message) = (run_id.to_string(), message.to_string());
@@ -334,4 +341,21 @@ async fn run_engine(
         },
         expected,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_the_stores_fault_not_the_runs() {
+        // Nothing listens on port 1: the connection is refused at once.
+        let settings =
+            bolt_sql::PgSettings::from_url("postgres://bolt@127.0.0.1:1/bolt").expect("settings");
+        let Err(unreachable) = bolt_sql::PgClient::connect(&settings) else {
+            panic!("something answered on port 1");
+        };
+        assert!(store_at_fault(&StoreError::Db(unreachable)));
+        assert!(!store_at_fault(&StoreError::Invalid("a bad input".into())));
+    }
 }
