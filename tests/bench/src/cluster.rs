@@ -236,7 +236,10 @@ struct Figures {
 }
 
 pub fn run(args: &ClusterBenchArgs) -> anyhow::Result<()> {
-    let server = args.postgres.as_deref().filter(|url| !url.trim().is_empty());
+    let server = args
+        .postgres
+        .as_deref()
+        .filter(|url| !url.trim().is_empty());
     println!(
         "bolt cluster benchmark ({} build, {} CPUs{}): {} requests per setup and phase, {} connections in all split over the nodes (closed loop), one-step job",
         crate::build_kind(),
@@ -325,11 +328,7 @@ fn runs(
     );
     println!("    CPU per completed run (intake included): {cpu}");
     println!("    runs per node: {}", ran.spread(&cluster));
-    Ok((
-        runs_per_second,
-        rate(round.answered, round.took),
-        per,
-    ))
+    Ok((runs_per_second, rate(round.answered, round.took), per))
 }
 
 fn rate(count: usize, took: Duration) -> f64 {
@@ -344,7 +343,11 @@ fn fire(
     args: &ClusterBenchArgs,
 ) -> anyhow::Result<Round> {
     let k = cluster.nodes.len();
-    let bodies: Arc<Vec<String>> = Arc::new((0..BODY_VARIANTS).map(|n| webhooks::body(n, None)).collect());
+    let bodies: Arc<Vec<String>> = Arc::new(
+        (0..BODY_VARIANTS)
+            .map(|n| webhooks::body(n, None))
+            .collect(),
+    );
     let started = Instant::now();
     let outcome = runtime.block_on(async {
         let mut shares = Vec::with_capacity(k);
@@ -483,7 +486,9 @@ fn percent(part: i64, whole: i64) -> f64 {
 }
 
 fn print_summary(summary: &[(Setup, Figures)]) {
-    println!("\nsummary (CPU in µs per request or run: boltd nodes together / PostgreSQL / load generator):");
+    println!(
+        "\nsummary (CPU in µs per request or run: boltd nodes together / PostgreSQL / load generator):"
+    );
     println!(
         "  {:<22} {:>12} {:>9} {:>9} {:>20} {:>10} {:>20}",
         "setup", "intake req/s", "p50 ms", "p99 ms", "intake CPU", "runs/s", "run CPU"

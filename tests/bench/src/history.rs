@@ -13,8 +13,8 @@ use bolt_daemon::store::seeder::{
 };
 use bolt_daemon::store::sqlite_of;
 use bolt_daemon::store::{DB_FILE, Store, StoreResult, copy};
-use bolt_sql::{Db, DbExt};
 use bolt_shared::model::{WorkOrderFilter, WorkOrderState};
+use bolt_sql::{Db, DbExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -47,7 +47,12 @@ pub struct HistoryBenchArgs {
     pub postgres: Option<String>,
     /// Measure this PostgreSQL database, copied earlier from the SQLite store in --dir
     /// (`--postgres … --keep`), without copying again.
-    #[arg(long, value_name = "URL", requires = "existing", conflicts_with = "postgres")]
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "existing",
+        conflicts_with = "postgres"
+    )]
     pub postgres_database: Option<String>,
 }
 
@@ -262,9 +267,7 @@ fn time_query(
     let budget = Instant::now();
     while timings.len() < REPEATS && (timings.is_empty() || budget.elapsed() < QUERY_BUDGET) {
         let started = Instant::now();
-        rows += store
-            .readers
-            .read_blocking(|db| query(db, rng))?;
+        rows += store.readers.read_blocking(|db| query(db, rng))?;
         timings.push(started.elapsed());
     }
     let t = Timings(timings);
@@ -298,7 +301,9 @@ fn measure(
     };
     println!(
         "queries (daemon functions on a read connection, {}):",
-        store.database().map_or("SQLite".to_string(), |db| format!("PostgreSQL {db}"))
+        store
+            .database()
+            .map_or("SQLite".to_string(), |db| format!("PostgreSQL {db}"))
     );
     time_query(
         store,
@@ -612,8 +617,10 @@ fn explain(
 
 /// The walk of search pages on PostgreSQL, as `bolt_daemon::store::search` runs it (the
 /// first page of a walk reads 256 matches).
-const SEARCH_WALK_POSTGRES: &str = "SELECT f.rowid, sd.work_order_id FROM search_fts f JOIN search_docs sd ON sd.rowid = f.rowid
-             WHERE f.text @@ CAST(?1 AS tsquery) AND f.rowid < ?2 ORDER BY f.rowid DESC LIMIT ?3";
+const SEARCH_WALK_POSTGRES: &str = "SELECT f.rowid, sd.work_order_id FROM
+             (SELECT rowid FROM search_fts WHERE text @@ CAST(?1 AS tsquery) AND rowid < ?2
+              ORDER BY rowid DESC LIMIT ?3) f
+             JOIN search_docs sd ON sd.rowid = f.rowid ORDER BY f.rowid DESC";
 
 /// PostgreSQL's plans of the filter pages, the search walk and the short-ref lookup, each
 /// run once (EXPLAIN ANALYZE: the plan with its real row counts and times).
@@ -625,7 +632,12 @@ fn explain_postgres(
 ) -> anyhow::Result<()> {
     let failed = vec![WorkOrderState::Failed];
     let cases = [
-        ("failed+workflow+7d", failed.clone(), Some(workflow), Some(since)),
+        (
+            "failed+workflow+7d",
+            failed.clone(),
+            Some(workflow),
+            Some(since),
+        ),
         ("failed+7d", failed.clone(), None, Some(since)),
         ("workflow+7d", Vec::new(), Some(workflow), Some(since)),
         ("failed+workflow", failed, Some(workflow), None),
