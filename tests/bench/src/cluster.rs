@@ -116,11 +116,11 @@ impl Cluster {
     }
 
     /// A connection to the store the nodes share, for reading what they recorded.
-    fn store(&self) -> anyhow::Result<StoreView> {
+    fn store(&self) -> anyhow::Result<Box<dyn Db>> {
         match &self.database {
             Some(database) => {
                 let settings = PgSettings::from_url(&database.url)?;
-                Ok(StoreView::Postgres(PgClient::connect(&settings)?))
+                Ok(Box::new(PgClient::connect(&settings)?))
             }
             None => {
                 let path = self.nodes[0].data_dir().join(bolt_daemon::store::DB_FILE);
@@ -130,7 +130,7 @@ impl Cluster {
                 )
                 .with_context(|| format!("opening {}", path.display()))?;
                 conn.busy_timeout(Duration::from_secs(5))?;
-                Ok(StoreView::Sqlite(conn))
+                Ok(Box::new(conn))
             }
         }
     }
@@ -151,21 +151,6 @@ impl Cluster {
                 .collect(),
             postgres: self.database_name().and_then(|db| proc_cpu::postgres(&db)),
             load_generator: proc_cpu::process(std::process::id()),
-        }
-    }
-}
-
-/// A read connection to the nodes' store.
-enum StoreView {
-    Sqlite(rusqlite::Connection),
-    Postgres(PgClient),
-}
-
-impl StoreView {
-    fn db(&self) -> &dyn Db {
-        match self {
-            StoreView::Sqlite(conn) => conn,
-            StoreView::Postgres(client) => client,
         }
     }
 }
@@ -315,8 +300,8 @@ fn runs(
     let first_request = chrono::Utc::now().timestamp_micros();
     let round = fire(runtime, &cluster, args)?;
     println!("  {}", round.describe("intake while the runs execute"));
-    wait_for_runs(store.db(), Duration::from_secs(1800))?;
-    let ran = Ran::read(store.db())?;
+    wait_for_runs(store.as_ref(), Duration::from_secs(1800))?;
+    let ran = Ran::read(store.as_ref())?;
     let (cpu, per) = cluster.cpu().describe_since(&before, ran.runs as usize);
     let took = Duration::from_micros(ran.last_end.saturating_sub(first_request).max(1) as u64);
     let runs_per_second = rate(ran.runs as usize, took);
