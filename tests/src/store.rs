@@ -51,7 +51,12 @@ static MADE: AtomicU64 = AtomicU64::new(0);
 impl ScratchDatabase {
     /// A new empty database on the test server; None without one (the caller skips).
     pub fn create() -> Option<ScratchDatabase> {
-        let server = postgres_url()?;
+        postgres_url().map(|server| Self::create_on(&server))
+    }
+
+    /// A new empty database on the server at `server` (a URL naming any database there).
+    pub fn create_on(server: &str) -> ScratchDatabase {
+        let server = server.to_string();
         let name = format!(
             "bolt_e2e_{}_{}_{}",
             std::process::id(),
@@ -62,11 +67,11 @@ impl ScratchDatabase {
         admin
             .execute_batch(&format!("CREATE DATABASE {name}"))
             .unwrap_or_else(|e| panic!("creating the test database {name}: {e}"));
-        Some(ScratchDatabase {
+        ScratchDatabase {
             url: with_database(&server, &name),
             name,
             server,
-        })
+        }
     }
 
     /// A connection to the database (for checks a test makes itself).

@@ -14,6 +14,11 @@ pub const POSTGRES: &[Migration] = &[
         name: "run_nodes",
         sql: include_str!("../../migrations/postgres/0002_run_nodes.sql"),
     },
+    Migration {
+        version: 3,
+        name: "search_statistics",
+        sql: include_str!("../../migrations/postgres/0003_search_statistics.sql"),
+    },
 ];
 
 /// The newest PostgreSQL schema version this build knows.

@@ -15,10 +15,16 @@ use bolt_sql::{Db, DbExt, Dialect, Row, Sql, params};
 const WALK: &str = "SELECT f.rowid, sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid
              WHERE search_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC";
 
-/// `WALK` on PostgreSQL, one page of it: ?3 the most rows.
-const WALK_PAGE_POSTGRES: &str =
-    "SELECT f.rowid, sd.work_order_id FROM search_fts f JOIN search_docs sd ON sd.rowid = f.rowid
-             WHERE f.text @@ CAST(?1 AS tsquery) AND f.rowid < ?2 ORDER BY f.rowid DESC LIMIT ?3";
+/// `WALK` on PostgreSQL, one page of it: ?3 the most rows. The page's rowids are picked
+/// in a subquery of `search_fts` alone, then joined: the planner then chooses per query
+/// between walking the rowid index backwards (a common word) and the GIN index (a rare
+/// one), and the join reads only the page's documents. Joined first, a rare word's page
+/// read the whole of `search_docs` (a merge join) or, walking backwards, all of
+/// `search_fts`.
+const WALK_PAGE_POSTGRES: &str = "SELECT f.rowid, sd.work_order_id FROM
+             (SELECT rowid FROM search_fts WHERE text @@ CAST(?1 AS tsquery) AND rowid < ?2
+              ORDER BY rowid DESC LIMIT ?3) f
+             JOIN search_docs sd ON sd.rowid = f.rowid ORDER BY f.rowid DESC";
 
 /// Rows of the first page of a walk on PostgreSQL; each next page reads twice as many, up
 /// to `LAST_WALK_PAGE` (a page of results needs a few dozen matches, its counts up to a

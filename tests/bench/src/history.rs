@@ -12,8 +12,9 @@ use bolt_daemon::store::seeder::{
     self, COMMON_WORD, Rng, Seeded, Workflow, deploy_example, id_at, load_workflows, seed,
 };
 use bolt_daemon::store::sqlite_of;
-use bolt_daemon::store::{DB_FILE, Store, StoreResult};
+use bolt_daemon::store::{DB_FILE, Store, StoreResult, copy};
 use bolt_shared::model::{WorkOrderFilter, WorkOrderState};
+use bolt_sql::{Db, DbExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,44 @@ pub struct HistoryBenchArgs {
     /// The bulk rerun adds runs to it.
     #[arg(long, requires = "dir")]
     pub existing: bool,
+    /// Time the queries on PostgreSQL instead: the seeded (or --existing) SQLite store is
+    /// copied into a fresh database on this server (`bolt store copy`), which is measured
+    /// and then dropped (kept with --keep). A URL naming any database on the server.
+    #[arg(long, value_name = "URL")]
+    pub postgres: Option<String>,
+    /// Measure this PostgreSQL database, copied earlier from the SQLite store in --dir
+    /// (`--postgres … --keep`), without copying again.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "existing",
+        conflicts_with = "postgres"
+    )]
+    pub postgres_database: Option<String>,
+}
+
+/// Where the queries are timed.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// The SQLite store itself.
+    Sqlite,
+    /// A fresh database on this PostgreSQL server, filled by copying the SQLite store.
+    CopyTo { server: &'a str, keep: bool },
+    /// A PostgreSQL database copied earlier.
+    Postgres { url: &'a str },
+}
+
+impl HistoryBenchArgs {
+    fn target(&self) -> Target<'_> {
+        match (&self.postgres, &self.postgres_database) {
+            (_, Some(url)) => Target::Postgres { url },
+            (Some(server), None) => Target::CopyTo {
+                server,
+                keep: self.keep,
+            },
+            (None, None) => Target::Sqlite,
+        }
+    }
 }
 
 /// `bolt-bench seed`: fills a store with realistic history and keeps it.
@@ -73,7 +112,7 @@ pub fn run_seed(args: &SeedArgs) -> anyhow::Result<()> {
 
 pub fn run(args: &HistoryBenchArgs) -> anyhow::Result<()> {
     if let (true, Some(dir)) = (args.existing, &args.dir) {
-        return bench_existing(dir);
+        return bench_existing(dir, args.target());
     }
     let temp = match &args.dir {
         Some(_) => None,
@@ -95,7 +134,7 @@ pub fn run(args: &HistoryBenchArgs) -> anyhow::Result<()> {
         dir.display(),
         crate::cpus()
     );
-    let result = bench(&dir, args.work_orders);
+    let result = bench(&dir, args.work_orders, args.target());
     if args.keep {
         if let Some(temp) = temp {
             let kept = temp.keep();
@@ -112,7 +151,7 @@ pub fn run(args: &HistoryBenchArgs) -> anyhow::Result<()> {
 }
 
 /// Measures a store seeded earlier: samples ids and patients from it.
-fn bench_existing(dir: &Path) -> anyhow::Result<()> {
+fn bench_existing(dir: &Path, target: Target<'_>) -> anyhow::Result<()> {
     if !dir.join(DB_FILE).exists() {
         return Err(anyhow!("no store in {}", dir.display()));
     }
@@ -124,14 +163,86 @@ fn bench_existing(dir: &Path) -> anyhow::Result<()> {
         "bolt-bench history: the existing store in {} ({total} work orders)",
         dir.display()
     );
-    measure(&store, &deployed, &seeded, total)
+    measure_on(target, store, &deployed, &seeded, total)
 }
 
-fn bench(dir: &Path, work_orders: u64) -> anyhow::Result<()> {
+fn bench(dir: &Path, work_orders: u64, target: Target<'_>) -> anyhow::Result<()> {
     let store = Store::open(dir, 2)?;
     let deployed = deploy_example(&store)?;
     let seeded = seed(&store, &deployed, work_orders)?;
-    measure(&store, &deployed, &seeded, work_orders)
+    measure_on(target, store, &deployed, &seeded, work_orders)
+}
+
+/// Times the queries on the SQLite store, or closes it and times them on PostgreSQL.
+fn measure_on(
+    target: Target<'_>,
+    sqlite: Store,
+    workflows: &[Workflow],
+    seeded: &Seeded,
+    total: u64,
+) -> anyhow::Result<()> {
+    let (server, keep, url) = match target {
+        Target::Sqlite => return measure(&sqlite, workflows, seeded, total),
+        Target::CopyTo { server, keep } => (server, keep, None),
+        Target::Postgres { url } => ("", false, Some(url.to_string())),
+    };
+    let data_dir = sqlite
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| anyhow!("the store has no data dir"))?;
+    // `bolt store copy` reads a stopped store: fold the log into bolt.db and close it.
+    sqlite.fold_wal()?;
+    drop(sqlite);
+    let scratch = match url {
+        Some(_) => None,
+        None => Some(copy_to_postgres(&data_dir, server)?),
+    };
+    let url = match (&url, &scratch) {
+        (Some(url), _) => url.clone(),
+        (None, Some(scratch)) => scratch.url.clone(),
+        (None, None) => return Err(anyhow!("no PostgreSQL database to measure")),
+    };
+    let settings = bolt_sql::PgSettings::from_url(&url)?;
+    let store = Store::open_postgres(&settings, &data_dir, 2)?;
+    let measured = measure(&store, workflows, seeded, total);
+    drop(store);
+    if let (true, Some(scratch)) = (keep, scratch) {
+        println!(
+            "kept the PostgreSQL database: bolt-bench history --existing --dir {} --postgres-database {}",
+            data_dir.display(),
+            scratch.url
+        );
+        // Not dropped: the database outlives this process.
+        std::mem::forget(scratch);
+    }
+    measured
+}
+
+/// Copies the SQLite store in `data_dir` into a fresh database on `server`, as `bolt store
+/// copy` does, and says how long it took.
+fn copy_to_postgres(data_dir: &Path, server: &str) -> anyhow::Result<bolt_e2e::ScratchDatabase> {
+    let scratch = bolt_e2e::ScratchDatabase::create_on(server);
+    let settings = bolt_sql::PgSettings::from_url(&scratch.url)?;
+    println!("copying the store into PostgreSQL ({settings}):");
+    let mut last_tenth = u64::MAX;
+    let copied = copy::copy_store(&data_dir.join(DB_FILE), &settings, &mut |p| {
+        let tenth = p.done * 10 / p.total.max(1);
+        if tenth != last_tenth || p.done == p.total {
+            println!("  {}: {}/{} rows", p.table, p.done, p.total);
+        }
+        last_tenth = tenth;
+        std::ops::ControlFlow::Continue(())
+    })?;
+    let secs = copied.millis as f64 / 1000.0;
+    println!(
+        "copied {} rows in {} tables and rebuilt {} search documents in {secs:.0} s ({:.0} rows/s)",
+        copied.rows,
+        copied.tables.len(),
+        copied.search_documents,
+        (copied.rows + copied.search_documents) as f64 / secs.max(0.001)
+    );
+    Ok(scratch)
 }
 
 /// p50/p95 of repeated timings, in milliseconds.
@@ -149,16 +260,14 @@ fn time_query(
     label: &str,
     target_ms: f64,
     rng: &mut Rng,
-    mut query: impl FnMut(&rusqlite::Connection, &mut Rng) -> StoreResult<usize>,
+    mut query: impl FnMut(&dyn Db, &mut Rng) -> StoreResult<usize>,
 ) -> anyhow::Result<()> {
     let mut timings = Vec::new();
     let mut rows = 0usize;
     let budget = Instant::now();
     while timings.len() < REPEATS && (timings.is_empty() || budget.elapsed() < QUERY_BUDGET) {
         let started = Instant::now();
-        rows += store
-            .readers
-            .read_blocking(|db| query(sqlite_of(db, "the history benchmark")?, rng))?;
+        rows += store.readers.read_blocking(|db| query(db, rng))?;
         timings.push(started.elapsed());
     }
     let t = Timings(timings);
@@ -190,7 +299,12 @@ fn measure(
         since: Some(week_ago),
         ..WorkOrderFilter::default()
     };
-    println!("queries (daemon functions on a read connection):");
+    println!(
+        "queries (daemon functions on a read connection, {}):",
+        store
+            .database()
+            .map_or("SQLite".to_string(), |db| format!("PostgreSQL {db}"))
+    );
     time_query(
         store,
         "filter failed+workflow+7d, first page (counts)",
@@ -343,15 +457,17 @@ fn measure(
     )?;
     size_per_work_order(store, total)?;
     bulk_rerun(store)?;
-    explain(
-        store,
-        &keys[0],
-        week_ago,
-        patients.first().map_or("P-000001", |p| p.as_str()),
-    )
+    let patient = patients.first().map_or("P-000001", |p| p.as_str());
+    match store.database() {
+        None => explain(store, &keys[0], week_ago, patient),
+        Some(_) => explain_postgres(store, &keys[0], week_ago, patient),
+    }
 }
 
 fn size_per_work_order(store: &Store, total: u64) -> anyhow::Result<()> {
+    if store.database().is_some() {
+        return postgres_size(store, total);
+    }
     store.writer.write_blocking(|_| Ok(()))?;
     // A checkpoint can't run inside the writer's transaction: use a separate connection.
     let conn = bolt_daemon::store::open_connection(&store.path)?;
@@ -496,6 +612,114 @@ fn explain(
         Ok(())
     })
     .context("explaining the queries")?;
+    Ok(())
+}
+
+/// The walk of search pages on PostgreSQL, as `bolt_daemon::store::search` runs it (the
+/// first page of a walk reads 256 matches).
+const SEARCH_WALK_POSTGRES: &str = "SELECT f.rowid, sd.work_order_id FROM
+             (SELECT rowid FROM search_fts WHERE text @@ CAST(?1 AS tsquery) AND rowid < ?2
+              ORDER BY rowid DESC LIMIT ?3) f
+             JOIN search_docs sd ON sd.rowid = f.rowid ORDER BY f.rowid DESC";
+
+/// PostgreSQL's plans of the filter pages, the search walk and the short-ref lookup, each
+/// run once (EXPLAIN ANALYZE: the plan with its real row counts and times).
+fn explain_postgres(
+    store: &Store,
+    workflow: &str,
+    since: chrono::DateTime<chrono::Utc>,
+    patient: &str,
+) -> anyhow::Result<()> {
+    let failed = vec![WorkOrderState::Failed];
+    let cases = [
+        (
+            "failed+workflow+7d",
+            failed.clone(),
+            Some(workflow),
+            Some(since),
+        ),
+        ("failed+7d", failed.clone(), None, Some(since)),
+        ("workflow+7d", Vec::new(), Some(workflow), Some(since)),
+        ("failed+workflow", failed, Some(workflow), None),
+    ];
+    println!("query plans on PostgreSQL (EXPLAIN ANALYZE, as history.rs builds them):");
+    store
+        .readers
+        .read_blocking(|db| {
+            let mut plans: Vec<(String, String, Vec<bolt_sql::Value>)> = Vec::new();
+            for (label, states, workflow, since) in cases {
+                let filter = WorkOrderFilter {
+                    states,
+                    workflow: workflow.map(str::to_string),
+                    since,
+                    ..WorkOrderFilter::default()
+                };
+                let selection = history::ResolvedFilter::new(db, &filter)?.selection();
+                let (where_sql, params) =
+                    store_history::filter_sql(&selection, bolt_sql::Dialect::Postgres);
+                plans.push((
+                    format!("filter page {label}"),
+                    format!(
+                        "SELECT wo.id FROM work_orders wo JOIN workflows w ON w.id = wo.workflow_id JOIN projects p ON p.id = w.project_id
+                         LEFT JOIN dataclips d ON d.id = wo.dataclip_id {where_sql} ORDER BY wo.id DESC LIMIT 51"
+                    ),
+                    params,
+                ));
+            }
+            let text = |t: &str| bolt_sql::Value::Text(t.to_string());
+            for (what, words) in [("rare patient id", patient), ("common word", COMMON_WORD)] {
+                let tsquery = bolt_sql::fts::Query::parse(words)
+                    .and_then(|q| q.tsquery())
+                    .unwrap_or_default();
+                plans.push((
+                    format!("search walk, {what} (first 256 matches)"),
+                    SEARCH_WALK_POSTGRES.into(),
+                    vec![text(&tsquery), bolt_sql::Value::Int(i64::MAX), bolt_sql::Value::Int(256)],
+                ));
+            }
+            for (what, sql, params) in plans {
+                println!("  {what}:");
+                let bound: Vec<bolt_sql::ValueRef<'_>> =
+                    params.iter().map(bolt_sql::Value::as_ref).collect();
+                let lines: Vec<String> = db.query_map(
+                    &format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"),
+                    &bound,
+                    |r| r.get(0),
+                )?;
+                for line in lines {
+                    println!("    {line}");
+                }
+            }
+            Ok(())
+        })
+        .context("explaining the queries on PostgreSQL")?;
+    Ok(())
+}
+
+/// The PostgreSQL database's size (tables, indexes and TOAST) and its biggest relations.
+fn postgres_size(store: &Store, total: u64) -> anyhow::Result<()> {
+    let (bytes, biggest) = store.readers.read_blocking(|db| {
+        let bytes: i64 = db.query_one("SELECT pg_database_size(current_database())", &[])?;
+        let biggest: Vec<(String, i64)> = db.query_map(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relkind = 'r'
+             ORDER BY 2 DESC LIMIT 6",
+            &[],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((bytes, biggest))
+    })?;
+    let biggest: Vec<String> = biggest
+        .iter()
+        .map(|(table, bytes)| format!("{table} {:.0} MB", *bytes as f64 / 1e6))
+        .collect();
+    println!(
+        "  database size: {:.1} MB = {:.1} KB per work order (with indexes and TOAST: {})",
+        bytes as f64 / 1e6,
+        bytes as f64 / total.max(1) as f64 / 1024.0,
+        biggest.join(", ")
+    );
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! writes its schema (the history seeder is behind its `seeder` feature).
 
 mod adaptors;
+mod cluster;
 mod daemon;
 mod engine;
 mod history;
@@ -52,6 +53,9 @@ enum BenchCommand {
     },
     /// Webhook requests acknowledged per second and end-to-end runs per second.
     Webhooks(webhooks::WebhookBenchArgs),
+    /// Webhook intake and completed runs per second on SQLite and on PostgreSQL with 1, 2
+    /// and 3 boltd nodes sharing one database (all on this machine).
+    Cluster(cluster::ClusterBenchArgs),
     /// boltd's resident memory before, at the peak of and after runs that log a lot.
     Memory(memory::MemoryBenchArgs),
     /// Bytes the TUI writes to the terminal per action (120×40 history view).
@@ -124,6 +128,7 @@ fn run(command: &BenchCommand) -> anyhow::Result<()> {
             npm_adaptor,
         )?,
         BenchCommand::Webhooks(args) => webhooks::run(args)?,
+        BenchCommand::Cluster(args) => cluster::run(args)?,
         BenchCommand::Memory(args) => memory::run(args)?,
         BenchCommand::Tui => print!("{}", bolt_client::tui::measure_bytes()?),
         BenchCommand::History(args) => history::run(args)?,

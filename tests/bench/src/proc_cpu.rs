@@ -31,6 +31,40 @@ pub fn thread(pid: u32, name: &str) -> Option<Duration> {
     None
 }
 
+/// User + system time of the live PostgreSQL server processes that work for `database`:
+/// its backends (their command line names the database) and the server's own background
+/// processes (WAL writer, checkpointer, …), not other databases' backends. Backends that
+/// have exited are not counted.
+pub fn postgres(database: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut found = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != "postgres" {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        // A backend's title is "postgres: USER DATABASE HOST(PORT) STATE" (or "[local]").
+        let backend = cmdline.contains('(') || cmdline.contains("[local]");
+        if backend && !cmdline.split_whitespace().any(|word| word == database) {
+            continue;
+        }
+        if let Some(cpu) = process(pid) {
+            total += cpu;
+            found = true;
+        }
+    }
+    found.then_some(total)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

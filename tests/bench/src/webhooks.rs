@@ -81,10 +81,10 @@ const NOTE_WORDS: &[&str] = &[
 ];
 
 /// Distinct bodies made in advance; request n sends variant n % this, with its own id.
-const BODY_VARIANTS: usize = 64;
+pub(crate) const BODY_VARIANTS: usize = 64;
 
 /// `body` (made for request n % BODY_VARIANTS) with request n's patient id.
-fn with_patient(body: &str, n: usize) -> String {
+pub(crate) fn with_patient(body: &str, n: usize) -> String {
     body.replacen(&patient_id(n % BODY_VARIANTS), &patient_id(n), 1)
 }
 
@@ -93,7 +93,7 @@ fn patient_id(n: usize) -> String {
 }
 
 /// The body of request `n`: a patient record, padded with notes to about `bytes` bytes.
-fn body(n: usize, bytes: Option<usize>) -> String {
+pub(crate) fn body(n: usize, bytes: Option<usize>) -> String {
     let record = format!(
         "{{\"patient_id\": \"{}\", \"clinic\": \"bench\"",
         patient_id(n)
@@ -127,7 +127,7 @@ pub const BENCH_JOB: &str = "fn(state => ({ ...state, data: { ...state.data, see
 
 /// The benchmark's project: one webhook (`/i/bench`) into one `BENCH_JOB` step;
 /// `concurrency: 0` holds every run in the queue.
-fn project(queue_only: bool) -> String {
+pub(crate) fn project(queue_only: bool) -> String {
     let concurrency = if queue_only {
         "    concurrency: 0\n"
     } else {
@@ -178,7 +178,7 @@ fn start_followed_run(client: &mut Client) -> anyhow::Result<String> {
 }
 
 /// The benchmark's project (queue only: runs stay queued, so only intake is measured).
-fn deploy_bench_project(client: &mut Client, queue_only: bool) -> anyhow::Result<()> {
+pub(crate) fn deploy_bench_project(client: &mut Client, queue_only: bool) -> anyhow::Result<()> {
     bolt_client::cli::projects::deploy_text(
         client,
         project(queue_only),
@@ -240,16 +240,16 @@ fn start_followers(
 }
 
 /// One round of load: how many requests were answered as expected, in how long.
-struct Round {
-    answered: usize,
-    failures: usize,
-    took: Duration,
+pub(crate) struct Round {
+    pub answered: usize,
+    pub failures: usize,
+    pub took: Duration,
     /// Sorted.
-    latencies: Vec<Duration>,
+    pub latencies: Vec<Duration>,
 }
 
 impl Round {
-    fn of(outcome: load_gen::Outcome, took: Duration) -> Round {
+    pub fn of(outcome: load_gen::Outcome, took: Duration) -> Round {
         let mut latencies = outcome.latencies;
         latencies.sort();
         Round {
@@ -261,7 +261,7 @@ impl Round {
     }
 
     /// `what: N req/s  (n ok, f failed in s); latency p50 …, p99 …`
-    fn describe(&self, what: &str) -> String {
+    pub fn describe(&self, what: &str) -> String {
         format!(
             "{what}: {:.0} req/s  ({} ok, {} failed in {:.2} s); latency p50 {:.2} ms, p99 {:.2} ms",
             self.answered as f64 / self.took.as_secs_f64(),
@@ -274,7 +274,7 @@ impl Round {
     }
 }
 
-fn percentile(samples: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile(samples: &[Duration], p: f64) -> f64 {
     crate::percentile::Samples::of(samples).percentile_ms(p * 100.0)
 }
 
