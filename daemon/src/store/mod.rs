@@ -269,7 +269,12 @@ impl Store {
             }
         })?;
         drop(client);
-        let mut reader_settings = settings.clone();
+        // Reads plan every statement for its own values: a generic plan of a cached search
+        // statement can't tell a rare word from a common one (measured: 1.5 s instead of
+        // 2 ms for a rare patient id once the plan went generic after five runs).
+        let mut reader_settings = settings
+            .clone()
+            .with_server_setting("plan_cache_mode", "force_custom_plan");
         reader_settings.application_name = format!("{} reader", settings.application_name);
         let pool = bolt_sql::PgPool::new(
             reader_settings,

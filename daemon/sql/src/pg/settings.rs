@@ -200,8 +200,14 @@ impl PgSettings {
 
     /// These settings with `search_path` set to `schema` on every connection (each test's
     /// scratch schema; a deployment that keeps bolt's tables in their own schema).
-    pub fn with_search_path(mut self, schema: &str) -> PgSettings {
-        let setting = format!("-c search_path={schema}");
+    pub fn with_search_path(self, schema: &str) -> PgSettings {
+        self.with_server_setting("search_path", schema)
+    }
+
+    /// These settings with the server setting `name` = `value` on every connection (added
+    /// to the URL's `options`).
+    pub fn with_server_setting(mut self, name: &str, value: &str) -> PgSettings {
+        let setting = format!("-c {name}={value}");
         self.options = Some(match self.options.take() {
             Some(existing) => format!("{existing} {setting}"),
             None => setting,
