@@ -21,7 +21,7 @@ const WALK: &str = "SELECT f.rowid, sd.work_order_id FROM search_fts f CROSS JOI
 /// one), and the join reads only the page's documents. Joined first, a rare word's page
 /// read the whole of `search_docs` (a merge join) or, walking backwards, all of
 /// `search_fts`.
-const WALK_PAGE_POSTGRES: &str = "SELECT f.rowid, sd.work_order_id FROM
+pub const WALK_PAGE_POSTGRES: &str = "SELECT f.rowid, sd.work_order_id FROM
              (SELECT rowid FROM search_fts WHERE text @@ CAST(?1 AS tsquery) AND rowid < ?2
               ORDER BY rowid DESC LIMIT ?3) f
              JOIN search_docs sd ON sd.rowid = f.rowid ORDER BY f.rowid DESC";

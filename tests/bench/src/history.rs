@@ -532,16 +532,10 @@ fn bulk_rerun(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Query plans of the list page for status/workflow/date combinations, the counts and the
-/// search walk, to see which index each one uses.
-fn explain(
-    store: &Store,
-    workflow: &str,
-    since: chrono::DateTime<chrono::Utc>,
-    patient: &str,
-) -> anyhow::Result<()> {
+/// The status/workflow/date combinations whose list pages the plans show.
+fn plan_cases(workflow: &str, since: chrono::DateTime<chrono::Utc>) -> [PlanCase<'_>; 4] {
     let failed = vec![WorkOrderState::Failed];
-    let cases = [
+    [
         (
             "failed+workflow+7d",
             failed.clone(),
@@ -551,7 +545,26 @@ fn explain(
         ("failed+7d", failed.clone(), None, Some(since)),
         ("workflow+7d", Vec::new(), Some(workflow), Some(since)),
         ("failed+workflow", failed, Some(workflow), None),
-    ];
+    ]
+}
+
+/// A plan case: its label, states, workflow and start of the window.
+type PlanCase<'a> = (
+    &'static str,
+    Vec<WorkOrderState>,
+    Option<&'a str>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
+/// Query plans of the list page for status/workflow/date combinations, the counts and the
+/// search walk, to see which index each one uses.
+fn explain(
+    store: &Store,
+    workflow: &str,
+    since: chrono::DateTime<chrono::Utc>,
+    patient: &str,
+) -> anyhow::Result<()> {
+    let cases = plan_cases(workflow, since);
     println!("query plans (as history.rs builds them):");
     store.readers.read_blocking(|db| {
         let conn = sqlite_of(db, "the query plans")?;
@@ -615,13 +628,6 @@ fn explain(
     Ok(())
 }
 
-/// The walk of search pages on PostgreSQL, as `bolt_daemon::store::search` runs it (the
-/// first page of a walk reads 256 matches).
-const SEARCH_WALK_POSTGRES: &str = "SELECT f.rowid, sd.work_order_id FROM
-             (SELECT rowid FROM search_fts WHERE text @@ CAST(?1 AS tsquery) AND rowid < ?2
-              ORDER BY rowid DESC LIMIT ?3) f
-             JOIN search_docs sd ON sd.rowid = f.rowid ORDER BY f.rowid DESC";
-
 /// PostgreSQL's plans of the filter pages, the search walk and the short-ref lookup, each
 /// run once (EXPLAIN ANALYZE: the plan with its real row counts and times).
 fn explain_postgres(
@@ -630,18 +636,7 @@ fn explain_postgres(
     since: chrono::DateTime<chrono::Utc>,
     patient: &str,
 ) -> anyhow::Result<()> {
-    let failed = vec![WorkOrderState::Failed];
-    let cases = [
-        (
-            "failed+workflow+7d",
-            failed.clone(),
-            Some(workflow),
-            Some(since),
-        ),
-        ("failed+7d", failed.clone(), None, Some(since)),
-        ("workflow+7d", Vec::new(), Some(workflow), Some(since)),
-        ("failed+workflow", failed, Some(workflow), None),
-    ];
+    let cases = plan_cases(workflow, since);
     println!("query plans on PostgreSQL (EXPLAIN ANALYZE, as history.rs builds them):");
     store
         .readers
@@ -673,7 +668,7 @@ fn explain_postgres(
                     .unwrap_or_default();
                 plans.push((
                     format!("search walk, {what} (first 256 matches)"),
-                    SEARCH_WALK_POSTGRES.into(),
+                    bolt_daemon::store::search::WALK_PAGE_POSTGRES.into(),
                     vec![text(&tsquery), bolt_sql::Value::Int(i64::MAX), bolt_sql::Value::Int(256)],
                 ));
             }
