@@ -124,14 +124,12 @@ impl Thread {
     /// write fails on it.
     fn notice_lost_connection(&mut self) {
         if self.conn.as_ref().is_some_and(PgClient::is_closed) {
-            self.lose_connection("the connection to the database was closed", "closed");
+            self.fail(
+                "the database connection",
+                "the server closed it",
+                FaultKind::Unreachable,
+            );
         }
-    }
-
-    fn lose_connection(&mut self, what: &str, why: &str) {
-        self.conn = None;
-        self.next_try = Instant::now() + RECONNECT_EVERY;
-        self.health.refuse(what, why, FaultKind::Unreachable);
     }
 
     /// Runs the batch's writes in one transaction and commits it; every caller hears
@@ -174,12 +172,12 @@ impl Thread {
         };
         let outcome = match (outcome, done.fault.take()) {
             (_, Some((text, kind))) => {
-                self.fail(&text, kind);
+                self.fail("a write failed", &text, kind);
                 Err(Failure::refused(&self.health, &text))
             }
             (Err(err), None) if err.is_unreachable() => {
                 let text = err.to_string();
-                self.fail(&text, FaultKind::Unreachable);
+                self.fail("a write failed", &text, FaultKind::Unreachable);
                 Err(Failure::refused(&self.health, &text))
             }
             (Err(err), None) => {
@@ -196,12 +194,13 @@ impl Thread {
         done.answer(outcome);
     }
 
-    /// A fault failed the batch: a lost connection is replaced, a full disk refuses writes.
-    fn fail(&mut self, text: &str, kind: FaultKind) {
-        match kind {
-            FaultKind::Unreachable => self.lose_connection("a write failed", text),
-            other => self.health.refuse("a write failed", text, other),
-        }
+    /// A fault failed the batch: writes are refused and the connection is replaced, which
+    /// is also how writes resume after the server ran out of disk (the new connection's
+    /// first batch tells whether it has room again; if not, the same happens again).
+    fn fail(&mut self, what: &str, text: &str, kind: FaultKind) {
+        self.conn = None;
+        self.next_try = Instant::now() + RECONNECT_EVERY;
+        self.health.refuse(what, text, kind);
     }
 }
 
