@@ -6,7 +6,7 @@
 
 use super::ResolvedFilter;
 use crate::refs;
-use crate::store::history::{self as store_history, SearchTerms};
+use crate::store::history::{self as store_history, SearchTerms, WorkOrderFacts};
 use crate::store::search::{self as store_search, Document, Hit};
 use crate::store::{StoreError, StoreResult, refs as store_refs};
 use bolt_shared::model::*;
@@ -138,7 +138,7 @@ fn read_page(
     for (i, id) in refs.iter().enumerate() {
         let key = REF_KEY_BASE - i as i64;
         if key < below {
-            walk.consider(id, key, Found::Ref)?;
+            walk.consider(id, key, Found::Ref, None)?;
         } else {
             // Listed on an earlier page.
             walk.seen.insert(id.clone());
@@ -155,6 +155,7 @@ fn read_page(
             |Hit {
                  rowid,
                  work_order_id: id,
+                 facts,
              }| {
                 if walk.done() {
                     exhausted = false;
@@ -173,7 +174,7 @@ fn read_page(
                     walk.seen.insert(id);
                     return Ok(true);
                 }
-                walk.consider(&id, rowid, Found::Doc(rowid))?;
+                walk.consider(&id, rowid, Found::Doc(rowid), facts)?;
                 Ok(true)
             },
         )?;
@@ -231,12 +232,22 @@ impl Walk<'_> {
     }
 
     /// A work order met for the first time at `key`: count it and keep it for the page if
-    /// it passes the filter.
-    fn consider(&mut self, id: &str, key: i64, how: Found) -> StoreResult<()> {
+    /// it passes the filter. Its facts are looked up unless the walk brought them.
+    fn consider(
+        &mut self,
+        id: &str,
+        key: i64,
+        how: Found,
+        facts: Option<WorkOrderFacts>,
+    ) -> StoreResult<()> {
         self.seen.insert(id.to_string());
         debug_assert!(key < self.below);
+        let facts = match facts {
+            Some(facts) => Some(facts),
+            None => store_history::facts(self.db, id)?,
+        };
         // Documents of a work order deleted by retention may outlive it briefly.
-        let Some(facts) = store_history::facts(self.db, id)? else {
+        let Some(facts) = facts else {
             return Ok(());
         };
         if !self.filter.matches_ignoring_states(&facts) {

@@ -310,14 +310,24 @@ pub fn find_work_order_row(db: &dyn Db, id: &str) -> StoreResult<Option<WorkOrde
 
 /// What a filter looks at in work order `id`, if it exists.
 pub fn facts(db: &dyn Db, id: &str) -> StoreResult<Option<WorkOrderFacts>> {
-    Ok(db.query_row(FACTS, params![id], |r| {
-        Ok(WorkOrderFacts {
-            workflow_id: r.get(0)?,
-            state: WorkOrderState::parse(&r.get::<String>(1)?).unwrap_or(WorkOrderState::Exception),
-            received_at: r.get(2)?,
-            last_activity: r.get(3)?,
-        })
-    })?)
+    Ok(db
+        .query_row(FACTS, params![id], |r| facts_from(r, 0))?
+        .flatten())
+}
+
+/// The facts in a row's columns `first..first + 4` (workflow_id, state, received_at,
+/// last_activity, as `FACTS` selects them); `None` where an outer join found no work order.
+pub fn facts_from(r: &Row<'_>, first: usize) -> bolt_sql::Result<Option<WorkOrderFacts>> {
+    let Some(workflow_id) = r.get::<Option<String>>(first)? else {
+        return Ok(None);
+    };
+    let state: String = r.get(first + 1)?;
+    Ok(Some(WorkOrderFacts {
+        workflow_id,
+        state: WorkOrderState::parse(&state).unwrap_or(WorkOrderState::Exception),
+        received_at: r.get(first + 2)?,
+        last_activity: r.get(first + 3)?,
+    }))
 }
 
 /// A (state, count) row.

@@ -7,7 +7,7 @@
 //! reads them there in keyset pages that grow as the walk goes on.
 
 use super::StoreResult;
-use super::history::match_param;
+use super::history::{WorkOrderFacts, facts_from, match_param};
 use bolt_sql::fts::Query;
 use bolt_sql::{Db, DbExt, Dialect, Row, Sql, params};
 
@@ -20,11 +20,16 @@ const WALK: &str = "SELECT f.rowid, sd.work_order_id FROM search_fts f CROSS JOI
 /// between walking the rowid index backwards (a common word) and the GIN index (a rare
 /// one), and the join reads only the page's documents. Joined first, a rare word's page
 /// read the whole of `search_docs` (a merge join) or, walking backwards, all of
-/// `search_fts`.
-pub const WALK_PAGE_POSTGRES: &str = "SELECT f.rowid, sd.work_order_id FROM
+/// `search_fts`. Each hit brings its work order's facts (what a search page filters and
+/// counts by): asked for one by one, they were a round trip per work order and most of a
+/// common word's page. A left join: retention may have deleted the work order.
+pub const WALK_PAGE_POSTGRES: &str = "SELECT f.rowid, sd.work_order_id,
+                 wo.workflow_id, wo.state, wo.received_at, wo.last_activity FROM
              (SELECT rowid FROM search_fts WHERE text @@ CAST(?1 AS tsquery) AND rowid < ?2
               ORDER BY rowid DESC LIMIT ?3) f
-             JOIN search_docs sd ON sd.rowid = f.rowid ORDER BY f.rowid DESC";
+             JOIN search_docs sd ON sd.rowid = f.rowid
+             LEFT JOIN work_orders wo ON wo.id = sd.work_order_id
+             ORDER BY f.rowid DESC";
 
 /// Rows of the first page of a walk on PostgreSQL; each next page reads twice as many, up
 /// to `LAST_WALK_PAGE` (a page of results needs a few dozen matches, its counts up to a
@@ -59,6 +64,11 @@ const DOCUMENT: Sql = Sql::new(
 pub struct Hit {
     pub rowid: i64,
     pub work_order_id: String,
+    /// The work order's facts when the walk read them with the hit (PostgreSQL, where a
+    /// query is a round trip); `None` when it didn't (SQLite: FTS5 walks lazily, and a
+    /// work order is looked up once, however many of its documents match) or the work
+    /// order is gone.
+    pub facts: Option<WorkOrderFacts>,
 }
 
 /// An indexed document: where it came from (`input`, `output` or `log`) and its text
@@ -73,6 +83,14 @@ fn hit(r: &Row<'_>) -> bolt_sql::Result<Hit> {
     Ok(Hit {
         rowid: r.get(0)?,
         work_order_id: r.get(1)?,
+        facts: None,
+    })
+}
+
+fn hit_with_facts(r: &Row<'_>) -> bolt_sql::Result<Hit> {
+    Ok(Hit {
+        facts: facts_from(r, 2)?,
+        ..hit(r)?
     })
 }
 
@@ -94,7 +112,11 @@ pub fn walk(
             let mut below = below;
             let mut rows = FIRST_WALK_PAGE;
             loop {
-                let page = db.query_map(WALK_PAGE_POSTGRES, params![param, below, rows], hit)?;
+                let page = db.query_map(
+                    WALK_PAGE_POSTGRES,
+                    params![param, below, rows],
+                    hit_with_facts,
+                )?;
                 let last_page = (page.len() as i64) < rows;
                 for found in page {
                     below = found.rowid;
@@ -285,6 +307,25 @@ mod tests {
             assert!(!matched_at_or_above(db, &p0042, "wo", log + 1).unwrap());
             assert!(!matched_at_or_above(db, &query("clinic"), "wo", wiped).unwrap());
             assert!(!matched_at_or_above(db, &query("--"), "wo", 0).unwrap());
+            // PostgreSQL brings each hit's work order facts along (a round trip saved per
+            // work order); a document whose work order is gone brings none.
+            let brought: Vec<(String, bool)> = walked(db, "clinic", i64::MAX, usize::MAX)
+                .into_iter()
+                .map(|h| (h.work_order_id, h.facts.is_some()))
+                .collect();
+            let on_postgres = db.dialect() == Dialect::Postgres;
+            assert_eq!(
+                brought,
+                [
+                    ("other".to_string(), false),
+                    ("wo".to_string(), on_postgres)
+                ]
+            );
+            if on_postgres {
+                let facts = walked(db, "p-0042", i64::MAX, 1).remove(0).facts;
+                assert_eq!(facts, crate::store::history::facts(db, "wo").unwrap());
+                assert_eq!(facts.map(|f| f.workflow_id), Some("w".to_string()));
+            }
             assert_eq!(
                 document(db, input).unwrap(),
                 Some(Document {
