@@ -268,9 +268,15 @@ impl FaultKind {
     fn advice(self, place: &Place) -> String {
         let dir = match place {
             Place::DataDir(dir) => dir.display().to_string(),
-            Place::Database(database) => {
+            Place::Database(database) if self == FaultKind::Unreachable => {
                 return format!(
                     "check that the PostgreSQL server of {database} is up and reachable from this node (`psql` with the same URL tells); boltd reconnects by itself (no restart needed)"
+                );
+            }
+            // The server's own disk, memory or I/O (its message says which).
+            Place::Database(database) => {
+                return format!(
+                    "the PostgreSQL server of {database} could not store the write: free space on the disk of its data directory (or fix what its log reports); boltd tries again on a new connection every few seconds and takes writes by itself once one succeeds (no restart needed)"
                 );
             }
         };

@@ -292,7 +292,7 @@ mod tests {
 
     use crate::store::{Store, StoreError};
     use bolt_sql::testing::PgScratch;
-    use bolt_sql::{DbExt, params};
+    use bolt_sql::{Db, DbExt, params};
     use std::time::{Duration, Instant};
 
     fn runtime() -> tokio::runtime::Runtime {
@@ -425,6 +425,76 @@ mod tests {
             assert_eq!(store.health.faults(), 1);
             assert_eq!(
                 values(&store, &table).await,
+                [1, 3],
+                "the refused write left nothing"
+            );
+        });
+    }
+
+    /// The server runs out of disk during a write: that write is refused, never
+    /// acknowledged, the store says the disk is full, and writes resume by themselves once
+    /// the server has room again (the new connection's first batch tells).
+    #[test]
+    fn writes_resume_after_the_server_ran_out_of_disk() {
+        let Some(scratch) = PgScratch::new() else {
+            return;
+        };
+        let (_dir, store) = open(&scratch, "t");
+        // A full disk while `disk.is_full`, raised with PostgreSQL's own error code.
+        let full_disk = "CREATE TABLE disk (is_full BOOLEAN NOT NULL);
+             INSERT INTO disk VALUES (false);
+             CREATE FUNCTION check_disk() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF (SELECT is_full FROM disk) THEN
+                     RAISE EXCEPTION 'could not extend file: No space left on device'
+                         USING ERRCODE = 'disk_full';
+                 END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER disk_full BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION check_disk();";
+        let admin = scratch.connect().unwrap();
+        admin.execute_batch(full_disk).unwrap();
+        let rt = runtime();
+        rt.block_on(insert(&store, "t", 1)).unwrap();
+        // The sync client stays off the runtime's thread.
+        admin
+            .execute_batch("UPDATE disk SET is_full = true")
+            .unwrap();
+        rt.block_on(async {
+            let refused = insert(&store, "t", 2).await.unwrap_err();
+            assert!(
+                matches!(refused, StoreError::Refusing(_)),
+                "refused, not acknowledged: {refused}"
+            );
+        });
+        let health = store.health.snapshot();
+        assert!(!health.writable);
+        assert!(
+            format!("{health:?}").contains("No space left"),
+            "says why: {health:?}"
+        );
+        let advice = health.advice.unwrap_or_default();
+        assert!(
+            advice.contains("free space on the disk of its data directory"),
+            "says what to do: {advice}"
+        );
+        admin
+            .execute_batch("UPDATE disk SET is_full = false")
+            .unwrap();
+        rt.block_on(async {
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                match insert(&store, "t", 3).await {
+                    Ok(()) => break,
+                    Err(StoreError::Refusing(_)) if Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(other) => panic!("writes did not resume: {other}"),
+                }
+            }
+            assert!(store.health.writable());
+            assert_eq!(
+                values(&store, "t").await,
                 [1, 3],
                 "the refused write left nothing"
             );
