@@ -336,6 +336,20 @@ mod tests {
             .unwrap()
     }
 
+    /// Inserts `v` once the store takes writes again (refused until then, for up to 15 s).
+    async fn insert_once_writes_resume(store: &Store, table: &str, v: i64) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match insert(store, table, v).await {
+                Ok(()) => return,
+                Err(StoreError::Refusing(_)) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(other) => panic!("writes did not resume: {other}"),
+            }
+        }
+    }
+
     /// Writes queued together share a commit; one that fails (a duplicate) fails alone,
     /// and the rest are committed, readable and timed.
     #[test]
@@ -411,16 +425,7 @@ mod tests {
                     .contains("PostgreSQL"),
                 "{health:?}"
             );
-            let deadline = Instant::now() + Duration::from_secs(15);
-            loop {
-                match insert(&store, &table, 3).await {
-                    Ok(()) => break,
-                    Err(StoreError::Refusing(_)) if Instant::now() < deadline => {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                    Err(other) => panic!("writes did not resume: {other}"),
-                }
-            }
+            insert_once_writes_resume(&store, &table, 3).await;
             assert!(store.health.writable());
             assert_eq!(store.health.faults(), 1);
             assert_eq!(
@@ -482,16 +487,7 @@ mod tests {
             .execute_batch("UPDATE disk SET is_full = false")
             .unwrap();
         rt.block_on(async {
-            let deadline = Instant::now() + Duration::from_secs(15);
-            loop {
-                match insert(&store, "t", 3).await {
-                    Ok(()) => break,
-                    Err(StoreError::Refusing(_)) if Instant::now() < deadline => {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                    Err(other) => panic!("writes did not resume: {other}"),
-                }
-            }
+            insert_once_writes_resume(&store, "t", 3).await;
             assert!(store.health.writable());
             assert_eq!(
                 values(&store, "t").await,
