@@ -40,10 +40,15 @@ const LAST_WALK_PAGE: i64 = 16_384;
 const DOCS_AT_OR_ABOVE: &str =
     "SELECT rowid FROM search_docs WHERE work_order_id = ?1 AND rowid >= ?2";
 
-const DOC_MATCHES: Sql = Sql::new(
-    "SELECT 1 FROM search_fts WHERE search_fts MATCH ?1 AND rowid = ?2",
-    "SELECT 1 FROM search_fts WHERE text @@ CAST(?1 AS tsquery) AND rowid = ?2",
-);
+/// `DOCS_AT_OR_ABOVE` and `DOC_MATCHES` in one statement on PostgreSQL, where each
+/// statement is a round trip: ?3 the tsquery.
+const MATCHED_AT_OR_ABOVE_POSTGRES: &str = "SELECT 1 FROM search_docs sd
+             JOIN search_fts f ON f.rowid = sd.rowid
+             WHERE sd.work_order_id = ?1 AND sd.rowid >= ?2 AND f.text @@ CAST(?3 AS tsquery)
+             LIMIT 1";
+
+/// Whether document ?2 matches ?1 (SQLite; see `MATCHED_AT_OR_ABOVE_POSTGRES`).
+const DOC_MATCHES: &str = "SELECT 1 FROM search_fts WHERE search_fts MATCH ?1 AND rowid = ?2";
 
 /// PostgreSQL casts a log document's ref_id only on log rows (it may evaluate a join
 /// condition in any order, and a dataclip's id is no number; SQLite's CAST gives 0).
@@ -163,12 +168,19 @@ pub fn matched_at_or_above(
     let Some(param) = match_param(query, db.dialect()) else {
         return Ok(false);
     };
+    if db.dialect() == Dialect::Postgres {
+        let found = db.query_row(
+            MATCHED_AT_OR_ABOVE_POSTGRES,
+            params![work_order_id, from, param],
+            |_| Ok(()),
+        )?;
+        return Ok(found.is_some());
+    }
     let higher: Vec<i64> =
         db.query_map(DOCS_AT_OR_ABOVE, params![work_order_id, from], |r| r.get(0))?;
-    let matches = db.sql(&DOC_MATCHES);
     for rowid in higher {
         if db
-            .query_row(matches, params![param, rowid], |_| Ok(()))?
+            .query_row(DOC_MATCHES, params![param, rowid], |_| Ok(()))?
             .is_some()
         {
             return Ok(true);
