@@ -12,7 +12,7 @@ use crate::store::{StoreError, StoreResult, refs as store_refs};
 use bolt_shared::model::*;
 use bolt_sql::fts::Query;
 use bolt_sql::{Db, Dialect};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Work orders tallied for the header counts of a search before they are reported as
 /// lower bounds (`counts_capped`): counting every match of a common word would read the
@@ -190,13 +190,24 @@ fn read_page(
     } else {
         resume_below.map(|key| format!("{CURSOR_PREFIX}{key}"))
     };
+    // The page's rows and matching documents, each in one statement.
+    let ids: Vec<&str> = found.iter().map(|(id, _, _)| id.as_str()).collect();
+    let mut by_id = store_history::work_order_rows(db, &ids)?;
+    let rowids: Vec<i64> = found
+        .iter()
+        .filter_map(|(_, _, how)| match how {
+            Found::Doc(rowid) => Some(*rowid),
+            Found::Ref => None,
+        })
+        .collect();
+    let mut documents = store_search::documents(db, &rowids)?;
     let mut rows = Vec::with_capacity(found.len());
     for (id, _, how) in found {
         // Retention may delete a work order between the walk and here: leave it out.
-        let Some(mut row) = store_history::find_work_order_row(db, &id)? else {
+        let Some(mut row) = by_id.remove(&id) else {
             continue;
         };
-        row.hit = hit_for(db, &id, how, search)?;
+        row.hit = hit_for(&mut documents, &id, how, search);
         rows.push(row);
     }
     let counts = tally
@@ -279,21 +290,22 @@ fn shown_above(
     store_search::matched_at_or_above(db, query, id, below)
 }
 
-/// Where a listed work order matched, with a snippet of the matching document.
+/// Where a listed work order matched, with a snippet of the matching document (taken from
+/// the page's `documents`).
 fn hit_for(
-    db: &dyn Db,
+    documents: &mut HashMap<i64, Document>,
     work_order_id: &str,
     how: Found,
     search: &str,
-) -> StoreResult<Option<SearchHit>> {
+) -> Option<SearchHit> {
     let Found::Doc(rowid) = how else {
-        return Ok(Some(SearchHit {
+        return Some(SearchHit {
             source: MatchSource::Id,
             snippet: work_order_id.to_string(),
-        }));
+        });
     };
-    let doc = store_search::document(db, rowid)?;
-    Ok(doc.map(|Document { source, text }| {
+    let doc = documents.remove(&rowid);
+    doc.map(|Document { source, text }| {
         let source = MatchSource::parse(&source).unwrap_or(MatchSource::Input);
         let snippet = match (&source, text) {
             (MatchSource::Log, Some(text)) => snippet(&text, search),
@@ -301,7 +313,7 @@ fn hit_for(
             (_, None) => String::new(),
         };
         SearchHit { source, snippet }
-    }))
+    })
 }
 
 /// A snippet of a stored JSON document taken from the value that matched, as the value

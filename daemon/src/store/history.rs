@@ -308,6 +308,25 @@ pub fn find_work_order_row(db: &dyn Db, id: &str) -> StoreResult<Option<WorkOrde
     )?)
 }
 
+/// The list rows of those of `ids` that still exist, by id, in one statement (a search
+/// page's rows: on PostgreSQL each statement is a round trip).
+pub fn work_order_rows(
+    db: &dyn Db,
+    ids: &[&str],
+) -> StoreResult<std::collections::HashMap<String, WorkOrderRow>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let params: Vec<ValueRef<'_>> = ids.iter().map(|id| ValueRef::Text(id)).collect();
+    let rows = db.query_map(
+        &format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE wo.id IN ({marks})"),
+        &params,
+        row_from,
+    )?;
+    Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
+}
+
 /// What a filter looks at in work order `id`, if it exists.
 pub fn facts(db: &dyn Db, id: &str) -> StoreResult<Option<WorkOrderFacts>> {
     Ok(db

@@ -9,7 +9,8 @@
 use super::StoreResult;
 use super::history::{WorkOrderFacts, facts_from, match_param};
 use bolt_sql::fts::Query;
-use bolt_sql::{Db, DbExt, Dialect, Row, Sql, params};
+use bolt_sql::{Db, DbExt, Dialect, Row, Sql, ValueRef, params};
+use std::collections::HashMap;
 
 /// ?1 the FTS query, ?2 the rowid below which to walk.
 const WALK: &str = "SELECT f.rowid, sd.work_order_id FROM search_fts f CROSS JOIN search_docs sd ON sd.rowid = f.rowid
@@ -50,18 +51,17 @@ const MATCHED_AT_OR_ABOVE_POSTGRES: &str = "SELECT 1 FROM search_docs sd
 /// Whether document ?2 matches ?1 (SQLite; see `MATCHED_AT_OR_ABOVE_POSTGRES`).
 const DOC_MATCHES: &str = "SELECT 1 FROM search_fts WHERE search_fts MATCH ?1 AND rowid = ?2";
 
-/// PostgreSQL casts a log document's ref_id only on log rows (it may evaluate a join
-/// condition in any order, and a dataclip's id is no number; SQLite's CAST gives 0).
-const DOCUMENT: Sql = Sql::new(
-    "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd
+/// Documents by rowid, without the WHERE clause. PostgreSQL casts a log document's ref_id
+/// only on log rows (it may evaluate a join condition in any order, and a dataclip's id is
+/// no number; SQLite's CAST gives 0).
+const DOCUMENTS: Sql = Sql::new(
+    "SELECT sd.rowid, sd.source, COALESCE(d.body, l.message) FROM search_docs sd
              LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id
-             LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER)
-             WHERE sd.rowid = ?1",
-    "SELECT sd.source, COALESCE(d.body, l.message) FROM search_docs sd
+             LEFT JOIN log_lines l ON sd.source = 'log' AND l.id = CAST(sd.ref_id AS INTEGER)",
+    "SELECT sd.rowid, sd.source, COALESCE(d.body, l.message) FROM search_docs sd
              LEFT JOIN dataclips d ON sd.source <> 'log' AND d.id = sd.ref_id
              LEFT JOIN log_lines l ON sd.source = 'log'
-                 AND l.id = CASE WHEN sd.source = 'log' THEN CAST(sd.ref_id AS BIGINT) END
-             WHERE sd.rowid = ?1",
+                 AND l.id = CASE WHEN sd.source = 'log' THEN CAST(sd.ref_id AS BIGINT) END",
 );
 
 /// A matching document: its FTS rowid and the work order it belongs to.
@@ -191,12 +191,28 @@ pub fn matched_at_or_above(
 
 /// The indexed document with FTS rowid `rowid`, if it is still there.
 pub fn document(db: &dyn Db, rowid: i64) -> StoreResult<Option<Document>> {
-    Ok(db.query_row(db.sql(&DOCUMENT), params![rowid], |r| {
-        Ok(Document {
-            source: r.get(0)?,
-            text: r.get(1)?,
-        })
-    })?)
+    Ok(documents(db, &[rowid])?.remove(&rowid))
+}
+
+/// Those of the indexed documents `rowids` that are still there, by rowid, in one statement
+/// (a search page's snippets: on PostgreSQL each statement is a round trip).
+pub fn documents(db: &dyn Db, rowids: &[i64]) -> StoreResult<HashMap<i64, Document>> {
+    if rowids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let marks = vec!["?"; rowids.len()].join(", ");
+    let params: Vec<ValueRef<'_>> = rowids.iter().map(|&rowid| ValueRef::Int(rowid)).collect();
+    let sql = format!("{} WHERE sd.rowid IN ({marks})", db.sql(&DOCUMENTS));
+    let found = db.query_map(&sql, &params, |r| {
+        Ok((
+            r.get(0)?,
+            Document {
+                source: r.get(1)?,
+                text: r.get(2)?,
+            },
+        ))
+    })?;
+    Ok(found.into_iter().collect())
 }
 
 /// Indexing as the store does it (search_docs row, then search_fts), for tests that seed
