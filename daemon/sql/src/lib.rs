@@ -120,5 +120,6 @@ mod value;
 pub use db::{Db, DbExt, Dialect, Sql, Tx, TxOp};
 pub use error::{ConstraintKind, Error, ErrorKind, Result};
 pub use pg::{PgClient, PgConn, PgPool, PgSettings, PoolOptions, SslMode};
+pub use placeholders::marks;
 pub use row::Row;
 pub use value::{ConversionError, FromValue, ToParam, Value, ValueRef};

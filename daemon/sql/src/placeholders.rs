@@ -5,6 +5,12 @@
 //! identifiers and comments are left alone. PostgreSQL's `?`-operators (jsonb) therefore
 //! can't be written in shared SQL; nor can named (`:name`) parameters.
 
+/// `n` bare placeholders, comma separated (`?, ?, ?`): an `IN (…)` list or a `VALUES`
+/// row of `n` values.
+pub fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
 /// The PostgreSQL text of `sql`.
 pub fn to_postgres(sql: &str) -> String {
     let bytes = sql.as_bytes();

@@ -635,7 +635,7 @@ fn select_page(table: &TablePlan, after: bool, limit: usize) -> String {
         .map(|&i| quoted(&table.columns[i]))
         .collect();
     let key = key.join(", ");
-    let placeholders = vec!["?"; table.key.len()].join(", ");
+    let placeholders = bolt_sql::marks(table.key.len());
     let filter = if after {
         format!(" WHERE ({key}) > ({placeholders})")
     } else {
@@ -735,7 +735,7 @@ fn insert_batch(tx: &dyn Db, table: &TablePlan, rows: &[Vec<Value>]) -> CopyResu
 }
 
 fn insert_sql(table: &TablePlan, rows: usize) -> String {
-    let row = format!("({})", vec!["?"; table.columns.len()].join(", "));
+    let row = format!("({})", bolt_sql::marks(table.columns.len()));
     let values = vec![row; rows].join(", ");
     let mut sql = format!(
         "INSERT INTO {} ({}) VALUES {values}",

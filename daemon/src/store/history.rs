@@ -9,7 +9,8 @@
 use super::{StoreError, StoreResult, from_micros};
 use bolt_shared::model::*;
 use bolt_sql::fts::Query;
-use bolt_sql::{Db, DbExt, Dialect, Row, Sql, Value, ValueRef, params};
+use bolt_sql::{Db, DbExt, Dialect, Row, Sql, Value, ValueRef, marks, params};
+use std::collections::HashMap;
 
 const ROW_COLUMNS: &str =
     "wo.id, p.name, wo.workflow_id, w.name, wo.state, wo.origin, wo.received_at, wo.last_activity,
@@ -136,8 +137,7 @@ pub fn filter_sql(selection: &Selection, dialect: Dialect) -> (String, Vec<Value
     let mut clauses: Vec<String> = Vec::new();
     let mut params: Vec<Value> = Vec::new();
     if !selection.states.is_empty() {
-        let marks: Vec<&str> = selection.states.iter().map(|_| "?").collect();
-        clauses.push(format!("wo.state IN ({})", marks.join(", ")));
+        clauses.push(format!("wo.state IN ({})", marks(selection.states.len())));
         params.extend(
             selection
                 .states
@@ -186,8 +186,7 @@ pub fn filter_sql(selection: &Selection, dialect: Dialect) -> (String, Vec<Value
             }
         }
         if !search.ids.is_empty() {
-            let marks: Vec<&str> = search.ids.iter().map(|_| "?").collect();
-            alternatives.push(format!("wo.id IN ({})", marks.join(", ")));
+            alternatives.push(format!("wo.id IN ({})", marks(search.ids.len())));
             params.extend(search.ids.iter().cloned().map(Value::Text));
         }
         clauses.push(if alternatives.is_empty() {
@@ -301,26 +300,21 @@ pub fn work_order_row(db: &dyn Db, id: &str) -> StoreResult<WorkOrderRow> {
 
 /// A work order's list row, if it (still) exists.
 pub fn find_work_order_row(db: &dyn Db, id: &str) -> StoreResult<Option<WorkOrderRow>> {
-    Ok(db.query_row(
-        &format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE wo.id = ?1"),
-        params![id],
-        row_from,
-    )?)
+    Ok(work_order_rows(db, &[id])?.remove(id))
 }
 
 /// The list rows of those of `ids` that still exist, by id, in one statement (a search
 /// page's rows: on PostgreSQL each statement is a round trip).
-pub fn work_order_rows(
-    db: &dyn Db,
-    ids: &[&str],
-) -> StoreResult<std::collections::HashMap<String, WorkOrderRow>> {
+pub fn work_order_rows(db: &dyn Db, ids: &[&str]) -> StoreResult<HashMap<String, WorkOrderRow>> {
     if ids.is_empty() {
-        return Ok(Default::default());
+        return Ok(HashMap::new());
     }
-    let marks = vec!["?"; ids.len()].join(", ");
     let params: Vec<ValueRef<'_>> = ids.iter().map(|id| ValueRef::Text(id)).collect();
     let rows = db.query_map(
-        &format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE wo.id IN ({marks})"),
+        &format!(
+            "SELECT {ROW_COLUMNS} {ROW_FROM} WHERE wo.id IN ({})",
+            marks(ids.len())
+        ),
         &params,
         row_from,
     )?;

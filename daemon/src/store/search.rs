@@ -9,7 +9,7 @@
 use super::StoreResult;
 use super::history::{WorkOrderFacts, facts_from, match_param};
 use bolt_sql::fts::Query;
-use bolt_sql::{Db, DbExt, Dialect, Row, Sql, ValueRef, params};
+use bolt_sql::{Db, DbExt, Dialect, Row, Sql, ValueRef, marks, params};
 use std::collections::HashMap;
 
 /// ?1 the FTS query, ?2 the rowid below which to walk.
@@ -200,9 +200,12 @@ pub fn documents(db: &dyn Db, rowids: &[i64]) -> StoreResult<HashMap<i64, Docume
     if rowids.is_empty() {
         return Ok(HashMap::new());
     }
-    let marks = vec!["?"; rowids.len()].join(", ");
     let params: Vec<ValueRef<'_>> = rowids.iter().map(|&rowid| ValueRef::Int(rowid)).collect();
-    let sql = format!("{} WHERE sd.rowid IN ({marks})", db.sql(&DOCUMENTS));
+    let sql = format!(
+        "{} WHERE sd.rowid IN ({})",
+        db.sql(&DOCUMENTS),
+        marks(rowids.len())
+    );
     let found = db.query_map(&sql, &params, |r| {
         Ok((
             r.get(0)?,
