@@ -189,11 +189,6 @@ pub fn matched_at_or_above(
     Ok(false)
 }
 
-/// The indexed document with FTS rowid `rowid`, if it is still there.
-pub fn document(db: &dyn Db, rowid: i64) -> StoreResult<Option<Document>> {
-    Ok(documents(db, &[rowid])?.remove(&rowid))
-}
-
 /// Those of the indexed documents `rowids` that are still there, by rowid, in one statement
 /// (a search page's snippets: on PostgreSQL each statement is a round trip).
 pub fn documents(db: &dyn Db, rowids: &[i64]) -> StoreResult<HashMap<i64, Document>> {
@@ -263,6 +258,11 @@ mod tests {
 
     fn query(text: &str) -> Query {
         Query::parse(text).expect("a query")
+    }
+
+    /// The indexed document with FTS rowid `rowid`, if it is still there.
+    fn document(db: &dyn Db, rowid: i64) -> StoreResult<Option<Document>> {
+        Ok(documents(db, &[rowid])?.remove(&rowid))
     }
 
     fn walked(db: &dyn Db, text: &str, below: i64, stop_after: usize) -> Vec<Hit> {
